@@ -1,0 +1,136 @@
+//! The `stackdock.toml` language: the desired state as typed values, and the parser that turns a
+//! file into them while reporting every mistake with its `file:line:column`.
+//!
+//! Parsing is pure: it reads a string, not a file. Reading `user_data_file` contents happens at
+//! apply time in the engine; the validator only checks that the path stays inside the config's
+//! directory.
+
+mod diagnostic;
+pub mod json_schema;
+mod parse;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use diagnostic::{Diagnostic, Diagnostics};
+pub use parse::parse;
+
+use crate::{FieldValue, Kind, ProviderKind};
+
+/// The whole desired state of one `stackdock.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    pub settings: Settings,
+    /// Docks by name.
+    pub docks: BTreeMap<String, DockConfig>,
+    /// Desired resources, sorted by kind (dependency order) then name.
+    pub resources: Vec<DesiredResource>,
+}
+
+/// The `[stackdock]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    pub org: String,
+    /// Delete resources StackDock created once their entry is removed (default false).
+    pub prune: bool,
+    pub drift: DriftMode,
+    /// Prefix of the DynamoDB table names (default `stackdock`).
+    pub table_prefix: String,
+    /// EventBridge Scheduler expression for the scheduled sync (used by infra).
+    pub schedule: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DriftMode {
+    /// Record and report drift; change nothing.
+    #[default]
+    Flag,
+    /// Record drift and apply the plan that removes it.
+    Remediate,
+}
+
+/// A `[docks.<name>]` table: one provider account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DockConfig {
+    pub name: String,
+    pub provider: ProviderKind,
+    pub credentials: CredentialRef,
+    /// Replaces the provider's base URL including its version path.
+    pub endpoint: Option<String>,
+    /// Limit sync to these regions (`None`: all).
+    pub regions: Option<BTreeSet<String>>,
+}
+
+/// Where a dock's credential comes from. The credential itself never appears in the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CredentialRef {
+    /// An environment variable's name.
+    Env(String),
+    /// A Secrets Manager secret name or ARN.
+    Secret(String),
+}
+
+impl std::fmt::Display for CredentialRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CredentialRef::Env(v) => write!(f, "environment variable {v}"),
+            CredentialRef::Secret(s) => write!(f, "Secrets Manager secret {s}"),
+        }
+    }
+}
+
+/// One `[<kind>.<name>]` entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DesiredResource {
+    pub kind: Kind,
+    /// The resource's label at the provider.
+    pub name: String,
+    pub dock: String,
+    pub protect: bool,
+    /// Pin to an existing provider resource.
+    pub id: Option<String>,
+    pub ignore_changes: BTreeSet<String>,
+    pub allow_replace: bool,
+    /// Kind-specific keys (`region`, `plan`, `size_gb`, …) as written.
+    pub fields: BTreeMap<String, FieldValue>,
+}
+
+impl DesiredResource {
+    /// `<kind>.<name>`, e.g. `servers.web-1`.
+    pub fn address(&self) -> String {
+        address(self.kind, &self.name)
+    }
+
+    pub fn field(&self, key: &str) -> Option<&FieldValue> {
+        self.fields.get(key)
+    }
+
+    pub fn str_field(&self, key: &str) -> Option<&str> {
+        self.fields.get(key).and_then(FieldValue::as_str)
+    }
+}
+
+/// The address of a resource entry.
+pub fn address(kind: Kind, name: &str) -> String {
+    format!("{}.{name}", kind.config_key())
+}
+
+impl Config {
+    pub fn dock(&self, name: &str) -> Option<&DockConfig> {
+        self.docks.get(name)
+    }
+
+    /// Digest of the desired state (comments and formatting do not count).
+    pub fn digest(&self) -> String {
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        hex::encode(Sha256::digest(&bytes))
+    }
+
+    pub fn resource(&self, address: &str) -> Option<&DesiredResource> {
+        self.resources.iter().find(|r| r.address() == address)
+    }
+}

@@ -1,0 +1,176 @@
+//! Resource kinds and provider names: the two closed vocabularies every other module speaks.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A universal resource kind. Each has one table, whatever the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Kind {
+    Servers,
+    BlockVolumes,
+    Buckets,
+    Databases,
+    WebServices,
+    Domains,
+}
+
+impl Kind {
+    /// Every kind, in dependency order: a kind may depend only on kinds before it.
+    pub const ALL: [Kind; 6] = [
+        Kind::Servers,
+        Kind::Databases,
+        Kind::Buckets,
+        Kind::BlockVolumes,
+        Kind::WebServices,
+        Kind::Domains,
+    ];
+
+    /// Name of the universal table (and SQLite table): `servers`, `blockVolumes`, …
+    pub fn table(self) -> &'static str {
+        match self {
+            Kind::Servers => "servers",
+            Kind::BlockVolumes => "blockVolumes",
+            Kind::Buckets => "buckets",
+            Kind::Databases => "databases",
+            Kind::WebServices => "webServices",
+            Kind::Domains => "domains",
+        }
+    }
+
+    /// Name of the kind's table in `stackdock.toml` and the first part of an address.
+    pub fn config_key(self) -> &'static str {
+        match self {
+            Kind::Servers => "servers",
+            Kind::BlockVolumes => "block_volumes",
+            Kind::Buckets => "buckets",
+            Kind::Databases => "databases",
+            Kind::WebServices => "web_services",
+            Kind::Domains => "domains",
+        }
+    }
+
+    /// Position in dependency order (servers before volumes, which attach to them).
+    pub fn rank(self) -> usize {
+        Kind::ALL
+            .iter()
+            .position(|k| *k == self)
+            .unwrap_or(usize::MAX)
+    }
+
+    /// Parses either spelling: the config key (`block_volumes`) or the table name (`blockVolumes`).
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.config_key() == s || k.table() == s)
+    }
+
+    /// Singular noun for messages ("server", "block volume").
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Servers => "server",
+            Kind::BlockVolumes => "block volume",
+            Kind::Buckets => "bucket",
+            Kind::Databases => "database",
+            Kind::WebServices => "web service",
+            Kind::Domains => "domain",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.config_key())
+    }
+}
+
+impl FromStr for Kind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Kind::parse(s).ok_or_else(|| {
+            format!(
+                "unknown kind `{s}`; valid kinds: {}",
+                Kind::ALL.map(Kind::config_key).join(", ")
+            )
+        })
+    }
+}
+
+/// A cloud provider StackDock can reconcile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    Vultr,
+    #[serde(rename = "digitalocean")]
+    DigitalOcean,
+    Linode,
+}
+
+impl ProviderKind {
+    pub const ALL: [ProviderKind; 3] = [
+        ProviderKind::Vultr,
+        ProviderKind::DigitalOcean,
+        ProviderKind::Linode,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Vultr => "vultr",
+            ProviderKind::DigitalOcean => "digitalocean",
+            ProviderKind::Linode => "linode",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ProviderKind> {
+        ProviderKind::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// The kinds this provider's adapter can sync and provision.
+    pub fn kinds(self) -> &'static [Kind] {
+        match self {
+            ProviderKind::Vultr => &[Kind::Servers, Kind::Databases, Kind::BlockVolumes],
+            ProviderKind::DigitalOcean => &[Kind::Servers, Kind::BlockVolumes],
+            ProviderKind::Linode => &[Kind::Servers, Kind::Buckets, Kind::BlockVolumes],
+        }
+    }
+
+    pub fn supports(self, kind: Kind) -> bool {
+        self.kinds().contains(&kind)
+    }
+
+    /// Base URL including the version path, replaced by a dock's `endpoint`.
+    pub fn default_endpoint(self) -> &'static str {
+        match self {
+            ProviderKind::Vultr => "https://api.vultr.com/v2",
+            ProviderKind::DigitalOcean => "https://api.digitalocean.com/v2",
+            ProviderKind::Linode => "https://api.linode.com/v4",
+        }
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_parse_in_both_spellings() {
+        for k in Kind::ALL {
+            assert_eq!(Kind::parse(k.config_key()), Some(k));
+            assert_eq!(Kind::parse(k.table()), Some(k));
+        }
+        assert_eq!(Kind::parse("server"), None);
+    }
+
+    #[test]
+    fn servers_come_before_volumes() {
+        assert!(Kind::Servers.rank() < Kind::BlockVolumes.rank());
+    }
+}

@@ -1,0 +1,18 @@
+//! StackDock's pure core: the `stackdock.toml` language, the universal resource model, the plan
+//! engine and its renderers.
+//!
+//! Nothing in this crate performs I/O, reads a clock or draws a random number: every function takes
+//! values and returns a value, so the same inputs always give a byte-identical plan. It must never
+//! depend on tokio, reqwest or any aws-* crate (checked by `tests/purity.rs`).
+
+pub mod config;
+pub mod kind;
+pub mod plan;
+pub mod record;
+pub mod render;
+pub mod schema;
+pub mod value;
+
+pub use kind::{Kind, ProviderKind};
+pub use record::Record;
+pub use value::FieldValue;

@@ -1,0 +1,528 @@
+//! The diff: desired entries matched against stored records, and every safety rule applied.
+//!
+//! # Guarantees
+//! - Never plans a `delete` of a resource that StackDock did not create (`provisioningSource` is
+//!   not `api`), that is protected (in the file or in the store), or while `prune` is off.
+//! - Plans nothing but a `blocked` action for a dock whose last sync failed, is stale or never ran:
+//!   no create, update, delete or drift is computed from an inventory that cannot be trusted.
+//! - Adopts only an unambiguous match; two resources with the entry's name are an `error` naming
+//!   both ids.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::config::{Config, DesiredResource};
+use crate::record::{ProvisioningSource, Record, dock_id, owner_tag};
+use crate::schema::{Change, field_rules, grow_only};
+use crate::{FieldValue, Kind, ProviderKind};
+
+use super::{
+    Action, ActionKind, DockState, FORMAT_VERSION, FieldChange, Plan, ResourceSpec, Summary,
+};
+
+/// Plans `config` against `inventory` given each dock's sync state (by dock name; a dock with no
+/// entry counts as never synced).
+///
+/// Records of other orgs, and of docks the config no longer declares, are ignored.
+pub fn plan(config: &Config, inventory: &[Record], docks: &BTreeMap<String, DockState>) -> Plan {
+    let org = &config.settings.org;
+    let mut actions = Vec::new();
+
+    for (dock_name, dock) in &config.docks {
+        let state = docks
+            .get(dock_name)
+            .cloned()
+            .unwrap_or(DockState::NeverSynced);
+        let desired: Vec<&DesiredResource> = config
+            .resources
+            .iter()
+            .filter(|r| &r.dock == dock_name)
+            .collect();
+        if state != DockState::Fresh {
+            actions.push(blocked(dock_name, dock.provider, &state, desired.len()));
+            continue;
+        }
+        let did = dock_id(org, dock_name);
+        let records: Vec<&Record> = inventory
+            .iter()
+            .filter(|r| &r.org_id == org && r.dock_id == did)
+            .collect();
+        let mut planner = DockPlanner {
+            config,
+            dock: dock_name,
+            provider: dock.provider,
+            records,
+            claimed: BTreeSet::new(),
+            actions: Vec::new(),
+        };
+        for resource in desired {
+            planner.plan_resource(resource);
+        }
+        planner.plan_leftovers();
+        actions.append(&mut planner.actions);
+    }
+
+    super::order::link_dependencies(&mut actions);
+    super::order::sort(&mut actions);
+    let config_digest = config.digest();
+    let inventory_digest = super::digest::inventory_digest(org, inventory);
+    let digest = super::digest::plan_digest(&config_digest, &inventory_digest, &actions);
+    Plan {
+        format_version: FORMAT_VERSION,
+        org: org.clone(),
+        config_digest,
+        inventory_digest,
+        digest,
+        summary: Summary::of(&actions),
+        actions,
+    }
+}
+
+fn blocked(dock: &str, provider: ProviderKind, state: &DockState, desired: usize) -> Action {
+    let why = match state {
+        DockState::Fresh => "its inventory is fresh".to_owned(),
+        DockState::NeverSynced => {
+            "it has never been synced completely; run `stackdock sync`".to_owned()
+        }
+        DockState::Failed { error } => {
+            format!("its last sync failed: {error}; fix that and run `stackdock sync`")
+        }
+        DockState::Stale { last_sync_at } => {
+            format!(
+                "its inventory is stale (last complete sync {last_sync_at}); run `stackdock sync`"
+            )
+        }
+    };
+    Action {
+        action: ActionKind::Blocked,
+        address: None,
+        dock: dock.to_owned(),
+        provider,
+        kind: None,
+        name: None,
+        provider_id: None,
+        changes: Vec::new(),
+        reason: format!(
+            "nothing planned for dock `{dock}` ({desired} desired resource{}) because {why}",
+            if desired == 1 { "" } else { "s" }
+        ),
+        spec: None,
+        depends_on: Vec::new(),
+        allowed: false,
+    }
+}
+
+struct DockPlanner<'a> {
+    config: &'a Config,
+    dock: &'a str,
+    provider: ProviderKind,
+    records: Vec<&'a Record>,
+    /// Keys (kind, provider id) of records an entry has matched.
+    claimed: BTreeSet<(Kind, &'a str)>,
+    actions: Vec<Action>,
+}
+
+/// How a desired entry matched the inventory.
+enum Match<'a> {
+    Managed(&'a Record),
+    Adopt(&'a Record),
+    Missing(&'a Record),
+    None,
+    Error(String),
+}
+
+impl<'a> DockPlanner<'a> {
+    fn action(
+        &self,
+        action: ActionKind,
+        resource: &DesiredResource,
+        record: Option<&Record>,
+    ) -> Action {
+        Action {
+            action,
+            address: Some(resource.address()),
+            dock: self.dock.to_owned(),
+            provider: self.provider,
+            kind: Some(resource.kind),
+            name: Some(resource.name.clone()),
+            provider_id: record.map(|r| r.provider_resource_id.clone()),
+            changes: Vec::new(),
+            reason: String::new(),
+            spec: None,
+            depends_on: Vec::new(),
+            allowed: true,
+        }
+    }
+
+    fn spec(&self, resource: &DesiredResource) -> ResourceSpec {
+        ResourceSpec {
+            name: resource.name.clone(),
+            owner_tag: owner_tag(&self.config.settings.org, &resource.address()),
+            fields: resource.fields.clone(),
+            protect: resource.protect,
+        }
+    }
+
+    fn of_kind(&self, kind: Kind) -> impl Iterator<Item = &'a Record> + '_ {
+        self.records
+            .iter()
+            .copied()
+            .filter(move |r| r.kind() == kind)
+    }
+
+    fn find(&self, resource: &DesiredResource) -> Match<'a> {
+        let address = resource.address();
+        if let Some(id) = &resource.id {
+            let Some(record) = self
+                .of_kind(resource.kind)
+                .find(|r| &r.provider_resource_id == id)
+            else {
+                return Match::Error(format!(
+                    "`id = \"{id}\"` pins {address} to a {} that dock `{}` does not have; remove the pin to create it, or correct the id",
+                    resource.kind.noun(),
+                    self.dock
+                ));
+            };
+            return match (&record.managed_by, record.missing_since) {
+                (Some(owner), _) if owner != &address => Match::Error(format!(
+                    "{} {id} is already managed by {owner}; one resource can belong to one entry only",
+                    resource.kind.noun()
+                )),
+                (_, Some(_)) => Match::Error(format!(
+                    "{} {id} pinned by {address} is gone from the provider; remove the `id` pin to create a new one",
+                    resource.kind.noun()
+                )),
+                (Some(_), None) => Match::Managed(record),
+                (None, None) => Match::Adopt(record),
+            };
+        }
+        let managed: Vec<&Record> = self
+            .of_kind(resource.kind)
+            .filter(|r| r.managed_by.as_deref() == Some(address.as_str()))
+            .collect();
+        let live: Vec<&Record> = managed
+            .iter()
+            .copied()
+            .filter(|r| r.missing_since.is_none())
+            .collect();
+        match live.as_slice() {
+            [one] => return Match::Managed(one),
+            [] => {}
+            many => {
+                return Match::Error(format!(
+                    "{address} manages {} resources ({}); pin the right one with `id = \"…\"`",
+                    many.len(),
+                    ids(many)
+                ));
+            }
+        }
+        let by_name: Vec<&Record> = self
+            .of_kind(resource.kind)
+            .filter(|r| {
+                r.managed_by.is_none() && r.missing_since.is_none() && r.name == resource.name
+            })
+            .collect();
+        match by_name.as_slice() {
+            [one] => Match::Adopt(one),
+            [] => managed
+                .first()
+                .map_or(Match::None, |gone| Match::Missing(gone)),
+            many => Match::Error(format!(
+                "{} {} resources in dock `{}` are named `{}` ({}); pin one with `id = \"…\"` in {address}",
+                many.len(),
+                resource.kind.noun(),
+                self.dock,
+                resource.name,
+                ids(many)
+            )),
+        }
+    }
+
+    fn plan_resource(&mut self, resource: &DesiredResource) {
+        let matched = self.find(resource);
+        match matched {
+            Match::Error(reason) => {
+                let mut a = self.action(ActionKind::Error, resource, None);
+                a.reason = reason;
+                a.allowed = false;
+                self.actions.push(a);
+            }
+            Match::None => {
+                let mut a = self.action(ActionKind::Create, resource, None);
+                a.reason = format!(
+                    "{} `{}` does not exist in dock `{}`",
+                    resource.kind.noun(),
+                    resource.name,
+                    self.dock
+                );
+                a.changes = creation_changes(resource);
+                a.spec = Some(self.spec(resource));
+                self.actions.push(a);
+            }
+            Match::Missing(gone) => {
+                self.claimed
+                    .insert((gone.kind(), gone.provider_resource_id.as_str()));
+                let created = gone.provisioning_source == ProvisioningSource::Api;
+                let kind = if created {
+                    ActionKind::Recreate
+                } else {
+                    ActionKind::Create
+                };
+                let mut a = self.action(kind, resource, Some(gone));
+                a.reason = format!(
+                    "{} {} ({}) is gone from the provider's complete listing",
+                    if created { "the" } else { "the adopted" },
+                    resource.kind.noun(),
+                    gone.provider_resource_id
+                );
+                a.changes = creation_changes(resource);
+                a.spec = Some(self.spec(resource));
+                self.actions.push(a);
+            }
+            Match::Adopt(record) => {
+                self.claimed
+                    .insert((record.kind(), record.provider_resource_id.as_str()));
+                let mut a = self.action(ActionKind::Adopt, resource, Some(record));
+                a.reason = format!(
+                    "an unmanaged {} named `{}` ({}) exists; StackDock takes it over without a provider call",
+                    resource.kind.noun(),
+                    record.name,
+                    record.provider_resource_id
+                );
+                a.spec = Some(self.spec(resource));
+                self.actions.push(a);
+                self.converge(resource, record, false);
+            }
+            Match::Managed(record) => {
+                self.claimed
+                    .insert((record.kind(), record.provider_resource_id.as_str()));
+                self.converge(resource, record, true);
+            }
+        }
+    }
+
+    /// Plans the update, replace, drift and error actions that bring `record` to `resource`.
+    fn converge(&mut self, resource: &DesiredResource, record: &Record, managed: bool) {
+        let mut in_place = Vec::new();
+        let mut replace = Vec::new();
+        let mut drift = Vec::new();
+        let mut errors = Vec::new();
+
+        if resource.id.is_some() && record.name != resource.name {
+            in_place.push(FieldChange {
+                field: "name".into(),
+                before: Some(FieldValue::Str(record.name.clone())),
+                after: Some(FieldValue::Str(resource.name.clone())),
+            });
+        }
+        for rule in field_rules(self.provider, resource.kind) {
+            if rule.change == Change::CreateOnly || resource.ignore_changes.contains(rule.key) {
+                continue;
+            }
+            let Some(desired) = resource.field(rule.key) else {
+                continue;
+            };
+            let actual = record.field(rule.key);
+            if managed
+                && let Some(applied) = record.applied.get(rule.key)
+                && Some(applied) != actual.as_ref()
+            {
+                drift.push(FieldChange {
+                    field: rule.key.to_owned(),
+                    before: Some(applied.clone()),
+                    after: actual.clone(),
+                });
+            }
+            if Some(desired) == actual.as_ref() {
+                continue;
+            }
+            let change = FieldChange {
+                field: rule.key.to_owned(),
+                before: actual.clone(),
+                after: Some(desired.clone()),
+            };
+            if grow_only(resource.kind, rule.key)
+                && let (Some(want), Some(have)) = (
+                    desired.as_int(),
+                    actual.as_ref().and_then(FieldValue::as_int),
+                )
+                && want < have
+            {
+                errors.push(format!(
+                    "`{}` cannot shrink from {have} to {want}: providers only grow volumes; keep {have} or create a new volume",
+                    rule.key
+                ));
+                continue;
+            }
+            match rule.change {
+                Change::InPlace => in_place.push(change),
+                Change::Replace => replace.push(change),
+                Change::CreateOnly => {}
+            }
+        }
+        if resource.protect != record.protect && (resource.protect || managed) {
+            in_place.push(FieldChange {
+                field: "protect".into(),
+                before: Some(FieldValue::Bool(record.protect)),
+                after: Some(FieldValue::Bool(resource.protect)),
+            });
+        }
+
+        if !drift.is_empty() {
+            let mut a = self.action(ActionKind::Drift, resource, Some(record));
+            a.reason = format!(
+                "changed outside StackDock since it was last applied: {}",
+                drift
+                    .iter()
+                    .map(|c| c.field.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            a.changes = drift;
+            a.allowed = false;
+            self.actions.push(a);
+        }
+        for reason in errors {
+            let mut a = self.action(ActionKind::Error, resource, Some(record));
+            a.reason = reason;
+            a.allowed = false;
+            self.actions.push(a);
+        }
+        if !replace.is_empty() {
+            let mut a = self.action(ActionKind::Replace, resource, Some(record));
+            let fields = replace
+                .iter()
+                .map(|c| c.field.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            (a.allowed, a.reason) = if record.provisioning_source != ProvisioningSource::Api {
+                (
+                    false,
+                    format!(
+                        "{fields} cannot change in place, and replacing would delete a resource StackDock did not create; recreate it by hand or revert the change"
+                    ),
+                )
+            } else if record.protect || resource.protect {
+                (
+                    false,
+                    format!(
+                        "{fields} cannot change in place, and the resource is protected; remove `protect` to allow the replace"
+                    ),
+                )
+            } else if !resource.allow_replace {
+                (
+                    false,
+                    format!(
+                        "{fields} cannot change in place; set `allow_replace = true` on {} to delete and recreate it",
+                        resource.address()
+                    ),
+                )
+            } else {
+                (
+                    true,
+                    format!(
+                        "{fields} cannot change in place: delete and recreate (allow_replace = true)"
+                    ),
+                )
+            };
+            replace.extend(in_place);
+            a.changes = replace;
+            a.spec = Some(self.spec(resource));
+            self.actions.push(a);
+        } else if !in_place.is_empty() {
+            let mut a = self.action(ActionKind::Update, resource, Some(record));
+            a.reason = format!(
+                "{} differ{} from stackdock.toml",
+                in_place
+                    .iter()
+                    .map(|c| c.field.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if in_place.len() == 1 { "s" } else { "" }
+            );
+            a.changes = in_place;
+            a.spec = Some(self.spec(resource));
+            self.actions.push(a);
+        }
+    }
+
+    /// Records no entry matched: deleted when every safety rule allows, otherwise reported.
+    fn plan_leftovers(&mut self) {
+        let prune = self.config.settings.prune;
+        for record in self.records.clone() {
+            if record.missing_since.is_some()
+                || self
+                    .claimed
+                    .contains(&(record.kind(), record.provider_resource_id.as_str()))
+            {
+                continue;
+            }
+            let (action, reason) = match &record.managed_by {
+                None => (
+                    ActionKind::Unmanaged,
+                    "in no entry of stackdock.toml; reported, never touched".to_owned(),
+                ),
+                Some(owner) => {
+                    let kept_because = if record.provisioning_source != ProvisioningSource::Api {
+                        Some("StackDock did not create it")
+                    } else if record.protect {
+                        Some("it is protected")
+                    } else if !prune {
+                        Some("`prune` is off")
+                    } else {
+                        None
+                    };
+                    match kept_because {
+                        None => (
+                            ActionKind::Delete,
+                            format!(
+                                "{owner} was removed from stackdock.toml, StackDock created it and `prune = true`"
+                            ),
+                        ),
+                        Some(why) => (
+                            ActionKind::Unmanaged,
+                            format!(
+                                "{owner} was removed from stackdock.toml; not deleted because {why}"
+                            ),
+                        ),
+                    }
+                }
+            };
+            self.actions.push(Action {
+                action,
+                address: record.managed_by.clone(),
+                dock: self.dock.to_owned(),
+                provider: self.provider,
+                kind: Some(record.kind()),
+                name: Some(record.name.clone()),
+                provider_id: Some(record.provider_resource_id.clone()),
+                changes: Vec::new(),
+                reason,
+                spec: None,
+                depends_on: Vec::new(),
+                allowed: action == ActionKind::Delete,
+            });
+        }
+    }
+}
+
+/// The fields a create sets, shown as changes from nothing.
+fn creation_changes(resource: &DesiredResource) -> Vec<FieldChange> {
+    resource
+        .fields
+        .iter()
+        .map(|(k, v)| FieldChange {
+            field: k.clone(),
+            before: None,
+            after: Some(v.clone()),
+        })
+        .collect()
+}
+
+fn ids(records: &[&Record]) -> String {
+    let mut ids: Vec<&str> = records
+        .iter()
+        .map(|r| r.provider_resource_id.as_str())
+        .collect();
+    ids.sort_unstable();
+    ids.join(", ")
+}

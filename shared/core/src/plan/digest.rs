@@ -1,0 +1,128 @@
+//! Digests: of the inventory a plan was computed against, of the plan itself, and the comparison
+//! that tells a user what changed when a saved plan no longer matches.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+
+use crate::Record;
+
+use super::{Action, Plan};
+
+/// Digest of an org's inventory as the plan sees it: identity, observed content and bookkeeping.
+/// `updatedAt` is left out, so an unchanged re-sync does not invalidate a saved plan.
+pub(super) fn inventory_digest(org: &str, inventory: &[Record]) -> String {
+    let mut lines: Vec<String> = inventory
+        .iter()
+        .filter(|r| r.org_id == org)
+        .map(|r| {
+            format!(
+                "{}\t{}\t{}\t{}\t{}\t{:?}\t{}\t{}\t{}",
+                r.dock_id,
+                r.kind().table(),
+                r.provider_resource_id,
+                r.content_hash,
+                r.managed_by.as_deref().unwrap_or(""),
+                r.provisioning_source,
+                r.protect,
+                r.missing_since.is_some(),
+                serde_json::to_string(&r.applied).unwrap_or_default(),
+            )
+        })
+        .collect();
+    lines.sort_unstable();
+    let mut h = Sha256::new();
+    for l in &lines {
+        h.update(l.as_bytes());
+        h.update(b"\n");
+    }
+    hex::encode(h.finalize())
+}
+
+pub(super) fn plan_digest(
+    config_digest: &str,
+    inventory_digest: &str,
+    actions: &[Action],
+) -> String {
+    let mut h = Sha256::new();
+    h.update(config_digest.as_bytes());
+    h.update(b"\n");
+    h.update(inventory_digest.as_bytes());
+    h.update(b"\n");
+    h.update(serde_json::to_vec(actions).unwrap_or_default());
+    hex::encode(h.finalize())
+}
+
+/// One reason a saved plan no longer matches the current one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaleReason {
+    /// stackdock.toml changed.
+    ConfigChanged,
+    /// The inventory changed (a sync saw something different, or an apply ran).
+    InventoryChanged,
+    /// The current plan has an action the saved one has not.
+    ActionAdded(String),
+    /// The saved plan has an action the current one has not.
+    ActionRemoved(String),
+    /// The same action now has different details.
+    ActionChanged(String),
+}
+
+impl fmt::Display for StaleReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StaleReason::ConfigChanged => {
+                f.write_str("stackdock.toml changed since the plan was made")
+            }
+            StaleReason::InventoryChanged => {
+                f.write_str("the inventory changed since the plan was made")
+            }
+            StaleReason::ActionAdded(a) => write!(f, "now also planned: {a}"),
+            StaleReason::ActionRemoved(a) => write!(f, "no longer planned: {a}"),
+            StaleReason::ActionChanged(a) => write!(f, "planned differently now: {a}"),
+        }
+    }
+}
+
+/// What differs between a saved plan and the current one; empty when the digests match.
+pub fn compare(saved: &Plan, current: &Plan) -> Vec<StaleReason> {
+    if saved.digest == current.digest {
+        return Vec::new();
+    }
+    let mut reasons = Vec::new();
+    if saved.config_digest != current.config_digest {
+        reasons.push(StaleReason::ConfigChanged);
+    }
+    if saved.inventory_digest != current.inventory_digest {
+        reasons.push(StaleReason::InventoryChanged);
+    }
+    let index = |p: &Plan| -> BTreeMap<String, Action> {
+        p.changes().map(|a| (label(a), a.clone())).collect()
+    };
+    let (before, after) = (index(saved), index(current));
+    for (label, action) in &after {
+        match before.get(label) {
+            None => reasons.push(StaleReason::ActionAdded(label.clone())),
+            Some(old) if old != action => reasons.push(StaleReason::ActionChanged(label.clone())),
+            Some(_) => {}
+        }
+    }
+    for label in before.keys().filter(|l| !after.contains_key(*l)) {
+        reasons.push(StaleReason::ActionRemoved(label.clone()));
+    }
+    if reasons.is_empty() {
+        // Same config, inventory and changes, but different reports (drift, errors): still stale.
+        reasons.push(StaleReason::InventoryChanged);
+    }
+    reasons
+}
+
+fn label(a: &Action) -> String {
+    let target = a
+        .address
+        .clone()
+        .or_else(|| a.provider_id.clone())
+        .unwrap_or_else(|| a.dock.clone());
+    format!("{} {target}", a.action.as_str())
+}

@@ -1,0 +1,78 @@
+//! Execution order: adoptions first, then creates and updates in dependency order (servers before
+//! volumes, which attach to them), deletes last in reverse; reports after the changes.
+
+use std::cmp::Reverse;
+use std::collections::BTreeSet;
+
+use crate::Kind;
+use crate::config::address;
+
+use super::{Action, ActionKind};
+
+/// Sorts actions into their deterministic execution order.
+pub(super) fn sort(actions: &mut [Action]) {
+    actions.sort_by(|a, b| key(a).cmp(&key(b)));
+}
+
+fn key(
+    a: &Action,
+) -> (
+    u8,
+    usize,
+    Reverse<usize>,
+    &str,
+    Option<&str>,
+    Option<&str>,
+    Option<&str>,
+) {
+    let rank = a.kind.map_or(usize::MAX, Kind::rank);
+    let phase = match a.action {
+        ActionKind::Adopt => 0,
+        ActionKind::Create | ActionKind::Recreate | ActionKind::Update | ActionKind::Replace => 1,
+        ActionKind::Delete => 2,
+        ActionKind::Drift => 3,
+        ActionKind::Unmanaged => 4,
+        ActionKind::Blocked => 5,
+        ActionKind::Error => 6,
+    };
+    // Deletes run in reverse dependency order: volumes go before the servers they attach to.
+    let (forward, reverse) = if phase == 2 { (0, rank) } else { (rank, 0) };
+    (
+        phase,
+        forward,
+        Reverse(reverse),
+        a.dock.as_str(),
+        a.address.as_deref(),
+        a.name.as_deref(),
+        a.provider_id.as_deref(),
+    )
+}
+
+/// Fills `depends_on`: a volume attached to a server that is being created, recreated or replaced
+/// waits for that server.
+pub(super) fn link_dependencies(actions: &mut [Action]) {
+    let coming: BTreeSet<String> = actions
+        .iter()
+        .filter(|a| {
+            matches!(
+                a.action,
+                ActionKind::Create | ActionKind::Recreate | ActionKind::Replace
+            )
+        })
+        .filter_map(|a| a.address.clone())
+        .collect();
+    for a in actions.iter_mut().filter(|a| a.action.is_change()) {
+        let Some(server) = a
+            .spec
+            .as_ref()
+            .and_then(|s| s.fields.get("attach_to"))
+            .and_then(|v| v.as_str())
+        else {
+            continue;
+        };
+        let target = address(Kind::Servers, server);
+        if coming.contains(&target) {
+            a.depends_on.push(target);
+        }
+    }
+}

@@ -1,0 +1,443 @@
+//! The universal record: one row of a universal table (`servers`, `blockVolumes`, …), whatever the
+//! provider, plus the per-dock sync status kept in the `docks` table.
+//!
+//! A record has two halves. The *observed* half (identity, name, status, region, kind attributes,
+//! `fullApiData`) comes from a provider listing and is what `contentHash` covers. The *bookkeeping*
+//! half (`managedBy`, `provisioningSource`, `protect`, `drift`, `applied`, …) is StackDock's own and
+//! survives every re-sync.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::{FieldValue, Kind, ProviderKind};
+
+/// One resource as StackDock last saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Record {
+    pub org_id: String,
+    /// `<org>/<dock name>`: unique across every org that shares the tables.
+    pub dock_id: String,
+    pub provider: ProviderKind,
+    pub provider_resource_id: String,
+    /// The label at the provider (the id when the resource has no label).
+    pub name: String,
+    /// Normalised per kind; servers: `running`, `stopped`, `pending`, `error`, `unknown`.
+    pub status: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(flatten)]
+    pub attrs: Attrs,
+    /// The provider's whole object with every secret field removed.
+    #[serde(default)]
+    pub full_api_data: serde_json::Value,
+    #[serde(default)]
+    pub updated_at: Option<Timestamp>,
+    #[serde(default)]
+    pub missing_since: Option<Timestamp>,
+    #[serde(default)]
+    pub content_hash: String,
+    /// The config address that owns this resource (`servers.web-1`), `None` if unmanaged.
+    #[serde(default)]
+    pub managed_by: Option<String>,
+    #[serde(default)]
+    pub provisioning_source: ProvisioningSource,
+    #[serde(default)]
+    pub provisioning_state: Option<ProvisioningState>,
+    #[serde(default)]
+    pub provisioned_at: Option<Timestamp>,
+    /// Deletion protection; persists after the entry leaves the file.
+    #[serde(default)]
+    pub protect: bool,
+    /// Differences found by the last plan between what StackDock applied and what runs.
+    #[serde(default)]
+    pub drift: Vec<DriftEntry>,
+    /// The managed field values StackDock last applied (or adopted): the baseline drift is measured
+    /// against, so an edit of the file is an update and an edit at the provider is drift.
+    #[serde(default)]
+    pub applied: BTreeMap<String, FieldValue>,
+}
+
+/// Kind-specific attributes, tagged by `kind` (the universal table).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Attrs {
+    Servers(ServerAttrs),
+    BlockVolumes(VolumeAttrs),
+    Buckets(BucketAttrs),
+    Databases(DatabaseAttrs),
+    WebServices(WebServiceAttrs),
+    Domains(DomainAttrs),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerAttrs {
+    /// Plan / size / type slug.
+    #[serde(default)]
+    pub instance_type: Option<String>,
+    /// Primary public IPv4.
+    #[serde(default)]
+    pub ip_address: Option<String>,
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default)]
+    pub tags: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeAttrs {
+    #[serde(default)]
+    pub size_gb: Option<i64>,
+    /// Provider id of the server it is attached to.
+    #[serde(default)]
+    pub attached_to_instance: Option<String>,
+    /// Label of that server.
+    #[serde(default)]
+    pub attached_to_instance_label: Option<String>,
+    #[serde(default)]
+    pub mount_id: Option<String>,
+    #[serde(default)]
+    pub block_type: Option<String>,
+    #[serde(default)]
+    pub filesystem_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BucketAttrs {
+    #[serde(default)]
+    pub cluster: Option<String>,
+    #[serde(default)]
+    pub hostname: Option<String>,
+    #[serde(default)]
+    pub s3_endpoint: Option<String>,
+    #[serde(default)]
+    pub size_bytes: Option<i64>,
+    #[serde(default)]
+    pub object_count: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DatabaseAttrs {
+    #[serde(default)]
+    pub engine: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub instance_type: Option<String>,
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub port: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebServiceAttrs {
+    #[serde(default)]
+    pub production_url: Option<String>,
+    #[serde(default)]
+    pub environment: Option<String>,
+    #[serde(default)]
+    pub git_repo: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainAttrs {
+    #[serde(default)]
+    pub domain_name: Option<String>,
+    #[serde(default)]
+    pub expires_at: Option<String>,
+}
+
+impl Attrs {
+    /// Empty attributes of a kind.
+    pub fn empty(kind: Kind) -> Attrs {
+        match kind {
+            Kind::Servers => Attrs::Servers(ServerAttrs::default()),
+            Kind::BlockVolumes => Attrs::BlockVolumes(VolumeAttrs::default()),
+            Kind::Buckets => Attrs::Buckets(BucketAttrs::default()),
+            Kind::Databases => Attrs::Databases(DatabaseAttrs::default()),
+            Kind::WebServices => Attrs::WebServices(WebServiceAttrs::default()),
+            Kind::Domains => Attrs::Domains(DomainAttrs::default()),
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self {
+            Attrs::Servers(_) => Kind::Servers,
+            Attrs::BlockVolumes(_) => Kind::BlockVolumes,
+            Attrs::Buckets(_) => Kind::Buckets,
+            Attrs::Databases(_) => Kind::Databases,
+            Attrs::WebServices(_) => Kind::WebServices,
+            Attrs::Domains(_) => Kind::Domains,
+        }
+    }
+}
+
+/// Who brought a resource into existence.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ProvisioningSource {
+    /// StackDock created it through the provider API: the only resources it may ever delete.
+    Api,
+    /// Discovered by a sync (or adopted): never deleted.
+    #[default]
+    Manual,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProvisioningState {
+    Provisioning,
+    Provisioned,
+    Failed,
+    Deprovisioning,
+}
+
+/// One drifted field: what StackDock applied versus what runs now.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DriftEntry {
+    pub field: String,
+    pub desired: Option<FieldValue>,
+    pub actual: Option<FieldValue>,
+}
+
+/// Prefix of every tag StackDock writes; such tags are never compared with desired tags.
+pub const OWNER_TAG_PREFIX: &str = "stackdock-";
+
+/// The ownership tag of a resource: derived from org and address, short enough for every
+/// provider's tag rules (DigitalOcean: letters, digits, `:`, `-`, `_`; Linode: 3–50 characters),
+/// so a resource can be found again after a crash between the create request and its record.
+pub fn owner_tag(org: &str, address: &str) -> String {
+    let digest = Sha256::digest(format!("{org}\n{address}").as_bytes());
+    format!("{OWNER_TAG_PREFIX}{}", &hex::encode(digest)[..16])
+}
+
+/// Whether a tag is one StackDock manages itself (ownership), not a user tag.
+pub fn is_owner_tag(tag: &str) -> bool {
+    tag.starts_with(OWNER_TAG_PREFIX)
+}
+
+impl Record {
+    /// A fresh, unmanaged record with empty attributes of `kind`.
+    pub fn new(
+        org_id: impl Into<String>,
+        dock_id: impl Into<String>,
+        provider: ProviderKind,
+        kind: Kind,
+        provider_resource_id: impl Into<String>,
+        name: impl Into<String>,
+    ) -> Record {
+        Record {
+            org_id: org_id.into(),
+            dock_id: dock_id.into(),
+            provider,
+            provider_resource_id: provider_resource_id.into(),
+            name: name.into(),
+            status: "unknown".to_owned(),
+            region: None,
+            attrs: Attrs::empty(kind),
+            full_api_data: serde_json::Value::Null,
+            updated_at: None,
+            missing_since: None,
+            content_hash: String::new(),
+            managed_by: None,
+            provisioning_source: ProvisioningSource::Manual,
+            provisioning_state: None,
+            provisioned_at: None,
+            protect: false,
+            drift: Vec::new(),
+            applied: BTreeMap::new(),
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.attrs.kind()
+    }
+
+    /// The upsert key: `(dockId, kind, providerResourceId)`.
+    pub fn key(&self) -> RecordKey {
+        RecordKey {
+            dock_id: self.dock_id.clone(),
+            kind: self.kind(),
+            provider_resource_id: self.provider_resource_id.clone(),
+        }
+    }
+
+    /// Hash of the observed half of the record (not the bookkeeping, not `updatedAt`).
+    pub fn observed_hash(&self) -> String {
+        #[derive(Serialize)]
+        struct Observed<'a> {
+            provider: ProviderKind,
+            id: &'a str,
+            name: &'a str,
+            status: &'a str,
+            region: &'a Option<String>,
+            attrs: &'a Attrs,
+            full: &'a serde_json::Value,
+        }
+        let observed = Observed {
+            provider: self.provider,
+            id: &self.provider_resource_id,
+            name: &self.name,
+            status: &self.status,
+            region: &self.region,
+            attrs: &self.attrs,
+            full: &self.full_api_data,
+        };
+        // serde_json::Value maps are BTreeMaps here (no preserve_order): key order is canonical.
+        let bytes = serde_json::to_vec(&observed).unwrap_or_default();
+        hex::encode(Sha256::digest(&bytes))
+    }
+
+    /// Sets `contentHash` from the observed half; returns `self` for chaining.
+    pub fn with_hash(mut self) -> Record {
+        self.content_hash = self.observed_hash();
+        self
+    }
+
+    /// Copies StackDock's bookkeeping from the stored version of this record, so that a re-sync
+    /// never forgets who manages a resource, whether it is protected or what was applied.
+    pub fn keep_bookkeeping_of(&mut self, stored: &Record) {
+        self.managed_by.clone_from(&stored.managed_by);
+        self.provisioning_source = stored.provisioning_source;
+        self.provisioning_state = stored.provisioning_state;
+        self.provisioned_at = stored.provisioned_at;
+        self.protect = stored.protect;
+        self.drift.clone_from(&stored.drift);
+        self.applied.clone_from(&stored.applied);
+    }
+
+    /// User tags (ownership tags excluded).
+    pub fn user_tags(&self) -> BTreeSet<String> {
+        match &self.attrs {
+            Attrs::Servers(s) => s
+                .tags
+                .iter()
+                .filter(|t| !is_owner_tag(t))
+                .cloned()
+                .collect(),
+            _ => BTreeSet::new(),
+        }
+    }
+
+    /// The actual value of a config field (`plan`, `size_gb`, `attach_to`, …) on this record, in
+    /// the same vocabulary as the desired side; `None` where the record has no such value.
+    pub fn field(&self, key: &str) -> Option<FieldValue> {
+        let s = |v: &Option<String>| v.clone().map(FieldValue::Str);
+        match (key, &self.attrs) {
+            ("region", _) => s(&self.region),
+            ("name", _) => Some(FieldValue::Str(self.name.clone())),
+            ("plan", Attrs::Servers(a)) => s(&a.instance_type),
+            ("image", Attrs::Servers(a)) => s(&a.image),
+            ("tags", Attrs::Servers(_)) => Some(FieldValue::Set(self.user_tags())),
+            ("size_gb", Attrs::BlockVolumes(a)) => a.size_gb.map(FieldValue::Int),
+            ("attach_to", Attrs::BlockVolumes(a)) => s(&a.attached_to_instance_label),
+            ("block_type", Attrs::BlockVolumes(a)) => s(&a.block_type),
+            ("cluster", Attrs::Buckets(a)) => s(&a.cluster),
+            ("engine", Attrs::Databases(a)) => s(&a.engine),
+            ("version", Attrs::Databases(a)) => s(&a.version),
+            ("plan", Attrs::Databases(a)) => s(&a.instance_type),
+            _ => None,
+        }
+    }
+}
+
+/// Identity of a record within the store.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordKey {
+    pub dock_id: String,
+    pub kind: Kind,
+    pub provider_resource_id: String,
+}
+
+/// The `docks` table: when a dock's inventory was last confirmed complete, and the last failure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DockStatus {
+    pub org_id: String,
+    pub dock_id: String,
+    pub name: String,
+    pub provider: ProviderKind,
+    /// When a sync last listed every kind of this dock completely.
+    #[serde(default)]
+    pub last_sync_at: Option<Timestamp>,
+    /// When a sync last tried.
+    #[serde(default)]
+    pub last_attempt_at: Option<Timestamp>,
+    /// The last attempt's error (already free of secrets), `None` if it succeeded.
+    #[serde(default)]
+    pub last_error: Option<String>,
+}
+
+/// The id of a dock: `<org>/<dock name>`.
+pub fn dock_id(org: &str, dock: &str) -> String {
+    format!("{org}/{dock}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server() -> Record {
+        let mut r = Record::new(
+            "acme",
+            "acme/vultr-main",
+            ProviderKind::Vultr,
+            Kind::Servers,
+            "id-1",
+            "web-1",
+        );
+        r.status = "running".into();
+        r.region = Some("ewr".into());
+        r.attrs = Attrs::Servers(ServerAttrs {
+            instance_type: Some("vc2-1c-1gb".into()),
+            tags: ["web".to_owned(), owner_tag("acme", "servers.web-1")].into(),
+            ..ServerAttrs::default()
+        });
+        r.with_hash()
+    }
+
+    #[test]
+    fn bookkeeping_does_not_change_the_content_hash() {
+        let a = server();
+        let mut b = a.clone();
+        b.managed_by = Some("servers.web-1".into());
+        b.protect = true;
+        b.updated_at = Some(Timestamp::UNIX_EPOCH);
+        assert_eq!(a.observed_hash(), b.observed_hash());
+        b.status = "stopped".into();
+        assert_ne!(a.observed_hash(), b.observed_hash());
+    }
+
+    #[test]
+    fn record_round_trips_through_json_with_flat_kind_fields() {
+        let r = server();
+        let json = serde_json::to_value(&r).expect("serialise");
+        assert_eq!(json["kind"], "servers");
+        assert_eq!(json["instanceType"], "vc2-1c-1gb");
+        assert_eq!(json["providerResourceId"], "id-1");
+        let back: Record = serde_json::from_value(json).expect("deserialise");
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn owner_tags_are_not_user_tags() {
+        let r = server();
+        assert_eq!(r.field("tags"), Some(FieldValue::set(["web"])));
+        let tag = owner_tag("acme", "servers.web-1");
+        assert!(tag.len() <= 50 && is_owner_tag(&tag));
+        assert_ne!(tag, owner_tag("acme", "servers.web-2"));
+    }
+}

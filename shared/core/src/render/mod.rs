@@ -1,0 +1,1 @@
+//! Renderers: one `Plan` value, three outputs (terminal text, JSON, pull-request Markdown).

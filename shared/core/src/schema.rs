@@ -1,0 +1,287 @@
+//! The field schema: which keys each kind takes in `stackdock.toml`, and, per provider and kind,
+//! which of them are managed and whether a difference is changed in place or forces a replace.
+//!
+//! This table is the single source for the config validator, the JSON Schema of the file and the
+//! plan engine's diff; no other module decides whether a field is mutable.
+
+use crate::{Kind, ProviderKind};
+
+/// The type of a config value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Str,
+    Int,
+    Bool,
+    StrList,
+}
+
+impl FieldType {
+    pub fn describe(self) -> &'static str {
+        match self {
+            FieldType::Str => "a string",
+            FieldType::Int => "an integer",
+            FieldType::Bool => "a boolean (true or false)",
+            FieldType::StrList => "an array of strings",
+        }
+    }
+}
+
+/// One key of a resource table in `stackdock.toml`.
+#[derive(Debug, Clone, Copy)]
+pub struct KeySpec {
+    pub key: &'static str,
+    pub ty: FieldType,
+    pub required: bool,
+    pub doc: &'static str,
+}
+
+/// Builds a `KeySpec` as a constant expression (so `&[…]` tables are promoted to statics).
+macro_rules! key {
+    ($key:expr, $ty:expr, $required:expr, $doc:expr) => {
+        KeySpec {
+            key: $key,
+            ty: $ty,
+            required: $required,
+            doc: $doc,
+        }
+    };
+}
+
+/// Keys every resource takes, whatever its kind.
+pub const COMMON_KEYS: &[KeySpec] = &[
+    key!(
+        "dock",
+        FieldType::Str,
+        true,
+        "Name of the dock (a `[docks.<name>]` table) the resource lives on."
+    ),
+    key!(
+        "protect",
+        FieldType::Bool,
+        false,
+        "Never delete this resource, even with `prune = true`; persists after the entry is removed."
+    ),
+    key!(
+        "id",
+        FieldType::Str,
+        false,
+        "Pin the entry to an existing provider resource by its provider id."
+    ),
+    key!(
+        "ignore_changes",
+        FieldType::StrList,
+        false,
+        "Fields whose differences are neither drift nor updates."
+    ),
+    key!(
+        "allow_replace",
+        FieldType::Bool,
+        false,
+        "Allow apply to delete and recreate the resource when a field that cannot change in place differs."
+    ),
+];
+
+/// Kind-specific keys (in the order they are documented).
+pub fn kind_keys(kind: Kind) -> &'static [KeySpec] {
+    use FieldType::{Int, Str, StrList};
+    match kind {
+        Kind::Servers => &[
+            key!(
+                "region",
+                Str,
+                true,
+                "Provider region slug (e.g. `ewr`, `nyc3`, `us-east`)."
+            ),
+            key!(
+                "plan",
+                Str,
+                true,
+                "Plan / size / type slug (e.g. `vc2-1c-1gb`, `s-1vcpu-1gb`, `g6-nanode-1`)."
+            ),
+            key!(
+                "image",
+                Str,
+                true,
+                "Image to deploy: Vultr `os:<id>`, `app:<id>`, `image:<id>` or `snapshot:<id>`; DigitalOcean image slug; Linode image id."
+            ),
+            key!(
+                "tags",
+                StrList,
+                false,
+                "Tags (a set). StackDock adds its own ownership tag."
+            ),
+            key!(
+                "ssh_keys",
+                StrList,
+                false,
+                "Provider SSH key ids or fingerprints installed at creation."
+            ),
+            key!(
+                "user_data_file",
+                Str,
+                false,
+                "Cloud-init user data file, relative to the config's directory (must stay inside it)."
+            ),
+        ],
+        Kind::BlockVolumes => &[
+            key!(
+                "region",
+                Str,
+                true,
+                "Provider region slug; must match the server it attaches to."
+            ),
+            key!(
+                "size_gb",
+                Int,
+                true,
+                "Size in GB (grows in place; shrinking is refused)."
+            ),
+            key!(
+                "attach_to",
+                Str,
+                false,
+                "Name of a server in the same dock and region to attach to."
+            ),
+            key!(
+                "block_type",
+                Str,
+                false,
+                "Vultr block type: `high_perf` or `storage_opt`."
+            ),
+        ],
+        Kind::Buckets => &[
+            key!(
+                "region",
+                Str,
+                false,
+                "Object storage region (Linode: e.g. `us-east`); give `region` or `cluster`."
+            ),
+            key!(
+                "cluster",
+                Str,
+                false,
+                "Object storage cluster (Linode legacy: e.g. `us-east-1`); give `region` or `cluster`."
+            ),
+        ],
+        Kind::Databases => &[
+            key!(
+                "engine",
+                Str,
+                true,
+                "Database engine (e.g. `pg`, `mysql`, `redis`)."
+            ),
+            key!("version", Str, true, "Engine version (e.g. `16`)."),
+            key!(
+                "plan",
+                Str,
+                true,
+                "Database plan slug (e.g. `vultr-dbaas-startup-cc-1-55-2`)."
+            ),
+            key!("region", Str, true, "Provider region slug."),
+        ],
+        Kind::WebServices | Kind::Domains => &[],
+    }
+}
+
+/// How a difference in a managed field is resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// The provider changes it in place: an `update`.
+    InPlace,
+    /// It cannot change in place: a `replace` (delete + create), only with `allow_replace`.
+    Replace,
+    /// Used at creation only; never diffed (the provider does not report it back).
+    CreateOnly,
+}
+
+/// A managed field of one provider's kind.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldRule {
+    pub key: &'static str,
+    pub change: Change,
+}
+
+macro_rules! rule {
+    ($key:expr, $change:expr) => {
+        FieldRule {
+            key: $key,
+            change: $change,
+        }
+    };
+}
+
+/// The managed fields of `kind` on `provider`. A kind key that is not listed here is not supported
+/// by that provider (the validator says so).
+pub fn field_rules(provider: ProviderKind, kind: Kind) -> &'static [FieldRule] {
+    use Change::{CreateOnly, InPlace, Replace};
+    use Kind::*;
+    use ProviderKind::*;
+    match (provider, kind) {
+        (Vultr | DigitalOcean | Linode, Servers) => &[
+            rule!("region", Replace),
+            rule!("plan", InPlace),
+            rule!("image", Replace),
+            rule!("tags", InPlace),
+            rule!("ssh_keys", CreateOnly),
+            rule!("user_data_file", CreateOnly),
+        ],
+        (Vultr, BlockVolumes) => &[
+            rule!("region", Replace),
+            rule!("size_gb", InPlace),
+            rule!("attach_to", InPlace),
+            rule!("block_type", Replace),
+        ],
+        (DigitalOcean | Linode, BlockVolumes) => &[
+            rule!("region", Replace),
+            rule!("size_gb", InPlace),
+            rule!("attach_to", InPlace),
+        ],
+        (Linode, Buckets) => &[rule!("region", Replace), rule!("cluster", Replace)],
+        (Vultr, Databases) => &[
+            rule!("engine", Replace),
+            rule!("version", Replace),
+            rule!("plan", InPlace),
+            rule!("region", Replace),
+        ],
+        _ => &[],
+    }
+}
+
+/// The rule for one field, if `provider` manages it on `kind`.
+pub fn field_rule(provider: ProviderKind, kind: Kind, key: &str) -> Option<FieldRule> {
+    field_rules(provider, kind)
+        .iter()
+        .copied()
+        .find(|r| r.key == key)
+}
+
+/// Fields that may only grow (a decrease is an `error` action, not an update).
+pub fn grow_only(kind: Kind, key: &str) -> bool {
+    kind == Kind::BlockVolumes && key == "size_gb"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_names_a_documented_key_of_a_supported_kind() {
+        for provider in ProviderKind::ALL {
+            for kind in Kind::ALL {
+                let rules = field_rules(provider, kind);
+                assert_eq!(
+                    !rules.is_empty(),
+                    provider.supports(kind),
+                    "{provider} {kind}"
+                );
+                for r in rules {
+                    assert!(
+                        kind_keys(kind).iter().any(|k| k.key == r.key),
+                        "{provider} {kind}: rule for undocumented key {}",
+                        r.key
+                    );
+                }
+            }
+        }
+    }
+}
