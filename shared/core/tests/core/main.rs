@@ -1,0 +1,3 @@
+//! stackdock-core's integration tests: one binary, one module per topic.
+
+mod purity;
