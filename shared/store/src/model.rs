@@ -1,0 +1,188 @@
+//! The values a store keeps besides universal records: a dock's sync, run records (the audit log),
+//! leases and create intents.
+
+use std::collections::BTreeSet;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use stackdock_core::record::DockStatus;
+use stackdock_core::{Kind, Record};
+
+/// One dock's sync, written in one transaction by `Store::commit_sync`.
+#[derive(Debug, Clone)]
+pub struct DockSync {
+    pub org_id: String,
+    pub dock_id: String,
+    /// The dock's new status (its `last_sync_at` set only when every kind was listed completely).
+    pub status: DockStatus,
+    pub listings: Vec<KindListing>,
+    pub now: Timestamp,
+}
+
+/// What a sync saw of one kind on one dock.
+#[derive(Debug, Clone)]
+pub struct KindListing {
+    pub kind: Kind,
+    /// Records as listed: observed fields and `contentHash` set, bookkeeping empty.
+    pub records: Vec<Record>,
+    /// Only a complete listing may mark anything missing.
+    pub complete: bool,
+    /// The regions the listing covered (`None`: all); records outside it are never marked missing.
+    pub regions: Option<BTreeSet<String>>,
+}
+
+/// Counts of one `commit_sync`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncStats {
+    /// Records inserted or rewritten because their content changed (or came back).
+    pub written: usize,
+    /// Records listed with the same `contentHash`: not written.
+    pub unchanged: usize,
+    /// Records newly marked `missingSince`.
+    pub marked_missing: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunKind {
+    Sync,
+    Plan,
+    Apply,
+    Unlock,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Submitted, not started (an apply waiting for its worker).
+    Pending,
+    Running,
+    Succeeded,
+    /// Some actions failed, others succeeded.
+    Partial,
+    Failed,
+}
+
+impl RunStatus {
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Succeeded | RunStatus::Partial | RunStatus::Failed
+        )
+    }
+}
+
+/// Outcome of one action of an apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Succeeded,
+    Failed,
+    /// Not attempted: not allowed (a replace without allow_replace) or a dependency failed.
+    Skipped,
+}
+
+/// One action's result, as recorded in the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionResult {
+    pub action: String,
+    pub target: String,
+    pub dock: String,
+    #[serde(default)]
+    pub provider_id: Option<String>,
+    pub outcome: Outcome,
+    pub message: String,
+    pub at: Timestamp,
+}
+
+/// A line of a run's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    pub at: Timestamp,
+    pub message: String,
+}
+
+/// The audit record of a sync, plan, apply or force-unlock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunRecord {
+    pub run_id: String,
+    pub org_id: String,
+    pub kind: RunKind,
+    pub status: RunStatus,
+    /// Who: a user name, a CLI host, or the caller's IAM identity.
+    pub actor: String,
+    pub started_at: Timestamp,
+    #[serde(default)]
+    pub finished_at: Option<Timestamp>,
+    #[serde(default)]
+    pub plan_digest: Option<String>,
+    #[serde(default)]
+    pub actions: Vec<ActionResult>,
+    #[serde(default)]
+    pub log: Vec<LogLine>,
+    #[serde(default)]
+    pub error: Option<String>,
+    /// When the store may expire the record (DynamoDB TTL); `None`: keep.
+    #[serde(default)]
+    pub expires_at: Option<Timestamp>,
+}
+
+impl RunRecord {
+    pub fn new(
+        run_id: impl Into<String>,
+        org_id: impl Into<String>,
+        kind: RunKind,
+        actor: impl Into<String>,
+        now: Timestamp,
+    ) -> RunRecord {
+        RunRecord {
+            run_id: run_id.into(),
+            org_id: org_id.into(),
+            kind,
+            status: RunStatus::Running,
+            actor: actor.into(),
+            started_at: now,
+            finished_at: None,
+            plan_digest: None,
+            actions: Vec::new(),
+            log: Vec::new(),
+            error: None,
+            expires_at: None,
+        }
+    }
+
+    pub fn log(&mut self, at: Timestamp, message: impl Into<String>) {
+        self.log.push(LogLine {
+            at,
+            message: message.into(),
+        });
+    }
+}
+
+/// A lease on one name (the org): at most one holder until `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Lease {
+    pub name: String,
+    pub owner: String,
+    pub acquired_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// A create about to be attempted, recorded before the request so a crash can be resolved by
+/// looking the resource up by its ownership tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Intent {
+    pub org_id: String,
+    pub address: String,
+    pub dock_id: String,
+    pub kind: Kind,
+    pub name: String,
+    pub owner_tag: String,
+    pub run_id: String,
+    pub created_at: Timestamp,
+}
