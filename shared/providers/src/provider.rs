@@ -1,0 +1,100 @@
+//! The `Provider` contract: per kind, list / get / create / update / delete, plus the look-up by
+//! ownership tag that makes a create safe to resume after a crash.
+
+use std::fmt::Debug;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use stackdock_core::config::CredentialRef;
+use stackdock_core::plan::{FieldChange, ResourceSpec};
+use stackdock_core::{Kind, ProviderKind, Record};
+
+use crate::ProviderError;
+
+/// Who an adapter works for: stamped on every record it returns and named in every error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DockContext {
+    pub org: String,
+    /// Dock name (`vultr-main`).
+    pub dock: String,
+    /// `<org>/<dock>`.
+    pub dock_id: String,
+    pub provider: ProviderKind,
+    /// Where the credential came from (named in unauthorized errors instead of the value).
+    pub credential_source: CredentialRef,
+}
+
+/// What apply asks an adapter to create or converge to. Everything is decided: the adapter only
+/// translates it into requests.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub spec: &'a ResourceSpec,
+    /// Contents of `user_data_file`, read by the engine (may contain secrets: never log).
+    pub user_data: Option<&'a str>,
+    /// Provider id of the server named by `attach_to`, resolved by the engine.
+    pub attach_to_id: Option<&'a str>,
+}
+
+/// One provider account, as an adapter speaks to it.
+///
+/// # Guarantees adapters give
+/// - `list` returns the complete inventory of a kind (every page) or an error: never a partial
+///   list presented as complete.
+/// - Records carry the dock's ids, the observed fields, `fullApiData` with secret fields removed,
+///   and `contentHash` set.
+/// - `create` sends the create request at most once; it never retries it. After a timeout or a
+///   5xx the engine calls `find_owned` before deciding anything.
+/// - `get` maps 404 to `Ok(None)`.
+#[async_trait]
+pub trait Provider: Send + Sync + Debug {
+    fn context(&self) -> &DockContext;
+
+    /// One cheap authenticated request, to tell a bad credential from a bad listing.
+    async fn check_credentials(&self) -> Result<(), ProviderError>;
+
+    /// Every resource of `kind` on the dock.
+    async fn list(&self, kind: Kind) -> Result<Vec<Record>, ProviderError>;
+
+    async fn get(&self, kind: Kind, id: &str) -> Result<Option<Record>, ProviderError>;
+
+    /// Resources carrying `spec.owner_tag` (or, for kinds without tags, labelled `spec.name`).
+    async fn find_owned(
+        &self,
+        kind: Kind,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<Record>, ProviderError>;
+
+    /// Plan-time checks of a spec against the provider's catalogs (regions, plans, images);
+    /// returns one message per problem.
+    async fn validate(
+        &self,
+        kind: Kind,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<String>, ProviderError> {
+        let _ = (kind, spec);
+        Ok(Vec::new())
+    }
+
+    /// Creates the resource (with the ownership tag) and returns it as the provider answered.
+    async fn create(&self, kind: Kind, request: Request<'_>) -> Result<Record, ProviderError>;
+
+    /// Applies in-place changes (rename, retag, resize, grow, attach/detach).
+    async fn update(
+        &self,
+        kind: Kind,
+        id: &str,
+        changes: &[FieldChange],
+        request: Request<'_>,
+    ) -> Result<Record, ProviderError>;
+
+    /// Deletes the resource; a resource already gone is success.
+    async fn delete(&self, kind: Kind, id: &str) -> Result<(), ProviderError>;
+
+    /// Polls until the resource is ready (servers running, actions complete) or `timeout` passes.
+    async fn wait_ready(
+        &self,
+        kind: Kind,
+        id: &str,
+        timeout: Duration,
+    ) -> Result<Record, ProviderError>;
+}
