@@ -1,1 +1,19 @@
-//! placeholder
+//! StackDock's engine: sync every dock into the store, plan against it, apply a plan under the
+//! lease — the same code for the CLI and the Lambda functions.
+//!
+//! The engine owns effects and ordering; it never decides what to change (that is the plan's job
+//! in `stackdock-core`) and never speaks HTTP (that is the adapters' job).
+
+mod apply;
+mod credentials;
+mod docks;
+mod error;
+mod planning;
+mod sync;
+
+pub use apply::{ApplyOptions, ApplyReport, Progress, apply, lease_name};
+pub use credentials::{CredentialResolver, EnvResolver};
+pub use docks::{Docks, ProviderFactory};
+pub use error::EngineError;
+pub use planning::{PlanOptions, dock_states, plan_current, record_drift};
+pub use sync::{DockOutcome, SyncOptions, SyncReport, sync};

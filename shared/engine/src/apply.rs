@@ -1,0 +1,738 @@
+//! Apply: a reviewed plan executed under the org's lease, each step recorded.
+//!
+//! # Guarantees
+//! - One apply per org at a time (the lease); the plan is re-computed under the lease and a plan
+//!   whose digest no longer matches is refused with what changed.
+//! - Before every create an intent is recorded; a create whose response was lost (timeout, 5xx)
+//!   is resolved by looking the resource up by its ownership tag, never by sending it again, and a
+//!   later run finishes any intent a crash left behind the same way.
+//! - One attempt per action; failures are collected, actions depending on a failed one are
+//!   skipped, the rest go on.
+//! - Replaces without `allow_replace` and other disallowed changes are skipped and recorded.
+
+use std::collections::BTreeSet;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use stackdock_core::config::Config;
+use stackdock_core::plan::{Action, ActionKind, FieldChange, Plan, ResourceSpec, compare};
+use stackdock_core::record::{ProvisioningSource, ProvisioningState, RecordKey, dock_id};
+use stackdock_core::schema::{Change, field_rules};
+use stackdock_core::{FieldValue, Kind, Record};
+use stackdock_providers::{ErrorClass, Provider, Request};
+use stackdock_store::{
+    ActionResult, Intent, Lease, Outcome, RunKind, RunRecord, RunStatus, Store, StoreError,
+};
+
+use crate::{Docks, EngineError, PlanOptions, plan_current};
+
+/// Progress callback: one line per step, for a terminal.
+pub type Progress = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// How an apply runs.
+#[derive(Clone)]
+pub struct ApplyOptions {
+    /// Lease owner: unique per process (`cli:<host>:<pid>`, a Lambda request id).
+    pub owner: String,
+    /// Who asked (recorded in the run).
+    pub actor: String,
+    pub lease_ttl: Duration,
+    /// Per-resource wait for readiness after a create or update.
+    pub ready_timeout: Duration,
+    /// Directory of stackdock.toml: `user_data_file` is read relative to it.
+    pub config_dir: PathBuf,
+    /// Use this run id (an apply submitted through the API); otherwise a new one.
+    pub run_id: Option<String>,
+    pub plan: PlanOptions,
+    pub progress: Option<Progress>,
+}
+
+impl std::fmt::Debug for ApplyOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApplyOptions")
+            .field("owner", &self.owner)
+            .field("actor", &self.actor)
+            .field("lease_ttl", &self.lease_ttl)
+            .field("ready_timeout", &self.ready_timeout)
+            .field("config_dir", &self.config_dir)
+            .field("run_id", &self.run_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ApplyOptions {
+    pub fn new(
+        owner: impl Into<String>,
+        actor: impl Into<String>,
+        config_dir: impl Into<PathBuf>,
+    ) -> ApplyOptions {
+        ApplyOptions {
+            owner: owner.into(),
+            actor: actor.into(),
+            lease_ttl: Duration::from_secs(15 * 60),
+            ready_timeout: Duration::from_secs(10 * 60),
+            config_dir: config_dir.into(),
+            run_id: None,
+            plan: PlanOptions::default(),
+            progress: None,
+        }
+    }
+}
+
+/// The result of an apply: its run record.
+#[derive(Debug, Clone)]
+pub struct ApplyReport {
+    pub run: RunRecord,
+}
+
+impl ApplyReport {
+    pub fn failed(&self) -> usize {
+        self.run
+            .actions
+            .iter()
+            .filter(|a| a.outcome == Outcome::Failed)
+            .count()
+    }
+}
+
+/// The lease name of an org's applies.
+pub fn lease_name(org: &str) -> String {
+    format!("apply/{org}")
+}
+
+/// Applies `reviewed` (a plan the user saw) if it still matches the current plan.
+pub async fn apply(
+    reviewed: &Plan,
+    config: &Config,
+    docks: &Docks,
+    store: &dyn Store,
+    opts: &ApplyOptions,
+) -> Result<ApplyReport, EngineError> {
+    let org = &config.settings.org;
+    if &reviewed.org != org {
+        return Err(EngineError::WrongOrg {
+            plan: reviewed.org.clone(),
+            config: org.clone(),
+        });
+    }
+    let lease = store
+        .acquire_lease(
+            &lease_name(org),
+            &opts.owner,
+            opts.lease_ttl,
+            Timestamp::now(),
+        )
+        .await?;
+    let result = apply_leased(reviewed, config, docks, store, opts, lease.clone()).await;
+    let (result, lease) = match result {
+        Ok((report, lease)) => (Ok(report), lease),
+        Err(e) => (Err(e), lease),
+    };
+    if let Err(e) = store.release_lease(&lease).await {
+        tracing::warn!(error = %e, "releasing the apply lease failed; it expires by itself");
+    }
+    result
+}
+
+async fn apply_leased(
+    reviewed: &Plan,
+    config: &Config,
+    docks: &Docks,
+    store: &dyn Store,
+    opts: &ApplyOptions,
+    lease: Lease,
+) -> Result<(ApplyReport, Lease), EngineError> {
+    let current = plan_current(config, store, opts.plan).await?;
+    let reasons = compare(reviewed, &current);
+    if !reasons.is_empty() {
+        return Err(EngineError::StalePlan { reasons });
+    }
+    let org = &config.settings.org;
+    let run_id = opts
+        .run_id
+        .clone()
+        .unwrap_or_else(|| format!("apply-{}", uuid::Uuid::new_v4()));
+    let mut run = RunRecord::new(&run_id, org, RunKind::Apply, &opts.actor, Timestamp::now());
+    run.plan_digest = Some(current.digest.clone());
+    run.log(
+        Timestamp::now(),
+        format!("lease {} taken by {}", lease.name, lease.owner),
+    );
+    store.put_run(&run).await?;
+
+    let mut exec = Executor {
+        config,
+        docks,
+        store,
+        opts,
+        lease,
+        renewed: Instant::now(),
+        run_id: run_id.clone(),
+    };
+    let mut failed: BTreeSet<String> = BTreeSet::new();
+    for action in current.changes() {
+        let target = action
+            .address
+            .clone()
+            .or_else(|| action.provider_id.clone())
+            .unwrap_or_default();
+        let blocked_by = action.depends_on.iter().find(|d| failed.contains(*d));
+        let (outcome, message, provider_id) = if !action.allowed {
+            (
+                Outcome::Skipped,
+                format!("not applied: {}", action.reason),
+                action.provider_id.clone(),
+            )
+        } else if let Some(dep) = blocked_by {
+            (
+                Outcome::Skipped,
+                format!("skipped: {dep} failed"),
+                action.provider_id.clone(),
+            )
+        } else {
+            exec.say(&format!("{} {target}…", verb(action.action)));
+            match exec.run(action).await {
+                Ok(id) => (
+                    Outcome::Succeeded,
+                    format!("{} {target}", past(action.action)),
+                    id,
+                ),
+                Err(e) => (Outcome::Failed, e.to_string(), action.provider_id.clone()),
+            }
+        };
+        if outcome != Outcome::Succeeded {
+            failed.insert(target.clone());
+        }
+        exec.say(&format!("  {}: {message}", outcome_word(outcome)));
+        run.actions.push(ActionResult {
+            action: action.action.as_str().to_owned(),
+            target,
+            dock: action.dock.clone(),
+            provider_id,
+            outcome,
+            message,
+            at: Timestamp::now(),
+        });
+        store.put_run(&run).await?;
+        exec.renew_if_due(&mut run).await?;
+    }
+
+    let failures = run
+        .actions
+        .iter()
+        .filter(|a| a.outcome == Outcome::Failed)
+        .count();
+    let succeeded = run
+        .actions
+        .iter()
+        .filter(|a| a.outcome == Outcome::Succeeded)
+        .count();
+    run.status = match (failures, succeeded) {
+        (0, _) => RunStatus::Succeeded,
+        (_, 0) => RunStatus::Failed,
+        _ => RunStatus::Partial,
+    };
+    if failures > 0 {
+        run.error = Some(format!(
+            "{failures} action{} failed",
+            if failures == 1 { "" } else { "s" }
+        ));
+    }
+    run.finished_at = Some(Timestamp::now());
+    run.log(
+        Timestamp::now(),
+        format!(
+            "{succeeded} succeeded, {failures} failed, {} skipped",
+            run.actions.len() - succeeded - failures
+        ),
+    );
+    store.put_run(&run).await?;
+    let lease = exec.lease;
+    Ok((ApplyReport { run }, lease))
+}
+
+fn verb(kind: ActionKind) -> &'static str {
+    match kind {
+        ActionKind::Create => "creating",
+        ActionKind::Recreate => "recreating",
+        ActionKind::Update => "updating",
+        ActionKind::Replace => "replacing",
+        ActionKind::Adopt => "adopting",
+        ActionKind::Delete => "deleting",
+        _ => "handling",
+    }
+}
+
+fn past(kind: ActionKind) -> &'static str {
+    match kind {
+        ActionKind::Create => "created",
+        ActionKind::Recreate => "recreated",
+        ActionKind::Update => "updated",
+        ActionKind::Replace => "replaced",
+        ActionKind::Adopt => "adopted",
+        ActionKind::Delete => "deleted",
+        _ => "handled",
+    }
+}
+
+fn outcome_word(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Succeeded => "done",
+        Outcome::Failed => "FAILED",
+        Outcome::Skipped => "skipped",
+    }
+}
+
+struct Executor<'a> {
+    config: &'a Config,
+    docks: &'a Docks,
+    store: &'a dyn Store,
+    opts: &'a ApplyOptions,
+    lease: Lease,
+    renewed: Instant,
+    run_id: String,
+}
+
+impl Executor<'_> {
+    fn say(&self, line: &str) {
+        tracing::info!(run_id = %self.run_id, "{line}");
+        if let Some(p) = &self.opts.progress {
+            p(line);
+        }
+    }
+
+    async fn renew_if_due(&mut self, run: &mut RunRecord) -> Result<(), EngineError> {
+        if self.renewed.elapsed() < self.opts.lease_ttl / 3 {
+            return Ok(());
+        }
+        self.lease = self
+            .store
+            .renew_lease(&self.lease, self.opts.lease_ttl, Timestamp::now())
+            .await?;
+        self.renewed = Instant::now();
+        run.log(
+            Timestamp::now(),
+            format!("lease renewed until {}", self.lease.expires_at),
+        );
+        Ok(())
+    }
+
+    fn provider(&self, action: &Action) -> Result<&Arc<dyn Provider>, EngineError> {
+        self.docks.get(&action.dock).ok_or_else(|| {
+            let why = self
+                .docks
+                .failures
+                .get(&action.dock)
+                .cloned()
+                .unwrap_or_else(|| "no adapter".into());
+            EngineError::Invalid(format!("dock `{}` is unavailable: {why}", action.dock))
+        })
+    }
+
+    fn dock_id(&self, action: &Action) -> String {
+        dock_id(&self.config.settings.org, &action.dock)
+    }
+
+    /// Runs one change; returns the provider id it ended on.
+    async fn run(&self, action: &Action) -> Result<Option<String>, EngineError> {
+        let kind = action
+            .kind
+            .ok_or_else(|| EngineError::Invalid("a change without a kind".into()))?;
+        match action.action {
+            ActionKind::Adopt => self.adopt(action, kind).await.map(Some),
+            ActionKind::Create | ActionKind::Recreate => {
+                let id = self.create(action, kind).await?;
+                if let Some(old) = &action.provider_id {
+                    self.release_old(action, kind, old).await?;
+                }
+                Ok(Some(id))
+            }
+            ActionKind::Update => self.update(action, kind).await.map(Some),
+            ActionKind::Replace => {
+                let old = action.provider_id.clone().ok_or_else(|| {
+                    EngineError::Invalid("a replace without a provider id".into())
+                })?;
+                self.delete(action, kind, &old).await?;
+                self.create(action, kind).await.map(Some)
+            }
+            ActionKind::Delete => {
+                let id = action
+                    .provider_id
+                    .clone()
+                    .ok_or_else(|| EngineError::Invalid("a delete without a provider id".into()))?;
+                self.delete(action, kind, &id).await?;
+                Ok(Some(id))
+            }
+            other => Err(EngineError::Invalid(format!(
+                "`{}` is not a change",
+                other.as_str()
+            ))),
+        }
+    }
+
+    fn spec<'s>(&self, action: &'s Action) -> Result<&'s ResourceSpec, EngineError> {
+        action.spec.as_ref().ok_or_else(|| {
+            EngineError::Invalid(format!(
+                "{} has no spec",
+                action.address.as_deref().unwrap_or("?")
+            ))
+        })
+    }
+
+    fn address(action: &Action) -> String {
+        action.address.clone().unwrap_or_default()
+    }
+
+    async fn stored(&self, action: &Action, kind: Kind, id: &str) -> Result<Record, EngineError> {
+        let key = RecordKey {
+            dock_id: self.dock_id(action),
+            kind,
+            provider_resource_id: id.to_owned(),
+        };
+        self.store.get(&key).await?.ok_or_else(|| {
+            EngineError::Invalid(format!(
+                "{} {id} is not in the store; run `stackdock sync`",
+                kind.noun()
+            ))
+        })
+    }
+
+    async fn adopt(&self, action: &Action, kind: Kind) -> Result<String, EngineError> {
+        let id = action
+            .provider_id
+            .clone()
+            .ok_or_else(|| EngineError::Invalid("an adopt without a provider id".into()))?;
+        let spec = self.spec(action)?;
+        let mut record = self.stored(action, kind, &id).await?;
+        record.managed_by = Some(Self::address(action));
+        record.protect |= spec.protect;
+        // The baseline for drift is what runs now; an update that follows moves it to the file.
+        record.applied = managed_keys(&record, kind, spec)
+            .filter_map(|k| record.field(k).map(|v| (k.to_owned(), v)))
+            .collect();
+        self.store.put_records(&[record]).await?;
+        Ok(id)
+    }
+
+    async fn create(&self, action: &Action, kind: Kind) -> Result<String, EngineError> {
+        let provider = self.provider(action)?;
+        let spec = self.spec(action)?;
+        let address = Self::address(action);
+        let org = &self.config.settings.org;
+        let intent = Intent {
+            org_id: org.clone(),
+            address: address.clone(),
+            dock_id: self.dock_id(action),
+            kind,
+            name: spec.name.clone(),
+            owner_tag: spec.owner_tag.clone(),
+            run_id: self.run_id.clone(),
+            created_at: Timestamp::now(),
+        };
+        match self.store.put_intent(&intent).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => {
+                // A previous run recorded this create and did not finish: the resource may exist.
+                self.say(&format!("  an earlier apply began creating {address}; looking it up by its ownership tag"));
+                if let Some(found) = self
+                    .find_single_owned(provider.as_ref(), kind, spec, &address)
+                    .await?
+                {
+                    return self.finish_create(action, kind, spec, found).await;
+                }
+                self.store.clear_intent(org, &address).await?;
+                self.store.put_intent(&intent).await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+
+        let user_data = match spec
+            .fields
+            .get("user_data_file")
+            .and_then(FieldValue::as_str)
+        {
+            Some(path) if kind == Kind::Servers => {
+                Some(read_user_data(&self.opts.config_dir, path)?)
+            }
+            _ => None,
+        };
+        let attach_to_id = self.attach_target(action, kind, spec).await?;
+        let request = Request {
+            spec,
+            user_data: user_data.as_deref(),
+            attach_to_id: attach_to_id.as_deref(),
+        };
+        let created = match provider.create(kind, request).await {
+            Ok(record) => record,
+            Err(e) if matches!(e.class, ErrorClass::Transient | ErrorClass::RateLimited) => {
+                // The request may have been performed even though the answer was lost.
+                self.say(&format!(
+                    "  create answered `{e}`; looking for the resource by its ownership tag"
+                ));
+                match self
+                    .find_single_owned(provider.as_ref(), kind, spec, &address)
+                    .await?
+                {
+                    Some(found) => found,
+                    None => {
+                        self.store.clear_intent(org, &address).await?;
+                        return Err(EngineError::Invalid(format!(
+                            "{e}; no resource with the ownership tag {} exists, so nothing was created; run apply again",
+                            spec.owner_tag
+                        )));
+                    }
+                }
+            }
+            Err(e) => {
+                self.store.clear_intent(org, &address).await?;
+                return Err(e.into());
+            }
+        };
+        self.finish_create(action, kind, spec, created).await
+    }
+
+    async fn find_single_owned(
+        &self,
+        provider: &dyn Provider,
+        kind: Kind,
+        spec: &ResourceSpec,
+        address: &str,
+    ) -> Result<Option<Record>, EngineError> {
+        let mut found = provider.find_owned(kind, spec).await?;
+        match found.len() {
+            0 => Ok(None),
+            1 => Ok(found.pop()),
+            n => Err(EngineError::Invalid(format!(
+                "{n} resources carry the ownership tag {} of {address} ({}); delete the extra ones by hand, then run apply again",
+                spec.owner_tag,
+                found
+                    .iter()
+                    .map(|r| r.provider_resource_id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+
+    async fn finish_create(
+        &self,
+        action: &Action,
+        kind: Kind,
+        spec: &ResourceSpec,
+        created: Record,
+    ) -> Result<String, EngineError> {
+        let provider = self.provider(action)?;
+        let id = created.provider_resource_id.clone();
+        let mut record = created;
+        record.managed_by = Some(Self::address(action));
+        record.provisioning_source = ProvisioningSource::Api;
+        record.provisioning_state = Some(ProvisioningState::Provisioning);
+        record.protect = spec.protect;
+        record.applied = desired_values(&record, kind, spec);
+        record.updated_at = Some(Timestamp::now());
+        self.store
+            .put_records(std::slice::from_ref(&record))
+            .await?;
+        self.store
+            .clear_intent(&self.config.settings.org, &Self::address(action))
+            .await?;
+
+        let ready = provider
+            .wait_ready(kind, &id, self.opts.ready_timeout)
+            .await;
+        let mut latest = match ready {
+            Ok(mut r) => {
+                r.keep_bookkeeping_of(&record);
+                r.provisioning_state = Some(ProvisioningState::Provisioned);
+                r.provisioned_at = Some(Timestamp::now());
+                r
+            }
+            Err(e) => {
+                record.provisioning_state = Some(ProvisioningState::Failed);
+                self.store.put_records(&[record]).await?;
+                return Err(e.into());
+            }
+        };
+        latest.updated_at = Some(Timestamp::now());
+        self.store.put_records(&[latest]).await?;
+        Ok(id)
+    }
+
+    /// After a recreate, the gone record no longer belongs to the entry.
+    async fn release_old(&self, action: &Action, kind: Kind, old: &str) -> Result<(), EngineError> {
+        let key = RecordKey {
+            dock_id: self.dock_id(action),
+            kind,
+            provider_resource_id: old.to_owned(),
+        };
+        if let Some(mut gone) = self.store.get(&key).await? {
+            gone.managed_by = None;
+            gone.provisioning_state = Some(ProvisioningState::Deprovisioning);
+            self.store.put_records(&[gone]).await?;
+        }
+        Ok(())
+    }
+
+    async fn attach_target(
+        &self,
+        action: &Action,
+        kind: Kind,
+        spec: &ResourceSpec,
+    ) -> Result<Option<String>, EngineError> {
+        if kind != Kind::BlockVolumes {
+            return Ok(None);
+        }
+        let Some(server) = spec.fields.get("attach_to").and_then(FieldValue::as_str) else {
+            return Ok(None);
+        };
+        let address = stackdock_core::config::address(Kind::Servers, server);
+        let did = self.dock_id(action);
+        let records = self
+            .store
+            .inventory(&self.config.settings.org, Some(&did))
+            .await?;
+        let live = records
+            .iter()
+            .filter(|r| r.kind() == Kind::Servers && r.missing_since.is_none());
+        let found: Vec<&Record> = live
+            .clone()
+            .filter(|r| r.managed_by.as_deref() == Some(address.as_str()))
+            .collect();
+        let found = if found.is_empty() {
+            live.filter(|r| r.name == server).collect()
+        } else {
+            found
+        };
+        match found.as_slice() {
+            [one] => Ok(Some(one.provider_resource_id.clone())),
+            [] => Err(EngineError::Invalid(format!(
+                "attach_to = \"{server}\": no server of that name exists in dock `{}`",
+                action.dock
+            ))),
+            many => Err(EngineError::Invalid(format!(
+                "attach_to = \"{server}\": {} servers have that name in dock `{}`; pin the server with `id`",
+                many.len(),
+                action.dock
+            ))),
+        }
+    }
+
+    async fn update(&self, action: &Action, kind: Kind) -> Result<String, EngineError> {
+        let provider = self.provider(action)?;
+        let spec = self.spec(action)?;
+        let id = action
+            .provider_id
+            .clone()
+            .ok_or_else(|| EngineError::Invalid("an update without a provider id".into()))?;
+        let stored = self.stored(action, kind, &id).await?;
+        let provider_changes: Vec<FieldChange> = action
+            .changes
+            .iter()
+            .filter(|c| c.field != "protect")
+            .cloned()
+            .collect();
+        let mut record = if provider_changes.is_empty() {
+            stored.clone()
+        } else {
+            let attach_to_id = if provider_changes.iter().any(|c| c.field == "attach_to") {
+                self.attach_target(action, kind, spec).await?
+            } else {
+                None
+            };
+            let request = Request {
+                spec,
+                user_data: None,
+                attach_to_id: attach_to_id.as_deref(),
+            };
+            provider
+                .update(kind, &id, &provider_changes, request)
+                .await?;
+            let mut r = provider
+                .wait_ready(kind, &id, self.opts.ready_timeout)
+                .await?;
+            r.keep_bookkeeping_of(&stored);
+            r.updated_at = Some(Timestamp::now());
+            r
+        };
+        for c in &provider_changes {
+            if let Some(after) = &c.after
+                && c.field != "name"
+            {
+                record.applied.insert(c.field.clone(), after.clone());
+            }
+        }
+        record.protect = spec.protect;
+        record.drift.clear();
+        self.store.put_records(&[record]).await?;
+        Ok(id)
+    }
+
+    async fn delete(&self, action: &Action, kind: Kind, id: &str) -> Result<(), EngineError> {
+        let provider = self.provider(action)?;
+        let mut record = self.stored(action, kind, id).await?;
+        // Re-checked here, not only in the plan: the store is the authority on who created what.
+        if record.provisioning_source != ProvisioningSource::Api || record.protect {
+            return Err(EngineError::Invalid(format!(
+                "refusing to delete {} {id}: {}",
+                kind.noun(),
+                if record.protect {
+                    "it is protected"
+                } else {
+                    "StackDock did not create it"
+                }
+            )));
+        }
+        record.provisioning_state = Some(ProvisioningState::Deprovisioning);
+        self.store
+            .put_records(std::slice::from_ref(&record))
+            .await?;
+        provider.delete(kind, id).await?;
+        let now = Timestamp::now();
+        record.missing_since = Some(now);
+        record.updated_at = Some(now);
+        self.store.put_records(&[record]).await?;
+        Ok(())
+    }
+}
+
+/// Managed keys of `kind` that the spec sets (the fields drift is measured on).
+fn managed_keys<'s>(
+    record: &Record,
+    kind: Kind,
+    spec: &'s ResourceSpec,
+) -> impl Iterator<Item = &'static str> + 's {
+    field_rules(record.provider, kind)
+        .iter()
+        .filter(|r| r.change != Change::CreateOnly && spec.fields.contains_key(r.key))
+        .map(|r| r.key)
+}
+
+/// The spec's values of the managed keys: what StackDock just applied.
+fn desired_values(
+    record: &Record,
+    kind: Kind,
+    spec: &ResourceSpec,
+) -> std::collections::BTreeMap<String, FieldValue> {
+    managed_keys(record, kind, spec)
+        .filter_map(|k| spec.fields.get(k).map(|v| (k.to_owned(), v.clone())))
+        .collect()
+}
+
+/// Reads `user_data_file`, refusing paths that leave the config's directory.
+fn read_user_data(config_dir: &Path, relative: &str) -> Result<String, EngineError> {
+    let rel = Path::new(relative);
+    if rel.is_absolute()
+        || rel
+            .components()
+            .any(|c| matches!(c, Component::ParentDir | Component::Prefix(_)))
+    {
+        return Err(EngineError::Invalid(format!(
+            "user_data_file `{relative}` must be a path inside the config's directory"
+        )));
+    }
+    let path = config_dir.join(rel);
+    std::fs::read_to_string(&path)
+        .map_err(|e| EngineError::Invalid(format!("user_data_file `{}`: {e}", path.display())))
+}

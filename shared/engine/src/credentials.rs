@@ -1,0 +1,52 @@
+//! Credential resolution: a dock's `credentials` reference turned into a `Credential`.
+//!
+//! The value never leaves this module except inside `Credential`, whose `Debug`/`Display` print
+//! `***`; errors name the dock and the reference, never a value.
+
+use async_trait::async_trait;
+use stackdock_core::config::{CredentialRef, DockConfig};
+use stackdock_providers::Credential;
+
+use crate::EngineError;
+
+/// Resolves credential references.
+#[async_trait]
+pub trait CredentialResolver: Send + Sync + std::fmt::Debug {
+    async fn resolve(&self, dock: &DockConfig) -> Result<Credential, EngineError>;
+}
+
+/// Resolves `{ env = "VAR" }` from the process environment. `{ secret = … }` needs the Secrets
+/// Manager resolver of the AWS runtime and is refused here with a message saying so.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct EnvResolver;
+
+#[async_trait]
+impl CredentialResolver for EnvResolver {
+    async fn resolve(&self, dock: &DockConfig) -> Result<Credential, EngineError> {
+        match &dock.credentials {
+            CredentialRef::Env(var) => match std::env::var(var) {
+                Ok(v) if !v.trim().is_empty() => Ok(Credential::new(v.trim())),
+                Ok(_) => Err(EngineError::Credential {
+                    dock: dock.name.clone(),
+                    message: format!(
+                        "{var} is set but empty; export the {} API token in {var}",
+                        dock.provider
+                    ),
+                }),
+                Err(_) => Err(EngineError::Credential {
+                    dock: dock.name.clone(),
+                    message: format!(
+                        "{var} is not set; export the {} API token in {var}",
+                        dock.provider
+                    ),
+                }),
+            },
+            CredentialRef::Secret(id) => Err(EngineError::Credential {
+                dock: dock.name.clone(),
+                message: format!(
+                    "credentials come from Secrets Manager secret {id}, which this command cannot read; use `--secrets aws` or set `credentials = {{ env = \"…\" }}` for local runs"
+                ),
+            }),
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! Planning against the store: each dock's sync state derived from its status, the pure plan
+//! computed, and drift written back to the records.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use stackdock_core::Kind;
+use stackdock_core::config::Config;
+use stackdock_core::plan::{ActionKind, DockState, Plan, plan};
+use stackdock_core::record::{DockStatus, DriftEntry, dock_id};
+use stackdock_store::Store;
+
+use crate::EngineError;
+
+/// How old a dock's last complete sync may be before its plan is blocked.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanOptions {
+    pub max_age: Duration,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            max_age: Duration::from_secs(60 * 60),
+        }
+    }
+}
+
+/// Each configured dock's state at `now`.
+pub fn dock_states(
+    config: &Config,
+    statuses: &[DockStatus],
+    now: Timestamp,
+    max_age: Duration,
+) -> BTreeMap<String, DockState> {
+    config
+        .docks
+        .keys()
+        .map(|name| {
+            let id = dock_id(&config.settings.org, name);
+            let state = match statuses.iter().find(|s| s.dock_id == id) {
+                None => DockState::NeverSynced,
+                Some(s) => match (&s.last_error, s.last_sync_at) {
+                    (Some(error), _) => DockState::Failed {
+                        error: error.clone(),
+                    },
+                    (None, None) => DockState::NeverSynced,
+                    (None, Some(at)) => {
+                        let age = now.duration_since(at);
+                        if age.as_secs_f64() > max_age.as_secs_f64() {
+                            DockState::Stale {
+                                last_sync_at: at.to_string(),
+                            }
+                        } else {
+                            DockState::Fresh
+                        }
+                    }
+                },
+            };
+            (name.clone(), state)
+        })
+        .collect()
+}
+
+/// The plan of `config` against the store's current inventory.
+pub async fn plan_current(
+    config: &Config,
+    store: &dyn Store,
+    opts: PlanOptions,
+) -> Result<Plan, EngineError> {
+    let org = &config.settings.org;
+    let inventory = store.inventory(org, None).await?;
+    let statuses = store.dock_statuses(org).await?;
+    let states = dock_states(config, &statuses, Timestamp::now(), opts.max_age);
+    Ok(plan(config, &inventory, &states))
+}
+
+/// Writes the plan's drift onto the records (and clears drift that is gone); returns how many
+/// records changed.
+pub async fn record_drift(
+    plan: &Plan,
+    config: &Config,
+    store: &dyn Store,
+) -> Result<usize, EngineError> {
+    let org = &config.settings.org;
+    let drift: BTreeMap<(String, Option<Kind>, String), Vec<DriftEntry>> = plan
+        .of_kind(ActionKind::Drift)
+        .filter_map(|a| {
+            let id = a.provider_id.clone()?;
+            let entries = a
+                .changes
+                .iter()
+                .map(|c| DriftEntry {
+                    field: c.field.clone(),
+                    desired: c.before.clone(),
+                    actual: c.after.clone(),
+                })
+                .collect();
+            Some(((dock_id(org, &a.dock), a.kind, id), entries))
+        })
+        .collect();
+    let blocked: Vec<String> = plan
+        .of_kind(ActionKind::Blocked)
+        .map(|a| dock_id(org, &a.dock))
+        .collect();
+    let mut changed = Vec::new();
+    for mut record in store.inventory(org, None).await? {
+        if blocked.contains(&record.dock_id) {
+            continue;
+        }
+        let want = drift
+            .get(&(
+                record.dock_id.clone(),
+                Some(record.kind()),
+                record.provider_resource_id.clone(),
+            ))
+            .cloned()
+            .unwrap_or_default();
+        if record.drift != want {
+            record.drift = want;
+            changed.push(record);
+        }
+    }
+    Ok(store.put_records(&changed).await?)
+}

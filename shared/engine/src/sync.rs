@@ -1,0 +1,252 @@
+//! Sync: every dock's whole inventory listed through its adapter and written to the store.
+//!
+//! # Guarantees
+//! - Docks sync concurrently (bounded); one dock's failure is recorded in its status and does not
+//!   stop the others.
+//! - Only a complete listing of a kind marks that kind's absent records missing; a failed listing
+//!   marks nothing.
+//! - A dock's `lastSyncAt` moves only when every kind was listed completely.
+//! - Only changed records are written (the store compares `contentHash`).
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use jiff::Timestamp;
+use stackdock_core::config::{Config, DockConfig};
+use stackdock_core::record::{DockStatus, dock_id};
+use stackdock_providers::Provider;
+use stackdock_store::{DockSync, KindListing, RunKind, RunRecord, RunStatus, Store, SyncStats};
+
+use crate::{Docks, EngineError};
+
+/// How a sync runs.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Docks listed at the same time.
+    pub concurrency: usize,
+    /// Who started it (recorded in the run).
+    pub actor: String,
+    /// Limit the sync to these docks (`None`: all).
+    pub only: Option<Vec<String>>,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            concurrency: 4,
+            actor: "stackdock".into(),
+            only: None,
+        }
+    }
+}
+
+/// What happened to one dock.
+#[derive(Debug, Clone)]
+pub struct DockOutcome {
+    pub dock: String,
+    pub stats: SyncStats,
+    /// Records listed (across kinds).
+    pub listed: usize,
+    /// The first failure, already free of secrets.
+    pub error: Option<String>,
+}
+
+/// The result of a sync.
+#[derive(Debug, Clone)]
+pub struct SyncReport {
+    pub run_id: String,
+    pub docks: Vec<DockOutcome>,
+}
+
+impl SyncReport {
+    pub fn failed(&self) -> impl Iterator<Item = &DockOutcome> {
+        self.docks.iter().filter(|d| d.error.is_some())
+    }
+
+    pub fn written(&self) -> usize {
+        self.docks.iter().map(|d| d.stats.written).sum()
+    }
+}
+
+/// Syncs every dock of `config` into `store` and writes a run record.
+pub async fn sync(
+    config: &Config,
+    docks: &Docks,
+    store: &dyn Store,
+    opts: &SyncOptions,
+) -> Result<SyncReport, EngineError> {
+    let org = &config.settings.org;
+    let started = Timestamp::now();
+    let run_id = format!("sync-{}", uuid::Uuid::new_v4());
+    let mut run = RunRecord::new(&run_id, org, RunKind::Sync, &opts.actor, started);
+    store.put_run(&run).await?;
+    let previous = store.dock_statuses(org).await?;
+
+    let selected: Vec<(&String, &DockConfig)> = config
+        .docks
+        .iter()
+        .filter(|(name, _)| opts.only.as_ref().is_none_or(|only| only.contains(name)))
+        .collect();
+    let mut outcomes: Vec<DockOutcome> = futures::stream::iter(selected)
+        .map(|(name, dock)| {
+            let prev = previous
+                .iter()
+                .find(|s| s.dock_id == dock_id(org, name))
+                .cloned();
+            sync_dock(config, name, dock, docks, store, prev)
+        })
+        .buffer_unordered(opts.concurrency.max(1))
+        .collect()
+        .await;
+    outcomes.sort_by(|a, b| a.dock.cmp(&b.dock));
+
+    let now = Timestamp::now();
+    for o in &outcomes {
+        let line = match &o.error {
+            None => format!(
+                "dock `{}`: listed {}, wrote {}, unchanged {}, newly missing {}",
+                o.dock, o.listed, o.stats.written, o.stats.unchanged, o.stats.marked_missing
+            ),
+            Some(e) => format!("dock `{}` failed: {e}", o.dock),
+        };
+        run.log(now, line);
+    }
+    let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
+    run.status = match failed {
+        0 => RunStatus::Succeeded,
+        n if n == outcomes.len() => RunStatus::Failed,
+        _ => RunStatus::Partial,
+    };
+    if failed > 0 {
+        run.error = Some(format!(
+            "{failed} of {} docks failed to sync",
+            outcomes.len()
+        ));
+    }
+    run.finished_at = Some(now);
+    store.put_run(&run).await?;
+    Ok(SyncReport {
+        run_id,
+        docks: outcomes,
+    })
+}
+
+async fn sync_dock(
+    config: &Config,
+    name: &str,
+    dock: &DockConfig,
+    docks: &Docks,
+    store: &dyn Store,
+    previous: Option<DockStatus>,
+) -> DockOutcome {
+    let org = &config.settings.org;
+    let now = Timestamp::now();
+    let mut status = previous.unwrap_or_else(|| DockStatus {
+        org_id: org.clone(),
+        dock_id: dock_id(org, name),
+        name: name.to_owned(),
+        provider: dock.provider,
+        last_sync_at: None,
+        last_attempt_at: None,
+        last_error: None,
+    });
+    status.provider = dock.provider;
+    status.last_attempt_at = Some(now);
+    let mut outcome = DockOutcome {
+        dock: name.to_owned(),
+        stats: SyncStats::default(),
+        listed: 0,
+        error: None,
+    };
+
+    let provider = match docks.get(name) {
+        Some(p) => Arc::clone(p),
+        None => {
+            let why = docks
+                .failures
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| format!("dock `{name}` has no adapter"));
+            return fail(store, status, outcome, why).await;
+        }
+    };
+    if let Err(e) = provider.check_credentials().await {
+        return fail(store, status, outcome, e.to_string()).await;
+    }
+
+    let kinds = dock.provider.kinds();
+    let listings = futures::future::join_all(
+        kinds
+            .iter()
+            .map(|kind| list_kind(provider.as_ref(), *kind, dock)),
+    )
+    .await;
+    let mut first_error = None;
+    let mut kind_listings = Vec::new();
+    for (kind, result) in kinds.iter().zip(listings) {
+        match result {
+            Ok(records) => {
+                outcome.listed += records.len();
+                kind_listings.push(KindListing {
+                    kind: *kind,
+                    records,
+                    complete: true,
+                    regions: dock.regions.clone(),
+                });
+            }
+            Err(e) => {
+                tracing::warn!(dock = name, kind = %kind, error = %e, "listing failed; nothing of this kind is marked missing");
+                first_error.get_or_insert(e.to_string());
+            }
+        }
+    }
+    if first_error.is_none() {
+        status.last_sync_at = Some(now);
+    }
+    status.last_error.clone_from(&first_error);
+    let commit = DockSync {
+        org_id: org.clone(),
+        dock_id: status.dock_id.clone(),
+        status,
+        listings: kind_listings,
+        now,
+    };
+    match store.commit_sync(commit).await {
+        Ok(stats) => outcome.stats = stats,
+        Err(e) => first_error = Some(format!("writing the inventory failed: {e}")),
+    }
+    outcome.error = first_error;
+    outcome
+}
+
+async fn list_kind(
+    provider: &dyn Provider,
+    kind: stackdock_core::Kind,
+    dock: &DockConfig,
+) -> Result<Vec<stackdock_core::Record>, stackdock_providers::ProviderError> {
+    let mut records = provider.list(kind).await?;
+    if let Some(regions) = &dock.regions {
+        records.retain(|r| {
+            r.region
+                .as_ref()
+                .is_none_or(|region| regions.contains(region))
+        });
+    }
+    Ok(records)
+}
+
+async fn fail(
+    store: &dyn Store,
+    mut status: DockStatus,
+    mut outcome: DockOutcome,
+    error: String,
+) -> DockOutcome {
+    tracing::warn!(dock = %outcome.dock, error = %error, "dock sync failed");
+    status.last_error = Some(error.clone());
+    if let Err(e) = store.put_dock_status(&status).await {
+        outcome.error = Some(format!("{error}; recording the failure also failed: {e}"));
+        return outcome;
+    }
+    outcome.error = Some(error);
+    outcome
+}
