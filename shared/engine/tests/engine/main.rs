@@ -1,0 +1,3 @@
+//! stackdock-engine's integration tests: one binary, one module per topic.
+
+mod states;
