@@ -260,9 +260,122 @@ pub fn grow_only(kind: Kind, key: &str) -> bool {
     kind == Kind::BlockVolumes && key == "size_gb"
 }
 
+/// Why `name` is not a valid label for a `kind` on `provider`, or `None` if it is. Resource names in
+/// `stackdock.toml` are the labels StackDock gives the resources, so they must be valid there.
+pub fn label_error(provider: ProviderKind, kind: Kind, name: &str) -> Option<String> {
+    let len = name.chars().count();
+    let starts_with_letter = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+    let only = |ok: fn(char) -> bool| name.chars().all(ok);
+    match (provider, kind) {
+        (ProviderKind::Vultr, _) => {
+            if len == 0 || len > 255 {
+                Some("Vultr labels are 1 to 255 characters".to_owned())
+            } else if name.chars().any(char::is_control) {
+                Some("Vultr labels may not contain control characters".to_owned())
+            } else {
+                None
+            }
+        }
+        (ProviderKind::DigitalOcean, Kind::Servers) => {
+            if len == 0 || len > 255 || !only(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+            {
+                Some("DigitalOcean droplet names are hostnames: 1 to 255 characters among `a-z`, `A-Z`, `0-9`, `.` and `-`".to_owned())
+            } else {
+                None
+            }
+        }
+        (ProviderKind::DigitalOcean, Kind::BlockVolumes) => {
+            let first_lower = name.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+            if len == 0
+                || len > 64
+                || !first_lower
+                || !only(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            {
+                Some("DigitalOcean volume names are 1 to 64 characters: a lowercase letter, then lowercase letters, digits and `-`".to_owned())
+            } else {
+                None
+            }
+        }
+        (ProviderKind::Linode, Kind::Servers) => {
+            if !(3..=64).contains(&len)
+                || !starts_with_letter
+                || !only(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            {
+                Some("Linode labels are 3 to 64 characters: a letter, then letters, digits, `-`, `_` and `.`".to_owned())
+            } else if ["--", "__", ".."].iter().any(|d| name.contains(d)) {
+                Some("Linode labels may not contain two `-`, `_` or `.` in a row".to_owned())
+            } else {
+                None
+            }
+        }
+        (ProviderKind::Linode, Kind::BlockVolumes) => {
+            if !(1..=32).contains(&len)
+                || !starts_with_letter
+                || !only(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+            {
+                Some("Linode volume labels are 1 to 32 characters: a letter, then letters, digits, `-` and `_`".to_owned())
+            } else {
+                None
+            }
+        }
+        (ProviderKind::Linode, Kind::Buckets) => {
+            let alnum_end =
+                |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+            if !(3..=63).contains(&len)
+                || !only(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                || !alnum_end(name.chars().next())
+                || !alnum_end(name.chars().last())
+            {
+                Some("Linode bucket labels are 3 to 63 characters among `a-z`, `0-9` and `-`, starting and ending with a letter or digit".to_owned())
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_follow_each_provider() {
+        use Kind::{BlockVolumes, Buckets, Databases, Servers};
+        use ProviderKind::{DigitalOcean, Linode, Vultr};
+        let long = "a".repeat(256);
+        let cases: &[(ProviderKind, Kind, &str, bool)] = &[
+            (Vultr, Servers, "web 1 (prod)", true),
+            (Vultr, Servers, &long, false),
+            (Vultr, Servers, "bad\tname", false),
+            (Vultr, Databases, "", false),
+            (Vultr, Databases, "main-db", true),
+            (DigitalOcean, Servers, "web-1.example.com", true),
+            (DigitalOcean, Servers, "web_1", false),
+            (DigitalOcean, BlockVolumes, "data-1", true),
+            (DigitalOcean, BlockVolumes, "Data", false),
+            (DigitalOcean, BlockVolumes, "1data", false),
+            (Linode, Servers, "web-1", true),
+            (Linode, Servers, "w1", false),
+            (Linode, Servers, "1web", false),
+            (Linode, Servers, "web--1", false),
+            (Linode, Servers, "web_1.a-b", true),
+            (Linode, BlockVolumes, "data_1", true),
+            (Linode, BlockVolumes, "data.1", false),
+            (Linode, BlockVolumes, &"d".repeat(33), false),
+            (Linode, Buckets, "acme-assets", true),
+            (Linode, Buckets, "Acme", false),
+            (Linode, Buckets, "assets-", false),
+            (Linode, Buckets, "ab", false),
+        ];
+        for (provider, kind, name, valid) in cases {
+            assert_eq!(
+                label_error(*provider, *kind, name).is_none(),
+                *valid,
+                "{provider} {kind} {name:?}"
+            );
+        }
+    }
 
     #[test]
     fn every_rule_names_a_documented_key_of_a_supported_kind() {

@@ -5,9 +5,13 @@
 //! apply time in the engine; the validator only checks that the path stays inside the config's
 //! directory.
 
+mod credentials;
 mod diagnostic;
 pub mod json_schema;
+mod keys;
 mod parse;
+mod report;
+mod validate;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,4 +1,5 @@
 //! stackdock-core's integration tests: one binary, one module per topic.
 
+mod config;
 mod plan;
 mod purity;

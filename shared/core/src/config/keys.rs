@@ -1,0 +1,189 @@
+//! The keys of the `[stackdock]`, `[docks.<name>]` and `credentials` tables, and the few rules that
+//! span several keys. Resource keys live in [`crate::schema`]; together the two are the single
+//! source the validator and the JSON Schema generator read, so neither keeps its own copy.
+
+use crate::schema::FieldType;
+use crate::{Kind, ProviderKind};
+
+/// The type of a key outside resource tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    /// A plain value, typed like resource fields.
+    Field(FieldType),
+    /// The `credentials = { env = "…" }` / `{ secret = "…" }` reference table.
+    Credentials,
+}
+
+/// A default value, as the JSON Schema shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyDefault {
+    None,
+    Bool(bool),
+    Str(&'static str),
+}
+
+/// One key of a settings, dock or credentials table.
+#[derive(Debug, Clone, Copy)]
+pub struct TableKey {
+    pub key: &'static str,
+    pub ty: KeyType,
+    pub required: bool,
+    pub default: KeyDefault,
+    /// A JSON Schema `pattern` the validator enforces by hand with the same meaning.
+    pub pattern: Option<&'static str>,
+    pub doc: &'static str,
+}
+
+macro_rules! table_key {
+    ($key:expr, $ty:expr, $required:expr, $default:expr, $pattern:expr, $doc:expr) => {
+        TableKey {
+            key: $key,
+            ty: $ty,
+            required: $required,
+            default: $default,
+            pattern: $pattern,
+            doc: $doc,
+        }
+    };
+}
+
+/// Pattern of dock names (also the key of `[docks.<name>]`).
+pub const DOCK_NAME_PATTERN: &str = "^[a-z0-9-]+$";
+/// Pattern of an environment variable name.
+pub const ENV_VAR_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_]*$";
+/// Characters DynamoDB allows in a table name.
+pub const TABLE_PREFIX_PATTERN: &str = "^[A-Za-z0-9_.-]{1,200}$";
+/// An EventBridge schedule expression.
+pub const SCHEDULE_PATTERN: &str = r"^(rate|cron)\(.+\)$";
+/// An http(s) URL.
+pub const ENDPOINT_PATTERN: &str = "^https?://[^/\\s]+";
+
+/// Keys of `[stackdock]`.
+pub const SETTINGS_KEYS: &[TableKey] = &[
+    table_key!(
+        "org",
+        KeyType::Field(FieldType::Str),
+        true,
+        KeyDefault::None,
+        None,
+        "Organisation id: scopes every record and dock id (`<org>/<dock>`) in the shared tables."
+    ),
+    table_key!(
+        "prune",
+        KeyType::Field(FieldType::Bool),
+        false,
+        KeyDefault::Bool(false),
+        None,
+        "Delete resources StackDock created once their entry is removed from this file."
+    ),
+    table_key!(
+        "drift",
+        KeyType::Field(FieldType::Str),
+        false,
+        KeyDefault::Str("flag"),
+        None,
+        "`flag`: record and report drift, change nothing; `remediate`: also apply the plan that removes it."
+    ),
+    table_key!(
+        "table_prefix",
+        KeyType::Field(FieldType::Str),
+        false,
+        KeyDefault::Str("stackdock"),
+        Some(TABLE_PREFIX_PATTERN),
+        "Prefix of the DynamoDB table names (letters, digits, `_`, `-`, `.`)."
+    ),
+    table_key!(
+        "schedule",
+        KeyType::Field(FieldType::Str),
+        false,
+        KeyDefault::None,
+        Some(SCHEDULE_PATTERN),
+        "EventBridge schedule of the scheduled sync, e.g. `rate(15 minutes)` or `cron(0 * * * ? *)`."
+    ),
+];
+
+/// Keys of `[docks.<name>]`.
+pub const DOCK_KEYS: &[TableKey] = &[
+    table_key!(
+        "provider",
+        KeyType::Field(FieldType::Str),
+        true,
+        KeyDefault::None,
+        None,
+        "The cloud provider of this account."
+    ),
+    table_key!(
+        "credentials",
+        KeyType::Credentials,
+        true,
+        KeyDefault::None,
+        None,
+        "Where the API token comes from, by reference only: `{ env = \"VAR\" }` or `{ secret = \"<Secrets Manager name or ARN>\" }`."
+    ),
+    table_key!(
+        "endpoint",
+        KeyType::Field(FieldType::Str),
+        false,
+        KeyDefault::None,
+        Some(ENDPOINT_PATTERN),
+        "http(s) URL replacing the provider's base URL, version path included (e.g. a sandbox)."
+    ),
+    table_key!(
+        "regions",
+        KeyType::Field(FieldType::StrList),
+        false,
+        KeyDefault::None,
+        None,
+        "Limit sync to these regions (default: all); resources must be in one of them."
+    ),
+];
+
+/// Keys of a dock's `credentials` table: exactly one of them.
+pub const CREDENTIAL_KEYS: &[TableKey] = &[
+    table_key!(
+        "env",
+        KeyType::Field(FieldType::Str),
+        false,
+        KeyDefault::None,
+        Some(ENV_VAR_PATTERN),
+        "Name of the environment variable holding the API token."
+    ),
+    table_key!(
+        "secret",
+        KeyType::Field(FieldType::Str),
+        false,
+        KeyDefault::None,
+        None,
+        "Name or ARN of the AWS Secrets Manager secret holding the API token."
+    ),
+];
+
+/// Top-level tables reserved for kinds that come with later providers.
+pub const RESERVED_KINDS: [Kind; 2] = [Kind::WebServices, Kind::Domains];
+
+/// The closed set of values a string key takes, if it has one.
+pub fn allowed_values(key: &str) -> Option<Vec<&'static str>> {
+    match key {
+        "drift" => Some(vec!["flag", "remediate"]),
+        "provider" => Some(ProviderKind::ALL.map(ProviderKind::as_str).to_vec()),
+        _ => None,
+    }
+}
+
+/// Keys of `kind` of which exactly one must be given.
+pub fn exactly_one_of(kind: Kind) -> Option<&'static [&'static str]> {
+    match kind {
+        Kind::Buckets => Some(&["region", "cluster"]),
+        _ => None,
+    }
+}
+
+/// Whether a resource key holds a size that must be positive (every integer key does today).
+pub fn positive(ty: FieldType) -> bool {
+    ty == FieldType::Int
+}
+
+/// The names of a key table.
+pub fn names(keys: &[TableKey]) -> Vec<&'static str> {
+    keys.iter().map(|k| k.key).collect()
+}
