@@ -19,7 +19,13 @@ fn config() -> Config {
         regions: None,
     };
     Config {
-        settings: Settings { org: "acme".into(), prune: false, drift: DriftMode::Flag, table_prefix: "stackdock".into(), schedule: None },
+        settings: Settings {
+            org: "acme".into(),
+            prune: false,
+            drift: DriftMode::Flag,
+            table_prefix: "stackdock".into(),
+            schedule: None,
+        },
         docks: BTreeMap::from([
             ("a".into(), dock("a", ProviderKind::Vultr)),
             ("b".into(), dock("b", ProviderKind::Linode)),
@@ -47,7 +53,11 @@ fn fresh_failed_stale_and_never_synced() {
     let now: Timestamp = "2026-11-22T12:00:00Z".parse().expect("timestamp");
     let statuses = [
         status("a", Some(now - 10.minutes()), None),
-        status("b", Some(now - 10.minutes()), Some("dock `b`: GET /linode/instances: transient failure: 503")),
+        status(
+            "b",
+            Some(now - 10.minutes()),
+            Some("dock `b`: GET /linode/instances: transient failure: 503"),
+        ),
         status("c", Some(now - 3.hours()), None),
         status("other", Some(now), None),
     ];

@@ -1,0 +1,134 @@
+//! Sections: the groups every human-facing renderer shows a plan in (intended changes, drift,
+//! unmanaged resources, blocked docks, errors), so text and Markdown always agree.
+
+use crate::plan::{Action, ActionKind, Plan};
+
+/// One group of a rendered plan, in display order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Section {
+    /// Create, update, replace, adopt, delete, recreate: what apply does.
+    Changes,
+    /// Changed outside StackDock since it was last applied.
+    Drift,
+    /// Resources in no entry: reported, never touched.
+    Unmanaged,
+    /// Docks whose inventory cannot be trusted: nothing planned for them.
+    Blocked,
+    /// Unsatisfiable entries.
+    Errors,
+}
+
+impl Section {
+    /// Every section, in display order.
+    pub const ALL: [Section; 5] = [
+        Section::Changes,
+        Section::Drift,
+        Section::Unmanaged,
+        Section::Blocked,
+        Section::Errors,
+    ];
+
+    /// The section an action is shown in.
+    pub fn of(kind: ActionKind) -> Section {
+        match kind {
+            ActionKind::Create
+            | ActionKind::Update
+            | ActionKind::Replace
+            | ActionKind::Adopt
+            | ActionKind::Delete
+            | ActionKind::Recreate => Section::Changes,
+            ActionKind::Drift => Section::Drift,
+            ActionKind::Unmanaged => Section::Unmanaged,
+            ActionKind::Blocked => Section::Blocked,
+            ActionKind::Error => Section::Errors,
+        }
+    }
+
+    /// Short name of the section.
+    pub fn name(self) -> &'static str {
+        match self {
+            Section::Changes => "Changes",
+            Section::Drift => "Drift",
+            Section::Unmanaged => "Unmanaged",
+            Section::Blocked => "Blocked docks",
+            Section::Errors => "Errors",
+        }
+    }
+
+    /// What the section means, where the name alone does not say.
+    pub fn note(self) -> Option<&'static str> {
+        match self {
+            Section::Drift => Some("changed outside StackDock"),
+            Section::Unmanaged => Some("reported, never touched"),
+            Section::Blocked => Some("nothing planned for them"),
+            Section::Changes | Section::Errors => None,
+        }
+    }
+
+    /// Heading shown above the section: `Drift (changed outside StackDock)`.
+    pub fn title(self) -> String {
+        match self.note() {
+            Some(note) => format!("{} ({note})", self.name()),
+            None => self.name().to_owned(),
+        }
+    }
+
+    /// The plan's actions split by section, each in the plan's order; empty sections included.
+    pub fn split(plan: &Plan) -> [(Section, Vec<&Action>); 5] {
+        Section::ALL.map(|section| {
+            let actions = plan
+                .actions
+                .iter()
+                .filter(|a| Section::of(a.action) == section)
+                .collect();
+            (section, actions)
+        })
+    }
+}
+
+/// Whether a plan has nothing to apply, no drift, no blocked dock and no error: only then may a
+/// renderer say the infrastructure matches the file. A blocked dock counts, because nothing could
+/// be compared for it.
+pub(crate) fn is_quiet(plan: &Plan) -> bool {
+    let s = &plan.summary;
+    s.changes() == 0 && s.drift == 0 && s.blocked == 0 && s.error == 0
+}
+
+/// The word shown after an action's symbol.
+pub(crate) fn verb(kind: ActionKind) -> &'static str {
+    match kind {
+        ActionKind::Blocked => "blocked dock",
+        other => other.as_str(),
+    }
+}
+
+/// Label shown for an action's subject: its address, or `dock/kind/name` for a resource in no entry
+/// (unmanaged), or the dock's name for a blocked dock.
+pub(crate) fn subject(a: &Action) -> String {
+    match (a.action, &a.address) {
+        (ActionKind::Blocked, _) => a.dock.clone(),
+        (ActionKind::Unmanaged, _) | (_, None) => {
+            let kind = a.kind.map_or("?", |k| k.config_key());
+            let name = a.name.as_deref().unwrap_or("?");
+            format!("{}/{kind}/{name}", a.dock)
+        }
+        (_, Some(address)) => address.clone(),
+    }
+}
+
+/// The summary's counts as `(kind, count)` in the summary line's order.
+pub(crate) fn counts(plan: &Plan) -> [(ActionKind, usize); 10] {
+    let s = &plan.summary;
+    [
+        (ActionKind::Create, s.create),
+        (ActionKind::Update, s.update),
+        (ActionKind::Replace, s.replace),
+        (ActionKind::Adopt, s.adopt),
+        (ActionKind::Delete, s.delete),
+        (ActionKind::Recreate, s.recreate),
+        (ActionKind::Drift, s.drift),
+        (ActionKind::Unmanaged, s.unmanaged),
+        (ActionKind::Blocked, s.blocked),
+        (ActionKind::Error, s.error),
+    ]
+}

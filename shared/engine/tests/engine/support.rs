@@ -1,0 +1,166 @@
+//! Builders shared by the engine tests: a config, fake docks and an in-memory store.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use stackdock_core::config::{
+    Config, CredentialRef, DesiredResource, DockConfig, DriftMode, Settings,
+};
+use stackdock_core::record::dock_id;
+use stackdock_core::{FieldValue, Kind, ProviderKind};
+use stackdock_engine::{ApplyOptions, Docks, PlanOptions, SyncOptions, plan_current, sync};
+use stackdock_providers::fake::FakeProvider;
+use stackdock_providers::{DockContext, Provider};
+use stackdock_store::Store;
+use stackdock_store::sqlite::SqliteStore;
+
+pub const ORG: &str = "acme";
+
+pub struct World {
+    pub config: Config,
+    pub vultr: Arc<FakeProvider>,
+    pub linode: Arc<FakeProvider>,
+    pub docks: Docks,
+    pub store: Arc<dyn Store>,
+}
+
+pub fn fake(dock: &str, provider: ProviderKind) -> Arc<FakeProvider> {
+    Arc::new(FakeProvider::new(DockContext {
+        org: ORG.into(),
+        dock: dock.into(),
+        dock_id: dock_id(ORG, dock),
+        provider,
+        credential_source: CredentialRef::Env("TOKEN".into()),
+    }))
+}
+
+pub fn server(name: &str, dock: &str, plan: &str) -> DesiredResource {
+    resource(
+        Kind::Servers,
+        name,
+        dock,
+        [
+            ("region", FieldValue::from("ewr")),
+            ("plan", plan.into()),
+            ("image", "os:2284".into()),
+            ("tags", FieldValue::set(["web"])),
+        ],
+    )
+}
+
+pub fn volume(name: &str, dock: &str, size: i64, attach_to: &str) -> DesiredResource {
+    resource(
+        Kind::BlockVolumes,
+        name,
+        dock,
+        [
+            ("region", FieldValue::from("ewr")),
+            ("size_gb", FieldValue::Int(size)),
+            ("attach_to", attach_to.into()),
+        ],
+    )
+}
+
+pub fn resource<const N: usize>(
+    kind: Kind,
+    name: &str,
+    dock: &str,
+    fields: [(&str, FieldValue); N],
+) -> DesiredResource {
+    DesiredResource {
+        kind,
+        name: name.into(),
+        dock: dock.into(),
+        protect: false,
+        id: None,
+        ignore_changes: BTreeSet::new(),
+        allow_replace: false,
+        fields: fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+    }
+}
+
+impl World {
+    pub fn new(resources: Vec<DesiredResource>) -> World {
+        let dock = |name: &str, provider| {
+            (
+                name.to_owned(),
+                DockConfig {
+                    name: name.into(),
+                    provider,
+                    credentials: CredentialRef::Env("TOKEN".into()),
+                    endpoint: None,
+                    regions: None,
+                },
+            )
+        };
+        let config = Config {
+            settings: Settings {
+                org: ORG.into(),
+                prune: false,
+                drift: DriftMode::Flag,
+                table_prefix: "stackdock".into(),
+                schedule: None,
+            },
+            docks: BTreeMap::from([
+                dock("vultr", ProviderKind::Vultr),
+                dock("linode", ProviderKind::Linode),
+            ]),
+            resources,
+        };
+        let vultr = fake("vultr", ProviderKind::Vultr);
+        let linode = fake("linode", ProviderKind::Linode);
+        let docks = Docks::of([
+            Arc::clone(&vultr) as Arc<dyn Provider>,
+            Arc::clone(&linode) as Arc<dyn Provider>,
+        ]);
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open_in_memory().expect("in-memory store"));
+        World {
+            config,
+            vultr,
+            linode,
+            docks,
+            store,
+        }
+    }
+
+    pub async fn sync(&self) -> stackdock_engine::SyncReport {
+        sync(
+            &self.config,
+            &self.docks,
+            self.store.as_ref(),
+            &SyncOptions::default(),
+        )
+        .await
+        .expect("sync")
+    }
+
+    pub async fn plan(&self) -> stackdock_core::plan::Plan {
+        plan_current(&self.config, self.store.as_ref(), PlanOptions::default())
+            .await
+            .expect("plan")
+    }
+
+    pub fn options(&self) -> ApplyOptions {
+        ApplyOptions::new("test-owner", "tester", ".")
+    }
+
+    /// sync → plan → apply; returns the apply's report.
+    pub async fn converge(&self) -> stackdock_engine::ApplyReport {
+        self.sync().await;
+        let plan = self.plan().await;
+        stackdock_engine::apply(
+            &plan,
+            &self.config,
+            &self.docks,
+            self.store.as_ref(),
+            &self.options(),
+        )
+        .await
+        .expect("apply")
+    }
+
+    pub fn mutations(&self) -> usize {
+        self.vultr.calls().mutations() + self.linode.calls().mutations()
+    }
+}
