@@ -1,0 +1,1168 @@
+//! The conformance suite every `Store` backend runs (SQLite here, DynamoDB elsewhere): the
+//! behaviour the engine relies on, checked through the trait alone.
+//!
+//! Enabled by the `conformance` feature. A backend's test calls [`run_all`] with a function that
+//! makes a fresh, empty store per check, or calls the checks one by one. Every check panics with a
+//! message naming what the store got wrong; none reads a clock (all times are fixed) or depends on
+//! another check's data.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde_json::json;
+use stackdock_core::record::{
+    Attrs, BucketAttrs, DatabaseAttrs, DockStatus, DomainAttrs, DriftEntry, ProvisioningSource,
+    ProvisioningState, RecordKey, ServerAttrs, VolumeAttrs, WebServiceAttrs, dock_id,
+};
+use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
+
+use crate::{
+    ActionResult, DockSync, Intent, KindListing, Lease, LogLine, Outcome, RunKind, RunRecord,
+    RunStatus, Store, StoreError, SyncStats,
+};
+
+/// The org most checks write to.
+pub const ORG: &str = "acme";
+/// An org whose data must never be visible to [`ORG`].
+pub const OTHER_ORG: &str = "globex";
+
+/// Runs every check, each against a fresh empty store from `make_store`.
+pub async fn run_all<F, Fut>(make_store: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    macro_rules! checks {
+        ($($check:ident),* $(,)?) => {
+            $(
+                eprintln!("store conformance: {}", stringify!($check));
+                $check(make_store().await).await;
+            )*
+        };
+    }
+    checks!(
+        records_read_back_by_org_and_dock_sorted,
+        unchanged_resync_writes_nothing,
+        changed_record_is_rewritten,
+        bookkeeping_survives_resync,
+        incomplete_listing_marks_nothing_missing,
+        complete_listing_marks_absent_records_missing_once,
+        missing_record_listed_again_comes_back,
+        region_scoped_listing_marks_only_its_regions,
+        dock_status_round_trip,
+        runs_put_get_list,
+        lease_lifecycle,
+        concurrent_acquirers_exactly_one_wins,
+        intents_conditional_put_list_clear,
+        other_orgs_are_invisible,
+        put_records_skips_identical_records,
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records and sync
+
+/// Every kind round-trips every field; inventory is per org or dock, sorted by (dock, kind, id).
+pub async fn records_read_back_by_org_and_dock_sorted(store: Arc<dyn Store>) {
+    let main = dock_id(ORG, "vultr-main");
+    let second = dock_id(ORG, "do-main");
+    // Listed out of order, so sorting is the store's doing.
+    let listed: Vec<Record> = Kind::ALL
+        .into_iter()
+        .rev()
+        .flat_map(|kind| {
+            [
+                full_record(kind, ORG, &main, "id-2"),
+                full_record(kind, ORG, &main, "id-1"),
+            ]
+        })
+        .collect();
+    let listings = Kind::ALL
+        .into_iter()
+        .map(|kind| {
+            let records = listed.iter().filter(|r| r.kind() == kind).cloned();
+            listing(kind, records.collect(), true)
+        })
+        .collect();
+    let stats = ok(
+        store
+            .commit_sync(dock_sync(ORG, &main, at(0), listings))
+            .await,
+        "commit the first sync of a dock",
+    );
+    assert_eq!(
+        stats,
+        SyncStats {
+            written: 12,
+            unchanged: 0,
+            marked_missing: 0
+        },
+        "a first sync writes every listed record"
+    );
+    let other = server(ORG, &second, "id-0", "db-host", "ams");
+    ok(
+        store
+            .commit_sync(dock_sync(
+                ORG,
+                &second,
+                at(0),
+                vec![listing(Kind::Servers, vec![other.clone()], true)],
+            ))
+            .await,
+        "commit a second dock's sync",
+    );
+
+    for record in &listed {
+        let stored = ok(store.get(&record.key()).await, "get a record")
+            .unwrap_or_else(|| panic!("{:?} was written but `get` finds nothing", record.key()));
+        let mut expected = record.clone();
+        expected.updated_at = Some(at(0));
+        assert_eq!(
+            stored,
+            expected,
+            "a {} must read back exactly as written (with updatedAt = the sync's now)",
+            record.kind().noun()
+        );
+    }
+
+    let all = ok(store.inventory(ORG, None).await, "inventory of an org");
+    let keys: Vec<RecordKey> = all.iter().map(Record::key).collect();
+    let mut expected: Vec<RecordKey> = listed.iter().map(Record::key).collect();
+    expected.push(other.key());
+    expected.sort();
+    assert_eq!(
+        keys, expected,
+        "inventory(org) holds every record of the org's docks, sorted by (dock, kind, id)"
+    );
+
+    let one = ok(
+        store.inventory(ORG, Some(&main)).await,
+        "inventory of a dock",
+    );
+    let mut expected: Vec<RecordKey> = listed.iter().map(Record::key).collect();
+    expected.sort();
+    assert_eq!(
+        one.iter().map(Record::key).collect::<Vec<_>>(),
+        expected,
+        "inventory(org, dock) holds that dock's records only, sorted"
+    );
+
+    let unknown = RecordKey {
+        dock_id: main.clone(),
+        kind: Kind::Servers,
+        provider_resource_id: "no-such-id".into(),
+    };
+    assert_eq!(
+        ok(store.get(&unknown).await, "get an unknown record"),
+        None,
+        "get of an unknown key is None, not an error"
+    );
+    let wrong_kind = RecordKey {
+        kind: Kind::Domains,
+        ..other.key()
+    };
+    assert_eq!(
+        ok(store.get(&wrong_kind).await, "get with another kind"),
+        None,
+        "the key's kind selects the table: a server is not found as a domain"
+    );
+}
+
+/// Re-listing the same content writes nothing and keeps `updatedAt`.
+pub async fn unchanged_resync_writes_nothing(store: Arc<dyn Store>) {
+    let dock = dock_id(ORG, "vultr-main");
+    let records = vec![
+        server(ORG, &dock, "id-1", "web-1", "ewr"),
+        server(ORG, &dock, "id-2", "web-2", "ewr"),
+    ];
+    sync_servers(&store, &dock, at(0), records.clone(), true).await;
+    let stats = sync_servers(&store, &dock, at(60), records.clone(), true).await;
+    assert_eq!(
+        stats,
+        SyncStats {
+            written: 0,
+            unchanged: 2,
+            marked_missing: 0
+        },
+        "an unchanged re-sync writes nothing"
+    );
+    for record in &records {
+        let stored = must_get(&store, &record.key()).await;
+        assert_eq!(
+            stored.updated_at,
+            Some(at(0)),
+            "an unchanged record keeps the updatedAt of its last change"
+        );
+    }
+    let statuses = ok(store.dock_statuses(ORG).await, "dock statuses");
+    assert_eq!(
+        statuses.first().and_then(|s| s.last_sync_at),
+        Some(at(60)),
+        "the dock's lastSyncAt records the unchanged re-sync even though no record was written"
+    );
+}
+
+/// A record whose content changed is rewritten with the new `updatedAt`.
+pub async fn changed_record_is_rewritten(store: Arc<dyn Store>) {
+    let dock = dock_id(ORG, "vultr-main");
+    let web1 = server(ORG, &dock, "id-1", "web-1", "ewr");
+    let web2 = server(ORG, &dock, "id-2", "web-2", "ewr");
+    sync_servers(&store, &dock, at(0), vec![web1.clone(), web2.clone()], true).await;
+
+    let mut stopped = web1.clone();
+    stopped.status = "stopped".into();
+    let stopped = stopped.with_hash();
+    let stats = sync_servers(
+        &store,
+        &dock,
+        at(60),
+        vec![stopped.clone(), web2.clone()],
+        true,
+    )
+    .await;
+    assert_eq!(
+        stats,
+        SyncStats {
+            written: 1,
+            unchanged: 1,
+            marked_missing: 0
+        },
+        "only the changed record is written"
+    );
+    let stored = must_get(&store, &web1.key()).await;
+    assert_eq!(stored.status, "stopped", "the change is stored");
+    assert_eq!(
+        stored.content_hash, stopped.content_hash,
+        "the new contentHash is stored"
+    );
+    assert_eq!(
+        stored.updated_at,
+        Some(at(60)),
+        "a changed record gets the sync's now as updatedAt"
+    );
+    assert_eq!(
+        must_get(&store, &web2.key()).await.updated_at,
+        Some(at(0)),
+        "the unchanged neighbour keeps its updatedAt"
+    );
+}
+
+/// managedBy, protect, provisioningSource/State, applied and drift survive re-syncs, changed or not.
+pub async fn bookkeeping_survives_resync(store: Arc<dyn Store>) {
+    let dock = dock_id(ORG, "vultr-main");
+    let listed = server(ORG, &dock, "id-1", "web-1", "ewr");
+    sync_servers(&store, &dock, at(0), vec![listed.clone()], true).await;
+
+    let mut managed = must_get(&store, &listed.key()).await;
+    managed.managed_by = Some("servers.web-1".into());
+    managed.protect = true;
+    managed.provisioning_source = ProvisioningSource::Api;
+    managed.provisioning_state = Some(ProvisioningState::Provisioned);
+    managed.provisioned_at = Some(at(1));
+    managed.applied = BTreeMap::from([
+        ("plan".to_owned(), FieldValue::Str("vc2-1c-1gb".into())),
+        ("tags".to_owned(), FieldValue::set(["web"])),
+    ]);
+    managed.drift = vec![DriftEntry {
+        field: "plan".into(),
+        desired: Some(FieldValue::Str("vc2-1c-1gb".into())),
+        actual: Some(FieldValue::Str("vc2-2c-4gb".into())),
+    }];
+    assert_eq!(
+        ok(
+            store.put_records(std::slice::from_ref(&managed)).await,
+            "put bookkeeping"
+        ),
+        1,
+        "put_records writes a record whose bookkeeping changed"
+    );
+
+    // Listings carry no bookkeeping: it must come from the stored version.
+    sync_servers(&store, &dock, at(60), vec![listed.clone()], true).await;
+    assert_bookkeeping(
+        &must_get(&store, &listed.key()).await,
+        &managed,
+        "unchanged re-sync",
+    );
+
+    let mut changed = listed.clone();
+    changed.name = "web-1-renamed".into();
+    let changed = changed.with_hash();
+    let stats = sync_servers(&store, &dock, at(120), vec![changed], true).await;
+    assert_eq!(stats.written, 1, "the renamed server is rewritten");
+    let stored = must_get(&store, &listed.key()).await;
+    assert_eq!(
+        stored.name, "web-1-renamed",
+        "the observed change is stored"
+    );
+    assert_bookkeeping(&stored, &managed, "re-sync with a changed record");
+}
+
+/// An incomplete listing marks nothing missing (safety rule 2).
+pub async fn incomplete_listing_marks_nothing_missing(store: Arc<dyn Store>) {
+    let dock = dock_id(ORG, "vultr-main");
+    let web1 = server(ORG, &dock, "id-1", "web-1", "ewr");
+    let web2 = server(ORG, &dock, "id-2", "web-2", "ewr");
+    sync_servers(&store, &dock, at(0), vec![web1.clone(), web2.clone()], true).await;
+    let stats = sync_servers(&store, &dock, at(60), vec![web1.clone()], false).await;
+    assert_eq!(
+        stats.marked_missing, 0,
+        "an incomplete listing must not mark anything missing"
+    );
+    assert_eq!(
+        must_get(&store, &web2.key()).await.missing_since,
+        None,
+        "a record absent from an incomplete listing is not missing"
+    );
+    let stats = sync_servers(&store, &dock, at(90), vec![], false).await;
+    assert_eq!(
+        stats.marked_missing, 0,
+        "an empty incomplete listing (a failed list call) marks nothing missing"
+    );
+}
+
+/// A complete listing marks absent records of its kind missing, once; nothing is deleted.
+pub async fn complete_listing_marks_absent_records_missing_once(store: Arc<dyn Store>) {
+    let dock = dock_id(ORG, "vultr-main");
+    let web1 = server(ORG, &dock, "id-1", "web-1", "ewr");
+    let web2 = server(ORG, &dock, "id-2", "web-2", "ewr");
+    let volume = full_record(Kind::BlockVolumes, ORG, &dock, "vol-1");
+    ok(
+        store
+            .commit_sync(dock_sync(
+                ORG,
+                &dock,
+                at(0),
+                vec![
+                    listing(Kind::Servers, vec![web1.clone(), web2.clone()], true),
+                    listing(Kind::BlockVolumes, vec![volume.clone()], true),
+                ],
+            ))
+            .await,
+        "first sync",
+    );
+
+    let stats = sync_servers(&store, &dock, at(60), vec![web1.clone()], true).await;
+    assert_eq!(
+        stats,
+        SyncStats {
+            written: 0,
+            unchanged: 1,
+            marked_missing: 1
+        },
+        "a complete listing without web-2 marks it missing"
+    );
+    let gone = must_get(&store, &web2.key()).await;
+    assert_eq!(
+        gone.missing_since,
+        Some(at(60)),
+        "missingSince is the sync's now"
+    );
+    assert_eq!(
+        must_get(&store, &web1.key()).await.missing_since,
+        None,
+        "a listed record is not missing"
+    );
+    assert_eq!(
+        must_get(&store, &volume.key()).await.missing_since,
+        None,
+        "a servers listing never marks a block volume missing"
+    );
+
+    let stats = sync_servers(&store, &dock, at(120), vec![web1.clone()], true).await;
+    assert_eq!(
+        stats,
+        SyncStats {
+            written: 0,
+            unchanged: 1,
+            marked_missing: 0
+        },
+        "a record already missing is not marked (or written) again"
+    );
+    assert_eq!(
+        must_get(&store, &web2.key()).await.missing_since,
+        Some(at(60)),
+        "missingSince keeps the time it first went missing"
+    );
+    let inventory = ok(store.inventory(ORG, Some(&dock)).await, "inventory");
+    assert!(
+        inventory.iter().any(|r| r.key() == web2.key()),
+        "a missing record stays in the inventory (it is never hard-deleted)"
+    );
+}
+
+/// A missing record listed again is rewritten without `missingSince`, bookkeeping kept.
+pub async fn missing_record_listed_again_comes_back(store: Arc<dyn Store>) {
+    let dock = dock_id(ORG, "vultr-main");
+    let web1 = server(ORG, &dock, "id-1", "web-1", "ewr");
+    sync_servers(&store, &dock, at(0), vec![web1.clone()], true).await;
+    let mut protected = must_get(&store, &web1.key()).await;
+    protected.protect = true;
+    ok(
+        store.put_records(std::slice::from_ref(&protected)).await,
+        "protect",
+    );
+    sync_servers(&store, &dock, at(60), vec![], true).await;
+    assert_eq!(
+        must_get(&store, &web1.key()).await.missing_since,
+        Some(at(60)),
+        "absent from a complete listing: missing"
+    );
+
+    // Same content as before it went missing: still written, because it came back.
+    let stats = sync_servers(&store, &dock, at(120), vec![web1.clone()], true).await;
+    assert_eq!(
+        stats,
+        SyncStats {
+            written: 1,
+            unchanged: 0,
+            marked_missing: 0
+        },
+        "a record that came back is written even if its content is unchanged"
+    );
+    let back = must_get(&store, &web1.key()).await;
+    assert_eq!(
+        back.missing_since, None,
+        "a listed record is no longer missing"
+    );
+    assert_eq!(
+        back.updated_at,
+        Some(at(120)),
+        "coming back updates updatedAt"
+    );
+    assert!(back.protect, "coming back keeps the bookkeeping (protect)");
+}
+
+/// A listing scoped to some regions marks only records of those regions missing.
+pub async fn region_scoped_listing_marks_only_its_regions(store: Arc<dyn Store>) {
+    let dock = dock_id(ORG, "vultr-main");
+    let ewr = server(ORG, &dock, "id-ewr", "web-ewr", "ewr");
+    let ams = server(ORG, &dock, "id-ams", "web-ams", "ams");
+    let mut global = server(ORG, &dock, "id-global", "web-global", "ewr");
+    global.region = None;
+    let global = global.with_hash();
+    sync_servers(
+        &store,
+        &dock,
+        at(0),
+        vec![ewr.clone(), ams.clone(), global.clone()],
+        true,
+    )
+    .await;
+
+    let scoped = KindListing {
+        regions: Some(BTreeSet::from(["ewr".to_owned()])),
+        ..listing(Kind::Servers, vec![], true)
+    };
+    let stats = ok(
+        store
+            .commit_sync(dock_sync(ORG, &dock, at(60), vec![scoped]))
+            .await,
+        "region-scoped sync",
+    );
+    assert_eq!(
+        stats.marked_missing, 1,
+        "only the record in the listed region is marked missing"
+    );
+    assert_eq!(
+        must_get(&store, &ewr.key()).await.missing_since,
+        Some(at(60)),
+        "the ewr record, absent from a complete ewr listing, is missing"
+    );
+    assert_eq!(
+        must_get(&store, &ams.key()).await.missing_since,
+        None,
+        "a record of a region the listing did not cover is not missing"
+    );
+    assert_eq!(
+        must_get(&store, &global.key()).await.missing_since,
+        None,
+        "a record without a region is outside a region-scoped listing"
+    );
+}
+
+/// Dock statuses: written alone or by a sync, read back per org, sorted by dock id.
+pub async fn dock_status_round_trip(store: Arc<dyn Store>) {
+    let main = dock_id(ORG, "vultr-main");
+    let second = dock_id(ORG, "do-main");
+    let failed = DockStatus {
+        last_sync_at: None,
+        last_attempt_at: Some(at(5)),
+        last_error: Some("dock `vultr-main`: 401 Unauthorized; check VULTR_API_KEY".into()),
+        ..status(ORG, &main, None)
+    };
+    ok(
+        store.put_dock_status(&failed).await,
+        "put a failed dock status",
+    );
+    assert_eq!(
+        ok(store.dock_statuses(ORG).await, "dock statuses"),
+        vec![failed.clone()],
+        "a dock status reads back exactly as written"
+    );
+
+    ok(
+        store
+            .commit_sync(dock_sync(ORG, &second, at(10), vec![]))
+            .await,
+        "a sync writes its dock status",
+    );
+    let synced = status(ORG, &second, Some(at(10)));
+    assert_eq!(
+        ok(store.dock_statuses(ORG).await, "dock statuses"),
+        vec![synced.clone(), failed.clone()],
+        "commit_sync writes the dock status; statuses are sorted by dock id"
+    );
+
+    let recovered = status(ORG, &main, Some(at(20)));
+    ok(
+        store.put_dock_status(&recovered).await,
+        "overwrite a status",
+    );
+    assert_eq!(
+        ok(store.dock_statuses(ORG).await, "dock statuses"),
+        vec![synced, recovered],
+        "a dock status is replaced, not duplicated; lastError is cleared"
+    );
+    assert_eq!(
+        ok(store.dock_statuses(OTHER_ORG).await, "other org's statuses"),
+        vec![],
+        "another org sees none of these docks"
+    );
+}
+
+/// Runs: put/replace, get by org and id, list newest first with a limit.
+pub async fn runs_put_get_list(store: Arc<dyn Store>) {
+    let first = run("run-a", ORG, RunKind::Sync, at(0));
+    let third = run("run-c", ORG, RunKind::Plan, at(20));
+    let mut second = run("run-b", ORG, RunKind::Apply, at(10));
+    second.plan_digest = Some("sha256:abc".into());
+    second.actions.push(ActionResult {
+        action: "create".into(),
+        target: "servers.web-1".into(),
+        dock: "vultr-main".into(),
+        provider_id: Some("id-1".into()),
+        outcome: Outcome::Succeeded,
+        message: "created".into(),
+        at: at(11),
+    });
+    second.log(at(12), "apply finished");
+    second.expires_at = Some(at(86_400));
+    for r in [&first, &third, &second] {
+        ok(store.put_run(r).await, "put a run");
+    }
+
+    assert_eq!(
+        ok(store.get_run(ORG, "run-b").await, "get a run"),
+        Some(second.clone()),
+        "a run reads back exactly as written (actions, log, digest, expiry)"
+    );
+    assert_eq!(
+        ok(
+            store.get_run(ORG, "no-such-run").await,
+            "get an unknown run"
+        ),
+        None,
+        "an unknown run is None"
+    );
+    let ids = |runs: Vec<RunRecord>| runs.into_iter().map(|r| r.run_id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(ok(store.list_runs(ORG, 10).await, "list runs")),
+        ["run-c", "run-b", "run-a"],
+        "runs are listed newest (startedAt) first"
+    );
+    assert_eq!(
+        ids(ok(store.list_runs(ORG, 2).await, "list runs with a limit")),
+        ["run-c", "run-b"],
+        "list_runs returns at most `limit` runs, the newest"
+    );
+
+    let mut finished = second.clone();
+    finished.status = RunStatus::Succeeded;
+    finished.finished_at = Some(at(15));
+    ok(store.put_run(&finished).await, "replace a run");
+    assert_eq!(
+        ok(store.get_run(ORG, "run-b").await, "get the replaced run"),
+        Some(finished),
+        "put_run replaces a run with the same id"
+    );
+    assert_eq!(
+        ok(store.list_runs(ORG, 10).await, "list runs").len(),
+        3,
+        "replacing a run does not add one"
+    );
+    assert_eq!(
+        ok(
+            store.get_run(OTHER_ORG, "run-b").await,
+            "get another org's run"
+        ),
+        None,
+        "a run is not visible to another org"
+    );
+    assert_eq!(
+        ok(
+            store.list_runs(OTHER_ORG, 10).await,
+            "list another org's runs"
+        ),
+        vec![],
+        "another org lists none of these runs"
+    );
+}
+
+/// Lease: acquire, refusal naming the holder, renewal, expiry and takeover, loss, release, force.
+pub async fn lease_lifecycle(store: Arc<dyn Store>) {
+    let name = "apply/acme";
+    let minute = Duration::from_secs(60);
+
+    let alice = ok(
+        store.acquire_lease(name, "alice", minute, at(0)).await,
+        "acquire a free lease",
+    );
+    assert_eq!(
+        alice,
+        Lease {
+            name: name.into(),
+            owner: "alice".into(),
+            acquired_at: at(0),
+            expires_at: at(60),
+        },
+        "a new lease is held from now until now + ttl"
+    );
+    assert_eq!(
+        ok(store.current_lease(name).await, "current lease"),
+        Some(alice.clone()),
+        "current_lease shows the holder"
+    );
+
+    match store.acquire_lease(name, "bob", minute, at(10)).await {
+        Err(StoreError::LeaseHeld {
+            name: held,
+            owner,
+            expires_at,
+        }) => {
+            assert_eq!(held, name, "LeaseHeld names the lease");
+            assert_eq!(owner, "alice", "LeaseHeld names the holder");
+            assert_eq!(expires_at, at(60), "LeaseHeld says when the lease expires");
+        }
+        other => panic!("a held lease must refuse another owner with LeaseHeld, got {other:?}"),
+    }
+
+    let again = ok(
+        store.acquire_lease(name, "alice", minute, at(20)).await,
+        "the holder acquires again",
+    );
+    assert_eq!(
+        (again.owner.as_str(), again.expires_at),
+        ("alice", at(80)),
+        "acquiring a lease one holds renews it"
+    );
+    let renewed = ok(
+        store.renew_lease(&again, minute, at(30)).await,
+        "renew a held lease",
+    );
+    assert_eq!(
+        (renewed.owner.as_str(), renewed.expires_at),
+        ("alice", at(90)),
+        "renew extends the lease to now + ttl"
+    );
+
+    let bob = ok(
+        store.acquire_lease(name, "bob", minute, at(90)).await,
+        "take over an expired lease",
+    );
+    assert_eq!(
+        bob,
+        Lease {
+            name: name.into(),
+            owner: "bob".into(),
+            acquired_at: at(90),
+            expires_at: at(150),
+        },
+        "an expired lease is taken over by another owner"
+    );
+    match store.renew_lease(&renewed, minute, at(95)).await {
+        Err(StoreError::LeaseLost { name: lost, owner }) => {
+            assert_eq!(
+                (lost.as_str(), owner.as_str()),
+                (name, "alice"),
+                "LeaseLost names the lease and the owner who lost it"
+            );
+        }
+        other => panic!("renewing a lease taken over by another must be LeaseLost, got {other:?}"),
+    }
+    ok(
+        store.release_lease(&renewed).await,
+        "releasing a lost lease is not an error",
+    );
+    assert_eq!(
+        ok(store.current_lease(name).await, "current lease").map(|l| l.owner),
+        Some("bob".to_owned()),
+        "releasing a lost lease leaves the new holder's lease alone"
+    );
+
+    ok(store.release_lease(&bob).await, "release");
+    assert_eq!(
+        ok(store.current_lease(name).await, "current lease"),
+        None,
+        "a released lease is gone"
+    );
+    ok(
+        store.release_lease(&bob).await,
+        "releasing an already released lease is not an error",
+    );
+
+    let carol = ok(
+        store.acquire_lease(name, "carol", minute, at(100)).await,
+        "acquire after release",
+    );
+    assert_eq!(
+        ok(store.force_release(name).await, "force release"),
+        Some(carol.clone()),
+        "force_release returns the lease it removed"
+    );
+    assert_eq!(
+        ok(store.current_lease(name).await, "current lease"),
+        None,
+        "force_release removes the lease"
+    );
+    assert_eq!(
+        ok(store.force_release(name).await, "force release again"),
+        None,
+        "force_release of a free lease returns None"
+    );
+    assert!(
+        matches!(
+            store.renew_lease(&carol, minute, at(110)).await,
+            Err(StoreError::LeaseLost { .. })
+        ),
+        "renewing a force-released lease must be LeaseLost"
+    );
+
+    // Expired but taken by nobody: still the owner's, and nobody else can have acted on it.
+    let dave = ok(
+        store
+            .acquire_lease(name, "dave", Duration::from_secs(10), at(200))
+            .await,
+        "acquire a short lease",
+    );
+    let late = ok(
+        store.renew_lease(&dave, minute, at(300)).await,
+        "renew an expired lease nobody took over",
+    );
+    assert_eq!(
+        late.expires_at,
+        at(360),
+        "an expired lease nobody took over can be renewed by its owner"
+    );
+}
+
+/// Many concurrent acquirers of one free lease: exactly one wins, the others are told who.
+pub async fn concurrent_acquirers_exactly_one_wins(store: Arc<dyn Store>) {
+    let name = "apply/race";
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let store = Arc::clone(&store);
+        tasks.spawn(async move {
+            let owner = format!("owner-{i}");
+            (
+                owner.clone(),
+                store
+                    .acquire_lease(name, &owner, Duration::from_secs(60), at(0))
+                    .await,
+            )
+        });
+    }
+    let mut winners = Vec::new();
+    let mut refused = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (owner, result) = joined.unwrap_or_else(|e| panic!("an acquirer task failed: {e}"));
+        match result {
+            Ok(lease) => winners.push((owner, lease)),
+            Err(StoreError::LeaseHeld { owner: holder, .. }) => refused.push(holder),
+            Err(other) => panic!("{owner}: a racing acquire must win or get LeaseHeld: {other}"),
+        }
+    }
+    assert_eq!(
+        winners.len(),
+        1,
+        "exactly one of 16 concurrent acquirers must win, winners: {winners:?}"
+    );
+    let (winner, lease) = &winners[0];
+    assert_eq!(&lease.owner, winner, "the winner's lease names the winner");
+    assert!(
+        refused.iter().all(|holder| holder == winner),
+        "every refused acquirer is told the winner ({winner}) holds it: {refused:?}"
+    );
+    assert_eq!(
+        ok(store.current_lease(name).await, "current lease").map(|l| l.owner),
+        Some(winner.clone()),
+        "the stored lease is the winner's"
+    );
+}
+
+/// Intents: a conditional create per (org, address), listed by address, cleared idempotently.
+pub async fn intents_conditional_put_list_clear(store: Arc<dyn Store>) {
+    let web2 = intent(ORG, "servers.web-2", "run-1");
+    let web1 = intent(ORG, "servers.web-1", "run-1");
+    ok(store.put_intent(&web2).await, "record an intent");
+    ok(store.put_intent(&web1).await, "record another intent");
+    assert_eq!(
+        ok(store.intents(ORG).await, "list intents"),
+        vec![web1.clone(), web2.clone()],
+        "intents read back exactly as written, sorted by address"
+    );
+
+    let retry = intent(ORG, "servers.web-2", "run-2");
+    assert!(
+        matches!(store.put_intent(&retry).await, Err(StoreError::Conflict(_))),
+        "a second intent for the same address must be a Conflict"
+    );
+    assert_eq!(
+        ok(store.intents(ORG).await, "list intents"),
+        vec![web1.clone(), web2.clone()],
+        "a refused intent does not replace the recorded one"
+    );
+
+    let elsewhere = intent(OTHER_ORG, "servers.web-2", "run-9");
+    ok(
+        store.put_intent(&elsewhere).await,
+        "the same address in another org is another intent",
+    );
+    assert_eq!(
+        ok(store.intents(OTHER_ORG).await, "other org's intents"),
+        vec![elsewhere],
+        "intents are per org"
+    );
+
+    ok(store.clear_intent(ORG, "servers.web-2").await, "clear");
+    assert_eq!(
+        ok(store.intents(ORG).await, "list intents"),
+        vec![web1],
+        "a cleared intent is gone, the others stay"
+    );
+    ok(
+        store.clear_intent(ORG, "servers.web-2").await,
+        "clearing an absent intent is not an error",
+    );
+    ok(
+        store.put_intent(&retry).await,
+        "after clearing, an intent for the address can be recorded again",
+    );
+    assert_eq!(
+        ok(store.intents(OTHER_ORG).await, "other org's intents").len(),
+        1,
+        "clearing in one org leaves another org's intent alone"
+    );
+}
+
+/// Records and docks of another org are invisible, whatever the query.
+pub async fn other_orgs_are_invisible(store: Arc<dyn Store>) {
+    let ours = dock_id(ORG, "vultr-main");
+    let theirs = dock_id(OTHER_ORG, "vultr-main");
+    sync_servers(
+        &store,
+        &ours,
+        at(0),
+        vec![server(ORG, &ours, "id-1", "web-1", "ewr")],
+        true,
+    )
+    .await;
+    let secret = server(OTHER_ORG, &theirs, "id-1", "their-web", "ewr");
+    ok(
+        store
+            .commit_sync(dock_sync(
+                OTHER_ORG,
+                &theirs,
+                at(0),
+                vec![listing(Kind::Servers, vec![secret.clone()], true)],
+            ))
+            .await,
+        "another org's sync",
+    );
+
+    let inventory = ok(store.inventory(ORG, None).await, "inventory");
+    assert!(
+        inventory.iter().all(|r| r.org_id == ORG),
+        "inventory(org) must not return another org's records: {:?}",
+        inventory.iter().map(Record::key).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        inventory.len(),
+        1,
+        "inventory(org) holds the org's own record"
+    );
+    assert_eq!(
+        ok(
+            store.inventory(ORG, Some(&theirs)).await,
+            "inventory of their dock"
+        ),
+        vec![],
+        "naming another org's dock does not reveal its records"
+    );
+    assert_eq!(
+        ok(store.inventory(OTHER_ORG, None).await, "their inventory")
+            .into_iter()
+            .map(|r| r.key())
+            .collect::<Vec<_>>(),
+        vec![secret.key()],
+        "the other org sees only its own records"
+    );
+    assert!(
+        ok(store.dock_statuses(ORG).await, "dock statuses")
+            .iter()
+            .all(|s| s.org_id == ORG),
+        "dock_statuses(org) must not return another org's docks"
+    );
+}
+
+/// `put_records` skips records equal to the stored version and writes the others as given.
+pub async fn put_records_skips_identical_records(store: Arc<dyn Store>) {
+    let dock = dock_id(ORG, "vultr-main");
+    let mut record = server(ORG, &dock, "id-1", "web-1", "ewr");
+    record.updated_at = Some(at(0));
+    assert_eq!(
+        ok(
+            store.put_records(std::slice::from_ref(&record)).await,
+            "put a new record"
+        ),
+        1,
+        "a new record is written"
+    );
+    assert_eq!(
+        ok(
+            store.put_records(std::slice::from_ref(&record)).await,
+            "put it again"
+        ),
+        0,
+        "a record identical to the stored one is skipped"
+    );
+    let mut adopted = record.clone();
+    adopted.managed_by = Some("servers.web-1".into());
+    let fresh = full_record(Kind::Databases, ORG, &dock, "db-1");
+    assert_eq!(
+        ok(
+            store
+                .put_records(&[record.clone(), adopted.clone(), fresh.clone()])
+                .await,
+            "put a batch"
+        ),
+        2,
+        "in a batch, only the changed and the new record are written"
+    );
+    assert_eq!(
+        must_get(&store, &record.key()).await,
+        adopted,
+        "put_records writes the record exactly as given"
+    );
+    assert_eq!(
+        must_get(&store, &fresh.key()).await,
+        fresh,
+        "put_records writes a new record exactly as given (updatedAt untouched)"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+/// A fixed instant: `seconds` after 2023-11-14T22:13:20Z.
+pub fn at(seconds: i64) -> Timestamp {
+    Timestamp::from_second(1_700_000_000 + seconds)
+        .unwrap_or_else(|e| panic!("fixture time {seconds}s is out of range: {e}"))
+}
+
+/// A listed server (observed half only, hash set).
+pub fn server(org: &str, dock: &str, id: &str, name: &str, region: &str) -> Record {
+    let mut record = Record::new(org, dock, ProviderKind::Vultr, Kind::Servers, id, name);
+    record.status = "running".into();
+    record.region = Some(region.into());
+    record.attrs = Attrs::Servers(ServerAttrs {
+        instance_type: Some("vc2-1c-1gb".into()),
+        ip_address: Some("203.0.113.10".into()),
+        image: Some("ubuntu-24.04".into()),
+        tags: BTreeSet::from(["web".to_owned()]),
+    });
+    record.full_api_data = json!({ "id": id, "label": name, "region": region, "ram": 1024 });
+    record.with_hash()
+}
+
+/// A listed record of `kind` with every kind attribute set and nested `fullApiData`.
+pub fn full_record(kind: Kind, org: &str, dock: &str, id: &str) -> Record {
+    let s = |v: &str| Some(v.to_owned());
+    let mut record = Record::new(
+        org,
+        dock,
+        ProviderKind::Vultr,
+        kind,
+        id,
+        format!("{kind}-{id}"),
+    );
+    record.status = "active".into();
+    record.region = s("ewr");
+    record.attrs = match kind {
+        Kind::Servers => Attrs::Servers(ServerAttrs {
+            instance_type: s("vc2-2c-4gb"),
+            ip_address: s("203.0.113.7"),
+            image: s("debian-12"),
+            tags: BTreeSet::from(["a".to_owned(), "stackdock-0123456789abcdef".to_owned()]),
+        }),
+        Kind::BlockVolumes => Attrs::BlockVolumes(VolumeAttrs {
+            size_gb: Some(40),
+            attached_to_instance: s("id-1"),
+            attached_to_instance_label: s("web-1"),
+            mount_id: s("ewr-abc"),
+            block_type: s("high_perf"),
+            filesystem_type: s("ext4"),
+        }),
+        Kind::Buckets => Attrs::Buckets(BucketAttrs {
+            cluster: s("ewr1"),
+            hostname: s("b.ewr1.example"),
+            s3_endpoint: s("https://ewr1.example"),
+            size_bytes: Some(5_000_000_000_000),
+            object_count: Some(0),
+        }),
+        Kind::Databases => Attrs::Databases(DatabaseAttrs {
+            engine: s("pg"),
+            version: s("16"),
+            instance_type: s("vultr-dbaas-startup"),
+            host: s("db.example"),
+            port: Some(5432),
+        }),
+        Kind::WebServices => Attrs::WebServices(WebServiceAttrs {
+            production_url: s("https://app.example"),
+            environment: s("production"),
+            git_repo: s("github.com/acme/app"),
+        }),
+        Kind::Domains => Attrs::Domains(DomainAttrs {
+            domain_name: s("acme.example"),
+            expires_at: s("2030-01-01"),
+        }),
+    };
+    record.full_api_data = json!({
+        "id": id,
+        "nested": { "list": [1, 2.5, "three", null, true], "empty": {} },
+        "unicode": "ünïcødé ✓ \"quoted\"",
+    });
+    record.with_hash()
+}
+
+fn listing(kind: Kind, records: Vec<Record>, complete: bool) -> KindListing {
+    KindListing {
+        kind,
+        records,
+        complete,
+        regions: None,
+    }
+}
+
+fn status(org: &str, dock: &str, synced: Option<Timestamp>) -> DockStatus {
+    DockStatus {
+        org_id: org.into(),
+        dock_id: dock.into(),
+        name: dock.rsplit('/').next().unwrap_or(dock).into(),
+        provider: ProviderKind::Vultr,
+        last_sync_at: synced,
+        last_attempt_at: synced,
+        last_error: None,
+    }
+}
+
+fn dock_sync(org: &str, dock: &str, now: Timestamp, listings: Vec<KindListing>) -> DockSync {
+    let complete = listings.iter().all(|l| l.complete);
+    DockSync {
+        org_id: org.into(),
+        dock_id: dock.into(),
+        status: DockStatus {
+            last_attempt_at: Some(now),
+            ..status(org, dock, complete.then_some(now))
+        },
+        listings,
+        now,
+    }
+}
+
+async fn sync_servers(
+    store: &Arc<dyn Store>,
+    dock: &str,
+    now: Timestamp,
+    records: Vec<Record>,
+    complete: bool,
+) -> SyncStats {
+    let org = records
+        .first()
+        .map_or_else(|| ORG.to_owned(), |r| r.org_id.clone());
+    ok(
+        store
+            .commit_sync(dock_sync(
+                &org,
+                dock,
+                now,
+                vec![listing(Kind::Servers, records, complete)],
+            ))
+            .await,
+        "commit a servers sync",
+    )
+}
+
+fn run(id: &str, org: &str, kind: RunKind, started: Timestamp) -> RunRecord {
+    let mut run = RunRecord::new(id, org, kind, "ci@runner-1", started);
+    run.log.push(LogLine {
+        at: started,
+        message: format!("{kind:?} started"),
+    });
+    run
+}
+
+fn intent(org: &str, address: &str, run_id: &str) -> Intent {
+    let name = address.rsplit('.').next().unwrap_or(address);
+    Intent {
+        org_id: org.into(),
+        address: address.into(),
+        dock_id: dock_id(org, "vultr-main"),
+        kind: Kind::Servers,
+        name: name.into(),
+        owner_tag: stackdock_core::record::owner_tag(org, address),
+        run_id: run_id.into(),
+        created_at: at(0),
+    }
+}
+
+async fn must_get(store: &Arc<dyn Store>, key: &RecordKey) -> Record {
+    ok(store.get(key).await, "get a record")
+        .unwrap_or_else(|| panic!("{key:?} should be stored, `get` finds nothing"))
+}
+
+fn assert_bookkeeping(stored: &Record, expected: &Record, when: &str) {
+    assert_eq!(
+        stored.managed_by, expected.managed_by,
+        "{when}: managedBy must survive"
+    );
+    assert_eq!(
+        stored.protect, expected.protect,
+        "{when}: protect must survive"
+    );
+    assert_eq!(
+        stored.provisioning_source, expected.provisioning_source,
+        "{when}: provisioningSource must survive"
+    );
+    assert_eq!(
+        stored.provisioning_state, expected.provisioning_state,
+        "{when}: provisioningState must survive"
+    );
+    assert_eq!(
+        stored.provisioned_at, expected.provisioned_at,
+        "{when}: provisionedAt must survive"
+    );
+    assert_eq!(
+        stored.applied, expected.applied,
+        "{when}: applied must survive"
+    );
+    assert_eq!(stored.drift, expected.drift, "{when}: drift must survive");
+}
+
+/// Unwraps a store call, panicking with what was being done and the store's error.
+fn ok<T>(result: Result<T, StoreError>, doing: &str) -> T {
+    result.unwrap_or_else(|e| panic!("{doing}: the store failed: {e}"))
+}

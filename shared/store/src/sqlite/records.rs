@@ -1,0 +1,223 @@
+//! Universal records in their SQLite tables: one generic mapping between a `Record`'s JSON and a
+//! row (column = attribute), and the reads and upserts built on it.
+//!
+//! It never decides whether a record should be written; `sync` and `put_records` do.
+
+use std::collections::BTreeMap;
+
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::{Connection, Row, params_from_iter};
+use serde_json::{Map, Value};
+use stackdock_core::record::RecordKey;
+use stackdock_core::{Kind, Record};
+
+use super::error::{sql, unreadable, unwritable};
+use super::schema::{Codec, Column, KIND_ATTRIBUTE, Layout, quote};
+use crate::StoreError;
+
+/// Every record of `org` (or of one of its docks), sorted by (dock, kind, provider id).
+pub(crate) fn inventory(
+    conn: &Connection,
+    layout: &Layout,
+    org: &str,
+    dock_id: Option<&str>,
+) -> Result<Vec<Record>, StoreError> {
+    let mut records = Vec::new();
+    for kind in Kind::ALL {
+        match dock_id {
+            Some(dock) => records.extend(select(
+                conn,
+                layout,
+                kind,
+                "\"orgId\" = ?1 AND \"dockId\" = ?2",
+                &[org, dock],
+            )?),
+            None => records.extend(select(conn, layout, kind, "\"orgId\" = ?1", &[org])?),
+        }
+    }
+    records.sort_by_key(Record::key);
+    Ok(records)
+}
+
+/// One record by key.
+pub(crate) fn get(
+    conn: &Connection,
+    layout: &Layout,
+    key: &RecordKey,
+) -> Result<Option<Record>, StoreError> {
+    let mut found = select(
+        conn,
+        layout,
+        key.kind,
+        "\"dockId\" = ?1 AND \"providerResourceId\" = ?2",
+        &[&key.dock_id, &key.provider_resource_id],
+    )?;
+    Ok(found.pop())
+}
+
+/// The stored records of one kind on one dock, by provider id.
+pub(crate) fn load_dock(
+    conn: &Connection,
+    layout: &Layout,
+    kind: Kind,
+    dock_id: &str,
+) -> Result<BTreeMap<String, Record>, StoreError> {
+    Ok(select(conn, layout, kind, "\"dockId\" = ?1", &[dock_id])?
+        .into_iter()
+        .map(|record| (record.provider_resource_id.clone(), record))
+        .collect())
+}
+
+/// Inserts or replaces a record exactly as given, in the table of its kind.
+pub(crate) fn upsert(
+    conn: &Connection,
+    layout: &Layout,
+    record: &Record,
+) -> Result<(), StoreError> {
+    let kind = record.kind();
+    let table = kind.table();
+    let columns = layout.columns(kind);
+    let values = to_row(table, columns, record)?;
+    let names: Vec<String> = columns.iter().map(|c| quote(&c.name)).collect();
+    let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+    let updates: Vec<String> = columns
+        .iter()
+        .filter(|c| c.name != "dockId" && c.name != "providerResourceId")
+        .map(|c| format!("{0} = excluded.{0}", quote(&c.name)))
+        .collect();
+    let statement = format!(
+        "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (\"dockId\", \"providerResourceId\") \
+         DO UPDATE SET {}",
+        quote(table),
+        names.join(", "),
+        placeholders.join(", "),
+        updates.join(", ")
+    );
+    let context = format!(
+        "{table}: upsert `{}` on dock `{}`",
+        record.provider_resource_id, record.dock_id
+    );
+    conn.prepare_cached(&statement)
+        .map_err(sql(&context))?
+        .execute(params_from_iter(values))
+        .map_err(sql(&context))?;
+    Ok(())
+}
+
+/// Records of `kind` matching an SQL condition over `params` (?1, ?2, …).
+fn select(
+    conn: &Connection,
+    layout: &Layout,
+    kind: Kind,
+    condition: &str,
+    params: &[&str],
+) -> Result<Vec<Record>, StoreError> {
+    let table = kind.table();
+    let columns = layout.columns(kind);
+    let names: Vec<String> = columns.iter().map(|c| quote(&c.name)).collect();
+    let statement = format!(
+        "SELECT {} FROM {} WHERE {condition}",
+        names.join(", "),
+        quote(table)
+    );
+    let context = format!("{table}: read records");
+    let mut stmt = conn.prepare_cached(&statement).map_err(sql(&context))?;
+    let mut rows = stmt
+        .query(params_from_iter(params.iter()))
+        .map_err(sql(&context))?;
+    let mut records = Vec::new();
+    while let Some(row) = rows.next().map_err(sql(&context))? {
+        records.push(from_row(kind, columns, row)?);
+    }
+    Ok(records)
+}
+
+/// A record's column values, in `columns` order.
+fn to_row(table: &str, columns: &[Column], record: &Record) -> Result<Vec<SqlValue>, StoreError> {
+    let context = format!(
+        "{table}: record `{}` on dock `{}`",
+        record.provider_resource_id, record.dock_id
+    );
+    let json = serde_json::to_value(record).map_err(unwritable(&context))?;
+    let Value::Object(mut fields) = json else {
+        return Err(StoreError::Backend(format!(
+            "{context}: does not serialize to a JSON object"
+        )));
+    };
+    fields.remove(KIND_ATTRIBUTE);
+    let mut values = Vec::with_capacity(columns.len());
+    for column in columns {
+        let value = fields.remove(&column.name).unwrap_or(Value::Null);
+        values.push(encode(column.codec, value, &context)?);
+    }
+    // An attribute without a column would be silently lost: refuse instead. (Only a field that is
+    // skipped when empty can get here, since columns come from the same serialization.)
+    if let Some(name) = fields.keys().next() {
+        return Err(StoreError::Backend(format!(
+            "{context}: attribute `{name}` has no column; a schema migration is missing"
+        )));
+    }
+    Ok(values)
+}
+
+/// A record from a row selected with `columns`.
+fn from_row(kind: Kind, columns: &[Column], row: &Row<'_>) -> Result<Record, StoreError> {
+    let table = kind.table();
+    let mut fields = Map::new();
+    fields.insert(KIND_ATTRIBUTE.to_owned(), Value::from(table));
+    for (index, column) in columns.iter().enumerate() {
+        let context = format!("{table}: column `{}`", column.name);
+        let value = row.get_ref(index).map_err(sql(&context))?;
+        // NULL is left out rather than read as `null`, so `#[serde(default)]` fills in the empty
+        // value (`tags: []`, not a failed read of `null` as a set).
+        if let Some(value) = decode(column.codec, value, &context)? {
+            fields.insert(column.name.clone(), value);
+        }
+    }
+    let id = fields
+        .get("providerResourceId")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    serde_json::from_value(Value::Object(fields))
+        .map_err(unreadable(&format!("{table}: record `{id}`")))
+}
+
+fn encode(codec: Codec, value: Value, context: &str) -> Result<SqlValue, StoreError> {
+    Ok(match (codec, value) {
+        (_, Value::Null) => SqlValue::Null,
+        (Codec::Bool | Codec::Scalar, Value::Bool(b)) => SqlValue::Integer(i64::from(b)),
+        (Codec::Scalar, Value::String(s)) => SqlValue::Text(s),
+        (Codec::Scalar, Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => SqlValue::Integer(i),
+            (None, Some(f)) => SqlValue::Real(f),
+            (None, None) => SqlValue::Text(n.to_string()),
+        },
+        (_, value) => SqlValue::Text(serde_json::to_string(&value).map_err(unwritable(context))?),
+    })
+}
+
+fn decode(codec: Codec, value: ValueRef<'_>, context: &str) -> Result<Option<Value>, StoreError> {
+    let text = |bytes: &[u8]| {
+        std::str::from_utf8(bytes)
+            .map(str::to_owned)
+            .map_err(|e| StoreError::Corrupt(format!("{context}: not UTF-8: {e}")))
+    };
+    Ok(Some(match (codec, value) {
+        (_, ValueRef::Null) => return Ok(None),
+        (Codec::Bool, ValueRef::Integer(i)) => Value::Bool(i != 0),
+        (Codec::Json, ValueRef::Text(bytes)) => {
+            serde_json::from_slice(bytes).map_err(unreadable(context))?
+        }
+        (_, ValueRef::Integer(i)) => Value::from(i),
+        (_, ValueRef::Real(f)) => {
+            serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
+        }
+        (_, ValueRef::Text(bytes)) => Value::String(text(bytes)?),
+        (_, ValueRef::Blob(_)) => {
+            return Err(StoreError::Corrupt(format!(
+                "{context}: holds a blob, expected text or a number"
+            )));
+        }
+    }))
+}
