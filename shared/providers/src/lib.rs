@@ -7,7 +7,9 @@
 mod credential;
 mod error;
 pub mod fake;
+pub mod http;
 mod provider;
+pub mod redact;
 
 pub use credential::Credential;
 pub use error::{ErrorClass, FieldError, ProviderError};

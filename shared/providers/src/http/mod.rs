@@ -1,0 +1,25 @@
+//! The HTTP plumbing every provider adapter shares: one reqwest client per process, one
+//! `DockClient` per dock (base URL, credential, rate limiter, retries, counters), error
+//! classification, and pagination for the three schemes.
+//!
+//! Adapters build requests and map wire types; they never look at status codes, sleep, retry or
+//! page by hand. Nothing here decides what to create or delete.
+
+mod classify;
+mod client;
+mod dialect;
+mod dock;
+mod limit;
+mod paginate;
+mod retry;
+mod stats;
+
+pub use client::{Client, ClientBuildError, ClientConfig, USER_AGENT};
+pub use dialect::Dialect;
+pub use dock::{DockClient, DockSettings};
+pub use limit::{Bucket, RateLimits, Scope};
+pub use paginate::{
+    DIGITALOCEAN_MAX_PER_PAGE, LINODE_MAX_PAGE_SIZE, ListOptions, VULTR_MAX_PER_PAGE,
+};
+pub use retry::{RetryPolicy, parse_retry_after};
+pub use stats::{RequestStats, StatsSnapshot};

@@ -1,0 +1,494 @@
+//! Listing every page of a collection, in each provider's scheme, at the largest page size:
+//! Vultr cursors, DigitalOcean `page`/`per_page`, Linode `page`/`page_size`.
+//!
+//! A listing is complete or an error, never a partial list presented as complete (design §6.2:
+//! a partial listing would mark resources missing and plan creates). So a repeated cursor, more
+//! pages than announced, an empty page before the end, or a total that changes between pages is a
+//! transient error, and nothing is returned. Page-numbered schemes fetch pages 2..N concurrently
+//! (bounded, through the dock's rate limiter) and reassemble them in page order.
+
+use std::collections::HashSet;
+
+use futures::{StreamExt, TryStreamExt};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::Dialect;
+use super::dock::{DockClient, route_key};
+use crate::{ErrorClass, ProviderError};
+
+/// Vultr's largest page ([govultr] README "Pagination": max 500).
+pub const VULTR_MAX_PER_PAGE: u32 = 500;
+/// DigitalOcean's largest page ([do-spec] description.yml: "maximum number of results per page is 200").
+pub const DIGITALOCEAN_MAX_PER_PAGE: u32 = 200;
+/// Linode's largest page ([linode-docs] pagination: `page_size` 25–500).
+pub const LINODE_MAX_PAGE_SIZE: u32 = 500;
+
+/// No listing is this long; a cursor chain that is, is a loop the other checks missed.
+const MAX_PAGES: u64 = 10_000;
+
+/// Extra filters and headers for a listing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListOptions {
+    /// Query filters added to every page request (DO `tag_name`, `type`; Vultr `tag`, `label`).
+    pub query: Vec<(String, String)>,
+    /// Headers added to every page request (Linode `X-Filter`).
+    pub headers: Vec<(String, String)>,
+    /// The real path when the route template has parameters
+    /// (`/object-storage/buckets/{region}` → `/object-storage/buckets/us-east-1`).
+    pub path: Option<String>,
+    /// A smaller page than the provider's maximum (tests, the benchmark).
+    pub page_size: Option<u32>,
+}
+
+impl ListOptions {
+    pub fn new() -> ListOptions {
+        ListOptions::default()
+    }
+
+    #[must_use]
+    pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> ListOptions {
+        self.query.push((name.into(), value.into()));
+        self
+    }
+
+    #[must_use]
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> ListOptions {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    #[must_use]
+    pub fn path(mut self, path: impl Into<String>) -> ListOptions {
+        self.path = Some(path.into());
+        self
+    }
+
+    #[must_use]
+    pub fn page_size(mut self, size: u32) -> ListOptions {
+        self.page_size = Some(size);
+        self
+    }
+}
+
+/// One decoded page.
+struct Page {
+    items: Vec<Value>,
+    body: Value,
+}
+
+impl DockClient {
+    /// Every item of a collection, decoded as `T`, in the provider's order.
+    ///
+    /// `route` is the path template (`/instances`), `list_key` the array's key in the envelope
+    /// (`instances`, `droplets`; `data` for Linode). The scheme follows the dock's dialect.
+    pub async fn list<T: DeserializeOwned>(
+        &self,
+        route: &str,
+        list_key: &str,
+        options: &ListOptions,
+    ) -> Result<Vec<T>, ProviderError> {
+        let key = route_key(&Method::GET, route);
+        self.list_values(route, list_key, options)
+            .await?
+            .into_iter()
+            .map(|v| self.decode(&key, v))
+            .collect()
+    }
+
+    /// Every item of a collection as raw JSON (for `fullApiData`; redact before storing).
+    pub async fn list_values(
+        &self,
+        route: &str,
+        list_key: &str,
+        options: &ListOptions,
+    ) -> Result<Vec<Value>, ProviderError> {
+        match self.dialect() {
+            Dialect::Vultr => self.list_vultr(route, list_key, options).await,
+            Dialect::DigitalOcean => self.list_digitalocean(route, list_key, options).await,
+            Dialect::Linode => self.list_linode(route, list_key, options).await,
+        }
+    }
+
+    /// Vultr: `per_page` + `cursor`; `meta.links.next` is `""` on the last page ([govultr]).
+    async fn list_vultr(
+        &self,
+        route: &str,
+        list_key: &str,
+        options: &ListOptions,
+    ) -> Result<Vec<Value>, ProviderError> {
+        let per_page = page_size(options, VULTR_MAX_PER_PAGE);
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut seen = HashSet::new();
+        let mut total: Option<u64> = None;
+        for page in 1u64.. {
+            let mut query = vec![("per_page".to_owned(), per_page.to_string())];
+            if let Some(c) = &cursor {
+                query.push(("cursor".to_owned(), c.clone()));
+            }
+            let p = self.fetch_page(route, list_key, options, query).await?;
+            let meta = p.body.get("meta");
+            if page == 1 {
+                total = meta.and_then(|m| m.get("total")).and_then(Value::as_u64);
+            }
+            let next = meta
+                .and_then(|m| m.get("links"))
+                .and_then(|l| l.get("next"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            if p.items.is_empty() && !next.is_empty() {
+                return Err(self.incomplete(
+                    route,
+                    format!("page {page} is empty but links to a next page"),
+                ));
+            }
+            items.extend(p.items);
+            if next.is_empty() {
+                return Ok(items);
+            }
+            let too_many_items =
+                total.is_some_and(|t| items.len() as u64 > t + u64::from(per_page));
+            let too_many_pages = total.map_or(MAX_PAGES, |t| t.div_ceil(u64::from(per_page)) + 1);
+            if !seen.insert(next.clone()) || too_many_items || page >= too_many_pages.min(MAX_PAGES)
+            {
+                return Err(self.pagination_loop(route, page + 1));
+            }
+            cursor = Some(next);
+        }
+        Err(self.pagination_loop(route, MAX_PAGES))
+    }
+
+    /// DigitalOcean: `page` + `per_page`; `meta.total` and `links.pages.next` ([do-spec]). With
+    /// `meta.total` the remaining pages are fetched concurrently; without it, by following `next`.
+    async fn list_digitalocean(
+        &self,
+        route: &str,
+        list_key: &str,
+        options: &ListOptions,
+    ) -> Result<Vec<Value>, ProviderError> {
+        let per_page = page_size(options, DIGITALOCEAN_MAX_PER_PAGE);
+        let query = |page: u64| {
+            vec![
+                ("page".to_owned(), page.to_string()),
+                ("per_page".to_owned(), per_page.to_string()),
+            ]
+        };
+        let first = self.fetch_page(route, list_key, options, query(1)).await?;
+        let do_total = |body: &Value| {
+            body.get("meta")
+                .and_then(|m| m.get("total"))
+                .and_then(Value::as_u64)
+        };
+        let do_next = |body: &Value| {
+            body.get("links")
+                .and_then(|l| l.get("pages"))
+                .and_then(|p| p.get("next"))
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let total = do_total(&first.body);
+        let next = do_next(&first.body);
+        let Some(total) = total else {
+            return self
+                .follow_next_links(route, list_key, options, first, per_page, &do_next)
+                .await;
+        };
+        if next.is_none() {
+            return self.single_page(route, first.items, total);
+        }
+        // Page 1 is full when there is a next page, so its length is the page size the server
+        // really used (it may cap `per_page` below what we asked).
+        let size = first.items.len() as u64;
+        if size == 0 {
+            return Err(
+                self.incomplete(route, "page 1 is empty but links to a next page".to_owned())
+            );
+        }
+        let pages = total.div_ceil(size);
+        if pages < 2 {
+            return Err(self.changed(
+                route,
+                format!("page 1 links to a next page but meta.total is {total}"),
+            ));
+        }
+        let check = |page: u64, p: &Page| -> Result<(), ProviderError> {
+            if do_total(&p.body) != Some(total) {
+                return Err(self.changed(
+                    route,
+                    format!("meta.total changed from {total} on page {page}"),
+                ));
+            }
+            if page == pages && do_next(&p.body).is_some() {
+                return Err(self.pagination_loop(route, page + 1));
+            }
+            Ok(())
+        };
+        self.fetch_rest(
+            route,
+            list_key,
+            options,
+            first.items,
+            total,
+            size,
+            pages,
+            &query,
+            &check,
+        )
+        .await
+    }
+
+    /// Linode: `page` + `page_size`; body `page`, `pages`, `results` ([linode-docs] pagination).
+    async fn list_linode(
+        &self,
+        route: &str,
+        list_key: &str,
+        options: &ListOptions,
+    ) -> Result<Vec<Value>, ProviderError> {
+        let size = page_size(options, LINODE_MAX_PAGE_SIZE);
+        let query = |page: u64| {
+            vec![
+                ("page".to_owned(), page.to_string()),
+                ("page_size".to_owned(), size.to_string()),
+            ]
+        };
+        let num = |body: &Value, key: &str| body.get(key).and_then(Value::as_u64);
+        let first = self.fetch_page(route, list_key, options, query(1)).await?;
+        let pages = num(&first.body, "pages").unwrap_or(1).max(1);
+        let results = num(&first.body, "results").unwrap_or(first.items.len() as u64);
+        if pages == 1 {
+            return self.single_page(route, first.items, results);
+        }
+        let size = first.items.len() as u64;
+        if size == 0 {
+            return Err(self.incomplete(route, format!("page 1 of {pages} is empty")));
+        }
+        // More pages announced than the results need: following them would fetch duplicates.
+        if pages > results.div_ceil(size) {
+            return Err(self.pagination_loop(route, results.div_ceil(size) + 1));
+        }
+        let check = |page: u64, p: &Page| -> Result<(), ProviderError> {
+            // Linode answers a page past the end with the last page: a different `page` is a loop.
+            if num(&p.body, "page") != Some(page) {
+                return Err(self.pagination_loop(route, page));
+            }
+            if num(&p.body, "pages") != Some(pages) || num(&p.body, "results") != Some(results) {
+                return Err(self.changed(
+                    route,
+                    format!("the page count or results changed on page {page}"),
+                ));
+            }
+            Ok(())
+        };
+        self.fetch_rest(
+            route,
+            list_key,
+            options,
+            first.items,
+            results,
+            size,
+            pages,
+            &query,
+            &check,
+        )
+        .await
+    }
+
+    /// Pages 2..=`pages` concurrently, reassembled in order, each checked by `check`, then the
+    /// whole listing checked against `total`.
+    #[allow(clippy::too_many_arguments)]
+    async fn fetch_rest(
+        &self,
+        route: &str,
+        list_key: &str,
+        options: &ListOptions,
+        mut items: Vec<Value>,
+        total: u64,
+        size: u64,
+        pages: u64,
+        query: &(dyn Fn(u64) -> Vec<(String, String)> + Sync),
+        check: &(dyn Fn(u64, &Page) -> Result<(), ProviderError> + Sync),
+    ) -> Result<Vec<Value>, ProviderError> {
+        if pages > MAX_PAGES {
+            return Err(self.pagination_loop(route, MAX_PAGES + 1));
+        }
+        let rest: Vec<Vec<Value>> = futures::stream::iter(2..=pages)
+            .map(|page| async move {
+                let p = self
+                    .fetch_page(route, list_key, options, query(page))
+                    .await?;
+                check(page, &p)?;
+                let len = p.items.len() as u64;
+                if len == 0 {
+                    return Err(self.incomplete(route, format!("page {page} of {pages} is empty")));
+                }
+                if page < pages && len != size {
+                    return Err(self.changed(
+                        route,
+                        format!("page {page} of {pages} has {len} items, not {size}"),
+                    ));
+                }
+                Ok(p.items)
+            })
+            // `buffered` keeps page order while up to N requests are in flight.
+            .buffered(self.page_concurrency())
+            .try_collect()
+            .await?;
+        items.extend(rest.into_iter().flatten());
+        if items.len() as u64 != total {
+            return Err(self.changed(
+                route,
+                format!("{} items listed, {total} announced", items.len()),
+            ));
+        }
+        Ok(items)
+    }
+
+    /// DigitalOcean collections without `meta.total`: follow `links.pages.next`, which must name
+    /// the next page number.
+    async fn follow_next_links(
+        &self,
+        route: &str,
+        list_key: &str,
+        options: &ListOptions,
+        first: Page,
+        per_page: u32,
+        next_of: &(dyn Fn(&Value) -> Option<String> + Sync),
+    ) -> Result<Vec<Value>, ProviderError> {
+        let mut items = first.items;
+        let mut next = next_of(&first.body);
+        let mut page = 1u64;
+        while let Some(link) = next {
+            let wanted = page + 1;
+            let linked = linked_page(&link);
+            if linked != Some(wanted) || wanted > MAX_PAGES {
+                return Err(self.pagination_loop(route, wanted));
+            }
+            let query = vec![
+                ("page".to_owned(), wanted.to_string()),
+                ("per_page".to_owned(), per_page.to_string()),
+            ];
+            let p = self.fetch_page(route, list_key, options, query).await?;
+            next = next_of(&p.body);
+            if p.items.is_empty() && next.is_some() {
+                return Err(self.incomplete(
+                    route,
+                    format!("page {wanted} is empty but links to a next page"),
+                ));
+            }
+            items.extend(p.items);
+            page = wanted;
+        }
+        Ok(items)
+    }
+
+    fn single_page(
+        &self,
+        route: &str,
+        items: Vec<Value>,
+        total: u64,
+    ) -> Result<Vec<Value>, ProviderError> {
+        if items.len() as u64 != total {
+            return Err(self.changed(
+                route,
+                format!("{} items listed, {total} announced", items.len()),
+            ));
+        }
+        Ok(items)
+    }
+
+    /// One page: the request (paced as a list), then the array under `list_key`.
+    async fn fetch_page(
+        &self,
+        route: &str,
+        list_key: &str,
+        options: &ListOptions,
+        mut query: Vec<(String, String)>,
+    ) -> Result<Page, ProviderError> {
+        query.extend(options.query.iter().cloned());
+        let headers: Vec<(&str, &str)> = options
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let path = options.path.as_deref().unwrap_or(route);
+        let mut out = self.outgoing(Method::GET, route, path, &query, &headers, None)?;
+        out.list = true;
+        let mut body = self.execute(&out).await?;
+        let items = match body.get_mut(list_key).map(Value::take) {
+            Some(Value::Array(items)) => items,
+            _ => {
+                return Err(self.error(
+                    &out.route,
+                    ErrorClass::Transient,
+                    format!("the response has no `{list_key}` list"),
+                ));
+            }
+        };
+        Ok(Page { items, body })
+    }
+
+    fn pagination_loop(&self, route: &str, page: u64) -> ProviderError {
+        let key = route_key(&Method::GET, route);
+        let message = format!("pagination loop at {key} page {page}; the listing is incomplete");
+        self.error(&key, ErrorClass::Transient, message)
+    }
+
+    fn incomplete(&self, route: &str, what: String) -> ProviderError {
+        let key = route_key(&Method::GET, route);
+        self.error(
+            &key,
+            ErrorClass::Transient,
+            format!("{what}; the listing is incomplete"),
+        )
+    }
+
+    fn changed(&self, route: &str, what: String) -> ProviderError {
+        let key = route_key(&Method::GET, route);
+        self.error(
+            &key,
+            ErrorClass::Transient,
+            format!("the listing changed while it was paged ({what}); sync again"),
+        )
+    }
+}
+
+fn page_size(options: &ListOptions, max: u32) -> u32 {
+    options.page_size.unwrap_or(max).clamp(1, max)
+}
+
+/// The `page` query parameter of a DigitalOcean `links.pages` URL.
+fn linked_page(link: &str) -> Option<u64> {
+    let url = reqwest::Url::parse(link).ok()?;
+    url.query_pairs()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_numbers_from_links() {
+        assert_eq!(
+            linked_page("https://api.digitalocean.com/v2/droplets?page=3&per_page=200"),
+            Some(3)
+        );
+        assert_eq!(
+            linked_page("https://api.digitalocean.com/v2/droplets"),
+            None
+        );
+        assert_eq!(linked_page("not a url"), None);
+    }
+
+    #[test]
+    fn page_sizes_are_clamped_to_the_provider_maximum() {
+        assert_eq!(page_size(&ListOptions::new(), 500), 500);
+        assert_eq!(page_size(&ListOptions::new().page_size(1000), 200), 200);
+        assert_eq!(page_size(&ListOptions::new().page_size(0), 200), 1);
+    }
+}

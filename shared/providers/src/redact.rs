@@ -1,0 +1,254 @@
+//! Removing secrets from provider JSON before anything is stored (design §6.4): each provider's
+//! known secret fields, any key that names a password, secret, token, private key, credential or
+//! API key, and credentials carried inside URLs (user-info passwords, signed or token query
+//! parameters).
+//!
+//! Redaction deletes: a removed key is gone, not replaced by a placeholder, so stored records and
+//! their content hashes do not change when only a secret rotates. It must not remove anything
+//! else: the rest of the record is the inventory.
+
+use serde_json::Value;
+use stackdock_core::ProviderKind;
+
+/// Vultr secret fields ([vultr-spec], provider-apis.md §6.4): the root password, the console URL
+/// (it embeds a session token), cloud-init user data, and managed-database credentials, which
+/// Vultr includes even in list responses.
+pub const VULTR_SECRET_KEYS: &[&str] = &[
+    "default_password",
+    "kvm",
+    "user_data",
+    "password",
+    "access_key",
+    "access_cert",
+    "ferretdb_credentials",
+];
+
+/// DigitalOcean secret fields: cloud-init user data (database connection URIs carry their
+/// password in the user-info part, which the URL rule removes).
+pub const DIGITALOCEAN_SECRET_KEYS: &[&str] = &["user_data", "password"];
+
+/// Linode secret fields: the root password (create requests and some echoes), Object Storage
+/// key secrets, and metadata user data.
+pub const LINODE_SECRET_KEYS: &[&str] = &["root_pass", "secret_key", "user_data"];
+
+/// Key fragments that mark a value as secret whatever the provider
+/// (`/pass(word)?|secret|token|private_key|credential|api_key/i`).
+const SECRET_KEY_FRAGMENTS: &[&str] = &[
+    "pass",
+    "secret",
+    "token",
+    "private_key",
+    "privatekey",
+    "credential",
+    "api_key",
+    "apikey",
+];
+
+/// Query parameters that authorise whoever holds the URL (pre-signed URLs, console links).
+const SECRET_QUERY_KEYS: &[&str] = &[
+    "sig",
+    "signature",
+    "x-amz-signature",
+    "x-amz-credential",
+    "x-amz-security-token",
+    "key",
+    "auth",
+    "authorization",
+];
+
+/// The secret fields of one provider.
+pub fn secret_keys(provider: ProviderKind) -> &'static [&'static str] {
+    match provider {
+        ProviderKind::Vultr => VULTR_SECRET_KEYS,
+        ProviderKind::DigitalOcean => DIGITALOCEAN_SECRET_KEYS,
+        ProviderKind::Linode => LINODE_SECRET_KEYS,
+    }
+}
+
+/// Removes secrets from `value`, recursively through objects and arrays: every key in
+/// `provider_specific_keys` (exact match), every key naming a secret, and credentials inside URL
+/// strings.
+pub fn redact(value: &mut Value, provider_specific_keys: &[&str]) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|k, _| !provider_specific_keys.contains(&k.as_str()) && !is_secret_key(k));
+            for v in map.values_mut() {
+                redact(v, provider_specific_keys);
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                redact(v, provider_specific_keys);
+            }
+        }
+        Value::String(s) => {
+            if let Some(clean) = redact_url(s) {
+                *s = clean;
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// Whether a key names a secret.
+pub fn is_secret_key(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    SECRET_KEY_FRAGMENTS.iter().any(|f| lower.contains(f))
+}
+
+/// A URL without its user-info password and secret query parameters; `None` when `s` is not a
+/// URL or carries nothing to remove.
+fn redact_url(s: &str) -> Option<String> {
+    if !s.contains("://") || s.contains(char::is_whitespace) {
+        return None;
+    }
+    let mut url = reqwest::Url::parse(s).ok()?;
+    let mut changed = false;
+    if url.password().is_some() {
+        // A URL that cannot carry a password would not have parsed with one.
+        changed |= url.set_password(None).is_ok();
+    }
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let kept: Vec<&(String, String)> = pairs
+            .iter()
+            .filter(|(k, _)| {
+                !is_secret_key(k) && !SECRET_QUERY_KEYS.contains(&k.to_ascii_lowercase().as_str())
+            })
+            .collect();
+        if kept.len() != pairs.len() {
+            changed = true;
+            if kept.is_empty() {
+                url.set_query(None);
+            } else {
+                url.query_pairs_mut().clear().extend_pairs(kept);
+            }
+        }
+    }
+    changed.then(|| url.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn vultr_instance_and_database_secrets() {
+        let mut v = json!({
+            "instance": {
+                "id": "cb676a46",
+                "label": "web-1",
+                "default_password": "v5{Fkvb#2ycPGwHs",
+                "kvm": "https://my.vultr.com/subs/vps/novnc/api.php?data=djJ8Q2",
+                "user_data": "I2Nsb3VkLWNvbmZpZw==",
+                "tags": ["stackdock:owner=abc"]
+            },
+            "databases": [{
+                "id": "db-1",
+                "user": "vultradmin",
+                "password": "hunter2",
+                "access_key": "ak",
+                "access_cert": "-----BEGIN CERTIFICATE-----",
+                "ferretdb_credentials": {"host": "h", "port": 27017, "user": "u", "password": "p"},
+                "read_replicas": [{"id": "db-2", "password": "also"}]
+            }]
+        });
+        redact(&mut v, VULTR_SECRET_KEYS);
+        assert_eq!(
+            v,
+            json!({
+                "instance": {"id": "cb676a46", "label": "web-1", "tags": ["stackdock:owner=abc"]},
+                "databases": [{"id": "db-1", "user": "vultradmin", "read_replicas": [{"id": "db-2"}]}]
+            })
+        );
+    }
+
+    #[test]
+    fn linode_secrets() {
+        let mut v = json!({
+            "data": [
+                {"id": 1, "label": "a", "root_pass": "x", "ipv4": ["192.0.2.1"]},
+                {"id": 2, "access_key": "KEYID", "secret_key": "s3cr3t", "bucket_access": [{"bucket_name": "b"}]}
+            ],
+            "page": 1
+        });
+        redact(&mut v, LINODE_SECRET_KEYS);
+        assert_eq!(
+            v,
+            json!({
+                "data": [
+                    {"id": 1, "label": "a", "ipv4": ["192.0.2.1"]},
+                    {"id": 2, "access_key": "KEYID", "bucket_access": [{"bucket_name": "b"}]}
+                ],
+                "page": 1
+            })
+        );
+    }
+
+    #[test]
+    fn generic_key_rule() {
+        let cases = [
+            ("password", true),
+            ("db_pass", true),
+            ("Client_Secret", true),
+            ("token", true),
+            ("refresh_token", true),
+            ("ssh_private_key", true),
+            ("credentials", true),
+            ("API_KEY", true),
+            ("label", false),
+            ("ssh_keys", false),
+            ("private_networking", false),
+            ("id", false),
+        ];
+        for (key, secret) in cases {
+            assert_eq!(is_secret_key(key), secret, "{key}");
+        }
+        let mut v = json!({"a": {"b": [{"apiToken": "t", "keep": 1}]}, "private_key": "k"});
+        redact(&mut v, &[]);
+        assert_eq!(v, json!({"a": {"b": [{"keep": 1}]}}));
+    }
+
+    #[test]
+    fn urls_lose_passwords_and_secret_query_parameters() {
+        let mut v = json!({
+            "connection": {
+                "uri": "postgresql://doadmin:s3cr3t@db.example.com:25060/defaultdb?sslmode=require",
+                "host": "db.example.com"
+            },
+            "console": "https://console.example.com/vnc?token=abc&lang=en",
+            "presigned": "https://bucket.example.com/obj?X-Amz-Credential=AKIA&X-Amz-Signature=ff",
+            "plain": "https://api.example.com/v2/things?page=2",
+            "text": "see https://example.com?token=abc for details"
+        });
+        redact(&mut v, DIGITALOCEAN_SECRET_KEYS);
+        assert_eq!(
+            v,
+            json!({
+                "connection": {
+                    "uri": "postgresql://doadmin@db.example.com:25060/defaultdb?sslmode=require",
+                    "host": "db.example.com"
+                },
+                "console": "https://console.example.com/vnc?lang=en",
+                "presigned": "https://bucket.example.com/obj",
+                "plain": "https://api.example.com/v2/things?page=2",
+                // Free text is not a URL: left alone (keys and URL values are what providers use).
+                "text": "see https://example.com?token=abc for details"
+            })
+        );
+    }
+
+    #[test]
+    fn per_provider_lists() {
+        assert_eq!(secret_keys(ProviderKind::Vultr), VULTR_SECRET_KEYS);
+        assert_eq!(secret_keys(ProviderKind::Linode), LINODE_SECRET_KEYS);
+        assert_eq!(
+            secret_keys(ProviderKind::DigitalOcean),
+            DIGITALOCEAN_SECRET_KEYS
+        );
+    }
+}

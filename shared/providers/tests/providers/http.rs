@@ -1,0 +1,1 @@
+//! HTTP plumbing against a scripted local server.

@@ -1,0 +1,3 @@
+//! Integration tests of the provider layer, one module per topic.
+
+mod http;
