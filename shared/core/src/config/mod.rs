@@ -49,10 +49,11 @@ pub struct Settings {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DriftMode {
-    /// Record and report drift; change nothing.
+    /// Record and report drift; the scheduled sync changes nothing. A reviewed `apply` still
+    /// restores the file's values (the plan lists each drifted field's update).
     #[default]
     Flag,
-    /// Record drift and apply the plan that removes it.
+    /// Record drift, and have the scheduled sync submit the apply that removes it.
     Remediate,
 }
 

@@ -127,7 +127,8 @@ enum Match<'a> {
     Adopt(&'a Record),
     Missing(&'a Record),
     None,
-    Error(String),
+    /// Unsatisfiable; the records involved are claimed so they are not also reported unmanaged.
+    Error(String, Vec<&'a Record>),
 }
 
 impl<'a> DockPlanner<'a> {
@@ -176,21 +177,30 @@ impl<'a> DockPlanner<'a> {
                 .of_kind(resource.kind)
                 .find(|r| &r.provider_resource_id == id)
             else {
-                return Match::Error(format!(
-                    "`id = \"{id}\"` pins {address} to a {} that dock `{}` does not have; remove the pin to create it, or correct the id",
-                    resource.kind.noun(),
-                    self.dock
-                ));
+                return Match::Error(
+                    format!(
+                        "`id = \"{id}\"` pins {address} to a {} that dock `{}` does not have; remove the pin to create it, or correct the id",
+                        resource.kind.noun(),
+                        self.dock
+                    ),
+                    Vec::new(),
+                );
             };
             return match (&record.managed_by, record.missing_since) {
-                (Some(owner), _) if owner != &address => Match::Error(format!(
-                    "{} {id} is already managed by {owner}; one resource can belong to one entry only",
-                    resource.kind.noun()
-                )),
-                (_, Some(_)) => Match::Error(format!(
-                    "{} {id} pinned by {address} is gone from the provider; remove the `id` pin to create a new one",
-                    resource.kind.noun()
-                )),
+                (Some(owner), _) if owner != &address => Match::Error(
+                    format!(
+                        "{} {id} is already managed by {owner}; one resource can belong to one entry only",
+                        resource.kind.noun()
+                    ),
+                    Vec::new(),
+                ),
+                (_, Some(_)) => Match::Error(
+                    format!(
+                        "{} {id} pinned by {address} is gone from the provider; remove the `id` pin to create a new one",
+                        resource.kind.noun()
+                    ),
+                    vec![record],
+                ),
                 (Some(_), None) => Match::Managed(record),
                 (None, None) => Match::Adopt(record),
             };
@@ -208,11 +218,14 @@ impl<'a> DockPlanner<'a> {
             [one] => return Match::Managed(one),
             [] => {}
             many => {
-                return Match::Error(format!(
-                    "{address} manages {} resources ({}); pin the right one with `id = \"…\"`",
-                    many.len(),
-                    ids(many)
-                ));
+                return Match::Error(
+                    format!(
+                        "{address} manages {} resources ({}); pin the right one with `id = \"…\"`",
+                        many.len(),
+                        ids(many)
+                    ),
+                    many.to_vec(),
+                );
             }
         }
         let by_name: Vec<&Record> = self
@@ -223,24 +236,34 @@ impl<'a> DockPlanner<'a> {
             .collect();
         match by_name.as_slice() {
             [one] => Match::Adopt(one),
+            // Several gone records of one entry: the lowest id, so the plan does not depend on
+            // inventory order.
             [] => managed
-                .first()
+                .iter()
+                .min_by_key(|r| &r.provider_resource_id)
                 .map_or(Match::None, |gone| Match::Missing(gone)),
-            many => Match::Error(format!(
-                "{} {} resources in dock `{}` are named `{}` ({}); pin one with `id = \"…\"` in {address}",
-                many.len(),
-                resource.kind.noun(),
-                self.dock,
-                resource.name,
-                ids(many)
-            )),
+            many => Match::Error(
+                format!(
+                    "{} {} resources in dock `{}` are named `{}` ({}); pin one with `id = \"…\"` in {address}",
+                    many.len(),
+                    resource.kind.noun(),
+                    self.dock,
+                    resource.name,
+                    ids(many)
+                ),
+                many.to_vec(),
+            ),
         }
     }
 
     fn plan_resource(&mut self, resource: &DesiredResource) {
         let matched = self.find(resource);
         match matched {
-            Match::Error(reason) => {
+            Match::Error(reason, involved) => {
+                for r in involved {
+                    self.claimed
+                        .insert((r.kind(), r.provider_resource_id.as_str()));
+                }
                 let mut a = self.action(ActionKind::Error, resource, None);
                 a.reason = reason;
                 a.allowed = false;
@@ -424,11 +447,15 @@ impl<'a> DockPlanner<'a> {
                     ),
                 )
             };
-            replace.extend(in_place);
+            if a.allowed {
+                // The new resource is created with every desired value at once.
+                replace.append(&mut in_place);
+            }
             a.changes = replace;
             a.spec = Some(self.spec(resource));
             self.actions.push(a);
-        } else if !in_place.is_empty() {
+        }
+        if !in_place.is_empty() {
             let mut a = self.action(ActionKind::Update, resource, Some(record));
             a.reason = format!(
                 "{} differ{} from stackdock.toml",

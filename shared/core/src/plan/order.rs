@@ -14,17 +14,18 @@ pub(super) fn sort(actions: &mut [Action]) {
     actions.sort_by(|a, b| key(a).cmp(&key(b)));
 }
 
-fn key(
-    a: &Action,
-) -> (
+/// Sort key: phase, dependency rank (reversed for deletes), then identity for a total order.
+type SortKey<'a> = (
     u8,
     usize,
     Reverse<usize>,
-    &str,
-    Option<&str>,
-    Option<&str>,
-    Option<&str>,
-) {
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+);
+
+fn key(a: &Action) -> SortKey<'_> {
     let rank = a.kind.map_or(usize::MAX, Kind::rank);
     let phase = match a.action {
         ActionKind::Adopt => 0,
@@ -53,11 +54,13 @@ fn key(
 pub(super) fn link_dependencies(actions: &mut [Action]) {
     let coming: BTreeSet<String> = actions
         .iter()
+        // A replace that apply will skip (not allowed) is nothing to wait for.
         .filter(|a| {
-            matches!(
-                a.action,
-                ActionKind::Create | ActionKind::Recreate | ActionKind::Replace
-            )
+            a.allowed
+                && matches!(
+                    a.action,
+                    ActionKind::Create | ActionKind::Recreate | ActionKind::Replace
+                )
         })
         .filter_map(|a| a.address.clone())
         .collect();

@@ -2,7 +2,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use stackdock_core::config::{Config, CredentialRef, DesiredResource, DockConfig, DriftMode, Settings};
+use stackdock_core::config::{
+    Config, CredentialRef, DesiredResource, DockConfig, DriftMode, Settings,
+};
 use stackdock_core::plan::{Action, ActionKind, DockState, Plan, StaleReason, compare, plan};
 use stackdock_core::record::{Attrs, ProvisioningSource, ServerAttrs, VolumeAttrs, owner_tag};
 use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
@@ -13,12 +15,27 @@ fn config(prune: bool, resources: Vec<DesiredResource>) -> Config {
     let dock = |name: &str, provider| {
         (
             name.to_owned(),
-            DockConfig { name: name.into(), provider, credentials: CredentialRef::Env("T".into()), endpoint: None, regions: None },
+            DockConfig {
+                name: name.into(),
+                provider,
+                credentials: CredentialRef::Env("T".into()),
+                endpoint: None,
+                regions: None,
+            },
         )
     };
     Config {
-        settings: Settings { org: ORG.into(), prune, drift: DriftMode::Flag, table_prefix: "stackdock".into(), schedule: None },
-        docks: BTreeMap::from([dock("vultr", ProviderKind::Vultr), dock("linode", ProviderKind::Linode)]),
+        settings: Settings {
+            org: ORG.into(),
+            prune,
+            drift: DriftMode::Flag,
+            table_prefix: "stackdock".into(),
+            schedule: None,
+        },
+        docks: BTreeMap::from([
+            dock("vultr", ProviderKind::Vultr),
+            dock("linode", ProviderKind::Linode),
+        ]),
         resources,
     }
 }
@@ -42,7 +59,10 @@ fn server(name: &str, dock: &str, plan: &str) -> DesiredResource {
 }
 
 fn volume(name: &str, dock: &str, size: i64, attach_to: Option<&str>) -> DesiredResource {
-    let mut fields = BTreeMap::from([("region".into(), FieldValue::from("ewr")), ("size_gb".into(), FieldValue::Int(size))]);
+    let mut fields = BTreeMap::from([
+        ("region".into(), FieldValue::from("ewr")),
+        ("size_gb".into(), FieldValue::Int(size)),
+    ]);
     if let Some(s) = attach_to {
         fields.insert("attach_to".into(), FieldValue::from(s));
     }
@@ -60,8 +80,19 @@ fn volume(name: &str, dock: &str, size: i64, attach_to: Option<&str>) -> Desired
 
 /// An actual server as a sync would store it.
 fn actual_server(dock: &str, id: &str, name: &str, plan: &str) -> Record {
-    let provider = if dock == "linode" { ProviderKind::Linode } else { ProviderKind::Vultr };
-    let mut r = Record::new(ORG, format!("{ORG}/{dock}"), provider, Kind::Servers, id, name);
+    let provider = if dock == "linode" {
+        ProviderKind::Linode
+    } else {
+        ProviderKind::Vultr
+    };
+    let mut r = Record::new(
+        ORG,
+        format!("{ORG}/{dock}"),
+        provider,
+        Kind::Servers,
+        id,
+        name,
+    );
     r.status = "running".into();
     r.region = Some("ewr".into());
     r.attrs = Attrs::Servers(ServerAttrs {
@@ -74,10 +105,20 @@ fn actual_server(dock: &str, id: &str, name: &str, plan: &str) -> Record {
 }
 
 fn actual_volume(dock: &str, id: &str, name: &str, size: i64) -> Record {
-    let mut r = Record::new(ORG, format!("{ORG}/{dock}"), ProviderKind::Vultr, Kind::BlockVolumes, id, name);
+    let mut r = Record::new(
+        ORG,
+        format!("{ORG}/{dock}"),
+        ProviderKind::Vultr,
+        Kind::BlockVolumes,
+        id,
+        name,
+    );
     r.status = "active".into();
     r.region = Some("ewr".into());
-    r.attrs = Attrs::BlockVolumes(VolumeAttrs { size_gb: Some(size), ..VolumeAttrs::default() });
+    r.attrs = Attrs::BlockVolumes(VolumeAttrs {
+        size_gb: Some(size),
+        ..VolumeAttrs::default()
+    });
     r.with_hash()
 }
 
@@ -85,18 +126,32 @@ fn actual_volume(dock: &str, id: &str, name: &str, size: i64) -> Record {
 fn managed(mut r: Record, address: &str, applied: &[(&str, FieldValue)]) -> Record {
     r.managed_by = Some(address.into());
     r.provisioning_source = ProvisioningSource::Api;
-    r.applied = applied.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+    r.applied = applied
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
     r
 }
 
 fn fresh() -> BTreeMap<String, DockState> {
-    BTreeMap::from([("vultr".into(), DockState::Fresh), ("linode".into(), DockState::Fresh)])
+    BTreeMap::from([
+        ("vultr".into(), DockState::Fresh),
+        ("linode".into(), DockState::Fresh),
+    ])
 }
 
 fn kinds(p: &Plan) -> Vec<(ActionKind, String)> {
     p.actions
         .iter()
-        .map(|a| (a.action, a.address.clone().or_else(|| a.provider_id.clone()).unwrap_or_else(|| a.dock.clone())))
+        .map(|a| {
+            (
+                a.action,
+                a.address
+                    .clone()
+                    .or_else(|| a.provider_id.clone())
+                    .unwrap_or_else(|| a.dock.clone()),
+            )
+        })
         .collect()
 }
 
@@ -106,8 +161,15 @@ fn only<'p>(p: &'p Plan, kind: ActionKind) -> Vec<&'p Action> {
 
 #[test]
 fn create_when_nothing_matches() {
-    let p = plan(&config(false, vec![server("web-1", "vultr", "vc2-1c-1gb")]), &[], &fresh());
-    assert_eq!(kinds(&p), vec![(ActionKind::Create, "servers.web-1".into())]);
+    let p = plan(
+        &config(false, vec![server("web-1", "vultr", "vc2-1c-1gb")]),
+        &[],
+        &fresh(),
+    );
+    assert_eq!(
+        kinds(&p),
+        vec![(ActionKind::Create, "servers.web-1".into())]
+    );
     let spec = p.actions[0].spec.as_ref().expect("create carries its spec");
     assert_eq!(spec.owner_tag, owner_tag(ORG, "servers.web-1"));
     assert_eq!(spec.fields["plan"], FieldValue::from("vc2-1c-1gb"));
@@ -118,7 +180,11 @@ fn create_when_nothing_matches() {
 #[test]
 fn adopt_an_unmanaged_resource_with_the_same_name() {
     let inv = [actual_server("vultr", "v-1", "web-1", "vc2-1c-1gb")];
-    let p = plan(&config(false, vec![server("web-1", "vultr", "vc2-1c-1gb")]), &inv, &fresh());
+    let p = plan(
+        &config(false, vec![server("web-1", "vultr", "vc2-1c-1gb")]),
+        &inv,
+        &fresh(),
+    );
     assert_eq!(kinds(&p), vec![(ActionKind::Adopt, "servers.web-1".into())]);
     assert_eq!(p.actions[0].provider_id.as_deref(), Some("v-1"));
 }
@@ -126,23 +192,52 @@ fn adopt_an_unmanaged_resource_with_the_same_name() {
 #[test]
 fn adopt_then_update_when_fields_differ() {
     let inv = [actual_server("vultr", "v-1", "web-1", "vc2-1c-1gb")];
-    let p = plan(&config(false, vec![server("web-1", "vultr", "vc2-2c-4gb")]), &inv, &fresh());
+    let p = plan(
+        &config(false, vec![server("web-1", "vultr", "vc2-2c-4gb")]),
+        &inv,
+        &fresh(),
+    );
     assert_eq!(
         kinds(&p),
-        vec![(ActionKind::Adopt, "servers.web-1".into()), (ActionKind::Update, "servers.web-1".into())]
+        vec![
+            (ActionKind::Adopt, "servers.web-1".into()),
+            (ActionKind::Update, "servers.web-1".into())
+        ]
     );
-    assert!(only(&p, ActionKind::Drift).is_empty(), "an adopted resource has no applied baseline: no drift");
+    assert!(
+        only(&p, ActionKind::Drift).is_empty(),
+        "an adopted resource has no applied baseline: no drift"
+    );
 }
 
 #[test]
 fn an_ambiguous_name_is_an_error_naming_both_ids() {
-    let inv = [actual_server("vultr", "v-2", "web-1", "vc2-1c-1gb"), actual_server("vultr", "v-1", "web-1", "vc2-1c-1gb")];
-    let p = plan(&config(false, vec![server("web-1", "vultr", "vc2-1c-1gb")]), &inv, &fresh());
+    let inv = [
+        actual_server("vultr", "v-2", "web-1", "vc2-1c-1gb"),
+        actual_server("vultr", "v-1", "web-1", "vc2-1c-1gb"),
+    ];
+    let p = plan(
+        &config(false, vec![server("web-1", "vultr", "vc2-1c-1gb")]),
+        &inv,
+        &fresh(),
+    );
     let errors = only(&p, ActionKind::Error);
     assert_eq!(errors.len(), 1, "{:?}", kinds(&p));
-    assert!(errors[0].reason.contains("v-1, v-2"), "{}", errors[0].reason);
-    assert!(errors[0].reason.contains("id = "), "says how to fix: {}", errors[0].reason);
+    assert!(
+        errors[0].reason.contains("v-1, v-2"),
+        "{}",
+        errors[0].reason
+    );
+    assert!(
+        errors[0].reason.contains("id = "),
+        "says how to fix: {}",
+        errors[0].reason
+    );
     assert_eq!(p.summary.changes(), 0);
+    assert_eq!(
+        p.summary.unmanaged, 0,
+        "the records named in the error are not also reported unmanaged"
+    );
 }
 
 #[test]
@@ -153,7 +248,10 @@ fn a_pinned_id_adopts_and_renames() {
     let p = plan(&config(false, vec![s.clone()]), &inv, &fresh());
     assert_eq!(
         kinds(&p),
-        vec![(ActionKind::Adopt, "servers.web-1".into()), (ActionKind::Update, "servers.web-1".into())]
+        vec![
+            (ActionKind::Adopt, "servers.web-1".into()),
+            (ActionKind::Update, "servers.web-1".into())
+        ]
     );
     let update = only(&p, ActionKind::Update)[0];
     assert_eq!(update.changes[0].field, "name");
@@ -166,18 +264,37 @@ fn a_pinned_id_adopts_and_renames() {
 #[test]
 fn update_in_place_when_the_file_changes() {
     let addr = "servers.web-1";
-    let rec = managed(actual_server("vultr", "v-1", "web-1", "vc2-1c-1gb"), addr, &[("plan", "vc2-1c-1gb".into())]);
-    let p = plan(&config(false, vec![server("web-1", "vultr", "vc2-2c-4gb")]), &[rec], &fresh());
+    let rec = managed(
+        actual_server("vultr", "v-1", "web-1", "vc2-1c-1gb"),
+        addr,
+        &[("plan", "vc2-1c-1gb".into())],
+    );
+    let p = plan(
+        &config(false, vec![server("web-1", "vultr", "vc2-2c-4gb")]),
+        &[rec],
+        &fresh(),
+    );
     assert_eq!(kinds(&p), vec![(ActionKind::Update, addr.into())]);
     let c = &p.actions[0].changes[0];
-    assert_eq!((c.field.as_str(), c.before.clone(), c.after.clone()), ("plan", Some("vc2-1c-1gb".into()), Some("vc2-2c-4gb".into())));
+    assert_eq!(
+        (c.field.as_str(), c.before.clone(), c.after.clone()),
+        ("plan", Some("vc2-1c-1gb".into()), Some("vc2-2c-4gb".into()))
+    );
 }
 
 #[test]
 fn drift_is_what_changed_at_the_provider_and_the_update_restores_it() {
     let addr = "servers.web-1";
-    let rec = managed(actual_server("vultr", "v-1", "web-1", "vc2-8c-32gb"), addr, &[("plan", "vc2-1c-1gb".into())]);
-    let p = plan(&config(false, vec![server("web-1", "vultr", "vc2-1c-1gb")]), &[rec], &fresh());
+    let rec = managed(
+        actual_server("vultr", "v-1", "web-1", "vc2-8c-32gb"),
+        addr,
+        &[("plan", "vc2-1c-1gb".into())],
+    );
+    let p = plan(
+        &config(false, vec![server("web-1", "vultr", "vc2-1c-1gb")]),
+        &[rec],
+        &fresh(),
+    );
     let drift = only(&p, ActionKind::Drift);
     assert_eq!(drift.len(), 1);
     assert_eq!(drift[0].changes[0].before, Some("vc2-1c-1gb".into()));
@@ -189,7 +306,11 @@ fn drift_is_what_changed_at_the_provider_and_the_update_restores_it() {
 #[test]
 fn ignored_fields_are_neither_drift_nor_updates() {
     let addr = "servers.web-1";
-    let rec = managed(actual_server("vultr", "v-1", "web-1", "vc2-8c-32gb"), addr, &[("plan", "vc2-1c-1gb".into())]);
+    let rec = managed(
+        actual_server("vultr", "v-1", "web-1", "vc2-8c-32gb"),
+        addr,
+        &[("plan", "vc2-1c-1gb".into())],
+    );
     let mut s = server("web-1", "vultr", "vc2-1c-1gb");
     s.ignore_changes.insert("plan".into());
     let p = plan(&config(false, vec![s]), &[rec], &fresh());
@@ -201,7 +322,11 @@ fn replace_only_with_allow_replace_and_only_what_stackdock_created() {
     let addr = "servers.web-1";
     let mut s = server("web-1", "vultr", "vc2-1c-1gb");
     s.fields.insert("region".into(), "ams".into());
-    let created = managed(actual_server("vultr", "v-1", "web-1", "vc2-1c-1gb"), addr, &[]);
+    let created = managed(
+        actual_server("vultr", "v-1", "web-1", "vc2-1c-1gb"),
+        addr,
+        &[],
+    );
     let mut adopted = created.clone();
     adopted.provisioning_source = ProvisioningSource::Manual;
     let mut protected = created.clone();
@@ -226,22 +351,45 @@ fn replace_only_with_allow_replace_and_only_what_stackdock_created() {
 #[test]
 fn delete_only_when_every_safety_rule_allows() {
     let addr = "servers.old";
-    let base = managed(actual_server("vultr", "v-1", "old", "vc2-1c-1gb"), addr, &[]);
+    let base = managed(
+        actual_server("vultr", "v-1", "old", "vc2-1c-1gb"),
+        addr,
+        &[],
+    );
     let mut protected = base.clone();
     protected.protect = true;
     let mut manual = base.clone();
     manual.provisioning_source = ProvisioningSource::Manual;
     let cases: [(&str, bool, &Record, ActionKind); 4] = [
-        ("prune, created, unprotected", true, &base, ActionKind::Delete),
+        (
+            "prune, created, unprotected",
+            true,
+            &base,
+            ActionKind::Delete,
+        ),
         ("prune off", false, &base, ActionKind::Unmanaged),
-        ("protected in the store (entry removed)", true, &protected, ActionKind::Unmanaged),
-        ("not created by StackDock", true, &manual, ActionKind::Unmanaged),
+        (
+            "protected in the store (entry removed)",
+            true,
+            &protected,
+            ActionKind::Unmanaged,
+        ),
+        (
+            "not created by StackDock",
+            true,
+            &manual,
+            ActionKind::Unmanaged,
+        ),
     ];
     for (name, prune, rec, expected) in cases {
         let p = plan(&config(prune, vec![]), std::slice::from_ref(rec), &fresh());
         assert_eq!(kinds(&p), vec![(expected, addr.into())], "{name}");
         if expected == ActionKind::Unmanaged {
-            assert!(p.actions[0].reason.contains("not deleted"), "{name}: {}", p.actions[0].reason);
+            assert!(
+                p.actions[0].reason.contains("not deleted"),
+                "{name}: {}",
+                p.actions[0].reason
+            );
             assert_eq!(p.summary.delete, 0);
         }
     }
@@ -258,50 +406,114 @@ fn unmanaged_resources_are_reported_never_touched() {
 #[test]
 fn recreate_what_stackdock_created_when_it_is_gone() {
     let addr = "servers.web-1";
-    let mut rec = managed(actual_server("vultr", "v-1", "web-1", "vc2-1c-1gb"), addr, &[]);
+    let mut rec = managed(
+        actual_server("vultr", "v-1", "web-1", "vc2-1c-1gb"),
+        addr,
+        &[],
+    );
     rec.missing_since = Some(jiff::Timestamp::UNIX_EPOCH);
-    let p = plan(&config(false, vec![server("web-1", "vultr", "vc2-1c-1gb")]), &[rec], &fresh());
+    let p = plan(
+        &config(false, vec![server("web-1", "vultr", "vc2-1c-1gb")]),
+        &[rec],
+        &fresh(),
+    );
     assert_eq!(kinds(&p), vec![(ActionKind::Recreate, addr.into())]);
-    assert_eq!(p.actions[0].provider_id.as_deref(), Some("v-1"), "names the gone resource");
+    assert_eq!(
+        p.actions[0].provider_id.as_deref(),
+        Some("v-1"),
+        "names the gone resource"
+    );
 }
 
 #[test]
 fn a_failed_dock_blocks_only_itself() {
-    let cfg = config(true, vec![server("web-1", "vultr", "vc2-1c-1gb"), server("web-2", "linode", "g6-nanode-1")]);
-    let gone = managed(actual_server("vultr", "v-7", "old", "vc2-1c-1gb"), "servers.old", &[]);
+    let cfg = config(
+        true,
+        vec![
+            server("web-1", "vultr", "vc2-1c-1gb"),
+            server("web-2", "linode", "g6-nanode-1"),
+        ],
+    );
+    let gone = managed(
+        actual_server("vultr", "v-7", "old", "vc2-1c-1gb"),
+        "servers.old",
+        &[],
+    );
     let states = BTreeMap::from([
-        ("vultr".into(), DockState::Failed { error: "GET /instances: 503".into() }),
+        (
+            "vultr".into(),
+            DockState::Failed {
+                error: "GET /instances: 503".into(),
+            },
+        ),
         ("linode".into(), DockState::Fresh),
     ]);
     let p = plan(&cfg, &[gone], &states);
     assert_eq!(
         kinds(&p),
-        vec![(ActionKind::Create, "servers.web-2".into()), (ActionKind::Blocked, "vultr".into())],
+        vec![
+            (ActionKind::Create, "servers.web-2".into()),
+            (ActionKind::Blocked, "vultr".into())
+        ],
         "no create, delete or report for the failed dock"
     );
     assert!(p.actions[1].reason.contains("503"));
-    for state in [DockState::NeverSynced, DockState::Stale { last_sync_at: "2026-01-01T00:00:00Z".into() }] {
+    for state in [
+        DockState::NeverSynced,
+        DockState::Stale {
+            last_sync_at: "2026-01-01T00:00:00Z".into(),
+        },
+    ] {
         let states = BTreeMap::from([("vultr".into(), state), ("linode".into(), DockState::Fresh)]);
-        assert_eq!(only(&plan(&cfg, &[], &states), ActionKind::Blocked).len(), 1);
+        assert_eq!(
+            only(&plan(&cfg, &[], &states), ActionKind::Blocked).len(),
+            1
+        );
     }
 }
 
 #[test]
 fn shrinking_a_volume_is_an_error_not_an_update() {
     let addr = "block_volumes.data";
-    let rec = managed(actual_volume("vultr", "b-1", "data", 100), addr, &[("size_gb", FieldValue::Int(100))]);
-    let p = plan(&config(false, vec![volume("data", "vultr", 50, None)]), &[rec.clone()], &fresh());
+    let rec = managed(
+        actual_volume("vultr", "b-1", "data", 100),
+        addr,
+        &[("size_gb", FieldValue::Int(100))],
+    );
+    let p = plan(
+        &config(false, vec![volume("data", "vultr", 50, None)]),
+        &[rec.clone()],
+        &fresh(),
+    );
     assert_eq!(kinds(&p), vec![(ActionKind::Error, addr.into())]);
     assert!(p.actions[0].reason.contains("cannot shrink from 100 to 50"));
-    let p = plan(&config(false, vec![volume("data", "vultr", 200, None)]), &[rec], &fresh());
+    let p = plan(
+        &config(false, vec![volume("data", "vultr", 200, None)]),
+        &[rec],
+        &fresh(),
+    );
     assert_eq!(kinds(&p), vec![(ActionKind::Update, addr.into())]);
 }
 
 #[test]
 fn servers_before_volumes_and_deletes_in_reverse() {
-    let old_server = managed(actual_server("vultr", "v-1", "old", "vc2-1c-1gb"), "servers.old", &[]);
-    let old_volume = managed(actual_volume("vultr", "b-1", "old-data", 10), "block_volumes.old-data", &[]);
-    let cfg = config(true, vec![volume("data", "vultr", 10, Some("web-1")), server("web-1", "vultr", "vc2-1c-1gb")]);
+    let old_server = managed(
+        actual_server("vultr", "v-1", "old", "vc2-1c-1gb"),
+        "servers.old",
+        &[],
+    );
+    let old_volume = managed(
+        actual_volume("vultr", "b-1", "old-data", 10),
+        "block_volumes.old-data",
+        &[],
+    );
+    let cfg = config(
+        true,
+        vec![
+            volume("data", "vultr", 10, Some("web-1")),
+            server("web-1", "vultr", "vc2-1c-1gb"),
+        ],
+    );
     let p = plan(&cfg, &[old_server, old_volume], &fresh());
     assert_eq!(
         kinds(&p),
@@ -317,17 +529,30 @@ fn servers_before_volumes_and_deletes_in_reverse() {
 
 #[test]
 fn deterministic_and_independent_of_inventory_order() {
-    let cfg = config(true, vec![server("web-1", "vultr", "vc2-1c-1gb"), volume("data", "vultr", 10, Some("web-1"))]);
+    let cfg = config(
+        true,
+        vec![
+            server("web-1", "vultr", "vc2-1c-1gb"),
+            volume("data", "vultr", 10, Some("web-1")),
+        ],
+    );
     let mut inv = vec![
         actual_server("vultr", "v-3", "a", "vc2-1c-1gb"),
         actual_server("vultr", "v-1", "b", "vc2-1c-1gb"),
-        managed(actual_volume("vultr", "b-1", "gone", 10), "block_volumes.gone", &[]),
+        managed(
+            actual_volume("vultr", "b-1", "gone", 10),
+            "block_volumes.gone",
+            &[],
+        ),
         actual_server("linode", "l-1", "c", "g6-nanode-1"),
     ];
     let a = plan(&cfg, &inv, &fresh());
     inv.reverse();
     let b = plan(&cfg, &inv, &fresh());
-    assert_eq!(serde_json::to_string(&a).expect("json"), serde_json::to_string(&b).expect("json"));
+    assert_eq!(
+        serde_json::to_string(&a).expect("json"),
+        serde_json::to_string(&b).expect("json")
+    );
     assert_eq!(a.digest, b.digest);
 }
 
@@ -341,11 +566,112 @@ fn a_stale_plan_says_what_changed() {
     other.resources.push(server("web-2", "vultr", "vc2-1c-1gb"));
     let reasons = compare(&before, &plan(&other, &[], &fresh()));
     assert!(reasons.contains(&StaleReason::ConfigChanged));
-    assert!(reasons.contains(&StaleReason::ActionAdded("create servers.web-2".into())), "{reasons:?}");
+    assert!(
+        reasons.contains(&StaleReason::ActionAdded("create servers.web-2".into())),
+        "{reasons:?}"
+    );
 
     let inv = [actual_server("vultr", "v-1", "web-1", "vc2-1c-1gb")];
     let reasons = compare(&before, &plan(&cfg, &inv, &fresh()));
     assert!(reasons.contains(&StaleReason::InventoryChanged));
-    assert!(reasons.contains(&StaleReason::ActionRemoved("create servers.web-1".into())), "{reasons:?}");
-    assert!(reasons.contains(&StaleReason::ActionAdded("adopt servers.web-1".into())), "{reasons:?}");
+    assert!(
+        reasons.contains(&StaleReason::ActionRemoved("create servers.web-1".into())),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.contains(&StaleReason::ActionAdded("adopt servers.web-1".into())),
+        "{reasons:?}"
+    );
+}
+
+#[test]
+fn a_refused_replace_still_applies_the_in_place_changes() {
+    let addr = "servers.web-1";
+    let rec = managed(
+        actual_server("vultr", "v-1", "web-1", "vc2-1c-1gb"),
+        addr,
+        &[],
+    );
+    let mut s = server("web-1", "vultr", "vc2-2c-4gb");
+    s.fields.insert("region".into(), "ams".into());
+    let p = plan(
+        &config(false, vec![s.clone()]),
+        std::slice::from_ref(&rec),
+        &fresh(),
+    );
+    let replace = only(&p, ActionKind::Replace);
+    let update = only(&p, ActionKind::Update);
+    assert!(!replace[0].allowed);
+    assert_eq!(
+        replace[0]
+            .changes
+            .iter()
+            .map(|c| c.field.as_str())
+            .collect::<Vec<_>>(),
+        ["region"]
+    );
+    assert_eq!(update.len(), 1, "{:?}", kinds(&p));
+    assert_eq!(update[0].changes[0].field, "plan");
+
+    s.allow_replace = true;
+    let p = plan(&config(false, vec![s]), &[rec], &fresh());
+    assert_eq!(
+        kinds(&p),
+        vec![(ActionKind::Replace, addr.into())],
+        "an allowed replace creates with every value"
+    );
+    assert_eq!(p.actions[0].changes.len(), 2);
+}
+
+#[test]
+fn several_gone_records_of_one_entry_plan_the_same_whatever_the_order() {
+    let addr = "servers.web-1";
+    let mut a = managed(
+        actual_server("vultr", "v-a", "web-1", "vc2-1c-1gb"),
+        addr,
+        &[],
+    );
+    let mut b = managed(
+        actual_server("vultr", "v-b", "web-1", "vc2-1c-1gb"),
+        addr,
+        &[],
+    );
+    a.missing_since = Some(jiff::Timestamp::UNIX_EPOCH);
+    b.missing_since = Some(jiff::Timestamp::UNIX_EPOCH);
+    let cfg = config(false, vec![server("web-1", "vultr", "vc2-1c-1gb")]);
+    let one = plan(&cfg, &[a.clone(), b.clone()], &fresh());
+    let two = plan(&cfg, &[b, a], &fresh());
+    assert_eq!(
+        serde_json::to_string_pretty(&one.actions).expect("json"),
+        serde_json::to_string_pretty(&two.actions).expect("json")
+    );
+    assert_eq!(one.digest, two.digest);
+    assert_eq!(one.actions[0].provider_id.as_deref(), Some("v-a"));
+}
+
+#[test]
+fn nothing_waits_for_a_replace_that_will_not_run() {
+    let mut s = server("web-1", "vultr", "vc2-1c-1gb");
+    s.fields.insert("region".into(), "ams".into());
+    let srv = managed(
+        actual_server("vultr", "v-1", "web-1", "vc2-1c-1gb"),
+        "servers.web-1",
+        &[],
+    );
+    let mut vol = managed(
+        actual_volume("vultr", "b-1", "data", 10),
+        "block_volumes.data",
+        &[],
+    );
+    if let Attrs::BlockVolumes(v) = &mut vol.attrs {
+        v.attached_to_instance_label = Some("web-1".into());
+    }
+    let p = plan(
+        &config(false, vec![s, volume("data", "vultr", 20, Some("web-1"))]),
+        &[srv, vol],
+        &fresh(),
+    );
+    let update = only(&p, ActionKind::Update);
+    assert_eq!(update.len(), 1, "{:?}", kinds(&p));
+    assert!(update[0].depends_on.is_empty(), "{:#?}", p.actions);
 }

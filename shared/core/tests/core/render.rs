@@ -75,7 +75,7 @@ fn text_groups_changes_before_drift_and_reports() {
     assert!(out.contains("(will not be applied: "));
     assert!(out.trim_end().ends_with(
         "Plan: 2 to create, 2 to update, 2 to replace, 1 to adopt, 1 to delete, 1 to recreate. \
-         Drift: 1. Unmanaged: 4. Blocked docks: 1. Errors: 2."
+         Drift: 1. Unmanaged: 2. Blocked docks: 1. Errors: 2."
     ));
 }
 
