@@ -10,6 +10,7 @@ mod diagnostic;
 pub mod json_schema;
 mod keys;
 mod parse;
+pub mod reference;
 mod report;
 mod validate;
 

@@ -198,3 +198,17 @@ fn committed_schema_is_current() {
         panic!("{f}");
     }
 }
+
+#[test]
+fn committed_config_reference_is_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/config.md");
+    let generated = stackdock_core::config::reference::markdown();
+    if std::env::var_os("UPDATE_EXPECT").is_some() {
+        std::fs::write(&path, &generated).expect("write docs/config.md");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/config.md is out of date; regenerate it with `UPDATE_EXPECT=1 cargo test -p stackdock-core --test core config`"
+    );
+}

@@ -1,0 +1,138 @@
+//! The config reference (`docs/config.md`), generated from the same key tables as the validator
+//! and the JSON Schema, so the documentation cannot drift from what is accepted.
+
+use std::fmt::Write as _;
+
+use super::keys::{
+    CREDENTIAL_KEYS, DOCK_KEYS, KeyDefault, KeyType, RESERVED_KINDS, SETTINGS_KEYS, TableKey,
+    allowed_values,
+};
+use crate::schema::{COMMON_KEYS, Change, FieldType, KeySpec, field_rule, kind_keys};
+use crate::{Kind, ProviderKind};
+
+/// The whole reference as Markdown.
+pub fn markdown() -> String {
+    let mut out = String::new();
+    out.push_str("# `stackdock.toml` reference\n\n");
+    out.push_str("Generated from the validator's key tables by `stackdock_core::config::reference::markdown()`; ");
+    out.push_str("a test keeps this file current (regenerate with `UPDATE_EXPECT=1 cargo test -p stackdock-core --test core config`).\n\n");
+    out.push_str("Every mistake is reported with `file:line:column`; `stackdock validate` checks a file, and the JSON Schema in ");
+    out.push_str("`schema/stackdock.schema.json` lets editors (Taplo, Even Better TOML) complete and check it.\n\n");
+
+    out.push_str("## `[stackdock]`\n\n");
+    table_keys(&mut out, SETTINGS_KEYS);
+    out.push_str("\n## `[docks.<name>]`\n\nOne provider account. Dock names: lowercase letters, digits and `-`.\n\n");
+    table_keys(&mut out, DOCK_KEYS);
+    out.push_str("\n### `credentials`\n\nExactly one of:\n\n");
+    table_keys(&mut out, CREDENTIAL_KEYS);
+    out.push_str("\nA credential is never written in the file: a key or value that looks like one is an error.\n");
+
+    out.push_str("\n## Resources\n\nEach resource is a table `[<kind>.<name>]`; the name is the resource's label at the provider ");
+    out.push_str("and its address is `<kind>.<name>`.\n\n### Keys of every resource\n\n");
+    resource_keys(&mut out, COMMON_KEYS);
+    for kind in Kind::ALL {
+        if RESERVED_KINDS.contains(&kind) {
+            continue;
+        }
+        let _ = write!(out, "\n### `[{}.<name>]`\n\n", kind.config_key());
+        resource_keys(&mut out, kind_keys(kind));
+        out.push_str("\nBy provider (`in place`: changed by an update; `replace`: delete and create, only with `allow_replace`; ");
+        out.push_str(
+            "`at creation`: used when creating, never compared; `-`: not supported):\n\n| key |",
+        );
+        let providers: Vec<ProviderKind> = ProviderKind::ALL
+            .into_iter()
+            .filter(|p| p.supports(kind))
+            .collect();
+        for p in &providers {
+            let _ = write!(out, " {p} |");
+        }
+        out.push_str("\n|---|");
+        out.push_str(&"---|".repeat(providers.len()));
+        out.push('\n');
+        for key in kind_keys(kind) {
+            let _ = write!(out, "| `{}` |", key.key);
+            for p in &providers {
+                let cell = match field_rule(*p, kind, key.key).map(|r| r.change) {
+                    Some(Change::InPlace) => "in place",
+                    Some(Change::Replace) => "replace",
+                    Some(Change::CreateOnly) => "at creation",
+                    None => "-",
+                };
+                let _ = write!(out, " {cell} |");
+            }
+            out.push('\n');
+        }
+    }
+    let reserved: Vec<String> = RESERVED_KINDS
+        .iter()
+        .map(|k| format!("`{}`", k.config_key()))
+        .collect();
+    let _ = writeln!(
+        out,
+        "\n{} are reserved for providers that come later.",
+        reserved.join(" and ")
+    );
+    out
+}
+
+fn type_name(ty: FieldType) -> &'static str {
+    match ty {
+        FieldType::Str => "string",
+        FieldType::Int => "integer",
+        FieldType::Bool => "boolean",
+        FieldType::StrList => "array of strings",
+    }
+}
+
+fn table_keys(out: &mut String, keys: &[TableKey]) {
+    out.push_str("| key | type | required | default | meaning |\n|---|---|---|---|---|\n");
+    for k in keys {
+        let ty = match k.ty {
+            KeyType::Field(ty) => type_name(ty).to_owned(),
+            KeyType::Credentials => "`{ env = \"VAR\" }` or `{ secret = \"…\" }`".to_owned(),
+        };
+        let ty = match allowed_values(k.key) {
+            Some(values) => values
+                .iter()
+                .map(|v| format!("`\"{v}\"`"))
+                .collect::<Vec<_>>()
+                .join(" \\| "),
+            None => ty,
+        };
+        let default = match k.default {
+            KeyDefault::None => String::new(),
+            KeyDefault::Bool(b) => format!("`{b}`"),
+            KeyDefault::Str(s) => format!("`\"{s}\"`"),
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {ty} | {} | {default} | {} |",
+            k.key,
+            yes(k.required),
+            cell(k.doc)
+        );
+    }
+}
+
+fn resource_keys(out: &mut String, keys: &[KeySpec]) {
+    out.push_str("| key | type | required | meaning |\n|---|---|---|---|\n");
+    for k in keys {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} |",
+            k.key,
+            type_name(k.ty),
+            yes(k.required),
+            cell(k.doc)
+        );
+    }
+}
+
+fn yes(required: bool) -> &'static str {
+    if required { "yes" } else { "no" }
+}
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
