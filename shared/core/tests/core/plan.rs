@@ -155,7 +155,7 @@ fn kinds(p: &Plan) -> Vec<(ActionKind, String)> {
         .collect()
 }
 
-fn only<'p>(p: &'p Plan, kind: ActionKind) -> Vec<&'p Action> {
+fn only(p: &Plan, kind: ActionKind) -> Vec<&Action> {
     p.of_kind(kind).collect()
 }
 
@@ -482,7 +482,7 @@ fn shrinking_a_volume_is_an_error_not_an_update() {
     );
     let p = plan(
         &config(false, vec![volume("data", "vultr", 50, None)]),
-        &[rec.clone()],
+        std::slice::from_ref(&rec),
         &fresh(),
     );
     assert_eq!(kinds(&p), vec![(ActionKind::Error, addr.into())]);
