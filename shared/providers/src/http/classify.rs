@@ -280,8 +280,8 @@ fn build(status: u16, said: Said, ctx: Context<'_>) -> Classified {
             ErrorClass::Conflict,
             format!("the resource is busy ({what}); try again when its current operation ends"),
         ),
-        // Vultr sometimes reports a missing resource as 400 "... not found" ([tf-vultr] checkIsMissing).
-        400 if lower.contains("not found") => (ErrorClass::NotFound, what),
+        // [tf-vultr] checkIsMissing also treats a 400 "... not found" as gone, but on a create
+        // that would turn "plan not found" into "resource gone": a 400 stays Invalid here.
         408 => (
             ErrorClass::Transient,
             format!("the provider timed out ({what})"),
@@ -349,9 +349,9 @@ mod tests {
             (
                 Vultr,
                 400,
-                r#"{"error":"instance not found","status":400}"#,
-                NotFound,
-                "HTTP 400: instance not found",
+                r#"{"error":"plan not found","status":400}"#,
+                Invalid,
+                "HTTP 400: plan not found",
                 vec![],
             ),
             (
