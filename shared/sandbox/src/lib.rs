@@ -1,1 +1,183 @@
-//! placeholder
+//! StackDock provider sandbox: a stateful local HTTP server that behaves like the
+//! Vultr v2, DigitalOcean v2 and Linode v4 REST APIs.
+//!
+//! One server on `127.0.0.1` serves every provider under its own prefix:
+//! `/vultr/v2/...`, `/digitalocean/v2/...` and `/linode/v4/...`. It checks the
+//! bearer token, paginates exactly like each service (cursor, page/per_page,
+//! page/page_size), answers errors in each provider's own body format, moves newly
+//! created resources from pending to running after a configurable number of polls,
+//! and can inject faults (latency, 429, 5xx, timeouts, malformed or truncated
+//! bodies, pagination loops, ...) per route. Every request is counted per route
+//! template (`GET /vultr/v2/instances`).
+//!
+//! The sandbox is independent of the rest of StackDock on purpose: it is a fake
+//! of the services, not of our code.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), stackdock_sandbox::SandboxError> {
+//! use stackdock_sandbox::{Provider, Sandbox, SandboxConfig};
+//! let sandbox = Sandbox::start(SandboxConfig::default()).await?;
+//! sandbox.seed_fixtures();
+//! let endpoint = sandbox.base_url(Provider::Vultr); // http://127.0.0.1:PORT/vultr/v2
+//! let token = sandbox.token(Provider::Vultr);
+//! # let _ = (endpoint, token);
+//! sandbox.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+#![allow(
+    clippy::result_large_err,
+    reason = "axum handlers return Result<Response, Response>: the error is the provider's error response"
+)]
+
+mod catalog;
+mod control;
+mod digitalocean;
+mod faults;
+mod http;
+mod linode;
+mod pagination;
+mod server;
+mod state;
+mod vultr;
+
+pub use faults::{Counters, Fault, FaultRule, RateLimit};
+pub use server::{Sandbox, SandboxConfig, SandboxHandle, ServeOptions, serve};
+pub use state::{Change, Mutation, ResourceSummary, Resources, Target};
+
+use serde::{Deserialize, Serialize};
+
+/// Every secret value the sandbox hands out (passwords, console URLs' tokens,
+/// database credentials) starts with this marker, so leak tests can grep for it.
+pub const SECRET_MARKER: &str = "SANDBOX-SECRET-";
+
+/// A provider the sandbox speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    /// Vultr API v2, served under `/vultr/v2`.
+    Vultr,
+    /// DigitalOcean API v2, served under `/digitalocean/v2`.
+    #[serde(alias = "do")]
+    Digitalocean,
+    /// Linode (Akamai) API v4, served under `/linode/v4`.
+    Linode,
+}
+
+impl Provider {
+    /// All providers, in a stable order.
+    pub const ALL: [Provider; 3] = [Provider::Vultr, Provider::Digitalocean, Provider::Linode];
+
+    /// The lower-case name used in paths and counters (`vultr`, `digitalocean`, `linode`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Vultr => "vultr",
+            Provider::Digitalocean => "digitalocean",
+            Provider::Linode => "linode",
+        }
+    }
+
+    /// The path prefix of this provider's API on the sandbox (`/vultr/v2`, ...).
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Provider::Vultr => "/vultr/v2",
+            Provider::Digitalocean => "/digitalocean/v2",
+            Provider::Linode => "/linode/v4",
+        }
+    }
+
+    /// The default bearer token the sandbox accepts for this provider.
+    pub fn default_token(self) -> &'static str {
+        match self {
+            Provider::Vultr => "sandbox-vultr-token",
+            Provider::Digitalocean => "sandbox-digitalocean-token",
+            Provider::Linode => "sandbox-linode-token",
+        }
+    }
+
+    /// The provider whose prefix starts `path`, if any.
+    pub fn from_path(path: &str) -> Option<Provider> {
+        Provider::ALL.into_iter().find(|p| {
+            path.strip_prefix(p.prefix())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+    }
+}
+
+impl std::fmt::Display for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Provider {
+    type Err = SandboxError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "vultr" => Ok(Provider::Vultr),
+            "digitalocean" | "do" => Ok(Provider::Digitalocean),
+            "linode" => Ok(Provider::Linode),
+            other => Err(SandboxError::Invalid(format!("unknown provider {other:?}"))),
+        }
+    }
+}
+
+/// A kind of resource, mapped onto each provider's own collection.
+///
+/// | kind | Vultr | DigitalOcean | Linode |
+/// |---|---|---|---|
+/// | `Instance` | `/instances` | `/droplets` | `/linode/instances` |
+/// | `Volume` | `/blocks` | `/volumes` | `/volumes` |
+/// | `Database` | `/databases` | – | – |
+/// | `Bucket` | – | – | `/object-storage/buckets` |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Virtual machines: Vultr instances, DigitalOcean droplets, Linodes.
+    #[serde(
+        alias = "instances",
+        alias = "droplet",
+        alias = "droplets",
+        alias = "linode"
+    )]
+    Instance,
+    /// Block storage: Vultr blocks, DigitalOcean and Linode volumes.
+    #[serde(alias = "volumes", alias = "block", alias = "blocks")]
+    Volume,
+    /// Vultr managed databases.
+    #[serde(alias = "databases")]
+    Database,
+    /// Linode Object Storage buckets.
+    #[serde(alias = "buckets")]
+    Bucket,
+}
+
+impl std::str::FromStr for Kind {
+    type Err = SandboxError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        serde_json::from_value(serde_json::Value::String(s.to_ascii_lowercase()))
+            .map_err(|_| SandboxError::Invalid(format!("unknown resource kind {s:?}")))
+    }
+}
+
+/// Errors of the sandbox's Rust API.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// Binding or serving the socket failed.
+    #[error("sandbox I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The provider does not have this kind of resource.
+    #[error("{provider} has no {kind:?} resources in the sandbox")]
+    Unsupported {
+        /// The provider asked for.
+        provider: Provider,
+        /// The kind asked for.
+        kind: Kind,
+    },
+    /// The resource addressed by a mutation does not exist.
+    #[error("no such resource: {0}")]
+    NotFound(String),
+    /// An argument was invalid.
+    #[error("invalid sandbox request: {0}")]
+    Invalid(String),
+}

@@ -1,0 +1,336 @@
+//! Static catalogs: the fixture files (compiled in with `include_str!`), the
+//! DigitalOcean region/size/image catalogs parsed from them, and the plan/type
+//! tables the Vultr and Linode objects derive their specs from.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+macro_rules! fixture {
+    ($provider:literal, $file:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/",
+            $provider,
+            "/",
+            $file
+        ))
+    };
+}
+
+pub(crate) const VULTR_ACCOUNT: &str = fixture!("vultr", "account.json");
+pub(crate) const VULTR_INSTANCES: &str = fixture!("vultr", "instances.json");
+pub(crate) const VULTR_BLOCKS: &str = fixture!("vultr", "blocks.json");
+pub(crate) const VULTR_DATABASES: &str = fixture!("vultr", "databases.json");
+
+pub(crate) const DO_ACCOUNT: &str = fixture!("digitalocean", "account.json");
+pub(crate) const DO_DROPLETS: &str = fixture!("digitalocean", "droplets.json");
+pub(crate) const DO_VOLUMES: &str = fixture!("digitalocean", "volumes.json");
+const DO_REGIONS: &str = fixture!("digitalocean", "regions.json");
+const DO_SIZES: &str = fixture!("digitalocean", "sizes.json");
+const DO_IMAGES: &str = fixture!("digitalocean", "images.json");
+
+pub(crate) const LINODE_PROFILE: &str = fixture!("linode", "profile.json");
+pub(crate) const LINODE_ACCOUNT: &str = fixture!("linode", "account.json");
+pub(crate) const LINODE_INSTANCES: &str = fixture!("linode", "instances.json");
+pub(crate) const LINODE_VOLUMES: &str = fixture!("linode", "volumes.json");
+pub(crate) const LINODE_BUCKETS: &str = fixture!("linode", "buckets.json");
+
+/// Parse a fixture, falling back to `null` (a broken fixture shows up in tests).
+pub(crate) fn parse(text: &str) -> Value {
+    match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(err) => {
+            tracing::error!(%err, "sandbox fixture is not valid JSON");
+            Value::Null
+        }
+    }
+}
+
+/// The items of a fixture list response under `key`.
+pub(crate) fn items(text: &str, key: &str) -> Vec<Value> {
+    match parse(text).get_mut(key).map(Value::take) {
+        Some(Value::Array(items)) => items,
+        _ => Vec::new(),
+    }
+}
+
+/// DigitalOcean catalogs (regions, sizes, images), indexed by slug.
+#[derive(Debug)]
+pub(crate) struct DoCatalog {
+    pub(crate) regions: Vec<Value>,
+    pub(crate) sizes: Vec<Value>,
+    pub(crate) images: Vec<Value>,
+    region_by_slug: HashMap<String, usize>,
+    size_by_slug: HashMap<String, usize>,
+    image_by_key: HashMap<String, usize>,
+}
+
+impl DoCatalog {
+    fn load() -> Self {
+        let regions = items(DO_REGIONS, "regions");
+        let sizes = items(DO_SIZES, "sizes");
+        let images = items(DO_IMAGES, "images");
+        let index = |list: &[Value], key: &str| -> HashMap<String, usize> {
+            list.iter()
+                .enumerate()
+                .filter_map(|(i, v)| Some((v.get(key)?.as_str()?.to_owned(), i)))
+                .collect()
+        };
+        let region_by_slug = index(&regions, "slug");
+        let size_by_slug = index(&sizes, "slug");
+        let mut image_by_key = index(&images, "slug");
+        for (i, img) in images.iter().enumerate() {
+            if let Some(id) = img.get("id").and_then(Value::as_u64) {
+                image_by_key.insert(id.to_string(), i);
+            }
+        }
+        DoCatalog {
+            regions,
+            sizes,
+            images,
+            region_by_slug,
+            size_by_slug,
+            image_by_key,
+        }
+    }
+
+    pub(crate) fn region(&self, slug: &str) -> Option<&Value> {
+        self.region_by_slug.get(slug).map(|&i| &self.regions[i])
+    }
+
+    pub(crate) fn size(&self, slug: &str) -> Option<&Value> {
+        self.size_by_slug.get(slug).map(|&i| &self.sizes[i])
+    }
+
+    /// An image by slug or numeric id.
+    pub(crate) fn image(&self, key: &str) -> Option<&Value> {
+        self.image_by_key.get(key).map(|&i| &self.images[i])
+    }
+}
+
+/// The DigitalOcean catalog, parsed once.
+pub(crate) fn digitalocean() -> &'static DoCatalog {
+    static CATALOG: OnceLock<DoCatalog> = OnceLock::new();
+    CATALOG.get_or_init(DoCatalog::load)
+}
+
+/// Vultr instance plan specs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct VultrPlan {
+    pub(crate) id: &'static str,
+    pub(crate) vcpus: u32,
+    pub(crate) ram_mb: u32,
+    pub(crate) disk_gb: u32,
+    pub(crate) bandwidth_gb: u32,
+}
+
+pub(crate) const VULTR_PLANS: &[VultrPlan] = &[
+    VultrPlan {
+        id: "vc2-1c-0.5gb",
+        vcpus: 1,
+        ram_mb: 512,
+        disk_gb: 10,
+        bandwidth_gb: 500,
+    },
+    VultrPlan {
+        id: "vc2-1c-1gb",
+        vcpus: 1,
+        ram_mb: 1024,
+        disk_gb: 25,
+        bandwidth_gb: 1024,
+    },
+    VultrPlan {
+        id: "vc2-1c-2gb",
+        vcpus: 1,
+        ram_mb: 2048,
+        disk_gb: 55,
+        bandwidth_gb: 2048,
+    },
+    VultrPlan {
+        id: "vc2-2c-2gb",
+        vcpus: 2,
+        ram_mb: 2048,
+        disk_gb: 65,
+        bandwidth_gb: 3072,
+    },
+    VultrPlan {
+        id: "vc2-2c-4gb",
+        vcpus: 2,
+        ram_mb: 4096,
+        disk_gb: 80,
+        bandwidth_gb: 3072,
+    },
+    VultrPlan {
+        id: "vc2-4c-8gb",
+        vcpus: 4,
+        ram_mb: 8192,
+        disk_gb: 160,
+        bandwidth_gb: 4096,
+    },
+    VultrPlan {
+        id: "vc2-6c-16gb",
+        vcpus: 6,
+        ram_mb: 16384,
+        disk_gb: 320,
+        bandwidth_gb: 5120,
+    },
+    VultrPlan {
+        id: "vhf-1c-1gb",
+        vcpus: 1,
+        ram_mb: 1024,
+        disk_gb: 32,
+        bandwidth_gb: 1024,
+    },
+    VultrPlan {
+        id: "vhf-2c-4gb",
+        vcpus: 2,
+        ram_mb: 4096,
+        disk_gb: 128,
+        bandwidth_gb: 3072,
+    },
+    VultrPlan {
+        id: "voc-c-2c-4gb-50s",
+        vcpus: 2,
+        ram_mb: 4096,
+        disk_gb: 50,
+        bandwidth_gb: 4096,
+    },
+];
+
+pub(crate) fn vultr_plan(id: &str) -> Option<&'static VultrPlan> {
+    VULTR_PLANS.iter().find(|p| p.id == id)
+}
+
+pub(crate) const VULTR_REGIONS: &[&str] = &[
+    "ewr", "ord", "dfw", "sea", "lax", "atl", "ams", "lhr", "fra", "sjc", "syd", "nrt", "sgp",
+    "mia", "cdg", "waw", "yto", "icn", "blr", "jnb", "mex", "mad", "sto", "bom",
+];
+
+/// Vultr operating systems by `os_id`.
+pub(crate) const VULTR_OS: &[(u32, &str)] = &[
+    (2284, "Ubuntu 24.04 LTS x64"),
+    (1743, "Ubuntu 22.04 LTS x64"),
+    (2136, "Debian 12 x64 (bookworm)"),
+    (542, "CentOS 9 Stream x64"),
+    (2187, "Rocky Linux 9 x64"),
+    (2076, "Alpine Linux x64"),
+    (159, "Custom"),
+    (186, "Application"),
+    (164, "Snapshot"),
+];
+
+pub(crate) fn vultr_os_name(os_id: u32) -> &'static str {
+    VULTR_OS
+        .iter()
+        .find(|(id, _)| *id == os_id)
+        .map_or("Custom", |(_, name)| name)
+}
+
+/// Linode instance type specs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LinodeType {
+    pub(crate) id: &'static str,
+    pub(crate) disk_mb: u32,
+    pub(crate) memory_mb: u32,
+    pub(crate) vcpus: u32,
+    pub(crate) gpus: u32,
+    pub(crate) transfer_gb: u32,
+}
+
+pub(crate) const LINODE_TYPES: &[LinodeType] = &[
+    LinodeType {
+        id: "g6-nanode-1",
+        disk_mb: 25600,
+        memory_mb: 1024,
+        vcpus: 1,
+        gpus: 0,
+        transfer_gb: 1000,
+    },
+    LinodeType {
+        id: "g6-standard-1",
+        disk_mb: 51200,
+        memory_mb: 2048,
+        vcpus: 1,
+        gpus: 0,
+        transfer_gb: 2000,
+    },
+    LinodeType {
+        id: "g6-standard-2",
+        disk_mb: 81920,
+        memory_mb: 4096,
+        vcpus: 2,
+        gpus: 0,
+        transfer_gb: 4000,
+    },
+    LinodeType {
+        id: "g6-standard-4",
+        disk_mb: 163840,
+        memory_mb: 8192,
+        vcpus: 4,
+        gpus: 0,
+        transfer_gb: 5000,
+    },
+    LinodeType {
+        id: "g6-standard-6",
+        disk_mb: 327680,
+        memory_mb: 16384,
+        vcpus: 6,
+        gpus: 0,
+        transfer_gb: 8000,
+    },
+    LinodeType {
+        id: "g6-dedicated-2",
+        disk_mb: 81920,
+        memory_mb: 4096,
+        vcpus: 2,
+        gpus: 0,
+        transfer_gb: 4000,
+    },
+    LinodeType {
+        id: "g6-dedicated-4",
+        disk_mb: 163840,
+        memory_mb: 8192,
+        vcpus: 4,
+        gpus: 0,
+        transfer_gb: 5000,
+    },
+    LinodeType {
+        id: "g1-gpu-rtx6000-1",
+        disk_mb: 655360,
+        memory_mb: 32768,
+        vcpus: 8,
+        gpus: 1,
+        transfer_gb: 16000,
+    },
+];
+
+pub(crate) fn linode_type(id: &str) -> Option<&'static LinodeType> {
+    LINODE_TYPES.iter().find(|t| t.id == id)
+}
+
+pub(crate) const LINODE_REGIONS: &[&str] = &[
+    "us-east",
+    "us-central",
+    "us-west",
+    "us-southeast",
+    "us-ord",
+    "us-iad",
+    "ca-central",
+    "eu-central",
+    "eu-west",
+    "ap-south",
+    "ap-northeast",
+    "ap-southeast",
+    "ap-west",
+    "fr-par",
+    "nl-ams",
+    "se-sto",
+    "jp-osa",
+];
+
+/// Linode Object Storage cluster id for a region (`us-east` → `us-east-1`).
+pub(crate) fn linode_cluster(region: &str) -> String {
+    format!("{region}-1")
+}

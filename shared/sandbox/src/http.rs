@@ -1,0 +1,362 @@
+//! The HTTP plumbing shared by the provider modules: the per-request middleware
+//! (counting, latency, auth, rate limiting, fault injection, rate-limit headers),
+//! error bodies in each provider's own format, and JSON helpers.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use crate::Provider;
+use crate::faults::{BucketState, Fault};
+use crate::pagination::PageMode;
+use crate::server::{App, lock};
+
+/// A JSON response.
+pub(crate) fn json(status: StatusCode, value: &Value) -> Response {
+    let body = serde_json::to_vec(value).unwrap_or_default();
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// An empty response (204, or 200/202 with no body).
+pub(crate) fn empty(status: StatusCode) -> Response {
+    status.into_response()
+}
+
+fn do_slug(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        409 => "conflict",
+        422 => "unprocessable_entity",
+        429 => "too_many_requests",
+        503 => "service_unavailable",
+        _ => "server_error",
+    }
+}
+
+/// An error in the provider's own body format.
+pub(crate) fn error(provider: Provider, status: StatusCode, message: &str) -> Response {
+    json(status, &error_body(provider, status, message, None))
+}
+
+/// A Linode error naming the offending field.
+pub(crate) fn linode_field(status: StatusCode, field: &str, reason: &str) -> Response {
+    json(
+        status,
+        &error_body(Provider::Linode, status, reason, Some(field)),
+    )
+}
+
+fn error_body(provider: Provider, status: StatusCode, message: &str, field: Option<&str>) -> Value {
+    match provider {
+        Provider::Vultr => json!({"error": message, "status": status.as_u16()}),
+        Provider::Digitalocean => json!({
+            "id": do_slug(status),
+            "message": message,
+            "request_id": uuid::Uuid::new_v4().to_string(),
+        }),
+        Provider::Linode => match field {
+            Some(f) => json!({"errors": [{"reason": message, "field": f}]}),
+            None => json!({"errors": [{"reason": message}]}),
+        },
+    }
+}
+
+/// The provider's "not found" error.
+pub(crate) fn not_found(provider: Provider, what: &str) -> Response {
+    match provider {
+        Provider::Vultr => error(
+            provider,
+            StatusCode::NOT_FOUND,
+            &format!("{what} not found"),
+        ),
+        Provider::Digitalocean => error(
+            provider,
+            StatusCode::NOT_FOUND,
+            "The resource you were accessing could not be found.",
+        ),
+        Provider::Linode => error(provider, StatusCode::NOT_FOUND, "Not found"),
+    }
+}
+
+/// Parse a JSON object request body (empty body = empty object).
+pub(crate) fn body_object(
+    provider: Provider,
+    bytes: &Bytes,
+) -> Result<Map<String, Value>, Response> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(match provider {
+            Provider::Vultr => error(provider, StatusCode::BAD_REQUEST, "Invalid JSON body."),
+            Provider::Digitalocean => error(
+                provider,
+                StatusCode::BAD_REQUEST,
+                "unable to parse request body: invalid JSON",
+            ),
+            Provider::Linode => error(provider, StatusCode::BAD_REQUEST, "Invalid JSON"),
+        }),
+    }
+}
+
+fn unauthorized(provider: Provider) -> Response {
+    match provider {
+        Provider::Vultr => error(provider, StatusCode::UNAUTHORIZED, "Invalid API token."),
+        Provider::Digitalocean => json(
+            StatusCode::UNAUTHORIZED,
+            &json!({"id": "unauthorized", "message": "Unable to authenticate you"}),
+        ),
+        Provider::Linode => error(provider, StatusCode::UNAUTHORIZED, "Invalid Token"),
+    }
+}
+
+fn too_many(provider: Provider, retry_after: Option<u64>) -> Response {
+    let mut resp = match provider {
+        Provider::Vultr => error(
+            provider,
+            StatusCode::TOO_MANY_REQUESTS,
+            "Rate limit reached - please try your request again later.",
+        ),
+        Provider::Digitalocean => json(
+            StatusCode::TOO_MANY_REQUESTS,
+            &json!({"id": "too_many_requests", "message": "API rate limit exceeded."}),
+        ),
+        Provider::Linode => error(provider, StatusCode::TOO_MANY_REQUESTS, "Too Many Requests"),
+    };
+    if let Some(secs) = retry_after {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    resp
+}
+
+fn server_error(provider: Provider, code: u16) -> Response {
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if provider == Provider::Linode && code == 502 {
+        let html = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+        return (
+            status,
+            [(header::CONTENT_TYPE, HeaderValue::from_static("text/html"))],
+            html,
+        )
+            .into_response();
+    }
+    let message = match (provider, code) {
+        (Provider::Linode, 500) => "Please try again",
+        (Provider::Digitalocean, 500) => "Server was unable to give you a response.",
+        (_, 500) => "Internal server error.",
+        (_, 502) => "Bad Gateway",
+        (_, 503) => "Service Unavailable",
+        (_, 504) => "Gateway Timeout",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    };
+    error(provider, status, message)
+}
+
+async fn body_bytes(resp: Response) -> (axum::http::response::Parts, Bytes) {
+    let (mut parts, body) = resp.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    (parts, bytes)
+}
+
+fn io_error(msg: &str) -> std::io::Error {
+    std::io::Error::other(msg.to_owned())
+}
+
+/// A response whose body fails at once: hyper drops the connection.
+fn aborted() -> Response {
+    let stream = futures::stream::once(async {
+        Err::<Bytes, _>(io_error("sandbox fault: connection closed"))
+    });
+    Body::from_stream(stream).into_response()
+}
+
+async fn truncated(resp: Response) -> Response {
+    let (parts, bytes) = body_bytes(resp).await;
+    let half = bytes.slice(..bytes.len() / 2);
+    let chunks: Vec<Result<Bytes, std::io::Error>> =
+        vec![Ok(half), Err(io_error("sandbox fault: body truncated"))];
+    Response::from_parts(parts, Body::from_stream(futures::stream::iter(chunks)))
+}
+
+async fn malformed(resp: Response) -> Response {
+    let (parts, bytes) = body_bytes(resp).await;
+    let mut cut = bytes.slice(..bytes.len() / 2).to_vec();
+    if cut.is_empty() {
+        cut.extend_from_slice(b"{\"");
+    }
+    Response::from_parts(parts, Body::from(cut))
+}
+
+async fn slow(resp: Response, chunk: usize, delay: Duration) -> Response {
+    let (parts, bytes) = body_bytes(resp).await;
+    let chunk = chunk.max(1);
+    let stream = futures::stream::unfold((bytes, true), move |(rest, first)| async move {
+        if rest.is_empty() {
+            return None;
+        }
+        if !first {
+            tokio::time::sleep(delay).await;
+        }
+        let n = chunk.min(rest.len());
+        let head = rest.slice(..n);
+        let tail = rest.slice(n..);
+        Some((Ok::<Bytes, Infallible>(head), (tail, false)))
+    });
+    Response::from_parts(parts, Body::from_stream(stream))
+}
+
+fn ok_with_error(provider: Provider) -> Response {
+    let body = match provider {
+        Provider::Vultr => json!({"error": "Internal server error.", "status": 500}),
+        Provider::Digitalocean => {
+            json!({"id": "server_error", "message": "Server was unable to give you a response."})
+        }
+        Provider::Linode => json!({"errors": [{"reason": "Please try again"}]}),
+    };
+    json(StatusCode::OK, &body)
+}
+
+fn rate_headers(
+    app: &App,
+    provider: Provider,
+    bucket: Option<BucketState>,
+    headers: &mut HeaderMap,
+) {
+    let (limit, remaining, reset) = match (provider, bucket) {
+        (Provider::Vultr, _) => return,
+        (_, Some(b)) => (
+            u64::from(b.limit),
+            u64::from(b.remaining),
+            crate::state::now() + i64::try_from(b.reset_in).unwrap_or(0),
+        ),
+        (_, None) => {
+            let n = app.nominal(provider);
+            (n.limit, n.remaining, n.reset_epoch)
+        }
+    };
+    let names: [&'static str; 3] = if provider == Provider::Digitalocean {
+        ["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"]
+    } else {
+        [
+            "x-ratelimit-limit",
+            "x-ratelimit-remaining",
+            "x-ratelimit-reset",
+        ]
+    };
+    headers.insert(names[0], HeaderValue::from(limit));
+    headers.insert(names[1], HeaderValue::from(remaining));
+    headers.insert(names[2], HeaderValue::from(reset));
+}
+
+/// The middleware in front of every provider route.
+pub(crate) async fn provider_layer(
+    State(app): State<App>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let template = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| req.uri().path().to_owned(), |m| m.as_str().to_owned());
+    let Some(provider) = Provider::from_path(&template) else {
+        return next.run(req).await;
+    };
+    let key = format!("{} {}", req.method(), template);
+    lock(&app.counters).record(provider, &key);
+    let latency = *lock(&app.latency);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if !app.authorized(provider, req.headers()) {
+        let mut resp = unauthorized(provider);
+        rate_headers(&app, provider, None, resp.headers_mut());
+        return resp;
+    }
+    let bucket = app.rate_check(provider, &key);
+    if let Some(b) = bucket
+        && !b.allowed
+    {
+        let mut resp = too_many(provider, Some(b.retry_after));
+        rate_headers(&app, provider, bucket, resp.headers_mut());
+        return resp;
+    }
+    let fault = lock(&app.faults).take(&key);
+    if fault.is_some() {
+        tracing::debug!(%key, ?fault, "sandbox fault fires");
+    }
+    let mode = match fault {
+        Some(Fault::PaginationLoop) => PageMode::Loop,
+        Some(Fault::EmptyPage) => PageMode::Empty,
+        _ => PageMode::Normal,
+    };
+    req.extensions_mut().insert(mode);
+    let mut resp = match fault {
+        None | Some(Fault::PaginationLoop | Fault::EmptyPage) => next.run(req).await,
+        Some(Fault::Latency { ms }) => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            next.run(req).await
+        }
+        Some(Fault::RateLimited { retry_after }) => too_many(provider, retry_after),
+        Some(Fault::Status { code }) => server_error(provider, code),
+        Some(Fault::CreateThen500) => {
+            let _ = next.run(req).await;
+            server_error(provider, 500)
+        }
+        Some(Fault::Timeout { ms }) => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            return aborted();
+        }
+        Some(Fault::MalformedJson) => malformed(next.run(req).await).await,
+        Some(Fault::TruncatedBody) => truncated(next.run(req).await).await,
+        Some(Fault::OkWithErrorBody) => ok_with_error(provider),
+        Some(Fault::SlowBody {
+            chunk_bytes,
+            delay_ms,
+        }) => {
+            slow(
+                next.run(req).await,
+                chunk_bytes,
+                Duration::from_millis(delay_ms),
+            )
+            .await
+        }
+    };
+    rate_headers(&app, provider, bucket, resp.headers_mut());
+    resp
+}
+
+/// Unknown paths: counted as `<METHOD> <prefix>/<unmatched>` and answered 404 in
+/// the provider's format (plain 404 outside the provider prefixes).
+pub(crate) async fn fallback(State(app): State<App>, method: Method, uri: Uri) -> Response {
+    let Some(provider) = Provider::from_path(uri.path()) else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    let key = format!("{method} {}/<unmatched>", provider.prefix());
+    lock(&app.counters).record(provider, &key);
+    match provider {
+        Provider::Vultr => error(provider, StatusCode::NOT_FOUND, "Invalid API endpoint."),
+        _ => not_found(provider, "endpoint"),
+    }
+}

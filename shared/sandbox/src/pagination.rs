@@ -1,0 +1,238 @@
+//! The three pagination schemes: Vultr cursors, DigitalOcean page/per_page with
+//! absolute `links.pages` URLs, and Linode page/page_size with `page`/`pages`/`results`.
+//!
+//! Each function takes the number of matching items and the query, validates the
+//! page size against the provider's maximum, and returns the slice to serve plus
+//! the envelope fields. Fault modes ([`PageMode`]) bend the links on purpose.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+
+/// How a list response should be paginated (set by fault injection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum PageMode {
+    #[default]
+    Normal,
+    /// The "next" link repeats the current page.
+    Loop,
+    /// The page is served empty, links unchanged.
+    Empty,
+}
+
+/// A validated page: which items to serve and the envelope to attach.
+#[derive(Debug)]
+pub(crate) struct Page {
+    pub(crate) range: Range<usize>,
+    /// Vultr: `meta`; DO: `links` and `meta` (merged by the caller); Linode: page fields.
+    pub(crate) envelope: serde_json::Map<String, Value>,
+}
+
+fn parse_num(q: &HashMap<String, String>, key: &str) -> Result<Option<usize>, String> {
+    match q.get(key) {
+        None => Ok(None),
+        Some(v) if v.is_empty() => Ok(None),
+        Some(v) => v
+            .parse::<usize>()
+            .map(Some)
+            .map_err(|_| format!("Invalid value for {key}: {v}")),
+    }
+}
+
+fn encode_cursor(dir: &str, offset: usize) -> String {
+    STANDARD.encode(format!("{dir}__{offset}"))
+}
+
+fn decode_cursor(cursor: &str) -> Option<usize> {
+    let raw = STANDARD.decode(cursor.as_bytes()).ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (dir, offset) = text.split_once("__")?;
+    if dir != "next" && dir != "prev" {
+        return None;
+    }
+    offset.parse().ok()
+}
+
+/// Vultr: `per_page` (default 100, max 500) and opaque `cursor`; `meta.total`,
+/// `meta.links.next/prev` (`""` at the ends).
+pub(crate) fn vultr(
+    total: usize,
+    q: &HashMap<String, String>,
+    mode: PageMode,
+) -> Result<Page, String> {
+    let per_page = parse_num(q, "per_page")?.unwrap_or(100);
+    if per_page > 500 {
+        return Err("Invalid per_page value. Maximum is 500.".to_owned());
+    }
+    let per_page = if per_page == 0 { 100 } else { per_page };
+    let start = match q.get("cursor").filter(|c| !c.is_empty()) {
+        None => 0,
+        Some(c) => decode_cursor(c).ok_or_else(|| "Invalid cursor.".to_owned())?,
+    };
+    let start = start.min(total);
+    let end = (start + per_page).min(total);
+    let mut next = if end < total {
+        encode_cursor("next", end)
+    } else {
+        String::new()
+    };
+    let prev = if start > 0 {
+        encode_cursor("prev", start.saturating_sub(per_page))
+    } else {
+        String::new()
+    };
+    let mut range = start..end;
+    match mode {
+        PageMode::Normal => {}
+        PageMode::Loop => next = encode_cursor("next", start),
+        PageMode::Empty => range = start..start,
+    }
+    let mut envelope = serde_json::Map::new();
+    envelope.insert(
+        "meta".to_owned(),
+        json!({"total": total, "links": {"next": next, "prev": prev}}),
+    );
+    Ok(Page { range, envelope })
+}
+
+/// DigitalOcean: `page` (from 1) and `per_page` (default 20, max 200);
+/// `links.pages.{first,prev,next,last}` as absolute URLs, `meta.total`.
+/// `url_base` is the absolute collection URL; `keep` are query pairs to repeat in links.
+pub(crate) fn digitalocean(
+    total: usize,
+    q: &HashMap<String, String>,
+    url_base: &str,
+    keep: &[(&str, &str)],
+    mode: PageMode,
+) -> Result<Page, String> {
+    let per_page = parse_num(q, "per_page")?.unwrap_or(20);
+    if per_page > 200 {
+        return Err("per_page must be less than or equal to 200".to_owned());
+    }
+    let per_page = per_page.max(1);
+    let page = parse_num(q, "page")?.unwrap_or(1).max(1);
+    let last = total.div_ceil(per_page).max(1);
+    let start = ((page - 1) * per_page).min(total);
+    let end = (start + per_page).min(total);
+    let link = |p: usize| {
+        let mut url = format!("{url_base}?page={p}&per_page={per_page}");
+        for (k, v) in keep {
+            url.push('&');
+            url.push_str(k);
+            url.push('=');
+            url.push_str(v);
+        }
+        url
+    };
+    let mut pages = serde_json::Map::new();
+    if page > 1 {
+        pages.insert("first".to_owned(), Value::String(link(1)));
+        pages.insert("prev".to_owned(), Value::String(link((page - 1).min(last))));
+    }
+    if page < last {
+        pages.insert("next".to_owned(), Value::String(link(page + 1)));
+        pages.insert("last".to_owned(), Value::String(link(last)));
+    }
+    let mut range = start..end;
+    match mode {
+        PageMode::Normal => {}
+        PageMode::Loop => {
+            pages.insert("next".to_owned(), Value::String(link(page)));
+            pages.insert("last".to_owned(), Value::String(link(last.max(page + 1))));
+        }
+        PageMode::Empty => range = start..start,
+    }
+    let mut envelope = serde_json::Map::new();
+    let links = if pages.is_empty() {
+        json!({})
+    } else {
+        json!({ "pages": pages })
+    };
+    envelope.insert("links".to_owned(), links);
+    envelope.insert("meta".to_owned(), json!({ "total": total }));
+    Ok(Page { range, envelope })
+}
+
+/// Linode: `page` (from 1; beyond the last → the last page) and `page_size`
+/// (25–500, default 100); body fields `page`, `pages`, `results`.
+pub(crate) fn linode(
+    total: usize,
+    q: &HashMap<String, String>,
+    mode: PageMode,
+) -> Result<Page, String> {
+    let size = parse_num(q, "page_size")?.unwrap_or(100);
+    if !(25..=500).contains(&size) {
+        return Err("Must be between 25 and 500".to_owned());
+    }
+    let pages = total.div_ceil(size).max(1);
+    let page = parse_num(q, "page")?.unwrap_or(1).clamp(1, pages);
+    let start = ((page - 1) * size).min(total);
+    let end = (start + size).min(total);
+    let mut range = start..end;
+    let mut reported_pages = pages;
+    match mode {
+        PageMode::Normal => {}
+        PageMode::Loop => {
+            range = 0..size.min(total);
+            reported_pages = page + 1;
+        }
+        PageMode::Empty => range = start..start,
+    }
+    let mut envelope = serde_json::Map::new();
+    envelope.insert("page".to_owned(), json!(page));
+    envelope.insert("pages".to_owned(), json!(reported_pages));
+    envelope.insert("results".to_owned(), json!(total));
+    Ok(Page { range, envelope })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn vultr_cursor_walks_all_items() {
+        let mut seen = 0;
+        let mut cursor = String::new();
+        loop {
+            let page = vultr(
+                250,
+                &q(&[("per_page", "100"), ("cursor", &cursor)]),
+                PageMode::Normal,
+            )
+            .expect("page");
+            seen += page.range.len();
+            cursor = page.envelope["meta"]["links"]["next"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if cursor.is_empty() {
+                break;
+            }
+        }
+        assert_eq!(seen, 250);
+        assert!(vultr(1, &q(&[("per_page", "501")]), PageMode::Normal).is_err());
+    }
+
+    #[test]
+    fn linode_clamps_page() {
+        let page = linode(
+            120,
+            &q(&[("page", "9"), ("page_size", "50")]),
+            PageMode::Normal,
+        )
+        .expect("page");
+        assert_eq!(page.range, 100..120);
+        assert_eq!(page.envelope["page"], 3);
+        assert!(linode(1, &q(&[("page_size", "10")]), PageMode::Normal).is_err());
+    }
+}

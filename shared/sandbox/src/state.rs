@@ -1,0 +1,431 @@
+//! The sandbox's in-memory state: one ordered table per resource collection,
+//! compact resource records (rendered to full provider JSON only when served),
+//! the public mutation types for out-of-band changes, and small helpers for ids,
+//! timestamps and deterministic generation.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::Ipv4Addr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Kind, Provider, SandboxError, digitalocean, linode, vultr};
+
+/// An insertion-ordered table with lookup by key (the provider's id).
+#[derive(Debug)]
+pub(crate) struct Table<T> {
+    rows: BTreeMap<u64, T>,
+    keys: HashMap<String, u64>,
+    next: u64,
+}
+
+impl<T> Default for Table<T> {
+    fn default() -> Self {
+        Table {
+            rows: BTreeMap::new(),
+            keys: HashMap::new(),
+            next: 0,
+        }
+    }
+}
+
+impl<T> Table<T> {
+    pub(crate) fn insert(&mut self, key: String, row: T) {
+        if let Some(old) = self.keys.remove(&key) {
+            self.rows.remove(&old);
+        }
+        let seq = self.next;
+        self.next += 1;
+        self.keys.insert(key, seq);
+        self.rows.insert(seq, row);
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&T> {
+        self.keys.get(key).and_then(|s| self.rows.get(s))
+    }
+
+    pub(crate) fn get_mut(&mut self, key: &str) -> Option<&mut T> {
+        let seq = *self.keys.get(key)?;
+        self.rows.get_mut(&seq)
+    }
+
+    pub(crate) fn contains(&self, key: &str) -> bool {
+        self.keys.contains_key(key)
+    }
+
+    pub(crate) fn remove(&mut self, key: &str) -> Option<T> {
+        let seq = self.keys.remove(key)?;
+        self.rows.remove(&seq)
+    }
+
+    pub(crate) fn values(&self) -> impl Iterator<Item = &T> {
+        self.rows.values()
+    }
+
+    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.rows.values_mut()
+    }
+
+    /// Positions (insertion sequence numbers) of the rows matching `pred`, in order.
+    pub(crate) fn select(&self, mut pred: impl FnMut(&T) -> bool) -> Vec<u64> {
+        self.rows
+            .iter()
+            .filter(|(_, row)| pred(row))
+            .map(|(seq, _)| *seq)
+            .collect()
+    }
+
+    pub(crate) fn by_seq(&self, seq: u64) -> Option<&T> {
+        self.rows.get(&seq)
+    }
+
+    pub(crate) fn by_seq_mut(&mut self, seq: u64) -> Option<&mut T> {
+        self.rows.get_mut(&seq)
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.rows.clear();
+        self.keys.clear();
+    }
+}
+
+/// All providers' state.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub(crate) vultr: vultr::Store,
+    pub(crate) digitalocean: digitalocean::Store,
+    pub(crate) linode: linode::Store,
+    /// Global sequence used for secrets and addresses of new resources.
+    seq: u64,
+}
+
+impl State {
+    /// A fresh number for secrets (`SANDBOX-SECRET-pw-<n>`) and addresses.
+    pub(crate) fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    pub(crate) fn reserve_seq(&mut self, n: u64) -> u64 {
+        let first = self.seq + 1;
+        self.seq += n;
+        first
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.vultr.clear();
+        self.digitalocean.clear();
+        self.linode.clear();
+    }
+}
+
+/// Lifecycle knobs shared by the handlers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Lifecycle {
+    /// GET/LIST observations a new resource stays pending for.
+    pub(crate) pending_polls: u32,
+    /// GETs a DigitalOcean action stays in-progress for.
+    pub(crate) action_polls: u32,
+}
+
+/// A short description of one resource, for inspecting state from tests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceSummary {
+    /// The provider's id (`"c1d2..."`, `"401000001"`, or for Linode buckets `"<region>/<label>"`).
+    pub id: String,
+    /// Label / name.
+    pub label: String,
+    /// The provider's status value (`active`, `pending`, `running`, `new`, ...).
+    pub status: String,
+    /// Region slug.
+    pub region: String,
+    /// Plan / size / type (or the volume size in GB for volumes).
+    pub plan: String,
+    /// Tags (Vultr databases: the single `tag`, if set).
+    pub tags: Vec<String>,
+}
+
+/// The resources of one provider collection, in listing order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resources(pub Vec<ResourceSummary>);
+
+impl Resources {
+    /// How many resources there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The first resource with this label / name.
+    pub fn find_by_label(&self, label: &str) -> Option<&ResourceSummary> {
+        self.0.iter().find(|r| r.label == label)
+    }
+
+    /// The resource with this id.
+    pub fn find_by_id(&self, id: &str) -> Option<&ResourceSummary> {
+        self.0.iter().find(|r| r.id == id)
+    }
+
+    /// All resources carrying `tag`.
+    pub fn with_tag(&self, tag: &str) -> Vec<&ResourceSummary> {
+        self.0
+            .iter()
+            .filter(|r| r.tags.iter().any(|t| t == tag))
+            .collect()
+    }
+
+    /// Iterate over the summaries.
+    pub fn iter(&self) -> std::slice::Iter<'_, ResourceSummary> {
+        self.0.iter()
+    }
+}
+
+/// An out-of-band change, as if someone used the provider's console.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mutation {
+    /// The provider.
+    pub provider: Provider,
+    /// The collection.
+    pub kind: Kind,
+    /// Id of the resource, or its label / name (ids are tried first).
+    pub target: String,
+    /// What to change.
+    #[serde(flatten)]
+    pub change: Change,
+}
+
+impl Mutation {
+    /// A mutation of `target` (id or label) in `provider`'s `kind` collection.
+    pub fn new(provider: Provider, kind: Kind, target: impl Into<String>, change: Change) -> Self {
+        Mutation {
+            provider,
+            kind,
+            target: target.into(),
+            change,
+        }
+    }
+}
+
+/// Which resource a mutation addresses (kept for API symmetry: ids first, then labels).
+pub type Target = String;
+
+/// The change carried by a [`Mutation`] (`"op"` in JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Change {
+    /// Rename (label / name).
+    SetLabel {
+        /// New label.
+        label: String,
+    },
+    /// Change the plan (Vultr plan, DigitalOcean size slug, Linode type).
+    SetPlan {
+        /// New plan / size / type.
+        plan: String,
+    },
+    /// Replace the tag set (Vultr databases: the first tag becomes `tag`).
+    SetTags {
+        /// New tags.
+        tags: Vec<String>,
+    },
+    /// Add one tag.
+    AddTag {
+        /// The tag.
+        tag: String,
+    },
+    /// Remove one tag.
+    RemoveTag {
+        /// The tag.
+        tag: String,
+    },
+    /// Power the instance off (Vultr `power_status=stopped`, DO `off`, Linode `offline`).
+    PowerOff,
+    /// Power the instance on.
+    PowerOn,
+    /// Set the raw status value (e.g. `suspended`, `archive`, `migrating`).
+    SetStatus {
+        /// The provider's status string.
+        status: String,
+    },
+    /// Resize a volume / block (GB).
+    SetSize {
+        /// New size in GB.
+        size_gb: u64,
+    },
+    /// Set a Linode bucket's object count and byte size.
+    SetObjects {
+        /// Number of objects.
+        objects: u64,
+        /// Total size in bytes.
+        size_bytes: u64,
+    },
+    /// Delete the resource.
+    Delete,
+}
+
+impl State {
+    pub(crate) fn mutate(&mut self, m: &Mutation) -> Result<(), SandboxError> {
+        match m.provider {
+            Provider::Vultr => vultr::mutate(&mut self.vultr, m),
+            Provider::Digitalocean => digitalocean::mutate(&mut self.digitalocean, m),
+            Provider::Linode => linode::mutate(&mut self.linode, m),
+        }
+    }
+
+    pub(crate) fn summaries(
+        &self,
+        provider: Provider,
+        kind: Kind,
+    ) -> Result<Resources, SandboxError> {
+        match provider {
+            Provider::Vultr => vultr::summaries(&self.vultr, kind),
+            Provider::Digitalocean => digitalocean::summaries(&self.digitalocean, kind),
+            Provider::Linode => linode::summaries(&self.linode, kind),
+        }
+        .map(Resources)
+    }
+}
+
+/// Apply a tag change to a tag list; returns false for changes that are not about tags.
+pub(crate) fn apply_tag_change(tags: &mut Vec<String>, change: &Change) -> bool {
+    match change {
+        Change::SetTags { tags: new } => *tags = new.clone(),
+        Change::AddTag { tag } => {
+            if !tags.contains(tag) {
+                tags.push(tag.clone());
+            }
+        }
+        Change::RemoveTag { tag } => tags.retain(|t| t != tag),
+        _ => return false,
+    }
+    true
+}
+
+pub(crate) fn unsupported(provider: Provider, kind: Kind) -> SandboxError {
+    SandboxError::Unsupported { provider, kind }
+}
+
+pub(crate) fn not_found(m: &Mutation) -> SandboxError {
+    SandboxError::NotFound(format!("{} {:?} {}", m.provider, m.kind, m.target))
+}
+
+pub(crate) fn bad_change(m: &Mutation) -> SandboxError {
+    SandboxError::Invalid(format!(
+        "change {:?} does not apply to {} {:?}",
+        m.change, m.provider, m.kind
+    ))
+}
+
+// ---------------------------------------------------------------------------
+// time, ids, addresses
+
+/// Seconds since the Unix epoch, now.
+pub(crate) fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+/// 2025-01-01T00:00:00Z: the epoch bulk-generated resources are created from.
+pub(crate) const BULK_EPOCH: i64 = 1_735_689_600;
+
+fn civil(secs: i64) -> String {
+    match jiff::Timestamp::from_second(secs) {
+        Ok(ts) => ts.strftime("%Y-%m-%dT%H:%M:%S").to_string(),
+        Err(_) => "1970-01-01T00:00:00".to_owned(),
+    }
+}
+
+/// Vultr style: `2026-05-04T12:31:07+00:00`.
+pub(crate) fn time_vultr(secs: i64) -> String {
+    format!("{}+00:00", civil(secs))
+}
+
+/// DigitalOcean style: `2026-05-04T12:31:07Z`.
+pub(crate) fn time_do(secs: i64) -> String {
+    format!("{}Z", civil(secs))
+}
+
+/// Linode style (no zone): `2026-05-04T12:31:07`.
+pub(crate) fn time_linode(secs: i64) -> String {
+    civil(secs)
+}
+
+/// Parse any of the three styles; unknown text gives [`BULK_EPOCH`].
+pub(crate) fn parse_time(text: &str) -> i64 {
+    if let Ok(ts) = text.parse::<jiff::Timestamp>() {
+        return ts.as_second();
+    }
+    text.parse::<jiff::civil::DateTime>()
+        .ok()
+        .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
+        .map_or(BULK_EPOCH, |z| z.timestamp().as_second())
+}
+
+/// splitmix64: a fast deterministic mixer for generated ids.
+pub(crate) fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// A deterministic, valid v4-looking UUID for `(salt, n)`.
+pub(crate) fn det_uuid(salt: u64, n: u64) -> uuid::Uuid {
+    let hi = mix(salt ^ n.rotate_left(17));
+    let lo = mix(hi ^ n);
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&hi.to_be_bytes());
+    bytes[8..].copy_from_slice(&lo.to_be_bytes());
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+/// A public-looking address for sequence `n` (100.64.0.0/10 shared space, never routed).
+pub(crate) fn public_ip(n: u64) -> u32 {
+    u32::from(Ipv4Addr::new(100, 64, 0, 0)) + (n as u32 % 4_000_000)
+}
+
+/// A private address for sequence `n` (10.0.0.0/8).
+pub(crate) fn private_ip(n: u64) -> u32 {
+    u32::from(Ipv4Addr::new(10, 0, 0, 0)) + (n as u32 % 16_000_000)
+}
+
+pub(crate) fn ip_string(ip: u32) -> String {
+    Ipv4Addr::from(ip).to_string()
+}
+
+pub(crate) fn parse_ip(text: &str) -> u32 {
+    text.parse::<Ipv4Addr>().map(u32::from).unwrap_or(0)
+}
+
+/// Field helpers for reading fixture / request JSON.
+pub(crate) mod fields {
+    use serde_json::Value;
+
+    pub(crate) fn string(v: &Value, key: &str) -> String {
+        v.get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    pub(crate) fn opt_string(v: &Value, key: &str) -> Option<String> {
+        v.get(key).and_then(Value::as_str).map(str::to_owned)
+    }
+
+    pub(crate) fn uint(v: &Value, key: &str) -> u64 {
+        v.get(key).and_then(Value::as_u64).unwrap_or(0)
+    }
+
+    pub(crate) fn strings(v: &Value, key: &str) -> Vec<String> {
+        v.get(key)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
