@@ -960,3 +960,52 @@ async fn volumes_attach_detach_and_resize_rules() {
     );
     sb.shutdown().await;
 }
+
+fn rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+/// 100,000 resources: seeding is fast, memory stays lean and paging works.
+/// Run with `cargo test -p stackdock-sandbox --test sandbox -- --ignored`.
+#[tokio::test]
+#[ignore = "large: 100k resources"]
+async fn bulk_100k_fits_and_pages() {
+    let sb = start().await;
+    let before = rss_kb();
+    let t = std::time::Instant::now();
+    sb.seed_bulk(Provider::Vultr, Kind::Instance, 100_000)
+        .expect("bulk");
+    let seeded = t.elapsed();
+    let grown_mb = rss_kb().saturating_sub(before) / 1024;
+    eprintln!("seeded 100k Vultr instances in {seeded:?}, RSS +{grown_mb} MB");
+    assert!(grown_mb < 200, "100k instances use {grown_mb} MB");
+    let t = std::time::Instant::now();
+    let mut cursor = String::new();
+    let mut n = 0;
+    loop {
+        let (_, v) = get(
+            &sb,
+            Provider::Vultr,
+            &format!("/instances?per_page=500&cursor={cursor}"),
+        )
+        .await;
+        n += v["instances"].as_array().expect("instances").len();
+        cursor = v["meta"]["links"]["next"]
+            .as_str()
+            .expect("next")
+            .to_owned();
+        if cursor.is_empty() {
+            break;
+        }
+    }
+    eprintln!("listed 100k in {:?}", t.elapsed());
+    assert_eq!(n, 100_000);
+    sb.shutdown().await;
+}
