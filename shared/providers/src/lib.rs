@@ -5,12 +5,73 @@
 //! decision, and whether to retry a failure is the engine's, read from the error's class.
 
 mod credential;
+pub mod digitalocean;
 mod error;
 pub mod fake;
 pub mod http;
+pub mod linode;
 mod provider;
 pub mod redact;
+pub mod vultr;
+pub mod wait;
 
 pub use credential::Credential;
 pub use error::{ErrorClass, FieldError, ProviderError};
 pub use provider::{DockContext, Provider, Request};
+
+use std::sync::Arc;
+
+use stackdock_core::ProviderKind;
+
+/// How an adapter is built beyond its dock: HTTP settings and readiness polling (tests and the
+/// benchmark shorten the polls and change the rate limits).
+#[derive(Debug, Clone)]
+pub struct Tuning {
+    pub poll: wait::PollPolicy,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            poll: wait::PollPolicy::default(),
+        }
+    }
+}
+
+/// The adapter of one dock, with the provider's published rate limits and default retries.
+///
+/// # Errors
+/// The shared HTTP client could not be built (no TLS roots).
+pub fn connect(
+    ctx: DockContext,
+    endpoint: Option<&str>,
+    credential: Credential,
+) -> Result<Arc<dyn Provider>, ProviderError> {
+    let http = http::Client::shared().map_err(|e| {
+        ProviderError::new(
+            ErrorClass::Transient,
+            &ctx.dock,
+            "build HTTP client",
+            e.to_string(),
+        )
+    })?;
+    let settings = http::DockSettings::new(&ctx, credential, endpoint);
+    Ok(connect_with(ctx, &http, settings, Tuning::default()))
+}
+
+/// The adapter of one dock with explicit HTTP settings and tuning.
+pub fn connect_with(
+    ctx: DockContext,
+    http: &http::Client,
+    settings: http::DockSettings,
+    tuning: Tuning,
+) -> Arc<dyn Provider> {
+    let client = http::DockClient::new(http, settings);
+    match ctx.provider {
+        ProviderKind::Vultr => Arc::new(vultr::Vultr::new(ctx, client, tuning)),
+        ProviderKind::DigitalOcean => {
+            Arc::new(digitalocean::DigitalOcean::new(ctx, client, tuning))
+        }
+        ProviderKind::Linode => Arc::new(linode::Linode::new(ctx, client, tuning)),
+    }
+}

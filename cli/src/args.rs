@@ -1,0 +1,118 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Keep a fleet on Vultr, DigitalOcean and Linode in line with one checked-in stackdock.toml.
+#[derive(Debug, Parser)]
+#[command(name = "stackdock", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The config file.
+    #[arg(long, global = true, default_value = "stackdock.toml", env = "STACKDOCK_CONFIG")]
+    pub config: PathBuf,
+
+    /// Where inventory, runs and leases are kept: `sqlite:PATH`.
+    #[arg(long, global = true, default_value = "sqlite:.stackdock/stackdock.db", env = "STACKDOCK_STORE")]
+    pub store: String,
+
+    /// Never colour the output (also: the NO_COLOR environment variable).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    /// More log output on stderr (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check stackdock.toml and report every mistake with file:line:column.
+    Validate,
+    /// Sync, then show what apply would change.
+    Plan(PlanArgs),
+    /// Apply a plan: a saved one (`plan.json`) or a fresh one after confirmation.
+    Apply(ApplyArgs),
+    /// List every dock's inventory into the store.
+    Sync,
+    /// Show the stored inventory.
+    Inventory(InventoryArgs),
+    /// Sync, then show only what changed outside StackDock.
+    Drift(DriftArgs),
+    /// Print the JSON Schema of stackdock.toml (for editors: Taplo, Even Better TOML).
+    Schema,
+    /// Release the apply lease held by a dead apply.
+    Unlock(UnlockArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: PlanFormat,
+    /// Also write the plan as JSON here, for `stackdock apply <file>`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Exit 0 when there are no changes, 2 when there are (1 is an error).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Plan against the stored inventory without syncing first.
+    #[arg(long)]
+    pub no_refresh: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
+    /// A plan saved with `stackdock plan --out`; refused if it no longer matches.
+    pub plan: Option<PathBuf>,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Seconds to wait for each resource to become ready.
+    #[arg(long, default_value_t = 600)]
+    pub ready_timeout: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InventoryArgs {
+    /// Only this kind (`servers`, `block_volumes`, `buckets`, `databases`).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Only this dock.
+    #[arg(long)]
+    pub dock: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DriftArgs {
+    /// Use the stored inventory without syncing first.
+    #[arg(long)]
+    pub no_refresh: bool,
+    /// Exit 2 when drift is found.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UnlockArgs {
+    /// Required: releasing someone else's lease can let two applies run at once.
+    #[arg(long)]
+    pub force: bool,
+}

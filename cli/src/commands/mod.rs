@@ -1,0 +1,59 @@
+//! One module per command; `run` dispatches and returns the exit code.
+
+mod apply;
+mod inventory;
+mod plan;
+mod sync;
+mod unlock;
+
+use anyhow::Context as _;
+
+use crate::args::{Cli, Command};
+use crate::context;
+
+/// Runs the command; `Ok(code)` is the process exit code (0, or 2 for changes present).
+pub async fn run(cli: Cli) -> anyhow::Result<u8> {
+    match &cli.command {
+        Command::Validate => validate(&cli),
+        Command::Schema => {
+            let schema = stackdock_core::config::json_schema::json_schema();
+            println!("{}", serde_json::to_string_pretty(&schema).context("rendering the schema")?);
+            Ok(0)
+        }
+        Command::Plan(args) => plan::run(&cli, args).await,
+        Command::Apply(args) => apply::run(&cli, args).await,
+        Command::Sync => sync::run(&cli).await,
+        Command::Inventory(args) => inventory::run(&cli, args).await,
+        Command::Drift(args) => plan::drift(&cli, args).await,
+        Command::Unlock(args) => unlock::run(&cli, args).await,
+    }
+}
+
+fn validate(cli: &Cli) -> anyhow::Result<u8> {
+    let config = context::load_config(&cli.config)?;
+    println!(
+        "{} is valid: org `{}`, {} dock{}, {} resource{}",
+        cli.config.display(),
+        config.settings.org,
+        config.docks.len(),
+        if config.docks.len() == 1 { "" } else { "s" },
+        config.resources.len(),
+        if config.resources.len() == 1 { "" } else { "s" },
+    );
+    Ok(0)
+}
+
+/// The user and host, recorded as the actor of runs.
+fn actor() -> String {
+    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
+    format!("{user}@{}", host())
+}
+
+fn host() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_owned()))
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}

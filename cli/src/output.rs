@@ -1,0 +1,48 @@
+//! Terminal output: logging, error chains, colour and progress decisions.
+
+use std::io::IsTerminal;
+
+use stackdock_core::config::Diagnostics;
+
+/// Logs go to stderr; `-v` info, `-vv` debug; `RUST_LOG` overrides.
+pub fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+}
+
+/// Prints the whole error chain once, without a backtrace.
+pub fn print_error(err: &anyhow::Error) {
+    if let Some(diagnostics) = err.downcast_ref::<Diagnostics>() {
+        eprintln!("{diagnostics}");
+        return;
+    }
+    eprintln!("error: {err}");
+    for cause in err.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+}
+
+/// Whether stdout gets colour.
+pub fn color(no_color_flag: bool) -> bool {
+    stackdock_core::render::text::use_color(
+        std::io::stdout().is_terminal(),
+        no_color_flag,
+        std::env::var("NO_COLOR").ok().as_deref(),
+    )
+}
+
+/// Progress lines go to stderr, only when it is a terminal.
+pub fn progress_enabled() -> bool {
+    std::io::stderr().is_terminal()
+}
+
+pub fn progress(line: &str) {
+    if progress_enabled() {
+        eprintln!("{line}");
+    }
+}

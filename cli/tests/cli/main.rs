@@ -1,0 +1,1 @@
+//! The `stackdock` binary end to end: one test binary, one module per topic.
