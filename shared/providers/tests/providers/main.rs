@@ -1,3 +1,6 @@
 //! Integration tests of the provider layer, one module per topic.
 
 mod http;
+mod vultr;
+mod digitalocean;
+mod linode;

@@ -1,0 +1,1 @@
+//! The digitalocean adapter against the provider sandbox.

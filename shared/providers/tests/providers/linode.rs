@@ -1,0 +1,1 @@
+//! The linode adapter against the provider sandbox.

@@ -1,0 +1,1 @@
+//! The vultr adapter against the provider sandbox.
