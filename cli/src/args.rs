@@ -9,11 +9,21 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[command(name = "stackdock", version, about, propagate_version = true)]
 pub struct Cli {
     /// The config file.
-    #[arg(long, global = true, default_value = "stackdock.toml", env = "STACKDOCK_CONFIG")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "stackdock.toml",
+        env = "STACKDOCK_CONFIG"
+    )]
     pub config: PathBuf,
 
     /// Where inventory, runs and leases are kept: `sqlite:PATH`.
-    #[arg(long, global = true, default_value = "sqlite:.stackdock/stackdock.db", env = "STACKDOCK_STORE")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "sqlite:.stackdock/stackdock.db",
+        env = "STACKDOCK_STORE"
+    )]
     pub store: String,
 
     /// Never colour the output (also: the NO_COLOR environment variable).

@@ -5,15 +5,18 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow, bail};
 use stackdock_core::config::{self, Config, DockConfig};
-use stackdock_engine::{Docks, EngineError, EnvResolver, ProviderFactory};
-use stackdock_providers::{Credential, DockContext, Provider};
+use stackdock_engine::{CredentialResolver, Docks, EngineError, EnvResolver, ProviderFactory};
+use stackdock_providers::{Credential, DockContext, Provider, Tuning, http};
 use stackdock_store::Store;
 use stackdock_store::sqlite::SqliteStore;
 
 /// Reads and validates the config file.
 pub fn load_config(path: &Path) -> anyhow::Result<Config> {
     let bytes = std::fs::read(path).with_context(|| {
-        format!("cannot read {} (run in the directory of your stackdock.toml, or pass --config PATH)", path.display())
+        format!(
+            "cannot read {} (run in the directory of your stackdock.toml, or pass --config PATH)",
+            path.display()
+        )
     })?;
     let source = String::from_utf8(bytes).map_err(|e| {
         anyhow!(
@@ -39,23 +42,81 @@ pub fn open_store(spec: &str) -> anyhow::Result<Arc<dyn Store>> {
         if path.is_empty() {
             bail!("--store sqlite: needs a path, e.g. sqlite:.stackdock/stackdock.db");
         }
-        let store = SqliteStore::open(Path::new(path)).with_context(|| format!("cannot open the store {path}"))?;
+        let store = SqliteStore::open(Path::new(path))
+            .with_context(|| format!("cannot open the store {path}"))?;
         return Ok(Arc::new(store));
     }
     bail!("unknown store `{spec}`; use sqlite:PATH (e.g. sqlite:.stackdock/stackdock.db)")
 }
 
-/// Builds every dock's adapter; docks whose credential is missing are recorded as failures.
-pub async fn docks(config: &Config) -> Docks {
-    Docks::build(config, &EnvResolver, &Adapters).await
+/// What a command works with: the config, the store and every dock's adapter, built once.
+#[derive(Debug)]
+pub struct Session {
+    pub config: Config,
+    pub config_path: PathBuf,
+    pub store: Arc<dyn Store>,
+    pub docks: Docks,
+}
+
+impl Session {
+    /// Loads the config, opens the store and builds the adapters (credentials from the
+    /// environment); docks whose credential is missing are recorded as failures, not errors.
+    pub async fn open(config_path: &Path, store: &str) -> anyhow::Result<Session> {
+        let config = load_config(config_path)?;
+        let store = open_store(store)?;
+        Ok(Session::with(
+            config,
+            config_path,
+            store,
+            &EnvResolver,
+            &Adapters::default(),
+        )
+        .await)
+    }
+
+    pub async fn with(
+        config: Config,
+        config_path: &Path,
+        store: Arc<dyn Store>,
+        resolver: &dyn CredentialResolver,
+        factory: &dyn ProviderFactory,
+    ) -> Session {
+        let docks = Docks::build(&config, resolver, factory).await;
+        Session {
+            config,
+            config_path: config_path.to_path_buf(),
+            store,
+            docks,
+        }
+    }
+
+    /// Syncs every dock (see `commands::sync::refresh`).
+    pub async fn refresh(&self) -> anyhow::Result<stackdock_engine::SyncReport> {
+        crate::commands::refresh(self).await
+    }
 }
 
 /// The real provider adapters.
-#[derive(Debug)]
-struct Adapters;
+#[derive(Debug, Default)]
+pub struct Adapters {
+    pub tuning: Tuning,
+}
 
 impl ProviderFactory for Adapters {
-    fn build(&self, dock: &DockConfig, ctx: DockContext, credential: Credential) -> Result<Arc<dyn Provider>, EngineError> {
-        stackdock_providers::connect(ctx, dock.endpoint.as_deref(), credential).map_err(EngineError::from)
+    fn build(
+        &self,
+        dock: &DockConfig,
+        ctx: DockContext,
+        credential: Credential,
+    ) -> Result<Arc<dyn Provider>, EngineError> {
+        let http = http::Client::shared()
+            .map_err(|e| EngineError::Invalid(format!("cannot build the HTTP client: {e}")))?;
+        let settings = http::DockSettings::new(&ctx, credential, dock.endpoint.as_deref());
+        Ok(stackdock_providers::connect_with(
+            ctx,
+            &http,
+            settings,
+            self.tuning.clone(),
+        ))
     }
 }

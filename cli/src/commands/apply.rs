@@ -6,28 +6,42 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use stackdock_core::render;
-use stackdock_engine::{ApplyOptions, PlanOptions, apply, plan_current};
+use stackdock_engine::{ApplyOptions, apply};
 use stackdock_store::Outcome;
 
 use crate::args::{ApplyArgs, Cli};
-use crate::{context, output};
+use crate::context::{self, Session};
+use crate::output;
 
 pub async fn run(cli: &Cli, args: &ApplyArgs) -> anyhow::Result<u8> {
-    let config = context::load_config(&cli.config)?;
-    let store = context::open_store(&cli.store)?;
-    let docks = context::docks(&config).await;
-    super::sync::refresh(&config, &docks, store.as_ref()).await?;
+    let session = Session::open(&cli.config, &cli.store).await?;
+    session.refresh().await?;
+    let config = &session.config;
 
     let reviewed = match &args.plan {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the saved plan {}", path.display()))?;
-            render::json::parse(&text).map_err(|e| anyhow::anyhow!("{} is not a StackDock plan: {e}", path.display()))?
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the saved plan {}", path.display()))?;
+            render::json::parse(&text)
+                .map_err(|e| anyhow::anyhow!("{} is not a StackDock plan: {e}", path.display()))?
         }
         None => {
-            let plan = plan_current(&config, store.as_ref(), PlanOptions::default()).await?;
-            print!("{}", render::text::render(&plan, &render::text::TextOptions { color: output::color(cli.no_color) }));
+            let plan = super::plan::current(&session).await?;
+            print!(
+                "{}",
+                render::text::render(
+                    &plan,
+                    &render::text::TextOptions {
+                        color: output::color(cli.no_color)
+                    }
+                )
+            );
             if !plan.has_changes() {
-                return Ok(if plan.summary.error > 0 || plan.summary.blocked > 0 { 1 } else { 0 });
+                return Ok(if plan.summary.error > 0 || plan.summary.blocked > 0 {
+                    1
+                } else {
+                    0
+                });
             }
             if !args.auto_approve {
                 confirm(plan.summary.changes(), &config.settings.org)?;
@@ -39,19 +53,45 @@ pub async fn run(cli: &Cli, args: &ApplyArgs) -> anyhow::Result<u8> {
     let mut opts = ApplyOptions::new(
         format!("cli:{}:{}", super::host(), std::process::id()),
         super::actor(),
-        context::config_dir(&cli.config),
+        context::config_dir(&session.config_path),
     );
     opts.ready_timeout = Duration::from_secs(args.ready_timeout);
     opts.progress = Some(Arc::new(|line: &str| output::progress(line)));
-    let report = apply(&reviewed, &config, &docks, store.as_ref(), &opts).await?;
+    let report = apply(
+        &reviewed,
+        config,
+        &session.docks,
+        session.store.as_ref(),
+        &opts,
+    )
+    .await?;
 
     let count = |o: Outcome| report.run.actions.iter().filter(|a| a.outcome == o).count();
-    for a in report.run.actions.iter().filter(|a| a.outcome != Outcome::Succeeded) {
-        println!("{} {} {}: {}", if a.outcome == Outcome::Failed { "FAILED" } else { "skipped" }, a.action, a.target, a.message);
+    for a in report
+        .run
+        .actions
+        .iter()
+        .filter(|a| a.outcome != Outcome::Succeeded)
+    {
+        println!(
+            "{} {} {}: {}",
+            if a.outcome == Outcome::Failed {
+                "FAILED"
+            } else {
+                "skipped"
+            },
+            a.action,
+            a.target,
+            a.message
+        );
     }
     println!(
         "Apply {}: {} succeeded, {} failed, {} skipped. Run {}.",
-        if count(Outcome::Failed) == 0 { "complete" } else { "finished with failures" },
+        if count(Outcome::Failed) == 0 {
+            "complete"
+        } else {
+            "finished with failures"
+        },
         count(Outcome::Succeeded),
         count(Outcome::Failed),
         count(Outcome::Skipped),
@@ -63,12 +103,20 @@ pub async fn run(cli: &Cli, args: &ApplyArgs) -> anyhow::Result<u8> {
 /// Asks on the terminal; refuses when there is no terminal to ask.
 fn confirm(changes: usize, org: &str) -> anyhow::Result<()> {
     if !std::io::stdin().is_terminal() {
-        bail!("refusing to apply without confirmation: stdin is not a terminal; review the plan and pass --auto-approve, or apply a saved plan");
+        bail!(
+            "refusing to apply without confirmation: stdin is not a terminal; review the plan and pass --auto-approve, or apply a saved plan"
+        );
     }
-    print!("\nApply {changes} change{} to org `{org}`? Only `yes` is accepted: ", if changes == 1 { "" } else { "s" });
+    print!(
+        "\nApply {changes} change{} to org `{org}`? Only `yes` is accepted: ",
+        if changes == 1 { "" } else { "s" }
+    );
     std::io::stdout().flush().context("writing the prompt")?;
     let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer).context("reading the answer")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .context("reading the answer")?;
     if answer.trim() != "yes" {
         bail!("apply cancelled: nothing was changed");
     }

@@ -10,33 +10,66 @@ use crate::context;
 pub async fn run(cli: &Cli, args: &InventoryArgs) -> anyhow::Result<u8> {
     let config = context::load_config(&cli.config)?;
     let store = context::open_store(&cli.store)?;
-    let kind = args.kind.as_deref().map(str::parse::<Kind>).transpose().map_err(anyhow::Error::msg)?;
+    let kind = args
+        .kind
+        .as_deref()
+        .map(str::parse::<Kind>)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     if let Some(d) = &args.dock
         && !config.docks.contains_key(d)
     {
-        anyhow::bail!("unknown dock `{d}`; stackdock.toml declares: {}", config.docks.keys().cloned().collect::<Vec<_>>().join(", "));
+        anyhow::bail!(
+            "unknown dock `{d}`; stackdock.toml declares: {}",
+            config.docks.keys().cloned().collect::<Vec<_>>().join(", ")
+        );
     }
-    let did = args.dock.as_deref().map(|d| dock_id(&config.settings.org, d));
-    let mut records = store.inventory(&config.settings.org, did.as_deref()).await?;
+    let did = args
+        .dock
+        .as_deref()
+        .map(|d| dock_id(&config.settings.org, d));
+    let mut records = store
+        .inventory(&config.settings.org, did.as_deref())
+        .await?;
     records.retain(|r| kind.is_none_or(|k| r.kind() == k));
     match args.format {
-        ListFormat::Json => println!("{}", serde_json::to_string_pretty(&records).context("rendering the inventory")?),
+        ListFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&records).context("rendering the inventory")?
+        ),
         ListFormat::Text => {
             let rows: Vec<[String; 7]> = records
                 .iter()
                 .map(|r| {
                     [
                         r.kind().config_key().to_owned(),
-                        r.dock_id.rsplit('/').next().unwrap_or(&r.dock_id).to_owned(),
+                        r.dock_id
+                            .rsplit('/')
+                            .next()
+                            .unwrap_or(&r.dock_id)
+                            .to_owned(),
                         r.name.clone(),
-                        if r.missing_since.is_some() { "missing".to_owned() } else { r.status.clone() },
+                        if r.missing_since.is_some() {
+                            "missing".to_owned()
+                        } else {
+                            r.status.clone()
+                        },
                         r.region.clone().unwrap_or_default(),
                         r.provider_resource_id.clone(),
                         r.managed_by.clone().unwrap_or_else(|| "-".into()),
                     ]
                 })
                 .collect();
-            let header = ["KIND", "DOCK", "NAME", "STATUS", "REGION", "ID", "MANAGED BY"].map(str::to_owned);
+            let header = [
+                "KIND",
+                "DOCK",
+                "NAME",
+                "STATUS",
+                "REGION",
+                "ID",
+                "MANAGED BY",
+            ]
+            .map(str::to_owned);
             let mut widths = header.clone().map(|h| h.chars().count());
             for row in &rows {
                 for (w, cell) in widths.iter_mut().zip(row) {
@@ -44,10 +77,18 @@ pub async fn run(cli: &Cli, args: &InventoryArgs) -> anyhow::Result<u8> {
                 }
             }
             for row in std::iter::once(&header).chain(&rows) {
-                let line: Vec<String> = row.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
+                let line: Vec<String> = row
+                    .iter()
+                    .zip(widths)
+                    .map(|(c, w)| format!("{c:<w$}"))
+                    .collect();
                 println!("{}", line.join("  ").trim_end());
             }
-            println!("{} record{}", rows.len(), if rows.len() == 1 { "" } else { "s" });
+            println!(
+                "{} record{}",
+                rows.len(),
+                if rows.len() == 1 { "" } else { "s" }
+            );
         }
     }
     Ok(0)

@@ -6,6 +6,8 @@ mod plan;
 mod sync;
 mod unlock;
 
+pub use sync::refresh;
+
 use anyhow::Context as _;
 
 use crate::args::{Cli, Command};
@@ -17,7 +19,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Validate => validate(&cli),
         Command::Schema => {
             let schema = stackdock_core::config::json_schema::json_schema();
-            println!("{}", serde_json::to_string_pretty(&schema).context("rendering the schema")?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).context("rendering the schema")?
+            );
             Ok(0)
         }
         Command::Plan(args) => plan::run(&cli, args).await,
@@ -45,7 +50,9 @@ fn validate(cli: &Cli) -> anyhow::Result<u8> {
 
 /// The user and host, recorded as the actor of runs.
 fn actor() -> String {
-    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into());
     format!("{user}@{}", host())
 }
 
@@ -53,7 +60,11 @@ fn host() -> String {
     std::env::var("HOSTNAME")
         .ok()
         .filter(|h| !h.is_empty())
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_owned()))
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+        })
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "localhost".into())
 }

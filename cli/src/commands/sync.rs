@@ -1,17 +1,14 @@
 //! `stackdock sync`, and the refresh that `plan`, `apply` and `drift` run first.
 
-use stackdock_core::config::Config;
-use stackdock_engine::{Docks, SyncOptions, SyncReport, sync};
-use stackdock_store::Store;
+use stackdock_engine::{SyncOptions, SyncReport, sync};
 
 use crate::args::Cli;
-use crate::{context, output};
+use crate::context::Session;
+use crate::output;
 
 pub async fn run(cli: &Cli) -> anyhow::Result<u8> {
-    let config = context::load_config(&cli.config)?;
-    let store = context::open_store(&cli.store)?;
-    let docks = context::docks(&config).await;
-    let report = refresh(&config, &docks, store.as_ref()).await?;
+    let session = Session::open(&cli.config, &cli.store).await?;
+    let report = session.refresh().await?;
     for d in &report.docks {
         match &d.error {
             None => println!(
@@ -21,14 +18,31 @@ pub async fn run(cli: &Cli) -> anyhow::Result<u8> {
             Some(e) => println!("{}: FAILED: {e}", d.dock),
         }
     }
-    Ok(if report.failed().next().is_some() { 1 } else { 0 })
+    Ok(if report.failed().next().is_some() {
+        1
+    } else {
+        0
+    })
 }
 
 /// Syncs every dock, reporting failures on stderr; the caller's plan blocks the failed docks.
-pub async fn refresh(config: &Config, docks: &Docks, store: &dyn Store) -> anyhow::Result<SyncReport> {
-    output::progress(&format!("Syncing {} dock{}…", config.docks.len(), if config.docks.len() == 1 { "" } else { "s" }));
-    let opts = SyncOptions { actor: super::actor(), ..SyncOptions::default() };
-    let report = sync(config, docks, store, &opts).await?;
+pub async fn refresh(session: &Session) -> anyhow::Result<SyncReport> {
+    let n = session.config.docks.len();
+    output::progress(&format!(
+        "Syncing {n} dock{}…",
+        if n == 1 { "" } else { "s" }
+    ));
+    let opts = SyncOptions {
+        actor: super::actor(),
+        ..SyncOptions::default()
+    };
+    let report = sync(
+        &session.config,
+        &session.docks,
+        session.store.as_ref(),
+        &opts,
+    )
+    .await?;
     for d in report.failed() {
         eprintln!("warning: {}", d.error.as_deref().unwrap_or("sync failed"));
     }

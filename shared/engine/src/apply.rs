@@ -144,7 +144,7 @@ async fn apply_leased(
     opts: &ApplyOptions,
     lease: Lease,
 ) -> Result<(ApplyReport, Lease), EngineError> {
-    let current = plan_current(config, store, opts.plan).await?;
+    let current = plan_current(config, docks, store, opts.plan).await?;
     let reasons = compare(reviewed, &current);
     if !reasons.is_empty() {
         return Err(EngineError::StalePlan { reasons });

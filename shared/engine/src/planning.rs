@@ -7,11 +7,11 @@ use std::time::Duration;
 use jiff::Timestamp;
 use stackdock_core::Kind;
 use stackdock_core::config::Config;
-use stackdock_core::plan::{ActionKind, DockState, Plan, plan};
-use stackdock_core::record::{DockStatus, DriftEntry, dock_id};
+use stackdock_core::plan::{ActionKind, DockState, Plan, ResourceSpec, plan_checked};
+use stackdock_core::record::{DockStatus, DriftEntry, dock_id, owner_tag};
 use stackdock_store::Store;
 
-use crate::EngineError;
+use crate::{Docks, EngineError};
 
 /// How old a dock's last complete sync may be before its plan is blocked.
 #[derive(Debug, Clone, Copy)]
@@ -63,9 +63,13 @@ pub fn dock_states(
         .collect()
 }
 
-/// The plan of `config` against the store's current inventory.
+/// The plan of `config` against the store's current inventory, with each desired resource
+/// checked against its provider's catalogs (unknown regions, sizes, images become `error`
+/// actions). A catalog that cannot be read skips that check with a warning: the provider's own
+/// validation still refuses a bad request at apply time.
 pub async fn plan_current(
     config: &Config,
+    docks: &Docks,
     store: &dyn Store,
     opts: PlanOptions,
 ) -> Result<Plan, EngineError> {
@@ -73,7 +77,31 @@ pub async fn plan_current(
     let inventory = store.inventory(org, None).await?;
     let statuses = store.dock_statuses(org).await?;
     let states = dock_states(config, &statuses, Timestamp::now(), opts.max_age);
-    Ok(plan(config, &inventory, &states))
+    let mut problems: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for resource in &config.resources {
+        if states.get(&resource.dock) != Some(&DockState::Fresh) {
+            continue;
+        }
+        let Some(provider) = docks.get(&resource.dock) else {
+            continue;
+        };
+        let spec = ResourceSpec {
+            name: resource.name.clone(),
+            owner_tag: owner_tag(org, &resource.address()),
+            fields: resource.fields.clone(),
+            protect: resource.protect,
+        };
+        match provider.validate(resource.kind, &spec).await {
+            Ok(found) if !found.is_empty() => {
+                problems.insert(resource.address(), found);
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(address = %resource.address(), error = %e, "catalog check skipped")
+            }
+        }
+    }
+    Ok(plan_checked(config, &inventory, &states, &problems))
 }
 
 /// Writes the plan's drift onto the records (and clears drift that is gone); returns how many

@@ -200,6 +200,7 @@ async fn sync_dock(
             }
         }
     }
+    label_attachments(&mut kind_listings);
     if first_error.is_none() {
         status.last_sync_at = Some(now);
     }
@@ -249,4 +250,33 @@ async fn fail(
     }
     outcome.error = Some(error);
     outcome
+}
+
+/// Names the server each volume is attached to, from the same dock's server listing: some
+/// providers (DigitalOcean, Linode without `linode_label`) report only the server's id, and
+/// `attach_to` in stackdock.toml names servers by label. Done here once for every provider.
+fn label_attachments(listings: &mut [KindListing]) {
+    let servers: std::collections::BTreeMap<String, String> = listings
+        .iter()
+        .filter(|l| l.kind == stackdock_core::Kind::Servers)
+        .flat_map(|l| l.records.iter())
+        .map(|r| (r.provider_resource_id.clone(), r.name.clone()))
+        .collect();
+    for listing in listings
+        .iter_mut()
+        .filter(|l| l.kind == stackdock_core::Kind::BlockVolumes)
+    {
+        for record in &mut listing.records {
+            if let stackdock_core::record::Attrs::BlockVolumes(v) = &mut record.attrs
+                && v.attached_to_instance_label.is_none()
+                && let Some(name) = v
+                    .attached_to_instance
+                    .as_ref()
+                    .and_then(|id| servers.get(id))
+            {
+                v.attached_to_instance_label = Some(name.clone());
+                record.content_hash = record.observed_hash();
+            }
+        }
+    }
 }

@@ -24,6 +24,18 @@ use super::{
 ///
 /// Records of other orgs, and of docks the config no longer declares, are ignored.
 pub fn plan(config: &Config, inventory: &[Record], docks: &BTreeMap<String, DockState>) -> Plan {
+    plan_checked(config, inventory, docks, &BTreeMap::new())
+}
+
+/// [`plan`], with problems found by checking desired resources against the providers' catalogs
+/// (unknown region, size or image; by address). A resource with problems gets an `error` action
+/// instead of any change, and the resource it matched is not reported as unmanaged.
+pub fn plan_checked(
+    config: &Config,
+    inventory: &[Record],
+    docks: &BTreeMap<String, DockState>,
+    problems: &BTreeMap<String, Vec<String>>,
+) -> Plan {
     let org = &config.settings.org;
     let mut actions = Vec::new();
 
@@ -53,6 +65,7 @@ pub fn plan(config: &Config, inventory: &[Record], docks: &BTreeMap<String, Dock
             records,
             claimed: BTreeSet::new(),
             actions: Vec::new(),
+            problems,
         };
         for resource in desired {
             planner.plan_resource(resource);
@@ -119,6 +132,7 @@ struct DockPlanner<'a> {
     /// Keys (kind, provider id) of records an entry has matched.
     claimed: BTreeSet<(Kind, &'a str)>,
     actions: Vec<Action>,
+    problems: &'a BTreeMap<String, Vec<String>>,
 }
 
 /// How a desired entry matched the inventory.
@@ -258,6 +272,19 @@ impl<'a> DockPlanner<'a> {
 
     fn plan_resource(&mut self, resource: &DesiredResource) {
         let matched = self.find(resource);
+        if let Some(problems) = self.problems.get(&resource.address())
+            && !problems.is_empty()
+        {
+            if let Match::Managed(r) | Match::Adopt(r) | Match::Missing(r) = &matched {
+                self.claimed
+                    .insert((r.kind(), r.provider_resource_id.as_str()));
+            }
+            let mut a = self.action(ActionKind::Error, resource, None);
+            a.reason = problems.join("; ");
+            a.allowed = false;
+            self.actions.push(a);
+            return;
+        }
         match matched {
             Match::Error(reason, involved) => {
                 for r in involved {

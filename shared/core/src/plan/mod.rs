@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use diff::plan;
+pub use diff::{plan, plan_checked};
 pub use digest::{StaleReason, compare};
 
 use crate::{FieldValue, Kind, ProviderKind};

@@ -675,3 +675,29 @@ fn nothing_waits_for_a_replace_that_will_not_run() {
     assert_eq!(update.len(), 1, "{:?}", kinds(&p));
     assert!(update[0].depends_on.is_empty(), "{:#?}", p.actions);
 }
+
+#[test]
+fn catalog_problems_turn_a_change_into_an_error() {
+    let cfg = config(
+        false,
+        vec![
+            server("web-1", "vultr", "vc2-1c-1gbb"),
+            server("web-2", "vultr", "vc2-1c-1gb"),
+        ],
+    );
+    let inv = [actual_server("vultr", "v-1", "web-1", "vc2-1c-1gb")];
+    let problems = BTreeMap::from([(
+        "servers.web-1".to_owned(),
+        vec!["unknown plan `vc2-1c-1gbb`".to_owned()],
+    )]);
+    let p = stackdock_core::plan::plan_checked(&cfg, &inv, &fresh(), &problems);
+    assert_eq!(
+        kinds(&p),
+        vec![
+            (ActionKind::Create, "servers.web-2".into()),
+            (ActionKind::Error, "servers.web-1".into())
+        ],
+        "no adopt or update for the invalid entry, and its match is not reported unmanaged"
+    );
+    assert!(p.actions[1].reason.contains("vc2-1c-1gbb"));
+}

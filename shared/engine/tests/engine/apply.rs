@@ -340,3 +340,44 @@ async fn prune_deletes_only_what_stackdock_created() {
     w.sync().await;
     assert!(!w.plan().await.has_changes());
 }
+
+#[tokio::test]
+async fn sync_names_the_server_a_volume_is_attached_to() {
+    let w = World::new(vec![]);
+    let mut srv = Record::new(
+        ORG,
+        dock_id(ORG, "vultr"),
+        stackdock_core::ProviderKind::Vultr,
+        Kind::Servers,
+        "s-1",
+        "web-1",
+    );
+    srv.region = Some("ewr".into());
+    w.vultr.insert(srv);
+    let mut vol = Record::new(
+        ORG,
+        dock_id(ORG, "vultr"),
+        stackdock_core::ProviderKind::Vultr,
+        Kind::BlockVolumes,
+        "b-1",
+        "data",
+    );
+    vol.attrs = Attrs::BlockVolumes(stackdock_core::record::VolumeAttrs {
+        attached_to_instance: Some("s-1".into()),
+        ..Default::default()
+    });
+    w.vultr.insert(vol);
+    w.sync().await;
+    let stored = w.store.inventory(ORG, None).await.expect("inventory");
+    let vol = stored
+        .iter()
+        .find(|r| r.kind() == Kind::BlockVolumes)
+        .expect("volume");
+    assert_eq!(vol.field("attach_to"), Some("web-1".into()));
+    assert_eq!(
+        vol.content_hash,
+        vol.observed_hash(),
+        "the hash covers the filled-in label"
+    );
+    assert_eq!(w.sync().await.written(), 0, "a second sync writes nothing");
+}

@@ -136,7 +136,7 @@ impl World {
     }
 
     pub async fn plan(&self) -> stackdock_core::plan::Plan {
-        plan_current(&self.config, self.store.as_ref(), PlanOptions::default())
+        plan_current(&self.config, &self.docks, self.store.as_ref(), PlanOptions::default())
             .await
             .expect("plan")
     }
