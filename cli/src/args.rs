@@ -56,6 +56,30 @@ pub enum Command {
     Schema,
     /// Release the apply lease held by a dead apply.
     Unlock(UnlockArgs),
+    /// Serve the local provider sandbox (Vultr, DigitalOcean and Linode APIs) on 127.0.0.1.
+    Sandbox(SandboxArgs),
+    /// The whole loop offline against the sandbox: sync, plan, apply, plan, an out-of-band
+    /// change, drift.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SandboxArgs {
+    #[arg(long, default_value_t = 8787)]
+    pub port: u16,
+    /// Start empty instead of with the fixture resources.
+    #[arg(long)]
+    pub no_fixtures: bool,
+    /// Extra generated resources, `provider:kind:count` (e.g. `vultr:instances:2000`).
+    #[arg(long = "bulk", value_name = "PROVIDER:KIND:COUNT")]
+    pub bulk: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// The demo's own store, recreated on every run (`--store` is not used).
+    #[arg(long, default_value = ".stackdock/demo.db")]
+    pub demo_store: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,8 +1,10 @@
 //! One module per command; `run` dispatches and returns the exit code.
 
 mod apply;
+mod demo;
 mod inventory;
 mod plan;
+mod sandbox;
 mod sync;
 mod unlock;
 
@@ -31,6 +33,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Inventory(args) => inventory::run(&cli, args).await,
         Command::Drift(args) => plan::drift(&cli, args).await,
         Command::Unlock(args) => unlock::run(&cli, args).await,
+        Command::Sandbox(args) => sandbox::run(args).await,
+        Command::Demo(args) => demo::run(&cli, args).await,
     }
 }
 
