@@ -1,0 +1,102 @@
+//! Running the built `stackdock` binary, and a workspace wired to a provider sandbox.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use stackdock_sandbox::{Provider, Sandbox, SandboxConfig, SandboxHandle};
+
+/// The repository root (the example fleet, fixtures).
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Runs `stackdock` with `args` in `dir`, with the given environment, no colour.
+pub fn stackdock(dir: &Path, env: &[(String, String)], args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stackdock"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("STACKDOCK_CONFIG")
+        .env_remove("STACKDOCK_STORE")
+        .env("NO_COLOR", "1")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .expect("the stackdock binary runs")
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A temporary directory holding the repository's `stackdock.toml` (docks pointed at a running
+/// sandbox) and its cloud-init file, plus the environment carrying the sandbox's tokens.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+    pub sandbox: SandboxHandle,
+    pub env: Vec<(String, String)>,
+}
+
+impl Workspace {
+    pub async fn new() -> Workspace {
+        // Resources are ready at the first poll: the CLI's real polling intervals stay untouched.
+        let sandbox = Sandbox::start(
+            SandboxConfig::default()
+                .with_pending_polls(0)
+                .with_action_polls(0),
+        )
+        .await
+        .expect("sandbox starts");
+        sandbox.seed_fixtures();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config =
+            std::fs::read_to_string(repo().join("stackdock.toml")).expect("example fleet");
+        for (provider, name) in [
+            (Provider::Vultr, "vultr"),
+            (Provider::Digitalocean, "digitalocean"),
+            (Provider::Linode, "linode"),
+        ] {
+            config = config.replace(
+                &format!("provider = \"{name}\"\n"),
+                &format!(
+                    "provider = \"{name}\"\nendpoint = \"{}\"\n",
+                    sandbox.base_url(provider)
+                ),
+            );
+        }
+        std::fs::write(dir.path().join("stackdock.toml"), config).expect("write config");
+        std::fs::create_dir_all(dir.path().join("cloud-init")).expect("cloud-init dir");
+        std::fs::copy(
+            repo().join("cloud-init/worker.yaml"),
+            dir.path().join("cloud-init/worker.yaml"),
+        )
+        .expect("copy cloud-init");
+        let env = vec![
+            ("VULTR_API_KEY".to_owned(), sandbox.token(Provider::Vultr)),
+            (
+                "DIGITALOCEAN_TOKEN".to_owned(),
+                sandbox.token(Provider::Digitalocean),
+            ),
+            ("LINODE_TOKEN".to_owned(), sandbox.token(Provider::Linode)),
+        ];
+        Workspace { dir, sandbox, env }
+    }
+
+    /// Runs `stackdock` in the workspace off the async runtime's worker.
+    pub async fn run(&self, args: &[&str]) -> Output {
+        let dir = self.dir.path().to_path_buf();
+        let env = self.env.clone();
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            stackdock(&dir, &env, &args)
+        })
+        .await
+        .expect("the command finished")
+    }
+
+    pub fn append_config(&self, extra: &str) {
+        let path = self.dir.path().join("stackdock.toml");
+        let mut config = std::fs::read_to_string(&path).expect("config");
+        config.push_str(extra);
+        std::fs::write(path, config).expect("write config");
+    }
+}
