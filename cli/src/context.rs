@@ -4,9 +4,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow, bail};
-use stackdock_core::config::{self, Config, DockConfig};
-use stackdock_engine::{CredentialResolver, Docks, EngineError, EnvResolver, ProviderFactory};
-use stackdock_providers::{Credential, DockContext, Provider, Tuning, http};
+use stackdock_core::config::{self, Config};
+use stackdock_engine::{Adapters, CredentialResolver, Docks, EnvResolver, ProviderFactory};
 use stackdock_store::Store;
 use stackdock_store::sqlite::SqliteStore;
 
@@ -93,30 +92,5 @@ impl Session {
     /// Syncs every dock (see `commands::sync::refresh`).
     pub async fn refresh(&self) -> anyhow::Result<stackdock_engine::SyncReport> {
         crate::commands::refresh(self).await
-    }
-}
-
-/// The real provider adapters.
-#[derive(Debug, Default)]
-pub struct Adapters {
-    pub tuning: Tuning,
-}
-
-impl ProviderFactory for Adapters {
-    fn build(
-        &self,
-        dock: &DockConfig,
-        ctx: DockContext,
-        credential: Credential,
-    ) -> Result<Arc<dyn Provider>, EngineError> {
-        let http = http::Client::shared()
-            .map_err(|e| EngineError::Invalid(format!("cannot build the HTTP client: {e}")))?;
-        let settings = http::DockSettings::new(&ctx, credential, dock.endpoint.as_deref());
-        Ok(stackdock_providers::connect_with(
-            ctx,
-            &http,
-            settings,
-            self.tuning.clone(),
-        ))
     }
 }

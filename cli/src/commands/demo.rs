@@ -2,22 +2,20 @@
 //! store, showing each step — sync, plan, apply, plan (no changes), an out-of-band change at a
 //! provider, sync, drift.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
-use async_trait::async_trait;
-use stackdock_core::config::{Config, DockConfig};
+use stackdock_core::config::Config;
 use stackdock_core::plan::ActionKind;
 use stackdock_core::{Kind, ProviderKind, render};
-use stackdock_engine::{ApplyOptions, CredentialResolver, EngineError, apply};
+use stackdock_engine::{Adapters, ApplyOptions, StaticResolver, apply};
 use stackdock_providers::wait::PollPolicy;
 use stackdock_providers::{Credential, Tuning};
 use stackdock_sandbox::{Change, Mutation, Provider, Sandbox, SandboxConfig, SandboxHandle};
 use stackdock_store::sqlite::SqliteStore;
 
 use crate::args::{Cli, DemoArgs};
-use crate::context::{self, Adapters, Session};
+use crate::context::{self, Session};
 
 pub async fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<u8> {
     let mut config = context::load_config(&cli.config)?;
@@ -46,32 +44,14 @@ pub fn sandbox_provider(p: ProviderKind) -> Provider {
     }
 }
 
-/// Hands each dock the sandbox's token for its provider (no environment needed).
-#[derive(Debug)]
-pub struct SandboxTokens(pub BTreeMap<ProviderKind, String>);
-
-impl SandboxTokens {
-    pub fn of(sandbox: &SandboxHandle) -> SandboxTokens {
-        SandboxTokens(
-            ProviderKind::ALL
-                .into_iter()
-                .map(|p| (p, sandbox.token(sandbox_provider(p))))
-                .collect(),
-        )
-    }
-}
-
-#[async_trait]
-impl CredentialResolver for SandboxTokens {
-    async fn resolve(&self, dock: &DockConfig) -> Result<Credential, EngineError> {
-        self.0
-            .get(&dock.provider)
-            .map(Credential::new)
-            .ok_or_else(|| EngineError::Credential {
-                dock: dock.name.clone(),
-                message: "the sandbox has no token for this provider".into(),
-            })
-    }
+/// Each provider's sandbox token.
+pub fn sandbox_tokens(sandbox: &SandboxHandle) -> StaticResolver {
+    StaticResolver(
+        ProviderKind::ALL
+            .into_iter()
+            .map(|p| (p, Credential::new(sandbox.token(sandbox_provider(p)))))
+            .collect(),
+    )
 }
 
 fn step(n: usize, title: &str) {
@@ -105,7 +85,7 @@ async fn walk(
         config,
         &cli.config,
         store,
-        &SandboxTokens::of(sandbox),
+        &sandbox_tokens(sandbox),
         &adapters,
     )
     .await;

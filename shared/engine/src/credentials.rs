@@ -3,7 +3,10 @@
 //! The value never leaves this module except inside `Credential`, whose `Debug`/`Display` print
 //! `***`; errors name the dock and the reference, never a value.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
+use stackdock_core::ProviderKind;
 use stackdock_core::config::{CredentialRef, DockConfig};
 use stackdock_providers::Credential;
 
@@ -48,5 +51,23 @@ impl CredentialResolver for EnvResolver {
                 ),
             }),
         }
+    }
+}
+
+/// Hands each dock a credential chosen by its provider, ignoring the file's references: for the
+/// provider sandbox (the demo, tests, benchmarks), whose tokens are per provider.
+#[derive(Debug, Clone, Default)]
+pub struct StaticResolver(pub BTreeMap<ProviderKind, Credential>);
+
+#[async_trait]
+impl CredentialResolver for StaticResolver {
+    async fn resolve(&self, dock: &DockConfig) -> Result<Credential, EngineError> {
+        self.0
+            .get(&dock.provider)
+            .cloned()
+            .ok_or_else(|| EngineError::Credential {
+                dock: dock.name.clone(),
+                message: format!("no credential was given for {}", dock.provider),
+            })
     }
 }

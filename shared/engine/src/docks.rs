@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use stackdock_core::config::{Config, DockConfig};
 use stackdock_core::record::dock_id;
-use stackdock_providers::{Credential, DockContext, Provider};
+use stackdock_providers::{Credential, DockContext, Provider, Tuning, http};
 
 use crate::{CredentialResolver, EngineError};
 
@@ -72,5 +72,30 @@ impl Docks {
 
     pub fn get(&self, dock: &str) -> Option<&Arc<dyn Provider>> {
         self.providers.get(dock)
+    }
+}
+
+/// The real provider adapters (HTTP), built with the given readiness polling.
+#[derive(Debug, Default, Clone)]
+pub struct Adapters {
+    pub tuning: Tuning,
+}
+
+impl ProviderFactory for Adapters {
+    fn build(
+        &self,
+        dock: &DockConfig,
+        ctx: DockContext,
+        credential: Credential,
+    ) -> Result<Arc<dyn Provider>, EngineError> {
+        let client = http::Client::shared()
+            .map_err(|e| EngineError::Invalid(format!("cannot build the HTTP client: {e}")))?;
+        let settings = http::DockSettings::new(&ctx, credential, dock.endpoint.as_deref());
+        Ok(stackdock_providers::connect_with(
+            ctx,
+            &client,
+            settings,
+            self.tuning.clone(),
+        ))
     }
 }

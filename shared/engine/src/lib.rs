@@ -12,8 +12,8 @@ mod planning;
 mod sync;
 
 pub use apply::{ApplyOptions, ApplyReport, Progress, apply, lease_name};
-pub use credentials::{CredentialResolver, EnvResolver};
-pub use docks::{Docks, ProviderFactory};
+pub use credentials::{CredentialResolver, EnvResolver, StaticResolver};
+pub use docks::{Adapters, Docks, ProviderFactory};
 pub use error::EngineError;
 pub use planning::{PlanOptions, dock_states, plan_current, record_drift};
 pub use sync::{DockOutcome, SyncOptions, SyncReport, sync};
