@@ -1,5 +1,6 @@
 //! stackdock-engine's integration tests: one binary, one module per topic.
 
 mod apply;
+mod sandbox;
 mod states;
 mod support;

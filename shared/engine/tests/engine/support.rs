@@ -136,9 +136,14 @@ impl World {
     }
 
     pub async fn plan(&self) -> stackdock_core::plan::Plan {
-        plan_current(&self.config, &self.docks, self.store.as_ref(), PlanOptions::default())
-            .await
-            .expect("plan")
+        plan_current(
+            &self.config,
+            &self.docks,
+            self.store.as_ref(),
+            PlanOptions::default(),
+        )
+        .await
+        .expect("plan")
     }
 
     pub fn options(&self) -> ApplyOptions {

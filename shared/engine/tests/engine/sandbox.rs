@@ -1,0 +1,466 @@
+//! The engine with the real adapters against the provider sandbox: the example fleet converges on
+//! all three providers, drift on each managed field is found, adoption and ambiguity, a create that
+//! answered 500, a dock whose listing fails, and no secret in any output.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use stackdock_core::config::Config;
+use stackdock_core::plan::{ActionKind, Plan};
+use stackdock_core::{ProviderKind, render};
+use stackdock_engine::{
+    Adapters, ApplyOptions, Docks, PlanOptions, StaticResolver, SyncOptions, apply, plan_current,
+    sync,
+};
+use stackdock_providers::wait::PollPolicy;
+use stackdock_providers::{Credential, Tuning};
+use stackdock_sandbox::{
+    Change, Fault, FaultRule, Kind as SbKind, Mutation, Provider, SECRET_MARKER, Sandbox,
+    SandboxConfig, SandboxHandle,
+};
+use stackdock_store::Store;
+use stackdock_store::sqlite::SqliteStore;
+
+const ORG: &str = "acme";
+
+struct Live {
+    sandbox: SandboxHandle,
+    config: Config,
+    docks: Docks,
+    store: Arc<dyn Store>,
+}
+
+fn sb(p: ProviderKind) -> Provider {
+    match p {
+        ProviderKind::Vultr => Provider::Vultr,
+        ProviderKind::DigitalOcean => Provider::Digitalocean,
+        ProviderKind::Linode => Provider::Linode,
+    }
+}
+
+fn repo() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+impl Live {
+    /// The repository's example fleet (plus `extra` entries) pointed at a fresh sandbox.
+    async fn new(extra: &str) -> Live {
+        let sandbox = Sandbox::start(
+            SandboxConfig::default()
+                .with_pending_polls(1)
+                .with_action_polls(1),
+        )
+        .await
+        .expect("sandbox");
+        sandbox.seed_fixtures();
+        let source =
+            std::fs::read_to_string(repo().join("stackdock.toml")).expect("example fleet") + extra;
+        let mut config =
+            stackdock_core::config::parse("stackdock.toml", &source).expect("valid config");
+        for dock in config.docks.values_mut() {
+            dock.endpoint = Some(sandbox.base_url(sb(dock.provider)));
+        }
+        let tokens = StaticResolver(
+            ProviderKind::ALL
+                .into_iter()
+                .map(|p| (p, Credential::new(sandbox.token(sb(p)))))
+                .collect(),
+        );
+        let docks = Docks::build(
+            &config,
+            &tokens,
+            &Adapters {
+                tuning: Tuning {
+                    poll: PollPolicy::fast(),
+                },
+            },
+        )
+        .await;
+        assert!(docks.failures.is_empty(), "{:?}", docks.failures);
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().expect("store"));
+        Live {
+            sandbox,
+            config,
+            docks,
+            store,
+        }
+    }
+
+    async fn sync(&self) -> stackdock_engine::SyncReport {
+        sync(
+            &self.config,
+            &self.docks,
+            self.store.as_ref(),
+            &SyncOptions::default(),
+        )
+        .await
+        .expect("sync")
+    }
+
+    async fn plan(&self) -> Plan {
+        plan_current(
+            &self.config,
+            &self.docks,
+            self.store.as_ref(),
+            PlanOptions::default(),
+        )
+        .await
+        .expect("plan")
+    }
+
+    async fn apply(&self, plan: &Plan) -> stackdock_engine::ApplyReport {
+        apply(
+            plan,
+            &self.config,
+            &self.docks,
+            self.store.as_ref(),
+            &ApplyOptions::new("test", "tester", repo()),
+        )
+        .await
+        .expect("apply")
+    }
+
+    async fn converge(&self) -> stackdock_engine::ApplyReport {
+        self.sync().await;
+        let plan = self.plan().await;
+        assert_eq!(
+            plan.summary.error + plan.summary.blocked,
+            0,
+            "{:#?}",
+            plan.actions
+        );
+        self.apply(&plan).await
+    }
+
+    fn mutations(&self) -> u64 {
+        let counters = self.sandbox.counters();
+        counters
+            .per_route
+            .iter()
+            .filter(|(route, _)| {
+                ["POST ", "PUT ", "PATCH ", "DELETE "]
+                    .iter()
+                    .any(|m| route.starts_with(m))
+            })
+            .map(|(_, n)| *n)
+            .sum()
+    }
+
+    fn count_labelled(&self, provider: Provider, kind: SbKind, label: &str) -> usize {
+        self.sandbox
+            .resources(provider, kind)
+            .expect("resources")
+            .iter()
+            .filter(|r| r.label == label)
+            .count()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_fleet_converges_on_all_three_providers() {
+    let live = Live::new("").await;
+    let report = live.converge().await;
+    assert_eq!(report.failed(), 0, "{:#?}", report.run.actions);
+    assert_eq!(report.run.actions.len(), live.config.resources.len());
+
+    live.sync().await;
+    let plan = live.plan().await;
+    assert!(
+        !plan.has_changes(),
+        "{}",
+        render::text::render(&plan, &Default::default())
+    );
+    assert_eq!(plan.summary.drift, 0);
+
+    live.sandbox.reset_counters();
+    let again = live.apply(&plan).await;
+    assert!(again.run.actions.is_empty());
+    assert_eq!(
+        live.mutations(),
+        0,
+        "a converged apply sends no create, update or delete"
+    );
+    for (provider, kind, label) in [
+        (Provider::Vultr, SbKind::Instance, "web-1"),
+        (Provider::Digitalocean, SbKind::Instance, "worker-1"),
+        (Provider::Linode, SbKind::Instance, "monitor-1"),
+        (Provider::Linode, SbKind::Bucket, "acme-assets"),
+        (Provider::Vultr, SbKind::Database, "app-db"),
+    ] {
+        assert_eq!(live.count_labelled(provider, kind, label), 1, "{label}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_on_each_managed_field_is_found() {
+    let live = Live::new("").await;
+    live.converge().await;
+    let changes = [
+        (
+            Provider::Vultr,
+            SbKind::Instance,
+            "web-1",
+            Change::SetPlan {
+                plan: "vc2-2c-4gb".into(),
+            },
+        ),
+        (
+            Provider::Vultr,
+            SbKind::Instance,
+            "web-2",
+            Change::SetTags {
+                tags: vec!["web".into()],
+            },
+        ),
+        (
+            Provider::Digitalocean,
+            SbKind::Instance,
+            "worker-1",
+            Change::SetPlan {
+                plan: "s-2vcpu-2gb".into(),
+            },
+        ),
+        (
+            Provider::Linode,
+            SbKind::Instance,
+            "monitor-1",
+            Change::SetPlan {
+                plan: "g6-standard-1".into(),
+            },
+        ),
+        (
+            Provider::Vultr,
+            SbKind::Volume,
+            "web-1-data",
+            Change::SetSize { size_gb: 80 },
+        ),
+        (
+            Provider::Vultr,
+            SbKind::Database,
+            "app-db",
+            Change::SetPlan {
+                plan: "vultr-dbaas-startup-cc-1-55-2".into(),
+            },
+        ),
+    ];
+    for (provider, kind, label, change) in changes {
+        live.sandbox
+            .mutate(Mutation::new(provider, kind, label, change))
+            .expect("out-of-band change");
+    }
+    // monitor-1 ignores its tags: this is neither drift nor an update.
+    live.sandbox
+        .mutate(Mutation::new(
+            Provider::Linode,
+            SbKind::Instance,
+            "monitor-1",
+            Change::AddTag {
+                tag: "edited-by-hand".into(),
+            },
+        ))
+        .expect("tag");
+    live.sync().await;
+    let plan = live.plan().await;
+    let drift: BTreeMap<String, Vec<String>> = plan
+        .of_kind(ActionKind::Drift)
+        .map(|a| {
+            (
+                a.address.clone().unwrap_or_default(),
+                a.changes.iter().map(|c| c.field.clone()).collect(),
+            )
+        })
+        .collect();
+    let expected: BTreeMap<String, Vec<String>> = [
+        ("block_volumes.web-1-data", "size_gb"),
+        ("databases.app-db", "plan"),
+        ("servers.monitor-1", "plan"),
+        ("servers.web-1", "plan"),
+        ("servers.web-2", "tags"),
+        ("servers.worker-1", "plan"),
+    ]
+    .into_iter()
+    .map(|(a, f)| (a.to_owned(), vec![f.to_owned()]))
+    .collect();
+    assert_eq!(drift, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adoption_by_name_and_an_ambiguous_name() {
+    let extra = "\n[servers.ci-runner]\ndock = \"vultr-main\"\nregion = \"ewr\"\nplan = \"vc2-1c-1gb\"\nimage = \"os:2284\"\n\
+                 \n[servers.twin]\ndock = \"do-main\"\nregion = \"nyc3\"\nplan = \"s-1vcpu-1gb\"\nimage = \"ubuntu-24-04-x64\"\n";
+    let live = Live::new(extra).await;
+    for label in ["grafana-legacy", "staging-scratch"] {
+        live.sandbox
+            .mutate(Mutation::new(
+                Provider::Digitalocean,
+                SbKind::Instance,
+                label,
+                Change::SetLabel {
+                    label: "twin".into(),
+                },
+            ))
+            .expect("rename");
+    }
+    live.sync().await;
+    let plan = live.plan().await;
+    let adopt: Vec<_> = plan
+        .of_kind(ActionKind::Adopt)
+        .filter_map(|a| a.address.clone())
+        .collect();
+    assert_eq!(adopt, vec!["servers.ci-runner".to_owned()]);
+    let errors: Vec<_> = plan.of_kind(ActionKind::Error).collect();
+    assert_eq!(errors.len(), 1, "{:#?}", errors);
+    assert!(
+        errors[0].reason.contains("401000001") && errors[0].reason.contains("401000002"),
+        "{}",
+        errors[0].reason
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_that_answered_500_leaves_exactly_one_resource() {
+    let live = Live::new("").await;
+    live.sandbox
+        .add_fault(FaultRule::new("POST /vultr/v2/instances", Fault::CreateThen500).times(1));
+    let report = live.converge().await;
+    assert_eq!(
+        report.failed(),
+        0,
+        "resolved by ownership tag: {:#?}",
+        report.run.actions
+    );
+    assert_eq!(
+        live.count_labelled(Provider::Vultr, SbKind::Instance, "web-1"),
+        1
+    );
+    assert_eq!(
+        live.count_labelled(Provider::Vultr, SbKind::Instance, "web-2"),
+        1
+    );
+
+    live.converge().await;
+    assert_eq!(
+        live.count_labelled(Provider::Vultr, SbKind::Instance, "web-1"),
+        1,
+        "a re-run creates nothing"
+    );
+    assert_eq!(
+        live.count_labelled(Provider::Vultr, SbKind::Instance, "web-2"),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_dock_leaves_the_others_synced_and_nothing_missing() {
+    let live = Live::new("").await;
+    live.converge().await;
+    live.sandbox.add_fault(FaultRule::new(
+        "GET /linode/v4/linode/instances",
+        Fault::Status { code: 503 },
+    ));
+    let report = live.sync().await;
+    let failed: Vec<_> = report.failed().map(|d| d.dock.clone()).collect();
+    assert_eq!(failed, vec!["linode-main".to_owned()]);
+    let linode = live
+        .store
+        .inventory(ORG, Some("acme/linode-main"))
+        .await
+        .expect("inventory");
+    assert!(!linode.is_empty());
+    assert!(
+        linode.iter().all(|r| r.missing_since.is_none()),
+        "a failed listing marks nothing missing"
+    );
+    let plan = live.plan().await;
+    let blocked: Vec<_> = plan
+        .of_kind(ActionKind::Blocked)
+        .map(|a| a.dock.clone())
+        .collect();
+    assert_eq!(blocked, vec!["linode-main".to_owned()]);
+    assert!(
+        plan.of_kind(ActionKind::Blocked)
+            .all(|a| a.reason.contains("503") || a.reason.contains("GET")),
+        "names the cause"
+    );
+    assert!(!plan.has_changes());
+}
+
+/// A `tracing` writer that keeps every line.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn no_secret_reaches_a_record_a_log_line_a_plan_or_a_run() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let live = Live::new("").await;
+    let report = live.converge().await;
+    assert_eq!(report.failed(), 0);
+    live.sync().await;
+    let plan = live.plan().await;
+
+    let mut outputs: Vec<(String, String)> = vec![
+        (
+            "plan text".into(),
+            render::text::render(&plan, &Default::default()),
+        ),
+        ("plan json".into(), render::json::render(&plan)),
+        ("plan markdown".into(), render::markdown::render(&plan)),
+        (
+            "inventory".into(),
+            serde_json::to_string(&live.store.inventory(ORG, None).await.expect("inventory"))
+                .expect("json"),
+        ),
+        (
+            "runs".into(),
+            serde_json::to_string(&live.store.list_runs(ORG, 100).await.expect("runs"))
+                .expect("json"),
+        ),
+    ];
+    outputs.push((
+        "logs".into(),
+        String::from_utf8_lossy(&logs.0.lock().expect("logs")).into_owned(),
+    ));
+    let inventory = &outputs[3].1;
+    assert!(
+        inventory.contains("fullApiData"),
+        "the records were searched"
+    );
+    assert!(
+        outputs[5].1.len() > 1000,
+        "logs were captured at every level"
+    );
+    for (channel, text) in &outputs {
+        assert!(
+            !text.contains(SECRET_MARKER),
+            "a sandbox secret leaked into {channel}"
+        );
+        for token in ProviderKind::ALL.map(|p| live.sandbox.token(sb(p))) {
+            assert!(
+                !text.contains(&token),
+                "a provider token leaked into {channel}"
+            );
+        }
+    }
+}
