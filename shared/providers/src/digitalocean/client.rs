@@ -1,0 +1,391 @@
+//! Wire-level DigitalOcean calls and helpers shared by every kind: lenient decoding of the wire
+//! types, the record skeleton every mapping starts from, actions (post, then poll
+//! `GET /actions/{id}` until completed), tags (`/tags`, `/tags/{tag}/resources`) and id checks.
+//!
+//! It speaks HTTP only through `DockClient` (retries, pacing, pagination and status
+//! classification live there) and never logs a body: request bodies may carry user data.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Value, json};
+use stackdock_core::{Kind, Record};
+
+use super::DigitalOcean;
+use crate::DockContext;
+use crate::redact::{redact, secret_keys};
+use crate::wait::{Poll, poll_until};
+use crate::{ErrorClass, ProviderError};
+
+/// How long one action (power off, resize, attach, …) may take. Terraform's DigitalOcean provider
+/// waits up to 60 minutes ([tf-do] util/wait.go); a resize of a large disk takes minutes, and an
+/// update has no deadline of its own to honour, so this bounds it.
+pub(super) const ACTION_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+
+/// `null` (or a missing field, with `#[serde(default)]`) as the type's default.
+pub(super) fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// An id sent as a number (droplets, actions) or a string (volumes), as a string; anything else
+/// is empty, which the mappings reject.
+pub(super) fn id_string<'de, D>(d: D) -> Result<String, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    Ok(value_id(&Value::deserialize(d)?).unwrap_or_default())
+}
+
+/// A JSON number or non-empty string as an id string.
+pub(super) fn value_id(v: &Value) -> Option<String> {
+    match v {
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// `Some` of a non-empty string: DigitalOcean sends `""` for unset text fields.
+pub(super) fn non_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+/// The region slug of a resource: a full region object on reads, a bare slug in some answers.
+pub(super) fn region_slug(region: &Value) -> Option<String> {
+    match region {
+        Value::String(s) => non_empty(s),
+        Value::Object(map) => map.get("slug").and_then(Value::as_str).and_then(non_empty),
+        _ => None,
+    }
+}
+
+/// The record every mapping fills in: the dock's ids, the provider, the whole object without its
+/// secrets as `fullApiData`.
+pub(super) fn base_record(
+    ctx: &DockContext,
+    kind: Kind,
+    id: &str,
+    name: &str,
+    raw: &Value,
+) -> Record {
+    let mut record = Record::new(&ctx.org, &ctx.dock_id, ctx.provider, kind, id, name);
+    let mut full = raw.clone();
+    redact(&mut full, secret_keys(ctx.provider));
+    record.full_api_data = full;
+    record
+}
+
+/// An action as `POST …/actions` and `GET /actions/{id}` return it ([do-spec] action.yml).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct ActionWire {
+    #[serde(deserialize_with = "id_string")]
+    pub id: String,
+    /// `in-progress`, `completed` or `errored`.
+    #[serde(deserialize_with = "null_default")]
+    pub status: String,
+    #[serde(rename = "type", deserialize_with = "null_default")]
+    pub kind: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ActionEnvelope {
+    action: Option<ActionWire>,
+}
+
+/// One resource in a tag request ([do-spec] tags/models/tags_resource.yml).
+#[derive(Debug, Serialize)]
+struct TagResource<'a> {
+    resource_id: &'a str,
+    resource_type: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct TagResources<'a> {
+    resources: [TagResource<'a>; 1],
+}
+
+/// Whether `id` is usable as a path segment for this kind (droplet ids are integers, volume ids
+/// UUIDs); anything else would address another route.
+pub(super) fn valid_id(kind: Kind, id: &str) -> bool {
+    !id.is_empty()
+        && match kind {
+            Kind::Servers => id.chars().all(|c| c.is_ascii_digit()),
+            _ => id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'),
+        }
+}
+
+impl DigitalOcean {
+    /// A classified error for this dock.
+    pub(super) fn err(
+        &self,
+        class: ErrorClass,
+        route: &str,
+        message: impl Into<String>,
+    ) -> ProviderError {
+        ProviderError::new(class, &self.ctx.dock, route, message)
+    }
+
+    /// Refuses an id that is not one of this kind's (before it reaches a URL).
+    pub(super) fn check_id(&self, kind: Kind, route: &str, id: &str) -> Result<(), ProviderError> {
+        if valid_id(kind, id) {
+            Ok(())
+        } else {
+            Err(self.err(
+                ErrorClass::Invalid,
+                route,
+                format!(
+                    "`{id}` is not a DigitalOcean {} id; pin the entry to the id shown by `stackdock inventory`",
+                    kind.noun()
+                ),
+            ))
+        }
+    }
+
+    /// Decodes a wire type from a raw object; a shape we cannot read is a transient failure of
+    /// the call (the listing is then incomplete, never silently shortened).
+    pub(super) fn decode<T: DeserializeOwned>(
+        &self,
+        route: &str,
+        raw: &Value,
+    ) -> Result<T, ProviderError> {
+        T::deserialize(raw).map_err(|e| {
+            self.err(
+                ErrorClass::Transient,
+                route,
+                format!("the response has an unexpected shape: {e}"),
+            )
+        })
+    }
+
+    /// The object under `key` in a single-object answer (`{"droplet": {...}}`).
+    pub(super) fn unwrap_object(
+        &self,
+        route: &str,
+        mut body: Value,
+        key: &str,
+    ) -> Result<Value, ProviderError> {
+        match body.get_mut(key).map(Value::take) {
+            Some(v @ Value::Object(_)) => Ok(v),
+            _ => Err(self.err(
+                ErrorClass::Transient,
+                route,
+                format!("the response has no `{key}` object"),
+            )),
+        }
+    }
+
+    /// Posts an action to `route`/`path` and waits until it completes.
+    pub(super) async fn run_action<B: Serialize + ?Sized>(
+        &self,
+        route: &str,
+        path: &str,
+        body: &B,
+        what: &str,
+    ) -> Result<(), ProviderError> {
+        let answer: Value = self.client.post_json(route, path, body, &[]).await?;
+        let envelope: ActionEnvelope = self.decode(route, &answer)?;
+        let action = envelope.action.ok_or_else(|| {
+            self.err(
+                ErrorClass::Transient,
+                route,
+                "the response has no `action` object; the action may have started: run `stackdock sync` to see",
+            )
+        })?;
+        self.wait_action(action, what).await
+    }
+
+    /// Polls `GET /actions/{id}` until the action completes ([tf-do] util/wait.go
+    /// `WaitForAction`: `errored` fails, `completed` is done).
+    pub(super) async fn wait_action(
+        &self,
+        action: ActionWire,
+        what: &str,
+    ) -> Result<(), ProviderError> {
+        const ROUTE: &str = "GET /actions/{id}";
+        if action.status == "completed" {
+            return Ok(());
+        }
+        if action.status == "errored" {
+            return Err(self.errored(ROUTE, &action, what));
+        }
+        if action.id.is_empty() || !action.id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(self.err(
+                ErrorClass::Transient,
+                ROUTE,
+                format!("the {what} action has no usable id; run `stackdock sync` to see whether it happened"),
+            ));
+        }
+        let path = format!("/actions/{}", action.id);
+        let action_id = action.id.as_str();
+        // `poll_until` is the one readiness poller and speaks in records; an action has none, so
+        // a placeholder stands for "completed" and is dropped.
+        poll_until(
+            self.tuning.poll,
+            ACTION_TIMEOUT,
+            &self.ctx.dock,
+            &format!("{what} (action {})", action.id),
+            || {
+                let path = path.clone();
+                async move {
+                    let body: Value = self.client.get_json(ROUTE, &path, &[]).await?;
+                    let now: ActionEnvelope = self.decode(ROUTE, &body)?;
+                    let now = now.action.unwrap_or_default();
+                    match now.status.as_str() {
+                        "completed" => Ok(Poll::Ready(Record::new(
+                            &self.ctx.org,
+                            &self.ctx.dock_id,
+                            self.ctx.provider,
+                            Kind::Servers,
+                            action_id,
+                            "action",
+                        ))),
+                        "errored" => Err(self.errored(ROUTE, &now, what)),
+                        other => Ok(Poll::Pending(other.to_owned())),
+                    }
+                }
+            },
+        )
+        .await
+        .map(|_| ())
+    }
+
+    fn errored(&self, route: &str, action: &ActionWire, what: &str) -> ProviderError {
+        self.err(
+            ErrorClass::Transient,
+            route,
+            format!(
+                "the {what} action {} ({}) errored at DigitalOcean; run `stackdock sync` and `stackdock plan` to see the resource's state",
+                action.id, action.kind
+            ),
+        )
+    }
+
+    /// Creates a tag; one that exists already is fine ("Tag names may be for either existing or
+    /// new tags", [do-spec] tags_array.yml — the API answers 201 either way, a conflict is
+    /// tolerated too).
+    pub(super) async fn ensure_tag(&self, tag: &str) -> Result<(), ProviderError> {
+        match self
+            .client
+            .post_json::<_, Value>("/tags", "/tags", &json!({ "name": tag }), &[])
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.is(ErrorClass::Conflict) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Tags one resource (creating the tag first).
+    pub(super) async fn tag_resource(
+        &self,
+        tag: &str,
+        id: &str,
+        resource_type: &str,
+    ) -> Result<(), ProviderError> {
+        self.ensure_tag(tag).await?;
+        let body = TagResources {
+            resources: [TagResource {
+                resource_id: id,
+                resource_type,
+            }],
+        };
+        self.client
+            .post_json::<_, Value>(
+                "/tags/{tag}/resources",
+                &format!("/tags/{tag}/resources"),
+                &body,
+                &[],
+            )
+            .await
+            .map(|_| ())
+    }
+
+    /// Untags one resource; a tag that no longer exists means it is untagged already.
+    ///
+    /// DigitalOcean's untag is a `DELETE` with a JSON body, which `DockClient::delete` does not
+    /// carry, so the request is built with the plumbing's own builder and sent through its loop.
+    pub(super) async fn untag_resource(
+        &self,
+        tag: &str,
+        id: &str,
+        resource_type: &str,
+    ) -> Result<(), ProviderError> {
+        const ROUTE: &str = "/tags/{tag}/resources";
+        let body = TagResources {
+            resources: [TagResource {
+                resource_id: id,
+                resource_type,
+            }],
+        };
+        let bytes = serde_json::to_vec(&body).map_err(|e| {
+            self.err(
+                ErrorClass::Invalid,
+                "DELETE /tags/{tag}/resources",
+                format!("the request body could not be encoded: {e}"),
+            )
+        })?;
+        let out = self.client.outgoing(
+            Method::DELETE,
+            ROUTE,
+            &format!("/tags/{tag}/resources"),
+            &[],
+            &[],
+            Some(bytes),
+        )?;
+        match self.client.execute(&out).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is(ErrorClass::NotFound) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_text() {
+        assert_eq!(value_id(&json!(42)), Some("42".to_owned()));
+        assert_eq!(value_id(&json!("abc")), Some("abc".to_owned()));
+        assert_eq!(value_id(&json!("")), None);
+        assert_eq!(value_id(&Value::Null), None);
+        assert_eq!(non_empty(""), None);
+        assert_eq!(
+            region_slug(&json!({"slug": "nyc3"})),
+            Some("nyc3".to_owned())
+        );
+        assert_eq!(region_slug(&json!("fra1")), Some("fra1".to_owned()));
+        assert_eq!(region_slug(&json!({"slug": ""})), None);
+        assert_eq!(region_slug(&Value::Null), None);
+    }
+
+    #[test]
+    fn path_ids() {
+        assert!(valid_id(Kind::Servers, "401000001"));
+        assert!(!valid_id(Kind::Servers, "40100/0001"));
+        assert!(!valid_id(Kind::Servers, ""));
+        assert!(valid_id(
+            Kind::BlockVolumes,
+            "b1a2c3d4-0000-4e5f-8a9b-000000000001"
+        ));
+        assert!(!valid_id(Kind::BlockVolumes, "../droplets"));
+    }
+
+    #[test]
+    fn actions_tolerate_missing_and_null_fields() {
+        let a: ActionWire =
+            serde_json::from_value(json!({"id": 7, "status": null})).expect("decodes");
+        assert_eq!((a.id.as_str(), a.status.as_str()), ("7", ""));
+        let a: ActionWire = serde_json::from_value(json!({})).expect("decodes");
+        assert!(a.id.is_empty());
+    }
+}

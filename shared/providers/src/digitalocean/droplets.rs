@@ -1,0 +1,712 @@
+//! Droplets (`servers`): wire types, mapping to the universal record, and list / get / create /
+//! update (rename, resize, retag) / delete through `/droplets`, `/droplets/{id}/actions` and the
+//! tags API ([do-spec] droplets, [tf-do] resource_droplet.go).
+//!
+//! It decides nothing: what to change comes from the plan. It never logs user data or a body.
+
+use std::collections::{BTreeSet, HashSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use stackdock_core::plan::FieldChange;
+use stackdock_core::record::{Attrs, is_owner_tag};
+use stackdock_core::{FieldValue, Kind, Record};
+
+use super::DigitalOcean;
+use super::client::{base_record, id_string, non_empty, null_default, region_slug, value_id};
+use crate::http::ListOptions;
+use crate::wait::{Poll, poll_until};
+use crate::{DockContext, ErrorClass, ProviderError, Request};
+
+const LIST: &str = "/droplets";
+const ONE: &str = "/droplets/{id}";
+const ACTIONS: &str = "/droplets/{id}/actions";
+
+// ---------------------------------------------------------------------------------------------
+// Wire types ([do-spec] droplets/models/droplet.yml): every field optional, `null` and `""`
+// tolerated; the whole object is kept as JSON for `fullApiData`.
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct DropletWire {
+    #[serde(deserialize_with = "id_string")]
+    pub id: String,
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
+    #[serde(deserialize_with = "null_default")]
+    pub status: String,
+    #[serde(deserialize_with = "null_default")]
+    pub size_slug: String,
+    pub region: Value,
+    pub image: Option<ImageWire>,
+    pub networks: Option<NetworksWire>,
+    #[serde(deserialize_with = "null_default")]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct ImageWire {
+    pub id: Value,
+    pub slug: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct NetworksWire {
+    #[serde(deserialize_with = "null_default")]
+    pub v4: Vec<NetworkWire>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct NetworkWire {
+    #[serde(deserialize_with = "null_default")]
+    pub ip_address: String,
+    #[serde(rename = "type", deserialize_with = "null_default")]
+    pub kind: String,
+}
+
+/// `image` in a create: a slug, or an image id when the file gives digits only ([do-spec]
+/// droplet_create.yml: "slug string or int id").
+#[derive(Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub(super) enum ImageRef<'a> {
+    Id(u64),
+    Slug(&'a str),
+}
+
+impl<'a> ImageRef<'a> {
+    pub(super) fn parse(image: &'a str) -> ImageRef<'a> {
+        match image.parse::<u64>() {
+            Ok(id) if image.chars().all(|c| c.is_ascii_digit()) => ImageRef::Id(id),
+            _ => ImageRef::Slug(image),
+        }
+    }
+}
+
+/// `POST /droplets` ([do-spec] droplet_single_create.yml).
+#[derive(Debug, Serialize)]
+pub(super) struct CreateDroplet<'a> {
+    pub name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<&'a str>,
+    pub size: &'a str,
+    pub image: ImageRef<'a>,
+    pub tags: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ssh_keys: Vec<Value>,
+    /// Plain text cloud-init; a secret: never logged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_data: Option<&'a str>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mapping (pure)
+
+/// DigitalOcean droplet status → the universal server status ([do-spec] droplet.yml enum:
+/// `new`, `active`, `off`, `archive`).
+pub(super) fn server_status(status: &str) -> String {
+    match status {
+        "" => "unknown".to_owned(),
+        "new" => "pending".to_owned(),
+        "active" => "running".to_owned(),
+        "off" | "archive" => "stopped".to_owned(),
+        other => other.to_lowercase(),
+    }
+}
+
+/// The image as the file writes it: the slug, or the id for images without one (snapshots,
+/// custom images).
+fn image_of(image: Option<&ImageWire>) -> Option<String> {
+    let image = image?;
+    image
+        .slug
+        .as_deref()
+        .and_then(non_empty)
+        .or_else(|| value_id(&image.id))
+}
+
+/// The first public IPv4 address.
+fn public_ipv4(networks: Option<&NetworksWire>) -> Option<String> {
+    networks?
+        .v4
+        .iter()
+        .find(|n| n.kind == "public")
+        .and_then(|n| non_empty(&n.ip_address))
+}
+
+/// A droplet object → the universal record (`fullApiData` redacted).
+pub(super) fn droplet_record(ctx: &DockContext, raw: &Value) -> Result<Record, String> {
+    let wire = DropletWire::deserialize(raw)
+        .map_err(|e| format!("a droplet has an unexpected shape: {e}"))?;
+    if wire.id.is_empty() {
+        return Err("a droplet has no id".to_owned());
+    }
+    let mut record = base_record(ctx, Kind::Servers, &wire.id, &wire.name, raw);
+    record.status = server_status(&wire.status);
+    record.region = region_slug(&wire.region);
+    if let Attrs::Servers(a) = &mut record.attrs {
+        a.instance_type = non_empty(&wire.size_slug);
+        a.ip_address = public_ipv4(wire.networks.as_ref());
+        a.image = image_of(wire.image.as_ref());
+        a.tags = wire
+            .tags
+            .iter()
+            .filter(|t| !t.is_empty())
+            .cloned()
+            .collect();
+    }
+    Ok(record.with_hash())
+}
+
+/// Tags a create sends: the user's tags plus the ownership tag.
+pub(super) fn create_tags(fields: Option<&FieldValue>, owner_tag: &str) -> Vec<String> {
+    let mut tags: BTreeSet<String> = fields
+        .and_then(FieldValue::as_set)
+        .map(|s| s.iter().filter(|t| !is_owner_tag(t)).cloned().collect())
+        .unwrap_or_default();
+    tags.insert(owner_tag.to_owned());
+    tags.into_iter().collect()
+}
+
+/// SSH keys as DigitalOcean takes them: integer ids, or fingerprints as strings.
+pub(super) fn ssh_keys(field: Option<&FieldValue>) -> Vec<Value> {
+    let keys = match field {
+        Some(FieldValue::Set(s)) => s.iter().cloned().collect(),
+        Some(FieldValue::Str(s)) => vec![s.clone()],
+        _ => Vec::new(),
+    };
+    keys.into_iter()
+        .map(|k| match k.parse::<u64>() {
+            Ok(id) if k.chars().all(|c| c.is_ascii_digit()) => json!(id),
+            _ => Value::String(k),
+        })
+        .collect()
+}
+
+/// Which user tags to add and remove to reach `desired` from `current` (ownership tags are
+/// never removed and never counted as user tags).
+pub(super) fn tag_diff(
+    current: &BTreeSet<String>,
+    desired: &BTreeSet<String>,
+) -> (Vec<String>, Vec<String>) {
+    let add = desired
+        .iter()
+        .filter(|t| !is_owner_tag(t) && !current.contains(*t))
+        .cloned()
+        .collect();
+    let remove = current
+        .iter()
+        .filter(|t| !is_owner_tag(t) && !desired.contains(*t))
+        .cloned()
+        .collect();
+    (add, remove)
+}
+
+fn str_field<'a>(request: &Request<'a>, key: &str) -> Option<&'a str> {
+    request
+        .spec
+        .fields
+        .get(key)
+        .and_then(FieldValue::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operations
+
+impl DigitalOcean {
+    fn droplet_records(&self, route: &str, raw: &[Value]) -> Result<Vec<Record>, ProviderError> {
+        raw.iter()
+            .map(|v| {
+                droplet_record(&self.ctx, v).map_err(|m| self.err(ErrorClass::Transient, route, m))
+            })
+            .collect()
+    }
+
+    /// Both listings (the default one omits GPU droplets, [do-spec] droplets_list.yml), merged
+    /// by id in listing order; either failing fails the whole.
+    async fn list_droplet_values(
+        &self,
+        options: &ListOptions,
+    ) -> Result<Vec<Value>, ProviderError> {
+        let gpus = options.clone().query("type", "gpus");
+        let (plain, gpu) = futures::try_join!(
+            self.client.list_values(LIST, "droplets", options),
+            self.client.list_values(LIST, "droplets", &gpus),
+        )?;
+        let mut seen = HashSet::new();
+        Ok(plain
+            .into_iter()
+            .chain(gpu)
+            .filter(|v| {
+                v.get("id")
+                    .and_then(value_id)
+                    .is_none_or(|id| seen.insert(id))
+            })
+            .collect())
+    }
+
+    pub(super) async fn list_droplets(&self) -> Result<Vec<Record>, ProviderError> {
+        let raw = self.list_droplet_values(&ListOptions::new()).await?;
+        self.droplet_records("GET /droplets", &raw)
+    }
+
+    pub(super) async fn get_droplet(&self, id: &str) -> Result<Option<Record>, ProviderError> {
+        let route = "GET /droplets/{id}";
+        self.check_id(Kind::Servers, route, id)?;
+        match self
+            .client
+            .get_json::<Value>(ONE, &format!("/droplets/{id}"), &[])
+            .await
+        {
+            Ok(body) => {
+                let raw = self.unwrap_object(route, body, "droplet")?;
+                droplet_record(&self.ctx, &raw)
+                    .map(Some)
+                    .map_err(|m| self.err(ErrorClass::Transient, route, m))
+            }
+            Err(e) if e.is(ErrorClass::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Droplets carrying the ownership tag: the server-side `tag_name` filter for regular
+    /// droplets, and the GPU listing filtered here (`tag_name` cannot be combined with `type`).
+    pub(super) async fn find_owned_droplets(
+        &self,
+        tag: &str,
+    ) -> Result<Vec<Record>, ProviderError> {
+        let tagged = ListOptions::new().query("tag_name", tag);
+        let gpus = ListOptions::new().query("type", "gpus");
+        let (plain, gpu) = futures::try_join!(
+            self.client.list_values(LIST, "droplets", &tagged),
+            self.client.list_values(LIST, "droplets", &gpus),
+        )?;
+        let mut seen = HashSet::new();
+        let raw: Vec<Value> = plain
+            .into_iter()
+            .chain(gpu)
+            .filter(|v| {
+                let has_tag = v
+                    .get("tags")
+                    .and_then(Value::as_array)
+                    .is_some_and(|t| t.iter().any(|x| x.as_str() == Some(tag)));
+                has_tag
+                    && v.get("id")
+                        .and_then(value_id)
+                        .is_none_or(|id| seen.insert(id))
+            })
+            .collect();
+        self.droplet_records("GET /droplets", &raw)
+    }
+
+    /// `POST /droplets`, sent once; the record is the droplet as answered (usually `new`).
+    pub(super) async fn create_droplet(
+        &self,
+        request: Request<'_>,
+    ) -> Result<Record, ProviderError> {
+        let route = "POST /droplets";
+        let spec = request.spec;
+        let missing = |key: &str| {
+            self.err(
+                ErrorClass::Invalid,
+                route,
+                format!(
+                    "servers.{}: `{key}` is required for a DigitalOcean droplet",
+                    spec.name
+                ),
+            )
+        };
+        let size = str_field(&request, "plan").ok_or_else(|| missing("plan"))?;
+        let image = str_field(&request, "image").ok_or_else(|| missing("image"))?;
+        let body = CreateDroplet {
+            name: &spec.name,
+            region: str_field(&request, "region"),
+            size,
+            image: ImageRef::parse(image),
+            tags: create_tags(spec.fields.get("tags"), &spec.owner_tag),
+            ssh_keys: ssh_keys(spec.fields.get("ssh_keys")),
+            user_data: request.user_data,
+        };
+        let answer: Value = self.client.post_json(LIST, LIST, &body, &[]).await?;
+        let raw = self.unwrap_object(route, answer, "droplet")?;
+        droplet_record(&self.ctx, &raw).map_err(|m| self.err(ErrorClass::Transient, route, m))
+    }
+
+    /// Applies each change in order, waiting for every action, and returns the droplet after.
+    pub(super) async fn update_droplet(
+        &self,
+        id: &str,
+        changes: &[FieldChange],
+        request: Request<'_>,
+    ) -> Result<Record, ProviderError> {
+        let route = "POST /droplets/{id}/actions";
+        self.check_id(Kind::Servers, route, id)?;
+        for change in changes {
+            match (change.field.as_str(), change.after.as_ref()) {
+                ("name", Some(FieldValue::Str(name))) => {
+                    self.droplet_action(id, &json!({"type": "rename", "name": name}), "rename")
+                        .await?;
+                }
+                ("plan", Some(FieldValue::Str(size))) => self.resize_droplet(id, size).await?,
+                ("tags", after) => {
+                    let desired = after
+                        .and_then(FieldValue::as_set)
+                        .cloned()
+                        .unwrap_or_default();
+                    self.retag_droplet(id, &desired, &request.spec.owner_tag)
+                        .await?;
+                }
+                (field, _) => {
+                    return Err(self.err(
+                        ErrorClass::Invalid,
+                        route,
+                        format!(
+                            "field `{field}` of a DigitalOcean droplet cannot change in place (or has no value to change to)"
+                        ),
+                    ));
+                }
+            }
+        }
+        self.get_droplet(id).await?.ok_or_else(|| {
+            self.err(
+                ErrorClass::NotFound,
+                "GET /droplets/{id}",
+                format!("droplet {id} disappeared during the update"),
+            )
+        })
+    }
+
+    async fn droplet_action(
+        &self,
+        id: &str,
+        body: &Value,
+        what: &str,
+    ) -> Result<(), ProviderError> {
+        self.run_action(ACTIONS, &format!("/droplets/{id}/actions"), body, what)
+            .await
+    }
+
+    /// [tf-do] resourceDigitalOceanDropletUpdate: power off (DigitalOcean refuses to resize a
+    /// running droplet), resize (CPU and RAM only: a disk resize cannot be undone), power on.
+    /// The droplet is powered on even if it was off before: the engine waits for `running` after
+    /// every update.
+    async fn resize_droplet(&self, id: &str, size: &str) -> Result<(), ProviderError> {
+        let current = self.get_droplet(id).await?.ok_or_else(|| {
+            self.err(
+                ErrorClass::NotFound,
+                "GET /droplets/{id}",
+                format!("droplet {id} does not exist"),
+            )
+        })?;
+        if current.status != "stopped" {
+            self.droplet_action(id, &json!({"type": "power_off"}), "power off")
+                .await?;
+        }
+        self.droplet_action(
+            id,
+            &json!({"type": "resize", "size": size, "disk": false}),
+            "resize",
+        )
+        .await?;
+        self.droplet_action(id, &json!({"type": "power_on"}), "power on")
+            .await
+    }
+
+    /// Brings the droplet's user tags to `desired` through the tags API, keeping (and restoring)
+    /// the ownership tag.
+    async fn retag_droplet(
+        &self,
+        id: &str,
+        desired: &BTreeSet<String>,
+        owner_tag: &str,
+    ) -> Result<(), ProviderError> {
+        let current = self.get_droplet(id).await?.ok_or_else(|| {
+            self.err(
+                ErrorClass::NotFound,
+                "GET /droplets/{id}",
+                format!("droplet {id} does not exist"),
+            )
+        })?;
+        let current_tags = match &current.attrs {
+            Attrs::Servers(a) => a.tags.clone(),
+            _ => BTreeSet::new(),
+        };
+        let (mut add, remove) = tag_diff(&current_tags, desired);
+        if !owner_tag.is_empty() && !current_tags.contains(owner_tag) {
+            add.push(owner_tag.to_owned());
+        }
+        for tag in &add {
+            self.tag_resource(tag, id, "droplet").await?;
+        }
+        for tag in &remove {
+            self.untag_resource(tag, id, "droplet").await?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn delete_droplet(&self, id: &str) -> Result<(), ProviderError> {
+        self.check_id(Kind::Servers, "DELETE /droplets/{id}", id)?;
+        match self
+            .client
+            .delete(ONE, &format!("/droplets/{id}"), &[])
+            .await
+        {
+            Err(e) if e.is(ErrorClass::NotFound) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Polls `GET /droplets/{id}` until the droplet is running.
+    pub(super) async fn wait_droplet(
+        &self,
+        id: &str,
+        timeout: std::time::Duration,
+    ) -> Result<Record, ProviderError> {
+        poll_until(
+            self.tuning.poll,
+            timeout,
+            &self.ctx.dock,
+            &format!("droplet {id} to be running"),
+            || async move {
+                match self.get_droplet(id).await? {
+                    Some(r) if r.status == "running" => Ok(Poll::Ready(r)),
+                    Some(r) => Ok(Poll::Pending(r.status)),
+                    None => Err(self.err(
+                        ErrorClass::NotFound,
+                        "GET /droplets/{id}",
+                        format!("droplet {id} disappeared while waiting for it to run"),
+                    )),
+                }
+            },
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stackdock_core::ProviderKind;
+    use stackdock_core::config::CredentialRef;
+
+    const FIXTURE: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/digitalocean/droplets.json"
+    ));
+
+    fn ctx() -> DockContext {
+        DockContext {
+            org: "acme".to_owned(),
+            dock: "do-main".to_owned(),
+            dock_id: "acme/do-main".to_owned(),
+            provider: ProviderKind::DigitalOcean,
+            credential_source: CredentialRef::Env("DIGITALOCEAN_TOKEN".to_owned()),
+        }
+    }
+
+    fn fixture() -> Vec<Value> {
+        let v: Value = serde_json::from_str(FIXTURE).expect("fixture parses");
+        v["droplets"].as_array().expect("droplets array").clone()
+    }
+
+    #[test]
+    fn fixture_droplets_map_to_records() {
+        let records: Vec<Record> = fixture()
+            .iter()
+            .map(|v| droplet_record(&ctx(), v).expect("maps"))
+            .collect();
+        let cases = [
+            // (id, name, status, region, size, image, tags)
+            (
+                "401000001",
+                "grafana-legacy",
+                "running",
+                "fra1",
+                "s-1vcpu-2gb",
+                "ubuntu-22-04-x64",
+                vec!["monitoring", "owner:ops"],
+            ),
+            (
+                "401000002",
+                "staging-scratch",
+                "stopped",
+                "nyc3",
+                "s-2vcpu-4gb",
+                "debian-12-x64",
+                vec!["scratch"],
+            ),
+            (
+                "401000003",
+                "ml-trainer",
+                "running",
+                "tor1",
+                "gpu-h100x1-80gb",
+                "gpu-h100x1-base",
+                vec!["gpu", "ml"],
+            ),
+        ];
+        assert_eq!(records.len(), cases.len());
+        for (r, (id, name, status, region, size, image, tags)) in records.iter().zip(cases) {
+            assert_eq!(r.provider_resource_id, id);
+            assert_eq!(r.name, name);
+            assert_eq!(r.status, status, "{name}");
+            assert_eq!(r.region.as_deref(), Some(region));
+            assert_eq!(
+                (r.org_id.as_str(), r.dock_id.as_str()),
+                ("acme", "acme/do-main")
+            );
+            assert_eq!(r.provider, ProviderKind::DigitalOcean);
+            assert!(!r.content_hash.is_empty());
+            assert_eq!(r.managed_by, None);
+            let Attrs::Servers(a) = &r.attrs else {
+                panic!("server attrs")
+            };
+            assert_eq!(a.instance_type.as_deref(), Some(size));
+            assert_eq!(a.image.as_deref(), Some(image));
+            assert!(
+                a.ip_address
+                    .as_deref()
+                    .is_some_and(|ip| !ip.starts_with("10."))
+            );
+            assert_eq!(a.tags, tags.into_iter().map(str::to_owned).collect());
+            assert_eq!(r.field("plan"), Some(FieldValue::Str(size.to_owned())));
+        }
+        // The public address, not the private one that comes first.
+        let first = &fixture()[0];
+        let public = first["networks"]["v4"]
+            .as_array()
+            .expect("v4")
+            .iter()
+            .find(|n| n["type"] == "public")
+            .expect("a public network")["ip_address"]
+            .clone();
+        let Attrs::Servers(a) = &records[0].attrs else {
+            panic!("server attrs")
+        };
+        assert_eq!(a.ip_address.as_deref(), public.as_str());
+    }
+
+    #[test]
+    fn every_status_value() {
+        let cases = [
+            ("new", "pending"),
+            ("active", "running"),
+            ("off", "stopped"),
+            ("archive", "stopped"),
+            ("Migrating", "migrating"),
+            ("", "unknown"),
+        ];
+        for (wire, status) in cases {
+            assert_eq!(server_status(wire), status, "{wire}");
+            let raw = json!({"id": 1, "name": "x", "status": wire});
+            assert_eq!(droplet_record(&ctx(), &raw).expect("maps").status, status);
+        }
+        let missing = droplet_record(&ctx(), &json!({"id": 1, "name": "x"})).expect("maps");
+        assert_eq!(missing.status, "unknown");
+        let null = droplet_record(&ctx(), &json!({"id": 1, "status": null})).expect("maps");
+        assert_eq!(null.status, "unknown");
+    }
+
+    #[test]
+    fn tolerant_of_missing_null_and_empty_fields() {
+        let raw = json!({
+            "id": "7", "name": null, "size_slug": "", "region": null, "image": null,
+            "networks": {"v4": null}, "tags": null, "extra": {"anything": 1}
+        });
+        let r = droplet_record(&ctx(), &raw).expect("maps");
+        assert_eq!(r.provider_resource_id, "7");
+        assert_eq!(r.region, None);
+        let Attrs::Servers(a) = &r.attrs else {
+            panic!("server attrs")
+        };
+        assert_eq!(
+            (
+                a.instance_type.clone(),
+                a.image.clone(),
+                a.ip_address.clone()
+            ),
+            (None, None, None)
+        );
+        assert!(a.tags.is_empty());
+        assert!(droplet_record(&ctx(), &json!({"name": "no-id"})).is_err());
+        assert!(droplet_record(&ctx(), &json!({"id": 1, "tags": "not-a-list"})).is_err());
+    }
+
+    #[test]
+    fn image_slug_or_id() {
+        let raw = json!({"id": 1, "image": {"id": 160000009, "slug": null}});
+        let r = droplet_record(&ctx(), &raw).expect("maps");
+        assert_eq!(
+            r.field("image"),
+            Some(FieldValue::Str("160000009".to_owned()))
+        );
+        assert_eq!(ImageRef::parse("160000009"), ImageRef::Id(160_000_009));
+        assert_eq!(
+            ImageRef::parse("ubuntu-24-04-x64"),
+            ImageRef::Slug("ubuntu-24-04-x64")
+        );
+        assert_eq!(
+            serde_json::to_value(ImageRef::parse("12")).expect("json"),
+            json!(12)
+        );
+    }
+
+    #[test]
+    fn secrets_are_removed_from_full_api_data() {
+        for mut raw in fixture() {
+            raw["user_data"] = json!("#cloud-config\npassword: SANDBOX-SECRET-1");
+            raw["password"] = json!("SANDBOX-SECRET-2");
+            raw["root_password"] = json!("SANDBOX-SECRET-3");
+            let r = droplet_record(&ctx(), &raw).expect("maps");
+            let text = serde_json::to_string(&r).expect("json");
+            assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
+            assert!(r.full_api_data.get("networks").is_some());
+            assert_eq!(r.full_api_data["name"], raw["name"]);
+        }
+    }
+
+    #[test]
+    fn create_tags_and_keys() {
+        let user = FieldValue::set(["web", "stackdock-0000000000000000"]);
+        assert_eq!(
+            create_tags(Some(&user), "stackdock-abcdef0123456789"),
+            vec!["stackdock-abcdef0123456789".to_owned(), "web".to_owned()]
+        );
+        assert_eq!(
+            create_tags(None, "stackdock-x"),
+            vec!["stackdock-x".to_owned()]
+        );
+        let keys = FieldValue::set(["12345", "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa"]);
+        assert_eq!(
+            ssh_keys(Some(&keys)),
+            vec![
+                json!(12345),
+                json!("3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa")
+            ]
+        );
+        assert!(ssh_keys(None).is_empty());
+    }
+
+    #[test]
+    fn tag_diffs_keep_the_owner_tag() {
+        let set = |t: &[&str]| t.iter().map(|s| (*s).to_owned()).collect::<BTreeSet<_>>();
+        let cases = [
+            (
+                set(&["a", "b", "stackdock-1"]),
+                set(&["b", "c"]),
+                (vec!["c"], vec!["a"]),
+            ),
+            (set(&["stackdock-1"]), set(&[]), (vec![], vec![])),
+            (set(&["a"]), set(&["a"]), (vec![], vec![])),
+            (set(&[]), set(&["stackdock-2", "x"]), (vec!["x"], vec![])),
+        ];
+        for (current, desired, (add, remove)) in cases {
+            let (a, r) = tag_diff(&current, &desired);
+            assert_eq!(a, add, "{current:?} → {desired:?}");
+            assert_eq!(r, remove, "{current:?} → {desired:?}");
+        }
+    }
+}

@@ -1,0 +1,506 @@
+//! Volumes (`block_volumes`): wire types, mapping to the universal record, and list / get /
+//! create (+ attach) / update (grow, attach, detach) / delete through `/volumes` and
+//! `/volumes/{id}/actions` ([do-spec] volumes, [tf-do] volume/resource_volume.go).
+//!
+//! Volumes have no status and no rename at DigitalOcean; this file says so rather than guessing.
+//! It decides nothing: what to change comes from the plan.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use stackdock_core::plan::FieldChange;
+use stackdock_core::record::Attrs;
+use stackdock_core::{FieldValue, Kind, Record};
+
+use super::DigitalOcean;
+use super::client::{base_record, id_string, non_empty, null_default, region_slug, value_id};
+use crate::http::ListOptions;
+use crate::wait::{Poll, poll_until};
+use crate::{DockContext, ErrorClass, ProviderError, Request};
+
+const LIST: &str = "/volumes";
+const ONE: &str = "/volumes/{id}";
+const ACTIONS: &str = "/volumes/{id}/actions";
+
+// ---------------------------------------------------------------------------------------------
+// Wire types ([do-spec] volumes/models/volume_full.yml).
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct VolumeWire {
+    #[serde(deserialize_with = "id_string")]
+    pub id: String,
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
+    pub region: Value,
+    pub size_gigabytes: Option<i64>,
+    #[serde(deserialize_with = "null_default")]
+    pub droplet_ids: Vec<Value>,
+    #[serde(deserialize_with = "null_default")]
+    pub filesystem_type: String,
+    #[serde(deserialize_with = "null_default")]
+    pub tags: Vec<String>,
+}
+
+/// `POST /volumes` ([do-spec] volumes_create.yml, ext4/xfs schemas).
+#[derive(Debug, Serialize)]
+pub(super) struct CreateVolume<'a> {
+    pub name: &'a str,
+    pub size_gigabytes: i64,
+    pub region: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filesystem_type: Option<&'a str>,
+    pub tags: Vec<&'a str>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mapping (pure)
+
+/// A volume object → the universal record. Volumes have no status field: `active`.
+pub(super) fn volume_record(ctx: &DockContext, raw: &Value) -> Result<Record, String> {
+    let wire = VolumeWire::deserialize(raw)
+        .map_err(|e| format!("a volume has an unexpected shape: {e}"))?;
+    if wire.id.is_empty() {
+        return Err("a volume has no id".to_owned());
+    }
+    let mut record = base_record(ctx, Kind::BlockVolumes, &wire.id, &wire.name, raw);
+    record.status = "active".to_owned();
+    record.region = region_slug(&wire.region);
+    if let Attrs::BlockVolumes(a) = &mut record.attrs {
+        a.size_gb = wire.size_gigabytes;
+        a.attached_to_instance = wire.droplet_ids.first().and_then(value_id);
+        // The engine fills the label from the servers listing.
+        a.attached_to_instance_label = None;
+        a.filesystem_type = non_empty(&wire.filesystem_type);
+    }
+    Ok(record.with_hash())
+}
+
+/// Whether a raw volume carries `tag`.
+fn has_tag(raw: &Value, tag: &str) -> bool {
+    raw.get("tags")
+        .and_then(Value::as_array)
+        .is_some_and(|t| t.iter().any(|x| x.as_str() == Some(tag)))
+}
+
+/// The droplet ids a raw volume is attached to.
+fn attached_ids(raw: &Value) -> Vec<String> {
+    raw.get("droplet_ids")
+        .and_then(Value::as_array)
+        .map(|ids| ids.iter().filter_map(value_id).collect())
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operations
+
+impl DigitalOcean {
+    fn volume_records(&self, route: &str, raw: &[Value]) -> Result<Vec<Record>, ProviderError> {
+        raw.iter()
+            .map(|v| {
+                volume_record(&self.ctx, v).map_err(|m| self.err(ErrorClass::Transient, route, m))
+            })
+            .collect()
+    }
+
+    pub(super) async fn list_volumes(&self) -> Result<Vec<Record>, ProviderError> {
+        let raw = self
+            .client
+            .list_values(LIST, "volumes", &ListOptions::new())
+            .await?;
+        self.volume_records("GET /volumes", &raw)
+    }
+
+    /// The raw volume, `None` if it is gone.
+    async fn get_volume_value(&self, id: &str) -> Result<Option<Value>, ProviderError> {
+        let route = "GET /volumes/{id}";
+        self.check_id(Kind::BlockVolumes, route, id)?;
+        match self
+            .client
+            .get_json::<Value>(ONE, &format!("/volumes/{id}"), &[])
+            .await
+        {
+            Ok(body) => self.unwrap_object(route, body, "volume").map(Some),
+            Err(e) if e.is(ErrorClass::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(super) async fn get_volume(&self, id: &str) -> Result<Option<Record>, ProviderError> {
+        match self.get_volume_value(id).await? {
+            Some(raw) => volume_record(&self.ctx, &raw)
+                .map(Some)
+                .map_err(|m| self.err(ErrorClass::Transient, "GET /volumes/{id}", m)),
+            None => Ok(None),
+        }
+    }
+
+    /// Volumes carrying the ownership tag. The volumes listing has no tag filter ([do-spec]
+    /// volumes_list.yml: `name`, `region` only), so the whole listing is filtered here.
+    pub(super) async fn find_owned_volumes(&self, tag: &str) -> Result<Vec<Record>, ProviderError> {
+        let raw: Vec<Value> = self
+            .client
+            .list_values(LIST, "volumes", &ListOptions::new())
+            .await?
+            .into_iter()
+            .filter(|v| has_tag(v, tag))
+            .collect();
+        self.volume_records("GET /volumes", &raw)
+    }
+
+    /// `POST /volumes` (sent once, with the ownership tag), then the attach action when the
+    /// engine resolved `attach_to`.
+    pub(super) async fn create_volume(
+        &self,
+        request: Request<'_>,
+    ) -> Result<Record, ProviderError> {
+        let route = "POST /volumes";
+        let spec = request.spec;
+        let missing = |key: &str| {
+            self.err(
+                ErrorClass::Invalid,
+                route,
+                format!(
+                    "block_volumes.{}: `{key}` is required for a DigitalOcean volume",
+                    spec.name
+                ),
+            )
+        };
+        let size = spec
+            .fields
+            .get("size_gb")
+            .and_then(FieldValue::as_int)
+            .ok_or_else(|| missing("size_gb"))?;
+        let region = spec
+            .fields
+            .get("region")
+            .and_then(FieldValue::as_str)
+            .ok_or_else(|| missing("region"))?;
+        let droplet = match request.attach_to_id {
+            Some(d) => Some(self.droplet_number(route, d)?),
+            None => None,
+        };
+        let body = CreateVolume {
+            name: &spec.name,
+            size_gigabytes: size,
+            region,
+            filesystem_type: spec
+                .fields
+                .get("filesystem_type")
+                .and_then(FieldValue::as_str),
+            tags: vec![spec.owner_tag.as_str()],
+        };
+        let answer: Value = self.client.post_json(LIST, LIST, &body, &[]).await?;
+        let raw = self.unwrap_object(route, answer, "volume")?;
+        let created = volume_record(&self.ctx, &raw)
+            .map_err(|m| self.err(ErrorClass::Transient, route, m))?;
+        let Some(droplet) = droplet else {
+            return Ok(created);
+        };
+        let id = created.provider_resource_id.clone();
+        let attached = async {
+            self.volume_action(
+                &id,
+                &json!({"type": "attach", "droplet_id": droplet, "region": region}),
+                "attach",
+            )
+            .await?;
+            self.get_volume(&id).await
+        }
+        .await;
+        match attached {
+            Ok(Some(record)) => Ok(record),
+            Ok(None) => Err(self.err(
+                ErrorClass::NotFound,
+                "GET /volumes/{id}",
+                format!("volume {id} disappeared right after it was created"),
+            )),
+            // The volume exists: a transient error sends the engine to find it by its ownership
+            // tag and record it, and the next plan shows the missing attachment.
+            Err(e) => Err(self.err(
+                ErrorClass::Transient,
+                &e.route,
+                format!(
+                    "volume {id} was created but attaching it to droplet {droplet} failed ({}: {}); the next plan shows the attachment still to do",
+                    e.class.as_str(),
+                    e.message
+                ),
+            )),
+        }
+    }
+
+    fn droplet_number(&self, route: &str, id: &str) -> Result<u64, ProviderError> {
+        id.parse::<u64>().map_err(|_| {
+            self.err(
+                ErrorClass::Invalid,
+                route,
+                format!(
+                    "`{id}` is not a DigitalOcean droplet id, so the volume cannot attach to it"
+                ),
+            )
+        })
+    }
+
+    async fn volume_action(&self, id: &str, body: &Value, what: &str) -> Result<(), ProviderError> {
+        self.run_action(ACTIONS, &format!("/volumes/{id}/actions"), body, what)
+            .await
+    }
+
+    /// Grows, detaches and attaches (in the order given), waiting for each action.
+    pub(super) async fn update_volume(
+        &self,
+        id: &str,
+        changes: &[FieldChange],
+        request: Request<'_>,
+    ) -> Result<Record, ProviderError> {
+        let route = "POST /volumes/{id}/actions";
+        // Refuse what cannot be done before doing any of it.
+        for change in changes {
+            match change.field.as_str() {
+                "size_gb" | "attach_to" => {}
+                "name" => {
+                    return Err(self.err(
+                        ErrorClass::Invalid,
+                        route,
+                        "field `name`: DigitalOcean volumes cannot be renamed; create a new volume with the new name instead",
+                    ));
+                }
+                field => {
+                    return Err(self.err(
+                        ErrorClass::Invalid,
+                        route,
+                        format!("field `{field}` of a DigitalOcean volume cannot change in place"),
+                    ));
+                }
+            }
+        }
+        let raw = self.get_volume_value(id).await?.ok_or_else(|| {
+            self.err(
+                ErrorClass::NotFound,
+                "GET /volumes/{id}",
+                format!("volume {id} does not exist"),
+            )
+        })?;
+        let region = raw.get("region").and_then(region_slug).ok_or_else(|| {
+            self.err(
+                ErrorClass::Transient,
+                "GET /volumes/{id}",
+                format!("volume {id} has no region in the answer"),
+            )
+        })?;
+        let mut attached = attached_ids(&raw);
+        for change in changes {
+            match change.field.as_str() {
+                "size_gb" => {
+                    let size = change
+                        .after
+                        .as_ref()
+                        .and_then(FieldValue::as_int)
+                        .ok_or_else(|| {
+                            self.err(
+                                ErrorClass::Invalid,
+                                route,
+                                "field `size_gb`: no size to grow to",
+                            )
+                        })?;
+                    self.volume_action(
+                        id,
+                        &json!({"type": "resize", "size_gigabytes": size, "region": region}),
+                        "resize",
+                    )
+                    .await?;
+                }
+                _ => {
+                    let target = request.attach_to_id;
+                    let target_number = match target {
+                        Some(t) => Some(self.droplet_number(route, t)?),
+                        None => None,
+                    };
+                    for current in attached.clone() {
+                        if Some(current.as_str()) == target {
+                            continue;
+                        }
+                        let droplet = self.droplet_number(route, &current)?;
+                        self.volume_action(
+                            id,
+                            &json!({"type": "detach", "droplet_id": droplet, "region": region}),
+                            "detach",
+                        )
+                        .await?;
+                        attached.retain(|a| *a != current);
+                    }
+                    if let (Some(t), Some(number)) = (target, target_number)
+                        && !attached.iter().any(|a| a == t)
+                    {
+                        self.volume_action(
+                            id,
+                            &json!({"type": "attach", "droplet_id": number, "region": region}),
+                            "attach",
+                        )
+                        .await?;
+                        attached.push(t.to_owned());
+                    }
+                }
+            }
+        }
+        self.get_volume(id).await?.ok_or_else(|| {
+            self.err(
+                ErrorClass::NotFound,
+                "GET /volumes/{id}",
+                format!("volume {id} disappeared during the update"),
+            )
+        })
+    }
+
+    /// Detaches the volume from its droplet first (DigitalOcean refuses to delete an attached
+    /// volume, as [tf-do] does before destroy), then deletes it; gone already is success.
+    pub(super) async fn delete_volume(&self, id: &str) -> Result<(), ProviderError> {
+        let Some(raw) = self.get_volume_value(id).await? else {
+            return Ok(());
+        };
+        let region = raw.get("region").and_then(region_slug);
+        for droplet in attached_ids(&raw) {
+            let number = self.droplet_number("POST /volumes/{id}/actions", &droplet)?;
+            self.volume_action(
+                id,
+                &json!({"type": "detach", "droplet_id": number, "region": region}),
+                "detach",
+            )
+            .await?;
+        }
+        match self
+            .client
+            .delete(ONE, &format!("/volumes/{id}"), &[])
+            .await
+        {
+            Err(e) if e.is(ErrorClass::NotFound) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// A volume is ready once it can be read: creation is synchronous (201) and its actions were
+    /// waited for already.
+    pub(super) async fn wait_volume(
+        &self,
+        id: &str,
+        timeout: std::time::Duration,
+    ) -> Result<Record, ProviderError> {
+        poll_until(
+            self.tuning.poll,
+            timeout,
+            &self.ctx.dock,
+            &format!("volume {id}"),
+            || async move {
+                match self.get_volume(id).await? {
+                    Some(r) => Ok(Poll::Ready(r)),
+                    None => Err(self.err(
+                        ErrorClass::NotFound,
+                        "GET /volumes/{id}",
+                        format!("volume {id} disappeared while waiting for it"),
+                    )),
+                }
+            },
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stackdock_core::ProviderKind;
+    use stackdock_core::config::CredentialRef;
+
+    const FIXTURE: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/digitalocean/volumes.json"
+    ));
+
+    fn ctx() -> DockContext {
+        DockContext {
+            org: "acme".to_owned(),
+            dock: "do-main".to_owned(),
+            dock_id: "acme/do-main".to_owned(),
+            provider: ProviderKind::DigitalOcean,
+            credential_source: CredentialRef::Env("DIGITALOCEAN_TOKEN".to_owned()),
+        }
+    }
+
+    fn fixture() -> Vec<Value> {
+        let v: Value = serde_json::from_str(FIXTURE).expect("fixture parses");
+        v["volumes"].as_array().expect("volumes array").clone()
+    }
+
+    #[test]
+    fn fixture_volumes_map_to_records() {
+        let cases = [
+            // (name, region, size, attached to, filesystem)
+            ("grafana-data", "fra1", 20, Some("401000001"), Some("ext4")),
+            ("scratch-vol", "nyc3", 100, None, Some("xfs")),
+        ];
+        let raw = fixture();
+        assert_eq!(raw.len(), cases.len());
+        for (v, (name, region, size, attached, fs)) in raw.iter().zip(cases) {
+            let r = volume_record(&ctx(), v).expect("maps");
+            assert_eq!(r.provider_resource_id, v["id"].as_str().expect("id"));
+            assert_eq!(r.name, name);
+            assert_eq!(r.status, "active");
+            assert_eq!(r.region.as_deref(), Some(region));
+            assert_eq!(r.field("size_gb"), Some(FieldValue::Int(size)));
+            assert!(!r.content_hash.is_empty());
+            let Attrs::BlockVolumes(a) = &r.attrs else {
+                panic!("volume attrs")
+            };
+            assert_eq!(a.attached_to_instance.as_deref(), attached);
+            assert_eq!(a.attached_to_instance_label, None);
+            assert_eq!(a.filesystem_type.as_deref(), fs);
+            assert_eq!(a.block_type, None);
+        }
+    }
+
+    #[test]
+    fn status_is_always_active_and_fields_are_lenient() {
+        let r = volume_record(
+            &ctx(),
+            &json!({"id": "b1a2", "name": null, "droplet_ids": null, "size_gigabytes": null,
+                    "filesystem_type": "", "tags": null, "region": "nyc3"}),
+        )
+        .expect("maps");
+        assert_eq!(r.status, "active");
+        assert_eq!(r.region.as_deref(), Some("nyc3"));
+        let Attrs::BlockVolumes(a) = &r.attrs else {
+            panic!("volume attrs")
+        };
+        assert_eq!(
+            (
+                a.size_gb,
+                a.attached_to_instance.clone(),
+                a.filesystem_type.clone()
+            ),
+            (None, None, None)
+        );
+        assert!(volume_record(&ctx(), &json!({"name": "x"})).is_err());
+    }
+
+    #[test]
+    fn secrets_are_removed_from_full_api_data() {
+        for mut raw in fixture() {
+            raw["password"] = json!("SANDBOX-SECRET-1");
+            raw["user_data"] = json!("SANDBOX-SECRET-2");
+            raw["description"] = json!("postgres://admin:SANDBOX-SECRET-3@db.example.com:5432/x");
+            let r = volume_record(&ctx(), &raw).expect("maps");
+            let text = serde_json::to_string(&r).expect("json");
+            assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
+            assert_eq!(r.full_api_data["name"], raw["name"]);
+        }
+    }
+
+    #[test]
+    fn tags_and_attachments_from_raw() {
+        let raw = json!({"tags": ["a", "stackdock-1"], "droplet_ids": [5, 6]});
+        assert!(has_tag(&raw, "stackdock-1"));
+        assert!(!has_tag(&raw, "stackdock-2"));
+        assert!(!has_tag(&json!({}), "a"));
+        assert_eq!(attached_ids(&raw), vec!["5".to_owned(), "6".to_owned()]);
+        assert!(attached_ids(&json!({"droplet_ids": null})).is_empty());
+    }
+}
