@@ -1,5 +1,19 @@
-//! The Linode adapter (being written: issue #3).
+//! The Linode (Akamai) API v4 adapter: Linodes as `servers`, Block Storage volumes as
+//! `blockVolumes`, Object Storage buckets as `buckets`. This file holds the adapter type and the
+//! `Provider` implementation, which only dispatches per kind; each kind's wire types, mapping and
+//! calls live in its own file, shared wire helpers in `client.rs`.
+//!
+//! It translates; it decides nothing (what to create, update or delete is the plan's decision,
+//! retrying is the engine's) and never reads status codes (the HTTP plumbing classifies them).
 
+mod buckets;
+mod client;
+mod instances;
+mod volumes;
+
+use std::time::Duration;
+
+use serde_json::Value;
 use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::{Kind, Record};
 
@@ -10,9 +24,7 @@ use crate::{DockContext, ErrorClass, Provider, ProviderError, Request, Tuning};
 #[derive(Debug)]
 pub struct Linode {
     ctx: DockContext,
-    #[allow(dead_code)]
     client: DockClient,
-    #[allow(dead_code)]
     tuning: Tuning,
 }
 
@@ -25,12 +37,15 @@ impl Linode {
         }
     }
 
-    fn unavailable(&self) -> ProviderError {
+    fn unsupported(&self, kind: Kind) -> ProviderError {
         ProviderError::new(
             ErrorClass::Invalid,
             &self.ctx.dock,
-            "adapter",
-            "the linode adapter is not built yet",
+            kind.config_key(),
+            format!(
+                "Linode docks do not support {}: use servers, block_volumes or buckets on this dock",
+                kind.config_key()
+            ),
         )
     }
 }
@@ -40,43 +55,110 @@ impl Provider for Linode {
     fn context(&self) -> &DockContext {
         &self.ctx
     }
+
     async fn check_credentials(&self) -> Result<(), ProviderError> {
-        Err(self.unavailable())
+        // The profile holds personal data: read and dropped, never logged.
+        let _: Value = self
+            .client
+            .get_json(client::PROFILE, client::PROFILE, &[])
+            .await?;
+        Ok(())
     }
-    async fn list(&self, _kind: Kind) -> Result<Vec<Record>, ProviderError> {
-        Err(self.unavailable())
+
+    async fn list(&self, kind: Kind) -> Result<Vec<Record>, ProviderError> {
+        match kind {
+            Kind::Servers => instances::list(self).await,
+            Kind::BlockVolumes => volumes::list(self).await,
+            Kind::Buckets => buckets::list(self).await,
+            _ => Err(self.unsupported(kind)),
+        }
     }
-    async fn get(&self, _kind: Kind, _id: &str) -> Result<Option<Record>, ProviderError> {
-        Err(self.unavailable())
+
+    async fn get(&self, kind: Kind, id: &str) -> Result<Option<Record>, ProviderError> {
+        match kind {
+            Kind::Servers => instances::get(self, id).await,
+            Kind::BlockVolumes => volumes::get(self, id).await,
+            Kind::Buckets => buckets::get(self, id).await,
+            _ => Err(self.unsupported(kind)),
+        }
     }
+
     async fn find_owned(
         &self,
-        _kind: Kind,
-        _spec: &ResourceSpec,
+        kind: Kind,
+        spec: &ResourceSpec,
     ) -> Result<Vec<Record>, ProviderError> {
-        Err(self.unavailable())
+        match kind {
+            Kind::Servers => instances::find_owned(self, &spec.owner_tag).await,
+            Kind::BlockVolumes => volumes::find_owned(self, &spec.owner_tag).await,
+            Kind::Buckets => buckets::find_owned(self, spec).await,
+            _ => Err(self.unsupported(kind)),
+        }
     }
-    async fn create(&self, _kind: Kind, _request: Request<'_>) -> Result<Record, ProviderError> {
-        Err(self.unavailable())
+
+    async fn create(&self, kind: Kind, request: Request<'_>) -> Result<Record, ProviderError> {
+        match kind {
+            Kind::Servers => instances::create(self, request).await,
+            Kind::BlockVolumes => volumes::create(self, request).await,
+            Kind::Buckets => buckets::create(self, request).await,
+            _ => Err(self.unsupported(kind)),
+        }
     }
+
     async fn update(
         &self,
-        _kind: Kind,
-        _id: &str,
-        _changes: &[FieldChange],
-        _request: Request<'_>,
+        kind: Kind,
+        id: &str,
+        changes: &[FieldChange],
+        request: Request<'_>,
     ) -> Result<Record, ProviderError> {
-        Err(self.unavailable())
+        match kind {
+            Kind::Servers => instances::update(self, id, changes, request).await,
+            Kind::BlockVolumes => volumes::update(self, id, changes, request).await,
+            Kind::Buckets => buckets::update(self, id, changes).await,
+            _ => Err(self.unsupported(kind)),
+        }
     }
-    async fn delete(&self, _kind: Kind, _id: &str) -> Result<(), ProviderError> {
-        Err(self.unavailable())
+
+    async fn delete(&self, kind: Kind, id: &str) -> Result<(), ProviderError> {
+        match kind {
+            Kind::Servers => instances::delete(self, id).await,
+            Kind::BlockVolumes => volumes::delete(self, id).await,
+            Kind::Buckets => buckets::delete(self, id).await,
+            _ => Err(self.unsupported(kind)),
+        }
     }
+
     async fn wait_ready(
         &self,
-        _kind: Kind,
-        _id: &str,
-        _timeout: std::time::Duration,
+        kind: Kind,
+        id: &str,
+        timeout: Duration,
     ) -> Result<Record, ProviderError> {
-        Err(self.unavailable())
+        match kind {
+            Kind::Servers => instances::wait_ready(self, id, timeout).await,
+            Kind::BlockVolumes => volumes::wait_ready(self, id, timeout).await,
+            Kind::Buckets => buckets::wait_ready(self, id, timeout).await,
+            _ => Err(self.unsupported(kind)),
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use stackdock_core::ProviderKind;
+    use stackdock_core::config::CredentialRef;
+
+    use super::*;
+
+    /// The dock every mapping test stamps records with.
+    pub(crate) fn ctx() -> DockContext {
+        DockContext {
+            org: "acme".into(),
+            dock: "linode-main".into(),
+            dock_id: "acme/linode-main".into(),
+            provider: ProviderKind::Linode,
+            credential_source: CredentialRef::Env("LINODE_TOKEN".into()),
+        }
     }
 }

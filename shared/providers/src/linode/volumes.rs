@@ -1,0 +1,451 @@
+//! Linode Block Storage volumes (`/volumes`) as `blockVolumes` records: the wire type, the mapping,
+//! and create (attached at creation when asked) / update (rename, grow, detach and attach) /
+//! delete / readiness.
+//!
+//! It never shrinks a volume (Linode refuses, and the plan reports it as an error first) and
+//! detaches a volume only for an `attach_to` change or right before deleting it.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use stackdock_core::plan::FieldChange;
+use stackdock_core::record::{Attrs, VolumeAttrs};
+use stackdock_core::{FieldValue, Kind, Record};
+
+use super::Linode;
+use super::client::{de, filtered, seal, skeleton, spec_str, to_i64};
+use crate::http::ListOptions;
+use crate::wait::{Poll, poll_until};
+use crate::{DockContext, ErrorClass, ProviderError, Request};
+
+const LIST: &str = "/volumes";
+const ONE: &str = "/volumes/{id}";
+const CREATE: &str = "POST /volumes";
+const UPDATE: &str = "PUT /volumes/{id}";
+const RESIZE: &str = "POST /volumes/{id}/resize";
+const ATTACH: &str = "POST /volumes/{id}/attach";
+const DETACH: &str = "POST /volumes/{id}/detach";
+
+/// How long a re-attach waits for a detach to finish (Linode detaches asynchronously).
+const DETACH_TIMEOUT: Duration = Duration::from_secs(300);
+
+// ---------------------------------------------------------------------------------------------
+// Wire types ([linodego] volumes.go `Volume`; provider-apis.md §3.6)
+
+/// The fields the mapping reads; the whole object is kept as JSON for `fullApiData`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Wire {
+    #[serde(deserialize_with = "de::opt_string")]
+    id: Option<String>,
+    #[serde(deserialize_with = "de::opt_string")]
+    label: Option<String>,
+    #[serde(deserialize_with = "de::opt_string")]
+    status: Option<String>,
+    #[serde(deserialize_with = "de::opt_string")]
+    region: Option<String>,
+    #[serde(deserialize_with = "de::opt_u64")]
+    size: Option<u64>,
+    /// `null` when detached.
+    #[serde(deserialize_with = "de::opt_string")]
+    linode_id: Option<String>,
+    #[serde(deserialize_with = "de::opt_string")]
+    linode_label: Option<String>,
+    #[serde(deserialize_with = "de::opt_string")]
+    hardware_type: Option<String>,
+}
+
+/// `POST /volumes` ([linodego] `VolumeCreateOptions`).
+#[derive(Debug, Serialize)]
+struct CreateBody<'a> {
+    label: &'a str,
+    region: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size: Option<u64>,
+    /// Attach at creation ([linode-docs]: the volume is created in the Linode's region).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    linode_id: Option<u64>,
+    tags: Vec<&'a str>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mapping
+
+/// Volume status, lower-cased (`creating`, `active`, `resizing`, `contact_support`); `unknown`
+/// when the provider gave none.
+pub(super) fn status(raw: Option<&str>) -> String {
+    raw.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map_or_else(|| "unknown".to_owned(), str::to_ascii_lowercase)
+}
+
+/// One volume object → a `blockVolumes` record.
+pub(super) fn record(ctx: &DockContext, raw: Value) -> Result<Record, String> {
+    let w = Wire::deserialize(&raw).map_err(|e| format!("a volume: {e}"))?;
+    let id = w.id.ok_or("a volume without an `id`")?;
+    let name = w.label.clone().unwrap_or_else(|| id.clone());
+    let mut r = skeleton(ctx, Kind::BlockVolumes, &id, &name);
+    r.status = status(w.status.as_deref());
+    r.region = w.region;
+    // The label is only meaningful while attached (Linode may keep a stale one otherwise).
+    let label = w.linode_id.as_ref().and(w.linode_label);
+    r.attrs = Attrs::BlockVolumes(VolumeAttrs {
+        size_gb: to_i64(w.size),
+        attached_to_instance: w.linode_id,
+        attached_to_instance_label: label,
+        mount_id: None,
+        // The storage class (`nvme`, `hdd`): Linode's counterpart of Vultr's block type.
+        block_type: w.hardware_type,
+        // `filesystem_path` is a device path, not a filesystem type: Linode does not report one.
+        filesystem_type: None,
+    });
+    Ok(seal(r, raw))
+}
+
+fn attached_to(r: &Record) -> Option<&str> {
+    match &r.attrs {
+        Attrs::BlockVolumes(a) => a.attached_to_instance.as_deref(),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calls
+
+pub(super) async fn list(l: &Linode) -> Result<Vec<Record>, ProviderError> {
+    l.list_records(LIST, &ListOptions::new(), record).await
+}
+
+pub(super) async fn get(l: &Linode, id: &str) -> Result<Option<Record>, ProviderError> {
+    let n = l.numeric_id(&format!("GET {ONE}"), id)?;
+    l.get_record(ONE, &format!("{LIST}/{n}"), record).await
+}
+
+/// Volumes carrying the ownership tag (server-side `X-Filter`, then checked exactly here).
+pub(super) async fn find_owned(l: &Linode, owner_tag: &str) -> Result<Vec<Record>, ProviderError> {
+    let found = l
+        .list_records(LIST, &filtered("tags", owner_tag), record)
+        .await?;
+    Ok(found
+        .into_iter()
+        .filter(|r| {
+            r.full_api_data
+                .get("tags")
+                .and_then(Value::as_array)
+                .is_some_and(|tags| tags.iter().any(|t| t.as_str() == Some(owner_tag)))
+        })
+        .collect())
+}
+
+pub(super) async fn create(l: &Linode, request: Request<'_>) -> Result<Record, ProviderError> {
+    let spec = request.spec;
+    let region = spec_str(spec, "region").ok_or_else(|| {
+        l.invalid(
+            CREATE,
+            format!("block_volumes.{}: `region` is required", spec.name),
+        )
+    })?;
+    let size = match spec.fields.get("size_gb") {
+        None => None,
+        Some(FieldValue::Int(n)) if *n > 0 => Some(n.unsigned_abs()),
+        Some(other) => {
+            return Err(l.invalid(
+                CREATE,
+                format!(
+                    "block_volumes.{}: size_gb must be a positive number of GB, not {other}",
+                    spec.name
+                ),
+            ));
+        }
+    };
+    let linode_id = request
+        .attach_to_id
+        .map(|id| l.numeric_id(CREATE, id))
+        .transpose()?;
+    let body = CreateBody {
+        label: &spec.name,
+        region,
+        size,
+        linode_id,
+        tags: vec![spec.owner_tag.as_str()],
+    };
+    let answer: Value = l.client.post_json(CREATE, LIST, &body, &[]).await?;
+    l.map_one(CREATE, answer, record)
+}
+
+/// Rename, grow, then detach / attach; returns the volume as it is after the changes.
+pub(super) async fn update(
+    l: &Linode,
+    id: &str,
+    changes: &[FieldChange],
+    request: Request<'_>,
+) -> Result<Record, ProviderError> {
+    let n = l.numeric_id(UPDATE, id)?;
+    let path = format!("{LIST}/{n}");
+    let mut label = None;
+    let mut size = None;
+    let mut attach = false;
+    // Every change is checked before anything is sent, so a refused change applies nothing.
+    for c in changes {
+        match (c.field.as_str(), &c.after) {
+            ("name", Some(FieldValue::Str(s))) => label = Some(s.clone()),
+            ("size_gb", Some(FieldValue::Int(gb))) if *gb > 0 => size = Some(gb.unsigned_abs()),
+            ("attach_to", _) => attach = true,
+            (field, after) => {
+                return Err(l.invalid(
+                    UPDATE,
+                    format!(
+                        "a Linode volume cannot change `{field}` in place (to {}); replace the volume instead",
+                        after.as_ref().map_or("nothing".to_owned(), ToString::to_string)
+                    ),
+                ));
+            }
+        }
+    }
+    let target = if attach {
+        request
+            .attach_to_id
+            .map(|id| l.numeric_id(ATTACH, id))
+            .transpose()?
+    } else {
+        None
+    };
+    if let Some(label) = label {
+        let body = serde_json::json!({ "label": label });
+        let _: Value = l.client.put_json(UPDATE, &path, &body, &[]).await?;
+    }
+    if let Some(size) = size {
+        let body = serde_json::json!({ "size": size });
+        let _: Value = l
+            .client
+            .post_json(RESIZE, &format!("{path}/resize"), &body, &[])
+            .await?;
+    }
+    if attach {
+        let current = l.require_record(ONE, &path, record).await?;
+        let now = attached_to(&current).map(str::to_owned);
+        let wanted = target.map(|t| t.to_string());
+        if now != wanted {
+            if now.is_some() {
+                let _: Value = l
+                    .client
+                    .post_json(
+                        DETACH,
+                        &format!("{path}/detach"),
+                        &serde_json::json!({}),
+                        &[],
+                    )
+                    .await?;
+            }
+            if let Some(linode_id) = target {
+                if now.is_some() {
+                    wait_detached(l, n, &path).await?;
+                }
+                let body = serde_json::json!({ "linode_id": linode_id });
+                let _: Value = l
+                    .client
+                    .post_json(ATTACH, &format!("{path}/attach"), &body, &[])
+                    .await?;
+            }
+        }
+    }
+    l.require_record(ONE, &path, record).await
+}
+
+/// Waits until a detach has taken effect, so the following attach is not refused.
+async fn wait_detached(l: &Linode, n: u64, path: &str) -> Result<Record, ProviderError> {
+    let what = format!("volume {n} to detach");
+    poll_until(
+        l.tuning.poll,
+        DETACH_TIMEOUT,
+        &l.ctx.dock,
+        &what,
+        || async {
+            let r = l.require_record(ONE, path, record).await?;
+            Ok(match attached_to(&r) {
+                None => Poll::Ready(r),
+                Some(_) => Poll::Pending("attached".to_owned()),
+            })
+        },
+    )
+    .await
+}
+
+/// Deletes the volume, detaching it first: Linode refuses to delete an attached volume, and the
+/// plan deleting it already means it is not wanted on its server.
+pub(super) async fn delete(l: &Linode, id: &str) -> Result<(), ProviderError> {
+    let n = l.numeric_id(&format!("DELETE {ONE}"), id)?;
+    let path = format!("{LIST}/{n}");
+    let Some(current) = l.get_record(ONE, &path, record).await? else {
+        return Ok(());
+    };
+    if attached_to(&current).is_some() {
+        let _: Value = l
+            .client
+            .post_json(
+                DETACH,
+                &format!("{path}/detach"),
+                &serde_json::json!({}),
+                &[],
+            )
+            .await?;
+        wait_detached(l, n, &path).await?;
+    }
+    l.delete_path(ONE, &path).await
+}
+
+/// Polls until the volume is `active`; `contact_support` fails at once (it needs a person).
+pub(super) async fn wait_ready(
+    l: &Linode,
+    id: &str,
+    timeout: Duration,
+) -> Result<Record, ProviderError> {
+    let n = l.numeric_id(&format!("GET {ONE}"), id)?;
+    let path = format!("{LIST}/{n}");
+    let what = format!("volume {n}");
+    poll_until(l.tuning.poll, timeout, &l.ctx.dock, &what, || async {
+        let r = l.require_record(ONE, &path, record).await?;
+        match r.status.as_str() {
+            "active" => Ok(Poll::Ready(r)),
+            "contact_support" => Err(ProviderError::new(
+                ErrorClass::Invalid,
+                &l.ctx.dock,
+                format!("GET {ONE}"),
+                format!("volume {n} is in status `contact_support`: open a Linode support ticket"),
+            )),
+            _ => Ok(Poll::Pending(r.status)),
+        }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linode::tests::ctx;
+    use serde_json::json;
+
+    const FIXTURE: &str = include_str!("../../../../fixtures/linode/volumes.json");
+
+    fn fixture_items() -> Vec<Value> {
+        let v: Value = serde_json::from_str(FIXTURE).expect("fixture parses");
+        v["data"].as_array().expect("data").clone()
+    }
+
+    #[test]
+    fn fixtures_map_to_records() {
+        // (id, name, status, region, size, attached id, attached label, hardware)
+        let want = [
+            (
+                "930001",
+                "vpn-logs",
+                "active",
+                "eu-central",
+                20,
+                Some("52000002"),
+                Some("vpn-gateway"),
+                "nvme",
+            ),
+            (
+                "930002",
+                "orphan-vol",
+                "active",
+                "us-east",
+                50,
+                None,
+                None,
+                "hdd",
+            ),
+        ];
+        let items = fixture_items();
+        assert_eq!(items.len(), want.len());
+        for (raw, (id, name, st, region, size, on, on_label, hw)) in items.into_iter().zip(want) {
+            let r = record(&ctx(), raw.clone()).expect("maps");
+            assert_eq!(r.provider_resource_id, id);
+            assert_eq!(r.name, name);
+            assert_eq!(r.status, st);
+            assert_eq!(r.region.as_deref(), Some(region));
+            assert_eq!(
+                r.attrs,
+                Attrs::BlockVolumes(VolumeAttrs {
+                    size_gb: Some(size),
+                    attached_to_instance: on.map(str::to_owned),
+                    attached_to_instance_label: on_label.map(str::to_owned),
+                    mount_id: None,
+                    block_type: Some(hw.to_owned()),
+                    filesystem_type: None,
+                })
+            );
+            assert_eq!(r.field("size_gb"), Some(FieldValue::Int(size)));
+            assert_eq!(r.field("attach_to"), on_label.map(FieldValue::from));
+            assert_eq!(r.full_api_data, raw);
+            assert_eq!(r.content_hash, r.observed_hash());
+        }
+    }
+
+    #[test]
+    fn every_status_is_lower_cased() {
+        let table = [
+            (Some("active"), "active"),
+            (Some("creating"), "creating"),
+            (Some("resizing"), "resizing"),
+            (Some("contact_support"), "contact_support"),
+            (Some("Active"), "active"),
+            (Some(" "), "unknown"),
+            (None, "unknown"),
+        ];
+        for (raw, want) in table {
+            assert_eq!(status(raw), want, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn tolerates_missing_null_and_empty_fields() {
+        let r = record(
+            &ctx(),
+            json!({"id": "12", "size": "30", "linode_id": null, "linode_label": "stale", "extra": []}),
+        )
+        .expect("maps");
+        assert_eq!(r.name, "12");
+        let Attrs::BlockVolumes(a) = &r.attrs else {
+            panic!("volume attrs")
+        };
+        assert_eq!(a.size_gb, Some(30));
+        assert_eq!(a.attached_to_instance, None);
+        assert_eq!(
+            a.attached_to_instance_label, None,
+            "a detached volume's label is stale"
+        );
+        assert!(record(&ctx(), json!({"label": "no-id"})).is_err());
+    }
+
+    #[test]
+    fn secrets_are_removed_from_full_api_data() {
+        let mut raw = fixture_items().remove(0);
+        raw["secret_key"] = json!("SANDBOX-SECRET-key");
+        raw["encryption_password"] = json!("SANDBOX-SECRET-pw");
+        let r = record(&ctx(), raw).expect("maps");
+        let text = serde_json::to_string(&r).expect("serialises");
+        assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
+        assert_eq!(
+            r.full_api_data["filesystem_path"],
+            "/dev/disk/by-id/scsi-0Linode_Volume_vpn-logs"
+        );
+    }
+
+    #[test]
+    fn create_body_shape() {
+        let body = CreateBody {
+            label: "data",
+            region: "us-east",
+            size: Some(40),
+            linode_id: Some(52000001),
+            tags: vec!["stackdock-00112233aabbccdd"],
+        };
+        assert_eq!(
+            serde_json::to_value(&body).expect("serialises"),
+            json!({"label": "data", "region": "us-east", "size": 40, "linode_id": 52000001, "tags": ["stackdock-00112233aabbccdd"]})
+        );
+    }
+}
