@@ -1,0 +1,492 @@
+//! Vultr block storage (`/blocks`) as `blockVolumes`: the wire type, the mapping to the universal
+//! record, and create (then attach) / update (rename, grow, detach and attach) / delete.
+//!
+//! Blocks have no tags: ownership is the label. This module translates decided changes into
+//! requests and never decides whether to make them.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use stackdock_core::plan::{FieldChange, ResourceSpec};
+use stackdock_core::record::{Attrs, VolumeAttrs};
+use stackdock_core::{FieldValue, Kind, Record};
+
+use super::Vultr;
+use super::client::{
+    self, decode, found, gone_ok, invalid, lenient, non_empty, required_str, spec_str,
+    unwrap_envelope,
+};
+use crate::http::ListOptions;
+use crate::wait::{Poll, poll_until};
+use crate::{DockContext, ProviderError, Request};
+
+const ROUTE: &str = "/blocks";
+const ROUTE_ID: &str = "/blocks/{id}";
+const ROUTE_ATTACH: &str = "/blocks/{id}/attach";
+const ROUTE_DETACH: &str = "/blocks/{id}/detach";
+const LIST_KEY: &str = "blocks";
+const ONE_KEY: &str = "block";
+
+/// How long a new block may stay pending before it can be attached ([tf-vultr] polls for
+/// `active` before attaching; new blocks turn active within seconds).
+const ACTIVE_BEFORE_ATTACH: Duration = Duration::from_secs(5 * 60);
+
+// ---------------------------------------------------------------------------------------------
+// Wire type
+
+/// The fields of a block object this adapter reads ([govultr] block_storage.go `BlockStorage`).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub(super) struct Block {
+    #[serde(deserialize_with = "lenient::string")]
+    pub id: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub label: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub region: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub status: String,
+    #[serde(deserialize_with = "lenient::uint")]
+    pub size_gb: u64,
+    #[serde(deserialize_with = "lenient::string")]
+    pub attached_to_instance: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub attached_to_instance_label: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub mount_id: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub block_type: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mapping
+
+/// The block's status lower-cased (`active`, `pending`); a block without one is `active`.
+pub(super) fn status(b: &Block) -> String {
+    if b.status.is_empty() {
+        "active".to_owned()
+    } else {
+        b.status.to_ascii_lowercase()
+    }
+}
+
+/// The block-volume record of one block object.
+pub(super) fn to_record(
+    ctx: &DockContext,
+    route: &str,
+    value: Value,
+) -> Result<Record, ProviderError> {
+    let b: Block = decode(ctx, route, &value)?;
+    let attrs = Attrs::BlockVolumes(VolumeAttrs {
+        size_gb: i64::try_from(b.size_gb).ok(),
+        attached_to_instance: non_empty(&b.attached_to_instance),
+        attached_to_instance_label: non_empty(&b.attached_to_instance_label),
+        mount_id: non_empty(&b.mount_id),
+        block_type: non_empty(&b.block_type),
+        filesystem_type: None,
+    });
+    Ok(client::record(
+        ctx,
+        &b.id,
+        &b.label,
+        status(&b),
+        &b.region,
+        attrs,
+        value,
+    ))
+}
+
+/// Whether `wait_ready` is done with a block.
+pub(super) fn is_ready(record: &Record) -> bool {
+    record.status == "active"
+}
+
+fn attached_to(record: &Record) -> Option<&str> {
+    match &record.attrs {
+        Attrs::BlockVolumes(a) => a.attached_to_instance.as_deref(),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operations
+
+pub(super) async fn list(v: &Vultr) -> Result<Vec<Record>, ProviderError> {
+    let route = format!("GET {ROUTE}");
+    v.client
+        .list_values(ROUTE, LIST_KEY, &ListOptions::new())
+        .await?
+        .into_iter()
+        .map(|item| to_record(&v.ctx, &route, item))
+        .collect()
+}
+
+pub(super) async fn get(v: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {
+    let route = format!("GET {ROUTE_ID}");
+    let Some(body) = found(
+        v.client
+            .get_json::<Value>(ROUTE_ID, &format!("{ROUTE}/{id}"), &[])
+            .await,
+    )?
+    else {
+        return Ok(None);
+    };
+    let item = unwrap_envelope(&v.ctx, &route, body, ONE_KEY)?;
+    to_record(&v.ctx, &route, item).map(Some)
+}
+
+async fn get_existing(v: &Vultr, id: &str) -> Result<Record, ProviderError> {
+    get(v, id)
+        .await?
+        .ok_or_else(|| client::gone(&v.ctx, ROUTE_ID, Kind::BlockVolumes, id))
+}
+
+/// Blocks labelled `spec.name` (blocks have no tags, and the list has no label filter).
+pub(super) async fn find_owned(
+    v: &Vultr,
+    spec: &ResourceSpec,
+) -> Result<Vec<Record>, ProviderError> {
+    Ok(list(v)
+        .await?
+        .into_iter()
+        .filter(|r| r.full_api_data.get("label").and_then(Value::as_str) == Some(&spec.name))
+        .collect())
+}
+
+/// The create request body ([vultr-spec] create_block).
+pub(super) fn create_body(
+    ctx: &DockContext,
+    spec: &ResourceSpec,
+) -> Result<Map<String, Value>, ProviderError> {
+    let route = format!("POST {ROUTE}");
+    let region = required_str(ctx, &route, Kind::BlockVolumes, spec, "region")?;
+    let size = spec
+        .fields
+        .get("size_gb")
+        .and_then(FieldValue::as_int)
+        .filter(|n| *n > 0)
+        .ok_or_else(|| {
+            invalid(
+                ctx,
+                &route,
+                format!(
+                    "block_volumes.{} needs a positive `size_gb`: set it in stackdock.toml",
+                    spec.name
+                ),
+            )
+        })?;
+    let mut body = Map::new();
+    body.insert("region".into(), json!(region));
+    body.insert("size_gb".into(), json!(size));
+    body.insert("label".into(), json!(spec.name));
+    if let Some(block_type) = spec_str(spec, "block_type").filter(|s| !s.is_empty()) {
+        body.insert("block_type".into(), json!(block_type));
+    }
+    Ok(body)
+}
+
+/// Sends the create once; with `attach_to_id`, waits for the block to be active and attaches it.
+pub(super) async fn create(v: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
+    let route = format!("POST {ROUTE}");
+    let body = create_body(&v.ctx, request.spec)?;
+    let answer: Value = v.client.post_json(ROUTE, ROUTE, &body, &[]).await?;
+    let item = unwrap_envelope(&v.ctx, &route, answer, ONE_KEY)?;
+    let created = to_record(&v.ctx, &route, item)?;
+    let Some(server) = request.attach_to_id else {
+        return Ok(created);
+    };
+    let id = created.provider_resource_id.clone();
+    // Vultr refuses to attach a block that is still pending ([tf-vultr] waits for active first).
+    if !is_ready(&created) {
+        wait_active(v, &id, ACTIVE_BEFORE_ATTACH).await?;
+    }
+    attach(v, &id, server).await?;
+    get_existing(v, &id).await
+}
+
+/// Polls until the block is `active`.
+pub(super) async fn wait_active(
+    v: &Vultr,
+    id: &str,
+    timeout: Duration,
+) -> Result<Record, ProviderError> {
+    let what = format!("block volume {id}");
+    poll_until(v.tuning.poll, timeout, &v.ctx.dock, &what, || async {
+        let r = get_existing(v, id).await?;
+        Ok(if is_ready(&r) {
+            Poll::Ready(r)
+        } else {
+            Poll::Pending(r.status)
+        })
+    })
+    .await
+}
+
+async fn attach(v: &Vultr, id: &str, server: &str) -> Result<(), ProviderError> {
+    // live: attach without restarting the server ([vultr-spec] attach_block).
+    let body = json!({"instance_id": server, "live": true});
+    let _: Value = v
+        .client
+        .post_json(ROUTE_ATTACH, &format!("{ROUTE}/{id}/attach"), &body, &[])
+        .await?;
+    Ok(())
+}
+
+async fn detach(v: &Vultr, id: &str) -> Result<(), ProviderError> {
+    let body = json!({"live": true});
+    let _: Value = v
+        .client
+        .post_json(ROUTE_DETACH, &format!("{ROUTE}/{id}/detach"), &body, &[])
+        .await?;
+    Ok(())
+}
+
+/// What an update does: the PATCH body (label, size) and whether the attachment changes.
+pub(super) fn update_plan(
+    ctx: &DockContext,
+    changes: &[FieldChange],
+) -> Result<(Map<String, Value>, bool), ProviderError> {
+    let route = format!("PATCH {ROUTE_ID}");
+    let mut body = Map::new();
+    let mut reattach = false;
+    for c in changes {
+        match (c.field.as_str(), &c.after) {
+            ("name", Some(FieldValue::Str(name))) => {
+                body.insert("label".into(), json!(name));
+            }
+            ("size_gb", Some(FieldValue::Int(size))) => {
+                body.insert("size_gb".into(), json!(size));
+            }
+            ("attach_to", _) => reattach = true,
+            (field, after) => {
+                return Err(invalid(
+                    ctx,
+                    &route,
+                    format!(
+                        "a Vultr block volume cannot change `{field}` to {} in place",
+                        after
+                            .as_ref()
+                            .map_or_else(|| "nothing".to_owned(), ToString::to_string)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok((body, reattach))
+}
+
+/// Rename and grow with one PATCH; then detach from another server and attach to
+/// `request.attach_to_id` (None = detach only). Returns the block as it is afterwards.
+pub(super) async fn update(
+    v: &Vultr,
+    id: &str,
+    changes: &[FieldChange],
+    request: Request<'_>,
+) -> Result<Record, ProviderError> {
+    let (body, reattach) = update_plan(&v.ctx, changes)?;
+    if !body.is_empty() {
+        let _: Value = v
+            .client
+            .patch_json(ROUTE_ID, &format!("{ROUTE}/{id}"), &body, &[])
+            .await?;
+    }
+    if reattach {
+        let current = get_existing(v, id).await?;
+        let attached = attached_to(&current).map(str::to_owned);
+        let target = request.attach_to_id;
+        if attached.is_some() && attached.as_deref() != target {
+            detach(v, id).await?;
+        }
+        if let Some(server) = target
+            && attached.as_deref() != Some(server)
+        {
+            attach(v, id, server).await?;
+        }
+    }
+    // PATCH answers 204 without the block: read it back to return what is there now.
+    get_existing(v, id).await
+}
+
+pub(super) async fn delete(v: &Vultr, id: &str) -> Result<(), ProviderError> {
+    gone_ok(
+        v.client
+            .delete(ROUTE_ID, &format!("{ROUTE}/{id}"), &[])
+            .await,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorClass;
+    use stackdock_core::ProviderKind;
+    use stackdock_core::config::CredentialRef;
+
+    const FIXTURE: &str = include_str!("../../../../fixtures/vultr/blocks.json");
+
+    fn ctx() -> DockContext {
+        DockContext {
+            org: "acme".into(),
+            dock: "vultr-main".into(),
+            dock_id: "acme/vultr-main".into(),
+            provider: ProviderKind::Vultr,
+            credential_source: CredentialRef::Env("VULTR_API_KEY".into()),
+        }
+    }
+
+    fn fixture() -> Vec<Value> {
+        let v: Value = serde_json::from_str(FIXTURE).expect("fixture parses");
+        v[LIST_KEY].as_array().expect("blocks array").clone()
+    }
+
+    fn volume(r: &Record) -> &VolumeAttrs {
+        match &r.attrs {
+            Attrs::BlockVolumes(a) => a,
+            other => panic!("not a volume: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn fixture_blocks_map_to_volume_records() {
+        let records: Vec<Record> = fixture()
+            .into_iter()
+            .map(|v| to_record(&ctx(), "GET /blocks", v).expect("maps"))
+            .collect();
+        assert_eq!(records.len(), 2);
+        let a = &records[0];
+        assert_eq!(
+            (a.name.as_str(), a.status.as_str(), a.region.as_deref()),
+            ("legacy-mail-spool", "active", Some("ewr"))
+        );
+        assert_eq!(
+            volume(a),
+            &VolumeAttrs {
+                size_gb: Some(50),
+                attached_to_instance: Some("3b8f1d2a-6c4e-4f7a-9b1c-0d2e3f4a5b01".into()),
+                attached_to_instance_label: Some("legacy-mail".into()),
+                mount_id: Some("ewr-7c1e5a902d3b4e".into()),
+                block_type: Some("high_perf".into()),
+                filesystem_type: None,
+            }
+        );
+        assert_eq!(
+            a.field("attach_to"),
+            Some(FieldValue::Str("legacy-mail".into()))
+        );
+        assert_eq!(a.field("size_gb"), Some(FieldValue::Int(50)));
+        let b = &records[1];
+        assert_eq!((b.name.as_str(), b.status.as_str()), ("ci-cache", "active"));
+        assert_eq!(volume(b).attached_to_instance, None);
+        assert_eq!(volume(b).attached_to_instance_label, None);
+        assert_eq!(volume(b).block_type.as_deref(), Some("storage_opt"));
+        assert_eq!(b.full_api_data["cost"], json!(1));
+    }
+
+    #[test]
+    fn nothing_secret_survives_and_nothing_else_is_removed() {
+        for v in fixture() {
+            let keys: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
+            let r = to_record(&ctx(), "GET /blocks", v).expect("maps");
+            // Blocks carry no secret field: redaction must keep every key.
+            let kept: Vec<String> = r
+                .full_api_data
+                .as_object()
+                .expect("object")
+                .keys()
+                .cloned()
+                .collect();
+            assert_eq!(kept, keys);
+            assert!(
+                !serde_json::to_string(&r)
+                    .expect("json")
+                    .contains("SANDBOX-SECRET-")
+            );
+        }
+    }
+
+    #[test]
+    fn status_mapping_table() {
+        for (raw, want) in [
+            ("active", "active"),
+            ("pending", "pending"),
+            ("Active", "active"),
+            ("", "active"),
+        ] {
+            let b = Block {
+                status: raw.into(),
+                ..Block::default()
+            };
+            assert_eq!(status(&b), want, "{raw:?}");
+        }
+        let r = to_record(
+            &ctx(),
+            "GET /blocks",
+            json!({"id": "b", "status": null, "size_gb": null}),
+        )
+        .expect("maps");
+        assert_eq!(
+            (r.name.as_str(), r.status.as_str(), volume(&r).size_gb),
+            ("b", "active", Some(0))
+        );
+    }
+
+    fn spec(fields: &[(&str, FieldValue)]) -> ResourceSpec {
+        ResourceSpec {
+            name: "data".into(),
+            owner_tag: "stackdock-0123456789abcdef".into(),
+            fields: fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+            protect: false,
+        }
+    }
+
+    #[test]
+    fn create_body_uses_the_label_as_ownership() {
+        let s = spec(&[
+            ("region", "ewr".into()),
+            ("size_gb", 40.into()),
+            ("block_type", "storage_opt".into()),
+            ("attach_to", "web-1".into()),
+        ]);
+        assert_eq!(
+            Value::Object(create_body(&ctx(), &s).expect("valid")),
+            json!({"region": "ewr", "size_gb": 40, "label": "data", "block_type": "storage_opt"})
+        );
+        let s = spec(&[("region", "ewr".into())]);
+        let e = create_body(&ctx(), &s).expect_err("no size");
+        assert_eq!(e.class, ErrorClass::Invalid);
+        assert!(
+            e.to_string().contains("size_gb") && e.to_string().contains("vultr-main"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn update_plan_splits_patch_fields_from_the_attachment() {
+        let change = |field: &str, after: Option<FieldValue>| FieldChange {
+            field: field.into(),
+            before: None,
+            after,
+        };
+        let (body, reattach) = update_plan(
+            &ctx(),
+            &[
+                change("name", Some("data-2".into())),
+                change("size_gb", Some(80.into())),
+                change("attach_to", None),
+            ],
+        )
+        .expect("in place");
+        assert_eq!(
+            Value::Object(body),
+            json!({"label": "data-2", "size_gb": 80})
+        );
+        assert!(reattach);
+        let e = update_plan(&ctx(), &[change("block_type", Some("high_perf".into()))])
+            .expect_err("replace field");
+        assert_eq!(e.class, ErrorClass::Invalid);
+    }
+}

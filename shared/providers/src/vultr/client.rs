@@ -1,0 +1,288 @@
+//! Wire-level helpers every Vultr kind shares: routes, envelope unwrapping, lenient decoding of
+//! Vultr's `""`/`0`/null-for-empty values, building the universal record (redacted), reading the
+//! desired fields of a spec, and mapping "already gone" answers.
+//!
+//! Nothing here decides what to create or change, and nothing here looks at HTTP status codes:
+//! the shared plumbing (`crate::http`) classifies every failure once.
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, Deserializer};
+use serde_json::Value;
+use stackdock_core::plan::ResourceSpec;
+use stackdock_core::record::Attrs;
+use stackdock_core::{FieldValue, Kind, Record};
+
+use crate::redact::{redact, secret_keys};
+use crate::{DockContext, ErrorClass, ProviderError};
+
+/// `GET /account`: the cheapest authenticated request ([govultr] account.go).
+pub(super) const ACCOUNT: &str = "/account";
+
+/// Decodes one provider object into its wire type. Wire types accept missing, extra, `""` and
+/// null fields, so this only fails when the item is not an object at all.
+pub(super) fn decode<T: DeserializeOwned>(
+    ctx: &DockContext,
+    route: &str,
+    value: &Value,
+) -> Result<T, ProviderError> {
+    T::deserialize(value).map_err(|e| {
+        ProviderError::new(
+            ErrorClass::Transient,
+            &ctx.dock,
+            route,
+            format!("the response has an unexpected shape: {e}"),
+        )
+    })
+}
+
+/// The object under `key` in a single-resource answer (`{"instance": {...}}`).
+pub(super) fn unwrap_envelope(
+    ctx: &DockContext,
+    route: &str,
+    mut body: Value,
+    key: &str,
+) -> Result<Value, ProviderError> {
+    match body.get_mut(key).map(Value::take) {
+        Some(v @ Value::Object(_)) => Ok(v),
+        _ => Err(ProviderError::new(
+            ErrorClass::Transient,
+            &ctx.dock,
+            route,
+            format!("the response has no `{key}` object"),
+        )),
+    }
+}
+
+/// `Ok(None)` for a resource that does not exist (404), the value otherwise.
+pub(super) fn found<T>(result: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is(ErrorClass::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// A delete of something already gone is success (the plumbing reports it as NotFound).
+pub(super) fn gone_ok(result: Result<(), ProviderError>) -> Result<(), ProviderError> {
+    found(result).map(|_| ())
+}
+
+/// The error for a resource that vanished while we worked on it.
+pub(super) fn gone(ctx: &DockContext, route: &str, kind: Kind, id: &str) -> ProviderError {
+    ProviderError::new(
+        ErrorClass::NotFound,
+        &ctx.dock,
+        format!("GET {route}"),
+        format!(
+            "{} {id} no longer exists; run `stackdock sync` to refresh the inventory",
+            kind.noun()
+        ),
+    )
+}
+
+/// `None` for Vultr's empty values.
+pub(super) fn non_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+/// The universal record of one provider object: the dock's ids, the observed fields, and the
+/// whole object minus its secrets as `fullApiData`, hashed.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn record(
+    ctx: &DockContext,
+    id: &str,
+    label: &str,
+    status: String,
+    region: &str,
+    attrs: Attrs,
+    mut full: Value,
+) -> Record {
+    // Vultr labels may be empty; the id is then the only name a person can look up.
+    let name = if label.is_empty() { id } else { label };
+    let mut r = Record::new(&ctx.org, &ctx.dock_id, ctx.provider, attrs.kind(), id, name);
+    r.status = status;
+    r.region = non_empty(region);
+    r.attrs = attrs;
+    redact(&mut full, secret_keys(ctx.provider));
+    r.full_api_data = full;
+    r.with_hash()
+}
+
+/// An `Invalid` error about the spec, before anything is sent.
+pub(super) fn invalid(ctx: &DockContext, route: &str, message: String) -> ProviderError {
+    ProviderError::new(ErrorClass::Invalid, &ctx.dock, route, message)
+}
+
+/// The desired value of a string field.
+pub(super) fn spec_str<'a>(spec: &'a ResourceSpec, key: &str) -> Option<&'a str> {
+    spec.fields.get(key).and_then(FieldValue::as_str)
+}
+
+/// A string field the create cannot do without.
+pub(super) fn required_str<'a>(
+    ctx: &DockContext,
+    route: &str,
+    kind: Kind,
+    spec: &'a ResourceSpec,
+    key: &str,
+) -> Result<&'a str, ProviderError> {
+    spec_str(spec, key)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            invalid(
+                ctx,
+                route,
+                format!(
+                    "{}.{} has no `{key}`: set it in stackdock.toml",
+                    kind.config_key(),
+                    spec.name
+                ),
+            )
+        })
+}
+
+/// The desired value of a set field (`tags`, `ssh_keys`); absent = empty.
+pub(super) fn spec_set(spec: &ResourceSpec, key: &str) -> BTreeSet<String> {
+    spec.fields
+        .get(key)
+        .and_then(FieldValue::as_set)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Lenient field decoders: Vultr writes empty values as `""` or `0`, older objects may carry
+/// null, and a few numbers arrive as strings (`port`). None of that should fail a listing.
+pub(super) mod lenient {
+    use super::*;
+
+    /// A string; null → `""`, numbers and booleans → their text.
+    pub(in crate::vultr) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        Ok(match Value::deserialize(d)? {
+            Value::String(s) => s,
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Null | Value::Array(_) | Value::Object(_) => String::new(),
+        })
+    }
+
+    /// An unsigned integer; null, `""` and anything unparsable → 0.
+    pub(in crate::vultr) fn uint<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        Ok(match Value::deserialize(d)? {
+            Value::Number(n) => n
+                .as_u64()
+                .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+                .unwrap_or(0),
+            Value::String(s) => s.trim().parse().unwrap_or(0),
+            _ => 0,
+        })
+    }
+
+    /// A list of strings; null → empty, non-string items skipped.
+    pub(in crate::vultr) fn strings<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<String>, D::Error> {
+        Ok(match Value::deserialize(d)? {
+            Value::Array(items) => items
+                .into_iter()
+                .filter_map(|v| match v {
+                    Value::String(s) => Some(s),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
+    }
+}
+
+/// Standard base64 (RFC 4648, padded), the encoding Vultr requires for `user_data`.
+pub(super) fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    struct Probe {
+        #[serde(deserialize_with = "lenient::string")]
+        s: String,
+        #[serde(deserialize_with = "lenient::uint")]
+        n: u64,
+        #[serde(deserialize_with = "lenient::strings")]
+        l: Vec<String>,
+    }
+
+    #[test]
+    fn lenient_fields_accept_vultr_empties() {
+        let cases = [
+            (json!({}), "", 0, vec![]),
+            (json!({"s": null, "n": null, "l": null}), "", 0, vec![]),
+            (json!({"s": "", "n": "", "l": []}), "", 0, vec![]),
+            (
+                json!({"s": 12, "n": "16751", "l": ["a", 1, "b"]}),
+                "12",
+                16751,
+                vec!["a", "b"],
+            ),
+            (json!({"s": "x", "n": 7, "extra": {"k": 1}}), "x", 7, vec![]),
+        ];
+        for (input, s, n, l) in cases {
+            let p: Probe = serde_json::from_value(input.clone()).expect("lenient");
+            assert_eq!(
+                (p.s.as_str(), p.n, p.l),
+                (s, n, l.iter().map(|x| x.to_string()).collect()),
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+            ("#cloud-config\n", "I2Nsb3VkLWNvbmZpZwo="),
+        ];
+        for (plain, encoded) in cases {
+            assert_eq!(base64(plain.as_bytes()), encoded, "{plain:?}");
+        }
+    }
+
+    #[test]
+    fn not_found_is_absence() {
+        let nf = ProviderError::new(ErrorClass::NotFound, "d", "GET /x", "gone");
+        let tr = ProviderError::new(ErrorClass::Transient, "d", "GET /x", "boom");
+        assert_eq!(found::<u8>(Err(nf.clone())), Ok(None));
+        assert_eq!(found(Ok(1)), Ok(Some(1)));
+        assert_eq!(found::<u8>(Err(tr.clone())), Err(tr.clone()));
+        assert_eq!(gone_ok(Err(nf)), Ok(()));
+        assert!(gone_ok(Err(tr)).is_err());
+    }
+}

@@ -1,0 +1,423 @@
+//! Vultr managed databases (`/databases`) as `databases`: the wire type, the mapping to the
+//! universal record, and create / update (plan, label) / delete.
+//!
+//! Vultr returns the default user's password and other credentials in every database object,
+//! listings included: they are removed before a record exists (`client::record` redacts). This
+//! module must never log a database object.
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use stackdock_core::plan::{FieldChange, ResourceSpec};
+use stackdock_core::record::{Attrs, DatabaseAttrs};
+use stackdock_core::{FieldValue, Kind, Record};
+
+use super::Vultr;
+use super::client::{
+    self, decode, found, gone_ok, invalid, lenient, non_empty, required_str, unwrap_envelope,
+};
+use crate::http::ListOptions;
+use crate::{DockContext, ProviderError, Request};
+
+const ROUTE: &str = "/databases";
+const ROUTE_ID: &str = "/databases/{id}";
+const LIST_KEY: &str = "databases";
+const ONE_KEY: &str = "database";
+
+// ---------------------------------------------------------------------------------------------
+// Wire type
+
+/// The fields of a database object this adapter reads ([govultr] database.go `Database`).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub(super) struct Database {
+    #[serde(deserialize_with = "lenient::string")]
+    pub id: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub label: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub tag: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub region: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub status: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub plan: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub database_engine: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub database_engine_version: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub host: String,
+    /// A string in the API (`"16751"`), sometimes empty.
+    #[serde(deserialize_with = "lenient::string")]
+    pub port: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mapping
+
+/// The database's status lower-cased (`running`, `rebuilding`, `rebalancing`, `configuring`,
+/// `error`); one without a status is `active`.
+pub(super) fn status(d: &Database) -> String {
+    if d.status.is_empty() {
+        "active".to_owned()
+    } else {
+        d.status.to_ascii_lowercase()
+    }
+}
+
+/// The database record of one database object.
+pub(super) fn to_record(
+    ctx: &DockContext,
+    route: &str,
+    value: Value,
+) -> Result<Record, ProviderError> {
+    let d: Database = decode(ctx, route, &value)?;
+    let attrs = Attrs::Databases(DatabaseAttrs {
+        engine: non_empty(&d.database_engine),
+        version: non_empty(&d.database_engine_version),
+        instance_type: non_empty(&d.plan),
+        host: non_empty(&d.host),
+        port: d.port.trim().parse::<i64>().ok(),
+    });
+    Ok(client::record(
+        ctx,
+        &d.id,
+        &d.label,
+        status(&d),
+        &d.region,
+        attrs,
+        value,
+    ))
+}
+
+/// Whether `wait_ready` is done with a database ([tf-vultr] waits for `Running`).
+pub(super) fn is_ready(record: &Record) -> bool {
+    record.status == "running"
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operations
+
+pub(super) async fn list(v: &Vultr, options: &ListOptions) -> Result<Vec<Record>, ProviderError> {
+    let route = format!("GET {ROUTE}");
+    v.client
+        .list_values(ROUTE, LIST_KEY, options)
+        .await?
+        .into_iter()
+        .map(|item| to_record(&v.ctx, &route, item))
+        .collect()
+}
+
+pub(super) async fn get(v: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {
+    let route = format!("GET {ROUTE_ID}");
+    let Some(body) = found(
+        v.client
+            .get_json::<Value>(ROUTE_ID, &format!("{ROUTE}/{id}"), &[])
+            .await,
+    )?
+    else {
+        return Ok(None);
+    };
+    let item = unwrap_envelope(&v.ctx, &route, body, ONE_KEY)?;
+    to_record(&v.ctx, &route, item).map(Some)
+}
+
+/// Databases whose single `tag` is the owner tag (filtered server-side, checked again here).
+pub(super) async fn find_owned(
+    v: &Vultr,
+    spec: &ResourceSpec,
+) -> Result<Vec<Record>, ProviderError> {
+    let options = ListOptions::new().query("tag", &spec.owner_tag);
+    Ok(list(v, &options)
+        .await?
+        .into_iter()
+        .filter(|r| r.full_api_data.get("tag").and_then(Value::as_str) == Some(&spec.owner_tag))
+        .collect())
+}
+
+/// The create request body ([vultr-spec] create_database): the owner tag goes into `tag`.
+pub(super) fn create_body(
+    ctx: &DockContext,
+    spec: &ResourceSpec,
+) -> Result<Map<String, Value>, ProviderError> {
+    let route = format!("POST {ROUTE}");
+    let required = |key| required_str(ctx, &route, Kind::Databases, spec, key);
+    let mut body = Map::new();
+    body.insert("database_engine".into(), json!(required("engine")?));
+    body.insert(
+        "database_engine_version".into(),
+        json!(required("version")?),
+    );
+    body.insert("region".into(), json!(required("region")?));
+    body.insert("plan".into(), json!(required("plan")?));
+    body.insert("label".into(), json!(spec.name));
+    body.insert("tag".into(), json!(spec.owner_tag));
+    Ok(body)
+}
+
+pub(super) async fn create(v: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
+    let route = format!("POST {ROUTE}");
+    let body = create_body(&v.ctx, request.spec)?;
+    let answer: Value = v.client.post_json(ROUTE, ROUTE, &body, &[]).await?;
+    let item = unwrap_envelope(&v.ctx, &route, answer, ONE_KEY)?;
+    to_record(&v.ctx, &route, item)
+}
+
+/// The PUT body for in-place changes (plan, label).
+pub(super) fn update_body(
+    ctx: &DockContext,
+    changes: &[FieldChange],
+) -> Result<Map<String, Value>, ProviderError> {
+    let route = format!("PUT {ROUTE_ID}");
+    let mut body = Map::new();
+    for c in changes {
+        match (c.field.as_str(), &c.after) {
+            ("name", Some(FieldValue::Str(name))) => {
+                body.insert("label".into(), json!(name));
+            }
+            ("plan", Some(FieldValue::Str(plan))) => {
+                body.insert("plan".into(), json!(plan));
+            }
+            (field, after) => {
+                return Err(invalid(
+                    ctx,
+                    &route,
+                    format!(
+                        "a Vultr database cannot change `{field}` to {} in place",
+                        after
+                            .as_ref()
+                            .map_or_else(|| "nothing".to_owned(), ToString::to_string)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(body)
+}
+
+/// One PUT with every change; returns the database as Vultr answered.
+pub(super) async fn update(
+    v: &Vultr,
+    id: &str,
+    changes: &[FieldChange],
+    _request: Request<'_>,
+) -> Result<Record, ProviderError> {
+    let route = format!("PUT {ROUTE_ID}");
+    let body = update_body(&v.ctx, changes)?;
+    let gone = || client::gone(&v.ctx, ROUTE_ID, Kind::Databases, id);
+    if body.is_empty() {
+        return get(v, id).await?.ok_or_else(gone);
+    }
+    let answer: Value = v
+        .client
+        .put_json(ROUTE_ID, &format!("{ROUTE}/{id}"), &body, &[])
+        .await?;
+    match unwrap_envelope(&v.ctx, &route, answer, ONE_KEY) {
+        Ok(item) => to_record(&v.ctx, &route, item),
+        // An answer without the object: read it back.
+        Err(_) => get(v, id).await?.ok_or_else(gone),
+    }
+}
+
+pub(super) async fn delete(v: &Vultr, id: &str) -> Result<(), ProviderError> {
+    gone_ok(
+        v.client
+            .delete(ROUTE_ID, &format!("{ROUTE}/{id}"), &[])
+            .await,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorClass;
+    use crate::redact::VULTR_SECRET_KEYS;
+    use stackdock_core::ProviderKind;
+    use stackdock_core::config::CredentialRef;
+
+    const FIXTURE: &str = include_str!("../../../../fixtures/vultr/databases.json");
+
+    fn ctx() -> DockContext {
+        DockContext {
+            org: "acme".into(),
+            dock: "vultr-main".into(),
+            dock_id: "acme/vultr-main".into(),
+            provider: ProviderKind::Vultr,
+            credential_source: CredentialRef::Env("VULTR_API_KEY".into()),
+        }
+    }
+
+    fn fixture() -> Vec<Value> {
+        let v: Value = serde_json::from_str(FIXTURE).expect("fixture parses");
+        v[LIST_KEY].as_array().expect("databases array").clone()
+    }
+
+    fn db(r: &Record) -> &DatabaseAttrs {
+        match &r.attrs {
+            Attrs::Databases(a) => a,
+            other => panic!("not a database: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn fixture_databases_map_to_database_records() {
+        let records: Vec<Record> = fixture()
+            .into_iter()
+            .map(|v| to_record(&ctx(), "GET /databases", v).expect("maps"))
+            .collect();
+        assert_eq!(records.len(), 2);
+        let pg = &records[0];
+        assert_eq!(
+            (pg.name.as_str(), pg.status.as_str(), pg.region.as_deref()),
+            ("reporting-pg", "running", Some("ewr"))
+        );
+        assert_eq!(
+            db(pg),
+            &DatabaseAttrs {
+                engine: Some("pg".into()),
+                version: Some("16".into()),
+                instance_type: Some("vultr-dbaas-startup-cc-1-55-2".into()),
+                host: Some("vultr-prod-a4d1c9e2-0001.vultrdb.com".into()),
+                port: Some(16751),
+            }
+        );
+        assert_eq!(
+            pg.field("plan"),
+            Some(FieldValue::Str("vultr-dbaas-startup-cc-1-55-2".into()))
+        );
+        let kafka = &records[1];
+        assert_eq!(
+            (
+                kafka.name.as_str(),
+                db(kafka).engine.as_deref(),
+                db(kafka).port
+            ),
+            ("events-kafka", Some("kafka"), Some(16752))
+        );
+    }
+
+    #[test]
+    fn every_secret_field_in_the_fixture_is_redacted() {
+        let mut seen = std::collections::BTreeSet::new();
+        for v in fixture() {
+            let secrets: Vec<String> = v
+                .as_object()
+                .expect("object")
+                .keys()
+                .filter(|k| VULTR_SECRET_KEYS.contains(&k.as_str()))
+                .cloned()
+                .collect();
+            let r = to_record(&ctx(), "GET /databases", v).expect("maps");
+            for k in &secrets {
+                assert!(r.full_api_data.get(k).is_none(), "{k} kept");
+            }
+            seen.extend(secrets);
+            let text = serde_json::to_string(&r).expect("json");
+            assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
+            // What is not secret stays: the host and the CA certificate are inventory.
+            assert!(
+                r.full_api_data.get("host").is_some()
+                    && r.full_api_data.get("ca_certificate").is_some()
+            );
+        }
+        assert_eq!(
+            seen,
+            ["access_cert", "access_key", "password"]
+                .map(String::from)
+                .into()
+        );
+        // FerretDB credentials (not in the fixture; the sandbox serves them) go as a whole.
+        let r = to_record(
+            &ctx(),
+            "GET /databases",
+            json!({"id": "f", "ferretdb_credentials": {"host": "h", "password": "SANDBOX-SECRET-x"}, "read_replicas": [{"id": "r", "password": "SANDBOX-SECRET-y"}]}),
+        )
+        .expect("maps");
+        assert_eq!(
+            r.full_api_data,
+            json!({"id": "f", "read_replicas": [{"id": "r"}]})
+        );
+    }
+
+    #[test]
+    fn status_mapping_table() {
+        let cases = [
+            ("Running", "running"),
+            ("Rebuilding", "rebuilding"),
+            ("Rebalancing", "rebalancing"),
+            ("Configuring", "configuring"),
+            ("Error", "error"),
+            ("", "active"),
+        ];
+        for (raw, want) in cases {
+            let d = Database {
+                status: raw.into(),
+                ..Database::default()
+            };
+            assert_eq!(status(&d), want, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn port_is_parsed_from_a_string_or_left_out() {
+        for (port, want) in [
+            (json!("16751"), Some(16751)),
+            (json!(5432), Some(5432)),
+            (json!(""), None),
+            (json!(null), None),
+            (json!("x"), None),
+        ] {
+            let r = to_record(&ctx(), "GET /databases", json!({"id": "d", "port": port}))
+                .expect("maps");
+            assert_eq!(db(&r).port, want, "{port}");
+        }
+    }
+
+    #[test]
+    fn create_body_tags_with_the_owner_tag_and_update_body_takes_plan_and_label() {
+        let s = ResourceSpec {
+            name: "main-db".into(),
+            owner_tag: "stackdock-0123456789abcdef".into(),
+            fields: [
+                ("engine", "pg"),
+                ("version", "16"),
+                ("plan", "vultr-dbaas-startup-cc-1-55-2"),
+                ("region", "ewr"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), FieldValue::from(v)))
+            .collect(),
+            protect: false,
+        };
+        assert_eq!(
+            Value::Object(create_body(&ctx(), &s).expect("valid")),
+            json!({"database_engine": "pg", "database_engine_version": "16", "region": "ewr",
+                   "plan": "vultr-dbaas-startup-cc-1-55-2", "label": "main-db", "tag": "stackdock-0123456789abcdef"})
+        );
+        let change = |field: &str, after: &str| FieldChange {
+            field: field.into(),
+            before: None,
+            after: Some(after.into()),
+        };
+        assert_eq!(
+            Value::Object(
+                update_body(
+                    &ctx(),
+                    &[
+                        change("plan", "vultr-dbaas-business-cc-2-80-4"),
+                        change("name", "db-2")
+                    ]
+                )
+                .expect("in place")
+            ),
+            json!({"plan": "vultr-dbaas-business-cc-2-80-4", "label": "db-2"})
+        );
+        assert_eq!(
+            update_body(&ctx(), &[change("engine", "mysql")])
+                .expect_err("replace")
+                .class,
+            ErrorClass::Invalid
+        );
+    }
+}

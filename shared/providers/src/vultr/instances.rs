@@ -1,0 +1,767 @@
+//! Vultr instances (`/instances`) as `servers`: the wire type, the mapping to the universal record
+//! (status normalisation, the config's `image` vocabulary), and create / update / delete.
+//!
+//! It translates decided changes into requests; it never decides whether to make them, and never
+//! logs a request body (user data and tags travel in it).
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use stackdock_core::plan::{FieldChange, ResourceSpec};
+use stackdock_core::record::{Attrs, ServerAttrs};
+use stackdock_core::{FieldValue, Kind, Record};
+
+use super::Vultr;
+use super::client::{
+    self, base64, decode, found, gone_ok, invalid, lenient, non_empty, required_str, spec_set,
+    unwrap_envelope,
+};
+use crate::http::ListOptions;
+use crate::wait::{Poll, poll_until};
+use crate::{DockContext, ProviderError, Request};
+
+const ROUTE: &str = "/instances";
+const ROUTE_ID: &str = "/instances/{id}";
+const LIST_KEY: &str = "instances";
+const ONE_KEY: &str = "instance";
+
+/// How long an update waits for GET to show a new plan. Vultr reports a resize with a delay
+/// ([tf-vultr] `waitForPlanUpgrade` waits up to 60 min; resizes finish in minutes).
+const PLAN_CHANGE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+
+// ---------------------------------------------------------------------------------------------
+// Wire type
+
+/// The fields of an instance object this adapter reads ([govultr] instance.go `Instance`). The
+/// whole object is kept separately as `fullApiData`.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub(super) struct Instance {
+    #[serde(deserialize_with = "lenient::string")]
+    pub id: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub label: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub region: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub plan: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub main_ip: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub status: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub power_status: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub server_status: String,
+    #[serde(deserialize_with = "lenient::uint")]
+    pub os_id: u64,
+    #[serde(deserialize_with = "lenient::uint")]
+    pub app_id: u64,
+    #[serde(deserialize_with = "lenient::string")]
+    pub image_id: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub snapshot_id: String,
+    #[serde(deserialize_with = "lenient::strings")]
+    pub tags: Vec<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mapping
+
+/// The normalised server status (running, stopped, pending, error, unknown).
+///
+/// An install in progress (`status` pending/installing, `server_status` installing or
+/// installingbooting) is `pending` whatever the power state says: Vultr reports `stopped` while
+/// it installs ([tf-vultr] waits on `status` first, then on `power_status`).
+pub(super) fn status(i: &Instance) -> String {
+    let status = i.status.to_ascii_lowercase();
+    let server = i.server_status.to_ascii_lowercase();
+    if matches!(status.as_str(), "pending" | "installing")
+        || matches!(server.as_str(), "installing" | "installingbooting")
+    {
+        return "pending".to_owned();
+    }
+    match i.power_status.to_ascii_lowercase().as_str() {
+        "" => "unknown".to_owned(),
+        "running" => "running".to_owned(),
+        "stopped" | "suspended" => "stopped".to_owned(),
+        "pending" | "resizing" => "pending".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// What an instance was deployed from, in the config's vocabulary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Source {
+    Os(u64),
+    App(u64),
+    Image(String),
+    Snapshot(String),
+}
+
+impl Source {
+    /// Parses the config's `image` (`os:<id>`, `app:<id>`, `image:<id>`, `snapshot:<id>`).
+    pub(super) fn parse(image: &str) -> Option<Source> {
+        let (scheme, id) = image.split_once(':')?;
+        let id = id.trim();
+        let number = || id.parse::<u64>().ok().filter(|n| *n != 0);
+        match scheme {
+            "os" => number().map(Source::Os),
+            "app" => number().map(Source::App),
+            "image" if !id.is_empty() => Some(Source::Image(id.to_owned())),
+            "snapshot" if !id.is_empty() => Some(Source::Snapshot(id.to_owned())),
+            _ => None,
+        }
+    }
+
+    /// Reconstructs the source from an instance. Vultr also fills `os_id` for app, image and
+    /// snapshot deployments (with the app's or a placeholder OS), so those ids win over `os_id`.
+    pub(super) fn of(i: &Instance) -> Option<Source> {
+        if !i.snapshot_id.is_empty() {
+            Some(Source::Snapshot(i.snapshot_id.clone()))
+        } else if i.app_id != 0 {
+            Some(Source::App(i.app_id))
+        } else if !i.image_id.is_empty() {
+            Some(Source::Image(i.image_id.clone()))
+        } else if i.os_id != 0 {
+            Some(Source::Os(i.os_id))
+        } else {
+            None
+        }
+    }
+
+    /// The config value.
+    pub(super) fn config_value(&self) -> String {
+        match self {
+            Source::Os(id) => format!("os:{id}"),
+            Source::App(id) => format!("app:{id}"),
+            Source::Image(id) => format!("image:{id}"),
+            Source::Snapshot(id) => format!("snapshot:{id}"),
+        }
+    }
+
+    /// The create request's field (exactly one deploy source, [vultr-spec] create_instance).
+    fn request_field(&self) -> (&'static str, Value) {
+        match self {
+            Source::Os(id) => ("os_id", json!(id)),
+            Source::App(id) => ("app_id", json!(id)),
+            Source::Image(id) => ("image_id", json!(id)),
+            Source::Snapshot(id) => ("snapshot_id", json!(id)),
+        }
+    }
+}
+
+/// The server record of one instance object.
+pub(super) fn to_record(
+    ctx: &DockContext,
+    route: &str,
+    value: Value,
+) -> Result<Record, ProviderError> {
+    let i: Instance = decode(ctx, route, &value)?;
+    // 0.0.0.0 is what Vultr shows before an address is assigned: not an address.
+    let ip = non_empty(&i.main_ip).filter(|ip| ip != "0.0.0.0");
+    let attrs = Attrs::Servers(ServerAttrs {
+        instance_type: non_empty(&i.plan),
+        ip_address: ip,
+        image: Source::of(&i).map(|s| s.config_value()),
+        tags: i.tags.iter().filter(|t| !t.is_empty()).cloned().collect(),
+    });
+    Ok(client::record(
+        ctx,
+        &i.id,
+        &i.label,
+        status(&i),
+        &i.region,
+        attrs,
+        value,
+    ))
+}
+
+/// Whether `wait_ready` is done with a server.
+pub(super) fn is_ready(record: &Record) -> bool {
+    record.status == "running"
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operations
+
+pub(super) async fn list(v: &Vultr, options: &ListOptions) -> Result<Vec<Record>, ProviderError> {
+    let route = format!("GET {ROUTE}");
+    v.client
+        .list_values(ROUTE, LIST_KEY, options)
+        .await?
+        .into_iter()
+        .map(|item| to_record(&v.ctx, &route, item))
+        .collect()
+}
+
+pub(super) async fn get(v: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {
+    let route = format!("GET {ROUTE_ID}");
+    let Some(body) = found(
+        v.client
+            .get_json::<Value>(ROUTE_ID, &format!("{ROUTE}/{id}"), &[])
+            .await,
+    )?
+    else {
+        return Ok(None);
+    };
+    let item = unwrap_envelope(&v.ctx, &route, body, ONE_KEY)?;
+    to_record(&v.ctx, &route, item).map(Some)
+}
+
+/// Instances carrying the owner tag: Vultr filters by tag server-side; the exact match is
+/// checked again here.
+pub(super) async fn find_owned(
+    v: &Vultr,
+    spec: &ResourceSpec,
+) -> Result<Vec<Record>, ProviderError> {
+    let options = ListOptions::new().query("tag", &spec.owner_tag);
+    let records = list(v, &options).await?;
+    Ok(records
+        .into_iter()
+        .filter(|r| match &r.attrs {
+            Attrs::Servers(a) => a.tags.contains(&spec.owner_tag),
+            _ => false,
+        })
+        .collect())
+}
+
+/// The full tag set to write: the user's tags plus the ownership tag, which must never be lost
+/// (it is how a resource is found again after a crash).
+fn tag_set(user: impl IntoIterator<Item = String>, owner_tag: &str) -> Vec<String> {
+    let mut tags: std::collections::BTreeSet<String> =
+        user.into_iter().filter(|t| !t.is_empty()).collect();
+    if !owner_tag.is_empty() {
+        tags.insert(owner_tag.to_owned());
+    }
+    tags.into_iter().collect()
+}
+
+/// The create request body ([vultr-spec] create_instance; [govultr] `InstanceCreateReq`).
+pub(super) fn create_body(
+    ctx: &DockContext,
+    request: &Request<'_>,
+) -> Result<Map<String, Value>, ProviderError> {
+    let route = format!("POST {ROUTE}");
+    let spec = request.spec;
+    let region = required_str(ctx, &route, Kind::Servers, spec, "region")?;
+    let plan = required_str(ctx, &route, Kind::Servers, spec, "plan")?;
+    let image = required_str(ctx, &route, Kind::Servers, spec, "image")?;
+    let source = Source::parse(image).ok_or_else(|| {
+        invalid(
+            ctx,
+            &route,
+            format!(
+                "servers.{}: image `{image}` is not a Vultr deploy source; write `os:<id>`, `app:<id>`, `image:<id>` or `snapshot:<id>`",
+                spec.name
+            ),
+        )
+    })?;
+    let mut body = Map::new();
+    body.insert("region".into(), json!(region));
+    body.insert("plan".into(), json!(plan));
+    body.insert("label".into(), json!(spec.name));
+    body.insert("hostname".into(), json!(spec.name));
+    let (key, value) = source.request_field();
+    body.insert(key.into(), value);
+    body.insert(
+        "tags".into(),
+        json!(tag_set(spec_set(spec, "tags"), &spec.owner_tag)),
+    );
+    let keys: Vec<String> = spec_set(spec, "ssh_keys").into_iter().collect();
+    if !keys.is_empty() {
+        body.insert("sshkey_id".into(), json!(keys));
+    }
+    if let Some(data) = request.user_data {
+        body.insert("user_data".into(), json!(base64(data.as_bytes())));
+    }
+    Ok(body)
+}
+
+/// Sends the create once and returns the instance as Vultr answered it (pending).
+pub(super) async fn create(v: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
+    let route = format!("POST {ROUTE}");
+    let body = create_body(&v.ctx, &request)?;
+    let answer: Value = v.client.post_json(ROUTE, ROUTE, &body, &[]).await?;
+    let item = unwrap_envelope(&v.ctx, &route, answer, ONE_KEY)?;
+    to_record(&v.ctx, &route, item)
+}
+
+/// The PATCH body for in-place changes, and the new plan if one is asked for.
+pub(super) fn update_body(
+    ctx: &DockContext,
+    changes: &[FieldChange],
+    owner_tag: &str,
+) -> Result<(Map<String, Value>, Option<String>), ProviderError> {
+    let route = format!("PATCH {ROUTE_ID}");
+    let mut body = Map::new();
+    let mut new_plan = None;
+    for c in changes {
+        match (c.field.as_str(), &c.after) {
+            ("name", Some(FieldValue::Str(name))) => {
+                body.insert("label".into(), json!(name));
+            }
+            ("plan", Some(FieldValue::Str(plan))) => {
+                body.insert("plan".into(), json!(plan));
+                new_plan = Some(plan.clone());
+            }
+            ("tags", after) => {
+                let user = after
+                    .as_ref()
+                    .and_then(FieldValue::as_set)
+                    .cloned()
+                    .unwrap_or_default();
+                body.insert("tags".into(), json!(tag_set(user, owner_tag)));
+            }
+            (field, after) => {
+                return Err(invalid(
+                    ctx,
+                    &route,
+                    format!(
+                        "a Vultr server cannot change `{field}` to {} in place",
+                        after
+                            .as_ref()
+                            .map_or_else(|| "nothing".to_owned(), ToString::to_string)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok((body, new_plan))
+}
+
+/// One PATCH with every change; after a resize, waits until GET reports the new plan.
+pub(super) async fn update(
+    v: &Vultr,
+    id: &str,
+    changes: &[FieldChange],
+    request: Request<'_>,
+) -> Result<Record, ProviderError> {
+    let route = format!("PATCH {ROUTE_ID}");
+    let (body, new_plan) = update_body(&v.ctx, changes, &request.spec.owner_tag)?;
+    if body.is_empty() {
+        return get(v, id).await?.ok_or_else(|| gone(&v.ctx, id));
+    }
+    let answer: Value = v
+        .client
+        .patch_json(ROUTE_ID, &format!("{ROUTE}/{id}"), &body, &[])
+        .await?;
+    if let Some(plan) = new_plan {
+        let what = format!("server {id} to report plan {plan}");
+        return poll_until(
+            v.tuning.poll,
+            PLAN_CHANGE_TIMEOUT,
+            &v.ctx.dock,
+            &what,
+            || async {
+                let r = get(v, id).await?.ok_or_else(|| gone(&v.ctx, id))?;
+                match &r.attrs {
+                    Attrs::Servers(a) if a.instance_type.as_deref() == Some(plan.as_str()) => {
+                        Ok(Poll::Ready(r))
+                    }
+                    Attrs::Servers(a) => Ok(Poll::Pending(format!(
+                        "plan {}",
+                        a.instance_type.as_deref().unwrap_or("unknown")
+                    ))),
+                    _ => Ok(Poll::Pending(r.status)),
+                }
+            },
+        )
+        .await;
+    }
+    match unwrap_envelope(&v.ctx, &route, answer, ONE_KEY) {
+        Ok(item) => to_record(&v.ctx, &route, item),
+        // A 202/204 without the object: read it back.
+        Err(_) => get(v, id).await?.ok_or_else(|| gone(&v.ctx, id)),
+    }
+}
+
+pub(super) async fn delete(v: &Vultr, id: &str) -> Result<(), ProviderError> {
+    gone_ok(
+        v.client
+            .delete(ROUTE_ID, &format!("{ROUTE}/{id}"), &[])
+            .await,
+    )
+}
+
+/// The error for a server that vanished while we worked on it.
+fn gone(ctx: &DockContext, id: &str) -> ProviderError {
+    client::gone(ctx, ROUTE_ID, Kind::Servers, id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorClass;
+    use stackdock_core::ProviderKind;
+    use stackdock_core::config::CredentialRef;
+    use stackdock_core::record::owner_tag;
+    use std::collections::BTreeMap;
+
+    const FIXTURE: &str = include_str!("../../../../fixtures/vultr/instances.json");
+
+    fn ctx() -> DockContext {
+        DockContext {
+            org: "acme".into(),
+            dock: "vultr-main".into(),
+            dock_id: "acme/vultr-main".into(),
+            provider: ProviderKind::Vultr,
+            credential_source: CredentialRef::Env("VULTR_API_KEY".into()),
+        }
+    }
+
+    fn fixture() -> Vec<Value> {
+        let v: Value = serde_json::from_str(FIXTURE).expect("fixture parses");
+        v[LIST_KEY].as_array().expect("instances array").clone()
+    }
+
+    fn server(r: &Record) -> &ServerAttrs {
+        match &r.attrs {
+            Attrs::Servers(a) => a,
+            other => panic!("not a server: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn fixture_instances_map_to_server_records() {
+        let records: Vec<Record> = fixture()
+            .into_iter()
+            .map(|v| to_record(&ctx(), "GET /instances", v).expect("maps"))
+            .collect();
+        // (name, status, region, plan, ip, image)
+        type Row<'a> = (
+            &'a str,
+            &'a str,
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<&'a str>,
+        );
+        let got: Vec<Row<'_>> = records
+            .iter()
+            .map(|r| {
+                let a = server(r);
+                (
+                    r.name.as_str(),
+                    r.status.as_str(),
+                    r.region.as_deref(),
+                    a.instance_type.as_deref(),
+                    a.ip_address.as_deref(),
+                    a.image.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "legacy-mail",
+                    "running",
+                    Some("ewr"),
+                    Some("vc2-1c-2gb"),
+                    Some("198.51.100.21"),
+                    Some("os:2136")
+                ),
+                (
+                    "ci-runner",
+                    "running",
+                    Some("ord"),
+                    Some("vc2-2c-4gb"),
+                    Some("198.51.100.22"),
+                    Some("os:2284")
+                ),
+                (
+                    "old-wordpress",
+                    "stopped",
+                    Some("ams"),
+                    Some("vc2-1c-1gb"),
+                    Some("198.51.100.23"),
+                    Some("os:1743")
+                ),
+            ]
+        );
+        let r = &records[0];
+        assert_eq!(
+            r.provider_resource_id,
+            "3b8f1d2a-6c4e-4f7a-9b1c-0d2e3f4a5b01"
+        );
+        assert_eq!(
+            (r.org_id.as_str(), r.dock_id.as_str()),
+            ("acme", "acme/vultr-main")
+        );
+        assert_eq!(
+            server(r).tags,
+            ["mail", "owner:ops"].map(String::from).into()
+        );
+        assert!(!r.content_hash.is_empty());
+        assert_eq!(r.full_api_data["hostname"], "legacy-mail");
+    }
+
+    #[test]
+    fn every_secret_field_in_the_fixture_is_redacted() {
+        for v in fixture() {
+            let present: Vec<&str> = ["default_password", "kvm", "user_data"]
+                .into_iter()
+                .filter(|k| v.get(k).is_some())
+                .collect();
+            assert!(present.contains(&"default_password") && present.contains(&"kvm"));
+            let r = to_record(&ctx(), "GET /instances", v).expect("maps");
+            for k in present {
+                assert!(r.full_api_data.get(k).is_none(), "{k} kept");
+            }
+            let text = serde_json::to_string(&r).expect("serialises");
+            assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
+        }
+    }
+
+    #[test]
+    fn status_mapping_table() {
+        let cases = [
+            // (status, power_status, server_status) → normalised
+            ("active", "running", "ok", "running"),
+            ("active", "stopped", "ok", "stopped"),
+            ("active", "pending", "ok", "pending"),
+            ("resizing", "resizing", "ok", "pending"),
+            ("suspended", "suspended", "ok", "stopped"),
+            ("active", "Running", "ok", "running"),
+            ("active", "Rebooting", "ok", "rebooting"),
+            ("active", "", "ok", "unknown"),
+            ("", "", "", "unknown"),
+            ("pending", "running", "ok", "pending"),
+            ("installing", "stopped", "none", "pending"),
+            ("active", "stopped", "installingbooting", "pending"),
+            ("active", "running", "installing", "pending"),
+            ("Pending", "stopped", "locked", "pending"),
+            ("active", "running", "locked", "running"),
+        ];
+        for (st, power, server, want) in cases {
+            let i = Instance {
+                status: st.into(),
+                power_status: power.into(),
+                server_status: server.into(),
+                ..Instance::default()
+            };
+            assert_eq!(status(&i), want, "{st}/{power}/{server}");
+        }
+        // A missing power_status decodes as empty: unknown.
+        let i: Instance =
+            serde_json::from_value(json!({"id": "x", "status": "active"})).expect("decodes");
+        assert_eq!(status(&i), "unknown");
+    }
+
+    #[test]
+    fn image_vocabulary_round_trips() {
+        let parse = [
+            ("os:2284", Some(Source::Os(2284))),
+            ("app:37", Some(Source::App(37))),
+            ("image:abc-123", Some(Source::Image("abc-123".into()))),
+            ("snapshot:9f1", Some(Source::Snapshot("9f1".into()))),
+            ("os:0", None),
+            ("os:ubuntu", None),
+            ("image:", None),
+            ("ubuntu-24-04-x64", None),
+            ("iso:1", None),
+            ("", None),
+        ];
+        for (text, want) in parse {
+            assert_eq!(Source::parse(text), want, "{text}");
+            if let Some(s) = want {
+                assert_eq!(s.config_value(), text);
+            }
+        }
+        let of = [
+            (
+                json!({"os_id": 2284, "app_id": 0, "image_id": "", "snapshot_id": ""}),
+                Some("os:2284"),
+            ),
+            (
+                json!({"os_id": 186, "app_id": 37, "image_id": ""}),
+                Some("app:37"),
+            ),
+            (
+                json!({"os_id": 159, "app_id": 0, "image_id": "img-1"}),
+                Some("image:img-1"),
+            ),
+            (
+                json!({"os_id": 164, "snapshot_id": "snap-1"}),
+                Some("snapshot:snap-1"),
+            ),
+            (
+                json!({"os_id": null, "app_id": null, "image_id": null}),
+                None,
+            ),
+            (json!({}), None),
+        ];
+        for (v, want) in of {
+            let i: Instance = serde_json::from_value(v.clone()).expect("decodes");
+            assert_eq!(
+                Source::of(&i).map(|s| s.config_value()).as_deref(),
+                want,
+                "{v}"
+            );
+        }
+    }
+
+    #[test]
+    fn empty_values_map_to_none_and_the_id_names_an_unlabelled_server() {
+        let v = json!({"id": "abc", "label": "", "main_ip": "", "plan": null, "region": "",
+                       "power_status": "running", "tags": null, "extra": [1, 2]});
+        let r = to_record(&ctx(), "GET /instances", v).expect("maps");
+        assert_eq!(r.name, "abc");
+        assert_eq!(r.region, None);
+        let a = server(&r);
+        assert_eq!(
+            (
+                a.instance_type.as_deref(),
+                a.ip_address.as_deref(),
+                a.image.as_deref()
+            ),
+            (None, None, None)
+        );
+        assert!(a.tags.is_empty());
+        let pending = to_record(
+            &ctx(),
+            "GET /instances",
+            json!({"id": "p", "main_ip": "0.0.0.0"}),
+        )
+        .expect("maps");
+        assert_eq!(server(&pending).ip_address, None);
+    }
+
+    fn spec(fields: &[(&str, FieldValue)]) -> ResourceSpec {
+        ResourceSpec {
+            name: "web-1".into(),
+            owner_tag: owner_tag("acme", "servers.web-1"),
+            fields: fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect::<BTreeMap<_, _>>(),
+            protect: false,
+        }
+    }
+
+    #[test]
+    fn create_body_carries_one_source_the_owner_tag_and_encoded_user_data() {
+        let s = spec(&[
+            ("region", "ewr".into()),
+            ("plan", "vc2-1c-1gb".into()),
+            ("image", "os:2284".into()),
+            ("tags", FieldValue::set(["web", "prod"])),
+            ("ssh_keys", FieldValue::set(["key-1"])),
+            ("user_data_file", "cloud-init.yaml".into()),
+        ]);
+        let req = Request {
+            spec: &s,
+            user_data: Some("#cloud-config\n"),
+            attach_to_id: None,
+        };
+        let body = create_body(&ctx(), &req).expect("valid");
+        assert_eq!(
+            Value::Object(body),
+            json!({
+                "region": "ewr", "plan": "vc2-1c-1gb", "label": "web-1", "hostname": "web-1",
+                "os_id": 2284, "tags": ["prod", s.owner_tag, "web"], "sshkey_id": ["key-1"],
+                "user_data": "I2Nsb3VkLWNvbmZpZwo="
+            })
+        );
+        for (image, key) in [
+            ("app:37", "app_id"),
+            ("image:i-1", "image_id"),
+            ("snapshot:s-1", "snapshot_id"),
+        ] {
+            let s = spec(&[
+                ("region", "ewr".into()),
+                ("plan", "p".into()),
+                ("image", image.into()),
+            ]);
+            let body = create_body(
+                &ctx(),
+                &Request {
+                    spec: &s,
+                    user_data: None,
+                    attach_to_id: None,
+                },
+            )
+            .expect("valid");
+            let sources: Vec<&str> = ["os_id", "app_id", "image_id", "snapshot_id"]
+                .into_iter()
+                .filter(|k| body.contains_key(*k))
+                .collect();
+            assert_eq!(sources, vec![key]);
+            assert!(!body.contains_key("sshkey_id") && !body.contains_key("user_data"));
+        }
+    }
+
+    #[test]
+    fn a_bad_image_is_invalid_and_names_the_dock_and_the_accepted_forms() {
+        let s = spec(&[
+            ("region", "ewr".into()),
+            ("plan", "p".into()),
+            ("image", "ubuntu-24-04".into()),
+        ]);
+        let e = create_body(
+            &ctx(),
+            &Request {
+                spec: &s,
+                user_data: None,
+                attach_to_id: None,
+            },
+        )
+        .expect_err("invalid");
+        assert_eq!(e.class, ErrorClass::Invalid);
+        let text = e.to_string();
+        for part in [
+            "vultr-main",
+            "ubuntu-24-04",
+            "os:<id>",
+            "app:<id>",
+            "image:<id>",
+            "snapshot:<id>",
+        ] {
+            assert!(text.contains(part), "{text}");
+        }
+        let s = spec(&[("plan", "p".into()), ("image", "os:1".into())]);
+        let e = create_body(
+            &ctx(),
+            &Request {
+                spec: &s,
+                user_data: None,
+                attach_to_id: None,
+            },
+        )
+        .expect_err("no region");
+        assert!(e.to_string().contains("region"), "{e}");
+    }
+
+    #[test]
+    fn update_body_keeps_the_owner_tag_and_refuses_other_fields() {
+        let tag = owner_tag("acme", "servers.web-1");
+        let change = |field: &str, after: Option<FieldValue>| FieldChange {
+            field: field.into(),
+            before: None,
+            after,
+        };
+        let (body, plan) = update_body(
+            &ctx(),
+            &[
+                change("name", Some("web-2".into())),
+                change("plan", Some("vc2-2c-4gb".into())),
+                change("tags", Some(FieldValue::set(["a"]))),
+            ],
+            &tag,
+        )
+        .expect("in place");
+        assert_eq!(
+            Value::Object(body),
+            json!({"label": "web-2", "plan": "vc2-2c-4gb", "tags": ["a", tag]})
+        );
+        assert_eq!(plan.as_deref(), Some("vc2-2c-4gb"));
+        let (body, plan) = update_body(&ctx(), &[change("tags", None)], &tag).expect("in place");
+        assert_eq!(Value::Object(body), json!({"tags": [tag]}));
+        assert_eq!(plan, None);
+        let e = update_body(&ctx(), &[change("region", Some("ams".into()))], &tag)
+            .expect_err("replace field");
+        assert_eq!(e.class, ErrorClass::Invalid);
+    }
+}
