@@ -25,17 +25,9 @@ use stackdock_core::ProviderKind;
 
 /// How an adapter is built beyond its dock: HTTP settings and readiness polling (tests and the
 /// benchmark shorten the polls and change the rate limits).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Tuning {
     pub poll: wait::PollPolicy,
-}
-
-impl Default for Tuning {
-    fn default() -> Self {
-        Tuning {
-            poll: wait::PollPolicy::default(),
-        }
-    }
 }
 
 /// The adapter of one dock, with the provider's published rate limits and default retries.

@@ -38,6 +38,10 @@ impl PollPolicy {
 
 /// What one poll saw.
 #[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one value per poll, moved once: boxing the record would only add an allocation"
+)]
 pub enum Poll {
     /// Ready: the record as it is now.
     Ready(Record),
