@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Builds the three Lambda functions with SAM (rust-cargolambda) and puts the deployed
+# stackdock.toml beside each bootstrap, where the functions read it (STACKDOCK_CONFIG, the
+# template's ConfigPath, defaults to `stackdock.toml` relative to /var/task).
+#
+# SAM's rust-cargolambda builder copies only target/lambda/<bin>/bootstrap into the artifact
+# directory, so the config is copied in after `sam build`; `sam deploy` then zips each
+# .aws-sam/build/<Function>/ directory as it is.
+#
+# Usage: infra/build.sh [extra `sam build` arguments, e.g. --parallel]
+# Env:   STACKDOCK_DEPLOY_CONFIG  the file to deploy (default: stackdock.toml at the repo root)
+#        STACKDOCK_CONFIG_NAME    its name beside the bootstrap (default: stackdock.toml; must
+#                                 match the ConfigPath parameter when that is a relative path)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+config=${STACKDOCK_DEPLOY_CONFIG:-stackdock.toml}
+name=${STACKDOCK_CONFIG_NAME:-stackdock.toml}
+build_dir=.aws-sam/build
+functions=(SyncFunction ApiFunction ApplyFunction)
+
+if [[ ! -f $config ]]; then
+  echo "infra/build.sh: $config not found; set STACKDOCK_DEPLOY_CONFIG to the stackdock.toml to deploy" >&2
+  exit 1
+fi
+for arg in "$@"; do
+  case $arg in
+    -b | --build-dir | --build-dir=*)
+      echo "infra/build.sh: the build directory is fixed at $build_dir (sam deploy reads it from there)" >&2
+      exit 1
+      ;;
+  esac
+done
+
+# The pinned tools (sam, cargo-lambda and the zig it needs) live in .venv-tools when
+# scripts/setup-tools.sh installed them; cargo-lambda finds zig through the python3 on PATH.
+if [[ -x .venv-tools/bin/sam ]]; then
+  export PATH="$PWD/.venv-tools/bin:$PATH"
+fi
+export SAM_CLI_TELEMETRY=0
+
+sam build --beta-features -t infra/template.yaml "$@"
+
+for fn in "${functions[@]}"; do
+  dir=$build_dir/$fn
+  if [[ ! -f $dir/bootstrap ]]; then
+    echo "infra/build.sh: $dir/bootstrap is missing after sam build" >&2
+    exit 1
+  fi
+  install -D -m 0644 "$config" "$dir/$name"
+  echo "infra/build.sh: $config -> $dir/$name"
+done

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Lints the SAM template with the pinned tools in .venv-tools (scripts/setup-tools.sh installs
+# them): cfn-lint, then `sam validate --lint` and `sam validate` (the SAM transform itself, which
+# catches what cfn-lint misses, e.g. a bad FunctionUrlConfig AuthType). Offline; exits non-zero on
+# the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bin=.venv-tools/bin
+template=infra/template.yaml
+for tool in cfn-lint sam; do
+  if [[ ! -x $bin/$tool ]]; then
+    echo "lint-infra: $bin/$tool is missing; run scripts/setup-tools.sh" >&2
+    exit 1
+  fi
+done
+
+# sam validate needs a region to expand the template, and no credentials.
+export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-us-east-1}
+
+echo "lint-infra: cfn-lint $template"
+"$bin/cfn-lint" "$template"
+echo "lint-infra: sam validate --lint -t $template"
+"$bin/sam" validate --lint -t "$template"
+echo "lint-infra: sam validate -t $template --region us-east-1"
+"$bin/sam" validate -t "$template" --region us-east-1
+echo "lint-infra: ok"
