@@ -89,7 +89,6 @@ pub(super) fn non_empty(s: &str) -> Option<String> {
 
 /// The universal record of one provider object: the dock's ids, the observed fields, and the
 /// whole object minus its secrets as `fullApiData`, hashed.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn record(
     ctx: &DockContext,
     id: &str,
@@ -198,24 +197,8 @@ pub(super) mod lenient {
 
 /// Standard base64 (RFC 4648, padded), the encoding Vultr requires for `user_data`.
 pub(super) fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(data)
 }
 
 #[cfg(test)]
