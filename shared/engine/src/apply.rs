@@ -10,10 +10,13 @@
 //!   skipped, the rest go on.
 //! - Replaces without `allow_replace` and other disallowed changes are skipped and recorded.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures::StreamExt;
 
 use jiff::Timestamp;
 use stackdock_core::config::Config;
@@ -41,6 +44,8 @@ pub struct ApplyOptions {
     pub lease_ttl: Duration,
     /// Per-resource wait for readiness after a create or update.
     pub ready_timeout: Duration,
+    /// Actions of one stage (same phase and kind) run at once, at most this many per dock.
+    pub concurrency: usize,
     /// Directory of stackdock.toml: `user_data_file` is read relative to it.
     pub config_dir: PathBuf,
     /// Use this run id (an apply submitted through the API); otherwise a new one.
@@ -56,6 +61,7 @@ impl std::fmt::Debug for ApplyOptions {
             .field("actor", &self.actor)
             .field("lease_ttl", &self.lease_ttl)
             .field("ready_timeout", &self.ready_timeout)
+            .field("concurrency", &self.concurrency)
             .field("config_dir", &self.config_dir)
             .field("run_id", &self.run_id)
             .finish_non_exhaustive()
@@ -73,6 +79,7 @@ impl ApplyOptions {
             actor: actor.into(),
             lease_ttl: Duration::from_secs(15 * 60),
             ready_timeout: Duration::from_secs(10 * 60),
+            concurrency: 16,
             config_dir: config_dir.into(),
             run_id: None,
             plan: PlanOptions::default(),
@@ -162,62 +169,106 @@ async fn apply_leased(
     );
     store.put_run(&run).await?;
 
-    let mut exec = Executor {
+    let exec = Executor {
         config,
         docks,
         store,
         opts,
-        lease,
-        renewed: Instant::now(),
         run_id: run_id.clone(),
     };
-    let mut failed: BTreeSet<String> = BTreeSet::new();
-    for action in current.changes() {
-        let target = action
-            .address
-            .clone()
-            .or_else(|| action.provider_id.clone())
-            .unwrap_or_default();
-        let blocked_by = action.depends_on.iter().find(|d| failed.contains(*d));
-        let (outcome, message, provider_id) = if !action.allowed {
-            (
-                Outcome::Skipped,
-                format!("not applied: {}", action.reason),
-                action.provider_id.clone(),
-            )
-        } else if let Some(dep) = blocked_by {
-            (
-                Outcome::Skipped,
-                format!("skipped: {dep} failed"),
-                action.provider_id.clone(),
-            )
-        } else {
-            exec.say(&format!("{} {target}…", verb(action.action)));
-            match exec.run(action).await {
-                Ok(id) => (
-                    Outcome::Succeeded,
-                    format!("{} {target}", past(action.action)),
-                    id,
-                ),
-                Err(e) => (Outcome::Failed, e.to_string(), action.provider_id.clone()),
+    let changes: Vec<&Action> = current.changes().collect();
+    let run = tokio::sync::Mutex::new(run);
+    let lease = tokio::sync::Mutex::new(lease);
+    let lost = AtomicBool::new(false);
+    let stages = async {
+        let mut failed: BTreeSet<String> = BTreeSet::new();
+        for stage in stages(&changes) {
+            // Docks run side by side, each with its own concurrency: one provider's rate limit
+            // (Linode: 20 creates per 15 s) never holds up another's actions.
+            let mut by_dock: BTreeMap<&str, Vec<&Action>> = BTreeMap::new();
+            for action in stage {
+                by_dock
+                    .entry(action.dock.as_str())
+                    .or_default()
+                    .push(action);
             }
-        };
-        if outcome != Outcome::Succeeded {
-            failed.insert(target.clone());
+            let failed_so_far = &failed;
+            let per_dock = by_dock.into_values().map(|actions| {
+                futures::stream::iter(actions)
+                    .map(|action| {
+                        let (exec, lost, run) = (&exec, &lost, &run);
+                        async move {
+                            let result = exec.attempt(action, failed_so_far, lost).await;
+                            // Recorded as soon as it is known: after a crash, the run tells
+                            // what happened.
+                            let mut run = run.lock().await;
+                            run.actions.push(result.clone());
+                            if let Err(e) = store.put_run(&run).await {
+                                tracing::warn!(error = %e, "recording an action result failed; it is recorded with the next one");
+                            }
+                            result
+                        }
+                    })
+                    .buffer_unordered(opts.concurrency.max(1))
+                    .collect::<Vec<ActionResult>>()
+            });
+            let results = futures::future::join_all(per_dock).await;
+            for r in results.into_iter().flatten() {
+                if r.outcome != Outcome::Succeeded {
+                    failed.insert(r.target);
+                }
+            }
         }
-        exec.say(&format!("  {}: {message}", outcome_word(outcome)));
-        run.actions.push(ActionResult {
-            action: action.action.as_str().to_owned(),
-            target,
-            dock: action.dock.clone(),
-            provider_id,
-            outcome,
-            message,
-            at: Timestamp::now(),
-        });
-        store.put_run(&run).await?;
-        exec.renew_if_due(&mut run).await?;
+    };
+    let renewal = async {
+        loop {
+            tokio::time::sleep(opts.lease_ttl / 3).await;
+            let mut held = lease.lock().await;
+            match store
+                .renew_lease(&held, opts.lease_ttl, Timestamp::now())
+                .await
+            {
+                Ok(renewed) => {
+                    run.lock().await.log(
+                        Timestamp::now(),
+                        format!("lease renewed until {}", renewed.expires_at),
+                    );
+                    *held = renewed;
+                }
+                Err(e) => {
+                    // Another apply may take over: start nothing new; in-flight actions finish
+                    // and their intents protect them.
+                    tracing::error!(error = %e, "the apply lease was lost");
+                    run.lock().await.log(
+                        Timestamp::now(),
+                        format!("lease lost ({e}); no further action started"),
+                    );
+                    lost.store(true, Ordering::SeqCst);
+                    return;
+                }
+            }
+        }
+    };
+    {
+        tokio::pin!(stages);
+        tokio::pin!(renewal);
+        tokio::select! {
+            () = &mut stages => {}
+            () = &mut renewal => {
+                // The lease is lost, but running actions must not be cut off mid-request.
+                (&mut stages).await;
+            }
+        }
     }
+    let mut run = run.into_inner();
+    let lease = lease.into_inner();
+    // Results in plan order, whatever order the concurrent actions finished in.
+    let mut order: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, a) in changes.iter().enumerate() {
+        order.entry(target_of(a)).or_insert(i);
+    }
+    run.actions
+        .sort_by_key(|r| order.get(&r.target).copied().unwrap_or(usize::MAX));
 
     let failures = run
         .actions
@@ -249,8 +300,43 @@ async fn apply_leased(
         ),
     );
     store.put_run(&run).await?;
-    let lease = exec.lease;
     Ok((ApplyReport { run }, lease))
+}
+
+/// What an action is about, as recorded: its address, else the provider id.
+fn target_of(action: &Action) -> String {
+    action
+        .address
+        .clone()
+        .or_else(|| action.provider_id.clone())
+        .unwrap_or_default()
+}
+
+/// Consecutive actions of the same phase and kind: they do not depend on each other (the plan
+/// orders servers before the volumes attached to them, deletes after creates), so each stage
+/// runs concurrently and the next starts when it is done.
+fn stages<'p>(changes: &[&'p Action]) -> Vec<Vec<&'p Action>> {
+    let mut stages: Vec<Vec<&Action>> = Vec::new();
+    for action in changes {
+        let same = stages
+            .last()
+            .and_then(|s| s.last())
+            .is_some_and(|prev| stage_key(prev) == stage_key(action));
+        match stages.last_mut() {
+            Some(stage) if same => stage.push(action),
+            _ => stages.push(vec![action]),
+        }
+    }
+    stages
+}
+
+fn stage_key(a: &Action) -> (u8, Option<Kind>) {
+    let phase = match a.action {
+        ActionKind::Adopt => 0,
+        ActionKind::Delete => 2,
+        _ => 1,
+    };
+    (phase, a.kind)
 }
 
 fn verb(kind: ActionKind) -> &'static str {
@@ -290,8 +376,6 @@ struct Executor<'a> {
     docks: &'a Docks,
     store: &'a dyn Store,
     opts: &'a ApplyOptions,
-    lease: Lease,
-    renewed: Instant,
     run_id: String,
 }
 
@@ -303,20 +387,54 @@ impl Executor<'_> {
         }
     }
 
-    async fn renew_if_due(&mut self, run: &mut RunRecord) -> Result<(), EngineError> {
-        if self.renewed.elapsed() < self.opts.lease_ttl / 3 {
-            return Ok(());
+    /// Runs one action unless it is not allowed, a dependency failed or the lease is lost.
+    async fn attempt(
+        &self,
+        action: &Action,
+        failed: &BTreeSet<String>,
+        lost: &AtomicBool,
+    ) -> ActionResult {
+        let target = target_of(action);
+        let blocked_by = action.depends_on.iter().find(|d| failed.contains(*d));
+        let (outcome, message, provider_id) = if !action.allowed {
+            (
+                Outcome::Skipped,
+                format!("not applied: {}", action.reason),
+                action.provider_id.clone(),
+            )
+        } else if let Some(dep) = blocked_by {
+            (
+                Outcome::Skipped,
+                format!("skipped: {dep} failed"),
+                action.provider_id.clone(),
+            )
+        } else if lost.load(Ordering::SeqCst) {
+            (
+                Outcome::Skipped,
+                "skipped: the apply lease was lost".to_owned(),
+                action.provider_id.clone(),
+            )
+        } else {
+            self.say(&format!("{} {target}…", verb(action.action)));
+            match self.run(action).await {
+                Ok(id) => (
+                    Outcome::Succeeded,
+                    format!("{} {target}", past(action.action)),
+                    id,
+                ),
+                Err(e) => (Outcome::Failed, e.to_string(), action.provider_id.clone()),
+            }
+        };
+        self.say(&format!("  {target}: {}: {message}", outcome_word(outcome)));
+        ActionResult {
+            action: action.action.as_str().to_owned(),
+            target,
+            dock: action.dock.clone(),
+            provider_id,
+            outcome,
+            message,
+            at: Timestamp::now(),
         }
-        self.lease = self
-            .store
-            .renew_lease(&self.lease, self.opts.lease_ttl, Timestamp::now())
-            .await?;
-        self.renewed = Instant::now();
-        run.log(
-            Timestamp::now(),
-            format!("lease renewed until {}", self.lease.expires_at),
-        );
-        Ok(())
     }
 
     fn provider(&self, action: &Action) -> Result<&Arc<dyn Provider>, EngineError> {

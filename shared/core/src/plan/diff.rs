@@ -62,6 +62,7 @@ pub fn plan_checked(
             config,
             dock: dock_name,
             provider: dock.provider,
+            index: Index::of(&records),
             records,
             claimed: BTreeSet::new(),
             actions: Vec::new(),
@@ -130,9 +131,48 @@ struct DockPlanner<'a> {
     provider: ProviderKind,
     records: Vec<&'a Record>,
     /// Keys (kind, provider id) of records an entry has matched.
+    /// Look-ups by id, owner and name: matching stays O(log n) per entry at 100,000 resources.
+    index: Index<'a>,
     claimed: BTreeSet<(Kind, &'a str)>,
     actions: Vec<Action>,
     problems: &'a BTreeMap<String, Vec<String>>,
+}
+
+/// A dock's records by (kind, provider id), (kind, owning address) and, for unmanaged live
+/// records, (kind, name). Vectors keep inventory order; every use of them is order-independent.
+#[derive(Default)]
+struct Index<'a> {
+    by_id: BTreeMap<(Kind, &'a str), &'a Record>,
+    by_owner: BTreeMap<(Kind, &'a str), Vec<&'a Record>>,
+    unmanaged_by_name: BTreeMap<(Kind, &'a str), Vec<&'a Record>>,
+}
+
+impl<'a> Index<'a> {
+    fn of(records: &[&'a Record]) -> Index<'a> {
+        let mut index = Index::default();
+        for r in records.iter().copied() {
+            let kind = r.kind();
+            index
+                .by_id
+                .insert((kind, r.provider_resource_id.as_str()), r);
+            match &r.managed_by {
+                Some(owner) => index
+                    .by_owner
+                    .entry((kind, owner.as_str()))
+                    .or_default()
+                    .push(r),
+                None if r.missing_since.is_none() => {
+                    index
+                        .unmanaged_by_name
+                        .entry((kind, r.name.as_str()))
+                        .or_default()
+                        .push(r);
+                }
+                None => {}
+            }
+        }
+        index
+    }
 }
 
 /// How a desired entry matched the inventory.
@@ -177,20 +217,10 @@ impl<'a> DockPlanner<'a> {
         }
     }
 
-    fn of_kind(&self, kind: Kind) -> impl Iterator<Item = &'a Record> + '_ {
-        self.records
-            .iter()
-            .copied()
-            .filter(move |r| r.kind() == kind)
-    }
-
     fn find(&self, resource: &DesiredResource) -> Match<'a> {
         let address = resource.address();
         if let Some(id) = &resource.id {
-            let Some(record) = self
-                .of_kind(resource.kind)
-                .find(|r| &r.provider_resource_id == id)
-            else {
+            let Some(record) = self.index.by_id.get(&(resource.kind, id.as_str())).copied() else {
                 return Match::Error(
                     format!(
                         "`id = \"{id}\"` pins {address} to a {} that dock `{}` does not have; remove the pin to create it, or correct the id",
@@ -219,10 +249,11 @@ impl<'a> DockPlanner<'a> {
                 (None, None) => Match::Adopt(record),
             };
         }
-        let managed: Vec<&Record> = self
-            .of_kind(resource.kind)
-            .filter(|r| r.managed_by.as_deref() == Some(address.as_str()))
-            .collect();
+        let managed: &[&Record] = self
+            .index
+            .by_owner
+            .get(&(resource.kind, address.as_str()))
+            .map_or(&[], Vec::as_slice);
         let live: Vec<&Record> = managed
             .iter()
             .copied()
@@ -242,13 +273,12 @@ impl<'a> DockPlanner<'a> {
                 );
             }
         }
-        let by_name: Vec<&Record> = self
-            .of_kind(resource.kind)
-            .filter(|r| {
-                r.managed_by.is_none() && r.missing_since.is_none() && r.name == resource.name
-            })
-            .collect();
-        match by_name.as_slice() {
+        let by_name: &[&Record] = self
+            .index
+            .unmanaged_by_name
+            .get(&(resource.kind, resource.name.as_str()))
+            .map_or(&[], Vec::as_slice);
+        match by_name {
             [one] => Match::Adopt(one),
             // Several gone records of one entry: the lowest id, so the plan does not depend on
             // inventory order.
