@@ -170,17 +170,21 @@ async fn sync_dock(
             return fail(store, status, outcome, why).await;
         }
     };
-    if let Err(e) = provider.check_credentials().await {
-        return fail(store, status, outcome, e.to_string()).await;
-    }
-
+    // The credential check goes out with the listings, not before them: it costs no latency,
+    // and when it fails its clear "unauthorized" message wins over the listings' errors.
     let kinds = dock.provider.kinds();
-    let listings = futures::future::join_all(
-        kinds
-            .iter()
-            .map(|kind| list_kind(provider.as_ref(), *kind, dock)),
+    let (checked, listings) = futures::future::join(
+        provider.check_credentials(),
+        futures::future::join_all(
+            kinds
+                .iter()
+                .map(|kind| list_kind(provider.as_ref(), *kind, dock)),
+        ),
     )
     .await;
+    if let Err(e) = checked {
+        return fail(store, status, outcome, e.to_string()).await;
+    }
     let mut first_error = None;
     let mut kind_listings = Vec::new();
     for (kind, result) in kinds.iter().zip(listings) {
