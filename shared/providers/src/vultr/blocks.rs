@@ -198,10 +198,20 @@ pub(super) async fn create(v: &Vultr, request: Request<'_>) -> Result<Record, Pr
     };
     let id = created.provider_resource_id.clone();
     // Vultr refuses to attach a block that is still pending ([tf-vultr] waits for active first).
-    if !is_ready(&created) {
-        wait_active(v, &id, ACTIVE_BEFORE_ATTACH).await?;
-    }
-    attach(v, &id, server).await?;
+    let attached = async {
+        if !is_ready(&created) {
+            wait_active(v, &id, ACTIVE_BEFORE_ATTACH).await?;
+        }
+        attach(v, &id, server).await
+    };
+    attached.await.map_err(|mut e| {
+        // The block exists: say so, so nobody creates a second one by hand.
+        e.message.push_str(&format!(
+            "; block volume {id} (`{}`) was created but is not attached to {server}: run `stackdock plan` to see the attachment as a change",
+            request.spec.name
+        ));
+        e
+    })?;
     get_existing(v, &id).await
 }
 

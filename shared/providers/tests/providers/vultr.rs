@@ -520,6 +520,40 @@ async fn block_create_attached_grow_rename_move_detach_delete() {
 }
 
 #[tokio::test]
+async fn a_failed_attach_after_a_create_says_the_block_exists() {
+    let sb = sandbox().await;
+    let p = adapter(&sb);
+    let server = running_server(p.as_ref(), "app-a").await;
+    // The server is in ewr; a block in ord cannot attach to it.
+    let s = spec(
+        Kind::BlockVolumes,
+        "far",
+        &[("region", "ord".into()), ("size_gb", 10.into())],
+    );
+    let e = p
+        .create(
+            Kind::BlockVolumes,
+            Request {
+                spec: &s,
+                user_data: None,
+                attach_to_id: Some(&server.provider_resource_id),
+            },
+        )
+        .await
+        .expect_err("attach refused");
+    assert_eq!(e.class, ErrorClass::Invalid);
+    assert!(
+        e.to_string().contains("was created but is not attached"),
+        "{e}"
+    );
+    assert_eq!(count(&sb, "POST /vultr/v2/blocks"), 1);
+    let found = p.find_owned(Kind::BlockVolumes, &s).await.expect("find");
+    assert_eq!(found.len(), 1);
+    assert_eq!(attached(&found[0]), (None, None));
+    sb.shutdown().await;
+}
+
+#[tokio::test]
 async fn database_create_wait_find_resize_delete() {
     let sb = sandbox().await;
     sb.seed_fixtures();
