@@ -17,7 +17,8 @@ pub struct Cli {
     )]
     pub config: PathBuf,
 
-    /// Where inventory, runs and leases are kept: `sqlite:PATH`.
+    /// Where inventory, runs and leases are kept: `sqlite:PATH`, or `dynamodb://PREFIX` (tables
+    /// `PREFIX-servers`, …; region, credentials and endpoint from the usual AWS variables).
     #[arg(
         long,
         global = true,
@@ -61,6 +62,21 @@ pub enum Command {
     /// The whole loop offline against the sandbox: sync, plan, apply, plan, an out-of-band
     /// change, drift.
     Demo(DemoArgs),
+    /// Manage the DynamoDB tables of `--store dynamodb://PREFIX`.
+    Tables(TablesArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TablesArgs {
+    #[command(subcommand)]
+    pub command: TablesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TablesCommand {
+    /// Create the tables that do not exist yet (on demand billing, TTL on runs and locks) and
+    /// print their names; for local use (production tables come from the SAM template).
+    Create,
 }
 
 #[derive(Debug, clap::Args)]

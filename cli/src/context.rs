@@ -6,8 +6,8 @@ use std::sync::Arc;
 use anyhow::{Context as _, anyhow, bail};
 use stackdock_core::config::{self, Config};
 use stackdock_engine::{Adapters, CredentialResolver, Docks, EnvResolver, ProviderFactory};
-use stackdock_store::Store;
 use stackdock_store::sqlite::SqliteStore;
+use stackdock_store::{DynamoStore, Store};
 
 /// Reads and validates the config file.
 pub fn load_config(path: &Path) -> anyhow::Result<Config> {
@@ -35,8 +35,11 @@ pub fn config_dir(path: &Path) -> PathBuf {
     }
 }
 
-/// Opens the store named by `--store`.
-pub fn open_store(spec: &str) -> anyhow::Result<Arc<dyn Store>> {
+/// Opens the store named by `--store`: `sqlite:PATH` or `dynamodb://PREFIX`.
+pub async fn open_store(spec: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if let Some(prefix) = spec.strip_prefix("dynamodb://") {
+        return Ok(Arc::new(open_dynamodb(prefix).await?));
+    }
     if let Some(path) = spec.strip_prefix("sqlite:") {
         if path.is_empty() {
             bail!("--store sqlite: needs a path, e.g. sqlite:.stackdock/stackdock.db");
@@ -45,7 +48,18 @@ pub fn open_store(spec: &str) -> anyhow::Result<Arc<dyn Store>> {
             .with_context(|| format!("cannot open the store {path}"))?;
         return Ok(Arc::new(store));
     }
-    bail!("unknown store `{spec}`; use sqlite:PATH (e.g. sqlite:.stackdock/stackdock.db)")
+    bail!(
+        "unknown store `{spec}`; use sqlite:PATH (e.g. sqlite:.stackdock/stackdock.db) or \
+         dynamodb://PREFIX"
+    )
+}
+
+/// Opens the DynamoDB tables `PREFIX-*`; region, credentials and endpoint come from the usual
+/// AWS environment variables (`AWS_REGION`, `AWS_PROFILE`, `AWS_ENDPOINT_URL`, …).
+pub async fn open_dynamodb(prefix: &str) -> anyhow::Result<DynamoStore> {
+    DynamoStore::from_env(prefix)
+        .await
+        .with_context(|| format!("cannot open the store dynamodb://{prefix}"))
 }
 
 /// What a command works with: the config, the store and every dock's adapter, built once.
@@ -62,7 +76,7 @@ impl Session {
     /// environment); docks whose credential is missing are recorded as failures, not errors.
     pub async fn open(config_path: &Path, store: &str) -> anyhow::Result<Session> {
         let config = load_config(config_path)?;
-        let store = open_store(store)?;
+        let store = open_store(store).await?;
         Ok(Session::with(
             config,
             config_path,

@@ -9,7 +9,7 @@ use crate::context;
 
 pub async fn run(cli: &Cli, args: &InventoryArgs) -> anyhow::Result<u8> {
     let config = context::load_config(&cli.config)?;
-    let store = context::open_store(&cli.store)?;
+    let store = context::open_store(&cli.store).await?;
     let kind = args
         .kind
         .as_deref()

@@ -6,6 +6,7 @@ mod inventory;
 mod plan;
 mod sandbox;
 mod sync;
+mod tables;
 mod unlock;
 
 pub use sync::refresh;
@@ -35,6 +36,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Unlock(args) => unlock::run(&cli, args).await,
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Demo(args) => demo::run(&cli, args).await,
+        Command::Tables(args) => tables::run(&cli, args).await,
     }
 }
 

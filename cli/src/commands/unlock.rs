@@ -15,7 +15,7 @@ pub async fn run(cli: &Cli, args: &UnlockArgs) -> anyhow::Result<u8> {
         );
     }
     let config = context::load_config(&cli.config)?;
-    let store = context::open_store(&cli.store)?;
+    let store = context::open_store(&cli.store).await?;
     let org = &config.settings.org;
     let now = Timestamp::now();
     let released = store.force_release(&lease_name(org)).await?;

@@ -1,6 +1,9 @@
 //! The store's one integration-test binary: the conformance suite against SQLite (in memory and
 //! on disk), then what only SQLite promises: plain-SQL readable tables, schema versions, atomic
-//! syncs, and leases across handles on one file.
+//! syncs, and leases across handles on one file. `dynamodb`: the same suite and DynamoDB's own
+//! promises against a moto server.
+
+mod dynamodb;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

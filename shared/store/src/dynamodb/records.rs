@@ -1,0 +1,180 @@
+//! Universal records in their per-kind tables: keys, reads and the item form of a `Record`
+//! (its JSON attributes without the `kind` tag, which the table already says).
+//!
+//! It never decides whether a record should be written; `sync` does.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::Value;
+use stackdock_core::record::RecordKey;
+use stackdock_core::{Kind, Record};
+
+use super::DynamoStore;
+use super::codec::{Item, item_to_json, string_of, to_item};
+use super::error::classify;
+use super::query::query_eq;
+use super::tables::{DOCK_ID, ORG_ID, ORG_INDEX, PROVIDER_RESOURCE_ID};
+use crate::StoreError;
+
+/// The serde tag of `Attrs`: implied by the table, so not stored (as in SQLite).
+const KIND_ATTRIBUTE: &str = "kind";
+
+/// The primary key item of a record.
+pub(crate) fn key_item(dock_id: &str, provider_resource_id: &str) -> Item {
+    Item::from([
+        (DOCK_ID.to_owned(), AttributeValue::S(dock_id.to_owned())),
+        (
+            PROVIDER_RESOURCE_ID.to_owned(),
+            AttributeValue::S(provider_resource_id.to_owned()),
+        ),
+    ])
+}
+
+/// A record as an item of its kind's table.
+pub(crate) fn to_record_item(record: &Record) -> Result<Item, StoreError> {
+    let context = format!(
+        "{}: record `{}` on dock `{}`",
+        record.kind().table(),
+        record.provider_resource_id,
+        record.dock_id
+    );
+    let mut item = to_item(record, &context)?;
+    item.remove(KIND_ATTRIBUTE);
+    Ok(item)
+}
+
+/// A record from an item of `kind`'s table.
+pub(crate) fn from_record_item(kind: Kind, item: Item) -> Result<Record, StoreError> {
+    let table = kind.table();
+    let id = string_of(&item, PROVIDER_RESOURCE_ID)
+        .unwrap_or_default()
+        .to_owned();
+    let context = format!("{table}: record `{id}`");
+    let mut json = item_to_json(item, &context)?;
+    if let Value::Object(fields) = &mut json {
+        fields.insert(KIND_ATTRIBUTE.to_owned(), Value::from(table));
+    }
+    serde_json::from_value(json).map_err(|e| StoreError::Corrupt(format!("{context}: {e}")))
+}
+
+/// One record by key (strongly consistent).
+pub(crate) async fn get(
+    store: &DynamoStore,
+    key: &RecordKey,
+) -> Result<Option<Record>, StoreError> {
+    let table = store.table(key.kind.table());
+    let context = format!(
+        "{table}: get `{}` on dock `{}`",
+        key.provider_resource_id, key.dock_id
+    );
+    let output = store
+        .client()
+        .get_item()
+        .table_name(&table)
+        .set_key(Some(key_item(&key.dock_id, &key.provider_resource_id)))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| classify(context, e))?;
+    output
+        .item
+        .map(|item| from_record_item(key.kind, item))
+        .transpose()
+}
+
+/// The stored records of one kind on one dock (strongly consistent), by provider id.
+pub(crate) async fn load_dock(
+    store: &DynamoStore,
+    kind: Kind,
+    dock_id: &str,
+) -> Result<BTreeMap<String, Record>, StoreError> {
+    let table = store.table(kind.table());
+    let items = query_eq(store, &table, None, DOCK_ID, dock_id).await?;
+    items
+        .into_iter()
+        .map(|item| {
+            let record = from_record_item(kind, item)?;
+            Ok((record.provider_resource_id.clone(), record))
+        })
+        .collect()
+}
+
+/// Every record of `org` (or of one of its docks), sorted by (dock, kind, provider id).
+///
+/// Per dock: one strongly consistent query per kind. For the whole org: every dock with a status
+/// in `docks` is read the same way (so a plan right after a sync sees every record that sync
+/// wrote), and the `orgId-index` adds the records of docks without a status. The index is
+/// eventually consistent, so only those records may lag by a moment.
+pub(crate) async fn inventory(
+    store: &DynamoStore,
+    org: &str,
+    dock_id: Option<&str>,
+    docks: &[String],
+) -> Result<Vec<Record>, StoreError> {
+    let mut found: BTreeMap<RecordKey, Record> = BTreeMap::new();
+    let mut keep = |record: Record| {
+        // A dock id is unique across orgs, yet a query by dock must never reveal another org's
+        // records: filter on the org as well.
+        if record.org_id == org {
+            found.insert(record.key(), record);
+        }
+    };
+    for kind in Kind::ALL {
+        match dock_id {
+            Some(dock) => load_dock(store, kind, dock)
+                .await?
+                .into_values()
+                .for_each(&mut keep),
+            None => {
+                let table = store.table(kind.table());
+                for item in query_eq(store, &table, Some(ORG_INDEX), ORG_ID, org).await? {
+                    keep(from_record_item(kind, item)?);
+                }
+                for dock in docks {
+                    // Inserted after the index's version: the consistent read wins.
+                    load_dock(store, kind, dock)
+                        .await?
+                        .into_values()
+                        .for_each(&mut keep);
+                }
+            }
+        }
+    }
+    Ok(found.into_values().collect())
+}
+
+/// Reads records by key in batches; returns the stored version of each key found.
+pub(crate) async fn get_many(
+    store: &DynamoStore,
+    keys: &[RecordKey],
+) -> Result<BTreeMap<RecordKey, Record>, StoreError> {
+    let mut by_table = BTreeMap::new();
+    for key in keys {
+        by_table.insert(store.table(key.kind.table()), key.kind);
+    }
+    let requests = keys
+        .iter()
+        .map(|key| {
+            (
+                store.table(key.kind.table()),
+                key_item(&key.dock_id, &key.provider_resource_id),
+            )
+        })
+        .collect();
+    let found =
+        super::batch::get_items(store, requests, "put records: read the stored versions").await?;
+    let mut stored = BTreeMap::new();
+    for (table, items) in found {
+        let Some(kind) = by_table.get(&table).copied() else {
+            return Err(StoreError::Backend(format!(
+                "put records: DynamoDB answered for table `{table}`, which was not asked for"
+            )));
+        };
+        for item in items {
+            let record = from_record_item(kind, item)?;
+            stored.insert(record.key(), record);
+        }
+    }
+    Ok(stored)
+}

@@ -1,0 +1,236 @@
+//! Test support for any crate that talks to DynamoDB (or Secrets Manager) locally: a moto server
+//! started per test on a free 127.0.0.1 port, and SDK clients configured for it with static test
+//! credentials (no profile, no metadata lookups, nothing beyond 127.0.0.1).
+//!
+//! Enabled by the `conformance` feature. moto comes from `scripts/setup-tools.sh`; a missing moto
+//! fails the test with that instruction (tests are never skipped).
+//!
+//! ```no_run
+//! # async fn example() {
+//! use stackdock_store::testing::{MotoServer, unique_prefix};
+//!
+//! let moto = MotoServer::start(); // killed when dropped
+//! let store = moto.dynamo_store(&unique_prefix("sync")).await; // a DynamoStore, tables created
+//! // Any other AWS client: e.g. `aws_sdk_secretsmanager::Client::new(&sdk)`.
+//! let sdk = moto.sdk_config();
+//! # drop((store, sdk));
+//! # }
+//! ```
+
+use std::io::{Read as _, Write as _};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
+
+use crate::dynamodb::DynamoStore;
+
+/// The region every test client uses.
+pub const REGION: &str = "us-east-1";
+/// How long `start` waits for moto to answer (it is ready in ~0.3 s on an idle machine; busy CI
+/// machines building in parallel are slower).
+const READY_TIMEOUT: Duration = Duration::from_secs(15);
+/// Ports tried when the one picked is taken between choosing and binding it.
+const START_ATTEMPTS: usize = 3;
+
+/// A running `moto_server`, killed when dropped.
+#[derive(Debug)]
+pub struct MotoServer {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl MotoServer {
+    /// Starts `moto_server -H 127.0.0.1 -p <free port>` (from `$MOTO_SERVER`, else
+    /// `<workspace root>/.venv-tools/bin/moto_server`) and waits until it answers.
+    ///
+    /// # Panics
+    /// If moto is not installed (the message says to run `scripts/setup-tools.sh`), or does not
+    /// start within the timeout (the message holds its log).
+    pub fn start() -> MotoServer {
+        let program = moto_server_path();
+        if !program.is_file() {
+            panic!(
+                "moto_server not found at {}: run `scripts/setup-tools.sh` at the workspace root \
+                 (it installs the pinned moto into .venv-tools/), or set MOTO_SERVER to its path",
+                program.display()
+            );
+        }
+        let mut last_failure = String::new();
+        for _ in 0..START_ATTEMPTS {
+            match try_start(&program) {
+                Ok(server) => return server,
+                Err(failure) => last_failure = failure,
+            }
+        }
+        panic!(
+            "moto_server ({}) did not start after {START_ATTEMPTS} attempts: {last_failure}",
+            program.display()
+        )
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A shared SDK config for any AWS client against this server: region us-east-1, static
+    /// credentials `test`/`test`, endpoint this server.
+    pub fn sdk_config(&self) -> SdkConfig {
+        SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(SharedCredentialsProvider::new(static_credentials()))
+            .build()
+    }
+
+    /// A DynamoDB client for this server.
+    pub fn dynamo_client(&self) -> aws_sdk_dynamodb::Client {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(static_credentials())
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    /// A `DynamoStore` on this server with its tables created.
+    ///
+    /// # Panics
+    /// If the prefix is invalid or the tables cannot be created.
+    pub async fn dynamo_store(&self, table_prefix: &str) -> DynamoStore {
+        let store = DynamoStore::new(self.dynamo_client(), table_prefix)
+            .unwrap_or_else(|e| panic!("a DynamoStore with prefix `{table_prefix}`: {e}"));
+        store
+            .create_tables()
+            .await
+            .unwrap_or_else(|e| panic!("create the tables of `{table_prefix}` in moto: {e}"));
+        store
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        // Best effort: the process may already have exited.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// A table prefix no other test (or test process) uses: `<tag>-<pid>-<n>-<nanos>`.
+pub fn unique_prefix(tag: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{tag}-{}-{n}-{nanos}", std::process::id())
+}
+
+/// `$MOTO_SERVER`, else `<workspace root>/.venv-tools/bin/moto_server`.
+pub fn moto_server_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("MOTO_SERVER") {
+        return PathBuf::from(path);
+    }
+    let root = workspace_root().unwrap_or_else(|| PathBuf::from("."));
+    root.join(".venv-tools").join("bin").join("moto_server")
+}
+
+/// The directory holding `Cargo.lock`, searched upwards from the running test's package
+/// (`CARGO_MANIFEST_DIR` at run time), then from this crate's directory, then the current one.
+pub fn workspace_root() -> Option<PathBuf> {
+    let starts = [
+        std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from),
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR"))),
+        std::env::current_dir().ok(),
+    ];
+    starts
+        .into_iter()
+        .flatten()
+        .find_map(|start| find_upwards(&start, "Cargo.lock"))
+}
+
+fn find_upwards(start: &Path, file: &str) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|dir| dir.join(file).is_file())
+        .map(Path::to_path_buf)
+}
+
+fn static_credentials() -> Credentials {
+    Credentials::new("test", "test", None, None, "stackdock-testing")
+}
+
+fn try_start(program: &Path) -> Result<MotoServer, String> {
+    let port = free_port().map_err(|e| format!("find a free port: {e}"))?;
+    let log =
+        std::env::temp_dir().join(format!("stackdock-moto-{}-{port}.log", std::process::id()));
+    let log_file =
+        std::fs::File::create(&log).map_err(|e| format!("create {}: {e}", log.display()))?;
+    let child = Command::new(program)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        // A file, not a pipe: moto logs every request, and an unread pipe would block it.
+        .stderr(log_file)
+        .spawn()
+        .map_err(|e| format!("spawn {}: {e}", program.display()))?;
+    let mut server = MotoServer { child, port, log };
+    let deadline = Instant::now() + READY_TIMEOUT;
+    loop {
+        if answers(port) {
+            return Ok(server);
+        }
+        if let Ok(Some(status)) = server.child.try_wait() {
+            return Err(format!(
+                "exited with {status} on port {port}: {}",
+                server.log_text()
+            ));
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "no answer on port {port} within {READY_TIMEOUT:?}: {}",
+                server.log_text()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+impl MotoServer {
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+fn free_port() -> std::io::Result<u16> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// Whether `GET /moto-api/` answers 200 (a plain HTTP/1.0 request: no HTTP client needed).
+fn answers(port: u16) -> bool {
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let Ok(mut stream) = TcpStream::connect_timeout(&address, Duration::from_millis(200)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = format!("GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0_u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") && &head[9..12] == b"200"
+}

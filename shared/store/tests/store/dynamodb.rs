@@ -1,0 +1,398 @@
+//! The DynamoDB backend against a moto server (one per test, tables under a unique prefix): the
+//! conformance suite, then what only DynamoDB needs checked: batching (≤ 25 items per
+//! BatchWriteItem, counted), zero record writes for an unchanged re-sync, leases raced from
+//! separate clients, the item layout (attribute names and types), and the table layout.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{AttributeValue, KeyType, ProjectionType, TimeToLiveStatus};
+use stackdock_core::record::dock_id;
+use stackdock_core::{Kind, Record};
+use stackdock_store::conformance::{self, ORG, at, full_record, server};
+use stackdock_store::dynamodb::{DynamoStore, tables};
+use stackdock_store::testing::{MotoServer, unique_prefix};
+use stackdock_store::{Store, StoreError};
+
+use super::{complete, sync_of};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_against_moto() {
+    let moto = MotoServer::start();
+    let client = moto.dynamo_client();
+    conformance::run_all(move || {
+        let client = client.clone();
+        async move {
+            let store =
+                DynamoStore::new(client, &unique_prefix("conformance")).expect("a valid prefix");
+            store.create_tables().await.expect("create the tables");
+            Arc::new(store) as Arc<dyn Store>
+        }
+    })
+    .await;
+}
+
+/// 60 records per sync: 25 + 25 + 10, so exactly 3 BatchWriteItem calls, then the dock status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_changed_records_are_three_batches_and_an_unchanged_resync_writes_no_record() {
+    let moto = MotoServer::start();
+    let store = moto.dynamo_store(&unique_prefix("batch")).await;
+    let dock = dock_id(ORG, "vultr-main");
+    let servers = |status: &str| -> Vec<Record> {
+        (0..60)
+            .map(|i| {
+                let mut record = server(
+                    ORG,
+                    &dock,
+                    &format!("id-{i:02}"),
+                    &format!("web-{i}"),
+                    "ewr",
+                );
+                record.status = status.into();
+                record.with_hash()
+            })
+            .collect()
+    };
+
+    let (writes, batches) = (store.write_requests(), store.batch_write_requests());
+    let stats = store
+        .commit_sync(sync_of(
+            &dock,
+            0,
+            vec![complete(Kind::Servers, servers("running"))],
+        ))
+        .await
+        .expect("first sync");
+    assert_eq!(stats.written, 60);
+    assert_eq!(
+        store.batch_write_requests() - batches,
+        3,
+        "60 new records: 3 BatchWriteItem calls"
+    );
+    assert_eq!(
+        store.write_requests() - writes,
+        4,
+        "3 batches + the dock status"
+    );
+
+    let (writes, batches) = (store.write_requests(), store.batch_write_requests());
+    let stats = store
+        .commit_sync(sync_of(
+            &dock,
+            60,
+            vec![complete(Kind::Servers, servers("stopped"))],
+        ))
+        .await
+        .expect("sync with every record changed");
+    assert_eq!(stats.written, 60);
+    assert_eq!(
+        store.batch_write_requests() - batches,
+        3,
+        "60 changed records: 3 BatchWriteItem calls"
+    );
+    assert_eq!(
+        store.write_requests() - writes,
+        4,
+        "3 batches + the dock status"
+    );
+    let inventory = store.inventory(ORG, Some(&dock)).await.expect("inventory");
+    assert_eq!(
+        inventory.len(),
+        60,
+        "every record is stored (pagination included)"
+    );
+    assert!(
+        inventory
+            .iter()
+            .all(|r| r.status == "stopped" && r.updated_at == Some(at(60)))
+    );
+
+    let (writes, batches) = (store.write_requests(), store.batch_write_requests());
+    let stats = store
+        .commit_sync(sync_of(
+            &dock,
+            120,
+            vec![complete(Kind::Servers, servers("stopped"))],
+        ))
+        .await
+        .expect("unchanged re-sync");
+    assert_eq!((stats.written, stats.unchanged), (0, 60));
+    assert_eq!(
+        store.batch_write_requests() - batches,
+        0,
+        "an unchanged re-sync writes no record"
+    );
+    assert_eq!(
+        store.write_requests() - writes,
+        1,
+        "an unchanged re-sync sends one write request: the dock status (lastSyncAt)"
+    );
+    let statuses = store.dock_statuses(ORG).await.expect("statuses");
+    assert_eq!(statuses[0].last_sync_at, Some(at(120)));
+
+    let (writes, batches) = (store.write_requests(), store.batch_write_requests());
+    let written = store
+        .put_records(&inventory)
+        .await
+        .expect("put unchanged records");
+    assert_eq!(
+        written, 0,
+        "put_records skips records identical to the stored ones"
+    );
+    assert_eq!(
+        (
+            store.write_requests() - writes,
+            store.batch_write_requests() - batches
+        ),
+        (0, 0),
+        "put_records of identical records sends no write request"
+    );
+}
+
+/// Two stores with their own clients (two Lambdas) race for the same free lease, many times.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_concurrent_lease_takers_exactly_one_wins() {
+    let moto = MotoServer::start();
+    let prefix = unique_prefix("lease");
+    let first = moto.dynamo_store(&prefix).await;
+    let second = DynamoStore::new(moto.dynamo_client(), &prefix).expect("a valid prefix");
+    for round in 0..10 {
+        let name = format!("apply/race-{round}");
+        let minute = Duration::from_secs(60);
+        let (a, b) = tokio::join!(
+            first.acquire_lease(&name, "lambda-a", minute, at(0)),
+            second.acquire_lease(&name, "lambda-b", minute, at(0)),
+        );
+        let (winner, refused) = match (a, b) {
+            (Ok(won), Err(refused)) | (Err(refused), Ok(won)) => (won, refused),
+            (a, b) => panic!("round {round}: exactly one must win, got {a:?} and {b:?}"),
+        };
+        match refused {
+            StoreError::LeaseHeld {
+                owner, expires_at, ..
+            } => {
+                assert_eq!(owner, winner.owner, "the loser is told who won");
+                assert_eq!(expires_at, at(60), "and until when");
+            }
+            other => panic!("round {round}: the loser must get LeaseHeld, got {other}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_lease_is_taken_over_and_the_old_holder_has_lost_it() {
+    let moto = MotoServer::start();
+    let store = moto.dynamo_store(&unique_prefix("expiry")).await;
+    let name = "apply/acme";
+    let alice = store
+        .acquire_lease(name, "alice", Duration::from_secs(10), at(0))
+        .await
+        .expect("acquire");
+    assert!(
+        matches!(
+            store.acquire_lease(name, "bob", Duration::from_secs(60), at(9)).await,
+            Err(StoreError::LeaseHeld { ref owner, .. }) if owner == "alice"
+        ),
+        "one second before expiry the lease is still alice's"
+    );
+    let bob = store
+        .acquire_lease(name, "bob", Duration::from_secs(60), at(10))
+        .await
+        .expect("an expired lease is taken over");
+    assert_eq!(
+        (bob.owner.as_str(), bob.acquired_at, bob.expires_at),
+        ("bob", at(10), at(70))
+    );
+    assert!(matches!(
+        store
+            .renew_lease(&alice, Duration::from_secs(60), at(11))
+            .await,
+        Err(StoreError::LeaseLost { .. })
+    ));
+    store
+        .release_lease(&alice)
+        .await
+        .expect("releasing a lost lease is a no-op");
+    assert_eq!(store.force_release(name).await.expect("force"), Some(bob));
+}
+
+/// Every kind's full record round-trips, and is stored as the item the SAM template and a person
+/// reading the console expect: the record's JSON attribute names, N/S/BOOL/L/M, nulls left out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kind_round_trips_with_json_attribute_names_and_types() {
+    let moto = MotoServer::start();
+    let prefix = unique_prefix("codec");
+    let store = moto.dynamo_store(&prefix).await;
+    let dock = dock_id(ORG, "vultr-main");
+    let records: Vec<Record> = Kind::ALL
+        .into_iter()
+        .map(|kind| {
+            let mut record = full_record(kind, ORG, &dock, "id-1");
+            record.protect = true;
+            record.managed_by = Some(format!("{kind}.x"));
+            record
+        })
+        .collect();
+    assert_eq!(store.put_records(&records).await.expect("put"), 6);
+    for record in &records {
+        let stored = store.get(&record.key()).await.expect("get");
+        assert_eq!(
+            stored.as_ref(),
+            Some(record),
+            "{} round-trips",
+            record.kind()
+        );
+    }
+
+    let client = moto.dynamo_client();
+    let item = client
+        .get_item()
+        .table_name(tables::table_name(&prefix, "blockVolumes"))
+        .key("dockId", AttributeValue::S(dock.clone()))
+        .key("providerResourceId", AttributeValue::S("id-1".into()))
+        .send()
+        .await
+        .expect("raw get")
+        .item
+        .expect("the item exists");
+    assert_eq!(item["orgId"], AttributeValue::S(ORG.into()));
+    assert_eq!(
+        item["sizeGb"],
+        AttributeValue::N("40".into()),
+        "numbers are N"
+    );
+    assert_eq!(
+        item["protect"],
+        AttributeValue::Bool(true),
+        "booleans are BOOL"
+    );
+    assert_eq!(
+        item["attachedToInstanceLabel"],
+        AttributeValue::S("web-1".into())
+    );
+    assert!(item["fullApiData"].is_m(), "fullApiData is a map");
+    assert!(item["drift"].is_l(), "lists are L");
+    for absent in ["kind", "missingSince", "updatedAt", "provisioningState"] {
+        assert!(
+            !item.contains_key(absent),
+            "`{absent}` (the table, or null) is not stored"
+        );
+    }
+    let expected: BTreeSet<&str> = [
+        "orgId",
+        "dockId",
+        "provider",
+        "providerResourceId",
+        "name",
+        "status",
+        "region",
+        "sizeGb",
+        "attachedToInstance",
+        "attachedToInstanceLabel",
+        "mountId",
+        "blockType",
+        "filesystemType",
+        "fullApiData",
+        "contentHash",
+        "managedBy",
+        "provisioningSource",
+        "protect",
+        "drift",
+        "applied",
+    ]
+    .into();
+    assert_eq!(
+        item.keys().map(String::as_str).collect::<BTreeSet<_>>(),
+        expected
+    );
+}
+
+/// `create_tables` is idempotent and builds the layout `tables` documents (keys, GSI, TTL).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tables_have_the_documented_layout_and_creation_is_idempotent() {
+    let moto = MotoServer::start();
+    let prefix = unique_prefix("layout");
+    let store = moto.dynamo_store(&prefix).await;
+    let names = store
+        .create_tables()
+        .await
+        .expect("creating existing tables is fine");
+    assert_eq!(names.len(), tables::TABLES.len());
+    let client = moto.dynamo_client();
+    for spec in tables::TABLES {
+        let name = tables::table_name(&prefix, spec.table);
+        let table = client
+            .describe_table()
+            .table_name(&name)
+            .send()
+            .await
+            .expect("describe")
+            .table
+            .expect("a table");
+        let key = |key_type: KeyType| {
+            table
+                .key_schema()
+                .iter()
+                .find(|k| k.key_type == key_type)
+                .map(|k| k.attribute_name.clone())
+        };
+        assert_eq!(
+            key(KeyType::Hash).as_deref(),
+            Some(spec.partition_key),
+            "{name}"
+        );
+        assert_eq!(key(KeyType::Range).as_deref(), spec.sort_key, "{name}");
+        let indexes = table.global_secondary_indexes();
+        if spec.org_index {
+            assert_eq!(indexes.len(), 1, "{name}");
+            assert_eq!(indexes[0].index_name(), Some(tables::ORG_INDEX));
+            assert_eq!(
+                indexes[0].key_schema()[0].attribute_name(),
+                tables::ORG_ID,
+                "{name}"
+            );
+            assert_eq!(
+                indexes[0].projection().and_then(|p| p.projection_type()),
+                Some(&ProjectionType::All)
+            );
+        } else {
+            assert!(indexes.is_empty(), "{name}");
+        }
+        let ttl = client
+            .describe_time_to_live()
+            .table_name(&name)
+            .send()
+            .await
+            .expect("describe TTL")
+            .time_to_live_description
+            .expect("a TTL description");
+        if spec.ttl {
+            assert_eq!(
+                ttl.time_to_live_status,
+                Some(TimeToLiveStatus::Enabled),
+                "{name}"
+            );
+            assert_eq!(ttl.attribute_name(), Some(tables::TTL), "{name}");
+        } else {
+            assert_ne!(
+                ttl.time_to_live_status,
+                Some(TimeToLiveStatus::Enabled),
+                "{name}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_table_says_how_to_create_it() {
+    let moto = MotoServer::start();
+    let store = DynamoStore::new(moto.dynamo_client(), &unique_prefix("none")).expect("prefix");
+    let error = store.dock_statuses(ORG).await.expect_err("no tables");
+    let message = error.to_string();
+    assert!(message.contains("-docks"), "names the table: {message}");
+    assert!(
+        message.contains("stackdock tables create"),
+        "says what to do: {message}"
+    );
+}
