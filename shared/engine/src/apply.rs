@@ -764,12 +764,16 @@ impl Executor<'_> {
                 user_data: None,
                 attach_to_id: attach_to_id.as_deref(),
             };
-            provider
+            let updated = provider
                 .update(kind, &id, &provider_changes, request)
                 .await?;
-            let mut r = provider
-                .wait_ready(kind, &id, self.opts.ready_timeout)
-                .await?;
+            // Settled is enough after an update: a server someone powered off stays off (waiting
+            // for `running` would time out); only a change still in progress is waited for.
+            let mut r = if updated.status == "pending" {
+                provider.wait_ready(kind, &id, self.opts.ready_timeout).await?
+            } else {
+                updated
+            };
             r.keep_bookkeeping_of(&stored);
             r.updated_at = Some(Timestamp::now());
             r

@@ -1,0 +1,184 @@
+//! Lower bounds: the least any client could do for the same work, from the providers' pagination
+//! and rate limits and the sandbox's latency. Pure arithmetic, unit-tested.
+
+use std::time::Duration;
+
+use stackdock_core::{Kind, ProviderKind};
+
+/// The largest page each provider serves.
+pub fn page_size(p: ProviderKind) -> usize {
+    match p {
+        ProviderKind::Vultr => 500,
+        ProviderKind::DigitalOcean => 200,
+        ProviderKind::Linode => 500,
+    }
+}
+
+/// Pages to list `n` items: every collection costs at least one request, even when empty.
+pub fn pages(n: usize, page: usize) -> usize {
+    n.div_ceil(page).max(1)
+}
+
+/// One collection a complete sync must list.
+#[derive(Debug, Clone, Copy)]
+pub struct Listing {
+    pub provider: ProviderKind,
+    pub kind: Kind,
+    pub items: usize,
+}
+
+impl Listing {
+    pub fn pages(&self) -> usize {
+        pages(self.items, page_size(self.provider))
+    }
+
+    /// Critical path of this listing at `latency`: a cursor must be followed page by page; with
+    /// page numbers, page 1 tells the count and every later page can go out at once.
+    pub fn critical_path(&self, latency: Duration) -> Duration {
+        let pages = self.pages();
+        match self.provider {
+            ProviderKind::Vultr => latency * pages as u32,
+            ProviderKind::DigitalOcean | ProviderKind::Linode => {
+                latency * if pages == 1 { 1 } else { 2 }
+            }
+        }
+    }
+}
+
+/// The collections of a fleet: each (provider, kind) with its items, plus DigitalOcean's GPU
+/// droplets, which `GET /droplets` omits and `GET /droplets?type=gpus` lists (empty here).
+pub fn listings(spread: &[(ProviderKind, Kind, usize)]) -> Vec<Listing> {
+    let mut out: Vec<Listing> = spread
+        .iter()
+        .map(|(p, k, n)| Listing {
+            provider: *p,
+            kind: *k,
+            items: *n,
+        })
+        .collect();
+    out.push(Listing {
+        provider: ProviderKind::DigitalOcean,
+        kind: Kind::Servers,
+        items: 0,
+    });
+    out
+}
+
+/// Requests a complete sync needs: Σ pages over the listings, plus one credential check per dock.
+pub fn sync_requests(listings: &[Listing]) -> usize {
+    listings.iter().map(Listing::pages).sum::<usize>() + ProviderKind::ALL.len()
+}
+
+/// Requests per dock.
+pub fn requests_of(listings: &[Listing], p: ProviderKind) -> usize {
+    listings
+        .iter()
+        .filter(|l| l.provider == p)
+        .map(Listing::pages)
+        .sum::<usize>()
+        + 1
+}
+
+/// The earliest the last of `requests` can be sent under "at most `limit` per `window`".
+pub fn rate_delay(requests: usize, limit: usize, window: Duration) -> Duration {
+    if requests == 0 || limit == 0 {
+        return Duration::ZERO;
+    }
+    window * ((requests - 1) / limit) as u32
+}
+
+/// A published request rate of each provider as the sandbox enforces it, if any applies to reads.
+pub fn read_limit(p: ProviderKind) -> Option<(usize, Duration)> {
+    match p {
+        ProviderKind::Vultr => Some((30, Duration::from_secs(1))),
+        ProviderKind::DigitalOcean => Some((250, Duration::from_secs(60))),
+        ProviderKind::Linode => None,
+    }
+}
+
+/// The sync's wall-time bound and what sets it: the longest critical path (all docks and kinds
+/// run concurrently; the credential check goes out with them), or a rate limit when that is longer.
+pub fn sync_wall(listings: &[Listing], latency: Duration) -> (Duration, String) {
+    let path = listings
+        .iter()
+        .map(|l| l.critical_path(latency))
+        .max()
+        .unwrap_or(latency)
+        .max(latency);
+    let mut bound = (path, "latency (critical path)".to_owned());
+    for p in ProviderKind::ALL {
+        if let Some((limit, window)) = read_limit(p) {
+            let t = rate_delay(requests_of(listings, p), limit, window) + latency;
+            if t > bound.0 {
+                bound = (
+                    t,
+                    format!("{p} rate limit ({limit} per {}s)", window.as_secs()),
+                );
+            }
+        }
+    }
+    bound
+}
+
+/// Terraform-style refresh model: one GET per resource, `parallelism` in flight.
+pub fn terraform_model(
+    resources: usize,
+    parallelism: usize,
+    latency: Duration,
+) -> (usize, Duration) {
+    (
+        resources,
+        latency * resources.div_ceil(parallelism.max(1)) as u32,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_count_empty_collections_once() {
+        assert_eq!(pages(0, 500), 1);
+        assert_eq!(pages(500, 500), 1);
+        assert_eq!(pages(501, 500), 2);
+        assert_eq!(pages(2_000, 200), 10);
+    }
+
+    #[test]
+    fn cursor_paths_grow_with_pages_and_numbered_ones_do_not() {
+        let l = Duration::from_millis(20);
+        let v = Listing {
+            provider: ProviderKind::Vultr,
+            kind: Kind::Servers,
+            items: 1_250,
+        };
+        let d = Listing {
+            provider: ProviderKind::DigitalOcean,
+            kind: Kind::Servers,
+            items: 1_250,
+        };
+        assert_eq!(v.critical_path(l), Duration::from_millis(60));
+        assert_eq!(d.critical_path(l), Duration::from_millis(40));
+    }
+
+    #[test]
+    fn rate_delay_is_whole_windows_after_the_first_burst() {
+        assert_eq!(rate_delay(30, 30, Duration::from_secs(1)), Duration::ZERO);
+        assert_eq!(
+            rate_delay(31, 30, Duration::from_secs(1)),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            rate_delay(34, 20, Duration::from_secs(15)),
+            Duration::from_secs(15)
+        );
+    }
+
+    #[test]
+    fn terraform_refresh_is_one_get_per_resource() {
+        assert_eq!(
+            terraform_model(3_000, 10, Duration::from_millis(20)),
+            (3_000, Duration::from_secs(6))
+        );
+    }
+}

@@ -1,0 +1,186 @@
+//! The harness's command line: which scenarios, at which sizes and latency, printed how; and the
+//! hidden child modes that measure one thing in a fresh process.
+
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::Parser;
+use serde::de::DeserializeOwned;
+
+use crate::report::{self, Row};
+use crate::scenarios;
+
+pub const SCENARIOS: [&str; 7] = [
+    "sync-requests",
+    "sync-wall",
+    "resync-writes",
+    "plan-scaling",
+    "apply-creates",
+    "memory",
+    "terraform-model",
+];
+
+/// StackDock's benchmark harness: every figure beside its lower bound, from the same run.
+#[derive(Debug, Parser)]
+#[command(name = "stackdock-bench")]
+pub struct Args {
+    /// Scenarios to run (default: all): sync-requests, sync-wall, resync-writes, plan-scaling,
+    /// apply-creates, memory, terraform-model.
+    pub scenarios: Vec<String>,
+    /// Latency the sandbox adds to every request, in milliseconds.
+    #[arg(long, default_value_t = 20)]
+    pub latency_ms: u64,
+    /// Inventory sizes for the sync scenarios.
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000,100000")]
+    pub sizes: Vec<usize>,
+    /// One JSON object per row instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// A Markdown table (for BENCHMARKS.md).
+    #[arg(long)]
+    pub markdown: bool,
+    /// Internal: measure one thing in this (child) process.
+    #[arg(long, hide = true, num_args = 1..)]
+    pub child: Option<Vec<String>>,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<u8> {
+    if let Some(child) = &args.child {
+        return run_child(child).await;
+    }
+    let wanted: Vec<String> =
+        if args.scenarios.is_empty() || args.scenarios.iter().any(|s| s == "all") {
+            SCENARIOS.iter().map(|s| (*s).to_owned()).collect()
+        } else {
+            args.scenarios.clone()
+        };
+    if let Some(unknown) = wanted.iter().find(|s| !SCENARIOS.contains(&s.as_str())) {
+        bail!(
+            "unknown scenario `{unknown}`; choose from: {}",
+            SCENARIOS.join(", ")
+        );
+    }
+    let has = |s: &str| wanted.iter().any(|w| w == s);
+    let latency = Duration::from_millis(args.latency_ms);
+    let mut rows: Vec<Row> = Vec::new();
+
+    if has("sync-requests") || has("sync-wall") || has("terraform-model") {
+        for &size in &args.sizes {
+            eprintln!("sync of {size} resources at {} ms…", args.latency_ms);
+            let run = scenarios::sync::run(size, latency, true).await?;
+            if has("sync-requests") {
+                rows.push(scenarios::sync::requests_row(&run));
+            }
+            if has("sync-wall") {
+                rows.push(scenarios::sync::wall_row(&run, latency));
+            }
+            if has("terraform-model") {
+                rows.extend(scenarios::sync::terraform_rows(&run, latency));
+            }
+        }
+    }
+    if has("resync-writes") {
+        eprintln!("resync of 10000 resources…");
+        let store = crate::fleet::memory_store()?;
+        let r = scenarios::resync::run(10_000, latency, store, || 0).await?;
+        rows.extend(scenarios::resync::rows(10_000, &r));
+        rows.extend(dynamodb_resync(latency).await?);
+    }
+    if has("plan-scaling") {
+        eprintln!("plan at 10000 and 100000…");
+        let small: scenarios::plan::PlanFigures = child(&["plan", "10000"])?;
+        let large: scenarios::plan::PlanFigures = child(&["plan", "100000"])?;
+        rows.extend(scenarios::plan::rows(&small, &large));
+    }
+    if has("apply-creates") {
+        eprintln!("apply of 100 creates…");
+        rows.push(scenarios::apply::run(100, latency, 2).await?);
+    }
+    if has("memory") {
+        eprintln!("memory of a 10000-resource sync…");
+        let sandbox = crate::fleet::sandbox(crate::fleet::SandboxSetup {
+            latency,
+            published_limits: false,
+            pending_polls: 0,
+        })
+        .await?;
+        crate::fleet::seed(&sandbox, 10_000)?;
+        let figures: Result<scenarios::memory::MemoryFigures, _> =
+            child(&["sync-memory", &sandbox.url(), "10000"]);
+        sandbox.shutdown().await;
+        rows.push(scenarios::memory::row(&figures?));
+    }
+
+    let out = if args.json {
+        report::json_lines(&rows)
+    } else if args.markdown {
+        report::markdown(&rows)
+    } else {
+        report::table(&rows)
+    };
+    print!("{out}");
+    let missed = rows.iter().filter(|r| r.ok == Some(false)).count();
+    if missed > 0 {
+        eprintln!("{missed} target(s) missed");
+    }
+    Ok(0)
+}
+
+/// The DynamoDB half of resync-writes, against a moto server (installed by
+/// `scripts/setup-tools.sh`). Record writes are counted in BatchWriteItem calls; each sync also
+/// writes one dock-status item per dock (its `lastSyncAt`), reported beside them.
+async fn dynamodb_resync(latency: Duration) -> anyhow::Result<Vec<Row>> {
+    use std::sync::Arc;
+    use stackdock_store::testing::{MotoServer, moto_server_path, unique_prefix};
+    if !moto_server_path().exists() {
+        eprintln!("resync-writes on DynamoDB skipped: moto is not installed (run scripts/setup-tools.sh)");
+        return Ok(Vec::new());
+    }
+    let moto = MotoServer::start();
+    let dynamo = Arc::new(moto.dynamo_store(&unique_prefix("bench")).await);
+    let counter = Arc::clone(&dynamo);
+    let r = scenarios::resync::run(10_000, latency, dynamo, move || counter.batch_write_requests()).await?;
+    Ok(scenarios::resync::dynamodb_rows(10_000, &r))
+}
+
+/// Runs this binary with `--child <args>` and reads the JSON it prints.
+fn child<T: DeserializeOwned>(args: &[&str]) -> anyhow::Result<T> {
+    let exe = std::env::current_exe().context("locating the bench binary")?;
+    let out = Command::new(exe)
+        .arg("--child")
+        .args(args)
+        .output()
+        .context("running a child measurement")?;
+    if !out.status.success() {
+        bail!(
+            "child {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    serde_json::from_slice(&out.stdout).with_context(|| {
+        format!(
+            "reading the child's figures: {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+async fn run_child(args: &[String]) -> anyhow::Result<u8> {
+    let json = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["plan", n] => {
+            serde_json::to_string(&scenarios::plan::measure(n.parse().context("size")?))?
+        }
+        ["sync-memory", base, n] => serde_json::to_string(
+            &scenarios::memory::measure(base, n.parse().context("size")?).await?,
+        )?,
+        other => bail!("unknown child measurement {other:?}"),
+    };
+    println!("{json}");
+    Ok(0)
+}

@@ -1,0 +1,174 @@
+//! A fleet for benchmarking: the provider sandbox seeded with `total` resources spread evenly over
+//! every (dock, kind) StackDock syncs, three docks pointed at it, and a store.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use stackdock_core::config::{
+    Config, CredentialRef, DesiredResource, DockConfig, DriftMode, Settings,
+};
+use stackdock_core::{Kind, ProviderKind};
+use stackdock_engine::{Adapters, Docks, StaticResolver};
+use stackdock_providers::wait::PollPolicy;
+use stackdock_providers::{Credential, Tuning};
+use stackdock_sandbox::{
+    Kind as SbKind, Provider, RateLimit, Sandbox, SandboxConfig, SandboxHandle,
+};
+use stackdock_store::Store;
+use stackdock_store::sqlite::SqliteStore;
+
+pub const ORG: &str = "bench";
+
+/// Every (provider, kind) StackDock syncs, with the sandbox's name for the kind.
+pub const PAIRS: [(ProviderKind, Kind, SbKind); 8] = [
+    (ProviderKind::Vultr, Kind::Servers, SbKind::Instance),
+    (ProviderKind::Vultr, Kind::BlockVolumes, SbKind::Volume),
+    (ProviderKind::Vultr, Kind::Databases, SbKind::Database),
+    (ProviderKind::DigitalOcean, Kind::Servers, SbKind::Instance),
+    (
+        ProviderKind::DigitalOcean,
+        Kind::BlockVolumes,
+        SbKind::Volume,
+    ),
+    (ProviderKind::Linode, Kind::Servers, SbKind::Instance),
+    (ProviderKind::Linode, Kind::BlockVolumes, SbKind::Volume),
+    (ProviderKind::Linode, Kind::Buckets, SbKind::Bucket),
+];
+
+pub fn dock_name(p: ProviderKind) -> &'static str {
+    match p {
+        ProviderKind::Vultr => "vultr-main",
+        ProviderKind::DigitalOcean => "do-main",
+        ProviderKind::Linode => "linode-main",
+    }
+}
+
+pub fn sandbox_provider(p: ProviderKind) -> Provider {
+    match p {
+        ProviderKind::Vultr => Provider::Vultr,
+        ProviderKind::DigitalOcean => Provider::Digitalocean,
+        ProviderKind::Linode => Provider::Linode,
+    }
+}
+
+/// `total` split over the eight (provider, kind) pairs, the remainder to the first ones.
+pub fn spread(total: usize) -> Vec<(ProviderKind, Kind, SbKind, usize)> {
+    PAIRS
+        .iter()
+        .enumerate()
+        .map(|(i, (p, k, s))| {
+            (
+                *p,
+                *k,
+                *s,
+                total / PAIRS.len() + usize::from(i < total % PAIRS.len()),
+            )
+        })
+        .collect()
+}
+
+/// How the sandbox behaves.
+#[derive(Debug, Clone, Copy)]
+pub struct SandboxSetup {
+    /// Added to every request.
+    pub latency: Duration,
+    /// Enforce the providers' published rate limits (Vultr 30/s, DigitalOcean 250/min, Linode
+    /// instance creates 20 per 15 s).
+    pub published_limits: bool,
+    /// Polls a new resource stays pending for.
+    pub pending_polls: u32,
+}
+
+/// Starts a sandbox (no fixtures).
+pub async fn sandbox(setup: SandboxSetup) -> anyhow::Result<SandboxHandle> {
+    let sandbox = Sandbox::start(
+        SandboxConfig::default()
+            .with_pending_polls(setup.pending_polls)
+            .with_action_polls(setup.pending_polls),
+    )
+    .await
+    .context("starting the provider sandbox")?;
+    sandbox.set_latency(setup.latency);
+    if setup.published_limits {
+        sandbox.set_rate_limit(Provider::Vultr, RateLimit::vultr_published());
+        sandbox.set_rate_limit(Provider::Digitalocean, RateLimit::digitalocean_published());
+        sandbox.set_rate_limit(Provider::Linode, RateLimit::linode_instance_create());
+    }
+    Ok(sandbox)
+}
+
+/// Seeds `total` generated resources spread over every pair; returns the spread.
+pub fn seed(
+    sandbox: &SandboxHandle,
+    total: usize,
+) -> anyhow::Result<Vec<(ProviderKind, Kind, SbKind, usize)>> {
+    let spread = spread(total);
+    for (p, _, s, n) in &spread {
+        sandbox
+            .seed_bulk(sandbox_provider(*p), *s, *n)
+            .with_context(|| format!("seeding {n} {s:?} on {p}"))?;
+    }
+    Ok(spread)
+}
+
+/// Three docks, one per provider, at `base` (the sandbox's URL), with `resources`.
+pub fn config(base: &str, resources: Vec<DesiredResource>) -> Config {
+    let docks = ProviderKind::ALL
+        .into_iter()
+        .map(|p| {
+            let name = dock_name(p).to_owned();
+            let dock = DockConfig {
+                name: name.clone(),
+                provider: p,
+                credentials: CredentialRef::Env(format!("{}_TOKEN", p.as_str().to_uppercase())),
+                endpoint: Some(format!("{base}{}", sandbox_provider(p).prefix())),
+                regions: None,
+            };
+            (name, dock)
+        })
+        .collect();
+    Config {
+        settings: Settings {
+            org: ORG.into(),
+            prune: false,
+            drift: DriftMode::Flag,
+            table_prefix: "stackdock".into(),
+            schedule: None,
+        },
+        docks,
+        resources,
+    }
+}
+
+/// The real adapters with each provider's sandbox token.
+pub async fn docks(config: &Config, poll: PollPolicy) -> anyhow::Result<Docks> {
+    let tokens = StaticResolver(
+        ProviderKind::ALL
+            .into_iter()
+            .map(|p| (p, Credential::new(sandbox_provider(p).default_token())))
+            .collect::<BTreeMap<_, _>>(),
+    );
+    let docks = Docks::build(
+        config,
+        &tokens,
+        &Adapters {
+            tuning: Tuning { poll },
+        },
+    )
+    .await;
+    anyhow::ensure!(
+        docks.failures.is_empty(),
+        "docks failed to build: {:?}",
+        docks.failures
+    );
+    Ok(docks)
+}
+
+/// A fresh in-memory SQLite store.
+pub fn memory_store() -> anyhow::Result<Arc<dyn Store>> {
+    Ok(Arc::new(
+        SqliteStore::open_in_memory().context("opening the in-memory store")?,
+    ))
+}

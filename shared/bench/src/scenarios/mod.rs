@@ -1,0 +1,7 @@
+//! The scenarios, one module each.
+
+pub mod apply;
+pub mod memory;
+pub mod plan;
+pub mod resync;
+pub mod sync;

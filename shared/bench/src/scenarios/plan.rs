@@ -1,0 +1,147 @@
+//! plan-scaling: the pure plan at 10,000 and 100,000 desired + actual resources, each size in its
+//! own child process so its peak memory is its own; the bound on time(100k) / time(10k) is 10.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use stackdock_core::config::DesiredResource;
+use stackdock_core::plan::{DockState, plan};
+use stackdock_core::record::{Attrs, ProvisioningSource, ServerAttrs, dock_id};
+use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
+
+use crate::fleet::{self, ORG};
+use crate::report::Row;
+
+/// What the child reports.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct PlanFigures {
+    pub resources: usize,
+    pub millis: f64,
+    pub peak_mib: f64,
+    pub actions: usize,
+}
+
+fn slugs(p: ProviderKind) -> (&'static str, &'static str, &'static str) {
+    match p {
+        ProviderKind::Vultr => ("ewr", "vc2-1c-1gb", "os:2284"),
+        ProviderKind::DigitalOcean => ("nyc3", "s-1vcpu-1gb", "ubuntu-24-04-x64"),
+        ProviderKind::Linode => ("us-east", "g6-nanode-1", "linode/ubuntu24.04"),
+    }
+}
+
+/// `n` desired servers over three docks and their actual records: 90% managed and matching, 5%
+/// managed with a changed plan (update), 5% unmanaged with the same name (adopt).
+pub fn inputs(n: usize) -> (stackdock_core::config::Config, Vec<Record>) {
+    let mut resources = Vec::with_capacity(n);
+    let mut inventory = Vec::with_capacity(n);
+    for i in 0..n {
+        let provider = ProviderKind::ALL[i % 3];
+        let (region, plan_slug, image) = slugs(provider);
+        let name = format!("srv-{i:07}");
+        let fields: BTreeMap<String, FieldValue> = [
+            ("region", FieldValue::from(region)),
+            ("plan", plan_slug.into()),
+            ("image", image.into()),
+            ("tags", FieldValue::set(["bench"])),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let desired = DesiredResource {
+            kind: Kind::Servers,
+            name: name.clone(),
+            dock: fleet::dock_name(provider).to_owned(),
+            protect: false,
+            id: None,
+            ignore_changes: BTreeSet::new(),
+            allow_replace: false,
+            fields,
+        };
+        let mut r = Record::new(
+            ORG,
+            dock_id(ORG, fleet::dock_name(provider)),
+            provider,
+            Kind::Servers,
+            format!("id-{i}"),
+            &name,
+        );
+        r.region = Some(region.into());
+        r.status = "running".into();
+        let actual_plan = if i % 20 == 1 { "bigger" } else { plan_slug };
+        r.attrs = Attrs::Servers(ServerAttrs {
+            instance_type: Some(actual_plan.into()),
+            image: Some(image.into()),
+            tags: ["bench".to_owned()].into(),
+            ..ServerAttrs::default()
+        });
+        if i % 20 != 2 {
+            r.managed_by = Some(desired.address());
+            r.provisioning_source = ProvisioningSource::Api;
+            r.applied = [("plan".to_owned(), FieldValue::from(plan_slug))].into();
+        }
+        inventory.push(r.with_hash());
+        resources.push(desired);
+    }
+    resources.sort_by(|a, b| a.name.cmp(&b.name));
+    (fleet::config("http://127.0.0.1:1", resources), inventory)
+}
+
+/// In the child: builds the inputs, times the plan (best of three) and reads the peak memory.
+pub fn measure(n: usize) -> PlanFigures {
+    let (config, inventory) = inputs(n);
+    let states: BTreeMap<String, DockState> = config
+        .docks
+        .keys()
+        .map(|d| (d.clone(), DockState::Fresh))
+        .collect();
+    let mut best = Duration::MAX;
+    let mut actions = 0;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let p = plan(&config, &inventory, &states);
+        best = best.min(started.elapsed());
+        actions = p.actions.len();
+    }
+    PlanFigures {
+        resources: n,
+        millis: best.as_secs_f64() * 1000.0,
+        peak_mib: crate::memory::peak_rss_mib().unwrap_or(f64::NAN),
+        actions,
+    }
+}
+
+pub fn rows(small: &PlanFigures, large: &PlanFigures) -> Vec<Row> {
+    let per = |f: &PlanFigures| {
+        Row::new(
+            format!("plan-scaling/{}", f.resources),
+            f.millis,
+            f.millis,
+            "ms",
+        )
+        .note(format!(
+            "desired + actual {} each; peak RSS {:.1} MiB",
+            f.resources, f.peak_mib
+        ))
+        .counts(json!({ "actions": f.actions, "peak_mib": f.peak_mib, "millis": f.millis }))
+    };
+    let growth = large.millis / small.millis;
+    let size = large.resources as f64 / small.resources as f64;
+    vec![
+        per(small),
+        per(large),
+        Row::new(
+            format!(
+                "plan-scaling/time-ratio/{}-{}",
+                large.resources, small.resources
+            ),
+            growth,
+            size,
+            "x",
+        )
+        .ratio_at_most(1.2)
+        .note("time(large)/time(small) vs linear (bound 10); target ≤ 12")
+        .counts(json!({ "small_ms": small.millis, "large_ms": large.millis })),
+    ]
+}

@@ -1,0 +1,126 @@
+//! resync-writes: sync an unchanged inventory again (bound: 0 writes), then change 1% of it
+//! (bound: one write per changed record; on DynamoDB ⌈changed / 25⌉ write requests).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serde_json::json;
+use stackdock_engine::{SyncOptions, sync};
+use stackdock_providers::wait::PollPolicy;
+use stackdock_sandbox::{Change, Kind as SbKind, Mutation, Provider, SandboxHandle};
+use stackdock_store::Store;
+
+use crate::fleet::{self, SandboxSetup};
+use crate::report::Row;
+
+/// Writes of each sync of one store.
+#[derive(Debug, Clone, Copy)]
+pub struct Resync {
+    pub unchanged_writes: usize,
+    pub changed: usize,
+    pub changed_writes: usize,
+    /// Backend write requests (DynamoDB: BatchWriteItem and single writes) of each sync.
+    pub unchanged_requests: u64,
+    pub changed_requests: u64,
+}
+
+/// Changes the tags of the first `n` generated Vultr instances, out of band.
+pub fn change(sandbox: &SandboxHandle, n: usize) -> anyhow::Result<()> {
+    for i in 1..=n {
+        sandbox
+            .mutate(Mutation::new(
+                Provider::Vultr,
+                SbKind::Instance,
+                format!("bulk-vm-{i:06}"),
+                Change::SetTags {
+                    tags: vec!["resynced".into()],
+                },
+            ))
+            .with_context(|| format!("changing bulk-vm-{i:06}"))?;
+    }
+    Ok(())
+}
+
+/// Three syncs of a fresh fleet into `store`: initial, unchanged, 1% changed. `write_requests`
+/// reads the backend's write-request counter (0 where there is none).
+pub async fn run(
+    total: usize,
+    latency: Duration,
+    store: Arc<dyn Store>,
+    write_requests: impl Fn() -> u64,
+) -> anyhow::Result<Resync> {
+    let sandbox = fleet::sandbox(SandboxSetup {
+        latency,
+        published_limits: false,
+        pending_polls: 0,
+    })
+    .await?;
+    fleet::seed(&sandbox, total)?;
+    let config = fleet::config(&sandbox.url(), Vec::new());
+    let docks = fleet::docks(&config, PollPolicy::fast()).await?;
+    let opts = SyncOptions::default();
+    sync(&config, &docks, store.as_ref(), &opts).await?;
+    let w0 = write_requests();
+    let unchanged = sync(&config, &docks, store.as_ref(), &opts).await?;
+    let w1 = write_requests();
+    let changed = (total / 100).max(1);
+    change(&sandbox, changed)?;
+    let after = sync(&config, &docks, store.as_ref(), &opts).await?;
+    let w2 = write_requests();
+    sandbox.shutdown().await;
+    Ok(Resync {
+        unchanged_writes: unchanged.written(),
+        changed,
+        changed_writes: after.written(),
+        unchanged_requests: w1 - w0,
+        changed_requests: w2 - w1,
+    })
+}
+
+pub fn rows(total: usize, r: &Resync) -> Vec<Row> {
+    vec![
+        Row::new(
+            format!("resync-writes/unchanged/{total}"),
+            r.unchanged_writes as f64,
+            0.0,
+            "writes",
+        )
+        .exact()
+        .note("second sync of the same inventory")
+        .counts(json!({ "resources": total })),
+        Row::new(
+            format!("resync-writes/1pct-changed/{total}"),
+            r.changed_writes as f64,
+            r.changed as f64,
+            "writes",
+        )
+        .exact()
+        .note(format!("{} records changed out of band", r.changed))
+        .counts(json!({ "resources": total, "changed": r.changed })),
+    ]
+}
+
+/// The DynamoDB write-request rows (bound: 0, then ⌈changed / 25⌉).
+pub fn dynamodb_rows(total: usize, r: &Resync) -> Vec<Row> {
+    vec![
+        Row::new(
+            format!("resync-writes/dynamodb-unchanged/{total}"),
+            r.unchanged_requests as f64,
+            0.0,
+            "requests",
+        )
+        .exact()
+        .note("BatchWriteItem calls of the second sync (plus 1 dock-status PutItem per dock)")
+        .counts(json!({ "resources": total })),
+        Row::new(
+            format!("resync-writes/dynamodb-1pct-changed/{total}"),
+            r.changed_requests as f64,
+            r.changed.div_ceil(25) as f64,
+            "requests",
+        )
+        .exact()
+        .note("BatchWriteItem calls of ≤ 25 items (plus 1 dock-status PutItem per dock)")
+        .counts(json!({ "resources": total, "changed": r.changed, "written": r.changed_writes })),
+    ]
+}

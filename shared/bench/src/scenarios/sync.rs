@@ -1,0 +1,125 @@
+//! sync-requests, sync-wall and terraform-model: one complete sync of a fleet of `total`
+//! resources over three docks, its requests and wall time beside their bounds, and what a
+//! per-resource refresh would cost for the same inventory.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use stackdock_engine::{SyncOptions, sync};
+use stackdock_providers::wait::PollPolicy;
+
+use crate::bounds::{self, Listing};
+use crate::fleet::{self, SandboxSetup};
+use crate::report::Row;
+
+/// What one measured sync did.
+#[derive(Debug, Clone)]
+pub struct SyncRun {
+    pub total: usize,
+    pub listed: usize,
+    pub written: usize,
+    pub requests: u64,
+    pub listings: Vec<Listing>,
+    pub wall: Duration,
+}
+
+/// Seeds a fresh sandbox with `total` resources and syncs it once into an in-memory store.
+pub async fn run(
+    total: usize,
+    latency: Duration,
+    published_limits: bool,
+) -> anyhow::Result<SyncRun> {
+    let sandbox = fleet::sandbox(SandboxSetup {
+        latency,
+        published_limits,
+        pending_polls: 0,
+    })
+    .await?;
+    let spread = fleet::seed(&sandbox, total)?;
+    let config = fleet::config(&sandbox.url(), Vec::new());
+    let docks = fleet::docks(&config, PollPolicy::fast()).await?;
+    let store = fleet::memory_store()?;
+    sandbox.reset_counters();
+    let started = Instant::now();
+    let report = sync(&config, &docks, store.as_ref(), &SyncOptions::default()).await?;
+    let wall = started.elapsed();
+    let requests = sandbox.counters().total;
+    sandbox.shutdown().await;
+    if let Some(failed) = report.failed().next() {
+        anyhow::bail!(
+            "dock {} failed to sync: {}",
+            failed.dock,
+            failed.error.clone().unwrap_or_default()
+        );
+    }
+    let listed = report.docks.iter().map(|d| d.listed).sum();
+    anyhow::ensure!(listed == total, "listed {listed} of {total} resources");
+    Ok(SyncRun {
+        total,
+        listed,
+        written: report.written(),
+        requests,
+        listings: bounds::listings(
+            &spread
+                .iter()
+                .map(|(p, k, _, n)| (*p, *k, *n))
+                .collect::<Vec<_>>(),
+        ),
+        wall,
+    })
+}
+
+pub fn requests_row(run: &SyncRun) -> Row {
+    let bound = bounds::sync_requests(&run.listings);
+    Row::new(format!("sync-requests/{}", run.total), run.requests as f64, bound as f64, "requests")
+        .exact()
+        .note("Σ pages at the max page size + 1 credential check per dock")
+        .counts(json!({ "resources": run.total, "listed": run.listed, "written": run.written, "requests": run.requests }))
+}
+
+pub fn wall_row(run: &SyncRun, latency: Duration) -> Row {
+    let (bound, why) = bounds::sync_wall(&run.listings, latency);
+    let row = Row::new(
+        format!("sync-wall/{}", run.total),
+        ms(run.wall),
+        ms(bound),
+        "ms",
+    )
+    .note(format!("bound: {why}; {} ms latency", latency.as_millis()))
+    .counts(json!({ "requests": run.requests, "latency_ms": latency.as_millis() }));
+    if run.total == 10_000 {
+        row.ratio_at_most(1.3)
+    } else {
+        row
+    }
+}
+
+/// The per-resource refresh model beside our measured sync (labelled as a model).
+pub fn terraform_rows(run: &SyncRun, latency: Duration) -> Vec<Row> {
+    let (requests, wall) = bounds::terraform_model(run.total, 10, latency);
+    vec![
+        Row::new(
+            format!("terraform-model/requests/{}", run.total),
+            requests as f64,
+            run.requests as f64,
+            "requests",
+        )
+        .note("MODEL: one GET per resource; bound column = StackDock's measured requests")
+        .counts(json!({ "model_requests": requests, "stackdock_requests": run.requests })),
+        Row::new(
+            format!("terraform-model/wall/{}", run.total),
+            ms(wall),
+            ms(run.wall),
+            "ms",
+        )
+        .note(format!(
+            "MODEL: 10 in flight at {} ms; bound column = StackDock's measured wall",
+            latency.as_millis()
+        ))
+        .counts(json!({ "model_ms": ms(wall), "stackdock_ms": ms(run.wall) })),
+    ]
+}
+
+pub fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1_000.0
+}
