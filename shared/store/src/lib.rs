@@ -9,6 +9,7 @@
 pub mod conformance;
 pub mod dynamodb;
 mod model;
+mod rules;
 pub mod sqlite;
 mod store;
 #[cfg(feature = "conformance")]

@@ -173,14 +173,35 @@ fn static_credentials() -> Credentials {
     Credentials::new("test", "test", None, None, "stackdock-testing")
 }
 
+/// moto's server app, served on 127.0.0.1:<argv[1]> one request at a time.
+const SERIAL_MOTO: &str = "import os, sys\n\
+from werkzeug.serving import run_simple\n\
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app\n\
+port = int(sys.argv[1])\n\
+os.environ.setdefault('MOTO_PORT', str(port))\n\
+app = DomainDispatcherApplication(create_backend_app)\n\
+run_simple('127.0.0.1', port, app, threaded=False, request_handler=MotoRequestHandler)\n";
+
 fn try_start(program: &Path) -> Result<MotoServer, String> {
     let port = free_port().map_err(|e| format!("find a free port: {e}"))?;
     let log =
         std::env::temp_dir().join(format!("stackdock-moto-{}-{port}.log", std::process::id()));
     let log_file =
         std::fs::File::create(&log).map_err(|e| format!("create {}: {e}", log.display()))?;
-    let child = Command::new(program)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+    // moto_server handles requests on threads and checks DynamoDB conditions without a lock, so
+    // two concurrent conditional writes can both succeed — real DynamoDB never lets them. Serve
+    // one request at a time (moto's own app, `threaded=False`) so lease races behave as in AWS.
+    let python = program.with_file_name("python");
+    let mut command = if python.is_file() {
+        let mut c = Command::new(python);
+        c.args(["-c", SERIAL_MOTO, &port.to_string()]);
+        c
+    } else {
+        let mut c = Command::new(program);
+        c.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        c
+    };
+    let child = command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         // A file, not a pipe: moto logs every request, and an unread pipe would block it.

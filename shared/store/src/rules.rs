@@ -1,0 +1,97 @@
+//! The rules of a sync, decided once for every backend: which listed records are unchanged, which
+//! are written (new, changed, back from missing) with their bookkeeping kept, which stored ones
+//! are newly missing, and which syncs are refused outright. Backends only read and write.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
+use stackdock_core::Record;
+
+use crate::{DockSync, KindListing, StoreError, SyncStats};
+
+/// What one listing changes: the records to write (new, changed, back from missing, newly
+/// missing), with `stored` updated to match and `stats` counted. Pure: no I/O, `now` passed in.
+pub(crate) fn decide(
+    stored: &mut BTreeMap<String, Record>,
+    listing: &KindListing,
+    now: Timestamp,
+    stats: &mut SyncStats,
+) -> Vec<Record> {
+    let mut writes = Vec::new();
+    let mut listed = BTreeSet::new();
+    for record in &listing.records {
+        let mut record = record.clone();
+        if record.content_hash.is_empty() {
+            // Listings should carry the hash; computing it here keeps a forgetful caller from
+            // rewriting every record on every sync.
+            record.content_hash = record.observed_hash();
+        }
+        listed.insert(record.provider_resource_id.clone());
+        if let Some(old) = stored.get(&record.provider_resource_id) {
+            if old.content_hash == record.content_hash && old.missing_since.is_none() {
+                stats.unchanged += 1;
+                continue;
+            }
+            record.keep_bookkeeping_of(old);
+        }
+        record.missing_since = None;
+        record.updated_at = Some(now);
+        stats.written += 1;
+        stored.insert(record.provider_resource_id.clone(), record.clone());
+        writes.push(record);
+    }
+    if !listing.complete {
+        // Safety rule 2: a partial listing marks nothing missing.
+        return writes;
+    }
+    for (id, old) in stored.iter_mut() {
+        if listed.contains(id) || old.missing_since.is_some() {
+            continue;
+        }
+        if let Some(regions) = &listing.regions {
+            let covered = old.region.as_ref().is_some_and(|r| regions.contains(r));
+            if !covered {
+                continue;
+            }
+        }
+        old.missing_since = Some(now);
+        stats.marked_missing += 1;
+        writes.push(old.clone());
+    }
+    writes
+}
+
+/// Refuses a sync whose records would land on another dock, org or table than it claims: such a
+/// listing could otherwise mark the wrong records missing.
+pub(crate) fn validate(sync: &DockSync) -> Result<(), StoreError> {
+    let invalid = |what: String| {
+        Err(StoreError::Backend(format!(
+            "refusing the sync of dock `{}`: {what} (a bug in the caller)",
+            sync.dock_id
+        )))
+    };
+    if sync.status.dock_id != sync.dock_id || sync.status.org_id != sync.org_id {
+        return invalid(format!(
+            "its status is for dock `{}` of org `{}`",
+            sync.status.dock_id, sync.status.org_id
+        ));
+    }
+    for listing in &sync.listings {
+        for record in &listing.records {
+            if record.dock_id != sync.dock_id
+                || record.org_id != sync.org_id
+                || record.kind() != listing.kind
+            {
+                return invalid(format!(
+                    "the {} listing holds {} `{}` of dock `{}`, org `{}`",
+                    listing.kind,
+                    record.kind().noun(),
+                    record.provider_resource_id,
+                    record.dock_id,
+                    record.org_id
+                ));
+            }
+        }
+    }
+    Ok(())
+}
