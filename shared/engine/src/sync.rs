@@ -196,6 +196,7 @@ async fn sync_dock(
                     records,
                     complete: true,
                     regions: dock.regions.clone(),
+                    started_at: Some(now),
                 });
             }
             Err(e) => {

@@ -49,6 +49,7 @@ where
         changed_record_is_rewritten,
         bookkeeping_survives_resync,
         incomplete_listing_marks_nothing_missing,
+        a_record_written_after_the_listing_began_is_not_missing,
         complete_listing_marks_absent_records_missing_once,
         missing_record_listed_again_comes_back,
         region_scoped_listing_marks_only_its_regions,
@@ -321,6 +322,50 @@ pub async fn incomplete_listing_marks_nothing_missing(store: Arc<dyn Store>) {
     assert_eq!(
         stats.marked_missing, 0,
         "an empty incomplete listing (a failed list call) marks nothing missing"
+    );
+}
+
+/// A record written after a listing began (an apply's create finishing while a scheduled sync
+/// listed) is not marked missing by that listing; the next complete listing decides.
+pub async fn a_record_written_after_the_listing_began_is_not_missing(store: Arc<dyn Store>) {
+    let dock = dock_id(ORG, "vultr-main");
+    let web1 = server(ORG, &dock, "id-1", "web-1", "ewr");
+    sync_servers(&store, &dock, at(0), vec![web1.clone()], true).await;
+    let mut created = server(ORG, &dock, "id-2", "web-2", "ewr");
+    created.managed_by = Some("servers.web-2".into());
+    created.updated_at = Some(at(100));
+    ok(
+        store.put_records(std::slice::from_ref(&created)).await,
+        "apply writes its create",
+    );
+    let started_before = KindListing {
+        started_at: Some(at(90)),
+        ..listing(Kind::Servers, vec![web1.clone()], true)
+    };
+    let stats = ok(
+        store
+            .commit_sync(dock_sync(ORG, &dock, at(120), vec![started_before]))
+            .await,
+        "overlapping sync",
+    );
+    assert_eq!(
+        stats.marked_missing, 0,
+        "the listing began before the create was recorded"
+    );
+    assert_eq!(must_get(&store, &created.key()).await.missing_since, None);
+    let started_after = KindListing {
+        started_at: Some(at(200)),
+        ..listing(Kind::Servers, vec![web1], true)
+    };
+    let stats = ok(
+        store
+            .commit_sync(dock_sync(ORG, &dock, at(210), vec![started_after]))
+            .await,
+        "later sync",
+    );
+    assert_eq!(
+        stats.marked_missing, 1,
+        "a listing that began after the write and lacks it marks it missing"
     );
 }
 
@@ -1054,6 +1099,7 @@ fn listing(kind: Kind, records: Vec<Record>, complete: bool) -> KindListing {
         records,
         complete,
         regions: None,
+        started_at: None,
     }
 }
 

@@ -29,6 +29,9 @@ pub struct KindListing {
     pub complete: bool,
     /// The regions the listing covered (`None`: all); records outside it are never marked missing.
     pub regions: Option<BTreeSet<String>>,
+    /// When the listing began. A record written at or after it (a create an apply finished while
+    /// this sync was listing) is never marked missing: the listing may simply predate it.
+    pub started_at: Option<Timestamp>,
 }
 
 /// Counts of one `commit_sync`.

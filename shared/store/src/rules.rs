@@ -48,6 +48,11 @@ pub(crate) fn decide(
         if listed.contains(id) || old.missing_since.is_some() {
             continue;
         }
+        if let (Some(started), Some(updated)) = (listing.started_at, old.updated_at)
+            && updated >= started
+        {
+            continue;
+        }
         if let Some(regions) = &listing.regions {
             let covered = old.region.as_ref().is_some_and(|r| regions.contains(r));
             if !covered {

@@ -52,6 +52,7 @@ fn complete(kind: Kind, records: Vec<stackdock_core::Record>) -> KindListing {
         records,
         complete: true,
         regions: None,
+        started_at: None,
     }
 }
 
