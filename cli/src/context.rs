@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow, bail};
 use stackdock_core::config::{self, Config};
-use stackdock_engine::{Adapters, CredentialResolver, Docks, EnvResolver, ProviderFactory};
+use stackdock_engine::{Adapters, CredentialResolver, DefaultResolver, Docks, ProviderFactory};
 use stackdock_store::sqlite::SqliteStore;
 use stackdock_store::{DynamoStore, Store};
 
@@ -73,7 +73,8 @@ pub struct Session {
 
 impl Session {
     /// Loads the config, opens the store and builds the adapters (credentials from the
-    /// environment); docks whose credential is missing are recorded as failures, not errors.
+    /// environment or Secrets Manager); docks whose credential is missing are recorded as
+    /// failures, not errors.
     pub async fn open(config_path: &Path, store: &str) -> anyhow::Result<Session> {
         let config = load_config(config_path)?;
         let store = open_store(store).await?;
@@ -81,7 +82,7 @@ impl Session {
             config,
             config_path,
             store,
-            &EnvResolver,
+            &DefaultResolver::new(),
             &Adapters::default(),
         )
         .await)

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{FutureExt as _, StreamExt};
 
 use jiff::Timestamp;
 use stackdock_core::config::Config;
@@ -211,6 +211,10 @@ async fn apply_leased(
                     })
                     .buffer_unordered(opts.concurrency.max(1))
                     .collect::<Vec<ActionResult>>()
+                    // Boxed as `Send` here, where the borrows' lifetimes are concrete: unboxed,
+                    // `apply`'s future cannot be proven `Send` where it is spawned (the Lambda
+                    // worker's in-process apply; rust-lang/rust#102211).
+                    .boxed()
             });
             let results = futures::future::join_all(per_dock).await;
             for r in results.into_iter().flatten() {

@@ -18,8 +18,8 @@ pub trait CredentialResolver: Send + Sync + std::fmt::Debug {
     async fn resolve(&self, dock: &DockConfig) -> Result<Credential, EngineError>;
 }
 
-/// Resolves `{ env = "VAR" }` from the process environment. `{ secret = … }` needs the Secrets
-/// Manager resolver of the AWS runtime and is refused here with a message saying so.
+/// Resolves `{ env = "VAR" }` from the process environment. `{ secret = … }` is refused with a
+/// message saying so: `DefaultResolver` reads both.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct EnvResolver;
 
@@ -47,7 +47,7 @@ impl CredentialResolver for EnvResolver {
             CredentialRef::Secret(id) => Err(EngineError::Credential {
                 dock: dock.name.clone(),
                 message: format!(
-                    "credentials come from Secrets Manager secret {id}, which this command cannot read; use `--secrets aws` or set `credentials = {{ env = \"…\" }}` for local runs"
+                    "credentials come from Secrets Manager secret {id}, which this resolver does not read; resolve it with the default resolver (AWS credentials and region from the environment), or set `credentials = {{ env = \"…\" }}` for local runs"
                 ),
             }),
         }

@@ -9,6 +9,7 @@ mod credentials;
 mod docks;
 mod error;
 mod planning;
+mod secrets;
 mod sync;
 
 pub use apply::{ApplyOptions, ApplyReport, Progress, apply, lease_name};
@@ -16,4 +17,5 @@ pub use credentials::{CredentialResolver, EnvResolver, StaticResolver};
 pub use docks::{Adapters, Docks, ProviderFactory};
 pub use error::EngineError;
 pub use planning::{PlanOptions, dock_states, plan_current, record_drift};
+pub use secrets::{DefaultResolver, SecretsManagerResolver};
 pub use sync::{DockOutcome, SyncOptions, SyncReport, sync};

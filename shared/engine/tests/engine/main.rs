@@ -2,5 +2,6 @@
 
 mod apply;
 mod sandbox;
+mod secrets;
 mod states;
 mod support;

@@ -1,0 +1,12 @@
+//! The `api` Lambda function: StackDock's Function URL (plan, apply submission, runs, inventory,
+//! drift, health), an axum router served by `lambda_http` (see `stackdock_functions::api`).
+
+use lambda_http::Error;
+use stackdock_functions::{Deps, api, init_tracing};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    init_tracing();
+    let deps = Deps::from_env().await?;
+    lambda_http::run(api::router(deps)).await
+}

@@ -1,0 +1,188 @@
+//! `Deps`: what every handler works with — the deployed config, the store, the docks' adapters
+//! and the apply submitter — built once per cold start and shared by every invocation.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use stackdock_core::config::{self, Config};
+use stackdock_core::plan::Plan;
+use stackdock_engine::{Adapters, DefaultResolver, Docks, PlanOptions, SecretsManagerResolver};
+use stackdock_store::{DynamoStore, Store};
+
+use crate::plans::RecentPlans;
+use crate::{ApplySubmitter, FunctionError, InProcessSubmitter, LambdaSubmitter};
+
+/// The config file's name beside the bootstrap (the default of `STACKDOCK_CONFIG`).
+const CONFIG_FILE: &str = "stackdock.toml";
+
+/// Everything a handler needs, built once.
+#[derive(Debug)]
+pub struct Deps {
+    /// The deployed stackdock.toml, parsed once.
+    pub config: Config,
+    /// Directory `user_data_file` paths are relative to.
+    pub config_dir: PathBuf,
+    pub store: Arc<dyn Store>,
+    pub docks: Docks,
+    pub submitter: Arc<dyn ApplySubmitter>,
+    pub plan_options: PlanOptions,
+    /// How long an apply holds the org's lease before renewing.
+    pub lease_ttl: Duration,
+    /// Per-resource readiness wait of an apply.
+    pub ready_timeout: Duration,
+    pub(crate) recent_plans: RecentPlans,
+}
+
+impl Deps {
+    /// Deps from parts (tests, or a caller that built its own store and adapters); `user_data_file`
+    /// paths resolve against the current directory.
+    pub fn new(
+        config: Config,
+        store: Arc<dyn Store>,
+        docks: Docks,
+        submitter: Arc<dyn ApplySubmitter>,
+    ) -> Arc<Deps> {
+        Deps::new_in(PathBuf::from("."), config, store, docks, submitter)
+    }
+
+    /// Like `new`, with the directory of stackdock.toml.
+    pub fn new_in(
+        config_dir: PathBuf,
+        config: Config,
+        store: Arc<dyn Store>,
+        docks: Docks,
+        submitter: Arc<dyn ApplySubmitter>,
+    ) -> Arc<Deps> {
+        let deps = Arc::new(Deps {
+            config,
+            config_dir,
+            store,
+            docks,
+            submitter,
+            plan_options: PlanOptions::default(),
+            lease_ttl: Duration::from_secs(15 * 60),
+            // Lambda stops a function after 15 minutes at most: leave room to record the run.
+            ready_timeout: Duration::from_secs(10 * 60),
+            recent_plans: RecentPlans::default(),
+        });
+        deps.submitter.bind(Arc::downgrade(&deps));
+        deps
+    }
+
+    /// The deployed function's dependencies, from its environment:
+    /// - `STACKDOCK_CONFIG`: path of stackdock.toml (default: `stackdock.toml` beside the
+    ///   bootstrap, else in `LAMBDA_TASK_ROOT`);
+    /// - `STACKDOCK_TABLE_PREFIX`: DynamoDB table prefix (default: the config's `table_prefix`);
+    /// - `STACKDOCK_APPLY_FUNCTION`: name or ARN of the apply function; when unset, applies run
+    ///   in this process (`InProcessSubmitter`: `cargo lambda watch`, where no Lambda Invoke API
+    ///   is reachable);
+    /// - `STACKDOCK_CREATE_TABLES=1`: create missing tables first (local runs against moto);
+    /// - the AWS SDK's usual variables (region, credentials, `AWS_ENDPOINT_URL` for moto).
+    ///
+    /// Docks whose credential cannot be resolved are kept as failures (logged here), so the other
+    /// docks still sync.
+    pub async fn from_env() -> Result<Arc<Deps>, FunctionError> {
+        let path = config_path()?;
+        let config = load_config(&path)?;
+        let prefix = std::env::var("STACKDOCK_TABLE_PREFIX")
+            .ok()
+            .filter(|p| !p.trim().is_empty())
+            .unwrap_or_else(|| config.settings.table_prefix.clone());
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let store = DynamoStore::from_env(&prefix).await?;
+        if std::env::var("STACKDOCK_CREATE_TABLES").is_ok_and(|v| v == "1") {
+            // Local runs only (`cargo lambda watch` against moto): deployed tables come from
+            // the SAM template, and the functions' roles may not create tables.
+            let created = store.create_tables().await?;
+            tracing::info!(
+                tables = created.len(),
+                "tables ensured (STACKDOCK_CREATE_TABLES=1)"
+            );
+        }
+        let resolver = DefaultResolver::with_secrets(SecretsManagerResolver::new(&sdk));
+        let docks = Docks::build(&config, &resolver, &Adapters::default()).await;
+        for (dock, why) in &docks.failures {
+            tracing::warn!(dock = %dock, error = %why, "dock unavailable: it will be reported as failed");
+        }
+        let submitter: Arc<dyn ApplySubmitter> = match std::env::var("STACKDOCK_APPLY_FUNCTION") {
+            Ok(name) if !name.trim().is_empty() => {
+                Arc::new(LambdaSubmitter::new(&sdk, name.trim()))
+            }
+            _ => {
+                tracing::info!(
+                    "STACKDOCK_APPLY_FUNCTION is not set: submitted applies run in this process"
+                );
+                Arc::new(InProcessSubmitter::new())
+            }
+        };
+        let dir = path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        tracing::info!(
+            config = %path.display(),
+            org = %config.settings.org,
+            docks = config.docks.len(),
+            table_prefix = %prefix,
+            "dependencies ready"
+        );
+        Ok(Deps::new_in(dir, config, Arc::new(store), docks, submitter))
+    }
+
+    /// The deployed config's org.
+    pub fn org(&self) -> &str {
+        &self.config.settings.org
+    }
+
+    /// Keeps a plan this process served, to explain a later stale digest.
+    pub(crate) fn remember(&self, plan: &Plan) {
+        self.recent_plans.remember(plan);
+    }
+}
+
+/// Where stackdock.toml is: `STACKDOCK_CONFIG`, else beside the bootstrap, else in
+/// `LAMBDA_TASK_ROOT` (SAM and `cargo lambda deploy --include` put extra files there).
+fn config_path() -> Result<PathBuf, FunctionError> {
+    if let Ok(path) = std::env::var("STACKDOCK_CONFIG")
+        && !path.trim().is_empty()
+    {
+        return Ok(PathBuf::from(path));
+    }
+    let beside_exe = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(CONFIG_FILE)));
+    let in_task_root = std::env::var("LAMBDA_TASK_ROOT")
+        .ok()
+        .map(|root| Path::new(&root).join(CONFIG_FILE));
+    let candidates: Vec<PathBuf> = beside_exe.into_iter().chain(in_task_root).collect();
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .ok_or_else(|| {
+            FunctionError::Config(format!(
+                "not found (looked in {}); package it beside the bootstrap or set STACKDOCK_CONFIG",
+                candidates
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+}
+
+/// Reads and parses the config, every diagnostic in the error.
+fn load_config(path: &Path) -> Result<Config, FunctionError> {
+    let source = std::fs::read_to_string(path)
+        .map_err(|e| FunctionError::Config(format!("cannot read {}: {e}", path.display())))?;
+    config::parse(&path.display().to_string(), &source).map_err(|diags| {
+        FunctionError::Config(
+            diags
+                .0
+                .iter()
+                .map(|d| format!("{}: {}", d.location(), d.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })
+}

@@ -1,0 +1,190 @@
+//! The scheduled sync: an EventBridge Scheduler event syncs every dock, plans, writes the drift
+//! flags, notes the plan on the sync's run record and, with `drift = "remediate"`, submits the
+//! apply that restores stackdock.toml.
+//!
+//! # Errors
+//! Docks that failed to sync are recorded in the run and their plans blocked; the invocation then
+//! fails with `Retryable` (a provider or network failure: the next attempt may list them) or
+//! `NonRetryable` (only credential problems), after everything else has been recorded.
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use jiff::Timestamp;
+use lambda_runtime::LambdaEvent;
+use serde::Serialize;
+use stackdock_core::config::DriftMode;
+use stackdock_core::plan::{ActionKind, Plan};
+use stackdock_core::render;
+use stackdock_engine::{SyncOptions, SyncReport, plan_current, record_drift};
+use tracing::Instrument as _;
+
+use crate::{Deps, FunctionError, submit_apply};
+
+/// What a scheduled sync did (the function's response, also logged).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncOutcome {
+    pub run_id: String,
+    pub docks: usize,
+    pub docks_failed: usize,
+    pub records_written: usize,
+    pub plan_digest: String,
+    pub changes: usize,
+    pub drifted: usize,
+    /// The apply run submitted to remove drift (`drift = "remediate"`).
+    pub remediation_run_id: Option<String>,
+}
+
+/// The sync function's handler.
+pub async fn handler(
+    event: LambdaEvent<EventBridgeEvent<serde_json::Value>>,
+    deps: &Deps,
+) -> Result<SyncOutcome, FunctionError> {
+    let actor = actor(&event.payload);
+    let span = tracing::info_span!(
+        "sync",
+        run_id = tracing::field::Empty,
+        event_id = event.payload.id.as_deref().unwrap_or(""),
+    );
+    run(deps, &actor).instrument(span).await
+}
+
+/// Who started the sync: the schedule's ARN when the event names it.
+fn actor(event: &EventBridgeEvent<serde_json::Value>) -> String {
+    match event.resources.as_ref().and_then(|r| r.first()) {
+        Some(schedule) => format!("schedule:{schedule}"),
+        None if event.source.is_empty() => "schedule:unknown".to_owned(),
+        None => format!("schedule:{}", event.source),
+    }
+}
+
+/// Syncs, plans, flags drift and maybe remediates, on behalf of `actor`. Runs inside the caller's
+/// span, whose `run_id` field it fills in.
+pub async fn run(deps: &Deps, actor: &str) -> Result<SyncOutcome, FunctionError> {
+    let opts = SyncOptions {
+        actor: actor.to_owned(),
+        ..SyncOptions::default()
+    };
+    let report = stackdock_engine::sync(&deps.config, &deps.docks, deps.store.as_ref(), &opts)
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "sync failed"))?;
+    tracing::Span::current().record("run_id", report.run_id.as_str());
+    let failed: Vec<_> = report.failed().collect();
+    tracing::info!(
+        docks = report.docks.len(),
+        failed = failed.len(),
+        written = report.written(),
+        "synced"
+    );
+
+    let plan = plan_current(
+        &deps.config,
+        &deps.docks,
+        deps.store.as_ref(),
+        deps.plan_options,
+    )
+    .await?;
+    deps.remember(&plan);
+    let flagged = record_drift(&plan, &deps.config, deps.store.as_ref()).await?;
+    let drifted = plan.summary.drift;
+    tracing::info!(
+        plan_digest = %plan.digest,
+        changes = plan.summary.changes(),
+        drift = drifted,
+        records_flagged = flagged,
+        blocked = plan.summary.blocked,
+        errors = plan.summary.error,
+        "planned"
+    );
+
+    let remediation = if remediate(deps, &plan) {
+        let id = submit_apply(deps, &plan.digest, actor).await?;
+        tracing::info!(apply_run_id = %id, "remediation submitted");
+        Some(id)
+    } else {
+        None
+    };
+    note_plan(deps, &report, &plan, remediation.as_deref()).await?;
+
+    if !failed.is_empty() {
+        let credentials_only = failed
+            .iter()
+            .all(|d| deps.docks.failures.contains_key(&d.dock));
+        return Err(FunctionError::DocksFailed {
+            run_id: report.run_id.clone(),
+            failed: failed.len(),
+            total: report.docks.len(),
+            detail: failed
+                .iter()
+                .map(|d| format!("{}: {}", d.dock, d.error.as_deref().unwrap_or("failed")))
+                .collect::<Vec<_>>()
+                .join("; "),
+            credentials_only,
+        });
+    }
+    Ok(SyncOutcome {
+        run_id: report.run_id.clone(),
+        docks: report.docks.len(),
+        docks_failed: 0,
+        records_written: report.written(),
+        plan_digest: plan.digest.clone(),
+        changes: plan.summary.changes(),
+        drifted,
+        remediation_run_id: remediation,
+    })
+}
+
+/// Remediation runs only on a complete plan: every dock synced, nothing unsatisfiable.
+fn remediate(deps: &Deps, plan: &Plan) -> bool {
+    deps.config.settings.drift == DriftMode::Remediate
+        && plan.has_changes()
+        && plan.summary.error == 0
+        && plan.summary.blocked == 0
+}
+
+/// Adds the plan's digest, summary and drift to the sync's run record.
+async fn note_plan(
+    deps: &Deps,
+    report: &SyncReport,
+    plan: &Plan,
+    remediation: Option<&str>,
+) -> Result<(), FunctionError> {
+    let Some(mut run) = deps.store.get_run(deps.org(), &report.run_id).await? else {
+        tracing::warn!("the sync's run record is gone; the plan summary is only in this log");
+        return Ok(());
+    };
+    let now = Timestamp::now();
+    run.plan_digest = Some(plan.digest.clone());
+    run.log(
+        now,
+        format!("plan {}: {}", plan.digest, render::text::summary_line(plan)),
+    );
+    let drift: Vec<String> = plan
+        .of_kind(ActionKind::Drift)
+        .map(|a| {
+            let fields: Vec<&str> = a.changes.iter().map(|c| c.field.as_str()).collect();
+            format!(
+                "{} ({})",
+                a.address.as_deref().unwrap_or("?"),
+                fields.join(", ")
+            )
+        })
+        .collect();
+    run.log(
+        now,
+        if drift.is_empty() {
+            "drift: none".to_owned()
+        } else {
+            format!("drift: {} resources: {}", drift.len(), drift.join("; "))
+        },
+    );
+    match remediation {
+        Some(id) => run.log(now, format!("remediation: submitted apply run {id}")),
+        None if deps.config.settings.drift == DriftMode::Remediate && plan.has_changes() => run
+            .log(
+                now,
+                "remediation: not submitted, the plan is incomplete (blocked docks or errors)",
+            ),
+        None => {}
+    }
+    deps.store.put_run(&run).await?;
+    Ok(())
+}

@@ -1,0 +1,376 @@
+//! Every API route's status codes and bodies, through the router (`oneshot`), on a synced bench.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Method, StatusCode};
+use jiff::Timestamp;
+use stackdock_engine::lease_name;
+use stackdock_functions::api::MAX_BODY_BYTES;
+use stackdock_sandbox::{Change, Kind as SbKind, Mutation, Provider};
+use stackdock_store::RunStatus;
+
+use crate::support::{Live, ORG, function_url_request, repo, request};
+
+async fn synced() -> Live {
+    let live = Live::new().await;
+    live.scheduled_sync().await.expect("sync");
+    live
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_inventory_and_unknown_routes() {
+    let live = synced().await;
+
+    let health = live.get("/v1/health").await;
+    assert_eq!(health.status, StatusCode::OK, "{}", health.text);
+    let body = health.json();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["org"], ORG);
+    assert_eq!(body["store"], "reachable");
+    assert_eq!(body["docks"], 3);
+    assert_eq!(body["docks_synced"], 3);
+
+    let all = live.get("/v1/inventory").await;
+    assert_eq!(all.status, StatusCode::OK);
+    let total = all.json()["count"].as_u64().expect("count");
+    assert!(total > 0);
+    let servers = live
+        .get("/v1/inventory?kind=servers&dock=vultr-main")
+        .await
+        .json();
+    let records = servers["records"].as_array().expect("records");
+    assert_eq!(servers["count"].as_u64(), Some(records.len() as u64));
+    assert!(!records.is_empty() && (records.len() as u64) < total);
+    assert!(
+        records.iter().all(|r| r["dockId"] == "acme/vultr-main"),
+        "{servers}"
+    );
+    let by_table_name = live.get("/v1/inventory?kind=blockVolumes").await;
+    assert_eq!(by_table_name.status, StatusCode::OK);
+
+    live.get("/v1/inventory?kind=routers")
+        .await
+        .error(StatusCode::BAD_REQUEST, "invalid_query");
+    live.get("/v1/inventory?dock=aws-main")
+        .await
+        .error(StatusCode::BAD_REQUEST, "invalid_query");
+
+    live.get("/v1/runs/apply-nope")
+        .await
+        .error(StatusCode::NOT_FOUND, "run_not_found");
+    live.get("/v2/plan")
+        .await
+        .error(StatusCode::NOT_FOUND, "not_found");
+    live.get("/")
+        .await
+        .error(StatusCode::NOT_FOUND, "not_found");
+    live.call(request(Method::DELETE, "/v1/plan", Body::empty()))
+        .await
+        .error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    live.post("/v1/health", "")
+        .await
+        .error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    live.get("/v1/apply")
+        .await
+        .error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deployed_plan_in_three_formats() {
+    let live = synced().await;
+    let json = live.get("/v1/plan").await;
+    assert_eq!(json.status, StatusCode::OK);
+    assert!(json.content_type.starts_with("application/json"));
+    let plan = json.json();
+    assert_eq!(plan["org"], ORG);
+    assert!(
+        plan["digest"].as_str().is_some_and(|d| d.len() == 64),
+        "{plan}"
+    );
+    assert!(plan["summary"]["create"].as_u64().is_some_and(|n| n > 0));
+    assert_eq!(
+        live.get("/v1/plan?format=json").await.json()["digest"],
+        plan["digest"]
+    );
+
+    let markdown = live.get("/v1/plan?format=markdown").await;
+    assert_eq!(markdown.status, StatusCode::OK);
+    assert!(markdown.content_type.starts_with("text/markdown"));
+    assert!(markdown.text.contains("servers.web-1"), "{}", markdown.text);
+
+    let text = live.get("/v1/plan?format=text").await;
+    assert_eq!(text.status, StatusCode::OK);
+    assert!(text.content_type.starts_with("text/plain"));
+    assert!(!text.text.contains('\u{1b}'), "no colour codes over HTTP");
+
+    live.get("/v1/plan?format=yaml")
+        .await
+        .error(StatusCode::BAD_REQUEST, "invalid_query");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proposed_config_is_planned_or_refused_with_diagnostics() {
+    let live = synced().await;
+    let fleet = std::fs::read_to_string(repo().join("stackdock.toml")).expect("fleet");
+
+    // Unchanged proposal: the same actions as the deployed config (the digests differ only
+    // because the bench's deployed config points the docks at the sandbox).
+    let same = live.post("/v1/plan", fleet.clone()).await;
+    assert_eq!(same.status, StatusCode::OK, "{}", same.text);
+    let deployed = live.get("/v1/plan").await.json();
+    assert_eq!(same.json()["actions"], deployed["actions"]);
+    assert_eq!(
+        same.json()["inventory_digest"],
+        deployed["inventory_digest"]
+    );
+
+    // A proposal adding a server and a dock: the server is planned, the new dock is blocked
+    // (never synced), and nothing was applied.
+    live.sandbox.reset_counters();
+    let grown = format!(
+        "{fleet}\n[docks.do-staging]\nprovider = \"digitalocean\"\ncredentials = {{ env = \"DO_STAGING\" }}\n\n[servers.web-3]\ndock = \"vultr-main\"\nregion = \"ewr\"\nplan = \"vc2-1c-1gb\"\nimage = \"os:2284\"\n"
+    );
+    let proposed = live.post("/v1/plan?format=json", grown).await;
+    assert_eq!(proposed.status, StatusCode::OK, "{}", proposed.text);
+    let plan = proposed.json();
+    let actions = plan["actions"].as_array().expect("actions");
+    assert!(
+        actions
+            .iter()
+            .any(|a| a["action"] == "create" && a["address"] == "servers.web-3"),
+        "{plan}"
+    );
+    assert!(
+        actions
+            .iter()
+            .any(|a| a["action"] == "blocked" && a["dock"] == "do-staging"),
+        "{plan}"
+    );
+    assert_ne!(plan["digest"], deployed["digest"]);
+    assert_eq!(live.mutations(), 0, "planning a proposal never applies");
+
+    // Invalid: every diagnostic with its place.
+    let broken = fleet.replace("plan = \"vc2-1c-1gb\"", "plan = 42");
+    let body = live
+        .post("/v1/plan", broken.clone())
+        .await
+        .error(StatusCode::BAD_REQUEST, "invalid_config");
+    let diagnostics = body["diagnostics"].as_array().expect("diagnostics");
+    assert!(!diagnostics.is_empty());
+    let line = broken
+        .lines()
+        .position(|l| l == "plan = 42")
+        .expect("the broken line")
+        + 1;
+    let first = &diagnostics[0];
+    assert_eq!(first["file"], "stackdock.toml");
+    assert_eq!(first["line"].as_u64(), Some(line as u64), "{body}");
+    assert_eq!(first["column"].as_u64(), Some(8), "{body}");
+    assert!(
+        first["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("plan")),
+        "{body}"
+    );
+    assert!(first.get("help").is_some());
+
+    let syntax = live
+        .post("/v1/plan", "[stackdock\norg = \"acme\"\n")
+        .await
+        .error(StatusCode::BAD_REQUEST, "invalid_config");
+    assert_eq!(
+        syntax["diagnostics"][0]["line"].as_u64(),
+        Some(1),
+        "{syntax}"
+    );
+
+    // An inline credential is refused and never echoed back.
+    let token = "dop_v1_4f1c2b9a7e6d5c4b3a2918f7e6d5c4b3a2918f7e6d5c4b3a2918f7e6d5c4b3a";
+    let leaky = fleet.replace(
+        "credentials = { env = \"DIGITALOCEAN_TOKEN\" }",
+        &format!("token = \"{token}\""),
+    );
+    let leak = live.post("/v1/plan", leaky).await;
+    let body = leak.error(StatusCode::BAD_REQUEST, "invalid_config");
+    assert!(!leak.text.contains(token), "{}", leak.text);
+    assert!(!leak.text.contains("4f1c2b9a7e6d"), "{}", leak.text);
+    assert!(
+        body["diagnostics"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|d| d["line"].as_u64().is_some())),
+        "{body}"
+    );
+
+    let not_utf8 = live.post("/v1/plan", vec![0xff_u8, 0xfe, 0x00]).await;
+    not_utf8.error(StatusCode::BAD_REQUEST, "invalid_config");
+
+    let huge = live.post("/v1/plan", vec![b'#'; MAX_BODY_BYTES + 1]).await;
+    huge.error(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large");
+    let huge_apply = live.post("/v1/apply", vec![b' '; MAX_BODY_BYTES + 1]).await;
+    huge_apply.error(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_submission_locked_stale_and_accepted() {
+    let live = synced().await;
+    let reviewed = live.get("/v1/plan").await.json();
+    let digest = reviewed["digest"].as_str().expect("digest").to_owned();
+    let body = format!("{{\"plan_digest\": \"{digest}\"}}");
+
+    live.post("/v1/apply", "{\"plan_digest\": ")
+        .await
+        .error(StatusCode::BAD_REQUEST, "invalid_json");
+    live.post("/v1/apply", "{\"digest\": \"abc\"}")
+        .await
+        .error(StatusCode::BAD_REQUEST, "invalid_request");
+
+    // Another apply holds the lease: 423 naming the holder and the expiry.
+    let lease = live
+        .store
+        .acquire_lease(
+            &lease_name(ORG),
+            "cli:laptop:42",
+            Duration::from_secs(600),
+            Timestamp::now(),
+        )
+        .await
+        .expect("lease");
+    let locked = live
+        .post("/v1/apply", body.clone())
+        .await
+        .error(StatusCode::LOCKED, "locked");
+    assert_eq!(locked["holder"], "cli:laptop:42");
+    assert_eq!(locked["expires_at"], lease.expires_at.to_string());
+    live.store.release_lease(&lease).await.expect("release");
+
+    // The inventory changes after the review: 409 with what changed, and no run.
+    live.sandbox
+        .mutate(Mutation::new(
+            Provider::Linode,
+            SbKind::Instance,
+            live.sandbox
+                .resources(Provider::Linode, SbKind::Instance)
+                .expect("sandbox")
+                .0[0]
+                .label
+                .clone(),
+            Change::SetLabel {
+                label: "renamed-by-hand".into(),
+            },
+        ))
+        .expect("change");
+    live.scheduled_sync().await.expect("sync");
+    let stale = live
+        .post("/v1/apply", body.clone())
+        .await
+        .error(StatusCode::CONFLICT, "stale_plan");
+    let reasons = stale["reasons"].as_array().expect("reasons");
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r == "the inventory changed since the plan was made"),
+        "{stale}"
+    );
+    let current = stale["current_digest"].as_str().expect("current digest");
+    assert_ne!(current, digest);
+    let unknown = live
+        .post("/v1/apply", "{\"plan_digest\": \"feed\"}")
+        .await
+        .error(StatusCode::CONFLICT, "stale_plan");
+    assert!(
+        unknown["reasons"][0]
+            .as_str()
+            .is_some_and(|r| r.contains("feed"))
+    );
+
+    // The current plan, submitted through the Function URL: 202, run by the worker, with the
+    // caller's IAM identity as the run's actor.
+    live.sandbox.reset_counters();
+    let accepted = live
+        .call(function_url_request(
+            Method::POST,
+            "/v1/apply",
+            &format!("{{\"plan_digest\": \"{current}\"}}"),
+        ))
+        .await;
+    assert_eq!(accepted.status, StatusCode::ACCEPTED, "{}", accepted.text);
+    let run_id = accepted.json()["run_id"]
+        .as_str()
+        .expect("run id")
+        .to_owned();
+    live.in_process.wait().await;
+    let run = live.get(&format!("/v1/runs/{run_id}")).await;
+    assert_eq!(run.status, StatusCode::OK);
+    let run = run.json();
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["kind"], "apply");
+    assert_eq!(run["actor"], "arn:aws:iam::1234567890:user/Admin");
+    assert_eq!(run["planDigest"], current);
+    assert!(live.mutations() > 0);
+    let stored = live
+        .store
+        .get_run(ORG, &run_id)
+        .await
+        .expect("get")
+        .expect("run");
+    assert_eq!(stored.status, RunStatus::Succeeded);
+
+    // Unsigned local calls (cargo lambda watch) are recorded as `unknown`.
+    let plan = live.get("/v1/plan").await.json();
+    let again = live
+        .post(
+            "/v1/apply",
+            format!(
+                "{{\"plan_digest\": \"{}\"}}",
+                plan["digest"].as_str().expect("digest")
+            ),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::ACCEPTED, "{}", again.text);
+    live.in_process.wait().await;
+    let id = again.json()["run_id"].as_str().expect("id").to_owned();
+    let run = live
+        .store
+        .get_run(ORG, &id)
+        .await
+        .expect("get")
+        .expect("run");
+    assert_eq!(run.actor, "unknown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_lists_the_flagged_records() {
+    let live = Live::new().await;
+    live.scheduled_sync().await.expect("sync");
+    let empty = live.get("/v1/drift").await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert_eq!(empty.json()["count"], 0);
+
+    // Converge, then change a managed field by hand and sync: the record is flagged.
+    let digest = live.get("/v1/plan").await.json()["digest"].clone();
+    let submitted = live
+        .post("/v1/apply", format!("{{\"plan_digest\": {digest}}}"))
+        .await;
+    assert_eq!(submitted.status, StatusCode::ACCEPTED, "{}", submitted.text);
+    live.in_process.wait().await;
+    live.scheduled_sync().await.expect("sync");
+    live.sandbox
+        .mutate(Mutation::new(
+            Provider::Digitalocean,
+            SbKind::Instance,
+            "worker-1",
+            Change::SetPlan {
+                plan: "s-2vcpu-2gb".into(),
+            },
+        ))
+        .expect("change");
+    live.scheduled_sync().await.expect("sync");
+    let drift = live.get("/v1/drift").await.json();
+    assert_eq!(drift["count"], 1, "{drift}");
+    let entry = &drift["drift"][0];
+    assert_eq!(entry["address"], "servers.worker-1");
+    assert_eq!(entry["dock"], "do-main");
+    assert_eq!(entry["kind"], "servers");
+    assert_eq!(entry["drift"][0]["field"], "plan", "{drift}");
+}

@@ -1,0 +1,9 @@
+//! stackdock-functions' integration tests: one binary, one module per handler. Every test runs
+//! the real adapters against its own provider sandbox and a DynamoDB store on its own moto server
+//! (`scripts/setup-tools.sh` installs moto), with events from `fixtures/events/`.
+
+mod api;
+mod apply;
+mod events;
+mod support;
+mod sync;
