@@ -38,6 +38,14 @@ pub fn plan_checked(
 ) -> Plan {
     let org = &config.settings.org;
     let mut actions = Vec::new();
+    // Entries protected in the file, whatever their dock: a record left behind on another dock
+    // (its entry moved there) is still protected by the entry (found by the property tests).
+    let protected: BTreeSet<String> = config
+        .resources
+        .iter()
+        .filter(|r| r.protect)
+        .map(DesiredResource::address)
+        .collect();
 
     for (dock_name, dock) in &config.docks {
         let state = docks
@@ -67,6 +75,7 @@ pub fn plan_checked(
             claimed: BTreeSet::new(),
             actions: Vec::new(),
             problems,
+            protected: &protected,
         };
         for resource in desired {
             planner.plan_resource(resource);
@@ -136,6 +145,8 @@ struct DockPlanner<'a> {
     claimed: BTreeSet<(Kind, &'a str)>,
     actions: Vec<Action>,
     problems: &'a BTreeMap<String, Vec<String>>,
+    /// Addresses of the entries with `protect = true`.
+    protected: &'a BTreeSet<String>,
 }
 
 /// A dock's records by (kind, provider id), (kind, owning address) and, for unmanaged live
@@ -550,6 +561,8 @@ impl<'a> DockPlanner<'a> {
                         Some("StackDock did not create it")
                     } else if record.protect {
                         Some("it is protected")
+                    } else if self.protected.contains(owner) {
+                        Some("its entry in stackdock.toml is protected")
                     } else if !prune {
                         Some("`prune` is off")
                     } else {

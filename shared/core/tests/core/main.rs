@@ -2,6 +2,8 @@
 
 mod config;
 mod fixtures;
+mod hostile;
 mod plan;
+mod properties;
 mod purity;
 mod render;
