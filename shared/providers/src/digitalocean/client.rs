@@ -65,6 +65,25 @@ pub(super) fn region_slug(region: &Value) -> Option<String> {
     }
 }
 
+/// Decodes a wire object; on failure the message names the field that could not be read. serde
+/// names only the type it expected, and a listing error that does not say which field broke is
+/// not actionable (found by the hostile-response tests: `image = 12345`). Wire types are
+/// `#[serde(default)]`, so each field can be tried alone on the error path.
+pub(super) fn decode_wire<T: DeserializeOwned>(what: &str, raw: &Value) -> Result<T, String> {
+    T::deserialize(raw).map_err(|e| {
+        let field = raw.as_object().and_then(|fields| {
+            fields
+                .iter()
+                .find(|(k, v)| T::deserialize(&json!({ k.as_str(): v })).is_err())
+                .map(|(k, _)| k.clone())
+        });
+        match field {
+            Some(field) => format!("{what} has an unexpected `{field}`: {e}"),
+            None => format!("{what} has an unexpected shape: {e}"),
+        }
+    })
+}
+
 /// The record every mapping fills in: the dock's ids, the provider, the whole object without its
 /// secrets as `fullApiData`.
 pub(super) fn base_record(

@@ -13,7 +13,9 @@ use stackdock_core::record::{Attrs, is_owner_tag};
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::DigitalOcean;
-use super::client::{base_record, id_string, non_empty, null_default, region_slug, value_id};
+use super::client::{
+    base_record, decode_wire, id_string, non_empty, null_default, region_slug, value_id,
+};
 use crate::http::ListOptions;
 use crate::wait::{Poll, poll_until};
 use crate::{DockContext, ErrorClass, ProviderError, Request};
@@ -138,8 +140,7 @@ fn public_ipv4(networks: Option<&NetworksWire>) -> Option<String> {
 
 /// A droplet object → the universal record (`fullApiData` redacted).
 pub(super) fn droplet_record(ctx: &DockContext, raw: &Value) -> Result<Record, String> {
-    let wire = DropletWire::deserialize(raw)
-        .map_err(|e| format!("a droplet has an unexpected shape: {e}"))?;
+    let wire: DropletWire = decode_wire("a droplet", raw)?;
     if wire.id.is_empty() {
         return Err("a droplet has no id".to_owned());
     }

@@ -164,3 +164,41 @@ impl Provider for DigitalOcean {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fuzzing
+
+/// Maps one list page of `kind` — the body of `GET /droplets` or `GET /volumes` — to records
+/// exactly as a listing does. The entry point of the fuzz targets and of the tests of hostile
+/// responses; not part of the adapter's API.
+///
+/// # Errors
+/// The body is not JSON, has no list under the kind's key or an item cannot be mapped (transient,
+/// as in a listing), or `kind` is not one DigitalOcean has here (invalid).
+#[doc(hidden)]
+pub fn decode_list_page(
+    ctx: &DockContext,
+    kind: Kind,
+    body: &[u8],
+) -> Result<Vec<Record>, ProviderError> {
+    type Map = fn(&DockContext, &serde_json::Value) -> Result<Record, String>;
+    let (route, key, map): (&str, &str, Map) = match kind {
+        Kind::Servers => ("GET /droplets", "droplets", droplets::droplet_record),
+        Kind::BlockVolumes => ("GET /volumes", "volumes", volumes::volume_record),
+        _ => {
+            return Err(ProviderError::new(
+                ErrorClass::Invalid,
+                &ctx.dock,
+                kind.table(),
+                format!("digitalocean docks have no {}", kind.config_key()),
+            ));
+        }
+    };
+    crate::http::page_items(&ctx.dock, route, key, body)?
+        .iter()
+        .map(|item| {
+            map(ctx, item)
+                .map_err(|m| ProviderError::new(ErrorClass::Transient, &ctx.dock, route, m))
+        })
+        .collect()
+}

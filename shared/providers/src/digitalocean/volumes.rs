@@ -12,7 +12,9 @@ use stackdock_core::record::Attrs;
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::DigitalOcean;
-use super::client::{base_record, id_string, non_empty, null_default, region_slug, value_id};
+use super::client::{
+    base_record, decode_wire, id_string, non_empty, null_default, region_slug, value_id,
+};
 use crate::http::ListOptions;
 use crate::wait::{Poll, poll_until};
 use crate::{DockContext, ErrorClass, ProviderError, Request};
@@ -57,8 +59,7 @@ pub(super) struct CreateVolume<'a> {
 
 /// A volume object → the universal record. Volumes have no status field: `active`.
 pub(super) fn volume_record(ctx: &DockContext, raw: &Value) -> Result<Record, String> {
-    let wire = VolumeWire::deserialize(raw)
-        .map_err(|e| format!("a volume has an unexpected shape: {e}"))?;
+    let wire: VolumeWire = decode_wire("a volume", raw)?;
     if wire.id.is_empty() {
         return Err("a volume has no id".to_owned());
     }

@@ -18,6 +18,7 @@ pub use client::{Client, ClientBuildError, ClientConfig, USER_AGENT};
 pub use dialect::Dialect;
 pub use dock::{DockClient, DockSettings};
 pub use limit::{Bucket, RateLimits, Scope};
+pub(crate) use paginate::page_items;
 pub use paginate::{
     DIGITALOCEAN_MAX_PER_PAGE, LINODE_MAX_PAGE_SIZE, ListOptions, VULTR_MAX_PER_PAGE,
 };

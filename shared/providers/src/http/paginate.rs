@@ -78,6 +78,24 @@ struct Page {
     body: Value,
 }
 
+/// The items of one list page given as raw bytes, under `list_key`, with the errors a listing
+/// gives for a body that is not JSON or has no such list. Used by the adapters'
+/// `decode_list_page` (fuzzing and hostile-response tests), which must fail the way a listing does.
+pub(crate) fn page_items(
+    dock: &str,
+    route: &str,
+    list_key: &str,
+    body: &[u8],
+) -> Result<Vec<Value>, ProviderError> {
+    let error = |message: String| ProviderError::new(ErrorClass::Transient, dock, route, message);
+    let mut body: Value = serde_json::from_slice(body)
+        .map_err(|e| error(format!("the response is not JSON: {e}")))?;
+    match body.get_mut(list_key).map(Value::take) {
+        Some(Value::Array(items)) => Ok(items),
+        _ => Err(error(format!("the response has no `{list_key}` list"))),
+    }
+}
+
 impl DockClient {
     /// Every item of a collection, decoded as `T`, in the provider's order.
     ///
@@ -147,6 +165,15 @@ impl DockClient {
             }
             items.extend(p.items);
             if next.is_empty() {
+                // Fewer items than page 1 announced (an empty last page, a page cut short) is an
+                // incomplete listing: accepting it would mark the unlisted resources missing.
+                // More is fine: resources created while the cursor walked.
+                if let Some(t) = total.filter(|t| (items.len() as u64) < *t) {
+                    return Err(self.incomplete(
+                        route,
+                        format!("{} items listed, {t} announced", items.len()),
+                    ));
+                }
                 return Ok(items);
             }
             let too_many_items =

@@ -144,6 +144,50 @@ impl Provider for Linode {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Fuzzing
+
+/// Maps one list page of `kind` — the body of `GET /linode/instances`, `/volumes` or
+/// `/object-storage/buckets` — to records exactly as a listing does. The entry point of the fuzz
+/// targets and of the tests of hostile responses; not part of the adapter's API.
+///
+/// # Errors
+/// The body is not JSON, has no `data` list or an item cannot be mapped (transient, as in a
+/// listing), or `kind` is not one Linode has here (invalid).
+#[doc(hidden)]
+pub fn decode_list_page(
+    ctx: &DockContext,
+    kind: Kind,
+    body: &[u8],
+) -> Result<Vec<Record>, ProviderError> {
+    let (route, map): (&str, client::MapFn) = match kind {
+        Kind::Servers => ("GET /linode/instances", instances::record),
+        Kind::BlockVolumes => ("GET /volumes", volumes::record),
+        Kind::Buckets => ("GET /object-storage/buckets", buckets::record),
+        _ => {
+            return Err(ProviderError::new(
+                ErrorClass::Invalid,
+                &ctx.dock,
+                kind.config_key(),
+                format!("Linode docks do not support {}", kind.config_key()),
+            ));
+        }
+    };
+    crate::http::page_items(&ctx.dock, route, "data", body)?
+        .into_iter()
+        .map(|item| {
+            map(ctx, item).map_err(|what| {
+                ProviderError::new(
+                    ErrorClass::Transient,
+                    &ctx.dock,
+                    route,
+                    format!("the response has an unexpected shape: {what}"),
+                )
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use stackdock_core::ProviderKind;

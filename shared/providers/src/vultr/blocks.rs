@@ -78,6 +78,7 @@ pub(super) fn to_record(
     value: Value,
 ) -> Result<Record, ProviderError> {
     let b: Block = decode(ctx, route, &value)?;
+    client::require_id(ctx, route, Kind::BlockVolumes, &b.id)?;
     let attrs = Attrs::BlockVolumes(VolumeAttrs {
         size_gb: i64::try_from(b.size_gb).ok(),
         attached_to_instance: non_empty(&b.attached_to_instance),

@@ -37,6 +37,30 @@ pub(super) fn decode<T: DeserializeOwned>(
     })
 }
 
+/// Refuses an object without a usable `id` (missing, null, `""` or not a string or number): a
+/// record keyed by `""` would collide with every other such record and address the collection
+/// route on a later `GET`. The listing fails instead, naming the field (found by the
+/// hostile-response tests).
+pub(super) fn require_id(
+    ctx: &DockContext,
+    route: &str,
+    kind: Kind,
+    id: &str,
+) -> Result<(), ProviderError> {
+    if id.trim().is_empty() {
+        return Err(ProviderError::new(
+            ErrorClass::Transient,
+            &ctx.dock,
+            route,
+            format!(
+                "the response has an unexpected shape: a {} without an `id`",
+                kind.noun()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The object under `key` in a single-resource answer (`{"instance": {...}}`).
 pub(super) fn unwrap_envelope(
     ctx: &DockContext,

@@ -73,6 +73,7 @@ pub(super) fn to_record(
     value: Value,
 ) -> Result<Record, ProviderError> {
     let d: Database = decode(ctx, route, &value)?;
+    client::require_id(ctx, route, Kind::Databases, &d.id)?;
     let attrs = Attrs::Databases(DatabaseAttrs {
         engine: non_empty(&d.database_engine),
         version: non_empty(&d.database_engine_version),

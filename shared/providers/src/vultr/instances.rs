@@ -159,6 +159,7 @@ pub(super) fn to_record(
     value: Value,
 ) -> Result<Record, ProviderError> {
     let i: Instance = decode(ctx, route, &value)?;
+    client::require_id(ctx, route, Kind::Servers, &i.id)?;
     // 0.0.0.0 is what Vultr shows before an address is assigned: not an address.
     let ip = non_empty(&i.main_ip).filter(|ip| ip != "0.0.0.0");
     let attrs = Attrs::Servers(ServerAttrs {

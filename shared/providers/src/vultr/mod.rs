@@ -169,3 +169,39 @@ impl Provider for Vultr {
         .await
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fuzzing
+
+/// Maps one list page of `kind` — the body of `GET /instances`, `/blocks` or `/databases` — to
+/// records exactly as a listing does. The entry point of the fuzz targets and of the tests of
+/// hostile responses; not part of the adapter's API.
+///
+/// # Errors
+/// The body is not JSON or has no list under the kind's key (transient, as in a listing), an item
+/// is not an object, or `kind` is not one Vultr has here (invalid).
+#[doc(hidden)]
+pub fn decode_list_page(
+    ctx: &DockContext,
+    kind: Kind,
+    body: &[u8],
+) -> Result<Vec<Record>, ProviderError> {
+    type Map = fn(&DockContext, &str, serde_json::Value) -> Result<Record, ProviderError>;
+    let (route, key, map): (&str, &str, Map) = match kind {
+        Kind::Servers => ("GET /instances", "instances", instances::to_record),
+        Kind::BlockVolumes => ("GET /blocks", "blocks", blocks::to_record),
+        Kind::Databases => ("GET /databases", "databases", databases::to_record),
+        Kind::Buckets | Kind::WebServices | Kind::Domains => {
+            return Err(ProviderError::new(
+                ErrorClass::Invalid,
+                &ctx.dock,
+                kind.table(),
+                format!("Vultr docks have no {} here", kind.config_key()),
+            ));
+        }
+    };
+    crate::http::page_items(&ctx.dock, route, key, body)?
+        .into_iter()
+        .map(|item| map(ctx, route, item))
+        .collect()
+}
