@@ -136,6 +136,10 @@ pub struct ApplyArgs {
     /// Seconds to wait for each resource to become ready.
     #[arg(long, default_value_t = 600)]
     pub ready_timeout: u64,
+    /// Seconds the apply lease lasts without renewal (renewed every third of it while running):
+    /// after a crash, another apply can take over once this has passed.
+    #[arg(long, value_name = "SECS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..))]
+    pub lease_ttl: u64,
 }
 
 #[derive(Debug, clap::Args)]

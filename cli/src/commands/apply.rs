@@ -56,6 +56,7 @@ pub async fn run(cli: &Cli, args: &ApplyArgs) -> anyhow::Result<u8> {
         context::config_dir(&session.config_path),
     );
     opts.ready_timeout = Duration::from_secs(args.ready_timeout);
+    opts.lease_ttl = Duration::from_secs(args.lease_ttl);
     opts.progress = Some(Arc::new(|line: &str| output::progress(line)));
     let report = apply(
         &reviewed,

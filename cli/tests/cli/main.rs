@@ -1,5 +1,6 @@
 //! The `stackdock` binary end to end: one test binary, one module per topic.
 
+mod crash;
 mod support;
 mod validate;
 mod workflow;

@@ -1,7 +1,7 @@
 //! Running the built `stackdock` binary, and a workspace wired to a provider sandbox.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 use stackdock_sandbox::{Provider, Sandbox, SandboxConfig, SandboxHandle};
 
@@ -98,5 +98,57 @@ impl Workspace {
         let mut config = std::fs::read_to_string(&path).expect("config");
         config.push_str(extra);
         std::fs::write(path, config).expect("write config");
+    }
+}
+
+impl Workspace {
+    /// Starts `stackdock` in the workspace without waiting for it (to kill it, or to run two at
+    /// once); output goes to files in the workspace, read back with [`Workspace::output_of`].
+    pub fn spawn(&self, tag: &str, extra_env: &[(String, String)], args: &[&str]) -> Child {
+        let out = std::fs::File::create(self.dir.path().join(format!("{tag}.stdout")))
+            .expect("stdout file");
+        let err = std::fs::File::create(self.dir.path().join(format!("{tag}.stderr")))
+            .expect("stderr file");
+        Command::new(env!("CARGO_BIN_EXE_stackdock"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("STACKDOCK_CONFIG")
+            .env_remove("STACKDOCK_STORE")
+            .env("NO_COLOR", "1")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .envs(extra_env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("the stackdock binary starts")
+    }
+
+    /// What a spawned command wrote: (stdout, stderr).
+    pub fn output_of(&self, tag: &str) -> (String, String) {
+        let read = |ext: &str| {
+            std::fs::read_to_string(self.dir.path().join(format!("{tag}.{ext}")))
+                .unwrap_or_default()
+        };
+        (read("stdout"), read("stderr"))
+    }
+
+    /// The default SQLite store of the workspace.
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join(".stackdock/stackdock.db")
+    }
+
+    /// Runs `stackdock` with extra environment variables, off the async runtime's worker.
+    pub async fn run_with(&self, extra_env: &[(String, String)], args: &[&str]) -> Output {
+        let dir = self.dir.path().to_path_buf();
+        let mut env = self.env.clone();
+        env.extend(extra_env.iter().cloned());
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            stackdock(&dir, &env, &args)
+        })
+        .await
+        .expect("the command finished")
     }
 }

@@ -266,6 +266,20 @@ async fn apply_leased(
     }
     let mut run = run.into_inner();
     let lease = lease.into_inner();
+    match exec.resolve_intents().await {
+        Ok(resolved) => {
+            for address in resolved {
+                run.log(
+                    Timestamp::now(),
+                    format!("resolved the create intent of {address} left by an earlier apply: the resource is recorded"),
+                );
+            }
+        }
+        Err(e) => run.log(
+            Timestamp::now(),
+            format!("checking the intents left by earlier applies failed: {e}"),
+        ),
+    }
     // Results in plan order, whatever order the concurrent actions finished in.
     let mut order: BTreeMap<String, usize> = BTreeMap::new();
     for (i, a) in changes.iter().enumerate() {
@@ -521,6 +535,32 @@ impl Executor<'_> {
         })
     }
 
+    /// Clears the intents whose address is now recorded as managed: an earlier apply was killed
+    /// after its create landed (its record written, or the resource adopted by name since), so
+    /// the resource is known and nothing is left to look up. Returns the addresses resolved.
+    async fn resolve_intents(&self) -> Result<Vec<String>, EngineError> {
+        let org = &self.config.settings.org;
+        let intents = self.store.intents(org).await?;
+        if intents.is_empty() {
+            return Ok(Vec::new());
+        }
+        let records = self.store.inventory(org, None).await?;
+        let mut resolved = Vec::new();
+        for intent in intents {
+            let recorded = records.iter().any(|r| {
+                r.dock_id == intent.dock_id
+                    && r.kind() == intent.kind
+                    && r.missing_since.is_none()
+                    && r.managed_by.as_deref() == Some(intent.address.as_str())
+            });
+            if recorded {
+                self.store.clear_intent(org, &intent.address).await?;
+                resolved.push(intent.address);
+            }
+        }
+        Ok(resolved)
+    }
+
     async fn adopt(&self, action: &Action, kind: Kind) -> Result<String, EngineError> {
         let id = action
             .provider_id
@@ -528,7 +568,20 @@ impl Executor<'_> {
             .ok_or_else(|| EngineError::Invalid("an adopt without a provider id".into()))?;
         let spec = self.spec(action)?;
         let mut record = self.stored(action, kind, &id).await?;
-        record.managed_by = Some(Self::address(action));
+        let address = Self::address(action);
+        // An intent for this address means an earlier apply created it and was killed before
+        // recording it: it is StackDock's, not a manual resource (the intent is cleared at the
+        // end of the run, once the record is written).
+        let intended = self
+            .store
+            .intents(&self.config.settings.org)
+            .await?
+            .iter()
+            .any(|i| i.address == address && i.dock_id == record.dock_id && i.kind == kind);
+        if intended {
+            record.provisioning_source = ProvisioningSource::Api;
+        }
+        record.managed_by = Some(address);
         record.protect |= spec.protect;
         // The baseline for drift is what runs now; an update that follows moves it to the file.
         record.applied = managed_keys(&record, kind, spec)
@@ -553,6 +606,7 @@ impl Executor<'_> {
             run_id: self.run_id.clone(),
             created_at: Timestamp::now(),
         };
+        let attach_to_id = self.attach_target(action, kind, spec).await?;
         match self.store.put_intent(&intent).await {
             Ok(()) => {}
             Err(StoreError::Conflict(_)) => {
@@ -562,6 +616,14 @@ impl Executor<'_> {
                     .find_single_owned(provider.as_ref(), kind, spec, &address)
                     .await?
                 {
+                    if !attached_as_asked(&found, attach_to_id.as_deref()) {
+                        let id = found.provider_resource_id.clone();
+                        self.finish_create(action, kind, spec, found).await?;
+                        return Err(EngineError::Invalid(format!(
+                            "{} {id} of an earlier apply was found by its ownership tag but is not attached; run apply again to attach it",
+                            kind.noun()
+                        )));
+                    }
                     return self.finish_create(action, kind, spec, found).await;
                 }
                 self.store.clear_intent(org, &address).await?;
@@ -580,7 +642,6 @@ impl Executor<'_> {
             }
             _ => None,
         };
-        let attach_to_id = self.attach_target(action, kind, spec).await?;
         let request = Request {
             spec,
             user_data: user_data.as_deref(),
@@ -597,6 +658,17 @@ impl Executor<'_> {
                     .find_single_owned(provider.as_ref(), kind, spec, &address)
                     .await?
                 {
+                    Some(found) if !attached_as_asked(&found, attach_to_id.as_deref()) => {
+                        // The volume exists but the attach that follows its create failed (or
+                        // was never sent): keep the volume, report the action as failed so the
+                        // run does not claim a state it did not reach; the next plan attaches.
+                        let id = found.provider_resource_id.clone();
+                        self.finish_create(action, kind, spec, found).await?;
+                        return Err(EngineError::Invalid(format!(
+                            "{e}; {} {id} was found by its ownership tag but is not attached; run apply again to attach it",
+                            kind.noun()
+                        )));
+                    }
                     Some(found) => found,
                     None => {
                         self.store.clear_intent(org, &address).await?;
@@ -774,7 +846,9 @@ impl Executor<'_> {
             // Settled is enough after an update: a server someone powered off stays off (waiting
             // for `running` would time out); only a change still in progress is waited for.
             let mut r = if updated.status == "pending" {
-                provider.wait_ready(kind, &id, self.opts.ready_timeout).await?
+                provider
+                    .wait_ready(kind, &id, self.opts.ready_timeout)
+                    .await?
             } else {
                 updated
             };
@@ -861,4 +935,17 @@ fn read_user_data(config_dir: &Path, relative: &str) -> Result<String, EngineErr
     let path = config_dir.join(rel);
     std::fs::read_to_string(&path)
         .map_err(|e| EngineError::Invalid(format!("user_data_file `{}`: {e}", path.display())))
+}
+
+/// Whether a found volume is attached where the create asked (always true without an attach).
+fn attached_as_asked(record: &Record, attach_to_id: Option<&str>) -> bool {
+    let Some(server) = attach_to_id else {
+        return true;
+    };
+    match &record.attrs {
+        stackdock_core::record::Attrs::BlockVolumes(v) => {
+            v.attached_to_instance.as_deref() == Some(server)
+        }
+        _ => true,
+    }
 }

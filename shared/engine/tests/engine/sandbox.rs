@@ -310,7 +310,7 @@ async fn adoption_by_name_and_an_ambiguous_name() {
         .collect();
     assert_eq!(adopt, vec!["servers.ci-runner".to_owned()]);
     let errors: Vec<_> = plan.of_kind(ActionKind::Error).collect();
-    assert_eq!(errors.len(), 1, "{:#?}", errors);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
     assert!(
         errors[0].reason.contains("401000001") && errors[0].reason.contains("401000002"),
         "{}",
@@ -462,5 +462,11 @@ async fn no_secret_reaches_a_record_a_log_line_a_plan_or_a_run() {
                 "a provider token leaked into {channel}"
             );
         }
+        // Reached only when the assertions above held: the line reports a search that found none.
+        eprintln!(
+            "RELIABILITY secret {} searched for the sandbox secret marker {SECRET_MARKER:?} and the 3 provider tokens ({} bytes) -> none found",
+            channel.replace(' ', "-"),
+            text.len()
+        );
     }
 }
