@@ -2,6 +2,7 @@
 
 mod apply;
 mod faults;
+mod properties;
 mod sandbox;
 mod secrets;
 mod states;
