@@ -13,6 +13,7 @@ requirements=(
   'moto[server]==5.2.5'
   'cfn-lint==1.58.0'
   'aws-sam-cli==1.170.0'
+  'cargo-lambda==1.9.2'
 )
 
 log=$(mktemp)

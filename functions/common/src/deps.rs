@@ -90,7 +90,8 @@ impl Deps {
             .filter(|p| !p.trim().is_empty())
             .unwrap_or_else(|| config.settings.table_prefix.clone());
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let store = DynamoStore::from_env(&prefix).await?;
+        // One SDK configuration for every client of this cold start.
+        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &prefix)?;
         if std::env::var("STACKDOCK_CREATE_TABLES").is_ok_and(|v| v == "1") {
             // Local runs only (`cargo lambda watch` against moto): deployed tables come from
             // the SAM template, and the functions' roles may not create tables.
