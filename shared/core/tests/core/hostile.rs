@@ -281,3 +281,31 @@ fn five_thousand_broken_resources_report_every_error_in_bounded_time() {
     assert!(err.len() >= 5_000, "{} diagnostics", err.len());
     report("5000-broken-resources", "error: one diagnostic per entry");
 }
+
+/// The seed corpus of the `config_parse` fuzz target (`fuzz/corpus/config_parse/`, plus whatever
+/// crashes a fuzzing run saved there) replayed in the workspace's own tests, so CI runs it on
+/// stable even though the fuzz crate itself is not a workspace member.
+#[test]
+fn the_config_parse_fuzz_corpus_parses_without_panicking() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/config_parse");
+    let mut seeds: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    seeds.sort();
+    assert!(!seeds.is_empty());
+    let count = seeds.len();
+    within("fuzz_corpus", move || {
+        for seed in seeds {
+            let data = std::fs::read(&seed).expect("seed");
+            if let Ok(source) = std::str::from_utf8(&data) {
+                let _ = config::parse("fuzz.toml", source);
+            }
+        }
+    });
+    report(
+        "fuzz-corpus-config_parse",
+        &format!("{count} seeds, no panic"),
+    );
+}

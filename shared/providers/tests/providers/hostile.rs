@@ -349,3 +349,51 @@ fn regression_a_vultr_object_without_an_id_fails_the_listing_naming_the_id() {
         decode(l, page(l, &[item])).expect_err("a missing id");
     }
 }
+
+/// The seed corpora of the `*_decode` fuzz targets (`fuzz/corpus/<target>/`: the first byte picks
+/// the kind, the rest is the page) replayed in the workspace's own tests, so CI runs them on
+/// stable even though the fuzz crate itself is not a workspace member.
+#[test]
+fn the_decode_fuzz_corpora_map_without_panicking() {
+    type Targets = [(&'static str, ProviderKind, &'static [Kind], Decode); 3];
+    let targets: Targets = [
+        (
+            "vultr_decode",
+            ProviderKind::Vultr,
+            &[Kind::Servers, Kind::BlockVolumes, Kind::Databases],
+            stackdock_providers::vultr::decode_list_page,
+        ),
+        (
+            "digitalocean_decode",
+            ProviderKind::DigitalOcean,
+            &[Kind::Servers, Kind::BlockVolumes],
+            stackdock_providers::digitalocean::decode_list_page,
+        ),
+        (
+            "linode_decode",
+            ProviderKind::Linode,
+            &[Kind::Servers, Kind::BlockVolumes, Kind::Buckets],
+            stackdock_providers::linode::decode_list_page,
+        ),
+    ];
+    for (name, provider, kinds, decode) in targets {
+        let dir = repo().join("fuzz/corpus").join(name);
+        let mut seeds: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        seeds.sort();
+        assert!(!seeds.is_empty(), "{name}");
+        for seed in &seeds {
+            let data = std::fs::read(seed).expect("seed");
+            if let Some((first, body)) = data.split_first() {
+                let kind = kinds[usize::from(*first) % kinds.len()];
+                let _ = decode(&ctx(provider), kind, body);
+            }
+        }
+        eprintln!(
+            "RELIABILITY input fuzz-corpus-{name} -> {} seeds, no panic",
+            seeds.len()
+        );
+    }
+}

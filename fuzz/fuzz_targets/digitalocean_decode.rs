@@ -1,0 +1,4 @@
+//! libFuzzer target `digitalocean_decode`: see `src/lib.rs`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| stackdock_fuzz::digitalocean_decode(data));
