@@ -1,6 +1,7 @@
 //! The `stackdock` binary end to end: one test binary, one module per topic.
 
 mod crash;
+mod hostile;
 mod support;
 mod validate;
 mod workflow;
