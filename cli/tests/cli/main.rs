@@ -1,5 +1,6 @@
 //! The `stackdock` binary end to end: one test binary, one module per topic.
 
+mod concurrency;
 mod crash;
 mod hostile;
 mod support;
