@@ -76,8 +76,12 @@ done
 
 step "build (cargo build --workspace, then cargo lambda build)"
 # `cargo lambda watch` runs the host build: prebuilt here so the first invoke does not compile.
-cargo build --workspace --bins
-cargo lambda build -p stackdock-fn-sync -p stackdock-fn-api -p stackdock-fn-apply
+cargo build --workspace --bins --locked
+# CI has just built the release artifacts (`cargo lambda build --release`): checking them here
+# instead of building a second, debug set saves a full compile for the Lambda target.
+if [[ ${SMOKE_RELEASE_ARTIFACTS:-0} != 1 ]]; then
+  cargo lambda build --locked -p stackdock-fn-sync -p stackdock-fn-api -p stackdock-fn-apply
+fi
 for bin in sync api apply; do
   [[ -s target/lambda/$bin/bootstrap ]] || fail "cargo lambda build made no target/lambda/$bin/bootstrap"
 done

@@ -6,6 +6,13 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let args = stackdock_bench::cli::Args::parse();
+    // Logs only when asked (RUST_LOG=debug shows pacing, retries and each request's timing).
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
