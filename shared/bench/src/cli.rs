@@ -131,16 +131,21 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
 /// `scripts/setup-tools.sh`). Record writes are counted in BatchWriteItem calls; each sync also
 /// writes one dock-status item per dock (its `lastSyncAt`), reported beside them.
 async fn dynamodb_resync(latency: Duration) -> anyhow::Result<Vec<Row>> {
-    use std::sync::Arc;
     use stackdock_store::testing::{MotoServer, moto_server_path, unique_prefix};
+    use std::sync::Arc;
     if !moto_server_path().exists() {
-        eprintln!("resync-writes on DynamoDB skipped: moto is not installed (run scripts/setup-tools.sh)");
+        eprintln!(
+            "resync-writes on DynamoDB skipped: moto is not installed (run scripts/setup-tools.sh)"
+        );
         return Ok(Vec::new());
     }
     let moto = MotoServer::start();
     let dynamo = Arc::new(moto.dynamo_store(&unique_prefix("bench")).await);
     let counter = Arc::clone(&dynamo);
-    let r = scenarios::resync::run(10_000, latency, dynamo, move || counter.batch_write_requests()).await?;
+    let r = scenarios::resync::run(10_000, latency, dynamo, move || {
+        counter.batch_write_requests()
+    })
+    .await?;
     Ok(scenarios::resync::dynamodb_rows(10_000, &r))
 }
 

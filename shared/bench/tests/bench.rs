@@ -12,7 +12,11 @@ async fn a_sync_makes_exactly_the_lower_bound_of_requests() {
     for total in [8, 2_000, 4_100] {
         let run = sync::run(total, Duration::ZERO, false).await.expect("sync");
         assert_eq!(run.listed, total);
-        assert_eq!(run.requests, bounds::sync_requests(&run.listings) as u64, "{total} resources");
+        assert_eq!(
+            run.requests,
+            bounds::sync_requests(&run.listings) as u64,
+            "{total} resources"
+        );
         let row = sync::requests_row(&run);
         assert_eq!(row.ok, Some(true));
     }
@@ -21,8 +25,16 @@ async fn a_sync_makes_exactly_the_lower_bound_of_requests() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resync_writes_only_what_changed() {
     let store = stackdock_bench::fleet::memory_store().expect("store");
-    let r = resync::run(2_000, Duration::ZERO, store, || 0).await.expect("resync");
-    assert_eq!(r.unchanged_writes, 0, "an unchanged inventory writes nothing");
+    let r = resync::run(2_000, Duration::ZERO, store, || 0)
+        .await
+        .expect("resync");
+    assert_eq!(
+        r.unchanged_writes, 0,
+        "an unchanged inventory writes nothing"
+    );
     assert_eq!(r.changed, 20);
-    assert_eq!(r.changed_writes, 20, "exactly the changed records are written");
+    assert_eq!(
+        r.changed_writes, 20,
+        "exactly the changed records are written"
+    );
 }

@@ -960,5 +960,3 @@ async fn volumes_attach_detach_and_resize_rules() {
     );
     sb.shutdown().await;
 }
-
-

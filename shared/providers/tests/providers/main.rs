@@ -1,8 +1,8 @@
 //! Integration tests of the provider layer, one module per topic.
 
+mod digitalocean;
 mod hostile;
 mod http;
-mod vultr;
-mod digitalocean;
 mod linode;
 mod secrets;
+mod vultr;
