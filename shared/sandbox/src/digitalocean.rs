@@ -649,6 +649,8 @@ async fn list_droplets(
             d.observe();
         }
     }
+    // Serialise outside the lock: other requests need not wait for it.
+    drop(st);
     Ok(list_body("droplets", page, items))
 }
 
@@ -1087,6 +1089,8 @@ async fn list_volumes(
             items.push(v.render());
         }
     }
+    // Serialise outside the lock: other requests need not wait for it.
+    drop(st);
     Ok(list_body("volumes", page, items))
 }
 

@@ -860,6 +860,8 @@ async fn list_instances(
             i.observe();
         }
     }
+    // Serialise outside the lock: other requests need not wait for it.
+    drop(st);
     Ok(list_body(page, items))
 }
 
@@ -1120,6 +1122,8 @@ async fn list_volumes(
             v.observe();
         }
     }
+    // Serialise outside the lock: other requests need not wait for it.
+    drop(st);
     Ok(list_body(page, items))
 }
 
@@ -1360,6 +1364,8 @@ fn list_buckets_in(
         .iter()
         .filter_map(|s| st.linode.buckets.by_seq(*s).map(Bucket::render))
         .collect();
+    // Serialise outside the lock: other requests need not wait for it.
+    drop(st);
     Ok(list_body(page, items))
 }
 

@@ -778,6 +778,8 @@ async fn list_instances(
             i.observe();
         }
     }
+    // Serialise outside the lock: other requests need not wait for it.
+    drop(st);
     list_response("instances", page, items)
 }
 
@@ -954,6 +956,8 @@ async fn list_blocks(
             b.observe();
         }
     }
+    // Serialise outside the lock: other requests need not wait for it.
+    drop(st);
     list_response("blocks", page, items)
 }
 
@@ -1125,6 +1129,8 @@ async fn list_databases(
             d.observe();
         }
     }
+    // Serialise outside the lock: other requests need not wait for it.
+    drop(st);
     list_response("databases", page, items)
 }
 
