@@ -98,3 +98,22 @@ pub trait Provider: Send + Sync + Debug {
         timeout: Duration,
     ) -> Result<Record, ProviderError>;
 }
+
+/// The dock every adapter's unit tests stamp records with: `acme/<provider>-main`, credential
+/// from the provider's usual environment variable.
+#[cfg(test)]
+pub(crate) fn test_context(provider: stackdock_core::ProviderKind) -> DockContext {
+    use stackdock_core::ProviderKind;
+    let (dock, var) = match provider {
+        ProviderKind::Vultr => ("vultr-main", "VULTR_API_KEY"),
+        ProviderKind::DigitalOcean => ("do-main", "DIGITALOCEAN_TOKEN"),
+        ProviderKind::Linode => ("linode-main", "LINODE_TOKEN"),
+    };
+    DockContext {
+        org: "acme".into(),
+        dock: dock.into(),
+        dock_id: format!("acme/{dock}"),
+        provider,
+        credential_source: CredentialRef::Env(var.into()),
+    }
+}

@@ -491,7 +491,6 @@ impl DigitalOcean {
 mod tests {
     use super::*;
     use stackdock_core::ProviderKind;
-    use stackdock_core::config::CredentialRef;
 
     const FIXTURE: &str = include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -499,13 +498,7 @@ mod tests {
     ));
 
     fn ctx() -> DockContext {
-        DockContext {
-            org: "acme".to_owned(),
-            dock: "do-main".to_owned(),
-            dock_id: "acme/do-main".to_owned(),
-            provider: ProviderKind::DigitalOcean,
-            credential_source: CredentialRef::Env("DIGITALOCEAN_TOKEN".to_owned()),
-        }
+        crate::provider::test_context(ProviderKind::DigitalOcean)
     }
 
     fn fixture() -> Vec<Value> {

@@ -191,18 +191,11 @@ pub fn decode_list_page(
 #[cfg(test)]
 pub(crate) mod tests {
     use stackdock_core::ProviderKind;
-    use stackdock_core::config::CredentialRef;
 
     use super::*;
 
     /// The dock every mapping test stamps records with.
     pub(crate) fn ctx() -> DockContext {
-        DockContext {
-            org: "acme".into(),
-            dock: "linode-main".into(),
-            dock_id: "acme/linode-main".into(),
-            provider: ProviderKind::Linode,
-            credential_source: CredentialRef::Env("LINODE_TOKEN".into()),
-        }
+        crate::provider::test_context(ProviderKind::Linode)
     }
 }

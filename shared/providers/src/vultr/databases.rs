@@ -235,18 +235,11 @@ mod tests {
     use crate::ErrorClass;
     use crate::redact::VULTR_SECRET_KEYS;
     use stackdock_core::ProviderKind;
-    use stackdock_core::config::CredentialRef;
 
     const FIXTURE: &str = include_str!("../../../../fixtures/vultr/databases.json");
 
     fn ctx() -> DockContext {
-        DockContext {
-            org: "acme".into(),
-            dock: "vultr-main".into(),
-            dock_id: "acme/vultr-main".into(),
-            provider: ProviderKind::Vultr,
-            credential_source: CredentialRef::Env("VULTR_API_KEY".into()),
-        }
+        crate::provider::test_context(ProviderKind::Vultr)
     }
 
     fn fixture() -> Vec<Value> {

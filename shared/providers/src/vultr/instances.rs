@@ -396,20 +396,13 @@ mod tests {
     use super::*;
     use crate::ErrorClass;
     use stackdock_core::ProviderKind;
-    use stackdock_core::config::CredentialRef;
     use stackdock_core::record::owner_tag;
     use std::collections::BTreeMap;
 
     const FIXTURE: &str = include_str!("../../../../fixtures/vultr/instances.json");
 
     fn ctx() -> DockContext {
-        DockContext {
-            org: "acme".into(),
-            dock: "vultr-main".into(),
-            dock_id: "acme/vultr-main".into(),
-            provider: ProviderKind::Vultr,
-            credential_source: CredentialRef::Env("VULTR_API_KEY".into()),
-        }
+        crate::provider::test_context(ProviderKind::Vultr)
     }
 
     fn fixture() -> Vec<Value> {
