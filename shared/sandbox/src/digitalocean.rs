@@ -419,18 +419,6 @@ pub(crate) fn seed_bulk(st: &mut AppState, kind: Kind, n: usize) -> Result<(), S
     Ok(())
 }
 
-fn resolve<T>(
-    table: &Table<T>,
-    target: &str,
-    name: impl Fn(&T) -> &str,
-    id: impl Fn(&T) -> String,
-) -> Option<String> {
-    if table.contains(target) {
-        return Some(target.to_owned());
-    }
-    table.values().find(|r| name(r) == target).map(id)
-}
-
 pub(crate) fn summaries(store: &Store, kind: Kind) -> Result<Vec<ResourceSummary>, SandboxError> {
     Ok(match kind {
         Kind::Instance => store.droplets.values().map(Droplet::summary).collect(),
@@ -442,11 +430,15 @@ pub(crate) fn summaries(store: &Store, kind: Kind) -> Result<Vec<ResourceSummary
 pub(crate) fn peek(store: &Store, kind: Kind, target: &str) -> Option<Value> {
     match kind {
         Kind::Instance => {
-            let key = resolve(&store.droplets, target, |d| &d.name, |d| d.id.to_string())?;
+            let key = store
+                .droplets
+                .resolve(target, |d| &d.name, |d| d.id.to_string())?;
             store.droplets.get(&key).map(Droplet::render)
         }
         Kind::Volume => {
-            let key = resolve(&store.volumes, target, |v| &v.name, |v| v.id.to_string())?;
+            let key = store
+                .volumes
+                .resolve(target, |v| &v.name, |v| v.id.to_string())?;
             store.volumes.get(&key).map(Volume::render)
         }
         _ => None,
@@ -466,13 +458,10 @@ fn delete_droplet_state(store: &mut Store, key: &str) {
 pub(crate) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
     match m.kind {
         Kind::Instance => {
-            let key = resolve(
-                &store.droplets,
-                &m.target,
-                |d| &d.name,
-                |d| d.id.to_string(),
-            )
-            .ok_or_else(|| state::not_found(m))?;
+            let key = store
+                .droplets
+                .resolve(&m.target, |d| &d.name, |d| d.id.to_string())
+                .ok_or_else(|| state::not_found(m))?;
             if m.change == Change::Delete {
                 delete_droplet_state(store, &key);
                 return Ok(());
@@ -495,7 +484,9 @@ pub(crate) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError
             }
         }
         Kind::Volume => {
-            let key = resolve(&store.volumes, &m.target, |v| &v.name, |v| v.id.to_string())
+            let key = store
+                .volumes
+                .resolve(&m.target, |v| &v.name, |v| v.id.to_string())
                 .ok_or_else(|| state::not_found(m))?;
             if m.change == Change::Delete {
                 if let Some(v) = store.volumes.remove(&key) {

@@ -368,18 +368,6 @@ pub(crate) fn seed_bulk(st: &mut AppState, kind: Kind, n: usize) -> Result<(), S
     Ok(())
 }
 
-fn resolve<T>(
-    table: &Table<T>,
-    target: &str,
-    label: impl Fn(&T) -> &str,
-    id: impl Fn(&T) -> String,
-) -> Option<String> {
-    if table.contains(target) {
-        return Some(target.to_owned());
-    }
-    table.values().find(|r| label(r) == target).map(id)
-}
-
 pub(crate) fn summaries(store: &Store, kind: Kind) -> Result<Vec<ResourceSummary>, SandboxError> {
     Ok(match kind {
         Kind::Instance => store.instances.values().map(Instance::summary).collect(),
@@ -392,15 +380,19 @@ pub(crate) fn summaries(store: &Store, kind: Kind) -> Result<Vec<ResourceSummary
 pub(crate) fn peek(store: &Store, kind: Kind, target: &str) -> Option<Value> {
     match kind {
         Kind::Instance => {
-            let key = resolve(&store.instances, target, |i| &i.label, |i| i.id.to_string())?;
+            let key = store
+                .instances
+                .resolve(target, |i| &i.label, |i| i.id.to_string())?;
             store.instances.get(&key).map(Instance::render)
         }
         Kind::Volume => {
-            let key = resolve(&store.volumes, target, |v| &v.label, |v| v.id.to_string())?;
+            let key = store
+                .volumes
+                .resolve(target, |v| &v.label, |v| v.id.to_string())?;
             store.volumes.get(&key).map(|v| v.render(&store.instances))
         }
         Kind::Bucket => {
-            let key = resolve(&store.buckets, target, |b| &b.label, Bucket::key)?;
+            let key = store.buckets.resolve(target, |b| &b.label, Bucket::key)?;
             store.buckets.get(&key).map(Bucket::render)
         }
         Kind::Database => None,
@@ -420,13 +412,10 @@ fn delete_instance_state(store: &mut Store, key: &str) {
 pub(crate) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
     match m.kind {
         Kind::Instance => {
-            let key = resolve(
-                &store.instances,
-                &m.target,
-                |i| &i.label,
-                |i| i.id.to_string(),
-            )
-            .ok_or_else(|| state::not_found(m))?;
+            let key = store
+                .instances
+                .resolve(&m.target, |i| &i.label, |i| i.id.to_string())
+                .ok_or_else(|| state::not_found(m))?;
             if m.change == Change::Delete {
                 delete_instance_state(store, &key);
                 return Ok(());
@@ -449,13 +438,10 @@ pub(crate) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError
             i.updated = state::now();
         }
         Kind::Volume => {
-            let key = resolve(
-                &store.volumes,
-                &m.target,
-                |v| &v.label,
-                |v| v.id.to_string(),
-            )
-            .ok_or_else(|| state::not_found(m))?;
+            let key = store
+                .volumes
+                .resolve(&m.target, |v| &v.label, |v| v.id.to_string())
+                .ok_or_else(|| state::not_found(m))?;
             if m.change == Change::Delete {
                 store.volumes.remove(&key);
                 return Ok(());
@@ -475,7 +461,9 @@ pub(crate) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError
             }
         }
         Kind::Bucket => {
-            let key = resolve(&store.buckets, &m.target, |b| &b.label, Bucket::key)
+            let key = store
+                .buckets
+                .resolve(&m.target, |b| &b.label, Bucket::key)
                 .ok_or_else(|| state::not_found(m))?;
             match &m.change {
                 Change::Delete => {

@@ -29,6 +29,20 @@ impl<T> Default for Table<T> {
 }
 
 impl<T> Table<T> {
+    /// The key of the resource `target` names: its id if there is one, else the first resource
+    /// whose label (as `label` reads it) equals `target`, keyed as `id` makes it.
+    pub(crate) fn resolve(
+        &self,
+        target: &str,
+        label: impl Fn(&T) -> &str,
+        id: impl Fn(&T) -> String,
+    ) -> Option<String> {
+        if self.contains(target) {
+            return Some(target.to_owned());
+        }
+        self.values().find(|r| label(r) == target).map(id)
+    }
+
     pub(crate) fn insert(&mut self, key: String, row: T) {
         if let Some(old) = self.keys.remove(&key) {
             self.rows.remove(&old);

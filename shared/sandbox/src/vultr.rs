@@ -532,18 +532,6 @@ pub(crate) fn seed_bulk(st: &mut AppState, kind: Kind, n: usize) -> Result<(), S
     Ok(())
 }
 
-fn resolve<T>(
-    table: &Table<T>,
-    target: &str,
-    label: impl Fn(&T) -> &str,
-    id: impl Fn(&T) -> String,
-) -> Option<String> {
-    if table.contains(target) {
-        return Some(target.to_owned());
-    }
-    table.values().find(|r| label(r) == target).map(id)
-}
-
 pub(crate) fn summaries(store: &Store, kind: Kind) -> Result<Vec<ResourceSummary>, SandboxError> {
     Ok(match kind {
         Kind::Instance => store.instances.values().map(Instance::summary).collect(),
@@ -556,15 +544,21 @@ pub(crate) fn summaries(store: &Store, kind: Kind) -> Result<Vec<ResourceSummary
 pub(crate) fn peek(store: &Store, kind: Kind, target: &str) -> Option<Value> {
     match kind {
         Kind::Instance => {
-            let key = resolve(&store.instances, target, |i| &i.label, |i| i.id.to_string())?;
+            let key = store
+                .instances
+                .resolve(target, |i| &i.label, |i| i.id.to_string())?;
             store.instances.get(&key).map(Instance::render)
         }
         Kind::Volume => {
-            let key = resolve(&store.blocks, target, |b| &b.label, |b| b.id.to_string())?;
+            let key = store
+                .blocks
+                .resolve(target, |b| &b.label, |b| b.id.to_string())?;
             store.blocks.get(&key).map(|b| b.render(&store.instances))
         }
         Kind::Database => {
-            let key = resolve(&store.databases, target, |d| &d.label, |d| d.id.to_string())?;
+            let key = store
+                .databases
+                .resolve(target, |d| &d.label, |d| d.id.to_string())?;
             store.databases.get(&key).map(Database::render)
         }
         Kind::Bucket => None,
@@ -574,13 +568,10 @@ pub(crate) fn peek(store: &Store, kind: Kind, target: &str) -> Option<Value> {
 pub(crate) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
     match m.kind {
         Kind::Instance => {
-            let key = resolve(
-                &store.instances,
-                &m.target,
-                |i| &i.label,
-                |i| i.id.to_string(),
-            )
-            .ok_or_else(|| state::not_found(m))?;
+            let key = store
+                .instances
+                .resolve(&m.target, |i| &i.label, |i| i.id.to_string())
+                .ok_or_else(|| state::not_found(m))?;
             if m.change == Change::Delete {
                 delete_instance_state(store, &key);
                 return Ok(());
@@ -602,7 +593,9 @@ pub(crate) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError
             }
         }
         Kind::Volume => {
-            let key = resolve(&store.blocks, &m.target, |b| &b.label, |b| b.id.to_string())
+            let key = store
+                .blocks
+                .resolve(&m.target, |b| &b.label, |b| b.id.to_string())
                 .ok_or_else(|| state::not_found(m))?;
             if m.change == Change::Delete {
                 store.blocks.remove(&key);
@@ -620,13 +613,10 @@ pub(crate) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError
             }
         }
         Kind::Database => {
-            let key = resolve(
-                &store.databases,
-                &m.target,
-                |d| &d.label,
-                |d| d.id.to_string(),
-            )
-            .ok_or_else(|| state::not_found(m))?;
+            let key = store
+                .databases
+                .resolve(&m.target, |d| &d.label, |d| d.id.to_string())
+                .ok_or_else(|| state::not_found(m))?;
             if m.change == Change::Delete {
                 store.databases.remove(&key);
                 return Ok(());
