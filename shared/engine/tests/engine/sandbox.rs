@@ -3,8 +3,7 @@
 //! answered 500, a dock whose listing fails, and no secret in any output.
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use stackdock_core::config::Config;
 use stackdock_core::plan::{ActionKind, Plan};
@@ -386,33 +385,9 @@ async fn a_failing_dock_leaves_the_others_synced_and_nothing_missing() {
     assert!(!plan.has_changes());
 }
 
-/// A `tracing` writer that keeps every line.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn no_secret_reaches_a_record_a_log_line_a_plan_or_a_run() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = crate::support::capture_logs();
 
     let live = Live::new("").await;
     let report = live.converge().await;
@@ -438,10 +413,7 @@ async fn no_secret_reaches_a_record_a_log_line_a_plan_or_a_run() {
                 .expect("json"),
         ),
     ];
-    outputs.push((
-        "logs".into(),
-        String::from_utf8_lossy(&logs.0.lock().expect("logs")).into_owned(),
-    ));
+    outputs.push(("logs".into(), logs.text()));
     let inventory = &outputs[3].1;
     assert!(
         inventory.contains("fullApiData"),

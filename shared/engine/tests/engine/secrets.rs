@@ -2,15 +2,14 @@
 //! per secret per process, errors naming the dock and the secret id, and the value in no error and
 //! no log line.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use stackdock_core::ProviderKind;
 use stackdock_core::config::{CredentialRef, DockConfig};
 use stackdock_engine::{
     CredentialResolver, DefaultResolver, EngineError, EnvResolver, SecretsManagerResolver,
 };
 use stackdock_store::testing::MotoServer;
+
+use crate::support::capture_logs as capture;
 
 const RAW_VALUE: &str = "raw-token-VALUE-0123456789";
 const JSON_VALUE: &str = "json-token-VALUE-9876543210";
@@ -37,38 +36,6 @@ async fn put_secret(client: &aws_sdk_secretsmanager::Client, id: &str, value: &s
         .send()
         .await
         .expect("create the secret in moto");
-}
-
-/// Log lines written while the guard lives (this thread only: the tests run on a current-thread
-/// runtime, so every task logs here).
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log buffer").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().expect("log buffer")).into_owned()
-    }
-}
-
-fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    (captured, tracing::subscriber::set_default(subscriber))
 }
 
 #[tokio::test(flavor = "current_thread")]

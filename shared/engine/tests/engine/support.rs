@@ -1,7 +1,8 @@
 //! Builders shared by the engine tests: a config, fake docks and an in-memory store.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::io::Write;
+use std::sync::{Arc, Mutex, Once};
 
 use stackdock_core::config::{
     Config, CredentialRef, DesiredResource, DockConfig, DriftMode, Settings,
@@ -168,4 +169,50 @@ impl World {
     pub fn mutations(&self) -> usize {
         self.vultr.calls().mutations() + self.linode.calls().mutations()
     }
+}
+
+/// Log lines written on this thread while the guard lives (the tests that capture run on a
+/// current-thread runtime, so every task they spawn logs here).
+#[derive(Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("log buffer")).into_owned()
+    }
+}
+
+/// Captures every event at every level on this thread until the guard drops.
+///
+/// A bare registry is installed as the process-wide default first. Without it, tracing-core
+/// resolves a callsite's interest against whichever thread registers it first while only one
+/// dispatcher exists (tokio-rs/tracing#3611): a sibling test without a subscriber would cache
+/// `never` for a callsite, and this capture would silently miss its events.
+pub fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
+    static GLOBAL: Once = Once::new();
+    GLOBAL.call_once(|| {
+        // Fails only if another global default exists, which serves the same purpose.
+        let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
+    });
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    (captured, tracing::subscriber::set_default(subscriber))
 }
