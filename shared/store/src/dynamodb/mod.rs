@@ -186,7 +186,7 @@ impl Store for DynamoStore {
     }
 
     async fn commit_sync(&self, sync: DockSync) -> Result<SyncStats, StoreError> {
-        sync::commit_sync(self, &sync).await
+        sync::commit_sync(self, sync).await
     }
 
     async fn put_records(&self, records: &[Record]) -> Result<usize, StoreError> {

@@ -7,7 +7,7 @@
 //! written and `lastSyncAt` unchanged, so the dock counts as not synced and the next sync
 //! finishes the job.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use stackdock_core::record::RecordKey;
 use stackdock_core::{Kind, Record};
@@ -25,27 +25,29 @@ use crate::{DockSync, StoreError, SyncStats};
 /// read or written. A failed write leaves the dock status unwritten.
 pub(crate) async fn commit_sync(
     store: &DynamoStore,
-    sync: &DockSync,
+    sync: DockSync,
 ) -> Result<SyncStats, StoreError> {
-    crate::rules::validate(sync)?;
+    crate::rules::validate(&sync)?;
     let mut stats = SyncStats::default();
     // The stored records per kind, updated with this sync's writes, so a second listing of the
     // same kind sees the first one's result (as it would inside one SQLite transaction).
     let mut stored: BTreeMap<Kind, BTreeMap<String, Record>> = BTreeMap::new();
-    let mut writes: BTreeMap<RecordKey, Record> = BTreeMap::new();
-    for listing in &sync.listings {
-        let kind_stored = match stored.entry(listing.kind) {
+    let mut writes: BTreeSet<(Kind, String)> = BTreeSet::new();
+    for listing in sync.listings {
+        let kind = listing.kind;
+        let kind_stored = match stored.entry(kind) {
             std::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
             std::collections::btree_map::Entry::Vacant(entry) => {
-                entry.insert(load_dock(store, listing.kind, &sync.dock_id).await?)
+                entry.insert(load_dock(store, kind, &sync.dock_id).await?)
             }
         };
-        for record in crate::rules::decide(kind_stored, listing, sync.now, &mut stats) {
-            writes.insert(record.key(), record);
+        for id in crate::rules::decide(kind_stored, listing, sync.now, &mut stats) {
+            writes.insert((kind, id));
         }
     }
     let items = writes
-        .values()
+        .iter()
+        .filter_map(|(kind, id)| stored.get(kind).and_then(|records| records.get(id)))
         .map(|record| Ok((store.table(record.kind().table()), to_record_item(record)?)))
         .collect::<Result<Vec<_>, StoreError>>()?;
     put_items(

@@ -157,7 +157,7 @@ impl Store for SqliteStore {
 
     async fn commit_sync(&self, sync: DockSync) -> Result<SyncStats, StoreError> {
         self.run("commit_sync", move |conn, layout| {
-            sync::commit_sync(conn, layout, &sync)
+            sync::commit_sync(conn, layout, sync)
         })
         .await
     }
@@ -165,7 +165,7 @@ impl Store for SqliteStore {
     async fn put_records(&self, records: &[Record]) -> Result<usize, StoreError> {
         let records = records.to_vec();
         self.run("put_records", move |conn, layout| {
-            sync::put_records(conn, layout, &records)
+            sync::put_records(conn, layout, records)
         })
         .await
     }

@@ -68,39 +68,19 @@ pub(crate) fn load_dock(
         .collect())
 }
 
-/// Inserts or replaces a record exactly as given, in the table of its kind.
-pub(crate) fn upsert(
-    conn: &Connection,
-    layout: &Layout,
-    record: &Record,
-) -> Result<(), StoreError> {
+/// Inserts or replaces a record exactly as given, in the table of its kind. Takes the record by
+/// value: its `fullApiData` moves into the row instead of being copied.
+pub(crate) fn upsert(conn: &Connection, layout: &Layout, record: Record) -> Result<(), StoreError> {
     let kind = record.kind();
-    let table = kind.table();
-    let columns = layout.columns(kind);
-    let values = to_row(table, columns, record)?;
-    let names: Vec<String> = columns.iter().map(|c| quote(&c.name)).collect();
-    let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
-    let updates: Vec<String> = columns
-        .iter()
-        .filter(|c| c.name != "dockId" && c.name != "providerResourceId")
-        .map(|c| format!("{0} = excluded.{0}", quote(&c.name)))
-        .collect();
-    let statement = format!(
-        "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (\"dockId\", \"providerResourceId\") \
-         DO UPDATE SET {}",
-        quote(table),
-        names.join(", "),
-        placeholders.join(", "),
-        updates.join(", ")
-    );
-    let context = format!(
-        "{table}: upsert `{}` on dock `{}`",
-        record.provider_resource_id, record.dock_id
-    );
-    conn.prepare_cached(&statement)
-        .map_err(sql(&context))?
+    let (id, dock) = (record.provider_resource_id.clone(), record.dock_id.clone());
+    let context = || format!("{}: upsert `{id}` on dock `{dock}`", kind.table());
+    let mut statement = conn
+        .prepare_cached(layout.upsert_sql(kind))
+        .map_err(|e| sql(&context())(e))?;
+    let values = to_row(kind.table(), layout.columns(kind), record)?;
+    statement
         .execute(params_from_iter(values))
-        .map_err(sql(&context))?;
+        .map_err(|e| sql(&context())(e))?;
     Ok(())
 }
 
@@ -132,21 +112,40 @@ fn select(
     Ok(records)
 }
 
-/// A record's column values, in `columns` order.
-fn to_row(table: &str, columns: &[Column], record: &Record) -> Result<Vec<SqlValue>, StoreError> {
-    let context = format!(
-        "{table}: record `{}` on dock `{}`",
-        record.provider_resource_id, record.dock_id
-    );
-    let json = serde_json::to_value(record).map_err(unwritable(&context))?;
+/// A record's column values, in `columns` order. `fullApiData`, the bulk of a record, is taken
+/// out first and encoded straight to its column rather than through an intermediate copy.
+fn to_row(
+    table: &str,
+    columns: &[Column],
+    mut record: Record,
+) -> Result<Vec<SqlValue>, StoreError> {
+    let full = std::mem::take(&mut record.full_api_data);
+    let context = || {
+        format!(
+            "{table}: record `{}` on dock `{}`",
+            record.provider_resource_id, record.dock_id
+        )
+    };
+    let json = serde_json::to_value(&record).map_err(|e| unwritable(&context())(e))?;
     let Value::Object(mut fields) = json else {
         return Err(StoreError::Backend(format!(
-            "{context}: does not serialize to a JSON object"
+            "{}: does not serialize to a JSON object",
+            context()
         )));
     };
     fields.remove(KIND_ATTRIBUTE);
     let mut values = Vec::with_capacity(columns.len());
     for column in columns {
+        if column.name == FULL_API_DATA {
+            fields.remove(FULL_API_DATA);
+            values.push(match &full {
+                Value::Null => SqlValue::Null,
+                full => SqlValue::Text(
+                    serde_json::to_string(full).map_err(|e| unwritable(&context())(e))?,
+                ),
+            });
+            continue;
+        }
         let value = fields.remove(&column.name).unwrap_or(Value::Null);
         values.push(encode(column.codec, value, &context)?);
     }
@@ -154,11 +153,15 @@ fn to_row(table: &str, columns: &[Column], record: &Record) -> Result<Vec<SqlVal
     // skipped when empty can get here, since columns come from the same serialization.)
     if let Some(name) = fields.keys().next() {
         return Err(StoreError::Backend(format!(
-            "{context}: attribute `{name}` has no column; a schema migration is missing"
+            "{}: attribute `{name}` has no column; a schema migration is missing",
+            context()
         )));
     }
     Ok(values)
 }
+
+/// The record's attribute of the provider's whole object.
+const FULL_API_DATA: &str = "fullApiData";
 
 /// A record from a row selected with `columns`.
 fn from_row(kind: Kind, columns: &[Column], row: &Row<'_>) -> Result<Record, StoreError> {
@@ -166,8 +169,8 @@ fn from_row(kind: Kind, columns: &[Column], row: &Row<'_>) -> Result<Record, Sto
     let mut fields = Map::new();
     fields.insert(KIND_ATTRIBUTE.to_owned(), Value::from(table));
     for (index, column) in columns.iter().enumerate() {
-        let context = format!("{table}: column `{}`", column.name);
-        let value = row.get_ref(index).map_err(sql(&context))?;
+        let context = || format!("{table}: column `{}`", column.name);
+        let value = row.get_ref(index).map_err(|e| sql(&context())(e))?;
         // NULL is left out rather than read as `null`, so `#[serde(default)]` fills in the empty
         // value (`tags: []`, not a failed read of `null` as a set).
         if let Some(value) = decode(column.codec, value, &context)? {
@@ -183,7 +186,11 @@ fn from_row(kind: Kind, columns: &[Column], row: &Row<'_>) -> Result<Record, Sto
         .map_err(unreadable(&format!("{table}: record `{id}`")))
 }
 
-fn encode(codec: Codec, value: Value, context: &str) -> Result<SqlValue, StoreError> {
+fn encode(
+    codec: Codec,
+    value: Value,
+    context: &dyn Fn() -> String,
+) -> Result<SqlValue, StoreError> {
     Ok(match (codec, value) {
         (_, Value::Null) => SqlValue::Null,
         (Codec::Bool | Codec::Scalar, Value::Bool(b)) => SqlValue::Integer(i64::from(b)),
@@ -193,21 +200,27 @@ fn encode(codec: Codec, value: Value, context: &str) -> Result<SqlValue, StoreEr
             (None, Some(f)) => SqlValue::Real(f),
             (None, None) => SqlValue::Text(n.to_string()),
         },
-        (_, value) => SqlValue::Text(serde_json::to_string(&value).map_err(unwritable(context))?),
+        (_, value) => {
+            SqlValue::Text(serde_json::to_string(&value).map_err(|e| unwritable(&context())(e))?)
+        }
     })
 }
 
-fn decode(codec: Codec, value: ValueRef<'_>, context: &str) -> Result<Option<Value>, StoreError> {
+fn decode(
+    codec: Codec,
+    value: ValueRef<'_>,
+    context: &dyn Fn() -> String,
+) -> Result<Option<Value>, StoreError> {
     let text = |bytes: &[u8]| {
         std::str::from_utf8(bytes)
             .map(str::to_owned)
-            .map_err(|e| StoreError::Corrupt(format!("{context}: not UTF-8: {e}")))
+            .map_err(|e| StoreError::Corrupt(format!("{}: not UTF-8: {e}", context())))
     };
     Ok(Some(match (codec, value) {
         (_, ValueRef::Null) => return Ok(None),
         (Codec::Bool, ValueRef::Integer(i)) => Value::Bool(i != 0),
         (Codec::Json, ValueRef::Text(bytes)) => {
-            serde_json::from_slice(bytes).map_err(unreadable(context))?
+            serde_json::from_slice(bytes).map_err(|e| unreadable(&context())(e))?
         }
         (_, ValueRef::Integer(i)) => Value::from(i),
         (_, ValueRef::Real(f)) => {
@@ -216,7 +229,8 @@ fn decode(codec: Codec, value: ValueRef<'_>, context: &str) -> Result<Option<Val
         (_, ValueRef::Text(bytes)) => Value::String(text(bytes)?),
         (_, ValueRef::Blob(_)) => {
             return Err(StoreError::Corrupt(format!(
-                "{context}: holds a blob, expected text or a number"
+                "{}: holds a blob, expected text or a number",
+                context()
             )));
         }
     }))

@@ -196,6 +196,8 @@ pub(crate) struct Column {
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
     tables: BTreeMap<Kind, Vec<Column>>,
+    /// Each table's upsert statement, built once (a sync runs it for every changed record).
+    upserts: BTreeMap<Kind, String>,
 }
 
 impl Layout {
@@ -203,7 +205,7 @@ impl Layout {
     /// JSON type of each value as its codec. `fullApiData` is set to an object first: its default
     /// is `null`, which would not tell it apart from an unset scalar.
     pub(crate) fn derive() -> Result<Layout, StoreError> {
-        let mut tables = BTreeMap::new();
+        let mut tables: BTreeMap<Kind, Vec<Column>> = BTreeMap::new();
         for kind in Kind::ALL {
             let mut sample = Record::new("", "", ProviderKind::Vultr, kind, "", "");
             sample.full_api_data = Value::Object(serde_json::Map::new());
@@ -228,16 +230,43 @@ impl Layout {
                         Value::Null | Value::Number(_) | Value::String(_) => Codec::Scalar,
                     },
                 })
-                .collect();
+                .collect::<Vec<Column>>();
             tables.insert(kind, columns);
         }
-        Ok(Layout { tables })
+        let upserts = tables
+            .iter()
+            .map(|(kind, columns)| (*kind, upsert_statement(kind.table(), columns)))
+            .collect();
+        Ok(Layout { tables, upserts })
+    }
+
+    /// The statement that inserts a record of `kind`, or replaces the stored one with the same key.
+    pub(crate) fn upsert_sql(&self, kind: Kind) -> &str {
+        self.upserts.get(&kind).map_or("", String::as_str)
     }
 
     /// The columns of a kind's table (every kind has an entry: `derive` fills all of `Kind::ALL`).
     pub(crate) fn columns(&self, kind: Kind) -> &[Column] {
         self.tables.get(&kind).map_or(&[], Vec::as_slice)
     }
+}
+
+fn upsert_statement(table: &str, columns: &[Column]) -> String {
+    let names: Vec<String> = columns.iter().map(|c| quote(&c.name)).collect();
+    let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+    let updates: Vec<String> = columns
+        .iter()
+        .filter(|c| c.name != "dockId" && c.name != "providerResourceId")
+        .map(|c| format!("{0} = excluded.{0}", quote(&c.name)))
+        .collect();
+    format!(
+        "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (\"dockId\", \"providerResourceId\") \
+         DO UPDATE SET {}",
+        quote(table),
+        names.join(", "),
+        placeholders.join(", "),
+        updates.join(", ")
+    )
 }
 
 /// The tag attribute of `Attrs`: implied by the table, not stored as a column.

@@ -4,6 +4,7 @@
 //! The rules (what is unchanged, what is missing, what bookkeeping survives) are the trait's and
 //! the conformance suite's; this module only applies them to SQLite.
 
+use jiff::Timestamp;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use stackdock_core::Record;
 
@@ -20,9 +21,9 @@ use crate::{DockSync, KindListing, StoreError, SyncStats};
 pub(crate) fn commit_sync(
     conn: &mut Connection,
     layout: &Layout,
-    sync: &DockSync,
+    sync: DockSync,
 ) -> Result<SyncStats, StoreError> {
-    crate::rules::validate(sync)?;
+    crate::rules::validate(&sync)?;
     let context = format!("commit sync of dock `{}`", sync.dock_id);
     // Immediate: take the write lock up front, so a concurrent writer makes us wait (busy
     // timeout) instead of failing when a read transaction tries to upgrade.
@@ -30,8 +31,8 @@ pub(crate) fn commit_sync(
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sql(&context))?;
     let mut stats = SyncStats::default();
-    for listing in &sync.listings {
-        write_listing(&tx, layout, sync, listing, &mut stats)?;
+    for listing in sync.listings {
+        write_listing(&tx, layout, &sync.dock_id, sync.now, listing, &mut stats)?;
     }
     docks::put(&tx, &sync.status)?;
     // Dropping `tx` on any early return above rolls back: nothing of this sync is visible.
@@ -42,13 +43,17 @@ pub(crate) fn commit_sync(
 fn write_listing(
     tx: &Transaction<'_>,
     layout: &Layout,
-    sync: &DockSync,
-    listing: &KindListing,
+    dock_id: &str,
+    now: Timestamp,
+    listing: KindListing,
     stats: &mut SyncStats,
 ) -> Result<(), StoreError> {
-    let mut stored = records::load_dock(tx, layout, listing.kind, &sync.dock_id)?;
-    for record in crate::rules::decide(&mut stored, listing, sync.now, stats) {
-        records::upsert(tx, layout, &record)?;
+    let mut stored = records::load_dock(tx, layout, listing.kind, dock_id)?;
+    for id in crate::rules::decide(&mut stored, listing, now, stats) {
+        // `remove`: each record is written once, and moved rather than copied into its row.
+        if let Some(record) = stored.remove(&id) {
+            records::upsert(tx, layout, record)?;
+        }
     }
     Ok(())
 }
@@ -57,14 +62,14 @@ fn write_listing(
 pub(crate) fn put_records(
     conn: &mut Connection,
     layout: &Layout,
-    records: &[Record],
+    records: Vec<Record>,
 ) -> Result<usize, StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sql("put records"))?;
     let mut written = 0;
     for record in records {
-        if records::get(&tx, layout, &record.key())?.as_ref() == Some(record) {
+        if records::get(&tx, layout, &record.key())?.as_ref() == Some(&record) {
             continue;
         }
         records::upsert(&tx, layout, record)?;
