@@ -171,15 +171,24 @@ async fn sync_dock(
         }
     };
     // The credential check goes out with the listings, not before them: it costs no latency,
-    // and when it fails its clear "unauthorized" message wins over the listings' errors.
+    // and when it fails its clear "unauthorized" message wins over the listings' errors. Each
+    // listing is its own task, so decoding pages of different kinds and docks uses every core.
     let kinds = dock.provider.kinds();
+    let started = std::time::Instant::now();
     let (checked, listings) = futures::future::join(
         provider.check_credentials(),
-        futures::future::join_all(
-            kinds
-                .iter()
-                .map(|kind| list_kind(provider.as_ref(), *kind, dock)),
-        ),
+        futures::future::join_all(kinds.iter().map(|kind| {
+            let task = tokio::spawn(list_kind(
+                Arc::clone(&provider),
+                *kind,
+                dock.regions.clone(),
+            ));
+            async move {
+                task.await.unwrap_or_else(|e| {
+                    Err(format!("the {kind} listing stopped unexpectedly: {e}"))
+                })
+            }
+        })),
     )
     .await;
     if let Err(e) = checked {
@@ -201,7 +210,7 @@ async fn sync_dock(
             }
             Err(e) => {
                 tracing::warn!(dock = name, kind = %kind, error = %e, "listing failed; nothing of this kind is marked missing");
-                first_error.get_or_insert(e.to_string());
+                first_error.get_or_insert(e);
             }
         }
     }
@@ -217,7 +226,16 @@ async fn sync_dock(
         listings: kind_listings,
         now,
     };
-    match store.commit_sync(commit).await {
+    let listed_in = started.elapsed();
+    let committed = store.commit_sync(commit).await;
+    tracing::debug!(
+        dock = name,
+        listed = outcome.listed,
+        listing_ms = listed_in.as_millis() as u64,
+        commit_ms = (started.elapsed() - listed_in).as_millis() as u64,
+        "dock synced"
+    );
+    match committed {
         Ok(stats) => outcome.stats = stats,
         Err(e) => first_error = Some(format!("writing the inventory failed: {e}")),
     }
@@ -226,12 +244,12 @@ async fn sync_dock(
 }
 
 async fn list_kind(
-    provider: &dyn Provider,
+    provider: Arc<dyn Provider>,
     kind: stackdock_core::Kind,
-    dock: &DockConfig,
-) -> Result<Vec<stackdock_core::Record>, stackdock_providers::ProviderError> {
-    let mut records = provider.list(kind).await?;
-    if let Some(regions) = &dock.regions {
+    regions: Option<std::collections::BTreeSet<String>>,
+) -> Result<Vec<stackdock_core::Record>, String> {
+    let mut records = provider.list(kind).await.map_err(|e| e.to_string())?;
+    if let Some(regions) = &regions {
         records.retain(|r| {
             r.region
                 .as_ref()

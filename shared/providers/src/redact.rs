@@ -92,8 +92,13 @@ pub fn redact(value: &mut Value, provider_specific_keys: &[&str]) {
 
 /// Whether a key names a secret.
 pub fn is_secret_key(key: &str) -> bool {
-    let lower = key.to_ascii_lowercase();
-    SECRET_KEY_FRAGMENTS.iter().any(|f| lower.contains(f))
+    // Case-insensitive substring test without allocating: every key of every listed object comes
+    // through here (tens of thousands per sync).
+    let key = key.as_bytes();
+    SECRET_KEY_FRAGMENTS.iter().any(|fragment| {
+        key.windows(fragment.len())
+            .any(|window| window.eq_ignore_ascii_case(fragment.as_bytes()))
+    })
 }
 
 /// A URL without its user-info password and secret query parameters; `None` when `s` is not a
