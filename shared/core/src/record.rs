@@ -296,8 +296,11 @@ impl Record {
             full: &self.full_api_data,
         };
         // serde_json::Value maps are BTreeMaps here (no preserve_order): key order is canonical.
-        let bytes = serde_json::to_vec(&observed).unwrap_or_default();
-        hex::encode(Sha256::digest(&bytes))
+        // Serialized straight into the hash: no buffer the size of the object per record.
+        let mut hasher = Sha256::new();
+        // Writing into a hasher cannot fail, and these types always serialize.
+        let _ = serde_json::to_writer(&mut hasher, &observed);
+        hex::encode(hasher.finalize())
     }
 
     /// Sets `contentHash` from the observed half; returns `self` for chaining.
