@@ -88,7 +88,8 @@ pub fn inputs(n: usize) -> (stackdock_core::config::Config, Vec<Record>) {
     (fleet::config("http://127.0.0.1:1", resources), inventory)
 }
 
-/// In the child: builds the inputs, times the plan (best of three) and reads the peak memory.
+/// In the child: builds the inputs, times the plan (best of five: the minimum filters out the
+/// noise of a shared machine) and reads the peak memory.
 pub fn measure(n: usize) -> PlanFigures {
     let (config, inventory) = inputs(n);
     let states: BTreeMap<String, DockState> = config
@@ -98,7 +99,7 @@ pub fn measure(n: usize) -> PlanFigures {
         .collect();
     let mut best = Duration::MAX;
     let mut actions = 0;
-    for _ in 0..3 {
+    for _ in 0..5 {
         let started = Instant::now();
         let p = plan(&config, &inventory, &states);
         best = best.min(started.elapsed());
