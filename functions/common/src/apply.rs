@@ -13,7 +13,7 @@
 use jiff::Timestamp;
 use lambda_runtime::LambdaEvent;
 use serde::{Deserialize, Serialize};
-use stackdock_engine::{ApplyOptions, EngineError, lease_name, plan_current};
+use stackdock_engine::{ApplyOptions, EngineError, lease_name};
 use stackdock_store::{Lease, RunKind, RunRecord, RunStatus, StoreError};
 use tracing::Instrument as _;
 
@@ -137,13 +137,7 @@ async fn leased(deps: &Deps, run_id: &str, owner: &str) -> Result<ApplyOutcome, 
         return Ok(refused(run_id, reason));
     };
 
-    let current = plan_current(
-        &deps.config,
-        &deps.docks,
-        deps.store.as_ref(),
-        deps.plan_options,
-    )
-    .await?;
+    let current = deps.plan_deployed().await?;
     if current.digest != digest {
         let reason = format!(
             "the plan changed since it was submitted: {}; review the current plan and submit it again",

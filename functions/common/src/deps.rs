@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use stackdock_core::config::{self, Config};
 use stackdock_core::plan::Plan;
-use stackdock_engine::{Adapters, DefaultResolver, Docks, PlanOptions, SecretsManagerResolver};
+use stackdock_engine::{
+    Adapters, DefaultResolver, Docks, EngineError, PlanOptions, SecretsManagerResolver,
+    plan_current,
+};
 use stackdock_store::{DynamoStore, Store};
 
 use crate::plans::RecentPlans;
@@ -133,6 +136,17 @@ impl Deps {
     /// The deployed config's org.
     pub fn org(&self) -> &str {
         &self.config.settings.org
+    }
+
+    /// The current plan of the deployed config against the stored inventory.
+    pub(crate) async fn plan_deployed(&self) -> Result<Plan, EngineError> {
+        plan_current(
+            &self.config,
+            &self.docks,
+            self.store.as_ref(),
+            self.plan_options,
+        )
+        .await
     }
 
     /// Keeps a plan this process served, to explain a later stale digest.

@@ -14,7 +14,7 @@ use serde::Serialize;
 use stackdock_core::config::DriftMode;
 use stackdock_core::plan::{ActionKind, Plan};
 use stackdock_core::render;
-use stackdock_engine::{SyncOptions, SyncReport, plan_current, record_drift};
+use stackdock_engine::{SyncOptions, SyncReport, record_drift};
 use tracing::Instrument as _;
 
 use crate::{Deps, FunctionError, submit_apply};
@@ -75,13 +75,7 @@ pub async fn run(deps: &Deps, actor: &str) -> Result<SyncOutcome, FunctionError>
         "synced"
     );
 
-    let plan = plan_current(
-        &deps.config,
-        &deps.docks,
-        deps.store.as_ref(),
-        deps.plan_options,
-    )
-    .await?;
+    let plan = deps.plan_deployed().await?;
     deps.remember(&plan);
     let flagged = record_drift(&plan, &deps.config, deps.store.as_ref()).await?;
     let drifted = plan.summary.drift;

@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use stackdock_engine::{lease_name, plan_current};
+use stackdock_engine::lease_name;
 
 use super::{ApiError, Caller, body};
 use crate::{Deps, submit_apply};
@@ -56,13 +56,7 @@ pub(super) async fn submit(
         .with("expires_at", lease.expires_at.to_string()));
     }
 
-    let plan = plan_current(
-        &deps.config,
-        &deps.docks,
-        deps.store.as_ref(),
-        deps.plan_options,
-    )
-    .await?;
+    let plan = deps.plan_deployed().await?;
     if plan.digest != request.plan_digest {
         let reasons = deps.recent_plans.reasons(&request.plan_digest, &plan);
         return Err(ApiError::new(

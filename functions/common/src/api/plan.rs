@@ -63,13 +63,7 @@ pub(super) async fn current(
     query: Result<Query<PlanQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let format = format(query)?;
-    let plan = plan_current(
-        &deps.config,
-        &deps.docks,
-        deps.store.as_ref(),
-        deps.plan_options,
-    )
-    .await?;
+    let plan = deps.plan_deployed().await?;
     deps.remember(&plan);
     Ok(respond(&plan, format))
 }
