@@ -9,6 +9,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc: a sync allocates and frees millions of small values; glibc's malloc spent a fifth of
+/// a 10,000-resource sync's CPU on them (perf; see BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = args::Cli::parse();
     output::init_tracing(args.verbose);

@@ -4,6 +4,10 @@
 use lambda_http::Error;
 use stackdock_functions::{Deps, api, init_tracing};
 
+/// mimalloc: a sync allocates and frees millions of small values (see BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     init_tracing();

@@ -4,6 +4,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// The allocator of the shipped binaries (the CLI and the Lambdas), so the figures are theirs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = stackdock_bench::cli::Args::parse();
     // Logs only when asked (RUST_LOG=debug shows pacing, retries and each request's timing).

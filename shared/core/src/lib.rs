@@ -5,6 +5,7 @@
 //! values and returns a value, so the same inputs always give a byte-identical plan. It must never
 //! depend on tokio, reqwest or any aws-* crate (checked by `tests/purity.rs`).
 
+pub mod api_data;
 pub mod config;
 pub mod kind;
 pub mod plan;
@@ -13,6 +14,7 @@ pub mod render;
 pub mod schema;
 pub mod value;
 
+pub use api_data::ApiData;
 pub use kind::{Kind, ProviderKind};
 pub use record::Record;
 pub use value::FieldValue;

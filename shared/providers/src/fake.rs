@@ -277,7 +277,7 @@ impl Provider for FakeProvider {
             Some(&request.spec.owner_tag),
             request.attach_to_id,
         );
-        record.full_api_data = serde_json::json!({ "id": id, "label": request.spec.name });
+        record.full_api_data = serde_json::json!({ "id": id, "label": request.spec.name }).into();
         let record = self.stamp(record);
         st.resources.insert(
             (kind, id),

@@ -1029,7 +1029,7 @@ pub fn server(org: &str, dock: &str, id: &str, name: &str, region: &str) -> Reco
         image: Some("ubuntu-24.04".into()),
         tags: BTreeSet::from(["web".to_owned()]),
     });
-    record.full_api_data = json!({ "id": id, "label": name, "region": region, "ram": 1024 });
+    record.full_api_data = json!({ "id": id, "label": name, "region": region, "ram": 1024 }).into();
     record.with_hash()
 }
 
@@ -1089,7 +1089,8 @@ pub fn full_record(kind: Kind, org: &str, dock: &str, id: &str) -> Record {
         "id": id,
         "nested": { "list": [1, 2.5, "three", null, true], "empty": {} },
         "unicode": "ünïcødé ✓ \"quoted\"",
-    });
+    })
+    .into();
     record.with_hash()
 }
 

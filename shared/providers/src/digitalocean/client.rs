@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
-use stackdock_core::{Kind, Record};
+use stackdock_core::{ApiData, Kind, Record};
 
 use super::DigitalOcean;
 use crate::DockContext;
@@ -96,7 +96,7 @@ pub(super) fn base_record(
     let mut record = Record::new(&ctx.org, &ctx.dock_id, ctx.provider, kind, id, name);
     let mut full = raw.clone();
     redact(&mut full, secret_keys(ctx.provider));
-    record.full_api_data = full;
+    record.full_api_data = ApiData::from_value(&full);
     record
 }
 

@@ -658,7 +658,7 @@ mod tests {
             let text = serde_json::to_string(&r).expect("json");
             assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
             assert!(r.full_api_data.get("networks").is_some());
-            assert_eq!(r.full_api_data["name"], raw["name"]);
+            assert_eq!(r.full_api_data.to_value()["name"], raw["name"]);
         }
     }
 

@@ -484,7 +484,7 @@ mod tests {
             let r = volume_record(&ctx(), &raw).expect("maps");
             let text = serde_json::to_string(&r).expect("json");
             assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
-            assert_eq!(r.full_api_data["name"], raw["name"]);
+            assert_eq!(r.full_api_data.to_value()["name"], raw["name"]);
         }
     }
 

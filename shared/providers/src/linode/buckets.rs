@@ -374,7 +374,10 @@ mod tests {
         let r = record(&ctx(), raw).expect("maps");
         let text = serde_json::to_string(&r).expect("serialises");
         assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
-        assert_eq!(r.full_api_data["access"], json!({"access_key": "AKIA"}));
+        assert_eq!(
+            r.full_api_data.to_value()["access"],
+            json!({"access_key": "AKIA"})
+        );
     }
 
     #[test]

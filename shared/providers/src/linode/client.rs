@@ -8,7 +8,7 @@
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use stackdock_core::plan::ResourceSpec;
-use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
+use stackdock_core::{ApiData, FieldValue, Kind, ProviderKind, Record};
 
 use super::Linode;
 use crate::http::ListOptions;
@@ -142,7 +142,7 @@ pub(super) fn skeleton(ctx: &DockContext, kind: Kind, id: &str, name: &str) -> R
 /// Stores the provider's whole object minus its secrets and seals the record with its hash.
 pub(super) fn seal(mut record: Record, mut raw: Value) -> Record {
     redact(&mut raw, secret_keys(ProviderKind::Linode));
-    record.full_api_data = raw;
+    record.full_api_data = ApiData::from_value(&raw);
     record.with_hash()
 }
 

@@ -498,8 +498,8 @@ mod tests {
         assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
         assert!(!text.contains("I2Nsb3Vk"), "{text}");
         assert!(r.full_api_data.get("root_pass").is_none());
-        assert_eq!(r.full_api_data["metadata"], json!({}));
-        assert_eq!(r.full_api_data["label"], "minecraft-old");
+        assert_eq!(r.full_api_data.to_value()["metadata"], json!({}));
+        assert_eq!(r.full_api_data.to_value()["label"], "minecraft-old");
     }
 
     #[test]

@@ -132,6 +132,7 @@ pub(super) async fn find_owned(l: &Linode, owner_tag: &str) -> Result<Vec<Record
         .filter(|r| {
             r.full_api_data
                 .get("tags")
+                .as_ref()
                 .and_then(Value::as_array)
                 .is_some_and(|tags| tags.iter().any(|t| t.as_str() == Some(owner_tag)))
         })
@@ -429,7 +430,7 @@ mod tests {
         let text = serde_json::to_string(&r).expect("serialises");
         assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
         assert_eq!(
-            r.full_api_data["filesystem_path"],
+            r.full_api_data.to_value()["filesystem_path"],
             "/dev/disk/by-id/scsi-0Linode_Volume_vpn-logs"
         );
     }

@@ -151,7 +151,7 @@ pub(super) async fn find_owned(
     Ok(list(v)
         .await?
         .into_iter()
-        .filter(|r| r.full_api_data.get("label").and_then(Value::as_str) == Some(&spec.name))
+        .filter(|r| r.full_api_data.get_str("label").as_ref() == Some(&spec.name))
         .collect())
 }
 
@@ -384,7 +384,7 @@ mod tests {
         assert_eq!(volume(b).attached_to_instance, None);
         assert_eq!(volume(b).attached_to_instance_label, None);
         assert_eq!(volume(b).block_type.as_deref(), Some("storage_opt"));
-        assert_eq!(b.full_api_data["cost"], json!(1));
+        assert_eq!(b.full_api_data.to_value()["cost"], json!(1));
     }
 
     #[test]
@@ -395,6 +395,7 @@ mod tests {
             // Blocks carry no secret field: redaction must keep every key.
             let kept: Vec<String> = r
                 .full_api_data
+                .to_value()
                 .as_object()
                 .expect("object")
                 .keys()

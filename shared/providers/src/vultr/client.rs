@@ -12,7 +12,7 @@ use serde::de::{DeserializeOwned, Deserializer};
 use serde_json::Value;
 use stackdock_core::plan::ResourceSpec;
 use stackdock_core::record::Attrs;
-use stackdock_core::{FieldValue, Kind, Record};
+use stackdock_core::{ApiData, FieldValue, Kind, Record};
 
 use crate::redact::{redact, secret_keys};
 use crate::{DockContext, ErrorClass, ProviderError};
@@ -129,7 +129,7 @@ pub(super) fn record(
     r.region = non_empty(region);
     r.attrs = attrs;
     redact(&mut full, secret_keys(ctx.provider));
-    r.full_api_data = full;
+    r.full_api_data = ApiData::from_value(&full);
     r.with_hash()
 }
 

@@ -133,7 +133,7 @@ pub(super) async fn find_owned(
     Ok(list(v, &options)
         .await?
         .into_iter()
-        .filter(|r| r.full_api_data.get("tag").and_then(Value::as_str) == Some(&spec.owner_tag))
+        .filter(|r| r.full_api_data.get_str("tag").as_ref() == Some(&spec.owner_tag))
         .collect())
 }
 

@@ -489,7 +489,7 @@ mod tests {
             ["mail", "owner:ops"].map(String::from).into()
         );
         assert!(!r.content_hash.is_empty());
-        assert_eq!(r.full_api_data["hostname"], "legacy-mail");
+        assert_eq!(r.full_api_data.to_value()["hostname"], "legacy-mail");
     }
 
     #[test]

@@ -434,7 +434,7 @@ async fn volume_lifecycle_create_attach_grow_detach_delete() {
         Some(droplet.as_str())
     );
     assert_eq!(
-        created.full_api_data["tags"],
+        created.full_api_data.to_value()["tags"],
         serde_json::json!([vspec.owner_tag])
     );
     let id = created.provider_resource_id.clone();

@@ -263,7 +263,8 @@ fn unknown_statuses_are_normalised_by_rule_and_kept_raw() {
             l.provider
         );
         assert_eq!(
-            records[0].full_api_data[*field], "Quantum_Flux",
+            records[0].full_api_data.to_value()[*field],
+            "Quantum_Flux",
             "the raw value is kept"
         );
         eprintln!(

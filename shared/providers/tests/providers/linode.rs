@@ -110,7 +110,7 @@ fn set(items: &[&str]) -> FieldValue {
 fn tags(r: &Record) -> Vec<String> {
     match &r.attrs {
         Attrs::Servers(a) => a.tags.iter().cloned().collect(),
-        _ => r.full_api_data["tags"]
+        _ => r.full_api_data.to_value()["tags"]
             .as_array()
             .map(|t| {
                 t.iter()
@@ -200,7 +200,7 @@ async fn fixtures_list_as_records() -> TestResult {
         for r in records.iter() {
             assert_eq!(r.dock_id, "acme/linode-main");
             assert_eq!(r.content_hash, r.observed_hash());
-            assert!(r.full_api_data.is_object());
+            assert!(r.full_api_data.to_value().is_object());
         }
     }
 

@@ -574,7 +574,10 @@ async fn database_create_wait_find_resize_delete() {
         .expect("create");
     assert_eq!(count(&sb, "POST /vultr/v2/databases"), 1);
     assert_eq!(created.status, "rebuilding");
-    assert_eq!(created.full_api_data["tag"], s.owner_tag.as_str());
+    assert_eq!(
+        created.full_api_data.to_value()["tag"],
+        s.owner_tag.as_str()
+    );
     assert_eq!(created.field("engine"), Some("pg".into()));
     assert_eq!(created.field("version"), Some("16".into()));
     let id = created.provider_resource_id.clone();

@@ -9,7 +9,7 @@ use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, Row, params_from_iter};
 use serde_json::{Map, Value};
 use stackdock_core::record::RecordKey;
-use stackdock_core::{Kind, Record};
+use stackdock_core::{ApiData, Kind, Record};
 
 use super::error::{sql, unreadable, unwritable};
 use super::schema::{Codec, Column, KIND_ATTRIBUTE, Layout, quote};
@@ -112,14 +112,14 @@ fn select(
     Ok(records)
 }
 
-/// A record's column values, in `columns` order. `fullApiData`, the bulk of a record, is taken
-/// out first and encoded straight to its column rather than through an intermediate copy.
+/// A record's column values, in `columns` order. `fullApiData`, the bulk of a record and already
+/// JSON text, is taken out first and moved into its column.
 fn to_row(
     table: &str,
     columns: &[Column],
     mut record: Record,
 ) -> Result<Vec<SqlValue>, StoreError> {
-    let full = std::mem::take(&mut record.full_api_data);
+    let mut full = std::mem::take(&mut record.full_api_data).into_json();
     let context = || {
         format!(
             "{table}: record `{}` on dock `{}`",
@@ -138,12 +138,8 @@ fn to_row(
     for column in columns {
         if column.name == FULL_API_DATA {
             fields.remove(FULL_API_DATA);
-            values.push(match &full {
-                Value::Null => SqlValue::Null,
-                full => SqlValue::Text(
-                    serde_json::to_string(full).map_err(|e| unwritable(&context())(e))?,
-                ),
-            });
+            // Already JSON text: moved into the row as it is.
+            values.push(full.take().map_or(SqlValue::Null, SqlValue::Text));
             continue;
         }
         let value = fields.remove(&column.name).unwrap_or(Value::Null);
@@ -168,9 +164,20 @@ fn from_row(kind: Kind, columns: &[Column], row: &Row<'_>) -> Result<Record, Sto
     let table = kind.table();
     let mut fields = Map::new();
     fields.insert(KIND_ATTRIBUTE.to_owned(), Value::from(table));
+    let mut full = ApiData::null();
     for (index, column) in columns.iter().enumerate() {
         let context = || format!("{table}: column `{}`", column.name);
         let value = row.get_ref(index).map_err(|e| sql(&context())(e))?;
+        if column.name == FULL_API_DATA {
+            // Kept as the text it is stored as: checked to be JSON, not parsed into a tree.
+            if let ValueRef::Text(bytes) = value {
+                let text = std::str::from_utf8(bytes)
+                    .map_err(|e| StoreError::Corrupt(format!("{}: not UTF-8: {e}", context())))?;
+                full =
+                    ApiData::from_json(text.to_owned()).map_err(|e| unreadable(&context())(e))?;
+                continue;
+            }
+        }
         // NULL is left out rather than read as `null`, so `#[serde(default)]` fills in the empty
         // value (`tags: []`, not a failed read of `null` as a set).
         if let Some(value) = decode(column.codec, value, &context)? {
@@ -182,8 +189,12 @@ fn from_row(kind: Kind, columns: &[Column], row: &Row<'_>) -> Result<Record, Sto
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    serde_json::from_value(Value::Object(fields))
-        .map_err(unreadable(&format!("{table}: record `{id}`")))
+    let mut record: Record = serde_json::from_value(Value::Object(fields))
+        .map_err(unreadable(&format!("{table}: record `{id}`")))?;
+    if !full.is_null() {
+        record.full_api_data = full;
+    }
+    Ok(record)
 }
 
 fn encode(

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Connection, TransactionBehavior};
 use serde_json::Value;
-use stackdock_core::{Kind, ProviderKind, Record};
+use stackdock_core::{ApiData, Kind, ProviderKind, Record};
 
 use super::error::sql;
 use crate::StoreError;
@@ -208,7 +208,7 @@ impl Layout {
         let mut tables: BTreeMap<Kind, Vec<Column>> = BTreeMap::new();
         for kind in Kind::ALL {
             let mut sample = Record::new("", "", ProviderKind::Vultr, kind, "", "");
-            sample.full_api_data = Value::Object(serde_json::Map::new());
+            sample.full_api_data = ApiData::from_value(&Value::Object(serde_json::Map::new()));
             let json = serde_json::to_value(&sample).map_err(|e| {
                 StoreError::Backend(format!("{}: serialize a sample record: {e}", kind.table()))
             })?;
