@@ -93,11 +93,18 @@ pub fn redact(value: &mut Value, provider_specific_keys: &[&str]) {
 /// Whether a key names a secret.
 pub fn is_secret_key(key: &str) -> bool {
     // Case-insensitive substring test without allocating: every key of every listed object comes
-    // through here (tens of thousands per sync).
+    // through here (hundreds of thousands per sync). One pass over the key; a fragment is compared
+    // only where its first letter is.
     let key = key.as_bytes();
-    SECRET_KEY_FRAGMENTS.iter().any(|fragment| {
-        key.windows(fragment.len())
-            .any(|window| window.eq_ignore_ascii_case(fragment.as_bytes()))
+    (0..key.len()).any(|start| {
+        let rest = &key[start..];
+        let first = rest[0].to_ascii_lowercase();
+        SECRET_KEY_FRAGMENTS.iter().any(|fragment| {
+            let fragment = fragment.as_bytes();
+            fragment[0] == first
+                && rest.len() >= fragment.len()
+                && rest[..fragment.len()].eq_ignore_ascii_case(fragment)
+        })
     })
 }
 
@@ -212,6 +219,32 @@ mod tests {
         ];
         for (key, secret) in cases {
             assert_eq!(is_secret_key(key), secret, "{key}");
+        }
+        // The one-pass test agrees with the plain definition (lower-case, then substring), also
+        // for fragments at the very end, overlapping starts and non-ASCII keys.
+        let naive = |k: &str| {
+            let k = k.to_ascii_lowercase();
+            SECRET_KEY_FRAGMENTS.iter().any(|f| k.contains(f))
+        };
+        for key in [
+            "",
+            "p",
+            "pas",
+            "xpass",
+            "ppass",
+            "sssecret",
+            "tokenx",
+            "xtoke",
+            "PrivateKey",
+            "private-key",
+            "api-key",
+            "apikey",
+            "credentia",
+            "ünïcødé_token",
+            "pässword",
+            "ccredential",
+        ] {
+            assert_eq!(is_secret_key(key), naive(key), "{key}");
         }
         let mut v = json!({"a": {"b": [{"apiToken": "t", "keep": 1}]}, "private_key": "k"});
         redact(&mut v, &[]);

@@ -84,19 +84,21 @@ pub(super) fn decode_wire<T: DeserializeOwned>(what: &str, raw: &Value) -> Resul
     })
 }
 
-/// The record every mapping fills in: the dock's ids, the provider, the whole object without its
-/// secrets as `fullApiData`.
+/// The record every mapping fills in: the dock's ids, the provider, its region slug, and the
+/// whole object without its secrets as `fullApiData` (moved in, not copied).
 pub(super) fn base_record(
     ctx: &DockContext,
     kind: Kind,
     id: &str,
     name: &str,
-    raw: &Value,
+    mut raw: Value,
 ) -> Record {
     let mut record = Record::new(&ctx.org, &ctx.dock_id, ctx.provider, kind, id, name);
-    let mut full = raw.clone();
-    redact(&mut full, secret_keys(ctx.provider));
-    record.full_api_data = ApiData::from_value(&full);
+    // Read from the object rather than decoded into the wire type: a region object carries every
+    // size slug of the region, and only its slug is wanted.
+    record.region = raw.get("region").and_then(region_slug);
+    redact(&mut raw, secret_keys(ctx.provider));
+    record.full_api_data = ApiData::from_value(&raw);
     record
 }
 

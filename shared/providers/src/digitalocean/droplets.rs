@@ -13,9 +13,7 @@ use stackdock_core::record::{Attrs, is_owner_tag};
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::DigitalOcean;
-use super::client::{
-    base_record, decode_wire, id_string, non_empty, null_default, region_slug, value_id,
-};
+use super::client::{base_record, decode_wire, id_string, non_empty, null_default, value_id};
 use crate::http::ListOptions;
 use crate::wait::{Poll, poll_until};
 use crate::{DockContext, ErrorClass, ProviderError, Request};
@@ -39,7 +37,6 @@ pub(super) struct DropletWire {
     pub status: String,
     #[serde(deserialize_with = "null_default")]
     pub size_slug: String,
-    pub region: Value,
     pub image: Option<ImageWire>,
     pub networks: Option<NetworksWire>,
     #[serde(deserialize_with = "null_default")]
@@ -139,14 +136,13 @@ fn public_ipv4(networks: Option<&NetworksWire>) -> Option<String> {
 }
 
 /// A droplet object → the universal record (`fullApiData` redacted).
-pub(super) fn droplet_record(ctx: &DockContext, raw: &Value) -> Result<Record, String> {
-    let wire: DropletWire = decode_wire("a droplet", raw)?;
+pub(super) fn droplet_record(ctx: &DockContext, raw: Value) -> Result<Record, String> {
+    let wire: DropletWire = decode_wire("a droplet", &raw)?;
     if wire.id.is_empty() {
         return Err("a droplet has no id".to_owned());
     }
     let mut record = base_record(ctx, Kind::Servers, &wire.id, &wire.name, raw);
     record.status = server_status(&wire.status);
-    record.region = region_slug(&wire.region);
     if let Attrs::Servers(a) = &mut record.attrs {
         a.instance_type = non_empty(&wire.size_slug);
         a.ip_address = public_ipv4(wire.networks.as_ref());
@@ -218,8 +214,8 @@ fn str_field<'a>(request: &Request<'a>, key: &str) -> Option<&'a str> {
 // Operations
 
 impl DigitalOcean {
-    fn droplet_records(&self, route: &str, raw: &[Value]) -> Result<Vec<Record>, ProviderError> {
-        raw.iter()
+    fn droplet_records(&self, route: &str, raw: Vec<Value>) -> Result<Vec<Record>, ProviderError> {
+        raw.into_iter()
             .map(|v| {
                 droplet_record(&self.ctx, v).map_err(|m| self.err(ErrorClass::Transient, route, m))
             })
@@ -251,7 +247,7 @@ impl DigitalOcean {
 
     pub(super) async fn list_droplets(&self) -> Result<Vec<Record>, ProviderError> {
         let raw = self.list_droplet_values(&ListOptions::new()).await?;
-        self.droplet_records("GET /droplets", &raw)
+        self.droplet_records("GET /droplets", raw)
     }
 
     pub(super) async fn get_droplet(&self, id: &str) -> Result<Option<Record>, ProviderError> {
@@ -264,7 +260,7 @@ impl DigitalOcean {
         {
             Ok(body) => {
                 let raw = self.unwrap_object(route, body, "droplet")?;
-                droplet_record(&self.ctx, &raw)
+                droplet_record(&self.ctx, raw)
                     .map(Some)
                     .map_err(|m| self.err(ErrorClass::Transient, route, m))
             }
@@ -300,7 +296,7 @@ impl DigitalOcean {
                         .is_none_or(|id| seen.insert(id))
             })
             .collect();
-        self.droplet_records("GET /droplets", &raw)
+        self.droplet_records("GET /droplets", raw)
     }
 
     /// `POST /droplets`, sent once; the record is the droplet as answered (usually `new`).
@@ -333,7 +329,7 @@ impl DigitalOcean {
         };
         let answer: Value = self.client.post_json(LIST, LIST, &body, &[]).await?;
         let raw = self.unwrap_object(route, answer, "droplet")?;
-        droplet_record(&self.ctx, &raw).map_err(|m| self.err(ErrorClass::Transient, route, m))
+        droplet_record(&self.ctx, raw).map_err(|m| self.err(ErrorClass::Transient, route, m))
     }
 
     /// Applies each change in order, waiting for every action, and returns the droplet after.
@@ -510,7 +506,7 @@ mod tests {
     fn fixture_droplets_map_to_records() {
         let records: Vec<Record> = fixture()
             .iter()
-            .map(|v| droplet_record(&ctx(), v).expect("maps"))
+            .map(|v| droplet_record(&ctx(), v.clone()).expect("maps"))
             .collect();
         let cases = [
             // (id, name, status, region, size, image, tags)
@@ -596,11 +592,14 @@ mod tests {
         for (wire, status) in cases {
             assert_eq!(server_status(wire), status, "{wire}");
             let raw = json!({"id": 1, "name": "x", "status": wire});
-            assert_eq!(droplet_record(&ctx(), &raw).expect("maps").status, status);
+            assert_eq!(
+                droplet_record(&ctx(), raw.clone()).expect("maps").status,
+                status
+            );
         }
-        let missing = droplet_record(&ctx(), &json!({"id": 1, "name": "x"})).expect("maps");
+        let missing = droplet_record(&ctx(), json!({"id": 1, "name": "x"})).expect("maps");
         assert_eq!(missing.status, "unknown");
-        let null = droplet_record(&ctx(), &json!({"id": 1, "status": null})).expect("maps");
+        let null = droplet_record(&ctx(), json!({"id": 1, "status": null})).expect("maps");
         assert_eq!(null.status, "unknown");
     }
 
@@ -610,7 +609,7 @@ mod tests {
             "id": "7", "name": null, "size_slug": "", "region": null, "image": null,
             "networks": {"v4": null}, "tags": null, "extra": {"anything": 1}
         });
-        let r = droplet_record(&ctx(), &raw).expect("maps");
+        let r = droplet_record(&ctx(), raw.clone()).expect("maps");
         assert_eq!(r.provider_resource_id, "7");
         assert_eq!(r.region, None);
         let Attrs::Servers(a) = &r.attrs else {
@@ -625,14 +624,14 @@ mod tests {
             (None, None, None)
         );
         assert!(a.tags.is_empty());
-        assert!(droplet_record(&ctx(), &json!({"name": "no-id"})).is_err());
-        assert!(droplet_record(&ctx(), &json!({"id": 1, "tags": "not-a-list"})).is_err());
+        assert!(droplet_record(&ctx(), json!({"name": "no-id"})).is_err());
+        assert!(droplet_record(&ctx(), json!({"id": 1, "tags": "not-a-list"})).is_err());
     }
 
     #[test]
     fn image_slug_or_id() {
         let raw = json!({"id": 1, "image": {"id": 160000009, "slug": null}});
-        let r = droplet_record(&ctx(), &raw).expect("maps");
+        let r = droplet_record(&ctx(), raw.clone()).expect("maps");
         assert_eq!(
             r.field("image"),
             Some(FieldValue::Str("160000009".to_owned()))
@@ -654,7 +653,7 @@ mod tests {
             raw["user_data"] = json!("#cloud-config\npassword: SANDBOX-SECRET-1");
             raw["password"] = json!("SANDBOX-SECRET-2");
             raw["root_password"] = json!("SANDBOX-SECRET-3");
-            let r = droplet_record(&ctx(), &raw).expect("maps");
+            let r = droplet_record(&ctx(), raw.clone()).expect("maps");
             let text = serde_json::to_string(&r).expect("json");
             assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
             assert!(r.full_api_data.get("networks").is_some());

@@ -33,7 +33,6 @@ pub(super) struct VolumeWire {
     pub id: String,
     #[serde(deserialize_with = "null_default")]
     pub name: String,
-    pub region: Value,
     pub size_gigabytes: Option<i64>,
     #[serde(deserialize_with = "null_default")]
     pub droplet_ids: Vec<Value>,
@@ -58,14 +57,13 @@ pub(super) struct CreateVolume<'a> {
 // Mapping (pure)
 
 /// A volume object → the universal record. Volumes have no status field: `active`.
-pub(super) fn volume_record(ctx: &DockContext, raw: &Value) -> Result<Record, String> {
-    let wire: VolumeWire = decode_wire("a volume", raw)?;
+pub(super) fn volume_record(ctx: &DockContext, raw: Value) -> Result<Record, String> {
+    let wire: VolumeWire = decode_wire("a volume", &raw)?;
     if wire.id.is_empty() {
         return Err("a volume has no id".to_owned());
     }
     let mut record = base_record(ctx, Kind::BlockVolumes, &wire.id, &wire.name, raw);
     record.status = "active".to_owned();
-    record.region = region_slug(&wire.region);
     if let Attrs::BlockVolumes(a) = &mut record.attrs {
         a.size_gb = wire.size_gigabytes;
         a.attached_to_instance = wire.droplet_ids.first().and_then(value_id);
@@ -95,8 +93,8 @@ fn attached_ids(raw: &Value) -> Vec<String> {
 // Operations
 
 impl DigitalOcean {
-    fn volume_records(&self, route: &str, raw: &[Value]) -> Result<Vec<Record>, ProviderError> {
-        raw.iter()
+    fn volume_records(&self, route: &str, raw: Vec<Value>) -> Result<Vec<Record>, ProviderError> {
+        raw.into_iter()
             .map(|v| {
                 volume_record(&self.ctx, v).map_err(|m| self.err(ErrorClass::Transient, route, m))
             })
@@ -108,7 +106,7 @@ impl DigitalOcean {
             .client
             .list_values(LIST, "volumes", &ListOptions::new())
             .await?;
-        self.volume_records("GET /volumes", &raw)
+        self.volume_records("GET /volumes", raw)
     }
 
     /// The raw volume, `None` if it is gone.
@@ -128,7 +126,7 @@ impl DigitalOcean {
 
     pub(super) async fn get_volume(&self, id: &str) -> Result<Option<Record>, ProviderError> {
         match self.get_volume_value(id).await? {
-            Some(raw) => volume_record(&self.ctx, &raw)
+            Some(raw) => volume_record(&self.ctx, raw)
                 .map(Some)
                 .map_err(|m| self.err(ErrorClass::Transient, "GET /volumes/{id}", m)),
             None => Ok(None),
@@ -145,7 +143,7 @@ impl DigitalOcean {
             .into_iter()
             .filter(|v| has_tag(v, tag))
             .collect();
-        self.volume_records("GET /volumes", &raw)
+        self.volume_records("GET /volumes", raw)
     }
 
     /// `POST /volumes` (sent once, with the ownership tag), then the attach action when the
@@ -192,8 +190,8 @@ impl DigitalOcean {
         };
         let answer: Value = self.client.post_json(LIST, LIST, &body, &[]).await?;
         let raw = self.unwrap_object(route, answer, "volume")?;
-        let created = volume_record(&self.ctx, &raw)
-            .map_err(|m| self.err(ErrorClass::Transient, route, m))?;
+        let created =
+            volume_record(&self.ctx, raw).map_err(|m| self.err(ErrorClass::Transient, route, m))?;
         let Some(droplet) = droplet else {
             return Ok(created);
         };
@@ -434,7 +432,7 @@ mod tests {
         let raw = fixture();
         assert_eq!(raw.len(), cases.len());
         for (v, (name, region, size, attached, fs)) in raw.iter().zip(cases) {
-            let r = volume_record(&ctx(), v).expect("maps");
+            let r = volume_record(&ctx(), v.clone()).expect("maps");
             assert_eq!(r.provider_resource_id, v["id"].as_str().expect("id"));
             assert_eq!(r.name, name);
             assert_eq!(r.status, "active");
@@ -455,7 +453,7 @@ mod tests {
     fn status_is_always_active_and_fields_are_lenient() {
         let r = volume_record(
             &ctx(),
-            &json!({"id": "b1a2", "name": null, "droplet_ids": null, "size_gigabytes": null,
+            json!({"id": "b1a2", "name": null, "droplet_ids": null, "size_gigabytes": null,
                     "filesystem_type": "", "tags": null, "region": "nyc3"}),
         )
         .expect("maps");
@@ -472,7 +470,7 @@ mod tests {
             ),
             (None, None, None)
         );
-        assert!(volume_record(&ctx(), &json!({"name": "x"})).is_err());
+        assert!(volume_record(&ctx(), json!({"name": "x"})).is_err());
     }
 
     #[test]
@@ -481,7 +479,7 @@ mod tests {
             raw["password"] = json!("SANDBOX-SECRET-1");
             raw["user_data"] = json!("SANDBOX-SECRET-2");
             raw["description"] = json!("postgres://admin:SANDBOX-SECRET-3@db.example.com:5432/x");
-            let r = volume_record(&ctx(), &raw).expect("maps");
+            let r = volume_record(&ctx(), raw.clone()).expect("maps");
             let text = serde_json::to_string(&r).expect("json");
             assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
             assert_eq!(r.full_api_data.to_value()["name"], raw["name"]);

@@ -583,7 +583,9 @@ async fn read_capped(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>,
     if resp.content_length().is_some_and(|len| len > max as u64) {
         return Err(too_large());
     }
-    let mut buf = Vec::new();
+    // Sized once from Content-Length when sent: a page of a listing is megabytes, and growing the
+    // buffer chunk by chunk copied it over and over.
+    let mut buf = Vec::with_capacity(resp.content_length().map_or(0, |len| len as usize));
     loop {
         match resp.chunk().await {
             Ok(Some(chunk)) => {
