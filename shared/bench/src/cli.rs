@@ -67,8 +67,27 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
 
     if has("sync-requests") || has("sync-wall") || has("terraform-model") {
         for &size in &args.sizes {
-            eprintln!("sync of {size} resources at {} ms…", args.latency_ms);
-            let run = scenarios::sync::run(size, latency, true).await?;
+            // Best of three up to 10,000 resources (each on a fresh sandbox): one sync of a few
+            // hundred milliseconds varies by ±30% on a shared 2-core VM. The request count is the
+            // same in every run; the wall time is the least seen.
+            let tries = if size <= 10_000 { 3 } else { 1 };
+            eprintln!(
+                "sync of {size} resources at {} ms (best of {tries})…",
+                args.latency_ms
+            );
+            let mut run = scenarios::sync::run(size, latency, true).await?;
+            for _ in 1..tries {
+                let again = scenarios::sync::run(size, latency, true).await?;
+                anyhow::ensure!(
+                    again.requests == run.requests,
+                    "the same sync made {} requests, then {}",
+                    run.requests,
+                    again.requests
+                );
+                if again.wall < run.wall {
+                    run = again;
+                }
+            }
             if has("sync-requests") {
                 rows.push(scenarios::sync::requests_row(&run));
             }
