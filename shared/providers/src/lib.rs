@@ -10,6 +10,7 @@ mod error;
 pub mod fake;
 pub mod http;
 pub mod linode;
+mod object;
 mod provider;
 pub mod redact;
 pub mod vultr;
@@ -17,6 +18,7 @@ pub mod wait;
 
 pub use credential::Credential;
 pub use error::{ErrorClass, FieldError, ProviderError};
+pub use object::{Listed, holds_secret};
 pub use provider::{DockContext, Provider, Request};
 
 use std::sync::Arc;

@@ -108,6 +108,11 @@ pub fn is_secret_key(key: &str) -> bool {
     })
 }
 
+/// Whether [`redact`] would change this string (a URL carrying credentials).
+pub(crate) fn needs_url_redaction(s: &str) -> bool {
+    redact_url(s).is_some()
+}
+
 /// A URL without its user-info password and secret query parameters; `None` when `s` is not a
 /// URL or carries nothing to remove.
 fn redact_url(s: &str) -> Option<String> {

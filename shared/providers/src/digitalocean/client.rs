@@ -8,15 +8,15 @@
 use std::time::Duration;
 
 use reqwest::Method;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
-use stackdock_core::{ApiData, Kind, Record};
+use stackdock_core::{Kind, Record};
 
 use super::DigitalOcean;
-use crate::DockContext;
-use crate::redact::{redact, secret_keys};
+use crate::redact::secret_keys;
 use crate::wait::{Poll, poll_until};
+use crate::{DockContext, Listed};
 use crate::{ErrorClass, ProviderError};
 
 /// How long one action (power off, resize, attach, …) may take. Terraform's DigitalOcean provider
@@ -69,8 +69,9 @@ pub(super) fn region_slug(region: &Value) -> Option<String> {
 /// names only the type it expected, and a listing error that does not say which field broke is
 /// not actionable (found by the hostile-response tests: `image = 12345`). Wire types are
 /// `#[serde(default)]`, so each field can be tried alone on the error path.
-pub(super) fn decode_wire<T: DeserializeOwned>(what: &str, raw: &Value) -> Result<T, String> {
-    T::deserialize(raw).map_err(|e| {
+pub(super) fn decode_wire<T: DeserializeOwned>(what: &str, raw: &impl Listed) -> Result<T, String> {
+    raw.decode::<T>().map_err(|e| {
+        let raw = raw.to_value();
         let field = raw.as_object().and_then(|fields| {
             fields
                 .iter()
@@ -84,22 +85,67 @@ pub(super) fn decode_wire<T: DeserializeOwned>(what: &str, raw: &Value) -> Resul
     })
 }
 
-/// The record every mapping fills in: the dock's ids, the provider, its region slug, and the
-/// whole object without its secrets as `fullApiData` (moved in, not copied).
+/// The record every mapping fills in: the dock's ids, the provider, and the whole object
+/// without its secrets as `fullApiData` (moved in, not copied).
 pub(super) fn base_record(
     ctx: &DockContext,
     kind: Kind,
     id: &str,
     name: &str,
-    mut raw: Value,
+    raw: impl Listed,
 ) -> Record {
     let mut record = Record::new(&ctx.org, &ctx.dock_id, ctx.provider, kind, id, name);
-    // Read from the object rather than decoded into the wire type: a region object carries every
-    // size slug of the region, and only its slug is wanted.
-    record.region = raw.get("region").and_then(region_slug);
-    redact(&mut raw, secret_keys(ctx.provider));
-    record.full_api_data = ApiData::from_value(&raw);
+    record.full_api_data = raw.into_api_data(secret_keys(ctx.provider));
     record
+}
+
+/// `region` of a wire type: a region object's `slug` (read without copying the object, which
+/// lists every size of the region), a bare slug, or `None` for anything else.
+pub(super) fn slug_of<'de, D>(d: D) -> Result<Option<String>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    struct Slug;
+    impl<'de> Visitor<'de> for Slug {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a region")
+        }
+        fn visit_str<E>(self, s: &str) -> Result<Option<String>, E> {
+            Ok(non_empty(s))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<String>, A::Error> {
+            let mut slug = None;
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key == "slug" && slug.is_none() {
+                    slug = Some(map.next_value::<Value>()?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(slug.as_ref().and_then(Value::as_str).and_then(non_empty))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<String>, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Option<String>, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Option<String>, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Option<String>, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Option<String>, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Option<String>, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(Slug)
 }
 
 /// An action as `POST …/actions` and `GET /actions/{id}` return it ([do-spec] action.yml).

@@ -13,10 +13,13 @@ use stackdock_core::record::{Attrs, is_owner_tag};
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::DigitalOcean;
-use super::client::{base_record, decode_wire, id_string, non_empty, null_default, value_id};
-use crate::http::ListOptions;
+use super::client::{
+    base_record, decode_wire, id_string, non_empty, null_default, slug_of, value_id,
+};
+use crate::http::{Item, ListOptions};
+use crate::object::Probe;
 use crate::wait::{Poll, poll_until};
-use crate::{DockContext, ErrorClass, ProviderError, Request};
+use crate::{DockContext, ErrorClass, Listed, ProviderError, Request};
 
 const LIST: &str = "/droplets";
 const ONE: &str = "/droplets/{id}";
@@ -37,6 +40,8 @@ pub(super) struct DropletWire {
     pub status: String,
     #[serde(deserialize_with = "null_default")]
     pub size_slug: String,
+    #[serde(deserialize_with = "slug_of")]
+    pub region: Option<String>,
     pub image: Option<ImageWire>,
     pub networks: Option<NetworksWire>,
     #[serde(deserialize_with = "null_default")]
@@ -136,13 +141,14 @@ fn public_ipv4(networks: Option<&NetworksWire>) -> Option<String> {
 }
 
 /// A droplet object → the universal record (`fullApiData` redacted).
-pub(super) fn droplet_record(ctx: &DockContext, raw: Value) -> Result<Record, String> {
+pub(super) fn droplet_record(ctx: &DockContext, raw: impl Listed) -> Result<Record, String> {
     let wire: DropletWire = decode_wire("a droplet", &raw)?;
     if wire.id.is_empty() {
         return Err("a droplet has no id".to_owned());
     }
     let mut record = base_record(ctx, Kind::Servers, &wire.id, &wire.name, raw);
     record.status = server_status(&wire.status);
+    record.region = wire.region;
     if let Attrs::Servers(a) = &mut record.attrs {
         a.instance_type = non_empty(&wire.size_slug);
         a.ip_address = public_ipv4(wire.networks.as_ref());
@@ -214,7 +220,11 @@ fn str_field<'a>(request: &Request<'a>, key: &str) -> Option<&'a str> {
 // Operations
 
 impl DigitalOcean {
-    fn droplet_records(&self, route: &str, raw: Vec<Value>) -> Result<Vec<Record>, ProviderError> {
+    fn droplet_records(
+        &self,
+        route: &str,
+        raw: Vec<impl Listed>,
+    ) -> Result<Vec<Record>, ProviderError> {
         raw.into_iter()
             .map(|v| {
                 droplet_record(&self.ctx, v).map_err(|m| self.err(ErrorClass::Transient, route, m))
@@ -224,10 +234,7 @@ impl DigitalOcean {
 
     /// Both listings (the default one omits GPU droplets, [do-spec] droplets_list.yml), merged
     /// by id in listing order; either failing fails the whole.
-    async fn list_droplet_values(
-        &self,
-        options: &ListOptions,
-    ) -> Result<Vec<Value>, ProviderError> {
+    async fn list_droplet_values(&self, options: &ListOptions) -> Result<Vec<Item>, ProviderError> {
         let gpus = options.clone().query("type", "gpus");
         let (plain, gpu) = futures::try_join!(
             self.client.list_values(LIST, "droplets", options),
@@ -237,11 +244,7 @@ impl DigitalOcean {
         Ok(plain
             .into_iter()
             .chain(gpu)
-            .filter(|v| {
-                v.get("id")
-                    .and_then(value_id)
-                    .is_none_or(|id| seen.insert(id))
-            })
+            .filter(|v| value_id(&Probe::of(v).id).is_none_or(|id| seen.insert(id)))
             .collect())
     }
 
@@ -282,18 +285,12 @@ impl DigitalOcean {
             self.client.list_values(LIST, "droplets", &gpus),
         )?;
         let mut seen = HashSet::new();
-        let raw: Vec<Value> = plain
+        let raw: Vec<Item> = plain
             .into_iter()
             .chain(gpu)
             .filter(|v| {
-                let has_tag = v
-                    .get("tags")
-                    .and_then(Value::as_array)
-                    .is_some_and(|t| t.iter().any(|x| x.as_str() == Some(tag)));
-                has_tag
-                    && v.get("id")
-                        .and_then(value_id)
-                        .is_none_or(|id| seen.insert(id))
+                let probe = Probe::of(v);
+                probe.has_tag(tag) && value_id(&probe.id).is_none_or(|id| seen.insert(id))
             })
             .collect();
         self.droplet_records("GET /droplets", raw)

@@ -181,7 +181,7 @@ pub fn decode_list_page(
     kind: Kind,
     body: &[u8],
 ) -> Result<Vec<Record>, ProviderError> {
-    type Map = fn(&DockContext, serde_json::Value) -> Result<Record, String>;
+    type Map = fn(&DockContext, crate::http::Item) -> Result<Record, String>;
     let (route, key, map): (&str, &str, Map) = match kind {
         Kind::Servers => ("GET /droplets", "droplets", droplets::droplet_record),
         Kind::BlockVolumes => ("GET /volumes", "volumes", volumes::volume_record),

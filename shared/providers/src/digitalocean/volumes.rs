@@ -13,11 +13,12 @@ use stackdock_core::{FieldValue, Kind, Record};
 
 use super::DigitalOcean;
 use super::client::{
-    base_record, decode_wire, id_string, non_empty, null_default, region_slug, value_id,
+    base_record, decode_wire, id_string, non_empty, null_default, region_slug, slug_of, value_id,
 };
-use crate::http::ListOptions;
+use crate::http::{Item, ListOptions};
+use crate::object::Probe;
 use crate::wait::{Poll, poll_until};
-use crate::{DockContext, ErrorClass, ProviderError, Request};
+use crate::{DockContext, ErrorClass, Listed, ProviderError, Request};
 
 const LIST: &str = "/volumes";
 const ONE: &str = "/volumes/{id}";
@@ -33,6 +34,8 @@ pub(super) struct VolumeWire {
     pub id: String,
     #[serde(deserialize_with = "null_default")]
     pub name: String,
+    #[serde(deserialize_with = "slug_of")]
+    pub region: Option<String>,
     pub size_gigabytes: Option<i64>,
     #[serde(deserialize_with = "null_default")]
     pub droplet_ids: Vec<Value>,
@@ -57,13 +60,14 @@ pub(super) struct CreateVolume<'a> {
 // Mapping (pure)
 
 /// A volume object → the universal record. Volumes have no status field: `active`.
-pub(super) fn volume_record(ctx: &DockContext, raw: Value) -> Result<Record, String> {
+pub(super) fn volume_record(ctx: &DockContext, raw: impl Listed) -> Result<Record, String> {
     let wire: VolumeWire = decode_wire("a volume", &raw)?;
     if wire.id.is_empty() {
         return Err("a volume has no id".to_owned());
     }
     let mut record = base_record(ctx, Kind::BlockVolumes, &wire.id, &wire.name, raw);
     record.status = "active".to_owned();
+    record.region = wire.region;
     if let Attrs::BlockVolumes(a) = &mut record.attrs {
         a.size_gb = wire.size_gigabytes;
         a.attached_to_instance = wire.droplet_ids.first().and_then(value_id);
@@ -72,13 +76,6 @@ pub(super) fn volume_record(ctx: &DockContext, raw: Value) -> Result<Record, Str
         a.filesystem_type = non_empty(&wire.filesystem_type);
     }
     Ok(record.with_hash())
-}
-
-/// Whether a raw volume carries `tag`.
-fn has_tag(raw: &Value, tag: &str) -> bool {
-    raw.get("tags")
-        .and_then(Value::as_array)
-        .is_some_and(|t| t.iter().any(|x| x.as_str() == Some(tag)))
 }
 
 /// The droplet ids a raw volume is attached to.
@@ -93,7 +90,11 @@ fn attached_ids(raw: &Value) -> Vec<String> {
 // Operations
 
 impl DigitalOcean {
-    fn volume_records(&self, route: &str, raw: Vec<Value>) -> Result<Vec<Record>, ProviderError> {
+    fn volume_records(
+        &self,
+        route: &str,
+        raw: Vec<impl Listed>,
+    ) -> Result<Vec<Record>, ProviderError> {
         raw.into_iter()
             .map(|v| {
                 volume_record(&self.ctx, v).map_err(|m| self.err(ErrorClass::Transient, route, m))
@@ -136,12 +137,12 @@ impl DigitalOcean {
     /// Volumes carrying the ownership tag. The volumes listing has no tag filter ([do-spec]
     /// volumes_list.yml: `name`, `region` only), so the whole listing is filtered here.
     pub(super) async fn find_owned_volumes(&self, tag: &str) -> Result<Vec<Record>, ProviderError> {
-        let raw: Vec<Value> = self
+        let raw: Vec<Item> = self
             .client
             .list_values(LIST, "volumes", &ListOptions::new())
             .await?
             .into_iter()
-            .filter(|v| has_tag(v, tag))
+            .filter(|v| Probe::of(v).has_tag(tag))
             .collect();
         self.volume_records("GET /volumes", raw)
     }
@@ -489,9 +490,9 @@ mod tests {
     #[test]
     fn tags_and_attachments_from_raw() {
         let raw = json!({"tags": ["a", "stackdock-1"], "droplet_ids": [5, 6]});
-        assert!(has_tag(&raw, "stackdock-1"));
-        assert!(!has_tag(&raw, "stackdock-2"));
-        assert!(!has_tag(&json!({}), "a"));
+        assert!(Probe::of(&raw).has_tag("stackdock-1"));
+        assert!(!Probe::of(&raw).has_tag("stackdock-2"));
+        assert!(!Probe::of(&json!({})).has_tag("a"));
         assert_eq!(attached_ids(&raw), vec!["5".to_owned(), "6".to_owned()]);
         assert!(attached_ids(&json!({"droplet_ids": null})).is_empty());
     }

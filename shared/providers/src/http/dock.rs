@@ -14,6 +14,7 @@ use reqwest::{Method, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::classify::{Classified, Context, classify, envelope_error};
 use super::limit::{RateLimiter, RateLimits};
@@ -94,7 +95,7 @@ pub(crate) struct Outgoing<'a> {
 
 /// A failed attempt: the classification plus whether a non-idempotent request may have acted.
 #[derive(Debug)]
-struct Failure {
+pub(crate) struct Failure {
     classified: Classified,
     /// The request never left (connection refused, DNS): nothing can have happened.
     not_sent: bool,
@@ -256,6 +257,21 @@ impl DockClient {
         })
     }
 
+    /// One listed item decoded as `T`, with the same error as [`decode`](Self::decode).
+    pub(crate) fn decode_item<T: DeserializeOwned>(
+        &self,
+        route: &str,
+        item: &RawValue,
+    ) -> Result<T, ProviderError> {
+        serde_json::from_str(item.get()).map_err(|e| {
+            self.error(
+                route,
+                ErrorClass::Transient,
+                format!("the response has an unexpected shape: {e}"),
+            )
+        })
+    }
+
     /// Builds a request; bad URLs and header names are `Invalid` before anything is sent.
     pub(crate) fn outgoing<'q>(
         &self,
@@ -323,6 +339,17 @@ impl DockClient {
     ///   full-jitter backoff. A wait that does not fit in the remaining time fails now, as
     ///   rate-limited with `retry_after` when the provider asked for it.
     pub(crate) async fn execute(&self, out: &Outgoing<'_>) -> Result<Value, ProviderError> {
+        self.execute_with(out, &|body, status| self.decode_body(body, status))
+            .await
+    }
+
+    /// [`execute`](Self::execute) with the 2xx body read by `decode` (a list page keeps its
+    /// items as text); a body `decode` refuses is a failed attempt like any other.
+    pub(crate) async fn execute_with<T>(
+        &self,
+        out: &Outgoing<'_>,
+        decode: &Decode<'_, T>,
+    ) -> Result<T, ProviderError> {
         let policy = &self.inner.retry;
         let start = Instant::now();
         let mut attempt: u32 = 0;
@@ -358,7 +385,7 @@ impl DockClient {
                 self.inner.stats.record_retry();
             }
             let sent = Instant::now();
-            let failure = match self.attempt(out).await {
+            let failure = match self.attempt(out, decode).await {
                 Ok(value) => {
                     tracing::debug!(dock = %self.inner.dock, route = %out.route, attempt, elapsed_ms = sent.elapsed().as_millis() as u64, "ok");
                     return Ok(value);
@@ -404,7 +431,11 @@ impl DockClient {
     }
 
     /// One attempt: send, read the capped body, classify.
-    async fn attempt(&self, out: &Outgoing<'_>) -> Result<Value, Failure> {
+    async fn attempt<T>(
+        &self,
+        out: &Outgoing<'_>,
+        decode: &Decode<'_, T>,
+    ) -> Result<T, Failure> {
         let http = &self.inner.http;
         let mut rb = http
             .inner
@@ -456,19 +487,29 @@ impl DockClient {
             tracing::debug!(dock = %self.inner.dock, route = %out.route, status, "provider error");
             return Err(classify(self.inner.dialect, status, &headers, &body, ctx).into());
         }
+        decode(&body, status)
+    }
+
+    /// A 2xx body as JSON (`null` when empty), refused when it is an error envelope.
+    pub(crate) fn decode_body(&self, body: &[u8], status: u16) -> Result<Value, Failure> {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Value::Null);
         }
-        let value: Value = serde_json::from_slice(&body).map_err(|e| {
-            // serde's message names a line and column, never the content.
-            Failure::from(transient(format!(
-                "malformed JSON in an HTTP {status} response ({e})"
-            )))
-        })?;
-        if let Some(c) = envelope_error(self.inner.dialect, &value, ctx) {
-            return Err(c.into());
-        }
+        let value: Value = serde_json::from_slice(body).map_err(|e| malformed(status, &e))?;
+        self.refuse_envelope(&value)?;
         Ok(value)
+    }
+
+    /// An error envelope in a 2xx (some gateways answer errors with 200) as the failure it says.
+    pub(crate) fn refuse_envelope(&self, body: &Value) -> Result<(), Failure> {
+        let ctx = Context {
+            credential_source: &self.inner.credential_source,
+            now: jiff::Timestamp::now(),
+        };
+        match envelope_error(self.inner.dialect, body, ctx) {
+            Some(c) => Err(c.into()),
+            None => Ok(()),
+        }
     }
 
     /// Pauses the limiter when the provider's headers say the window is used up: the whole token
@@ -567,6 +608,17 @@ fn describe(e: &reqwest::Error) -> String {
         msg = "connection error".to_owned();
     }
     msg
+}
+
+/// Reads a 2xx body (bytes, HTTP status) into what the caller wants.
+pub(crate) type Decode<'a, T> = dyn Fn(&[u8], u16) -> Result<T, Failure> + Sync + 'a;
+
+/// A 2xx body that is not JSON: transient (a proxy's page, a body cut short). serde's message
+/// names a line and column, never the content.
+pub(crate) fn malformed(status: u16, e: &serde_json::Error) -> Failure {
+    Failure::from(transient(format!(
+        "malformed JSON in an HTTP {status} response ({e})"
+    )))
 }
 
 /// Reads the body up to `max` bytes. Too large is transient but not worth re-sending soon; a

@@ -11,11 +11,15 @@ use std::collections::HashSet;
 
 use futures::{StreamExt, TryStreamExt};
 use reqwest::Method;
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde::de::{
+    DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::Dialect;
-use super::dock::{DockClient, route_key};
+use super::dock::{DockClient, malformed, route_key};
 use crate::{ErrorClass, ProviderError};
 
 /// Vultr's largest page ([govultr] README "Pagination": max 500).
@@ -72,10 +76,29 @@ impl ListOptions {
     }
 }
 
-/// One decoded page.
+/// One listed item: the JSON text of one object of a page, parsed by the adapter's mapping.
+pub type Item = Box<RawValue>;
+
+/// One decoded page: its items as text, and the rest of the envelope (`meta`, `links`, `pages`,
+/// …) parsed, with `null` where the items were.
 struct Page {
-    items: Vec<Value>,
+    items: Vec<Item>,
     body: Value,
+}
+
+/// Parses a list page in one pass: the array under `list_key` as the text of each item (`None`
+/// when there is no such key or it is not an array), every other key as JSON.
+fn parse_page(
+    bytes: &[u8],
+    list_key: &str,
+) -> Result<(Option<Vec<Item>>, Value), serde_json::Error> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok((None, Value::Null));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let page = PageSeed { list_key }.deserialize(&mut de)?;
+    de.end()?;
+    Ok(page)
 }
 
 /// The items of one list page given as raw bytes, under `list_key`, with the errors a listing
@@ -86,13 +109,116 @@ pub(crate) fn page_items(
     route: &str,
     list_key: &str,
     body: &[u8],
-) -> Result<Vec<Value>, ProviderError> {
+) -> Result<Vec<Item>, ProviderError> {
     let error = |message: String| ProviderError::new(ErrorClass::Transient, dock, route, message);
-    let mut body: Value = serde_json::from_slice(body)
-        .map_err(|e| error(format!("the response is not JSON: {e}")))?;
-    match body.get_mut(list_key).map(Value::take) {
-        Some(Value::Array(items)) => Ok(items),
-        _ => Err(error(format!("the response has no `{list_key}` list"))),
+    let (items, _) =
+        parse_page(body, list_key).map_err(|e| error(format!("the response is not JSON: {e}")))?;
+    items.ok_or_else(|| error(format!("the response has no `{list_key}` list")))
+}
+
+/// The top level of a page.
+struct PageSeed<'k> {
+    list_key: &'k str,
+}
+
+impl<'de> DeserializeSeed<'de> for PageSeed<'_> {
+    type Value = (Option<Vec<Item>>, Value);
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PageSeed<'_> {
+    type Value = (Option<Vec<Item>>, Value);
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list page")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut items = None;
+        let mut rest = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if key == self.list_key {
+                items = map.next_value::<ItemsOrNot>()?.0;
+                // Kept as a key, so an error-envelope check sees the page's keys as they were.
+                rest.insert(key, Value::Null);
+            } else {
+                let value = map.next_value::<Value>()?;
+                rest.insert(key, value);
+            }
+        }
+        Ok((items, Value::Object(rest)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok((None, Value::Null))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok((None, Value::Null))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok((None, Value::Null))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok((None, Value::Null))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok((None, Value::Null))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok((None, Value::Null))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok((None, Value::Null))
+    }
+}
+
+/// The value under the list key: the items of an array, `None` for anything else.
+struct ItemsOrNot(Option<Vec<Item>>);
+
+impl<'de> Deserialize<'de> for ItemsOrNot {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ItemsOrNot;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ItemsOrNot, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(item) = seq.next_element::<Item>()? {
+                    items.push(item);
+                }
+                Ok(ItemsOrNot(Some(items)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ItemsOrNot, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(ItemsOrNot(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<ItemsOrNot, E> {
+                Ok(ItemsOrNot(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<ItemsOrNot, E> {
+                Ok(ItemsOrNot(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<ItemsOrNot, E> {
+                Ok(ItemsOrNot(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<ItemsOrNot, E> {
+                Ok(ItemsOrNot(None))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<ItemsOrNot, E> {
+                Ok(ItemsOrNot(None))
+            }
+            fn visit_unit<E>(self) -> Result<ItemsOrNot, E> {
+                Ok(ItemsOrNot(None))
+            }
+        }
+        deserializer.deserialize_any(V)
     }
 }
 
@@ -110,18 +236,18 @@ impl DockClient {
         let key = route_key(&Method::GET, route);
         self.list_values(route, list_key, options)
             .await?
-            .into_iter()
-            .map(|v| self.decode(&key, v))
+            .iter()
+            .map(|item| self.decode_item(&key, item))
             .collect()
     }
 
-    /// Every item of a collection as raw JSON (for `fullApiData`; redact before storing).
+    /// Every item of a collection as its JSON text (for `fullApiData`; redact before storing).
     pub async fn list_values(
         &self,
         route: &str,
         list_key: &str,
         options: &ListOptions,
-    ) -> Result<Vec<Value>, ProviderError> {
+    ) -> Result<Vec<Item>, ProviderError> {
         match self.dialect() {
             Dialect::Vultr => self.list_vultr(route, list_key, options).await,
             Dialect::DigitalOcean => self.list_digitalocean(route, list_key, options).await,
@@ -135,7 +261,7 @@ impl DockClient {
         route: &str,
         list_key: &str,
         options: &ListOptions,
-    ) -> Result<Vec<Value>, ProviderError> {
+    ) -> Result<Vec<Item>, ProviderError> {
         let per_page = page_size(options, VULTR_MAX_PER_PAGE);
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
@@ -195,7 +321,7 @@ impl DockClient {
         route: &str,
         list_key: &str,
         options: &ListOptions,
-    ) -> Result<Vec<Value>, ProviderError> {
+    ) -> Result<Vec<Item>, ProviderError> {
         let per_page = page_size(options, DIGITALOCEAN_MAX_PER_PAGE);
         let query = |page: u64| {
             vec![
@@ -274,7 +400,7 @@ impl DockClient {
         route: &str,
         list_key: &str,
         options: &ListOptions,
-    ) -> Result<Vec<Value>, ProviderError> {
+    ) -> Result<Vec<Item>, ProviderError> {
         let size = page_size(options, LINODE_MAX_PAGE_SIZE);
         let query = |page: u64| {
             vec![
@@ -332,17 +458,17 @@ impl DockClient {
         route: &str,
         list_key: &str,
         options: &ListOptions,
-        mut items: Vec<Value>,
+        mut items: Vec<Item>,
         total: u64,
         size: u64,
         pages: u64,
         query: &(dyn Fn(u64) -> Vec<(String, String)> + Sync),
         check: &(dyn Fn(u64, &Page) -> Result<(), ProviderError> + Sync),
-    ) -> Result<Vec<Value>, ProviderError> {
+    ) -> Result<Vec<Item>, ProviderError> {
         if pages > MAX_PAGES {
             return Err(self.pagination_loop(route, MAX_PAGES + 1));
         }
-        let rest: Vec<Vec<Value>> = futures::stream::iter(2..=pages)
+        let rest: Vec<Vec<Item>> = futures::stream::iter(2..=pages)
             .map(|page| async move {
                 let p = self
                     .fetch_page(route, list_key, options, query(page))
@@ -384,7 +510,7 @@ impl DockClient {
         first: Page,
         per_page: u32,
         next_of: &(dyn Fn(&Value) -> Option<String> + Sync),
-    ) -> Result<Vec<Value>, ProviderError> {
+    ) -> Result<Vec<Item>, ProviderError> {
         let mut items = first.items;
         let mut next = next_of(&first.body);
         let mut page = 1u64;
@@ -415,9 +541,9 @@ impl DockClient {
     fn single_page(
         &self,
         route: &str,
-        items: Vec<Value>,
+        items: Vec<Item>,
         total: u64,
-    ) -> Result<Vec<Value>, ProviderError> {
+    ) -> Result<Vec<Item>, ProviderError> {
         if items.len() as u64 != total {
             return Err(self.changed(
                 route,
@@ -444,16 +570,20 @@ impl DockClient {
         let path = options.path.as_deref().unwrap_or(route);
         let mut out = self.outgoing(Method::GET, route, path, &query, &headers, None)?;
         out.list = true;
-        let mut body = self.execute(&out).await?;
-        let items = match body.get_mut(list_key).map(Value::take) {
-            Some(Value::Array(items)) => items,
-            _ => {
-                return Err(self.error(
-                    &out.route,
-                    ErrorClass::Transient,
-                    format!("the response has no `{list_key}` list"),
-                ));
-            }
+        let (items, body) = self
+            .execute_with(&out, &|bytes, status| {
+                let (items, body) =
+                    parse_page(bytes, list_key).map_err(|e| malformed(status, &e))?;
+                self.refuse_envelope(&body)?;
+                Ok((items, body))
+            })
+            .await?;
+        let Some(items) = items else {
+            return Err(self.error(
+                &out.route,
+                ErrorClass::Transient,
+                format!("the response has no `{list_key}` list"),
+            ));
         };
         Ok(Page { items, body })
     }

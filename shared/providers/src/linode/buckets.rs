@@ -16,7 +16,7 @@ use super::Linode;
 use super::client::{de, seal, skeleton, spec_str, to_i64};
 use crate::http::ListOptions;
 use crate::wait::{Poll, poll_until};
-use crate::{DockContext, ErrorClass, ProviderError, Request};
+use crate::{DockContext, ErrorClass, Listed, ProviderError, Request};
 
 const LIST: &str = "/object-storage/buckets";
 const ONE: &str = "/object-storage/buckets/{region}/{label}";
@@ -69,8 +69,8 @@ pub(super) fn cluster_region(cluster: &str) -> &str {
 }
 
 /// One bucket object → a `buckets` record, identified as `<region or cluster>/<label>`.
-pub(super) fn record(ctx: &DockContext, raw: Value) -> Result<Record, String> {
-    let w = Wire::deserialize(&raw).map_err(|e| format!("a bucket: {e}"))?;
+pub(super) fn record(ctx: &DockContext, raw: impl Listed) -> Result<Record, String> {
+    let w: Wire = raw.decode().map_err(|e| format!("a bucket: {e}"))?;
     let label = w.label.ok_or("a bucket without a `label`")?;
     let place = w
         .region

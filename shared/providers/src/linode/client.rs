@@ -8,18 +8,18 @@
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use stackdock_core::plan::ResourceSpec;
-use stackdock_core::{ApiData, FieldValue, Kind, ProviderKind, Record};
+use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
 
 use super::Linode;
-use crate::http::ListOptions;
-use crate::redact::{redact, secret_keys};
-use crate::{DockContext, ErrorClass, ProviderError};
+use crate::http::{Item, ListOptions};
+use crate::redact::secret_keys;
+use crate::{DockContext, ErrorClass, Listed, ProviderError};
 
 /// Cheapest authenticated call ([linodego] profile.go `GetProfile`).
 pub(super) const PROFILE: &str = "/profile";
 
 /// Maps one provider object to a record (a pure function of each kind's file).
-pub(super) type MapFn = fn(&DockContext, Value) -> Result<Record, String>;
+pub(super) type MapFn = fn(&DockContext, Item) -> Result<Record, String>;
 
 impl Linode {
     /// One object, `None` when the provider says it does not exist.
@@ -70,7 +70,7 @@ impl Linode {
             .list_values(route, "data", options)
             .await?
             .into_iter()
-            .map(|v| self.map_one(route, v, map))
+            .map(|item| self.map_item(route, item, map))
             .collect()
     }
 
@@ -90,14 +90,30 @@ impl Linode {
         value: Value,
         map: MapFn,
     ) -> Result<Record, ProviderError> {
-        map(&self.ctx, value).map_err(|what| {
-            ProviderError::new(
-                ErrorClass::Transient,
-                &self.ctx.dock,
-                with_method("GET", route),
-                format!("the response has an unexpected shape: {what}"),
-            )
-        })
+        // One object (a GET or a create's answer): written back as text for the mapping, which
+        // reads listed items as text.
+        let item =
+            serde_json::value::to_raw_value(&value).map_err(|e| self.unexpected(route, e))?;
+        self.map_item(route, item, map)
+    }
+
+    /// [`map_one`](Self::map_one) for an item of a listing.
+    pub(super) fn map_item(
+        &self,
+        route: &str,
+        item: Item,
+        map: MapFn,
+    ) -> Result<Record, ProviderError> {
+        map(&self.ctx, item).map_err(|what| self.unexpected(route, what))
+    }
+
+    fn unexpected(&self, route: &str, what: impl std::fmt::Display) -> ProviderError {
+        ProviderError::new(
+            ErrorClass::Transient,
+            &self.ctx.dock,
+            with_method("GET", route),
+            format!("the response has an unexpected shape: {what}"),
+        )
     }
 
     /// An `Invalid` error for a request this adapter refuses before sending anything.
@@ -140,9 +156,8 @@ pub(super) fn skeleton(ctx: &DockContext, kind: Kind, id: &str, name: &str) -> R
 }
 
 /// Stores the provider's whole object minus its secrets and seals the record with its hash.
-pub(super) fn seal(mut record: Record, mut raw: Value) -> Record {
-    redact(&mut raw, secret_keys(ProviderKind::Linode));
-    record.full_api_data = ApiData::from_value(&raw);
+pub(super) fn seal(mut record: Record, raw: impl Listed) -> Record {
+    record.full_api_data = raw.into_api_data(secret_keys(ProviderKind::Linode));
     record.with_hash()
 }
 

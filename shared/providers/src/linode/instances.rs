@@ -19,7 +19,7 @@ use super::Linode;
 use super::client::{de, filtered, seal, skeleton, spec_str};
 use crate::http::ListOptions;
 use crate::wait::{Poll, poll_until};
-use crate::{DockContext, ProviderError, Request};
+use crate::{DockContext, Listed, ProviderError, Request};
 
 const LIST: &str = "/linode/instances";
 const ONE: &str = "/linode/instances/{id}";
@@ -117,8 +117,8 @@ pub(super) fn public_ipv4(ips: &[String]) -> Option<String> {
 }
 
 /// One Linode object → a `servers` record.
-pub(super) fn record(ctx: &DockContext, raw: Value) -> Result<Record, String> {
-    let w = Wire::deserialize(&raw).map_err(|e| format!("a Linode: {e}"))?;
+pub(super) fn record(ctx: &DockContext, raw: impl Listed) -> Result<Record, String> {
+    let w: Wire = raw.decode().map_err(|e| format!("a Linode: {e}"))?;
     let id = w.id.ok_or("a Linode without an `id`")?;
     let name = w.label.clone().unwrap_or_else(|| id.clone());
     let mut r = skeleton(ctx, Kind::Servers, &id, &name);

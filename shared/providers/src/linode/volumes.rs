@@ -17,7 +17,7 @@ use super::Linode;
 use super::client::{de, filtered, seal, skeleton, spec_str, to_i64};
 use crate::http::ListOptions;
 use crate::wait::{Poll, poll_until};
-use crate::{DockContext, ErrorClass, ProviderError, Request};
+use crate::{DockContext, ErrorClass, Listed, ProviderError, Request};
 
 const LIST: &str = "/volumes";
 const ONE: &str = "/volumes/{id}";
@@ -81,8 +81,8 @@ pub(super) fn status(raw: Option<&str>) -> String {
 }
 
 /// One volume object → a `blockVolumes` record.
-pub(super) fn record(ctx: &DockContext, raw: Value) -> Result<Record, String> {
-    let w = Wire::deserialize(&raw).map_err(|e| format!("a volume: {e}"))?;
+pub(super) fn record(ctx: &DockContext, raw: impl Listed) -> Result<Record, String> {
+    let w: Wire = raw.decode().map_err(|e| format!("a volume: {e}"))?;
     let id = w.id.ok_or("a volume without an `id`")?;
     let name = w.label.clone().unwrap_or_else(|| id.clone());
     let mut r = skeleton(ctx, Kind::BlockVolumes, &id, &name);

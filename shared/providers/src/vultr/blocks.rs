@@ -19,7 +19,7 @@ use super::client::{
 };
 use crate::http::ListOptions;
 use crate::wait::{Poll, poll_until};
-use crate::{DockContext, ProviderError, Request};
+use crate::{DockContext, Listed, ProviderError, Request};
 
 const ROUTE: &str = "/blocks";
 const ROUTE_ID: &str = "/blocks/{id}";
@@ -75,7 +75,7 @@ pub(super) fn status(b: &Block) -> String {
 pub(super) fn to_record(
     ctx: &DockContext,
     route: &str,
-    value: Value,
+    value: impl Listed,
 ) -> Result<Record, ProviderError> {
     let b: Block = decode(ctx, route, &value)?;
     client::require_id(ctx, route, Kind::BlockVolumes, &b.id)?;

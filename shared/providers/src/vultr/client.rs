@@ -12,10 +12,10 @@ use serde::de::{DeserializeOwned, Deserializer};
 use serde_json::Value;
 use stackdock_core::plan::ResourceSpec;
 use stackdock_core::record::Attrs;
-use stackdock_core::{ApiData, FieldValue, Kind, Record};
+use stackdock_core::{FieldValue, Kind, Record};
 
-use crate::redact::{redact, secret_keys};
-use crate::{DockContext, ErrorClass, ProviderError};
+use crate::redact::secret_keys;
+use crate::{DockContext, ErrorClass, Listed, ProviderError};
 
 /// `GET /account`: the cheapest authenticated request ([govultr] account.go).
 pub(super) const ACCOUNT: &str = "/account";
@@ -25,9 +25,9 @@ pub(super) const ACCOUNT: &str = "/account";
 pub(super) fn decode<T: DeserializeOwned>(
     ctx: &DockContext,
     route: &str,
-    value: &Value,
+    value: &impl Listed,
 ) -> Result<T, ProviderError> {
-    T::deserialize(value).map_err(|e| {
+    value.decode::<T>().map_err(|e| {
         ProviderError::new(
             ErrorClass::Transient,
             &ctx.dock,
@@ -120,7 +120,7 @@ pub(super) fn record(
     status: String,
     region: &str,
     attrs: Attrs,
-    mut full: Value,
+    full: impl Listed,
 ) -> Record {
     // Vultr labels may be empty; the id is then the only name a person can look up.
     let name = if label.is_empty() { id } else { label };
@@ -128,8 +128,7 @@ pub(super) fn record(
     r.status = status;
     r.region = non_empty(region);
     r.attrs = attrs;
-    redact(&mut full, secret_keys(ctx.provider));
-    r.full_api_data = ApiData::from_value(&full);
+    r.full_api_data = full.into_api_data(secret_keys(ctx.provider));
     r.with_hash()
 }
 

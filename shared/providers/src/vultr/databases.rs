@@ -16,7 +16,7 @@ use super::client::{
     self, decode, found, gone_ok, invalid, lenient, non_empty, required_str, unwrap_envelope,
 };
 use crate::http::ListOptions;
-use crate::{DockContext, ProviderError, Request};
+use crate::{DockContext, Listed, ProviderError, Request};
 
 const ROUTE: &str = "/databases";
 const ROUTE_ID: &str = "/databases/{id}";
@@ -70,7 +70,7 @@ pub(super) fn status(d: &Database) -> String {
 pub(super) fn to_record(
     ctx: &DockContext,
     route: &str,
-    value: Value,
+    value: impl Listed,
 ) -> Result<Record, ProviderError> {
     let d: Database = decode(ctx, route, &value)?;
     client::require_id(ctx, route, Kind::Databases, &d.id)?;

@@ -19,7 +19,7 @@ use super::client::{
 };
 use crate::http::ListOptions;
 use crate::wait::{Poll, poll_until};
-use crate::{DockContext, ProviderError, Request};
+use crate::{DockContext, Listed, ProviderError, Request};
 
 const ROUTE: &str = "/instances";
 const ROUTE_ID: &str = "/instances/{id}";
@@ -156,7 +156,7 @@ impl Source {
 pub(super) fn to_record(
     ctx: &DockContext,
     route: &str,
-    value: Value,
+    value: impl Listed,
 ) -> Result<Record, ProviderError> {
     let i: Instance = decode(ctx, route, &value)?;
     client::require_id(ctx, route, Kind::Servers, &i.id)?;

@@ -186,7 +186,7 @@ pub fn decode_list_page(
     kind: Kind,
     body: &[u8],
 ) -> Result<Vec<Record>, ProviderError> {
-    type Map = fn(&DockContext, &str, serde_json::Value) -> Result<Record, ProviderError>;
+    type Map = fn(&DockContext, &str, crate::http::Item) -> Result<Record, ProviderError>;
     let (route, key, map): (&str, &str, Map) = match kind {
         Kind::Servers => ("GET /instances", "instances", instances::to_record),
         Kind::BlockVolumes => ("GET /blocks", "blocks", blocks::to_record),

@@ -190,10 +190,13 @@ fn numbered(range: std::ops::Range<u64>) -> Vec<Value> {
     range.map(|i| json!({ "id": i })).collect()
 }
 
-fn ids(items: &[Value]) -> Vec<u64> {
+fn ids(items: &[stackdock_providers::http::Item]) -> Vec<u64> {
     items
         .iter()
-        .map(|v| v["id"].as_u64().expect("id"))
+        .map(|item| {
+            let v: Value = serde_json::from_str(item.get()).expect("listed items are JSON");
+            v["id"].as_u64().expect("id")
+        })
         .collect()
 }
 

@@ -1,0 +1,269 @@
+//! One provider object as the adapters map it: a parsed `Value` (an answer to a single GET or a
+//! create) or the JSON text of one item of a listed page (`Box<RawValue>`).
+//!
+//! Listings are the hot path: a 10,000-resource sync used to parse every page into trees of
+//! `Value`, copy fields out of them and serialize them again for `fullApiData`. An item kept as
+//! text is decoded straight into the adapter's wire type, checked for secrets without building
+//! a tree, and becomes `fullApiData` as it is when it holds none.
+
+use serde::Deserializer;
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
+use serde_json::Value;
+use serde_json::value::RawValue;
+use stackdock_core::ApiData;
+
+use crate::redact::{is_secret_key, needs_url_redaction, redact};
+
+/// A provider object the mappings read.
+pub trait Listed: Sized {
+    /// The object decoded as a wire type.
+    ///
+    /// # Errors
+    /// serde's message when the object does not have the wire type's shape.
+    fn decode<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error>;
+
+    /// The object as a `Value` (error messages that name a field, tests).
+    fn to_value(&self) -> Value;
+
+    /// The object without its secrets (`provider_keys`, and every key and URL the generic rules
+    /// of [`redact`] remove), as `fullApiData`.
+    fn into_api_data(self, provider_keys: &[&str]) -> ApiData;
+}
+
+impl Listed for Value {
+    fn decode<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        T::deserialize(self)
+    }
+
+    fn to_value(&self) -> Value {
+        self.clone()
+    }
+
+    fn into_api_data(mut self, provider_keys: &[&str]) -> ApiData {
+        redact(&mut self, provider_keys);
+        ApiData::from_value(&self)
+    }
+}
+
+impl Listed for Box<RawValue> {
+    fn decode<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.get())
+    }
+
+    fn to_value(&self) -> Value {
+        // Items of a page were parsed once already: the text is JSON.
+        serde_json::from_str(self.get()).unwrap_or(Value::Null)
+    }
+
+    fn into_api_data(self, provider_keys: &[&str]) -> ApiData {
+        if holds_secret(self.get(), provider_keys) {
+            self.to_value().into_api_data(provider_keys)
+        } else {
+            // Nothing to remove: kept exactly as the provider sent it.
+            ApiData::from_raw(self)
+        }
+    }
+}
+
+/// The top-level `id` and `tags` of an object, for filters that run before mapping (dedup by
+/// id, ownership tag); each as sent (`Null` when absent or the object is not an object).
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct Probe {
+    #[serde(default)]
+    pub id: Value,
+    #[serde(default)]
+    pub tags: Value,
+}
+
+impl Probe {
+    pub(crate) fn of(item: &impl Listed) -> Probe {
+        item.decode().unwrap_or_default()
+    }
+
+    /// Whether `tags` is a list holding `tag`.
+    pub(crate) fn has_tag(&self, tag: &str) -> bool {
+        self.tags
+            .as_array()
+            .is_some_and(|t| t.iter().any(|x| x.as_str() == Some(tag)))
+    }
+}
+
+/// Whether `json` has anything [`redact`] would remove: a key it removes (anywhere in the
+/// tree) or a string holding a URL with credentials. Walks the text once without building a
+/// tree; text that is not JSON counts as holding a secret (the caller then parses and fails).
+pub fn holds_secret(json: &str, provider_keys: &[&str]) -> bool {
+    let mut de = serde_json::Deserializer::from_str(json);
+    Scan { provider_keys }
+        .deserialize(&mut de)
+        .map_or(true, |found| found)
+}
+
+/// A visitor over any JSON value answering "does redaction have anything to do here".
+#[derive(Clone, Copy)]
+struct Scan<'k> {
+    provider_keys: &'k [&'k str],
+}
+
+impl Scan<'_> {
+    fn secret_key(&self, key: &str) -> bool {
+        self.provider_keys.contains(&key) || is_secret_key(key)
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Scan<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+/// A map key, borrowed when the text has no escapes.
+struct Key<'a>(std::borrow::Cow<'a, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+impl<'de> Visitor<'de> for Scan<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_none<E>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_str<E>(self, v: &str) -> Result<bool, E> {
+        Ok(needs_url_redaction(v))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while let Some(found) = seq.next_element_seed(self)? {
+            if found {
+                // The answer is known; the rest is skipped (the parser wants the list finished).
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            let found = if self.secret_key(&key) {
+                map.next_value::<IgnoredAny>()?;
+                true
+            } else {
+                map.next_value_seed(self)?
+            };
+            if found {
+                // The answer is known; the rest is skipped (the parser wants the map finished).
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::redact::{DIGITALOCEAN_SECRET_KEYS, LINODE_SECRET_KEYS, VULTR_SECRET_KEYS};
+
+    fn raw(v: &Value) -> Box<RawValue> {
+        serde_json::value::to_raw_value(v).expect("raw")
+    }
+
+    /// The scan agrees with redaction itself: it says "secret" exactly when redacting changes
+    /// the object, so text kept as sent is text redaction would have kept.
+    #[test]
+    fn the_scan_agrees_with_redaction() {
+        let cases = [
+            json!({"id": 1, "label": "web", "tags": ["a"], "nested": {"x": [1, 2, {"y": null}]}}),
+            json!({"id": 1, "default_password": "p"}),
+            json!({"id": 1, "deep": [{"ok": 1}, {"apiToken": "t"}]}),
+            json!({"id": 1, "url": "https://user:pw@example.com/x"}),
+            json!({"id": 1, "url": "https://example.com/x?X-Amz-Signature=abc"}),
+            json!({"id": 1, "url": "https://example.com/x?page=2"}),
+            json!({"id": 1, "kvm": "https://console"}),
+            json!({"id": 1, "root_pass": null}),
+            json!({"id": 1, "secret_key": "s", "access_key": "a"}),
+            json!({"pass\u{0077}ord": "escaped key"}),
+            json!([{"a": 1}, {"token": 2}]),
+            json!("https://a:b@c.d"),
+            json!(42),
+        ];
+        for keys in [
+            VULTR_SECRET_KEYS,
+            DIGITALOCEAN_SECRET_KEYS,
+            LINODE_SECRET_KEYS,
+        ] {
+            for case in &cases {
+                let mut redacted = case.clone();
+                redact(&mut redacted, keys);
+                assert_eq!(
+                    holds_secret(raw(case).get(), keys),
+                    redacted != *case,
+                    "{case} with {keys:?}"
+                );
+                // And both paths give the same fullApiData content.
+                assert_eq!(raw(case).into_api_data(keys), redacted);
+                assert_eq!(case.clone().into_api_data(keys), redacted);
+            }
+        }
+    }
+
+    #[test]
+    fn escaped_keys_are_read_as_their_text() {
+        // `pass\u0077ord` is `password`: a text search for "password" would miss it.
+        let text = r#"{"id": 1, "pass\u0077ord": "hunter2"}"#;
+        assert!(holds_secret(text, &[]));
+        let item: Box<RawValue> = serde_json::from_str(text).expect("raw");
+        assert_eq!(item.into_api_data(&[]), json!({"id": 1}));
+    }
+
+    #[test]
+    fn clean_items_are_kept_as_sent_and_not_json_counts_as_secret() {
+        let text = r#"{"z": 1,  "a": [true]}"#;
+        let item: Box<RawValue> = serde_json::from_str(text).expect("raw");
+        assert_eq!(item.into_api_data(&[]).as_str(), text);
+        assert!(holds_secret("{not json", &[]));
+    }
+}
