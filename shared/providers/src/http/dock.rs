@@ -431,11 +431,7 @@ impl DockClient {
     }
 
     /// One attempt: send, read the capped body, classify.
-    async fn attempt<T>(
-        &self,
-        out: &Outgoing<'_>,
-        decode: &Decode<'_, T>,
-    ) -> Result<T, Failure> {
+    async fn attempt<T>(&self, out: &Outgoing<'_>, decode: &Decode<'_, T>) -> Result<T, Failure> {
         let http = &self.inner.http;
         let mut rb = http
             .inner
