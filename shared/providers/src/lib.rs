@@ -18,7 +18,7 @@ pub mod wait;
 
 pub use credential::Credential;
 pub use error::{ErrorClass, FieldError, ProviderError};
-pub use object::{Listed, holds_secret};
+pub(crate) use object::Listed;
 pub use provider::{DockContext, Provider, Request};
 
 use std::sync::Arc;

@@ -248,13 +248,7 @@ impl DockClient {
         route: &str,
         value: Value,
     ) -> Result<T, ProviderError> {
-        serde_json::from_value(value).map_err(|e| {
-            self.error(
-                route,
-                ErrorClass::Transient,
-                format!("the response has an unexpected shape: {e}"),
-            )
-        })
+        serde_json::from_value(value).map_err(|e| self.unexpected_shape(route, &e))
     }
 
     /// One listed item decoded as `T`, with the same error as [`decode`](Self::decode).
@@ -263,13 +257,15 @@ impl DockClient {
         route: &str,
         item: &RawValue,
     ) -> Result<T, ProviderError> {
-        serde_json::from_str(item.get()).map_err(|e| {
-            self.error(
-                route,
-                ErrorClass::Transient,
-                format!("the response has an unexpected shape: {e}"),
-            )
-        })
+        serde_json::from_str(item.get()).map_err(|e| self.unexpected_shape(route, &e))
+    }
+
+    fn unexpected_shape(&self, route: &str, e: &serde_json::Error) -> ProviderError {
+        self.error(
+            route,
+            ErrorClass::Transient,
+            format!("the response has an unexpected shape: {e}"),
+        )
     }
 
     /// Builds a request; bad URLs and header names are `Invalid` before anything is sent.
