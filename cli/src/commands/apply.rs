@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use stackdock_core::render;
 use stackdock_engine::{ApplyOptions, apply};
-use stackdock_store::Outcome;
+use stackdock_store::{Outcome, RunStatus};
 
 use crate::args::{ApplyArgs, Cli};
 use crate::context::{self, Session};
@@ -86,19 +86,26 @@ pub async fn run(cli: &Cli, args: &ApplyArgs) -> anyhow::Result<u8> {
             a.message
         );
     }
+    let done = report.run.status == RunStatus::Succeeded;
     println!(
         "Apply {}: {} succeeded, {} failed, {} skipped. Run {}.",
-        if count(Outcome::Failed) == 0 {
+        if done {
             "complete"
-        } else {
+        } else if count(Outcome::Failed) > 0 {
             "finished with failures"
+        } else {
+            "stopped before the end"
         },
         count(Outcome::Succeeded),
         count(Outcome::Failed),
         count(Outcome::Skipped),
         report.run.run_id
     );
-    Ok(if count(Outcome::Failed) > 0 { 1 } else { 0 })
+    if let Some(error) = report.run.error.as_deref().filter(|_| !done) {
+        println!("{error}");
+    }
+    // A failed action, or a lost lease that kept actions from starting: not done.
+    Ok(if done { 0 } else { 1 })
 }
 
 /// Asks on the terminal; refuses when there is no terminal to ask.

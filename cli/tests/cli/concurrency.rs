@@ -170,6 +170,10 @@ async fn force_unlock_is_logged_and_the_apply_that_lost_the_lease_starts_nothing
     let code = finish(&mut apply).await;
     let bodies = run_bodies(&setup, "apply");
     let lost = bodies.iter().any(|b| b.contains("lease lost"));
+    // Actions the lost lease kept from starting make the apply a failure, not a success.
+    if bodies.iter().any(|b| b.contains("did not start")) {
+        assert_eq!(code, Some(1), "{bodies:?}");
+    }
     // The apply may have finished before its next renewal noticed; either way the store stays
     // consistent and a re-run converges.
     let again = setup.run(&["apply", "--auto-approve"]).await;

@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::{FutureExt as _, StreamExt};
@@ -175,6 +175,7 @@ async fn apply_leased(
         store,
         opts,
         run_id: run_id.clone(),
+        not_started: AtomicUsize::new(0),
     };
     let changes: Vec<&Action> = current.changes().collect();
     let run = tokio::sync::Mutex::new(run);
@@ -298,16 +299,26 @@ async fn apply_leased(
         .iter()
         .filter(|a| a.outcome == Outcome::Succeeded)
         .count();
-    run.status = match (failures, succeeded) {
-        (0, _) => RunStatus::Succeeded,
-        (_, 0) => RunStatus::Failed,
+    // Actions the lost lease kept from starting: the plan is not done, so the run did not succeed.
+    let not_started = exec.not_started.load(Ordering::SeqCst);
+    run.status = match (failures, succeeded, not_started) {
+        (0, _, 0) => RunStatus::Succeeded,
+        (_, 0, _) => RunStatus::Failed,
         _ => RunStatus::Partial,
     };
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let mut errors = Vec::new();
     if failures > 0 {
-        run.error = Some(format!(
-            "{failures} action{} failed",
-            if failures == 1 { "" } else { "s" }
+        errors.push(format!("{failures} action{} failed", plural(failures)));
+    }
+    if not_started > 0 {
+        errors.push(format!(
+            "the apply lease was lost, so {not_started} action{} did not start; plan and apply again",
+            plural(not_started)
         ));
+    }
+    if !errors.is_empty() {
+        run.error = Some(errors.join("; "));
     }
     run.finished_at = Some(Timestamp::now());
     run.log(
@@ -395,6 +406,8 @@ struct Executor<'a> {
     store: &'a dyn Store,
     opts: &'a ApplyOptions,
     run_id: String,
+    /// Actions skipped because the lease was lost before they started.
+    not_started: AtomicUsize,
 }
 
 impl Executor<'_> {
@@ -427,6 +440,7 @@ impl Executor<'_> {
                 action.provider_id.clone(),
             )
         } else if lost.load(Ordering::SeqCst) {
+            self.not_started.fetch_add(1, Ordering::SeqCst);
             (
                 Outcome::Skipped,
                 "skipped: the apply lease was lost".to_owned(),

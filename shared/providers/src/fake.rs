@@ -43,6 +43,8 @@ struct State {
     /// The next create is performed but answered with a transient error (a lost response).
     lose_next_create_response: bool,
     failing_creates: Vec<String>,
+    /// How long each create takes (an apply that outlives its lease).
+    create_delay: Option<std::time::Duration>,
 }
 
 /// An in-memory provider account.
@@ -120,6 +122,11 @@ impl FakeProvider {
     /// Makes the next create succeed at the provider but answer with a transient error.
     pub fn lose_next_create_response(&self) {
         self.state().lose_next_create_response = true;
+    }
+
+    /// Makes every create take `delay` before it answers.
+    pub fn delay_creates(&self, delay: std::time::Duration) {
+        self.state().create_delay = Some(delay);
     }
 
     /// Makes creates of `name` fail as invalid.
@@ -253,6 +260,10 @@ impl Provider for FakeProvider {
 
     async fn create(&self, kind: Kind, request: Request<'_>) -> Result<Record, ProviderError> {
         let route = format!("POST /{}", kind.table());
+        let delay = self.state().create_delay;
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
         let mut st = self.state();
         st.calls.create += 1;
         if st.failing_creates.contains(&request.spec.name) {

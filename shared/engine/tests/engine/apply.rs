@@ -321,6 +321,61 @@ async fn a_held_lease_refuses_a_second_apply_naming_the_holder() {
     assert_eq!(w.mutations(), 0);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_that_loses_its_lease_starts_nothing_new_and_does_not_succeed() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    let w = World::new(fleet());
+    w.sync().await;
+    let plan = w.plan().await;
+    // web-1 takes 1.5 s to create; the volume attached to it waits for it, in a later stage.
+    w.vultr.delay_creates(Duration::from_millis(1500));
+    let mut opts = w.options();
+    // Renewed every 200 ms: the first renewal comes long before web-1 is done.
+    opts.lease_ttl = Duration::from_millis(600);
+    let (store, released) = (Arc::clone(&w.store), Arc::new(AtomicBool::new(false)));
+    opts.progress = Some(Arc::new(move |_line: &str| {
+        // Someone force-releases the lease as soon as the first action starts.
+        if !released.swap(true, Ordering::SeqCst) {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                store
+                    .force_release(&lease_name(ORG))
+                    .await
+                    .expect("force release");
+            });
+        }
+    }));
+    let report = apply(&plan, &w.config, &w.docks, w.store.as_ref(), &opts)
+        .await
+        .expect("the apply runs to its end");
+    // Both servers were under way and finished; the volume never started.
+    assert_eq!(report.run.status, RunStatus::Partial, "{:?}", report.run);
+    let skipped: Vec<_> = report
+        .run
+        .actions
+        .iter()
+        .filter(|a| a.outcome == Outcome::Skipped)
+        .collect();
+    assert_eq!(skipped.len(), 1, "{:?}", report.run.actions);
+    assert!(skipped[0].message.contains("lease was lost"), "{skipped:?}");
+    let error = report.run.error.clone().unwrap_or_default();
+    assert!(
+        error.contains("1 action did not start; plan and apply again"),
+        "{error}"
+    );
+    assert!(w.vultr.resources(Kind::BlockVolumes).is_empty());
+    assert!(
+        report
+            .run
+            .log
+            .iter()
+            .any(|l| l.message.contains("lease lost"))
+    );
+}
+
 #[tokio::test]
 async fn prune_deletes_only_what_stackdock_created() {
     let mut w = World::new(vec![
