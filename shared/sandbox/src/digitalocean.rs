@@ -5,6 +5,7 @@
 //! on every response, and GPU droplets omitted from the default listing.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -12,11 +13,12 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::catalog;
-use crate::http::{body_object, empty, error, json, not_found};
+use crate::http::{body_object, empty, error, json, list_json, not_found};
 use crate::pagination::{self, PageMode};
 use crate::server::App;
 use crate::state::{
@@ -29,7 +31,7 @@ const P: Provider = Provider::Digitalocean;
 const SALT: u64 = 0x444f_5631;
 const PREFIX: &str = "/digitalocean/v2";
 
-#[derive(Debug)]
+#[derive(Debug, Hash)]
 pub(crate) struct Droplet {
     id: u64,
     name: String,
@@ -141,7 +143,7 @@ impl Droplet {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Hash)]
 pub(crate) struct Volume {
     id: Uuid,
     name: String,
@@ -593,10 +595,8 @@ fn paged(
     pagination::digitalocean(total, q, &url, &keep, mode).map_err(|m| bad(&m))
 }
 
-fn list_body(key: &str, page: pagination::Page, items: Vec<Value>) -> Response {
-    let mut body = page.envelope;
-    body.insert(key.to_owned(), Value::Array(items));
-    json(StatusCode::OK, &Value::Object(body))
+fn list_body(key: &str, page: pagination::Page, items: &[Arc<RawValue>]) -> Response {
+    list_json(page.envelope, key, items)
 }
 
 async fn account() -> Response {
@@ -633,16 +633,15 @@ async fn list_droplets(
         seqs.len(),
         mode,
     )?;
-    let mut items = Vec::with_capacity(page.range.len());
-    for &s in &seqs[page.range.clone()] {
-        if let Some(d) = store.droplets.by_seq_mut(s) {
-            items.push(d.render());
-            d.observe();
-        }
-    }
+    let items = store.droplets.render_page(
+        &seqs[page.range.clone()],
+        state::fingerprint,
+        Droplet::render,
+        Droplet::observe,
+    );
     // Serialise outside the lock: other requests need not wait for it.
     drop(st);
-    Ok(list_body("droplets", page, items))
+    Ok(list_body("droplets", page, &items))
 }
 
 fn valid_name(name: &str) -> bool {
@@ -1074,15 +1073,15 @@ async fn list_volumes(
         .volumes
         .select(|v| name.is_none_or(|n| &v.name == n) && region.is_none_or(|r| &v.region == r));
     let page = paged(&app, "/volumes", &q, &["name", "region"], seqs.len(), mode)?;
-    let mut items = Vec::with_capacity(page.range.len());
-    for &s in &seqs[page.range.clone()] {
-        if let Some(v) = store.volumes.by_seq_mut(s) {
-            items.push(v.render());
-        }
-    }
+    let items = store.volumes.render_page(
+        &seqs[page.range.clone()],
+        state::fingerprint,
+        Volume::render,
+        |_| {},
+    );
     // Serialise outside the lock: other requests need not wait for it.
     drop(st);
-    Ok(list_body("volumes", page, items))
+    Ok(list_body("volumes", page, &items))
 }
 
 async fn create_volume(State(app): State<App>, body: Bytes) -> Result<Response, Response> {
@@ -1283,8 +1282,9 @@ fn catalog_list(
     mode: PageMode,
 ) -> Result<Response, Response> {
     let page = paged(app, path, q, &["type", "private"], items.len(), mode)?;
-    let slice = items[page.range.clone()].to_vec();
-    Ok(list_body(key, page, slice))
+    let mut body = page.envelope;
+    body.insert(key.to_owned(), Value::Array(items[page.range].to_vec()));
+    Ok(json(StatusCode::OK, &Value::Object(body)))
 }
 
 async fn list_regions(

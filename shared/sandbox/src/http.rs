@@ -31,6 +31,39 @@ pub(crate) fn json(status: StatusCode, value: &Value) -> Response {
         .into_response()
 }
 
+/// A list page: the envelope's fields and the items (already JSON) under `key`. Written straight
+/// into the body, so serving a page costs a copy of its items' text.
+pub(crate) fn list_json(
+    envelope: Map<String, Value>,
+    key: &str,
+    items: &[std::sync::Arc<serde_json::value::RawValue>],
+) -> Response {
+    use serde::ser::{SerializeMap, Serializer as _};
+    let mut body = Vec::with_capacity(items.iter().map(|i| i.get().len() + 1).sum::<usize>() + 256);
+    let mut ser = serde_json::Serializer::new(&mut body);
+    // Writing into a Vec cannot fail: keys are strings, `Value`s and raw items are valid JSON.
+    let written = ser.serialize_map(None).and_then(|mut map| {
+        for (k, v) in &envelope {
+            map.serialize_entry(k, v)?;
+        }
+        let items: Vec<&serde_json::value::RawValue> = items.iter().map(|i| &**i).collect();
+        map.serialize_entry(key, &items)?;
+        map.end()
+    });
+    if written.is_err() {
+        body.clear();
+    }
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
 /// An empty response (204, or 200/202 with no body).
 pub(crate) fn empty(status: StatusCode) -> Response {
     status.into_response()

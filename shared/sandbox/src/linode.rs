@@ -6,6 +6,7 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -14,10 +15,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use base64::Engine;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use crate::catalog::{self, LINODE_REGIONS, LINODE_TYPES};
-use crate::http::{body_object, error, json, linode_field, not_found};
+use crate::http::{body_object, error, json, linode_field, list_json, not_found};
 use crate::pagination::{self, PageMode};
 use crate::server::App;
 use crate::state::{
@@ -28,7 +30,7 @@ use crate::{Kind, Provider, SandboxError};
 
 const P: Provider = Provider::Linode;
 
-#[derive(Debug)]
+#[derive(Debug, Hash)]
 pub(crate) struct Instance {
     id: u64,
     label: String,
@@ -114,7 +116,7 @@ impl Instance {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Hash)]
 pub(crate) struct Volume {
     id: u64,
     label: String,
@@ -140,11 +142,13 @@ impl Volume {
         }
     }
 
+    /// The instance this volume is attached to (its rendering reads the instance's label).
+    fn attached_instance<'t>(&self, instances: &'t Table<Instance>) -> Option<&'t Instance> {
+        self.linode_id.and_then(|id| instances.get(&id.to_string()))
+    }
+
     fn render(&self, instances: &Table<Instance>) -> Value {
-        let linode_label = self
-            .linode_id
-            .and_then(|id| instances.get(&id.to_string()))
-            .map(|i| i.label.clone());
+        let linode_label = self.attached_instance(instances).map(|i| i.label.clone());
         json!({
             "id": self.id,
             "label": self.label,
@@ -175,7 +179,7 @@ impl Volume {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Hash)]
 pub(crate) struct Bucket {
     label: String,
     region: String,
@@ -777,10 +781,8 @@ fn ok_empty() -> Response {
     json(StatusCode::OK, &json!({}))
 }
 
-fn list_body(page: pagination::Page, items: Vec<Value>) -> Response {
-    let mut body = page.envelope;
-    body.insert("data".to_owned(), Value::Array(items));
-    json(StatusCode::OK, &Value::Object(body))
+fn list_body(page: pagination::Page, items: &[Arc<RawValue>]) -> Response {
+    list_json(page.envelope, "data", items)
 }
 
 fn page_of(
@@ -841,16 +843,15 @@ async fn list_instances(
     let store = &mut st.linode;
     let seqs = select(&store.instances, &filter)?;
     let page = page_of(seqs.len(), &q, mode)?;
-    let mut items = Vec::with_capacity(page.range.len());
-    for &s in &seqs[page.range.clone()] {
-        if let Some(i) = store.instances.by_seq_mut(s) {
-            items.push(i.render());
-            i.observe();
-        }
-    }
+    let items = store.instances.render_page(
+        &seqs[page.range.clone()],
+        state::fingerprint,
+        Instance::render,
+        Instance::observe,
+    );
     // Serialise outside the lock: other requests need not wait for it.
     drop(st);
-    Ok(list_body(page, items))
+    Ok(list_body(page, &items))
 }
 
 async fn create_instance(State(app): State<App>, body: Bytes) -> Result<Response, Response> {
@@ -1103,16 +1104,16 @@ async fn list_volumes(
     let store = &mut st.linode;
     let seqs = select(&store.volumes, &filter)?;
     let page = page_of(seqs.len(), &q, mode)?;
-    let mut items = Vec::with_capacity(page.range.len());
-    for &s in &seqs[page.range.clone()] {
-        if let Some(v) = store.volumes.by_seq_mut(s) {
-            items.push(v.render(&store.instances));
-            v.observe();
-        }
-    }
+    let instances = &store.instances;
+    let items = store.volumes.render_page(
+        &seqs[page.range.clone()],
+        |v| state::fingerprint(&(v, v.attached_instance(instances))),
+        |v| v.render(instances),
+        Volume::observe,
+    );
     // Serialise outside the lock: other requests need not wait for it.
     drop(st);
-    Ok(list_body(page, items))
+    Ok(list_body(page, &items))
 }
 
 fn valid_volume_label(label: &str) -> bool {
@@ -1345,16 +1346,18 @@ fn list_buckets_in(
             .conditions
             .insert("region".to_owned(), Value::String(r.to_owned()));
     }
-    let st = app.state();
+    let mut st = app.state();
     let seqs = select(&st.linode.buckets, &filter)?;
     let page = page_of(seqs.len(), q, mode)?;
-    let items = seqs[page.range.clone()]
-        .iter()
-        .filter_map(|s| st.linode.buckets.by_seq(*s).map(Bucket::render))
-        .collect();
+    let items = st.linode.buckets.render_page(
+        &seqs[page.range.clone()],
+        state::fingerprint,
+        Bucket::render,
+        |_| {},
+    );
     // Serialise outside the lock: other requests need not wait for it.
     drop(st);
-    Ok(list_body(page, items))
+    Ok(list_body(page, &items))
 }
 
 async fn list_buckets(

@@ -7,6 +7,7 @@
 //! `access_cert` — in LIST responses too.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -15,11 +16,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use base64::Engine;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::catalog::{self, VULTR_PLANS, VULTR_REGIONS};
-use crate::http::{body_object, empty, error, json};
+use crate::http::{body_object, empty, error, json, list_json};
 use crate::pagination::{self, PageMode};
 use crate::server::App;
 use crate::state::{
@@ -31,7 +33,7 @@ use crate::{Kind, Provider, SECRET_MARKER, SandboxError};
 const P: Provider = Provider::Vultr;
 const SALT: u64 = 0x5655_4c54;
 
-#[derive(Debug)]
+#[derive(Debug, Hash)]
 pub(crate) struct Instance {
     id: Uuid,
     label: String,
@@ -151,7 +153,7 @@ impl Instance {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Hash)]
 pub(crate) struct Block {
     id: Uuid,
     label: String,
@@ -174,6 +176,11 @@ impl Block {
         }
     }
 
+    /// The instance this block is attached to (its rendering reads the instance's id, IP, label).
+    fn attached_instance<'t>(&self, instances: &'t Table<Instance>) -> Option<&'t Instance> {
+        self.attached.and_then(|id| instances.get(&id.to_string()))
+    }
+
     fn render(&self, instances: &Table<Instance>) -> Value {
         let per_gb = if self.block_type == "storage_opt" {
             0.025
@@ -181,7 +188,7 @@ impl Block {
             0.05
         };
         let cost = (self.size_gb as f64 * per_gb * 100.0).round() / 100.0;
-        let attached = self.attached.and_then(|id| instances.get(&id.to_string()));
+        let attached = self.attached_instance(instances);
         let simple = self.id.simple().to_string();
         json!({
             "id": self.id.to_string(),
@@ -215,7 +222,7 @@ impl Block {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Hash)]
 pub(crate) struct Database {
     id: Uuid,
     label: String,
@@ -698,10 +705,8 @@ fn wrap(key: &str, v: Value) -> Value {
     Value::Object(m)
 }
 
-fn list_response(key: &str, page: pagination::Page, items: Vec<Value>) -> Response {
-    let mut body = page.envelope;
-    body.insert(key.to_owned(), Value::Array(items));
-    json(StatusCode::OK, &Value::Object(body))
+fn list_response(key: &str, page: pagination::Page, items: &[Arc<RawValue>]) -> Response {
+    list_json(page.envelope, key, items)
 }
 
 async fn account() -> Response {
@@ -761,16 +766,15 @@ async fn list_instances(
         Ok(p) => p,
         Err(msg) => return bad(&msg),
     };
-    let mut items = Vec::with_capacity(page.range.len());
-    for &s in &seqs[page.range.clone()] {
-        if let Some(i) = store.instances.by_seq_mut(s) {
-            items.push(i.render());
-            i.observe();
-        }
-    }
+    let items = store.instances.render_page(
+        &seqs[page.range.clone()],
+        state::fingerprint,
+        Instance::render,
+        Instance::observe,
+    );
     // Serialise outside the lock: other requests need not wait for it.
     drop(st);
-    list_response("instances", page, items)
+    list_response("instances", page, &items)
 }
 
 async fn create_instance(State(app): State<App>, body: Bytes) -> Result<Response, Response> {
@@ -939,16 +943,16 @@ async fn list_blocks(
         Ok(p) => p,
         Err(msg) => return bad(&msg),
     };
-    let mut items = Vec::with_capacity(page.range.len());
-    for &s in &seqs[page.range.clone()] {
-        if let Some(b) = store.blocks.by_seq_mut(s) {
-            items.push(b.render(&store.instances));
-            b.observe();
-        }
-    }
+    let instances = &store.instances;
+    let items = store.blocks.render_page(
+        &seqs[page.range.clone()],
+        |b| state::fingerprint(&(b, b.attached_instance(instances))),
+        |b| b.render(instances),
+        Block::observe,
+    );
     // Serialise outside the lock: other requests need not wait for it.
     drop(st);
-    list_response("blocks", page, items)
+    list_response("blocks", page, &items)
 }
 
 fn block_limits(block_type: &str) -> Option<(u64, u64)> {
@@ -1112,16 +1116,15 @@ async fn list_databases(
         Ok(p) => p,
         Err(msg) => return bad(&msg),
     };
-    let mut items = Vec::with_capacity(page.range.len());
-    for &s in &seqs[page.range.clone()] {
-        if let Some(d) = store.databases.by_seq_mut(s) {
-            items.push(d.render());
-            d.observe();
-        }
-    }
+    let items = store.databases.render_page(
+        &seqs[page.range.clone()],
+        state::fingerprint,
+        Database::render,
+        Database::observe,
+    );
     // Serialise outside the lock: other requests need not wait for it.
     drop(st);
-    list_response("databases", page, items)
+    list_response("databases", page, &items)
 }
 
 async fn create_database(State(app): State<App>, body: Bytes) -> Result<Response, Response> {

@@ -23,7 +23,8 @@ pub struct SyncRun {
     pub wall: Duration,
 }
 
-/// Seeds a fresh sandbox with `total` resources and syncs it once into an in-memory store.
+/// Seeds a fresh sandbox with `total` resources, lets it render them once (see [`fleet::warm`])
+/// and syncs it once into an in-memory store through fresh docks.
 pub async fn run(
     total: usize,
     latency: Duration,
@@ -31,12 +32,17 @@ pub async fn run(
 ) -> anyhow::Result<SyncRun> {
     let sandbox = fleet::sandbox(SandboxSetup {
         latency,
-        published_limits,
+        published_limits: false,
         pending_polls: 0,
     })
     .await?;
     let spread = fleet::seed(&sandbox, total)?;
     let config = fleet::config(&sandbox.url(), Vec::new());
+    fleet::warm(&config).await?;
+    if published_limits {
+        // After the warm-up, so the measured sync starts with every rate-limit window unused.
+        fleet::enforce_published_limits(&sandbox);
+    }
     let docks = fleet::docks(&config, PollPolicy::fast()).await?;
     let store = fleet::memory_store()?;
     sandbox.reset_counters();

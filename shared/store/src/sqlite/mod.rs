@@ -13,6 +13,7 @@ mod error;
 mod intents;
 mod leases;
 mod records;
+mod row;
 mod runs;
 mod schema;
 mod sync;

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use stackdock_core::record::RecordKey;
 use stackdock_core::{ApiData, Kind, Record};
 
-use super::error::{sql, unreadable, unwritable};
+use super::error::{sql, unreadable};
 use super::schema::{Codec, Column, KIND_ATTRIBUTE, Layout, quote};
 use crate::StoreError;
 
@@ -119,39 +119,16 @@ fn to_row(
     columns: &[Column],
     mut record: Record,
 ) -> Result<Vec<SqlValue>, StoreError> {
-    let mut full = std::mem::take(&mut record.full_api_data).into_json();
-    let context = || {
-        format!(
-            "{table}: record `{}` on dock `{}`",
+    let full = std::mem::take(&mut record.full_api_data).into_json();
+    let mut values = super::row::to_values(&record, columns).map_err(|e| {
+        StoreError::Backend(format!(
+            "{table}: record `{}` on dock `{}`: {e}",
             record.provider_resource_id, record.dock_id
-        )
-    };
-    let json = serde_json::to_value(&record).map_err(|e| unwritable(&context())(e))?;
-    let Value::Object(mut fields) = json else {
-        return Err(StoreError::Backend(format!(
-            "{}: does not serialize to a JSON object",
-            context()
-        )));
-    };
-    fields.remove(KIND_ATTRIBUTE);
-    let mut values = Vec::with_capacity(columns.len());
-    for column in columns {
-        if column.name == FULL_API_DATA {
-            fields.remove(FULL_API_DATA);
-            // Already JSON text: moved into the row as it is.
-            values.push(full.take().map_or(SqlValue::Null, SqlValue::Text));
-            continue;
-        }
-        let value = fields.remove(&column.name).unwrap_or(Value::Null);
-        values.push(encode(column.codec, value, &context)?);
-    }
-    // An attribute without a column would be silently lost: refuse instead. (Only a field that is
-    // skipped when empty can get here, since columns come from the same serialization.)
-    if let Some(name) = fields.keys().next() {
-        return Err(StoreError::Backend(format!(
-            "{}: attribute `{name}` has no column; a schema migration is missing",
-            context()
-        )));
+        ))
+    })?;
+    if let Some(slot) = columns.iter().position(|c| c.name == FULL_API_DATA) {
+        // Already JSON text: moved into the row as it is.
+        values[slot] = full.map_or(SqlValue::Null, SqlValue::Text);
     }
     Ok(values)
 }
@@ -195,26 +172,6 @@ fn from_row(kind: Kind, columns: &[Column], row: &Row<'_>) -> Result<Record, Sto
         record.full_api_data = full;
     }
     Ok(record)
-}
-
-fn encode(
-    codec: Codec,
-    value: Value,
-    context: &dyn Fn() -> String,
-) -> Result<SqlValue, StoreError> {
-    Ok(match (codec, value) {
-        (_, Value::Null) => SqlValue::Null,
-        (Codec::Bool | Codec::Scalar, Value::Bool(b)) => SqlValue::Integer(i64::from(b)),
-        (Codec::Scalar, Value::String(s)) => SqlValue::Text(s),
-        (Codec::Scalar, Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
-            (Some(i), _) => SqlValue::Integer(i),
-            (None, Some(f)) => SqlValue::Real(f),
-            (None, None) => SqlValue::Text(n.to_string()),
-        },
-        (_, value) => {
-            SqlValue::Text(serde_json::to_string(&value).map_err(|e| unwritable(&context())(e))?)
-        }
-    })
 }
 
 fn decode(

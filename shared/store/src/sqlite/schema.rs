@@ -231,6 +231,9 @@ impl Layout {
                     },
                 })
                 .collect::<Vec<Column>>();
+            // By name: `row` finds an attribute's column by binary search.
+            let mut columns = columns;
+            columns.sort_by(|a, b| a.name.cmp(&b.name));
             tables.insert(kind, columns);
         }
         let upserts = tables
