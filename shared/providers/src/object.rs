@@ -14,7 +14,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use stackdock_core::ApiData;
 
-use crate::redact::{is_secret_key, needs_url_redaction, redact};
+use crate::redact::{is_secret_key, needs_url_redaction, redact, redact_url};
 
 /// A provider object the mappings read.
 pub trait Listed: Sized {
@@ -59,7 +59,12 @@ impl Listed for Box<RawValue> {
 
     fn into_api_data(self, provider_keys: &[&str]) -> ApiData {
         if holds_secret(self.get(), provider_keys) {
-            self.to_value().into_api_data(provider_keys)
+            // Rewritten in one pass over the text, without a tree; text that is not JSON (which
+            // a parsed page never gives) goes the way of a `Value`, which is `null`.
+            strip_secrets(self.get(), provider_keys).map_or_else(
+                || self.to_value().into_api_data(provider_keys),
+                ApiData::from_raw,
+            )
         } else {
             // Nothing to remove: kept exactly as the provider sent it.
             ApiData::from_raw(self)
@@ -98,6 +103,129 @@ pub fn holds_secret(json: &str, provider_keys: &[&str]) -> bool {
     Scan { provider_keys }
         .deserialize(&mut de)
         .map_or(true, |found| found)
+}
+
+/// `json` without what [`redact`] removes, as text, in the order it came: each value is copied
+/// from the parser to the output as it is read, secret keys (with their values) are skipped and
+/// URL strings lose their credentials. `None` when `json` is not JSON.
+fn strip_secrets(json: &str, provider_keys: &[&str]) -> Option<Box<RawValue>> {
+    let mut out = Vec::with_capacity(json.len());
+    let mut de = serde_json::Deserializer::from_str(json);
+    Strip {
+        provider_keys,
+        out: &mut out,
+    }
+    .deserialize(&mut de)
+    .ok()?;
+    de.end().ok()?;
+    RawValue::from_string(String::from_utf8(out).ok()?).ok()
+}
+
+/// Copies one JSON value to `out`, leaving out secrets (see [`strip_secrets`]).
+struct Strip<'k, 'o> {
+    provider_keys: &'k [&'k str],
+    out: &'o mut Vec<u8>,
+}
+
+impl Strip<'_, '_> {
+    fn write<T: serde::Serialize + ?Sized>(self, value: &T) {
+        // Writing a string, number or bool into a Vec cannot fail.
+        let _ = serde_json::to_writer(self.out, value);
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Strip<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strip<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.write(&v);
+        Ok(())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.write(&v);
+        Ok(())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.write(&v);
+        Ok(())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        // As a `Value` holds it: a float that did not fit an integer.
+        self.write(&v);
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.out.extend_from_slice(b"null");
+        Ok(())
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        self.out.extend_from_slice(b"null");
+        Ok(())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        match redact_url(v) {
+            Some(clean) => self.write(&clean),
+            None => self.write(v),
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.out.push(b'[');
+        let mut first = true;
+        loop {
+            let at = self.out.len();
+            if !first {
+                self.out.push(b',');
+            }
+            let item = Strip {
+                provider_keys: self.provider_keys,
+                out: &mut *self.out,
+            };
+            if seq.next_element_seed(item)?.is_none() {
+                self.out.truncate(at);
+                break;
+            }
+            first = false;
+        }
+        self.out.push(b']');
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        self.out.push(b'{');
+        let mut first = true;
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            if self.provider_keys.contains(&key.as_ref()) || is_secret_key(&key) {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            if !first {
+                self.out.push(b',');
+            }
+            first = false;
+            let _ = serde_json::to_writer(&mut *self.out, key.as_ref());
+            self.out.push(b':');
+            map.next_value_seed(Strip {
+                provider_keys: self.provider_keys,
+                out: &mut *self.out,
+            })?;
+        }
+        self.out.push(b'}');
+        Ok(())
+    }
 }
 
 /// A visitor over any JSON value answering "does redaction have anything to do here".
@@ -248,6 +376,16 @@ mod tests {
                 assert_eq!(case.clone().into_api_data(keys), redacted);
             }
         }
+    }
+
+    #[test]
+    fn secrets_are_stripped_from_the_text_in_one_pass_keeping_its_order() {
+        let text = r#"{"z": [1, {"password": "p", "x": []}, null], "kvm": "k", "a": {"b": 1.5}}"#;
+        let item: Box<RawValue> = serde_json::from_str(text).expect("raw");
+        assert_eq!(
+            item.into_api_data(VULTR_SECRET_KEYS).as_str(),
+            r#"{"z":[1,{"x":[]},null],"a":{"b":1.5}}"#
+        );
     }
 
     #[test]

@@ -127,7 +127,7 @@ pub(crate) fn needs_url_redaction(s: &str) -> bool {
 
 /// A URL without its user-info password and secret query parameters; `None` when `s` is not a
 /// URL or carries nothing to remove.
-fn redact_url(s: &str) -> Option<String> {
+pub(crate) fn redact_url(s: &str) -> Option<String> {
     if !s.contains("://") || s.contains(char::is_whitespace) {
         return None;
     }

@@ -960,3 +960,64 @@ async fn volumes_attach_detach_and_resize_rules() {
     );
     sb.shutdown().await;
 }
+
+/// Listings serve cached JSON; every change must still show, including a change of the instance
+/// a listed volume only refers to (its label in the volume's object).
+#[tokio::test]
+async fn listings_show_each_change_also_of_an_attached_instance() {
+    let sb = start().await;
+    sb.seed_fixtures();
+    let blocks = sb.resources(Provider::Vultr, Kind::Volume).expect("res");
+    let block = blocks.find_by_label("ci-cache").expect("block").id.clone();
+    let instance = sb
+        .resources(Provider::Vultr, Kind::Instance)
+        .expect("res")
+        .find_by_label("ci-runner")
+        .expect("inst")
+        .id
+        .clone();
+    let listed = |v: &Value, key: &str, id: &str| {
+        v[key]
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|b| b["id"] == json!(id))
+            .cloned()
+            .expect("listed")
+    };
+    // Listed once (rendered and cached), then attached through the API.
+    let (_, v) = get(&sb, Provider::Vultr, "/blocks?per_page=500").await;
+    assert_eq!(listed(&v, "blocks", &block)["attached_to_instance"], "");
+    let (s, _) = post(
+        &sb,
+        Provider::Vultr,
+        &format!("/blocks/{block}/attach"),
+        json!({"instance_id": instance, "live": true}),
+    )
+    .await;
+    assert_eq!(s, 204);
+    let (_, v) = get(&sb, Provider::Vultr, "/blocks?per_page=500").await;
+    let b = listed(&v, "blocks", &block);
+    assert_eq!(
+        (b["attached_to_instance"].clone(), b["attached_to_instance_label"].clone()),
+        (json!(instance), json!("ci-runner"))
+    );
+    // The instance renamed out of band: its own listing and the block's both show it.
+    sb.mutate(Mutation::new(
+        Provider::Vultr,
+        Kind::Instance,
+        "ci-runner",
+        Change::SetLabel {
+            label: "ci-runner-2".into(),
+        },
+    ))
+    .expect("rename");
+    let (_, v) = get(&sb, Provider::Vultr, "/instances?per_page=500").await;
+    assert_eq!(listed(&v, "instances", &instance)["label"], "ci-runner-2");
+    let (_, v) = get(&sb, Provider::Vultr, "/blocks?per_page=500").await;
+    assert_eq!(
+        listed(&v, "blocks", &block)["attached_to_instance_label"],
+        "ci-runner-2"
+    );
+    sb.shutdown().await;
+}

@@ -539,3 +539,75 @@ impl Serializer for ScalarSerializer {
         Err(not_a_scalar())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::types::Value as SqlValue;
+    use stackdock_core::record::{Attrs, DriftEntry, ServerAttrs};
+    use stackdock_core::{Kind, ProviderKind, Record};
+
+    use super::super::schema::Layout;
+    use super::*;
+
+    fn column<'v>(layout: &Layout, values: &'v [SqlValue], name: &str) -> &'v SqlValue {
+        let i = layout
+            .columns(Kind::Servers)
+            .iter()
+            .position(|c| c.name == name)
+            .expect("column");
+        &values[i]
+    }
+
+    #[test]
+    fn each_attribute_lands_in_its_column_as_the_tree_mapping_put_it() {
+        let layout = Layout::derive().expect("layout");
+        let mut r = Record::new(
+            "acme",
+            "acme/vultr-main",
+            ProviderKind::Vultr,
+            Kind::Servers,
+            "id-1",
+            "web-1",
+        );
+        r.status = "running".into();
+        r.protect = true;
+        r.attrs = Attrs::Servers(ServerAttrs {
+            instance_type: Some("vc2-1c-1gb".into()),
+            tags: ["b".to_owned(), "a".to_owned()].into(),
+            ..ServerAttrs::default()
+        });
+        r.drift = vec![DriftEntry {
+            field: "tags".into(),
+            desired: None,
+            actual: None,
+        }];
+        let values = to_values(&r, layout.columns(Kind::Servers)).expect("row");
+        assert_eq!(values.len(), layout.columns(Kind::Servers).len());
+        let text = |s: &str| SqlValue::Text(s.to_owned());
+        assert_eq!(column(&layout, &values, "name"), &text("web-1"));
+        assert_eq!(column(&layout, &values, "provider"), &text("vultr"));
+        assert_eq!(column(&layout, &values, "instanceType"), &text("vc2-1c-1gb"));
+        assert_eq!(column(&layout, &values, "protect"), &SqlValue::Integer(1));
+        assert_eq!(column(&layout, &values, "region"), &SqlValue::Null);
+        assert_eq!(column(&layout, &values, "missingSince"), &SqlValue::Null);
+        // Lists and objects as the JSON text serde_json writes for them.
+        assert_eq!(
+            column(&layout, &values, "tags"),
+            &text(&serde_json::to_string(&["a", "b"]).expect("json"))
+        );
+        assert_eq!(
+            column(&layout, &values, "drift"),
+            &text(&serde_json::to_string(&r.drift).expect("json"))
+        );
+        assert_eq!(column(&layout, &values, "applied"), &text("{}"));
+    }
+
+    #[test]
+    fn an_attribute_without_a_column_is_refused() {
+        let layout = Layout::derive().expect("layout");
+        let r = Record::new("o", "o/d", ProviderKind::Linode, Kind::Servers, "1", "x");
+        // A volume's columns do not have the server attributes.
+        let err = to_values(&r, layout.columns(Kind::BlockVolumes)).expect_err("refused");
+        assert!(err.0.contains("has no column"), "{err}");
+    }
+}
