@@ -58,7 +58,8 @@ impl Listed for Box<RawValue> {
     }
 
     fn into_api_data(self, provider_keys: &[&str]) -> ApiData {
-        if holds_secret(self.get(), provider_keys) {
+        // A `RawValue` is valid JSON: the fast scan applies.
+        if holds_secret_valid(self.get(), provider_keys) {
             // Rewritten in one pass over the text, without a tree; text that is not JSON (which
             // a parsed page never gives) goes the way of a `Value`, which is `null`.
             strip_secrets(self.get(), provider_keys).map_or_else(
@@ -103,6 +104,64 @@ pub fn holds_secret(json: &str, provider_keys: &[&str]) -> bool {
     Scan { provider_keys }
         .deserialize(&mut de)
         .map_or(true, |found| found)
+}
+
+/// [`holds_secret`] for text known to be valid JSON (a `RawValue`), without parsing it: a pass
+/// over its strings only (`memchr` to each quote or backslash). A string followed by `:` is a
+/// key, checked as a secret key; any other is a value, checked for a URL with credentials. A
+/// string with escapes is decoded first, so `pass\u0077ord` is `password` and `https:\/\/` a URL.
+fn holds_secret_valid(json: &str, provider_keys: &[&str]) -> bool {
+    let bytes = json.as_bytes();
+    let mut at = 0;
+    while let Some(open) = memchr::memchr(b'"', &bytes[at..]) {
+        let start = at + open + 1;
+        // The closing quote: the first one not escaped.
+        let mut end = start;
+        let mut escaped = false;
+        loop {
+            let Some(next) = memchr::memchr2(b'"', b'\\', &bytes[end..]) else {
+                // Unterminated: not valid JSON after all; let the parser decide.
+                return holds_secret(json, provider_keys);
+            };
+            end += next;
+            if bytes[end] == b'\\' {
+                escaped = true;
+                end += 2;
+                if end >= bytes.len() {
+                    return holds_secret(json, provider_keys);
+                }
+                continue;
+            }
+            break;
+        }
+        let raw = &json[start..end];
+        at = end + 1;
+        let is_key = bytes[at..]
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| *b == b':');
+        let decoded;
+        let text = if escaped {
+            match serde_json::from_str::<String>(&json[start - 1..=end]) {
+                Ok(s) => {
+                    decoded = s;
+                    decoded.as_str()
+                }
+                Err(_) => return holds_secret(json, provider_keys),
+            }
+        } else {
+            raw
+        };
+        let secret = if is_key {
+            provider_keys.contains(&text) || is_secret_key(text)
+        } else {
+            needs_url_redaction(text)
+        };
+        if secret {
+            return true;
+        }
+    }
+    false
 }
 
 /// `json` without what [`redact`] removes, as text, in the order it came: each value is copied
@@ -386,6 +445,89 @@ mod tests {
             item.into_api_data(VULTR_SECRET_KEYS).as_str(),
             r#"{"z":[1,{"x":[]},null],"a":{"b":1.5}}"#
         );
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let strings = prop::sample::select(vec![
+            "web",
+            "https://user:pw@db.example.com:5432/x",
+            "https://example.com/x?X-Amz-Signature=abc",
+            "https://example.com/x?page=2",
+            "say \"hi\"",
+            "C:\\path",
+            "tab\there",
+            "ünï",
+        ]);
+        let keys = prop::sample::select(vec![
+            "id",
+            "name",
+            "password",
+            "Api_Token",
+            "kvm",
+            "user_data",
+            "root_pass",
+            "quote\"key",
+            "back\\slash",
+            "tags",
+        ]);
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            (-1e9f64..1e9).prop_map(Value::from),
+            strings.prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 48, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::vec((keys.clone(), inner), 0..6).prop_map(|entries| {
+                    Value::Object(
+                        entries
+                            .into_iter()
+                            .map(|(k, v)| (k.to_owned(), v))
+                            .collect(),
+                    )
+                }),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// The fast scan of valid text answers as the parsing scan does, for any JSON.
+        #[test]
+        fn the_fast_scan_agrees_with_the_parsing_scan(value in json_value()) {
+            let text = serde_json::to_string(&value).expect("json");
+            for keys in [VULTR_SECRET_KEYS, DIGITALOCEAN_SECRET_KEYS, LINODE_SECRET_KEYS] {
+                proptest::prop_assert_eq!(
+                    holds_secret_valid(&text, keys),
+                    holds_secret(&text, keys),
+                    "{}", text
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_scan_reads_escapes_and_spacing() {
+        for text in [
+            r#"{"pass\u0077ord": 1}"#,
+            r#"{"u": "https:\/\/a:b@c.example\/x"}"#,
+            r#"{"a" : {"kvm"  :  null}}"#,
+            r#"{"x": "\"", "token": 1}"#,
+        ] {
+            assert!(holds_secret_valid(text, VULTR_SECRET_KEYS), "{text}");
+            assert!(holds_secret(text, VULTR_SECRET_KEYS), "{text}");
+        }
+        for text in [
+            r#"{"x": "a:b", "y": ["token"]}"#,
+            r#"{"\\": "\\"}"#,
+            "[]",
+            "1",
+        ] {
+            assert!(!holds_secret_valid(text, VULTR_SECRET_KEYS), "{text}");
+            assert!(!holds_secret(text, VULTR_SECRET_KEYS), "{text}");
+        }
     }
 
     #[test]

@@ -999,7 +999,10 @@ async fn listings_show_each_change_also_of_an_attached_instance() {
     let (_, v) = get(&sb, Provider::Vultr, "/blocks?per_page=500").await;
     let b = listed(&v, "blocks", &block);
     assert_eq!(
-        (b["attached_to_instance"].clone(), b["attached_to_instance_label"].clone()),
+        (
+            b["attached_to_instance"].clone(),
+            b["attached_to_instance_label"].clone()
+        ),
         (json!(instance), json!("ci-runner"))
     );
     // The instance renamed out of band: its own listing and the block's both show it.

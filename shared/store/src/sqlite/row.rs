@@ -586,7 +586,10 @@ mod tests {
         let text = |s: &str| SqlValue::Text(s.to_owned());
         assert_eq!(column(&layout, &values, "name"), &text("web-1"));
         assert_eq!(column(&layout, &values, "provider"), &text("vultr"));
-        assert_eq!(column(&layout, &values, "instanceType"), &text("vc2-1c-1gb"));
+        assert_eq!(
+            column(&layout, &values, "instanceType"),
+            &text("vc2-1c-1gb")
+        );
         assert_eq!(column(&layout, &values, "protect"), &SqlValue::Integer(1));
         assert_eq!(column(&layout, &values, "region"), &SqlValue::Null);
         assert_eq!(column(&layout, &values, "missingSince"), &SqlValue::Null);
