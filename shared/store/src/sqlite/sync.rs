@@ -49,13 +49,12 @@ fn write_listing(
     stats: &mut SyncStats,
 ) -> Result<(), StoreError> {
     let mut stored = records::load_dock(tx, layout, listing.kind, dock_id)?;
-    for id in crate::rules::decide(&mut stored, listing, now, stats) {
+    let writes = crate::rules::decide(&mut stored, listing, now, stats)
+        .into_iter()
         // `remove`: each record is written once, and moved rather than copied into its row.
-        if let Some(record) = stored.remove(&id) {
-            records::upsert(tx, layout, record)?;
-        }
-    }
-    Ok(())
+        .filter_map(|id| stored.remove(&id))
+        .collect();
+    records::upsert_all(tx, layout, writes)
 }
 
 /// Writes records exactly as given, skipping those equal to the stored version; one transaction.
