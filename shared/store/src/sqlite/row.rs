@@ -44,6 +44,69 @@ macro_rules! forward_narrow {
     };
 }
 
+/// The compound values a serializer here refuses (`$err`): sequences, tuples and enum variants
+/// carrying data; with `maps`, also maps and structs.
+macro_rules! refuse_compounds {
+    ($ok:ty, $err:expr) => {
+        fn serialize_bytes(self, _: &[u8]) -> Result<$ok, RowError> {
+            Err($err)
+        }
+        fn serialize_newtype_variant<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Result<$ok, RowError> {
+            Err($err)
+        }
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, RowError> {
+            Err($err)
+        }
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, RowError> {
+            Err($err)
+        }
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleStruct, RowError> {
+            Err($err)
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, RowError> {
+            Err($err)
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, RowError> {
+            Err($err)
+        }
+    };
+    ($ok:ty, $err:expr, maps) => {
+        refuse_compounds!($ok, $err);
+        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, RowError> {
+            Err($err)
+        }
+        fn serialize_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStruct, RowError> {
+            Err($err)
+        }
+    };
+}
+
 /// Why a record could not be turned into a row.
 #[derive(Debug)]
 pub(crate) struct RowError(pub(crate) String);
@@ -195,6 +258,7 @@ impl<'a> Serializer for RowSerializer<'a> {
     type SerializeStructVariant = Impossible<(), RowError>;
 
     forward_narrow!(());
+    refuse_compounds!((), not_an_object());
 
     fn serialize_map(self, _: Option<usize>) -> Result<RowFields<'a>, RowError> {
         Ok(RowFields {
@@ -221,9 +285,6 @@ impl<'a> Serializer for RowSerializer<'a> {
         Err(not_an_object())
     }
     fn serialize_str(self, _: &str) -> Result<(), RowError> {
-        Err(not_an_object())
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<(), RowError> {
         Err(not_an_object())
     }
     fn serialize_none(self) -> Result<(), RowError> {
@@ -253,46 +314,6 @@ impl<'a> Serializer for RowSerializer<'a> {
     ) -> Result<(), RowError> {
         value.serialize(self)
     }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), RowError> {
-        Err(not_an_object())
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, RowError> {
-        Err(not_an_object())
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, RowError> {
-        Err(not_an_object())
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, RowError> {
-        Err(not_an_object())
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, RowError> {
-        Err(not_an_object())
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, RowError> {
-        Err(not_an_object())
-    }
 }
 
 /// An attribute name, looked up among the columns: its slot, `None` for the `kind` tag.
@@ -318,6 +339,7 @@ impl Serializer for KeySerializer<'_> {
     type SerializeStructVariant = Impossible<Slot, RowError>;
 
     forward_narrow!(Slot);
+    refuse_compounds!(Slot, not_a_key(), maps);
 
     fn serialize_str(self, name: &str) -> Result<Slot, RowError> {
         slot(self.columns, name)
@@ -332,9 +354,6 @@ impl Serializer for KeySerializer<'_> {
         Err(not_a_key())
     }
     fn serialize_f64(self, _: f64) -> Result<Slot, RowError> {
-        Err(not_a_key())
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<Slot, RowError> {
         Err(not_a_key())
     }
     fn serialize_none(self) -> Result<Slot, RowError> {
@@ -364,56 +383,6 @@ impl Serializer for KeySerializer<'_> {
     ) -> Result<Slot, RowError> {
         value.serialize(self)
     }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<Slot, RowError> {
-        Err(not_a_key())
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, RowError> {
-        Err(not_a_key())
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, RowError> {
-        Err(not_a_key())
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, RowError> {
-        Err(not_a_key())
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, RowError> {
-        Err(not_a_key())
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, RowError> {
-        Err(not_a_key())
-    }
-    fn serialize_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStruct, RowError> {
-        Err(not_a_key())
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, RowError> {
-        Err(not_a_key())
-    }
 }
 
 /// A scalar attribute as an SQLite value; anything else is an error (the caller keeps it as
@@ -436,6 +405,7 @@ impl Serializer for ScalarSerializer {
     type SerializeStructVariant = Impossible<SqlValue, RowError>;
 
     forward_narrow!(SqlValue);
+    refuse_compounds!(SqlValue, not_a_scalar(), maps);
 
     fn serialize_bool(self, v: bool) -> Result<SqlValue, RowError> {
         Ok(SqlValue::Integer(i64::from(v)))
@@ -457,9 +427,6 @@ impl Serializer for ScalarSerializer {
     }
     fn serialize_str(self, v: &str) -> Result<SqlValue, RowError> {
         Ok(SqlValue::Text(v.to_owned()))
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<SqlValue, RowError> {
-        Err(not_a_scalar())
     }
     fn serialize_none(self) -> Result<SqlValue, RowError> {
         Ok(SqlValue::Null)
@@ -487,56 +454,6 @@ impl Serializer for ScalarSerializer {
         value: &T,
     ) -> Result<SqlValue, RowError> {
         value.serialize(self)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<SqlValue, RowError> {
-        Err(not_a_scalar())
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, RowError> {
-        Err(not_a_scalar())
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, RowError> {
-        Err(not_a_scalar())
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, RowError> {
-        Err(not_a_scalar())
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, RowError> {
-        Err(not_a_scalar())
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, RowError> {
-        Err(not_a_scalar())
-    }
-    fn serialize_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStruct, RowError> {
-        Err(not_a_scalar())
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, RowError> {
-        Err(not_a_scalar())
     }
 }
 
