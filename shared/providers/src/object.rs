@@ -140,22 +140,18 @@ fn holds_secret_valid(json: &str, provider_keys: &[&str]) -> bool {
             .iter()
             .find(|b| !b.is_ascii_whitespace())
             .is_some_and(|b| *b == b':');
-        let decoded;
         let text = if escaped {
             match serde_json::from_str::<String>(&json[start - 1..=end]) {
-                Ok(s) => {
-                    decoded = s;
-                    decoded.as_str()
-                }
+                Ok(s) => std::borrow::Cow::Owned(s),
                 Err(_) => return holds_secret(json, provider_keys),
             }
         } else {
-            raw
+            std::borrow::Cow::Borrowed(raw)
         };
         let secret = if is_key {
-            provider_keys.contains(&text) || is_secret_key(text)
+            provider_keys.contains(&text.as_ref()) || is_secret_key(&text)
         } else {
-            needs_url_redaction(text)
+            needs_url_redaction(&text)
         };
         if secret {
             return true;

@@ -5,7 +5,6 @@
 //! on every response, and GPU droplets omitted from the default listing.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -13,7 +12,6 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -595,10 +593,6 @@ fn paged(
     pagination::digitalocean(total, q, &url, &keep, mode).map_err(|m| bad(&m))
 }
 
-fn list_body(key: &str, page: pagination::Page, items: &[Arc<RawValue>]) -> Response {
-    list_json(page.envelope, key, items)
-}
-
 async fn account() -> Response {
     json(StatusCode::OK, &catalog::parse(catalog::DO_ACCOUNT))
 }
@@ -641,7 +635,7 @@ async fn list_droplets(
     );
     // Serialise outside the lock: other requests need not wait for it.
     drop(st);
-    Ok(list_body("droplets", page, &items))
+    Ok(list_json(page, "droplets", &items))
 }
 
 fn valid_name(name: &str) -> bool {
@@ -1081,7 +1075,7 @@ async fn list_volumes(
     );
     // Serialise outside the lock: other requests need not wait for it.
     drop(st);
-    Ok(list_body("volumes", page, &items))
+    Ok(list_json(page, "volumes", &items))
 }
 
 async fn create_volume(State(app): State<App>, body: Bytes) -> Result<Response, Response> {

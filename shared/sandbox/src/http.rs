@@ -31,10 +31,10 @@ pub(crate) fn json(status: StatusCode, value: &Value) -> Response {
         .into_response()
 }
 
-/// A list page: the envelope's fields and the items (already JSON) under `key`. Written straight
-/// into the body, so serving a page costs a copy of its items' text.
+/// A list page: the page's envelope fields and the items (already JSON) under `key`. Written
+/// straight into the body, so serving a page costs a copy of its items' text.
 pub(crate) fn list_json(
-    envelope: Map<String, Value>,
+    page: crate::pagination::Page,
     key: &str,
     items: &[std::sync::Arc<serde_json::value::RawValue>],
 ) -> Response {
@@ -43,7 +43,7 @@ pub(crate) fn list_json(
     let mut ser = serde_json::Serializer::new(&mut body);
     // Writing into a Vec cannot fail: keys are strings, `Value`s and raw items are valid JSON.
     let written = ser.serialize_map(None).and_then(|mut map| {
-        for (k, v) in &envelope {
+        for (k, v) in &page.envelope {
             map.serialize_entry(k, v)?;
         }
         let items: Vec<&serde_json::value::RawValue> = items.iter().map(|i| &**i).collect();

@@ -6,7 +6,6 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -15,7 +14,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use base64::Engine;
-use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use crate::catalog::{self, LINODE_REGIONS, LINODE_TYPES};
@@ -781,10 +779,6 @@ fn ok_empty() -> Response {
     json(StatusCode::OK, &json!({}))
 }
 
-fn list_body(page: pagination::Page, items: &[Arc<RawValue>]) -> Response {
-    list_json(page.envelope, "data", items)
-}
-
 fn page_of(
     total: usize,
     q: &HashMap<String, String>,
@@ -851,7 +845,7 @@ async fn list_instances(
     );
     // Serialise outside the lock: other requests need not wait for it.
     drop(st);
-    Ok(list_body(page, &items))
+    Ok(list_json(page, "data", &items))
 }
 
 async fn create_instance(State(app): State<App>, body: Bytes) -> Result<Response, Response> {
@@ -1113,7 +1107,7 @@ async fn list_volumes(
     );
     // Serialise outside the lock: other requests need not wait for it.
     drop(st);
-    Ok(list_body(page, &items))
+    Ok(list_json(page, "data", &items))
 }
 
 fn valid_volume_label(label: &str) -> bool {
@@ -1357,7 +1351,7 @@ fn list_buckets_in(
     );
     // Serialise outside the lock: other requests need not wait for it.
     drop(st);
-    Ok(list_body(page, &items))
+    Ok(list_json(page, "data", &items))
 }
 
 async fn list_buckets(

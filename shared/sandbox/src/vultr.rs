@@ -7,7 +7,6 @@
 //! `access_cert` — in LIST responses too.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -16,7 +15,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use base64::Engine;
-use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -705,10 +703,6 @@ fn wrap(key: &str, v: Value) -> Value {
     Value::Object(m)
 }
 
-fn list_response(key: &str, page: pagination::Page, items: &[Arc<RawValue>]) -> Response {
-    list_json(page.envelope, key, items)
-}
-
 async fn account() -> Response {
     json(StatusCode::OK, &catalog::parse(catalog::VULTR_ACCOUNT))
 }
@@ -774,7 +768,7 @@ async fn list_instances(
     );
     // Serialise outside the lock: other requests need not wait for it.
     drop(st);
-    list_response("instances", page, &items)
+    list_json(page, "instances", &items)
 }
 
 async fn create_instance(State(app): State<App>, body: Bytes) -> Result<Response, Response> {
@@ -952,7 +946,7 @@ async fn list_blocks(
     );
     // Serialise outside the lock: other requests need not wait for it.
     drop(st);
-    list_response("blocks", page, &items)
+    list_json(page, "blocks", &items)
 }
 
 fn block_limits(block_type: &str) -> Option<(u64, u64)> {
@@ -1124,7 +1118,7 @@ async fn list_databases(
     );
     // Serialise outside the lock: other requests need not wait for it.
     drop(st);
-    list_response("databases", page, &items)
+    list_json(page, "databases", &items)
 }
 
 async fn create_database(State(app): State<App>, body: Bytes) -> Result<Response, Response> {

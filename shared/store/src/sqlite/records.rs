@@ -186,7 +186,7 @@ fn to_row(
             record.provider_resource_id, record.dock_id
         ))
     })?;
-    if let Some(slot) = columns.iter().position(|c| c.name == FULL_API_DATA) {
+    if let Some(slot) = super::row::position(columns, FULL_API_DATA) {
         // Already JSON text: moved into the row as it is.
         values[slot] = full.map_or(SqlValue::Null, SqlValue::Text);
     }

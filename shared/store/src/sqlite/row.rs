@@ -153,21 +153,23 @@ struct RowFields<'a> {
     pending: Option<usize>,
 }
 
+/// The index of the column named `name` in `columns` (sorted by name).
+pub(crate) fn position(columns: &[Column], name: &str) -> Option<usize> {
+    columns.binary_search_by(|c| c.name.as_str().cmp(name)).ok()
+}
+
 /// The slot of attribute `name` (`None` for the `kind` tag, which the table implies).
 fn slot(columns: &[Column], name: &str) -> Result<Option<usize>, RowError> {
     if name == KIND_ATTRIBUTE {
         return Ok(None);
     }
-    columns
-        .binary_search_by(|c| c.name.as_str().cmp(name))
-        .map(Some)
-        .map_err(|_| {
-            // Only a field that is skipped when empty can get here, since the columns come from
-            // the same serialization.
-            RowError(format!(
-                "attribute `{name}` has no column; a schema migration is missing"
-            ))
-        })
+    position(columns, name).map(Some).ok_or_else(|| {
+        // Only a field that is skipped when empty can get here, since the columns come from
+        // the same serialization.
+        RowError(format!(
+            "attribute `{name}` has no column; a schema migration is missing"
+        ))
+    })
 }
 
 impl RowFields<'_> {
