@@ -82,10 +82,11 @@ pub(crate) fn upsert_all(
     layout: &Layout,
     records: Vec<Record>,
 ) -> Result<(), StoreError> {
+    let mut writer = RowWriter::new(conn, layout);
     if records.len() < PARALLEL_ROWS {
         return records
             .into_iter()
-            .try_for_each(|record| upsert(conn, layout, record));
+            .try_for_each(|record| writer.write(prepare(layout, record)));
     }
     std::thread::scope(|scope| {
         let (rows, built) = std::sync::mpsc::sync_channel::<Prepared>(256);
@@ -97,9 +98,7 @@ pub(crate) fn upsert_all(
                 }
             }
         });
-        built
-            .iter()
-            .try_for_each(|row| write_row(conn, layout, row))
+        built.iter().try_for_each(|row| writer.write(row))
     })
 }
 
@@ -127,21 +126,50 @@ fn prepare(layout: &Layout, record: Record) -> Prepared {
 }
 
 fn write_row(conn: &Connection, layout: &Layout, row: Prepared) -> Result<(), StoreError> {
-    let Prepared {
-        kind,
-        id,
-        dock,
-        values,
-    } = row;
-    let values = values?;
-    let context = || format!("{}: upsert `{id}` on dock `{dock}`", kind.table());
-    let mut statement = conn
-        .prepare_cached(layout.upsert_sql(kind))
-        .map_err(|e| sql(&context())(e))?;
-    statement
-        .execute(params_from_iter(values))
-        .map_err(|e| sql(&context())(e))?;
-    Ok(())
+    RowWriter::new(conn, layout).write(row)
+}
+
+/// Writes prepared rows, keeping the upsert statement of the kind last written: rows come in
+/// runs of one kind, and looking a statement up in the cache hashes its whole SQL text.
+struct RowWriter<'c> {
+    conn: &'c Connection,
+    layout: &'c Layout,
+    statement: Option<(Kind, rusqlite::CachedStatement<'c>)>,
+}
+
+impl<'c> RowWriter<'c> {
+    fn new(conn: &'c Connection, layout: &'c Layout) -> RowWriter<'c> {
+        RowWriter {
+            conn,
+            layout,
+            statement: None,
+        }
+    }
+
+    fn write(&mut self, row: Prepared) -> Result<(), StoreError> {
+        let Prepared {
+            kind,
+            id,
+            dock,
+            values,
+        } = row;
+        let values = values?;
+        let context = || format!("{}: upsert `{id}` on dock `{dock}`", kind.table());
+        let statement = match &mut self.statement {
+            Some((cached, statement)) if *cached == kind => statement,
+            slot => {
+                let statement = self
+                    .conn
+                    .prepare_cached(self.layout.upsert_sql(kind))
+                    .map_err(|e| sql(&context())(e))?;
+                &mut slot.insert((kind, statement)).1
+            }
+        };
+        statement
+            .execute(params_from_iter(values))
+            .map_err(|e| sql(&context())(e))?;
+        Ok(())
+    }
 }
 
 /// Records of `kind` matching an SQL condition over `params` (?1, ?2, …).

@@ -49,11 +49,11 @@ fn write_listing(
     stats: &mut SyncStats,
 ) -> Result<(), StoreError> {
     let mut stored = records::load_dock(tx, layout, listing.kind, dock_id)?;
-    let writes = crate::rules::decide(&mut stored, listing, now, stats)
-        .into_iter()
-        // `remove`: each record is written once, and moved rather than copied into its row.
-        .filter_map(|id| stored.remove(&id))
-        .collect();
+    let ids = crate::rules::decide(&mut stored, listing, now, stats);
+    // `remove`: each record is written once, and moved rather than copied into its row. Sized
+    // up front: growing a vector of records moves every record again.
+    let mut writes = Vec::with_capacity(ids.len());
+    writes.extend(ids.iter().filter_map(|id| stored.remove(id)));
     records::upsert_all(tx, layout, writes)
 }
 
