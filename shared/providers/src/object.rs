@@ -11,7 +11,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use stackdock_core::ApiData;
 
-use crate::redact::{is_secret_key, redact, redact_url};
+use crate::redact::{redact, redact_url, removes_key};
 
 /// A provider object the mappings read.
 pub trait Listed: Sized {
@@ -133,7 +133,7 @@ fn strip_valid(json: &str, provider_keys: &[&str]) -> Stripped {
             std::borrow::Cow::Borrowed(&json[open + 1..end])
         };
         if is_key {
-            if !(provider_keys.contains(&text.as_ref()) || is_secret_key(&text)) {
+            if !removes_key(provider_keys, &text) {
                 continue;
             }
             let value = skip_space(bytes, colon + 1);

@@ -87,7 +87,7 @@ pub fn secret_keys(provider: ProviderKind) -> &'static [&'static str] {
 pub fn redact(value: &mut Value, provider_specific_keys: &[&str]) {
     match value {
         Value::Object(map) => {
-            map.retain(|k, _| !provider_specific_keys.contains(&k.as_str()) && !is_secret_key(k));
+            map.retain(|k, _| !removes_key(provider_specific_keys, k));
             for v in map.values_mut() {
                 redact(v, provider_specific_keys);
             }
@@ -104,6 +104,13 @@ pub fn redact(value: &mut Value, provider_specific_keys: &[&str]) {
         }
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
+}
+
+/// Whether redaction removes the member `key`: one of the provider's secret fields (exact match)
+/// or a key naming a secret. The one rule for the tree ([`redact`]) and the text
+/// (`object::strip_valid`).
+pub(crate) fn removes_key(provider_specific_keys: &[&str], key: &str) -> bool {
+    provider_specific_keys.contains(&key) || is_secret_key(key)
 }
 
 /// Whether a key names a secret.

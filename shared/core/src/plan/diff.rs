@@ -70,14 +70,13 @@ pub fn plan_checked(
             .iter()
             .filter(|r| &r.org_id == org && r.dock_id == did)
             .collect();
-        let records_len = records.len();
         let mut planner = DockPlanner {
             config,
             dock: dock_name,
             provider: dock.provider,
             index: Index::of(&records),
+            claimed: HashSet::with_capacity(records.len()),
             records,
-            claimed: HashSet::with_capacity(records_len),
             actions: Vec::new(),
             problems,
             protected: &protected,
@@ -157,7 +156,6 @@ struct DockPlanner<'a> {
 /// A dock's records by (kind, provider id), (kind, owning address) and, for unmanaged live
 /// records, (kind, name). Vectors keep inventory order; every use of them is order-independent,
 /// and the maps are only looked up, never iterated, so hashing keeps the plan deterministic.
-#[derive(Default)]
 struct Index<'a> {
     by_id: HashMap<(Kind, &'a str), &'a Record>,
     by_owner: HashMap<(Kind, &'a str), Vec<&'a Record>>,

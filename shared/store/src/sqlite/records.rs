@@ -71,7 +71,7 @@ pub(crate) fn load_dock(
 /// Inserts or replaces a record exactly as given, in the table of its kind. Takes the record by
 /// value: its `fullApiData` moves into the row instead of being copied.
 pub(crate) fn upsert(conn: &Connection, layout: &Layout, record: Record) -> Result<(), StoreError> {
-    write_row(conn, layout, prepare(layout, record))
+    RowWriter::new(conn, layout).write(prepare(layout, record))
 }
 
 /// Upserts many records (a sync's changed ones). From [`PARALLEL_ROWS`] on, the rows are built on
@@ -123,10 +123,6 @@ fn prepare(layout: &Layout, record: Record) -> Prepared {
         id,
         dock,
     }
-}
-
-fn write_row(conn: &Connection, layout: &Layout, row: Prepared) -> Result<(), StoreError> {
-    RowWriter::new(conn, layout).write(row)
 }
 
 /// Writes prepared rows, keeping the upsert statement of the kind last written: rows come in
