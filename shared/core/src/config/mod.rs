@@ -132,8 +132,9 @@ impl Config {
 
     /// Digest of the desired state (comments and formatting do not count).
     pub fn digest(&self) -> String {
-        let bytes = serde_json::to_vec(self).unwrap_or_default();
-        hex::encode(Sha256::digest(&bytes))
+        let mut h = Sha256::new();
+        crate::plan::digest::hash_json(&mut h, self);
+        hex::encode(h.finalize())
     }
 
     pub fn resource(&self, address: &str) -> Option<&DesiredResource> {

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 // foldhash, not SipHash: the planner's maps are keyed by our own ids, looked up once or twice
 // per record, and SipHash was the largest single cost of a 100,000-resource plan (perf).
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 use crate::config::{Config, DesiredResource};
 use crate::record::{ProvisioningSource, Record, dock_id, owner_tag};
@@ -70,12 +70,13 @@ pub fn plan_checked(
             .iter()
             .filter(|r| &r.org_id == org && r.dock_id == did)
             .collect();
+        let pins = desired.iter().any(|r| r.id.is_some());
         let mut planner = DockPlanner {
             config,
             dock: dock_name,
             provider: dock.provider,
-            index: Index::of(&records),
-            claimed: HashSet::with_capacity(records.len()),
+            index: Index::of(&records, pins),
+            claimed: vec![false; records.len()],
             records,
             actions: Vec::new(),
             problems,
@@ -143,50 +144,76 @@ struct DockPlanner<'a> {
     dock: &'a str,
     provider: ProviderKind,
     records: Vec<&'a Record>,
-    /// Keys (kind, provider id) of records an entry has matched.
     /// Look-ups by id, owner and name: matching stays O(1) per entry at 100,000 resources.
     index: Index<'a>,
-    claimed: HashSet<(Kind, &'a str)>,
+    /// Which of `records` an entry has matched (by position: no hashing, and the leftovers are
+    /// one pass in inventory order).
+    claimed: Vec<bool>,
     actions: Vec<Action>,
     problems: &'a BTreeMap<String, Vec<String>>,
     /// Addresses of the entries with `protect = true`.
     protected: &'a HashSet<String>,
 }
 
-/// A dock's records by (kind, provider id), (kind, owning address) and, for unmanaged live
-/// records, (kind, name). Vectors keep inventory order; every use of them is order-independent,
-/// and the maps are only looked up, never iterated, so hashing keeps the plan deterministic.
+/// A dock's records (as positions in [`DockPlanner::records`]) by (kind, provider id), (kind,
+/// owning address) and, for unmanaged live records, (kind, name). Positions keep inventory order;
+/// every use of them is order-independent, and the maps are only looked up, never iterated, so
+/// hashing keeps the plan deterministic.
 struct Index<'a> {
-    by_id: HashMap<(Kind, &'a str), &'a Record>,
-    by_owner: HashMap<(Kind, &'a str), Vec<&'a Record>>,
-    unmanaged_by_name: HashMap<(Kind, &'a str), Vec<&'a Record>>,
+    /// Built only when an entry of the dock pins an `id`.
+    by_id: HashMap<(Kind, &'a str), usize>,
+    by_owner: HashMap<(Kind, &'a str), Positions>,
+    unmanaged_by_name: HashMap<(Kind, &'a str), Positions>,
+}
+
+/// The records under one key: nearly always one, so one is kept inline (a vector per key was an
+/// allocation and a cache miss per record at 100,000 resources).
+enum Positions {
+    One([usize; 1]),
+    Many(Vec<usize>),
+}
+
+impl Positions {
+    fn push(&mut self, at: usize) {
+        match self {
+            Positions::One([first]) => *self = Positions::Many(vec![*first, at]),
+            Positions::Many(all) => all.push(at),
+        }
+    }
+
+    fn as_slice(&self) -> &[usize] {
+        match self {
+            Positions::One(one) => one,
+            Positions::Many(all) => all,
+        }
+    }
+}
+
+fn add<'a>(map: &mut HashMap<(Kind, &'a str), Positions>, key: (Kind, &'a str), at: usize) {
+    map.entry(key)
+        .and_modify(|p| p.push(at))
+        .or_insert(Positions::One([at]));
 }
 
 impl<'a> Index<'a> {
-    fn of(records: &[&'a Record]) -> Index<'a> {
+    fn of(records: &[&'a Record], pins: bool) -> Index<'a> {
         // Sized up front: rehashing while a map grows was a tenth of a large plan.
         let mut index = Index {
-            by_id: HashMap::with_capacity(records.len()),
+            by_id: HashMap::with_capacity(if pins { records.len() } else { 0 }),
             by_owner: HashMap::with_capacity(records.len()),
             unmanaged_by_name: HashMap::new(),
         };
-        for r in records.iter().copied() {
+        for (at, r) in records.iter().enumerate() {
             let kind = r.kind();
-            index
-                .by_id
-                .insert((kind, r.provider_resource_id.as_str()), r);
+            if pins {
+                index
+                    .by_id
+                    .insert((kind, r.provider_resource_id.as_str()), at);
+            }
             match &r.managed_by {
-                Some(owner) => index
-                    .by_owner
-                    .entry((kind, owner.as_str()))
-                    .or_default()
-                    .push(r),
+                Some(owner) => add(&mut index.by_owner, (kind, owner.as_str()), at),
                 None if r.missing_since.is_none() => {
-                    index
-                        .unmanaged_by_name
-                        .entry((kind, r.name.as_str()))
-                        .or_default()
-                        .push(r);
+                    add(&mut index.unmanaged_by_name, (kind, r.name.as_str()), at);
                 }
                 None => {}
             }
@@ -195,14 +222,21 @@ impl<'a> Index<'a> {
     }
 }
 
-/// How a desired entry matched the inventory.
-enum Match<'a> {
-    Managed(&'a Record),
-    Adopt(&'a Record),
-    Missing(&'a Record),
+fn positions<'m, 'k>(
+    map: &'m HashMap<(Kind, &'k str), Positions>,
+    key: (Kind, &'k str),
+) -> &'m [usize] {
+    map.get(&key).map_or(&[], Positions::as_slice)
+}
+
+/// How a desired entry matched the inventory (records by position).
+enum Match {
+    Managed(usize),
+    Adopt(usize),
+    Missing(usize),
     None,
     /// Unsatisfiable; the records involved are claimed so they are not also reported unmanaged.
-    Error(String, Vec<&'a Record>),
+    Error(String, Vec<usize>),
 }
 
 impl<'a> DockPlanner<'a> {
@@ -237,10 +271,10 @@ impl<'a> DockPlanner<'a> {
         }
     }
 
-    fn find(&self, resource: &DesiredResource) -> Match<'a> {
-        let address = resource.address();
+    fn find(&self, resource: &DesiredResource, address: &str) -> Match {
+        let records = &self.records;
         if let Some(id) = &resource.id {
-            let Some(record) = self.index.by_id.get(&(resource.kind, id.as_str())).copied() else {
+            let Some(&at) = self.index.by_id.get(&(resource.kind, id.as_str())) else {
                 return Match::Error(
                     format!(
                         "`id = \"{id}\"` pins {address} to a {} that dock `{}` does not have; remove the pin to create it, or correct the id",
@@ -250,8 +284,9 @@ impl<'a> DockPlanner<'a> {
                     Vec::new(),
                 );
             };
+            let record = records[at];
             return match (&record.managed_by, record.missing_since) {
-                (Some(owner), _) if owner != &address => Match::Error(
+                (Some(owner), _) if owner != address => Match::Error(
                     format!(
                         "{} {id} is already managed by {owner}; one resource can belong to one entry only",
                         resource.kind.noun()
@@ -263,49 +298,44 @@ impl<'a> DockPlanner<'a> {
                         "{} {id} pinned by {address} is gone from the provider; remove the `id` pin to create a new one",
                         resource.kind.noun()
                     ),
-                    vec![record],
+                    vec![at],
                 ),
-                (Some(_), None) => Match::Managed(record),
-                (None, None) => Match::Adopt(record),
+                (Some(_), None) => Match::Managed(at),
+                (None, None) => Match::Adopt(at),
             };
         }
-        let managed: &[&Record] = self
-            .index
-            .by_owner
-            .get(&(resource.kind, address.as_str()))
-            .map_or(&[], Vec::as_slice);
-        let live: Vec<&Record> = managed
+        let managed = positions(&self.index.by_owner, (resource.kind, address));
+        let live: Vec<usize> = managed
             .iter()
             .copied()
-            .filter(|r| r.missing_since.is_none())
+            .filter(|&at| records[at].missing_since.is_none())
             .collect();
         match live.as_slice() {
-            [one] => return Match::Managed(one),
+            &[one] => return Match::Managed(one),
             [] => {}
             many => {
                 return Match::Error(
                     format!(
                         "{address} manages {} resources ({}); pin the right one with `id = \"…\"`",
                         many.len(),
-                        ids(many)
+                        self.ids(many)
                     ),
                     many.to_vec(),
                 );
             }
         }
-        let by_name: &[&Record] = self
-            .index
-            .unmanaged_by_name
-            .get(&(resource.kind, resource.name.as_str()))
-            .map_or(&[], Vec::as_slice);
-        match by_name {
-            [one] => Match::Adopt(one),
+        match positions(
+            &self.index.unmanaged_by_name,
+            (resource.kind, resource.name.as_str()),
+        ) {
+            &[one] => Match::Adopt(one),
             // Several gone records of one entry: the lowest id, so the plan does not depend on
             // inventory order.
             [] => managed
                 .iter()
-                .min_by_key(|r| &r.provider_resource_id)
-                .map_or(Match::None, |gone| Match::Missing(gone)),
+                .copied()
+                .min_by_key(|&at| &records[at].provider_resource_id)
+                .map_or(Match::None, Match::Missing),
             many => Match::Error(
                 format!(
                     "{} {} resources in dock `{}` are named `{}` ({}); pin one with `id = \"…\"` in {address}",
@@ -313,21 +343,31 @@ impl<'a> DockPlanner<'a> {
                     resource.kind.noun(),
                     self.dock,
                     resource.name,
-                    ids(many)
+                    self.ids(many)
                 ),
                 many.to_vec(),
             ),
         }
     }
 
+    /// The provider ids of the records at `positions`, sorted, for a message.
+    fn ids(&self, positions: &[usize]) -> String {
+        let mut ids: Vec<&str> = positions
+            .iter()
+            .map(|&at| self.records[at].provider_resource_id.as_str())
+            .collect();
+        ids.sort_unstable();
+        ids.join(", ")
+    }
+
     fn plan_resource(&mut self, resource: &DesiredResource) {
-        let matched = self.find(resource);
-        if let Some(problems) = self.problems.get(&resource.address())
+        let address = resource.address();
+        let matched = self.find(resource, &address);
+        if let Some(problems) = self.problems.get(&address)
             && !problems.is_empty()
         {
-            if let Match::Managed(r) | Match::Adopt(r) | Match::Missing(r) = &matched {
-                self.claimed
-                    .insert((r.kind(), r.provider_resource_id.as_str()));
+            if let Match::Managed(at) | Match::Adopt(at) | Match::Missing(at) = matched {
+                self.claimed[at] = true;
             }
             let mut a = self.action(ActionKind::Error, resource, None);
             a.reason = problems.join("; ");
@@ -337,9 +377,8 @@ impl<'a> DockPlanner<'a> {
         }
         match matched {
             Match::Error(reason, involved) => {
-                for r in involved {
-                    self.claimed
-                        .insert((r.kind(), r.provider_resource_id.as_str()));
+                for at in involved {
+                    self.claimed[at] = true;
                 }
                 let mut a = self.action(ActionKind::Error, resource, None);
                 a.reason = reason;
@@ -358,9 +397,9 @@ impl<'a> DockPlanner<'a> {
                 a.spec = Some(self.spec(resource));
                 self.actions.push(a);
             }
-            Match::Missing(gone) => {
-                self.claimed
-                    .insert((gone.kind(), gone.provider_resource_id.as_str()));
+            Match::Missing(at) => {
+                self.claimed[at] = true;
+                let gone = self.records[at];
                 let created = gone.provisioning_source == ProvisioningSource::Api;
                 let kind = if created {
                     ActionKind::Recreate
@@ -378,9 +417,9 @@ impl<'a> DockPlanner<'a> {
                 a.spec = Some(self.spec(resource));
                 self.actions.push(a);
             }
-            Match::Adopt(record) => {
-                self.claimed
-                    .insert((record.kind(), record.provider_resource_id.as_str()));
+            Match::Adopt(at) => {
+                self.claimed[at] = true;
+                let record = self.records[at];
                 let mut a = self.action(ActionKind::Adopt, resource, Some(record));
                 a.reason = format!(
                     "an unmanaged {} named `{}` ({}) exists; StackDock takes it over without a provider call",
@@ -392,10 +431,9 @@ impl<'a> DockPlanner<'a> {
                 self.actions.push(a);
                 self.converge(resource, record, false);
             }
-            Match::Managed(record) => {
-                self.claimed
-                    .insert((record.kind(), record.provider_resource_id.as_str()));
-                self.converge(resource, record, true);
+            Match::Managed(at) => {
+                self.claimed[at] = true;
+                self.converge(resource, self.records[at], true);
             }
         }
     }
@@ -552,12 +590,8 @@ impl<'a> DockPlanner<'a> {
     /// Records no entry matched: deleted when every safety rule allows, otherwise reported.
     fn plan_leftovers(&mut self) {
         let prune = self.config.settings.prune;
-        for record in self.records.clone() {
-            if record.missing_since.is_some()
-                || self
-                    .claimed
-                    .contains(&(record.kind(), record.provider_resource_id.as_str()))
-            {
+        for (record, claimed) in self.records.iter().zip(&self.claimed) {
+            if *claimed || record.missing_since.is_some() {
                 continue;
             }
             let (action, reason) = match &record.managed_by {
@@ -622,13 +656,4 @@ fn creation_changes(resource: &DesiredResource) -> Vec<FieldChange> {
             after: Some(v.clone()),
         })
         .collect()
-}
-
-fn ids(records: &[&Record]) -> String {
-    let mut ids: Vec<&str> = records
-        .iter()
-        .map(|r| r.provider_resource_id.as_str())
-        .collect();
-    ids.sort_unstable();
-    ids.join(", ")
 }

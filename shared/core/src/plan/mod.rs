@@ -8,7 +8,7 @@
 //! - Specific enough that execution makes no decisions: each change carries the full spec it needs.
 
 mod diff;
-mod digest;
+pub(crate) mod digest;
 mod order;
 
 use std::collections::BTreeMap;
