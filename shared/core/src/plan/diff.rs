@@ -51,25 +51,35 @@ pub fn plan_checked(
         .map(DesiredResource::address)
         .collect();
 
+    // The entries and the records split by dock in one pass each: a pass per dock re-read every
+    // record, and at 100,000 records that memory is far out of cache.
+    let mut desired_of: HashMap<&str, Vec<&DesiredResource>> = HashMap::new();
+    for r in &config.resources {
+        desired_of.entry(r.dock.as_str()).or_default().push(r);
+    }
+    let dock_of: HashMap<String, &str> = config
+        .docks
+        .keys()
+        .map(|name| (dock_id(org, name), name.as_str()))
+        .collect();
+    let mut records_of: HashMap<&str, Vec<&Record>> = HashMap::new();
+    for r in inventory.iter().filter(|r| &r.org_id == org) {
+        if let Some(&name) = dock_of.get(r.dock_id.as_str()) {
+            records_of.entry(name).or_default().push(r);
+        }
+    }
+
     for (dock_name, dock) in &config.docks {
         let state = docks
             .get(dock_name)
             .cloned()
             .unwrap_or(DockState::NeverSynced);
-        let desired: Vec<&DesiredResource> = config
-            .resources
-            .iter()
-            .filter(|r| &r.dock == dock_name)
-            .collect();
+        let desired = desired_of.remove(dock_name.as_str()).unwrap_or_default();
         if state != DockState::Fresh {
             actions.push(blocked(dock_name, dock.provider, &state, desired.len()));
             continue;
         }
-        let did = dock_id(org, dock_name);
-        let records: Vec<&Record> = inventory
-            .iter()
-            .filter(|r| &r.org_id == org && r.dock_id == did)
-            .collect();
+        let records = records_of.remove(dock_name.as_str()).unwrap_or_default();
         let pins = desired.iter().any(|r| r.id.is_some());
         let mut planner = DockPlanner {
             config,
