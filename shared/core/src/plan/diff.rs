@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 // foldhash, not SipHash: the planner's maps are keyed by our own ids, looked up once or twice
 // per record, and SipHash was the largest single cost of a 100,000-resource plan (perf).
 use foldhash::{HashMap, HashMapExt, HashSet};
+use smallvec::SmallVec;
 
 use crate::config::{Config, DesiredResource};
 use crate::record::{ProvisioningSource, Record, dock_id, owner_tag};
@@ -178,32 +179,7 @@ struct Index<'a> {
 
 /// The records under one key: nearly always one, so one is kept inline (a vector per key was an
 /// allocation and a cache miss per record at 100,000 resources).
-enum Positions {
-    One([usize; 1]),
-    Many(Vec<usize>),
-}
-
-impl Positions {
-    fn push(&mut self, at: usize) {
-        match self {
-            Positions::One([first]) => *self = Positions::Many(vec![*first, at]),
-            Positions::Many(all) => all.push(at),
-        }
-    }
-
-    fn as_slice(&self) -> &[usize] {
-        match self {
-            Positions::One(one) => one,
-            Positions::Many(all) => all,
-        }
-    }
-}
-
-fn add<'a>(map: &mut HashMap<(Kind, &'a str), Positions>, key: (Kind, &'a str), at: usize) {
-    map.entry(key)
-        .and_modify(|p| p.push(at))
-        .or_insert(Positions::One([at]));
-}
+type Positions = SmallVec<[usize; 1]>;
 
 impl<'a> Index<'a> {
     fn of(records: &[&'a Record], pins: bool) -> Index<'a> {
@@ -221,10 +197,16 @@ impl<'a> Index<'a> {
                     .insert((kind, r.provider_resource_id.as_str()), at);
             }
             match &r.managed_by {
-                Some(owner) => add(&mut index.by_owner, (kind, owner.as_str()), at),
-                None if r.missing_since.is_none() => {
-                    add(&mut index.unmanaged_by_name, (kind, r.name.as_str()), at);
-                }
+                Some(owner) => index
+                    .by_owner
+                    .entry((kind, owner.as_str()))
+                    .or_default()
+                    .push(at),
+                None if r.missing_since.is_none() => index
+                    .unmanaged_by_name
+                    .entry((kind, r.name.as_str()))
+                    .or_default()
+                    .push(at),
                 None => {}
             }
         }
@@ -236,7 +218,7 @@ fn positions<'m, 'k>(
     map: &'m HashMap<(Kind, &'k str), Positions>,
     key: (Kind, &'k str),
 ) -> &'m [usize] {
-    map.get(&key).map_or(&[], Positions::as_slice)
+    map.get(&key).map_or(&[], SmallVec::as_slice)
 }
 
 /// How a desired entry matched the inventory (records by position).
