@@ -177,3 +177,28 @@ pub fn rows(small: &PlanFigures, large: &PlanFigures) -> Vec<Row> {
         .counts(json!({ "small_ms": small.millis, "large_ms": large.millis })),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figures(millis: f64, peak_mib: f64) -> PlanFigures {
+        PlanFigures {
+            resources: 10_000,
+            runs: 5,
+            millis,
+            peak_mib,
+            actions: 1_500,
+        }
+    }
+
+    #[test]
+    fn the_faster_round_wins_and_the_peak_is_the_largest_seen() {
+        let slow_small_peak = figures(40.0, 70.0);
+        let fast_large_peak = figures(25.0, 80.0);
+        let best = slow_small_peak.faster(fast_large_peak);
+        assert_eq!((best.millis, best.peak_mib), (25.0, 80.0));
+        let best = figures(25.0, 70.0).faster(figures(40.0, 90.0));
+        assert_eq!((best.millis, best.peak_mib), (25.0, 90.0));
+    }
+}
