@@ -266,15 +266,6 @@ impl Store {
         *self = Store::default();
     }
 
-    /// Renders the listing JSON of every row of `kind` ahead of the first listing.
-    fn prerender(&mut self, kind: Kind) {
-        match kind {
-            Kind::Instance => self.droplets.prerender(state::fingerprint, Droplet::render),
-            Kind::Volume => self.volumes.prerender(state::fingerprint, Volume::render),
-            Kind::Database | Kind::Bucket => {}
-        }
-    }
-
     fn new_action(
         &mut self,
         kind: &str,
@@ -425,7 +416,6 @@ pub(crate) fn seed_bulk(st: &mut AppState, kind: Kind, n: usize) -> Result<(), S
             Kind::Database | Kind::Bucket => return Err(state::unsupported(P, kind)),
         }
     }
-    store.prerender(kind);
     Ok(())
 }
 

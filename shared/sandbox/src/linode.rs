@@ -141,11 +141,6 @@ impl Volume {
     }
 
     /// The instance this volume is attached to (its rendering reads the instance's label).
-    /// What the volume's rendering reads: itself and the instance it is attached to.
-    fn fingerprint_in(&self, instances: &Table<Instance>) -> u64 {
-        state::fingerprint(&(self, self.attached_instance(instances)))
-    }
-
     fn attached_instance<'t>(&self, instances: &'t Table<Instance>) -> Option<&'t Instance> {
         self.linode_id.and_then(|id| instances.get(&id.to_string()))
     }
@@ -251,22 +246,6 @@ impl Default for Store {
 impl Store {
     pub(crate) fn clear(&mut self) {
         *self = Store::default();
-    }
-
-    /// Renders the listing JSON of every row of `kind` ahead of the first listing.
-    fn prerender(&mut self, kind: Kind) {
-        match kind {
-            Kind::Instance => self
-                .instances
-                .prerender(state::fingerprint, Instance::render),
-            Kind::Volume => {
-                let instances = &self.instances;
-                self.volumes
-                    .prerender(|v| v.fingerprint_in(instances), |v| v.render(instances));
-            }
-            Kind::Bucket => self.buckets.prerender(state::fingerprint, Bucket::render),
-            Kind::Database => {}
-        }
     }
 }
 
@@ -388,7 +367,6 @@ pub(crate) fn seed_bulk(st: &mut AppState, kind: Kind, n: usize) -> Result<(), S
             Kind::Database => return Err(state::unsupported(P, kind)),
         }
     }
-    store.prerender(kind);
     Ok(())
 }
 
@@ -1123,7 +1101,7 @@ async fn list_volumes(
     let instances = &store.instances;
     let items = store.volumes.render_page(
         &seqs[page.range.clone()],
-        |v| v.fingerprint_in(instances),
+        |v| state::fingerprint(&(v, v.attached_instance(instances))),
         |v| v.render(instances),
         Volume::observe,
     );

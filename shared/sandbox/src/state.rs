@@ -150,18 +150,6 @@ impl<T> Table<T> {
         }
         items
     }
-
-    /// Renders every row whose cached JSON is missing or stale, without observing any: bulk
-    /// seeding ends with this, so the first listing serves ready JSON as a provider's servers
-    /// would (their rendering does not run on the client's cores; here it shares them).
-    pub(crate) fn prerender(
-        &mut self,
-        fingerprint: impl Fn(&T) -> u64,
-        render: impl Fn(&T) -> Value,
-    ) {
-        let seqs: Vec<u64> = self.rows.keys().copied().collect();
-        self.render_page(&seqs, fingerprint, render, |_| {});
-    }
 }
 
 /// All providers' state.

@@ -175,11 +175,6 @@ impl Block {
     }
 
     /// The instance this block is attached to (its rendering reads the instance's id, IP, label).
-    /// What the block's rendering reads: itself and the instance it is attached to.
-    fn fingerprint_in(&self, instances: &Table<Instance>) -> u64 {
-        state::fingerprint(&(self, self.attached_instance(instances)))
-    }
-
     fn attached_instance<'t>(&self, instances: &'t Table<Instance>) -> Option<&'t Instance> {
         self.attached.and_then(|id| instances.get(&id.to_string()))
     }
@@ -388,24 +383,6 @@ impl Store {
         self.blocks.clear();
         self.databases.clear();
     }
-
-    /// Renders the listing JSON of every row of `kind` ahead of the first listing.
-    fn prerender(&mut self, kind: Kind) {
-        match kind {
-            Kind::Instance => self
-                .instances
-                .prerender(state::fingerprint, Instance::render),
-            Kind::Volume => {
-                let instances = &self.instances;
-                self.blocks
-                    .prerender(|b| b.fingerprint_in(instances), |b| b.render(instances));
-            }
-            Kind::Database => self
-                .databases
-                .prerender(state::fingerprint, Database::render),
-            Kind::Bucket => {}
-        }
-    }
 }
 
 fn secret_seq(text: &str) -> Option<u64> {
@@ -557,7 +534,6 @@ pub(crate) fn seed_bulk(st: &mut AppState, kind: Kind, n: usize) -> Result<(), S
             Kind::Bucket => return Err(state::unsupported(P, kind)),
         }
     }
-    store.prerender(kind);
     Ok(())
 }
 
@@ -964,7 +940,7 @@ async fn list_blocks(
     let instances = &store.instances;
     let items = store.blocks.render_page(
         &seqs[page.range.clone()],
-        |b| b.fingerprint_in(instances),
+        |b| state::fingerprint(&(b, b.attached_instance(instances))),
         |b| b.render(instances),
         Block::observe,
     );
