@@ -182,6 +182,7 @@ async fn sync_dock(
                 Arc::clone(&provider),
                 *kind,
                 dock.regions.clone(),
+                started,
             ));
             async move {
                 task.await.unwrap_or_else(|e| {
@@ -247,8 +248,16 @@ async fn list_kind(
     provider: Arc<dyn Provider>,
     kind: stackdock_core::Kind,
     regions: Option<std::collections::BTreeSet<String>>,
+    started: std::time::Instant,
 ) -> Result<Vec<stackdock_core::Record>, String> {
     let mut records = provider.list(kind).await.map_err(|e| e.to_string())?;
+    tracing::debug!(
+        dock = %provider.context().dock,
+        kind = %kind,
+        listed = records.len(),
+        listed_ms = started.elapsed().as_millis() as u64,
+        "kind listed"
+    );
     if let Some(regions) = &regions {
         records.retain(|r| {
             r.region

@@ -10,6 +10,7 @@ use stackdock_providers::wait::PollPolicy;
 
 use crate::bounds::{self, Listing};
 use crate::fleet::{self, SandboxSetup};
+use crate::memory;
 use crate::report::Row;
 
 /// What one measured sync did.
@@ -21,6 +22,9 @@ pub struct SyncRun {
     pub requests: u64,
     pub listings: Vec<Listing>,
     pub wall: Duration,
+    /// CPU time of the whole process (engine, store and the in-process sandbox) during the sync:
+    /// near 2 × `wall` on two cores means the sync is bound by CPU, not by latency.
+    pub cpu: Duration,
 }
 
 /// Seeds a fresh sandbox with `total` resources, lets it render them once (see [`fleet::warm`])
@@ -46,9 +50,9 @@ pub async fn run(
     let docks = fleet::docks(&config, PollPolicy::fast()).await?;
     let store = fleet::memory_store()?;
     sandbox.reset_counters();
-    let started = Instant::now();
+    let (started, cpu_before) = (Instant::now(), memory::cpu_time());
     let report = sync(&config, &docks, store.as_ref(), &SyncOptions::default()).await?;
-    let wall = started.elapsed();
+    let (wall, cpu) = (started.elapsed(), memory::cpu_time() - cpu_before);
     let requests = sandbox.counters().total;
     sandbox.shutdown().await;
     if let Some(failed) = report.failed().next() {
@@ -72,6 +76,7 @@ pub async fn run(
                 .collect::<Vec<_>>(),
         ),
         wall,
+        cpu,
     })
 }
 
@@ -91,8 +96,17 @@ pub fn wall_row(run: &SyncRun, latency: Duration) -> Row {
         ms(bound),
         "ms",
     )
-    .note(format!("bound: {why}; {} ms latency", latency.as_millis()))
-    .counts(json!({ "requests": run.requests, "latency_ms": latency.as_millis() }));
+    .note(format!(
+        "bound: {why}; {} ms latency; CPU {:.0} ms ({:.1} cores busy)",
+        latency.as_millis(),
+        ms(run.cpu),
+        run.cpu.as_secs_f64() / run.wall.as_secs_f64().max(f64::EPSILON)
+    ))
+    .counts(json!({
+        "requests": run.requests,
+        "latency_ms": latency.as_millis(),
+        "cpu_ms": ms(run.cpu),
+    }));
     if run.total == 10_000 {
         row.ratio_at_most(1.3)
     } else {
