@@ -18,3 +18,22 @@ pub fn cpu_time() -> std::time::Duration {
         u32::try_from(t.tv_nsec).unwrap_or(0),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn the_cpu_clock_counts_this_process_working() {
+        let before = super::cpu_time();
+        assert!(before > Duration::ZERO, "a running process has used some CPU");
+        // Busy until the clock has moved 10 ms (a deadline, not a timing assertion: a clock that
+        // never moves fails instead of hanging).
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut spins = 0u64;
+        while super::cpu_time() < before + Duration::from_millis(10) && Instant::now() < deadline {
+            spins = std::hint::black_box(spins.wrapping_add(1));
+        }
+        assert!(super::cpu_time() >= before + Duration::from_millis(10));
+    }
+}
