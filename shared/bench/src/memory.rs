@@ -26,7 +26,10 @@ mod tests {
     #[test]
     fn the_cpu_clock_counts_this_process_working() {
         let before = super::cpu_time();
-        assert!(before > Duration::ZERO, "a running process has used some CPU");
+        assert!(
+            before > Duration::ZERO,
+            "a running process has used some CPU"
+        );
         // Busy until the clock has moved 10 ms (a deadline, not a timing assertion: a clock that
         // never moves fails instead of hanging).
         let deadline = Instant::now() + Duration::from_secs(30);
