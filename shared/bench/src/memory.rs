@@ -1,5 +1,5 @@
-//! Peak resident memory of this process (Linux `VmHWM`), for scenarios run in a child process so
-//! each figure is the peak of that work alone.
+//! What this process has used: its peak resident memory (Linux `VmHWM`, for scenarios run in a
+//! child process so each figure is the peak of that work alone) and its CPU time.
 
 /// Peak resident set size in MiB, if the platform reports it.
 pub fn peak_rss_mib() -> Option<f64> {

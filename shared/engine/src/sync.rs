@@ -251,13 +251,6 @@ async fn list_kind(
     started: std::time::Instant,
 ) -> Result<Vec<stackdock_core::Record>, String> {
     let mut records = provider.list(kind).await.map_err(|e| e.to_string())?;
-    tracing::debug!(
-        dock = %provider.context().dock,
-        kind = %kind,
-        listed = records.len(),
-        listed_ms = started.elapsed().as_millis() as u64,
-        "kind listed"
-    );
     if let Some(regions) = &regions {
         records.retain(|r| {
             r.region
@@ -265,6 +258,14 @@ async fn list_kind(
                 .is_none_or(|region| regions.contains(region))
         });
     }
+    // `listed` counts what the dock's "listed" counts: the records kept after the region filter.
+    tracing::debug!(
+        dock = %provider.context().dock,
+        kind = %kind,
+        listed = records.len(),
+        listed_ms = started.elapsed().as_millis() as u64,
+        "kind listed"
+    );
     Ok(records)
 }
 
