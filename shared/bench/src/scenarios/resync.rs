@@ -2,7 +2,7 @@
 //! (bound: one write per changed record; on DynamoDB ⌈changed / 25⌉ write requests).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use serde_json::json;
@@ -11,11 +11,14 @@ use stackdock_providers::wait::PollPolicy;
 use stackdock_sandbox::{Change, Kind as SbKind, Mutation, Provider, SandboxHandle};
 use stackdock_store::Store;
 
+use crate::bounds::{self, Listing};
 use crate::fleet::{self, SandboxSetup};
+use crate::memory;
 use crate::report::Row;
+use crate::scenarios::sync::ms;
 
 /// Writes of each sync of one store.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Resync {
     pub unchanged_writes: usize,
     pub changed: usize,
@@ -23,6 +26,11 @@ pub struct Resync {
     /// Backend write requests (DynamoDB: BatchWriteItem and single writes) of each sync.
     pub unchanged_requests: u64,
     pub changed_requests: u64,
+    /// Wall and CPU time of the unchanged sync: the scheduled job's usual run.
+    pub unchanged_wall: Duration,
+    pub unchanged_cpu: Duration,
+    pub listings: Vec<Listing>,
+    pub latency: Duration,
 }
 
 /// Changes the tags of the first `n` generated Vultr instances, out of band.
@@ -56,13 +64,15 @@ pub async fn run(
         pending_polls: 0,
     })
     .await?;
-    fleet::seed(&sandbox, total)?;
+    let spread = fleet::seed(&sandbox, total)?;
     let config = fleet::config(&sandbox.url(), Vec::new());
     let docks = fleet::docks(&config, PollPolicy::fast()).await?;
     let opts = SyncOptions::default();
     sync(&config, &docks, store.as_ref(), &opts).await?;
     let w0 = write_requests();
+    let (started, cpu_before) = (Instant::now(), memory::cpu_time());
     let unchanged = sync(&config, &docks, store.as_ref(), &opts).await?;
+    let (unchanged_wall, unchanged_cpu) = (started.elapsed(), memory::cpu_time() - cpu_before);
     let w1 = write_requests();
     let changed = (total / 100).max(1);
     change(&sandbox, changed)?;
@@ -75,6 +85,15 @@ pub async fn run(
         changed_writes: after.written(),
         unchanged_requests: w1 - w0,
         changed_requests: w2 - w1,
+        unchanged_wall,
+        unchanged_cpu,
+        latency,
+        listings: bounds::listings(
+            &spread
+                .iter()
+                .map(|(p, k, _, n)| (*p, *k, *n))
+                .collect::<Vec<_>>(),
+        ),
     })
 }
 
@@ -98,7 +117,29 @@ pub fn rows(total: usize, r: &Resync) -> Vec<Row> {
         .exact()
         .note(format!("{} records changed out of band", r.changed))
         .counts(json!({ "resources": total, "changed": r.changed })),
+        wall_row(total, r),
     ]
+}
+
+/// The unchanged sync's wall time beside sync-wall's bound (no target of its own: the is
+/// on the first sync, which writes everything).
+fn wall_row(total: usize, r: &Resync) -> Row {
+    let (bound, why) = bounds::sync_wall(&r.listings, r.latency);
+    Row::new(
+        format!("resync-wall/unchanged/{total}"),
+        ms(r.unchanged_wall),
+        ms(bound),
+        "ms",
+    )
+    .note(format!(
+        "second sync, nothing written; bound: {why}; CPU {:.0} ms",
+        ms(r.unchanged_cpu)
+    ))
+    .counts(json!({
+        "resources": total,
+        "latency_ms": r.latency.as_millis(),
+        "cpu_ms": ms(r.unchanged_cpu),
+    }))
 }
 
 /// The DynamoDB write-request rows (bound: 0, then ⌈changed / 25⌉).

@@ -16,7 +16,14 @@ use super::DynamoStore;
 use super::batch::put_items;
 use super::docks;
 use super::records::{get_many, load_dock, to_record_item};
+use crate::rules::{Seen, decide};
 use crate::{DockSync, StoreError, SyncStats};
+
+/// A kind's stored records on the dock being synced, and what the rules read of them.
+struct Known {
+    records: BTreeMap<String, Record>,
+    seen: BTreeMap<String, Seen>,
+}
 
 /// Writes changed records, missing marks and, last, the dock status of one sync.
 ///
@@ -29,25 +36,37 @@ pub(crate) async fn commit_sync(
 ) -> Result<SyncStats, StoreError> {
     crate::rules::validate(&sync)?;
     let mut stats = SyncStats::default();
-    // The stored records per kind, updated with this sync's writes, so a second listing of the
+    // The stored records per kind (whole: a query reads whole items, and DynamoDB charges for
+    // them whatever the projection), updated with this sync's writes, so a second listing of the
     // same kind sees the first one's result (as it would inside one SQLite transaction).
-    let mut stored: BTreeMap<Kind, BTreeMap<String, Record>> = BTreeMap::new();
+    let mut stored: BTreeMap<Kind, Known> = BTreeMap::new();
     let mut writes: BTreeSet<(Kind, String)> = BTreeSet::new();
     for listing in sync.listings {
         let kind = listing.kind;
-        let kind_stored = match stored.entry(kind) {
+        let known = match stored.entry(kind) {
             std::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
             std::collections::btree_map::Entry::Vacant(entry) => {
-                entry.insert(load_dock(store, kind, &sync.dock_id).await?)
+                let records = load_dock(store, kind, &sync.dock_id).await?;
+                let seen = records
+                    .iter()
+                    .map(|(id, r)| (id.clone(), Seen::of(r)))
+                    .collect();
+                entry.insert(Known { records, seen })
             }
         };
-        for id in crate::rules::decide(kind_stored, listing, sync.now, &mut stats) {
-            writes.insert((kind, id));
+        for write in decide(&mut known.seen, listing, sync.now, &mut stats) {
+            let old = write.stored_id().and_then(|id| known.records.get(id));
+            if let Some(record) = write.into_record(old, sync.now) {
+                writes.insert((kind, record.provider_resource_id.clone()));
+                known
+                    .records
+                    .insert(record.provider_resource_id.clone(), record);
+            }
         }
     }
     let items = writes
         .iter()
-        .filter_map(|(kind, id)| stored.get(kind).and_then(|records| records.get(id)))
+        .filter_map(|(kind, id)| stored.get(kind).and_then(|known| known.records.get(id)))
         .map(|record| Ok((store.table(record.kind().table()), to_record_item(record)?)))
         .collect::<Result<Vec<_>, StoreError>>()?;
     put_items(

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use jiff::Timestamp;
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, Row, params_from_iter};
 use serde_json::{Map, Value};
@@ -13,7 +14,9 @@ use stackdock_core::{ApiData, Kind, Record};
 
 use super::error::{sql, unreadable};
 use super::schema::{Codec, Column, KIND_ATTRIBUTE, Layout, quote};
+use super::timestamp;
 use crate::StoreError;
+use crate::rules::Seen;
 
 /// Every record of `org` (or of one of its docks), sorted by (dock, kind, provider id).
 pub(crate) fn inventory(
@@ -45,27 +48,74 @@ pub(crate) fn get(
     layout: &Layout,
     key: &RecordKey,
 ) -> Result<Option<Record>, StoreError> {
-    let mut found = select(
+    get_in_dock(
         conn,
         layout,
         key.kind,
-        "\"dockId\" = ?1 AND \"providerResourceId\" = ?2",
-        &[&key.dock_id, &key.provider_resource_id],
-    )?;
-    Ok(found.pop())
+        &key.dock_id,
+        &key.provider_resource_id,
+    )
 }
 
-/// The stored records of one kind on one dock, by provider id.
-pub(crate) fn load_dock(
+/// The record of `kind` with provider id `id` on a dock.
+pub(crate) fn get_in_dock(
     conn: &Connection,
     layout: &Layout,
     kind: Kind,
     dock_id: &str,
-) -> Result<BTreeMap<String, Record>, StoreError> {
-    Ok(select(conn, layout, kind, "\"dockId\" = ?1", &[dock_id])?
-        .into_iter()
-        .map(|record| (record.provider_resource_id.clone(), record))
-        .collect())
+    id: &str,
+) -> Result<Option<Record>, StoreError> {
+    let mut found = select(
+        conn,
+        layout,
+        kind,
+        "\"dockId\" = ?1 AND \"providerResourceId\" = ?2",
+        &[dock_id, id],
+    )?;
+    Ok(found.pop())
+}
+
+/// What the sync rules read of the stored records of one kind on one dock, by provider id: five
+/// columns per row, no record built.
+pub(crate) fn load_seen(
+    conn: &Connection,
+    kind: Kind,
+    dock_id: &str,
+) -> Result<BTreeMap<String, Seen>, StoreError> {
+    let table = kind.table();
+    let context = format!("{table}: read the stored records of dock `{dock_id}`");
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT \"providerResourceId\", \"contentHash\", \"missingSince\", \"updatedAt\", \
+             \"region\" FROM {} WHERE \"dockId\" = ?1",
+            quote(table)
+        ))
+        .map_err(sql(&context))?;
+    let mut rows = stmt.query([dock_id]).map_err(sql(&context))?;
+    let mut seen = BTreeMap::new();
+    while let Some(row) = rows.next().map_err(sql(&context))? {
+        let text = |index: usize, column: &str| -> Result<Option<String>, StoreError> {
+            row.get::<_, Option<String>>(index).map_err(|e| {
+                StoreError::Corrupt(format!(
+                    "{table}: column `{column}` of dock `{dock_id}`: {e}"
+                ))
+            })
+        };
+        let id = text(0, "providerResourceId")?.unwrap_or_default();
+        let time = |index: usize, column: &str| -> Result<Option<Timestamp>, StoreError> {
+            text(index, column)?
+                .map(|t| timestamp::parse(&t, &format!("{table}: `{id}`: column `{column}`")))
+                .transpose()
+        };
+        let entry = Seen {
+            content_hash: text(1, "contentHash")?.unwrap_or_default(),
+            missing_since: time(2, "missingSince")?,
+            updated_at: time(3, "updatedAt")?,
+            region: text(4, "region")?,
+        };
+        seen.insert(id, entry);
+    }
+    Ok(seen)
 }
 
 /// Inserts or replaces a record exactly as given, in the table of its kind. Takes the record by

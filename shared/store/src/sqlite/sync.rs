@@ -48,12 +48,19 @@ fn write_listing(
     listing: KindListing,
     stats: &mut SyncStats,
 ) -> Result<(), StoreError> {
-    let mut stored = records::load_dock(tx, layout, listing.kind, dock_id)?;
-    let ids = crate::rules::decide(&mut stored, listing, now, stats);
-    // `remove`: each record is written once, and moved rather than copied into its row. Sized
-    // up front: growing a vector of records moves every record again.
-    let mut writes = Vec::with_capacity(ids.len());
-    writes.extend(ids.iter().filter_map(|id| stored.remove(id)));
+    let kind = listing.kind;
+    let mut seen = records::load_seen(tx, kind, dock_id)?;
+    let decided = crate::rules::decide(&mut seen, listing, now, stats);
+    // Only the records that change are read whole: their bookkeeping is kept, or their missing
+    // mark written. An unchanged re-sync reads none.
+    let mut writes = Vec::with_capacity(decided.len());
+    for write in decided {
+        let stored = match write.stored_id() {
+            Some(id) => records::get_in_dock(tx, layout, kind, dock_id, id)?,
+            None => None,
+        };
+        writes.extend(write.into_record(stored.as_ref(), now));
+    }
     records::upsert_all(tx, layout, writes)
 }
 

@@ -414,6 +414,70 @@ mod atomicity {
         assert_eq!(stats.marked_missing, 1, "web-2 is marked missing now");
     }
 
+    /// A sync reads only what its rules need of the stored rows; an unreadable one of those values
+    /// fails the sync with the table, record and column named, and nothing is written.
+    #[tokio::test]
+    async fn an_unreadable_stored_timestamp_fails_the_sync_by_name() {
+        let (_dir, path) = temp_db();
+        let store = SqliteStore::open(&path).expect("open");
+        let dock = dock_id(ORG, "vultr-main");
+        let web1 = server(ORG, &dock, "id-1", "web-1", "ewr");
+        let web2 = server(ORG, &dock, "id-2", "web-2", "ewr");
+        store
+            .commit_sync(sync_of(
+                &dock,
+                0,
+                vec![complete(Kind::Servers, vec![web1.clone(), web2.clone()])],
+            ))
+            .await
+            .expect("first sync");
+        let statuses_before = store.dock_statuses(ORG).await.expect("statuses");
+        raw(&path)
+            .execute(
+                "UPDATE servers SET missingSince = 'last tuesday' WHERE providerResourceId = 'id-2'",
+                [],
+            )
+            .expect("corrupt one timestamp");
+
+        let mut renamed = web1.clone();
+        renamed.name = "web-1-renamed".into();
+        let error = store
+            .commit_sync(sync_of(
+                &dock,
+                60,
+                vec![complete(Kind::Servers, vec![renamed.with_hash(), web2])],
+            ))
+            .await
+            .expect_err("an unreadable stored timestamp fails the sync");
+        assert!(
+            matches!(error, StoreError::Corrupt(_)),
+            "a corrupt file, not a bug: {error:?}"
+        );
+        let message = error.to_string();
+        for part in ["servers", "id-2", "missingSince", "last tuesday"] {
+            assert!(
+                message.contains(part),
+                "the error names `{part}`: {message}"
+            );
+        }
+        let name: String = raw(&path)
+            .query_row(
+                "SELECT name FROM servers WHERE providerResourceId = 'id-1'",
+                [],
+                |row| row.get(0),
+            )
+            .expect("web-1's row");
+        assert_eq!(
+            name, "web-1",
+            "the rename of the failed sync is not written"
+        );
+        assert_eq!(
+            store.dock_statuses(ORG).await.expect("statuses"),
+            statuses_before,
+            "the dock status is not advanced by a failed sync"
+        );
+    }
+
     /// A sync with a record of another dock is refused before anything is written.
     #[tokio::test]
     async fn a_sync_with_a_foreign_record_is_refused_whole() {
