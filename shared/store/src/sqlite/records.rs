@@ -228,10 +228,9 @@ fn select(
 ) -> Result<Vec<Record>, StoreError> {
     let table = kind.table();
     let columns = layout.columns(kind);
-    let names: Vec<String> = columns.iter().map(|c| quote(&c.name)).collect();
     let statement = format!(
         "SELECT {} FROM {} WHERE {condition}",
-        names.join(", "),
+        layout.select_list(kind),
         quote(table)
     );
     let context = format!("{table}: read records");

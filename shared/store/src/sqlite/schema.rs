@@ -198,6 +198,9 @@ pub(crate) struct Layout {
     tables: BTreeMap<Kind, Vec<Column>>,
     /// Each table's upsert statement, built once (a sync runs it for every changed record).
     upserts: BTreeMap<Kind, String>,
+    /// Each table's quoted column list for a SELECT, in `columns` order, built once (a sync reads
+    /// every record it rewrites by key).
+    selects: BTreeMap<Kind, String>,
 }
 
 impl Layout {
@@ -236,11 +239,30 @@ impl Layout {
             columns.sort_by(|a, b| a.name.cmp(&b.name));
             tables.insert(kind, columns);
         }
+        let selects: BTreeMap<Kind, String> = tables
+            .iter()
+            .map(|(kind, columns)| {
+                let names: Vec<String> = columns.iter().map(|c| quote(&c.name)).collect();
+                (*kind, names.join(", "))
+            })
+            .collect();
         let upserts = tables
             .iter()
-            .map(|(kind, columns)| (*kind, upsert_statement(kind.table(), columns)))
+            .map(|(kind, columns)| {
+                let list = selects.get(kind).map_or("", String::as_str);
+                (*kind, upsert_statement(kind.table(), columns, list))
+            })
             .collect();
-        Ok(Layout { tables, upserts })
+        Ok(Layout {
+            tables,
+            upserts,
+            selects,
+        })
+    }
+
+    /// The quoted column list of a kind's table, in [`Layout::columns`] order.
+    pub(crate) fn select_list(&self, kind: Kind) -> &str {
+        self.selects.get(&kind).map_or("", String::as_str)
     }
 
     /// The statement that inserts a record of `kind`, or replaces the stored one with the same key.
@@ -254,8 +276,8 @@ impl Layout {
     }
 }
 
-fn upsert_statement(table: &str, columns: &[Column]) -> String {
-    let names: Vec<String> = columns.iter().map(|c| quote(&c.name)).collect();
+/// The upsert of a table with `columns`, whose quoted list is `list`.
+fn upsert_statement(table: &str, columns: &[Column], list: &str) -> String {
     let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
     let updates: Vec<String> = columns
         .iter()
@@ -266,7 +288,7 @@ fn upsert_statement(table: &str, columns: &[Column]) -> String {
         "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (\"dockId\", \"providerResourceId\") \
          DO UPDATE SET {}",
         quote(table),
-        names.join(", "),
+        list,
         placeholders.join(", "),
         updates.join(", ")
     )
