@@ -125,6 +125,16 @@ pub async fn warm(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The listings a seeded spread makes, for the bounds.
+pub fn listings(spread: &[(ProviderKind, Kind, SbKind, usize)]) -> Vec<crate::bounds::Listing> {
+    crate::bounds::listings(
+        &spread
+            .iter()
+            .map(|(p, k, _, n)| (*p, *k, *n))
+            .collect::<Vec<_>>(),
+    )
+}
+
 /// Seeds `total` generated resources spread over every pair; returns the spread.
 pub fn seed(
     sandbox: &SandboxHandle,

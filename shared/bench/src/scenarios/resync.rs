@@ -88,12 +88,7 @@ pub async fn run(
         unchanged_wall,
         unchanged_cpu,
         latency,
-        listings: bounds::listings(
-            &spread
-                .iter()
-                .map(|(p, k, _, n)| (*p, *k, *n))
-                .collect::<Vec<_>>(),
-        ),
+        listings: fleet::listings(&spread),
     })
 }
 

@@ -69,12 +69,7 @@ pub async fn run(
         listed,
         written: report.written(),
         requests,
-        listings: bounds::listings(
-            &spread
-                .iter()
-                .map(|(p, k, _, n)| (*p, *k, *n))
-                .collect::<Vec<_>>(),
-        ),
+        listings: fleet::listings(&spread),
         wall,
         cpu,
     })

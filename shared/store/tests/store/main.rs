@@ -46,6 +46,30 @@ fn sync_of(dock: &str, now: i64, listings: Vec<KindListing>) -> DockSync {
     }
 }
 
+/// A store on `path` after a first sync of two servers (`id-1`, `id-2`) on `vultr-main`.
+async fn two_servers_synced(
+    path: &Path,
+) -> (
+    SqliteStore,
+    String,
+    stackdock_core::Record,
+    stackdock_core::Record,
+) {
+    let store = SqliteStore::open(path).expect("open");
+    let dock = dock_id(ORG, "vultr-main");
+    let web1 = server(ORG, &dock, "id-1", "web-1", "ewr");
+    let web2 = server(ORG, &dock, "id-2", "web-2", "ewr");
+    store
+        .commit_sync(sync_of(
+            &dock,
+            0,
+            vec![complete(Kind::Servers, vec![web1.clone(), web2.clone()])],
+        ))
+        .await
+        .expect("first sync");
+    (store, dock, web1, web2)
+}
+
 fn complete(kind: Kind, records: Vec<stackdock_core::Record>) -> KindListing {
     KindListing {
         kind,
@@ -333,18 +357,7 @@ mod atomicity {
     #[tokio::test]
     async fn a_sync_failing_partway_leaves_the_previous_state() {
         let (_dir, path) = temp_db();
-        let store = SqliteStore::open(&path).expect("open");
-        let dock = dock_id(ORG, "vultr-main");
-        let web1 = server(ORG, &dock, "id-1", "web-1", "ewr");
-        let web2 = server(ORG, &dock, "id-2", "web-2", "ewr");
-        store
-            .commit_sync(sync_of(
-                &dock,
-                0,
-                vec![complete(Kind::Servers, vec![web1.clone(), web2.clone()])],
-            ))
-            .await
-            .expect("first sync");
+        let (store, dock, web1, _) = two_servers_synced(&path).await;
         let before = store.inventory(ORG, None).await.expect("inventory");
         let statuses_before = store.dock_statuses(ORG).await.expect("statuses");
 
@@ -419,18 +432,7 @@ mod atomicity {
     #[tokio::test]
     async fn an_unreadable_stored_timestamp_fails_the_sync_by_name() {
         let (_dir, path) = temp_db();
-        let store = SqliteStore::open(&path).expect("open");
-        let dock = dock_id(ORG, "vultr-main");
-        let web1 = server(ORG, &dock, "id-1", "web-1", "ewr");
-        let web2 = server(ORG, &dock, "id-2", "web-2", "ewr");
-        store
-            .commit_sync(sync_of(
-                &dock,
-                0,
-                vec![complete(Kind::Servers, vec![web1.clone(), web2.clone()])],
-            ))
-            .await
-            .expect("first sync");
+        let (store, dock, web1, web2) = two_servers_synced(&path).await;
         let statuses_before = store.dock_statuses(ORG).await.expect("statuses");
         raw(&path)
             .execute(
