@@ -93,6 +93,8 @@ pub(crate) fn decide(
         started_at,
         ..
     } = listing;
+    // A first sync writes every listed record, an unchanged re-sync none: reserve for the first
+    // up to a cap, not a slot of ~480 bytes per record that is then left unused.
     let mut writes = Vec::with_capacity(records.len().min(1024));
     let mut listed = HashSet::with_capacity(records.len());
     for mut record in records {

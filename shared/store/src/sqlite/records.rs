@@ -94,14 +94,18 @@ pub(crate) fn load_seen(
     let mut rows = stmt.query([dock_id]).map_err(sql(&context))?;
     let mut seen = BTreeMap::new();
     while let Some(row) = rows.next().map_err(sql(&context))? {
-        let text = |index: usize, column: &str| -> Result<Option<String>, StoreError> {
-            row.get::<_, Option<String>>(index).map_err(|e| {
-                StoreError::Corrupt(format!(
-                    "{table}: column `{column}` of dock `{dock_id}`: {e}"
-                ))
-            })
-        };
-        let id = text(0, "providerResourceId")?.unwrap_or_default();
+        // `whose`: the record the value belongs to, once its id is read.
+        let text =
+            |index: usize, column: &str, whose: &str| -> Result<Option<String>, StoreError> {
+                row.get::<_, Option<String>>(index).map_err(|e| {
+                    StoreError::Corrupt(format!(
+                        "{table}: {whose} of dock `{dock_id}`: column `{column}`: {e}"
+                    ))
+                })
+            };
+        let id = text(0, "providerResourceId", "a record")?.unwrap_or_default();
+        let whose = format!("`{id}`");
+        let text = |index: usize, column: &str| text(index, column, &whose);
         let time = |index: usize, column: &str| -> Result<Option<Timestamp>, StoreError> {
             text(index, column)?
                 .map(|t| timestamp::parse(&t, &format!("{table}: `{id}`: column `{column}`")))
