@@ -225,32 +225,29 @@ impl DigitalOcean {
         route: &str,
         raw: Vec<impl Listed>,
     ) -> Result<Vec<Record>, ProviderError> {
-        raw.into_iter()
-            .map(|v| {
-                droplet_record(&self.ctx, v).map_err(|m| self.err(ErrorClass::Transient, route, m))
-            })
-            .collect()
+        raw.into_iter().map(|v| self.droplet_of(route, v)).collect()
     }
 
-    /// Both listings (the default one omits GPU droplets, [do-spec] droplets_list.yml), merged
-    /// by id in listing order; either failing fails the whole.
-    async fn list_droplet_values(&self, options: &ListOptions) -> Result<Vec<Item>, ProviderError> {
-        let gpus = options.clone().query("type", "gpus");
+    fn droplet_of(&self, route: &str, v: impl Listed) -> Result<Record, ProviderError> {
+        droplet_record(&self.ctx, v).map_err(|m| self.err(ErrorClass::Transient, route, m))
+    }
+
+    /// Both listings (the default one omits GPU droplets, [do-spec] droplets_list.yml), each
+    /// mapped page by page, merged by id in listing order; either failing fails the whole.
+    pub(super) async fn list_droplets(&self) -> Result<Vec<Record>, ProviderError> {
+        let route = "GET /droplets";
+        let map = |item| self.droplet_of(route, item);
+        let (all, gpus) = (ListOptions::new(), ListOptions::new().query("type", "gpus"));
         let (plain, gpu) = futures::try_join!(
-            self.client.list_values(LIST, "droplets", options),
-            self.client.list_values(LIST, "droplets", &gpus),
+            self.client.list_mapped(LIST, "droplets", &all, &map),
+            self.client.list_mapped(LIST, "droplets", &gpus, &map),
         )?;
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::with_capacity(plain.len() + gpu.len());
         Ok(plain
             .into_iter()
             .chain(gpu)
-            .filter(|v| value_id(&Probe::of(v).id).is_none_or(|id| seen.insert(id)))
+            .filter(|r| seen.insert(r.provider_resource_id.clone()))
             .collect())
-    }
-
-    pub(super) async fn list_droplets(&self) -> Result<Vec<Record>, ProviderError> {
-        let raw = self.list_droplet_values(&ListOptions::new()).await?;
-        self.droplet_records("GET /droplets", raw)
     }
 
     pub(super) async fn get_droplet(&self, id: &str) -> Result<Option<Record>, ProviderError> {

@@ -95,19 +95,19 @@ impl DigitalOcean {
         route: &str,
         raw: Vec<impl Listed>,
     ) -> Result<Vec<Record>, ProviderError> {
-        raw.into_iter()
-            .map(|v| {
-                volume_record(&self.ctx, v).map_err(|m| self.err(ErrorClass::Transient, route, m))
-            })
-            .collect()
+        raw.into_iter().map(|v| self.volume_of(route, v)).collect()
+    }
+
+    fn volume_of(&self, route: &str, v: impl Listed) -> Result<Record, ProviderError> {
+        volume_record(&self.ctx, v).map_err(|m| self.err(ErrorClass::Transient, route, m))
     }
 
     pub(super) async fn list_volumes(&self) -> Result<Vec<Record>, ProviderError> {
-        let raw = self
-            .client
-            .list_values(LIST, "volumes", &ListOptions::new())
-            .await?;
-        self.volume_records("GET /volumes", raw)
+        self.client
+            .list_mapped(LIST, "volumes", &ListOptions::new(), &|item| {
+                self.volume_of("GET /volumes", item)
+            })
+            .await
     }
 
     /// The raw volume, `None` if it is gone.

@@ -20,7 +20,7 @@ pub use dock::{DockClient, DockSettings};
 pub use limit::{Bucket, RateLimits, Scope};
 pub(crate) use paginate::page_items;
 pub use paginate::{
-    DIGITALOCEAN_MAX_PER_PAGE, Item, LINODE_MAX_PAGE_SIZE, ListOptions, VULTR_MAX_PER_PAGE,
+    DIGITALOCEAN_MAX_PER_PAGE, Item, LINODE_MAX_PAGE_SIZE, ListOptions, MapItem, VULTR_MAX_PER_PAGE,
 };
 pub use retry::{RetryPolicy, parse_retry_after};
 pub use stats::{RequestStats, StatsSnapshot};

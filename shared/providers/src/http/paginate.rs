@@ -5,7 +5,8 @@
 //! a partial listing would mark resources missing and plan creates). So a repeated cursor, more
 //! pages than announced, an empty page before the end, or a total that changes between pages is a
 //! transient error, and nothing is returned. Page-numbered schemes fetch pages 2..N concurrently
-//! (bounded, through the dock's rate limiter) and reassemble them in page order.
+//! (bounded, through the dock's rate limiter) and reassemble them in page order. Each page's items
+//! are mapped (decoded into records) as the page arrives, while the next request is in flight.
 
 use std::collections::HashSet;
 
@@ -78,6 +79,17 @@ impl ListOptions {
 
 /// One listed item: the JSON text of one object of a page, parsed by the adapter's mapping.
 pub type Item = Box<RawValue>;
+
+/// The shape of a page-numbered listing, from its first page.
+#[derive(Debug, Clone, Copy)]
+struct Rest {
+    /// Items announced.
+    total: u64,
+    /// Items on every page but the last.
+    size: u64,
+    /// Pages announced.
+    pages: u64,
+}
 
 /// One decoded page: its items as text, and the rest of the envelope (`meta`, `links`, `pages`,
 /// …) parsed, with `null` where the items were.
@@ -222,6 +234,15 @@ impl<'de> Deserialize<'de> for ItemsOrNot {
     }
 }
 
+/// Turns one listed item into what the listing returns (a record, a wire struct, the item
+/// itself). Applied to each page as it arrives, while the next page is in flight.
+pub type MapItem<'m, R> = &'m (dyn Fn(Item) -> Result<R, ProviderError> + Sync);
+
+/// Maps one page's items, stopping at the first failure.
+fn map_page<R>(items: Vec<Item>, map: MapItem<'_, R>) -> Result<Vec<R>, ProviderError> {
+    items.into_iter().map(map).collect()
+}
+
 impl DockClient {
     /// Every item of a collection, decoded as `T`, in the provider's order.
     ///
@@ -234,11 +255,10 @@ impl DockClient {
         options: &ListOptions,
     ) -> Result<Vec<T>, ProviderError> {
         let key = route_key(&Method::GET, route);
-        self.list_values(route, list_key, options)
-            .await?
-            .iter()
-            .map(|item| self.decode_item(&key, item))
-            .collect()
+        self.list_mapped(route, list_key, options, &|item| {
+            self.decode_item(&key, &item)
+        })
+        .await
     }
 
     /// Every item of a collection as its JSON text (for `fullApiData`; redact before storing).
@@ -248,31 +268,54 @@ impl DockClient {
         list_key: &str,
         options: &ListOptions,
     ) -> Result<Vec<Item>, ProviderError> {
-        match self.dialect() {
-            Dialect::Vultr => self.list_vultr(route, list_key, options).await,
-            Dialect::DigitalOcean => self.list_digitalocean(route, list_key, options).await,
-            Dialect::Linode => self.list_linode(route, list_key, options).await,
-        }
+        self.list_mapped(route, list_key, options, &Ok).await
     }
 
-    /// Vultr: `per_page` + `cursor`; `meta.links.next` is `""` on the last page ([govultr]).
-    async fn list_vultr(
+    /// Every item of a collection passed through `map`, in the provider's order.
+    ///
+    /// Each page is mapped as soon as it has arrived: after a cursor page, while the request for
+    /// the next one is in flight; after a numbered page, while the other pages are. So decoding
+    /// a listing costs its wall time only the last page's share, and a page's item texts are
+    /// freed before the listing ends. A listing is still complete or an error: the first
+    /// failure of a request, a check or `map` fails it, and nothing is returned.
+    pub async fn list_mapped<R>(
         &self,
         route: &str,
         list_key: &str,
         options: &ListOptions,
-    ) -> Result<Vec<Item>, ProviderError> {
+        map: MapItem<'_, R>,
+    ) -> Result<Vec<R>, ProviderError> {
+        match self.dialect() {
+            Dialect::Vultr => self.list_vultr(route, list_key, options, map).await,
+            Dialect::DigitalOcean => self.list_digitalocean(route, list_key, options, map).await,
+            Dialect::Linode => self.list_linode(route, list_key, options, map).await,
+        }
+    }
+
+    /// Vultr: `per_page` + `cursor`; `meta.links.next` is `""` on the last page ([govultr]).
+    async fn list_vultr<R>(
+        &self,
+        route: &str,
+        list_key: &str,
+        options: &ListOptions,
+        map: MapItem<'_, R>,
+    ) -> Result<Vec<R>, ProviderError> {
         let per_page = page_size(options, VULTR_MAX_PER_PAGE);
-        let mut items = Vec::new();
-        let mut cursor: Option<String> = None;
+        let query = |cursor: Option<&str>| {
+            let mut query = vec![("per_page".to_owned(), per_page.to_string())];
+            if let Some(c) = cursor {
+                query.push(("cursor".to_owned(), c.to_owned()));
+            }
+            query
+        };
+        let mut out = Vec::new();
+        let mut listed = 0u64;
         let mut seen = HashSet::new();
         let mut total: Option<u64> = None;
+        let mut p = self
+            .fetch_page(route, list_key, options, query(None))
+            .await?;
         for page in 1u64.. {
-            let mut query = vec![("per_page".to_owned(), per_page.to_string())];
-            if let Some(c) = &cursor {
-                query.push(("cursor".to_owned(), c.clone()));
-            }
-            let p = self.fetch_page(route, list_key, options, query).await?;
             let meta = p.body.get("meta");
             if page == 1 {
                 total = meta.and_then(|m| m.get("total")).and_then(Value::as_u64);
@@ -289,39 +332,46 @@ impl DockClient {
                     format!("page {page} is empty but links to a next page"),
                 ));
             }
-            items.extend(p.items);
+            listed += p.items.len() as u64;
             if next.is_empty() {
                 // Fewer items than page 1 announced (an empty last page, a page cut short) is an
                 // incomplete listing: accepting it would mark the unlisted resources missing.
                 // More is fine: resources created while the cursor walked.
-                if let Some(t) = total.filter(|t| (items.len() as u64) < *t) {
-                    return Err(self.incomplete(
-                        route,
-                        format!("{} items listed, {t} announced", items.len()),
-                    ));
+                if let Some(t) = total.filter(|t| listed < *t) {
+                    return Err(
+                        self.incomplete(route, format!("{listed} items listed, {t} announced"))
+                    );
                 }
-                return Ok(items);
+                out.extend(map_page(p.items, map)?);
+                return Ok(out);
             }
-            let too_many_items =
-                total.is_some_and(|t| items.len() as u64 > t + u64::from(per_page));
+            let too_many_items = total.is_some_and(|t| listed > t + u64::from(per_page));
             let too_many_pages = total.map_or(MAX_PAGES, |t| t.div_ceil(u64::from(per_page)) + 1);
             if !seen.insert(next.clone()) || too_many_items || page >= too_many_pages.min(MAX_PAGES)
             {
                 return Err(self.pagination_loop(route, page + 1));
             }
-            cursor = Some(next);
+            // The next request goes out first; this page is mapped while it is in flight.
+            let items = std::mem::take(&mut p.items);
+            let (fetched, mapped) = futures::join!(
+                self.fetch_page(route, list_key, options, query(Some(&next))),
+                async { map_page(items, map) },
+            );
+            p = fetched?;
+            out.extend(mapped?);
         }
         Err(self.pagination_loop(route, MAX_PAGES))
     }
 
     /// DigitalOcean: `page` + `per_page`; `meta.total` and `links.pages.next` ([do-spec]). With
     /// `meta.total` the remaining pages are fetched concurrently; without it, by following `next`.
-    async fn list_digitalocean(
+    async fn list_digitalocean<R>(
         &self,
         route: &str,
         list_key: &str,
         options: &ListOptions,
-    ) -> Result<Vec<Item>, ProviderError> {
+        map: MapItem<'_, R>,
+    ) -> Result<Vec<R>, ProviderError> {
         let per_page = page_size(options, DIGITALOCEAN_MAX_PER_PAGE);
         let query = |page: u64| {
             vec![
@@ -347,11 +397,11 @@ impl DockClient {
         let next = do_next(&first.body);
         let Some(total) = total else {
             return self
-                .follow_next_links(route, list_key, options, first, per_page, &do_next)
+                .follow_next_links(route, list_key, options, first, per_page, &do_next, map)
                 .await;
         };
         if next.is_none() {
-            return self.single_page(route, first.items, total);
+            return self.single_page(route, first.items, total, map);
         }
         // Page 1 is full when there is a next page, so its length is the page size the server
         // really used (it may cap `per_page` below what we asked).
@@ -385,22 +435,22 @@ impl DockClient {
             list_key,
             options,
             first.items,
-            total,
-            size,
-            pages,
+            Rest { total, size, pages },
             &query,
             &check,
+            map,
         )
         .await
     }
 
     /// Linode: `page` + `page_size`; body `page`, `pages`, `results` ([linode-docs] pagination).
-    async fn list_linode(
+    async fn list_linode<R>(
         &self,
         route: &str,
         list_key: &str,
         options: &ListOptions,
-    ) -> Result<Vec<Item>, ProviderError> {
+        map: MapItem<'_, R>,
+    ) -> Result<Vec<R>, ProviderError> {
         let size = page_size(options, LINODE_MAX_PAGE_SIZE);
         let query = |page: u64| {
             vec![
@@ -413,7 +463,7 @@ impl DockClient {
         let pages = num(&first.body, "pages").unwrap_or(1).max(1);
         let results = num(&first.body, "results").unwrap_or(first.items.len() as u64);
         if pages == 1 {
-            return self.single_page(route, first.items, results);
+            return self.single_page(route, first.items, results, map);
         }
         let size = first.items.len() as u64;
         if size == 0 {
@@ -441,34 +491,38 @@ impl DockClient {
             list_key,
             options,
             first.items,
-            results,
-            size,
-            pages,
+            Rest {
+                total: results,
+                size,
+                pages,
+            },
             &query,
             &check,
+            map,
         )
         .await
     }
 
-    /// Pages 2..=`pages` concurrently, reassembled in order, each checked by `check`, then the
-    /// whole listing checked against `total`.
+    /// Pages 2..=`pages` concurrently, each checked by `check` and mapped as it arrives, while
+    /// page 1 is mapped; reassembled in page order, then the whole listing checked against
+    /// `total`.
     #[allow(clippy::too_many_arguments)]
-    async fn fetch_rest(
+    async fn fetch_rest<R>(
         &self,
         route: &str,
         list_key: &str,
         options: &ListOptions,
-        mut items: Vec<Item>,
-        total: u64,
-        size: u64,
-        pages: u64,
+        first: Vec<Item>,
+        Rest { total, size, pages }: Rest,
         query: &(dyn Fn(u64) -> Vec<(String, String)> + Sync),
         check: &(dyn Fn(u64, &Page) -> Result<(), ProviderError> + Sync),
-    ) -> Result<Vec<Item>, ProviderError> {
+        map: MapItem<'_, R>,
+    ) -> Result<Vec<R>, ProviderError> {
         if pages > MAX_PAGES {
             return Err(self.pagination_loop(route, MAX_PAGES + 1));
         }
-        let rest: Vec<Vec<Item>> = futures::stream::iter(2..=pages)
+        let first_len = first.len() as u64;
+        let rest = futures::stream::iter(2..=pages)
             .map(|page| async move {
                 let p = self
                     .fetch_page(route, list_key, options, query(page))
@@ -484,25 +538,28 @@ impl DockClient {
                         format!("page {page} of {pages} has {len} items, not {size}"),
                     ));
                 }
-                Ok(p.items)
+                Ok((len, map_page(p.items, map)?))
             })
             // `buffered` keeps page order while up to N requests are in flight.
             .buffered(self.page_concurrency())
-            .try_collect()
-            .await?;
-        items.extend(rest.into_iter().flatten());
-        if items.len() as u64 != total {
-            return Err(self.changed(
-                route,
-                format!("{} items listed, {total} announced", items.len()),
-            ));
+            .try_collect::<Vec<(u64, Vec<R>)>>();
+        // The requests for pages 2.. go out first; page 1 is mapped while they are in flight.
+        let (rest, first) = futures::join!(rest, async { map_page(first, map) });
+        let rest = rest?;
+        let mut out = first?;
+        let listed = first_len + rest.iter().map(|(len, _)| len).sum::<u64>();
+        if listed != total {
+            return Err(self.changed(route, format!("{listed} items listed, {total} announced")));
         }
-        Ok(items)
+        out.reserve(rest.iter().map(|(_, mapped)| mapped.len()).sum());
+        out.extend(rest.into_iter().flat_map(|(_, mapped)| mapped));
+        Ok(out)
     }
 
     /// DigitalOcean collections without `meta.total`: follow `links.pages.next`, which must name
     /// the next page number.
-    async fn follow_next_links(
+    #[allow(clippy::too_many_arguments)]
+    async fn follow_next_links<R>(
         &self,
         route: &str,
         list_key: &str,
@@ -510,9 +567,10 @@ impl DockClient {
         first: Page,
         per_page: u32,
         next_of: &(dyn Fn(&Value) -> Option<String> + Sync),
-    ) -> Result<Vec<Item>, ProviderError> {
-        let mut items = first.items;
+        map: MapItem<'_, R>,
+    ) -> Result<Vec<R>, ProviderError> {
         let mut next = next_of(&first.body);
+        let mut out = map_page(first.items, map)?;
         let mut page = 1u64;
         while let Some(link) = next {
             let wanted = page + 1;
@@ -532,25 +590,26 @@ impl DockClient {
                     format!("page {wanted} is empty but links to a next page"),
                 ));
             }
-            items.extend(p.items);
+            out.extend(map_page(p.items, map)?);
             page = wanted;
         }
-        Ok(items)
+        Ok(out)
     }
 
-    fn single_page(
+    fn single_page<R>(
         &self,
         route: &str,
         items: Vec<Item>,
         total: u64,
-    ) -> Result<Vec<Item>, ProviderError> {
+        map: MapItem<'_, R>,
+    ) -> Result<Vec<R>, ProviderError> {
         if items.len() as u64 != total {
             return Err(self.changed(
                 route,
                 format!("{} items listed, {total} announced", items.len()),
             ));
         }
-        Ok(items)
+        map_page(items, map)
     }
 
     /// One page: the request (paced as a list), then the array under `list_key`.

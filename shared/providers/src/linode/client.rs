@@ -67,11 +67,10 @@ impl Linode {
         map: MapFn,
     ) -> Result<Vec<Record>, ProviderError> {
         self.client
-            .list_values(route, "data", options)
-            .await?
-            .into_iter()
-            .map(|item| self.map_item(route, item, map))
-            .collect()
+            .list_mapped(route, "data", options, &|item| {
+                self.map_item(route, item, map)
+            })
+            .await
     }
 
     /// `DELETE`; a resource already gone is success.

@@ -116,11 +116,10 @@ fn attached_to(record: &Record) -> Option<&str> {
 pub(super) async fn list(v: &Vultr) -> Result<Vec<Record>, ProviderError> {
     let route = format!("GET {ROUTE}");
     v.client
-        .list_values(ROUTE, LIST_KEY, &ListOptions::new())
-        .await?
-        .into_iter()
-        .map(|item| to_record(&v.ctx, &route, item))
-        .collect()
+        .list_mapped(ROUTE, LIST_KEY, &ListOptions::new(), &|item| {
+            to_record(&v.ctx, &route, item)
+        })
+        .await
 }
 
 pub(super) async fn get(v: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {

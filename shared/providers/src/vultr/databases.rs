@@ -103,11 +103,10 @@ pub(super) fn is_ready(record: &Record) -> bool {
 pub(super) async fn list(v: &Vultr, options: &ListOptions) -> Result<Vec<Record>, ProviderError> {
     let route = format!("GET {ROUTE}");
     v.client
-        .list_values(ROUTE, LIST_KEY, options)
-        .await?
-        .into_iter()
-        .map(|item| to_record(&v.ctx, &route, item))
-        .collect()
+        .list_mapped(ROUTE, LIST_KEY, options, &|item| {
+            to_record(&v.ctx, &route, item)
+        })
+        .await
 }
 
 pub(super) async fn get(v: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {
