@@ -120,6 +120,21 @@ pub fn sync_wall(listings: &[Listing], latency: Duration) -> (Duration, String) 
     bound
 }
 
+/// The least wall time any schedule of a sync's measured CPU work could take on `cores` cores:
+/// nothing can be decoded or written before the first answers arrive, one `latency` after the
+/// start, and from then on at most `cores` cores work. Not a bound on the engine (its CPU is what
+/// it is), but what tells a latency-bound run from a CPU-bound one: when this is above the
+/// latency bound, no reordering of the same work can reach it; only less CPU per record (or more
+/// cores) can.
+pub fn cpu_floor(latency: Duration, cpu: Duration, cores: usize) -> Duration {
+    latency + cpu / u32::try_from(cores.max(1)).unwrap_or(u32::MAX)
+}
+
+/// Cores this process may use (1 if the platform cannot tell).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
 /// Terraform-style refresh model: one GET per resource, `parallelism` in flight.
 pub fn terraform_model(
     resources: usize,
@@ -172,6 +187,15 @@ mod tests {
             rate_delay(34, 20, Duration::from_secs(15)),
             Duration::from_secs(15)
         );
+    }
+
+    #[test]
+    fn the_cpu_floor_is_one_round_trip_then_the_work_spread_over_the_cores() {
+        let ms = Duration::from_millis;
+        assert_eq!(cpu_floor(ms(20), ms(140), 2), ms(90));
+        assert_eq!(cpu_floor(ms(20), ms(140), 1), ms(160));
+        assert_eq!(cpu_floor(ms(20), ms(140), 0), ms(160));
+        assert_eq!(cpu_floor(ms(20), Duration::ZERO, 2), ms(20));
     }
 
     #[test]

@@ -120,6 +120,8 @@ pub fn rows(total: usize, r: &Resync) -> Vec<Row> {
 /// on the first sync, which writes everything).
 fn wall_row(total: usize, r: &Resync) -> Row {
     let (bound, why) = bounds::sync_wall(&r.listings, r.latency);
+    let cores = bounds::cores();
+    let floor = bounds::cpu_floor(r.latency, r.unchanged_cpu, cores);
     Row::new(
         format!("resync-wall/unchanged/{total}"),
         ms(r.unchanged_wall),
@@ -127,13 +129,17 @@ fn wall_row(total: usize, r: &Resync) -> Row {
         "ms",
     )
     .note(format!(
-        "second sync, nothing written; bound: {why}; CPU {:.0} ms",
-        ms(r.unchanged_cpu)
+        "second sync, nothing written; bound: {why}; CPU {:.0} ms: on {cores} cores no schedule \
+         of that work ends before {:.0} ms",
+        ms(r.unchanged_cpu),
+        ms(floor),
     ))
     .counts(json!({
         "resources": total,
         "latency_ms": r.latency.as_millis(),
         "cpu_ms": ms(r.unchanged_cpu),
+        "cores": cores,
+        "cpu_floor_ms": ms(floor),
     }))
 }
 

@@ -85,6 +85,8 @@ pub fn requests_row(run: &SyncRun) -> Row {
 
 pub fn wall_row(run: &SyncRun, latency: Duration) -> Row {
     let (bound, why) = bounds::sync_wall(&run.listings, latency);
+    let cores = bounds::cores();
+    let floor = bounds::cpu_floor(latency, run.cpu, cores);
     let row = Row::new(
         format!("sync-wall/{}", run.total),
         ms(run.wall),
@@ -92,15 +94,20 @@ pub fn wall_row(run: &SyncRun, latency: Duration) -> Row {
         "ms",
     )
     .note(format!(
-        "bound: {why}; {} ms latency; CPU {:.0} ms ({:.1} cores busy)",
+        "bound: {why}; {} ms latency; CPU {:.0} ms ({:.1} cores busy): on {cores} cores no \
+         schedule of that work ends before {:.0} ms ({:.2}x the bound)",
         latency.as_millis(),
         ms(run.cpu),
-        run.cpu.as_secs_f64() / run.wall.as_secs_f64().max(f64::EPSILON)
+        run.cpu.as_secs_f64() / run.wall.as_secs_f64().max(f64::EPSILON),
+        ms(floor),
+        floor.as_secs_f64() / bound.as_secs_f64().max(f64::EPSILON),
     ))
     .counts(json!({
         "requests": run.requests,
         "latency_ms": latency.as_millis(),
         "cpu_ms": ms(run.cpu),
+        "cores": cores,
+        "cpu_floor_ms": ms(floor),
     }));
     if run.total == 10_000 {
         row.ratio_at_most(1.3)
