@@ -238,6 +238,15 @@ impl<'de> Deserialize<'de> for ItemsOrNot {
 /// itself). Applied to each page as it arrives, while the next page is in flight.
 pub type MapItem<'m, R> = &'m (dyn Fn(Item) -> Result<R, ProviderError> + Sync);
 
+/// The collection a listing reads: its route template (`/instances`), the array's key in the
+/// envelope (`instances`; `data` for Linode) and the extra filters and headers.
+#[derive(Debug, Clone, Copy)]
+struct Collection<'a> {
+    route: &'a str,
+    list_key: &'a str,
+    options: &'a ListOptions,
+}
+
 /// Maps one page's items, stopping at the first failure.
 fn map_page<R>(items: Vec<Item>, map: MapItem<'_, R>) -> Result<Vec<R>, ProviderError> {
     items.into_iter().map(map).collect()
@@ -285,22 +294,26 @@ impl DockClient {
         options: &ListOptions,
         map: MapItem<'_, R>,
     ) -> Result<Vec<R>, ProviderError> {
+        let c = Collection {
+            route,
+            list_key,
+            options,
+        };
         match self.dialect() {
-            Dialect::Vultr => self.list_vultr(route, list_key, options, map).await,
-            Dialect::DigitalOcean => self.list_digitalocean(route, list_key, options, map).await,
-            Dialect::Linode => self.list_linode(route, list_key, options, map).await,
+            Dialect::Vultr => self.list_vultr(c, map).await,
+            Dialect::DigitalOcean => self.list_digitalocean(c, map).await,
+            Dialect::Linode => self.list_linode(c, map).await,
         }
     }
 
     /// Vultr: `per_page` + `cursor`; `meta.links.next` is `""` on the last page ([govultr]).
     async fn list_vultr<R>(
         &self,
-        route: &str,
-        list_key: &str,
-        options: &ListOptions,
+        c: Collection<'_>,
         map: MapItem<'_, R>,
     ) -> Result<Vec<R>, ProviderError> {
-        let per_page = page_size(options, VULTR_MAX_PER_PAGE);
+        let route = c.route;
+        let per_page = page_size(c.options, VULTR_MAX_PER_PAGE);
         let query = |cursor: Option<&str>| {
             let mut query = vec![("per_page".to_owned(), per_page.to_string())];
             if let Some(c) = cursor {
@@ -312,9 +325,7 @@ impl DockClient {
         let mut listed = 0u64;
         let mut seen = HashSet::new();
         let mut total: Option<u64> = None;
-        let mut p = self
-            .fetch_page(route, list_key, options, query(None))
-            .await?;
+        let mut p = self.fetch_page(c, query(None)).await?;
         for page in 1u64.. {
             let meta = p.body.get("meta");
             if page == 1 {
@@ -353,10 +364,8 @@ impl DockClient {
             }
             // The next request goes out first; this page is mapped while it is in flight.
             let items = std::mem::take(&mut p.items);
-            let (fetched, mapped) = futures::join!(
-                self.fetch_page(route, list_key, options, query(Some(&next))),
-                async { map_page(items, map) },
-            );
+            let next_page = self.fetch_page(c, query(Some(&next)));
+            let (fetched, mapped) = futures::join!(next_page, async { map_page(items, map) });
             p = fetched?;
             out.extend(mapped?);
         }
@@ -367,19 +376,18 @@ impl DockClient {
     /// `meta.total` the remaining pages are fetched concurrently; without it, by following `next`.
     async fn list_digitalocean<R>(
         &self,
-        route: &str,
-        list_key: &str,
-        options: &ListOptions,
+        c: Collection<'_>,
         map: MapItem<'_, R>,
     ) -> Result<Vec<R>, ProviderError> {
-        let per_page = page_size(options, DIGITALOCEAN_MAX_PER_PAGE);
+        let route = c.route;
+        let per_page = page_size(c.options, DIGITALOCEAN_MAX_PER_PAGE);
         let query = |page: u64| {
             vec![
                 ("page".to_owned(), page.to_string()),
                 ("per_page".to_owned(), per_page.to_string()),
             ]
         };
-        let first = self.fetch_page(route, list_key, options, query(1)).await?;
+        let first = self.fetch_page(c, query(1)).await?;
         let do_total = |body: &Value| {
             body.get("meta")
                 .and_then(|m| m.get("total"))
@@ -397,7 +405,7 @@ impl DockClient {
         let next = do_next(&first.body);
         let Some(total) = total else {
             return self
-                .follow_next_links(route, list_key, options, first, per_page, &do_next, map)
+                .follow_next_links(c, first, per_page, &do_next, map)
                 .await;
         };
         if next.is_none() {
@@ -431,9 +439,7 @@ impl DockClient {
             Ok(())
         };
         self.fetch_rest(
-            route,
-            list_key,
-            options,
+            c,
             first.items,
             Rest { total, size, pages },
             &query,
@@ -446,12 +452,11 @@ impl DockClient {
     /// Linode: `page` + `page_size`; body `page`, `pages`, `results` ([linode-docs] pagination).
     async fn list_linode<R>(
         &self,
-        route: &str,
-        list_key: &str,
-        options: &ListOptions,
+        c: Collection<'_>,
         map: MapItem<'_, R>,
     ) -> Result<Vec<R>, ProviderError> {
-        let size = page_size(options, LINODE_MAX_PAGE_SIZE);
+        let route = c.route;
+        let size = page_size(c.options, LINODE_MAX_PAGE_SIZE);
         let query = |page: u64| {
             vec![
                 ("page".to_owned(), page.to_string()),
@@ -459,7 +464,7 @@ impl DockClient {
             ]
         };
         let num = |body: &Value, key: &str| body.get(key).and_then(Value::as_u64);
-        let first = self.fetch_page(route, list_key, options, query(1)).await?;
+        let first = self.fetch_page(c, query(1)).await?;
         let pages = num(&first.body, "pages").unwrap_or(1).max(1);
         let results = num(&first.body, "results").unwrap_or(first.items.len() as u64);
         if pages == 1 {
@@ -487,9 +492,7 @@ impl DockClient {
             Ok(())
         };
         self.fetch_rest(
-            route,
-            list_key,
-            options,
+            c,
             first.items,
             Rest {
                 total: results,
@@ -506,27 +509,23 @@ impl DockClient {
     /// Pages 2..=`pages` concurrently, each checked by `check` and mapped as it arrives, while
     /// page 1 is mapped; reassembled in page order, then the whole listing checked against
     /// `total`.
-    #[allow(clippy::too_many_arguments)]
     async fn fetch_rest<R>(
         &self,
-        route: &str,
-        list_key: &str,
-        options: &ListOptions,
+        c: Collection<'_>,
         first: Vec<Item>,
         Rest { total, size, pages }: Rest,
         query: &(dyn Fn(u64) -> Vec<(String, String)> + Sync),
         check: &(dyn Fn(u64, &Page) -> Result<(), ProviderError> + Sync),
         map: MapItem<'_, R>,
     ) -> Result<Vec<R>, ProviderError> {
+        let route = c.route;
         if pages > MAX_PAGES {
             return Err(self.pagination_loop(route, MAX_PAGES + 1));
         }
         let first_len = first.len() as u64;
         let rest = futures::stream::iter(2..=pages)
             .map(|page| async move {
-                let p = self
-                    .fetch_page(route, list_key, options, query(page))
-                    .await?;
+                let p = self.fetch_page(c, query(page)).await?;
                 check(page, &p)?;
                 let len = p.items.len() as u64;
                 if len == 0 {
@@ -558,17 +557,15 @@ impl DockClient {
 
     /// DigitalOcean collections without `meta.total`: follow `links.pages.next`, which must name
     /// the next page number.
-    #[allow(clippy::too_many_arguments)]
     async fn follow_next_links<R>(
         &self,
-        route: &str,
-        list_key: &str,
-        options: &ListOptions,
+        c: Collection<'_>,
         first: Page,
         per_page: u32,
         next_of: &(dyn Fn(&Value) -> Option<String> + Sync),
         map: MapItem<'_, R>,
     ) -> Result<Vec<R>, ProviderError> {
+        let route = c.route;
         let mut next = next_of(&first.body);
         let mut out = map_page(first.items, map)?;
         let mut page = 1u64;
@@ -582,7 +579,7 @@ impl DockClient {
                 ("page".to_owned(), wanted.to_string()),
                 ("per_page".to_owned(), per_page.to_string()),
             ];
-            let p = self.fetch_page(route, list_key, options, query).await?;
+            let p = self.fetch_page(c, query).await?;
             next = next_of(&p.body);
             if p.items.is_empty() && next.is_some() {
                 return Err(self.incomplete(
@@ -615,11 +612,14 @@ impl DockClient {
     /// One page: the request (paced as a list), then the array under `list_key`.
     async fn fetch_page(
         &self,
-        route: &str,
-        list_key: &str,
-        options: &ListOptions,
+        c: Collection<'_>,
         mut query: Vec<(String, String)>,
     ) -> Result<Page, ProviderError> {
+        let Collection {
+            route,
+            list_key,
+            options,
+        } = c;
         query.extend(options.query.iter().cloned());
         let headers: Vec<(&str, &str)> = options
             .headers

@@ -16,7 +16,7 @@ use stackdock_providers::http::{
     Bucket, Client, ClientConfig, Dialect, DockClient, DockSettings, ListOptions, RateLimits,
     RetryPolicy, Scope,
 };
-use stackdock_providers::{Credential, ErrorClass};
+use stackdock_providers::{Credential, ErrorClass, ProviderError};
 
 const TOKEN: &str = "TEST-TOKEN-0123456789";
 const SOURCE: &str = "environment variable VULTR_API_KEY";
@@ -578,6 +578,94 @@ async fn vultr_cursor_pagination() {
         .expect("listed");
     assert_eq!(items.len(), 2);
     assert_eq!(server.requests()[0].query["per_page"], "500");
+}
+
+/// Waits (up to 2 s) until the server has seen `n` requests; whether it did.
+fn seen_requests(server: &Server, n: usize) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while server.count() < n && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    server.count() >= n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cursor_page_is_mapped_while_the_next_page_is_requested() {
+    let server = Server::start(vultr_script(numbered(0..7))).await;
+    let d = dock(&server, Dialect::Vultr);
+    // Mapping the first item of pages 1 and 2 waits for the request of the following page: it
+    // has gone out before the page is decoded, so the wait ends at once. A listing that mapped
+    // only after the last page (or before asking for the next one) would wait in vain.
+    let overlapped = Mutex::new(Vec::new());
+    let map = |item: stackdock_providers::http::Item| {
+        let id = serde_json::from_str::<Value>(item.get()).expect("JSON")["id"]
+            .as_u64()
+            .expect("id");
+        if id.is_multiple_of(3) && id < 6 {
+            let next_request = usize::try_from(id / 3 + 2).expect("small");
+            overlapped
+                .lock()
+                .expect("lock")
+                .push((id, seen_requests(&server, next_request)));
+        }
+        Ok(id)
+    };
+    let ids = d
+        .list_mapped(
+            "/instances",
+            "instances",
+            &ListOptions::new().page_size(3),
+            &map,
+        )
+        .await
+        .expect("listed");
+    assert_eq!(ids, (0..7).collect::<Vec<_>>(), "mapped in page order");
+    assert_eq!(
+        *overlapped.lock().expect("lock"),
+        vec![(0, true), (3, true)],
+        "pages 1 and 2 were mapped while the next page was being asked for"
+    );
+    assert_eq!(server.count(), 3);
+}
+
+#[tokio::test]
+async fn an_item_that_does_not_map_fails_the_whole_listing_on_any_page() {
+    for dialect in [Dialect::Vultr, Dialect::DigitalOcean] {
+        for bad in [1u64, 4, 8] {
+            let server = match dialect {
+                Dialect::Vultr => Server::start(vultr_script(numbered(0..9))).await,
+                _ => Server::start(do_script(numbered(0..9), Duration::ZERO, None)).await,
+            };
+            let d = dock(&server, dialect);
+            let (route, key) = match dialect {
+                Dialect::Vultr => ("/instances", "instances"),
+                _ => ("/droplets", "droplets"),
+            };
+            let map = |item: stackdock_providers::http::Item| {
+                let id = serde_json::from_str::<Value>(item.get()).expect("JSON")["id"]
+                    .as_u64()
+                    .expect("id");
+                if id == bad {
+                    return Err(ProviderError::new(
+                        ErrorClass::Transient,
+                        "test",
+                        "GET /x",
+                        format!("item {id} has an unexpected shape"),
+                    ));
+                }
+                Ok(id)
+            };
+            let e = d
+                .list_mapped(route, key, &ListOptions::new().page_size(3), &map)
+                .await
+                .expect_err("a listing with an unmappable item is an error, never a shorter list");
+            assert_eq!(e.class, ErrorClass::Transient, "{dialect:?} item {bad}");
+            assert!(
+                e.message.contains(&format!("item {bad} has")),
+                "{dialect:?}: {e}"
+            );
+        }
+    }
 }
 
 #[tokio::test]
