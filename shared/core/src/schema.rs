@@ -4,7 +4,7 @@
 //! This table is the single source for the config validator, the JSON Schema of the file and the
 //! plan engine's diff; no other module decides whether a field is mutable.
 
-use crate::{Kind, ProviderKind};
+use crate::{FieldValue, Kind, ProviderKind};
 
 /// The type of a config value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,7 +114,7 @@ pub fn kind_keys(kind: Kind) -> &'static [KeySpec] {
                 "ssh_keys",
                 StrList,
                 false,
-                "Provider SSH key ids or fingerprints installed at creation."
+                "SSH keys installed at creation, in each provider's own terms: Vultr SSH key ids (UUIDs, from `GET /v2/ssh-keys`); DigitalOcean key ids or MD5 fingerprints (`aa:bb:…`, 16 pairs); Linode public key text (`ssh-ed25519 AAAA… comment`), sent as `authorized_keys`."
             ),
             key!(
                 "user_data_file",
@@ -146,7 +146,7 @@ pub fn kind_keys(kind: Kind) -> &'static [KeySpec] {
                 "block_type",
                 Str,
                 false,
-                "Vultr block type: `high_perf` or `storage_opt`."
+                "Vultr block type: `high_perf` (NVMe, the default StackDock sends when it is not set) or `storage_opt` (HDD)."
             ),
         ],
         Kind::Buckets => &[
@@ -199,6 +199,25 @@ pub enum Change {
 pub struct FieldRule {
     pub key: &'static str,
     pub change: Change,
+    /// The provider compares the values without regard to ASCII case (DigitalOcean tags: a tag
+    /// keeps the capitalisation it was first created with, so `prod` and `PROD` are one tag).
+    pub fold_case: bool,
+}
+
+impl FieldRule {
+    /// Whether `desired` and `actual` are the same value as the provider sees them.
+    pub fn same(&self, desired: &FieldValue, actual: Option<&FieldValue>) -> bool {
+        let Some(actual) = actual else { return false };
+        if !self.fold_case {
+            return desired == actual;
+        }
+        let fold = |v: &FieldValue| match v {
+            FieldValue::Str(s) => FieldValue::Str(s.to_ascii_lowercase()),
+            FieldValue::Set(s) => FieldValue::set(s.iter().map(|t| t.to_ascii_lowercase())),
+            other => other.clone(),
+        };
+        fold(desired) == fold(actual)
+    }
 }
 
 macro_rules! rule {
@@ -206,6 +225,14 @@ macro_rules! rule {
         FieldRule {
             key: $key,
             change: $change,
+            fold_case: false,
+        }
+    };
+    ($key:expr, $change:expr, fold_case) => {
+        FieldRule {
+            key: $key,
+            change: $change,
+            fold_case: true,
         }
     };
 }
@@ -217,7 +244,15 @@ pub fn field_rules(provider: ProviderKind, kind: Kind) -> &'static [FieldRule] {
     use Kind::*;
     use ProviderKind::*;
     match (provider, kind) {
-        (Vultr | DigitalOcean | Linode, Servers) => &[
+        (DigitalOcean, Servers) => &[
+            rule!("region", Replace),
+            rule!("plan", InPlace),
+            rule!("image", Replace),
+            rule!("tags", InPlace, fold_case),
+            rule!("ssh_keys", CreateOnly),
+            rule!("user_data_file", CreateOnly),
+        ],
+        (Vultr | Linode, Servers) => &[
             rule!("region", Replace),
             rule!("plan", InPlace),
             rule!("image", Replace),
@@ -258,6 +293,79 @@ pub fn field_rule(provider: ProviderKind, kind: Kind, key: &str) -> Option<Field
 /// Fields that may only grow (a decrease is an `error` action, not an update).
 pub fn grow_only(kind: Kind, key: &str) -> bool {
     kind == Kind::BlockVolumes && key == "size_gb"
+}
+
+/// Why `value`, one element of the list `key` of a `kind` on `provider`, would be refused by the
+/// provider, or `None` if it is accepted. Checked by the parser (with the element's position), so a
+/// value the provider refuses never reaches a create.
+pub fn list_item_error(provider: ProviderKind, key: &str, value: &str) -> Option<String> {
+    match (provider, key) {
+        (ProviderKind::DigitalOcean, "tags") => {
+            let ok = !value.is_empty()
+                && value.len() <= 255
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '_'));
+            (!ok).then(|| "DigitalOcean tag names are 1 to 255 characters among letters, digits, `:`, `-` and `_`".to_owned())
+        }
+        (ProviderKind::Linode, "tags") => {
+            let len = value.chars().count();
+            (!(3..=50).contains(&len))
+                .then(|| "Linode tags are 3 to 50 characters".to_owned())
+        }
+        (ProviderKind::Vultr, "ssh_keys") => (!is_uuid(value)).then(|| {
+            "Vultr takes SSH key ids (a UUID such as `3b8066a7-b438-455a-9688-44afc9a3597f`, listed by `GET /v2/ssh-keys`), not names or fingerprints".to_owned()
+        }),
+        (ProviderKind::DigitalOcean, "ssh_keys") => {
+            let id = !value.is_empty() && value.len() <= 18 && value.bytes().all(|b| b.is_ascii_digit());
+            let fingerprint = value.len() == 47
+                && value.split(':').count() == 16
+                && value.split(':').all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit()));
+            (!id && !fingerprint).then(|| {
+                "DigitalOcean takes SSH key ids (digits) or MD5 fingerprints (16 hex pairs joined by `:`)".to_owned()
+            })
+        }
+        (ProviderKind::Linode, "ssh_keys") => (!is_public_key(value)).then(|| {
+            "Linode takes public key text (`ssh-ed25519 AAAA… comment`, one line), not key ids or fingerprints".to_owned()
+        }),
+        _ => None,
+    }
+}
+
+/// `8-4-4-4-12` hex digits.
+fn is_uuid(value: &str) -> bool {
+    let groups: Vec<&str> = value.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// An OpenSSH public key line: a key type Linode accepts, base64 key data, an optional comment.
+fn is_public_key(value: &str) -> bool {
+    const TYPES: &[&str] = &[
+        "ssh-rsa",
+        "ssh-dss",
+        "ssh-ed25519",
+        "ecdsa-sha2-nistp256",
+        "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp521",
+        "sk-ssh-ed25519@openssh.com",
+        "sk-ecdsa-sha2-nistp256@openssh.com",
+    ];
+    if value.contains(['\n', '\r']) {
+        return false;
+    }
+    let mut parts = value.split_whitespace();
+    let (Some(kind), Some(data)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    TYPES.contains(&kind)
+        && data.len() >= 16
+        && data
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
 }
 
 /// Why `name` is not a valid label for a `kind` on `provider`, or `None` if it is. Resource names in
@@ -375,6 +483,74 @@ mod tests {
                 "{provider} {kind} {name:?}"
             );
         }
+    }
+
+    #[test]
+    fn list_items_follow_each_provider() {
+        use ProviderKind::{DigitalOcean, Linode, Vultr};
+        let ed25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f ops@acme";
+        let cases: &[(ProviderKind, &str, &str, bool)] = &[
+            (DigitalOcean, "tags", "env:prod", true),
+            (DigitalOcean, "tags", "team_web-1", true),
+            (DigitalOcean, "tags", "env=prod", false),
+            (DigitalOcean, "tags", "two words", false),
+            (DigitalOcean, "tags", &"t".repeat(256), false),
+            (Linode, "tags", "env=prod", true),
+            (Linode, "tags", "ab", false),
+            (Linode, "tags", &"t".repeat(51), false),
+            (Vultr, "tags", "env=prod", true),
+            (
+                Vultr,
+                "ssh_keys",
+                "3b8066a7-b438-455a-9688-44afc9a3597f",
+                true,
+            ),
+            (Vultr, "ssh_keys", "deploy-key", false),
+            (
+                Vultr,
+                "ssh_keys",
+                "3b:80:66:a7:b4:38:45:5a:96:88:44:af:c9:a3:59:7f",
+                false,
+            ),
+            (DigitalOcean, "ssh_keys", "512189", true),
+            (
+                DigitalOcean,
+                "ssh_keys",
+                "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa",
+                true,
+            ),
+            (DigitalOcean, "ssh_keys", "3b:16:bf", false),
+            (DigitalOcean, "ssh_keys", "my-laptop", false),
+            (Linode, "ssh_keys", ed25519, true),
+            (Linode, "ssh_keys", "512189", false),
+            (
+                Linode,
+                "ssh_keys",
+                "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa",
+                false,
+            ),
+            (Linode, "ssh_keys", "ssh-ed25519", false),
+            (Linode, "ssh_keys", "ssh-ed25519 AAAA\nssh-rsa AAAA", false),
+        ];
+        for (provider, key, value, valid) in cases {
+            assert_eq!(
+                list_item_error(*provider, key, value).is_none(),
+                *valid,
+                "{provider} {key} {value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn digitalocean_tags_compare_without_case_and_others_exactly() {
+        let desired = FieldValue::set(["prod", "web"]);
+        let actual = FieldValue::set(["PROD", "web"]);
+        let rule = |p| field_rule(p, Kind::Servers, "tags").expect("servers have tags");
+        assert!(rule(ProviderKind::DigitalOcean).same(&desired, Some(&actual)));
+        assert!(!rule(ProviderKind::DigitalOcean).same(&FieldValue::set(["prod"]), Some(&actual)));
+        assert!(!rule(ProviderKind::DigitalOcean).same(&desired, None));
+        assert!(!rule(ProviderKind::Vultr).same(&desired, Some(&actual)));
+        assert!(!rule(ProviderKind::Linode).same(&desired, Some(&actual)));
     }
 
     #[test]

@@ -247,6 +247,43 @@ pub(crate) struct Store {
     bulk: u64,
 }
 
+impl Store {
+    /// The existing tag that `name` names: DigitalOcean tag names are case-insensitive, and a tag
+    /// keeps the capitalisation it was first created with.
+    fn find_tag(&self, name: &str) -> Option<String> {
+        self.tags
+            .iter()
+            .find(|t| t.eq_ignore_ascii_case(name))
+            .cloned()
+    }
+
+    /// `name` as the tag it is or becomes (created with this capitalisation if new).
+    fn canonical_tag(&mut self, name: &str) -> String {
+        self.find_tag(name).unwrap_or_else(|| {
+            self.tags.insert(name.to_owned());
+            name.to_owned()
+        })
+    }
+
+    /// Tags sent inline with a create: each checked like `POST /tags`, then canonicalised.
+    fn inline_tags(&mut self, tags: Vec<String>) -> Result<Vec<String>, Response> {
+        if let Some(bad_tag) = tags.iter().find(|t| !valid_tag(t)) {
+            return Err(unprocessable(&format!("{TAG_RULE}: {bad_tag}")));
+        }
+        let mut out: Vec<String> = Vec::with_capacity(tags.len());
+        for t in tags {
+            let t = self.canonical_tag(&t);
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// DigitalOcean's message for a tag name it refuses.
+const TAG_RULE: &str = "Name must only contain letters, numbers, colons, dashes and underscores, and be at most 255 characters";
+
 impl Default for Store {
     fn default() -> Self {
         Store {
@@ -616,7 +653,7 @@ async fn list_droplets(
     let store = &mut st.digitalocean;
     let seqs = store.droplets.select(|d| {
         d.is_gpu() == gpus
-            && tag.is_none_or(|t| d.tags.contains(t))
+            && tag.is_none_or(|t| d.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
             && name.is_none_or(|n| d.name.eq_ignore_ascii_case(n))
     });
     let page = paged(
@@ -743,6 +780,7 @@ async fn create_droplet(State(app): State<App>, body: Bytes) -> Result<Response,
     };
     let lc = app.lifecycle;
     let mut st = app.state();
+    let tags = st.digitalocean.inline_tags(tags)?;
     let mut droplets = Vec::new();
     let mut actions = Vec::new();
     for name in names {
@@ -775,7 +813,6 @@ async fn create_droplet(State(app): State<App>, body: Bytes) -> Result<Response,
             vpc,
             pending: lc.pending_polls.max(1),
         };
-        store.tags.extend(tags.iter().cloned());
         droplets.push(d.render());
         if lc.pending_polls == 0 {
             d.observe();
@@ -905,6 +942,16 @@ async fn get_action(State(app): State<App>, Path(id): Path<String>) -> Response 
     }
 }
 
+/// DigitalOcean volume names: a lowercase letter, then lowercase letters, digits and `-`; at most
+/// 64 characters.
+fn valid_volume_name(name: &str) -> bool {
+    name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
 fn valid_tag(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 255
@@ -945,23 +992,21 @@ async fn create_tag(State(app): State<App>, body: Bytes) -> Result<Response, Res
         .and_then(Value::as_str)
         .ok_or_else(|| unprocessable("Name is required"))?;
     if !valid_tag(name) {
-        return Err(unprocessable(
-            "Name must only contain letters, numbers, colons, dashes and underscores, and be at most 255 characters",
-        ));
+        return Err(unprocessable(TAG_RULE));
     }
     let mut st = app.state();
-    st.digitalocean.tags.insert(name.to_owned());
+    let name = st.digitalocean.canonical_tag(name);
     Ok(json(
         StatusCode::CREATED,
-        &wrap("tag", render_tag(&st.digitalocean, name)),
+        &wrap("tag", render_tag(&st.digitalocean, &name)),
     ))
 }
 
 async fn get_tag(State(app): State<App>, Path(tag): Path<String>) -> Response {
     let st = app.state();
-    if !st.digitalocean.tags.contains(&tag) {
+    let Some(tag) = st.digitalocean.find_tag(&tag) else {
         return nf();
-    }
+    };
     json(
         StatusCode::OK,
         &wrap("tag", render_tag(&st.digitalocean, &tag)),
@@ -971,9 +1016,10 @@ async fn get_tag(State(app): State<App>, Path(tag): Path<String>) -> Response {
 async fn delete_tag(State(app): State<App>, Path(tag): Path<String>) -> Response {
     let mut st = app.state();
     let store = &mut st.digitalocean;
-    if !store.tags.remove(&tag) {
+    let Some(tag) = store.find_tag(&tag) else {
         return nf();
-    }
+    };
+    store.tags.remove(&tag);
     for d in store.droplets.values_mut() {
         d.tags.retain(|t| *t != tag);
     }
@@ -1014,9 +1060,7 @@ async fn change_tag_resources(
     let targets = tag_targets(&body)?;
     let mut st = app.state();
     let store = &mut st.digitalocean;
-    if !store.tags.contains(&tag) {
-        return Err(nf());
-    }
+    let tag = store.find_tag(&tag).ok_or_else(nf)?;
     for (id, kind) in &targets {
         let tags = match kind.as_str() {
             "droplet" => store.droplets.get_mut(id).map(|d| &mut d.tags),
@@ -1029,11 +1073,11 @@ async fn change_tag_resources(
         };
         let tags = tags.ok_or_else(nf)?;
         if add {
-            if !tags.contains(&tag) {
+            if !tags.iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
                 tags.push(tag.clone());
             }
         } else {
-            tags.retain(|t| *t != tag);
+            tags.retain(|t| !t.eq_ignore_ascii_case(&tag));
         }
     }
     Ok(empty(StatusCode::NO_CONTENT))
@@ -1085,6 +1129,11 @@ async fn create_volume(State(app): State<App>, body: Bytes) -> Result<Response, 
         .and_then(Value::as_str)
         .ok_or_else(|| unprocessable("name is required"))?
         .to_owned();
+    if !valid_volume_name(&name) {
+        return Err(unprocessable(
+            "name must be lowercase and be composed only of numbers, letters and \"-\", up to a limit of 64 characters, and must begin with a letter",
+        ));
+    }
     let size = body
         .get("size_gigabytes")
         .and_then(Value::as_u64)
@@ -1108,6 +1157,7 @@ async fn create_volume(State(app): State<App>, body: Bytes) -> Result<Response, 
     let tags = str_list(&body, "tags")?;
     let mut st = app.state();
     let store = &mut st.digitalocean;
+    let tags = store.inline_tags(tags)?;
     if store
         .volumes
         .values()
@@ -1139,7 +1189,6 @@ async fn create_volume(State(app): State<App>, body: Bytes) -> Result<Response, 
             .to_owned(),
         tags,
     };
-    store.tags.extend(v.tags.iter().cloned());
     let rendered = v.render();
     store.volumes.insert(v.id.to_string(), v);
     Ok(json(StatusCode::CREATED, &wrap("volume", rendered)))

@@ -44,7 +44,15 @@ pub(crate) struct Instance {
     public_ip: u32,
     private_ip: u32,
     backups: bool,
+    /// Disk space allocated to the Linode's disks (MB): the plan's at creation; it follows a
+    /// resize only when the resize allows `allow_auto_disk_resize` (Linode's default).
+    disk_mb: u64,
     pending: u32,
+}
+
+/// The disk (MB) of a Linode type; unknown types have the smallest plan's.
+fn type_disk_mb(ltype: &str) -> u64 {
+    catalog::linode_type(ltype).map_or(25600, |t| u64::from(t.disk_mb))
 }
 
 impl Instance {
@@ -271,6 +279,7 @@ pub(crate) fn seed_fixtures(st: &mut AppState) {
                 .and_then(|b| b.get("enabled"))
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
+            disk_mb: type_disk_mb(&fields::string(&v, "type")),
             pending: 0,
         };
         store.instances.insert(i.id.to_string(), i);
@@ -322,6 +331,7 @@ pub(crate) fn seed_bulk(st: &mut AppState, kind: Kind, n: usize) -> Result<(), S
                     label: format!("bulk-linode-{b:06}"),
                     region,
                     ltype: LINODE_TYPES[(b as usize) % 3].id.to_owned(),
+                    disk_mb: u64::from(LINODE_TYPES[(b as usize) % 3].disk_mb),
                     image: Some("linode/ubuntu24.04".to_owned()),
                     status: "running".to_owned(),
                     target: String::new(),
@@ -808,6 +818,19 @@ fn tags_field(body: &Map<String, Value>) -> Result<Option<Vec<String>>, Response
     }
 }
 
+/// One OpenSSH public key line (`<type> <base64> [comment]`), as `authorized_keys` takes them.
+fn public_key(line: &str) -> bool {
+    let mut parts = line.split_whitespace();
+    let (Some(kind), Some(data)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    !line.contains(['\n', '\r'])
+        && (kind.starts_with("ssh-") || kind.starts_with("ecdsa-") || kind.starts_with("sk-"))
+        && base64::engine::general_purpose::STANDARD
+            .decode(data.as_bytes())
+            .is_ok_and(|raw| raw.len() > 4)
+}
+
 fn valid_label(label: &str) -> bool {
     (3..=64).contains(&label.len())
         && label
@@ -888,6 +911,20 @@ async fn create_instance(State(app): State<App>, body: Bytes) -> Result<Response
             "user_data must be base64-encoded",
         ));
     }
+    if let Some(keys) = body.get("authorized_keys") {
+        let lines = keys.as_array().ok_or_else(|| {
+            field_err(
+                "authorized_keys",
+                "authorized_keys must be an array of public keys",
+            )
+        })?;
+        if !lines.iter().all(|k| k.as_str().is_some_and(public_key)) {
+            return Err(field_err(
+                "authorized_keys",
+                "Invalid SSH key: expected a public key such as \"ssh-ed25519 AAAA... comment\"",
+            ));
+        }
+    }
     let tags = tags_field(&body)?.unwrap_or_default();
     let label = str_field(&body, "label")?;
     if let Some(l) = &label
@@ -918,6 +955,7 @@ async fn create_instance(State(app): State<App>, body: Bytes) -> Result<Response
     let id = store.next_instance;
     let pending = app.lifecycle.pending_polls;
     let now = state::now();
+    let disk_mb = type_disk_mb(&ltype);
     let mut inst = Instance {
         id,
         label: label.unwrap_or_else(|| format!("linode{id}")),
@@ -937,6 +975,7 @@ async fn create_instance(State(app): State<App>, body: Bytes) -> Result<Response
         public_ip: state::public_ip(seq),
         private_ip: state::private_ip(seq),
         backups,
+        disk_mb,
         pending: pending.max(1),
     };
     let rendered = inst.render();
@@ -1027,6 +1066,19 @@ async fn resize_instance(
             "A valid plan type by that ID was not found",
         ));
     }
+    let auto_disk = match body.get("allow_auto_disk_resize") {
+        None => true,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return Err(field_err("allow_auto_disk_resize", "Must be a boolean"));
+        }
+    };
+    if let Some(m) = body.get("migration_type")
+        && !matches!(m.as_str(), Some("cold" | "warm"))
+    {
+        return Err(field_err("migration_type", "Must be one of cold, warm"));
+    }
+    let new_disk = type_disk_mb(&ltype);
     let pending = app.lifecycle.pending_polls;
     let mut st = app.state();
     let i = st.linode.instances.get_mut(&id).ok_or_else(nf)?;
@@ -1039,9 +1091,19 @@ async fn resize_instance(
             "Linode is already running this service plan.",
         ));
     }
+    if i.disk_mb > new_disk {
+        return Err(field_err(
+            "type",
+            "Linode has allocated more disk than the new service plan allows. Delete or resize disks smaller.",
+        ));
+    }
+    if auto_disk {
+        i.disk_mb = new_disk;
+    }
     i.ltype = ltype;
+    // Linode reports a resize as a migration: `migrating` until the Linode is back.
     if pending > 0 {
-        i.target = std::mem::replace(&mut i.status, "resizing".to_owned());
+        i.target = std::mem::replace(&mut i.status, "migrating".to_owned());
         i.pending = pending;
     }
     i.updated = state::now();
@@ -1411,11 +1473,10 @@ async fn create_bucket(State(app): State<App>, body: Bytes) -> Result<Response, 
         size: 0,
         endpoint_type,
     };
-    if store.buckets.contains(&b.key()) {
-        return Err(field_err(
-            "label",
-            "A bucket with this label already exists in this region",
-        ));
+    // Bucket labels are S3 bucket names: creating one this account already owns answers 200 with
+    // that bucket, unchanged (the caller cannot tell a new bucket from an old one by the answer).
+    if let Some(existing) = store.buckets.get(&b.key()) {
+        return Ok(json(StatusCode::OK, &existing.render()));
     }
     let rendered = b.render();
     store.buckets.insert(b.key(), b);

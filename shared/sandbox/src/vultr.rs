@@ -811,7 +811,12 @@ async fn create_instance(State(app): State<App>, body: Bytes) -> Result<Response
     {
         return Err(bad("Invalid user_data: must be base64 encoded."));
     }
-    let _ssh = str_list(&body, "sshkey_id")?;
+    // `sshkey_id` takes the ids of the account's SSH keys (UUIDs), not names or fingerprints.
+    if let Some(keys) = str_list(&body, "sshkey_id")?
+        && keys.iter().any(|k| uuid::Uuid::parse_str(k).is_err())
+    {
+        return Err(bad("Invalid SSH key ID."));
+    }
     let label = str_field(&body, "label")?.unwrap_or_default();
     let hostname = str_field(&body, "hostname")?.unwrap_or_else(|| {
         if label.is_empty() {

@@ -1024,3 +1024,188 @@ async fn listings_show_each_change_also_of_an_attached_instance() {
     );
     sb.shutdown().await;
 }
+
+/// What the providers' specs say and the sandbox once got wrong (issue 16, item 7): each case
+/// here failed before the sandbox was corrected.
+#[tokio::test]
+async fn requests_are_checked_as_the_published_specs_say() {
+    let sb = start().await;
+    // Vultr `sshkey_id` takes the account's key ids (UUIDs) only.
+    let base = json!({"region": "ewr", "plan": "vc2-1c-1gb", "os_id": 2284, "label": "keys"});
+    let with_keys = |keys: Value| {
+        let mut b = base.clone();
+        b["sshkey_id"] = keys;
+        b
+    };
+    let (s, v) = post(
+        &sb,
+        Provider::Vultr,
+        "/instances",
+        with_keys(json!(["deploy-key"])),
+    )
+    .await;
+    assert_eq!((s, v["error"].clone()), (400, json!("Invalid SSH key ID.")));
+    let (s, _) = post(
+        &sb,
+        Provider::Vultr,
+        "/instances",
+        with_keys(json!(["3b8066a7-b438-455a-9688-44afc9a3597f"])),
+    )
+    .await;
+    assert_eq!(s, 202);
+
+    // DigitalOcean checks tag names sent inline with a create, not only on `POST /tags`, and
+    // refuses volume names that are not lowercase.
+    let droplet = json!({"name": "tagged", "region": "nyc3", "size": "s-1vcpu-1gb",
+                         "image": "ubuntu-24-04-x64", "tags": ["env=prod"]});
+    let (s, v) = post(&sb, Provider::Digitalocean, "/droplets", droplet).await;
+    assert_eq!(s, 422, "{v}");
+    assert!(
+        v["message"].as_str().expect("message").contains("env=prod"),
+        "{v}"
+    );
+    let volume = |name: &str, tags: Value| json!({"name": name, "region": "nyc3", "size_gigabytes": 10, "tags": tags});
+    let (s, v) = post(
+        &sb,
+        Provider::Digitalocean,
+        "/volumes",
+        volume("Pg_Data", json!([])),
+    )
+    .await;
+    assert_eq!(s, 422, "{v}");
+    let (s, v) = post(
+        &sb,
+        Provider::Digitalocean,
+        "/volumes",
+        volume("pg-data", json!(["a b"])),
+    )
+    .await;
+    assert_eq!(s, 422, "{v}");
+
+    // Linode `authorized_keys` is public key text.
+    let linode = |keys: Value| {
+        json!({"region": "us-east", "type": "g6-nanode-1", "label": "keyed",
+               "authorized_keys": keys})
+    };
+    let (s, v) = post(
+        &sb,
+        Provider::Linode,
+        "/linode/instances",
+        linode(json!(["512189"])),
+    )
+    .await;
+    assert_eq!(
+        (s, v["errors"][0]["field"].clone()),
+        (400, json!("authorized_keys"))
+    );
+    let key =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f ops@acme";
+    let (s, v) = post(
+        &sb,
+        Provider::Linode,
+        "/linode/instances",
+        linode(json!([key])),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+
+    // A bucket this account owns, created again: 200 with that bucket, unchanged.
+    let bucket = json!({"label": "twice", "region": "us-east"});
+    let (s, first) = post(
+        &sb,
+        Provider::Linode,
+        "/object-storage/buckets",
+        bucket.clone(),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, again) = post(&sb, Provider::Linode, "/object-storage/buckets", bucket).await;
+    assert_eq!((s, again), (200, first));
+}
+
+/// DigitalOcean tag names are case-insensitive and keep their first capitalisation.
+#[tokio::test]
+async fn digitalocean_tags_keep_their_first_capitalisation() {
+    let sb = start().await;
+    let (s, v) = post(
+        &sb,
+        Provider::Digitalocean,
+        "/tags",
+        json!({"name": "PROD"}),
+    )
+    .await;
+    assert_eq!((s, v["tag"]["name"].clone()), (201, json!("PROD")));
+    let (s, v) = post(
+        &sb,
+        Provider::Digitalocean,
+        "/tags",
+        json!({"name": "prod"}),
+    )
+    .await;
+    assert_eq!((s, v["tag"]["name"].clone()), (201, json!("PROD")));
+    let droplet = json!({"name": "cased", "region": "nyc3", "size": "s-1vcpu-1gb",
+                         "image": "ubuntu-24-04-x64", "tags": ["prod", "Web"]});
+    let (s, v) = post(&sb, Provider::Digitalocean, "/droplets", droplet).await;
+    assert_eq!(s, 202, "{v}");
+    assert_eq!(v["droplet"]["tags"], json!(["PROD", "Web"]));
+    let id = v["droplet"]["id"].as_u64().expect("id");
+    // Listing by either spelling finds it; untagging by another spelling removes the tag.
+    let (_, v) = get(&sb, Provider::Digitalocean, "/droplets?tag_name=web").await;
+    assert_eq!(v["droplets"].as_array().map(Vec::len), Some(1));
+    let body = json!({"resources": [{"resource_id": id.to_string(), "resource_type": "droplet"}]});
+    let (s, _, _) = call(
+        &sb,
+        Provider::Digitalocean,
+        reqwest::Method::DELETE,
+        "/tags/prod/resources",
+        Some(body),
+    )
+    .await;
+    assert_eq!(s, 204);
+    let (_, v) = get(&sb, Provider::Digitalocean, &format!("/droplets/{id}")).await;
+    assert_eq!(v["droplet"]["tags"], json!(["Web"]));
+}
+
+/// A Linode resize is reported as `migrating`, and a disk that grew with an upsize (Linode's
+/// default `allow_auto_disk_resize`) no longer fits the smaller plan.
+#[tokio::test]
+async fn linode_resize_migrates_and_an_auto_resized_disk_blocks_the_downsize() {
+    let sb = Sandbox::start(SandboxConfig::default().with_pending_polls(1))
+        .await
+        .expect("sandbox starts");
+    let mut ids = Vec::new();
+    for label in ["grows-disk", "keeps-disk"] {
+        let body = json!({"region": "us-east", "type": "g6-nanode-1", "label": label});
+        let (s, v) = post(&sb, Provider::Linode, "/linode/instances", body).await;
+        assert_eq!(s, 200, "{v}");
+        let id = v["id"].as_u64().expect("id");
+        let _ = get(&sb, Provider::Linode, &format!("/linode/instances/{id}")).await;
+        ids.push(id);
+    }
+    let resize = |id: u64, ty: &str, auto: Option<bool>| {
+        let mut body = json!({"type": ty});
+        if let Some(a) = auto {
+            body["allow_auto_disk_resize"] = json!(a);
+        }
+        (format!("/linode/instances/{id}/resize"), body)
+    };
+    for (id, auto) in [(ids[0], None), (ids[1], Some(false))] {
+        let (path, body) = resize(id, "g6-standard-2", auto);
+        let (s, v) = post(&sb, Provider::Linode, &path, body).await;
+        assert_eq!(s, 200, "{v}");
+        let (_, v) = get(&sb, Provider::Linode, &format!("/linode/instances/{id}")).await;
+        assert_eq!(v["status"], "migrating");
+        let (_, v) = get(&sb, Provider::Linode, &format!("/linode/instances/{id}")).await;
+        assert_eq!(v["status"], "offline");
+    }
+    let (path, body) = resize(ids[0], "g6-nanode-1", Some(false));
+    let (s, v) = post(&sb, Provider::Linode, &path, body).await;
+    assert_eq!(
+        (s, v["errors"][0]["field"].clone()),
+        (400, json!("type")),
+        "{v}"
+    );
+    let (path, body) = resize(ids[1], "g6-nanode-1", Some(false));
+    let (s, v) = post(&sb, Provider::Linode, &path, body).await;
+    assert_eq!(s, 200, "{v}");
+}

@@ -963,6 +963,20 @@ impl Walker<'_, '_> {
                     );
                 }
             }
+            for (key, at) in &r.fields {
+                let FieldValue::Set(items) = &at.value else {
+                    continue;
+                };
+                for item in items {
+                    if let Some(e) = schema::list_item_error(provider, key, item) {
+                        self.report.error(
+                            element_span(self.report.source(), &at.span, item),
+                            format!("`{item}` in `{key}` of {what} would be refused by {provider}"),
+                            e,
+                        );
+                    }
+                }
+            }
             if let Some(e) = schema::label_error(provider, r.kind, &r.name) {
                 self.report.error(
                     r.name_span.clone(),

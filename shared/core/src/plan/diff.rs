@@ -454,7 +454,7 @@ impl<'a> DockPlanner<'a> {
             let actual = record.field(rule.key);
             if managed
                 && let Some(applied) = record.applied.get(rule.key)
-                && Some(applied) != actual.as_ref()
+                && !rule.same(applied, actual.as_ref())
             {
                 drift.push(FieldChange {
                     field: rule.key.to_owned(),
@@ -462,7 +462,7 @@ impl<'a> DockPlanner<'a> {
                     after: actual.clone(),
                 });
             }
-            if Some(desired) == actual.as_ref() {
+            if rule.same(desired, actual.as_ref()) {
                 continue;
             }
             let change = FieldChange {

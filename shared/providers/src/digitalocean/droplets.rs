@@ -109,14 +109,15 @@ pub(super) struct CreateDroplet<'a> {
 // Mapping (pure)
 
 /// DigitalOcean droplet status → the universal server status ([do-spec] droplet.yml enum:
-/// `new`, `active`, `off`, `archive`).
+/// `new`, `active`, `off`, `archive`). A value outside the enum is `unknown`, never guessed (the
+/// raw value stays in `fullApiData`).
 pub(super) fn server_status(status: &str) -> String {
     match status {
         "" => "unknown".to_owned(),
         "new" => "pending".to_owned(),
         "active" => "running".to_owned(),
         "off" | "archive" => "stopped".to_owned(),
-        other => other.to_lowercase(),
+        _ => "unknown".to_owned(),
     }
 }
 
@@ -189,19 +190,22 @@ pub(super) fn ssh_keys(field: Option<&FieldValue>) -> Vec<Value> {
 }
 
 /// Which user tags to add and remove to reach `desired` from `current` (ownership tags are
-/// never removed and never counted as user tags).
+/// never removed and never counted as user tags). DigitalOcean tag names are case-insensitive (a
+/// tag keeps the capitalisation it was first created with), so `prod` wanted and `PROD` present is
+/// no change: removing `PROD` would remove the tag the user asked for.
 pub(super) fn tag_diff(
     current: &BTreeSet<String>,
     desired: &BTreeSet<String>,
 ) -> (Vec<String>, Vec<String>) {
+    let has = |set: &BTreeSet<String>, tag: &str| set.iter().any(|t| t.eq_ignore_ascii_case(tag));
     let add = desired
         .iter()
-        .filter(|t| !is_owner_tag(t) && !current.contains(*t))
+        .filter(|t| !is_owner_tag(t) && !has(current, t))
         .cloned()
         .collect();
     let remove = current
         .iter()
-        .filter(|t| !is_owner_tag(t) && !desired.contains(*t))
+        .filter(|t| !is_owner_tag(t) && !has(desired, t))
         .cloned()
         .collect();
     (add, remove)
@@ -580,7 +584,7 @@ mod tests {
             ("active", "running"),
             ("off", "stopped"),
             ("archive", "stopped"),
-            ("Migrating", "migrating"),
+            ("Migrating", "unknown"),
             ("", "unknown"),
         ];
         for (wire, status) in cases {
@@ -689,6 +693,13 @@ mod tests {
             (set(&["stackdock-1"]), set(&[]), (vec![], vec![])),
             (set(&["a"]), set(&["a"]), (vec![], vec![])),
             (set(&[]), set(&["stackdock-2", "x"]), (vec!["x"], vec![])),
+            // DigitalOcean keeps a tag's first capitalisation: no change either way.
+            (
+                set(&["PROD", "web"]),
+                set(&["prod", "web"]),
+                (vec![], vec![]),
+            ),
+            (set(&["prod"]), set(&["Prod", "db"]), (vec!["db"], vec![])),
         ];
         for (current, desired, (add, remove)) in cases {
             let (a, r) = tag_diff(&current, &desired);

@@ -86,9 +86,10 @@ struct Metadata {
 
 /// Linode status → the servers vocabulary (running, stopped, pending, error, unknown).
 ///
-/// `shutting_down` is a transition toward `offline`, so it is `pending` like the other
-/// transitions; `billing_suspension` keeps the Linode powered off, so `stopped`. Statuses outside
-/// this table (`deleting`, future ones) are kept lower-cased rather than guessed.
+/// Every value of the spec's `Linode.status` enum (`fixtures/specs/linode`) is mapped:
+/// `shutting_down`, `deleting` and `busy` (an operation under way, e.g. a disk resize) are
+/// transitions, so `pending` like the others; `billing_suspension` keeps the Linode powered off, so
+/// `stopped`. A status the spec does not list is `unknown` (the raw value stays in `fullApiData`).
 pub(super) fn status(raw: Option<&str>) -> String {
     let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
         return "unknown".to_owned();
@@ -98,8 +99,8 @@ pub(super) fn status(raw: Option<&str>) -> String {
         "running" => "running",
         "offline" | "stopped" | "billing_suspension" => "stopped",
         "booting" | "provisioning" | "rebooting" | "migrating" | "resizing" | "rebuilding"
-        | "cloning" | "restoring" | "shutting_down" => "pending",
-        _ => return lower,
+        | "cloning" | "restoring" | "shutting_down" | "deleting" | "busy" => "pending",
+        _ => "unknown",
     }
     .to_owned()
 }
@@ -299,7 +300,10 @@ pub(super) async fn update(
     }
     if let Some(plan) = plan {
         wait_ready(l, id, BUSY_TIMEOUT).await?;
-        let body = serde_json::json!({ "type": plan });
+        // `allow_auto_disk_resize` defaults to true: the disk would grow with the plan, and a
+        // later move to a smaller plan would then fail because the disk no longer fits. StackDock
+        // resizes the plan only (docs/config.md says so); grow the disk by hand if wanted.
+        let body = serde_json::json!({ "type": plan, "allow_auto_disk_resize": false });
         let _: Value = l
             .client
             .post_json(RESIZE, &format!("{path}/resize"), &body, &[])
@@ -426,8 +430,9 @@ mod tests {
             (Some("restoring"), "pending"),
             (Some("shutting_down"), "pending"),
             (Some("RUNNING"), "running"),
-            (Some("deleting"), "deleting"),
-            (Some("Something_New"), "something_new"),
+            (Some("deleting"), "pending"),
+            (Some("busy"), "pending"),
+            (Some("Something_New"), "unknown"),
             (Some(""), "unknown"),
             (None, "unknown"),
         ];

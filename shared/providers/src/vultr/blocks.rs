@@ -22,6 +22,8 @@ use crate::wait::{Poll, poll_until};
 use crate::{DockContext, Listed, ProviderError, Request};
 
 const ROUTE: &str = "/blocks";
+/// The block type a create sends when the entry sets none (docs/config.md says so).
+const DEFAULT_BLOCK_TYPE: &str = "high_perf";
 const ROUTE_ID: &str = "/blocks/{id}";
 const ROUTE_ATTACH: &str = "/blocks/{id}/attach";
 const ROUTE_DETACH: &str = "/blocks/{id}/detach";
@@ -180,9 +182,12 @@ pub(super) fn create_body(
     body.insert("region".into(), json!(region));
     body.insert("size_gb".into(), json!(size));
     body.insert("label".into(), json!(spec.name));
-    if let Some(block_type) = spec_str(spec, "block_type").filter(|s| !s.is_empty()) {
-        body.insert("block_type".into(), json!(block_type));
-    }
+    // The spec marks `block_type` "soon to become required": always send it, `high_perf` (Vultr's
+    // current default) unless the entry says otherwise.
+    let block_type = spec_str(spec, "block_type")
+        .filter(|s| !s.is_empty())
+        .unwrap_or(DEFAULT_BLOCK_TYPE);
+    body.insert("block_type".into(), json!(block_type));
     Ok(body)
 }
 
@@ -458,6 +463,12 @@ mod tests {
         assert_eq!(
             Value::Object(create_body(&ctx(), &s).expect("valid")),
             json!({"region": "ewr", "size_gb": 40, "label": "data", "block_type": "storage_opt"})
+        );
+        // Without `block_type` the default is sent all the same.
+        let s = spec(&[("region", "ewr".into()), ("size_gb", 10.into())]);
+        assert_eq!(
+            Value::Object(create_body(&ctx(), &s).expect("valid")),
+            json!({"region": "ewr", "size_gb": 10, "label": "data", "block_type": "high_perf"})
         );
         let s = spec(&[("region", "ewr".into())]);
         let e = create_body(&ctx(), &s).expect_err("no size");

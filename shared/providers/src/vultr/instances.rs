@@ -69,26 +69,32 @@ pub(super) struct Instance {
 // ---------------------------------------------------------------------------------------------
 // Mapping
 
-/// The normalised server status (running, stopped, pending, error, unknown).
-///
-/// An install in progress (`status` pending/installing, `server_status` installing or
-/// installingbooting) is `pending` whatever the power state says: Vultr reports `stopped` while
-/// it installs ([tf-vultr] waits on `status` first, then on `power_status`).
+/// The normalised server status (running, stopped, pending, error, unknown), from the three
+/// fields the spec (`fixtures/specs/vultr`) gives them:
+/// - `status` (`active`, `pending`, `suspended`, `resizing`): pending and resizing are
+///   transitions, a suspended instance is stopped by Vultr;
+/// - `server_status` (`none`, `locked`, `installingbooting`, `ok`): an install in progress is
+///   `pending` whatever the power state says (Vultr reports `stopped` while it installs;
+///   [tf-vultr] waits on `status` first, then on `power_status`);
+/// - `power_status` (`running`, `stopped`) for an active instance; anything else is `unknown`
+///   (the raw values stay in `fullApiData`).
 pub(super) fn status(i: &Instance) -> String {
     let status = i.status.to_ascii_lowercase();
     let server = i.server_status.to_ascii_lowercase();
-    if matches!(status.as_str(), "pending" | "installing")
+    if matches!(status.as_str(), "pending" | "installing" | "resizing")
         || matches!(server.as_str(), "installing" | "installingbooting")
     {
         return "pending".to_owned();
     }
-    match i.power_status.to_ascii_lowercase().as_str() {
-        "" => "unknown".to_owned(),
-        "running" => "running".to_owned(),
-        "stopped" | "suspended" => "stopped".to_owned(),
-        "pending" | "resizing" => "pending".to_owned(),
-        other => other.to_owned(),
+    if status == "suspended" {
+        return "stopped".to_owned();
     }
+    match i.power_status.to_ascii_lowercase().as_str() {
+        "running" => "running",
+        "stopped" => "stopped",
+        _ => "unknown",
+    }
+    .to_owned()
 }
 
 /// What an instance was deployed from, in the config's vocabulary.
@@ -514,11 +520,14 @@ mod tests {
             // (status, power_status, server_status) → normalised
             ("active", "running", "ok", "running"),
             ("active", "stopped", "ok", "stopped"),
-            ("active", "pending", "ok", "pending"),
+            ("active", "pending", "ok", "unknown"),
             ("resizing", "resizing", "ok", "pending"),
             ("suspended", "suspended", "ok", "stopped"),
             ("active", "Running", "ok", "running"),
-            ("active", "Rebooting", "ok", "rebooting"),
+            ("active", "Rebooting", "ok", "unknown"),
+            ("suspended", "running", "ok", "stopped"),
+            ("resizing", "running", "ok", "pending"),
+            ("active", "running", "none", "running"),
             ("active", "", "ok", "unknown"),
             ("", "", "", "unknown"),
             ("pending", "running", "ok", "pending"),

@@ -355,6 +355,22 @@ async fn server_lifecycle_create_wait_find_update_delete() {
         tags(&retagged),
         BTreeSet::from(["api".to_owned(), "db".to_owned(), spec.owner_tag.clone()])
     );
+    // DigitalOcean keeps a tag's first capitalisation: asking for `API` where `api` is present
+    // changes nothing (before, the retag removed `api`, the tag asked for).
+    let recased = adapter
+        .update(
+            Kind::Servers,
+            &id,
+            &[change(
+                "tags",
+                Some(FieldValue::set(["api", "db"])),
+                Some(FieldValue::set(["API", "db"])),
+            )],
+            request(&spec),
+        )
+        .await
+        .expect("retag with other case");
+    assert_eq!(tags(&recased), tags(&retagged));
     assert_eq!(
         adapter
             .find_owned(Kind::Servers, &spec)

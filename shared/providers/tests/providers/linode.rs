@@ -261,7 +261,12 @@ async fn server_create_ready_find_update_delete() -> TestResult {
             ("plan", "g6-nanode-1".into()),
             ("image", "linode/ubuntu24.04".into()),
             ("tags", set(&["web", "env:prod"])),
-            ("ssh_keys", set(&["ssh-ed25519 AAAAC3Nza test@example"])),
+            (
+                "ssh_keys",
+                set(&[
+                    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f test@example",
+                ]),
+            ),
         ],
     );
     let created = linode
@@ -399,6 +404,22 @@ async fn resize_right_after_create_waits_for_the_linode_to_settle() -> TestResul
         1,
         "never sent while busy"
     );
+    // Back down to the smaller plan: it fits because the upsize left the disk as it was
+    // (`allow_auto_disk_resize = false`); with Linode's default the disk would have grown to the
+    // larger plan's and this resize would be refused.
+    let r = linode
+        .update(
+            Kind::Servers,
+            &created.provider_resource_id,
+            &[change(
+                "plan",
+                Some("g6-standard-2".into()),
+                Some("g6-nanode-1".into()),
+            )],
+            request(&s),
+        )
+        .await?;
+    assert_eq!(r.field("plan"), Some("g6-nanode-1".into()));
     sandbox.shutdown().await;
     Ok(())
 }

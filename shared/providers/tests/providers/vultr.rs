@@ -103,7 +103,10 @@ fn server_spec(name: &str) -> ResourceSpec {
             ("plan", "vc2-1c-1gb".into()),
             ("image", "os:2284".into()),
             ("tags", FieldValue::set(["web", "prod"])),
-            ("ssh_keys", FieldValue::set(["ssh-key-1"])),
+            (
+                "ssh_keys",
+                FieldValue::set(["3b8066a7-b438-455a-9688-44afc9a3597f"]),
+            ),
         ],
     )
 }
