@@ -5,12 +5,13 @@ use std::time::Duration;
 
 use stackdock_core::{Kind, ProviderKind};
 
-/// The largest page each provider serves.
-pub fn page_size(p: ProviderKind) -> usize {
-    match p {
-        ProviderKind::Vultr => 500,
-        ProviderKind::DigitalOcean => 200,
-        ProviderKind::Linode => 500,
+/// The largest page each provider serves for a kind. Vultr's `/databases` is not paginated (its
+/// operation declares no `per_page` or `cursor`): one response holds them all.
+pub fn page_size(p: ProviderKind, kind: Kind) -> usize {
+    match (p, kind) {
+        (ProviderKind::Vultr, Kind::Databases) => usize::MAX,
+        (ProviderKind::Vultr | ProviderKind::Linode, _) => 500,
+        (ProviderKind::DigitalOcean, _) => 200,
     }
 }
 
@@ -29,7 +30,7 @@ pub struct Listing {
 
 impl Listing {
     pub fn pages(&self) -> usize {
-        pages(self.items, page_size(self.provider))
+        pages(self.items, page_size(self.provider, self.kind))
     }
 
     /// Critical path of this listing at `latency`: a cursor must be followed page by page; with
@@ -157,6 +158,16 @@ mod tests {
         assert_eq!(pages(500, 500), 1);
         assert_eq!(pages(501, 500), 2);
         assert_eq!(pages(2_000, 200), 10);
+        let databases = Listing {
+            provider: ProviderKind::Vultr,
+            kind: Kind::Databases,
+            items: 1_250,
+        };
+        assert_eq!(
+            databases.pages(),
+            1,
+            "Vultr lists databases in one response"
+        );
     }
 
     #[test]

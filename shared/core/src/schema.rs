@@ -417,11 +417,13 @@ pub fn label_error(provider: ProviderKind, kind: Kind, name: &str) -> Option<Str
             }
         }
         (ProviderKind::Linode, Kind::BlockVolumes) => {
-            if !(1..=32).contains(&len)
+            if !(2..=32).contains(&len)
                 || !starts_with_letter
                 || !only(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
             {
-                Some("Linode volume labels are 1 to 32 characters: a letter, then letters, digits, `-` and `_`".to_owned())
+                Some("Linode volume labels are 2 to 32 characters: a letter, then letters, digits, `-` and `_`".to_owned())
+            } else if ["--", "__"].iter().any(|d| name.contains(d)) {
+                Some("Linode volume labels may not contain two `-` or `_` in a row".to_owned())
             } else {
                 None
             }
@@ -471,6 +473,8 @@ mod tests {
             (Linode, BlockVolumes, "data_1", true),
             (Linode, BlockVolumes, "data.1", false),
             (Linode, BlockVolumes, &"d".repeat(33), false),
+            (Linode, BlockVolumes, "d", false),
+            (Linode, BlockVolumes, "pg__data", false),
             (Linode, Buckets, "acme-assets", true),
             (Linode, Buckets, "Acme", false),
             (Linode, Buckets, "assets-", false),

@@ -346,6 +346,7 @@ pub(crate) async fn provider_layer(
     };
     req.extensions_mut().insert(mode);
     let mut resp = match fault {
+        None if lock(&app.journal).is_some() => recorded(&app, provider, req, next).await,
         None | Some(Fault::PaginationLoop | Fault::EmptyPage) => next.run(req).await,
         Some(Fault::Latency { ms }) => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -378,6 +379,35 @@ pub(crate) async fn provider_layer(
     };
     rate_headers(&app, provider, bucket, resp.headers_mut());
     resp
+}
+
+/// Runs the handler and appends the exchange to the journal, bodies parsed as JSON.
+async fn recorded(app: &App, provider: Provider, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let request_bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let method = parts.method.to_string();
+    let path = parts
+        .uri
+        .path()
+        .strip_prefix(provider.prefix())
+        .unwrap_or(parts.uri.path())
+        .to_owned();
+    let req = Request::from_parts(parts, Body::from(request_bytes.clone()));
+    let (parts, response_bytes) = body_bytes(next.run(req).await).await;
+    let exchange = crate::Exchange {
+        provider,
+        method,
+        path,
+        request: serde_json::from_slice(&request_bytes).ok(),
+        status: parts.status.as_u16(),
+        response: serde_json::from_slice(&response_bytes).ok(),
+    };
+    if let Some(journal) = lock(&app.journal).as_mut() {
+        journal.push(exchange);
+    }
+    Response::from_parts(parts, Body::from(response_bytes))
 }
 
 /// Unknown paths: counted as `<METHOD> <prefix>/<unmatched>` and answered 404 in

@@ -51,6 +51,22 @@ use serde::{Deserialize, Serialize};
 /// database credentials) starts with this marker, so leak tests can grep for it.
 pub const SECRET_MARKER: &str = "SANDBOX-SECRET-";
 
+/// One request a provider route answered, as recorded by
+/// [`SandboxHandle::record_exchanges`]: what an API document's operation describes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Exchange {
+    pub provider: Provider,
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The path under the provider's prefix, without the query (`/instances/9f1…`).
+    pub path: String,
+    /// The JSON request body (`None`: no body).
+    pub request: Option<serde_json::Value>,
+    pub status: u16,
+    /// The JSON response body (`None`: no body, or not JSON).
+    pub response: Option<serde_json::Value>,
+}
+
 /// A provider the sandbox speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -831,14 +831,16 @@ fn public_key(line: &str) -> bool {
             .is_ok_and(|raw| raw.len() > 4)
 }
 
+/// [linode-spec] `Linode.label`: `^[a-zA-Z]((?!--|__|\.\.)[a-zA-Z0-9-_.])+$`, 3 to 64.
 fn valid_label(label: &str) -> bool {
     (3..=64).contains(&label.len())
         && label
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
-        && label.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && label.starts_with(|c: char| c.is_ascii_alphabetic())
         && !label.contains("--")
         && !label.contains("__")
+        && !label.contains("..")
 }
 
 async fn profile() -> Response {
@@ -1172,12 +1174,15 @@ async fn list_volumes(
     Ok(list_json(page, "data", &items))
 }
 
+/// [linode-spec] `Volume.label`: `^[a-zA-Z]((?!--|__)[a-zA-Z0-9-_])+$`, at most 32.
 fn valid_volume_label(label: &str) -> bool {
-    (1..=32).contains(&label.len())
+    (2..=32).contains(&label.len())
         && label
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         && label.starts_with(|c: char| c.is_ascii_alphabetic())
+        && !label.contains("--")
+        && !label.contains("__")
 }
 
 async fn create_volume(State(app): State<App>, body: Bytes) -> Result<Response, Response> {

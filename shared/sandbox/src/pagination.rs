@@ -98,6 +98,19 @@ pub(crate) fn vultr(
     Ok(Page { range, envelope })
 }
 
+/// A collection served whole: `meta.total` only (Vultr `/databases`). An empty-page fault serves
+/// no items, still announcing the total.
+pub(crate) fn whole(total: usize, mode: PageMode) -> Page {
+    let range = if mode == PageMode::Empty {
+        0..0
+    } else {
+        0..total
+    };
+    let mut envelope = serde_json::Map::new();
+    envelope.insert("meta".to_owned(), json!({ "total": total }));
+    Page { range, envelope }
+}
+
 /// DigitalOcean: `page` (from 1) and `per_page` (default 20, max 200);
 /// `links.pages.{first,prev,next,last}` as absolute URLs, `meta.total`.
 /// `url_base` is the absolute collection URL; `keep` are query pairs to repeat in links.

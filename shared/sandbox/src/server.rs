@@ -114,6 +114,8 @@ pub(crate) struct Shared {
     /// Nominal rate-limit header windows: (window start, requests in it).
     nominal: Mutex<HashMap<Provider, (Instant, u64)>>,
     pub(crate) latency: Mutex<Duration>,
+    /// Every exchange answered while recording is on (`None`: off, nothing is buffered).
+    pub(crate) journal: Mutex<Option<Vec<crate::Exchange>>>,
     tokens: HashMap<Provider, String>,
     pub(crate) lifecycle: Lifecycle,
     /// `http://127.0.0.1:PORT`.
@@ -139,6 +141,7 @@ impl Shared {
             buckets: Mutex::new(HashMap::new()),
             nominal: Mutex::new(HashMap::new()),
             latency: Mutex::new(config.latency),
+            journal: Mutex::new(None),
             tokens: config.tokens.clone(),
             lifecycle: Lifecycle {
                 pending_polls: config.pending_polls,
@@ -408,6 +411,18 @@ impl SandboxHandle {
             Provider::Digitalocean => digitalocean::peek(&st.digitalocean, kind, target),
             Provider::Linode => linode::peek(&st.linode, kind, target),
         }
+    }
+
+    /// Start recording every request a provider route answers (without an injected fault): its
+    /// method, path, JSON request body, status and JSON response body. Clears what was recorded.
+    /// Off by default: recording buffers every body.
+    pub fn record_exchanges(&self) {
+        *lock(&self.shared.journal) = Some(Vec::new());
+    }
+
+    /// What was recorded since [`SandboxHandle::record_exchanges`], oldest first.
+    pub fn exchanges(&self) -> Vec<crate::Exchange> {
+        lock(&self.shared.journal).clone().unwrap_or_default()
     }
 
     /// Stop the server and wait for it (at most 5 s, then abort).

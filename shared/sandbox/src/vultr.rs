@@ -1111,10 +1111,9 @@ async fn list_databases(
             && tag.is_none_or(|t| &d.tag == t)
             && region.is_none_or(|r| &d.region == r)
     });
-    let page = match pagination::vultr(seqs.len(), &q, mode) {
-        Ok(p) => p,
-        Err(msg) => return bad(&msg),
-    };
+    // Not paginated ([vultr-spec] `GET /databases` declares only `label`, `tag` and `region`;
+    // its `meta` is `{total}`): every database in one response.
+    let page = pagination::whole(seqs.len(), mode);
     let items = store.databases.render_page(
         &seqs[page.range.clone()],
         state::fingerprint,

@@ -1109,6 +1109,34 @@ async fn requests_are_checked_as_the_published_specs_say() {
     .await;
     assert_eq!(s, 200, "{v}");
 
+    // Linode labels as the spec's patterns have them: a letter first, no doubled separators.
+    for label in ["1web", "web..1"] {
+        let body = json!({"region": "us-east", "type": "g6-nanode-1", "label": label});
+        let (s, v) = post(&sb, Provider::Linode, "/linode/instances", body).await;
+        assert_eq!(
+            (s, v["errors"][0]["field"].clone()),
+            (400, json!("label")),
+            "{label}"
+        );
+    }
+    for label in ["d", "pg__data"] {
+        let body = json!({"region": "us-east", "size": 10, "label": label});
+        let (s, v) = post(&sb, Provider::Linode, "/volumes", body).await;
+        assert_eq!(
+            (s, v["errors"][0]["field"].clone()),
+            (400, json!("label")),
+            "{label}"
+        );
+    }
+
+    // Vultr lists databases whole: no cursor, `meta` is `{total}`.
+    let (s, v) = get(&sb, Provider::Vultr, "/databases?per_page=1").await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        v["meta"],
+        json!({"total": v["databases"].as_array().map_or(0, Vec::len)})
+    );
+
     // A bucket this account owns, created again: 200 with that bucket, unchanged.
     let bucket = json!({"label": "twice", "region": "us-east"});
     let (s, first) = post(

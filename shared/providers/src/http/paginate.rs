@@ -45,6 +45,9 @@ pub struct ListOptions {
     pub path: Option<String>,
     /// A smaller page than the provider's maximum (tests, the benchmark).
     pub page_size: Option<u32>,
+    /// The collection is not paginated: one response holds every item (Vultr `/databases`,
+    /// whose operation declares no `per_page` or `cursor`). No paging parameter is sent.
+    pub whole: bool,
 }
 
 impl ListOptions {
@@ -67,6 +70,13 @@ impl ListOptions {
     #[must_use]
     pub fn path(mut self, path: impl Into<String>) -> ListOptions {
         self.path = Some(path.into());
+        self
+    }
+
+    /// One response holds the whole collection (see [`ListOptions::whole`]).
+    #[must_use]
+    pub fn whole(mut self) -> ListOptions {
+        self.whole = true;
         self
     }
 
@@ -299,11 +309,34 @@ impl DockClient {
             list_key,
             options,
         };
+        if options.whole {
+            return self.list_whole(c, map).await;
+        }
         match self.dialect() {
             Dialect::Vultr => self.list_vultr(c, map).await,
             Dialect::DigitalOcean => self.list_digitalocean(c, map).await,
             Dialect::Linode => self.list_linode(c, map).await,
         }
+    }
+
+    /// A collection served whole in one response. A `meta.total` above the items served is an
+    /// incomplete listing, as for the paginated schemes.
+    async fn list_whole<R>(
+        &self,
+        c: Collection<'_>,
+        map: MapItem<'_, R>,
+    ) -> Result<Vec<R>, ProviderError> {
+        let p = self.fetch_page(c, Vec::new()).await?;
+        let total = p
+            .body
+            .get("meta")
+            .and_then(|m| m.get("total"))
+            .and_then(Value::as_u64);
+        let listed = p.items.len() as u64;
+        if let Some(t) = total.filter(|t| listed < *t) {
+            return Err(self.incomplete(c.route, format!("{listed} items listed, {t} announced")));
+        }
+        map_page(p.items, map)
     }
 
     /// Vultr: `per_page` + `cursor`; `meta.links.next` is `""` on the last page ([govultr]).

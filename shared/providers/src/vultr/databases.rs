@@ -102,8 +102,10 @@ pub(super) fn is_ready(record: &Record) -> bool {
 
 pub(super) async fn list(v: &Vultr, options: &ListOptions) -> Result<Vec<Record>, ProviderError> {
     let route = format!("GET {ROUTE}");
+    // The spec's `GET /databases` takes only `label`, `tag` and `region`: no pages.
+    let options = options.clone().whole();
     v.client
-        .list_mapped(ROUTE, LIST_KEY, options, &|item| {
+        .list_mapped(ROUTE, LIST_KEY, &options, &|item| {
             to_record(&v.ctx, &route, item)
         })
         .await

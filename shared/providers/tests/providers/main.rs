@@ -5,4 +5,5 @@ mod hostile;
 mod http;
 mod linode;
 mod secrets;
+mod spec;
 mod vultr;
