@@ -96,7 +96,7 @@ pub fn kind_keys(kind: Kind) -> &'static [KeySpec] {
                 "plan",
                 Str,
                 true,
-                "Plan / size / type slug (e.g. `vc2-1c-1gb`, `s-1vcpu-1gb`, `g6-nanode-1`)."
+                "Plan / size / type slug (e.g. `vc2-1c-1gb`, `s-1vcpu-1gb`, `g6-nanode-1`). Changed in place; on Linode the disk keeps its size (`allow_auto_disk_resize = false`), so a later move back to a smaller plan still fits."
             ),
             key!(
                 "image",
