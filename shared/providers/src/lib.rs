@@ -61,11 +61,62 @@ pub fn connect_with(
     tuning: Tuning,
 ) -> Arc<dyn Provider> {
     let client = http::DockClient::new(http, settings);
-    match ctx.provider {
-        ProviderKind::Vultr => Arc::new(vultr::Vultr::new(ctx, client, tuning)),
-        ProviderKind::DigitalOcean => {
+    (registered(ctx.provider).connect)(ctx, client, tuning)
+}
+
+/// One provider as the crate knows it: its HTTP-level declaration and how to build its adapter.
+#[derive(Debug)]
+pub struct Registered {
+    pub declaration: &'static http::Declaration,
+    pub connect: fn(DockContext, http::DockClient, Tuning) -> Arc<dyn Provider>,
+}
+
+/// Every provider, in `ProviderKind::ALL` order. Adding a provider adds its folder and one line
+/// here; nothing else in the crate names it.
+static REGISTRY: [Registered; 3] = [
+    Registered {
+        declaration: &vultr::DECLARATION,
+        connect: |ctx, client, tuning| Arc::new(vultr::Vultr::new(ctx, client, tuning)),
+    },
+    Registered {
+        declaration: &digitalocean::DECLARATION,
+        connect: |ctx, client, tuning| {
             Arc::new(digitalocean::DigitalOcean::new(ctx, client, tuning))
+        },
+    },
+    Registered {
+        declaration: &linode::DECLARATION,
+        connect: |ctx, client, tuning| Arc::new(linode::Linode::new(ctx, client, tuning)),
+    },
+];
+
+/// The registration of `provider`.
+pub fn registered(provider: ProviderKind) -> &'static Registered {
+    REGISTRY
+        .iter()
+        .find(|r| r.declaration.provider == provider)
+        // Every `ProviderKind` is registered: `every_provider_is_registered_once` checks it.
+        .unwrap_or(&REGISTRY[0])
+}
+
+/// The HTTP-level declaration of `provider`.
+pub fn declaration(provider: ProviderKind) -> &'static http::Declaration {
+    registered(provider).declaration
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_provider_is_registered_once() {
+        for provider in ProviderKind::ALL {
+            let found: Vec<&Registered> = REGISTRY
+                .iter()
+                .filter(|r| r.declaration.provider == provider)
+                .collect();
+            assert_eq!(found.len(), 1, "{provider}");
         }
-        ProviderKind::Linode => Arc::new(linode::Linode::new(ctx, client, tuning)),
+        assert_eq!(REGISTRY.len(), ProviderKind::ALL.len());
     }
 }

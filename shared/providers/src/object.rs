@@ -241,7 +241,9 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::redact::{DIGITALOCEAN_SECRET_KEYS, LINODE_SECRET_KEYS, VULTR_SECRET_KEYS};
+    use crate::digitalocean::declaration::SECRET_KEYS as DIGITALOCEAN_SECRET_KEYS;
+    use crate::linode::declaration::SECRET_KEYS as LINODE_SECRET_KEYS;
+    use crate::vultr::declaration::SECRET_KEYS as VULTR_SECRET_KEYS;
 
     fn raw(v: &Value) -> Box<RawValue> {
         serde_json::value::to_raw_value(v).expect("raw")

@@ -10,27 +10,6 @@
 use serde_json::Value;
 use stackdock_core::ProviderKind;
 
-/// Vultr secret fields ([vultr-spec], provider-apis.md §6.4): the root password, the console URL
-/// (it embeds a session token), cloud-init user data, and managed-database credentials, which
-/// Vultr includes even in list responses.
-pub const VULTR_SECRET_KEYS: &[&str] = &[
-    "default_password",
-    "kvm",
-    "user_data",
-    "password",
-    "access_key",
-    "access_cert",
-    "ferretdb_credentials",
-];
-
-/// DigitalOcean secret fields: cloud-init user data (database connection URIs carry their
-/// password in the user-info part, which the URL rule removes).
-pub const DIGITALOCEAN_SECRET_KEYS: &[&str] = &["user_data", "password"];
-
-/// Linode secret fields: the root password (create requests and some echoes), Object Storage
-/// key secrets, and metadata user data.
-pub const LINODE_SECRET_KEYS: &[&str] = &["root_pass", "secret_key", "user_data"];
-
 /// Key fragments that mark a value as secret whatever the provider
 /// (`/pass(word)?|secret|token|private_key|credential|api_key/i`).
 const SECRET_KEY_FRAGMENTS: &[&str] = &[
@@ -72,13 +51,9 @@ const SECRET_QUERY_KEYS: &[&str] = &[
     "authorization",
 ];
 
-/// The secret fields of one provider.
+/// The secret fields of one provider (its declaration's `secret_keys`).
 pub fn secret_keys(provider: ProviderKind) -> &'static [&'static str] {
-    match provider {
-        ProviderKind::Vultr => VULTR_SECRET_KEYS,
-        ProviderKind::DigitalOcean => DIGITALOCEAN_SECRET_KEYS,
-        ProviderKind::Linode => LINODE_SECRET_KEYS,
-    }
+    crate::declaration(provider).secret_keys
 }
 
 /// Removes secrets from `value`, recursively through objects and arrays: every key in
@@ -169,6 +144,9 @@ pub(crate) fn redact_url(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::digitalocean::declaration::SECRET_KEYS as DIGITALOCEAN_SECRET_KEYS;
+    use crate::linode::declaration::SECRET_KEYS as LINODE_SECRET_KEYS;
+    use crate::vultr::declaration::SECRET_KEYS as VULTR_SECRET_KEYS;
     use serde_json::json;
 
     #[test]

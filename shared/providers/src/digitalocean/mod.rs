@@ -7,8 +7,11 @@
 
 mod catalog;
 mod client;
+pub(crate) mod declaration;
 mod droplets;
 mod volumes;
+
+pub use declaration::DECLARATION;
 
 use std::time::Duration;
 

@@ -1,6 +1,7 @@
 //! Error classification: the one place where a provider's status code, error body and headers
 //! become an [`ErrorClass`] with the provider's message and field errors. One function per
-//! dialect reads the body; the status mapping is shared. Adapters never look at status codes.
+//! error-body format (the provider's `Declaration` names its format) reads the body; the status
+//! mapping is shared. Adapters never look at status codes.
 //!
 //! Messages carry the provider's words, never a raw body (bodies may carry secrets) and never the
 //! credential.
@@ -10,8 +11,8 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
-use super::Dialect;
 use super::retry::server_wait;
+use super::{Declaration, ErrorBody};
 use crate::{ErrorClass, FieldError};
 
 /// Longest provider message kept; the rest is cut (some upstream errors are whole pages).
@@ -47,7 +48,7 @@ struct Said {
 
 /// Classifies a non-2xx answer.
 pub(crate) fn classify(
-    dialect: Dialect,
+    decl: &Declaration,
     status: u16,
     headers: &HeaderMap,
     body: &[u8],
@@ -56,10 +57,10 @@ pub(crate) fn classify(
     let json: Option<Value> = serde_json::from_slice(body).ok();
     let mut said = json
         .as_ref()
-        .map(|v| read_body(dialect, v))
+        .map(|v| decl.errors.read(v))
         .unwrap_or_default();
-    if dialect == Dialect::DigitalOcean
-        && let Some(id) = headers.get("x-request-id").and_then(|v| v.to_str().ok())
+    if let Some(header) = decl.request_id_header
+        && let Some(id) = headers.get(header).and_then(|v| v.to_str().ok())
         && let Some(m) = said.message.as_mut()
         && !m.contains("request id")
     {
@@ -67,11 +68,17 @@ pub(crate) fn classify(
     }
     let mut out = build(status, said, ctx);
     if out.class == ErrorClass::RateLimited || (500..600).contains(&status) {
-        out.retry_after = server_wait(dialect, headers, ctx.now);
+        out.retry_after = server_wait(decl, headers, ctx.now);
     }
-    if dialect == Dialect::Linode && status == 503 && headers.contains_key("x-maintenance-mode") {
-        // [linodego] retries.go does not retry maintenance 503s: it lasts longer than a retry loop.
-        out.message = format!("the Linode API is in maintenance mode: {}", out.message);
+    if status == 503
+        && decl
+            .maintenance_header
+            .is_some_and(|h| headers.contains_key(h))
+    {
+        out.message = format!(
+            "the {} API is in maintenance mode: {}",
+            decl.display_name, out.message
+        );
         out.no_retry = true;
     }
     out
@@ -80,34 +87,14 @@ pub(crate) fn classify(
 /// A 2xx whose body is an error envelope (some gateways answer errors with 200): the class comes
 /// from its content. `None` when the body is not an error envelope.
 pub(crate) fn envelope_error(
-    dialect: Dialect,
+    format: ErrorBody,
     body: &Value,
     ctx: Context<'_>,
 ) -> Option<Classified> {
-    let obj = body.as_object()?;
-    let is_envelope = match dialect {
-        Dialect::Vultr => {
-            obj.get("error")
-                .and_then(Value::as_str)
-                .is_some_and(|s| !s.is_empty())
-                && obj.keys().all(|k| k == "error" || k == "status")
-        }
-        Dialect::DigitalOcean => {
-            obj.get("id").is_some_and(Value::is_string)
-                && obj.get("message").is_some_and(Value::is_string)
-                && obj
-                    .keys()
-                    .all(|k| k == "id" || k == "message" || k == "request_id")
-        }
-        Dialect::Linode => obj
-            .get("errors")
-            .and_then(Value::as_array)
-            .is_some_and(|a| !a.is_empty()),
-    };
-    if !is_envelope {
+    if !format.is_envelope(body.as_object()?) {
         return None;
     }
-    let said = read_body(dialect, body);
+    let said = format.read(body);
     let text = said.message.clone().unwrap_or_default().to_lowercase();
     let status = said.status.unwrap_or_else(|| {
         if text.contains("not found") {
@@ -132,17 +119,42 @@ pub(crate) fn envelope_error(
     Some(out)
 }
 
-/// Reads the provider's error body.
-fn read_body(dialect: Dialect, body: &Value) -> Said {
-    match dialect {
-        Dialect::Vultr => read_vultr(body),
-        Dialect::DigitalOcean => read_digitalocean(body),
-        Dialect::Linode => read_linode(body),
+impl ErrorBody {
+    /// Reads an error body of this format.
+    fn read(self, body: &Value) -> Said {
+        match self {
+            ErrorBody::ErrorAndStatus => read_error_and_status(body),
+            ErrorBody::IdAndMessage => read_id_and_message(body),
+            ErrorBody::ErrorList => read_error_list(body),
+        }
+    }
+
+    /// Whether a 2xx body is nothing but an error of this format.
+    fn is_envelope(self, obj: &serde_json::Map<String, Value>) -> bool {
+        match self {
+            ErrorBody::ErrorAndStatus => {
+                obj.get("error")
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| !s.is_empty())
+                    && obj.keys().all(|k| k == "error" || k == "status")
+            }
+            ErrorBody::IdAndMessage => {
+                obj.get("id").is_some_and(Value::is_string)
+                    && obj.get("message").is_some_and(Value::is_string)
+                    && obj
+                        .keys()
+                        .all(|k| k == "id" || k == "message" || k == "request_id")
+            }
+            ErrorBody::ErrorList => obj
+                .get("errors")
+                .and_then(Value::as_array)
+                .is_some_and(|a| !a.is_empty()),
+        }
     }
 }
 
 /// Vultr: `{"error": "<message>", "status": <int>}` ([tf-vultr] utility.go `apiError`).
-fn read_vultr(body: &Value) -> Said {
+fn read_error_and_status(body: &Value) -> Said {
     Said {
         message: text(body.get("error")),
         fields: Vec::new(),
@@ -155,7 +167,7 @@ fn read_vultr(body: &Value) -> Said {
 }
 
 /// DigitalOcean: `{"id": "<slug>", "message": "...", "request_id": "..."}` ([do-spec] error.yml).
-fn read_digitalocean(body: &Value) -> Said {
+fn read_id_and_message(body: &Value) -> Said {
     let mut message = text(body.get("message"));
     if let (Some(m), Some(id)) = (message.as_mut(), text(body.get("request_id"))) {
         m.push_str(&format!(" (request id {id})"));
@@ -184,7 +196,7 @@ fn read_digitalocean(body: &Value) -> Said {
 
 /// Linode: `{"errors": [{"reason": "...", "field": "<optional>"}]}` ([linodego] errors.go).
 /// Reasons with a field become field errors; the others make the message.
-fn read_linode(body: &Value) -> Said {
+fn read_error_list(body: &Value) -> Said {
     let mut fields = Vec::new();
     let mut reasons = Vec::new();
     for e in body
@@ -309,6 +321,16 @@ mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
 
+    /// The three providers' declarations, named as the cases read.
+    #[allow(non_upper_case_globals)]
+    mod dialect {
+        use crate::http::Declaration;
+        pub static Vultr: &Declaration = &crate::vultr::DECLARATION;
+        pub static DigitalOcean: &Declaration = &crate::digitalocean::DECLARATION;
+        pub static Linode: &Declaration = &crate::linode::DECLARATION;
+    }
+    type Dialect = &'static Declaration;
+
     const SOURCE: &str = "environment variable VULTR_API_KEY";
 
     fn ctx() -> Context<'static> {
@@ -327,8 +349,8 @@ mod tests {
 
     #[test]
     fn classification_table() {
-        use Dialect::*;
         use ErrorClass::*;
+        use dialect::*;
         type Case = (
             Dialect,
             u16,
@@ -481,9 +503,9 @@ mod tests {
         ];
         for (dialect, status, body, class, message, fields) in cases {
             let got = classify(dialect, status, &HeaderMap::new(), body.as_bytes(), ctx());
-            assert_eq!(got.class, class, "{dialect:?} {status} {body}");
-            assert_eq!(got.message, message, "{dialect:?} {status} {body}");
-            assert_eq!(got.fields, fields, "{dialect:?} {status} {body}");
+            assert_eq!(got.class, class, "{} {status} {body}", dialect.provider);
+            assert_eq!(got.message, message, "{} {status} {body}", dialect.provider);
+            assert_eq!(got.fields, fields, "{} {status} {body}", dialect.provider);
         }
     }
 
@@ -491,22 +513,22 @@ mod tests {
     fn unauthorized_names_the_credential_source() {
         for (dialect, status, body) in [
             (
-                Dialect::Vultr,
+                dialect::Vultr,
                 401,
                 r#"{"error":"Invalid API token.","status":401}"#,
             ),
             (
-                Dialect::DigitalOcean,
+                dialect::DigitalOcean,
                 401,
                 r#"{"id":"unauthorized","message":"Unable to authenticate you"}"#,
             ),
             (
-                Dialect::Linode,
+                dialect::Linode,
                 401,
                 r#"{"errors":[{"reason":"Invalid Token"}]}"#,
             ),
             (
-                Dialect::DigitalOcean,
+                dialect::DigitalOcean,
                 403,
                 r#"{"id":"forbidden","message":"You do not have access"}"#,
             ),
@@ -525,14 +547,14 @@ mod tests {
     fn rate_limited_carries_the_wait() {
         let mut h = HeaderMap::new();
         h.insert("retry-after", HeaderValue::from_static("7"));
-        let got = classify(Dialect::Vultr, 429, &h, b"", ctx());
+        let got = classify(dialect::Vultr, 429, &h, b"", ctx());
         assert_eq!(got.retry_after, Some(Duration::from_secs(7)));
 
         let mut h = HeaderMap::new();
         h.insert("ratelimit-remaining", HeaderValue::from_static("0"));
         h.insert("ratelimit-reset", HeaderValue::from_static("1700000030"));
         let body = br#"{"id":"too_many_requests","message":"API rate limit exceeded."}"#;
-        let got = classify(Dialect::DigitalOcean, 429, &h, body, ctx());
+        let got = classify(dialect::DigitalOcean, 429, &h, body, ctx());
         assert_eq!(got.class, ErrorClass::RateLimited);
         assert_eq!(got.retry_after, Some(Duration::from_secs(30)));
     }
@@ -541,16 +563,16 @@ mod tests {
     fn linode_maintenance_is_not_retried() {
         let mut h = HeaderMap::new();
         h.insert("x-maintenance-mode", HeaderValue::from_static("all"));
-        let got = classify(Dialect::Linode, 503, &h, b"", ctx());
+        let got = classify(dialect::Linode, 503, &h, b"", ctx());
         assert_eq!(got.class, ErrorClass::Transient);
         assert!(got.no_retry);
-        let got = classify(Dialect::Linode, 503, &HeaderMap::new(), b"", ctx());
+        let got = classify(dialect::Linode, 503, &HeaderMap::new(), b"", ctx());
         assert!(!got.no_retry);
     }
 
     #[test]
     fn error_envelopes_in_success_responses() {
-        use Dialect::*;
+        use dialect::*;
         let cases: Vec<(Dialect, &str, Option<ErrorClass>)> = vec![
             (
                 Vultr,
@@ -599,8 +621,8 @@ mod tests {
         ];
         for (dialect, body, want) in cases {
             let v: Value = serde_json::from_str(body).expect("valid test JSON");
-            let got = envelope_error(dialect, &v, ctx()).map(|c| c.class);
-            assert_eq!(got, want, "{dialect:?} {body}");
+            let got = envelope_error(dialect.errors, &v, ctx()).map(|c| c.class);
+            assert_eq!(got, want, "{} {body}", dialect.provider);
         }
     }
 
@@ -609,7 +631,7 @@ mod tests {
         let long = "x".repeat(2000);
         let body = serde_json::json!({ "error": long }).to_string();
         let got = classify(
-            Dialect::Vultr,
+            dialect::Vultr,
             400,
             &HeaderMap::new(),
             body.as_bytes(),

@@ -1,4 +1,4 @@
-//! `DockClient`: one dock's view of the HTTP client — base URL, credential, dialect, rate limiter,
+//! `DockClient`: one dock's view of the HTTP client — base URL, credential, the provider's declaration, rate limiter,
 //! retry policy and counters — and the single request loop every provider call goes through
 //! (pace → send → read a capped body → classify → maybe retry).
 //!
@@ -17,16 +17,18 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::classify::{Classified, Context, classify, envelope_error};
+use super::declaration::WindowScope;
 use super::limit::{RateLimiter, RateLimits};
 use super::retry::{RetryPolicy, exhausted_until, idempotent};
-use super::{Client, Dialect, RequestStats};
+use super::{Client, Declaration, RequestStats};
 use crate::{Credential, DockContext, ErrorClass, ProviderError};
 
 /// How to build a [`DockClient`]. [`DockSettings::new`] fills in the provider defaults; tests and
 /// the benchmark change fields before building.
 #[derive(Debug, Clone)]
 pub struct DockSettings {
-    pub dialect: Dialect,
+    /// What differs between providers at the HTTP level.
+    pub declaration: &'static Declaration,
     /// Dock name, named in every error.
     pub dock: String,
     pub credential: Credential,
@@ -46,12 +48,12 @@ impl DockSettings {
     /// 8 pages in flight.
     pub fn new(ctx: &DockContext, credential: Credential, endpoint: Option<&str>) -> DockSettings {
         DockSettings {
-            dialect: Dialect::from(ctx.provider),
+            declaration: crate::declaration(ctx.provider),
             dock: ctx.dock.clone(),
             credential,
             credential_source: ctx.credential_source.to_string(),
             base_url: endpoint.map(str::to_owned),
-            rate_limits: RateLimits::published(ctx.provider),
+            rate_limits: crate::declaration(ctx.provider).published_limits(),
             retry: RetryPolicy::default(),
             page_concurrency: 8,
         }
@@ -67,7 +69,7 @@ pub struct DockClient {
 #[derive(Debug)]
 struct Inner {
     http: Client,
-    dialect: Dialect,
+    declaration: &'static Declaration,
     dock: String,
     credential: Credential,
     credential_source: String,
@@ -124,11 +126,11 @@ impl DockClient {
     pub fn new(http: &Client, settings: DockSettings) -> DockClient {
         let base = settings
             .base_url
-            .unwrap_or_else(|| settings.dialect.default_base_url().to_owned());
+            .unwrap_or_else(|| settings.declaration.base_url.to_owned());
         DockClient {
             inner: Arc::new(Inner {
                 http: http.clone(),
-                dialect: settings.dialect,
+                declaration: settings.declaration,
                 dock: settings.dock,
                 credential: settings.credential,
                 credential_source: settings.credential_source,
@@ -145,8 +147,8 @@ impl DockClient {
         &self.inner.dock
     }
 
-    pub fn dialect(&self) -> Dialect {
-        self.inner.dialect
+    pub fn declaration(&self) -> &'static Declaration {
+        self.inner.declaration
     }
 
     pub fn base_url(&self) -> &str {
@@ -477,7 +479,7 @@ impl DockClient {
                 self.inner.stats.record_rate_limited();
             }
             tracing::debug!(dock = %self.inner.dock, route = %out.route, status, "provider error");
-            return Err(classify(self.inner.dialect, status, &headers, &body, ctx).into());
+            return Err(classify(self.inner.declaration, status, &headers, &body, ctx).into());
         }
         decode(&body, status)
     }
@@ -498,7 +500,7 @@ impl DockClient {
             credential_source: &self.inner.credential_source,
             now: jiff::Timestamp::now(),
         };
-        match envelope_error(self.inner.dialect, body, ctx) {
+        match envelope_error(self.inner.declaration.errors, body, ctx) {
             Some(c) => Err(c.into()),
             None => Ok(()),
         }
@@ -508,17 +510,17 @@ impl DockClient {
     /// for DigitalOcean (one budget per token), the one operation for Linode (per-operation
     /// windows).
     fn note_rate_headers(&self, route: &str, headers: &HeaderMap, now: jiff::Timestamp) {
-        let Some(wait) = exhausted_until(self.inner.dialect, headers, now) else {
+        let Some(wait) = exhausted_until(self.inner.declaration, headers, now) else {
             return;
         };
         if wait.is_zero() {
             return;
         }
         let until = Instant::now() + wait;
-        match self.inner.dialect {
-            Dialect::DigitalOcean => self.inner.limiter.pause_all(until),
-            Dialect::Linode => self.inner.limiter.pause_route(route, until),
-            Dialect::Vultr => {}
+        match self.inner.declaration.rate_headers.map(|h| h.scope) {
+            Some(WindowScope::Token) => self.inner.limiter.pause_all(until),
+            Some(WindowScope::Route) => self.inner.limiter.pause_route(route, until),
+            None => {}
         }
         tracing::debug!(dock = %self.inner.dock, route, wait_ms = wait.as_millis() as u64, "provider window exhausted; pausing");
     }

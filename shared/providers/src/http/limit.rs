@@ -12,8 +12,6 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use stackdock_core::ProviderKind;
-
 /// Which requests a bucket counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
@@ -73,59 +71,6 @@ impl RateLimits {
     pub fn with(mut self, bucket: Bucket) -> RateLimits {
         self.buckets.push(bucket);
         self
-    }
-
-    /// The providers' published limits, each kept a little below the published number: the
-    /// server counts arrivals, we count departures, and network jitter can squeeze our spacing.
-    /// Sources are the tags of /work/shared/docs/provider-apis.md.
-    pub fn published(provider: ProviderKind) -> RateLimits {
-        const SEC: Duration = Duration::from_secs(1);
-        const MIN: Duration = Duration::from_secs(60);
-        const HOUR: Duration = Duration::from_secs(3600);
-        match provider {
-            // [vultr-spec] README "Rate Limit": more than 30 requests per second per source IP may
-            // get a 429. No headers tell us where we stand, so the client bucket is the only
-            // guard; 25 leaves room for other clients on the same IP and jitter.
-            ProviderKind::Vultr => {
-                RateLimits::unlimited().with(Bucket::new("vultr 30/s", 25, SEC, Scope::All))
-            }
-            // [do-spec] description.yml "Rate Limit": per token, 250 requests per minute and
-            // 5,000 per hour, the hour a sliding window.
-            ProviderKind::DigitalOcean => RateLimits::unlimited()
-                .with(Bucket::new("digitalocean 250/min", 240, MIN, Scope::All))
-                .with(Bucket::new("digitalocean 5000/h", 4_800, HOUR, Scope::All)),
-            // [linode-docs] reference/rate-limits: per-user, per-operation windows. "Create a
-            // Linode" 20 per 15 s, "Create a volume" 100/min, "List images" 20/min; a secondary
-            // summary gives 200/min for paginated collections and 1,600/min for everything else
-            // (values that changed over time, linode-api-docs #861/#887), so the general bucket
-            // takes half of that. The headers (`X-RateLimit-*`) refine this at run time.
-            ProviderKind::Linode => RateLimits::unlimited()
-                .with(Bucket::new("linode general", 800, MIN, Scope::All))
-                .with(Bucket::new(
-                    "linode collections 200/min",
-                    190,
-                    MIN,
-                    Scope::Lists,
-                ))
-                .with(Bucket::new(
-                    "linode create instance 20/15s",
-                    19,
-                    Duration::from_secs(15),
-                    Scope::Route("POST /linode/instances".to_owned()),
-                ))
-                .with(Bucket::new(
-                    "linode create volume 100/min",
-                    95,
-                    MIN,
-                    Scope::Route("POST /volumes".to_owned()),
-                ))
-                .with(Bucket::new(
-                    "linode list images 20/min",
-                    19,
-                    MIN,
-                    Scope::Route("GET /images".to_owned()),
-                )),
-        }
     }
 }
 
@@ -262,6 +207,7 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use stackdock_core::ProviderKind;
 
     fn limiter(limit: u32, window_ms: u64) -> RateLimiter {
         RateLimiter::new(&RateLimits::unlimited().with(Bucket::new(
@@ -368,7 +314,7 @@ mod tests {
 
     #[test]
     fn a_waiting_create_does_not_hold_up_reads_in_the_shared_bucket() {
-        let limits = RateLimits::published(ProviderKind::Linode);
+        let limits = crate::declaration(ProviderKind::Linode).published_limits();
         let l = RateLimiter::new(&limits);
         let t0 = Instant::now();
         let creates = schedule(&l, "POST /linode/instances", false, 20, t0);
@@ -400,7 +346,7 @@ mod tests {
             (ProviderKind::Linode, "linode create instance 20/15s", 20),
         ];
         for (provider, name, max) in documented {
-            let limits = RateLimits::published(provider);
+            let limits = crate::declaration(provider).published_limits();
             let b = limits
                 .buckets
                 .iter()

@@ -7,7 +7,7 @@
 
 mod classify;
 mod client;
-mod dialect;
+mod declaration;
 mod dock;
 mod limit;
 mod paginate;
@@ -15,12 +15,10 @@ mod retry;
 mod stats;
 
 pub use client::{Client, ClientBuildError, ClientConfig, USER_AGENT};
-pub use dialect::Dialect;
+pub use declaration::{Declaration, ErrorBody, Pagination, RateHeaders, WindowScope};
 pub use dock::{DockClient, DockSettings};
 pub use limit::{Bucket, RateLimits, Scope};
 pub(crate) use paginate::page_items;
-pub use paginate::{
-    DIGITALOCEAN_MAX_PER_PAGE, Item, LINODE_MAX_PAGE_SIZE, ListOptions, MapItem, VULTR_MAX_PER_PAGE,
-};
+pub use paginate::{Item, ListOptions, MapItem};
 pub use retry::{RetryPolicy, parse_retry_after};
 pub use stats::{RequestStats, StatsSnapshot};

@@ -19,16 +19,9 @@ use serde::de::{
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::Dialect;
+use super::Pagination;
 use super::dock::{DockClient, malformed, route_key};
 use crate::{ErrorClass, ProviderError};
-
-/// Vultr's largest page ([govultr] README "Pagination": max 500).
-pub const VULTR_MAX_PER_PAGE: u32 = 500;
-/// DigitalOcean's largest page ([do-spec] description.yml: "maximum number of results per page is 200").
-pub const DIGITALOCEAN_MAX_PER_PAGE: u32 = 200;
-/// Linode's largest page ([linode-docs] pagination: `page_size` 25–500).
-pub const LINODE_MAX_PAGE_SIZE: u32 = 500;
 
 /// No listing is this long; a cursor chain that is, is a loop the other checks missed.
 const MAX_PAGES: u64 = 10_000;
@@ -266,7 +259,7 @@ impl DockClient {
     /// Every item of a collection, decoded as `T`, in the provider's order.
     ///
     /// `route` is the path template (`/instances`), `list_key` the array's key in the envelope
-    /// (`instances`, `droplets`; `data` for Linode). The scheme follows the dock's dialect.
+    /// (`instances`, `droplets`; `data` for Linode). The scheme is the provider's declared one.
     pub async fn list<T: DeserializeOwned>(
         &self,
         route: &str,
@@ -312,10 +305,10 @@ impl DockClient {
         if options.whole {
             return self.list_whole(c, map).await;
         }
-        match self.dialect() {
-            Dialect::Vultr => self.list_vultr(c, map).await,
-            Dialect::DigitalOcean => self.list_digitalocean(c, map).await,
-            Dialect::Linode => self.list_linode(c, map).await,
+        match self.declaration().pagination {
+            Pagination::Cursor { max } => self.list_cursor(c, max, map).await,
+            Pagination::PageLinks { max } => self.list_page_links(c, max, map).await,
+            Pagination::PageCount { max } => self.list_page_count(c, max, map).await,
         }
     }
 
@@ -340,13 +333,14 @@ impl DockClient {
     }
 
     /// Vultr: `per_page` + `cursor`; `meta.links.next` is `""` on the last page ([govultr]).
-    async fn list_vultr<R>(
+    async fn list_cursor<R>(
         &self,
         c: Collection<'_>,
+        max: u32,
         map: MapItem<'_, R>,
     ) -> Result<Vec<R>, ProviderError> {
         let route = c.route;
-        let per_page = page_size(c.options, VULTR_MAX_PER_PAGE);
+        let per_page = page_size(c.options, max);
         let query = |cursor: Option<&str>| {
             let mut query = vec![("per_page".to_owned(), per_page.to_string())];
             if let Some(c) = cursor {
@@ -407,13 +401,14 @@ impl DockClient {
 
     /// DigitalOcean: `page` + `per_page`; `meta.total` and `links.pages.next` ([do-spec]). With
     /// `meta.total` the remaining pages are fetched concurrently; without it, by following `next`.
-    async fn list_digitalocean<R>(
+    async fn list_page_links<R>(
         &self,
         c: Collection<'_>,
+        max: u32,
         map: MapItem<'_, R>,
     ) -> Result<Vec<R>, ProviderError> {
         let route = c.route;
-        let per_page = page_size(c.options, DIGITALOCEAN_MAX_PER_PAGE);
+        let per_page = page_size(c.options, max);
         let query = |page: u64| {
             vec![
                 ("page".to_owned(), page.to_string()),
@@ -483,13 +478,14 @@ impl DockClient {
     }
 
     /// Linode: `page` + `page_size`; body `page`, `pages`, `results` ([linode-docs] pagination).
-    async fn list_linode<R>(
+    async fn list_page_count<R>(
         &self,
         c: Collection<'_>,
+        max: u32,
         map: MapItem<'_, R>,
     ) -> Result<Vec<R>, ProviderError> {
         let route = c.route;
-        let size = page_size(c.options, LINODE_MAX_PAGE_SIZE);
+        let size = page_size(c.options, max);
         let query = |page: u64| {
             vec![
                 ("page".to_owned(), page.to_string()),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 
-use super::Dialect;
+use super::Declaration;
 
 /// Bounds and pacing of retries. Tests set tiny delays.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,33 +113,29 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// `X-RateLimit-Remaining: 0` with `X-RateLimit-Reset` (epoch seconds) [linode-docs]. Vultr
 /// sends none. Returns the wait from `now`.
 pub fn exhausted_until(
-    dialect: Dialect,
+    decl: &Declaration,
     headers: &HeaderMap,
     now: jiff::Timestamp,
 ) -> Option<Duration> {
-    let (remaining, reset) = match dialect {
-        Dialect::Vultr => return None,
-        Dialect::DigitalOcean => ("ratelimit-remaining", "ratelimit-reset"),
-        Dialect::Linode => ("x-ratelimit-remaining", "x-ratelimit-reset"),
-    };
-    let remaining: u64 = header(headers, remaining)?.trim().parse().ok()?;
+    let names = decl.rate_headers?;
+    let remaining: u64 = header(headers, names.remaining)?.trim().parse().ok()?;
     if remaining > 0 {
         return None;
     }
-    let reset: i64 = header(headers, reset)?.trim().parse().ok()?;
+    let reset: i64 = header(headers, names.reset)?.trim().parse().ok()?;
     let at = jiff::Timestamp::from_second(reset).ok()?;
     Some(until(at, now))
 }
 
 /// How long the provider asked us to wait: `Retry-After` first, then an exhausted window's reset.
 pub fn server_wait(
-    dialect: Dialect,
+    decl: &Declaration,
     headers: &HeaderMap,
     now: jiff::Timestamp,
 ) -> Option<Duration> {
     header(headers, "retry-after")
         .and_then(|v| parse_retry_after(v, now))
-        .or_else(|| exhausted_until(dialect, headers, now))
+        .or_else(|| exhausted_until(decl, headers, now))
 }
 
 #[cfg(test)]
@@ -185,19 +181,19 @@ mod tests {
     #[test]
     fn rate_limit_headers_per_dialect() {
         let reset = (784_111_770 + 40).to_string();
-        let cases: Vec<(Dialect, HeaderMap, Option<Duration>)> = vec![
+        let cases: Vec<(&Declaration, HeaderMap, Option<Duration>)> = vec![
             (
-                Dialect::DigitalOcean,
+                &crate::digitalocean::DECLARATION,
                 headers(&[("ratelimit-remaining", "0"), ("ratelimit-reset", &reset)]),
                 Some(Duration::from_secs(40)),
             ),
             (
-                Dialect::DigitalOcean,
+                &crate::digitalocean::DECLARATION,
                 headers(&[("ratelimit-remaining", "12"), ("ratelimit-reset", &reset)]),
                 None,
             ),
             (
-                Dialect::Linode,
+                &crate::linode::DECLARATION,
                 headers(&[
                     ("X-RateLimit-Remaining", "0"),
                     ("X-RateLimit-Reset", &reset),
@@ -206,13 +202,13 @@ mod tests {
             ),
             // Vultr documents no such headers: ignore look-alikes.
             (
-                Dialect::Vultr,
+                &crate::vultr::DECLARATION,
                 headers(&[("ratelimit-remaining", "0"), ("ratelimit-reset", &reset)]),
                 None,
             ),
             // Retry-After wins over the window reset.
             (
-                Dialect::DigitalOcean,
+                &crate::digitalocean::DECLARATION,
                 headers(&[
                     ("retry-after", "2"),
                     ("ratelimit-remaining", "0"),
@@ -222,7 +218,12 @@ mod tests {
             ),
         ];
         for (dialect, h, want) in cases {
-            assert_eq!(server_wait(dialect, &h, now()), want, "{dialect:?} {h:?}");
+            assert_eq!(
+                server_wait(dialect, &h, now()),
+                want,
+                "{} {h:?}",
+                dialect.provider
+            );
         }
     }
 

@@ -8,8 +8,11 @@
 
 mod buckets;
 mod client;
+pub(crate) mod declaration;
 mod instances;
 mod volumes;
+
+pub use declaration::DECLARATION;
 
 use std::time::Duration;
 

@@ -234,7 +234,7 @@ pub(super) async fn delete(v: &Vultr, id: &str) -> Result<(), ProviderError> {
 mod tests {
     use super::*;
     use crate::ErrorClass;
-    use crate::redact::VULTR_SECRET_KEYS;
+    use crate::vultr::declaration::SECRET_KEYS as VULTR_SECRET_KEYS;
     use stackdock_core::ProviderKind;
 
     const FIXTURE: &str = include_str!("../../../../fixtures/vultr/databases.json");

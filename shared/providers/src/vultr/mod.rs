@@ -9,7 +9,10 @@
 mod blocks;
 mod client;
 mod databases;
+pub(crate) mod declaration;
 mod instances;
+
+pub use declaration::DECLARATION;
 
 use std::time::Duration;
 

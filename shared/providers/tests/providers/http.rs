@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use stackdock_providers::http::{
-    Bucket, Client, ClientConfig, Dialect, DockClient, DockSettings, ListOptions, RateLimits,
+    Bucket, Client, ClientConfig, Declaration, DockClient, DockSettings, ListOptions, RateLimits,
     RetryPolicy, Scope,
 };
 use stackdock_providers::{Credential, ErrorClass, ProviderError};
@@ -161,9 +161,9 @@ fn fast_retries() -> RetryPolicy {
     }
 }
 
-fn settings(server: &Server, dialect: Dialect) -> DockSettings {
+fn settings(server: &Server, declaration: &'static Declaration) -> DockSettings {
     DockSettings {
-        dialect,
+        declaration,
         dock: "test-dock".to_owned(),
         credential: Credential::new(TOKEN),
         credential_source: SOURCE.to_owned(),
@@ -182,8 +182,8 @@ fn http(request_timeout: Duration) -> Client {
     .expect("client")
 }
 
-fn dock(server: &Server, dialect: Dialect) -> DockClient {
-    DockClient::new(&http(Duration::from_secs(5)), settings(server, dialect))
+fn dock(server: &Server, declaration: &'static Declaration) -> DockClient {
+    DockClient::new(&http(Duration::from_secs(5)), settings(server, declaration))
 }
 
 fn numbered(range: std::ops::Range<u64>) -> Vec<Value> {
@@ -213,7 +213,7 @@ async fn get_is_retried_on_503_then_succeeds() {
         }
     })
     .await;
-    let d = dock(&server, Dialect::Vultr);
+    let d = dock(&server, &stackdock_providers::vultr::DECLARATION);
     let v: Value = d
         .get_json("/instances/{id}", "/instances/abc", &[])
         .await
@@ -243,7 +243,7 @@ async fn retry_after_is_honoured_and_attempts_are_bounded() {
         }
     })
     .await;
-    let d = dock(&server, Dialect::Vultr);
+    let d = dock(&server, &stackdock_providers::vultr::DECLARATION);
     let start = Instant::now();
     let _: Value = d
         .get_json("/account", "/account", &[])
@@ -259,7 +259,7 @@ async fn retry_after_is_honoured_and_attempts_are_bounded() {
 
     // Always 429: gives up after max_attempts, classified RateLimited.
     let server = Server::start(|_, _| answer(429, "").header("retry-after", "0")).await;
-    let mut s = settings(&server, Dialect::Vultr);
+    let mut s = settings(&server, &stackdock_providers::vultr::DECLARATION);
     s.retry.max_attempts = 3;
     let d = DockClient::new(&http(Duration::from_secs(5)), s);
     let e = d
@@ -281,7 +281,7 @@ async fn retry_after_beyond_the_budget_fails_at_once() {
         .header("retry-after", "30")
     })
     .await;
-    let mut s = settings(&server, Dialect::DigitalOcean);
+    let mut s = settings(&server, &stackdock_providers::digitalocean::DECLARATION);
     s.retry.max_elapsed = Duration::from_secs(2);
     let d = DockClient::new(&http(Duration::from_secs(5)), s);
     let start = Instant::now();
@@ -300,7 +300,7 @@ async fn retry_after_beyond_the_budget_fails_at_once() {
 #[tokio::test]
 async fn post_is_not_retried_on_500_but_is_on_429() {
     let server = Server::start(|_, _| answer(500, r#"{"errors":[{"reason":"oops"}]}"#)).await;
-    let d = dock(&server, Dialect::Linode);
+    let d = dock(&server, &stackdock_providers::linode::DECLARATION);
     let e = d
         .post_json::<_, Value>(
             "/linode/instances",
@@ -328,7 +328,7 @@ async fn post_is_not_retried_on_500_but_is_on_429() {
         }
     })
     .await;
-    let d = dock(&server, Dialect::Linode);
+    let d = dock(&server, &stackdock_providers::linode::DECLARATION);
     let v: Value = d
         .post_json("/linode/instances", "/linode/instances", &json!({}), &[])
         .await
@@ -340,7 +340,7 @@ async fn post_is_not_retried_on_500_but_is_on_429() {
 #[tokio::test]
 async fn patch_is_not_retried_on_503_and_delete_is() {
     let server = Server::start(|_, _| answer(503, "")).await;
-    let d = dock(&server, Dialect::Vultr);
+    let d = dock(&server, &stackdock_providers::vultr::DECLARATION);
     let e = d
         .patch_json::<_, ()>(
             "/instances/{id}",
@@ -361,7 +361,7 @@ async fn patch_is_not_retried_on_503_and_delete_is() {
         }
     })
     .await;
-    let d = dock(&server, Dialect::Vultr);
+    let d = dock(&server, &stackdock_providers::vultr::DECLARATION);
     d.delete("/instances/{id}", "/instances/a", &[])
         .await
         .expect("deleted on the second attempt");
@@ -372,7 +372,7 @@ async fn patch_is_not_retried_on_503_and_delete_is() {
 #[tokio::test]
 async fn timeouts_are_transient_and_retried_for_reads() {
     let server = Server::start(|_, _| ok(json!({})).delay(Duration::from_millis(500))).await;
-    let mut s = settings(&server, Dialect::Vultr);
+    let mut s = settings(&server, &stackdock_providers::vultr::DECLARATION);
     s.retry.max_attempts = 2;
     let d = DockClient::new(&http(Duration::from_millis(100)), s);
     let e = d
@@ -397,7 +397,7 @@ async fn unauthorized_names_the_credential_source_never_the_token() {
         )
     })
     .await;
-    let d = dock(&server, Dialect::Vultr);
+    let d = dock(&server, &stackdock_providers::vultr::DECLARATION);
     let e = d
         .get_json::<Value>("/account", "/account", &[])
         .await
@@ -414,7 +414,7 @@ async fn unauthorized_names_the_credential_source_never_the_token() {
 #[tokio::test]
 async fn malformed_json_is_transient() {
     let server = Server::start(|_, _| answer(200, r#"{"instances": [{"id": "a"#)).await;
-    let mut s = settings(&server, Dialect::Vultr);
+    let mut s = settings(&server, &stackdock_providers::vultr::DECLARATION);
     s.retry.max_attempts = 2;
     let d = DockClient::new(&http(Duration::from_secs(5)), s);
     let e = d
@@ -440,7 +440,7 @@ async fn invalid_carries_field_messages_and_an_envelope_in_a_200_is_an_error() {
         }
     })
     .await;
-    let d = dock(&server, Dialect::Linode);
+    let d = dock(&server, &stackdock_providers::linode::DECLARATION);
     let e = d
         .put_json::<_, Value>("/volumes/{id}", "/volumes/1", &json!({"label": "x"}), &[])
         .await
@@ -464,7 +464,10 @@ async fn oversized_bodies_are_transient_and_not_retried() {
         ..ClientConfig::default()
     })
     .expect("client");
-    let d = DockClient::new(&http, settings(&server, Dialect::Vultr));
+    let d = DockClient::new(
+        &http,
+        settings(&server, &stackdock_providers::vultr::DECLARATION),
+    );
     let e = d
         .get_json::<Value>("/instances", "/instances", &[])
         .await
@@ -480,7 +483,7 @@ async fn oversized_bodies_are_transient_and_not_retried() {
 #[tokio::test]
 async fn client_side_buckets_pace_requests() {
     let server = Server::start(|_, _| ok(json!({}))).await;
-    let mut s = settings(&server, Dialect::Vultr);
+    let mut s = settings(&server, &stackdock_providers::vultr::DECLARATION);
     s.rate_limits = RateLimits::unlimited().with(Bucket::new(
         "test 5/200ms",
         5,
@@ -515,7 +518,7 @@ async fn an_exhausted_window_pauses_the_dock_until_its_reset() {
         }
     })
     .await;
-    let d = dock(&server, Dialect::DigitalOcean);
+    let d = dock(&server, &stackdock_providers::digitalocean::DECLARATION);
     let _: Value = d.get_json("/account", "/account", &[]).await.expect("ok");
     let start = Instant::now();
     let _: Value = d.get_json("/account", "/account", &[]).await.expect("ok");
@@ -555,7 +558,7 @@ fn vultr_script(items: Vec<Value>) -> impl Fn(usize, &Seen) -> Answer + Send + S
 #[tokio::test]
 async fn vultr_cursor_pagination() {
     let server = Server::start(vultr_script(numbered(0..7))).await;
-    let d = dock(&server, Dialect::Vultr);
+    let d = dock(&server, &stackdock_providers::vultr::DECLARATION);
     let opts = ListOptions::new().query("tag", "env:prod").page_size(3);
     let items = d
         .list_values("/instances", "instances", &opts)
@@ -571,7 +574,7 @@ async fn vultr_cursor_pagination() {
 
     // Default page size is the maximum.
     let server = Server::start(vultr_script(numbered(0..2))).await;
-    let d = dock(&server, Dialect::Vultr);
+    let d = dock(&server, &stackdock_providers::vultr::DECLARATION);
     let items: Vec<Value> = d
         .list("/instances", "instances", &ListOptions::new())
         .await
@@ -592,7 +595,7 @@ fn seen_requests(server: &Server, n: usize) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cursor_page_is_mapped_while_the_next_page_is_requested() {
     let server = Server::start(vultr_script(numbered(0..7))).await;
-    let d = dock(&server, Dialect::Vultr);
+    let d = dock(&server, &stackdock_providers::vultr::DECLARATION);
     // Mapping the first item of pages 1 and 2 waits for the request of the following page: it
     // has gone out before the page is decoded, so the wait ends at once. A listing that mapped
     // only after the last page (or before asking for the next one) would wait in vain.
@@ -630,17 +633,19 @@ async fn a_cursor_page_is_mapped_while_the_next_page_is_requested() {
 
 #[tokio::test]
 async fn an_item_that_does_not_map_fails_the_whole_listing_on_any_page() {
-    for dialect in [Dialect::Vultr, Dialect::DigitalOcean] {
+    let vultr: &'static Declaration = &stackdock_providers::vultr::DECLARATION;
+    let digitalocean: &'static Declaration = &stackdock_providers::digitalocean::DECLARATION;
+    for (dialect, route, key) in [
+        (vultr, "/instances", "instances"),
+        (digitalocean, "/droplets", "droplets"),
+    ] {
         for bad in [1u64, 4, 8] {
-            let server = match dialect {
-                Dialect::Vultr => Server::start(vultr_script(numbered(0..9))).await,
-                _ => Server::start(do_script(numbered(0..9), Duration::ZERO, None)).await,
+            let server = if std::ptr::eq(dialect, vultr) {
+                Server::start(vultr_script(numbered(0..9))).await
+            } else {
+                Server::start(do_script(numbered(0..9), Duration::ZERO, None)).await
             };
             let d = dock(&server, dialect);
-            let (route, key) = match dialect {
-                Dialect::Vultr => ("/instances", "instances"),
-                _ => ("/droplets", "droplets"),
-            };
             let map = |item: stackdock_providers::http::Item| {
                 let id = serde_json::from_str::<Value>(item.get()).expect("JSON")["id"]
                     .as_u64()
@@ -659,10 +664,16 @@ async fn an_item_that_does_not_map_fails_the_whole_listing_on_any_page() {
                 .list_mapped(route, key, &ListOptions::new().page_size(3), &map)
                 .await
                 .expect_err("a listing with an unmappable item is an error, never a shorter list");
-            assert_eq!(e.class, ErrorClass::Transient, "{dialect:?} item {bad}");
+            assert_eq!(
+                e.class,
+                ErrorClass::Transient,
+                "{} item {bad}",
+                dialect.provider
+            );
             assert!(
                 e.message.contains(&format!("item {bad} has")),
-                "{dialect:?}: {e}"
+                "{}: {e}",
+                dialect.provider
             );
         }
     }
@@ -677,7 +688,7 @@ async fn vultr_repeated_cursor_is_a_loop() {
         }))
     })
     .await;
-    let d = dock(&server, Dialect::Vultr);
+    let d = dock(&server, &stackdock_providers::vultr::DECLARATION);
     let e = d
         .list_values("/instances", "instances", &ListOptions::new().page_size(1))
         .await
@@ -730,7 +741,7 @@ fn do_script(
 #[tokio::test]
 async fn digitalocean_pages_are_fetched_concurrently_and_in_order() {
     let server = Server::start(do_script(numbered(0..9), Duration::from_millis(150), None)).await;
-    let d = dock(&server, Dialect::DigitalOcean);
+    let d = dock(&server, &stackdock_providers::digitalocean::DECLARATION);
     let opts = ListOptions::new()
         .query("tag_name", "stackdock")
         .page_size(2);
@@ -754,7 +765,7 @@ async fn digitalocean_pages_are_fetched_concurrently_and_in_order() {
 
     // Page concurrency is bounded.
     let server = Server::start(do_script(numbered(0..40), Duration::from_millis(50), None)).await;
-    let mut s = settings(&server, Dialect::DigitalOcean);
+    let mut s = settings(&server, &stackdock_providers::digitalocean::DECLARATION);
     s.page_concurrency = 3;
     let d = DockClient::new(&http(Duration::from_secs(5)), s);
     let items = d
@@ -769,7 +780,7 @@ async fn digitalocean_pages_are_fetched_concurrently_and_in_order() {
 #[tokio::test]
 async fn digitalocean_single_page_and_default_page_size() {
     let server = Server::start(do_script(numbered(0..3), Duration::ZERO, None)).await;
-    let d = dock(&server, Dialect::DigitalOcean);
+    let d = dock(&server, &stackdock_providers::digitalocean::DECLARATION);
     let items = d
         .list_values("/droplets", "droplets", &ListOptions::new())
         .await
@@ -782,7 +793,7 @@ async fn digitalocean_single_page_and_default_page_size() {
 #[tokio::test]
 async fn empty_middle_page_is_an_error() {
     let server = Server::start(do_script(numbered(0..9), Duration::ZERO, Some(3))).await;
-    let d = dock(&server, Dialect::DigitalOcean);
+    let d = dock(&server, &stackdock_providers::digitalocean::DECLARATION);
     let e = d
         .list_values("/droplets", "droplets", &ListOptions::new().page_size(2))
         .await
@@ -808,7 +819,7 @@ async fn digitalocean_without_total_follows_next_links() {
         ok(json!({"volumes": items[start..end], "links": {"pages": pages}}))
     })
     .await;
-    let d = dock(&server, Dialect::DigitalOcean);
+    let d = dock(&server, &stackdock_providers::digitalocean::DECLARATION);
     let got = d
         .list_values("/volumes", "volumes", &ListOptions::new().page_size(2))
         .await
@@ -835,7 +846,7 @@ fn linode_script(items: Vec<Value>, stuck: bool) -> impl Fn(usize, &Seen) -> Ans
 #[tokio::test]
 async fn linode_pages_with_x_filter() {
     let server = Server::start(linode_script(numbered(0..1234), false)).await;
-    let d = dock(&server, Dialect::Linode);
+    let d = dock(&server, &stackdock_providers::linode::DECLARATION);
     let filter = r#"{"tags":"stackdock"}"#;
     let items = d
         .list_values(
@@ -863,7 +874,7 @@ async fn linode_pages_with_x_filter() {
 #[tokio::test]
 async fn linode_repeated_page_is_a_loop() {
     let server = Server::start(linode_script(numbered(0..5), true)).await;
-    let d = dock(&server, Dialect::Linode);
+    let d = dock(&server, &stackdock_providers::linode::DECLARATION);
     let e = d
         .list_values("/volumes", "data", &ListOptions::new().page_size(2))
         .await
@@ -889,7 +900,7 @@ async fn listing_that_changes_between_pages_is_an_error() {
         ok(json!({"data": data, "page": page, "pages": 2, "results": results}))
     })
     .await;
-    let d = dock(&server, Dialect::Linode);
+    let d = dock(&server, &stackdock_providers::linode::DECLARATION);
     let e = d
         .list_values("/volumes", "data", &ListOptions::new().page_size(2))
         .await
@@ -905,7 +916,7 @@ async fn list_decodes_typed_items_and_missing_key_is_an_error() {
         id: u64,
     }
     let server = Server::start(vultr_script(numbered(0..4))).await;
-    let d = dock(&server, Dialect::Vultr);
+    let d = dock(&server, &stackdock_providers::vultr::DECLARATION);
     let items: Vec<Item> = d
         .list("/instances", "instances", &ListOptions::new())
         .await

@@ -1,0 +1,92 @@
+//! `Declaration`: what the shared plumbing needs to know about one provider's API, declared once
+//! in the provider's own folder (`vultr/mod.rs`: `vultr::DECLARATION`) and read here. Nothing in
+//! the plumbing matches on the provider: it reads the pagination scheme, the error-body format, the
+//! rate-limit headers and the quirks from the declaration.
+
+use stackdock_core::ProviderKind;
+
+use super::limit::RateLimits;
+
+/// One provider's API at the HTTP level.
+#[derive(Debug)]
+pub struct Declaration {
+    pub provider: ProviderKind,
+    /// The name people know it by, for messages (`DigitalOcean`).
+    pub display_name: &'static str,
+    /// The production base URL, version path included (used when a dock sets no `endpoint`).
+    pub base_url: &'static str,
+    /// How its collections are paged, and the largest page.
+    pub pagination: Pagination,
+    /// How its error bodies read.
+    pub errors: ErrorBody,
+    /// Its rate-limit headers, if it sends any.
+    pub rate_headers: Option<RateHeaders>,
+    /// Its published rate limits, as client-side buckets.
+    pub rate_limits: fn() -> RateLimits,
+    /// Keys of its objects that hold secrets: removed before anything is stored.
+    pub secret_keys: &'static [&'static str],
+    /// A response header naming the request, added to error messages (DigitalOcean
+    /// `x-request-id`), so a support ticket can quote it.
+    pub request_id_header: Option<&'static str>,
+    /// A 503 carrying this header is planned maintenance (Linode `x-maintenance-mode`): it lasts
+    /// longer than a retry loop, so it is not retried.
+    pub maintenance_header: Option<&'static str>,
+}
+
+impl Declaration {
+    /// The published rate limits as fresh client-side buckets.
+    pub fn published_limits(&self) -> RateLimits {
+        (self.rate_limits)()
+    }
+}
+
+/// A pagination scheme (each implemented once, in `paginate.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pagination {
+    /// `per_page` and an opaque `cursor`; `meta.links.next` is empty on the last page (Vultr).
+    Cursor { max: u32 },
+    /// `page` (from 1) and `per_page`; `meta.total` and `links.pages.next` (DigitalOcean).
+    PageLinks { max: u32 },
+    /// `page` (from 1) and `page_size`; `page`, `pages` and `results` (Linode).
+    PageCount { max: u32 },
+}
+
+impl Pagination {
+    /// The largest page the provider serves.
+    pub fn max(self) -> u32 {
+        match self {
+            Pagination::Cursor { max }
+            | Pagination::PageLinks { max }
+            | Pagination::PageCount { max } => max,
+        }
+    }
+}
+
+/// An error-body format (each read once, in `classify.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorBody {
+    /// `{"error": "<message>", "status": <int>}` (Vultr).
+    ErrorAndStatus,
+    /// `{"id": "<slug>", "message": "…", "request_id": "…"}` (DigitalOcean).
+    IdAndMessage,
+    /// `{"errors": [{"reason": "…", "field": "<optional>"}]}` (Linode).
+    ErrorList,
+}
+
+/// Rate-limit headers: the requests left in the window and when it resets (epoch seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateHeaders {
+    pub remaining: &'static str,
+    pub reset: &'static str,
+    /// What an exhausted window stops.
+    pub scope: WindowScope,
+}
+
+/// What one rate-limit window covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowScope {
+    /// One budget per token: every request waits (DigitalOcean).
+    Token,
+    /// One window per operation: only that route waits (Linode).
+    Route,
+}
