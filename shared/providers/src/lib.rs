@@ -4,6 +4,7 @@
 //! Adapters translate; they decide nothing. Whether to create, update or delete is the plan's
 //! decision, and whether to retry a failure is the engine's, read from the error's class.
 
+mod adapter;
 mod credential;
 pub mod digitalocean;
 mod error;
@@ -76,17 +77,33 @@ pub struct Registered {
 static REGISTRY: [Registered; 3] = [
     Registered {
         declaration: &vultr::DECLARATION,
-        connect: |ctx, client, tuning| Arc::new(vultr::Vultr::new(ctx, client, tuning)),
+        connect: |ctx, client, tuning| {
+            Arc::new(adapter::Adapter::new(
+                vultr::Vultr::new(ctx, client, tuning),
+                vultr::DECLARATION.display_name,
+                &vultr::KINDS,
+            ))
+        },
     },
     Registered {
         declaration: &digitalocean::DECLARATION,
         connect: |ctx, client, tuning| {
-            Arc::new(digitalocean::DigitalOcean::new(ctx, client, tuning))
+            Arc::new(adapter::Adapter::new(
+                digitalocean::DigitalOcean::new(ctx, client, tuning),
+                digitalocean::DECLARATION.display_name,
+                &digitalocean::KINDS,
+            ))
         },
     },
     Registered {
         declaration: &linode::DECLARATION,
-        connect: |ctx, client, tuning| Arc::new(linode::Linode::new(ctx, client, tuning)),
+        connect: |ctx, client, tuning| {
+            Arc::new(adapter::Adapter::new(
+                linode::Linode::new(ctx, client, tuning),
+                linode::DECLARATION.display_name,
+                &linode::KINDS,
+            ))
+        },
     },
 ];
 

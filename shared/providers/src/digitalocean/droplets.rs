@@ -8,17 +8,17 @@ use std::collections::{BTreeSet, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use stackdock_core::plan::FieldChange;
+use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::record::{Attrs, is_owner_tag};
 use stackdock_core::{FieldValue, Kind, Record};
 
-use super::DigitalOcean;
 use super::client::{
     base_record, decode_wire, id_string, non_empty, null_default, slug_of, value_id,
 };
+use super::{DigitalOcean, catalog};
+use crate::adapter::{KindAdapter, Readiness};
 use crate::http::{Item, ListOptions};
 use crate::object::Probe;
-use crate::wait::{Poll, poll_until};
 use crate::{DockContext, ErrorClass, Listed, ProviderError, Request};
 
 const LIST: &str = "/droplets";
@@ -453,31 +453,74 @@ impl DigitalOcean {
             other => other,
         }
     }
+}
 
-    /// Polls `GET /droplets/{id}` until the droplet is running.
-    pub(super) async fn wait_droplet(
+// ---------------------------------------------------------------------------------------------
+// The kind adapter
+
+/// Servers are droplets (`/droplets`).
+#[derive(Debug)]
+pub(super) struct Droplets;
+
+#[async_trait::async_trait]
+impl KindAdapter<DigitalOcean> for Droplets {
+    fn kind(&self) -> Kind {
+        Kind::Servers
+    }
+
+    async fn list(&self, dock: &DigitalOcean) -> Result<Vec<Record>, ProviderError> {
+        dock.list_droplets().await
+    }
+
+    async fn get(&self, dock: &DigitalOcean, id: &str) -> Result<Option<Record>, ProviderError> {
+        dock.get_droplet(id).await
+    }
+
+    async fn find_owned(
         &self,
-        id: &str,
-        timeout: std::time::Duration,
+        dock: &DigitalOcean,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<Record>, ProviderError> {
+        dock.find_owned_droplets(dock.owner_tag(Kind::Servers, spec)?)
+            .await
+    }
+
+    async fn validate(
+        &self,
+        dock: &DigitalOcean,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<String>, ProviderError> {
+        Ok(catalog::check(dock.catalog().await?, Kind::Servers, spec))
+    }
+
+    async fn create(
+        &self,
+        dock: &DigitalOcean,
+        request: Request<'_>,
     ) -> Result<Record, ProviderError> {
-        poll_until(
-            self.tuning.poll,
-            timeout,
-            &self.ctx.dock,
-            &format!("droplet {id} to be running"),
-            || async move {
-                match self.get_droplet(id).await? {
-                    Some(r) if r.status == "running" => Ok(Poll::Ready(r)),
-                    Some(r) => Ok(Poll::Pending(r.status)),
-                    None => Err(self.err(
-                        ErrorClass::NotFound,
-                        "GET /droplets/{id}",
-                        format!("droplet {id} disappeared while waiting for it to run"),
-                    )),
-                }
-            },
-        )
-        .await
+        dock.create_droplet(request).await
+    }
+
+    async fn update(
+        &self,
+        dock: &DigitalOcean,
+        id: &str,
+        changes: &[FieldChange],
+        request: Request<'_>,
+    ) -> Result<Record, ProviderError> {
+        dock.update_droplet(id, changes, request).await
+    }
+
+    async fn delete(&self, dock: &DigitalOcean, id: &str) -> Result<(), ProviderError> {
+        dock.delete_droplet(id).await
+    }
+
+    fn readiness(&self, record: &Record) -> Readiness {
+        if record.status == "running" {
+            Readiness::Ready
+        } else {
+            Readiness::Pending
+        }
     }
 }
 

@@ -13,15 +13,15 @@ mod volumes;
 
 pub use declaration::DECLARATION;
 
-use std::time::Duration;
-
 use serde_json::Value;
-use stackdock_core::plan::{FieldChange, ResourceSpec};
+use stackdock_core::plan::ResourceSpec;
 use stackdock_core::{Kind, Record};
 use tokio::sync::OnceCell;
 
+use crate::adapter::{Dock, KindAdapter};
 use crate::http::DockClient;
-use crate::{DockContext, ErrorClass, Provider, ProviderError, Request, Tuning};
+use crate::wait::PollPolicy;
+use crate::{DockContext, ErrorClass, ProviderError, Tuning};
 
 /// A DigitalOcean account (team).
 #[derive(Debug)]
@@ -42,54 +42,8 @@ impl DigitalOcean {
             catalog: OnceCell::new(),
         }
     }
-
-    /// The error for a kind this adapter does not manage.
-    fn unsupported(&self, kind: Kind, operation: &str) -> ProviderError {
-        self.err(
-            ErrorClass::Invalid,
-            operation,
-            format!(
-                "digitalocean docks support servers and block_volumes, not {}; move the entry to a dock whose provider has them",
-                kind.config_key()
-            ),
-        )
-    }
-}
-
-#[async_trait::async_trait]
-impl Provider for DigitalOcean {
-    fn context(&self) -> &DockContext {
-        &self.ctx
-    }
-
-    async fn check_credentials(&self) -> Result<(), ProviderError> {
-        self.client
-            .get_json::<Value>("/account", "/account", &[])
-            .await
-            .map(|_| ())
-    }
-
-    async fn list(&self, kind: Kind) -> Result<Vec<Record>, ProviderError> {
-        match kind {
-            Kind::Servers => self.list_droplets().await,
-            Kind::BlockVolumes => self.list_volumes().await,
-            other => Err(self.unsupported(other, "list")),
-        }
-    }
-
-    async fn get(&self, kind: Kind, id: &str) -> Result<Option<Record>, ProviderError> {
-        match kind {
-            Kind::Servers => self.get_droplet(id).await,
-            Kind::BlockVolumes => self.get_volume(id).await,
-            other => Err(self.unsupported(other, "get")),
-        }
-    }
-
-    async fn find_owned(
-        &self,
-        kind: Kind,
-        spec: &ResourceSpec,
-    ) -> Result<Vec<Record>, ProviderError> {
+    /// The ownership tag of `spec`, which every look-up by tag needs.
+    fn owner_tag<'s>(&self, kind: Kind, spec: &'s ResourceSpec) -> Result<&'s str, ProviderError> {
         if spec.owner_tag.is_empty() {
             return Err(self.err(
                 ErrorClass::Invalid,
@@ -101,70 +55,29 @@ impl Provider for DigitalOcean {
                 ),
             ));
         }
-        match kind {
-            Kind::Servers => self.find_owned_droplets(&spec.owner_tag).await,
-            Kind::BlockVolumes => self.find_owned_volumes(&spec.owner_tag).await,
-            other => Err(self.unsupported(other, "find owned")),
-        }
+        Ok(&spec.owner_tag)
+    }
+}
+
+/// The kinds DigitalOcean has here, each with its adapter.
+pub(crate) static KINDS: [&dyn KindAdapter<DigitalOcean>; 2] =
+    [&droplets::Droplets, &volumes::Volumes];
+
+#[async_trait::async_trait]
+impl Dock for DigitalOcean {
+    fn context(&self) -> &DockContext {
+        &self.ctx
     }
 
-    async fn validate(
-        &self,
-        kind: Kind,
-        spec: &ResourceSpec,
-    ) -> Result<Vec<String>, ProviderError> {
-        match kind {
-            Kind::Servers | Kind::BlockVolumes => {
-                Ok(catalog::check(self.catalog().await?, kind, spec))
-            }
-            other => Ok(vec![format!(
-                "digitalocean docks support servers and block_volumes, not {}",
-                other.config_key()
-            )]),
-        }
+    fn poll(&self) -> PollPolicy {
+        self.tuning.poll
     }
 
-    async fn create(&self, kind: Kind, request: Request<'_>) -> Result<Record, ProviderError> {
-        match kind {
-            Kind::Servers => self.create_droplet(request).await,
-            Kind::BlockVolumes => self.create_volume(request).await,
-            other => Err(self.unsupported(other, "create")),
-        }
-    }
-
-    async fn update(
-        &self,
-        kind: Kind,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
-        match kind {
-            Kind::Servers => self.update_droplet(id, changes, request).await,
-            Kind::BlockVolumes => self.update_volume(id, changes, request).await,
-            other => Err(self.unsupported(other, "update")),
-        }
-    }
-
-    async fn delete(&self, kind: Kind, id: &str) -> Result<(), ProviderError> {
-        match kind {
-            Kind::Servers => self.delete_droplet(id).await,
-            Kind::BlockVolumes => self.delete_volume(id).await,
-            other => Err(self.unsupported(other, "delete")),
-        }
-    }
-
-    async fn wait_ready(
-        &self,
-        kind: Kind,
-        id: &str,
-        timeout: Duration,
-    ) -> Result<Record, ProviderError> {
-        match kind {
-            Kind::Servers => self.wait_droplet(id, timeout).await,
-            Kind::BlockVolumes => self.wait_volume(id, timeout).await,
-            other => Err(self.unsupported(other, "wait")),
-        }
+    async fn check_credentials(&self) -> Result<(), ProviderError> {
+        self.client
+            .get_json::<Value>("/account", "/account", &[])
+            .await
+            .map(|_| ())
     }
 }
 

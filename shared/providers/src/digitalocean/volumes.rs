@@ -7,17 +7,17 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use stackdock_core::plan::FieldChange;
+use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::record::Attrs;
 use stackdock_core::{FieldValue, Kind, Record};
 
-use super::DigitalOcean;
 use super::client::{
     base_record, decode_wire, id_string, non_empty, null_default, region_slug, slug_of, value_id,
 };
+use super::{DigitalOcean, catalog};
+use crate::adapter::{KindAdapter, Readiness};
 use crate::http::{Item, ListOptions};
 use crate::object::Probe;
-use crate::wait::{Poll, poll_until};
 use crate::{DockContext, ErrorClass, Listed, ProviderError, Request};
 
 const LIST: &str = "/volumes";
@@ -376,31 +376,75 @@ impl DigitalOcean {
             other => other,
         }
     }
+}
 
-    /// A volume is ready once it can be read: creation is synchronous (201) and its actions were
-    /// waited for already.
-    pub(super) async fn wait_volume(
+// ---------------------------------------------------------------------------------------------
+// The kind adapter
+
+/// Block volumes are DigitalOcean volumes (`/volumes`): ready once they exist (a create returns them usable).
+#[derive(Debug)]
+pub(super) struct Volumes;
+
+#[async_trait::async_trait]
+impl KindAdapter<DigitalOcean> for Volumes {
+    fn kind(&self) -> Kind {
+        Kind::BlockVolumes
+    }
+
+    async fn list(&self, dock: &DigitalOcean) -> Result<Vec<Record>, ProviderError> {
+        dock.list_volumes().await
+    }
+
+    async fn get(&self, dock: &DigitalOcean, id: &str) -> Result<Option<Record>, ProviderError> {
+        dock.get_volume(id).await
+    }
+
+    async fn find_owned(
         &self,
-        id: &str,
-        timeout: std::time::Duration,
+        dock: &DigitalOcean,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<Record>, ProviderError> {
+        dock.find_owned_volumes(dock.owner_tag(Kind::BlockVolumes, spec)?)
+            .await
+    }
+
+    async fn validate(
+        &self,
+        dock: &DigitalOcean,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<String>, ProviderError> {
+        Ok(catalog::check(
+            dock.catalog().await?,
+            Kind::BlockVolumes,
+            spec,
+        ))
+    }
+
+    async fn create(
+        &self,
+        dock: &DigitalOcean,
+        request: Request<'_>,
     ) -> Result<Record, ProviderError> {
-        poll_until(
-            self.tuning.poll,
-            timeout,
-            &self.ctx.dock,
-            &format!("volume {id}"),
-            || async move {
-                match self.get_volume(id).await? {
-                    Some(r) => Ok(Poll::Ready(r)),
-                    None => Err(self.err(
-                        ErrorClass::NotFound,
-                        "GET /volumes/{id}",
-                        format!("volume {id} disappeared while waiting for it"),
-                    )),
-                }
-            },
-        )
-        .await
+        dock.create_volume(request).await
+    }
+
+    async fn update(
+        &self,
+        dock: &DigitalOcean,
+        id: &str,
+        changes: &[FieldChange],
+        request: Request<'_>,
+    ) -> Result<Record, ProviderError> {
+        dock.update_volume(id, changes, request).await
+    }
+
+    async fn delete(&self, dock: &DigitalOcean, id: &str) -> Result<(), ProviderError> {
+        dock.delete_volume(id).await
+    }
+
+    fn readiness(&self, record: &Record) -> Readiness {
+        let _ = record;
+        Readiness::Ready
     }
 }
 

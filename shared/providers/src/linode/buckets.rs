@@ -4,8 +4,6 @@
 //! Buckets have no tags, so ownership is the label. A bucket that still holds objects is never
 //! emptied here: deleting it is refused with a message saying so.
 
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use stackdock_core::plan::{FieldChange, ResourceSpec};
@@ -14,8 +12,8 @@ use stackdock_core::{Kind, Record};
 
 use super::Linode;
 use super::client::{de, seal, skeleton, spec_str, to_i64};
+use crate::adapter::{KindAdapter, Readiness};
 use crate::http::ListOptions;
-use crate::wait::{Poll, poll_until};
 use crate::{DockContext, ErrorClass, Listed, ProviderError, Request};
 
 const LIST: &str = "/object-storage/buckets";
@@ -237,22 +235,65 @@ pub(super) async fn delete(l: &Linode, id: &str) -> Result<(), ProviderError> {
     }
 }
 
-/// A bucket is usable as soon as it exists; this polls until the provider lists it.
-pub(super) async fn wait_ready(
-    l: &Linode,
-    id: &str,
-    timeout: Duration,
-) -> Result<Record, ProviderError> {
-    let (region, label) = l.bucket_id(&format!("GET {ONE}"), id)?;
-    let path = format!("{LIST}/{region}/{label}");
-    let what = format!("bucket {id}");
-    poll_until(l.tuning.poll, timeout, &l.ctx.dock, &what, || async {
-        Ok(match l.get_record(ONE, &path, record).await? {
-            Some(r) => Poll::Ready(r),
-            None => Poll::Pending("not found yet".to_owned()),
-        })
-    })
-    .await
+// ---------------------------------------------------------------------------------------------
+// The kind adapter
+
+/// Buckets are Object Storage buckets (`/object-storage/buckets`): ready once listed; a bucket just created may take a moment to be found.
+#[derive(Debug)]
+pub(super) struct Buckets;
+
+#[async_trait::async_trait]
+impl KindAdapter<Linode> for Buckets {
+    fn kind(&self) -> Kind {
+        Kind::Buckets
+    }
+
+    async fn list(&self, dock: &Linode) -> Result<Vec<Record>, ProviderError> {
+        list(dock).await
+    }
+
+    async fn get(&self, dock: &Linode, id: &str) -> Result<Option<Record>, ProviderError> {
+        get(dock, id).await
+    }
+
+    async fn find_owned(
+        &self,
+        dock: &Linode,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<Record>, ProviderError> {
+        find_owned(dock, spec).await
+    }
+
+    async fn create(&self, dock: &Linode, request: Request<'_>) -> Result<Record, ProviderError> {
+        create(dock, request).await
+    }
+
+    async fn update(
+        &self,
+        dock: &Linode,
+        id: &str,
+        changes: &[FieldChange],
+        request: Request<'_>,
+    ) -> Result<Record, ProviderError> {
+        {
+            let _ = request;
+            update(dock, id, changes)
+        }
+        .await
+    }
+
+    async fn delete(&self, dock: &Linode, id: &str) -> Result<(), ProviderError> {
+        delete(dock, id).await
+    }
+
+    fn readiness(&self, record: &Record) -> Readiness {
+        let _ = record;
+        Readiness::Ready
+    }
+
+    fn absent_is_pending(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -11,14 +11,14 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use stackdock_core::plan::FieldChange;
+use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::record::{Attrs, ServerAttrs, is_owner_tag};
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::Linode;
 use super::client::{de, filtered, seal, skeleton, spec_str};
+use crate::adapter::{KindAdapter, Readiness};
 use crate::http::ListOptions;
-use crate::wait::{Poll, poll_until};
 use crate::{DockContext, Listed, ProviderError, Request};
 
 const LIST: &str = "/linode/instances";
@@ -299,7 +299,7 @@ pub(super) async fn update(
         latest = Some(l.map_one(UPDATE, answer, record)?);
     }
     if let Some(plan) = plan {
-        wait_ready(l, id, BUSY_TIMEOUT).await?;
+        crate::adapter::wait_for(l, &Instances, id, BUSY_TIMEOUT).await?;
         // `allow_auto_disk_resize` defaults to true: the disk would grow with the plan, and a
         // later move to a smaller plan would then fail because the disk no longer fits. StackDock
         // resizes the plan only (docs/config.md says so); grow the disk by hand if wanted.
@@ -321,24 +321,60 @@ pub(super) async fn delete(l: &Linode, id: &str) -> Result<(), ProviderError> {
     l.delete_path(ONE, &format!("{LIST}/{n}")).await
 }
 
-/// Polls the Linode until it has settled (see [`settled`]).
-pub(super) async fn wait_ready(
-    l: &Linode,
-    id: &str,
-    timeout: Duration,
-) -> Result<Record, ProviderError> {
-    let n = l.numeric_id(&format!("GET {ONE}"), id)?;
-    let path = format!("{LIST}/{n}");
-    let what = format!("Linode {n}");
-    poll_until(l.tuning.poll, timeout, &l.ctx.dock, &what, || async {
-        let r = l.require_record(ONE, &path, record).await?;
-        Ok(if settled(&r.status) {
-            Poll::Ready(r)
+// ---------------------------------------------------------------------------------------------
+// The kind adapter
+
+/// Servers are Linodes (`/linode/instances`): ready once running or offline.
+#[derive(Debug)]
+pub(super) struct Instances;
+
+#[async_trait::async_trait]
+impl KindAdapter<Linode> for Instances {
+    fn kind(&self) -> Kind {
+        Kind::Servers
+    }
+
+    async fn list(&self, dock: &Linode) -> Result<Vec<Record>, ProviderError> {
+        list(dock).await
+    }
+
+    async fn get(&self, dock: &Linode, id: &str) -> Result<Option<Record>, ProviderError> {
+        get(dock, id).await
+    }
+
+    async fn find_owned(
+        &self,
+        dock: &Linode,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<Record>, ProviderError> {
+        find_owned(dock, &spec.owner_tag).await
+    }
+
+    async fn create(&self, dock: &Linode, request: Request<'_>) -> Result<Record, ProviderError> {
+        create(dock, request).await
+    }
+
+    async fn update(
+        &self,
+        dock: &Linode,
+        id: &str,
+        changes: &[FieldChange],
+        request: Request<'_>,
+    ) -> Result<Record, ProviderError> {
+        update(dock, id, changes, request).await
+    }
+
+    async fn delete(&self, dock: &Linode, id: &str) -> Result<(), ProviderError> {
+        delete(dock, id).await
+    }
+
+    fn readiness(&self, record: &Record) -> Readiness {
+        if settled(&record.status) {
+            Readiness::Ready
         } else {
-            Poll::Pending(r.status)
-        })
-    })
-    .await
+            Readiness::Pending
+        }
+    }
 }
 
 #[cfg(test)]

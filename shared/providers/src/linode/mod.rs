@@ -14,14 +14,13 @@ mod volumes;
 
 pub use declaration::DECLARATION;
 
-use std::time::Duration;
-
 use serde_json::Value;
-use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::{Kind, Record};
 
+use crate::adapter::{Dock, KindAdapter};
 use crate::http::DockClient;
-use crate::{DockContext, ErrorClass, Provider, ProviderError, Request, Tuning};
+use crate::wait::PollPolicy;
+use crate::{DockContext, ErrorClass, ProviderError, Tuning};
 
 /// A Linode account.
 #[derive(Debug)]
@@ -39,24 +38,20 @@ impl Linode {
             tuning,
         }
     }
-
-    fn unsupported(&self, kind: Kind) -> ProviderError {
-        ProviderError::new(
-            ErrorClass::Invalid,
-            &self.ctx.dock,
-            kind.config_key(),
-            format!(
-                "Linode docks do not support {}: use servers, block_volumes or buckets on this dock",
-                kind.config_key()
-            ),
-        )
-    }
 }
 
+/// The kinds Linode has here, each with its adapter.
+pub(crate) static KINDS: [&dyn KindAdapter<Linode>; 3] =
+    [&instances::Instances, &volumes::Volumes, &buckets::Buckets];
+
 #[async_trait::async_trait]
-impl Provider for Linode {
+impl Dock for Linode {
     fn context(&self) -> &DockContext {
         &self.ctx
+    }
+
+    fn poll(&self) -> PollPolicy {
+        self.tuning.poll
     }
 
     async fn check_credentials(&self) -> Result<(), ProviderError> {
@@ -66,84 +61,6 @@ impl Provider for Linode {
             .get_json(client::PROFILE, client::PROFILE, &[])
             .await?;
         Ok(())
-    }
-
-    async fn list(&self, kind: Kind) -> Result<Vec<Record>, ProviderError> {
-        match kind {
-            Kind::Servers => instances::list(self).await,
-            Kind::BlockVolumes => volumes::list(self).await,
-            Kind::Buckets => buckets::list(self).await,
-            _ => Err(self.unsupported(kind)),
-        }
-    }
-
-    async fn get(&self, kind: Kind, id: &str) -> Result<Option<Record>, ProviderError> {
-        match kind {
-            Kind::Servers => instances::get(self, id).await,
-            Kind::BlockVolumes => volumes::get(self, id).await,
-            Kind::Buckets => buckets::get(self, id).await,
-            _ => Err(self.unsupported(kind)),
-        }
-    }
-
-    async fn find_owned(
-        &self,
-        kind: Kind,
-        spec: &ResourceSpec,
-    ) -> Result<Vec<Record>, ProviderError> {
-        match kind {
-            Kind::Servers => instances::find_owned(self, &spec.owner_tag).await,
-            Kind::BlockVolumes => volumes::find_owned(self, &spec.owner_tag).await,
-            Kind::Buckets => buckets::find_owned(self, spec).await,
-            _ => Err(self.unsupported(kind)),
-        }
-    }
-
-    async fn create(&self, kind: Kind, request: Request<'_>) -> Result<Record, ProviderError> {
-        match kind {
-            Kind::Servers => instances::create(self, request).await,
-            Kind::BlockVolumes => volumes::create(self, request).await,
-            Kind::Buckets => buckets::create(self, request).await,
-            _ => Err(self.unsupported(kind)),
-        }
-    }
-
-    async fn update(
-        &self,
-        kind: Kind,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
-        match kind {
-            Kind::Servers => instances::update(self, id, changes, request).await,
-            Kind::BlockVolumes => volumes::update(self, id, changes, request).await,
-            Kind::Buckets => buckets::update(self, id, changes).await,
-            _ => Err(self.unsupported(kind)),
-        }
-    }
-
-    async fn delete(&self, kind: Kind, id: &str) -> Result<(), ProviderError> {
-        match kind {
-            Kind::Servers => instances::delete(self, id).await,
-            Kind::BlockVolumes => volumes::delete(self, id).await,
-            Kind::Buckets => buckets::delete(self, id).await,
-            _ => Err(self.unsupported(kind)),
-        }
-    }
-
-    async fn wait_ready(
-        &self,
-        kind: Kind,
-        id: &str,
-        timeout: Duration,
-    ) -> Result<Record, ProviderError> {
-        match kind {
-            Kind::Servers => instances::wait_ready(self, id, timeout).await,
-            Kind::BlockVolumes => volumes::wait_ready(self, id, timeout).await,
-            Kind::Buckets => buckets::wait_ready(self, id, timeout).await,
-            _ => Err(self.unsupported(kind)),
-        }
     }
 }
 

@@ -9,15 +9,16 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use stackdock_core::plan::FieldChange;
+use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::record::{Attrs, VolumeAttrs};
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::Linode;
 use super::client::{de, filtered, seal, skeleton, spec_str, to_i64};
+use crate::adapter::{KindAdapter, Readiness};
 use crate::http::ListOptions;
 use crate::wait::{Poll, poll_until};
-use crate::{DockContext, ErrorClass, Listed, ProviderError, Request};
+use crate::{DockContext, Listed, ProviderError, Request};
 
 const LIST: &str = "/volumes";
 const ONE: &str = "/volumes/{id}";
@@ -296,29 +297,63 @@ pub(super) async fn delete(l: &Linode, id: &str) -> Result<(), ProviderError> {
     l.delete_path(ONE, &path).await
 }
 
-/// Polls until the volume is `active`; `contact_support` fails at once (it needs a person).
-pub(super) async fn wait_ready(
-    l: &Linode,
-    id: &str,
-    timeout: Duration,
-) -> Result<Record, ProviderError> {
-    let n = l.numeric_id(&format!("GET {ONE}"), id)?;
-    let path = format!("{LIST}/{n}");
-    let what = format!("volume {n}");
-    poll_until(l.tuning.poll, timeout, &l.ctx.dock, &what, || async {
-        let r = l.require_record(ONE, &path, record).await?;
-        match r.status.as_str() {
-            "active" => Ok(Poll::Ready(r)),
-            "contact_support" => Err(ProviderError::new(
-                ErrorClass::Invalid,
-                &l.ctx.dock,
-                format!("GET {ONE}"),
-                format!("volume {n} is in status `contact_support`: open a Linode support ticket"),
+// ---------------------------------------------------------------------------------------------
+// The kind adapter
+
+/// Block volumes are Linode Block Storage volumes (`/volumes`): ready when `active`; `contact_support` needs a person.
+#[derive(Debug)]
+pub(super) struct Volumes;
+
+#[async_trait::async_trait]
+impl KindAdapter<Linode> for Volumes {
+    fn kind(&self) -> Kind {
+        Kind::BlockVolumes
+    }
+
+    async fn list(&self, dock: &Linode) -> Result<Vec<Record>, ProviderError> {
+        list(dock).await
+    }
+
+    async fn get(&self, dock: &Linode, id: &str) -> Result<Option<Record>, ProviderError> {
+        get(dock, id).await
+    }
+
+    async fn find_owned(
+        &self,
+        dock: &Linode,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<Record>, ProviderError> {
+        find_owned(dock, &spec.owner_tag).await
+    }
+
+    async fn create(&self, dock: &Linode, request: Request<'_>) -> Result<Record, ProviderError> {
+        create(dock, request).await
+    }
+
+    async fn update(
+        &self,
+        dock: &Linode,
+        id: &str,
+        changes: &[FieldChange],
+        request: Request<'_>,
+    ) -> Result<Record, ProviderError> {
+        update(dock, id, changes, request).await
+    }
+
+    async fn delete(&self, dock: &Linode, id: &str) -> Result<(), ProviderError> {
+        delete(dock, id).await
+    }
+
+    fn readiness(&self, record: &Record) -> Readiness {
+        match record.status.as_str() {
+            "active" => Readiness::Ready,
+            "contact_support" => Readiness::Failed(format!(
+                "volume {} is in status `contact_support`: open a Linode support ticket",
+                record.provider_resource_id
             )),
-            _ => Ok(Poll::Pending(r.status)),
+            _ => Readiness::Pending,
         }
-    })
-    .await
+    }
 }
 
 #[cfg(test)]

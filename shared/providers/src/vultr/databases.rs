@@ -15,6 +15,7 @@ use super::Vultr;
 use super::client::{
     self, decode, found, gone_ok, invalid, lenient, non_empty, required_str, unwrap_envelope,
 };
+use crate::adapter::{KindAdapter, Readiness};
 use crate::http::ListOptions;
 use crate::{DockContext, Listed, ProviderError, Request};
 
@@ -228,6 +229,62 @@ pub(super) async fn delete(v: &Vultr, id: &str) -> Result<(), ProviderError> {
             .delete(ROUTE_ID, &format!("{ROUTE}/{id}"), &[])
             .await,
     )
+}
+
+// ---------------------------------------------------------------------------------------------
+// The kind adapter
+
+/// Databases are Vultr managed databases (`/databases`).
+#[derive(Debug)]
+pub(super) struct Databases;
+
+#[async_trait::async_trait]
+impl KindAdapter<Vultr> for Databases {
+    fn kind(&self) -> Kind {
+        Kind::Databases
+    }
+
+    async fn list(&self, dock: &Vultr) -> Result<Vec<Record>, ProviderError> {
+        list(dock, &ListOptions::new()).await
+    }
+
+    async fn get(&self, dock: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {
+        get(dock, id).await
+    }
+
+    async fn find_owned(
+        &self,
+        dock: &Vultr,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<Record>, ProviderError> {
+        find_owned(dock, spec).await
+    }
+
+    async fn create(&self, dock: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
+        create(dock, request).await
+    }
+
+    async fn update(
+        &self,
+        dock: &Vultr,
+        id: &str,
+        changes: &[FieldChange],
+        request: Request<'_>,
+    ) -> Result<Record, ProviderError> {
+        update(dock, id, changes, request).await
+    }
+
+    async fn delete(&self, dock: &Vultr, id: &str) -> Result<(), ProviderError> {
+        delete(dock, id).await
+    }
+
+    fn readiness(&self, record: &Record) -> Readiness {
+        if is_ready(record) {
+            Readiness::Ready
+        } else {
+            Readiness::Pending
+        }
+    }
 }
 
 #[cfg(test)]

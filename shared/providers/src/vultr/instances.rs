@@ -17,6 +17,7 @@ use super::client::{
     self, base64, decode, found, gone_ok, invalid, lenient, non_empty, required_str, spec_set,
     unwrap_envelope,
 };
+use crate::adapter::{KindAdapter, Readiness};
 use crate::http::ListOptions;
 use crate::wait::{Poll, poll_until};
 use crate::{DockContext, Listed, ProviderError, Request};
@@ -394,6 +395,62 @@ pub(super) async fn delete(v: &Vultr, id: &str) -> Result<(), ProviderError> {
 /// The error for a server that vanished while we worked on it.
 fn gone(ctx: &DockContext, id: &str) -> ProviderError {
     client::gone(ctx, ROUTE_ID, Kind::Servers, id)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The kind adapter
+
+/// Servers are Vultr instances (`/instances`).
+#[derive(Debug)]
+pub(super) struct Instances;
+
+#[async_trait::async_trait]
+impl KindAdapter<Vultr> for Instances {
+    fn kind(&self) -> Kind {
+        Kind::Servers
+    }
+
+    async fn list(&self, dock: &Vultr) -> Result<Vec<Record>, ProviderError> {
+        list(dock, &ListOptions::new()).await
+    }
+
+    async fn get(&self, dock: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {
+        get(dock, id).await
+    }
+
+    async fn find_owned(
+        &self,
+        dock: &Vultr,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<Record>, ProviderError> {
+        find_owned(dock, spec).await
+    }
+
+    async fn create(&self, dock: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
+        create(dock, request).await
+    }
+
+    async fn update(
+        &self,
+        dock: &Vultr,
+        id: &str,
+        changes: &[FieldChange],
+        request: Request<'_>,
+    ) -> Result<Record, ProviderError> {
+        update(dock, id, changes, request).await
+    }
+
+    async fn delete(&self, dock: &Vultr, id: &str) -> Result<(), ProviderError> {
+        delete(dock, id).await
+    }
+
+    fn readiness(&self, record: &Record) -> Readiness {
+        if is_ready(record) {
+            Readiness::Ready
+        } else {
+            Readiness::Pending
+        }
+    }
 }
 
 #[cfg(test)]

@@ -14,14 +14,12 @@ mod instances;
 
 pub use declaration::DECLARATION;
 
-use std::time::Duration;
-
-use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::{Kind, Record};
 
-use crate::http::{DockClient, ListOptions};
-use crate::wait::{Poll, poll_until};
-use crate::{DockContext, ErrorClass, Provider, ProviderError, Request, Tuning};
+use crate::adapter::{Dock, KindAdapter};
+use crate::http::DockClient;
+use crate::wait::PollPolicy;
+use crate::{DockContext, ErrorClass, ProviderError, Tuning};
 
 /// A Vultr account.
 #[derive(Debug)]
@@ -39,35 +37,23 @@ impl Vultr {
             tuning,
         }
     }
-
-    /// The error for a kind this adapter does not manage.
-    fn unsupported(&self, kind: Kind) -> ProviderError {
-        ProviderError::new(
-            ErrorClass::Invalid,
-            &self.ctx.dock,
-            kind.table(),
-            format!(
-                "Vultr docks have no {} here; StackDock manages servers, block_volumes and databases on Vultr",
-                kind.config_key()
-            ),
-        )
-    }
-
-    /// Whether a record of `kind` is ready (servers running, blocks active, databases running).
-    fn is_ready(kind: Kind, record: &Record) -> bool {
-        match kind {
-            Kind::Servers => instances::is_ready(record),
-            Kind::BlockVolumes => blocks::is_ready(record),
-            Kind::Databases => databases::is_ready(record),
-            Kind::Buckets | Kind::WebServices | Kind::Domains => false,
-        }
-    }
 }
 
+/// The kinds Vultr has here, each with its adapter.
+pub(crate) static KINDS: [&dyn KindAdapter<Vultr>; 3] = [
+    &instances::Instances,
+    &blocks::Blocks,
+    &databases::Databases,
+];
+
 #[async_trait::async_trait]
-impl Provider for Vultr {
+impl Dock for Vultr {
     fn context(&self) -> &DockContext {
         &self.ctx
+    }
+
+    fn poll(&self) -> PollPolicy {
+        self.tuning.poll
     }
 
     async fn check_credentials(&self) -> Result<(), ProviderError> {
@@ -76,100 +62,6 @@ impl Provider for Vultr {
             .get_json(client::ACCOUNT, client::ACCOUNT, &[])
             .await?;
         Ok(())
-    }
-
-    async fn list(&self, kind: Kind) -> Result<Vec<Record>, ProviderError> {
-        match kind {
-            Kind::Servers => instances::list(self, &ListOptions::new()).await,
-            Kind::BlockVolumes => blocks::list(self).await,
-            Kind::Databases => databases::list(self, &ListOptions::new()).await,
-            Kind::Buckets | Kind::WebServices | Kind::Domains => Err(self.unsupported(kind)),
-        }
-    }
-
-    async fn get(&self, kind: Kind, id: &str) -> Result<Option<Record>, ProviderError> {
-        match kind {
-            Kind::Servers => instances::get(self, id).await,
-            Kind::BlockVolumes => blocks::get(self, id).await,
-            Kind::Databases => databases::get(self, id).await,
-            Kind::Buckets | Kind::WebServices | Kind::Domains => Err(self.unsupported(kind)),
-        }
-    }
-
-    async fn find_owned(
-        &self,
-        kind: Kind,
-        spec: &ResourceSpec,
-    ) -> Result<Vec<Record>, ProviderError> {
-        match kind {
-            Kind::Servers => instances::find_owned(self, spec).await,
-            Kind::BlockVolumes => blocks::find_owned(self, spec).await,
-            Kind::Databases => databases::find_owned(self, spec).await,
-            Kind::Buckets | Kind::WebServices | Kind::Domains => Err(self.unsupported(kind)),
-        }
-    }
-
-    async fn create(&self, kind: Kind, request: Request<'_>) -> Result<Record, ProviderError> {
-        match kind {
-            Kind::Servers => instances::create(self, request).await,
-            Kind::BlockVolumes => blocks::create(self, request).await,
-            Kind::Databases => databases::create(self, request).await,
-            Kind::Buckets | Kind::WebServices | Kind::Domains => Err(self.unsupported(kind)),
-        }
-    }
-
-    async fn update(
-        &self,
-        kind: Kind,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
-        match kind {
-            Kind::Servers => instances::update(self, id, changes, request).await,
-            Kind::BlockVolumes => blocks::update(self, id, changes, request).await,
-            Kind::Databases => databases::update(self, id, changes, request).await,
-            Kind::Buckets | Kind::WebServices | Kind::Domains => Err(self.unsupported(kind)),
-        }
-    }
-
-    async fn delete(&self, kind: Kind, id: &str) -> Result<(), ProviderError> {
-        match kind {
-            Kind::Servers => instances::delete(self, id).await,
-            Kind::BlockVolumes => blocks::delete(self, id).await,
-            Kind::Databases => databases::delete(self, id).await,
-            Kind::Buckets | Kind::WebServices | Kind::Domains => Err(self.unsupported(kind)),
-        }
-    }
-
-    async fn wait_ready(
-        &self,
-        kind: Kind,
-        id: &str,
-        timeout: Duration,
-    ) -> Result<Record, ProviderError> {
-        if !matches!(kind, Kind::Servers | Kind::BlockVolumes | Kind::Databases) {
-            return Err(self.unsupported(kind));
-        }
-        let what = format!("{} {id}", kind.noun());
-        poll_until(self.tuning.poll, timeout, &self.ctx.dock, &what, || async {
-            let record = self.get(kind, id).await?.ok_or_else(|| {
-                ProviderError::new(
-                    ErrorClass::NotFound,
-                    &self.ctx.dock,
-                    format!("wait for {what}"),
-                    format!(
-                        "{what} no longer exists; run `stackdock sync` to refresh the inventory"
-                    ),
-                )
-            })?;
-            Ok(if Vultr::is_ready(kind, &record) {
-                Poll::Ready(record)
-            } else {
-                Poll::Pending(record.status)
-            })
-        })
-        .await
     }
 }
 

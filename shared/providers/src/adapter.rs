@@ -1,0 +1,241 @@
+//! The per-kind adapter contract and the one `Provider` built from a provider's kinds.
+//!
+//! A provider is a dock type (`Vultr`: its context, HTTP client and tuning) plus one
+//! [`KindAdapter`] per kind it supports, listed once. [`Adapter`] turns them into a `Provider`:
+//! dispatch by kind, the "kind not supported" error and readiness polling are written here, once,
+//! for every provider.
+
+use std::fmt::Debug;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use stackdock_core::plan::{FieldChange, ResourceSpec};
+use stackdock_core::{Kind, Record};
+
+use crate::wait::{Poll, PollPolicy, poll_until};
+use crate::{DockContext, ErrorClass, Provider, ProviderError, Request};
+
+/// One provider account as its kind adapters see it.
+#[async_trait]
+pub(crate) trait Dock: Send + Sync + Debug + 'static {
+    fn context(&self) -> &DockContext;
+
+    /// How readiness is polled.
+    fn poll(&self) -> PollPolicy;
+
+    /// One cheap authenticated request, to tell a bad credential from a bad listing.
+    async fn check_credentials(&self) -> Result<(), ProviderError>;
+}
+
+/// What a record's status says about readiness.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Readiness {
+    Ready,
+    Pending,
+    /// It will not become ready without a person (the message says what to do).
+    Failed(String),
+}
+
+/// One kind on one provider: the `Provider` calls for that kind only. Implementations translate
+/// and decide nothing; they never look at status codes (the HTTP plumbing classifies them).
+#[async_trait]
+pub(crate) trait KindAdapter<D: Dock>: Send + Sync {
+    fn kind(&self) -> Kind;
+
+    /// Every resource of the kind (every page) or an error.
+    async fn list(&self, dock: &D) -> Result<Vec<Record>, ProviderError>;
+
+    /// One resource; 404 is `Ok(None)`.
+    async fn get(&self, dock: &D, id: &str) -> Result<Option<Record>, ProviderError>;
+
+    /// Resources carrying the ownership tag (or, for kinds without tags, the label).
+    async fn find_owned(&self, dock: &D, spec: &ResourceSpec)
+    -> Result<Vec<Record>, ProviderError>;
+
+    /// Plan-time catalog checks; none by default.
+    async fn validate(&self, dock: &D, spec: &ResourceSpec) -> Result<Vec<String>, ProviderError> {
+        let _ = (dock, spec);
+        Ok(Vec::new())
+    }
+
+    /// Sends the create once (never retried).
+    async fn create(&self, dock: &D, request: Request<'_>) -> Result<Record, ProviderError>;
+
+    async fn update(
+        &self,
+        dock: &D,
+        id: &str,
+        changes: &[FieldChange],
+        request: Request<'_>,
+    ) -> Result<Record, ProviderError>;
+
+    /// A resource already gone is success.
+    async fn delete(&self, dock: &D, id: &str) -> Result<(), ProviderError>;
+
+    /// Whether `record` is ready to be used (and to be changed again).
+    fn readiness(&self, record: &Record) -> Readiness;
+
+    /// While waiting, a resource not found yet is still pending (a listing that catches up after
+    /// the create) rather than gone.
+    fn absent_is_pending(&self) -> bool {
+        false
+    }
+}
+
+/// A provider's kinds as one `Provider`.
+#[derive(Debug)]
+pub(crate) struct Adapter<D: Dock> {
+    dock: D,
+    /// How the provider is named in messages (`DigitalOcean`).
+    name: &'static str,
+    kinds: &'static [&'static dyn KindAdapter<D>],
+}
+
+impl<D: Dock> Debug for dyn KindAdapter<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KindAdapter({})", self.kind())
+    }
+}
+
+impl<D: Dock> Adapter<D> {
+    pub(crate) fn new(
+        dock: D,
+        name: &'static str,
+        kinds: &'static [&'static dyn KindAdapter<D>],
+    ) -> Adapter<D> {
+        Adapter { dock, name, kinds }
+    }
+
+    /// The adapter of `kind`, or the error that says which kinds this provider has.
+    fn of(&self, kind: Kind) -> Result<&'static dyn KindAdapter<D>, ProviderError> {
+        self.kinds
+            .iter()
+            .copied()
+            .find(|k| k.kind() == kind)
+            .ok_or_else(|| {
+                let have: Vec<&str> = self.kinds.iter().map(|k| k.kind().config_key()).collect();
+                ProviderError::new(
+                    ErrorClass::Invalid,
+                    &self.dock.context().dock,
+                    kind.config_key(),
+                    format!(
+                        "{} docks have no {}; StackDock manages {} there: move the entry to a dock whose provider has them",
+                        self.name,
+                        kind.config_key(),
+                        have.join(", ")
+                    ),
+                )
+            })
+    }
+}
+
+#[async_trait]
+impl<D: Dock> Provider for Adapter<D> {
+    fn context(&self) -> &DockContext {
+        self.dock.context()
+    }
+
+    async fn check_credentials(&self) -> Result<(), ProviderError> {
+        self.dock.check_credentials().await
+    }
+
+    async fn list(&self, kind: Kind) -> Result<Vec<Record>, ProviderError> {
+        self.of(kind)?.list(&self.dock).await
+    }
+
+    async fn get(&self, kind: Kind, id: &str) -> Result<Option<Record>, ProviderError> {
+        self.of(kind)?.get(&self.dock, id).await
+    }
+
+    async fn find_owned(
+        &self,
+        kind: Kind,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<Record>, ProviderError> {
+        self.of(kind)?.find_owned(&self.dock, spec).await
+    }
+
+    async fn validate(
+        &self,
+        kind: Kind,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<String>, ProviderError> {
+        match self.of(kind) {
+            Ok(k) => k.validate(&self.dock, spec).await,
+            Err(e) => Ok(vec![e.message]),
+        }
+    }
+
+    async fn create(&self, kind: Kind, request: Request<'_>) -> Result<Record, ProviderError> {
+        self.of(kind)?.create(&self.dock, request).await
+    }
+
+    async fn update(
+        &self,
+        kind: Kind,
+        id: &str,
+        changes: &[FieldChange],
+        request: Request<'_>,
+    ) -> Result<Record, ProviderError> {
+        self.of(kind)?
+            .update(&self.dock, id, changes, request)
+            .await
+    }
+
+    async fn delete(&self, kind: Kind, id: &str) -> Result<(), ProviderError> {
+        self.of(kind)?.delete(&self.dock, id).await
+    }
+
+    async fn wait_ready(
+        &self,
+        kind: Kind,
+        id: &str,
+        timeout: Duration,
+    ) -> Result<Record, ProviderError> {
+        wait_for(&self.dock, self.of(kind)?, id, timeout).await
+    }
+}
+
+/// Polls `k`'s resource `id` until its readiness says so, `timeout` passes, or it fails.
+///
+/// # Errors
+/// The resource is gone (not found, unless the kind's listings catch up after a create), its
+/// status says it will not get ready, a poll failed, or the timeout passed (transient, naming the
+/// last status seen).
+pub(crate) async fn wait_for<D: Dock>(
+    dock: &D,
+    k: &dyn KindAdapter<D>,
+    id: &str,
+    timeout: Duration,
+) -> Result<Record, ProviderError> {
+    let name = &dock.context().dock;
+    let what = format!("{} {id}", k.kind().noun());
+    let gone = || {
+        ProviderError::new(
+            ErrorClass::NotFound,
+            name,
+            format!("wait for {what}"),
+            format!("{what} no longer exists; run `stackdock sync` to refresh the inventory"),
+        )
+    };
+    poll_until(dock.poll(), timeout, name, &what, || async {
+        let Some(record) = k.get(dock, id).await? else {
+            return if k.absent_is_pending() {
+                Ok(Poll::Pending("not found yet".to_owned()))
+            } else {
+                Err(gone())
+            };
+        };
+        match k.readiness(&record) {
+            Readiness::Ready => Ok(Poll::Ready(record)),
+            Readiness::Pending => Ok(Poll::Pending(record.status)),
+            Readiness::Failed(message) => Err(ProviderError::new(
+                ErrorClass::Invalid,
+                name,
+                format!("wait for {what}"),
+                message,
+            )),
+        }
+    })
+    .await
+}
