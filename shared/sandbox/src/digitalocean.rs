@@ -5,6 +5,7 @@
 //! on every response, and GPU droplets omitted from the default listing.
 
 use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -16,6 +17,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::catalog;
+use crate::emulation::{Emulation, RateHeaders};
 use crate::http::{body_object, empty, error, json, list_json, not_found};
 use crate::pagination::{self, PageMode};
 use crate::server::App;
@@ -282,6 +284,21 @@ impl Store {
 }
 
 /// DigitalOcean's message for a tag name it refuses.
+/// DigitalOcean's error `id` for a status.
+fn do_slug(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        409 => "conflict",
+        422 => "unprocessable_entity",
+        429 => "too_many_requests",
+        503 => "service_unavailable",
+        _ => "server_error",
+    }
+}
+
 const TAG_RULE: &str = "Name must only contain letters, numbers, colons, dashes and underscores, and be at most 255 characters";
 
 impl Default for Store {
@@ -298,11 +315,13 @@ impl Default for Store {
     }
 }
 
-impl Store {
-    pub(crate) fn clear(&mut self) {
+impl state::Store for Store {
+    fn clear(&mut self) {
         *self = Store::default();
     }
+}
 
+impl Store {
     fn new_action(
         &mut self,
         kind: &str,
@@ -329,7 +348,7 @@ impl Store {
 }
 
 pub(crate) fn seed_fixtures(st: &mut AppState) {
-    let store = &mut st.digitalocean;
+    let store = store(st);
     for v in catalog::items(catalog::DO_DROPLETS, "droplets") {
         let networks = v
             .get("networks")
@@ -404,7 +423,7 @@ const BULK_REGIONS: &[&str] = &[
 
 pub(crate) fn seed_bulk(st: &mut AppState, kind: Kind, n: usize) -> Result<(), SandboxError> {
     let first_seq = st.reserve_seq(n as u64);
-    let store = &mut st.digitalocean;
+    let store = store(st);
     if matches!(kind, Kind::Instance | Kind::Volume) {
         store.tags.insert("bulk".to_owned());
     }
@@ -552,6 +571,87 @@ pub(crate) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError
     Ok(())
 }
 
+/// The Digitalocean emulation.
+#[derive(Debug)]
+pub(crate) struct Digitalocean;
+
+/// Forwards the [`Emulation`] calls to this module's functions.
+impl Emulation for Digitalocean {
+    fn provider(&self) -> Provider {
+        P
+    }
+
+    fn routes(&self) -> Router<App> {
+        routes()
+    }
+
+    fn seed_fixtures(&self, st: &mut AppState) {
+        seed_fixtures(st);
+    }
+
+    fn seed_bulk(&self, st: &mut AppState, kind: Kind, n: usize) -> Result<(), SandboxError> {
+        seed_bulk(st, kind, n)
+    }
+
+    fn summaries(&self, st: &AppState, kind: Kind) -> Result<Vec<ResourceSummary>, SandboxError> {
+        summaries(st.store().unwrap_or(&Store::default()), kind)
+    }
+
+    fn peek(&self, st: &AppState, kind: Kind, target: &str) -> Option<Value> {
+        peek(st.store()?, kind, target)
+    }
+
+    fn mutate(&self, st: &mut AppState, m: &Mutation) -> Result<(), SandboxError> {
+        mutate(store(st), m)
+    }
+
+    fn error_body(&self, status: StatusCode, message: &str) -> Value {
+        json!({
+            "id": do_slug(status),
+            "message": message,
+            "request_id": Uuid::new_v4().to_string(),
+        })
+    }
+
+    /// DigitalOcean answers these without a `request_id`.
+    fn edge_error_body(&self, status: StatusCode, message: &str) -> Value {
+        json!({"id": do_slug(status), "message": message})
+    }
+
+    fn not_found_message(&self, _what: &str) -> String {
+        "The resource you were accessing could not be found.".to_owned()
+    }
+
+    fn invalid_json_message(&self) -> &'static str {
+        "unable to parse request body: invalid JSON"
+    }
+
+    fn unauthorized_message(&self) -> &'static str {
+        "Unable to authenticate you"
+    }
+
+    fn too_many_message(&self) -> &'static str {
+        "API rate limit exceeded."
+    }
+
+    fn internal_error_message(&self) -> &'static str {
+        "Server was unable to give you a response."
+    }
+
+    /// `ratelimit-*`, nominally 5,000 requests an hour.
+    fn rate_headers(&self) -> Option<RateHeaders> {
+        Some(RateHeaders {
+            names: ["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"],
+            limit: 5000,
+            window: Duration::from_secs(3600),
+        })
+    }
+}
+
+fn store(st: &mut AppState) -> &mut Store {
+    st.store_mut()
+}
+
 // ---------------------------------------------------------------------------
 // HTTP
 
@@ -650,7 +750,7 @@ async fn list_droplets(
         return Err(bad("tag_name cannot be combined with name or type"));
     }
     let mut st = app.state();
-    let store = &mut st.digitalocean;
+    let store = store(&mut st);
     let seqs = store.droplets.select(|d| {
         d.is_gpu() == gpus
             && tag.is_none_or(|t| d.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
@@ -780,12 +880,12 @@ async fn create_droplet(State(app): State<App>, body: Bytes) -> Result<Response,
     };
     let lc = app.lifecycle;
     let mut st = app.state();
-    let tags = st.digitalocean.inline_tags(tags)?;
+    let tags = store(&mut st).inline_tags(tags)?;
     let mut droplets = Vec::new();
     let mut actions = Vec::new();
     for name in names {
         let seq = st.next_seq();
-        let store = &mut st.digitalocean;
+        let store = store(&mut st);
         store.next_droplet += 1;
         let mut volume_ids = Vec::new();
         for vid in &volumes {
@@ -836,7 +936,7 @@ async fn create_droplet(State(app): State<App>, body: Bytes) -> Result<Response,
 
 async fn get_droplet(State(app): State<App>, Path(id): Path<String>) -> Response {
     let mut st = app.state();
-    match st.digitalocean.droplets.get_mut(&id) {
+    match store(&mut st).droplets.get_mut(&id) {
         Some(d) => {
             let v = d.render();
             d.observe();
@@ -848,10 +948,10 @@ async fn get_droplet(State(app): State<App>, Path(id): Path<String>) -> Response
 
 async fn delete_droplet(State(app): State<App>, Path(id): Path<String>) -> Response {
     let mut st = app.state();
-    if !st.digitalocean.droplets.contains(&id) {
+    if !store(&mut st).droplets.contains(&id) {
         return nf();
     }
-    delete_droplet_state(&mut st.digitalocean, &id);
+    delete_droplet_state(store(&mut st), &id);
     empty(StatusCode::NO_CONTENT)
 }
 
@@ -868,7 +968,7 @@ async fn droplet_action(
         .to_owned();
     let lc = app.lifecycle;
     let mut st = app.state();
-    let store = &mut st.digitalocean;
+    let store = store(&mut st);
     let d = store.droplets.get_mut(&id).ok_or_else(nf)?;
     if d.pending > 0 && d.status == "new" {
         return Err(unprocessable("Droplet already has a pending event."));
@@ -933,7 +1033,7 @@ async fn droplet_action(
 
 async fn get_action(State(app): State<App>, Path(id): Path<String>) -> Response {
     let mut st = app.state();
-    match st.digitalocean.actions.get_mut(&id) {
+    match store(&mut st).actions.get_mut(&id) {
         Some(a) => {
             a.observe();
             json(StatusCode::OK, &wrap("action", a.render()))
@@ -995,27 +1095,27 @@ async fn create_tag(State(app): State<App>, body: Bytes) -> Result<Response, Res
         return Err(unprocessable(TAG_RULE));
     }
     let mut st = app.state();
-    let name = st.digitalocean.canonical_tag(name);
+    let name = store(&mut st).canonical_tag(name);
     Ok(json(
         StatusCode::CREATED,
-        &wrap("tag", render_tag(&st.digitalocean, &name)),
+        &wrap("tag", render_tag(store(&mut st), &name)),
     ))
 }
 
 async fn get_tag(State(app): State<App>, Path(tag): Path<String>) -> Response {
-    let st = app.state();
-    let Some(tag) = st.digitalocean.find_tag(&tag) else {
+    let mut st = app.state();
+    let Some(tag) = store(&mut st).find_tag(&tag) else {
         return nf();
     };
     json(
         StatusCode::OK,
-        &wrap("tag", render_tag(&st.digitalocean, &tag)),
+        &wrap("tag", render_tag(store(&mut st), &tag)),
     )
 }
 
 async fn delete_tag(State(app): State<App>, Path(tag): Path<String>) -> Response {
     let mut st = app.state();
-    let store = &mut st.digitalocean;
+    let store = store(&mut st);
     let Some(tag) = store.find_tag(&tag) else {
         return nf();
     };
@@ -1059,7 +1159,7 @@ async fn change_tag_resources(
     let body = body_object(P, &body)?;
     let targets = tag_targets(&body)?;
     let mut st = app.state();
-    let store = &mut st.digitalocean;
+    let store = store(&mut st);
     let tag = store.find_tag(&tag).ok_or_else(nf)?;
     for (id, kind) in &targets {
         let tags = match kind.as_str() {
@@ -1105,7 +1205,7 @@ async fn list_volumes(
     Query(q): Q,
 ) -> Result<Response, Response> {
     let mut st = app.state();
-    let store = &mut st.digitalocean;
+    let store = store(&mut st);
     let (name, region) = (q.get("name"), q.get("region"));
     let seqs = store
         .volumes
@@ -1156,7 +1256,7 @@ async fn create_volume(State(app): State<App>, body: Bytes) -> Result<Response, 
     };
     let tags = str_list(&body, "tags")?;
     let mut st = app.state();
-    let store = &mut st.digitalocean;
+    let store = store(&mut st);
     let tags = store.inline_tags(tags)?;
     if store
         .volumes
@@ -1195,8 +1295,8 @@ async fn create_volume(State(app): State<App>, body: Bytes) -> Result<Response, 
 }
 
 async fn get_volume(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let st = app.state();
-    match st.digitalocean.volumes.get(&id) {
+    let mut st = app.state();
+    match store(&mut st).volumes.get(&id) {
         Some(v) => json(StatusCode::OK, &wrap("volume", v.render())),
         None => nf(),
     }
@@ -1204,7 +1304,7 @@ async fn get_volume(State(app): State<App>, Path(id): Path<String>) -> Response 
 
 async fn delete_volume(State(app): State<App>, Path(id): Path<String>) -> Response {
     let mut st = app.state();
-    let store = &mut st.digitalocean;
+    let store = store(&mut st);
     match store.volumes.get(&id) {
         None => nf(),
         Some(v) if v.droplet.is_some() => error(
@@ -1236,7 +1336,7 @@ async fn volume_action(
         .map(str::to_owned);
     let lc = app.lifecycle;
     let mut st = app.state();
-    let store = &mut st.digitalocean;
+    let store = store(&mut st);
     let (vol_id, vol_region, attached) = {
         let v = store.volumes.get(&id).ok_or_else(nf)?;
         (v.id, v.region.clone(), v.droplet)

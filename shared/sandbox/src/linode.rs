@@ -6,18 +6,20 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
 use crate::catalog::{self, LINODE_REGIONS, LINODE_TYPES};
-use crate::http::{body_object, error, json, linode_field, list_json, not_found};
+use crate::emulation::{Emulation, RateHeaders};
+use crate::http::{body_object, error, json, list_json, not_found};
 use crate::pagination::{self, PageMode};
 use crate::server::App;
 use crate::state::{
@@ -251,14 +253,14 @@ impl Default for Store {
     }
 }
 
-impl Store {
-    pub(crate) fn clear(&mut self) {
+impl state::Store for Store {
+    fn clear(&mut self) {
         *self = Store::default();
     }
 }
 
 pub(crate) fn seed_fixtures(st: &mut AppState) {
-    let store = &mut st.linode;
+    let store = store(st);
     for v in catalog::items(catalog::LINODE_INSTANCES, "data") {
         let ips = fields::strings(&v, "ipv4");
         let i = Instance {
@@ -316,7 +318,7 @@ pub(crate) fn seed_fixtures(st: &mut AppState) {
 
 pub(crate) fn seed_bulk(st: &mut AppState, kind: Kind, n: usize) -> Result<(), SandboxError> {
     let first_seq = st.reserve_seq(n as u64);
-    let store = &mut st.linode;
+    let store = store(st);
     for k in 0..n as u64 {
         store.bulk += 1;
         let b = store.bulk;
@@ -498,6 +500,100 @@ pub(crate) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError
         Kind::Database => return Err(state::unsupported(P, m.kind)),
     }
     Ok(())
+}
+
+/// The Linode emulation.
+#[derive(Debug)]
+pub(crate) struct Linode;
+
+/// Forwards the [`Emulation`] calls to this module's functions.
+impl Emulation for Linode {
+    fn provider(&self) -> Provider {
+        P
+    }
+
+    fn routes(&self) -> Router<App> {
+        routes()
+    }
+
+    fn seed_fixtures(&self, st: &mut AppState) {
+        seed_fixtures(st);
+    }
+
+    fn seed_bulk(&self, st: &mut AppState, kind: Kind, n: usize) -> Result<(), SandboxError> {
+        seed_bulk(st, kind, n)
+    }
+
+    fn summaries(&self, st: &AppState, kind: Kind) -> Result<Vec<ResourceSummary>, SandboxError> {
+        summaries(st.store().unwrap_or(&Store::default()), kind)
+    }
+
+    fn peek(&self, st: &AppState, kind: Kind, target: &str) -> Option<Value> {
+        peek(st.store()?, kind, target)
+    }
+
+    fn mutate(&self, st: &mut AppState, m: &Mutation) -> Result<(), SandboxError> {
+        mutate(store(st), m)
+    }
+
+    fn error_body(&self, status: StatusCode, message: &str) -> Value {
+        let _ = status;
+        json!({"errors": [{"reason": message}]})
+    }
+
+    fn not_found_message(&self, _what: &str) -> String {
+        "Not found".to_owned()
+    }
+
+    fn invalid_json_message(&self) -> &'static str {
+        "Invalid JSON"
+    }
+
+    fn unauthorized_message(&self) -> &'static str {
+        "Invalid Token"
+    }
+
+    fn too_many_message(&self) -> &'static str {
+        "Too Many Requests"
+    }
+
+    fn internal_error_message(&self) -> &'static str {
+        "Please try again"
+    }
+
+    /// Linode's 502 comes from its nginx front, as an HTML page.
+    fn server_error(&self, code: u16) -> Response {
+        if code != 502 {
+            return crate::http::server_error(self, code);
+        }
+        let html = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+        (
+            StatusCode::BAD_GATEWAY,
+            [(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("text/html"),
+            )],
+            html,
+        )
+            .into_response()
+    }
+
+    /// `X-RateLimit-*`, nominally 1,600 requests per 2 minutes.
+    fn rate_headers(&self) -> Option<RateHeaders> {
+        Some(RateHeaders {
+            names: [
+                "x-ratelimit-limit",
+                "x-ratelimit-remaining",
+                "x-ratelimit-reset",
+            ],
+            limit: 1600,
+            window: Duration::from_secs(120),
+        })
+    }
+}
+
+fn store(st: &mut AppState) -> &mut Store {
+    st.store_mut()
 }
 
 // ---------------------------------------------------------------------------
@@ -781,8 +877,12 @@ fn bad(msg: &str) -> Response {
     error(P, StatusCode::BAD_REQUEST, msg)
 }
 
+/// A 400 naming the offending field.
 fn field_err(field: &str, reason: &str) -> Response {
-    linode_field(StatusCode::BAD_REQUEST, field, reason)
+    json(
+        StatusCode::BAD_REQUEST,
+        &json!({"errors": [{"reason": reason, "field": field}]}),
+    )
 }
 
 fn ok_empty() -> Response {
@@ -859,7 +959,7 @@ async fn list_instances(
 ) -> Result<Response, Response> {
     let filter = parse_filter(&headers)?;
     let mut st = app.state();
-    let store = &mut st.linode;
+    let store = store(&mut st);
     let seqs = select(&store.instances, &filter)?;
     let page = page_of(seqs.len(), &q, mode)?;
     let items = store.instances.render_page(
@@ -944,7 +1044,7 @@ async fn create_instance(State(app): State<App>, body: Bytes) -> Result<Response
         .unwrap_or(false);
     let mut st = app.state();
     let seq = st.next_seq();
-    let store = &mut st.linode;
+    let store = store(&mut st);
     if let Some(l) = &label
         && store.instances.values().any(|i| &i.label == l)
     {
@@ -990,7 +1090,7 @@ async fn create_instance(State(app): State<App>, body: Bytes) -> Result<Response
 
 async fn get_instance(State(app): State<App>, Path(id): Path<String>) -> Response {
     let mut st = app.state();
-    match st.linode.instances.get_mut(&id) {
+    match store(&mut st).instances.get_mut(&id) {
         Some(i) => {
             let v = i.render();
             i.observe();
@@ -1009,7 +1109,7 @@ async fn update_instance(
     let label = str_field(&body, "label")?;
     let tags = tags_field(&body)?;
     let mut st = app.state();
-    let store = &mut st.linode;
+    let store = store(&mut st);
     if !store.instances.contains(&id) {
         return Err(nf());
     }
@@ -1044,10 +1144,10 @@ async fn update_instance(
 
 async fn delete_instance(State(app): State<App>, Path(id): Path<String>) -> Response {
     let mut st = app.state();
-    if !st.linode.instances.contains(&id) {
+    if !store(&mut st).instances.contains(&id) {
         return nf();
     }
-    delete_instance_state(&mut st.linode, &id);
+    delete_instance_state(store(&mut st), &id);
     ok_empty()
 }
 
@@ -1083,7 +1183,7 @@ async fn resize_instance(
     let new_disk = type_disk_mb(&ltype);
     let pending = app.lifecycle.pending_polls;
     let mut st = app.state();
-    let i = st.linode.instances.get_mut(&id).ok_or_else(nf)?;
+    let i = store(&mut st).instances.get_mut(&id).ok_or_else(nf)?;
     if busy(i) {
         return Err(bad("Linode busy."));
     }
@@ -1115,7 +1215,7 @@ async fn resize_instance(
 fn power(app: &App, id: &str, transit: &str, target: &str) -> Result<Response, Response> {
     let pending = app.lifecycle.pending_polls;
     let mut st = app.state();
-    let i = st.linode.instances.get_mut(id).ok_or_else(nf)?;
+    let i = store(&mut st).instances.get_mut(id).ok_or_else(nf)?;
     if busy(i) {
         return Err(bad("Linode busy."));
     }
@@ -1159,7 +1259,7 @@ async fn list_volumes(
 ) -> Result<Response, Response> {
     let filter = parse_filter(&headers)?;
     let mut st = app.state();
-    let store = &mut st.linode;
+    let store = store(&mut st);
     let seqs = select(&store.volumes, &filter)?;
     let page = page_of(seqs.len(), &q, mode)?;
     let instances = &store.instances;
@@ -1216,7 +1316,7 @@ async fn create_volume(State(app): State<App>, body: Bytes) -> Result<Response, 
     let tags = tags_field(&body)?.unwrap_or_default();
     let pending = app.lifecycle.pending_polls;
     let mut st = app.state();
-    let store = &mut st.linode;
+    let store = store(&mut st);
     let region = match (linode_id, region) {
         (Some(lid), region) => {
             let i = store
@@ -1268,7 +1368,7 @@ async fn create_volume(State(app): State<App>, body: Bytes) -> Result<Response, 
 
 async fn get_volume(State(app): State<App>, Path(id): Path<String>) -> Response {
     let mut st = app.state();
-    let store = &mut st.linode;
+    let store = store(&mut st);
     match store.volumes.get_mut(&id) {
         Some(v) => {
             let r = v.render(&store.instances);
@@ -1296,7 +1396,7 @@ async fn update_volume(
         ));
     }
     let mut st = app.state();
-    let store = &mut st.linode;
+    let store = store(&mut st);
     let v = store.volumes.get_mut(&id).ok_or_else(nf)?;
     if let Some(l) = label {
         v.label = l;
@@ -1310,13 +1410,13 @@ async fn update_volume(
 
 async fn delete_volume(State(app): State<App>, Path(id): Path<String>) -> Response {
     let mut st = app.state();
-    match st.linode.volumes.get(&id) {
+    match store(&mut st).volumes.get(&id) {
         None => nf(),
         Some(v) if v.linode_id.is_some() => {
             bad("Volume must be detached before it can be deleted.")
         }
         Some(_) => {
-            st.linode.volumes.remove(&id);
+            store(&mut st).volumes.remove(&id);
             ok_empty()
         }
     }
@@ -1333,7 +1433,7 @@ async fn attach_volume(
         .and_then(Value::as_u64)
         .ok_or_else(|| field_err("linode_id", "linode_id is required"))?;
     let mut st = app.state();
-    let store = &mut st.linode;
+    let store = store(&mut st);
     let region = store
         .instances
         .get(&linode_id.to_string())
@@ -1359,7 +1459,7 @@ async fn detach_volume(
     Path(id): Path<String>,
 ) -> Result<Response, Response> {
     let mut st = app.state();
-    let v = st.linode.volumes.get_mut(&id).ok_or_else(nf)?;
+    let v = store(&mut st).volumes.get_mut(&id).ok_or_else(nf)?;
     if v.linode_id.take().is_none() {
         return Err(bad("Volume is not attached to a Linode"));
     }
@@ -1378,7 +1478,7 @@ async fn resize_volume(
         .and_then(Value::as_u64)
         .ok_or_else(|| field_err("size", "size is required"))?;
     let mut st = app.state();
-    let store = &mut st.linode;
+    let store = store(&mut st);
     let v = store.volumes.get_mut(&id).ok_or_else(nf)?;
     if size <= v.size {
         return Err(field_err("size", "Volumes can only be resized up"));
@@ -1408,9 +1508,9 @@ fn list_buckets_in(
             .insert("region".to_owned(), Value::String(r.to_owned()));
     }
     let mut st = app.state();
-    let seqs = select(&st.linode.buckets, &filter)?;
+    let seqs = select(&store(&mut st).buckets, &filter)?;
     let page = page_of(seqs.len(), q, mode)?;
-    let items = st.linode.buckets.render_page(
+    let items = store(&mut st).buckets.render_page(
         &seqs[page.range.clone()],
         state::fingerprint,
         Bucket::render,
@@ -1469,7 +1569,7 @@ async fn create_bucket(State(app): State<App>, body: Bytes) -> Result<Response, 
     }
     let endpoint_type = str_field(&body, "endpoint_type")?.unwrap_or_else(|| "E1".to_owned());
     let mut st = app.state();
-    let store = &mut st.linode;
+    let store = store(&mut st);
     let b = Bucket {
         label,
         region,
@@ -1492,8 +1592,8 @@ async fn get_bucket(
     State(app): State<App>,
     Path((region, label)): Path<(String, String)>,
 ) -> Response {
-    let st = app.state();
-    match st.linode.buckets.get(&format!("{region}/{label}")) {
+    let mut st = app.state();
+    match store(&mut st).buckets.get(&format!("{region}/{label}")) {
         Some(b) => json(StatusCode::OK, &b.render()),
         None => nf(),
     }
@@ -1505,13 +1605,13 @@ async fn delete_bucket(
 ) -> Response {
     let key = format!("{region}/{label}");
     let mut st = app.state();
-    match st.linode.buckets.get(&key) {
+    match store(&mut st).buckets.get(&key) {
         None => nf(),
         Some(b) if b.objects > 0 => bad(
             "Bucket is not empty. You need to remove all objects from a bucket before you can delete it.",
         ),
         Some(_) => {
-            st.linode.buckets.remove(&key);
+            store(&mut st).buckets.remove(&key);
             ok_empty()
         }
     }

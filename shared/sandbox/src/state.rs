@@ -3,6 +3,7 @@
 //! the public mutation types for out-of-band changes, and small helpers for ids,
 //! timestamps and deterministic generation.
 
+use std::any::Any;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::net::Ipv4Addr;
@@ -12,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::{Kind, Provider, SandboxError, digitalocean, linode, vultr};
+use crate::emulation::{self, EMULATIONS};
+use crate::{Kind, Provider, SandboxError};
 
 /// An insertion-ordered table with lookup by key (the provider's id).
 ///
@@ -152,17 +154,47 @@ impl<T> Table<T> {
     }
 }
 
-/// All providers' state.
+/// One provider's state: its tables and id counters.
+pub(crate) trait Store: Any + Send + std::fmt::Debug {
+    /// Forget the resources (what else a reset keeps, such as id counters, is the store's choice).
+    fn clear(&mut self);
+}
+
+/// All providers' state: one [`Store`] per provider, created on first use.
 #[derive(Debug, Default)]
 pub(crate) struct State {
-    pub(crate) vultr: vultr::Store,
-    pub(crate) digitalocean: digitalocean::Store,
-    pub(crate) linode: linode::Store,
+    stores: Vec<Box<dyn Store>>,
     /// Global sequence used for secrets and addresses of new resources.
     seq: u64,
 }
 
 impl State {
+    /// The store of type `S`, if it was ever used.
+    pub(crate) fn store<S: Store>(&self) -> Option<&S> {
+        self.stores
+            .iter()
+            .find_map(|s| (&**s as &dyn Any).downcast_ref::<S>())
+    }
+
+    /// The store of type `S`, created empty on first use.
+    pub(crate) fn store_mut<S: Store + Default>(&mut self) -> &mut S {
+        let at = match self
+            .stores
+            .iter()
+            .position(|s| (&**s as &dyn Any).is::<S>())
+        {
+            Some(at) => at,
+            None => {
+                self.stores.push(Box::<S>::default());
+                self.stores.len() - 1
+            }
+        };
+        let Some(store) = (&mut *self.stores[at] as &mut dyn Any).downcast_mut::<S>() else {
+            unreachable!("the store at {at} was just found or made as this type");
+        };
+        store
+    }
+
     /// A fresh number for secrets (`SANDBOX-SECRET-pw-<n>`) and addresses.
     pub(crate) fn next_seq(&mut self) -> u64 {
         self.seq += 1;
@@ -176,9 +208,9 @@ impl State {
     }
 
     pub(crate) fn clear(&mut self) {
-        self.vultr.clear();
-        self.digitalocean.clear();
-        self.linode.clear();
+        for store in &mut self.stores {
+            store.clear();
+        }
     }
 }
 
@@ -332,11 +364,7 @@ pub enum Change {
 
 impl State {
     pub(crate) fn mutate(&mut self, m: &Mutation) -> Result<(), SandboxError> {
-        match m.provider {
-            Provider::Vultr => vultr::mutate(&mut self.vultr, m),
-            Provider::Digitalocean => digitalocean::mutate(&mut self.digitalocean, m),
-            Provider::Linode => linode::mutate(&mut self.linode, m),
-        }
+        emulation::of(m.provider).mutate(self, m)
     }
 
     pub(crate) fn summaries(
@@ -344,12 +372,14 @@ impl State {
         provider: Provider,
         kind: Kind,
     ) -> Result<Resources, SandboxError> {
-        match provider {
-            Provider::Vultr => vultr::summaries(&self.vultr, kind),
-            Provider::Digitalocean => digitalocean::summaries(&self.digitalocean, kind),
-            Provider::Linode => linode::summaries(&self.linode, kind),
+        emulation::of(provider).summaries(self, kind).map(Resources)
+    }
+
+    /// Load every provider's fixtures.
+    pub(crate) fn seed_fixtures(&mut self) {
+        for e in EMULATIONS {
+            e.seed_fixtures(self);
         }
-        .map(Resources)
     }
 }
 

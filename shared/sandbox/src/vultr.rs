@@ -19,6 +19,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::catalog::{self, VULTR_PLANS, VULTR_REGIONS};
+use crate::emulation::{Emulation, RateHeaders};
 use crate::http::{body_object, empty, error, json, list_json};
 use crate::pagination::{self, PageMode};
 use crate::server::App;
@@ -377,8 +378,8 @@ pub(crate) struct Store {
     bulk: u64,
 }
 
-impl Store {
-    pub(crate) fn clear(&mut self) {
+impl state::Store for Store {
+    fn clear(&mut self) {
         self.instances.clear();
         self.blocks.clear();
         self.databases.clear();
@@ -420,7 +421,7 @@ pub(crate) fn seed_fixtures(st: &mut AppState) {
             seq,
             pending: 0,
         };
-        st.vultr.instances.insert(i.id.to_string(), i);
+        store(st).instances.insert(i.id.to_string(), i);
     }
     for v in catalog::items(catalog::VULTR_BLOCKS, "blocks") {
         let attached = fields::string(&v, "attached_to_instance");
@@ -435,7 +436,7 @@ pub(crate) fn seed_fixtures(st: &mut AppState) {
             status: fields::string(&v, "status"),
             pending: 0,
         };
-        st.vultr.blocks.insert(b.id.to_string(), b);
+        store(st).blocks.insert(b.id.to_string(), b);
     }
     for v in catalog::items(catalog::VULTR_DATABASES, "databases") {
         let seq = secret_seq(&fields::string(&v, "password")).unwrap_or_else(|| st.next_seq());
@@ -456,13 +457,13 @@ pub(crate) fn seed_fixtures(st: &mut AppState) {
             maintenance_time: fields::string(&v, "maintenance_time"),
             vpc_id: fields::string(&v, "vpc_id"),
         };
-        st.vultr.databases.insert(d.id.to_string(), d);
+        store(st).databases.insert(d.id.to_string(), d);
     }
 }
 
 pub(crate) fn seed_bulk(st: &mut AppState, kind: Kind, n: usize) -> Result<(), SandboxError> {
     let first_seq = st.reserve_seq(n as u64);
-    let store = &mut st.vultr;
+    let store = store(st);
     for k in 0..n as u64 {
         store.bulk += 1;
         let b = store.bulk;
@@ -656,6 +657,73 @@ fn delete_instance_state(store: &mut Store, key: &str) {
     }
 }
 
+/// The Vultr emulation.
+#[derive(Debug)]
+pub(crate) struct Vultr;
+
+/// Forwards the [`Emulation`] calls to this module's functions.
+impl Emulation for Vultr {
+    fn provider(&self) -> Provider {
+        P
+    }
+
+    fn routes(&self) -> Router<App> {
+        routes()
+    }
+
+    fn seed_fixtures(&self, st: &mut AppState) {
+        seed_fixtures(st);
+    }
+
+    fn seed_bulk(&self, st: &mut AppState, kind: Kind, n: usize) -> Result<(), SandboxError> {
+        seed_bulk(st, kind, n)
+    }
+
+    fn summaries(&self, st: &AppState, kind: Kind) -> Result<Vec<ResourceSummary>, SandboxError> {
+        summaries(st.store().unwrap_or(&Store::default()), kind)
+    }
+
+    fn peek(&self, st: &AppState, kind: Kind, target: &str) -> Option<Value> {
+        peek(st.store()?, kind, target)
+    }
+
+    fn mutate(&self, st: &mut AppState, m: &Mutation) -> Result<(), SandboxError> {
+        mutate(store(st), m)
+    }
+
+    fn error_body(&self, status: StatusCode, message: &str) -> Value {
+        json!({"error": message, "status": status.as_u16()})
+    }
+
+    fn not_found_message(&self, what: &str) -> String {
+        format!("{what} not found")
+    }
+
+    fn unknown_endpoint_message(&self) -> String {
+        "Invalid API endpoint.".to_owned()
+    }
+
+    fn invalid_json_message(&self) -> &'static str {
+        "Invalid JSON body."
+    }
+
+    fn unauthorized_message(&self) -> &'static str {
+        "Invalid API token."
+    }
+
+    fn too_many_message(&self) -> &'static str {
+        "Rate limit reached - please try your request again later."
+    }
+
+    fn rate_headers(&self) -> Option<RateHeaders> {
+        None
+    }
+}
+
+fn store(st: &mut AppState) -> &mut Store {
+    st.store_mut()
+}
+
 // ---------------------------------------------------------------------------
 // HTTP
 
@@ -743,7 +811,7 @@ async fn list_instances(
     Query(q): Q,
 ) -> Response {
     let mut st = app.state();
-    let store = &mut st.vultr;
+    let store = store(&mut st);
     let (label, tag, region, ip) = (
         q.get("label"),
         q.get("tag"),
@@ -866,7 +934,7 @@ async fn create_instance(State(app): State<App>, body: Bytes) -> Result<Response
     if pending == 0 {
         inst.observe();
     }
-    st.vultr.instances.insert(inst.id.to_string(), inst);
+    store(&mut st).instances.insert(inst.id.to_string(), inst);
     Ok(json(StatusCode::ACCEPTED, &wrap("instance", rendered)))
 }
 
@@ -876,7 +944,7 @@ fn instance_404() -> Response {
 
 async fn get_instance(State(app): State<App>, Path(id): Path<String>) -> Response {
     let mut st = app.state();
-    match st.vultr.instances.get_mut(&id) {
+    match store(&mut st).instances.get_mut(&id) {
         Some(i) => {
             let v = i.render();
             i.observe();
@@ -896,7 +964,10 @@ async fn update_instance(
     let label = str_field(&body, "label")?;
     let tags = str_list(&body, "tags")?;
     let mut st = app.state();
-    let i = st.vultr.instances.get_mut(&id).ok_or_else(instance_404)?;
+    let i = store(&mut st)
+        .instances
+        .get_mut(&id)
+        .ok_or_else(instance_404)?;
     if let Some(plan) = plan {
         let new = catalog::vultr_plan(&plan).ok_or_else(|| bad("Invalid plan."))?;
         if let Some(old) = catalog::vultr_plan(&i.plan)
@@ -919,10 +990,10 @@ async fn update_instance(
 
 async fn delete_instance(State(app): State<App>, Path(id): Path<String>) -> Response {
     let mut st = app.state();
-    if !st.vultr.instances.contains(&id) {
+    if !store(&mut st).instances.contains(&id) {
         return instance_404();
     }
-    delete_instance_state(&mut st.vultr, &id);
+    delete_instance_state(store(&mut st), &id);
     empty(StatusCode::NO_CONTENT)
 }
 
@@ -936,7 +1007,7 @@ async fn list_blocks(
     Query(q): Q,
 ) -> Response {
     let mut st = app.state();
-    let store = &mut st.vultr;
+    let store = store(&mut st);
     let seqs = store.blocks.select(|_| true);
     let page = match pagination::vultr(seqs.len(), &q, mode) {
         Ok(p) => p,
@@ -994,17 +1065,17 @@ async fn create_block(State(app): State<App>, body: Bytes) -> Result<Response, R
         pending: pending.max(1),
     };
     let mut st = app.state();
-    let rendered = b.render(&st.vultr.instances);
+    let rendered = b.render(&store(&mut st).instances);
     if pending == 0 {
         b.observe();
     }
-    st.vultr.blocks.insert(b.id.to_string(), b);
+    store(&mut st).blocks.insert(b.id.to_string(), b);
     Ok(json(StatusCode::ACCEPTED, &wrap("block", rendered)))
 }
 
 async fn get_block(State(app): State<App>, Path(id): Path<String>) -> Response {
     let mut st = app.state();
-    let store = &mut st.vultr;
+    let store = store(&mut st);
     match store.blocks.get_mut(&id) {
         Some(b) => {
             let v = b.render(&store.instances);
@@ -1027,7 +1098,7 @@ async fn update_block(
         Some(v) => Some(v.as_u64().ok_or_else(|| bad("Invalid size_gb."))?),
     };
     let mut st = app.state();
-    let b = st.vultr.blocks.get_mut(&id).ok_or_else(block_404)?;
+    let b = store(&mut st).blocks.get_mut(&id).ok_or_else(block_404)?;
     if let Some(size) = size {
         if size < b.size_gb {
             return Err(bad("Block storage size can only be increased."));
@@ -1046,7 +1117,7 @@ async fn update_block(
 
 async fn delete_block(State(app): State<App>, Path(id): Path<String>) -> Response {
     let mut st = app.state();
-    match st.vultr.blocks.remove(&id) {
+    match store(&mut st).blocks.remove(&id) {
         Some(_) => empty(StatusCode::NO_CONTENT),
         None => block_404(),
     }
@@ -1061,7 +1132,7 @@ async fn attach_block(
     let instance_id = str_field(&body, "instance_id")?
         .ok_or_else(|| bad("Missing required parameter: instance_id"))?;
     let mut st = app.state();
-    let store = &mut st.vultr;
+    let store = store(&mut st);
     let inst = store
         .instances
         .get(&instance_id)
@@ -1087,7 +1158,7 @@ async fn detach_block(
 ) -> Result<Response, Response> {
     let _body = body_object(P, &body)?;
     let mut st = app.state();
-    let b = st.vultr.blocks.get_mut(&id).ok_or_else(block_404)?;
+    let b = store(&mut st).blocks.get_mut(&id).ok_or_else(block_404)?;
     if b.attached.take().is_none() {
         return Err(bad("Block storage is not attached to a server."));
     }
@@ -1104,7 +1175,7 @@ async fn list_databases(
     Query(q): Q,
 ) -> Response {
     let mut st = app.state();
-    let store = &mut st.vultr;
+    let store = store(&mut st);
     let (label, tag, region) = (q.get("label"), q.get("tag"), q.get("region"));
     let seqs = store.databases.select(|d| {
         label.is_none_or(|l| &d.label == l)
@@ -1171,13 +1242,13 @@ async fn create_database(State(app): State<App>, body: Bytes) -> Result<Response
     if pending == 0 {
         d.observe();
     }
-    st.vultr.databases.insert(d.id.to_string(), d);
+    store(&mut st).databases.insert(d.id.to_string(), d);
     Ok(json(StatusCode::ACCEPTED, &wrap("database", rendered)))
 }
 
 async fn get_database(State(app): State<App>, Path(id): Path<String>) -> Response {
     let mut st = app.state();
-    match st.vultr.databases.get_mut(&id) {
+    match store(&mut st).databases.get_mut(&id) {
         Some(d) => {
             let v = d.render();
             d.observe();
@@ -1200,7 +1271,10 @@ async fn update_database(
     let time = str_field(&body, "maintenance_time")?;
     let ips = str_list(&body, "trusted_ips")?;
     let mut st = app.state();
-    let d = st.vultr.databases.get_mut(&id).ok_or_else(database_404)?;
+    let d = store(&mut st)
+        .databases
+        .get_mut(&id)
+        .ok_or_else(database_404)?;
     if let Some(v) = label {
         d.label = v;
     }
@@ -1224,7 +1298,7 @@ async fn update_database(
 
 async fn delete_database(State(app): State<App>, Path(id): Path<String>) -> Response {
     let mut st = app.state();
-    match st.vultr.databases.remove(&id) {
+    match store(&mut st).databases.remove(&id) {
         Some(_) => empty(StatusCode::NO_CONTENT),
         None => database_404(),
     }
