@@ -26,6 +26,15 @@ pub(crate) fn of(provider: Provider) -> &'static dyn Emulation {
         .unwrap_or(EMULATIONS[0])
 }
 
+/// What a request-body field should have held (for the provider's error message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expected {
+    /// A string.
+    String,
+    /// An array of strings.
+    StringList,
+}
+
 /// The rate-limit headers a provider sends on every answer, and the nominal limit they count
 /// down from while no token bucket is set.
 #[derive(Debug, Clone, Copy)]
@@ -97,6 +106,9 @@ pub(crate) trait Emulation: Sync {
     fn server_error(&self, code: u16) -> Response {
         http::server_error(self, code)
     }
+
+    /// The error for a request-body field of the wrong type.
+    fn field_error(&self, key: &str, expected: Expected) -> Response;
 
     /// The provider's rate-limit headers (`None`: it sends none).
     fn rate_headers(&self) -> Option<RateHeaders>;

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
 use crate::Provider;
-use crate::emulation::{self, Emulation};
+use crate::emulation::{self, Emulation, Expected};
 use crate::faults::{BucketState, Fault};
 use crate::pagination::PageMode;
 use crate::server::{App, lock};
@@ -81,22 +81,88 @@ pub(crate) fn not_found(provider: Provider, what: &str) -> Response {
     error(provider, StatusCode::NOT_FOUND, &message)
 }
 
-/// Parse a JSON object request body (empty body = empty object).
-pub(crate) fn body_object(
+/// The query string of a request, as a map.
+pub(crate) type Q = axum::extract::Query<std::collections::HashMap<String, String>>;
+
+/// `{key: value}`.
+pub(crate) fn wrap(key: &str, value: Value) -> Value {
+    let mut m = Map::new();
+    m.insert(key.to_owned(), value);
+    Value::Object(m)
+}
+
+/// One listing page, rendered under the lock and written out after it (see [`list_json`]).
+#[derive(Debug)]
+pub(crate) struct Listing {
+    pub(crate) page: crate::pagination::Page,
+    pub(crate) items: Vec<std::sync::Arc<serde_json::value::RawValue>>,
+}
+
+impl Listing {
+    /// The page's body, items under `key`.
+    pub(crate) fn json(self, key: &str) -> Response {
+        list_json(self.page, key, &self.items)
+    }
+}
+
+/// A JSON object request body, whose fields are read with the provider's errors for a field of
+/// the wrong type.
+#[derive(Debug)]
+pub(crate) struct JsonBody {
+    map: Map<String, Value>,
     provider: Provider,
-    bytes: &Bytes,
-) -> Result<Map<String, Value>, Response> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
+}
+
+impl std::ops::Deref for JsonBody {
+    type Target = Map<String, Value>;
+    fn deref(&self) -> &Self::Target {
+        &self.map
     }
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(error(
-            provider,
-            StatusCode::BAD_REQUEST,
-            emulation::of(provider).invalid_json_message(),
-        )),
+}
+
+impl JsonBody {
+    /// A string field (absent or `null`: `None`).
+    pub(crate) fn str(&self, key: &str) -> Result<Option<String>, Response> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(emulation::of(self.provider).field_error(key, Expected::String)),
+        }
     }
+
+    /// An array-of-strings field (absent or `null`: `None`).
+    pub(crate) fn strings(&self, key: &str) -> Result<Option<Vec<String>>, Response> {
+        let wrong = || emulation::of(self.provider).field_error(key, Expected::StringList);
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .map(Some)
+                .ok_or_else(wrong),
+            Some(_) => Err(wrong()),
+        }
+    }
+}
+
+/// Parse a JSON object request body (empty body = empty object).
+pub(crate) fn body_object(provider: Provider, bytes: &Bytes) -> Result<JsonBody, Response> {
+    let map = if bytes.iter().all(u8::is_ascii_whitespace) {
+        Map::new()
+    } else {
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(Value::Object(map)) => map,
+            _ => {
+                return Err(error(
+                    provider,
+                    StatusCode::BAD_REQUEST,
+                    emulation::of(provider).invalid_json_message(),
+                ));
+            }
+        }
+    };
+    Ok(JsonBody { map, provider })
 }
 
 fn edge_error(e: &dyn Emulation, status: StatusCode, message: &str) -> Response {

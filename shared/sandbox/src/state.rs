@@ -14,6 +14,8 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::emulation::{self, EMULATIONS};
+use crate::http::Listing;
+use crate::pagination::Page;
 use crate::{Kind, Provider, SandboxError};
 
 /// An insertion-ordered table with lookup by key (the provider's id).
@@ -50,20 +52,6 @@ pub(crate) fn fingerprint(parts: &impl Hash) -> u64 {
 }
 
 impl<T> Table<T> {
-    /// The key of the resource `target` names: its id if there is one, else the first resource
-    /// whose label (as `label` reads it) equals `target`, keyed as `id` makes it.
-    pub(crate) fn resolve(
-        &self,
-        target: &str,
-        label: impl Fn(&T) -> &str,
-        id: impl Fn(&T) -> String,
-    ) -> Option<String> {
-        if self.contains(target) {
-            return Some(target.to_owned());
-        }
-        self.values().find(|r| label(r) == target).map(id)
-    }
-
     pub(crate) fn insert(&mut self, key: String, row: T) {
         if let Some(old) = self.keys.remove(&key) {
             self.rows.remove(&old);
@@ -158,6 +146,128 @@ impl<T> Table<T> {
 pub(crate) trait Store: Any + Send + std::fmt::Debug {
     /// Forget the resources (what else a reset keeps, such as id counters, is the store's choice).
     fn clear(&mut self);
+    /// How many resources `seed_bulk` has generated (it numbers them on from there).
+    fn bulk_counter(&mut self) -> &mut u64;
+}
+
+/// A stored resource: how the out-of-band API addresses and summarises it, and how a read
+/// (a `GET` or a listing: a poll) moves a pending one on.
+pub(crate) trait Resource {
+    /// Its key in its table: the provider's id (Linode buckets: `region/label`).
+    fn key(&self) -> String;
+    /// The label / name a mutation or a peek may address it by instead of its key.
+    fn label(&self) -> &str;
+    fn summary(&self) -> ResourceSummary;
+    /// One observation: a pending resource moves one poll closer to its target status.
+    fn observe(&mut self) {}
+}
+
+impl<T: Resource> Table<T> {
+    /// The row `target` names: by key first, else the first row with that label.
+    pub(crate) fn find(&self, target: &str) -> Option<&T> {
+        self.get(target)
+            .or_else(|| self.values().find(|r| r.label() == target))
+    }
+
+    /// The key of the row a mutation addresses.
+    pub(crate) fn target(&self, m: &Mutation) -> Result<String, SandboxError> {
+        self.find(&m.target).map(T::key).ok_or_else(|| not_found(m))
+    }
+
+    /// The row a mutation addresses.
+    pub(crate) fn target_mut(&mut self, m: &Mutation) -> Result<&mut T, SandboxError> {
+        let key = self.target(m)?;
+        self.get_mut(&key).ok_or_else(|| not_found(m))
+    }
+
+    pub(crate) fn summaries(&self) -> Vec<ResourceSummary> {
+        self.values().map(T::summary).collect()
+    }
+
+    /// A `GET`: the row's JSON as `render` makes it, then the row observed.
+    pub(crate) fn poll(&mut self, key: &str, render: impl FnOnce(&T) -> Value) -> Option<Value> {
+        let row = self.get_mut(key)?;
+        let json = render(row);
+        row.observe();
+        Some(json)
+    }
+
+    /// A create: the new row's JSON (still pending), then the row stored, observed once at
+    /// once when resources are configured not to stay pending.
+    pub(crate) fn create(
+        &mut self,
+        mut row: T,
+        pending_polls: u32,
+        render: impl FnOnce(&T) -> Value,
+    ) -> Value {
+        let json = render(&row);
+        if pending_polls == 0 {
+            row.observe();
+        }
+        self.insert(row.key(), row);
+        json
+    }
+
+    /// The listing page `page` of the rows at `seqs` (see [`Table::render_page`]).
+    pub(crate) fn listing(
+        &mut self,
+        seqs: &[u64],
+        page: Page,
+        fingerprint: impl Fn(&T) -> u64,
+        render: impl Fn(&T) -> Value,
+    ) -> Listing {
+        let items = self.render_page(&seqs[page.range.clone()], fingerprint, render, T::observe);
+        Listing { page, items }
+    }
+}
+
+/// How a provider numbers the resources `seed_bulk` generates.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BulkPlan {
+    /// Regions, taken in turn.
+    pub(crate) regions: &'static [&'static str],
+    /// Seconds between two resources' creation times.
+    pub(crate) spacing: i64,
+}
+
+/// The numbers of one generated resource.
+#[derive(Debug, Clone)]
+pub(crate) struct Slot {
+    /// Its number among the provider's generated resources (from 1).
+    pub(crate) n: u64,
+    /// Its global sequence number (secrets, addresses).
+    pub(crate) seq: u64,
+    pub(crate) region: String,
+    pub(crate) created: i64,
+}
+
+/// Generate `n` resources of `kind` with `add` (`None`: the provider has no such kind).
+pub(crate) fn seed_bulk<S: Store + Default>(
+    st: &mut State,
+    (provider, kind): (Provider, Kind),
+    n: usize,
+    plan: BulkPlan,
+    add: Option<fn(&mut S, Slot)>,
+) -> Result<(), SandboxError> {
+    let first_seq = st.reserve_seq(n as u64);
+    let store = st.store_mut::<S>();
+    for k in 0..n as u64 {
+        let counter = store.bulk_counter();
+        *counter += 1;
+        let b = *counter;
+        // An unsupported kind still uses up one number before it fails, as it always has.
+        let Some(add) = add else {
+            return Err(unsupported(provider, kind));
+        };
+        let slot = Slot {
+            n: b,
+            seq: first_seq + k,
+            region: plan.regions[(b as usize) % plan.regions.len()].to_owned(),
+            created: BULK_EPOCH + (b as i64) * plan.spacing,
+        };
+        add(store, slot);
+    }
+    Ok(())
 }
 
 /// All providers' state: one [`Store`] per provider, created on first use.
