@@ -350,6 +350,35 @@ pub struct ResourceSummary {
     pub tags: Vec<String>,
 }
 
+impl ResourceSummary {
+    pub(crate) fn new(
+        id: impl ToString,
+        label: &str,
+        status: &str,
+        region: &str,
+        plan: impl ToString,
+        tags: &[String],
+    ) -> Self {
+        ResourceSummary {
+            id: id.to_string(),
+            label: label.to_owned(),
+            status: status.to_owned(),
+            region: region.to_owned(),
+            plan: plan.to_string(),
+            tags: tags.to_vec(),
+        }
+    }
+}
+
+/// One observation of a resource pending for `pending` more: true when this one ends it.
+pub(crate) fn countdown(pending: &mut u32) -> bool {
+    if *pending == 0 {
+        return false;
+    }
+    *pending -= 1;
+    *pending == 0
+}
+
 /// The resources of one provider collection, in listing order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resources(pub Vec<ResourceSummary>);

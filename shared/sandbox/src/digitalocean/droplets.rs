@@ -49,22 +49,19 @@ impl Resource for Droplet {
     }
 
     fn summary(&self) -> ResourceSummary {
-        ResourceSummary {
-            id: self.id.to_string(),
-            label: self.name.clone(),
-            status: self.status.clone(),
-            region: self.region.clone(),
-            plan: self.size.clone(),
-            tags: self.tags.clone(),
-        }
+        ResourceSummary::new(
+            self.id,
+            &self.name,
+            &self.status,
+            &self.region,
+            &self.size,
+            &self.tags,
+        )
     }
 
     fn observe(&mut self) {
-        if self.pending > 0 {
-            self.pending -= 1;
-            if self.pending == 0 && self.status == "new" {
-                self.status = "active".to_owned();
-            }
+        if state::countdown(&mut self.pending) && self.status == "new" {
+            self.status = "active".to_owned();
         }
     }
 }

@@ -45,19 +45,18 @@ impl Resource for Volume {
     }
 
     fn summary(&self) -> ResourceSummary {
-        ResourceSummary {
-            id: self.id.to_string(),
-            label: self.name.clone(),
-            status: if self.droplet.is_some() {
+        ResourceSummary::new(
+            self.id,
+            &self.name,
+            if self.droplet.is_some() {
                 "attached"
             } else {
                 "available"
-            }
-            .to_owned(),
-            region: self.region.clone(),
-            plan: self.size_gb.to_string(),
-            tags: self.tags.clone(),
-        }
+            },
+            &self.region,
+            self.size_gb,
+            &self.tags,
+        )
     }
 }
 

@@ -41,14 +41,14 @@ impl Resource for Bucket {
     }
 
     fn summary(&self) -> ResourceSummary {
-        ResourceSummary {
-            id: self.key(),
-            label: self.label.clone(),
-            status: "active".to_owned(),
-            region: self.region.clone(),
-            plan: self.endpoint_type.clone(),
-            tags: Vec::new(),
-        }
+        ResourceSummary::new(
+            self.key(),
+            &self.label,
+            "active",
+            &self.region,
+            &self.endpoint_type,
+            &[],
+        )
     }
 }
 

@@ -59,23 +59,20 @@ impl Resource for Instance {
     }
 
     fn summary(&self) -> ResourceSummary {
-        ResourceSummary {
-            id: self.id.to_string(),
-            label: self.label.clone(),
-            status: self.status.clone(),
-            region: self.region.clone(),
-            plan: self.ltype.clone(),
-            tags: self.tags.clone(),
-        }
+        ResourceSummary::new(
+            self.id,
+            &self.label,
+            &self.status,
+            &self.region,
+            &self.ltype,
+            &self.tags,
+        )
     }
 
     fn observe(&mut self) {
-        if self.pending > 0 {
-            self.pending -= 1;
-            if self.pending == 0 {
-                self.status = std::mem::take(&mut self.target);
-                self.updated = state::now().max(self.created);
-            }
+        if state::countdown(&mut self.pending) {
+            self.status = std::mem::take(&mut self.target);
+            self.updated = state::now().max(self.created);
         }
     }
 }

@@ -50,22 +50,19 @@ impl Resource for Volume {
     }
 
     fn summary(&self) -> ResourceSummary {
-        ResourceSummary {
-            id: self.id.to_string(),
-            label: self.label.clone(),
-            status: self.status.clone(),
-            region: self.region.clone(),
-            plan: self.size.to_string(),
-            tags: self.tags.clone(),
-        }
+        ResourceSummary::new(
+            self.id,
+            &self.label,
+            &self.status,
+            &self.region,
+            self.size,
+            &self.tags,
+        )
     }
 
     fn observe(&mut self) {
-        if self.pending > 0 {
-            self.pending -= 1;
-            if self.pending == 0 {
-                self.status = "active".to_owned();
-            }
+        if state::countdown(&mut self.pending) {
+            self.status = "active".to_owned();
         }
     }
 }

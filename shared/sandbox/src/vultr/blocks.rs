@@ -46,22 +46,19 @@ impl Resource for Block {
     }
 
     fn summary(&self) -> ResourceSummary {
-        ResourceSummary {
-            id: self.id.to_string(),
-            label: self.label.clone(),
-            status: self.status.clone(),
-            region: self.region.clone(),
-            plan: self.size_gb.to_string(),
-            tags: Vec::new(),
-        }
+        ResourceSummary::new(
+            self.id,
+            &self.label,
+            &self.status,
+            &self.region,
+            self.size_gb,
+            &[],
+        )
     }
 
     fn observe(&mut self) {
-        if self.pending > 0 {
-            self.pending -= 1;
-            if self.pending == 0 {
-                self.status = "active".to_owned();
-            }
+        if state::countdown(&mut self.pending) {
+            self.status = "active".to_owned();
         }
     }
 }

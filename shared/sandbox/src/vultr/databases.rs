@@ -72,26 +72,24 @@ impl Resource for Database {
     }
 
     fn summary(&self) -> ResourceSummary {
-        ResourceSummary {
-            id: self.id.to_string(),
-            label: self.label.clone(),
-            status: self.status.clone(),
-            region: self.region.clone(),
-            plan: self.plan.clone(),
-            tags: if self.tag.is_empty() {
-                Vec::new()
-            } else {
-                vec![self.tag.clone()]
-            },
-        }
+        let tags = if self.tag.is_empty() {
+            Vec::new()
+        } else {
+            vec![self.tag.clone()]
+        };
+        ResourceSummary::new(
+            self.id,
+            &self.label,
+            &self.status,
+            &self.region,
+            &self.plan,
+            &tags,
+        )
     }
 
     fn observe(&mut self) {
-        if self.pending > 0 {
-            self.pending -= 1;
-            if self.pending == 0 {
-                self.status = "Running".to_owned();
-            }
+        if state::countdown(&mut self.pending) {
+            self.status = "Running".to_owned();
         }
     }
 }

@@ -56,24 +56,21 @@ impl Resource for Instance {
     }
 
     fn summary(&self) -> ResourceSummary {
-        ResourceSummary {
-            id: self.id.to_string(),
-            label: self.label.clone(),
-            status: self.status.clone(),
-            region: self.region.clone(),
-            plan: self.plan.clone(),
-            tags: self.tags.clone(),
-        }
+        ResourceSummary::new(
+            self.id,
+            &self.label,
+            &self.status,
+            &self.region,
+            &self.plan,
+            &self.tags,
+        )
     }
 
     fn observe(&mut self) {
-        if self.pending > 0 {
-            self.pending -= 1;
-            if self.pending == 0 {
-                self.status = "active".to_owned();
-                self.power_status = "running".to_owned();
-                self.server_status = "ok".to_owned();
-            }
+        if state::countdown(&mut self.pending) {
+            self.status = "active".to_owned();
+            self.power_status = "running".to_owned();
+            self.server_status = "ok".to_owned();
         }
     }
 }
