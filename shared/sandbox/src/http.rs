@@ -10,9 +10,10 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::Provider;
+use crate::emulation::{self, Emulation, Expected};
 use crate::faults::{BucketState, Fault};
 use crate::pagination::PageMode;
 use crate::server::{App, lock};
@@ -69,111 +70,111 @@ pub(crate) fn empty(status: StatusCode) -> Response {
     status.into_response()
 }
 
-fn do_slug(status: StatusCode) -> &'static str {
-    match status.as_u16() {
-        400 => "bad_request",
-        401 => "unauthorized",
-        403 => "forbidden",
-        404 => "not_found",
-        409 => "conflict",
-        422 => "unprocessable_entity",
-        429 => "too_many_requests",
-        503 => "service_unavailable",
-        _ => "server_error",
-    }
-}
-
 /// An error in the provider's own body format.
 pub(crate) fn error(provider: Provider, status: StatusCode, message: &str) -> Response {
-    json(status, &error_body(provider, status, message, None))
-}
-
-/// A Linode error naming the offending field.
-pub(crate) fn linode_field(status: StatusCode, field: &str, reason: &str) -> Response {
-    json(
-        status,
-        &error_body(Provider::Linode, status, reason, Some(field)),
-    )
-}
-
-fn error_body(provider: Provider, status: StatusCode, message: &str, field: Option<&str>) -> Value {
-    match provider {
-        Provider::Vultr => json!({"error": message, "status": status.as_u16()}),
-        Provider::Digitalocean => json!({
-            "id": do_slug(status),
-            "message": message,
-            "request_id": uuid::Uuid::new_v4().to_string(),
-        }),
-        Provider::Linode => match field {
-            Some(f) => json!({"errors": [{"reason": message, "field": f}]}),
-            None => json!({"errors": [{"reason": message}]}),
-        },
-    }
+    json(status, &emulation::of(provider).error_body(status, message))
 }
 
 /// The provider's "not found" error.
 pub(crate) fn not_found(provider: Provider, what: &str) -> Response {
-    match provider {
-        Provider::Vultr => error(
-            provider,
-            StatusCode::NOT_FOUND,
-            &format!("{what} not found"),
-        ),
-        Provider::Digitalocean => error(
-            provider,
-            StatusCode::NOT_FOUND,
-            "The resource you were accessing could not be found.",
-        ),
-        Provider::Linode => error(provider, StatusCode::NOT_FOUND, "Not found"),
+    let message = emulation::of(provider).not_found_message(what);
+    error(provider, StatusCode::NOT_FOUND, &message)
+}
+
+/// The query string of a request, as a map.
+pub(crate) type Q = axum::extract::Query<std::collections::HashMap<String, String>>;
+
+/// `{key: value}`.
+pub(crate) fn wrap(key: &str, value: Value) -> Value {
+    let mut m = Map::new();
+    m.insert(key.to_owned(), value);
+    Value::Object(m)
+}
+
+/// One listing page, rendered under the lock and written out after it (see [`list_json`]).
+#[derive(Debug)]
+pub(crate) struct Listing {
+    pub(crate) page: crate::pagination::Page,
+    pub(crate) items: Vec<std::sync::Arc<serde_json::value::RawValue>>,
+}
+
+impl Listing {
+    /// The page's body, items under `key`.
+    pub(crate) fn json(self, key: &str) -> Response {
+        list_json(self.page, key, &self.items)
+    }
+}
+
+/// A JSON object request body, whose fields are read with the provider's errors for a field of
+/// the wrong type.
+#[derive(Debug)]
+pub(crate) struct JsonBody {
+    map: Map<String, Value>,
+    provider: Provider,
+}
+
+impl std::ops::Deref for JsonBody {
+    type Target = Map<String, Value>;
+    fn deref(&self) -> &Self::Target {
+        &self.map
+    }
+}
+
+impl JsonBody {
+    /// A string field (absent or `null`: `None`).
+    pub(crate) fn str(&self, key: &str) -> Result<Option<String>, Response> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(emulation::of(self.provider).field_error(key, Expected::String)),
+        }
+    }
+
+    /// An array-of-strings field (absent or `null`: `None`).
+    pub(crate) fn strings(&self, key: &str) -> Result<Option<Vec<String>>, Response> {
+        let wrong = || emulation::of(self.provider).field_error(key, Expected::StringList);
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .map(Some)
+                .ok_or_else(wrong),
+            Some(_) => Err(wrong()),
+        }
     }
 }
 
 /// Parse a JSON object request body (empty body = empty object).
-pub(crate) fn body_object(
-    provider: Provider,
-    bytes: &Bytes,
-) -> Result<Map<String, Value>, Response> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
-    }
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(match provider {
-            Provider::Vultr => error(provider, StatusCode::BAD_REQUEST, "Invalid JSON body."),
-            Provider::Digitalocean => error(
-                provider,
-                StatusCode::BAD_REQUEST,
-                "unable to parse request body: invalid JSON",
-            ),
-            Provider::Linode => error(provider, StatusCode::BAD_REQUEST, "Invalid JSON"),
-        }),
-    }
-}
-
-fn unauthorized(provider: Provider) -> Response {
-    match provider {
-        Provider::Vultr => error(provider, StatusCode::UNAUTHORIZED, "Invalid API token."),
-        Provider::Digitalocean => json(
-            StatusCode::UNAUTHORIZED,
-            &json!({"id": "unauthorized", "message": "Unable to authenticate you"}),
-        ),
-        Provider::Linode => error(provider, StatusCode::UNAUTHORIZED, "Invalid Token"),
-    }
-}
-
-fn too_many(provider: Provider, retry_after: Option<u64>) -> Response {
-    let mut resp = match provider {
-        Provider::Vultr => error(
-            provider,
-            StatusCode::TOO_MANY_REQUESTS,
-            "Rate limit reached - please try your request again later.",
-        ),
-        Provider::Digitalocean => json(
-            StatusCode::TOO_MANY_REQUESTS,
-            &json!({"id": "too_many_requests", "message": "API rate limit exceeded."}),
-        ),
-        Provider::Linode => error(provider, StatusCode::TOO_MANY_REQUESTS, "Too Many Requests"),
+pub(crate) fn body_object(provider: Provider, bytes: &Bytes) -> Result<JsonBody, Response> {
+    let map = if bytes.iter().all(u8::is_ascii_whitespace) {
+        Map::new()
+    } else {
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(Value::Object(map)) => map,
+            _ => {
+                return Err(error(
+                    provider,
+                    StatusCode::BAD_REQUEST,
+                    emulation::of(provider).invalid_json_message(),
+                ));
+            }
+        }
     };
+    Ok(JsonBody { map, provider })
+}
+
+fn edge_error(e: &dyn Emulation, status: StatusCode, message: &str) -> Response {
+    json(status, &e.edge_error_body(status, message))
+}
+
+fn unauthorized(e: &dyn Emulation) -> Response {
+    edge_error(e, StatusCode::UNAUTHORIZED, e.unauthorized_message())
+}
+
+fn too_many(e: &dyn Emulation, retry_after: Option<u64>) -> Response {
+    let mut resp = edge_error(e, StatusCode::TOO_MANY_REQUESTS, e.too_many_message());
     if let Some(secs) = retry_after {
         resp.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(secs));
@@ -181,27 +182,17 @@ fn too_many(provider: Provider, retry_after: Option<u64>) -> Response {
     resp
 }
 
-fn server_error(provider: Provider, code: u16) -> Response {
+/// An injected 5xx in the provider's error format (see [`Emulation::server_error`]).
+pub(crate) fn server_error<E: Emulation + ?Sized>(e: &E, code: u16) -> Response {
     let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if provider == Provider::Linode && code == 502 {
-        let html = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
-        return (
-            status,
-            [(header::CONTENT_TYPE, HeaderValue::from_static("text/html"))],
-            html,
-        )
-            .into_response();
-    }
-    let message = match (provider, code) {
-        (Provider::Linode, 500) => "Please try again",
-        (Provider::Digitalocean, 500) => "Server was unable to give you a response.",
-        (_, 500) => "Internal server error.",
-        (_, 502) => "Bad Gateway",
-        (_, 503) => "Service Unavailable",
-        (_, 504) => "Gateway Timeout",
+    let message = match code {
+        500 => e.internal_error_message(),
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
         _ => status.canonical_reason().unwrap_or("Error"),
     };
-    error(provider, status, message)
+    json(status, &e.error_body(status, message))
 }
 
 async fn body_bytes(resp: Response) -> (axum::http::response::Parts, Bytes) {
@@ -260,14 +251,11 @@ async fn slow(resp: Response, chunk: usize, delay: Duration) -> Response {
     Response::from_parts(parts, Body::from_stream(stream))
 }
 
-fn ok_with_error(provider: Provider) -> Response {
-    let body = match provider {
-        Provider::Vultr => json!({"error": "Internal server error.", "status": 500}),
-        Provider::Digitalocean => {
-            json!({"id": "server_error", "message": "Server was unable to give you a response."})
-        }
-        Provider::Linode => json!({"errors": [{"reason": "Please try again"}]}),
-    };
+fn ok_with_error(e: &dyn Emulation) -> Response {
+    let body = e.edge_error_body(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        e.internal_error_message(),
+    );
     json(StatusCode::OK, &body)
 }
 
@@ -277,27 +265,21 @@ fn rate_headers(
     bucket: Option<BucketState>,
     headers: &mut HeaderMap,
 ) {
-    let (limit, remaining, reset) = match (provider, bucket) {
-        (Provider::Vultr, _) => return,
-        (_, Some(b)) => (
+    let Some(rate) = emulation::of(provider).rate_headers() else {
+        return;
+    };
+    let (limit, remaining, reset) = match bucket {
+        Some(b) => (
             u64::from(b.limit),
             u64::from(b.remaining),
             crate::state::now() + i64::try_from(b.reset_in).unwrap_or(0),
         ),
-        (_, None) => {
-            let n = app.nominal(provider);
+        None => {
+            let n = app.nominal(provider, rate);
             (n.limit, n.remaining, n.reset_epoch)
         }
     };
-    let names: [&'static str; 3] = if provider == Provider::Digitalocean {
-        ["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"]
-    } else {
-        [
-            "x-ratelimit-limit",
-            "x-ratelimit-remaining",
-            "x-ratelimit-reset",
-        ]
-    };
+    let names = rate.names;
     headers.insert(names[0], HeaderValue::from(limit));
     headers.insert(names[1], HeaderValue::from(remaining));
     headers.insert(names[2], HeaderValue::from(reset));
@@ -316,6 +298,7 @@ pub(crate) async fn provider_layer(
     let Some(provider) = Provider::from_path(&template) else {
         return next.run(req).await;
     };
+    let emulation = emulation::of(provider);
     let key = format!("{} {}", req.method(), template);
     lock(&app.counters).record(provider, &key);
     let latency = *lock(&app.latency);
@@ -323,7 +306,7 @@ pub(crate) async fn provider_layer(
         tokio::time::sleep(latency).await;
     }
     if !app.authorized(provider, req.headers()) {
-        let mut resp = unauthorized(provider);
+        let mut resp = unauthorized(emulation);
         rate_headers(&app, provider, None, resp.headers_mut());
         return resp;
     }
@@ -331,7 +314,7 @@ pub(crate) async fn provider_layer(
     if let Some(b) = bucket
         && !b.allowed
     {
-        let mut resp = too_many(provider, Some(b.retry_after));
+        let mut resp = too_many(emulation, Some(b.retry_after));
         rate_headers(&app, provider, bucket, resp.headers_mut());
         return resp;
     }
@@ -352,11 +335,11 @@ pub(crate) async fn provider_layer(
             tokio::time::sleep(Duration::from_millis(ms)).await;
             next.run(req).await
         }
-        Some(Fault::RateLimited { retry_after }) => too_many(provider, retry_after),
-        Some(Fault::Status { code }) => server_error(provider, code),
+        Some(Fault::RateLimited { retry_after }) => too_many(emulation, retry_after),
+        Some(Fault::Status { code }) => emulation.server_error(code),
         Some(Fault::CreateThen500) => {
             let _ = next.run(req).await;
-            server_error(provider, 500)
+            emulation.server_error(500)
         }
         Some(Fault::Timeout { ms }) => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -364,7 +347,7 @@ pub(crate) async fn provider_layer(
         }
         Some(Fault::MalformedJson) => malformed(next.run(req).await).await,
         Some(Fault::TruncatedBody) => truncated(next.run(req).await).await,
-        Some(Fault::OkWithErrorBody) => ok_with_error(provider),
+        Some(Fault::OkWithErrorBody) => ok_with_error(emulation),
         Some(Fault::SlowBody {
             chunk_bytes,
             delay_ms,
@@ -418,8 +401,6 @@ pub(crate) async fn fallback(State(app): State<App>, method: Method, uri: Uri) -
     };
     let key = format!("{method} {}/<unmatched>", provider.prefix());
     lock(&app.counters).record(provider, &key);
-    match provider {
-        Provider::Vultr => error(provider, StatusCode::NOT_FOUND, "Invalid API endpoint."),
-        _ => not_found(provider, "endpoint"),
-    }
+    let message = emulation::of(provider).unknown_endpoint_message();
+    error(provider, StatusCode::NOT_FOUND, &message)
 }

@@ -33,6 +33,7 @@
 mod catalog;
 mod control;
 mod digitalocean;
+mod emulation;
 mod faults;
 mod http;
 mod linode;

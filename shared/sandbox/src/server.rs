@@ -14,9 +14,10 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::emulation::{self, EMULATIONS, RateHeaders};
 use crate::faults::{Bucket, BucketState, Counters, FaultRule, FaultSet, RateLimit};
 use crate::state::{Lifecycle, Mutation, Resources, State};
-use crate::{Kind, Provider, SandboxError, control, digitalocean, http, linode, vultr};
+use crate::{Kind, Provider, SandboxError, control, http};
 
 /// How to run a sandbox.
 #[derive(Debug, Clone)]
@@ -164,10 +165,7 @@ impl Shared {
     }
 
     pub(crate) fn seed_fixtures(&self) {
-        let mut st = self.state();
-        vultr::seed_fixtures(&mut st);
-        digitalocean::seed_fixtures(&mut st);
-        linode::seed_fixtures(&mut st);
+        self.state().seed_fixtures();
         self.seeded.store(true, Ordering::Relaxed);
     }
 
@@ -177,12 +175,7 @@ impl Shared {
         kind: Kind,
         n: usize,
     ) -> Result<(), SandboxError> {
-        let mut st = self.state();
-        match provider {
-            Provider::Vultr => vultr::seed_bulk(&mut st, kind, n),
-            Provider::Digitalocean => digitalocean::seed_bulk(&mut st, kind, n),
-            Provider::Linode => linode::seed_bulk(&mut st, kind, n),
-        }
+        emulation::of(provider).seed_bulk(&mut self.state(), kind, n)
     }
 
     /// Clear counters, faults, rate limits and latency; reset resources to the
@@ -217,12 +210,9 @@ impl Shared {
         lock(&self.buckets).get_mut(&provider)?.check(key)
     }
 
-    /// The nominal header values (DigitalOcean 5,000/hour, Linode 1,600 per 2 minutes).
-    pub(crate) fn nominal(&self, provider: Provider) -> Nominal {
-        let (limit, window) = match provider {
-            Provider::Digitalocean => (5000, Duration::from_secs(3600)),
-            _ => (1600, Duration::from_secs(120)),
-        };
+    /// The nominal header values (the provider's limit per window, see [`RateHeaders`]).
+    pub(crate) fn nominal(&self, provider: Provider, headers: RateHeaders) -> Nominal {
+        let RateHeaders { limit, window, .. } = headers;
         let mut map = lock(&self.nominal);
         let now = Instant::now();
         let entry = map.entry(provider).or_insert((now, 0));
@@ -253,10 +243,9 @@ impl Shared {
 }
 
 fn router(app: App) -> Router {
-    let providers = Router::new()
-        .merge(vultr::routes())
-        .merge(digitalocean::routes())
-        .merge(linode::routes())
+    let providers = EMULATIONS
+        .into_iter()
+        .fold(Router::new(), |router, e| router.merge(e.routes()))
         .route_layer(axum::middleware::from_fn_with_state(
             app.clone(),
             http::provider_layer,
@@ -405,12 +394,7 @@ impl SandboxHandle {
     /// The provider's JSON for one resource (as `GET` would return it, without
     /// advancing its status), by id or label.
     pub fn resource_json(&self, provider: Provider, kind: Kind, target: &str) -> Option<Value> {
-        let st = self.shared.state();
-        match provider {
-            Provider::Vultr => vultr::peek(&st.vultr, kind, target),
-            Provider::Digitalocean => digitalocean::peek(&st.digitalocean, kind, target),
-            Provider::Linode => linode::peek(&st.linode, kind, target),
-        }
+        emulation::of(provider).peek(&self.shared.state(), kind, target)
     }
 
     /// Start recording every request a provider route answers (without an injected fault): its

@@ -3,6 +3,7 @@
 //! the public mutation types for out-of-band changes, and small helpers for ids,
 //! timestamps and deterministic generation.
 
+use std::any::Any;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::net::Ipv4Addr;
@@ -12,7 +13,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::{Kind, Provider, SandboxError, digitalocean, linode, vultr};
+use crate::emulation::{self, EMULATIONS};
+use crate::http::Listing;
+use crate::pagination::Page;
+use crate::{Kind, Provider, SandboxError};
 
 /// An insertion-ordered table with lookup by key (the provider's id).
 ///
@@ -48,20 +52,6 @@ pub(crate) fn fingerprint(parts: &impl Hash) -> u64 {
 }
 
 impl<T> Table<T> {
-    /// The key of the resource `target` names: its id if there is one, else the first resource
-    /// whose label (as `label` reads it) equals `target`, keyed as `id` makes it.
-    pub(crate) fn resolve(
-        &self,
-        target: &str,
-        label: impl Fn(&T) -> &str,
-        id: impl Fn(&T) -> String,
-    ) -> Option<String> {
-        if self.contains(target) {
-            return Some(target.to_owned());
-        }
-        self.values().find(|r| label(r) == target).map(id)
-    }
-
     pub(crate) fn insert(&mut self, key: String, row: T) {
         if let Some(old) = self.keys.remove(&key) {
             self.rows.remove(&old);
@@ -152,17 +142,169 @@ impl<T> Table<T> {
     }
 }
 
-/// All providers' state.
+/// One provider's state: its tables and id counters.
+pub(crate) trait Store: Any + Send + std::fmt::Debug {
+    /// Forget the resources (what else a reset keeps, such as id counters, is the store's choice).
+    fn clear(&mut self);
+    /// How many resources `seed_bulk` has generated (it numbers them on from there).
+    fn bulk_counter(&mut self) -> &mut u64;
+}
+
+/// A stored resource: how the out-of-band API addresses and summarises it, and how a read
+/// (a `GET` or a listing: a poll) moves a pending one on.
+pub(crate) trait Resource {
+    /// Its key in its table: the provider's id (Linode buckets: `region/label`).
+    fn key(&self) -> String;
+    /// The label / name a mutation or a peek may address it by instead of its key.
+    fn label(&self) -> &str;
+    fn summary(&self) -> ResourceSummary;
+    /// One observation: a pending resource moves one poll closer to its target status.
+    fn observe(&mut self) {}
+}
+
+impl<T: Resource> Table<T> {
+    /// The row `target` names: by key first, else the first row with that label.
+    pub(crate) fn find(&self, target: &str) -> Option<&T> {
+        self.get(target)
+            .or_else(|| self.values().find(|r| r.label() == target))
+    }
+
+    /// The key of the row a mutation addresses.
+    pub(crate) fn target(&self, m: &Mutation) -> Result<String, SandboxError> {
+        self.find(&m.target).map(T::key).ok_or_else(|| not_found(m))
+    }
+
+    /// The row a mutation addresses.
+    pub(crate) fn target_mut(&mut self, m: &Mutation) -> Result<&mut T, SandboxError> {
+        let key = self.target(m)?;
+        self.get_mut(&key).ok_or_else(|| not_found(m))
+    }
+
+    pub(crate) fn summaries(&self) -> Vec<ResourceSummary> {
+        self.values().map(T::summary).collect()
+    }
+
+    /// A `GET`: the row's JSON as `render` makes it, then the row observed.
+    pub(crate) fn poll(&mut self, key: &str, render: impl FnOnce(&T) -> Value) -> Option<Value> {
+        let row = self.get_mut(key)?;
+        let json = render(row);
+        row.observe();
+        Some(json)
+    }
+
+    /// A create: the new row's JSON (still pending), then the row stored, observed once at
+    /// once when resources are configured not to stay pending.
+    pub(crate) fn create(
+        &mut self,
+        mut row: T,
+        pending_polls: u32,
+        render: impl FnOnce(&T) -> Value,
+    ) -> Value {
+        let json = render(&row);
+        if pending_polls == 0 {
+            row.observe();
+        }
+        self.insert(row.key(), row);
+        json
+    }
+
+    /// The listing page `page` of the rows at `seqs` (see [`Table::render_page`]).
+    pub(crate) fn listing(
+        &mut self,
+        seqs: &[u64],
+        page: Page,
+        fingerprint: impl Fn(&T) -> u64,
+        render: impl Fn(&T) -> Value,
+    ) -> Listing {
+        let items = self.render_page(&seqs[page.range.clone()], fingerprint, render, T::observe);
+        Listing { page, items }
+    }
+}
+
+/// How a provider numbers the resources `seed_bulk` generates.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BulkPlan {
+    /// Regions, taken in turn.
+    pub(crate) regions: &'static [&'static str],
+    /// Seconds between two resources' creation times.
+    pub(crate) spacing: i64,
+}
+
+/// The numbers of one generated resource.
+#[derive(Debug, Clone)]
+pub(crate) struct Slot {
+    /// Its number among the provider's generated resources (from 1).
+    pub(crate) n: u64,
+    /// Its global sequence number (secrets, addresses).
+    pub(crate) seq: u64,
+    pub(crate) region: String,
+    pub(crate) created: i64,
+}
+
+/// Generate `n` resources of `kind` with `add` (`None`: the provider has no such kind).
+pub(crate) fn seed_bulk<S: Store + Default>(
+    st: &mut State,
+    (provider, kind): (Provider, Kind),
+    n: usize,
+    plan: BulkPlan,
+    add: Option<fn(&mut S, Slot)>,
+) -> Result<(), SandboxError> {
+    let first_seq = st.reserve_seq(n as u64);
+    let store = st.store_mut::<S>();
+    for k in 0..n as u64 {
+        let counter = store.bulk_counter();
+        *counter += 1;
+        let b = *counter;
+        // An unsupported kind still uses up one number before it fails, as it always has.
+        let Some(add) = add else {
+            return Err(unsupported(provider, kind));
+        };
+        let slot = Slot {
+            n: b,
+            seq: first_seq + k,
+            region: plan.regions[(b as usize) % plan.regions.len()].to_owned(),
+            created: BULK_EPOCH + (b as i64) * plan.spacing,
+        };
+        add(store, slot);
+    }
+    Ok(())
+}
+
+/// All providers' state: one [`Store`] per provider, created on first use.
 #[derive(Debug, Default)]
 pub(crate) struct State {
-    pub(crate) vultr: vultr::Store,
-    pub(crate) digitalocean: digitalocean::Store,
-    pub(crate) linode: linode::Store,
+    stores: Vec<Box<dyn Store>>,
     /// Global sequence used for secrets and addresses of new resources.
     seq: u64,
 }
 
 impl State {
+    /// The store of type `S`, if it was ever used.
+    pub(crate) fn store<S: Store>(&self) -> Option<&S> {
+        self.stores
+            .iter()
+            .find_map(|s| (&**s as &dyn Any).downcast_ref::<S>())
+    }
+
+    /// The store of type `S`, created empty on first use.
+    pub(crate) fn store_mut<S: Store + Default>(&mut self) -> &mut S {
+        let at = match self
+            .stores
+            .iter()
+            .position(|s| (&**s as &dyn Any).is::<S>())
+        {
+            Some(at) => at,
+            None => {
+                self.stores.push(Box::<S>::default());
+                self.stores.len() - 1
+            }
+        };
+        let Some(store) = (&mut *self.stores[at] as &mut dyn Any).downcast_mut::<S>() else {
+            unreachable!("the store at {at} was just found or made as this type");
+        };
+        store
+    }
+
     /// A fresh number for secrets (`SANDBOX-SECRET-pw-<n>`) and addresses.
     pub(crate) fn next_seq(&mut self) -> u64 {
         self.seq += 1;
@@ -176,9 +318,9 @@ impl State {
     }
 
     pub(crate) fn clear(&mut self) {
-        self.vultr.clear();
-        self.digitalocean.clear();
-        self.linode.clear();
+        for store in &mut self.stores {
+            store.clear();
+        }
     }
 }
 
@@ -206,6 +348,35 @@ pub struct ResourceSummary {
     pub plan: String,
     /// Tags (Vultr databases: the single `tag`, if set).
     pub tags: Vec<String>,
+}
+
+impl ResourceSummary {
+    pub(crate) fn new(
+        id: impl ToString,
+        label: &str,
+        status: &str,
+        region: &str,
+        plan: impl ToString,
+        tags: &[String],
+    ) -> Self {
+        ResourceSummary {
+            id: id.to_string(),
+            label: label.to_owned(),
+            status: status.to_owned(),
+            region: region.to_owned(),
+            plan: plan.to_string(),
+            tags: tags.to_vec(),
+        }
+    }
+}
+
+/// One observation of a resource pending for `pending` more: true when this one ends it.
+pub(crate) fn countdown(pending: &mut u32) -> bool {
+    if *pending == 0 {
+        return false;
+    }
+    *pending -= 1;
+    *pending == 0
 }
 
 /// The resources of one provider collection, in listing order.
@@ -332,11 +503,7 @@ pub enum Change {
 
 impl State {
     pub(crate) fn mutate(&mut self, m: &Mutation) -> Result<(), SandboxError> {
-        match m.provider {
-            Provider::Vultr => vultr::mutate(&mut self.vultr, m),
-            Provider::Digitalocean => digitalocean::mutate(&mut self.digitalocean, m),
-            Provider::Linode => linode::mutate(&mut self.linode, m),
-        }
+        emulation::of(m.provider).mutate(self, m)
     }
 
     pub(crate) fn summaries(
@@ -344,12 +511,14 @@ impl State {
         provider: Provider,
         kind: Kind,
     ) -> Result<Resources, SandboxError> {
-        match provider {
-            Provider::Vultr => vultr::summaries(&self.vultr, kind),
-            Provider::Digitalocean => digitalocean::summaries(&self.digitalocean, kind),
-            Provider::Linode => linode::summaries(&self.linode, kind),
+        emulation::of(provider).summaries(self, kind).map(Resources)
+    }
+
+    /// Load every provider's fixtures.
+    pub(crate) fn seed_fixtures(&mut self) {
+        for e in EMULATIONS {
+            e.seed_fixtures(self);
         }
-        .map(Resources)
     }
 }
 

@@ -1,0 +1,471 @@
+//! Vultr instances (`/instances`): the stored instance and its JSON, its fixtures and bulk
+//! generation, out-of-band changes, and the list / create / get / update / delete handlers.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use base64::Engine;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::{P, SALT, Store, bad, parse_uuid, present, region_field, secret_seq, store};
+use crate::catalog::{self, VULTR_PLANS};
+use crate::http::{JsonBody, Q, body_object, empty, error, json, wrap};
+use crate::pagination::{self, PageMode};
+use crate::server::App;
+use crate::state::{
+    self, Change, Mutation, Resource, ResourceSummary, Slot, State as AppState, apply_tag_change,
+    fields, time_vultr,
+};
+use crate::{SECRET_MARKER, SandboxError};
+
+#[derive(Debug, Hash)]
+pub(crate) struct Instance {
+    pub(super) id: Uuid,
+    pub(super) label: String,
+    hostname: String,
+    pub(super) region: String,
+    plan: String,
+    os_id: u32,
+    app_id: u32,
+    image_id: String,
+    snapshot_id: String,
+    pub(super) main_ip: u32,
+    internal_ip: u32,
+    created: i64,
+    status: String,
+    power_status: String,
+    server_status: String,
+    tags: Vec<String>,
+    features: Vec<String>,
+    firewall_group_id: String,
+    user_scheme: String,
+    seq: u64,
+    pending: u32,
+}
+
+impl Resource for Instance {
+    fn key(&self) -> String {
+        self.id.to_string()
+    }
+
+    fn label(&self) -> &str {
+        &self.label
+    }
+
+    fn summary(&self) -> ResourceSummary {
+        ResourceSummary::new(
+            self.id,
+            &self.label,
+            &self.status,
+            &self.region,
+            &self.plan,
+            &self.tags,
+        )
+    }
+
+    fn observe(&mut self) {
+        if state::countdown(&mut self.pending) {
+            self.status = "active".to_owned();
+            self.power_status = "running".to_owned();
+            self.server_status = "ok".to_owned();
+        }
+    }
+}
+
+impl Instance {
+    /// What `os` says: the source the instance was deployed from, or its OS's name.
+    fn os(&self) -> &'static str {
+        if self.app_id != 0 {
+            "Application"
+        } else if !self.snapshot_id.is_empty() {
+            "Snapshot"
+        } else if !self.image_id.is_empty() {
+            "Custom"
+        } else {
+            catalog::vultr_os_name(self.os_id)
+        }
+    }
+
+    pub(super) fn render(&self) -> Value {
+        let plan = catalog::vultr_plan(&self.plan);
+        let (vcpus, ram, disk, bw) = plan.map_or((1, 1024, 25, 1024), |p| {
+            (p.vcpus, p.ram_mb, p.disk_gb, p.bandwidth_gb)
+        });
+        let installing = self.pending > 0;
+        let (main_ip, gateway, netmask, internal, v6net, v6ip) = if installing {
+            (
+                "0.0.0.0".to_owned(),
+                "0.0.0.0".to_owned(),
+                "",
+                String::new(),
+                String::new(),
+                String::new(),
+            )
+        } else {
+            let h = self.seq & 0xffff;
+            (
+                state::ip_string(self.main_ip),
+                state::ip_string((self.main_ip & !0xff) | 1),
+                "255.255.254.0",
+                state::ip_string(self.internal_ip),
+                format!("2001:db8:5400:{h:x}::"),
+                format!("2001:db8:5400:{h:x}:5400:4ff:fe00:{h:x}"),
+            )
+        };
+        json!({
+            "id": self.id.to_string(),
+            "os": self.os(),
+            "ram": ram,
+            "disk": disk,
+            "plan": self.plan,
+            "main_ip": main_ip,
+            "vpc_only": false,
+            "vcpu_count": vcpus,
+            "region": self.region,
+            "default_password": format!("{SECRET_MARKER}pw-{}", self.seq),
+            "date_created": time_vultr(self.created),
+            "status": self.status,
+            "allowed_bandwidth": bw,
+            "netmask_v4": netmask,
+            "gateway_v4": gateway,
+            "power_status": self.power_status,
+            "server_status": self.server_status,
+            "v6_network": v6net,
+            "v6_main_ip": v6ip,
+            "v6_network_size": if installing { 0 } else { 64 },
+            "label": self.label,
+            "internal_ip": internal,
+            "kvm": format!("https://my.vultr.com/subs/vps/novnc/api.php?data={SECRET_MARKER}kvm-{}", self.seq),
+            "hostname": self.hostname,
+            "os_id": self.os_id,
+            "app_id": self.app_id,
+            "image_id": self.image_id,
+            "snapshot_id": self.snapshot_id,
+            "firewall_group_id": self.firewall_group_id,
+            "features": self.features,
+            "tags": self.tags,
+            "user_scheme": self.user_scheme,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// seeding
+
+pub(super) fn seed_fixtures(st: &mut AppState) {
+    for v in catalog::items(catalog::VULTR_INSTANCES, "instances") {
+        let seq =
+            secret_seq(&fields::string(&v, "default_password")).unwrap_or_else(|| st.next_seq());
+        let i = Instance {
+            id: parse_uuid(&fields::string(&v, "id")),
+            label: fields::string(&v, "label"),
+            hostname: fields::string(&v, "hostname"),
+            region: fields::string(&v, "region"),
+            plan: fields::string(&v, "plan"),
+            os_id: u32::try_from(fields::uint(&v, "os_id")).unwrap_or(0),
+            app_id: u32::try_from(fields::uint(&v, "app_id")).unwrap_or(0),
+            image_id: fields::string(&v, "image_id"),
+            snapshot_id: fields::string(&v, "snapshot_id"),
+            main_ip: state::parse_ip(&fields::string(&v, "main_ip")),
+            internal_ip: state::parse_ip(&fields::string(&v, "internal_ip")),
+            created: state::parse_time(&fields::string(&v, "date_created")),
+            status: fields::string(&v, "status"),
+            power_status: fields::string(&v, "power_status"),
+            server_status: fields::string(&v, "server_status"),
+            tags: fields::strings(&v, "tags"),
+            features: fields::strings(&v, "features"),
+            firewall_group_id: fields::string(&v, "firewall_group_id"),
+            user_scheme: fields::string(&v, "user_scheme"),
+            seq,
+            pending: 0,
+        };
+        store(st).instances.insert(i.id.to_string(), i);
+    }
+}
+
+pub(super) fn bulk(store: &mut Store, slot: Slot) {
+    let b = slot.n;
+    let label = format!("bulk-vm-{b:06}");
+    let i = Instance {
+        id: state::det_uuid(SALT, b),
+        hostname: label.clone(),
+        label,
+        region: slot.region,
+        plan: VULTR_PLANS[(b as usize) % 6].id.to_owned(),
+        os_id: 2284,
+        app_id: 0,
+        image_id: String::new(),
+        snapshot_id: String::new(),
+        main_ip: state::public_ip(slot.seq),
+        internal_ip: state::private_ip(slot.seq),
+        created: slot.created,
+        status: "active".to_owned(),
+        power_status: "running".to_owned(),
+        server_status: "ok".to_owned(),
+        tags: vec!["bulk".to_owned(), format!("team:t{}", b % 10)],
+        features: Vec::new(),
+        firewall_group_id: String::new(),
+        user_scheme: "root".to_owned(),
+        seq: slot.seq,
+        pending: 0,
+    };
+    store.instances.insert(i.key(), i);
+}
+
+// ---------------------------------------------------------------------------
+// out-of-band changes
+
+pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
+    if m.change == Change::Delete {
+        let key = store.instances.target(m)?;
+        delete_state(store, &key);
+        return Ok(());
+    }
+    let i = store.instances.target_mut(m)?;
+    if apply_tag_change(&mut i.tags, &m.change) {
+        return Ok(());
+    }
+    match &m.change {
+        Change::SetLabel { label } => i.label = label.clone(),
+        Change::SetPlan { plan } => i.plan = plan.clone(),
+        Change::PowerOff => i.power_status = "stopped".to_owned(),
+        Change::PowerOn => i.power_status = "running".to_owned(),
+        Change::SetStatus { status } => i.status = status.clone(),
+        _ => return Err(state::bad_change(m)),
+    }
+    Ok(())
+}
+
+/// Remove an instance; the blocks attached to it become detached.
+fn delete_state(store: &mut Store, key: &str) {
+    if let Some(i) = store.instances.remove(key) {
+        for b in store.blocks.values_mut() {
+            if b.attached == Some(i.id) {
+                b.attached = None;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// HTTP
+
+pub(super) fn routes() -> Router<App> {
+    Router::new()
+        .route(
+            "/vultr/v2/instances",
+            axum::routing::get(list_instances).post(create_instance),
+        )
+        .route(
+            "/vultr/v2/instances/{id}",
+            axum::routing::get(get_instance)
+                .patch(update_instance)
+                .delete(delete_instance),
+        )
+}
+
+fn instance_404() -> Response {
+    error(P, StatusCode::NOT_FOUND, "instance not found")
+}
+
+async fn list_instances(
+    State(app): State<App>,
+    Extension(mode): Extension<PageMode>,
+    Query(q): Q,
+) -> Response {
+    let mut st = app.state();
+    let store = store(&mut st);
+    let (label, tag, region, ip) = (
+        q.get("label"),
+        q.get("tag"),
+        q.get("region"),
+        q.get("main_ip"),
+    );
+    let seqs = store.instances.select(|i| {
+        label.is_none_or(|l| &i.label == l)
+            && tag.is_none_or(|t| i.tags.contains(t))
+            && region.is_none_or(|r| &i.region == r)
+            && ip.is_none_or(|a| state::ip_string(i.main_ip) == *a)
+    });
+    let page = match pagination::vultr(seqs.len(), &q, mode) {
+        Ok(p) => p,
+        Err(msg) => return bad(&msg),
+    };
+    let listing = store
+        .instances
+        .listing(&seqs, page, state::fingerprint, Instance::render);
+    // Serialise outside the lock: other requests need not wait for it.
+    drop(st);
+    listing.json("instances")
+}
+
+/// The one deploy source a create names (`os_id`, `iso_id`, `snapshot_id`, `app_id` or
+/// `image_id`), checked; returns the `os_id` (0 when the source is another).
+fn deploy_source(body: &JsonBody) -> Result<u64, Response> {
+    let sources = ["os_id", "iso_id", "snapshot_id", "app_id", "image_id"]
+        .iter()
+        .filter(|k| present(body, k))
+        .count();
+    if sources == 0 {
+        return Err(bad(
+            "You must provide one of os_id, iso_id, snapshot_id, app_id, or image_id.",
+        ));
+    }
+    if sources > 1 {
+        return Err(bad(
+            "Too many deploy options have been selected. Choose only one of os_id, iso_id, snapshot_id, app_id, or image_id.",
+        ));
+    }
+    let os_id = body.get("os_id").and_then(Value::as_u64).unwrap_or(0);
+    if present(body, "os_id")
+        && !catalog::VULTR_OS
+            .iter()
+            .any(|(id, _)| u64::from(*id) == os_id)
+    {
+        return Err(bad("Invalid operating system."));
+    }
+    Ok(os_id)
+}
+
+/// `user_data` must be base64; `sshkey_id` takes the ids of the account's SSH keys (UUIDs), not
+/// names or fingerprints.
+fn check_boot_inputs(body: &JsonBody) -> Result<(), Response> {
+    if let Some(data) = body.str("user_data")?
+        && base64::engine::general_purpose::STANDARD
+            .decode(data.as_bytes())
+            .is_err()
+    {
+        return Err(bad("Invalid user_data: must be base64 encoded."));
+    }
+    if let Some(keys) = body.strings("sshkey_id")?
+        && keys.iter().any(|k| uuid::Uuid::parse_str(k).is_err())
+    {
+        return Err(bad("Invalid SSH key ID."));
+    }
+    Ok(())
+}
+
+/// The `features` a create's flags turn on.
+fn requested_features(body: &JsonBody) -> Result<Vec<String>, Response> {
+    let mut features = Vec::new();
+    if body.get("enable_ipv6").and_then(Value::as_bool) == Some(true) {
+        features.push("ipv6".to_owned());
+    }
+    if body.str("backups")?.as_deref() == Some("enabled") {
+        features.push("auto_backups".to_owned());
+    }
+    if body.get("ddos_protection").and_then(Value::as_bool) == Some(true) {
+        features.push("ddos_protection".to_owned());
+    }
+    Ok(features)
+}
+
+async fn create_instance(State(app): State<App>, body: Bytes) -> Result<Response, Response> {
+    let body = body_object(P, &body)?;
+    let region = region_field(&body)?;
+    let plan = body
+        .str("plan")?
+        .ok_or_else(|| bad("Missing required parameter: plan"))?;
+    if catalog::vultr_plan(&plan).is_none() {
+        return Err(bad("Invalid plan."));
+    }
+    let os_id = deploy_source(&body)?;
+    check_boot_inputs(&body)?;
+    let label = body.str("label")?.unwrap_or_default();
+    let hostname = body.str("hostname")?.unwrap_or_else(|| {
+        if label.is_empty() {
+            "vultr-guest".to_owned()
+        } else {
+            label.clone()
+        }
+    });
+    let tags = body.strings("tags")?.unwrap_or_default();
+    let features = requested_features(&body)?;
+    let mut st = app.state();
+    let seq = st.next_seq();
+    let pending = app.lifecycle.pending_polls;
+    let inst = Instance {
+        id: Uuid::new_v4(),
+        label,
+        hostname,
+        region,
+        plan,
+        os_id: u32::try_from(os_id).unwrap_or(0),
+        app_id: u32::try_from(body.get("app_id").and_then(Value::as_u64).unwrap_or(0)).unwrap_or(0),
+        image_id: body.str("image_id")?.unwrap_or_default(),
+        snapshot_id: body.str("snapshot_id")?.unwrap_or_default(),
+        main_ip: state::public_ip(seq),
+        internal_ip: state::private_ip(seq),
+        created: state::now(),
+        status: "pending".to_owned(),
+        power_status: "stopped".to_owned(),
+        server_status: "installingbooting".to_owned(),
+        tags,
+        features,
+        firewall_group_id: body.str("firewall_group_id")?.unwrap_or_default(),
+        user_scheme: body
+            .str("user_scheme")?
+            .unwrap_or_else(|| "root".to_owned()),
+        seq,
+        pending: pending.max(1),
+    };
+    let rendered = store(&mut st)
+        .instances
+        .create(inst, pending, Instance::render);
+    Ok(json(StatusCode::ACCEPTED, &wrap("instance", rendered)))
+}
+
+async fn get_instance(State(app): State<App>, Path(id): Path<String>) -> Response {
+    let mut st = app.state();
+    match store(&mut st).instances.poll(&id, Instance::render) {
+        Some(v) => json(StatusCode::OK, &wrap("instance", v)),
+        None => instance_404(),
+    }
+}
+
+async fn update_instance(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, Response> {
+    let body = body_object(P, &body)?;
+    let plan = body.str("plan")?;
+    let label = body.str("label")?;
+    let tags = body.strings("tags")?;
+    let mut st = app.state();
+    let i = store(&mut st)
+        .instances
+        .get_mut(&id)
+        .ok_or_else(instance_404)?;
+    if let Some(plan) = plan {
+        let new = catalog::vultr_plan(&plan).ok_or_else(|| bad("Invalid plan."))?;
+        if let Some(old) = catalog::vultr_plan(&i.plan)
+            && new.disk_gb < old.disk_gb
+        {
+            return Err(bad(
+                "Unable to downgrade: the new plan's disk is smaller than the current plan's.",
+            ));
+        }
+        i.plan = plan;
+    }
+    if let Some(label) = label {
+        i.label = label;
+    }
+    if let Some(tags) = tags {
+        i.tags = tags;
+    }
+    Ok(json(StatusCode::ACCEPTED, &wrap("instance", i.render())))
+}
+
+async fn delete_instance(State(app): State<App>, Path(id): Path<String>) -> Response {
+    let mut st = app.state();
+    let store = store(&mut st);
+    if !store.instances.contains(&id) {
+        return instance_404();
+    }
+    delete_state(store, &id);
+    empty(StatusCode::NO_CONTENT)
+}
