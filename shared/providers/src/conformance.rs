@@ -366,7 +366,7 @@ pub async fn unknown_id_reads_as_none(case: &Case) {
 // Create, change, delete
 
 /// A create whose answer is lost (the resource is made, the answer is a 500) fails as transient,
-/// is sent once, and the resource is found again by its ownership: exactly one, by that name; a
+/// saying it may have happened, is sent once, and the resource is found again by its ownership: exactly one, by that name; a
 /// spec of another name finds nothing.
 pub async fn lost_create_is_found_by_owner(case: &Case) {
     let (sandbox, p) = case.start(SandboxConfig::default()).await;
@@ -386,6 +386,11 @@ pub async fn lost_create_is_found_by_owner(case: &Case) {
         e.class,
         ErrorClass::Transient,
         "{}: a create answered with 500: {e}",
+        case.who()
+    );
+    assert!(
+        e.message.contains("may have happened"),
+        "{}: a create answered with 500 does not say it may have happened: {e}",
         case.who()
     );
     assert_eq!(

@@ -17,20 +17,25 @@ use stackdock_providers::wait::PollPolicy;
 use stackdock_providers::{Credential, DockContext, Provider, Tuning};
 use stackdock_sandbox::{Kind as SandboxKind, Provider as Sandboxed, SandboxHandle};
 
-/// The adapter of `provider` against the sandbox: retries a few milliseconds apart (a fault that
-/// answers every attempt fails fast), no client-side rate limit, fast readiness polls.
-fn connect(
-    sandbox: &SandboxHandle,
-    provider: ProviderKind,
-    sandboxed: Sandboxed,
-) -> Arc<dyn Provider> {
-    let ctx = DockContext {
+/// The dock `<provider>-main` of org `acme`.
+pub(super) fn ctx(provider: ProviderKind) -> DockContext {
+    DockContext {
         org: "acme".into(),
         dock: format!("{provider}-main"),
         dock_id: format!("acme/{provider}-main"),
         provider,
         credential_source: CredentialRef::Env("TOKEN".into()),
-    };
+    }
+}
+
+/// The adapter of `provider` against the sandbox: retries a few milliseconds apart (a fault that
+/// answers every attempt fails fast), no client-side rate limit, fast readiness polls.
+pub(super) fn connect(
+    sandbox: &SandboxHandle,
+    provider: ProviderKind,
+    sandboxed: Sandboxed,
+) -> Arc<dyn Provider> {
+    let ctx = ctx(provider);
     let mut settings = DockSettings::new(
         &ctx,
         Credential::new(sandbox.token(sandboxed)),
@@ -59,6 +64,33 @@ fn s(v: &str) -> FieldValue {
 
 fn set(items: &[&str]) -> FieldValue {
     FieldValue::set(items.iter().copied())
+}
+
+/// A case of `provider` with what all its kinds share; each kind's function fills in the rest.
+fn base(
+    provider: ProviderKind,
+    connect: fn(&SandboxHandle) -> Arc<dyn Provider>,
+    sandboxed: (Sandboxed, SandboxKind),
+    max_page: usize,
+    secret_keys: &'static [&'static str],
+    unknown_id: &'static str,
+) -> Case {
+    Case {
+        provider,
+        kind: Kind::Servers,
+        connect,
+        sandboxed,
+        paging: Paging::Pages { max: max_page },
+        extra_list_requests: 0,
+        name: "",
+        create: Vec::new(),
+        attach_to_server: None,
+        in_place: Vec::new(),
+        replace: Vec::new(),
+        secret_keys,
+        unknown_id,
+        ready_status: "",
+    }
 }
 
 /// The server every case's resource is, or attaches to.
@@ -126,22 +158,14 @@ mod vultr {
     }
 
     fn base(kind: SandboxKind) -> Case {
-        Case {
-            provider: ProviderKind::Vultr,
-            kind: Kind::Servers,
-            connect: adapter,
-            sandboxed: (Sandboxed::Vultr, kind),
-            paging: Paging::Pages { max: 500 },
-            extra_list_requests: 0,
-            name: "",
-            create: Vec::new(),
-            attach_to_server: None,
-            in_place: Vec::new(),
-            replace: Vec::new(),
-            secret_keys: VULTR_SECRET_KEYS,
-            unknown_id: "00000000-0000-0000-0000-000000000000",
-            ready_status: "",
-        }
+        super::base(
+            ProviderKind::Vultr,
+            adapter,
+            (Sandboxed::Vultr, kind),
+            500,
+            VULTR_SECRET_KEYS,
+            "00000000-0000-0000-0000-000000000000",
+        )
     }
 
     fn server() -> Fields {
@@ -205,22 +229,14 @@ mod digitalocean {
     }
 
     fn base(kind: SandboxKind) -> Case {
-        Case {
-            provider: ProviderKind::DigitalOcean,
-            kind: Kind::Servers,
-            connect: adapter,
-            sandboxed: (Sandboxed::Digitalocean, kind),
-            paging: Paging::Pages { max: 200 },
-            extra_list_requests: 0,
-            name: "",
-            create: Vec::new(),
-            attach_to_server: None,
-            in_place: Vec::new(),
-            replace: Vec::new(),
-            secret_keys: DIGITALOCEAN_SECRET_KEYS,
-            unknown_id: "",
-            ready_status: "",
-        }
+        super::base(
+            ProviderKind::DigitalOcean,
+            adapter,
+            (Sandboxed::Digitalocean, kind),
+            200,
+            DIGITALOCEAN_SECRET_KEYS,
+            "999999999",
+        )
     }
 
     fn server() -> Fields {
@@ -236,7 +252,6 @@ mod digitalocean {
         Case {
             // GPU droplets are only in the `type=gpus` listing: one more request, always.
             extra_list_requests: 1,
-            unknown_id: "999999999",
             ..super::servers(
                 base(SandboxKind::Instance),
                 server(),
@@ -269,22 +284,14 @@ mod linode {
     }
 
     fn base(kind: SandboxKind) -> Case {
-        Case {
-            provider: ProviderKind::Linode,
-            kind: Kind::Servers,
-            connect: adapter,
-            sandboxed: (Sandboxed::Linode, kind),
-            paging: Paging::Pages { max: 500 },
-            extra_list_requests: 0,
-            name: "",
-            create: Vec::new(),
-            attach_to_server: None,
-            in_place: Vec::new(),
-            replace: Vec::new(),
-            secret_keys: LINODE_SECRET_KEYS,
-            unknown_id: "999",
-            ready_status: "",
-        }
+        super::base(
+            ProviderKind::Linode,
+            adapter,
+            (Sandboxed::Linode, kind),
+            500,
+            LINODE_SECRET_KEYS,
+            "999",
+        )
     }
 
     fn server() -> Fields {
