@@ -1,10 +1,13 @@
 //! StackDock's provider layer: the `Provider` contract every adapter implements, the classified
-//! error they return, the credential wrapper, and an in-memory fake for engine tests.
+//! error they return, the credential wrapper, an in-memory fake for engine tests, and (feature
+//! `conformance`) the suite every (provider, kind) passes against the sandbox.
 //!
 //! Adapters translate; they decide nothing. Whether to create, update or delete is the plan's
 //! decision, and whether to retry a failure is the engine's, read from the error's class.
 
 mod adapter;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod credential;
 pub mod digitalocean;
 mod error;

@@ -1,7 +1,9 @@
-//! The digitalocean adapter against the provider sandbox: listings (fixtures, GPU droplets, 2,000
-//! resources across pages), the server and volume lifecycles (create → wait → find → update →
-//! delete), faults (pagination loop, 429 storm, lost create answer), the credential never leaking,
-//! and catalog validation. Request counts are asserted where they are deterministic.
+//! What is particular to the digitalocean adapter, against the provider sandbox: the fixtures'
+//! mapping (GPU droplets), the server and volume lifecycles as DigitalOcean does them (actions,
+//! the tag API, detach before delete), faults (pagination loop, 429 storm), the credential never
+//! leaking, and catalog validation. What every adapter does (complete listings, 404 → none, a lost
+//! create found again, delete twice, secrets removed) is the conformance suite's
+//! (`conformance.rs`). Request counts are asserted where they are deterministic.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -13,9 +15,7 @@ use stackdock_core::record::{Attrs, owner_tag};
 use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
 use stackdock_providers::http::{Client, DockSettings, RateLimits, RetryPolicy};
 use stackdock_providers::wait::PollPolicy;
-use stackdock_providers::{
-    Credential, DockContext, ErrorClass, Provider, ProviderError, Request, Tuning,
-};
+use stackdock_providers::{Credential, DockContext, ErrorClass, Provider, Request, Tuning};
 use stackdock_sandbox::{
     Fault, FaultRule, Kind as SandboxKind, Provider as SandboxProvider, SECRET_MARKER, Sandbox,
     SandboxConfig, SandboxHandle,
@@ -127,14 +127,6 @@ fn change(field: &str, before: Option<FieldValue>, after: Option<FieldValue>) ->
     }
 }
 
-fn assert_no_secret(records: &[Record]) {
-    let text = serde_json::to_string(records).expect("records serialise");
-    assert!(
-        !text.contains(SECRET_MARKER),
-        "a secret reached a record: {text}"
-    );
-}
-
 /// A running droplet created through the adapter.
 async fn running_server(adapter: &dyn Provider, spec: &ResourceSpec) -> Record {
     let created = adapter
@@ -199,46 +191,10 @@ async fn fixtures_list_as_records_with_gpu_droplets_and_no_secrets() {
     assert!(volumes.iter().all(|r| r.status == "active"));
     assert_eq!(count(&sandbox, "GET", "/volumes"), 1);
 
-    assert_no_secret(&servers);
-    assert_no_secret(&volumes);
-
     for kind in [Kind::Buckets, Kind::Databases] {
         let e = adapter.list(kind).await.expect_err("unsupported kind");
         assert_eq!(e.class, ErrorClass::Invalid, "{e}");
     }
-    sandbox.shutdown().await;
-}
-
-#[tokio::test]
-async fn two_thousand_resources_are_listed_in_pages_of_200() {
-    let (sandbox, adapter) = start(SandboxConfig::default()).await;
-    sandbox
-        .seed_bulk(DO, SandboxKind::Instance, 2_000)
-        .expect("seed droplets");
-    sandbox
-        .seed_bulk(DO, SandboxKind::Volume, 2_000)
-        .expect("seed volumes");
-    sandbox.reset_counters();
-
-    let servers = adapter.list(Kind::Servers).await.expect("servers");
-    assert_eq!(servers.len(), 2_000);
-    let ids: BTreeSet<&str> = servers
-        .iter()
-        .map(|r| r.provider_resource_id.as_str())
-        .collect();
-    assert_eq!(ids.len(), 2_000);
-    // ⌈2000 / 200⌉ pages of the default listing plus the (empty) GPU listing.
-    assert_eq!(count(&sandbox, "GET", "/droplets"), 10 + 1);
-
-    let volumes = adapter.list(Kind::BlockVolumes).await.expect("volumes");
-    assert_eq!(volumes.len(), 2_000);
-    let ids: BTreeSet<&str> = volumes
-        .iter()
-        .map(|r| r.provider_resource_id.as_str())
-        .collect();
-    assert_eq!(ids.len(), 2_000);
-    assert_eq!(count(&sandbox, "GET", "/volumes"), 10);
-    assert_eq!(sandbox.counters().total, 21);
     sandbox.shutdown().await;
 }
 
@@ -279,7 +235,6 @@ async fn server_lifecycle_create_wait_find_update_delete() {
         .expect("ready");
     assert_eq!(ready.status, "running");
     assert!(matches!(&ready.attrs, Attrs::Servers(a) if a.ip_address.is_some()));
-    assert_no_secret(std::slice::from_ref(&ready));
 
     let found = adapter
         .find_owned(Kind::Servers, &spec)
@@ -607,51 +562,6 @@ async fn a_429_storm_with_retry_after_is_survived_within_bounded_attempts() {
     assert_eq!(e.class, ErrorClass::RateLimited, "{e}");
     assert_eq!(count(&sandbox, "GET", "/volumes"), u64::from(MAX_ATTEMPTS));
     sandbox.shutdown().await;
-}
-
-#[tokio::test]
-async fn a_create_answered_with_500_is_found_again_by_its_ownership_tag() {
-    let (sandbox, adapter) = start(SandboxConfig::default()).await;
-    sandbox.seed_fixtures();
-    sandbox.add_fault(FaultRule::new(route("POST", "/droplets"), Fault::CreateThen500).times(1));
-    let spec = server_spec("web-lost");
-    let e: ProviderError = adapter
-        .create(Kind::Servers, request(&spec))
-        .await
-        .expect_err("the answer was lost");
-    assert_eq!(e.class, ErrorClass::Transient, "{e}");
-    // Sent once: a create is never retried.
-    assert_eq!(count(&sandbox, "POST", "/droplets"), 1);
-    let found = adapter
-        .find_owned(Kind::Servers, &spec)
-        .await
-        .expect("find");
-    assert_eq!(found.len(), 1);
-    assert_eq!(found[0].name, "web-lost");
-    assert!(tags(&found[0]).contains(&spec.owner_tag));
-
-    sandbox.add_fault(FaultRule::new(route("POST", "/volumes"), Fault::CreateThen500).times(1));
-    let vspec = spec_volume("lost-data");
-    let e = adapter
-        .create(Kind::BlockVolumes, request(&vspec))
-        .await
-        .expect_err("the answer was lost");
-    assert_eq!(e.class, ErrorClass::Transient, "{e}");
-    assert_eq!(count(&sandbox, "POST", "/volumes"), 1);
-    let found = adapter
-        .find_owned(Kind::BlockVolumes, &vspec)
-        .await
-        .expect("find");
-    assert_eq!(found.len(), 1);
-    assert_eq!(found[0].name, "lost-data");
-    sandbox.shutdown().await;
-}
-
-fn spec_volume(name: &str) -> ResourceSpec {
-    spec(
-        name,
-        &[("region", "fra1".into()), ("size_gb", FieldValue::Int(5))],
-    )
 }
 
 #[tokio::test]

@@ -1,6 +1,9 @@
-//! The linode adapter against the provider sandbox: complete listings, the create → ready →
-//! update → delete life of each kind, ownership look-ups after a lost create answer, and the
-//! failure modes (pagination loops, 429 storms, a rejected token), with exact request counts.
+//! What is particular to the linode adapter, against the provider sandbox: the fixtures' mapping,
+//! page order, the life of each kind as Linode does it (busy resizes, buckets by label, refused
+//! shrinks and non-empty buckets), bad ids, and the failure modes (pagination loops, 429 storms,
+//! a rejected token), with exact request counts. What every adapter does (complete listings,
+//! 404 → none, a lost create found again, delete twice, secrets removed) is the conformance
+//! suite's (`conformance.rs`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,8 +19,8 @@ use stackdock_providers::{
     Credential, DockContext, ErrorClass, Provider, ProviderError, Request, Tuning,
 };
 use stackdock_sandbox::{
-    Fault, FaultRule, Kind as SandboxKind, Provider as Sandboxed, SECRET_MARKER, Sandbox,
-    SandboxConfig, SandboxHandle,
+    Fault, FaultRule, Kind as SandboxKind, Provider as Sandboxed, Sandbox, SandboxConfig,
+    SandboxHandle,
 };
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -121,16 +124,6 @@ fn tags(r: &Record) -> Vec<String> {
     }
 }
 
-fn assert_no_secret(records: &[Record]) -> TestResult {
-    let text = serde_json::to_string(records)?;
-    assert!(!text.contains(SECRET_MARKER), "a secret reached a record");
-    assert!(
-        !text.contains("root_pass"),
-        "a root password field reached a record"
-    );
-    Ok(())
-}
-
 fn err<T: std::fmt::Debug>(r: Result<T, ProviderError>) -> ProviderError {
     match r {
         Ok(v) => panic!("expected an error, got {v:?}"),
@@ -196,7 +189,6 @@ async fn fixtures_list_as_records() -> TestResult {
     );
 
     for records in [&servers, &volumes, &buckets] {
-        assert_no_secret(records)?;
         for r in records.iter() {
             assert_eq!(r.dock_id, "acme/linode-main");
             assert_eq!(r.content_hash, r.observed_hash());
@@ -222,30 +214,18 @@ async fn fixtures_list_as_records() -> TestResult {
     Ok(())
 }
 
+/// Pages 2..N are fetched concurrently and reassembled in page order (counts and completeness:
+/// the conformance suite).
 #[tokio::test]
-async fn thousands_are_listed_completely_in_max_size_pages() -> TestResult {
+async fn concurrently_fetched_pages_list_in_order() -> TestResult {
     let (sandbox, linode) = start().await?;
     sandbox.seed_bulk(Sandboxed::Linode, SandboxKind::Instance, 2_000)?;
-    sandbox.seed_bulk(Sandboxed::Linode, SandboxKind::Volume, 1_201)?;
-
     let servers = linode.list(Kind::Servers).await?;
-    assert_eq!(servers.len(), 2_000);
-    let ids: std::collections::BTreeSet<&str> = servers
-        .iter()
-        .map(|r| r.provider_resource_id.as_str())
-        .collect();
-    assert_eq!(ids.len(), 2_000, "no duplicates");
-    assert_eq!(servers[0].name, "bulk-linode-000001");
-    assert_eq!(servers[1_999].name, "bulk-linode-002000");
-
-    let volumes = linode.list(Kind::BlockVolumes).await?;
-    assert_eq!(volumes.len(), 1_201);
-
-    let c = sandbox.counters();
-    // ⌈2000 / 500⌉ and ⌈1201 / 500⌉ pages, nothing more.
-    assert_eq!(c.route(LIST_INSTANCES), 4);
-    assert_eq!(c.route(LIST_VOLUMES), 3);
-    assert_eq!(c.provider(Sandboxed::Linode), 7);
+    let names: Vec<String> = (1..=2_000).map(|n| format!("bulk-linode-{n:06}")).collect();
+    assert_eq!(
+        servers.iter().map(|r| &r.name).collect::<Vec<_>>(),
+        names.iter().collect::<Vec<_>>()
+    );
     sandbox.shutdown().await;
     Ok(())
 }
@@ -286,7 +266,6 @@ async fn server_create_ready_find_update_delete() -> TestResult {
     assert_eq!(created.field("plan"), Some("g6-nanode-1".into()));
     assert_eq!(created.field("image"), Some("linode/ubuntu24.04".into()));
     assert_eq!(created.field("region"), Some("us-east".into()));
-    assert_no_secret(std::slice::from_ref(&created))?;
     let id = created.provider_resource_id.clone();
 
     let ready = linode.wait_ready(Kind::Servers, &id, READY).await?;
@@ -750,54 +729,6 @@ async fn a_429_storm_with_retry_after_is_survived_within_bounded_attempts() -> T
 }
 
 #[tokio::test]
-async fn a_create_answered_500_is_found_again_by_its_owner_tag() -> TestResult {
-    let (sandbox, linode) = start().await?;
-    sandbox.seed_fixtures();
-    sandbox.add_fault(FaultRule::new(POST_INSTANCES, Fault::CreateThen500).times(1));
-    let s = spec(
-        Kind::Servers,
-        "lost-1",
-        &[
-            ("region", "us-east".into()),
-            ("plan", "g6-nanode-1".into()),
-            ("image", "linode/ubuntu24.04".into()),
-        ],
-    );
-    let e = err(linode.create(Kind::Servers, request(&s)).await);
-    assert_eq!(e.class, ErrorClass::Transient);
-    assert!(e.message.contains("may have happened"), "{e}");
-    assert_eq!(sandbox.counters().route(POST_INSTANCES), 1, "never re-sent");
-
-    let found = linode.find_owned(Kind::Servers, &s).await?;
-    assert_eq!(found.len(), 1);
-    assert_eq!(found[0].name, "lost-1");
-    assert_eq!(
-        sandbox
-            .resources(Sandboxed::Linode, SandboxKind::Instance)?
-            .len(),
-        4
-    );
-
-    // Volumes: the same, through their own tag.
-    sandbox.add_fault(FaultRule::new("POST /linode/v4/volumes", Fault::CreateThen500).times(1));
-    let v = spec(
-        Kind::BlockVolumes,
-        "lost-vol",
-        &[
-            ("region", "us-east".into()),
-            ("size_gb", FieldValue::Int(10)),
-        ],
-    );
-    let e = err(linode.create(Kind::BlockVolumes, request(&v)).await);
-    assert_eq!(e.class, ErrorClass::Transient);
-    let found = linode.find_owned(Kind::BlockVolumes, &v).await?;
-    assert_eq!(found.len(), 1);
-    assert_eq!(found[0].name, "lost-vol");
-    sandbox.shutdown().await;
-    Ok(())
-}
-
-#[tokio::test]
 async fn a_rejected_token_names_its_source_not_its_value() -> TestResult {
     let sandbox = Sandbox::start(SandboxConfig::default()).await?;
     let token = "not-the-linode-token-5f2a9c";
@@ -820,27 +751,17 @@ async fn a_rejected_token_names_its_source_not_its_value() -> TestResult {
     Ok(())
 }
 
+/// Ids that are not Linode's shape are refused before anything is sent (they go into URL paths).
 #[tokio::test]
-async fn gone_resources_read_as_none_and_bad_ids_are_refused() -> TestResult {
+async fn bad_ids_are_refused_before_anything_is_sent() -> TestResult {
     let (sandbox, linode) = start().await?;
-    assert!(linode.get(Kind::Servers, "999").await?.is_none());
-    assert!(linode.get(Kind::BlockVolumes, "999").await?.is_none());
-    assert!(
-        linode
-            .get(Kind::Buckets, "us-east/nothing")
-            .await?
-            .is_none()
-    );
-    linode.delete(Kind::BlockVolumes, "999").await?;
-    linode.delete(Kind::Buckets, "us-east/nothing").await?;
-    let before = sandbox.counters().provider(Sandboxed::Linode);
     for kind in [Kind::Servers, Kind::BlockVolumes] {
         let e = err(linode.get(kind, "../profile").await);
         assert_eq!(e.class, ErrorClass::Invalid);
     }
     let e = err(linode.wait_ready(Kind::Databases, "1", READY).await);
     assert_eq!(e.class, ErrorClass::Invalid);
-    assert_eq!(sandbox.counters().provider(Sandboxed::Linode), before);
+    assert_eq!(sandbox.counters().provider(Sandboxed::Linode), 0);
     sandbox.shutdown().await;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Integration tests of the provider layer, one module per topic.
 
+mod conformance;
 mod digitalocean;
 mod hostile;
 mod http;

@@ -11,19 +11,11 @@ use stackdock_core::ProviderKind;
 use stackdock_core::config::{Config, CredentialRef, DockConfig, DriftMode, Settings};
 use stackdock_engine::{Adapters, Docks, StaticResolver};
 use stackdock_providers::http::{Client, DockClient, DockSettings};
-use stackdock_providers::{Credential, DockContext, Provider, Tuning, connect_with};
+use stackdock_providers::{Credential, Provider, Tuning, connect_with};
+
+use super::conformance::ctx;
 
 const TOKEN: &str = "tok_LEAKCANARY_0123456789abcdef";
-
-fn ctx(provider: ProviderKind) -> DockContext {
-    DockContext {
-        org: "acme".into(),
-        dock: format!("{provider}-main"),
-        dock_id: format!("acme/{provider}-main"),
-        provider,
-        credential_source: CredentialRef::Env("TOKEN_VAR".into()),
-    }
-}
 
 /// Both forms of `value` hide the token; returns the `Debug` text for further checks.
 fn hidden(what: &str, debug: String, display: Option<String>) {

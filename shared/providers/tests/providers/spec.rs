@@ -14,18 +14,16 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
-use stackdock_core::config::CredentialRef;
 use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::record::owner_tag;
 use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
-use stackdock_providers::http::{Client, DockSettings, RetryPolicy};
-use stackdock_providers::wait::PollPolicy;
-use stackdock_providers::{Credential, DockContext, Provider, Request, Tuning};
-use stackdock_sandbox::{Exchange, Provider as Sandboxed, Sandbox, SandboxConfig, SandboxHandle};
+use stackdock_providers::{Provider, Request};
+use stackdock_sandbox::{Exchange, Provider as Sandboxed, Sandbox, SandboxConfig};
+
+use super::conformance::{connect, ctx};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -278,43 +276,6 @@ fn errors(schema: &Value, instance: &Value, what: &str) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // Driving each adapter through the life of each kind
 
-fn ctx(provider: ProviderKind) -> DockContext {
-    DockContext {
-        org: "acme".into(),
-        dock: format!("{provider}-main"),
-        dock_id: format!("acme/{provider}-main"),
-        provider,
-        credential_source: CredentialRef::Env("TOKEN".into()),
-    }
-}
-
-fn adapter(
-    sandbox: &SandboxHandle,
-    provider: ProviderKind,
-    sandboxed: Sandboxed,
-) -> Result<Arc<dyn Provider>, Box<dyn std::error::Error>> {
-    let ctx = ctx(provider);
-    let mut settings = DockSettings::new(
-        &ctx,
-        Credential::new(sandbox.token(sandboxed)),
-        Some(&sandbox.base_url(sandboxed)),
-    );
-    settings.retry = RetryPolicy {
-        max_attempts: 4,
-        base_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(5),
-        max_elapsed: Duration::from_secs(20),
-    };
-    Ok(stackdock_providers::connect_with(
-        ctx,
-        &Client::shared()?,
-        settings,
-        Tuning {
-            poll: PollPolicy::fast(),
-        },
-    ))
-}
-
 fn spec_of(kind: Kind, name: &str, fields: &[(&str, FieldValue)]) -> ResourceSpec {
     ResourceSpec {
         name: name.into(),
@@ -492,7 +453,7 @@ async fn conforms(provider: ProviderKind, sandboxed: Sandboxed) -> TestResult {
     let sandbox = Sandbox::start(SandboxConfig::default()).await?;
     sandbox.seed_fixtures();
     sandbox.record_exchanges();
-    let p = adapter(&sandbox, provider, sandboxed)?;
+    let p = connect(&sandbox, provider, sandboxed);
     p.check_credentials().await?;
     let lives = lives(provider);
     let (server_life, others) = lives.split_first().ok_or("no kinds")?;
