@@ -7,8 +7,8 @@ use std::time::Duration;
 use jiff::Timestamp;
 use stackdock_core::Kind;
 use stackdock_core::config::Config;
-use stackdock_core::plan::{ActionKind, DockState, Plan, ResourceSpec, plan_checked};
-use stackdock_core::record::{DockStatus, DriftEntry, dock_id, owner_tag};
+use stackdock_core::plan::{ActionKind, DockState, Plan, plan_checked};
+use stackdock_core::record::{DockStatus, DriftEntry, dock_id};
 use stackdock_store::Store;
 
 use crate::{Docks, EngineError};
@@ -85,12 +85,7 @@ pub async fn plan_current(
         let Some(provider) = docks.get(&resource.dock) else {
             continue;
         };
-        let spec = ResourceSpec {
-            name: resource.name.clone(),
-            owner_tag: owner_tag(org, &resource.address()),
-            fields: resource.fields.clone(),
-            protect: resource.protect,
-        };
+        let spec = resource.spec(org);
         match provider.validate(resource.kind, &spec).await {
             Ok(found) if !found.is_empty() => {
                 problems.insert(resource.address(), found);

@@ -118,6 +118,18 @@ impl DesiredResource {
     pub fn str_field(&self, key: &str) -> Option<&str> {
         self.fields.get(key).and_then(FieldValue::as_str)
     }
+
+    /// What apply asks an adapter to create or converge to for this entry of `org`: the one place
+    /// a `ResourceSpec` is built from the file (the plan's actions and the plan-time catalog
+    /// checks both use it).
+    pub fn spec(&self, org: &str) -> crate::plan::ResourceSpec {
+        crate::plan::ResourceSpec {
+            name: self.name.clone(),
+            owner_tag: crate::record::owner_tag(org, &self.address()),
+            fields: self.fields.clone(),
+            protect: self.protect,
+        }
+    }
 }
 
 /// The address of a resource entry.

@@ -16,7 +16,7 @@ use foldhash::{HashMap, HashMapExt, HashSet};
 use smallvec::SmallVec;
 
 use crate::config::{Config, DesiredResource};
-use crate::record::{ProvisioningSource, Record, dock_id, owner_tag};
+use crate::record::{ProvisioningSource, Record, dock_id};
 use crate::schema::{Change, field_rules, grow_only};
 use crate::{FieldValue, Kind, ProviderKind};
 
@@ -255,12 +255,7 @@ impl<'a> DockPlanner<'a> {
     }
 
     fn spec(&self, resource: &DesiredResource) -> ResourceSpec {
-        ResourceSpec {
-            name: resource.name.clone(),
-            owner_tag: owner_tag(&self.config.settings.org, &resource.address()),
-            fields: resource.fields.clone(),
-            protect: resource.protect,
-        }
+        resource.spec(&self.config.settings.org)
     }
 
     fn find(&self, resource: &DesiredResource, address: &str) -> Match {
