@@ -149,49 +149,6 @@ impl Linode {
     }
 }
 
-pub(super) async fn list(l: &Linode) -> Result<Vec<Record>, ProviderError> {
-    l.list_records(LIST, &ListOptions::new(), record).await
-}
-
-pub(super) async fn get(l: &Linode, id: &str) -> Result<Option<Record>, ProviderError> {
-    let (region, label) = l.bucket_id(&format!("GET {ONE}"), id)?;
-    l.get_record(ONE, &format!("{LIST}/{region}/{label}"), record)
-        .await
-}
-
-/// Buckets labelled `spec.name` (in the spec's region or cluster, when it names one). The whole
-/// listing is read and matched here: buckets have no tags to filter on.
-pub(super) async fn find_owned(
-    l: &Linode,
-    spec: &ResourceSpec,
-) -> Result<Vec<Record>, ProviderError> {
-    Ok(list(l)
-        .await?
-        .into_iter()
-        .filter(|r| matches_spec(r, spec))
-        .collect())
-}
-
-pub(super) async fn create(l: &Linode, request: Request<'_>) -> Result<Record, ProviderError> {
-    let spec = request.spec;
-    let region = spec_str(spec, "region");
-    // `cluster` is Linode's legacy spelling of the place; `region` wins when both are given.
-    let cluster = spec_str(spec, "cluster").filter(|_| region.is_none());
-    if region.is_none() && cluster.is_none() {
-        return Err(l.invalid(
-            CREATE,
-            format!("buckets.{}: give `region` or `cluster`", spec.name),
-        ));
-    }
-    let body = CreateBody {
-        label: &spec.name,
-        region,
-        cluster,
-    };
-    let answer: Value = l.client.post_json(CREATE, LIST, &body, &[]).await?;
-    l.map_one(CREATE, answer, record)
-}
-
 /// Buckets change nothing in place (a rename or a move is a new bucket).
 pub(super) async fn update(
     l: &Linode,
@@ -213,28 +170,6 @@ pub(super) async fn update(
         .await
 }
 
-/// Deletes an empty bucket; a bucket with objects is refused (Invalid) and left as it is.
-pub(super) async fn delete(l: &Linode, id: &str) -> Result<(), ProviderError> {
-    let route = format!("DELETE {ONE}");
-    let (region, label) = l.bucket_id(&route, id)?;
-    let path = format!("{LIST}/{region}/{label}");
-    // Read first: an explicit answer beats relying on the wording of the provider's refusal.
-    let Some(current) = l.get_record(ONE, &path, record).await? else {
-        return Ok(());
-    };
-    let objects = object_count(&current);
-    if objects > 0 {
-        return Err(l.not_empty(&route, id, Some(objects)));
-    }
-    match l.delete_path(ONE, &path).await {
-        // Objects written between the read and the delete: Linode refuses, say the same thing.
-        Err(e) if e.is(ErrorClass::Invalid) && e.message.to_lowercase().contains("not empty") => {
-            Err(l.not_empty(&route, id, None))
-        }
-        other => other,
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The kind adapter
 
@@ -244,28 +179,77 @@ pub(super) struct Buckets;
 
 #[async_trait::async_trait]
 impl KindAdapter<Linode> for Buckets {
-    fn kind(&self) -> Kind {
-        Kind::Buckets
+    async fn list(&self, l: &Linode) -> Result<Vec<Record>, ProviderError> {
+        l.list_records(LIST, &ListOptions::new(), record).await
     }
 
-    async fn list(&self, dock: &Linode) -> Result<Vec<Record>, ProviderError> {
-        list(dock).await
+    async fn get(&self, l: &Linode, id: &str) -> Result<Option<Record>, ProviderError> {
+        let (region, label) = l.bucket_id(&format!("GET {ONE}"), id)?;
+        l.get_record(ONE, &format!("{LIST}/{region}/{label}"), record)
+            .await
     }
 
-    async fn get(&self, dock: &Linode, id: &str) -> Result<Option<Record>, ProviderError> {
-        get(dock, id).await
-    }
-
+    /// Buckets labelled `spec.name` (in the spec's region or cluster, when it names one). The whole
+    /// listing is read and matched here: buckets have no tags to filter on.
     async fn find_owned(
         &self,
-        dock: &Linode,
+        l: &Linode,
         spec: &ResourceSpec,
     ) -> Result<Vec<Record>, ProviderError> {
-        find_owned(dock, spec).await
+        Ok(Buckets
+            .list(l)
+            .await?
+            .into_iter()
+            .filter(|r| matches_spec(r, spec))
+            .collect())
     }
 
-    async fn create(&self, dock: &Linode, request: Request<'_>) -> Result<Record, ProviderError> {
-        create(dock, request).await
+    async fn create(&self, l: &Linode, request: Request<'_>) -> Result<Record, ProviderError> {
+        let spec = request.spec;
+        let region = spec_str(spec, "region");
+        // `cluster` is Linode's legacy spelling of the place; `region` wins when both are given.
+        let cluster = spec_str(spec, "cluster").filter(|_| region.is_none());
+        if region.is_none() && cluster.is_none() {
+            return Err(l.invalid(
+                CREATE,
+                format!("buckets.{}: give `region` or `cluster`", spec.name),
+            ));
+        }
+        let body = CreateBody {
+            label: &spec.name,
+            region,
+            cluster,
+        };
+        let answer: Value = l.client.post_json(CREATE, LIST, &body, &[]).await?;
+        l.map_one(CREATE, answer, record)
+    }
+
+    /// Deletes an empty bucket; a bucket with objects is refused (Invalid) and left as it is.
+    async fn delete(&self, l: &Linode, id: &str) -> Result<(), ProviderError> {
+        let route = format!("DELETE {ONE}");
+        let (region, label) = l.bucket_id(&route, id)?;
+        let path = format!("{LIST}/{region}/{label}");
+        // Read first: an explicit answer beats relying on the wording of the provider's refusal.
+        let Some(current) = l.get_record(ONE, &path, record).await? else {
+            return Ok(());
+        };
+        let objects = object_count(&current);
+        if objects > 0 {
+            return Err(l.not_empty(&route, id, Some(objects)));
+        }
+        match l.delete_path(ONE, &path).await {
+            // Objects written between the read and the delete: Linode refuses, say the same thing.
+            Err(e)
+                if e.is(ErrorClass::Invalid) && e.message.to_lowercase().contains("not empty") =>
+            {
+                Err(l.not_empty(&route, id, None))
+            }
+            other => other,
+        }
+    }
+
+    fn kind(&self) -> Kind {
+        Kind::Buckets
     }
 
     async fn update(
@@ -280,10 +264,6 @@ impl KindAdapter<Linode> for Buckets {
             update(dock, id, changes)
         }
         .await
-    }
-
-    async fn delete(&self, dock: &Linode, id: &str) -> Result<(), ProviderError> {
-        delete(dock, id).await
     }
 
     fn readiness(&self, record: &Record) -> Readiness {

@@ -179,15 +179,6 @@ fn root_password() -> String {
 // ---------------------------------------------------------------------------------------------
 // Calls
 
-pub(super) async fn list(l: &Linode) -> Result<Vec<Record>, ProviderError> {
-    l.list_records(LIST, &ListOptions::new(), record).await
-}
-
-pub(super) async fn get(l: &Linode, id: &str) -> Result<Option<Record>, ProviderError> {
-    let n = l.numeric_id(&format!("GET {ONE}"), id)?;
-    l.get_record(ONE, &format!("{LIST}/{n}"), record).await
-}
-
 /// Linodes carrying the ownership tag (server-side `X-Filter`, then checked exactly here).
 pub(super) async fn find_owned(l: &Linode, owner_tag: &str) -> Result<Vec<Record>, ProviderError> {
     let found = l
@@ -199,128 +190,6 @@ pub(super) async fn find_owned(l: &Linode, owner_tag: &str) -> Result<Vec<Record
         .collect())
 }
 
-pub(super) async fn create(l: &Linode, request: Request<'_>) -> Result<Record, ProviderError> {
-    let spec = request.spec;
-    let need = |key: &str| {
-        spec_str(spec, key).ok_or_else(|| {
-            l.invalid(
-                CREATE,
-                format!(
-                    "servers.{}: `{key}` is required to create a Linode",
-                    spec.name
-                ),
-            )
-        })
-    };
-    let region = need("region")?;
-    let plan = need("plan")?;
-    let image = spec_str(spec, "image");
-    let user_tags = spec
-        .fields
-        .get("tags")
-        .and_then(FieldValue::as_set)
-        .cloned()
-        .unwrap_or_default();
-    let body = CreateBody {
-        label: &spec.name,
-        region,
-        plan,
-        image,
-        root_pass: image.map(|_| root_password()),
-        authorized_keys: spec
-            .fields
-            .get("ssh_keys")
-            .and_then(FieldValue::as_set)
-            .map(|keys| keys.iter().cloned().collect())
-            .unwrap_or_default(),
-        tags: merged_tags(&user_tags, &BTreeSet::new(), &spec.owner_tag),
-        metadata: request.user_data.map(|data| Metadata {
-            user_data: base64::engine::general_purpose::STANDARD.encode(data),
-        }),
-    };
-    let answer: Value = l.client.post_json(CREATE, LIST, &body, &[]).await?;
-    drop(body);
-    l.map_one(CREATE, answer, record)
-}
-
-/// Rename and retag in one `PUT`, then resize (after the Linode has settled); returns the Linode
-/// as it is after the changes.
-pub(super) async fn update(
-    l: &Linode,
-    id: &str,
-    changes: &[FieldChange],
-    request: Request<'_>,
-) -> Result<Record, ProviderError> {
-    let n = l.numeric_id(UPDATE, id)?;
-    let path = format!("{LIST}/{n}");
-    let mut label = None;
-    let mut tags = None;
-    let mut plan = None;
-    // Every change is checked before anything is sent, so a refused change applies nothing.
-    for c in changes {
-        match (c.field.as_str(), &c.after) {
-            ("name", Some(FieldValue::Str(s))) => label = Some(s.clone()),
-            ("tags", Some(FieldValue::Set(s))) => tags = Some(s.clone()),
-            ("tags", None) => tags = Some(BTreeSet::new()),
-            ("plan", Some(FieldValue::Str(s))) => plan = Some(s.clone()),
-            (field, after) => {
-                return Err(l.invalid(
-                    UPDATE,
-                    format!(
-                        "a Linode cannot change `{field}` in place (to {}); replace the server instead",
-                        after.as_ref().map_or("nothing".to_owned(), ToString::to_string)
-                    ),
-                ));
-            }
-        }
-    }
-    let mut latest = None;
-    if label.is_some() || tags.is_some() {
-        let mut body = serde_json::Map::new();
-        if let Some(label) = label {
-            body.insert("label".to_owned(), Value::String(label));
-        }
-        if let Some(desired) = tags {
-            let current = l.require_record(ONE, &path, record).await?;
-            let current = match &current.attrs {
-                Attrs::Servers(a) => a.tags.clone(),
-                _ => BTreeSet::new(),
-            };
-            let merged = merged_tags(&desired, &current, &request.spec.owner_tag);
-            body.insert(
-                "tags".to_owned(),
-                Value::Array(merged.into_iter().map(Value::String).collect()),
-            );
-        }
-        let answer: Value = l
-            .client
-            .put_json(UPDATE, &path, &Value::Object(body), &[])
-            .await?;
-        latest = Some(l.map_one(UPDATE, answer, record)?);
-    }
-    if let Some(plan) = plan {
-        crate::adapter::wait_for(l, &Instances, id, BUSY_TIMEOUT).await?;
-        // `allow_auto_disk_resize` defaults to true: the disk would grow with the plan, and a
-        // later move to a smaller plan would then fail because the disk no longer fits. StackDock
-        // resizes the plan only (docs/config.md says so); grow the disk by hand if wanted.
-        let body = serde_json::json!({ "type": plan, "allow_auto_disk_resize": false });
-        let _: Value = l
-            .client
-            .post_json(RESIZE, &format!("{path}/resize"), &body, &[])
-            .await?;
-        latest = None;
-    }
-    match latest {
-        Some(r) => Ok(r),
-        None => l.require_record(ONE, &path, record).await,
-    }
-}
-
-pub(super) async fn delete(l: &Linode, id: &str) -> Result<(), ProviderError> {
-    let n = l.numeric_id(&format!("DELETE {ONE}"), id)?;
-    l.delete_path(ONE, &format!("{LIST}/{n}")).await
-}
-
 // ---------------------------------------------------------------------------------------------
 // The kind adapter
 
@@ -330,16 +199,140 @@ pub(super) struct Instances;
 
 #[async_trait::async_trait]
 impl KindAdapter<Linode> for Instances {
+    async fn list(&self, l: &Linode) -> Result<Vec<Record>, ProviderError> {
+        l.list_records(LIST, &ListOptions::new(), record).await
+    }
+
+    async fn get(&self, l: &Linode, id: &str) -> Result<Option<Record>, ProviderError> {
+        let n = l.numeric_id(&format!("GET {ONE}"), id)?;
+        l.get_record(ONE, &format!("{LIST}/{n}"), record).await
+    }
+
+    async fn create(&self, l: &Linode, request: Request<'_>) -> Result<Record, ProviderError> {
+        let spec = request.spec;
+        let need = |key: &str| {
+            spec_str(spec, key).ok_or_else(|| {
+                l.invalid(
+                    CREATE,
+                    format!(
+                        "servers.{}: `{key}` is required to create a Linode",
+                        spec.name
+                    ),
+                )
+            })
+        };
+        let region = need("region")?;
+        let plan = need("plan")?;
+        let image = spec_str(spec, "image");
+        let user_tags = spec
+            .fields
+            .get("tags")
+            .and_then(FieldValue::as_set)
+            .cloned()
+            .unwrap_or_default();
+        let body = CreateBody {
+            label: &spec.name,
+            region,
+            plan,
+            image,
+            root_pass: image.map(|_| root_password()),
+            authorized_keys: spec
+                .fields
+                .get("ssh_keys")
+                .and_then(FieldValue::as_set)
+                .map(|keys| keys.iter().cloned().collect())
+                .unwrap_or_default(),
+            tags: merged_tags(&user_tags, &BTreeSet::new(), &spec.owner_tag),
+            metadata: request.user_data.map(|data| Metadata {
+                user_data: base64::engine::general_purpose::STANDARD.encode(data),
+            }),
+        };
+        let answer: Value = l.client.post_json(CREATE, LIST, &body, &[]).await?;
+        drop(body);
+        l.map_one(CREATE, answer, record)
+    }
+
+    /// Rename and retag in one `PUT`, then resize (after the Linode has settled); returns the Linode
+    /// as it is after the changes.
+    async fn update(
+        &self,
+        l: &Linode,
+        id: &str,
+        changes: &[FieldChange],
+        request: Request<'_>,
+    ) -> Result<Record, ProviderError> {
+        let n = l.numeric_id(UPDATE, id)?;
+        let path = format!("{LIST}/{n}");
+        let mut label = None;
+        let mut tags = None;
+        let mut plan = None;
+        // Every change is checked before anything is sent, so a refused change applies nothing.
+        for c in changes {
+            match (c.field.as_str(), &c.after) {
+                ("name", Some(FieldValue::Str(s))) => label = Some(s.clone()),
+                ("tags", Some(FieldValue::Set(s))) => tags = Some(s.clone()),
+                ("tags", None) => tags = Some(BTreeSet::new()),
+                ("plan", Some(FieldValue::Str(s))) => plan = Some(s.clone()),
+                (field, after) => {
+                    return Err(l.invalid(
+                    UPDATE,
+                    format!(
+                        "a Linode cannot change `{field}` in place (to {}); replace the server instead",
+                        after.as_ref().map_or("nothing".to_owned(), ToString::to_string)
+                    ),
+                ));
+                }
+            }
+        }
+        let mut latest = None;
+        if label.is_some() || tags.is_some() {
+            let mut body = serde_json::Map::new();
+            if let Some(label) = label {
+                body.insert("label".to_owned(), Value::String(label));
+            }
+            if let Some(desired) = tags {
+                let current = l.require_record(ONE, &path, record).await?;
+                let current = match &current.attrs {
+                    Attrs::Servers(a) => a.tags.clone(),
+                    _ => BTreeSet::new(),
+                };
+                let merged = merged_tags(&desired, &current, &request.spec.owner_tag);
+                body.insert(
+                    "tags".to_owned(),
+                    Value::Array(merged.into_iter().map(Value::String).collect()),
+                );
+            }
+            let answer: Value = l
+                .client
+                .put_json(UPDATE, &path, &Value::Object(body), &[])
+                .await?;
+            latest = Some(l.map_one(UPDATE, answer, record)?);
+        }
+        if let Some(plan) = plan {
+            crate::adapter::wait_for(l, &Instances, id, BUSY_TIMEOUT).await?;
+            // `allow_auto_disk_resize` defaults to true: the disk would grow with the plan, and a
+            // later move to a smaller plan would then fail because the disk no longer fits. StackDock
+            // resizes the plan only (docs/config.md says so); grow the disk by hand if wanted.
+            let body = serde_json::json!({ "type": plan, "allow_auto_disk_resize": false });
+            let _: Value = l
+                .client
+                .post_json(RESIZE, &format!("{path}/resize"), &body, &[])
+                .await?;
+            latest = None;
+        }
+        match latest {
+            Some(r) => Ok(r),
+            None => l.require_record(ONE, &path, record).await,
+        }
+    }
+
+    async fn delete(&self, l: &Linode, id: &str) -> Result<(), ProviderError> {
+        let n = l.numeric_id(&format!("DELETE {ONE}"), id)?;
+        l.delete_path(ONE, &format!("{LIST}/{n}")).await
+    }
+
     fn kind(&self) -> Kind {
         Kind::Servers
-    }
-
-    async fn list(&self, dock: &Linode) -> Result<Vec<Record>, ProviderError> {
-        list(dock).await
-    }
-
-    async fn get(&self, dock: &Linode, id: &str) -> Result<Option<Record>, ProviderError> {
-        get(dock, id).await
     }
 
     async fn find_owned(
@@ -348,24 +341,6 @@ impl KindAdapter<Linode> for Instances {
         spec: &ResourceSpec,
     ) -> Result<Vec<Record>, ProviderError> {
         find_owned(dock, &spec.owner_tag).await
-    }
-
-    async fn create(&self, dock: &Linode, request: Request<'_>) -> Result<Record, ProviderError> {
-        create(dock, request).await
-    }
-
-    async fn update(
-        &self,
-        dock: &Linode,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
-        update(dock, id, changes, request).await
-    }
-
-    async fn delete(&self, dock: &Linode, id: &str) -> Result<(), ProviderError> {
-        delete(dock, id).await
     }
 
     fn readiness(&self, record: &Record) -> Readiness {

@@ -114,15 +114,6 @@ fn attached_to(r: &Record) -> Option<&str> {
 // ---------------------------------------------------------------------------------------------
 // Calls
 
-pub(super) async fn list(l: &Linode) -> Result<Vec<Record>, ProviderError> {
-    l.list_records(LIST, &ListOptions::new(), record).await
-}
-
-pub(super) async fn get(l: &Linode, id: &str) -> Result<Option<Record>, ProviderError> {
-    let n = l.numeric_id(&format!("GET {ONE}"), id)?;
-    l.get_record(ONE, &format!("{LIST}/{n}"), record).await
-}
-
 /// Volumes carrying the ownership tag (server-side `X-Filter`, then checked exactly here).
 pub(super) async fn find_owned(l: &Linode, owner_tag: &str) -> Result<Vec<Record>, ProviderError> {
     let found = l
@@ -138,121 +129,6 @@ pub(super) async fn find_owned(l: &Linode, owner_tag: &str) -> Result<Vec<Record
                 .is_some_and(|tags| tags.iter().any(|t| t.as_str() == Some(owner_tag)))
         })
         .collect())
-}
-
-pub(super) async fn create(l: &Linode, request: Request<'_>) -> Result<Record, ProviderError> {
-    let spec = request.spec;
-    let region = spec_str(spec, "region").ok_or_else(|| {
-        l.invalid(
-            CREATE,
-            format!("block_volumes.{}: `region` is required", spec.name),
-        )
-    })?;
-    let size = match spec.fields.get("size_gb") {
-        None => None,
-        Some(FieldValue::Int(n)) if *n > 0 => Some(n.unsigned_abs()),
-        Some(other) => {
-            return Err(l.invalid(
-                CREATE,
-                format!(
-                    "block_volumes.{}: size_gb must be a positive number of GB, not {other}",
-                    spec.name
-                ),
-            ));
-        }
-    };
-    let linode_id = request
-        .attach_to_id
-        .map(|id| l.numeric_id(CREATE, id))
-        .transpose()?;
-    let body = CreateBody {
-        label: &spec.name,
-        region,
-        size,
-        linode_id,
-        tags: vec![spec.owner_tag.as_str()],
-    };
-    let answer: Value = l.client.post_json(CREATE, LIST, &body, &[]).await?;
-    l.map_one(CREATE, answer, record)
-}
-
-/// Rename, grow, then detach / attach; returns the volume as it is after the changes.
-pub(super) async fn update(
-    l: &Linode,
-    id: &str,
-    changes: &[FieldChange],
-    request: Request<'_>,
-) -> Result<Record, ProviderError> {
-    let n = l.numeric_id(UPDATE, id)?;
-    let path = format!("{LIST}/{n}");
-    let mut label = None;
-    let mut size = None;
-    let mut attach = false;
-    // Every change is checked before anything is sent, so a refused change applies nothing.
-    for c in changes {
-        match (c.field.as_str(), &c.after) {
-            ("name", Some(FieldValue::Str(s))) => label = Some(s.clone()),
-            ("size_gb", Some(FieldValue::Int(gb))) if *gb > 0 => size = Some(gb.unsigned_abs()),
-            ("attach_to", _) => attach = true,
-            (field, after) => {
-                return Err(l.invalid(
-                    UPDATE,
-                    format!(
-                        "a Linode volume cannot change `{field}` in place (to {}); replace the volume instead",
-                        after.as_ref().map_or("nothing".to_owned(), ToString::to_string)
-                    ),
-                ));
-            }
-        }
-    }
-    let target = if attach {
-        request
-            .attach_to_id
-            .map(|id| l.numeric_id(ATTACH, id))
-            .transpose()?
-    } else {
-        None
-    };
-    if let Some(label) = label {
-        let body = serde_json::json!({ "label": label });
-        let _: Value = l.client.put_json(UPDATE, &path, &body, &[]).await?;
-    }
-    if let Some(size) = size {
-        let body = serde_json::json!({ "size": size });
-        let _: Value = l
-            .client
-            .post_json(RESIZE, &format!("{path}/resize"), &body, &[])
-            .await?;
-    }
-    if attach {
-        let current = l.require_record(ONE, &path, record).await?;
-        let now = attached_to(&current).map(str::to_owned);
-        let wanted = target.map(|t| t.to_string());
-        if now != wanted {
-            if now.is_some() {
-                let _: Value = l
-                    .client
-                    .post_json(
-                        DETACH,
-                        &format!("{path}/detach"),
-                        &serde_json::json!({}),
-                        &[],
-                    )
-                    .await?;
-            }
-            if let Some(linode_id) = target {
-                if now.is_some() {
-                    wait_detached(l, n, &path).await?;
-                }
-                let body = serde_json::json!({ "linode_id": linode_id });
-                let _: Value = l
-                    .client
-                    .post_json(ATTACH, &format!("{path}/attach"), &body, &[])
-                    .await?;
-            }
-        }
-    }
-    l.require_record(ONE, &path, record).await
 }
 
 /// Waits until a detach has taken effect, so the following attach is not refused.
@@ -274,29 +150,6 @@ async fn wait_detached(l: &Linode, n: u64, path: &str) -> Result<Record, Provide
     .await
 }
 
-/// Deletes the volume, detaching it first: Linode refuses to delete an attached volume, and the
-/// plan deleting it already means it is not wanted on its server.
-pub(super) async fn delete(l: &Linode, id: &str) -> Result<(), ProviderError> {
-    let n = l.numeric_id(&format!("DELETE {ONE}"), id)?;
-    let path = format!("{LIST}/{n}");
-    let Some(current) = l.get_record(ONE, &path, record).await? else {
-        return Ok(());
-    };
-    if attached_to(&current).is_some() {
-        let _: Value = l
-            .client
-            .post_json(
-                DETACH,
-                &format!("{path}/detach"),
-                &serde_json::json!({}),
-                &[],
-            )
-            .await?;
-        wait_detached(l, n, &path).await?;
-    }
-    l.delete_path(ONE, &path).await
-}
-
 // ---------------------------------------------------------------------------------------------
 // The kind adapter
 
@@ -306,16 +159,156 @@ pub(super) struct Volumes;
 
 #[async_trait::async_trait]
 impl KindAdapter<Linode> for Volumes {
+    async fn list(&self, l: &Linode) -> Result<Vec<Record>, ProviderError> {
+        l.list_records(LIST, &ListOptions::new(), record).await
+    }
+
+    async fn get(&self, l: &Linode, id: &str) -> Result<Option<Record>, ProviderError> {
+        let n = l.numeric_id(&format!("GET {ONE}"), id)?;
+        l.get_record(ONE, &format!("{LIST}/{n}"), record).await
+    }
+
+    async fn create(&self, l: &Linode, request: Request<'_>) -> Result<Record, ProviderError> {
+        let spec = request.spec;
+        let region = spec_str(spec, "region").ok_or_else(|| {
+            l.invalid(
+                CREATE,
+                format!("block_volumes.{}: `region` is required", spec.name),
+            )
+        })?;
+        let size = match spec.fields.get("size_gb") {
+            None => None,
+            Some(FieldValue::Int(n)) if *n > 0 => Some(n.unsigned_abs()),
+            Some(other) => {
+                return Err(l.invalid(
+                    CREATE,
+                    format!(
+                        "block_volumes.{}: size_gb must be a positive number of GB, not {other}",
+                        spec.name
+                    ),
+                ));
+            }
+        };
+        let linode_id = request
+            .attach_to_id
+            .map(|id| l.numeric_id(CREATE, id))
+            .transpose()?;
+        let body = CreateBody {
+            label: &spec.name,
+            region,
+            size,
+            linode_id,
+            tags: vec![spec.owner_tag.as_str()],
+        };
+        let answer: Value = l.client.post_json(CREATE, LIST, &body, &[]).await?;
+        l.map_one(CREATE, answer, record)
+    }
+
+    /// Rename, grow, then detach / attach; returns the volume as it is after the changes.
+    async fn update(
+        &self,
+        l: &Linode,
+        id: &str,
+        changes: &[FieldChange],
+        request: Request<'_>,
+    ) -> Result<Record, ProviderError> {
+        let n = l.numeric_id(UPDATE, id)?;
+        let path = format!("{LIST}/{n}");
+        let mut label = None;
+        let mut size = None;
+        let mut attach = false;
+        // Every change is checked before anything is sent, so a refused change applies nothing.
+        for c in changes {
+            match (c.field.as_str(), &c.after) {
+                ("name", Some(FieldValue::Str(s))) => label = Some(s.clone()),
+                ("size_gb", Some(FieldValue::Int(gb))) if *gb > 0 => size = Some(gb.unsigned_abs()),
+                ("attach_to", _) => attach = true,
+                (field, after) => {
+                    return Err(l.invalid(
+                    UPDATE,
+                    format!(
+                        "a Linode volume cannot change `{field}` in place (to {}); replace the volume instead",
+                        after.as_ref().map_or("nothing".to_owned(), ToString::to_string)
+                    ),
+                ));
+                }
+            }
+        }
+        let target = if attach {
+            request
+                .attach_to_id
+                .map(|id| l.numeric_id(ATTACH, id))
+                .transpose()?
+        } else {
+            None
+        };
+        if let Some(label) = label {
+            let body = serde_json::json!({ "label": label });
+            let _: Value = l.client.put_json(UPDATE, &path, &body, &[]).await?;
+        }
+        if let Some(size) = size {
+            let body = serde_json::json!({ "size": size });
+            let _: Value = l
+                .client
+                .post_json(RESIZE, &format!("{path}/resize"), &body, &[])
+                .await?;
+        }
+        if attach {
+            let current = l.require_record(ONE, &path, record).await?;
+            let now = attached_to(&current).map(str::to_owned);
+            let wanted = target.map(|t| t.to_string());
+            if now != wanted {
+                if now.is_some() {
+                    let _: Value = l
+                        .client
+                        .post_json(
+                            DETACH,
+                            &format!("{path}/detach"),
+                            &serde_json::json!({}),
+                            &[],
+                        )
+                        .await?;
+                }
+                if let Some(linode_id) = target {
+                    if now.is_some() {
+                        wait_detached(l, n, &path).await?;
+                    }
+                    let body = serde_json::json!({ "linode_id": linode_id });
+                    let _: Value = l
+                        .client
+                        .post_json(ATTACH, &format!("{path}/attach"), &body, &[])
+                        .await?;
+                }
+            }
+        }
+        l.require_record(ONE, &path, record).await
+    }
+
+    /// Deletes the volume, detaching it first: Linode refuses to delete an attached volume, and the
+    /// plan deleting it already means it is not wanted on its server.
+    async fn delete(&self, l: &Linode, id: &str) -> Result<(), ProviderError> {
+        let n = l.numeric_id(&format!("DELETE {ONE}"), id)?;
+        let path = format!("{LIST}/{n}");
+        let Some(current) = l.get_record(ONE, &path, record).await? else {
+            return Ok(());
+        };
+        if attached_to(&current).is_some() {
+            let _: Value = l
+                .client
+                .post_json(
+                    DETACH,
+                    &format!("{path}/detach"),
+                    &serde_json::json!({}),
+                    &[],
+                )
+                .await?;
+            wait_detached(l, n, &path).await?;
+        }
+        l.delete_path(ONE, &path).await
+    }
+
     fn kind(&self) -> Kind {
         Kind::BlockVolumes
-    }
-
-    async fn list(&self, dock: &Linode) -> Result<Vec<Record>, ProviderError> {
-        list(dock).await
-    }
-
-    async fn get(&self, dock: &Linode, id: &str) -> Result<Option<Record>, ProviderError> {
-        get(dock, id).await
     }
 
     async fn find_owned(
@@ -324,24 +317,6 @@ impl KindAdapter<Linode> for Volumes {
         spec: &ResourceSpec,
     ) -> Result<Vec<Record>, ProviderError> {
         find_owned(dock, &spec.owner_tag).await
-    }
-
-    async fn create(&self, dock: &Linode, request: Request<'_>) -> Result<Record, ProviderError> {
-        create(dock, request).await
-    }
-
-    async fn update(
-        &self,
-        dock: &Linode,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
-        update(dock, id, changes, request).await
-    }
-
-    async fn delete(&self, dock: &Linode, id: &str) -> Result<(), ProviderError> {
-        delete(dock, id).await
     }
 
     fn readiness(&self, record: &Record) -> Readiness {

@@ -116,45 +116,11 @@ fn attached_to(record: &Record) -> Option<&str> {
 // ---------------------------------------------------------------------------------------------
 // Operations
 
-pub(super) async fn list(v: &Vultr) -> Result<Vec<Record>, ProviderError> {
-    let route = format!("GET {ROUTE}");
-    v.client
-        .list_mapped(ROUTE, LIST_KEY, &ListOptions::new(), &|item| {
-            to_record(&v.ctx, &route, item)
-        })
-        .await
-}
-
-pub(super) async fn get(v: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {
-    let route = format!("GET {ROUTE_ID}");
-    let Some(body) = found(
-        v.client
-            .get_json::<Value>(ROUTE_ID, &format!("{ROUTE}/{id}"), &[])
-            .await,
-    )?
-    else {
-        return Ok(None);
-    };
-    let item = unwrap_envelope(&v.ctx, &route, body, ONE_KEY)?;
-    to_record(&v.ctx, &route, item).map(Some)
-}
-
 async fn get_existing(v: &Vultr, id: &str) -> Result<Record, ProviderError> {
-    get(v, id)
+    Blocks
+        .get(v, id)
         .await?
         .ok_or_else(|| client::gone(&v.ctx, ROUTE_ID, Kind::BlockVolumes, id))
-}
-
-/// Blocks labelled `spec.name` (blocks have no tags, and the list has no label filter).
-pub(super) async fn find_owned(
-    v: &Vultr,
-    spec: &ResourceSpec,
-) -> Result<Vec<Record>, ProviderError> {
-    Ok(list(v)
-        .await?
-        .into_iter()
-        .filter(|r| r.full_api_data.get_str("label").as_ref() == Some(&spec.name))
-        .collect())
 }
 
 /// The create request body ([vultr-spec] create_block).
@@ -190,35 +156,6 @@ pub(super) fn create_body(
         .unwrap_or(DEFAULT_BLOCK_TYPE);
     body.insert("block_type".into(), json!(block_type));
     Ok(body)
-}
-
-/// Sends the create once; with `attach_to_id`, waits for the block to be active and attaches it.
-pub(super) async fn create(v: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
-    let route = format!("POST {ROUTE}");
-    let body = create_body(&v.ctx, request.spec)?;
-    let answer: Value = v.client.post_json(ROUTE, ROUTE, &body, &[]).await?;
-    let item = unwrap_envelope(&v.ctx, &route, answer, ONE_KEY)?;
-    let created = to_record(&v.ctx, &route, item)?;
-    let Some(server) = request.attach_to_id else {
-        return Ok(created);
-    };
-    let id = created.provider_resource_id.clone();
-    // Vultr refuses to attach a block that is still pending ([tf-vultr] waits for active first).
-    let attached = async {
-        if !is_ready(&created) {
-            wait_active(v, &id, ACTIVE_BEFORE_ATTACH).await?;
-        }
-        attach(v, &id, server).await
-    };
-    attached.await.map_err(|mut e| {
-        // The block exists: say so, so nobody creates a second one by hand.
-        e.message.push_str(&format!(
-            "; block volume {id} (`{}`) was created but is not attached to {server}: run `stackdock plan` to see the attachment as a change",
-            request.spec.name
-        ));
-        e
-    })?;
-    get_existing(v, &id).await
 }
 
 /// Polls until the block is `active`.
@@ -292,46 +229,6 @@ pub(super) fn update_plan(
     Ok((body, reattach))
 }
 
-/// Rename and grow with one PATCH; then detach from another server and attach to
-/// `request.attach_to_id` (None = detach only). Returns the block as it is afterwards.
-pub(super) async fn update(
-    v: &Vultr,
-    id: &str,
-    changes: &[FieldChange],
-    request: Request<'_>,
-) -> Result<Record, ProviderError> {
-    let (body, reattach) = update_plan(&v.ctx, changes)?;
-    if !body.is_empty() {
-        let _: Value = v
-            .client
-            .patch_json(ROUTE_ID, &format!("{ROUTE}/{id}"), &body, &[])
-            .await?;
-    }
-    if reattach {
-        let current = get_existing(v, id).await?;
-        let attached = attached_to(&current).map(str::to_owned);
-        let target = request.attach_to_id;
-        if attached.is_some() && attached.as_deref() != target {
-            detach(v, id).await?;
-        }
-        if let Some(server) = target
-            && attached.as_deref() != Some(server)
-        {
-            attach(v, id, server).await?;
-        }
-    }
-    // PATCH answers 204 without the block: read it back to return what is there now.
-    get_existing(v, id).await
-}
-
-pub(super) async fn delete(v: &Vultr, id: &str) -> Result<(), ProviderError> {
-    gone_ok(
-        v.client
-            .delete(ROUTE_ID, &format!("{ROUTE}/{id}"), &[])
-            .await,
-    )
-}
-
 // ---------------------------------------------------------------------------------------------
 // The kind adapter
 
@@ -341,42 +238,115 @@ pub(super) struct Blocks;
 
 #[async_trait::async_trait]
 impl KindAdapter<Vultr> for Blocks {
-    fn kind(&self) -> Kind {
-        Kind::BlockVolumes
+    async fn list(&self, v: &Vultr) -> Result<Vec<Record>, ProviderError> {
+        let route = format!("GET {ROUTE}");
+        v.client
+            .list_mapped(ROUTE, LIST_KEY, &ListOptions::new(), &|item| {
+                to_record(&v.ctx, &route, item)
+            })
+            .await
     }
 
-    async fn list(&self, dock: &Vultr) -> Result<Vec<Record>, ProviderError> {
-        list(dock).await
+    async fn get(&self, v: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {
+        let route = format!("GET {ROUTE_ID}");
+        let Some(body) = found(
+            v.client
+                .get_json::<Value>(ROUTE_ID, &format!("{ROUTE}/{id}"), &[])
+                .await,
+        )?
+        else {
+            return Ok(None);
+        };
+        let item = unwrap_envelope(&v.ctx, &route, body, ONE_KEY)?;
+        to_record(&v.ctx, &route, item).map(Some)
     }
 
-    async fn get(&self, dock: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {
-        get(dock, id).await
-    }
-
+    /// Blocks labelled `spec.name` (blocks have no tags, and the list has no label filter).
     async fn find_owned(
         &self,
-        dock: &Vultr,
+        v: &Vultr,
         spec: &ResourceSpec,
     ) -> Result<Vec<Record>, ProviderError> {
-        find_owned(dock, spec).await
+        Ok(Blocks
+            .list(v)
+            .await?
+            .into_iter()
+            .filter(|r| r.full_api_data.get_str("label").as_ref() == Some(&spec.name))
+            .collect())
     }
 
-    async fn create(&self, dock: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
-        create(dock, request).await
+    /// Sends the create once; with `attach_to_id`, waits for the block to be active and attaches it.
+    async fn create(&self, v: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
+        let route = format!("POST {ROUTE}");
+        let body = create_body(&v.ctx, request.spec)?;
+        let answer: Value = v.client.post_json(ROUTE, ROUTE, &body, &[]).await?;
+        let item = unwrap_envelope(&v.ctx, &route, answer, ONE_KEY)?;
+        let created = to_record(&v.ctx, &route, item)?;
+        let Some(server) = request.attach_to_id else {
+            return Ok(created);
+        };
+        let id = created.provider_resource_id.clone();
+        // Vultr refuses to attach a block that is still pending ([tf-vultr] waits for active first).
+        let attached = async {
+            if !is_ready(&created) {
+                wait_active(v, &id, ACTIVE_BEFORE_ATTACH).await?;
+            }
+            attach(v, &id, server).await
+        };
+        attached.await.map_err(|mut e| {
+        // The block exists: say so, so nobody creates a second one by hand.
+        e.message.push_str(&format!(
+            "; block volume {id} (`{}`) was created but is not attached to {server}: run `stackdock plan` to see the attachment as a change",
+            request.spec.name
+        ));
+        e
+    })?;
+        get_existing(v, &id).await
     }
 
+    /// Rename and grow with one PATCH; then detach from another server and attach to
+    /// `request.attach_to_id` (None = detach only). Returns the block as it is afterwards.
     async fn update(
         &self,
-        dock: &Vultr,
+        v: &Vultr,
         id: &str,
         changes: &[FieldChange],
         request: Request<'_>,
     ) -> Result<Record, ProviderError> {
-        update(dock, id, changes, request).await
+        let (body, reattach) = update_plan(&v.ctx, changes)?;
+        if !body.is_empty() {
+            let _: Value = v
+                .client
+                .patch_json(ROUTE_ID, &format!("{ROUTE}/{id}"), &body, &[])
+                .await?;
+        }
+        if reattach {
+            let current = get_existing(v, id).await?;
+            let attached = attached_to(&current).map(str::to_owned);
+            let target = request.attach_to_id;
+            if attached.is_some() && attached.as_deref() != target {
+                detach(v, id).await?;
+            }
+            if let Some(server) = target
+                && attached.as_deref() != Some(server)
+            {
+                attach(v, id, server).await?;
+            }
+        }
+        // PATCH answers 204 without the block: read it back to return what is there now.
+        get_existing(v, id).await
     }
 
-    async fn delete(&self, dock: &Vultr, id: &str) -> Result<(), ProviderError> {
-        delete(dock, id).await
+    async fn delete(&self, v: &Vultr, id: &str) -> Result<(), ProviderError> {
+        gone_ok(
+            v.client
+                .delete(ROUTE_ID, &format!("{ROUTE}/{id}"), &[])
+                .await,
+        )
+    }
+
+    fn kind(&self) -> Kind {
+        Kind::BlockVolumes
     }
 
     fn readiness(&self, record: &Record) -> Readiness {

@@ -101,7 +101,10 @@ pub(super) fn is_ready(record: &Record) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Operations
 
-pub(super) async fn list(v: &Vultr, options: &ListOptions) -> Result<Vec<Record>, ProviderError> {
+pub(super) async fn list_with(
+    v: &Vultr,
+    options: &ListOptions,
+) -> Result<Vec<Record>, ProviderError> {
     let route = format!("GET {ROUTE}");
     // The spec's `GET /databases` takes only `label`, `tag` and `region`: no pages.
     let options = options.clone().whole();
@@ -110,33 +113,6 @@ pub(super) async fn list(v: &Vultr, options: &ListOptions) -> Result<Vec<Record>
             to_record(&v.ctx, &route, item)
         })
         .await
-}
-
-pub(super) async fn get(v: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {
-    let route = format!("GET {ROUTE_ID}");
-    let Some(body) = found(
-        v.client
-            .get_json::<Value>(ROUTE_ID, &format!("{ROUTE}/{id}"), &[])
-            .await,
-    )?
-    else {
-        return Ok(None);
-    };
-    let item = unwrap_envelope(&v.ctx, &route, body, ONE_KEY)?;
-    to_record(&v.ctx, &route, item).map(Some)
-}
-
-/// Databases whose single `tag` is the owner tag (filtered server-side, checked again here).
-pub(super) async fn find_owned(
-    v: &Vultr,
-    spec: &ResourceSpec,
-) -> Result<Vec<Record>, ProviderError> {
-    let options = ListOptions::new().query("tag", &spec.owner_tag);
-    Ok(list(v, &options)
-        .await?
-        .into_iter()
-        .filter(|r| r.full_api_data.get_str("tag").as_ref() == Some(&spec.owner_tag))
-        .collect())
 }
 
 /// The create request body ([vultr-spec] create_database): the owner tag goes into `tag`.
@@ -157,14 +133,6 @@ pub(super) fn create_body(
     body.insert("label".into(), json!(spec.name));
     body.insert("tag".into(), json!(spec.owner_tag));
     Ok(body)
-}
-
-pub(super) async fn create(v: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
-    let route = format!("POST {ROUTE}");
-    let body = create_body(&v.ctx, request.spec)?;
-    let answer: Value = v.client.post_json(ROUTE, ROUTE, &body, &[]).await?;
-    let item = unwrap_envelope(&v.ctx, &route, answer, ONE_KEY)?;
-    to_record(&v.ctx, &route, item)
 }
 
 /// The PUT body for in-place changes (plan, label).
@@ -199,38 +167,6 @@ pub(super) fn update_body(
     Ok(body)
 }
 
-/// One PUT with every change; returns the database as Vultr answered.
-pub(super) async fn update(
-    v: &Vultr,
-    id: &str,
-    changes: &[FieldChange],
-    _request: Request<'_>,
-) -> Result<Record, ProviderError> {
-    let route = format!("PUT {ROUTE_ID}");
-    let body = update_body(&v.ctx, changes)?;
-    let gone = || client::gone(&v.ctx, ROUTE_ID, Kind::Databases, id);
-    if body.is_empty() {
-        return get(v, id).await?.ok_or_else(gone);
-    }
-    let answer: Value = v
-        .client
-        .put_json(ROUTE_ID, &format!("{ROUTE}/{id}"), &body, &[])
-        .await?;
-    match unwrap_envelope(&v.ctx, &route, answer, ONE_KEY) {
-        Ok(item) => to_record(&v.ctx, &route, item),
-        // An answer without the object: read it back.
-        Err(_) => get(v, id).await?.ok_or_else(gone),
-    }
-}
-
-pub(super) async fn delete(v: &Vultr, id: &str) -> Result<(), ProviderError> {
-    gone_ok(
-        v.client
-            .delete(ROUTE_ID, &format!("{ROUTE}/{id}"), &[])
-            .await,
-    )
-}
-
 // ---------------------------------------------------------------------------------------------
 // The kind adapter
 
@@ -240,42 +176,81 @@ pub(super) struct Databases;
 
 #[async_trait::async_trait]
 impl KindAdapter<Vultr> for Databases {
+    async fn get(&self, v: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {
+        let route = format!("GET {ROUTE_ID}");
+        let Some(body) = found(
+            v.client
+                .get_json::<Value>(ROUTE_ID, &format!("{ROUTE}/{id}"), &[])
+                .await,
+        )?
+        else {
+            return Ok(None);
+        };
+        let item = unwrap_envelope(&v.ctx, &route, body, ONE_KEY)?;
+        to_record(&v.ctx, &route, item).map(Some)
+    }
+
+    /// Databases whose single `tag` is the owner tag (filtered server-side, checked again here).
+    async fn find_owned(
+        &self,
+        v: &Vultr,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<Record>, ProviderError> {
+        let options = ListOptions::new().query("tag", &spec.owner_tag);
+        Ok(list_with(v, &options)
+            .await?
+            .into_iter()
+            .filter(|r| r.full_api_data.get_str("tag").as_ref() == Some(&spec.owner_tag))
+            .collect())
+    }
+
+    async fn create(&self, v: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
+        let route = format!("POST {ROUTE}");
+        let body = create_body(&v.ctx, request.spec)?;
+        let answer: Value = v.client.post_json(ROUTE, ROUTE, &body, &[]).await?;
+        let item = unwrap_envelope(&v.ctx, &route, answer, ONE_KEY)?;
+        to_record(&v.ctx, &route, item)
+    }
+
+    /// One PUT with every change; returns the database as Vultr answered.
+    async fn update(
+        &self,
+        v: &Vultr,
+        id: &str,
+        changes: &[FieldChange],
+        _request: Request<'_>,
+    ) -> Result<Record, ProviderError> {
+        let route = format!("PUT {ROUTE_ID}");
+        let body = update_body(&v.ctx, changes)?;
+        let gone = || client::gone(&v.ctx, ROUTE_ID, Kind::Databases, id);
+        if body.is_empty() {
+            return Databases.get(v, id).await?.ok_or_else(gone);
+        }
+        let answer: Value = v
+            .client
+            .put_json(ROUTE_ID, &format!("{ROUTE}/{id}"), &body, &[])
+            .await?;
+        match unwrap_envelope(&v.ctx, &route, answer, ONE_KEY) {
+            Ok(item) => to_record(&v.ctx, &route, item),
+            // An answer without the object: read it back.
+            Err(_) => Databases.get(v, id).await?.ok_or_else(gone),
+        }
+    }
+
+    async fn delete(&self, v: &Vultr, id: &str) -> Result<(), ProviderError> {
+        gone_ok(
+            v.client
+                .delete(ROUTE_ID, &format!("{ROUTE}/{id}"), &[])
+                .await,
+        )
+    }
+
     fn kind(&self) -> Kind {
         Kind::Databases
     }
 
     async fn list(&self, dock: &Vultr) -> Result<Vec<Record>, ProviderError> {
-        list(dock, &ListOptions::new()).await
-    }
-
-    async fn get(&self, dock: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {
-        get(dock, id).await
-    }
-
-    async fn find_owned(
-        &self,
-        dock: &Vultr,
-        spec: &ResourceSpec,
-    ) -> Result<Vec<Record>, ProviderError> {
-        find_owned(dock, spec).await
-    }
-
-    async fn create(&self, dock: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
-        create(dock, request).await
-    }
-
-    async fn update(
-        &self,
-        dock: &Vultr,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
-        update(dock, id, changes, request).await
-    }
-
-    async fn delete(&self, dock: &Vultr, id: &str) -> Result<(), ProviderError> {
-        delete(dock, id).await
+        list_with(dock, &ListOptions::new()).await
     }
 
     fn readiness(&self, record: &Record) -> Readiness {

@@ -194,44 +194,16 @@ pub(super) fn is_ready(record: &Record) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Operations
 
-pub(super) async fn list(v: &Vultr, options: &ListOptions) -> Result<Vec<Record>, ProviderError> {
+pub(super) async fn list_with(
+    v: &Vultr,
+    options: &ListOptions,
+) -> Result<Vec<Record>, ProviderError> {
     let route = format!("GET {ROUTE}");
     v.client
         .list_mapped(ROUTE, LIST_KEY, options, &|item| {
             to_record(&v.ctx, &route, item)
         })
         .await
-}
-
-pub(super) async fn get(v: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {
-    let route = format!("GET {ROUTE_ID}");
-    let Some(body) = found(
-        v.client
-            .get_json::<Value>(ROUTE_ID, &format!("{ROUTE}/{id}"), &[])
-            .await,
-    )?
-    else {
-        return Ok(None);
-    };
-    let item = unwrap_envelope(&v.ctx, &route, body, ONE_KEY)?;
-    to_record(&v.ctx, &route, item).map(Some)
-}
-
-/// Instances carrying the owner tag: Vultr filters by tag server-side; the exact match is
-/// checked again here.
-pub(super) async fn find_owned(
-    v: &Vultr,
-    spec: &ResourceSpec,
-) -> Result<Vec<Record>, ProviderError> {
-    let options = ListOptions::new().query("tag", &spec.owner_tag);
-    let records = list(v, &options).await?;
-    Ok(records
-        .into_iter()
-        .filter(|r| match &r.attrs {
-            Attrs::Servers(a) => a.tags.contains(&spec.owner_tag),
-            _ => false,
-        })
-        .collect())
 }
 
 /// The full tag set to write: the user's tags plus the ownership tag, which must never be lost
@@ -286,15 +258,6 @@ pub(super) fn create_body(
     Ok(body)
 }
 
-/// Sends the create once and returns the instance as Vultr answered it (pending).
-pub(super) async fn create(v: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
-    let route = format!("POST {ROUTE}");
-    let body = create_body(&v.ctx, &request)?;
-    let answer: Value = v.client.post_json(ROUTE, ROUTE, &body, &[]).await?;
-    let item = unwrap_envelope(&v.ctx, &route, answer, ONE_KEY)?;
-    to_record(&v.ctx, &route, item)
-}
-
 /// The PATCH body for in-place changes, and the new plan if one is asked for.
 pub(super) fn update_body(
     ctx: &DockContext,
@@ -338,60 +301,6 @@ pub(super) fn update_body(
     Ok((body, new_plan))
 }
 
-/// One PATCH with every change; after a resize, waits until GET reports the new plan.
-pub(super) async fn update(
-    v: &Vultr,
-    id: &str,
-    changes: &[FieldChange],
-    request: Request<'_>,
-) -> Result<Record, ProviderError> {
-    let route = format!("PATCH {ROUTE_ID}");
-    let (body, new_plan) = update_body(&v.ctx, changes, &request.spec.owner_tag)?;
-    if body.is_empty() {
-        return get(v, id).await?.ok_or_else(|| gone(&v.ctx, id));
-    }
-    let answer: Value = v
-        .client
-        .patch_json(ROUTE_ID, &format!("{ROUTE}/{id}"), &body, &[])
-        .await?;
-    if let Some(plan) = new_plan {
-        let what = format!("server {id} to report plan {plan}");
-        return poll_until(
-            v.tuning.poll,
-            PLAN_CHANGE_TIMEOUT,
-            &v.ctx.dock,
-            &what,
-            || async {
-                let r = get(v, id).await?.ok_or_else(|| gone(&v.ctx, id))?;
-                match &r.attrs {
-                    Attrs::Servers(a) if a.instance_type.as_deref() == Some(plan.as_str()) => {
-                        Ok(Poll::Ready(r))
-                    }
-                    Attrs::Servers(a) => Ok(Poll::Pending(format!(
-                        "plan {}",
-                        a.instance_type.as_deref().unwrap_or("unknown")
-                    ))),
-                    _ => Ok(Poll::Pending(r.status)),
-                }
-            },
-        )
-        .await;
-    }
-    match unwrap_envelope(&v.ctx, &route, answer, ONE_KEY) {
-        Ok(item) => to_record(&v.ctx, &route, item),
-        // A 202/204 without the object: read it back.
-        Err(_) => get(v, id).await?.ok_or_else(|| gone(&v.ctx, id)),
-    }
-}
-
-pub(super) async fn delete(v: &Vultr, id: &str) -> Result<(), ProviderError> {
-    gone_ok(
-        v.client
-            .delete(ROUTE_ID, &format!("{ROUTE}/{id}"), &[])
-            .await,
-    )
-}
-
 /// The error for a server that vanished while we worked on it.
 fn gone(ctx: &DockContext, id: &str) -> ProviderError {
     client::gone(ctx, ROUTE_ID, Kind::Servers, id)
@@ -406,42 +315,111 @@ pub(super) struct Instances;
 
 #[async_trait::async_trait]
 impl KindAdapter<Vultr> for Instances {
+    async fn get(&self, v: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {
+        let route = format!("GET {ROUTE_ID}");
+        let Some(body) = found(
+            v.client
+                .get_json::<Value>(ROUTE_ID, &format!("{ROUTE}/{id}"), &[])
+                .await,
+        )?
+        else {
+            return Ok(None);
+        };
+        let item = unwrap_envelope(&v.ctx, &route, body, ONE_KEY)?;
+        to_record(&v.ctx, &route, item).map(Some)
+    }
+
+    /// Instances carrying the owner tag: Vultr filters by tag server-side; the exact match is
+    /// checked again here.
+    async fn find_owned(
+        &self,
+        v: &Vultr,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<Record>, ProviderError> {
+        let options = ListOptions::new().query("tag", &spec.owner_tag);
+        let records = list_with(v, &options).await?;
+        Ok(records
+            .into_iter()
+            .filter(|r| match &r.attrs {
+                Attrs::Servers(a) => a.tags.contains(&spec.owner_tag),
+                _ => false,
+            })
+            .collect())
+    }
+
+    /// Sends the create once and returns the instance as Vultr answered it (pending).
+    async fn create(&self, v: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
+        let route = format!("POST {ROUTE}");
+        let body = create_body(&v.ctx, &request)?;
+        let answer: Value = v.client.post_json(ROUTE, ROUTE, &body, &[]).await?;
+        let item = unwrap_envelope(&v.ctx, &route, answer, ONE_KEY)?;
+        to_record(&v.ctx, &route, item)
+    }
+
+    /// One PATCH with every change; after a resize, waits until GET reports the new plan.
+    async fn update(
+        &self,
+        v: &Vultr,
+        id: &str,
+        changes: &[FieldChange],
+        request: Request<'_>,
+    ) -> Result<Record, ProviderError> {
+        let route = format!("PATCH {ROUTE_ID}");
+        let (body, new_plan) = update_body(&v.ctx, changes, &request.spec.owner_tag)?;
+        if body.is_empty() {
+            return Instances.get(v, id).await?.ok_or_else(|| gone(&v.ctx, id));
+        }
+        let answer: Value = v
+            .client
+            .patch_json(ROUTE_ID, &format!("{ROUTE}/{id}"), &body, &[])
+            .await?;
+        if let Some(plan) = new_plan {
+            let what = format!("server {id} to report plan {plan}");
+            return poll_until(
+                v.tuning.poll,
+                PLAN_CHANGE_TIMEOUT,
+                &v.ctx.dock,
+                &what,
+                || async {
+                    let r = Instances
+                        .get(v, id)
+                        .await?
+                        .ok_or_else(|| gone(&v.ctx, id))?;
+                    match &r.attrs {
+                        Attrs::Servers(a) if a.instance_type.as_deref() == Some(plan.as_str()) => {
+                            Ok(Poll::Ready(r))
+                        }
+                        Attrs::Servers(a) => Ok(Poll::Pending(format!(
+                            "plan {}",
+                            a.instance_type.as_deref().unwrap_or("unknown")
+                        ))),
+                        _ => Ok(Poll::Pending(r.status)),
+                    }
+                },
+            )
+            .await;
+        }
+        match unwrap_envelope(&v.ctx, &route, answer, ONE_KEY) {
+            Ok(item) => to_record(&v.ctx, &route, item),
+            // A 202/204 without the object: read it back.
+            Err(_) => Instances.get(v, id).await?.ok_or_else(|| gone(&v.ctx, id)),
+        }
+    }
+
+    async fn delete(&self, v: &Vultr, id: &str) -> Result<(), ProviderError> {
+        gone_ok(
+            v.client
+                .delete(ROUTE_ID, &format!("{ROUTE}/{id}"), &[])
+                .await,
+        )
+    }
+
     fn kind(&self) -> Kind {
         Kind::Servers
     }
 
     async fn list(&self, dock: &Vultr) -> Result<Vec<Record>, ProviderError> {
-        list(dock, &ListOptions::new()).await
-    }
-
-    async fn get(&self, dock: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {
-        get(dock, id).await
-    }
-
-    async fn find_owned(
-        &self,
-        dock: &Vultr,
-        spec: &ResourceSpec,
-    ) -> Result<Vec<Record>, ProviderError> {
-        find_owned(dock, spec).await
-    }
-
-    async fn create(&self, dock: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
-        create(dock, request).await
-    }
-
-    async fn update(
-        &self,
-        dock: &Vultr,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
-        update(dock, id, changes, request).await
-    }
-
-    async fn delete(&self, dock: &Vultr, id: &str) -> Result<(), ProviderError> {
-        delete(dock, id).await
+        list_with(dock, &ListOptions::new()).await
     }
 
     fn readiness(&self, record: &Record) -> Readiness {
