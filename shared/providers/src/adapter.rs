@@ -36,6 +36,17 @@ pub(crate) enum Readiness {
     Failed(String),
 }
 
+impl Readiness {
+    /// `Ready` when `ready`, else `Pending`.
+    pub(crate) fn when(ready: bool) -> Readiness {
+        if ready {
+            Readiness::Ready
+        } else {
+            Readiness::Pending
+        }
+    }
+}
+
 /// One kind on one provider: the `Provider` calls for that kind only. Implementations translate
 /// and decide nothing; they never look at status codes (the HTTP plumbing classifies them).
 #[async_trait]

@@ -516,11 +516,7 @@ impl KindAdapter<DigitalOcean> for Droplets {
     }
 
     fn readiness(&self, record: &Record) -> Readiness {
-        if record.status == "running" {
-            Readiness::Ready
-        } else {
-            Readiness::Pending
-        }
+        Readiness::when(record.status == "running")
     }
 }
 

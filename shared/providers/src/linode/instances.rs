@@ -344,11 +344,7 @@ impl KindAdapter<Linode> for Instances {
     }
 
     fn readiness(&self, record: &Record) -> Readiness {
-        if settled(&record.status) {
-            Readiness::Ready
-        } else {
-            Readiness::Pending
-        }
+        Readiness::when(settled(&record.status))
     }
 }
 

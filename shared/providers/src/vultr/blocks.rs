@@ -350,11 +350,7 @@ impl KindAdapter<Vultr> for Blocks {
     }
 
     fn readiness(&self, record: &Record) -> Readiness {
-        if is_ready(record) {
-            Readiness::Ready
-        } else {
-            Readiness::Pending
-        }
+        Readiness::when(is_ready(record))
     }
 }
 

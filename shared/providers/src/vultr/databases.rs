@@ -254,11 +254,7 @@ impl KindAdapter<Vultr> for Databases {
     }
 
     fn readiness(&self, record: &Record) -> Readiness {
-        if is_ready(record) {
-            Readiness::Ready
-        } else {
-            Readiness::Pending
-        }
+        Readiness::when(is_ready(record))
     }
 }
 

@@ -423,11 +423,7 @@ impl KindAdapter<Vultr> for Instances {
     }
 
     fn readiness(&self, record: &Record) -> Readiness {
-        if is_ready(record) {
-            Readiness::Ready
-        } else {
-            Readiness::Pending
-        }
+        Readiness::when(is_ready(record))
     }
 }
 
