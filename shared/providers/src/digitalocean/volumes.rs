@@ -310,35 +310,8 @@ impl DigitalOcean {
                     .await?;
                 }
                 _ => {
-                    let target = request.attach_to_id;
-                    let target_number = match target {
-                        Some(t) => Some(self.droplet_number(route, t)?),
-                        None => None,
-                    };
-                    for current in attached.clone() {
-                        if Some(current.as_str()) == target {
-                            continue;
-                        }
-                        let droplet = self.droplet_number(route, &current)?;
-                        self.volume_action(
-                            id,
-                            &json!({"type": "detach", "droplet_id": droplet, "region": region}),
-                            "detach",
-                        )
+                    self.move_volume(id, &region, &mut attached, request.attach_to_id)
                         .await?;
-                        attached.retain(|a| *a != current);
-                    }
-                    if let (Some(t), Some(number)) = (target, target_number)
-                        && !attached.iter().any(|a| a == t)
-                    {
-                        self.volume_action(
-                            id,
-                            &json!({"type": "attach", "droplet_id": number, "region": region}),
-                            "attach",
-                        )
-                        .await?;
-                        attached.push(t.to_owned());
-                    }
                 }
             }
         }
@@ -349,6 +322,47 @@ impl DigitalOcean {
                 format!("volume {id} disappeared during the update"),
             )
         })
+    }
+
+    /// Detaches the volume from every droplet but `target` and attaches it to `target` (if any
+    /// and not attached yet), keeping `attached` current.
+    async fn move_volume(
+        &self,
+        id: &str,
+        region: &str,
+        attached: &mut Vec<String>,
+        target: Option<&str>,
+    ) -> Result<(), ProviderError> {
+        let route = "POST /volumes/{id}/actions";
+        let target_number = match target {
+            Some(t) => Some(self.droplet_number(route, t)?),
+            None => None,
+        };
+        for current in attached.clone() {
+            if Some(current.as_str()) == target {
+                continue;
+            }
+            let droplet = self.droplet_number(route, &current)?;
+            self.volume_action(
+                id,
+                &json!({"type": "detach", "droplet_id": droplet, "region": region}),
+                "detach",
+            )
+            .await?;
+            attached.retain(|a| *a != current);
+        }
+        if let (Some(t), Some(number)) = (target, target_number)
+            && !attached.iter().any(|a| a == t)
+        {
+            self.volume_action(
+                id,
+                &json!({"type": "attach", "droplet_id": number, "region": region}),
+                "attach",
+            )
+            .await?;
+            attached.push(t.to_owned());
+        }
+        Ok(())
     }
 
     /// Detaches the volume from its droplet first (DigitalOcean refuses to delete an attached
