@@ -288,6 +288,45 @@ fn spec_of(kind: Kind, name: &str, fields: &[(&str, FieldValue)]) -> ResourceSpe
     }
 }
 
+/// Applies one in-place change of `life` to resource `id` (its fields updated to match), and
+/// waits for it to settle; a kind that attaches is attached to `server` while `attach_to` is set.
+async fn change_one(
+    p: &dyn Provider,
+    life: &Life,
+    id: &str,
+    fields: &mut Vec<(&'static str, FieldValue)>,
+    (key, after): (&&'static str, &Option<FieldValue>),
+    server: Option<&str>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let before = fields
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone());
+    fields.retain(|(k, _)| k != key);
+    if let Some(v) = after {
+        fields.push((key, v.clone()));
+    }
+    let spec = spec_of(life.kind, life.name, fields);
+    let change = FieldChange {
+        field: (*key).to_owned(),
+        before,
+        after: after.clone(),
+    };
+    let attach_to_id = fields
+        .iter()
+        .any(|(k, _)| *k == "attach_to")
+        .then_some(server)
+        .flatten();
+    let request = Request {
+        spec: &spec,
+        user_data: None,
+        attach_to_id,
+    };
+    p.update(life.kind, id, &[change], request).await?;
+    p.wait_ready(life.kind, id, READY).await?;
+    Ok(())
+}
+
 /// One kind's life: the fields it is created with, whether it attaches to the server created
 /// first, and the in-place changes applied one by one (field, new value).
 struct Life {
@@ -331,32 +370,7 @@ async fn live(
         life.name
     );
     for (key, after) in &life.changes {
-        let before = fields
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone());
-        fields.retain(|(k, _)| k != key);
-        if let Some(v) = after {
-            fields.push((key, v.clone()));
-        }
-        let spec = spec_of(life.kind, life.name, &fields);
-        let change = FieldChange {
-            field: (*key).to_owned(),
-            before,
-            after: after.clone(),
-        };
-        let attach_to_id = fields
-            .iter()
-            .any(|(k, _)| *k == "attach_to")
-            .then_some(server)
-            .flatten();
-        let request = Request {
-            spec: &spec,
-            user_data: None,
-            attach_to_id,
-        };
-        p.update(life.kind, &id, &[change], request).await?;
-        p.wait_ready(life.kind, &id, READY).await?;
+        change_one(p, life, &id, &mut fields, (key, after), server).await?;
     }
     p.delete(life.kind, &id).await?;
     p.delete(life.kind, &id).await?;
@@ -476,28 +490,15 @@ async fn conforms(provider: ProviderKind, sandboxed: Sandboxed) -> TestResult {
         live(p.as_ref(), life, Some(&server_id)).await?;
     }
     for (key, after) in &server_life.changes {
-        let before = fields
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone());
-        fields.retain(|(k, _)| k != key);
-        if let Some(v) = after {
-            fields.push((key, v.clone()));
-        }
-        let spec = spec_of(Kind::Servers, server_life.name, &fields);
-        let change = FieldChange {
-            field: (*key).to_owned(),
-            before,
-            after: after.clone(),
-        };
-        let request = Request {
-            spec: &spec,
-            user_data: None,
-            attach_to_id: None,
-        };
-        p.update(Kind::Servers, &server_id, &[change], request)
-            .await?;
-        p.wait_ready(Kind::Servers, &server_id, READY).await?;
+        change_one(
+            p.as_ref(),
+            server_life,
+            &server_id,
+            &mut fields,
+            (key, after),
+            None,
+        )
+        .await?;
     }
     assert_eq!(p.find_owned(Kind::Servers, &server_spec).await?.len(), 1);
     p.list(Kind::Servers).await?;
