@@ -37,11 +37,10 @@ pub fn point_at(config: &mut Config, sandbox: &SandboxHandle) {
 }
 
 pub fn sandbox_provider(p: ProviderKind) -> Provider {
-    match p {
-        ProviderKind::Vultr => Provider::Vultr,
-        ProviderKind::DigitalOcean => Provider::Digitalocean,
-        ProviderKind::Linode => Provider::Linode,
-    }
+    // The sandbox names each provider as `stackdock.toml` does (`ProviderKind::as_str`).
+    p.as_str()
+        .parse()
+        .unwrap_or_else(|e| panic!("the sandbox speaks every provider StackDock has: {e}"))
 }
 
 /// Each provider's sandbox token.

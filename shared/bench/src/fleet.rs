@@ -46,11 +46,10 @@ pub fn dock_name(p: ProviderKind) -> &'static str {
 }
 
 pub fn sandbox_provider(p: ProviderKind) -> Provider {
-    match p {
-        ProviderKind::Vultr => Provider::Vultr,
-        ProviderKind::DigitalOcean => Provider::Digitalocean,
-        ProviderKind::Linode => Provider::Linode,
-    }
+    // The sandbox names each provider as `stackdock.toml` does (`ProviderKind::as_str`).
+    p.as_str()
+        .parse()
+        .unwrap_or_else(|e| panic!("the sandbox speaks every provider StackDock has: {e}"))
 }
 
 /// `total` split over the eight (provider, kind) pairs, the remainder to the first ones.
@@ -207,4 +206,16 @@ pub fn memory_store() -> anyhow::Result<Arc<dyn Store>> {
     Ok(Arc::new(
         SqliteStore::open_in_memory().context("opening the in-memory store")?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sandbox_speaks_every_provider_by_its_config_name() {
+        for p in ProviderKind::ALL {
+            assert_eq!(sandbox_provider(p).name(), p.as_str());
+        }
+    }
 }

@@ -84,11 +84,10 @@ impl ProviderFactory for FastAdapters {
 }
 
 fn sb(p: ProviderKind) -> Provider {
-    match p {
-        ProviderKind::Vultr => Provider::Vultr,
-        ProviderKind::DigitalOcean => Provider::Digitalocean,
-        ProviderKind::Linode => Provider::Linode,
-    }
+    // The sandbox names each provider as `stackdock.toml` does (`ProviderKind::as_str`).
+    p.as_str()
+        .parse()
+        .unwrap_or_else(|e| panic!("the sandbox speaks every provider StackDock has: {e}"))
 }
 
 fn sb_kind(k: Kind) -> SbKind {
