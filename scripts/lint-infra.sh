@@ -22,6 +22,8 @@ echo "lint-infra: cfn-lint $template"
 "$bin/cfn-lint" "$template"
 echo "lint-infra: sam validate --lint -t $template"
 "$bin/sam" validate --lint -t "$template"
-echo "lint-infra: sam validate -t $template --region us-east-1"
-"$bin/sam" validate -t "$template" --region us-east-1
+# --language-extensions: expand AWS::LanguageExtensions (the Fn::ForEach over the caller lists)
+# locally, as `sam build` and `sam deploy` must too; CloudFormation expands it again at deploy.
+echo "lint-infra: sam validate --language-extensions -t $template --region us-east-1"
+"$bin/sam" validate --language-extensions -t "$template" --region us-east-1
 echo "lint-infra: ok"
