@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Lints the SAM template with the pinned tools in .venv-tools (scripts/setup-tools.sh installs
 # them): cfn-lint, then `sam validate --lint` and `sam validate` (the SAM transform itself, which
-# catches what cfn-lint misses, e.g. a bad FunctionUrlConfig AuthType). Offline; exits non-zero on
+# catches what cfn-lint misses, e.g. a bad FunctionUrlConfig AuthType), for infra/template.yaml
+# and infra/bootstrap.yaml; then the template tests in infra/tests. Offline; exits non-zero on
 # the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,4 +27,9 @@ echo "lint-infra: sam validate --lint -t $template"
 # locally, as `sam build` and `sam deploy` must too; CloudFormation expands it again at deploy.
 echo "lint-infra: sam validate --language-extensions -t $template --region us-east-1"
 "$bin/sam" validate --language-extensions -t "$template" --region us-east-1
+# What the linters cannot see: each role's exact (action, resource) pairs, who may call which
+# URL, the alarms, the bootstrap's policies against infra/policies/*.json, and infra/build.sh's
+# copy of the config and its user_data_files.
+echo "lint-infra: infra/tests (python -m unittest)"
+"$bin/python" -m unittest discover -s infra/tests
 echo "lint-infra: ok"

@@ -1,0 +1,395 @@
+"""Checks over infra/template.yaml that cfn-lint and sam validate cannot make: who may do what.
+
+Run by scripts/lint-infra.sh with the pinned tools' Python (`.venv-tools/bin/python -m unittest
+discover -s infra/tests`); the template is parsed with cfn-lint's own decoder, so the intrinsic
+tags (!GetAtt, !Sub, ...) read exactly as cfn-lint reads them. STACKDOCK_TEMPLATE names another
+template to check (e.g. `git show 812004e:infra/template.yaml > /tmp/old.yaml`: every test of the
+roles, URLs and alarms fails on the template before issue 19).
+
+EXPECTED lists each function role's (action, resource) pairs: the DynamoDB actions of
+shared/store/src/dynamodb for the `Store` methods each handler calls (the comments in the
+template say which call needs which action). A pair the template adds or drops fails the test;
+change both together, with the reason in the template.
+"""
+
+import fnmatch
+import os
+import unittest
+from pathlib import Path
+
+from cfnlint.decode import decode
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = Path(os.environ.get("STACKDOCK_TEMPLATE", ROOT / "infra" / "template.yaml"))
+
+RECORD_TABLES = [
+    "ServersTable",
+    "BlockVolumesTable",
+    "BucketsTable",
+    "DatabasesTable",
+    "WebServicesTable",
+    "DomainsTable",
+]
+SECRETS = (
+    "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${SecretPrefix}*"
+)
+
+
+def table(name):
+    return "${%s.Arn}" % name
+
+
+def index(name):
+    return "${%s.Arn}/index/orgId-index" % name
+
+
+def pairs(actions, resources):
+    return {(a, r) for a in actions for r in resources}
+
+
+def records(actions):
+    return pairs(actions, [table(t) for t in RECORD_TABLES])
+
+
+def record_index():
+    return pairs(["dynamodb:Query"], [index(t) for t in RECORD_TABLES])
+
+
+def logs(group):
+    return pairs(["logs:CreateLogStream", "logs:PutLogEvents"], ["${%s.Arn}" % group])
+
+
+EXPECTED = {
+    # sync: sync, plan, record drift, note the plan, sweep stale runs, remediate.
+    "SyncFunctionRole": logs("SyncLogGroup")
+    | pairs(["secretsmanager:GetSecretValue"], [SECRETS])
+    | records(["dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"])
+    | record_index()
+    | pairs(["dynamodb:Query", "dynamodb:PutItem"], [table("DocksTable")])
+    | pairs(["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"], [table("RunsTable")])
+    | pairs(["lambda:InvokeFunction"], ["${ApplyFunction.Arn}"])
+    | pairs(["sqs:SendMessage"], ["${FailureQueue.Arn}"]),
+    # plan API: reads only.
+    "ApiFunctionRole": logs("ApiLogGroup")
+    | records(["dynamodb:Query"])
+    | record_index()
+    | pairs(["dynamodb:Query"], [table("DocksTable")])
+    | pairs(["dynamodb:GetItem"], [table("RunsTable")]),
+    # apply API: reads, records the Pending run, looks at the lease, starts the worker.
+    "ApplyApiFunctionRole": logs("ApplyApiLogGroup")
+    | records(["dynamodb:Query"])
+    | record_index()
+    | pairs(["dynamodb:Query"], [table("DocksTable")])
+    | pairs(["dynamodb:PutItem", "dynamodb:GetItem"], [table("RunsTable")])
+    | pairs(["dynamodb:GetItem"], [table("LocksTable")])
+    | pairs(["lambda:InvokeFunction"], ["${ApplyFunction.Arn}"]),
+    # apply worker.
+    "ApplyFunctionRole": logs("ApplyLogGroup")
+    | pairs(["secretsmanager:GetSecretValue"], [SECRETS])
+    | records(
+        ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"]
+    )
+    | record_index()
+    | pairs(["dynamodb:Query"], [table("DocksTable")])
+    | pairs(["dynamodb:GetItem", "dynamodb:PutItem"], [table("RunsTable")])
+    | pairs(
+        ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+        [table("LocksTable")],
+    )
+    | pairs(
+        ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"], [table("IntentsTable")]
+    )
+    | pairs(["sqs:SendMessage"], ["${FailureQueue.Arn}"]),
+    # the schedule's role: start the sync.
+    "SyncScheduleRole": pairs(["lambda:InvokeFunction"], ["${SyncFunction.Arn}"]),
+}
+
+# Function → (name suffix, binary, role, STACKDOCK_API_ROUTES, has a Function URL, timeout).
+FUNCTIONS = {
+    "SyncFunction": ("sync", "sync", "SyncFunctionRole", None, False),
+    "ApiFunction": ("api", "api", "ApiFunctionRole", "plan", True),
+    "ApplyApiFunction": ("api-apply", "api", "ApplyApiFunctionRole", "apply", True),
+    "ApplyFunction": ("apply", "apply", "ApplyFunctionRole", None, False),
+}
+
+DATA_SERVICES = ("dynamodb:", "secretsmanager:", "lambda:", "sqs:", "sns:", "kms:", "s3:")
+
+
+def canonical(value):
+    """An intrinsic as one comparable string: GetAtt X.Arn and Sub "${X.Arn}" read the same."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        (fn, arg), = value.items()
+        if fn == "Fn::GetAtt":
+            return "${%s}" % (".".join(arg) if isinstance(arg, list) else arg)
+        if fn == "Ref":
+            return "${%s}" % arg
+        if fn == "Fn::Sub" and isinstance(arg, str):
+            return arg
+    return repr(value)
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def load():
+    template, problems = decode(str(TEMPLATE))
+    if problems:
+        raise AssertionError(f"{TEMPLATE} does not parse: {problems}")
+    return template
+
+
+def role_statements(template, role):
+    """Every Allow statement of a role: inline policies and any policy attached to it."""
+    resources = template["Resources"]
+    props = resources[role].get("Properties", {})
+    docs = [p["PolicyDocument"] for p in props.get("Policies", [])]
+    for arn in props.get("ManagedPolicyArns", []):
+        name = canonical(arn).strip("${}")
+        if name in resources:
+            docs.append(resources[name]["Properties"]["PolicyDocument"])
+        else:
+            docs.append({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": canonical(arn)}]})
+    for res in resources.values():
+        if isinstance(res, dict) and res.get("Type") == "AWS::IAM::Policy":
+            if role in [canonical(r).strip("${}") for r in res["Properties"].get("Roles", [])]:
+                docs.append(res["Properties"]["PolicyDocument"])
+    for doc in docs:
+        for statement in as_list(doc["Statement"]):
+            yield statement
+
+
+def role_pairs(template, role):
+    found = set()
+    for statement in role_statements(template, role):
+        assert statement.get("Effect") == "Allow", f"{role}: unexpected {statement}"
+        assert "NotAction" not in statement and "NotResource" not in statement, statement
+        for action in as_list(statement["Action"]):
+            for resource in as_list(statement["Resource"]):
+                found.add((action, canonical(resource)))
+    return found
+
+
+def function_env(template, function):
+    env = dict(template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}))
+    props = template["Resources"][function]["Properties"]
+    env.update(props.get("Environment", {}).get("Variables", {}))
+    return env
+
+
+def foreach_blocks(template):
+    """(the list it iterates, the resources it makes) for each Fn::ForEach in Resources."""
+    for key, value in template["Resources"].items():
+        if key.startswith("Fn::ForEach::"):
+            _, collection, fragment = value
+            yield canonical(collection), fragment
+
+
+class Roles(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.t = load()
+
+    def test_each_role_holds_exactly_what_its_function_does(self):
+        for role, expected in EXPECTED.items():
+            with self.subTest(role=role):
+                self.assertIn(role, self.t["Resources"], f"{role} is missing")
+                found = role_pairs(self.t, role)
+                extra = sorted(found - expected)
+                missing = sorted(expected - found)
+                self.assertFalse(extra or missing, f"{role}:\n  extra {extra}\n  missing {missing}")
+
+    def test_no_role_but_those_listed(self):
+        roles = {k for k, v in self.t["Resources"].items() if isinstance(v, dict) and v.get("Type") == "AWS::IAM::Role"}
+        self.assertEqual(roles, set(EXPECTED))
+        policies = [k for k, v in self.t["Resources"].items()
+                    if isinstance(v, dict) and v.get("Type") in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")]
+        self.assertEqual(policies, [], "no policy shared between roles (one role per function)")
+
+    def test_one_role_per_function(self):
+        for function, (_, _, role, _, _) in FUNCTIONS.items():
+            with self.subTest(function=function):
+                props = self.t["Resources"][function]["Properties"]
+                self.assertEqual(canonical(props["Role"]), "${%s.Arn}" % role)
+        roles = [canonical(self.t["Resources"][f]["Properties"]["Role"]) for f in FUNCTIONS]
+        self.assertEqual(len(set(roles)), len(roles))
+
+    def test_no_wildcard_actions_or_data_resources(self):
+        for role in EXPECTED:
+            for action, resource in role_pairs(self.t, role):
+                with self.subTest(role=role, action=action, resource=resource):
+                    self.assertNotIn("*", action)
+                    if action.startswith(DATA_SERVICES):
+                        self.assertNotEqual(resource, "*")
+                        # The only wildcard allowed is the secret prefix's own (name suffix).
+                        if "*" in resource:
+                            self.assertEqual(resource, SECRETS)
+
+    def test_only_the_apply_api_and_the_sync_start_the_apply_worker(self):
+        invokers = {role for role in EXPECTED
+                    if ("lambda:InvokeFunction", "${ApplyFunction.Arn}") in role_pairs(self.t, role)}
+        self.assertEqual(invokers, {"ApplyApiFunctionRole", "SyncFunctionRole"})
+        self.assertFalse([p for p in role_pairs(self.t, "ApiFunctionRole") if p[0].startswith("lambda:")],
+                         "the plan API's role may not invoke anything")
+
+    def test_api_roles_read_no_secrets(self):
+        for role in ("ApiFunctionRole", "ApplyApiFunctionRole"):
+            self.assertFalse([p for p in role_pairs(self.t, role) if p[0].startswith("secretsmanager:")], role)
+
+    def test_every_role_is_bounded_when_a_boundary_is_given(self):
+        self.assertEqual(self.t["Parameters"]["PermissionsBoundary"]["Type"], "String")
+        for role in EXPECTED:
+            with self.subTest(role=role):
+                boundary = self.t["Resources"][role]["Properties"].get("PermissionsBoundary")
+                self.assertEqual(boundary, {"Fn::If": ["HasPermissionsBoundary", {"Ref": "PermissionsBoundary"},
+                                                       {"Ref": "AWS::NoValue"}]})
+
+
+class FunctionsAndUrls(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.t = load()
+
+    def test_functions(self):
+        for function, (suffix, binary, _, routes, url) in FUNCTIONS.items():
+            with self.subTest(function=function):
+                res = self.t["Resources"][function]
+                props = res["Properties"]
+                self.assertEqual(props["FunctionName"], {"Fn::Sub": "${AWS::StackName}-" + suffix})
+                self.assertEqual(res["Metadata"]["BuildProperties"]["Binary"], binary)
+                env = function_env(self.t, function)
+                self.assertEqual(env.get("STACKDOCK_API_ROUTES"), routes)
+                self.assertEqual(env.get("STACKDOCK_STACK"), {"Ref": "AWS::StackName"})
+                self.assertEqual(env.get("STACKDOCK_SECRET_PREFIX"), {"Ref": "SecretPrefix"})
+                self.assertEqual(env.get("STACKDOCK_ALLOWED_ENDPOINTS"),
+                                 {"Fn::Join": [",", {"Ref": "AllowedEndpoints"}]})
+                self.assertEqual(env.get("RUST_LOG"), {"Ref": "LogLevel"})
+                if url:
+                    self.assertEqual(props["FunctionUrlConfig"]["AuthType"], "AWS_IAM")
+                else:
+                    self.assertNotIn("FunctionUrlConfig", props)
+                logging = props["LoggingConfig"]
+                self.assertEqual(logging["LogFormat"], "JSON")
+                self.assertEqual(logging["ApplicationLogLevel"],
+                                 {"Fn::FindInMap": ["LogLevels", {"Ref": "LogLevel"}, "Application"]})
+                self.assertEqual(logging["SystemLogLevel"],
+                                 {"Fn::FindInMap": ["LogLevels", {"Ref": "LogLevel"}, "System"]})
+
+    def test_apply_callers_reach_only_the_apply_api(self):
+        self.assertEqual(function_env(self.t, "ApplyApiFunction").get("STACKDOCK_APPLY_CALLERS"),
+                         {"Fn::Join": [",", {"Ref": "ApplyCallers"}]})
+        for function in ("SyncFunction", "ApiFunction", "ApplyFunction"):
+            self.assertNotIn("STACKDOCK_APPLY_CALLERS", function_env(self.t, function))
+        self.assertNotIn("STACKDOCK_APPLY_FUNCTION", function_env(self.t, "ApiFunction"))
+
+    def test_url_resource_policies_name_each_list_on_its_own_function_only(self):
+        for name in ("PlanCallers", "ApplyCallers"):
+            self.assertEqual(self.t["Parameters"][name]["Type"], "CommaDelimitedList")
+        want = {"${PlanCallers}": "${ApiFunction}", "${ApplyCallers}": "${ApplyApiFunction}"}
+        seen = {}
+        for collection, fragment in foreach_blocks(self.t):
+            self.assertIn(collection, want)
+            actions = set()
+            for resource in fragment.values():
+                self.assertEqual(resource["Type"], "AWS::Lambda::Permission")
+                props = resource["Properties"]
+                self.assertEqual(canonical(props["FunctionName"]), want[collection], collection)
+                self.assertEqual(props["Principal"], {"Ref": "Caller"})
+                if props["Action"] == "lambda:InvokeFunctionUrl":
+                    self.assertEqual(props.get("FunctionUrlAuthType"), "AWS_IAM")
+                elif props["Action"] == "lambda:InvokeFunction":
+                    self.assertIs(props.get("InvokedViaFunctionUrl"), True, "InvokeFunction only through the URL")
+                else:
+                    self.fail(f"unexpected action {props['Action']}")
+                actions.add(props["Action"])
+            self.assertEqual(actions, {"lambda:InvokeFunctionUrl", "lambda:InvokeFunction"})
+            seen[collection] = True
+        self.assertEqual(set(seen), set(want))
+        # Nothing else opens a function to anyone.
+        others = [k for k, v in self.t["Resources"].items()
+                  if isinstance(v, dict) and v.get("Type") == "AWS::Lambda::Permission"]
+        self.assertEqual(others, [])
+
+    def test_the_plan_caller_cannot_reach_the_apply_url(self):
+        for collection, fragment in foreach_blocks(self.t):
+            if collection == "${PlanCallers}":
+                for resource in fragment.values():
+                    self.assertNotIn(canonical(resource["Properties"]["FunctionName"]),
+                                     ("${ApplyApiFunction}", "${ApplyFunction}"))
+
+    def test_outputs_name_both_urls(self):
+        outputs = self.t["Outputs"]
+        self.assertEqual(outputs["ApiFunctionUrl"]["Value"], {"Fn::GetAtt": ["ApiFunctionUrl", "FunctionUrl"]})
+        self.assertEqual(outputs["ApplyApiFunctionUrl"]["Value"], {"Fn::GetAtt": ["ApplyApiFunctionUrl", "FunctionUrl"]})
+
+    def test_settings(self):
+        self.assertEqual(self.t["Resources"]["SyncFunction"]["Properties"].get("ReservedConcurrentExecutions"), 1)
+        params = self.t["Parameters"]
+        self.assertEqual(params["LogLevel"]["AllowedValues"], ["error", "warn", "info", "debug"])
+        levels = self.t["Mappings"]["LogLevels"]
+        self.assertEqual(set(levels), {"error", "warn", "info", "debug"})
+        for level, values in levels.items():
+            self.assertEqual(values["Application"], level.upper())
+            self.assertIn(values["System"], ("DEBUG", "INFO", "WARN"))
+        self.assertEqual(params["SecretPrefix"]["Default"], "stackdock/")
+        self.assertEqual(params["AllowedEndpoints"]["Type"], "CommaDelimitedList")
+        self.assertEqual(params["AllowedEndpoints"]["Default"], "")
+
+
+class Alarms(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.t = load()
+        cls.alarms = {k: v["Properties"] for k, v in cls.t["Resources"].items()
+                      if isinstance(v, dict) and v.get("Type") == "AWS::CloudWatch::Alarm"}
+
+    def find(self, namespace, metric, dimension, value):
+        return [a for a in self.alarms.values()
+                if a.get("Namespace") == namespace and a.get("MetricName") == metric
+                and [(d["Name"], canonical(d["Value"])) for d in a.get("Dimensions", [])] == [(dimension, value)]]
+
+    def test_topic_is_encrypted_and_every_alarm_notifies_it(self):
+        topic = self.t["Resources"]["AlarmTopic"]
+        self.assertEqual(topic["Type"], "AWS::SNS::Topic")
+        self.assertEqual(topic["Properties"]["KmsMasterKeyId"], {"Ref": "AlarmTopicKey"})
+        self.assertNotEqual(topic["Properties"]["KmsMasterKeyId"], "alias/aws/sns",
+                            "CloudWatch cannot publish to a topic under the AWS managed key")
+        self.assertTrue(self.alarms)
+        for name, alarm in self.alarms.items():
+            self.assertEqual(alarm["AlarmActions"], [{"Ref": "AlarmTopic"}], name)
+        subscription = self.t["Resources"]["AlarmEmailSubscription"]
+        self.assertEqual(subscription["Condition"], "HasAlarmEmail")
+        self.assertEqual(self.t["Parameters"]["AlarmEmail"]["Default"], "")
+
+    def test_each_function_has_errors_throttles_and_duration_alarms(self):
+        for function in FUNCTIONS:
+            timeout = self.t["Resources"][function]["Properties"]["Timeout"]
+            for metric, stat, threshold in (("Errors", "Sum", 0), ("Throttles", "Sum", 0),
+                                            ("Duration", "Maximum", timeout * 1000 * 0.8)):
+                with self.subTest(function=function, metric=metric):
+                    found = self.find("AWS/Lambda", metric, "FunctionName", "${%s}" % function)
+                    self.assertEqual(len(found), 1)
+                    self.assertEqual(found[0]["Statistic"], stat)
+                    self.assertEqual(float(found[0]["Threshold"]), threshold)
+                    self.assertEqual(found[0]["ComparisonOperator"], "GreaterThanThreshold")
+
+    def test_failure_queue_depth(self):
+        found = self.find("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "${FailureQueue.QueueName}")
+        self.assertEqual(len(found), 1)
+        self.assertEqual(float(found[0]["Threshold"]), 0)
+        self.assertEqual(found[0]["ComparisonOperator"], "GreaterThanThreshold")
+
+    def test_sync_staleness(self):
+        found = self.find("StackDock", "SecondsSinceLastSuccessfulSync", "Stack", "${AWS::StackName}")
+        self.assertEqual(len(found), 1)
+        alarm = found[0]
+        self.assertEqual(alarm["Statistic"], "Maximum")
+        self.assertEqual(alarm["Threshold"], {"Ref": "SyncStalenessSeconds"})
+        self.assertEqual(alarm["TreatMissingData"], "breaching")
+        self.assertEqual(self.t["Parameters"]["SyncStalenessSeconds"]["Default"], 3600)
+
+
+if __name__ == "__main__":
+    unittest.main()
