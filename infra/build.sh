@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Builds the three Lambda functions with SAM (rust-cargolambda) and puts the deployed
+# Builds the four Lambda functions with SAM (rust-cargolambda) and puts the deployed
 # stackdock.toml beside each bootstrap, where the functions read it (STACKDOCK_CONFIG, the
-# template's ConfigPath, defaults to `stackdock.toml` relative to /var/task).
+# template's ConfigPath, defaults to `stackdock.toml` relative to /var/task), with every
+# `user_data_file` it references at the same path relative to it (infra/bundle-config.py, which
+# refuses a path that leaves the config's directory).
 #
 # SAM's rust-cargolambda builder copies only target/lambda/<bin>/bootstrap into the artifact
 # directory, so the config is copied in after `sam build`; `sam deploy` then zips each
-# .aws-sam/build/<Function>/ directory as it is.
+# .aws-sam/build/<Function>/ directory as it is. `--language-extensions`: the template's
+# Fn::ForEach (AWS::LanguageExtensions) is kept as it is for CloudFormation to expand.
 #
 # Usage: infra/build.sh [extra `sam build` arguments, e.g. --parallel]
 # Env:   STACKDOCK_DEPLOY_CONFIG  the file to deploy (default: stackdock.toml at the repo root)
@@ -17,7 +20,7 @@ cd "$(dirname "$0")/.."
 config=${STACKDOCK_DEPLOY_CONFIG:-stackdock.toml}
 name=${STACKDOCK_CONFIG_NAME:-stackdock.toml}
 build_dir=.aws-sam/build
-functions=(SyncFunction ApiFunction ApplyFunction)
+functions=(SyncFunction ApiFunction ApplyApiFunction ApplyFunction)
 
 if [[ ! -f $config ]]; then
   echo "infra/build.sh: $config not found; set STACKDOCK_DEPLOY_CONFIG to the stackdock.toml to deploy" >&2
@@ -39,7 +42,12 @@ if [[ -x .venv-tools/bin/sam ]]; then
 fi
 export SAM_CLI_TELEMETRY=0
 
-sam build --beta-features -t infra/template.yaml "$@"
+# Refuse a config whose user_data_files cannot be bundled before spending minutes on the build.
+check=$(mktemp -d)
+trap 'rm -rf "$check"' EXIT
+python3 infra/bundle-config.py "$config" "$check/$name" >/dev/null
+
+sam build --beta-features --language-extensions -t infra/template.yaml "$@"
 
 for fn in "${functions[@]}"; do
   dir=$build_dir/$fn
@@ -47,6 +55,5 @@ for fn in "${functions[@]}"; do
     echo "infra/build.sh: $dir/bootstrap is missing after sam build" >&2
     exit 1
   fi
-  install -D -m 0644 "$config" "$dir/$name"
-  echo "infra/build.sh: $config -> $dir/$name"
+  python3 infra/bundle-config.py "$config" "$dir/$name"
 done

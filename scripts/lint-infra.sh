@@ -19,8 +19,11 @@ done
 # sam validate needs a region to expand the template, and no credentials.
 export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-us-east-1}
 
-echo "lint-infra: cfn-lint $template"
-"$bin/cfn-lint" "$template"
+bootstrap=infra/bootstrap.yaml
+echo "lint-infra: cfn-lint $template $bootstrap"
+"$bin/cfn-lint" "$template" "$bootstrap"
+echo "lint-infra: sam validate --lint -t $bootstrap"
+"$bin/sam" validate --lint -t "$bootstrap"
 echo "lint-infra: sam validate --lint -t $template"
 "$bin/sam" validate --lint -t "$template"
 # --language-extensions: expand AWS::LanguageExtensions (the Fn::ForEach over the caller lists)
