@@ -63,7 +63,8 @@ EXPECTED = {
     # sync: sync, plan, record drift, note the plan, sweep stale runs, remediate.
     "SyncFunctionRole": logs("SyncLogGroup")
     | pairs(["secretsmanager:GetSecretValue"], [SECRETS])
-    | records(["dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"])
+    | records(["dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
+               "dynamodb:UpdateItem"])
     | record_index()
     | pairs(["dynamodb:Query", "dynamodb:PutItem"], [table("DocksTable")])
     | pairs(["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"], [table("RunsTable")])
@@ -87,7 +88,8 @@ EXPECTED = {
     "ApplyFunctionRole": logs("ApplyLogGroup")
     | pairs(["secretsmanager:GetSecretValue"], [SECRETS])
     | records(
-        ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"]
+        ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
+         "dynamodb:UpdateItem"]
     )
     | record_index()
     | pairs(["dynamodb:Query"], [table("DocksTable")])
