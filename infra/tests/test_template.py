@@ -321,6 +321,33 @@ class FunctionsAndUrls(unittest.TestCase):
                     self.assertNotIn(canonical(resource["Properties"]["FunctionName"]),
                                      ("${ApplyApiFunction}", "${ApplyFunction}"))
 
+    def test_expanded_with_callers_each_arn_reaches_its_own_url_only(self):
+        # Expand Fn::ForEach the way `sam build --language-extensions` does (SAM CLI's own
+        # expander, pinned with SAM), with a plan caller and an apply caller.
+        import copy
+        import json
+
+        from samcli.lib.cfn_language_extensions.sam_integration import process_template_for_sam_cli
+
+        plan = "arn:aws:iam::111122223333:role/github-stackdock-plan"
+        other = "arn:aws:iam::444455556666:root"
+        apply = "arn:aws:iam::111122223333:role/stackdock-operator"
+        template = json.loads(json.dumps(self.t))
+        out = process_template_for_sam_cli(copy.deepcopy(template),
+                                           {"PlanCallers": f"{plan},{other}", "ApplyCallers": apply})
+        grants = {}
+        for resource in out["Resources"].values():
+            if resource.get("Type") == "AWS::Lambda::Permission":
+                props = resource["Properties"]
+                grants.setdefault(props["Principal"], set()).add(
+                    (canonical(props["FunctionName"]), props["Action"]))
+        both = ("lambda:InvokeFunctionUrl", "lambda:InvokeFunction")
+        self.assertEqual(grants, {
+            plan: {("${ApiFunction}", a) for a in both},
+            other: {("${ApiFunction}", a) for a in both},
+            apply: {("${ApplyApiFunction}", a) for a in both},
+        })
+
     def test_outputs_name_both_urls(self):
         outputs = self.t["Outputs"]
         self.assertEqual(outputs["ApiFunctionUrl"]["Value"], {"Fn::GetAtt": ["ApiFunctionUrl", "FunctionUrl"]})
