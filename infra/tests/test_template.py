@@ -294,8 +294,13 @@ class FunctionsAndUrls(unittest.TestCase):
         for collection, fragment in foreach_blocks(self.t):
             self.assertIn(collection, want)
             actions = set()
+            # An empty list (the default) expands to one item "": its statements are off.
+            condition = {"${PlanCallers}": "HasPlanCallers", "${ApplyCallers}": "HasApplyCallers"}[collection]
+            self.assertEqual(self.t["Conditions"][condition],
+                             {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": collection[2:-1]}]}, ""]}]})
             for resource in fragment.values():
                 self.assertEqual(resource["Type"], "AWS::Lambda::Permission")
+                self.assertEqual(resource.get("Condition"), condition)
                 props = resource["Properties"]
                 self.assertEqual(canonical(props["FunctionName"]), want[collection], collection)
                 self.assertEqual(props["Principal"], {"Ref": "Caller"})
