@@ -14,7 +14,7 @@ mod submit;
 pub mod sync;
 mod telemetry;
 
-pub use deps::Deps;
+pub use deps::{Deps, aws_timeouts};
 pub use error::FunctionError;
 pub use submit::{ApplySubmitter, InProcessSubmitter, LambdaSubmitter, SubmitError, submit_apply};
 pub use telemetry::init_tracing;

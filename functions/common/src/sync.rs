@@ -99,9 +99,9 @@ pub async fn run(deps: &Deps, actor: &str) -> Result<SyncOutcome, FunctionError>
     note_plan(deps, &report, &plan, remediation.as_deref()).await?;
 
     if !failed.is_empty() {
-        let credentials_only = failed
-            .iter()
-            .all(|d| deps.docks.failures.contains_key(&d.dock));
+        // Credential problems need a person; anything else (a provider or Secrets Manager that
+        // failed for now) may pass on the next attempt.
+        let credentials_only = failed.iter().all(|d| d.credential_problem);
         return Err(FunctionError::DocksFailed {
             run_id: report.run_id.clone(),
             failed: failed.len(),

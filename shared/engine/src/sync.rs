@@ -49,6 +49,9 @@ pub struct DockOutcome {
     pub listed: usize,
     /// The first failure, already free of secrets.
     pub error: Option<String>,
+    /// Whether the failure needs a person (the credential was refused or could not be resolved
+    /// for good) rather than another attempt.
+    pub credential_problem: bool,
 }
 
 /// The result of a sync.
@@ -157,6 +160,7 @@ async fn sync_dock(
         stats: SyncStats::default(),
         listed: 0,
         error: None,
+        credential_problem: false,
     };
 
     let provider = match docks.get(name) {
@@ -167,6 +171,7 @@ async fn sync_dock(
                 .get(name)
                 .cloned()
                 .unwrap_or_else(|| format!("dock `{name}` has no adapter"));
+            outcome.credential_problem = docks.failures.contains_key(name);
             return fail(store, status, outcome, why).await;
         }
     };
@@ -193,6 +198,7 @@ async fn sync_dock(
     )
     .await;
     if let Err(e) = checked {
+        outcome.credential_problem = e.is(stackdock_providers::ErrorClass::Unauthorized);
         return fail(store, status, outcome, e.to_string()).await;
     }
     let mut first_error = None;

@@ -4,6 +4,7 @@
 
 mod api;
 mod apply;
+mod credentials;
 mod events;
 mod support;
 mod sync;
