@@ -9,6 +9,7 @@ pub mod api;
 pub mod apply;
 mod deps;
 mod error;
+pub mod metrics;
 mod plans;
 mod submit;
 pub mod sync;

@@ -17,7 +17,9 @@ use stackdock_core::render;
 use stackdock_engine::{SyncOptions, SyncReport, record_drift};
 use tracing::Instrument as _;
 
-use crate::{Deps, FunctionError, submit_apply};
+use stackdock_store::RunStatus;
+
+use crate::{Deps, FunctionError, metrics, submit_apply};
 
 /// What a scheduled sync did (the function's response, also logged).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -59,6 +61,12 @@ fn actor(event: &EventBridgeEvent<serde_json::Value>) -> String {
 /// Syncs, plans, flags drift and maybe remediates, on behalf of `actor`. Runs inside the caller's
 /// span, whose `run_id` field it fills in.
 pub async fn run(deps: &Deps, actor: &str) -> Result<SyncOutcome, FunctionError> {
+    match fail_stale_runs(deps, Timestamp::now()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(runs = n, "runs past their deadline marked failed"),
+        // Not worth failing the sync for: the next one tries again.
+        Err(e) => tracing::warn!(error = %e, "looking for runs past their deadline failed"),
+    }
     let opts = SyncOptions {
         actor: actor.to_owned(),
         ..SyncOptions::default()
@@ -68,6 +76,7 @@ pub async fn run(deps: &Deps, actor: &str) -> Result<SyncOutcome, FunctionError>
         .inspect_err(|e| tracing::error!(error = %e, "sync failed"))?;
     tracing::Span::current().record("run_id", report.run_id.as_str());
     let failed: Vec<_> = report.failed().collect();
+    emit_metrics(deps, failed.len()).await;
     tracing::info!(
         docks = report.docks.len(),
         failed = failed.len(),
@@ -124,6 +133,70 @@ pub async fn run(deps: &Deps, actor: &str) -> Result<SyncOutcome, FunctionError>
         drifted,
         remediation_run_id: remediation,
     })
+}
+
+/// Prints the run's EMF metrics (see `metrics`) from the dock statuses as stored now.
+async fn emit_metrics(deps: &Deps, docks_failed: usize) {
+    let statuses = match deps.store.dock_statuses(deps.org()).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "dock statuses unreadable: no sync-age metrics this run");
+            Vec::new()
+        }
+    };
+    let docks: Vec<&str> = deps.config.docks.keys().map(String::as_str).collect();
+    metrics::emit(&metrics::sync_lines(
+        &metrics::stack_name(),
+        Timestamp::now(),
+        &docks,
+        &statuses,
+        docks_failed,
+    ));
+}
+
+/// How long after its start a run may still be `pending` or `running`: the apply's lease TTL
+/// (15 minutes, also Lambda's longest timeout, so no function can still be working on it) plus
+/// 5 minutes of grace for the run record's last write.
+pub fn run_deadline(deps: &Deps) -> std::time::Duration {
+    deps.lease_ttl + std::time::Duration::from_secs(5 * 60)
+}
+
+/// How many recent runs the sync looks through for ones past their deadline.
+const STALE_SCAN: usize = 100;
+
+/// Marks `failed`, with the reason, every recent run still `pending` or `running` past its
+/// deadline: the earlier of its `expires_at` and its start plus [`run_deadline`] (a function
+/// that timed out or crashed never finishes its record). Returns how many it marked.
+pub async fn fail_stale_runs(deps: &Deps, now: Timestamp) -> Result<usize, FunctionError> {
+    let limit = jiff::SignedDuration::try_from(run_deadline(deps))
+        .map_err(|e| FunctionError::Config(format!("run deadline out of range: {e}")))?;
+    let mut marked = 0;
+    for mut run in deps.store.list_runs(deps.org(), STALE_SCAN).await? {
+        if !matches!(run.status, RunStatus::Pending | RunStatus::Running) {
+            continue;
+        }
+        let by_age = run.started_at.checked_add(limit).unwrap_or(run.started_at);
+        let deadline = run.expires_at.map_or(by_age, |at| at.min(by_age));
+        if now <= deadline {
+            continue;
+        }
+        let was = if run.status == RunStatus::Pending {
+            "pending"
+        } else {
+            "running"
+        };
+        let reason = format!(
+            "still {was} at {now}, past its deadline {deadline}: the function working on it timed out or stopped; marked failed by the next sync. Check the resources it touched (`stackdock plan`) before applying again"
+        );
+        tracing::warn!(run_id = %run.run_id, kind = ?run.kind, "{reason}");
+        run.status = RunStatus::Failed;
+        run.finished_at = Some(now);
+        run.error = Some(reason.clone());
+        run.log(now, reason);
+        deps.store.put_run(&run).await?;
+        marked += 1;
+    }
+    Ok(marked)
 }
 
 /// Remediation runs only on a complete plan: every dock synced, nothing unsatisfiable.

@@ -6,5 +6,6 @@ mod api;
 mod apply;
 mod credentials;
 mod events;
+mod observability;
 mod support;
 mod sync;
