@@ -17,5 +17,8 @@ mod telemetry;
 
 pub use deps::{Deps, aws_timeouts};
 pub use error::FunctionError;
-pub use submit::{ApplySubmitter, InProcessSubmitter, LambdaSubmitter, SubmitError, submit_apply};
+pub use submit::{
+    ApplySubmitter, InProcessSubmitter, LambdaSubmitter, REMEDIATION_PREFIX, SubmitError,
+    submit_apply, submit_remediation,
+};
 pub use telemetry::init_tracing;

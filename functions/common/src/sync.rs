@@ -1,6 +1,8 @@
-//! The scheduled sync: an EventBridge Scheduler event syncs every dock, plans, writes the drift
-//! flags, notes the plan on the sync's run record and, with `drift = "remediate"`, submits the
-//! apply that restores stackdock.toml.
+//! The scheduled sync: an EventBridge Scheduler event marks runs left past their deadline failed,
+//! syncs every dock, prints the EMF metrics (`metrics`), plans, writes the drift flags, notes the
+//! plan on the sync's run record and, with `drift = "remediate"`, submits the apply that restores
+//! stackdock.toml — unless a resource in it has failed `REMEDIATION_ATTEMPTS` remediations in a
+//! row, or the plan deletes while `prune` is off.
 //!
 //! # Errors
 //! Docks that failed to sync are recorded in the run and their plans blocked; the invocation then
@@ -17,9 +19,9 @@ use stackdock_core::render;
 use stackdock_engine::{SyncOptions, SyncReport, record_drift};
 use tracing::Instrument as _;
 
-use stackdock_store::RunStatus;
+use stackdock_store::{Outcome, RunKind, RunStatus};
 
-use crate::{Deps, FunctionError, metrics, submit_apply};
+use crate::{Deps, FunctionError, metrics, submit::REMEDIATION_PREFIX, submit_remediation};
 
 /// What a scheduled sync did (the function's response, also logged).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -98,14 +100,23 @@ pub async fn run(deps: &Deps, actor: &str) -> Result<SyncOutcome, FunctionError>
         "planned"
     );
 
+    let mut exhausted = Vec::new();
     let remediation = if remediate(deps, &plan) {
-        let id = submit_apply(deps, &plan.digest, actor).await?;
-        tracing::info!(apply_run_id = %id, "remediation submitted");
-        Some(id)
+        exhausted = exhausted_remediations(deps, &plan).await?;
+        if exhausted.is_empty() {
+            let id = submit_remediation(deps, &plan.digest, actor).await?;
+            tracing::info!(apply_run_id = %id, "remediation submitted");
+            Some(id)
+        } else {
+            for (address, failures) in &exhausted {
+                remediation_given_up(address, *failures);
+            }
+            None
+        }
     } else {
         None
     };
-    note_plan(deps, &report, &plan, remediation.as_deref()).await?;
+    note_plan(deps, &report, &plan, remediation.as_deref(), &exhausted).await?;
 
     if !failed.is_empty() {
         // Credential problems need a person; anything else (a provider or Secrets Manager that
@@ -199,12 +210,73 @@ pub async fn fail_stale_runs(deps: &Deps, now: Timestamp) -> Result<usize, Funct
     Ok(marked)
 }
 
-/// Remediation runs only on a complete plan: every dock synced, nothing unsatisfiable.
+/// Remediation runs only on a complete plan: every dock synced, nothing unsatisfiable, and no
+/// delete unless `prune = true` (the plan makes none without it; this holds even if it did).
 fn remediate(deps: &Deps, plan: &Plan) -> bool {
     deps.config.settings.drift == DriftMode::Remediate
         && plan.has_changes()
         && plan.summary.error == 0
         && plan.summary.blocked == 0
+        && (deps.config.settings.prune || plan.of_kind(ActionKind::Delete).next().is_none())
+}
+
+/// Consecutive failed remediation attempts after which the sync stops remediating a resource.
+pub const REMEDIATION_ATTEMPTS: usize = 3;
+
+/// How many of the most recent runs are read to count remediation attempts.
+const REMEDIATION_SCAN: usize = 100;
+
+/// The resources of `plan` whose last [`REMEDIATION_ATTEMPTS`] remediation attempts all failed,
+/// with the count. The count is kept in the store as the apply runs themselves (their per-action
+/// results): from the newest apply back, a failed action on the address in a remediation run (id
+/// starting with `REMEDIATION_PREFIX`) counts, a succeeded one in any apply resets it, runs that
+/// did not touch it are passed over.
+async fn exhausted_remediations(
+    deps: &Deps,
+    plan: &Plan,
+) -> Result<Vec<(String, usize)>, FunctionError> {
+    let runs = deps.store.list_runs(deps.org(), REMEDIATION_SCAN).await?;
+    let applies: Vec<_> = runs.iter().filter(|r| r.kind == RunKind::Apply).collect();
+    let mut targets: Vec<String> = plan
+        .actions
+        .iter()
+        .filter_map(|a| a.address.clone())
+        .collect();
+    targets.sort();
+    targets.dedup();
+    let mut exhausted = Vec::new();
+    for target in targets {
+        let mut failures = 0;
+        for run in &applies {
+            let outcomes: Vec<Outcome> = run
+                .actions
+                .iter()
+                .filter(|a| a.target == target)
+                .map(|a| a.outcome)
+                .collect();
+            if outcomes.contains(&Outcome::Succeeded) {
+                // Any apply that succeeded on it (a remediation or a person's) resets the count.
+                break;
+            }
+            if run.run_id.starts_with(REMEDIATION_PREFIX) && outcomes.contains(&Outcome::Failed) {
+                failures += 1;
+            }
+        }
+        if failures >= REMEDIATION_ATTEMPTS {
+            exhausted.push((target, failures));
+        }
+    }
+    Ok(exhausted)
+}
+
+/// A resource the sync stopped remediating: logged as a warning naming it. This is the hook for
+/// notifications (TODO(#21): send it to the SNS topic / webhook once per new occurrence).
+fn remediation_given_up(address: &str, failures: usize) {
+    tracing::warn!(
+        address,
+        failures,
+        "remediation stopped: the last {failures} remediation attempts on {address} failed; fix it by hand (see the apply runs) and run `stackdock apply`; remediation resumes after a successful apply of it"
+    );
 }
 
 /// Adds the plan's digest, summary and drift to the sync's run record.
@@ -213,6 +285,7 @@ async fn note_plan(
     report: &SyncReport,
     plan: &Plan,
     remediation: Option<&str>,
+    exhausted: &[(String, usize)],
 ) -> Result<(), FunctionError> {
     let Some(mut run) = deps.store.get_run(deps.org(), &report.run_id).await? else {
         tracing::warn!("the sync's run record is gone; the plan summary is only in this log");
@@ -245,6 +318,17 @@ async fn note_plan(
     );
     match remediation {
         Some(id) => run.log(now, format!("remediation: submitted apply run {id}")),
+        None if !exhausted.is_empty() => run.log(
+            now,
+            format!(
+                "remediation: not submitted, stopped after {REMEDIATION_ATTEMPTS} consecutive failed attempts on: {}",
+                exhausted
+                    .iter()
+                    .map(|(a, n)| format!("{a} ({n} failed)"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
         None if deps.config.settings.drift == DriftMode::Remediate && plan.has_changes() => run
             .log(
                 now,

@@ -165,6 +165,12 @@ impl Live {
         self
     }
 
+    /// The same bench deployed with another config (in-process applies).
+    pub fn with_config(mut self, config: Config, docks: Docks) -> Live {
+        self.config = config;
+        self.with_docks(docks, Worker::InProcess)
+    }
+
     /// Provider requests that change something (creates, updates, deletes).
     pub fn mutations(&self) -> u64 {
         self.sandbox
