@@ -98,6 +98,7 @@ mod tests {
             last_sync_at,
             last_attempt_at: last_sync_at,
             last_error: None,
+            catalog: None,
         }
     }
 

@@ -235,6 +235,11 @@ impl Provider for HealingProvider {
             .await
     }
 
+    async fn plan_catalog(&self) -> Result<Option<String>, ProviderError> {
+        self.with(RESOLVE, |p| async move { p.plan_catalog().await })
+            .await
+    }
+
     async fn list(&self, kind: Kind) -> Result<Vec<Record>, ProviderError> {
         self.with(RESOLVE, |p| async move { p.list(kind).await })
             .await

@@ -152,6 +152,7 @@ async fn sync_dock(
         last_sync_at: None,
         last_attempt_at: None,
         last_error: None,
+        catalog: None,
     });
     status.provider = dock.provider;
     status.last_attempt_at = Some(now);
@@ -224,6 +225,14 @@ async fn sync_dock(
     label_attachments(&mut kind_listings);
     if first_error.is_none() {
         status.last_sync_at = Some(now);
+        // The catalog plans are checked against where no provider request is made (the API
+        // functions). A failed read keeps the one stored before.
+        match provider.plan_catalog().await {
+            Ok(catalog) => status.catalog = catalog,
+            Err(e) => {
+                tracing::warn!(dock = name, error = %e, "catalog not read; the stored one is kept");
+            }
+        }
     }
     status.last_error.clone_from(&first_error);
     let commit = DockSync {

@@ -4,6 +4,7 @@
 
 mod api;
 mod apply;
+mod catalog;
 mod credentials;
 mod events;
 mod observability;
