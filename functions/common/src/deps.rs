@@ -8,8 +8,8 @@ use std::time::Duration;
 use stackdock_core::config::{self, Config};
 use stackdock_core::plan::Plan;
 use stackdock_engine::{
-    Adapters, DefaultResolver, Docks, EngineError, PlanOptions, SecretsManagerResolver,
-    plan_current,
+    Adapters, CREDENTIAL_TTL, DefaultResolver, Docks, EngineError, PlanOptions,
+    SecretsManagerResolver, plan_current,
 };
 use stackdock_store::{DynamoStore, Store};
 
@@ -83,8 +83,13 @@ impl Deps {
     /// - `STACKDOCK_CREATE_TABLES=1`: create missing tables first (local runs against moto);
     /// - the AWS SDK's usual variables (region, credentials, `AWS_ENDPOINT_URL` for moto).
     ///
-    /// Docks whose credential cannot be resolved are kept as failures (logged here), so the other
-    /// docks still sync.
+    /// Credentials heal (`Docks::healing`): a dock whose credential cannot be resolved at the cold
+    /// start is logged and resolved again on its next call, every credential is read again after
+    /// `CREDENTIAL_TTL` (15 minutes) and when its provider answers 401/403. The API functions
+    /// (`STACKDOCK_API_ROUTES` set) resolve no credential at all: their plans use the catalogs the
+    /// sync stored and send no provider request.
+    ///
+    /// Every AWS client has the timeouts of [`aws_timeouts`].
     pub async fn from_env() -> Result<Arc<Deps>, FunctionError> {
         let path = config_path()?;
         let config = load_config(&path)?;
@@ -92,7 +97,10 @@ impl Deps {
             .ok()
             .filter(|p| !p.trim().is_empty())
             .unwrap_or_else(|| config.settings.table_prefix.clone());
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .timeout_config(aws_timeouts())
+            .load()
+            .await;
         // One SDK configuration for every client of this cold start.
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &prefix)?;
         if std::env::var("STACKDOCK_CREATE_TABLES").is_ok_and(|v| v == "1") {
@@ -104,11 +112,21 @@ impl Deps {
                 "tables ensured (STACKDOCK_CREATE_TABLES=1)"
             );
         }
-        let resolver = DefaultResolver::with_secrets(SecretsManagerResolver::new(&sdk));
-        let docks = Docks::build(&config, &resolver, &Adapters::default()).await;
-        for (dock, why) in &docks.failures {
-            tracing::warn!(dock = %dock, error = %why, "dock unavailable: it will be reported as failed");
-        }
+        let docks = if holds_no_secret() {
+            tracing::info!(
+                "STACKDOCK_API_ROUTES is set: this API function resolves no provider credential and sends no provider request"
+            );
+            Docks::default()
+        } else {
+            let resolver = DefaultResolver::with_secrets(SecretsManagerResolver::new(&sdk));
+            Docks::healing(
+                &config,
+                Arc::new(resolver),
+                Arc::new(Adapters::default()),
+                CREDENTIAL_TTL,
+            )
+            .await
+        };
         let submitter: Arc<dyn ApplySubmitter> = match std::env::var("STACKDOCK_APPLY_FUNCTION") {
             Ok(name) if !name.trim().is_empty() => {
                 Arc::new(LambdaSubmitter::new(&sdk, name.trim()))
@@ -153,6 +171,27 @@ impl Deps {
     pub(crate) fn remember(&self, plan: &Plan) {
         self.recent_plans.remember(plan);
     }
+}
+
+/// Whether this process is one of the deployed API functions (`STACKDOCK_API_ROUTES` set, to
+/// `plan` or `apply`), which hold no provider secret: their role has no `secretsmanager` action.
+fn holds_no_secret() -> bool {
+    std::env::var("STACKDOCK_API_ROUTES").is_ok_and(|v| !v.trim().is_empty())
+}
+
+/// The AWS SDK timeouts of every client (DynamoDB, Lambda, Secrets Manager): 3 s to connect,
+/// 5 s per attempt and 12 s per operation, retries included. Chosen against the functions'
+/// timeouts (api 30 s, sync 300 s, apply 900 s): a plan makes a few sequential store reads, so
+/// one hung operation costs the API at most 12 s and still leaves time to answer with the error
+/// instead of being killed; a DynamoDB or Lambda call that is healthy answers in milliseconds,
+/// so 5 s per attempt only cuts a dead connection short. Secrets Manager reads use the same
+/// numbers with their own retry policy (`secrets_retry`).
+pub fn aws_timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(5))
+        .operation_timeout(Duration::from_secs(12))
+        .build()
 }
 
 /// Where stackdock.toml is: `STACKDOCK_CONFIG`, else beside the bootstrap, else in

@@ -71,6 +71,8 @@ fn engine_retryable(e: &EngineError) -> bool {
         EngineError::Provider(e) => {
             matches!(e.class, ErrorClass::Transient | ErrorClass::RateLimited)
         }
+        // Secrets Manager throttled, failed or did not answer: the next invocation reads again.
+        EngineError::CredentialUnavailable { .. } => true,
         EngineError::Credential { .. }
         | EngineError::StalePlan { .. }
         | EngineError::WrongOrg { .. }

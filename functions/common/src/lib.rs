@@ -9,12 +9,16 @@ pub mod api;
 pub mod apply;
 mod deps;
 mod error;
+pub mod metrics;
 mod plans;
 mod submit;
 pub mod sync;
 mod telemetry;
 
-pub use deps::Deps;
+pub use deps::{Deps, aws_timeouts};
 pub use error::FunctionError;
-pub use submit::{ApplySubmitter, InProcessSubmitter, LambdaSubmitter, SubmitError, submit_apply};
+pub use submit::{
+    ApplySubmitter, InProcessSubmitter, LambdaSubmitter, REMEDIATION_PREFIX, SubmitError,
+    submit_apply, submit_remediation,
+};
 pub use telemetry::init_tracing;

@@ -168,7 +168,30 @@ pub async fn submit_apply(
     plan_digest: &str,
     actor: &str,
 ) -> Result<String, FunctionError> {
-    let run_id = format!("apply-{}", uuid::Uuid::new_v4());
+    submit_run(deps, "apply-", plan_digest, actor).await
+}
+
+/// The run-id prefix of the applies the sync submits to remove drift (`drift = "remediate"`):
+/// how the sync finds its own earlier attempts among the stored runs.
+pub const REMEDIATION_PREFIX: &str = "apply-remediation-";
+
+/// Like [`submit_apply`], for the sync's drift remediation (its run id starts with
+/// [`REMEDIATION_PREFIX`]).
+pub async fn submit_remediation(
+    deps: &Deps,
+    plan_digest: &str,
+    actor: &str,
+) -> Result<String, FunctionError> {
+    submit_run(deps, REMEDIATION_PREFIX, plan_digest, actor).await
+}
+
+async fn submit_run(
+    deps: &Deps,
+    prefix: &str,
+    plan_digest: &str,
+    actor: &str,
+) -> Result<String, FunctionError> {
+    let run_id = format!("{prefix}{}", uuid::Uuid::new_v4());
     let now = Timestamp::now();
     let mut run = RunRecord::new(&run_id, deps.org(), RunKind::Apply, actor, now);
     run.status = RunStatus::Pending;

@@ -1,6 +1,8 @@
-//! The scheduled sync: an EventBridge Scheduler event syncs every dock, plans, writes the drift
-//! flags, notes the plan on the sync's run record and, with `drift = "remediate"`, submits the
-//! apply that restores stackdock.toml.
+//! The scheduled sync: an EventBridge Scheduler event marks runs left past their deadline failed,
+//! syncs every dock, prints the EMF metrics (`metrics`), plans, writes the drift flags, notes the
+//! plan on the sync's run record and, with `drift = "remediate"`, submits the apply that restores
+//! stackdock.toml — unless a resource in it has failed `REMEDIATION_ATTEMPTS` remediations in a
+//! row, or the plan deletes while `prune` is off.
 //!
 //! # Errors
 //! Docks that failed to sync are recorded in the run and their plans blocked; the invocation then
@@ -17,7 +19,9 @@ use stackdock_core::render;
 use stackdock_engine::{SyncOptions, SyncReport, record_drift};
 use tracing::Instrument as _;
 
-use crate::{Deps, FunctionError, submit_apply};
+use stackdock_store::{Outcome, RunKind, RunStatus};
+
+use crate::{Deps, FunctionError, metrics, submit::REMEDIATION_PREFIX, submit_remediation};
 
 /// What a scheduled sync did (the function's response, also logged).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -59,6 +63,12 @@ fn actor(event: &EventBridgeEvent<serde_json::Value>) -> String {
 /// Syncs, plans, flags drift and maybe remediates, on behalf of `actor`. Runs inside the caller's
 /// span, whose `run_id` field it fills in.
 pub async fn run(deps: &Deps, actor: &str) -> Result<SyncOutcome, FunctionError> {
+    match fail_stale_runs(deps, Timestamp::now()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(runs = n, "runs past their deadline marked failed"),
+        // Not worth failing the sync for: the next one tries again.
+        Err(e) => tracing::warn!(error = %e, "looking for runs past their deadline failed"),
+    }
     let opts = SyncOptions {
         actor: actor.to_owned(),
         ..SyncOptions::default()
@@ -68,6 +78,7 @@ pub async fn run(deps: &Deps, actor: &str) -> Result<SyncOutcome, FunctionError>
         .inspect_err(|e| tracing::error!(error = %e, "sync failed"))?;
     tracing::Span::current().record("run_id", report.run_id.as_str());
     let failed: Vec<_> = report.failed().collect();
+    emit_metrics(deps, failed.len()).await;
     tracing::info!(
         docks = report.docks.len(),
         failed = failed.len(),
@@ -89,19 +100,28 @@ pub async fn run(deps: &Deps, actor: &str) -> Result<SyncOutcome, FunctionError>
         "planned"
     );
 
+    let mut exhausted = Vec::new();
     let remediation = if remediate(deps, &plan) {
-        let id = submit_apply(deps, &plan.digest, actor).await?;
-        tracing::info!(apply_run_id = %id, "remediation submitted");
-        Some(id)
+        exhausted = exhausted_remediations(deps, &plan).await?;
+        if exhausted.is_empty() {
+            let id = submit_remediation(deps, &plan.digest, actor).await?;
+            tracing::info!(apply_run_id = %id, "remediation submitted");
+            Some(id)
+        } else {
+            for (address, failures) in &exhausted {
+                remediation_given_up(address, *failures);
+            }
+            None
+        }
     } else {
         None
     };
-    note_plan(deps, &report, &plan, remediation.as_deref()).await?;
+    note_plan(deps, &report, &plan, remediation.as_deref(), &exhausted).await?;
 
     if !failed.is_empty() {
-        let credentials_only = failed
-            .iter()
-            .all(|d| deps.docks.failures.contains_key(&d.dock));
+        // Credential problems need a person; anything else (a provider or Secrets Manager that
+        // failed for now) may pass on the next attempt.
+        let credentials_only = failed.iter().all(|d| d.credential_problem);
         return Err(FunctionError::DocksFailed {
             run_id: report.run_id.clone(),
             failed: failed.len(),
@@ -126,12 +146,137 @@ pub async fn run(deps: &Deps, actor: &str) -> Result<SyncOutcome, FunctionError>
     })
 }
 
-/// Remediation runs only on a complete plan: every dock synced, nothing unsatisfiable.
+/// Prints the run's EMF metrics (see `metrics`) from the dock statuses as stored now.
+async fn emit_metrics(deps: &Deps, docks_failed: usize) {
+    let statuses = match deps.store.dock_statuses(deps.org()).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "dock statuses unreadable: no sync-age metrics this run");
+            Vec::new()
+        }
+    };
+    let docks: Vec<&str> = deps.config.docks.keys().map(String::as_str).collect();
+    metrics::emit(&metrics::sync_lines(
+        &metrics::stack_name(),
+        Timestamp::now(),
+        &docks,
+        &statuses,
+        docks_failed,
+    ));
+}
+
+/// How long after its start a run may still be `pending` or `running`: the apply's lease TTL
+/// (15 minutes, also Lambda's longest timeout, so no function can still be working on it) plus
+/// 5 minutes of grace for the run record's last write.
+pub fn run_deadline(deps: &Deps) -> std::time::Duration {
+    deps.lease_ttl + std::time::Duration::from_secs(5 * 60)
+}
+
+/// How many recent runs the sync looks through for ones past their deadline.
+const STALE_SCAN: usize = 100;
+
+/// Marks `failed`, with the reason, every recent run still `pending` or `running` past its
+/// deadline: the earlier of its `expires_at` and its start plus [`run_deadline`] (a function
+/// that timed out or crashed never finishes its record). Returns how many it marked.
+pub async fn fail_stale_runs(deps: &Deps, now: Timestamp) -> Result<usize, FunctionError> {
+    let limit = jiff::SignedDuration::try_from(run_deadline(deps))
+        .map_err(|e| FunctionError::Config(format!("run deadline out of range: {e}")))?;
+    let mut marked = 0;
+    for mut run in deps.store.list_runs(deps.org(), STALE_SCAN).await? {
+        if !matches!(run.status, RunStatus::Pending | RunStatus::Running) {
+            continue;
+        }
+        let by_age = run.started_at.checked_add(limit).unwrap_or(run.started_at);
+        let deadline = run.expires_at.map_or(by_age, |at| at.min(by_age));
+        if now <= deadline {
+            continue;
+        }
+        let was = if run.status == RunStatus::Pending {
+            "pending"
+        } else {
+            "running"
+        };
+        let reason = format!(
+            "still {was} at {now}, past its deadline {deadline}: the function working on it timed out or stopped; marked failed by the next sync. Check the resources it touched (`stackdock plan`) before applying again"
+        );
+        tracing::warn!(run_id = %run.run_id, kind = ?run.kind, "{reason}");
+        run.status = RunStatus::Failed;
+        run.finished_at = Some(now);
+        run.error = Some(reason.clone());
+        run.log(now, reason);
+        deps.store.put_run(&run).await?;
+        marked += 1;
+    }
+    Ok(marked)
+}
+
+/// Remediation runs only on a complete plan: every dock synced, nothing unsatisfiable, and no
+/// delete unless `prune = true` (the plan makes none without it; this holds even if it did).
 fn remediate(deps: &Deps, plan: &Plan) -> bool {
     deps.config.settings.drift == DriftMode::Remediate
         && plan.has_changes()
         && plan.summary.error == 0
         && plan.summary.blocked == 0
+        && (deps.config.settings.prune || plan.of_kind(ActionKind::Delete).next().is_none())
+}
+
+/// Consecutive failed remediation attempts after which the sync stops remediating a resource.
+pub const REMEDIATION_ATTEMPTS: usize = 3;
+
+/// How many of the most recent runs are read to count remediation attempts.
+const REMEDIATION_SCAN: usize = 100;
+
+/// The resources of `plan` whose last [`REMEDIATION_ATTEMPTS`] remediation attempts all failed,
+/// with the count. The count is kept in the store as the apply runs themselves (their per-action
+/// results): from the newest apply back, a failed action on the address in a remediation run (id
+/// starting with `REMEDIATION_PREFIX`) counts, a succeeded one in any apply resets it, runs that
+/// did not touch it are passed over.
+async fn exhausted_remediations(
+    deps: &Deps,
+    plan: &Plan,
+) -> Result<Vec<(String, usize)>, FunctionError> {
+    let runs = deps.store.list_runs(deps.org(), REMEDIATION_SCAN).await?;
+    let applies: Vec<_> = runs.iter().filter(|r| r.kind == RunKind::Apply).collect();
+    let mut targets: Vec<String> = plan
+        .actions
+        .iter()
+        .filter_map(|a| a.address.clone())
+        .collect();
+    targets.sort();
+    targets.dedup();
+    let mut exhausted = Vec::new();
+    for target in targets {
+        let mut failures = 0;
+        for run in &applies {
+            let outcomes: Vec<Outcome> = run
+                .actions
+                .iter()
+                .filter(|a| a.target == target)
+                .map(|a| a.outcome)
+                .collect();
+            if outcomes.contains(&Outcome::Succeeded) {
+                // Any apply that succeeded on it (a remediation or a person's) resets the count.
+                break;
+            }
+            if run.run_id.starts_with(REMEDIATION_PREFIX) && outcomes.contains(&Outcome::Failed) {
+                failures += 1;
+            }
+        }
+        if failures >= REMEDIATION_ATTEMPTS {
+            exhausted.push((target, failures));
+        }
+    }
+    Ok(exhausted)
+}
+
+/// A resource the sync stopped remediating: logged as a warning naming it. This is the hook for
+/// notifications (TODO(#21): send it to the SNS topic / webhook once per new occurrence).
+fn remediation_given_up(address: &str, failures: usize) {
+    tracing::warn!(
+        address,
+        failures,
+        "remediation stopped: the last {failures} remediation attempts on {address} failed; fix it by hand (see the apply runs) and run `stackdock apply`; remediation resumes after a successful apply of it"
+    );
 }
 
 /// Adds the plan's digest, summary and drift to the sync's run record.
@@ -140,6 +285,7 @@ async fn note_plan(
     report: &SyncReport,
     plan: &Plan,
     remediation: Option<&str>,
+    exhausted: &[(String, usize)],
 ) -> Result<(), FunctionError> {
     let Some(mut run) = deps.store.get_run(deps.org(), &report.run_id).await? else {
         tracing::warn!("the sync's run record is gone; the plan summary is only in this log");
@@ -172,6 +318,17 @@ async fn note_plan(
     );
     match remediation {
         Some(id) => run.log(now, format!("remediation: submitted apply run {id}")),
+        None if !exhausted.is_empty() => run.log(
+            now,
+            format!(
+                "remediation: not submitted, stopped after {REMEDIATION_ATTEMPTS} consecutive failed attempts on: {}",
+                exhausted
+                    .iter()
+                    .map(|(a, n)| format!("{a} ({n} failed)"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
         None if deps.config.settings.drift == DriftMode::Remediate && plan.has_changes() => run
             .log(
                 now,

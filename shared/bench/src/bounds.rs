@@ -65,9 +65,24 @@ pub fn listings(spread: &[(ProviderKind, Kind, usize)]) -> Vec<Listing> {
     out
 }
 
-/// Requests a complete sync needs: Σ pages over the listings, plus one credential check per dock.
+/// Requests a dock's first complete sync adds to read the provider's plan-time catalog, which
+/// the sync stores for the API functions (issue 19): DigitalOcean's regions, sizes and images,
+/// one page each; the adapter keeps it, so later syncs add none.
+pub fn catalog_requests(p: ProviderKind) -> usize {
+    match p {
+        ProviderKind::DigitalOcean => 3,
+        ProviderKind::Vultr | ProviderKind::Linode => 0,
+    }
+}
+
+/// Requests a complete (first) sync needs: Σ pages over the listings, plus one credential check
+/// and the catalog reads per dock.
 pub fn sync_requests(listings: &[Listing]) -> usize {
-    listings.iter().map(Listing::pages).sum::<usize>() + ProviderKind::ALL.len()
+    listings.iter().map(Listing::pages).sum::<usize>()
+        + ProviderKind::ALL
+            .iter()
+            .map(|p| 1 + catalog_requests(*p))
+            .sum::<usize>()
 }
 
 /// Requests per dock.
@@ -78,6 +93,7 @@ pub fn requests_of(listings: &[Listing], p: ProviderKind) -> usize {
         .map(Listing::pages)
         .sum::<usize>()
         + 1
+        + catalog_requests(p)
 }
 
 /// The earliest the last of `requests` can be sent under "at most `limit` per `window`".

@@ -396,6 +396,11 @@ pub struct DockStatus {
     /// The last attempt's error (already free of secrets), `None` if it succeeded.
     #[serde(default)]
     pub last_error: Option<String>,
+    /// The provider's plan-time catalog in its compact form (`Provider::plan_catalog`), as the
+    /// last sync read it: what the API functions check plans against without a provider
+    /// request. Under 40 KB for DigitalOcean; `None` for providers without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<String>,
 }
 
 /// The id of a dock: `<org>/<dock name>`.

@@ -4,6 +4,7 @@
 //! `***`; errors name the dock and the reference, never a value.
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use async_trait::async_trait;
 use stackdock_core::ProviderKind;
@@ -15,7 +16,16 @@ use crate::EngineError;
 /// Resolves credential references.
 #[async_trait]
 pub trait CredentialResolver: Send + Sync + std::fmt::Debug {
+    /// The dock's credential; a resolver may serve it from memory.
     async fn resolve(&self, dock: &DockConfig) -> Result<Credential, EngineError>;
+
+    /// The dock's credential read again at its source (the provider rejected it, or it is older
+    /// than the TTL), unless it was already re-read after `since`. Resolvers without a cache
+    /// resolve.
+    async fn reread(&self, dock: &DockConfig, since: Instant) -> Result<Credential, EngineError> {
+        let _ = since;
+        self.resolve(dock).await
+    }
 }
 
 /// Resolves `{ env = "VAR" }` from the process environment. `{ secret = … }` is refused with a

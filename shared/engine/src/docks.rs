@@ -2,11 +2,13 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use stackdock_core::config::{Config, DockConfig};
 use stackdock_core::record::dock_id;
 use stackdock_providers::{Credential, DockContext, Provider, Tuning, http};
 
+use crate::healing::HealingProvider;
 use crate::{CredentialResolver, EngineError};
 
 /// Builds the adapter of one dock (the real HTTP adapters, or fakes in tests).
@@ -36,13 +38,7 @@ impl Docks {
     ) -> Docks {
         let mut docks = Docks::default();
         for (name, dock) in &config.docks {
-            let ctx = DockContext {
-                org: config.settings.org.clone(),
-                dock: name.clone(),
-                dock_id: dock_id(&config.settings.org, name),
-                provider: dock.provider,
-                credential_source: dock.credentials.clone(),
-            };
+            let ctx = context(config, name, dock);
             let built = match resolver.resolve(dock).await {
                 Ok(credential) => factory.build(dock, ctx, credential),
                 Err(e) => Err(e),
@@ -55,6 +51,34 @@ impl Docks {
                     docks.failures.insert(name.clone(), e.to_string());
                 }
             }
+        }
+        docks
+    }
+
+    /// Docks whose credentials heal (the Lambda functions): every dock gets an adapter that
+    /// resolves its credential when first needed, reads it again after `ttl` and when the
+    /// provider rejects it (see `HealingProvider`). Credentials are resolved here once, so a
+    /// working dock reads its secret at the cold start; a dock that fails is logged and kept, and
+    /// resolves again on its next call: nothing lands in `failures`.
+    pub async fn healing(
+        config: &Config,
+        resolver: Arc<dyn CredentialResolver>,
+        factory: Arc<dyn ProviderFactory>,
+        ttl: Duration,
+    ) -> Docks {
+        let mut docks = Docks::default();
+        for (name, dock) in &config.docks {
+            let provider = HealingProvider::new(
+                context(config, name, dock),
+                dock.clone(),
+                Arc::clone(&resolver),
+                Arc::clone(&factory),
+                ttl,
+            );
+            if let Err(e) = provider.prime().await {
+                tracing::warn!(dock = %name, error = %e, "the dock's credential could not be resolved; it is tried again on the dock's next call");
+            }
+            docks.providers.insert(name.clone(), Arc::new(provider));
         }
         docks
     }
@@ -72,6 +96,16 @@ impl Docks {
 
     pub fn get(&self, dock: &str) -> Option<&Arc<dyn Provider>> {
         self.providers.get(dock)
+    }
+}
+
+fn context(config: &Config, name: &str, dock: &DockConfig) -> DockContext {
+    DockContext {
+        org: config.settings.org.clone(),
+        dock: name.to_owned(),
+        dock_id: dock_id(&config.settings.org, name),
+        provider: dock.provider,
+        credential_source: dock.credentials.clone(),
     }
 }
 

@@ -13,6 +13,10 @@ pub enum EngineError {
     /// A dock's credential could not be found.
     #[error("dock `{dock}`: {message}")]
     Credential { dock: String, message: String },
+    /// A dock's credential could not be read for now (Secrets Manager throttled, failed or did
+    /// not answer, after retries): the next attempt may succeed.
+    #[error("dock `{dock}`: {message}")]
+    CredentialUnavailable { dock: String, message: String },
     /// A saved plan no longer matches the current one.
     #[error("the saved plan is stale: {}; run `stackdock plan` again and review the new plan", join(.reasons))]
     StalePlan { reasons: Vec<StaleReason> },

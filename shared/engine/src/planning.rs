@@ -9,6 +9,7 @@ use stackdock_core::Kind;
 use stackdock_core::config::Config;
 use stackdock_core::plan::{ActionKind, DockState, Plan, plan_checked};
 use stackdock_core::record::{DockStatus, DriftEntry, dock_id};
+use stackdock_providers::check_plan_catalog;
 use stackdock_store::Store;
 
 use crate::{Docks, EngineError};
@@ -65,7 +66,8 @@ pub fn dock_states(
 
 /// The plan of `config` against the store's current inventory, with each desired resource
 /// checked against its provider's catalogs (unknown regions, sizes, images become `error`
-/// actions). A catalog that cannot be read skips that check with a warning: the provider's own
+/// actions): through the dock's adapter, or, for a dock without one (the API functions), the
+/// compact catalog the last sync stored on the dock's status, sending no request. A catalog that cannot be read skips that check with a warning: the provider's own
 /// validation still refuses a bad request at apply time.
 pub async fn plan_current(
     config: &Config,
@@ -82,10 +84,27 @@ pub async fn plan_current(
         if states.get(&resource.dock) != Some(&DockState::Fresh) {
             continue;
         }
+        let spec = resource.spec(org);
         let Some(provider) = docks.get(&resource.dock) else {
+            // No adapter (the API functions hold no provider secret): the catalog the last sync
+            // stored on the dock's status, and no request.
+            let stored = statuses
+                .iter()
+                .find(|s| s.dock_id == dock_id(org, &resource.dock))
+                .and_then(|s| s.catalog.as_deref().map(|c| (s.provider, c)));
+            if let Some((provider, catalog)) = stored {
+                match check_plan_catalog(provider, catalog, resource.kind, &spec) {
+                    Ok(found) if !found.is_empty() => {
+                        problems.insert(resource.address(), found);
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(address = %resource.address(), error = %e, "catalog check skipped")
+                    }
+                }
+            }
             continue;
         };
-        let spec = resource.spec(org);
         match provider.validate(resource.kind, &spec).await {
             Ok(found) if !found.is_empty() => {
                 problems.insert(resource.address(), found);

@@ -1,16 +1,27 @@
-//! Credentials from AWS Secrets Manager: `credentials = { secret = "…" }` resolved once per secret
-//! per process, and `DefaultResolver`, which reads `env` references from the environment and
-//! `secret` references from Secrets Manager.
+//! Credentials from AWS Secrets Manager: `credentials = { secret = "…" }` read at most once per
+//! [`CREDENTIAL_TTL`] per secret per process (and again on demand after a provider rejects the
+//! token), and `DefaultResolver`, which reads `env` references from the environment and `secret`
+//! references from Secrets Manager.
 //!
 //! A secret's value is either the raw token or a JSON object with a `token` field. The value is
 //! kept only inside `Credential` (printed as `***`); logs and errors name the dock and the secret
 //! id, never the value, nor the service's message about it.
+//!
+//! # Errors
+//! A read that fails transiently (throttling, a 5xx, a timeout, no connection) is retried by the
+//! SDK with bounded backoff ([`secrets_retry`]); if it still fails it is
+//! [`EngineError::CredentialUnavailable`] (retryable) and nothing is cached, so the next resolve
+//! reads again. Anything else (no such secret, access denied, no token in it) is
+//! [`EngineError::Credential`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use aws_sdk_secretsmanager::error::ProvideErrorMetadata as _;
+use aws_config::retry::RetryConfig;
+use aws_sdk_secretsmanager::config::http::HttpResponse;
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata as _, SdkError};
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 use stackdock_core::config::{CredentialRef, DockConfig};
 use stackdock_providers::Credential;
@@ -18,41 +29,119 @@ use tokio::sync::OnceCell;
 
 use crate::{CredentialResolver, EngineError, EnvResolver};
 
+/// How long a credential read from Secrets Manager is used before it is read again, so a rotated
+/// token reaches a warm function within this time (a provider's 401 re-reads it at once). One
+/// read per secret per 15 minutes is far below Secrets Manager's quotas and costs nothing worth
+/// counting.
+pub const CREDENTIAL_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// The retry policy of Secrets Manager reads: up to 4 attempts, exponential backoff with jitter
+/// from 100 ms, each wait at most 2 s (about 3.5 s of waiting in the worst case; with the attempt
+/// timeout of `aws_timeouts`, well inside a function's timeout).
+pub fn secrets_retry() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(4)
+        .with_initial_backoff(Duration::from_millis(100))
+        .with_max_backoff(Duration::from_secs(2))
+}
+
+/// One secret's last good read.
+#[derive(Debug, Clone)]
+struct Cached {
+    credential: Credential,
+    read_at: Instant,
+}
+
+/// One secret's cache entry, locked while it is read.
+type Slot = Arc<tokio::sync::Mutex<Option<Cached>>>;
+
 /// Reads dock tokens from Secrets Manager. Build it once per process (a Lambda cold start) from
-/// the process's `SdkConfig`: each secret is fetched at most once and then served from memory, so
-/// a warm function makes no Secrets Manager call.
+/// the process's `SdkConfig`: each secret is fetched at most once per `ttl` and otherwise served
+/// from memory, so a warm function makes one Secrets Manager call per secret per TTL.
 #[derive(Debug, Clone)]
 pub struct SecretsManagerResolver {
     client: aws_sdk_secretsmanager::Client,
-    /// One cell per secret id. A failed fetch leaves its cell empty, so a transient failure is
-    /// retried by the next resolve instead of sticking for the life of the process.
-    cache: Arc<Mutex<HashMap<String, Arc<OnceCell<Credential>>>>>,
+    ttl: Duration,
+    /// One slot per secret id; the async lock makes concurrent resolves of one secret share one
+    /// read. A failed read leaves the slot as it was, so a transient failure is retried by the
+    /// next resolve instead of sticking for the life of the process.
+    cache: Arc<Mutex<HashMap<String, Slot>>>,
 }
 
 impl SecretsManagerResolver {
+    /// A resolver on the process's `SdkConfig`, with [`secrets_retry`] and [`CREDENTIAL_TTL`].
     pub fn new(sdk: &aws_config::SdkConfig) -> SecretsManagerResolver {
-        SecretsManagerResolver::from_client(aws_sdk_secretsmanager::Client::new(sdk))
+        let config = aws_sdk_secretsmanager::config::Builder::from(sdk)
+            .retry_config(secrets_retry())
+            .build();
+        SecretsManagerResolver::from_client(aws_sdk_secretsmanager::Client::from_conf(config))
     }
 
+    /// A resolver on a ready client (its own retry policy) with [`CREDENTIAL_TTL`].
     pub fn from_client(client: aws_sdk_secretsmanager::Client) -> SecretsManagerResolver {
         SecretsManagerResolver {
             client,
+            ttl: CREDENTIAL_TTL,
             cache: Arc::default(),
         }
     }
 
-    /// The credential stored in secret `id`, for `dock` (named in errors).
+    /// The same resolver with another time-to-live (tests).
+    #[must_use]
+    pub fn with_ttl(mut self, ttl: Duration) -> SecretsManagerResolver {
+        self.ttl = ttl;
+        self
+    }
+
+    fn slot(&self, id: &str) -> Slot {
+        // A poisoned lock only means another task panicked while inserting a slot; the map is
+        // still a valid cache, so keep using it.
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(cache.entry(id.to_owned()).or_default())
+    }
+
+    /// The credential stored in secret `id`, for `dock` (named in errors): from memory when read
+    /// less than the TTL ago, else read now.
     pub async fn credential(&self, dock: &str, id: &str) -> Result<Credential, EngineError> {
-        let cell = {
-            // A poisoned lock only means another task panicked while inserting a cell; the map is
-            // still a valid cache, so keep using it.
-            let mut cache = self
-                .cache
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            Arc::clone(cache.entry(id.to_owned()).or_default())
-        };
-        cell.get_or_try_init(|| self.fetch(dock, id)).await.cloned()
+        let slot = self.slot(id);
+        let mut cached = slot.lock().await;
+        if let Some(c) = cached.as_ref()
+            && c.read_at.elapsed() < self.ttl
+        {
+            return Ok(c.credential.clone());
+        }
+        let credential = self.fetch(dock, id).await?;
+        *cached = Some(Cached {
+            credential: credential.clone(),
+            read_at: Instant::now(),
+        });
+        Ok(credential)
+    }
+
+    /// Reads secret `id` again whatever the cache holds (after a provider rejected the token),
+    /// unless another task re-read it since `since`.
+    pub async fn reread(
+        &self,
+        dock: &str,
+        id: &str,
+        since: Instant,
+    ) -> Result<Credential, EngineError> {
+        let slot = self.slot(id);
+        let mut cached = slot.lock().await;
+        if let Some(c) = cached.as_ref()
+            && c.read_at > since
+        {
+            return Ok(c.credential.clone());
+        }
+        let credential = self.fetch(dock, id).await?;
+        *cached = Some(Cached {
+            credential: credential.clone(),
+            read_at: Instant::now(),
+        });
+        Ok(credential)
     }
 
     async fn fetch(&self, dock: &str, id: &str) -> Result<Credential, EngineError> {
@@ -66,7 +155,7 @@ impl SecretsManagerResolver {
             .secret_id(id)
             .send()
             .await
-            .map_err(|e| fail(describe(id, &e.into_service_error())))?;
+            .map_err(|e| read_error(dock, id, e))?;
         let Some(text) = output.secret_string() else {
             return Err(fail(format!(
                 "Secrets Manager secret {id} has no string value; store the API token as the secret's text (or as JSON {{\"token\": \"…\"}})"
@@ -97,6 +186,52 @@ impl CredentialResolver for SecretsManagerResolver {
                 ),
             }),
         }
+    }
+
+    async fn reread(&self, dock: &DockConfig, since: Instant) -> Result<Credential, EngineError> {
+        match &dock.credentials {
+            CredentialRef::Secret(id) => self.reread(&dock.name, id, since).await,
+            CredentialRef::Env(_) => self.resolve(dock).await,
+        }
+    }
+}
+
+/// A failed read as the engine reports it: transient failures (the SDK's retries already spent)
+/// as `CredentialUnavailable`, the rest as `Credential`.
+fn read_error(dock: &str, id: &str, e: SdkError<GetSecretValueError, HttpResponse>) -> EngineError {
+    let transient = match &e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            Some("no answer in time or no connection".to_owned())
+        }
+        SdkError::ServiceError(se) => {
+            let status = se.raw().status().as_u16();
+            let code = se.err().code().unwrap_or("no error code");
+            let throttled = matches!(
+                code,
+                "ThrottlingException"
+                    | "Throttling"
+                    | "TooManyRequestsException"
+                    | "RequestLimitExceeded"
+            );
+            (status >= 500
+                || status == 429
+                || throttled
+                || matches!(se.err(), GetSecretValueError::InternalServiceError(_)))
+            .then(|| format!("HTTP {status}, {code}"))
+        }
+        _ => None,
+    };
+    match transient {
+        Some(what) => EngineError::CredentialUnavailable {
+            dock: dock.to_owned(),
+            message: format!(
+                "Secrets Manager secret {id} could not be read for now ({what}, after retries); the next invocation reads it again"
+            ),
+        },
+        None => EngineError::Credential {
+            dock: dock.to_owned(),
+            message: describe(id, &e.into_service_error()),
+        },
     }
 }
 
@@ -180,6 +315,13 @@ impl CredentialResolver for DefaultResolver {
         match &dock.credentials {
             CredentialRef::Env(_) => EnvResolver.resolve(dock).await,
             CredentialRef::Secret(id) => self.secrets().await.credential(&dock.name, id).await,
+        }
+    }
+
+    async fn reread(&self, dock: &DockConfig, since: Instant) -> Result<Credential, EngineError> {
+        match &dock.credentials {
+            CredentialRef::Env(_) => EnvResolver.resolve(dock).await,
+            CredentialRef::Secret(id) => self.secrets().await.reread(&dock.name, id, since).await,
         }
     }
 }

@@ -49,6 +49,9 @@ pub struct DockOutcome {
     pub listed: usize,
     /// The first failure, already free of secrets.
     pub error: Option<String>,
+    /// Whether the failure needs a person (the credential was refused or could not be resolved
+    /// for good) rather than another attempt.
+    pub credential_problem: bool,
 }
 
 /// The result of a sync.
@@ -149,6 +152,7 @@ async fn sync_dock(
         last_sync_at: None,
         last_attempt_at: None,
         last_error: None,
+        catalog: None,
     });
     status.provider = dock.provider;
     status.last_attempt_at = Some(now);
@@ -157,6 +161,7 @@ async fn sync_dock(
         stats: SyncStats::default(),
         listed: 0,
         error: None,
+        credential_problem: false,
     };
 
     let provider = match docks.get(name) {
@@ -167,6 +172,7 @@ async fn sync_dock(
                 .get(name)
                 .cloned()
                 .unwrap_or_else(|| format!("dock `{name}` has no adapter"));
+            outcome.credential_problem = docks.failures.contains_key(name);
             return fail(store, status, outcome, why).await;
         }
     };
@@ -193,6 +199,7 @@ async fn sync_dock(
     )
     .await;
     if let Err(e) = checked {
+        outcome.credential_problem = e.is(stackdock_providers::ErrorClass::Unauthorized);
         return fail(store, status, outcome, e.to_string()).await;
     }
     let mut first_error = None;
@@ -218,6 +225,14 @@ async fn sync_dock(
     label_attachments(&mut kind_listings);
     if first_error.is_none() {
         status.last_sync_at = Some(now);
+        // The catalog plans are checked against where no provider request is made (the API
+        // functions). A failed read keeps the one stored before.
+        match provider.plan_catalog().await {
+            Ok(catalog) => status.catalog = catalog,
+            Err(e) => {
+                tracing::warn!(dock = name, error = %e, "catalog not read; the stored one is kept");
+            }
+        }
     }
     status.last_error.clone_from(&first_error);
     let commit = DockSync {

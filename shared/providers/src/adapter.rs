@@ -25,6 +25,11 @@ pub(crate) trait Dock: Send + Sync + Debug + 'static {
 
     /// One cheap authenticated request, to tell a bad credential from a bad listing.
     async fn check_credentials(&self) -> Result<(), ProviderError>;
+
+    /// The plan-time catalog in its compact stored form (see `Provider::plan_catalog`).
+    async fn plan_catalog(&self) -> Result<Option<String>, ProviderError> {
+        Ok(None)
+    }
 }
 
 /// What a record's status says about readiness.
@@ -148,6 +153,10 @@ impl<D: Dock> Provider for Adapter<D> {
 
     async fn check_credentials(&self) -> Result<(), ProviderError> {
         self.dock.check_credentials().await
+    }
+
+    async fn plan_catalog(&self) -> Result<Option<String>, ProviderError> {
+        self.dock.plan_catalog().await
     }
 
     async fn list(&self, kind: Kind) -> Result<Vec<Record>, ProviderError> {

@@ -68,6 +68,23 @@ pub fn connect_with(
     (registered(ctx.provider).connect)(ctx, client, tuning)
 }
 
+/// `Provider::validate`'s checks, against a catalog stored by the sync (`Provider::plan_catalog`)
+/// instead of the provider's API: no request is sent.
+///
+/// # Errors
+/// The stored text cannot be read as that provider's catalog.
+pub fn check_plan_catalog(
+    provider: ProviderKind,
+    catalog: &str,
+    kind: stackdock_core::Kind,
+    spec: &stackdock_core::plan::ResourceSpec,
+) -> Result<Vec<String>, String> {
+    match provider {
+        ProviderKind::DigitalOcean => digitalocean::check_compact(catalog, kind, spec),
+        ProviderKind::Vultr | ProviderKind::Linode => Ok(Vec::new()),
+    }
+}
+
 /// One provider as the crate knows it: its HTTP-level declaration and how to build its adapter.
 #[derive(Debug)]
 pub struct Registered {

@@ -75,6 +75,14 @@ pub trait Provider: Send + Sync + Debug {
         Ok(Vec::new())
     }
 
+    /// The catalogs `validate` checks against, in a compact text form the sync stores on the
+    /// dock's status, so a plan elsewhere (the API functions, which hold no provider secret) can
+    /// run the same checks with [`crate::check_plan_catalog`] and no request. `None`: this
+    /// provider has no plan-time catalog.
+    async fn plan_catalog(&self) -> Result<Option<String>, ProviderError> {
+        Ok(None)
+    }
+
     /// Creates the resource (with the ownership tag) and returns it as the provider answered.
     async fn create(&self, kind: Kind, request: Request<'_>) -> Result<Record, ProviderError>;
 

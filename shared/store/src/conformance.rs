@@ -537,6 +537,7 @@ pub async fn dock_status_round_trip(store: Arc<dyn Store>) {
         last_sync_at: None,
         last_attempt_at: Some(at(5)),
         last_error: Some("dock `vultr-main`: 401 Unauthorized; check VULTR_API_KEY".into()),
+        catalog: None,
         ..status(ORG, &main, None)
     };
     ok(
@@ -1112,6 +1113,7 @@ fn status(org: &str, dock: &str, synced: Option<Timestamp>) -> DockStatus {
         provider: ProviderKind::Vultr,
         last_sync_at: synced,
         last_attempt_at: synced,
+        catalog: None,
         last_error: None,
     }
 }

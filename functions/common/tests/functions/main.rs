@@ -4,6 +4,9 @@
 
 mod api;
 mod apply;
+mod catalog;
+mod credentials;
 mod events;
+mod observability;
 mod support;
 mod sync;

@@ -93,13 +93,19 @@ impl Live {
         worker: Worker,
         providers: Vec<ProviderKind>,
     ) -> Live {
-        let sandbox = Sandbox::start(
-            SandboxConfig::default()
-                .with_pending_polls(1)
-                .with_action_polls(1),
-        )
-        .await
-        .expect("sandbox");
+        Live::on(SandboxConfig::default(), edit, worker, providers).await
+    }
+
+    /// Like `build`, on a sandbox started from `sandbox` (e.g. other accepted tokens).
+    pub async fn on(
+        sandbox: SandboxConfig,
+        edit: impl FnOnce(String) -> String,
+        worker: Worker,
+        providers: Vec<ProviderKind>,
+    ) -> Live {
+        let sandbox = Sandbox::start(sandbox.with_pending_polls(1).with_action_polls(1))
+            .await
+            .expect("sandbox");
         sandbox.seed_fixtures();
         let moto = MotoServer::start();
         let store: Arc<dyn Store> = Arc::new(moto.dynamo_store(&unique_prefix("fn")).await);
@@ -140,6 +146,29 @@ impl Live {
             in_process,
             queue,
         }
+    }
+
+    /// The same bench with other docks (e.g. `Docks::healing`), as a new cold start would build
+    /// them.
+    pub fn with_docks(mut self, docks: Docks, worker: Worker) -> Live {
+        let submitter: Arc<dyn ApplySubmitter> = match worker {
+            Worker::InProcess => self.in_process.clone(),
+            Worker::Manual => self.queue.clone(),
+        };
+        self.deps = Deps::new_in(
+            repo(),
+            self.config.clone(),
+            self.store.clone(),
+            docks,
+            submitter,
+        );
+        self
+    }
+
+    /// The same bench deployed with another config (in-process applies).
+    pub fn with_config(mut self, config: Config, docks: Docks) -> Live {
+        self.config = config;
+        self.with_docks(docks, Worker::InProcess)
     }
 
     /// Provider requests that change something (creates, updates, deletes).

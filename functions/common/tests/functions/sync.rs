@@ -196,3 +196,107 @@ async fn a_missing_credential_is_not_retryable() {
     assert_eq!(err.error_type(), "NonRetryable", "{err}");
     assert!(err.to_string().contains("do-main"), "{err}");
 }
+
+/// Issue 19, item 10: a resource whose remediation keeps failing is remediated at most
+/// `REMEDIATION_ATTEMPTS` (3) times in a row; then the sync stops submitting and says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remediation_stops_after_three_consecutive_failures_on_a_resource() {
+    let live = Live::with(
+        |s| s.replace("drift = \"flag\"", "drift = \"remediate\""),
+        Worker::InProcess,
+    )
+    .await;
+    let first = live.scheduled_sync().await.expect("sync");
+    first.remediation_run_id.expect("the fleet is created");
+    live.in_process.wait().await;
+    live.scheduled_sync().await.expect("converged");
+
+    // web-2 is retagged by hand, and the provider refuses every update of it.
+    live.sandbox
+        .mutate(Mutation::new(
+            Provider::Vultr,
+            SbKind::Instance,
+            "web-2",
+            Change::SetTags {
+                tags: vec!["web".into()],
+            },
+        ))
+        .expect("out-of-band change");
+    live.sandbox.add_fault(FaultRule::new(
+        "PATCH /vultr/v2/instances/{id}",
+        Fault::Status { code: 422 },
+    ));
+    for attempt in 1..=stackdock_functions::sync::REMEDIATION_ATTEMPTS {
+        let outcome = live.scheduled_sync().await.expect("sync");
+        let id = outcome
+            .remediation_run_id
+            .unwrap_or_else(|| panic!("attempt {attempt} is submitted"));
+        assert!(
+            id.starts_with(stackdock_functions::REMEDIATION_PREFIX),
+            "{id}"
+        );
+        live.in_process.wait().await;
+        let run = live
+            .store
+            .get_run(ORG, &id)
+            .await
+            .expect("get")
+            .expect("run");
+        assert_ne!(
+            run.status,
+            RunStatus::Succeeded,
+            "attempt {attempt}: {run:#?}"
+        );
+    }
+    let held = live.scheduled_sync().await.expect("sync");
+    assert_eq!(held.drifted, 1, "{held:?}");
+    assert_eq!(
+        held.remediation_run_id, None,
+        "the fourth attempt is not made"
+    );
+    let sync_run = live
+        .store
+        .get_run(ORG, &held.run_id)
+        .await
+        .expect("get")
+        .expect("run");
+    assert!(
+        sync_run.log.iter().any(|l| l.message.starts_with(
+            "remediation: not submitted, stopped after 3 consecutive failed attempts on: servers.web-2"
+        )),
+        "{:#?}",
+        sync_run.log
+    );
+}
+
+/// Issue 19, item 10: remediation never deletes while `prune` is off: a resource StackDock
+/// created whose entry is removed is left alone and no apply is submitted for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remediation_deletes_nothing_without_prune() {
+    let source =
+        std::fs::read_to_string(crate::support::repo().join("stackdock.toml")).expect("fleet");
+    assert!(
+        source.contains("prune = false"),
+        "the example fleet has prune off"
+    );
+    let live = Live::with(
+        |s| s.replace("drift = \"flag\"", "drift = \"remediate\""),
+        Worker::InProcess,
+    )
+    .await;
+    live.scheduled_sync().await.expect("sync");
+    live.in_process.wait().await;
+    live.scheduled_sync().await.expect("converged");
+
+    // The same deployment without web-2's entry: its server stays, nothing is submitted.
+    let mut without = live.config.clone();
+    without.resources.retain(|r| r.address() != "servers.web-2");
+    assert!(without.resources.len() < live.config.resources.len());
+    let docks = live.deps.docks.clone();
+    let live = live.with_config(without, docks);
+    let before = live.mutations();
+    let outcome = live.scheduled_sync().await.expect("sync");
+    assert_eq!(outcome.remediation_run_id, None, "{outcome:?}");
+    live.in_process.wait().await;
+    assert_eq!(live.mutations(), before, "no provider change");
+}

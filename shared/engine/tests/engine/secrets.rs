@@ -64,7 +64,8 @@ async fn raw_and_json_secrets_resolve_once_and_never_leak() {
         .expect("JSON secret");
     assert_eq!(json.expose(), JSON_VALUE);
 
-    // Fetched once per process: a rotation after the first read is not seen, and neither is a
+    // Served from memory within the TTL (`CREDENTIAL_TTL`): a rotation after the first read is not
+    // seen until then (a provider 401 re-reads at once, see the functions tests), and neither is a
     // deletion (a warm function makes no Secrets Manager call).
     client
         .delete_secret()

@@ -6,6 +6,7 @@
 //! engine's), and it never looks at HTTP status codes: `DockClient` classifies them.
 
 mod catalog;
+pub(crate) use catalog::check_compact;
 mod client;
 pub(crate) mod declaration;
 mod droplets;
@@ -71,6 +72,10 @@ impl Dock for DigitalOcean {
 
     fn poll(&self) -> PollPolicy {
         self.tuning.poll
+    }
+
+    async fn plan_catalog(&self) -> Result<Option<String>, ProviderError> {
+        Ok(Some(self.catalog().await?.compact()))
     }
 
     async fn check_credentials(&self) -> Result<(), ProviderError> {

@@ -12,11 +12,13 @@ use crate::StoreError;
 pub(crate) fn put(conn: &Connection, status: &DockStatus) -> Result<(), StoreError> {
     let context = format!("docks: write the status of `{}`", status.dock_id);
     conn.prepare_cached(
-        "INSERT INTO docks (orgId, dockId, name, provider, lastSyncAt, lastAttemptAt, lastError)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO docks (orgId, dockId, name, provider, lastSyncAt, lastAttemptAt, lastError,
+             catalog)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (dockId) DO UPDATE SET orgId = excluded.orgId, name = excluded.name,
              provider = excluded.provider, lastSyncAt = excluded.lastSyncAt,
-             lastAttemptAt = excluded.lastAttemptAt, lastError = excluded.lastError",
+             lastAttemptAt = excluded.lastAttemptAt, lastError = excluded.lastError,
+             catalog = excluded.catalog",
     )
     .map_err(sql(&context))?
     .execute(rusqlite::params![
@@ -27,6 +29,7 @@ pub(crate) fn put(conn: &Connection, status: &DockStatus) -> Result<(), StoreErr
         status.last_sync_at.map(fixed),
         status.last_attempt_at.map(fixed),
         status.last_error,
+        status.catalog,
     ])
     .map_err(sql(&context))?;
     Ok(())
@@ -37,7 +40,7 @@ pub(crate) fn list(conn: &Connection, org: &str) -> Result<Vec<DockStatus>, Stor
     let context = format!("docks: read the statuses of org `{org}`");
     let mut stmt = conn
         .prepare_cached(
-            "SELECT orgId, dockId, name, provider, lastSyncAt, lastAttemptAt, lastError
+            "SELECT orgId, dockId, name, provider, lastSyncAt, lastAttemptAt, lastError, catalog
              FROM docks WHERE orgId = ?1 ORDER BY dockId",
         )
         .map_err(sql(&context))?;
@@ -60,6 +63,7 @@ struct Raw {
     last_sync_at: Option<String>,
     last_attempt_at: Option<String>,
     last_error: Option<String>,
+    catalog: Option<String>,
 }
 
 impl Raw {
@@ -73,6 +77,7 @@ impl Raw {
                 last_sync_at: row.get(4)?,
                 last_attempt_at: row.get(5)?,
                 last_error: row.get(6)?,
+                catalog: row.get(7)?,
             })
         };
         get().map_err(sql("docks: read a row"))
@@ -91,6 +96,7 @@ impl Raw {
             dock_id: self.dock_id,
             name: self.name,
             last_error: self.last_error,
+            catalog: self.catalog,
         })
     }
 }

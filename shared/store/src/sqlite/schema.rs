@@ -82,6 +82,10 @@ const MIGRATIONS: &[&str] = &[
         body TEXT NOT NULL,
         PRIMARY KEY (orgId, address));
     "#,
+    // 2: the provider's compact plan-time catalog on the dock status (issue 19, item 4).
+    r#"
+    ALTER TABLE docks ADD COLUMN catalog TEXT;
+    "#,
 ];
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).

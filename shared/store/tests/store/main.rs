@@ -40,6 +40,7 @@ fn sync_of(dock: &str, now: i64, listings: Vec<KindListing>) -> DockSync {
             last_sync_at: Some(at(now)),
             last_attempt_at: Some(at(now)),
             last_error: None,
+            catalog: None,
         },
         listings,
         now: at(now),
