@@ -21,6 +21,19 @@ fn the_fixtures_parse_as_handler_events() {
 fn the_caller_is_the_iam_user_of_the_request_context() {
     let request = function_url_request(Method::GET, "/v1/health", "");
     let caller = Caller::of(request.extensions().get());
-    assert_eq!(caller.0, "arn:aws:iam::1234567890:user/Admin");
-    assert_eq!(Caller::of(None).0, "unknown");
+    assert_eq!(
+        caller.map(|c| c.0).as_deref(),
+        Some("arn:aws:iam::1234567890:user/Admin")
+    );
+    assert_eq!(Caller::of(None), None, "no context, no caller (never `unknown`)");
+
+    // The request context `cargo lambda watch` builds for its Function URL emulation
+    // (cargo-lambda-watch `trigger_router.rs`: `authorizer: None`, domain `localhost`): no caller.
+    let watch = r#"{"version":"2.0","routeKey":"$default","rawPath":"/v1/health","rawQueryString":"",
+        "headers":{},"requestContext":{"routeKey":"$default","stage":"$default","requestId":"r",
+        "domainName":"localhost","domainPrefix":"api","http":{"method":"GET","path":"/v1/health",
+        "protocol":"http","sourceIp":"127.0.0.1","userAgent":"cargo-lambda"},"timeEpoch":0},
+        "isBase64Encoded":false}"#;
+    let request = lambda_http::request::from_str(watch).expect("a Function URL event");
+    assert_eq!(Caller::of(request.extensions().get()), None);
 }
