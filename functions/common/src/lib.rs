@@ -14,7 +14,7 @@ mod submit;
 pub mod sync;
 mod telemetry;
 
-pub use deps::Deps;
+pub use deps::{Deps, lambda_target, load_config};
 pub use error::FunctionError;
 pub use submit::{ApplySubmitter, InProcessSubmitter, LambdaSubmitter, SubmitError, submit_apply};
 pub use telemetry::init_tracing;
