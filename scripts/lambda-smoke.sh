@@ -111,8 +111,36 @@ for line in open(source).read().splitlines():
 open(target, "w").write("\n".join(out) + "\n")
 PY
 
+# The functions check the config for the Lambda target (design §11): credentials only from
+# Secrets Manager under STACKDOCK_SECRET_PREFIX (moto here), endpoints only on the provider's
+# published https API or an allowed origin (the sandbox's).
+python3 - "$config" <<'PY'
+import re, sys
+path = sys.argv[1]
+text = open(path).read()
+out = []
+provider = None
+for line in text.splitlines():
+    m = re.match(r'provider = "(\w+)"', line)
+    if m:
+        provider = m.group(1)
+    if line.startswith("credentials = { env =") and provider:
+        line = f'credentials = {{ secret = "stackdock/{provider}" }}'
+    out.append(line)
+open(path, "w").write("\n".join(out) + "\n")
+PY
+"$VENV/bin/python" - "$moto_port" <<'PY' || fail "creating the sandbox tokens' secrets in moto failed"
+import sys, boto3
+sm = boto3.client("secretsmanager", endpoint_url=f"http://127.0.0.1:{sys.argv[1]}",
+                  region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+for provider in ("vultr", "digitalocean", "linode"):
+    sm.create_secret(Name=f"stackdock/{provider}", SecretString=f"sandbox-{provider}-token")
+PY
+
 env_vars=(
   "STACKDOCK_CONFIG=$config"
+  "STACKDOCK_SECRET_PREFIX=stackdock/"
+  "STACKDOCK_ALLOWED_ENDPOINTS=http://127.0.0.1:$sandbox_port"
   "STACKDOCK_TABLE_PREFIX=smoke"
   # Local only: the deployed tables come from the SAM template.
   "STACKDOCK_CREATE_TABLES=1"
@@ -120,9 +148,6 @@ env_vars=(
   "AWS_REGION=us-east-1"
   "AWS_ACCESS_KEY_ID=test"
   "AWS_SECRET_ACCESS_KEY=test"
-  "VULTR_API_KEY=sandbox-vultr-token"
-  "DIGITALOCEAN_TOKEN=sandbox-digitalocean-token"
-  "LINODE_TOKEN=sandbox-linode-token"
   "RUST_LOG=info"
 )
 env_list=$(IFS=,; echo "${env_vars[*]}")

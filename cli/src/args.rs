@@ -42,7 +42,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check stackdock.toml and report every mistake with file:line:column.
-    Validate,
+    Validate(ValidateArgs),
     /// Sync, then show what apply would change.
     Plan(PlanArgs),
     /// Apply a plan: a saved one (`plan.json`) or a fresh one after confirmation.
@@ -64,6 +64,28 @@ pub enum Command {
     Demo(DemoArgs),
     /// Manage the DynamoDB tables of `--store dynamodb://PREFIX`.
     Tables(TablesArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// Also check the rules of a deployment: `lambda` admits only `{ secret = "<prefix>…" }`
+    /// credentials and endpoints on the provider's published https API (or an allowed origin).
+    #[arg(long, value_enum)]
+    pub target: Option<Target>,
+    /// The deployment's Secrets Manager name prefix (the stack's SecretPrefix).
+    #[arg(long, default_value = stackdock_core::config::DEFAULT_SECRET_PREFIX, requires = "target")]
+    pub secret_prefix: String,
+    /// An origin (`scheme://host[:port]`) docks may call besides their provider's published API
+    /// (the stack's AllowedEndpoints); repeatable.
+    #[arg(long = "allow-endpoint", value_name = "ORIGIN", requires = "target")]
+    pub allow_endpoints: Vec<String>,
+}
+
+/// Where the config will run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Target {
+    /// The deployed AWS Lambda functions.
+    Lambda,
 }
 
 #[derive(Debug, clap::Args)]

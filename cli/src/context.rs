@@ -11,6 +11,21 @@ use stackdock_store::{DynamoStore, Store};
 
 /// Reads and validates the config file.
 pub fn load_config(path: &Path) -> anyhow::Result<Config> {
+    let source = read_config(path)?;
+    Ok(config::parse(&path.display().to_string(), &source)?)
+}
+
+/// Reads the config file and checks it for the Lambda target (`stackdock validate --target lambda`).
+pub fn load_config_for(path: &Path, target: &config::LambdaTarget) -> anyhow::Result<Config> {
+    let source = read_config(path)?;
+    Ok(config::check_lambda(
+        &path.display().to_string(),
+        &source,
+        target,
+    )?)
+}
+
+fn read_config(path: &Path) -> anyhow::Result<String> {
     let bytes = std::fs::read(path).with_context(|| {
         format!(
             "cannot read {} (run in the directory of your stackdock.toml, or pass --config PATH)",
@@ -24,7 +39,7 @@ pub fn load_config(path: &Path) -> anyhow::Result<Config> {
             e.utf8_error().valid_up_to()
         )
     })?;
-    Ok(config::parse(&path.display().to_string(), &source)?)
+    Ok(source)
 }
 
 /// The directory `user_data_file` paths are relative to.

@@ -19,7 +19,7 @@ use crate::context;
 /// Runs the command; `Ok(code)` is the process exit code (0, or 2 for changes present).
 pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     match &cli.command {
-        Command::Validate => validate(&cli),
+        Command::Validate(args) => validate(&cli, args),
         Command::Schema => {
             let schema = stackdock_core::config::json_schema::json_schema();
             println!(
@@ -40,11 +40,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
-fn validate(cli: &Cli) -> anyhow::Result<u8> {
-    let config = context::load_config(&cli.config)?;
+fn validate(cli: &Cli, args: &crate::args::ValidateArgs) -> anyhow::Result<u8> {
+    let config = match args.target {
+        None => context::load_config(&cli.config)?,
+        Some(crate::args::Target::Lambda) => {
+            let target = stackdock_core::config::LambdaTarget::new(
+                &args.secret_prefix,
+                &args.allow_endpoints,
+            )
+            .map_err(anyhow::Error::msg)?;
+            context::load_config_for(&cli.config, &target)?
+        }
+    };
     println!(
-        "{} is valid: org `{}`, {} dock{}, {} resource{}",
+        "{} is valid{}: org `{}`, {} dock{}, {} resource{}",
         cli.config.display(),
+        if args.target.is_some() {
+            " for the Lambda target"
+        } else {
+            ""
+        },
         config.settings.org,
         config.docks.len(),
         if config.docks.len() == 1 { "" } else { "s" },

@@ -64,3 +64,103 @@ fn schema_prints_the_committed_schema() {
         std::fs::read_to_string(repo().join("schema/stackdock.schema.json")).expect("schema");
     assert_eq!(text(&out.stdout), committed);
 }
+
+#[test]
+fn the_lambda_target_refuses_each_lambda_fixture_with_its_expected_diagnostics() {
+    let dir = repo().join("fixtures/config/invalid/lambda");
+    let mut checked = 0;
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixtures")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    entries.sort();
+    for path in &entries {
+        let name = path.file_name().and_then(|n| n.to_str()).expect("name");
+        let relative = format!("fixtures/config/invalid/lambda/{name}");
+        // Valid on a laptop ...
+        let plain = stackdock(&repo(), &[], &["--config", &relative, "validate"]);
+        assert_eq!(
+            plain.status.code(),
+            Some(0),
+            "{name}: {}",
+            text(&plain.stderr)
+        );
+        // ... refused for the deployed functions.
+        let out = stackdock(
+            &repo(),
+            &[],
+            &["--config", &relative, "validate", "--target", "lambda"],
+        );
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", text(&out.stderr));
+        let expected =
+            std::fs::read_to_string(path.with_extension("expected")).expect("expected file");
+        assert_eq!(text(&out.stderr), expected, "{name}");
+        checked += 1;
+    }
+    assert!(checked >= 4, "only {checked} Lambda fixtures");
+
+    // The example fleet's `env` credentials are refused in Lambda.
+    let out = stackdock(&repo(), &[], &["validate", "--target", "lambda"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("refused in Lambda"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // The deployment's own prefix and allowed origins are honoured.
+    let dir = tempdir();
+    let config = dir.join("stackdock.toml");
+    std::fs::write(
+        &config,
+        "[stackdock]\norg = \"acme\"\n\n[docks.vultr-main]\nprovider = \"vultr\"\ncredentials = { secret = \"team/vultr\" }\nendpoint = \"http://127.0.0.1:8787/vultr/v2\"\n",
+    )
+    .expect("write");
+    let config = config.display().to_string();
+    let args = [
+        "--config",
+        config.as_str(),
+        "validate",
+        "--target",
+        "lambda",
+        "--secret-prefix",
+        "team/",
+        "--allow-endpoint",
+        "http://127.0.0.1:8787",
+    ];
+    let out = stackdock(&repo(), &[], &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("valid for the Lambda target"));
+    let out = stackdock(&repo(), &[], &args[..7]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the local origin is not allowed"
+    );
+    let out = stackdock(
+        &repo(),
+        &[],
+        &[
+            "validate",
+            "--target",
+            "lambda",
+            "--allow-endpoint",
+            "https://x.example/v2",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("not an origin"),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("stackdock-validate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    dir
+}

@@ -11,6 +11,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     init_tracing();
+    // Routes and the apply allow-list first: a bad value stops the cold start before any client
+    // is built.
+    let options = api::ApiOptions::from_env()?;
     let deps = Deps::from_env().await?;
-    lambda_http::run(api::router(deps)).await
+    lambda_http::run(api::router_with(deps, options)).await
 }

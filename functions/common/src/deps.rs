@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use stackdock_core::config::{self, Config};
+use stackdock_core::config::{self, Config, DEFAULT_SECRET_PREFIX, LambdaTarget};
 use stackdock_core::plan::Plan;
 use stackdock_engine::{
     Adapters, CREDENTIAL_TTL, DefaultResolver, Docks, EngineError, PlanOptions,
@@ -92,7 +92,8 @@ impl Deps {
     /// Every AWS client has the timeouts of [`aws_timeouts`].
     pub async fn from_env() -> Result<Arc<Deps>, FunctionError> {
         let path = config_path()?;
-        let config = load_config(&path)?;
+        let target = lambda_target(|name| std::env::var(name).ok())?;
+        let config = load_config(&path, &target)?;
         let prefix = std::env::var("STACKDOCK_TABLE_PREFIX")
             .ok()
             .filter(|p| !p.trim().is_empty())
@@ -225,16 +226,44 @@ fn config_path() -> Result<PathBuf, FunctionError> {
         })
 }
 
-/// Reads and parses the config, every diagnostic in the error.
-fn load_config(path: &Path) -> Result<Config, FunctionError> {
+/// The deployment's trust boundary for its config (design §11), from `lookup` (the process
+/// environment): `STACKDOCK_SECRET_PREFIX` (default `stackdock/`) and `STACKDOCK_ALLOWED_ENDPOINTS`
+/// (comma-separated origins).
+///
+/// # Errors
+/// `FunctionError::Startup` naming a bad prefix or origin: the function does not start.
+pub fn lambda_target(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<LambdaTarget, FunctionError> {
+    let prefix = lookup("STACKDOCK_SECRET_PREFIX")
+        .filter(|p| !p.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_SECRET_PREFIX.to_owned());
+    let allowed = lookup("STACKDOCK_ALLOWED_ENDPOINTS").unwrap_or_default();
+    LambdaTarget::from_list(&prefix, &allowed).map_err(|e| {
+        FunctionError::Startup(format!(
+            "STACKDOCK_SECRET_PREFIX / STACKDOCK_ALLOWED_ENDPOINTS: {e}"
+        ))
+    })
+}
+
+/// Reads the config and checks it for the Lambda target (`config::check_lambda`): a config that
+/// points a dock anywhere but its provider's published API (or an allowed origin), or takes a
+/// credential from anywhere but a secret under the prefix, is refused with every diagnostic.
+///
+/// # Errors
+/// `FunctionError::Config` with every diagnostic (`file:line:column: message (help)`).
+pub fn load_config(path: &Path, target: &LambdaTarget) -> Result<Config, FunctionError> {
     let source = std::fs::read_to_string(path)
         .map_err(|e| FunctionError::Config(format!("cannot read {}: {e}", path.display())))?;
-    config::parse(&path.display().to_string(), &source).map_err(|diags| {
+    config::check_lambda(&path.display().to_string(), &source, target).map_err(|diags| {
         FunctionError::Config(
             diags
                 .0
                 .iter()
-                .map(|d| format!("{}: {}", d.location(), d.message))
+                .map(|d| match &d.help {
+                    Some(help) => format!("{}: {} (help: {help})", d.location(), d.message),
+                    None => format!("{}: {}", d.location(), d.message),
+                })
                 .collect::<Vec<_>>()
                 .join("; "),
         )

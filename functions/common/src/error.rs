@@ -19,6 +19,9 @@ pub enum FunctionError {
     /// stackdock.toml could not be found, read or parsed.
     #[error("stackdock.toml: {0}")]
     Config(String),
+    /// The function's settings (environment) are invalid: it does not start.
+    #[error("{0}")]
+    Startup(String),
     /// The event is not what this function handles.
     #[error("unexpected event: {0}")]
     Event(String),
@@ -45,7 +48,7 @@ impl FunctionError {
     /// Whether the same invocation may succeed later.
     pub fn is_retryable(&self) -> bool {
         match self {
-            FunctionError::Config(_) | FunctionError::Event(_) => false,
+            FunctionError::Config(_) | FunctionError::Startup(_) | FunctionError::Event(_) => false,
             FunctionError::Engine(e) => engine_retryable(e),
             FunctionError::Store(e) => store_retryable(e),
             FunctionError::Submit(_) => true,

@@ -15,7 +15,7 @@ mod submit;
 pub mod sync;
 mod telemetry;
 
-pub use deps::{Deps, aws_timeouts};
+pub use deps::{Deps, aws_timeouts, lambda_target, load_config};
 pub use error::FunctionError;
 pub use submit::{
     ApplySubmitter, InProcessSubmitter, LambdaSubmitter, REMEDIATION_PREFIX, SubmitError,

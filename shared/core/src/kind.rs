@@ -140,8 +140,10 @@ impl ProviderKind {
         self.kinds().contains(&kind)
     }
 
-    /// Base URL including the version path, replaced by a dock's `endpoint`.
-    pub fn default_endpoint(self) -> &'static str {
+    /// Base URL including the version path, replaced by a dock's `endpoint`: the provider's
+    /// published API. The one copy: the provider kit's declarations (`base_url`) and the Lambda
+    /// target's endpoint rule (`config::target`) both read it.
+    pub const fn default_endpoint(self) -> &'static str {
         match self {
             ProviderKind::Vultr => "https://api.vultr.com/v2",
             ProviderKind::DigitalOcean => "https://api.digitalocean.com/v2",

@@ -7,17 +7,17 @@
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use stackdock_engine::lease_name;
 
-use super::{ApiError, Caller, body};
+use super::{ApiError, ApiOptions, Caller, Routes, body};
 use crate::{Deps, submit_apply};
 
 #[derive(Debug, Deserialize)]
@@ -25,11 +25,43 @@ struct ApplyRequest {
     plan_digest: String,
 }
 
+/// `POST /v1/apply` on the plan function: refused before anything is read, recorded or submitted.
+pub(super) async fn not_served(caller: Caller) -> ApiError {
+    tracing::warn!(caller = %caller.0, "apply refused: the plan function does not serve it");
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "apply_not_served",
+        "this is the plan function: it does not apply. Apply through the apply function's URL (stack output ApplyApiFunctionUrl), as a caller listed in the stack's ApplyCallers parameter",
+    )
+    .with("caller", caller.0)
+}
+
+/// Whether `caller` may apply: always on the apply function's allow-list; on a local run only
+/// when a list is configured.
+fn check_allowed(options: &ApiOptions, caller: &Caller) -> Result<(), ApiError> {
+    let checked = options.routes == Routes::Apply || !options.apply_callers.is_empty();
+    if !checked || options.apply_callers.allows(&caller.0) {
+        return Ok(());
+    }
+    tracing::warn!(caller = %caller.0, "apply refused: caller not in STACKDOCK_APPLY_CALLERS");
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "apply_not_allowed",
+        format!(
+            "{} may not apply: add its ARN (for an assumed-role session, its role's ARN `arn:aws:iam::<account>:role/<name>`) to the stack's ApplyCallers parameter (STACKDOCK_APPLY_CALLERS) and deploy",
+            caller.0
+        ),
+    )
+    .with("caller", caller.0.clone()))
+}
+
 pub(super) async fn submit(
     State(deps): State<Arc<Deps>>,
+    Extension(options): Extension<Arc<ApiOptions>>,
     caller: Caller,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    check_allowed(&options, &caller)?;
     let bytes = body(bytes)?;
     let value: Value = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not JSON: {e}")))?;

@@ -11,9 +11,16 @@
 //! | `GET /v1/health` | 200 when the config is loaded and the store answers; 503 otherwise |
 //!
 //! Every error is `{"code": snake_case, "message": …}`: 400 `invalid_json`, `invalid_request`,
-//! `invalid_query`; 404 `not_found`; 405 `method_not_allowed`; 413 `body_too_large`.
+//! `invalid_query`; 401 `no_caller`; 403 `apply_not_served`, `apply_not_allowed`,
+//! `route_not_served`; 404 `not_found`; 405 `method_not_allowed`; 413 `body_too_large`.
 //! Nothing here applies: `POST /v1/apply` records a Pending run and submits it to the worker.
+//!
+//! Which routes are served, and to whom, is fixed at start by [`ApiOptions`] (`access.rs`): the
+//! plan function (`STACKDOCK_API_ROUTES=plan`) answers `POST /v1/apply` with 403
+//! `apply_not_served`; the apply function (`apply`) serves only `POST /v1/apply`, `GET /v1/plan`,
+//! `GET /v1/runs/{id}` and `GET /v1/health`, and applies only for `STACKDOCK_APPLY_CALLERS`.
 
+mod access;
 mod apply;
 mod caller;
 mod error;
@@ -22,13 +29,14 @@ mod read;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{Method, StatusCode, Uri};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
+use axum::{Extension, Router};
 
+pub use access::{APPLY_CALLERS_VAR, ApiOptions, ApplyCallers, ROUTES_VAR, Routes};
 pub use caller::Caller;
 pub use error::ApiError;
 
@@ -37,19 +45,57 @@ use crate::Deps;
 /// Largest request body accepted (a proposed stackdock.toml is a few KiB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// The API's router over `deps`.
+/// The API's router over `deps`, serving every route to every caller: a local run (tests,
+/// `cargo lambda watch`). Deployed functions use [`router_with`] and [`ApiOptions::from_env`].
 pub fn router(deps: Arc<Deps>) -> Router {
+    router_with(deps, ApiOptions::local())
+}
+
+/// The API's router over `deps`, serving the routes of `options` to the callers it admits.
+pub fn router_with(deps: Arc<Deps>, options: ApiOptions) -> Router {
+    let routes = options.routes;
+    let plan_post: MethodRouter<Arc<Deps>> = match routes {
+        Routes::Apply => post(not_served),
+        Routes::All | Routes::Plan => post(plan::proposed),
+    };
+    let apply_post: MethodRouter<Arc<Deps>> = match routes {
+        Routes::Plan => post(apply::not_served),
+        Routes::All | Routes::Apply => post(apply::submit),
+    };
+    let (inventory, drift): (MethodRouter<Arc<Deps>>, MethodRouter<Arc<Deps>>) = match routes {
+        Routes::Apply => (get(not_served), get(not_served)),
+        Routes::All | Routes::Plan => (get(read::inventory), get(read::drift)),
+    };
+    let options = Arc::new(options);
+    let identify = {
+        let options = options.clone();
+        move |request, next| caller::identify(options.as_ref().clone(), request, next)
+    };
     Router::new()
-        .route("/v1/plan", get(plan::current).post(plan::proposed))
-        .route("/v1/apply", post(apply::submit))
+        .route("/v1/plan", get(plan::current).merge(plan_post))
+        .route("/v1/apply", apply_post)
         .route("/v1/runs/{id}", get(read::run))
-        .route("/v1/inventory", get(read::inventory))
-        .route("/v1/drift", get(read::drift))
+        .route("/v1/inventory", inventory)
+        .route("/v1/drift", drift)
         .route("/v1/health", get(read::health))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(identify))
+        .layer(Extension(options))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(deps)
+}
+
+/// A route the apply function does not serve: it belongs to the plan function.
+async fn not_served(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "route_not_served",
+        format!(
+            "{method} {} is not served by the apply function; call the plan function's URL (stack output ApiFunctionUrl)",
+            uri.path()
+        ),
+    )
 }
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use stackdock_core::config::{self, Config, Diagnostic};
@@ -98,6 +98,19 @@ pub(super) async fn proposed(
             diags.0.iter().map(diagnostic).collect::<Vec<_>>(),
         )
     })?;
+    if proposal.settings.org != deps.config.settings.org {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "wrong_org",
+            format!(
+                "the proposal is for org `{}`, but this deployment serves org `{}`: propose changes to that org's stackdock.toml, or call the deployment of org `{}`",
+                proposal.settings.org,
+                deps.org(),
+                proposal.settings.org
+            ),
+        )
+        .with("org", deps.org().to_owned()));
+    }
     let docks = same_docks(&deps, &proposal);
     let plan = plan_current(&proposal, &docks, deps.store.as_ref(), deps.plan_options).await?;
     Ok(respond(&plan, format))
@@ -123,9 +136,6 @@ fn diagnostic(d: &Diagnostic) -> serde_json::Value {
 /// against the provider's catalogs.
 fn same_docks(deps: &Deps, proposal: &Config) -> Docks {
     let mut docks = Docks::default();
-    if proposal.settings.org != deps.config.settings.org {
-        return docks;
-    }
     for (name, dock) in &proposal.docks {
         if deps.config.docks.get(name) == Some(dock)
             && let Some(provider) = deps.docks.get(name)

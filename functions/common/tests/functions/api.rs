@@ -10,7 +10,9 @@ use stackdock_functions::api::MAX_BODY_BYTES;
 use stackdock_sandbox::{Change, Kind as SbKind, Mutation, Provider};
 use stackdock_store::RunStatus;
 
-use crate::support::{Live, ORG, function_url_request, repo, request};
+use stackdock_functions::api::Caller;
+
+use crate::support::{Live, ORG, Worker, deployed, function_url_request, repo, request, signed};
 
 async fn synced() -> Live {
     let live = Live::new().await;
@@ -316,7 +318,8 @@ async fn apply_submission_locked_stale_and_accepted() {
         .expect("run");
     assert_eq!(stored.status, RunStatus::Succeeded);
 
-    // Unsigned local calls (cargo lambda watch) are recorded as `unknown`.
+    // Unsigned local calls (cargo lambda watch; STACKDOCK_API_ROUTES unset) are recorded as such,
+    // never as `unknown`.
     let plan = live.get("/v1/plan").await.json();
     let again = live
         .post(
@@ -336,7 +339,7 @@ async fn apply_submission_locked_stale_and_accepted() {
         .await
         .expect("get")
         .expect("run");
-    assert_eq!(run.actor, "unknown");
+    assert_eq!(run.actor, Caller::LOCAL);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -373,4 +376,199 @@ async fn drift_lists_the_flagged_records() {
     assert_eq!(entry["dock"], "do-main");
     assert_eq!(entry["kind"], "servers");
     assert_eq!(entry["drift"][0]["field"], "plan", "{drift}");
+}
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/ci/stackdock-apply";
+const SESSION: &str = "arn:aws:sts::123456789012:assumed-role/stackdock-apply/gh-run-7";
+const PR_ROLE: &str = "arn:aws:sts::123456789012:assumed-role/stackdock-plan/gh-pr-12";
+
+/// The current plan's digest as an apply body.
+async fn apply_body(live: &Live) -> String {
+    let digest = live.get("/v1/plan").await.json()["digest"].clone();
+    format!("{{\"plan_digest\": {digest}}}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plan_function_refuses_apply_and_records_nothing() {
+    let live = Live::with(|s| s, Worker::Manual).await;
+    live.scheduled_sync().await.expect("sync");
+    let runs_before = live.store.list_runs(ORG, 100).await.expect("runs").len();
+    let body = apply_body(&live).await;
+
+    let plan_fn = deployed("plan", ROLE);
+    // Even a caller on the apply list: the plan function does not apply.
+    for caller in [PR_ROLE, SESSION] {
+        let refused = live
+            .call_with(
+                plan_fn.clone(),
+                signed(Method::POST, "/v1/apply", &body, caller),
+            )
+            .await
+            .error(StatusCode::FORBIDDEN, "apply_not_served");
+        assert_eq!(refused["caller"], caller);
+        assert!(
+            refused["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("ApplyApiFunctionUrl")),
+            "{refused}"
+        );
+    }
+    assert!(
+        live.queue.0.lock().expect("queue").is_empty(),
+        "nothing submitted"
+    );
+    let runs_after = live.store.list_runs(ORG, 100).await.expect("runs").len();
+    assert_eq!(runs_after, runs_before, "nothing recorded");
+
+    // What the plan function does serve, it serves to a signed caller.
+    let plan = live
+        .call_with(
+            plan_fn.clone(),
+            signed(Method::GET, "/v1/plan", "", PR_ROLE),
+        )
+        .await;
+    assert_eq!(plan.status, StatusCode::OK, "{}", plan.text);
+    let fleet = std::fs::read_to_string(repo().join("stackdock.toml")).expect("fleet");
+    let proposed = live
+        .call_with(
+            plan_fn.clone(),
+            signed(Method::POST, "/v1/plan", &fleet, PR_ROLE),
+        )
+        .await;
+    assert_eq!(proposed.status, StatusCode::OK, "{}", proposed.text);
+    for path in ["/v1/inventory", "/v1/drift", "/v1/health"] {
+        let reply = live
+            .call_with(plan_fn.clone(), signed(Method::GET, path, "", PR_ROLE))
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_apply_function_applies_only_for_listed_callers() {
+    let live = Live::with(|s| s, Worker::Manual).await;
+    live.scheduled_sync().await.expect("sync");
+    let body = apply_body(&live).await;
+    let apply_fn = deployed(
+        "apply",
+        &format!(" {ROLE} , arn:aws:iam::123456789012:user/alice"),
+    );
+
+    let refused = live
+        .call_with(
+            apply_fn.clone(),
+            signed(Method::POST, "/v1/apply", &body, PR_ROLE),
+        )
+        .await
+        .error(StatusCode::FORBIDDEN, "apply_not_allowed");
+    assert_eq!(refused["caller"], PR_ROLE);
+    let message = refused["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(PR_ROLE) && message.contains("ApplyCallers"),
+        "{refused}"
+    );
+    assert!(live.queue.0.lock().expect("queue").is_empty());
+    assert!(
+        live.store
+            .list_runs(ORG, 100)
+            .await
+            .expect("runs")
+            .iter()
+            .all(|r| r.actor != PR_ROLE),
+        "a refused apply is not recorded"
+    );
+
+    // An empty list refuses everyone.
+    live.call_with(
+        deployed("apply", ""),
+        signed(Method::POST, "/v1/apply", &body, SESSION),
+    )
+    .await
+    .error(StatusCode::FORBIDDEN, "apply_not_allowed");
+
+    // The role's session is admitted and recorded as the actor.
+    let accepted = live
+        .call_with(
+            apply_fn.clone(),
+            signed(Method::POST, "/v1/apply", &body, SESSION),
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::ACCEPTED, "{}", accepted.text);
+    let run_id = accepted.json()["run_id"].as_str().expect("id").to_owned();
+    assert_eq!(*live.queue.0.lock().expect("queue"), vec![run_id.clone()]);
+    let run = live
+        .store
+        .get_run(ORG, &run_id)
+        .await
+        .expect("get")
+        .expect("run");
+    assert_eq!(run.actor, SESSION);
+
+    // The apply function serves the reviewer's reads, not proposals or the inventory.
+    for (method, path, code) in [
+        (Method::POST, "/v1/plan", "route_not_served"),
+        (Method::GET, "/v1/inventory", "route_not_served"),
+        (Method::GET, "/v1/drift", "route_not_served"),
+    ] {
+        live.call_with(apply_fn.clone(), signed(method, path, "", SESSION))
+            .await
+            .error(StatusCode::FORBIDDEN, code);
+    }
+    for path in ["/v1/plan", "/v1/health", &format!("/v1/runs/{run_id}")] {
+        let reply = live
+            .call_with(apply_fn.clone(), signed(Method::GET, path, "", SESSION))
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployed_function_refuses_requests_without_an_iam_caller() {
+    let live = Live::with(|s| s, Worker::Manual).await;
+    live.scheduled_sync().await.expect("sync");
+    let body = apply_body(&live).await;
+    for routes in ["plan", "apply"] {
+        let options = deployed(routes, ROLE);
+        for (method, path) in [
+            (Method::GET, "/v1/plan"),
+            (Method::GET, "/v1/health"),
+            (Method::POST, "/v1/apply"),
+        ] {
+            live.call_with(
+                options.clone(),
+                request(method, path, Body::from(body.clone())),
+            )
+            .await
+            .error(StatusCode::UNAUTHORIZED, "no_caller");
+        }
+    }
+    assert!(live.queue.0.lock().expect("queue").is_empty());
+    assert!(
+        live.store
+            .list_runs(ORG, 100)
+            .await
+            .expect("runs")
+            .iter()
+            .all(|r| r.kind != stackdock_store::RunKind::Apply),
+        "no apply recorded"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proposal_for_another_org_is_refused() {
+    let live = synced().await;
+    let fleet = std::fs::read_to_string(repo().join("stackdock.toml")).expect("fleet");
+    let other = fleet.replace("org = \"acme\"", "org = \"globex\"");
+    assert_ne!(other, fleet);
+    let refused = live
+        .post("/v1/plan", other)
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "wrong_org");
+    assert_eq!(refused["org"], ORG);
+    assert!(
+        refused["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("globex") && m.contains("acme")),
+        "{refused}"
+    );
 }

@@ -194,9 +194,14 @@ impl Live {
             .await
     }
 
-    /// One request through the API router.
+    /// One request through the API router of a local run (every route, unsigned served).
     pub async fn call(&self, request: Request<Body>) -> Reply {
-        let response = api::router(self.deps.clone())
+        self.call_with(api::ApiOptions::local(), request).await
+    }
+
+    /// One request through the API router configured as `options` (a deployed function's).
+    pub async fn call_with(&self, options: api::ApiOptions, request: Request<Body>) -> Reply {
+        let response = api::router_with(self.deps.clone(), options)
             .oneshot(request)
             .await
             .expect("the router is infallible");
@@ -251,6 +256,29 @@ pub fn function_url_request(method: Method, uri: &str, body: &str) -> Request<Bo
         header::HeaderValue::from_static("application/json"),
     );
     Request::from_parts(parts, Body::from(body.to_owned()))
+}
+
+/// A Function URL request signed by `caller` (the IAM request context's `userArn`).
+pub fn signed(method: Method, uri: &str, body: &str, caller: &str) -> Request<Body> {
+    let mut request = function_url_request(method, uri, body);
+    if let Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) =
+        request.extensions_mut().get_mut()
+        && let Some(iam) = ctx.authorizer.as_mut().and_then(|a| a.iam.as_mut())
+    {
+        iam.user_arn = Some(caller.to_owned());
+        return request;
+    }
+    panic!("the fixture carries an IAM request context");
+}
+
+/// The options of a deployed function: `STACKDOCK_API_ROUTES` and `STACKDOCK_APPLY_CALLERS`.
+pub fn deployed(routes: &str, apply_callers: &str) -> api::ApiOptions {
+    api::ApiOptions::from_lookup(|name| match name {
+        api::ROUTES_VAR => Some(routes.to_owned()),
+        api::APPLY_CALLERS_VAR => Some(apply_callers.to_owned()),
+        _ => None,
+    })
+    .expect("valid options")
 }
 
 #[derive(Debug)]

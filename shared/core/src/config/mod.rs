@@ -12,6 +12,7 @@ mod keys;
 mod parse;
 pub mod reference;
 mod report;
+pub mod target;
 mod validate;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,6 +22,7 @@ use sha2::{Digest, Sha256};
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use parse::parse;
+pub use target::{DEFAULT_SECRET_PREFIX, LambdaTarget, check_lambda};
 
 use crate::{FieldValue, Kind, ProviderKind};
 

@@ -8,7 +8,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use stackdock_core::config::{self, CredentialRef, DriftMode, json_schema::json_schema};
+use stackdock_core::config::{
+    self, CredentialRef, DEFAULT_SECRET_PREFIX, DriftMode, LambdaTarget, json_schema::json_schema,
+};
 use stackdock_core::{Kind, ProviderKind};
 
 fn repo() -> PathBuf {
@@ -76,6 +78,67 @@ fn invalid_fixtures_render_their_expected_diagnostics() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The Lambda target's refusals: files that parse, refused only for the deployed target (default
+/// secret prefix, no allowed endpoints), one file per refusal class.
+#[test]
+fn lambda_fixtures_render_their_expected_diagnostics() {
+    let files = tomls("fixtures/config/invalid/lambda");
+    assert!(files.len() >= 4, "only {} Lambda fixtures", files.len());
+    let target = LambdaTarget::new(DEFAULT_SECRET_PREFIX, [""; 0]).expect("target");
+    let mut failures = Vec::new();
+    for path in &files {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let shown = format!("fixtures/config/invalid/lambda/{name}");
+        let source = fs::read_to_string(path).unwrap_or_else(|e| panic!("{shown}: {e}"));
+        if let Err(d) = config::parse(&shown, &source) {
+            failures.push(format!("{shown} must be valid outside Lambda:\n{d}"));
+            continue;
+        }
+        let diagnostics = match config::check_lambda(&shown, &source, &target) {
+            Ok(_) => {
+                failures.push(format!("{shown} passed the Lambda target"));
+                continue;
+            }
+            Err(d) => d,
+        };
+        for d in diagnostics.iter() {
+            assert!(d.line > 1 && d.help.is_some(), "{d}");
+        }
+        let actual = format!("{diagnostics}\n");
+        if let Some(f) = check_golden(
+            &path.with_extension("expected"),
+            &actual,
+            "run with UPDATE_EXPECT=1 to rewrite it",
+        ) {
+            failures.push(f);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn the_lambda_target_admits_secrets_published_hosts_and_allowed_origins() {
+    let source = "[stackdock]\norg = \"acme\"\n\n[docks.vultr-main]\nprovider = \"vultr\"\ncredentials = { secret = \"team/vultr\" }\nendpoint = \"http://127.0.0.1:8787/vultr/v2\"\n\n[docks.linode-main]\nprovider = \"linode\"\ncredentials = { secret = \"arn:aws:secretsmanager:us-east-1:123456789012:secret:team/linode-AbC123\" }\nendpoint = \"https://api.linode.com/v4\"\n";
+    let target = LambdaTarget::new("team/", ["http://127.0.0.1:8787"]).expect("target");
+    config::check_lambda("stackdock.toml", source, &target).unwrap_or_else(|d| panic!("{d}"));
+    // The same file under the default target: the prefix and the local origin are refused.
+    let default = LambdaTarget::new(DEFAULT_SECRET_PREFIX, [""; 0]).expect("target");
+    let refused = config::check_lambda("stackdock.toml", source, &default).expect_err("refused");
+    assert_eq!(refused.len(), 3, "{refused}");
+    // The repository's example uses `env` credentials: fine on a laptop, refused in Lambda.
+    let example = fs::read_to_string(repo().join("stackdock.toml")).unwrap_or_default();
+    let refused = config::check_lambda("stackdock.toml", &example, &default).expect_err("env");
+    assert_eq!(refused.len(), 3, "{refused}");
+    assert!(
+        refused
+            .iter()
+            .all(|d| d.message.contains("environment variable"))
+    );
 }
 
 #[test]

@@ -13,7 +13,7 @@ pub static DECLARATION: Declaration = Declaration {
     provider: ProviderKind::DigitalOcean,
     display_name: "DigitalOcean",
     // [godo] godo.go `defaultBaseURL` + the v2 path.
-    base_url: "https://api.digitalocean.com/v2",
+    base_url: ProviderKind::DigitalOcean.default_endpoint(),
     // [do-spec] description.yml: "maximum number of results per page is 200".
     pagination: Pagination::PageLinks { max: 200 },
     // [do-spec] error.yml.

@@ -14,7 +14,7 @@ pub static DECLARATION: Declaration = Declaration {
     provider: ProviderKind::Linode,
     display_name: "Linode",
     // [linodego] client.go `APIHost` + `APIVersion`.
-    base_url: "https://api.linode.com/v4",
+    base_url: ProviderKind::Linode.default_endpoint(),
     // [linode-docs] pagination: `page_size` 25–500.
     pagination: Pagination::PageCount { max: 500 },
     // [linodego] errors.go.

@@ -11,7 +11,7 @@ pub static DECLARATION: Declaration = Declaration {
     provider: ProviderKind::Vultr,
     display_name: "Vultr",
     // [govultr] client.go `defaultBase`.
-    base_url: "https://api.vultr.com/v2",
+    base_url: ProviderKind::Vultr.default_endpoint(),
     // [govultr] README "Pagination": `per_page` up to 500 and a `cursor`.
     pagination: Pagination::Cursor { max: 500 },
     // [tf-vultr] utility.go `apiError`.
