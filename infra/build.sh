@@ -11,9 +11,16 @@
 # Fn::ForEach (AWS::LanguageExtensions) is kept as it is for CloudFormation to expand.
 #
 # Usage: infra/build.sh [extra `sam build` arguments, e.g. --parallel]
+#        infra/build.sh --check   only the checks below (the Lambda target, the bundle), no build
 # Env:   STACKDOCK_DEPLOY_CONFIG  the file to deploy (default: stackdock.toml at the repo root)
 #        STACKDOCK_CONFIG_NAME    its name beside the bootstrap (default: stackdock.toml; must
 #                                 match the ConfigPath parameter when that is a relative path)
+#        STACKDOCK_SECRET_PREFIX  the stack's SecretPrefix parameter (default: stackdock/)
+#        STACKDOCK_ALLOWED_ENDPOINTS  the stack's AllowedEndpoints, comma-separated (default: none)
+#
+# Before building, the config is checked for the Lambda target exactly as the deployed functions
+# check it at start (`stackdock validate --target lambda`): credentials only `{ secret = … }`
+# under the secret prefix, endpoints only the provider's published https API or an allowed origin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +32,11 @@ functions=(SyncFunction ApiFunction ApplyApiFunction ApplyFunction)
 if [[ ! -f $config ]]; then
   echo "infra/build.sh: $config not found; set STACKDOCK_DEPLOY_CONFIG to the stackdock.toml to deploy" >&2
   exit 1
+fi
+check_only=false
+if [[ ${1:-} == --check ]]; then
+  check_only=true
+  shift
 fi
 for arg in "$@"; do
   case $arg in
@@ -42,10 +54,23 @@ if [[ -x .venv-tools/bin/sam ]]; then
 fi
 export SAM_CLI_TELEMETRY=0
 
+# Refuse a config the functions would refuse, before spending minutes on the build.
+validate=(validate --target lambda --secret-prefix "${STACKDOCK_SECRET_PREFIX:-stackdock/}")
+IFS=',' read -r -a allowed <<<"${STACKDOCK_ALLOWED_ENDPOINTS:-}"
+for origin in "${allowed[@]}"; do
+  origin=${origin//[[:space:]]/}
+  [[ -n $origin ]] && validate+=(--allow-endpoint "$origin")
+done
+cargo run --locked --quiet -p stackdock-cli -- --config "$config" "${validate[@]}"
+
 # Refuse a config whose user_data_files cannot be bundled before spending minutes on the build.
 check=$(mktemp -d)
 trap 'rm -rf "$check"' EXIT
 python3 infra/bundle-config.py "$config" "$check/$name" >/dev/null
+if $check_only; then
+  echo "infra/build.sh: $config can be deployed (checks only, nothing built)"
+  exit 0
+fi
 
 sam build --beta-features --language-extensions -t infra/template.yaml "$@"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Generates RELIABILITY.md from what the tests print, never by hand: runs the workspace's tests with
-# --nocapture, keeps the `RELIABILITY <category> …` lines (property, input, fault, crash,
-# concurrency, secret) and renders them as tables. The closing "nothing lost, duplicated or leaked"
+# --nocapture, and the infrastructure tests (infra/tests), keeps the `RELIABILITY <category> …`
+# lines (property, input, fault, crash, concurrency, secret, security) and renders them as tables. The closing "nothing lost, duplicated or leaked"
 # line is written only when the test run passed and no line reports a failure (an outcome starting
 # with FAIL, or a property not ending in `ok`).
 #
@@ -18,6 +18,8 @@ if [[ -z "$log" ]]; then
     # Every test target runs even when one fails (--no-fail-fast): the report shows all of them.
     # Lines are whole (one eprintln each), so the parallel tests' output still greps cleanly.
     cargo test --workspace --locked --no-fail-fast -- --nocapture >"$log" 2>&1 || status=$?
+    # The template, bootstrap, workflow and build checks hold the deployment's boundaries.
+    .venv-tools/bin/python -m unittest discover -s infra/tests >>"$log" 2>&1 || status=$?
 fi
 
 python3 - "$log" "$status" >RELIABILITY.md <<'PY'
@@ -95,6 +97,7 @@ out += table("crash", "Crash points tried (the real binary, SIGKILL)", "store:po
 out += table("concurrency", "Concurrency", "scenario")
 out += table("input", "Bad inputs tried", "input")
 out += table("secret", "Secrets searched for", "channel and what")
+out += table("security", "Security (issue 19: each boundary and the test that holds it)", "boundary")
 
 out += ["## Verdict", ""]
 if status != 0:

@@ -24,6 +24,8 @@ from cfnlint.decode import decode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import test_template  # noqa: E402
 
+from reliability import held
+
 ROOT = Path(__file__).resolve().parents[2]
 BOOTSTRAP = ROOT / "infra" / "bootstrap.yaml"
 POLICIES = ROOT / "infra" / "policies"
@@ -143,6 +145,7 @@ class PolicyFiles(unittest.TestCase):
             with self.subTest(file=name):
                 text = (POLICIES / name).read_text().strip()
                 self.assertTrue(text in docs, f"docs/deploy.md must show infra/policies/{name} as it is")
+        held("docs/deploy.md gives the deployer and caller policies exactly as tested (item 3)")
 
 
 class Deployer(unittest.TestCase):
@@ -182,12 +185,14 @@ class Deployer(unittest.TestCase):
         for forbidden in ("cloudformation:CreateStack", "cloudformation:UpdateStack", "iam:CreateRole",
                           "lambda:UpdateFunctionCode", "iam:PutRolePolicy"):
             self.assertFalse(allows(self.deployer, forbidden, stack), forbidden)
+        held("the GitHub deployer gets only its stack, the service role and the artifacts (item 3)")
 
     def test_only_cloudformation_assumes_the_service_role(self):
         trust = document(self.t, "DeployServiceRole", "trust")
         (s,) = statements(trust)
         self.assertEqual(s["Principal"], {"Service": "cloudformation.amazonaws.com"})
         self.assertEqual(s["Action"], "sts:AssumeRole")
+        held("only CloudFormation assumes the deployment service role (item 3)")
 
     def test_the_service_role_creates_roles_only_with_the_boundary(self):
         boundary = EXAMPLE["FunctionsBoundary"]
@@ -206,6 +211,7 @@ class Deployer(unittest.TestCase):
                         self.assertEqual(r, f"arn:aws:iam::{ACCOUNT}:role/stackdock-*", action)
         self.assertTrue(any(s["Effect"] == "Deny" and s["Action"] == "iam:DeleteRolePermissionsBoundary"
                             for s in statements(self.service)))
+        held("roles are created only inside the permissions boundary (item 3)")
 
     def test_nothing_the_bootstrap_names_is_under_the_stacks_names(self):
         patterns = {r for s in statements(self.service) if s["Effect"] == "Allow"

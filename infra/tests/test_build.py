@@ -13,6 +13,8 @@ from pathlib import Path
 
 from cfnlint.decode import decode
 
+from reliability import held
+
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = ROOT / "infra" / "bundle-config.py"
 
@@ -80,6 +82,7 @@ class BundleConfig(unittest.TestCase):
                 self.assertEqual(result.returncode, 1)
                 self.assertIn(why, result.stderr)
                 self.assertFalse(dest.parent.exists(), "nothing copied")
+        held("bundled user_data_files cannot leave the config directory (item 9)")
 
 
 class BuildScript(unittest.TestCase):
@@ -92,6 +95,45 @@ class BuildScript(unittest.TestCase):
         self.assertEqual(listed, functions)
         self.assertIn('python3 infra/bundle-config.py "$config" "$dir/$name"', script)
         self.assertIn("--language-extensions", script)
+
+    def run_build(self, config_text, **env):
+        """Runs `infra/build.sh --check` on a config: the Lambda check and the bundle check, no
+        build (the exit and the message are the CLI's)."""
+        tmp = Path(tempfile.mkdtemp())
+        config = tmp / "stackdock.toml"
+        config.write_text(config_text)
+        return subprocess.run(["bash", str(ROOT / "infra" / "build.sh"), "--check"], cwd=ROOT,
+                              capture_output=True, text=True,
+                              env={**os.environ, "STACKDOCK_DEPLOY_CONFIG": str(config), **env})
+
+    def test_build_sh_refuses_a_config_the_functions_would_refuse(self):
+        dock = '[stackdock]\norg = "acme"\n\n[docks.vultr-main]\nprovider = "vultr"\n'
+        for extra, env, why, place in (
+                ('credentials = { env = "AWS_SECRET_ACCESS_KEY" }\n', {},
+                 "reads its credential from the environment variable `AWS_SECRET_ACCESS_KEY`",
+                 "stackdock.toml:6:23"),
+                ('credentials = { secret = "prod/vultr" }\n', {},
+                 "outside the deployment's secret prefix `stackdock/`", "stackdock.toml:6:"),
+                ('credentials = { secret = "stackdock/vultr" }\nendpoint = "https://collector.example.net/v2"\n',
+                 {}, "may only call `https://api.vultr.com` over https", "stackdock.toml:7:12"),
+                ('credentials = { secret = "team/vultr" }\n', {"STACKDOCK_SECRET_PREFIX": "stackdock/"},
+                 "outside the deployment's secret prefix", "stackdock.toml:6:")):
+            with self.subTest(why=why):
+                result = self.run_build(dock + extra, **env)
+                self.assertEqual(result.returncode, 1, result.stderr)
+                self.assertIn(why, result.stderr)
+                self.assertIn(place, result.stderr)
+                self.assertNotIn("can be deployed", result.stdout)
+        held("infra/build.sh refuses a config outside the Lambda target before building (item 2)")
+
+    def test_build_sh_passes_the_stacks_prefix_and_allowed_origins_to_the_check(self):
+        dock = ('[stackdock]\norg = "acme"\n\n[docks.vultr-main]\nprovider = "vultr"\n'
+                'credentials = { secret = "team/vultr" }\nendpoint = "http://127.0.0.1:8787/v2"\n')
+        result = self.run_build(dock, STACKDOCK_SECRET_PREFIX="team/",
+                                STACKDOCK_ALLOWED_ENDPOINTS=" https://a.example.com, http://127.0.0.1:8787")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("is valid for the Lambda target", result.stdout)
+        self.assertIn("can be deployed (checks only, nothing built)", result.stdout)
 
 
 if __name__ == "__main__":

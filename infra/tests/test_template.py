@@ -19,6 +19,8 @@ from pathlib import Path
 
 from cfnlint.decode import decode
 
+from reliability import held
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = Path(os.environ.get("STACKDOCK_TEMPLATE", ROOT / "infra" / "template.yaml"))
 
@@ -202,6 +204,7 @@ class Roles(unittest.TestCase):
                 extra = sorted(found - expected)
                 missing = sorted(expected - found)
                 self.assertFalse(extra or missing, f"{role}:\n  extra {extra}\n  missing {missing}")
+        held("one role per function, holding exactly the (action, resource) pairs its code calls (item 4)")
 
     def test_no_role_but_those_listed(self):
         roles = {k for k, v in self.t["Resources"].items() if isinstance(v, dict) and v.get("Type") == "AWS::IAM::Role"}
@@ -239,6 +242,7 @@ class Roles(unittest.TestCase):
     def test_api_roles_read_no_secrets(self):
         for role in ("ApiFunctionRole", "ApplyApiFunctionRole"):
             self.assertFalse([p for p in role_pairs(self.t, role) if p[0].startswith("secretsmanager:")], role)
+        held("the API functions read no provider secret (item 4)")
 
     def test_every_role_is_bounded_when_a_boundary_is_given(self):
         self.assertEqual(self.t["Parameters"]["PermissionsBoundary"]["Type"], "String")
@@ -318,6 +322,7 @@ class FunctionsAndUrls(unittest.TestCase):
         others = [k for k, v in self.t["Resources"].items()
                   if isinstance(v, dict) and v.get("Type") == "AWS::Lambda::Permission"]
         self.assertEqual(others, [])
+        held("IAM: each URL resource policy names its own callers only (item 1)")
 
     def test_the_plan_caller_cannot_reach_the_apply_url(self):
         for collection, fragment in foreach_blocks(self.t):
@@ -325,6 +330,7 @@ class FunctionsAndUrls(unittest.TestCase):
                 for resource in fragment.values():
                     self.assertNotIn(canonical(resource["Properties"]["FunctionName"]),
                                      ("${ApplyApiFunction}", "${ApplyFunction}"))
+        held("IAM: a plan caller cannot reach the apply URL (item 1)")
 
     def test_expanded_with_callers_each_arn_reaches_its_own_url_only(self):
         # Expand Fn::ForEach the way `sam build --language-extensions` does (SAM CLI's own
@@ -370,6 +376,7 @@ class FunctionsAndUrls(unittest.TestCase):
         self.assertEqual(params["SecretPrefix"]["Default"], "stackdock/")
         self.assertEqual(params["AllowedEndpoints"]["Type"], "CommaDelimitedList")
         self.assertEqual(params["AllowedEndpoints"]["Default"], "")
+        held("template settings: sync reserved concurrency 1, JSON logs, restricted log level (item 9)")
 
 
 class Alarms(unittest.TestCase):
@@ -396,6 +403,7 @@ class Alarms(unittest.TestCase):
         subscription = self.t["Resources"]["AlarmEmailSubscription"]
         self.assertEqual(subscription["Condition"], "HasAlarmEmail")
         self.assertEqual(self.t["Parameters"]["AlarmEmail"]["Default"], "")
+        held("alarms notify an encrypted SNS topic (item 8)")
 
     def test_each_function_has_errors_throttles_and_duration_alarms(self):
         for function in FUNCTIONS:
@@ -423,6 +431,7 @@ class Alarms(unittest.TestCase):
         self.assertEqual(alarm["Threshold"], {"Ref": "SyncStalenessSeconds"})
         self.assertEqual(alarm["TreatMissingData"], "breaching")
         self.assertEqual(self.t["Parameters"]["SyncStalenessSeconds"]["Default"], 3600)
+        held("an alarm on the age of the last successful sync (item 8)")
 
 
 if __name__ == "__main__":

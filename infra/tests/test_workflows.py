@@ -5,6 +5,8 @@ import re
 import unittest
 from pathlib import Path
 
+from reliability import held
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / "infra" / "github").glob("*.yml"))
 REQUIREMENTS = ROOT / "infra" / "github" / "requirements-deploy.txt"
@@ -21,6 +23,7 @@ class Workflows(unittest.TestCase):
                 with self.subTest(workflow=workflow.name, uses=m.group(1)):
                     self.assertRegex(m.group(1), r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
                     self.assertRegex(m.group(2), r"#\s*v\d+(\.\d+)*")
+        held("every GitHub Action is pinned by commit SHA (item 3)")
 
     def test_every_pip_install_requires_hashes(self):
         for workflow in WORKFLOWS:
@@ -30,6 +33,7 @@ class Workflows(unittest.TestCase):
                 with self.subTest(workflow=workflow.name, command=command):
                     self.assertIn("--require-hashes", command)
                     self.assertRegex(command, r"-r \S+\.txt")
+        held("every pip install in the workflows requires hashes (item 3)")
 
     def test_every_requirement_is_pinned_with_a_hash(self):
         text = REQUIREMENTS.read_text().replace("\\\n", " ")

@@ -15,6 +15,8 @@
 
 use std::fmt;
 
+use stackdock_core::config::LambdaTarget;
+
 use crate::FunctionError;
 
 /// The variable that selects the routes.
@@ -178,6 +180,10 @@ fn principal(entry: &str) -> Result<Principal, &'static str> {
 pub struct ApiOptions {
     pub routes: Routes,
     pub apply_callers: ApplyCallers,
+    /// The deployment's trust boundary, which a proposal (`POST /v1/plan`) must hold to as the
+    /// deployed config does: a pull request that would be refused at deploy is refused at review,
+    /// with its diagnostics. `None` in a local run.
+    pub lambda_target: Option<LambdaTarget>,
 }
 
 impl ApiOptions {
@@ -186,11 +192,13 @@ impl ApiOptions {
         ApiOptions {
             routes: Routes::All,
             apply_callers: ApplyCallers::default(),
+            lambda_target: None,
         }
     }
 
     /// The options from the process environment (`STACKDOCK_API_ROUTES`,
-    /// `STACKDOCK_APPLY_CALLERS`).
+    /// `STACKDOCK_APPLY_CALLERS`; when the routes are set, the Lambda target of
+    /// [`crate::lambda_target`]).
     ///
     /// # Errors
     /// `FunctionError::Config` naming the bad value: the function does not start.
@@ -215,9 +223,14 @@ impl ApiOptions {
                 "{APPLY_CALLERS_VAR} is empty: every apply will be refused with 403 apply_not_allowed"
             );
         }
+        let lambda_target = match routes {
+            Routes::All => None,
+            Routes::Plan | Routes::Apply => Some(crate::lambda_target(&lookup)?),
+        };
         Ok(ApiOptions {
             routes,
             apply_callers,
+            lambda_target,
         })
     }
 }

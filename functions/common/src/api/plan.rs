@@ -5,16 +5,16 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use stackdock_core::config::{self, Config, Diagnostic};
-use stackdock_core::plan::Plan;
+use stackdock_core::plan::{Plan, dock_changes};
 use stackdock_core::render;
 use stackdock_engine::{Docks, plan_current};
 
-use super::{ApiError, body};
+use super::{ApiError, ApiOptions, body};
 use crate::Deps;
 
 /// `?format=`.
@@ -70,6 +70,7 @@ pub(super) async fn current(
 
 pub(super) async fn proposed(
     State(deps): State<Arc<Deps>>,
+    Extension(options): Extension<Arc<ApiOptions>>,
     query: Result<Query<PlanQuery>, QueryRejection>,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -84,20 +85,7 @@ pub(super) async fn proposed(
             ),
         )
     })?;
-    let proposal = config::parse("stackdock.toml", source).map_err(|diags| {
-        ApiError::bad_request(
-            "invalid_config",
-            format!(
-                "the proposed stackdock.toml has {} error{}",
-                diags.0.len(),
-                if diags.0.len() == 1 { "" } else { "s" }
-            ),
-        )
-        .with(
-            "diagnostics",
-            diags.0.iter().map(diagnostic).collect::<Vec<_>>(),
-        )
-    })?;
+    let proposal = config::parse("stackdock.toml", source).map_err(invalid)?;
     if proposal.settings.org != deps.config.settings.org {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -111,9 +99,29 @@ pub(super) async fn proposed(
         )
         .with("org", deps.org().to_owned()));
     }
+    if let Some(target) = &options.lambda_target {
+        config::check_lambda("stackdock.toml", source, target).map_err(invalid)?;
+    }
     let docks = same_docks(&deps, &proposal);
-    let plan = plan_current(&proposal, &docks, deps.store.as_ref(), deps.plan_options).await?;
+    let mut plan = plan_current(&proposal, &docks, deps.store.as_ref(), deps.plan_options).await?;
+    plan.dock_changes = dock_changes(&deps.config.docks, &proposal.docks);
     Ok(respond(&plan, format))
+}
+
+/// A proposal's diagnostics as a 400 `invalid_config`.
+fn invalid(diags: config::Diagnostics) -> ApiError {
+    ApiError::bad_request(
+        "invalid_config",
+        format!(
+            "the proposed stackdock.toml has {} error{}",
+            diags.0.len(),
+            if diags.0.len() == 1 { "" } else { "s" }
+        ),
+    )
+    .with(
+        "diagnostics",
+        diags.0.iter().map(diagnostic).collect::<Vec<_>>(),
+    )
 }
 
 /// A diagnostic as the API shows it: the place and the explanation, not the source line (the

@@ -12,7 +12,9 @@ use stackdock_store::RunStatus;
 
 use stackdock_functions::api::Caller;
 
-use crate::support::{Live, ORG, Worker, deployed, function_url_request, repo, request, signed};
+use crate::support::{
+    Live, ORG, Worker, deployed, function_url_request, held, repo, request, signed,
+};
 
 async fn synced() -> Live {
     let live = Live::new().await;
@@ -428,11 +430,10 @@ async fn the_plan_function_refuses_apply_and_records_nothing() {
         )
         .await;
     assert_eq!(plan.status, StatusCode::OK, "{}", plan.text);
-    let fleet = std::fs::read_to_string(repo().join("stackdock.toml")).expect("fleet");
     let proposed = live
         .call_with(
             plan_fn.clone(),
-            signed(Method::POST, "/v1/plan", &fleet, PR_ROLE),
+            signed(Method::POST, "/v1/plan", &fleet_on_secrets(), PR_ROLE),
         )
         .await;
     assert_eq!(proposed.status, StatusCode::OK, "{}", proposed.text);
@@ -442,6 +443,9 @@ async fn the_plan_function_refuses_apply_and_records_nothing() {
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text);
     }
+    held(
+        "the plan function refuses apply, even for a listed caller; nothing recorded or submitted (item 1)",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -520,6 +524,7 @@ async fn the_apply_function_applies_only_for_listed_callers() {
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text);
     }
+    held("the apply function applies only for the IAM callers of STACKDOCK_APPLY_CALLERS (item 1)");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -552,6 +557,9 @@ async fn a_deployed_function_refuses_requests_without_an_iam_caller() {
             .all(|r| r.kind != stackdock_store::RunKind::Apply),
         "no apply recorded"
     );
+    held(
+        "a deployed function refuses a request without a verified IAM caller; the actor is that caller (item 10)",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -571,4 +579,221 @@ async fn a_proposal_for_another_org_is_refused() {
             .is_some_and(|m| m.contains("globex") && m.contains("acme")),
         "{refused}"
     );
+    held("a proposal for another org is refused (item 10)");
+}
+
+/// A listener on 127.0.0.1 standing for the endpoint a hostile proposal names: it counts every
+/// connection and keeps every byte it is sent.
+struct Witness {
+    url: String,
+    connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    heard: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl Witness {
+    async fn start() -> Witness {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}/v2", listener.local_addr().expect("addr"));
+        let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (count, keep) = (connections.clone(), heard.clone());
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let keep = keep.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0_u8; 16 * 1024];
+                    if let Ok(Ok(n)) =
+                        tokio::time::timeout(Duration::from_secs(2), socket.read(&mut buf)).await
+                    {
+                        keep.lock().expect("heard").extend_from_slice(&buf[..n]);
+                    }
+                    let _ = socket
+                        .write_all(b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\n\r\n")
+                        .await;
+                });
+            }
+        });
+        Witness {
+            url,
+            connections,
+            heard,
+        }
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Issue 19 item 11: a proposal that points an existing dock at another endpoint or another
+/// credential is planned from the stored inventory: the new endpoint hears nothing (no request, no
+/// `Authorization` header), and the deployed endpoint hears nothing on the proposal's behalf. The
+/// plan shows the dock change first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proposal_moving_a_dock_sends_nothing_to_its_new_endpoint() {
+    let live = synced().await;
+    let witness = Witness::start().await;
+    let fleet = std::fs::read_to_string(repo().join("stackdock.toml")).expect("fleet");
+    let vultr =
+        "[docks.vultr-main]\nprovider = \"vultr\"\ncredentials = { env = \"VULTR_API_KEY\" }\n";
+    assert!(
+        fleet.contains(vultr),
+        "the fleet's vultr dock changed shape"
+    );
+    let deployed_url = live.sandbox.base_url(Provider::Vultr);
+    let proposals = [
+        (
+            "endpoint",
+            format!(
+                "[docks.vultr-main]\nprovider = \"vultr\"\ncredentials = {{ env = \"VULTR_API_KEY\" }}\nendpoint = \"{}\"\n",
+                witness.url
+            ),
+        ),
+        (
+            "credentials",
+            format!(
+                "[docks.vultr-main]\nprovider = \"vultr\"\ncredentials = {{ env = \"AWS_SECRET_ACCESS_KEY\" }}\nendpoint = \"{deployed_url}\"\n"
+            ),
+        ),
+        (
+            "both",
+            format!(
+                "[docks.vultr-main]\nprovider = \"vultr\"\ncredentials = {{ env = \"AWS_SESSION_TOKEN\" }}\nendpoint = \"{}\"\n",
+                witness.url
+            ),
+        ),
+    ];
+    for (what, dock) in proposals {
+        live.sandbox.reset_counters();
+        let proposal = fleet.replace(vultr, &dock);
+        let json = live.post("/v1/plan?format=json", proposal.clone()).await;
+        assert_eq!(json.status, StatusCode::OK, "{what}: {}", json.text);
+        let plan = json.json();
+        let change = plan["dock_changes"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["dock"] == "vultr-main"))
+            .unwrap_or_else(|| panic!("{what}: no dock change for vultr-main in {plan}"));
+        assert_eq!(change["change"], "changed", "{what}");
+        let markdown = live.post("/v1/plan?format=markdown", proposal).await;
+        assert_eq!(markdown.status, StatusCode::OK, "{what}: {}", markdown.text);
+        assert!(
+            markdown.text.find("This proposal changes") < markdown.text.find("Plan digest"),
+            "{what}: the dock changes come first:\n{}",
+            markdown.text
+        );
+        assert_eq!(
+            live.sandbox.counters().provider(Provider::Vultr),
+            0,
+            "{what}: the deployed Vultr endpoint heard from the proposal"
+        );
+    }
+    // Give a request that was sent (it would be, asynchronously, by a background task) time to land.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let heard = String::from_utf8_lossy(&witness.heard.lock().expect("heard")).to_ascii_lowercase();
+    assert_eq!(
+        witness.connections(),
+        0,
+        "the new endpoint was contacted: {heard}"
+    );
+    assert!(!heard.contains("authorization"), "{heard}");
+    held(
+        "a proposal moving a dock sends no request and no Authorization header to its new endpoint (item 11)",
+    );
+}
+
+/// In a deployed plan function a proposal must hold to the Lambda target as the deployed config
+/// does: a pull request that would be refused at deploy (an environment credential, an endpoint
+/// off the provider's API) is refused at review with the diagnostics, and nothing is planned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployed_plan_function_refuses_a_proposal_the_deployment_would_refuse() {
+    let live = synced().await;
+    let fleet = std::fs::read_to_string(repo().join("stackdock.toml")).expect("fleet");
+    let plan_fn = || deployed("plan", "");
+    // The fleet's docks read environment variables: fine locally, refused deployed.
+    let refused = live
+        .call_with(
+            plan_fn(),
+            signed(
+                Method::POST,
+                "/v1/plan",
+                &fleet,
+                "arn:aws:sts::123456789012:assumed-role/github-stackdock-plan/pr",
+            ),
+        )
+        .await;
+    let body = refused.error(StatusCode::BAD_REQUEST, "invalid_config");
+    let diagnostics = body["diagnostics"].as_array().expect("diagnostics");
+    assert_eq!(diagnostics.len(), 3, "one per dock: {body}");
+    let line = fleet
+        .lines()
+        .position(|l| l.contains("VULTR_API_KEY"))
+        .expect("vultr credentials")
+        + 1;
+    assert_eq!(diagnostics[0]["line"].as_u64(), Some(line as u64), "{body}");
+    assert!(
+        diagnostics[0]["help"]
+            .as_str()
+            .is_some_and(|h| h.contains("Secrets Manager")),
+        "{body}"
+    );
+
+    // The same fleet on secrets under the prefix passes the boundary and is planned.
+    let secrets = fleet
+        .replace(
+            "{ env = \"VULTR_API_KEY\" }",
+            "{ secret = \"stackdock/vultr\" }",
+        )
+        .replace(
+            "{ env = \"DIGITALOCEAN_TOKEN\" }",
+            "{ secret = \"stackdock/do\" }",
+        )
+        .replace(
+            "{ env = \"LINODE_TOKEN\" }",
+            "{ secret = \"stackdock/linode\" }",
+        );
+    let planned = live
+        .call_with(
+            plan_fn(),
+            signed(
+                Method::POST,
+                "/v1/plan",
+                &secrets,
+                "arn:aws:sts::123456789012:assumed-role/github-stackdock-plan/pr",
+            ),
+        )
+        .await;
+    assert_eq!(planned.status, StatusCode::OK, "{}", planned.text);
+    // Locally (no routes set) the environment credentials are planned as before.
+    assert_eq!(live.post("/v1/plan", fleet).await.status, StatusCode::OK);
+    held(
+        "the deployed plan function refuses a proposal outside the Lambda target, with diagnostics (item 2)",
+    );
+}
+
+/// The example fleet as a deployment must write it: every dock's credential a secret under the
+/// default prefix.
+fn fleet_on_secrets() -> String {
+    let fleet = std::fs::read_to_string(repo().join("stackdock.toml")).expect("fleet");
+    let secrets = fleet
+        .replace(
+            "{ env = \"VULTR_API_KEY\" }",
+            "{ secret = \"stackdock/vultr\" }",
+        )
+        .replace(
+            "{ env = \"DIGITALOCEAN_TOKEN\" }",
+            "{ secret = \"stackdock/do\" }",
+        )
+        .replace(
+            "{ env = \"LINODE_TOKEN\" }",
+            "{ secret = \"stackdock/linode\" }",
+        );
+    assert!(
+        !secrets.contains("env ="),
+        "a dock kept an environment credential"
+    );
+    secrets
 }

@@ -18,7 +18,7 @@ use stackdock_providers::wait::PollPolicy;
 use stackdock_sandbox::{Provider, SandboxConfig};
 use stackdock_store::testing::MotoServer;
 
-use crate::support::{Live, Worker};
+use crate::support::{Live, Worker, held};
 
 /// Every dock's credential from a secret `stackdock/<dock>` (as deployed).
 fn from_secrets(source: String) -> String {
@@ -121,6 +121,9 @@ async fn a_rejected_token_is_read_again_once_and_a_rotated_one_heals_the_warm_fu
         .await
         .expect("healed after the rotation");
     assert_eq!(outcome.docks_failed, 0);
+    held(
+        "a token rejected with 401/403 is read again once; a rotated one heals the warm function (item 7)",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -136,6 +139,7 @@ async fn credentials_are_read_again_after_the_ttl() {
     rotate(&client, "revoked-TOKEN-VALUE").await;
     let err = live.scheduled_sync().await.expect_err("revoked token");
     assert!(err.to_string().contains("stackdock/do-main"), "{err}");
+    held("credentials are read again after their 15-minute TTL (item 7)");
 }
 
 /// A Secrets Manager stand-in on 127.0.0.1: answers 500 `InternalServiceError` while `failing`,
@@ -260,4 +264,5 @@ async fn a_transient_secrets_manager_failure_is_retried_reported_retryable_and_h
     // Served from memory afterwards: another sync reads nothing.
     live.scheduled_sync().await.expect("warm");
     assert_eq!(faulty.requests.load(Ordering::SeqCst), reads);
+    held("a transient Secrets Manager failure is retried, reported retryable and healed (item 7)");
 }

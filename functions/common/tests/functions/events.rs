@@ -6,7 +6,7 @@ use axum::http::Method;
 use stackdock_functions::api::Caller;
 use stackdock_functions::apply::ApplyEvent;
 
-use crate::support::{event, function_url_request};
+use crate::support::{event, function_url_request, held};
 
 #[test]
 fn the_fixtures_parse_as_handler_events() {
@@ -89,4 +89,7 @@ fn the_functions_refuse_a_config_the_lambda_target_refuses() {
     .expect_err("not an origin");
     assert!(bad.to_string().contains("https://x.example/v2"), "{bad}");
     let _ = std::fs::remove_dir_all(&dir);
+    held(
+        "the functions refuse at start a config outside the Lambda target: endpoints, env credentials, secret prefix (item 2)",
+    );
 }

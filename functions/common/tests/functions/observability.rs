@@ -6,7 +6,7 @@ use serde_json::Value;
 use stackdock_functions::metrics;
 use stackdock_store::{RunKind, RunRecord, RunStatus};
 
-use crate::support::{Live, ORG};
+use crate::support::{Live, ORG, held};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sync_age_metric_is_one_emf_line_per_dock_from_the_stored_statuses() {
@@ -37,6 +37,7 @@ async fn the_sync_age_metric_is_one_emf_line_per_dock_from_the_stored_statuses()
     }
     let last = lines.last().expect("DocksFailed");
     assert_eq!(last["DocksFailed"], 0);
+    held("the sync age metric is printed per dock for the alarm (item 8)");
 }
 
 fn run_at(id: &str, kind: RunKind, status: RunStatus, started: Timestamp) -> RunRecord {
@@ -106,6 +107,7 @@ async fn runs_left_pending_or_running_past_their_deadline_are_failed_by_the_next
             assert!(run.error.is_none(), "{id}");
         }
     }
+    held("runs left pending or running past their deadline are failed by the next sync (item 8)");
 }
 
 /// Item 9: a DynamoDB endpoint that accepts the connection and never answers costs an operation
@@ -140,4 +142,5 @@ async fn an_aws_call_to_a_hung_endpoint_gives_up_after_the_operation_timeout() {
     assert!(result.is_err(), "a hung endpoint cannot answer");
     let took = started.elapsed();
     assert!(took < std::time::Duration::from_secs(14), "{took:?}");
+    held("an AWS call to a hung endpoint gives up after the SDK operation timeout (item 9)");
 }

@@ -309,3 +309,11 @@ impl Reply {
         body
     }
 }
+
+/// Prints the line `scripts/reliability.sh` turns into a row of RELIABILITY.md's Security
+/// section. A test calls it last, once every assertion of the boundary has passed.
+pub fn held(boundary: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("unnamed test");
+    eprintln!("RELIABILITY security {boundary} -> held (functions::{test})");
+}

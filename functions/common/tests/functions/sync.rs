@@ -6,7 +6,7 @@ use stackdock_core::ProviderKind;
 use stackdock_sandbox::{Change, Fault, FaultRule, Kind as SbKind, Mutation, Provider};
 use stackdock_store::{RunKind, RunStatus};
 
-use crate::support::{Live, ORG, Worker};
+use crate::support::{Live, ORG, Worker, held};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scheduled_sync_writes_the_inventory_and_a_run_carrying_the_plan() {
@@ -248,15 +248,15 @@ async fn remediation_stops_after_three_consecutive_failures_on_a_resource() {
             "attempt {attempt}: {run:#?}"
         );
     }
-    let held = live.scheduled_sync().await.expect("sync");
-    assert_eq!(held.drifted, 1, "{held:?}");
+    let stopped = live.scheduled_sync().await.expect("sync");
+    assert_eq!(stopped.drifted, 1, "{stopped:?}");
     assert_eq!(
-        held.remediation_run_id, None,
+        stopped.remediation_run_id, None,
         "the fourth attempt is not made"
     );
     let sync_run = live
         .store
-        .get_run(ORG, &held.run_id)
+        .get_run(ORG, &stopped.run_id)
         .await
         .expect("get")
         .expect("run");
@@ -267,6 +267,7 @@ async fn remediation_stops_after_three_consecutive_failures_on_a_resource() {
         "{:#?}",
         sync_run.log
     );
+    held("remediation stops after 3 consecutive failures on a resource (item 10)");
 }
 
 /// Issue 19, item 10: remediation never deletes while `prune` is off: a resource StackDock
@@ -299,4 +300,5 @@ async fn remediation_deletes_nothing_without_prune() {
     assert_eq!(outcome.remediation_run_id, None, "{outcome:?}");
     live.in_process.wait().await;
     assert_eq!(live.mutations(), before, "no provider change");
+    held("remediation never deletes without prune (item 10)");
 }

@@ -118,7 +118,7 @@ pub const DOCK_KEYS: &[TableKey] = &[
         true,
         KeyDefault::None,
         None,
-        "Where the API token comes from, by reference only: `{ env = \"VAR\" }` or `{ secret = \"<Secrets Manager name or ARN>\" }`."
+        "Where the API token comes from, by reference only: `{ env = \"VAR\" }` or `{ secret = \"<Secrets Manager name or ARN>\" }`. Deployed to Lambda, only a secret under the stack's `SecretPrefix` (`stackdock validate --target lambda`)."
     ),
     table_key!(
         "endpoint",
@@ -126,7 +126,7 @@ pub const DOCK_KEYS: &[TableKey] = &[
         false,
         KeyDefault::None,
         Some(ENDPOINT_PATTERN),
-        "http(s) URL replacing the provider's base URL, version path included (e.g. a sandbox)."
+        "http(s) URL replacing the provider's base URL, version path included (e.g. a sandbox). Deployed to Lambda, only the provider's published https API or an origin in the stack's `AllowedEndpoints`."
     ),
     table_key!(
         "regions",

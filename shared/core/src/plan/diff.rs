@@ -112,6 +112,7 @@ pub fn plan_checked(
         inventory_digest,
         digest,
         summary: Summary::of(&actions),
+        dock_changes: Vec::new(),
         actions,
     }
 }

@@ -9,6 +9,7 @@
 
 mod diff;
 pub(crate) mod digest;
+mod docks;
 mod order;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use diff::{plan, plan_checked};
 pub use digest::{StaleReason, compare};
+pub use docks::{DockChange, DockChangeKind, DockSettingChange, dock_changes};
 
 use crate::{FieldValue, Kind, ProviderKind};
 
@@ -198,6 +200,11 @@ pub struct Plan {
     /// Digest of the whole plan: apply given a digest refuses if the current plan differs.
     pub digest: String,
     pub summary: Summary,
+    /// What a proposal (`POST /v1/plan`) changes in the docks themselves, shown first by every
+    /// renderer. Empty (and left out of the JSON) for the deployed config's own plan. Not part of
+    /// `digest`: it is derived from the config, which `config_digest` already covers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dock_changes: Vec<DockChange>,
     pub actions: Vec<Action>,
 }
 

@@ -3,7 +3,9 @@
 //!
 //! The document is the plan's own serde form (so `parse(&render(plan)) == plan`), pretty-printed
 //! with fields in declaration order: `format_version`, `org`, `config_digest`, `inventory_digest`,
-//! `digest`, `summary`, then `actions`, each with `action`, `address`, `dock`, `provider`, `kind`,
+//! `digest`, `summary`, `dock_changes` (only in a proposal's plan that changes a dock: `dock`,
+//! `provider`, `change` = added/changed/removed, `settings` of `{setting, deployed, proposed}`),
+//! then `actions`, each with `action`, `address`, `dock`, `provider`, `kind`,
 //! `name`, `provider_id`, `changes` (`{field, before, after}`), `reason`, `spec`, `depends_on` and
 //! `allowed`. Every map in the plan is a `BTreeMap`, so the same plan always gives the same bytes.
 

@@ -14,7 +14,7 @@
 use std::fmt::Write as _;
 
 use crate::FieldValue;
-use crate::plan::{Action, ActionKind, Plan};
+use crate::plan::{Action, ActionKind, DockChangeKind, Plan};
 
 use super::section::{self, Section};
 
@@ -76,8 +76,13 @@ pub fn render(plan: &Plan) -> String {
 /// Heading, summary table and digest: always rendered in full.
 fn head(plan: &Plan) -> String {
     let mut out = format!("## StackDock plan for {}\n\n", code(&plan.org));
+    dock_changes(&mut out, plan);
     if section::is_quiet(plan) {
-        out.push_str("**No changes.** Your infrastructure matches `stackdock.toml`.\n\n");
+        if plan.dock_changes.is_empty() {
+            out.push_str("**No changes.** Your infrastructure matches `stackdock.toml`.\n\n");
+        } else {
+            out.push_str("**No resource changes.** Only the docks above change.\n\n");
+        }
     }
     let rows: Vec<(ActionKind, usize)> = section::counts(plan)
         .into_iter()
@@ -92,6 +97,54 @@ fn head(plan: &Plan) -> String {
     }
     let _ = writeln!(out, "Plan digest: {}\n", code(&plan.digest));
     out
+}
+
+/// A proposal's dock changes, above everything else: they decide where provider tokens go.
+fn dock_changes(out: &mut String, plan: &Plan) {
+    if plan.dock_changes.is_empty() {
+        return;
+    }
+    let n = plan.dock_changes.len();
+    let _ = writeln!(
+        out,
+        "> [!IMPORTANT]\n> **This proposal changes {n} dock{}.** A dock's endpoint and credentials decide where \
+         StackDock sends provider tokens: review these first.\n",
+        if n == 1 { "" } else { "s" }
+    );
+    for d in &plan.dock_changes {
+        let what = match d.change {
+            DockChangeKind::Added => "new dock",
+            DockChangeKind::Changed => "dock",
+            DockChangeKind::Removed => "removed dock",
+        };
+        let _ = writeln!(
+            out,
+            "- `{}` {what} {} ({})",
+            d.change.symbol(),
+            code(&d.dock),
+            d.provider
+        );
+        for s in &d.settings {
+            let shown =
+                |v: &Option<String>| v.as_deref().map_or_else(|| "_(none)_".to_owned(), code);
+            let _ = match d.change {
+                DockChangeKind::Added => {
+                    writeln!(out, "  - {} = {}", s.setting, shown(&s.proposed))
+                }
+                DockChangeKind::Removed => {
+                    writeln!(out, "  - {} was {}", s.setting, shown(&s.deployed))
+                }
+                DockChangeKind::Changed => writeln!(
+                    out,
+                    "  - {}: {} → {}",
+                    s.setting,
+                    shown(&s.deployed),
+                    shown(&s.proposed)
+                ),
+            };
+        }
+    }
+    out.push('\n');
 }
 
 fn opener(section: Section, total: usize, shown: usize) -> String {

@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 use crate::FieldValue;
-use crate::plan::{Action, ActionKind, FieldChange, Plan};
+use crate::plan::{Action, ActionKind, DockChangeKind, FieldChange, Plan};
 
 use super::section::{self, Section};
 
@@ -88,6 +88,7 @@ impl Painter {
 pub fn render(plan: &Plan, opts: &TextOptions) -> String {
     let p = Painter { color: opts.color };
     let mut out = String::new();
+    dock_changes(&mut out, &p, plan);
     for (section, actions) in Section::split(plan) {
         if actions.is_empty() {
             continue;
@@ -105,7 +106,11 @@ pub fn render(plan: &Plan, opts: &TextOptions) -> String {
     if section::is_quiet(plan) {
         out.push_str(&p.paint(
             Style::Green,
-            "No changes. Your infrastructure matches stackdock.toml.",
+            if plan.dock_changes.is_empty() {
+                "No changes. Your infrastructure matches stackdock.toml."
+            } else {
+                "No resource changes. Only the docks above change."
+            },
         ));
         out.push('\n');
         if plan.summary.unmanaged > 0 {
@@ -120,6 +125,55 @@ pub fn render(plan: &Plan, opts: &TextOptions) -> String {
         out.push('\n');
     }
     out
+}
+
+/// A proposal's dock changes, first: they decide where provider tokens go.
+fn dock_changes(out: &mut String, p: &Painter, plan: &Plan) {
+    if plan.dock_changes.is_empty() {
+        return;
+    }
+    let n = plan.dock_changes.len();
+    let heading = format!(
+        "This proposal changes {n} dock{} (where StackDock sends provider tokens):",
+        if n == 1 { "" } else { "s" }
+    );
+    let _ = writeln!(out, "{}\n", p.paint(Style::Bold, &heading));
+    for d in &plan.dock_changes {
+        let (style, what) = match d.change {
+            DockChangeKind::Added => (Style::Green, "new dock"),
+            DockChangeKind::Changed => (Style::Yellow, "dock"),
+            DockChangeKind::Removed => (Style::Red, "removed dock"),
+        };
+        let head = format!("{:>3} {what} {}", d.change.symbol(), clean(&d.dock));
+        let _ = writeln!(out, "{} ({})", p.paint(style, &head), d.provider);
+        let width = d
+            .settings
+            .iter()
+            .map(|s| s.setting.len())
+            .max()
+            .unwrap_or(0);
+        for s in &d.settings {
+            let shown = |v: &Option<String>| {
+                v.as_deref()
+                    .map_or_else(|| "(none)".to_owned(), |v| format!("{:?}", clean(v)))
+            };
+            let line = match d.change {
+                DockChangeKind::Added => format!("{:<width$} = {}", s.setting, shown(&s.proposed)),
+                DockChangeKind::Removed => {
+                    format!("{:<width$} = {}", s.setting, shown(&s.deployed))
+                }
+                DockChangeKind::Changed => format!(
+                    "{:<w$} {} -> {}",
+                    format!("{}:", s.setting),
+                    shown(&s.deployed),
+                    shown(&s.proposed),
+                    w = width + 1
+                ),
+            };
+            let _ = writeln!(out, "        {line}");
+        }
+        out.push('\n');
+    }
 }
 
 /// `Plan: 2 to create, … Errors: 0.`

@@ -344,3 +344,80 @@ fn markdown_shows_everything_when_it_fits() {
     );
     assert!(!out.contains("left out"));
 }
+
+/// A proposal's plan: the deployed `vultr-main` moved to another endpoint and an environment
+/// variable, a new dock added, `linode-old` removed.
+fn proposal_plan() -> Plan {
+    use stackdock_core::config::{CredentialRef, DockConfig};
+    use stackdock_core::plan::dock_changes;
+    let dock = |name: &str, provider| DockConfig {
+        name: name.to_owned(),
+        provider,
+        credentials: CredentialRef::Secret(format!("stackdock/{name}")),
+        endpoint: None,
+        regions: None,
+    };
+    let deployed = [
+        dock(VULTR, ProviderKind::Vultr),
+        dock("linode-old", ProviderKind::Linode),
+    ];
+    let mut moved = dock(VULTR, ProviderKind::Vultr);
+    moved.endpoint = Some("https://collector.example.net/v2`<b>".to_owned());
+    moved.credentials = CredentialRef::Env("AWS_SECRET_ACCESS_KEY".to_owned());
+    let mut added = dock("do-new", ProviderKind::DigitalOcean);
+    added.regions = Some(["nyc3".to_owned()].into());
+    let by_name =
+        |docks: &[DockConfig]| docks.iter().map(|d| (d.name.clone(), d.clone())).collect();
+    let mut plan = quiet_plan();
+    plan.dock_changes = dock_changes(&by_name(&deployed), &by_name(&[moved, added]));
+    plan
+}
+
+#[test]
+fn a_proposals_dock_changes_come_first_in_every_format() {
+    let plan = proposal_plan();
+    assert_eq!(plan.dock_changes.len(), 3);
+    assert_eq!(
+        plan.digest,
+        quiet_plan().digest,
+        "derived from the config: not in the digest"
+    );
+
+    let md = markdown::render(&plan);
+    let docks_at = md
+        .find("This proposal changes 3 docks")
+        .expect("dock changes shown");
+    assert!(
+        docks_at < md.find("No resource changes").expect("quiet"),
+        "{md}"
+    );
+    assert!(
+        md.contains("``https://collector.example.net/v2`<b>``"),
+        "a hostile endpoint stays in a code span: {md}"
+    );
+    assert!(md.contains("No resource changes."), "{md}");
+    insta::assert_snapshot!("markdown_dock_changes", md);
+
+    let out = text::render(&plan, &PLAIN);
+    assert!(out.starts_with("This proposal changes 3 docks"), "{out}");
+    assert!(out.contains("No resource changes."), "{out}");
+    insta::assert_snapshot!("text_dock_changes", out);
+
+    let json = json::render(&plan);
+    assert_eq!(json::parse(&json).expect("round trip"), plan);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(
+        v["dock_changes"][2]["settings"][0]["setting"],
+        "credentials"
+    );
+    assert_eq!(
+        v["dock_changes"][2]["settings"][1]["proposed"],
+        "https://collector.example.net/v2`<b>"
+    );
+    assert_eq!(v["dock_changes"][2]["change"], "changed");
+    // The deployed config's own plan has none, and its JSON does not mention them.
+    assert!(!json::render(&quiet_plan()).contains("dock_changes"));
+    eprintln!(
+        "RELIABILITY security a proposal's dock changes (endpoint, credentials, regions) come first in its plan, in every format (item 2) -> held (core::render::a_proposals_dock_changes_come_first_in_every_format)"
+    );
+}
