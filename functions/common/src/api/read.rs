@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use stackdock_core::Kind;
-use stackdock_core::record::dock_id;
+use stackdock_core::record::{DockStatus, dock_id};
 
 use super::ApiError;
 use crate::Deps;
@@ -116,6 +116,25 @@ pub(super) async fn health(State(deps): State<Arc<Deps>>) -> Result<Json<Value>,
         "store": "reachable",
         "docks": deps.config.docks.len(),
         "docks_synced": statuses.iter().filter(|s| s.last_sync_at.is_some()).count(),
-        "docks_unavailable": deps.docks.failures.keys().collect::<Vec<_>>(),
+        "docks_unavailable": unavailable(&deps, &statuses),
     })))
+}
+
+/// The configured docks that cannot be trusted now: a credential this process could not resolve,
+/// or a last sync attempt that failed (from the stored statuses, so the API functions, which
+/// resolve no credential, report what the sync saw).
+fn unavailable<'d>(deps: &'d Deps, statuses: &'d [DockStatus]) -> Vec<&'d str> {
+    let failed = statuses
+        .iter()
+        .filter(|s| s.last_error.is_some())
+        .map(|s| s.name.as_str());
+    let names: std::collections::BTreeSet<&str> = deps
+        .docks
+        .failures
+        .keys()
+        .map(String::as_str)
+        .chain(failed)
+        .filter(|name| deps.config.docks.contains_key(*name))
+        .collect();
+    names.into_iter().collect()
 }

@@ -797,3 +797,26 @@ fn fleet_on_secrets() -> String {
     );
     secrets
 }
+
+/// `/v1/health` names the docks that cannot be trusted from the stored statuses too: the API
+/// functions resolve no credential, so their own dock failures are always empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_names_the_docks_whose_last_sync_failed_without_adapters() {
+    use stackdock_core::ProviderKind;
+    let live = Live::build(
+        |s| s,
+        Worker::InProcess,
+        vec![ProviderKind::Vultr, ProviderKind::DigitalOcean],
+    )
+    .await;
+    assert!(live.scheduled_sync().await.is_err(), "linode-main fails");
+    // The API functions' shape: no adapters, nothing resolved.
+    let api = live.with_docks(stackdock_engine::Docks::default(), Worker::Manual);
+    let body = api.get("/v1/health").await.json();
+    assert_eq!(
+        body["docks_unavailable"],
+        serde_json::json!(["linode-main"]),
+        "{body}"
+    );
+    assert_eq!(body["docks_synced"], 2, "{body}");
+}
