@@ -55,6 +55,7 @@ where
         region_scoped_listing_marks_only_its_regions,
         dock_status_round_trip,
         runs_put_get_list,
+        runs_expire_90_days_after_start_for_syncs_and_a_year_for_applies,
         lease_lifecycle,
         concurrent_acquirers_exactly_one_wins,
         intents_conditional_put_list_clear,
@@ -682,6 +683,43 @@ pub async fn runs_put_get_list(store: Arc<dyn Store>) {
         ),
         vec![],
         "another org lists none of these runs"
+    );
+}
+
+/// Issue 19 item 9: a run written without an expiry is kept 90 days after it started (syncs,
+/// plans) or a year (applies, force-unlocks); one with an expiry keeps it.
+pub async fn runs_expire_90_days_after_start_for_syncs_and_a_year_for_applies(
+    store: Arc<dyn Store>,
+) {
+    let day = 24 * 60 * 60;
+    for (id, kind, days) in [
+        ("run-sync", RunKind::Sync, 90),
+        ("run-plan", RunKind::Plan, 90),
+        ("run-apply", RunKind::Apply, 365),
+        ("run-unlock", RunKind::Unlock, 365),
+    ] {
+        let mut written = run(id, ORG, kind, at(0));
+        written.expires_at = None;
+        ok(store.put_run(&written).await, "put a run without an expiry");
+        let stored = ok(store.get_run(ORG, id).await, "get it").expect("the run is stored");
+        assert_eq!(
+            stored.expires_at,
+            Some(at(days * day)),
+            "a {kind:?} run expires {days} days after it started"
+        );
+    }
+    let mut kept = run("run-kept", ORG, RunKind::Sync, at(0));
+    kept.expires_at = Some(at(10));
+    ok(store.put_run(&kept).await, "put a run with an expiry");
+    assert_eq!(
+        ok(store.get_run(ORG, "run-kept").await, "get it").and_then(|r| r.expires_at),
+        Some(at(10)),
+        "an explicit expiry is kept"
+    );
+    assert_eq!(
+        RunRecord::new("r", ORG, RunKind::Apply, "me", at(0)).expires_at,
+        Some(at(365 * day)),
+        "a new run carries its expiry from the start"
     );
 }
 

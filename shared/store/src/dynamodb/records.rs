@@ -53,9 +53,7 @@ pub(crate) type Changes = (Vec<(String, AttributeValue)>, Vec<String>);
 /// The observed half of a record as an update: its non-null observed attributes to set, and its
 /// null ones to remove (a field the provider no longer reports). Apply-owned attributes and the
 /// key are not named, so the stored ones stay as they are.
-pub(crate) fn observed_update(
-    record: &Record,
-) -> Result<Changes, StoreError> {
+pub(crate) fn observed_update(record: &Record) -> Result<Changes, StoreError> {
     let context = format!(
         "{}: record `{}` on dock `{}`",
         record.kind().table(),
@@ -217,7 +215,8 @@ pub(crate) async fn load_dock(
 /// Per dock: one strongly consistent query per kind. For the whole org: every dock with a status
 /// in `docks` is read the same way (so a plan right after a sync sees every record that sync
 /// wrote), and the `orgId-index` adds the records of docks without a status. The index is
-/// eventually consistent, so only those records may lag by a moment.
+/// eventually consistent, so only those records may lag by a moment; it does not project
+/// `fullApiData`, so those records are then read whole by key (BatchGetItem, 100 keys a request).
 pub(crate) async fn inventory(
     store: &DynamoStore,
     org: &str,
@@ -225,32 +224,39 @@ pub(crate) async fn inventory(
     docks: &[String],
 ) -> Result<Vec<Record>, StoreError> {
     let mut found: BTreeMap<RecordKey, Record> = BTreeMap::new();
-    let mut keep = |record: Record| {
-        // A dock id is unique across orgs, yet a query by dock must never reveal another org's
-        // records: filter on the org as well.
-        if record.org_id == org {
-            found.insert(record.key(), record);
-        }
-    };
+    let mut from_index: Vec<RecordKey> = Vec::new();
     for kind in Kind::ALL {
         match dock_id {
-            Some(dock) => load_dock(store, kind, dock)
-                .await?
-                .into_values()
-                .for_each(&mut keep),
+            Some(dock) => {
+                for record in load_dock(store, kind, dock).await?.into_values() {
+                    // A dock id is unique across orgs, yet a query by dock must never reveal
+                    // another org's records: filter on the org as well.
+                    if record.org_id == org {
+                        found.insert(record.key(), record);
+                    }
+                }
+            }
             None => {
                 let table = store.table(kind.table());
                 for item in query_eq(store, &table, Some(ORG_INDEX), ORG_ID, org).await? {
-                    keep(from_record_item(kind, item)?);
+                    let record = from_record_item(kind, item)?;
+                    if !docks.contains(&record.dock_id) {
+                        from_index.push(record.key());
+                    }
                 }
                 for dock in docks {
-                    // Inserted after the index's version: the consistent read wins.
-                    load_dock(store, kind, dock)
-                        .await?
-                        .into_values()
-                        .for_each(&mut keep);
+                    for record in load_dock(store, kind, dock).await?.into_values() {
+                        if record.org_id == org {
+                            found.insert(record.key(), record);
+                        }
+                    }
                 }
             }
+        }
+    }
+    for (key, record) in get_many(store, &from_index).await? {
+        if record.org_id == org {
+            found.insert(key, record);
         }
     }
     Ok(found.into_values().collect())
@@ -274,8 +280,7 @@ pub(crate) async fn get_many(
             )
         })
         .collect();
-    let found =
-        super::batch::get_items(store, requests, "put records: read the stored versions").await?;
+    let found = super::batch::get_items(store, requests, "read records by key").await?;
     let mut stored = BTreeMap::new();
     for (table, items) in found {
         let Some(kind) = by_table.get(&table).copied() else {

@@ -253,6 +253,15 @@ async fn every_kind_round_trips_with_json_attribute_names_and_types() {
         })
         .collect();
     assert_eq!(store.put_records(&records).await.expect("put"), 6);
+    // This dock has no status: the org inventory finds its records through the `orgId-index`
+    // (which does not project fullApiData) and reads them whole by key.
+    let mut expected = records.clone();
+    expected.sort_by_key(Record::key);
+    assert_eq!(
+        store.inventory(ORG, None).await.expect("inventory"),
+        expected,
+        "records found through the index come back whole, fullApiData included"
+    );
     for record in &records {
         let stored = store.get(&record.key()).await.expect("get");
         assert_eq!(
@@ -327,6 +336,40 @@ async fn every_kind_round_trips_with_json_attribute_names_and_types() {
     );
 }
 
+/// Run records carry DynamoDB's `ttl` (epoch seconds): 90 days after a sync started, a year after
+/// an apply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_items_carry_a_ttl_of_90_days_for_syncs_and_a_year_for_applies() {
+    let moto = MotoServer::start();
+    let prefix = unique_prefix("ttl");
+    let store = moto.dynamo_store(&prefix).await;
+    let client = moto.dynamo_client();
+    for (id, kind, days) in [
+        ("sync-1", stackdock_store::RunKind::Sync, 90),
+        ("apply-1", stackdock_store::RunKind::Apply, 365),
+    ] {
+        let mut run = stackdock_store::RunRecord::new(id, ORG, kind, "ci", at(0));
+        run.expires_at = None;
+        store.put_run(&run).await.expect("put a run");
+        let item = client
+            .get_item()
+            .table_name(tables::table_name(&prefix, tables::RUNS))
+            .key("orgId", AttributeValue::S(ORG.into()))
+            .key("runId", AttributeValue::S(id.into()))
+            .send()
+            .await
+            .expect("raw get")
+            .item
+            .expect("the run item");
+        let expected = at(0).as_second() + days * 24 * 60 * 60;
+        assert_eq!(
+            item[tables::TTL],
+            AttributeValue::N(expected.to_string()),
+            "{id}"
+        );
+    }
+}
+
 /// `create_tables` is idempotent and builds the layout `tables` documents (keys, GSI, TTL).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tables_have_the_documented_layout_and_creation_is_idempotent() {
@@ -371,10 +414,9 @@ async fn tables_have_the_documented_layout_and_creation_is_idempotent() {
                 tables::ORG_ID,
                 "{name}"
             );
-            assert_eq!(
-                indexes[0].projection().and_then(|p| p.projection_type()),
-                Some(&ProjectionType::All)
-            );
+            let projection = indexes[0].projection().expect("a projection");
+            assert_eq!(projection.projection_type(), Some(&ProjectionType::Include));
+            assert_eq!(projection.non_key_attributes(), tables::INDEX_ATTRIBUTES);
         } else {
             assert!(indexes.is_empty(), "{name}");
         }

@@ -4,6 +4,7 @@
 //! promises against a moto server.
 
 mod dynamodb;
+mod template;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
