@@ -17,5 +17,6 @@ pub mod testing;
 
 pub use dynamodb::DynamoStore;
 pub use model::*;
+pub use rules::{APPLY_OWNED, MAX_FULL_API_DATA_BYTES};
 pub use sqlite::SqliteStore;
 pub use store::{Store, StoreError};

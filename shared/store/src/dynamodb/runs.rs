@@ -13,6 +13,17 @@ use crate::{RunRecord, StoreError};
 
 /// Inserts or replaces a run.
 pub(crate) async fn put(store: &DynamoStore, run: &RunRecord) -> Result<(), StoreError> {
+    // Every run expires (issue 19): one written without an expiry gets the default for its kind.
+    let filled;
+    let run = if run.expires_at.is_none() {
+        filled = RunRecord {
+            expires_at: run.default_expiry(),
+            ..run.clone()
+        };
+        &filled
+    } else {
+        run
+    };
     let table = store.table(RUNS);
     let context = format!("{table}: write run `{}`", run.run_id);
     let mut item = to_item(run, &context)?;

@@ -10,6 +10,17 @@ use crate::{RunRecord, StoreError};
 
 /// Inserts or replaces a run; a run id already used by another org is a `Conflict`.
 pub(crate) fn put(conn: &Connection, run: &RunRecord) -> Result<(), StoreError> {
+    // Every run expires (issue 19): one written without an expiry gets the default for its kind.
+    let filled;
+    let run = if run.expires_at.is_none() {
+        filled = RunRecord {
+            expires_at: run.default_expiry(),
+            ..run.clone()
+        };
+        &filled
+    } else {
+        run
+    };
     let context = format!("runs: write run `{}`", run.run_id);
     let body = serde_json::to_string(run).map_err(unwritable(&context))?;
     let changed = conn

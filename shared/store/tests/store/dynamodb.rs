@@ -12,7 +12,7 @@ use stackdock_core::record::dock_id;
 use stackdock_core::{Kind, Record};
 use stackdock_store::conformance::{self, ORG, at, full_record, server};
 use stackdock_store::dynamodb::{DynamoStore, tables};
-use stackdock_store::testing::{MotoServer, unique_prefix};
+use stackdock_store::testing::{MotoServer, WriteHoldingProxy, unique_prefix};
 use stackdock_store::{Store, StoreError};
 
 use super::{complete, sync_of};
@@ -33,9 +33,27 @@ async fn conformance_against_moto() {
     .await;
 }
 
-/// 60 records per sync: 25 + 25 + 10, so exactly 3 BatchWriteItem calls, then the dock status.
+/// The sync's writes are held at a proxy in front of moto after its reads; the apply writes
+/// ownership through its own client meanwhile; then the sync's writes go through.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sixty_changed_records_are_three_batches_and_an_unchanged_resync_writes_no_record() {
+async fn a_sync_never_overwrites_ownership_an_apply_wrote_during_it() {
+    let moto = MotoServer::start();
+    let proxy = Arc::new(WriteHoldingProxy::start(&moto).await);
+    let prefix = unique_prefix("interleave");
+    let apply = moto.dynamo_store(&prefix).await;
+    let synced = DynamoStore::new(proxy.dynamo_client(), &prefix).expect("a valid prefix");
+    conformance::a_sync_never_overwrites_ownership_an_apply_wrote_during_it(
+        Arc::new(synced),
+        Arc::new(apply),
+        Some(proxy as Arc<dyn conformance::WriteGate>),
+    )
+    .await;
+}
+
+/// 60 changed records per sync: 60 UpdateItem calls (one per record: only its observed half is
+/// written, which BatchWriteItem cannot do; the write units are the same), then the dock status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_changed_records_are_sixty_updates_and_an_unchanged_resync_writes_no_record() {
     let moto = MotoServer::start();
     let store = moto.dynamo_store(&unique_prefix("batch")).await;
     let dock = dock_id(ORG, "vultr-main");
@@ -55,7 +73,7 @@ async fn sixty_changed_records_are_three_batches_and_an_unchanged_resync_writes_
             .collect()
     };
 
-    let (writes, batches) = (store.write_requests(), store.batch_write_requests());
+    let (writes, records) = (store.write_requests(), store.record_write_requests());
     let stats = store
         .commit_sync(sync_of(
             &dock,
@@ -66,17 +84,17 @@ async fn sixty_changed_records_are_three_batches_and_an_unchanged_resync_writes_
         .expect("first sync");
     assert_eq!(stats.written, 60);
     assert_eq!(
-        store.batch_write_requests() - batches,
-        3,
-        "60 new records: 3 BatchWriteItem calls"
+        store.record_write_requests() - records,
+        60,
+        "60 new records: 60 UpdateItem calls"
     );
     assert_eq!(
         store.write_requests() - writes,
-        4,
-        "3 batches + the dock status"
+        61,
+        "60 record writes + the dock status"
     );
 
-    let (writes, batches) = (store.write_requests(), store.batch_write_requests());
+    let (writes, records) = (store.write_requests(), store.record_write_requests());
     let stats = store
         .commit_sync(sync_of(
             &dock,
@@ -87,14 +105,14 @@ async fn sixty_changed_records_are_three_batches_and_an_unchanged_resync_writes_
         .expect("sync with every record changed");
     assert_eq!(stats.written, 60);
     assert_eq!(
-        store.batch_write_requests() - batches,
-        3,
-        "60 changed records: 3 BatchWriteItem calls"
+        store.record_write_requests() - records,
+        60,
+        "60 changed records: 60 UpdateItem calls"
     );
     assert_eq!(
         store.write_requests() - writes,
-        4,
-        "3 batches + the dock status"
+        61,
+        "60 record writes + the dock status"
     );
     let inventory = store.inventory(ORG, Some(&dock)).await.expect("inventory");
     assert_eq!(
@@ -108,7 +126,7 @@ async fn sixty_changed_records_are_three_batches_and_an_unchanged_resync_writes_
             .all(|r| r.status == "stopped" && r.updated_at == Some(at(60)))
     );
 
-    let (writes, batches) = (store.write_requests(), store.batch_write_requests());
+    let (writes, records) = (store.write_requests(), store.record_write_requests());
     let stats = store
         .commit_sync(sync_of(
             &dock,
@@ -119,7 +137,7 @@ async fn sixty_changed_records_are_three_batches_and_an_unchanged_resync_writes_
         .expect("unchanged re-sync");
     assert_eq!((stats.written, stats.unchanged), (0, 60));
     assert_eq!(
-        store.batch_write_requests() - batches,
+        store.record_write_requests() - records,
         0,
         "an unchanged re-sync writes no record"
     );
@@ -131,7 +149,7 @@ async fn sixty_changed_records_are_three_batches_and_an_unchanged_resync_writes_
     let statuses = store.dock_statuses(ORG).await.expect("statuses");
     assert_eq!(statuses[0].last_sync_at, Some(at(120)));
 
-    let (writes, batches) = (store.write_requests(), store.batch_write_requests());
+    let (writes, records) = (store.write_requests(), store.record_write_requests());
     let written = store
         .put_records(&inventory)
         .await
@@ -143,7 +161,7 @@ async fn sixty_changed_records_are_three_batches_and_an_unchanged_resync_writes_
     assert_eq!(
         (
             store.write_requests() - writes,
-            store.batch_write_requests() - batches
+            store.record_write_requests() - records
         ),
         (0, 0),
         "put_records of identical records sends no write request"
@@ -235,6 +253,15 @@ async fn every_kind_round_trips_with_json_attribute_names_and_types() {
         })
         .collect();
     assert_eq!(store.put_records(&records).await.expect("put"), 6);
+    // This dock has no status: the org inventory finds its records through the `orgId-index`
+    // (which does not project fullApiData) and reads them whole by key.
+    let mut expected = records.clone();
+    expected.sort_by_key(Record::key);
+    assert_eq!(
+        store.inventory(ORG, None).await.expect("inventory"),
+        expected,
+        "records found through the index come back whole, fullApiData included"
+    );
     for record in &records {
         let stored = store.get(&record.key()).await.expect("get");
         assert_eq!(
@@ -294,6 +321,7 @@ async fn every_kind_round_trips_with_json_attribute_names_and_types() {
         "blockType",
         "filesystemType",
         "fullApiData",
+        "fullApiDataTruncated",
         "contentHash",
         "managedBy",
         "provisioningSource",
@@ -306,6 +334,40 @@ async fn every_kind_round_trips_with_json_attribute_names_and_types() {
         item.keys().map(String::as_str).collect::<BTreeSet<_>>(),
         expected
     );
+}
+
+/// Run records carry DynamoDB's `ttl` (epoch seconds): 90 days after a sync started, a year after
+/// an apply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_items_carry_a_ttl_of_90_days_for_syncs_and_a_year_for_applies() {
+    let moto = MotoServer::start();
+    let prefix = unique_prefix("ttl");
+    let store = moto.dynamo_store(&prefix).await;
+    let client = moto.dynamo_client();
+    for (id, kind, days) in [
+        ("sync-1", stackdock_store::RunKind::Sync, 90),
+        ("apply-1", stackdock_store::RunKind::Apply, 365),
+    ] {
+        let mut run = stackdock_store::RunRecord::new(id, ORG, kind, "ci", at(0));
+        run.expires_at = None;
+        store.put_run(&run).await.expect("put a run");
+        let item = client
+            .get_item()
+            .table_name(tables::table_name(&prefix, tables::RUNS))
+            .key("orgId", AttributeValue::S(ORG.into()))
+            .key("runId", AttributeValue::S(id.into()))
+            .send()
+            .await
+            .expect("raw get")
+            .item
+            .expect("the run item");
+        let expected = at(0).as_second() + days * 24 * 60 * 60;
+        assert_eq!(
+            item[tables::TTL],
+            AttributeValue::N(expected.to_string()),
+            "{id}"
+        );
+    }
 }
 
 /// `create_tables` is idempotent and builds the layout `tables` documents (keys, GSI, TTL).
@@ -352,10 +414,9 @@ async fn tables_have_the_documented_layout_and_creation_is_idempotent() {
                 tables::ORG_ID,
                 "{name}"
             );
-            assert_eq!(
-                indexes[0].projection().and_then(|p| p.projection_type()),
-                Some(&ProjectionType::All)
-            );
+            let projection = indexes[0].projection().expect("a projection");
+            assert_eq!(projection.projection_type(), Some(&ProjectionType::Include));
+            assert_eq!(projection.non_key_attributes(), tables::INDEX_ATTRIBUTES);
         } else {
             assert!(indexes.is_empty(), "{name}");
         }
