@@ -66,7 +66,8 @@ EXPECTED = {
     | records(["dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"])
     | record_index()
     | pairs(["dynamodb:Query", "dynamodb:PutItem"], [table("DocksTable")])
-    | pairs(["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"], [table("RunsTable")])
+    | pairs(["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"],
+            [table("RunsTable")])
     | pairs(["lambda:InvokeFunction"], ["${ApplyFunction.Arn}"])
     | pairs(["sqs:SendMessage"], ["${FailureQueue.Arn}"]),
     # plan API: reads only (BatchGetItem: inventory reads whole by key the records of docks
@@ -75,13 +76,13 @@ EXPECTED = {
     | records(["dynamodb:Query", "dynamodb:BatchGetItem"])
     | record_index()
     | pairs(["dynamodb:Query"], [table("DocksTable")])
-    | pairs(["dynamodb:GetItem"], [table("RunsTable")]),
+    | pairs(["dynamodb:GetItem", "dynamodb:BatchGetItem"], [table("RunsTable")]),
     # apply API: reads, records the Pending run, looks at the lease, starts the worker.
     "ApplyApiFunctionRole": logs("ApplyApiLogGroup")
     | records(["dynamodb:Query", "dynamodb:BatchGetItem"])
     | record_index()
     | pairs(["dynamodb:Query"], [table("DocksTable")])
-    | pairs(["dynamodb:PutItem", "dynamodb:GetItem"], [table("RunsTable")])
+    | pairs(["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"], [table("RunsTable")])
     | pairs(["dynamodb:GetItem"], [table("LocksTable")])
     | pairs(["lambda:InvokeFunction"], ["${ApplyFunction.Arn}"]),
     # apply worker.
@@ -90,7 +91,7 @@ EXPECTED = {
     | records(["dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"])
     | record_index()
     | pairs(["dynamodb:Query"], [table("DocksTable")])
-    | pairs(["dynamodb:GetItem", "dynamodb:PutItem"], [table("RunsTable")])
+    | pairs(["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"], [table("RunsTable")])
     | pairs(
         ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
         [table("LocksTable")],

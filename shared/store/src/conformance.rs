@@ -56,6 +56,7 @@ where
         dock_status_round_trip,
         runs_put_get_list,
         runs_expire_90_days_after_start_for_syncs_and_a_year_for_applies,
+        a_five_thousand_action_run_reads_back_whole_and_in_order,
         lease_lifecycle,
         concurrent_acquirers_exactly_one_wins,
         intents_conditional_put_list_clear,
@@ -721,6 +722,116 @@ pub async fn runs_expire_90_days_after_start_for_syncs_and_a_year_for_applies(
         RunRecord::new("r", ORG, RunKind::Apply, "me", at(0)).expires_at,
         Some(at(365 * day)),
         "a new run carries its expiry from the start"
+    );
+}
+
+/// Issue 19 item 6: a run of 5,000 actions (well over a megabyte of JSON, more than one DynamoDB
+/// item holds) reads back exactly, in order, by id and in the list; so does the same run after it
+/// grows by one action (as an apply records each one) and after it is rewritten shorter. A message
+/// longer than `RUN_MAX_MESSAGE_BYTES` is cut the same way by every store, and a run id holding
+/// the chunk separator `#` is refused.
+pub async fn a_five_thousand_action_run_reads_back_whole_and_in_order(store: Arc<dyn Store>) {
+    let action = |i: i64| ActionResult {
+        action: if i % 3 == 0 { "create" } else { "update" }.into(),
+        target: format!("servers.web-{i:04}"),
+        dock: "vultr-main".into(),
+        provider_id: (i % 5 != 0).then(|| format!("id-{i}")),
+        outcome: if i % 7 == 0 {
+            Outcome::Failed
+        } else {
+            Outcome::Succeeded
+        },
+        message: format!("action {i}: {}", "detail ".repeat((i % 40) as usize)),
+        at: at(1_000 + i),
+    };
+    let older = run("sync-before", ORG, RunKind::Sync, at(0));
+    let mut big = run("apply-big", ORG, RunKind::Apply, at(1_000));
+    big.plan_digest = Some("sha256:big".into());
+    big.actions = (0..5_000).map(action).collect();
+    for i in 0..300 {
+        big.log(
+            at(1_000 + i),
+            format!("log line {i}: {}", "lease ".repeat(20)),
+        );
+    }
+    let size = serde_json::to_string(&big).map_or(0, |json| json.len());
+    assert!(
+        size > 1_000_000,
+        "the run is over 1 MB of JSON ({size} bytes)"
+    );
+    ok(store.put_run(&older).await, "put an older run");
+    ok(store.put_run(&big).await, "put a 5,000-action run");
+    assert_eq!(
+        ok(
+            store.get_run(ORG, "apply-big").await,
+            "get the 5,000-action run"
+        ),
+        Some(big.clone()),
+        "a 5,000-action run reads back exactly, actions and log in order"
+    );
+    assert_eq!(
+        ok(store.list_runs(ORG, 10).await, "list runs"),
+        vec![big.clone(), older.clone()],
+        "list_runs returns the whole run too"
+    );
+
+    big.actions.push(action(5_000));
+    big.status = RunStatus::Partial;
+    big.finished_at = Some(at(7_000));
+    big.log(at(7_000), "apply finished");
+    ok(store.put_run(&big).await, "record one more action");
+    assert_eq!(
+        ok(store.get_run(ORG, "apply-big").await, "get the grown run"),
+        Some(big.clone()),
+        "the run with its 5,001st action reads back exactly"
+    );
+
+    let mut short = big.clone();
+    short.actions.truncate(10);
+    short.log.truncate(2);
+    ok(store.put_run(&short).await, "rewrite the run shorter");
+    assert_eq!(
+        ok(
+            store.get_run(ORG, "apply-big").await,
+            "get the shortened run"
+        ),
+        Some(short.clone()),
+        "a run rewritten with fewer actions reads back with those only"
+    );
+    assert_eq!(
+        ok(store.list_runs(ORG, 1).await, "list the newest run"),
+        vec![short],
+        "the list holds the shortened run too"
+    );
+
+    let mut long = run("apply-long", ORG, RunKind::Apply, at(2_000));
+    let mut loud = action(0);
+    loud.message = "é".repeat(100_000);
+    long.actions.push(loud);
+    ok(
+        store.put_run(&long).await,
+        "put a run with a 200 KB message",
+    );
+    let stored = ok(store.get_run(ORG, "apply-long").await, "get it").expect("the run is stored");
+    let message = &stored.actions[0].message;
+    assert!(
+        message.len() <= crate::RUN_MAX_MESSAGE_BYTES
+            && message.starts_with("éé")
+            && message.ends_with("(cut: longer than 16 KiB)"),
+        "a message over {} bytes is cut and says so (got {} bytes)",
+        crate::RUN_MAX_MESSAGE_BYTES,
+        message.len()
+    );
+
+    let hashed = run("apply-big#a#000000", ORG, RunKind::Apply, at(3_000));
+    assert!(
+        store.put_run(&hashed).await.is_err(),
+        "a run id holding `#` is refused"
+    );
+    assert_eq!(
+        ok(store.get_run(ORG, "apply-big").await, "get the run again").map(|r| r.actions.len()),
+        Some(10),
+        "the refused id changed nothing"
     );
 }
 

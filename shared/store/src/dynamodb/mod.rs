@@ -10,7 +10,7 @@
 //! |---|---|---|---|
 //! | `servers`, `blockVolumes`, `buckets`, `databases`, `webServices`, `domains` | `dockId` | `providerResourceId` | GSI `orgId-index` (partition key `orgId`, projection `INCLUDE` of [`tables::INDEX_ATTRIBUTES`]: all but `fullApiData`) |
 //! | `docks` | `orgId` | `dockId` | |
-//! | `runs` | `orgId` | `runId` | TTL on `ttl` (epoch seconds of `expiresAt`) |
+//! | `runs` | `orgId` | `runId` | a run's header, and its entries in chunk items `<runId>#a#000003` (`runs`); TTL on `ttl` (epoch seconds of `expiresAt`) on every item |
 //! | `locks` | `name` | | TTL on `ttl` |
 //! | `intents` | `orgId` | `address` | |
 //!

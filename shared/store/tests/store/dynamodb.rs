@@ -1,7 +1,8 @@
 //! The DynamoDB backend against a moto server (one per test, tables under a unique prefix): the
-//! conformance suite, then what only DynamoDB needs checked: batching (≤ 25 items per
-//! BatchWriteItem, counted), zero record writes for an unchanged re-sync, leases raced from
-//! separate clients, the item layout (attribute names and types), and the table layout.
+//! conformance suite, then what only DynamoDB needs checked: one UpdateItem per changed record and
+//! zero record writes for an unchanged re-sync (counted), leases raced from separate clients, the
+//! item layout (attribute names and types, run chunks under the item limit with their TTL), and
+//! the table layout.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -368,6 +369,173 @@ async fn run_items_carry_a_ttl_of_90_days_for_syncs_and_a_year_for_applies() {
             "{id}"
         );
     }
+}
+
+/// Issue 19 item 6: a 5,000-action run is a header item and chunk items, each far below
+/// DynamoDB's 400 KB item limit and each with the run's `ttl`; recording one more action writes
+/// the last chunk and the header, not the run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_run_is_split_into_items_under_the_limit_that_all_expire_with_it() {
+    let moto = MotoServer::start();
+    let prefix = unique_prefix("runlog");
+    let store = moto.dynamo_store(&prefix).await;
+    let client = moto.dynamo_client();
+    let action = |i: i64| stackdock_store::ActionResult {
+        action: "create".into(),
+        target: format!("servers.web-{i:04}"),
+        dock: "vultr-main".into(),
+        provider_id: Some(format!("id-{i}")),
+        outcome: stackdock_store::Outcome::Succeeded,
+        message: format!("created in {i} ms, {}", "ready ".repeat(30)),
+        at: at(i),
+    };
+    let mut run = stackdock_store::RunRecord::new(
+        "apply-long",
+        ORG,
+        stackdock_store::RunKind::Apply,
+        "ci",
+        at(0),
+    );
+    run.actions = (0..5_000).map(action).collect();
+    store.put_run(&run).await.expect("put the run");
+
+    let items = |client: aws_sdk_dynamodb::Client| {
+        let table = tables::table_name(&prefix, tables::RUNS);
+        async move {
+            let mut items = Vec::new();
+            let mut start = None;
+            loop {
+                let page = client
+                    .query()
+                    .table_name(&table)
+                    .key_condition_expression("orgId = :o")
+                    .expression_attribute_values(":o", AttributeValue::S(ORG.into()))
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .expect("raw query");
+                items.extend(page.items.unwrap_or_default());
+                start = page.last_evaluated_key;
+                if start.is_none() {
+                    return items;
+                }
+            }
+        }
+    };
+    let stored = items(client.clone()).await;
+    let expected_ttl = AttributeValue::N((at(0).as_second() + 365 * 24 * 60 * 60).to_string());
+    let json_size = serde_json::to_string(&run).expect("json").len();
+    assert!(
+        stored.len() > 15,
+        "{json_size} bytes of run take many items: {}",
+        stored.len()
+    );
+    for item in &stored {
+        let size: usize = item
+            .iter()
+            .map(|(name, value)| name.len() + value.as_s().map_or(64, String::len))
+            .sum();
+        assert!(
+            size <= stackdock_store::RUN_CHUNK_BYTES + 1024,
+            "an item of {size} bytes ({:?})",
+            item.get("runId")
+        );
+        assert_eq!(
+            item.get(tables::TTL),
+            Some(&expected_ttl),
+            "{:?}",
+            item.get("runId")
+        );
+    }
+    assert!(
+        stored
+            .iter()
+            .any(|item| item.get("runId") == Some(&AttributeValue::S("apply-long".into()))),
+        "the header is the item keyed by the run id"
+    );
+
+    let before = store.write_requests();
+    run.actions.push(action(5_000));
+    store.put_run(&run).await.expect("record one more action");
+    assert_eq!(
+        store.write_requests() - before,
+        2,
+        "one more action rewrites its chunk and the header"
+    );
+    assert_eq!(
+        store.get_run(ORG, "apply-long").await.expect("get"),
+        Some(run)
+    );
+}
+
+/// A JSON value as DynamoDB wrote it before (the store's codec, restated for a raw put).
+fn json_attribute(value: &serde_json::Value) -> AttributeValue {
+    match value {
+        serde_json::Value::Null => AttributeValue::Null(true),
+        serde_json::Value::Bool(b) => AttributeValue::Bool(*b),
+        serde_json::Value::Number(n) => AttributeValue::N(n.to_string()),
+        serde_json::Value::String(s) => AttributeValue::S(s.clone()),
+        serde_json::Value::Array(a) => AttributeValue::L(a.iter().map(json_attribute).collect()),
+        serde_json::Value::Object(o) => AttributeValue::M(
+            o.iter()
+                .map(|(k, v)| (k.clone(), json_attribute(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// A run item written before runs were split (actions and log inline, no chunk digests) reads
+/// back as it was, by id and in the list, and its next write moves it to the split layout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_written_before_the_split_reads_as_before() {
+    let moto = MotoServer::start();
+    let prefix = unique_prefix("legacy-run");
+    let store = moto.dynamo_store(&prefix).await;
+    let client = moto.dynamo_client();
+    let mut run = stackdock_store::RunRecord::new(
+        "apply-old",
+        ORG,
+        stackdock_store::RunKind::Apply,
+        "ci",
+        at(0),
+    );
+    run.actions.push(stackdock_store::ActionResult {
+        action: "create".into(),
+        target: "servers.web-1".into(),
+        dock: "vultr-main".into(),
+        provider_id: Some("id-1".into()),
+        outcome: stackdock_store::Outcome::Succeeded,
+        message: "created".into(),
+        at: at(1),
+    });
+    run.log(at(2), "apply finished");
+    // The item as the store wrote it before: the run's JSON attributes and `ttl`.
+    let mut json = serde_json::to_value(&run).expect("json");
+    let fields = json.as_object_mut().expect("an object");
+    fields.retain(|_, v| !v.is_null());
+    let mut request = client
+        .put_item()
+        .table_name(tables::table_name(&prefix, tables::RUNS))
+        .item(tables::TTL, AttributeValue::N("1893456000".into()));
+    for (name, value) in fields.iter() {
+        request = request.item(name, json_attribute(value));
+    }
+    request.send().await.expect("raw put of an old run item");
+
+    assert_eq!(
+        store.get_run(ORG, "apply-old").await.expect("get"),
+        Some(run.clone())
+    );
+    assert_eq!(
+        store.list_runs(ORG, 5).await.expect("list"),
+        vec![run.clone()]
+    );
+    run.log(at(3), "marked by a later write");
+    store.put_run(&run).await.expect("rewrite it");
+    assert_eq!(
+        store.get_run(ORG, "apply-old").await.expect("get"),
+        Some(run)
+    );
 }
 
 /// `create_tables` is idempotent and builds the layout `tables` documents (keys, GSI, TTL).
