@@ -65,37 +65,35 @@ EXPECTED = {
     # sync: sync, plan, record drift, note the plan, sweep stale runs, remediate.
     "SyncFunctionRole": logs("SyncLogGroup")
     | pairs(["secretsmanager:GetSecretValue"], [SECRETS])
-    | records(["dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
-               "dynamodb:UpdateItem"])
+    | records(["dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"])
     | record_index()
     | pairs(["dynamodb:Query", "dynamodb:PutItem"], [table("DocksTable")])
-    | pairs(["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"], [table("RunsTable")])
+    | pairs(["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"],
+            [table("RunsTable")])
     | pairs(["lambda:InvokeFunction"], ["${ApplyFunction.Arn}"])
     | pairs(["sqs:SendMessage"], ["${FailureQueue.Arn}"]),
-    # plan API: reads only.
+    # plan API: reads only (BatchGetItem: inventory reads whole by key the records of docks
+    # without a status, which the orgId-index holds without fullApiData).
     "ApiFunctionRole": logs("ApiLogGroup")
-    | records(["dynamodb:Query"])
+    | records(["dynamodb:Query", "dynamodb:BatchGetItem"])
     | record_index()
     | pairs(["dynamodb:Query"], [table("DocksTable")])
-    | pairs(["dynamodb:GetItem"], [table("RunsTable")]),
+    | pairs(["dynamodb:GetItem", "dynamodb:BatchGetItem"], [table("RunsTable")]),
     # apply API: reads, records the Pending run, looks at the lease, starts the worker.
     "ApplyApiFunctionRole": logs("ApplyApiLogGroup")
-    | records(["dynamodb:Query"])
+    | records(["dynamodb:Query", "dynamodb:BatchGetItem"])
     | record_index()
     | pairs(["dynamodb:Query"], [table("DocksTable")])
-    | pairs(["dynamodb:PutItem", "dynamodb:GetItem"], [table("RunsTable")])
+    | pairs(["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"], [table("RunsTable")])
     | pairs(["dynamodb:GetItem"], [table("LocksTable")])
     | pairs(["lambda:InvokeFunction"], ["${ApplyFunction.Arn}"]),
     # apply worker.
     "ApplyFunctionRole": logs("ApplyLogGroup")
     | pairs(["secretsmanager:GetSecretValue"], [SECRETS])
-    | records(
-        ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
-         "dynamodb:UpdateItem"]
-    )
+    | records(["dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"])
     | record_index()
     | pairs(["dynamodb:Query"], [table("DocksTable")])
-    | pairs(["dynamodb:GetItem", "dynamodb:PutItem"], [table("RunsTable")])
+    | pairs(["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"], [table("RunsTable")])
     | pairs(
         ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
         [table("LocksTable")],

@@ -89,6 +89,20 @@ pub async fn run(cli: &Cli, args: &InventoryArgs) -> anyhow::Result<u8> {
                 rows.len(),
                 if rows.len() == 1 { "" } else { "s" }
             );
+            // The store keeps at most 64 KiB of a provider's object (issue 19): say which
+            // records hold a cut-down copy, so nobody mistakes it for the whole.
+            let truncated: Vec<String> = records
+                .iter()
+                .filter(|r| r.full_api_data_truncated)
+                .map(|r| format!("{} {}", r.kind().config_key(), r.provider_resource_id))
+                .collect();
+            if !truncated.is_empty() {
+                println!(
+                    "fullApiData truncated to {} KiB (the provider sent more) for: {}",
+                    stackdock_store::MAX_FULL_API_DATA_BYTES / 1024,
+                    truncated.join(", ")
+                );
+            }
         }
     }
     Ok(0)

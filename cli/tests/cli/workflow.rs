@@ -104,3 +104,37 @@ async fn a_saved_plan_is_refused_once_the_inventory_changed() {
         "nothing of the stale plan was applied"
     );
 }
+
+/// Issue 19 item 6: a record whose provider object was larger than the store keeps is listed, and
+/// `inventory` says its fullApiData is truncated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inventory_says_which_records_hold_a_truncated_provider_object() {
+    use stackdock_store::Store as _;
+    let ws = Workspace::new().await;
+    let store = stackdock_store::SqliteStore::open(ws.db_path()).expect("open the store");
+    let dock = stackdock_core::record::dock_id("acme", "vultr-main");
+    let mut big = stackdock_store::conformance::server("acme", &dock, "big-1", "big", "ewr");
+    big.full_api_data = serde_json::json!({ "id": "big-1", "blob": "x".repeat(1 << 20) }).into();
+    let big = big.with_hash();
+    big.full_api_data_truncated
+        .then(|| panic!("not yet truncated"));
+    store
+        .put_records(&[big])
+        .await
+        .expect("write a record with a 1 MB object");
+    drop(store);
+    let out = ws.run(&["inventory"]).await;
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    assert!(
+        stdout.contains(
+            "fullApiData truncated to 64 KiB (the provider sent more) for: servers big-1"
+        ),
+        "{stdout}"
+    );
+}

@@ -176,8 +176,10 @@ pub fn run_deadline(deps: &Deps) -> std::time::Duration {
 const STALE_SCAN: usize = 100;
 
 /// Marks `failed`, with the reason, every recent run still `pending` or `running` past its
-/// deadline: the earlier of its `expires_at` and its start plus [`run_deadline`] (a function
-/// that timed out or crashed never finishes its record). Returns how many it marked.
+/// deadline: its start plus [`run_deadline`] (a function that timed out or crashed never finishes
+/// its record). A run's `expires_at` is not a deadline but how long the store keeps the record
+/// (90 days or a year, `stackdock_store::run_retention`), so it plays no part. Returns how many
+/// it marked.
 pub async fn fail_stale_runs(deps: &Deps, now: Timestamp) -> Result<usize, FunctionError> {
     let limit = jiff::SignedDuration::try_from(run_deadline(deps))
         .map_err(|e| FunctionError::Config(format!("run deadline out of range: {e}")))?;
@@ -186,8 +188,7 @@ pub async fn fail_stale_runs(deps: &Deps, now: Timestamp) -> Result<usize, Funct
         if !matches!(run.status, RunStatus::Pending | RunStatus::Running) {
             continue;
         }
-        let by_age = run.started_at.checked_add(limit).unwrap_or(run.started_at);
-        let deadline = run.expires_at.map_or(by_age, |at| at.min(by_age));
+        let deadline = run.started_at.checked_add(limit).unwrap_or(run.started_at);
         if now <= deadline {
             continue;
         }

@@ -153,7 +153,7 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
 }
 
 /// The DynamoDB half of resync-writes, against a moto server (installed by
-/// `scripts/setup-tools.sh`). Record writes are counted in BatchWriteItem calls; each sync also
+/// `scripts/setup-tools.sh`). Record writes are counted in UpdateItem calls; each sync also
 /// writes one dock-status item per dock (its `lastSyncAt`), reported beside them.
 async fn dynamodb_resync(latency: Duration) -> anyhow::Result<Vec<Row>> {
     use stackdock_store::testing::{MotoServer, moto_server_path, unique_prefix};
@@ -168,7 +168,7 @@ async fn dynamodb_resync(latency: Duration) -> anyhow::Result<Vec<Row>> {
     let dynamo = Arc::new(moto.dynamo_store(&unique_prefix("bench")).await);
     let counter = Arc::clone(&dynamo);
     let r = scenarios::resync::run(10_000, latency, dynamo, move || {
-        counter.batch_write_requests()
+        counter.record_write_requests()
     })
     .await?;
     Ok(scenarios::resync::dynamodb_rows(10_000, &r))

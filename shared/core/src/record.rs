@@ -34,6 +34,10 @@ pub struct Record {
     /// The provider's whole object with every secret field removed.
     #[serde(default)]
     pub full_api_data: ApiData,
+    /// Whether the store cut `fullApiData` down to its size limit (the object the provider sent
+    /// was larger; `contentHash` still covers the whole of it).
+    #[serde(default)]
+    pub full_api_data_truncated: bool,
     #[serde(default)]
     pub updated_at: Option<Timestamp>,
     #[serde(default)]
@@ -248,6 +252,7 @@ impl Record {
             region: None,
             attrs: Attrs::empty(kind),
             full_api_data: ApiData::null(),
+            full_api_data_truncated: false,
             updated_at: None,
             missing_since: None,
             content_hash: String::new(),

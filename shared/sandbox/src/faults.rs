@@ -56,6 +56,12 @@ pub enum Fault {
     EmptyPage,
     /// Answer 200 with an error body in the provider's format.
     OkWithErrorBody,
+    /// Handle the request, then pad the (still valid) JSON body with trailing whitespace to
+    /// `bytes`: a provider that sends far more than any page holds.
+    OversizedBody {
+        /// The body's size in bytes.
+        bytes: usize,
+    },
     /// Handle the request, then send the body in small chunks with a delay between them.
     SlowBody {
         /// Bytes per chunk (at least 1).

@@ -233,6 +233,14 @@ async fn malformed(resp: Response) -> Response {
     Response::from_parts(parts, Body::from(cut))
 }
 
+async fn oversized(resp: Response, size: usize) -> Response {
+    let (mut parts, bytes) = body_bytes(resp).await;
+    let mut padded = bytes.to_vec();
+    padded.resize(size.max(bytes.len()), b' ');
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(padded))
+}
+
 async fn slow(resp: Response, chunk: usize, delay: Duration) -> Response {
     let (parts, bytes) = body_bytes(resp).await;
     let chunk = chunk.max(1);
@@ -348,6 +356,7 @@ pub(crate) async fn provider_layer(
         Some(Fault::MalformedJson) => malformed(next.run(req).await).await,
         Some(Fault::TruncatedBody) => truncated(next.run(req).await).await,
         Some(Fault::OkWithErrorBody) => ok_with_error(emulation),
+        Some(Fault::OversizedBody { bytes }) => oversized(next.run(req).await, bytes).await,
         Some(Fault::SlowBody {
             chunk_bytes,
             delay_ms,

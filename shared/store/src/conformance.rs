@@ -55,12 +55,42 @@ where
         region_scoped_listing_marks_only_its_regions,
         dock_status_round_trip,
         runs_put_get_list,
+        runs_expire_90_days_after_start_for_syncs_and_a_year_for_applies,
+        a_five_thousand_action_run_reads_back_whole_and_in_order,
         lease_lifecycle,
         concurrent_acquirers_exactly_one_wins,
         intents_conditional_put_list_clear,
         other_orgs_are_invisible,
         put_records_skips_identical_records,
+        an_apply_write_never_undoes_what_a_sync_observed,
+        a_huge_provider_object_is_capped_and_marked_truncated,
     );
+}
+
+/// Holds a backend's write requests while its reads pass, so a check can act between the reads
+/// of a `commit_sync` and its writes (DynamoDB: a proxy in front of moto). SQLite has no such
+/// window (a sync reads and writes under one write lock), so its checks pass `None`.
+#[async_trait::async_trait]
+pub trait WriteGate: Send + Sync {
+    /// From now on the gated store's writes wait.
+    fn close(&self);
+    /// Returns once a write is waiting at the closed gate.
+    async fn write_held(&self);
+    /// Lets every held and later write through.
+    fn open(&self);
+}
+
+#[async_trait::async_trait]
+impl WriteGate for crate::testing::WriteHoldingProxy {
+    fn close(&self) {
+        crate::testing::WriteHoldingProxy::close(self);
+    }
+    async fn write_held(&self) {
+        crate::testing::WriteHoldingProxy::write_held(self).await;
+    }
+    fn open(&self) {
+        crate::testing::WriteHoldingProxy::open(self);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -658,6 +688,153 @@ pub async fn runs_put_get_list(store: Arc<dyn Store>) {
     );
 }
 
+/// Issue 19 item 9: a run written without an expiry is kept 90 days after it started (syncs,
+/// plans) or a year (applies, force-unlocks); one with an expiry keeps it.
+pub async fn runs_expire_90_days_after_start_for_syncs_and_a_year_for_applies(
+    store: Arc<dyn Store>,
+) {
+    let day = 24 * 60 * 60;
+    for (id, kind, days) in [
+        ("run-sync", RunKind::Sync, 90),
+        ("run-plan", RunKind::Plan, 90),
+        ("run-apply", RunKind::Apply, 365),
+        ("run-unlock", RunKind::Unlock, 365),
+    ] {
+        let mut written = run(id, ORG, kind, at(0));
+        written.expires_at = None;
+        ok(store.put_run(&written).await, "put a run without an expiry");
+        let stored = ok(store.get_run(ORG, id).await, "get it").expect("the run is stored");
+        assert_eq!(
+            stored.expires_at,
+            Some(at(days * day)),
+            "a {kind:?} run expires {days} days after it started"
+        );
+    }
+    let mut kept = run("run-kept", ORG, RunKind::Sync, at(0));
+    kept.expires_at = Some(at(10));
+    ok(store.put_run(&kept).await, "put a run with an expiry");
+    assert_eq!(
+        ok(store.get_run(ORG, "run-kept").await, "get it").and_then(|r| r.expires_at),
+        Some(at(10)),
+        "an explicit expiry is kept"
+    );
+    assert_eq!(
+        RunRecord::new("r", ORG, RunKind::Apply, "me", at(0)).expires_at,
+        Some(at(365 * day)),
+        "a new run carries its expiry from the start"
+    );
+}
+
+/// Issue 19 item 6: a run of 5,000 actions (well over a megabyte of JSON, more than one DynamoDB
+/// item holds) reads back exactly, in order, by id and in the list; so does the same run after it
+/// grows by one action (as an apply records each one) and after it is rewritten shorter. A message
+/// longer than `RUN_MAX_MESSAGE_BYTES` is cut the same way by every store, and a run id holding
+/// the chunk separator `#` is refused.
+pub async fn a_five_thousand_action_run_reads_back_whole_and_in_order(store: Arc<dyn Store>) {
+    let action = |i: i64| ActionResult {
+        action: if i % 3 == 0 { "create" } else { "update" }.into(),
+        target: format!("servers.web-{i:04}"),
+        dock: "vultr-main".into(),
+        provider_id: (i % 5 != 0).then(|| format!("id-{i}")),
+        outcome: if i % 7 == 0 {
+            Outcome::Failed
+        } else {
+            Outcome::Succeeded
+        },
+        message: format!("action {i}: {}", "detail ".repeat((i % 40) as usize)),
+        at: at(1_000 + i),
+    };
+    let older = run("sync-before", ORG, RunKind::Sync, at(0));
+    let mut big = run("apply-big", ORG, RunKind::Apply, at(1_000));
+    big.plan_digest = Some("sha256:big".into());
+    big.actions = (0..5_000).map(action).collect();
+    for i in 0..300 {
+        big.log(
+            at(1_000 + i),
+            format!("log line {i}: {}", "lease ".repeat(20)),
+        );
+    }
+    let size = serde_json::to_string(&big).map_or(0, |json| json.len());
+    assert!(
+        size > 1_000_000,
+        "the run is over 1 MB of JSON ({size} bytes)"
+    );
+    ok(store.put_run(&older).await, "put an older run");
+    ok(store.put_run(&big).await, "put a 5,000-action run");
+    assert_eq!(
+        ok(
+            store.get_run(ORG, "apply-big").await,
+            "get the 5,000-action run"
+        ),
+        Some(big.clone()),
+        "a 5,000-action run reads back exactly, actions and log in order"
+    );
+    assert_eq!(
+        ok(store.list_runs(ORG, 10).await, "list runs"),
+        vec![big.clone(), older.clone()],
+        "list_runs returns the whole run too"
+    );
+
+    big.actions.push(action(5_000));
+    big.status = RunStatus::Partial;
+    big.finished_at = Some(at(7_000));
+    big.log(at(7_000), "apply finished");
+    ok(store.put_run(&big).await, "record one more action");
+    assert_eq!(
+        ok(store.get_run(ORG, "apply-big").await, "get the grown run"),
+        Some(big.clone()),
+        "the run with its 5,001st action reads back exactly"
+    );
+
+    let mut short = big.clone();
+    short.actions.truncate(10);
+    short.log.truncate(2);
+    ok(store.put_run(&short).await, "rewrite the run shorter");
+    assert_eq!(
+        ok(
+            store.get_run(ORG, "apply-big").await,
+            "get the shortened run"
+        ),
+        Some(short.clone()),
+        "a run rewritten with fewer actions reads back with those only"
+    );
+    assert_eq!(
+        ok(store.list_runs(ORG, 1).await, "list the newest run"),
+        vec![short],
+        "the list holds the shortened run too"
+    );
+
+    let mut long = run("apply-long", ORG, RunKind::Apply, at(2_000));
+    let mut loud = action(0);
+    loud.message = "é".repeat(100_000);
+    long.actions.push(loud);
+    ok(
+        store.put_run(&long).await,
+        "put a run with a 200 KB message",
+    );
+    let stored = ok(store.get_run(ORG, "apply-long").await, "get it").expect("the run is stored");
+    let message = &stored.actions[0].message;
+    assert!(
+        message.len() <= crate::RUN_MAX_MESSAGE_BYTES
+            && message.starts_with("éé")
+            && message.ends_with("(cut: longer than 16 KiB)"),
+        "a message over {} bytes is cut and says so (got {} bytes)",
+        crate::RUN_MAX_MESSAGE_BYTES,
+        message.len()
+    );
+
+    let hashed = run("apply-big#a#000000", ORG, RunKind::Apply, at(3_000));
+    assert!(
+        store.put_run(&hashed).await.is_err(),
+        "a run id holding `#` is refused"
+    );
+    assert_eq!(
+        ok(store.get_run(ORG, "apply-big").await, "get the run again").map(|r| r.actions.len()),
+        Some(10),
+        "the refused id changed nothing"
+    );
+}
+
 /// Lease: acquire, refusal naming the holder, renewal, expiry and takeover, loss, release, force.
 pub async fn lease_lifecycle(store: Arc<dyn Store>) {
     let name = "apply/acme";
@@ -1007,6 +1184,220 @@ pub async fn put_records_skips_identical_records(store: Arc<dyn Store>) {
         must_get(&store, &fresh.key()).await,
         fresh,
         "put_records writes a new record exactly as given (updatedAt untouched)"
+    );
+}
+
+/// Issue 19 item 5: a sync has read the dock's stored records and built its writes (a changed
+/// `web-1`, a `web-2` it has never seen); an apply then writes ownership of both (adopts `web-1`,
+/// records its create of `web-2`); then the sync writes. Ownership survives, and the sync's
+/// observation lands. `synced` is the store the sync writes through (behind `gate`, if any),
+/// `apply` the same tables through another handle.
+pub async fn a_sync_never_overwrites_ownership_an_apply_wrote_during_it(
+    synced: Arc<dyn Store>,
+    apply: Arc<dyn Store>,
+    gate: Option<Arc<dyn WriteGate>>,
+) {
+    let dock = dock_id(ORG, "vultr-main");
+    let web1 = server(ORG, &dock, "id-1", "web-1", "ewr");
+    sync_servers(&synced, &dock, at(0), vec![web1.clone()], true).await;
+    let mut stopped = web1.clone();
+    stopped.status = "stopped".into();
+    let stopped = stopped.with_hash();
+    let web2 = server(ORG, &dock, "id-2", "web-2", "ewr");
+    let batch = dock_sync(
+        ORG,
+        &dock,
+        at(60),
+        vec![listing(
+            Kind::Servers,
+            vec![stopped.clone(), web2.clone()],
+            true,
+        )],
+    );
+    let mut created = web2.clone();
+    created.managed_by = Some("servers.web-2".into());
+    created.provisioning_source = ProvisioningSource::Api;
+    created.provisioning_state = Some(ProvisioningState::Provisioned);
+    created.provisioned_at = Some(at(50));
+    created.updated_at = Some(at(50));
+    let apply_writes = {
+        let (apply, key, created) = (Arc::clone(&apply), web1.key(), created.clone());
+        async move {
+            let mut adopted = must_get(&apply, &key).await;
+            adopted.managed_by = Some("servers.web-1".into());
+            adopted.protect = true;
+            adopted.applied =
+                BTreeMap::from([("plan".to_owned(), FieldValue::Str("vc2-1c-1gb".into()))]);
+            ok(
+                apply.put_records(&[adopted.clone(), created]).await,
+                "the apply writes ownership",
+            );
+            adopted
+        }
+    };
+    let adopted = match gate {
+        Some(gate) => {
+            gate.close();
+            let sync = tokio::spawn({
+                let synced = Arc::clone(&synced);
+                async move { synced.commit_sync(batch).await }
+            });
+            gate.write_held().await;
+            let adopted = apply_writes.await;
+            gate.open();
+            let committed = sync
+                .await
+                .unwrap_or_else(|e| panic!("the sync task failed: {e}"));
+            ok(committed, "commit the sync");
+            adopted
+        }
+        None => {
+            let adopted = apply_writes.await;
+            ok(synced.commit_sync(batch).await, "commit the sync");
+            adopted
+        }
+    };
+    let stored = must_get(&apply, &web1.key()).await;
+    assert_eq!(
+        stored.status, "stopped",
+        "the sync's observation of web-1 is stored"
+    );
+    assert_bookkeeping(
+        &stored,
+        &adopted,
+        "a sync committed after an apply adopted web-1",
+    );
+    let stored = must_get(&apply, &web2.key()).await;
+    assert_bookkeeping(
+        &stored,
+        &created,
+        "a sync committed after an apply created web-2",
+    );
+}
+
+/// Issue 19 item 5, the converse: an apply read a record, a sync then observed a change (a
+/// rename), then the apply wrote ownership on its copy: the sync's observation survives. An apply
+/// write that brings a newer observation (a later `updatedAt`) is written.
+pub async fn an_apply_write_never_undoes_what_a_sync_observed(store: Arc<dyn Store>) {
+    let dock = dock_id(ORG, "vultr-main");
+    let web1 = server(ORG, &dock, "id-1", "web-1", "ewr");
+    sync_servers(&store, &dock, at(0), vec![web1.clone()], true).await;
+    let read = must_get(&store, &web1.key()).await;
+    let mut renamed = web1.clone();
+    renamed.name = "web-1-renamed".into();
+    let renamed = renamed.with_hash();
+    sync_servers(&store, &dock, at(60), vec![renamed.clone()], true).await;
+
+    let mut adopted = read;
+    adopted.managed_by = Some("servers.web-1".into());
+    adopted.provisioning_source = ProvisioningSource::Api;
+    assert_eq!(
+        ok(
+            store.put_records(std::slice::from_ref(&adopted)).await,
+            "the apply writes ownership"
+        ),
+        1,
+        "the ownership is written"
+    );
+    let stored = must_get(&store, &web1.key()).await;
+    assert_eq!(
+        stored.name, "web-1-renamed",
+        "the apply's stale copy must not undo the sync's rename"
+    );
+    assert_eq!(
+        stored.content_hash, renamed.content_hash,
+        "nor its contentHash"
+    );
+    assert_eq!(stored.updated_at, Some(at(60)), "nor its updatedAt");
+    assert_bookkeeping(&stored, &adopted, "an apply write after a sync");
+
+    let mut answered = stored.clone();
+    answered.status = "stopped".into();
+    answered.updated_at = Some(at(90));
+    let answered = answered.with_hash();
+    ok(
+        store.put_records(std::slice::from_ref(&answered)).await,
+        "the apply writes an update's answer",
+    );
+    assert_eq!(
+        must_get(&store, &web1.key()).await,
+        answered,
+        "an apply write with a newer observation is written as given"
+    );
+}
+
+/// Issue 19 item 6: a provider object of 1 MB goes through a sync (and an apply's write): the
+/// record is kept, its `fullApiData` cut to the limit with its small fields, marked truncated; the
+/// hash still covers the whole object, so an unchanged re-sync writes nothing.
+pub async fn a_huge_provider_object_is_capped_and_marked_truncated(store: Arc<dyn Store>) {
+    let dock = dock_id(ORG, "vultr-main");
+    let mut big = server(ORG, &dock, "id-1", "web-1", "ewr");
+    big.full_api_data = json!({
+        "id": "id-1",
+        "label": "web-1",
+        "user_data": "x".repeat(1 << 20),
+        "region": "ewr",
+    })
+    .into();
+    let big = big.with_hash();
+    let small = server(ORG, &dock, "id-2", "web-2", "ewr");
+    let stats = sync_servers(&store, &dock, at(0), vec![big.clone(), small.clone()], true).await;
+    assert_eq!(
+        stats.written, 2,
+        "the record with a 1 MB object is written, not refused"
+    );
+    let stored = must_get(&store, &big.key()).await;
+    assert!(
+        stored.full_api_data_truncated,
+        "the record says its fullApiData was truncated"
+    );
+    assert!(
+        stored.full_api_data.as_str().len() <= crate::MAX_FULL_API_DATA_BYTES,
+        "fullApiData is at most {} bytes, got {}",
+        crate::MAX_FULL_API_DATA_BYTES,
+        stored.full_api_data.as_str().len()
+    );
+    assert_eq!(
+        stored.full_api_data.get_str("id").as_deref(),
+        Some("id-1"),
+        "small fields are kept"
+    );
+    assert_eq!(
+        stored.full_api_data.get_str("region").as_deref(),
+        Some("ewr"),
+        "small fields are kept"
+    );
+    assert_eq!(
+        stored.full_api_data.get("user_data"),
+        None,
+        "the huge field is dropped"
+    );
+    assert_eq!(
+        stored.content_hash, big.content_hash,
+        "the hash covers the whole object"
+    );
+    assert!(
+        !must_get(&store, &small.key()).await.full_api_data_truncated,
+        "a small object is whole"
+    );
+    let stats = sync_servers(&store, &dock, at(60), vec![big.clone(), small], true).await;
+    assert_eq!(
+        stats.written, 0,
+        "an unchanged huge object is not rewritten"
+    );
+
+    let mut created = big.clone();
+    created.provider_resource_id = "id-3".into();
+    created.managed_by = Some("servers.web-3".into());
+    created.updated_at = Some(at(70));
+    ok(
+        store.put_records(&[created.clone()]).await,
+        "an apply writes a huge record",
+    );
+    let stored = must_get(&store, &created.key()).await;
+    assert!(
+        stored.full_api_data_truncated
+            && stored.full_api_data.as_str().len() <= crate::MAX_FULL_API_DATA_BYTES
     );
 }
 

@@ -10,6 +10,7 @@ pub mod conformance;
 pub mod dynamodb;
 mod model;
 mod rules;
+mod runlog;
 pub mod sqlite;
 mod store;
 #[cfg(feature = "conformance")]
@@ -17,5 +18,7 @@ pub mod testing;
 
 pub use dynamodb::DynamoStore;
 pub use model::*;
+pub use rules::{APPLY_OWNED, MAX_FULL_API_DATA_BYTES};
+pub use runlog::{CHUNK_BYTES as RUN_CHUNK_BYTES, MAX_MESSAGE_BYTES as RUN_MAX_MESSAGE_BYTES};
 pub use sqlite::SqliteStore;
 pub use store::{Store, StoreError};

@@ -128,12 +128,29 @@ pub struct RunRecord {
     pub log: Vec<LogLine>,
     #[serde(default)]
     pub error: Option<String>,
-    /// When the store may expire the record (DynamoDB TTL); `None`: keep.
+    /// When the store may expire the record (DynamoDB TTL). Stores write
+    /// [`RunRecord::default_expiry`] when it is `None`.
     #[serde(default)]
     pub expires_at: Option<Timestamp>,
 }
 
+/// How long a run record is kept after it started: the audit log of syncs and plans (one every
+/// few minutes) for 90 days, of applies and force-unlocks (what changed, and who) for a year.
+/// DynamoDB expires a run through its `ttl` attribute; SQLite keeps the same `expiresAt`.
+pub fn run_retention(kind: RunKind) -> jiff::SignedDuration {
+    const DAY: i64 = 24 * 60 * 60;
+    match kind {
+        RunKind::Sync | RunKind::Plan => jiff::SignedDuration::from_secs(90 * DAY),
+        RunKind::Apply | RunKind::Unlock => jiff::SignedDuration::from_secs(365 * DAY),
+    }
+}
+
 impl RunRecord {
+    /// When this run expires by default: [`run_retention`] after it started.
+    pub fn default_expiry(&self) -> Option<Timestamp> {
+        self.started_at.checked_add(run_retention(self.kind)).ok()
+    }
+
     pub fn new(
         run_id: impl Into<String>,
         org_id: impl Into<String>,
@@ -141,7 +158,7 @@ impl RunRecord {
         actor: impl Into<String>,
         now: Timestamp,
     ) -> RunRecord {
-        RunRecord {
+        let mut run = RunRecord {
             run_id: run_id.into(),
             org_id: org_id.into(),
             kind,
@@ -154,7 +171,9 @@ impl RunRecord {
             log: Vec::new(),
             error: None,
             expires_at: None,
-        }
+        };
+        run.expires_at = run.default_expiry();
+        run
     }
 
     pub fn log(&mut self, at: Timestamp, message: impl Into<String>) {

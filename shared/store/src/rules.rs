@@ -32,47 +32,65 @@ impl Seen {
     }
 }
 
+/// The attributes of a record that StackDock's apply (and the plan's drift flags) own: the
+/// bookkeeping half that `Record::keep_bookkeeping_of` carries over. A sync never writes them on a
+/// stored record; `put_records` writes them as given. Everything else (the observed half,
+/// `contentHash`, `updatedAt`, `missingSince`) is the sync's, and the identity is the key.
+pub const APPLY_OWNED: [&str; 7] = [
+    "managedBy",
+    "provisioningSource",
+    "provisioningState",
+    "provisionedAt",
+    "protect",
+    "drift",
+    "applied",
+];
+
+/// Whether a record attribute belongs to the observed half (written by a sync).
+pub(crate) fn is_observed(attribute: &str) -> bool {
+    !APPLY_OWNED.contains(&attribute)
+}
+
 /// One write a listing decided.
 #[derive(Debug)]
 // Nearly every write is `Listed`; boxing its record would add an allocation to each of them to
 // save space on the rare missing marks.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Write {
-    /// A listed record, new (`stored: false`) or changed or back from missing (`stored: true`:
-    /// it keeps the stored version's bookkeeping).
-    Listed { record: Record, stored: bool },
-    /// A stored record the complete listing did not hold: marked missing since the sync's time.
+    /// A listed record, new, changed or back from missing: its observed half is written, and
+    /// only that half (a stored record's bookkeeping is left as it is in the store, whatever an
+    /// apply wrote since this sync read it).
+    Listed(Record),
+    /// A stored record the complete listing did not hold: its `missingSince` is set to the sync's
+    /// time (nothing else is written).
     Missing(String),
 }
 
-impl Write {
-    /// The provider id whose stored version this write needs (`None`: a new record).
-    pub(crate) fn stored_id(&self) -> Option<&str> {
-        match self {
-            Write::Listed { stored: false, .. } => None,
-            Write::Listed { record, .. } => Some(&record.provider_resource_id),
-            Write::Missing(id) => Some(id),
-        }
-    }
-
-    /// The record to write, given the stored version of [`Write::stored_id`]. `None` when a
-    /// missing mark finds no stored record (nothing to mark); a listed record whose stored version
-    /// has gone is written as listed.
-    pub(crate) fn into_record(self, stored: Option<&Record>, now: Timestamp) -> Option<Record> {
-        match self {
-            Write::Listed { mut record, .. } => {
-                if let Some(old) = stored {
-                    record.keep_bookkeeping_of(old);
-                }
-                Some(record)
-            }
-            Write::Missing(_) => stored.map(|old| {
-                let mut old = old.clone();
-                old.missing_since = Some(now);
-                old
-            }),
-        }
-    }
+/// What `put_records` writes for `given` over the `stored` version (`None`: nothing changes).
+///
+/// The bookkeeping half is the caller's (apply, adoption, drift flags): written as given. The
+/// observed half is written only when the caller brings a newer observation than the store holds
+/// (a later `updatedAt`: a create, an update's answer, a delete); otherwise it is a copy the caller
+/// read earlier, and a sync may have written a newer one since, which must not be undone.
+pub(crate) fn merge_put(given: &Record, stored: Option<&Record>) -> Option<Record> {
+    let mut given = given.clone();
+    cap_full_api_data(&mut given);
+    let Some(stored) = stored else {
+        return Some(given);
+    };
+    let newer = match (given.updated_at, stored.updated_at) {
+        (Some(g), Some(s)) => g > s,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    let merged = if newer {
+        given
+    } else {
+        let mut merged = stored.clone();
+        merged.keep_bookkeeping_of(&given);
+        merged
+    };
+    (merged != *stored).then_some(merged)
 }
 
 /// What one listing changes, from what is `seen` of the dock's stored records of the listing's
@@ -112,12 +130,12 @@ pub(crate) fn decide(
             stats.unchanged += 1;
             continue;
         }
-        let stored = old.is_some();
         record.missing_since = None;
         record.updated_at = Some(now);
+        cap_full_api_data(&mut record);
         stats.written += 1;
         seen.insert(record.provider_resource_id.clone(), Seen::of(&record));
-        writes.push(Write::Listed { record, stored });
+        writes.push(Write::Listed(record));
     }
     if !complete {
         // Safety rule 2: a partial listing marks nothing missing.
@@ -143,6 +161,42 @@ pub(crate) fn decide(
         writes.push(Write::Missing(id.clone()));
     }
     writes
+}
+
+/// The largest `fullApiData` a store keeps, in bytes of JSON text: well below DynamoDB's 400 KB
+/// item limit (the record's other attributes are a few hundred bytes), so one provider's huge
+/// object can never make a dock's writes fail. Larger objects are cut down by
+/// [`cap_full_api_data`] and the record says so (`fullApiDataTruncated`).
+pub const MAX_FULL_API_DATA_BYTES: usize = 64 * 1024;
+
+/// Cuts a record's `fullApiData` down to [`MAX_FULL_API_DATA_BYTES`]: the top-level fields of an
+/// object are kept in order while they fit (so `id`, `label` and the like survive), the rest are
+/// dropped; anything else that does not fit is dropped whole. Marks the record truncated. The one
+/// place both stores apply the limit (every record a sync or `put_records` writes passes here).
+pub(crate) fn cap_full_api_data(record: &mut Record) {
+    if record.full_api_data.as_str().len() <= MAX_FULL_API_DATA_BYTES {
+        return;
+    }
+    let kept = match record.full_api_data.to_value() {
+        serde_json::Value::Object(fields) => {
+            let mut kept = serde_json::Map::new();
+            // `{}` plus, per field, its key, value, quotes, colon and comma.
+            let mut size: usize = 2;
+            for (key, value) in fields {
+                let entry =
+                    key.len() + 4 + serde_json::to_string(&value).map_or(usize::MAX, |v| v.len());
+                if size.saturating_add(entry) > MAX_FULL_API_DATA_BYTES {
+                    continue;
+                }
+                size += entry;
+                kept.insert(key, value);
+            }
+            serde_json::Value::Object(kept)
+        }
+        _ => serde_json::Value::Null,
+    };
+    record.full_api_data = stackdock_core::ApiData::from_value(&kept);
+    record.full_api_data_truncated = true;
 }
 
 /// Refuses a sync whose records would land on another dock, org or table than it claims: such a

@@ -63,9 +63,13 @@ pub trait Store: Send + Sync + Debug {
     /// Writes a dock status alone (a failed sync writes no records).
     async fn put_dock_status(&self, status: &DockStatus) -> Result<(), StoreError>;
 
-    /// Inserts or replaces a run record.
+    /// Inserts or replaces a run record, of any number of actions and log lines, as every store
+    /// keeps it: with its default expiry when it has none, and a message (of an action, a log
+    /// line, or the error) longer than `RUN_MAX_MESSAGE_BYTES` cut. A run id holding `#` is
+    /// refused.
     async fn put_run(&self, run: &RunRecord) -> Result<(), StoreError>;
 
+    /// A run as `put_run` last wrote it, actions and log lines in order.
     async fn get_run(&self, org: &str, run_id: &str) -> Result<Option<RunRecord>, StoreError>;
 
     /// The most recent runs first.

@@ -255,3 +255,157 @@ fn answers(port: u16) -> bool {
     let mut head = [0_u8; 12];
     stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") && &head[9..12] == b"200"
 }
+
+/// A proxy in front of a moto server that can hold DynamoDB write requests (PutItem, UpdateItem,
+/// DeleteItem, BatchWriteItem, TransactWriteItems) while reads pass: a fake at the HTTP boundary
+/// that lets a test act between a store's reads and its writes (e.g. an apply writing ownership
+/// while a sync's commit is under way), deterministically. Stops when dropped.
+#[derive(Debug)]
+pub struct WriteHoldingProxy {
+    endpoint: String,
+    gate: std::sync::Arc<Gate>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Debug)]
+struct Gate {
+    closed: tokio::sync::watch::Sender<bool>,
+    held: std::sync::atomic::AtomicUsize,
+    arrived: tokio::sync::Notify,
+}
+
+impl WriteHoldingProxy {
+    /// Listens on a free 127.0.0.1 port and forwards every request to `moto`.
+    ///
+    /// # Panics
+    /// If no local port can be bound.
+    pub async fn start(moto: &MotoServer) -> WriteHoldingProxy {
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .unwrap_or_else(|e| panic!("bind the write-holding proxy: {e}"));
+        let address = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("the write-holding proxy's address: {e}"));
+        let upstream = SocketAddr::from((Ipv4Addr::LOCALHOST, moto.port()));
+        let gate = std::sync::Arc::new(Gate {
+            closed: tokio::sync::watch::channel(false).0,
+            held: std::sync::atomic::AtomicUsize::new(0),
+            arrived: tokio::sync::Notify::new(),
+        });
+        let serving = std::sync::Arc::clone(&gate);
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let gate = std::sync::Arc::clone(&serving);
+                tokio::spawn(async move {
+                    // A failed connection fails the request it carried, which the test sees.
+                    let _ = relay(client, upstream, &gate).await;
+                });
+            }
+        });
+        WriteHoldingProxy {
+            endpoint: format!("http://{address}"),
+            gate,
+            task,
+        }
+    }
+
+    /// A DynamoDB client whose requests go through this proxy.
+    pub fn dynamo_client(&self) -> aws_sdk_dynamodb::Client {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(static_credentials())
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    /// From now on, write requests wait (reads pass) until [`WriteHoldingProxy::open`].
+    pub fn close(&self) {
+        self.gate.closed.send_replace(true);
+    }
+
+    /// Returns once at least one write request is waiting at the closed gate.
+    pub async fn write_held(&self) {
+        loop {
+            let arrived = self.gate.arrived.notified();
+            if self.gate.held.load(Ordering::SeqCst) > 0 {
+                return;
+            }
+            arrived.await;
+        }
+    }
+
+    /// Lets every held and later write through.
+    pub fn open(&self) {
+        self.gate.closed.send_replace(false);
+    }
+}
+
+impl Drop for WriteHoldingProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Forwards one request (moto answers HTTP/1.0 and closes: one request per connection).
+async fn relay(
+    mut client: tokio::net::TcpStream,
+    upstream: SocketAddr,
+    gate: &Gate,
+) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut request = Vec::new();
+    let mut chunk = [0_u8; 8192];
+    let head_end = loop {
+        let n = client.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        request.extend_from_slice(&chunk[..n]);
+        if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&request[..head_end]).to_ascii_lowercase();
+    let header = |name: &str| {
+        head.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':').map(str::trim))
+            .map(str::to_owned)
+    };
+    let length: usize = header("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    while request.len() < head_end + length {
+        let n = client.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        request.extend_from_slice(&chunk[..n]);
+    }
+    let target = header("x-amz-target").unwrap_or_default();
+    let writes = [
+        "putitem",
+        "updateitem",
+        "deleteitem",
+        "batchwriteitem",
+        "transactwriteitems",
+    ];
+    if writes.iter().any(|w| target.ends_with(&format!(".{w}"))) {
+        let mut closed = gate.closed.subscribe();
+        if *closed.borrow_and_update() {
+            gate.held.fetch_add(1, Ordering::SeqCst);
+            gate.arrived.notify_waiters();
+            while *closed.borrow_and_update() {
+                if closed.changed().await.is_err() {
+                    break;
+                }
+            }
+            gate.held.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    let mut moto = tokio::net::TcpStream::connect(upstream).await?;
+    moto.write_all(&request).await?;
+    tokio::io::copy(&mut moto, &mut client).await?;
+    client.shutdown().await
+}

@@ -54,8 +54,16 @@ async fn runs_left_pending_or_running_past_their_deadline_are_failed_by_the_next
         now.checked_sub(SignedDuration::from_mins(minutes))
             .expect("time")
     };
-    let soon_expired = {
-        let mut run = run_at("apply-expired", RunKind::Apply, RunStatus::Running, ago(2));
+    // `expires_at` is the record's retention (the store's TTL), not a deadline: a run whose
+    // retention has passed but which started 2 minutes ago is still within its deadline, and a
+    // crashed one (retention a year away) is past it.
+    let retention_passed = {
+        let mut run = run_at(
+            "apply-retention-passed",
+            RunKind::Apply,
+            RunStatus::Running,
+            ago(2),
+        );
         run.expires_at = Some(ago(1));
         run
     };
@@ -68,7 +76,7 @@ async fn runs_left_pending_or_running_past_their_deadline_are_failed_by_the_next
             ago(90),
         ),
         run_at("sync-timed-out", RunKind::Sync, RunStatus::Running, ago(30)),
-        soon_expired,
+        retention_passed,
         run_at(
             "apply-in-progress",
             RunKind::Apply,
@@ -87,7 +95,7 @@ async fn runs_left_pending_or_running_past_their_deadline_are_failed_by_the_next
         ("apply-crashed", true),
         ("apply-never-picked-up", true),
         ("sync-timed-out", true),
-        ("apply-expired", true),
+        ("apply-retention-passed", false),
         ("apply-in-progress", false),
         ("apply-done", false),
     ] {

@@ -353,6 +353,7 @@ fn fault_name(f: &Fault) -> String {
         Fault::PaginationLoop => "pagination_loop".into(),
         Fault::EmptyPage => "empty_page".into(),
         Fault::OkWithErrorBody => "ok_with_error_body".into(),
+        Fault::OversizedBody { bytes } => format!("oversized_body_{bytes}"),
         Fault::SlowBody {
             chunk_bytes,
             delay_ms,

@@ -384,6 +384,38 @@ async fn a_failing_dock_leaves_the_others_synced_and_nothing_missing() {
     assert!(!plan.has_changes());
 }
 
+/// Issue 19 item 6: a provider answering a listing with more than the per-response cap (4 MiB)
+/// fails that dock's sync alone, as "response too large"; the other docks sync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_response_fails_only_the_dock_whose_provider_sent_it() {
+    let live = Live::new("").await;
+    live.sandbox.add_fault(FaultRule::new(
+        "GET /linode/v4/linode/instances",
+        Fault::OversizedBody {
+            bytes: stackdock_providers::http::MAX_BODY_BYTES + 1,
+        },
+    ));
+    let report = live.sync().await;
+    let failed: Vec<_> = report.failed().map(|d| d.dock.clone()).collect();
+    assert_eq!(failed, vec!["linode-main".to_owned()]);
+    let error = report
+        .failed()
+        .next()
+        .and_then(|d| d.error.clone())
+        .unwrap_or_default();
+    assert!(error.contains("response too large"), "{error}");
+    assert!(report.docks.len() >= 2, "the example fleet has other docks");
+    let statuses = live.store.dock_statuses(ORG).await.expect("statuses");
+    for status in &statuses {
+        assert_eq!(
+            status.last_sync_at.is_some(),
+            status.name != "linode-main",
+            "{}: only the oversized dock is unsynced",
+            status.name
+        );
+    }
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn no_secret_reaches_a_record_a_log_line_a_plan_or_a_run() {
     let (logs, _guard) = crate::support::capture_logs();

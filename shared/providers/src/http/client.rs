@@ -13,6 +13,18 @@ pub const USER_AGENT: &str = concat!(
     " (+https://github.com/stackdock/stackdock)"
 );
 
+/// The default cap on one response body: 4 MiB (it was 32 MiB).
+///
+/// The largest legitimate answer is a listing page: at most 500 objects (the providers' maximum
+/// page size) of ~1–2 KiB, about 1 MiB, so 4 MiB leaves 4× headroom. A body is held about twice
+/// while it is decoded (the bytes, then the objects' text). A listing has at most 8 pages in
+/// flight (`DockSettings::page_concurrency`), so one misbehaving route costs at most
+/// 4 MiB × 8 × 2 = 64 MiB of the 256 MB sync function, beside ~30 MiB of runtime and ~50 MiB
+/// for a 10,000-resource inventory (BENCHMARKS.md); at 32 MiB the same route could take 512 MiB,
+/// twice the function. (Every route of several docks misbehaving at once is not bounded by a
+/// per-response cap; that needs a process-wide byte budget.)
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
 /// Transport settings shared by every dock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientConfig {
@@ -21,7 +33,8 @@ pub struct ClientConfig {
     /// Time for one whole request, body included. One attempt: retries get their own.
     pub request_timeout: Duration,
     /// Largest response body read into memory; larger answers fail as transient
-    /// "response too large" instead of exhausting memory.
+    /// "response too large" (not retried) instead of exhausting memory: the dock whose provider
+    /// sent it fails, the others sync. See [`MAX_BODY_BYTES`].
     pub max_body_bytes: usize,
 }
 
@@ -30,7 +43,7 @@ impl Default for ClientConfig {
         ClientConfig {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
-            max_body_bytes: 32 * 1024 * 1024,
+            max_body_bytes: MAX_BODY_BYTES,
         }
     }
 }

@@ -14,7 +14,7 @@ mod paginate;
 mod retry;
 mod stats;
 
-pub use client::{Client, ClientBuildError, ClientConfig, USER_AGENT};
+pub use client::{Client, ClientBuildError, ClientConfig, MAX_BODY_BYTES, USER_AGENT};
 pub use declaration::{Declaration, ErrorBody, Pagination, RateHeaders, WindowScope};
 pub use dock::{DockClient, DockSettings};
 pub use limit::{Bucket, RateLimits, Scope};

@@ -1,15 +1,12 @@
-//! Batched writes and reads: BatchWriteItem in chunks of at most [`MAX_BATCH_WRITE`] items and
-//! BatchGetItem in chunks of at most [`MAX_BATCH_GET`] keys, retrying what DynamoDB left
-//! unprocessed with a bounded exponential backoff.
-//!
-//! Batches are not atomic: a failure may leave part of a sync written. That is safe because every
-//! record write is a complete record (never a partial update) and the dock status is written only
-//! after all batches succeeded, so a retried sync simply writes the rest.
+//! Batched reads: BatchGetItem in chunks of at most [`MAX_BATCH_GET`] keys, retrying what DynamoDB
+//! left unprocessed with a bounded exponential backoff; and the chunking helper with DynamoDB's
+//! batch limits. (Records are not written in batches: BatchWriteItem replaces whole items, and a
+//! sync must write only a record's observed half; see `sync`.)
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{KeysAndAttributes, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::KeysAndAttributes;
 
 use super::DynamoStore;
 use super::codec::Item;
@@ -53,67 +50,6 @@ fn backoff(attempt: u32) -> Duration {
     FIRST_BACKOFF
         .saturating_mul(2_u32.saturating_pow(attempt))
         .min(MAX_BACKOFF)
-}
-
-/// Puts `(table name, item)` pairs, in as few BatchWriteItem calls as the limit allows. One call
-/// may span several tables. The caller guarantees no key appears twice (DynamoDB rejects that).
-pub(crate) async fn put_items(
-    store: &DynamoStore,
-    items: Vec<(String, Item)>,
-    what: &str,
-) -> Result<(), StoreError> {
-    for chunk in chunks(items, MAX_BATCH_WRITE) {
-        let mut pending: HashMap<String, Vec<WriteRequest>> = HashMap::new();
-        for (table, item) in chunk {
-            let put = PutRequest::builder()
-                .set_item(Some(item))
-                .build()
-                .map_err(|e| build_failed(what, e))?;
-            pending
-                .entry(table)
-                .or_default()
-                .push(WriteRequest::builder().put_request(put).build());
-        }
-        write_chunk(store, pending, what).await?;
-    }
-    Ok(())
-}
-
-async fn write_chunk(
-    store: &DynamoStore,
-    mut pending: HashMap<String, Vec<WriteRequest>>,
-    what: &str,
-) -> Result<(), StoreError> {
-    for attempt in 0..MAX_ATTEMPTS {
-        if attempt > 0 {
-            tokio::time::sleep(backoff(attempt - 1)).await;
-        }
-        let tables = table_list(&pending);
-        store.count_batch_write();
-        let output = store
-            .client()
-            .batch_write_item()
-            .set_request_items(Some(pending))
-            .send()
-            .await
-            .map_err(|e| classify(format!("{tables}: {what}: batch write"), e))?;
-        pending = output
-            .unprocessed_items
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(_, requests)| !requests.is_empty())
-            .collect();
-        if pending.is_empty() {
-            return Ok(());
-        }
-    }
-    let left: usize = pending.values().map(Vec::len).sum();
-    Err(StoreError::Backend(format!(
-        "{}: {what}: {left} writes still unprocessed after {MAX_ATTEMPTS} attempts (DynamoDB is \
-         throttling); retry later: nothing is lost, and a sync's dock status is only written \
-         after all its records",
-        table_list(&pending)
-    )))
 }
 
 /// Gets items by key: `keys` are `(table name, key item)` pairs without duplicates. Returns the
@@ -169,12 +105,6 @@ pub(crate) async fn get_items(
         }
     }
     Ok(found)
-}
-
-fn table_list<T>(by_table: &HashMap<String, T>) -> String {
-    let mut tables: Vec<&str> = by_table.keys().map(String::as_str).collect();
-    tables.sort_unstable();
-    tables.join(", ")
 }
 
 #[cfg(test)]

@@ -8,19 +8,23 @@
 //!
 //! | table | partition key | sort key | extra |
 //! |---|---|---|---|
-//! | `servers`, `blockVolumes`, `buckets`, `databases`, `webServices`, `domains` | `dockId` | `providerResourceId` | GSI `orgId-index` (partition key `orgId`, projection ALL) |
+//! | `servers`, `blockVolumes`, `buckets`, `databases`, `webServices`, `domains` | `dockId` | `providerResourceId` | GSI `orgId-index` (partition key `orgId`, projection `INCLUDE` of [`tables::INDEX_ATTRIBUTES`]: all but `fullApiData`) |
 //! | `docks` | `orgId` | `dockId` | |
-//! | `runs` | `orgId` | `runId` | TTL on `ttl` (epoch seconds of `expiresAt`) |
+//! | `runs` | `orgId` | `runId` | a run's header, and its entries in chunk items `<runId>#a#000003` (`runs`); TTL on `ttl` (epoch seconds of `expiresAt`) on every item |
 //! | `locks` | `name` | | TTL on `ttl` |
 //! | `intents` | `orgId` | `address` | |
 //!
 //! # Guarantees and their cost
-//! - `commit_sync` reads the dock's stored records (one paginated, strongly consistent query per
-//!   listed kind), writes only new, changed, returned and newly missing records with
-//!   BatchWriteItem (at most 25 items each, unprocessed items retried with a bounded backoff), and
-//!   writes the dock status last. It is not atomic (DynamoDB transactions hold 100 items; a sync
-//!   may hold thousands): a failure part-way leaves `lastSyncAt` unchanged and the next sync
-//!   completes the rest. An unchanged re-sync sends one write: the dock status.
+//! - `commit_sync` reads what it compares of the dock's stored records (one paginated, strongly
+//!   consistent query per listed kind, five attributes projected), writes only the observed half
+//!   of new, changed and returned records and the missing marks, one UpdateItem each (16 in
+//!   flight), and writes the dock status last. It never writes an apply-owned attribute of a
+//!   stored record (`crate::APPLY_OWNED`), so an apply writing ownership meanwhile loses nothing.
+//!   It is not atomic (DynamoDB transactions hold 100 items; a sync may hold thousands): a
+//!   failure part-way leaves `lastSyncAt` unchanged and the next sync completes the rest. An
+//!   unchanged re-sync sends one write: the dock status.
+//! - `put_records` writes only the attributes that differ from the stored version, the observed
+//!   ones only with a newer `updatedAt` and conditionally on the one it read (`crate::rules`).
 //! - Leases and intents are single conditional writes: atomic, exactly one winner.
 //! - [`DynamoStore::write_requests`] counts every write request sent (benchmarks and tests).
 //!
@@ -38,6 +42,7 @@ mod records;
 mod runs;
 mod sync;
 pub mod tables;
+mod update;
 
 use std::fmt;
 use std::sync::Arc;
@@ -62,10 +67,10 @@ pub struct DynamoStore {
 struct Inner {
     client: Client,
     prefix: String,
-    /// Every write request sent: BatchWriteItem calls (retries included) and single writes.
+    /// Every write request sent (PutItem, UpdateItem, DeleteItem).
     write_requests: AtomicU64,
-    /// BatchWriteItem calls alone.
-    batch_writes: AtomicU64,
+    /// UpdateItem calls that write universal records (a sync's or `put_records`').
+    record_writes: AtomicU64,
 }
 
 impl fmt::Debug for DynamoStore {
@@ -89,7 +94,7 @@ impl DynamoStore {
                 client,
                 prefix: table_prefix.to_owned(),
                 write_requests: AtomicU64::new(0),
-                batch_writes: AtomicU64::new(0),
+                record_writes: AtomicU64::new(0),
             }),
         })
     }
@@ -120,15 +125,15 @@ impl DynamoStore {
         &self.inner.client
     }
 
-    /// Write requests sent so far: BatchWriteItem calls (each retry of unprocessed items
-    /// included) plus single PutItem/UpdateItem/DeleteItem calls.
+    /// Write requests sent so far: PutItem, UpdateItem and DeleteItem calls.
     pub fn write_requests(&self) -> u64 {
         self.inner.write_requests.load(Ordering::Relaxed)
     }
 
-    /// BatchWriteItem calls sent so far (a subset of [`DynamoStore::write_requests`]).
-    pub fn batch_write_requests(&self) -> u64 {
-        self.inner.batch_writes.load(Ordering::Relaxed)
+    /// Record writes sent so far: one UpdateItem per changed record of a sync or `put_records`
+    /// (a subset of [`DynamoStore::write_requests`]; the dock status is not one).
+    pub fn record_write_requests(&self) -> u64 {
+        self.inner.record_writes.load(Ordering::Relaxed)
     }
 
     /// Creates every StackDock table of this prefix that does not exist yet (on demand billing,
@@ -142,13 +147,13 @@ impl DynamoStore {
         tables::create_all(&self.inner.client, &self.inner.prefix).await
     }
 
-    fn count_write(&self) {
-        self.inner.write_requests.fetch_add(1, Ordering::Relaxed);
+    fn count_record_write(&self) {
+        self.count_write();
+        self.inner.record_writes.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn count_batch_write(&self) {
-        self.count_write();
-        self.inner.batch_writes.fetch_add(1, Ordering::Relaxed);
+    fn count_write(&self) {
+        self.inner.write_requests.fetch_add(1, Ordering::Relaxed);
     }
 }
 

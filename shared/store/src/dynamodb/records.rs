@@ -11,11 +11,14 @@ use stackdock_core::record::RecordKey;
 use stackdock_core::{Kind, Record};
 
 use super::DynamoStore;
-use super::codec::{Item, item_to_json, string_of, to_item};
+use jiff::Timestamp;
+
+use super::codec::{Item, item_to_json, string_of, to_attribute, to_item};
 use super::error::classify;
-use super::query::query_eq;
+use super::query::{query_eq, query_projected};
 use super::tables::{DOCK_ID, ORG_ID, ORG_INDEX, PROVIDER_RESOURCE_ID};
 use crate::StoreError;
+use crate::rules::Seen;
 
 /// The serde tag of `Attrs`: implied by the table, so not stored (as in SQLite).
 const KIND_ATTRIBUTE: &str = "kind";
@@ -42,6 +45,113 @@ pub(crate) fn to_record_item(record: &Record) -> Result<Item, StoreError> {
     let mut item = to_item(record, &context)?;
     item.remove(KIND_ATTRIBUTE);
     Ok(item)
+}
+
+/// Attributes to set, and attribute names to remove, in one update.
+pub(crate) type Changes = (Vec<(String, AttributeValue)>, Vec<String>);
+
+/// The observed half of a record as an update: its non-null observed attributes to set, and its
+/// null ones to remove (a field the provider no longer reports). Apply-owned attributes and the
+/// key are not named, so the stored ones stay as they are.
+pub(crate) fn observed_update(record: &Record) -> Result<Changes, StoreError> {
+    let context = format!(
+        "{}: record `{}` on dock `{}`",
+        record.kind().table(),
+        record.provider_resource_id,
+        record.dock_id
+    );
+    let json = serde_json::to_value(record)
+        .map_err(|e| StoreError::Backend(format!("{context}: cannot serialize: {e}")))?;
+    let Value::Object(fields) = json else {
+        return Err(StoreError::Backend(format!(
+            "{context}: does not serialize to a JSON object"
+        )));
+    };
+    let mut set = Vec::new();
+    let mut remove = Vec::new();
+    for (name, value) in fields {
+        if name == KIND_ATTRIBUTE
+            || name == DOCK_ID
+            || name == PROVIDER_RESOURCE_ID
+            || !crate::rules::is_observed(&name)
+        {
+            continue;
+        }
+        if value.is_null() {
+            remove.push(name);
+        } else {
+            set.push((name, to_attribute(value)));
+        }
+    }
+    Ok((set, remove))
+}
+
+/// The difference between two item forms of one record: what to set and what to remove so the
+/// stored item becomes the new one.
+pub(crate) fn item_diff(new: &Item, stored: &Item) -> Changes {
+    let mut set: Vec<(String, AttributeValue)> = new
+        .iter()
+        .filter(|(name, value)| stored.get(*name) != Some(value))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    set.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut remove: Vec<String> = stored
+        .keys()
+        .filter(|name| !new.contains_key(*name))
+        .cloned()
+        .collect();
+    remove.sort();
+    (set, remove)
+}
+
+/// What the sync rules read of the stored records of one kind on one dock, by provider id: five
+/// attributes per item (strongly consistent), no record decoded.
+pub(crate) async fn load_seen(
+    store: &DynamoStore,
+    kind: Kind,
+    dock_id: &str,
+) -> Result<BTreeMap<String, Seen>, StoreError> {
+    let table = store.table(kind.table());
+    let items = query_projected(
+        store,
+        &table,
+        None,
+        DOCK_ID,
+        dock_id,
+        Some(&[
+            PROVIDER_RESOURCE_ID,
+            "contentHash",
+            "missingSince",
+            "updatedAt",
+            "region",
+        ]),
+    )
+    .await?;
+    let mut seen = BTreeMap::new();
+    for item in items {
+        let id = string_of(&item, PROVIDER_RESOURCE_ID)
+            .unwrap_or_default()
+            .to_owned();
+        let time = |name: &str| -> Result<Option<Timestamp>, StoreError> {
+            string_of(&item, name)
+                .map(|text| {
+                    text.parse::<Timestamp>().map_err(|e| {
+                        StoreError::Corrupt(format!("{table}: `{id}`: `{name}` = `{text}`: {e}"))
+                    })
+                })
+                .transpose()
+        };
+        let entry = Seen {
+            content_hash: string_of(&item, "contentHash")
+                .unwrap_or_default()
+                .to_owned(),
+            missing_since: time("missingSince")?,
+            updated_at: time("updatedAt")?,
+            region: string_of(&item, "region").map(str::to_owned),
+        };
+        seen.insert(id, entry);
+    }
+    Ok(seen)
 }
 
 /// A record from an item of `kind`'s table.
@@ -105,7 +215,8 @@ pub(crate) async fn load_dock(
 /// Per dock: one strongly consistent query per kind. For the whole org: every dock with a status
 /// in `docks` is read the same way (so a plan right after a sync sees every record that sync
 /// wrote), and the `orgId-index` adds the records of docks without a status. The index is
-/// eventually consistent, so only those records may lag by a moment.
+/// eventually consistent, so only those records may lag by a moment; it does not project
+/// `fullApiData`, so those records are then read whole by key (BatchGetItem, 100 keys a request).
 pub(crate) async fn inventory(
     store: &DynamoStore,
     org: &str,
@@ -113,32 +224,39 @@ pub(crate) async fn inventory(
     docks: &[String],
 ) -> Result<Vec<Record>, StoreError> {
     let mut found: BTreeMap<RecordKey, Record> = BTreeMap::new();
-    let mut keep = |record: Record| {
-        // A dock id is unique across orgs, yet a query by dock must never reveal another org's
-        // records: filter on the org as well.
-        if record.org_id == org {
-            found.insert(record.key(), record);
-        }
-    };
+    let mut from_index: Vec<RecordKey> = Vec::new();
     for kind in Kind::ALL {
         match dock_id {
-            Some(dock) => load_dock(store, kind, dock)
-                .await?
-                .into_values()
-                .for_each(&mut keep),
+            Some(dock) => {
+                for record in load_dock(store, kind, dock).await?.into_values() {
+                    // A dock id is unique across orgs, yet a query by dock must never reveal
+                    // another org's records: filter on the org as well.
+                    if record.org_id == org {
+                        found.insert(record.key(), record);
+                    }
+                }
+            }
             None => {
                 let table = store.table(kind.table());
                 for item in query_eq(store, &table, Some(ORG_INDEX), ORG_ID, org).await? {
-                    keep(from_record_item(kind, item)?);
+                    let record = from_record_item(kind, item)?;
+                    if !docks.contains(&record.dock_id) {
+                        from_index.push(record.key());
+                    }
                 }
                 for dock in docks {
-                    // Inserted after the index's version: the consistent read wins.
-                    load_dock(store, kind, dock)
-                        .await?
-                        .into_values()
-                        .for_each(&mut keep);
+                    for record in load_dock(store, kind, dock).await?.into_values() {
+                        if record.org_id == org {
+                            found.insert(record.key(), record);
+                        }
+                    }
                 }
             }
+        }
+    }
+    for (key, record) in get_many(store, &from_index).await? {
+        if record.org_id == org {
+            found.insert(key, record);
         }
     }
     Ok(found.into_values().collect())
@@ -162,8 +280,7 @@ pub(crate) async fn get_many(
             )
         })
         .collect();
-    let found =
-        super::batch::get_items(store, requests, "put records: read the stored versions").await?;
+    let found = super::batch::get_items(store, requests, "read records by key").await?;
     let mut stored = BTreeMap::new();
     for (table, items) in found {
         let Some(kind) = by_table.get(&table).copied() else {

@@ -31,9 +31,55 @@ pub const DOCK_ID: &str = "dockId";
 pub const PROVIDER_RESOURCE_ID: &str = "providerResourceId";
 /// The org attribute: partition key of `docks`, `runs`, `intents`, and of [`ORG_INDEX`].
 pub const ORG_ID: &str = "orgId";
-/// The global secondary index of every universal table (partition key [`ORG_ID`], all
-/// attributes projected).
+/// The global secondary index of every universal table: partition key [`ORG_ID`], projecting
+/// the keys and [`INDEX_ATTRIBUTES`] (`INCLUDE`), not `ALL`: every record's `fullApiData` (the
+/// bulk of it, up to 64 KiB) is not stored a second time. The org inventory reads records from
+/// it, then their `fullApiData` by key.
 pub const ORG_INDEX: &str = "orgId-index";
+
+/// The non-key attributes [`ORG_INDEX`] projects: every record attribute of every kind but
+/// `fullApiData` (the SAM template's `NonKeyAttributes` must equal it; a test reads the template).
+pub const INDEX_ATTRIBUTES: [&str; 39] = [
+    "provider",
+    "name",
+    "status",
+    "region",
+    "updatedAt",
+    "missingSince",
+    "contentHash",
+    "fullApiDataTruncated",
+    "managedBy",
+    "provisioningSource",
+    "provisioningState",
+    "provisionedAt",
+    "protect",
+    "drift",
+    "applied",
+    "instanceType",
+    "ipAddress",
+    "image",
+    "tags",
+    "sizeGb",
+    "attachedToInstance",
+    "attachedToInstanceLabel",
+    "mountId",
+    "blockType",
+    "filesystemType",
+    "cluster",
+    "hostname",
+    "s3Endpoint",
+    "sizeBytes",
+    "objectCount",
+    "engine",
+    "version",
+    "host",
+    "port",
+    "productionUrl",
+    "environment",
+    "gitRepo",
+    "domainName",
+    "expiresAt",
+];
 
 /// Per-dock sync status: partition key [`ORG_ID`], sort key [`DOCK_ID`].
 pub const DOCKS: &str = "docks";
@@ -172,7 +218,10 @@ async fn create(client: &Client, name: &str, spec: &TableSpec) -> Result<(), Sto
             .key_schema(key(ORG_ID, KeyType::Hash)?)
             .projection(
                 Projection::builder()
-                    .projection_type(ProjectionType::All)
+                    .projection_type(ProjectionType::Include)
+                    .set_non_key_attributes(Some(
+                        INDEX_ATTRIBUTES.iter().map(|a| (*a).to_owned()).collect(),
+                    ))
                     .build(),
             )
             .build()
@@ -274,6 +323,37 @@ mod tests {
         kinds.sort_unstable();
         tables.sort_unstable();
         assert_eq!(kinds, tables);
+    }
+
+    #[test]
+    fn the_index_projects_every_record_attribute_but_the_keys_and_full_api_data() {
+        let mut attributes = std::collections::BTreeSet::new();
+        for kind in Kind::ALL {
+            let record = stackdock_core::Record::new(
+                "o",
+                "o/d",
+                stackdock_core::ProviderKind::Vultr,
+                kind,
+                "i",
+                "n",
+            );
+            let json = serde_json::to_value(&record).expect("a record serializes");
+            let fields = json.as_object().expect("an object");
+            attributes.extend(fields.keys().cloned());
+        }
+        for excluded in [DOCK_ID, PROVIDER_RESOURCE_ID, ORG_ID, "kind", "fullApiData"] {
+            attributes.remove(excluded);
+        }
+        let projected: std::collections::BTreeSet<String> =
+            INDEX_ATTRIBUTES.iter().map(|a| (*a).to_owned()).collect();
+        assert_eq!(projected, attributes);
+        assert_eq!(
+            projected.len(),
+            INDEX_ATTRIBUTES.len(),
+            "no attribute twice"
+        );
+        // DynamoDB: at most 100 projected non-key attributes over a table's indexes.
+        assert!(INDEX_ATTRIBUTES.len() <= 100);
     }
 
     #[test]

@@ -125,10 +125,31 @@ pub(crate) fn load_seen(
 /// Inserts or replaces a record exactly as given, in the table of its kind. Takes the record by
 /// value: its `fullApiData` moves into the row instead of being copied.
 pub(crate) fn upsert(conn: &Connection, layout: &Layout, record: Record) -> Result<(), StoreError> {
-    RowWriter::new(conn, layout).write(prepare(layout, record))
+    RowWriter::new(conn, layout, false).write(prepare(layout, record))
 }
 
-/// Upserts many records (a sync's changed ones). From [`PARALLEL_ROWS`] on, the rows are built on
+/// Sets `missingSince` of a stored record, nothing else.
+pub(crate) fn mark_missing(
+    conn: &Connection,
+    kind: Kind,
+    dock_id: &str,
+    id: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let table = kind.table();
+    let context = format!("{table}: mark `{id}` on dock `{dock_id}` missing");
+    conn.prepare_cached(&format!(
+        "UPDATE {} SET \"missingSince\" = ?1 WHERE \"dockId\" = ?2 AND \"providerResourceId\" = ?3",
+        quote(table)
+    ))
+    .map_err(sql(&context))?
+    .execute(rusqlite::params![now.to_string(), dock_id, id])
+    .map_err(sql(&context))?;
+    Ok(())
+}
+
+/// Upserts the observed half of many records (a sync's changed ones): new records are inserted
+/// whole, stored ones keep their apply-owned columns. From [`PARALLEL_ROWS`] on, the rows are built on
 /// a second thread while this one writes them: SQLite has one writer, and building a row (its
 /// attributes as SQL values) costs about as much as writing it, so the other core would idle.
 pub(crate) fn upsert_all(
@@ -136,7 +157,7 @@ pub(crate) fn upsert_all(
     layout: &Layout,
     records: Vec<Record>,
 ) -> Result<(), StoreError> {
-    let mut writer = RowWriter::new(conn, layout);
+    let mut writer = RowWriter::new(conn, layout, true);
     if records.len() < PARALLEL_ROWS {
         return records
             .into_iter()
@@ -185,14 +206,17 @@ struct RowWriter<'c> {
     conn: &'c Connection,
     layout: &'c Layout,
     statement: Option<(Kind, rusqlite::CachedStatement<'c>)>,
+    /// Whether an existing row keeps its apply-owned columns (a sync's write).
+    observed_only: bool,
 }
 
 impl<'c> RowWriter<'c> {
-    fn new(conn: &'c Connection, layout: &'c Layout) -> RowWriter<'c> {
+    fn new(conn: &'c Connection, layout: &'c Layout, observed_only: bool) -> RowWriter<'c> {
         RowWriter {
             conn,
             layout,
             statement: None,
+            observed_only,
         }
     }
 
@@ -208,9 +232,14 @@ impl<'c> RowWriter<'c> {
         let statement = match &mut self.statement {
             Some((cached, statement)) if *cached == kind => statement,
             slot => {
+                let sql_text = if self.observed_only {
+                    self.layout.observed_upsert_sql(kind)
+                } else {
+                    self.layout.upsert_sql(kind)
+                };
                 let statement = self
                     .conn
-                    .prepare_cached(self.layout.upsert_sql(kind))
+                    .prepare_cached(sql_text)
                     .map_err(|e| sql(&context())(e))?;
                 &mut slot.insert((kind, statement)).1
             }

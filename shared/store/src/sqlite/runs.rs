@@ -1,5 +1,6 @@
 //! The `runs` table: the audit log of syncs, plans, applies and force-unlocks. The whole record is
-//! kept as JSON in `body`; the other columns exist to query and read it with plain SQL.
+//! kept as JSON in `body` (as `crate::runlog::prepare` makes it, like every store); the other
+//! columns exist to query and read it with plain SQL.
 
 use rusqlite::{Connection, OptionalExtension as _};
 use serde::Serialize;
@@ -10,6 +11,10 @@ use crate::{RunRecord, StoreError};
 
 /// Inserts or replaces a run; a run id already used by another org is a `Conflict`.
 pub(crate) fn put(conn: &Connection, run: &RunRecord) -> Result<(), StoreError> {
+    // What every store keeps of a run (`runlog::prepare`): its default expiry when it has none
+    // (issue 19), messages cut to `MAX_MESSAGE_BYTES`. SQLite has no item limit, so the prepared
+    // run stays whole in one row; DynamoDB splits it into chunks and reads back the same run.
+    let run = &crate::runlog::prepare(run)?;
     let context = format!("runs: write run `{}`", run.run_id);
     let body = serde_json::to_string(run).map_err(unwritable(&context))?;
     let changed = conn

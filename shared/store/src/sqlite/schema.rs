@@ -202,6 +202,9 @@ pub(crate) struct Layout {
     tables: BTreeMap<Kind, Vec<Column>>,
     /// Each table's upsert statement, built once (a sync runs it for every changed record).
     upserts: BTreeMap<Kind, String>,
+    /// Each table's sync upsert: inserts a new record whole, but on an existing one sets only the
+    /// observed columns, leaving the apply-owned ones (`crate::APPLY_OWNED`) as they are.
+    observed_upserts: BTreeMap<Kind, String>,
     /// Each table's quoted column list for a SELECT, in `columns` order, built once (a sync reads
     /// every record it rewrites by key).
     selects: BTreeMap<Kind, String>,
@@ -250,16 +253,20 @@ impl Layout {
                 (*kind, names.join(", "))
             })
             .collect();
-        let upserts = tables
-            .iter()
-            .map(|(kind, columns)| {
-                let list = selects.get(kind).map_or("", String::as_str);
-                (*kind, upsert_statement(kind.table(), columns, list))
-            })
-            .collect();
+        let statements = |observed_only: bool| {
+            tables
+                .iter()
+                .map(|(kind, columns)| {
+                    let list = selects.get(kind).map_or("", String::as_str);
+                    let sql = upsert_statement(kind.table(), columns, list, observed_only);
+                    (*kind, sql)
+                })
+                .collect::<BTreeMap<Kind, String>>()
+        };
         Ok(Layout {
+            upserts: statements(false),
+            observed_upserts: statements(true),
             tables,
-            upserts,
             selects,
         })
     }
@@ -274,6 +281,11 @@ impl Layout {
         self.upserts.get(&kind).map_or("", String::as_str)
     }
 
+    /// The sync's upsert of a record of `kind`: a new one whole, an existing one's observed half.
+    pub(crate) fn observed_upsert_sql(&self, kind: Kind) -> &str {
+        self.observed_upserts.get(&kind).map_or("", String::as_str)
+    }
+
     /// The columns of a kind's table (every kind has an entry: `derive` fills all of `Kind::ALL`).
     pub(crate) fn columns(&self, kind: Kind) -> &[Column] {
         self.tables.get(&kind).map_or(&[], Vec::as_slice)
@@ -281,11 +293,12 @@ impl Layout {
 }
 
 /// The upsert of a table with `columns`, whose quoted list is `list`.
-fn upsert_statement(table: &str, columns: &[Column], list: &str) -> String {
+fn upsert_statement(table: &str, columns: &[Column], list: &str, observed_only: bool) -> String {
     let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
     let updates: Vec<String> = columns
         .iter()
         .filter(|c| c.name != "dockId" && c.name != "providerResourceId")
+        .filter(|c| !observed_only || crate::rules::is_observed(&c.name))
         .map(|c| format!("{0} = excluded.{0}", quote(&c.name)))
         .collect();
     format!(

@@ -11,6 +11,7 @@ use stackdock_core::Record;
 use super::error::sql;
 use super::schema::Layout;
 use super::{docks, records};
+use crate::rules::Write;
 use crate::{DockSync, KindListing, StoreError, SyncStats};
 
 /// Writes changed records, missing marks and the dock status of one sync, all or nothing.
@@ -51,20 +52,20 @@ fn write_listing(
     let kind = listing.kind;
     let mut seen = records::load_seen(tx, kind, dock_id)?;
     let decided = crate::rules::decide(&mut seen, listing, now, stats);
-    // Only the records that change are read whole: their bookkeeping is kept, or their missing
-    // mark written. An unchanged re-sync reads none.
-    let mut writes = Vec::with_capacity(decided.len());
+    // Nothing is read whole: a listed record's observed half is upserted (its apply-owned
+    // columns left alone), a missing one gets its mark. An unchanged re-sync writes nothing.
+    let mut listed = Vec::with_capacity(decided.len());
     for write in decided {
-        let stored = match write.stored_id() {
-            Some(id) => records::get_in_dock(tx, layout, kind, dock_id, id)?,
-            None => None,
-        };
-        writes.extend(write.into_record(stored.as_ref(), now));
+        match write {
+            Write::Listed(record) => listed.push(record),
+            Write::Missing(id) => records::mark_missing(tx, kind, dock_id, &id, now)?,
+        }
     }
-    records::upsert_all(tx, layout, writes)
+    records::upsert_all(tx, layout, listed)
 }
 
-/// Writes records exactly as given, skipping those equal to the stored version; one transaction.
+/// Writes records as `rules::merge_put` decides (bookkeeping as given; the observed half only when
+/// newer than the stored one), skipping those that change nothing; one transaction.
 pub(crate) fn put_records(
     conn: &mut Connection,
     layout: &Layout,
@@ -75,10 +76,11 @@ pub(crate) fn put_records(
         .map_err(sql("put records"))?;
     let mut written = 0;
     for record in records {
-        if records::get(&tx, layout, &record.key())?.as_ref() == Some(&record) {
+        let stored = records::get(&tx, layout, &record.key())?;
+        let Some(merged) = crate::rules::merge_put(&record, stored.as_ref()) else {
             continue;
-        }
-        records::upsert(&tx, layout, record)?;
+        };
+        records::upsert(&tx, layout, merged)?;
         written += 1;
     }
     tx.commit().map_err(sql("put records: commit"))?;

@@ -1,7 +1,8 @@
 //! The DynamoDB backend against a moto server (one per test, tables under a unique prefix): the
-//! conformance suite, then what only DynamoDB needs checked: batching (≤ 25 items per
-//! BatchWriteItem, counted), zero record writes for an unchanged re-sync, leases raced from
-//! separate clients, the item layout (attribute names and types), and the table layout.
+//! conformance suite, then what only DynamoDB needs checked: one UpdateItem per changed record and
+//! zero record writes for an unchanged re-sync (counted), leases raced from separate clients, the
+//! item layout (attribute names and types, run chunks under the item limit with their TTL), and
+//! the table layout.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use stackdock_core::record::dock_id;
 use stackdock_core::{Kind, Record};
 use stackdock_store::conformance::{self, ORG, at, full_record, server};
 use stackdock_store::dynamodb::{DynamoStore, tables};
-use stackdock_store::testing::{MotoServer, unique_prefix};
+use stackdock_store::testing::{MotoServer, WriteHoldingProxy, unique_prefix};
 use stackdock_store::{Store, StoreError};
 
 use super::{complete, sync_of};
@@ -33,9 +34,27 @@ async fn conformance_against_moto() {
     .await;
 }
 
-/// 60 records per sync: 25 + 25 + 10, so exactly 3 BatchWriteItem calls, then the dock status.
+/// The sync's writes are held at a proxy in front of moto after its reads; the apply writes
+/// ownership through its own client meanwhile; then the sync's writes go through.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sixty_changed_records_are_three_batches_and_an_unchanged_resync_writes_no_record() {
+async fn a_sync_never_overwrites_ownership_an_apply_wrote_during_it() {
+    let moto = MotoServer::start();
+    let proxy = Arc::new(WriteHoldingProxy::start(&moto).await);
+    let prefix = unique_prefix("interleave");
+    let apply = moto.dynamo_store(&prefix).await;
+    let synced = DynamoStore::new(proxy.dynamo_client(), &prefix).expect("a valid prefix");
+    conformance::a_sync_never_overwrites_ownership_an_apply_wrote_during_it(
+        Arc::new(synced),
+        Arc::new(apply),
+        Some(proxy as Arc<dyn conformance::WriteGate>),
+    )
+    .await;
+}
+
+/// 60 changed records per sync: 60 UpdateItem calls (one per record: only its observed half is
+/// written, which BatchWriteItem cannot do; the write units are the same), then the dock status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_changed_records_are_sixty_updates_and_an_unchanged_resync_writes_no_record() {
     let moto = MotoServer::start();
     let store = moto.dynamo_store(&unique_prefix("batch")).await;
     let dock = dock_id(ORG, "vultr-main");
@@ -55,7 +74,7 @@ async fn sixty_changed_records_are_three_batches_and_an_unchanged_resync_writes_
             .collect()
     };
 
-    let (writes, batches) = (store.write_requests(), store.batch_write_requests());
+    let (writes, records) = (store.write_requests(), store.record_write_requests());
     let stats = store
         .commit_sync(sync_of(
             &dock,
@@ -66,17 +85,17 @@ async fn sixty_changed_records_are_three_batches_and_an_unchanged_resync_writes_
         .expect("first sync");
     assert_eq!(stats.written, 60);
     assert_eq!(
-        store.batch_write_requests() - batches,
-        3,
-        "60 new records: 3 BatchWriteItem calls"
+        store.record_write_requests() - records,
+        60,
+        "60 new records: 60 UpdateItem calls"
     );
     assert_eq!(
         store.write_requests() - writes,
-        4,
-        "3 batches + the dock status"
+        61,
+        "60 record writes + the dock status"
     );
 
-    let (writes, batches) = (store.write_requests(), store.batch_write_requests());
+    let (writes, records) = (store.write_requests(), store.record_write_requests());
     let stats = store
         .commit_sync(sync_of(
             &dock,
@@ -87,14 +106,14 @@ async fn sixty_changed_records_are_three_batches_and_an_unchanged_resync_writes_
         .expect("sync with every record changed");
     assert_eq!(stats.written, 60);
     assert_eq!(
-        store.batch_write_requests() - batches,
-        3,
-        "60 changed records: 3 BatchWriteItem calls"
+        store.record_write_requests() - records,
+        60,
+        "60 changed records: 60 UpdateItem calls"
     );
     assert_eq!(
         store.write_requests() - writes,
-        4,
-        "3 batches + the dock status"
+        61,
+        "60 record writes + the dock status"
     );
     let inventory = store.inventory(ORG, Some(&dock)).await.expect("inventory");
     assert_eq!(
@@ -108,7 +127,7 @@ async fn sixty_changed_records_are_three_batches_and_an_unchanged_resync_writes_
             .all(|r| r.status == "stopped" && r.updated_at == Some(at(60)))
     );
 
-    let (writes, batches) = (store.write_requests(), store.batch_write_requests());
+    let (writes, records) = (store.write_requests(), store.record_write_requests());
     let stats = store
         .commit_sync(sync_of(
             &dock,
@@ -119,7 +138,7 @@ async fn sixty_changed_records_are_three_batches_and_an_unchanged_resync_writes_
         .expect("unchanged re-sync");
     assert_eq!((stats.written, stats.unchanged), (0, 60));
     assert_eq!(
-        store.batch_write_requests() - batches,
+        store.record_write_requests() - records,
         0,
         "an unchanged re-sync writes no record"
     );
@@ -131,7 +150,7 @@ async fn sixty_changed_records_are_three_batches_and_an_unchanged_resync_writes_
     let statuses = store.dock_statuses(ORG).await.expect("statuses");
     assert_eq!(statuses[0].last_sync_at, Some(at(120)));
 
-    let (writes, batches) = (store.write_requests(), store.batch_write_requests());
+    let (writes, records) = (store.write_requests(), store.record_write_requests());
     let written = store
         .put_records(&inventory)
         .await
@@ -143,7 +162,7 @@ async fn sixty_changed_records_are_three_batches_and_an_unchanged_resync_writes_
     assert_eq!(
         (
             store.write_requests() - writes,
-            store.batch_write_requests() - batches
+            store.record_write_requests() - records
         ),
         (0, 0),
         "put_records of identical records sends no write request"
@@ -235,6 +254,15 @@ async fn every_kind_round_trips_with_json_attribute_names_and_types() {
         })
         .collect();
     assert_eq!(store.put_records(&records).await.expect("put"), 6);
+    // This dock has no status: the org inventory finds its records through the `orgId-index`
+    // (which does not project fullApiData) and reads them whole by key.
+    let mut expected = records.clone();
+    expected.sort_by_key(Record::key);
+    assert_eq!(
+        store.inventory(ORG, None).await.expect("inventory"),
+        expected,
+        "records found through the index come back whole, fullApiData included"
+    );
     for record in &records {
         let stored = store.get(&record.key()).await.expect("get");
         assert_eq!(
@@ -294,6 +322,7 @@ async fn every_kind_round_trips_with_json_attribute_names_and_types() {
         "blockType",
         "filesystemType",
         "fullApiData",
+        "fullApiDataTruncated",
         "contentHash",
         "managedBy",
         "provisioningSource",
@@ -305,6 +334,207 @@ async fn every_kind_round_trips_with_json_attribute_names_and_types() {
     assert_eq!(
         item.keys().map(String::as_str).collect::<BTreeSet<_>>(),
         expected
+    );
+}
+
+/// Run records carry DynamoDB's `ttl` (epoch seconds): 90 days after a sync started, a year after
+/// an apply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_items_carry_a_ttl_of_90_days_for_syncs_and_a_year_for_applies() {
+    let moto = MotoServer::start();
+    let prefix = unique_prefix("ttl");
+    let store = moto.dynamo_store(&prefix).await;
+    let client = moto.dynamo_client();
+    for (id, kind, days) in [
+        ("sync-1", stackdock_store::RunKind::Sync, 90),
+        ("apply-1", stackdock_store::RunKind::Apply, 365),
+    ] {
+        let mut run = stackdock_store::RunRecord::new(id, ORG, kind, "ci", at(0));
+        run.expires_at = None;
+        store.put_run(&run).await.expect("put a run");
+        let item = client
+            .get_item()
+            .table_name(tables::table_name(&prefix, tables::RUNS))
+            .key("orgId", AttributeValue::S(ORG.into()))
+            .key("runId", AttributeValue::S(id.into()))
+            .send()
+            .await
+            .expect("raw get")
+            .item
+            .expect("the run item");
+        let expected = at(0).as_second() + days * 24 * 60 * 60;
+        assert_eq!(
+            item[tables::TTL],
+            AttributeValue::N(expected.to_string()),
+            "{id}"
+        );
+    }
+}
+
+/// Issue 19 item 6: a 5,000-action run is a header item and chunk items, each far below
+/// DynamoDB's 400 KB item limit and each with the run's `ttl`; recording one more action writes
+/// the last chunk and the header, not the run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_run_is_split_into_items_under_the_limit_that_all_expire_with_it() {
+    let moto = MotoServer::start();
+    let prefix = unique_prefix("runlog");
+    let store = moto.dynamo_store(&prefix).await;
+    let client = moto.dynamo_client();
+    let action = |i: i64| stackdock_store::ActionResult {
+        action: "create".into(),
+        target: format!("servers.web-{i:04}"),
+        dock: "vultr-main".into(),
+        provider_id: Some(format!("id-{i}")),
+        outcome: stackdock_store::Outcome::Succeeded,
+        message: format!("created in {i} ms, {}", "ready ".repeat(30)),
+        at: at(i),
+    };
+    let mut run = stackdock_store::RunRecord::new(
+        "apply-long",
+        ORG,
+        stackdock_store::RunKind::Apply,
+        "ci",
+        at(0),
+    );
+    run.actions = (0..5_000).map(action).collect();
+    store.put_run(&run).await.expect("put the run");
+
+    let items = |client: aws_sdk_dynamodb::Client| {
+        let table = tables::table_name(&prefix, tables::RUNS);
+        async move {
+            let mut items = Vec::new();
+            let mut start = None;
+            loop {
+                let page = client
+                    .query()
+                    .table_name(&table)
+                    .key_condition_expression("orgId = :o")
+                    .expression_attribute_values(":o", AttributeValue::S(ORG.into()))
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .expect("raw query");
+                items.extend(page.items.unwrap_or_default());
+                start = page.last_evaluated_key;
+                if start.is_none() {
+                    return items;
+                }
+            }
+        }
+    };
+    let stored = items(client.clone()).await;
+    let expected_ttl = AttributeValue::N((at(0).as_second() + 365 * 24 * 60 * 60).to_string());
+    let json_size = serde_json::to_string(&run).expect("json").len();
+    assert!(
+        stored.len() > 15,
+        "{json_size} bytes of run take many items: {}",
+        stored.len()
+    );
+    for item in &stored {
+        let size: usize = item
+            .iter()
+            .map(|(name, value)| name.len() + value.as_s().map_or(64, String::len))
+            .sum();
+        assert!(
+            size <= stackdock_store::RUN_CHUNK_BYTES + 1024,
+            "an item of {size} bytes ({:?})",
+            item.get("runId")
+        );
+        assert_eq!(
+            item.get(tables::TTL),
+            Some(&expected_ttl),
+            "{:?}",
+            item.get("runId")
+        );
+    }
+    assert!(
+        stored
+            .iter()
+            .any(|item| item.get("runId") == Some(&AttributeValue::S("apply-long".into()))),
+        "the header is the item keyed by the run id"
+    );
+
+    let before = store.write_requests();
+    run.actions.push(action(5_000));
+    store.put_run(&run).await.expect("record one more action");
+    assert_eq!(
+        store.write_requests() - before,
+        2,
+        "one more action rewrites its chunk and the header"
+    );
+    assert_eq!(
+        store.get_run(ORG, "apply-long").await.expect("get"),
+        Some(run)
+    );
+}
+
+/// A JSON value as DynamoDB wrote it before (the store's codec, restated for a raw put).
+fn json_attribute(value: &serde_json::Value) -> AttributeValue {
+    match value {
+        serde_json::Value::Null => AttributeValue::Null(true),
+        serde_json::Value::Bool(b) => AttributeValue::Bool(*b),
+        serde_json::Value::Number(n) => AttributeValue::N(n.to_string()),
+        serde_json::Value::String(s) => AttributeValue::S(s.clone()),
+        serde_json::Value::Array(a) => AttributeValue::L(a.iter().map(json_attribute).collect()),
+        serde_json::Value::Object(o) => AttributeValue::M(
+            o.iter()
+                .map(|(k, v)| (k.clone(), json_attribute(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// A run item written before runs were split (actions and log inline, no chunk digests) reads
+/// back as it was, by id and in the list, and its next write moves it to the split layout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_written_before_the_split_reads_as_before() {
+    let moto = MotoServer::start();
+    let prefix = unique_prefix("legacy-run");
+    let store = moto.dynamo_store(&prefix).await;
+    let client = moto.dynamo_client();
+    let mut run = stackdock_store::RunRecord::new(
+        "apply-old",
+        ORG,
+        stackdock_store::RunKind::Apply,
+        "ci",
+        at(0),
+    );
+    run.actions.push(stackdock_store::ActionResult {
+        action: "create".into(),
+        target: "servers.web-1".into(),
+        dock: "vultr-main".into(),
+        provider_id: Some("id-1".into()),
+        outcome: stackdock_store::Outcome::Succeeded,
+        message: "created".into(),
+        at: at(1),
+    });
+    run.log(at(2), "apply finished");
+    // The item as the store wrote it before: the run's JSON attributes and `ttl`.
+    let mut json = serde_json::to_value(&run).expect("json");
+    let fields = json.as_object_mut().expect("an object");
+    fields.retain(|_, v| !v.is_null());
+    let mut request = client
+        .put_item()
+        .table_name(tables::table_name(&prefix, tables::RUNS))
+        .item(tables::TTL, AttributeValue::N("1893456000".into()));
+    for (name, value) in fields.iter() {
+        request = request.item(name, json_attribute(value));
+    }
+    request.send().await.expect("raw put of an old run item");
+
+    assert_eq!(
+        store.get_run(ORG, "apply-old").await.expect("get"),
+        Some(run.clone())
+    );
+    assert_eq!(
+        store.list_runs(ORG, 5).await.expect("list"),
+        vec![run.clone()]
+    );
+    run.log(at(3), "marked by a later write");
+    store.put_run(&run).await.expect("rewrite it");
+    assert_eq!(
+        store.get_run(ORG, "apply-old").await.expect("get"),
+        Some(run)
     );
 }
 
@@ -352,10 +582,9 @@ async fn tables_have_the_documented_layout_and_creation_is_idempotent() {
                 tables::ORG_ID,
                 "{name}"
             );
-            assert_eq!(
-                indexes[0].projection().and_then(|p| p.projection_type()),
-                Some(&ProjectionType::All)
-            );
+            let projection = indexes[0].projection().expect("a projection");
+            assert_eq!(projection.projection_type(), Some(&ProjectionType::Include));
+            assert_eq!(projection.non_key_attributes(), tables::INDEX_ATTRIBUTES);
         } else {
             assert!(indexes.is_empty(), "{name}");
         }
