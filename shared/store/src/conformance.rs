@@ -723,6 +723,9 @@ pub async fn runs_expire_90_days_after_start_for_syncs_and_a_year_for_applies(
         Some(at(365 * day)),
         "a new run carries its expiry from the start"
     );
+    eprintln!(
+        "RELIABILITY security run records expire 90 days (syncs, plans) or a year (applies) after start (item 9) -> held (store conformance::runs_expire_90_days_after_start_for_syncs_and_a_year_for_applies)"
+    );
 }
 
 /// Issue 19 item 6: a run of 5,000 actions (well over a megabyte of JSON, more than one DynamoDB
@@ -832,6 +835,9 @@ pub async fn a_five_thousand_action_run_reads_back_whole_and_in_order(store: Arc
         ok(store.get_run(ORG, "apply-big").await, "get the run again").map(|r| r.actions.len()),
         Some(10),
         "the refused id changed nothing"
+    );
+    eprintln!(
+        "RELIABILITY security a 5,000-action run is stored in items under the size limit and reads back whole, in order (item 6) -> held (store conformance::a_five_thousand_action_run_reads_back_whole_and_in_order)"
     );
 }
 
@@ -1273,6 +1279,9 @@ pub async fn a_sync_never_overwrites_ownership_an_apply_wrote_during_it(
         &created,
         "a sync committed after an apply created web-2",
     );
+    eprintln!(
+        "RELIABILITY security a sync never overwrites the ownership fields an apply wrote during it, on both stores (item 5) -> held (store conformance::a_sync_never_overwrites_ownership_an_apply_wrote_during_it)"
+    );
 }
 
 /// Issue 19 item 5, the converse: an apply read a record, a sync then observed a change (a
@@ -1323,6 +1332,9 @@ pub async fn an_apply_write_never_undoes_what_a_sync_observed(store: Arc<dyn Sto
         must_get(&store, &web1.key()).await,
         answered,
         "an apply write with a newer observation is written as given"
+    );
+    eprintln!(
+        "RELIABILITY security an apply write never undoes what a sync observed, on both stores (item 5) -> held (store conformance::an_apply_write_never_undoes_what_a_sync_observed)"
     );
 }
 
@@ -1398,6 +1410,9 @@ pub async fn a_huge_provider_object_is_capped_and_marked_truncated(store: Arc<dy
     assert!(
         stored.full_api_data_truncated
             && stored.full_api_data.as_str().len() <= crate::MAX_FULL_API_DATA_BYTES
+    );
+    eprintln!(
+        "RELIABILITY security a 1 MB provider object is kept capped at 64 KiB and marked truncated (item 6) -> held (store conformance::a_huge_provider_object_is_capped_and_marked_truncated)"
     );
 }
 

@@ -414,6 +414,9 @@ async fn an_oversized_response_fails_only_the_dock_whose_provider_sent_it() {
             status.name
         );
     }
+    eprintln!(
+        "RELIABILITY security a provider response over the 4 MiB cap fails only its dock (item 6) -> held (engine::sandbox::an_oversized_response_fails_only_the_dock_whose_provider_sent_it)"
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]

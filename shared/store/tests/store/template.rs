@@ -133,4 +133,7 @@ fn the_templates_tables_match_the_store_and_are_protected() {
             assert_eq!(ttl, None, "{id}: no TTL");
         }
     }
+    eprintln!(
+        "RELIABILITY security the tables have deletion protection and the index projects no fullApiData (item 9) -> held (store::template::the_templates_tables_match_the_store_and_are_protected)"
+    );
 }
