@@ -146,6 +146,9 @@ pub struct PlanArgs {
     /// Plan against the stored inventory without syncing first.
     #[arg(long)]
     pub no_refresh: bool,
+    /// List every unmanaged resource in the text plan (by default: counts per dock and kind).
+    #[arg(long)]
+    pub show_unmanaged: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -172,6 +175,10 @@ pub struct InventoryArgs {
     /// Only this dock.
     #[arg(long)]
     pub dock: Option<String>,
+    /// Only the records StackDock does not manage (no `managedBy`): what a plan counts as
+    /// unmanaged, plus declared resources not adopted yet.
+    #[arg(long)]
+    pub unmanaged: bool,
     #[arg(long, value_enum, default_value = "text")]
     pub format: ListFormat,
 }

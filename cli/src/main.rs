@@ -16,7 +16,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let args = args::Cli::parse();
-    output::init_tracing(args.verbose);
+    output::init_tracing(args.verbose, args.no_color);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

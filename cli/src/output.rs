@@ -4,8 +4,9 @@ use std::io::IsTerminal;
 
 use stackdock_core::config::Diagnostics;
 
-/// Logs go to stderr; `-v` info, `-vv` debug; `RUST_LOG` overrides.
-pub fn init_tracing(verbose: u8) {
+/// Logs go to stderr; `-v` info, `-vv` debug; `RUST_LOG` overrides. Coloured only when stderr is
+/// a terminal, without `--no-color` and without `NO_COLOR` (the rule of the plan's colours).
+pub fn init_tracing(verbose: u8, no_color_flag: bool) {
     let default = match verbose {
         0 => "warn",
         1 => "info",
@@ -16,6 +17,11 @@ pub fn init_tracing(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(stackdock_core::render::text::use_color(
+            std::io::stderr().is_terminal(),
+            no_color_flag,
+            std::env::var("NO_COLOR").ok().as_deref(),
+        ))
         .with_target(false)
         .try_init();
 }

@@ -93,6 +93,7 @@ async fn walk(
             plan,
             &render::text::TextOptions {
                 color: crate::output::color(cli.no_color),
+                show_unmanaged: false,
             },
         )
     };

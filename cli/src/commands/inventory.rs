@@ -31,7 +31,10 @@ pub async fn run(cli: &Cli, args: &InventoryArgs) -> anyhow::Result<u8> {
     let mut records = store
         .inventory(&config.settings.org, did.as_deref())
         .await?;
-    records.retain(|r| kind.is_none_or(|k| r.kind() == k));
+    records.retain(|r| {
+        kind.is_none_or(|k| r.kind() == k)
+            && (!args.unmanaged || (r.managed_by.is_none() && r.missing_since.is_none()))
+    });
     match args.format {
         ListFormat::Json => println!(
             "{}",

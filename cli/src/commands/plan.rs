@@ -23,7 +23,8 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> anyhow::Result<u8> {
             render::text::render(
                 &plan,
                 &render::text::TextOptions {
-                    color: output::color(cli.no_color)
+                    color: output::color(cli.no_color),
+                    show_unmanaged: args.show_unmanaged,
                 }
             )
         ),

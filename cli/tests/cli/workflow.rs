@@ -138,3 +138,123 @@ async fn inventory_says_which_records_hold_a_truncated_provider_object() {
         "{stdout}"
     );
 }
+
+/// Issue 21 part 2: unmanaged resources are counts per dock and kind in the text plan, with the
+/// command that lists them; `--show-unmanaged` and the JSON plan list each one; `inventory
+/// --unmanaged` lists the records StackDock does not manage.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_text_plan_counts_unmanaged_resources_and_lists_them_on_request() {
+    let ws = Workspace::new().await;
+    let json = ws.run(&["plan", "--format", "json"]).await;
+    let plan: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json plan");
+    let unmanaged: Vec<String> = plan["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter(|a| a["action"] == "unmanaged")
+        .map(|a| a["provider_id"].as_str().expect("an id").to_owned())
+        .collect();
+    assert!(
+        unmanaged.len() >= 2,
+        "the sandbox seeds unmanaged resources: {plan}"
+    );
+
+    let counted = text(&ws.run(&["plan", "--no-refresh"]).await.stdout);
+    assert!(
+        counted.contains(&format!(
+            "Unmanaged (reported, never touched): {}",
+            unmanaged.len()
+        )),
+        "{counted}"
+    );
+    assert!(
+        counted.contains("List them: stackdock plan --show-unmanaged"),
+        "{counted}"
+    );
+    // Counted, not listed: no unmanaged id appears, and the per-dock counts add up.
+    for id in &unmanaged {
+        assert!(
+            !counted.contains(&format!("id {id})")),
+            "{id} listed:\n{counted}"
+        );
+    }
+    let summed: usize = counted
+        .lines()
+        .skip_while(|l| *l != "  In no entry of stackdock.toml:")
+        .skip(1)
+        .take_while(|l| l.starts_with("    "))
+        .flat_map(|l| l.split_once(": ").map(|(_, counts)| counts.to_owned()))
+        .flat_map(|counts| {
+            counts
+                .split(", ")
+                .map(|c| {
+                    c.split(' ')
+                        .next()
+                        .and_then(|n| n.parse::<usize>().ok())
+                        .expect("a count")
+                })
+                .collect::<Vec<_>>()
+        })
+        .sum();
+    assert_eq!(summed, unmanaged.len(), "{counted}");
+
+    let listed = text(
+        &ws.run(&["plan", "--no-refresh", "--show-unmanaged"])
+            .await
+            .stdout,
+    );
+    for id in &unmanaged {
+        assert!(
+            listed.contains(&format!("id {id})")),
+            "{id} missing:\n{listed}"
+        );
+    }
+
+    let inventory = ws
+        .run(&["inventory", "--unmanaged", "--format", "json"])
+        .await;
+    let records: serde_json::Value =
+        serde_json::from_slice(&inventory.stdout).expect("json inventory");
+    let records = records.as_array().expect("array");
+    assert!(
+        records.iter().all(|r| r["managedBy"].is_null()),
+        "{records:?}"
+    );
+    for id in &unmanaged {
+        assert!(
+            records
+                .iter()
+                .any(|r| r["providerResourceId"] == id.as_str()),
+            "{id} not in inventory --unmanaged"
+        );
+    }
+}
+
+/// Issue 21 part 2: log lines are plain when stderr is not a terminal, even without `NO_COLOR`,
+/// and a failed dock's warning is said once (not as a log line and again as a message).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn piped_logs_carry_no_colour_and_a_failed_dock_is_warned_about_once() {
+    let mut ws = Workspace::new().await;
+    ws.env.retain(|(k, _)| k != "LINODE_TOKEN");
+    // An empty NO_COLOR does not opt out (no-color.org): only the terminal check keeps colour out.
+    ws.env.push(("NO_COLOR".to_owned(), String::new()));
+    let out = ws.run(&["sync"]).await;
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the linode dock fails:\n{stderr}"
+    );
+    assert!(stderr.contains("warning: "), "{stderr}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.contains("LINODE_TOKEN")).count(),
+        1,
+        "the failed dock is warned about once:\n{stderr}"
+    );
+    let verbose = text(&ws.run(&["-v", "sync"]).await.stderr);
+    assert!(verbose.contains(" INFO "), "info logs at -v:\n{verbose}");
+    assert!(
+        !verbose.contains('\x1b'),
+        "escape codes in piped logs:\n{verbose:?}"
+    );
+}

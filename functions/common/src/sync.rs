@@ -78,6 +78,9 @@ pub async fn run(deps: &Deps, actor: &str) -> Result<SyncOutcome, FunctionError>
         .inspect_err(|e| tracing::error!(error = %e, "sync failed"))?;
     tracing::Span::current().record("run_id", report.run_id.as_str());
     let failed: Vec<_> = report.failed().collect();
+    for d in &failed {
+        tracing::warn!(dock = %d.dock, error = d.error.as_deref().unwrap_or("sync failed"), "dock sync failed");
+    }
     emit_metrics(deps, failed.len()).await;
     tracing::info!(
         docks = report.docks.len(),

@@ -217,7 +217,7 @@ async fn sync_dock(
                 });
             }
             Err(e) => {
-                tracing::warn!(dock = name, kind = %kind, error = %e, "listing failed; nothing of this kind is marked missing");
+                tracing::info!(dock = name, kind = %kind, error = %e, "listing failed; nothing of this kind is marked missing");
                 first_error.get_or_insert(e);
             }
         }
@@ -290,7 +290,8 @@ async fn fail(
     mut outcome: DockOutcome,
     error: String,
 ) -> DockOutcome {
-    tracing::warn!(dock = %outcome.dock, error = %error, "dock sync failed");
+    // Said once, by the caller, from the report (the CLI's `warning:`, the sync function's log).
+    tracing::info!(dock = %outcome.dock, error = %error, "dock sync failed");
     status.last_error = Some(error.clone());
     if let Err(e) = store.put_dock_status(&status).await {
         outcome.error = Some(format!("{error}; recording the failure also failed: {e}"));

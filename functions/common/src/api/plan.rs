@@ -52,7 +52,7 @@ fn respond(plan: &Plan, format: Format) -> Response {
         ),
         Format::Text => (
             "text/plain; charset=utf-8",
-            render::text::render(plan, &render::text::TextOptions { color: false }),
+            render::text::render(plan, &render::text::TextOptions::default()),
         ),
     };
     ([(header::CONTENT_TYPE, content_type)], body).into_response()

@@ -715,15 +715,7 @@ async fn a_deployed_plan_function_refuses_a_proposal_the_deployment_would_refuse
     let plan_fn = || deployed("plan", "");
     // The fleet's docks read environment variables: fine locally, refused deployed.
     let refused = live
-        .call_with(
-            plan_fn(),
-            signed(
-                Method::POST,
-                "/v1/plan",
-                &fleet,
-                "arn:aws:sts::123456789012:assumed-role/github-stackdock-plan/pr",
-            ),
-        )
+        .call_with(plan_fn(), signed(Method::POST, "/v1/plan", &fleet, PR_ROLE))
         .await;
     let body = refused.error(StatusCode::BAD_REQUEST, "invalid_config");
     let diagnostics = body["diagnostics"].as_array().expect("diagnostics");
@@ -742,28 +734,10 @@ async fn a_deployed_plan_function_refuses_a_proposal_the_deployment_would_refuse
     );
 
     // The same fleet on secrets under the prefix passes the boundary and is planned.
-    let secrets = fleet
-        .replace(
-            "{ env = \"VULTR_API_KEY\" }",
-            "{ secret = \"stackdock/vultr\" }",
-        )
-        .replace(
-            "{ env = \"DIGITALOCEAN_TOKEN\" }",
-            "{ secret = \"stackdock/do\" }",
-        )
-        .replace(
-            "{ env = \"LINODE_TOKEN\" }",
-            "{ secret = \"stackdock/linode\" }",
-        );
     let planned = live
         .call_with(
             plan_fn(),
-            signed(
-                Method::POST,
-                "/v1/plan",
-                &secrets,
-                "arn:aws:sts::123456789012:assumed-role/github-stackdock-plan/pr",
-            ),
+            signed(Method::POST, "/v1/plan", &fleet_on_secrets(), PR_ROLE),
         )
         .await;
     assert_eq!(planned.status, StatusCode::OK, "{}", planned.text);

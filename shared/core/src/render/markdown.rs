@@ -10,6 +10,8 @@
 //! - The output is at most [`MAX_MARKDOWN_CHARS`] bytes (so at most that many characters): when the
 //!   details do not fit, whole actions are left out from the end and a note says how many and how
 //!   to see them all.
+//! - Unmanaged resources are counts per dock and kind, with the command that lists them: a real
+//!   account holds hundreds, and the comment is for the changes.
 
 use std::fmt::Write as _;
 
@@ -41,6 +43,27 @@ pub fn render(plan: &Plan) -> String {
             continue;
         }
         let total = actions.len();
+        if section == Section::Unmanaged {
+            // Counts, not a list: a real account holds hundreds (`plan --show-unmanaged` lists them).
+            let (listed, counted) = section::unmanaged_split(&actions);
+            let mut body: String = listed.into_iter().map(item).collect();
+            if !counted.is_empty() {
+                body.push_str("- In no entry of `stackdock.toml`:\n");
+                for (dock, counts) in section::unmanaged_counts(&counted) {
+                    let _ = writeln!(body, "  - {}: {}", code(&dock), escape(&counts));
+                }
+                let _ = writeln!(body, "\nList them: `{}`", section::UNMANAGED_HINT);
+            }
+            if out.len() + body.len() + 200 <= budget {
+                out.push_str(&opener(section, total, total));
+                out.push_str(&body);
+                out.push_str(CLOSE);
+            } else {
+                full = true;
+                left_out += total;
+            }
+            continue;
+        }
         // The opener is written after its items (it says how many are shown): budget for its
         // longest form.
         let opener_room = opener(section, total, total.saturating_sub(1)).len();

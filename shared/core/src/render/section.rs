@@ -86,6 +86,48 @@ impl Section {
     }
 }
 
+/// Where the full list of unmanaged resources is, said under their counts.
+pub(crate) const UNMANAGED_HINT: &str =
+    "stackdock plan --show-unmanaged (or stackdock inventory --unmanaged)";
+
+/// Unmanaged resources split into those shown one by one (removed from the file but kept, with the
+/// reason: the reviewer's own edit) and those only counted (in no entry, ever).
+pub(crate) fn unmanaged_split<'p>(actions: &[&'p Action]) -> (Vec<&'p Action>, Vec<&'p Action>) {
+    actions.iter().partition(|a| a.address.is_some())
+}
+
+/// The unmanaged resources as counts per dock and kind, e.g. `("vultr-main", "5 servers, 2 block
+/// volumes")`, docks in name order and kinds in dependency order: a real account holds hundreds,
+/// and a plan that lists each one buries its changes.
+pub(crate) fn unmanaged_counts(actions: &[&Action]) -> Vec<(String, String)> {
+    let mut by_dock: std::collections::BTreeMap<
+        &str,
+        std::collections::BTreeMap<Option<crate::Kind>, usize>,
+    > = std::collections::BTreeMap::new();
+    for a in actions {
+        *by_dock
+            .entry(a.dock.as_str())
+            .or_default()
+            .entry(a.kind)
+            .or_default() += 1;
+    }
+    by_dock
+        .into_iter()
+        .map(|(dock, kinds)| {
+            let mut kinds: Vec<(Option<crate::Kind>, usize)> = kinds.into_iter().collect();
+            kinds.sort_by_key(|(k, _)| k.map_or(usize::MAX, crate::Kind::rank));
+            let parts: Vec<String> = kinds
+                .into_iter()
+                .map(|(kind, n)| {
+                    let noun = kind.map_or("resource", crate::Kind::noun);
+                    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+                })
+                .collect();
+            (dock.to_owned(), parts.join(", "))
+        })
+        .collect()
+}
+
 /// Whether a plan has nothing to apply, no drift, no blocked dock and no error: only then may a
 /// renderer say the infrastructure matches the file. A blocked dock counts, because nothing could
 /// be compared for it.

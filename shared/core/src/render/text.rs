@@ -17,6 +17,8 @@ use super::section::{self, Section};
 pub struct TextOptions {
     /// Emit ANSI colour codes.
     pub color: bool,
+    /// List every unmanaged resource instead of their counts per dock and kind.
+    pub show_unmanaged: bool,
 }
 
 /// Whether to colour terminal output: only on a TTY, without `--no-color`, and without a non-empty
@@ -85,6 +87,7 @@ impl Painter {
 /// - Without `opts.color` the output contains no escape sequence at all.
 /// - Intended changes come first in the plan's (execution) order, then drift, unmanaged resources,
 ///   blocked docks and errors; a summary line (or "No changes…") ends the output.
+/// - Unmanaged resources are counts per dock and kind unless `opts.show_unmanaged`.
 pub fn render(plan: &Plan, opts: &TextOptions) -> String {
     let p = Painter { color: opts.color };
     let mut out = String::new();
@@ -97,6 +100,23 @@ pub fn render(plan: &Plan, opts: &TextOptions) -> String {
             Section::Changes => "StackDock will perform these actions:".to_owned(),
             other => other.title(),
         };
+        if section == Section::Unmanaged && !opts.show_unmanaged {
+            let heading = format!("{heading}: {}", actions.len());
+            let _ = writeln!(out, "{}\n", p.paint(Style::Bold, &heading));
+            let (listed, counted) = section::unmanaged_split(&actions);
+            for a in listed {
+                action(&mut out, &p, a);
+                out.push('\n');
+            }
+            if !counted.is_empty() {
+                out.push_str("  In no entry of stackdock.toml:\n");
+                for (dock, counts) in section::unmanaged_counts(&counted) {
+                    let _ = writeln!(out, "    {}: {counts}", clean(&dock));
+                }
+                let _ = writeln!(out, "  List them: {}\n", section::UNMANAGED_HINT);
+            }
+            continue;
+        }
         let _ = writeln!(out, "{}\n", p.paint(Style::Bold, &heading));
         for a in actions {
             action(&mut out, &p, a);

@@ -9,8 +9,14 @@ use stackdock_core::render::{json, markdown, text};
 
 use super::fixtures::*;
 
-const PLAIN: TextOptions = TextOptions { color: false };
-const COLOR: TextOptions = TextOptions { color: true };
+const PLAIN: TextOptions = TextOptions {
+    color: false,
+    show_unmanaged: false,
+};
+const COLOR: TextOptions = TextOptions {
+    color: true,
+    show_unmanaged: false,
+};
 
 #[test]
 fn kitchen_sink_covers_every_action_kind() {
@@ -420,4 +426,26 @@ fn a_proposals_dock_changes_come_first_in_every_format() {
     eprintln!(
         "RELIABILITY security a proposal's dock changes (endpoint, credentials, regions) come first in its plan, in every format (item 2) -> held (core::render::a_proposals_dock_changes_come_first_in_every_format)"
     );
+}
+
+#[test]
+fn unmanaged_resources_are_counted_unless_asked_for() {
+    let plan = kitchen_sink_plan();
+    let counted = text::render(&plan, &PLAIN);
+    assert!(!counted.contains("id srv-hand"), "{counted}");
+    assert!(counted.contains("    vultr-main: 1 server\n"), "{counted}");
+    // A resource removed from the file but kept is the reviewer's own edit: always shown.
+    assert!(counted.contains("id vol-scratch"), "{counted}");
+    let full = text::render(
+        &plan,
+        &TextOptions {
+            color: false,
+            show_unmanaged: true,
+        },
+    );
+    assert!(full.contains("id srv-hand"), "{full}");
+    assert!(!full.contains("In no entry of stackdock.toml:"), "{full}");
+    let md = markdown::render(&plan);
+    assert!(!md.contains("srv-hand"), "{md}");
+    assert!(md.contains("vol-scratch"), "{md}");
 }
