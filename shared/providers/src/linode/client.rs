@@ -5,7 +5,7 @@
 //! Status codes, retries, pacing and paging stay in `crate::http`; nothing here decides what to
 //! create or delete, and nothing here logs a body.
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use stackdock_core::plan::ResourceSpec;
 use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
@@ -21,7 +21,31 @@ pub(super) const PROFILE: &str = "/profile";
 /// Maps one provider object to a record (a pure function of each kind's file).
 pub(super) type MapFn = fn(&DockContext, Item) -> Result<Record, String>;
 
+/// The body of a rename and retag `PUT` (`/linode/instances/{id}`, `/volumes/{id}`; [linodego]
+/// `InstanceUpdateOptions`, `VolumeUpdateOptions`): only the fields that change.
+#[derive(Debug, Default, Serialize)]
+pub(super) struct Relabel {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+}
+
 impl Linode {
+    /// Renames and retags with one `PUT` to `path`, when `body` changes anything: the object as
+    /// Linode answered, `None` when nothing was sent.
+    pub(super) async fn relabel(
+        &self,
+        route: &str,
+        path: &str,
+        body: &Relabel,
+    ) -> Result<Option<Value>, ProviderError> {
+        if body.label.is_none() && body.tags.is_none() {
+            return Ok(None);
+        }
+        self.client.put_json(route, path, body, &[]).await.map(Some)
+    }
+
     /// One object, `None` when the provider says it does not exist.
     pub(super) async fn get_value(
         &self,

@@ -16,7 +16,7 @@ use stackdock_core::record::{Attrs, ServerAttrs, is_owner_tag};
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::Linode;
-use super::client::{de, filtered, seal, skeleton, spec_str};
+use super::client::{Relabel, de, filtered, seal, skeleton, spec_str};
 use crate::adapter::{KindAdapter, Readiness};
 use crate::http::ListOptions;
 use crate::{DockContext, Listed, ProviderError, Request};
@@ -284,30 +284,19 @@ impl KindAdapter<Linode> for Instances {
                 }
             }
         }
-        let mut latest = None;
-        if label.is_some() || tags.is_some() {
-            let mut body = serde_json::Map::new();
-            if let Some(label) = label {
-                body.insert("label".to_owned(), Value::String(label));
-            }
-            if let Some(desired) = tags {
-                let current = l.require_record(ONE, &path, record).await?;
-                let current = match &current.attrs {
-                    Attrs::Servers(a) => a.tags.clone(),
-                    _ => BTreeSet::new(),
-                };
-                let merged = merged_tags(&desired, &current, &request.spec.owner_tag);
-                body.insert(
-                    "tags".to_owned(),
-                    Value::Array(merged.into_iter().map(Value::String).collect()),
-                );
-            }
-            let answer: Value = l
-                .client
-                .put_json(UPDATE, &path, &Value::Object(body), &[])
-                .await?;
-            latest = Some(l.map_one(UPDATE, answer, record)?);
+        let mut body = Relabel { label, tags: None };
+        if let Some(desired) = tags {
+            let current = l.require_record(ONE, &path, record).await?;
+            let current = match &current.attrs {
+                Attrs::Servers(a) => a.tags.clone(),
+                _ => BTreeSet::new(),
+            };
+            body.tags = Some(merged_tags(&desired, &current, &request.spec.owner_tag));
         }
+        let mut latest = match l.relabel(UPDATE, &path, &body).await? {
+            Some(answer) => Some(l.map_one(UPDATE, answer, record)?),
+            None => None,
+        };
         if let Some(plan) = plan {
             crate::adapter::wait_for(l, &Instances, id, BUSY_TIMEOUT).await?;
             // `allow_auto_disk_resize` defaults to true: the disk would grow with the plan, and a

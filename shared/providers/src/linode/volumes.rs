@@ -14,7 +14,7 @@ use stackdock_core::record::{Attrs, VolumeAttrs};
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::Linode;
-use super::client::{de, filtered, seal, skeleton, spec_str, to_i64};
+use super::client::{Relabel, de, filtered, seal, skeleton, spec_str, to_i64};
 use crate::adapter::{KindAdapter, Readiness};
 use crate::http::ListOptions;
 use crate::wait::{Poll, poll_until};
@@ -242,10 +242,8 @@ impl KindAdapter<Linode> for Volumes {
         } else {
             None
         };
-        if let Some(label) = label {
-            let body = serde_json::json!({ "label": label });
-            let _: Value = l.client.put_json(UPDATE, &path, &body, &[]).await?;
-        }
+        let body = Relabel { label, tags: None };
+        l.relabel(UPDATE, &path, &body).await?;
         if let Some(size) = size {
             let body = serde_json::json!({ "size": size });
             let _: Value = l
