@@ -340,15 +340,10 @@ impl KindAdapter<Linode> for Instances {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linode::tests::ctx;
+    use crate::linode::tests::{ctx, fixture_items};
     use serde_json::json;
 
     const FIXTURE: &str = include_str!("../../../../fixtures/linode/instances.json");
-
-    fn fixture_items() -> Vec<Value> {
-        let v: Value = serde_json::from_str(FIXTURE).expect("fixture parses");
-        v["data"].as_array().expect("data").clone()
-    }
 
     #[test]
     fn fixtures_map_to_records() {
@@ -385,7 +380,7 @@ mod tests {
                 vec![],
             ),
         ];
-        let items = fixture_items();
+        let items = fixture_items(FIXTURE);
         assert_eq!(items.len(), want.len());
         for (raw, (id, name, st, region, plan, ip, image, tags)) in items.into_iter().zip(want) {
             let r = record(&ctx(), raw.clone()).expect("maps");
@@ -490,7 +485,7 @@ mod tests {
 
     #[test]
     fn secrets_are_removed_from_full_api_data() {
-        let mut raw = fixture_items().remove(0);
+        let mut raw = fixture_items(FIXTURE).remove(0);
         raw["root_pass"] = json!("SANDBOX-SECRET-pw-1");
         raw["metadata"] = json!({"user_data": "I2Nsb3VkLWNvbmZpZw=="});
         raw["alerts"]["api_token"] = json!("SANDBOX-SECRET-tok");

@@ -332,15 +332,10 @@ impl KindAdapter<Linode> for Volumes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linode::tests::ctx;
+    use crate::linode::tests::{ctx, fixture_items};
     use serde_json::json;
 
     const FIXTURE: &str = include_str!("../../../../fixtures/linode/volumes.json");
-
-    fn fixture_items() -> Vec<Value> {
-        let v: Value = serde_json::from_str(FIXTURE).expect("fixture parses");
-        v["data"].as_array().expect("data").clone()
-    }
 
     #[test]
     fn fixtures_map_to_records() {
@@ -367,7 +362,7 @@ mod tests {
                 "hdd",
             ),
         ];
-        let items = fixture_items();
+        let items = fixture_items(FIXTURE);
         assert_eq!(items.len(), want.len());
         for (raw, (id, name, st, region, size, on, on_label, hw)) in items.into_iter().zip(want) {
             let r = record(&ctx(), raw.clone()).expect("maps");
@@ -431,7 +426,7 @@ mod tests {
 
     #[test]
     fn secrets_are_removed_from_full_api_data() {
-        let mut raw = fixture_items().remove(0);
+        let mut raw = fixture_items(FIXTURE).remove(0);
         raw["secret_key"] = json!("SANDBOX-SECRET-key");
         raw["encryption_password"] = json!("SANDBOX-SECRET-pw");
         let r = record(&ctx(), raw).expect("maps");

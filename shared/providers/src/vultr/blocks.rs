@@ -369,22 +369,10 @@ impl KindAdapter<Vultr> for Blocks {
 mod tests {
     use super::*;
     use crate::ErrorClass;
+    use crate::vultr::client::testing::{ctx, fixture, fixture_records};
     use serde_json::json;
-    use stackdock_core::ProviderKind;
 
     const FIXTURE: &str = include_str!("../../../../fixtures/vultr/blocks.json");
-
-    fn ctx() -> DockContext {
-        crate::provider::test_context(ProviderKind::Vultr)
-    }
-
-    fn fixture() -> Vec<Value> {
-        let v: Value = serde_json::from_str(FIXTURE).expect("fixture parses");
-        v[Blocks::LIST_KEY]
-            .as_array()
-            .expect("blocks array")
-            .clone()
-    }
 
     fn volume(r: &Record) -> &VolumeAttrs {
         match &r.attrs {
@@ -395,10 +383,7 @@ mod tests {
 
     #[test]
     fn fixture_blocks_map_to_volume_records() {
-        let records: Vec<Record> = fixture()
-            .into_iter()
-            .map(|v| to_record(&ctx(), "GET /blocks", v).expect("maps"))
-            .collect();
+        let records = fixture_records::<Blocks>(FIXTURE);
         assert_eq!(records.len(), 2);
         let a = &records[0];
         assert_eq!(
@@ -431,7 +416,7 @@ mod tests {
 
     #[test]
     fn nothing_secret_survives_and_nothing_else_is_removed() {
-        for v in fixture() {
+        for v in fixture::<Blocks>(FIXTURE) {
             let keys: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
             let r = to_record(&ctx(), "GET /blocks", v).expect("maps");
             // Blocks carry no secret field: redaction must keep every key.

@@ -333,6 +333,33 @@ pub(super) fn base64(data: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(data)
 }
 
+/// What the kind files' tests share: the dock, and a fixture's items and records.
+#[cfg(test)]
+pub(super) mod testing {
+    use super::*;
+    use stackdock_core::ProviderKind;
+
+    /// The dock every mapping test stamps records with.
+    pub(in crate::vultr) fn ctx() -> DockContext {
+        crate::provider::test_context(ProviderKind::Vultr)
+    }
+
+    /// The items of a fixture listing of `C` (`fixtures/vultr/<kind>.json`).
+    pub(in crate::vultr) fn fixture<C: Collection>(text: &str) -> Vec<Value> {
+        let v: Value = serde_json::from_str(text).expect("fixture parses");
+        v[C::LIST_KEY].as_array().expect("the list").clone()
+    }
+
+    /// The records of a fixture listing of `C`, mapped as a listing maps them.
+    pub(in crate::vultr) fn fixture_records<C: Collection>(text: &str) -> Vec<Record> {
+        let route = format!("GET {}", C::ROUTE);
+        fixture::<C>(text)
+            .into_iter()
+            .map(|v| C::to_record(&ctx(), &route, v).expect("maps"))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

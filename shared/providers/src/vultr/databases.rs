@@ -248,23 +248,11 @@ impl KindAdapter<Vultr> for Databases {
 mod tests {
     use super::*;
     use crate::ErrorClass;
+    use crate::vultr::client::testing::{ctx, fixture, fixture_records};
     use crate::vultr::declaration::SECRET_KEYS as VULTR_SECRET_KEYS;
     use serde_json::json;
-    use stackdock_core::ProviderKind;
 
     const FIXTURE: &str = include_str!("../../../../fixtures/vultr/databases.json");
-
-    fn ctx() -> DockContext {
-        crate::provider::test_context(ProviderKind::Vultr)
-    }
-
-    fn fixture() -> Vec<Value> {
-        let v: Value = serde_json::from_str(FIXTURE).expect("fixture parses");
-        v[Databases::LIST_KEY]
-            .as_array()
-            .expect("databases array")
-            .clone()
-    }
 
     fn db(r: &Record) -> &DatabaseAttrs {
         match &r.attrs {
@@ -275,10 +263,7 @@ mod tests {
 
     #[test]
     fn fixture_databases_map_to_database_records() {
-        let records: Vec<Record> = fixture()
-            .into_iter()
-            .map(|v| to_record(&ctx(), "GET /databases", v).expect("maps"))
-            .collect();
+        let records = fixture_records::<Databases>(FIXTURE);
         assert_eq!(records.len(), 2);
         let pg = &records[0];
         assert_eq!(
@@ -313,7 +298,7 @@ mod tests {
     #[test]
     fn every_secret_field_in_the_fixture_is_redacted() {
         let mut seen = std::collections::BTreeSet::new();
-        for v in fixture() {
+        for v in fixture::<Databases>(FIXTURE) {
             let secrets: Vec<String> = v
                 .as_object()
                 .expect("object")

@@ -432,24 +432,12 @@ impl KindAdapter<Vultr> for Instances {
 mod tests {
     use super::*;
     use crate::ErrorClass;
+    use crate::vultr::client::testing::{ctx, fixture, fixture_records};
     use serde_json::json;
-    use stackdock_core::ProviderKind;
     use stackdock_core::record::owner_tag;
     use std::collections::BTreeMap;
 
     const FIXTURE: &str = include_str!("../../../../fixtures/vultr/instances.json");
-
-    fn ctx() -> DockContext {
-        crate::provider::test_context(ProviderKind::Vultr)
-    }
-
-    fn fixture() -> Vec<Value> {
-        let v: Value = serde_json::from_str(FIXTURE).expect("fixture parses");
-        v[Instances::LIST_KEY]
-            .as_array()
-            .expect("instances array")
-            .clone()
-    }
 
     fn server(r: &Record) -> &ServerAttrs {
         match &r.attrs {
@@ -460,10 +448,7 @@ mod tests {
 
     #[test]
     fn fixture_instances_map_to_server_records() {
-        let records: Vec<Record> = fixture()
-            .into_iter()
-            .map(|v| to_record(&ctx(), "GET /instances", v).expect("maps"))
-            .collect();
+        let records = fixture_records::<Instances>(FIXTURE);
         // (name, status, region, plan, ip, image)
         type Row<'a> = (
             &'a str,
@@ -535,7 +520,7 @@ mod tests {
 
     #[test]
     fn every_secret_field_in_the_fixture_is_redacted() {
-        for v in fixture() {
+        for v in fixture::<Instances>(FIXTURE) {
             let present: Vec<&str> = ["default_password", "kvm", "user_data"]
                 .into_iter()
                 .filter(|k| v.get(k).is_some())
