@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use reqwest::Method;
 use serde_json::{Value, json};
 use stackdock_sandbox::{
     Change, Fault, FaultRule, Kind, Mutation, Provider, RateLimit, SECRET_MARKER, Sandbox,
@@ -51,12 +52,12 @@ async fn call(
 }
 
 async fn get(sb: &SandboxHandle, p: Provider, path: &str) -> (u16, Value) {
-    let (s, _, v) = call(sb, p, reqwest::Method::GET, path, None).await;
+    let (s, _, v) = call(sb, p, Method::GET, path, None).await;
     (s, v)
 }
 
 async fn post(sb: &SandboxHandle, p: Provider, path: &str, body: Value) -> (u16, Value) {
-    let (s, _, v) = call(sb, p, reqwest::Method::POST, path, Some(body)).await;
+    let (s, _, v) = call(sb, p, Method::POST, path, Some(body)).await;
     (s, v)
 }
 
@@ -212,14 +213,7 @@ async fn digitalocean_pages_links_and_rate_limit_headers() {
     let mut seen = 0;
     let mut pages = 0;
     loop {
-        let (s, headers, v) = call(
-            &sb,
-            Provider::Digitalocean,
-            reqwest::Method::GET,
-            &url,
-            None,
-        )
-        .await;
+        let (s, headers, v) = call(&sb, Provider::Digitalocean, Method::GET, &url, None).await;
         assert_eq!(s, 200);
         assert!(headers.contains_key("ratelimit-limit"));
         assert!(headers.contains_key("ratelimit-remaining"));
@@ -260,7 +254,7 @@ async fn linode_pages_and_x_filter() {
     let (s, headers, v) = call(
         &sb,
         Provider::Linode,
-        reqwest::Method::GET,
+        Method::GET,
         "/linode/instances?page_size=50&page=3",
         None,
     )
@@ -370,14 +364,7 @@ async fn creates_are_pending_then_running() {
     assert_eq!(statuses, ["new", "new", "active"]);
     let mut action_statuses = Vec::new();
     for _ in 0..3 {
-        let (_, _, v) = call(
-            &sb,
-            Provider::Digitalocean,
-            reqwest::Method::GET,
-            &action_href,
-            None,
-        )
-        .await;
+        let (_, _, v) = call(&sb, Provider::Digitalocean, Method::GET, &action_href, None).await;
         action_statuses.push(v["action"]["status"].as_str().expect("status").to_owned());
     }
     assert_eq!(action_statuses, ["in-progress", "in-progress", "completed"]);
@@ -469,14 +456,7 @@ async fn faults_429_and_create_then_500_and_counters() {
         )
         .times(1),
     );
-    let (s, headers, v) = call(
-        &sb,
-        Provider::Vultr,
-        reqwest::Method::GET,
-        "/instances",
-        None,
-    )
-    .await;
+    let (s, headers, v) = call(&sb, Provider::Vultr, Method::GET, "/instances", None).await;
     assert_eq!(s, 429);
     assert_eq!(
         headers.get("retry-after").and_then(|h| h.to_str().ok()),
@@ -493,14 +473,7 @@ async fn faults_429_and_create_then_500_and_counters() {
         )
         .times(1),
     );
-    let (s, headers, _) = call(
-        &sb,
-        Provider::Digitalocean,
-        reqwest::Method::GET,
-        "/droplets",
-        None,
-    )
-    .await;
+    let (s, headers, _) = call(&sb, Provider::Digitalocean, Method::GET, "/droplets", None).await;
     assert_eq!(s, 429);
     assert!(headers.get("retry-after").is_none());
 
@@ -630,14 +603,7 @@ async fn token_bucket_rate_limit_answers_429_with_retry_after() {
     let mut codes = Vec::new();
     let mut retry = None;
     for _ in 0..4 {
-        let (s, h, _) = call(
-            &sb,
-            Provider::Linode,
-            reqwest::Method::GET,
-            "/volumes",
-            None,
-        )
-        .await;
+        let (s, h, _) = call(&sb, Provider::Linode, Method::GET, "/volumes", None).await;
         codes.push(s);
         if s == 429 {
             retry = h
@@ -684,7 +650,7 @@ async fn non_empty_bucket_delete_is_refused() {
     let (s, v) = call(
         &sb,
         Provider::Linode,
-        reqwest::Method::DELETE,
+        Method::DELETE,
         "/object-storage/buckets/us-east/old-site-assets",
         None,
     )
@@ -700,7 +666,7 @@ async fn non_empty_bucket_delete_is_refused() {
     let (s, _) = call(
         &sb,
         Provider::Linode,
-        reqwest::Method::DELETE,
+        Method::DELETE,
         "/object-storage/buckets/eu-central/empty-scratch",
         None,
     )
@@ -939,7 +905,7 @@ async fn volumes_attach_detach_and_resize_rules() {
     let (s, _, _) = call(
         &sb,
         Provider::Vultr,
-        reqwest::Method::PATCH,
+        Method::PATCH,
         &format!("/blocks/{ci_cache}"),
         Some(json!({"size_gb": 20})),
     )
@@ -1184,7 +1150,7 @@ async fn digitalocean_tags_keep_their_first_capitalisation() {
     let (s, _, _) = call(
         &sb,
         Provider::Digitalocean,
-        reqwest::Method::DELETE,
+        Method::DELETE,
         "/tags/prod/resources",
         Some(body),
     )

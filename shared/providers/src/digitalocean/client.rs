@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use stackdock_core::{Kind, Record};
 
 use super::DigitalOcean;
+use crate::error::gone_ok;
 use crate::redact::secret_keys;
 use crate::wait::{Poll, poll_until};
 use crate::{DockContext, Listed};
@@ -407,11 +408,7 @@ impl DigitalOcean {
             &[],
             Some(bytes),
         )?;
-        match self.client.execute(&out).await {
-            Ok(_) => Ok(()),
-            Err(e) if e.is(ErrorClass::NotFound) => Ok(()),
-            Err(e) => Err(e),
-        }
+        gone_ok(self.client.execute(&out).await)
     }
 }
 

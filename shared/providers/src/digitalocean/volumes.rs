@@ -16,6 +16,7 @@ use super::client::{
 };
 use super::{DigitalOcean, catalog};
 use crate::adapter::{KindAdapter, Readiness};
+use crate::error::{found, gone_ok};
 use crate::http::{Item, ListOptions};
 use crate::object::Probe;
 use crate::{DockContext, ErrorClass, Listed, ProviderError, Request};
@@ -114,14 +115,10 @@ impl DigitalOcean {
     async fn get_volume_value(&self, id: &str) -> Result<Option<Value>, ProviderError> {
         let route = "GET /volumes/{id}";
         self.check_id(Kind::BlockVolumes, route, id)?;
-        match self
-            .client
-            .get_json::<Value>(ONE, &format!("/volumes/{id}"), &[])
-            .await
-        {
-            Ok(body) => self.unwrap_object(route, body, "volume").map(Some),
-            Err(e) if e.is(ErrorClass::NotFound) => Ok(None),
-            Err(e) => Err(e),
+        let path = format!("/volumes/{id}");
+        match found(self.client.get_json::<Value>(ONE, &path, &[]).await)? {
+            Some(body) => self.unwrap_object(route, body, "volume").map(Some),
+            None => Ok(None),
         }
     }
 
@@ -381,14 +378,11 @@ impl DigitalOcean {
             )
             .await?;
         }
-        match self
-            .client
-            .delete(ONE, &format!("/volumes/{id}"), &[])
-            .await
-        {
-            Err(e) if e.is(ErrorClass::NotFound) => Ok(()),
-            other => other,
-        }
+        gone_ok(
+            self.client
+                .delete(ONE, &format!("/volumes/{id}"), &[])
+                .await,
+        )
     }
 }
 

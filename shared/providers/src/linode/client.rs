@@ -11,6 +11,7 @@ use stackdock_core::plan::ResourceSpec;
 use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
 
 use super::Linode;
+use crate::error::{found, gone_ok};
 use crate::http::{Item, ListOptions};
 use crate::redact::secret_keys;
 use crate::{DockContext, ErrorClass, Listed, ProviderError};
@@ -52,11 +53,7 @@ impl Linode {
         route: &str,
         path: &str,
     ) -> Result<Option<Value>, ProviderError> {
-        match self.client.get_json::<Value>(route, path, &[]).await {
-            Ok(v) => Ok(Some(v)),
-            Err(e) if e.is(ErrorClass::NotFound) => Ok(None),
-            Err(e) => Err(e),
-        }
+        found(self.client.get_json::<Value>(route, path, &[]).await)
     }
 
     /// One object as a record, `None` when it does not exist.
@@ -99,10 +96,7 @@ impl Linode {
 
     /// `DELETE`; a resource already gone is success.
     pub(super) async fn delete_path(&self, route: &str, path: &str) -> Result<(), ProviderError> {
-        match self.client.delete(route, path, &[]).await {
-            Err(e) if e.is(ErrorClass::NotFound) => Ok(()),
-            other => other,
-        }
+        gone_ok(self.client.delete(route, path, &[]).await)
     }
 
     /// Maps an answer, turning a shape the mapping cannot use into a transient error (the

@@ -16,6 +16,7 @@ use stackdock_core::record::Attrs;
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::Vultr;
+use crate::error::{found, gone_ok};
 use crate::http::ListOptions;
 use crate::redact::secret_keys;
 use crate::{DockContext, ErrorClass, Listed, ProviderError};
@@ -186,20 +187,6 @@ pub(super) fn unwrap_envelope(
             format!("the response has no `{key}` object"),
         )),
     }
-}
-
-/// `Ok(None)` for a resource that does not exist (404), the value otherwise.
-pub(super) fn found<T>(result: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
-    match result {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.is(ErrorClass::NotFound) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// A delete of something already gone is success (the plumbing reports it as NotFound).
-pub(super) fn gone_ok(result: Result<(), ProviderError>) -> Result<(), ProviderError> {
-    found(result).map(|_| ())
 }
 
 /// The error for a resource that vanished while we worked on it.
@@ -415,16 +402,5 @@ mod tests {
         for (plain, encoded) in cases {
             assert_eq!(base64(plain.as_bytes()), encoded, "{plain:?}");
         }
-    }
-
-    #[test]
-    fn not_found_is_absence() {
-        let nf = ProviderError::new(ErrorClass::NotFound, "d", "GET /x", "gone");
-        let tr = ProviderError::new(ErrorClass::Transient, "d", "GET /x", "boom");
-        assert_eq!(found::<u8>(Err(nf.clone())), Ok(None));
-        assert_eq!(found(Ok(1)), Ok(Some(1)));
-        assert_eq!(found::<u8>(Err(tr.clone())), Err(tr.clone()));
-        assert_eq!(gone_ok(Err(nf)), Ok(()));
-        assert!(gone_ok(Err(tr)).is_err());
     }
 }
