@@ -51,6 +51,18 @@ async fn call(
     (status, headers, value)
 }
 
+/// The id of the resource labelled `label`.
+fn id_of(sb: &SandboxHandle, p: Provider, kind: Kind, label: &str) -> String {
+    let resources = sb.resources(p, kind).expect("resources");
+    resources.find_by_label(label).expect("labelled").id.clone()
+}
+
+/// The JSON a plain GET of `url` answers (the control API).
+async fn get_value(c: &reqwest::Client, url: impl reqwest::IntoUrl) -> Value {
+    let res = c.get(url).send().await.expect("send");
+    res.json().await.expect("json")
+}
+
 async fn get(sb: &SandboxHandle, p: Provider, path: &str) -> (u16, Value) {
     let (s, _, v) = call(sb, p, Method::GET, path, None).await;
     (s, v)
@@ -810,14 +822,7 @@ async fn out_of_band_mutations_and_control_api() {
         "nginx HTML"
     );
 
-    let counters: Value = c
-        .get(format!("{control}/counters"))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let counters: Value = get_value(&c, format!("{control}/counters")).await;
     assert_eq!(counters["per_route"]["GET /linode/v4/volumes"], 1);
     let r = c
         .delete(format!("{control}/faults"))
@@ -838,14 +843,7 @@ async fn out_of_band_mutations_and_control_api() {
             .find_by_label("build-cache")
             .is_some()
     );
-    let res: Value = c
-        .get(format!("{control}/resources/vultr/instances"))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let res: Value = get_value(&c, format!("{control}/resources/vultr/instances")).await;
     assert_eq!(res["count"], 3);
     sb.shutdown().await;
 }
@@ -883,15 +881,8 @@ async fn volumes_attach_detach_and_resize_rules() {
     let (_, v) = get(&sb, Provider::Digitalocean, "/droplets/401000001").await;
     assert_eq!(v["droplet"]["volume_ids"].as_array().expect("ids").len(), 2);
     // Vultr block attach / grow only
-    let blocks = sb.resources(Provider::Vultr, Kind::Volume).expect("res");
-    let ci_cache = blocks.find_by_label("ci-cache").expect("block").id.clone();
-    let ci_runner = sb
-        .resources(Provider::Vultr, Kind::Instance)
-        .expect("res")
-        .find_by_label("ci-runner")
-        .expect("inst")
-        .id
-        .clone();
+    let ci_cache = id_of(&sb, Provider::Vultr, Kind::Volume, "ci-cache");
+    let ci_runner = id_of(&sb, Provider::Vultr, Kind::Instance, "ci-runner");
     let (s, _) = post(
         &sb,
         Provider::Vultr,
@@ -933,15 +924,8 @@ async fn volumes_attach_detach_and_resize_rules() {
 async fn listings_show_each_change_also_of_an_attached_instance() {
     let sb = start().await;
     sb.seed_fixtures();
-    let blocks = sb.resources(Provider::Vultr, Kind::Volume).expect("res");
-    let block = blocks.find_by_label("ci-cache").expect("block").id.clone();
-    let instance = sb
-        .resources(Provider::Vultr, Kind::Instance)
-        .expect("res")
-        .find_by_label("ci-runner")
-        .expect("inst")
-        .id
-        .clone();
+    let block = id_of(&sb, Provider::Vultr, Kind::Volume, "ci-cache");
+    let instance = id_of(&sb, Provider::Vultr, Kind::Instance, "ci-runner");
     let listed = |v: &Value, key: &str, id: &str| {
         v[key]
             .as_array()
