@@ -175,6 +175,12 @@ struct TagResource<'a> {
     resource_type: &'a str,
 }
 
+/// `POST /tags` ([do-spec] tags_create).
+#[derive(Debug, Serialize)]
+struct NewTag<'a> {
+    name: &'a str,
+}
+
 #[derive(Debug, Serialize)]
 struct TagResources<'a> {
     resources: [TagResource<'a>; 1],
@@ -342,7 +348,7 @@ impl DigitalOcean {
     pub(super) async fn ensure_tag(&self, tag: &str) -> Result<(), ProviderError> {
         match self
             .client
-            .post_json::<_, Value>("/tags", "/tags", &json!({ "name": tag }), &[])
+            .post_json::<_, Value>("/tags", "/tags", &NewTag { name: tag }, &[])
             .await
         {
             Ok(_) => Ok(()),

@@ -224,6 +224,23 @@ fn str_field<'a>(request: &Request<'a>, key: &str) -> Option<&'a str> {
 // ---------------------------------------------------------------------------------------------
 // Operations
 
+/// `POST /droplets/{id}/actions` ([do-spec] dropletActions_post; [godo]
+/// `DropletActionsService`).
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum DropletAction<'a> {
+    Rename {
+        name: &'a str,
+    },
+    PowerOff,
+    PowerOn,
+    /// CPU and RAM only (`disk: false`): a disk resize cannot be undone.
+    Resize {
+        size: &'a str,
+        disk: bool,
+    },
+}
+
 impl DigitalOcean {
     fn droplet_records(
         &self,
@@ -348,7 +365,7 @@ impl DigitalOcean {
         for change in changes {
             match (change.field.as_str(), change.after.as_ref()) {
                 ("name", Some(FieldValue::Str(name))) => {
-                    self.droplet_action(id, &json!({"type": "rename", "name": name}), "rename")
+                    self.droplet_action(id, &DropletAction::Rename { name }, "rename")
                         .await?;
                 }
                 ("plan", Some(FieldValue::Str(size))) => self.resize_droplet(id, size).await?,
@@ -383,7 +400,7 @@ impl DigitalOcean {
     async fn droplet_action(
         &self,
         id: &str,
-        body: &Value,
+        body: &DropletAction<'_>,
         what: &str,
     ) -> Result<(), ProviderError> {
         self.run_action(ACTIONS, &format!("/droplets/{id}/actions"), body, what)
@@ -397,16 +414,12 @@ impl DigitalOcean {
     async fn resize_droplet(&self, id: &str, size: &str) -> Result<(), ProviderError> {
         let current = self.existing_droplet(id).await?;
         if current.status != "stopped" {
-            self.droplet_action(id, &json!({"type": "power_off"}), "power off")
+            self.droplet_action(id, &DropletAction::PowerOff, "power off")
                 .await?;
         }
-        self.droplet_action(
-            id,
-            &json!({"type": "resize", "size": size, "disk": false}),
-            "resize",
-        )
-        .await?;
-        self.droplet_action(id, &json!({"type": "power_on"}), "power on")
+        self.droplet_action(id, &DropletAction::Resize { size, disk: false }, "resize")
+            .await?;
+        self.droplet_action(id, &DropletAction::PowerOn, "power on")
             .await
     }
 

@@ -75,6 +75,14 @@ struct CreateBody<'a> {
     metadata: Option<Metadata>,
 }
 
+/// `POST /linode/instances/{id}/resize` ([linodego] `InstanceResizeOptions`).
+#[derive(Debug, Serialize)]
+struct ResizeBody<'a> {
+    allow_auto_disk_resize: bool,
+    #[serde(rename = "type")]
+    plan: &'a str,
+}
+
 #[derive(Serialize)]
 struct Metadata {
     /// Base64 of the cloud-init user data ([linodego] `InstanceMetadataOptions`).
@@ -302,7 +310,10 @@ impl KindAdapter<Linode> for Instances {
             // `allow_auto_disk_resize` defaults to true: the disk would grow with the plan, and a
             // later move to a smaller plan would then fail because the disk no longer fits. StackDock
             // resizes the plan only (docs/config.md says so); grow the disk by hand if wanted.
-            let body = serde_json::json!({ "type": plan, "allow_auto_disk_resize": false });
+            let body = ResizeBody {
+                allow_auto_disk_resize: false,
+                plan: &plan,
+            };
             let _: Value = l
                 .client
                 .post_json(RESIZE, &format!("{path}/resize"), &body, &[])

@@ -70,6 +70,22 @@ struct CreateBody<'a> {
     tags: Vec<&'a str>,
 }
 
+/// `POST /volumes/{id}/resize` ([linodego] `ResizeVolume`): the new size in GB.
+#[derive(Debug, Serialize)]
+struct ResizeBody {
+    size: u64,
+}
+
+/// `POST /volumes/{id}/attach` ([linodego] `VolumeAttachOptions`).
+#[derive(Debug, Serialize)]
+struct AttachBody {
+    linode_id: u64,
+}
+
+/// `POST /volumes/{id}/detach` takes an empty object.
+#[derive(Debug, Serialize)]
+struct DetachBody {}
+
 // ---------------------------------------------------------------------------------------------
 // Mapping
 
@@ -129,6 +145,16 @@ pub(super) async fn find_owned(l: &Linode, owner_tag: &str) -> Result<Vec<Record
                 .is_some_and(|tags| tags.iter().any(|t| t.as_str() == Some(owner_tag)))
         })
         .collect())
+}
+
+/// Asks Linode to detach the volume at `path` (it detaches asynchronously).
+async fn detach(l: &Linode, path: &str) -> Result<(), ProviderError> {
+    let detach = format!("{path}/detach");
+    let _: Value = l
+        .client
+        .post_json(DETACH, &detach, &DetachBody {}, &[])
+        .await?;
+    Ok(())
 }
 
 /// Waits until a detach has taken effect, so the following attach is not refused.
@@ -245,7 +271,7 @@ impl KindAdapter<Linode> for Volumes {
         let body = Relabel { label, tags: None };
         l.relabel(UPDATE, &path, &body).await?;
         if let Some(size) = size {
-            let body = serde_json::json!({ "size": size });
+            let body = ResizeBody { size };
             let _: Value = l
                 .client
                 .post_json(RESIZE, &format!("{path}/resize"), &body, &[])
@@ -257,21 +283,13 @@ impl KindAdapter<Linode> for Volumes {
             let wanted = target.map(|t| t.to_string());
             if now != wanted {
                 if now.is_some() {
-                    let _: Value = l
-                        .client
-                        .post_json(
-                            DETACH,
-                            &format!("{path}/detach"),
-                            &serde_json::json!({}),
-                            &[],
-                        )
-                        .await?;
+                    detach(l, &path).await?;
                 }
                 if let Some(linode_id) = target {
                     if now.is_some() {
                         wait_detached(l, n, &path).await?;
                     }
-                    let body = serde_json::json!({ "linode_id": linode_id });
+                    let body = AttachBody { linode_id };
                     let _: Value = l
                         .client
                         .post_json(ATTACH, &format!("{path}/attach"), &body, &[])
@@ -291,15 +309,7 @@ impl KindAdapter<Linode> for Volumes {
             return Ok(());
         };
         if attached_to(&current).is_some() {
-            let _: Value = l
-                .client
-                .post_json(
-                    DETACH,
-                    &format!("{path}/detach"),
-                    &serde_json::json!({}),
-                    &[],
-                )
-                .await?;
+            detach(l, &path).await?;
             wait_detached(l, n, &path).await?;
         }
         l.delete_path(ONE, &path).await
