@@ -77,6 +77,21 @@ impl ProviderError {
     }
 }
 
+/// `Ok(None)` for a resource that does not exist (404), the value otherwise: how every adapter's
+/// read treats "gone".
+pub(crate) fn found<T>(result: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is(ErrorClass::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// A delete (or untag) of something already gone is success.
+pub(crate) fn gone_ok<T>(result: Result<T, ProviderError>) -> Result<(), ProviderError> {
+    found(result).map(|_| ())
+}
+
 impl fmt::Display for ProviderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -91,5 +106,21 @@ impl fmt::Display for ProviderError {
             write!(f, "; {}: {}", fe.field, fe.message)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_found_is_absence() {
+        let nf = ProviderError::new(ErrorClass::NotFound, "d", "GET /x", "gone");
+        let tr = ProviderError::new(ErrorClass::Transient, "d", "GET /x", "boom");
+        assert_eq!(found::<u8>(Err(nf.clone())), Ok(None));
+        assert_eq!(found(Ok(1)), Ok(Some(1)));
+        assert_eq!(found::<u8>(Err(tr.clone())), Err(tr.clone()));
+        assert_eq!(gone_ok::<()>(Err(nf)), Ok(()));
+        assert!(gone_ok::<()>(Err(tr)).is_err());
     }
 }

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use reqwest::Method;
 use serde_json::{Value, json};
 use stackdock_sandbox::{
     Change, Fault, FaultRule, Kind, Mutation, Provider, RateLimit, SECRET_MARKER, Sandbox,
@@ -50,13 +51,25 @@ async fn call(
     (status, headers, value)
 }
 
+/// The id of the resource labelled `label`.
+fn id_of(sb: &SandboxHandle, p: Provider, kind: Kind, label: &str) -> String {
+    let resources = sb.resources(p, kind).expect("resources");
+    resources.find_by_label(label).expect("labelled").id.clone()
+}
+
+/// The JSON a plain GET of `url` answers (the control API).
+async fn get_value(c: &reqwest::Client, url: impl reqwest::IntoUrl) -> Value {
+    let res = c.get(url).send().await.expect("send");
+    res.json().await.expect("json")
+}
+
 async fn get(sb: &SandboxHandle, p: Provider, path: &str) -> (u16, Value) {
-    let (s, _, v) = call(sb, p, reqwest::Method::GET, path, None).await;
+    let (s, _, v) = call(sb, p, Method::GET, path, None).await;
     (s, v)
 }
 
 async fn post(sb: &SandboxHandle, p: Provider, path: &str, body: Value) -> (u16, Value) {
-    let (s, _, v) = call(sb, p, reqwest::Method::POST, path, Some(body)).await;
+    let (s, _, v) = call(sb, p, Method::POST, path, Some(body)).await;
     (s, v)
 }
 
@@ -212,14 +225,7 @@ async fn digitalocean_pages_links_and_rate_limit_headers() {
     let mut seen = 0;
     let mut pages = 0;
     loop {
-        let (s, headers, v) = call(
-            &sb,
-            Provider::Digitalocean,
-            reqwest::Method::GET,
-            &url,
-            None,
-        )
-        .await;
+        let (s, headers, v) = call(&sb, Provider::Digitalocean, Method::GET, &url, None).await;
         assert_eq!(s, 200);
         assert!(headers.contains_key("ratelimit-limit"));
         assert!(headers.contains_key("ratelimit-remaining"));
@@ -260,7 +266,7 @@ async fn linode_pages_and_x_filter() {
     let (s, headers, v) = call(
         &sb,
         Provider::Linode,
-        reqwest::Method::GET,
+        Method::GET,
         "/linode/instances?page_size=50&page=3",
         None,
     )
@@ -370,14 +376,7 @@ async fn creates_are_pending_then_running() {
     assert_eq!(statuses, ["new", "new", "active"]);
     let mut action_statuses = Vec::new();
     for _ in 0..3 {
-        let (_, _, v) = call(
-            &sb,
-            Provider::Digitalocean,
-            reqwest::Method::GET,
-            &action_href,
-            None,
-        )
-        .await;
+        let (_, _, v) = call(&sb, Provider::Digitalocean, Method::GET, &action_href, None).await;
         action_statuses.push(v["action"]["status"].as_str().expect("status").to_owned());
     }
     assert_eq!(action_statuses, ["in-progress", "in-progress", "completed"]);
@@ -469,14 +468,7 @@ async fn faults_429_and_create_then_500_and_counters() {
         )
         .times(1),
     );
-    let (s, headers, v) = call(
-        &sb,
-        Provider::Vultr,
-        reqwest::Method::GET,
-        "/instances",
-        None,
-    )
-    .await;
+    let (s, headers, v) = call(&sb, Provider::Vultr, Method::GET, "/instances", None).await;
     assert_eq!(s, 429);
     assert_eq!(
         headers.get("retry-after").and_then(|h| h.to_str().ok()),
@@ -493,14 +485,7 @@ async fn faults_429_and_create_then_500_and_counters() {
         )
         .times(1),
     );
-    let (s, headers, _) = call(
-        &sb,
-        Provider::Digitalocean,
-        reqwest::Method::GET,
-        "/droplets",
-        None,
-    )
-    .await;
+    let (s, headers, _) = call(&sb, Provider::Digitalocean, Method::GET, "/droplets", None).await;
     assert_eq!(s, 429);
     assert!(headers.get("retry-after").is_none());
 
@@ -630,14 +615,7 @@ async fn token_bucket_rate_limit_answers_429_with_retry_after() {
     let mut codes = Vec::new();
     let mut retry = None;
     for _ in 0..4 {
-        let (s, h, _) = call(
-            &sb,
-            Provider::Linode,
-            reqwest::Method::GET,
-            "/volumes",
-            None,
-        )
-        .await;
+        let (s, h, _) = call(&sb, Provider::Linode, Method::GET, "/volumes", None).await;
         codes.push(s);
         if s == 429 {
             retry = h
@@ -684,7 +662,7 @@ async fn non_empty_bucket_delete_is_refused() {
     let (s, v) = call(
         &sb,
         Provider::Linode,
-        reqwest::Method::DELETE,
+        Method::DELETE,
         "/object-storage/buckets/us-east/old-site-assets",
         None,
     )
@@ -700,7 +678,7 @@ async fn non_empty_bucket_delete_is_refused() {
     let (s, _) = call(
         &sb,
         Provider::Linode,
-        reqwest::Method::DELETE,
+        Method::DELETE,
         "/object-storage/buckets/eu-central/empty-scratch",
         None,
     )
@@ -844,14 +822,7 @@ async fn out_of_band_mutations_and_control_api() {
         "nginx HTML"
     );
 
-    let counters: Value = c
-        .get(format!("{control}/counters"))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let counters: Value = get_value(&c, format!("{control}/counters")).await;
     assert_eq!(counters["per_route"]["GET /linode/v4/volumes"], 1);
     let r = c
         .delete(format!("{control}/faults"))
@@ -872,14 +843,7 @@ async fn out_of_band_mutations_and_control_api() {
             .find_by_label("build-cache")
             .is_some()
     );
-    let res: Value = c
-        .get(format!("{control}/resources/vultr/instances"))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let res: Value = get_value(&c, format!("{control}/resources/vultr/instances")).await;
     assert_eq!(res["count"], 3);
     sb.shutdown().await;
 }
@@ -917,15 +881,8 @@ async fn volumes_attach_detach_and_resize_rules() {
     let (_, v) = get(&sb, Provider::Digitalocean, "/droplets/401000001").await;
     assert_eq!(v["droplet"]["volume_ids"].as_array().expect("ids").len(), 2);
     // Vultr block attach / grow only
-    let blocks = sb.resources(Provider::Vultr, Kind::Volume).expect("res");
-    let ci_cache = blocks.find_by_label("ci-cache").expect("block").id.clone();
-    let ci_runner = sb
-        .resources(Provider::Vultr, Kind::Instance)
-        .expect("res")
-        .find_by_label("ci-runner")
-        .expect("inst")
-        .id
-        .clone();
+    let ci_cache = id_of(&sb, Provider::Vultr, Kind::Volume, "ci-cache");
+    let ci_runner = id_of(&sb, Provider::Vultr, Kind::Instance, "ci-runner");
     let (s, _) = post(
         &sb,
         Provider::Vultr,
@@ -939,7 +896,7 @@ async fn volumes_attach_detach_and_resize_rules() {
     let (s, _, _) = call(
         &sb,
         Provider::Vultr,
-        reqwest::Method::PATCH,
+        Method::PATCH,
         &format!("/blocks/{ci_cache}"),
         Some(json!({"size_gb": 20})),
     )
@@ -967,15 +924,8 @@ async fn volumes_attach_detach_and_resize_rules() {
 async fn listings_show_each_change_also_of_an_attached_instance() {
     let sb = start().await;
     sb.seed_fixtures();
-    let blocks = sb.resources(Provider::Vultr, Kind::Volume).expect("res");
-    let block = blocks.find_by_label("ci-cache").expect("block").id.clone();
-    let instance = sb
-        .resources(Provider::Vultr, Kind::Instance)
-        .expect("res")
-        .find_by_label("ci-runner")
-        .expect("inst")
-        .id
-        .clone();
+    let block = id_of(&sb, Provider::Vultr, Kind::Volume, "ci-cache");
+    let instance = id_of(&sb, Provider::Vultr, Kind::Instance, "ci-runner");
     let listed = |v: &Value, key: &str, id: &str| {
         v[key]
             .as_array()
@@ -1184,7 +1134,7 @@ async fn digitalocean_tags_keep_their_first_capitalisation() {
     let (s, _, _) = call(
         &sb,
         Provider::Digitalocean,
-        reqwest::Method::DELETE,
+        Method::DELETE,
         "/tags/prod/resources",
         Some(body),
     )

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use stackdock_core::{Kind, Record};
 
 use super::DigitalOcean;
+use crate::error::gone_ok;
 use crate::redact::secret_keys;
 use crate::wait::{Poll, poll_until};
 use crate::{DockContext, Listed};
@@ -172,6 +173,12 @@ struct ActionEnvelope {
 struct TagResource<'a> {
     resource_id: &'a str,
     resource_type: &'a str,
+}
+
+/// `POST /tags` ([do-spec] tags_create).
+#[derive(Debug, Serialize)]
+struct NewTag<'a> {
+    name: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -341,7 +348,7 @@ impl DigitalOcean {
     pub(super) async fn ensure_tag(&self, tag: &str) -> Result<(), ProviderError> {
         match self
             .client
-            .post_json::<_, Value>("/tags", "/tags", &json!({ "name": tag }), &[])
+            .post_json::<_, Value>("/tags", "/tags", &NewTag { name: tag }, &[])
             .await
         {
             Ok(_) => Ok(()),
@@ -407,11 +414,7 @@ impl DigitalOcean {
             &[],
             Some(bytes),
         )?;
-        match self.client.execute(&out).await {
-            Ok(_) => Ok(()),
-            Err(e) if e.is(ErrorClass::NotFound) => Ok(()),
-            Err(e) => Err(e),
-        }
+        gone_ok(self.client.execute(&out).await)
     }
 }
 

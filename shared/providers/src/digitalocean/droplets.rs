@@ -17,6 +17,7 @@ use super::client::{
 };
 use super::{DigitalOcean, catalog};
 use crate::adapter::{KindAdapter, Readiness};
+use crate::error::{found, gone_ok};
 use crate::http::{Item, ListOptions};
 use crate::object::Probe;
 use crate::{DockContext, ErrorClass, Listed, ProviderError, Request};
@@ -223,6 +224,23 @@ fn str_field<'a>(request: &Request<'a>, key: &str) -> Option<&'a str> {
 // ---------------------------------------------------------------------------------------------
 // Operations
 
+/// `POST /droplets/{id}/actions` ([do-spec] dropletActions_post; [godo]
+/// `DropletActionsService`).
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum DropletAction<'a> {
+    Rename {
+        name: &'a str,
+    },
+    PowerOff,
+    PowerOn,
+    /// CPU and RAM only (`disk: false`): a disk resize cannot be undone.
+    Resize {
+        size: &'a str,
+        disk: bool,
+    },
+}
+
 impl DigitalOcean {
     fn droplet_records(
         &self,
@@ -254,23 +272,28 @@ impl DigitalOcean {
             .collect())
     }
 
+    /// [`get_droplet`](Self::get_droplet) of a droplet that must exist: gone is `NotFound`.
+    async fn existing_droplet(&self, id: &str) -> Result<Record, ProviderError> {
+        self.get_droplet(id).await?.ok_or_else(|| {
+            self.err(
+                ErrorClass::NotFound,
+                "GET /droplets/{id}",
+                format!("droplet {id} does not exist"),
+            )
+        })
+    }
+
     pub(super) async fn get_droplet(&self, id: &str) -> Result<Option<Record>, ProviderError> {
         let route = "GET /droplets/{id}";
         self.check_id(Kind::Servers, route, id)?;
-        match self
-            .client
-            .get_json::<Value>(ONE, &format!("/droplets/{id}"), &[])
-            .await
-        {
-            Ok(body) => {
-                let raw = self.unwrap_object(route, body, "droplet")?;
-                droplet_record(&self.ctx, raw)
-                    .map(Some)
-                    .map_err(|m| self.err(ErrorClass::Transient, route, m))
-            }
-            Err(e) if e.is(ErrorClass::NotFound) => Ok(None),
-            Err(e) => Err(e),
-        }
+        let path = format!("/droplets/{id}");
+        let Some(body) = found(self.client.get_json::<Value>(ONE, &path, &[]).await)? else {
+            return Ok(None);
+        };
+        let raw = self.unwrap_object(route, body, "droplet")?;
+        droplet_record(&self.ctx, raw)
+            .map(Some)
+            .map_err(|m| self.err(ErrorClass::Transient, route, m))
     }
 
     /// Droplets carrying the ownership tag: the server-side `tag_name` filter for regular
@@ -342,7 +365,7 @@ impl DigitalOcean {
         for change in changes {
             match (change.field.as_str(), change.after.as_ref()) {
                 ("name", Some(FieldValue::Str(name))) => {
-                    self.droplet_action(id, &json!({"type": "rename", "name": name}), "rename")
+                    self.droplet_action(id, &DropletAction::Rename { name }, "rename")
                         .await?;
                 }
                 ("plan", Some(FieldValue::Str(size))) => self.resize_droplet(id, size).await?,
@@ -377,7 +400,7 @@ impl DigitalOcean {
     async fn droplet_action(
         &self,
         id: &str,
-        body: &Value,
+        body: &DropletAction<'_>,
         what: &str,
     ) -> Result<(), ProviderError> {
         self.run_action(ACTIONS, &format!("/droplets/{id}/actions"), body, what)
@@ -389,24 +412,14 @@ impl DigitalOcean {
     /// The droplet is powered on even if it was off before: the engine waits for `running` after
     /// every update.
     async fn resize_droplet(&self, id: &str, size: &str) -> Result<(), ProviderError> {
-        let current = self.get_droplet(id).await?.ok_or_else(|| {
-            self.err(
-                ErrorClass::NotFound,
-                "GET /droplets/{id}",
-                format!("droplet {id} does not exist"),
-            )
-        })?;
+        let current = self.existing_droplet(id).await?;
         if current.status != "stopped" {
-            self.droplet_action(id, &json!({"type": "power_off"}), "power off")
+            self.droplet_action(id, &DropletAction::PowerOff, "power off")
                 .await?;
         }
-        self.droplet_action(
-            id,
-            &json!({"type": "resize", "size": size, "disk": false}),
-            "resize",
-        )
-        .await?;
-        self.droplet_action(id, &json!({"type": "power_on"}), "power on")
+        self.droplet_action(id, &DropletAction::Resize { size, disk: false }, "resize")
+            .await?;
+        self.droplet_action(id, &DropletAction::PowerOn, "power on")
             .await
     }
 
@@ -418,13 +431,7 @@ impl DigitalOcean {
         desired: &BTreeSet<String>,
         owner_tag: &str,
     ) -> Result<(), ProviderError> {
-        let current = self.get_droplet(id).await?.ok_or_else(|| {
-            self.err(
-                ErrorClass::NotFound,
-                "GET /droplets/{id}",
-                format!("droplet {id} does not exist"),
-            )
-        })?;
+        let current = self.existing_droplet(id).await?;
         let current_tags = match &current.attrs {
             Attrs::Servers(a) => a.tags.clone(),
             _ => BTreeSet::new(),
@@ -444,14 +451,11 @@ impl DigitalOcean {
 
     pub(super) async fn delete_droplet(&self, id: &str) -> Result<(), ProviderError> {
         self.check_id(Kind::Servers, "DELETE /droplets/{id}", id)?;
-        match self
-            .client
-            .delete(ONE, &format!("/droplets/{id}"), &[])
-            .await
-        {
-            Err(e) if e.is(ErrorClass::NotFound) => Ok(()),
-            other => other,
-        }
+        gone_ok(
+            self.client
+                .delete(ONE, &format!("/droplets/{id}"), &[])
+                .await,
+        )
     }
 }
 

@@ -6,7 +6,7 @@
 //! It decides nothing: what to change comes from the plan.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::record::Attrs;
 use stackdock_core::{FieldValue, Kind, Record};
@@ -16,6 +16,7 @@ use super::client::{
 };
 use super::{DigitalOcean, catalog};
 use crate::adapter::{KindAdapter, Readiness};
+use crate::error::{found, gone_ok};
 use crate::http::{Item, ListOptions};
 use crate::object::Probe;
 use crate::{DockContext, ErrorClass, Listed, ProviderError, Request};
@@ -89,6 +90,25 @@ fn attached_ids(raw: &Value) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // Operations
 
+/// `POST /volumes/{id}/actions` ([do-spec] volumeActions_post_byId; [godo]
+/// `StorageActionsService`): attach, detach or grow, in the volume's region.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum VolumeAction<'a> {
+    Attach {
+        droplet_id: u64,
+        region: Option<&'a str>,
+    },
+    Detach {
+        droplet_id: u64,
+        region: Option<&'a str>,
+    },
+    Resize {
+        size_gigabytes: i64,
+        region: Option<&'a str>,
+    },
+}
+
 impl DigitalOcean {
     fn volume_records(
         &self,
@@ -114,14 +134,10 @@ impl DigitalOcean {
     async fn get_volume_value(&self, id: &str) -> Result<Option<Value>, ProviderError> {
         let route = "GET /volumes/{id}";
         self.check_id(Kind::BlockVolumes, route, id)?;
-        match self
-            .client
-            .get_json::<Value>(ONE, &format!("/volumes/{id}"), &[])
-            .await
-        {
-            Ok(body) => self.unwrap_object(route, body, "volume").map(Some),
-            Err(e) if e.is(ErrorClass::NotFound) => Ok(None),
-            Err(e) => Err(e),
+        let path = format!("/volumes/{id}");
+        match found(self.client.get_json::<Value>(ONE, &path, &[]).await)? {
+            Some(body) => self.unwrap_object(route, body, "volume").map(Some),
+            None => Ok(None),
         }
     }
 
@@ -200,7 +216,10 @@ impl DigitalOcean {
         let attached = async {
             self.volume_action(
                 &id,
-                &json!({"type": "attach", "droplet_id": droplet, "region": region}),
+                &VolumeAction::Attach {
+                    droplet_id: droplet,
+                    region: Some(region),
+                },
                 "attach",
             )
             .await?;
@@ -240,7 +259,12 @@ impl DigitalOcean {
         })
     }
 
-    async fn volume_action(&self, id: &str, body: &Value, what: &str) -> Result<(), ProviderError> {
+    async fn volume_action(
+        &self,
+        id: &str,
+        body: &VolumeAction<'_>,
+        what: &str,
+    ) -> Result<(), ProviderError> {
         self.run_action(ACTIONS, &format!("/volumes/{id}/actions"), body, what)
             .await
     }
@@ -304,7 +328,10 @@ impl DigitalOcean {
                         })?;
                     self.volume_action(
                         id,
-                        &json!({"type": "resize", "size_gigabytes": size, "region": region}),
+                        &VolumeAction::Resize {
+                            size_gigabytes: size,
+                            region: Some(&region),
+                        },
                         "resize",
                     )
                     .await?;
@@ -345,7 +372,10 @@ impl DigitalOcean {
             let droplet = self.droplet_number(route, &current)?;
             self.volume_action(
                 id,
-                &json!({"type": "detach", "droplet_id": droplet, "region": region}),
+                &VolumeAction::Detach {
+                    droplet_id: droplet,
+                    region: Some(region),
+                },
                 "detach",
             )
             .await?;
@@ -356,7 +386,10 @@ impl DigitalOcean {
         {
             self.volume_action(
                 id,
-                &json!({"type": "attach", "droplet_id": number, "region": region}),
+                &VolumeAction::Attach {
+                    droplet_id: number,
+                    region: Some(region),
+                },
                 "attach",
             )
             .await?;
@@ -376,19 +409,19 @@ impl DigitalOcean {
             let number = self.droplet_number("POST /volumes/{id}/actions", &droplet)?;
             self.volume_action(
                 id,
-                &json!({"type": "detach", "droplet_id": number, "region": region}),
+                &VolumeAction::Detach {
+                    droplet_id: number,
+                    region: region.as_deref(),
+                },
                 "detach",
             )
             .await?;
         }
-        match self
-            .client
-            .delete(ONE, &format!("/volumes/{id}"), &[])
-            .await
-        {
-            Err(e) if e.is(ErrorClass::NotFound) => Ok(()),
-            other => other,
-        }
+        gone_ok(
+            self.client
+                .delete(ONE, &format!("/volumes/{id}"), &[])
+                .await,
+        )
     }
 }
 
@@ -465,6 +498,7 @@ impl KindAdapter<DigitalOcean> for Volumes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use stackdock_core::ProviderKind;
 
     const FIXTURE: &str = include_str!(concat!(

@@ -279,16 +279,11 @@ impl KindAdapter<Linode> for Buckets {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linode::tests::ctx;
+    use crate::linode::tests::{ctx, fixture_items};
     use serde_json::json;
     use stackdock_core::FieldValue;
 
     const FIXTURE: &str = include_str!("../../../../fixtures/linode/buckets.json");
-
-    fn fixture_items() -> Vec<Value> {
-        let v: Value = serde_json::from_str(FIXTURE).expect("fixture parses");
-        v["data"].as_array().expect("data").clone()
-    }
 
     #[test]
     fn fixtures_map_to_records() {
@@ -315,7 +310,7 @@ mod tests {
                 0,
             ),
         ];
-        let items = fixture_items();
+        let items = fixture_items(FIXTURE);
         assert_eq!(items.len(), want.len());
         for (raw, (id, name, region, cluster, host, endpoint, bytes, objects)) in
             items.into_iter().zip(want)
@@ -389,7 +384,7 @@ mod tests {
 
     #[test]
     fn secrets_are_removed_from_full_api_data() {
-        let mut raw = fixture_items().remove(0);
+        let mut raw = fixture_items(FIXTURE).remove(0);
         raw["secret_key"] = json!("SANDBOX-SECRET-s3");
         raw["access"] = json!({"access_key": "AKIA", "secret_key": "SANDBOX-SECRET-s3b"});
         let r = record(&ctx(), raw).expect("maps");
@@ -403,7 +398,7 @@ mod tests {
 
     #[test]
     fn owned_means_same_label_and_place() {
-        let r = record(&ctx(), fixture_items().remove(0)).expect("maps");
+        let r = record(&ctx(), fixture_items(FIXTURE).remove(0)).expect("maps");
         let spec = |fields: &[(&str, &str)]| ResourceSpec {
             name: "old-site-assets".into(),
             owner_tag: "stackdock-00112233aabbccdd".into(),

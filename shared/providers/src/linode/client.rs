@@ -5,12 +5,13 @@
 //! Status codes, retries, pacing and paging stay in `crate::http`; nothing here decides what to
 //! create or delete, and nothing here logs a body.
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use stackdock_core::plan::ResourceSpec;
 use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
 
 use super::Linode;
+use crate::error::{found, gone_ok};
 use crate::http::{Item, ListOptions};
 use crate::redact::secret_keys;
 use crate::{DockContext, ErrorClass, Listed, ProviderError};
@@ -21,18 +22,38 @@ pub(super) const PROFILE: &str = "/profile";
 /// Maps one provider object to a record (a pure function of each kind's file).
 pub(super) type MapFn = fn(&DockContext, Item) -> Result<Record, String>;
 
+/// The body of a rename and retag `PUT` (`/linode/instances/{id}`, `/volumes/{id}`; [linodego]
+/// `InstanceUpdateOptions`, `VolumeUpdateOptions`): only the fields that change.
+#[derive(Debug, Default, Serialize)]
+pub(super) struct Relabel {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+}
+
 impl Linode {
+    /// Renames and retags with one `PUT` to `path`, when `body` changes anything: the object as
+    /// Linode answered, `None` when nothing was sent.
+    pub(super) async fn relabel(
+        &self,
+        route: &str,
+        path: &str,
+        body: &Relabel,
+    ) -> Result<Option<Value>, ProviderError> {
+        if body.label.is_none() && body.tags.is_none() {
+            return Ok(None);
+        }
+        self.client.put_json(route, path, body, &[]).await.map(Some)
+    }
+
     /// One object, `None` when the provider says it does not exist.
     pub(super) async fn get_value(
         &self,
         route: &str,
         path: &str,
     ) -> Result<Option<Value>, ProviderError> {
-        match self.client.get_json::<Value>(route, path, &[]).await {
-            Ok(v) => Ok(Some(v)),
-            Err(e) if e.is(ErrorClass::NotFound) => Ok(None),
-            Err(e) => Err(e),
-        }
+        found(self.client.get_json::<Value>(route, path, &[]).await)
     }
 
     /// One object as a record, `None` when it does not exist.
@@ -75,10 +96,7 @@ impl Linode {
 
     /// `DELETE`; a resource already gone is success.
     pub(super) async fn delete_path(&self, route: &str, path: &str) -> Result<(), ProviderError> {
-        match self.client.delete(route, path, &[]).await {
-            Err(e) if e.is(ErrorClass::NotFound) => Ok(()),
-            other => other,
-        }
+        gone_ok(self.client.delete(route, path, &[]).await)
     }
 
     /// Maps an answer, turning a shape the mapping cannot use into a transient error (the

@@ -16,7 +16,7 @@ use stackdock_core::record::{Attrs, ServerAttrs, is_owner_tag};
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::Linode;
-use super::client::{de, filtered, seal, skeleton, spec_str};
+use super::client::{Relabel, de, filtered, seal, skeleton, spec_str};
 use crate::adapter::{KindAdapter, Readiness};
 use crate::http::ListOptions;
 use crate::{DockContext, Listed, ProviderError, Request};
@@ -73,6 +73,14 @@ struct CreateBody<'a> {
     tags: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     metadata: Option<Metadata>,
+}
+
+/// `POST /linode/instances/{id}/resize` ([linodego] `InstanceResizeOptions`).
+#[derive(Debug, Serialize)]
+struct ResizeBody<'a> {
+    allow_auto_disk_resize: bool,
+    #[serde(rename = "type")]
+    plan: &'a str,
 }
 
 #[derive(Serialize)]
@@ -284,36 +292,28 @@ impl KindAdapter<Linode> for Instances {
                 }
             }
         }
-        let mut latest = None;
-        if label.is_some() || tags.is_some() {
-            let mut body = serde_json::Map::new();
-            if let Some(label) = label {
-                body.insert("label".to_owned(), Value::String(label));
-            }
-            if let Some(desired) = tags {
-                let current = l.require_record(ONE, &path, record).await?;
-                let current = match &current.attrs {
-                    Attrs::Servers(a) => a.tags.clone(),
-                    _ => BTreeSet::new(),
-                };
-                let merged = merged_tags(&desired, &current, &request.spec.owner_tag);
-                body.insert(
-                    "tags".to_owned(),
-                    Value::Array(merged.into_iter().map(Value::String).collect()),
-                );
-            }
-            let answer: Value = l
-                .client
-                .put_json(UPDATE, &path, &Value::Object(body), &[])
-                .await?;
-            latest = Some(l.map_one(UPDATE, answer, record)?);
+        let mut body = Relabel { label, tags: None };
+        if let Some(desired) = tags {
+            let current = l.require_record(ONE, &path, record).await?;
+            let current = match &current.attrs {
+                Attrs::Servers(a) => a.tags.clone(),
+                _ => BTreeSet::new(),
+            };
+            body.tags = Some(merged_tags(&desired, &current, &request.spec.owner_tag));
         }
+        let mut latest = match l.relabel(UPDATE, &path, &body).await? {
+            Some(answer) => Some(l.map_one(UPDATE, answer, record)?),
+            None => None,
+        };
         if let Some(plan) = plan {
             crate::adapter::wait_for(l, &Instances, id, BUSY_TIMEOUT).await?;
             // `allow_auto_disk_resize` defaults to true: the disk would grow with the plan, and a
             // later move to a smaller plan would then fail because the disk no longer fits. StackDock
             // resizes the plan only (docs/config.md says so); grow the disk by hand if wanted.
-            let body = serde_json::json!({ "type": plan, "allow_auto_disk_resize": false });
+            let body = ResizeBody {
+                allow_auto_disk_resize: false,
+                plan: &plan,
+            };
             let _: Value = l
                 .client
                 .post_json(RESIZE, &format!("{path}/resize"), &body, &[])
@@ -351,15 +351,10 @@ impl KindAdapter<Linode> for Instances {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linode::tests::ctx;
+    use crate::linode::tests::{ctx, fixture_items};
     use serde_json::json;
 
     const FIXTURE: &str = include_str!("../../../../fixtures/linode/instances.json");
-
-    fn fixture_items() -> Vec<Value> {
-        let v: Value = serde_json::from_str(FIXTURE).expect("fixture parses");
-        v["data"].as_array().expect("data").clone()
-    }
 
     #[test]
     fn fixtures_map_to_records() {
@@ -396,7 +391,7 @@ mod tests {
                 vec![],
             ),
         ];
-        let items = fixture_items();
+        let items = fixture_items(FIXTURE);
         assert_eq!(items.len(), want.len());
         for (raw, (id, name, st, region, plan, ip, image, tags)) in items.into_iter().zip(want) {
             let r = record(&ctx(), raw.clone()).expect("maps");
@@ -501,7 +496,7 @@ mod tests {
 
     #[test]
     fn secrets_are_removed_from_full_api_data() {
-        let mut raw = fixture_items().remove(0);
+        let mut raw = fixture_items(FIXTURE).remove(0);
         raw["root_pass"] = json!("SANDBOX-SECRET-pw-1");
         raw["metadata"] = json!({"user_data": "I2Nsb3VkLWNvbmZpZw=="});
         raw["alerts"]["api_token"] = json!("SANDBOX-SECRET-tok");

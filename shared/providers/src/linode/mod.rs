@@ -118,4 +118,10 @@ pub(crate) mod tests {
     pub(crate) fn ctx() -> DockContext {
         crate::provider::test_context(ProviderKind::Linode)
     }
+
+    /// The items of a fixture listing (`fixtures/linode/<kind>.json`).
+    pub(crate) fn fixture_items(text: &str) -> Vec<Value> {
+        let v: Value = serde_json::from_str(text).expect("fixture parses");
+        v["data"].as_array().expect("data").clone()
+    }
 }

@@ -14,7 +14,7 @@ use stackdock_core::record::{Attrs, VolumeAttrs};
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::Linode;
-use super::client::{de, filtered, seal, skeleton, spec_str, to_i64};
+use super::client::{Relabel, de, filtered, seal, skeleton, spec_str, to_i64};
 use crate::adapter::{KindAdapter, Readiness};
 use crate::http::ListOptions;
 use crate::wait::{Poll, poll_until};
@@ -69,6 +69,22 @@ struct CreateBody<'a> {
     linode_id: Option<u64>,
     tags: Vec<&'a str>,
 }
+
+/// `POST /volumes/{id}/resize` ([linodego] `ResizeVolume`): the new size in GB.
+#[derive(Debug, Serialize)]
+struct ResizeBody {
+    size: u64,
+}
+
+/// `POST /volumes/{id}/attach` ([linodego] `VolumeAttachOptions`).
+#[derive(Debug, Serialize)]
+struct AttachBody {
+    linode_id: u64,
+}
+
+/// `POST /volumes/{id}/detach` takes an empty object.
+#[derive(Debug, Serialize)]
+struct DetachBody {}
 
 // ---------------------------------------------------------------------------------------------
 // Mapping
@@ -129,6 +145,16 @@ pub(super) async fn find_owned(l: &Linode, owner_tag: &str) -> Result<Vec<Record
                 .is_some_and(|tags| tags.iter().any(|t| t.as_str() == Some(owner_tag)))
         })
         .collect())
+}
+
+/// Asks Linode to detach the volume at `path` (it detaches asynchronously).
+async fn detach(l: &Linode, path: &str) -> Result<(), ProviderError> {
+    let detach = format!("{path}/detach");
+    let _: Value = l
+        .client
+        .post_json(DETACH, &detach, &DetachBody {}, &[])
+        .await?;
+    Ok(())
 }
 
 /// Waits until a detach has taken effect, so the following attach is not refused.
@@ -242,12 +268,10 @@ impl KindAdapter<Linode> for Volumes {
         } else {
             None
         };
-        if let Some(label) = label {
-            let body = serde_json::json!({ "label": label });
-            let _: Value = l.client.put_json(UPDATE, &path, &body, &[]).await?;
-        }
+        let body = Relabel { label, tags: None };
+        l.relabel(UPDATE, &path, &body).await?;
         if let Some(size) = size {
-            let body = serde_json::json!({ "size": size });
+            let body = ResizeBody { size };
             let _: Value = l
                 .client
                 .post_json(RESIZE, &format!("{path}/resize"), &body, &[])
@@ -259,21 +283,13 @@ impl KindAdapter<Linode> for Volumes {
             let wanted = target.map(|t| t.to_string());
             if now != wanted {
                 if now.is_some() {
-                    let _: Value = l
-                        .client
-                        .post_json(
-                            DETACH,
-                            &format!("{path}/detach"),
-                            &serde_json::json!({}),
-                            &[],
-                        )
-                        .await?;
+                    detach(l, &path).await?;
                 }
                 if let Some(linode_id) = target {
                     if now.is_some() {
                         wait_detached(l, n, &path).await?;
                     }
-                    let body = serde_json::json!({ "linode_id": linode_id });
+                    let body = AttachBody { linode_id };
                     let _: Value = l
                         .client
                         .post_json(ATTACH, &format!("{path}/attach"), &body, &[])
@@ -293,15 +309,7 @@ impl KindAdapter<Linode> for Volumes {
             return Ok(());
         };
         if attached_to(&current).is_some() {
-            let _: Value = l
-                .client
-                .post_json(
-                    DETACH,
-                    &format!("{path}/detach"),
-                    &serde_json::json!({}),
-                    &[],
-                )
-                .await?;
+            detach(l, &path).await?;
             wait_detached(l, n, &path).await?;
         }
         l.delete_path(ONE, &path).await
@@ -334,15 +342,10 @@ impl KindAdapter<Linode> for Volumes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linode::tests::ctx;
+    use crate::linode::tests::{ctx, fixture_items};
     use serde_json::json;
 
     const FIXTURE: &str = include_str!("../../../../fixtures/linode/volumes.json");
-
-    fn fixture_items() -> Vec<Value> {
-        let v: Value = serde_json::from_str(FIXTURE).expect("fixture parses");
-        v["data"].as_array().expect("data").clone()
-    }
 
     #[test]
     fn fixtures_map_to_records() {
@@ -369,7 +372,7 @@ mod tests {
                 "hdd",
             ),
         ];
-        let items = fixture_items();
+        let items = fixture_items(FIXTURE);
         assert_eq!(items.len(), want.len());
         for (raw, (id, name, st, region, size, on, on_label, hw)) in items.into_iter().zip(want) {
             let r = record(&ctx(), raw.clone()).expect("maps");
@@ -433,7 +436,7 @@ mod tests {
 
     #[test]
     fn secrets_are_removed_from_full_api_data() {
-        let mut raw = fixture_items().remove(0);
+        let mut raw = fixture_items(FIXTURE).remove(0);
         raw["secret_key"] = json!("SANDBOX-SECRET-key");
         raw["encryption_password"] = json!("SANDBOX-SECRET-pw");
         let r = record(&ctx(), raw).expect("maps");

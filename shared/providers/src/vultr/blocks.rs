@@ -6,16 +6,16 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::record::{Attrs, VolumeAttrs};
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::Vultr;
 use super::client::{
-    self, decode, found, gone_ok, invalid, lenient, non_empty, required_str, spec_str,
-    unwrap_envelope,
+    self, Collection, decode, get_existing, invalid, lenient, non_empty, not_in_place,
+    required_str, spec_str,
 };
 use crate::adapter::{KindAdapter, Readiness};
 use crate::http::ListOptions;
@@ -28,8 +28,6 @@ const DEFAULT_BLOCK_TYPE: &str = "high_perf";
 const ROUTE_ID: &str = "/blocks/{id}";
 const ROUTE_ATTACH: &str = "/blocks/{id}/attach";
 const ROUTE_DETACH: &str = "/blocks/{id}/detach";
-const LIST_KEY: &str = "blocks";
-const ONE_KEY: &str = "block";
 
 /// How long a new block may stay pending before it can be attached ([tf-vultr] polls for
 /// `active` before attaching; new blocks turn active within seconds).
@@ -60,6 +58,34 @@ pub(super) struct Block {
     pub mount_id: String,
     #[serde(deserialize_with = "lenient::string")]
     pub block_type: String,
+}
+
+/// `POST /blocks` ([vultr-spec] create_block). Fields in alphabetical order, as serde_json's map
+/// wrote them before this type existed.
+#[derive(Debug, PartialEq, Eq, Serialize)]
+pub(super) struct CreateBody<'a> {
+    block_type: &'a str,
+    label: &'a str,
+    region: &'a str,
+    size_gb: i64,
+}
+
+/// `PATCH /blocks/{id}` ([vultr-spec] update_block): only the fields that change.
+#[derive(Debug, Default, PartialEq, Eq, Serialize)]
+pub(super) struct UpdateBody {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size_gb: Option<i64>,
+}
+
+/// `POST /blocks/{id}/attach` and (without `instance_id`) `/detach` ([vultr-spec] attach_block,
+/// detach_block). `live`: without restarting the server.
+#[derive(Debug, Serialize)]
+struct Attachment<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instance_id: Option<&'a str>,
+    live: bool,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -116,18 +142,11 @@ fn attached_to(record: &Record) -> Option<&str> {
 // ---------------------------------------------------------------------------------------------
 // Operations
 
-async fn get_existing(v: &Vultr, id: &str) -> Result<Record, ProviderError> {
-    Blocks
-        .get(v, id)
-        .await?
-        .ok_or_else(|| client::gone(&v.ctx, ROUTE_ID, Kind::BlockVolumes, id))
-}
-
 /// The create request body ([vultr-spec] create_block).
-pub(super) fn create_body(
+pub(super) fn create_body<'a>(
     ctx: &DockContext,
-    spec: &ResourceSpec,
-) -> Result<Map<String, Value>, ProviderError> {
+    spec: &'a ResourceSpec,
+) -> Result<CreateBody<'a>, ProviderError> {
     let route = format!("POST {ROUTE}");
     let region = required_str(ctx, &route, Kind::BlockVolumes, spec, "region")?;
     let size = spec
@@ -145,17 +164,17 @@ pub(super) fn create_body(
                 ),
             )
         })?;
-    let mut body = Map::new();
-    body.insert("region".into(), json!(region));
-    body.insert("size_gb".into(), json!(size));
-    body.insert("label".into(), json!(spec.name));
     // The spec marks `block_type` "soon to become required": always send it, `high_perf` (Vultr's
     // current default) unless the entry says otherwise.
     let block_type = spec_str(spec, "block_type")
         .filter(|s| !s.is_empty())
         .unwrap_or(DEFAULT_BLOCK_TYPE);
-    body.insert("block_type".into(), json!(block_type));
-    Ok(body)
+    Ok(CreateBody {
+        block_type,
+        label: &spec.name,
+        region,
+        size_gb: size,
+    })
 }
 
 /// Polls until the block is `active`.
@@ -166,7 +185,7 @@ pub(super) async fn wait_active(
 ) -> Result<Record, ProviderError> {
     let what = format!("block volume {id}");
     poll_until(v.tuning.poll, timeout, &v.ctx.dock, &what, || async {
-        let r = get_existing(v, id).await?;
+        let r = get_existing::<Blocks>(v, id).await?;
         Ok(if is_ready(&r) {
             Poll::Ready(r)
         } else {
@@ -177,8 +196,10 @@ pub(super) async fn wait_active(
 }
 
 async fn attach(v: &Vultr, id: &str, server: &str) -> Result<(), ProviderError> {
-    // live: attach without restarting the server ([vultr-spec] attach_block).
-    let body = json!({"instance_id": server, "live": true});
+    let body = Attachment {
+        instance_id: Some(server),
+        live: true,
+    };
     let _: Value = v
         .client
         .post_json(ROUTE_ATTACH, &format!("{ROUTE}/{id}/attach"), &body, &[])
@@ -187,7 +208,10 @@ async fn attach(v: &Vultr, id: &str, server: &str) -> Result<(), ProviderError> 
 }
 
 async fn detach(v: &Vultr, id: &str) -> Result<(), ProviderError> {
-    let body = json!({"live": true});
+    let body = Attachment {
+        instance_id: None,
+        live: true,
+    };
     let _: Value = v
         .client
         .post_json(ROUTE_DETACH, &format!("{ROUTE}/{id}/detach"), &body, &[])
@@ -199,29 +223,22 @@ async fn detach(v: &Vultr, id: &str) -> Result<(), ProviderError> {
 pub(super) fn update_plan(
     ctx: &DockContext,
     changes: &[FieldChange],
-) -> Result<(Map<String, Value>, bool), ProviderError> {
+) -> Result<(UpdateBody, bool), ProviderError> {
     let route = format!("PATCH {ROUTE_ID}");
-    let mut body = Map::new();
+    let mut body = UpdateBody::default();
     let mut reattach = false;
     for c in changes {
         match (c.field.as_str(), &c.after) {
-            ("name", Some(FieldValue::Str(name))) => {
-                body.insert("label".into(), json!(name));
-            }
-            ("size_gb", Some(FieldValue::Int(size))) => {
-                body.insert("size_gb".into(), json!(size));
-            }
+            ("name", Some(FieldValue::Str(name))) => body.label = Some(name.clone()),
+            ("size_gb", Some(FieldValue::Int(size))) => body.size_gb = Some(*size),
             ("attach_to", _) => reattach = true,
             (field, after) => {
-                return Err(invalid(
+                return Err(not_in_place(
                     ctx,
                     &route,
-                    format!(
-                        "a Vultr block volume cannot change `{field}` to {} in place",
-                        after
-                            .as_ref()
-                            .map_or_else(|| "nothing".to_owned(), ToString::to_string)
-                    ),
+                    "block volume",
+                    field,
+                    after.as_ref(),
                 ));
             }
         }
@@ -236,29 +253,30 @@ pub(super) fn update_plan(
 #[derive(Debug)]
 pub(super) struct Blocks;
 
+impl Collection for Blocks {
+    const KIND: Kind = Kind::BlockVolumes;
+    const ROUTE: &'static str = ROUTE;
+    const ROUTE_ID: &'static str = ROUTE_ID;
+    const LIST_KEY: &'static str = "blocks";
+    const ONE_KEY: &'static str = "block";
+
+    fn to_record(
+        ctx: &DockContext,
+        route: &str,
+        value: impl Listed,
+    ) -> Result<Record, ProviderError> {
+        to_record(ctx, route, value)
+    }
+}
+
 #[async_trait::async_trait]
 impl KindAdapter<Vultr> for Blocks {
     async fn list(&self, v: &Vultr) -> Result<Vec<Record>, ProviderError> {
-        let route = format!("GET {ROUTE}");
-        v.client
-            .list_mapped(ROUTE, LIST_KEY, &ListOptions::new(), &|item| {
-                to_record(&v.ctx, &route, item)
-            })
-            .await
+        client::list::<Blocks>(v, &ListOptions::new()).await
     }
 
     async fn get(&self, v: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {
-        let route = format!("GET {ROUTE_ID}");
-        let Some(body) = found(
-            v.client
-                .get_json::<Value>(ROUTE_ID, &format!("{ROUTE}/{id}"), &[])
-                .await,
-        )?
-        else {
-            return Ok(None);
-        };
-        let item = unwrap_envelope(&v.ctx, &route, body, ONE_KEY)?;
-        to_record(&v.ctx, &route, item).map(Some)
+        client::get::<Blocks>(v, id).await
     }
 
     /// Blocks labelled `spec.name` (blocks have no tags, and the list has no label filter).
@@ -277,11 +295,8 @@ impl KindAdapter<Vultr> for Blocks {
 
     /// Sends the create once; with `attach_to_id`, waits for the block to be active and attaches it.
     async fn create(&self, v: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
-        let route = format!("POST {ROUTE}");
         let body = create_body(&v.ctx, request.spec)?;
-        let answer: Value = v.client.post_json(ROUTE, ROUTE, &body, &[]).await?;
-        let item = unwrap_envelope(&v.ctx, &route, answer, ONE_KEY)?;
-        let created = to_record(&v.ctx, &route, item)?;
+        let created = client::create::<Blocks>(v, &body).await?;
         let Some(server) = request.attach_to_id else {
             return Ok(created);
         };
@@ -301,7 +316,7 @@ impl KindAdapter<Vultr> for Blocks {
         ));
         e
     })?;
-        get_existing(v, &id).await
+        get_existing::<Blocks>(v, &id).await
     }
 
     /// Rename and grow with one PATCH; then detach from another server and attach to
@@ -314,14 +329,14 @@ impl KindAdapter<Vultr> for Blocks {
         request: Request<'_>,
     ) -> Result<Record, ProviderError> {
         let (body, reattach) = update_plan(&v.ctx, changes)?;
-        if !body.is_empty() {
+        if body != UpdateBody::default() {
             let _: Value = v
                 .client
                 .patch_json(ROUTE_ID, &format!("{ROUTE}/{id}"), &body, &[])
                 .await?;
         }
         if reattach {
-            let current = get_existing(v, id).await?;
+            let current = get_existing::<Blocks>(v, id).await?;
             let attached = attached_to(&current).map(str::to_owned);
             let target = request.attach_to_id;
             if attached.is_some() && attached.as_deref() != target {
@@ -334,15 +349,11 @@ impl KindAdapter<Vultr> for Blocks {
             }
         }
         // PATCH answers 204 without the block: read it back to return what is there now.
-        get_existing(v, id).await
+        get_existing::<Blocks>(v, id).await
     }
 
     async fn delete(&self, v: &Vultr, id: &str) -> Result<(), ProviderError> {
-        gone_ok(
-            v.client
-                .delete(ROUTE_ID, &format!("{ROUTE}/{id}"), &[])
-                .await,
-        )
+        client::delete::<Blocks>(v, id).await
     }
 
     fn kind(&self) -> Kind {
@@ -358,18 +369,10 @@ impl KindAdapter<Vultr> for Blocks {
 mod tests {
     use super::*;
     use crate::ErrorClass;
-    use stackdock_core::ProviderKind;
+    use crate::vultr::client::testing::{ctx, fixture, fixture_records};
+    use serde_json::json;
 
     const FIXTURE: &str = include_str!("../../../../fixtures/vultr/blocks.json");
-
-    fn ctx() -> DockContext {
-        crate::provider::test_context(ProviderKind::Vultr)
-    }
-
-    fn fixture() -> Vec<Value> {
-        let v: Value = serde_json::from_str(FIXTURE).expect("fixture parses");
-        v[LIST_KEY].as_array().expect("blocks array").clone()
-    }
 
     fn volume(r: &Record) -> &VolumeAttrs {
         match &r.attrs {
@@ -380,10 +383,7 @@ mod tests {
 
     #[test]
     fn fixture_blocks_map_to_volume_records() {
-        let records: Vec<Record> = fixture()
-            .into_iter()
-            .map(|v| to_record(&ctx(), "GET /blocks", v).expect("maps"))
-            .collect();
+        let records = fixture_records::<Blocks>(FIXTURE);
         assert_eq!(records.len(), 2);
         let a = &records[0];
         assert_eq!(
@@ -416,7 +416,7 @@ mod tests {
 
     #[test]
     fn nothing_secret_survives_and_nothing_else_is_removed() {
-        for v in fixture() {
+        for v in fixture::<Blocks>(FIXTURE) {
             let keys: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
             let r = to_record(&ctx(), "GET /blocks", v).expect("maps");
             // Blocks carry no secret field: redaction must keep every key.
@@ -484,13 +484,13 @@ mod tests {
             ("attach_to", "web-1".into()),
         ]);
         assert_eq!(
-            Value::Object(create_body(&ctx(), &s).expect("valid")),
+            serde_json::to_value(create_body(&ctx(), &s).expect("valid")).expect("json"),
             json!({"region": "ewr", "size_gb": 40, "label": "data", "block_type": "storage_opt"})
         );
         // Without `block_type` the default is sent all the same.
         let s = spec(&[("region", "ewr".into()), ("size_gb", 10.into())]);
         assert_eq!(
-            Value::Object(create_body(&ctx(), &s).expect("valid")),
+            serde_json::to_value(create_body(&ctx(), &s).expect("valid")).expect("json"),
             json!({"region": "ewr", "size_gb": 10, "label": "data", "block_type": "high_perf"})
         );
         let s = spec(&[("region", "ewr".into())]);
@@ -519,7 +519,7 @@ mod tests {
         )
         .expect("in place");
         assert_eq!(
-            Value::Object(body),
+            serde_json::to_value(body).expect("json"),
             json!({"label": "data-2", "size_gb": 80})
         );
         assert!(reattach);

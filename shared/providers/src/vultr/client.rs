@@ -1,4 +1,5 @@
-//! Wire-level helpers every Vultr kind shares: routes, envelope unwrapping, lenient decoding of
+//! Wire-level helpers every Vultr kind shares: the calls every collection makes the same way (get,
+//! list, create, read back after an update, delete), envelope unwrapping, lenient decoding of
 //! Vultr's `""`/`0`/null-for-empty values, building the universal record (redacted), reading the
 //! desired fields of a spec, and mapping "already gone" answers.
 //!
@@ -7,18 +8,127 @@
 
 use std::collections::BTreeSet;
 
-use serde::Deserialize;
 use serde::de::{DeserializeOwned, Deserializer};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use stackdock_core::plan::ResourceSpec;
 use stackdock_core::record::Attrs;
 use stackdock_core::{FieldValue, Kind, Record};
 
+use super::Vultr;
+use crate::error::{found, gone_ok};
+use crate::http::ListOptions;
 use crate::redact::secret_keys;
 use crate::{DockContext, ErrorClass, Listed, ProviderError};
 
 /// `GET /account`: the cheapest authenticated request ([govultr] account.go).
 pub(super) const ACCOUNT: &str = "/account";
+
+/// One Vultr collection as its kind file declares it: routes, envelope keys and the mapping of
+/// one object. The calls below are written once for every collection.
+pub(super) trait Collection {
+    const KIND: Kind;
+    /// The collection's path (`/instances`).
+    const ROUTE: &'static str;
+    /// One object's route as errors and statistics name it (`/instances/{id}`).
+    const ROUTE_ID: &'static str;
+    /// The key of a listing's array (`instances`).
+    const LIST_KEY: &'static str;
+    /// The key of a single-object answer (`instance`).
+    const ONE_KEY: &'static str;
+
+    /// The record of one object of the collection.
+    fn to_record(
+        ctx: &DockContext,
+        route: &str,
+        value: impl Listed,
+    ) -> Result<Record, ProviderError>;
+}
+
+/// `GET <route>/{id}`: the record, `None` when Vultr says it does not exist.
+pub(super) async fn get<C: Collection>(
+    v: &Vultr,
+    id: &str,
+) -> Result<Option<Record>, ProviderError> {
+    let route = format!("GET {}", C::ROUTE_ID);
+    let path = format!("{}/{id}", C::ROUTE);
+    let Some(body) = found(v.client.get_json::<Value>(C::ROUTE_ID, &path, &[]).await)? else {
+        return Ok(None);
+    };
+    let item = unwrap_envelope(&v.ctx, &route, body, C::ONE_KEY)?;
+    C::to_record(&v.ctx, &route, item).map(Some)
+}
+
+/// [`get`] of a resource that must exist: gone is a `NotFound` error.
+pub(super) async fn get_existing<C: Collection>(
+    v: &Vultr,
+    id: &str,
+) -> Result<Record, ProviderError> {
+    get::<C>(v, id)
+        .await?
+        .ok_or_else(|| gone(&v.ctx, C::ROUTE_ID, C::KIND, id))
+}
+
+/// Every object of the collection (all pages, as `options` say) as records.
+pub(super) async fn list<C: Collection>(
+    v: &Vultr,
+    options: &ListOptions,
+) -> Result<Vec<Record>, ProviderError> {
+    let route = format!("GET {}", C::ROUTE);
+    v.client
+        .list_mapped(C::ROUTE, C::LIST_KEY, options, &|item| {
+            C::to_record(&v.ctx, &route, item)
+        })
+        .await
+}
+
+/// `POST <route>` once; the created object as Vultr answered it.
+pub(super) async fn create<C: Collection>(
+    v: &Vultr,
+    body: &(impl Serialize + Sync),
+) -> Result<Record, ProviderError> {
+    let route = format!("POST {}", C::ROUTE);
+    let answer: Value = v.client.post_json(C::ROUTE, C::ROUTE, body, &[]).await?;
+    let item = unwrap_envelope(&v.ctx, &route, answer, C::ONE_KEY)?;
+    C::to_record(&v.ctx, &route, item)
+}
+
+/// The object an update (`route`) answered with, or, for a 202/204 without it, the object read
+/// back.
+pub(super) async fn updated<C: Collection>(
+    v: &Vultr,
+    route: &str,
+    id: &str,
+    answer: Value,
+) -> Result<Record, ProviderError> {
+    match unwrap_envelope(&v.ctx, route, answer, C::ONE_KEY) {
+        Ok(item) => C::to_record(&v.ctx, route, item),
+        Err(_) => get_existing::<C>(v, id).await,
+    }
+}
+
+/// `DELETE <route>/{id}`; a resource already gone is success.
+pub(super) async fn delete<C: Collection>(v: &Vultr, id: &str) -> Result<(), ProviderError> {
+    let path = format!("{}/{id}", C::ROUTE);
+    gone_ok(v.client.delete(C::ROUTE_ID, &path, &[]).await)
+}
+
+/// The error for an update that cannot change `field` in place (a replace field reached the
+/// adapter), naming the value asked for.
+pub(super) fn not_in_place(
+    ctx: &DockContext,
+    route: &str,
+    what: &str,
+    field: &str,
+    after: Option<&FieldValue>,
+) -> ProviderError {
+    let after = after.map_or_else(|| "nothing".to_owned(), ToString::to_string);
+    invalid(
+        ctx,
+        route,
+        format!("a Vultr {what} cannot change `{field}` to {after} in place"),
+    )
+}
 
 /// Decodes one provider object into its wire type. Wire types accept missing, extra, `""` and
 /// null fields, so this only fails when the item is not an object at all.
@@ -77,20 +187,6 @@ pub(super) fn unwrap_envelope(
             format!("the response has no `{key}` object"),
         )),
     }
-}
-
-/// `Ok(None)` for a resource that does not exist (404), the value otherwise.
-pub(super) fn found<T>(result: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
-    match result {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.is(ErrorClass::NotFound) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// A delete of something already gone is success (the plumbing reports it as NotFound).
-pub(super) fn gone_ok(result: Result<(), ProviderError>) -> Result<(), ProviderError> {
-    found(result).map(|_| ())
 }
 
 /// The error for a resource that vanished while we worked on it.
@@ -224,6 +320,33 @@ pub(super) fn base64(data: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(data)
 }
 
+/// What the kind files' tests share: the dock, and a fixture's items and records.
+#[cfg(test)]
+pub(super) mod testing {
+    use super::*;
+    use stackdock_core::ProviderKind;
+
+    /// The dock every mapping test stamps records with.
+    pub(in crate::vultr) fn ctx() -> DockContext {
+        crate::provider::test_context(ProviderKind::Vultr)
+    }
+
+    /// The items of a fixture listing of `C` (`fixtures/vultr/<kind>.json`).
+    pub(in crate::vultr) fn fixture<C: Collection>(text: &str) -> Vec<Value> {
+        let v: Value = serde_json::from_str(text).expect("fixture parses");
+        v[C::LIST_KEY].as_array().expect("the list").clone()
+    }
+
+    /// The records of a fixture listing of `C`, mapped as a listing maps them.
+    pub(in crate::vultr) fn fixture_records<C: Collection>(text: &str) -> Vec<Record> {
+        let route = format!("GET {}", C::ROUTE);
+        fixture::<C>(text)
+            .into_iter()
+            .map(|v| C::to_record(&ctx(), &route, v).expect("maps"))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,16 +402,5 @@ mod tests {
         for (plain, encoded) in cases {
             assert_eq!(base64(plain.as_bytes()), encoded, "{plain:?}");
         }
-    }
-
-    #[test]
-    fn not_found_is_absence() {
-        let nf = ProviderError::new(ErrorClass::NotFound, "d", "GET /x", "gone");
-        let tr = ProviderError::new(ErrorClass::Transient, "d", "GET /x", "boom");
-        assert_eq!(found::<u8>(Err(nf.clone())), Ok(None));
-        assert_eq!(found(Ok(1)), Ok(Some(1)));
-        assert_eq!(found::<u8>(Err(tr.clone())), Err(tr.clone()));
-        assert_eq!(gone_ok(Err(nf)), Ok(()));
-        assert!(gone_ok(Err(tr)).is_err());
     }
 }

@@ -5,15 +5,15 @@
 //! listings included: they are removed before a record exists (`client::record` redacts). This
 //! module must never log a database object.
 
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::record::{Attrs, DatabaseAttrs};
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::Vultr;
 use super::client::{
-    self, decode, found, gone_ok, invalid, lenient, non_empty, required_str, unwrap_envelope,
+    self, Collection, decode, get_existing, lenient, non_empty, not_in_place, required_str,
 };
 use crate::adapter::{KindAdapter, Readiness};
 use crate::http::ListOptions;
@@ -21,8 +21,6 @@ use crate::{DockContext, Listed, ProviderError, Request};
 
 const ROUTE: &str = "/databases";
 const ROUTE_ID: &str = "/databases/{id}";
-const LIST_KEY: &str = "databases";
-const ONE_KEY: &str = "database";
 
 // ---------------------------------------------------------------------------------------------
 // Wire type
@@ -52,6 +50,27 @@ pub(super) struct Database {
     /// A string in the API (`"16751"`), sometimes empty.
     #[serde(deserialize_with = "lenient::string")]
     pub port: String,
+}
+
+/// `POST /databases` ([vultr-spec] create_database): the owner tag goes into `tag`. Fields in
+/// alphabetical order, as serde_json's map wrote them before this type existed.
+#[derive(Debug, PartialEq, Eq, Serialize)]
+pub(super) struct CreateBody<'a> {
+    database_engine: &'a str,
+    database_engine_version: &'a str,
+    label: &'a str,
+    plan: &'a str,
+    region: &'a str,
+    tag: &'a str,
+}
+
+/// `PUT /databases/{id}` ([vultr-spec] update_database): only the fields that change.
+#[derive(Debug, Default, PartialEq, Eq, Serialize)]
+pub(super) struct UpdateBody {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plan: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -101,66 +120,42 @@ pub(super) fn is_ready(record: &Record) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Operations
 
-pub(super) async fn list_with(
-    v: &Vultr,
-    options: &ListOptions,
-) -> Result<Vec<Record>, ProviderError> {
-    let route = format!("GET {ROUTE}");
-    // The spec's `GET /databases` takes only `label`, `tag` and `region`: no pages.
-    let options = options.clone().whole();
-    v.client
-        .list_mapped(ROUTE, LIST_KEY, &options, &|item| {
-            to_record(&v.ctx, &route, item)
-        })
-        .await
+/// The listing `options` ask for, in one request: the spec's `GET /databases` takes only `label`,
+/// `tag` and `region`, no pages.
+async fn list_with(v: &Vultr, options: ListOptions) -> Result<Vec<Record>, ProviderError> {
+    client::list::<Databases>(v, &options.whole()).await
 }
 
 /// The create request body ([vultr-spec] create_database): the owner tag goes into `tag`.
-pub(super) fn create_body(
+pub(super) fn create_body<'a>(
     ctx: &DockContext,
-    spec: &ResourceSpec,
-) -> Result<Map<String, Value>, ProviderError> {
+    spec: &'a ResourceSpec,
+) -> Result<CreateBody<'a>, ProviderError> {
     let route = format!("POST {ROUTE}");
     let required = |key| required_str(ctx, &route, Kind::Databases, spec, key);
-    let mut body = Map::new();
-    body.insert("database_engine".into(), json!(required("engine")?));
-    body.insert(
-        "database_engine_version".into(),
-        json!(required("version")?),
-    );
-    body.insert("region".into(), json!(required("region")?));
-    body.insert("plan".into(), json!(required("plan")?));
-    body.insert("label".into(), json!(spec.name));
-    body.insert("tag".into(), json!(spec.owner_tag));
-    Ok(body)
+    Ok(CreateBody {
+        database_engine: required("engine")?,
+        database_engine_version: required("version")?,
+        region: required("region")?,
+        plan: required("plan")?,
+        label: &spec.name,
+        tag: &spec.owner_tag,
+    })
 }
 
 /// The PUT body for in-place changes (plan, label).
 pub(super) fn update_body(
     ctx: &DockContext,
     changes: &[FieldChange],
-) -> Result<Map<String, Value>, ProviderError> {
+) -> Result<UpdateBody, ProviderError> {
     let route = format!("PUT {ROUTE_ID}");
-    let mut body = Map::new();
+    let mut body = UpdateBody::default();
     for c in changes {
         match (c.field.as_str(), &c.after) {
-            ("name", Some(FieldValue::Str(name))) => {
-                body.insert("label".into(), json!(name));
-            }
-            ("plan", Some(FieldValue::Str(plan))) => {
-                body.insert("plan".into(), json!(plan));
-            }
+            ("name", Some(FieldValue::Str(name))) => body.label = Some(name.clone()),
+            ("plan", Some(FieldValue::Str(plan))) => body.plan = Some(plan.clone()),
             (field, after) => {
-                return Err(invalid(
-                    ctx,
-                    &route,
-                    format!(
-                        "a Vultr database cannot change `{field}` to {} in place",
-                        after
-                            .as_ref()
-                            .map_or_else(|| "nothing".to_owned(), ToString::to_string)
-                    ),
-                ));
+                return Err(not_in_place(ctx, &route, "database", field, after.as_ref()));
             }
         }
     }
@@ -174,20 +169,34 @@ pub(super) fn update_body(
 #[derive(Debug)]
 pub(super) struct Databases;
 
+impl Collection for Databases {
+    const KIND: Kind = Kind::Databases;
+    const ROUTE: &'static str = ROUTE;
+    const ROUTE_ID: &'static str = ROUTE_ID;
+    const LIST_KEY: &'static str = "databases";
+    const ONE_KEY: &'static str = "database";
+
+    fn to_record(
+        ctx: &DockContext,
+        route: &str,
+        value: impl Listed,
+    ) -> Result<Record, ProviderError> {
+        to_record(ctx, route, value)
+    }
+}
+
 #[async_trait::async_trait]
 impl KindAdapter<Vultr> for Databases {
+    fn kind(&self) -> Kind {
+        Kind::Databases
+    }
+
+    async fn list(&self, v: &Vultr) -> Result<Vec<Record>, ProviderError> {
+        list_with(v, ListOptions::new()).await
+    }
+
     async fn get(&self, v: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {
-        let route = format!("GET {ROUTE_ID}");
-        let Some(body) = found(
-            v.client
-                .get_json::<Value>(ROUTE_ID, &format!("{ROUTE}/{id}"), &[])
-                .await,
-        )?
-        else {
-            return Ok(None);
-        };
-        let item = unwrap_envelope(&v.ctx, &route, body, ONE_KEY)?;
-        to_record(&v.ctx, &route, item).map(Some)
+        client::get::<Databases>(v, id).await
     }
 
     /// Databases whose single `tag` is the owner tag (filtered server-side, checked again here).
@@ -197,7 +206,7 @@ impl KindAdapter<Vultr> for Databases {
         spec: &ResourceSpec,
     ) -> Result<Vec<Record>, ProviderError> {
         let options = ListOptions::new().query("tag", &spec.owner_tag);
-        Ok(list_with(v, &options)
+        Ok(list_with(v, options)
             .await?
             .into_iter()
             .filter(|r| r.full_api_data.get_str("tag").as_ref() == Some(&spec.owner_tag))
@@ -205,11 +214,8 @@ impl KindAdapter<Vultr> for Databases {
     }
 
     async fn create(&self, v: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
-        let route = format!("POST {ROUTE}");
         let body = create_body(&v.ctx, request.spec)?;
-        let answer: Value = v.client.post_json(ROUTE, ROUTE, &body, &[]).await?;
-        let item = unwrap_envelope(&v.ctx, &route, answer, ONE_KEY)?;
-        to_record(&v.ctx, &route, item)
+        client::create::<Databases>(v, &body).await
     }
 
     /// One PUT with every change; returns the database as Vultr answered.
@@ -220,37 +226,17 @@ impl KindAdapter<Vultr> for Databases {
         changes: &[FieldChange],
         _request: Request<'_>,
     ) -> Result<Record, ProviderError> {
-        let route = format!("PUT {ROUTE_ID}");
         let body = update_body(&v.ctx, changes)?;
-        let gone = || client::gone(&v.ctx, ROUTE_ID, Kind::Databases, id);
-        if body.is_empty() {
-            return Databases.get(v, id).await?.ok_or_else(gone);
+        if body == UpdateBody::default() {
+            return get_existing::<Databases>(v, id).await;
         }
-        let answer: Value = v
-            .client
-            .put_json(ROUTE_ID, &format!("{ROUTE}/{id}"), &body, &[])
-            .await?;
-        match unwrap_envelope(&v.ctx, &route, answer, ONE_KEY) {
-            Ok(item) => to_record(&v.ctx, &route, item),
-            // An answer without the object: read it back.
-            Err(_) => Databases.get(v, id).await?.ok_or_else(gone),
-        }
+        let path = format!("{ROUTE}/{id}");
+        let answer: Value = v.client.put_json(ROUTE_ID, &path, &body, &[]).await?;
+        client::updated::<Databases>(v, &format!("PUT {ROUTE_ID}"), id, answer).await
     }
 
     async fn delete(&self, v: &Vultr, id: &str) -> Result<(), ProviderError> {
-        gone_ok(
-            v.client
-                .delete(ROUTE_ID, &format!("{ROUTE}/{id}"), &[])
-                .await,
-        )
-    }
-
-    fn kind(&self) -> Kind {
-        Kind::Databases
-    }
-
-    async fn list(&self, dock: &Vultr) -> Result<Vec<Record>, ProviderError> {
-        list_with(dock, &ListOptions::new()).await
+        client::delete::<Databases>(v, id).await
     }
 
     fn readiness(&self, record: &Record) -> Readiness {
@@ -262,19 +248,11 @@ impl KindAdapter<Vultr> for Databases {
 mod tests {
     use super::*;
     use crate::ErrorClass;
+    use crate::vultr::client::testing::{ctx, fixture, fixture_records};
     use crate::vultr::declaration::SECRET_KEYS as VULTR_SECRET_KEYS;
-    use stackdock_core::ProviderKind;
+    use serde_json::json;
 
     const FIXTURE: &str = include_str!("../../../../fixtures/vultr/databases.json");
-
-    fn ctx() -> DockContext {
-        crate::provider::test_context(ProviderKind::Vultr)
-    }
-
-    fn fixture() -> Vec<Value> {
-        let v: Value = serde_json::from_str(FIXTURE).expect("fixture parses");
-        v[LIST_KEY].as_array().expect("databases array").clone()
-    }
 
     fn db(r: &Record) -> &DatabaseAttrs {
         match &r.attrs {
@@ -285,10 +263,7 @@ mod tests {
 
     #[test]
     fn fixture_databases_map_to_database_records() {
-        let records: Vec<Record> = fixture()
-            .into_iter()
-            .map(|v| to_record(&ctx(), "GET /databases", v).expect("maps"))
-            .collect();
+        let records = fixture_records::<Databases>(FIXTURE);
         assert_eq!(records.len(), 2);
         let pg = &records[0];
         assert_eq!(
@@ -323,7 +298,7 @@ mod tests {
     #[test]
     fn every_secret_field_in_the_fixture_is_redacted() {
         let mut seen = std::collections::BTreeSet::new();
-        for v in fixture() {
+        for v in fixture::<Databases>(FIXTURE) {
             let secrets: Vec<String> = v
                 .as_object()
                 .expect("object")
@@ -414,7 +389,7 @@ mod tests {
             protect: false,
         };
         assert_eq!(
-            Value::Object(create_body(&ctx(), &s).expect("valid")),
+            serde_json::to_value(create_body(&ctx(), &s).expect("valid")).expect("json"),
             json!({"database_engine": "pg", "database_engine_version": "16", "region": "ewr",
                    "plan": "vultr-dbaas-startup-cc-1-55-2", "label": "main-db", "tag": "stackdock-0123456789abcdef"})
         );
@@ -424,7 +399,7 @@ mod tests {
             after: Some(after.into()),
         };
         assert_eq!(
-            Value::Object(
+            serde_json::to_value(
                 update_body(
                     &ctx(),
                     &[
@@ -433,7 +408,8 @@ mod tests {
                     ]
                 )
                 .expect("in place")
-            ),
+            )
+            .expect("json"),
             json!({"plan": "vultr-dbaas-business-cc-2-80-4", "label": "db-2"})
         );
         assert_eq!(

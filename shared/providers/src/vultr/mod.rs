@@ -20,6 +20,7 @@ use crate::adapter::{Dock, KindAdapter};
 use crate::http::DockClient;
 use crate::wait::PollPolicy;
 use crate::{DockContext, ErrorClass, ProviderError, Tuning};
+use client::Collection;
 
 /// A Vultr account.
 #[derive(Debug)]
@@ -81,22 +82,26 @@ pub fn decode_list_page(
     kind: Kind,
     body: &[u8],
 ) -> Result<Vec<Record>, ProviderError> {
-    type Map = fn(&DockContext, &str, crate::http::Item) -> Result<Record, ProviderError>;
-    let (route, key, map): (&str, &str, Map) = match kind {
-        Kind::Servers => ("GET /instances", "instances", instances::to_record),
-        Kind::BlockVolumes => ("GET /blocks", "blocks", blocks::to_record),
-        Kind::Databases => ("GET /databases", "databases", databases::to_record),
-        Kind::Buckets | Kind::WebServices | Kind::Domains => {
-            return Err(ProviderError::new(
-                ErrorClass::Invalid,
-                &ctx.dock,
-                kind.table(),
-                format!("Vultr docks have no {} here", kind.config_key()),
-            ));
-        }
-    };
-    crate::http::page_items(&ctx.dock, route, key, body)?
+    match kind {
+        Kind::Servers => decode_page::<instances::Instances>(ctx, body),
+        Kind::BlockVolumes => decode_page::<blocks::Blocks>(ctx, body),
+        Kind::Databases => decode_page::<databases::Databases>(ctx, body),
+        Kind::Buckets | Kind::WebServices | Kind::Domains => Err(ProviderError::new(
+            ErrorClass::Invalid,
+            &ctx.dock,
+            kind.table(),
+            format!("Vultr docks have no {} here", kind.config_key()),
+        )),
+    }
+}
+
+fn decode_page<C: Collection>(
+    ctx: &DockContext,
+    body: &[u8],
+) -> Result<Vec<Record>, ProviderError> {
+    let route = format!("GET {}", C::ROUTE);
+    crate::http::page_items(&ctx.dock, &route, C::LIST_KEY, body)?
         .into_iter()
-        .map(|item| map(ctx, route, item))
+        .map(|item| C::to_record(ctx, &route, item))
         .collect()
 }

@@ -4,16 +4,17 @@
 //! what is particular to one provider.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use stackdock_core::config::CredentialRef;
 use stackdock_core::{FieldValue, Kind, ProviderKind};
 use stackdock_providers::conformance::{self, Case, Fields, InPlace, Paging, ReadBack};
-use stackdock_providers::http::{Client, DockSettings, RateLimits, RetryPolicy};
+use stackdock_providers::http::{Client, DockSettings, RateLimits};
 use stackdock_providers::redact::secret_keys;
 use stackdock_providers::wait::PollPolicy;
 use stackdock_providers::{Credential, DockContext, Provider, Tuning};
 use stackdock_sandbox::{Kind as SandboxKind, Provider as Sandboxed, SandboxHandle};
+
+use super::support::{fast_retries, set};
 
 /// The dock `<provider>-main` of org `acme`.
 pub(super) fn ctx(provider: ProviderKind) -> DockContext {
@@ -39,12 +40,7 @@ pub(super) fn connect(
         Credential::new(sandbox.token(sandboxed)),
         Some(&sandbox.base_url(sandboxed)),
     );
-    settings.retry = RetryPolicy {
-        max_attempts: 4,
-        base_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(5),
-        max_elapsed: Duration::from_secs(20),
-    };
+    settings.retry = fast_retries();
     settings.rate_limits = RateLimits::unlimited();
     stackdock_providers::connect_with(
         ctx,
@@ -58,10 +54,6 @@ pub(super) fn connect(
 
 fn s(v: &str) -> FieldValue {
     FieldValue::Str(v.to_owned())
-}
-
-fn set(items: &[&str]) -> FieldValue {
-    FieldValue::set(items.iter().copied())
 }
 
 /// A case of `provider` with what all its kinds share; each kind's function fills in the rest.

@@ -9,13 +9,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use stackdock_core::config::CredentialRef;
-use stackdock_core::plan::{FieldChange, ResourceSpec};
-use stackdock_core::record::{Attrs, owner_tag};
+use super::support::{MAX_ATTEMPTS, change, connect_as, dock, request, spec_at};
+
+use stackdock_core::plan::ResourceSpec;
+use stackdock_core::record::Attrs;
 use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
-use stackdock_providers::http::{Client, DockSettings, RateLimits, RetryPolicy};
-use stackdock_providers::wait::PollPolicy;
-use stackdock_providers::{Credential, DockContext, ErrorClass, Provider, Request, Tuning};
+use stackdock_providers::http::RateLimits;
+use stackdock_providers::{DockContext, ErrorClass, Provider, Request};
 use stackdock_sandbox::{
     Fault, FaultRule, Kind as SandboxKind, Provider as SandboxProvider, SECRET_MARKER, Sandbox,
     SandboxConfig, SandboxHandle,
@@ -23,38 +23,16 @@ use stackdock_sandbox::{
 
 const DO: SandboxProvider = SandboxProvider::Digitalocean;
 const ENV: &str = "DIGITALOCEAN_TOKEN";
-const MAX_ATTEMPTS: u32 = 4;
 const READY: Duration = Duration::from_secs(10);
 
 fn ctx() -> DockContext {
-    DockContext {
-        org: "acme".to_owned(),
-        dock: "do-main".to_owned(),
-        dock_id: "acme/do-main".to_owned(),
-        provider: ProviderKind::DigitalOcean,
-        credential_source: CredentialRef::Env(ENV.to_owned()),
-    }
+    dock(ProviderKind::DigitalOcean, "do-main", ENV)
 }
 
 fn adapter_with_token(sandbox: &SandboxHandle, token: &str) -> Arc<dyn Provider> {
-    let ctx = ctx();
-    let mut settings = DockSettings::new(&ctx, Credential::new(token), Some(&sandbox.base_url(DO)));
-    settings.retry = RetryPolicy {
-        max_attempts: MAX_ATTEMPTS,
-        base_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(5),
-        max_elapsed: Duration::from_secs(20),
-    };
-    settings.rate_limits = RateLimits::unlimited();
-    let http = Client::shared().expect("HTTP client");
-    stackdock_providers::connect_with(
-        ctx,
-        &http,
-        settings,
-        Tuning {
-            poll: PollPolicy::fast(),
-        },
-    )
+    connect_as(sandbox, ctx(), DO, token, |settings| {
+        settings.rate_limits = RateLimits::unlimited();
+    })
 }
 
 async fn start(config: SandboxConfig) -> (SandboxHandle, Arc<dyn Provider>) {
@@ -72,15 +50,7 @@ fn count(sandbox: &SandboxHandle, method: &str, path: &str) -> u64 {
 }
 
 fn spec(name: &str, fields: &[(&str, FieldValue)]) -> ResourceSpec {
-    ResourceSpec {
-        name: name.to_owned(),
-        owner_tag: owner_tag("acme", &format!("test.{name}")),
-        fields: fields
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect::<BTreeMap<_, _>>(),
-        protect: false,
-    }
+    spec_at(&format!("test.{name}"), name, fields)
 }
 
 fn server_spec(name: &str) -> ResourceSpec {
@@ -97,14 +67,6 @@ fn server_spec(name: &str) -> ResourceSpec {
     )
 }
 
-fn request(spec: &ResourceSpec) -> Request<'_> {
-    Request {
-        spec,
-        user_data: None,
-        attach_to_id: None,
-    }
-}
-
 fn tags(r: &Record) -> BTreeSet<String> {
     match &r.attrs {
         Attrs::Servers(a) => a.tags.clone(),
@@ -116,14 +78,6 @@ fn volume_attrs(r: &Record) -> stackdock_core::record::VolumeAttrs {
     match &r.attrs {
         Attrs::BlockVolumes(a) => a.clone(),
         other => panic!("not a volume: {other:?}"),
-    }
-}
-
-fn change(field: &str, before: Option<FieldValue>, after: Option<FieldValue>) -> FieldChange {
-    FieldChange {
-        field: field.to_owned(),
-        before,
-        after,
     }
 }
 

@@ -5,19 +5,14 @@
 //! 404 → none, a lost create found again, delete twice, secrets removed) is the conformance
 //! suite's (`conformance.rs`).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use stackdock_core::config::CredentialRef;
-use stackdock_core::plan::{FieldChange, ResourceSpec};
-use stackdock_core::record::{Attrs, owner_tag};
+use super::support::{change, connect_as, dock, request, set, spec};
+
+use stackdock_core::record::Attrs;
 use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
-use stackdock_providers::http::{Client, DockSettings, RetryPolicy};
-use stackdock_providers::wait::PollPolicy;
-use stackdock_providers::{
-    Credential, DockContext, ErrorClass, Provider, ProviderError, Request, Tuning,
-};
+use stackdock_providers::{DockContext, ErrorClass, Provider, ProviderError, Request};
 use stackdock_sandbox::{
     Fault, FaultRule, Kind as SandboxKind, Provider as Sandboxed, Sandbox, SandboxConfig,
     SandboxHandle,
@@ -32,82 +27,20 @@ const LIST_BUCKETS: &str = "GET /linode/v4/object-storage/buckets";
 const READY: Duration = Duration::from_secs(10);
 
 fn ctx() -> DockContext {
-    DockContext {
-        org: "acme".into(),
-        dock: "linode-main".into(),
-        dock_id: "acme/linode-main".into(),
-        provider: ProviderKind::Linode,
-        credential_source: CredentialRef::Env("LINODE_TOKEN".into()),
-    }
-}
-
-/// Small retry delays so retried requests do not slow the suite; attempts stay bounded at 4.
-fn fast_retries() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 4,
-        base_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(5),
-        max_elapsed: Duration::from_secs(20),
-    }
+    dock(ProviderKind::Linode, "linode-main", "LINODE_TOKEN")
 }
 
 fn adapter_with_token(
     sandbox: &SandboxHandle,
     token: &str,
 ) -> Result<Arc<dyn Provider>, Box<dyn std::error::Error>> {
-    let ctx = ctx();
-    let mut settings = DockSettings::new(
-        &ctx,
-        Credential::new(token),
-        Some(&sandbox.base_url(Sandboxed::Linode)),
-    );
-    settings.retry = fast_retries();
-    Ok(stackdock_providers::connect_with(
-        ctx,
-        &Client::shared()?,
-        settings,
-        Tuning {
-            poll: PollPolicy::fast(),
-        },
-    ))
+    Ok(connect_as(sandbox, ctx(), Sandboxed::Linode, token, |_| {}))
 }
 
 async fn start() -> Result<(SandboxHandle, Arc<dyn Provider>), Box<dyn std::error::Error>> {
     let sandbox = Sandbox::start(SandboxConfig::default()).await?;
     let adapter = adapter_with_token(&sandbox, &sandbox.token(Sandboxed::Linode))?;
     Ok((sandbox, adapter))
-}
-
-fn spec(kind: Kind, name: &str, fields: &[(&str, FieldValue)]) -> ResourceSpec {
-    ResourceSpec {
-        name: name.into(),
-        owner_tag: owner_tag("acme", &format!("{}.{name}", kind.config_key())),
-        fields: fields
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect::<BTreeMap<_, _>>(),
-        protect: false,
-    }
-}
-
-fn request(spec: &ResourceSpec) -> Request<'_> {
-    Request {
-        spec,
-        user_data: None,
-        attach_to_id: None,
-    }
-}
-
-fn change(field: &str, before: Option<FieldValue>, after: Option<FieldValue>) -> FieldChange {
-    FieldChange {
-        field: field.into(),
-        before,
-        after,
-    }
-}
-
-fn set(items: &[&str]) -> FieldValue {
-    FieldValue::set(items.iter().copied())
 }
 
 fn tags(r: &Record) -> Vec<String> {

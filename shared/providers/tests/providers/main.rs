@@ -7,4 +7,5 @@ mod http;
 mod linode;
 mod secrets;
 mod spec;
+mod support;
 mod vultr;

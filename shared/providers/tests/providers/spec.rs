@@ -12,18 +12,17 @@
 //! Where the vendored document is known to be wrong or older than the API, the correction is listed
 //! in [`fixes`] (and [`LINODE_NEWER_FIELDS`]) with its reason, never silently skipped.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
-use stackdock_core::plan::{FieldChange, ResourceSpec};
-use stackdock_core::record::owner_tag;
+use stackdock_core::plan::FieldChange;
 use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
 use stackdock_providers::{Provider, Request};
 use stackdock_sandbox::{Exchange, Provider as Sandboxed, Sandbox, SandboxConfig};
 
 use super::conformance::{connect, ctx};
+use super::support::spec as spec_of;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -275,18 +274,6 @@ fn errors(schema: &Value, instance: &Value, what: &str) -> Vec<String> {
 
 // ---------------------------------------------------------------------------------------------
 // Driving each adapter through the life of each kind
-
-fn spec_of(kind: Kind, name: &str, fields: &[(&str, FieldValue)]) -> ResourceSpec {
-    ResourceSpec {
-        name: name.into(),
-        owner_tag: owner_tag("acme", &format!("{}.{name}", kind.config_key())),
-        fields: fields
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect::<BTreeMap<_, _>>(),
-        protect: false,
-    }
-}
 
 /// Applies one in-place change of `life` to resource `id` (its fields updated to match), and
 /// waits for it to settle; a kind that attaches is attached to `server` while `attach_to` is set.

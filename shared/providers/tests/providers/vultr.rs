@@ -9,29 +9,21 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use stackdock_core::config::CredentialRef;
-use stackdock_core::plan::{FieldChange, ResourceSpec};
-use stackdock_core::record::{Attrs, owner_tag};
+use super::support::{MAX_ATTEMPTS, change, connect_as, dock, request, spec};
+
+use stackdock_core::plan::ResourceSpec;
+use stackdock_core::record::Attrs;
 use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
-use stackdock_providers::http::{Client, DockSettings, RetryPolicy};
-use stackdock_providers::wait::PollPolicy;
-use stackdock_providers::{Credential, DockContext, ErrorClass, Provider, Request, Tuning};
+use stackdock_providers::{DockContext, ErrorClass, Provider, Request};
 use stackdock_sandbox::{
     Fault, FaultRule, Kind as SKind, Provider as SProvider, Sandbox, SandboxConfig, SandboxHandle,
 };
 
 const SOURCE_VAR: &str = "VULTR_API_KEY";
 const WAIT: Duration = Duration::from_secs(20);
-const MAX_ATTEMPTS: u32 = 4;
 
 fn ctx() -> DockContext {
-    DockContext {
-        org: "acme".into(),
-        dock: "vultr-main".into(),
-        dock_id: "acme/vultr-main".into(),
-        provider: ProviderKind::Vultr,
-        credential_source: CredentialRef::Env(SOURCE_VAR.into()),
-    }
+    dock(ProviderKind::Vultr, "vultr-main", SOURCE_VAR)
 }
 
 async fn sandbox() -> SandboxHandle {
@@ -41,23 +33,7 @@ async fn sandbox() -> SandboxHandle {
 }
 
 fn adapter_with_token(sb: &SandboxHandle, token: &str) -> Arc<dyn Provider> {
-    let ctx = ctx();
-    let base = sb.base_url(SProvider::Vultr);
-    let mut settings = DockSettings::new(&ctx, Credential::new(token), Some(&base));
-    settings.retry = RetryPolicy {
-        max_attempts: MAX_ATTEMPTS,
-        base_delay: Duration::from_millis(2),
-        max_delay: Duration::from_millis(20),
-        max_elapsed: Duration::from_secs(30),
-    };
-    stackdock_providers::connect_with(
-        ctx,
-        &Client::shared().expect("http client"),
-        settings,
-        Tuning {
-            poll: PollPolicy::fast(),
-        },
-    )
+    connect_as(sb, ctx(), SProvider::Vultr, token, |_| {})
 }
 
 fn adapter(sb: &SandboxHandle) -> Arc<dyn Provider> {
@@ -66,34 +42,6 @@ fn adapter(sb: &SandboxHandle) -> Arc<dyn Provider> {
 
 fn count(sb: &SandboxHandle, route: &str) -> u64 {
     sb.counters().route(route)
-}
-
-fn spec(kind: Kind, name: &str, fields: &[(&str, FieldValue)]) -> ResourceSpec {
-    ResourceSpec {
-        name: name.into(),
-        owner_tag: owner_tag("acme", &format!("{}.{name}", kind.config_key())),
-        fields: fields
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect(),
-        protect: false,
-    }
-}
-
-fn request(spec: &ResourceSpec) -> Request<'_> {
-    Request {
-        spec,
-        user_data: None,
-        attach_to_id: None,
-    }
-}
-
-fn change(field: &str, before: Option<FieldValue>, after: Option<FieldValue>) -> FieldChange {
-    FieldChange {
-        field: field.into(),
-        before,
-        after,
-    }
 }
 
 fn server_spec(name: &str) -> ResourceSpec {
