@@ -247,7 +247,10 @@ async fn piped_logs_carry_no_colour_and_a_failed_dock_is_warned_about_once() {
     );
     assert!(stderr.contains("warning: "), "{stderr}");
     assert_eq!(
-        stderr.lines().filter(|l| l.contains("LINODE_TOKEN")).count(),
+        stderr
+            .lines()
+            .filter(|l| l.contains("LINODE_TOKEN"))
+            .count(),
         1,
         "the failed dock is warned about once:\n{stderr}"
     );
