@@ -86,7 +86,7 @@ pub fn decode_list_page(
         Kind::Servers => ("GET /instances", "instances", instances::to_record),
         Kind::BlockVolumes => ("GET /blocks", "blocks", blocks::to_record),
         Kind::Databases => ("GET /databases", "databases", databases::to_record),
-        Kind::Buckets | Kind::WebServices | Kind::Domains => {
+        Kind::Buckets | Kind::WebServices | Kind::Domains | Kind::DomainRecords => {
             return Err(ProviderError::new(
                 ErrorClass::Invalid,
                 &ctx.dock,

@@ -211,7 +211,18 @@ mod schema {
                 "webServices",
                 &["productionUrl", "environment", "gitRepo"][..],
             ),
-            ("domains", &["domainName", "expiresAt"][..]),
+            (
+                "domains",
+                &[
+                    "zoneName",
+                    "dnsHosted",
+                    "assignedNameservers",
+                    "registrar",
+                    "expiresAt",
+                    "recordsCount",
+                    "recordsDigest",
+                ][..],
+            ),
         ] {
             let columns = columns(&conn, table);
             let common = [
