@@ -157,8 +157,10 @@ pub struct DomainAttrs {
     #[serde(default)]
     pub zone_name: Option<String>,
     /// Whether the provider serves the zone's records (true for DigitalOcean, Vultr, Linode).
+    /// A plain `bool`, not `Option<bool>`: the SQLite store derives each column's codec from an
+    /// empty record, where `None` would make it a scalar and `true` would read back as `1`.
     #[serde(default)]
-    pub dns_hosted: Option<bool>,
+    pub dns_hosted: bool,
     /// The provider's nameservers for the zone.
     #[serde(default)]
     pub assigned_nameservers: Vec<String>,
@@ -203,9 +205,10 @@ pub struct DomainRecordAttrs {
     pub flags: Option<i64>,
     #[serde(default)]
     pub tag: Option<String>,
-    /// Only providers with a proxy (Cloudflare) set it.
+    /// Only providers with a proxy (Cloudflare) set it; `false` elsewhere (a plain `bool` for the
+    /// same reason as [`DomainAttrs::dns_hosted`]).
     #[serde(default)]
-    pub proxied: Option<bool>,
+    pub proxied: bool,
     /// Provider-managed (SOA, apex NS): never planned.
     #[serde(default)]
     pub managed: bool,
@@ -225,7 +228,7 @@ impl From<crate::dns::CanonicalRecord> for DomainRecordAttrs {
             port: r.port,
             flags: r.flags,
             tag: r.tag,
-            proxied: None,
+            proxied: false,
             managed,
         }
     }

@@ -1084,7 +1084,7 @@ pub fn full_record(kind: Kind, org: &str, dock: &str, id: &str) -> Record {
         }),
         Kind::Domains => Attrs::Domains(DomainAttrs {
             zone_name: s("acme.example"),
-            dns_hosted: Some(true),
+            dns_hosted: true,
             assigned_nameservers: vec!["ns1.example".into(), "ns2.example".into()],
             registrar: None,
             expires_at: s("2030-01-01"),

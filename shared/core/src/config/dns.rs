@@ -11,12 +11,13 @@ use std::ops::Range;
 
 use toml::de::{DeTable, DeValue};
 
-use super::keys::{CAA_TAGS, RECORD_KEYS, RECORD_TYPE_KEYS, ZONE_KEYS, names};
+use super::keys::{CAA_TAGS, RECORD_INT_RANGES, RECORD_KEYS, RECORD_TYPE_KEYS, ZONE_KEYS, names};
 use super::parse::{At, DockDraft, Item, ResourceDraft, Walker, found, table_specs};
 use super::validate::did_you_mean;
 use super::{DesiredResource, address};
 use crate::dns::{
-    RECORD_TYPES, TXT_STRING_MAX, has_target, record_types, target, ttl_minimum, zone_name_error,
+    RECORD_TYPES, TXT_STRING_MAX, has_target, record_types, target, ttl_minimum, txt_strings,
+    zone_name_error,
 };
 use crate::schema::FieldType;
 use crate::{FieldValue, Kind, ProviderKind};
@@ -592,19 +593,16 @@ impl Walker<'_, '_> {
                 _ => {}
             }
         }
-        for (key, max) in [
-            ("priority", 65_535),
-            ("weight", 65_535),
-            ("port", 65_535),
-            ("flags", 255),
-        ] {
+        for (key, min, max) in RECORD_INT_RANGES {
+            // A TTL under the provider's minimum gets the provider's message instead.
             if let Some(at) = record.ints.get(key)
-                && !(0..=max).contains(&at.value)
+                && !(*min..=*max).contains(&at.value)
+                && !(*key == "ttl" && at.value < *min)
             {
                 self.report.error(
                     at.span.clone(),
-                    format!("`{key}` of {what} is {}, outside 0 to {max}", at.value),
-                    format!("use a whole number from 0 to {max}"),
+                    format!("`{key}` of {what} is {}, outside {min} to {max}", at.value),
+                    format!("use a whole number from {min} to {max}"),
                 );
                 ok = false;
             }
@@ -708,15 +706,21 @@ impl Walker<'_, '_> {
                         }
                     },
                     "TXT" => {
-                        let at = At {
-                            value: text.clone(),
-                            key: value.key.clone(),
-                            span: value.span.clone(),
-                        };
-                        if !self.txt_string(&at, what) {
+                        // Quoted strings (`"a" "b"`) are split as a provider shows them.
+                        let strings = txt_strings(text);
+                        let mut fits = true;
+                        for string in &strings {
+                            let at = At {
+                                value: string.clone(),
+                                key: value.key.clone(),
+                                span: value.span.clone(),
+                            };
+                            fits &= self.txt_string(&at, what);
+                        }
+                        if !fits {
                             return None;
                         }
-                        text.clone()
+                        strings.concat()
                     }
                     t if has_target(t) => {
                         if text.trim().is_empty() {
@@ -878,6 +882,21 @@ mod tests {
                 "linode",
                 "name = \"a\"\ntype = \"MX\"\nvalue = \"m.example.com\"\npriority = 70000",
                 Some("outside 0 to 65535"),
+            ),
+            (
+                "linode",
+                "name = \"a\"\ntype = \"MX\"\nvalue = \"m.example.com\"\npriority = 0",
+                None,
+            ),
+            (
+                "linode",
+                "name = \"a\"\ntype = \"A\"\nvalue = \"203.0.113.1\"\nttl = 3000000000",
+                Some("outside 1 to 2147483647"),
+            ),
+            (
+                "linode",
+                "name = \"a\"\ntype = \"TXT\"\nvalue = '\"abc\" \"def\"'",
+                None,
             ),
             (
                 "linode",

@@ -8,9 +8,9 @@
 use serde_json::{Map, Value, json};
 
 use super::keys::{
-    CREDENTIAL_KEYS, DOCK_KEYS, DOCK_NAME_PATTERN, KeyDefault, KeyType, RECORD_KEYS,
-    RESERVED_KINDS, SETTINGS_KEYS, TableKey, ZONE_KEYS, ZONE_NAME_PATTERN, allowed_values,
-    exactly_one_of, names, positive,
+    CREDENTIAL_KEYS, DOCK_KEYS, DOCK_NAME_PATTERN, KeyDefault, KeyType, RECORD_INT_RANGES,
+    RECORD_KEYS, RESERVED_KINDS, SETTINGS_KEYS, TableKey, ZONE_KEYS, ZONE_NAME_PATTERN,
+    allowed_values, exactly_one_of, names, positive,
 };
 use crate::schema::{COMMON_KEYS, FieldType, KeySpec, kind_keys};
 use crate::{Kind, ProviderKind};
@@ -177,6 +177,10 @@ fn table_key_schema(k: &TableKey) -> (&'static str, Value) {
     };
     if let Some(pattern) = k.pattern {
         v["pattern"] = pattern.into();
+    }
+    if let Some((_, min, max)) = RECORD_INT_RANGES.iter().find(|(key, _, _)| *key == k.key) {
+        v["minimum"] = (*min).into();
+        v["maximum"] = (*max).into();
     }
     match k.default {
         KeyDefault::None => {}

@@ -281,6 +281,17 @@ pub const RECORD_TYPE_KEYS: &[(&str, &[&str], bool)] = &[
     ("tag", &["CAA"], true),
 ];
 
+/// The range of each integer record key: `(key, min, max)`. A TTL is 31 bits (RFC 2181 §8), and
+/// its provider's minimum is checked beside this; priority, weight and port are 16 bits (RFC 2782),
+/// CAA flags 8 (RFC 8659).
+pub const RECORD_INT_RANGES: &[(&str, i64, i64)] = &[
+    ("ttl", 1, 2_147_483_647),
+    ("priority", 0, 65_535),
+    ("weight", 0, 65_535),
+    ("port", 0, 65_535),
+    ("flags", 0, 255),
+];
+
 /// The CAA property tags (RFC 8659 §4).
 pub const CAA_TAGS: [&str; 3] = ["issue", "issuewild", "iodef"];
 
