@@ -297,21 +297,26 @@ impl Walker<'_, '_> {
                 allow_replace: false,
                 fields: BTreeMap::new(),
             });
-            // (fqdn, type, value key, record number) of each record checked so far.
-            let mut seen: Vec<(String, String, String, usize)> = Vec::new();
+            // Each record checked so far: its record number by (fqdn, type, value key), and the
+            // (type, number) of the records of each name. Maps, not scans: a zone may hold
+            // thousands of records.
+            let mut seen: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+            let mut by_name: BTreeMap<String, Vec<(String, usize)>> = BTreeMap::new();
             for record in &zone.records {
                 let Some(checked) = self.record(zone_name, provider, &servers, record) else {
                     continue;
                 };
-                if let Some(first) = seen.iter().find(|(f, t, v, _)| {
-                    (f, t, v) == (&checked.fqdn, &checked.record_type, &checked.key)
-                }) {
+                let identity = (
+                    checked.fqdn.clone(),
+                    checked.record_type.clone(),
+                    checked.key.clone(),
+                );
+                if let Some(first) = seen.get(&identity) {
                     self.report.error(
                         record.span.clone(),
                         format!(
-                            "{} repeats record {}: `{} {} {}`",
+                            "{} repeats record {first}: `{} {} {}`",
                             record.what(zone_name),
-                            first.3,
                             checked.fqdn,
                             checked.record_type,
                             checked.key
@@ -320,12 +325,11 @@ impl Walker<'_, '_> {
                     );
                     continue;
                 }
-                seen.push((
-                    checked.fqdn.clone(),
-                    checked.record_type.clone(),
-                    checked.key.clone(),
-                    record.number,
-                ));
+                seen.insert(identity, record.number);
+                by_name
+                    .entry(checked.fqdn.clone())
+                    .or_default()
+                    .push((checked.record_type.clone(), record.number));
                 out.push(DesiredResource {
                     kind: Kind::DomainRecords,
                     name: format!("{} {} {}", checked.fqdn, checked.record_type, checked.key),
@@ -337,41 +341,43 @@ impl Walker<'_, '_> {
                     fields: checked.fields,
                 });
             }
-            self.cname_alone(zone, &seen);
+            self.cname_alone(zone, &by_name);
         }
         out
     }
 
     /// A CNAME owns its name: no other record (another CNAME included) may share it.
-    fn cname_alone(&mut self, zone: &ZoneDraft, seen: &[(String, String, String, usize)]) {
-        for (fqdn, t, _, number) in seen {
-            if t != "CNAME" {
+    fn cname_alone(&mut self, zone: &ZoneDraft, by_name: &BTreeMap<String, Vec<(String, usize)>>) {
+        for (fqdn, records) in by_name {
+            if records.len() < 2 {
                 continue;
             }
-            let others: Vec<String> = seen
-                .iter()
-                .filter(|(f, _, _, n)| f == fqdn && n != number)
-                .map(|(_, t, _, n)| format!("record {n} ({t})"))
-                .collect();
-            if others.is_empty() {
-                continue;
+            for (t, number) in records {
+                if t != "CNAME" {
+                    continue;
+                }
+                let others: Vec<String> = records
+                    .iter()
+                    .filter(|(_, n)| n != number)
+                    .map(|(t, n)| format!("record {n} ({t})"))
+                    .collect();
+                let Some(record) = zone.records.iter().find(|r| r.number == *number) else {
+                    continue;
+                };
+                let span = record
+                    .record_type
+                    .as_ref()
+                    .map_or(record.span.clone(), |t| t.span.clone());
+                self.report.error(
+                    span,
+                    format!(
+                        "the CNAME of {} at `{fqdn}` has other records beside it: {}",
+                        record.what(&zone.name),
+                        others.join(", ")
+                    ),
+                    "a name with a CNAME holds no other record (RFC 1034 §3.6.2): give the CNAME its own name, or replace it by the records it points to",
+                );
             }
-            let Some(record) = zone.records.iter().find(|r| r.number == *number) else {
-                continue;
-            };
-            let span = record
-                .record_type
-                .as_ref()
-                .map_or(record.span.clone(), |t| t.span.clone());
-            self.report.error(
-                span,
-                format!(
-                    "the CNAME of {} at `{fqdn}` has other records beside it: {}",
-                    record.what(&zone.name),
-                    others.join(", ")
-                ),
-                "a name with a CNAME holds no other record (RFC 1034 §3.6.2): give the CNAME its own name, or replace it by the records it points to",
-            );
         }
     }
 
@@ -832,6 +838,34 @@ mod tests {
         assert_eq!(
             ["priority", "weight", "port"].map(|k| srv.field(k).and_then(FieldValue::as_int)),
             [Some(10), Some(5), Some(5060)]
+        );
+    }
+
+    #[test]
+    fn a_zone_of_five_thousand_records_parses_and_a_repeat_is_found_among_them() {
+        let mut source = String::from(
+            "[stackdock]\norg = \"acme\"\n[docks.d]\nprovider = \"linode\"\ncredentials = { env = \"T\" }\n[domains.\"example.com\"]\ndock = \"d\"\n",
+        );
+        for i in 0..5_000 {
+            source.push_str(&format!(
+                "[[domains.\"example.com\".records]]\nname = \"h{i}\"\ntype = \"A\"\nvalue = \"10.0.{}.{}\"\n",
+                i / 256,
+                i % 256
+            ));
+        }
+        let config = parse("t.toml", &source).unwrap_or_else(|d| panic!("{d}"));
+        assert_eq!(config.resources.len(), 5_001);
+        source.push_str(
+            "[[domains.\"example.com\".records]]\nname = \"h42.example.com.\"\ntype = \"A\"\nvalue = \"10.0.0.42\"\n",
+        );
+        let Err(d) = parse("t.toml", &source) else {
+            panic!("a repeated record parsed");
+        };
+        assert_eq!(d.len(), 1, "{d}");
+        assert!(
+            d.to_string()
+                .contains("record 5001 of zone `example.com` repeats record 43"),
+            "{d}"
         );
     }
 
