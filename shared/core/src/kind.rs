@@ -14,11 +14,20 @@ pub enum Kind {
     Buckets,
     Databases,
     WebServices,
+    /// DNS zones: one row per zone.
     Domains,
+    /// DNS records: one row per record, in their own table (design.md §3). Declared inside a zone
+    /// (`[[domains."<zone>".records]]`), never as a top-level table of the file.
+    DomainRecords,
 }
 
 impl Kind {
-    /// Every kind, in dependency order: a kind may depend only on kinds before it.
+    /// Every kind with a universal table in the stores, in dependency order: a kind may depend
+    /// only on kinds before it. The stores create and list one table per entry.
+    ///
+    /// [`Kind::DomainRecords`] is not listed yet: its table arrives with the stores' migration in
+    /// issue 17 step 2, and until then no store, sync or listing may meet it. It ranks after every
+    /// kind here (records follow the servers whose addresses they carry).
     pub const ALL: [Kind; 6] = [
         Kind::Servers,
         Kind::Databases,
@@ -37,6 +46,7 @@ impl Kind {
             Kind::Databases => "databases",
             Kind::WebServices => "webServices",
             Kind::Domains => "domains",
+            Kind::DomainRecords => "domainRecords",
         }
     }
 
@@ -49,15 +59,17 @@ impl Kind {
             Kind::Databases => "databases",
             Kind::WebServices => "web_services",
             Kind::Domains => "domains",
+            Kind::DomainRecords => "domain_records",
         }
     }
 
-    /// Position in dependency order (servers before volumes, which attach to them).
+    /// Position in dependency order (servers before volumes, which attach to them); a kind not in
+    /// [`Kind::ALL`] ([`Kind::DomainRecords`]) comes last.
     pub fn rank(self) -> usize {
         Kind::ALL
             .iter()
             .position(|k| *k == self)
-            .unwrap_or(usize::MAX)
+            .unwrap_or(Kind::ALL.len())
     }
 
     /// Parses either spelling: the config key (`block_volumes`) or the table name (`blockVolumes`).
@@ -76,6 +88,7 @@ impl Kind {
             Kind::Databases => "database",
             Kind::WebServices => "web service",
             Kind::Domains => "domain",
+            Kind::DomainRecords => "DNS record",
         }
     }
 }
@@ -174,5 +187,18 @@ mod tests {
     #[test]
     fn servers_come_before_volumes() {
         assert!(Kind::Servers.rank() < Kind::BlockVolumes.rank());
+    }
+
+    #[test]
+    fn dns_records_follow_their_zone_and_have_their_own_table() {
+        assert!(Kind::Domains.rank() < Kind::DomainRecords.rank());
+        assert!(Kind::Servers.rank() < Kind::DomainRecords.rank());
+        assert_eq!(Kind::DomainRecords.table(), "domainRecords");
+        assert!(!Kind::ALL.contains(&Kind::DomainRecords));
+        assert_eq!(
+            Kind::parse("domainRecords"),
+            None,
+            "not listable before its table exists"
+        );
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod api_data;
 pub mod config;
+pub mod dns;
 pub mod kind;
 pub mod plan;
 pub mod record;

@@ -75,6 +75,7 @@ pub enum Attrs {
     Databases(DatabaseAttrs),
     WebServices(WebServiceAttrs),
     Domains(DomainAttrs),
+    DomainRecords(DomainRecordAttrs),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -152,13 +153,89 @@ pub struct WebServiceAttrs {
     pub git_repo: Option<String>,
 }
 
+/// A DNS zone (design.md §3; per provider: provider-apis-2.md §12.3).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DomainAttrs {
+    /// Lowercase, without the trailing dot.
     #[serde(default)]
-    pub domain_name: Option<String>,
+    pub zone_name: Option<String>,
+    /// Whether the provider serves the zone's records (true for DigitalOcean, Vultr, Linode).
+    /// A plain `bool`, not `Option<bool>`: the SQLite store derives each column's codec from an
+    /// empty record, where `None` would make it a scalar and `true` would read back as `1`.
+    #[serde(default)]
+    pub dns_hosted: bool,
+    /// The provider's nameservers for the zone.
+    #[serde(default)]
+    pub assigned_nameservers: Vec<String>,
+    #[serde(default)]
+    pub registrar: Option<String>,
     #[serde(default)]
     pub expires_at: Option<String>,
+    #[serde(default)]
+    pub records_count: Option<i64>,
+    /// Hash of the zone's normalised record set: an unchanged zone is seen without comparing
+    /// every record.
+    #[serde(default)]
+    pub records_digest: Option<String>,
+}
+
+/// One DNS record (design.md §3), in the canonical form of [`crate::dns::normalize`];
+/// `providerResourceId` is `<zone id>/<record id>`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainRecordAttrs {
+    /// The zone's name.
+    #[serde(default)]
+    pub zone: Option<String>,
+    /// Lowercase, without the trailing dot.
+    #[serde(default)]
+    pub fqdn: Option<String>,
+    /// Upper case.
+    #[serde(default, rename = "type")]
+    pub record_type: Option<String>,
+    #[serde(default)]
+    pub value: Option<String>,
+    /// `None`: the provider's default.
+    #[serde(default)]
+    pub ttl: Option<i64>,
+    #[serde(default)]
+    pub priority: Option<i64>,
+    #[serde(default)]
+    pub weight: Option<i64>,
+    #[serde(default)]
+    pub port: Option<i64>,
+    #[serde(default)]
+    pub flags: Option<i64>,
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// Only providers with a proxy (Cloudflare) set it; `false` elsewhere (a plain `bool` for the
+    /// same reason as [`DomainAttrs::dns_hosted`]).
+    #[serde(default)]
+    pub proxied: bool,
+    /// Provider-managed (SOA, apex NS): never planned.
+    #[serde(default)]
+    pub managed: bool,
+}
+
+impl From<crate::dns::CanonicalRecord> for DomainRecordAttrs {
+    fn from(r: crate::dns::CanonicalRecord) -> DomainRecordAttrs {
+        let managed = r.record_type == "SOA" || (r.record_type == "NS" && r.fqdn == r.zone);
+        DomainRecordAttrs {
+            zone: Some(r.zone),
+            fqdn: Some(r.fqdn),
+            record_type: Some(r.record_type),
+            value: Some(r.value),
+            ttl: r.ttl,
+            priority: r.priority,
+            weight: r.weight,
+            port: r.port,
+            flags: r.flags,
+            tag: r.tag,
+            proxied: false,
+            managed,
+        }
+    }
 }
 
 impl Attrs {
@@ -171,6 +248,7 @@ impl Attrs {
             Kind::Databases => Attrs::Databases(DatabaseAttrs::default()),
             Kind::WebServices => Attrs::WebServices(WebServiceAttrs::default()),
             Kind::Domains => Attrs::Domains(DomainAttrs::default()),
+            Kind::DomainRecords => Attrs::DomainRecords(DomainRecordAttrs::default()),
         }
     }
 
@@ -182,6 +260,7 @@ impl Attrs {
             Attrs::Databases(_) => Kind::Databases,
             Attrs::WebServices(_) => Kind::WebServices,
             Attrs::Domains(_) => Kind::Domains,
+            Attrs::DomainRecords(_) => Kind::DomainRecords,
         }
     }
 }
@@ -457,6 +536,42 @@ mod tests {
         assert_eq!(json["providerResourceId"], "id-1");
         let back: Record = serde_json::from_value(json).expect("deserialise");
         assert_eq!(back, r);
+    }
+
+    #[test]
+    fn a_dns_record_row_has_its_table_fields_and_marks_provider_records_managed() {
+        let canonical = |name: &str, t: &str, value: &str| {
+            crate::dns::normalize(&crate::dns::ProviderRecord {
+                zone: "example.com",
+                name,
+                record_type: t,
+                value,
+                ..crate::dns::ProviderRecord::default()
+            })
+            .expect("valid record")
+        };
+        let mut r = Record::new(
+            "acme",
+            "acme/do-main",
+            ProviderKind::DigitalOcean,
+            Kind::DomainRecords,
+            "example.com/3352896",
+            "www.example.com",
+        );
+        r.attrs = Attrs::DomainRecords(canonical("www", "a", "203.0.113.10").into());
+        let json = serde_json::to_value(&r).expect("serialise");
+        assert_eq!(json["kind"], "domainRecords");
+        assert_eq!(json["fqdn"], "www.example.com");
+        assert_eq!(json["type"], "A");
+        assert_eq!(json["ttl"], serde_json::Value::Null);
+        assert_eq!(json["managed"], false);
+        let back: Record = serde_json::from_value(json).expect("deserialise");
+        assert_eq!(back, r);
+
+        let apex_ns = DomainRecordAttrs::from(canonical("@", "NS", "ns1.digitalocean.com."));
+        let sub_ns = DomainRecordAttrs::from(canonical("sub", "NS", "ns1.example.net."));
+        let soa = DomainRecordAttrs::from(canonical("@", "SOA", "1800"));
+        assert!(apex_ns.managed && soa.managed && !sub_ns.managed);
     }
 
     #[test]

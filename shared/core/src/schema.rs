@@ -179,7 +179,9 @@ pub fn kind_keys(kind: Kind) -> &'static [KeySpec] {
             ),
             key!("region", Str, true, "Provider region slug."),
         ],
-        Kind::WebServices | Kind::Domains => &[],
+        // Zones and their records are declared by `config::keys::{ZONE_KEYS, RECORD_KEYS}`: a zone
+        // is not a `[<kind>.<name>]` resource table with the common keys.
+        Kind::WebServices | Kind::Domains | Kind::DomainRecords => &[],
     }
 }
 

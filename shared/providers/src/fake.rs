@@ -201,7 +201,7 @@ fn apply_fields(
             a.version = s("version").or(a.version.take());
             a.instance_type = s("plan").or(a.instance_type.take());
         }
-        Attrs::WebServices(_) | Attrs::Domains(_) => {}
+        Attrs::WebServices(_) | Attrs::Domains(_) | Attrs::DomainRecords(_) => {}
     }
 }
 

@@ -14,8 +14,9 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde_json::json;
 use stackdock_core::record::{
-    Attrs, BucketAttrs, DatabaseAttrs, DockStatus, DomainAttrs, DriftEntry, ProvisioningSource,
-    ProvisioningState, RecordKey, ServerAttrs, VolumeAttrs, WebServiceAttrs, dock_id,
+    Attrs, BucketAttrs, DatabaseAttrs, DockStatus, DomainAttrs, DomainRecordAttrs, DriftEntry,
+    ProvisioningSource, ProvisioningState, RecordKey, ServerAttrs, VolumeAttrs, WebServiceAttrs,
+    dock_id,
 };
 use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
 
@@ -1488,8 +1489,21 @@ pub fn full_record(kind: Kind, org: &str, dock: &str, id: &str) -> Record {
             git_repo: s("github.com/acme/app"),
         }),
         Kind::Domains => Attrs::Domains(DomainAttrs {
-            domain_name: s("acme.example"),
+            zone_name: s("acme.example"),
+            dns_hosted: true,
+            assigned_nameservers: vec!["ns1.example".into(), "ns2.example".into()],
+            registrar: None,
             expires_at: s("2030-01-01"),
+            records_count: Some(2),
+            records_digest: s("0f1e2d"),
+        }),
+        Kind::DomainRecords => Attrs::DomainRecords(DomainRecordAttrs {
+            zone: s("acme.example"),
+            fqdn: s("www.acme.example"),
+            record_type: s("A"),
+            value: s("203.0.113.10"),
+            ttl: Some(300),
+            ..DomainRecordAttrs::default()
         }),
     };
     record.full_api_data = json!({

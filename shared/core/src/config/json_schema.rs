@@ -8,8 +8,9 @@
 use serde_json::{Map, Value, json};
 
 use super::keys::{
-    CREDENTIAL_KEYS, DOCK_KEYS, DOCK_NAME_PATTERN, KeyDefault, KeyType, RESERVED_KINDS,
-    SETTINGS_KEYS, TableKey, allowed_values, exactly_one_of, names, positive,
+    CREDENTIAL_KEYS, DOCK_KEYS, DOCK_NAME_PATTERN, KeyDefault, KeyType, RECORD_INT_RANGES,
+    RECORD_KEYS, RESERVED_KINDS, SETTINGS_KEYS, TableKey, ZONE_KEYS, ZONE_NAME_PATTERN,
+    allowed_values, exactly_one_of, names, positive,
 };
 use crate::schema::{COMMON_KEYS, FieldType, KeySpec, kind_keys};
 use crate::{Kind, ProviderKind};
@@ -56,8 +57,36 @@ pub fn json_schema() -> Value {
             "additionalProperties": { "$ref": "#/definitions/dock" },
         }),
     );
+    definitions.insert(
+        "domain".into(),
+        object(
+            "One DNS zone; its name is the table's key.",
+            ZONE_KEYS.iter().map(table_key_schema),
+            required(ZONE_KEYS.iter().map(|k| (k.key, k.required))),
+        ),
+    );
+    definitions.insert(
+        "domain_record".into(),
+        object(
+            "One DNS record of the zone.",
+            RECORD_KEYS.iter().map(table_key_schema),
+            required(RECORD_KEYS.iter().map(|k| (k.key, k.required))),
+        ),
+    );
     for kind in Kind::ALL {
         let key = kind.config_key();
+        if kind == Kind::Domains {
+            properties.insert(
+                key.into(),
+                json!({
+                    "type": "object",
+                    "description": "DNS zones by name (a lowercase domain without the trailing dot), each on a dock whose provider hosts it.",
+                    "propertyNames": { "pattern": ZONE_NAME_PATTERN },
+                    "additionalProperties": { "$ref": "#/definitions/domain" },
+                }),
+            );
+            continue;
+        }
         if RESERVED_KINDS.contains(&kind) {
             properties.insert(
                 key.into(),
@@ -127,9 +156,31 @@ fn table_key_schema(k: &TableKey) -> (&'static str, Value) {
         KeyType::Credentials => {
             json!({ "$ref": "#/definitions/credentials", "description": k.doc })
         }
+        KeyType::Records => json!({
+            "type": "array",
+            "items": { "$ref": "#/definitions/domain_record" },
+            "description": k.doc,
+        }),
+        KeyType::RecordValue => json!({
+            "description": k.doc,
+            "oneOf": [
+                { "type": "string" },
+                { "type": "array", "items": { "type": "string", "maxLength": crate::dns::TXT_STRING_MAX }, "minItems": 1 },
+                {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["server"],
+                    "properties": { "server": { "type": "string", "description": "Name of a `[servers.<name>]` entry." } },
+                },
+            ],
+        }),
     };
     if let Some(pattern) = k.pattern {
         v["pattern"] = pattern.into();
+    }
+    if let Some((_, min, max)) = RECORD_INT_RANGES.iter().find(|(key, _, _)| *key == k.key) {
+        v["minimum"] = (*min).into();
+        v["maximum"] = (*max).into();
     }
     match k.default {
         KeyDefault::None => {}
@@ -249,5 +300,25 @@ mod tests {
         );
         assert_eq!(s["additionalProperties"], false);
         assert_eq!(s["properties"]["web_services"]["maxProperties"], 0);
+        for key in names(ZONE_KEYS) {
+            assert!(
+                defs["domain"]["properties"][key]["description"].is_string(),
+                "{key}"
+            );
+        }
+        for key in names(RECORD_KEYS) {
+            assert!(
+                defs["domain_record"]["properties"][key]["description"].is_string(),
+                "{key}"
+            );
+        }
+        assert_eq!(
+            defs["domain_record"]["required"],
+            json!(["name", "type", "value"])
+        );
+        assert_eq!(
+            defs["domain_record"]["properties"]["type"]["enum"],
+            json!(crate::dns::RECORD_TYPES)
+        );
     }
 }

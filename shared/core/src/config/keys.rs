@@ -12,6 +12,11 @@ pub enum KeyType {
     Field(FieldType),
     /// The `credentials = { env = "…" }` / `{ secret = "…" }` reference table.
     Credentials,
+    /// A zone's `[[domains."<zone>".records]]`: an array of tables of [`RECORD_KEYS`].
+    Records,
+    /// A record's `value`: a string, an array of strings (TXT split into strings), or
+    /// `{ server = "<servers entry>" }`.
+    RecordValue,
 }
 
 /// A default value, as the JSON Schema shows it.
@@ -55,6 +60,10 @@ pub const ENV_VAR_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_]*$";
 pub const TABLE_PREFIX_PATTERN: &str = "^[A-Za-z0-9_.-]{1,200}$";
 /// An EventBridge schedule expression.
 pub const SCHEDULE_PATTERN: &str = r"^(rate|cron)\(.+\)$";
+/// A zone name: lowercase labels of `a-z`, `0-9` and `-`, at least two, no trailing dot (the
+/// validator also checks label and name lengths).
+pub const ZONE_NAME_PATTERN: &str =
+    "^([a-z0-9]([a-z0-9-]*[a-z0-9])?\\.)+[a-z0-9]([a-z0-9-]*[a-z0-9])?$";
 /// An http(s) URL.
 pub const ENDPOINT_PATTERN: &str = "^https?://[^/\\s]+";
 
@@ -158,14 +167,144 @@ pub const CREDENTIAL_KEYS: &[TableKey] = &[
     ),
 ];
 
+/// Keys of a DNS zone, `[domains."<zone>"]` (the zone's name is the table's key).
+pub const ZONE_KEYS: &[TableKey] = &[
+    table_key!(
+        "dock",
+        KeyType::Field(FieldType::Str),
+        true,
+        KeyDefault::None,
+        None,
+        "Name of the dock whose provider hosts the zone."
+    ),
+    table_key!(
+        "protect",
+        KeyType::Field(FieldType::Bool),
+        false,
+        KeyDefault::Bool(false),
+        None,
+        "Never delete this zone, even with `prune = true`; persists after the entry is removed."
+    ),
+    table_key!(
+        "records",
+        KeyType::Records,
+        false,
+        KeyDefault::None,
+        None,
+        "The zone's records, one `[[domains.\"<zone>\".records]]` table each. Records in the zone that no entry declares are reported as unmanaged and never touched."
+    ),
+];
+
+/// Keys of one DNS record, `[[domains."<zone>".records]]`.
+pub const RECORD_KEYS: &[TableKey] = &[
+    table_key!(
+        "name",
+        KeyType::Field(FieldType::Str),
+        true,
+        KeyDefault::None,
+        None,
+        "`@` for the apex, a name relative to the zone (`www`, `_dmarc`, `*.api`), or an absolute name with its trailing dot (`www.example.com.`); never the zone repeated without the dot."
+    ),
+    table_key!(
+        "type",
+        KeyType::Field(FieldType::Str),
+        true,
+        KeyDefault::None,
+        None,
+        "Record type, upper case; each provider hosts some of them (see the table below)."
+    ),
+    table_key!(
+        "value",
+        KeyType::RecordValue,
+        true,
+        KeyDefault::None,
+        None,
+        "A: an IPv4 address; AAAA: an IPv6 address; either may be `{ server = \"<name>\" }` to follow `servers.<name>` (A: its primary IPv4, AAAA: its IPv6). CNAME, MX, NS, SRV, PTR: a host name (the trailing dot is optional). TXT: a string of at most 255 characters, or an array of such strings. CAA: the property value (`letsencrypt.org`)."
+    ),
+    table_key!(
+        "ttl",
+        KeyType::Field(FieldType::Int),
+        false,
+        KeyDefault::None,
+        None,
+        "Time to live in seconds, at least the provider's minimum (see the table below); absent: the provider's default."
+    ),
+    table_key!(
+        "priority",
+        KeyType::Field(FieldType::Int),
+        false,
+        KeyDefault::None,
+        None,
+        "MX and SRV (required there): 0 to 65535, lower is preferred."
+    ),
+    table_key!(
+        "weight",
+        KeyType::Field(FieldType::Int),
+        false,
+        KeyDefault::None,
+        None,
+        "SRV (required there): 0 to 65535."
+    ),
+    table_key!(
+        "port",
+        KeyType::Field(FieldType::Int),
+        false,
+        KeyDefault::None,
+        None,
+        "SRV (required there): 0 to 65535."
+    ),
+    table_key!(
+        "flags",
+        KeyType::Field(FieldType::Int),
+        false,
+        KeyDefault::None,
+        None,
+        "CAA: 0 to 255 (default 0; 128 marks the property critical)."
+    ),
+    table_key!(
+        "tag",
+        KeyType::Field(FieldType::Str),
+        false,
+        KeyDefault::None,
+        None,
+        "CAA (required there): `issue`, `issuewild` or `iodef`."
+    ),
+];
+
+/// Which record types take a record key beyond `name`, `type`, `value` and `ttl`, and whether
+/// they require it: `(key, types, required)`.
+pub const RECORD_TYPE_KEYS: &[(&str, &[&str], bool)] = &[
+    ("priority", &["MX", "SRV"], true),
+    ("weight", &["SRV"], true),
+    ("port", &["SRV"], true),
+    ("flags", &["CAA"], false),
+    ("tag", &["CAA"], true),
+];
+
+/// The range of each integer record key: `(key, min, max)`. A TTL is 31 bits (RFC 2181 §8), and
+/// its provider's minimum is checked beside this; priority, weight and port are 16 bits (RFC 2782),
+/// CAA flags 8 (RFC 8659).
+pub const RECORD_INT_RANGES: &[(&str, i64, i64)] = &[
+    ("ttl", 1, 2_147_483_647),
+    ("priority", 0, 65_535),
+    ("weight", 0, 65_535),
+    ("port", 0, 65_535),
+    ("flags", 0, 255),
+];
+
+/// The CAA property tags (RFC 8659 §4).
+pub const CAA_TAGS: [&str; 3] = ["issue", "issuewild", "iodef"];
+
 /// Top-level tables reserved for kinds that come with later providers.
-pub const RESERVED_KINDS: [Kind; 2] = [Kind::WebServices, Kind::Domains];
+pub const RESERVED_KINDS: [Kind; 1] = [Kind::WebServices];
 
 /// The closed set of values a string key takes, if it has one.
 pub fn allowed_values(key: &str) -> Option<Vec<&'static str>> {
     match key {
         "drift" => Some(vec!["flag", "remediate"]),
         "provider" => Some(ProviderKind::ALL.map(ProviderKind::as_str).to_vec()),
+        "type" => Some(crate::dns::RECORD_TYPES.to_vec()),
+        "tag" => Some(CAA_TAGS.to_vec()),
         _ => None,
     }
 }

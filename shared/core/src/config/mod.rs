@@ -7,6 +7,7 @@
 
 mod credentials;
 mod diagnostic;
+mod dns;
 pub mod json_schema;
 mod keys;
 mod parse;

@@ -26,15 +26,16 @@ use super::{Config, CredentialRef, DesiredResource, Diagnostics, DockConfig, Dri
 use crate::schema::{self, COMMON_KEYS, FieldType, KeySpec};
 use crate::{FieldValue, Kind, ProviderKind};
 
-type Key<'i> = Spanned<DeString<'i>>;
-type Item<'i> = Spanned<DeValue<'i>>;
+pub(super) type Key<'i> = Spanned<DeString<'i>>;
+pub(super) type Item<'i> = Spanned<DeValue<'i>>;
 
 /// Kinds that can be declared today (the others are reserved).
-const DECLARABLE: [Kind; 4] = [
+const DECLARABLE: [Kind; 5] = [
     Kind::Servers,
     Kind::BlockVolumes,
     Kind::Buckets,
     Kind::Databases,
+    Kind::Domains,
 ];
 
 /// Parses and validates `source` (the contents of `file`, named as the user named it).
@@ -74,17 +75,17 @@ pub fn parse(file: &str, source: &str) -> Result<Config, Diagnostics> {
 
 /// A value read from the file, with where it was written.
 #[derive(Debug, Clone)]
-struct At<T> {
-    value: T,
-    key: Range<usize>,
-    span: Range<usize>,
+pub(super) struct At<T> {
+    pub(super) value: T,
+    pub(super) key: Range<usize>,
+    pub(super) span: Range<usize>,
 }
 
 /// A dock as far as it could be read: resources are checked against whatever is known.
 #[derive(Debug)]
-struct DockDraft {
-    name: String,
-    provider: Option<ProviderKind>,
+pub(super) struct DockDraft {
+    pub(super) name: String,
+    pub(super) provider: Option<ProviderKind>,
     credentials: Option<CredentialRef>,
     endpoint: Option<String>,
     regions: Option<BTreeSet<String>>,
@@ -92,9 +93,9 @@ struct DockDraft {
 
 /// A resource as far as it could be read.
 #[derive(Debug)]
-struct ResourceDraft {
-    kind: Kind,
-    name: String,
+pub(super) struct ResourceDraft {
+    pub(super) kind: Kind,
+    pub(super) name: String,
     name_span: Range<usize>,
     dock: Option<At<String>>,
     protect: bool,
@@ -114,8 +115,8 @@ impl ResourceDraft {
     }
 }
 
-struct Walker<'r, 's> {
-    report: &'r mut Report<'s>,
+pub(super) struct Walker<'r, 's> {
+    pub(super) report: &'r mut Report<'s>,
 }
 
 impl Walker<'_, '_> {
@@ -123,6 +124,7 @@ impl Walker<'_, '_> {
         let mut settings = None;
         let mut docks = BTreeMap::new();
         let mut resources = Vec::new();
+        let mut zones = Vec::new();
         let mut saw_settings = false;
         let top: Vec<&str> = std::iter::once("stackdock")
             .chain(std::iter::once("docks"))
@@ -142,6 +144,12 @@ impl Walker<'_, '_> {
                 "docks" => {
                     if let Some(t) = self.table(item, "`docks`", "`[docks.<name>]` tables") {
                         docks = self.docks(t);
+                    }
+                }
+                _ if name == Kind::Domains.config_key() => {
+                    if let Some(t) = self.table(item, "`domains`", "`[domains.\"<zone>\"]` tables")
+                    {
+                        zones = self.zones(t);
                     }
                 }
                 _ => match Kind::parse(name) {
@@ -187,6 +195,7 @@ impl Walker<'_, '_> {
             );
         }
         self.cross_check(&docks, &resources);
+        let dns = self.dns_check(&docks, &resources, &zones);
 
         let settings = settings?;
         let mut dock_configs = BTreeMap::new();
@@ -218,6 +227,7 @@ impl Walker<'_, '_> {
                 fields: r.fields.into_iter().map(|(k, v)| (k, v.value)).collect(),
             });
         }
+        desired.extend(dns);
         desired.sort_by(|a, b| (a.kind.rank(), &a.name).cmp(&(b.kind.rank(), &b.name)));
         Some(Config {
             settings,
@@ -253,7 +263,7 @@ impl Walker<'_, '_> {
     }
 
     /// `item` as a table, or a type error saying what was expected.
-    fn table<'t, 'i>(
+    pub(super) fn table<'t, 'i>(
         &mut self,
         item: &'t Item<'i>,
         what: &str,
@@ -275,7 +285,7 @@ impl Walker<'_, '_> {
     }
 
     /// Reports every string in `item` that looks like a token. Returns whether one was found.
-    fn scan(&mut self, item: &Item<'_>, what: &str) -> bool {
+    pub(super) fn scan(&mut self, item: &Item<'_>, what: &str) -> bool {
         match item.get_ref() {
             DeValue::String(s) if looks_like_token(s) => {
                 self.report.credential(
@@ -325,7 +335,12 @@ impl Walker<'_, '_> {
     /// An entry of `[docks]` or of a kind table that is a credential rather than a named table:
     /// a name that is itself a token, or `password = "…"` written where a table belongs. Names
     /// like `auth-proxy` are fine as table names.
-    fn is_named_entry_credential(&mut self, key: &Key<'_>, item: &Item<'_>, table: &str) -> bool {
+    pub(super) fn is_named_entry_credential(
+        &mut self,
+        key: &Key<'_>,
+        item: &Item<'_>,
+        table: &str,
+    ) -> bool {
         let name = key.get_ref().as_ref();
         if matches!(item.get_ref(), DeValue::Table(_)) && !looks_like_token(name) {
             return false;
@@ -334,7 +349,7 @@ impl Walker<'_, '_> {
     }
 
     /// Splits a table into its known keys (checked for inline credentials) and reports the rest.
-    fn known_keys<'t, 'i>(
+    pub(super) fn known_keys<'t, 'i>(
         &mut self,
         table: &'t DeTable<'i>,
         what: &str,
@@ -377,7 +392,7 @@ impl Walker<'_, '_> {
     }
 
     /// Reports the required keys missing from a table, pointing at its header.
-    fn required(
+    pub(super) fn required(
         &mut self,
         present: &BTreeMap<String, (&Key<'_>, &Item<'_>)>,
         specs: impl IntoIterator<Item = (&'static str, bool, &'static str)>,
@@ -396,7 +411,7 @@ impl Walker<'_, '_> {
     }
 
     /// Reads a typed value, reporting a type error (with the expected type and what was found).
-    fn typed(
+    pub(super) fn typed(
         &mut self,
         key: &Key<'_>,
         item: &Item<'_>,
@@ -488,7 +503,7 @@ impl Walker<'_, '_> {
     }
 
     /// Reads a string key from a table read by [`Self::known_keys`].
-    fn string(
+    pub(super) fn string(
         &mut self,
         present: &BTreeMap<String, (&Key<'_>, &Item<'_>)>,
         key: &str,
@@ -506,7 +521,7 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn boolean(
+    pub(super) fn boolean(
         &mut self,
         present: &BTreeMap<String, (&Key<'_>, &Item<'_>)>,
         key: &str,
@@ -1091,7 +1106,7 @@ impl Walker<'_, '_> {
 }
 
 /// `(key, required, doc)` of a settings/dock key table, for [`Walker::required`].
-fn table_specs(
+pub(super) fn table_specs(
     keys: &'static [TableKey],
 ) -> impl Iterator<Item = (&'static str, bool, &'static str)> {
     keys.iter().map(|k| (k.key, k.required, k.doc))
@@ -1109,7 +1124,7 @@ fn element_span(source: &str, array: &Range<usize>, value: &str) -> Range<usize>
 }
 
 /// What a value is, for "found …" in type errors.
-fn found(v: &DeValue<'_>) -> &'static str {
+pub(super) fn found(v: &DeValue<'_>) -> &'static str {
     match v {
         DeValue::String(_) => "a string",
         DeValue::Integer(_) => "an integer",
@@ -1155,7 +1170,7 @@ mod tests {
                 "[buckets.assets]\ndock = \"vultr-main\"\nregion = \"ewr\"\n",
                 "vultr does not support buckets",
             ),
-            ("[domains.x]\n", "`[domains]` is reserved"),
+            ("[web_services.x]\n", "`[web_services]` is reserved"),
             (
                 "[blockVolumes.x]\n",
                 "unknown top-level table `blockVolumes`",

@@ -4,9 +4,10 @@
 use std::fmt::Write as _;
 
 use super::keys::{
-    CREDENTIAL_KEYS, DOCK_KEYS, KeyDefault, KeyType, RESERVED_KINDS, SETTINGS_KEYS, TableKey,
-    allowed_values,
+    CREDENTIAL_KEYS, DOCK_KEYS, KeyDefault, KeyType, RECORD_KEYS, RECORD_TYPE_KEYS, RESERVED_KINDS,
+    SETTINGS_KEYS, TableKey, ZONE_KEYS, allowed_values,
 };
+use crate::dns::{RECORD_TYPES, record_types, ttl_minimum};
 use crate::schema::{COMMON_KEYS, Change, FieldType, KeySpec, field_rule, kind_keys};
 use crate::{Kind, ProviderKind};
 
@@ -32,6 +33,10 @@ pub fn markdown() -> String {
     resource_keys(&mut out, COMMON_KEYS);
     for kind in Kind::ALL {
         if RESERVED_KINDS.contains(&kind) {
+            continue;
+        }
+        if kind == Kind::Domains {
+            dns(&mut out);
             continue;
         }
         let _ = write!(out, "\n### `[{}.<name>]`\n\n", kind.config_key());
@@ -70,10 +75,50 @@ pub fn markdown() -> String {
         .collect();
     let _ = writeln!(
         out,
-        "\n{} are reserved for providers that come later.",
-        reserved.join(" and ")
+        "\n{} {} reserved for providers that come later.",
+        reserved.join(" and "),
+        if reserved.len() == 1 { "is" } else { "are" }
     );
     out
+}
+
+/// `[domains."<zone>"]` and its records, with what each provider hosts.
+fn dns(out: &mut String) {
+    out.push_str("\n### `[domains.\"<zone>\"]`\n\nA DNS zone: its name is a lowercase domain without the trailing dot, ");
+    out.push_str("quoted because it holds dots.\n\n");
+    table_keys(out, ZONE_KEYS);
+    out.push_str("\n#### `[[domains.\"<zone>\".records]]`\n\n");
+    table_keys(out, RECORD_KEYS);
+    out.push_str("\nKeys that belong to some types only (elsewhere they are an error):\n\n| key | types | required there |\n|---|---|---|\n");
+    for (key, types, required) in RECORD_TYPE_KEYS {
+        let _ = writeln!(
+            out,
+            "| `{key}` | {} | {} |",
+            types.join(", "),
+            yes(*required)
+        );
+    }
+    out.push_str("\nBy provider (record types hosted, lowest `ttl` in seconds):\n\n| | ");
+    out.push_str(&RECORD_TYPES.join(" | "));
+    out.push_str(" | minimum `ttl` |\n|---|");
+    out.push_str(&"---|".repeat(RECORD_TYPES.len() + 1));
+    out.push('\n');
+    for p in ProviderKind::ALL {
+        let _ = write!(out, "| {p} |");
+        for t in RECORD_TYPES {
+            let cell = if record_types(p).contains(&t) {
+                "yes"
+            } else {
+                "-"
+            };
+            let _ = write!(out, " {cell} |");
+        }
+        let _ = writeln!(out, " {} |", ttl_minimum(p));
+    }
+    out.push_str("\nA record is its name, type and value: the same three twice is an error, and a name with a CNAME holds ");
+    out.push_str("no other record. The apex (`@`) takes no CNAME, and its NS records belong to the provider.\n");
+    out.push_str("\nUntil the DNS adapters land (issue 17), `stackdock validate` checks zones and records, and a plan ");
+    out.push_str("shows each declared zone as an `error` (\"DNS on <provider> arrives with the adapters\"): nothing of it is changed.\n");
 }
 
 fn type_name(ty: FieldType) -> &'static str {
@@ -91,6 +136,8 @@ fn table_keys(out: &mut String, keys: &[TableKey]) {
         let ty = match k.ty {
             KeyType::Field(ty) => type_name(ty).to_owned(),
             KeyType::Credentials => "`{ env = \"VAR\" }` or `{ secret = \"…\" }`".to_owned(),
+            KeyType::Records => "array of tables".to_owned(),
+            KeyType::RecordValue => "string, array of strings or `{ server = \"…\" }`".to_owned(),
         };
         let ty = match allowed_values(k.key) {
             Some(values) => values

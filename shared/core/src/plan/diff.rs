@@ -94,7 +94,16 @@ pub fn plan_checked(
             protected: &protected,
         };
         for resource in desired {
-            planner.plan_resource(resource);
+            match resource.kind {
+                Kind::Servers
+                | Kind::BlockVolumes
+                | Kind::Buckets
+                | Kind::Databases
+                | Kind::WebServices => planner.plan_resource(resource),
+                Kind::Domains => planner.dns_before_its_adapters(resource),
+                // Reported by their zone's error: nothing of a zone is planned yet.
+                Kind::DomainRecords => {}
+            }
         }
         planner.plan_leftovers();
         actions.append(&mut planner.actions);
@@ -346,6 +355,31 @@ impl<'a> DockPlanner<'a> {
             .collect();
         ids.sort_unstable();
         ids.join(", ")
+    }
+
+    /// A zone declared before the DNS adapters exist (issue 17, step 2): an `error` naming what
+    /// is missing, so no plan claims to create, adopt or leave alone what it cannot see. Its
+    /// records share the error.
+    fn dns_before_its_adapters(&mut self, zone: &DesiredResource) {
+        let records = self
+            .config
+            .resources
+            .iter()
+            .filter(|r| {
+                r.kind == Kind::DomainRecords
+                    && r.dock == zone.dock
+                    && r.str_field("zone") == Some(zone.name.as_str())
+            })
+            .count();
+        let mut a = self.action(ActionKind::Error, zone, None);
+        a.reason = format!(
+            "DNS on {} arrives with the adapters (issue 17): zone `{}` and its {records} record{} are not planned; `stackdock validate` checks them meanwhile",
+            self.provider,
+            zone.name,
+            if records == 1 { "" } else { "s" }
+        );
+        a.allowed = false;
+        self.actions.push(a);
     }
 
     fn plan_resource(&mut self, resource: &DesiredResource) {

@@ -701,3 +701,55 @@ fn catalog_problems_turn_a_change_into_an_error() {
     );
     assert!(p.actions[1].reason.contains("vc2-1c-1gbb"));
 }
+
+#[test]
+fn a_dns_zone_plans_as_an_error_until_its_adapters_exist() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/config/valid/dns-zones.toml");
+    let source = std::fs::read_to_string(path).unwrap_or_default();
+    let config =
+        stackdock_core::config::parse("dns-zones.toml", &source).unwrap_or_else(|d| panic!("{d}"));
+    let states: BTreeMap<String, DockState> = config
+        .docks
+        .keys()
+        .map(|d| (d.clone(), DockState::Fresh))
+        .collect();
+    let p = plan(&config, &[], &states);
+    // In plan order: by dock name (`do-main`, `linode-main`, `vultr-main`).
+    let errors = only(&p, ActionKind::Error);
+    let zones: Vec<(&str, &str)> = errors
+        .iter()
+        .map(|a| (a.address.as_deref().unwrap_or_default(), a.reason.as_str()))
+        .collect();
+    assert_eq!(
+        zones,
+        [
+            (
+                "domains.example.com",
+                "DNS on digitalocean arrives with the adapters (issue 17): zone `example.com` and its 5 records are not planned; `stackdock validate` checks them meanwhile"
+            ),
+            (
+                "domains.example.org",
+                "DNS on linode arrives with the adapters (issue 17): zone `example.org` and its 3 records are not planned; `stackdock validate` checks them meanwhile"
+            ),
+            (
+                "domains.example.net",
+                "DNS on vultr arrives with the adapters (issue 17): zone `example.net` and its 3 records are not planned; `stackdock validate` checks them meanwhile"
+            ),
+        ]
+    );
+    assert!(
+        errors
+            .iter()
+            .all(|a| !a.allowed && a.kind == Some(Kind::Domains))
+    );
+    assert!(
+        p.actions
+            .iter()
+            .all(|a| a.kind != Some(Kind::DomainRecords)),
+        "no record is planned on its own"
+    );
+    // The rest of the file plans as before: the server is created, and only it.
+    assert_eq!(kinds(&p).iter().filter(|(k, _)| k.is_change()).count(), 1);
+    assert!(kinds(&p).contains(&(ActionKind::Create, "servers.web-1".to_owned())));
+}

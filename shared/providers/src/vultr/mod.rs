@@ -86,12 +86,14 @@ pub fn decode_list_page(
         Kind::Servers => decode_page::<instances::Instances>(ctx, body),
         Kind::BlockVolumes => decode_page::<blocks::Blocks>(ctx, body),
         Kind::Databases => decode_page::<databases::Databases>(ctx, body),
-        Kind::Buckets | Kind::WebServices | Kind::Domains => Err(ProviderError::new(
-            ErrorClass::Invalid,
-            &ctx.dock,
-            kind.table(),
-            format!("Vultr docks have no {} here", kind.config_key()),
-        )),
+        Kind::Buckets | Kind::WebServices | Kind::Domains | Kind::DomainRecords => {
+            Err(ProviderError::new(
+                ErrorClass::Invalid,
+                &ctx.dock,
+                kind.table(),
+                format!("Vultr docks have no {} here", kind.config_key()),
+            ))
+        }
     }
 }
 

@@ -225,7 +225,18 @@ mod schema {
                 "webServices",
                 &["productionUrl", "environment", "gitRepo"][..],
             ),
-            ("domains", &["domainName", "expiresAt"][..]),
+            (
+                "domains",
+                &[
+                    "zoneName",
+                    "dnsHosted",
+                    "assignedNameservers",
+                    "registrar",
+                    "expiresAt",
+                    "recordsCount",
+                    "recordsDigest",
+                ][..],
+            ),
         ] {
             let columns = columns(&conn, table);
             let common = [
