@@ -317,3 +317,20 @@ pub fn held(boundary: &str) {
     let test = thread.name().unwrap_or("unnamed test");
     eprintln!("RELIABILITY security {boundary} -> held (functions::{test})");
 }
+
+impl Live {
+    /// Someone retags the Vultr server `label` in the provider's console: an out-of-band change
+    /// the next sync flags as drift.
+    pub fn retag_by_hand(&self, label: &str, tags: &[&str]) {
+        self.sandbox
+            .mutate(stackdock_sandbox::Mutation::new(
+                stackdock_sandbox::Provider::Vultr,
+                stackdock_sandbox::Kind::Instance,
+                label,
+                stackdock_sandbox::Change::SetTags {
+                    tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+                },
+            ))
+            .expect("out-of-band change");
+    }
+}

@@ -3,7 +3,7 @@
 
 use lambda_runtime::Diagnostic;
 use stackdock_core::ProviderKind;
-use stackdock_sandbox::{Change, Fault, FaultRule, Kind as SbKind, Mutation, Provider};
+use stackdock_sandbox::{Fault, FaultRule, Kind as SbKind, Provider};
 use stackdock_store::{RunKind, RunStatus};
 
 use crate::support::{Live, ORG, Worker, held};
@@ -100,16 +100,7 @@ async fn remediate_mode_applies_the_fleet_then_removes_drift() {
     assert_eq!(converged.remediation_run_id, None);
 
     // Someone retags web-2 by hand: flagged on the record, and undone.
-    live.sandbox
-        .mutate(Mutation::new(
-            Provider::Vultr,
-            SbKind::Instance,
-            "web-2",
-            Change::SetTags {
-                tags: vec!["web".into()],
-            },
-        ))
-        .expect("out-of-band change");
+    live.retag_by_hand("web-2", &["web"]);
     let drifted = live.scheduled_sync().await.expect("sync");
     assert_eq!(drifted.drifted, 1, "{drifted:?}");
     let sync_run = live
@@ -212,16 +203,7 @@ async fn remediation_stops_after_three_consecutive_failures_on_a_resource() {
     live.scheduled_sync().await.expect("converged");
 
     // web-2 is retagged by hand, and the provider refuses every update of it.
-    live.sandbox
-        .mutate(Mutation::new(
-            Provider::Vultr,
-            SbKind::Instance,
-            "web-2",
-            Change::SetTags {
-                tags: vec!["web".into()],
-            },
-        ))
-        .expect("out-of-band change");
+    live.retag_by_hand("web-2", &["web"]);
     live.sandbox.add_fault(FaultRule::new(
         "PATCH /vultr/v2/instances/{id}",
         Fault::Status { code: 422 },

@@ -39,7 +39,7 @@ pub const ORG_INDEX: &str = "orgId-index";
 
 /// The non-key attributes [`ORG_INDEX`] projects: every record attribute of every kind but
 /// `fullApiData` (the SAM template's `NonKeyAttributes` must equal it; a test reads the template).
-pub const INDEX_ATTRIBUTES: [&str; 39] = [
+pub const INDEX_ATTRIBUTES: [&str; 44] = [
     "provider",
     "name",
     "status",
@@ -77,8 +77,13 @@ pub const INDEX_ATTRIBUTES: [&str; 39] = [
     "productionUrl",
     "environment",
     "gitRepo",
-    "domainName",
+    "zoneName",
+    "dnsHosted",
+    "assignedNameservers",
+    "registrar",
     "expiresAt",
+    "recordsCount",
+    "recordsDigest",
 ];
 
 /// Per-dock sync status: partition key [`ORG_ID`], sort key [`DOCK_ID`].
