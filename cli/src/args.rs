@@ -169,7 +169,8 @@ pub struct ApplyArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct InventoryArgs {
-    /// Only this kind (`servers`, `block_volumes`, `buckets`, `databases`).
+    /// Only this kind (`servers`, `block_volumes`, `buckets`, `databases`, `web_services`,
+    /// `domains`, `domain_records`; the table names `blockVolumes`, … are accepted too).
     #[arg(long)]
     pub kind: Option<String>,
     /// Only this dock.

@@ -31,6 +31,7 @@ RECORD_TABLES = [
     "DatabasesTable",
     "WebServicesTable",
     "DomainsTable",
+    "DomainRecordsTable",
 ]
 SECRETS = (
     "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${SecretPrefix}*"

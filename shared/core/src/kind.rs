@@ -25,17 +25,24 @@ impl Kind {
     /// Every kind with a universal table in the stores, in dependency order: a kind may depend
     /// only on kinds before it. The stores create and list one table per entry.
     ///
-    /// [`Kind::DomainRecords`] is not listed yet: its table arrives with the stores' migration in
-    /// issue 17 step 2, and until then no store, sync or listing may meet it. It ranks after every
-    /// kind here (records follow the servers whose addresses they carry).
-    pub const ALL: [Kind; 6] = [
+    /// [`Kind::DomainRecords`] ranks last (records follow their zone and the servers whose
+    /// addresses they carry). It has a table like every kind, but it is never a top-level table
+    /// of `stackdock.toml`: see [`Kind::is_declared_at_top`].
+    pub const ALL: [Kind; 7] = [
         Kind::Servers,
         Kind::Databases,
         Kind::Buckets,
         Kind::BlockVolumes,
         Kind::WebServices,
         Kind::Domains,
+        Kind::DomainRecords,
     ];
+
+    /// Whether the kind is a top-level table of `stackdock.toml` (`[servers.<name>]`, …). DNS
+    /// records are not: they are declared inside their zone (`[[domains."<zone>".records]]`).
+    pub const fn is_declared_at_top(self) -> bool {
+        !matches!(self, Kind::DomainRecords)
+    }
 
     /// Name of the universal table (and SQLite table): `servers`, `blockVolumes`, …
     pub fn table(self) -> &'static str {
@@ -63,8 +70,8 @@ impl Kind {
         }
     }
 
-    /// Position in dependency order (servers before volumes, which attach to them); a kind not in
-    /// [`Kind::ALL`] ([`Kind::DomainRecords`]) comes last.
+    /// Position in dependency order (servers before volumes, which attach to them; DNS records
+    /// last).
     pub fn rank(self) -> usize {
         Kind::ALL
             .iter()
@@ -193,12 +200,11 @@ mod tests {
     fn dns_records_follow_their_zone_and_have_their_own_table() {
         assert!(Kind::Domains.rank() < Kind::DomainRecords.rank());
         assert!(Kind::Servers.rank() < Kind::DomainRecords.rank());
+        assert_eq!(Kind::DomainRecords.rank(), Kind::ALL.len() - 1);
         assert_eq!(Kind::DomainRecords.table(), "domainRecords");
-        assert!(!Kind::ALL.contains(&Kind::DomainRecords));
-        assert_eq!(
-            Kind::parse("domainRecords"),
-            None,
-            "not listable before its table exists"
-        );
+        assert_eq!(Kind::parse("domainRecords"), Some(Kind::DomainRecords));
+        assert_eq!(Kind::parse("domain_records"), Some(Kind::DomainRecords));
+        assert!(!Kind::DomainRecords.is_declared_at_top());
+        assert!(Kind::Domains.is_declared_at_top());
     }
 }

@@ -128,7 +128,7 @@ pub async fn records_read_back_by_org_and_dock_sorted(store: Arc<dyn Store>) {
     assert_eq!(
         stats,
         SyncStats {
-            written: 12,
+            written: 14,
             unchanged: 0,
             marked_missing: 0
         },
@@ -1497,13 +1497,21 @@ pub fn full_record(kind: Kind, org: &str, dock: &str, id: &str) -> Record {
             records_count: Some(2),
             records_digest: s("0f1e2d"),
         }),
+        // Every attribute set, both flags true (no single record type uses them all; the store
+        // keeps whatever it is given).
         Kind::DomainRecords => Attrs::DomainRecords(DomainRecordAttrs {
             zone: s("acme.example"),
-            fqdn: s("www.acme.example"),
-            record_type: s("A"),
-            value: s("203.0.113.10"),
+            fqdn: s("_sip._tcp.acme.example"),
+            record_type: s("SRV"),
+            value: s("sip.acme.example"),
             ttl: Some(300),
-            ..DomainRecordAttrs::default()
+            priority: Some(10),
+            weight: Some(5),
+            port: Some(5060),
+            flags: Some(128),
+            tag: s("issue"),
+            proxied: true,
+            managed: true,
         }),
     };
     record.full_api_data = json!({

@@ -75,6 +75,10 @@ pub fn json_schema() -> Value {
     );
     for kind in Kind::ALL {
         let key = kind.config_key();
+        // DNS records are declared inside their zone (`domain_record` above).
+        if !kind.is_declared_at_top() {
+            continue;
+        }
         if kind == Kind::Domains {
             properties.insert(
                 key.into(),

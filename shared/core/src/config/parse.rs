@@ -128,7 +128,12 @@ impl Walker<'_, '_> {
         let mut saw_settings = false;
         let top: Vec<&str> = std::iter::once("stackdock")
             .chain(std::iter::once("docks"))
-            .chain(Kind::ALL.map(Kind::config_key))
+            .chain(
+                Kind::ALL
+                    .into_iter()
+                    .filter(|k| k.is_declared_at_top())
+                    .map(Kind::config_key),
+            )
             .collect();
         for (key, item) in root {
             let name = key.get_ref().as_ref();
@@ -166,6 +171,15 @@ impl Walker<'_, '_> {
                                 .join(", ")
                         ),
                     ),
+                    Some(kind) if !kind.is_declared_at_top() && kind.config_key() == name => {
+                        self.scan(item, &format!("`{name}`"));
+                        self.report.error(
+                            key.span(),
+                            format!("`[{name}]` is not a table of the file"),
+                            "declare DNS records inside their zone: \
+                             `[[domains.\"<zone>\".records]]`",
+                        );
+                    }
                     Some(kind) if kind.config_key() == name => {
                         if let Some(t) = self.table(
                             item,

@@ -32,7 +32,8 @@ pub fn markdown() -> String {
     out.push_str("and its address is `<kind>.<name>`.\n\n### Keys of every resource\n\n");
     resource_keys(&mut out, COMMON_KEYS);
     for kind in Kind::ALL {
-        if RESERVED_KINDS.contains(&kind) {
+        // DNS records are documented with their zone (`dns`).
+        if RESERVED_KINDS.contains(&kind) || !kind.is_declared_at_top() {
             continue;
         }
         if kind == Kind::Domains {

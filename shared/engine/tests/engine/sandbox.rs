@@ -1,13 +1,13 @@
 //! The engine with the real adapters against the provider sandbox: the example fleet converges on
 //! all three providers, drift on each managed field is found, adoption and ambiguity, a create that
-//! answered 500, a dock whose listing fails, and no secret in any output.
+//! answered 500, a dock whose listing fails, a kind no adapter has yet, and no secret in any output.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use stackdock_core::config::Config;
 use stackdock_core::plan::{ActionKind, Plan};
-use stackdock_core::{ProviderKind, render};
+use stackdock_core::{Kind, ProviderKind, render};
 use stackdock_engine::{
     Adapters, ApplyOptions, Docks, PlanOptions, StaticResolver, SyncOptions, apply, plan_current,
     sync,
@@ -187,6 +187,36 @@ async fn the_example_fleet_converges_on_all_three_providers() {
         (Provider::Vultr, SbKind::Database, "app-db"),
     ] {
         assert_eq!(live.count_labelled(provider, kind, label), 1, "{label}");
+    }
+}
+
+/// Every kind has a table now, DNS records included, but a dock lists only the kinds its
+/// provider's adapter has: none has DNS yet, so each dock's sync succeeds, lists the same kinds
+/// as before and stores no zone or record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kind_no_adapter_has_yet_does_not_fail_a_sync() {
+    assert!(Kind::ALL.contains(&Kind::DomainRecords));
+    let live = Live::new("").await;
+    let report = live.sync().await;
+    assert_eq!(report.docks.len(), live.config.docks.len());
+    assert_eq!(
+        report.failed().map(|d| d.dock.as_str()).collect::<Vec<_>>(),
+        Vec::<&str>::new(),
+        "no dock fails for a kind its provider does not list"
+    );
+    let records = live.store.inventory(ORG, None).await.expect("inventory");
+    assert!(!records.is_empty(), "the fixtures' resources were synced");
+    for provider in ProviderKind::ALL {
+        let listed: std::collections::BTreeSet<Kind> = records
+            .iter()
+            .filter(|r| r.provider == provider)
+            .map(stackdock_core::Record::kind)
+            .collect();
+        assert!(
+            listed.iter().all(|k| provider.supports(*k)),
+            "{provider}: only its adapter's kinds are listed: {listed:?}"
+        );
+        assert!(!listed.contains(&Kind::Domains) && !listed.contains(&Kind::DomainRecords));
     }
 }
 

@@ -17,13 +17,14 @@ use super::error::{Class, build_failed, classify};
 use crate::StoreError;
 
 /// The universal tables, one per kind (the same names as `Kind::table()`).
-pub const RECORD_TABLES: [&str; 6] = [
+pub const RECORD_TABLES: [&str; 7] = [
     "servers",
     "blockVolumes",
     "buckets",
     "databases",
     "webServices",
     "domains",
+    "domainRecords",
 ];
 /// Partition key of the universal tables.
 pub const DOCK_ID: &str = "dockId";
@@ -39,7 +40,7 @@ pub const ORG_INDEX: &str = "orgId-index";
 
 /// The non-key attributes [`ORG_INDEX`] projects: every record attribute of every kind but
 /// `fullApiData` (the SAM template's `NonKeyAttributes` must equal it; a test reads the template).
-pub const INDEX_ATTRIBUTES: [&str; 44] = [
+pub const INDEX_ATTRIBUTES: [&str; 55] = [
     "provider",
     "name",
     "status",
@@ -77,13 +78,24 @@ pub const INDEX_ATTRIBUTES: [&str; 44] = [
     "productionUrl",
     "environment",
     "gitRepo",
+    "expiresAt",
     "zoneName",
     "dnsHosted",
     "assignedNameservers",
     "registrar",
-    "expiresAt",
     "recordsCount",
     "recordsDigest",
+    "zone",
+    "fqdn",
+    "type",
+    "value",
+    "ttl",
+    "priority",
+    "weight",
+    "flags",
+    "tag",
+    "proxied",
+    "managed",
 ];
 
 /// Per-dock sync status: partition key [`ORG_ID`], sort key [`DOCK_ID`].
@@ -127,13 +139,14 @@ const fn record_table(table: &'static str) -> TableSpec {
 }
 
 /// Every table StackDock uses. All keys are strings (`S`); billing is on demand.
-pub const TABLES: [TableSpec; 10] = [
+pub const TABLES: [TableSpec; 11] = [
     record_table(RECORD_TABLES[0]),
     record_table(RECORD_TABLES[1]),
     record_table(RECORD_TABLES[2]),
     record_table(RECORD_TABLES[3]),
     record_table(RECORD_TABLES[4]),
     record_table(RECORD_TABLES[5]),
+    record_table(RECORD_TABLES[6]),
     TableSpec {
         table: DOCKS,
         partition_key: ORG_ID,

@@ -17,7 +17,7 @@ use crate::StoreError;
 ///
 /// The universal tables are created with their identity columns only; every other column is
 /// derived from `Record`'s JSON (see [`Layout`]) and added by [`ensure_record_columns`]. That keeps
-/// one generic mapping for six kinds, and a new optional `Record` field needs no migration. A
+/// one generic mapping for every kind, and a new optional `Record` field needs no migration. A
 /// rename or removal of a field does: it goes here.
 const MIGRATIONS: &[&str] = &[
     // 1: universal tables, docks, runs, locks, intents.
@@ -85,6 +85,13 @@ const MIGRATIONS: &[&str] = &[
     // 2: the provider's compact plan-time catalog on the dock status (issue 19, item 4).
     r#"
     ALTER TABLE docks ADD COLUMN catalog TEXT;
+    "#,
+    // 3: DNS records, one row per record in their own universal table (issue 17).
+    r#"
+    CREATE TABLE domainRecords (
+        orgId TEXT NOT NULL, dockId TEXT NOT NULL, providerResourceId TEXT NOT NULL,
+        PRIMARY KEY (dockId, providerResourceId));
+    CREATE INDEX domainRecords_orgId ON domainRecords (orgId);
     "#,
 ];
 
@@ -361,5 +368,9 @@ mod tests {
         assert_eq!(find(Kind::WebServices, "gitRepo"), Some(Codec::Scalar));
         assert_eq!(find(Kind::Domains, "expiresAt"), Some(Codec::Scalar));
         assert_eq!(find(Kind::Domains, "tags"), None);
+        assert_eq!(find(Kind::DomainRecords, "type"), Some(Codec::Scalar));
+        assert_eq!(find(Kind::DomainRecords, "ttl"), Some(Codec::Scalar));
+        assert_eq!(find(Kind::DomainRecords, "proxied"), Some(Codec::Bool));
+        assert_eq!(find(Kind::DomainRecords, "managed"), Some(Codec::Bool));
     }
 }

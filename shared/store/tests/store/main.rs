@@ -237,6 +237,13 @@ mod schema {
                     "recordsDigest",
                 ][..],
             ),
+            (
+                "domainRecords",
+                &[
+                    "zone", "fqdn", "type", "value", "ttl", "priority", "weight", "port", "flags",
+                    "tag", "proxied", "managed",
+                ][..],
+            ),
         ] {
             let columns = columns(&conn, table);
             let common = [
@@ -373,6 +380,85 @@ mod schema {
             "a column added later reads as unset"
         );
         assert_eq!(stored.name, "web-1");
+    }
+
+    /// A file written before migration 3 (schema version 2: no `domainRecords` table) gains the
+    /// table, its columns and its orgId index on open, keeps its records, and stores DNS records.
+    #[tokio::test]
+    async fn a_file_from_before_the_domain_records_table_gains_it_on_open() {
+        assert_eq!(SCHEMA_VERSION, 3, "migration 3 adds domainRecords");
+        let (_dir, path) = temp_db();
+        let dock = dock_id(ORG, "vultr-main");
+        let web = server(ORG, &dock, "id-1", "web-1", "ewr");
+        {
+            let store = SqliteStore::open(&path).expect("open");
+            store
+                .commit_sync(sync_of(
+                    &dock,
+                    0,
+                    vec![complete(Kind::Servers, vec![web.clone()])],
+                ))
+                .await
+                .expect("sync");
+        }
+        // As the file was after migration 2: no table, no index, version 2.
+        raw(&path)
+            .execute_batch("drop table domainRecords; pragma user_version = 2;")
+            .expect("take the file back to schema version 2");
+        assert!(columns(&raw(&path), "domainRecords").is_empty());
+
+        let store = SqliteStore::open(&path).expect("reopen migrates to the current version");
+        let conn = raw(&path);
+        let version: i64 = conn
+            .query_row("pragma user_version", [], |r| r.get(0))
+            .expect("user_version");
+        assert_eq!(version, SCHEMA_VERSION);
+        let table = columns(&conn, "domainRecords");
+        for name in [
+            "orgId",
+            "dockId",
+            "providerResourceId",
+            "fqdn",
+            "type",
+            "value",
+            "ttl",
+        ] {
+            assert!(
+                table.iter().any(|c| c == name),
+                "domainRecords lacks {name}: {table:?}"
+            );
+        }
+        let index: i64 = conn
+            .query_row(
+                "select count(*) from sqlite_master where type = 'index' \
+                 and name = 'domainRecords_orgId'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("index");
+        assert_eq!(index, 1, "the orgId index is created with the table");
+
+        let stored = store.get(&web.key()).await.expect("get").expect("kept");
+        assert_eq!(
+            stored.name, "web-1",
+            "records written before the migration are kept"
+        );
+        let record = full_record(Kind::DomainRecords, ORG, &dock, "zone-1/rec-1");
+        store
+            .commit_sync(sync_of(
+                &dock,
+                60,
+                vec![complete(Kind::DomainRecords, vec![record.clone()])],
+            ))
+            .await
+            .expect("sync a DNS record into the new table");
+        let mut expected = record.clone();
+        expected.updated_at = Some(at(60));
+        assert_eq!(
+            store.get(&record.key()).await.expect("get"),
+            Some(expected),
+            "a DNS record reads back whole from the migrated file"
+        );
     }
 }
 
