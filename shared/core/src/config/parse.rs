@@ -392,8 +392,7 @@ impl Walker<'_, '_> {
                 let table = matches!(item.get_ref(), DeValue::Table(_));
                 let identifier = declared
                     .iter()
-                    .find(|s| s.key == name)
-                    .is_some_and(|s| s.pattern.is_some() && all_strings_match(item, s));
+                    .any(|s| s.key == name && s.pattern.is_some() && all_strings_match(item, s));
                 if table || identifier || !self.scan(item, &format!("`{name}` in {what}")) {
                     out.insert(name.to_owned(), (key, item));
                 }
@@ -718,7 +717,9 @@ impl Walker<'_, '_> {
             }
             None => known.extend(every.iter().map(|s| s.key)),
         }
-        let mut present = self.known_keys_declared(t, &what, &known, own);
+        // A value matching a pattern declared for its key is an identifier on any dock: on another
+        // provider's dock it then gets "not a setting of …", not "looks like a credential".
+        let mut present = self.known_keys_declared(t, &what, &known, &every);
         self.required(&present, table_specs(DOCK_KEYS), &what, header.clone());
         if let Some(provider) = declared_provider {
             for key in &foreign {

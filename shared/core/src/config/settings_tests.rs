@@ -112,6 +112,13 @@ fn a_setting_of_another_provider_is_not_one_of_this_providers() {
                 .to_owned()
         )]
     );
+    // An account id on a Linode dock is an id in the wrong place, not a credential.
+    let source = format!(
+        "[stackdock]\norg = \"acme\"\n\n[docks.lin]\nprovider = \"linode\"\ncredentials = {{ env = \"L\" }}\naccount_id = \"{ACCOUNT}\"\n"
+    );
+    let d = diagnostics(&source);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].2, "`account_id` is not a setting of linode docks");
     // On a Vultr dock the list names its own setting too.
     let d = diagnostics(&file(&format!(
         "account_id = \"{ACCOUNT}\"\nstrict = true\n"
