@@ -160,6 +160,7 @@ pub fn config(base: &str, resources: Vec<DesiredResource>) -> Config {
                 credentials: CredentialRef::Env(format!("{}_TOKEN", p.as_str().to_uppercase())),
                 endpoint: Some(format!("{base}{}", sandbox_provider(p).prefix())),
                 regions: None,
+                settings: Default::default(),
             };
             (name, dock)
         })

@@ -5,6 +5,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::dock_settings::DockSettingSpec;
+
 /// A universal resource kind. Each has one table, whatever the provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -158,6 +160,18 @@ impl ProviderKind {
 
     pub fn supports(self, kind: Kind) -> bool {
         self.kinds().contains(&kind)
+    }
+
+    /// The settings this provider's docks take beside `provider`, `credentials`, `endpoint` and
+    /// `regions` (see [`crate::dock_settings`]): the one list the parser, the config reference and
+    /// the JSON Schema read. A provider declares each as a `pub const` `DockSetting<T>` next to
+    /// this enum and lists its `spec` here, e.g. a 32-hex `account_id`:
+    /// `DockSetting::<Text>::required("account_id", "…").pattern("^[0-9a-f]{32}$")`.
+    /// None of today's providers takes any.
+    pub fn dock_settings(self) -> &'static [DockSettingSpec] {
+        match self {
+            ProviderKind::Vultr | ProviderKind::DigitalOcean | ProviderKind::Linode => &[],
+        }
     }
 
     /// Base URL including the version path, replaced by a dock's `endpoint`: the provider's

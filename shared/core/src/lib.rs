@@ -8,6 +8,7 @@
 pub mod api_data;
 pub mod config;
 pub mod dns;
+pub mod dock_settings;
 pub mod kind;
 pub mod plan;
 pub mod record;

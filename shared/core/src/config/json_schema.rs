@@ -12,12 +12,18 @@ use super::keys::{
     RECORD_KEYS, RESERVED_KINDS, SETTINGS_KEYS, TableKey, ZONE_KEYS, ZONE_NAME_PATTERN,
     allowed_values, exactly_one_of, names, positive,
 };
+use crate::dock_settings::{Declarations, DockSettingSpec};
 use crate::schema::{COMMON_KEYS, FieldType, KeySpec, kind_keys};
 use crate::{Kind, ProviderKind};
 
 /// The JSON Schema of `stackdock.toml`. Object keys are sorted, so the text is the same whatever
 /// serde_json features the build unifies.
 pub fn json_schema() -> Value {
+    json_schema_declared(ProviderKind::dock_settings)
+}
+
+/// [`json_schema`] with the providers' dock settings taken from `declarations`.
+pub(crate) fn json_schema_declared(declarations: Declarations) -> Value {
     let mut definitions = Map::new();
     definitions.insert(
         "settings".into(),
@@ -27,14 +33,7 @@ pub fn json_schema() -> Value {
             required(SETTINGS_KEYS.iter().map(|k| (k.key, k.required))),
         ),
     );
-    definitions.insert(
-        "dock".into(),
-        object(
-            "One provider account.",
-            DOCK_KEYS.iter().map(table_key_schema),
-            required(DOCK_KEYS.iter().map(|k| (k.key, k.required))),
-        ),
-    );
+    definitions.insert("dock".into(), dock_schema(declarations));
     let mut credentials = object(
         "Where the dock's API token comes from, by reference: never the token itself.",
         CREDENTIAL_KEYS.iter().map(table_key_schema),
@@ -132,6 +131,91 @@ pub fn json_schema() -> Value {
         "properties": properties,
         "definitions": definitions,
     }))
+}
+
+/// The schema of a dock: the common keys, and per provider (`if provider == X then …`) the settings
+/// it declares, their types, patterns and which are required, with every other provider's settings
+/// forbidden on its docks.
+fn dock_schema(declarations: Declarations) -> Value {
+    let every: Vec<(ProviderKind, &DockSettingSpec)> = ProviderKind::ALL
+        .into_iter()
+        .flat_map(|p| declarations(p).iter().map(move |s| (p, s)))
+        .collect();
+    let mut by_key: Map<String, Value> = Map::new();
+    for (p, s) in &every {
+        let line = format!("{p} docks: {}", s.doc);
+        match by_key.get_mut(s.key) {
+            Some(Value::String(d)) => {
+                d.push('\n');
+                d.push_str(&line);
+            }
+            _ => {
+                by_key.insert(s.key.to_owned(), line.into());
+            }
+        }
+    }
+    let mut schema = object(
+        "One provider account.",
+        DOCK_KEYS
+            .iter()
+            .map(table_key_schema)
+            .chain(by_key.iter().filter_map(|(k, d)| {
+                let key = every.iter().find(|(_, s)| s.key == k)?.1.key;
+                Some((key, json!({ "description": d })))
+            })),
+        required(DOCK_KEYS.iter().map(|k| (k.key, k.required))),
+    );
+    if every.is_empty() {
+        return schema;
+    }
+    let cases: Vec<Value> = ProviderKind::ALL
+        .into_iter()
+        .map(|p| {
+            let own = declarations(p);
+            let foreign: std::collections::BTreeSet<&str> = every
+                .iter()
+                .map(|(_, s)| s.key)
+                .filter(|k| !own.iter().any(|s| s.key == *k))
+                .collect();
+            let mut then = json!({
+                "properties": own
+                    .iter()
+                    .map(|s| (s.key.to_owned(), setting_schema(s)))
+                    .collect::<Map<String, Value>>(),
+            });
+            let required: Vec<&str> = own.iter().filter(|s| s.required).map(|s| s.key).collect();
+            if !required.is_empty() {
+                then["required"] = required.into();
+            }
+            if !foreign.is_empty() {
+                then["propertyNames"] = json!({ "not": { "enum": foreign } });
+            }
+            json!({
+                "if": { "required": ["provider"], "properties": { "provider": { "const": p.as_str() } } },
+                "then": then,
+            })
+        })
+        .collect();
+    schema["allOf"] = cases.into();
+    schema
+}
+
+/// The schema of one declared dock setting.
+fn setting_schema(s: &DockSettingSpec) -> Value {
+    let mut v = match s.ty {
+        FieldType::Str => json!({ "type": "string" }),
+        FieldType::Int => json!({ "type": "integer" }),
+        FieldType::Bool => json!({ "type": "boolean" }),
+        FieldType::StrList => json!({ "type": "array", "items": { "type": "string" } }),
+    };
+    if let Some(pattern) = s.pattern {
+        match s.ty {
+            FieldType::StrList => v["items"]["pattern"] = pattern.into(),
+            _ => v["pattern"] = pattern.into(),
+        }
+    }
+    v["description"] = s.doc.into();
+    v
 }
 
 /// The schema of one resource kind's entries.

@@ -13,6 +13,8 @@ mod keys;
 mod parse;
 pub mod reference;
 mod report;
+#[cfg(test)]
+mod settings_tests;
 pub mod target;
 mod validate;
 
@@ -25,6 +27,7 @@ pub use diagnostic::{Diagnostic, Diagnostics};
 pub use parse::parse;
 pub use target::{DEFAULT_SECRET_PREFIX, LambdaTarget, check_lambda};
 
+use crate::dock_settings::{DockSetting, DockSettings, SettingType};
 use crate::{FieldValue, Kind, ProviderKind};
 
 /// The whole desired state of one `stackdock.toml`.
@@ -71,6 +74,17 @@ pub struct DockConfig {
     pub endpoint: Option<String>,
     /// Limit sync to these regions (`None`: all).
     pub regions: Option<BTreeSet<String>>,
+    /// The provider-specific settings its provider declares
+    /// ([`ProviderKind::dock_settings`]), read typed with [`DockConfig::setting`].
+    #[serde(default, skip_serializing_if = "DockSettings::is_empty")]
+    pub settings: DockSettings,
+}
+
+impl DockConfig {
+    /// The value of one of its provider's dock settings, typed by the setting's declaration.
+    pub fn setting<T: SettingType>(&self, setting: &DockSetting<T>) -> Option<T::Value<'_>> {
+        self.settings.get(setting)
+    }
 }
 
 /// Where a dock's credential comes from. The credential itself never appears in the file.

@@ -23,6 +23,7 @@ use super::validate::{
     schedule_error, suggest, table_prefix_error, user_data_path_error,
 };
 use super::{Config, CredentialRef, DesiredResource, Diagnostics, DockConfig, DriftMode, Settings};
+use crate::dock_settings::{Declarations, DockSettingSpec, DockSettings};
 use crate::schema::{self, COMMON_KEYS, FieldType, KeySpec};
 use crate::{FieldValue, Kind, ProviderKind};
 
@@ -44,6 +45,16 @@ const DECLARABLE: [Kind; 5] = [
 ///
 /// Every mistake found, in file order, each with its line, a caret and what would be valid.
 pub fn parse(file: &str, source: &str) -> Result<Config, Diagnostics> {
+    parse_declared(file, source, ProviderKind::dock_settings)
+}
+
+/// [`parse`] with the providers' dock settings taken from `declarations` ([`parse`] passes
+/// [`ProviderKind::dock_settings`]; tests pass declarations with settings).
+pub(crate) fn parse_declared(
+    file: &str,
+    source: &str,
+    declarations: Declarations,
+) -> Result<Config, Diagnostics> {
     let mut report = Report::new(file, source);
     let root = match DeTable::parse(source) {
         Ok(root) => root,
@@ -54,6 +65,7 @@ pub fn parse(file: &str, source: &str) -> Result<Config, Diagnostics> {
     };
     let config = Walker {
         report: &mut report,
+        declarations,
     }
     .config(root.get_ref());
     match config {
@@ -89,6 +101,7 @@ pub(super) struct DockDraft {
     credentials: Option<CredentialRef>,
     endpoint: Option<String>,
     regions: Option<BTreeSet<String>>,
+    settings: DockSettings,
 }
 
 /// A resource as far as it could be read.
@@ -117,6 +130,8 @@ impl ResourceDraft {
 
 pub(super) struct Walker<'r, 's> {
     pub(super) report: &'r mut Report<'s>,
+    /// The dock settings each provider declares.
+    pub(super) declarations: Declarations,
 }
 
 impl Walker<'_, '_> {
@@ -225,6 +240,7 @@ impl Walker<'_, '_> {
                     credentials,
                     endpoint: d.endpoint,
                     regions: d.regions,
+                    settings: d.settings,
                 },
             );
         }
@@ -369,13 +385,29 @@ impl Walker<'_, '_> {
         what: &str,
         known: &[&str],
     ) -> BTreeMap<String, (&'t Key<'i>, &'t Item<'i>)> {
+        self.known_keys_declared(table, what, known, &[])
+    }
+
+    /// [`Self::known_keys`], where a value of a declared dock setting that matches the setting's
+    /// pattern is an identifier, not an inline credential (a 32-hex account id looks like a hex
+    /// secret to [`looks_like_token`]).
+    fn known_keys_declared<'t, 'i>(
+        &mut self,
+        table: &'t DeTable<'i>,
+        what: &str,
+        known: &[&str],
+        declared: &[DockSettingSpec],
+    ) -> BTreeMap<String, (&'t Key<'i>, &'t Item<'i>)> {
         let mut out = BTreeMap::new();
         for (key, item) in table {
             let name = key.get_ref().as_ref();
             if known.contains(&name) {
                 // A table (`credentials`) is walked key by key by its own reader.
                 let table = matches!(item.get_ref(), DeValue::Table(_));
-                if table || !self.scan(item, &format!("`{name}` in {what}")) {
+                let identifier = declared
+                    .iter()
+                    .any(|s| s.key == name && s.pattern.is_some() && all_strings_match(item, s));
+                if table || identifier || !self.scan(item, &format!("`{name}` in {what}")) {
                     out.insert(name.to_owned(), (key, item));
                 }
                 continue;
@@ -670,9 +702,67 @@ impl Walker<'_, '_> {
 
     fn dock(&mut self, name: &str, t: &DeTable<'_>, header: Range<usize>) -> DockDraft {
         let what = format!("dock `{name}`");
-        let names = names(DOCK_KEYS);
-        let present = self.known_keys(t, &what, &names);
-        self.required(&present, table_specs(DOCK_KEYS), &what, header);
+        // The provider decides which settings the dock takes, so it is read first; while it is
+        // unknown (missing or misspelt, reported below) any provider's setting is let through.
+        let declared_provider = t.iter().find_map(|(k, v)| match v.get_ref() {
+            DeValue::String(s) if k.get_ref().as_ref() == "provider" => ProviderKind::parse(s),
+            _ => None,
+        });
+        let own: &[DockSettingSpec] = declared_provider.map_or(&[][..], |p| (self.declarations)(p));
+        let every: Vec<DockSettingSpec> = ProviderKind::ALL
+            .into_iter()
+            .flat_map(|p| (self.declarations)(p).iter().copied())
+            .collect();
+        let mut known = names(DOCK_KEYS);
+        let mut foreign = Vec::new();
+        match declared_provider {
+            Some(_) => {
+                known.extend(own.iter().map(|s| s.key));
+                // A setting of another provider gets its own message below.
+                for (k, _) in t {
+                    let key = k.get_ref().as_ref();
+                    if !known.contains(&key)
+                        && let Some(s) = every.iter().find(|s| s.key == key)
+                    {
+                        foreign.push(s.key);
+                    }
+                }
+                known.extend(foreign.iter().copied());
+            }
+            None => known.extend(every.iter().map(|s| s.key)),
+        }
+        // A value matching a pattern declared for its key is an identifier on any dock: on another
+        // provider's dock it then gets "not a setting of …", not "looks like a credential".
+        let mut present = self.known_keys_declared(t, &what, &known, &every);
+        self.required(&present, table_specs(DOCK_KEYS), &what, header.clone());
+        if let Some(provider) = declared_provider {
+            for key in &foreign {
+                if let Some((k, _)) = present.remove(*key) {
+                    let takes = names(DOCK_KEYS)
+                        .into_iter()
+                        .chain(own.iter().map(|s| s.key))
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    self.report.error(
+                        k.span(),
+                        format!("`{key}` is not a setting of {provider} docks"),
+                        format!("{provider} docks take: {takes}; remove `{key}`"),
+                    );
+                }
+            }
+            // Missing means not written: a value dropped as an inline credential was reported.
+            let written = |key: &str| t.iter().any(|(k, _)| k.get_ref().as_ref() == key);
+            self.required(
+                &present,
+                own.iter()
+                    .filter(|s| !written(s.key))
+                    .map(|s| (s.key, s.required, s.doc)),
+                &what,
+                header,
+            );
+        }
+        let settings = self.dock_settings(&present, own, &what);
         let provider = self.string(&present, "provider", &what).and_then(|p| {
             self.choice(&p, "provider", &what)
                 .then(|| ProviderKind::parse(&p.value))
@@ -712,7 +802,51 @@ impl Walker<'_, '_> {
             credentials,
             endpoint: endpoint.map(|e| e.value),
             regions: regions.map(|r| r.value),
+            settings,
         }
+    }
+
+    /// Reads the provider-specific settings `declared` from a dock's keys: type, then pattern.
+    fn dock_settings(
+        &mut self,
+        present: &BTreeMap<String, (&Key<'_>, &Item<'_>)>,
+        declared: &[DockSettingSpec],
+        what: &str,
+    ) -> DockSettings {
+        let mut settings = Vec::new();
+        for spec in declared {
+            let Some((k, v)) = present.get(spec.key) else {
+                continue;
+            };
+            let Some(at) = self.typed(k, v, spec.ty, what) else {
+                continue;
+            };
+            let strings: Vec<&str> = match &at.value {
+                FieldValue::Str(s) => vec![s.as_str()],
+                FieldValue::Set(set) => set.iter().map(String::as_str).collect(),
+                _ => Vec::new(),
+            };
+            if let Some(bad) = strings.iter().find(|s| !spec.matches(s)) {
+                let span = match &at.value {
+                    FieldValue::Set(_) => element_span(self.report.source(), &at.span, bad),
+                    _ => at.span.clone(),
+                };
+                // A value that looks like a token never gets here: unless it matches the
+                // pattern, `known_keys_declared` reported it as an inline credential.
+                self.report.error(
+                    span,
+                    format!(
+                        "`{}` of {what} `{bad}` does not match `{}`",
+                        spec.key,
+                        spec.pattern.unwrap_or_default()
+                    ),
+                    format!("{}: {}", spec.key, spec.doc),
+                );
+                continue;
+            }
+            settings.push((spec.key.to_owned(), at.value));
+        }
+        settings.into_iter().collect()
     }
 
     fn credentials(&mut self, item: &Item<'_>, dock: &str) -> Option<CredentialRef> {
@@ -1127,6 +1261,21 @@ pub(super) fn table_specs(
 }
 
 /// The span of the quoted element `value` inside an array at `array`, or the array itself.
+/// Whether every string in `item` (the value, or each element of an array) matches `spec`'s
+/// pattern, and there is at least one.
+fn all_strings_match(item: &Item<'_>, spec: &DockSettingSpec) -> bool {
+    match item.get_ref() {
+        DeValue::String(s) => spec.matches(s),
+        DeValue::Array(items) => {
+            !items.is_empty()
+                && items
+                    .iter()
+                    .all(|i| matches!(i.get_ref(), DeValue::String(s) if spec.matches(s)))
+        }
+        _ => false,
+    }
+}
+
 fn element_span(source: &str, array: &Range<usize>, value: &str) -> Range<usize> {
     let text = source.get(array.clone()).unwrap_or_default();
     for quoted in [format!("\"{value}\""), format!("'{value}'")] {

@@ -8,11 +8,17 @@ use super::keys::{
     SETTINGS_KEYS, TableKey, ZONE_KEYS, allowed_values,
 };
 use crate::dns::{RECORD_TYPES, record_types, ttl_minimum};
+use crate::dock_settings::Declarations;
 use crate::schema::{COMMON_KEYS, Change, FieldType, KeySpec, field_rule, kind_keys};
 use crate::{Kind, ProviderKind};
 
 /// The whole reference as Markdown.
 pub fn markdown() -> String {
+    markdown_declared(ProviderKind::dock_settings)
+}
+
+/// [`markdown`] with the providers' dock settings taken from `declarations`.
+pub(crate) fn markdown_declared(declarations: Declarations) -> String {
     let mut out = String::new();
     out.push_str("# `stackdock.toml` reference\n\n");
     out.push_str("Generated from the validator's key tables by `stackdock_core::config::reference::markdown()`; ");
@@ -24,6 +30,7 @@ pub fn markdown() -> String {
     table_keys(&mut out, SETTINGS_KEYS);
     out.push_str("\n## `[docks.<name>]`\n\nOne provider account. Dock names: lowercase letters, digits and `-`.\n\n");
     table_keys(&mut out, DOCK_KEYS);
+    dock_settings(&mut out, declarations);
     out.push_str("\n### `credentials`\n\nExactly one of:\n\n");
     table_keys(&mut out, CREDENTIAL_KEYS);
     out.push_str("\nA credential is never written in the file: a key or value that looks like one is an error.\n");
@@ -81,6 +88,45 @@ pub fn markdown() -> String {
         if reserved.len() == 1 { "is" } else { "are" }
     );
     out
+}
+
+/// The settings each provider's docks take beside the common keys.
+fn dock_settings(out: &mut String, declarations: Declarations) {
+    out.push_str("\n### Provider settings\n\nA provider may declare settings its docks take beside the keys above; ");
+    out.push_str("on a dock of another provider such a key is an error.\n\n");
+    let mut any = false;
+    for p in ProviderKind::ALL {
+        let settings = declarations(p);
+        if settings.is_empty() {
+            continue;
+        }
+        if any {
+            out.push('\n');
+        }
+        any = true;
+        let _ = write!(
+            out,
+            "#### `provider = \"{p}\"`\n\n| key | type | required | meaning |\n|---|---|---|---|\n"
+        );
+        for s in settings {
+            let pattern = s
+                .pattern
+                .map(|p| format!(" Must match `{p}`."))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {}{} |",
+                s.key,
+                type_name(s.ty),
+                yes(s.required),
+                cell(s.doc),
+                cell(&pattern)
+            );
+        }
+    }
+    if !any {
+        out.push_str("None of today's providers declares any.\n");
+    }
 }
 
 /// `[domains."<zone>"]` and its records, with what each provider hosts.

@@ -69,14 +69,28 @@ pub fn dock_changes(
                 _ => return None,
             };
             let (b, a) = (before.map(settings), after.map(settings));
-            let settings = SETTINGS
-                .iter()
-                .enumerate()
-                .filter_map(|(i, setting)| {
-                    let deployed = b.as_ref().map(|s| s[i].clone());
-                    let proposed = a.as_ref().map(|s| s[i].clone());
+            // The common settings in their fixed order, then the provider-specific ones by key.
+            let mut keys: Vec<&str> = COMMON.to_vec();
+            let specific: std::collections::BTreeSet<&str> = [&b, &a]
+                .into_iter()
+                .flatten()
+                .flat_map(|s| s.keys().copied())
+                .filter(|k| !COMMON.contains(k))
+                .collect();
+            keys.extend(specific);
+            let settings = keys
+                .into_iter()
+                .filter_map(|setting| {
+                    let side = |s: &Option<BTreeMap<&str, String>>| {
+                        s.as_ref().map(|s| {
+                            s.get(setting)
+                                .cloned()
+                                .unwrap_or_else(|| NOT_SET.to_owned())
+                        })
+                    };
+                    let (deployed, proposed) = (side(&b), side(&a));
                     (deployed != proposed).then(|| DockSettingChange {
-                        setting: (*setting).to_owned(),
+                        setting: setting.to_owned(),
                         deployed,
                         proposed,
                     })
@@ -93,12 +107,16 @@ pub fn dock_changes(
         .collect()
 }
 
-/// The settings compared, in the order they are shown.
-const SETTINGS: [&str; 4] = ["provider", "credentials", "endpoint", "regions"];
+/// The settings every dock has, in the order they are shown (its provider's own come after).
+const COMMON: [&str; 4] = ["provider", "credentials", "endpoint", "regions"];
 
-/// A dock's settings as shown, in [`SETTINGS`] order. Defaults are spelled out (the endpoint a
-/// dock without one calls, "all" regions), so a change from the default reads as one.
-fn settings(dock: &DockConfig) -> [String; 4] {
+/// How a provider-specific setting the dock does not give is shown.
+const NOT_SET: &str = "(not set)";
+
+/// A dock's settings as shown, by setting. Defaults are spelled out (the endpoint a dock without
+/// one calls, "all" regions), so a change from the default reads as one. A provider-specific
+/// setting is present only when given.
+fn settings(dock: &DockConfig) -> BTreeMap<&str, String> {
     // Destructured so that a new dock setting cannot be added without deciding how it is shown.
     let DockConfig {
         name: _,
@@ -106,8 +124,9 @@ fn settings(dock: &DockConfig) -> [String; 4] {
         credentials,
         endpoint,
         regions,
+        settings,
     } = dock;
-    [
+    let common = [
         provider.to_string(),
         credentials.to_string(),
         endpoint
@@ -117,13 +136,23 @@ fn settings(dock: &DockConfig) -> [String; 4] {
             || "all".to_owned(),
             |r| r.iter().map(String::as_str).collect::<Vec<_>>().join(", "),
         ),
-    ]
+    ];
+    COMMON
+        .into_iter()
+        .zip(common)
+        .chain(settings.iter().map(|(k, v)| {
+            // A string as written, like the endpoint; other values as the plan shows fields.
+            (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+        }))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::FieldValue;
     use crate::config::CredentialRef;
+    use crate::dock_settings::DockSettings;
 
     fn dock(name: &str, provider: ProviderKind) -> DockConfig {
         DockConfig {
@@ -132,6 +161,7 @@ mod tests {
             credentials: CredentialRef::Secret(format!("stackdock/{name}")),
             endpoint: None,
             regions: None,
+            settings: DockSettings::default(),
         }
     }
 
@@ -209,5 +239,54 @@ mod tests {
         );
         assert!(changes[1].settings.iter().all(|s| s.proposed.is_none()));
         assert_eq!(changes[1].provider, ProviderKind::Linode);
+    }
+
+    #[test]
+    fn a_changed_provider_setting_is_listed_after_the_common_ones() {
+        let with = |pairs: &[(&str, &str)]| -> DockConfig {
+            let mut d = dock("cf", ProviderKind::Linode);
+            d.settings = pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), FieldValue::from(*v)))
+                .collect();
+            d
+        };
+        let deployed = docks(&[with(&[
+            ("account_id", "023e105f4ecef8ad9ca31a8372d0c353"),
+            ("team_id", "team_old"),
+        ])]);
+        let proposed = docks(&[with(&[("account_id", "9a7806061c88ada191ed06f989cc3dac")])]);
+        let changes = dock_changes(&deployed, &proposed);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].change, DockChangeKind::Changed);
+        let shown: Vec<(&str, Option<&str>, Option<&str>)> = changes[0]
+            .settings
+            .iter()
+            .map(|s| {
+                (
+                    s.setting.as_str(),
+                    s.deployed.as_deref(),
+                    s.proposed.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    "account_id",
+                    Some("023e105f4ecef8ad9ca31a8372d0c353"),
+                    Some("9a7806061c88ada191ed06f989cc3dac")
+                ),
+                ("team_id", Some("team_old"), Some(NOT_SET)),
+            ]
+        );
+        let added = dock_changes(&BTreeMap::new(), &proposed);
+        assert_eq!(
+            added[0].settings.len(),
+            5,
+            "the four common settings and account_id"
+        );
+        assert_eq!(added[0].settings[4].setting, "account_id");
     }
 }

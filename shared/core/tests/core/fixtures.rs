@@ -46,6 +46,7 @@ pub fn dock(name: &str, provider: ProviderKind) -> DockConfig {
         credentials: CredentialRef::Env(var.to_owned()),
         endpoint: None,
         regions: None,
+        settings: Default::default(),
     }
 }
 

@@ -21,6 +21,7 @@ fn config(prune: bool, resources: Vec<DesiredResource>) -> Config {
                 credentials: CredentialRef::Env("T".into()),
                 endpoint: None,
                 regions: None,
+                settings: Default::default(),
             },
         )
     };

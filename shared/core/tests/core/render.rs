@@ -362,6 +362,7 @@ fn proposal_plan() -> Plan {
         credentials: CredentialRef::Secret(format!("stackdock/{name}")),
         endpoint: None,
         regions: None,
+        settings: Default::default(),
     };
     let deployed = [
         dock(VULTR, ProviderKind::Vultr),

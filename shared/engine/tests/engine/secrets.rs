@@ -21,6 +21,7 @@ fn dock(name: &str, credentials: CredentialRef) -> DockConfig {
         credentials,
         endpoint: None,
         regions: None,
+        settings: Default::default(),
     }
 }
 

@@ -17,6 +17,7 @@ fn config() -> Config {
         credentials: CredentialRef::Env("TOKEN".into()),
         endpoint: None,
         regions: None,
+        settings: Default::default(),
     };
     Config {
         settings: Settings {

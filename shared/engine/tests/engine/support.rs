@@ -91,6 +91,7 @@ impl World {
                     credentials: CredentialRef::Env("TOKEN".into()),
                     endpoint: None,
                     regions: None,
+                    settings: Default::default(),
                 },
             )
         };

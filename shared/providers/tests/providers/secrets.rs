@@ -84,6 +84,7 @@ fn config() -> Config {
                     credentials: CredentialRef::Env("TOKEN_VAR".into()),
                     endpoint: None,
                     regions: None,
+                    settings: Default::default(),
                 },
             )
         })
