@@ -7,7 +7,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::record::{Attrs, is_owner_tag};
 use stackdock_core::{FieldValue, Kind, Record};
@@ -100,7 +100,7 @@ pub(super) struct CreateDroplet<'a> {
     pub image: ImageRef<'a>,
     pub tags: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub ssh_keys: Vec<Value>,
+    pub ssh_keys: Vec<SshKey>,
     /// Plain text cloud-init; a secret: never logged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_data: Option<&'a str>,
@@ -175,8 +175,16 @@ pub(super) fn create_tags(fields: Option<&FieldValue>, owner_tag: &str) -> Vec<S
     tags.into_iter().collect()
 }
 
-/// SSH keys as DigitalOcean takes them: integer ids, or fingerprints as strings.
-pub(super) fn ssh_keys(field: Option<&FieldValue>) -> Vec<Value> {
+/// An SSH key as DigitalOcean's droplet create takes it: an integer id, or a fingerprint string.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub(super) enum SshKey {
+    Id(u64),
+    Fingerprint(String),
+}
+
+/// SSH keys as DigitalOcean takes them: an all-digit key is an id, anything else a fingerprint.
+pub(super) fn ssh_keys(field: Option<&FieldValue>) -> Vec<SshKey> {
     let keys = match field {
         Some(FieldValue::Set(s)) => s.iter().cloned().collect(),
         Some(FieldValue::Str(s)) => vec![s.clone()],
@@ -184,8 +192,8 @@ pub(super) fn ssh_keys(field: Option<&FieldValue>) -> Vec<Value> {
     };
     keys.into_iter()
         .map(|k| match k.parse::<u64>() {
-            Ok(id) if k.chars().all(|c| c.is_ascii_digit()) => json!(id),
-            _ => Value::String(k),
+            Ok(id) if k.chars().all(|c| c.is_ascii_digit()) => SshKey::Id(id),
+            _ => SshKey::Fingerprint(k),
         })
         .collect()
 }
@@ -527,6 +535,7 @@ impl KindAdapter<DigitalOcean> for Droplets {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use stackdock_core::ProviderKind;
 
     const FIXTURE: &str = include_str!(concat!(
@@ -714,12 +723,18 @@ mod tests {
             vec!["stackdock-x".to_owned()]
         );
         let keys = FieldValue::set(["12345", "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa"]);
+        let typed = ssh_keys(Some(&keys));
         assert_eq!(
-            ssh_keys(Some(&keys)),
+            typed,
             vec![
-                json!(12345),
-                json!("3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa")
+                SshKey::Id(12345),
+                SshKey::Fingerprint("3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa".to_owned())
             ]
+        );
+        // On the wire: a number and a string, as DigitalOcean's spec takes them.
+        assert_eq!(
+            serde_json::to_value(&typed).expect("serializes"),
+            json!([12345, "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa"])
         );
         assert!(ssh_keys(None).is_empty());
     }
