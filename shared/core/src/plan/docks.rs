@@ -178,16 +178,9 @@ mod tests {
         assert!(dock_changes(&d, &d).is_empty());
     }
 
-    #[test]
-    fn a_changed_endpoint_and_credential_are_listed_with_both_sides() {
-        let deployed = docks(&[dock("a", ProviderKind::Vultr)]);
-        let mut changed = dock("a", ProviderKind::Vultr);
-        changed.endpoint = Some("https://collector.example.net/v2".to_owned());
-        changed.credentials = CredentialRef::Env("AWS_SECRET_ACCESS_KEY".to_owned());
-        let changes = dock_changes(&deployed, &docks(&[changed]));
-        assert_eq!(changes.len(), 1);
-        assert_eq!(changes[0].change, DockChangeKind::Changed);
-        let shown: Vec<(&str, Option<&str>, Option<&str>)> = changes[0]
+    /// A change's settings as (setting, deployed, proposed).
+    fn shown(change: &DockChange) -> Vec<(&str, Option<&str>, Option<&str>)> {
+        change
             .settings
             .iter()
             .map(|s| {
@@ -197,7 +190,19 @@ mod tests {
                     s.proposed.as_deref(),
                 )
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn a_changed_endpoint_and_credential_are_listed_with_both_sides() {
+        let deployed = docks(&[dock("a", ProviderKind::Vultr)]);
+        let mut changed = dock("a", ProviderKind::Vultr);
+        changed.endpoint = Some("https://collector.example.net/v2".to_owned());
+        changed.credentials = CredentialRef::Env("AWS_SECRET_ACCESS_KEY".to_owned());
+        let changes = dock_changes(&deployed, &docks(&[changed]));
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].change, DockChangeKind::Changed);
+        let shown = shown(&changes[0]);
         assert_eq!(
             shown,
             [
@@ -259,17 +264,7 @@ mod tests {
         let changes = dock_changes(&deployed, &proposed);
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].change, DockChangeKind::Changed);
-        let shown: Vec<(&str, Option<&str>, Option<&str>)> = changes[0]
-            .settings
-            .iter()
-            .map(|s| {
-                (
-                    s.setting.as_str(),
-                    s.deployed.as_deref(),
-                    s.proposed.as_deref(),
-                )
-            })
-            .collect();
+        let shown = shown(&changes[0]);
         assert_eq!(
             shown,
             [
