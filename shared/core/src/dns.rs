@@ -54,6 +54,14 @@ pub fn has_target(record_type: &str) -> bool {
     matches!(record_type, "CNAME" | "MX" | "NS" | "SRV" | "PTR")
 }
 
+/// A record's identity, `<fqdn> <TYPE> <value>`: the name of its `stackdock.toml` entry and of
+/// its `domainRecords` row, so the planner matches a declared record to a listed one by
+/// (fqdn, type, value) through the same look-up as every other kind's names. A value that follows
+/// a server is written `servers.<name>` in the entry and the address itself in the row.
+pub fn identity(fqdn: &str, record_type: &str, value: &str) -> String {
+    format!("{fqdn} {record_type} {value}")
+}
+
 /// The longest character-string of one TXT string (RFC 1035 §3.3: a length octet).
 pub const TXT_STRING_MAX: usize = 255;
 

@@ -434,6 +434,12 @@ impl Record {
 
     /// The actual value of a config field (`plan`, `size_gb`, `attach_to`, …) on this record, in
     /// the same vocabulary as the desired side; `None` where the record has no such value.
+    /// A record the provider keeps itself (a zone's SOA and apex NS): never planned, not even
+    /// reported as unmanaged.
+    pub fn provider_managed(&self) -> bool {
+        matches!(&self.attrs, Attrs::DomainRecords(a) if a.managed)
+    }
+
     pub fn field(&self, key: &str) -> Option<FieldValue> {
         let s = |v: &Option<String>| v.clone().map(FieldValue::Str);
         match (key, &self.attrs) {
@@ -449,6 +455,13 @@ impl Record {
             ("engine", Attrs::Databases(a)) => s(&a.engine),
             ("version", Attrs::Databases(a)) => s(&a.version),
             ("plan", Attrs::Databases(a)) => s(&a.instance_type),
+            ("value", Attrs::DomainRecords(a)) => s(&a.value),
+            ("tag", Attrs::DomainRecords(a)) => s(&a.tag),
+            ("ttl", Attrs::DomainRecords(a)) => a.ttl.map(FieldValue::Int),
+            ("priority", Attrs::DomainRecords(a)) => a.priority.map(FieldValue::Int),
+            ("weight", Attrs::DomainRecords(a)) => a.weight.map(FieldValue::Int),
+            ("port", Attrs::DomainRecords(a)) => a.port.map(FieldValue::Int),
+            ("flags", Attrs::DomainRecords(a)) => a.flags.map(FieldValue::Int),
             _ => None,
         }
     }

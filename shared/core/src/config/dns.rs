@@ -16,8 +16,8 @@ use super::parse::{At, DockDraft, Item, ResourceDraft, Walker, found, table_spec
 use super::validate::did_you_mean;
 use super::{DesiredResource, address};
 use crate::dns::{
-    RECORD_TYPES, TXT_STRING_MAX, has_target, record_types, target, ttl_minimum, txt_strings,
-    zone_name_error,
+    RECORD_TYPES, TXT_STRING_MAX, has_target, identity, record_types, target, ttl_minimum,
+    txt_strings, zone_name_error,
 };
 use crate::schema::FieldType;
 use crate::{FieldValue, Kind, ProviderKind};
@@ -306,12 +306,12 @@ impl Walker<'_, '_> {
                 let Some(checked) = self.record(zone_name, provider, &servers, record) else {
                     continue;
                 };
-                let identity = (
+                let key = (
                     checked.fqdn.clone(),
                     checked.record_type.clone(),
                     checked.key.clone(),
                 );
-                if let Some(first) = seen.get(&identity) {
+                if let Some(first) = seen.get(&key) {
                     self.report.error(
                         record.span.clone(),
                         format!(
@@ -325,14 +325,14 @@ impl Walker<'_, '_> {
                     );
                     continue;
                 }
-                seen.insert(identity, record.number);
+                seen.insert(key, record.number);
                 by_name
                     .entry(checked.fqdn.clone())
                     .or_default()
                     .push((checked.record_type.clone(), record.number));
                 out.push(DesiredResource {
                     kind: Kind::DomainRecords,
-                    name: format!("{} {} {}", checked.fqdn, checked.record_type, checked.key),
+                    name: identity(&checked.fqdn, &checked.record_type, &checked.key),
                     dock: dock_at.value.clone(),
                     protect: zone.protect,
                     id: None,

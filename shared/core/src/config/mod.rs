@@ -9,7 +9,7 @@ mod credentials;
 mod diagnostic;
 mod dns;
 pub mod json_schema;
-mod keys;
+pub(crate) mod keys;
 mod parse;
 pub mod reference;
 mod report;

@@ -20,6 +20,7 @@ use crate::record::{ProvisioningSource, Record, dock_id};
 use crate::schema::{Change, field_rules, grow_only};
 use crate::{FieldValue, Kind, ProviderKind};
 
+use super::dns::DnsFacts;
 use super::{
     Action, ActionKind, DockState, FORMAT_VERSION, FieldChange, Plan, ResourceSpec, Summary,
 };
@@ -40,6 +41,21 @@ pub fn plan_checked(
     inventory: &[Record],
     docks: &BTreeMap<String, DockState>,
     problems: &BTreeMap<String, Vec<String>>,
+) -> Plan {
+    plan_with(config, inventory, docks, problems, |p| {
+        p.supports(Kind::Domains)
+    })
+}
+
+/// [`plan_checked`], with which providers' zones and records are planned (the others get an
+/// `error` saying their DNS adapters have not landed): the DNS planner's tests plan them on every
+/// provider before any adapter declares the kind.
+pub(super) fn plan_with(
+    config: &Config,
+    inventory: &[Record],
+    docks: &BTreeMap<String, DockState>,
+    problems: &BTreeMap<String, Vec<String>>,
+    hosts_dns: impl Fn(ProviderKind) -> bool,
 ) -> Plan {
     let org = &config.settings.org;
     let mut actions = Vec::new();
@@ -70,6 +86,9 @@ pub fn plan_checked(
         }
     }
 
+    // Every dock's resources first, then every dock's DNS records: a record may follow a server
+    // on another dock, and whether the plan (re)creates that server is known only then.
+    let mut planners = Vec::new();
     for (dock_name, dock) in &config.docks {
         let state = docks
             .get(dock_name)
@@ -93,17 +112,25 @@ pub fn plan_checked(
             problems,
             protected: &protected,
         };
+        let dns = hosts_dns(dock.provider);
+        let mut dns_records = Vec::new();
         for resource in desired {
             match resource.kind {
-                Kind::Servers
-                | Kind::BlockVolumes
-                | Kind::Buckets
-                | Kind::Databases
-                | Kind::WebServices => planner.plan_resource(resource),
-                Kind::Domains => planner.dns_before_its_adapters(resource),
-                // Reported by their zone's error: nothing of a zone is planned yet.
-                Kind::DomainRecords => {}
+                Kind::DomainRecords => dns_records.push(resource),
+                Kind::Domains if !dns => planner.dns_before_its_adapters(resource),
+                _ => planner.plan_resource(resource),
             }
+        }
+        planners.push((planner, if dns { dns_records } else { Vec::new() }));
+    }
+    let facts = DnsFacts::of(
+        config,
+        inventory,
+        planners.iter().flat_map(|(p, _)| p.actions.iter()),
+    );
+    for (mut planner, dns_records) in planners {
+        if !dns_records.is_empty() {
+            planner.plan_records(&dns_records, &facts);
         }
         planner.plan_leftovers();
         actions.append(&mut planner.actions);
@@ -160,17 +187,17 @@ fn blocked(dock: &str, provider: ProviderKind, state: &DockState, desired: usize
     }
 }
 
-struct DockPlanner<'a> {
-    config: &'a Config,
+pub(super) struct DockPlanner<'a> {
+    pub(super) config: &'a Config,
     dock: &'a str,
     provider: ProviderKind,
-    records: Vec<&'a Record>,
+    pub(super) records: Vec<&'a Record>,
     /// Look-ups by id, owner and name: matching stays O(1) per entry at 100,000 resources.
-    index: Index<'a>,
+    pub(super) index: Index<'a>,
     /// Which of `records` an entry has matched (by position: no hashing, and the leftovers are
     /// one pass in inventory order).
-    claimed: Vec<bool>,
-    actions: Vec<Action>,
+    pub(super) claimed: Vec<bool>,
+    pub(super) actions: Vec<Action>,
     problems: &'a BTreeMap<String, Vec<String>>,
     /// Addresses of the entries with `protect = true`.
     protected: &'a HashSet<String>,
@@ -180,16 +207,16 @@ struct DockPlanner<'a> {
 /// owning address) and, for unmanaged live records, (kind, name). Positions keep inventory order;
 /// every use of them is order-independent, and the maps are only looked up, never iterated, so
 /// hashing keeps the plan deterministic.
-struct Index<'a> {
+pub(super) struct Index<'a> {
     /// Built only when an entry of the dock pins an `id`.
     by_id: HashMap<(Kind, &'a str), usize>,
-    by_owner: HashMap<(Kind, &'a str), Positions>,
-    unmanaged_by_name: HashMap<(Kind, &'a str), Positions>,
+    pub(super) by_owner: HashMap<(Kind, &'a str), Positions>,
+    pub(super) unmanaged_by_name: HashMap<(Kind, &'a str), Positions>,
 }
 
 /// The records under one key: nearly always one, so one is kept inline (a vector per key was an
 /// allocation and a cache miss per record at 100,000 resources).
-type Positions = SmallVec<[usize; 1]>;
+pub(super) type Positions = SmallVec<[usize; 1]>;
 
 impl<'a> Index<'a> {
     fn of(records: &[&'a Record], pins: bool) -> Index<'a> {
@@ -200,6 +227,9 @@ impl<'a> Index<'a> {
             unmanaged_by_name: HashMap::new(),
         };
         for (at, r) in records.iter().enumerate() {
+            if r.provider_managed() {
+                continue;
+            }
             let kind = r.kind();
             if pins {
                 index
@@ -224,7 +254,7 @@ impl<'a> Index<'a> {
     }
 }
 
-fn positions<'m, 'k>(
+pub(super) fn positions<'m, 'k>(
     map: &'m HashMap<(Kind, &'k str), Positions>,
     key: (Kind, &'k str),
 ) -> &'m [usize] {
@@ -232,7 +262,7 @@ fn positions<'m, 'k>(
 }
 
 /// How a desired entry matched the inventory (records by position).
-enum Match {
+pub(super) enum Match {
     Managed(usize),
     Adopt(usize),
     Missing(usize),
@@ -242,7 +272,7 @@ enum Match {
 }
 
 impl<'a> DockPlanner<'a> {
-    fn action(
+    pub(super) fn action(
         &self,
         action: ActionKind,
         resource: &DesiredResource,
@@ -264,7 +294,7 @@ impl<'a> DockPlanner<'a> {
         }
     }
 
-    fn spec(&self, resource: &DesiredResource) -> ResourceSpec {
+    pub(super) fn spec(&self, resource: &DesiredResource) -> ResourceSpec {
         resource.spec(&self.config.settings.org)
     }
 
@@ -397,6 +427,12 @@ impl<'a> DockPlanner<'a> {
             self.actions.push(a);
             return;
         }
+        self.plan_match(resource, matched);
+    }
+
+    /// The actions for `resource` once matched: create, recreate, adopt (and converge), converge,
+    /// or the error that stops it.
+    pub(super) fn plan_match(&mut self, resource: &DesiredResource, matched: Match) {
         match matched {
             Match::Error(reason, involved) => {
                 for at in involved {
@@ -461,7 +497,7 @@ impl<'a> DockPlanner<'a> {
     }
 
     /// Plans the update, replace, drift and error actions that bring `record` to `resource`.
-    fn converge(&mut self, resource: &DesiredResource, record: &Record, managed: bool) {
+    pub(super) fn converge(&mut self, resource: &DesiredResource, record: &Record, managed: bool) {
         let mut in_place = Vec::new();
         let mut replace = Vec::new();
         let mut drift = Vec::new();
@@ -613,7 +649,7 @@ impl<'a> DockPlanner<'a> {
     fn plan_leftovers(&mut self) {
         let prune = self.config.settings.prune;
         for (record, claimed) in self.records.iter().zip(&self.claimed) {
-            if *claimed || record.missing_since.is_some() {
+            if *claimed || record.missing_since.is_some() || record.provider_managed() {
                 continue;
             }
             let (action, reason) = match &record.managed_by {

@@ -9,6 +9,7 @@
 
 mod diff;
 pub(crate) mod digest;
+mod dns;
 mod docks;
 mod order;
 

@@ -49,8 +49,16 @@ fn key(a: &Action) -> SortKey<'_> {
     )
 }
 
-/// Fills `depends_on`: a volume attached to a server that is being created, recreated or replaced
-/// waits for that server.
+/// The fields of a spec that name another entry: a volume's `attach_to` and a DNS record's
+/// `server` name a server, a record's `zone` its zone.
+const REFERENCES: [(&str, Kind); 3] = [
+    ("attach_to", Kind::Servers),
+    ("server", Kind::Servers),
+    ("zone", Kind::Domains),
+];
+
+/// Fills `depends_on`: a change that names an entry being created, recreated or replaced (a volume
+/// attached to a new server, a record in a new zone or following a new server) waits for it.
 pub(super) fn link_dependencies(actions: &mut [Action]) {
     let coming: BTreeSet<String> = actions
         .iter()
@@ -65,17 +73,15 @@ pub(super) fn link_dependencies(actions: &mut [Action]) {
         .filter_map(|a| a.address.clone())
         .collect();
     for a in actions.iter_mut().filter(|a| a.action.is_change()) {
-        let Some(server) = a
-            .spec
-            .as_ref()
-            .and_then(|s| s.fields.get("attach_to"))
-            .and_then(|v| v.as_str())
-        else {
-            continue;
-        };
-        let target = address(Kind::Servers, server);
-        if coming.contains(&target) {
-            a.depends_on.push(target);
+        let Some(spec) = &a.spec else { continue };
+        for (field, kind) in REFERENCES {
+            let Some(name) = spec.fields.get(field).and_then(|v| v.as_str()) else {
+                continue;
+            };
+            let target = address(kind, name);
+            if coming.contains(&target) && !a.depends_on.contains(&target) {
+                a.depends_on.push(target);
+            }
         }
     }
 }
