@@ -51,6 +51,9 @@ pub enum Command {
     Sync,
     /// Show the stored inventory.
     Inventory(InventoryArgs),
+    /// Write unmanaged resources as `stackdock.toml` entries pinned with `id` (printed, or appended
+    /// to `--out`), so the next plan adopts them.
+    Import(ImportArgs),
     /// Sync, then show only what changed outside StackDock.
     Drift(DriftArgs),
     /// Print the JSON Schema of stackdock.toml (for editors: Taplo, Even Better TOML).
@@ -165,6 +168,26 @@ pub struct ApplyArgs {
     /// after a crash, another apply can take over once this has passed.
     #[arg(long, value_name = "SECS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..))]
     pub lease_ttl: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// Only this dock.
+    #[arg(long)]
+    pub dock: Option<String>,
+    /// Only this kind (`servers`, `block_volumes`, `buckets`, `databases`).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Only resources whose provider label matches this pattern (`*` and `?`, e.g. `web-*`).
+    #[arg(long, value_name = "GLOB")]
+    pub name: Option<String>,
+    /// Append the entries to this file (usually `stackdock.toml`) instead of printing them; the
+    /// file is rewritten whole or not at all, and only if the result validates.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+    /// Use the stored inventory without syncing first.
+    #[arg(long)]
+    pub no_refresh: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -2,6 +2,7 @@
 
 mod apply;
 mod demo;
+mod import;
 mod inventory;
 mod plan;
 mod sandbox;
@@ -32,6 +33,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Apply(args) => apply::run(&cli, args).await,
         Command::Sync => sync::run(&cli).await,
         Command::Inventory(args) => inventory::run(&cli, args).await,
+        Command::Import(args) => import::run(&cli, args).await,
         Command::Drift(args) => plan::drift(&cli, args).await,
         Command::Unlock(args) => unlock::run(&cli, args).await,
         Command::Sandbox(args) => sandbox::run(args).await,

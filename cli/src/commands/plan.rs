@@ -101,7 +101,7 @@ pub async fn drift(cli: &Cli, args: &DriftArgs) -> anyhow::Result<u8> {
 }
 
 /// The current plan, with its drift written onto the records.
-pub async fn current(session: &Session) -> anyhow::Result<Plan> {
+pub(crate) async fn current(session: &Session) -> anyhow::Result<Plan> {
     let plan = plan_current(
         &session.config,
         &session.docks,
@@ -114,7 +114,7 @@ pub async fn current(session: &Session) -> anyhow::Result<Plan> {
 }
 
 /// Writes a file so that a crash never leaves half of it.
-fn write_atomically(path: &Path, contents: &str) -> anyhow::Result<()> {
+pub(crate) fn write_atomically(path: &Path, contents: &str) -> anyhow::Result<()> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, contents).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path)

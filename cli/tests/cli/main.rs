@@ -3,6 +3,7 @@
 mod concurrency;
 mod crash;
 mod hostile;
+mod import;
 mod support;
 mod validate;
 mod workflow;

@@ -578,7 +578,10 @@ mod tests {
                 // A DNS record's rules are every provider's (they are the record's own keys);
                 // whether a provider hosts DNS at all is whether it supports `domains`.
                 let documented: Vec<&str> = if kind == Kind::DomainRecords {
-                    crate::config::keys::RECORD_KEYS.iter().map(|k| k.key).collect()
+                    crate::config::keys::RECORD_KEYS
+                        .iter()
+                        .map(|k| k.key)
+                        .collect()
                 } else {
                     assert_eq!(
                         !rules.is_empty(),
