@@ -56,20 +56,35 @@ fn s(v: &str) -> FieldValue {
     FieldValue::Str(v.to_owned())
 }
 
-/// A case of `provider` with what all its kinds share; each kind's function fills in the rest.
-fn base(
-    provider: ProviderKind,
-    connect: fn(&SandboxHandle) -> Arc<dyn Provider>,
-    sandboxed: (Sandboxed, SandboxKind),
-    max_page: usize,
-    secret_keys: &'static [&'static str],
-    unknown_id: &'static str,
-) -> Case {
+/// A case of `provider`'s sandboxed `kind` with what all its kinds share (the adapter, the largest
+/// page, the secret keys, an id that names nothing); each kind's function fills in the rest.
+fn base(provider: ProviderKind, kind: SandboxKind) -> Case {
+    type Connect = fn(&SandboxHandle) -> Arc<dyn Provider>;
+    let (connect, sandboxed, max_page, unknown_id): (Connect, _, _, _) = match provider {
+        ProviderKind::Vultr => (
+            |sandbox| connect(sandbox, ProviderKind::Vultr, Sandboxed::Vultr),
+            Sandboxed::Vultr,
+            500,
+            "00000000-0000-0000-0000-000000000000",
+        ),
+        ProviderKind::DigitalOcean => (
+            |sandbox| connect(sandbox, ProviderKind::DigitalOcean, Sandboxed::Digitalocean),
+            Sandboxed::Digitalocean,
+            200,
+            "999999999",
+        ),
+        ProviderKind::Linode => (
+            |sandbox| connect(sandbox, ProviderKind::Linode, Sandboxed::Linode),
+            Sandboxed::Linode,
+            500,
+            "999",
+        ),
+    };
     Case {
         provider,
         kind: Kind::Servers,
         connect,
-        sandboxed,
+        sandboxed: (sandboxed, kind),
         paging: Paging::Pages { max: max_page },
         extra_list_requests: 0,
         name: "",
@@ -77,7 +92,7 @@ fn base(
         attach_to_server: None,
         in_place: Vec::new(),
         replace: Vec::new(),
-        secret_keys,
+        secret_keys: secret_keys(provider),
         unknown_id,
         ready_status: "",
     }
@@ -143,19 +158,8 @@ fn volumes(base: Case, region: &str, server: Fields, read: ReadBack) -> Case {
 mod vultr {
     use super::*;
 
-    fn adapter(sandbox: &SandboxHandle) -> Arc<dyn Provider> {
-        connect(sandbox, ProviderKind::Vultr, Sandboxed::Vultr)
-    }
-
     fn base(kind: SandboxKind) -> Case {
-        super::base(
-            ProviderKind::Vultr,
-            adapter,
-            (Sandboxed::Vultr, kind),
-            500,
-            secret_keys(ProviderKind::Vultr),
-            "00000000-0000-0000-0000-000000000000",
-        )
+        super::base(ProviderKind::Vultr, kind)
     }
 
     fn server() -> Fields {
@@ -214,19 +218,8 @@ mod vultr {
 mod digitalocean {
     use super::*;
 
-    fn adapter(sandbox: &SandboxHandle) -> Arc<dyn Provider> {
-        connect(sandbox, ProviderKind::DigitalOcean, Sandboxed::Digitalocean)
-    }
-
     fn base(kind: SandboxKind) -> Case {
-        super::base(
-            ProviderKind::DigitalOcean,
-            adapter,
-            (Sandboxed::Digitalocean, kind),
-            200,
-            secret_keys(ProviderKind::DigitalOcean),
-            "999999999",
-        )
+        super::base(ProviderKind::DigitalOcean, kind)
     }
 
     fn server() -> Fields {
@@ -269,19 +262,8 @@ mod digitalocean {
 mod linode {
     use super::*;
 
-    fn adapter(sandbox: &SandboxHandle) -> Arc<dyn Provider> {
-        connect(sandbox, ProviderKind::Linode, Sandboxed::Linode)
-    }
-
     fn base(kind: SandboxKind) -> Case {
-        super::base(
-            ProviderKind::Linode,
-            adapter,
-            (Sandboxed::Linode, kind),
-            500,
-            secret_keys(ProviderKind::Linode),
-            "999",
-        )
+        super::base(ProviderKind::Linode, kind)
     }
 
     fn server() -> Fields {
