@@ -5,26 +5,17 @@
 
 use std::sync::Arc;
 
-use stackdock_core::config::CredentialRef;
 use stackdock_core::{FieldValue, Kind, ProviderKind};
 use stackdock_providers::conformance::{self, Case, Fields, InPlace, Paging, ReadBack};
-use stackdock_providers::http::{Client, DockSettings, RateLimits};
 use stackdock_providers::redact::secret_keys;
-use stackdock_providers::wait::PollPolicy;
-use stackdock_providers::{Credential, DockContext, Provider, Tuning};
+use stackdock_providers::{DockContext, Provider};
 use stackdock_sandbox::{Kind as SandboxKind, Provider as Sandboxed, SandboxHandle};
 
-use super::support::{fast_retries, set};
+use super::support::{connect_as, dock, set, unlimited};
 
 /// The dock `<provider>-main` of org `acme`.
 pub(super) fn ctx(provider: ProviderKind) -> DockContext {
-    DockContext {
-        org: "acme".into(),
-        dock: format!("{provider}-main"),
-        dock_id: format!("acme/{provider}-main"),
-        provider,
-        credential_source: CredentialRef::Env("TOKEN".into()),
-    }
+    dock(provider, &format!("{provider}-main"), "TOKEN")
 }
 
 /// The adapter of `provider` against the sandbox: retries a few milliseconds apart (a fault that
@@ -34,22 +25,8 @@ pub(super) fn connect(
     provider: ProviderKind,
     sandboxed: Sandboxed,
 ) -> Arc<dyn Provider> {
-    let ctx = ctx(provider);
-    let mut settings = DockSettings::new(
-        &ctx,
-        Credential::new(sandbox.token(sandboxed)),
-        Some(&sandbox.base_url(sandboxed)),
-    );
-    settings.retry = fast_retries();
-    settings.rate_limits = RateLimits::unlimited();
-    stackdock_providers::connect_with(
-        ctx,
-        &Client::shared().expect("the HTTP client builds"),
-        settings,
-        Tuning {
-            poll: PollPolicy::fast(),
-        },
-    )
+    let token = sandbox.token(sandboxed);
+    connect_as(sandbox, ctx(provider), sandboxed, &token, unlimited)
 }
 
 fn s(v: &str) -> FieldValue {

@@ -9,12 +9,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use super::support::{Made, attached, change, connect_as, dock, refused, request, spec_at};
+use super::support::{
+    Made, attached, change, connect_as, dock, refused, request, spec_at, unlimited,
+};
 
 use stackdock_core::plan::ResourceSpec;
 use stackdock_core::record::Attrs;
 use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
-use stackdock_providers::http::RateLimits;
 use stackdock_providers::{DockContext, ErrorClass, Provider, Request};
 use stackdock_sandbox::{
     Fault, FaultRule, Kind as SandboxKind, Provider as SandboxProvider, SECRET_MARKER, Sandbox,
@@ -29,9 +30,7 @@ fn ctx() -> DockContext {
 
 /// The adapter of dock `do-main` against the sandbox, with `token` and no client-side rate limit.
 pub(super) fn adapter_with_token(sandbox: &SandboxHandle, token: &str) -> Arc<dyn Provider> {
-    connect_as(sandbox, ctx(), DO, token, |settings| {
-        settings.rate_limits = RateLimits::unlimited();
-    })
+    connect_as(sandbox, ctx(), DO, token, unlimited)
 }
 
 async fn start(config: SandboxConfig) -> (SandboxHandle, Arc<dyn Provider>) {

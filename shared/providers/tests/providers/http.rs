@@ -212,6 +212,12 @@ async fn serve(
     (server, dock)
 }
 
+/// Asserts that at least `at_least` has passed since `start`.
+fn assert_waited(start: Instant, at_least: Duration) {
+    let waited = start.elapsed();
+    assert!(waited >= at_least, "waited {waited:?}, not {at_least:?}");
+}
+
 /// The error a GET of `path` (its own route) fails with.
 async fn get_refused(d: &DockClient, path: &str) -> ProviderError {
     d.get_json::<Value>(path, path, &[])
@@ -290,11 +296,7 @@ async fn retry_after_is_honoured_and_attempts_are_bounded() {
         .get_json("/account", "/account", &[])
         .await
         .expect("succeeds after waiting");
-    assert!(
-        start.elapsed() >= Duration::from_secs(1),
-        "{:?}",
-        start.elapsed()
-    );
+    assert_waited(start, Duration::from_secs(1));
     assert_eq!(server.count(), 2);
     assert_eq!(d.stats().rate_limited(), 1);
 
@@ -502,11 +504,7 @@ async fn client_side_buckets_pace_requests() {
         let _: Value = d.get_json("/account", "/account", &[]).await.expect("ok");
     }
     // 5 at once, 5 after 200 ms, 2 after 400 ms.
-    assert!(
-        start.elapsed() >= Duration::from_millis(400),
-        "{:?}",
-        start.elapsed()
-    );
+    assert_waited(start, Duration::from_millis(400));
     assert_eq!(server.count(), 12);
 }
 
@@ -527,11 +525,7 @@ async fn an_exhausted_window_pauses_the_dock_until_its_reset() {
     let _: Value = d.get_json("/account", "/account", &[]).await.expect("ok");
     let start = Instant::now();
     let _: Value = d.get_json("/account", "/account", &[]).await.expect("ok");
-    assert!(
-        start.elapsed() >= Duration::from_millis(900),
-        "{:?}",
-        start.elapsed()
-    );
+    assert_waited(start, Duration::from_millis(900));
     assert_eq!(server.count(), 2);
 }
 

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::support::{
-    Made, READY, attached, change, connect_as, dock, refused, request, set, spec,
+    Made, READY, attached, attachments, change, connect_as, dock, ids, refused, request, set, spec,
+    statuses,
 };
 
 use stackdock_core::plan::ResourceSpec;
@@ -90,22 +91,13 @@ async fn fixtures_list_as_records() -> TestResult {
     sandbox.seed_fixtures();
 
     let servers = linode.list(Kind::Servers).await?;
-    let got: Vec<(&str, &str, &str)> = servers
-        .iter()
-        .map(|r| {
-            (
-                r.provider_resource_id.as_str(),
-                r.name.as_str(),
-                r.status.as_str(),
-            )
-        })
-        .collect();
+    assert_eq!(ids(&servers), ["52000001", "52000002", "52000003"]);
     assert_eq!(
-        got,
+        statuses(&servers),
         [
-            ("52000001", "minecraft-old", "running"),
-            ("52000002", "vpn-gateway", "running"),
-            ("52000003", "build-cache", "stopped"),
+            ("minecraft-old", "running"),
+            ("vpn-gateway", "running"),
+            ("build-cache", "stopped"),
         ]
     );
     let Attrs::Servers(a) = &servers[1].attrs else {
@@ -116,12 +108,8 @@ async fn fixtures_list_as_records() -> TestResult {
     assert_eq!(servers[1].region.as_deref(), Some("eu-central"));
 
     let volumes = linode.list(Kind::BlockVolumes).await?;
-    let got: Vec<(&str, &str, Option<FieldValue>)> = volumes
-        .iter()
-        .map(|r| (r.name.as_str(), r.status.as_str(), r.field("attach_to")))
-        .collect();
     assert_eq!(
-        got,
+        attachments(&volumes),
         [
             ("vpn-logs", "active", Some(FieldValue::from("vpn-gateway"))),
             ("orphan-vol", "active", None),
@@ -129,17 +117,10 @@ async fn fixtures_list_as_records() -> TestResult {
     );
 
     let buckets = linode.list(Kind::Buckets).await?;
-    let got: Vec<(&str, &str)> = buckets
-        .iter()
-        .map(|r| (r.provider_resource_id.as_str(), r.status.as_str()))
-        .collect();
-    assert_eq!(
-        got,
-        [
-            ("us-east/old-site-assets", "active"),
-            ("eu-central/empty-scratch", "active")
-        ]
-    );
+    let paths = ["us-east/old-site-assets", "eu-central/empty-scratch"];
+    assert_eq!(ids(&buckets), paths);
+    let named = [("old-site-assets", "active"), ("empty-scratch", "active")];
+    assert_eq!(statuses(&buckets), named);
 
     for records in [&servers, &volumes, &buckets] {
         for r in records.iter() {

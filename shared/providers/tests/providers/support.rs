@@ -10,7 +10,7 @@ use stackdock_core::config::CredentialRef;
 use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::record::owner_tag;
 use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
-use stackdock_providers::http::{Client, DockSettings, RetryPolicy};
+use stackdock_providers::http::{Client, DockSettings, RateLimits, RetryPolicy};
 use stackdock_providers::wait::PollPolicy;
 use stackdock_providers::{Credential, DockContext, Provider, ProviderError, Request, Tuning};
 use stackdock_sandbox::{Provider as Sandboxed, SandboxHandle};
@@ -33,7 +33,7 @@ pub(super) fn dock(provider: ProviderKind, dock: &str, env: &str) -> DockContext
 }
 
 /// Retries a few milliseconds apart, so a fault that answers every attempt fails fast.
-pub(super) fn fast_retries() -> RetryPolicy {
+fn fast_retries() -> RetryPolicy {
     RetryPolicy {
         max_attempts: MAX_ATTEMPTS,
         base_delay: Duration::from_millis(1),
@@ -63,6 +63,12 @@ pub(super) fn connect_as(
             poll: PollPolicy::fast(),
         },
     )
+}
+
+/// No client-side rate limit: for `connect_as`'s `tune` where a test counts on every request
+/// going out at once.
+pub(super) fn unlimited(settings: &mut DockSettings) {
+    settings.rate_limits = RateLimits::unlimited();
 }
 
 /// A spec of `name` whose ownership tag is that of the config address `address`.
@@ -106,6 +112,30 @@ pub(super) fn refused<T: std::fmt::Debug>(result: Result<T, ProviderError>) -> P
         Ok(v) => panic!("expected an error, got {v:?}"),
         Err(e) => e,
     }
+}
+
+/// Each record's provider id, in listing order.
+pub(super) fn ids(records: &[Record]) -> Vec<&str> {
+    records
+        .iter()
+        .map(|r| r.provider_resource_id.as_str())
+        .collect()
+}
+
+/// Each record's name and status, in listing order.
+pub(super) fn statuses(records: &[Record]) -> Vec<(&str, &str)> {
+    records
+        .iter()
+        .map(|r| (r.name.as_str(), r.status.as_str()))
+        .collect()
+}
+
+/// Each record's name, status and `attach_to`, in listing order.
+pub(super) fn attachments(records: &[Record]) -> Vec<(&str, &str, Option<FieldValue>)> {
+    records
+        .iter()
+        .map(|r| (r.name.as_str(), r.status.as_str(), r.field("attach_to")))
+        .collect()
 }
 
 /// A change of `field` from `before` to `after`.
@@ -200,11 +230,7 @@ impl<'a> Made<'a> {
             .find_owned(self.kind, self.spec)
             .await
             .unwrap_or_else(|e| panic!("find {:?} `{}`: {e}", self.kind, self.spec.name));
-        let ids: Vec<&str> = found
-            .iter()
-            .map(|r| r.provider_resource_id.as_str())
-            .collect();
-        assert_eq!(ids, [self.id.as_str()], "found by ownership tag");
+        assert_eq!(ids(&found), [self.id.as_str()], "found by ownership tag");
     }
 
     /// The resource is read as gone: `get` answers `None`.

@@ -10,7 +10,9 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::support::{Made, attached, change, connect_as, dock, refused, request, spec};
+use super::support::{
+    Made, attached, attachments, change, connect_as, dock, refused, request, spec, statuses,
+};
 
 use stackdock_core::plan::ResourceSpec;
 use stackdock_core::record::Attrs;
@@ -93,12 +95,8 @@ async fn fixtures_list_as_redacted_records() {
     assert_eq!(count(&sb, "GET /vultr/v2/account"), 1);
 
     let servers = p.list(Kind::Servers).await.expect("servers");
-    let got: Vec<(&str, &str)> = servers
-        .iter()
-        .map(|r| (r.name.as_str(), r.status.as_str()))
-        .collect();
     assert_eq!(
-        got,
+        statuses(&servers),
         vec![
             ("legacy-mail", "running"),
             ("ci-runner", "running"),
@@ -112,12 +110,8 @@ async fn fixtures_list_as_redacted_records() {
         && !r.content_hash.is_empty()));
 
     let blocks = p.list(Kind::BlockVolumes).await.expect("blocks");
-    let got: Vec<(&str, &str, Option<FieldValue>)> = blocks
-        .iter()
-        .map(|r| (r.name.as_str(), r.status.as_str(), r.field("attach_to")))
-        .collect();
     assert_eq!(
-        got,
+        attachments(&blocks),
         vec![
             ("legacy-mail-spool", "active", Some("legacy-mail".into())),
             ("ci-cache", "active", None)
@@ -125,12 +119,8 @@ async fn fixtures_list_as_redacted_records() {
     );
 
     let dbs = p.list(Kind::Databases).await.expect("databases");
-    let got: Vec<(&str, &str)> = dbs
-        .iter()
-        .map(|r| (r.name.as_str(), r.status.as_str()))
-        .collect();
     assert_eq!(
-        got,
+        statuses(&dbs),
         vec![("reporting-pg", "running"), ("events-kafka", "running")]
     );
     // One page each: everything fits in one max-size page.
