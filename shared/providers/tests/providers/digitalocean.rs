@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::support::{
-    Made, attached, change, connect_as, dock, refused, request, spec_at, unlimited,
+    Made, attached, change, connect_as, dock, edit, refused, request, spec_at, unlimited,
 };
 
 use stackdock_core::plan::ResourceSpec;
@@ -176,19 +176,13 @@ async fn server_lifecycle_create_wait_find_update_delete() {
     assert!(other.expect("find").is_empty());
 
     // Rename.
-    let renamed = server
-        .changed(&[change("name", Some("web-1".into()), Some("web-1a".into()))])
-        .await;
+    let renamed = server.changed(&[edit("name", "web-1", "web-1a")]).await;
     assert_eq!(renamed.name, "web-1a");
 
     // Resize: power off, resize, power on, each action waited for.
     sandbox.reset_counters();
     let resized = server
-        .changed(&[change(
-            "plan",
-            Some("s-1vcpu-1gb".into()),
-            Some("s-2vcpu-4gb".into()),
-        )])
+        .changed(&[edit("plan", "s-1vcpu-1gb", "s-2vcpu-4gb")])
         .await;
     assert_eq!(resized.field("plan"), Some(FieldValue::from("s-2vcpu-4gb")));
     assert_eq!(count(&sandbox, "POST", "/droplets/{id}/actions"), 3);
@@ -210,9 +204,7 @@ async fn server_lifecycle_create_wait_find_update_delete() {
     server.assert_found_alone().await;
 
     // A field that cannot change in place.
-    let e = server
-        .refused(&[change("region", Some("nyc3".into()), Some("fra1".into()))])
-        .await;
+    let e = server.refused(&[edit("region", "nyc3", "fra1")]).await;
     assert_eq!(e.class, ErrorClass::Invalid);
     assert!(e.message.contains("`region`"), "{e}");
 
@@ -253,9 +245,7 @@ async fn volume_lifecycle_create_attach_grow_detach_delete() {
     assert_eq!(volume.ready().await.status, "active");
     volume.assert_found_alone().await;
 
-    let grown = volume
-        .changed(&[change("size_gb", Some(10.into()), Some(20.into()))])
-        .await;
+    let grown = volume.changed(&[edit("size_gb", 10, 20)]).await;
     assert_eq!(grown.field("size_gb"), Some(FieldValue::Int(20)));
 
     let detached = volume
@@ -268,13 +258,7 @@ async fn volume_lifecycle_create_attach_grow_detach_delete() {
     let attached_to = volume_attrs(&again.expect("attach")).attached_to_instance;
     assert_eq!(attached_to.as_deref(), Some(droplet.as_str()));
 
-    let e = volume
-        .refused(&[change(
-            "name",
-            Some("db-data".into()),
-            Some("db-data2".into()),
-        )])
-        .await;
+    let e = volume.refused(&[edit("name", "db-data", "db-data2")]).await;
     assert_eq!(e.class, ErrorClass::Invalid, "volumes cannot be renamed");
     assert!(e.message.contains("`name`"), "{e}");
 

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::support::{
-    Made, READY, attached, attachments, change, connect_as, dock, ids, refused, request, set, spec,
-    statuses,
+    Made, READY, assert_sent, attached, attachments, change, connect_as, dock, edit, ids, refused,
+    request, set, spec, statuses,
 };
 
 use stackdock_core::plan::ResourceSpec;
@@ -134,11 +134,14 @@ async fn fixtures_list_as_records() -> TestResult {
     assert_eq!(e.class, ErrorClass::Invalid);
     linode.check_credentials().await?;
 
+    let asked = [
+        LIST_INSTANCES,
+        LIST_VOLUMES,
+        LIST_BUCKETS,
+        "GET /linode/v4/profile",
+    ];
+    assert_sent(&sandbox, &asked.map(|route| (route, 1)));
     let c = sandbox.counters();
-    assert_eq!(c.route(LIST_INSTANCES), 1);
-    assert_eq!(c.route(LIST_VOLUMES), 1);
-    assert_eq!(c.route(LIST_BUCKETS), 1);
-    assert_eq!(c.route("GET /linode/v4/profile"), 1);
     assert_eq!(
         c.provider(Sandboxed::Linode),
         4,
@@ -193,7 +196,7 @@ async fn server_create_ready_find_update_delete() -> TestResult {
         Some(set(&["web", "env:prod"])),
         Some(set(&["web", "tier:1"])),
     );
-    let rename = change("name", Some("web-1".into()), Some("web-01".into()));
+    let rename = edit("name", "web-1", "web-01");
     let renamed = server.changed(&[rename, retag]).await;
     assert_eq!(renamed.name, "web-01");
     assert_eq!(renamed.field("tags"), Some(set(&["web", "tier:1"])));
@@ -201,7 +204,7 @@ async fn server_create_ready_find_update_delete() -> TestResult {
 
     // Resize.
     let before = sandbox.counters();
-    let resize = change("plan", Some(NANODE.into()), Some("g6-standard-1".into()));
+    let resize = edit("plan", NANODE, "g6-standard-1");
     let resized = server.changed(&[resize]).await;
     assert_eq!(resized.field("plan"), Some("g6-standard-1".into()));
     let after = sandbox.counters();
@@ -216,11 +219,7 @@ async fn server_create_ready_find_update_delete() -> TestResult {
     // A change that cannot happen in place is refused before anything is sent.
     let before = sandbox.counters().provider(Sandboxed::Linode);
     let e = server
-        .refused(&[change(
-            "region",
-            Some("us-east".into()),
-            Some("us-west".into()),
-        )])
+        .refused(&[edit("region", "us-east", "us-west")])
         .await;
     assert_eq!(e.class, ErrorClass::Invalid);
     assert_eq!(sandbox.counters().provider(Sandboxed::Linode), before);
@@ -228,10 +227,13 @@ async fn server_create_ready_find_update_delete() -> TestResult {
     server.delete_twice().await;
     assert!(linode.find_owned(Kind::Servers, &web).await?.is_empty());
 
-    let c = sandbox.counters();
-    assert_eq!(c.route(POST_INSTANCES), 1, "the create was sent once");
-    assert_eq!(c.route("PUT /linode/v4/linode/instances/{id}"), 1);
-    assert_eq!(c.route("DELETE /linode/v4/linode/instances/{id}"), 2);
+    let sent = [
+        // The create was sent once.
+        (POST_INSTANCES, 1),
+        ("PUT /linode/v4/linode/instances/{id}", 1),
+        ("DELETE /linode/v4/linode/instances/{id}", 2),
+    ];
+    assert_sent(&sandbox, &sent);
     sandbox.shutdown().await;
     Ok(())
 }
@@ -252,7 +254,7 @@ async fn resize_right_after_create_waits_for_the_linode_to_settle() -> TestResul
     // Back down to the smaller plan: it fits because the upsize left the disk as it was
     // (`allow_auto_disk_resize = false`); with Linode's default the disk would have grown to the
     // larger plan's and this resize would be refused.
-    let down = change("plan", Some("g6-standard-2".into()), Some(NANODE.into()));
+    let down = edit("plan", "g6-standard-2", NANODE);
     let r = server.changed(&[down]).await;
     assert_eq!(r.field("plan"), Some(NANODE.into()));
     sandbox.shutdown().await;
@@ -303,8 +305,8 @@ async fn volume_create_attached_grow_move_delete() -> TestResult {
     assert_eq!(volume.ready().await.status, "active");
     volume.assert_found_alone().await;
 
-    let grow = change("size_gb", Some(20.into()), Some(40.into()));
-    let rename = change("name", Some("data".into()), Some("data-2".into()));
+    let grow = edit("size_gb", 20, 40);
+    let rename = edit("name", "data", "data-2");
     let grown = volume.changed(&[rename, grow]).await;
     assert_eq!(grown.name, "data-2");
     assert_eq!(grown.field("size_gb"), Some(FieldValue::Int(40)));
@@ -325,31 +327,26 @@ async fn volume_create_attached_grow_move_delete() -> TestResult {
     assert_eq!(delta("POST /linode/v4/volumes/{id}/detach"), 0);
 
     // Moving to a server in another region: detached, then Linode refuses the attach.
-    let moving = change(
-        "attach_to",
-        Some("minecraft-old".into()),
-        Some("build-cache".into()),
-    );
+    let moving = edit("attach_to", "minecraft-old", "build-cache");
     let e = refused(volume.update(&[moving], Some(other)).await);
     assert_eq!(e.class, ErrorClass::Invalid);
     assert!(e.fields.iter().any(|f| f.field == "linode_id"), "{e}");
 
     // Shrinking is refused by Linode and reported.
-    let shrink = change("size_gb", Some(40.into()), Some(10.into()));
+    let shrink = edit("size_gb", 40, 10);
     assert_eq!(volume.refused(&[shrink]).await.class, ErrorClass::Invalid);
 
     // Re-attach, then delete: an attached volume is detached first.
     volume.update(&[attach()], Some(server)).await?;
     volume.delete_twice().await;
 
-    let c = sandbox.counters();
-    assert_eq!(c.route("POST /linode/v4/volumes"), 1);
-    assert_eq!(c.route("POST /linode/v4/volumes/{id}/resize"), 2);
-    assert_eq!(
-        c.route("DELETE /linode/v4/volumes/{id}"),
-        1,
-        "the second delete saw it gone"
-    );
+    let sent = [
+        ("POST /linode/v4/volumes", 1),
+        ("POST /linode/v4/volumes/{id}/resize", 2),
+        // The second delete saw it gone.
+        ("DELETE /linode/v4/volumes/{id}", 1),
+    ];
+    assert_sent(&sandbox, &sent);
     sandbox.shutdown().await;
     Ok(())
 }
@@ -384,11 +381,7 @@ async fn buckets_create_find_delete_and_refuse_non_empty() -> TestResult {
     assert_eq!(linode.find_owned(Kind::Buckets, &legacy).await?.len(), 1);
 
     let e = bucket
-        .refused(&[change(
-            "region",
-            Some("us-east".into()),
-            Some("eu-central".into()),
-        )])
+        .refused(&[edit("region", "us-east", "eu-central")])
         .await;
     assert_eq!(e.class, ErrorClass::Invalid);
 
@@ -405,13 +398,15 @@ async fn buckets_create_find_delete_and_refuse_non_empty() -> TestResult {
     let e = refused(linode.get(Kind::Buckets, "no-slash").await);
     assert_eq!(e.class, ErrorClass::Invalid);
 
-    let c = sandbox.counters();
-    assert_eq!(c.route("POST /linode/v4/object-storage/buckets"), 2);
-    assert_eq!(
-        c.route("DELETE /linode/v4/object-storage/buckets/{region}/{label}"),
-        1,
-        "only the empty bucket got a DELETE"
-    );
+    let sent = [
+        ("POST /linode/v4/object-storage/buckets", 2),
+        // Only the empty bucket got a DELETE.
+        (
+            "DELETE /linode/v4/object-storage/buckets/{region}/{label}",
+            1,
+        ),
+    ];
+    assert_sent(&sandbox, &sent);
     sandbox.shutdown().await;
     Ok(())
 }

@@ -138,6 +138,14 @@ pub(super) fn attachments(records: &[Record]) -> Vec<(&str, &str, Option<FieldVa
         .collect()
 }
 
+/// Asserts how many requests the sandbox counted to each route of `expected`.
+pub(super) fn assert_sent(sandbox: &SandboxHandle, expected: &[(&str, u64)]) {
+    let counters = sandbox.counters();
+    for &(route, n) in expected {
+        assert_eq!(counters.route(route), n, "requests to {route}");
+    }
+}
+
 /// A change of `field` from `before` to `after`.
 pub(super) fn change(
     field: &str,
@@ -149,6 +157,15 @@ pub(super) fn change(
         before,
         after,
     }
+}
+
+/// A change of `field` from the value `before` to the value `after`.
+pub(super) fn edit(
+    field: &str,
+    before: impl Into<FieldValue>,
+    after: impl Into<FieldValue>,
+) -> FieldChange {
+    change(field, Some(before.into()), Some(after.into()))
 }
 
 /// A set value of `items`.

@@ -11,7 +11,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::support::{
-    Made, attached, attachments, change, connect_as, dock, refused, request, spec, statuses,
+    Made, assert_sent, attached, attachments, change, connect_as, dock, edit, refused, request,
+    spec, statuses,
 };
 
 use stackdock_core::plan::ResourceSpec;
@@ -19,6 +20,10 @@ use stackdock_core::record::Attrs;
 use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
 use stackdock_providers::{DockContext, ErrorClass, Provider, Request};
 use stackdock_sandbox::{Provider as SProvider, Sandbox, SandboxConfig, SandboxHandle};
+
+const CREATE_BLOCK: &str = "POST /vultr/v2/blocks";
+const ATTACH_BLOCK: &str = "POST /vultr/v2/blocks/{id}/attach";
+const DETACH_BLOCK: &str = "POST /vultr/v2/blocks/{id}/detach";
 
 fn ctx() -> DockContext {
     dock(ProviderKind::Vultr, "vultr-main", "VULTR_API_KEY")
@@ -124,13 +129,12 @@ async fn fixtures_list_as_redacted_records() {
         vec![("reporting-pg", "running"), ("events-kafka", "running")]
     );
     // One page each: everything fits in one max-size page.
-    for route in [
+    let listings = [
         "GET /vultr/v2/instances",
         "GET /vultr/v2/blocks",
         "GET /vultr/v2/databases",
-    ] {
-        assert_eq!(count(&sb, route), 1, "{route}");
-    }
+    ];
+    assert_sent(&sb, &listings.map(|route| (route, 1)));
 
     let e = p
         .list(Kind::Buckets)
@@ -177,8 +181,8 @@ async fn server_create_wait_find_update_delete() {
     let retag = change("tags", tags, Some(FieldValue::set(["web", "blue"])));
     let updated = server
         .changed(&[
-            change("name", Some("web-1".into()), Some("web-1b".into())),
-            change("plan", Some("vc2-1c-1gb".into()), Some("vc2-2c-4gb".into())),
+            edit("name", "web-1", "web-1b"),
+            edit("plan", "vc2-1c-1gb", "vc2-2c-4gb"),
             retag,
         ])
         .await;
@@ -249,8 +253,7 @@ async fn block_create_attached_grow_rename_move_detach_delete() {
     sb.reset_counters();
     let block = Made::create(p.as_ref(), Kind::BlockVolumes, attached(&s, a_id)).await;
     let created = &block.created;
-    assert_eq!(count(&sb, "POST /vultr/v2/blocks"), 1);
-    assert_eq!(count(&sb, "POST /vultr/v2/blocks/{id}/attach"), 1);
+    assert_sent(&sb, &[(CREATE_BLOCK, 1), (ATTACH_BLOCK, 1)]);
     assert_eq!(created.name, "data");
     assert_eq!(created.field("size_gb"), Some(FieldValue::Int(40)));
     assert_eq!(created.field("block_type"), Some("high_perf".into()));
@@ -261,10 +264,7 @@ async fn block_create_attached_grow_rename_move_detach_delete() {
 
     sb.reset_counters();
     let grown = block
-        .changed(&[
-            change("size_gb", Some(40.into()), Some(80.into())),
-            change("name", Some("data".into()), Some("data-2".into())),
-        ])
+        .changed(&[edit("size_gb", 40, 80), edit("name", "data", "data-2")])
         .await;
     assert_eq!(count(&sb, "PATCH /vultr/v2/blocks/{id}"), 1);
     assert_eq!(grown.field("size_gb"), Some(FieldValue::Int(80)));
@@ -272,10 +272,9 @@ async fn block_create_attached_grow_rename_move_detach_delete() {
     assert_eq!(attachment(&grown).1.as_deref(), Some("app-a"));
 
     sb.reset_counters();
-    let to_b = change("attach_to", Some("app-a".into()), Some("app-b".into()));
+    let to_b = edit("attach_to", "app-a", "app-b");
     let moved = block.update(&[to_b], Some(b_id)).await.expect("move");
-    assert_eq!(count(&sb, "POST /vultr/v2/blocks/{id}/detach"), 1);
-    assert_eq!(count(&sb, "POST /vultr/v2/blocks/{id}/attach"), 1);
+    assert_sent(&sb, &[(DETACH_BLOCK, 1), (ATTACH_BLOCK, 1)]);
     assert_eq!(
         attachment(&moved),
         (Some(b_id.clone()), Some("app-b".into()))
@@ -285,8 +284,7 @@ async fn block_create_attached_grow_rename_move_detach_delete() {
     let detached = block
         .changed(&[change("attach_to", Some("app-b".into()), None)])
         .await;
-    assert_eq!(count(&sb, "POST /vultr/v2/blocks/{id}/detach"), 1);
-    assert_eq!(count(&sb, "POST /vultr/v2/blocks/{id}/attach"), 0);
+    assert_sent(&sb, &[(DETACH_BLOCK, 1), (ATTACH_BLOCK, 0)]);
     assert_eq!(attachment(&detached), (None, None));
     assert_eq!(detached.field("attach_to"), None);
 
@@ -310,7 +308,7 @@ async fn a_failed_attach_after_a_create_says_the_block_exists() {
     assert_eq!(e.class, ErrorClass::Invalid);
     let said = e.to_string();
     assert!(said.contains("was created but is not attached"), "{e}");
-    assert_eq!(count(&sb, "POST /vultr/v2/blocks"), 1);
+    assert_eq!(count(&sb, CREATE_BLOCK), 1);
     let found = p.find_owned(Kind::BlockVolumes, &s).await.expect("find");
     assert_eq!(found.len(), 1);
     assert_eq!(attachment(&found[0]), (None, None));
@@ -348,8 +346,8 @@ async fn database_create_wait_find_resize_delete() {
     let business = "vultr-dbaas-business-cc-2-80-4";
     let resized = db
         .changed(&[
-            change("plan", Some(startup.into()), Some(business.into())),
-            change("name", Some("main-db".into()), Some("main-db-2".into())),
+            edit("plan", startup, business),
+            edit("name", "main-db", "main-db-2"),
         ])
         .await;
     assert_eq!(count(&sb, "PUT /vultr/v2/databases/{id}"), 1);
