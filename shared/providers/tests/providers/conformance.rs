@@ -1,7 +1,7 @@
 //! The provider conformance suite (`stackdock_providers::conformance`) run for every (provider,
 //! kind) the adapters support: one test each, running every check. The cases' field values are
-//! ones the sandbox accepts (the same as `spec.rs`'s lives); the per-provider modules keep only
-//! what is particular to one provider.
+//! ones the sandbox accepts; `spec.rs` drives the same ones through the published documents. The
+//! per-provider modules keep only what is particular to one provider.
 
 use std::sync::Arc;
 
@@ -273,6 +273,21 @@ mod linode {
             ready_status: "active",
             ..base(ProviderKind::Linode, SandboxKind::Bucket)
         }
+    }
+}
+
+/// Every case of `provider`, its server first (the other kinds attach to one).
+pub(super) fn cases(provider: ProviderKind) -> Vec<Case> {
+    match provider {
+        ProviderKind::Vultr => vec![vultr::servers(), vultr::block_volumes(), vultr::databases()],
+        ProviderKind::DigitalOcean => {
+            vec![digitalocean::servers(), digitalocean::block_volumes()]
+        }
+        ProviderKind::Linode => vec![
+            linode::servers(),
+            linode::block_volumes(),
+            linode::buckets(),
+        ],
     }
 }
 
