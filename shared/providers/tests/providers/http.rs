@@ -225,6 +225,19 @@ async fn get_refused(d: &DockClient, path: &str) -> ProviderError {
         .expect_err("the GET fails")
 }
 
+/// A GET of `path` fails as `class`, saying `says`; the error.
+async fn assert_get_fails(
+    d: &DockClient,
+    path: &str,
+    class: ErrorClass,
+    says: &str,
+) -> ProviderError {
+    let e = get_refused(d, path).await;
+    assert_eq!(e.class, class, "{e}");
+    assert!(e.message.contains(says), "{e}");
+    e
+}
+
 /// Listing `key` of `path` in pages of `page_size` fails as transient, saying `says`.
 async fn assert_listing_fails(d: &DockClient, path: &str, key: &str, page_size: u32, says: &str) {
     let e = d
@@ -305,10 +318,8 @@ async fn retry_after_is_honoured_and_attempts_are_bounded() {
     let d = tuned(&server, VULTR, Duration::from_secs(5), |s| {
         s.retry.max_attempts = 3;
     });
-    let e = get_refused(&d, "/account").await;
-    assert_eq!(e.class, ErrorClass::RateLimited);
+    assert_get_fails(&d, "/account", ErrorClass::RateLimited, "after 3 attempts").await;
     assert_eq!(server.count(), 3);
-    assert!(e.message.contains("after 3 attempts"), "{e}");
 }
 
 #[tokio::test]
@@ -404,9 +415,7 @@ async fn timeouts_are_transient_and_retried_for_reads() {
     let d = tuned(&server, VULTR, Duration::from_millis(100), |s| {
         s.retry.max_attempts = 2;
     });
-    let e = get_refused(&d, "/account").await;
-    assert_eq!(e.class, ErrorClass::Transient);
-    assert!(e.message.contains("no answer within"), "{e}");
+    assert_get_fails(&d, "/account", ErrorClass::Transient, "no answer within").await;
     assert_eq!(server.count(), 2);
 }
 
@@ -439,9 +448,7 @@ async fn malformed_json_is_transient() {
     let d = tuned(&server, VULTR, Duration::from_secs(5), |s| {
         s.retry.max_attempts = 2;
     });
-    let e = get_refused(&d, "/instances").await;
-    assert_eq!(e.class, ErrorClass::Transient);
-    assert!(e.message.contains("malformed JSON"), "{e}");
+    let e = assert_get_fails(&d, "/instances", ErrorClass::Transient, "malformed JSON").await;
     assert!(!e.message.contains(r#""id""#), "no body in messages: {e}");
     assert_eq!(server.count(), 2, "a read is retried");
 }
@@ -483,9 +490,13 @@ async fn oversized_bodies_are_transient_and_not_retried() {
     })
     .expect("client");
     let d = DockClient::new(&http, settings(&server, VULTR));
-    let e = get_refused(&d, "/instances").await;
-    assert_eq!(e.class, ErrorClass::Transient);
-    assert!(e.message.contains("response too large"), "{e}");
+    assert_get_fails(
+        &d,
+        "/instances",
+        ErrorClass::Transient,
+        "response too large",
+    )
+    .await;
     assert_eq!(server.count(), 1);
 }
 
