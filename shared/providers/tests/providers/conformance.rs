@@ -1,30 +1,21 @@
 //! The provider conformance suite (`stackdock_providers::conformance`) run for every (provider,
 //! kind) the adapters support: one test each, running every check. The cases' field values are
-//! ones the sandbox accepts (the same as `spec.rs`'s lives); the per-provider modules keep only
-//! what is particular to one provider.
+//! ones the sandbox accepts; `spec.rs` drives the same ones through the published documents. The
+//! per-provider modules keep only what is particular to one provider.
 
 use std::sync::Arc;
 
-use stackdock_core::config::CredentialRef;
 use stackdock_core::{FieldValue, Kind, ProviderKind};
 use stackdock_providers::conformance::{self, Case, Fields, InPlace, Paging, ReadBack};
-use stackdock_providers::http::{Client, DockSettings, RateLimits};
 use stackdock_providers::redact::secret_keys;
-use stackdock_providers::wait::PollPolicy;
-use stackdock_providers::{Credential, DockContext, Provider, Tuning};
+use stackdock_providers::{DockContext, Provider};
 use stackdock_sandbox::{Kind as SandboxKind, Provider as Sandboxed, SandboxHandle};
 
-use super::support::{fast_retries, set};
+use super::support::{connect_as, dock, set, unlimited};
 
 /// The dock `<provider>-main` of org `acme`.
 pub(super) fn ctx(provider: ProviderKind) -> DockContext {
-    DockContext {
-        org: "acme".into(),
-        dock: format!("{provider}-main"),
-        dock_id: format!("acme/{provider}-main"),
-        provider,
-        credential_source: CredentialRef::Env("TOKEN".into()),
-    }
+    dock(provider, &format!("{provider}-main"), "TOKEN")
 }
 
 /// The adapter of `provider` against the sandbox: retries a few milliseconds apart (a fault that
@@ -34,42 +25,43 @@ pub(super) fn connect(
     provider: ProviderKind,
     sandboxed: Sandboxed,
 ) -> Arc<dyn Provider> {
-    let ctx = ctx(provider);
-    let mut settings = DockSettings::new(
-        &ctx,
-        Credential::new(sandbox.token(sandboxed)),
-        Some(&sandbox.base_url(sandboxed)),
-    );
-    settings.retry = fast_retries();
-    settings.rate_limits = RateLimits::unlimited();
-    stackdock_providers::connect_with(
-        ctx,
-        &Client::shared().expect("the HTTP client builds"),
-        settings,
-        Tuning {
-            poll: PollPolicy::fast(),
-        },
-    )
+    let token = sandbox.token(sandboxed);
+    connect_as(sandbox, ctx(provider), sandboxed, &token, unlimited)
 }
 
 fn s(v: &str) -> FieldValue {
     FieldValue::Str(v.to_owned())
 }
 
-/// A case of `provider` with what all its kinds share; each kind's function fills in the rest.
-fn base(
-    provider: ProviderKind,
-    connect: fn(&SandboxHandle) -> Arc<dyn Provider>,
-    sandboxed: (Sandboxed, SandboxKind),
-    max_page: usize,
-    secret_keys: &'static [&'static str],
-    unknown_id: &'static str,
-) -> Case {
+/// A case of `provider`'s sandboxed `kind` with what all its kinds share (the adapter, the largest
+/// page, the secret keys, an id that names nothing); each kind's function fills in the rest.
+fn base(provider: ProviderKind, kind: SandboxKind) -> Case {
+    type Connect = fn(&SandboxHandle) -> Arc<dyn Provider>;
+    let (connect, sandboxed, max_page, unknown_id): (Connect, _, _, _) = match provider {
+        ProviderKind::Vultr => (
+            |sandbox| connect(sandbox, ProviderKind::Vultr, Sandboxed::Vultr),
+            Sandboxed::Vultr,
+            500,
+            "00000000-0000-0000-0000-000000000000",
+        ),
+        ProviderKind::DigitalOcean => (
+            |sandbox| connect(sandbox, ProviderKind::DigitalOcean, Sandboxed::Digitalocean),
+            Sandboxed::Digitalocean,
+            200,
+            "999999999",
+        ),
+        ProviderKind::Linode => (
+            |sandbox| connect(sandbox, ProviderKind::Linode, Sandboxed::Linode),
+            Sandboxed::Linode,
+            500,
+            "999",
+        ),
+    };
     Case {
         provider,
         kind: Kind::Servers,
         connect,
-        sandboxed,
+        sandboxed: (sandboxed, kind),
         paging: Paging::Pages { max: max_page },
         extra_list_requests: 0,
         name: "",
@@ -77,7 +69,7 @@ fn base(
         attach_to_server: None,
         in_place: Vec::new(),
         replace: Vec::new(),
-        secret_keys,
+        secret_keys: secret_keys(provider),
         unknown_id,
         ready_status: "",
     }
@@ -86,36 +78,54 @@ fn base(
 /// The server every case's resource is, or attaches to.
 const SERVER: &str = "conf-web";
 
-/// A server's create fields.
-fn server_fields(region: &str, plan: &str, image: &str, ssh_key: &str) -> Fields {
-    vec![
-        ("region", s(region)),
-        ("plan", s(plan)),
-        ("image", s(image)),
-        ("tags", set(&["web", "env:prod"])),
-        ("ssh_keys", set(&[ssh_key])),
-    ]
+/// A provider's server case in its own words: the region, plan, image and SSH key it is created
+/// with, the plan it grows to, and a region and an image that each replace it.
+struct Web {
+    region: &'static str,
+    plan: &'static str,
+    image: &'static str,
+    ssh_key: &'static str,
+    bigger: &'static str,
+    other_region: &'static str,
+    other_image: &'static str,
 }
 
-/// A server case: renamed, retagged and resized in place; region and image replace it.
-fn servers(base: Case, fields: Fields, bigger: &str, replace: Fields) -> Case {
-    Case {
-        kind: Kind::Servers,
-        name: SERVER,
-        create: fields,
-        in_place: vec![
-            InPlace::new("name", Some(s("conf-web-2"))),
-            InPlace::new("tags", Some(set(&["web"]))),
-            InPlace::new("plan", Some(s(bigger))),
-        ],
-        replace,
-        ready_status: "running",
-        ..base
+impl Web {
+    /// The server's create fields.
+    fn fields(&self) -> Fields {
+        vec![
+            ("region", s(self.region)),
+            ("plan", s(self.plan)),
+            ("image", s(self.image)),
+            ("tags", set(&["web", "env:prod"])),
+            ("ssh_keys", set(&[self.ssh_key])),
+        ]
     }
 }
 
-/// A volume case: attached to a server at creation, grown, detached and attached again.
-fn volumes(base: Case, region: &str, server: Fields, read: ReadBack) -> Case {
+/// A server case: renamed, retagged and resized in place; region and image replace it.
+fn servers(provider: ProviderKind, web: &Web) -> Case {
+    Case {
+        kind: Kind::Servers,
+        name: SERVER,
+        create: web.fields(),
+        in_place: vec![
+            InPlace::new("name", Some(s("conf-web-2"))),
+            InPlace::new("tags", Some(set(&["web"]))),
+            InPlace::new("plan", Some(s(web.bigger))),
+        ],
+        replace: vec![
+            ("region", s(web.other_region)),
+            ("image", s(web.other_image)),
+        ],
+        ready_status: "running",
+        ..base(provider, SandboxKind::Instance)
+    }
+}
+
+/// A volume case in the server's region: attached to it at creation, grown, detached and
+/// attached again (the attachment read back as `read` says), the region replacing it.
+fn volumes(provider: ProviderKind, web: &Web, read: ReadBack) -> Case {
     let attach = |to: Option<FieldValue>| InPlace {
         field: "attach_to",
         to,
@@ -125,63 +135,50 @@ fn volumes(base: Case, region: &str, server: Fields, read: ReadBack) -> Case {
         kind: Kind::BlockVolumes,
         name: "conf-data",
         create: vec![
-            ("region", s(region)),
+            ("region", s(web.region)),
             ("size_gb", FieldValue::Int(40)),
             ("attach_to", s(SERVER)),
         ],
-        attach_to_server: Some(server),
+        attach_to_server: Some(web.fields()),
         in_place: vec![
             InPlace::new("size_gb", Some(FieldValue::Int(80))),
             attach(None),
             attach(Some(s(SERVER))),
         ],
+        replace: vec![("region", s(web.other_region))],
         ready_status: "active",
-        ..base
+        ..base(provider, SandboxKind::Volume)
     }
+}
+
+/// `case` renamed in place first.
+fn renamed(mut case: Case, to: &str) -> Case {
+    case.in_place.insert(0, InPlace::new("name", Some(s(to))));
+    case
 }
 
 mod vultr {
     use super::*;
 
-    fn adapter(sandbox: &SandboxHandle) -> Arc<dyn Provider> {
-        connect(sandbox, ProviderKind::Vultr, Sandboxed::Vultr)
-    }
-
-    fn base(kind: SandboxKind) -> Case {
-        super::base(
-            ProviderKind::Vultr,
-            adapter,
-            (Sandboxed::Vultr, kind),
-            500,
-            secret_keys(ProviderKind::Vultr),
-            "00000000-0000-0000-0000-000000000000",
-        )
-    }
-
-    fn server() -> Fields {
-        server_fields(
-            "ewr",
-            "vc2-1c-1gb",
-            "os:2284",
-            "3b8066a7-b438-455a-9688-44afc9a3597f",
-        )
-    }
+    const WEB: Web = Web {
+        region: "ewr",
+        plan: "vc2-1c-1gb",
+        image: "os:2284",
+        ssh_key: "3b8066a7-b438-455a-9688-44afc9a3597f",
+        bigger: "vc2-2c-4gb",
+        other_region: "ord",
+        other_image: "os:2136",
+    };
 
     pub(super) fn servers() -> Case {
-        super::servers(
-            base(SandboxKind::Instance),
-            server(),
-            "vc2-2c-4gb",
-            vec![("region", s("ord")), ("image", s("os:2136"))],
-        )
+        super::servers(ProviderKind::Vultr, &WEB)
     }
 
+    /// Blocks are renamed in place; their type replaces them.
     pub(super) fn block_volumes() -> Case {
-        let mut case = volumes(base(SandboxKind::Volume), "ewr", server(), ReadBack::Field);
-        case.in_place
-            .insert(0, InPlace::new("name", Some(s("conf-data-2"))));
-        case.replace = vec![("region", s("ord")), ("block_type", s("storage_opt"))];
-        case
+        let mut case = volumes(ProviderKind::Vultr, &WEB, ReadBack::Field);
+        case.replace.push(("block_type", s("storage_opt")));
+        renamed(case, "conf-data-2")
     }
 
     pub(super) fn databases() -> Case {
@@ -206,7 +203,7 @@ mod vultr {
                 ("region", s("ord")),
             ],
             ready_status: "running",
-            ..base(SandboxKind::Database)
+            ..base(ProviderKind::Vultr, SandboxKind::Database)
         }
     }
 }
@@ -214,54 +211,29 @@ mod vultr {
 mod digitalocean {
     use super::*;
 
-    fn adapter(sandbox: &SandboxHandle) -> Arc<dyn Provider> {
-        connect(sandbox, ProviderKind::DigitalOcean, Sandboxed::Digitalocean)
-    }
-
-    fn base(kind: SandboxKind) -> Case {
-        super::base(
-            ProviderKind::DigitalOcean,
-            adapter,
-            (Sandboxed::Digitalocean, kind),
-            200,
-            secret_keys(ProviderKind::DigitalOcean),
-            "999999999",
-        )
-    }
-
-    fn server() -> Fields {
-        server_fields(
-            "nyc3",
-            "s-1vcpu-1gb",
-            "ubuntu-24-04-x64",
-            "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa",
-        )
-    }
+    const WEB: Web = Web {
+        region: "nyc3",
+        plan: "s-1vcpu-1gb",
+        image: "ubuntu-24-04-x64",
+        ssh_key: "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa",
+        bigger: "s-2vcpu-2gb",
+        other_region: "fra1",
+        other_image: "debian-12-x64",
+    };
 
     pub(super) fn servers() -> Case {
         Case {
             // GPU droplets are only in the `type=gpus` listing: one more request, always.
             extra_list_requests: 1,
-            ..super::servers(
-                base(SandboxKind::Instance),
-                server(),
-                "s-2vcpu-2gb",
-                vec![("region", s("fra1")), ("image", s("debian-12-x64"))],
-            )
+            ..super::servers(ProviderKind::DigitalOcean, &WEB)
         }
     }
 
     /// Volumes cannot be renamed; an attachment reads back as the droplet's id.
     pub(super) fn block_volumes() -> Case {
         Case {
-            replace: vec![("region", s("fra1"))],
             unknown_id: "00000000-0000-0000-0000-000000000000",
-            ..volumes(
-                base(SandboxKind::Volume),
-                "nyc3",
-                server(),
-                ReadBack::AttachedServerId,
-            )
+            ..volumes(ProviderKind::DigitalOcean, &WEB, ReadBack::AttachedServerId)
         }
     }
 }
@@ -269,50 +241,25 @@ mod digitalocean {
 mod linode {
     use super::*;
 
-    fn adapter(sandbox: &SandboxHandle) -> Arc<dyn Provider> {
-        connect(sandbox, ProviderKind::Linode, Sandboxed::Linode)
-    }
-
-    fn base(kind: SandboxKind) -> Case {
-        super::base(
-            ProviderKind::Linode,
-            adapter,
-            (Sandboxed::Linode, kind),
-            500,
-            secret_keys(ProviderKind::Linode),
-            "999",
-        )
-    }
-
-    fn server() -> Fields {
-        server_fields(
-            "us-east",
-            "g6-nanode-1",
-            "linode/ubuntu24.04",
-            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f ops@acme",
-        )
-    }
+    const WEB: Web = Web {
+        region: "us-east",
+        plan: "g6-nanode-1",
+        image: "linode/ubuntu24.04",
+        ssh_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f ops@acme",
+        bigger: "g6-standard-2",
+        other_region: "us-west",
+        other_image: "linode/debian12",
+    };
 
     pub(super) fn servers() -> Case {
-        super::servers(
-            base(SandboxKind::Instance),
-            server(),
-            "g6-standard-2",
-            vec![("region", s("us-west")), ("image", s("linode/debian12"))],
-        )
+        super::servers(ProviderKind::Linode, &WEB)
     }
 
     pub(super) fn block_volumes() -> Case {
-        let mut case = volumes(
-            base(SandboxKind::Volume),
-            "us-east",
-            server(),
-            ReadBack::Field,
-        );
-        case.in_place
-            .insert(0, InPlace::new("name", Some(s("conf-data-2"))));
-        case.replace = vec![("region", s("us-west"))];
-        case
+        renamed(
+            volumes(ProviderKind::Linode, &WEB, ReadBack::Field),
+            "conf-data-2",
+        )
     }
 
     /// Buckets change nothing in place: a bucket is its region and label.
@@ -324,8 +271,23 @@ mod linode {
             replace: vec![("region", s("eu-central")), ("cluster", s("eu-central-1"))],
             unknown_id: "us-east/nothing",
             ready_status: "active",
-            ..base(SandboxKind::Bucket)
+            ..base(ProviderKind::Linode, SandboxKind::Bucket)
         }
+    }
+}
+
+/// Every case of `provider`, its server first (the other kinds attach to one).
+pub(super) fn cases(provider: ProviderKind) -> Vec<Case> {
+    match provider {
+        ProviderKind::Vultr => vec![vultr::servers(), vultr::block_volumes(), vultr::databases()],
+        ProviderKind::DigitalOcean => {
+            vec![digitalocean::servers(), digitalocean::block_volumes()]
+        }
+        ProviderKind::Linode => vec![
+            linode::servers(),
+            linode::block_volumes(),
+            linode::buckets(),
+        ],
     }
 }
 

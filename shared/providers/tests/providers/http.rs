@@ -20,6 +20,9 @@ use stackdock_providers::{Credential, ErrorClass, ProviderError};
 
 const TOKEN: &str = "TEST-TOKEN-0123456789";
 const SOURCE: &str = "environment variable VULTR_API_KEY";
+const VULTR: &Declaration = &stackdock_providers::vultr::DECLARATION;
+const DIGITALOCEAN: &Declaration = &stackdock_providers::digitalocean::DECLARATION;
+const LINODE: &Declaration = &stackdock_providers::linode::DECLARATION;
 
 /// One request as the server saw it.
 #[derive(Debug, Clone)]
@@ -183,7 +186,66 @@ fn http(request_timeout: Duration) -> Client {
 }
 
 fn dock(server: &Server, declaration: &'static Declaration) -> DockClient {
-    DockClient::new(&http(Duration::from_secs(5)), settings(server, declaration))
+    tuned(server, declaration, Duration::from_secs(5), |_| {})
+}
+
+/// A dock client of `declaration` against `server` whose requests time out after
+/// `request_timeout`, with `tune` applied to its settings.
+fn tuned(
+    server: &Server,
+    declaration: &'static Declaration,
+    request_timeout: Duration,
+    tune: impl FnOnce(&mut DockSettings),
+) -> DockClient {
+    let mut settings = settings(server, declaration);
+    tune(&mut settings);
+    DockClient::new(&http(request_timeout), settings)
+}
+
+/// A server answering `script`, and a dock client of `declaration` against it.
+async fn serve(
+    declaration: &'static Declaration,
+    script: impl Fn(usize, &Seen) -> Answer + Send + Sync + 'static,
+) -> (Server, DockClient) {
+    let server = Server::start(script).await;
+    let dock = dock(&server, declaration);
+    (server, dock)
+}
+
+/// Asserts that at least `at_least` has passed since `start`.
+fn assert_waited(start: Instant, at_least: Duration) {
+    let waited = start.elapsed();
+    assert!(waited >= at_least, "waited {waited:?}, not {at_least:?}");
+}
+
+/// The error a GET of `path` (its own route) fails with.
+async fn get_refused(d: &DockClient, path: &str) -> ProviderError {
+    d.get_json::<Value>(path, path, &[])
+        .await
+        .expect_err("the GET fails")
+}
+
+/// A GET of `path` fails as `class`, saying `says`; the error.
+async fn assert_get_fails(
+    d: &DockClient,
+    path: &str,
+    class: ErrorClass,
+    says: &str,
+) -> ProviderError {
+    let e = get_refused(d, path).await;
+    assert_eq!(e.class, class, "{e}");
+    assert!(e.message.contains(says), "{e}");
+    e
+}
+
+/// Listing `key` of `path` in pages of `page_size` fails as transient, saying `says`.
+async fn assert_listing_fails(d: &DockClient, path: &str, key: &str, page_size: u32, says: &str) {
+    let e = d
+        .list_values(path, key, &ListOptions::new().page_size(page_size))
+        .await
+        .expect_err("the listing fails");
+    assert_eq!(e.class, ErrorClass::Transient, "{e}");
+    assert!(e.message.contains(says), "{e}");
 }
 
 fn numbered(range: std::ops::Range<u64>) -> Vec<Value> {
@@ -205,7 +267,7 @@ fn ids(items: &[stackdock_providers::http::Item]) -> Vec<u64> {
 
 #[tokio::test]
 async fn get_is_retried_on_503_then_succeeds() {
-    let server = Server::start(|n, _| {
+    let (server, d) = serve(VULTR, |n, _| {
         if n <= 2 {
             answer(503, r#"{"error":"busy upstream","status":503}"#)
         } else {
@@ -213,7 +275,6 @@ async fn get_is_retried_on_503_then_succeeds() {
         }
     })
     .await;
-    let d = dock(&server, &stackdock_providers::vultr::DECLARATION);
     let v: Value = d
         .get_json("/instances/{id}", "/instances/abc", &[])
         .await
@@ -235,7 +296,7 @@ async fn get_is_retried_on_503_then_succeeds() {
 
 #[tokio::test]
 async fn retry_after_is_honoured_and_attempts_are_bounded() {
-    let server = Server::start(|n, _| {
+    let (server, d) = serve(VULTR, |n, _| {
         if n == 1 {
             answer(429, r#"{"error":"slow down","status":429}"#).header("retry-after", "1")
         } else {
@@ -243,32 +304,22 @@ async fn retry_after_is_honoured_and_attempts_are_bounded() {
         }
     })
     .await;
-    let d = dock(&server, &stackdock_providers::vultr::DECLARATION);
     let start = Instant::now();
     let _: Value = d
         .get_json("/account", "/account", &[])
         .await
         .expect("succeeds after waiting");
-    assert!(
-        start.elapsed() >= Duration::from_secs(1),
-        "{:?}",
-        start.elapsed()
-    );
+    assert_waited(start, Duration::from_secs(1));
     assert_eq!(server.count(), 2);
     assert_eq!(d.stats().rate_limited(), 1);
 
     // Always 429: gives up after max_attempts, classified RateLimited.
     let server = Server::start(|_, _| answer(429, "").header("retry-after", "0")).await;
-    let mut s = settings(&server, &stackdock_providers::vultr::DECLARATION);
-    s.retry.max_attempts = 3;
-    let d = DockClient::new(&http(Duration::from_secs(5)), s);
-    let e = d
-        .get_json::<Value>("/account", "/account", &[])
-        .await
-        .expect_err("always rate limited");
-    assert_eq!(e.class, ErrorClass::RateLimited);
+    let d = tuned(&server, VULTR, Duration::from_secs(5), |s| {
+        s.retry.max_attempts = 3;
+    });
+    assert_get_fails(&d, "/account", ErrorClass::RateLimited, "after 3 attempts").await;
     assert_eq!(server.count(), 3);
-    assert!(e.message.contains("after 3 attempts"), "{e}");
 }
 
 #[tokio::test]
@@ -281,14 +332,11 @@ async fn retry_after_beyond_the_budget_fails_at_once() {
         .header("retry-after", "30")
     })
     .await;
-    let mut s = settings(&server, &stackdock_providers::digitalocean::DECLARATION);
-    s.retry.max_elapsed = Duration::from_secs(2);
-    let d = DockClient::new(&http(Duration::from_secs(5)), s);
+    let d = tuned(&server, DIGITALOCEAN, Duration::from_secs(5), |s| {
+        s.retry.max_elapsed = Duration::from_secs(2);
+    });
     let start = Instant::now();
-    let e = d
-        .get_json::<Value>("/droplets", "/droplets", &[])
-        .await
-        .expect_err("rate limited");
+    let e = get_refused(&d, "/droplets").await;
     assert!(start.elapsed() < Duration::from_secs(1));
     assert_eq!(server.count(), 1);
     assert_eq!(e.class, ErrorClass::RateLimited);
@@ -299,8 +347,10 @@ async fn retry_after_beyond_the_budget_fails_at_once() {
 
 #[tokio::test]
 async fn post_is_not_retried_on_500_but_is_on_429() {
-    let server = Server::start(|_, _| answer(500, r#"{"errors":[{"reason":"oops"}]}"#)).await;
-    let d = dock(&server, &stackdock_providers::linode::DECLARATION);
+    let (server, d) = serve(LINODE, |_, _| {
+        answer(500, r#"{"errors":[{"reason":"oops"}]}"#)
+    })
+    .await;
     let e = d
         .post_json::<_, Value>(
             "/linode/instances",
@@ -320,7 +370,7 @@ async fn post_is_not_retried_on_500_but_is_on_429() {
         "application/json"
     );
 
-    let server = Server::start(|n, _| {
+    let (server, d) = serve(LINODE, |n, _| {
         if n == 1 {
             answer(429, r#"{"errors":[{"reason":"Too many requests"}]}"#).header("retry-after", "0")
         } else {
@@ -328,7 +378,6 @@ async fn post_is_not_retried_on_500_but_is_on_429() {
         }
     })
     .await;
-    let d = dock(&server, &stackdock_providers::linode::DECLARATION);
     let v: Value = d
         .post_json("/linode/instances", "/linode/instances", &json!({}), &[])
         .await
@@ -339,8 +388,7 @@ async fn post_is_not_retried_on_500_but_is_on_429() {
 
 #[tokio::test]
 async fn patch_is_not_retried_on_503_and_delete_is() {
-    let server = Server::start(|_, _| answer(503, "")).await;
-    let d = dock(&server, &stackdock_providers::vultr::DECLARATION);
+    let (server, d) = serve(VULTR, |_, _| answer(503, "")).await;
     let e = d
         .patch_json::<_, ()>(
             "/instances/{id}",
@@ -353,15 +401,7 @@ async fn patch_is_not_retried_on_503_and_delete_is() {
     assert_eq!(server.count(), 1);
     assert!(e.message.contains("may have been applied"), "{e}");
 
-    let server = Server::start(|n, _| {
-        if n == 1 {
-            answer(503, "")
-        } else {
-            answer(204, "")
-        }
-    })
-    .await;
-    let d = dock(&server, &stackdock_providers::vultr::DECLARATION);
+    let (server, d) = serve(VULTR, |n, _| answer(if n == 1 { 503 } else { 204 }, "")).await;
     d.delete("/instances/{id}", "/instances/a", &[])
         .await
         .expect("deleted on the second attempt");
@@ -372,15 +412,10 @@ async fn patch_is_not_retried_on_503_and_delete_is() {
 #[tokio::test]
 async fn timeouts_are_transient_and_retried_for_reads() {
     let server = Server::start(|_, _| ok(json!({})).delay(Duration::from_millis(500))).await;
-    let mut s = settings(&server, &stackdock_providers::vultr::DECLARATION);
-    s.retry.max_attempts = 2;
-    let d = DockClient::new(&http(Duration::from_millis(100)), s);
-    let e = d
-        .get_json::<Value>("/account", "/account", &[])
-        .await
-        .expect_err("times out");
-    assert_eq!(e.class, ErrorClass::Transient);
-    assert!(e.message.contains("no answer within"), "{e}");
+    let d = tuned(&server, VULTR, Duration::from_millis(100), |s| {
+        s.retry.max_attempts = 2;
+    });
+    assert_get_fails(&d, "/account", ErrorClass::Transient, "no answer within").await;
     assert_eq!(server.count(), 2);
 }
 
@@ -390,18 +425,14 @@ async fn timeouts_are_transient_and_retried_for_reads() {
 #[tokio::test]
 async fn unauthorized_names_the_credential_source_never_the_token() {
     // A provider that echoes the token back must not get it into our message either.
-    let server = Server::start(|_, _| {
+    let (server, d) = serve(VULTR, |_, _| {
         answer(
             401,
             format!(r#"{{"error":"Invalid API token {TOKEN}.","status":401}}"#),
         )
     })
     .await;
-    let d = dock(&server, &stackdock_providers::vultr::DECLARATION);
-    let e = d
-        .get_json::<Value>("/account", "/account", &[])
-        .await
-        .expect_err("401");
+    let e = get_refused(&d, "/account").await;
     assert_eq!(e.class, ErrorClass::Unauthorized);
     assert_eq!(server.count(), 1, "a rejected credential is not retried");
     let shown = format!("{e} {e:?}");
@@ -414,22 +445,17 @@ async fn unauthorized_names_the_credential_source_never_the_token() {
 #[tokio::test]
 async fn malformed_json_is_transient() {
     let server = Server::start(|_, _| answer(200, r#"{"instances": [{"id": "a"#)).await;
-    let mut s = settings(&server, &stackdock_providers::vultr::DECLARATION);
-    s.retry.max_attempts = 2;
-    let d = DockClient::new(&http(Duration::from_secs(5)), s);
-    let e = d
-        .get_json::<Value>("/instances", "/instances", &[])
-        .await
-        .expect_err("malformed");
-    assert_eq!(e.class, ErrorClass::Transient);
-    assert!(e.message.contains("malformed JSON"), "{e}");
+    let d = tuned(&server, VULTR, Duration::from_secs(5), |s| {
+        s.retry.max_attempts = 2;
+    });
+    let e = assert_get_fails(&d, "/instances", ErrorClass::Transient, "malformed JSON").await;
     assert!(!e.message.contains(r#""id""#), "no body in messages: {e}");
     assert_eq!(server.count(), 2, "a read is retried");
 }
 
 #[tokio::test]
 async fn invalid_carries_field_messages_and_an_envelope_in_a_200_is_an_error() {
-    let server = Server::start(|n, _| {
+    let (_server, d) = serve(LINODE, |n, _| {
         if n == 1 {
             answer(
                 400,
@@ -440,7 +466,6 @@ async fn invalid_carries_field_messages_and_an_envelope_in_a_200_is_an_error() {
         }
     })
     .await;
-    let d = dock(&server, &stackdock_providers::linode::DECLARATION);
     let e = d
         .put_json::<_, Value>("/volumes/{id}", "/volumes/1", &json!({"label": "x"}), &[])
         .await
@@ -464,16 +489,14 @@ async fn oversized_bodies_are_transient_and_not_retried() {
         ..ClientConfig::default()
     })
     .expect("client");
-    let d = DockClient::new(
-        &http,
-        settings(&server, &stackdock_providers::vultr::DECLARATION),
-    );
-    let e = d
-        .get_json::<Value>("/instances", "/instances", &[])
-        .await
-        .expect_err("too large");
-    assert_eq!(e.class, ErrorClass::Transient);
-    assert!(e.message.contains("response too large"), "{e}");
+    let d = DockClient::new(&http, settings(&server, VULTR));
+    assert_get_fails(
+        &d,
+        "/instances",
+        ErrorClass::Transient,
+        "response too large",
+    )
+    .await;
     assert_eq!(server.count(), 1);
 }
 
@@ -483,24 +506,16 @@ async fn oversized_bodies_are_transient_and_not_retried() {
 #[tokio::test]
 async fn client_side_buckets_pace_requests() {
     let server = Server::start(|_, _| ok(json!({}))).await;
-    let mut s = settings(&server, &stackdock_providers::vultr::DECLARATION);
-    s.rate_limits = RateLimits::unlimited().with(Bucket::new(
-        "test 5/200ms",
-        5,
-        Duration::from_millis(200),
-        Scope::All,
-    ));
-    let d = DockClient::new(&http(Duration::from_secs(5)), s);
+    let bucket = Bucket::new("test 5/200ms", 5, Duration::from_millis(200), Scope::All);
+    let d = tuned(&server, VULTR, Duration::from_secs(5), |s| {
+        s.rate_limits = RateLimits::unlimited().with(bucket);
+    });
     let start = Instant::now();
     for _ in 0..12 {
         let _: Value = d.get_json("/account", "/account", &[]).await.expect("ok");
     }
     // 5 at once, 5 after 200 ms, 2 after 400 ms.
-    assert!(
-        start.elapsed() >= Duration::from_millis(400),
-        "{:?}",
-        start.elapsed()
-    );
+    assert_waited(start, Duration::from_millis(400));
     assert_eq!(server.count(), 12);
 }
 
@@ -508,7 +523,7 @@ async fn client_side_buckets_pace_requests() {
 async fn an_exhausted_window_pauses_the_dock_until_its_reset() {
     // DigitalOcean says the token has 0 requests left until `ratelimit-reset` (epoch seconds).
     let reset = jiff::Timestamp::now().as_second() + 2;
-    let server = Server::start(move |n, _| {
+    let (server, d) = serve(DIGITALOCEAN, move |n, _| {
         let a = ok(json!({"account": {}}));
         if n == 1 {
             a.header("ratelimit-remaining", "0")
@@ -518,15 +533,10 @@ async fn an_exhausted_window_pauses_the_dock_until_its_reset() {
         }
     })
     .await;
-    let d = dock(&server, &stackdock_providers::digitalocean::DECLARATION);
     let _: Value = d.get_json("/account", "/account", &[]).await.expect("ok");
     let start = Instant::now();
     let _: Value = d.get_json("/account", "/account", &[]).await.expect("ok");
-    assert!(
-        start.elapsed() >= Duration::from_millis(900),
-        "{:?}",
-        start.elapsed()
-    );
+    assert_waited(start, Duration::from_millis(900));
     assert_eq!(server.count(), 2);
 }
 
@@ -557,8 +567,7 @@ fn vultr_script(items: Vec<Value>) -> impl Fn(usize, &Seen) -> Answer + Send + S
 
 #[tokio::test]
 async fn vultr_cursor_pagination() {
-    let server = Server::start(vultr_script(numbered(0..7))).await;
-    let d = dock(&server, &stackdock_providers::vultr::DECLARATION);
+    let (server, d) = serve(VULTR, vultr_script(numbered(0..7))).await;
     let opts = ListOptions::new().query("tag", "env:prod").page_size(3);
     let items = d
         .list_values("/instances", "instances", &opts)
@@ -573,8 +582,7 @@ async fn vultr_cursor_pagination() {
     }
 
     // Default page size is the maximum.
-    let server = Server::start(vultr_script(numbered(0..2))).await;
-    let d = dock(&server, &stackdock_providers::vultr::DECLARATION);
+    let (server, d) = serve(VULTR, vultr_script(numbered(0..2))).await;
     let items: Vec<Value> = d
         .list("/instances", "instances", &ListOptions::new())
         .await
@@ -594,8 +602,7 @@ fn seen_requests(server: &Server, n: usize) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cursor_page_is_mapped_while_the_next_page_is_requested() {
-    let server = Server::start(vultr_script(numbered(0..7))).await;
-    let d = dock(&server, &stackdock_providers::vultr::DECLARATION);
+    let (server, d) = serve(VULTR, vultr_script(numbered(0..7))).await;
     // Mapping the first item of pages 1 and 2 waits for the request of the following page: it
     // has gone out before the page is decoded, so the wait ends at once. A listing that mapped
     // only after the last page (or before asking for the next one) would wait in vain.
@@ -633,19 +640,16 @@ async fn a_cursor_page_is_mapped_while_the_next_page_is_requested() {
 
 #[tokio::test]
 async fn an_item_that_does_not_map_fails_the_whole_listing_on_any_page() {
-    let vultr: &'static Declaration = &stackdock_providers::vultr::DECLARATION;
-    let digitalocean: &'static Declaration = &stackdock_providers::digitalocean::DECLARATION;
     for (dialect, route, key) in [
-        (vultr, "/instances", "instances"),
-        (digitalocean, "/droplets", "droplets"),
+        (VULTR, "/instances", "instances"),
+        (DIGITALOCEAN, "/droplets", "droplets"),
     ] {
         for bad in [1u64, 4, 8] {
-            let server = if std::ptr::eq(dialect, vultr) {
-                Server::start(vultr_script(numbered(0..9))).await
+            let (_server, d) = if std::ptr::eq(dialect, VULTR) {
+                serve(dialect, vultr_script(numbered(0..9))).await
             } else {
-                Server::start(do_script(numbered(0..9), Duration::ZERO, None)).await
+                serve(dialect, do_script(numbered(0..9), Duration::ZERO, None)).await
             };
-            let d = dock(&server, dialect);
             let map = |item: stackdock_providers::http::Item| {
                 let id = serde_json::from_str::<Value>(item.get()).expect("JSON")["id"]
                     .as_u64()
@@ -681,24 +685,15 @@ async fn an_item_that_does_not_map_fails_the_whole_listing_on_any_page() {
 
 #[tokio::test]
 async fn vultr_repeated_cursor_is_a_loop() {
-    let server = Server::start(|_, _| {
+    let (server, d) = serve(VULTR, |_, _| {
         ok(json!({
             "instances": [{"id": 1}],
             "meta": {"total": 100, "links": {"next": "same", "prev": ""}}
         }))
     })
     .await;
-    let d = dock(&server, &stackdock_providers::vultr::DECLARATION);
-    let e = d
-        .list_values("/instances", "instances", &ListOptions::new().page_size(1))
-        .await
-        .expect_err("loop");
-    assert_eq!(e.class, ErrorClass::Transient);
-    assert!(
-        e.message
-            .contains("pagination loop at GET /instances page 3"),
-        "{e}"
-    );
+    let says = "pagination loop at GET /instances page 3";
+    assert_listing_fails(&d, "/instances", "instances", 1, says).await;
     assert_eq!(server.count(), 2);
 }
 
@@ -740,8 +735,8 @@ fn do_script(
 
 #[tokio::test]
 async fn digitalocean_pages_are_fetched_concurrently_and_in_order() {
-    let server = Server::start(do_script(numbered(0..9), Duration::from_millis(150), None)).await;
-    let d = dock(&server, &stackdock_providers::digitalocean::DECLARATION);
+    let script = do_script(numbered(0..9), Duration::from_millis(150), None);
+    let (server, d) = serve(DIGITALOCEAN, script).await;
     let opts = ListOptions::new()
         .query("tag_name", "stackdock")
         .page_size(2);
@@ -765,9 +760,9 @@ async fn digitalocean_pages_are_fetched_concurrently_and_in_order() {
 
     // Page concurrency is bounded.
     let server = Server::start(do_script(numbered(0..40), Duration::from_millis(50), None)).await;
-    let mut s = settings(&server, &stackdock_providers::digitalocean::DECLARATION);
-    s.page_concurrency = 3;
-    let d = DockClient::new(&http(Duration::from_secs(5)), s);
+    let d = tuned(&server, DIGITALOCEAN, Duration::from_secs(5), |s| {
+        s.page_concurrency = 3;
+    });
     let items = d
         .list_values("/droplets", "droplets", &ListOptions::new().page_size(2))
         .await
@@ -779,8 +774,11 @@ async fn digitalocean_pages_are_fetched_concurrently_and_in_order() {
 
 #[tokio::test]
 async fn digitalocean_single_page_and_default_page_size() {
-    let server = Server::start(do_script(numbered(0..3), Duration::ZERO, None)).await;
-    let d = dock(&server, &stackdock_providers::digitalocean::DECLARATION);
+    let (server, d) = serve(
+        DIGITALOCEAN,
+        do_script(numbered(0..3), Duration::ZERO, None),
+    )
+    .await;
     let items = d
         .list_values("/droplets", "droplets", &ListOptions::new())
         .await
@@ -792,20 +790,15 @@ async fn digitalocean_single_page_and_default_page_size() {
 
 #[tokio::test]
 async fn empty_middle_page_is_an_error() {
-    let server = Server::start(do_script(numbered(0..9), Duration::ZERO, Some(3))).await;
-    let d = dock(&server, &stackdock_providers::digitalocean::DECLARATION);
-    let e = d
-        .list_values("/droplets", "droplets", &ListOptions::new().page_size(2))
-        .await
-        .expect_err("incomplete");
-    assert_eq!(e.class, ErrorClass::Transient);
-    assert!(e.message.contains("page 3 of 5 is empty"), "{e}");
+    let script = do_script(numbered(0..9), Duration::ZERO, Some(3));
+    let (_server, d) = serve(DIGITALOCEAN, script).await;
+    assert_listing_fails(&d, "/droplets", "droplets", 2, "page 3 of 5 is empty").await;
 }
 
 #[tokio::test]
 async fn digitalocean_without_total_follows_next_links() {
     let items = numbered(0..5);
-    let server = Server::start(move |_, seen| {
+    let (server, d) = serve(DIGITALOCEAN, move |_, seen| {
         let page: usize = seen.query["page"].parse().expect("page");
         let start = (page - 1) * 2;
         let end = (start + 2).min(items.len());
@@ -819,7 +812,6 @@ async fn digitalocean_without_total_follows_next_links() {
         ok(json!({"volumes": items[start..end], "links": {"pages": pages}}))
     })
     .await;
-    let d = dock(&server, &stackdock_providers::digitalocean::DECLARATION);
     let got = d
         .list_values("/volumes", "volumes", &ListOptions::new().page_size(2))
         .await
@@ -845,8 +837,7 @@ fn linode_script(items: Vec<Value>, stuck: bool) -> impl Fn(usize, &Seen) -> Ans
 
 #[tokio::test]
 async fn linode_pages_with_x_filter() {
-    let server = Server::start(linode_script(numbered(0..1234), false)).await;
-    let d = dock(&server, &stackdock_providers::linode::DECLARATION);
+    let (server, d) = serve(LINODE, linode_script(numbered(0..1234), false)).await;
     let filter = r#"{"tags":"stackdock"}"#;
     let items = d
         .list_values(
@@ -873,22 +864,14 @@ async fn linode_pages_with_x_filter() {
 
 #[tokio::test]
 async fn linode_repeated_page_is_a_loop() {
-    let server = Server::start(linode_script(numbered(0..5), true)).await;
-    let d = dock(&server, &stackdock_providers::linode::DECLARATION);
-    let e = d
-        .list_values("/volumes", "data", &ListOptions::new().page_size(2))
-        .await
-        .expect_err("loop");
-    assert_eq!(e.class, ErrorClass::Transient);
-    assert!(
-        e.message.contains("pagination loop at GET /volumes page 2"),
-        "{e}"
-    );
+    let (_server, d) = serve(LINODE, linode_script(numbered(0..5), true)).await;
+    let says = "pagination loop at GET /volumes page 2";
+    assert_listing_fails(&d, "/volumes", "data", 2, says).await;
 }
 
 #[tokio::test]
 async fn listing_that_changes_between_pages_is_an_error() {
-    let server = Server::start(move |_, seen| {
+    let (_server, d) = serve(LINODE, move |_, seen| {
         let page: usize = seen.query["page"].parse().expect("page");
         // The total grows while we page: an item shifted, one could have been skipped.
         let results = if page == 1 { 4 } else { 5 };
@@ -900,13 +883,7 @@ async fn listing_that_changes_between_pages_is_an_error() {
         ok(json!({"data": data, "page": page, "pages": 2, "results": results}))
     })
     .await;
-    let d = dock(&server, &stackdock_providers::linode::DECLARATION);
-    let e = d
-        .list_values("/volumes", "data", &ListOptions::new().page_size(2))
-        .await
-        .expect_err("changed");
-    assert_eq!(e.class, ErrorClass::Transient);
-    assert!(e.message.contains("changed while it was paged"), "{e}");
+    assert_listing_fails(&d, "/volumes", "data", 2, "changed while it was paged").await;
 }
 
 #[tokio::test]
@@ -915,8 +892,7 @@ async fn list_decodes_typed_items_and_missing_key_is_an_error() {
     struct Item {
         id: u64,
     }
-    let server = Server::start(vultr_script(numbered(0..4))).await;
-    let d = dock(&server, &stackdock_providers::vultr::DECLARATION);
+    let (_server, d) = serve(VULTR, vultr_script(numbered(0..4))).await;
     let items: Vec<Item> = d
         .list("/instances", "instances", &ListOptions::new())
         .await

@@ -2,6 +2,7 @@
 
 mod conformance;
 mod digitalocean;
+mod failures;
 mod hostile;
 mod http;
 mod linode;

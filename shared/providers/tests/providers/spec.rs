@@ -21,7 +21,7 @@ use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
 use stackdock_providers::{Provider, Request};
 use stackdock_sandbox::{Exchange, Provider as Sandboxed, Sandbox, SandboxConfig};
 
-use super::conformance::{connect, ctx};
+use super::conformance::{self, connect, ctx};
 use super::support::spec as spec_of;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -364,88 +364,24 @@ async fn live(
     Ok(())
 }
 
+/// The life of every kind `provider` supports, its server first: the conformance cases' create
+/// fields and in-place changes (renames aside: a life keeps its name).
 fn lives(provider: ProviderKind) -> Vec<Life> {
-    let s = |v: &str| FieldValue::Str(v.to_owned());
-    let set = |t: &[&str]| FieldValue::set(t.iter().copied());
-    let server = |region: &str, plan: &str, image: &str, keys: &str, bigger: &str| Life {
-        kind: Kind::Servers,
-        name: "spec-web",
-        create: vec![
-            ("region", s(region)),
-            ("plan", s(plan)),
-            ("image", s(image)),
-            ("tags", set(&["web", "env:prod"])),
-            ("ssh_keys", set(&[keys])),
-        ],
-        attach: false,
-        changes: vec![("tags", Some(set(&["web"]))), ("plan", Some(s(bigger)))],
-    };
-    let volume = |region: &str, mut extra: Vec<(&'static str, FieldValue)>| {
-        let mut create = vec![("region", s(region)), ("size_gb", FieldValue::Int(40))];
-        create.append(&mut extra);
-        Life {
-            kind: Kind::BlockVolumes,
-            name: "spec-data",
-            create,
-            attach: true,
-            changes: vec![
-                ("size_gb", Some(FieldValue::Int(80))),
-                ("attach_to", None),
-                ("attach_to", Some(s("spec-web"))),
-            ],
-        }
-    };
-    match provider {
-        ProviderKind::Vultr => vec![
-            server(
-                "ewr",
-                "vc2-1c-1gb",
-                "os:2284",
-                "3b8066a7-b438-455a-9688-44afc9a3597f",
-                "vc2-2c-4gb",
-            ),
-            volume("ewr", vec![("attach_to", s("spec-web"))]),
-            Life {
-                kind: Kind::Databases,
-                name: "spec-db",
-                create: vec![
-                    ("engine", s("pg")),
-                    ("version", s("16")),
-                    ("plan", s("vultr-dbaas-startup-cc-1-55-2")),
-                    ("region", s("ewr")),
-                ],
-                attach: false,
-                changes: vec![("plan", Some(s("vultr-dbaas-business-cc-2-80-4")))],
-            },
-        ],
-        ProviderKind::DigitalOcean => vec![
-            server(
-                "nyc3",
-                "s-1vcpu-1gb",
-                "ubuntu-24-04-x64",
-                "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa",
-                "s-2vcpu-2gb",
-            ),
-            volume("nyc3", vec![("attach_to", s("spec-web"))]),
-        ],
-        ProviderKind::Linode => vec![
-            server(
-                "us-east",
-                "g6-nanode-1",
-                "linode/ubuntu24.04",
-                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f ops@acme",
-                "g6-standard-2",
-            ),
-            volume("us-east", vec![("attach_to", s("spec-web"))]),
-            Life {
-                kind: Kind::Buckets,
-                name: "spec-assets",
-                create: vec![("region", s("us-east"))],
-                attach: false,
-                changes: Vec::new(),
-            },
-        ],
-    }
+    conformance::cases(provider)
+        .into_iter()
+        .map(|case| Life {
+            kind: case.kind,
+            name: case.name,
+            attach: case.attach_to_server.is_some(),
+            changes: case
+                .in_place
+                .into_iter()
+                .filter(|change| change.field != "name")
+                .map(|change| (change.field, change.to))
+                .collect(),
+            create: case.create,
+        })
+        .collect()
 }
 
 /// Every exchange of every kind's life, checked against the provider's document.

@@ -1,0 +1,223 @@
+//! The failure modes every adapter meets the same way, checked for each provider from one table: a
+//! pagination loop, a 429 storm, a rejected token and a readiness wait that runs out, with exact
+//! request counts. What is particular to one provider's failures stays in its module.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use stackdock_core::Kind;
+use stackdock_core::plan::ResourceSpec;
+use stackdock_providers::{ErrorClass, Provider};
+use stackdock_sandbox::{
+    Fault, FaultRule, Kind as SandboxKind, Provider as Sandboxed, Sandbox, SandboxConfig,
+    SandboxHandle,
+};
+
+use super::support::{MAX_ATTEMPTS, READY, refused, request};
+use super::{digitalocean, linode, vultr};
+
+/// What the sandbox holds before a fault is put on a listing.
+#[derive(Clone, Copy)]
+enum Seed {
+    Fixtures,
+    Bulk(SandboxKind, usize),
+}
+
+/// A listing: the route it asks and the kind it lists.
+#[derive(Clone, Copy)]
+struct Listing {
+    route: &'static str,
+    kind: Kind,
+}
+
+/// One provider as these checks drive it.
+struct Row {
+    sandboxed: Sandboxed,
+    /// The adapter of the provider's test dock, with a token.
+    connect: fn(&SandboxHandle, &str) -> Arc<dyn Provider>,
+    /// Where the dock's credential is read from, as an error names it.
+    source: &'static str,
+    /// The route `check_credentials` asks.
+    credentials: &'static str,
+    /// A listing that loops, and what it lists.
+    looping: (Listing, Seed),
+    /// A listing that survives a short 429 storm, and how many fixtures it lists.
+    stormed: (Listing, usize),
+    /// A listing whose 429 storm outlasts the retry policy.
+    exhausted: Listing,
+    /// A server spec the sandbox creates.
+    server: fn(&str) -> ResourceSpec,
+    /// An id that names no server.
+    unknown_server: &'static str,
+}
+
+fn rows() -> [Row; 3] {
+    let vultr_instances = Listing {
+        route: "GET /vultr/v2/instances",
+        kind: Kind::Servers,
+    };
+    let do_volumes = Listing {
+        route: "GET /digitalocean/v2/volumes",
+        kind: Kind::BlockVolumes,
+    };
+    let linode_instances = Listing {
+        route: linode::LIST_INSTANCES,
+        kind: Kind::Servers,
+    };
+    [
+        Row {
+            sandboxed: Sandboxed::Vultr,
+            connect: vultr::adapter_with_token,
+            source: "environment variable VULTR_API_KEY",
+            credentials: "GET /vultr/v2/account",
+            looping: (vultr_instances, Seed::Bulk(SandboxKind::Instance, 1_200)),
+            stormed: (vultr_instances, 3),
+            exhausted: Listing {
+                route: "GET /vultr/v2/blocks",
+                kind: Kind::BlockVolumes,
+            },
+            server: vultr::server_spec,
+            unknown_server: "00000000-0000-0000-0000-000000000000",
+        },
+        Row {
+            sandboxed: Sandboxed::Digitalocean,
+            connect: digitalocean::adapter_with_token,
+            source: "environment variable DIGITALOCEAN_TOKEN",
+            credentials: "GET /digitalocean/v2/account",
+            looping: (do_volumes, Seed::Bulk(SandboxKind::Volume, 450)),
+            stormed: (do_volumes, 2),
+            exhausted: do_volumes,
+            server: digitalocean::server_spec,
+            unknown_server: "999999999",
+        },
+        Row {
+            sandboxed: Sandboxed::Linode,
+            connect: linode::adapter_with_token,
+            source: "environment variable LINODE_TOKEN",
+            credentials: "GET /linode/v4/profile",
+            looping: (linode_instances, Seed::Fixtures),
+            stormed: (linode_instances, 3),
+            exhausted: Listing {
+                route: linode::LIST_VOLUMES,
+                kind: Kind::BlockVolumes,
+            },
+            server: linode::web_spec,
+            unknown_server: "999",
+        },
+    ]
+}
+
+impl Row {
+    /// A sandbox of `config` and this provider's adapter with the sandbox's token.
+    async fn start(&self, config: SandboxConfig) -> (SandboxHandle, Arc<dyn Provider>) {
+        let sandbox = Sandbox::start(config).await.expect("sandbox starts");
+        let adapter = (self.connect)(&sandbox, &sandbox.token(self.sandboxed));
+        (sandbox, adapter)
+    }
+
+    fn who(&self) -> &'static str {
+        self.sandboxed.name()
+    }
+}
+
+#[tokio::test]
+async fn a_pagination_loop_is_an_error_not_a_partial_list() {
+    for row in rows() {
+        let (sandbox, adapter) = row.start(SandboxConfig::default()).await;
+        let (listing, seed) = row.looping;
+        match seed {
+            Seed::Fixtures => sandbox.seed_fixtures(),
+            Seed::Bulk(kind, n) => sandbox.seed_bulk(row.sandboxed, kind, n).expect("seed"),
+        }
+        sandbox.add_fault(FaultRule::new(listing.route, Fault::PaginationLoop));
+        let e = refused(adapter.list(listing.kind).await);
+        assert_eq!(e.class, ErrorClass::Transient, "{}: {e}", row.who());
+        assert!(e.message.contains("incomplete"), "{}: {e}", row.who());
+        sandbox.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn a_429_storm_with_retry_after_is_survived_within_bounded_attempts() {
+    for row in rows() {
+        let who = row.who();
+        let (sandbox, adapter) = row.start(SandboxConfig::default()).await;
+        sandbox.seed_fixtures();
+        let (listing, listed) = row.stormed;
+        let storm = Fault::RateLimited {
+            retry_after: Some(1),
+        };
+        sandbox.add_fault(FaultRule::new(listing.route, storm).times(2));
+        let records = adapter
+            .list(listing.kind)
+            .await
+            .expect("survives the storm");
+        assert_eq!(records.len(), listed, "{who}");
+        assert_eq!(sandbox.counters().route(listing.route), 3, "{who}");
+
+        // A storm that never ends fails as rate limited after exactly the policy's attempts.
+        sandbox.reset_counters();
+        let listing = row.exhausted;
+        let storm = Fault::RateLimited {
+            retry_after: Some(0),
+        };
+        sandbox.add_fault(FaultRule::new(listing.route, storm));
+        let e = refused(adapter.list(listing.kind).await);
+        assert_eq!(e.class, ErrorClass::RateLimited, "{who}: {e}");
+        let sent = sandbox.counters().route(listing.route);
+        assert_eq!(sent, u64::from(MAX_ATTEMPTS), "{who}");
+        sandbox.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn a_rejected_token_names_its_source_not_its_value() {
+    for row in rows() {
+        let who = row.who();
+        let sandbox = Sandbox::start(SandboxConfig::default())
+            .await
+            .expect("sandbox starts");
+        let token = format!("not-the-{who}-token-5f2a9c");
+        let adapter = (row.connect)(&sandbox, &token);
+        for e in [
+            refused(adapter.check_credentials().await),
+            refused(adapter.list(Kind::Servers).await),
+        ] {
+            assert_eq!(e.class, ErrorClass::Unauthorized, "{who}: {e}");
+            let text = e.to_string();
+            assert!(text.contains(row.source), "{who}: {text}");
+            assert!(!text.contains(&token), "{who}: {text}");
+        }
+        // Not retried: a bad credential does not improve.
+        let counters = sandbox.counters();
+        assert_eq!(counters.route(row.credentials), 1, "{who}");
+        assert_eq!(counters.provider(row.sandboxed), 2, "{who}");
+        sandbox.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn wait_ready_gives_up_at_its_timeout_naming_the_status() {
+    for row in rows() {
+        let who = row.who();
+        let pending = SandboxConfig::default().with_pending_polls(1_000_000);
+        let (sandbox, adapter) = row.start(pending).await;
+        let spec = (row.server)("slow-1");
+        let created = adapter
+            .create(Kind::Servers, request(&spec))
+            .await
+            .expect("create");
+        let id = &created.provider_resource_id;
+        let short = Duration::from_millis(50);
+        let e = refused(adapter.wait_ready(Kind::Servers, id, short).await);
+        assert_eq!(e.class, ErrorClass::Transient, "{who}: {e}");
+        assert!(e.message.contains("still `pending`"), "{who}: {e}");
+        let e = refused(
+            adapter
+                .wait_ready(Kind::Servers, row.unknown_server, READY)
+                .await,
+        );
+        assert_eq!(e.class, ErrorClass::NotFound, "{who}: {e}");
+        sandbox.shutdown().await;
+    }
+}
