@@ -25,6 +25,9 @@ use crate::{
     RunStatus, Store, StoreError, SyncStats,
 };
 
+mod pages;
+pub use pages::inventory_pages_walk_every_record_once_in_order;
+
 /// The org most checks write to.
 pub const ORG: &str = "acme";
 /// An org whose data must never be visible to [`ORG`].
@@ -46,6 +49,7 @@ where
     }
     checks!(
         records_read_back_by_org_and_dock_sorted,
+        inventory_pages_walk_every_record_once_in_order,
         unchanged_resync_writes_nothing,
         changed_record_is_rewritten,
         bookkeeping_survives_resync,

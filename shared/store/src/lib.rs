@@ -9,6 +9,7 @@
 pub mod conformance;
 pub mod dynamodb;
 mod model;
+mod page;
 mod rules;
 mod runlog;
 pub mod sqlite;
@@ -18,6 +19,7 @@ pub mod testing;
 
 pub use dynamodb::DynamoStore;
 pub use model::*;
+pub use page::key as page_key;
 pub use rules::{APPLY_OWNED, MAX_FULL_API_DATA_BYTES};
 pub use runlog::{CHUNK_BYTES as RUN_CHUNK_BYTES, MAX_MESSAGE_BYTES as RUN_MAX_MESSAGE_BYTES};
 pub use sqlite::SqliteStore;

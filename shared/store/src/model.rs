@@ -5,8 +5,30 @@ use std::collections::BTreeSet;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use stackdock_core::record::DockStatus;
+use stackdock_core::record::{DockStatus, RecordKey};
 use stackdock_core::{Kind, Record};
+
+/// Which records one page of the inventory holds (`Store::inventory_page`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Only this dock (`org/dock`).
+    pub dock_id: Option<String>,
+    /// Only this kind.
+    pub kind: Option<Kind>,
+    /// Continue after this record: the `next` of the previous page.
+    pub after: Option<RecordKey>,
+    /// At most this many records (0 counts as 1).
+    pub limit: usize,
+}
+
+/// One page of the inventory, in `Store::inventory`'s order: (dock, kind, provider id).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InventoryPage {
+    pub records: Vec<Record>,
+    /// The key of the page's last record when the page is full: more may follow (the next page may
+    /// also be empty). `None`: this was the last page.
+    pub next: Option<RecordKey>,
+}
 
 /// One dock's sync, written in one transaction by `Store::commit_sync`.
 #[derive(Debug, Clone)]

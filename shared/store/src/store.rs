@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use stackdock_core::Record;
 use stackdock_core::record::{DockStatus, RecordKey};
 
-use crate::model::{DockSync, Intent, Lease, RunRecord, SyncStats};
+use crate::model::{DockSync, Intent, InventoryPage, Lease, PageRequest, RunRecord, SyncStats};
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +48,15 @@ pub enum StoreError {
 pub trait Store: Send + Sync + Debug {
     /// Every record of `org`, or of one of its docks; sorted by (dock, kind, provider id).
     async fn inventory(&self, org: &str, dock_id: Option<&str>) -> Result<Vec<Record>, StoreError>;
+
+    /// One page of `org`'s records, in [`Store::inventory`]'s order, of the docks that have a
+    /// status (every dock a sync has listed): at most `request.limit` records after
+    /// `request.after`. Reads only what the page returns, whatever the size of the inventory.
+    async fn inventory_page(
+        &self,
+        org: &str,
+        request: &PageRequest,
+    ) -> Result<InventoryPage, StoreError>;
 
     async fn get(&self, key: &RecordKey) -> Result<Option<Record>, StoreError>;
 

@@ -56,7 +56,9 @@ use stackdock_core::Record;
 use stackdock_core::record::{DockStatus, RecordKey};
 
 pub use self::batch::{MAX_BATCH_GET, MAX_BATCH_WRITE};
-use crate::{DockSync, Intent, Lease, RunRecord, Store, StoreError, SyncStats};
+use crate::{
+    DockSync, Intent, InventoryPage, Lease, PageRequest, RunRecord, Store, StoreError, SyncStats,
+};
 
 /// The DynamoDB store. Cloning shares the client and the counters.
 #[derive(Clone)]
@@ -184,6 +186,22 @@ impl Store for DynamoStore {
                 .collect(),
         };
         records::inventory(self, org, dock_id, &docks).await
+    }
+
+    async fn inventory_page(
+        &self,
+        org: &str,
+        request: &PageRequest,
+    ) -> Result<InventoryPage, StoreError> {
+        let docks = docks::list(self, org)
+            .await?
+            .into_iter()
+            .map(|status| status.dock_id)
+            .collect();
+        crate::page::walk(docks, request, |kind, dock, after, limit| {
+            records::after(self, org, kind, dock, after, limit)
+        })
+        .await
     }
 
     async fn get(&self, key: &RecordKey) -> Result<Option<Record>, StoreError> {

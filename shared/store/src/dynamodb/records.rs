@@ -210,6 +210,58 @@ pub(crate) async fn load_dock(
         .collect()
 }
 
+/// At most `limit` records of `org` of `kind` on a dock, with ids above `after`, in id order
+/// (strongly consistent): the read of one step of an inventory page. DynamoDB's `Limit` caps the
+/// items read per request, so the read stops as soon as `limit` are in hand.
+pub(crate) async fn after(
+    store: &DynamoStore,
+    org: &str,
+    kind: Kind,
+    dock_id: String,
+    after: Option<String>,
+    limit: usize,
+) -> Result<Vec<Record>, StoreError> {
+    let table = store.table(kind.table());
+    let context = format!("{table}: query a page of dock `{dock_id}`");
+    let mut out = Vec::new();
+    let mut start = None;
+    loop {
+        let want = i32::try_from(limit - out.len()).unwrap_or(i32::MAX);
+        let mut query = store
+            .client()
+            .query()
+            .table_name(&table)
+            .consistent_read(true)
+            .limit(want)
+            .expression_attribute_names("#d", DOCK_ID)
+            .expression_attribute_values(":d", AttributeValue::S(dock_id.clone()))
+            .set_exclusive_start_key(start);
+        query = match &after {
+            Some(id) => query
+                .key_condition_expression("#d = :d AND #p > :p")
+                .expression_attribute_names("#p", PROVIDER_RESOURCE_ID)
+                .expression_attribute_values(":p", AttributeValue::S(id.clone())),
+            None => query.key_condition_expression("#d = :d"),
+        };
+        let page = query
+            .send()
+            .await
+            .map_err(|e| classify(context.as_str(), e))?;
+        for item in page.items.unwrap_or_default() {
+            let record = from_record_item(kind, item)?;
+            // A dock id is unique across orgs, yet never reveal another org's records.
+            if record.org_id == org {
+                out.push(record);
+            }
+        }
+        start = page.last_evaluated_key.filter(|key| !key.is_empty());
+        if start.is_none() || out.len() >= limit {
+            out.truncate(limit);
+            return Ok(out);
+        }
+    }
+}
+
 /// Every record of `org` (or of one of its docks), sorted by (dock, kind, provider id).
 ///
 /// Per dock: one strongly consistent query per kind. For the whole org: every dock with a status

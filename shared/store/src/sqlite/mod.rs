@@ -33,7 +33,9 @@ use stackdock_core::record::{DockStatus, RecordKey};
 use self::error::sql;
 use self::schema::Layout;
 pub use self::schema::SCHEMA_VERSION;
-use crate::{DockSync, Intent, Lease, RunRecord, Store, StoreError, SyncStats};
+use crate::{
+    DockSync, Intent, InventoryPage, Lease, PageRequest, RunRecord, Store, StoreError, SyncStats,
+};
 
 /// How long a write waits for another connection's write to finish before failing as busy.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -151,6 +153,26 @@ impl Store for SqliteStore {
         let dock_id = dock_id.map(str::to_owned);
         self.run("inventory", move |conn, layout| {
             records::inventory(conn, layout, &org, dock_id.as_deref())
+        })
+        .await
+    }
+
+    async fn inventory_page(
+        &self,
+        org: &str,
+        request: &PageRequest,
+    ) -> Result<InventoryPage, StoreError> {
+        let docks = self
+            .dock_statuses(org)
+            .await?
+            .into_iter()
+            .map(|s| s.dock_id)
+            .collect();
+        crate::page::walk(docks, request, |kind, dock, after, limit| {
+            let org = org.to_owned();
+            self.run("inventory page", move |conn, layout| {
+                records::after(conn, layout, &org, kind, &dock, after.as_deref(), limit)
+            })
         })
         .await
     }

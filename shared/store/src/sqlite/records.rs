@@ -42,6 +42,29 @@ pub(crate) fn inventory(
     Ok(records)
 }
 
+/// At most `limit` records of `org` of `kind` on a dock, with ids above `after`, in id order: the
+/// read of one step of an inventory page.
+pub(crate) fn after(
+    conn: &Connection,
+    layout: &Layout,
+    org: &str,
+    kind: Kind,
+    dock_id: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<Record>, StoreError> {
+    let condition = format!(
+        "\"orgId\" = ?1 AND \"dockId\" = ?2 AND \"providerResourceId\" > ?3 ORDER BY \"providerResourceId\" LIMIT {limit}"
+    );
+    select(
+        conn,
+        layout,
+        kind,
+        &condition,
+        &[org, dock_id, after.unwrap_or("")],
+    )
+}
+
 /// One record by key.
 pub(crate) fn get(
     conn: &Connection,
