@@ -15,7 +15,9 @@ pub async fn inventory_pages_walk_every_record_once_in_order(store: Arc<dyn Stor
     let b = dock_id(ORG, "b-empty");
     let c = dock_id(ORG, "c-linode");
     let theirs = dock_id(OTHER_ORG, "b-other");
-    let fleet: [(&str, &str, &[(Kind, usize)]); 4] = [
+    // (org, dock, how many records of each kind).
+    type Dock<'a> = (&'a str, &'a str, &'a [(Kind, usize)]);
+    let fleet: [Dock<'_>; 4] = [
         (ORG, &a, &[(Kind::Servers, 5), (Kind::BlockVolumes, 3)]),
         (ORG, &b, &[]),
         (ORG, &c, &[(Kind::Servers, 2), (Kind::Buckets, 4)]),
