@@ -30,10 +30,13 @@ where
     if let Some(only) = &request.dock_id {
         docks.retain(|d| d == only);
     }
-    let kinds: Vec<Kind> = match request.kind {
+    // In `RecordKey`'s order (the kinds' declaration order), which the cursor is compared in:
+    // not `Kind::ALL`'s dependency order.
+    let mut kinds: Vec<Kind> = match request.kind {
         Some(k) => vec![k],
         None => Kind::ALL.to_vec(),
     };
+    kinds.sort();
     let mut records: Vec<Record> = Vec::with_capacity(limit.min(1024));
     for dock in docks {
         for &kind in &kinds {

@@ -6,8 +6,8 @@
 //! | `POST /v1/plan` (body: a proposed stackdock.toml) | 200 its plan; 400 `invalid_config` with diagnostics |
 //! | `POST /v1/apply` (body: `{"plan_digest": …}`) | 202 `{"run_id"}`; 409 `stale_plan`; 423 `locked` |
 //! | `GET /v1/runs/{id}` | 200 the run record; 404 `run_not_found` |
-//! | `GET /v1/inventory?kind=&dock=` | 200 the stored records |
-//! | `GET /v1/drift` | 200 the records the last plan flagged |
+//! | `GET /v1/inventory?kind=&dock=&limit=&cursor=&full=1` | 200 a page of the stored records and `next_cursor`; `fullApiData` only with `full=1` |
+//! | `GET /v1/drift?limit=&cursor=` | 200 a page of the records the last plan flagged, and `next_cursor` |
 //! | `GET /v1/health` | 200 when the config is loaded and the store answers; 503 otherwise |
 //!
 //! Every error is `{"code": snake_case, "message": …}`: 400 `invalid_json`, `invalid_request`,
@@ -26,6 +26,8 @@ mod caller;
 mod error;
 mod plan;
 mod read;
+
+pub use read::{DEFAULT_LIMIT, MAX_DRIFT_SCAN, MAX_LIMIT, MAX_RESPONSE_BYTES};
 
 use std::sync::Arc;
 

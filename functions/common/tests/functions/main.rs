@@ -8,5 +8,6 @@ mod catalog;
 mod credentials;
 mod events;
 mod observability;
+mod pages;
 mod support;
 mod sync;

@@ -20,7 +20,16 @@ pub async fn inventory_pages_walk_every_record_once_in_order(store: Arc<dyn Stor
     let fleet: [Dock<'_>; 4] = [
         (ORG, &a, &[(Kind::Servers, 5), (Kind::BlockVolumes, 3)]),
         (ORG, &b, &[]),
-        (ORG, &c, &[(Kind::Servers, 2), (Kind::Buckets, 4)]),
+        (
+            ORG,
+            &c,
+            &[
+                (Kind::Servers, 2),
+                (Kind::Buckets, 4),
+                (Kind::BlockVolumes, 2),
+                (Kind::Databases, 1),
+            ],
+        ),
         (OTHER_ORG, &theirs, &[(Kind::Servers, 3)]),
     ];
     for (org, dock, kinds) in fleet {
@@ -48,9 +57,9 @@ pub async fn inventory_pages_walk_every_record_once_in_order(store: Arc<dyn Stor
         .iter()
         .map(Record::key)
         .collect();
-    assert_eq!(everything.len(), 14);
+    assert_eq!(everything.len(), 17);
 
-    for limit in [1, 2, 3, 7, 14, 100] {
+    for limit in [1, 2, 3, 7, 17, 100] {
         let walked = walk(store.as_ref(), None, None, limit).await;
         assert_eq!(
             walked, everything,

@@ -1,0 +1,183 @@
+//! The paged read routes (issue 20 item 4): `/v1/inventory` and `/v1/drift` walk the fleet a page
+//! at a time with an opaque cursor, every response stays under the Function URL's 6 MB, and
+//! `fullApiData` comes only when asked.
+
+use std::collections::BTreeSet;
+
+use axum::http::StatusCode;
+use base64::Engine as _;
+use serde_json::Value;
+use stackdock_core::record::dock_id;
+use stackdock_core::{FieldValue, Kind};
+use stackdock_functions::api::MAX_RESPONSE_BYTES;
+
+use crate::support::{Live, ORG};
+
+/// Every page of `path` (which has a `?`), following `next_cursor`: the items under `field`, and
+/// the largest body seen.
+async fn walk(live: &Live, path: &str, field: &str) -> (Vec<Value>, usize) {
+    let mut items = Vec::new();
+    let mut largest = 0;
+    let mut cursor: Option<String> = None;
+    for _ in 0..1000 {
+        let uri = match &cursor {
+            Some(c) => format!("{path}&cursor={c}"),
+            None => path.to_owned(),
+        };
+        let reply = live.get(&uri).await;
+        assert_eq!(reply.status, StatusCode::OK, "{uri}: {}", reply.text);
+        largest = largest.max(reply.text.len());
+        let body = reply.json();
+        let page = body[field].as_array().expect("items").clone();
+        assert_eq!(body["count"].as_u64(), Some(page.len() as u64));
+        items.extend(page);
+        match body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return (items, largest),
+        }
+    }
+    panic!("{path} never ended");
+}
+
+fn key(r: &Value) -> (String, String, String) {
+    let s = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
+    (s("dockId"), s("kind"), s("providerResourceId"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inventory_pages_cover_the_fleet_once_and_bring_provider_objects_only_when_asked() {
+    let live = Live::new().await;
+    live.scheduled_sync().await.expect("sync");
+    let (one_page, _) = walk(&live, "/v1/inventory?limit=1000", "records").await;
+    let everything: Vec<_> = one_page.iter().map(key).collect();
+    assert!(everything.len() > 10, "{}", everything.len());
+    for limit in [1, 3, 7] {
+        let (paged, _) = walk(&live, &format!("/v1/inventory?limit={limit}"), "records").await;
+        let keys: Vec<_> = paged.iter().map(key).collect();
+        assert_eq!(
+            keys, everything,
+            "pages of {limit}: each record once, in order"
+        );
+    }
+    assert!(
+        one_page.iter().all(|r| r["fullApiData"].is_null()),
+        "no provider object unless asked"
+    );
+    let (full, _) = walk(&live, "/v1/inventory?limit=1000&full=1", "records").await;
+    assert!(
+        full.iter().all(|r| r["fullApiData"].is_object()),
+        "{full:?}"
+    );
+
+    let (servers, _) = walk(
+        &live,
+        "/v1/inventory?kind=servers&dock=vultr-main&limit=2",
+        "records",
+    )
+    .await;
+    assert!(!servers.is_empty());
+    assert!(
+        servers
+            .iter()
+            .all(|r| r["dockId"] == "acme/vultr-main" && r["kind"] == "servers")
+    );
+
+    for bad in [
+        "/v1/inventory?limit=0",
+        "/v1/inventory?limit=1001",
+        "/v1/inventory?limit=ten",
+        "/v1/inventory?full=yes",
+        "/v1/inventory?cursor=not-a-cursor!",
+        "/v1/drift?limit=0",
+    ] {
+        live.get(bad)
+            .await
+            .error(StatusCode::BAD_REQUEST, "invalid_query");
+    }
+    // A cursor of another org is refused, not followed.
+    let foreign = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
+        "{}\nservers\nid-1",
+        dock_id("globex", "vultr-main")
+    ));
+    let refused = live
+        .get(&format!("/v1/inventory?cursor={foreign}"))
+        .await
+        .error(StatusCode::BAD_REQUEST, "invalid_query");
+    assert!(
+        refused["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("next_cursor")),
+        "{refused}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_of_large_provider_objects_stays_under_the_function_url_limit() {
+    let live = Live::new().await;
+    live.scheduled_sync().await.expect("sync");
+    // 120 records whose provider objects are near the 64 KiB the store keeps: 7.5 MB together.
+    let dock = dock_id(ORG, "vultr-main");
+    let big: Vec<_> = (0..120)
+        .map(|i| {
+            let mut r = stackdock_store::conformance::full_record(
+                Kind::Servers,
+                ORG,
+                &dock,
+                &format!("big-{i:03}"),
+            );
+            r.full_api_data = serde_json::json!({ "id": i, "blob": "x".repeat(62 * 1024) }).into();
+            r.with_hash()
+        })
+        .collect();
+    live.store.put_records(&big).await.expect("seed");
+    // The budget itself is below the Function URL's 6 MB.
+    const { assert!(MAX_RESPONSE_BYTES < 6_000_000) };
+    let (records, largest) = walk(&live, "/v1/inventory?limit=1000&full=1", "records").await;
+    assert!(
+        largest < MAX_RESPONSE_BYTES,
+        "largest response {largest} bytes"
+    );
+    let ids: BTreeSet<String> = records
+        .iter()
+        .filter_map(|r| r["providerResourceId"].as_str())
+        .filter(|id| id.starts_with("big-"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        ids.len(),
+        120,
+        "every large record, across the pages the budget made"
+    );
+    let keys: Vec<_> = records.iter().map(key).collect();
+    let unique: BTreeSet<_> = keys.iter().cloned().collect();
+    assert_eq!(unique.len(), keys.len(), "no record twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_pages_hold_only_drifted_records() {
+    let live = Live::new().await;
+    live.scheduled_sync().await.expect("sync");
+    let (none, _) = walk(&live, "/v1/drift?limit=1", "drift").await;
+    assert!(none.is_empty(), "{none:?}");
+    // Flag three records as drifted, as a plan does.
+    let mut flagged = live.store.inventory(ORG, None).await.expect("inventory");
+    flagged.truncate(3);
+    for r in &mut flagged {
+        r.drift = vec![stackdock_core::record::DriftEntry {
+            field: "plan".to_owned(),
+            desired: Some(FieldValue::Str("a".to_owned())),
+            actual: Some(FieldValue::Str("b".to_owned())),
+        }];
+    }
+    live.store.put_records(&flagged).await.expect("flag");
+    let (drift, _) = walk(&live, "/v1/drift?limit=1", "drift").await;
+    let ids: Vec<&str> = drift
+        .iter()
+        .filter_map(|d| d["providerResourceId"].as_str())
+        .collect();
+    let expected: Vec<&str> = flagged
+        .iter()
+        .map(|r| r.provider_resource_id.as_str())
+        .collect();
+    assert_eq!(ids, expected);
+}
