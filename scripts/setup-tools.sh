@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the pinned Python-packaged tools the tests and checks use into `.venv-tools/` at the
-# workspace root (moto server for DynamoDB and Secrets Manager). Idempotent: a package already at
+# workspace root (moto server for DynamoDB and Secrets Manager, Playwright for the report's browser
+# test), and Debian's Chromium for that test when it is missing. Idempotent: a package already at
 # its pinned version is skipped, so a second run is instant. Quiet unless something fails.
 #
 # To add a tool: add one `requirement` line below (exact `==` pin).
@@ -14,6 +15,7 @@ requirements=(
   'cfn-lint==1.58.0'
   'aws-sam-cli==1.170.0'
   'cargo-lambda==1.9.2'
+  'playwright==1.49.1'
 )
 
 log=$(mktemp)
@@ -54,4 +56,16 @@ done
 
 if ((${#missing[@]})); then
   quiet "$VENV/bin/pip" install --disable-pip-version-check --quiet "${missing[@]}"
+fi
+
+# The fleet report's browser test (tests/browser) drives Debian's Chromium through Playwright.
+if [[ -z ${STACKDOCK_CHROMIUM:-} ]] && ! command -v chromium >/dev/null; then
+  if ! command -v apt-get >/dev/null; then
+    echo "setup-tools: Chromium is missing and apt-get is not available: install Chromium and set STACKDOCK_CHROMIUM to its path" >&2
+    exit 1
+  fi
+  sudo_=()
+  if [[ $(id -u) != 0 ]]; then sudo_=(sudo); fi
+  quiet "${sudo_[@]}" apt-get update -q
+  quiet env DEBIAN_FRONTEND=noninteractive "${sudo_[@]}" apt-get install -y -q --no-install-recommends chromium
 fi

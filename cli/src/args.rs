@@ -54,6 +54,9 @@ pub enum Command {
     /// Write unmanaged resources as `stackdock.toml` entries pinned with `id` (printed, or appended
     /// to `--out`), so the next plan adopts them.
     Import(ImportArgs),
+    /// Write the fleet as one self-contained HTML page: counts, a sortable and filterable table
+    /// per kind, drift and unmanaged resources marked, each dock's last sync.
+    Report(ReportArgs),
     /// Sync, then show only what changed outside StackDock.
     Drift(DriftArgs),
     /// Print the JSON Schema of stackdock.toml (for editors: Taplo, Even Better TOML).
@@ -168,6 +171,16 @@ pub struct ApplyArgs {
     /// after a crash, another apply can take over once this has passed.
     #[arg(long, value_name = "SECS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..))]
     pub lease_ttl: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Write the page here (rewritten whole or not at all) instead of printing it.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+    /// Use the stored inventory without syncing first.
+    #[arg(long)]
+    pub no_refresh: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -5,6 +5,7 @@ mod demo;
 mod import;
 mod inventory;
 mod plan;
+mod report;
 mod sandbox;
 mod sync;
 mod tables;
@@ -34,6 +35,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Sync => sync::run(&cli).await,
         Command::Inventory(args) => inventory::run(&cli, args).await,
         Command::Import(args) => import::run(&cli, args).await,
+        Command::Report(args) => report::run(&cli, args).await,
         Command::Drift(args) => plan::drift(&cli, args).await,
         Command::Unlock(args) => unlock::run(&cli, args).await,
         Command::Sandbox(args) => sandbox::run(args).await,

@@ -8,6 +8,7 @@
 //! | `GET /v1/runs/{id}` | 200 the run record; 404 `run_not_found` |
 //! | `GET /v1/inventory?kind=&dock=&limit=&cursor=&full=1` | 200 a page of the stored records and `next_cursor`; `fullApiData` only with `full=1` |
 //! | `GET /v1/drift?limit=&cursor=` | 200 a page of the records the last plan flagged, and `next_cursor` |
+//! | `GET /v1/report` | 200 the fleet report page (`text/html`, self-contained; at most 2,000 rows per kind) |
 //! | `GET /v1/health` | 200 when the config is loaded and the store answers; 503 otherwise |
 //!
 //! Every error is `{"code": snake_case, "message": …}`: 400 `invalid_json`, `invalid_request`,
@@ -26,6 +27,7 @@ mod caller;
 mod error;
 mod plan;
 mod read;
+mod report;
 
 pub use read::{DEFAULT_LIMIT, MAX_DRIFT_SCAN, MAX_LIMIT, MAX_RESPONSE_BYTES};
 
@@ -64,9 +66,9 @@ pub fn router_with(deps: Arc<Deps>, options: ApiOptions) -> Router {
         Routes::Plan => post(apply::not_served),
         Routes::All | Routes::Apply => post(apply::submit),
     };
-    let (inventory, drift): (MethodRouter<Arc<Deps>>, MethodRouter<Arc<Deps>>) = match routes {
-        Routes::Apply => (get(not_served), get(not_served)),
-        Routes::All | Routes::Plan => (get(read::inventory), get(read::drift)),
+    let (inventory, drift, report): (MethodRouter<Arc<Deps>>, _, _) = match routes {
+        Routes::Apply => (get(not_served), get(not_served), get(not_served)),
+        Routes::All | Routes::Plan => (get(read::inventory), get(read::drift), get(report::page)),
     };
     let options = Arc::new(options);
     let identify = {
@@ -79,6 +81,7 @@ pub fn router_with(deps: Arc<Deps>, options: ApiOptions) -> Router {
         .route("/v1/runs/{id}", get(read::run))
         .route("/v1/inventory", inventory)
         .route("/v1/drift", drift)
+        .route("/v1/report", report)
         .route("/v1/health", get(read::health))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -104,7 +107,7 @@ async fn not_found(method: Method, uri: Uri) -> ApiError {
     ApiError::not_found(
         "not_found",
         format!(
-            "no route for {method} {}; the API serves /v1/plan, /v1/apply, /v1/runs/{{id}}, /v1/inventory, /v1/drift and /v1/health",
+            "no route for {method} {}; the API serves /v1/plan, /v1/apply, /v1/runs/{{id}}, /v1/inventory, /v1/drift, /v1/report and /v1/health",
             uri.path()
         ),
     )

@@ -513,6 +513,7 @@ async fn the_apply_function_applies_only_for_listed_callers() {
         (Method::POST, "/v1/plan", "route_not_served"),
         (Method::GET, "/v1/inventory", "route_not_served"),
         (Method::GET, "/v1/drift", "route_not_served"),
+        (Method::GET, "/v1/report", "route_not_served"),
     ] {
         live.call_with(apply_fn.clone(), signed(method, path, "", SESSION))
             .await

@@ -181,3 +181,28 @@ async fn drift_pages_hold_only_drifted_records() {
         .collect();
     assert_eq!(ids, expected);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_page_counts_what_the_inventory_holds() {
+    let live = Live::new().await;
+    live.scheduled_sync().await.expect("sync");
+    let reply = live.get("/v1/report").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert!(reply.content_type.starts_with("text/html"), "{reply:?}");
+    let records = live.store.inventory(ORG, None).await.expect("inventory");
+    let mut counts = std::collections::BTreeMap::new();
+    for r in &records {
+        *counts
+            .entry(format!("{}/{}", r.provider, r.kind().config_key()))
+            .or_insert(0) += 1;
+    }
+    assert!(counts.len() > 3);
+    for (cell, n) in counts {
+        assert!(
+            reply
+                .text
+                .contains(&format!("<td data-count=\"{cell}\">{n}</td>")),
+            "{cell}: {n}"
+        );
+    }
+}

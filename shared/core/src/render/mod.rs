@@ -4,6 +4,7 @@
 //! caller): no I/O, no clock, no environment reads, so the same plan always renders to the same
 //! bytes. Renderers show the plan; they never decide anything about it.
 
+pub mod html;
 pub mod json;
 pub mod markdown;
 mod section;
