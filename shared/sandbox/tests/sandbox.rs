@@ -17,6 +17,20 @@ async fn start() -> SandboxHandle {
         .expect("sandbox starts")
 }
 
+/// A sandbox with the fixtures loaded.
+async fn start_with_fixtures() -> SandboxHandle {
+    let sb = start().await;
+    sb.seed_fixtures();
+    sb
+}
+
+/// A sandbox with `n` generated resources of `kind` on `p`.
+async fn start_with_bulk(p: Provider, kind: Kind, n: usize) -> SandboxHandle {
+    let sb = start().await;
+    sb.seed_bulk(p, kind, n).expect("bulk");
+    sb
+}
+
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
@@ -198,8 +212,7 @@ fn marked_secret(v: &Value) -> bool {
 
 #[tokio::test]
 async fn fixtures_seed_realistic_state_with_marked_secrets() {
-    let sb = start().await;
-    sb.seed_fixtures();
+    let sb = start_with_fixtures().await;
     let (vultr, linode, ocean) = (
         api(&sb, Provider::Vultr),
         api(&sb, Provider::Linode),
@@ -243,9 +256,7 @@ async fn fixtures_seed_realistic_state_with_marked_secrets() {
 
 #[tokio::test]
 async fn vultr_cursor_pagination_and_max_page_size() {
-    let sb = start().await;
-    sb.seed_bulk(Provider::Vultr, Kind::Instance, 250)
-        .expect("bulk");
+    let sb = start_with_bulk(Provider::Vultr, Kind::Instance, 250).await;
     let vultr = api(&sb, Provider::Vultr);
     let pages = vultr.cursor_pages(100).await;
     let mut ids = HashSet::new();
@@ -274,9 +285,7 @@ async fn vultr_cursor_pagination_and_max_page_size() {
 
 #[tokio::test]
 async fn digitalocean_pages_links_and_rate_limit_headers() {
-    let sb = start().await;
-    sb.seed_bulk(Provider::Digitalocean, Kind::Instance, 45)
-        .expect("bulk");
+    let sb = start_with_bulk(Provider::Digitalocean, Kind::Instance, 45).await;
     let ocean = api(&sb, Provider::Digitalocean);
     let mut url = ocean.url("/droplets?per_page=20");
     let mut seen = 0;
@@ -317,9 +326,7 @@ async fn digitalocean_pages_links_and_rate_limit_headers() {
 
 #[tokio::test]
 async fn linode_pages_and_x_filter() {
-    let sb = start().await;
-    sb.seed_bulk(Provider::Linode, Kind::Instance, 120)
-        .expect("bulk");
+    let sb = start_with_bulk(Provider::Linode, Kind::Instance, 120).await;
     let linode = api(&sb, Provider::Linode);
     let (s, headers, v) = linode
         .call(Method::GET, "/linode/instances?page_size=50&page=3", None)
@@ -548,9 +555,7 @@ async fn faults_429_and_create_then_500_and_counters() {
 
 #[tokio::test]
 async fn pagination_faults_loop_and_empty_page() {
-    let sb = start().await;
-    sb.seed_bulk(Provider::Vultr, Kind::Instance, 30)
-        .expect("bulk");
+    let sb = start_with_bulk(Provider::Vultr, Kind::Instance, 30).await;
     let vultr = api(&sb, Provider::Vultr);
     sb.add_fault(FaultRule::new("GET /vultr/v2/instances", Fault::PaginationLoop).times(1));
     let (_, first) = vultr.get("/instances?per_page=10").await;
@@ -610,8 +615,7 @@ async fn token_bucket_rate_limit_answers_429_with_retry_after() {
 
 #[tokio::test]
 async fn gpu_droplets_are_omitted_from_the_default_listing() {
-    let sb = start().await;
-    sb.seed_fixtures();
+    let sb = start_with_fixtures().await;
     let ocean = api(&sb, Provider::Digitalocean);
     let (_, v) = ocean.get("/droplets").await;
     let names: Vec<&str> = v["droplets"]
@@ -631,8 +635,7 @@ async fn gpu_droplets_are_omitted_from_the_default_listing() {
 
 #[tokio::test]
 async fn non_empty_bucket_delete_is_refused() {
-    let sb = start().await;
-    sb.seed_fixtures();
+    let sb = start_with_fixtures().await;
     let linode = api(&sb, Provider::Linode);
     let (s, v) = linode
         .delete("/object-storage/buckets/us-east/old-site-assets")
@@ -695,8 +698,7 @@ async fn bulk_seed_2000_pages_through_every_provider() {
 
 #[tokio::test]
 async fn out_of_band_mutations_and_control_api() {
-    let sb = start().await;
-    sb.seed_fixtures();
+    let sb = start_with_fixtures().await;
     sb.mutate(Mutation::new(
         Provider::Vultr,
         Kind::Instance,
@@ -761,8 +763,7 @@ async fn out_of_band_mutations_and_control_api() {
 
 #[tokio::test]
 async fn volumes_attach_detach_and_resize_rules() {
-    let sb = start().await;
-    sb.seed_fixtures();
+    let sb = start_with_fixtures().await;
     // DigitalOcean: shrink refused with 422
     let ocean = api(&sb, Provider::Digitalocean);
     let body = json!({"name": "sbx-vol", "region": "fra1", "size_gigabytes": 50});
@@ -809,8 +810,7 @@ async fn volumes_attach_detach_and_resize_rules() {
 /// a listed volume only refers to (its label in the volume's object).
 #[tokio::test]
 async fn listings_show_each_change_also_of_an_attached_instance() {
-    let sb = start().await;
-    sb.seed_fixtures();
+    let sb = start_with_fixtures().await;
     let vultr = api(&sb, Provider::Vultr);
     let block = id_of(&sb, Provider::Vultr, Kind::Volume, "ci-cache");
     let instance = id_of(&sb, Provider::Vultr, Kind::Instance, "ci-runner");

@@ -17,9 +17,7 @@ use crate::catalog;
 use crate::http::{JsonBody, Q, body_object, empty, json, wrap};
 use crate::pagination::PageMode;
 use crate::server::App;
-use crate::state::{
-    self, Change, Mutation, Resource, ResourceSummary, Slot, apply_tag_change, fields, time_do,
-};
+use crate::state::{self, Editable, Mutated, Mutation, Resource, Slot, fields, resource, time_do};
 
 #[derive(Debug, Hash)]
 pub(crate) struct Droplet {
@@ -39,32 +37,21 @@ pub(crate) struct Droplet {
     pending: u32,
 }
 
-impl Resource for Droplet {
-    fn key(&self) -> String {
-        self.id.to_string()
-    }
-
-    fn label(&self) -> &str {
-        &self.name
-    }
-
-    fn summary(&self) -> ResourceSummary {
-        ResourceSummary::new(
-            self.id,
-            &self.name,
-            &self.status,
-            &self.region,
-            &self.size,
-            &self.tags,
-        )
-    }
-
-    fn observe(&mut self) {
-        if state::countdown(&mut self.pending) && self.status == "new" {
-            self.status = "active".to_owned();
-        }
-    }
-}
+resource!(
+    Droplet,
+    key: |d| d.id.to_string(),
+    label: name,
+    summary: |d| (&d.status, &d.region, &d.size, &d.tags),
+    edit: |d| Editable::default()
+        .label(&mut d.name)
+        .status(&mut d.status)
+        .plan(&mut d.size)
+        .tags(&mut d.tags)
+        .power_status(["off", "active"]),
+    observe: |d| if state::countdown(&mut d.pending) && d.status == "new" {
+        d.status = "active".to_owned();
+    },
+);
 
 impl Droplet {
     fn is_gpu(&self) -> bool {
@@ -217,34 +204,23 @@ pub(super) fn bulk(store: &mut Store, slot: Slot) {
 
 /// Tags a change adds become the account's tags too.
 pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
-    if m.change == Change::Delete {
-        let key = store.droplets.target(m)?;
-        delete_state(store, &key);
-        return Ok(());
-    }
-    let d = store.droplets.target_mut(m)?;
-    if apply_tag_change(&mut d.tags, &m.change) {
-        store.tags.extend(d.tags.iter().cloned());
-        return Ok(());
-    }
-    match &m.change {
-        Change::SetLabel { label } => d.name = label.clone(),
-        Change::SetPlan { plan } => d.size = plan.clone(),
-        Change::PowerOff => d.status = "off".to_owned(),
-        Change::PowerOn => d.status = "active".to_owned(),
-        Change::SetStatus { status } => d.status = status.clone(),
-        _ => return Err(state::bad_change(m)),
+    match store.droplets.mutate(m)? {
+        Mutated::Deleted(d) => detach_volumes(store, d.id),
+        Mutated::Changed(key) if m.change.is_tag_change() => {
+            if let Some(d) = store.droplets.get(&key) {
+                store.tags.extend(d.tags.iter().cloned());
+            }
+        }
+        Mutated::Changed(_) => {}
     }
     Ok(())
 }
 
-/// Remove a droplet; its volumes become detached.
-fn delete_state(store: &mut Store, key: &str) {
-    if let Some(d) = store.droplets.remove(key) {
-        for v in store.volumes.values_mut() {
-            if v.droplet == Some(d.id) {
-                v.droplet = None;
-            }
+/// The volumes attached to a removed droplet become detached.
+fn detach_volumes(store: &mut Store, droplet: u64) {
+    for v in store.volumes.values_mut() {
+        if v.droplet == Some(droplet) {
+            v.droplet = None;
         }
     }
 }
@@ -483,10 +459,10 @@ async fn get_droplet(State(app): State<App>, Path(id): Path<String>) -> Response
 async fn delete_droplet(State(app): State<App>, Path(id): Path<String>) -> Response {
     let mut st = app.state();
     let store = store(&mut st);
-    if !store.droplets.contains(&id) {
+    let Some(d) = store.droplets.remove(&id) else {
         return nf();
-    }
-    delete_state(store, &id);
+    };
+    detach_volumes(store, d.id);
     empty(StatusCode::NO_CONTENT)
 }
 

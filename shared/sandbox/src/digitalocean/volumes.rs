@@ -17,9 +17,7 @@ use crate::catalog;
 use crate::http::{JsonBody, Q, body_object, empty, error, json, wrap};
 use crate::pagination::PageMode;
 use crate::server::App;
-use crate::state::{
-    self, Change, Mutation, Resource, ResourceSummary, Slot, apply_tag_change, fields, time_do,
-};
+use crate::state::{self, Editable, Mutated, Mutation, Resource, Slot, fields, resource, time_do};
 
 #[derive(Debug, Hash)]
 pub(crate) struct Volume {
@@ -35,32 +33,27 @@ pub(crate) struct Volume {
     pub(super) tags: Vec<String>,
 }
 
-impl Resource for Volume {
-    fn key(&self) -> String {
-        self.id.to_string()
-    }
-
-    fn label(&self) -> &str {
-        &self.name
-    }
-
-    fn summary(&self) -> ResourceSummary {
-        ResourceSummary::new(
-            self.id,
-            &self.name,
-            if self.droplet.is_some() {
-                "attached"
-            } else {
-                "available"
-            },
-            &self.region,
-            self.size_gb,
-            &self.tags,
-        )
-    }
-}
+resource!(
+    Volume,
+    key: |v| v.id.to_string(),
+    label: name,
+    summary: |v| (v.status(), &v.region, v.size_gb, &v.tags),
+    edit: |v| Editable::default()
+        .label(&mut v.name)
+        .size_gb(&mut v.size_gb)
+        .tags(&mut v.tags),
+);
 
 impl Volume {
+    /// What the summary says of it: whether it is attached.
+    fn status(&self) -> &'static str {
+        if self.droplet.is_some() {
+            "attached"
+        } else {
+            "available"
+        }
+    }
+
     pub(super) fn render(&self) -> Value {
         json!({
             "id": self.id.to_string(),
@@ -145,24 +138,18 @@ pub(super) fn bulk(store: &mut Store, slot: Slot) {
 
 /// Tags a change adds become the account's tags too; a deleted volume leaves its droplet.
 pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
-    if m.change == Change::Delete {
-        let key = store.volumes.target(m)?;
-        if let Some(v) = store.volumes.remove(&key) {
+    match store.volumes.mutate(m)? {
+        Mutated::Deleted(v) => {
             for d in store.droplets.values_mut() {
                 d.volume_ids.retain(|id| *id != v.id);
             }
         }
-        return Ok(());
-    }
-    let v = store.volumes.target_mut(m)?;
-    if apply_tag_change(&mut v.tags, &m.change) {
-        store.tags.extend(v.tags.iter().cloned());
-        return Ok(());
-    }
-    match &m.change {
-        Change::SetLabel { label } => v.name = label.clone(),
-        Change::SetSize { size_gb } => v.size_gb = *size_gb,
-        _ => return Err(state::bad_change(m)),
+        Mutated::Changed(key) if m.change.is_tag_change() => {
+            if let Some(v) = store.volumes.get(&key) {
+                store.tags.extend(v.tags.iter().cloned());
+            }
+        }
+        Mutated::Changed(_) => {}
     }
     Ok(())
 }

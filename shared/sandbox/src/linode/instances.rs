@@ -19,7 +19,7 @@ use crate::http::{JsonBody, Q, body_object, json};
 use crate::pagination::PageMode;
 use crate::server::App;
 use crate::state::{
-    self, Change, Mutation, Resource, ResourceSummary, Slot, apply_tag_change, fields, time_linode,
+    self, Editable, Mutated, Mutation, Resource, Slot, fields, resource, time_linode,
 };
 
 #[derive(Debug, Hash)]
@@ -49,33 +49,22 @@ fn type_disk_mb(ltype: &str) -> u64 {
     catalog::linode_type(ltype).map_or(25600, |t| u64::from(t.disk_mb))
 }
 
-impl Resource for Instance {
-    fn key(&self) -> String {
-        self.id.to_string()
-    }
-
-    fn label(&self) -> &str {
-        &self.label
-    }
-
-    fn summary(&self) -> ResourceSummary {
-        ResourceSummary::new(
-            self.id,
-            &self.label,
-            &self.status,
-            &self.region,
-            &self.ltype,
-            &self.tags,
-        )
-    }
-
-    fn observe(&mut self) {
-        if state::countdown(&mut self.pending) {
-            self.status = std::mem::take(&mut self.target);
-            self.updated = state::now().max(self.created);
-        }
-    }
-}
+resource!(
+    Instance,
+    key: |i| i.id.to_string(),
+    label: label,
+    summary: |i| (&i.status, &i.region, &i.ltype, &i.tags),
+    edit: |i| Editable::default()
+        .label(&mut i.label)
+        .status(&mut i.status)
+        .plan(&mut i.ltype)
+        .tags(&mut i.tags)
+        .power_status(["offline", "running"]),
+    observe: |i| if state::countdown(&mut i.pending) {
+        i.status = std::mem::take(&mut i.target);
+        i.updated = state::now().max(i.created);
+    },
+);
 
 impl Instance {
     pub(super) fn render(&self) -> Value {
@@ -199,34 +188,23 @@ pub(super) fn bulk(store: &mut Store, slot: Slot) {
 
 /// Every change but a tag change moves `updated`.
 pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
-    if m.change == Change::Delete {
-        let key = store.instances.target(m)?;
-        delete_state(store, &key);
-        return Ok(());
+    match store.instances.mutate(m)? {
+        Mutated::Deleted(i) => detach_volumes(store, i.id),
+        Mutated::Changed(key) if !m.change.is_tag_change() => {
+            if let Some(i) = store.instances.get_mut(&key) {
+                i.updated = state::now();
+            }
+        }
+        Mutated::Changed(_) => {}
     }
-    let i = store.instances.target_mut(m)?;
-    if apply_tag_change(&mut i.tags, &m.change) {
-        return Ok(());
-    }
-    match &m.change {
-        Change::SetLabel { label } => i.label = label.clone(),
-        Change::SetPlan { plan } => i.ltype = plan.clone(),
-        Change::PowerOff => i.status = "offline".to_owned(),
-        Change::PowerOn => i.status = "running".to_owned(),
-        Change::SetStatus { status } => i.status = status.clone(),
-        _ => return Err(state::bad_change(m)),
-    }
-    i.updated = state::now();
     Ok(())
 }
 
-/// Remove a Linode; its volumes become detached.
-fn delete_state(store: &mut Store, key: &str) {
-    if let Some(i) = store.instances.remove(key) {
-        for v in store.volumes.values_mut() {
-            if v.linode_id == Some(i.id) {
-                v.linode_id = None;
-            }
+/// The volumes attached to a removed Linode become detached.
+fn detach_volumes(store: &mut Store, linode: u64) {
+    for v in store.volumes.values_mut() {
+        if v.linode_id == Some(linode) {
+            v.linode_id = None;
         }
     }
 }
@@ -485,10 +463,10 @@ async fn update_instance(
 async fn delete_instance(State(app): State<App>, Path(id): Path<String>) -> Response {
     let mut st = app.state();
     let store = store(&mut st);
-    if !store.instances.contains(&id) {
+    let Some(i) = store.instances.remove(&id) else {
         return nf();
-    }
-    delete_state(store, &id);
+    };
+    detach_volumes(store, i.id);
     ok_empty()
 }
 

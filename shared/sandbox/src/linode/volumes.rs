@@ -20,8 +20,7 @@ use crate::http::{JsonBody, Q, body_object, json};
 use crate::pagination::PageMode;
 use crate::server::App;
 use crate::state::{
-    self, Change, Mutation, Resource, ResourceSummary, Slot, Table, apply_tag_change, fields,
-    time_linode,
+    self, Editable, Mutation, Resource, Slot, Table, fields, resource, time_linode,
 };
 
 #[derive(Debug, Hash)]
@@ -40,32 +39,20 @@ pub(crate) struct Volume {
     pending: u32,
 }
 
-impl Resource for Volume {
-    fn key(&self) -> String {
-        self.id.to_string()
-    }
-
-    fn label(&self) -> &str {
-        &self.label
-    }
-
-    fn summary(&self) -> ResourceSummary {
-        ResourceSummary::new(
-            self.id,
-            &self.label,
-            &self.status,
-            &self.region,
-            self.size,
-            &self.tags,
-        )
-    }
-
-    fn observe(&mut self) {
-        if state::countdown(&mut self.pending) {
-            self.status = "active".to_owned();
-        }
-    }
-}
+resource!(
+    Volume,
+    key: |v| v.id.to_string(),
+    label: label,
+    summary: |v| (&v.status, &v.region, v.size, &v.tags),
+    edit: |v| Editable::default()
+        .label(&mut v.label)
+        .status(&mut v.status)
+        .size_gb(&mut v.size)
+        .tags(&mut v.tags),
+    observe: |v| if state::countdown(&mut v.pending) {
+        v.status = "active".to_owned();
+    },
+);
 
 impl Volume {
     /// The instance this volume is attached to (its rendering reads the instance's label).
@@ -157,22 +144,7 @@ pub(super) fn bulk(store: &mut Store, slot: Slot) {
 // out-of-band changes
 
 pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
-    if m.change == Change::Delete {
-        let key = store.volumes.target(m)?;
-        store.volumes.remove(&key);
-        return Ok(());
-    }
-    let v = store.volumes.target_mut(m)?;
-    if apply_tag_change(&mut v.tags, &m.change) {
-        return Ok(());
-    }
-    match &m.change {
-        Change::SetLabel { label } => v.label = label.clone(),
-        Change::SetSize { size_gb } => v.size = *size_gb,
-        Change::SetStatus { status } => v.status = status.clone(),
-        _ => return Err(state::bad_change(m)),
-    }
-    Ok(())
+    store.volumes.mutate(m).map(drop)
 }
 
 // ---------------------------------------------------------------------------

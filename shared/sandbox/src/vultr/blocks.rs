@@ -19,7 +19,7 @@ use crate::http::{Q, body_object, empty, error, json, wrap};
 use crate::pagination::{self, PageMode};
 use crate::server::App;
 use crate::state::{
-    self, Change, Mutation, Resource, ResourceSummary, Slot, State as AppState, Table, fields,
+    self, Editable, Mutation, Resource, Slot, State as AppState, Table, fields, resource,
     time_vultr,
 };
 
@@ -36,32 +36,19 @@ pub(crate) struct Block {
     pending: u32,
 }
 
-impl Resource for Block {
-    fn key(&self) -> String {
-        self.id.to_string()
-    }
-
-    fn label(&self) -> &str {
-        &self.label
-    }
-
-    fn summary(&self) -> ResourceSummary {
-        ResourceSummary::new(
-            self.id,
-            &self.label,
-            &self.status,
-            &self.region,
-            self.size_gb,
-            &[],
-        )
-    }
-
-    fn observe(&mut self) {
-        if state::countdown(&mut self.pending) {
-            self.status = "active".to_owned();
-        }
-    }
-}
+resource!(
+    Block,
+    key: |b| b.id.to_string(),
+    label: label,
+    summary: |b| (&b.status, &b.region, b.size_gb, &[]),
+    edit: |b| Editable::default()
+        .label(&mut b.label)
+        .status(&mut b.status)
+        .size_gb(&mut b.size_gb),
+    observe: |b| if state::countdown(&mut b.pending) {
+        b.status = "active".to_owned();
+    },
+);
 
 impl Block {
     /// The instance this block is attached to (its rendering reads the instance's id, IP, label).
@@ -140,19 +127,7 @@ pub(super) fn bulk(store: &mut Store, slot: Slot) {
 // out-of-band changes
 
 pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
-    if m.change == Change::Delete {
-        let key = store.blocks.target(m)?;
-        store.blocks.remove(&key);
-        return Ok(());
-    }
-    let b = store.blocks.target_mut(m)?;
-    match &m.change {
-        Change::SetLabel { label } => b.label = label.clone(),
-        Change::SetSize { size_gb } => b.size_gb = *size_gb,
-        Change::SetStatus { status } => b.status = status.clone(),
-        _ => return Err(state::bad_change(m)),
-    }
-    Ok(())
+    store.blocks.mutate(m).map(drop)
 }
 
 // ---------------------------------------------------------------------------

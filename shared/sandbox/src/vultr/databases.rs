@@ -17,7 +17,8 @@ use crate::http::{Q, body_object, empty, error, json, wrap};
 use crate::pagination::{self, PageMode};
 use crate::server::App;
 use crate::state::{
-    self, Change, Mutation, Resource, ResourceSummary, Slot, State as AppState, fields, time_vultr,
+    self, Change, Editable, Mutation, Resource, Slot, State as AppState, fields, resource,
+    time_vultr,
 };
 use crate::{SECRET_MARKER, SandboxError};
 
@@ -62,39 +63,43 @@ const DB_ENGINES: &[(&str, &str)] = &[
     ("kafka", "3.7"),
 ];
 
-impl Resource for Database {
-    fn key(&self) -> String {
-        self.id.to_string()
-    }
+resource!(
+    Database,
+    key: |d| d.id.to_string(),
+    label: label,
+    summary: |d| (&d.status, &d.region, &d.plan, &d.tags()),
+    edit: |d| Editable::default()
+        .label(&mut d.label)
+        .status(&mut d.status)
+        .plan(&mut d.plan),
+    change: |d, change| d.change_tag(change),
+    observe: |d| if state::countdown(&mut d.pending) {
+        d.status = "Running".to_owned();
+    },
+);
 
-    fn label(&self) -> &str {
-        &self.label
-    }
-
-    fn summary(&self) -> ResourceSummary {
-        let tags = if self.tag.is_empty() {
+impl Database {
+    /// Its tags: the one `tag`, if set.
+    fn tags(&self) -> Vec<String> {
+        if self.tag.is_empty() {
             Vec::new()
         } else {
             vec![self.tag.clone()]
-        };
-        ResourceSummary::new(
-            self.id,
-            &self.label,
-            &self.status,
-            &self.region,
-            &self.plan,
-            &tags,
-        )
-    }
-
-    fn observe(&mut self) {
-        if state::countdown(&mut self.pending) {
-            self.status = "Running".to_owned();
         }
     }
-}
 
-impl Database {
+    /// A database has one `tag`: tag changes set, replace or clear it.
+    fn change_tag(&mut self, change: &Change) -> bool {
+        match change {
+            Change::SetTags { tags } => self.tag = tags.first().cloned().unwrap_or_default(),
+            Change::AddTag { tag } => self.tag = tag.clone(),
+            Change::RemoveTag { tag } if &self.tag == tag => self.tag.clear(),
+            Change::RemoveTag { .. } => {}
+            _ => return false,
+        }
+        true
+    }
+
     pub(super) fn render(&self) -> Value {
         let (vcpus, disk, ram, brokers) = db_plan_specs(&self.plan);
         let short = &self.id.simple().to_string()[..8];
@@ -229,25 +234,8 @@ pub(super) fn bulk(store: &mut Store, slot: Slot) {
 // ---------------------------------------------------------------------------
 // out-of-band changes
 
-/// A database has one `tag`: tag changes set, replace or clear it.
 pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
-    if m.change == Change::Delete {
-        let key = store.databases.target(m)?;
-        store.databases.remove(&key);
-        return Ok(());
-    }
-    let d = store.databases.target_mut(m)?;
-    match &m.change {
-        Change::SetLabel { label } => d.label = label.clone(),
-        Change::SetPlan { plan } => d.plan = plan.clone(),
-        Change::SetTags { tags } => d.tag = tags.first().cloned().unwrap_or_default(),
-        Change::AddTag { tag } => d.tag = tag.clone(),
-        Change::RemoveTag { tag } if &d.tag == tag => d.tag.clear(),
-        Change::RemoveTag { .. } => {}
-        Change::SetStatus { status } => d.status = status.clone(),
-        _ => return Err(state::bad_change(m)),
-    }
-    Ok(())
+    store.databases.mutate(m).map(drop)
 }
 
 // ---------------------------------------------------------------------------

@@ -16,8 +16,8 @@ use crate::http::{JsonBody, Q, body_object, empty, error, json, wrap};
 use crate::pagination::{self, PageMode};
 use crate::server::App;
 use crate::state::{
-    self, Change, Mutation, Resource, ResourceSummary, Slot, State as AppState, apply_tag_change,
-    fields, time_vultr,
+    self, Editable, Mutated, Mutation, Resource, Slot, State as AppState, fields, resource,
+    time_vultr,
 };
 use crate::{SECRET_MARKER, SandboxError};
 
@@ -46,34 +46,23 @@ pub(crate) struct Instance {
     pending: u32,
 }
 
-impl Resource for Instance {
-    fn key(&self) -> String {
-        self.id.to_string()
-    }
-
-    fn label(&self) -> &str {
-        &self.label
-    }
-
-    fn summary(&self) -> ResourceSummary {
-        ResourceSummary::new(
-            self.id,
-            &self.label,
-            &self.status,
-            &self.region,
-            &self.plan,
-            &self.tags,
-        )
-    }
-
-    fn observe(&mut self) {
-        if state::countdown(&mut self.pending) {
-            self.status = "active".to_owned();
-            self.power_status = "running".to_owned();
-            self.server_status = "ok".to_owned();
-        }
-    }
-}
+resource!(
+    Instance,
+    key: |i| i.id.to_string(),
+    label: label,
+    summary: |i| (&i.status, &i.region, &i.plan, &i.tags),
+    edit: |i| Editable::default()
+        .label(&mut i.label)
+        .status(&mut i.status)
+        .plan(&mut i.plan)
+        .tags(&mut i.tags)
+        .power(&mut i.power_status, ["stopped", "running"]),
+    observe: |i| if state::countdown(&mut i.pending) {
+        i.status = "active".to_owned();
+        i.power_status = "running".to_owned();
+        i.server_status = "ok".to_owned();
+    },
+);
 
 impl Instance {
     /// What `os` says: the source the instance was deployed from, or its OS's name.
@@ -219,33 +208,17 @@ pub(super) fn bulk(store: &mut Store, slot: Slot) {
 // out-of-band changes
 
 pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
-    if m.change == Change::Delete {
-        let key = store.instances.target(m)?;
-        delete_state(store, &key);
-        return Ok(());
-    }
-    let i = store.instances.target_mut(m)?;
-    if apply_tag_change(&mut i.tags, &m.change) {
-        return Ok(());
-    }
-    match &m.change {
-        Change::SetLabel { label } => i.label = label.clone(),
-        Change::SetPlan { plan } => i.plan = plan.clone(),
-        Change::PowerOff => i.power_status = "stopped".to_owned(),
-        Change::PowerOn => i.power_status = "running".to_owned(),
-        Change::SetStatus { status } => i.status = status.clone(),
-        _ => return Err(state::bad_change(m)),
+    if let Mutated::Deleted(i) = store.instances.mutate(m)? {
+        detach_blocks(store, i.id);
     }
     Ok(())
 }
 
-/// Remove an instance; the blocks attached to it become detached.
-fn delete_state(store: &mut Store, key: &str) {
-    if let Some(i) = store.instances.remove(key) {
-        for b in store.blocks.values_mut() {
-            if b.attached == Some(i.id) {
-                b.attached = None;
-            }
+/// The blocks attached to a removed instance become detached.
+fn detach_blocks(store: &mut Store, instance: Uuid) {
+    for b in store.blocks.values_mut() {
+        if b.attached == Some(instance) {
+            b.attached = None;
         }
     }
 }
@@ -463,9 +436,9 @@ async fn update_instance(
 async fn delete_instance(State(app): State<App>, Path(id): Path<String>) -> Response {
     let mut st = app.state();
     let store = store(&mut st);
-    if !store.instances.contains(&id) {
+    let Some(i) = store.instances.remove(&id) else {
         return instance_404();
-    }
-    delete_state(store, &id);
+    };
+    detach_blocks(store, i.id);
     empty(StatusCode::NO_CONTENT)
 }
