@@ -31,6 +31,7 @@
 )]
 
 mod catalog;
+mod collection;
 mod control;
 mod digitalocean;
 mod emulation;

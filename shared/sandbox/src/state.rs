@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use crate::collection::Collection;
 use crate::emulation::{self, EMULATIONS};
 use crate::http::Listing;
 use crate::pagination::Page;
@@ -369,14 +370,6 @@ impl<T: Resource> Table<T> {
         }
     }
 
-    /// A `GET`: the row's JSON as `render` makes it, then the row observed.
-    pub(crate) fn poll(&mut self, key: &str, render: impl FnOnce(&T) -> Value) -> Option<Value> {
-        let row = self.get_mut(key)?;
-        let json = render(row);
-        row.observe();
-        Some(json)
-    }
-
     /// A create: the new row's JSON (still pending), then the row stored, observed once at
     /// once when resources are configured not to stay pending.
     pub(crate) fn create(
@@ -432,7 +425,7 @@ pub(crate) fn seed_bulk<S: Store + Default>(
     (provider, kind): (Provider, Kind),
     n: usize,
     plan: BulkPlan,
-    add: Option<fn(&mut S, Slot)>,
+    add: Option<&dyn Collection<S>>,
 ) -> Result<(), SandboxError> {
     let first_seq = st.reserve_seq(n as u64);
     let store = st.store_mut::<S>();
@@ -450,7 +443,7 @@ pub(crate) fn seed_bulk<S: Store + Default>(
             region: plan.regions[(b as usize) % plan.regions.len()].to_owned(),
             created: BULK_EPOCH + (b as i64) * plan.spacing,
         };
-        add(store, slot);
+        add.bulk(store, slot);
     }
     Ok(())
 }

@@ -12,12 +12,13 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{PREFIX, SALT, Store, bad, nf, paged, region_object, store, str_list, unprocessable};
-use crate::SandboxError;
+use crate::Kind;
 use crate::catalog;
-use crate::http::{JsonBody, Q, body_object, empty, json, wrap};
+use crate::collection::{delete_one, get_one, stored};
+use crate::http::{JsonBody, Q, body_object, json, no_content, wrap};
 use crate::pagination::PageMode;
 use crate::server::App;
-use crate::state::{self, Editable, Mutated, Mutation, Resource, Slot, fields, resource, time_do};
+use crate::state::{self, Editable, Resource, Slot, fields, resource, time_do};
 
 #[derive(Debug, Hash)]
 pub(crate) struct Droplet {
@@ -177,7 +178,7 @@ pub(super) fn seed_fixtures(store: &mut Store) {
 
 const BULK_SIZES: &[&str] = &["s-1vcpu-1gb", "s-1vcpu-2gb", "s-2vcpu-2gb", "s-2vcpu-4gb"];
 
-pub(super) fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(store: &mut Store, slot: Slot) {
     let b = slot.n;
     store.next_droplet += 1;
     let d = Droplet {
@@ -199,27 +200,18 @@ pub(super) fn bulk(store: &mut Store, slot: Slot) {
     store.droplets.insert(d.key(), d);
 }
 
-// ---------------------------------------------------------------------------
-// out-of-band changes
-
-/// Tags a change adds become the account's tags too.
-pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
-    match store.droplets.mutate(m)? {
-        Mutated::Deleted(d) => detach_volumes(store, d.id),
-        Mutated::Changed(key) if m.change.is_tag_change() => {
-            if let Some(d) = store.droplets.get(&key) {
-                store.tags.extend(d.tags.iter().cloned());
-            }
-        }
-        Mutated::Changed(_) => {}
-    }
-    Ok(())
-}
+stored!(
+    Droplet: Kind::Instance, in Store.droplets,
+    render: |d, _store| d.render(),
+    bulk: bulk,
+    deleted: detach_volumes,
+    changed: Store::account_tags::<Droplet>,
+);
 
 /// The volumes attached to a removed droplet become detached.
-fn detach_volumes(store: &mut Store, droplet: u64) {
+fn detach_volumes(store: &mut Store, droplet: Droplet) {
     for v in store.volumes.values_mut() {
-        if v.droplet == Some(droplet) {
+        if v.droplet == Some(droplet.id) {
             v.droplet = None;
         }
     }
@@ -236,7 +228,11 @@ pub(super) fn routes() -> Router<App> {
         )
         .route(
             "/digitalocean/v2/droplets/{id}",
-            get(get_droplet).delete(delete_droplet),
+            get_one::<Droplet>(Some("droplet"), nf).merge(delete_one::<Droplet>(
+                |_| None,
+                no_content,
+                nf,
+            )),
         )
         .route(
             "/digitalocean/v2/droplets/{id}/actions",
@@ -446,24 +442,6 @@ async fn create_droplet(State(app): State<App>, body: Bytes) -> Result<Response,
         json!({"droplets": droplets, "links": {"actions": actions}})
     };
     Ok(json(StatusCode::ACCEPTED, &body))
-}
-
-async fn get_droplet(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    match store(&mut st).droplets.poll(&id, Droplet::render) {
-        Some(v) => json(StatusCode::OK, &wrap("droplet", v)),
-        None => nf(),
-    }
-}
-
-async fn delete_droplet(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    let store = store(&mut st);
-    let Some(d) = store.droplets.remove(&id) else {
-        return nf();
-    };
-    detach_volumes(store, d.id);
-    empty(StatusCode::NO_CONTENT)
 }
 
 /// `resize`: only while off; with `disk: true` the new size's disk may not be smaller.

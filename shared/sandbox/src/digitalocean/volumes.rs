@@ -12,12 +12,13 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{P, SALT, Store, nf, paged, region_object, store, str_list, unprocessable};
-use crate::SandboxError;
+use crate::Kind;
 use crate::catalog;
-use crate::http::{JsonBody, Q, body_object, empty, error, json, wrap};
+use crate::collection::{delete_one, get_one, stored};
+use crate::http::{JsonBody, Q, body_object, error, json, no_content, wrap};
 use crate::pagination::PageMode;
 use crate::server::App;
-use crate::state::{self, Editable, Mutated, Mutation, Resource, Slot, fields, resource, time_do};
+use crate::state::{self, Editable, Resource, Slot, fields, resource, time_do};
 
 #[derive(Debug, Hash)]
 pub(crate) struct Volume {
@@ -116,7 +117,7 @@ pub(super) fn seed_fixtures(store: &mut Store) {
     }
 }
 
-pub(super) fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(store: &mut Store, slot: Slot) {
     let b = slot.n;
     let v = Volume {
         id: state::det_uuid(SALT + 1, b),
@@ -133,25 +134,19 @@ pub(super) fn bulk(store: &mut Store, slot: Slot) {
     store.volumes.insert(v.key(), v);
 }
 
-// ---------------------------------------------------------------------------
-// out-of-band changes
+stored!(
+    Volume: Kind::Volume, in Store.volumes,
+    render: |v, _store| v.render(),
+    bulk: bulk,
+    deleted: leave_droplet,
+    changed: Store::account_tags::<Volume>,
+);
 
-/// Tags a change adds become the account's tags too; a deleted volume leaves its droplet.
-pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
-    match store.volumes.mutate(m)? {
-        Mutated::Deleted(v) => {
-            for d in store.droplets.values_mut() {
-                d.volume_ids.retain(|id| *id != v.id);
-            }
-        }
-        Mutated::Changed(key) if m.change.is_tag_change() => {
-            if let Some(v) = store.volumes.get(&key) {
-                store.tags.extend(v.tags.iter().cloned());
-            }
-        }
-        Mutated::Changed(_) => {}
+/// A deleted volume leaves its droplet.
+fn leave_droplet(store: &mut Store, volume: Volume) {
+    for d in store.droplets.values_mut() {
+        d.volume_ids.retain(|id| *id != volume.id);
     }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -165,7 +160,11 @@ pub(super) fn routes() -> Router<App> {
         )
         .route(
             "/digitalocean/v2/volumes/{id}",
-            get(get_volume).delete(delete_volume),
+            get_one::<Volume>(Some("volume"), nf).merge(delete_one::<Volume>(
+                refuse_delete,
+                no_content,
+                nf,
+            )),
         )
         .route("/digitalocean/v2/volumes/{id}/actions", post(volume_action))
 }
@@ -278,29 +277,15 @@ async fn create_volume(State(app): State<App>, body: Bytes) -> Result<Response, 
     Ok(json(StatusCode::CREATED, &wrap("volume", rendered)))
 }
 
-async fn get_volume(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    match store(&mut st).volumes.get(&id) {
-        Some(v) => json(StatusCode::OK, &wrap("volume", v.render())),
-        None => nf(),
-    }
-}
-
-async fn delete_volume(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    let store = store(&mut st);
-    match store.volumes.get(&id) {
-        None => nf(),
-        Some(v) if v.droplet.is_some() => error(
+/// An attached volume is not deleted.
+fn refuse_delete(v: &Volume) -> Option<Response> {
+    v.droplet.map(|_| {
+        error(
             P,
             StatusCode::CONFLICT,
             "Volume is currently attached to a Droplet. Detach it before deleting.",
-        ),
-        Some(_) => {
-            store.volumes.remove(&id);
-            empty(StatusCode::NO_CONTENT)
-        }
-    }
+        )
+    })
 }
 
 /// `attach` / `detach` of volume `id` (in `region`, attached to `attached`) to `droplet_id`;

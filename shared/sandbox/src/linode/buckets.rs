@@ -14,14 +14,13 @@ use serde_json::{Value, json};
 
 use super::filter::{self, Field, Filterable};
 use super::{P, Store, bad, check_region, field_err, nf, ok_empty, store};
-use crate::SandboxError;
+use crate::Kind;
 use crate::catalog::{self, LINODE_REGIONS};
+use crate::collection::stored;
 use crate::http::{Q, body_object, json};
 use crate::pagination::PageMode;
 use crate::server::App;
-use crate::state::{
-    self, Change, Editable, Mutation, Resource, Slot, fields, resource, time_linode,
-};
+use crate::state::{self, Change, Editable, Resource, Slot, fields, resource, time_linode};
 
 #[derive(Debug, Hash)]
 pub(crate) struct Bucket {
@@ -102,7 +101,7 @@ pub(super) fn seed_fixtures(store: &mut Store) {
     }
 }
 
-pub(super) fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(store: &mut Store, slot: Slot) {
     let b = slot.n;
     let bucket = Bucket {
         label: format!("bulk-bucket-{b:06}"),
@@ -115,12 +114,11 @@ pub(super) fn bulk(store: &mut Store, slot: Slot) {
     store.buckets.insert(bucket.key(), bucket);
 }
 
-// ---------------------------------------------------------------------------
-// out-of-band changes
-
-pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
-    store.buckets.mutate(m).map(drop)
-}
+stored!(
+    Bucket: Kind::Bucket, in Store.buckets,
+    render: |b, _store| b.render(),
+    bulk: bulk,
+);
 
 // ---------------------------------------------------------------------------
 // HTTP

@@ -13,14 +13,13 @@ use serde_json::{Value, json};
 
 use super::filter::{self, Field, Filterable};
 use super::{P, Store, bad, check_region, field_err, nf, ok_empty, store};
-use crate::SandboxError;
+use crate::Kind;
 use crate::catalog::{self, LINODE_TYPES};
+use crate::collection::{delete_one, get_one, stored};
 use crate::http::{JsonBody, Q, body_object, json};
 use crate::pagination::PageMode;
 use crate::server::App;
-use crate::state::{
-    self, Editable, Mutated, Mutation, Resource, Slot, fields, resource, time_linode,
-};
+use crate::state::{self, Change, Editable, Resource, Slot, fields, resource, time_linode};
 
 #[derive(Debug, Hash)]
 pub(crate) struct Instance {
@@ -160,7 +159,7 @@ pub(super) fn seed_fixtures(store: &mut Store) {
     }
 }
 
-pub(super) fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(store: &mut Store, slot: Slot) {
     let b = slot.n;
     store.next_instance += 1;
     let i = Instance {
@@ -183,29 +182,29 @@ pub(super) fn bulk(store: &mut Store, slot: Slot) {
     store.instances.insert(i.key(), i);
 }
 
-// ---------------------------------------------------------------------------
-// out-of-band changes
-
-/// Every change but a tag change moves `updated`.
-pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
-    match store.instances.mutate(m)? {
-        Mutated::Deleted(i) => detach_volumes(store, i.id),
-        Mutated::Changed(key) if !m.change.is_tag_change() => {
-            if let Some(i) = store.instances.get_mut(&key) {
-                i.updated = state::now();
-            }
-        }
-        Mutated::Changed(_) => {}
-    }
-    Ok(())
-}
+stored!(
+    Instance: Kind::Instance, in Store.instances,
+    render: |i, _store| i.render(),
+    bulk: bulk,
+    deleted: detach_volumes,
+    changed: touch,
+);
 
 /// The volumes attached to a removed Linode become detached.
-fn detach_volumes(store: &mut Store, linode: u64) {
+fn detach_volumes(store: &mut Store, linode: Instance) {
     for v in store.volumes.values_mut() {
-        if v.linode_id == Some(linode) {
+        if v.linode_id == Some(linode.id) {
             v.linode_id = None;
         }
+    }
+}
+
+/// Every out-of-band change but a tag change moves `updated`.
+fn touch(store: &mut Store, key: &str, change: &Change) {
+    if let Some(i) = store.instances.get_mut(key)
+        && !change.is_tag_change()
+    {
+        i.updated = state::now();
     }
 }
 
@@ -220,9 +219,9 @@ pub(super) fn routes() -> Router<App> {
         )
         .route(
             "/linode/v4/linode/instances/{id}",
-            get(get_instance)
+            get_one::<Instance>(None, nf)
                 .put(update_instance)
-                .delete(delete_instance),
+                .merge(delete_one::<Instance>(|_| None, ok_empty, nf)),
         )
         .route(
             "/linode/v4/linode/instances/{id}/resize",
@@ -416,14 +415,6 @@ async fn create_instance(State(app): State<App>, body: Bytes) -> Result<Response
     Ok(json(StatusCode::OK, &rendered))
 }
 
-async fn get_instance(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    match store(&mut st).instances.poll(&id, Instance::render) {
-        Some(v) => json(StatusCode::OK, &v),
-        None => nf(),
-    }
-}
-
 async fn update_instance(
     State(app): State<App>,
     Path(id): Path<String>,
@@ -458,16 +449,6 @@ async fn update_instance(
     }
     i.updated = state::now();
     Ok(json(StatusCode::OK, &i.render()))
-}
-
-async fn delete_instance(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    let store = store(&mut st);
-    let Some(i) = store.instances.remove(&id) else {
-        return nf();
-    };
-    detach_volumes(store, i.id);
-    ok_empty()
 }
 
 fn busy(i: &Instance) -> bool {

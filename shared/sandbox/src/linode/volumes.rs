@@ -14,14 +14,13 @@ use serde_json::{Value, json};
 use super::filter::{self, Field, Filterable};
 use super::instances::Instance;
 use super::{P, Store, bad, check_region, field_err, nf, ok_empty, store};
-use crate::SandboxError;
+use crate::Kind;
 use crate::catalog;
+use crate::collection::{delete_one, get_one, stored};
 use crate::http::{JsonBody, Q, body_object, json};
 use crate::pagination::PageMode;
 use crate::server::App;
-use crate::state::{
-    self, Editable, Mutation, Resource, Slot, Table, fields, resource, time_linode,
-};
+use crate::state::{self, Editable, Resource, Slot, Table, fields, resource, time_linode};
 
 #[derive(Debug, Hash)]
 pub(crate) struct Volume {
@@ -120,7 +119,7 @@ pub(super) fn seed_fixtures(store: &mut Store) {
     }
 }
 
-pub(super) fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(store: &mut Store, slot: Slot) {
     let b = slot.n;
     store.next_volume += 1;
     let v = Volume {
@@ -140,12 +139,11 @@ pub(super) fn bulk(store: &mut Store, slot: Slot) {
     store.volumes.insert(v.key(), v);
 }
 
-// ---------------------------------------------------------------------------
-// out-of-band changes
-
-pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
-    store.volumes.mutate(m).map(drop)
-}
+stored!(
+    Volume: Kind::Volume, in Store.volumes,
+    render: |v, store| v.render(&store.instances),
+    bulk: bulk,
+);
 
 // ---------------------------------------------------------------------------
 // HTTP
@@ -155,7 +153,9 @@ pub(super) fn routes() -> Router<App> {
         .route("/linode/v4/volumes", get(list_volumes).post(create_volume))
         .route(
             "/linode/v4/volumes/{id}",
-            get(get_volume).put(update_volume).delete(delete_volume),
+            get_one::<Volume>(None, nf)
+                .put(update_volume)
+                .merge(delete_one::<Volume>(refuse_delete, ok_empty, nf)),
         )
         .route("/linode/v4/volumes/{id}/attach", post(attach_volume))
         .route("/linode/v4/volumes/{id}/detach", post(detach_volume))
@@ -294,16 +294,6 @@ async fn create_volume(State(app): State<App>, body: Bytes) -> Result<Response, 
     Ok(json(StatusCode::OK, &rendered))
 }
 
-async fn get_volume(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    let store = store(&mut st);
-    let instances = &store.instances;
-    match store.volumes.poll(&id, |v| v.render(instances)) {
-        Some(v) => json(StatusCode::OK, &v),
-        None => nf(),
-    }
-}
-
 async fn update_volume(
     State(app): State<App>,
     Path(id): Path<String>,
@@ -328,19 +318,10 @@ async fn update_volume(
     Ok(json(StatusCode::OK, &v.render(&store.instances)))
 }
 
-async fn delete_volume(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    let store = store(&mut st);
-    match store.volumes.get(&id) {
-        None => nf(),
-        Some(v) if v.linode_id.is_some() => {
-            bad("Volume must be detached before it can be deleted.")
-        }
-        Some(_) => {
-            store.volumes.remove(&id);
-            ok_empty()
-        }
-    }
+/// An attached volume is not deleted.
+fn refuse_delete(v: &Volume) -> Option<Response> {
+    v.linode_id
+        .map(|_| bad("Volume must be detached before it can be deleted."))
 }
 
 async fn attach_volume(

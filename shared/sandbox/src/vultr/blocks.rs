@@ -13,14 +13,14 @@ use uuid::Uuid;
 
 use super::instances::Instance;
 use super::{P, SALT, Store, bad, parse_uuid, region_field, store};
-use crate::SandboxError;
+use crate::Kind;
 use crate::catalog;
-use crate::http::{Q, body_object, empty, error, json, wrap};
+use crate::collection::{delete_one, get_one, stored};
+use crate::http::{Q, body_object, empty, error, json, no_content, wrap};
 use crate::pagination::{self, PageMode};
 use crate::server::App;
 use crate::state::{
-    self, Editable, Mutation, Resource, Slot, State as AppState, Table, fields, resource,
-    time_vultr,
+    self, Editable, Resource, Slot, State as AppState, Table, fields, resource, time_vultr,
 };
 
 #[derive(Debug, Hash)]
@@ -107,7 +107,7 @@ pub(super) fn seed_fixtures(st: &mut AppState) {
     }
 }
 
-pub(super) fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(store: &mut Store, slot: Slot) {
     let b = slot.n;
     let blk = Block {
         id: state::det_uuid(SALT + 1, b),
@@ -123,12 +123,11 @@ pub(super) fn bulk(store: &mut Store, slot: Slot) {
     store.blocks.insert(blk.key(), blk);
 }
 
-// ---------------------------------------------------------------------------
-// out-of-band changes
-
-pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
-    store.blocks.mutate(m).map(drop)
-}
+stored!(
+    Block: Kind::Volume, in Store.blocks,
+    render: |b, store| b.render(&store.instances),
+    bulk: bulk,
+);
 
 // ---------------------------------------------------------------------------
 // HTTP
@@ -138,7 +137,9 @@ pub(super) fn routes() -> Router<App> {
         .route("/vultr/v2/blocks", get(list_blocks).post(create_block))
         .route(
             "/vultr/v2/blocks/{id}",
-            get(get_block).patch(update_block).delete(delete_block),
+            get_one::<Block>(Some("block"), block_404)
+                .patch(update_block)
+                .merge(delete_one::<Block>(|_| None, no_content, block_404)),
         )
         .route("/vultr/v2/blocks/{id}/attach", post(attach_block))
         .route("/vultr/v2/blocks/{id}/detach", post(detach_block))
@@ -216,16 +217,6 @@ async fn create_block(State(app): State<App>, body: Bytes) -> Result<Response, R
     Ok(json(StatusCode::ACCEPTED, &wrap("block", rendered)))
 }
 
-async fn get_block(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    let store = store(&mut st);
-    let instances = &store.instances;
-    match store.blocks.poll(&id, |b| b.render(instances)) {
-        Some(v) => json(StatusCode::OK, &wrap("block", v)),
-        None => block_404(),
-    }
-}
-
 async fn update_block(
     State(app): State<App>,
     Path(id): Path<String>,
@@ -253,14 +244,6 @@ async fn update_block(
         b.label = label;
     }
     Ok(empty(StatusCode::NO_CONTENT))
-}
-
-async fn delete_block(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    match store(&mut st).blocks.remove(&id) {
-        Some(_) => empty(StatusCode::NO_CONTENT),
-        None => block_404(),
-    }
 }
 
 async fn attach_block(

@@ -13,14 +13,14 @@ use uuid::Uuid;
 
 use super::{P, SALT, Store, bad, parse_uuid, region_field, secret_seq, store};
 use crate::catalog;
-use crate::http::{Q, body_object, empty, error, json, wrap};
+use crate::collection::{delete_one, get_one, stored};
+use crate::http::{Q, body_object, error, json, no_content, wrap};
 use crate::pagination::{self, PageMode};
 use crate::server::App;
 use crate::state::{
-    self, Change, Editable, Mutation, Resource, Slot, State as AppState, fields, resource,
-    time_vultr,
+    self, Change, Editable, Resource, Slot, State as AppState, fields, resource, time_vultr,
 };
-use crate::{SECRET_MARKER, SandboxError};
+use crate::{Kind, SECRET_MARKER};
 
 #[derive(Debug, Hash)]
 pub(crate) struct Database {
@@ -209,7 +209,7 @@ pub(super) fn seed_fixtures(st: &mut AppState) {
     }
 }
 
-pub(super) fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(store: &mut Store, slot: Slot) {
     let b = slot.n;
     let d = Database {
         id: state::det_uuid(SALT + 2, b),
@@ -231,12 +231,11 @@ pub(super) fn bulk(store: &mut Store, slot: Slot) {
     store.databases.insert(d.key(), d);
 }
 
-// ---------------------------------------------------------------------------
-// out-of-band changes
-
-pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
-    store.databases.mutate(m).map(drop)
-}
+stored!(
+    Database: Kind::Database, in Store.databases,
+    render: |d, _store| d.render(),
+    bulk: bulk,
+);
 
 // ---------------------------------------------------------------------------
 // HTTP
@@ -249,9 +248,9 @@ pub(super) fn routes() -> Router<App> {
         )
         .route(
             "/vultr/v2/databases/{id}",
-            get(get_database)
+            get_one::<Database>(Some("database"), database_404)
                 .put(update_database)
-                .delete(delete_database),
+                .merge(delete_one::<Database>(|_| None, no_content, database_404)),
         )
 }
 
@@ -334,14 +333,6 @@ async fn create_database(State(app): State<App>, body: Bytes) -> Result<Response
     Ok(json(StatusCode::ACCEPTED, &wrap("database", rendered)))
 }
 
-async fn get_database(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    match store(&mut st).databases.poll(&id, Database::render) {
-        Some(v) => json(StatusCode::OK, &wrap("database", v)),
-        None => database_404(),
-    }
-}
-
 async fn update_database(
     State(app): State<App>,
     Path(id): Path<String>,
@@ -374,12 +365,4 @@ async fn update_database(
         d.trusted_ips = v;
     }
     Ok(json(StatusCode::ACCEPTED, &wrap("database", d.render())))
-}
-
-async fn delete_database(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    match store(&mut st).databases.remove(&id) {
-        Some(_) => empty(StatusCode::NO_CONTENT),
-        None => database_404(),
-    }
 }

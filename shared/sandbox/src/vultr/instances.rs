@@ -12,14 +12,14 @@ use uuid::Uuid;
 
 use super::{P, SALT, Store, bad, parse_uuid, present, region_field, secret_seq, store};
 use crate::catalog::{self, VULTR_PLANS};
-use crate::http::{JsonBody, Q, body_object, empty, error, json, wrap};
+use crate::collection::{delete_one, get_one, stored};
+use crate::http::{JsonBody, Q, body_object, error, json, no_content, wrap};
 use crate::pagination::{self, PageMode};
 use crate::server::App;
 use crate::state::{
-    self, Editable, Mutated, Mutation, Resource, Slot, State as AppState, fields, resource,
-    time_vultr,
+    self, Editable, Resource, Slot, State as AppState, fields, resource, time_vultr,
 };
-use crate::{SECRET_MARKER, SandboxError};
+use crate::{Kind, SECRET_MARKER};
 
 #[derive(Debug, Hash)]
 pub(crate) struct Instance {
@@ -175,7 +175,7 @@ pub(super) fn seed_fixtures(st: &mut AppState) {
     }
 }
 
-pub(super) fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(store: &mut Store, slot: Slot) {
     let b = slot.n;
     let label = format!("bulk-vm-{b:06}");
     let i = Instance {
@@ -204,20 +204,17 @@ pub(super) fn bulk(store: &mut Store, slot: Slot) {
     store.instances.insert(i.key(), i);
 }
 
-// ---------------------------------------------------------------------------
-// out-of-band changes
-
-pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
-    if let Mutated::Deleted(i) = store.instances.mutate(m)? {
-        detach_blocks(store, i.id);
-    }
-    Ok(())
-}
+stored!(
+    Instance: Kind::Instance, in Store.instances,
+    render: |i, _store| i.render(),
+    bulk: bulk,
+    deleted: detach_blocks,
+);
 
 /// The blocks attached to a removed instance become detached.
-fn detach_blocks(store: &mut Store, instance: Uuid) {
+fn detach_blocks(store: &mut Store, instance: Instance) {
     for b in store.blocks.values_mut() {
-        if b.attached == Some(instance) {
+        if b.attached == Some(instance.id) {
             b.attached = None;
         }
     }
@@ -234,9 +231,9 @@ pub(super) fn routes() -> Router<App> {
         )
         .route(
             "/vultr/v2/instances/{id}",
-            axum::routing::get(get_instance)
+            get_one::<Instance>(Some("instance"), instance_404)
                 .patch(update_instance)
-                .delete(delete_instance),
+                .merge(delete_one::<Instance>(|_| None, no_content, instance_404)),
         )
 }
 
@@ -391,14 +388,6 @@ async fn create_instance(State(app): State<App>, body: Bytes) -> Result<Response
     Ok(json(StatusCode::ACCEPTED, &wrap("instance", rendered)))
 }
 
-async fn get_instance(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    match store(&mut st).instances.poll(&id, Instance::render) {
-        Some(v) => json(StatusCode::OK, &wrap("instance", v)),
-        None => instance_404(),
-    }
-}
-
 async fn update_instance(
     State(app): State<App>,
     Path(id): Path<String>,
@@ -431,14 +420,4 @@ async fn update_instance(
         i.tags = tags;
     }
     Ok(json(StatusCode::ACCEPTED, &wrap("instance", i.render())))
-}
-
-async fn delete_instance(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    let store = store(&mut st);
-    let Some(i) = store.instances.remove(&id) else {
-        return instance_404();
-    };
-    detach_blocks(store, i.id);
-    empty(StatusCode::NO_CONTENT)
 }
