@@ -6,13 +6,14 @@
 
 use std::marker::PhantomData;
 
+use axum::body::Bytes;
 use axum::extract::{Path, State as AxumState};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{MethodRouter, delete, get};
+use axum::routing::{MethodFilter, MethodRouter, delete, get, on};
 use serde_json::Value;
 
-use crate::http::{json, wrap};
+use crate::http::{JsonBody, body_object, json, wrap};
 use crate::server::App;
 use crate::state::{
     self, BulkPlan, Change, Mutated, Mutation, Resource, ResourceSummary, Slot, State, Table,
@@ -228,6 +229,25 @@ pub(crate) fn get_one<T: Stored>(
                 Some(v) => json(StatusCode::OK, &wrap(key.unwrap_or_default(), v)),
                 None => missing(),
             }
+        },
+    )
+}
+
+/// A handler of the resource the path's `{id}` names, given the request's JSON object body.
+pub(crate) type BodyHandler = fn(&App, &str, &JsonBody) -> Result<Response, Response>;
+
+/// The `filter` route of `handle`: the body is read as a JSON object (with `provider`'s error when
+/// it is not one) before `handle` sees it.
+pub(crate) fn with_body(
+    provider: Provider,
+    filter: MethodFilter,
+    handle: BodyHandler,
+) -> MethodRouter<App> {
+    on(
+        filter,
+        move |AxumState(app): AxumState<App>, Path(id): Path<String>, body: Bytes| async move {
+            let body = body_object(provider, &body)?;
+            handle(&app, &id, &body)
         },
     )
 }

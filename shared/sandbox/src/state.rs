@@ -710,6 +710,21 @@ impl State {
     }
 }
 
+/// The rows attached to a removed resource, `owner`, become detached (`attached` is a row's
+/// attachment).
+pub(crate) fn detach<'a, T: 'a, K: PartialEq>(
+    rows: impl Iterator<Item = &'a mut T>,
+    attached: fn(&mut T) -> &mut Option<K>,
+    owner: &K,
+) {
+    for row in rows {
+        let field = attached(row);
+        if field.as_ref() == Some(owner) {
+            *field = None;
+        }
+    }
+}
+
 /// Apply a tag change to a tag list; returns false for changes that are not about tags.
 pub(crate) fn apply_tag_change(tags: &mut Vec<String>, change: &Change) -> bool {
     match change {

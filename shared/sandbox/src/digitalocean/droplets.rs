@@ -4,21 +4,22 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::get;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{PREFIX, SALT, Store, bad, nf, paged, region_object, store, str_list, unprocessable};
 use crate::Kind;
 use crate::catalog;
-use crate::collection::{delete_one, get_one, stored};
+use crate::collection::{delete_one, get_one, stored, with_body};
 use crate::http::{JsonBody, Q, body_object, json, no_content, wrap};
 use crate::pagination::PageMode;
 use crate::server::App;
 use crate::state::{self, Editable, Resource, Slot, fields, resource, time_do};
+use axum::routing::MethodFilter;
 
 #[derive(Debug, Hash)]
 pub(crate) struct Droplet {
@@ -200,21 +201,12 @@ fn bulk(store: &mut Store, slot: Slot) {
     store.droplets.insert(d.key(), d);
 }
 
-stored!(
-    Droplet: Kind::Instance, in Store.droplets,
-    render: |d, _store| d.render(),
-    bulk: bulk,
-    deleted: detach_volumes,
-    changed: Store::account_tags::<Droplet>,
-);
+stored!(Droplet: Kind::Instance, in Store.droplets, render: |d, _s| d.render(), bulk: bulk,
+    deleted: detach_volumes, changed: Store::account_tags::<Droplet>);
 
 /// The volumes attached to a removed droplet become detached.
 fn detach_volumes(store: &mut Store, droplet: Droplet) {
-    for v in store.volumes.values_mut() {
-        if v.droplet == Some(droplet.id) {
-            v.droplet = None;
-        }
-    }
+    state::detach(store.volumes.values_mut(), |v| &mut v.droplet, &droplet.id);
 }
 
 // ---------------------------------------------------------------------------
@@ -236,7 +228,7 @@ pub(super) fn routes() -> Router<App> {
         )
         .route(
             "/digitalocean/v2/droplets/{id}/actions",
-            post(droplet_action),
+            with_body(super::P, MethodFilter::POST, droplet_action),
         )
 }
 
@@ -478,12 +470,7 @@ fn enable(d: &mut Droplet, feature: &str) {
     }
 }
 
-async fn droplet_action(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let body = body_object(super::P, &body)?;
+fn droplet_action(app: &App, id: &str, body: &JsonBody) -> Result<Response, Response> {
     let kind = body
         .get("type")
         .and_then(Value::as_str)
@@ -492,7 +479,7 @@ async fn droplet_action(
     let lc = app.lifecycle;
     let mut st = app.state();
     let store = store(&mut st);
-    let d = store.droplets.get_mut(&id).ok_or_else(nf)?;
+    let d = store.droplets.get_mut(id).ok_or_else(nf)?;
     if d.pending > 0 && d.status == "new" {
         return Err(unprocessable("Droplet already has a pending event."));
     }
@@ -512,7 +499,7 @@ async fn droplet_action(
             }
             d.name = name.to_owned();
         }
-        "resize" => resize(d, &body)?,
+        "resize" => resize(d, body)?,
         "enable_backups" => enable(d, "backups"),
         "disable_backups" => d.features.retain(|f| f != "backups"),
         "enable_ipv6" => enable(d, "ipv6"),

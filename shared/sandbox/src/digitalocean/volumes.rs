@@ -4,21 +4,22 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::get;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{P, SALT, Store, nf, paged, region_object, store, str_list, unprocessable};
 use crate::Kind;
 use crate::catalog;
-use crate::collection::{delete_one, get_one, stored};
+use crate::collection::{delete_one, get_one, stored, with_body};
 use crate::http::{JsonBody, Q, body_object, error, json, no_content, wrap};
 use crate::pagination::PageMode;
 use crate::server::App;
 use crate::state::{self, Editable, Resource, Slot, fields, resource, time_do};
+use axum::routing::MethodFilter;
 
 #[derive(Debug, Hash)]
 pub(crate) struct Volume {
@@ -134,13 +135,8 @@ fn bulk(store: &mut Store, slot: Slot) {
     store.volumes.insert(v.key(), v);
 }
 
-stored!(
-    Volume: Kind::Volume, in Store.volumes,
-    render: |v, _store| v.render(),
-    bulk: bulk,
-    deleted: leave_droplet,
-    changed: Store::account_tags::<Volume>,
-);
+stored!(Volume: Kind::Volume, in Store.volumes, render: |v, _s| v.render(), bulk: bulk,
+    deleted: leave_droplet, changed: Store::account_tags::<Volume>);
 
 /// A deleted volume leaves its droplet.
 fn leave_droplet(store: &mut Store, volume: Volume) {
@@ -166,7 +162,10 @@ pub(super) fn routes() -> Router<App> {
                 nf,
             )),
         )
-        .route("/digitalocean/v2/volumes/{id}/actions", post(volume_action))
+        .route(
+            "/digitalocean/v2/volumes/{id}/actions",
+            with_body(P, MethodFilter::POST, volume_action),
+        )
 }
 
 async fn list_volumes(
@@ -353,12 +352,7 @@ fn resize(store: &mut Store, id: &str, body: &JsonBody) -> Result<(), Response> 
     Ok(())
 }
 
-async fn volume_action(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let body = body_object(P, &body)?;
+fn volume_action(app: &App, id: &str, body: &JsonBody) -> Result<Response, Response> {
     let kind = body
         .get("type")
         .and_then(Value::as_str)
@@ -372,7 +366,7 @@ async fn volume_action(
     let mut st = app.state();
     let store = store(&mut st);
     let (vol_id, vol_region, attached) = {
-        let v = store.volumes.get(&id).ok_or_else(nf)?;
+        let v = store.volumes.get(id).ok_or_else(nf)?;
         (v.id, v.region.clone(), v.droplet)
     };
     if region_arg.as_ref().is_some_and(|r| *r != vol_region) {
@@ -380,10 +374,10 @@ async fn volume_action(
     }
     let volume = (vol_id, vol_region.as_str(), attached);
     let action_type = match kind.as_str() {
-        "attach" => attach_or_detach(store, &id, volume, true, &body)?,
-        "detach" => attach_or_detach(store, &id, volume, false, &body)?,
+        "attach" => attach_or_detach(store, id, volume, true, body)?,
+        "detach" => attach_or_detach(store, id, volume, false, body)?,
         "resize" => {
-            resize(store, &id, &body)?;
+            resize(store, id, body)?;
             "resize"
         }
         _ => {

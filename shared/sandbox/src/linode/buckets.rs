@@ -114,11 +114,7 @@ fn bulk(store: &mut Store, slot: Slot) {
     store.buckets.insert(bucket.key(), bucket);
 }
 
-stored!(
-    Bucket: Kind::Bucket, in Store.buckets,
-    render: |b, _store| b.render(),
-    bulk: bulk,
-);
+stored!(Bucket: Kind::Bucket, in Store.buckets, render: |b, _s| b.render(), bulk: bulk);
 
 // ---------------------------------------------------------------------------
 // HTTP

@@ -15,11 +15,12 @@ use super::filter::{self, Field, Filterable};
 use super::{P, Store, bad, check_region, field_err, nf, ok_empty, store};
 use crate::Kind;
 use crate::catalog::{self, LINODE_TYPES};
-use crate::collection::{delete_one, get_one, stored};
+use crate::collection::{delete_one, get_one, stored, with_body};
 use crate::http::{JsonBody, Q, body_object, json};
 use crate::pagination::PageMode;
 use crate::server::App;
 use crate::state::{self, Change, Editable, Resource, Slot, fields, resource, time_linode};
+use axum::routing::MethodFilter;
 
 #[derive(Debug, Hash)]
 pub(crate) struct Instance {
@@ -182,21 +183,12 @@ fn bulk(store: &mut Store, slot: Slot) {
     store.instances.insert(i.key(), i);
 }
 
-stored!(
-    Instance: Kind::Instance, in Store.instances,
-    render: |i, _store| i.render(),
-    bulk: bulk,
-    deleted: detach_volumes,
-    changed: touch,
-);
+stored!(Instance: Kind::Instance, in Store.instances, render: |i, _s| i.render(), bulk: bulk,
+    deleted: detach_volumes, changed: touch);
 
 /// The volumes attached to a removed Linode become detached.
 fn detach_volumes(store: &mut Store, linode: Instance) {
-    for v in store.volumes.values_mut() {
-        if v.linode_id == Some(linode.id) {
-            v.linode_id = None;
-        }
-    }
+    state::detach(store.volumes.values_mut(), |v| &mut v.linode_id, &linode.id);
 }
 
 /// Every out-of-band change but a tag change moves `updated`.
@@ -220,12 +212,12 @@ pub(super) fn routes() -> Router<App> {
         .route(
             "/linode/v4/linode/instances/{id}",
             get_one::<Instance>(None, nf)
-                .put(update_instance)
+                .merge(with_body(P, MethodFilter::PUT, update_instance))
                 .merge(delete_one::<Instance>(|_| None, ok_empty, nf)),
         )
         .route(
             "/linode/v4/linode/instances/{id}/resize",
-            post(resize_instance),
+            with_body(P, MethodFilter::POST, resize_instance),
         )
         .route("/linode/v4/linode/instances/{id}/boot", post(boot_instance))
         .route(
@@ -415,17 +407,12 @@ async fn create_instance(State(app): State<App>, body: Bytes) -> Result<Response
     Ok(json(StatusCode::OK, &rendered))
 }
 
-async fn update_instance(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let body = body_object(P, &body)?;
+fn update_instance(app: &App, id: &str, body: &JsonBody) -> Result<Response, Response> {
     let label = body.str("label")?;
     let tags = body.strings("tags")?;
     let mut st = app.state();
     let store = store(&mut st);
-    if !store.instances.contains(&id) {
+    if !store.instances.contains(id) {
         return Err(nf());
     }
     if let Some(l) = &label {
@@ -440,7 +427,7 @@ async fn update_instance(
             return Err(unique_label_err());
         }
     }
-    let i = store.instances.get_mut(&id).ok_or_else(nf)?;
+    let i = store.instances.get_mut(id).ok_or_else(nf)?;
     if let Some(l) = label {
         i.label = l;
     }
@@ -472,18 +459,13 @@ fn resize_options(body: &JsonBody) -> Result<bool, Response> {
     Ok(auto_disk)
 }
 
-async fn resize_instance(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let body = body_object(P, &body)?;
-    let ltype = type_field(&body)?;
-    let auto_disk = resize_options(&body)?;
+fn resize_instance(app: &App, id: &str, body: &JsonBody) -> Result<Response, Response> {
+    let ltype = type_field(body)?;
+    let auto_disk = resize_options(body)?;
     let new_disk = type_disk_mb(&ltype);
     let pending = app.lifecycle.pending_polls;
     let mut st = app.state();
-    let i = store(&mut st).instances.get_mut(&id).ok_or_else(nf)?;
+    let i = store(&mut st).instances.get_mut(id).ok_or_else(nf)?;
     if busy(i) {
         return Err(bad("Linode busy."));
     }

@@ -16,11 +16,12 @@ use super::instances::Instance;
 use super::{P, Store, bad, check_region, field_err, nf, ok_empty, store};
 use crate::Kind;
 use crate::catalog;
-use crate::collection::{delete_one, get_one, stored};
+use crate::collection::{delete_one, get_one, stored, with_body};
 use crate::http::{JsonBody, Q, body_object, json};
 use crate::pagination::PageMode;
 use crate::server::App;
 use crate::state::{self, Editable, Resource, Slot, Table, fields, resource, time_linode};
+use axum::routing::MethodFilter;
 
 #[derive(Debug, Hash)]
 pub(crate) struct Volume {
@@ -139,11 +140,7 @@ fn bulk(store: &mut Store, slot: Slot) {
     store.volumes.insert(v.key(), v);
 }
 
-stored!(
-    Volume: Kind::Volume, in Store.volumes,
-    render: |v, store| v.render(&store.instances),
-    bulk: bulk,
-);
+stored!(Volume: Kind::Volume, in Store.volumes, render: |v, s| v.render(&s.instances), bulk: bulk);
 
 // ---------------------------------------------------------------------------
 // HTTP
@@ -154,12 +151,18 @@ pub(super) fn routes() -> Router<App> {
         .route(
             "/linode/v4/volumes/{id}",
             get_one::<Volume>(None, nf)
-                .put(update_volume)
+                .merge(with_body(P, MethodFilter::PUT, update_volume))
                 .merge(delete_one::<Volume>(refuse_delete, ok_empty, nf)),
         )
-        .route("/linode/v4/volumes/{id}/attach", post(attach_volume))
+        .route(
+            "/linode/v4/volumes/{id}/attach",
+            with_body(P, MethodFilter::POST, attach_volume),
+        )
         .route("/linode/v4/volumes/{id}/detach", post(detach_volume))
-        .route("/linode/v4/volumes/{id}/resize", post(resize_volume))
+        .route(
+            "/linode/v4/volumes/{id}/resize",
+            with_body(P, MethodFilter::POST, resize_volume),
+        )
 }
 
 async fn list_volumes(
@@ -294,12 +297,7 @@ async fn create_volume(State(app): State<App>, body: Bytes) -> Result<Response, 
     Ok(json(StatusCode::OK, &rendered))
 }
 
-async fn update_volume(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let body = body_object(P, &body)?;
+fn update_volume(app: &App, id: &str, body: &JsonBody) -> Result<Response, Response> {
     let label = body.str("label")?;
     let tags = body.strings("tags")?;
     if label.as_ref().is_some_and(|l| !valid_volume_label(l)) {
@@ -307,7 +305,7 @@ async fn update_volume(
     }
     let mut st = app.state();
     let store = store(&mut st);
-    let v = store.volumes.get_mut(&id).ok_or_else(nf)?;
+    let v = store.volumes.get_mut(id).ok_or_else(nf)?;
     if let Some(l) = label {
         v.label = l;
     }
@@ -324,12 +322,7 @@ fn refuse_delete(v: &Volume) -> Option<Response> {
         .map(|_| bad("Volume must be detached before it can be deleted."))
 }
 
-async fn attach_volume(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let body = body_object(P, &body)?;
+fn attach_volume(app: &App, id: &str, body: &JsonBody) -> Result<Response, Response> {
     let linode_id = body
         .get("linode_id")
         .and_then(Value::as_u64)
@@ -341,7 +334,7 @@ async fn attach_volume(
         .get(&linode_id.to_string())
         .map(|i| i.region.clone())
         .ok_or_else(|| field_err("linode_id", "Linode not found"))?;
-    let v = store.volumes.get_mut(&id).ok_or_else(nf)?;
+    let v = store.volumes.get_mut(id).ok_or_else(nf)?;
     if v.linode_id.is_some() {
         return Err(bad("Volume is already attached to a Linode"));
     }
@@ -369,19 +362,14 @@ async fn detach_volume(
     Ok(ok_empty())
 }
 
-async fn resize_volume(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let body = body_object(P, &body)?;
+fn resize_volume(app: &App, id: &str, body: &JsonBody) -> Result<Response, Response> {
     let size = body
         .get("size")
         .and_then(Value::as_u64)
         .ok_or_else(|| field_err("size", "size is required"))?;
     let mut st = app.state();
     let store = store(&mut st);
-    let v = store.volumes.get_mut(&id).ok_or_else(nf)?;
+    let v = store.volumes.get_mut(id).ok_or_else(nf)?;
     if size <= v.size {
         return Err(field_err("size", "Volumes can only be resized up"));
     }

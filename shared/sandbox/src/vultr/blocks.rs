@@ -4,10 +4,10 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::get;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -15,13 +15,14 @@ use super::instances::Instance;
 use super::{P, SALT, Store, bad, parse_uuid, region_field, store};
 use crate::Kind;
 use crate::catalog;
-use crate::collection::{delete_one, get_one, stored};
-use crate::http::{Q, body_object, empty, error, json, no_content, wrap};
+use crate::collection::{delete_one, get_one, stored, with_body};
+use crate::http::{JsonBody, Q, body_object, empty, error, json, no_content, wrap};
 use crate::pagination::{self, PageMode};
 use crate::server::App;
 use crate::state::{
     self, Editable, Resource, Slot, State as AppState, Table, fields, resource, time_vultr,
 };
+use axum::routing::MethodFilter;
 
 #[derive(Debug, Hash)]
 pub(crate) struct Block {
@@ -123,11 +124,7 @@ fn bulk(store: &mut Store, slot: Slot) {
     store.blocks.insert(blk.key(), blk);
 }
 
-stored!(
-    Block: Kind::Volume, in Store.blocks,
-    render: |b, store| b.render(&store.instances),
-    bulk: bulk,
-);
+stored!(Block: Kind::Volume, in Store.blocks, render: |b, s| b.render(&s.instances), bulk: bulk);
 
 // ---------------------------------------------------------------------------
 // HTTP
@@ -138,11 +135,17 @@ pub(super) fn routes() -> Router<App> {
         .route(
             "/vultr/v2/blocks/{id}",
             get_one::<Block>(Some("block"), block_404)
-                .patch(update_block)
+                .merge(with_body(P, MethodFilter::PATCH, update_block))
                 .merge(delete_one::<Block>(|_| None, no_content, block_404)),
         )
-        .route("/vultr/v2/blocks/{id}/attach", post(attach_block))
-        .route("/vultr/v2/blocks/{id}/detach", post(detach_block))
+        .route(
+            "/vultr/v2/blocks/{id}/attach",
+            with_body(P, MethodFilter::POST, attach_block),
+        )
+        .route(
+            "/vultr/v2/blocks/{id}/detach",
+            with_body(P, MethodFilter::POST, detach_block),
+        )
 }
 
 fn block_404() -> Response {
@@ -217,19 +220,14 @@ async fn create_block(State(app): State<App>, body: Bytes) -> Result<Response, R
     Ok(json(StatusCode::ACCEPTED, &wrap("block", rendered)))
 }
 
-async fn update_block(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let body = body_object(P, &body)?;
+fn update_block(app: &App, id: &str, body: &JsonBody) -> Result<Response, Response> {
     let label = body.str("label")?;
     let size = match body.get("size_gb") {
         None | Some(Value::Null) => None,
         Some(v) => Some(v.as_u64().ok_or_else(|| bad("Invalid size_gb."))?),
     };
     let mut st = app.state();
-    let b = store(&mut st).blocks.get_mut(&id).ok_or_else(block_404)?;
+    let b = store(&mut st).blocks.get_mut(id).ok_or_else(block_404)?;
     if let Some(size) = size {
         if size < b.size_gb {
             return Err(bad("Block storage size can only be increased."));
@@ -246,12 +244,7 @@ async fn update_block(
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
-async fn attach_block(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let body = body_object(P, &body)?;
+fn attach_block(app: &App, id: &str, body: &JsonBody) -> Result<Response, Response> {
     let instance_id = body
         .str("instance_id")?
         .ok_or_else(|| bad("Missing required parameter: instance_id"))?;
@@ -262,7 +255,7 @@ async fn attach_block(
         .get(&instance_id)
         .ok_or_else(|| bad("Invalid instance_id."))?;
     let (inst_id, inst_region) = (inst.id, inst.region.clone());
-    let b = store.blocks.get_mut(&id).ok_or_else(block_404)?;
+    let b = store.blocks.get_mut(id).ok_or_else(block_404)?;
     if b.attached.is_some() {
         return Err(bad("Block storage is already attached to another server"));
     }
@@ -275,14 +268,9 @@ async fn attach_block(
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
-async fn detach_block(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let _body = body_object(P, &body)?;
+fn detach_block(app: &App, id: &str, _body: &JsonBody) -> Result<Response, Response> {
     let mut st = app.state();
-    let b = store(&mut st).blocks.get_mut(&id).ok_or_else(block_404)?;
+    let b = store(&mut st).blocks.get_mut(id).ok_or_else(block_404)?;
     if b.attached.take().is_none() {
         return Err(bad("Block storage is not attached to a server."));
     }

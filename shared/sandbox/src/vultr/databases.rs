@@ -4,7 +4,7 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -13,14 +13,15 @@ use uuid::Uuid;
 
 use super::{P, SALT, Store, bad, parse_uuid, region_field, secret_seq, store};
 use crate::catalog;
-use crate::collection::{delete_one, get_one, stored};
-use crate::http::{Q, body_object, error, json, no_content, wrap};
+use crate::collection::{delete_one, get_one, stored, with_body};
+use crate::http::{JsonBody, Q, body_object, error, json, no_content, wrap};
 use crate::pagination::{self, PageMode};
 use crate::server::App;
 use crate::state::{
     self, Change, Editable, Resource, Slot, State as AppState, fields, resource, time_vultr,
 };
 use crate::{Kind, SECRET_MARKER};
+use axum::routing::MethodFilter;
 
 #[derive(Debug, Hash)]
 pub(crate) struct Database {
@@ -231,11 +232,7 @@ fn bulk(store: &mut Store, slot: Slot) {
     store.databases.insert(d.key(), d);
 }
 
-stored!(
-    Database: Kind::Database, in Store.databases,
-    render: |d, _store| d.render(),
-    bulk: bulk,
-);
+stored!(Database: Kind::Database, in Store.databases, render: |d, _s| d.render(), bulk: bulk);
 
 // ---------------------------------------------------------------------------
 // HTTP
@@ -249,7 +246,7 @@ pub(super) fn routes() -> Router<App> {
         .route(
             "/vultr/v2/databases/{id}",
             get_one::<Database>(Some("database"), database_404)
-                .put(update_database)
+                .merge(with_body(P, MethodFilter::PUT, update_database))
                 .merge(delete_one::<Database>(|_| None, no_content, database_404)),
         )
 }
@@ -333,12 +330,7 @@ async fn create_database(State(app): State<App>, body: Bytes) -> Result<Response
     Ok(json(StatusCode::ACCEPTED, &wrap("database", rendered)))
 }
 
-async fn update_database(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let body = body_object(P, &body)?;
+fn update_database(app: &App, id: &str, body: &JsonBody) -> Result<Response, Response> {
     let label = body.str("label")?;
     let tag = body.str("tag")?;
     let plan = body.str("plan")?;
@@ -348,7 +340,7 @@ async fn update_database(
     let mut st = app.state();
     let d = store(&mut st)
         .databases
-        .get_mut(&id)
+        .get_mut(id)
         .ok_or_else(database_404)?;
     for (field, value) in [
         (&mut d.label, label),

@@ -3,7 +3,7 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine;
@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{P, SALT, Store, bad, parse_uuid, present, region_field, secret_seq, store};
 use crate::catalog::{self, VULTR_PLANS};
-use crate::collection::{delete_one, get_one, stored};
+use crate::collection::{delete_one, get_one, stored, with_body};
 use crate::http::{JsonBody, Q, body_object, error, json, no_content, wrap};
 use crate::pagination::{self, PageMode};
 use crate::server::App;
@@ -20,6 +20,7 @@ use crate::state::{
     self, Editable, Resource, Slot, State as AppState, fields, resource, time_vultr,
 };
 use crate::{Kind, SECRET_MARKER};
+use axum::routing::MethodFilter;
 
 #[derive(Debug, Hash)]
 pub(crate) struct Instance {
@@ -204,20 +205,12 @@ fn bulk(store: &mut Store, slot: Slot) {
     store.instances.insert(i.key(), i);
 }
 
-stored!(
-    Instance: Kind::Instance, in Store.instances,
-    render: |i, _store| i.render(),
-    bulk: bulk,
-    deleted: detach_blocks,
-);
+stored!(Instance: Kind::Instance, in Store.instances, render: |i, _s| i.render(), bulk: bulk,
+    deleted: detach_blocks);
 
 /// The blocks attached to a removed instance become detached.
 fn detach_blocks(store: &mut Store, instance: Instance) {
-    for b in store.blocks.values_mut() {
-        if b.attached == Some(instance.id) {
-            b.attached = None;
-        }
-    }
+    state::detach(store.blocks.values_mut(), |b| &mut b.attached, &instance.id);
 }
 
 // ---------------------------------------------------------------------------
@@ -232,7 +225,7 @@ pub(super) fn routes() -> Router<App> {
         .route(
             "/vultr/v2/instances/{id}",
             get_one::<Instance>(Some("instance"), instance_404)
-                .patch(update_instance)
+                .merge(with_body(P, MethodFilter::PATCH, update_instance))
                 .merge(delete_one::<Instance>(|_| None, no_content, instance_404)),
         )
 }
@@ -388,19 +381,14 @@ async fn create_instance(State(app): State<App>, body: Bytes) -> Result<Response
     Ok(json(StatusCode::ACCEPTED, &wrap("instance", rendered)))
 }
 
-async fn update_instance(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let body = body_object(P, &body)?;
+fn update_instance(app: &App, id: &str, body: &JsonBody) -> Result<Response, Response> {
     let plan = body.str("plan")?;
     let label = body.str("label")?;
     let tags = body.strings("tags")?;
     let mut st = app.state();
     let i = store(&mut st)
         .instances
-        .get_mut(&id)
+        .get_mut(id)
         .ok_or_else(instance_404)?;
     if let Some(plan) = plan {
         let new = catalog::vultr_plan(&plan).ok_or_else(|| bad("Invalid plan."))?;
