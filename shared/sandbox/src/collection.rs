@@ -4,16 +4,18 @@
 //! goes through the provider's [`Collections`], and the plain `GET` and `DELETE` of one resource
 //! are the generic handlers [`get_one`] and [`delete_one`].
 
+use std::collections::HashMap;
 use std::marker::PhantomData;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State as AxumState};
-use axum::http::StatusCode;
+use axum::extract::{Extension, Path, Query, State as AxumState};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{MethodFilter, MethodRouter, delete, get, on};
 use serde_json::Value;
 
-use crate::http::{JsonBody, body_object, json, wrap};
+use crate::http::{JsonBody, Listing, Q, body_object, json, wrap};
+use crate::pagination::PageMode;
 use crate::server::App;
 use crate::state::{
     self, BulkPlan, Change, Mutated, Mutation, Resource, ResourceSummary, Slot, State, Table,
@@ -225,10 +227,50 @@ pub(crate) fn get_one<T: Stored>(
         move |AxumState(app): AxumState<App>, Path(id): Path<String>| async move {
             let mut st = app.state();
             match poll::<T>(st.store_mut::<T::Store>(), &id) {
-                Some(v) if key.is_none() => json(StatusCode::OK, &v),
-                Some(v) => json(StatusCode::OK, &wrap(key.unwrap_or_default(), v)),
+                Some(v) => {
+                    let body = match key {
+                        Some(k) => wrap(k, v),
+                        None => v,
+                    };
+                    json(StatusCode::OK, &body)
+                }
                 None => missing(),
             }
+        },
+    )
+}
+
+/// What a listing request asks.
+#[derive(Debug)]
+pub(crate) struct ListRequest<'a> {
+    pub(crate) app: &'a App,
+    pub(crate) query: &'a HashMap<String, String>,
+    pub(crate) mode: PageMode,
+    pub(crate) headers: &'a HeaderMap,
+}
+
+/// Picks and renders one listing page from the store `S`, under the lock.
+pub(crate) type Lister<S> = fn(&mut S, &ListRequest<'_>) -> Result<Listing, Response>;
+
+/// The `GET` of a listing: `list` renders the page under the lock; the body, the items under
+/// `key`, is written after it, so other requests need not wait for it.
+pub(crate) fn list_route<S: state::Store + Default>(
+    key: &'static str,
+    list: Lister<S>,
+) -> MethodRouter<App> {
+    get(
+        move |AxumState(app): AxumState<App>,
+              Extension(mode): Extension<PageMode>,
+              headers: HeaderMap,
+              Query(query): Q| async move {
+            let req = ListRequest {
+                app: &app,
+                query: &query,
+                mode,
+                headers: &headers,
+            };
+            let listing = list(app.state().store_mut::<S>(), &req)?;
+            Ok::<_, Response>(listing.json(key))
         },
     )
 }

@@ -4,19 +4,18 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{PREFIX, SALT, Store, bad, nf, paged, region_object, store, str_list, unprocessable};
 use crate::Kind;
 use crate::catalog;
-use crate::collection::{delete_one, get_one, stored, with_body};
-use crate::http::{JsonBody, Q, body_object, json, no_content, wrap};
-use crate::pagination::PageMode;
+use crate::collection::{ListRequest, delete_one, get_one, list_route, stored, with_body};
+use crate::http::Listing;
+use crate::http::{JsonBody, body_object, json, no_content, wrap};
 use crate::server::App;
 use crate::state::{self, Editable, Resource, Slot, fields, resource, time_do};
 use axum::routing::MethodFilter;
@@ -216,7 +215,7 @@ pub(super) fn routes() -> Router<App> {
     Router::new()
         .route(
             "/digitalocean/v2/droplets",
-            get(list_droplets).post(create_droplet),
+            list_route("droplets", list_droplets).post(create_droplet),
         )
         .route(
             "/digitalocean/v2/droplets/{id}",
@@ -232,42 +231,33 @@ pub(super) fn routes() -> Router<App> {
         )
 }
 
-async fn list_droplets(
-    State(app): State<App>,
-    Extension(mode): Extension<PageMode>,
-    Query(q): Q,
-) -> Result<Response, Response> {
-    let gpus = match q.get("type").map(String::as_str) {
+fn list_droplets(store: &mut Store, req: &ListRequest<'_>) -> Result<Listing, Response> {
+    let gpus = match req.query.get("type").map(String::as_str) {
         None | Some("") | Some("droplets") => false,
         Some("gpus") => true,
         Some(_) => return Err(bad("type must be one of: droplets, gpus")),
     };
-    let tag = q.get("tag_name");
-    let name = q.get("name");
-    if tag.is_some() && (name.is_some() || q.contains_key("type")) {
+    let tag = req.query.get("tag_name");
+    let name = req.query.get("name");
+    if tag.is_some() && (name.is_some() || req.query.contains_key("type")) {
         return Err(bad("tag_name cannot be combined with name or type"));
     }
-    let mut st = app.state();
-    let store = store(&mut st);
     let seqs = store.droplets.select(|d| {
         d.is_gpu() == gpus
             && tag.is_none_or(|t| d.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
             && name.is_none_or(|n| d.name.eq_ignore_ascii_case(n))
     });
     let page = paged(
-        &app,
+        req.app,
         "/droplets",
-        &q,
+        req.query,
         &["tag_name", "name", "type"],
         seqs.len(),
-        mode,
+        req.mode,
     )?;
-    let listing = store
+    Ok(store
         .droplets
-        .listing(&seqs, page, state::fingerprint, Droplet::render);
-    // Serialise outside the lock: other requests need not wait for it.
-    drop(st);
-    Ok(listing.json("droplets"))
+        .listing(&seqs, page, state::fingerprint, Droplet::render))
 }
 
 fn valid_name(name: &str) -> bool {

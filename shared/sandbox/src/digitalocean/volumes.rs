@@ -4,19 +4,18 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{P, SALT, Store, nf, paged, region_object, store, str_list, unprocessable};
 use crate::Kind;
 use crate::catalog;
-use crate::collection::{delete_one, get_one, stored, with_body};
-use crate::http::{JsonBody, Q, body_object, error, json, no_content, wrap};
-use crate::pagination::PageMode;
+use crate::collection::{ListRequest, delete_one, get_one, list_route, stored, with_body};
+use crate::http::Listing;
+use crate::http::{JsonBody, body_object, error, json, no_content, wrap};
 use crate::server::App;
 use crate::state::{self, Editable, Resource, Slot, fields, resource, time_do};
 use axum::routing::MethodFilter;
@@ -152,7 +151,7 @@ pub(super) fn routes() -> Router<App> {
     Router::new()
         .route(
             "/digitalocean/v2/volumes",
-            get(list_volumes).post(create_volume),
+            list_route("volumes", list_volumes).post(create_volume),
         )
         .route(
             "/digitalocean/v2/volumes/{id}",
@@ -168,24 +167,22 @@ pub(super) fn routes() -> Router<App> {
         )
 }
 
-async fn list_volumes(
-    State(app): State<App>,
-    Extension(mode): Extension<PageMode>,
-    Query(q): Q,
-) -> Result<Response, Response> {
-    let mut st = app.state();
-    let store = store(&mut st);
-    let (name, region) = (q.get("name"), q.get("region"));
+fn list_volumes(store: &mut Store, req: &ListRequest<'_>) -> Result<Listing, Response> {
+    let (name, region) = (req.query.get("name"), req.query.get("region"));
     let seqs = store
         .volumes
         .select(|v| name.is_none_or(|n| &v.name == n) && region.is_none_or(|r| &v.region == r));
-    let page = paged(&app, "/volumes", &q, &["name", "region"], seqs.len(), mode)?;
-    let listing = store
+    let page = paged(
+        req.app,
+        "/volumes",
+        req.query,
+        &["name", "region"],
+        seqs.len(),
+        req.mode,
+    )?;
+    Ok(store
         .volumes
-        .listing(&seqs, page, state::fingerprint, Volume::render);
-    // Serialise outside the lock: other requests need not wait for it.
-    drop(st);
-    Ok(listing.json("volumes"))
+        .listing(&seqs, page, state::fingerprint, Volume::render))
 }
 
 /// DigitalOcean volume names: a lowercase letter, then lowercase letters, digits and `-`; at most

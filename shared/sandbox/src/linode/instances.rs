@@ -4,10 +4,10 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::post;
 use base64::Engine;
 use serde_json::{Value, json};
 
@@ -15,9 +15,9 @@ use super::filter::{self, Field, Filterable};
 use super::{P, Store, bad, check_region, field_err, nf, ok_empty, store};
 use crate::Kind;
 use crate::catalog::{self, LINODE_TYPES};
-use crate::collection::{delete_one, get_one, stored, with_body};
-use crate::http::{JsonBody, Q, body_object, json};
-use crate::pagination::PageMode;
+use crate::collection::{ListRequest, delete_one, get_one, list_route, stored, with_body};
+use crate::http::Listing;
+use crate::http::{JsonBody, body_object, json};
 use crate::server::App;
 use crate::state::{self, Change, Editable, Resource, Slot, fields, resource, time_linode};
 use axum::routing::MethodFilter;
@@ -207,7 +207,7 @@ pub(super) fn routes() -> Router<App> {
     Router::new()
         .route(
             "/linode/v4/linode/instances",
-            get(list_instances).post(create_instance),
+            list_route("data", list_instances).post(create_instance),
         )
         .route(
             "/linode/v4/linode/instances/{id}",
@@ -279,24 +279,15 @@ fn type_field(body: &JsonBody) -> Result<String, Response> {
     Ok(ltype)
 }
 
-async fn list_instances(
-    State(app): State<App>,
-    Extension(mode): Extension<PageMode>,
-    headers: HeaderMap,
-    Query(q): Q,
-) -> Result<Response, Response> {
-    let filter = filter::parse_filter(&headers)?;
-    let mut st = app.state();
-    let listing = filter::list(
-        &mut store(&mut st).instances,
+fn list_instances(store: &mut Store, req: &ListRequest<'_>) -> Result<Listing, Response> {
+    let filter = filter::parse_filter(req.headers)?;
+    filter::list(
+        &mut store.instances,
         &filter,
-        (&q, mode),
+        (req.query, req.mode),
         state::fingerprint,
         Instance::render,
-    )?;
-    // Serialise outside the lock: other requests need not wait for it.
-    drop(st);
-    Ok(listing.json("data"))
+    )
 }
 
 /// The image a create deploys, if any: a Linode or private image, which needs a `root_pass`.

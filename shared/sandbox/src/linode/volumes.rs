@@ -5,10 +5,10 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::post;
 use serde_json::{Value, json};
 
 use super::filter::{self, Field, Filterable};
@@ -16,9 +16,9 @@ use super::instances::Instance;
 use super::{P, Store, bad, check_region, field_err, nf, ok_empty, store};
 use crate::Kind;
 use crate::catalog;
-use crate::collection::{delete_one, get_one, stored, with_body};
-use crate::http::{JsonBody, Q, body_object, json};
-use crate::pagination::PageMode;
+use crate::collection::{ListRequest, delete_one, get_one, list_route, stored, with_body};
+use crate::http::Listing;
+use crate::http::{JsonBody, body_object, json};
 use crate::server::App;
 use crate::state::{self, Editable, Resource, Slot, Table, fields, resource, time_linode};
 use axum::routing::MethodFilter;
@@ -147,7 +147,10 @@ stored!(Volume: Kind::Volume, in Store.volumes, render: |v, s| v.render(&s.insta
 
 pub(super) fn routes() -> Router<App> {
     Router::new()
-        .route("/linode/v4/volumes", get(list_volumes).post(create_volume))
+        .route(
+            "/linode/v4/volumes",
+            list_route("data", list_volumes).post(create_volume),
+        )
         .route(
             "/linode/v4/volumes/{id}",
             get_one::<Volume>(None, nf)
@@ -165,26 +168,16 @@ pub(super) fn routes() -> Router<App> {
         )
 }
 
-async fn list_volumes(
-    State(app): State<App>,
-    Extension(mode): Extension<PageMode>,
-    headers: HeaderMap,
-    Query(q): Q,
-) -> Result<Response, Response> {
-    let filter = filter::parse_filter(&headers)?;
-    let mut st = app.state();
-    let store = store(&mut st);
+fn list_volumes(store: &mut Store, req: &ListRequest<'_>) -> Result<Listing, Response> {
+    let filter = filter::parse_filter(req.headers)?;
     let instances = &store.instances;
-    let listing = filter::list(
+    filter::list(
         &mut store.volumes,
         &filter,
-        (&q, mode),
+        (req.query, req.mode),
         |v| state::fingerprint(&(v, v.attached_instance(instances))),
         |v| v.render(instances),
-    )?;
-    // Serialise outside the lock: other requests need not wait for it.
-    drop(st);
-    Ok(listing.json("data"))
+    )
 }
 
 /// [linode-spec] `Volume.label`: `^[a-zA-Z]((?!--|__)[a-zA-Z0-9-_])+$`, at most 32.

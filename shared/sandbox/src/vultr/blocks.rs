@@ -4,10 +4,9 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -15,9 +14,10 @@ use super::instances::Instance;
 use super::{P, SALT, Store, bad, parse_uuid, region_field, store};
 use crate::Kind;
 use crate::catalog;
-use crate::collection::{delete_one, get_one, stored, with_body};
-use crate::http::{JsonBody, Q, body_object, empty, error, json, no_content, wrap};
-use crate::pagination::{self, PageMode};
+use crate::collection::{ListRequest, delete_one, get_one, list_route, stored, with_body};
+use crate::http::Listing;
+use crate::http::{JsonBody, body_object, empty, error, json, no_content, wrap};
+use crate::pagination::{self};
 use crate::server::App;
 use crate::state::{
     self, Editable, Resource, Slot, State as AppState, Table, fields, resource, time_vultr,
@@ -131,7 +131,10 @@ stored!(Block: Kind::Volume, in Store.blocks, render: |b, s| b.render(&s.instanc
 
 pub(super) fn routes() -> Router<App> {
     Router::new()
-        .route("/vultr/v2/blocks", get(list_blocks).post(create_block))
+        .route(
+            "/vultr/v2/blocks",
+            list_route("blocks", list_blocks).post(create_block),
+        )
         .route(
             "/vultr/v2/blocks/{id}",
             get_one::<Block>(Some("block"), block_404)
@@ -152,28 +155,16 @@ fn block_404() -> Response {
     error(P, StatusCode::NOT_FOUND, "Invalid block storage ID")
 }
 
-async fn list_blocks(
-    State(app): State<App>,
-    Extension(mode): Extension<PageMode>,
-    Query(q): Q,
-) -> Response {
-    let mut st = app.state();
-    let store = store(&mut st);
+fn list_blocks(store: &mut Store, req: &ListRequest<'_>) -> Result<Listing, Response> {
     let seqs = store.blocks.select(|_| true);
-    let page = match pagination::vultr(seqs.len(), &q, mode) {
-        Ok(p) => p,
-        Err(msg) => return bad(&msg),
-    };
+    let page = pagination::vultr(seqs.len(), req.query, req.mode).map_err(|msg| bad(&msg))?;
     let instances = &store.instances;
-    let listing = store.blocks.listing(
+    Ok(store.blocks.listing(
         &seqs,
         page,
         |b| state::fingerprint(&(b, b.attached_instance(instances))),
         |b| b.render(instances),
-    );
-    // Serialise outside the lock: other requests need not wait for it.
-    drop(st);
-    listing.json("blocks")
+    ))
 }
 
 fn block_limits(block_type: &str) -> Option<(u64, u64)> {

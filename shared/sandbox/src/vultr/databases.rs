@@ -4,18 +4,18 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{P, SALT, Store, bad, parse_uuid, region_field, secret_seq, store};
 use crate::catalog;
-use crate::collection::{delete_one, get_one, stored, with_body};
-use crate::http::{JsonBody, Q, body_object, error, json, no_content, wrap};
-use crate::pagination::{self, PageMode};
+use crate::collection::{ListRequest, delete_one, get_one, list_route, stored, with_body};
+use crate::http::Listing;
+use crate::http::{JsonBody, body_object, error, json, no_content, wrap};
+use crate::pagination::{self};
 use crate::server::App;
 use crate::state::{
     self, Change, Editable, Resource, Slot, State as AppState, fields, resource, time_vultr,
@@ -241,7 +241,7 @@ pub(super) fn routes() -> Router<App> {
     Router::new()
         .route(
             "/vultr/v2/databases",
-            get(list_databases).post(create_database),
+            list_route("databases", list_databases).post(create_database),
         )
         .route(
             "/vultr/v2/databases/{id}",
@@ -255,14 +255,12 @@ fn database_404() -> Response {
     error(P, StatusCode::NOT_FOUND, "database not found")
 }
 
-async fn list_databases(
-    State(app): State<App>,
-    Extension(mode): Extension<PageMode>,
-    Query(q): Q,
-) -> Response {
-    let mut st = app.state();
-    let store = store(&mut st);
-    let (label, tag, region) = (q.get("label"), q.get("tag"), q.get("region"));
+fn list_databases(store: &mut Store, req: &ListRequest<'_>) -> Result<Listing, Response> {
+    let (label, tag, region) = (
+        req.query.get("label"),
+        req.query.get("tag"),
+        req.query.get("region"),
+    );
     let seqs = store.databases.select(|d| {
         label.is_none_or(|l| &d.label == l)
             && tag.is_none_or(|t| &d.tag == t)
@@ -270,13 +268,10 @@ async fn list_databases(
     });
     // Not paginated ([vultr-spec] `GET /databases` declares only `label`, `tag` and `region`;
     // its `meta` is `{total}`): every database in one response.
-    let page = pagination::whole(seqs.len(), mode);
-    let listing = store
+    let page = pagination::whole(seqs.len(), req.mode);
+    Ok(store
         .databases
-        .listing(&seqs, page, state::fingerprint, Database::render);
-    // Serialise outside the lock: other requests need not wait for it.
-    drop(st);
-    listing.json("databases")
+        .listing(&seqs, page, state::fingerprint, Database::render))
 }
 
 async fn create_database(State(app): State<App>, body: Bytes) -> Result<Response, Response> {

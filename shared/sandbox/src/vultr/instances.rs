@@ -3,7 +3,7 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine;
@@ -12,9 +12,10 @@ use uuid::Uuid;
 
 use super::{P, SALT, Store, bad, parse_uuid, present, region_field, secret_seq, store};
 use crate::catalog::{self, VULTR_PLANS};
-use crate::collection::{delete_one, get_one, stored, with_body};
-use crate::http::{JsonBody, Q, body_object, error, json, no_content, wrap};
-use crate::pagination::{self, PageMode};
+use crate::collection::{ListRequest, delete_one, get_one, list_route, stored, with_body};
+use crate::http::Listing;
+use crate::http::{JsonBody, body_object, error, json, no_content, wrap};
+use crate::pagination::{self};
 use crate::server::App;
 use crate::state::{
     self, Editable, Resource, Slot, State as AppState, fields, resource, time_vultr,
@@ -220,7 +221,7 @@ pub(super) fn routes() -> Router<App> {
     Router::new()
         .route(
             "/vultr/v2/instances",
-            axum::routing::get(list_instances).post(create_instance),
+            list_route("instances", list_instances).post(create_instance),
         )
         .route(
             "/vultr/v2/instances/{id}",
@@ -234,18 +235,12 @@ fn instance_404() -> Response {
     error(P, StatusCode::NOT_FOUND, "instance not found")
 }
 
-async fn list_instances(
-    State(app): State<App>,
-    Extension(mode): Extension<PageMode>,
-    Query(q): Q,
-) -> Response {
-    let mut st = app.state();
-    let store = store(&mut st);
+fn list_instances(store: &mut Store, req: &ListRequest<'_>) -> Result<Listing, Response> {
     let (label, tag, region, ip) = (
-        q.get("label"),
-        q.get("tag"),
-        q.get("region"),
-        q.get("main_ip"),
+        req.query.get("label"),
+        req.query.get("tag"),
+        req.query.get("region"),
+        req.query.get("main_ip"),
     );
     let seqs = store.instances.select(|i| {
         label.is_none_or(|l| &i.label == l)
@@ -253,16 +248,10 @@ async fn list_instances(
             && region.is_none_or(|r| &i.region == r)
             && ip.is_none_or(|a| state::ip_string(i.main_ip) == *a)
     });
-    let page = match pagination::vultr(seqs.len(), &q, mode) {
-        Ok(p) => p,
-        Err(msg) => return bad(&msg),
-    };
-    let listing = store
+    let page = pagination::vultr(seqs.len(), req.query, req.mode).map_err(|msg| bad(&msg))?;
+    Ok(store
         .instances
-        .listing(&seqs, page, state::fingerprint, Instance::render);
-    // Serialise outside the lock: other requests need not wait for it.
-    drop(st);
-    listing.json("instances")
+        .listing(&seqs, page, state::fingerprint, Instance::render))
 }
 
 /// The one deploy source a create names (`os_id`, `iso_id`, `snapshot_id`, `app_id` or
