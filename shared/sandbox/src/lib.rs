@@ -34,6 +34,7 @@ mod catalog;
 mod collection;
 mod control;
 mod digitalocean;
+mod editable;
 mod emulation;
 mod faults;
 mod http;

@@ -14,10 +14,11 @@ use super::{PREFIX, SALT, Store, bad, nf, paged, region_object, store, str_list,
 use crate::Kind;
 use crate::catalog;
 use crate::collection::{ListRequest, delete_one, get_one, list_route, stored, with_body};
+use crate::editable::{Editable, resource};
 use crate::http::Listing;
 use crate::http::{JsonBody, body_object, json, no_content, wrap};
 use crate::server::App;
-use crate::state::{self, Editable, Resource, Slot, fields, resource, time_do};
+use crate::state::{self, Resource, Slot, fields, time_do};
 use axum::routing::MethodFilter;
 
 #[derive(Debug, Hash)]

@@ -17,10 +17,11 @@ use super::{P, Store, bad, check_region, field_err, nf, ok_empty, store};
 use crate::Kind;
 use crate::catalog::{self, LINODE_REGIONS};
 use crate::collection::stored;
+use crate::editable::{Editable, resource};
 use crate::http::{Q, body_object, json};
 use crate::pagination::PageMode;
 use crate::server::App;
-use crate::state::{self, Change, Editable, Resource, Slot, fields, resource, time_linode};
+use crate::state::{self, Change, Resource, Slot, fields, time_linode};
 
 #[derive(Debug, Hash)]
 pub(crate) struct Bucket {

@@ -17,10 +17,11 @@ use super::{P, Store, bad, check_region, field_err, nf, ok_empty, store};
 use crate::Kind;
 use crate::catalog;
 use crate::collection::{ListRequest, delete_one, get_one, list_route, stored, with_body};
+use crate::editable::{Editable, resource};
 use crate::http::Listing;
 use crate::http::{JsonBody, body_object, json};
 use crate::server::App;
-use crate::state::{self, Editable, Resource, Slot, Table, fields, resource, time_linode};
+use crate::state::{self, Resource, Slot, Table, fields, time_linode};
 use axum::routing::MethodFilter;
 
 #[derive(Debug, Hash)]

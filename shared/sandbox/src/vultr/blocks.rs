@@ -15,13 +15,12 @@ use super::{P, SALT, Store, bad, parse_uuid, region_field, store};
 use crate::Kind;
 use crate::catalog;
 use crate::collection::{ListRequest, delete_one, get_one, list_route, stored, with_body};
+use crate::editable::{Editable, resource};
 use crate::http::Listing;
 use crate::http::{JsonBody, body_object, empty, error, json, no_content, wrap};
 use crate::pagination::{self};
 use crate::server::App;
-use crate::state::{
-    self, Editable, Resource, Slot, State as AppState, Table, fields, resource, time_vultr,
-};
+use crate::state::{self, Resource, Slot, State as AppState, Table, fields, time_vultr};
 use axum::routing::MethodFilter;
 
 #[derive(Debug, Hash)]

@@ -13,13 +13,12 @@ use uuid::Uuid;
 use super::{P, SALT, Store, bad, parse_uuid, region_field, secret_seq, store};
 use crate::catalog;
 use crate::collection::{ListRequest, delete_one, get_one, list_route, stored, with_body};
+use crate::editable::{Editable, resource};
 use crate::http::Listing;
 use crate::http::{JsonBody, body_object, error, json, no_content, wrap};
 use crate::pagination::{self};
 use crate::server::App;
-use crate::state::{
-    self, Change, Editable, Resource, Slot, State as AppState, fields, resource, time_vultr,
-};
+use crate::state::{self, Change, Resource, Slot, State as AppState, fields, time_vultr};
 use crate::{Kind, SECRET_MARKER};
 use axum::routing::MethodFilter;
 
