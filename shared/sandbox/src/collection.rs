@@ -113,10 +113,15 @@ fn mutate<T: Stored>(store: &mut T::Store, m: &Mutation) -> Result<(), SandboxEr
 
 /// One collection of a provider's store, as the seeding and inspection API reaches it.
 pub(crate) trait Collection<S>: Sync {
+    /// The kind the out-of-band API names it by.
     fn kind(&self) -> Kind;
+    /// Generate one resource.
     fn bulk(&self, store: &mut S, slot: Slot);
+    /// Its summaries, in listing order.
     fn summaries(&self, store: &S) -> Vec<ResourceSummary>;
+    /// The JSON of the resource `target` names (id or label), without observing it.
     fn peek(&self, store: &S, target: &str) -> Option<Value>;
+    /// An out-of-band change, with the store's hooks.
     fn mutate(&self, store: &mut S, m: &Mutation) -> Result<(), SandboxError>;
 }
 
@@ -243,9 +248,13 @@ pub(crate) fn get_one<T: Stored>(
 /// What a listing request asks.
 #[derive(Debug)]
 pub(crate) struct ListRequest<'a> {
+    /// The server (its base URL for absolute links).
     pub(crate) app: &'a App,
+    /// The query string.
     pub(crate) query: &'a HashMap<String, String>,
+    /// How the page is to be served (set by fault injection).
     pub(crate) mode: PageMode,
+    /// The request headers (Linode's `X-Filter`).
     pub(crate) headers: &'a HeaderMap,
 }
 
