@@ -152,6 +152,12 @@ impl Api<'_> {
     }
 }
 
+/// The three providers' APIs on a sandbox: Vultr, DigitalOcean, Linode.
+fn apis(sb: &SandboxHandle) -> (Api<'_>, Api<'_>, Api<'_>) {
+    let [vultr, ocean, linode] = Provider::ALL.map(|p| api(sb, p));
+    (vultr, ocean, linode)
+}
+
 /// The id of the resource labelled `label`.
 fn id_of(sb: &SandboxHandle, p: Provider, kind: Kind, label: &str) -> String {
     let resources = sb.resources(p, kind).expect("resources");
@@ -213,11 +219,7 @@ fn marked_secret(v: &Value) -> bool {
 #[tokio::test]
 async fn fixtures_seed_realistic_state_with_marked_secrets() {
     let sb = start_with_fixtures().await;
-    let (vultr, linode, ocean) = (
-        api(&sb, Provider::Vultr),
-        api(&sb, Provider::Linode),
-        api(&sb, Provider::Digitalocean),
-    );
+    let (vultr, ocean, linode) = apis(&sb);
     let (s, v) = vultr.get("/instances").await;
     assert_eq!(s, 200);
     assert_eq!(v["meta"]["total"], 3);
@@ -861,11 +863,7 @@ async fn listings_show_each_change_also_of_an_attached_instance() {
 #[tokio::test]
 async fn requests_are_checked_as_the_published_specs_say() {
     let sb = start().await;
-    let (vultr, ocean, linode) = (
-        api(&sb, Provider::Vultr),
-        api(&sb, Provider::Digitalocean),
-        api(&sb, Provider::Linode),
-    );
+    let (vultr, ocean, linode) = apis(&sb);
     // Vultr `sshkey_id` takes the account's key ids (UUIDs) only.
     let base = json!({"region": "ewr", "plan": "vc2-1c-1gb", "os_id": 2284, "label": "keys"});
     let with_keys = |keys: Value| {
