@@ -34,8 +34,8 @@ pub(crate) trait Stored: Resource + Sized + Send + 'static {
     fn table_mut(store: &mut Self::Store) -> &mut Table<Self>;
     /// Its JSON as a `GET` answers it (some kinds read other tables of the store).
     fn render_in(&self, store: &Self::Store) -> Value;
-    /// Generate one resource (`seed_bulk`).
-    fn bulk(store: &mut Self::Store, slot: Slot);
+    /// One generated resource (`seed_bulk`).
+    fn bulk(store: &mut Self::Store, slot: Slot) -> Self;
     /// What else the store does when a resource of this kind is removed (out of band or by a
     /// `DELETE`), such as detach the volumes of a removed instance.
     fn deleted(_store: &mut Self::Store, _row: Self) {}
@@ -72,7 +72,7 @@ macro_rules! stored {
                 $render
             }
 
-            fn bulk(store: &mut $store, slot: $crate::state::Slot) {
+            fn bulk(store: &mut $store, slot: $crate::state::Slot) -> Self {
                 $bulk(store, slot)
             }
 
@@ -139,7 +139,8 @@ impl<T: Stored> Collection<T::Store> for Of<T> {
     }
 
     fn bulk(&self, store: &mut T::Store, slot: Slot) {
-        T::bulk(store, slot);
+        let row = T::bulk(store, slot);
+        T::table_mut(store).insert(row.key(), row);
     }
 
     fn summaries(&self, store: &T::Store) -> Vec<ResourceSummary> {

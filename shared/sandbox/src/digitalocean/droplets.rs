@@ -179,10 +179,10 @@ pub(super) fn seed_fixtures(store: &mut Store) {
 
 const BULK_SIZES: &[&str] = &["s-1vcpu-1gb", "s-1vcpu-2gb", "s-2vcpu-2gb", "s-2vcpu-4gb"];
 
-fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(store: &mut Store, slot: Slot) -> Droplet {
     let b = slot.n;
     store.next_droplet += 1;
-    let d = Droplet {
+    Droplet {
         id: store.next_droplet,
         name: format!("bulk-droplet-{b:06}"),
         region: slot.region,
@@ -197,8 +197,7 @@ fn bulk(store: &mut Store, slot: Slot) {
         features: vec!["droplet_agent".to_owned(), "private_networking".to_owned()],
         vpc: state::det_uuid(SALT, (b % 10) + 1),
         pending: 0,
-    };
-    store.droplets.insert(d.key(), d);
+    }
 }
 
 stored!(Droplet: Kind::Instance, in Store.droplets, render: |d, _s| d.render(), bulk: bulk,

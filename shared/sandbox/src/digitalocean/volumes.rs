@@ -118,9 +118,9 @@ pub(super) fn seed_fixtures(store: &mut Store) {
     }
 }
 
-fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(_store: &mut Store, slot: Slot) -> Volume {
     let b = slot.n;
-    let v = Volume {
+    Volume {
         id: state::det_uuid(SALT + 1, b),
         name: format!("bulk-volume-{b:06}"),
         description: String::new(),
@@ -131,8 +131,7 @@ fn bulk(store: &mut Store, slot: Slot) {
         fs_type: "ext4".to_owned(),
         fs_label: String::new(),
         tags: vec!["bulk".to_owned()],
-    };
-    store.volumes.insert(v.key(), v);
+    }
 }
 
 stored!(Volume: Kind::Volume, in Store.volumes, render: |v, _s| v.render(), bulk: bulk,

@@ -102,17 +102,16 @@ pub(super) fn seed_fixtures(store: &mut Store) {
     }
 }
 
-fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(_store: &mut Store, slot: Slot) -> Bucket {
     let b = slot.n;
-    let bucket = Bucket {
+    Bucket {
         label: format!("bulk-bucket-{b:06}"),
         region: slot.region,
         created: slot.created,
         objects: if b.is_multiple_of(3) { 0 } else { b * 7 },
         size: if b.is_multiple_of(3) { 0 } else { b * 7 * 4096 },
         endpoint_type: "E1".to_owned(),
-    };
-    store.buckets.insert(bucket.key(), bucket);
+    }
 }
 
 stored!(Bucket: Kind::Bucket, in Store.buckets, render: |b, _s| b.render(), bulk: bulk);

@@ -161,10 +161,10 @@ pub(super) fn seed_fixtures(store: &mut Store) {
     }
 }
 
-fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(store: &mut Store, slot: Slot) -> Instance {
     let b = slot.n;
     store.next_instance += 1;
-    let i = Instance {
+    Instance {
         id: store.next_instance,
         label: format!("bulk-linode-{b:06}"),
         region: slot.region,
@@ -180,8 +180,7 @@ fn bulk(store: &mut Store, slot: Slot) {
         private_ip: state::private_ip(slot.seq),
         backups: false,
         pending: 0,
-    };
-    store.instances.insert(i.key(), i);
+    }
 }
 
 stored!(Instance: Kind::Instance, in Store.instances, render: |i, _s| i.render(), bulk: bulk,

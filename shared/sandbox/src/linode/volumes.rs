@@ -121,10 +121,10 @@ pub(super) fn seed_fixtures(store: &mut Store) {
     }
 }
 
-fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(store: &mut Store, slot: Slot) -> Volume {
     let b = slot.n;
     store.next_volume += 1;
-    let v = Volume {
+    Volume {
         id: store.next_volume,
         label: format!("bulk-vol-{b:06}"),
         region: slot.region,
@@ -137,8 +137,7 @@ fn bulk(store: &mut Store, slot: Slot) {
         hardware_type: "nvme".to_owned(),
         encryption: "enabled".to_owned(),
         pending: 0,
-    };
-    store.volumes.insert(v.key(), v);
+    }
 }
 
 stored!(Volume: Kind::Volume, in Store.volumes, render: |v, s| v.render(&s.instances), bulk: bulk);

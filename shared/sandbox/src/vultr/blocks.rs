@@ -107,9 +107,9 @@ pub(super) fn seed_fixtures(st: &mut AppState) {
     }
 }
 
-fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(_store: &mut Store, slot: Slot) -> Block {
     let b = slot.n;
-    let blk = Block {
+    Block {
         id: state::det_uuid(SALT + 1, b),
         label: format!("bulk-block-{b:06}"),
         region: slot.region,
@@ -119,8 +119,7 @@ fn bulk(store: &mut Store, slot: Slot) {
         created: slot.created,
         status: "active".to_owned(),
         pending: 0,
-    };
-    store.blocks.insert(blk.key(), blk);
+    }
 }
 
 stored!(Block: Kind::Volume, in Store.blocks, render: |b, s| b.render(&s.instances), bulk: bulk);

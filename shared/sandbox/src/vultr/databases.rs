@@ -209,9 +209,9 @@ pub(super) fn seed_fixtures(st: &mut AppState) {
     }
 }
 
-fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(_store: &mut Store, slot: Slot) -> Database {
     let b = slot.n;
-    let d = Database {
+    Database {
         id: state::det_uuid(SALT + 2, b),
         label: format!("bulk-db-{b:06}"),
         tag: "bulk".to_owned(),
@@ -227,8 +227,7 @@ fn bulk(store: &mut Store, slot: Slot) {
         maintenance_dow: "sunday".to_owned(),
         maintenance_time: "01:00".to_owned(),
         vpc_id: String::new(),
-    };
-    store.databases.insert(d.key(), d);
+    }
 }
 
 stored!(Database: Kind::Database, in Store.databases, render: |d, _s| d.render(), bulk: bulk);

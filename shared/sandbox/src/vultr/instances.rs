@@ -18,7 +18,7 @@ use crate::http::Listing;
 use crate::http::{JsonBody, body_object, error, json, no_content, wrap};
 use crate::pagination::{self};
 use crate::server::App;
-use crate::state::{self, Resource, Slot, State as AppState, fields, time_vultr};
+use crate::state::{self, Slot, State as AppState, fields, time_vultr};
 use crate::{Kind, SECRET_MARKER};
 use axum::routing::MethodFilter;
 
@@ -176,10 +176,10 @@ pub(super) fn seed_fixtures(st: &mut AppState) {
     }
 }
 
-fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(_store: &mut Store, slot: Slot) -> Instance {
     let b = slot.n;
     let label = format!("bulk-vm-{b:06}");
-    let i = Instance {
+    Instance {
         id: state::det_uuid(SALT, b),
         hostname: label.clone(),
         label,
@@ -201,8 +201,7 @@ fn bulk(store: &mut Store, slot: Slot) {
         user_scheme: "root".to_owned(),
         seq: slot.seq,
         pending: 0,
-    };
-    store.instances.insert(i.key(), i);
+    }
 }
 
 stored!(Instance: Kind::Instance, in Store.instances, render: |i, _s| i.render(), bulk: bulk,
