@@ -126,77 +126,37 @@ pub(crate) struct VultrPlan {
     pub(crate) bandwidth_gb: u32,
 }
 
+impl VultrPlan {
+    /// A plan: its id, vCPUs, RAM (MB), disk (GB) and monthly bandwidth (GB).
+    const fn new(
+        id: &'static str,
+        vcpus: u32,
+        ram_mb: u32,
+        disk_gb: u32,
+        bandwidth_gb: u32,
+    ) -> Self {
+        VultrPlan {
+            id,
+            vcpus,
+            ram_mb,
+            disk_gb,
+            bandwidth_gb,
+        }
+    }
+}
+
 pub(crate) const VULTR_PLANS: &[VultrPlan] = &[
-    VultrPlan {
-        id: "vc2-1c-0.5gb",
-        vcpus: 1,
-        ram_mb: 512,
-        disk_gb: 10,
-        bandwidth_gb: 500,
-    },
-    VultrPlan {
-        id: "vc2-1c-1gb",
-        vcpus: 1,
-        ram_mb: 1024,
-        disk_gb: 25,
-        bandwidth_gb: 1024,
-    },
-    VultrPlan {
-        id: "vc2-1c-2gb",
-        vcpus: 1,
-        ram_mb: 2048,
-        disk_gb: 55,
-        bandwidth_gb: 2048,
-    },
-    VultrPlan {
-        id: "vc2-2c-2gb",
-        vcpus: 2,
-        ram_mb: 2048,
-        disk_gb: 65,
-        bandwidth_gb: 3072,
-    },
-    VultrPlan {
-        id: "vc2-2c-4gb",
-        vcpus: 2,
-        ram_mb: 4096,
-        disk_gb: 80,
-        bandwidth_gb: 3072,
-    },
-    VultrPlan {
-        id: "vc2-4c-8gb",
-        vcpus: 4,
-        ram_mb: 8192,
-        disk_gb: 160,
-        bandwidth_gb: 4096,
-    },
-    VultrPlan {
-        id: "vc2-6c-16gb",
-        vcpus: 6,
-        ram_mb: 16384,
-        disk_gb: 320,
-        bandwidth_gb: 5120,
-    },
-    VultrPlan {
-        id: "vhf-1c-1gb",
-        vcpus: 1,
-        ram_mb: 1024,
-        disk_gb: 32,
-        bandwidth_gb: 1024,
-    },
-    VultrPlan {
-        id: "vhf-2c-4gb",
-        vcpus: 2,
-        ram_mb: 4096,
-        disk_gb: 128,
-        bandwidth_gb: 3072,
-    },
-    VultrPlan {
-        id: "voc-c-2c-4gb-50s",
-        vcpus: 2,
-        ram_mb: 4096,
-        disk_gb: 50,
-        bandwidth_gb: 4096,
-    },
+    // id, vCPUs, RAM MB, disk GB, bandwidth GB
+    VultrPlan::new("vc2-1c-0.5gb", 1, 512, 10, 500),
+    VultrPlan::new("vc2-1c-1gb", 1, 1024, 25, 1024),
+    VultrPlan::new("vc2-1c-2gb", 1, 2048, 55, 2048),
+    VultrPlan::new("vc2-2c-2gb", 2, 2048, 65, 3072),
+    VultrPlan::new("vc2-2c-4gb", 2, 4096, 80, 3072),
+    VultrPlan::new("vc2-4c-8gb", 4, 8192, 160, 4096),
+    VultrPlan::new("vc2-6c-16gb", 6, 16384, 320, 5120),
+    VultrPlan::new("vhf-1c-1gb", 1, 1024, 32, 1024),
+    VultrPlan::new("vhf-2c-4gb", 2, 4096, 128, 3072),
+    VultrPlan::new("voc-c-2c-4gb-50s", 2, 4096, 50, 4096),
 ];
 
 pub(crate) fn vultr_plan(id: &str) -> Option<&'static VultrPlan> {
@@ -239,71 +199,37 @@ pub(crate) struct LinodeType {
     pub(crate) transfer_gb: u32,
 }
 
+impl LinodeType {
+    /// A type: its id, disk (MB), memory (MB), vCPUs, GPUs and monthly transfer (GB).
+    const fn new(
+        id: &'static str,
+        disk_mb: u32,
+        memory_mb: u32,
+        vcpus: u32,
+        gpus: u32,
+        transfer_gb: u32,
+    ) -> Self {
+        LinodeType {
+            id,
+            disk_mb,
+            memory_mb,
+            vcpus,
+            gpus,
+            transfer_gb,
+        }
+    }
+}
+
 pub(crate) const LINODE_TYPES: &[LinodeType] = &[
-    LinodeType {
-        id: "g6-nanode-1",
-        disk_mb: 25600,
-        memory_mb: 1024,
-        vcpus: 1,
-        gpus: 0,
-        transfer_gb: 1000,
-    },
-    LinodeType {
-        id: "g6-standard-1",
-        disk_mb: 51200,
-        memory_mb: 2048,
-        vcpus: 1,
-        gpus: 0,
-        transfer_gb: 2000,
-    },
-    LinodeType {
-        id: "g6-standard-2",
-        disk_mb: 81920,
-        memory_mb: 4096,
-        vcpus: 2,
-        gpus: 0,
-        transfer_gb: 4000,
-    },
-    LinodeType {
-        id: "g6-standard-4",
-        disk_mb: 163840,
-        memory_mb: 8192,
-        vcpus: 4,
-        gpus: 0,
-        transfer_gb: 5000,
-    },
-    LinodeType {
-        id: "g6-standard-6",
-        disk_mb: 327680,
-        memory_mb: 16384,
-        vcpus: 6,
-        gpus: 0,
-        transfer_gb: 8000,
-    },
-    LinodeType {
-        id: "g6-dedicated-2",
-        disk_mb: 81920,
-        memory_mb: 4096,
-        vcpus: 2,
-        gpus: 0,
-        transfer_gb: 4000,
-    },
-    LinodeType {
-        id: "g6-dedicated-4",
-        disk_mb: 163840,
-        memory_mb: 8192,
-        vcpus: 4,
-        gpus: 0,
-        transfer_gb: 5000,
-    },
-    LinodeType {
-        id: "g1-gpu-rtx6000-1",
-        disk_mb: 655360,
-        memory_mb: 32768,
-        vcpus: 8,
-        gpus: 1,
-        transfer_gb: 16000,
-    },
+    // id, disk MB, memory MB, vCPUs, GPUs, transfer GB
+    LinodeType::new("g6-nanode-1", 25600, 1024, 1, 0, 1000),
+    LinodeType::new("g6-standard-1", 51200, 2048, 1, 0, 2000),
+    LinodeType::new("g6-standard-2", 81920, 4096, 2, 0, 4000),
+    LinodeType::new("g6-standard-4", 163840, 8192, 4, 0, 5000),
+    LinodeType::new("g6-standard-6", 327680, 16384, 6, 0, 8000),
+    LinodeType::new("g6-dedicated-2", 81920, 4096, 2, 0, 4000),
+    LinodeType::new("g6-dedicated-4", 163840, 8192, 4, 0, 5000),
+    LinodeType::new("g1-gpu-rtx6000-1", 655360, 32768, 8, 1, 16000),
 ];
 
 pub(crate) fn linode_type(id: &str) -> Option<&'static LinodeType> {

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
 
+use crate::collection::OutOfBand;
 use crate::server::App;
 use crate::state::{Mutation, ResourceSummary, State};
 use crate::{Kind, Provider, SandboxError, digitalocean, http, linode, vultr};
@@ -59,17 +60,28 @@ pub(crate) trait Emulation: Sync {
     /// Load the fixture resources.
     fn seed_fixtures(&self, st: &mut State);
 
+    /// The provider's collections, which the seeding and inspection API reaches.
+    fn collections(&self) -> &'static dyn OutOfBand;
+
     /// Generate `n` deterministic resources of `kind`.
-    fn seed_bulk(&self, st: &mut State, kind: Kind, n: usize) -> Result<(), SandboxError>;
+    fn seed_bulk(&self, st: &mut State, kind: Kind, n: usize) -> Result<(), SandboxError> {
+        self.collections().seed_bulk(st, kind, n)
+    }
 
     /// Summaries of one collection, in listing order.
-    fn summaries(&self, st: &State, kind: Kind) -> Result<Vec<ResourceSummary>, SandboxError>;
+    fn summaries(&self, st: &State, kind: Kind) -> Result<Vec<ResourceSummary>, SandboxError> {
+        self.collections().summaries(st, kind)
+    }
 
     /// One resource's JSON as `GET` would return it, without observing it.
-    fn peek(&self, st: &State, kind: Kind, target: &str) -> Option<Value>;
+    fn peek(&self, st: &State, kind: Kind, target: &str) -> Option<Value> {
+        self.collections().peek(st, kind, target)
+    }
 
     /// An out-of-band change.
-    fn mutate(&self, st: &mut State, m: &Mutation) -> Result<(), SandboxError>;
+    fn mutate(&self, st: &mut State, m: &Mutation) -> Result<(), SandboxError> {
+        self.collections().mutate(st, m)
+    }
 
     /// An error body in the provider's own format.
     fn error_body(&self, status: StatusCode, message: &str) -> Value;

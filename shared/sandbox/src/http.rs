@@ -65,6 +65,11 @@ pub(crate) fn list_json(
         .into_response()
 }
 
+/// A 204 with no body.
+pub(crate) fn no_content() -> Response {
+    empty(StatusCode::NO_CONTENT)
+}
+
 /// An empty response (204, or 200/202 with no body).
 pub(crate) fn empty(status: StatusCode) -> Response {
     status.into_response()

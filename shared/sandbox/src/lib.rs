@@ -31,8 +31,10 @@
 )]
 
 mod catalog;
+mod collection;
 mod control;
 mod digitalocean;
+mod editable;
 mod emulation;
 mod faults;
 mod http;

@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use crate::collection::Collection;
+use crate::editable::Editable;
 use crate::emulation::{self, EMULATIONS};
 use crate::http::Listing;
 use crate::pagination::Page;
@@ -160,6 +162,24 @@ pub(crate) trait Resource {
     fn summary(&self) -> ResourceSummary;
     /// One observation: a pending resource moves one poll closer to its target status.
     fn observe(&mut self) {}
+    /// The fields the common out-of-band changes set (none unless the kind names them).
+    fn editable(&mut self) -> Editable<'_> {
+        Editable::default()
+    }
+    /// A change of the kind's own, which no [`Editable`] field takes: false when it does not
+    /// apply to the kind.
+    fn change(&mut self, _change: &Change) -> bool {
+        false
+    }
+}
+
+/// What [`Table::mutate`] did.
+#[derive(Debug)]
+pub(crate) enum Mutated<T> {
+    /// Removed this row.
+    Deleted(T),
+    /// Changed the row with this key.
+    Changed(String),
 }
 
 impl<T: Resource> Table<T> {
@@ -174,22 +194,24 @@ impl<T: Resource> Table<T> {
         self.find(&m.target).map(T::key).ok_or_else(|| not_found(m))
     }
 
-    /// The row a mutation addresses.
-    pub(crate) fn target_mut(&mut self, m: &Mutation) -> Result<&mut T, SandboxError> {
-        let key = self.target(m)?;
-        self.get_mut(&key).ok_or_else(|| not_found(m))
-    }
-
     pub(crate) fn summaries(&self) -> Vec<ResourceSummary> {
         self.values().map(T::summary).collect()
     }
 
-    /// A `GET`: the row's JSON as `render` makes it, then the row observed.
-    pub(crate) fn poll(&mut self, key: &str, render: impl FnOnce(&T) -> Value) -> Option<Value> {
-        let row = self.get_mut(key)?;
-        let json = render(row);
-        row.observe();
-        Some(json)
+    /// An out-of-band change of the row `m` addresses: `Delete` removes it; any other change goes
+    /// to the row's [`Editable`] fields, else to [`Resource::change`].
+    pub(crate) fn mutate(&mut self, m: &Mutation) -> Result<Mutated<T>, SandboxError> {
+        let key = self.target(m)?;
+        if m.change == Change::Delete {
+            let row = self.remove(&key).ok_or_else(|| not_found(m))?;
+            return Ok(Mutated::Deleted(row));
+        }
+        let row = self.get_mut(&key).ok_or_else(|| not_found(m))?;
+        if row.editable().apply(&m.change) || row.change(&m.change) {
+            Ok(Mutated::Changed(key))
+        } else {
+            Err(bad_change(m))
+        }
     }
 
     /// A create: the new row's JSON (still pending), then the row stored, observed once at
@@ -247,7 +269,7 @@ pub(crate) fn seed_bulk<S: Store + Default>(
     (provider, kind): (Provider, Kind),
     n: usize,
     plan: BulkPlan,
-    add: Option<fn(&mut S, Slot)>,
+    add: Option<&dyn Collection<S>>,
 ) -> Result<(), SandboxError> {
     let first_seq = st.reserve_seq(n as u64);
     let store = st.store_mut::<S>();
@@ -265,7 +287,7 @@ pub(crate) fn seed_bulk<S: Store + Default>(
             region: plan.regions[(b as usize) % plan.regions.len()].to_owned(),
             created: BULK_EPOCH + (b as i64) * plan.spacing,
         };
-        add(store, slot);
+        add.bulk(store, slot);
     }
     Ok(())
 }
@@ -501,6 +523,16 @@ pub enum Change {
     Delete,
 }
 
+impl Change {
+    /// Whether this is a change of tags.
+    pub(crate) fn is_tag_change(&self) -> bool {
+        matches!(
+            self,
+            Change::SetTags { .. } | Change::AddTag { .. } | Change::RemoveTag { .. }
+        )
+    }
+}
+
 impl State {
     pub(crate) fn mutate(&mut self, m: &Mutation) -> Result<(), SandboxError> {
         emulation::of(m.provider).mutate(self, m)
@@ -518,6 +550,21 @@ impl State {
     pub(crate) fn seed_fixtures(&mut self) {
         for e in EMULATIONS {
             e.seed_fixtures(self);
+        }
+    }
+}
+
+/// The rows attached to a removed resource, `owner`, become detached (`attached` is a row's
+/// attachment).
+pub(crate) fn detach<'a, T: 'a, K: PartialEq>(
+    rows: impl Iterator<Item = &'a mut T>,
+    attached: fn(&mut T) -> &mut Option<K>,
+    owner: &K,
+) {
+    for row in rows {
+        let field = attached(row);
+        if field.as_ref() == Some(owner) {
+            *field = None;
         }
     }
 }

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use reqwest::Method;
+use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use stackdock_sandbox::{
     Change, Fault, FaultRule, Kind, Mutation, Provider, RateLimit, SECRET_MARKER, Sandbox,
@@ -16,6 +17,20 @@ async fn start() -> SandboxHandle {
         .expect("sandbox starts")
 }
 
+/// A sandbox with the fixtures loaded.
+async fn start_with_fixtures() -> SandboxHandle {
+    let sb = start().await;
+    sb.seed_fixtures();
+    sb
+}
+
+/// A sandbox with `n` generated resources of `kind` on `p`.
+async fn start_with_bulk(p: Provider, kind: Kind, n: usize) -> SandboxHandle {
+    let sb = start().await;
+    sb.seed_bulk(p, kind, n).expect("bulk");
+    sb
+}
+
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
@@ -23,32 +38,124 @@ fn client() -> reqwest::Client {
         .expect("client")
 }
 
-async fn call(
-    sb: &SandboxHandle,
+/// One provider's API on a sandbox, called with the sandbox's token for it.
+#[derive(Clone, Copy)]
+struct Api<'a> {
+    sb: &'a SandboxHandle,
     p: Provider,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, reqwest::header::HeaderMap, Value) {
-    let url = if path.starts_with("http") {
-        path.to_owned()
-    } else {
-        format!("{}{path}", sb.base_url(p))
-    };
-    let mut req = client().request(method, url).bearer_auth(sb.token(p));
-    if let Some(b) = body {
-        req = req.json(&b);
+}
+
+fn api(sb: &SandboxHandle, p: Provider) -> Api<'_> {
+    Api { sb, p }
+}
+
+impl Api<'_> {
+    /// The URL of `path` under the provider's prefix (an absolute URL stays as it is).
+    fn url(self, path: &str) -> String {
+        if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.sb.base_url(self.p))
+        }
     }
-    let resp = req.send().await.expect("request");
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let text = resp.text().await.expect("body");
-    let value = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or(Value::String(text))
-    };
-    (status, headers, value)
+
+    /// A request to `path` with the provider's token and `headers`: the status, the headers and
+    /// the body (`null` when empty, a string when not JSON).
+    async fn send(
+        self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, HeaderMap, Value) {
+        let mut req = client()
+            .request(method, self.url(path))
+            .bearer_auth(self.sb.token(self.p));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.expect("body");
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, headers, value)
+    }
+
+    /// A request without extra headers.
+    async fn call(
+        self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, HeaderMap, Value) {
+        self.send(method, path, body, &[]).await
+    }
+
+    async fn get(self, path: &str) -> (u16, Value) {
+        let (s, _, v) = self.call(Method::GET, path, None).await;
+        (s, v)
+    }
+
+    async fn post(self, path: &str, body: Value) -> (u16, Value) {
+        let (s, _, v) = self.call(Method::POST, path, Some(body)).await;
+        (s, v)
+    }
+
+    async fn delete(self, path: &str) -> (u16, Value) {
+        let (s, _, v) = self.call(Method::DELETE, path, None).await;
+        (s, v)
+    }
+
+    /// A GET of `path` with an `X-Filter` header (Linode).
+    async fn get_filtered(self, path: &str, filter: &str) -> (u16, Value) {
+        let (s, _, v) = self
+            .send(Method::GET, path, None, &[("X-Filter", filter)])
+            .await;
+        (s, v)
+    }
+
+    /// The status `pick` reads from each of three GETs of `path` (each a poll).
+    async fn three_polls(self, path: &str, pick: impl Fn(&Value) -> Value) -> Vec<String> {
+        let mut statuses = Vec::new();
+        for _ in 0..3 {
+            let (_, v) = self.get(path).await;
+            statuses.push(pick(&v).as_str().expect("status").to_owned());
+        }
+        statuses
+    }
+
+    /// Every page of Vultr's `/instances` at `per_page`, following the `next` cursors.
+    async fn cursor_pages(self, per_page: u32) -> Vec<Value> {
+        let mut pages = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let path = format!("/instances?per_page={per_page}&cursor={cursor}");
+            let (s, v) = self.get(&path).await;
+            assert_eq!(s, 200);
+            cursor = v["meta"]["links"]["next"]
+                .as_str()
+                .expect("next")
+                .to_owned();
+            pages.push(v);
+            if cursor.is_empty() {
+                return pages;
+            }
+        }
+    }
+}
+
+/// The three providers' APIs on a sandbox: Vultr, DigitalOcean, Linode.
+fn apis(sb: &SandboxHandle) -> (Api<'_>, Api<'_>, Api<'_>) {
+    let [vultr, ocean, linode] = Provider::ALL.map(|p| api(sb, p));
+    (vultr, ocean, linode)
 }
 
 /// The id of the resource labelled `label`.
@@ -63,14 +170,9 @@ async fn get_value(c: &reqwest::Client, url: impl reqwest::IntoUrl) -> Value {
     res.json().await.expect("json")
 }
 
-async fn get(sb: &SandboxHandle, p: Provider, path: &str) -> (u16, Value) {
-    let (s, _, v) = call(sb, p, Method::GET, path, None).await;
-    (s, v)
-}
-
-async fn post(sb: &SandboxHandle, p: Provider, path: &str, body: Value) -> (u16, Value) {
-    let (s, _, v) = call(sb, p, Method::POST, path, Some(body)).await;
-    (s, v)
+/// The status a plain request to the control API answers.
+async fn control_status(req: reqwest::RequestBuilder) -> u16 {
+    req.send().await.expect("send").status().as_u16()
 }
 
 #[tokio::test]
@@ -95,7 +197,7 @@ async fn wrong_or_missing_token_is_401_in_each_providers_format() {
         ),
     ];
     for (p, path, want) in cases {
-        let url = format!("{}{path}", sb.base_url(p));
+        let url = api(&sb, p).url(path);
         let wrong = c.get(&url).bearer_auth("nope").send().await.expect("send");
         assert_eq!(wrong.status().as_u16(), 401, "{p}");
         assert_eq!(wrong.json::<Value>().await.expect("json"), want, "{p}");
@@ -109,103 +211,73 @@ async fn wrong_or_missing_token_is_401_in_each_providers_format() {
     sb.shutdown().await;
 }
 
+/// Whether the string at `v` carries the secret marker at its start.
+fn marked_secret(v: &Value) -> bool {
+    v.as_str().expect("secret").starts_with(SECRET_MARKER)
+}
+
 #[tokio::test]
 async fn fixtures_seed_realistic_state_with_marked_secrets() {
-    let sb = start().await;
-    sb.seed_fixtures();
-    let (s, v) = get(&sb, Provider::Vultr, "/instances").await;
+    let sb = start_with_fixtures().await;
+    let (vultr, ocean, linode) = apis(&sb);
+    let (s, v) = vultr.get("/instances").await;
     assert_eq!(s, 200);
     assert_eq!(v["meta"]["total"], 3);
     assert_eq!(v["meta"]["links"]["next"], "");
     let first = &v["instances"][0];
     assert_eq!(first["label"], "legacy-mail");
-    assert!(
-        first["default_password"]
-            .as_str()
-            .expect("pw")
-            .starts_with(SECRET_MARKER)
-    );
+    assert!(marked_secret(&first["default_password"]));
     assert!(first["kvm"].as_str().expect("kvm").contains(SECRET_MARKER));
-    let (_, dbs) = get(&sb, Provider::Vultr, "/databases").await;
+    let (_, dbs) = vultr.get("/databases").await;
     let kafka = &dbs["databases"][1];
-    assert!(
-        kafka["password"]
-            .as_str()
-            .expect("pw")
-            .starts_with(SECRET_MARKER)
-    );
-    assert!(
-        kafka["access_key"]
-            .as_str()
-            .expect("key")
-            .starts_with(SECRET_MARKER)
-    );
-    let (_, blocks) = get(&sb, Provider::Vultr, "/blocks").await;
+    assert!(marked_secret(&kafka["password"]));
+    assert!(marked_secret(&kafka["access_key"]));
+    let (_, blocks) = vultr.get("/blocks").await;
     assert_eq!(
         blocks["blocks"][0]["attached_to_instance_label"],
         "legacy-mail"
     );
-    let (s, acct) = get(&sb, Provider::Vultr, "/account").await;
+    let (s, acct) = vultr.get("/account").await;
     assert_eq!(
         (s, acct["account"]["email"].clone()),
         (200, json!("ops@sandbox.example"))
     );
-    let (_, prof) = get(&sb, Provider::Linode, "/profile").await;
+    let (_, prof) = linode.get("/profile").await;
     assert_eq!(prof["username"], "sandbox-ops");
-    let (_, vols) = get(&sb, Provider::Linode, "/volumes").await;
+    let (_, vols) = linode.get("/volumes").await;
     assert_eq!(vols["data"][0]["linode_label"], "vpn-gateway");
     assert_eq!(vols["data"][1]["linode_label"], Value::Null);
-    let (_, regions) = get(&sb, Provider::Digitalocean, "/regions").await;
+    let (_, regions) = ocean.get("/regions").await;
     assert!(regions["meta"]["total"].as_u64().expect("total") >= 10);
-    let (_, sizes) = get(&sb, Provider::Digitalocean, "/sizes?per_page=3&page=2").await;
+    let (_, sizes) = ocean.get("/sizes?per_page=3&page=2").await;
     assert_eq!(sizes["sizes"].as_array().expect("sizes").len(), 3);
-    let (_, images) = get(&sb, Provider::Digitalocean, "/images").await;
+    let (_, images) = ocean.get("/images").await;
     assert!(images["images"].as_array().expect("images").len() >= 5);
     sb.shutdown().await;
 }
 
 #[tokio::test]
 async fn vultr_cursor_pagination_and_max_page_size() {
-    let sb = start().await;
-    sb.seed_bulk(Provider::Vultr, Kind::Instance, 250)
-        .expect("bulk");
+    let sb = start_with_bulk(Provider::Vultr, Kind::Instance, 250).await;
+    let vultr = api(&sb, Provider::Vultr);
+    let pages = vultr.cursor_pages(100).await;
     let mut ids = HashSet::new();
-    let mut cursor = String::new();
-    let mut pages = 0;
-    loop {
-        let (s, v) = get(
-            &sb,
-            Provider::Vultr,
-            &format!("/instances?per_page=100&cursor={cursor}"),
-        )
-        .await;
-        assert_eq!(s, 200);
+    for v in &pages {
         assert_eq!(v["meta"]["total"], 250);
         for i in v["instances"].as_array().expect("array") {
             ids.insert(i["id"].as_str().expect("id").to_owned());
         }
-        pages += 1;
-        cursor = v["meta"]["links"]["next"]
-            .as_str()
-            .expect("next")
-            .to_owned();
-        if cursor.is_empty() {
-            break;
-        }
     }
-    assert_eq!((ids.len(), pages), (250, 3));
-    let (s, v) = get(&sb, Provider::Vultr, "/instances?per_page=501").await;
+    assert_eq!((ids.len(), pages.len()), (250, 3));
+    let (s, v) = vultr.get("/instances?per_page=501").await;
     assert_eq!(s, 400);
     assert_eq!(v["status"], 400);
     assert!(v["error"].is_string());
-    let (_, v) = get(&sb, Provider::Vultr, "/instances?tag=team:t3").await;
+    let (_, v) = vultr.get("/instances?tag=team:t3").await;
     assert_eq!(v["meta"]["total"], 25);
-    let (s, v) = get(
-        &sb,
-        Provider::Vultr,
-        "/instances/00000000-0000-4000-8000-000000000000",
-    )
-    .await;
+    let (s, v) = vultr
+        .get("/instances/00000000-0000-4000-8000-000000000000")
+        .await;
     assert_eq!(
         (s, v),
         (404, json!({"error": "instance not found", "status": 404}))
@@ -215,21 +287,17 @@ async fn vultr_cursor_pagination_and_max_page_size() {
 
 #[tokio::test]
 async fn digitalocean_pages_links_and_rate_limit_headers() {
-    let sb = start().await;
-    sb.seed_bulk(Provider::Digitalocean, Kind::Instance, 45)
-        .expect("bulk");
-    let mut url = format!(
-        "{}/droplets?per_page=20",
-        sb.base_url(Provider::Digitalocean)
-    );
+    let sb = start_with_bulk(Provider::Digitalocean, Kind::Instance, 45).await;
+    let ocean = api(&sb, Provider::Digitalocean);
+    let mut url = ocean.url("/droplets?per_page=20");
     let mut seen = 0;
     let mut pages = 0;
     loop {
-        let (s, headers, v) = call(&sb, Provider::Digitalocean, Method::GET, &url, None).await;
+        let (s, headers, v) = ocean.call(Method::GET, &url, None).await;
         assert_eq!(s, 200);
-        assert!(headers.contains_key("ratelimit-limit"));
-        assert!(headers.contains_key("ratelimit-remaining"));
-        assert!(headers.contains_key("ratelimit-reset"));
+        for name in ["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"] {
+            assert!(headers.contains_key(name), "{name}");
+        }
         assert_eq!(v["meta"]["total"], 45);
         seen += v["droplets"].as_array().expect("droplets").len();
         pages += 1;
@@ -245,10 +313,10 @@ async fn digitalocean_pages_links_and_rate_limit_headers() {
         }
     }
     assert_eq!((seen, pages), (45, 3));
-    let (s, v) = get(&sb, Provider::Digitalocean, "/droplets?per_page=201").await;
+    let (s, v) = ocean.get("/droplets?per_page=201").await;
     assert_eq!(s, 400);
     assert_eq!(v["id"], "bad_request");
-    let (s, v) = get(&sb, Provider::Digitalocean, "/droplets/1").await;
+    let (s, v) = ocean.get("/droplets/1").await;
     assert_eq!(s, 404);
     assert_eq!(v["id"], "not_found");
     assert_eq!(
@@ -260,17 +328,11 @@ async fn digitalocean_pages_links_and_rate_limit_headers() {
 
 #[tokio::test]
 async fn linode_pages_and_x_filter() {
-    let sb = start().await;
-    sb.seed_bulk(Provider::Linode, Kind::Instance, 120)
-        .expect("bulk");
-    let (s, headers, v) = call(
-        &sb,
-        Provider::Linode,
-        Method::GET,
-        "/linode/instances?page_size=50&page=3",
-        None,
-    )
-    .await;
+    let sb = start_with_bulk(Provider::Linode, Kind::Instance, 120).await;
+    let linode = api(&sb, Provider::Linode);
+    let (s, headers, v) = linode
+        .call(Method::GET, "/linode/instances?page_size=50&page=3", None)
+        .await;
     assert_eq!(s, 200);
     assert!(headers.contains_key("x-ratelimit-limit"));
     assert_eq!(
@@ -278,35 +340,19 @@ async fn linode_pages_and_x_filter() {
         (json!(3), json!(3), json!(120))
     );
     assert_eq!(v["data"].as_array().expect("data").len(), 20);
-    let (s, v) = get(&sb, Provider::Linode, "/linode/instances?page_size=501").await;
+    let (s, v) = linode.get("/linode/instances?page_size=501").await;
     assert_eq!(s, 400);
     assert_eq!(v["errors"][0]["field"], "page_size");
-    let resp = client()
-        .get(format!(
-            "{}/linode/instances",
-            sb.base_url(Provider::Linode)
-        ))
-        .bearer_auth(sb.token(Provider::Linode))
-        .header("X-Filter", r#"{"label": "bulk-linode-000007"}"#)
-        .send()
-        .await
-        .expect("send");
-    let v: Value = resp.json().await.expect("json");
+    let (_, v) = linode
+        .get_filtered("/linode/instances", r#"{"label": "bulk-linode-000007"}"#)
+        .await;
     assert_eq!(v["results"], 1);
     assert_eq!(v["data"][0]["label"], "bulk-linode-000007");
-    let resp = client()
-        .get(format!(
-            "{}/linode/instances",
-            sb.base_url(Provider::Linode)
-        ))
-        .bearer_auth(sb.token(Provider::Linode))
-        .header("X-Filter", r#"{"tags": "team:t4"}"#)
-        .send()
-        .await
-        .expect("send");
-    let v: Value = resp.json().await.expect("json");
+    let (_, v) = linode
+        .get_filtered("/linode/instances", r#"{"tags": "team:t4"}"#)
+        .await;
     assert_eq!(v["results"], 12);
-    let (s, v) = get(&sb, Provider::Linode, "/linode/instances/1").await;
+    let (s, v) = linode.get("/linode/instances/1").await;
     assert_eq!((s, v), (404, json!({"errors": [{"reason": "Not found"}]})));
     sb.shutdown().await;
 }
@@ -315,13 +361,9 @@ async fn linode_pages_and_x_filter() {
 async fn creates_are_pending_then_running() {
     let sb = start().await;
     // Vultr
-    let (s, v) = post(
-        &sb,
-        Provider::Vultr,
-        "/instances",
-        json!({"region": "ewr", "plan": "vc2-1c-1gb", "os_id": 2284, "label": "sbx-new", "tags": ["t1"]}),
-    )
-    .await;
+    let vultr = api(&sb, Provider::Vultr);
+    let body = json!({"region": "ewr", "plan": "vc2-1c-1gb", "os_id": 2284, "label": "sbx-new", "tags": ["t1"]});
+    let (s, v) = vultr.post("/instances", body).await;
     assert_eq!(s, 202);
     let inst = &v["instance"];
     assert_eq!(
@@ -329,37 +371,23 @@ async fn creates_are_pending_then_running() {
         (json!("pending"), json!("stopped"))
     );
     assert_eq!(inst["server_status"], "installingbooting");
-    assert!(
-        inst["default_password"]
-            .as_str()
-            .expect("pw")
-            .starts_with(SECRET_MARKER)
-    );
+    assert!(marked_secret(&inst["default_password"]));
     let id = inst["id"].as_str().expect("id").to_owned();
-    let mut statuses = Vec::new();
-    for _ in 0..3 {
-        let (_, v) = get(&sb, Provider::Vultr, &format!("/instances/{id}")).await;
-        statuses.push(v["instance"]["status"].as_str().expect("status").to_owned());
-    }
+    let statuses = vultr
+        .three_polls(&format!("/instances/{id}"), |v| {
+            v["instance"]["status"].clone()
+        })
+        .await;
     assert_eq!(statuses, ["pending", "pending", "active"]);
-    let (s, v) = post(
-        &sb,
-        Provider::Vultr,
-        "/instances",
-        json!({"region": "ewr", "plan": "vc2-1c-1gb", "os_id": 2284, "app_id": 3}),
-    )
-    .await;
+    let body = json!({"region": "ewr", "plan": "vc2-1c-1gb", "os_id": 2284, "app_id": 3});
+    let (s, v) = vultr.post("/instances", body).await;
     assert_eq!(s, 400);
     assert_eq!(v["status"], 400);
 
     // DigitalOcean
-    let (s, v) = post(
-        &sb,
-        Provider::Digitalocean,
-        "/droplets",
-        json!({"name": "sbx-new", "region": "nyc3", "size": "s-1vcpu-1gb", "image": "ubuntu-24-04-x64", "tags": ["t1"]}),
-    )
-    .await;
+    let ocean = api(&sb, Provider::Digitalocean);
+    let body = json!({"name": "sbx-new", "region": "nyc3", "size": "s-1vcpu-1gb", "image": "ubuntu-24-04-x64", "tags": ["t1"]});
+    let (s, v) = ocean.post("/droplets", body).await;
     assert_eq!(s, 202);
     assert_eq!(v["droplet"]["status"], "new");
     let action_href = v["links"]["actions"][0]["href"]
@@ -368,86 +396,47 @@ async fn creates_are_pending_then_running() {
         .to_owned();
     assert!(action_href.starts_with(&sb.url()));
     let id = v["droplet"]["id"].as_u64().expect("id");
-    let mut statuses = Vec::new();
-    for _ in 0..3 {
-        let (_, v) = get(&sb, Provider::Digitalocean, &format!("/droplets/{id}")).await;
-        statuses.push(v["droplet"]["status"].as_str().expect("status").to_owned());
-    }
+    let statuses = ocean
+        .three_polls(&format!("/droplets/{id}"), |v| {
+            v["droplet"]["status"].clone()
+        })
+        .await;
     assert_eq!(statuses, ["new", "new", "active"]);
-    let mut action_statuses = Vec::new();
-    for _ in 0..3 {
-        let (_, _, v) = call(&sb, Provider::Digitalocean, Method::GET, &action_href, None).await;
-        action_statuses.push(v["action"]["status"].as_str().expect("status").to_owned());
-    }
+    let action_statuses = ocean
+        .three_polls(&action_href, |v| v["action"]["status"].clone())
+        .await;
     assert_eq!(action_statuses, ["in-progress", "in-progress", "completed"]);
-    let (s, v) = post(
-        &sb,
-        Provider::Digitalocean,
-        &format!("/droplets/{id}/actions"),
-        json!({"type": "resize", "size": "s-2vcpu-4gb"}),
-    )
-    .await;
+    let actions = format!("/droplets/{id}/actions");
+    let resize = json!({"type": "resize", "size": "s-2vcpu-4gb"});
+    let (s, v) = ocean.post(&actions, resize.clone()).await;
     assert_eq!((s, v["id"].clone()), (422, json!("unprocessable_entity")));
-    let (s, _) = post(
-        &sb,
-        Provider::Digitalocean,
-        &format!("/droplets/{id}/actions"),
-        json!({"type": "power_off"}),
-    )
-    .await;
+    let (s, _) = ocean.post(&actions, json!({"type": "power_off"})).await;
     assert_eq!(s, 201);
-    let (s, v) = post(
-        &sb,
-        Provider::Digitalocean,
-        &format!("/droplets/{id}/actions"),
-        json!({"type": "resize", "size": "s-2vcpu-4gb"}),
-    )
-    .await;
+    let (s, v) = ocean.post(&actions, resize).await;
     assert_eq!(s, 201);
     assert_eq!(v["action"]["status"], "in-progress");
 
     // Linode
-    let (s, v) = post(
-        &sb,
-        Provider::Linode,
-        "/linode/instances",
-        json!({"region": "us-east", "type": "g6-nanode-1", "image": "linode/debian12", "label": "sbx-new", "root_pass": "short"}),
-    )
-    .await;
+    let linode = api(&sb, Provider::Linode);
+    let create = |root_pass: &str| json!({"region": "us-east", "type": "g6-nanode-1", "image": "linode/debian12", "label": "sbx-new", "root_pass": root_pass});
+    let (s, v) = linode.post("/linode/instances", create("short")).await;
     assert_eq!(s, 400);
     assert_eq!(v["errors"][0]["field"], "root_pass");
     let secret = "a-very-long-root-password-42";
-    let (s, v) = post(
-        &sb,
-        Provider::Linode,
-        "/linode/instances",
-        json!({"region": "us-east", "type": "g6-nanode-1", "image": "linode/debian12", "label": "sbx-new", "root_pass": secret}),
-    )
-    .await;
+    let (s, v) = linode.post("/linode/instances", create(secret)).await;
     assert_eq!(s, 200);
     assert_eq!(v["status"], "provisioning");
     assert!(!v.to_string().contains(secret));
     let id = v["id"].as_u64().expect("id");
-    let mut statuses = Vec::new();
-    for _ in 0..3 {
-        let (_, v) = get(&sb, Provider::Linode, "/linode/instances").await;
-        let found = v["data"]
-            .as_array()
-            .expect("data")
-            .iter()
-            .find(|i| i["id"] == id)
-            .cloned()
-            .expect("listed");
-        statuses.push(found["status"].as_str().expect("status").to_owned());
-    }
+    let statuses = linode
+        .three_polls("/linode/instances", |v| {
+            let mut listed = v["data"].as_array().expect("data").iter();
+            listed.find(|i| i["id"] == id).expect("listed")["status"].clone()
+        })
+        .await;
     assert_eq!(statuses, ["provisioning", "provisioning", "running"]);
-    let (s, v) = post(
-        &sb,
-        Provider::Linode,
-        "/linode/instances",
-        json!({"region": "us-east", "type": "g6-nanode-1", "label": "sbx-new"}),
-    )
-    .await;
+    let body = json!({"region": "us-east", "type": "g6-nanode-1", "label": "sbx-new"});
+    let (s, v) = linode.post("/linode/instances", body).await;
     assert_eq!(s, 400);
     assert_eq!(
         v["errors"][0]["reason"],
@@ -459,6 +448,7 @@ async fn creates_are_pending_then_running() {
 #[tokio::test]
 async fn faults_429_and_create_then_500_and_counters() {
     let sb = start().await;
+    let (vultr, linode) = (api(&sb, Provider::Vultr), api(&sb, Provider::Linode));
     sb.add_fault(
         FaultRule::new(
             "GET /vultr/v2/instances",
@@ -468,14 +458,14 @@ async fn faults_429_and_create_then_500_and_counters() {
         )
         .times(1),
     );
-    let (s, headers, v) = call(&sb, Provider::Vultr, Method::GET, "/instances", None).await;
+    let (s, headers, v) = vultr.call(Method::GET, "/instances", None).await;
     assert_eq!(s, 429);
     assert_eq!(
         headers.get("retry-after").and_then(|h| h.to_str().ok()),
         Some("3")
     );
     assert_eq!(v["status"], 429);
-    let (s, _) = get(&sb, Provider::Vultr, "/instances").await;
+    let (s, _) = vultr.get("/instances").await;
     assert_eq!(s, 200, "the rule was limited to one request");
 
     sb.add_fault(
@@ -485,45 +475,41 @@ async fn faults_429_and_create_then_500_and_counters() {
         )
         .times(1),
     );
-    let (s, headers, _) = call(&sb, Provider::Digitalocean, Method::GET, "/droplets", None).await;
+    let (s, headers, _) = api(&sb, Provider::Digitalocean)
+        .call(Method::GET, "/droplets", None)
+        .await;
     assert_eq!(s, 429);
     assert!(headers.get("retry-after").is_none());
 
     sb.add_fault(FaultRule::new("POST /vultr/v2/instances", Fault::CreateThen500).times(1));
-    let (s, v) = post(
-        &sb,
-        Provider::Vultr,
-        "/instances",
-        json!({"region": "ams", "plan": "vc2-1c-1gb", "os_id": 2284, "label": "ghost"}),
-    )
-    .await;
+    let body = json!({"region": "ams", "plan": "vc2-1c-1gb", "os_id": 2284, "label": "ghost"});
+    let (s, v) = vultr.post("/instances", body).await;
     assert_eq!(s, 500);
     assert_eq!(v["status"], 500);
-    let (_, v) = get(&sb, Provider::Vultr, "/instances?label=ghost").await;
+    let (_, v) = vultr.get("/instances?label=ghost").await;
     assert_eq!(
         v["meta"]["total"], 1,
         "the resource was created although the answer was 500"
     );
 
     sb.add_fault(FaultRule::new("* /linode/v4/*", Fault::Status { code: 503 }).times(1));
-    let (s, v) = get(&sb, Provider::Linode, "/volumes").await;
+    let (s, v) = linode.get("/volumes").await;
     assert_eq!(s, 503);
     assert!(v["errors"][0]["reason"].is_string());
 
     sb.add_fault(FaultRule::new("GET /linode/v4/volumes", Fault::OkWithErrorBody).times(1));
-    let (s, v) = get(&sb, Provider::Linode, "/volumes").await;
+    let (s, v) = linode.get("/volumes").await;
     assert_eq!(s, 200);
     assert!(v.get("errors").is_some());
 
     sb.add_fault(FaultRule::new("GET /vultr/v2/blocks", Fault::MalformedJson).times(1));
-    let (s, v) = get(&sb, Provider::Vultr, "/blocks").await;
+    let (s, v) = vultr.get("/blocks").await;
     assert_eq!(s, 200);
     assert!(v.is_string(), "body does not parse as JSON");
 
     sb.add_fault(FaultRule::new("GET /vultr/v2/blocks", Fault::TruncatedBody).times(1));
-    let url = format!("{}/blocks", sb.base_url(Provider::Vultr));
     let res = client()
-        .get(&url)
+        .get(vultr.url("/blocks"))
         .bearer_auth(sb.token(Provider::Vultr))
         .send()
         .await;
@@ -539,7 +525,7 @@ async fn faults_429_and_create_then_500_and_counters() {
         .build()
         .expect("client");
     let res = quick
-        .get(format!("{}/account", sb.base_url(Provider::Vultr)))
+        .get(vultr.url("/account"))
         .bearer_auth(sb.token(Provider::Vultr))
         .send()
         .await;
@@ -555,7 +541,7 @@ async fn faults_429_and_create_then_500_and_counters() {
         )
         .times(1),
     );
-    let (s, v) = get(&sb, Provider::Vultr, "/account").await;
+    let (s, v) = vultr.get("/account").await;
     assert_eq!(s, 200);
     assert_eq!(v["account"]["name"], "Sandbox Operations");
 
@@ -571,21 +557,17 @@ async fn faults_429_and_create_then_500_and_counters() {
 
 #[tokio::test]
 async fn pagination_faults_loop_and_empty_page() {
-    let sb = start().await;
-    sb.seed_bulk(Provider::Vultr, Kind::Instance, 30)
-        .expect("bulk");
+    let sb = start_with_bulk(Provider::Vultr, Kind::Instance, 30).await;
+    let vultr = api(&sb, Provider::Vultr);
     sb.add_fault(FaultRule::new("GET /vultr/v2/instances", Fault::PaginationLoop).times(1));
-    let (_, first) = get(&sb, Provider::Vultr, "/instances?per_page=10").await;
+    let (_, first) = vultr.get("/instances?per_page=10").await;
     let next = first["meta"]["links"]["next"]
         .as_str()
         .expect("next")
         .to_owned();
-    let (_, again) = get(
-        &sb,
-        Provider::Vultr,
-        &format!("/instances?per_page=10&cursor={next}"),
-    )
-    .await;
+    let (_, again) = vultr
+        .get(&format!("/instances?per_page=10&cursor={next}"))
+        .await;
     assert_eq!(
         first["instances"], again["instances"],
         "the next cursor repeats the page"
@@ -594,12 +576,9 @@ async fn pagination_faults_loop_and_empty_page() {
     sb.add_fault(FaultRule::new("GET /linode/v4/linode/instances", Fault::EmptyPage).times(1));
     sb.seed_bulk(Provider::Linode, Kind::Instance, 60)
         .expect("bulk");
-    let (_, v) = get(
-        &sb,
-        Provider::Linode,
-        "/linode/instances?page_size=25&page=2",
-    )
-    .await;
+    let (_, v) = api(&sb, Provider::Linode)
+        .get("/linode/instances?page_size=25&page=2")
+        .await;
     assert_eq!(v["data"].as_array().expect("data").len(), 0);
     assert_eq!(
         (v["page"].clone(), v["pages"].clone()),
@@ -611,11 +590,12 @@ async fn pagination_faults_loop_and_empty_page() {
 #[tokio::test]
 async fn token_bucket_rate_limit_answers_429_with_retry_after() {
     let sb = start().await;
+    let linode = api(&sb, Provider::Linode);
     sb.set_rate_limit(Provider::Linode, RateLimit::new(3, Duration::from_secs(60)));
     let mut codes = Vec::new();
     let mut retry = None;
     for _ in 0..4 {
-        let (s, h, _) = call(&sb, Provider::Linode, Method::GET, "/volumes", None).await;
+        let (s, h, _) = linode.call(Method::GET, "/volumes", None).await;
         codes.push(s);
         if s == 429 {
             retry = h
@@ -631,15 +611,15 @@ async fn token_bucket_rate_limit_answers_429_with_retry_after() {
     assert_eq!(codes, [200, 200, 200, 429]);
     assert_eq!(retry.as_deref(), Some("20"));
     sb.clear_rate_limit(Provider::Linode);
-    assert_eq!(get(&sb, Provider::Linode, "/volumes").await.0, 200);
+    assert_eq!(linode.get("/volumes").await.0, 200);
     sb.shutdown().await;
 }
 
 #[tokio::test]
 async fn gpu_droplets_are_omitted_from_the_default_listing() {
-    let sb = start().await;
-    sb.seed_fixtures();
-    let (_, v) = get(&sb, Provider::Digitalocean, "/droplets").await;
+    let sb = start_with_fixtures().await;
+    let ocean = api(&sb, Provider::Digitalocean);
+    let (_, v) = ocean.get("/droplets").await;
     let names: Vec<&str> = v["droplets"]
         .as_array()
         .expect("droplets")
@@ -648,7 +628,7 @@ async fn gpu_droplets_are_omitted_from_the_default_listing() {
         .collect();
     assert_eq!(names, ["grafana-legacy", "staging-scratch"]);
     assert_eq!(v["meta"]["total"], 2);
-    let (_, v) = get(&sb, Provider::Digitalocean, "/droplets?type=gpus").await;
+    let (_, v) = ocean.get("/droplets?type=gpus").await;
     assert_eq!(v["droplets"][0]["name"], "ml-trainer");
     assert!(v["droplets"][0]["gpu_info"].is_object());
     assert_eq!(v["meta"]["total"], 1);
@@ -657,17 +637,11 @@ async fn gpu_droplets_are_omitted_from_the_default_listing() {
 
 #[tokio::test]
 async fn non_empty_bucket_delete_is_refused() {
-    let sb = start().await;
-    sb.seed_fixtures();
-    let (s, v) = call(
-        &sb,
-        Provider::Linode,
-        Method::DELETE,
-        "/object-storage/buckets/us-east/old-site-assets",
-        None,
-    )
-    .await
-    .into_pair();
+    let sb = start_with_fixtures().await;
+    let linode = api(&sb, Provider::Linode);
+    let (s, v) = linode
+        .delete("/object-storage/buckets/us-east/old-site-assets")
+        .await;
     assert_eq!(s, 400);
     assert!(
         v["errors"][0]["reason"]
@@ -675,30 +649,14 @@ async fn non_empty_bucket_delete_is_refused() {
             .expect("reason")
             .contains("not empty")
     );
-    let (s, _) = call(
-        &sb,
-        Provider::Linode,
-        Method::DELETE,
-        "/object-storage/buckets/eu-central/empty-scratch",
-        None,
-    )
-    .await
-    .into_pair();
+    let (s, _) = linode
+        .delete("/object-storage/buckets/eu-central/empty-scratch")
+        .await;
     assert_eq!(s, 200);
-    let (_, v) = get(&sb, Provider::Linode, "/object-storage/buckets").await;
+    let (_, v) = linode.get("/object-storage/buckets").await;
     assert_eq!(v["results"], 1);
     assert!(v["data"][0].get("id").is_none());
     sb.shutdown().await;
-}
-
-trait IntoPair {
-    fn into_pair(self) -> (u16, Value);
-}
-
-impl IntoPair for (u16, reqwest::header::HeaderMap, Value) {
-    fn into_pair(self) -> (u16, Value) {
-        (self.0, self.2)
-    }
 }
 
 #[tokio::test]
@@ -709,39 +667,19 @@ async fn bulk_seed_2000_pages_through_every_provider() {
     }
     sb.seed_bulk(Provider::Linode, Kind::Bucket, 2000)
         .expect("bulk");
-    let mut cursor = String::new();
-    let mut n = 0;
-    loop {
-        let (_, v) = get(
-            &sb,
-            Provider::Vultr,
-            &format!("/instances?per_page=500&cursor={cursor}"),
-        )
-        .await;
-        n += v["instances"].as_array().expect("instances").len();
-        cursor = v["meta"]["links"]["next"]
-            .as_str()
-            .expect("next")
-            .to_owned();
-        if cursor.is_empty() {
-            break;
-        }
-    }
+    let pages = api(&sb, Provider::Vultr).cursor_pages(500).await;
+    let n: usize = pages
+        .iter()
+        .map(|v| v["instances"].as_array().expect("instances").len())
+        .sum();
     assert_eq!(n, 2000);
-    let (_, v) = get(
-        &sb,
-        Provider::Digitalocean,
-        "/droplets?per_page=200&page=10",
-    )
-    .await;
+    let (_, v) = api(&sb, Provider::Digitalocean)
+        .get("/droplets?per_page=200&page=10")
+        .await;
     assert_eq!(v["droplets"].as_array().expect("droplets").len(), 200);
     assert!(v["links"]["pages"].get("next").is_none());
-    let (_, v) = get(
-        &sb,
-        Provider::Linode,
-        "/linode/instances?page_size=500&page=4",
-    )
-    .await;
+    let linode = api(&sb, Provider::Linode);
+    let (_, v) = linode.get("/linode/instances?page_size=500&page=4").await;
     assert_eq!(
         (
             v["pages"].clone(),
@@ -749,12 +687,7 @@ async fn bulk_seed_2000_pages_through_every_provider() {
         ),
         (json!(4), 500)
     );
-    let (_, v) = get(
-        &sb,
-        Provider::Linode,
-        "/object-storage/buckets?page_size=500",
-    )
-    .await;
+    let (_, v) = linode.get("/object-storage/buckets?page_size=500").await;
     assert_eq!(v["results"], 2000);
     assert_eq!(
         sb.resources(Provider::Vultr, Kind::Instance)
@@ -767,8 +700,7 @@ async fn bulk_seed_2000_pages_through_every_provider() {
 
 #[tokio::test]
 async fn out_of_band_mutations_and_control_api() {
-    let sb = start().await;
-    sb.seed_fixtures();
+    let sb = start_with_fixtures().await;
     sb.mutate(Mutation::new(
         Provider::Vultr,
         Kind::Instance,
@@ -778,44 +710,38 @@ async fn out_of_band_mutations_and_control_api() {
         },
     ))
     .expect("mutate");
-    let (_, v) = get(&sb, Provider::Vultr, "/instances?label=ci-runner").await;
+    let (_, v) = api(&sb, Provider::Vultr)
+        .get("/instances?label=ci-runner")
+        .await;
     assert_eq!(v["instances"][0]["plan"], "vc2-4c-8gb");
     assert_eq!(v["instances"][0]["vcpu_count"], 4);
 
     let c = client();
     let control = format!("{}/_sandbox", sb.url());
-    let r = c
-        .post(format!("{control}/mutate"))
-        .json(&json!({"provider": "digitalocean", "kind": "instance", "target": "grafana-legacy", "op": "add_tag", "tag": "drifted"}))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(r.status().as_u16(), 200);
-    let (_, v) = get(&sb, Provider::Digitalocean, "/droplets?tag_name=drifted").await;
+    let tag = json!({"provider": "digitalocean", "kind": "instance", "target": "grafana-legacy", "op": "add_tag", "tag": "drifted"});
+    let mutate = c.post(format!("{control}/mutate"));
+    assert_eq!(control_status(mutate.json(&tag)).await, 200);
+    let (_, v) = api(&sb, Provider::Digitalocean)
+        .get("/droplets?tag_name=drifted")
+        .await;
     assert_eq!(v["droplets"][0]["name"], "grafana-legacy");
 
-    let r = c
-        .post(format!("{control}/mutate"))
-        .json(&json!({"provider": "linode", "kind": "instance", "target": "build-cache", "op": "delete"}))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(r.status().as_u16(), 200);
-    assert!(
+    let delete =
+        json!({"provider": "linode", "kind": "instance", "target": "build-cache", "op": "delete"});
+    let mutate = c.post(format!("{control}/mutate"));
+    assert_eq!(control_status(mutate.json(&delete)).await, 200);
+    let build_cache = || {
         sb.resources(Provider::Linode, Kind::Instance)
             .expect("res")
             .find_by_label("build-cache")
-            .is_none()
-    );
+            .is_some()
+    };
+    assert!(!build_cache());
 
-    let r = c
-        .post(format!("{control}/faults"))
-        .json(&json!({"route": "GET /linode/v4/volumes", "times": 1, "fault": {"kind": "status", "code": 502}}))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(r.status().as_u16(), 200);
-    let (s, v) = get(&sb, Provider::Linode, "/volumes").await;
+    let fault = json!({"route": "GET /linode/v4/volumes", "times": 1, "fault": {"kind": "status", "code": 502}});
+    let add = c.post(format!("{control}/faults"));
+    assert_eq!(control_status(add.json(&fault)).await, 200);
+    let (s, v) = api(&sb, Provider::Linode).get("/volumes").await;
     assert_eq!(s, 502);
     assert!(
         v.as_str().is_some_and(|t| t.contains("502 Bad Gateway")),
@@ -824,25 +750,14 @@ async fn out_of_band_mutations_and_control_api() {
 
     let counters: Value = get_value(&c, format!("{control}/counters")).await;
     assert_eq!(counters["per_route"]["GET /linode/v4/volumes"], 1);
-    let r = c
-        .delete(format!("{control}/faults"))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(r.status().as_u16(), 200);
-    let r = c
-        .post(format!("{control}/reset"))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(r.status().as_u16(), 200);
-    assert_eq!(sb.counters().total, 0);
-    assert!(
-        sb.resources(Provider::Linode, Kind::Instance)
-            .expect("res")
-            .find_by_label("build-cache")
-            .is_some()
+    let clear = c.delete(format!("{control}/faults"));
+    assert_eq!(control_status(clear).await, 200);
+    assert_eq!(
+        control_status(c.post(format!("{control}/reset"))).await,
+        200
     );
+    assert_eq!(sb.counters().total, 0);
+    assert!(build_cache());
     let res: Value = get_value(&c, format!("{control}/resources/vultr/instances")).await;
     assert_eq!(res["count"], 3);
     sb.shutdown().await;
@@ -850,66 +765,41 @@ async fn out_of_band_mutations_and_control_api() {
 
 #[tokio::test]
 async fn volumes_attach_detach_and_resize_rules() {
-    let sb = start().await;
-    sb.seed_fixtures();
+    let sb = start_with_fixtures().await;
     // DigitalOcean: shrink refused with 422
-    let (_, v) = post(
-        &sb,
-        Provider::Digitalocean,
-        "/volumes",
-        json!({"name": "sbx-vol", "region": "fra1", "size_gigabytes": 50}),
-    )
-    .await;
+    let ocean = api(&sb, Provider::Digitalocean);
+    let body = json!({"name": "sbx-vol", "region": "fra1", "size_gigabytes": 50});
+    let (_, v) = ocean.post("/volumes", body).await;
     let vid = v["volume"]["id"].as_str().expect("id").to_owned();
-    let (s, v) = post(
-        &sb,
-        Provider::Digitalocean,
-        &format!("/volumes/{vid}/actions"),
-        json!({"type": "resize", "size_gigabytes": 20, "region": "fra1"}),
-    )
-    .await;
+    let actions = format!("/volumes/{vid}/actions");
+    let shrink = json!({"type": "resize", "size_gigabytes": 20, "region": "fra1"});
+    let (s, v) = ocean.post(&actions, shrink).await;
     assert_eq!((s, v["id"].clone()), (422, json!("unprocessable_entity")));
-    let (s, v) = post(
-        &sb,
-        Provider::Digitalocean,
-        &format!("/volumes/{vid}/actions"),
-        json!({"type": "attach", "droplet_id": 401_000_001, "region": "fra1"}),
-    )
-    .await;
+    let attach = json!({"type": "attach", "droplet_id": 401_000_001, "region": "fra1"});
+    let (s, v) = ocean.post(&actions, attach).await;
     assert_eq!(s, 202);
     assert_eq!(v["action"]["type"], "attach_volume");
-    let (_, v) = get(&sb, Provider::Digitalocean, "/droplets/401000001").await;
+    let (_, v) = ocean.get("/droplets/401000001").await;
     assert_eq!(v["droplet"]["volume_ids"].as_array().expect("ids").len(), 2);
     // Vultr block attach / grow only
+    let vultr = api(&sb, Provider::Vultr);
     let ci_cache = id_of(&sb, Provider::Vultr, Kind::Volume, "ci-cache");
     let ci_runner = id_of(&sb, Provider::Vultr, Kind::Instance, "ci-runner");
-    let (s, _) = post(
-        &sb,
-        Provider::Vultr,
-        &format!("/blocks/{ci_cache}/attach"),
-        json!({"instance_id": ci_runner, "live": true}),
-    )
-    .await;
+    let attach = json!({"instance_id": ci_runner, "live": true});
+    let (s, _) = vultr
+        .post(&format!("/blocks/{ci_cache}/attach"), attach)
+        .await;
     assert_eq!(s, 204);
-    let (_, v) = get(&sb, Provider::Vultr, &format!("/blocks/{ci_cache}")).await;
+    let (_, v) = vultr.get(&format!("/blocks/{ci_cache}")).await;
     assert_eq!(v["block"]["attached_to_instance"], json!(ci_runner));
-    let (s, _, _) = call(
-        &sb,
-        Provider::Vultr,
-        Method::PATCH,
-        &format!("/blocks/{ci_cache}"),
-        Some(json!({"size_gb": 20})),
-    )
-    .await;
+    let shrink = Some(json!({"size_gb": 20}));
+    let (s, _, _) = vultr
+        .call(Method::PATCH, &format!("/blocks/{ci_cache}"), shrink)
+        .await;
     assert_eq!(s, 400);
     // Linode volume create attached
-    let (s, v) = post(
-        &sb,
-        Provider::Linode,
-        "/volumes",
-        json!({"label": "sbx-vol", "linode_id": 52000001, "size": 30}),
-    )
-    .await;
+    let body = json!({"label": "sbx-vol", "linode_id": 52000001, "size": 30});
+    let (s, v) = api(&sb, Provider::Linode).post("/volumes", body).await;
     assert_eq!(s, 200);
     assert_eq!(
         (v["region"].clone(), v["status"].clone()),
@@ -922,11 +812,13 @@ async fn volumes_attach_detach_and_resize_rules() {
 /// a listed volume only refers to (its label in the volume's object).
 #[tokio::test]
 async fn listings_show_each_change_also_of_an_attached_instance() {
-    let sb = start().await;
-    sb.seed_fixtures();
+    let sb = start_with_fixtures().await;
+    let vultr = api(&sb, Provider::Vultr);
     let block = id_of(&sb, Provider::Vultr, Kind::Volume, "ci-cache");
     let instance = id_of(&sb, Provider::Vultr, Kind::Instance, "ci-runner");
-    let listed = |v: &Value, key: &str, id: &str| {
+    // The listed object with `id` of the collection `key`.
+    let listed = async |key: &str, id: &str| {
+        let (_, v) = vultr.get(&format!("/{key}?per_page=500")).await;
         v[key]
             .as_array()
             .expect("list")
@@ -936,18 +828,11 @@ async fn listings_show_each_change_also_of_an_attached_instance() {
             .expect("listed")
     };
     // Listed once (rendered and cached), then attached through the API.
-    let (_, v) = get(&sb, Provider::Vultr, "/blocks?per_page=500").await;
-    assert_eq!(listed(&v, "blocks", &block)["attached_to_instance"], "");
-    let (s, _) = post(
-        &sb,
-        Provider::Vultr,
-        &format!("/blocks/{block}/attach"),
-        json!({"instance_id": instance, "live": true}),
-    )
-    .await;
+    assert_eq!(listed("blocks", &block).await["attached_to_instance"], "");
+    let attach = json!({"instance_id": instance, "live": true});
+    let (s, _) = vultr.post(&format!("/blocks/{block}/attach"), attach).await;
     assert_eq!(s, 204);
-    let (_, v) = get(&sb, Provider::Vultr, "/blocks?per_page=500").await;
-    let b = listed(&v, "blocks", &block);
+    let b = listed("blocks", &block).await;
     assert_eq!(
         (
             b["attached_to_instance"].clone(),
@@ -965,11 +850,9 @@ async fn listings_show_each_change_also_of_an_attached_instance() {
         },
     ))
     .expect("rename");
-    let (_, v) = get(&sb, Provider::Vultr, "/instances?per_page=500").await;
-    assert_eq!(listed(&v, "instances", &instance)["label"], "ci-runner-2");
-    let (_, v) = get(&sb, Provider::Vultr, "/blocks?per_page=500").await;
+    assert_eq!(listed("instances", &instance).await["label"], "ci-runner-2");
     assert_eq!(
-        listed(&v, "blocks", &block)["attached_to_instance_label"],
+        listed("blocks", &block).await["attached_to_instance_label"],
         "ci-runner-2"
     );
     sb.shutdown().await;
@@ -980,6 +863,7 @@ async fn listings_show_each_change_also_of_an_attached_instance() {
 #[tokio::test]
 async fn requests_are_checked_as_the_published_specs_say() {
     let sb = start().await;
+    let (vultr, ocean, linode) = apis(&sb);
     // Vultr `sshkey_id` takes the account's key ids (UUIDs) only.
     let base = json!({"region": "ewr", "plan": "vc2-1c-1gb", "os_id": 2284, "label": "keys"});
     let with_keys = |keys: Value| {
@@ -987,91 +871,62 @@ async fn requests_are_checked_as_the_published_specs_say() {
         b["sshkey_id"] = keys;
         b
     };
-    let (s, v) = post(
-        &sb,
-        Provider::Vultr,
-        "/instances",
-        with_keys(json!(["deploy-key"])),
-    )
-    .await;
+    let (s, v) = vultr
+        .post("/instances", with_keys(json!(["deploy-key"])))
+        .await;
     assert_eq!((s, v["error"].clone()), (400, json!("Invalid SSH key ID.")));
-    let (s, _) = post(
-        &sb,
-        Provider::Vultr,
-        "/instances",
-        with_keys(json!(["3b8066a7-b438-455a-9688-44afc9a3597f"])),
-    )
-    .await;
+    let key_id = json!(["3b8066a7-b438-455a-9688-44afc9a3597f"]);
+    let (s, _) = vultr.post("/instances", with_keys(key_id)).await;
     assert_eq!(s, 202);
 
     // DigitalOcean checks tag names sent inline with a create, not only on `POST /tags`, and
     // refuses volume names that are not lowercase.
     let droplet = json!({"name": "tagged", "region": "nyc3", "size": "s-1vcpu-1gb",
                          "image": "ubuntu-24-04-x64", "tags": ["env=prod"]});
-    let (s, v) = post(&sb, Provider::Digitalocean, "/droplets", droplet).await;
+    let (s, v) = ocean.post("/droplets", droplet).await;
     assert_eq!(s, 422, "{v}");
     assert!(
         v["message"].as_str().expect("message").contains("env=prod"),
         "{v}"
     );
     let volume = |name: &str, tags: Value| json!({"name": name, "region": "nyc3", "size_gigabytes": 10, "tags": tags});
-    let (s, v) = post(
-        &sb,
-        Provider::Digitalocean,
-        "/volumes",
-        volume("Pg_Data", json!([])),
-    )
-    .await;
-    assert_eq!(s, 422, "{v}");
-    let (s, v) = post(
-        &sb,
-        Provider::Digitalocean,
-        "/volumes",
-        volume("pg-data", json!(["a b"])),
-    )
-    .await;
-    assert_eq!(s, 422, "{v}");
+    for (name, tags) in [("Pg_Data", json!([])), ("pg-data", json!(["a b"]))] {
+        let (s, v) = ocean.post("/volumes", volume(name, tags)).await;
+        assert_eq!(s, 422, "{name}: {v}");
+    }
 
     // Linode `authorized_keys` is public key text.
-    let linode = |keys: Value| {
+    let keyed = |keys: Value| {
         json!({"region": "us-east", "type": "g6-nanode-1", "label": "keyed",
                "authorized_keys": keys})
     };
-    let (s, v) = post(
-        &sb,
-        Provider::Linode,
-        "/linode/instances",
-        linode(json!(["512189"])),
-    )
-    .await;
+    let (s, v) = linode
+        .post("/linode/instances", keyed(json!(["512189"])))
+        .await;
     assert_eq!(
         (s, v["errors"][0]["field"].clone()),
         (400, json!("authorized_keys"))
     );
     let key =
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f ops@acme";
-    let (s, v) = post(
-        &sb,
-        Provider::Linode,
-        "/linode/instances",
-        linode(json!([key])),
-    )
-    .await;
+    let (s, v) = linode.post("/linode/instances", keyed(json!([key]))).await;
     assert_eq!(s, 200, "{v}");
 
     // Linode labels as the spec's patterns have them: a letter first, no doubled separators.
-    for label in ["1web", "web..1"] {
-        let body = json!({"region": "us-east", "type": "g6-nanode-1", "label": label});
-        let (s, v) = post(&sb, Provider::Linode, "/linode/instances", body).await;
-        assert_eq!(
-            (s, v["errors"][0]["field"].clone()),
-            (400, json!("label")),
-            "{label}"
-        );
-    }
-    for label in ["d", "pg__data"] {
-        let body = json!({"region": "us-east", "size": 10, "label": label});
-        let (s, v) = post(&sb, Provider::Linode, "/volumes", body).await;
+    let bad_labels = [
+        ("/linode/instances", "1web", json!({"type": "g6-nanode-1"})),
+        (
+            "/linode/instances",
+            "web..1",
+            json!({"type": "g6-nanode-1"}),
+        ),
+        ("/volumes", "d", json!({"size": 10})),
+        ("/volumes", "pg__data", json!({"size": 10})),
+    ];
+    for (path, label, mut body) in bad_labels {
+        body["region"] = json!("us-east");
+        body["label"] = json!(label);
+        let (s, v) = linode.post(path, body).await;
         assert_eq!(
             (s, v["errors"][0]["field"].clone()),
             (400, json!("label")),
@@ -1080,7 +935,7 @@ async fn requests_are_checked_as_the_published_specs_say() {
     }
 
     // Vultr lists databases whole: no cursor, `meta` is `{total}`.
-    let (s, v) = get(&sb, Provider::Vultr, "/databases?per_page=1").await;
+    let (s, v) = vultr.get("/databases?per_page=1").await;
     assert_eq!(s, 200);
     assert_eq!(
         v["meta"],
@@ -1089,15 +944,9 @@ async fn requests_are_checked_as_the_published_specs_say() {
 
     // A bucket this account owns, created again: 200 with that bucket, unchanged.
     let bucket = json!({"label": "twice", "region": "us-east"});
-    let (s, first) = post(
-        &sb,
-        Provider::Linode,
-        "/object-storage/buckets",
-        bucket.clone(),
-    )
-    .await;
+    let (s, first) = linode.post("/object-storage/buckets", bucket.clone()).await;
     assert_eq!(s, 200);
-    let (s, again) = post(&sb, Provider::Linode, "/object-storage/buckets", bucket).await;
+    let (s, again) = linode.post("/object-storage/buckets", bucket).await;
     assert_eq!((s, again), (200, first));
 }
 
@@ -1105,42 +954,30 @@ async fn requests_are_checked_as_the_published_specs_say() {
 #[tokio::test]
 async fn digitalocean_tags_keep_their_first_capitalisation() {
     let sb = start().await;
-    let (s, v) = post(
-        &sb,
-        Provider::Digitalocean,
-        "/tags",
-        json!({"name": "PROD"}),
-    )
-    .await;
-    assert_eq!((s, v["tag"]["name"].clone()), (201, json!("PROD")));
-    let (s, v) = post(
-        &sb,
-        Provider::Digitalocean,
-        "/tags",
-        json!({"name": "prod"}),
-    )
-    .await;
-    assert_eq!((s, v["tag"]["name"].clone()), (201, json!("PROD")));
+    let ocean = api(&sb, Provider::Digitalocean);
+    for name in ["PROD", "prod"] {
+        let (s, v) = ocean.post("/tags", json!({"name": name})).await;
+        assert_eq!(
+            (s, v["tag"]["name"].clone()),
+            (201, json!("PROD")),
+            "{name}"
+        );
+    }
     let droplet = json!({"name": "cased", "region": "nyc3", "size": "s-1vcpu-1gb",
                          "image": "ubuntu-24-04-x64", "tags": ["prod", "Web"]});
-    let (s, v) = post(&sb, Provider::Digitalocean, "/droplets", droplet).await;
+    let (s, v) = ocean.post("/droplets", droplet).await;
     assert_eq!(s, 202, "{v}");
     assert_eq!(v["droplet"]["tags"], json!(["PROD", "Web"]));
     let id = v["droplet"]["id"].as_u64().expect("id");
     // Listing by either spelling finds it; untagging by another spelling removes the tag.
-    let (_, v) = get(&sb, Provider::Digitalocean, "/droplets?tag_name=web").await;
+    let (_, v) = ocean.get("/droplets?tag_name=web").await;
     assert_eq!(v["droplets"].as_array().map(Vec::len), Some(1));
     let body = json!({"resources": [{"resource_id": id.to_string(), "resource_type": "droplet"}]});
-    let (s, _, _) = call(
-        &sb,
-        Provider::Digitalocean,
-        Method::DELETE,
-        "/tags/prod/resources",
-        Some(body),
-    )
-    .await;
+    let (s, _, _) = ocean
+        .call(Method::DELETE, "/tags/prod/resources", Some(body))
+        .await;
     assert_eq!(s, 204);
-    let (_, v) = get(&sb, Provider::Digitalocean, &format!("/droplets/{id}")).await;
+    let (_, v) = ocean.get(&format!("/droplets/{id}")).await;
     assert_eq!(v["droplet"]["tags"], json!(["Web"]));
 }
 
@@ -1151,39 +988,39 @@ async fn linode_resize_migrates_and_an_auto_resized_disk_blocks_the_downsize() {
     let sb = Sandbox::start(SandboxConfig::default().with_pending_polls(1))
         .await
         .expect("sandbox starts");
+    let linode = api(&sb, Provider::Linode);
     let mut ids = Vec::new();
     for label in ["grows-disk", "keeps-disk"] {
         let body = json!({"region": "us-east", "type": "g6-nanode-1", "label": label});
-        let (s, v) = post(&sb, Provider::Linode, "/linode/instances", body).await;
+        let (s, v) = linode.post("/linode/instances", body).await;
         assert_eq!(s, 200, "{v}");
         let id = v["id"].as_u64().expect("id");
-        let _ = get(&sb, Provider::Linode, &format!("/linode/instances/{id}")).await;
+        let _ = linode.get(&format!("/linode/instances/{id}")).await;
         ids.push(id);
     }
-    let resize = |id: u64, ty: &str, auto: Option<bool>| {
+    let resize = async |id: u64, ty: &str, auto: Option<bool>| {
         let mut body = json!({"type": ty});
         if let Some(a) = auto {
             body["allow_auto_disk_resize"] = json!(a);
         }
-        (format!("/linode/instances/{id}/resize"), body)
+        linode
+            .post(&format!("/linode/instances/{id}/resize"), body)
+            .await
     };
     for (id, auto) in [(ids[0], None), (ids[1], Some(false))] {
-        let (path, body) = resize(id, "g6-standard-2", auto);
-        let (s, v) = post(&sb, Provider::Linode, &path, body).await;
+        let (s, v) = resize(id, "g6-standard-2", auto).await;
         assert_eq!(s, 200, "{v}");
-        let (_, v) = get(&sb, Provider::Linode, &format!("/linode/instances/{id}")).await;
-        assert_eq!(v["status"], "migrating");
-        let (_, v) = get(&sb, Provider::Linode, &format!("/linode/instances/{id}")).await;
-        assert_eq!(v["status"], "offline");
+        for want in ["migrating", "offline"] {
+            let (_, v) = linode.get(&format!("/linode/instances/{id}")).await;
+            assert_eq!(v["status"], want);
+        }
     }
-    let (path, body) = resize(ids[0], "g6-nanode-1", Some(false));
-    let (s, v) = post(&sb, Provider::Linode, &path, body).await;
+    let (s, v) = resize(ids[0], "g6-nanode-1", Some(false)).await;
     assert_eq!(
         (s, v["errors"][0]["field"].clone()),
         (400, json!("type")),
         "{v}"
     );
-    let (path, body) = resize(ids[1], "g6-nanode-1", Some(false));
-    let (s, v) = post(&sb, Provider::Linode, &path, body).await;
+    let (s, v) = resize(ids[1], "g6-nanode-1", Some(false)).await;
     assert_eq!(s, 200, "{v}");
 }

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::{Extension, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use serde_json::Value;
 
 use super::paged;
@@ -18,57 +18,44 @@ use crate::server::App;
 
 pub(super) fn routes() -> Router<App> {
     Router::new()
-        .route("/digitalocean/v2/regions", get(list_regions))
-        .route("/digitalocean/v2/sizes", get(list_sizes))
-        .route("/digitalocean/v2/images", get(list_images))
+        .route(
+            "/digitalocean/v2/regions",
+            catalog_route("regions", |_| catalog::digitalocean().regions.clone()),
+        )
+        .route(
+            "/digitalocean/v2/sizes",
+            catalog_route("sizes", |_| catalog::digitalocean().sizes.clone()),
+        )
+        .route("/digitalocean/v2/images", catalog_route("images", images))
 }
 
-fn catalog_list(
-    app: &App,
-    path: &str,
-    key: &str,
-    items: &[Value],
-    q: &HashMap<String, String>,
-    mode: PageMode,
-) -> Result<Response, Response> {
-    let page = paged(app, path, q, &["type", "private"], items.len(), mode)?;
-    let mut body = page.envelope;
-    body.insert(key.to_owned(), Value::Array(items[page.range].to_vec()));
-    Ok(json(StatusCode::OK, &Value::Object(body)))
-}
-
-async fn list_regions(
-    State(app): State<App>,
-    Extension(mode): Extension<PageMode>,
-    Query(q): Q,
-) -> Result<Response, Response> {
-    let regions = &catalog::digitalocean().regions;
-    catalog_list(&app, "/regions", "regions", regions, &q, mode)
-}
-
-async fn list_sizes(
-    State(app): State<App>,
-    Extension(mode): Extension<PageMode>,
-    Query(q): Q,
-) -> Result<Response, Response> {
-    let sizes = &catalog::digitalocean().sizes;
-    catalog_list(&app, "/sizes", "sizes", sizes, &q, mode)
+/// The `GET` of the catalog `/{key}`: the page of what `items` picks for the query, under `key`.
+fn catalog_route(
+    key: &'static str,
+    items: fn(&HashMap<String, String>) -> Vec<Value>,
+) -> MethodRouter<App> {
+    get(
+        move |State(app): State<App>, Extension(mode): Extension<PageMode>, Query(q): Q| async move {
+            let items = items(&q);
+            let path = format!("/{key}");
+            let page = paged(&app, &path, &q, &["type", "private"], items.len(), mode)?;
+            let mut body = page.envelope;
+            body.insert(key.to_owned(), Value::Array(items[page.range].to_vec()));
+            Ok::<_, Response>(json(StatusCode::OK, &Value::Object(body)))
+        },
+    )
 }
 
 /// `type=application` / `type=distribution` split the public images; `private=true` lists the
 /// account's own images (there are none).
-async fn list_images(
-    State(app): State<App>,
-    Extension(mode): Extension<PageMode>,
-    Query(q): Q,
-) -> Result<Response, Response> {
+fn images(q: &HashMap<String, String>) -> Vec<Value> {
     let all = &catalog::digitalocean().images;
     let is_app = |i: &Value| {
         i.get("description")
             .and_then(Value::as_str)
             .is_some_and(|d| d.contains("application"))
     };
-    let items: Vec<Value> = match (
+    match (
         q.get("type").map(String::as_str),
         q.get("private").map(String::as_str),
     ) {
@@ -76,6 +63,5 @@ async fn list_images(
         (Some("application"), _) => all.iter().filter(|i| is_app(i)).cloned().collect(),
         (Some("distribution"), _) => all.iter().filter(|i| !is_app(i)).cloned().collect(),
         _ => all.clone(),
-    };
-    catalog_list(&app, "/images", "images", &items, &q, mode)
+    }
 }

@@ -4,22 +4,22 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{PREFIX, SALT, Store, bad, nf, paged, region_object, store, str_list, unprocessable};
-use crate::SandboxError;
+use crate::Kind;
 use crate::catalog;
-use crate::http::{JsonBody, Q, body_object, empty, json, wrap};
-use crate::pagination::PageMode;
+use crate::collection::{ListRequest, delete_one, get_one, list_route, stored, with_body};
+use crate::editable::{Editable, resource};
+use crate::http::Listing;
+use crate::http::{JsonBody, body_object, json, no_content, wrap};
 use crate::server::App;
-use crate::state::{
-    self, Change, Mutation, Resource, ResourceSummary, Slot, apply_tag_change, fields, time_do,
-};
+use crate::state::{self, Resource, Slot, fields, time_do};
+use axum::routing::MethodFilter;
 
 #[derive(Debug, Hash)]
 pub(crate) struct Droplet {
@@ -39,32 +39,21 @@ pub(crate) struct Droplet {
     pending: u32,
 }
 
-impl Resource for Droplet {
-    fn key(&self) -> String {
-        self.id.to_string()
-    }
-
-    fn label(&self) -> &str {
-        &self.name
-    }
-
-    fn summary(&self) -> ResourceSummary {
-        ResourceSummary::new(
-            self.id,
-            &self.name,
-            &self.status,
-            &self.region,
-            &self.size,
-            &self.tags,
-        )
-    }
-
-    fn observe(&mut self) {
-        if state::countdown(&mut self.pending) && self.status == "new" {
-            self.status = "active".to_owned();
-        }
-    }
-}
+resource!(
+    Droplet,
+    key: |d| d.id.to_string(),
+    label: name,
+    summary: |d| (&d.status, &d.region, &d.size, &d.tags),
+    edit: |d| Editable::default()
+        .label(&mut d.name)
+        .status(&mut d.status)
+        .plan(&mut d.size)
+        .tags(&mut d.tags)
+        .power_status(["off", "active"]),
+    observe: |d| if state::countdown(&mut d.pending) && d.status == "new" {
+        d.status = "active".to_owned();
+    },
+);
 
 impl Droplet {
     fn is_gpu(&self) -> bool {
@@ -190,10 +179,10 @@ pub(super) fn seed_fixtures(store: &mut Store) {
 
 const BULK_SIZES: &[&str] = &["s-1vcpu-1gb", "s-1vcpu-2gb", "s-2vcpu-2gb", "s-2vcpu-4gb"];
 
-pub(super) fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(store: &mut Store, slot: Slot) -> Droplet {
     let b = slot.n;
     store.next_droplet += 1;
-    let d = Droplet {
+    Droplet {
         id: store.next_droplet,
         name: format!("bulk-droplet-{b:06}"),
         region: slot.region,
@@ -208,45 +197,15 @@ pub(super) fn bulk(store: &mut Store, slot: Slot) {
         features: vec!["droplet_agent".to_owned(), "private_networking".to_owned()],
         vpc: state::det_uuid(SALT, (b % 10) + 1),
         pending: 0,
-    };
-    store.droplets.insert(d.key(), d);
+    }
 }
 
-// ---------------------------------------------------------------------------
-// out-of-band changes
+stored!(Droplet: Kind::Instance, in Store.droplets, render: |d, _s| d.render(), bulk: bulk,
+    deleted: detach_volumes, changed: Store::account_tags::<Droplet>);
 
-/// Tags a change adds become the account's tags too.
-pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
-    if m.change == Change::Delete {
-        let key = store.droplets.target(m)?;
-        delete_state(store, &key);
-        return Ok(());
-    }
-    let d = store.droplets.target_mut(m)?;
-    if apply_tag_change(&mut d.tags, &m.change) {
-        store.tags.extend(d.tags.iter().cloned());
-        return Ok(());
-    }
-    match &m.change {
-        Change::SetLabel { label } => d.name = label.clone(),
-        Change::SetPlan { plan } => d.size = plan.clone(),
-        Change::PowerOff => d.status = "off".to_owned(),
-        Change::PowerOn => d.status = "active".to_owned(),
-        Change::SetStatus { status } => d.status = status.clone(),
-        _ => return Err(state::bad_change(m)),
-    }
-    Ok(())
-}
-
-/// Remove a droplet; its volumes become detached.
-fn delete_state(store: &mut Store, key: &str) {
-    if let Some(d) = store.droplets.remove(key) {
-        for v in store.volumes.values_mut() {
-            if v.droplet == Some(d.id) {
-                v.droplet = None;
-            }
-        }
-    }
+/// The volumes attached to a removed droplet become detached.
+fn detach_volumes(store: &mut Store, droplet: Droplet) {
+    state::detach(store.volumes.values_mut(), |v| &mut v.droplet, &droplet.id);
 }
 
 // ---------------------------------------------------------------------------
@@ -256,54 +215,49 @@ pub(super) fn routes() -> Router<App> {
     Router::new()
         .route(
             "/digitalocean/v2/droplets",
-            get(list_droplets).post(create_droplet),
+            list_route("droplets", list_droplets).post(create_droplet),
         )
         .route(
             "/digitalocean/v2/droplets/{id}",
-            get(get_droplet).delete(delete_droplet),
+            get_one::<Droplet>(Some("droplet"), nf).merge(delete_one::<Droplet>(
+                |_| None,
+                no_content,
+                nf,
+            )),
         )
         .route(
             "/digitalocean/v2/droplets/{id}/actions",
-            post(droplet_action),
+            with_body(super::P, MethodFilter::POST, droplet_action),
         )
 }
 
-async fn list_droplets(
-    State(app): State<App>,
-    Extension(mode): Extension<PageMode>,
-    Query(q): Q,
-) -> Result<Response, Response> {
-    let gpus = match q.get("type").map(String::as_str) {
+fn list_droplets(store: &mut Store, req: &ListRequest<'_>) -> Result<Listing, Response> {
+    let gpus = match req.query.get("type").map(String::as_str) {
         None | Some("") | Some("droplets") => false,
         Some("gpus") => true,
         Some(_) => return Err(bad("type must be one of: droplets, gpus")),
     };
-    let tag = q.get("tag_name");
-    let name = q.get("name");
-    if tag.is_some() && (name.is_some() || q.contains_key("type")) {
+    let tag = req.query.get("tag_name");
+    let name = req.query.get("name");
+    if tag.is_some() && (name.is_some() || req.query.contains_key("type")) {
         return Err(bad("tag_name cannot be combined with name or type"));
     }
-    let mut st = app.state();
-    let store = store(&mut st);
     let seqs = store.droplets.select(|d| {
         d.is_gpu() == gpus
             && tag.is_none_or(|t| d.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
             && name.is_none_or(|n| d.name.eq_ignore_ascii_case(n))
     });
     let page = paged(
-        &app,
+        req.app,
         "/droplets",
-        &q,
+        req.query,
         &["tag_name", "name", "type"],
         seqs.len(),
-        mode,
+        req.mode,
     )?;
-    let listing = store
+    Ok(store
         .droplets
-        .listing(&seqs, page, state::fingerprint, Droplet::render);
-    // Serialise outside the lock: other requests need not wait for it.
-    drop(st);
-    Ok(listing.json("droplets"))
+        .listing(&seqs, page, state::fingerprint, Droplet::render))
 }
 
 fn valid_name(name: &str) -> bool {
@@ -472,24 +426,6 @@ async fn create_droplet(State(app): State<App>, body: Bytes) -> Result<Response,
     Ok(json(StatusCode::ACCEPTED, &body))
 }
 
-async fn get_droplet(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    match store(&mut st).droplets.poll(&id, Droplet::render) {
-        Some(v) => json(StatusCode::OK, &wrap("droplet", v)),
-        None => nf(),
-    }
-}
-
-async fn delete_droplet(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    let store = store(&mut st);
-    if !store.droplets.contains(&id) {
-        return nf();
-    }
-    delete_state(store, &id);
-    empty(StatusCode::NO_CONTENT)
-}
-
 /// `resize`: only while off; with `disk: true` the new size's disk may not be smaller.
 fn resize(d: &mut Droplet, body: &JsonBody) -> Result<(), Response> {
     let size = body
@@ -524,12 +460,7 @@ fn enable(d: &mut Droplet, feature: &str) {
     }
 }
 
-async fn droplet_action(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let body = body_object(super::P, &body)?;
+fn droplet_action(app: &App, id: &str, body: &JsonBody) -> Result<Response, Response> {
     let kind = body
         .get("type")
         .and_then(Value::as_str)
@@ -538,7 +469,7 @@ async fn droplet_action(
     let lc = app.lifecycle;
     let mut st = app.state();
     let store = store(&mut st);
-    let d = store.droplets.get_mut(&id).ok_or_else(nf)?;
+    let d = store.droplets.get_mut(id).ok_or_else(nf)?;
     if d.pending > 0 && d.status == "new" {
         return Err(unprocessable("Droplet already has a pending event."));
     }
@@ -558,7 +489,7 @@ async fn droplet_action(
             }
             d.name = name.to_owned();
         }
-        "resize" => resize(d, &body)?,
+        "resize" => resize(d, body)?,
         "enable_backups" => enable(d, "backups"),
         "disable_backups" => d.features.retain(|f| f != "backups"),
         "enable_ipv6" => enable(d, "ipv6"),

@@ -24,11 +24,12 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::catalog;
+use crate::collection::{Collections, Of, OutOfBand, Stored};
 use crate::emulation::{Emulation, Expected, RateHeaders};
 use crate::http::{error, json, not_found};
 use crate::pagination::{self, PageMode};
 use crate::server::App;
-use crate::state::{self, BulkPlan, Mutation, ResourceSummary, State as AppState, Table};
+use crate::state::{self, Change, State as AppState, Table};
 use crate::{Kind, Provider, SandboxError};
 
 use actions::Action;
@@ -83,6 +84,24 @@ const BULK_REGIONS: &[&str] = &[
     "nyc1", "nyc3", "sfo3", "ams3", "fra1", "lon1", "sgp1", "tor1", "blr1", "syd1",
 ];
 
+static COLLECTIONS: Collections<Store> = Collections::new(
+    P,
+    (BULK_REGIONS, 41),
+    &[&Of::<Droplet>::NEW, &Of::<Volume>::NEW],
+);
+
+impl Store {
+    /// After an out-of-band tag change of the `T` with `key`, its tags are the account's too.
+    fn account_tags<T: Stored<Store = Store>>(&mut self, key: &str, change: &Change) {
+        if let Some(row) = T::table(self).get(key)
+            && change.is_tag_change()
+        {
+            let tags = row.summary().tags;
+            self.tags.extend(tags);
+        }
+    }
+}
+
 /// The DigitalOcean emulation.
 #[derive(Debug)]
 pub(crate) struct Digitalocean;
@@ -107,48 +126,16 @@ impl Emulation for Digitalocean {
         volumes::seed_fixtures(store(st));
     }
 
+    fn collections(&self) -> &'static dyn OutOfBand {
+        &COLLECTIONS
+    }
+
+    /// Generated droplets and volumes are tagged `bulk`: the account has that tag.
     fn seed_bulk(&self, st: &mut AppState, kind: Kind, n: usize) -> Result<(), SandboxError> {
-        let add: Option<fn(&mut Store, state::Slot)> = match kind {
-            Kind::Instance => Some(droplets::bulk),
-            Kind::Volume => Some(volumes::bulk),
-            Kind::Database | Kind::Bucket => None,
-        };
-        if add.is_some() {
+        if matches!(kind, Kind::Instance | Kind::Volume) {
             store(st).tags.insert("bulk".to_owned());
         }
-        let plan = BulkPlan {
-            regions: BULK_REGIONS,
-            spacing: 41,
-        };
-        state::seed_bulk(st, (P, kind), n, plan, add)
-    }
-
-    fn summaries(&self, st: &AppState, kind: Kind) -> Result<Vec<ResourceSummary>, SandboxError> {
-        let empty = Store::default();
-        let store = st.store().unwrap_or(&empty);
-        Ok(match kind {
-            Kind::Instance => store.droplets.summaries(),
-            Kind::Volume => store.volumes.summaries(),
-            _ => return Err(state::unsupported(P, kind)),
-        })
-    }
-
-    fn peek(&self, st: &AppState, kind: Kind, target: &str) -> Option<Value> {
-        let store: &Store = st.store()?;
-        match kind {
-            Kind::Instance => store.droplets.find(target).map(Droplet::render),
-            Kind::Volume => store.volumes.find(target).map(Volume::render),
-            _ => None,
-        }
-    }
-
-    fn mutate(&self, st: &mut AppState, m: &Mutation) -> Result<(), SandboxError> {
-        let store = store(st);
-        match m.kind {
-            Kind::Instance => droplets::mutate(store, m),
-            Kind::Volume => volumes::mutate(store, m),
-            _ => Err(state::unsupported(P, m.kind)),
-        }
+        COLLECTIONS.seed_bulk(st, kind, n)
     }
 
     fn error_body(&self, status: StatusCode, message: &str) -> Value {

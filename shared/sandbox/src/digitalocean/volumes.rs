@@ -4,22 +4,22 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{P, SALT, Store, nf, paged, region_object, store, str_list, unprocessable};
-use crate::SandboxError;
+use crate::Kind;
 use crate::catalog;
-use crate::http::{JsonBody, Q, body_object, empty, error, json, wrap};
-use crate::pagination::PageMode;
+use crate::collection::{ListRequest, delete_one, get_one, list_route, stored, with_body};
+use crate::editable::{Editable, resource};
+use crate::http::Listing;
+use crate::http::{JsonBody, body_object, error, json, no_content, wrap};
 use crate::server::App;
-use crate::state::{
-    self, Change, Mutation, Resource, ResourceSummary, Slot, apply_tag_change, fields, time_do,
-};
+use crate::state::{self, Resource, Slot, fields, time_do};
+use axum::routing::MethodFilter;
 
 #[derive(Debug, Hash)]
 pub(crate) struct Volume {
@@ -35,32 +35,27 @@ pub(crate) struct Volume {
     pub(super) tags: Vec<String>,
 }
 
-impl Resource for Volume {
-    fn key(&self) -> String {
-        self.id.to_string()
-    }
-
-    fn label(&self) -> &str {
-        &self.name
-    }
-
-    fn summary(&self) -> ResourceSummary {
-        ResourceSummary::new(
-            self.id,
-            &self.name,
-            if self.droplet.is_some() {
-                "attached"
-            } else {
-                "available"
-            },
-            &self.region,
-            self.size_gb,
-            &self.tags,
-        )
-    }
-}
+resource!(
+    Volume,
+    key: |v| v.id.to_string(),
+    label: name,
+    summary: |v| (v.status(), &v.region, v.size_gb, &v.tags),
+    edit: |v| Editable::default()
+        .label(&mut v.name)
+        .size_gb(&mut v.size_gb)
+        .tags(&mut v.tags),
+);
 
 impl Volume {
+    /// What the summary says of it: whether it is attached.
+    fn status(&self) -> &'static str {
+        if self.droplet.is_some() {
+            "attached"
+        } else {
+            "available"
+        }
+    }
+
     pub(super) fn render(&self) -> Value {
         json!({
             "id": self.id.to_string(),
@@ -123,9 +118,9 @@ pub(super) fn seed_fixtures(store: &mut Store) {
     }
 }
 
-pub(super) fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(_store: &mut Store, slot: Slot) -> Volume {
     let b = slot.n;
-    let v = Volume {
+    Volume {
         id: state::det_uuid(SALT + 1, b),
         name: format!("bulk-volume-{b:06}"),
         description: String::new(),
@@ -136,35 +131,17 @@ pub(super) fn bulk(store: &mut Store, slot: Slot) {
         fs_type: "ext4".to_owned(),
         fs_label: String::new(),
         tags: vec!["bulk".to_owned()],
-    };
-    store.volumes.insert(v.key(), v);
+    }
 }
 
-// ---------------------------------------------------------------------------
-// out-of-band changes
+stored!(Volume: Kind::Volume, in Store.volumes, render: |v, _s| v.render(), bulk: bulk,
+    deleted: leave_droplet, changed: Store::account_tags::<Volume>);
 
-/// Tags a change adds become the account's tags too; a deleted volume leaves its droplet.
-pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
-    if m.change == Change::Delete {
-        let key = store.volumes.target(m)?;
-        if let Some(v) = store.volumes.remove(&key) {
-            for d in store.droplets.values_mut() {
-                d.volume_ids.retain(|id| *id != v.id);
-            }
-        }
-        return Ok(());
+/// A deleted volume leaves its droplet.
+fn leave_droplet(store: &mut Store, volume: Volume) {
+    for d in store.droplets.values_mut() {
+        d.volume_ids.retain(|id| *id != volume.id);
     }
-    let v = store.volumes.target_mut(m)?;
-    if apply_tag_change(&mut v.tags, &m.change) {
-        store.tags.extend(v.tags.iter().cloned());
-        return Ok(());
-    }
-    match &m.change {
-        Change::SetLabel { label } => v.name = label.clone(),
-        Change::SetSize { size_gb } => v.size_gb = *size_gb,
-        _ => return Err(state::bad_change(m)),
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -174,33 +151,38 @@ pub(super) fn routes() -> Router<App> {
     Router::new()
         .route(
             "/digitalocean/v2/volumes",
-            get(list_volumes).post(create_volume),
+            list_route("volumes", list_volumes).post(create_volume),
         )
         .route(
             "/digitalocean/v2/volumes/{id}",
-            get(get_volume).delete(delete_volume),
+            get_one::<Volume>(Some("volume"), nf).merge(delete_one::<Volume>(
+                refuse_delete,
+                no_content,
+                nf,
+            )),
         )
-        .route("/digitalocean/v2/volumes/{id}/actions", post(volume_action))
+        .route(
+            "/digitalocean/v2/volumes/{id}/actions",
+            with_body(P, MethodFilter::POST, volume_action),
+        )
 }
 
-async fn list_volumes(
-    State(app): State<App>,
-    Extension(mode): Extension<PageMode>,
-    Query(q): Q,
-) -> Result<Response, Response> {
-    let mut st = app.state();
-    let store = store(&mut st);
-    let (name, region) = (q.get("name"), q.get("region"));
+fn list_volumes(store: &mut Store, req: &ListRequest<'_>) -> Result<Listing, Response> {
+    let (name, region) = (req.query.get("name"), req.query.get("region"));
     let seqs = store
         .volumes
         .select(|v| name.is_none_or(|n| &v.name == n) && region.is_none_or(|r| &v.region == r));
-    let page = paged(&app, "/volumes", &q, &["name", "region"], seqs.len(), mode)?;
-    let listing = store
+    let page = paged(
+        req.app,
+        "/volumes",
+        req.query,
+        &["name", "region"],
+        seqs.len(),
+        req.mode,
+    )?;
+    Ok(store
         .volumes
-        .listing(&seqs, page, state::fingerprint, Volume::render);
-    // Serialise outside the lock: other requests need not wait for it.
-    drop(st);
-    Ok(listing.json("volumes"))
+        .listing(&seqs, page, state::fingerprint, Volume::render))
 }
 
 /// DigitalOcean volume names: a lowercase letter, then lowercase letters, digits and `-`; at most
@@ -291,29 +273,15 @@ async fn create_volume(State(app): State<App>, body: Bytes) -> Result<Response, 
     Ok(json(StatusCode::CREATED, &wrap("volume", rendered)))
 }
 
-async fn get_volume(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    match store(&mut st).volumes.get(&id) {
-        Some(v) => json(StatusCode::OK, &wrap("volume", v.render())),
-        None => nf(),
-    }
-}
-
-async fn delete_volume(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    let store = store(&mut st);
-    match store.volumes.get(&id) {
-        None => nf(),
-        Some(v) if v.droplet.is_some() => error(
+/// An attached volume is not deleted.
+fn refuse_delete(v: &Volume) -> Option<Response> {
+    v.droplet.map(|_| {
+        error(
             P,
             StatusCode::CONFLICT,
             "Volume is currently attached to a Droplet. Detach it before deleting.",
-        ),
-        Some(_) => {
-            store.volumes.remove(&id);
-            empty(StatusCode::NO_CONTENT)
-        }
-    }
+        )
+    })
 }
 
 /// `attach` / `detach` of volume `id` (in `region`, attached to `attached`) to `droplet_id`;
@@ -381,12 +349,7 @@ fn resize(store: &mut Store, id: &str, body: &JsonBody) -> Result<(), Response> 
     Ok(())
 }
 
-async fn volume_action(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let body = body_object(P, &body)?;
+fn volume_action(app: &App, id: &str, body: &JsonBody) -> Result<Response, Response> {
     let kind = body
         .get("type")
         .and_then(Value::as_str)
@@ -400,7 +363,7 @@ async fn volume_action(
     let mut st = app.state();
     let store = store(&mut st);
     let (vol_id, vol_region, attached) = {
-        let v = store.volumes.get(&id).ok_or_else(nf)?;
+        let v = store.volumes.get(id).ok_or_else(nf)?;
         (v.id, v.region.clone(), v.droplet)
     };
     if region_arg.as_ref().is_some_and(|r| *r != vol_region) {
@@ -408,10 +371,10 @@ async fn volume_action(
     }
     let volume = (vol_id, vol_region.as_str(), attached);
     let action_type = match kind.as_str() {
-        "attach" => attach_or_detach(store, &id, volume, true, &body)?,
-        "detach" => attach_or_detach(store, &id, volume, false, &body)?,
+        "attach" => attach_or_detach(store, id, volume, true, body)?,
+        "detach" => attach_or_detach(store, id, volume, false, body)?,
         "resize" => {
-            resize(store, &id, &body)?;
+            resize(store, id, body)?;
             "resize"
         }
         _ => {

@@ -14,12 +14,14 @@ use serde_json::{Value, json};
 
 use super::filter::{self, Field, Filterable};
 use super::{P, Store, bad, check_region, field_err, nf, ok_empty, store};
-use crate::SandboxError;
+use crate::Kind;
 use crate::catalog::{self, LINODE_REGIONS};
+use crate::collection::stored;
+use crate::editable::{Editable, resource};
 use crate::http::{Q, body_object, json};
 use crate::pagination::PageMode;
 use crate::server::App;
-use crate::state::{self, Change, Mutation, Resource, ResourceSummary, Slot, fields, time_linode};
+use crate::state::{self, Change, Resource, Slot, fields, time_linode};
 
 #[derive(Debug, Hash)]
 pub(crate) struct Bucket {
@@ -31,28 +33,30 @@ pub(crate) struct Bucket {
     endpoint_type: String,
 }
 
-impl Resource for Bucket {
-    fn key(&self) -> String {
-        format!("{}/{}", self.region, self.label)
-    }
-
-    fn label(&self) -> &str {
-        &self.label
-    }
-
-    fn summary(&self) -> ResourceSummary {
-        ResourceSummary::new(
-            self.key(),
-            &self.label,
-            "active",
-            &self.region,
-            &self.endpoint_type,
-            &[],
-        )
-    }
-}
+resource!(
+    Bucket,
+    key: |b| format!("{}/{}", b.region, b.label),
+    label: label,
+    summary: |b| ("active", &b.region, &b.endpoint_type, &[]),
+    edit: |_b| Editable::default(),
+    change: |b, change| b.set_objects(change),
+);
 
 impl Bucket {
+    /// A bucket can be given objects; nothing else about it changes (but its deletion).
+    fn set_objects(&mut self, change: &Change) -> bool {
+        let Change::SetObjects {
+            objects,
+            size_bytes,
+        } = change
+        else {
+            return false;
+        };
+        self.objects = *objects;
+        self.size = *size_bytes;
+        true
+    }
+
     pub(super) fn render(&self) -> Value {
         let cluster = catalog::linode_cluster(&self.region);
         json!({
@@ -98,44 +102,19 @@ pub(super) fn seed_fixtures(store: &mut Store) {
     }
 }
 
-pub(super) fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(_store: &mut Store, slot: Slot) -> Bucket {
     let b = slot.n;
-    let bucket = Bucket {
+    Bucket {
         label: format!("bulk-bucket-{b:06}"),
         region: slot.region,
         created: slot.created,
         objects: if b.is_multiple_of(3) { 0 } else { b * 7 },
         size: if b.is_multiple_of(3) { 0 } else { b * 7 * 4096 },
         endpoint_type: "E1".to_owned(),
-    };
-    store.buckets.insert(bucket.key(), bucket);
-}
-
-// ---------------------------------------------------------------------------
-// out-of-band changes
-
-/// A bucket can be deleted or given objects; nothing else about it changes.
-pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
-    match &m.change {
-        Change::Delete => {
-            let key = store.buckets.target(m)?;
-            store.buckets.remove(&key);
-        }
-        Change::SetObjects {
-            objects,
-            size_bytes,
-        } => {
-            let b = store.buckets.target_mut(m)?;
-            b.objects = *objects;
-            b.size = *size_bytes;
-        }
-        _ => {
-            store.buckets.target(m)?;
-            return Err(state::bad_change(m));
-        }
     }
-    Ok(())
 }
+
+stored!(Bucket: Kind::Bucket, in Store.buckets, render: |b, _s| b.render(), bulk: bulk);
 
 // ---------------------------------------------------------------------------
 // HTTP

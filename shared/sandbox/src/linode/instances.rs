@@ -4,23 +4,24 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::post;
 use base64::Engine;
 use serde_json::{Value, json};
 
 use super::filter::{self, Field, Filterable};
 use super::{P, Store, bad, check_region, field_err, nf, ok_empty, store};
-use crate::SandboxError;
+use crate::Kind;
 use crate::catalog::{self, LINODE_TYPES};
-use crate::http::{JsonBody, Q, body_object, json};
-use crate::pagination::PageMode;
+use crate::collection::{ListRequest, delete_one, get_one, list_route, stored, with_body};
+use crate::editable::{Editable, resource};
+use crate::http::Listing;
+use crate::http::{JsonBody, body_object, json};
 use crate::server::App;
-use crate::state::{
-    self, Change, Mutation, Resource, ResourceSummary, Slot, apply_tag_change, fields, time_linode,
-};
+use crate::state::{self, Change, Resource, Slot, fields, time_linode};
+use axum::routing::MethodFilter;
 
 #[derive(Debug, Hash)]
 pub(crate) struct Instance {
@@ -49,33 +50,22 @@ fn type_disk_mb(ltype: &str) -> u64 {
     catalog::linode_type(ltype).map_or(25600, |t| u64::from(t.disk_mb))
 }
 
-impl Resource for Instance {
-    fn key(&self) -> String {
-        self.id.to_string()
-    }
-
-    fn label(&self) -> &str {
-        &self.label
-    }
-
-    fn summary(&self) -> ResourceSummary {
-        ResourceSummary::new(
-            self.id,
-            &self.label,
-            &self.status,
-            &self.region,
-            &self.ltype,
-            &self.tags,
-        )
-    }
-
-    fn observe(&mut self) {
-        if state::countdown(&mut self.pending) {
-            self.status = std::mem::take(&mut self.target);
-            self.updated = state::now().max(self.created);
-        }
-    }
-}
+resource!(
+    Instance,
+    key: |i| i.id.to_string(),
+    label: label,
+    summary: |i| (&i.status, &i.region, &i.ltype, &i.tags),
+    edit: |i| Editable::default()
+        .label(&mut i.label)
+        .status(&mut i.status)
+        .plan(&mut i.ltype)
+        .tags(&mut i.tags)
+        .power_status(["offline", "running"]),
+    observe: |i| if state::countdown(&mut i.pending) {
+        i.status = std::mem::take(&mut i.target);
+        i.updated = state::now().max(i.created);
+    },
+);
 
 impl Instance {
     pub(super) fn render(&self) -> Value {
@@ -171,10 +161,10 @@ pub(super) fn seed_fixtures(store: &mut Store) {
     }
 }
 
-pub(super) fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(store: &mut Store, slot: Slot) -> Instance {
     let b = slot.n;
     store.next_instance += 1;
-    let i = Instance {
+    Instance {
         id: store.next_instance,
         label: format!("bulk-linode-{b:06}"),
         region: slot.region,
@@ -190,44 +180,23 @@ pub(super) fn bulk(store: &mut Store, slot: Slot) {
         private_ip: state::private_ip(slot.seq),
         backups: false,
         pending: 0,
-    };
-    store.instances.insert(i.key(), i);
+    }
 }
 
-// ---------------------------------------------------------------------------
-// out-of-band changes
+stored!(Instance: Kind::Instance, in Store.instances, render: |i, _s| i.render(), bulk: bulk,
+    deleted: detach_volumes, changed: touch);
 
-/// Every change but a tag change moves `updated`.
-pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
-    if m.change == Change::Delete {
-        let key = store.instances.target(m)?;
-        delete_state(store, &key);
-        return Ok(());
-    }
-    let i = store.instances.target_mut(m)?;
-    if apply_tag_change(&mut i.tags, &m.change) {
-        return Ok(());
-    }
-    match &m.change {
-        Change::SetLabel { label } => i.label = label.clone(),
-        Change::SetPlan { plan } => i.ltype = plan.clone(),
-        Change::PowerOff => i.status = "offline".to_owned(),
-        Change::PowerOn => i.status = "running".to_owned(),
-        Change::SetStatus { status } => i.status = status.clone(),
-        _ => return Err(state::bad_change(m)),
-    }
-    i.updated = state::now();
-    Ok(())
+/// The volumes attached to a removed Linode become detached.
+fn detach_volumes(store: &mut Store, linode: Instance) {
+    state::detach(store.volumes.values_mut(), |v| &mut v.linode_id, &linode.id);
 }
 
-/// Remove a Linode; its volumes become detached.
-fn delete_state(store: &mut Store, key: &str) {
-    if let Some(i) = store.instances.remove(key) {
-        for v in store.volumes.values_mut() {
-            if v.linode_id == Some(i.id) {
-                v.linode_id = None;
-            }
-        }
+/// Every out-of-band change but a tag change moves `updated`.
+fn touch(store: &mut Store, key: &str, change: &Change) {
+    if let Some(i) = store.instances.get_mut(key)
+        && !change.is_tag_change()
+    {
+        i.updated = state::now();
     }
 }
 
@@ -238,17 +207,17 @@ pub(super) fn routes() -> Router<App> {
     Router::new()
         .route(
             "/linode/v4/linode/instances",
-            get(list_instances).post(create_instance),
+            list_route("data", list_instances).post(create_instance),
         )
         .route(
             "/linode/v4/linode/instances/{id}",
-            get(get_instance)
-                .put(update_instance)
-                .delete(delete_instance),
+            get_one::<Instance>(None, nf)
+                .merge(with_body(P, MethodFilter::PUT, update_instance))
+                .merge(delete_one::<Instance>(|_| None, ok_empty, nf)),
         )
         .route(
             "/linode/v4/linode/instances/{id}/resize",
-            post(resize_instance),
+            with_body(P, MethodFilter::POST, resize_instance),
         )
         .route("/linode/v4/linode/instances/{id}/boot", post(boot_instance))
         .route(
@@ -310,24 +279,15 @@ fn type_field(body: &JsonBody) -> Result<String, Response> {
     Ok(ltype)
 }
 
-async fn list_instances(
-    State(app): State<App>,
-    Extension(mode): Extension<PageMode>,
-    headers: HeaderMap,
-    Query(q): Q,
-) -> Result<Response, Response> {
-    let filter = filter::parse_filter(&headers)?;
-    let mut st = app.state();
-    let listing = filter::list(
-        &mut store(&mut st).instances,
+fn list_instances(store: &mut Store, req: &ListRequest<'_>) -> Result<Listing, Response> {
+    let filter = filter::parse_filter(req.headers)?;
+    filter::list(
+        &mut store.instances,
         &filter,
-        (&q, mode),
+        (req.query, req.mode),
         state::fingerprint,
         Instance::render,
-    )?;
-    // Serialise outside the lock: other requests need not wait for it.
-    drop(st);
-    Ok(listing.json("data"))
+    )
 }
 
 /// The image a create deploys, if any: a Linode or private image, which needs a `root_pass`.
@@ -438,25 +398,12 @@ async fn create_instance(State(app): State<App>, body: Bytes) -> Result<Response
     Ok(json(StatusCode::OK, &rendered))
 }
 
-async fn get_instance(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    match store(&mut st).instances.poll(&id, Instance::render) {
-        Some(v) => json(StatusCode::OK, &v),
-        None => nf(),
-    }
-}
-
-async fn update_instance(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let body = body_object(P, &body)?;
+fn update_instance(app: &App, id: &str, body: &JsonBody) -> Result<Response, Response> {
     let label = body.str("label")?;
     let tags = body.strings("tags")?;
     let mut st = app.state();
     let store = store(&mut st);
-    if !store.instances.contains(&id) {
+    if !store.instances.contains(id) {
         return Err(nf());
     }
     if let Some(l) = &label {
@@ -471,7 +418,7 @@ async fn update_instance(
             return Err(unique_label_err());
         }
     }
-    let i = store.instances.get_mut(&id).ok_or_else(nf)?;
+    let i = store.instances.get_mut(id).ok_or_else(nf)?;
     if let Some(l) = label {
         i.label = l;
     }
@@ -480,16 +427,6 @@ async fn update_instance(
     }
     i.updated = state::now();
     Ok(json(StatusCode::OK, &i.render()))
-}
-
-async fn delete_instance(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    let store = store(&mut st);
-    if !store.instances.contains(&id) {
-        return nf();
-    }
-    delete_state(store, &id);
-    ok_empty()
 }
 
 fn busy(i: &Instance) -> bool {
@@ -513,18 +450,13 @@ fn resize_options(body: &JsonBody) -> Result<bool, Response> {
     Ok(auto_disk)
 }
 
-async fn resize_instance(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let body = body_object(P, &body)?;
-    let ltype = type_field(&body)?;
-    let auto_disk = resize_options(&body)?;
+fn resize_instance(app: &App, id: &str, body: &JsonBody) -> Result<Response, Response> {
+    let ltype = type_field(body)?;
+    let auto_disk = resize_options(body)?;
     let new_disk = type_disk_mb(&ltype);
     let pending = app.lifecycle.pending_polls;
     let mut st = app.state();
-    let i = store(&mut st).instances.get_mut(&id).ok_or_else(nf)?;
+    let i = store(&mut st).instances.get_mut(id).ok_or_else(nf)?;
     if busy(i) {
         return Err(bad("Linode busy."));
     }

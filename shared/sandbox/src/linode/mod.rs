@@ -22,13 +22,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
+use crate::Provider;
 use crate::catalog::{self, LINODE_REGIONS};
+use crate::collection::{Collections, Of, OutOfBand};
 use crate::emulation::{Emulation, Expected, RateHeaders};
 use crate::http::{error, json, not_found};
 use crate::pagination::{self, PageMode};
 use crate::server::App;
-use crate::state::{self, BulkPlan, Mutation, ResourceSummary, State as AppState, Table};
-use crate::{Kind, Provider, SandboxError};
+use crate::state::{self, State as AppState, Table};
 
 use buckets::Bucket;
 use instances::Instance;
@@ -74,6 +75,12 @@ fn store(st: &mut AppState) -> &mut Store {
     st.store_mut()
 }
 
+static COLLECTIONS: Collections<Store> = Collections::new(
+    P,
+    (LINODE_REGIONS, 43),
+    &[&Of::<Instance>::NEW, &Of::<Volume>::NEW, &Of::<Bucket>::NEW],
+);
+
 /// The Linode emulation.
 #[derive(Debug)]
 pub(crate) struct Linode;
@@ -99,52 +106,8 @@ impl Emulation for Linode {
         buckets::seed_fixtures(store);
     }
 
-    fn seed_bulk(&self, st: &mut AppState, kind: Kind, n: usize) -> Result<(), SandboxError> {
-        let add: Option<fn(&mut Store, state::Slot)> = match kind {
-            Kind::Instance => Some(instances::bulk),
-            Kind::Volume => Some(volumes::bulk),
-            Kind::Bucket => Some(buckets::bulk),
-            Kind::Database => None,
-        };
-        let plan = BulkPlan {
-            regions: LINODE_REGIONS,
-            spacing: 43,
-        };
-        state::seed_bulk(st, (P, kind), n, plan, add)
-    }
-
-    fn summaries(&self, st: &AppState, kind: Kind) -> Result<Vec<ResourceSummary>, SandboxError> {
-        let empty = Store::default();
-        let store = st.store().unwrap_or(&empty);
-        Ok(match kind {
-            Kind::Instance => store.instances.summaries(),
-            Kind::Volume => store.volumes.summaries(),
-            Kind::Bucket => store.buckets.summaries(),
-            Kind::Database => return Err(state::unsupported(P, kind)),
-        })
-    }
-
-    fn peek(&self, st: &AppState, kind: Kind, target: &str) -> Option<Value> {
-        let store: &Store = st.store()?;
-        match kind {
-            Kind::Instance => store.instances.find(target).map(Instance::render),
-            Kind::Volume => store
-                .volumes
-                .find(target)
-                .map(|v| v.render(&store.instances)),
-            Kind::Bucket => store.buckets.find(target).map(Bucket::render),
-            Kind::Database => None,
-        }
-    }
-
-    fn mutate(&self, st: &mut AppState, m: &Mutation) -> Result<(), SandboxError> {
-        let store = store(st);
-        match m.kind {
-            Kind::Instance => instances::mutate(store, m),
-            Kind::Volume => volumes::mutate(store, m),
-            Kind::Bucket => buckets::mutate(store, m),
-            Kind::Database => Err(state::unsupported(P, m.kind)),
-        }
+    fn collections(&self) -> &'static dyn OutOfBand {
+        &COLLECTIONS
     }
 
     fn error_body(&self, _status: StatusCode, message: &str) -> Value {

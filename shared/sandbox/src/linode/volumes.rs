@@ -5,24 +5,24 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::post;
 use serde_json::{Value, json};
 
 use super::filter::{self, Field, Filterable};
 use super::instances::Instance;
 use super::{P, Store, bad, check_region, field_err, nf, ok_empty, store};
-use crate::SandboxError;
+use crate::Kind;
 use crate::catalog;
-use crate::http::{JsonBody, Q, body_object, json};
-use crate::pagination::PageMode;
+use crate::collection::{ListRequest, delete_one, get_one, list_route, stored, with_body};
+use crate::editable::{Editable, resource};
+use crate::http::Listing;
+use crate::http::{JsonBody, body_object, json};
 use crate::server::App;
-use crate::state::{
-    self, Change, Mutation, Resource, ResourceSummary, Slot, Table, apply_tag_change, fields,
-    time_linode,
-};
+use crate::state::{self, Resource, Slot, Table, fields, time_linode};
+use axum::routing::MethodFilter;
 
 #[derive(Debug, Hash)]
 pub(crate) struct Volume {
@@ -40,32 +40,20 @@ pub(crate) struct Volume {
     pending: u32,
 }
 
-impl Resource for Volume {
-    fn key(&self) -> String {
-        self.id.to_string()
-    }
-
-    fn label(&self) -> &str {
-        &self.label
-    }
-
-    fn summary(&self) -> ResourceSummary {
-        ResourceSummary::new(
-            self.id,
-            &self.label,
-            &self.status,
-            &self.region,
-            self.size,
-            &self.tags,
-        )
-    }
-
-    fn observe(&mut self) {
-        if state::countdown(&mut self.pending) {
-            self.status = "active".to_owned();
-        }
-    }
-}
+resource!(
+    Volume,
+    key: |v| v.id.to_string(),
+    label: label,
+    summary: |v| (&v.status, &v.region, v.size, &v.tags),
+    edit: |v| Editable::default()
+        .label(&mut v.label)
+        .status(&mut v.status)
+        .size_gb(&mut v.size)
+        .tags(&mut v.tags),
+    observe: |v| if state::countdown(&mut v.pending) {
+        v.status = "active".to_owned();
+    },
+);
 
 impl Volume {
     /// The instance this volume is attached to (its rendering reads the instance's label).
@@ -133,10 +121,10 @@ pub(super) fn seed_fixtures(store: &mut Store) {
     }
 }
 
-pub(super) fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(store: &mut Store, slot: Slot) -> Volume {
     let b = slot.n;
     store.next_volume += 1;
-    let v = Volume {
+    Volume {
         id: store.next_volume,
         label: format!("bulk-vol-{b:06}"),
         region: slot.region,
@@ -149,67 +137,47 @@ pub(super) fn bulk(store: &mut Store, slot: Slot) {
         hardware_type: "nvme".to_owned(),
         encryption: "enabled".to_owned(),
         pending: 0,
-    };
-    store.volumes.insert(v.key(), v);
+    }
 }
 
-// ---------------------------------------------------------------------------
-// out-of-band changes
-
-pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
-    if m.change == Change::Delete {
-        let key = store.volumes.target(m)?;
-        store.volumes.remove(&key);
-        return Ok(());
-    }
-    let v = store.volumes.target_mut(m)?;
-    if apply_tag_change(&mut v.tags, &m.change) {
-        return Ok(());
-    }
-    match &m.change {
-        Change::SetLabel { label } => v.label = label.clone(),
-        Change::SetSize { size_gb } => v.size = *size_gb,
-        Change::SetStatus { status } => v.status = status.clone(),
-        _ => return Err(state::bad_change(m)),
-    }
-    Ok(())
-}
+stored!(Volume: Kind::Volume, in Store.volumes, render: |v, s| v.render(&s.instances), bulk: bulk);
 
 // ---------------------------------------------------------------------------
 // HTTP
 
 pub(super) fn routes() -> Router<App> {
     Router::new()
-        .route("/linode/v4/volumes", get(list_volumes).post(create_volume))
+        .route(
+            "/linode/v4/volumes",
+            list_route("data", list_volumes).post(create_volume),
+        )
         .route(
             "/linode/v4/volumes/{id}",
-            get(get_volume).put(update_volume).delete(delete_volume),
+            get_one::<Volume>(None, nf)
+                .merge(with_body(P, MethodFilter::PUT, update_volume))
+                .merge(delete_one::<Volume>(refuse_delete, ok_empty, nf)),
         )
-        .route("/linode/v4/volumes/{id}/attach", post(attach_volume))
+        .route(
+            "/linode/v4/volumes/{id}/attach",
+            with_body(P, MethodFilter::POST, attach_volume),
+        )
         .route("/linode/v4/volumes/{id}/detach", post(detach_volume))
-        .route("/linode/v4/volumes/{id}/resize", post(resize_volume))
+        .route(
+            "/linode/v4/volumes/{id}/resize",
+            with_body(P, MethodFilter::POST, resize_volume),
+        )
 }
 
-async fn list_volumes(
-    State(app): State<App>,
-    Extension(mode): Extension<PageMode>,
-    headers: HeaderMap,
-    Query(q): Q,
-) -> Result<Response, Response> {
-    let filter = filter::parse_filter(&headers)?;
-    let mut st = app.state();
-    let store = store(&mut st);
+fn list_volumes(store: &mut Store, req: &ListRequest<'_>) -> Result<Listing, Response> {
+    let filter = filter::parse_filter(req.headers)?;
     let instances = &store.instances;
-    let listing = filter::list(
+    filter::list(
         &mut store.volumes,
         &filter,
-        (&q, mode),
+        (req.query, req.mode),
         |v| state::fingerprint(&(v, v.attached_instance(instances))),
         |v| v.render(instances),
-    )?;
-    // Serialise outside the lock: other requests need not wait for it.
-    drop(st);
-    Ok(listing.json("data"))
+    )
 }
 
 /// [linode-spec] `Volume.label`: `^[a-zA-Z]((?!--|__)[a-zA-Z0-9-_])+$`, at most 32.
@@ -322,22 +290,7 @@ async fn create_volume(State(app): State<App>, body: Bytes) -> Result<Response, 
     Ok(json(StatusCode::OK, &rendered))
 }
 
-async fn get_volume(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    let store = store(&mut st);
-    let instances = &store.instances;
-    match store.volumes.poll(&id, |v| v.render(instances)) {
-        Some(v) => json(StatusCode::OK, &v),
-        None => nf(),
-    }
-}
-
-async fn update_volume(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let body = body_object(P, &body)?;
+fn update_volume(app: &App, id: &str, body: &JsonBody) -> Result<Response, Response> {
     let label = body.str("label")?;
     let tags = body.strings("tags")?;
     if label.as_ref().is_some_and(|l| !valid_volume_label(l)) {
@@ -345,7 +298,7 @@ async fn update_volume(
     }
     let mut st = app.state();
     let store = store(&mut st);
-    let v = store.volumes.get_mut(&id).ok_or_else(nf)?;
+    let v = store.volumes.get_mut(id).ok_or_else(nf)?;
     if let Some(l) = label {
         v.label = l;
     }
@@ -356,27 +309,13 @@ async fn update_volume(
     Ok(json(StatusCode::OK, &v.render(&store.instances)))
 }
 
-async fn delete_volume(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    let store = store(&mut st);
-    match store.volumes.get(&id) {
-        None => nf(),
-        Some(v) if v.linode_id.is_some() => {
-            bad("Volume must be detached before it can be deleted.")
-        }
-        Some(_) => {
-            store.volumes.remove(&id);
-            ok_empty()
-        }
-    }
+/// An attached volume is not deleted.
+fn refuse_delete(v: &Volume) -> Option<Response> {
+    v.linode_id
+        .map(|_| bad("Volume must be detached before it can be deleted."))
 }
 
-async fn attach_volume(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let body = body_object(P, &body)?;
+fn attach_volume(app: &App, id: &str, body: &JsonBody) -> Result<Response, Response> {
     let linode_id = body
         .get("linode_id")
         .and_then(Value::as_u64)
@@ -388,7 +327,7 @@ async fn attach_volume(
         .get(&linode_id.to_string())
         .map(|i| i.region.clone())
         .ok_or_else(|| field_err("linode_id", "Linode not found"))?;
-    let v = store.volumes.get_mut(&id).ok_or_else(nf)?;
+    let v = store.volumes.get_mut(id).ok_or_else(nf)?;
     if v.linode_id.is_some() {
         return Err(bad("Volume is already attached to a Linode"));
     }
@@ -416,19 +355,14 @@ async fn detach_volume(
     Ok(ok_empty())
 }
 
-async fn resize_volume(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let body = body_object(P, &body)?;
+fn resize_volume(app: &App, id: &str, body: &JsonBody) -> Result<Response, Response> {
     let size = body
         .get("size")
         .and_then(Value::as_u64)
         .ok_or_else(|| field_err("size", "size is required"))?;
     let mut st = app.state();
     let store = store(&mut st);
-    let v = store.volumes.get_mut(&id).ok_or_else(nf)?;
+    let v = store.volumes.get_mut(id).ok_or_else(nf)?;
     if size <= v.size {
         return Err(field_err("size", "Volumes can only be resized up"));
     }

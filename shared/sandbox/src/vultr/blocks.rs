@@ -4,24 +4,24 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::instances::Instance;
 use super::{P, SALT, Store, bad, parse_uuid, region_field, store};
-use crate::SandboxError;
+use crate::Kind;
 use crate::catalog;
-use crate::http::{Q, body_object, empty, error, json, wrap};
-use crate::pagination::{self, PageMode};
+use crate::collection::{ListRequest, delete_one, get_one, list_route, stored, with_body};
+use crate::editable::{Editable, resource};
+use crate::http::Listing;
+use crate::http::{JsonBody, body_object, empty, error, json, no_content, wrap};
+use crate::pagination::{self};
 use crate::server::App;
-use crate::state::{
-    self, Change, Mutation, Resource, ResourceSummary, Slot, State as AppState, Table, fields,
-    time_vultr,
-};
+use crate::state::{self, Resource, Slot, State as AppState, Table, fields, time_vultr};
+use axum::routing::MethodFilter;
 
 #[derive(Debug, Hash)]
 pub(crate) struct Block {
@@ -36,32 +36,19 @@ pub(crate) struct Block {
     pending: u32,
 }
 
-impl Resource for Block {
-    fn key(&self) -> String {
-        self.id.to_string()
-    }
-
-    fn label(&self) -> &str {
-        &self.label
-    }
-
-    fn summary(&self) -> ResourceSummary {
-        ResourceSummary::new(
-            self.id,
-            &self.label,
-            &self.status,
-            &self.region,
-            self.size_gb,
-            &[],
-        )
-    }
-
-    fn observe(&mut self) {
-        if state::countdown(&mut self.pending) {
-            self.status = "active".to_owned();
-        }
-    }
-}
+resource!(
+    Block,
+    key: |b| b.id.to_string(),
+    label: label,
+    summary: |b| (&b.status, &b.region, b.size_gb, &[]),
+    edit: |b| Editable::default()
+        .label(&mut b.label)
+        .status(&mut b.status)
+        .size_gb(&mut b.size_gb),
+    observe: |b| if state::countdown(&mut b.pending) {
+        b.status = "active".to_owned();
+    },
+);
 
 impl Block {
     /// The instance this block is attached to (its rendering reads the instance's id, IP, label).
@@ -120,9 +107,9 @@ pub(super) fn seed_fixtures(st: &mut AppState) {
     }
 }
 
-pub(super) fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(_store: &mut Store, slot: Slot) -> Block {
     let b = slot.n;
-    let blk = Block {
+    Block {
         id: state::det_uuid(SALT + 1, b),
         label: format!("bulk-block-{b:06}"),
         region: slot.region,
@@ -132,69 +119,50 @@ pub(super) fn bulk(store: &mut Store, slot: Slot) {
         created: slot.created,
         status: "active".to_owned(),
         pending: 0,
-    };
-    store.blocks.insert(blk.key(), blk);
+    }
 }
 
-// ---------------------------------------------------------------------------
-// out-of-band changes
-
-pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
-    if m.change == Change::Delete {
-        let key = store.blocks.target(m)?;
-        store.blocks.remove(&key);
-        return Ok(());
-    }
-    let b = store.blocks.target_mut(m)?;
-    match &m.change {
-        Change::SetLabel { label } => b.label = label.clone(),
-        Change::SetSize { size_gb } => b.size_gb = *size_gb,
-        Change::SetStatus { status } => b.status = status.clone(),
-        _ => return Err(state::bad_change(m)),
-    }
-    Ok(())
-}
+stored!(Block: Kind::Volume, in Store.blocks, render: |b, s| b.render(&s.instances), bulk: bulk);
 
 // ---------------------------------------------------------------------------
 // HTTP
 
 pub(super) fn routes() -> Router<App> {
     Router::new()
-        .route("/vultr/v2/blocks", get(list_blocks).post(create_block))
+        .route(
+            "/vultr/v2/blocks",
+            list_route("blocks", list_blocks).post(create_block),
+        )
         .route(
             "/vultr/v2/blocks/{id}",
-            get(get_block).patch(update_block).delete(delete_block),
+            get_one::<Block>(Some("block"), block_404)
+                .merge(with_body(P, MethodFilter::PATCH, update_block))
+                .merge(delete_one::<Block>(|_| None, no_content, block_404)),
         )
-        .route("/vultr/v2/blocks/{id}/attach", post(attach_block))
-        .route("/vultr/v2/blocks/{id}/detach", post(detach_block))
+        .route(
+            "/vultr/v2/blocks/{id}/attach",
+            with_body(P, MethodFilter::POST, attach_block),
+        )
+        .route(
+            "/vultr/v2/blocks/{id}/detach",
+            with_body(P, MethodFilter::POST, detach_block),
+        )
 }
 
 fn block_404() -> Response {
     error(P, StatusCode::NOT_FOUND, "Invalid block storage ID")
 }
 
-async fn list_blocks(
-    State(app): State<App>,
-    Extension(mode): Extension<PageMode>,
-    Query(q): Q,
-) -> Response {
-    let mut st = app.state();
-    let store = store(&mut st);
+fn list_blocks(store: &mut Store, req: &ListRequest<'_>) -> Result<Listing, Response> {
     let seqs = store.blocks.select(|_| true);
-    let page = match pagination::vultr(seqs.len(), &q, mode) {
-        Ok(p) => p,
-        Err(msg) => return bad(&msg),
-    };
+    let page = pagination::vultr(seqs.len(), req.query, req.mode).map_err(|msg| bad(&msg))?;
     let instances = &store.instances;
-    let listing = store.blocks.listing(
+    Ok(store.blocks.listing(
         &seqs,
         page,
         |b| state::fingerprint(&(b, b.attached_instance(instances))),
         |b| b.render(instances),
-    );
-    // Serialise outside the lock: other requests need not wait for it.
-    drop(st);
-    listing.json("blocks")
+    ))
 }
 
 fn block_limits(block_type: &str) -> Option<(u64, u64)> {
@@ -241,29 +209,14 @@ async fn create_block(State(app): State<App>, body: Bytes) -> Result<Response, R
     Ok(json(StatusCode::ACCEPTED, &wrap("block", rendered)))
 }
 
-async fn get_block(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    let store = store(&mut st);
-    let instances = &store.instances;
-    match store.blocks.poll(&id, |b| b.render(instances)) {
-        Some(v) => json(StatusCode::OK, &wrap("block", v)),
-        None => block_404(),
-    }
-}
-
-async fn update_block(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let body = body_object(P, &body)?;
+fn update_block(app: &App, id: &str, body: &JsonBody) -> Result<Response, Response> {
     let label = body.str("label")?;
     let size = match body.get("size_gb") {
         None | Some(Value::Null) => None,
         Some(v) => Some(v.as_u64().ok_or_else(|| bad("Invalid size_gb."))?),
     };
     let mut st = app.state();
-    let b = store(&mut st).blocks.get_mut(&id).ok_or_else(block_404)?;
+    let b = store(&mut st).blocks.get_mut(id).ok_or_else(block_404)?;
     if let Some(size) = size {
         if size < b.size_gb {
             return Err(bad("Block storage size can only be increased."));
@@ -280,20 +233,7 @@ async fn update_block(
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
-async fn delete_block(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    match store(&mut st).blocks.remove(&id) {
-        Some(_) => empty(StatusCode::NO_CONTENT),
-        None => block_404(),
-    }
-}
-
-async fn attach_block(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let body = body_object(P, &body)?;
+fn attach_block(app: &App, id: &str, body: &JsonBody) -> Result<Response, Response> {
     let instance_id = body
         .str("instance_id")?
         .ok_or_else(|| bad("Missing required parameter: instance_id"))?;
@@ -304,7 +244,7 @@ async fn attach_block(
         .get(&instance_id)
         .ok_or_else(|| bad("Invalid instance_id."))?;
     let (inst_id, inst_region) = (inst.id, inst.region.clone());
-    let b = store.blocks.get_mut(&id).ok_or_else(block_404)?;
+    let b = store.blocks.get_mut(id).ok_or_else(block_404)?;
     if b.attached.is_some() {
         return Err(bad("Block storage is already attached to another server"));
     }
@@ -317,14 +257,9 @@ async fn attach_block(
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
-async fn detach_block(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let _body = body_object(P, &body)?;
+fn detach_block(app: &App, id: &str, _body: &JsonBody) -> Result<Response, Response> {
     let mut st = app.state();
-    let b = store(&mut st).blocks.get_mut(&id).ok_or_else(block_404)?;
+    let b = store(&mut st).blocks.get_mut(id).ok_or_else(block_404)?;
     if b.attached.take().is_none() {
         return Err(bad("Block storage is not attached to a server."));
     }

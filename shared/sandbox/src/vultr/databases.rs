@@ -4,22 +4,23 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{P, SALT, Store, bad, parse_uuid, region_field, secret_seq, store};
 use crate::catalog;
-use crate::http::{Q, body_object, empty, error, json, wrap};
-use crate::pagination::{self, PageMode};
+use crate::collection::{ListRequest, delete_one, get_one, list_route, stored, with_body};
+use crate::editable::{Editable, resource};
+use crate::http::Listing;
+use crate::http::{JsonBody, body_object, error, json, no_content, wrap};
+use crate::pagination::{self};
 use crate::server::App;
-use crate::state::{
-    self, Change, Mutation, Resource, ResourceSummary, Slot, State as AppState, fields, time_vultr,
-};
-use crate::{SECRET_MARKER, SandboxError};
+use crate::state::{self, Change, Resource, Slot, State as AppState, fields, time_vultr};
+use crate::{Kind, SECRET_MARKER};
+use axum::routing::MethodFilter;
 
 #[derive(Debug, Hash)]
 pub(crate) struct Database {
@@ -62,39 +63,43 @@ const DB_ENGINES: &[(&str, &str)] = &[
     ("kafka", "3.7"),
 ];
 
-impl Resource for Database {
-    fn key(&self) -> String {
-        self.id.to_string()
-    }
+resource!(
+    Database,
+    key: |d| d.id.to_string(),
+    label: label,
+    summary: |d| (&d.status, &d.region, &d.plan, &d.tags()),
+    edit: |d| Editable::default()
+        .label(&mut d.label)
+        .status(&mut d.status)
+        .plan(&mut d.plan),
+    change: |d, change| d.change_tag(change),
+    observe: |d| if state::countdown(&mut d.pending) {
+        d.status = "Running".to_owned();
+    },
+);
 
-    fn label(&self) -> &str {
-        &self.label
-    }
-
-    fn summary(&self) -> ResourceSummary {
-        let tags = if self.tag.is_empty() {
+impl Database {
+    /// Its tags: the one `tag`, if set.
+    fn tags(&self) -> Vec<String> {
+        if self.tag.is_empty() {
             Vec::new()
         } else {
             vec![self.tag.clone()]
-        };
-        ResourceSummary::new(
-            self.id,
-            &self.label,
-            &self.status,
-            &self.region,
-            &self.plan,
-            &tags,
-        )
-    }
-
-    fn observe(&mut self) {
-        if state::countdown(&mut self.pending) {
-            self.status = "Running".to_owned();
         }
     }
-}
 
-impl Database {
+    /// A database has one `tag`: tag changes set, replace or clear it.
+    fn change_tag(&mut self, change: &Change) -> bool {
+        match change {
+            Change::SetTags { tags } => self.tag = tags.first().cloned().unwrap_or_default(),
+            Change::AddTag { tag } => self.tag = tag.clone(),
+            Change::RemoveTag { tag } if &self.tag == tag => self.tag.clear(),
+            Change::RemoveTag { .. } => {}
+            _ => return false,
+        }
+        true
+    }
+
     pub(super) fn render(&self) -> Value {
         let (vcpus, disk, ram, brokers) = db_plan_specs(&self.plan);
         let short = &self.id.simple().to_string()[..8];
@@ -204,9 +209,9 @@ pub(super) fn seed_fixtures(st: &mut AppState) {
     }
 }
 
-pub(super) fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(_store: &mut Store, slot: Slot) -> Database {
     let b = slot.n;
-    let d = Database {
+    Database {
         id: state::det_uuid(SALT + 2, b),
         label: format!("bulk-db-{b:06}"),
         tag: "bulk".to_owned(),
@@ -222,33 +227,10 @@ pub(super) fn bulk(store: &mut Store, slot: Slot) {
         maintenance_dow: "sunday".to_owned(),
         maintenance_time: "01:00".to_owned(),
         vpc_id: String::new(),
-    };
-    store.databases.insert(d.key(), d);
+    }
 }
 
-// ---------------------------------------------------------------------------
-// out-of-band changes
-
-/// A database has one `tag`: tag changes set, replace or clear it.
-pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
-    if m.change == Change::Delete {
-        let key = store.databases.target(m)?;
-        store.databases.remove(&key);
-        return Ok(());
-    }
-    let d = store.databases.target_mut(m)?;
-    match &m.change {
-        Change::SetLabel { label } => d.label = label.clone(),
-        Change::SetPlan { plan } => d.plan = plan.clone(),
-        Change::SetTags { tags } => d.tag = tags.first().cloned().unwrap_or_default(),
-        Change::AddTag { tag } => d.tag = tag.clone(),
-        Change::RemoveTag { tag } if &d.tag == tag => d.tag.clear(),
-        Change::RemoveTag { .. } => {}
-        Change::SetStatus { status } => d.status = status.clone(),
-        _ => return Err(state::bad_change(m)),
-    }
-    Ok(())
-}
+stored!(Database: Kind::Database, in Store.databases, render: |d, _s| d.render(), bulk: bulk);
 
 // ---------------------------------------------------------------------------
 // HTTP
@@ -257,13 +239,13 @@ pub(super) fn routes() -> Router<App> {
     Router::new()
         .route(
             "/vultr/v2/databases",
-            get(list_databases).post(create_database),
+            list_route("databases", list_databases).post(create_database),
         )
         .route(
             "/vultr/v2/databases/{id}",
-            get(get_database)
-                .put(update_database)
-                .delete(delete_database),
+            get_one::<Database>(Some("database"), database_404)
+                .merge(with_body(P, MethodFilter::PUT, update_database))
+                .merge(delete_one::<Database>(|_| None, no_content, database_404)),
         )
 }
 
@@ -271,14 +253,12 @@ fn database_404() -> Response {
     error(P, StatusCode::NOT_FOUND, "database not found")
 }
 
-async fn list_databases(
-    State(app): State<App>,
-    Extension(mode): Extension<PageMode>,
-    Query(q): Q,
-) -> Response {
-    let mut st = app.state();
-    let store = store(&mut st);
-    let (label, tag, region) = (q.get("label"), q.get("tag"), q.get("region"));
+fn list_databases(store: &mut Store, req: &ListRequest<'_>) -> Result<Listing, Response> {
+    let (label, tag, region) = (
+        req.query.get("label"),
+        req.query.get("tag"),
+        req.query.get("region"),
+    );
     let seqs = store.databases.select(|d| {
         label.is_none_or(|l| &d.label == l)
             && tag.is_none_or(|t| &d.tag == t)
@@ -286,13 +266,10 @@ async fn list_databases(
     });
     // Not paginated ([vultr-spec] `GET /databases` declares only `label`, `tag` and `region`;
     // its `meta` is `{total}`): every database in one response.
-    let page = pagination::whole(seqs.len(), mode);
-    let listing = store
+    let page = pagination::whole(seqs.len(), req.mode);
+    Ok(store
         .databases
-        .listing(&seqs, page, state::fingerprint, Database::render);
-    // Serialise outside the lock: other requests need not wait for it.
-    drop(st);
-    listing.json("databases")
+        .listing(&seqs, page, state::fingerprint, Database::render))
 }
 
 async fn create_database(State(app): State<App>, body: Bytes) -> Result<Response, Response> {
@@ -346,20 +323,7 @@ async fn create_database(State(app): State<App>, body: Bytes) -> Result<Response
     Ok(json(StatusCode::ACCEPTED, &wrap("database", rendered)))
 }
 
-async fn get_database(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    match store(&mut st).databases.poll(&id, Database::render) {
-        Some(v) => json(StatusCode::OK, &wrap("database", v)),
-        None => database_404(),
-    }
-}
-
-async fn update_database(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let body = body_object(P, &body)?;
+fn update_database(app: &App, id: &str, body: &JsonBody) -> Result<Response, Response> {
     let label = body.str("label")?;
     let tag = body.str("tag")?;
     let plan = body.str("plan")?;
@@ -369,7 +333,7 @@ async fn update_database(
     let mut st = app.state();
     let d = store(&mut st)
         .databases
-        .get_mut(&id)
+        .get_mut(id)
         .ok_or_else(database_404)?;
     for (field, value) in [
         (&mut d.label, label),
@@ -386,12 +350,4 @@ async fn update_database(
         d.trusted_ips = v;
     }
     Ok(json(StatusCode::ACCEPTED, &wrap("database", d.render())))
-}
-
-async fn delete_database(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    match store(&mut st).databases.remove(&id) {
-        Some(_) => empty(StatusCode::NO_CONTENT),
-        None => database_404(),
-    }
 }

@@ -3,7 +3,7 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine;
@@ -12,14 +12,15 @@ use uuid::Uuid;
 
 use super::{P, SALT, Store, bad, parse_uuid, present, region_field, secret_seq, store};
 use crate::catalog::{self, VULTR_PLANS};
-use crate::http::{JsonBody, Q, body_object, empty, error, json, wrap};
-use crate::pagination::{self, PageMode};
+use crate::collection::{ListRequest, delete_one, get_one, list_route, stored, with_body};
+use crate::editable::{Editable, resource};
+use crate::http::Listing;
+use crate::http::{JsonBody, body_object, error, json, no_content, wrap};
+use crate::pagination::{self};
 use crate::server::App;
-use crate::state::{
-    self, Change, Mutation, Resource, ResourceSummary, Slot, State as AppState, apply_tag_change,
-    fields, time_vultr,
-};
-use crate::{SECRET_MARKER, SandboxError};
+use crate::state::{self, Slot, State as AppState, fields, time_vultr};
+use crate::{Kind, SECRET_MARKER};
+use axum::routing::MethodFilter;
 
 #[derive(Debug, Hash)]
 pub(crate) struct Instance {
@@ -46,34 +47,23 @@ pub(crate) struct Instance {
     pending: u32,
 }
 
-impl Resource for Instance {
-    fn key(&self) -> String {
-        self.id.to_string()
-    }
-
-    fn label(&self) -> &str {
-        &self.label
-    }
-
-    fn summary(&self) -> ResourceSummary {
-        ResourceSummary::new(
-            self.id,
-            &self.label,
-            &self.status,
-            &self.region,
-            &self.plan,
-            &self.tags,
-        )
-    }
-
-    fn observe(&mut self) {
-        if state::countdown(&mut self.pending) {
-            self.status = "active".to_owned();
-            self.power_status = "running".to_owned();
-            self.server_status = "ok".to_owned();
-        }
-    }
-}
+resource!(
+    Instance,
+    key: |i| i.id.to_string(),
+    label: label,
+    summary: |i| (&i.status, &i.region, &i.plan, &i.tags),
+    edit: |i| Editable::default()
+        .label(&mut i.label)
+        .status(&mut i.status)
+        .plan(&mut i.plan)
+        .tags(&mut i.tags)
+        .power(&mut i.power_status, ["stopped", "running"]),
+    observe: |i| if state::countdown(&mut i.pending) {
+        i.status = "active".to_owned();
+        i.power_status = "running".to_owned();
+        i.server_status = "ok".to_owned();
+    },
+);
 
 impl Instance {
     /// What `os` says: the source the instance was deployed from, or its OS's name.
@@ -186,10 +176,10 @@ pub(super) fn seed_fixtures(st: &mut AppState) {
     }
 }
 
-pub(super) fn bulk(store: &mut Store, slot: Slot) {
+fn bulk(_store: &mut Store, slot: Slot) -> Instance {
     let b = slot.n;
     let label = format!("bulk-vm-{b:06}");
-    let i = Instance {
+    Instance {
         id: state::det_uuid(SALT, b),
         hostname: label.clone(),
         label,
@@ -211,43 +201,15 @@ pub(super) fn bulk(store: &mut Store, slot: Slot) {
         user_scheme: "root".to_owned(),
         seq: slot.seq,
         pending: 0,
-    };
-    store.instances.insert(i.key(), i);
+    }
 }
 
-// ---------------------------------------------------------------------------
-// out-of-band changes
+stored!(Instance: Kind::Instance, in Store.instances, render: |i, _s| i.render(), bulk: bulk,
+    deleted: detach_blocks);
 
-pub(super) fn mutate(store: &mut Store, m: &Mutation) -> Result<(), SandboxError> {
-    if m.change == Change::Delete {
-        let key = store.instances.target(m)?;
-        delete_state(store, &key);
-        return Ok(());
-    }
-    let i = store.instances.target_mut(m)?;
-    if apply_tag_change(&mut i.tags, &m.change) {
-        return Ok(());
-    }
-    match &m.change {
-        Change::SetLabel { label } => i.label = label.clone(),
-        Change::SetPlan { plan } => i.plan = plan.clone(),
-        Change::PowerOff => i.power_status = "stopped".to_owned(),
-        Change::PowerOn => i.power_status = "running".to_owned(),
-        Change::SetStatus { status } => i.status = status.clone(),
-        _ => return Err(state::bad_change(m)),
-    }
-    Ok(())
-}
-
-/// Remove an instance; the blocks attached to it become detached.
-fn delete_state(store: &mut Store, key: &str) {
-    if let Some(i) = store.instances.remove(key) {
-        for b in store.blocks.values_mut() {
-            if b.attached == Some(i.id) {
-                b.attached = None;
-            }
-        }
-    }
+/// The blocks attached to a removed instance become detached.
+fn detach_blocks(store: &mut Store, instance: Instance) {
+    state::detach(store.blocks.values_mut(), |b| &mut b.attached, &instance.id);
 }
 
 // ---------------------------------------------------------------------------
@@ -257,13 +219,13 @@ pub(super) fn routes() -> Router<App> {
     Router::new()
         .route(
             "/vultr/v2/instances",
-            axum::routing::get(list_instances).post(create_instance),
+            list_route("instances", list_instances).post(create_instance),
         )
         .route(
             "/vultr/v2/instances/{id}",
-            axum::routing::get(get_instance)
-                .patch(update_instance)
-                .delete(delete_instance),
+            get_one::<Instance>(Some("instance"), instance_404)
+                .merge(with_body(P, MethodFilter::PATCH, update_instance))
+                .merge(delete_one::<Instance>(|_| None, no_content, instance_404)),
         )
 }
 
@@ -271,18 +233,12 @@ fn instance_404() -> Response {
     error(P, StatusCode::NOT_FOUND, "instance not found")
 }
 
-async fn list_instances(
-    State(app): State<App>,
-    Extension(mode): Extension<PageMode>,
-    Query(q): Q,
-) -> Response {
-    let mut st = app.state();
-    let store = store(&mut st);
+fn list_instances(store: &mut Store, req: &ListRequest<'_>) -> Result<Listing, Response> {
     let (label, tag, region, ip) = (
-        q.get("label"),
-        q.get("tag"),
-        q.get("region"),
-        q.get("main_ip"),
+        req.query.get("label"),
+        req.query.get("tag"),
+        req.query.get("region"),
+        req.query.get("main_ip"),
     );
     let seqs = store.instances.select(|i| {
         label.is_none_or(|l| &i.label == l)
@@ -290,16 +246,10 @@ async fn list_instances(
             && region.is_none_or(|r| &i.region == r)
             && ip.is_none_or(|a| state::ip_string(i.main_ip) == *a)
     });
-    let page = match pagination::vultr(seqs.len(), &q, mode) {
-        Ok(p) => p,
-        Err(msg) => return bad(&msg),
-    };
-    let listing = store
+    let page = pagination::vultr(seqs.len(), req.query, req.mode).map_err(|msg| bad(&msg))?;
+    Ok(store
         .instances
-        .listing(&seqs, page, state::fingerprint, Instance::render);
-    // Serialise outside the lock: other requests need not wait for it.
-    drop(st);
-    listing.json("instances")
+        .listing(&seqs, page, state::fingerprint, Instance::render))
 }
 
 /// The one deploy source a create names (`os_id`, `iso_id`, `snapshot_id`, `app_id` or
@@ -418,27 +368,14 @@ async fn create_instance(State(app): State<App>, body: Bytes) -> Result<Response
     Ok(json(StatusCode::ACCEPTED, &wrap("instance", rendered)))
 }
 
-async fn get_instance(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    match store(&mut st).instances.poll(&id, Instance::render) {
-        Some(v) => json(StatusCode::OK, &wrap("instance", v)),
-        None => instance_404(),
-    }
-}
-
-async fn update_instance(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let body = body_object(P, &body)?;
+fn update_instance(app: &App, id: &str, body: &JsonBody) -> Result<Response, Response> {
     let plan = body.str("plan")?;
     let label = body.str("label")?;
     let tags = body.strings("tags")?;
     let mut st = app.state();
     let i = store(&mut st)
         .instances
-        .get_mut(&id)
+        .get_mut(id)
         .ok_or_else(instance_404)?;
     if let Some(plan) = plan {
         let new = catalog::vultr_plan(&plan).ok_or_else(|| bad("Invalid plan."))?;
@@ -458,14 +395,4 @@ async fn update_instance(
         i.tags = tags;
     }
     Ok(json(StatusCode::ACCEPTED, &wrap("instance", i.render())))
-}
-
-async fn delete_instance(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let mut st = app.state();
-    let store = store(&mut st);
-    if !store.instances.contains(&id) {
-        return instance_404();
-    }
-    delete_state(store, &id);
-    empty(StatusCode::NO_CONTENT)
 }

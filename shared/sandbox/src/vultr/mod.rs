@@ -20,12 +20,13 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use crate::Provider;
 use crate::catalog::{self, VULTR_REGIONS};
+use crate::collection::{Collections, Of, OutOfBand};
 use crate::emulation::{Emulation, Expected, RateHeaders};
 use crate::http::{error, json};
 use crate::server::App;
-use crate::state::{self, BulkPlan, Mutation, ResourceSummary, State as AppState, Table};
-use crate::{Kind, Provider, SandboxError};
+use crate::state::{self, State as AppState, Table};
 
 use blocks::Block;
 use databases::Database;
@@ -60,6 +61,16 @@ fn store(st: &mut AppState) -> &mut Store {
     st.store_mut()
 }
 
+static COLLECTIONS: Collections<Store> = Collections::new(
+    P,
+    (VULTR_REGIONS, 37),
+    &[
+        &Of::<Instance>::NEW,
+        &Of::<Block>::NEW,
+        &Of::<Database>::NEW,
+    ],
+);
+
 /// The Vultr emulation.
 #[derive(Debug)]
 pub(crate) struct Vultr;
@@ -83,52 +94,8 @@ impl Emulation for Vultr {
         databases::seed_fixtures(st);
     }
 
-    fn seed_bulk(&self, st: &mut AppState, kind: Kind, n: usize) -> Result<(), SandboxError> {
-        let add: Option<fn(&mut Store, state::Slot)> = match kind {
-            Kind::Instance => Some(instances::bulk),
-            Kind::Volume => Some(blocks::bulk),
-            Kind::Database => Some(databases::bulk),
-            Kind::Bucket => None,
-        };
-        let plan = BulkPlan {
-            regions: VULTR_REGIONS,
-            spacing: 37,
-        };
-        state::seed_bulk(st, (P, kind), n, plan, add)
-    }
-
-    fn summaries(&self, st: &AppState, kind: Kind) -> Result<Vec<ResourceSummary>, SandboxError> {
-        let empty = Store::default();
-        let store = st.store().unwrap_or(&empty);
-        Ok(match kind {
-            Kind::Instance => store.instances.summaries(),
-            Kind::Volume => store.blocks.summaries(),
-            Kind::Database => store.databases.summaries(),
-            Kind::Bucket => return Err(state::unsupported(P, kind)),
-        })
-    }
-
-    fn peek(&self, st: &AppState, kind: Kind, target: &str) -> Option<Value> {
-        let store: &Store = st.store()?;
-        match kind {
-            Kind::Instance => store.instances.find(target).map(Instance::render),
-            Kind::Volume => store
-                .blocks
-                .find(target)
-                .map(|b| b.render(&store.instances)),
-            Kind::Database => store.databases.find(target).map(Database::render),
-            Kind::Bucket => None,
-        }
-    }
-
-    fn mutate(&self, st: &mut AppState, m: &Mutation) -> Result<(), SandboxError> {
-        let store = store(st);
-        match m.kind {
-            Kind::Instance => instances::mutate(store, m),
-            Kind::Volume => blocks::mutate(store, m),
-            Kind::Database => databases::mutate(store, m),
-            Kind::Bucket => Err(state::unsupported(P, m.kind)),
-        }
+    fn collections(&self) -> &'static dyn OutOfBand {
+        &COLLECTIONS
     }
 
     fn error_body(&self, status: StatusCode, message: &str) -> Value {
