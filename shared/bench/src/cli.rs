@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use crate::report::{self, Row};
 use crate::scenarios;
 
-pub const SCENARIOS: [&str; 7] = [
+pub const SCENARIOS: [&str; 8] = [
     "sync-requests",
     "sync-wall",
     "resync-writes",
@@ -19,6 +19,7 @@ pub const SCENARIOS: [&str; 7] = [
     "apply-creates",
     "memory",
     "terraform-model",
+    "api-pages",
 ];
 
 /// StackDock's benchmark harness: every figure beside its lower bound, from the same run.
@@ -26,7 +27,7 @@ pub const SCENARIOS: [&str; 7] = [
 #[command(name = "stackdock-bench")]
 pub struct Args {
     /// Scenarios to run (default: all): sync-requests, sync-wall, resync-writes, plan-scaling,
-    /// apply-creates, memory, terraform-model.
+    /// apply-creates, memory, terraform-model, api-pages.
     pub scenarios: Vec<String>,
     /// Latency the sandbox adds to every request, in milliseconds.
     #[arg(long, default_value_t = 20)]
@@ -135,6 +136,11 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
             child(&["sync-memory", &sandbox.url(), "10000"]);
         sandbox.shutdown().await;
         rows.push(scenarios::memory::row(&figures?));
+    }
+
+    if has("api-pages") {
+        eprintln!("API pages of a 100000-record inventory…");
+        rows.extend(scenarios::pages::run(100_000).await?);
     }
 
     let out = if args.json {

@@ -25,8 +25,8 @@ pub struct PageRequest {
 #[derive(Debug, Clone, PartialEq)]
 pub struct InventoryPage {
     pub records: Vec<Record>,
-    /// The key of the page's last record when the page is full: more may follow (the next page may
-    /// also be empty). `None`: this was the last page.
+    /// The key of the page's last record when more records follow it; `None`: this was the last
+    /// page.
     pub next: Option<RecordKey>,
 }
 

@@ -14,7 +14,8 @@ use crate::model::{InventoryPage, PageRequest};
 
 /// Walks the docks of `docks` (sorted dock ids of the org) and the kinds in order from
 /// `request.after`, reading with `read(kind, dock, after_id, n)` (at most `n` records of `org`,
-/// ids above `after_id`, in id order) until `request.limit` records are collected.
+/// ids above `after_id`, in id order) until `request.limit` records are collected, and one more
+/// to know whether another page follows.
 pub(crate) async fn walk<F, Fut>(
     mut docks: Vec<String>,
     request: &PageRequest,
@@ -38,6 +39,9 @@ where
     };
     kinds.sort();
     let mut records: Vec<Record> = Vec::with_capacity(limit.min(1024));
+    // Once the page is full, whether anything follows: one record is read past it, so the last
+    // page says so and no caller asks for an empty one.
+    let mut full = false;
     for dock in docks {
         for &kind in &kinds {
             // Where this (dock, kind) starts: wholly before the cursor is skipped; at the cursor,
@@ -52,20 +56,33 @@ where
                 }
                 None => None,
             };
+            if full {
+                if read(kind, dock.clone(), after_id, 1).await?.is_empty() {
+                    continue;
+                }
+                return Ok(more(records));
+            }
             let want = limit - records.len();
-            let mut got = read(kind, dock.clone(), after_id, want).await?;
+            let mut got = read(kind, dock.clone(), after_id, want + 1).await?;
+            let beyond = got.len() > want;
             got.truncate(want);
             records.extend(got);
-            if records.len() == limit {
-                let next = records.last().map(Record::key);
-                return Ok(InventoryPage { records, next });
+            if beyond {
+                return Ok(more(records));
             }
+            full = records.len() == limit;
         }
     }
     Ok(InventoryPage {
         records,
         next: None,
     })
+}
+
+/// A full page with more after it: it continues after its last record.
+fn more(records: Vec<Record>) -> InventoryPage {
+    let next = records.last().map(Record::key);
+    InventoryPage { records, next }
 }
 
 /// The key a page continues after, for tests and cursors: `(dock, kind, id)`.

@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod memory;
+pub mod pages;
 pub mod plan;
 pub mod resync;
 pub mod sync;

@@ -102,6 +102,14 @@ async fn walk(
             "a page of limit {limit} held {}",
             page.records.len()
         );
+        assert!(
+            page.next.is_none() || page.records.len() == limit,
+            "only a full page says more follows"
+        );
+        assert!(
+            !page.records.is_empty() || request.after.is_none(),
+            "no page after the first is empty: a page says more follows only when it does"
+        );
         keys.extend(page.records.iter().map(Record::key));
         match page.next {
             Some(next) => request.after = Some(next),
