@@ -16,14 +16,11 @@ use foldhash::{HashMap, HashMapExt, HashSet};
 use smallvec::SmallVec;
 
 use crate::config::{Config, DesiredResource};
-use crate::record::{ProvisioningSource, Record, dock_id};
+use crate::record::{ProvisioningSource, Record};
 use crate::schema::{Change, field_rules, grow_only};
 use crate::{FieldValue, Kind, ProviderKind};
 
-use super::dns::DnsFacts;
-use super::{
-    Action, ActionKind, DockState, FORMAT_VERSION, FieldChange, Plan, ResourceSpec, Summary,
-};
+use super::{Action, ActionKind, DockState, FieldChange, Plan, ResourceSpec};
 
 /// Plans `config` against `inventory` given each dock's sync state (by dock name; a dock with no
 /// entry counts as never synced).
@@ -42,118 +39,17 @@ pub fn plan_checked(
     docks: &BTreeMap<String, DockState>,
     problems: &BTreeMap<String, Vec<String>>,
 ) -> Plan {
-    plan_with(config, inventory, docks, problems, |p| {
+    super::per_dock::plan_with(config, inventory, docks, problems, |p| {
         p.supports(Kind::Domains)
     })
 }
 
-/// [`plan_checked`], with which providers' zones and records are planned (the others get an
-/// `error` saying their DNS adapters have not landed): the DNS planner's tests plan them on every
-/// provider before any adapter declares the kind.
-pub(super) fn plan_with(
-    config: &Config,
-    inventory: &[Record],
-    docks: &BTreeMap<String, DockState>,
-    problems: &BTreeMap<String, Vec<String>>,
-    hosts_dns: impl Fn(ProviderKind) -> bool,
-) -> Plan {
-    let org = &config.settings.org;
-    let mut actions = Vec::new();
-    // Entries protected in the file, whatever their dock: a record left behind on another dock
-    // (its entry moved there) is still protected by the entry (found by the property tests).
-    let protected: HashSet<String> = config
-        .resources
-        .iter()
-        .filter(|r| r.protect)
-        .map(DesiredResource::address)
-        .collect();
-
-    // The entries and the records split by dock in one pass each: a pass per dock re-read every
-    // record, and at 100,000 records that memory is far out of cache.
-    let mut desired_of: HashMap<&str, Vec<&DesiredResource>> = HashMap::new();
-    for r in &config.resources {
-        desired_of.entry(r.dock.as_str()).or_default().push(r);
-    }
-    let dock_of: HashMap<String, &str> = config
-        .docks
-        .keys()
-        .map(|name| (dock_id(org, name), name.as_str()))
-        .collect();
-    let mut records_of: HashMap<&str, Vec<&Record>> = HashMap::new();
-    for r in inventory.iter().filter(|r| &r.org_id == org) {
-        if let Some(&name) = dock_of.get(r.dock_id.as_str()) {
-            records_of.entry(name).or_default().push(r);
-        }
-    }
-
-    // Every dock's resources first, then every dock's DNS records: a record may follow a server
-    // on another dock, and whether the plan (re)creates that server is known only then.
-    let mut planners = Vec::new();
-    for (dock_name, dock) in &config.docks {
-        let state = docks
-            .get(dock_name)
-            .cloned()
-            .unwrap_or(DockState::NeverSynced);
-        let desired = desired_of.remove(dock_name.as_str()).unwrap_or_default();
-        if state != DockState::Fresh {
-            actions.push(blocked(dock_name, dock.provider, &state, desired.len()));
-            continue;
-        }
-        let records = records_of.remove(dock_name.as_str()).unwrap_or_default();
-        let pins = desired.iter().any(|r| r.id.is_some());
-        let mut planner = DockPlanner {
-            config,
-            dock: dock_name,
-            provider: dock.provider,
-            index: Index::of(&records, pins),
-            claimed: vec![false; records.len()],
-            records,
-            actions: Vec::new(),
-            problems,
-            protected: &protected,
-        };
-        let dns = hosts_dns(dock.provider);
-        let mut dns_records = Vec::new();
-        for resource in desired {
-            match resource.kind {
-                Kind::DomainRecords => dns_records.push(resource),
-                Kind::Domains if !dns => planner.dns_before_its_adapters(resource),
-                _ => planner.plan_resource(resource),
-            }
-        }
-        planners.push((planner, if dns { dns_records } else { Vec::new() }));
-    }
-    let facts = DnsFacts::of(
-        config,
-        inventory,
-        planners.iter().flat_map(|(p, _)| p.actions.iter()),
-    );
-    for (mut planner, dns_records) in planners {
-        if !dns_records.is_empty() {
-            planner.plan_records(&dns_records, &facts);
-        }
-        planner.plan_leftovers();
-        actions.append(&mut planner.actions);
-    }
-
-    super::order::link_dependencies(&mut actions);
-    super::order::sort(&mut actions);
-    let config_digest = config.digest();
-    let inventory_digest = super::digest::inventory_digest(org, inventory);
-    let digest = super::digest::plan_digest(&config_digest, &inventory_digest, &actions);
-    Plan {
-        format_version: FORMAT_VERSION,
-        org: org.clone(),
-        config_digest,
-        inventory_digest,
-        digest,
-        summary: Summary::of(&actions),
-        dock_changes: Vec::new(),
-        actions,
-    }
-}
-
-fn blocked(dock: &str, provider: ProviderKind, state: &DockState, desired: usize) -> Action {
+pub(super) fn blocked(
+    dock: &str,
+    provider: ProviderKind,
+    state: &DockState,
+    desired: usize,
+) -> Action {
     let why = match state {
         DockState::Fresh => "its inventory is fresh".to_owned(),
         DockState::NeverSynced => {
@@ -189,8 +85,8 @@ fn blocked(dock: &str, provider: ProviderKind, state: &DockState, desired: usize
 
 pub(super) struct DockPlanner<'a> {
     pub(super) config: &'a Config,
-    dock: &'a str,
-    provider: ProviderKind,
+    pub(super) dock: &'a str,
+    pub(super) provider: ProviderKind,
     pub(super) records: Vec<&'a Record>,
     /// Look-ups by id, owner and name: matching stays O(1) per entry at 100,000 resources.
     pub(super) index: Index<'a>,
@@ -198,9 +94,9 @@ pub(super) struct DockPlanner<'a> {
     /// one pass in inventory order).
     pub(super) claimed: Vec<bool>,
     pub(super) actions: Vec<Action>,
-    problems: &'a BTreeMap<String, Vec<String>>,
+    pub(super) problems: &'a BTreeMap<String, Vec<String>>,
     /// Addresses of the entries with `protect = true`.
-    protected: &'a HashSet<String>,
+    pub(super) protected: &'a HashSet<String>,
 }
 
 /// A dock's records (as positions in [`DockPlanner::records`]) by (kind, provider id), (kind,
@@ -219,7 +115,7 @@ pub(super) struct Index<'a> {
 pub(super) type Positions = SmallVec<[usize; 1]>;
 
 impl<'a> Index<'a> {
-    fn of(records: &[&'a Record], pins: bool) -> Index<'a> {
+    pub(super) fn of(records: &[&'a Record], pins: bool) -> Index<'a> {
         // Sized up front: rehashing while a map grows was a tenth of a large plan.
         let mut index = Index {
             by_id: HashMap::with_capacity(if pins { records.len() } else { 0 }),
@@ -390,7 +286,7 @@ impl<'a> DockPlanner<'a> {
     /// A zone declared before the DNS adapters exist (issue 17, step 2): an `error` naming what
     /// is missing, so no plan claims to create, adopt or leave alone what it cannot see. Its
     /// records share the error.
-    fn dns_before_its_adapters(&mut self, zone: &DesiredResource) {
+    pub(super) fn dns_before_its_adapters(&mut self, zone: &DesiredResource) {
         let records = self
             .config
             .resources
@@ -412,7 +308,7 @@ impl<'a> DockPlanner<'a> {
         self.actions.push(a);
     }
 
-    fn plan_resource(&mut self, resource: &DesiredResource) {
+    pub(super) fn plan_resource(&mut self, resource: &DesiredResource) {
         let address = resource.address();
         let matched = self.find(resource, &address);
         if let Some(problems) = self.problems.get(&address)
@@ -646,7 +542,7 @@ impl<'a> DockPlanner<'a> {
     }
 
     /// Records no entry matched: deleted when every safety rule allows, otherwise reported.
-    fn plan_leftovers(&mut self) {
+    pub(super) fn plan_leftovers(&mut self) {
         let prune = self.config.settings.prune;
         for (record, claimed) in self.records.iter().zip(&self.claimed) {
             if *claimed || record.missing_since.is_some() || record.provider_managed() {

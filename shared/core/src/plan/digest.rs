@@ -12,16 +12,20 @@ use crate::Record;
 
 use super::{Action, Plan};
 
-/// Digest of an org's inventory as the plan sees it: identity, observed content and bookkeeping.
-/// `updatedAt` is left out, so an unchanged re-sync does not invalidate a saved plan.
-pub(super) fn inventory_digest(org: &str, inventory: &[Record]) -> String {
+/// One hash per record of `org` (its line of the inventory digest: identity, observed content and
+/// bookkeeping; `updatedAt` is left out, so an unchanged re-sync does not invalidate a saved plan).
+/// Docks planned apart hash their own records, and [`digest_of_lines`] of all their lines is the
+/// digest of the inventory the plan saw.
+pub(super) fn record_lines<'r>(
+    org: &str,
+    records: impl Iterator<Item = &'r Record>,
+) -> Vec<[u8; 32]> {
     // Each record's line is hashed on its own, and the digest is taken over those fixed-size line
     // hashes in sorted order: the result does not depend on the inventory's order, and sorting
     // 32-byte arrays in one contiguous vector stays cheap at 100,000 records (sorting the records
     // or their lines chases a pointer per comparison). One buffer serves every line.
     let mut line = Vec::with_capacity(256);
-    let mut hashes: Vec<[u8; 32]> = inventory
-        .iter()
+    records
         .filter(|r| r.org_id == org)
         .map(|r| {
             line.clear();
@@ -42,10 +46,14 @@ pub(super) fn inventory_digest(org: &str, inventory: &[Record]) -> String {
             let _ = serde_json::to_writer(&mut line, &r.applied);
             Sha256::digest(&line).into()
         })
-        .collect();
-    hashes.sort_unstable();
+        .collect()
+}
+
+/// The inventory digest of the records whose lines these are, in any order.
+pub(super) fn digest_of_lines(mut lines: Vec<[u8; 32]>) -> String {
+    lines.sort_unstable();
     let mut h = Sha256::new();
-    for line_hash in &hashes {
+    for line_hash in &lines {
         h.update(line_hash);
     }
     hex::encode(h.finalize())

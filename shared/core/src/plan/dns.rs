@@ -28,19 +28,21 @@ use crate::record::{Attrs, Record};
 use crate::{FieldValue, Kind};
 
 use super::diff::{DockPlanner, Match, positions};
-use super::{Action, ActionKind, FieldChange};
+use super::{ActionKind, FieldChange};
 
 /// What the plan knows of a server's primary IPv4, for the records that follow it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum ServerAddress {
+pub enum ServerAddress {
     /// The server's record has this address, and the plan leaves the server in place.
     Known(String),
     /// The plan creates, recreates or replaces the server: its address is known after apply.
     AfterApply,
 }
 
-/// What planning records needs from beyond their dock, computed once per plan.
-pub(super) struct DnsFacts {
+/// What planning records needs from beyond their dock, computed once per plan from what every
+/// dock lends (`per_dock::merge_facts`).
+#[derive(Debug, Clone)]
+pub struct DnsFacts {
     /// The address of every server entry of the org, by the entry's address (`servers.web-1`).
     servers: HashMap<String, ServerAddress>,
     /// The addresses of every record entry in the file.
@@ -48,46 +50,15 @@ pub(super) struct DnsFacts {
 }
 
 impl DnsFacts {
-    /// From the file, the org's inventory and the actions planned so far for every dock: a
-    /// server the plan (re)creates is [`ServerAddress::AfterApply`] whatever its record says.
-    pub(super) fn of<'a>(
-        config: &Config,
-        inventory: &[Record],
-        planned: impl Iterator<Item = &'a Action>,
-    ) -> DnsFacts {
-        let org = config.settings.org.as_str();
-        let mut by_entry = HashMap::new();
-        for r in inventory.iter().filter(|r| r.org_id == org) {
-            if let (Attrs::Servers(attrs), Some(owner), None) =
-                (&r.attrs, &r.managed_by, r.missing_since)
-                && let Some(ip) = &attrs.ip_address
-            {
-                by_entry.insert(owner.clone(), ServerAddress::Known(ip.clone()));
-            }
-        }
-        for a in planned {
-            let coming = a.allowed
-                && matches!(
-                    a.action,
-                    ActionKind::Create | ActionKind::Recreate | ActionKind::Replace
-                );
-            if coming
-                && a.kind == Some(Kind::Servers)
-                && let Some(entry) = &a.address
-            {
-                by_entry.insert(entry.clone(), ServerAddress::AfterApply);
-            }
-        }
+    /// From the file and every server's address as the docks lent them.
+    pub(super) fn new(config: &Config, servers: HashMap<String, ServerAddress>) -> DnsFacts {
         let declared = config
             .resources
             .iter()
             .filter(|r| r.kind == Kind::DomainRecords)
             .map(DesiredResource::address)
             .collect();
-        DnsFacts {
-            servers: by_entry,
-            declared,
-        }
+        DnsFacts { servers, declared }
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::config::{Config, parse};
 use crate::dns::{ProviderRecord, identity, normalize};
-use crate::plan::diff::plan_with;
+use crate::plan::per_dock::plan_with;
 use crate::plan::{Action, ActionKind, DockState, Plan};
 use crate::record::{Attrs, DomainAttrs, ProvisioningSource, Record, ServerAttrs, dock_id};
 use crate::schema::field_rules;
@@ -501,4 +501,71 @@ value = { server = "web-1" }
     );
     assert_eq!(plan.summary.delete, 0, "the apex record stays its entry's");
     assert_eq!(plan.summary.unmanaged, 0);
+}
+
+#[test]
+fn a_record_following_a_server_on_another_dock_plans_the_same_when_docks_are_planned_apart() {
+    use crate::plan::per_dock::{PlanContext, combine, dock_facts, merge_facts, plan_dock};
+    const OTHER: &str = r#"
+[docks.vultr-dns]
+provider = "vultr"
+credentials = { env = "VULTR_API_KEY" }
+
+[domains."example.com"]
+dock = "vultr-dns"
+
+[[domains."example.com".records]]
+name = "@"
+type = "A"
+value = { server = "web-1" }
+"#;
+    let mut file = config(OTHER);
+    let web = file
+        .resources
+        .iter_mut()
+        .find(|r| r.kind == Kind::Servers)
+        .expect("web-1");
+    web.fields.insert("region".to_owned(), s("ams3"));
+    web.allow_replace = true;
+    let apex = "domain_records.example.com A servers.web-1";
+    let on_vultr = |mut r: Record| {
+        r.dock_id = dock_id("acme", "vultr-dns");
+        r.provider = ProviderKind::Vultr;
+        r
+    };
+    let inventory = [
+        web_1("203.0.113.10"),
+        on_vultr(managed_zone()),
+        on_vultr(owned(dns("2", "@", "A", "203.0.113.10", None), apex)),
+    ];
+    let docks = BTreeMap::from([
+        ("do-main".to_owned(), DockState::Fresh),
+        ("vultr-dns".to_owned(), DockState::Fresh),
+    ]);
+    let whole = plan_with(&file, &inventory, &docks, &BTreeMap::new(), |_| true);
+    let update = find(&whole, ActionKind::Update, apex);
+    assert_eq!(update.depends_on, ["servers.web-1"]);
+    assert_eq!(update.dock, "vultr-dns");
+
+    // Each dock from its own records only, the DNS dock first.
+    let problems = BTreeMap::new();
+    let ctx = PlanContext::with(&file, &problems, |_| true);
+    let own = |dock: &str| -> Vec<&Record> {
+        inventory
+            .iter()
+            .filter(|r| r.dock_id == dock_id("acme", dock))
+            .collect()
+    };
+    let names = ["vultr-dns", "do-main"];
+    let lent: Vec<_> = names
+        .iter()
+        .map(|n| dock_facts(&ctx, n, &own(n), &DockState::Fresh))
+        .collect();
+    let facts = merge_facts(&ctx, &lent);
+    let parts = names
+        .iter()
+        .map(|n| plan_dock(&ctx, n, &own(n), &DockState::Fresh, &facts))
+        .collect();
+    let apart = combine(&file, parts);
+    assert_eq!(apart, whole);
 }

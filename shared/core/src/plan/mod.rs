@@ -12,6 +12,7 @@ pub(crate) mod digest;
 mod dns;
 mod docks;
 mod order;
+mod per_dock;
 
 use std::collections::BTreeMap;
 
@@ -19,7 +20,9 @@ use serde::{Deserialize, Serialize};
 
 pub use diff::{plan, plan_checked};
 pub use digest::{StaleReason, compare};
+pub use dns::{DnsFacts, ServerAddress};
 pub use docks::{DockChange, DockChangeKind, DockSettingChange, dock_changes};
+pub use per_dock::{DockFacts, DockPlan, PlanContext, combine, dock_facts, merge_facts, plan_dock};
 
 use crate::{FieldValue, Kind, ProviderKind};
 

@@ -533,6 +533,48 @@ fn inventory_and_entry_order_do_not_change_the_plan() {
     });
 }
 
+/// Issue 20 item 2: each dock planned apart, from a copy of its own records only (as a fan-out's
+/// invocation would hold), in reverse order, and the parts combined, is the same plan: the same
+/// digests and JSON.
+#[test]
+fn docks_planned_apart_combine_into_the_same_plan() {
+    use stackdock_core::plan::{PlanContext, combine, dock_facts, merge_facts, plan_dock};
+    property("plan-per-dock", |c, config, p| {
+        let problems = BTreeMap::new();
+        let ctx = PlanContext::new(config, &problems);
+        let state = |name: &str| c.docks.get(name).cloned().unwrap_or(DockState::NeverSynced);
+        let own = |name: &str| -> Vec<Record> {
+            c.inventory
+                .iter()
+                .filter(|r| r.dock_id == dock_id(ORG, name))
+                .cloned()
+                .collect()
+        };
+        let names: Vec<&String> = config.docks.keys().rev().collect();
+        let lent: Vec<_> = names
+            .iter()
+            .map(|n| dock_facts(&ctx, n, &own(n).iter().collect::<Vec<_>>(), &state(n)))
+            .collect();
+        let facts = merge_facts(&ctx, &lent);
+        let parts = names
+            .iter()
+            .map(|n| {
+                plan_dock(
+                    &ctx,
+                    n,
+                    &own(n).iter().collect::<Vec<_>>(),
+                    &state(n),
+                    &facts,
+                )
+            })
+            .collect();
+        let combined = combine(config, parts);
+        prop_assert_eq!(&combined.digest, &p.digest);
+        prop_assert_eq!(to_json(&combined), to_json(p));
+        Ok(())
+    });
+}
+
 #[test]
 fn every_change_references_only_its_own_docks_records() {
     property("plan-dock-isolation", |c, config, p| {
