@@ -237,8 +237,19 @@ pub fn check_lambda(
             }
         }
     }
+    let notify = root.as_ref().and_then(|r| table(r.get_ref(), "notify"));
+    if config.notify.is_some() {
+        let header = root
+            .as_ref()
+            .and_then(|r| r.get_ref().get("notify"))
+            .map_or(0..0, |item| item.span());
+        report.error(
+            header,
+            "`[notify]` is sent by the CLI (`stackdock sync`, `stackdock apply`); the deployed functions do not send it yet",
+            "remove `[notify]` from the deployed stackdock.toml for now, and run `stackdock sync` on a schedule where you want the messages; the functions' notifications (and `sns = true`) come with the scale-out sync",
+        );
+    }
     if let Some(webhook) = config.notify.as_ref().and_then(|n| n.webhook.as_ref()) {
-        let notify = root.as_ref().and_then(|r| table(r.get_ref(), "notify"));
         let span = |key: &str| -> Range<usize> {
             let table = notify.and_then(|t| table(t, "webhook"));
             table
