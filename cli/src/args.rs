@@ -57,6 +57,9 @@ pub enum Command {
     /// Write the fleet as one self-contained HTML page: counts, a sortable and filterable table
     /// per kind, drift and unmanaged resources marked, each dock's last sync.
     Report(ReportArgs),
+    /// Notifications of `[notify]`: `stackdock notify test` sends a test message.
+    #[command(subcommand)]
+    Notify(NotifyCommand),
     /// Sync, then show only what changed outside StackDock.
     Drift(DriftArgs),
     /// Print the JSON Schema of stackdock.toml (for editors: Taplo, Even Better TOML).
@@ -98,6 +101,13 @@ pub enum Target {
 pub struct TablesArgs {
     #[command(subcommand)]
     pub command: TablesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Send a test message to every channel of `[notify]` this process can reach (the webhook);
+    /// exit 1 unless each took it.
+    Test,
 }
 
 #[derive(Debug, Subcommand)]

@@ -67,6 +67,11 @@ pub async fn run(cli: &Cli, args: &ApplyArgs) -> anyhow::Result<u8> {
         &opts,
     )
     .await?;
+    if let Some(settings) = &config.notify
+        && let Some(failed) = stackdock_engine::notify::apply_occurrence(&report)
+    {
+        super::notify::send(&session, settings, vec![failed]).await;
+    }
 
     let count = |o: Outcome| report.run.actions.iter().filter(|a| a.outcome == o).count();
     for a in report

@@ -4,6 +4,7 @@ mod apply;
 mod demo;
 mod import;
 mod inventory;
+mod notify;
 mod plan;
 mod report;
 mod sandbox;
@@ -15,7 +16,7 @@ pub use sync::refresh;
 
 use anyhow::Context as _;
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, NotifyCommand};
 use crate::context;
 
 /// Runs the command; `Ok(code)` is the process exit code (0, or 2 for changes present).
@@ -36,6 +37,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Inventory(args) => inventory::run(&cli, args).await,
         Command::Import(args) => import::run(&cli, args).await,
         Command::Report(args) => report::run(&cli, args).await,
+        Command::Notify(NotifyCommand::Test) => notify::test(&cli).await,
         Command::Drift(args) => plan::drift(&cli, args).await,
         Command::Unlock(args) => unlock::run(&cli, args).await,
         Command::Sandbox(args) => sandbox::run(args).await,

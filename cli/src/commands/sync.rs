@@ -1,4 +1,5 @@
-//! `stackdock sync`, and the refresh that `plan`, `apply` and `drift` run first.
+//! `stackdock sync` (with `[notify]`, also the plan, drift flags and notifications of the scheduled
+//! sync), and the refresh that `plan`, `apply` and `drift` run first.
 
 use stackdock_engine::{SyncOptions, SyncReport, sync};
 
@@ -8,7 +9,17 @@ use crate::output;
 
 pub async fn run(cli: &Cli) -> anyhow::Result<u8> {
     let session = Session::open(&cli.config, &cli.store).await?;
+    let notify = session.config.notify.clone();
+    let before = match &notify {
+        Some(n) => Some(super::notify::Before::read(&session, n).await?),
+        None => None,
+    };
     let report = session.refresh().await?;
+    // With `[notify]`, a sync also plans and flags drift, as the scheduled sync does, and sends
+    // what is new.
+    if let (Some(n), Some(before)) = (&notify, before) {
+        super::notify::after_sync(&session, n, before).await?;
+    }
     for d in &report.docks {
         match &d.error {
             None => println!(

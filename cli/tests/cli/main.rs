@@ -4,6 +4,7 @@ mod concurrency;
 mod crash;
 mod hostile;
 mod import;
+mod notify;
 mod support;
 mod validate;
 mod workflow;

@@ -175,6 +175,7 @@ pub fn config(base: &str, resources: Vec<DesiredResource>) -> Config {
         },
         docks,
         resources,
+        notify: None,
     }
 }
 

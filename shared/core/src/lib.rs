@@ -11,6 +11,7 @@ pub mod dns;
 pub mod dock_settings;
 pub mod import;
 pub mod kind;
+pub mod notify;
 pub mod plan;
 pub mod record;
 pub mod render;

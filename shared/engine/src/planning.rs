@@ -1,6 +1,7 @@
 //! Planning against the store: each dock's sync state derived from its status, the pure plan
 //! computed, and drift written back to the records.
 
+use stackdock_core::notify::Occurrence;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -125,6 +126,16 @@ pub async fn record_drift(
     config: &Config,
     store: &dyn Store,
 ) -> Result<usize, EngineError> {
+    Ok(record_drift_noting(plan, config, store).await?.0)
+}
+
+/// [`record_drift`], also returning the occurrences its writes are: a record whose drift flags go
+/// from none to some (or to other fields) drifted, one whose flags clear is resolved.
+pub async fn record_drift_noting(
+    plan: &Plan,
+    config: &Config,
+    store: &dyn Store,
+) -> Result<(usize, Vec<Occurrence>), EngineError> {
     let org = &config.settings.org;
     let drift: BTreeMap<(String, Option<Kind>, String), Vec<DriftEntry>> = plan
         .of_kind(ActionKind::Drift)
@@ -147,6 +158,7 @@ pub async fn record_drift(
         .map(|a| dock_id(org, &a.dock))
         .collect();
     let mut changed = Vec::new();
+    let mut occurrences = Vec::new();
     for mut record in store.inventory(org, None).await? {
         if blocked.contains(&record.dock_id) {
             continue;
@@ -160,9 +172,29 @@ pub async fn record_drift(
             .cloned()
             .unwrap_or_default();
         if record.drift != want {
+            let dock = record
+                .dock_id
+                .strip_prefix(&format!("{org}/"))
+                .unwrap_or(&record.dock_id)
+                .to_owned();
+            let address = record
+                .managed_by
+                .clone()
+                .unwrap_or_else(|| format!("{} {}", record.kind().config_key(), record.name));
+            let fields = |d: &[DriftEntry]| d.iter().map(|e| e.field.clone()).collect::<Vec<_>>();
+            if want.is_empty() {
+                occurrences.push(Occurrence::DriftGone { dock, address });
+            } else if fields(&want) != fields(&record.drift) {
+                occurrences.push(Occurrence::Drift {
+                    dock,
+                    address,
+                    provider_id: record.provider_resource_id.clone(),
+                    fields: fields(&want),
+                });
+            }
             record.drift = want;
             changed.push(record);
         }
     }
-    Ok(store.put_records(&changed).await?)
+    Ok((store.put_records(&changed).await?, occurrences))
 }

@@ -299,6 +299,12 @@ impl DefaultResolver {
         }
     }
 
+    /// A secret that is not a dock's credential (the `[notify]` webhook URL): `owner` names it in
+    /// messages.
+    pub async fn secret(&self, owner: &str, id: &str) -> Result<Credential, EngineError> {
+        self.secrets().await.credential(owner, id).await
+    }
+
     async fn secrets(&self) -> &SecretsManagerResolver {
         self.secrets
             .get_or_init(|| async {

@@ -8,9 +8,9 @@
 use serde_json::{Map, Value, json};
 
 use super::keys::{
-    CREDENTIAL_KEYS, DOCK_KEYS, DOCK_NAME_PATTERN, KeyDefault, KeyType, RECORD_INT_RANGES,
-    RECORD_KEYS, RESERVED_KINDS, SETTINGS_KEYS, TableKey, ZONE_KEYS, ZONE_NAME_PATTERN,
-    allowed_values, exactly_one_of, names, positive,
+    CREDENTIAL_KEYS, DOCK_KEYS, DOCK_NAME_PATTERN, KeyDefault, KeyType, NOTIFY_KEYS,
+    RECORD_INT_RANGES, RECORD_KEYS, RESERVED_KINDS, SETTINGS_KEYS, TableKey, ZONE_KEYS,
+    ZONE_NAME_PATTERN, allowed_values, exactly_one_of, names, positive,
 };
 use crate::dock_settings::{Declarations, DockSettingSpec};
 use crate::schema::{COMMON_KEYS, FieldType, KeySpec, kind_keys};
@@ -42,7 +42,23 @@ pub(crate) fn json_schema_declared(declarations: Declarations) -> Value {
     credentials["oneOf"] = one_of_required(&names(CREDENTIAL_KEYS));
     definitions.insert("credentials".into(), credentials);
 
+    let mut notify = object(
+        "Where new occurrences are sent: a webhook, the stack's SNS topic, or both.",
+        NOTIFY_KEYS.iter().map(table_key_schema),
+        Vec::new(),
+    );
+    notify["anyOf"] = json!([
+        { "required": ["webhook"] },
+        { "required": ["sns"], "properties": { "sns": { "const": true } } },
+    ]);
+    notify["properties"]["on"]["minItems"] = 1.into();
+    definitions.insert("notify".into(), notify);
+
     let mut properties = Map::new();
+    properties.insert(
+        "notify".into(),
+        json!({ "$ref": "#/definitions/notify", "description": "Notifications." }),
+    );
     properties.insert(
         "stackdock".into(),
         json!({ "$ref": "#/definitions/settings", "description": "Global settings." }),
@@ -292,7 +308,13 @@ fn field_schema(ty: FieldType, key: &str, doc: &str) -> Value {
         v["minimum"] = 1.into();
     }
     if let Some(values) = allowed_values(key) {
-        v["enum"] = values.into();
+        // A list's allowed values are its elements'.
+        let slot = if ty == FieldType::StrList {
+            &mut v["items"]
+        } else {
+            &mut v
+        };
+        slot["enum"] = values.into();
     }
     v["description"] = doc.into();
     v

@@ -111,6 +111,34 @@ pub const SETTINGS_KEYS: &[TableKey] = &[
     ),
 ];
 
+/// Keys of `[notify]`.
+pub const NOTIFY_KEYS: &[TableKey] = &[
+    table_key!(
+        "on",
+        KeyType::Field(FieldType::StrList),
+        false,
+        KeyDefault::None,
+        None,
+        "What is sent, once per new occurrence: `drift` (a managed resource changed outside StackDock, and again when that is gone), `unmanaged` (a resource appeared that no entry declares), `sync_failed` (a dock's sync failed, and again when it syncs), `apply_failed` (an apply ended with failed actions). Default: all four."
+    ),
+    table_key!(
+        "webhook",
+        KeyType::Credentials,
+        false,
+        KeyDefault::None,
+        None,
+        "A Slack-compatible incoming-webhook URL, by reference only (it lets anyone post): `{ secret = \"<Secrets Manager name>\" }`, or `{ env = \"VAR\" }` for the CLI. Deployed to Lambda, only a secret under the stack's `SecretPrefix`."
+    ),
+    table_key!(
+        "sns",
+        KeyType::Field(FieldType::Bool),
+        false,
+        KeyDefault::Bool(false),
+        None,
+        "Also publish to the stack's SNS topic (`AlarmTopic`; the deployed functions only)."
+    ),
+];
+
 /// Keys of `[docks.<name>]`.
 pub const DOCK_KEYS: &[TableKey] = &[
     table_key!(
@@ -302,6 +330,7 @@ pub const RESERVED_KINDS: [Kind; 1] = [Kind::WebServices];
 pub fn allowed_values(key: &str) -> Option<Vec<&'static str>> {
     match key {
         "drift" => Some(vec!["flag", "remediate"]),
+        "on" => Some(super::NotifyOn::ALL.map(super::NotifyOn::as_str).to_vec()),
         "provider" => Some(ProviderKind::ALL.map(ProviderKind::as_str).to_vec()),
         "type" => Some(crate::dns::RECORD_TYPES.to_vec()),
         "tag" => Some(CAA_TAGS.to_vec()),

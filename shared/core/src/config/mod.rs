@@ -10,6 +10,7 @@ mod diagnostic;
 mod dns;
 pub mod json_schema;
 pub(crate) mod keys;
+mod notify;
 mod parse;
 pub mod reference;
 mod report;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use diagnostic::{Diagnostic, Diagnostics};
+pub use notify::{Notify, NotifyOn};
 pub use parse::parse;
 pub use target::{DEFAULT_SECRET_PREFIX, LambdaTarget, check_lambda};
 
@@ -38,6 +40,10 @@ pub struct Config {
     pub docks: BTreeMap<String, DockConfig>,
     /// Desired resources, sorted by kind (dependency order) then name.
     pub resources: Vec<DesiredResource>,
+    /// `[notify]`, when the file has one. Left out of the JSON when absent, so the digest of a
+    /// file without it is what it always was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<Notify>,
 }
 
 /// The `[stackdock]` table.

@@ -140,9 +140,10 @@ impl Walker<'_, '_> {
         let mut docks = BTreeMap::new();
         let mut resources = Vec::new();
         let mut zones = Vec::new();
+        let mut notify = None;
         let mut saw_settings = false;
-        let top: Vec<&str> = std::iter::once("stackdock")
-            .chain(std::iter::once("docks"))
+        let top: Vec<&str> = ["stackdock", "docks", "notify"]
+            .into_iter()
             .chain(
                 Kind::ALL
                     .into_iter()
@@ -164,6 +165,15 @@ impl Walker<'_, '_> {
                 "docks" => {
                     if let Some(t) = self.table(item, "`docks`", "`[docks.<name>]` tables") {
                         docks = self.docks(t);
+                    }
+                }
+                "notify" => {
+                    if let Some(t) = self.table(
+                        item,
+                        "`[notify]`",
+                        "`[notify]` with `webhook = { secret = \"…\" }` or `sns = true`",
+                    ) {
+                        notify = self.notify(t, item.span());
                     }
                 }
                 _ if name == Kind::Domains.config_key() => {
@@ -263,6 +273,7 @@ impl Walker<'_, '_> {
             settings,
             docks: dock_configs,
             resources: desired,
+            notify,
         })
     }
 
@@ -768,9 +779,13 @@ impl Walker<'_, '_> {
                 .then(|| ProviderKind::parse(&p.value))
                 .flatten()
         });
-        let credentials = present
-            .get("credentials")
-            .and_then(|(_, item)| self.credentials(item, name));
+        let credentials = present.get("credentials").and_then(|(_, item)| {
+            self.credentials(
+                item,
+                &format!("the credentials of dock `{name}`"),
+                &format!("dock `{name}`"),
+            )
+        });
         let endpoint = self.string(&present, "endpoint", &what);
         if let Some(e) = &endpoint {
             match endpoint_error(&e.value) {
@@ -849,8 +864,15 @@ impl Walker<'_, '_> {
         settings.into_iter().collect()
     }
 
-    fn credentials(&mut self, item: &Item<'_>, dock: &str) -> Option<CredentialRef> {
-        let what = format!("the credentials of dock `{dock}`");
+    /// A `{ env = "…" }` / `{ secret = "…" }` reference: `what` names the table in messages (`the
+    /// credentials of dock `x``) and `owner` its keys (`dock `x``: "`env` of dock `x` …").
+    pub(super) fn credentials(
+        &mut self,
+        item: &Item<'_>,
+        what: &str,
+        owner: &str,
+    ) -> Option<CredentialRef> {
+        let what = what.to_owned();
         if let DeValue::String(s) = item.get_ref()
             && env_var_valid(s)
         {
@@ -875,7 +897,7 @@ impl Walker<'_, '_> {
                 } else {
                     self.report.error(
                         env.span,
-                        format!("`env` of dock `{dock}` is not an environment variable name"),
+                        format!("`env` of {owner} is not an environment variable name"),
                         "name the variable that holds the token: letters, digits and `_`, not starting with a digit, e.g. `VULTR_API_KEY`",
                     );
                     None
@@ -885,7 +907,7 @@ impl Walker<'_, '_> {
                 if secret.value.trim().is_empty() {
                     self.report.error(
                         secret.span,
-                        format!("`secret` of dock `{dock}` is empty"),
+                        format!("`secret` of {owner} is empty"),
                         "give the Secrets Manager secret's name or ARN",
                     );
                     None

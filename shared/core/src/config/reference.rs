@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use super::keys::{
-    CREDENTIAL_KEYS, DOCK_KEYS, KeyDefault, KeyType, RECORD_KEYS, RECORD_TYPE_KEYS, RESERVED_KINDS,
-    SETTINGS_KEYS, TableKey, ZONE_KEYS, allowed_values,
+    CREDENTIAL_KEYS, DOCK_KEYS, KeyDefault, KeyType, NOTIFY_KEYS, RECORD_KEYS, RECORD_TYPE_KEYS,
+    RESERVED_KINDS, SETTINGS_KEYS, TableKey, ZONE_KEYS, allowed_values,
 };
 use crate::dns::{RECORD_TYPES, record_types, ttl_minimum};
 use crate::dock_settings::Declarations;
@@ -34,6 +34,12 @@ pub(crate) fn markdown_declared(declarations: Declarations) -> String {
     out.push_str("\n### `credentials`\n\nExactly one of:\n\n");
     table_keys(&mut out, CREDENTIAL_KEYS);
     out.push_str("\nA credential is never written in the file: a key or value that looks like one is an error.\n");
+
+    out.push_str("\n## `[notify]`\n\nOptional. Sends a message once per new occurrence (a drift that persists across many syncs is one message, its end another): ");
+    out.push_str("with the dock, the addresses, the fields and the command to run. At least one of `webhook` and `sns`. ");
+    out.push_str("Sent today by the CLI: `stackdock sync` (which then also plans and flags drift, as the scheduled sync does) and `stackdock apply`; ");
+    out.push_str("`stackdock notify test` sends a test message. The deployed functions do not send it yet, so `--target lambda` refuses it.\n\n");
+    table_keys(&mut out, NOTIFY_KEYS);
 
     out.push_str("\n## Resources\n\nEach resource is a table `[<kind>.<name>]`; the name is the resource's label at the provider ");
     out.push_str("and its address is `<kind>.<name>`.\n\n### Keys of every resource\n\n");

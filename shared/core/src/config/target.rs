@@ -237,6 +237,56 @@ pub fn check_lambda(
             }
         }
     }
+    let notify = root.as_ref().and_then(|r| table(r.get_ref(), "notify"));
+    if config.notify.is_some() {
+        let header = root
+            .as_ref()
+            .and_then(|r| r.get_ref().get("notify"))
+            .map_or(0..0, |item| item.span());
+        report.error(
+            header,
+            "`[notify]` is sent by the CLI (`stackdock sync`, `stackdock apply`); the deployed functions do not send it yet",
+            "remove `[notify]` from the deployed stackdock.toml for now, and run `stackdock sync` on a schedule where you want the messages; the functions' notifications (and `sns = true`) come with the scale-out sync",
+        );
+    }
+    if let Some(webhook) = config.notify.as_ref().and_then(|n| n.webhook.as_ref()) {
+        let span = |key: &str| -> Range<usize> {
+            let table = notify.and_then(|t| table(t, "webhook"));
+            table
+                .and_then(|t| t.get(key))
+                .map(|item| item.span())
+                .or_else(|| {
+                    notify
+                        .and_then(|t| t.get("webhook"))
+                        .map(|item| item.span())
+                })
+                .unwrap_or(0..0)
+        };
+        match webhook {
+            CredentialRef::Env(var) => report.error(
+                span("env"),
+                format!(
+                    "the webhook of `[notify]` is read from the environment variable `{var}`: refused in Lambda"
+                ),
+                format!(
+                    "inside Lambda the environment holds the function's own AWS credentials; store the webhook URL in Secrets Manager and write `webhook = {{ secret = \"{}notify-webhook\" }}`",
+                    target.secret_prefix
+                ),
+            ),
+            CredentialRef::Secret(secret) => {
+                if let Some(why) = target.secret_error(secret) {
+                    report.error(
+                        span("secret"),
+                        format!("the secret `{secret}` of the webhook of `[notify]` {why}"),
+                        format!(
+                            "the functions may read only secrets named `{}…` (the stack's SecretPrefix parameter): rename the secret, e.g. `{}notify-webhook`",
+                            target.secret_prefix, target.secret_prefix
+                        ),
+                    );
+                }
+            }
+        }
+    }
     if report.is_empty() {
         Ok(config)
     } else {

@@ -124,6 +124,7 @@ pub fn config(
             .map(|(name, provider)| ((*name).to_owned(), dock(name, *provider)))
             .collect(),
         resources,
+        notify: None,
     }
 }
 

@@ -38,6 +38,7 @@ fn config(prune: bool, resources: Vec<DesiredResource>) -> Config {
             dock("linode", ProviderKind::Linode),
         ]),
         resources,
+        notify: None,
     }
 }
 

@@ -34,6 +34,7 @@ fn config() -> Config {
             ("d".into(), dock("d", ProviderKind::Vultr)),
         ]),
         resources: Vec::new(),
+        notify: None,
     }
 }
 

@@ -108,6 +108,7 @@ impl World {
                 dock("linode", ProviderKind::Linode),
             ]),
             resources,
+            notify: None,
         };
         let vultr = fake("vultr", ProviderKind::Vultr);
         let linode = fake("linode", ProviderKind::Linode);

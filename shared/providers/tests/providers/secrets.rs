@@ -99,6 +99,7 @@ fn config() -> Config {
         },
         docks,
         resources: Vec::new(),
+        notify: None,
     }
 }
 

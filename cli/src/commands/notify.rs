@@ -1,0 +1,134 @@
+//! `[notify]` from the CLI: `stackdock notify test`, and the occurrences `stackdock sync` and
+//! `stackdock apply` send (the scheduled sync's and the apply worker's job, for a fleet run from a
+//! laptop's or CI's schedule).
+
+use std::collections::BTreeSet;
+
+use stackdock_core::config::Notify;
+use stackdock_core::notify::Occurrence;
+use stackdock_core::record::RecordKey;
+use stackdock_engine::DefaultResolver;
+use stackdock_engine::notify::{self, Channel};
+
+use crate::args::Cli;
+use crate::context::Session;
+
+/// `stackdock notify test`: a test message to every channel; exit 1 unless each took it.
+pub async fn test(cli: &Cli) -> anyhow::Result<u8> {
+    let config = crate::context::load_config(&cli.config)?;
+    let Some(settings) = &config.notify else {
+        anyhow::bail!(
+            "{} has no `[notify]` table; add one with `webhook = {{ secret = \"…\" }}` or `sns = true`",
+            cli.config.display()
+        );
+    };
+    let (channels, problems) = channels(settings).await;
+    let mut ok = problems.is_empty();
+    for p in &problems {
+        eprintln!("error: {p}");
+    }
+    for channel in &channels {
+        let text = stackdock_core::notify::message(&config.settings.org, &[Occurrence::Test]);
+        match channel.send(&text).await {
+            Ok(()) => println!("{}: test message sent", channel.name()),
+            Err(e) => {
+                ok = false;
+                eprintln!("error: {}: {e}", channel.name());
+            }
+        }
+    }
+    if channels.is_empty() && problems.is_empty() {
+        eprintln!(
+            "error: nothing to test from here: `sns = true` is sent by the deployed functions only"
+        );
+        ok = false;
+    }
+    Ok(if ok { 0 } else { 1 })
+}
+
+async fn channels(settings: &Notify) -> (Vec<Box<dyn Channel>>, Vec<String>) {
+    if settings.sns {
+        eprintln!("note: `sns = true` is sent by the deployed functions, not the CLI");
+    }
+    notify::channels(settings, &DefaultResolver::new()).await
+}
+
+/// What a sync's occurrences are measured against, read before it.
+pub struct Before {
+    statuses: Vec<stackdock_core::record::DockStatus>,
+    keys: BTreeSet<RecordKey>,
+}
+
+impl Before {
+    /// The statuses and, when unmanaged resources are notified, the inventory's keys.
+    pub async fn read(session: &Session, settings: &Notify) -> anyhow::Result<Before> {
+        let org = &session.config.settings.org;
+        let statuses = session.store.dock_statuses(org).await?;
+        let keys = if settings.wants(stackdock_core::config::NotifyOn::Unmanaged) {
+            session
+                .store
+                .inventory(org, None)
+                .await?
+                .iter()
+                .map(stackdock_core::Record::key)
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
+        Ok(Before { statuses, keys })
+    }
+}
+
+/// After a sync: plans, writes the drift flags, and sends the new occurrences. A channel that
+/// fails is a warning, never the command's failure.
+pub async fn after_sync(
+    session: &Session,
+    settings: &Notify,
+    before: Before,
+) -> anyhow::Result<()> {
+    let config = &session.config;
+    let org = &config.settings.org;
+    let plan = stackdock_engine::plan_current(
+        config,
+        &session.docks,
+        session.store.as_ref(),
+        stackdock_engine::PlanOptions::default(),
+    )
+    .await?;
+    let (_, mut occurrences) =
+        stackdock_engine::record_drift_noting(&plan, config, session.store.as_ref()).await?;
+    let after = session.store.dock_statuses(org).await?;
+    occurrences.extend(notify::sync_occurrences(&before.statuses, &after));
+    let synced_before: BTreeSet<String> = before
+        .statuses
+        .iter()
+        .filter(|s| s.last_sync_at.is_some())
+        .map(|s| s.dock_id.clone())
+        .collect();
+    occurrences.extend(notify::unmanaged_occurrences(
+        config,
+        &before.keys,
+        &synced_before,
+        &plan,
+    ));
+    send(session, settings, occurrences).await;
+    Ok(())
+}
+
+/// Sends `occurrences` to the channels of `settings`, warning about what could not be sent.
+pub async fn send(session: &Session, settings: &Notify, occurrences: Vec<Occurrence>) {
+    if occurrences.is_empty() {
+        return;
+    }
+    let (channels, problems) = notify::channels(settings, &DefaultResolver::new()).await;
+    for p in problems {
+        eprintln!("warning: notification not sent: {p}");
+    }
+    notify::send(
+        &session.config.settings.org,
+        settings,
+        &channels,
+        occurrences,
+    )
+    .await;
+}
