@@ -9,6 +9,7 @@ pub mod api;
 pub mod apply;
 mod deps;
 mod error;
+pub mod fanout;
 pub mod metrics;
 mod plans;
 mod submit;
@@ -16,7 +17,7 @@ pub mod sync;
 mod telemetry;
 
 pub use deps::{Deps, aws_timeouts, lambda_target, load_config};
-pub use error::FunctionError;
+pub use error::{FunctionError, NON_RETRYABLE, RETRYABLE};
 pub use submit::{
     ApplySubmitter, InProcessSubmitter, LambdaSubmitter, REMEDIATION_PREFIX, SubmitError,
     submit_apply, submit_remediation,

@@ -4,9 +4,12 @@
 
 mod api;
 mod apply;
+mod asl;
 mod catalog;
 mod credentials;
 mod events;
+mod fanout;
 mod observability;
+mod statemachine;
 mod support;
 mod sync;
