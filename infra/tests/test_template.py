@@ -416,6 +416,11 @@ class FunctionsAndUrls(unittest.TestCase):
         for function in ("SyncFunction", "SyncDockFunction"):
             self.assertNotIn("EventInvokeConfig", self.t["Resources"][function]["Properties"], function)
         self.assertNotIn("STACKDOCK_APPLY_FUNCTION", function_env(self.t, "SyncDockFunction"))
+        # The sync-dock function resolves its own dock's credential only; no other function
+        # runs that way.
+        for function in FUNCTIONS:
+            want = "1" if function == "SyncDockFunction" else None
+            self.assertEqual(function_env(self.t, function).get("STACKDOCK_SYNC_DOCK"), want, function)
         params = self.t["Parameters"]
         self.assertEqual(params["LogLevel"]["AllowedValues"], ["error", "warn", "info", "debug"])
         levels = self.t["Mappings"]["LogLevels"]

@@ -240,7 +240,8 @@ pub async fn sync_dock(deps: &Deps, step: &SyncDock) -> Result<DockSynced, Funct
     let span =
         tracing::info_span!("sync", step = "sync-dock", run_id = %step.run_id, dock = %step.dock);
     async {
-        let outcome = sync_one(&deps.config, &step.dock, &deps.docks, deps.store.as_ref()).await?;
+        let docks = deps.docks_for(&step.dock).await;
+        let outcome = sync_one(&deps.config, &step.dock, &docks, deps.store.as_ref()).await?;
         if let Some(message) = outcome.error {
             tracing::warn!(error = %message, credential_problem = outcome.credential_problem, "dock sync failed");
             return Err(FunctionError::DockFailed {

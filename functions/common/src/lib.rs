@@ -16,7 +16,7 @@ mod submit;
 pub mod sync;
 mod telemetry;
 
-pub use deps::{Deps, aws_timeouts, lambda_target, load_config};
+pub use deps::{Deps, SYNC_DOCK_VAR, aws_timeouts, lambda_target, load_config};
 pub use error::{FunctionError, NON_RETRYABLE, RETRYABLE};
 pub use submit::{
     ApplySubmitter, InProcessSubmitter, LambdaSubmitter, REMEDIATION_PREFIX, SubmitError,

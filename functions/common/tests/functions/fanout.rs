@@ -2,15 +2,22 @@
 //! `fixtures/events/` (sync-list-docks.json, sync-dock.json, sync-plan.json), against the sandbox
 //! and DynamoDB on moto. The definition that strings them together is run by `statemachine`.
 
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
 use jiff::Timestamp;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 use stackdock_core::ProviderKind;
-use stackdock_functions::{FunctionError, fanout};
-use stackdock_sandbox::{Fault, FaultRule};
+use stackdock_core::config::DockConfig;
+use stackdock_engine::{Adapters, CredentialResolver, EngineError, StaticResolver};
+use stackdock_functions::{Deps, FunctionError, InProcessSubmitter, fanout};
+use stackdock_providers::wait::PollPolicy;
+use stackdock_providers::{Credential, Tuning};
+use stackdock_sandbox::{Fault, FaultRule, Provider};
 use stackdock_store::{RunKind, RunRecord, RunStatus};
 
-use crate::support::{Live, ORG, Worker, event};
+use crate::support::{Live, ORG, Worker, event, held, repo};
 
 const RUN: &str = "sync-4f1c9a52-8d0e-4b7a-9f3e-2c6d1b0a7e91";
 
@@ -260,5 +267,65 @@ async fn the_sync_function_still_syncs_everything_on_the_schedule_event() {
         err.to_string()
             .contains("neither a sync state-machine step"),
         "{err}"
+    );
+}
+
+/// Resolves from the sandbox's tokens and remembers which providers were asked.
+#[derive(Debug)]
+struct Counting {
+    tokens: StaticResolver,
+    asked: Mutex<Vec<ProviderKind>>,
+}
+
+#[async_trait]
+impl CredentialResolver for Counting {
+    async fn resolve(&self, dock: &DockConfig) -> Result<Credential, EngineError> {
+        self.asked.lock().expect("asked").push(dock.provider);
+        self.tokens.resolve(dock).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sync_dock_function_resolves_only_the_credential_of_the_dock_it_syncs() {
+    let live = Live::new().await;
+    let resolver = Arc::new(Counting {
+        tokens: StaticResolver(
+            ProviderKind::ALL
+                .iter()
+                .map(|p| {
+                    let sb: Provider = p.as_str().parse().expect("provider");
+                    (*p, Credential::new(live.sandbox.token(sb)))
+                })
+                .collect(),
+        ),
+        asked: Mutex::default(),
+    });
+    // As `Deps::from_env` builds it with STACKDOCK_SYNC_DOCK=1: nothing resolved at the start.
+    let deps = Deps::on_demand(
+        repo(),
+        live.config.clone(),
+        live.store.clone(),
+        resolver.clone(),
+        Arc::new(Adapters {
+            tuning: Tuning {
+                poll: PollPolicy::fast(),
+            },
+        }),
+        Arc::new(InProcessSubmitter::new()),
+    );
+    let asked = || resolver.asked.lock().expect("asked").clone();
+    assert_eq!(asked(), vec![], "no credential at the cold start");
+    let call =
+        |dock: &str| fanout::handler(LambdaEvent::new(sync_dock(dock), Context::default()), &deps);
+    let synced = call("vultr-main").await.expect("vultr-main");
+    assert!(synced["listed"].as_u64().expect("listed") > 0, "{synced}");
+    assert_eq!(asked(), vec![ProviderKind::Vultr]);
+    // The warm container syncing the same dock again reuses its adapter.
+    call("vultr-main").await.expect("again");
+    assert_eq!(asked(), vec![ProviderKind::Vultr]);
+    call("linode-main").await.expect("linode-main");
+    assert_eq!(asked(), vec![ProviderKind::Vultr, ProviderKind::Linode]);
+    held(
+        "the sync-dock function resolves only the credential of the dock it syncs (issue 20 item 1)",
     );
 }
