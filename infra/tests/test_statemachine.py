@@ -11,6 +11,9 @@ the definition.
 
 import json
 import re
+import subprocess
+import sys
+import tempfile
 import unittest
 from pathlib import Path
 
@@ -202,6 +205,30 @@ class StateMachines(unittest.TestCase):
         self.assertEqual(catcher["ResultPath"], "$.failure", "the plan step reads the failure there")
         self.assertEqual(processor["States"][catcher["Next"]]["Type"], "Succeed",
                          "a failed dock ends its item successfully: it never fails the Map")
+
+    def test_each_definition_passes_cfn_lints_states_language_schema(self):
+        # cfn-lint checks a definition only inline (rule E3601): inline each one, substituted.
+        cfn_lint = Path(sys.executable).parent / "cfn-lint"
+        for name, machine in self.machines.items():
+            path, _ = self.definitions[name]
+            text = path.read_text()
+            for key in machine["Properties"].get("DefinitionSubstitutions", {}):
+                text = text.replace("${%s}" % key, "arn:aws:lambda:us-east-1:123456789012:function:%s" % key)
+            template = {
+                "AWSTemplateFormatVersion": "2010-09-09",
+                "Resources": {
+                    "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                                "Principal": {"Service": "states.amazonaws.com"}}]}}},
+                    name: {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+                        "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]}, "Definition": json.loads(text)}},
+                },
+            }
+            with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+                json.dump(template, f)
+                f.flush()
+                result = subprocess.run([str(cfn_lint), f.name], capture_output=True, text=True)
+            self.assertEqual(result.returncode, 0, f"{path}: {result.stdout}{result.stderr}")
 
     def test_logs_go_to_a_log_group_of_the_stack_with_its_retention(self):
         for name, machine in self.machines.items():
