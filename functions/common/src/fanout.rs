@@ -271,7 +271,7 @@ pub async fn sync_dock(deps: &Deps, step: &SyncDock) -> Result<DockSynced, Funct
 }
 
 /// `plan`: writes every dock's outcome on the run and settles it (once: a retried step finds it
-/// settled), blocks the docks whose invocation failed without recording it, then plans, flags
+/// settled; a run the stale-run sweep marked failed meanwhile is settled too), blocks the docks whose invocation failed without recording it, then plans, flags
 /// drift and maybe remediates (`sync::plan_after_sync`).
 ///
 /// Failed docks do not fail the step: they are on the run, in the answer's `docks_failed` and
@@ -289,11 +289,14 @@ pub async fn plan(deps: &Deps, step: &PlanStep) -> Result<SyncOutcome, FunctionE
         outcomes.sort_by(|a, b| a.dock.cmp(&b.dock));
         let now = Timestamp::now();
         block_caught(deps, &step.docks, run.started_at, now).await?;
-        if run.finished_at.is_none() {
+        // Settled once, by this step: a retried step finds its dock lines. A run the stale-run
+        // sweep marked failed meanwhile (an execution longer than the run deadline) is settled
+        // here all the same, the sweep's line kept above the outcome.
+        if run.log.iter().any(|l| l.message.starts_with(DOCK_LINE)) {
+            tracing::info!("the run is already settled (plan retried)");
+        } else {
             finish_run(&mut run, &outcomes, now);
             deps.store.put_run(&run).await?;
-        } else {
-            tracing::info!("the run is already settled (plan retried)");
         }
         let report = SyncReport {
             run_id: step.run_id.clone(),
@@ -304,6 +307,9 @@ pub async fn plan(deps: &Deps, step: &PlanStep) -> Result<SyncOutcome, FunctionE
     .instrument(span)
     .await
 }
+
+/// How every line `finish_run` writes for a dock starts.
+const DOCK_LINE: &str = "dock `";
 
 /// A Map result as the engine's dock outcome.
 fn outcome_of(result: &DockResult) -> DockOutcome {

@@ -142,7 +142,8 @@ pub async fn sync_one(
 }
 
 /// Writes each dock's outcome on a sync `run` (one log line per dock, in the order given) and
-/// settles it: `succeeded`, `partial` when some docks failed, `failed` when all did.
+/// settles it: `succeeded`, `partial` when some docks failed, `failed` when all did (its error
+/// says how many, or is cleared).
 pub fn finish_run(run: &mut RunRecord, outcomes: &[DockOutcome], now: Timestamp) {
     for o in outcomes {
         let line = match &o.error {
@@ -160,12 +161,8 @@ pub fn finish_run(run: &mut RunRecord, outcomes: &[DockOutcome], now: Timestamp)
         n if n == outcomes.len() => RunStatus::Failed,
         _ => RunStatus::Partial,
     };
-    if failed > 0 {
-        run.error = Some(format!(
-            "{failed} of {} docks failed to sync",
-            outcomes.len()
-        ));
-    }
+    run.error =
+        (failed > 0).then(|| format!("{failed} of {} docks failed to sync", outcomes.len()));
     run.finished_at = Some(now);
 }
 

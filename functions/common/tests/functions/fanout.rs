@@ -235,6 +235,7 @@ async fn plan_records_every_outcome_and_blocks_a_dock_whose_invocation_died() {
     );
 
     // Step Functions retries the step: the run is settled once, its dock lines not repeated.
+    // (Also when the stale-run sweep had marked it failed: see the test below.)
     step(&live, fixture("sync-plan.json"))
         .await
         .expect("plan again");
@@ -327,5 +328,60 @@ async fn the_sync_dock_function_resolves_only_the_credential_of_the_dock_it_sync
     assert_eq!(asked(), vec![ProviderKind::Vultr, ProviderKind::Linode]);
     held(
         "the sync-dock function resolves only the credential of the dock it syncs (issue 20 item 1)",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_the_sweep_marked_failed_while_its_docks_synced_is_settled_by_its_plan_step() {
+    let live = Live::new().await;
+    step(&live, fixture("sync-list-docks.json"))
+        .await
+        .expect("list-docks");
+    for dock in ["vultr-main", "do-main", "linode-main"] {
+        step(&live, sync_dock(dock)).await.expect(dock);
+    }
+    // The execution outlived the run deadline: the next execution's sweep marked its run failed.
+    let mut run = live
+        .store
+        .get_run(ORG, RUN)
+        .await
+        .expect("get")
+        .expect("run");
+    let later = run.started_at + jiff::SignedDuration::from_hours(1);
+    assert_eq!(
+        stackdock_functions::sync::fail_stale_runs(&live.deps, later)
+            .await
+            .expect("sweep"),
+        1
+    );
+    run = live
+        .store
+        .get_run(ORG, RUN)
+        .await
+        .expect("get")
+        .expect("run");
+    assert_eq!(run.status, RunStatus::Failed);
+
+    let mut plan = fixture("sync-plan.json");
+    plan["docks"] = json!(["do-main", "linode-main", "vultr-main"]
+        .iter()
+        .map(|d| json!({"dock": d, "listed": 1, "written": 0, "unchanged": 1, "marked_missing": 0}))
+        .collect::<Vec<_>>());
+    let outcome = step(&live, plan).await.expect("plan");
+    assert_eq!(outcome["docks_failed"], 0);
+    let run = live
+        .store
+        .get_run(ORG, RUN)
+        .await
+        .expect("get")
+        .expect("run");
+    assert_eq!(run.status, RunStatus::Succeeded, "{run:#?}");
+    assert_eq!(run.error, None);
+    assert!(
+        run.log
+            .iter()
+            .any(|l| l.message.contains("past its deadline")),
+        "the sweep's line stays: {:#?}",
+        run.log
     );
 }
