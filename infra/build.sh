@@ -27,7 +27,7 @@ cd "$(dirname "$0")/.."
 config=${STACKDOCK_DEPLOY_CONFIG:-stackdock.toml}
 name=${STACKDOCK_CONFIG_NAME:-stackdock.toml}
 build_dir=.aws-sam/build
-functions=(SyncFunction ApiFunction ApplyApiFunction ApplyFunction)
+functions=(SyncFunction SyncDockFunction ApiFunction ApplyApiFunction ApplyFunction)
 
 if [[ ! -f $config ]]; then
   echo "infra/build.sh: $config not found; set STACKDOCK_DEPLOY_CONFIG to the stackdock.toml to deploy" >&2

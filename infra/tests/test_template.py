@@ -62,8 +62,23 @@ def logs(group):
     return pairs(["logs:CreateLogStream", "logs:PutLogEvents"], ["${%s.Arn}" % group])
 
 
+# What a state machine's role needs to log to CloudWatch Logs; CloudWatch Logs authorizes these
+# on "*" only. Only the state machine's role may hold them (Roles.test_log_delivery_...).
+LOG_DELIVERY = [
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+]
+
 EXPECTED = {
-    # sync: sync, plan, record drift, note the plan, sweep stale runs, remediate.
+    # sync (the state machine's list-docks and plan steps): sweep stale runs, record and settle
+    # the run, plan, record drift, note the plan, remediate. Invoked synchronously by the state
+    # machine: no on-failure queue.
     "SyncFunctionRole": logs("SyncLogGroup")
     | pairs(["secretsmanager:GetSecretValue"], [SECRETS])
     | records(["dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"])
@@ -71,8 +86,13 @@ EXPECTED = {
     | pairs(["dynamodb:Query", "dynamodb:PutItem"], [table("DocksTable")])
     | pairs(["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"],
             [table("RunsTable")])
-    | pairs(["lambda:InvokeFunction"], ["${ApplyFunction.Arn}"])
-    | pairs(["sqs:SendMessage"], ["${FailureQueue.Arn}"]),
+    | pairs(["lambda:InvokeFunction"], ["${ApplyFunction.Arn}"]),
+    # sync-dock: one dock's credential, its records (commit_sync) and its status. No run, no
+    # inventory read across docks, no invoke.
+    "SyncDockFunctionRole": logs("SyncDockLogGroup")
+    | pairs(["secretsmanager:GetSecretValue"], [SECRETS])
+    | records(["dynamodb:Query", "dynamodb:UpdateItem"])
+    | pairs(["dynamodb:Query", "dynamodb:PutItem"], [table("DocksTable")]),
     # plan API: reads only (BatchGetItem: inventory reads whole by key the records of docks
     # without a status, which the orgId-index holds without fullApiData).
     "ApiFunctionRole": logs("ApiLogGroup")
@@ -103,13 +123,17 @@ EXPECTED = {
         ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"], [table("IntentsTable")]
     )
     | pairs(["sqs:SendMessage"], ["${FailureQueue.Arn}"]),
-    # the schedule's role: start the sync.
-    "SyncScheduleRole": pairs(["lambda:InvokeFunction"], ["${SyncFunction.Arn}"]),
+    # the schedule's role: start the sync state machine.
+    "SyncScheduleRole": pairs(["states:StartExecution"], ["${SyncStateMachine}"]),
+    # the sync state machine: invoke the functions its definition names, deliver its logs.
+    "SyncStateMachineRole": pairs(["lambda:InvokeFunction"], ["${SyncFunction.Arn}", "${SyncDockFunction.Arn}"])
+    | pairs(LOG_DELIVERY, ["*"]),
 }
 
 # Function → (name suffix, binary, role, STACKDOCK_API_ROUTES, has a Function URL, timeout).
 FUNCTIONS = {
     "SyncFunction": ("sync", "sync", "SyncFunctionRole", None, False),
+    "SyncDockFunction": ("sync-dock", "sync", "SyncDockFunctionRole", None, False),
     "ApiFunction": ("api", "api", "ApiFunctionRole", "plan", True),
     "ApplyApiFunction": ("api-apply", "api", "ApplyApiFunctionRole", "apply", True),
     "ApplyFunction": ("apply", "apply", "ApplyFunctionRole", None, False),
@@ -238,6 +262,28 @@ class Roles(unittest.TestCase):
         self.assertFalse([p for p in role_pairs(self.t, "ApiFunctionRole") if p[0].startswith("lambda:")],
                          "the plan API's role may not invoke anything")
 
+    def test_log_delivery_only_for_the_state_machine_and_nothing_else_on_any_resource(self):
+        for role in EXPECTED:
+            wildcards = {a for a, r in role_pairs(self.t, role) if r == "*"}
+            with self.subTest(role=role):
+                if role == "SyncStateMachineRole":
+                    self.assertEqual(wildcards, set(LOG_DELIVERY))
+                else:
+                    self.assertEqual(wildcards, set())
+
+    def test_the_sync_is_started_only_by_its_schedule_and_its_steps_only_by_the_state_machine(self):
+        starters = {role for role in EXPECTED
+                    if any(a == "states:StartExecution" for a, _ in role_pairs(self.t, role))}
+        self.assertEqual(starters, {"SyncScheduleRole"})
+        for function in ("SyncFunction", "SyncDockFunction"):
+            invokers = {role for role in EXPECTED
+                        if ("lambda:InvokeFunction", "${%s.Arn}" % function) in role_pairs(self.t, role)}
+            self.assertEqual(invokers, {"SyncStateMachineRole"}, function)
+        trust = self.t["Resources"]["SyncStateMachineRole"]["Properties"]["AssumeRolePolicyDocument"]
+        (statement,) = trust["Statement"]
+        self.assertEqual(statement["Principal"], {"Service": "states.amazonaws.com"})
+        self.assertEqual(statement["Condition"], {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}})
+
     def test_api_roles_read_no_secrets(self):
         for role in ("ApiFunctionRole", "ApplyApiFunctionRole"):
             self.assertFalse([p for p in role_pairs(self.t, role) if p[0].startswith("secretsmanager:")], role)
@@ -285,7 +331,7 @@ class FunctionsAndUrls(unittest.TestCase):
     def test_apply_callers_reach_only_the_apply_api(self):
         self.assertEqual(function_env(self.t, "ApplyApiFunction").get("STACKDOCK_APPLY_CALLERS"),
                          {"Fn::Join": [",", {"Ref": "ApplyCallers"}]})
-        for function in ("SyncFunction", "ApiFunction", "ApplyFunction"):
+        for function in ("SyncFunction", "SyncDockFunction", "ApiFunction", "ApplyFunction"):
             self.assertNotIn("STACKDOCK_APPLY_CALLERS", function_env(self.t, function))
         self.assertNotIn("STACKDOCK_APPLY_FUNCTION", function_env(self.t, "ApiFunction"))
 
@@ -365,6 +411,16 @@ class FunctionsAndUrls(unittest.TestCase):
 
     def test_settings(self):
         self.assertEqual(self.t["Resources"]["SyncFunction"]["Properties"].get("ReservedConcurrentExecutions"), 1)
+        # The steps are invoked synchronously by the state machine, which retries and catches:
+        # no asynchronous-invoke settings, no on-failure queue.
+        for function in ("SyncFunction", "SyncDockFunction"):
+            self.assertNotIn("EventInvokeConfig", self.t["Resources"][function]["Properties"], function)
+        self.assertNotIn("STACKDOCK_APPLY_FUNCTION", function_env(self.t, "SyncDockFunction"))
+        # The sync-dock function resolves its own dock's credential only; no other function
+        # runs that way.
+        for function in FUNCTIONS:
+            want = "1" if function == "SyncDockFunction" else None
+            self.assertEqual(function_env(self.t, function).get("STACKDOCK_SYNC_DOCK"), want, function)
         params = self.t["Parameters"]
         self.assertEqual(params["LogLevel"]["AllowedValues"], ["error", "warn", "info", "debug"])
         levels = self.t["Mappings"]["LogLevels"]
@@ -421,6 +477,14 @@ class Alarms(unittest.TestCase):
         self.assertEqual(len(found), 1)
         self.assertEqual(float(found[0]["Threshold"]), 0)
         self.assertEqual(found[0]["ComparisonOperator"], "GreaterThanThreshold")
+
+    def test_sync_state_machine_failed_executions(self):
+        found = self.find("AWS/States", "ExecutionsFailed", "StateMachineArn", "${SyncStateMachine}")
+        self.assertEqual(len(found), 1)
+        self.assertEqual(found[0]["Statistic"], "Sum")
+        self.assertEqual(float(found[0]["Threshold"]), 0)
+        self.assertEqual(found[0]["ComparisonOperator"], "GreaterThanThreshold")
+        held("an alarm on failed executions of the sync state machine (issue 20 item 1)")
 
     def test_sync_staleness(self):
         found = self.find("StackDock", "SecondsSinceLastSuccessfulSync", "Stack", "${AWS::StackName}")

@@ -8,8 +8,8 @@ use std::time::Duration;
 use stackdock_core::config::{self, Config, DEFAULT_SECRET_PREFIX, LambdaTarget};
 use stackdock_core::plan::Plan;
 use stackdock_engine::{
-    Adapters, CREDENTIAL_TTL, DefaultResolver, Docks, EngineError, PlanOptions,
-    SecretsManagerResolver, plan_current,
+    Adapters, CREDENTIAL_TTL, CredentialResolver, DefaultResolver, Docks, EngineError, PlanOptions,
+    ProviderFactory, SecretsManagerResolver, plan_current,
 };
 use stackdock_store::{DynamoStore, Store};
 
@@ -35,7 +35,23 @@ pub struct Deps {
     /// Per-resource readiness wait of an apply.
     pub ready_timeout: Duration,
     pub(crate) recent_plans: RecentPlans,
+    /// The sync-dock function's docks, built per dock when it is synced (`docks_for`).
+    on_demand: Option<OnDemand>,
 }
+
+/// What builds one dock's adapter when it is synced, and the last one built (a warm container
+/// syncing the same dock again reuses it and its credential, which heals as any does).
+#[derive(Debug)]
+struct OnDemand {
+    resolver: Arc<dyn CredentialResolver>,
+    factory: Arc<dyn ProviderFactory>,
+    last: std::sync::Mutex<Option<(String, Docks)>>,
+}
+
+/// `STACKDOCK_SYNC_DOCK=1`: the function syncs one dock per invocation (the sync state machine's
+/// sync-dock function), so it resolves only that dock's credential, when it syncs it, instead of
+/// every dock's at the cold start.
+pub const SYNC_DOCK_VAR: &str = "STACKDOCK_SYNC_DOCK";
 
 impl Deps {
     /// Deps from parts (tests, or a caller that built its own store and adapters); `user_data_file`
@@ -68,9 +84,71 @@ impl Deps {
             // Lambda stops a function after 15 minutes at most: leave room to record the run.
             ready_timeout: Duration::from_secs(10 * 60),
             recent_plans: RecentPlans::default(),
+            on_demand: None,
         });
         deps.submitter.bind(Arc::downgrade(&deps));
         deps
+    }
+
+    /// Deps of a function that syncs one dock per invocation: no dock is resolved now; each is
+    /// built from `resolver` and `factory` when `docks_for` asks for it (the sync-dock function,
+    /// `STACKDOCK_SYNC_DOCK=1`).
+    pub fn on_demand(
+        config_dir: PathBuf,
+        config: Config,
+        store: Arc<dyn Store>,
+        resolver: Arc<dyn CredentialResolver>,
+        factory: Arc<dyn ProviderFactory>,
+        submitter: Arc<dyn ApplySubmitter>,
+    ) -> Arc<Deps> {
+        let deps = Arc::new(Deps {
+            config,
+            config_dir,
+            store,
+            docks: Docks::default(),
+            submitter,
+            plan_options: PlanOptions::default(),
+            lease_ttl: Duration::from_secs(15 * 60),
+            ready_timeout: Duration::from_secs(10 * 60),
+            recent_plans: RecentPlans::default(),
+            on_demand: Some(OnDemand {
+                resolver,
+                factory,
+                last: std::sync::Mutex::new(None),
+            }),
+        });
+        deps.submitter.bind(Arc::downgrade(&deps));
+        deps
+    }
+
+    /// The docks to sync `dock` with: all of them (built at the cold start), or, for the
+    /// sync-dock function, that dock's alone, its credential resolved now (and reused while
+    /// the same container syncs the same dock).
+    pub(crate) async fn docks_for(&self, dock: &str) -> Docks {
+        let Some(on_demand) = &self.on_demand else {
+            return self.docks.clone();
+        };
+        let cached = on_demand.last.lock().ok().and_then(|last| {
+            last.as_ref()
+                .filter(|(n, _)| n == dock)
+                .map(|(_, d)| d.clone())
+        });
+        if let Some(docks) = cached {
+            return docks;
+        }
+        let mut one = self.config.clone();
+        one.docks.retain(|name, _| name == dock);
+        let docks = Docks::healing(
+            &one,
+            Arc::clone(&on_demand.resolver),
+            Arc::clone(&on_demand.factory),
+            CREDENTIAL_TTL,
+        )
+        .await;
+        if let Ok(mut last) = on_demand.last.lock() {
+            *last = Some((dock.to_owned(), docks.clone()));
+        }
+        docks
     }
 
     /// The deployed function's dependencies, from its environment:
@@ -81,6 +159,8 @@ impl Deps {
     ///   in this process (`InProcessSubmitter`: `cargo lambda watch`, where no Lambda Invoke API
     ///   is reachable);
     /// - `STACKDOCK_CREATE_TABLES=1`: create missing tables first (local runs against moto);
+    /// - `STACKDOCK_SYNC_DOCK=1`: the sync-dock function: each dock's credential is resolved
+    ///   when that dock is synced, never every dock's (see [`SYNC_DOCK_VAR`]);
     /// - the AWS SDK's usual variables (region, credentials, `AWS_ENDPOINT_URL` for moto).
     ///
     /// Credentials heal (`Docks::healing`): a dock whose credential cannot be resolved at the cold
@@ -113,6 +193,38 @@ impl Deps {
                 "tables ensured (STACKDOCK_CREATE_TABLES=1)"
             );
         }
+        let submitter: Arc<dyn ApplySubmitter> = match std::env::var("STACKDOCK_APPLY_FUNCTION") {
+            Ok(name) if !name.trim().is_empty() => {
+                Arc::new(LambdaSubmitter::new(&sdk, name.trim()))
+            }
+            _ => {
+                tracing::info!(
+                    "STACKDOCK_APPLY_FUNCTION is not set: submitted applies run in this process"
+                );
+                Arc::new(InProcessSubmitter::new())
+            }
+        };
+        let dir = path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        if std::env::var(SYNC_DOCK_VAR).is_ok_and(|v| v == "1") {
+            tracing::info!(
+                config = %path.display(),
+                org = %config.settings.org,
+                docks = config.docks.len(),
+                table_prefix = %prefix,
+                "dependencies ready; each dock's credential is resolved when it is synced ({SYNC_DOCK_VAR}=1)"
+            );
+            let resolver = DefaultResolver::with_secrets(SecretsManagerResolver::new(&sdk));
+            return Ok(Deps::on_demand(
+                dir,
+                config,
+                Arc::new(store),
+                Arc::new(resolver),
+                Arc::new(Adapters::default()),
+                submitter,
+            ));
+        }
         let docks = if holds_no_secret() {
             tracing::info!(
                 "STACKDOCK_API_ROUTES is set: this API function resolves no provider credential and sends no provider request"
@@ -128,20 +240,6 @@ impl Deps {
             )
             .await
         };
-        let submitter: Arc<dyn ApplySubmitter> = match std::env::var("STACKDOCK_APPLY_FUNCTION") {
-            Ok(name) if !name.trim().is_empty() => {
-                Arc::new(LambdaSubmitter::new(&sdk, name.trim()))
-            }
-            _ => {
-                tracing::info!(
-                    "STACKDOCK_APPLY_FUNCTION is not set: submitted applies run in this process"
-                );
-                Arc::new(InProcessSubmitter::new())
-            }
-        };
-        let dir = path
-            .parent()
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         tracing::info!(
             config = %path.display(),
             org = %config.settings.org,

@@ -32,6 +32,16 @@ pub enum FunctionError {
     /// The apply run was recorded but could not be handed to the apply function.
     #[error(transparent)]
     Submit(#[from] SubmitError),
+    /// One dock failed to sync (the sync state machine's `sync-dock` step): its records are
+    /// untouched, its status says why and its plan is blocked.
+    #[error("run {run_id}: dock `{dock}` failed to sync: {message}")]
+    DockFailed {
+        run_id: String,
+        dock: String,
+        message: String,
+        /// Whether the failure needs a person (retrying cannot fix a refused credential).
+        credential_problem: bool,
+    },
     /// Some docks failed to sync; their records are untouched and their plans blocked.
     #[error("run {run_id}: {failed} of {total} docks failed to sync: {detail}")]
     DocksFailed {
@@ -52,6 +62,9 @@ impl FunctionError {
             FunctionError::Engine(e) => engine_retryable(e),
             FunctionError::Store(e) => store_retryable(e),
             FunctionError::Submit(_) => true,
+            FunctionError::DockFailed {
+                credential_problem, ..
+            } => !credential_problem,
             FunctionError::DocksFailed {
                 credentials_only, ..
             } => !credentials_only,

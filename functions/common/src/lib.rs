@@ -9,14 +9,15 @@ pub mod api;
 pub mod apply;
 mod deps;
 mod error;
+pub mod fanout;
 pub mod metrics;
 mod plans;
 mod submit;
 pub mod sync;
 mod telemetry;
 
-pub use deps::{Deps, aws_timeouts, lambda_target, load_config};
-pub use error::FunctionError;
+pub use deps::{Deps, SYNC_DOCK_VAR, aws_timeouts, lambda_target, load_config};
+pub use error::{FunctionError, NON_RETRYABLE, RETRYABLE};
 pub use submit::{
     ApplySubmitter, InProcessSubmitter, LambdaSubmitter, REMEDIATION_PREFIX, SubmitError,
     submit_apply, submit_remediation,

@@ -4,6 +4,10 @@
 //! stackdock.toml — unless a resource in it has failed `REMEDIATION_ATTEMPTS` remediations in a
 //! row, or the plan deletes while `prune` is off.
 //!
+//! Deployed, the schedule starts the sync state machine instead, whose steps (`fanout`) sync one
+//! dock per invocation and then run the same `plan_after_sync`; [`handler`] syncs every dock in
+//! one invocation (local runs: `cargo lambda invoke sync` with the schedule event).
+//!
 //! # Errors
 //! Docks that failed to sync are recorded in the run and their plans blocked; the invocation then
 //! fails with `Retryable` (a provider or network failure: the next attempt may list them) or
@@ -60,15 +64,12 @@ fn actor(event: &EventBridgeEvent<serde_json::Value>) -> String {
     }
 }
 
-/// Syncs, plans, flags drift and maybe remediates, on behalf of `actor`. Runs inside the caller's
+/// Syncs, plans, flags drift and maybe remediates, on behalf of `actor`, every dock in this one
+/// invocation (the local story: `cargo lambda invoke sync` with the schedule event; deployed, the
+/// sync state machine runs the same work as its steps, see `fanout`). Runs inside the caller's
 /// span, whose `run_id` field it fills in.
 pub async fn run(deps: &Deps, actor: &str) -> Result<SyncOutcome, FunctionError> {
-    match fail_stale_runs(deps, Timestamp::now()).await {
-        Ok(0) => {}
-        Ok(n) => tracing::warn!(runs = n, "runs past their deadline marked failed"),
-        // Not worth failing the sync for: the next one tries again.
-        Err(e) => tracing::warn!(error = %e, "looking for runs past their deadline failed"),
-    }
+    reap_stale_runs(deps).await;
     let opts = SyncOptions {
         actor: actor.to_owned(),
         ..SyncOptions::default()
@@ -77,6 +78,47 @@ pub async fn run(deps: &Deps, actor: &str) -> Result<SyncOutcome, FunctionError>
         .await
         .inspect_err(|e| tracing::error!(error = %e, "sync failed"))?;
     tracing::Span::current().record("run_id", report.run_id.as_str());
+    let outcome = plan_after_sync(deps, actor, &report).await?;
+    let failed: Vec<_> = report.failed().collect();
+    if !failed.is_empty() {
+        // Credential problems need a person; anything else (a provider or Secrets Manager that
+        // failed for now) may pass on the next attempt.
+        let credentials_only = failed.iter().all(|d| d.credential_problem);
+        return Err(FunctionError::DocksFailed {
+            run_id: report.run_id.clone(),
+            failed: failed.len(),
+            total: report.docks.len(),
+            detail: failed
+                .iter()
+                .map(|d| format!("{}: {}", d.dock, d.error.as_deref().unwrap_or("failed")))
+                .collect::<Vec<_>>()
+                .join("; "),
+            credentials_only,
+        });
+    }
+    Ok(outcome)
+}
+
+/// Marks runs past their deadline failed (`fail_stale_runs`), logging what it did; a failure to
+/// look is only logged: the next sync tries again.
+pub(crate) async fn reap_stale_runs(deps: &Deps) {
+    match fail_stale_runs(deps, Timestamp::now()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(runs = n, "runs past their deadline marked failed"),
+        // Not worth failing the sync for: the next one tries again.
+        Err(e) => tracing::warn!(error = %e, "looking for runs past their deadline failed"),
+    }
+}
+
+/// What follows the docks' sync, whoever synced them (this process, or the state machine's
+/// `sync-dock` invocations): the EMF metrics, the plan, the drift flags, the plan noted on the
+/// run `report.run_id` and, with `drift = "remediate"` and a complete plan, the remediation.
+/// Failed docks are only counted here (their plans are blocked by their statuses).
+pub(crate) async fn plan_after_sync(
+    deps: &Deps,
+    actor: &str,
+    report: &SyncReport,
+) -> Result<SyncOutcome, FunctionError> {
     let failed: Vec<_> = report.failed().collect();
     for d in &failed {
         tracing::warn!(dock = %d.dock, error = d.error.as_deref().unwrap_or("sync failed"), "dock sync failed");
@@ -119,28 +161,11 @@ pub async fn run(deps: &Deps, actor: &str) -> Result<SyncOutcome, FunctionError>
     } else {
         None
     };
-    note_plan(deps, &report, &plan, remediation.as_deref(), &exhausted).await?;
-
-    if !failed.is_empty() {
-        // Credential problems need a person; anything else (a provider or Secrets Manager that
-        // failed for now) may pass on the next attempt.
-        let credentials_only = failed.iter().all(|d| d.credential_problem);
-        return Err(FunctionError::DocksFailed {
-            run_id: report.run_id.clone(),
-            failed: failed.len(),
-            total: report.docks.len(),
-            detail: failed
-                .iter()
-                .map(|d| format!("{}: {}", d.dock, d.error.as_deref().unwrap_or("failed")))
-                .collect::<Vec<_>>()
-                .join("; "),
-            credentials_only,
-        });
-    }
+    note_plan(deps, report, &plan, remediation.as_deref(), &exhausted).await?;
     Ok(SyncOutcome {
         run_id: report.run_id.clone(),
         docks: report.docks.len(),
-        docks_failed: 0,
+        docks_failed: failed.len(),
         records_written: report.written(),
         plan_digest: plan.digest.clone(),
         changes: plan.summary.changes(),

@@ -11,13 +11,14 @@ use serde::de::DeserializeOwned;
 use crate::report::{self, Row};
 use crate::scenarios;
 
-pub const SCENARIOS: [&str; 8] = [
+pub const SCENARIOS: [&str; 9] = [
     "sync-requests",
     "sync-wall",
     "resync-writes",
     "plan-scaling",
     "apply-creates",
     "memory",
+    "fanout",
     "terraform-model",
     "api-pages",
 ];
@@ -27,7 +28,7 @@ pub const SCENARIOS: [&str; 8] = [
 #[command(name = "stackdock-bench")]
 pub struct Args {
     /// Scenarios to run (default: all): sync-requests, sync-wall, resync-writes, plan-scaling,
-    /// apply-creates, memory, terraform-model, api-pages.
+    /// apply-creates, memory, fanout, terraform-model, api-pages.
     pub scenarios: Vec<String>,
     /// Latency the sandbox adds to every request, in milliseconds.
     #[arg(long, default_value_t = 20)]
@@ -137,6 +138,40 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
         sandbox.shutdown().await;
         rows.push(scenarios::memory::row(&figures?));
     }
+    if has("fanout") {
+        eprintln!("fanout: one sync-dock of 1000 resources in fleets of 10 and 1000 docks…");
+        let sandbox = crate::fleet::sandbox(crate::fleet::SandboxSetup {
+            latency,
+            published_limits: false,
+            pending_polls: 0,
+        })
+        .await?;
+        sandbox.seed_bulk(
+            stackdock_sandbox::Provider::Vultr,
+            stackdock_sandbox::Kind::Instance,
+            1000,
+        )?;
+        // The least peak of two children per fleet size, alternating.
+        let url = sandbox.url();
+        let measured: anyhow::Result<_> = (|| {
+            let mut small: scenarios::fanout::FanoutFigures =
+                child(&["fanout-memory", &url, "10"])?;
+            let mut large: scenarios::fanout::FanoutFigures =
+                child(&["fanout-memory", &url, "1000"])?;
+            let again: scenarios::fanout::FanoutFigures = child(&["fanout-memory", &url, "10"])?;
+            if again.peak_mib < small.peak_mib {
+                small = again;
+            }
+            let again: scenarios::fanout::FanoutFigures = child(&["fanout-memory", &url, "1000"])?;
+            if again.peak_mib < large.peak_mib {
+                large = again;
+            }
+            Ok((small, large))
+        })();
+        sandbox.shutdown().await;
+        let (small, large) = measured?;
+        rows.extend(scenarios::fanout::rows(&small, &large));
+    }
 
     if has("api-pages") {
         eprintln!("API pages of a 100000-record inventory…");
@@ -214,6 +249,9 @@ async fn run_child(args: &[String]) -> anyhow::Result<u8> {
         }
         ["sync-memory", base, n] => serde_json::to_string(
             &scenarios::memory::measure(base, n.parse().context("size")?).await?,
+        )?,
+        ["fanout-memory", base, docks] => serde_json::to_string(
+            &scenarios::fanout::measure(base, docks.parse().context("docks")?).await?,
         )?,
         other => bail!("unknown child measurement {other:?}"),
     };

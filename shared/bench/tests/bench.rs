@@ -38,3 +38,31 @@ async fn a_resync_writes_only_what_changed() {
         "exactly the changed records are written"
     );
 }
+
+/// The fanout child syncs exactly its one dock's inventory, whatever the fleet's size (its peak
+/// RSS is the figure; here only what it syncs is pinned).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fanout_invocation_syncs_its_one_dock_in_any_fleet() {
+    let sandbox = stackdock_bench::fleet::sandbox(stackdock_bench::fleet::SandboxSetup {
+        latency: Duration::ZERO,
+        published_limits: false,
+        pending_polls: 0,
+    })
+    .await
+    .expect("sandbox");
+    sandbox
+        .seed_bulk(
+            stackdock_sandbox::Provider::Vultr,
+            stackdock_sandbox::Kind::Instance,
+            120,
+        )
+        .expect("seed");
+    for docks in [1, 50] {
+        let f = stackdock_bench::scenarios::fanout::measure(&sandbox.url(), docks)
+            .await
+            .expect("fanout");
+        assert_eq!(f.docks, docks);
+        assert_eq!(f.listed, 120, "{docks} docks");
+    }
+    sandbox.shutdown().await;
+}

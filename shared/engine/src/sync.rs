@@ -103,8 +103,49 @@ pub async fn sync(
         .await;
     outcomes.sort_by(|a, b| a.dock.cmp(&b.dock));
 
-    let now = Timestamp::now();
-    for o in &outcomes {
+    finish_run(&mut run, &outcomes, Timestamp::now());
+    store.put_run(&run).await?;
+    Ok(SyncReport {
+        run_id,
+        docks: outcomes,
+    })
+}
+
+/// Syncs the one dock `name` of `config` into `store` exactly as [`sync`] syncs each of its
+/// docks (its status, its records), without a run record: the caller records the outcome on its
+/// run (the sync state machine's `sync-dock` step, one invocation per dock, whose memory depends
+/// on this dock only).
+///
+/// # Errors
+/// `EngineError::Invalid` when `name` is not a dock of `config`; a store failure reading the
+/// dock's previous status. A failed sync of the dock is not an error: it is in the outcome.
+pub async fn sync_one(
+    config: &Config,
+    name: &str,
+    docks: &Docks,
+    store: &dyn Store,
+) -> Result<DockOutcome, EngineError> {
+    let org = &config.settings.org;
+    let Some((name, dock)) = config.docks.get_key_value(name) else {
+        return Err(EngineError::Invalid(format!(
+            "dock `{name}` is not in stackdock.toml (docks: {}); sync a dock of the deployed config",
+            config.docks.keys().cloned().collect::<Vec<_>>().join(", ")
+        )));
+    };
+    let id = dock_id(org, name);
+    let previous = store
+        .dock_statuses(org)
+        .await?
+        .into_iter()
+        .find(|s| s.dock_id == id);
+    Ok(sync_dock(config, name, dock, docks, store, previous).await)
+}
+
+/// Writes each dock's outcome on a sync `run` (one log line per dock, in the order given) and
+/// settles it: `succeeded`, `partial` when some docks failed, `failed` when all did (its error
+/// says how many, or is cleared).
+pub fn finish_run(run: &mut RunRecord, outcomes: &[DockOutcome], now: Timestamp) {
+    for o in outcomes {
         let line = match &o.error {
             None => format!(
                 "dock `{}`: listed {}, wrote {}, unchanged {}, newly missing {}",
@@ -120,18 +161,9 @@ pub async fn sync(
         n if n == outcomes.len() => RunStatus::Failed,
         _ => RunStatus::Partial,
     };
-    if failed > 0 {
-        run.error = Some(format!(
-            "{failed} of {} docks failed to sync",
-            outcomes.len()
-        ));
-    }
+    run.error =
+        (failed > 0).then(|| format!("{failed} of {} docks failed to sync", outcomes.len()));
     run.finished_at = Some(now);
-    store.put_run(&run).await?;
-    Ok(SyncReport {
-        run_id,
-        docks: outcomes,
-    })
 }
 
 async fn sync_dock(

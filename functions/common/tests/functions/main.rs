@@ -4,10 +4,13 @@
 
 mod api;
 mod apply;
+mod asl;
 mod catalog;
 mod credentials;
 mod events;
+mod fanout;
 mod observability;
 mod pages;
+mod statemachine;
 mod support;
 mod sync;

@@ -1,6 +1,7 @@
 //! The scenarios, one module each.
 
 pub mod apply;
+pub mod fanout;
 pub mod memory;
 pub mod pages;
 pub mod plan;
