@@ -18,13 +18,38 @@ use crate::{DockContext, ErrorClass, Provider, ProviderError, Request};
 /// One provider account as its kind adapters see it.
 #[async_trait]
 pub(crate) trait Dock: Send + Sync + Debug + 'static {
+    /// How this provider describes one kind's collection to its shared calls (paths, envelope
+    /// keys, the mapping of one object). List, get and delete are written once per provider,
+    /// against this description, and every kind adapter uses them unless it says otherwise.
+    type Collection: Sync + 'static;
+
     fn context(&self) -> &DockContext;
+
+    /// Every object of `c` (every page) as records, or an error.
+    async fn list_of(&self, c: &Self::Collection) -> Result<Vec<Record>, ProviderError>;
+
+    /// One object of `c`; 404 is `Ok(None)`.
+    async fn get_of(&self, c: &Self::Collection, id: &str)
+    -> Result<Option<Record>, ProviderError>;
+
+    /// Deletes one object of `c`; one already gone is success.
+    async fn delete_of(&self, c: &Self::Collection, id: &str) -> Result<(), ProviderError>;
 
     /// How readiness is polled.
     fn poll(&self) -> PollPolicy;
 
     /// One cheap authenticated request, to tell a bad credential from a bad listing.
     async fn check_credentials(&self) -> Result<(), ProviderError>;
+
+    /// Plan-time catalog checks of a spec of `kind`; none by default.
+    async fn validate_of(
+        &self,
+        kind: Kind,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<String>, ProviderError> {
+        let _ = (kind, spec);
+        Ok(Vec::new())
+    }
 
     /// The plan-time catalog in its compact stored form (see `Provider::plan_catalog`).
     async fn plan_catalog(&self) -> Result<Option<String>, ProviderError> {
@@ -52,41 +77,53 @@ impl Readiness {
     }
 }
 
+/// An in-place update as apply asks for it: the resource, the changes in order, and the request
+/// they converge to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Update<'a> {
+    pub id: &'a str,
+    pub changes: &'a [FieldChange],
+    pub request: Request<'a>,
+}
+
 /// One kind on one provider: the `Provider` calls for that kind only. Implementations translate
 /// and decide nothing; they never look at status codes (the HTTP plumbing classifies them).
 #[async_trait]
 pub(crate) trait KindAdapter<D: Dock>: Send + Sync {
     fn kind(&self) -> Kind;
 
+    /// The kind's collection, as the provider's shared calls read it.
+    fn collection(&self) -> &'static D::Collection;
+
     /// Every resource of the kind (every page) or an error.
-    async fn list(&self, dock: &D) -> Result<Vec<Record>, ProviderError>;
+    async fn list(&self, dock: &D) -> Result<Vec<Record>, ProviderError> {
+        dock.list_of(self.collection()).await
+    }
 
     /// One resource; 404 is `Ok(None)`.
-    async fn get(&self, dock: &D, id: &str) -> Result<Option<Record>, ProviderError>;
+    async fn get(&self, dock: &D, id: &str) -> Result<Option<Record>, ProviderError> {
+        dock.get_of(self.collection(), id).await
+    }
 
     /// Resources carrying the ownership tag (or, for kinds without tags, the label).
     async fn find_owned(&self, dock: &D, spec: &ResourceSpec)
     -> Result<Vec<Record>, ProviderError>;
 
-    /// Plan-time catalog checks; none by default.
+    /// Plan-time catalog checks: the dock's, for this kind.
     async fn validate(&self, dock: &D, spec: &ResourceSpec) -> Result<Vec<String>, ProviderError> {
-        let _ = (dock, spec);
-        Ok(Vec::new())
+        dock.validate_of(self.kind(), spec).await
     }
 
     /// Sends the create once (never retried).
     async fn create(&self, dock: &D, request: Request<'_>) -> Result<Record, ProviderError>;
 
-    async fn update(
-        &self,
-        dock: &D,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError>;
+    /// Applies in-place changes and returns the resource as it is afterwards.
+    async fn update(&self, dock: &D, update: Update<'_>) -> Result<Record, ProviderError>;
 
     /// A resource already gone is success.
-    async fn delete(&self, dock: &D, id: &str) -> Result<(), ProviderError>;
+    async fn delete(&self, dock: &D, id: &str) -> Result<(), ProviderError> {
+        dock.delete_of(self.collection(), id).await
+    }
 
     /// Whether `record` is ready to be used (and to be changed again).
     fn readiness(&self, record: &Record) -> Readiness;
@@ -197,9 +234,12 @@ impl<D: Dock> Provider for Adapter<D> {
         changes: &[FieldChange],
         request: Request<'_>,
     ) -> Result<Record, ProviderError> {
-        self.of(kind)?
-            .update(&self.dock, id, changes, request)
-            .await
+        let update = Update {
+            id,
+            changes,
+            request,
+        };
+        self.of(kind)?.update(&self.dock, update).await
     }
 
     async fn delete(&self, kind: Kind, id: &str) -> Result<(), ProviderError> {

@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 use stackdock_core::{Kind, Record};
 
 use super::DigitalOcean;
-use crate::error::gone_ok;
+use crate::error::{found, gone_ok};
+use crate::http::Item;
 use crate::redact::secret_keys;
 use crate::wait::{Poll, poll_until};
 use crate::{DockContext, Listed};
@@ -196,7 +197,65 @@ pub(super) fn valid_id(kind: Kind, id: &str) -> bool {
         }
 }
 
+/// Maps one provider object (a listed item or a parsed answer) to a record.
+pub(crate) type MapFn<T> = fn(&DockContext, T) -> Result<Record, String>;
+
+/// One DigitalOcean collection as its kind file declares it; list, get and delete are written
+/// once for every collection (`Dock for DigitalOcean`).
+#[derive(Debug)]
+pub(crate) struct Collection {
+    pub kind: Kind,
+    /// The collection's path (`/droplets`); one object is `<list>/<id>`.
+    pub list: &'static str,
+    /// One object's route as errors and statistics name it (`/droplets/{id}`).
+    pub one: &'static str,
+    /// The key of a listing's array (`droplets`).
+    pub list_key: &'static str,
+    /// The key of a single-object answer (`droplet`).
+    pub one_key: &'static str,
+    /// The record of a listed item.
+    pub item: MapFn<Item>,
+    /// The record of a single object (a get's or a create's answer).
+    pub value: MapFn<Value>,
+}
+
 impl DigitalOcean {
+    /// A listed item of `c` as a record; a shape the mapping cannot use is a transient error of
+    /// `route` (the listing is then an error, never a list missing that object).
+    pub(super) fn item_record(
+        &self,
+        c: &Collection,
+        route: &str,
+        item: Item,
+    ) -> Result<Record, ProviderError> {
+        (c.item)(&self.ctx, item).map_err(|m| self.err(ErrorClass::Transient, route, m))
+    }
+
+    /// [`item_record`](Self::item_record) for a single object.
+    pub(super) fn value_record(
+        &self,
+        c: &Collection,
+        route: &str,
+        value: Value,
+    ) -> Result<Record, ProviderError> {
+        (c.value)(&self.ctx, value).map_err(|m| self.err(ErrorClass::Transient, route, m))
+    }
+
+    /// The raw object `id` of `c` (unwrapped from its envelope), `None` if it is gone.
+    pub(super) async fn get_value(
+        &self,
+        c: &Collection,
+        id: &str,
+    ) -> Result<Option<Value>, ProviderError> {
+        let route = format!("GET {}", c.one);
+        self.check_id(c.kind, &route, id)?;
+        let path = format!("{}/{id}", c.list);
+        match found(self.client.get_json::<Value>(c.one, &path, &[]).await)? {
+            Some(body) => self.unwrap_object(&route, body, c.one_key).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// A classified error for this dock.
     pub(super) fn err(
         &self,

@@ -8,16 +8,15 @@ use std::collections::{BTreeSet, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use stackdock_core::plan::{FieldChange, ResourceSpec};
+use stackdock_core::plan::ResourceSpec;
 use stackdock_core::record::{Attrs, is_owner_tag};
 use stackdock_core::{FieldValue, Kind, Record};
 
+use super::DigitalOcean;
 use super::client::{
-    base_record, decode_wire, id_string, non_empty, null_default, slug_of, value_id,
+    Collection, base_record, decode_wire, id_string, non_empty, null_default, slug_of, value_id,
 };
-use super::{DigitalOcean, catalog};
-use crate::adapter::{KindAdapter, Readiness};
-use crate::error::{found, gone_ok};
+use crate::adapter::{Dock, KindAdapter, Readiness, Update};
 use crate::http::{Item, ListOptions};
 use crate::object::Probe;
 use crate::{DockContext, ErrorClass, Listed, ProviderError, Request};
@@ -25,6 +24,15 @@ use crate::{DockContext, ErrorClass, Listed, ProviderError, Request};
 const LIST: &str = "/droplets";
 const ONE: &str = "/droplets/{id}";
 const ACTIONS: &str = "/droplets/{id}/actions";
+const COLLECTION: Collection = Collection {
+    kind: Kind::Servers,
+    list: LIST,
+    one: ONE,
+    list_key: "droplets",
+    one_key: "droplet",
+    item: droplet_record,
+    value: droplet_record,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Wire types ([do-spec] droplets/models/droplet.yml): every field optional, `null` and `""`
@@ -250,23 +258,11 @@ enum DropletAction<'a> {
 }
 
 impl DigitalOcean {
-    fn droplet_records(
-        &self,
-        route: &str,
-        raw: Vec<impl Listed>,
-    ) -> Result<Vec<Record>, ProviderError> {
-        raw.into_iter().map(|v| self.droplet_of(route, v)).collect()
-    }
-
-    fn droplet_of(&self, route: &str, v: impl Listed) -> Result<Record, ProviderError> {
-        droplet_record(&self.ctx, v).map_err(|m| self.err(ErrorClass::Transient, route, m))
-    }
-
     /// Both listings (the default one omits GPU droplets, [do-spec] droplets_list.yml), each
     /// mapped page by page, merged by id in listing order; either failing fails the whole.
     pub(super) async fn list_droplets(&self) -> Result<Vec<Record>, ProviderError> {
         let route = "GET /droplets";
-        let map = |item| self.droplet_of(route, item);
+        let map = |item| self.item_record(&COLLECTION, route, item);
         let (all, gpus) = (ListOptions::new(), ListOptions::new().query("type", "gpus"));
         let (plain, gpu) = futures::try_join!(
             self.client.list_mapped(LIST, "droplets", &all, &map),
@@ -280,28 +276,15 @@ impl DigitalOcean {
             .collect())
     }
 
-    /// [`get_droplet`](Self::get_droplet) of a droplet that must exist: gone is `NotFound`.
+    /// A droplet that must exist: gone is `NotFound`.
     async fn existing_droplet(&self, id: &str) -> Result<Record, ProviderError> {
-        self.get_droplet(id).await?.ok_or_else(|| {
+        self.get_of(&COLLECTION, id).await?.ok_or_else(|| {
             self.err(
                 ErrorClass::NotFound,
                 "GET /droplets/{id}",
                 format!("droplet {id} does not exist"),
             )
         })
-    }
-
-    pub(super) async fn get_droplet(&self, id: &str) -> Result<Option<Record>, ProviderError> {
-        let route = "GET /droplets/{id}";
-        self.check_id(Kind::Servers, route, id)?;
-        let path = format!("/droplets/{id}");
-        let Some(body) = found(self.client.get_json::<Value>(ONE, &path, &[]).await)? else {
-            return Ok(None);
-        };
-        let raw = self.unwrap_object(route, body, "droplet")?;
-        droplet_record(&self.ctx, raw)
-            .map(Some)
-            .map_err(|m| self.err(ErrorClass::Transient, route, m))
     }
 
     /// Droplets carrying the ownership tag: the server-side `tag_name` filter for regular
@@ -325,7 +308,9 @@ impl DigitalOcean {
                 probe.has_tag(tag) && value_id(&probe.id).is_none_or(|id| seen.insert(id))
             })
             .collect();
-        self.droplet_records("GET /droplets", raw)
+        raw.into_iter()
+            .map(|item| self.item_record(&COLLECTION, "GET /droplets", item))
+            .collect()
     }
 
     /// `POST /droplets`, sent once; the record is the droplet as answered (usually `new`).
@@ -357,17 +342,17 @@ impl DigitalOcean {
             user_data: request.user_data,
         };
         let answer: Value = self.client.post_json(LIST, LIST, &body, &[]).await?;
-        let raw = self.unwrap_object(route, answer, "droplet")?;
-        droplet_record(&self.ctx, raw).map_err(|m| self.err(ErrorClass::Transient, route, m))
+        let raw = self.unwrap_object(route, answer, COLLECTION.one_key)?;
+        self.value_record(&COLLECTION, route, raw)
     }
 
     /// Applies each change in order, waiting for every action, and returns the droplet after.
-    pub(super) async fn update_droplet(
-        &self,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
+    pub(super) async fn update_droplet(&self, u: Update<'_>) -> Result<Record, ProviderError> {
+        let Update {
+            id,
+            changes,
+            request,
+        } = u;
         let route = "POST /droplets/{id}/actions";
         self.check_id(Kind::Servers, route, id)?;
         for change in changes {
@@ -396,7 +381,7 @@ impl DigitalOcean {
                 }
             }
         }
-        self.get_droplet(id).await?.ok_or_else(|| {
+        self.get_of(&COLLECTION, id).await?.ok_or_else(|| {
             self.err(
                 ErrorClass::NotFound,
                 "GET /droplets/{id}",
@@ -456,15 +441,6 @@ impl DigitalOcean {
         }
         Ok(())
     }
-
-    pub(super) async fn delete_droplet(&self, id: &str) -> Result<(), ProviderError> {
-        self.check_id(Kind::Servers, "DELETE /droplets/{id}", id)?;
-        gone_ok(
-            self.client
-                .delete(ONE, &format!("/droplets/{id}"), &[])
-                .await,
-        )
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -480,12 +456,12 @@ impl KindAdapter<DigitalOcean> for Droplets {
         Kind::Servers
     }
 
-    async fn list(&self, dock: &DigitalOcean) -> Result<Vec<Record>, ProviderError> {
-        dock.list_droplets().await
+    fn collection(&self) -> &'static Collection {
+        &COLLECTION
     }
 
-    async fn get(&self, dock: &DigitalOcean, id: &str) -> Result<Option<Record>, ProviderError> {
-        dock.get_droplet(id).await
+    async fn list(&self, dock: &DigitalOcean) -> Result<Vec<Record>, ProviderError> {
+        dock.list_droplets().await
     }
 
     async fn find_owned(
@@ -497,14 +473,6 @@ impl KindAdapter<DigitalOcean> for Droplets {
             .await
     }
 
-    async fn validate(
-        &self,
-        dock: &DigitalOcean,
-        spec: &ResourceSpec,
-    ) -> Result<Vec<String>, ProviderError> {
-        Ok(catalog::check(dock.catalog().await?, Kind::Servers, spec))
-    }
-
     async fn create(
         &self,
         dock: &DigitalOcean,
@@ -513,18 +481,8 @@ impl KindAdapter<DigitalOcean> for Droplets {
         dock.create_droplet(request).await
     }
 
-    async fn update(
-        &self,
-        dock: &DigitalOcean,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
-        dock.update_droplet(id, changes, request).await
-    }
-
-    async fn delete(&self, dock: &DigitalOcean, id: &str) -> Result<(), ProviderError> {
-        dock.delete_droplet(id).await
+    async fn update(&self, dock: &DigitalOcean, u: Update<'_>) -> Result<Record, ProviderError> {
+        dock.update_droplet(u).await
     }
 
     fn readiness(&self, record: &Record) -> Readiness {

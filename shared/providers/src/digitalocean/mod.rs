@@ -20,7 +20,8 @@ use stackdock_core::{Kind, Record};
 use tokio::sync::OnceCell;
 
 use crate::adapter::{Dock, KindAdapter};
-use crate::http::DockClient;
+use crate::error::gone_ok;
+use crate::http::{DockClient, ListOptions};
 use crate::wait::PollPolicy;
 use crate::{DockContext, ErrorClass, ProviderError, Tuning};
 
@@ -66,8 +67,46 @@ pub(crate) static KINDS: [&dyn KindAdapter<DigitalOcean>; 2] =
 
 #[async_trait::async_trait]
 impl Dock for DigitalOcean {
+    type Collection = client::Collection;
+
     fn context(&self) -> &DockContext {
         &self.ctx
+    }
+
+    async fn list_of(&self, c: &client::Collection) -> Result<Vec<Record>, ProviderError> {
+        let route = format!("GET {}", c.list);
+        self.client
+            .list_mapped(c.list, c.list_key, &ListOptions::new(), &|item| {
+                self.item_record(c, &route, item)
+            })
+            .await
+    }
+
+    async fn get_of(
+        &self,
+        c: &client::Collection,
+        id: &str,
+    ) -> Result<Option<Record>, ProviderError> {
+        match self.get_value(c, id).await? {
+            Some(raw) => self
+                .value_record(c, &format!("GET {}", c.one), raw)
+                .map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn delete_of(&self, c: &client::Collection, id: &str) -> Result<(), ProviderError> {
+        self.check_id(c.kind, &format!("DELETE {}", c.one), id)?;
+        let path = format!("{}/{id}", c.list);
+        gone_ok(self.client.delete(c.one, &path, &[]).await)
+    }
+
+    async fn validate_of(
+        &self,
+        kind: Kind,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<String>, ProviderError> {
+        Ok(catalog::check(self.catalog().await?, kind, spec))
     }
 
     fn poll(&self) -> PollPolicy {

@@ -7,16 +7,17 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use stackdock_core::plan::{FieldChange, ResourceSpec};
+use stackdock_core::plan::ResourceSpec;
 use stackdock_core::record::Attrs;
 use stackdock_core::{FieldValue, Kind, Record};
 
+use super::DigitalOcean;
 use super::client::{
-    base_record, decode_wire, id_string, non_empty, null_default, region_slug, slug_of, value_id,
+    Collection, base_record, decode_wire, id_string, non_empty, null_default, region_slug, slug_of,
+    value_id,
 };
-use super::{DigitalOcean, catalog};
-use crate::adapter::{KindAdapter, Readiness};
-use crate::error::{found, gone_ok};
+use crate::adapter::{Dock, KindAdapter, Readiness, Update};
+use crate::error::gone_ok;
 use crate::http::{Item, ListOptions};
 use crate::object::Probe;
 use crate::{DockContext, ErrorClass, Listed, ProviderError, Request};
@@ -24,6 +25,15 @@ use crate::{DockContext, ErrorClass, Listed, ProviderError, Request};
 const LIST: &str = "/volumes";
 const ONE: &str = "/volumes/{id}";
 const ACTIONS: &str = "/volumes/{id}/actions";
+const COLLECTION: Collection = Collection {
+    kind: Kind::BlockVolumes,
+    list: LIST,
+    one: ONE,
+    list_key: "volumes",
+    one_key: "volume",
+    item: volume_record,
+    value: volume_record,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Wire types ([do-spec] volumes/models/volume_full.yml).
@@ -110,46 +120,6 @@ enum VolumeAction<'a> {
 }
 
 impl DigitalOcean {
-    fn volume_records(
-        &self,
-        route: &str,
-        raw: Vec<impl Listed>,
-    ) -> Result<Vec<Record>, ProviderError> {
-        raw.into_iter().map(|v| self.volume_of(route, v)).collect()
-    }
-
-    fn volume_of(&self, route: &str, v: impl Listed) -> Result<Record, ProviderError> {
-        volume_record(&self.ctx, v).map_err(|m| self.err(ErrorClass::Transient, route, m))
-    }
-
-    pub(super) async fn list_volumes(&self) -> Result<Vec<Record>, ProviderError> {
-        self.client
-            .list_mapped(LIST, "volumes", &ListOptions::new(), &|item| {
-                self.volume_of("GET /volumes", item)
-            })
-            .await
-    }
-
-    /// The raw volume, `None` if it is gone.
-    async fn get_volume_value(&self, id: &str) -> Result<Option<Value>, ProviderError> {
-        let route = "GET /volumes/{id}";
-        self.check_id(Kind::BlockVolumes, route, id)?;
-        let path = format!("/volumes/{id}");
-        match found(self.client.get_json::<Value>(ONE, &path, &[]).await)? {
-            Some(body) => self.unwrap_object(route, body, "volume").map(Some),
-            None => Ok(None),
-        }
-    }
-
-    pub(super) async fn get_volume(&self, id: &str) -> Result<Option<Record>, ProviderError> {
-        match self.get_volume_value(id).await? {
-            Some(raw) => volume_record(&self.ctx, raw)
-                .map(Some)
-                .map_err(|m| self.err(ErrorClass::Transient, "GET /volumes/{id}", m)),
-            None => Ok(None),
-        }
-    }
-
     /// Volumes carrying the ownership tag. The volumes listing has no tag filter ([do-spec]
     /// volumes_list.yml: `name`, `region` only), so the whole listing is filtered here.
     pub(super) async fn find_owned_volumes(&self, tag: &str) -> Result<Vec<Record>, ProviderError> {
@@ -160,7 +130,9 @@ impl DigitalOcean {
             .into_iter()
             .filter(|v| Probe::of(v).has_tag(tag))
             .collect();
-        self.volume_records("GET /volumes", raw)
+        raw.into_iter()
+            .map(|item| self.item_record(&COLLECTION, "GET /volumes", item))
+            .collect()
     }
 
     /// `POST /volumes` (sent once, with the ownership tag), then the attach action when the
@@ -206,9 +178,8 @@ impl DigitalOcean {
             tags: vec![spec.owner_tag.as_str()],
         };
         let answer: Value = self.client.post_json(LIST, LIST, &body, &[]).await?;
-        let raw = self.unwrap_object(route, answer, "volume")?;
-        let created =
-            volume_record(&self.ctx, raw).map_err(|m| self.err(ErrorClass::Transient, route, m))?;
+        let raw = self.unwrap_object(route, answer, COLLECTION.one_key)?;
+        let created = self.value_record(&COLLECTION, route, raw)?;
         let Some(droplet) = droplet else {
             return Ok(created);
         };
@@ -223,7 +194,7 @@ impl DigitalOcean {
                 "attach",
             )
             .await?;
-            self.get_volume(&id).await
+            self.get_of(&COLLECTION, &id).await
         }
         .await;
         match attached {
@@ -270,12 +241,12 @@ impl DigitalOcean {
     }
 
     /// Grows, detaches and attaches (in the order given), waiting for each action.
-    pub(super) async fn update_volume(
-        &self,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
+    pub(super) async fn update_volume(&self, u: Update<'_>) -> Result<Record, ProviderError> {
+        let Update {
+            id,
+            changes,
+            request,
+        } = u;
         let route = "POST /volumes/{id}/actions";
         // Refuse what cannot be done before doing any of it.
         for change in changes {
@@ -297,7 +268,7 @@ impl DigitalOcean {
                 }
             }
         }
-        let raw = self.get_volume_value(id).await?.ok_or_else(|| {
+        let raw = self.get_value(&COLLECTION, id).await?.ok_or_else(|| {
             self.err(
                 ErrorClass::NotFound,
                 "GET /volumes/{id}",
@@ -342,7 +313,7 @@ impl DigitalOcean {
                 }
             }
         }
-        self.get_volume(id).await?.ok_or_else(|| {
+        self.get_of(&COLLECTION, id).await?.ok_or_else(|| {
             self.err(
                 ErrorClass::NotFound,
                 "GET /volumes/{id}",
@@ -401,7 +372,7 @@ impl DigitalOcean {
     /// Detaches the volume from its droplet first (DigitalOcean refuses to delete an attached
     /// volume, as [tf-do] does before destroy), then deletes it; gone already is success.
     pub(super) async fn delete_volume(&self, id: &str) -> Result<(), ProviderError> {
-        let Some(raw) = self.get_volume_value(id).await? else {
+        let Some(raw) = self.get_value(&COLLECTION, id).await? else {
             return Ok(());
         };
         let region = raw.get("region").and_then(region_slug);
@@ -438,12 +409,8 @@ impl KindAdapter<DigitalOcean> for Volumes {
         Kind::BlockVolumes
     }
 
-    async fn list(&self, dock: &DigitalOcean) -> Result<Vec<Record>, ProviderError> {
-        dock.list_volumes().await
-    }
-
-    async fn get(&self, dock: &DigitalOcean, id: &str) -> Result<Option<Record>, ProviderError> {
-        dock.get_volume(id).await
+    fn collection(&self) -> &'static Collection {
+        &COLLECTION
     }
 
     async fn find_owned(
@@ -455,18 +422,6 @@ impl KindAdapter<DigitalOcean> for Volumes {
             .await
     }
 
-    async fn validate(
-        &self,
-        dock: &DigitalOcean,
-        spec: &ResourceSpec,
-    ) -> Result<Vec<String>, ProviderError> {
-        Ok(catalog::check(
-            dock.catalog().await?,
-            Kind::BlockVolumes,
-            spec,
-        ))
-    }
-
     async fn create(
         &self,
         dock: &DigitalOcean,
@@ -475,14 +430,8 @@ impl KindAdapter<DigitalOcean> for Volumes {
         dock.create_volume(request).await
     }
 
-    async fn update(
-        &self,
-        dock: &DigitalOcean,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
-        dock.update_volume(id, changes, request).await
+    async fn update(&self, dock: &DigitalOcean, u: Update<'_>) -> Result<Record, ProviderError> {
+        dock.update_volume(u).await
     }
 
     async fn delete(&self, dock: &DigitalOcean, id: &str) -> Result<(), ProviderError> {

@@ -6,19 +6,24 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use stackdock_core::plan::{FieldChange, ResourceSpec};
+use stackdock_core::plan::ResourceSpec;
 use stackdock_core::record::{Attrs, BucketAttrs};
 use stackdock_core::{Kind, Record};
 
 use super::Linode;
-use super::client::{de, seal, skeleton, spec_str, to_i64};
-use crate::adapter::{KindAdapter, Readiness};
-use crate::http::ListOptions;
+use super::client::{Collection, de, seal, skeleton, spec_str, to_i64};
+use crate::adapter::{KindAdapter, Readiness, Update};
 use crate::{DockContext, ErrorClass, Listed, ProviderError, Request};
 
 const LIST: &str = "/object-storage/buckets";
 const ONE: &str = "/object-storage/buckets/{region}/{label}";
 const CREATE: &str = "POST /object-storage/buckets";
+/// Buckets are addressed by `<region>/<label>`, not a number: get and delete are this file's.
+const COLLECTION: Collection = Collection {
+    list: LIST,
+    one: ONE,
+    map: record,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Wire types ([linodego] object_storage_buckets.go `ObjectStorageBucket`; provider-apis.md §3.7)
@@ -149,27 +154,6 @@ impl Linode {
     }
 }
 
-/// Buckets change nothing in place (a rename or a move is a new bucket).
-pub(super) async fn update(
-    l: &Linode,
-    id: &str,
-    changes: &[FieldChange],
-) -> Result<Record, ProviderError> {
-    let route = format!("PUT {ONE}");
-    if let Some(c) = changes.first() {
-        return Err(l.invalid(
-            &route,
-            format!(
-                "a Linode bucket cannot change `{}` in place; replace the bucket instead",
-                c.field
-            ),
-        ));
-    }
-    let (region, label) = l.bucket_id(&route, id)?;
-    l.require_record(ONE, &format!("{LIST}/{region}/{label}"), record)
-        .await
-}
-
 // ---------------------------------------------------------------------------------------------
 // The kind adapter
 
@@ -179,8 +163,8 @@ pub(super) struct Buckets;
 
 #[async_trait::async_trait]
 impl KindAdapter<Linode> for Buckets {
-    async fn list(&self, l: &Linode) -> Result<Vec<Record>, ProviderError> {
-        l.list_records(LIST, &ListOptions::new(), record).await
+    fn collection(&self) -> &'static Collection {
+        &COLLECTION
     }
 
     async fn get(&self, l: &Linode, id: &str) -> Result<Option<Record>, ProviderError> {
@@ -252,18 +236,21 @@ impl KindAdapter<Linode> for Buckets {
         Kind::Buckets
     }
 
-    async fn update(
-        &self,
-        dock: &Linode,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
-        {
-            let _ = request;
-            update(dock, id, changes)
+    /// Buckets change nothing in place (a rename or a move is a new bucket).
+    async fn update(&self, l: &Linode, u: Update<'_>) -> Result<Record, ProviderError> {
+        let route = format!("PUT {ONE}");
+        if let Some(c) = u.changes.first() {
+            return Err(l.invalid(
+                &route,
+                format!(
+                    "a Linode bucket cannot change `{}` in place; replace the bucket instead",
+                    c.field
+                ),
+            ));
         }
-        .await
+        let (region, label) = l.bucket_id(&route, u.id)?;
+        l.require_record(ONE, &format!("{LIST}/{region}/{label}"), record)
+            .await
     }
 
     fn readiness(&self, record: &Record) -> Readiness {

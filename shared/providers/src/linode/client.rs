@@ -20,7 +20,19 @@ use crate::{DockContext, ErrorClass, Listed, ProviderError};
 pub(super) const PROFILE: &str = "/profile";
 
 /// Maps one provider object to a record (a pure function of each kind's file).
-pub(super) type MapFn = fn(&DockContext, Item) -> Result<Record, String>;
+pub(crate) type MapFn = fn(&DockContext, Item) -> Result<Record, String>;
+
+/// One Linode collection as its kind file declares it; list, get, delete and the look-up by
+/// ownership tag are written once for every collection (`Dock for Linode`, [`Linode::tagged`]).
+#[derive(Debug)]
+pub(crate) struct Collection {
+    /// The collection's path (`/volumes`); one object is `<list>/<numeric id>`.
+    pub list: &'static str,
+    /// One object's route as errors and statistics name it (`/volumes/{id}`).
+    pub one: &'static str,
+    /// The record of one object.
+    pub map: MapFn,
+}
 
 /// The body of a rename and retag `PUT` (`/linode/instances/{id}`, `/volumes/{id}`; [linodego]
 /// `InstanceUpdateOptions`, `VolumeUpdateOptions`): only the fields that change.
@@ -92,6 +104,28 @@ impl Linode {
                 self.map_item(route, item, map)
             })
             .await
+    }
+
+    /// Objects of `c` carrying the ownership tag: filtered server-side with `X-Filter`, then
+    /// checked exactly here.
+    pub(super) async fn tagged(
+        &self,
+        c: &Collection,
+        owner_tag: &str,
+    ) -> Result<Vec<Record>, ProviderError> {
+        let found = self
+            .list_records(c.list, &filtered("tags", owner_tag), c.map)
+            .await?;
+        Ok(found
+            .into_iter()
+            .filter(|r| {
+                r.full_api_data
+                    .get("tags")
+                    .as_ref()
+                    .and_then(Value::as_array)
+                    .is_some_and(|tags| tags.iter().any(|t| t.as_str() == Some(owner_tag)))
+            })
+            .collect())
     }
 
     /// `DELETE`; a resource already gone is success.

@@ -11,14 +11,13 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use stackdock_core::plan::{FieldChange, ResourceSpec};
+use stackdock_core::plan::ResourceSpec;
 use stackdock_core::record::{Attrs, ServerAttrs, is_owner_tag};
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::Linode;
-use super::client::{Relabel, de, filtered, seal, skeleton, spec_str};
-use crate::adapter::{KindAdapter, Readiness};
-use crate::http::ListOptions;
+use super::client::{Collection, Relabel, de, seal, skeleton, spec_str};
+use crate::adapter::{KindAdapter, Readiness, Update};
 use crate::{DockContext, Listed, ProviderError, Request};
 
 const LIST: &str = "/linode/instances";
@@ -26,6 +25,11 @@ const ONE: &str = "/linode/instances/{id}";
 const CREATE: &str = "POST /linode/instances";
 const UPDATE: &str = "PUT /linode/instances/{id}";
 const RESIZE: &str = "POST /linode/instances/{id}/resize";
+const COLLECTION: Collection = Collection {
+    list: LIST,
+    one: ONE,
+    map: record,
+};
 
 /// How long an update waits for a Linode to finish its current operation before resizing it
 /// (Linode answers "Linode busy." to a resize while one is under way).
@@ -185,20 +189,6 @@ fn root_password() -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Calls
-
-/// Linodes carrying the ownership tag (server-side `X-Filter`, then checked exactly here).
-pub(super) async fn find_owned(l: &Linode, owner_tag: &str) -> Result<Vec<Record>, ProviderError> {
-    let found = l
-        .list_records(LIST, &filtered("tags", owner_tag), record)
-        .await?;
-    Ok(found
-        .into_iter()
-        .filter(|r| matches!(&r.attrs, Attrs::Servers(a) if a.tags.contains(owner_tag)))
-        .collect())
-}
-
-// ---------------------------------------------------------------------------------------------
 // The kind adapter
 
 /// Servers are Linodes (`/linode/instances`): ready once running or offline.
@@ -207,13 +197,8 @@ pub(super) struct Instances;
 
 #[async_trait::async_trait]
 impl KindAdapter<Linode> for Instances {
-    async fn list(&self, l: &Linode) -> Result<Vec<Record>, ProviderError> {
-        l.list_records(LIST, &ListOptions::new(), record).await
-    }
-
-    async fn get(&self, l: &Linode, id: &str) -> Result<Option<Record>, ProviderError> {
-        let n = l.numeric_id(&format!("GET {ONE}"), id)?;
-        l.get_record(ONE, &format!("{LIST}/{n}"), record).await
+    fn collection(&self) -> &'static Collection {
+        &COLLECTION
     }
 
     async fn create(&self, l: &Linode, request: Request<'_>) -> Result<Record, ProviderError> {
@@ -262,13 +247,12 @@ impl KindAdapter<Linode> for Instances {
 
     /// Rename and retag in one `PUT`, then resize (after the Linode has settled); returns the Linode
     /// as it is after the changes.
-    async fn update(
-        &self,
-        l: &Linode,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
+    async fn update(&self, l: &Linode, u: Update<'_>) -> Result<Record, ProviderError> {
+        let Update {
+            id,
+            changes,
+            request,
+        } = u;
         let n = l.numeric_id(UPDATE, id)?;
         let path = format!("{LIST}/{n}");
         let mut label = None;
@@ -326,21 +310,17 @@ impl KindAdapter<Linode> for Instances {
         }
     }
 
-    async fn delete(&self, l: &Linode, id: &str) -> Result<(), ProviderError> {
-        let n = l.numeric_id(&format!("DELETE {ONE}"), id)?;
-        l.delete_path(ONE, &format!("{LIST}/{n}")).await
-    }
-
     fn kind(&self) -> Kind {
         Kind::Servers
     }
 
+    /// Linodes carrying the ownership tag.
     async fn find_owned(
         &self,
-        dock: &Linode,
+        l: &Linode,
         spec: &ResourceSpec,
     ) -> Result<Vec<Record>, ProviderError> {
-        find_owned(dock, &spec.owner_tag).await
+        l.tagged(&COLLECTION, &spec.owner_tag).await
     }
 
     fn readiness(&self, record: &Record) -> Readiness {

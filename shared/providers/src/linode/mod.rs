@@ -18,7 +18,7 @@ use serde_json::Value;
 use stackdock_core::{Kind, Record};
 
 use crate::adapter::{Dock, KindAdapter};
-use crate::http::DockClient;
+use crate::http::{DockClient, ListOptions};
 use crate::wait::PollPolicy;
 use crate::{DockContext, ErrorClass, ProviderError, Tuning};
 
@@ -46,8 +46,29 @@ pub(crate) static KINDS: [&dyn KindAdapter<Linode>; 3] =
 
 #[async_trait::async_trait]
 impl Dock for Linode {
+    type Collection = client::Collection;
+
     fn context(&self) -> &DockContext {
         &self.ctx
+    }
+
+    async fn list_of(&self, c: &client::Collection) -> Result<Vec<Record>, ProviderError> {
+        self.list_records(c.list, &ListOptions::new(), c.map).await
+    }
+
+    async fn get_of(
+        &self,
+        c: &client::Collection,
+        id: &str,
+    ) -> Result<Option<Record>, ProviderError> {
+        let n = self.numeric_id(&format!("GET {}", c.one), id)?;
+        self.get_record(c.one, &format!("{}/{n}", c.list), c.map)
+            .await
+    }
+
+    async fn delete_of(&self, c: &client::Collection, id: &str) -> Result<(), ProviderError> {
+        let n = self.numeric_id(&format!("DELETE {}", c.one), id)?;
+        self.delete_path(c.one, &format!("{}/{n}", c.list)).await
     }
 
     fn poll(&self) -> PollPolicy {

@@ -9,14 +9,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use stackdock_core::plan::{FieldChange, ResourceSpec};
+use stackdock_core::plan::ResourceSpec;
 use stackdock_core::record::{Attrs, VolumeAttrs};
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::Linode;
-use super::client::{Relabel, de, filtered, seal, skeleton, spec_str, to_i64};
-use crate::adapter::{KindAdapter, Readiness};
-use crate::http::ListOptions;
+use super::client::{Collection, Relabel, de, seal, skeleton, spec_str, to_i64};
+use crate::adapter::{KindAdapter, Readiness, Update};
 use crate::wait::{Poll, poll_until};
 use crate::{DockContext, Listed, ProviderError, Request};
 
@@ -27,6 +26,11 @@ const UPDATE: &str = "PUT /volumes/{id}";
 const RESIZE: &str = "POST /volumes/{id}/resize";
 const ATTACH: &str = "POST /volumes/{id}/attach";
 const DETACH: &str = "POST /volumes/{id}/detach";
+const COLLECTION: Collection = Collection {
+    list: LIST,
+    one: ONE,
+    map: record,
+};
 
 /// How long a re-attach waits for a detach to finish (Linode detaches asynchronously).
 const DETACH_TIMEOUT: Duration = Duration::from_secs(300);
@@ -130,23 +134,6 @@ fn attached_to(r: &Record) -> Option<&str> {
 // ---------------------------------------------------------------------------------------------
 // Calls
 
-/// Volumes carrying the ownership tag (server-side `X-Filter`, then checked exactly here).
-pub(super) async fn find_owned(l: &Linode, owner_tag: &str) -> Result<Vec<Record>, ProviderError> {
-    let found = l
-        .list_records(LIST, &filtered("tags", owner_tag), record)
-        .await?;
-    Ok(found
-        .into_iter()
-        .filter(|r| {
-            r.full_api_data
-                .get("tags")
-                .as_ref()
-                .and_then(Value::as_array)
-                .is_some_and(|tags| tags.iter().any(|t| t.as_str() == Some(owner_tag)))
-        })
-        .collect())
-}
-
 /// Asks Linode to detach the volume at `path` (it detaches asynchronously).
 async fn detach(l: &Linode, path: &str) -> Result<(), ProviderError> {
     let detach = format!("{path}/detach");
@@ -185,13 +172,8 @@ pub(super) struct Volumes;
 
 #[async_trait::async_trait]
 impl KindAdapter<Linode> for Volumes {
-    async fn list(&self, l: &Linode) -> Result<Vec<Record>, ProviderError> {
-        l.list_records(LIST, &ListOptions::new(), record).await
-    }
-
-    async fn get(&self, l: &Linode, id: &str) -> Result<Option<Record>, ProviderError> {
-        let n = l.numeric_id(&format!("GET {ONE}"), id)?;
-        l.get_record(ONE, &format!("{LIST}/{n}"), record).await
+    fn collection(&self) -> &'static Collection {
+        &COLLECTION
     }
 
     async fn create(&self, l: &Linode, request: Request<'_>) -> Result<Record, ProviderError> {
@@ -231,13 +213,12 @@ impl KindAdapter<Linode> for Volumes {
     }
 
     /// Rename, grow, then detach / attach; returns the volume as it is after the changes.
-    async fn update(
-        &self,
-        l: &Linode,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
+    async fn update(&self, l: &Linode, u: Update<'_>) -> Result<Record, ProviderError> {
+        let Update {
+            id,
+            changes,
+            request,
+        } = u;
         let n = l.numeric_id(UPDATE, id)?;
         let path = format!("{LIST}/{n}");
         let mut label = None;
@@ -319,12 +300,13 @@ impl KindAdapter<Linode> for Volumes {
         Kind::BlockVolumes
     }
 
+    /// Volumes carrying the ownership tag.
     async fn find_owned(
         &self,
-        dock: &Linode,
+        l: &Linode,
         spec: &ResourceSpec,
     ) -> Result<Vec<Record>, ProviderError> {
-        find_owned(dock, &spec.owner_tag).await
+        l.tagged(&COLLECTION, &spec.owner_tag).await
     }
 
     fn readiness(&self, record: &Record) -> Readiness {

@@ -17,8 +17,7 @@ use super::client::{
     self, Collection, decode, get_existing, invalid, lenient, non_empty, not_in_place,
     required_str, spec_str,
 };
-use crate::adapter::{KindAdapter, Readiness};
-use crate::http::ListOptions;
+use crate::adapter::{KindAdapter, Readiness, Update};
 use crate::wait::{Poll, poll_until};
 use crate::{DockContext, Listed, ProviderError, Request};
 
@@ -26,6 +25,15 @@ const ROUTE: &str = "/blocks";
 /// The block type a create sends when the entry sets none (docs/config.md says so).
 const DEFAULT_BLOCK_TYPE: &str = "high_perf";
 const ROUTE_ID: &str = "/blocks/{id}";
+const COLLECTION: Collection = Collection {
+    kind: Kind::BlockVolumes,
+    route: ROUTE,
+    route_id: ROUTE_ID,
+    list_key: "blocks",
+    one_key: "block",
+    item: to_record,
+    value: to_record,
+};
 const ROUTE_ATTACH: &str = "/blocks/{id}/attach";
 const ROUTE_DETACH: &str = "/blocks/{id}/detach";
 
@@ -185,7 +193,7 @@ pub(super) async fn wait_active(
 ) -> Result<Record, ProviderError> {
     let what = format!("block volume {id}");
     poll_until(v.tuning.poll, timeout, &v.ctx.dock, &what, || async {
-        let r = get_existing::<Blocks>(v, id).await?;
+        let r = get_existing(v, &COLLECTION, id).await?;
         Ok(if is_ready(&r) {
             Poll::Ready(r)
         } else {
@@ -253,30 +261,10 @@ pub(super) fn update_plan(
 #[derive(Debug)]
 pub(super) struct Blocks;
 
-impl Collection for Blocks {
-    const KIND: Kind = Kind::BlockVolumes;
-    const ROUTE: &'static str = ROUTE;
-    const ROUTE_ID: &'static str = ROUTE_ID;
-    const LIST_KEY: &'static str = "blocks";
-    const ONE_KEY: &'static str = "block";
-
-    fn to_record(
-        ctx: &DockContext,
-        route: &str,
-        value: impl Listed,
-    ) -> Result<Record, ProviderError> {
-        to_record(ctx, route, value)
-    }
-}
-
 #[async_trait::async_trait]
 impl KindAdapter<Vultr> for Blocks {
-    async fn list(&self, v: &Vultr) -> Result<Vec<Record>, ProviderError> {
-        client::list::<Blocks>(v, &ListOptions::new()).await
-    }
-
-    async fn get(&self, v: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {
-        client::get::<Blocks>(v, id).await
+    fn collection(&self) -> &'static Collection {
+        &COLLECTION
     }
 
     /// Blocks labelled `spec.name` (blocks have no tags, and the list has no label filter).
@@ -296,7 +284,7 @@ impl KindAdapter<Vultr> for Blocks {
     /// Sends the create once; with `attach_to_id`, waits for the block to be active and attaches it.
     async fn create(&self, v: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
         let body = create_body(&v.ctx, request.spec)?;
-        let created = client::create::<Blocks>(v, &body).await?;
+        let created = client::create(v, &COLLECTION, &body).await?;
         let Some(server) = request.attach_to_id else {
             return Ok(created);
         };
@@ -316,18 +304,17 @@ impl KindAdapter<Vultr> for Blocks {
         ));
         e
     })?;
-        get_existing::<Blocks>(v, &id).await
+        get_existing(v, &COLLECTION, &id).await
     }
 
     /// Rename and grow with one PATCH; then detach from another server and attach to
     /// `request.attach_to_id` (None = detach only). Returns the block as it is afterwards.
-    async fn update(
-        &self,
-        v: &Vultr,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
+    async fn update(&self, v: &Vultr, u: Update<'_>) -> Result<Record, ProviderError> {
+        let Update {
+            id,
+            changes,
+            request,
+        } = u;
         let (body, reattach) = update_plan(&v.ctx, changes)?;
         if body != UpdateBody::default() {
             let _: Value = v
@@ -336,7 +323,7 @@ impl KindAdapter<Vultr> for Blocks {
                 .await?;
         }
         if reattach {
-            let current = get_existing::<Blocks>(v, id).await?;
+            let current = get_existing(v, &COLLECTION, id).await?;
             let attached = attached_to(&current).map(str::to_owned);
             let target = request.attach_to_id;
             if attached.is_some() && attached.as_deref() != target {
@@ -349,11 +336,7 @@ impl KindAdapter<Vultr> for Blocks {
             }
         }
         // PATCH answers 204 without the block: read it back to return what is there now.
-        get_existing::<Blocks>(v, id).await
-    }
-
-    async fn delete(&self, v: &Vultr, id: &str) -> Result<(), ProviderError> {
-        client::delete::<Blocks>(v, id).await
+        get_existing(v, &COLLECTION, id).await
     }
 
     fn kind(&self) -> Kind {
@@ -383,7 +366,7 @@ mod tests {
 
     #[test]
     fn fixture_blocks_map_to_volume_records() {
-        let records = fixture_records::<Blocks>(FIXTURE);
+        let records = fixture_records(&COLLECTION, FIXTURE);
         assert_eq!(records.len(), 2);
         let a = &records[0];
         assert_eq!(
@@ -416,7 +399,7 @@ mod tests {
 
     #[test]
     fn nothing_secret_survives_and_nothing_else_is_removed() {
-        for v in fixture::<Blocks>(FIXTURE) {
+        for v in fixture(&COLLECTION, FIXTURE) {
             let keys: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
             let r = to_record(&ctx(), "GET /blocks", v).expect("maps");
             // Blocks carry no secret field: redaction must keep every key.

@@ -17,100 +17,106 @@ use stackdock_core::{FieldValue, Kind, Record};
 
 use super::Vultr;
 use crate::error::{found, gone_ok};
-use crate::http::ListOptions;
+use crate::http::{Item, ListOptions};
 use crate::redact::secret_keys;
 use crate::{DockContext, ErrorClass, Listed, ProviderError};
 
 /// `GET /account`: the cheapest authenticated request ([govultr] account.go).
 pub(super) const ACCOUNT: &str = "/account";
 
+/// Maps one provider object (a listed item or a parsed answer) of a route to a record.
+pub(crate) type MapFn<T> = fn(&DockContext, &str, T) -> Result<Record, ProviderError>;
+
 /// One Vultr collection as its kind file declares it: routes, envelope keys and the mapping of
 /// one object. The calls below are written once for every collection.
-pub(super) trait Collection {
-    const KIND: Kind;
+#[derive(Debug)]
+pub(crate) struct Collection {
+    pub kind: Kind,
     /// The collection's path (`/instances`).
-    const ROUTE: &'static str;
+    pub route: &'static str,
     /// One object's route as errors and statistics name it (`/instances/{id}`).
-    const ROUTE_ID: &'static str;
+    pub route_id: &'static str,
     /// The key of a listing's array (`instances`).
-    const LIST_KEY: &'static str;
+    pub list_key: &'static str,
     /// The key of a single-object answer (`instance`).
-    const ONE_KEY: &'static str;
-
-    /// The record of one object of the collection.
-    fn to_record(
-        ctx: &DockContext,
-        route: &str,
-        value: impl Listed,
-    ) -> Result<Record, ProviderError>;
+    pub one_key: &'static str,
+    /// The record of a listed item.
+    pub item: MapFn<Item>,
+    /// The record of a single object (a get's, a create's or an update's answer).
+    pub value: MapFn<Value>,
 }
 
 /// `GET <route>/{id}`: the record, `None` when Vultr says it does not exist.
-pub(super) async fn get<C: Collection>(
+pub(super) async fn get(
     v: &Vultr,
+    c: &Collection,
     id: &str,
 ) -> Result<Option<Record>, ProviderError> {
-    let route = format!("GET {}", C::ROUTE_ID);
-    let path = format!("{}/{id}", C::ROUTE);
-    let Some(body) = found(v.client.get_json::<Value>(C::ROUTE_ID, &path, &[]).await)? else {
+    let route = format!("GET {}", c.route_id);
+    let path = format!("{}/{id}", c.route);
+    let Some(body) = found(v.client.get_json::<Value>(c.route_id, &path, &[]).await)? else {
         return Ok(None);
     };
-    let item = unwrap_envelope(&v.ctx, &route, body, C::ONE_KEY)?;
-    C::to_record(&v.ctx, &route, item).map(Some)
+    let item = unwrap_envelope(&v.ctx, &route, body, c.one_key)?;
+    (c.value)(&v.ctx, &route, item).map(Some)
 }
 
 /// [`get`] of a resource that must exist: gone is a `NotFound` error.
-pub(super) async fn get_existing<C: Collection>(
+pub(super) async fn get_existing(
     v: &Vultr,
+    c: &Collection,
     id: &str,
 ) -> Result<Record, ProviderError> {
-    get::<C>(v, id)
+    get(v, c, id)
         .await?
-        .ok_or_else(|| gone(&v.ctx, C::ROUTE_ID, C::KIND, id))
+        .ok_or_else(|| gone(&v.ctx, c.route_id, c.kind, id))
 }
 
 /// Every object of the collection (all pages, as `options` say) as records.
-pub(super) async fn list<C: Collection>(
+pub(super) async fn list(
     v: &Vultr,
+    c: &Collection,
     options: &ListOptions,
 ) -> Result<Vec<Record>, ProviderError> {
-    let route = format!("GET {}", C::ROUTE);
+    let route = format!("GET {}", c.route);
     v.client
-        .list_mapped(C::ROUTE, C::LIST_KEY, options, &|item| {
-            C::to_record(&v.ctx, &route, item)
+        .list_mapped(c.route, c.list_key, options, &|item| {
+            (c.item)(&v.ctx, &route, item)
         })
         .await
 }
 
 /// `POST <route>` once; the created object as Vultr answered it.
-pub(super) async fn create<C: Collection>(
+pub(super) async fn create(
     v: &Vultr,
+    c: &Collection,
     body: &(impl Serialize + Sync),
 ) -> Result<Record, ProviderError> {
-    let route = format!("POST {}", C::ROUTE);
-    let answer: Value = v.client.post_json(C::ROUTE, C::ROUTE, body, &[]).await?;
-    let item = unwrap_envelope(&v.ctx, &route, answer, C::ONE_KEY)?;
-    C::to_record(&v.ctx, &route, item)
+    let route = format!("POST {}", c.route);
+    let answer: Value = v.client.post_json(c.route, c.route, body, &[]).await?;
+    let item = unwrap_envelope(&v.ctx, &route, answer, c.one_key)?;
+    (c.value)(&v.ctx, &route, item)
 }
 
 /// The object an update (`route`) answered with, or, for a 202/204 without it, the object read
 /// back.
-pub(super) async fn updated<C: Collection>(
+pub(super) async fn updated(
     v: &Vultr,
+    c: &Collection,
     route: &str,
     id: &str,
     answer: Value,
 ) -> Result<Record, ProviderError> {
-    match unwrap_envelope(&v.ctx, route, answer, C::ONE_KEY) {
-        Ok(item) => C::to_record(&v.ctx, route, item),
-        Err(_) => get_existing::<C>(v, id).await,
+    match unwrap_envelope(&v.ctx, route, answer, c.one_key) {
+        Ok(item) => (c.value)(&v.ctx, route, item),
+        Err(_) => get_existing(v, c, id).await,
     }
 }
 
 /// `DELETE <route>/{id}`; a resource already gone is success.
-pub(super) async fn delete<C: Collection>(v: &Vultr, id: &str) -> Result<(), ProviderError> {
-    let path = format!("{}/{id}", C::ROUTE);
-    gone_ok(v.client.delete(C::ROUTE_ID, &path, &[]).await)
+pub(super) async fn delete(v: &Vultr, c: &Collection, id: &str) -> Result<(), ProviderError> {
+    let path = format!("{}/{id}", c.route);
+    gone_ok(v.client.delete(c.route_id, &path, &[]).await)
 }
 
 /// The error for an update that cannot change `field` in place (a replace field reached the
@@ -331,18 +337,18 @@ pub(super) mod testing {
         crate::provider::test_context(ProviderKind::Vultr)
     }
 
-    /// The items of a fixture listing of `C` (`fixtures/vultr/<kind>.json`).
-    pub(in crate::vultr) fn fixture<C: Collection>(text: &str) -> Vec<Value> {
+    /// The items of a fixture listing of `c` (`fixtures/vultr/<kind>.json`).
+    pub(in crate::vultr) fn fixture(c: &Collection, text: &str) -> Vec<Value> {
         let v: Value = serde_json::from_str(text).expect("fixture parses");
-        v[C::LIST_KEY].as_array().expect("the list").clone()
+        v[c.list_key].as_array().expect("the list").clone()
     }
 
-    /// The records of a fixture listing of `C`, mapped as a listing maps them.
-    pub(in crate::vultr) fn fixture_records<C: Collection>(text: &str) -> Vec<Record> {
-        let route = format!("GET {}", C::ROUTE);
-        fixture::<C>(text)
+    /// The records of a fixture listing of `c`, mapped as a listing maps them.
+    pub(in crate::vultr) fn fixture_records(c: &Collection, text: &str) -> Vec<Record> {
+        let route = format!("GET {}", c.route);
+        fixture(c, text)
             .into_iter()
-            .map(|v| C::to_record(&ctx(), &route, v).expect("maps"))
+            .map(|v| (c.value)(&ctx(), &route, v).expect("maps"))
             .collect()
     }
 }

@@ -15,12 +15,21 @@ use super::Vultr;
 use super::client::{
     self, Collection, decode, get_existing, lenient, non_empty, not_in_place, required_str,
 };
-use crate::adapter::{KindAdapter, Readiness};
+use crate::adapter::{KindAdapter, Readiness, Update};
 use crate::http::ListOptions;
 use crate::{DockContext, Listed, ProviderError, Request};
 
 const ROUTE: &str = "/databases";
 const ROUTE_ID: &str = "/databases/{id}";
+const COLLECTION: Collection = Collection {
+    kind: Kind::Databases,
+    route: ROUTE,
+    route_id: ROUTE_ID,
+    list_key: "databases",
+    one_key: "database",
+    item: to_record,
+    value: to_record,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Wire type
@@ -123,7 +132,7 @@ pub(super) fn is_ready(record: &Record) -> bool {
 /// The listing `options` ask for, in one request: the spec's `GET /databases` takes only `label`,
 /// `tag` and `region`, no pages.
 async fn list_with(v: &Vultr, options: ListOptions) -> Result<Vec<Record>, ProviderError> {
-    client::list::<Databases>(v, &options.whole()).await
+    client::list(v, &COLLECTION, &options.whole()).await
 }
 
 /// The create request body ([vultr-spec] create_database): the owner tag goes into `tag`.
@@ -169,34 +178,18 @@ pub(super) fn update_body(
 #[derive(Debug)]
 pub(super) struct Databases;
 
-impl Collection for Databases {
-    const KIND: Kind = Kind::Databases;
-    const ROUTE: &'static str = ROUTE;
-    const ROUTE_ID: &'static str = ROUTE_ID;
-    const LIST_KEY: &'static str = "databases";
-    const ONE_KEY: &'static str = "database";
-
-    fn to_record(
-        ctx: &DockContext,
-        route: &str,
-        value: impl Listed,
-    ) -> Result<Record, ProviderError> {
-        to_record(ctx, route, value)
-    }
-}
-
 #[async_trait::async_trait]
 impl KindAdapter<Vultr> for Databases {
+    fn collection(&self) -> &'static Collection {
+        &COLLECTION
+    }
+
     fn kind(&self) -> Kind {
         Kind::Databases
     }
 
     async fn list(&self, v: &Vultr) -> Result<Vec<Record>, ProviderError> {
         list_with(v, ListOptions::new()).await
-    }
-
-    async fn get(&self, v: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {
-        client::get::<Databases>(v, id).await
     }
 
     /// Databases whose single `tag` is the owner tag (filtered server-side, checked again here).
@@ -215,28 +208,23 @@ impl KindAdapter<Vultr> for Databases {
 
     async fn create(&self, v: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
         let body = create_body(&v.ctx, request.spec)?;
-        client::create::<Databases>(v, &body).await
+        client::create(v, &COLLECTION, &body).await
     }
 
     /// One PUT with every change; returns the database as Vultr answered.
-    async fn update(
-        &self,
-        v: &Vultr,
-        id: &str,
-        changes: &[FieldChange],
-        _request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
+    async fn update(&self, v: &Vultr, u: Update<'_>) -> Result<Record, ProviderError> {
+        let Update {
+            id,
+            changes,
+            request: _,
+        } = u;
         let body = update_body(&v.ctx, changes)?;
         if body == UpdateBody::default() {
-            return get_existing::<Databases>(v, id).await;
+            return get_existing(v, &COLLECTION, id).await;
         }
         let path = format!("{ROUTE}/{id}");
         let answer: Value = v.client.put_json(ROUTE_ID, &path, &body, &[]).await?;
-        client::updated::<Databases>(v, &format!("PUT {ROUTE_ID}"), id, answer).await
-    }
-
-    async fn delete(&self, v: &Vultr, id: &str) -> Result<(), ProviderError> {
-        client::delete::<Databases>(v, id).await
+        client::updated(v, &COLLECTION, &format!("PUT {ROUTE_ID}"), id, answer).await
     }
 
     fn readiness(&self, record: &Record) -> Readiness {
@@ -263,7 +251,7 @@ mod tests {
 
     #[test]
     fn fixture_databases_map_to_database_records() {
-        let records = fixture_records::<Databases>(FIXTURE);
+        let records = fixture_records(&COLLECTION, FIXTURE);
         assert_eq!(records.len(), 2);
         let pg = &records[0];
         assert_eq!(
@@ -298,7 +286,7 @@ mod tests {
     #[test]
     fn every_secret_field_in_the_fixture_is_redacted() {
         let mut seen = std::collections::BTreeSet::new();
-        for v in fixture::<Databases>(FIXTURE) {
+        for v in fixture(&COLLECTION, FIXTURE) {
             let secrets: Vec<String> = v
                 .as_object()
                 .expect("object")

@@ -17,13 +17,22 @@ use super::client::{
     self, Collection, base64, decode, get_existing, invalid, lenient, non_empty, not_in_place,
     required_str, spec_set,
 };
-use crate::adapter::{KindAdapter, Readiness};
+use crate::adapter::{KindAdapter, Readiness, Update};
 use crate::http::ListOptions;
 use crate::wait::{Poll, poll_until};
 use crate::{DockContext, Listed, ProviderError, Request};
 
 const ROUTE: &str = "/instances";
 const ROUTE_ID: &str = "/instances/{id}";
+const COLLECTION: Collection = Collection {
+    kind: Kind::Servers,
+    route: ROUTE,
+    route_id: ROUTE_ID,
+    list_key: "instances",
+    one_key: "instance",
+    item: to_record,
+    value: to_record,
+};
 
 /// How long an update waits for GET to show a new plan. Vultr reports a resize with a delay
 /// ([tf-vultr] `waitForPlanUpgrade` waits up to 60 min; resizes finish in minutes).
@@ -324,7 +333,7 @@ async fn wait_for_plan(v: &Vultr, id: &str, plan: &str) -> Result<Record, Provid
         &v.ctx.dock,
         &what,
         || async {
-            let r = get_existing::<Instances>(v, id).await?;
+            let r = get_existing(v, &COLLECTION, id).await?;
             match &r.attrs {
                 Attrs::Servers(a) if a.instance_type.as_deref() == Some(plan) => Ok(Poll::Ready(r)),
                 Attrs::Servers(a) => Ok(Poll::Pending(format!(
@@ -345,34 +354,14 @@ async fn wait_for_plan(v: &Vultr, id: &str, plan: &str) -> Result<Record, Provid
 #[derive(Debug)]
 pub(super) struct Instances;
 
-impl Collection for Instances {
-    const KIND: Kind = Kind::Servers;
-    const ROUTE: &'static str = ROUTE;
-    const ROUTE_ID: &'static str = ROUTE_ID;
-    const LIST_KEY: &'static str = "instances";
-    const ONE_KEY: &'static str = "instance";
-
-    fn to_record(
-        ctx: &DockContext,
-        route: &str,
-        value: impl Listed,
-    ) -> Result<Record, ProviderError> {
-        to_record(ctx, route, value)
-    }
-}
-
 #[async_trait::async_trait]
 impl KindAdapter<Vultr> for Instances {
+    fn collection(&self) -> &'static Collection {
+        &COLLECTION
+    }
+
     fn kind(&self) -> Kind {
         Kind::Servers
-    }
-
-    async fn list(&self, v: &Vultr) -> Result<Vec<Record>, ProviderError> {
-        client::list::<Instances>(v, &ListOptions::new()).await
-    }
-
-    async fn get(&self, v: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {
-        client::get::<Instances>(v, id).await
     }
 
     /// Instances carrying the owner tag: Vultr filters by tag server-side; the exact match is
@@ -383,7 +372,7 @@ impl KindAdapter<Vultr> for Instances {
         spec: &ResourceSpec,
     ) -> Result<Vec<Record>, ProviderError> {
         let options = ListOptions::new().query("tag", &spec.owner_tag);
-        let records = client::list::<Instances>(v, &options).await?;
+        let records = client::list(v, &COLLECTION, &options).await?;
         Ok(records
             .into_iter()
             .filter(|r| match &r.attrs {
@@ -396,31 +385,26 @@ impl KindAdapter<Vultr> for Instances {
     /// Sends the create once and returns the instance as Vultr answered it (pending).
     async fn create(&self, v: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
         let body = create_body(&v.ctx, &request)?;
-        client::create::<Instances>(v, &body).await
+        client::create(v, &COLLECTION, &body).await
     }
 
     /// One PATCH with every change; after a resize, waits until GET reports the new plan.
-    async fn update(
-        &self,
-        v: &Vultr,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
+    async fn update(&self, v: &Vultr, u: Update<'_>) -> Result<Record, ProviderError> {
+        let Update {
+            id,
+            changes,
+            request,
+        } = u;
         let body = update_body(&v.ctx, changes, &request.spec.owner_tag)?;
         if body.is_empty() {
-            return get_existing::<Instances>(v, id).await;
+            return get_existing(v, &COLLECTION, id).await;
         }
         let path = format!("{ROUTE}/{id}");
         let answer: Value = v.client.patch_json(ROUTE_ID, &path, &body, &[]).await?;
         match &body.plan {
             Some(plan) => wait_for_plan(v, id, plan).await,
-            None => client::updated::<Instances>(v, &format!("PATCH {ROUTE_ID}"), id, answer).await,
+            None => client::updated(v, &COLLECTION, &format!("PATCH {ROUTE_ID}"), id, answer).await,
         }
-    }
-
-    async fn delete(&self, v: &Vultr, id: &str) -> Result<(), ProviderError> {
-        client::delete::<Instances>(v, id).await
     }
 
     fn readiness(&self, record: &Record) -> Readiness {
@@ -448,7 +432,7 @@ mod tests {
 
     #[test]
     fn fixture_instances_map_to_server_records() {
-        let records = fixture_records::<Instances>(FIXTURE);
+        let records = fixture_records(&COLLECTION, FIXTURE);
         // (name, status, region, plan, ip, image)
         type Row<'a> = (
             &'a str,
@@ -520,7 +504,7 @@ mod tests {
 
     #[test]
     fn every_secret_field_in_the_fixture_is_redacted() {
-        for v in fixture::<Instances>(FIXTURE) {
+        for v in fixture(&COLLECTION, FIXTURE) {
             let present: Vec<&str> = ["default_password", "kvm", "user_data"]
                 .into_iter()
                 .filter(|k| v.get(k).is_some())

@@ -17,7 +17,7 @@ pub use declaration::DECLARATION;
 use stackdock_core::{Kind, Record};
 
 use crate::adapter::{Dock, KindAdapter};
-use crate::http::DockClient;
+use crate::http::{DockClient, ListOptions};
 use crate::wait::PollPolicy;
 use crate::{DockContext, ErrorClass, ProviderError, Tuning};
 use client::Collection;
@@ -49,8 +49,22 @@ pub(crate) static KINDS: [&dyn KindAdapter<Vultr>; 3] = [
 
 #[async_trait::async_trait]
 impl Dock for Vultr {
+    type Collection = Collection;
+
     fn context(&self) -> &DockContext {
         &self.ctx
+    }
+
+    async fn list_of(&self, c: &Collection) -> Result<Vec<Record>, ProviderError> {
+        client::list(self, c, &ListOptions::new()).await
+    }
+
+    async fn get_of(&self, c: &Collection, id: &str) -> Result<Option<Record>, ProviderError> {
+        client::get(self, c, id).await
+    }
+
+    async fn delete_of(&self, c: &Collection, id: &str) -> Result<(), ProviderError> {
+        client::delete(self, c, id).await
     }
 
     fn poll(&self) -> PollPolicy {
@@ -82,28 +96,21 @@ pub fn decode_list_page(
     kind: Kind,
     body: &[u8],
 ) -> Result<Vec<Record>, ProviderError> {
-    match kind {
-        Kind::Servers => decode_page::<instances::Instances>(ctx, body),
-        Kind::BlockVolumes => decode_page::<blocks::Blocks>(ctx, body),
-        Kind::Databases => decode_page::<databases::Databases>(ctx, body),
-        Kind::Buckets | Kind::WebServices | Kind::Domains | Kind::DomainRecords => {
-            Err(ProviderError::new(
-                ErrorClass::Invalid,
-                &ctx.dock,
-                kind.table(),
-                format!("Vultr docks have no {} here", kind.config_key()),
-            ))
-        }
-    }
-}
-
-fn decode_page<C: Collection>(
-    ctx: &DockContext,
-    body: &[u8],
-) -> Result<Vec<Record>, ProviderError> {
-    let route = format!("GET {}", C::ROUTE);
-    crate::http::page_items(&ctx.dock, &route, C::LIST_KEY, body)?
+    let Some(c) = KINDS
+        .iter()
+        .find(|k| k.kind() == kind)
+        .map(|k| k.collection())
+    else {
+        return Err(ProviderError::new(
+            ErrorClass::Invalid,
+            &ctx.dock,
+            kind.table(),
+            format!("Vultr docks have no {} here", kind.config_key()),
+        ));
+    };
+    let route = format!("GET {}", c.route);
+    crate::http::page_items(&ctx.dock, &route, c.list_key, body)?
         .into_iter()
-        .map(|item| C::to_record(ctx, &route, item))
+        .map(|item| (c.item)(ctx, &route, item))
         .collect()
 }
