@@ -348,14 +348,10 @@ impl DigitalOcean {
 
     /// Applies each change in order, waiting for every action, and returns the droplet after.
     pub(super) async fn update_droplet(&self, u: Update<'_>) -> Result<Record, ProviderError> {
-        let Update {
-            id,
-            changes,
-            request,
-        } = u;
+        let id = u.id;
         let route = "POST /droplets/{id}/actions";
         self.check_id(Kind::Servers, route, id)?;
-        for change in changes {
+        for change in u.changes {
             match (change.field.as_str(), change.after.as_ref()) {
                 ("name", Some(FieldValue::Str(name))) => {
                     self.droplet_action(id, &DropletAction::Rename { name }, "rename")
@@ -367,7 +363,7 @@ impl DigitalOcean {
                         .and_then(FieldValue::as_set)
                         .cloned()
                         .unwrap_or_default();
-                    self.retag_droplet(id, &desired, &request.spec.owner_tag)
+                    self.retag_droplet(id, &desired, &u.request.spec.owner_tag)
                         .await?;
                 }
                 (field, _) => {

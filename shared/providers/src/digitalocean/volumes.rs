@@ -242,14 +242,10 @@ impl DigitalOcean {
 
     /// Grows, detaches and attaches (in the order given), waiting for each action.
     pub(super) async fn update_volume(&self, u: Update<'_>) -> Result<Record, ProviderError> {
-        let Update {
-            id,
-            changes,
-            request,
-        } = u;
+        let id = u.id;
         let route = "POST /volumes/{id}/actions";
         // Refuse what cannot be done before doing any of it.
-        for change in changes {
+        for change in u.changes {
             match change.field.as_str() {
                 "size_gb" | "attach_to" => {}
                 "name" => {
@@ -283,7 +279,7 @@ impl DigitalOcean {
             )
         })?;
         let mut attached = attached_ids(&raw);
-        for change in changes {
+        for change in u.changes {
             match change.field.as_str() {
                 "size_gb" => {
                     let size = change
@@ -308,7 +304,7 @@ impl DigitalOcean {
                     .await?;
                 }
                 _ => {
-                    self.move_volume(id, &region, &mut attached, request.attach_to_id)
+                    self.move_volume(id, &region, &mut attached, u.request.attach_to_id)
                         .await?;
                 }
             }

@@ -248,18 +248,14 @@ impl KindAdapter<Linode> for Instances {
     /// Rename and retag in one `PUT`, then resize (after the Linode has settled); returns the Linode
     /// as it is after the changes.
     async fn update(&self, l: &Linode, u: Update<'_>) -> Result<Record, ProviderError> {
-        let Update {
-            id,
-            changes,
-            request,
-        } = u;
+        let id = u.id;
         let n = l.numeric_id(UPDATE, id)?;
         let path = format!("{LIST}/{n}");
         let mut label = None;
         let mut tags = None;
         let mut plan = None;
         // Every change is checked before anything is sent, so a refused change applies nothing.
-        for c in changes {
+        for c in u.changes {
             match (c.field.as_str(), &c.after) {
                 ("name", Some(FieldValue::Str(s))) => label = Some(s.clone()),
                 ("tags", Some(FieldValue::Set(s))) => tags = Some(s.clone()),
@@ -283,7 +279,7 @@ impl KindAdapter<Linode> for Instances {
                 Attrs::Servers(a) => a.tags.clone(),
                 _ => BTreeSet::new(),
             };
-            body.tags = Some(merged_tags(&desired, &current, &request.spec.owner_tag));
+            body.tags = Some(merged_tags(&desired, &current, &u.request.spec.owner_tag));
         }
         let mut latest = match l.relabel(UPDATE, &path, &body).await? {
             Some(answer) => Some(l.map_one(UPDATE, answer, record)?),

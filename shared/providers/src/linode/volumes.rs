@@ -214,18 +214,14 @@ impl KindAdapter<Linode> for Volumes {
 
     /// Rename, grow, then detach / attach; returns the volume as it is after the changes.
     async fn update(&self, l: &Linode, u: Update<'_>) -> Result<Record, ProviderError> {
-        let Update {
-            id,
-            changes,
-            request,
-        } = u;
+        let id = u.id;
         let n = l.numeric_id(UPDATE, id)?;
         let path = format!("{LIST}/{n}");
         let mut label = None;
         let mut size = None;
         let mut attach = false;
         // Every change is checked before anything is sent, so a refused change applies nothing.
-        for c in changes {
+        for c in u.changes {
             match (c.field.as_str(), &c.after) {
                 ("name", Some(FieldValue::Str(s))) => label = Some(s.clone()),
                 ("size_gb", Some(FieldValue::Int(gb))) if *gb > 0 => size = Some(gb.unsigned_abs()),
@@ -242,7 +238,7 @@ impl KindAdapter<Linode> for Volumes {
             }
         }
         let target = if attach {
-            request
+            u.request
                 .attach_to_id
                 .map(|id| l.numeric_id(ATTACH, id))
                 .transpose()?

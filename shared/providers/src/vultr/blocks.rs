@@ -310,12 +310,8 @@ impl KindAdapter<Vultr> for Blocks {
     /// Rename and grow with one PATCH; then detach from another server and attach to
     /// `request.attach_to_id` (None = detach only). Returns the block as it is afterwards.
     async fn update(&self, v: &Vultr, u: Update<'_>) -> Result<Record, ProviderError> {
-        let Update {
-            id,
-            changes,
-            request,
-        } = u;
-        let (body, reattach) = update_plan(&v.ctx, changes)?;
+        let id = u.id;
+        let (body, reattach) = update_plan(&v.ctx, u.changes)?;
         if body != UpdateBody::default() {
             let _: Value = v
                 .client
@@ -325,7 +321,7 @@ impl KindAdapter<Vultr> for Blocks {
         if reattach {
             let current = get_existing(v, &COLLECTION, id).await?;
             let attached = attached_to(&current).map(str::to_owned);
-            let target = request.attach_to_id;
+            let target = u.request.attach_to_id;
             if attached.is_some() && attached.as_deref() != target {
                 detach(v, id).await?;
             }

@@ -213,12 +213,8 @@ impl KindAdapter<Vultr> for Databases {
 
     /// One PUT with every change; returns the database as Vultr answered.
     async fn update(&self, v: &Vultr, u: Update<'_>) -> Result<Record, ProviderError> {
-        let Update {
-            id,
-            changes,
-            request: _,
-        } = u;
-        let body = update_body(&v.ctx, changes)?;
+        let id = u.id;
+        let body = update_body(&v.ctx, u.changes)?;
         if body == UpdateBody::default() {
             return get_existing(v, &COLLECTION, id).await;
         }

@@ -390,12 +390,8 @@ impl KindAdapter<Vultr> for Instances {
 
     /// One PATCH with every change; after a resize, waits until GET reports the new plan.
     async fn update(&self, v: &Vultr, u: Update<'_>) -> Result<Record, ProviderError> {
-        let Update {
-            id,
-            changes,
-            request,
-        } = u;
-        let body = update_body(&v.ctx, changes, &request.spec.owner_tag)?;
+        let id = u.id;
+        let body = update_body(&v.ctx, u.changes, &u.request.spec.owner_tag)?;
         if body.is_empty() {
             return get_existing(v, &COLLECTION, id).await;
         }
