@@ -6,24 +6,55 @@
 //! for every provider.
 
 use std::fmt::Debug;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::{Kind, Record};
 
+use crate::http::{Declaration, DockClient};
 use crate::wait::{Poll, PollPolicy, poll_until};
-use crate::{DockContext, ErrorClass, Provider, ProviderError, Request};
+use crate::{DockContext, ErrorClass, Provider, ProviderError, Request, Tuning};
+
+/// What every provider's dock holds: who it works for, its HTTP client and its tuning.
+#[derive(Debug)]
+pub(crate) struct Account {
+    pub ctx: DockContext,
+    pub client: DockClient,
+    pub tuning: Tuning,
+}
 
 /// One provider account as its kind adapters see it.
 #[async_trait]
-pub(crate) trait Dock: Send + Sync + Debug + 'static {
+pub(crate) trait Dock: Sized + Send + Sync + Debug + 'static {
     /// How this provider describes one kind's collection to its shared calls (paths, envelope
     /// keys, the mapping of one object). List, get and delete are written once per provider,
     /// against this description, and every kind adapter uses them unless it says otherwise.
     type Collection: Sync + 'static;
 
-    fn context(&self) -> &DockContext;
+    /// The provider's HTTP-level declaration (its display name names it in messages).
+    const DECLARATION: &'static Declaration;
+
+    /// The kinds the provider has here, each with its adapter.
+    const KINDS: &'static [&'static dyn KindAdapter<Self>];
+
+    /// The dock of `account`.
+    fn new(account: Account) -> Self;
+
+    fn account(&self) -> &Account;
+
+    /// Maps one list page of `c` (the body of its listing) to records exactly as a listing
+    /// does, without a dock (the fuzz targets and the hostile-response tests).
+    fn decode_page(
+        ctx: &DockContext,
+        c: &Self::Collection,
+        body: &[u8],
+    ) -> Result<Vec<Record>, ProviderError>;
+
+    fn context(&self) -> &DockContext {
+        &self.account().ctx
+    }
 
     /// Every object of `c` (every page) as records, or an error.
     async fn list_of(&self, c: &Self::Collection) -> Result<Vec<Record>, ProviderError>;
@@ -36,7 +67,9 @@ pub(crate) trait Dock: Send + Sync + Debug + 'static {
     async fn delete_of(&self, c: &Self::Collection, id: &str) -> Result<(), ProviderError>;
 
     /// How readiness is polled.
-    fn poll(&self) -> PollPolicy;
+    fn poll(&self) -> PollPolicy {
+        self.account().tuning.poll
+    }
 
     /// One cheap authenticated request, to tell a bad credential from a bad listing.
     async fn check_credentials(&self) -> Result<(), ProviderError>;
@@ -139,9 +172,62 @@ pub(crate) trait KindAdapter<D: Dock>: Send + Sync {
 #[derive(Debug)]
 pub(crate) struct Adapter<D: Dock> {
     dock: D,
-    /// How the provider is named in messages (`DigitalOcean`).
-    name: &'static str,
-    kinds: &'static [&'static dyn KindAdapter<D>],
+}
+
+/// The `Provider` of one dock of provider `D`.
+pub(crate) fn connect<D: Dock>(
+    ctx: DockContext,
+    client: DockClient,
+    tuning: Tuning,
+) -> Arc<dyn Provider> {
+    let account = Account {
+        ctx,
+        client,
+        tuning,
+    };
+    Arc::new(Adapter {
+        dock: D::new(account),
+    })
+}
+
+/// The adapter of `kind` on provider `D`, or the error that says which kinds `D` has.
+fn kind_adapter<D: Dock>(
+    dock: &str,
+    kind: Kind,
+) -> Result<&'static dyn KindAdapter<D>, ProviderError> {
+    D::KINDS
+        .iter()
+        .copied()
+        .find(|k| k.kind() == kind)
+        .ok_or_else(|| {
+            let have: Vec<&str> = D::KINDS.iter().map(|k| k.kind().config_key()).collect();
+            ProviderError::new(
+                ErrorClass::Invalid,
+                dock,
+                kind.config_key(),
+                format!(
+                    "{} docks have no {}; StackDock manages {} there: move the entry to a dock whose provider has them",
+                    D::DECLARATION.display_name,
+                    kind.config_key(),
+                    have.join(", ")
+                ),
+            )
+        })
+}
+
+/// Maps one list page of `kind` on provider `D` to records exactly as a listing does: the entry
+/// point of the fuzz targets and of the tests of hostile responses.
+///
+/// # Errors
+/// The body is not JSON, has no list under the kind's key or an item cannot be mapped
+/// (transient, as in a listing), or `D` has no `kind` here (invalid).
+pub(crate) fn decode_list_page<D: Dock>(
+    ctx: &DockContext,
+    kind: Kind,
+    body: &[u8],
+) -> Result<Vec<Record>, ProviderError> {
+    let k = kind_adapter::<D>(&ctx.dock, kind)?;
+    D::decode_page(ctx, k.collection(), body)
 }
 
 impl<D: Dock> Debug for dyn KindAdapter<D> {
@@ -151,34 +237,9 @@ impl<D: Dock> Debug for dyn KindAdapter<D> {
 }
 
 impl<D: Dock> Adapter<D> {
-    pub(crate) fn new(
-        dock: D,
-        name: &'static str,
-        kinds: &'static [&'static dyn KindAdapter<D>],
-    ) -> Adapter<D> {
-        Adapter { dock, name, kinds }
-    }
-
     /// The adapter of `kind`, or the error that says which kinds this provider has.
     fn of(&self, kind: Kind) -> Result<&'static dyn KindAdapter<D>, ProviderError> {
-        self.kinds
-            .iter()
-            .copied()
-            .find(|k| k.kind() == kind)
-            .ok_or_else(|| {
-                let have: Vec<&str> = self.kinds.iter().map(|k| k.kind().config_key()).collect();
-                ProviderError::new(
-                    ErrorClass::Invalid,
-                    &self.dock.context().dock,
-                    kind.config_key(),
-                    format!(
-                        "{} docks have no {}; StackDock manages {} there: move the entry to a dock whose provider has them",
-                        self.name,
-                        kind.config_key(),
-                        have.join(", ")
-                    ),
-                )
-            })
+        kind_adapter::<D>(&self.dock.context().dock, kind)
     }
 }
 

@@ -228,7 +228,7 @@ impl DigitalOcean {
         route: &str,
         item: Item,
     ) -> Result<Record, ProviderError> {
-        (c.item)(&self.ctx, item).map_err(|m| self.err(ErrorClass::Transient, route, m))
+        (c.item)(&self.account.ctx, item).map_err(|m| self.err(ErrorClass::Transient, route, m))
     }
 
     /// [`item_record`](Self::item_record) for a single object.
@@ -238,7 +238,7 @@ impl DigitalOcean {
         route: &str,
         value: Value,
     ) -> Result<Record, ProviderError> {
-        (c.value)(&self.ctx, value).map_err(|m| self.err(ErrorClass::Transient, route, m))
+        (c.value)(&self.account.ctx, value).map_err(|m| self.err(ErrorClass::Transient, route, m))
     }
 
     /// The raw object `id` of `c` (unwrapped from its envelope), `None` if it is gone.
@@ -250,7 +250,12 @@ impl DigitalOcean {
         let route = format!("GET {}", c.one);
         self.check_id(c.kind, &route, id)?;
         let path = format!("{}/{id}", c.list);
-        match found(self.client.get_json::<Value>(c.one, &path, &[]).await)? {
+        match found(
+            self.account
+                .client
+                .get_json::<Value>(c.one, &path, &[])
+                .await,
+        )? {
             Some(body) => self.unwrap_object(&route, body, c.one_key).map(Some),
             None => Ok(None),
         }
@@ -263,7 +268,7 @@ impl DigitalOcean {
         route: &str,
         message: impl Into<String>,
     ) -> ProviderError {
-        ProviderError::new(class, &self.ctx.dock, route, message)
+        ProviderError::new(class, &self.account.ctx.dock, route, message)
     }
 
     /// Refuses an id that is not one of this kind's (before it reaches a URL).
@@ -323,7 +328,11 @@ impl DigitalOcean {
         body: &B,
         what: &str,
     ) -> Result<(), ProviderError> {
-        let answer: Value = self.client.post_json(route, path, body, &[]).await?;
+        let answer: Value = self
+            .account
+            .client
+            .post_json(route, path, body, &[])
+            .await?;
         let envelope: ActionEnvelope = self.decode(route, &answer)?;
         let action = envelope.action.ok_or_else(|| {
             self.err(
@@ -361,21 +370,21 @@ impl DigitalOcean {
         // `poll_until` is the one readiness poller and speaks in records; an action has none, so
         // a placeholder stands for "completed" and is dropped.
         poll_until(
-            self.tuning.poll,
+            self.account.tuning.poll,
             ACTION_TIMEOUT,
-            &self.ctx.dock,
+            &self.account.ctx.dock,
             &format!("{what} (action {})", action.id),
             || {
                 let path = path.clone();
                 async move {
-                    let body: Value = self.client.get_json(ROUTE, &path, &[]).await?;
+                    let body: Value = self.account.client.get_json(ROUTE, &path, &[]).await?;
                     let now: ActionEnvelope = self.decode(ROUTE, &body)?;
                     let now = now.action.unwrap_or_default();
                     match now.status.as_str() {
                         "completed" => Ok(Poll::Ready(Record::new(
-                            &self.ctx.org,
-                            &self.ctx.dock_id,
-                            self.ctx.provider,
+                            &self.account.ctx.org,
+                            &self.account.ctx.dock_id,
+                            self.account.ctx.provider,
                             Kind::Servers,
                             action_id,
                             "action",
@@ -406,6 +415,7 @@ impl DigitalOcean {
     /// tolerated too).
     pub(super) async fn ensure_tag(&self, tag: &str) -> Result<(), ProviderError> {
         match self
+            .account
             .client
             .post_json::<_, Value>("/tags", "/tags", &NewTag { name: tag }, &[])
             .await
@@ -430,7 +440,8 @@ impl DigitalOcean {
                 resource_type,
             }],
         };
-        self.client
+        self.account
+            .client
             .post_json::<_, Value>(
                 "/tags/{tag}/resources",
                 &format!("/tags/{tag}/resources"),
@@ -465,7 +476,7 @@ impl DigitalOcean {
                 format!("the request body could not be encoded: {e}"),
             )
         })?;
-        let out = self.client.outgoing(
+        let out = self.account.client.outgoing(
             Method::DELETE,
             ROUTE,
             &format!("/tags/{tag}/resources"),
@@ -473,7 +484,7 @@ impl DigitalOcean {
             &[],
             Some(bytes),
         )?;
-        gone_ok(self.client.execute(&out).await)
+        gone_ok(self.account.client.execute(&out).await)
     }
 }
 

@@ -265,8 +265,12 @@ impl DigitalOcean {
         let map = |item| self.item_record(&COLLECTION, route, item);
         let (all, gpus) = (ListOptions::new(), ListOptions::new().query("type", "gpus"));
         let (plain, gpu) = futures::try_join!(
-            self.client.list_mapped(LIST, "droplets", &all, &map),
-            self.client.list_mapped(LIST, "droplets", &gpus, &map),
+            self.account
+                .client
+                .list_mapped(LIST, "droplets", &all, &map),
+            self.account
+                .client
+                .list_mapped(LIST, "droplets", &gpus, &map),
         )?;
         let mut seen = HashSet::with_capacity(plain.len() + gpu.len());
         Ok(plain
@@ -296,8 +300,8 @@ impl DigitalOcean {
         let tagged = ListOptions::new().query("tag_name", tag);
         let gpus = ListOptions::new().query("type", "gpus");
         let (plain, gpu) = futures::try_join!(
-            self.client.list_values(LIST, "droplets", &tagged),
-            self.client.list_values(LIST, "droplets", &gpus),
+            self.account.client.list_values(LIST, "droplets", &tagged),
+            self.account.client.list_values(LIST, "droplets", &gpus),
         )?;
         let mut seen = HashSet::new();
         let raw: Vec<Item> = plain
@@ -341,7 +345,11 @@ impl DigitalOcean {
             ssh_keys: ssh_keys(spec.fields.get("ssh_keys")),
             user_data: request.user_data,
         };
-        let answer: Value = self.client.post_json(LIST, LIST, &body, &[]).await?;
+        let answer: Value = self
+            .account
+            .client
+            .post_json(LIST, LIST, &body, &[])
+            .await?;
         let raw = self.unwrap_object(route, answer, COLLECTION.one_key)?;
         self.value_record(&COLLECTION, route, raw)
     }

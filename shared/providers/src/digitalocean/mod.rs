@@ -19,31 +19,20 @@ use stackdock_core::plan::ResourceSpec;
 use stackdock_core::{Kind, Record};
 use tokio::sync::OnceCell;
 
-use crate::adapter::{Dock, KindAdapter};
+use crate::adapter::{Account, Dock, KindAdapter};
 use crate::error::gone_ok;
-use crate::http::{DockClient, ListOptions};
-use crate::wait::PollPolicy;
-use crate::{DockContext, ErrorClass, ProviderError, Tuning};
+use crate::http::{Declaration, ListOptions};
+use crate::{DockContext, ErrorClass, ProviderError};
 
 /// A DigitalOcean account (team).
 #[derive(Debug)]
 pub struct DigitalOcean {
-    ctx: DockContext,
-    client: DockClient,
-    tuning: Tuning,
+    account: Account,
     /// Regions, sizes and images, fetched on the first `validate`.
     catalog: OnceCell<catalog::Catalog>,
 }
 
 impl DigitalOcean {
-    pub fn new(ctx: DockContext, client: DockClient, tuning: Tuning) -> DigitalOcean {
-        DigitalOcean {
-            ctx,
-            client,
-            tuning,
-            catalog: OnceCell::new(),
-        }
-    }
     /// The ownership tag of `spec`, which every look-up by tag needs.
     fn owner_tag<'s>(&self, kind: Kind, spec: &'s ResourceSpec) -> Result<&'s str, ProviderError> {
         if spec.owner_tag.is_empty() {
@@ -68,14 +57,39 @@ pub(crate) static KINDS: [&dyn KindAdapter<DigitalOcean>; 2] =
 #[async_trait::async_trait]
 impl Dock for DigitalOcean {
     type Collection = client::Collection;
+    const DECLARATION: &'static Declaration = &DECLARATION;
+    const KINDS: &'static [&'static dyn KindAdapter<DigitalOcean>] = &KINDS;
 
-    fn context(&self) -> &DockContext {
-        &self.ctx
+    fn new(account: Account) -> DigitalOcean {
+        DigitalOcean {
+            account,
+            catalog: OnceCell::new(),
+        }
+    }
+
+    fn account(&self) -> &Account {
+        &self.account
+    }
+
+    fn decode_page(
+        ctx: &DockContext,
+        c: &client::Collection,
+        body: &[u8],
+    ) -> Result<Vec<Record>, ProviderError> {
+        let route = format!("GET {}", c.list);
+        crate::http::page_items(&ctx.dock, &route, c.list_key, body)?
+            .into_iter()
+            .map(|item| {
+                (c.item)(ctx, item)
+                    .map_err(|m| ProviderError::new(ErrorClass::Transient, &ctx.dock, &route, m))
+            })
+            .collect()
     }
 
     async fn list_of(&self, c: &client::Collection) -> Result<Vec<Record>, ProviderError> {
         let route = format!("GET {}", c.list);
-        self.client
+        self.account
+            .client
             .list_mapped(c.list, c.list_key, &ListOptions::new(), &|item| {
                 self.item_record(c, &route, item)
             })
@@ -98,7 +112,7 @@ impl Dock for DigitalOcean {
     async fn delete_of(&self, c: &client::Collection, id: &str) -> Result<(), ProviderError> {
         self.check_id(c.kind, &format!("DELETE {}", c.one), id)?;
         let path = format!("{}/{id}", c.list);
-        gone_ok(self.client.delete(c.one, &path, &[]).await)
+        gone_ok(self.account.client.delete(c.one, &path, &[]).await)
     }
 
     async fn validate_of(
@@ -109,16 +123,13 @@ impl Dock for DigitalOcean {
         Ok(catalog::check(self.catalog().await?, kind, spec))
     }
 
-    fn poll(&self) -> PollPolicy {
-        self.tuning.poll
-    }
-
     async fn plan_catalog(&self) -> Result<Option<String>, ProviderError> {
         Ok(Some(self.catalog().await?.compact()))
     }
 
     async fn check_credentials(&self) -> Result<(), ProviderError> {
-        self.client
+        self.account
+            .client
             .get_json::<Value>("/account", "/account", &[])
             .await
             .map(|_| ())
@@ -141,24 +152,5 @@ pub fn decode_list_page(
     kind: Kind,
     body: &[u8],
 ) -> Result<Vec<Record>, ProviderError> {
-    type Map = fn(&DockContext, crate::http::Item) -> Result<Record, String>;
-    let (route, key, map): (&str, &str, Map) = match kind {
-        Kind::Servers => ("GET /droplets", "droplets", droplets::droplet_record),
-        Kind::BlockVolumes => ("GET /volumes", "volumes", volumes::volume_record),
-        _ => {
-            return Err(ProviderError::new(
-                ErrorClass::Invalid,
-                &ctx.dock,
-                kind.table(),
-                format!("digitalocean docks have no {}", kind.config_key()),
-            ));
-        }
-    };
-    crate::http::page_items(&ctx.dock, route, key, body)?
-        .into_iter()
-        .map(|item| {
-            map(ctx, item)
-                .map_err(|m| ProviderError::new(ErrorClass::Transient, &ctx.dock, route, m))
-        })
-        .collect()
+    crate::adapter::decode_list_page::<DigitalOcean>(ctx, kind, body)
 }

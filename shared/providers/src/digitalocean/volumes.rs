@@ -124,6 +124,7 @@ impl DigitalOcean {
     /// volumes_list.yml: `name`, `region` only), so the whole listing is filtered here.
     pub(super) async fn find_owned_volumes(&self, tag: &str) -> Result<Vec<Record>, ProviderError> {
         let raw: Vec<Item> = self
+            .account
             .client
             .list_values(LIST, "volumes", &ListOptions::new())
             .await?
@@ -177,7 +178,11 @@ impl DigitalOcean {
                 .and_then(FieldValue::as_str),
             tags: vec![spec.owner_tag.as_str()],
         };
-        let answer: Value = self.client.post_json(LIST, LIST, &body, &[]).await?;
+        let answer: Value = self
+            .account
+            .client
+            .post_json(LIST, LIST, &body, &[])
+            .await?;
         let raw = self.unwrap_object(route, answer, COLLECTION.one_key)?;
         let created = self.value_record(&COLLECTION, route, raw)?;
         let Some(droplet) = droplet else {
@@ -385,7 +390,8 @@ impl DigitalOcean {
             .await?;
         }
         gone_ok(
-            self.client
+            self.account
+                .client
                 .delete(ONE, &format!("/volumes/{id}"), &[])
                 .await,
         )

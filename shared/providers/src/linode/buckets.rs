@@ -204,7 +204,7 @@ impl KindAdapter<Linode> for Buckets {
             region,
             cluster,
         };
-        let answer: Value = l.client.post_json(CREATE, LIST, &body, &[]).await?;
+        let answer: Value = l.account.client.post_json(CREATE, LIST, &body, &[]).await?;
         l.map_one(CREATE, answer, record)
     }
 

@@ -56,7 +56,11 @@ impl Linode {
         if body.label.is_none() && body.tags.is_none() {
             return Ok(None);
         }
-        self.client.put_json(route, path, body, &[]).await.map(Some)
+        self.account
+            .client
+            .put_json(route, path, body, &[])
+            .await
+            .map(Some)
     }
 
     /// One object, `None` when the provider says it does not exist.
@@ -65,7 +69,12 @@ impl Linode {
         route: &str,
         path: &str,
     ) -> Result<Option<Value>, ProviderError> {
-        found(self.client.get_json::<Value>(route, path, &[]).await)
+        found(
+            self.account
+                .client
+                .get_json::<Value>(route, path, &[])
+                .await,
+        )
     }
 
     /// One object as a record, `None` when it does not exist.
@@ -88,7 +97,11 @@ impl Linode {
         path: &str,
         map: MapFn,
     ) -> Result<Record, ProviderError> {
-        let v = self.client.get_json::<Value>(route, path, &[]).await?;
+        let v = self
+            .account
+            .client
+            .get_json::<Value>(route, path, &[])
+            .await?;
         self.map_one(route, v, map)
     }
 
@@ -99,7 +112,8 @@ impl Linode {
         options: &ListOptions,
         map: MapFn,
     ) -> Result<Vec<Record>, ProviderError> {
-        self.client
+        self.account
+            .client
             .list_mapped(route, "data", options, &|item| {
                 self.map_item(route, item, map)
             })
@@ -130,7 +144,7 @@ impl Linode {
 
     /// `DELETE`; a resource already gone is success.
     pub(super) async fn delete_path(&self, route: &str, path: &str) -> Result<(), ProviderError> {
-        gone_ok(self.client.delete(route, path, &[]).await)
+        gone_ok(self.account.client.delete(route, path, &[]).await)
     }
 
     /// Maps an answer, turning a shape the mapping cannot use into a transient error (the
@@ -155,13 +169,13 @@ impl Linode {
         item: Item,
         map: MapFn,
     ) -> Result<Record, ProviderError> {
-        map(&self.ctx, item).map_err(|what| self.unexpected(route, what))
+        map(&self.account.ctx, item).map_err(|what| self.unexpected(route, what))
     }
 
     fn unexpected(&self, route: &str, what: impl std::fmt::Display) -> ProviderError {
         ProviderError::new(
             ErrorClass::Transient,
-            &self.ctx.dock,
+            &self.account.ctx.dock,
             with_method("GET", route),
             format!("the response has an unexpected shape: {what}"),
         )
@@ -169,7 +183,7 @@ impl Linode {
 
     /// An `Invalid` error for a request this adapter refuses before sending anything.
     pub(super) fn invalid(&self, route: &str, message: impl Into<String>) -> ProviderError {
-        ProviderError::new(ErrorClass::Invalid, &self.ctx.dock, route, message)
+        ProviderError::new(ErrorClass::Invalid, &self.account.ctx.dock, route, message)
     }
 
     /// A Linode id (an integer) from a provider resource id; anything else is refused before it

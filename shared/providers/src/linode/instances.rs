@@ -240,7 +240,7 @@ impl KindAdapter<Linode> for Instances {
                 user_data: base64::engine::general_purpose::STANDARD.encode(data),
             }),
         };
-        let answer: Value = l.client.post_json(CREATE, LIST, &body, &[]).await?;
+        let answer: Value = l.account.client.post_json(CREATE, LIST, &body, &[]).await?;
         drop(body);
         l.map_one(CREATE, answer, record)
     }
@@ -295,6 +295,7 @@ impl KindAdapter<Linode> for Instances {
                 plan: &plan,
             };
             let _: Value = l
+                .account
                 .client
                 .post_json(RESIZE, &format!("{path}/resize"), &body, &[])
                 .await?;

@@ -17,27 +17,14 @@ pub use declaration::DECLARATION;
 use serde_json::Value;
 use stackdock_core::{Kind, Record};
 
-use crate::adapter::{Dock, KindAdapter};
-use crate::http::{DockClient, ListOptions};
-use crate::wait::PollPolicy;
-use crate::{DockContext, ErrorClass, ProviderError, Tuning};
+use crate::adapter::{Account, Dock, KindAdapter};
+use crate::http::{Declaration, ListOptions};
+use crate::{DockContext, ErrorClass, ProviderError};
 
 /// A Linode account.
 #[derive(Debug)]
 pub struct Linode {
-    ctx: DockContext,
-    client: DockClient,
-    tuning: Tuning,
-}
-
-impl Linode {
-    pub fn new(ctx: DockContext, client: DockClient, tuning: Tuning) -> Linode {
-        Linode {
-            ctx,
-            client,
-            tuning,
-        }
-    }
+    account: Account,
 }
 
 /// The kinds Linode has here, each with its adapter.
@@ -47,9 +34,36 @@ pub(crate) static KINDS: [&dyn KindAdapter<Linode>; 3] =
 #[async_trait::async_trait]
 impl Dock for Linode {
     type Collection = client::Collection;
+    const DECLARATION: &'static Declaration = &DECLARATION;
+    const KINDS: &'static [&'static dyn KindAdapter<Linode>] = &KINDS;
 
-    fn context(&self) -> &DockContext {
-        &self.ctx
+    fn new(account: Account) -> Linode {
+        Linode { account }
+    }
+
+    fn account(&self) -> &Account {
+        &self.account
+    }
+
+    fn decode_page(
+        ctx: &DockContext,
+        c: &client::Collection,
+        body: &[u8],
+    ) -> Result<Vec<Record>, ProviderError> {
+        let route = format!("GET {}", c.list);
+        crate::http::page_items(&ctx.dock, &route, "data", body)?
+            .into_iter()
+            .map(|item| {
+                (c.map)(ctx, item).map_err(|what| {
+                    ProviderError::new(
+                        ErrorClass::Transient,
+                        &ctx.dock,
+                        &route,
+                        format!("the response has an unexpected shape: {what}"),
+                    )
+                })
+            })
+            .collect()
     }
 
     async fn list_of(&self, c: &client::Collection) -> Result<Vec<Record>, ProviderError> {
@@ -71,13 +85,10 @@ impl Dock for Linode {
         self.delete_path(c.one, &format!("{}/{n}", c.list)).await
     }
 
-    fn poll(&self) -> PollPolicy {
-        self.tuning.poll
-    }
-
     async fn check_credentials(&self) -> Result<(), ProviderError> {
         // The profile holds personal data: read and dropped, never logged.
         let _: Value = self
+            .account
             .client
             .get_json(client::PROFILE, client::PROFILE, &[])
             .await?;
@@ -101,32 +112,7 @@ pub fn decode_list_page(
     kind: Kind,
     body: &[u8],
 ) -> Result<Vec<Record>, ProviderError> {
-    let (route, map): (&str, client::MapFn) = match kind {
-        Kind::Servers => ("GET /linode/instances", instances::record),
-        Kind::BlockVolumes => ("GET /volumes", volumes::record),
-        Kind::Buckets => ("GET /object-storage/buckets", buckets::record),
-        _ => {
-            return Err(ProviderError::new(
-                ErrorClass::Invalid,
-                &ctx.dock,
-                kind.config_key(),
-                format!("Linode docks do not support {}", kind.config_key()),
-            ));
-        }
-    };
-    crate::http::page_items(&ctx.dock, route, "data", body)?
-        .into_iter()
-        .map(|item| {
-            map(ctx, item).map_err(|what| {
-                ProviderError::new(
-                    ErrorClass::Transient,
-                    &ctx.dock,
-                    route,
-                    format!("the response has an unexpected shape: {what}"),
-                )
-            })
-        })
-        .collect()
+    crate::adapter::decode_list_page::<Linode>(ctx, kind, body)
 }
 
 #[cfg(test)]

@@ -138,6 +138,7 @@ fn attached_to(r: &Record) -> Option<&str> {
 async fn detach(l: &Linode, path: &str) -> Result<(), ProviderError> {
     let detach = format!("{path}/detach");
     let _: Value = l
+        .account
         .client
         .post_json(DETACH, &detach, &DetachBody {}, &[])
         .await?;
@@ -148,9 +149,9 @@ async fn detach(l: &Linode, path: &str) -> Result<(), ProviderError> {
 async fn wait_detached(l: &Linode, n: u64, path: &str) -> Result<Record, ProviderError> {
     let what = format!("volume {n} to detach");
     poll_until(
-        l.tuning.poll,
+        l.account.tuning.poll,
         DETACH_TIMEOUT,
-        &l.ctx.dock,
+        &l.account.ctx.dock,
         &what,
         || async {
             let r = l.require_record(ONE, path, record).await?;
@@ -208,7 +209,7 @@ impl KindAdapter<Linode> for Volumes {
             linode_id,
             tags: vec![spec.owner_tag.as_str()],
         };
-        let answer: Value = l.client.post_json(CREATE, LIST, &body, &[]).await?;
+        let answer: Value = l.account.client.post_json(CREATE, LIST, &body, &[]).await?;
         l.map_one(CREATE, answer, record)
     }
 
@@ -250,6 +251,7 @@ impl KindAdapter<Linode> for Volumes {
         if let Some(size) = size {
             let body = ResizeBody { size };
             let _: Value = l
+                .account
                 .client
                 .post_json(RESIZE, &format!("{path}/resize"), &body, &[])
                 .await?;
@@ -268,6 +270,7 @@ impl KindAdapter<Linode> for Volumes {
                     }
                     let body = AttachBody { linode_id };
                     let _: Value = l
+                        .account
                         .client
                         .post_json(ATTACH, &format!("{path}/attach"), &body, &[])
                         .await?;

@@ -192,14 +192,20 @@ pub(super) async fn wait_active(
     timeout: Duration,
 ) -> Result<Record, ProviderError> {
     let what = format!("block volume {id}");
-    poll_until(v.tuning.poll, timeout, &v.ctx.dock, &what, || async {
-        let r = get_existing(v, &COLLECTION, id).await?;
-        Ok(if is_ready(&r) {
-            Poll::Ready(r)
-        } else {
-            Poll::Pending(r.status)
-        })
-    })
+    poll_until(
+        v.account.tuning.poll,
+        timeout,
+        &v.account.ctx.dock,
+        &what,
+        || async {
+            let r = get_existing(v, &COLLECTION, id).await?;
+            Ok(if is_ready(&r) {
+                Poll::Ready(r)
+            } else {
+                Poll::Pending(r.status)
+            })
+        },
+    )
     .await
 }
 
@@ -209,6 +215,7 @@ async fn attach(v: &Vultr, id: &str, server: &str) -> Result<(), ProviderError> 
         live: true,
     };
     let _: Value = v
+        .account
         .client
         .post_json(ROUTE_ATTACH, &format!("{ROUTE}/{id}/attach"), &body, &[])
         .await?;
@@ -221,6 +228,7 @@ async fn detach(v: &Vultr, id: &str) -> Result<(), ProviderError> {
         live: true,
     };
     let _: Value = v
+        .account
         .client
         .post_json(ROUTE_DETACH, &format!("{ROUTE}/{id}/detach"), &body, &[])
         .await?;
@@ -283,7 +291,7 @@ impl KindAdapter<Vultr> for Blocks {
 
     /// Sends the create once; with `attach_to_id`, waits for the block to be active and attaches it.
     async fn create(&self, v: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
-        let body = create_body(&v.ctx, request.spec)?;
+        let body = create_body(&v.account.ctx, request.spec)?;
         let created = client::create(v, &COLLECTION, &body).await?;
         let Some(server) = request.attach_to_id else {
             return Ok(created);
@@ -311,9 +319,10 @@ impl KindAdapter<Vultr> for Blocks {
     /// `request.attach_to_id` (None = detach only). Returns the block as it is afterwards.
     async fn update(&self, v: &Vultr, u: Update<'_>) -> Result<Record, ProviderError> {
         let id = u.id;
-        let (body, reattach) = update_plan(&v.ctx, u.changes)?;
+        let (body, reattach) = update_plan(&v.account.ctx, u.changes)?;
         if body != UpdateBody::default() {
             let _: Value = v
+                .account
                 .client
                 .patch_json(ROUTE_ID, &format!("{ROUTE}/{id}"), &body, &[])
                 .await?;

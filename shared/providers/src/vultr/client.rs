@@ -54,11 +54,17 @@ pub(super) async fn get(
 ) -> Result<Option<Record>, ProviderError> {
     let route = format!("GET {}", c.route_id);
     let path = format!("{}/{id}", c.route);
-    let Some(body) = found(v.client.get_json::<Value>(c.route_id, &path, &[]).await)? else {
+    let Some(body) = found(
+        v.account
+            .client
+            .get_json::<Value>(c.route_id, &path, &[])
+            .await,
+    )?
+    else {
         return Ok(None);
     };
-    let item = unwrap_envelope(&v.ctx, &route, body, c.one_key)?;
-    (c.value)(&v.ctx, &route, item).map(Some)
+    let item = unwrap_envelope(&v.account.ctx, &route, body, c.one_key)?;
+    (c.value)(&v.account.ctx, &route, item).map(Some)
 }
 
 /// [`get`] of a resource that must exist: gone is a `NotFound` error.
@@ -69,7 +75,7 @@ pub(super) async fn get_existing(
 ) -> Result<Record, ProviderError> {
     get(v, c, id)
         .await?
-        .ok_or_else(|| gone(&v.ctx, c.route_id, c.kind, id))
+        .ok_or_else(|| gone(&v.account.ctx, c.route_id, c.kind, id))
 }
 
 /// Every object of the collection (all pages, as `options` say) as records.
@@ -79,9 +85,10 @@ pub(super) async fn list(
     options: &ListOptions,
 ) -> Result<Vec<Record>, ProviderError> {
     let route = format!("GET {}", c.route);
-    v.client
+    v.account
+        .client
         .list_mapped(c.route, c.list_key, options, &|item| {
-            (c.item)(&v.ctx, &route, item)
+            (c.item)(&v.account.ctx, &route, item)
         })
         .await
 }
@@ -93,9 +100,13 @@ pub(super) async fn create(
     body: &(impl Serialize + Sync),
 ) -> Result<Record, ProviderError> {
     let route = format!("POST {}", c.route);
-    let answer: Value = v.client.post_json(c.route, c.route, body, &[]).await?;
-    let item = unwrap_envelope(&v.ctx, &route, answer, c.one_key)?;
-    (c.value)(&v.ctx, &route, item)
+    let answer: Value = v
+        .account
+        .client
+        .post_json(c.route, c.route, body, &[])
+        .await?;
+    let item = unwrap_envelope(&v.account.ctx, &route, answer, c.one_key)?;
+    (c.value)(&v.account.ctx, &route, item)
 }
 
 /// The object an update (`route`) answered with, or, for a 202/204 without it, the object read
@@ -107,8 +118,8 @@ pub(super) async fn updated(
     id: &str,
     answer: Value,
 ) -> Result<Record, ProviderError> {
-    match unwrap_envelope(&v.ctx, route, answer, c.one_key) {
-        Ok(item) => (c.value)(&v.ctx, route, item),
+    match unwrap_envelope(&v.account.ctx, route, answer, c.one_key) {
+        Ok(item) => (c.value)(&v.account.ctx, route, item),
         Err(_) => get_existing(v, c, id).await,
     }
 }
@@ -116,7 +127,7 @@ pub(super) async fn updated(
 /// `DELETE <route>/{id}`; a resource already gone is success.
 pub(super) async fn delete(v: &Vultr, c: &Collection, id: &str) -> Result<(), ProviderError> {
     let path = format!("{}/{id}", c.route);
-    gone_ok(v.client.delete(c.route_id, &path, &[]).await)
+    gone_ok(v.account.client.delete(c.route_id, &path, &[]).await)
 }
 
 /// The error for an update that cannot change `field` in place (a replace field reached the

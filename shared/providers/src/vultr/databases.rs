@@ -207,19 +207,23 @@ impl KindAdapter<Vultr> for Databases {
     }
 
     async fn create(&self, v: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
-        let body = create_body(&v.ctx, request.spec)?;
+        let body = create_body(&v.account.ctx, request.spec)?;
         client::create(v, &COLLECTION, &body).await
     }
 
     /// One PUT with every change; returns the database as Vultr answered.
     async fn update(&self, v: &Vultr, u: Update<'_>) -> Result<Record, ProviderError> {
         let id = u.id;
-        let body = update_body(&v.ctx, u.changes)?;
+        let body = update_body(&v.account.ctx, u.changes)?;
         if body == UpdateBody::default() {
             return get_existing(v, &COLLECTION, id).await;
         }
         let path = format!("{ROUTE}/{id}");
-        let answer: Value = v.client.put_json(ROUTE_ID, &path, &body, &[]).await?;
+        let answer: Value = v
+            .account
+            .client
+            .put_json(ROUTE_ID, &path, &body, &[])
+            .await?;
         client::updated(v, &COLLECTION, &format!("PUT {ROUTE_ID}"), id, answer).await
     }
 

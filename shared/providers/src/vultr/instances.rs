@@ -328,9 +328,9 @@ pub(super) fn update_body(
 async fn wait_for_plan(v: &Vultr, id: &str, plan: &str) -> Result<Record, ProviderError> {
     let what = format!("server {id} to report plan {plan}");
     poll_until(
-        v.tuning.poll,
+        v.account.tuning.poll,
         PLAN_CHANGE_TIMEOUT,
-        &v.ctx.dock,
+        &v.account.ctx.dock,
         &what,
         || async {
             let r = get_existing(v, &COLLECTION, id).await?;
@@ -384,19 +384,23 @@ impl KindAdapter<Vultr> for Instances {
 
     /// Sends the create once and returns the instance as Vultr answered it (pending).
     async fn create(&self, v: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
-        let body = create_body(&v.ctx, &request)?;
+        let body = create_body(&v.account.ctx, &request)?;
         client::create(v, &COLLECTION, &body).await
     }
 
     /// One PATCH with every change; after a resize, waits until GET reports the new plan.
     async fn update(&self, v: &Vultr, u: Update<'_>) -> Result<Record, ProviderError> {
         let id = u.id;
-        let body = update_body(&v.ctx, u.changes, &u.request.spec.owner_tag)?;
+        let body = update_body(&v.account.ctx, u.changes, &u.request.spec.owner_tag)?;
         if body.is_empty() {
             return get_existing(v, &COLLECTION, id).await;
         }
         let path = format!("{ROUTE}/{id}");
-        let answer: Value = v.client.patch_json(ROUTE_ID, &path, &body, &[]).await?;
+        let answer: Value = v
+            .account
+            .client
+            .patch_json(ROUTE_ID, &path, &body, &[])
+            .await?;
         match &body.plan {
             Some(plan) => wait_for_plan(v, id, plan).await,
             None => client::updated(v, &COLLECTION, &format!("PATCH {ROUTE_ID}"), id, answer).await,

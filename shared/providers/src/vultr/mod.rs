@@ -16,28 +16,15 @@ pub use declaration::DECLARATION;
 
 use stackdock_core::{Kind, Record};
 
-use crate::adapter::{Dock, KindAdapter};
-use crate::http::{DockClient, ListOptions};
-use crate::wait::PollPolicy;
-use crate::{DockContext, ErrorClass, ProviderError, Tuning};
+use crate::adapter::{Account, Dock, KindAdapter};
+use crate::http::{Declaration, ListOptions};
+use crate::{DockContext, ProviderError};
 use client::Collection;
 
 /// A Vultr account.
 #[derive(Debug)]
 pub struct Vultr {
-    ctx: DockContext,
-    client: DockClient,
-    tuning: Tuning,
-}
-
-impl Vultr {
-    pub fn new(ctx: DockContext, client: DockClient, tuning: Tuning) -> Vultr {
-        Vultr {
-            ctx,
-            client,
-            tuning,
-        }
-    }
+    account: Account,
 }
 
 /// The kinds Vultr has here, each with its adapter.
@@ -50,9 +37,27 @@ pub(crate) static KINDS: [&dyn KindAdapter<Vultr>; 3] = [
 #[async_trait::async_trait]
 impl Dock for Vultr {
     type Collection = Collection;
+    const DECLARATION: &'static Declaration = &DECLARATION;
+    const KINDS: &'static [&'static dyn KindAdapter<Vultr>] = &KINDS;
 
-    fn context(&self) -> &DockContext {
-        &self.ctx
+    fn new(account: Account) -> Vultr {
+        Vultr { account }
+    }
+
+    fn account(&self) -> &Account {
+        &self.account
+    }
+
+    fn decode_page(
+        ctx: &DockContext,
+        c: &Collection,
+        body: &[u8],
+    ) -> Result<Vec<Record>, ProviderError> {
+        let route = format!("GET {}", c.route);
+        crate::http::page_items(&ctx.dock, &route, c.list_key, body)?
+            .into_iter()
+            .map(|item| (c.item)(ctx, &route, item))
+            .collect()
     }
 
     async fn list_of(&self, c: &Collection) -> Result<Vec<Record>, ProviderError> {
@@ -67,12 +72,9 @@ impl Dock for Vultr {
         client::delete(self, c, id).await
     }
 
-    fn poll(&self) -> PollPolicy {
-        self.tuning.poll
-    }
-
     async fn check_credentials(&self) -> Result<(), ProviderError> {
         let _: serde_json::Value = self
+            .account
             .client
             .get_json(client::ACCOUNT, client::ACCOUNT, &[])
             .await?;
@@ -96,21 +98,5 @@ pub fn decode_list_page(
     kind: Kind,
     body: &[u8],
 ) -> Result<Vec<Record>, ProviderError> {
-    let Some(c) = KINDS
-        .iter()
-        .find(|k| k.kind() == kind)
-        .map(|k| k.collection())
-    else {
-        return Err(ProviderError::new(
-            ErrorClass::Invalid,
-            &ctx.dock,
-            kind.table(),
-            format!("Vultr docks have no {} here", kind.config_key()),
-        ));
-    };
-    let route = format!("GET {}", c.route);
-    crate::http::page_items(&ctx.dock, &route, c.list_key, body)?
-        .into_iter()
-        .map(|item| (c.item)(ctx, &route, item))
-        .collect()
+    crate::adapter::decode_list_page::<Vultr>(ctx, kind, body)
 }
