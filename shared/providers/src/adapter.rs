@@ -66,6 +66,13 @@ pub(crate) trait Dock: Sized + Send + Sync + Debug + 'static {
     /// Deletes one object of `c`; one already gone is success.
     async fn delete_of(&self, c: &Self::Collection, id: &str) -> Result<(), ProviderError>;
 
+    /// Objects of `c` carrying the ownership tag of `spec`, found the provider's way.
+    async fn find_tagged(
+        &self,
+        c: &Self::Collection,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<Record>, ProviderError>;
+
     /// How readiness is polled.
     fn poll(&self) -> PollPolicy {
         self.account().tuning.poll
@@ -138,9 +145,14 @@ pub(crate) trait KindAdapter<D: Dock>: Send + Sync {
         dock.get_of(self.collection(), id).await
     }
 
-    /// Resources carrying the ownership tag (or, for kinds without tags, the label).
-    async fn find_owned(&self, dock: &D, spec: &ResourceSpec)
-    -> Result<Vec<Record>, ProviderError>;
+    /// Resources carrying the ownership tag (kinds without tags look for the label instead).
+    async fn find_owned(
+        &self,
+        dock: &D,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<Record>, ProviderError> {
+        dock.find_tagged(self.collection(), spec).await
+    }
 
     /// Plan-time catalog checks: the dock's, for this kind.
     async fn validate(&self, dock: &D, spec: &ResourceSpec) -> Result<Vec<String>, ProviderError> {
@@ -235,6 +247,29 @@ impl<D: Dock> Debug for dyn KindAdapter<D> {
         write!(f, "KindAdapter({})", self.kind())
     }
 }
+
+/// Stamps a provider module's public `decode_list_page` for its dock type: the fuzz targets and
+/// the hostile-response tests name it per provider (`stackdock_providers::vultr::…`).
+macro_rules! decode_list_page_for {
+    ($dock:ty) => {
+        /// Maps one list page of `kind` (the body of its listing) to records exactly as a listing
+        /// does. The entry point of the fuzz targets and of the tests of hostile responses; not
+        /// part of the adapter's API.
+        ///
+        /// # Errors
+        /// The body is not JSON, has no list under the kind's key or an item cannot be mapped
+        /// (transient, as in a listing), or the provider has no `kind` here (invalid).
+        #[doc(hidden)]
+        pub fn decode_list_page(
+            ctx: &$crate::DockContext,
+            kind: stackdock_core::Kind,
+            body: &[u8],
+        ) -> Result<Vec<stackdock_core::Record>, $crate::ProviderError> {
+            $crate::adapter::decode_list_page::<$dock>(ctx, kind, body)
+        }
+    };
+}
+pub(crate) use decode_list_page_for;
 
 impl<D: Dock> Adapter<D> {
     /// The adapter of `kind`, or the error that says which kinds this provider has.

@@ -17,6 +17,7 @@ pub mod linode;
 mod object;
 mod provider;
 pub mod redact;
+mod spec;
 pub mod vultr;
 pub mod wait;
 

@@ -14,8 +14,10 @@ use serde_json::{Value, json};
 use stackdock_core::{Kind, Record};
 
 use super::DigitalOcean;
+use crate::adapter::Dock;
 use crate::error::{found, gone_ok};
 use crate::http::Item;
+use crate::object::{decode_object, unwrap_envelope};
 use crate::redact::secret_keys;
 use crate::wait::{Poll, poll_until};
 use crate::{DockContext, Listed};
@@ -213,6 +215,8 @@ pub(crate) struct Collection {
     pub list_key: &'static str,
     /// The key of a single-object answer (`droplet`).
     pub one_key: &'static str,
+    /// What DigitalOcean calls one object in messages (`droplet`).
+    pub noun: &'static str,
     /// The record of a listed item.
     pub item: MapFn<Item>,
     /// The record of a single object (a get's or a create's answer).
@@ -256,9 +260,59 @@ impl DigitalOcean {
                 .get_json::<Value>(c.one, &path, &[])
                 .await,
         )? {
-            Some(body) => self.unwrap_object(&route, body, c.one_key).map(Some),
+            Some(body) => {
+                unwrap_envelope(&self.account.ctx.dock, &route, body, c.one_key).map(Some)
+            }
             None => Ok(None),
         }
+    }
+
+    /// The record `id` of `c`, which must exist: gone is a `NotFound` error saying `what`
+    /// happened to it (`does not exist`, `disappeared during the update`).
+    pub(super) async fn existing(
+        &self,
+        c: &Collection,
+        id: &str,
+        what: &str,
+    ) -> Result<Record, ProviderError> {
+        self.get_of(c, id).await?.ok_or_else(|| {
+            let route = format!("GET {}", c.one);
+            self.err(
+                ErrorClass::NotFound,
+                &route,
+                format!("{} {id} {what}", c.noun),
+            )
+        })
+    }
+
+    /// `POST <c>` once with `body`; the created object as DigitalOcean answered it.
+    pub(super) async fn create_in(
+        &self,
+        c: &Collection,
+        body: &(impl Serialize + Sync),
+    ) -> Result<Record, ProviderError> {
+        let route = format!("POST {}", c.list);
+        let answer: Value = self
+            .account
+            .client
+            .post_json(c.list, c.list, body, &[])
+            .await?;
+        let raw = unwrap_envelope(&self.account.ctx.dock, &route, answer, c.one_key)?;
+        self.value_record(c, &route, raw)
+    }
+
+    /// Runs one action on object `id` of `c` (`POST <c>/{id}/actions`) and waits until it
+    /// completes.
+    pub(super) async fn act<B: Serialize + Sync + ?Sized>(
+        &self,
+        c: &Collection,
+        id: &str,
+        body: &B,
+        what: &str,
+    ) -> Result<(), ProviderError> {
+        let route = format!("{}/actions", c.one);
+        let path = format!("{}/{id}/actions", c.list);
+        self.run_action(&route, &path, body, what).await
     }
 
     /// A classified error for this dock.
@@ -287,39 +341,6 @@ impl DigitalOcean {
         }
     }
 
-    /// Decodes a wire type from a raw object; a shape we cannot read is a transient failure of
-    /// the call (the listing is then incomplete, never silently shortened).
-    pub(super) fn decode<T: DeserializeOwned>(
-        &self,
-        route: &str,
-        raw: &Value,
-    ) -> Result<T, ProviderError> {
-        T::deserialize(raw).map_err(|e| {
-            self.err(
-                ErrorClass::Transient,
-                route,
-                format!("the response has an unexpected shape: {e}"),
-            )
-        })
-    }
-
-    /// The object under `key` in a single-object answer (`{"droplet": {...}}`).
-    pub(super) fn unwrap_object(
-        &self,
-        route: &str,
-        mut body: Value,
-        key: &str,
-    ) -> Result<Value, ProviderError> {
-        match body.get_mut(key).map(Value::take) {
-            Some(v @ Value::Object(_)) => Ok(v),
-            _ => Err(self.err(
-                ErrorClass::Transient,
-                route,
-                format!("the response has no `{key}` object"),
-            )),
-        }
-    }
-
     /// Posts an action to `route`/`path` and waits until it completes.
     pub(super) async fn run_action<B: Serialize + ?Sized>(
         &self,
@@ -333,7 +354,7 @@ impl DigitalOcean {
             .client
             .post_json(route, path, body, &[])
             .await?;
-        let envelope: ActionEnvelope = self.decode(route, &answer)?;
+        let envelope: ActionEnvelope = decode_object(&self.account.ctx.dock, route, &answer)?;
         let action = envelope.action.ok_or_else(|| {
             self.err(
                 ErrorClass::Transient,
@@ -378,7 +399,7 @@ impl DigitalOcean {
                 let path = path.clone();
                 async move {
                     let body: Value = self.account.client.get_json(ROUTE, &path, &[]).await?;
-                    let now: ActionEnvelope = self.decode(ROUTE, &body)?;
+                    let now: ActionEnvelope = decode_object(&self.account.ctx.dock, ROUTE, &body)?;
                     let now = now.action.unwrap_or_default();
                     match now.status.as_str() {
                         "completed" => Ok(Poll::Ready(Record::new(

@@ -22,6 +22,7 @@ use tokio::sync::OnceCell;
 use crate::adapter::{Account, Dock, KindAdapter};
 use crate::error::gone_ok;
 use crate::http::{Declaration, ListOptions};
+use crate::object::Probe;
 use crate::{DockContext, ErrorClass, ProviderError};
 
 /// A DigitalOcean account (team).
@@ -109,6 +110,25 @@ impl Dock for DigitalOcean {
         }
     }
 
+    /// The whole listing, filtered here: not every listing has a tag filter ([do-spec]
+    /// volumes_list.yml: `name`, `region` only).
+    async fn find_tagged(
+        &self,
+        c: &client::Collection,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<Record>, ProviderError> {
+        let tag = self.owner_tag(c.kind, spec)?;
+        let route = format!("GET {}", c.list);
+        let all = ListOptions::new();
+        let listed = self.account.client.list_values(c.list, c.list_key, &all);
+        listed
+            .await?
+            .into_iter()
+            .filter(|v| Probe::of(v).has_tag(tag))
+            .map(|item| self.item_record(c, &route, item))
+            .collect()
+    }
+
     async fn delete_of(&self, c: &client::Collection, id: &str) -> Result<(), ProviderError> {
         self.check_id(c.kind, &format!("DELETE {}", c.one), id)?;
         let path = format!("{}/{id}", c.list);
@@ -139,18 +159,16 @@ impl Dock for DigitalOcean {
 // ---------------------------------------------------------------------------------------------
 // Fuzzing
 
-/// Maps one list page of `kind` — the body of `GET /droplets` or `GET /volumes` — to records
-/// exactly as a listing does. The entry point of the fuzz targets and of the tests of hostile
-/// responses; not part of the adapter's API.
-///
-/// # Errors
-/// The body is not JSON, has no list under the kind's key or an item cannot be mapped (transient,
-/// as in a listing), or `kind` is not one DigitalOcean has here (invalid).
-#[doc(hidden)]
-pub fn decode_list_page(
-    ctx: &DockContext,
-    kind: Kind,
-    body: &[u8],
-) -> Result<Vec<Record>, ProviderError> {
-    crate::adapter::decode_list_page::<DigitalOcean>(ctx, kind, body)
+crate::adapter::decode_list_page_for!(DigitalOcean);
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use stackdock_core::ProviderKind;
+
+    use super::*;
+
+    /// The dock every mapping test stamps records with.
+    pub(crate) fn ctx() -> DockContext {
+        crate::provider::test_context(ProviderKind::DigitalOcean)
+    }
 }

@@ -11,7 +11,7 @@ use stackdock_core::record::{Attrs, BucketAttrs};
 use stackdock_core::{Kind, Record};
 
 use super::Linode;
-use super::client::{Collection, de, seal, skeleton, spec_str, to_i64};
+use super::client::{Collection, de, not_in_place, seal, skeleton, spec_str, to_i64};
 use crate::adapter::{KindAdapter, Readiness, Update};
 use crate::{DockContext, ErrorClass, Listed, ProviderError, Request};
 
@@ -240,13 +240,7 @@ impl KindAdapter<Linode> for Buckets {
     async fn update(&self, l: &Linode, u: Update<'_>) -> Result<Record, ProviderError> {
         let route = format!("PUT {ONE}");
         if let Some(c) = u.changes.first() {
-            return Err(l.invalid(
-                &route,
-                format!(
-                    "a Linode bucket cannot change `{}` in place; replace the bucket instead",
-                    c.field
-                ),
-            ));
+            return Err(not_in_place(&l.account.ctx, &route, Kind::Buckets, c));
         }
         let (region, label) = l.bucket_id(&route, u.id)?;
         l.require_record(ONE, &format!("{LIST}/{region}/{label}"), record)
@@ -267,6 +261,7 @@ impl KindAdapter<Linode> for Buckets {
 mod tests {
     use super::*;
     use crate::linode::tests::{ctx, fixture_items};
+    use crate::provider::assert_no_secret;
     use serde_json::json;
     use stackdock_core::FieldValue;
 
@@ -375,8 +370,7 @@ mod tests {
         raw["secret_key"] = json!("SANDBOX-SECRET-s3");
         raw["access"] = json!({"access_key": "AKIA", "secret_key": "SANDBOX-SECRET-s3b"});
         let r = record(&ctx(), raw).expect("maps");
-        let text = serde_json::to_string(&r).expect("serialises");
-        assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
+        assert_no_secret(&r);
         assert_eq!(
             r.full_api_data.to_value()["access"],
             json!({"access_key": "AKIA"})

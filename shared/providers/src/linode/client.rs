@@ -7,13 +7,14 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
-use stackdock_core::plan::ResourceSpec;
-use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
+
+use stackdock_core::{Kind, ProviderKind, Record};
 
 use super::Linode;
 use crate::error::{found, gone_ok};
 use crate::http::{Item, ListOptions};
 use crate::redact::secret_keys;
+pub(super) use crate::spec::{not_in_place, required_str, spec_set, spec_str};
 use crate::{DockContext, ErrorClass, Listed, ProviderError};
 
 /// Cheapest authenticated call ([linodego] profile.go `GetProfile`).
@@ -23,7 +24,7 @@ pub(super) const PROFILE: &str = "/profile";
 pub(crate) type MapFn = fn(&DockContext, Item) -> Result<Record, String>;
 
 /// One Linode collection as its kind file declares it; list, get, delete and the look-up by
-/// ownership tag are written once for every collection (`Dock for Linode`, [`Linode::tagged`]).
+/// ownership tag are written once for every collection (`Dock for Linode`).
 #[derive(Debug)]
 pub(crate) struct Collection {
     /// The collection's path (`/volumes`); one object is `<list>/<numeric id>`.
@@ -120,26 +121,22 @@ impl Linode {
             .await
     }
 
-    /// Objects of `c` carrying the ownership tag: filtered server-side with `X-Filter`, then
-    /// checked exactly here.
-    pub(super) async fn tagged(
+    /// `POST <path>/<action>` (`resize`, `attach`, `detach`) with `body`; Linode's answer is not
+    /// needed (the caller reads the object back when it wants it).
+    pub(super) async fn post_action(
         &self,
-        c: &Collection,
-        owner_tag: &str,
-    ) -> Result<Vec<Record>, ProviderError> {
-        let found = self
-            .list_records(c.list, &filtered("tags", owner_tag), c.map)
+        route: &str,
+        path: &str,
+        action: &str,
+        body: &(impl Serialize + Sync),
+    ) -> Result<(), ProviderError> {
+        let path = format!("{path}/{action}");
+        let _: Value = self
+            .account
+            .client
+            .post_json(route, &path, body, &[])
             .await?;
-        Ok(found
-            .into_iter()
-            .filter(|r| {
-                r.full_api_data
-                    .get("tags")
-                    .as_ref()
-                    .and_then(Value::as_array)
-                    .is_some_and(|tags| tags.iter().any(|t| t.as_str() == Some(owner_tag)))
-            })
-            .collect())
+        Ok(())
     }
 
     /// `DELETE`; a resource already gone is success.
@@ -224,11 +221,6 @@ pub(super) fn skeleton(ctx: &DockContext, kind: Kind, id: &str, name: &str) -> R
 pub(super) fn seal(mut record: Record, raw: impl Listed) -> Record {
     record.full_api_data = raw.into_api_data(secret_keys(ProviderKind::Linode));
     record.with_hash()
-}
-
-/// A string field of a spec, as written in the file.
-pub(super) fn spec_str<'a>(spec: &'a ResourceSpec, key: &str) -> Option<&'a str> {
-    spec.fields.get(key).and_then(FieldValue::as_str)
 }
 
 /// Tolerant decoders for wire fields: `null`, `""` and a wrong type read as absent rather than

@@ -11,12 +11,13 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use stackdock_core::plan::ResourceSpec;
 use stackdock_core::record::{Attrs, ServerAttrs, is_owner_tag};
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::Linode;
-use super::client::{Collection, Relabel, de, seal, skeleton, spec_str};
+use super::client::{
+    Collection, Relabel, de, not_in_place, required_str, seal, skeleton, spec_set, spec_str,
+};
 use crate::adapter::{KindAdapter, Readiness, Update};
 use crate::{DockContext, Listed, ProviderError, Request};
 
@@ -203,38 +204,18 @@ impl KindAdapter<Linode> for Instances {
 
     async fn create(&self, l: &Linode, request: Request<'_>) -> Result<Record, ProviderError> {
         let spec = request.spec;
-        let need = |key: &str| {
-            spec_str(spec, key).ok_or_else(|| {
-                l.invalid(
-                    CREATE,
-                    format!(
-                        "servers.{}: `{key}` is required to create a Linode",
-                        spec.name
-                    ),
-                )
-            })
-        };
+        let need = |key| required_str(&l.account.ctx, CREATE, Kind::Servers, spec, key);
         let region = need("region")?;
         let plan = need("plan")?;
         let image = spec_str(spec, "image");
-        let user_tags = spec
-            .fields
-            .get("tags")
-            .and_then(FieldValue::as_set)
-            .cloned()
-            .unwrap_or_default();
+        let user_tags = spec_set(spec, "tags");
         let body = CreateBody {
             label: &spec.name,
             region,
             plan,
             image,
             root_pass: image.map(|_| root_password()),
-            authorized_keys: spec
-                .fields
-                .get("ssh_keys")
-                .and_then(FieldValue::as_set)
-                .map(|keys| keys.iter().cloned().collect())
-                .unwrap_or_default(),
+            authorized_keys: spec_set(spec, "ssh_keys").into_iter().collect(),
             tags: merged_tags(&user_tags, &BTreeSet::new(), &spec.owner_tag),
             metadata: request.user_data.map(|data| Metadata {
                 user_data: base64::engine::general_purpose::STANDARD.encode(data),
@@ -261,15 +242,7 @@ impl KindAdapter<Linode> for Instances {
                 ("tags", Some(FieldValue::Set(s))) => tags = Some(s.clone()),
                 ("tags", None) => tags = Some(BTreeSet::new()),
                 ("plan", Some(FieldValue::Str(s))) => plan = Some(s.clone()),
-                (field, after) => {
-                    return Err(l.invalid(
-                    UPDATE,
-                    format!(
-                        "a Linode cannot change `{field}` in place (to {}); replace the server instead",
-                        after.as_ref().map_or("nothing".to_owned(), ToString::to_string)
-                    ),
-                ));
-                }
+                _ => return Err(not_in_place(&l.account.ctx, UPDATE, Kind::Servers, c)),
             }
         }
         let mut body = Relabel { label, tags: None };
@@ -294,11 +267,7 @@ impl KindAdapter<Linode> for Instances {
                 allow_auto_disk_resize: false,
                 plan: &plan,
             };
-            let _: Value = l
-                .account
-                .client
-                .post_json(RESIZE, &format!("{path}/resize"), &body, &[])
-                .await?;
+            l.post_action(RESIZE, &path, "resize", &body).await?;
             latest = None;
         }
         match latest {
@@ -311,15 +280,6 @@ impl KindAdapter<Linode> for Instances {
         Kind::Servers
     }
 
-    /// Linodes carrying the ownership tag.
-    async fn find_owned(
-        &self,
-        l: &Linode,
-        spec: &ResourceSpec,
-    ) -> Result<Vec<Record>, ProviderError> {
-        l.tagged(&COLLECTION, &spec.owner_tag).await
-    }
-
     fn readiness(&self, record: &Record) -> Readiness {
         Readiness::when(settled(&record.status))
     }
@@ -329,6 +289,7 @@ impl KindAdapter<Linode> for Instances {
 mod tests {
     use super::*;
     use crate::linode::tests::{ctx, fixture_items};
+    use crate::provider::assert_no_secret;
     use serde_json::json;
 
     const FIXTURE: &str = include_str!("../../../../fixtures/linode/instances.json");
@@ -478,8 +439,8 @@ mod tests {
         raw["metadata"] = json!({"user_data": "I2Nsb3VkLWNvbmZpZw=="});
         raw["alerts"]["api_token"] = json!("SANDBOX-SECRET-tok");
         let r = record(&ctx(), raw).expect("maps");
+        assert_no_secret(&r);
         let text = serde_json::to_string(&r).expect("serialises");
-        assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
         assert!(!text.contains("I2Nsb3Vk"), "{text}");
         assert!(r.full_api_data.get("root_pass").is_none());
         assert_eq!(r.full_api_data.to_value()["metadata"], json!({}));

@@ -15,11 +15,13 @@ mod volumes;
 pub use declaration::DECLARATION;
 
 use serde_json::Value;
-use stackdock_core::{Kind, Record};
+use stackdock_core::Record;
 
 use crate::adapter::{Account, Dock, KindAdapter};
 use crate::http::{Declaration, ListOptions};
+use crate::object::carries_tag;
 use crate::{DockContext, ErrorClass, ProviderError};
+use stackdock_core::plan::ResourceSpec;
 
 /// A Linode account.
 #[derive(Debug)]
@@ -80,6 +82,19 @@ impl Dock for Linode {
             .await
     }
 
+    /// Filtered server-side with `X-Filter`, then checked exactly here.
+    async fn find_tagged(
+        &self,
+        c: &client::Collection,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<Record>, ProviderError> {
+        let tag = &spec.owner_tag;
+        let found = self
+            .list_records(c.list, &client::filtered("tags", tag), c.map)
+            .await?;
+        Ok(found.into_iter().filter(|r| carries_tag(r, tag)).collect())
+    }
+
     async fn delete_of(&self, c: &client::Collection, id: &str) -> Result<(), ProviderError> {
         let n = self.numeric_id(&format!("DELETE {}", c.one), id)?;
         self.delete_path(c.one, &format!("{}/{n}", c.list)).await
@@ -99,21 +114,7 @@ impl Dock for Linode {
 // ---------------------------------------------------------------------------------------------
 // Fuzzing
 
-/// Maps one list page of `kind` — the body of `GET /linode/instances`, `/volumes` or
-/// `/object-storage/buckets` — to records exactly as a listing does. The entry point of the fuzz
-/// targets and of the tests of hostile responses; not part of the adapter's API.
-///
-/// # Errors
-/// The body is not JSON, has no `data` list or an item cannot be mapped (transient, as in a
-/// listing), or `kind` is not one Linode has here (invalid).
-#[doc(hidden)]
-pub fn decode_list_page(
-    ctx: &DockContext,
-    kind: Kind,
-    body: &[u8],
-) -> Result<Vec<Record>, ProviderError> {
-    crate::adapter::decode_list_page::<Linode>(ctx, kind, body)
-}
+crate::adapter::decode_list_page_for!(Linode);
 
 #[cfg(test)]
 pub(crate) mod tests {
@@ -128,7 +129,6 @@ pub(crate) mod tests {
 
     /// The items of a fixture listing (`fixtures/linode/<kind>.json`).
     pub(crate) fn fixture_items(text: &str) -> Vec<Value> {
-        let v: Value = serde_json::from_str(text).expect("fixture parses");
-        v["data"].as_array().expect("data").clone()
+        crate::provider::fixture_items(text, "data")
     }
 }

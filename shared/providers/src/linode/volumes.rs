@@ -9,12 +9,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use stackdock_core::plan::ResourceSpec;
 use stackdock_core::record::{Attrs, VolumeAttrs};
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::Linode;
-use super::client::{Collection, Relabel, de, seal, skeleton, spec_str, to_i64};
+use super::client::{Collection, Relabel, de, not_in_place, required_str, seal, skeleton, to_i64};
 use crate::adapter::{KindAdapter, Readiness, Update};
 use crate::wait::{Poll, poll_until};
 use crate::{DockContext, Listed, ProviderError, Request};
@@ -136,13 +135,7 @@ fn attached_to(r: &Record) -> Option<&str> {
 
 /// Asks Linode to detach the volume at `path` (it detaches asynchronously).
 async fn detach(l: &Linode, path: &str) -> Result<(), ProviderError> {
-    let detach = format!("{path}/detach");
-    let _: Value = l
-        .account
-        .client
-        .post_json(DETACH, &detach, &DetachBody {}, &[])
-        .await?;
-    Ok(())
+    l.post_action(DETACH, path, "detach", &DetachBody {}).await
 }
 
 /// Waits until a detach has taken effect, so the following attach is not refused.
@@ -179,12 +172,7 @@ impl KindAdapter<Linode> for Volumes {
 
     async fn create(&self, l: &Linode, request: Request<'_>) -> Result<Record, ProviderError> {
         let spec = request.spec;
-        let region = spec_str(spec, "region").ok_or_else(|| {
-            l.invalid(
-                CREATE,
-                format!("block_volumes.{}: `region` is required", spec.name),
-            )
-        })?;
+        let region = required_str(&l.account.ctx, CREATE, Kind::BlockVolumes, spec, "region")?;
         let size = match spec.fields.get("size_gb") {
             None => None,
             Some(FieldValue::Int(n)) if *n > 0 => Some(n.unsigned_abs()),
@@ -227,15 +215,7 @@ impl KindAdapter<Linode> for Volumes {
                 ("name", Some(FieldValue::Str(s))) => label = Some(s.clone()),
                 ("size_gb", Some(FieldValue::Int(gb))) if *gb > 0 => size = Some(gb.unsigned_abs()),
                 ("attach_to", _) => attach = true,
-                (field, after) => {
-                    return Err(l.invalid(
-                    UPDATE,
-                    format!(
-                        "a Linode volume cannot change `{field}` in place (to {}); replace the volume instead",
-                        after.as_ref().map_or("nothing".to_owned(), ToString::to_string)
-                    ),
-                ));
-                }
+                _ => return Err(not_in_place(&l.account.ctx, UPDATE, Kind::BlockVolumes, c)),
             }
         }
         let target = if attach {
@@ -249,11 +229,7 @@ impl KindAdapter<Linode> for Volumes {
         let body = Relabel { label, tags: None };
         l.relabel(UPDATE, &path, &body).await?;
         if let Some(size) = size {
-            let body = ResizeBody { size };
-            let _: Value = l
-                .account
-                .client
-                .post_json(RESIZE, &format!("{path}/resize"), &body, &[])
+            l.post_action(RESIZE, &path, "resize", &ResizeBody { size })
                 .await?;
         }
         if attach {
@@ -269,11 +245,7 @@ impl KindAdapter<Linode> for Volumes {
                         wait_detached(l, n, &path).await?;
                     }
                     let body = AttachBody { linode_id };
-                    let _: Value = l
-                        .account
-                        .client
-                        .post_json(ATTACH, &format!("{path}/attach"), &body, &[])
-                        .await?;
+                    l.post_action(ATTACH, &path, "attach", &body).await?;
                 }
             }
         }
@@ -299,15 +271,6 @@ impl KindAdapter<Linode> for Volumes {
         Kind::BlockVolumes
     }
 
-    /// Volumes carrying the ownership tag.
-    async fn find_owned(
-        &self,
-        l: &Linode,
-        spec: &ResourceSpec,
-    ) -> Result<Vec<Record>, ProviderError> {
-        l.tagged(&COLLECTION, &spec.owner_tag).await
-    }
-
     fn readiness(&self, record: &Record) -> Readiness {
         match record.status.as_str() {
             "active" => Readiness::Ready,
@@ -324,6 +287,7 @@ impl KindAdapter<Linode> for Volumes {
 mod tests {
     use super::*;
     use crate::linode::tests::{ctx, fixture_items};
+    use crate::provider::assert_no_secret;
     use serde_json::json;
 
     const FIXTURE: &str = include_str!("../../../../fixtures/linode/volumes.json");
@@ -421,8 +385,7 @@ mod tests {
         raw["secret_key"] = json!("SANDBOX-SECRET-key");
         raw["encryption_password"] = json!("SANDBOX-SECRET-pw");
         let r = record(&ctx(), raw).expect("maps");
-        let text = serde_json::to_string(&r).expect("serialises");
-        assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
+        assert_no_secret(&r);
         assert_eq!(
             r.full_api_data.to_value()["filesystem_path"],
             "/dev/disk/by-id/scsi-0Linode_Volume_vpn-logs"

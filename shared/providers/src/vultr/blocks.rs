@@ -14,11 +14,11 @@ use stackdock_core::{FieldValue, Kind, Record};
 
 use super::Vultr;
 use super::client::{
-    self, Collection, decode, get_existing, invalid, lenient, non_empty, not_in_place,
-    required_str, spec_str,
+    self, Collection, Write, decode_object, get_existing, invalid, lenient, non_empty,
+    not_in_place, poll_object, required_str, send_changes, spec_str, update_route,
 };
 use crate::adapter::{KindAdapter, Readiness, Update};
-use crate::wait::{Poll, poll_until};
+use crate::wait::Poll;
 use crate::{DockContext, Listed, ProviderError, Request};
 
 const ROUTE: &str = "/blocks";
@@ -33,6 +33,7 @@ const COLLECTION: Collection = Collection {
     one_key: "block",
     item: to_record,
     value: to_record,
+    write: Write::Patch,
 };
 const ROUTE_ATTACH: &str = "/blocks/{id}/attach";
 const ROUTE_DETACH: &str = "/blocks/{id}/detach";
@@ -114,7 +115,7 @@ pub(super) fn to_record(
     route: &str,
     value: impl Listed,
 ) -> Result<Record, ProviderError> {
-    let b: Block = decode(ctx, route, &value)?;
+    let b: Block = decode_object(&ctx.dock, route, &value)?;
     client::require_id(ctx, route, Kind::BlockVolumes, &b.id)?;
     let attrs = Attrs::BlockVolumes(VolumeAttrs {
         size_gb: i64::try_from(b.size_gb).ok(),
@@ -192,46 +193,29 @@ pub(super) async fn wait_active(
     timeout: Duration,
 ) -> Result<Record, ProviderError> {
     let what = format!("block volume {id}");
-    poll_until(
-        v.account.tuning.poll,
-        timeout,
-        &v.account.ctx.dock,
-        &what,
-        || async {
-            let r = get_existing(v, &COLLECTION, id).await?;
-            Ok(if is_ready(&r) {
-                Poll::Ready(r)
-            } else {
-                Poll::Pending(r.status)
-            })
-        },
-    )
+    poll_object(v, &COLLECTION, id, &what, timeout, |r| {
+        if is_ready(&r) {
+            Poll::Ready(r)
+        } else {
+            Poll::Pending(r.status)
+        }
+    })
     .await
 }
 
-async fn attach(v: &Vultr, id: &str, server: &str) -> Result<(), ProviderError> {
+/// Attaches block `id` to `server` (`POST /blocks/{id}/attach`), or detaches it from its server
+/// for `None` (`/detach`), live in both cases.
+async fn attachment(v: &Vultr, id: &str, server: Option<&str>) -> Result<(), ProviderError> {
+    let (route, action) = match server {
+        Some(_) => (ROUTE_ATTACH, "attach"),
+        None => (ROUTE_DETACH, "detach"),
+    };
     let body = Attachment {
-        instance_id: Some(server),
+        instance_id: server,
         live: true,
     };
-    let _: Value = v
-        .account
-        .client
-        .post_json(ROUTE_ATTACH, &format!("{ROUTE}/{id}/attach"), &body, &[])
-        .await?;
-    Ok(())
-}
-
-async fn detach(v: &Vultr, id: &str) -> Result<(), ProviderError> {
-    let body = Attachment {
-        instance_id: None,
-        live: true,
-    };
-    let _: Value = v
-        .account
-        .client
-        .post_json(ROUTE_DETACH, &format!("{ROUTE}/{id}/detach"), &body, &[])
-        .await?;
+    let path = format!("{ROUTE}/{id}/{action}");
+    let _: Value = v.account.client.post_json(route, &path, &body, &[]).await?;
     Ok(())
 }
 
@@ -240,7 +224,7 @@ pub(super) fn update_plan(
     ctx: &DockContext,
     changes: &[FieldChange],
 ) -> Result<(UpdateBody, bool), ProviderError> {
-    let route = format!("PATCH {ROUTE_ID}");
+    let route = update_route(&COLLECTION);
     let mut body = UpdateBody::default();
     let mut reattach = false;
     for c in changes {
@@ -248,15 +232,7 @@ pub(super) fn update_plan(
             ("name", Some(FieldValue::Str(name))) => body.label = Some(name.clone()),
             ("size_gb", Some(FieldValue::Int(size))) => body.size_gb = Some(*size),
             ("attach_to", _) => reattach = true,
-            (field, after) => {
-                return Err(not_in_place(
-                    ctx,
-                    &route,
-                    "block volume",
-                    field,
-                    after.as_ref(),
-                ));
-            }
+            _ => return Err(not_in_place(ctx, &route, COLLECTION.kind, c)),
         }
     }
     Ok((body, reattach))
@@ -302,7 +278,7 @@ impl KindAdapter<Vultr> for Blocks {
             if !is_ready(&created) {
                 wait_active(v, &id, ACTIVE_BEFORE_ATTACH).await?;
             }
-            attach(v, &id, server).await
+            attachment(v, &id, Some(server)).await
         };
         attached.await.map_err(|mut e| {
         // The block exists: say so, so nobody creates a second one by hand.
@@ -321,23 +297,19 @@ impl KindAdapter<Vultr> for Blocks {
         let id = u.id;
         let (body, reattach) = update_plan(&v.account.ctx, u.changes)?;
         if body != UpdateBody::default() {
-            let _: Value = v
-                .account
-                .client
-                .patch_json(ROUTE_ID, &format!("{ROUTE}/{id}"), &body, &[])
-                .await?;
+            let _: Value = send_changes(v, &COLLECTION, id, &body).await?;
         }
         if reattach {
             let current = get_existing(v, &COLLECTION, id).await?;
             let attached = attached_to(&current).map(str::to_owned);
             let target = u.request.attach_to_id;
             if attached.is_some() && attached.as_deref() != target {
-                detach(v, id).await?;
+                attachment(v, id, None).await?;
             }
             if let Some(server) = target
                 && attached.as_deref() != Some(server)
             {
-                attach(v, id, server).await?;
+                attachment(v, id, Some(server)).await?;
             }
         }
         // PATCH answers 204 without the block: read it back to return what is there now.

@@ -6,19 +6,23 @@
 //! Nothing here decides what to create or change, and nothing here looks at HTTP status codes:
 //! the shared plumbing (`crate::http`) classifies every failure once.
 
-use std::collections::BTreeSet;
-
-use serde::de::{DeserializeOwned, Deserializer};
+use serde::de::Deserializer;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use stackdock_core::plan::ResourceSpec;
+
 use stackdock_core::record::Attrs;
-use stackdock_core::{FieldValue, Kind, Record};
+use stackdock_core::{Kind, Record};
+
+use std::time::Duration;
 
 use super::Vultr;
 use crate::error::{found, gone_ok};
 use crate::http::{Item, ListOptions};
+pub(super) use crate::object::decode_object;
+use crate::object::unwrap_envelope;
 use crate::redact::secret_keys;
+pub(super) use crate::spec::{not_in_place, required_str, spec_set, spec_str};
+use crate::wait::{Poll, poll_until};
 use crate::{DockContext, ErrorClass, Listed, ProviderError};
 
 /// `GET /account`: the cheapest authenticated request ([govultr] account.go).
@@ -44,6 +48,41 @@ pub(crate) struct Collection {
     pub item: MapFn<Item>,
     /// The record of a single object (a get's, a create's or an update's answer).
     pub value: MapFn<Value>,
+    /// How one object takes in-place changes.
+    pub write: Write,
+}
+
+/// The method a collection takes in-place changes with ([vultr-spec]: `PATCH` for instances and
+/// blocks, `PUT` for databases).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Write {
+    Put,
+    Patch,
+}
+
+/// Sends the changed fields of object `id` of `c` (`PUT`/`PATCH <route>/{id}`); the answer as
+/// Vultr sent it (`null` for a 202/204 without the object).
+pub(super) async fn send_changes(
+    v: &Vultr,
+    c: &Collection,
+    id: &str,
+    body: &(impl Serialize + Sync),
+) -> Result<Value, ProviderError> {
+    let path = format!("{}/{id}", c.route);
+    let client = &v.account.client;
+    match c.write {
+        Write::Put => client.put_json(c.route_id, &path, body, &[]).await,
+        Write::Patch => client.patch_json(c.route_id, &path, body, &[]).await,
+    }
+}
+
+/// The route an update of `c` is named by in errors and statistics (`PATCH /instances/{id}`).
+pub(super) fn update_route(c: &Collection) -> String {
+    let method = match c.write {
+        Write::Put => "PUT",
+        Write::Patch => "PATCH",
+    };
+    format!("{method} {}", c.route_id)
 }
 
 /// `GET <route>/{id}`: the record, `None` when Vultr says it does not exist.
@@ -63,7 +102,7 @@ pub(super) async fn get(
     else {
         return Ok(None);
     };
-    let item = unwrap_envelope(&v.account.ctx, &route, body, c.one_key)?;
+    let item = unwrap_envelope(&v.account.ctx.dock, &route, body, c.one_key)?;
     (c.value)(&v.account.ctx, &route, item).map(Some)
 }
 
@@ -105,7 +144,7 @@ pub(super) async fn create(
         .client
         .post_json(c.route, c.route, body, &[])
         .await?;
-    let item = unwrap_envelope(&v.account.ctx, &route, answer, c.one_key)?;
+    let item = unwrap_envelope(&v.account.ctx.dock, &route, answer, c.one_key)?;
     (c.value)(&v.account.ctx, &route, item)
 }
 
@@ -118,50 +157,33 @@ pub(super) async fn updated(
     id: &str,
     answer: Value,
 ) -> Result<Record, ProviderError> {
-    match unwrap_envelope(&v.account.ctx, route, answer, c.one_key) {
+    match unwrap_envelope(&v.account.ctx.dock, route, answer, c.one_key) {
         Ok(item) => (c.value)(&v.account.ctx, route, item),
         Err(_) => get_existing(v, c, id).await,
     }
+}
+
+/// Polls object `id` of `c` until `check` finds it ready, it is gone, or `timeout` passes
+/// (`what` names the wait in messages).
+pub(super) async fn poll_object(
+    v: &Vultr,
+    c: &Collection,
+    id: &str,
+    what: &str,
+    timeout: Duration,
+    check: impl Fn(Record) -> Poll,
+) -> Result<Record, ProviderError> {
+    let (policy, dock) = (v.account.tuning.poll, &v.account.ctx.dock);
+    poll_until(policy, timeout, dock, what, || async {
+        Ok(check(get_existing(v, c, id).await?))
+    })
+    .await
 }
 
 /// `DELETE <route>/{id}`; a resource already gone is success.
 pub(super) async fn delete(v: &Vultr, c: &Collection, id: &str) -> Result<(), ProviderError> {
     let path = format!("{}/{id}", c.route);
     gone_ok(v.account.client.delete(c.route_id, &path, &[]).await)
-}
-
-/// The error for an update that cannot change `field` in place (a replace field reached the
-/// adapter), naming the value asked for.
-pub(super) fn not_in_place(
-    ctx: &DockContext,
-    route: &str,
-    what: &str,
-    field: &str,
-    after: Option<&FieldValue>,
-) -> ProviderError {
-    let after = after.map_or_else(|| "nothing".to_owned(), ToString::to_string);
-    invalid(
-        ctx,
-        route,
-        format!("a Vultr {what} cannot change `{field}` to {after} in place"),
-    )
-}
-
-/// Decodes one provider object into its wire type. Wire types accept missing, extra, `""` and
-/// null fields, so this only fails when the item is not an object at all.
-pub(super) fn decode<T: DeserializeOwned>(
-    ctx: &DockContext,
-    route: &str,
-    value: &impl Listed,
-) -> Result<T, ProviderError> {
-    value.decode::<T>().map_err(|e| {
-        ProviderError::new(
-            ErrorClass::Transient,
-            &ctx.dock,
-            route,
-            format!("the response has an unexpected shape: {e}"),
-        )
-    })
 }
 
 /// Refuses an object without a usable `id` (missing, null, `""` or not a string or number): a
@@ -186,24 +208,6 @@ pub(super) fn require_id(
         ));
     }
     Ok(())
-}
-
-/// The object under `key` in a single-resource answer (`{"instance": {...}}`).
-pub(super) fn unwrap_envelope(
-    ctx: &DockContext,
-    route: &str,
-    mut body: Value,
-    key: &str,
-) -> Result<Value, ProviderError> {
-    match body.get_mut(key).map(Value::take) {
-        Some(v @ Value::Object(_)) => Ok(v),
-        _ => Err(ProviderError::new(
-            ErrorClass::Transient,
-            &ctx.dock,
-            route,
-            format!("the response has no `{key}` object"),
-        )),
-    }
 }
 
 /// The error for a resource that vanished while we worked on it.
@@ -248,43 +252,6 @@ pub(super) fn record(
 /// An `Invalid` error about the spec, before anything is sent.
 pub(super) fn invalid(ctx: &DockContext, route: &str, message: String) -> ProviderError {
     ProviderError::new(ErrorClass::Invalid, &ctx.dock, route, message)
-}
-
-/// The desired value of a string field.
-pub(super) fn spec_str<'a>(spec: &'a ResourceSpec, key: &str) -> Option<&'a str> {
-    spec.fields.get(key).and_then(FieldValue::as_str)
-}
-
-/// A string field the create cannot do without.
-pub(super) fn required_str<'a>(
-    ctx: &DockContext,
-    route: &str,
-    kind: Kind,
-    spec: &'a ResourceSpec,
-    key: &str,
-) -> Result<&'a str, ProviderError> {
-    spec_str(spec, key)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| {
-            invalid(
-                ctx,
-                route,
-                format!(
-                    "{}.{} has no `{key}`: set it in stackdock.toml",
-                    kind.config_key(),
-                    spec.name
-                ),
-            )
-        })
-}
-
-/// The desired value of a set field (`tags`, `ssh_keys`); absent = empty.
-pub(super) fn spec_set(spec: &ResourceSpec, key: &str) -> BTreeSet<String> {
-    spec.fields
-        .get(key)
-        .and_then(FieldValue::as_set)
-        .cloned()
-        .unwrap_or_default()
 }
 
 /// Lenient field decoders: Vultr writes empty values as `""` or `0`, older objects may carry
@@ -350,8 +317,7 @@ pub(super) mod testing {
 
     /// The items of a fixture listing of `c` (`fixtures/vultr/<kind>.json`).
     pub(in crate::vultr) fn fixture(c: &Collection, text: &str) -> Vec<Value> {
-        let v: Value = serde_json::from_str(text).expect("fixture parses");
-        v[c.list_key].as_array().expect("the list").clone()
+        crate::provider::fixture_items(text, c.list_key)
     }
 
     /// The records of a fixture listing of `c`, mapped as a listing maps them.

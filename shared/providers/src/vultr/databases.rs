@@ -6,14 +6,14 @@
 //! module must never log a database object.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::record::{Attrs, DatabaseAttrs};
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::Vultr;
 use super::client::{
-    self, Collection, decode, get_existing, lenient, non_empty, not_in_place, required_str,
+    self, Collection, Write, decode_object, get_existing, lenient, non_empty, not_in_place,
+    required_str, send_changes, update_route,
 };
 use crate::adapter::{KindAdapter, Readiness, Update};
 use crate::http::ListOptions;
@@ -29,6 +29,7 @@ const COLLECTION: Collection = Collection {
     one_key: "database",
     item: to_record,
     value: to_record,
+    write: Write::Put,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -101,7 +102,7 @@ pub(super) fn to_record(
     route: &str,
     value: impl Listed,
 ) -> Result<Record, ProviderError> {
-    let d: Database = decode(ctx, route, &value)?;
+    let d: Database = decode_object(&ctx.dock, route, &value)?;
     client::require_id(ctx, route, Kind::Databases, &d.id)?;
     let attrs = Attrs::Databases(DatabaseAttrs {
         engine: non_empty(&d.database_engine),
@@ -157,15 +158,13 @@ pub(super) fn update_body(
     ctx: &DockContext,
     changes: &[FieldChange],
 ) -> Result<UpdateBody, ProviderError> {
-    let route = format!("PUT {ROUTE_ID}");
+    let route = update_route(&COLLECTION);
     let mut body = UpdateBody::default();
     for c in changes {
         match (c.field.as_str(), &c.after) {
             ("name", Some(FieldValue::Str(name))) => body.label = Some(name.clone()),
             ("plan", Some(FieldValue::Str(plan))) => body.plan = Some(plan.clone()),
-            (field, after) => {
-                return Err(not_in_place(ctx, &route, "database", field, after.as_ref()));
-            }
+            _ => return Err(not_in_place(ctx, &route, COLLECTION.kind, c)),
         }
     }
     Ok(body)
@@ -218,13 +217,8 @@ impl KindAdapter<Vultr> for Databases {
         if body == UpdateBody::default() {
             return get_existing(v, &COLLECTION, id).await;
         }
-        let path = format!("{ROUTE}/{id}");
-        let answer: Value = v
-            .account
-            .client
-            .put_json(ROUTE_ID, &path, &body, &[])
-            .await?;
-        client::updated(v, &COLLECTION, &format!("PUT {ROUTE_ID}"), id, answer).await
+        let answer = send_changes(v, &COLLECTION, id, &body).await?;
+        client::updated(v, &COLLECTION, &update_route(&COLLECTION), id, answer).await
     }
 
     fn readiness(&self, record: &Record) -> Readiness {
@@ -236,6 +230,7 @@ impl KindAdapter<Vultr> for Databases {
 mod tests {
     use super::*;
     use crate::ErrorClass;
+    use crate::provider::assert_no_secret;
     use crate::vultr::client::testing::{ctx, fixture, fixture_records};
     use crate::vultr::declaration::SECRET_KEYS as VULTR_SECRET_KEYS;
     use serde_json::json;
@@ -299,8 +294,7 @@ mod tests {
                 assert!(r.full_api_data.get(k).is_none(), "{k} kept");
             }
             seen.extend(secrets);
-            let text = serde_json::to_string(&r).expect("json");
-            assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
+            assert_no_secret(&r);
             // What is not secret stays: the host and the CA certificate are inventory.
             assert!(
                 r.full_api_data.get("host").is_some()

@@ -7,19 +7,17 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use stackdock_core::plan::{FieldChange, ResourceSpec};
+use stackdock_core::plan::FieldChange;
 use stackdock_core::record::{Attrs, ServerAttrs};
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::Vultr;
 use super::client::{
-    self, Collection, base64, decode, get_existing, invalid, lenient, non_empty, not_in_place,
-    required_str, spec_set,
+    self, Collection, Write, base64, decode_object, get_existing, invalid, lenient, non_empty,
+    not_in_place, poll_object, required_str, send_changes, spec_set, update_route,
 };
 use crate::adapter::{KindAdapter, Readiness, Update};
-use crate::http::ListOptions;
-use crate::wait::{Poll, poll_until};
+use crate::wait::Poll;
 use crate::{DockContext, Listed, ProviderError, Request};
 
 const ROUTE: &str = "/instances";
@@ -32,6 +30,7 @@ const COLLECTION: Collection = Collection {
     one_key: "instance",
     item: to_record,
     value: to_record,
+    write: Write::Patch,
 };
 
 /// How long an update waits for GET to show a new plan. Vultr reports a resize with a delay
@@ -214,7 +213,7 @@ pub(super) fn to_record(
     route: &str,
     value: impl Listed,
 ) -> Result<Record, ProviderError> {
-    let i: Instance = decode(ctx, route, &value)?;
+    let i: Instance = decode_object(&ctx.dock, route, &value)?;
     client::require_id(ctx, route, Kind::Servers, &i.id)?;
     // 0.0.0.0 is what Vultr shows before an address is assigned: not an address.
     let ip = non_empty(&i.main_ip).filter(|ip| ip != "0.0.0.0");
@@ -302,7 +301,7 @@ pub(super) fn update_body(
     changes: &[FieldChange],
     owner_tag: &str,
 ) -> Result<UpdateBody, ProviderError> {
-    let route = format!("PATCH {ROUTE_ID}");
+    let route = update_route(&COLLECTION);
     let mut body = UpdateBody::default();
     for c in changes {
         match (c.field.as_str(), &c.after) {
@@ -316,9 +315,7 @@ pub(super) fn update_body(
                     .unwrap_or_default();
                 body.tags = Some(tag_set(user, owner_tag));
             }
-            (field, after) => {
-                return Err(not_in_place(ctx, &route, "server", field, after.as_ref()));
-            }
+            _ => return Err(not_in_place(ctx, &route, COLLECTION.kind, c)),
         }
     }
     Ok(body)
@@ -327,21 +324,19 @@ pub(super) fn update_body(
 /// Polls until GET reports `plan` for server `id` (Vultr shows a resize with a delay).
 async fn wait_for_plan(v: &Vultr, id: &str, plan: &str) -> Result<Record, ProviderError> {
     let what = format!("server {id} to report plan {plan}");
-    poll_until(
-        v.account.tuning.poll,
-        PLAN_CHANGE_TIMEOUT,
-        &v.account.ctx.dock,
+    poll_object(
+        v,
+        &COLLECTION,
+        id,
         &what,
-        || async {
-            let r = get_existing(v, &COLLECTION, id).await?;
-            match &r.attrs {
-                Attrs::Servers(a) if a.instance_type.as_deref() == Some(plan) => Ok(Poll::Ready(r)),
-                Attrs::Servers(a) => Ok(Poll::Pending(format!(
-                    "plan {}",
-                    a.instance_type.as_deref().unwrap_or("unknown")
-                ))),
-                _ => Ok(Poll::Pending(r.status)),
-            }
+        PLAN_CHANGE_TIMEOUT,
+        |r| match &r.attrs {
+            Attrs::Servers(a) if a.instance_type.as_deref() == Some(plan) => Poll::Ready(r),
+            Attrs::Servers(a) => Poll::Pending(format!(
+                "plan {}",
+                a.instance_type.as_deref().unwrap_or("unknown")
+            )),
+            _ => Poll::Pending(r.status),
         },
     )
     .await
@@ -364,24 +359,6 @@ impl KindAdapter<Vultr> for Instances {
         Kind::Servers
     }
 
-    /// Instances carrying the owner tag: Vultr filters by tag server-side; the exact match is
-    /// checked again here.
-    async fn find_owned(
-        &self,
-        v: &Vultr,
-        spec: &ResourceSpec,
-    ) -> Result<Vec<Record>, ProviderError> {
-        let options = ListOptions::new().query("tag", &spec.owner_tag);
-        let records = client::list(v, &COLLECTION, &options).await?;
-        Ok(records
-            .into_iter()
-            .filter(|r| match &r.attrs {
-                Attrs::Servers(a) => a.tags.contains(&spec.owner_tag),
-                _ => false,
-            })
-            .collect())
-    }
-
     /// Sends the create once and returns the instance as Vultr answered it (pending).
     async fn create(&self, v: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
         let body = create_body(&v.account.ctx, &request)?;
@@ -395,15 +372,10 @@ impl KindAdapter<Vultr> for Instances {
         if body.is_empty() {
             return get_existing(v, &COLLECTION, id).await;
         }
-        let path = format!("{ROUTE}/{id}");
-        let answer: Value = v
-            .account
-            .client
-            .patch_json(ROUTE_ID, &path, &body, &[])
-            .await?;
+        let answer = send_changes(v, &COLLECTION, id, &body).await?;
         match &body.plan {
             Some(plan) => wait_for_plan(v, id, plan).await,
-            None => client::updated(v, &COLLECTION, &format!("PATCH {ROUTE_ID}"), id, answer).await,
+            None => client::updated(v, &COLLECTION, &update_route(&COLLECTION), id, answer).await,
         }
     }
 
@@ -416,8 +388,10 @@ impl KindAdapter<Vultr> for Instances {
 mod tests {
     use super::*;
     use crate::ErrorClass;
+    use crate::provider::assert_no_secret;
     use crate::vultr::client::testing::{ctx, fixture, fixture_records};
     use serde_json::json;
+    use stackdock_core::plan::ResourceSpec;
     use stackdock_core::record::owner_tag;
     use std::collections::BTreeMap;
 
@@ -514,8 +488,7 @@ mod tests {
             for k in present {
                 assert!(r.full_api_data.get(k).is_none(), "{k} kept");
             }
-            let text = serde_json::to_string(&r).expect("serialises");
-            assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
+            assert_no_secret(&r);
         }
     }
 
@@ -682,15 +655,7 @@ mod tests {
                 ("plan", "p".into()),
                 ("image", image.into()),
             ]);
-            let body = create_body(
-                &ctx(),
-                &Request {
-                    spec: &s,
-                    user_data: None,
-                    attach_to_id: None,
-                },
-            )
-            .expect("valid");
+            let body = create_body(&ctx(), &Request::of(&s)).expect("valid");
             let body = serde_json::to_value(body).expect("json");
             let body = body.as_object().expect("object");
             let sources: Vec<&str> = ["os_id", "app_id", "image_id", "snapshot_id"]
@@ -709,15 +674,7 @@ mod tests {
             ("plan", "p".into()),
             ("image", "ubuntu-24-04".into()),
         ]);
-        let e = create_body(
-            &ctx(),
-            &Request {
-                spec: &s,
-                user_data: None,
-                attach_to_id: None,
-            },
-        )
-        .expect_err("invalid");
+        let e = create_body(&ctx(), &Request::of(&s)).expect_err("invalid");
         assert_eq!(e.class, ErrorClass::Invalid);
         let text = e.to_string();
         for part in [
@@ -731,15 +688,7 @@ mod tests {
             assert!(text.contains(part), "{text}");
         }
         let s = spec(&[("plan", "p".into()), ("image", "os:1".into())]);
-        let e = create_body(
-            &ctx(),
-            &Request {
-                spec: &s,
-                user_data: None,
-                attach_to_id: None,
-            },
-        )
-        .expect_err("no region");
+        let e = create_body(&ctx(), &Request::of(&s)).expect_err("no region");
         assert!(e.to_string().contains("region"), "{e}");
     }
 

@@ -14,12 +14,14 @@ mod instances;
 
 pub use declaration::DECLARATION;
 
-use stackdock_core::{Kind, Record};
+use stackdock_core::Record;
 
 use crate::adapter::{Account, Dock, KindAdapter};
 use crate::http::{Declaration, ListOptions};
+use crate::object::carries_tag;
 use crate::{DockContext, ProviderError};
 use client::Collection;
+use stackdock_core::plan::ResourceSpec;
 
 /// A Vultr account.
 #[derive(Debug)]
@@ -68,6 +70,20 @@ impl Dock for Vultr {
         client::get(self, c, id).await
     }
 
+    /// Vultr filters by tag server-side; the exact match is checked again here.
+    async fn find_tagged(
+        &self,
+        c: &Collection,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<Record>, ProviderError> {
+        let tag = &spec.owner_tag;
+        let records = client::list(self, c, &ListOptions::new().query("tag", tag)).await?;
+        Ok(records
+            .into_iter()
+            .filter(|r| carries_tag(r, tag))
+            .collect())
+    }
+
     async fn delete_of(&self, c: &Collection, id: &str) -> Result<(), ProviderError> {
         client::delete(self, c, id).await
     }
@@ -85,18 +101,4 @@ impl Dock for Vultr {
 // ---------------------------------------------------------------------------------------------
 // Fuzzing
 
-/// Maps one list page of `kind` — the body of `GET /instances`, `/blocks` or `/databases` — to
-/// records exactly as a listing does. The entry point of the fuzz targets and of the tests of
-/// hostile responses; not part of the adapter's API.
-///
-/// # Errors
-/// The body is not JSON or has no list under the kind's key (transient, as in a listing), an item
-/// is not an object, or `kind` is not one Vultr has here (invalid).
-#[doc(hidden)]
-pub fn decode_list_page(
-    ctx: &DockContext,
-    kind: Kind,
-    body: &[u8],
-) -> Result<Vec<Record>, ProviderError> {
-    crate::adapter::decode_list_page::<Vultr>(ctx, kind, body)
-}
+crate::adapter::decode_list_page_for!(Vultr);
