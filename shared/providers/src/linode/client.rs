@@ -183,6 +183,18 @@ impl Linode {
         ProviderError::new(ErrorClass::Invalid, &self.account.ctx.dock, route, message)
     }
 
+    /// The number and path (`/volumes/123`) of object `id` of `c`; an id that is not a Linode id
+    /// is refused as `route`'s error before it can reach a URL path.
+    pub(super) fn object_path(
+        &self,
+        c: &Collection,
+        route: &str,
+        id: &str,
+    ) -> Result<(u64, String), ProviderError> {
+        let n = self.numeric_id(route, id)?;
+        Ok((n, format!("{}/{n}", c.list)))
+    }
+
     /// A Linode id (an integer) from a provider resource id; anything else is refused before it
     /// can reach a URL path.
     pub(super) fn numeric_id(&self, route: &str, id: &str) -> Result<u64, ProviderError> {

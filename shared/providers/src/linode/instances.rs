@@ -229,9 +229,7 @@ impl KindAdapter<Linode> for Instances {
     /// Rename and retag in one `PUT`, then resize (after the Linode has settled); returns the Linode
     /// as it is after the changes.
     async fn update(&self, l: &Linode, u: Update<'_>) -> Result<Record, ProviderError> {
-        let id = u.id;
-        let n = l.numeric_id(UPDATE, id)?;
-        let path = format!("{LIST}/{n}");
+        let (_, path) = l.object_path(&COLLECTION, UPDATE, u.id)?;
         let mut label = None;
         let mut tags = None;
         let mut plan = None;
@@ -259,7 +257,7 @@ impl KindAdapter<Linode> for Instances {
             None => None,
         };
         if let Some(plan) = plan {
-            crate::adapter::wait_for(l, &Instances, id, BUSY_TIMEOUT).await?;
+            crate::adapter::wait_for(l, &Instances, u.id, BUSY_TIMEOUT).await?;
             // `allow_auto_disk_resize` defaults to true: the disk would grow with the plan, and a
             // later move to a smaller plan would then fail because the disk no longer fits. StackDock
             // resizes the plan only (docs/config.md says so); grow the disk by hand if wanted.

@@ -77,9 +77,8 @@ impl Dock for Linode {
         c: &client::Collection,
         id: &str,
     ) -> Result<Option<Record>, ProviderError> {
-        let n = self.numeric_id(&format!("GET {}", c.one), id)?;
-        self.get_record(c.one, &format!("{}/{n}", c.list), c.map)
-            .await
+        let (_, path) = self.object_path(c, &format!("GET {}", c.one), id)?;
+        self.get_record(c.one, &path, c.map).await
     }
 
     /// Filtered server-side with `X-Filter`, then checked exactly here.
@@ -96,8 +95,8 @@ impl Dock for Linode {
     }
 
     async fn delete_of(&self, c: &client::Collection, id: &str) -> Result<(), ProviderError> {
-        let n = self.numeric_id(&format!("DELETE {}", c.one), id)?;
-        self.delete_path(c.one, &format!("{}/{n}", c.list)).await
+        let (_, path) = self.object_path(c, &format!("DELETE {}", c.one), id)?;
+        self.delete_path(c.one, &path).await
     }
 
     async fn check_credentials(&self) -> Result<(), ProviderError> {

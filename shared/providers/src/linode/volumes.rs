@@ -203,9 +203,7 @@ impl KindAdapter<Linode> for Volumes {
 
     /// Rename, grow, then detach / attach; returns the volume as it is after the changes.
     async fn update(&self, l: &Linode, u: Update<'_>) -> Result<Record, ProviderError> {
-        let id = u.id;
-        let n = l.numeric_id(UPDATE, id)?;
-        let path = format!("{LIST}/{n}");
+        let (n, path) = l.object_path(&COLLECTION, UPDATE, u.id)?;
         let mut label = None;
         let mut size = None;
         let mut attach = false;
@@ -255,8 +253,7 @@ impl KindAdapter<Linode> for Volumes {
     /// Deletes the volume, detaching it first: Linode refuses to delete an attached volume, and the
     /// plan deleting it already means it is not wanted on its server.
     async fn delete(&self, l: &Linode, id: &str) -> Result<(), ProviderError> {
-        let n = l.numeric_id(&format!("DELETE {ONE}"), id)?;
-        let path = format!("{LIST}/{n}");
+        let (n, path) = l.object_path(&COLLECTION, &format!("DELETE {ONE}"), id)?;
         let Some(current) = l.get_record(ONE, &path, record).await? else {
             return Ok(());
         };
