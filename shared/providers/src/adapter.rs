@@ -1,9 +1,11 @@
 //! The per-kind adapter contract and the one `Provider` built from a provider's kinds.
 //!
-//! A provider is a dock type (`Vultr`: its context, HTTP client and tuning) plus one
-//! [`KindAdapter`] per kind it supports, listed once. [`Adapter`] turns them into a `Provider`:
-//! dispatch by kind, the "kind not supported" error and readiness polling are written here, once,
-//! for every provider.
+//! A provider is a dock type (`Vultr`: its [`Account`] — context, HTTP client and tuning) plus
+//! one [`KindAdapter`] per kind it supports, listed once in `Dock::KINDS`. Each kind declares its
+//! collection; the dock writes list, get, delete and the look-up by ownership tag once against
+//! it, and a kind adapter writes only what differs (create, update, readiness, and whatever its
+//! API does its own way). [`Adapter`] turns them into a `Provider`: dispatch by kind, the "kind
+//! not supported" error and readiness polling are written here, once, for every provider.
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -20,8 +22,11 @@ use crate::{DockContext, ErrorClass, Provider, ProviderError, Request, Tuning};
 /// What every provider's dock holds: who it works for, its HTTP client and its tuning.
 #[derive(Debug)]
 pub(crate) struct Account {
+    /// Who the dock works for (stamped on records, named in errors).
     pub ctx: DockContext,
+    /// The dock's HTTP client (pacing, retries, paging and status classification).
     pub client: DockClient,
+    /// Readiness polling.
     pub tuning: Tuning,
 }
 
