@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::{Kind, Record};
 
-use crate::http::{Declaration, DockClient};
+use crate::http::{Declaration, DockClient, Item, ListOptions};
 use crate::wait::{Poll, PollPolicy, poll_until};
 use crate::{DockContext, ErrorClass, Provider, ProviderError, Request, Tuning};
 
@@ -49,20 +49,46 @@ pub(crate) trait Dock: Sized + Send + Sync + Debug + 'static {
 
     fn account(&self) -> &Account;
 
+    /// Where `c` is listed and the key of its listing's array (`/volumes`, `volumes`).
+    fn listing(c: &Self::Collection) -> (&'static str, &'static str);
+
+    /// The record of one listed item of `c`; `route` names the listing in errors.
+    fn map_item(
+        ctx: &DockContext,
+        c: &Self::Collection,
+        route: &str,
+        item: Item,
+    ) -> Result<Record, ProviderError>;
+
     /// Maps one list page of `c` (the body of its listing) to records exactly as a listing
     /// does, without a dock (the fuzz targets and the hostile-response tests).
     fn decode_page(
         ctx: &DockContext,
         c: &Self::Collection,
         body: &[u8],
-    ) -> Result<Vec<Record>, ProviderError>;
+    ) -> Result<Vec<Record>, ProviderError> {
+        let (path, key) = Self::listing(c);
+        let route = format!("GET {path}");
+        crate::http::page_items(&ctx.dock, &route, key, body)?
+            .into_iter()
+            .map(|item| Self::map_item(ctx, c, &route, item))
+            .collect()
+    }
 
     fn context(&self) -> &DockContext {
         &self.account().ctx
     }
 
-    /// Every object of `c` (every page) as records, or an error.
-    async fn list_of(&self, c: &Self::Collection) -> Result<Vec<Record>, ProviderError>;
+    /// Every object of `c` (every page, each mapped as it arrives) as records, or an error.
+    async fn list_of(&self, c: &Self::Collection) -> Result<Vec<Record>, ProviderError> {
+        let (path, key) = Self::listing(c);
+        let (route, ctx) = (format!("GET {path}"), self.context());
+        let map = |item| Self::map_item(ctx, c, &route, item);
+        let client = &self.account().client;
+        client
+            .list_mapped(path, key, &ListOptions::new(), &map)
+            .await
+    }
 
     /// One object of `c`; 404 is `Ok(None)`.
     async fn get_of(&self, c: &Self::Collection, id: &str)

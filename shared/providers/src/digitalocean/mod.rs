@@ -21,7 +21,7 @@ use tokio::sync::OnceCell;
 
 use crate::adapter::{Account, Dock, KindAdapter};
 use crate::error::gone_ok;
-use crate::http::{Declaration, ListOptions};
+use crate::http::{Declaration, Item, ListOptions};
 use crate::object::Probe;
 use crate::{DockContext, ErrorClass, ProviderError};
 
@@ -72,29 +72,18 @@ impl Dock for DigitalOcean {
         &self.account
     }
 
-    fn decode_page(
-        ctx: &DockContext,
-        c: &client::Collection,
-        body: &[u8],
-    ) -> Result<Vec<Record>, ProviderError> {
-        let route = format!("GET {}", c.list);
-        crate::http::page_items(&ctx.dock, &route, c.list_key, body)?
-            .into_iter()
-            .map(|item| {
-                (c.item)(ctx, item)
-                    .map_err(|m| ProviderError::new(ErrorClass::Transient, &ctx.dock, &route, m))
-            })
-            .collect()
+    fn listing(c: &client::Collection) -> (&'static str, &'static str) {
+        (c.list, c.list_key)
     }
 
-    async fn list_of(&self, c: &client::Collection) -> Result<Vec<Record>, ProviderError> {
-        let route = format!("GET {}", c.list);
-        self.account
-            .client
-            .list_mapped(c.list, c.list_key, &ListOptions::new(), &|item| {
-                self.item_record(c, &route, item)
-            })
-            .await
+    fn map_item(
+        ctx: &DockContext,
+        c: &client::Collection,
+        route: &str,
+        item: Item,
+    ) -> Result<Record, ProviderError> {
+        (c.item)(ctx, item)
+            .map_err(|m| ProviderError::new(ErrorClass::Transient, &ctx.dock, route, m))
     }
 
     async fn get_of(

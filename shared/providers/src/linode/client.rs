@@ -154,8 +154,8 @@ impl Linode {
     ) -> Result<Record, ProviderError> {
         // One object (a GET or a create's answer): written back as text for the mapping, which
         // reads listed items as text.
-        let item =
-            serde_json::value::to_raw_value(&value).map_err(|e| self.unexpected(route, e))?;
+        let item = serde_json::value::to_raw_value(&value)
+            .map_err(|e| unexpected(&self.account.ctx, route, e))?;
         self.map_item(route, item, map)
     }
 
@@ -166,16 +166,7 @@ impl Linode {
         item: Item,
         map: MapFn,
     ) -> Result<Record, ProviderError> {
-        map(&self.account.ctx, item).map_err(|what| self.unexpected(route, what))
-    }
-
-    fn unexpected(&self, route: &str, what: impl std::fmt::Display) -> ProviderError {
-        ProviderError::new(
-            ErrorClass::Transient,
-            &self.account.ctx.dock,
-            with_method("GET", route),
-            format!("the response has an unexpected shape: {what}"),
-        )
+        map(&self.account.ctx, item).map_err(|what| unexpected(&self.account.ctx, route, what))
     }
 
     /// An `Invalid` error for a request this adapter refuses before sending anything.
@@ -205,6 +196,21 @@ impl Linode {
             )
         })
     }
+}
+
+/// The error for an answer the mapping cannot use: a transient failure of `route` (the listing
+/// is then an error, never a list missing that object).
+pub(super) fn unexpected(
+    ctx: &DockContext,
+    route: &str,
+    what: impl std::fmt::Display,
+) -> ProviderError {
+    ProviderError::new(
+        ErrorClass::Transient,
+        &ctx.dock,
+        with_method("GET", route),
+        format!("the response has an unexpected shape: {what}"),
+    )
 }
 
 /// `"<METHOD> <route>"` unless the route already names its method.

@@ -18,9 +18,9 @@ use serde_json::Value;
 use stackdock_core::Record;
 
 use crate::adapter::{Account, Dock, KindAdapter};
-use crate::http::{Declaration, ListOptions};
+use crate::http::{Declaration, Item};
 use crate::object::carries_tag;
-use crate::{DockContext, ErrorClass, ProviderError};
+use crate::{DockContext, ProviderError};
 use stackdock_core::plan::ResourceSpec;
 
 /// A Linode account.
@@ -47,29 +47,18 @@ impl Dock for Linode {
         &self.account
     }
 
-    fn decode_page(
-        ctx: &DockContext,
-        c: &client::Collection,
-        body: &[u8],
-    ) -> Result<Vec<Record>, ProviderError> {
-        let route = format!("GET {}", c.list);
-        crate::http::page_items(&ctx.dock, &route, "data", body)?
-            .into_iter()
-            .map(|item| {
-                (c.map)(ctx, item).map_err(|what| {
-                    ProviderError::new(
-                        ErrorClass::Transient,
-                        &ctx.dock,
-                        &route,
-                        format!("the response has an unexpected shape: {what}"),
-                    )
-                })
-            })
-            .collect()
+    /// Every Linode listing keeps its array under `data`.
+    fn listing(c: &client::Collection) -> (&'static str, &'static str) {
+        (c.list, "data")
     }
 
-    async fn list_of(&self, c: &client::Collection) -> Result<Vec<Record>, ProviderError> {
-        self.list_records(c.list, &ListOptions::new(), c.map).await
+    fn map_item(
+        ctx: &DockContext,
+        c: &client::Collection,
+        route: &str,
+        item: Item,
+    ) -> Result<Record, ProviderError> {
+        (c.map)(ctx, item).map_err(|what| client::unexpected(ctx, route, what))
     }
 
     async fn get_of(

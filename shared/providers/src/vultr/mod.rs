@@ -17,7 +17,7 @@ pub use declaration::DECLARATION;
 use stackdock_core::Record;
 
 use crate::adapter::{Account, Dock, KindAdapter};
-use crate::http::{Declaration, ListOptions};
+use crate::http::{Declaration, Item, ListOptions};
 use crate::object::carries_tag;
 use crate::{DockContext, ProviderError};
 use client::Collection;
@@ -50,20 +50,17 @@ impl Dock for Vultr {
         &self.account
     }
 
-    fn decode_page(
-        ctx: &DockContext,
-        c: &Collection,
-        body: &[u8],
-    ) -> Result<Vec<Record>, ProviderError> {
-        let route = format!("GET {}", c.route);
-        crate::http::page_items(&ctx.dock, &route, c.list_key, body)?
-            .into_iter()
-            .map(|item| (c.item)(ctx, &route, item))
-            .collect()
+    fn listing(c: &Collection) -> (&'static str, &'static str) {
+        (c.route, c.list_key)
     }
 
-    async fn list_of(&self, c: &Collection) -> Result<Vec<Record>, ProviderError> {
-        client::list(self, c, &ListOptions::new()).await
+    fn map_item(
+        ctx: &DockContext,
+        c: &Collection,
+        route: &str,
+        item: Item,
+    ) -> Result<Record, ProviderError> {
+        (c.item)(ctx, route, item)
     }
 
     async fn get_of(&self, c: &Collection, id: &str) -> Result<Option<Record>, ProviderError> {
