@@ -1,30 +1,126 @@
 //! The per-kind adapter contract and the one `Provider` built from a provider's kinds.
 //!
-//! A provider is a dock type (`Vultr`: its context, HTTP client and tuning) plus one
-//! [`KindAdapter`] per kind it supports, listed once. [`Adapter`] turns them into a `Provider`:
-//! dispatch by kind, the "kind not supported" error and readiness polling are written here, once,
-//! for every provider.
+//! A provider is a dock type (`Vultr`: its [`Account`] — context, HTTP client and tuning) plus
+//! one [`KindAdapter`] per kind it supports, listed once in `Dock::KINDS`. Each kind declares its
+//! collection; the dock writes list, get, delete and the look-up by ownership tag once against
+//! it, and a kind adapter writes only what differs (create, update, readiness, and whatever its
+//! API does its own way). [`Adapter`] turns them into a `Provider`: dispatch by kind, the "kind
+//! not supported" error and readiness polling are written here, once, for every provider.
 
 use std::fmt::Debug;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::{Kind, Record};
 
+use crate::http::{Declaration, DockClient, Item, ListOptions};
 use crate::wait::{Poll, PollPolicy, poll_until};
-use crate::{DockContext, ErrorClass, Provider, ProviderError, Request};
+use crate::{DockContext, ErrorClass, Provider, ProviderError, Request, Tuning};
+
+/// What every provider's dock holds: who it works for, its HTTP client and its tuning.
+#[derive(Debug)]
+pub(crate) struct Account {
+    /// Who the dock works for (stamped on records, named in errors).
+    pub ctx: DockContext,
+    /// The dock's HTTP client (pacing, retries, paging and status classification).
+    pub client: DockClient,
+    /// Readiness polling.
+    pub tuning: Tuning,
+}
 
 /// One provider account as its kind adapters see it.
 #[async_trait]
-pub(crate) trait Dock: Send + Sync + Debug + 'static {
-    fn context(&self) -> &DockContext;
+pub(crate) trait Dock: Sized + Send + Sync + Debug + 'static {
+    /// How this provider describes one kind's collection to its shared calls (paths, envelope
+    /// keys, the mapping of one object). List, get and delete are written once per provider,
+    /// against this description, and every kind adapter uses them unless it says otherwise.
+    type Collection: Sync + 'static;
+
+    /// The provider's HTTP-level declaration (its display name names it in messages).
+    const DECLARATION: &'static Declaration;
+
+    /// The kinds the provider has here, each with its adapter.
+    const KINDS: &'static [&'static dyn KindAdapter<Self>];
+
+    /// The dock of `account`.
+    fn new(account: Account) -> Self;
+
+    fn account(&self) -> &Account;
+
+    /// Where `c` is listed and the key of its listing's array (`/volumes`, `volumes`).
+    fn listing(c: &Self::Collection) -> (&'static str, &'static str);
+
+    /// The record of one listed item of `c`; `route` names the listing in errors.
+    fn map_item(
+        ctx: &DockContext,
+        c: &Self::Collection,
+        route: &str,
+        item: Item,
+    ) -> Result<Record, ProviderError>;
+
+    /// Maps one list page of `c` (the body of its listing) to records exactly as a listing
+    /// does, without a dock (the fuzz targets and the hostile-response tests).
+    fn decode_page(
+        ctx: &DockContext,
+        c: &Self::Collection,
+        body: &[u8],
+    ) -> Result<Vec<Record>, ProviderError> {
+        let (path, key) = Self::listing(c);
+        let route = format!("GET {path}");
+        crate::http::page_items(&ctx.dock, &route, key, body)?
+            .into_iter()
+            .map(|item| Self::map_item(ctx, c, &route, item))
+            .collect()
+    }
+
+    fn context(&self) -> &DockContext {
+        &self.account().ctx
+    }
+
+    /// Every object of `c` (every page, each mapped as it arrives) as records, or an error.
+    async fn list_of(&self, c: &Self::Collection) -> Result<Vec<Record>, ProviderError> {
+        let (path, key) = Self::listing(c);
+        let (route, ctx) = (format!("GET {path}"), self.context());
+        let map = |item| Self::map_item(ctx, c, &route, item);
+        let client = &self.account().client;
+        client
+            .list_mapped(path, key, &ListOptions::new(), &map)
+            .await
+    }
+
+    /// One object of `c`; 404 is `Ok(None)`.
+    async fn get_of(&self, c: &Self::Collection, id: &str)
+    -> Result<Option<Record>, ProviderError>;
+
+    /// Deletes one object of `c`; one already gone is success.
+    async fn delete_of(&self, c: &Self::Collection, id: &str) -> Result<(), ProviderError>;
+
+    /// Objects of `c` carrying the ownership tag of `spec`, found the provider's way.
+    async fn find_tagged(
+        &self,
+        c: &Self::Collection,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<Record>, ProviderError>;
 
     /// How readiness is polled.
-    fn poll(&self) -> PollPolicy;
+    fn poll(&self) -> PollPolicy {
+        self.account().tuning.poll
+    }
 
     /// One cheap authenticated request, to tell a bad credential from a bad listing.
     async fn check_credentials(&self) -> Result<(), ProviderError>;
+
+    /// Plan-time catalog checks of a spec of `kind`; none by default.
+    async fn validate_of(
+        &self,
+        kind: Kind,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<String>, ProviderError> {
+        let _ = (kind, spec);
+        Ok(Vec::new())
+    }
 
     /// The plan-time catalog in its compact stored form (see `Provider::plan_catalog`).
     async fn plan_catalog(&self) -> Result<Option<String>, ProviderError> {
@@ -52,41 +148,58 @@ impl Readiness {
     }
 }
 
+/// An in-place update as apply asks for it: the resource, the changes in order, and the request
+/// they converge to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Update<'a> {
+    pub id: &'a str,
+    pub changes: &'a [FieldChange],
+    pub request: Request<'a>,
+}
+
 /// One kind on one provider: the `Provider` calls for that kind only. Implementations translate
 /// and decide nothing; they never look at status codes (the HTTP plumbing classifies them).
 #[async_trait]
 pub(crate) trait KindAdapter<D: Dock>: Send + Sync {
     fn kind(&self) -> Kind;
 
+    /// The kind's collection, as the provider's shared calls read it.
+    fn collection(&self) -> &'static D::Collection;
+
     /// Every resource of the kind (every page) or an error.
-    async fn list(&self, dock: &D) -> Result<Vec<Record>, ProviderError>;
+    async fn list(&self, dock: &D) -> Result<Vec<Record>, ProviderError> {
+        dock.list_of(self.collection()).await
+    }
 
     /// One resource; 404 is `Ok(None)`.
-    async fn get(&self, dock: &D, id: &str) -> Result<Option<Record>, ProviderError>;
+    async fn get(&self, dock: &D, id: &str) -> Result<Option<Record>, ProviderError> {
+        dock.get_of(self.collection(), id).await
+    }
 
-    /// Resources carrying the ownership tag (or, for kinds without tags, the label).
-    async fn find_owned(&self, dock: &D, spec: &ResourceSpec)
-    -> Result<Vec<Record>, ProviderError>;
+    /// Resources carrying the ownership tag (kinds without tags look for the label instead).
+    async fn find_owned(
+        &self,
+        dock: &D,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<Record>, ProviderError> {
+        dock.find_tagged(self.collection(), spec).await
+    }
 
-    /// Plan-time catalog checks; none by default.
+    /// Plan-time catalog checks: the dock's, for this kind.
     async fn validate(&self, dock: &D, spec: &ResourceSpec) -> Result<Vec<String>, ProviderError> {
-        let _ = (dock, spec);
-        Ok(Vec::new())
+        dock.validate_of(self.kind(), spec).await
     }
 
     /// Sends the create once (never retried).
     async fn create(&self, dock: &D, request: Request<'_>) -> Result<Record, ProviderError>;
 
-    async fn update(
-        &self,
-        dock: &D,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError>;
+    /// Applies in-place changes and returns the resource as it is afterwards.
+    async fn update(&self, dock: &D, update: Update<'_>) -> Result<Record, ProviderError>;
 
     /// A resource already gone is success.
-    async fn delete(&self, dock: &D, id: &str) -> Result<(), ProviderError>;
+    async fn delete(&self, dock: &D, id: &str) -> Result<(), ProviderError> {
+        dock.delete_of(self.collection(), id).await
+    }
 
     /// Whether `record` is ready to be used (and to be changed again).
     fn readiness(&self, record: &Record) -> Readiness;
@@ -102,9 +215,62 @@ pub(crate) trait KindAdapter<D: Dock>: Send + Sync {
 #[derive(Debug)]
 pub(crate) struct Adapter<D: Dock> {
     dock: D,
-    /// How the provider is named in messages (`DigitalOcean`).
-    name: &'static str,
-    kinds: &'static [&'static dyn KindAdapter<D>],
+}
+
+/// The `Provider` of one dock of provider `D`.
+pub(crate) fn connect<D: Dock>(
+    ctx: DockContext,
+    client: DockClient,
+    tuning: Tuning,
+) -> Arc<dyn Provider> {
+    let account = Account {
+        ctx,
+        client,
+        tuning,
+    };
+    Arc::new(Adapter {
+        dock: D::new(account),
+    })
+}
+
+/// The adapter of `kind` on provider `D`, or the error that says which kinds `D` has.
+fn kind_adapter<D: Dock>(
+    dock: &str,
+    kind: Kind,
+) -> Result<&'static dyn KindAdapter<D>, ProviderError> {
+    D::KINDS
+        .iter()
+        .copied()
+        .find(|k| k.kind() == kind)
+        .ok_or_else(|| {
+            let have: Vec<&str> = D::KINDS.iter().map(|k| k.kind().config_key()).collect();
+            ProviderError::new(
+                ErrorClass::Invalid,
+                dock,
+                kind.config_key(),
+                format!(
+                    "{} docks have no {}; StackDock manages {} there: move the entry to a dock whose provider has them",
+                    D::DECLARATION.display_name,
+                    kind.config_key(),
+                    have.join(", ")
+                ),
+            )
+        })
+}
+
+/// Maps one list page of `kind` on provider `D` to records exactly as a listing does: the entry
+/// point of the fuzz targets and of the tests of hostile responses.
+///
+/// # Errors
+/// The body is not JSON, has no list under the kind's key or an item cannot be mapped
+/// (transient, as in a listing), or `D` has no `kind` here (invalid).
+pub(crate) fn decode_list_page<D: Dock>(
+    ctx: &DockContext,
+    kind: Kind,
+    body: &[u8],
+) -> Result<Vec<Record>, ProviderError> {
+    let k = kind_adapter::<D>(&ctx.dock, kind)?;
+    D::decode_page(ctx, k.collection(), body)
 }
 
 impl<D: Dock> Debug for dyn KindAdapter<D> {
@@ -113,35 +279,33 @@ impl<D: Dock> Debug for dyn KindAdapter<D> {
     }
 }
 
-impl<D: Dock> Adapter<D> {
-    pub(crate) fn new(
-        dock: D,
-        name: &'static str,
-        kinds: &'static [&'static dyn KindAdapter<D>],
-    ) -> Adapter<D> {
-        Adapter { dock, name, kinds }
-    }
+/// Stamps a provider module's public `decode_list_page` for its dock type: the fuzz targets and
+/// the hostile-response tests name it per provider (`stackdock_providers::vultr::…`).
+macro_rules! decode_list_page_for {
+    ($dock:ty) => {
+        /// Maps one list page of `kind` (the body of its listing) to records exactly as a listing
+        /// does. The entry point of the fuzz targets and of the tests of hostile responses; not
+        /// part of the adapter's API.
+        ///
+        /// # Errors
+        /// The body is not JSON, has no list under the kind's key or an item cannot be mapped
+        /// (transient, as in a listing), or the provider has no `kind` here (invalid).
+        #[doc(hidden)]
+        pub fn decode_list_page(
+            ctx: &$crate::DockContext,
+            kind: stackdock_core::Kind,
+            body: &[u8],
+        ) -> Result<Vec<stackdock_core::Record>, $crate::ProviderError> {
+            $crate::adapter::decode_list_page::<$dock>(ctx, kind, body)
+        }
+    };
+}
+pub(crate) use decode_list_page_for;
 
+impl<D: Dock> Adapter<D> {
     /// The adapter of `kind`, or the error that says which kinds this provider has.
     fn of(&self, kind: Kind) -> Result<&'static dyn KindAdapter<D>, ProviderError> {
-        self.kinds
-            .iter()
-            .copied()
-            .find(|k| k.kind() == kind)
-            .ok_or_else(|| {
-                let have: Vec<&str> = self.kinds.iter().map(|k| k.kind().config_key()).collect();
-                ProviderError::new(
-                    ErrorClass::Invalid,
-                    &self.dock.context().dock,
-                    kind.config_key(),
-                    format!(
-                        "{} docks have no {}; StackDock manages {} there: move the entry to a dock whose provider has them",
-                        self.name,
-                        kind.config_key(),
-                        have.join(", ")
-                    ),
-                )
-            })
+        kind_adapter::<D>(&self.dock.context().dock, kind)
     }
 }
 
@@ -197,9 +361,12 @@ impl<D: Dock> Provider for Adapter<D> {
         changes: &[FieldChange],
         request: Request<'_>,
     ) -> Result<Record, ProviderError> {
-        self.of(kind)?
-            .update(&self.dock, id, changes, request)
-            .await
+        let update = Update {
+            id,
+            changes,
+            request,
+        };
+        self.of(kind)?.update(&self.dock, update).await
     }
 
     async fn delete(&self, kind: Kind, id: &str) -> Result<(), ProviderError> {

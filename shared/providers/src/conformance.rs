@@ -235,11 +235,7 @@ async fn create_ready(case: &Case, p: &dyn Provider, user_data: Option<&str>) ->
                 ),
             };
             let spec = case.spec(Kind::Servers, &name, fields);
-            let request = Request {
-                spec: &spec,
-                user_data: None,
-                attach_to_id: None,
-            };
+            let request = Request::of(&spec);
             let created = case.ok(
                 "create the server to attach to",
                 p.create(Kind::Servers, request).await,
@@ -373,11 +369,7 @@ pub async fn lost_create_is_found_by_owner(case: &Case) {
     sandbox.add_fault(FaultRule::new(case.create_route(), Fault::CreateThen500).times(1));
     let fields = case.unattached();
     let spec = case.spec(case.kind, case.name, &fields);
-    let request = Request {
-        spec: &spec,
-        user_data: None,
-        attach_to_id: None,
-    };
+    let request = Request::of(&spec);
     let e = case.refused(
         "a create answered with 500",
         p.create(case.kind, request).await,

@@ -17,6 +17,7 @@ pub mod linode;
 mod object;
 mod provider;
 pub mod redact;
+mod spec;
 pub mod vultr;
 pub mod wait;
 
@@ -95,37 +96,18 @@ pub struct Registered {
 /// Every provider, in `ProviderKind::ALL` order. Adding a provider adds its folder and one line
 /// here; nothing else in the crate names it.
 static REGISTRY: [Registered; 3] = [
-    Registered {
-        declaration: &vultr::DECLARATION,
-        connect: |ctx, client, tuning| {
-            Arc::new(adapter::Adapter::new(
-                vultr::Vultr::new(ctx, client, tuning),
-                vultr::DECLARATION.display_name,
-                &vultr::KINDS,
-            ))
-        },
-    },
-    Registered {
-        declaration: &digitalocean::DECLARATION,
-        connect: |ctx, client, tuning| {
-            Arc::new(adapter::Adapter::new(
-                digitalocean::DigitalOcean::new(ctx, client, tuning),
-                digitalocean::DECLARATION.display_name,
-                &digitalocean::KINDS,
-            ))
-        },
-    },
-    Registered {
-        declaration: &linode::DECLARATION,
-        connect: |ctx, client, tuning| {
-            Arc::new(adapter::Adapter::new(
-                linode::Linode::new(ctx, client, tuning),
-                linode::DECLARATION.display_name,
-                &linode::KINDS,
-            ))
-        },
-    },
+    registration::<vultr::Vultr>(),
+    registration::<digitalocean::DigitalOcean>(),
+    registration::<linode::Linode>(),
 ];
+
+/// The registration of the provider whose dock type is `D`.
+const fn registration<D: adapter::Dock>() -> Registered {
+    Registered {
+        declaration: D::DECLARATION,
+        connect: adapter::connect::<D>,
+    }
+}
 
 /// The registration of `provider`.
 pub fn registered(provider: ProviderKind) -> &'static Registered {

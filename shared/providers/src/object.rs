@@ -12,6 +12,7 @@ use serde_json::value::RawValue;
 use stackdock_core::ApiData;
 
 use crate::redact::{redact, redact_url, removes_key};
+use crate::{ErrorClass, ProviderError};
 
 /// A provider object the mappings read.
 pub trait Listed: Sized {
@@ -90,6 +91,53 @@ impl Probe {
             .as_array()
             .is_some_and(|t| t.iter().any(|x| x.as_str() == Some(tag)))
     }
+}
+
+/// Decodes one provider object into its wire type. Wire types accept missing, extra, `""` and
+/// null fields, so this fails only on a shape they cannot read: a transient failure of `route`
+/// on `dock` (a listing is then an error, never a list missing that object).
+pub(crate) fn decode_object<T: DeserializeOwned>(
+    dock: &str,
+    route: &str,
+    value: &impl Listed,
+) -> Result<T, ProviderError> {
+    value.decode::<T>().map_err(|e| {
+        ProviderError::new(
+            ErrorClass::Transient,
+            dock,
+            route,
+            format!("the response has an unexpected shape: {e}"),
+        )
+    })
+}
+
+/// The object under `key` in a single-object answer (`{"droplet": {...}}`); an answer without
+/// it is a transient failure of `route` on `dock`.
+pub(crate) fn unwrap_envelope(
+    dock: &str,
+    route: &str,
+    mut body: Value,
+    key: &str,
+) -> Result<Value, ProviderError> {
+    match body.get_mut(key).map(Value::take) {
+        Some(v @ Value::Object(_)) => Ok(v),
+        _ => Err(ProviderError::new(
+            ErrorClass::Transient,
+            dock,
+            route,
+            format!("the response has no `{key}` object"),
+        )),
+    }
+}
+
+/// Whether a record's provider object lists `tag` among its `tags` (exactly as written).
+pub(crate) fn carries_tag(record: &stackdock_core::Record, tag: &str) -> bool {
+    record
+        .full_api_data
+        .get("tags")
+        .as_ref()
+        .and_then(Value::as_array)
+        .is_some_and(|tags| tags.iter().any(|t| t.as_str() == Some(tag)))
 }
 
 /// What [`strip_valid`] made of a text.

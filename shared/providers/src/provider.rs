@@ -35,6 +35,17 @@ pub struct Request<'a> {
     pub attach_to_id: Option<&'a str>,
 }
 
+impl<'a> Request<'a> {
+    /// A request for `spec` alone: no user data, nothing to attach to.
+    pub fn of(spec: &'a ResourceSpec) -> Request<'a> {
+        Request {
+            spec,
+            user_data: None,
+            attach_to_id: None,
+        }
+    }
+}
+
 /// One provider account, as an adapter speaks to it.
 ///
 /// # Guarantees adapters give
@@ -124,4 +135,19 @@ pub(crate) fn test_context(provider: stackdock_core::ProviderKind) -> DockContex
         provider,
         credential_source: CredentialRef::Env(var.into()),
     }
+}
+
+/// The items of a fixture listing (`fixtures/<provider>/<kind>.json`): the array under `key`.
+#[cfg(test)]
+pub(crate) fn fixture_items(text: &str, key: &str) -> Vec<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_str(text).expect("fixture parses");
+    v[key].as_array().expect("the fixture's list").clone()
+}
+
+/// Asserts that no value planted by a test as a secret (`SANDBOX-SECRET-…`) is left anywhere in
+/// the record as it would be stored.
+#[cfg(test)]
+pub(crate) fn assert_no_secret(record: &stackdock_core::Record) {
+    let text = serde_json::to_string(record).expect("a record serialises");
+    assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
 }

@@ -209,9 +209,15 @@ impl DigitalOcean {
             .get_or_try_init(|| async {
                 let all = ListOptions::new();
                 let (regions, sizes, images) = futures::try_join!(
-                    self.client.list::<RegionWire>("/regions", "regions", &all),
-                    self.client.list::<SizeWire>("/sizes", "sizes", &all),
-                    self.client.list::<ImageWire>("/images", "images", &all),
+                    self.account
+                        .client
+                        .list::<RegionWire>("/regions", "regions", &all),
+                    self.account
+                        .client
+                        .list::<SizeWire>("/sizes", "sizes", &all),
+                    self.account
+                        .client
+                        .list::<ImageWire>("/images", "images", &all),
                 )?;
                 Ok(Catalog {
                     regions,

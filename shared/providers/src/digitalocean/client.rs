@@ -14,7 +14,10 @@ use serde_json::{Value, json};
 use stackdock_core::{Kind, Record};
 
 use super::DigitalOcean;
-use crate::error::gone_ok;
+use crate::adapter::Dock;
+use crate::error::{found, gone_ok};
+use crate::http::Item;
+use crate::object::{decode_object, unwrap_envelope};
 use crate::redact::secret_keys;
 use crate::wait::{Poll, poll_until};
 use crate::{DockContext, Listed};
@@ -196,7 +199,122 @@ pub(super) fn valid_id(kind: Kind, id: &str) -> bool {
         }
 }
 
+/// Maps one provider object (a listed item or a parsed answer) to a record.
+pub(crate) type MapFn<T> = fn(&DockContext, T) -> Result<Record, String>;
+
+/// One DigitalOcean collection as its kind file declares it; list, get and delete are written
+/// once for every collection (`Dock for DigitalOcean`).
+#[derive(Debug)]
+pub(crate) struct Collection {
+    pub kind: Kind,
+    /// The collection's path (`/droplets`); one object is `<list>/<id>`.
+    pub list: &'static str,
+    /// One object's route as errors and statistics name it (`/droplets/{id}`).
+    pub one: &'static str,
+    /// The key of a listing's array (`droplets`).
+    pub list_key: &'static str,
+    /// The key of a single-object answer (`droplet`).
+    pub one_key: &'static str,
+    /// What DigitalOcean calls one object in messages (`droplet`).
+    pub noun: &'static str,
+    /// The record of a listed item.
+    pub item: MapFn<Item>,
+    /// The record of a single object (a get's or a create's answer).
+    pub value: MapFn<Value>,
+}
+
 impl DigitalOcean {
+    /// A listed item of `c` as a record; a shape the mapping cannot use is a transient error of
+    /// `route` (the listing is then an error, never a list missing that object).
+    pub(super) fn item_record(
+        &self,
+        c: &Collection,
+        route: &str,
+        item: Item,
+    ) -> Result<Record, ProviderError> {
+        (c.item)(&self.account.ctx, item).map_err(|m| self.err(ErrorClass::Transient, route, m))
+    }
+
+    /// [`item_record`](Self::item_record) for a single object.
+    pub(super) fn value_record(
+        &self,
+        c: &Collection,
+        route: &str,
+        value: Value,
+    ) -> Result<Record, ProviderError> {
+        (c.value)(&self.account.ctx, value).map_err(|m| self.err(ErrorClass::Transient, route, m))
+    }
+
+    /// The raw object `id` of `c` (unwrapped from its envelope), `None` if it is gone.
+    pub(super) async fn get_value(
+        &self,
+        c: &Collection,
+        id: &str,
+    ) -> Result<Option<Value>, ProviderError> {
+        let route = format!("GET {}", c.one);
+        self.check_id(c.kind, &route, id)?;
+        let path = format!("{}/{id}", c.list);
+        match found(
+            self.account
+                .client
+                .get_json::<Value>(c.one, &path, &[])
+                .await,
+        )? {
+            Some(body) => {
+                unwrap_envelope(&self.account.ctx.dock, &route, body, c.one_key).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The record `id` of `c`, which must exist: gone is a `NotFound` error saying `what`
+    /// happened to it (`does not exist`, `disappeared during the update`).
+    pub(super) async fn existing(
+        &self,
+        c: &Collection,
+        id: &str,
+        what: &str,
+    ) -> Result<Record, ProviderError> {
+        self.get_of(c, id).await?.ok_or_else(|| {
+            let route = format!("GET {}", c.one);
+            self.err(
+                ErrorClass::NotFound,
+                &route,
+                format!("{} {id} {what}", c.noun),
+            )
+        })
+    }
+
+    /// `POST <c>` once with `body`; the created object as DigitalOcean answered it.
+    pub(super) async fn create_in(
+        &self,
+        c: &Collection,
+        body: &(impl Serialize + Sync),
+    ) -> Result<Record, ProviderError> {
+        let route = format!("POST {}", c.list);
+        let answer: Value = self
+            .account
+            .client
+            .post_json(c.list, c.list, body, &[])
+            .await?;
+        let raw = unwrap_envelope(&self.account.ctx.dock, &route, answer, c.one_key)?;
+        self.value_record(c, &route, raw)
+    }
+
+    /// Runs one action on object `id` of `c` (`POST <c>/{id}/actions`) and waits until it
+    /// completes.
+    pub(super) async fn act<B: Serialize + Sync + ?Sized>(
+        &self,
+        c: &Collection,
+        id: &str,
+        body: &B,
+        what: &str,
+    ) -> Result<(), ProviderError> {
+        let route = format!("{}/actions", c.one);
+        let path = format!("{}/{id}/actions", c.list);
+        self.run_action(&route, &path, body, what).await
+    }
+
     /// A classified error for this dock.
     pub(super) fn err(
         &self,
@@ -204,7 +322,7 @@ impl DigitalOcean {
         route: &str,
         message: impl Into<String>,
     ) -> ProviderError {
-        ProviderError::new(class, &self.ctx.dock, route, message)
+        ProviderError::new(class, &self.account.ctx.dock, route, message)
     }
 
     /// Refuses an id that is not one of this kind's (before it reaches a URL).
@@ -223,39 +341,6 @@ impl DigitalOcean {
         }
     }
 
-    /// Decodes a wire type from a raw object; a shape we cannot read is a transient failure of
-    /// the call (the listing is then incomplete, never silently shortened).
-    pub(super) fn decode<T: DeserializeOwned>(
-        &self,
-        route: &str,
-        raw: &Value,
-    ) -> Result<T, ProviderError> {
-        T::deserialize(raw).map_err(|e| {
-            self.err(
-                ErrorClass::Transient,
-                route,
-                format!("the response has an unexpected shape: {e}"),
-            )
-        })
-    }
-
-    /// The object under `key` in a single-object answer (`{"droplet": {...}}`).
-    pub(super) fn unwrap_object(
-        &self,
-        route: &str,
-        mut body: Value,
-        key: &str,
-    ) -> Result<Value, ProviderError> {
-        match body.get_mut(key).map(Value::take) {
-            Some(v @ Value::Object(_)) => Ok(v),
-            _ => Err(self.err(
-                ErrorClass::Transient,
-                route,
-                format!("the response has no `{key}` object"),
-            )),
-        }
-    }
-
     /// Posts an action to `route`/`path` and waits until it completes.
     pub(super) async fn run_action<B: Serialize + ?Sized>(
         &self,
@@ -264,8 +349,12 @@ impl DigitalOcean {
         body: &B,
         what: &str,
     ) -> Result<(), ProviderError> {
-        let answer: Value = self.client.post_json(route, path, body, &[]).await?;
-        let envelope: ActionEnvelope = self.decode(route, &answer)?;
+        let answer: Value = self
+            .account
+            .client
+            .post_json(route, path, body, &[])
+            .await?;
+        let envelope: ActionEnvelope = decode_object(&self.account.ctx.dock, route, &answer)?;
         let action = envelope.action.ok_or_else(|| {
             self.err(
                 ErrorClass::Transient,
@@ -302,21 +391,21 @@ impl DigitalOcean {
         // `poll_until` is the one readiness poller and speaks in records; an action has none, so
         // a placeholder stands for "completed" and is dropped.
         poll_until(
-            self.tuning.poll,
+            self.account.tuning.poll,
             ACTION_TIMEOUT,
-            &self.ctx.dock,
+            &self.account.ctx.dock,
             &format!("{what} (action {})", action.id),
             || {
                 let path = path.clone();
                 async move {
-                    let body: Value = self.client.get_json(ROUTE, &path, &[]).await?;
-                    let now: ActionEnvelope = self.decode(ROUTE, &body)?;
+                    let body: Value = self.account.client.get_json(ROUTE, &path, &[]).await?;
+                    let now: ActionEnvelope = decode_object(&self.account.ctx.dock, ROUTE, &body)?;
                     let now = now.action.unwrap_or_default();
                     match now.status.as_str() {
                         "completed" => Ok(Poll::Ready(Record::new(
-                            &self.ctx.org,
-                            &self.ctx.dock_id,
-                            self.ctx.provider,
+                            &self.account.ctx.org,
+                            &self.account.ctx.dock_id,
+                            self.account.ctx.provider,
                             Kind::Servers,
                             action_id,
                             "action",
@@ -347,6 +436,7 @@ impl DigitalOcean {
     /// tolerated too).
     pub(super) async fn ensure_tag(&self, tag: &str) -> Result<(), ProviderError> {
         match self
+            .account
             .client
             .post_json::<_, Value>("/tags", "/tags", &NewTag { name: tag }, &[])
             .await
@@ -371,7 +461,8 @@ impl DigitalOcean {
                 resource_type,
             }],
         };
-        self.client
+        self.account
+            .client
             .post_json::<_, Value>(
                 "/tags/{tag}/resources",
                 &format!("/tags/{tag}/resources"),
@@ -406,7 +497,7 @@ impl DigitalOcean {
                 format!("the request body could not be encoded: {e}"),
             )
         })?;
-        let out = self.client.outgoing(
+        let out = self.account.client.outgoing(
             Method::DELETE,
             ROUTE,
             &format!("/tags/{tag}/resources"),
@@ -414,7 +505,7 @@ impl DigitalOcean {
             &[],
             Some(bytes),
         )?;
-        gone_ok(self.client.execute(&out).await)
+        gone_ok(self.account.client.execute(&out).await)
     }
 }
 

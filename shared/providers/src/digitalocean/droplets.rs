@@ -8,23 +8,32 @@ use std::collections::{BTreeSet, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use stackdock_core::plan::{FieldChange, ResourceSpec};
+use stackdock_core::plan::ResourceSpec;
 use stackdock_core::record::{Attrs, is_owner_tag};
 use stackdock_core::{FieldValue, Kind, Record};
 
+use super::DigitalOcean;
 use super::client::{
-    base_record, decode_wire, id_string, non_empty, null_default, slug_of, value_id,
+    Collection, base_record, decode_wire, id_string, non_empty, null_default, slug_of, value_id,
 };
-use super::{DigitalOcean, catalog};
-use crate::adapter::{KindAdapter, Readiness};
-use crate::error::{found, gone_ok};
+use crate::adapter::{KindAdapter, Readiness, Update};
 use crate::http::{Item, ListOptions};
 use crate::object::Probe;
-use crate::{DockContext, ErrorClass, Listed, ProviderError, Request};
+use crate::spec::{not_in_place, required_str, spec_str};
+use crate::{DockContext, Listed, ProviderError, Request};
 
 const LIST: &str = "/droplets";
 const ONE: &str = "/droplets/{id}";
-const ACTIONS: &str = "/droplets/{id}/actions";
+const COLLECTION: Collection = Collection {
+    kind: Kind::Servers,
+    list: LIST,
+    one: ONE,
+    list_key: "droplets",
+    one_key: "droplet",
+    noun: "droplet",
+    item: droplet_record,
+    value: droplet_record,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Wire types ([do-spec] droplets/models/droplet.yml): every field optional, `null` and `""`
@@ -220,15 +229,6 @@ pub(super) fn tag_diff(
     (add, remove)
 }
 
-fn str_field<'a>(request: &Request<'a>, key: &str) -> Option<&'a str> {
-    request
-        .spec
-        .fields
-        .get(key)
-        .and_then(FieldValue::as_str)
-        .filter(|s| !s.is_empty())
-}
-
 // ---------------------------------------------------------------------------------------------
 // Operations
 
@@ -250,184 +250,24 @@ enum DropletAction<'a> {
 }
 
 impl DigitalOcean {
-    fn droplet_records(
-        &self,
-        route: &str,
-        raw: Vec<impl Listed>,
-    ) -> Result<Vec<Record>, ProviderError> {
-        raw.into_iter().map(|v| self.droplet_of(route, v)).collect()
-    }
-
-    fn droplet_of(&self, route: &str, v: impl Listed) -> Result<Record, ProviderError> {
-        droplet_record(&self.ctx, v).map_err(|m| self.err(ErrorClass::Transient, route, m))
-    }
-
-    /// Both listings (the default one omits GPU droplets, [do-spec] droplets_list.yml), each
-    /// mapped page by page, merged by id in listing order; either failing fails the whole.
-    pub(super) async fn list_droplets(&self) -> Result<Vec<Record>, ProviderError> {
-        let route = "GET /droplets";
-        let map = |item| self.droplet_of(route, item);
-        let (all, gpus) = (ListOptions::new(), ListOptions::new().query("type", "gpus"));
-        let (plain, gpu) = futures::try_join!(
-            self.client.list_mapped(LIST, "droplets", &all, &map),
-            self.client.list_mapped(LIST, "droplets", &gpus, &map),
-        )?;
-        let mut seen = HashSet::with_capacity(plain.len() + gpu.len());
-        Ok(plain
-            .into_iter()
-            .chain(gpu)
-            .filter(|r| seen.insert(r.provider_resource_id.clone()))
-            .collect())
-    }
-
-    /// [`get_droplet`](Self::get_droplet) of a droplet that must exist: gone is `NotFound`.
-    async fn existing_droplet(&self, id: &str) -> Result<Record, ProviderError> {
-        self.get_droplet(id).await?.ok_or_else(|| {
-            self.err(
-                ErrorClass::NotFound,
-                "GET /droplets/{id}",
-                format!("droplet {id} does not exist"),
-            )
-        })
-    }
-
-    pub(super) async fn get_droplet(&self, id: &str) -> Result<Option<Record>, ProviderError> {
-        let route = "GET /droplets/{id}";
-        self.check_id(Kind::Servers, route, id)?;
-        let path = format!("/droplets/{id}");
-        let Some(body) = found(self.client.get_json::<Value>(ONE, &path, &[]).await)? else {
-            return Ok(None);
-        };
-        let raw = self.unwrap_object(route, body, "droplet")?;
-        droplet_record(&self.ctx, raw)
-            .map(Some)
-            .map_err(|m| self.err(ErrorClass::Transient, route, m))
-    }
-
-    /// Droplets carrying the ownership tag: the server-side `tag_name` filter for regular
-    /// droplets, and the GPU listing filtered here (`tag_name` cannot be combined with `type`).
-    pub(super) async fn find_owned_droplets(
-        &self,
-        tag: &str,
-    ) -> Result<Vec<Record>, ProviderError> {
-        let tagged = ListOptions::new().query("tag_name", tag);
-        let gpus = ListOptions::new().query("type", "gpus");
-        let (plain, gpu) = futures::try_join!(
-            self.client.list_values(LIST, "droplets", &tagged),
-            self.client.list_values(LIST, "droplets", &gpus),
-        )?;
-        let mut seen = HashSet::new();
-        let raw: Vec<Item> = plain
-            .into_iter()
-            .chain(gpu)
-            .filter(|v| {
-                let probe = Probe::of(v);
-                probe.has_tag(tag) && value_id(&probe.id).is_none_or(|id| seen.insert(id))
-            })
-            .collect();
-        self.droplet_records("GET /droplets", raw)
-    }
-
-    /// `POST /droplets`, sent once; the record is the droplet as answered (usually `new`).
-    pub(super) async fn create_droplet(
-        &self,
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
-        let route = "POST /droplets";
-        let spec = request.spec;
-        let missing = |key: &str| {
-            self.err(
-                ErrorClass::Invalid,
-                route,
-                format!(
-                    "servers.{}: `{key}` is required for a DigitalOcean droplet",
-                    spec.name
-                ),
-            )
-        };
-        let size = str_field(&request, "plan").ok_or_else(|| missing("plan"))?;
-        let image = str_field(&request, "image").ok_or_else(|| missing("image"))?;
-        let body = CreateDroplet {
-            name: &spec.name,
-            region: str_field(&request, "region"),
-            size,
-            image: ImageRef::parse(image),
-            tags: create_tags(spec.fields.get("tags"), &spec.owner_tag),
-            ssh_keys: ssh_keys(spec.fields.get("ssh_keys")),
-            user_data: request.user_data,
-        };
-        let answer: Value = self.client.post_json(LIST, LIST, &body, &[]).await?;
-        let raw = self.unwrap_object(route, answer, "droplet")?;
-        droplet_record(&self.ctx, raw).map_err(|m| self.err(ErrorClass::Transient, route, m))
-    }
-
-    /// Applies each change in order, waiting for every action, and returns the droplet after.
-    pub(super) async fn update_droplet(
-        &self,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
-        let route = "POST /droplets/{id}/actions";
-        self.check_id(Kind::Servers, route, id)?;
-        for change in changes {
-            match (change.field.as_str(), change.after.as_ref()) {
-                ("name", Some(FieldValue::Str(name))) => {
-                    self.droplet_action(id, &DropletAction::Rename { name }, "rename")
-                        .await?;
-                }
-                ("plan", Some(FieldValue::Str(size))) => self.resize_droplet(id, size).await?,
-                ("tags", after) => {
-                    let desired = after
-                        .and_then(FieldValue::as_set)
-                        .cloned()
-                        .unwrap_or_default();
-                    self.retag_droplet(id, &desired, &request.spec.owner_tag)
-                        .await?;
-                }
-                (field, _) => {
-                    return Err(self.err(
-                        ErrorClass::Invalid,
-                        route,
-                        format!(
-                            "field `{field}` of a DigitalOcean droplet cannot change in place (or has no value to change to)"
-                        ),
-                    ));
-                }
-            }
-        }
-        self.get_droplet(id).await?.ok_or_else(|| {
-            self.err(
-                ErrorClass::NotFound,
-                "GET /droplets/{id}",
-                format!("droplet {id} disappeared during the update"),
-            )
-        })
-    }
-
-    async fn droplet_action(
-        &self,
-        id: &str,
-        body: &DropletAction<'_>,
-        what: &str,
-    ) -> Result<(), ProviderError> {
-        self.run_action(ACTIONS, &format!("/droplets/{id}/actions"), body, what)
-            .await
-    }
-
     /// [tf-do] resourceDigitalOceanDropletUpdate: power off (DigitalOcean refuses to resize a
     /// running droplet), resize (CPU and RAM only: a disk resize cannot be undone), power on.
     /// The droplet is powered on even if it was off before: the engine waits for `running` after
     /// every update.
     async fn resize_droplet(&self, id: &str, size: &str) -> Result<(), ProviderError> {
-        let current = self.existing_droplet(id).await?;
+        let current = self.existing(&COLLECTION, id, "does not exist").await?;
         if current.status != "stopped" {
-            self.droplet_action(id, &DropletAction::PowerOff, "power off")
+            self.act(&COLLECTION, id, &DropletAction::PowerOff, "power off")
                 .await?;
         }
-        self.droplet_action(id, &DropletAction::Resize { size, disk: false }, "resize")
-            .await?;
-        self.droplet_action(id, &DropletAction::PowerOn, "power on")
+        self.act(
+            &COLLECTION,
+            id,
+            &DropletAction::Resize { size, disk: false },
+            "resize",
+        )
+        .await?;
+        self.act(&COLLECTION, id, &DropletAction::PowerOn, "power on")
             .await
     }
 
@@ -439,7 +279,7 @@ impl DigitalOcean {
         desired: &BTreeSet<String>,
         owner_tag: &str,
     ) -> Result<(), ProviderError> {
-        let current = self.existing_droplet(id).await?;
+        let current = self.existing(&COLLECTION, id, "does not exist").await?;
         let current_tags = match &current.attrs {
             Attrs::Servers(a) => a.tags.clone(),
             _ => BTreeSet::new(),
@@ -456,15 +296,6 @@ impl DigitalOcean {
         }
         Ok(())
     }
-
-    pub(super) async fn delete_droplet(&self, id: &str) -> Result<(), ProviderError> {
-        self.check_id(Kind::Servers, "DELETE /droplets/{id}", id)?;
-        gone_ok(
-            self.client
-                .delete(ONE, &format!("/droplets/{id}"), &[])
-                .await,
-        )
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -480,51 +311,111 @@ impl KindAdapter<DigitalOcean> for Droplets {
         Kind::Servers
     }
 
+    fn collection(&self) -> &'static Collection {
+        &COLLECTION
+    }
+
+    /// Both listings (the default one omits GPU droplets, [do-spec] droplets_list.yml), each
+    /// mapped page by page, merged by id in listing order; either failing fails the whole.
     async fn list(&self, dock: &DigitalOcean) -> Result<Vec<Record>, ProviderError> {
-        dock.list_droplets().await
+        let route = "GET /droplets";
+        let map = |item| dock.item_record(&COLLECTION, route, item);
+        let (all, gpus) = (ListOptions::new(), ListOptions::new().query("type", "gpus"));
+        let (plain, gpu) = futures::try_join!(
+            dock.account
+                .client
+                .list_mapped(LIST, "droplets", &all, &map),
+            dock.account
+                .client
+                .list_mapped(LIST, "droplets", &gpus, &map),
+        )?;
+        let mut seen = HashSet::with_capacity(plain.len() + gpu.len());
+        Ok(plain
+            .into_iter()
+            .chain(gpu)
+            .filter(|r| seen.insert(r.provider_resource_id.clone()))
+            .collect())
     }
 
-    async fn get(&self, dock: &DigitalOcean, id: &str) -> Result<Option<Record>, ProviderError> {
-        dock.get_droplet(id).await
-    }
-
+    /// Droplets carrying the ownership tag: the server-side `tag_name` filter for regular
+    /// droplets, and the GPU listing filtered here (`tag_name` cannot be combined with `type`).
     async fn find_owned(
         &self,
         dock: &DigitalOcean,
         spec: &ResourceSpec,
     ) -> Result<Vec<Record>, ProviderError> {
-        dock.find_owned_droplets(dock.owner_tag(Kind::Servers, spec)?)
-            .await
+        let tag = dock.owner_tag(Kind::Servers, spec)?;
+        let tagged = ListOptions::new().query("tag_name", tag);
+        let gpus = ListOptions::new().query("type", "gpus");
+        let (plain, gpu) = futures::try_join!(
+            dock.account.client.list_values(LIST, "droplets", &tagged),
+            dock.account.client.list_values(LIST, "droplets", &gpus),
+        )?;
+        let mut seen = HashSet::new();
+        let raw: Vec<Item> = plain
+            .into_iter()
+            .chain(gpu)
+            .filter(|v| {
+                let probe = Probe::of(v);
+                probe.has_tag(tag) && value_id(&probe.id).is_none_or(|id| seen.insert(id))
+            })
+            .collect();
+        raw.into_iter()
+            .map(|item| dock.item_record(&COLLECTION, "GET /droplets", item))
+            .collect()
     }
 
-    async fn validate(
-        &self,
-        dock: &DigitalOcean,
-        spec: &ResourceSpec,
-    ) -> Result<Vec<String>, ProviderError> {
-        Ok(catalog::check(dock.catalog().await?, Kind::Servers, spec))
-    }
-
+    /// `POST /droplets`, sent once; the record is the droplet as answered (usually `new`).
     async fn create(
         &self,
         dock: &DigitalOcean,
         request: Request<'_>,
     ) -> Result<Record, ProviderError> {
-        dock.create_droplet(request).await
+        let route = "POST /droplets";
+        let spec = request.spec;
+        let need = |key| required_str(&dock.account.ctx, route, Kind::Servers, spec, key);
+        let size = need("plan")?;
+        let image = need("image")?;
+        let body = CreateDroplet {
+            name: &spec.name,
+            region: spec_str(spec, "region").filter(|s| !s.is_empty()),
+            size,
+            image: ImageRef::parse(image),
+            tags: create_tags(spec.fields.get("tags"), &spec.owner_tag),
+            ssh_keys: ssh_keys(spec.fields.get("ssh_keys")),
+            user_data: request.user_data,
+        };
+        dock.create_in(&COLLECTION, &body).await
     }
 
-    async fn update(
-        &self,
-        dock: &DigitalOcean,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
-        dock.update_droplet(id, changes, request).await
-    }
-
-    async fn delete(&self, dock: &DigitalOcean, id: &str) -> Result<(), ProviderError> {
-        dock.delete_droplet(id).await
+    /// Applies each change in order, waiting for every action, and returns the droplet after.
+    async fn update(&self, dock: &DigitalOcean, u: Update<'_>) -> Result<Record, ProviderError> {
+        let id = u.id;
+        let route = "POST /droplets/{id}/actions";
+        dock.check_id(Kind::Servers, route, id)?;
+        for change in u.changes {
+            match (change.field.as_str(), change.after.as_ref()) {
+                ("name", Some(FieldValue::Str(name))) => {
+                    dock.act(&COLLECTION, id, &DropletAction::Rename { name }, "rename")
+                        .await?;
+                }
+                ("plan", Some(FieldValue::Str(size))) => dock.resize_droplet(id, size).await?,
+                ("tags", after) => {
+                    let desired = after
+                        .and_then(FieldValue::as_set)
+                        .cloned()
+                        .unwrap_or_default();
+                    dock.retag_droplet(id, &desired, &u.request.spec.owner_tag)
+                        .await?;
+                }
+                _ => {
+                    let ctx = &dock.account.ctx;
+                    return Err(not_in_place(ctx, route, Kind::Servers, change));
+                }
+            }
+        }
+        dock.existing(&COLLECTION, id, "disappeared during the update")
+            .await
     }
 
     fn readiness(&self, record: &Record) -> Readiness {
@@ -535,21 +426,16 @@ impl KindAdapter<DigitalOcean> for Droplets {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::digitalocean::tests::ctx;
+    use crate::provider::assert_no_secret;
+    use crate::provider::fixture_items;
     use serde_json::json;
     use stackdock_core::ProviderKind;
 
-    const FIXTURE: &str = include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../fixtures/digitalocean/droplets.json"
-    ));
-
-    fn ctx() -> DockContext {
-        crate::provider::test_context(ProviderKind::DigitalOcean)
-    }
+    const FIXTURE: &str = include_str!("../../../../fixtures/digitalocean/droplets.json");
 
     fn fixture() -> Vec<Value> {
-        let v: Value = serde_json::from_str(FIXTURE).expect("fixture parses");
-        v["droplets"].as_array().expect("droplets array").clone()
+        fixture_items(FIXTURE, COLLECTION.list_key)
     }
 
     #[test]
@@ -704,8 +590,7 @@ mod tests {
             raw["password"] = json!("SANDBOX-SECRET-2");
             raw["root_password"] = json!("SANDBOX-SECRET-3");
             let r = droplet_record(&ctx(), raw.clone()).expect("maps");
-            let text = serde_json::to_string(&r).expect("json");
-            assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
+            assert_no_secret(&r);
             assert!(r.full_api_data.get("networks").is_some());
             assert_eq!(r.full_api_data.to_value()["name"], raw["name"]);
         }

@@ -19,30 +19,21 @@ use stackdock_core::plan::ResourceSpec;
 use stackdock_core::{Kind, Record};
 use tokio::sync::OnceCell;
 
-use crate::adapter::{Dock, KindAdapter};
-use crate::http::DockClient;
-use crate::wait::PollPolicy;
-use crate::{DockContext, ErrorClass, ProviderError, Tuning};
+use crate::adapter::{Account, Dock, KindAdapter};
+use crate::error::gone_ok;
+use crate::http::{Declaration, Item, ListOptions};
+use crate::object::Probe;
+use crate::{DockContext, ErrorClass, ProviderError};
 
 /// A DigitalOcean account (team).
 #[derive(Debug)]
 pub struct DigitalOcean {
-    ctx: DockContext,
-    client: DockClient,
-    tuning: Tuning,
+    account: Account,
     /// Regions, sizes and images, fetched on the first `validate`.
     catalog: OnceCell<catalog::Catalog>,
 }
 
 impl DigitalOcean {
-    pub fn new(ctx: DockContext, client: DockClient, tuning: Tuning) -> DigitalOcean {
-        DigitalOcean {
-            ctx,
-            client,
-            tuning,
-            catalog: OnceCell::new(),
-        }
-    }
     /// The ownership tag of `spec`, which every look-up by tag needs.
     fn owner_tag<'s>(&self, kind: Kind, spec: &'s ResourceSpec) -> Result<&'s str, ProviderError> {
         if spec.owner_tag.is_empty() {
@@ -66,12 +57,79 @@ pub(crate) static KINDS: [&dyn KindAdapter<DigitalOcean>; 2] =
 
 #[async_trait::async_trait]
 impl Dock for DigitalOcean {
-    fn context(&self) -> &DockContext {
-        &self.ctx
+    type Collection = client::Collection;
+    const DECLARATION: &'static Declaration = &DECLARATION;
+    const KINDS: &'static [&'static dyn KindAdapter<DigitalOcean>] = &KINDS;
+
+    fn new(account: Account) -> DigitalOcean {
+        DigitalOcean {
+            account,
+            catalog: OnceCell::new(),
+        }
     }
 
-    fn poll(&self) -> PollPolicy {
-        self.tuning.poll
+    fn account(&self) -> &Account {
+        &self.account
+    }
+
+    fn listing(c: &client::Collection) -> (&'static str, &'static str) {
+        (c.list, c.list_key)
+    }
+
+    fn map_item(
+        ctx: &DockContext,
+        c: &client::Collection,
+        route: &str,
+        item: Item,
+    ) -> Result<Record, ProviderError> {
+        (c.item)(ctx, item)
+            .map_err(|m| ProviderError::new(ErrorClass::Transient, &ctx.dock, route, m))
+    }
+
+    async fn get_of(
+        &self,
+        c: &client::Collection,
+        id: &str,
+    ) -> Result<Option<Record>, ProviderError> {
+        match self.get_value(c, id).await? {
+            Some(raw) => self
+                .value_record(c, &format!("GET {}", c.one), raw)
+                .map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The whole listing, filtered here: not every listing has a tag filter ([do-spec]
+    /// volumes_list.yml: `name`, `region` only).
+    async fn find_tagged(
+        &self,
+        c: &client::Collection,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<Record>, ProviderError> {
+        let tag = self.owner_tag(c.kind, spec)?;
+        let route = format!("GET {}", c.list);
+        let all = ListOptions::new();
+        let listed = self.account.client.list_values(c.list, c.list_key, &all);
+        listed
+            .await?
+            .into_iter()
+            .filter(|v| Probe::of(v).has_tag(tag))
+            .map(|item| self.item_record(c, &route, item))
+            .collect()
+    }
+
+    async fn delete_of(&self, c: &client::Collection, id: &str) -> Result<(), ProviderError> {
+        self.check_id(c.kind, &format!("DELETE {}", c.one), id)?;
+        let path = format!("{}/{id}", c.list);
+        gone_ok(self.account.client.delete(c.one, &path, &[]).await)
+    }
+
+    async fn validate_of(
+        &self,
+        kind: Kind,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<String>, ProviderError> {
+        Ok(catalog::check(self.catalog().await?, kind, spec))
     }
 
     async fn plan_catalog(&self) -> Result<Option<String>, ProviderError> {
@@ -79,7 +137,8 @@ impl Dock for DigitalOcean {
     }
 
     async fn check_credentials(&self) -> Result<(), ProviderError> {
-        self.client
+        self.account
+            .client
             .get_json::<Value>("/account", "/account", &[])
             .await
             .map(|_| ())
@@ -89,37 +148,16 @@ impl Dock for DigitalOcean {
 // ---------------------------------------------------------------------------------------------
 // Fuzzing
 
-/// Maps one list page of `kind` — the body of `GET /droplets` or `GET /volumes` — to records
-/// exactly as a listing does. The entry point of the fuzz targets and of the tests of hostile
-/// responses; not part of the adapter's API.
-///
-/// # Errors
-/// The body is not JSON, has no list under the kind's key or an item cannot be mapped (transient,
-/// as in a listing), or `kind` is not one DigitalOcean has here (invalid).
-#[doc(hidden)]
-pub fn decode_list_page(
-    ctx: &DockContext,
-    kind: Kind,
-    body: &[u8],
-) -> Result<Vec<Record>, ProviderError> {
-    type Map = fn(&DockContext, crate::http::Item) -> Result<Record, String>;
-    let (route, key, map): (&str, &str, Map) = match kind {
-        Kind::Servers => ("GET /droplets", "droplets", droplets::droplet_record),
-        Kind::BlockVolumes => ("GET /volumes", "volumes", volumes::volume_record),
-        _ => {
-            return Err(ProviderError::new(
-                ErrorClass::Invalid,
-                &ctx.dock,
-                kind.table(),
-                format!("digitalocean docks have no {}", kind.config_key()),
-            ));
-        }
-    };
-    crate::http::page_items(&ctx.dock, route, key, body)?
-        .into_iter()
-        .map(|item| {
-            map(ctx, item)
-                .map_err(|m| ProviderError::new(ErrorClass::Transient, &ctx.dock, route, m))
-        })
-        .collect()
+crate::adapter::decode_list_page_for!(DigitalOcean);
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use stackdock_core::ProviderKind;
+
+    use super::*;
+
+    /// The dock every mapping test stamps records with.
+    pub(crate) fn ctx() -> DockContext {
+        crate::provider::test_context(ProviderKind::DigitalOcean)
+    }
 }

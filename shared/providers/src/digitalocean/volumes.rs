@@ -7,23 +7,31 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::record::Attrs;
 use stackdock_core::{FieldValue, Kind, Record};
 
+use super::DigitalOcean;
 use super::client::{
-    base_record, decode_wire, id_string, non_empty, null_default, region_slug, slug_of, value_id,
+    Collection, base_record, decode_wire, id_string, non_empty, null_default, region_slug, slug_of,
+    value_id,
 };
-use super::{DigitalOcean, catalog};
-use crate::adapter::{KindAdapter, Readiness};
-use crate::error::{found, gone_ok};
-use crate::http::{Item, ListOptions};
-use crate::object::Probe;
+use crate::adapter::{Dock, KindAdapter, Readiness, Update};
+use crate::error::gone_ok;
+use crate::spec::{missing, not_in_place, required_str};
 use crate::{DockContext, ErrorClass, Listed, ProviderError, Request};
 
 const LIST: &str = "/volumes";
 const ONE: &str = "/volumes/{id}";
-const ACTIONS: &str = "/volumes/{id}/actions";
+const COLLECTION: Collection = Collection {
+    kind: Kind::BlockVolumes,
+    list: LIST,
+    one: ONE,
+    list_key: "volumes",
+    one_key: "volume",
+    noun: "volume",
+    item: volume_record,
+    value: volume_record,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Wire types ([do-spec] volumes/models/volume_full.yml).
@@ -110,143 +118,6 @@ enum VolumeAction<'a> {
 }
 
 impl DigitalOcean {
-    fn volume_records(
-        &self,
-        route: &str,
-        raw: Vec<impl Listed>,
-    ) -> Result<Vec<Record>, ProviderError> {
-        raw.into_iter().map(|v| self.volume_of(route, v)).collect()
-    }
-
-    fn volume_of(&self, route: &str, v: impl Listed) -> Result<Record, ProviderError> {
-        volume_record(&self.ctx, v).map_err(|m| self.err(ErrorClass::Transient, route, m))
-    }
-
-    pub(super) async fn list_volumes(&self) -> Result<Vec<Record>, ProviderError> {
-        self.client
-            .list_mapped(LIST, "volumes", &ListOptions::new(), &|item| {
-                self.volume_of("GET /volumes", item)
-            })
-            .await
-    }
-
-    /// The raw volume, `None` if it is gone.
-    async fn get_volume_value(&self, id: &str) -> Result<Option<Value>, ProviderError> {
-        let route = "GET /volumes/{id}";
-        self.check_id(Kind::BlockVolumes, route, id)?;
-        let path = format!("/volumes/{id}");
-        match found(self.client.get_json::<Value>(ONE, &path, &[]).await)? {
-            Some(body) => self.unwrap_object(route, body, "volume").map(Some),
-            None => Ok(None),
-        }
-    }
-
-    pub(super) async fn get_volume(&self, id: &str) -> Result<Option<Record>, ProviderError> {
-        match self.get_volume_value(id).await? {
-            Some(raw) => volume_record(&self.ctx, raw)
-                .map(Some)
-                .map_err(|m| self.err(ErrorClass::Transient, "GET /volumes/{id}", m)),
-            None => Ok(None),
-        }
-    }
-
-    /// Volumes carrying the ownership tag. The volumes listing has no tag filter ([do-spec]
-    /// volumes_list.yml: `name`, `region` only), so the whole listing is filtered here.
-    pub(super) async fn find_owned_volumes(&self, tag: &str) -> Result<Vec<Record>, ProviderError> {
-        let raw: Vec<Item> = self
-            .client
-            .list_values(LIST, "volumes", &ListOptions::new())
-            .await?
-            .into_iter()
-            .filter(|v| Probe::of(v).has_tag(tag))
-            .collect();
-        self.volume_records("GET /volumes", raw)
-    }
-
-    /// `POST /volumes` (sent once, with the ownership tag), then the attach action when the
-    /// engine resolved `attach_to`.
-    pub(super) async fn create_volume(
-        &self,
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
-        let route = "POST /volumes";
-        let spec = request.spec;
-        let missing = |key: &str| {
-            self.err(
-                ErrorClass::Invalid,
-                route,
-                format!(
-                    "block_volumes.{}: `{key}` is required for a DigitalOcean volume",
-                    spec.name
-                ),
-            )
-        };
-        let size = spec
-            .fields
-            .get("size_gb")
-            .and_then(FieldValue::as_int)
-            .ok_or_else(|| missing("size_gb"))?;
-        let region = spec
-            .fields
-            .get("region")
-            .and_then(FieldValue::as_str)
-            .ok_or_else(|| missing("region"))?;
-        let droplet = match request.attach_to_id {
-            Some(d) => Some(self.droplet_number(route, d)?),
-            None => None,
-        };
-        let body = CreateVolume {
-            name: &spec.name,
-            size_gigabytes: size,
-            region,
-            filesystem_type: spec
-                .fields
-                .get("filesystem_type")
-                .and_then(FieldValue::as_str),
-            tags: vec![spec.owner_tag.as_str()],
-        };
-        let answer: Value = self.client.post_json(LIST, LIST, &body, &[]).await?;
-        let raw = self.unwrap_object(route, answer, "volume")?;
-        let created =
-            volume_record(&self.ctx, raw).map_err(|m| self.err(ErrorClass::Transient, route, m))?;
-        let Some(droplet) = droplet else {
-            return Ok(created);
-        };
-        let id = created.provider_resource_id.clone();
-        let attached = async {
-            self.volume_action(
-                &id,
-                &VolumeAction::Attach {
-                    droplet_id: droplet,
-                    region: Some(region),
-                },
-                "attach",
-            )
-            .await?;
-            self.get_volume(&id).await
-        }
-        .await;
-        match attached {
-            Ok(Some(record)) => Ok(record),
-            Ok(None) => Err(self.err(
-                ErrorClass::NotFound,
-                "GET /volumes/{id}",
-                format!("volume {id} disappeared right after it was created"),
-            )),
-            // The volume exists: a transient error sends the engine to find it by its ownership
-            // tag and record it, and the next plan shows the missing attachment.
-            Err(e) => Err(self.err(
-                ErrorClass::Transient,
-                &e.route,
-                format!(
-                    "volume {id} was created but attaching it to droplet {droplet} failed ({}: {}); the next plan shows the attachment still to do",
-                    e.class.as_str(),
-                    e.message
-                ),
-            )),
-        }
-    }
-
     fn droplet_number(&self, route: &str, id: &str) -> Result<u64, ProviderError> {
         id.parse::<u64>().map_err(|_| {
             self.err(
@@ -255,98 +126,6 @@ impl DigitalOcean {
                 format!(
                     "`{id}` is not a DigitalOcean droplet id, so the volume cannot attach to it"
                 ),
-            )
-        })
-    }
-
-    async fn volume_action(
-        &self,
-        id: &str,
-        body: &VolumeAction<'_>,
-        what: &str,
-    ) -> Result<(), ProviderError> {
-        self.run_action(ACTIONS, &format!("/volumes/{id}/actions"), body, what)
-            .await
-    }
-
-    /// Grows, detaches and attaches (in the order given), waiting for each action.
-    pub(super) async fn update_volume(
-        &self,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
-        let route = "POST /volumes/{id}/actions";
-        // Refuse what cannot be done before doing any of it.
-        for change in changes {
-            match change.field.as_str() {
-                "size_gb" | "attach_to" => {}
-                "name" => {
-                    return Err(self.err(
-                        ErrorClass::Invalid,
-                        route,
-                        "field `name`: DigitalOcean volumes cannot be renamed; create a new volume with the new name instead",
-                    ));
-                }
-                field => {
-                    return Err(self.err(
-                        ErrorClass::Invalid,
-                        route,
-                        format!("field `{field}` of a DigitalOcean volume cannot change in place"),
-                    ));
-                }
-            }
-        }
-        let raw = self.get_volume_value(id).await?.ok_or_else(|| {
-            self.err(
-                ErrorClass::NotFound,
-                "GET /volumes/{id}",
-                format!("volume {id} does not exist"),
-            )
-        })?;
-        let region = raw.get("region").and_then(region_slug).ok_or_else(|| {
-            self.err(
-                ErrorClass::Transient,
-                "GET /volumes/{id}",
-                format!("volume {id} has no region in the answer"),
-            )
-        })?;
-        let mut attached = attached_ids(&raw);
-        for change in changes {
-            match change.field.as_str() {
-                "size_gb" => {
-                    let size = change
-                        .after
-                        .as_ref()
-                        .and_then(FieldValue::as_int)
-                        .ok_or_else(|| {
-                            self.err(
-                                ErrorClass::Invalid,
-                                route,
-                                "field `size_gb`: no size to grow to",
-                            )
-                        })?;
-                    self.volume_action(
-                        id,
-                        &VolumeAction::Resize {
-                            size_gigabytes: size,
-                            region: Some(&region),
-                        },
-                        "resize",
-                    )
-                    .await?;
-                }
-                _ => {
-                    self.move_volume(id, &region, &mut attached, request.attach_to_id)
-                        .await?;
-                }
-            }
-        }
-        self.get_volume(id).await?.ok_or_else(|| {
-            self.err(
-                ErrorClass::NotFound,
-                "GET /volumes/{id}",
-                format!("volume {id} disappeared during the update"),
             )
         })
     }
@@ -370,7 +149,8 @@ impl DigitalOcean {
                 continue;
             }
             let droplet = self.droplet_number(route, &current)?;
-            self.volume_action(
+            self.act(
+                &COLLECTION,
                 id,
                 &VolumeAction::Detach {
                     droplet_id: droplet,
@@ -384,7 +164,8 @@ impl DigitalOcean {
         if let (Some(t), Some(number)) = (target, target_number)
             && !attached.iter().any(|a| a == t)
         {
-            self.volume_action(
+            self.act(
+                &COLLECTION,
                 id,
                 &VolumeAction::Attach {
                     droplet_id: number,
@@ -396,32 +177,6 @@ impl DigitalOcean {
             attached.push(t.to_owned());
         }
         Ok(())
-    }
-
-    /// Detaches the volume from its droplet first (DigitalOcean refuses to delete an attached
-    /// volume, as [tf-do] does before destroy), then deletes it; gone already is success.
-    pub(super) async fn delete_volume(&self, id: &str) -> Result<(), ProviderError> {
-        let Some(raw) = self.get_volume_value(id).await? else {
-            return Ok(());
-        };
-        let region = raw.get("region").and_then(region_slug);
-        for droplet in attached_ids(&raw) {
-            let number = self.droplet_number("POST /volumes/{id}/actions", &droplet)?;
-            self.volume_action(
-                id,
-                &VolumeAction::Detach {
-                    droplet_id: number,
-                    region: region.as_deref(),
-                },
-                "detach",
-            )
-            .await?;
-        }
-        gone_ok(
-            self.client
-                .delete(ONE, &format!("/volumes/{id}"), &[])
-                .await,
-        )
     }
 }
 
@@ -438,55 +193,177 @@ impl KindAdapter<DigitalOcean> for Volumes {
         Kind::BlockVolumes
     }
 
-    async fn list(&self, dock: &DigitalOcean) -> Result<Vec<Record>, ProviderError> {
-        dock.list_volumes().await
+    fn collection(&self) -> &'static Collection {
+        &COLLECTION
     }
 
-    async fn get(&self, dock: &DigitalOcean, id: &str) -> Result<Option<Record>, ProviderError> {
-        dock.get_volume(id).await
-    }
-
-    async fn find_owned(
-        &self,
-        dock: &DigitalOcean,
-        spec: &ResourceSpec,
-    ) -> Result<Vec<Record>, ProviderError> {
-        dock.find_owned_volumes(dock.owner_tag(Kind::BlockVolumes, spec)?)
-            .await
-    }
-
-    async fn validate(
-        &self,
-        dock: &DigitalOcean,
-        spec: &ResourceSpec,
-    ) -> Result<Vec<String>, ProviderError> {
-        Ok(catalog::check(
-            dock.catalog().await?,
-            Kind::BlockVolumes,
-            spec,
-        ))
-    }
-
+    /// `POST /volumes` (sent once, with the ownership tag), then the attach action when the
+    /// engine resolved `attach_to`.
     async fn create(
         &self,
         dock: &DigitalOcean,
         request: Request<'_>,
     ) -> Result<Record, ProviderError> {
-        dock.create_volume(request).await
+        let route = "POST /volumes";
+        let spec = request.spec;
+        let ctx = &dock.account.ctx;
+        let size = spec
+            .fields
+            .get("size_gb")
+            .and_then(FieldValue::as_int)
+            .ok_or_else(|| missing(ctx, route, Kind::BlockVolumes, spec, "size_gb"))?;
+        let region = required_str(ctx, route, Kind::BlockVolumes, spec, "region")?;
+        let droplet = match request.attach_to_id {
+            Some(d) => Some(dock.droplet_number(route, d)?),
+            None => None,
+        };
+        let body = CreateVolume {
+            name: &spec.name,
+            size_gigabytes: size,
+            region,
+            filesystem_type: spec
+                .fields
+                .get("filesystem_type")
+                .and_then(FieldValue::as_str),
+            tags: vec![spec.owner_tag.as_str()],
+        };
+        let created = dock.create_in(&COLLECTION, &body).await?;
+        let Some(droplet) = droplet else {
+            return Ok(created);
+        };
+        let id = created.provider_resource_id.clone();
+        let attached = async {
+            dock.act(
+                &COLLECTION,
+                &id,
+                &VolumeAction::Attach {
+                    droplet_id: droplet,
+                    region: Some(region),
+                },
+                "attach",
+            )
+            .await?;
+            dock.get_of(&COLLECTION, &id).await
+        }
+        .await;
+        match attached {
+            Ok(Some(record)) => Ok(record),
+            Ok(None) => Err(dock.err(
+                ErrorClass::NotFound,
+                "GET /volumes/{id}",
+                format!("volume {id} disappeared right after it was created"),
+            )),
+            // The volume exists: a transient error sends the engine to find it by its ownership
+            // tag and record it, and the next plan shows the missing attachment.
+            Err(e) => Err(dock.err(
+                ErrorClass::Transient,
+                &e.route,
+                format!(
+                    "volume {id} was created but attaching it to droplet {droplet} failed ({}: {}); the next plan shows the attachment still to do",
+                    e.class.as_str(),
+                    e.message
+                ),
+            )),
+        }
     }
 
-    async fn update(
-        &self,
-        dock: &DigitalOcean,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
-        dock.update_volume(id, changes, request).await
+    /// Grows, detaches and attaches (in the order given), waiting for each action.
+    async fn update(&self, dock: &DigitalOcean, u: Update<'_>) -> Result<Record, ProviderError> {
+        let id = u.id;
+        let route = "POST /volumes/{id}/actions";
+        // Refuse what cannot be done before doing any of it.
+        for change in u.changes {
+            match change.field.as_str() {
+                "size_gb" | "attach_to" => {}
+                "name" => {
+                    return Err(dock.err(
+                        ErrorClass::Invalid,
+                        route,
+                        "field `name`: DigitalOcean volumes cannot be renamed; create a new volume with the new name instead",
+                    ));
+                }
+                _ => {
+                    let ctx = &dock.account.ctx;
+                    return Err(not_in_place(ctx, route, Kind::BlockVolumes, change));
+                }
+            }
+        }
+        let raw = dock.get_value(&COLLECTION, id).await?.ok_or_else(|| {
+            dock.err(
+                ErrorClass::NotFound,
+                "GET /volumes/{id}",
+                format!("volume {id} does not exist"),
+            )
+        })?;
+        let region = raw.get("region").and_then(region_slug).ok_or_else(|| {
+            dock.err(
+                ErrorClass::Transient,
+                "GET /volumes/{id}",
+                format!("volume {id} has no region in the answer"),
+            )
+        })?;
+        let mut attached = attached_ids(&raw);
+        for change in u.changes {
+            match change.field.as_str() {
+                "size_gb" => {
+                    let size = change
+                        .after
+                        .as_ref()
+                        .and_then(FieldValue::as_int)
+                        .ok_or_else(|| {
+                            dock.err(
+                                ErrorClass::Invalid,
+                                route,
+                                "field `size_gb`: no size to grow to",
+                            )
+                        })?;
+                    dock.act(
+                        &COLLECTION,
+                        id,
+                        &VolumeAction::Resize {
+                            size_gigabytes: size,
+                            region: Some(&region),
+                        },
+                        "resize",
+                    )
+                    .await?;
+                }
+                _ => {
+                    dock.move_volume(id, &region, &mut attached, u.request.attach_to_id)
+                        .await?;
+                }
+            }
+        }
+        dock.existing(&COLLECTION, id, "disappeared during the update")
+            .await
     }
 
+    /// Detaches the volume from its droplet first (DigitalOcean refuses to delete an attached
+    /// volume, as [tf-do] does before destroy), then deletes it; gone already is success.
     async fn delete(&self, dock: &DigitalOcean, id: &str) -> Result<(), ProviderError> {
-        dock.delete_volume(id).await
+        let Some(raw) = dock.get_value(&COLLECTION, id).await? else {
+            return Ok(());
+        };
+        let region = raw.get("region").and_then(region_slug);
+        for droplet in attached_ids(&raw) {
+            let number = dock.droplet_number("POST /volumes/{id}/actions", &droplet)?;
+            dock.act(
+                &COLLECTION,
+                id,
+                &VolumeAction::Detach {
+                    droplet_id: number,
+                    region: region.as_deref(),
+                },
+                "detach",
+            )
+            .await?;
+        }
+        gone_ok(
+            dock.account
+                .client
+                .delete(ONE, &format!("/volumes/{id}"), &[])
+                .await,
+        )
     }
 
     fn readiness(&self, record: &Record) -> Readiness {
@@ -498,21 +375,16 @@ impl KindAdapter<DigitalOcean> for Volumes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::digitalocean::tests::ctx;
+    use crate::object::Probe;
+    use crate::provider::assert_no_secret;
+    use crate::provider::fixture_items;
     use serde_json::json;
-    use stackdock_core::ProviderKind;
 
-    const FIXTURE: &str = include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../fixtures/digitalocean/volumes.json"
-    ));
-
-    fn ctx() -> DockContext {
-        crate::provider::test_context(ProviderKind::DigitalOcean)
-    }
+    const FIXTURE: &str = include_str!("../../../../fixtures/digitalocean/volumes.json");
 
     fn fixture() -> Vec<Value> {
-        let v: Value = serde_json::from_str(FIXTURE).expect("fixture parses");
-        v["volumes"].as_array().expect("volumes array").clone()
+        fixture_items(FIXTURE, COLLECTION.list_key)
     }
 
     #[test]
@@ -573,8 +445,7 @@ mod tests {
             raw["user_data"] = json!("SANDBOX-SECRET-2");
             raw["description"] = json!("postgres://admin:SANDBOX-SECRET-3@db.example.com:5432/x");
             let r = volume_record(&ctx(), raw.clone()).expect("maps");
-            let text = serde_json::to_string(&r).expect("json");
-            assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
+            assert_no_secret(&r);
             assert_eq!(r.full_api_data.to_value()["name"], raw["name"]);
         }
     }

@@ -242,13 +242,23 @@ impl<'de> Deserialize<'de> for ItemsOrNot {
 pub type MapItem<'m, R> = &'m (dyn Fn(Item) -> Result<R, ProviderError> + Sync);
 
 /// The collection a listing reads: its route template (`/instances`), the array's key in the
-/// envelope (`instances`; `data` for Linode) and the extra filters and headers.
-#[derive(Debug, Clone, Copy)]
-struct Collection<'a> {
+/// envelope (`instances`; `data` for Linode), the extra filters and headers, and what each item
+/// becomes.
+struct Collection<'a, R> {
     route: &'a str,
     list_key: &'a str,
     options: &'a ListOptions,
+    map: MapItem<'a, R>,
 }
+
+// Not derived: a derive would ask `R: Clone`, and only references are copied.
+impl<R> Clone for Collection<'_, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<R> Copy for Collection<'_, R> {}
 
 /// Maps one page's items, stopping at the first failure.
 fn map_page<R>(items: Vec<Item>, map: MapItem<'_, R>) -> Result<Vec<R>, ProviderError> {
@@ -301,24 +311,21 @@ impl DockClient {
             route,
             list_key,
             options,
+            map,
         };
         if options.whole {
-            return self.list_whole(c, map).await;
+            return self.list_whole(c).await;
         }
         match self.declaration().pagination {
-            Pagination::Cursor { max } => self.list_cursor(c, max, map).await,
-            Pagination::PageLinks { max } => self.list_page_links(c, max, map).await,
-            Pagination::PageCount { max } => self.list_page_count(c, max, map).await,
+            Pagination::Cursor { max } => self.list_cursor(c, max).await,
+            Pagination::PageLinks { max } => self.list_page_links(c, max).await,
+            Pagination::PageCount { max } => self.list_page_count(c, max).await,
         }
     }
 
     /// A collection served whole in one response. A `meta.total` above the items served is an
     /// incomplete listing, as for the paginated schemes.
-    async fn list_whole<R>(
-        &self,
-        c: Collection<'_>,
-        map: MapItem<'_, R>,
-    ) -> Result<Vec<R>, ProviderError> {
+    async fn list_whole<R>(&self, c: Collection<'_, R>) -> Result<Vec<R>, ProviderError> {
         let p = self.fetch_page(c, Vec::new()).await?;
         let total = p
             .body
@@ -329,17 +336,16 @@ impl DockClient {
         if let Some(t) = total.filter(|t| listed < *t) {
             return Err(self.incomplete(c.route, format!("{listed} items listed, {t} announced")));
         }
-        map_page(p.items, map)
+        map_page(p.items, c.map)
     }
 
     /// Vultr: `per_page` + `cursor`; `meta.links.next` is `""` on the last page ([govultr]).
     async fn list_cursor<R>(
         &self,
-        c: Collection<'_>,
+        c: Collection<'_, R>,
         max: u32,
-        map: MapItem<'_, R>,
     ) -> Result<Vec<R>, ProviderError> {
-        let route = c.route;
+        let (route, map) = (c.route, c.map);
         let per_page = page_size(c.options, max);
         let query = |cursor: Option<&str>| {
             let mut query = vec![("per_page".to_owned(), per_page.to_string())];
@@ -403,18 +409,12 @@ impl DockClient {
     /// `meta.total` the remaining pages are fetched concurrently; without it, by following `next`.
     async fn list_page_links<R>(
         &self,
-        c: Collection<'_>,
+        c: Collection<'_, R>,
         max: u32,
-        map: MapItem<'_, R>,
     ) -> Result<Vec<R>, ProviderError> {
         let route = c.route;
         let per_page = page_size(c.options, max);
-        let query = |page: u64| {
-            vec![
-                ("page".to_owned(), page.to_string()),
-                ("per_page".to_owned(), per_page.to_string()),
-            ]
-        };
+        let query = |page: u64| numbered(page, "per_page", per_page);
         let first = self.fetch_page(c, query(1)).await?;
         let do_total = |body: &Value| {
             body.get("meta")
@@ -432,12 +432,10 @@ impl DockClient {
         let total = do_total(&first.body);
         let next = do_next(&first.body);
         let Some(total) = total else {
-            return self
-                .follow_next_links(c, first, per_page, &do_next, map)
-                .await;
+            return self.follow_next_links(c, first, per_page, &do_next).await;
         };
         if next.is_none() {
-            return self.single_page(route, first.items, total, map);
+            return self.single_page(c, first.items, total);
         }
         // Page 1 is full when there is a next page, so its length is the page size the server
         // really used (it may cap `per_page` below what we asked).
@@ -466,38 +464,25 @@ impl DockClient {
             }
             Ok(())
         };
-        self.fetch_rest(
-            c,
-            first.items,
-            Rest { total, size, pages },
-            &query,
-            &check,
-            map,
-        )
-        .await
+        let rest = Rest { total, size, pages };
+        self.fetch_rest(c, first.items, rest, &query, &check).await
     }
 
     /// Linode: `page` + `page_size`; body `page`, `pages`, `results` ([linode-docs] pagination).
     async fn list_page_count<R>(
         &self,
-        c: Collection<'_>,
+        c: Collection<'_, R>,
         max: u32,
-        map: MapItem<'_, R>,
     ) -> Result<Vec<R>, ProviderError> {
         let route = c.route;
         let size = page_size(c.options, max);
-        let query = |page: u64| {
-            vec![
-                ("page".to_owned(), page.to_string()),
-                ("page_size".to_owned(), size.to_string()),
-            ]
-        };
+        let query = |page: u64| numbered(page, "page_size", size);
         let num = |body: &Value, key: &str| body.get(key).and_then(Value::as_u64);
         let first = self.fetch_page(c, query(1)).await?;
         let pages = num(&first.body, "pages").unwrap_or(1).max(1);
         let results = num(&first.body, "results").unwrap_or(first.items.len() as u64);
         if pages == 1 {
-            return self.single_page(route, first.items, results, map);
+            return self.single_page(c, first.items, results);
         }
         let size = first.items.len() as u64;
         if size == 0 {
@@ -520,19 +505,12 @@ impl DockClient {
             }
             Ok(())
         };
-        self.fetch_rest(
-            c,
-            first.items,
-            Rest {
-                total: results,
-                size,
-                pages,
-            },
-            &query,
-            &check,
-            map,
-        )
-        .await
+        let rest = Rest {
+            total: results,
+            size,
+            pages,
+        };
+        self.fetch_rest(c, first.items, rest, &query, &check).await
     }
 
     /// Pages 2..=`pages` concurrently, each checked by `check` and mapped as it arrives, while
@@ -540,14 +518,13 @@ impl DockClient {
     /// `total`.
     async fn fetch_rest<R>(
         &self,
-        c: Collection<'_>,
+        c: Collection<'_, R>,
         first: Vec<Item>,
         Rest { total, size, pages }: Rest,
         query: &(dyn Fn(u64) -> Vec<(String, String)> + Sync),
         check: &(dyn Fn(u64, &Page) -> Result<(), ProviderError> + Sync),
-        map: MapItem<'_, R>,
     ) -> Result<Vec<R>, ProviderError> {
-        let route = c.route;
+        let (route, map) = (c.route, c.map);
         if pages > MAX_PAGES {
             return Err(self.pagination_loop(route, MAX_PAGES + 1));
         }
@@ -588,13 +565,12 @@ impl DockClient {
     /// the next page number.
     async fn follow_next_links<R>(
         &self,
-        c: Collection<'_>,
+        c: Collection<'_, R>,
         first: Page,
         per_page: u32,
         next_of: &(dyn Fn(&Value) -> Option<String> + Sync),
-        map: MapItem<'_, R>,
     ) -> Result<Vec<R>, ProviderError> {
-        let route = c.route;
+        let (route, map) = (c.route, c.map);
         let mut next = next_of(&first.body);
         let mut out = map_page(first.items, map)?;
         let mut page = 1u64;
@@ -604,11 +580,9 @@ impl DockClient {
             if linked != Some(wanted) || wanted > MAX_PAGES {
                 return Err(self.pagination_loop(route, wanted));
             }
-            let query = vec![
-                ("page".to_owned(), wanted.to_string()),
-                ("per_page".to_owned(), per_page.to_string()),
-            ];
-            let p = self.fetch_page(c, query).await?;
+            let p = self
+                .fetch_page(c, numbered(wanted, "per_page", per_page))
+                .await?;
             next = next_of(&p.body);
             if p.items.is_empty() && next.is_some() {
                 return Err(self.incomplete(
@@ -624,30 +598,30 @@ impl DockClient {
 
     fn single_page<R>(
         &self,
-        route: &str,
+        c: Collection<'_, R>,
         items: Vec<Item>,
         total: u64,
-        map: MapItem<'_, R>,
     ) -> Result<Vec<R>, ProviderError> {
         if items.len() as u64 != total {
             return Err(self.changed(
-                route,
+                c.route,
                 format!("{} items listed, {total} announced", items.len()),
             ));
         }
-        map_page(items, map)
+        map_page(items, c.map)
     }
 
     /// One page: the request (paced as a list), then the array under `list_key`.
-    async fn fetch_page(
+    async fn fetch_page<R>(
         &self,
-        c: Collection<'_>,
+        c: Collection<'_, R>,
         mut query: Vec<(String, String)>,
     ) -> Result<Page, ProviderError> {
         let Collection {
             route,
             list_key,
             options,
+            ..
         } = c;
         query.extend(options.query.iter().cloned());
         let headers: Vec<(&str, &str)> = options
@@ -678,27 +652,36 @@ impl DockClient {
 
     fn pagination_loop(&self, route: &str, page: u64) -> ProviderError {
         let key = route_key(&Method::GET, route);
-        let message = format!("pagination loop at {key} page {page}; the listing is incomplete");
-        self.error(&key, ErrorClass::Transient, message)
+        self.incomplete(route, format!("pagination loop at {key} page {page}"))
     }
 
     fn incomplete(&self, route: &str, what: String) -> ProviderError {
-        let key = route_key(&Method::GET, route);
-        self.error(
-            &key,
-            ErrorClass::Transient,
-            format!("{what}; the listing is incomplete"),
-        )
+        self.listing_error(route, format!("{what}; the listing is incomplete"))
     }
 
     fn changed(&self, route: &str, what: String) -> ProviderError {
-        let key = route_key(&Method::GET, route);
-        self.error(
-            &key,
-            ErrorClass::Transient,
+        self.listing_error(
+            route,
             format!("the listing changed while it was paged ({what}); sync again"),
         )
     }
+
+    /// A transient error of the listing at `route` (a listing is complete or an error).
+    fn listing_error(&self, route: &str, message: String) -> ProviderError {
+        self.error(
+            &route_key(&Method::GET, route),
+            ErrorClass::Transient,
+            message,
+        )
+    }
+}
+
+/// The query of page `page` of a numbered scheme: `page` and the page size under `size_key`.
+fn numbered(page: u64, size_key: &str, size: impl ToString) -> Vec<(String, String)> {
+    vec![
+        ("page".to_owned(), page.to_string()),
+        (size_key.to_owned(), size.to_string()),
+    ]
 }
 
 fn page_size(options: &ListOptions, max: u32) -> u32 {

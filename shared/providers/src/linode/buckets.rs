@@ -6,19 +6,24 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use stackdock_core::plan::{FieldChange, ResourceSpec};
+use stackdock_core::plan::ResourceSpec;
 use stackdock_core::record::{Attrs, BucketAttrs};
 use stackdock_core::{Kind, Record};
 
 use super::Linode;
-use super::client::{de, seal, skeleton, spec_str, to_i64};
-use crate::adapter::{KindAdapter, Readiness};
-use crate::http::ListOptions;
+use super::client::{Collection, de, not_in_place, seal, skeleton, spec_str, to_i64};
+use crate::adapter::{KindAdapter, Readiness, Update};
 use crate::{DockContext, ErrorClass, Listed, ProviderError, Request};
 
 const LIST: &str = "/object-storage/buckets";
 const ONE: &str = "/object-storage/buckets/{region}/{label}";
 const CREATE: &str = "POST /object-storage/buckets";
+/// Buckets are addressed by `<region>/<label>`, not a number: get and delete are this file's.
+const COLLECTION: Collection = Collection {
+    list: LIST,
+    one: ONE,
+    map: record,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Wire types ([linodego] object_storage_buckets.go `ObjectStorageBucket`; provider-apis.md §3.7)
@@ -149,27 +154,6 @@ impl Linode {
     }
 }
 
-/// Buckets change nothing in place (a rename or a move is a new bucket).
-pub(super) async fn update(
-    l: &Linode,
-    id: &str,
-    changes: &[FieldChange],
-) -> Result<Record, ProviderError> {
-    let route = format!("PUT {ONE}");
-    if let Some(c) = changes.first() {
-        return Err(l.invalid(
-            &route,
-            format!(
-                "a Linode bucket cannot change `{}` in place; replace the bucket instead",
-                c.field
-            ),
-        ));
-    }
-    let (region, label) = l.bucket_id(&route, id)?;
-    l.require_record(ONE, &format!("{LIST}/{region}/{label}"), record)
-        .await
-}
-
 // ---------------------------------------------------------------------------------------------
 // The kind adapter
 
@@ -179,8 +163,8 @@ pub(super) struct Buckets;
 
 #[async_trait::async_trait]
 impl KindAdapter<Linode> for Buckets {
-    async fn list(&self, l: &Linode) -> Result<Vec<Record>, ProviderError> {
-        l.list_records(LIST, &ListOptions::new(), record).await
+    fn collection(&self) -> &'static Collection {
+        &COLLECTION
     }
 
     async fn get(&self, l: &Linode, id: &str) -> Result<Option<Record>, ProviderError> {
@@ -220,7 +204,7 @@ impl KindAdapter<Linode> for Buckets {
             region,
             cluster,
         };
-        let answer: Value = l.client.post_json(CREATE, LIST, &body, &[]).await?;
+        let answer: Value = l.account.client.post_json(CREATE, LIST, &body, &[]).await?;
         l.map_one(CREATE, answer, record)
     }
 
@@ -252,18 +236,15 @@ impl KindAdapter<Linode> for Buckets {
         Kind::Buckets
     }
 
-    async fn update(
-        &self,
-        dock: &Linode,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
-        {
-            let _ = request;
-            update(dock, id, changes)
+    /// Buckets change nothing in place (a rename or a move is a new bucket).
+    async fn update(&self, l: &Linode, u: Update<'_>) -> Result<Record, ProviderError> {
+        let route = format!("PUT {ONE}");
+        if let Some(c) = u.changes.first() {
+            return Err(not_in_place(&l.account.ctx, &route, Kind::Buckets, c));
         }
-        .await
+        let (region, label) = l.bucket_id(&route, u.id)?;
+        l.require_record(ONE, &format!("{LIST}/{region}/{label}"), record)
+            .await
     }
 
     fn readiness(&self, record: &Record) -> Readiness {
@@ -280,6 +261,7 @@ impl KindAdapter<Linode> for Buckets {
 mod tests {
     use super::*;
     use crate::linode::tests::{ctx, fixture_items};
+    use crate::provider::assert_no_secret;
     use serde_json::json;
     use stackdock_core::FieldValue;
 
@@ -388,8 +370,7 @@ mod tests {
         raw["secret_key"] = json!("SANDBOX-SECRET-s3");
         raw["access"] = json!({"access_key": "AKIA", "secret_key": "SANDBOX-SECRET-s3b"});
         let r = record(&ctx(), raw).expect("maps");
-        let text = serde_json::to_string(&r).expect("serialises");
-        assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
+        assert_no_secret(&r);
         assert_eq!(
             r.full_api_data.to_value()["access"],
             json!({"access_key": "AKIA"})

@@ -7,20 +7,33 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
-use stackdock_core::plan::ResourceSpec;
-use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
+
+use stackdock_core::{Kind, ProviderKind, Record};
 
 use super::Linode;
 use crate::error::{found, gone_ok};
 use crate::http::{Item, ListOptions};
 use crate::redact::secret_keys;
+pub(super) use crate::spec::{not_in_place, required_str, spec_set, spec_str};
 use crate::{DockContext, ErrorClass, Listed, ProviderError};
 
 /// Cheapest authenticated call ([linodego] profile.go `GetProfile`).
 pub(super) const PROFILE: &str = "/profile";
 
 /// Maps one provider object to a record (a pure function of each kind's file).
-pub(super) type MapFn = fn(&DockContext, Item) -> Result<Record, String>;
+pub(crate) type MapFn = fn(&DockContext, Item) -> Result<Record, String>;
+
+/// One Linode collection as its kind file declares it; list, get, delete and the look-up by
+/// ownership tag are written once for every collection (`Dock for Linode`).
+#[derive(Debug)]
+pub(crate) struct Collection {
+    /// The collection's path (`/volumes`); one object is `<list>/<numeric id>`.
+    pub list: &'static str,
+    /// One object's route as errors and statistics name it (`/volumes/{id}`).
+    pub one: &'static str,
+    /// The record of one object.
+    pub map: MapFn,
+}
 
 /// The body of a rename and retag `PUT` (`/linode/instances/{id}`, `/volumes/{id}`; [linodego]
 /// `InstanceUpdateOptions`, `VolumeUpdateOptions`): only the fields that change.
@@ -44,7 +57,11 @@ impl Linode {
         if body.label.is_none() && body.tags.is_none() {
             return Ok(None);
         }
-        self.client.put_json(route, path, body, &[]).await.map(Some)
+        self.account
+            .client
+            .put_json(route, path, body, &[])
+            .await
+            .map(Some)
     }
 
     /// One object, `None` when the provider says it does not exist.
@@ -53,7 +70,12 @@ impl Linode {
         route: &str,
         path: &str,
     ) -> Result<Option<Value>, ProviderError> {
-        found(self.client.get_json::<Value>(route, path, &[]).await)
+        found(
+            self.account
+                .client
+                .get_json::<Value>(route, path, &[])
+                .await,
+        )
     }
 
     /// One object as a record, `None` when it does not exist.
@@ -76,7 +98,11 @@ impl Linode {
         path: &str,
         map: MapFn,
     ) -> Result<Record, ProviderError> {
-        let v = self.client.get_json::<Value>(route, path, &[]).await?;
+        let v = self
+            .account
+            .client
+            .get_json::<Value>(route, path, &[])
+            .await?;
         self.map_one(route, v, map)
     }
 
@@ -87,16 +113,35 @@ impl Linode {
         options: &ListOptions,
         map: MapFn,
     ) -> Result<Vec<Record>, ProviderError> {
-        self.client
+        self.account
+            .client
             .list_mapped(route, "data", options, &|item| {
                 self.map_item(route, item, map)
             })
             .await
     }
 
+    /// `POST <path>/<action>` (`resize`, `attach`, `detach`) with `body`; Linode's answer is not
+    /// needed (the caller reads the object back when it wants it).
+    pub(super) async fn post_action(
+        &self,
+        route: &str,
+        path: &str,
+        action: &str,
+        body: &(impl Serialize + Sync),
+    ) -> Result<(), ProviderError> {
+        let path = format!("{path}/{action}");
+        let _: Value = self
+            .account
+            .client
+            .post_json(route, &path, body, &[])
+            .await?;
+        Ok(())
+    }
+
     /// `DELETE`; a resource already gone is success.
     pub(super) async fn delete_path(&self, route: &str, path: &str) -> Result<(), ProviderError> {
-        gone_ok(self.client.delete(route, path, &[]).await)
+        gone_ok(self.account.client.delete(route, path, &[]).await)
     }
 
     /// Maps an answer, turning a shape the mapping cannot use into a transient error (the
@@ -109,8 +154,8 @@ impl Linode {
     ) -> Result<Record, ProviderError> {
         // One object (a GET or a create's answer): written back as text for the mapping, which
         // reads listed items as text.
-        let item =
-            serde_json::value::to_raw_value(&value).map_err(|e| self.unexpected(route, e))?;
+        let item = serde_json::value::to_raw_value(&value)
+            .map_err(|e| unexpected(&self.account.ctx, route, e))?;
         self.map_item(route, item, map)
     }
 
@@ -121,21 +166,24 @@ impl Linode {
         item: Item,
         map: MapFn,
     ) -> Result<Record, ProviderError> {
-        map(&self.ctx, item).map_err(|what| self.unexpected(route, what))
-    }
-
-    fn unexpected(&self, route: &str, what: impl std::fmt::Display) -> ProviderError {
-        ProviderError::new(
-            ErrorClass::Transient,
-            &self.ctx.dock,
-            with_method("GET", route),
-            format!("the response has an unexpected shape: {what}"),
-        )
+        map(&self.account.ctx, item).map_err(|what| unexpected(&self.account.ctx, route, what))
     }
 
     /// An `Invalid` error for a request this adapter refuses before sending anything.
     pub(super) fn invalid(&self, route: &str, message: impl Into<String>) -> ProviderError {
-        ProviderError::new(ErrorClass::Invalid, &self.ctx.dock, route, message)
+        ProviderError::new(ErrorClass::Invalid, &self.account.ctx.dock, route, message)
+    }
+
+    /// The number and path (`/volumes/123`) of object `id` of `c`; an id that is not a Linode id
+    /// is refused as `route`'s error before it can reach a URL path.
+    pub(super) fn object_path(
+        &self,
+        c: &Collection,
+        route: &str,
+        id: &str,
+    ) -> Result<(u64, String), ProviderError> {
+        let n = self.numeric_id(route, id)?;
+        Ok((n, format!("{}/{n}", c.list)))
     }
 
     /// A Linode id (an integer) from a provider resource id; anything else is refused before it
@@ -148,6 +196,21 @@ impl Linode {
             )
         })
     }
+}
+
+/// The error for an answer the mapping cannot use: a transient failure of `route` (the listing
+/// is then an error, never a list missing that object).
+pub(super) fn unexpected(
+    ctx: &DockContext,
+    route: &str,
+    what: impl std::fmt::Display,
+) -> ProviderError {
+    ProviderError::new(
+        ErrorClass::Transient,
+        &ctx.dock,
+        with_method("GET", route),
+        format!("the response has an unexpected shape: {what}"),
+    )
 }
 
 /// `"<METHOD> <route>"` unless the route already names its method.
@@ -176,11 +239,6 @@ pub(super) fn skeleton(ctx: &DockContext, kind: Kind, id: &str, name: &str) -> R
 pub(super) fn seal(mut record: Record, raw: impl Listed) -> Record {
     record.full_api_data = raw.into_api_data(secret_keys(ProviderKind::Linode));
     record.with_hash()
-}
-
-/// A string field of a spec, as written in the file.
-pub(super) fn spec_str<'a>(spec: &'a ResourceSpec, key: &str) -> Option<&'a str> {
-    spec.fields.get(key).and_then(FieldValue::as_str)
 }
 
 /// Tolerant decoders for wire fields: `null`, `""` and a wrong type read as absent rather than

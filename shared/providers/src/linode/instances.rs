@@ -11,14 +11,14 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::record::{Attrs, ServerAttrs, is_owner_tag};
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::Linode;
-use super::client::{Relabel, de, filtered, seal, skeleton, spec_str};
-use crate::adapter::{KindAdapter, Readiness};
-use crate::http::ListOptions;
+use super::client::{
+    Collection, Relabel, de, not_in_place, required_str, seal, skeleton, spec_set, spec_str,
+};
+use crate::adapter::{KindAdapter, Readiness, Update};
 use crate::{DockContext, Listed, ProviderError, Request};
 
 const LIST: &str = "/linode/instances";
@@ -26,6 +26,11 @@ const ONE: &str = "/linode/instances/{id}";
 const CREATE: &str = "POST /linode/instances";
 const UPDATE: &str = "PUT /linode/instances/{id}";
 const RESIZE: &str = "POST /linode/instances/{id}/resize";
+const COLLECTION: Collection = Collection {
+    list: LIST,
+    one: ONE,
+    map: record,
+};
 
 /// How long an update waits for a Linode to finish its current operation before resizing it
 /// (Linode answers "Linode busy." to a resize while one is under way).
@@ -185,20 +190,6 @@ fn root_password() -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Calls
-
-/// Linodes carrying the ownership tag (server-side `X-Filter`, then checked exactly here).
-pub(super) async fn find_owned(l: &Linode, owner_tag: &str) -> Result<Vec<Record>, ProviderError> {
-    let found = l
-        .list_records(LIST, &filtered("tags", owner_tag), record)
-        .await?;
-    Ok(found
-        .into_iter()
-        .filter(|r| matches!(&r.attrs, Attrs::Servers(a) if a.tags.contains(owner_tag)))
-        .collect())
-}
-
-// ---------------------------------------------------------------------------------------------
 // The kind adapter
 
 /// Servers are Linodes (`/linode/instances`): ready once running or offline.
@@ -207,89 +198,49 @@ pub(super) struct Instances;
 
 #[async_trait::async_trait]
 impl KindAdapter<Linode> for Instances {
-    async fn list(&self, l: &Linode) -> Result<Vec<Record>, ProviderError> {
-        l.list_records(LIST, &ListOptions::new(), record).await
-    }
-
-    async fn get(&self, l: &Linode, id: &str) -> Result<Option<Record>, ProviderError> {
-        let n = l.numeric_id(&format!("GET {ONE}"), id)?;
-        l.get_record(ONE, &format!("{LIST}/{n}"), record).await
+    fn collection(&self) -> &'static Collection {
+        &COLLECTION
     }
 
     async fn create(&self, l: &Linode, request: Request<'_>) -> Result<Record, ProviderError> {
         let spec = request.spec;
-        let need = |key: &str| {
-            spec_str(spec, key).ok_or_else(|| {
-                l.invalid(
-                    CREATE,
-                    format!(
-                        "servers.{}: `{key}` is required to create a Linode",
-                        spec.name
-                    ),
-                )
-            })
-        };
+        let need = |key| required_str(&l.account.ctx, CREATE, Kind::Servers, spec, key);
         let region = need("region")?;
         let plan = need("plan")?;
         let image = spec_str(spec, "image");
-        let user_tags = spec
-            .fields
-            .get("tags")
-            .and_then(FieldValue::as_set)
-            .cloned()
-            .unwrap_or_default();
+        let user_tags = spec_set(spec, "tags");
         let body = CreateBody {
             label: &spec.name,
             region,
             plan,
             image,
             root_pass: image.map(|_| root_password()),
-            authorized_keys: spec
-                .fields
-                .get("ssh_keys")
-                .and_then(FieldValue::as_set)
-                .map(|keys| keys.iter().cloned().collect())
-                .unwrap_or_default(),
+            authorized_keys: spec_set(spec, "ssh_keys").into_iter().collect(),
             tags: merged_tags(&user_tags, &BTreeSet::new(), &spec.owner_tag),
             metadata: request.user_data.map(|data| Metadata {
                 user_data: base64::engine::general_purpose::STANDARD.encode(data),
             }),
         };
-        let answer: Value = l.client.post_json(CREATE, LIST, &body, &[]).await?;
+        let answer: Value = l.account.client.post_json(CREATE, LIST, &body, &[]).await?;
         drop(body);
         l.map_one(CREATE, answer, record)
     }
 
     /// Rename and retag in one `PUT`, then resize (after the Linode has settled); returns the Linode
     /// as it is after the changes.
-    async fn update(
-        &self,
-        l: &Linode,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
-        let n = l.numeric_id(UPDATE, id)?;
-        let path = format!("{LIST}/{n}");
+    async fn update(&self, l: &Linode, u: Update<'_>) -> Result<Record, ProviderError> {
+        let (_, path) = l.object_path(&COLLECTION, UPDATE, u.id)?;
         let mut label = None;
         let mut tags = None;
         let mut plan = None;
         // Every change is checked before anything is sent, so a refused change applies nothing.
-        for c in changes {
+        for c in u.changes {
             match (c.field.as_str(), &c.after) {
                 ("name", Some(FieldValue::Str(s))) => label = Some(s.clone()),
                 ("tags", Some(FieldValue::Set(s))) => tags = Some(s.clone()),
                 ("tags", None) => tags = Some(BTreeSet::new()),
                 ("plan", Some(FieldValue::Str(s))) => plan = Some(s.clone()),
-                (field, after) => {
-                    return Err(l.invalid(
-                    UPDATE,
-                    format!(
-                        "a Linode cannot change `{field}` in place (to {}); replace the server instead",
-                        after.as_ref().map_or("nothing".to_owned(), ToString::to_string)
-                    ),
-                ));
-                }
+                _ => return Err(not_in_place(&l.account.ctx, UPDATE, Kind::Servers, c)),
             }
         }
         let mut body = Relabel { label, tags: None };
@@ -299,14 +250,14 @@ impl KindAdapter<Linode> for Instances {
                 Attrs::Servers(a) => a.tags.clone(),
                 _ => BTreeSet::new(),
             };
-            body.tags = Some(merged_tags(&desired, &current, &request.spec.owner_tag));
+            body.tags = Some(merged_tags(&desired, &current, &u.request.spec.owner_tag));
         }
         let mut latest = match l.relabel(UPDATE, &path, &body).await? {
             Some(answer) => Some(l.map_one(UPDATE, answer, record)?),
             None => None,
         };
         if let Some(plan) = plan {
-            crate::adapter::wait_for(l, &Instances, id, BUSY_TIMEOUT).await?;
+            crate::adapter::wait_for(l, &Instances, u.id, BUSY_TIMEOUT).await?;
             // `allow_auto_disk_resize` defaults to true: the disk would grow with the plan, and a
             // later move to a smaller plan would then fail because the disk no longer fits. StackDock
             // resizes the plan only (docs/config.md says so); grow the disk by hand if wanted.
@@ -314,10 +265,7 @@ impl KindAdapter<Linode> for Instances {
                 allow_auto_disk_resize: false,
                 plan: &plan,
             };
-            let _: Value = l
-                .client
-                .post_json(RESIZE, &format!("{path}/resize"), &body, &[])
-                .await?;
+            l.post_action(RESIZE, &path, "resize", &body).await?;
             latest = None;
         }
         match latest {
@@ -326,21 +274,8 @@ impl KindAdapter<Linode> for Instances {
         }
     }
 
-    async fn delete(&self, l: &Linode, id: &str) -> Result<(), ProviderError> {
-        let n = l.numeric_id(&format!("DELETE {ONE}"), id)?;
-        l.delete_path(ONE, &format!("{LIST}/{n}")).await
-    }
-
     fn kind(&self) -> Kind {
         Kind::Servers
-    }
-
-    async fn find_owned(
-        &self,
-        dock: &Linode,
-        spec: &ResourceSpec,
-    ) -> Result<Vec<Record>, ProviderError> {
-        find_owned(dock, &spec.owner_tag).await
     }
 
     fn readiness(&self, record: &Record) -> Readiness {
@@ -352,6 +287,7 @@ impl KindAdapter<Linode> for Instances {
 mod tests {
     use super::*;
     use crate::linode::tests::{ctx, fixture_items};
+    use crate::provider::assert_no_secret;
     use serde_json::json;
 
     const FIXTURE: &str = include_str!("../../../../fixtures/linode/instances.json");
@@ -501,8 +437,8 @@ mod tests {
         raw["metadata"] = json!({"user_data": "I2Nsb3VkLWNvbmZpZw=="});
         raw["alerts"]["api_token"] = json!("SANDBOX-SECRET-tok");
         let r = record(&ctx(), raw).expect("maps");
+        assert_no_secret(&r);
         let text = serde_json::to_string(&r).expect("serialises");
-        assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
         assert!(!text.contains("I2Nsb3Vk"), "{text}");
         assert!(r.full_api_data.get("root_pass").is_none());
         assert_eq!(r.full_api_data.to_value()["metadata"], json!({}));

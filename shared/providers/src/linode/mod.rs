@@ -15,29 +15,18 @@ mod volumes;
 pub use declaration::DECLARATION;
 
 use serde_json::Value;
-use stackdock_core::{Kind, Record};
+use stackdock_core::Record;
 
-use crate::adapter::{Dock, KindAdapter};
-use crate::http::DockClient;
-use crate::wait::PollPolicy;
-use crate::{DockContext, ErrorClass, ProviderError, Tuning};
+use crate::adapter::{Account, Dock, KindAdapter};
+use crate::http::{Declaration, Item};
+use crate::object::carries_tag;
+use crate::{DockContext, ProviderError};
+use stackdock_core::plan::ResourceSpec;
 
 /// A Linode account.
 #[derive(Debug)]
 pub struct Linode {
-    ctx: DockContext,
-    client: DockClient,
-    tuning: Tuning,
-}
-
-impl Linode {
-    pub fn new(ctx: DockContext, client: DockClient, tuning: Tuning) -> Linode {
-        Linode {
-            ctx,
-            client,
-            tuning,
-        }
-    }
+    account: Account,
 }
 
 /// The kinds Linode has here, each with its adapter.
@@ -46,17 +35,63 @@ pub(crate) static KINDS: [&dyn KindAdapter<Linode>; 3] =
 
 #[async_trait::async_trait]
 impl Dock for Linode {
-    fn context(&self) -> &DockContext {
-        &self.ctx
+    type Collection = client::Collection;
+    const DECLARATION: &'static Declaration = &DECLARATION;
+    const KINDS: &'static [&'static dyn KindAdapter<Linode>] = &KINDS;
+
+    fn new(account: Account) -> Linode {
+        Linode { account }
     }
 
-    fn poll(&self) -> PollPolicy {
-        self.tuning.poll
+    fn account(&self) -> &Account {
+        &self.account
+    }
+
+    /// Every Linode listing keeps its array under `data`.
+    fn listing(c: &client::Collection) -> (&'static str, &'static str) {
+        (c.list, "data")
+    }
+
+    fn map_item(
+        ctx: &DockContext,
+        c: &client::Collection,
+        route: &str,
+        item: Item,
+    ) -> Result<Record, ProviderError> {
+        (c.map)(ctx, item).map_err(|what| client::unexpected(ctx, route, what))
+    }
+
+    async fn get_of(
+        &self,
+        c: &client::Collection,
+        id: &str,
+    ) -> Result<Option<Record>, ProviderError> {
+        let (_, path) = self.object_path(c, &format!("GET {}", c.one), id)?;
+        self.get_record(c.one, &path, c.map).await
+    }
+
+    /// Filtered server-side with `X-Filter`, then checked exactly here.
+    async fn find_tagged(
+        &self,
+        c: &client::Collection,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<Record>, ProviderError> {
+        let tag = &spec.owner_tag;
+        let found = self
+            .list_records(c.list, &client::filtered("tags", tag), c.map)
+            .await?;
+        Ok(found.into_iter().filter(|r| carries_tag(r, tag)).collect())
+    }
+
+    async fn delete_of(&self, c: &client::Collection, id: &str) -> Result<(), ProviderError> {
+        let (_, path) = self.object_path(c, &format!("DELETE {}", c.one), id)?;
+        self.delete_path(c.one, &path).await
     }
 
     async fn check_credentials(&self) -> Result<(), ProviderError> {
         // The profile holds personal data: read and dropped, never logged.
         let _: Value = self
+            .account
             .client
             .get_json(client::PROFILE, client::PROFILE, &[])
             .await?;
@@ -67,46 +102,7 @@ impl Dock for Linode {
 // ---------------------------------------------------------------------------------------------
 // Fuzzing
 
-/// Maps one list page of `kind` — the body of `GET /linode/instances`, `/volumes` or
-/// `/object-storage/buckets` — to records exactly as a listing does. The entry point of the fuzz
-/// targets and of the tests of hostile responses; not part of the adapter's API.
-///
-/// # Errors
-/// The body is not JSON, has no `data` list or an item cannot be mapped (transient, as in a
-/// listing), or `kind` is not one Linode has here (invalid).
-#[doc(hidden)]
-pub fn decode_list_page(
-    ctx: &DockContext,
-    kind: Kind,
-    body: &[u8],
-) -> Result<Vec<Record>, ProviderError> {
-    let (route, map): (&str, client::MapFn) = match kind {
-        Kind::Servers => ("GET /linode/instances", instances::record),
-        Kind::BlockVolumes => ("GET /volumes", volumes::record),
-        Kind::Buckets => ("GET /object-storage/buckets", buckets::record),
-        _ => {
-            return Err(ProviderError::new(
-                ErrorClass::Invalid,
-                &ctx.dock,
-                kind.config_key(),
-                format!("Linode docks do not support {}", kind.config_key()),
-            ));
-        }
-    };
-    crate::http::page_items(&ctx.dock, route, "data", body)?
-        .into_iter()
-        .map(|item| {
-            map(ctx, item).map_err(|what| {
-                ProviderError::new(
-                    ErrorClass::Transient,
-                    &ctx.dock,
-                    route,
-                    format!("the response has an unexpected shape: {what}"),
-                )
-            })
-        })
-        .collect()
-}
+crate::adapter::decode_list_page_for!(Linode);
 
 #[cfg(test)]
 pub(crate) mod tests {
@@ -121,7 +117,6 @@ pub(crate) mod tests {
 
     /// The items of a fixture listing (`fixtures/linode/<kind>.json`).
     pub(crate) fn fixture_items(text: &str) -> Vec<Value> {
-        let v: Value = serde_json::from_str(text).expect("fixture parses");
-        v["data"].as_array().expect("data").clone()
+        crate::provider::fixture_items(text, "data")
     }
 }

@@ -9,14 +9,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::record::{Attrs, VolumeAttrs};
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::Linode;
-use super::client::{Relabel, de, filtered, seal, skeleton, spec_str, to_i64};
-use crate::adapter::{KindAdapter, Readiness};
-use crate::http::ListOptions;
+use super::client::{Collection, Relabel, de, not_in_place, required_str, seal, skeleton, to_i64};
+use crate::adapter::{KindAdapter, Readiness, Update};
 use crate::wait::{Poll, poll_until};
 use crate::{DockContext, Listed, ProviderError, Request};
 
@@ -27,6 +25,11 @@ const UPDATE: &str = "PUT /volumes/{id}";
 const RESIZE: &str = "POST /volumes/{id}/resize";
 const ATTACH: &str = "POST /volumes/{id}/attach";
 const DETACH: &str = "POST /volumes/{id}/detach";
+const COLLECTION: Collection = Collection {
+    list: LIST,
+    one: ONE,
+    map: record,
+};
 
 /// How long a re-attach waits for a detach to finish (Linode detaches asynchronously).
 const DETACH_TIMEOUT: Duration = Duration::from_secs(300);
@@ -130,40 +133,18 @@ fn attached_to(r: &Record) -> Option<&str> {
 // ---------------------------------------------------------------------------------------------
 // Calls
 
-/// Volumes carrying the ownership tag (server-side `X-Filter`, then checked exactly here).
-pub(super) async fn find_owned(l: &Linode, owner_tag: &str) -> Result<Vec<Record>, ProviderError> {
-    let found = l
-        .list_records(LIST, &filtered("tags", owner_tag), record)
-        .await?;
-    Ok(found
-        .into_iter()
-        .filter(|r| {
-            r.full_api_data
-                .get("tags")
-                .as_ref()
-                .and_then(Value::as_array)
-                .is_some_and(|tags| tags.iter().any(|t| t.as_str() == Some(owner_tag)))
-        })
-        .collect())
-}
-
 /// Asks Linode to detach the volume at `path` (it detaches asynchronously).
 async fn detach(l: &Linode, path: &str) -> Result<(), ProviderError> {
-    let detach = format!("{path}/detach");
-    let _: Value = l
-        .client
-        .post_json(DETACH, &detach, &DetachBody {}, &[])
-        .await?;
-    Ok(())
+    l.post_action(DETACH, path, "detach", &DetachBody {}).await
 }
 
 /// Waits until a detach has taken effect, so the following attach is not refused.
 async fn wait_detached(l: &Linode, n: u64, path: &str) -> Result<Record, ProviderError> {
     let what = format!("volume {n} to detach");
     poll_until(
-        l.tuning.poll,
+        l.account.tuning.poll,
         DETACH_TIMEOUT,
-        &l.ctx.dock,
+        &l.account.ctx.dock,
         &what,
         || async {
             let r = l.require_record(ONE, path, record).await?;
@@ -185,23 +166,13 @@ pub(super) struct Volumes;
 
 #[async_trait::async_trait]
 impl KindAdapter<Linode> for Volumes {
-    async fn list(&self, l: &Linode) -> Result<Vec<Record>, ProviderError> {
-        l.list_records(LIST, &ListOptions::new(), record).await
-    }
-
-    async fn get(&self, l: &Linode, id: &str) -> Result<Option<Record>, ProviderError> {
-        let n = l.numeric_id(&format!("GET {ONE}"), id)?;
-        l.get_record(ONE, &format!("{LIST}/{n}"), record).await
+    fn collection(&self) -> &'static Collection {
+        &COLLECTION
     }
 
     async fn create(&self, l: &Linode, request: Request<'_>) -> Result<Record, ProviderError> {
         let spec = request.spec;
-        let region = spec_str(spec, "region").ok_or_else(|| {
-            l.invalid(
-                CREATE,
-                format!("block_volumes.{}: `region` is required", spec.name),
-            )
-        })?;
+        let region = required_str(&l.account.ctx, CREATE, Kind::BlockVolumes, spec, "region")?;
         let size = match spec.fields.get("size_gb") {
             None => None,
             Some(FieldValue::Int(n)) if *n > 0 => Some(n.unsigned_abs()),
@@ -226,42 +197,27 @@ impl KindAdapter<Linode> for Volumes {
             linode_id,
             tags: vec![spec.owner_tag.as_str()],
         };
-        let answer: Value = l.client.post_json(CREATE, LIST, &body, &[]).await?;
+        let answer: Value = l.account.client.post_json(CREATE, LIST, &body, &[]).await?;
         l.map_one(CREATE, answer, record)
     }
 
     /// Rename, grow, then detach / attach; returns the volume as it is after the changes.
-    async fn update(
-        &self,
-        l: &Linode,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
-        let n = l.numeric_id(UPDATE, id)?;
-        let path = format!("{LIST}/{n}");
+    async fn update(&self, l: &Linode, u: Update<'_>) -> Result<Record, ProviderError> {
+        let (n, path) = l.object_path(&COLLECTION, UPDATE, u.id)?;
         let mut label = None;
         let mut size = None;
         let mut attach = false;
         // Every change is checked before anything is sent, so a refused change applies nothing.
-        for c in changes {
+        for c in u.changes {
             match (c.field.as_str(), &c.after) {
                 ("name", Some(FieldValue::Str(s))) => label = Some(s.clone()),
                 ("size_gb", Some(FieldValue::Int(gb))) if *gb > 0 => size = Some(gb.unsigned_abs()),
                 ("attach_to", _) => attach = true,
-                (field, after) => {
-                    return Err(l.invalid(
-                    UPDATE,
-                    format!(
-                        "a Linode volume cannot change `{field}` in place (to {}); replace the volume instead",
-                        after.as_ref().map_or("nothing".to_owned(), ToString::to_string)
-                    ),
-                ));
-                }
+                _ => return Err(not_in_place(&l.account.ctx, UPDATE, Kind::BlockVolumes, c)),
             }
         }
         let target = if attach {
-            request
+            u.request
                 .attach_to_id
                 .map(|id| l.numeric_id(ATTACH, id))
                 .transpose()?
@@ -271,10 +227,7 @@ impl KindAdapter<Linode> for Volumes {
         let body = Relabel { label, tags: None };
         l.relabel(UPDATE, &path, &body).await?;
         if let Some(size) = size {
-            let body = ResizeBody { size };
-            let _: Value = l
-                .client
-                .post_json(RESIZE, &format!("{path}/resize"), &body, &[])
+            l.post_action(RESIZE, &path, "resize", &ResizeBody { size })
                 .await?;
         }
         if attach {
@@ -290,10 +243,7 @@ impl KindAdapter<Linode> for Volumes {
                         wait_detached(l, n, &path).await?;
                     }
                     let body = AttachBody { linode_id };
-                    let _: Value = l
-                        .client
-                        .post_json(ATTACH, &format!("{path}/attach"), &body, &[])
-                        .await?;
+                    l.post_action(ATTACH, &path, "attach", &body).await?;
                 }
             }
         }
@@ -303,8 +253,7 @@ impl KindAdapter<Linode> for Volumes {
     /// Deletes the volume, detaching it first: Linode refuses to delete an attached volume, and the
     /// plan deleting it already means it is not wanted on its server.
     async fn delete(&self, l: &Linode, id: &str) -> Result<(), ProviderError> {
-        let n = l.numeric_id(&format!("DELETE {ONE}"), id)?;
-        let path = format!("{LIST}/{n}");
+        let (n, path) = l.object_path(&COLLECTION, &format!("DELETE {ONE}"), id)?;
         let Some(current) = l.get_record(ONE, &path, record).await? else {
             return Ok(());
         };
@@ -317,14 +266,6 @@ impl KindAdapter<Linode> for Volumes {
 
     fn kind(&self) -> Kind {
         Kind::BlockVolumes
-    }
-
-    async fn find_owned(
-        &self,
-        dock: &Linode,
-        spec: &ResourceSpec,
-    ) -> Result<Vec<Record>, ProviderError> {
-        find_owned(dock, &spec.owner_tag).await
     }
 
     fn readiness(&self, record: &Record) -> Readiness {
@@ -343,6 +284,7 @@ impl KindAdapter<Linode> for Volumes {
 mod tests {
     use super::*;
     use crate::linode::tests::{ctx, fixture_items};
+    use crate::provider::assert_no_secret;
     use serde_json::json;
 
     const FIXTURE: &str = include_str!("../../../../fixtures/linode/volumes.json");
@@ -440,8 +382,7 @@ mod tests {
         raw["secret_key"] = json!("SANDBOX-SECRET-key");
         raw["encryption_password"] = json!("SANDBOX-SECRET-pw");
         let r = record(&ctx(), raw).expect("maps");
-        let text = serde_json::to_string(&r).expect("serialises");
-        assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
+        assert_no_secret(&r);
         assert_eq!(
             r.full_api_data.to_value()["filesystem_path"],
             "/dev/disk/by-id/scsi-0Linode_Volume_vpn-logs"

@@ -14,18 +14,27 @@ use stackdock_core::{FieldValue, Kind, Record};
 
 use super::Vultr;
 use super::client::{
-    self, Collection, decode, get_existing, invalid, lenient, non_empty, not_in_place,
-    required_str, spec_str,
+    self, Collection, Write, decode_object, get_existing, invalid, lenient, non_empty,
+    not_in_place, poll_object, required_str, send_changes, spec_str, update_route,
 };
-use crate::adapter::{KindAdapter, Readiness};
-use crate::http::ListOptions;
-use crate::wait::{Poll, poll_until};
+use crate::adapter::{KindAdapter, Readiness, Update};
+use crate::wait::Poll;
 use crate::{DockContext, Listed, ProviderError, Request};
 
 const ROUTE: &str = "/blocks";
 /// The block type a create sends when the entry sets none (docs/config.md says so).
 const DEFAULT_BLOCK_TYPE: &str = "high_perf";
 const ROUTE_ID: &str = "/blocks/{id}";
+const COLLECTION: Collection = Collection {
+    kind: Kind::BlockVolumes,
+    route: ROUTE,
+    route_id: ROUTE_ID,
+    list_key: "blocks",
+    one_key: "block",
+    item: to_record,
+    value: to_record,
+    write: Write::Patch,
+};
 const ROUTE_ATTACH: &str = "/blocks/{id}/attach";
 const ROUTE_DETACH: &str = "/blocks/{id}/detach";
 
@@ -106,7 +115,7 @@ pub(super) fn to_record(
     route: &str,
     value: impl Listed,
 ) -> Result<Record, ProviderError> {
-    let b: Block = decode(ctx, route, &value)?;
+    let b: Block = decode_object(&ctx.dock, route, &value)?;
     client::require_id(ctx, route, Kind::BlockVolumes, &b.id)?;
     let attrs = Attrs::BlockVolumes(VolumeAttrs {
         size_gb: i64::try_from(b.size_gb).ok(),
@@ -184,38 +193,29 @@ pub(super) async fn wait_active(
     timeout: Duration,
 ) -> Result<Record, ProviderError> {
     let what = format!("block volume {id}");
-    poll_until(v.tuning.poll, timeout, &v.ctx.dock, &what, || async {
-        let r = get_existing::<Blocks>(v, id).await?;
-        Ok(if is_ready(&r) {
+    poll_object(v, &COLLECTION, id, &what, timeout, |r| {
+        if is_ready(&r) {
             Poll::Ready(r)
         } else {
             Poll::Pending(r.status)
-        })
+        }
     })
     .await
 }
 
-async fn attach(v: &Vultr, id: &str, server: &str) -> Result<(), ProviderError> {
+/// Attaches block `id` to `server` (`POST /blocks/{id}/attach`), or detaches it from its server
+/// for `None` (`/detach`), live in both cases.
+async fn attachment(v: &Vultr, id: &str, server: Option<&str>) -> Result<(), ProviderError> {
+    let (route, action) = match server {
+        Some(_) => (ROUTE_ATTACH, "attach"),
+        None => (ROUTE_DETACH, "detach"),
+    };
     let body = Attachment {
-        instance_id: Some(server),
+        instance_id: server,
         live: true,
     };
-    let _: Value = v
-        .client
-        .post_json(ROUTE_ATTACH, &format!("{ROUTE}/{id}/attach"), &body, &[])
-        .await?;
-    Ok(())
-}
-
-async fn detach(v: &Vultr, id: &str) -> Result<(), ProviderError> {
-    let body = Attachment {
-        instance_id: None,
-        live: true,
-    };
-    let _: Value = v
-        .client
-        .post_json(ROUTE_DETACH, &format!("{ROUTE}/{id}/detach"), &body, &[])
-        .await?;
+    let path = format!("{ROUTE}/{id}/{action}");
+    let _: Value = v.account.client.post_json(route, &path, &body, &[]).await?;
     Ok(())
 }
 
@@ -224,7 +224,7 @@ pub(super) fn update_plan(
     ctx: &DockContext,
     changes: &[FieldChange],
 ) -> Result<(UpdateBody, bool), ProviderError> {
-    let route = format!("PATCH {ROUTE_ID}");
+    let route = update_route(&COLLECTION);
     let mut body = UpdateBody::default();
     let mut reattach = false;
     for c in changes {
@@ -232,15 +232,7 @@ pub(super) fn update_plan(
             ("name", Some(FieldValue::Str(name))) => body.label = Some(name.clone()),
             ("size_gb", Some(FieldValue::Int(size))) => body.size_gb = Some(*size),
             ("attach_to", _) => reattach = true,
-            (field, after) => {
-                return Err(not_in_place(
-                    ctx,
-                    &route,
-                    "block volume",
-                    field,
-                    after.as_ref(),
-                ));
-            }
+            _ => return Err(not_in_place(ctx, &route, COLLECTION.kind, c)),
         }
     }
     Ok((body, reattach))
@@ -253,30 +245,10 @@ pub(super) fn update_plan(
 #[derive(Debug)]
 pub(super) struct Blocks;
 
-impl Collection for Blocks {
-    const KIND: Kind = Kind::BlockVolumes;
-    const ROUTE: &'static str = ROUTE;
-    const ROUTE_ID: &'static str = ROUTE_ID;
-    const LIST_KEY: &'static str = "blocks";
-    const ONE_KEY: &'static str = "block";
-
-    fn to_record(
-        ctx: &DockContext,
-        route: &str,
-        value: impl Listed,
-    ) -> Result<Record, ProviderError> {
-        to_record(ctx, route, value)
-    }
-}
-
 #[async_trait::async_trait]
 impl KindAdapter<Vultr> for Blocks {
-    async fn list(&self, v: &Vultr) -> Result<Vec<Record>, ProviderError> {
-        client::list::<Blocks>(v, &ListOptions::new()).await
-    }
-
-    async fn get(&self, v: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {
-        client::get::<Blocks>(v, id).await
+    fn collection(&self) -> &'static Collection {
+        &COLLECTION
     }
 
     /// Blocks labelled `spec.name` (blocks have no tags, and the list has no label filter).
@@ -295,8 +267,8 @@ impl KindAdapter<Vultr> for Blocks {
 
     /// Sends the create once; with `attach_to_id`, waits for the block to be active and attaches it.
     async fn create(&self, v: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
-        let body = create_body(&v.ctx, request.spec)?;
-        let created = client::create::<Blocks>(v, &body).await?;
+        let body = create_body(&v.account.ctx, request.spec)?;
+        let created = client::create(v, &COLLECTION, &body).await?;
         let Some(server) = request.attach_to_id else {
             return Ok(created);
         };
@@ -306,7 +278,7 @@ impl KindAdapter<Vultr> for Blocks {
             if !is_ready(&created) {
                 wait_active(v, &id, ACTIVE_BEFORE_ATTACH).await?;
             }
-            attach(v, &id, server).await
+            attachment(v, &id, Some(server)).await
         };
         attached.await.map_err(|mut e| {
         // The block exists: say so, so nobody creates a second one by hand.
@@ -316,44 +288,32 @@ impl KindAdapter<Vultr> for Blocks {
         ));
         e
     })?;
-        get_existing::<Blocks>(v, &id).await
+        get_existing(v, &COLLECTION, &id).await
     }
 
     /// Rename and grow with one PATCH; then detach from another server and attach to
     /// `request.attach_to_id` (None = detach only). Returns the block as it is afterwards.
-    async fn update(
-        &self,
-        v: &Vultr,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
-        let (body, reattach) = update_plan(&v.ctx, changes)?;
+    async fn update(&self, v: &Vultr, u: Update<'_>) -> Result<Record, ProviderError> {
+        let id = u.id;
+        let (body, reattach) = update_plan(&v.account.ctx, u.changes)?;
         if body != UpdateBody::default() {
-            let _: Value = v
-                .client
-                .patch_json(ROUTE_ID, &format!("{ROUTE}/{id}"), &body, &[])
-                .await?;
+            let _: Value = send_changes(v, &COLLECTION, id, &body).await?;
         }
         if reattach {
-            let current = get_existing::<Blocks>(v, id).await?;
+            let current = get_existing(v, &COLLECTION, id).await?;
             let attached = attached_to(&current).map(str::to_owned);
-            let target = request.attach_to_id;
+            let target = u.request.attach_to_id;
             if attached.is_some() && attached.as_deref() != target {
-                detach(v, id).await?;
+                attachment(v, id, None).await?;
             }
             if let Some(server) = target
                 && attached.as_deref() != Some(server)
             {
-                attach(v, id, server).await?;
+                attachment(v, id, Some(server)).await?;
             }
         }
         // PATCH answers 204 without the block: read it back to return what is there now.
-        get_existing::<Blocks>(v, id).await
-    }
-
-    async fn delete(&self, v: &Vultr, id: &str) -> Result<(), ProviderError> {
-        client::delete::<Blocks>(v, id).await
+        get_existing(v, &COLLECTION, id).await
     }
 
     fn kind(&self) -> Kind {
@@ -383,7 +343,7 @@ mod tests {
 
     #[test]
     fn fixture_blocks_map_to_volume_records() {
-        let records = fixture_records::<Blocks>(FIXTURE);
+        let records = fixture_records(&COLLECTION, FIXTURE);
         assert_eq!(records.len(), 2);
         let a = &records[0];
         assert_eq!(
@@ -416,7 +376,7 @@ mod tests {
 
     #[test]
     fn nothing_secret_survives_and_nothing_else_is_removed() {
-        for v in fixture::<Blocks>(FIXTURE) {
+        for v in fixture(&COLLECTION, FIXTURE) {
             let keys: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
             let r = to_record(&ctx(), "GET /blocks", v).expect("maps");
             // Blocks carry no secret field: redaction must keep every key.

@@ -6,145 +6,184 @@
 //! Nothing here decides what to create or change, and nothing here looks at HTTP status codes:
 //! the shared plumbing (`crate::http`) classifies every failure once.
 
-use std::collections::BTreeSet;
-
-use serde::de::{DeserializeOwned, Deserializer};
+use serde::de::Deserializer;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use stackdock_core::plan::ResourceSpec;
+
 use stackdock_core::record::Attrs;
-use stackdock_core::{FieldValue, Kind, Record};
+use stackdock_core::{Kind, Record};
+
+use std::time::Duration;
 
 use super::Vultr;
 use crate::error::{found, gone_ok};
-use crate::http::ListOptions;
+use crate::http::{Item, ListOptions};
+pub(super) use crate::object::decode_object;
+use crate::object::unwrap_envelope;
 use crate::redact::secret_keys;
+pub(super) use crate::spec::{not_in_place, required_str, spec_set, spec_str};
+use crate::wait::{Poll, poll_until};
 use crate::{DockContext, ErrorClass, Listed, ProviderError};
 
 /// `GET /account`: the cheapest authenticated request ([govultr] account.go).
 pub(super) const ACCOUNT: &str = "/account";
 
+/// Maps one provider object (a listed item or a parsed answer) of a route to a record.
+pub(crate) type MapFn<T> = fn(&DockContext, &str, T) -> Result<Record, ProviderError>;
+
 /// One Vultr collection as its kind file declares it: routes, envelope keys and the mapping of
 /// one object. The calls below are written once for every collection.
-pub(super) trait Collection {
-    const KIND: Kind;
+#[derive(Debug)]
+pub(crate) struct Collection {
+    pub kind: Kind,
     /// The collection's path (`/instances`).
-    const ROUTE: &'static str;
+    pub route: &'static str,
     /// One object's route as errors and statistics name it (`/instances/{id}`).
-    const ROUTE_ID: &'static str;
+    pub route_id: &'static str,
     /// The key of a listing's array (`instances`).
-    const LIST_KEY: &'static str;
+    pub list_key: &'static str,
     /// The key of a single-object answer (`instance`).
-    const ONE_KEY: &'static str;
+    pub one_key: &'static str,
+    /// The record of a listed item.
+    pub item: MapFn<Item>,
+    /// The record of a single object (a get's, a create's or an update's answer).
+    pub value: MapFn<Value>,
+    /// How one object takes in-place changes.
+    pub write: Write,
+}
 
-    /// The record of one object of the collection.
-    fn to_record(
-        ctx: &DockContext,
-        route: &str,
-        value: impl Listed,
-    ) -> Result<Record, ProviderError>;
+/// The method a collection takes in-place changes with ([vultr-spec]: `PATCH` for instances and
+/// blocks, `PUT` for databases).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Write {
+    Put,
+    Patch,
+}
+
+/// Sends the changed fields of object `id` of `c` (`PUT`/`PATCH <route>/{id}`); the answer as
+/// Vultr sent it (`null` for a 202/204 without the object).
+pub(super) async fn send_changes(
+    v: &Vultr,
+    c: &Collection,
+    id: &str,
+    body: &(impl Serialize + Sync),
+) -> Result<Value, ProviderError> {
+    let path = format!("{}/{id}", c.route);
+    let client = &v.account.client;
+    match c.write {
+        Write::Put => client.put_json(c.route_id, &path, body, &[]).await,
+        Write::Patch => client.patch_json(c.route_id, &path, body, &[]).await,
+    }
+}
+
+/// The route an update of `c` is named by in errors and statistics (`PATCH /instances/{id}`).
+pub(super) fn update_route(c: &Collection) -> String {
+    let method = match c.write {
+        Write::Put => "PUT",
+        Write::Patch => "PATCH",
+    };
+    format!("{method} {}", c.route_id)
 }
 
 /// `GET <route>/{id}`: the record, `None` when Vultr says it does not exist.
-pub(super) async fn get<C: Collection>(
+pub(super) async fn get(
     v: &Vultr,
+    c: &Collection,
     id: &str,
 ) -> Result<Option<Record>, ProviderError> {
-    let route = format!("GET {}", C::ROUTE_ID);
-    let path = format!("{}/{id}", C::ROUTE);
-    let Some(body) = found(v.client.get_json::<Value>(C::ROUTE_ID, &path, &[]).await)? else {
+    let route = format!("GET {}", c.route_id);
+    let path = format!("{}/{id}", c.route);
+    let Some(body) = found(
+        v.account
+            .client
+            .get_json::<Value>(c.route_id, &path, &[])
+            .await,
+    )?
+    else {
         return Ok(None);
     };
-    let item = unwrap_envelope(&v.ctx, &route, body, C::ONE_KEY)?;
-    C::to_record(&v.ctx, &route, item).map(Some)
+    let item = unwrap_envelope(&v.account.ctx.dock, &route, body, c.one_key)?;
+    (c.value)(&v.account.ctx, &route, item).map(Some)
 }
 
 /// [`get`] of a resource that must exist: gone is a `NotFound` error.
-pub(super) async fn get_existing<C: Collection>(
+pub(super) async fn get_existing(
     v: &Vultr,
+    c: &Collection,
     id: &str,
 ) -> Result<Record, ProviderError> {
-    get::<C>(v, id)
+    get(v, c, id)
         .await?
-        .ok_or_else(|| gone(&v.ctx, C::ROUTE_ID, C::KIND, id))
+        .ok_or_else(|| gone(&v.account.ctx, c.route_id, c.kind, id))
 }
 
 /// Every object of the collection (all pages, as `options` say) as records.
-pub(super) async fn list<C: Collection>(
+pub(super) async fn list(
     v: &Vultr,
+    c: &Collection,
     options: &ListOptions,
 ) -> Result<Vec<Record>, ProviderError> {
-    let route = format!("GET {}", C::ROUTE);
-    v.client
-        .list_mapped(C::ROUTE, C::LIST_KEY, options, &|item| {
-            C::to_record(&v.ctx, &route, item)
+    let route = format!("GET {}", c.route);
+    v.account
+        .client
+        .list_mapped(c.route, c.list_key, options, &|item| {
+            (c.item)(&v.account.ctx, &route, item)
         })
         .await
 }
 
 /// `POST <route>` once; the created object as Vultr answered it.
-pub(super) async fn create<C: Collection>(
+pub(super) async fn create(
     v: &Vultr,
+    c: &Collection,
     body: &(impl Serialize + Sync),
 ) -> Result<Record, ProviderError> {
-    let route = format!("POST {}", C::ROUTE);
-    let answer: Value = v.client.post_json(C::ROUTE, C::ROUTE, body, &[]).await?;
-    let item = unwrap_envelope(&v.ctx, &route, answer, C::ONE_KEY)?;
-    C::to_record(&v.ctx, &route, item)
+    let route = format!("POST {}", c.route);
+    let answer: Value = v
+        .account
+        .client
+        .post_json(c.route, c.route, body, &[])
+        .await?;
+    let item = unwrap_envelope(&v.account.ctx.dock, &route, answer, c.one_key)?;
+    (c.value)(&v.account.ctx, &route, item)
 }
 
 /// The object an update (`route`) answered with, or, for a 202/204 without it, the object read
 /// back.
-pub(super) async fn updated<C: Collection>(
+pub(super) async fn updated(
     v: &Vultr,
+    c: &Collection,
     route: &str,
     id: &str,
     answer: Value,
 ) -> Result<Record, ProviderError> {
-    match unwrap_envelope(&v.ctx, route, answer, C::ONE_KEY) {
-        Ok(item) => C::to_record(&v.ctx, route, item),
-        Err(_) => get_existing::<C>(v, id).await,
+    match unwrap_envelope(&v.account.ctx.dock, route, answer, c.one_key) {
+        Ok(item) => (c.value)(&v.account.ctx, route, item),
+        Err(_) => get_existing(v, c, id).await,
     }
 }
 
-/// `DELETE <route>/{id}`; a resource already gone is success.
-pub(super) async fn delete<C: Collection>(v: &Vultr, id: &str) -> Result<(), ProviderError> {
-    let path = format!("{}/{id}", C::ROUTE);
-    gone_ok(v.client.delete(C::ROUTE_ID, &path, &[]).await)
-}
-
-/// The error for an update that cannot change `field` in place (a replace field reached the
-/// adapter), naming the value asked for.
-pub(super) fn not_in_place(
-    ctx: &DockContext,
-    route: &str,
+/// Polls object `id` of `c` until `check` finds it ready, it is gone, or `timeout` passes
+/// (`what` names the wait in messages).
+pub(super) async fn poll_object(
+    v: &Vultr,
+    c: &Collection,
+    id: &str,
     what: &str,
-    field: &str,
-    after: Option<&FieldValue>,
-) -> ProviderError {
-    let after = after.map_or_else(|| "nothing".to_owned(), ToString::to_string);
-    invalid(
-        ctx,
-        route,
-        format!("a Vultr {what} cannot change `{field}` to {after} in place"),
-    )
+    timeout: Duration,
+    check: impl Fn(Record) -> Poll,
+) -> Result<Record, ProviderError> {
+    let (policy, dock) = (v.account.tuning.poll, &v.account.ctx.dock);
+    poll_until(policy, timeout, dock, what, || async {
+        Ok(check(get_existing(v, c, id).await?))
+    })
+    .await
 }
 
-/// Decodes one provider object into its wire type. Wire types accept missing, extra, `""` and
-/// null fields, so this only fails when the item is not an object at all.
-pub(super) fn decode<T: DeserializeOwned>(
-    ctx: &DockContext,
-    route: &str,
-    value: &impl Listed,
-) -> Result<T, ProviderError> {
-    value.decode::<T>().map_err(|e| {
-        ProviderError::new(
-            ErrorClass::Transient,
-            &ctx.dock,
-            route,
-            format!("the response has an unexpected shape: {e}"),
-        )
-    })
+/// `DELETE <route>/{id}`; a resource already gone is success.
+pub(super) async fn delete(v: &Vultr, c: &Collection, id: &str) -> Result<(), ProviderError> {
+    let path = format!("{}/{id}", c.route);
+    gone_ok(v.account.client.delete(c.route_id, &path, &[]).await)
 }
 
 /// Refuses an object without a usable `id` (missing, null, `""` or not a string or number): a
@@ -169,24 +208,6 @@ pub(super) fn require_id(
         ));
     }
     Ok(())
-}
-
-/// The object under `key` in a single-resource answer (`{"instance": {...}}`).
-pub(super) fn unwrap_envelope(
-    ctx: &DockContext,
-    route: &str,
-    mut body: Value,
-    key: &str,
-) -> Result<Value, ProviderError> {
-    match body.get_mut(key).map(Value::take) {
-        Some(v @ Value::Object(_)) => Ok(v),
-        _ => Err(ProviderError::new(
-            ErrorClass::Transient,
-            &ctx.dock,
-            route,
-            format!("the response has no `{key}` object"),
-        )),
-    }
 }
 
 /// The error for a resource that vanished while we worked on it.
@@ -231,43 +252,6 @@ pub(super) fn record(
 /// An `Invalid` error about the spec, before anything is sent.
 pub(super) fn invalid(ctx: &DockContext, route: &str, message: String) -> ProviderError {
     ProviderError::new(ErrorClass::Invalid, &ctx.dock, route, message)
-}
-
-/// The desired value of a string field.
-pub(super) fn spec_str<'a>(spec: &'a ResourceSpec, key: &str) -> Option<&'a str> {
-    spec.fields.get(key).and_then(FieldValue::as_str)
-}
-
-/// A string field the create cannot do without.
-pub(super) fn required_str<'a>(
-    ctx: &DockContext,
-    route: &str,
-    kind: Kind,
-    spec: &'a ResourceSpec,
-    key: &str,
-) -> Result<&'a str, ProviderError> {
-    spec_str(spec, key)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| {
-            invalid(
-                ctx,
-                route,
-                format!(
-                    "{}.{} has no `{key}`: set it in stackdock.toml",
-                    kind.config_key(),
-                    spec.name
-                ),
-            )
-        })
-}
-
-/// The desired value of a set field (`tags`, `ssh_keys`); absent = empty.
-pub(super) fn spec_set(spec: &ResourceSpec, key: &str) -> BTreeSet<String> {
-    spec.fields
-        .get(key)
-        .and_then(FieldValue::as_set)
-        .cloned()
-        .unwrap_or_default()
 }
 
 /// Lenient field decoders: Vultr writes empty values as `""` or `0`, older objects may carry
@@ -331,18 +315,17 @@ pub(super) mod testing {
         crate::provider::test_context(ProviderKind::Vultr)
     }
 
-    /// The items of a fixture listing of `C` (`fixtures/vultr/<kind>.json`).
-    pub(in crate::vultr) fn fixture<C: Collection>(text: &str) -> Vec<Value> {
-        let v: Value = serde_json::from_str(text).expect("fixture parses");
-        v[C::LIST_KEY].as_array().expect("the list").clone()
+    /// The items of a fixture listing of `c` (`fixtures/vultr/<kind>.json`).
+    pub(in crate::vultr) fn fixture(c: &Collection, text: &str) -> Vec<Value> {
+        crate::provider::fixture_items(text, c.list_key)
     }
 
-    /// The records of a fixture listing of `C`, mapped as a listing maps them.
-    pub(in crate::vultr) fn fixture_records<C: Collection>(text: &str) -> Vec<Record> {
-        let route = format!("GET {}", C::ROUTE);
-        fixture::<C>(text)
+    /// The records of a fixture listing of `c`, mapped as a listing maps them.
+    pub(in crate::vultr) fn fixture_records(c: &Collection, text: &str) -> Vec<Record> {
+        let route = format!("GET {}", c.route);
+        fixture(c, text)
             .into_iter()
-            .map(|v| C::to_record(&ctx(), &route, v).expect("maps"))
+            .map(|v| (c.value)(&ctx(), &route, v).expect("maps"))
             .collect()
     }
 }

@@ -6,21 +6,31 @@
 //! module must never log a database object.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::record::{Attrs, DatabaseAttrs};
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::Vultr;
 use super::client::{
-    self, Collection, decode, get_existing, lenient, non_empty, not_in_place, required_str,
+    self, Collection, Write, decode_object, get_existing, lenient, non_empty, not_in_place,
+    required_str, send_changes, update_route,
 };
-use crate::adapter::{KindAdapter, Readiness};
+use crate::adapter::{KindAdapter, Readiness, Update};
 use crate::http::ListOptions;
 use crate::{DockContext, Listed, ProviderError, Request};
 
 const ROUTE: &str = "/databases";
 const ROUTE_ID: &str = "/databases/{id}";
+const COLLECTION: Collection = Collection {
+    kind: Kind::Databases,
+    route: ROUTE,
+    route_id: ROUTE_ID,
+    list_key: "databases",
+    one_key: "database",
+    item: to_record,
+    value: to_record,
+    write: Write::Put,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Wire type
@@ -92,7 +102,7 @@ pub(super) fn to_record(
     route: &str,
     value: impl Listed,
 ) -> Result<Record, ProviderError> {
-    let d: Database = decode(ctx, route, &value)?;
+    let d: Database = decode_object(&ctx.dock, route, &value)?;
     client::require_id(ctx, route, Kind::Databases, &d.id)?;
     let attrs = Attrs::Databases(DatabaseAttrs {
         engine: non_empty(&d.database_engine),
@@ -123,7 +133,7 @@ pub(super) fn is_ready(record: &Record) -> bool {
 /// The listing `options` ask for, in one request: the spec's `GET /databases` takes only `label`,
 /// `tag` and `region`, no pages.
 async fn list_with(v: &Vultr, options: ListOptions) -> Result<Vec<Record>, ProviderError> {
-    client::list::<Databases>(v, &options.whole()).await
+    client::list(v, &COLLECTION, &options.whole()).await
 }
 
 /// The create request body ([vultr-spec] create_database): the owner tag goes into `tag`.
@@ -148,15 +158,13 @@ pub(super) fn update_body(
     ctx: &DockContext,
     changes: &[FieldChange],
 ) -> Result<UpdateBody, ProviderError> {
-    let route = format!("PUT {ROUTE_ID}");
+    let route = update_route(&COLLECTION);
     let mut body = UpdateBody::default();
     for c in changes {
         match (c.field.as_str(), &c.after) {
             ("name", Some(FieldValue::Str(name))) => body.label = Some(name.clone()),
             ("plan", Some(FieldValue::Str(plan))) => body.plan = Some(plan.clone()),
-            (field, after) => {
-                return Err(not_in_place(ctx, &route, "database", field, after.as_ref()));
-            }
+            _ => return Err(not_in_place(ctx, &route, COLLECTION.kind, c)),
         }
     }
     Ok(body)
@@ -169,34 +177,18 @@ pub(super) fn update_body(
 #[derive(Debug)]
 pub(super) struct Databases;
 
-impl Collection for Databases {
-    const KIND: Kind = Kind::Databases;
-    const ROUTE: &'static str = ROUTE;
-    const ROUTE_ID: &'static str = ROUTE_ID;
-    const LIST_KEY: &'static str = "databases";
-    const ONE_KEY: &'static str = "database";
-
-    fn to_record(
-        ctx: &DockContext,
-        route: &str,
-        value: impl Listed,
-    ) -> Result<Record, ProviderError> {
-        to_record(ctx, route, value)
-    }
-}
-
 #[async_trait::async_trait]
 impl KindAdapter<Vultr> for Databases {
+    fn collection(&self) -> &'static Collection {
+        &COLLECTION
+    }
+
     fn kind(&self) -> Kind {
         Kind::Databases
     }
 
     async fn list(&self, v: &Vultr) -> Result<Vec<Record>, ProviderError> {
         list_with(v, ListOptions::new()).await
-    }
-
-    async fn get(&self, v: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {
-        client::get::<Databases>(v, id).await
     }
 
     /// Databases whose single `tag` is the owner tag (filtered server-side, checked again here).
@@ -214,29 +206,19 @@ impl KindAdapter<Vultr> for Databases {
     }
 
     async fn create(&self, v: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
-        let body = create_body(&v.ctx, request.spec)?;
-        client::create::<Databases>(v, &body).await
+        let body = create_body(&v.account.ctx, request.spec)?;
+        client::create(v, &COLLECTION, &body).await
     }
 
     /// One PUT with every change; returns the database as Vultr answered.
-    async fn update(
-        &self,
-        v: &Vultr,
-        id: &str,
-        changes: &[FieldChange],
-        _request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
-        let body = update_body(&v.ctx, changes)?;
+    async fn update(&self, v: &Vultr, u: Update<'_>) -> Result<Record, ProviderError> {
+        let id = u.id;
+        let body = update_body(&v.account.ctx, u.changes)?;
         if body == UpdateBody::default() {
-            return get_existing::<Databases>(v, id).await;
+            return get_existing(v, &COLLECTION, id).await;
         }
-        let path = format!("{ROUTE}/{id}");
-        let answer: Value = v.client.put_json(ROUTE_ID, &path, &body, &[]).await?;
-        client::updated::<Databases>(v, &format!("PUT {ROUTE_ID}"), id, answer).await
-    }
-
-    async fn delete(&self, v: &Vultr, id: &str) -> Result<(), ProviderError> {
-        client::delete::<Databases>(v, id).await
+        let answer = send_changes(v, &COLLECTION, id, &body).await?;
+        client::updated(v, &COLLECTION, &update_route(&COLLECTION), id, answer).await
     }
 
     fn readiness(&self, record: &Record) -> Readiness {
@@ -248,6 +230,7 @@ impl KindAdapter<Vultr> for Databases {
 mod tests {
     use super::*;
     use crate::ErrorClass;
+    use crate::provider::assert_no_secret;
     use crate::vultr::client::testing::{ctx, fixture, fixture_records};
     use crate::vultr::declaration::SECRET_KEYS as VULTR_SECRET_KEYS;
     use serde_json::json;
@@ -263,7 +246,7 @@ mod tests {
 
     #[test]
     fn fixture_databases_map_to_database_records() {
-        let records = fixture_records::<Databases>(FIXTURE);
+        let records = fixture_records(&COLLECTION, FIXTURE);
         assert_eq!(records.len(), 2);
         let pg = &records[0];
         assert_eq!(
@@ -298,7 +281,7 @@ mod tests {
     #[test]
     fn every_secret_field_in_the_fixture_is_redacted() {
         let mut seen = std::collections::BTreeSet::new();
-        for v in fixture::<Databases>(FIXTURE) {
+        for v in fixture(&COLLECTION, FIXTURE) {
             let secrets: Vec<String> = v
                 .as_object()
                 .expect("object")
@@ -311,8 +294,7 @@ mod tests {
                 assert!(r.full_api_data.get(k).is_none(), "{k} kept");
             }
             seen.extend(secrets);
-            let text = serde_json::to_string(&r).expect("json");
-            assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
+            assert_no_secret(&r);
             // What is not secret stays: the host and the CA certificate are inventory.
             assert!(
                 r.full_api_data.get("host").is_some()

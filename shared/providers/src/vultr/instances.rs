@@ -7,23 +7,31 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use stackdock_core::plan::{FieldChange, ResourceSpec};
+use stackdock_core::plan::FieldChange;
 use stackdock_core::record::{Attrs, ServerAttrs};
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::Vultr;
 use super::client::{
-    self, Collection, base64, decode, get_existing, invalid, lenient, non_empty, not_in_place,
-    required_str, spec_set,
+    self, Collection, Write, base64, decode_object, get_existing, invalid, lenient, non_empty,
+    not_in_place, poll_object, required_str, send_changes, spec_set, update_route,
 };
-use crate::adapter::{KindAdapter, Readiness};
-use crate::http::ListOptions;
-use crate::wait::{Poll, poll_until};
+use crate::adapter::{KindAdapter, Readiness, Update};
+use crate::wait::Poll;
 use crate::{DockContext, Listed, ProviderError, Request};
 
 const ROUTE: &str = "/instances";
 const ROUTE_ID: &str = "/instances/{id}";
+const COLLECTION: Collection = Collection {
+    kind: Kind::Servers,
+    route: ROUTE,
+    route_id: ROUTE_ID,
+    list_key: "instances",
+    one_key: "instance",
+    item: to_record,
+    value: to_record,
+    write: Write::Patch,
+};
 
 /// How long an update waits for GET to show a new plan. Vultr reports a resize with a delay
 /// ([tf-vultr] `waitForPlanUpgrade` waits up to 60 min; resizes finish in minutes).
@@ -205,7 +213,7 @@ pub(super) fn to_record(
     route: &str,
     value: impl Listed,
 ) -> Result<Record, ProviderError> {
-    let i: Instance = decode(ctx, route, &value)?;
+    let i: Instance = decode_object(&ctx.dock, route, &value)?;
     client::require_id(ctx, route, Kind::Servers, &i.id)?;
     // 0.0.0.0 is what Vultr shows before an address is assigned: not an address.
     let ip = non_empty(&i.main_ip).filter(|ip| ip != "0.0.0.0");
@@ -293,7 +301,7 @@ pub(super) fn update_body(
     changes: &[FieldChange],
     owner_tag: &str,
 ) -> Result<UpdateBody, ProviderError> {
-    let route = format!("PATCH {ROUTE_ID}");
+    let route = update_route(&COLLECTION);
     let mut body = UpdateBody::default();
     for c in changes {
         match (c.field.as_str(), &c.after) {
@@ -307,9 +315,7 @@ pub(super) fn update_body(
                     .unwrap_or_default();
                 body.tags = Some(tag_set(user, owner_tag));
             }
-            (field, after) => {
-                return Err(not_in_place(ctx, &route, "server", field, after.as_ref()));
-            }
+            _ => return Err(not_in_place(ctx, &route, COLLECTION.kind, c)),
         }
     }
     Ok(body)
@@ -318,21 +324,19 @@ pub(super) fn update_body(
 /// Polls until GET reports `plan` for server `id` (Vultr shows a resize with a delay).
 async fn wait_for_plan(v: &Vultr, id: &str, plan: &str) -> Result<Record, ProviderError> {
     let what = format!("server {id} to report plan {plan}");
-    poll_until(
-        v.tuning.poll,
-        PLAN_CHANGE_TIMEOUT,
-        &v.ctx.dock,
+    poll_object(
+        v,
+        &COLLECTION,
+        id,
         &what,
-        || async {
-            let r = get_existing::<Instances>(v, id).await?;
-            match &r.attrs {
-                Attrs::Servers(a) if a.instance_type.as_deref() == Some(plan) => Ok(Poll::Ready(r)),
-                Attrs::Servers(a) => Ok(Poll::Pending(format!(
-                    "plan {}",
-                    a.instance_type.as_deref().unwrap_or("unknown")
-                ))),
-                _ => Ok(Poll::Pending(r.status)),
-            }
+        PLAN_CHANGE_TIMEOUT,
+        |r| match &r.attrs {
+            Attrs::Servers(a) if a.instance_type.as_deref() == Some(plan) => Poll::Ready(r),
+            Attrs::Servers(a) => Poll::Pending(format!(
+                "plan {}",
+                a.instance_type.as_deref().unwrap_or("unknown")
+            )),
+            _ => Poll::Pending(r.status),
         },
     )
     .await
@@ -345,82 +349,34 @@ async fn wait_for_plan(v: &Vultr, id: &str, plan: &str) -> Result<Record, Provid
 #[derive(Debug)]
 pub(super) struct Instances;
 
-impl Collection for Instances {
-    const KIND: Kind = Kind::Servers;
-    const ROUTE: &'static str = ROUTE;
-    const ROUTE_ID: &'static str = ROUTE_ID;
-    const LIST_KEY: &'static str = "instances";
-    const ONE_KEY: &'static str = "instance";
-
-    fn to_record(
-        ctx: &DockContext,
-        route: &str,
-        value: impl Listed,
-    ) -> Result<Record, ProviderError> {
-        to_record(ctx, route, value)
-    }
-}
-
 #[async_trait::async_trait]
 impl KindAdapter<Vultr> for Instances {
+    fn collection(&self) -> &'static Collection {
+        &COLLECTION
+    }
+
     fn kind(&self) -> Kind {
         Kind::Servers
     }
 
-    async fn list(&self, v: &Vultr) -> Result<Vec<Record>, ProviderError> {
-        client::list::<Instances>(v, &ListOptions::new()).await
-    }
-
-    async fn get(&self, v: &Vultr, id: &str) -> Result<Option<Record>, ProviderError> {
-        client::get::<Instances>(v, id).await
-    }
-
-    /// Instances carrying the owner tag: Vultr filters by tag server-side; the exact match is
-    /// checked again here.
-    async fn find_owned(
-        &self,
-        v: &Vultr,
-        spec: &ResourceSpec,
-    ) -> Result<Vec<Record>, ProviderError> {
-        let options = ListOptions::new().query("tag", &spec.owner_tag);
-        let records = client::list::<Instances>(v, &options).await?;
-        Ok(records
-            .into_iter()
-            .filter(|r| match &r.attrs {
-                Attrs::Servers(a) => a.tags.contains(&spec.owner_tag),
-                _ => false,
-            })
-            .collect())
-    }
-
     /// Sends the create once and returns the instance as Vultr answered it (pending).
     async fn create(&self, v: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
-        let body = create_body(&v.ctx, &request)?;
-        client::create::<Instances>(v, &body).await
+        let body = create_body(&v.account.ctx, &request)?;
+        client::create(v, &COLLECTION, &body).await
     }
 
     /// One PATCH with every change; after a resize, waits until GET reports the new plan.
-    async fn update(
-        &self,
-        v: &Vultr,
-        id: &str,
-        changes: &[FieldChange],
-        request: Request<'_>,
-    ) -> Result<Record, ProviderError> {
-        let body = update_body(&v.ctx, changes, &request.spec.owner_tag)?;
+    async fn update(&self, v: &Vultr, u: Update<'_>) -> Result<Record, ProviderError> {
+        let id = u.id;
+        let body = update_body(&v.account.ctx, u.changes, &u.request.spec.owner_tag)?;
         if body.is_empty() {
-            return get_existing::<Instances>(v, id).await;
+            return get_existing(v, &COLLECTION, id).await;
         }
-        let path = format!("{ROUTE}/{id}");
-        let answer: Value = v.client.patch_json(ROUTE_ID, &path, &body, &[]).await?;
+        let answer = send_changes(v, &COLLECTION, id, &body).await?;
         match &body.plan {
             Some(plan) => wait_for_plan(v, id, plan).await,
-            None => client::updated::<Instances>(v, &format!("PATCH {ROUTE_ID}"), id, answer).await,
+            None => client::updated(v, &COLLECTION, &update_route(&COLLECTION), id, answer).await,
         }
-    }
-
-    async fn delete(&self, v: &Vultr, id: &str) -> Result<(), ProviderError> {
-        client::delete::<Instances>(v, id).await
     }
 
     fn readiness(&self, record: &Record) -> Readiness {
@@ -432,8 +388,10 @@ impl KindAdapter<Vultr> for Instances {
 mod tests {
     use super::*;
     use crate::ErrorClass;
+    use crate::provider::assert_no_secret;
     use crate::vultr::client::testing::{ctx, fixture, fixture_records};
     use serde_json::json;
+    use stackdock_core::plan::ResourceSpec;
     use stackdock_core::record::owner_tag;
     use std::collections::BTreeMap;
 
@@ -448,7 +406,7 @@ mod tests {
 
     #[test]
     fn fixture_instances_map_to_server_records() {
-        let records = fixture_records::<Instances>(FIXTURE);
+        let records = fixture_records(&COLLECTION, FIXTURE);
         // (name, status, region, plan, ip, image)
         type Row<'a> = (
             &'a str,
@@ -520,7 +478,7 @@ mod tests {
 
     #[test]
     fn every_secret_field_in_the_fixture_is_redacted() {
-        for v in fixture::<Instances>(FIXTURE) {
+        for v in fixture(&COLLECTION, FIXTURE) {
             let present: Vec<&str> = ["default_password", "kvm", "user_data"]
                 .into_iter()
                 .filter(|k| v.get(k).is_some())
@@ -530,8 +488,7 @@ mod tests {
             for k in present {
                 assert!(r.full_api_data.get(k).is_none(), "{k} kept");
             }
-            let text = serde_json::to_string(&r).expect("serialises");
-            assert!(!text.contains("SANDBOX-SECRET-"), "{text}");
+            assert_no_secret(&r);
         }
     }
 
@@ -698,15 +655,7 @@ mod tests {
                 ("plan", "p".into()),
                 ("image", image.into()),
             ]);
-            let body = create_body(
-                &ctx(),
-                &Request {
-                    spec: &s,
-                    user_data: None,
-                    attach_to_id: None,
-                },
-            )
-            .expect("valid");
+            let body = create_body(&ctx(), &Request::of(&s)).expect("valid");
             let body = serde_json::to_value(body).expect("json");
             let body = body.as_object().expect("object");
             let sources: Vec<&str> = ["os_id", "app_id", "image_id", "snapshot_id"]
@@ -725,15 +674,7 @@ mod tests {
             ("plan", "p".into()),
             ("image", "ubuntu-24-04".into()),
         ]);
-        let e = create_body(
-            &ctx(),
-            &Request {
-                spec: &s,
-                user_data: None,
-                attach_to_id: None,
-            },
-        )
-        .expect_err("invalid");
+        let e = create_body(&ctx(), &Request::of(&s)).expect_err("invalid");
         assert_eq!(e.class, ErrorClass::Invalid);
         let text = e.to_string();
         for part in [
@@ -747,15 +688,7 @@ mod tests {
             assert!(text.contains(part), "{text}");
         }
         let s = spec(&[("plan", "p".into()), ("image", "os:1".into())]);
-        let e = create_body(
-            &ctx(),
-            &Request {
-                spec: &s,
-                user_data: None,
-                attach_to_id: None,
-            },
-        )
-        .expect_err("no region");
+        let e = create_body(&ctx(), &Request::of(&s)).expect_err("no region");
         assert!(e.to_string().contains("region"), "{e}");
     }
 

@@ -14,30 +14,19 @@ mod instances;
 
 pub use declaration::DECLARATION;
 
-use stackdock_core::{Kind, Record};
+use stackdock_core::Record;
 
-use crate::adapter::{Dock, KindAdapter};
-use crate::http::DockClient;
-use crate::wait::PollPolicy;
-use crate::{DockContext, ErrorClass, ProviderError, Tuning};
+use crate::adapter::{Account, Dock, KindAdapter};
+use crate::http::{Declaration, Item, ListOptions};
+use crate::object::carries_tag;
+use crate::{DockContext, ProviderError};
 use client::Collection;
+use stackdock_core::plan::ResourceSpec;
 
 /// A Vultr account.
 #[derive(Debug)]
 pub struct Vultr {
-    ctx: DockContext,
-    client: DockClient,
-    tuning: Tuning,
-}
-
-impl Vultr {
-    pub fn new(ctx: DockContext, client: DockClient, tuning: Tuning) -> Vultr {
-        Vultr {
-            ctx,
-            client,
-            tuning,
-        }
-    }
+    account: Account,
 }
 
 /// The kinds Vultr has here, each with its adapter.
@@ -49,16 +38,56 @@ pub(crate) static KINDS: [&dyn KindAdapter<Vultr>; 3] = [
 
 #[async_trait::async_trait]
 impl Dock for Vultr {
-    fn context(&self) -> &DockContext {
-        &self.ctx
+    type Collection = Collection;
+    const DECLARATION: &'static Declaration = &DECLARATION;
+    const KINDS: &'static [&'static dyn KindAdapter<Vultr>] = &KINDS;
+
+    fn new(account: Account) -> Vultr {
+        Vultr { account }
     }
 
-    fn poll(&self) -> PollPolicy {
-        self.tuning.poll
+    fn account(&self) -> &Account {
+        &self.account
+    }
+
+    fn listing(c: &Collection) -> (&'static str, &'static str) {
+        (c.route, c.list_key)
+    }
+
+    fn map_item(
+        ctx: &DockContext,
+        c: &Collection,
+        route: &str,
+        item: Item,
+    ) -> Result<Record, ProviderError> {
+        (c.item)(ctx, route, item)
+    }
+
+    async fn get_of(&self, c: &Collection, id: &str) -> Result<Option<Record>, ProviderError> {
+        client::get(self, c, id).await
+    }
+
+    /// Vultr filters by tag server-side; the exact match is checked again here.
+    async fn find_tagged(
+        &self,
+        c: &Collection,
+        spec: &ResourceSpec,
+    ) -> Result<Vec<Record>, ProviderError> {
+        let tag = &spec.owner_tag;
+        let records = client::list(self, c, &ListOptions::new().query("tag", tag)).await?;
+        Ok(records
+            .into_iter()
+            .filter(|r| carries_tag(r, tag))
+            .collect())
+    }
+
+    async fn delete_of(&self, c: &Collection, id: &str) -> Result<(), ProviderError> {
+        client::delete(self, c, id).await
     }
 
     async fn check_credentials(&self) -> Result<(), ProviderError> {
         let _: serde_json::Value = self
+            .account
             .client
             .get_json(client::ACCOUNT, client::ACCOUNT, &[])
             .await?;
@@ -69,41 +98,4 @@ impl Dock for Vultr {
 // ---------------------------------------------------------------------------------------------
 // Fuzzing
 
-/// Maps one list page of `kind` — the body of `GET /instances`, `/blocks` or `/databases` — to
-/// records exactly as a listing does. The entry point of the fuzz targets and of the tests of
-/// hostile responses; not part of the adapter's API.
-///
-/// # Errors
-/// The body is not JSON or has no list under the kind's key (transient, as in a listing), an item
-/// is not an object, or `kind` is not one Vultr has here (invalid).
-#[doc(hidden)]
-pub fn decode_list_page(
-    ctx: &DockContext,
-    kind: Kind,
-    body: &[u8],
-) -> Result<Vec<Record>, ProviderError> {
-    match kind {
-        Kind::Servers => decode_page::<instances::Instances>(ctx, body),
-        Kind::BlockVolumes => decode_page::<blocks::Blocks>(ctx, body),
-        Kind::Databases => decode_page::<databases::Databases>(ctx, body),
-        Kind::Buckets | Kind::WebServices | Kind::Domains | Kind::DomainRecords => {
-            Err(ProviderError::new(
-                ErrorClass::Invalid,
-                &ctx.dock,
-                kind.table(),
-                format!("Vultr docks have no {} here", kind.config_key()),
-            ))
-        }
-    }
-}
-
-fn decode_page<C: Collection>(
-    ctx: &DockContext,
-    body: &[u8],
-) -> Result<Vec<Record>, ProviderError> {
-    let route = format!("GET {}", C::ROUTE);
-    crate::http::page_items(&ctx.dock, &route, C::LIST_KEY, body)?
-        .into_iter()
-        .map(|item| C::to_record(ctx, &route, item))
-        .collect()
-}
+crate::adapter::decode_list_page_for!(Vultr);
