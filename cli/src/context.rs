@@ -42,6 +42,28 @@ fn read_config(path: &Path) -> anyhow::Result<String> {
     Ok(source)
 }
 
+/// The `--kind` and `--dock` filters of a listing command, checked against the config: the kind
+/// parsed (either spelling), an unknown dock refused with the docks the file declares.
+pub fn kind_and_dock(
+    config: &Config,
+    kind: Option<&str>,
+    dock: Option<&str>,
+) -> anyhow::Result<Option<stackdock_core::Kind>> {
+    let kind = kind
+        .map(str::parse::<stackdock_core::Kind>)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    if let Some(d) = dock
+        && !config.docks.contains_key(d)
+    {
+        bail!(
+            "unknown dock `{d}`; stackdock.toml declares: {}",
+            config.docks.keys().cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(kind)
+}
+
 /// The directory `user_data_file` paths are relative to.
 pub fn config_dir(path: &Path) -> PathBuf {
     match path.parent() {

@@ -11,25 +11,12 @@ use stackdock_core::{Kind, import};
 
 use crate::args::{Cli, ImportArgs};
 use crate::commands::plan::{current, write_atomically};
-use crate::context::Session;
+use crate::context::{self, Session};
 
 pub async fn run(cli: &Cli, args: &ImportArgs) -> anyhow::Result<u8> {
     let session = Session::open(&cli.config, &cli.store).await?;
     let config = &session.config;
-    let kind = args
-        .kind
-        .as_deref()
-        .map(str::parse::<Kind>)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
-    if let Some(d) = &args.dock
-        && !config.docks.contains_key(d)
-    {
-        bail!(
-            "unknown dock `{d}`; stackdock.toml declares: {}",
-            config.docks.keys().cloned().collect::<Vec<_>>().join(", ")
-        );
-    }
+    let kind = context::kind_and_dock(config, args.kind.as_deref(), args.dock.as_deref())?;
     let name = args.name.as_deref().map(glob).transpose()?;
     if !args.no_refresh {
         session.refresh().await?;

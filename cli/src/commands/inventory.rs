@@ -1,7 +1,6 @@
 //! `stackdock inventory`: the stored universal records.
 
 use anyhow::Context as _;
-use stackdock_core::Kind;
 use stackdock_core::record::dock_id;
 
 use crate::args::{Cli, InventoryArgs, ListFormat};
@@ -10,20 +9,7 @@ use crate::context;
 pub async fn run(cli: &Cli, args: &InventoryArgs) -> anyhow::Result<u8> {
     let config = context::load_config(&cli.config)?;
     let store = context::open_store(&cli.store).await?;
-    let kind = args
-        .kind
-        .as_deref()
-        .map(str::parse::<Kind>)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
-    if let Some(d) = &args.dock
-        && !config.docks.contains_key(d)
-    {
-        anyhow::bail!(
-            "unknown dock `{d}`; stackdock.toml declares: {}",
-            config.docks.keys().cloned().collect::<Vec<_>>().join(", ")
-        );
-    }
+    let kind = context::kind_and_dock(&config, args.kind.as_deref(), args.dock.as_deref())?;
     let did = args
         .dock
         .as_deref()

@@ -17,19 +17,13 @@ pub async fn run(cli: &Cli, args: &ReportArgs) -> anyhow::Result<u8> {
     let generated_at = jiff::Timestamp::now()
         .round(jiff::Unit::Second)?
         .to_string();
-    let page = stackdock_core::render::html::report(&stackdock_core::render::html::ReportInput {
-        org,
-        generated_at: &generated_at,
-        docks: session
-            .config
-            .docks
-            .iter()
-            .map(|(name, d)| (name.as_str(), d.provider))
-            .collect(),
-        statuses: &statuses,
-        records: &records,
-        max_rows: None,
-    });
+    let page =
+        stackdock_core::render::html::report(&stackdock_core::render::html::ReportInput::new(
+            &session.config,
+            &generated_at,
+            &statuses,
+            &records,
+        ));
     match &args.out {
         Some(out) => {
             write_atomically(out, &page)?;

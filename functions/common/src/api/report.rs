@@ -25,19 +25,8 @@ pub(super) async fn page(State(deps): State<Arc<Deps>>) -> Result<Response, ApiE
         .round(jiff::Unit::Second)
         .map_err(|e| ApiError::internal(&e))?
         .to_string();
-    let mut input = ReportInput {
-        org,
-        generated_at: &generated_at,
-        docks: deps
-            .config
-            .docks
-            .iter()
-            .map(|(name, d)| (name.as_str(), d.provider))
-            .collect(),
-        statuses: &statuses,
-        records: &records,
-        max_rows: Some(MAX_ROWS),
-    };
+    let mut input = ReportInput::new(&deps.config, &generated_at, &statuses, &records);
+    input.max_rows = Some(MAX_ROWS);
     // Under the Function URL's 6 MB whatever the fleet: fewer rows until the page fits.
     let mut html = report(&input);
     while html.len() > MAX_RESPONSE_BYTES {

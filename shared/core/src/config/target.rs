@@ -212,30 +212,19 @@ pub fn check_lambda(
                 .and_then(|t| t.get(key))
                 .map_or_else(|| span_of("credentials"), |item| item.span())
         };
-        match &dock.credentials {
-            CredentialRef::Env(var) => report.error(
-                value_span("env"),
-                format!(
-                    "dock `{name}` reads its credential from the environment variable `{var}`: refused in Lambda"
-                ),
-                format!(
-                    "inside Lambda the environment holds the function's own AWS credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), which a config naming a variable could send to a provider; store the token in Secrets Manager and write `credentials = {{ secret = \"{}{name}\" }}`",
-                    target.secret_prefix
-                ),
-            ),
-            CredentialRef::Secret(secret) => {
-                if let Some(why) = target.secret_error(secret) {
-                    report.error(
-                        value_span("secret"),
-                        format!("the secret `{secret}` of dock `{name}` {why}"),
-                        format!(
-                            "the functions may read only secrets named `{}…` (the stack's SecretPrefix parameter, STACKDOCK_SECRET_PREFIX): rename the secret, e.g. `{}{name}`, or check with `stackdock validate --target lambda --secret-prefix <prefix>`",
-                            target.secret_prefix, target.secret_prefix
-                        ),
-                    );
-                }
-            }
-        }
+        refuse_outside_prefix(
+            &mut report,
+            target,
+            &dock.credentials,
+            Reference {
+                subject: &format!("dock `{name}`"),
+                what: "credential",
+                key: "credentials",
+                example: name,
+                sent_to: ("a provider", "the token"),
+            },
+            value_span,
+        );
     }
     let notify = root.as_ref().and_then(|r| table(r.get_ref(), "notify"));
     if config.notify.is_some() {
@@ -262,35 +251,79 @@ pub fn check_lambda(
                 })
                 .unwrap_or(0..0)
         };
-        match webhook {
-            CredentialRef::Env(var) => report.error(
-                span("env"),
-                format!(
-                    "the webhook of `[notify]` is read from the environment variable `{var}`: refused in Lambda"
-                ),
-                format!(
-                    "inside Lambda the environment holds the function's own AWS credentials; store the webhook URL in Secrets Manager and write `webhook = {{ secret = \"{}notify-webhook\" }}`",
-                    target.secret_prefix
-                ),
-            ),
-            CredentialRef::Secret(secret) => {
-                if let Some(why) = target.secret_error(secret) {
-                    report.error(
-                        span("secret"),
-                        format!("the secret `{secret}` of the webhook of `[notify]` {why}"),
-                        format!(
-                            "the functions may read only secrets named `{}…` (the stack's SecretPrefix parameter): rename the secret, e.g. `{}notify-webhook`",
-                            target.secret_prefix, target.secret_prefix
-                        ),
-                    );
-                }
-            }
-        }
+        refuse_outside_prefix(
+            &mut report,
+            target,
+            webhook,
+            Reference {
+                subject: "the webhook of `[notify]`",
+                what: "URL",
+                key: "webhook",
+                example: "notify-webhook",
+                sent_to: ("any host", "the URL"),
+            },
+            span,
+        );
     }
     if report.is_empty() {
         Ok(config)
     } else {
         Err(report.finish())
+    }
+}
+
+/// A `{ env }` / `{ secret }` reference as the Lambda target sees it: what it belongs to, for
+/// messages.
+struct Reference<'a> {
+    /// `dock `web``, `the webhook of `[notify]``.
+    subject: &'a str,
+    /// What it holds: `credential`, `URL`.
+    what: &'a str,
+    /// Its key in the file.
+    key: &'a str,
+    /// The name suggested after the secret prefix.
+    example: &'a str,
+    /// Where a variable's value would be sent, and what to store instead: (`a provider`, `the
+    /// token`).
+    sent_to: (&'a str, &'a str),
+}
+
+/// Refuses an environment reference (in Lambda the environment holds the function's own AWS
+/// credentials) and a secret outside the deployment's prefix; `span` locates `env` or `secret`.
+fn refuse_outside_prefix(
+    report: &mut Report<'_>,
+    target: &LambdaTarget,
+    reference: &CredentialRef,
+    of: Reference<'_>,
+    span: impl Fn(&str) -> Range<usize>,
+) {
+    let Reference {
+        subject,
+        what,
+        key,
+        example,
+        sent_to: (sent_to, thing),
+    } = of;
+    let prefix = &target.secret_prefix;
+    match reference {
+        CredentialRef::Env(var) => report.error(
+            span("env"),
+            format!("{subject} reads its {what} from the environment variable `{var}`: refused in Lambda"),
+            format!(
+                "inside Lambda the environment holds the function's own AWS credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), which a config naming a variable could send to {sent_to}; store {thing} in Secrets Manager and write `{key} = {{ secret = \"{prefix}{example}\" }}`"
+            ),
+        ),
+        CredentialRef::Secret(secret) => {
+            if let Some(why) = target.secret_error(secret) {
+                report.error(
+                    span("secret"),
+                    format!("the secret `{secret}` of {subject} {why}"),
+                    format!(
+                        "the functions may read only secrets named `{prefix}…` (the stack's SecretPrefix parameter, STACKDOCK_SECRET_PREFIX): rename the secret, e.g. `{prefix}{example}`, or check with `stackdock validate --target lambda --secret-prefix <prefix>`"
+                    ),
+                );
+            }
+        }
     }
 }
 

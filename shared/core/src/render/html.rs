@@ -26,6 +26,29 @@ pub struct ReportInput<'a> {
     pub max_rows: Option<usize>,
 }
 
+impl<'a> ReportInput<'a> {
+    /// The report of `config`'s docks over `records`, every row shown.
+    pub fn new(
+        config: &'a crate::config::Config,
+        generated_at: &'a str,
+        statuses: &'a [DockStatus],
+        records: &'a [Record],
+    ) -> Self {
+        ReportInput {
+            org: &config.settings.org,
+            generated_at,
+            docks: config
+                .docks
+                .iter()
+                .map(|(name, d)| (name.as_str(), d.provider))
+                .collect(),
+            statuses,
+            records,
+            max_rows: None,
+        }
+    }
+}
+
 /// The report page.
 pub fn report(input: &ReportInput<'_>) -> String {
     let mut out = String::with_capacity(4096 + input.records.len() * 400);
