@@ -54,19 +54,31 @@ pub fn sandbox_provider(p: ProviderKind) -> Provider {
 
 /// `total` split over the eight (provider, kind) pairs, the remainder to the first ones.
 pub fn spread(total: usize) -> Vec<(ProviderKind, Kind, SbKind, usize)> {
+    // Vultr lists managed databases in one response (its API has no paging there); a real account
+    // holds a few of them, and past ~3,000 the listing would pass the client's 4 MiB response cap.
+    // Their share is capped, and the rest goes to the other pairs.
+    let capped = |p: ProviderKind, k: Kind| p == ProviderKind::Vultr && k == Kind::Databases;
+    let databases = (total / PAIRS.len()).min(VULTR_DATABASES_MAX);
+    let others = PAIRS.len() - 1;
+    let rest = total - databases;
+    let mut i = 0;
     PAIRS
         .iter()
-        .enumerate()
-        .map(|(i, (p, k, s))| {
-            (
-                *p,
-                *k,
-                *s,
-                total / PAIRS.len() + usize::from(i < total % PAIRS.len()),
-            )
+        .map(|(p, k, s)| {
+            let n = if capped(*p, *k) {
+                databases
+            } else {
+                let n = rest / others + usize::from(i < rest % others);
+                i += 1;
+                n
+            };
+            (*p, *k, *s, n)
         })
         .collect()
 }
+
+/// The most Vultr managed databases a fleet of the benchmark holds (see [`spread`]).
+pub const VULTR_DATABASES_MAX: usize = 2_000;
 
 /// How the sandbox behaves.
 #[derive(Debug, Clone, Copy)]
@@ -117,10 +129,13 @@ pub async fn warm(config: &Config) -> anyhow::Result<()> {
         &stackdock_engine::SyncOptions::default(),
     )
     .await?;
-    anyhow::ensure!(
-        report.failed().next().is_none(),
-        "the warm-up listing failed"
-    );
+    if let Some(d) = report.failed().next() {
+        anyhow::bail!(
+            "the warm-up listing failed: dock `{}`: {}",
+            d.dock,
+            d.error.as_deref().unwrap_or("no error recorded")
+        );
+    }
     Ok(())
 }
 
@@ -213,6 +228,21 @@ pub fn memory_store() -> anyhow::Result<Arc<dyn Store>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_spread_holds_every_resource_and_caps_vultr_databases() {
+        for total in [1_000, 10_000, 100_000, 100_003] {
+            let spread = spread(total);
+            assert_eq!(spread.iter().map(|s| s.3).sum::<usize>(), total);
+            let databases = spread
+                .iter()
+                .find(|s| s.0 == ProviderKind::Vultr && s.1 == Kind::Databases)
+                .map_or(0, |s| s.3);
+            assert_eq!(databases, (total / PAIRS.len()).min(VULTR_DATABASES_MAX));
+        }
+        // Under the cap the pairs share evenly, as the pinned request counts assume.
+        assert!(spread(10_000).iter().all(|s| s.3 == 1_250));
+    }
 
     #[test]
     fn the_sandbox_speaks_every_provider_by_its_config_name() {
