@@ -73,21 +73,7 @@ impl Deps {
         docks: Docks,
         submitter: Arc<dyn ApplySubmitter>,
     ) -> Arc<Deps> {
-        let deps = Arc::new(Deps {
-            config,
-            config_dir,
-            store,
-            docks,
-            submitter,
-            plan_options: PlanOptions::default(),
-            lease_ttl: Duration::from_secs(15 * 60),
-            // Lambda stops a function after 15 minutes at most: leave room to record the run.
-            ready_timeout: Duration::from_secs(10 * 60),
-            recent_plans: RecentPlans::default(),
-            on_demand: None,
-        });
-        deps.submitter.bind(Arc::downgrade(&deps));
-        deps
+        Deps::build(config_dir, config, store, docks, submitter, None)
     }
 
     /// Deps of a function that syncs one dock per invocation: no dock is resolved now; each is
@@ -101,21 +87,43 @@ impl Deps {
         factory: Arc<dyn ProviderFactory>,
         submitter: Arc<dyn ApplySubmitter>,
     ) -> Arc<Deps> {
+        let on_demand = OnDemand {
+            resolver,
+            factory,
+            last: std::sync::Mutex::new(None),
+        };
+        Deps::build(
+            config_dir,
+            config,
+            store,
+            Docks::default(),
+            submitter,
+            Some(on_demand),
+        )
+    }
+
+    /// The one place a `Deps` is assembled: the defaults every function shares, and the
+    /// submitter bound to it.
+    fn build(
+        config_dir: PathBuf,
+        config: Config,
+        store: Arc<dyn Store>,
+        docks: Docks,
+        submitter: Arc<dyn ApplySubmitter>,
+        on_demand: Option<OnDemand>,
+    ) -> Arc<Deps> {
         let deps = Arc::new(Deps {
             config,
             config_dir,
             store,
-            docks: Docks::default(),
+            docks,
             submitter,
             plan_options: PlanOptions::default(),
             lease_ttl: Duration::from_secs(15 * 60),
+            // Lambda stops a function after 15 minutes at most: leave room to record the run.
             ready_timeout: Duration::from_secs(10 * 60),
             recent_plans: RecentPlans::default(),
-            on_demand: Some(OnDemand {
-                resolver,
-                factory,
-                last: std::sync::Mutex::new(None),
-            }),
+            on_demand,
         });
         deps.submitter.bind(Arc::downgrade(&deps));
         deps
