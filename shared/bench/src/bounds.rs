@@ -47,7 +47,9 @@ impl Listing {
 }
 
 /// The collections of a fleet: each (provider, kind) with its items, plus DigitalOcean's GPU
-/// droplets, which `GET /droplets` omits and `GET /droplets?type=gpus` lists (empty here).
+/// droplets, which `GET /droplets` omits and `GET /droplets?type=gpus` lists (empty here), and
+/// the DNS zones of every provider that hosts DNS (the fleet holds none: one empty page, and no
+/// record listing, records being listed per zone).
 pub fn listings(spread: &[(ProviderKind, Kind, usize)]) -> Vec<Listing> {
     let mut out: Vec<Listing> = spread
         .iter()
@@ -62,6 +64,18 @@ pub fn listings(spread: &[(ProviderKind, Kind, usize)]) -> Vec<Listing> {
         kind: Kind::Servers,
         items: 0,
     });
+    for p in ProviderKind::ALL {
+        let listed = spread
+            .iter()
+            .any(|(q, k, _)| *q == p && *k == Kind::Domains);
+        if p.supports(Kind::Domains) && !listed {
+            out.push(Listing {
+                provider: p,
+                kind: Kind::Domains,
+                items: 0,
+            });
+        }
+    }
     out
 }
 

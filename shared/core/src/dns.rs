@@ -49,6 +49,15 @@ pub fn ttl_minimum(provider: ProviderKind) -> i64 {
     }
 }
 
+/// Whether the record key `key` (`priority`, `weight`, `port`, `flags`, `tag`; `value` and `ttl`
+/// apply to every type) is one a `record_type` record has.
+pub fn key_applies(key: &str, record_type: &str) -> bool {
+    crate::config::keys::RECORD_TYPE_KEYS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .is_none_or(|(_, types, _)| types.contains(&record_type))
+}
+
 /// Types whose value is a host name (compared lowercase, without the trailing dot).
 pub fn has_target(record_type: &str) -> bool {
     matches!(record_type, "CNAME" | "MX" | "NS" | "SRV" | "PTR")

@@ -46,6 +46,15 @@ impl Kind {
         !matches!(self, Kind::DomainRecords)
     }
 
+    /// The kind this kind's resources live in, listed first (a DNS record's zone): a listing of
+    /// this kind reads its parents' listing instead of its own.
+    pub const fn parent(self) -> Option<Kind> {
+        match self {
+            Kind::DomainRecords => Some(Kind::Domains),
+            _ => None,
+        }
+    }
+
     /// Name of the universal table (and SQLite table): `servers`, `blockVolumes`, …
     pub fn table(self) -> &'static str {
         match self {
@@ -153,7 +162,12 @@ impl ProviderKind {
     pub fn kinds(self) -> &'static [Kind] {
         match self {
             ProviderKind::Vultr => &[Kind::Servers, Kind::Databases, Kind::BlockVolumes],
-            ProviderKind::DigitalOcean => &[Kind::Servers, Kind::BlockVolumes],
+            ProviderKind::DigitalOcean => &[
+                Kind::Servers,
+                Kind::BlockVolumes,
+                Kind::Domains,
+                Kind::DomainRecords,
+            ],
             ProviderKind::Linode => &[Kind::Servers, Kind::Buckets, Kind::BlockVolumes],
         }
     }

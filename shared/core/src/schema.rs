@@ -582,6 +582,10 @@ mod tests {
                         .iter()
                         .map(|k| k.key)
                         .collect()
+                } else if kind == Kind::Domains {
+                    // A zone is its name: nothing of it is managed beside its existence.
+                    assert!(rules.is_empty(), "{provider} {kind}");
+                    Vec::new()
                 } else {
                     assert_eq!(
                         !rules.is_empty(),

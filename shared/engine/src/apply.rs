@@ -490,6 +490,10 @@ impl Executor<'_> {
         let kind = action
             .kind
             .ok_or_else(|| EngineError::Invalid("a change without a kind".into()))?;
+        let settings = (self.config.settings.org.as_str(), self.opts.ready_timeout);
+        let followed =
+            crate::follow::follow_server(self.store, self.docks, settings, action).await?;
+        let action = followed.as_ref().unwrap_or(action);
         match action.action {
             ActionKind::Adopt => self.adopt(action, kind).await.map(Some),
             ActionKind::Create | ActionKind::Recreate => {

@@ -245,6 +245,18 @@ impl Provider for HealingProvider {
             .await
     }
 
+    async fn list_within(
+        &self,
+        kind: Kind,
+        parents: &[Record],
+    ) -> Result<Vec<Record>, ProviderError> {
+        self.with(
+            RESOLVE,
+            |p| async move { p.list_within(kind, parents).await },
+        )
+        .await
+    }
+
     async fn get(&self, kind: Kind, id: &str) -> Result<Option<Record>, ProviderError> {
         self.with(RESOLVE, |p| async move { p.get(kind, id).await })
             .await

@@ -8,6 +8,7 @@ mod apply;
 mod credentials;
 mod docks;
 mod error;
+mod follow;
 mod healing;
 pub mod notify;
 mod planning;

@@ -8,12 +8,14 @@
 //! - A dock's `lastSyncAt` moves only when every kind was listed completely.
 //! - Only changed records are written (the store compares `contentHash`).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use futures::StreamExt;
 use jiff::Timestamp;
 use stackdock_core::config::{Config, DockConfig};
 use stackdock_core::record::{DockStatus, dock_id};
+use stackdock_core::{Kind, Record};
 use stackdock_providers::Provider;
 use stackdock_store::{DockSync, KindListing, RunKind, RunRecord, RunStatus, Store, SyncStats};
 
@@ -215,19 +217,7 @@ async fn sync_dock(
     let started = std::time::Instant::now();
     let (checked, listings) = futures::future::join(
         provider.check_credentials(),
-        futures::future::join_all(kinds.iter().map(|kind| {
-            let task = tokio::spawn(list_kind(
-                Arc::clone(&provider),
-                *kind,
-                dock.regions.clone(),
-                started,
-            ));
-            async move {
-                task.await.unwrap_or_else(|e| {
-                    Err(format!("the {kind} listing stopped unexpectedly: {e}"))
-                })
-            }
-        })),
+        list_kinds(&provider, kinds, dock.regions.as_ref(), started),
     )
     .await;
     if let Err(e) = checked {
@@ -291,13 +281,81 @@ async fn sync_dock(
     outcome
 }
 
+/// Every kind's listing, in `kinds` order. Each is its own task, so decoding pages of different
+/// kinds and docks uses every core. The kinds without a parent are listed at once; a child kind
+/// (`Kind::parent`: DNS records) then within its parent's listing, so the zones are listed once.
+async fn list_kinds(
+    provider: &Arc<dyn Provider>,
+    kinds: &[Kind],
+    regions: Option<&BTreeSet<String>>,
+    started: std::time::Instant,
+) -> Vec<Result<Vec<Record>, String>> {
+    let spawn = |kind: Kind, parents: Option<Arc<Vec<Record>>>| {
+        let task = tokio::spawn(list_kind(
+            Arc::clone(provider),
+            kind,
+            parents,
+            regions.cloned(),
+            started,
+        ));
+        async move {
+            task.await
+                .unwrap_or_else(|e| Err(format!("the {kind} listing stopped unexpectedly: {e}")))
+        }
+    };
+    let top: Vec<Kind> = kinds
+        .iter()
+        .copied()
+        .filter(|k| k.parent().is_none())
+        .collect();
+    let listed = futures::future::join_all(top.iter().map(|k| spawn(*k, None))).await;
+    let mut done: BTreeMap<Kind, Result<Arc<Vec<Record>>, String>> = top
+        .into_iter()
+        .zip(listed)
+        .map(|(k, r)| (k, r.map(Arc::new)))
+        .collect();
+    let children: Vec<(Kind, Kind)> = kinds
+        .iter()
+        .filter_map(|k| Some((*k, k.parent()?)))
+        .collect();
+    let listed = futures::future::join_all(children.iter().map(|(kind, parent)| {
+        let parents = done.get(parent).cloned();
+        async move {
+            match parents {
+                Some(Ok(parents)) => spawn(*kind, Some(parents)).await,
+                Some(Err(_)) => Err(format!(
+                    "the {kind} listing reads the {parent} listing, which failed"
+                )),
+                None => spawn(*kind, None).await,
+            }
+        }
+    }))
+    .await;
+    for ((kind, _), result) in children.into_iter().zip(listed) {
+        done.insert(kind, result.map(Arc::new));
+    }
+    kinds
+        .iter()
+        .map(|k| match done.remove(k) {
+            Some(Ok(records)) => Ok(Arc::try_unwrap(records).unwrap_or_else(|r| (*r).clone())),
+            Some(Err(e)) => Err(e),
+            None => Err(format!("the {k} listing was not made")),
+        })
+        .collect()
+}
+
 async fn list_kind(
     provider: Arc<dyn Provider>,
-    kind: stackdock_core::Kind,
-    regions: Option<std::collections::BTreeSet<String>>,
+    kind: Kind,
+    parents: Option<Arc<Vec<Record>>>,
+    regions: Option<BTreeSet<String>>,
     started: std::time::Instant,
-) -> Result<Vec<stackdock_core::Record>, String> {
-    let mut records = provider.list(kind).await.map_err(|e| e.to_string())?;
+) -> Result<Vec<Record>, String> {
+    let listed = match &parents {
+        Some(parents) => provider.list_within(kind, parents).await,
+        None => provider.list(kind).await,
+    };
+    let mut records = listed.map_err(|e| e.to_string())?;
     if let Some(regions) = &regions {
         records.retain(|r| {
             r.region

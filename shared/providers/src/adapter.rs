@@ -171,6 +171,17 @@ pub(crate) trait KindAdapter<D: Dock>: Send + Sync {
         dock.list_of(self.collection()).await
     }
 
+    /// Every resource of the kind in `parents`, the complete listing of its parent kind
+    /// (`Kind::parent`); a kind without one lists as `list` does.
+    async fn list_within(
+        &self,
+        dock: &D,
+        parents: &[Record],
+    ) -> Result<Vec<Record>, ProviderError> {
+        let _ = parents;
+        self.list(dock).await
+    }
+
     /// One resource; 404 is `Ok(None)`.
     async fn get(&self, dock: &D, id: &str) -> Result<Option<Record>, ProviderError> {
         dock.get_of(self.collection(), id).await
@@ -325,6 +336,14 @@ impl<D: Dock> Provider for Adapter<D> {
 
     async fn list(&self, kind: Kind) -> Result<Vec<Record>, ProviderError> {
         self.of(kind)?.list(&self.dock).await
+    }
+
+    async fn list_within(
+        &self,
+        kind: Kind,
+        parents: &[Record],
+    ) -> Result<Vec<Record>, ProviderError> {
+        self.of(kind)?.list_within(&self.dock, parents).await
     }
 
     async fn get(&self, kind: Kind, id: &str) -> Result<Option<Record>, ProviderError> {

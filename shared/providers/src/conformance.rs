@@ -80,6 +80,15 @@ impl InPlace {
     }
 }
 
+/// A resource the case's resource lives in, created first through the adapter (a DNS record's
+/// zone). A listing of the case's kind reads the parents' listing first.
+#[derive(Debug, Clone)]
+pub struct Parent {
+    pub kind: Kind,
+    pub name: &'static str,
+    pub fields: Fields,
+}
+
 /// One (provider, kind): everything the checks need to know about it.
 #[derive(Debug, Clone)]
 pub struct Case {
@@ -101,6 +110,13 @@ pub struct Case {
     /// The create fields of the server it attaches to, if it does: that server is created first,
     /// under the name the case's `attach_to` field gives.
     pub attach_to_server: Option<Fields>,
+    /// What it lives in, created first (a record's zone). Its listing then asks
+    /// `extra_list_requests` of the parents' listing, and none of its own when empty: with no
+    /// resource there is no parent to list.
+    pub parent: Option<Parent>,
+    /// For a kind found by its fields rather than its name (a DNS record: its identity is its name,
+    /// type and value), the fields of another resource the ownership look-up must not find.
+    pub other: Option<Fields>,
     /// Every in-place change, applied one by one in this order.
     pub in_place: Vec<InPlace>,
     /// Every replace-only field, with a value to ask an update for.
@@ -121,7 +137,18 @@ impl Case {
 
     /// The sandbox route of the kind's collection (`/vultr/v2/instances`).
     fn collection(&self) -> String {
+        format!("{}{}", self.sandboxed.0.prefix(), self.routes().0)
+    }
+
+    /// The kind's collection path and the path segment of one resource in it, as the sandbox
+    /// routes them.
+    fn routes(&self) -> (&'static str, &'static str) {
         let (provider, kind) = self.sandboxed;
+        let item = match (provider, kind) {
+            (Sandboxed::Linode, SandboxKind::Bucket) => "{region}/{label}",
+            (Sandboxed::Digitalocean, SandboxKind::Domain) => "{name}",
+            _ => "{id}",
+        };
         let path = match (provider, kind) {
             (Sandboxed::Vultr, SandboxKind::Instance) => "/instances",
             (Sandboxed::Vultr, SandboxKind::Volume) => "/blocks",
@@ -130,9 +157,11 @@ impl Case {
             (Sandboxed::Linode, SandboxKind::Instance) => "/linode/instances",
             (Sandboxed::Digitalocean | Sandboxed::Linode, SandboxKind::Volume) => "/volumes",
             (Sandboxed::Linode, SandboxKind::Bucket) => "/object-storage/buckets",
+            (Sandboxed::Digitalocean, SandboxKind::Domain) => "/domains",
+            (Sandboxed::Digitalocean, SandboxKind::DomainRecord) => "/domains/{name}/records",
             _ => panic!("{}: the sandbox has no {kind:?} on {provider}", self.who()),
         };
-        format!("{}{path}", provider.prefix())
+        (path, item)
     }
 
     /// `GET` of the collection, as the sandbox counts it and matches faults.
@@ -142,11 +171,7 @@ impl Case {
 
     /// `GET` of one resource (a Linode bucket is addressed by region and label).
     fn get_route(&self) -> String {
-        let item = match self.sandboxed {
-            (Sandboxed::Linode, SandboxKind::Bucket) => "{region}/{label}",
-            _ => "{id}",
-        };
-        format!("GET {}/{item}", self.collection())
+        format!("GET {}/{}", self.collection(), self.routes().1)
     }
 
     fn create_route(&self) -> String {
@@ -205,6 +230,31 @@ impl Case {
         fields
     }
 
+    /// Whether the case's resource has the record key `key` (a DNS record has the keys of its
+    /// type only: an MX record has no `weight`).
+    fn has_key(&self, key: &str) -> bool {
+        if self.kind != Kind::DomainRecords {
+            return true;
+        }
+        let record_type = self.create.iter().find_map(|(k, v)| match v {
+            FieldValue::Str(t) if *k == "type" => Some(t.as_str()),
+            _ => None,
+        });
+        record_type.is_some_and(|t| stackdock_core::dns::key_applies(key, t))
+    }
+
+    /// Creates the case's parent, if it has one, and waits until it is ready.
+    async fn create_parent(&self, p: &dyn Provider) {
+        let Some(parent) = &self.parent else { return };
+        let spec = self.spec(parent.kind, parent.name, &parent.fields);
+        let created = self.ok(
+            "create the parent",
+            p.create(parent.kind, Request::of(&spec)).await,
+        );
+        let ready = p.wait_ready(parent.kind, &created.provider_resource_id, READY);
+        self.ok("the parent becomes ready", ready.await);
+    }
+
     /// Whether the kind takes cloud-init user data (which may hold secrets).
     fn takes_user_data(&self) -> bool {
         kind_keys(self.kind)
@@ -224,6 +274,7 @@ struct Created {
 /// Creates the case's resource, attached to a server created first when the case attaches, and
 /// waits until both are ready.
 async fn create_ready(case: &Case, p: &dyn Provider, user_data: Option<&str>) -> Created {
+    case.create_parent(p).await;
     let server = match &case.attach_to_server {
         None => None,
         Some(fields) => {
@@ -316,15 +367,21 @@ pub async fn listing_is_complete(case: &Case) {
             Paging::Pages { max } => n.div_ceil(max).max(1),
             Paging::Whole => 1,
         };
-        let expected = u64::try_from(pages).unwrap_or(u64::MAX) + case.extra_list_requests;
+        // A child kind's extra requests list its parents, on their own route.
+        let (pages, on_route) = match (&case.parent, n) {
+            (Some(_), 0) => (0, 0),
+            (Some(_), _) => (pages, 0),
+            (None, _) => (pages, case.extra_list_requests),
+        };
+        let pages = u64::try_from(pages).unwrap_or(u64::MAX);
+        let expected = pages + case.extra_list_requests;
         let counters = sandbox.counters();
         assert_eq!(
             counters.route(&case.list_route()),
-            expected,
-            "{}: {what}: requests to {} (pages {pages} + {} extra)",
+            pages + on_route,
+            "{}: {what}: requests to {} (pages {pages} + {on_route} extra)",
             case.who(),
             case.list_route(),
-            case.extra_list_requests
         );
         assert_eq!(
             counters.total,
@@ -366,6 +423,8 @@ pub async fn unknown_id_reads_as_none(case: &Case) {
 /// spec of another name finds nothing.
 pub async fn lost_create_is_found_by_owner(case: &Case) {
     let (sandbox, p) = case.start(SandboxConfig::default()).await;
+    case.create_parent(p.as_ref()).await;
+    sandbox.reset_counters();
     sandbox.add_fault(FaultRule::new(case.create_route(), Fault::CreateThen500).times(1));
     let fields = case.unattached();
     let spec = case.spec(case.kind, case.name, &fields);
@@ -408,7 +467,10 @@ pub async fn lost_create_is_found_by_owner(case: &Case) {
         "{}: find_owned found another resource",
         case.who()
     );
-    let other = case.spec(case.kind, "conformance-other", &fields);
+    let other = match &case.other {
+        Some(other) => case.spec(case.kind, "conformance-other", other),
+        None => case.spec(case.kind, "conformance-other", &fields),
+    };
     let found = case.ok(
         "find_owned of another name",
         p.find_owned(case.kind, &other).await,
@@ -455,7 +517,7 @@ pub async fn in_place_changes_read_back(case: &Case) {
     // The case covers the schema: every in-place field, and nothing the schema does not allow
     // (`name` is not a config field; the engine renames a resource pinned by id).
     for rule in field_rules(case.provider, case.kind) {
-        if rule.change == Change::InPlace {
+        if rule.change == Change::InPlace && case.has_key(rule.key) {
             assert!(
                 case.in_place.iter().any(|c| c.field == rule.key),
                 "{}: the schema changes `{}` in place; the case does not",

@@ -10,6 +10,7 @@ mod adapter;
 pub mod conformance;
 mod credential;
 pub mod digitalocean;
+mod dns;
 mod error;
 pub mod fake;
 pub mod http;

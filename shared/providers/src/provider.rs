@@ -66,6 +66,18 @@ pub trait Provider: Send + Sync + Debug {
     /// Every resource of `kind` on the dock.
     async fn list(&self, kind: Kind) -> Result<Vec<Record>, ProviderError>;
 
+    /// Every resource of `kind` in `parents`, the complete listing of its parent kind
+    /// (`Kind::parent`: a sync lists the zones once, then their records). A kind without a
+    /// parent lists as [`Provider::list`] does.
+    async fn list_within(
+        &self,
+        kind: Kind,
+        parents: &[Record],
+    ) -> Result<Vec<Record>, ProviderError> {
+        let _ = parents;
+        self.list(kind).await
+    }
+
     async fn get(&self, kind: Kind, id: &str) -> Result<Option<Record>, ProviderError>;
 
     /// Resources carrying `spec.owner_tag` (or, for kinds without tags, labelled `spec.name`).

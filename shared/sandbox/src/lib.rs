@@ -34,6 +34,7 @@ mod catalog;
 mod collection;
 mod control;
 mod digitalocean;
+mod dns;
 mod editable;
 mod emulation;
 mod faults;
@@ -149,6 +150,8 @@ impl std::str::FromStr for Provider {
 /// | `Volume` | `/blocks` | `/volumes` | `/volumes` |
 /// | `Database` | `/databases` | – | – |
 /// | `Bucket` | – | – | `/object-storage/buckets` |
+/// | `Domain` | – | `/domains` | – |
+/// | `DomainRecord` | – | `/domains/{name}/records` | – |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
@@ -169,6 +172,17 @@ pub enum Kind {
     /// Linode Object Storage buckets.
     #[serde(alias = "buckets")]
     Bucket,
+    /// DNS zones: DigitalOcean, Vultr and Linode domains.
+    #[serde(alias = "domains", alias = "zone", alias = "zones")]
+    Domain,
+    /// DNS records of a zone.
+    #[serde(
+        rename = "domain_record",
+        alias = "domain_records",
+        alias = "record",
+        alias = "records"
+    )]
+    DomainRecord,
 }
 
 impl std::str::FromStr for Kind {

@@ -519,6 +519,16 @@ pub enum Change {
         /// Total size in bytes.
         size_bytes: u64,
     },
+    /// Set a DNS record's value (`data` / `target`).
+    SetData {
+        /// The new value.
+        data: String,
+    },
+    /// Set a DNS record's TTL.
+    SetTtl {
+        /// Seconds.
+        ttl: u64,
+    },
     /// Delete the resource.
     Delete,
 }

@@ -37,6 +37,10 @@ pub enum ServerAddress {
     Known(String),
     /// The plan creates, recreates or replaces the server: its address is known after apply.
     AfterApply,
+    /// StackDock manages the server, but the provider has not reported its address yet (it is
+    /// still being built): a record that follows it keeps the value it has, and one that does
+    /// not exist yet is created with the address apply reads once the server is ready.
+    Unreported,
 }
 
 /// What planning records needs from beyond their dock, computed once per plan from what every
@@ -157,6 +161,12 @@ impl DockPlanner<'_> {
                     after_apply: None,
                 })
             }
+            Some(ServerAddress::Unreported) => Ok(Resolved {
+                entry,
+                effective,
+                identity: None,
+                after_apply: None,
+            }),
             Some(ServerAddress::AfterApply) => Ok(Resolved {
                 entry,
                 effective,

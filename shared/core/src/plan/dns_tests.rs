@@ -457,7 +457,7 @@ fn records_changed_or_removed_out_of_band_are_drift_and_recreate() {
 }
 
 #[test]
-fn a_record_whose_server_address_is_unknown_or_ipv6_is_an_error_that_keeps_its_record() {
+fn a_record_whose_server_is_still_being_built_keeps_its_value_and_ipv6_is_an_error() {
     const AAAA: &str = r#"
 [domains."example.com"]
 dock = "do-main"
@@ -471,11 +471,17 @@ value = { server = "web-1" }
 name = "@"
 type = "A"
 value = { server = "web-1" }
+
+[[domains."example.com".records]]
+name = "www"
+type = "A"
+value = { server = "web-1" }
 "#;
     let apex = "domain_records.example.com A servers.web-1";
+    let www = "domain_records.www.example.com A servers.web-1";
     let mut server = web_1("203.0.113.10");
-    // A server StackDock manages but whose address the provider has not reported yet, and a
-    // plan that leaves it in place.
+    // A server StackDock manages but whose address the provider has not reported yet (still
+    // being built), and a plan that leaves it in place.
     if let Attrs::Servers(a) = &mut server.attrs {
         a.ip_address = None;
     }
@@ -489,16 +495,25 @@ value = { server = "web-1" }
         .of_kind(ActionKind::Error)
         .map(|a| (a.address.clone().unwrap_or_default(), a.reason.clone()))
         .collect();
-    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert_eq!(errors.len(), 1, "{errors:#?}");
     assert!(
-        errors[0].0 == apex && errors[0].1.contains("whose address is not known"),
+        errors[0].0 == "domain_records.v6.example.com AAAA servers.web-1"
+            && errors[0].1.contains("write the IPv6 address as the value"),
         "{errors:#?}"
     );
+    // The record it has keeps its value; the one it lacks is created, apply reading the address
+    // once the server is ready.
     assert!(
-        errors[1].0 == "domain_records.v6.example.com AAAA servers.web-1"
-            && errors[1].1.contains("write the IPv6 address as the value"),
-        "{errors:#?}"
+        plan.actions
+            .iter()
+            .all(|a| a.address.as_deref() != Some(apex)),
+        "{:#?}",
+        summary(&plan)
     );
+    let created = find(&plan, ActionKind::Create, www);
+    let spec = created.spec.as_ref().expect("a create has a spec");
+    assert_eq!(spec.fields.get("value"), None);
+    assert_eq!(spec.fields.get("server"), Some(&s("web-1")));
     assert_eq!(plan.summary.delete, 0, "the apex record stays its entry's");
     assert_eq!(plan.summary.unmanaged, 0);
 }
@@ -568,4 +583,23 @@ value = { server = "web-1" }
         .collect();
     let apart = combine(&file, parts);
     assert_eq!(apart, whole);
+}
+
+#[test]
+fn a_record_following_a_server_the_plan_adopts_takes_the_address_it_has() {
+    // `web-1` runs but is no entry's yet (an apply killed after its create, or a first plan of
+    // an existing fleet): the plan adopts it, and the record follows its address now.
+    let mut server = web_1("203.0.113.10");
+    server.managed_by = None;
+    server.provisioning_source = ProvisioningSource::Manual;
+    let plan = plan_of(&config(WWW_CNAME), &[server, managed_zone()]);
+    find(&plan, ActionKind::Adopt, "servers.web-1");
+    let apex = find(
+        &plan,
+        ActionKind::Create,
+        "domain_records.example.com A servers.web-1",
+    );
+    let spec = apex.spec.as_ref().expect("a create has a spec");
+    assert_eq!(spec.fields.get("value"), Some(&s("203.0.113.10")));
+    assert_eq!(plan.summary.error, 0, "{:#?}", summary(&plan));
 }

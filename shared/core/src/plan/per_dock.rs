@@ -130,8 +130,9 @@ fn planner<'a>(
     }
 }
 
-/// The facts `dock` lends: the address of each of its servers some record follows, or that the
-/// plan creates, recreates or replaces it (known after apply). Plans only those servers.
+/// The facts `dock` lends: the address of each of its servers some record follows (a server the
+/// plan adopts included), or that the plan creates, recreates or replaces it (known after
+/// apply). Plans only those servers.
 pub fn dock_facts(
     ctx: &PlanContext<'_>,
     dock: &str,
@@ -149,12 +150,13 @@ pub fn dock_facts(
     for r in &records {
         if let (Attrs::Servers(attrs), Some(owner), None) =
             (&r.attrs, &r.managed_by, r.missing_since)
-            && let Some(ip) = &attrs.ip_address
             && ctx.followed.contains(owner)
         {
-            facts
-                .servers
-                .push((owner.clone(), ServerAddress::Known(ip.clone())));
+            let address = match &attrs.ip_address {
+                Some(ip) => ServerAddress::Known(ip.clone()),
+                None => ServerAddress::Unreported,
+            };
+            facts.servers.push((owner.clone(), address));
         }
     }
     if *state != DockState::Fresh {
@@ -170,11 +172,25 @@ pub fn dock_facts(
         return facts;
     }
     let pins = followed.iter().any(|r| r.id.is_some());
-    let mut planner = planner(ctx, dock, config.provider, records, pins);
+    let mut planner = planner(ctx, dock, config.provider, records.clone(), pins);
     for server in followed {
         planner.plan_resource(server);
     }
     for a in &planner.actions {
+        // A server this plan adopts keeps the address it has.
+        if a.allowed
+            && a.action == ActionKind::Adopt
+            && let (Some(entry), Some(id)) = (&a.address, &a.provider_id)
+            && let Some(ip) = records.iter().find_map(|r| match &r.attrs {
+                Attrs::Servers(s) if &r.provider_resource_id == id => s.ip_address.clone(),
+                _ => None,
+            })
+        {
+            facts
+                .servers
+                .push((entry.clone(), ServerAddress::Known(ip)));
+            continue;
+        }
         let coming = a.allowed
             && matches!(
                 a.action,

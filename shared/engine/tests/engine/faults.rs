@@ -96,6 +96,8 @@ fn sb_kind(k: Kind) -> SbKind {
         Kind::BlockVolumes => SbKind::Volume,
         Kind::Databases => SbKind::Database,
         Kind::Buckets => SbKind::Bucket,
+        Kind::Domains => SbKind::Domain,
+        Kind::DomainRecords => SbKind::DomainRecord,
         other => panic!("the sandbox has no {other:?}"),
     }
 }
@@ -267,11 +269,14 @@ impl World {
             .collect()
     }
 
-    /// Desired resources present more than once (or, with `exact`, not exactly once).
+    /// Desired resources present more than once (or, with `exact`, not exactly once), by label.
+    /// A DNS record has no label of its own (its entry is its identity): `dangling` checks each
+    /// by id, and a record created twice is an unmanaged duplicate the converged plan reports.
     fn miscounted(&self, config: &Config, exact: bool) -> Vec<String> {
         config
             .resources
             .iter()
+            .filter(|r| r.kind != Kind::DomainRecords)
             .filter_map(|r| {
                 let provider = sb(config.docks[&r.dock].provider);
                 let n = self
@@ -300,7 +305,14 @@ impl World {
                 .resources(provider, sb_kind(r.kind()))
                 .expect("resources")
                 .iter()
-                .any(|s| s.id == r.provider_resource_id);
+                .any(|s| {
+                    // A record's id is `<zone>/<record id>`; the sandbox knows the record id.
+                    let id = match r.kind() {
+                        Kind::DomainRecords => r.provider_resource_id.rsplit('/').next(),
+                        _ => Some(r.provider_resource_id.as_str()),
+                    };
+                    Some(s.id.as_str()) == id
+                });
             if !exists {
                 out.push(format!(
                     "{} {} ({})",

@@ -189,12 +189,18 @@ struct TagResources<'a> {
     resources: [TagResource<'a>; 1],
 }
 
-/// Whether `id` is usable as a path segment for this kind (droplet ids are integers, volume ids
-/// UUIDs); anything else would address another route.
+/// Whether `id` is usable as a path segment for this kind (droplet and record ids are integers,
+/// volume ids UUIDs, zone ids domain names); anything else would address another route.
 pub(super) fn valid_id(kind: Kind, id: &str) -> bool {
     !id.is_empty()
         && match kind {
-            Kind::Servers => id.chars().all(|c| c.is_ascii_digit()),
+            Kind::Servers | Kind::DomainRecords => id.chars().all(|c| c.is_ascii_digit()),
+            Kind::Domains => {
+                !id.starts_with('.')
+                    && id.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'
+                    })
+            }
             _ => id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'),
         }
 }

@@ -1,4 +1,5 @@
-//! The DigitalOcean (API v2) adapter: droplets as `servers`, volumes as `block_volumes`.
+//! The DigitalOcean (API v2) adapter: droplets as `servers`, volumes as `block_volumes`, DNS
+//! zones as `domains` and their records as `domain_records`.
 //!
 //! This file holds the adapter type and dispatches each `Provider` call to the file of its kind;
 //! wire calls shared by kinds live in `client.rs`, the plan-time catalog checks in `catalog.rs`.
@@ -9,6 +10,7 @@ mod catalog;
 pub(crate) use catalog::check_compact;
 mod client;
 pub(crate) mod declaration;
+mod domains;
 mod droplets;
 mod volumes;
 
@@ -52,8 +54,12 @@ impl DigitalOcean {
 }
 
 /// The kinds DigitalOcean has here, each with its adapter.
-pub(crate) static KINDS: [&dyn KindAdapter<DigitalOcean>; 2] =
-    [&droplets::Droplets, &volumes::Volumes];
+pub(crate) static KINDS: [&dyn KindAdapter<DigitalOcean>; 4] = [
+    &droplets::Droplets,
+    &volumes::Volumes,
+    &domains::Zones,
+    &domains::Records,
+];
 
 #[async_trait::async_trait]
 impl Dock for DigitalOcean {

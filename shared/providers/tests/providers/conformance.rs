@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use stackdock_core::{FieldValue, Kind, ProviderKind};
-use stackdock_providers::conformance::{self, Case, Fields, InPlace, Paging, ReadBack};
+use stackdock_providers::conformance::{self, Case, Fields, InPlace, Paging, Parent, ReadBack};
 use stackdock_providers::redact::secret_keys;
 use stackdock_providers::{DockContext, Provider};
 use stackdock_sandbox::{Kind as SandboxKind, Provider as Sandboxed, SandboxHandle};
@@ -67,6 +67,8 @@ fn base(provider: ProviderKind, kind: SandboxKind) -> Case {
         name: "",
         create: Vec::new(),
         attach_to_server: None,
+        parent: None,
+        other: None,
         in_place: Vec::new(),
         replace: Vec::new(),
         secret_keys: secret_keys(provider),
@@ -157,6 +159,128 @@ fn renamed(mut case: Case, to: &str) -> Case {
     case
 }
 
+/// The zone every DNS case lives in.
+const ZONE: &str = "conf.example";
+
+/// A zone case: nothing changes in place, and it is found again by its name.
+fn zones(provider: ProviderKind, unknown_id: &'static str) -> Case {
+    Case {
+        kind: Kind::Domains,
+        name: ZONE,
+        unknown_id,
+        ready_status: "active",
+        ..base(provider, SandboxKind::Domain)
+    }
+}
+
+/// One DNS record case: its type's fields, its identity (`<fqdn> <TYPE> <value>`, its name),
+/// what changes in place, and another record of the same name and type.
+struct RecordCase {
+    identity: &'static str,
+    fields: Fields,
+    in_place: Vec<InPlace>,
+    other_value: &'static str,
+}
+
+/// The record cases, each changing its value and TTL in place: an MX record (and its priority),
+/// an SRV record (weight and port) and a CAA record (flags and tag); together they change every
+/// key a record has.
+fn record_cases() -> Vec<RecordCase> {
+    let int = FieldValue::Int;
+    let head = |fqdn: &str, t: &str, value: &str| -> Fields {
+        vec![
+            ("zone", s(ZONE)),
+            ("fqdn", s(fqdn)),
+            ("type", s(t)),
+            ("value", s(value)),
+        ]
+    };
+    let with = |mut fields: Fields, more: Fields| {
+        fields.extend(more);
+        fields
+    };
+    vec![
+        RecordCase {
+            identity: "conf.example MX mail.conf.example",
+            fields: with(
+                head(ZONE, "MX", "mail.conf.example"),
+                vec![("priority", int(10)), ("ttl", int(1800))],
+            ),
+            in_place: vec![
+                InPlace::new("value", Some(s("mail2.conf.example"))),
+                InPlace::new("ttl", Some(int(3600))),
+                InPlace::new("priority", Some(int(20))),
+            ],
+            other_value: "other.conf.example",
+        },
+        RecordCase {
+            identity: "_sip._tcp.conf.example SRV sip.conf.example",
+            fields: with(
+                head("_sip._tcp.conf.example", "SRV", "sip.conf.example"),
+                vec![
+                    ("priority", int(10)),
+                    ("weight", int(5)),
+                    ("port", int(5060)),
+                ],
+            ),
+            in_place: vec![
+                InPlace::new("value", Some(s("sip3.conf.example"))),
+                InPlace::new("ttl", Some(int(600))),
+                InPlace::new("priority", Some(int(20))),
+                InPlace::new("weight", Some(int(10))),
+                InPlace::new("port", Some(int(5061))),
+            ],
+            other_value: "sip2.conf.example",
+        },
+        RecordCase {
+            identity: "conf.example CAA letsencrypt.org",
+            fields: with(
+                head(ZONE, "CAA", "letsencrypt.org"),
+                vec![("flags", int(0)), ("tag", s("issue"))],
+            ),
+            in_place: vec![
+                InPlace::new("value", Some(s("sectigo.com"))),
+                InPlace::new("ttl", Some(int(600))),
+                InPlace::new("flags", Some(int(128))),
+                InPlace::new("tag", Some(s("issuewild"))),
+            ],
+            other_value: "pki.goog",
+        },
+    ]
+}
+
+/// A record case of `provider`, in the zone created first; its listing reads the zones first.
+fn records(provider: ProviderKind, record: RecordCase, unknown_id: &'static str) -> Case {
+    let mut other = record.fields.clone();
+    for (k, v) in &mut other {
+        if *k == "value" {
+            *v = s(record.other_value);
+        }
+    }
+    Case {
+        kind: Kind::DomainRecords,
+        name: record.identity,
+        create: record.fields,
+        parent: Some(Parent {
+            kind: Kind::Domains,
+            name: ZONE,
+            fields: Vec::new(),
+        }),
+        other: Some(other),
+        extra_list_requests: 1,
+        in_place: record.in_place,
+        unknown_id,
+        ready_status: "active",
+        ..base(provider, SandboxKind::DomainRecord)
+    }
+}
+
+/// The record case `n` of [`record_cases`] on `provider`.
+fn record_case(provider: ProviderKind, n: usize, unknown_id: &'static str) -> Case {
+    let record = record_cases().swap_remove(n);
+    records(provider, record, unknown_id)
+}
+
 mod vultr {
     use super::*;
 
@@ -229,6 +353,14 @@ mod digitalocean {
         }
     }
 
+    pub(super) fn domains() -> Case {
+        zones(ProviderKind::DigitalOcean, "nothing.example")
+    }
+
+    pub(super) fn domain_records(n: usize) -> Case {
+        record_case(ProviderKind::DigitalOcean, n, "conf.example/999999999")
+    }
+
     /// Volumes cannot be renamed; an attachment reads back as the droplet's id.
     pub(super) fn block_volumes() -> Case {
         Case {
@@ -281,7 +413,14 @@ pub(super) fn cases(provider: ProviderKind) -> Vec<Case> {
     match provider {
         ProviderKind::Vultr => vec![vultr::servers(), vultr::block_volumes(), vultr::databases()],
         ProviderKind::DigitalOcean => {
-            vec![digitalocean::servers(), digitalocean::block_volumes()]
+            vec![
+                digitalocean::servers(),
+                digitalocean::block_volumes(),
+                digitalocean::domains(),
+                digitalocean::domain_records(0),
+                digitalocean::domain_records(1),
+                digitalocean::domain_records(2),
+            ]
         }
         ProviderKind::Linode => vec![
             linode::servers(),
@@ -309,6 +448,10 @@ conformance_tests! {
     vultr_databases => vultr::databases(),
     digitalocean_servers => digitalocean::servers(),
     digitalocean_block_volumes => digitalocean::block_volumes(),
+    digitalocean_domains => digitalocean::domains(),
+    digitalocean_mx_records => digitalocean::domain_records(0),
+    digitalocean_srv_records => digitalocean::domain_records(1),
+    digitalocean_caa_records => digitalocean::domain_records(2),
     linode_servers => linode::servers(),
     linode_block_volumes => linode::block_volumes(),
     linode_buckets => linode::buckets(),

@@ -18,6 +18,7 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use stackdock_core::plan::FieldChange;
 use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
+use stackdock_providers::conformance::Parent;
 use stackdock_providers::{Provider, Request};
 use stackdock_sandbox::{Exchange, Provider as Sandboxed, Sandbox, SandboxConfig};
 
@@ -321,6 +322,8 @@ struct Life {
     name: &'static str,
     create: Vec<(&'static str, FieldValue)>,
     attach: bool,
+    /// What it lives in, created before it and deleted after it (a record's zone).
+    parent: Option<Parent>,
     changes: Vec<(&'static str, Option<FieldValue>)>,
 }
 
@@ -330,6 +333,16 @@ async fn live(
     life: &Life,
     server: Option<&str>,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    let parent = match &life.parent {
+        Some(parent) => {
+            let spec = spec_of(parent.kind, parent.name, &parent.fields);
+            let made = p.create(parent.kind, Request::of(&spec)).await?;
+            p.wait_ready(parent.kind, &made.provider_resource_id, READY)
+                .await?;
+            Some((parent.kind, made.provider_resource_id))
+        }
+        None => None,
+    };
     let mut fields = life.create.clone();
     let spec = spec_of(life.kind, life.name, &fields);
     let attach_to_id = if life.attach { server } else { None };
@@ -361,6 +374,9 @@ async fn live(
     }
     p.delete(life.kind, &id).await?;
     p.delete(life.kind, &id).await?;
+    if let Some((kind, id)) = parent {
+        p.delete(kind, &id).await?;
+    }
     Ok(())
 }
 
@@ -373,6 +389,7 @@ fn lives(provider: ProviderKind) -> Vec<Life> {
             kind: case.kind,
             name: case.name,
             attach: case.attach_to_server.is_some(),
+            parent: case.parent,
             changes: case
                 .in_place
                 .into_iter()

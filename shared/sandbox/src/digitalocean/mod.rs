@@ -1,5 +1,5 @@
 //! DigitalOcean API v2 under `/digitalocean/v2`: account, droplets (+ actions),
-//! actions, tags, volumes (+ actions) and the region/size/image catalogs, with
+//! actions, tags, volumes (+ actions), DNS zones and records, and the region/size/image catalogs, with
 //! page/per_page pagination (≤ 200) and absolute `links.pages` URLs pointing back
 //! at the sandbox, `{"id": "...", "message": "..."}` errors, `ratelimit-*` headers
 //! on every response, and GPU droplets omitted from the default listing.
@@ -9,6 +9,7 @@
 
 mod actions;
 mod catalogs;
+mod domains;
 mod droplets;
 mod tags;
 mod volumes;
@@ -33,6 +34,7 @@ use crate::state::{self, Change, State as AppState, Table};
 use crate::{Kind, Provider, SandboxError};
 
 use actions::Action;
+use domains::{DnsRecord, Zone};
 use droplets::Droplet;
 use volumes::Volume;
 
@@ -46,8 +48,11 @@ pub(crate) struct Store {
     droplets: Table<Droplet>,
     volumes: Table<Volume>,
     actions: Table<Action>,
+    domains: Table<Zone>,
+    records: Table<DnsRecord>,
     tags: BTreeSet<String>,
     next_droplet: u64,
+    next_record: u64,
     next_action: u64,
     bulk: u64,
 }
@@ -58,8 +63,11 @@ impl Default for Store {
             droplets: Table::default(),
             volumes: Table::default(),
             actions: Table::default(),
+            domains: Table::default(),
+            records: Table::default(),
             tags: BTreeSet::new(),
             next_droplet: 402_000_000,
+            next_record: 3_352_000_000,
             next_action: 2_100_000_000,
             bulk: 0,
         }
@@ -87,7 +95,12 @@ const BULK_REGIONS: &[&str] = &[
 static COLLECTIONS: Collections<Store> = Collections::new(
     P,
     (BULK_REGIONS, 41),
-    &[&Of::<Droplet>::NEW, &Of::<Volume>::NEW],
+    &[
+        &Of::<Droplet>::NEW,
+        &Of::<Volume>::NEW,
+        &Of::<Zone>::NEW,
+        &Of::<DnsRecord>::NEW,
+    ],
 );
 
 impl Store {
@@ -118,6 +131,7 @@ impl Emulation for Digitalocean {
             .merge(actions::routes())
             .merge(tags::routes())
             .merge(volumes::routes())
+            .merge(domains::routes())
             .merge(catalogs::routes())
     }
 
