@@ -221,7 +221,7 @@ pub fn sync_run_occurrences(
 }
 
 /// How many recent runs are read to find the previous settled sync run.
-const PREVIOUS_SCAN: usize = 50;
+const PREVIOUS_SCAN: usize = 100;
 
 /// The docks the sync run before `run_id` recorded as failed: the newest other sync run that
 /// started before `started_at` and was settled (`failed_docks`). Empty when there is none among
