@@ -261,6 +261,42 @@ async fn the_sync_state_machine_sends_each_new_occurrence_once_through_sns() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_one_invocation_sync_names_ten_appeared_resources_per_dock_and_counts_the_rest() {
+    let live = Live::with(notifying, Worker::InProcess).await;
+    let topic = Topic::create(&live).await;
+    let notifier = topic.notifier(&live);
+    let live = live.with_notifier(notifier);
+    live.scheduled_sync().await.expect("baseline");
+    assert_eq!(
+        topic.take(),
+        Vec::<String>::new(),
+        "the baseline is not new"
+    );
+    live.sandbox
+        .seed_bulk(Provider::Linode, SbKind::Instance, 13)
+        .expect("seed");
+    live.scheduled_sync().await.expect("sync");
+    let messages = topic.take();
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    let message = &messages[0];
+    assert_eq!(
+        message.matches("\n• unmanaged: the server `bulk-").count(),
+        10,
+        "{message}"
+    );
+    assert!(
+        message.contains("\n• unmanaged: 3 more new resources appeared on dock `linode-main`."),
+        "{message}"
+    );
+    live.scheduled_sync().await.expect("again");
+    assert_eq!(
+        topic.take(),
+        Vec::<String>::new(),
+        "nothing is new the second time"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_apply_publishes_apply_failed_once() {
     let live = Live::with(notifying, Worker::Manual).await;
     let topic = Topic::create(&live).await;
