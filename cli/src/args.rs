@@ -105,8 +105,8 @@ pub struct TablesArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum NotifyCommand {
-    /// Send a test message to every channel of `[notify]` this process can reach (the webhook);
-    /// exit 1 unless each took it.
+    /// Send a test message to every channel of `[notify]` this process can reach (the webhook,
+    /// and the SNS topic when STACKDOCK_NOTIFY_TOPIC_ARN names it); exit 1 unless each took it.
     Test,
 }
 

@@ -251,16 +251,17 @@ class Deployer(unittest.TestCase):
             "AWS::Serverless::Function": "arn:aws:lambda:{r}:{a}:function:{n}",
             "AWS::SQS::Queue": "arn:aws:sqs:{r}:{a}:{n}",
             "AWS::Serverless::StateMachine": "arn:aws:states:{r}:{a}:stateMachine:{n}",
+            "AWS::SNS::Topic": "arn:aws:sns:{r}:{a}:{n}",
         }
         name_of = {"AWS::DynamoDB::Table": "TableName", "AWS::Logs::LogGroup": "LogGroupName",
                    "AWS::Serverless::Function": "FunctionName", "AWS::SQS::Queue": "QueueName",
-                   "AWS::Serverless::StateMachine": "Name"}
+                   "AWS::Serverless::StateMachine": "Name", "AWS::SNS::Topic": "TopicName"}
         for logical, res in stack["Resources"].items():
             if isinstance(res, dict) and res.get("Type") in arn:
                 n = render(res["Properties"][name_of[res["Type"]]], names)
                 names[f"{logical}.Arn"] = arn[res["Type"]].format(r=REGION, a=ACCOUNT, n=n)
-                if res["Type"] == "AWS::Serverless::StateMachine":
-                    # Ref of a state machine is its ARN.
+                if res["Type"] in ("AWS::Serverless::StateMachine", "AWS::SNS::Topic"):
+                    # Ref of a state machine or a topic is its ARN.
                     names[logical] = names[f"{logical}.Arn"]
         checked = 0
         for role in test_template.EXPECTED:

@@ -86,7 +86,8 @@ EXPECTED = {
     | pairs(["dynamodb:Query", "dynamodb:PutItem"], [table("DocksTable")])
     | pairs(["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"],
             [table("RunsTable")])
-    | pairs(["lambda:InvokeFunction"], ["${ApplyFunction.Arn}"]),
+    | pairs(["lambda:InvokeFunction"], ["${ApplyFunction.Arn}"])
+    | pairs(["sns:Publish"], ["${NotifyTopic}"]),
     # sync-dock: one dock's credential, its records (commit_sync) and its status. No run, no
     # inventory read across docks, no invoke.
     "SyncDockFunctionRole": logs("SyncDockLogGroup")
@@ -122,7 +123,8 @@ EXPECTED = {
     | pairs(
         ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"], [table("IntentsTable")]
     )
-    | pairs(["sqs:SendMessage"], ["${FailureQueue.Arn}"]),
+    | pairs(["sqs:SendMessage"], ["${FailureQueue.Arn}"])
+    | pairs(["sns:Publish"], ["${NotifyTopic}"]),
     # the schedule's role: start the sync state machine.
     "SyncScheduleRole": pairs(["states:StartExecution"], ["${SyncStateMachine}"]),
     # the sync state machine: invoke the functions its definition names, deliver its logs.
@@ -432,6 +434,39 @@ class FunctionsAndUrls(unittest.TestCase):
         self.assertEqual(params["AllowedEndpoints"]["Type"], "CommaDelimitedList")
         self.assertEqual(params["AllowedEndpoints"]["Default"], "")
         held("template settings: sync reserved concurrency 1, JSON logs, restricted log level (item 9)")
+
+
+class Notifications(unittest.TestCase):
+    """[notify]'s sns = true: the topic, who is told its ARN, and who may publish to it."""
+
+    SENDERS = {"SyncFunction": "SyncFunctionRole", "ApplyFunction": "ApplyFunctionRole"}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.t = load()
+
+    def test_the_topic_is_encrypted_and_named_after_the_stack(self):
+        topic = self.t["Resources"]["NotifyTopic"]
+        self.assertEqual(topic["Type"], "AWS::SNS::Topic")
+        props = topic["Properties"]
+        self.assertEqual(props["TopicName"], {"Fn::Sub": "${AWS::StackName}-notifications"})
+        self.assertEqual(props["KmsMasterKeyId"], "alias/aws/sns")
+        self.assertEqual(self.t["Outputs"]["NotifyTopicArn"]["Value"], {"Ref": "NotifyTopic"})
+
+    def test_only_the_sending_functions_are_told_the_topic(self):
+        for function in FUNCTIONS:
+            want = {"Ref": "NotifyTopic"} if function in self.SENDERS else None
+            self.assertEqual(function_env(self.t, function).get("STACKDOCK_NOTIFY_TOPIC_ARN"), want, function)
+
+    def test_only_the_sending_roles_publish_and_only_to_the_topic(self):
+        publishers = {}
+        for role in EXPECTED:
+            for action, resource in role_pairs(self.t, role):
+                if action.startswith("sns:"):
+                    publishers.setdefault(role, set()).add((action, resource))
+        self.assertEqual(publishers, {role: {("sns:Publish", "${NotifyTopic}")}
+                                      for role in self.SENDERS.values()})
+        held("sns:Publish on the notification topic only, held by the sync and apply roles only (issue 21)")
 
 
 class Alarms(unittest.TestCase):

@@ -1,6 +1,8 @@
 //! `[notify]` from the CLI (issue 21 part 3): a local webhook receiver gets one message per new
 //! occurrence — drift, its end, a resource that appeared, a failed sync and its recovery — never
 //! the same twice across repeated syncs; a webhook that fails or hangs never fails the sync.
+//! `sns = true` publishes to the topic `STACKDOCK_NOTIFY_TOPIC_ARN` names (moto's SNS, delivering
+//! to the same kind of receiver), and says how to name it when it is unset.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -54,6 +56,11 @@ impl Receiver {
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
         tokio::spawn(async move { axum::serve(listener, app).await });
         (receiver, url)
+    }
+
+    /// The bodies received since the last call, as received.
+    fn take_raw(&self) -> Vec<String> {
+        std::mem::take(&mut *self.messages.lock().expect("messages"))
     }
 
     /// The texts received since the last call.
@@ -220,6 +227,64 @@ async fn a_webhook_that_fails_or_hangs_never_fails_the_sync() {
         .await
         .expect("the sync ends although the webhook hangs");
     assert_eq!(sync.status.code(), Some(0), "{}", text(&sync.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sns_true_publishes_where_the_topic_variable_points_and_says_how_to_set_it_otherwise() {
+    let mut ws = Workspace::new().await;
+    ws.append_config("\n[notify]\nsns = true\n");
+    let unset = ws.run(&["notify", "test"]).await;
+    assert_eq!(unset.status.code(), Some(1), "{}", text(&unset.stderr));
+    let stderr = text(&unset.stderr);
+    assert!(
+        stderr.contains("`sns = true` in `[notify]`, but STACKDOCK_NOTIFY_TOPIC_ARN is not set")
+            && stderr.contains("NotifyTopicArn"),
+        "{stderr}"
+    );
+
+    // The stack's topic on moto, with an HTTP subscriber on 127.0.0.1.
+    let moto = stackdock_store::testing::MotoServer::start();
+    let sns = aws_sdk_sns::Client::new(&moto.sdk_config());
+    let arn = sns
+        .create_topic()
+        .name("stackdock-notifications")
+        .send()
+        .await
+        .expect("topic")
+        .topic_arn
+        .expect("arn");
+    let (receiver, url) = Receiver::start().await;
+    sns.subscribe()
+        .topic_arn(&arn)
+        .protocol("http")
+        .endpoint(&url)
+        .send()
+        .await
+        .expect("subscribe");
+    for (key, value) in [
+        ("STACKDOCK_NOTIFY_TOPIC_ARN", arn.as_str()),
+        ("AWS_ENDPOINT_URL", moto.endpoint().as_str()),
+        ("AWS_REGION", stackdock_store::testing::REGION),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ] {
+        set_env(&mut ws, key, value);
+    }
+    let sent = ws.run(&["notify", "test"]).await;
+    assert_eq!(sent.status.code(), Some(0), "{}", text(&sent.stderr));
+    assert!(text(&sent.stdout).contains("sns: test message sent"));
+    let bodies = receiver.take_raw();
+    assert_eq!(bodies.len(), 1, "{bodies:#?}");
+    let envelope: serde_json::Value = serde_json::from_str(&bodies[0]).expect("SNS envelope");
+    assert_eq!(envelope["TopicArn"], arn.as_str());
+    assert_eq!(envelope["Subject"], "StackDock (acme): 1 new occurrence");
+    assert!(
+        envelope["Message"]
+            .as_str()
+            .is_some_and(|m| m.contains("test: notifications reach this channel")),
+        "{envelope}"
+    );
 }
 
 fn set_env(ws: &mut Workspace, key: &str, value: &str) {

@@ -161,11 +161,16 @@ async fn leased(deps: &Deps, run_id: &str, owner: &str) -> Result<ApplyOutcome, 
     )
     .await
     {
-        Ok(report) => Ok(ApplyOutcome::Applied {
-            run_id: run_id.to_owned(),
-            status: report.run.status,
-            failed_actions: report.failed(),
-        }),
+        Ok(report) => {
+            if let Some(failed) = stackdock_engine::notify::apply_occurrence(&report) {
+                deps.notifier.send(&deps.config, vec![failed]).await;
+            }
+            Ok(ApplyOutcome::Applied {
+                run_id: run_id.to_owned(),
+                status: report.run.status,
+                failed_actions: report.failed(),
+            })
+        }
         Err(EngineError::StalePlan { reasons }) => {
             let reason = format!(
                 "the plan changed while the apply started: {}; review the current plan and submit it again",

@@ -13,6 +13,7 @@ use stackdock_engine::{
 };
 use stackdock_store::{DynamoStore, Store};
 
+use crate::notify::Notifier;
 use crate::plans::RecentPlans;
 use crate::{ApplySubmitter, FunctionError, InProcessSubmitter, LambdaSubmitter};
 
@@ -35,6 +36,8 @@ pub struct Deps {
     /// Per-resource readiness wait of an apply.
     pub ready_timeout: Duration,
     pub(crate) recent_plans: RecentPlans,
+    /// Where `[notify]` messages go (the sync's plan step and the apply worker send).
+    pub notifier: Notifier,
     /// The sync-dock function's docks, built per dock when it is synced (`docks_for`).
     on_demand: Option<OnDemand>,
 }
@@ -73,7 +76,34 @@ impl Deps {
         docks: Docks,
         submitter: Arc<dyn ApplySubmitter>,
     ) -> Arc<Deps> {
-        Deps::build(config_dir, config, store, docks, submitter, None)
+        Deps::build(
+            config_dir,
+            config,
+            store,
+            docks,
+            submitter,
+            (Notifier::default(), None),
+        )
+    }
+
+    /// Like `new_in`, sending `[notify]` messages through `notifier` (the deployed functions',
+    /// or a test's pointed at moto).
+    pub fn notifying(
+        config_dir: PathBuf,
+        config: Config,
+        store: Arc<dyn Store>,
+        docks: Docks,
+        submitter: Arc<dyn ApplySubmitter>,
+        notifier: Notifier,
+    ) -> Arc<Deps> {
+        Deps::build(
+            config_dir,
+            config,
+            store,
+            docks,
+            submitter,
+            (notifier, None),
+        )
     }
 
     /// Deps of a function that syncs one dock per invocation: no dock is resolved now; each is
@@ -98,7 +128,7 @@ impl Deps {
             store,
             Docks::default(),
             submitter,
-            Some(on_demand),
+            (Notifier::default(), Some(on_demand)),
         )
     }
 
@@ -110,7 +140,7 @@ impl Deps {
         store: Arc<dyn Store>,
         docks: Docks,
         submitter: Arc<dyn ApplySubmitter>,
-        on_demand: Option<OnDemand>,
+        (notifier, on_demand): (Notifier, Option<OnDemand>),
     ) -> Arc<Deps> {
         let deps = Arc::new(Deps {
             config,
@@ -123,6 +153,7 @@ impl Deps {
             // Lambda stops a function after 15 minutes at most: leave room to record the run.
             ready_timeout: Duration::from_secs(10 * 60),
             recent_plans: RecentPlans::default(),
+            notifier,
             on_demand,
         });
         deps.submitter.bind(Arc::downgrade(&deps));
@@ -169,6 +200,8 @@ impl Deps {
     /// - `STACKDOCK_CREATE_TABLES=1`: create missing tables first (local runs against moto);
     /// - `STACKDOCK_SYNC_DOCK=1`: the sync-dock function: each dock's credential is resolved
     ///   when that dock is synced, never every dock's (see [`SYNC_DOCK_VAR`]);
+    /// - `STACKDOCK_NOTIFY_TOPIC_ARN`: the SNS topic of `[notify]`'s `sns = true` (the sync and
+    ///   apply functions; `AWS_ENDPOINT_URL_SNS` or `AWS_ENDPOINT_URL` points it at moto);
     /// - the AWS SDK's usual variables (region, credentials, `AWS_ENDPOINT_URL` for moto).
     ///
     /// Credentials heal (`Docks::healing`): a dock whose credential cannot be resolved at the cold
@@ -255,7 +288,15 @@ impl Deps {
             table_prefix = %prefix,
             "dependencies ready"
         );
-        Ok(Deps::new_in(dir, config, Arc::new(store), docks, submitter))
+        let notifier = Notifier::from_sdk(&sdk);
+        Ok(Deps::notifying(
+            dir,
+            config,
+            Arc::new(store),
+            docks,
+            submitter,
+            notifier,
+        ))
     }
 
     /// The deployed config's org.

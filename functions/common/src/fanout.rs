@@ -23,10 +23,13 @@
 //! dock's plan (its status carries the error, written here when the invocation died before it
 //! could record it).
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
 use lambda_runtime::LambdaEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use stackdock_core::Kind;
 use stackdock_core::record::{DockStatus, dock_id};
 use stackdock_engine::{DockOutcome, SyncReport, finish_run, sync_one};
 use stackdock_store::{RunKind, RunRecord, SyncStats};
@@ -87,6 +90,21 @@ pub struct DockSynced {
     pub written: usize,
     pub unchanged: usize,
     pub marked_missing: usize,
+    /// The first [`APPEARED_PASSED`] resources the sync stored for the first time (`[notify]`
+    /// reports the unmanaged ones): (kind, provider id).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub appeared: Vec<(Kind, String)>,
+    /// How many more appeared than `appeared` holds.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub appeared_more: usize,
+}
+
+/// How many appeared resources a dock's `sync-dock` answer carries by name: the Map's results
+/// travel in one state of at most 256 KB, whatever the fleet's size.
+pub const APPEARED_PASSED: usize = stackdock_engine::notify::LISTED_APPEARED;
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// `plan`: the run, who started it, and the Map's results (one per dock, in the docks' order).
@@ -258,12 +276,17 @@ pub async fn sync_dock(deps: &Deps, step: &SyncDock) -> Result<DockSynced, Funct
             marked_missing = outcome.stats.marked_missing,
             "dock synced"
         );
+        let mut appeared = outcome.stats.appeared;
+        let appeared_more = appeared.len().saturating_sub(APPEARED_PASSED);
+        appeared.truncate(APPEARED_PASSED);
         Ok(DockSynced {
             dock: outcome.dock,
             listed: outcome.listed,
             written: outcome.stats.written,
             unchanged: outcome.stats.unchanged,
             marked_missing: outcome.stats.marked_missing,
+            appeared,
+            appeared_more,
         })
     }
     .instrument(span)
@@ -302,7 +325,17 @@ pub async fn plan(deps: &Deps, step: &PlanStep) -> Result<SyncOutcome, FunctionE
             run_id: step.run_id.clone(),
             docks: outcomes,
         };
-        plan_after_sync(deps, &step.actor, &report).await
+        let more: BTreeMap<String, usize> = step
+            .docks
+            .iter()
+            .filter_map(|d| match d {
+                DockResult::Synced(s) if s.appeared_more > 0 => {
+                    Some((s.dock.clone(), s.appeared_more))
+                }
+                _ => None,
+            })
+            .collect();
+        plan_after_sync(deps, &step.actor, &report, &more).await
     }
     .instrument(span)
     .await
@@ -320,6 +353,7 @@ fn outcome_of(result: &DockResult) -> DockOutcome {
                 written: s.written,
                 unchanged: s.unchanged,
                 marked_missing: s.marked_missing,
+                appeared: s.appeared.clone(),
             },
             listed: s.listed,
             error: None,

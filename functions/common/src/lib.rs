@@ -11,6 +11,7 @@ mod deps;
 mod error;
 pub mod fanout;
 pub mod metrics;
+pub mod notify;
 mod plans;
 mod submit;
 pub mod sync;

@@ -13,6 +13,8 @@
 //! fails with `Retryable` (a provider or network failure: the next attempt may list them) or
 //! `NonRetryable` (only credential problems), after everything else has been recorded.
 
+use std::collections::BTreeMap;
+
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use jiff::Timestamp;
 use lambda_runtime::LambdaEvent;
@@ -20,7 +22,7 @@ use serde::Serialize;
 use stackdock_core::config::DriftMode;
 use stackdock_core::plan::{ActionKind, Plan};
 use stackdock_core::render;
-use stackdock_engine::{SyncOptions, SyncReport, record_drift};
+use stackdock_engine::{SyncOptions, SyncReport, record_drift_noting};
 use tracing::Instrument as _;
 
 use stackdock_store::{Outcome, RunKind, RunStatus};
@@ -78,7 +80,7 @@ pub async fn run(deps: &Deps, actor: &str) -> Result<SyncOutcome, FunctionError>
         .await
         .inspect_err(|e| tracing::error!(error = %e, "sync failed"))?;
     tracing::Span::current().record("run_id", report.run_id.as_str());
-    let outcome = plan_after_sync(deps, actor, &report).await?;
+    let outcome = plan_after_sync(deps, actor, &report, &BTreeMap::new()).await?;
     let failed: Vec<_> = report.failed().collect();
     if !failed.is_empty() {
         // Credential problems need a person; anything else (a provider or Secrets Manager that
@@ -111,13 +113,15 @@ pub(crate) async fn reap_stale_runs(deps: &Deps) {
 }
 
 /// What follows the docks' sync, whoever synced them (this process, or the state machine's
-/// `sync-dock` invocations): the EMF metrics, the plan, the drift flags, the plan noted on the
-/// run `report.run_id` and, with `drift = "remediate"` and a complete plan, the remediation.
-/// Failed docks are only counted here (their plans are blocked by their statuses).
+/// `sync-dock` invocations): the EMF metrics, the plan, the drift flags, the `[notify]` messages
+/// (`notify::after_sync`; `more`: per dock, appeared resources not passed on by name), the plan
+/// noted on the run `report.run_id` and, with `drift = "remediate"` and a complete plan, the
+/// remediation. Failed docks are only counted here (their plans are blocked by their statuses).
 pub(crate) async fn plan_after_sync(
     deps: &Deps,
     actor: &str,
     report: &SyncReport,
+    more: &BTreeMap<String, usize>,
 ) -> Result<SyncOutcome, FunctionError> {
     let failed: Vec<_> = report.failed().collect();
     for d in &failed {
@@ -133,7 +137,7 @@ pub(crate) async fn plan_after_sync(
 
     let plan = deps.plan_deployed().await?;
     deps.remember(&plan);
-    let flagged = record_drift(&plan, &deps.config, deps.store.as_ref()).await?;
+    let (flagged, drift) = record_drift_noting(&plan, &deps.config, deps.store.as_ref()).await?;
     let drifted = plan.summary.drift;
     tracing::info!(
         plan_digest = %plan.digest,
@@ -161,7 +165,13 @@ pub(crate) async fn plan_after_sync(
     } else {
         None
     };
-    note_plan(deps, report, &plan, remediation.as_deref(), &exhausted).await?;
+    let notified = crate::notify::after_sync(deps, report, &plan, drift, more).await;
+    let noted = Noted {
+        remediation: remediation.as_deref(),
+        exhausted: &exhausted,
+        notified: notified.as_deref(),
+    };
+    note_plan(deps, report, &plan, noted).await?;
     Ok(SyncOutcome {
         run_id: report.run_id.clone(),
         docks: report.docks.len(),
@@ -308,14 +318,29 @@ fn remediation_given_up(address: &str, failures: usize) {
     );
 }
 
-/// Adds the plan's digest, summary and drift to the sync's run record.
+/// What the sync's run record notes besides the plan.
+struct Noted<'a> {
+    /// The remediation run submitted.
+    remediation: Option<&'a str>,
+    /// Resources whose remediation stopped, with their failed attempts.
+    exhausted: &'a [(String, usize)],
+    /// The notifications' line (`notify::after_sync`).
+    notified: Option<&'a str>,
+}
+
+/// Adds the plan's digest, summary and drift, the remediation and the notifications to the
+/// sync's run record.
 async fn note_plan(
     deps: &Deps,
     report: &SyncReport,
     plan: &Plan,
-    remediation: Option<&str>,
-    exhausted: &[(String, usize)],
+    noted: Noted<'_>,
 ) -> Result<(), FunctionError> {
+    let Noted {
+        remediation,
+        exhausted,
+        notified,
+    } = noted;
     let Some(mut run) = deps.store.get_run(deps.org(), &report.run_id).await? else {
         tracing::warn!("the sync's run record is gone; the plan summary is only in this log");
         return Ok(());
@@ -364,6 +389,9 @@ async fn note_plan(
                 "remediation: not submitted, the plan is incomplete (blocked docks or errors)",
             ),
         None => {}
+    }
+    if let Some(line) = notified {
+        run.log(now, line);
     }
     deps.store.put_run(&run).await?;
     Ok(())

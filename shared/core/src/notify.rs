@@ -31,6 +31,8 @@ pub enum Occurrence {
         name: String,
         provider_id: String,
     },
+    /// More resources appeared on a dock than one message lists (the rest of `Unmanaged`).
+    MoreAppeared { dock: String, count: usize },
     /// A dock's sync failed (the error is free of secrets).
     SyncFailed { dock: String, error: String },
     /// A dock that failed syncs again.
@@ -49,7 +51,9 @@ impl Occurrence {
     pub fn on(&self) -> Option<NotifyOn> {
         match self {
             Occurrence::Drift { .. } | Occurrence::DriftGone { .. } => Some(NotifyOn::Drift),
-            Occurrence::Unmanaged { .. } => Some(NotifyOn::Unmanaged),
+            Occurrence::Unmanaged { .. } | Occurrence::MoreAppeared { .. } => {
+                Some(NotifyOn::Unmanaged)
+            }
             Occurrence::SyncFailed { .. } | Occurrence::SyncRecovered { .. } => {
                 Some(NotifyOn::SyncFailed)
             }
@@ -81,6 +85,10 @@ impl Occurrence {
                 "unmanaged: the {} `{name}` ({provider_id}) appeared on dock `{dock}` and is in no entry of stackdock.toml. `stackdock import --dock {dock} --kind {} --name '{name}'` writes its entry.",
                 kind.noun(),
                 kind.config_key()
+            ),
+            Occurrence::MoreAppeared { dock, count } => format!(
+                "unmanaged: {count} more new resource{} appeared on dock `{dock}`. `stackdock inventory --unmanaged --dock {dock}` lists them; `stackdock import --dock {dock}` writes their entries.",
+                if *count == 1 { "" } else { "s" }
             ),
             Occurrence::SyncFailed { dock, error } => format!(
                 "sync failed: dock `{dock}`: {error}. Its plans are blocked until `stackdock sync` lists it again."
@@ -155,6 +163,17 @@ mod tests {
         );
         assert!(text.contains("sync failed: dock `linode-main`: token rejected (401)."));
         assert_eq!(Occurrence::Test.on(), None);
+        let more = message(
+            "acme",
+            &[Occurrence::MoreAppeared {
+                dock: "do-main".into(),
+                count: 40,
+            }],
+        );
+        assert!(
+            more.contains("unmanaged: 40 more new resources appeared on dock `do-main`. `stackdock inventory --unmanaged --dock do-main`"),
+            "{more}"
+        );
         assert_eq!(
             Occurrence::SyncRecovered { dock: "x".into() }.on(),
             Some(NotifyOn::SyncFailed)

@@ -21,4 +21,4 @@ pub use docks::{Adapters, Docks, ProviderFactory};
 pub use error::EngineError;
 pub use planning::{PlanOptions, dock_states, plan_current, record_drift, record_drift_noting};
 pub use secrets::{CREDENTIAL_TTL, DefaultResolver, SecretsManagerResolver, secrets_retry};
-pub use sync::{DockOutcome, SyncOptions, SyncReport, finish_run, sync, sync_one};
+pub use sync::{DockOutcome, SyncOptions, SyncReport, failed_docks, finish_run, sync, sync_one};

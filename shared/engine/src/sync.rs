@@ -46,6 +46,8 @@ impl Default for SyncOptions {
 #[derive(Debug, Clone)]
 pub struct DockOutcome {
     pub dock: String,
+    /// What the store wrote; its `appeared` is empty on the dock's first complete sync (the
+    /// baseline: nothing there is new).
     pub stats: SyncStats,
     /// Records listed (across kinds).
     pub listed: usize,
@@ -168,6 +170,28 @@ pub fn finish_run(run: &mut RunRecord, outcomes: &[DockOutcome], now: Timestamp)
     run.finished_at = Some(now);
 }
 
+/// The docks a settled sync run (one [`finish_run`] wrote its dock lines on) recorded as failed;
+/// `None` when the run holds no dock line (not settled: still running, or marked failed by the
+/// stale-run sweep before it could be).
+pub fn failed_docks(run: &RunRecord) -> Option<std::collections::BTreeSet<String>> {
+    let mut settled = false;
+    let mut failed = std::collections::BTreeSet::new();
+    for line in &run.log {
+        let Some((dock, rest)) = line
+            .message
+            .strip_prefix("dock `")
+            .and_then(|l| l.split_once('`'))
+        else {
+            continue;
+        };
+        settled = true;
+        if rest.starts_with(" failed: ") {
+            failed.insert(dock.to_owned());
+        }
+    }
+    settled.then_some(failed)
+}
+
 async fn sync_dock(
     config: &Config,
     name: &str,
@@ -188,6 +212,8 @@ async fn sync_dock(
         last_error: None,
         catalog: None,
     });
+    // A dock's first complete sync is its baseline: what it finds there is not new (`[notify]`).
+    let baseline = status.last_sync_at.is_none();
     status.provider = dock.provider;
     status.last_attempt_at = Some(now);
     let mut outcome = DockOutcome {
@@ -274,7 +300,12 @@ async fn sync_dock(
         "dock synced"
     );
     match committed {
-        Ok(stats) => outcome.stats = stats,
+        Ok(mut stats) => {
+            if baseline {
+                stats.appeared.clear();
+            }
+            outcome.stats = stats;
+        }
         Err(e) => first_error = Some(format!("writing the inventory failed: {e}")),
     }
     outcome.error = first_error;

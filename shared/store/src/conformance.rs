@@ -134,9 +134,14 @@ pub async fn records_read_back_by_org_and_dock_sorted(store: Arc<dyn Store>) {
         SyncStats {
             written: 14,
             unchanged: 0,
-            marked_missing: 0
+            marked_missing: 0,
+            // Every record is new to the dock, in the order listed.
+            appeared: Kind::ALL
+                .into_iter()
+                .flat_map(|kind| [(kind, "id-2".to_owned()), (kind, "id-1".to_owned())])
+                .collect(),
         },
-        "a first sync writes every listed record"
+        "a first sync writes every listed record, each one new to the dock"
     );
     let other = server(ORG, &second, "id-0", "db-host", "ams");
     ok(
@@ -221,7 +226,8 @@ pub async fn unchanged_resync_writes_nothing(store: Arc<dyn Store>) {
         SyncStats {
             written: 0,
             unchanged: 2,
-            marked_missing: 0
+            marked_missing: 0,
+            appeared: Vec::new(),
         },
         "an unchanged re-sync writes nothing"
     );
@@ -264,7 +270,8 @@ pub async fn changed_record_is_rewritten(store: Arc<dyn Store>) {
         SyncStats {
             written: 1,
             unchanged: 1,
-            marked_missing: 0
+            marked_missing: 0,
+            appeared: Vec::new(),
         },
         "only the changed record is written"
     );
@@ -431,7 +438,8 @@ pub async fn complete_listing_marks_absent_records_missing_once(store: Arc<dyn S
         SyncStats {
             written: 0,
             unchanged: 1,
-            marked_missing: 1
+            marked_missing: 1,
+            appeared: Vec::new(),
         },
         "a complete listing without web-2 marks it missing"
     );
@@ -458,7 +466,8 @@ pub async fn complete_listing_marks_absent_records_missing_once(store: Arc<dyn S
         SyncStats {
             written: 0,
             unchanged: 1,
-            marked_missing: 0
+            marked_missing: 0,
+            appeared: Vec::new(),
         },
         "a record already missing is not marked (or written) again"
     );
@@ -499,7 +508,8 @@ pub async fn missing_record_listed_again_comes_back(store: Arc<dyn Store>) {
         SyncStats {
             written: 1,
             unchanged: 0,
-            marked_missing: 0
+            marked_missing: 0,
+            appeared: Vec::new(),
         },
         "a record that came back is written even if its content is unchanged"
     );

@@ -56,8 +56,8 @@ pub struct KindListing {
     pub started_at: Option<Timestamp>,
 }
 
-/// Counts of one `commit_sync`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Counts of one `commit_sync`, and the records it stored for the first time.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncStats {
     /// Records inserted or rewritten because their content changed (or came back).
@@ -66,6 +66,11 @@ pub struct SyncStats {
     pub unchanged: usize,
     /// Records newly marked `missingSince`.
     pub marked_missing: usize,
+    /// The (kind, provider id) of each record the dock had never stored before (a record that
+    /// comes back after `missingSince` is not new): what `[notify]` reports as appeared, without
+    /// reading the inventory again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub appeared: Vec<(Kind, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

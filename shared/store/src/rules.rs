@@ -130,6 +130,11 @@ pub(crate) fn decide(
             stats.unchanged += 1;
             continue;
         }
+        if old.is_none() {
+            stats
+                .appeared
+                .push((record.kind(), record.provider_resource_id.clone()));
+        }
         record.missing_since = None;
         record.updated_at = Some(now);
         cap_full_api_data(&mut record);

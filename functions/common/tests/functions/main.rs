@@ -9,6 +9,7 @@ mod catalog;
 mod credentials;
 mod events;
 mod fanout;
+mod notify;
 mod observability;
 mod pages;
 mod statemachine;

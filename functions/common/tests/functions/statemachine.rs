@@ -26,11 +26,12 @@ use crate::support::{Live, ORG, Worker, held, repo};
 const SYNC_FUNCTION: &str = "arn:aws:lambda:us-east-1:123456789012:function:stackdock-sync";
 const SYNC_DOCK_FUNCTION: &str =
     "arn:aws:lambda:us-east-1:123456789012:function:stackdock-sync-dock";
-const SCHEDULE: &str = "arn:aws:scheduler:us-east-1:123456789012:schedule/default/stackdock-sync";
+pub(crate) const SCHEDULE: &str =
+    "arn:aws:scheduler:us-east-1:123456789012:schedule/default/stackdock-sync";
 
 /// What the test does to the functions' answers.
 #[derive(Debug, Clone, Default)]
-struct Faults {
+pub(crate) struct Faults {
     /// The first sync-dock invocation of this dock does its work, then its answer is lost
     /// (the function timed out or crashed after writing).
     lose_first_answer_of: Option<&'static str>,
@@ -40,7 +41,7 @@ struct Faults {
 
 /// The committed definition with the template's substitutions, each Task calling the handler
 /// with the deps of `live`; a step sent to the wrong function fails the test.
-fn machine(deps: Arc<Deps>, faults: Faults) -> Machine {
+pub(crate) fn machine(deps: Arc<Deps>, faults: Faults) -> Machine {
     let lost = Arc::new(AtomicBool::new(false));
     let invoke: Invoke = Arc::new(move |resource, payload| {
         let deps = deps.clone();

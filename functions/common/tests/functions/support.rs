@@ -165,6 +165,22 @@ impl Live {
         self
     }
 
+    /// The same bench with `[notify]` messages sent through `notifier` (in-process applies).
+    pub fn with_notifier(mut self, notifier: stackdock_functions::notify::Notifier) -> Live {
+        // A new worker: one is bound to the first `Deps` it serves, which this one replaces.
+        self.in_process = Arc::new(InProcessSubmitter::new());
+        let submitter: Arc<dyn ApplySubmitter> = self.in_process.clone();
+        self.deps = Deps::notifying(
+            repo(),
+            self.config.clone(),
+            self.store.clone(),
+            self.deps.docks.clone(),
+            submitter,
+            notifier,
+        );
+        self
+    }
+
     /// The same bench deployed with another config (in-process applies).
     pub fn with_config(mut self, config: Config, docks: Docks) -> Live {
         self.config = config;

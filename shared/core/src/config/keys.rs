@@ -135,7 +135,7 @@ pub const NOTIFY_KEYS: &[TableKey] = &[
         false,
         KeyDefault::Bool(false),
         None,
-        "Also publish to the stack's SNS topic (`AlarmTopic`; the deployed functions only)."
+        "Also publish to the stack's SNS topic (`NotifyTopic`, its ARN in `STACKDOCK_NOTIFY_TOPIC_ARN`): the deployed functions always; the CLI when `STACKDOCK_NOTIFY_TOPIC_ARN` is set (else a warning)."
     ),
 ];
 

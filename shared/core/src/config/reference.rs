@@ -37,8 +37,8 @@ pub(crate) fn markdown_declared(declarations: Declarations) -> String {
 
     out.push_str("\n## `[notify]`\n\nOptional. Sends a message once per new occurrence (a drift that persists across many syncs is one message, its end another): ");
     out.push_str("with the dock, the addresses, the fields and the command to run. At least one of `webhook` and `sns`. ");
-    out.push_str("Sent today by the CLI: `stackdock sync` (which then also plans and flags drift, as the scheduled sync does) and `stackdock apply`; ");
-    out.push_str("`stackdock notify test` sends a test message. The deployed functions do not send it yet, so `--target lambda` refuses it.\n\n");
+    out.push_str("Sent by the deployed functions (the scheduled sync's plan step and the apply worker) and by the CLI: `stackdock sync` (which then also plans and flags drift, as the scheduled sync does) and `stackdock apply`; ");
+    out.push_str("`stackdock notify test` sends a test message. Deployed to Lambda (`--target lambda`), the webhook must be a secret under the stack's `SecretPrefix`.\n\n");
     table_keys(&mut out, NOTIFY_KEYS);
 
     out.push_str("\n## Resources\n\nEach resource is a table `[<kind>.<name>]`; the name is the resource's label at the provider ");

@@ -6,7 +6,8 @@
 //!   (`STACKDOCK_ALLOWED_ENDPOINTS`, the stack's `AllowedEndpoints` parameter);
 //! - credentials come only from Secrets Manager names under the deployment's prefix
 //!   (`STACKDOCK_SECRET_PREFIX`, default `stackdock/`): `{ env = … }` is refused, because inside
-//!   Lambda the environment holds the function's own AWS credentials.
+//!   Lambda the environment holds the function's own AWS credentials; the same holds for the
+//!   `[notify]` webhook's URL (`sns = true` needs nothing: the template passes the topic).
 //!
 //! One function, data in, diagnostics out: [`check_lambda`] parses the file and adds a diagnostic
 //! (with `file:line:column` and help) for every dock that breaks a rule. `stackdock validate
@@ -226,18 +227,9 @@ pub fn check_lambda(
             value_span,
         );
     }
+    // `[notify]` is sent by the sync and apply functions (`sns = true`: the stack's topic). Its
+    // webhook follows the credentials' rules: a secret under the prefix, never `{ env }`.
     let notify = root.as_ref().and_then(|r| table(r.get_ref(), "notify"));
-    if config.notify.is_some() {
-        let header = root
-            .as_ref()
-            .and_then(|r| r.get_ref().get("notify"))
-            .map_or(0..0, |item| item.span());
-        report.error(
-            header,
-            "`[notify]` is sent by the CLI (`stackdock sync`, `stackdock apply`); the deployed functions do not send it yet",
-            "remove `[notify]` from the deployed stackdock.toml for now, and run `stackdock sync` on a schedule where you want the messages; the functions' notifications (and `sns = true`) come with the scale-out sync",
-        );
-    }
     if let Some(webhook) = config.notify.as_ref().and_then(|n| n.webhook.as_ref()) {
         let span = |key: &str| -> Range<usize> {
             let table = notify.and_then(|t| table(t, "webhook"));

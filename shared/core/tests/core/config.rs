@@ -142,6 +142,27 @@ fn the_lambda_target_admits_secrets_published_hosts_and_allowed_origins() {
 }
 
 #[test]
+fn the_lambda_target_admits_notify_sent_to_sns_and_a_secret_webhook() {
+    let source = "[stackdock]\norg = \"acme\"\n\n[docks.vultr-main]\nprovider = \"vultr\"\ncredentials = { secret = \"stackdock/vultr\" }\n\n[notify]\non = [\"drift\", \"apply_failed\"]\nwebhook = { secret = \"stackdock/slack\" }\nsns = true\n";
+    let target = LambdaTarget::new(DEFAULT_SECRET_PREFIX, [""; 0]).expect("target");
+    let config =
+        config::check_lambda("stackdock.toml", source, &target).unwrap_or_else(|d| panic!("{d}"));
+    let notify = config.notify.expect("[notify] kept");
+    assert!(notify.sns);
+    // A webhook secret outside the deployment's prefix is refused at its value, as a dock's is.
+    let outside = source.replace("stackdock/slack", "team/slack");
+    let refused = config::check_lambda("stackdock.toml", &outside, &target).expect_err("prefix");
+    assert_eq!(refused.len(), 1, "{refused}");
+    let d = refused.iter().next().expect("one");
+    assert_eq!((d.line, d.column), (10, 22), "{d}");
+    assert!(
+        d.message
+            .contains("`team/slack` of the webhook of `[notify]`"),
+        "{d}"
+    );
+}
+
+#[test]
 fn several_mistakes_are_reported_in_one_run() {
     let path = repo().join("fixtures/config/invalid/several-mistakes.toml");
     let source = fs::read_to_string(&path).unwrap_or_default();
