@@ -140,7 +140,7 @@ async fn walk(
 
     step(
         5,
-        "an out-of-band change: someone resizes a server in the provider's console",
+        "out-of-band changes: someone resizes a server and edits a DNS record in the console",
     );
     let Some(server) = session
         .config
@@ -172,6 +172,7 @@ async fn walk(
         ))
         .context("changing the server in the sandbox")?;
     println!("  {} ({provider}) now runs plan {bigger}", server.address());
+    change_a_record(&session, sandbox).await?;
 
     step(6, "sync, then drift: what changed outside StackDock");
     session.refresh().await?;
@@ -203,4 +204,42 @@ async fn walk(
     } else {
         0
     })
+}
+
+/// The out-of-band edit of a DNS record: the TTL of the first record whose entry sets one,
+/// lowered in the provider's console (a record's id is `<zone>/<record id>`; the sandbox knows
+/// the record id). Nothing to do when the file declares no such record.
+async fn change_a_record(session: &Session, sandbox: &SandboxHandle) -> anyhow::Result<()> {
+    let Some(entry) = session
+        .config
+        .resources
+        .iter()
+        .find(|r| r.kind == Kind::DomainRecords && r.fields.contains_key("ttl"))
+    else {
+        return Ok(());
+    };
+    let org = &session.config.settings.org;
+    let address = entry.address();
+    let inventory = session.store.inventory(org, None).await?;
+    let Some(record) = inventory
+        .iter()
+        .find(|r| r.managed_by.as_deref() == Some(address.as_str()))
+    else {
+        bail!("{address} was applied but is not in the store");
+    };
+    let id = record
+        .provider_resource_id
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    sandbox
+        .mutate(Mutation::new(
+            sandbox_provider(record.provider),
+            stackdock_sandbox::Kind::DomainRecord,
+            id,
+            Change::SetTtl { ttl: 60 },
+        ))
+        .context("changing the DNS record in the sandbox")?;
+    println!("  {address} ({}) now has a TTL of 60 s", record.provider);
+    Ok(())
 }

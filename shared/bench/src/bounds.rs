@@ -29,7 +29,12 @@ pub struct Listing {
 }
 
 impl Listing {
+    /// A child kind (DNS records) is listed per parent: none listed is no request (the fleet's
+    /// records live in one zone, which exists only when it holds some).
     pub fn pages(&self) -> usize {
+        if self.kind.parent().is_some() && self.items == 0 {
+            return 0;
+        }
         pages(self.items, page_size(self.provider, self.kind))
     }
 
@@ -48,8 +53,8 @@ impl Listing {
 
 /// The collections of a fleet: each (provider, kind) with its items, plus DigitalOcean's GPU
 /// droplets, which `GET /droplets` omits and `GET /droplets?type=gpus` lists (empty here), and
-/// the DNS zones of every provider that hosts DNS (the fleet holds none: one empty page, and no
-/// record listing, records being listed per zone).
+/// the DNS zones of every provider that hosts DNS: the one zone the fleet's records of that
+/// provider live in, or none (one empty page) when it has no records.
 pub fn listings(spread: &[(ProviderKind, Kind, usize)]) -> Vec<Listing> {
     let mut out: Vec<Listing> = spread
         .iter()
@@ -68,11 +73,14 @@ pub fn listings(spread: &[(ProviderKind, Kind, usize)]) -> Vec<Listing> {
         let listed = spread
             .iter()
             .any(|(q, k, _)| *q == p && *k == Kind::Domains);
+        let records = spread
+            .iter()
+            .any(|(q, k, n)| *q == p && *k == Kind::DomainRecords && *n > 0);
         if p.supports(Kind::Domains) && !listed {
             out.push(Listing {
                 provider: p,
                 kind: Kind::Domains,
-                items: 0,
+                items: usize::from(records),
             });
         }
     }

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use stackdock_core::Kind;
 use stackdock_engine::{SyncOptions, sync};
 use stackdock_providers::wait::PollPolicy;
 
@@ -63,13 +64,23 @@ pub async fn run(
         );
     }
     let listed = report.docks.iter().map(|d| d.listed).sum();
-    anyhow::ensure!(listed == total, "listed {listed} of {total} resources");
+    // The seeded resources and the zone the generated DNS records live in.
+    let listings = fleet::listings(&spread);
+    let zones: usize = listings
+        .iter()
+        .filter(|l| l.kind == Kind::Domains)
+        .map(|l| l.items)
+        .sum();
+    anyhow::ensure!(
+        listed == total + zones,
+        "listed {listed} of {total} resources and {zones} zone(s)"
+    );
     Ok(SyncRun {
         total,
         listed,
         written: report.written(),
         requests,
-        listings: fleet::listings(&spread),
+        listings,
         wall,
         cpu,
     })
