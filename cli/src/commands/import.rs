@@ -51,6 +51,14 @@ pub async fn run(cli: &Cli, args: &ImportArgs) -> anyhow::Result<u8> {
             }
         }
     }
+    // The servers the file manages, on any dock: volumes attach to them and DNS records follow
+    // them by entry name (import writes nothing for them).
+    for r in &records {
+        let dock = config.docks.keys().find(|d| dock_id(org, d) == r.dock_id);
+        if let (Some(dock), Kind::Servers, Some(_)) = (dock, r.kind(), &r.managed_by) {
+            chosen.push((dock.as_str(), r));
+        }
+    }
     let imported = import::entries(config, &chosen);
     for s in &imported.skipped {
         eprintln!(

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::Value;
-use stackdock_core::{Kind, ProviderKind};
+use stackdock_core::ProviderKind;
 
 use crate::support::{Workspace, text};
 
@@ -50,9 +50,13 @@ async fn imported_entries_are_adopted_without_changes_and_apply_converges() {
     let actions = plan["actions"].as_array().expect("actions");
     let of =
         |kind: &str| -> Vec<&Value> { actions.iter().filter(|a| a["action"] == kind).collect() };
-    let imported: BTreeSet<&str> = after[before.len()..]
+    // Each table's address (a zone's name is quoted in its header), and the DNS records, which
+    // are entries of their zone's `records` array, adopted by their identity.
+    let added = &after[before.len()..];
+    let imported: BTreeSet<String> = added
         .lines()
-        .filter_map(|l| l.strip_prefix('[')?.strip_suffix(']'))
+        .filter(|l| !l.starts_with("[["))
+        .filter_map(|l| Some(l.strip_prefix('[')?.strip_suffix(']')?.replace('"', "")))
         .collect();
     let adopted: BTreeSet<&str> = of("adopt")
         .iter()
@@ -60,10 +64,23 @@ async fn imported_entries_are_adopted_without_changes_and_apply_converges() {
         .collect();
     for address in &imported {
         assert!(
-            adopted.contains(address),
+            adopted.contains(address.as_str()),
             "{address} is adopted: {actions:#?}"
         );
     }
+    let records = added
+        .lines()
+        .filter(|l| l.starts_with("[[domains."))
+        .count();
+    let adopted_records = of("adopt")
+        .iter()
+        .filter(|a| a["kind"] == "domainRecords")
+        .count();
+    assert!(
+        records > 0,
+        "the fixture zone's records are imported:\n{added}"
+    );
+    assert_eq!(adopted_records, records, "{added}");
     // Adopted as they are: no field of an imported entry differs, except a rename the import
     // announced in a comment.
     let renames = after[before.len()..].matches("# Labelled ").count();
@@ -84,7 +101,8 @@ async fn imported_entries_are_adopted_without_changes_and_apply_converges() {
     // Every (provider, kind) the fixtures hold unmanaged took part.
     let mut covered = BTreeSet::new();
     for a in of("adopt") {
-        if imported.contains(a["address"].as_str().unwrap_or_default()) {
+        let record = a["kind"] == "domainRecords";
+        if record || imported.contains(a["address"].as_str().unwrap_or_default()) {
             covered.insert((
                 a["provider"].as_str().unwrap_or_default().to_owned(),
                 a["kind"].as_str().unwrap_or_default().to_owned(),
@@ -92,13 +110,7 @@ async fn imported_entries_are_adopted_without_changes_and_apply_converges() {
         }
     }
     for provider in ProviderKind::ALL {
-        // DNS zones join once the sandbox fixtures hold unmanaged zones and `import` writes them
-        // (in progress: the DigitalOcean DNS adapter lands first).
-        for kind in provider
-            .kinds()
-            .iter()
-            .filter(|k| k.parent().is_none() && **k != Kind::Domains)
-        {
+        for kind in provider.kinds() {
             let key = (provider.as_str().to_owned(), kind.table().to_owned());
             assert!(covered.contains(&key), "{key:?} imported: {covered:?}");
         }

@@ -14,6 +14,8 @@
 //!   skipped with the reason, never written with a made-up value.
 //! - A volume's `attach_to` names the entry of the server it is attached to, existing or
 //!   imported in the same run.
+//! - DNS zones and their records are written as `[domains."<zone>"]` and its records
+//!   (`import_dns.rs`); an A record at a server's address follows that server.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -23,6 +25,9 @@ use crate::config::{Config, address};
 use crate::record::{Attrs, Record};
 use crate::schema::{Change, field_rule, kind_keys, label_error};
 use crate::{FieldValue, Kind};
+
+#[path = "import_dns.rs"]
+mod dns;
 
 /// One imported entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +88,14 @@ pub fn entries(config: &Config, records: &[(&str, &Record)]) -> Imported {
             );
         }
     }
+    let mut dns = dns::DnsImport::new(config);
+    for (_, r) in &records {
+        if let (Kind::Servers, Some(owner)) = (r.kind(), &r.managed_by)
+            && let Some(name) = owner.strip_prefix("servers.")
+        {
+            dns.server(name, r);
+        }
+    }
     let mut out = Imported::default();
     for (dock, record) in records {
         if record.managed_by.is_some() {
@@ -101,7 +114,22 @@ pub fn entries(config: &Config, records: &[(&str, &Record)]) -> Imported {
                 .push(skip(format!("dock `{dock}` is not in stackdock.toml")));
             continue;
         };
-        if !kind.is_declared_at_top() || matches!(kind, Kind::Domains | Kind::WebServices) {
+        match kind {
+            Kind::Domains => {
+                let entry = dns.zone(&mut out.toml, dock, record);
+                out.entries.push(entry);
+                continue;
+            }
+            Kind::DomainRecords => {
+                match dns.record(&mut out.toml, dock, record) {
+                    Ok(entry) => out.entries.push(entry),
+                    Err(reason) => out.skipped.push(skip(reason)),
+                }
+                continue;
+            }
+            _ => {}
+        }
+        if !kind.is_declared_at_top() || matches!(kind, Kind::WebServices) {
             out.skipped.push(skip(format!(
                 "{} are not imported yet: write their entries by hand",
                 kind.config_key()
@@ -160,6 +188,7 @@ pub fn entries(config: &Config, records: &[(&str, &Record)]) -> Imported {
                 (dock.to_owned(), record.provider_resource_id.clone()),
                 name.clone(),
             );
+            dns.server(&name, record);
         }
         let renamed_from = (name != record.name).then(|| record.name.clone());
         write_entry(
@@ -415,5 +444,113 @@ image = "ubuntu-24-04-x64"
             "{reasons:?}"
         );
         assert!(reasons[1].contains("attached to server 999"), "{reasons:?}");
+    }
+
+    fn dns(id: &str, zone: &str, fqdn: &str, t: &str, value: &str) -> Record {
+        let canonical = crate::dns::normalize(&crate::dns::ProviderRecord {
+            zone,
+            name: fqdn,
+            record_type: t,
+            value,
+            ttl: Some(1800),
+            priority: (t == "MX").then_some(10),
+            ..crate::dns::ProviderRecord::default()
+        })
+        .expect("a valid record");
+        let mut r = Record::new(
+            "acme",
+            dock_id("acme", "do-main"),
+            ProviderKind::DigitalOcean,
+            Kind::DomainRecords,
+            format!("{zone}/{id}"),
+            crate::dns::identity(&canonical.fqdn, &canonical.record_type, &canonical.value),
+        );
+        r.attrs = Attrs::DomainRecords(canonical.into());
+        r
+    }
+
+    #[test]
+    fn zones_and_their_records_are_written_with_records_following_servers() {
+        let config = crate::config::parse("stackdock.toml", FILE).expect("valid");
+        let mut web = server("1", "web", Some("ubuntu-24-04-x64"));
+        web.managed_by = Some("servers.web".to_owned());
+        if let Attrs::Servers(a) = &mut web.attrs {
+            a.ip_address = Some("203.0.113.10".to_owned());
+        }
+        let mut zone = Record::new(
+            "acme",
+            dock_id("acme", "do-main"),
+            ProviderKind::DigitalOcean,
+            Kind::Domains,
+            "example.com",
+            "example.com",
+        );
+        zone.attrs = Attrs::Domains(crate::record::DomainAttrs::default());
+        let long = "k".repeat(300);
+        let apex = dns("1", "example.com", "@", "A", "203.0.113.10");
+        let other = dns("2", "example.com", "api", "A", "198.51.100.7");
+        let mx = dns("3", "example.com", "@", "MX", "mail.example.net.");
+        let txt = dns("4", "example.com", "dkim._domainkey", "TXT", &long);
+        let stray = dns("5", "example.org", "@", "A", "198.51.100.8");
+        let records = [
+            ("do-main", &web),
+            ("do-main", &zone),
+            ("do-main", &apex),
+            ("do-main", &other),
+            ("do-main", &mx),
+            ("do-main", &txt),
+            ("do-main", &stray),
+        ];
+        let out = entries(&config, &records);
+        assert!(
+            out.toml.contains("[domains.\"example.com\"]"),
+            "{}",
+            out.toml
+        );
+        assert!(
+            out.toml.contains("value = { server = \"web\" }"),
+            "{}",
+            out.toml
+        );
+        assert!(
+            out.toml.contains("value = \"198.51.100.7\""),
+            "{}",
+            out.toml
+        );
+        assert!(
+            out.toml
+                .contains("value = \"mail.example.net.\"\nttl = 1800\npriority = 10"),
+            "{}",
+            out.toml
+        );
+        assert_eq!(out.skipped.len(), 1, "{:?}", out.skipped);
+        assert!(
+            out.skipped[0]
+                .reason
+                .contains("`example.org` is neither in stackdock.toml nor imported")
+        );
+        // The text parses with the file, and names the entries the import reported.
+        let joined = format!("{FILE}\n{}", out.toml);
+        let parsed =
+            crate::config::parse("stackdock.toml", &joined).unwrap_or_else(|d| panic!("{d}"));
+        for entry in &out.entries {
+            assert!(
+                parsed.resource(&entry.address).is_some(),
+                "{} is not an entry of {:?}",
+                entry.address,
+                parsed
+                    .resources
+                    .iter()
+                    .map(|r| r.address())
+                    .collect::<Vec<_>>()
+            );
+        }
+        assert_eq!(out.entries.len(), 5, "the zone and its four records");
+        let txt = parsed
+            .resources
+            .iter()
+            .find(|r| r.kind == Kind::DomainRecords && r.name.contains("TXT"))
+            .expect("the TXT record");
+        assert_eq!(txt.field("value"), Some(&FieldValue::Str(long)));
     }
 }

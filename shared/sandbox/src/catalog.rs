@@ -27,6 +27,7 @@ pub(crate) const VULTR_DATABASES: &str = fixture!("vultr", "databases.json");
 pub(crate) const DO_ACCOUNT: &str = fixture!("digitalocean", "account.json");
 pub(crate) const DO_DROPLETS: &str = fixture!("digitalocean", "droplets.json");
 pub(crate) const DO_VOLUMES: &str = fixture!("digitalocean", "volumes.json");
+pub(crate) const DO_DOMAINS: &str = fixture!("digitalocean", "domains.json");
 const DO_REGIONS: &str = fixture!("digitalocean", "regions.json");
 const DO_SIZES: &str = fixture!("digitalocean", "sizes.json");
 const DO_IMAGES: &str = fixture!("digitalocean", "images.json");

@@ -190,19 +190,18 @@ async fn the_example_fleet_converges_on_all_three_providers() {
     }
 }
 
-/// Every kind has a table now, DNS records included, but a dock lists only the kinds its
-/// provider's adapter has: none has DNS yet, so each dock's sync succeeds, lists the same kinds
-/// as before and stores no zone or record.
+/// A dock lists exactly the kinds its provider's adapter has, and a sync stores DNS zones with
+/// their records: the DigitalOcean fixture zone, its four provider-managed records (SOA and the
+/// apex NS) marked so, and its own records named by their identity.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_kind_no_adapter_has_yet_does_not_fail_a_sync() {
-    assert!(Kind::ALL.contains(&Kind::DomainRecords));
+async fn each_dock_lists_its_adapters_kinds_and_zones_sync_with_their_records() {
     let live = Live::new("").await;
     let report = live.sync().await;
     assert_eq!(report.docks.len(), live.config.docks.len());
     assert_eq!(
         report.failed().map(|d| d.dock.as_str()).collect::<Vec<_>>(),
         Vec::<&str>::new(),
-        "no dock fails for a kind its provider does not list"
+        "no dock fails"
     );
     let records = live.store.inventory(ORG, None).await.expect("inventory");
     assert!(!records.is_empty(), "the fixtures' resources were synced");
@@ -216,8 +215,32 @@ async fn a_kind_no_adapter_has_yet_does_not_fail_a_sync() {
             listed.iter().all(|k| provider.supports(*k)),
             "{provider}: only its adapter's kinds are listed: {listed:?}"
         );
-        assert!(!listed.contains(&Kind::Domains) && !listed.contains(&Kind::DomainRecords));
     }
+    let zone = "grafana-legacy.example";
+    let of_zone: Vec<&stackdock_core::Record> = records
+        .iter()
+        .filter(|r| r.kind() == Kind::DomainRecords)
+        .filter(|r| r.provider_resource_id.starts_with(&format!("{zone}/")))
+        .collect();
+    assert!(
+        records
+            .iter()
+            .any(|r| r.kind() == Kind::Domains && r.name == zone),
+        "the zone is stored"
+    );
+    assert_eq!(of_zone.len(), 9, "every record of the zone");
+    assert_eq!(
+        of_zone.iter().filter(|r| r.provider_managed()).count(),
+        4,
+        "SOA and the three apex NS records are the provider's"
+    );
+    assert!(
+        of_zone
+            .iter()
+            .any(|r| r.name == "www.grafana-legacy.example CNAME grafana-legacy.example"),
+        "{:?}",
+        of_zone.iter().map(|r| &r.name).collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

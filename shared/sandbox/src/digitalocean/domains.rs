@@ -14,13 +14,14 @@ use serde_json::{Value, json};
 
 use super::{P, Store, nf, paged, store, unprocessable};
 use crate::Kind;
+use crate::catalog;
 use crate::collection::{ListRequest, delete_one, get_one, list_route, stored};
 use crate::dns::{BULK_ZONE, bulk_record, valid_zone, value_error};
 use crate::editable::{Editable, resource};
 use crate::http::{JsonBody, Listing, Q, body_object, json, no_content, wrap};
 use crate::pagination::PageMode;
 use crate::server::App;
-use crate::state::{self, Change, Resource, Slot};
+use crate::state::{self, Change, Resource, Slot, fields};
 
 /// DigitalOcean's nameservers, the same for every zone ([do-spec] has no field for them).
 const NAMESERVERS: [&str; 3] = [
@@ -154,6 +155,40 @@ impl Store {
 
 // ---------------------------------------------------------------------------
 // seeding
+
+/// The fixture zones with their records (`fixtures/digitalocean/domains.json`: each zone object
+/// as the API renders it, plus its `records`).
+pub(super) fn seed_fixtures(store: &mut Store) {
+    for z in catalog::items(catalog::DO_DOMAINS, "domains") {
+        let zone = Zone {
+            name: fields::string(&z, "name"),
+            ttl: fields::uint(&z, "ttl"),
+        };
+        for r in z
+            .get("records")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let opt = |key: &str| r.get(key).and_then(Value::as_u64);
+            let record = DnsRecord {
+                id: fields::uint(r, "id"),
+                zone: zone.name.clone(),
+                name: fields::string(r, "name"),
+                rtype: fields::string(r, "type"),
+                data: fields::string(r, "data"),
+                ttl: fields::uint(r, "ttl"),
+                priority: opt("priority"),
+                port: opt("port"),
+                weight: opt("weight"),
+                flags: opt("flags"),
+                tag: fields::opt_string(r, "tag"),
+            };
+            store.records.insert(record.key(), record);
+        }
+        store.domains.insert(zone.key(), zone);
+    }
+}
 
 /// Generated zones: `bulk-<n>.example`, without records.
 fn bulk_zone(_store: &mut Store, slot: Slot) -> Zone {

@@ -138,6 +138,7 @@ impl Emulation for Digitalocean {
     fn seed_fixtures(&self, st: &mut AppState) {
         droplets::seed_fixtures(store(st));
         volumes::seed_fixtures(store(st));
+        domains::seed_fixtures(store(st));
     }
 
     fn collections(&self) -> &'static dyn OutOfBand {
