@@ -49,6 +49,30 @@ pub fn ttl_minimum(provider: ProviderKind) -> i64 {
     }
 }
 
+/// The TTLs `provider` keeps exactly as given, when it keeps only some; `None` when every TTL
+/// from [`ttl_minimum`] up is kept.
+///
+/// - Linode: any other `ttl_sec` is rounded up to the next of these (the Linode API reference,
+///   `ttl_sec` of a domain and a record: "Valid values are 0, 30, 120, 300, 3600, 7200, 14400,
+///   28800, 57600, 86400, 172800, 345600, 604800, 1209600, and 2419200 - any other value will be
+///   rounded up to the nearest valid value"), so another TTL would read back changed and drift
+///   forever: the config validator refuses it.
+pub fn ttl_values(provider: ProviderKind) -> Option<&'static [i64]> {
+    match provider {
+        ProviderKind::Linode => Some(&[
+            30, 120, 300, 3600, 7200, 14_400, 28_800, 57_600, 86_400, 172_800, 345_600, 604_800,
+            1_209_600, 2_419_200,
+        ]),
+        ProviderKind::DigitalOcean | ProviderKind::Vultr => None,
+    }
+}
+
+/// Whether `provider` keeps a CAA record's flags; Linode has no flags field (provider-apis-2.md
+/// §11: `tag` and `target` only), so its CAA records read back with flags 0.
+pub fn caa_flags(provider: ProviderKind) -> bool {
+    !matches!(provider, ProviderKind::Linode)
+}
+
 /// Whether the record key `key` (`priority`, `weight`, `port`, `flags`, `tag`; `value` and `ttl`
 /// apply to every type) is one a `record_type` record has.
 pub fn key_applies(key: &str, record_type: &str) -> bool {
