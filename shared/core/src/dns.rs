@@ -73,6 +73,20 @@ pub fn caa_flags(provider: ProviderKind) -> bool {
     !matches!(provider, ProviderKind::Linode)
 }
 
+/// Whether `provider` can name an SRV record `fqdn` in `zone`: Linode builds an SRV record's name
+/// from its `service` and `protocol` alone (`_sip._tcp`), so nothing may follow them.
+pub fn srv_name_kept(provider: ProviderKind, zone: &str, fqdn: &str) -> bool {
+    if provider != ProviderKind::Linode {
+        return true;
+    }
+    let relative = fqdn.strip_suffix(&format!(".{zone}")).unwrap_or_default();
+    let labels: Vec<&str> = relative.split('.').collect();
+    labels.len() == 2
+        && labels
+            .iter()
+            .all(|l| l.len() > 1 && l.starts_with('_') && !l[1..].contains('_'))
+}
+
 /// Whether the record key `key` (`priority`, `weight`, `port`, `flags`, `tag`; `value` and `ttl`
 /// apply to every type) is one a `record_type` record has.
 pub fn key_applies(key: &str, record_type: &str) -> bool {

@@ -16,8 +16,8 @@ use super::parse::{At, DockDraft, Item, ResourceDraft, Walker, found, table_spec
 use super::validate::did_you_mean;
 use super::{DesiredResource, address};
 use crate::dns::{
-    RECORD_TYPES, TXT_STRING_MAX, caa_flags, has_target, identity, record_types, target,
-    ttl_minimum, ttl_values, txt_strings, zone_name_error,
+    RECORD_TYPES, TXT_STRING_MAX, caa_flags, has_target, identity, record_types, srv_name_kept,
+    target, ttl_minimum, ttl_values, txt_strings, zone_name_error,
 };
 use crate::schema::FieldType;
 use crate::{FieldValue, Kind, ProviderKind};
@@ -476,6 +476,17 @@ impl Walker<'_, '_> {
         }
         if let Some(p) = provider {
             ok &= self.provider_keys(record, p, &what);
+            if let (Some(fqdn), Some(name)) = (&fqdn, &record.name)
+                && record_type == "SRV"
+                && !srv_name_kept(p, zone, fqdn)
+            {
+                self.report.error(
+                    name.span.clone(),
+                    format!("name `{}` of {what} is not one {p} gives an SRV record", name.value),
+                    format!("{p} names an SRV record by its service and protocol only: write `name = \"_<service>._<protocol>\"` (`_sip._tcp`)"),
+                );
+                ok = false;
+            }
         }
         let (key, value_field) =
             self.record_value_check(zone, record, record_type, servers, &what)?;
