@@ -52,11 +52,9 @@ pub fn ttl_minimum(provider: ProviderKind) -> i64 {
 /// The TTLs `provider` keeps exactly as given, when it keeps only some; `None` when every TTL
 /// from [`ttl_minimum`] up is kept.
 ///
-/// - Linode: any other `ttl_sec` is rounded up to the next of these (the Linode API reference,
-///   `ttl_sec` of a domain and a record: "Valid values are 0, 30, 120, 300, 3600, 7200, 14400,
-///   28800, 57600, 86400, 172800, 345600, 604800, 1209600, and 2419200 - any other value will be
-///   rounded up to the nearest valid value"), so another TTL would read back changed and drift
-///   forever: the config validator refuses it.
+/// - Linode: the API reference's `ttl_sec` lists the valid values (300 … 2419200, with 30 and
+///   120 added by `linode/linode-api-docs` PR #927) and rounds any other value to one of them, so
+///   another TTL would read back changed and drift forever: the config validator refuses it.
 pub fn ttl_values(provider: ProviderKind) -> Option<&'static [i64]> {
     match provider {
         ProviderKind::Linode => Some(&[

@@ -227,11 +227,9 @@ fn listed_name(wire: &RecordWire) -> String {
     }
     match (&wire.service, &wire.protocol) {
         (Some(s), Some(p)) => {
-            let built = format!(
-                "_{}._{}",
-                s.trim_start_matches('_'),
-                p.trim_start_matches('_')
-            );
+            // Linode prepends `_` (and appends `.` to the service) itself: either form reads.
+            let bare = |v: &str| v.trim_matches(|c| c == '_' || c == '.').to_owned();
+            let built = format!("_{}._{}", bare(s), bare(p));
             if name.is_empty() {
                 built
             } else {
@@ -570,6 +568,10 @@ mod tests {
             "priority": 10, "weight": 5, "port": 5060, "service": "sip", "protocol": "tcp",
             "ttl_sec": 300});
         let r = record_of(&ctx(), &zone(), srv).expect("succeeds");
+        assert_eq!(r.name, "_sip._tcp.example.com SRV sip.example.com");
+        let decorated = json!({"id": 4, "type": "SRV", "name": null, "target": "sip.example.com.",
+            "priority": 10, "weight": 5, "port": 5060, "service": "_sip.", "protocol": "_tcp"});
+        let r = record_of(&ctx(), &zone(), decorated).expect("succeeds");
         assert_eq!(r.name, "_sip._tcp.example.com SRV sip.example.com");
         let caa = json!({"id": 3, "type": "CAA", "name": "", "target": "letsencrypt.org",
             "tag": "issue"});

@@ -29,8 +29,9 @@ use crate::pagination::PageMode;
 use crate::server::App;
 use crate::state::{self, Change, Resource, Slot, time_linode};
 
-/// The TTLs Linode keeps as given; any other positive `ttl_sec` is rounded up to the next of
-/// these (and one above the last is kept as the last). 0 means the zone's default.
+/// The TTLs Linode keeps as given; any other positive `ttl_sec` is rounded to one of these (up
+/// here, as the reference says of a domain's TTLs; one above the last is kept as the last).
+/// 0 means the zone's default.
 const TTLS: [u64; 14] = [
     30, 120, 300, 3600, 7200, 14_400, 28_800, 57_600, 86_400, 172_800, 345_600, 604_800, 1_209_600,
     2_419_200,
@@ -543,8 +544,10 @@ impl RecordFields {
     }
 }
 
-/// A host name as Linode takes it: labels of letters, digits, `-` and `_`, no trailing dot.
+/// A host name as Linode takes it: labels of letters, digits, `-` and `_`, with or without the
+/// trailing dot (the reference: every type but A, AAAA and CAA "accepts a trailing period").
 fn valid_host(target: &str) -> bool {
+    let target = target.strip_suffix('.').unwrap_or(target);
     !target.is_empty()
         && target.len() < 254
         && target.split('.').all(|l| {
@@ -635,9 +638,10 @@ mod tests {
     }
 
     #[test]
-    fn host_targets_are_names_without_the_trailing_dot() {
+    fn host_targets_are_names_with_or_without_the_trailing_dot() {
         assert!(valid_host("mail.example.com"));
-        assert!(!valid_host("mail.example.com."));
+        assert!(valid_host("mail.example.com."));
+        assert!(!valid_host("mail..example.com"));
         assert!(!valid_host(""));
     }
 }
