@@ -49,6 +49,42 @@ pub fn ttl_minimum(provider: ProviderKind) -> i64 {
     }
 }
 
+/// The TTLs `provider` keeps exactly as given, when it keeps only some; `None` when every TTL
+/// from [`ttl_minimum`] up is kept.
+///
+/// - Linode: the API reference's `ttl_sec` lists the valid values (300 … 2419200, with 30 and
+///   120 added by `linode/linode-api-docs` PR #927) and rounds any other value to one of them, so
+///   another TTL would read back changed and drift forever: the config validator refuses it.
+pub fn ttl_values(provider: ProviderKind) -> Option<&'static [i64]> {
+    match provider {
+        ProviderKind::Linode => Some(&[
+            30, 120, 300, 3600, 7200, 14_400, 28_800, 57_600, 86_400, 172_800, 345_600, 604_800,
+            1_209_600, 2_419_200,
+        ]),
+        ProviderKind::DigitalOcean | ProviderKind::Vultr => None,
+    }
+}
+
+/// Whether `provider` keeps a CAA record's flags; Linode has no flags field (provider-apis-2.md
+/// §11: `tag` and `target` only), so its CAA records read back with flags 0.
+pub fn caa_flags(provider: ProviderKind) -> bool {
+    !matches!(provider, ProviderKind::Linode)
+}
+
+/// Whether `provider` can name an SRV record `fqdn` in `zone`: Linode builds an SRV record's name
+/// from its `service` and `protocol` alone (`_sip._tcp`), so nothing may follow them.
+pub fn srv_name_kept(provider: ProviderKind, zone: &str, fqdn: &str) -> bool {
+    if provider != ProviderKind::Linode {
+        return true;
+    }
+    let relative = fqdn.strip_suffix(&format!(".{zone}")).unwrap_or_default();
+    let labels: Vec<&str> = relative.split('.').collect();
+    labels.len() == 2
+        && labels
+            .iter()
+            .all(|l| l.len() > 1 && l.starts_with('_') && !l[1..].contains('_'))
+}
+
 /// Whether the record key `key` (`priority`, `weight`, `port`, `flags`, `tag`; `value` and `ttl`
 /// apply to every type) is one a `record_type` record has.
 pub fn key_applies(key: &str, record_type: &str) -> bool {

@@ -168,7 +168,13 @@ impl ProviderKind {
                 Kind::Domains,
                 Kind::DomainRecords,
             ],
-            ProviderKind::Linode => &[Kind::Servers, Kind::Buckets, Kind::BlockVolumes],
+            ProviderKind::Linode => &[
+                Kind::Servers,
+                Kind::Buckets,
+                Kind::BlockVolumes,
+                Kind::Domains,
+                Kind::DomainRecords,
+            ],
         }
     }
 

@@ -273,6 +273,15 @@ pub fn field_rules(provider: ProviderKind, kind: Kind) -> &'static [FieldRule] {
             rule!("size_gb", InPlace),
             rule!("attach_to", InPlace),
         ],
+        // Linode has no CAA flags (0 only, which the config validator enforces): not managed.
+        (Linode, DomainRecords) => &[
+            rule!("value", InPlace),
+            rule!("ttl", InPlace),
+            rule!("priority", InPlace),
+            rule!("weight", InPlace),
+            rule!("port", InPlace),
+            rule!("tag", InPlace),
+        ],
         // Every provider updates a record in place (DigitalOcean and Linode `PUT`, Vultr `PATCH`);
         // its name and type are its identity, so a change of either is another record.
         (_, DomainRecords) => &[

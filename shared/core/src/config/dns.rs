@@ -16,8 +16,8 @@ use super::parse::{At, DockDraft, Item, ResourceDraft, Walker, found, table_spec
 use super::validate::did_you_mean;
 use super::{DesiredResource, address};
 use crate::dns::{
-    RECORD_TYPES, TXT_STRING_MAX, has_target, identity, record_types, target, ttl_minimum,
-    txt_strings, zone_name_error,
+    RECORD_TYPES, TXT_STRING_MAX, caa_flags, has_target, identity, record_types, srv_name_kept,
+    target, ttl_minimum, ttl_values, txt_strings, zone_name_error,
 };
 use crate::schema::FieldType;
 use crate::{FieldValue, Kind, ProviderKind};
@@ -474,6 +474,20 @@ impl Walker<'_, '_> {
                 ok = false;
             }
         }
+        if let Some(p) = provider {
+            ok &= self.provider_keys(record, p, &what);
+            if let (Some(fqdn), Some(name)) = (&fqdn, &record.name)
+                && record_type == "SRV"
+                && !srv_name_kept(p, zone, fqdn)
+            {
+                self.report.error(
+                    name.span.clone(),
+                    format!("name `{}` of {what} is not one {p} gives an SRV record", name.value),
+                    format!("{p} names an SRV record by its service and protocol only: write `name = \"_<service>._<protocol>\"` (`_sip._tcp`)"),
+                );
+                ok = false;
+            }
+        }
         let (key, value_field) =
             self.record_value_check(zone, record, record_type, servers, &what)?;
         let fqdn = fqdn?;
@@ -497,6 +511,49 @@ impl Walker<'_, '_> {
             key,
             fields,
         })
+    }
+
+    /// What `provider` keeps of the record's numbers: a TTL it would round (Linode), CAA flags it
+    /// has no field for (Linode). Returns whether all is well.
+    fn provider_keys(&mut self, record: &RecordDraft, p: ProviderKind, what: &str) -> bool {
+        let mut ok = true;
+        if let (Some(ttl), Some(kept)) = (record.ints.get("ttl"), ttl_values(p))
+            && ttl.value >= ttl_minimum(p)
+            && !kept.contains(&ttl.value)
+        {
+            let up = kept
+                .iter()
+                .find(|t| **t >= ttl.value)
+                .unwrap_or(&kept[kept.len() - 1]);
+            let list: Vec<String> = kept.iter().map(ToString::to_string).collect();
+            self.report.error(
+                ttl.span.clone(),
+                format!(
+                    "`ttl` of {what} is {}, which {p} does not keep: it would round it up to {up}",
+                    ttl.value
+                ),
+                format!(
+                    "use one of {}, or remove `ttl` for {p}'s default",
+                    list.join(", ")
+                ),
+            );
+            ok = false;
+        }
+        if let Some(flags) = record.ints.get("flags")
+            && flags.value != 0
+            && !caa_flags(p)
+        {
+            self.report.error(
+                flags.span.clone(),
+                format!(
+                    "`flags` of {what} is {}, but {p} keeps no CAA flags",
+                    flags.value
+                ),
+                format!("remove `flags` (or set `flags = 0`): {p} CAA records always have flags 0"),
+            );
+            ok = false;
+        }
+        ok
     }
 
     /// The record's fully qualified name, or `None` with the mistake reported.

@@ -7,7 +7,7 @@ use super::keys::{
     CREDENTIAL_KEYS, DOCK_KEYS, KeyDefault, KeyType, NOTIFY_KEYS, RECORD_KEYS, RECORD_TYPE_KEYS,
     RESERVED_KINDS, SETTINGS_KEYS, TableKey, ZONE_KEYS, allowed_values,
 };
-use crate::dns::{RECORD_TYPES, record_types, ttl_minimum};
+use crate::dns::{RECORD_TYPES, caa_flags, record_types, srv_name_kept, ttl_minimum, ttl_values};
 use crate::dock_settings::Declarations;
 use crate::schema::{COMMON_KEYS, Change, FieldType, KeySpec, field_rule, kind_keys};
 use crate::{Kind, ProviderKind};
@@ -167,6 +167,28 @@ fn dns(out: &mut String) {
             let _ = write!(out, " {cell} |");
         }
         let _ = writeln!(out, " {} |", ttl_minimum(p));
+    }
+    for p in ProviderKind::ALL {
+        if let Some(kept) = ttl_values(p) {
+            let list: Vec<String> = kept.iter().map(ToString::to_string).collect();
+            let _ = writeln!(
+                out,
+                "\n{p} keeps only these TTLs (it would round any other, so the validator refuses it): {}.",
+                list.join(", ")
+            );
+        }
+        if !caa_flags(p) {
+            let _ = writeln!(
+                out,
+                "\n{p} has no CAA flags: its CAA records have flags 0, and other `flags` are refused."
+            );
+        }
+        if !srv_name_kept(p, "example.com", "_sip._tcp.voice.example.com") {
+            let _ = writeln!(
+                out,
+                "\n{p} names an SRV record by its service and protocol only: `name = \"_sip._tcp\"`, nothing after them."
+            );
+        }
     }
     out.push_str("\nA record is its name, type and value: the same three twice is an error, and a name with a CNAME holds ");
     out.push_str("no other record. The apex (`@`) takes no CNAME, and its NS records belong to the provider.\n");

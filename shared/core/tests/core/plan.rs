@@ -726,10 +726,13 @@ fn dns_zones_plan_where_their_adapters_exist() {
         .collect();
     assert!(created.contains(&"servers.web-1".to_owned()));
     assert!(created.contains(&"domains.example.com".to_owned()));
-    let records: Vec<&Action> = only(&p, ActionKind::Create)
-        .into_iter()
-        .filter(|a| a.kind == Some(Kind::DomainRecords))
-        .collect();
+    let records_on = |dock: &str| -> Vec<&Action> {
+        only(&p, ActionKind::Create)
+            .into_iter()
+            .filter(|a| a.kind == Some(Kind::DomainRecords) && a.dock == dock)
+            .collect()
+    };
+    let records = records_on("do-main");
     assert_eq!(records.len(), 5, "{records:#?}");
     let following: Vec<&&Action> = records
         .iter()
@@ -746,29 +749,40 @@ fn dns_zones_plan_where_their_adapters_exist() {
             .all(|a| a.depends_on.contains(&"domains.example.com".to_owned())),
         "every record waits for its zone"
     );
-    // Linode and Vultr DNS are not adapted yet: their zones are errors, their records unplanned.
+    // Linode hosts DNS through its adapter too: zone `example.org` and its 3 records (CNAME,
+    // PTR, NS) are created, each record after the zone.
+    assert!(
+        only(&p, ActionKind::Create)
+            .iter()
+            .any(|a| a.dock == "linode-main"
+                && a.address.as_deref() == Some("domains.example.org")),
+        "the Linode zone is created"
+    );
+    let linode = records_on("linode-main");
+    assert_eq!(linode.len(), 3, "{linode:#?}");
+    assert!(
+        linode
+            .iter()
+            .all(|a| a.depends_on.contains(&"domains.example.org".to_owned())),
+        "every Linode record waits for its zone"
+    );
+    // Vultr DNS is not adapted yet: its zone is an error, its records unplanned.
     let errors: Vec<(&str, &str)> = only(&p, ActionKind::Error)
         .iter()
         .map(|a| (a.address.as_deref().unwrap_or_default(), a.reason.as_str()))
         .collect();
     assert_eq!(
         errors,
-        [
-            (
-                "domains.example.org",
-                "DNS on linode arrives with the adapters (issue 17): zone `example.org` and its 3 records are not planned; `stackdock validate` checks them meanwhile"
-            ),
-            (
-                "domains.example.net",
-                "DNS on vultr arrives with the adapters (issue 17): zone `example.net` and its 3 records are not planned; `stackdock validate` checks them meanwhile"
-            ),
-        ]
+        [(
+            "domains.example.net",
+            "DNS on vultr arrives with the adapters (issue 17): zone `example.net` and its 3 records are not planned; `stackdock validate` checks them meanwhile"
+        )]
     );
     assert!(
         p.actions
             .iter()
             .filter(|a| a.kind == Some(Kind::DomainRecords))
-            .all(|a| a.dock == "do-main"),
+            .all(|a| a.dock == "do-main" || a.dock == "linode-main"),
         "no record is planned on a dock without DNS"
     );
 }

@@ -1,5 +1,6 @@
 //! The Linode (Akamai) API v4 adapter: Linodes as `servers`, Block Storage volumes as
-//! `blockVolumes`, Object Storage buckets as `buckets`. This file holds the adapter type and the
+//! `blockVolumes`, Object Storage buckets as `buckets`, DNS zones as `domains` and their records
+//! as `domain_records`. This file holds the adapter type and the
 //! `Provider` implementation, which only dispatches per kind; each kind's wire types, mapping and
 //! calls live in its own file, shared wire helpers in `client.rs`.
 //!
@@ -9,6 +10,7 @@
 mod buckets;
 mod client;
 pub(crate) mod declaration;
+mod domains;
 mod instances;
 mod volumes;
 
@@ -30,8 +32,13 @@ pub struct Linode {
 }
 
 /// The kinds Linode has here, each with its adapter.
-pub(crate) static KINDS: [&dyn KindAdapter<Linode>; 3] =
-    [&instances::Instances, &volumes::Volumes, &buckets::Buckets];
+pub(crate) static KINDS: [&dyn KindAdapter<Linode>; 5] = [
+    &instances::Instances,
+    &volumes::Volumes,
+    &buckets::Buckets,
+    &domains::Zones,
+    &domains::Records,
+];
 
 #[async_trait::async_trait]
 impl Dock for Linode {

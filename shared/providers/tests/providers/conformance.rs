@@ -394,6 +394,44 @@ mod linode {
         )
     }
 
+    pub(super) fn domains() -> Case {
+        zones(ProviderKind::Linode, "999")
+    }
+
+    /// The TTLs Linode keeps as given (any other rounds up to the next, so the config validator
+    /// refuses it for Linode): each TTL of the cases is moved onto one of them.
+    fn kept_ttl(ttl: i64) -> i64 {
+        match ttl {
+            1800 => 300,
+            600 => 7200,
+            other => other,
+        }
+    }
+
+    /// A record case as Linode can hold it: TTLs Linode keeps, and no CAA flags change (Linode
+    /// has no CAA flags; the schema does not manage them there, and they read back as 0).
+    pub(super) fn domain_records(n: usize) -> Case {
+        let mut case = record_case(ProviderKind::Linode, n, "999/999");
+        let ttl = |fields: &mut Fields| {
+            for (k, v) in fields.iter_mut() {
+                if let (&mut "ttl", FieldValue::Int(t)) = (k, &mut *v) {
+                    *t = kept_ttl(*t);
+                }
+            }
+        };
+        ttl(&mut case.create);
+        if let Some(other) = &mut case.other {
+            ttl(other);
+        }
+        case.in_place.retain(|c| c.field != "flags");
+        for change in &mut case.in_place {
+            if let (&mut "ttl", Some(FieldValue::Int(t))) = (&mut change.field, &mut change.to) {
+                *t = kept_ttl(*t);
+            }
+        }
+        case
+    }
+
     /// Buckets change nothing in place: a bucket is its region and label.
     pub(super) fn buckets() -> Case {
         Case {
@@ -426,6 +464,10 @@ pub(super) fn cases(provider: ProviderKind) -> Vec<Case> {
             linode::servers(),
             linode::block_volumes(),
             linode::buckets(),
+            linode::domains(),
+            linode::domain_records(0),
+            linode::domain_records(1),
+            linode::domain_records(2),
         ],
     }
 }
@@ -455,4 +497,8 @@ conformance_tests! {
     linode_servers => linode::servers(),
     linode_block_volumes => linode::block_volumes(),
     linode_buckets => linode::buckets(),
+    linode_domains => linode::domains(),
+    linode_mx_records => linode::domain_records(0),
+    linode_srv_records => linode::domain_records(1),
+    linode_caa_records => linode::domain_records(2),
 }

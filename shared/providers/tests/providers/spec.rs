@@ -38,6 +38,8 @@ enum Fix {
     Nullable(&'static str),
     /// Every `enum` that lists `member` also lists `add`.
     EnumAlso(&'static str, &'static str),
+    /// Property `name` may be the empty string (its `minLength` dropped).
+    MayBeEmpty(&'static str),
     /// The request of `method path` declares property `name` (a string) and does not require
     /// `unrequire`.
     Request(&'static str, &'static str, &'static str, &'static str),
@@ -57,6 +59,10 @@ fn fixes(provider: &str) -> Vec<(Fix, &'static str)> {
             (
                 Fix::Nullable("last_successful"),
                 "`backups.last_successful` is null until a backup exists (linodego: *time.Time)",
+            ),
+            (
+                Fix::MayBeEmpty("name"),
+                "a domain record's `name` is `\"\"` at the zone's apex (linodego DomainRecord.Name; the reference's own prose creates a Null MX record \"with empty strings for the target and name\"), though the schema says minLength 1",
             ),
             (
                 Fix::Request("POST", "/object-storage/buckets", "region", "cluster"),
@@ -82,6 +88,11 @@ fn fix_schema(schema: &mut Value, fix: &Fix) {
                 for (name, prop) in props.iter_mut() {
                     match fix {
                         Fix::Retype(n, ty) if n == name => prop["type"] = json!(ty),
+                        Fix::MayBeEmpty(n) if n == name => {
+                            if let Some(p) = prop.as_object_mut() {
+                                p.remove("minLength");
+                            }
+                        }
                         Fix::Nullable(n) if n == name => {
                             let ty = prop["type"].clone();
                             prop["type"] = json!([ty, "null"]);

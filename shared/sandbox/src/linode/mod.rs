@@ -1,14 +1,15 @@
 //! Linode API v4 under `/linode/v4`: profile, account, Linode instances (+ resize,
-//! boot, shutdown, reboot), volumes (+ attach, detach, resize) and Object Storage
-//! buckets, with page/page_size pagination (25–500), `X-Filter` header filtering,
+//! boot, shutdown, reboot), volumes (+ attach, detach, resize), Object Storage
+//! buckets and DNS zones with their records, with page/page_size pagination (25–500), `X-Filter` header filtering,
 //! `{"errors": [{"reason": "...", "field": "..."}]}` errors and
 //! `X-RateLimit-*` headers. `root_pass` is validated and never echoed back.
 //!
 //! This module owns the provider's store, its [`Emulation`] and what its kinds share; each kind
-//! (`instances`, `volumes`, `buckets`) lives in its own file, the `X-Filter` evaluator in
+//! (`instances`, `volumes`, `buckets`, `domains`) lives in its own file, the `X-Filter` evaluator in
 //! `filter.rs`.
 
 mod buckets;
+mod domains;
 mod filter;
 mod instances;
 mod volumes;
@@ -32,6 +33,7 @@ use crate::server::App;
 use crate::state::{self, State as AppState, Table};
 
 use buckets::Bucket;
+use domains::{DnsRecord, Zone};
 use instances::Instance;
 use volumes::Volume;
 
@@ -43,8 +45,12 @@ pub(crate) struct Store {
     instances: Table<Instance>,
     volumes: Table<Volume>,
     buckets: Table<Bucket>,
+    domains: Table<Zone>,
+    records: Table<DnsRecord>,
     next_instance: u64,
     next_volume: u64,
+    next_domain: u64,
+    next_record: u64,
     bulk: u64,
 }
 
@@ -54,8 +60,12 @@ impl Default for Store {
             instances: Table::default(),
             volumes: Table::default(),
             buckets: Table::default(),
+            domains: Table::default(),
+            records: Table::default(),
             next_instance: 53_000_000,
             next_volume: 940_000,
+            next_domain: 2_760_000,
+            next_record: 28_400_000,
             bulk: 0,
         }
     }
@@ -78,7 +88,13 @@ fn store(st: &mut AppState) -> &mut Store {
 static COLLECTIONS: Collections<Store> = Collections::new(
     P,
     (LINODE_REGIONS, 43),
-    &[&Of::<Instance>::NEW, &Of::<Volume>::NEW, &Of::<Bucket>::NEW],
+    &[
+        &Of::<Instance>::NEW,
+        &Of::<Volume>::NEW,
+        &Of::<Bucket>::NEW,
+        &Of::<Zone>::NEW,
+        &Of::<DnsRecord>::NEW,
+    ],
 );
 
 /// The Linode emulation.
@@ -97,6 +113,7 @@ impl Emulation for Linode {
             .merge(instances::routes())
             .merge(volumes::routes())
             .merge(buckets::routes())
+            .merge(domains::routes())
     }
 
     fn seed_fixtures(&self, st: &mut AppState) {
