@@ -147,6 +147,7 @@ impl Case {
         let item = match (provider, kind) {
             (Sandboxed::Linode, SandboxKind::Bucket) => "{region}/{label}",
             (Sandboxed::Digitalocean, SandboxKind::Domain) => "{name}",
+            (Sandboxed::Vultr, SandboxKind::Domain) => "{domain}",
             _ => "{id}",
         };
         let path = match (provider, kind) {
@@ -159,6 +160,8 @@ impl Case {
             (Sandboxed::Linode, SandboxKind::Bucket) => "/object-storage/buckets",
             (Sandboxed::Digitalocean, SandboxKind::Domain) => "/domains",
             (Sandboxed::Digitalocean, SandboxKind::DomainRecord) => "/domains/{name}/records",
+            (Sandboxed::Vultr, SandboxKind::Domain) => "/domains",
+            (Sandboxed::Vultr, SandboxKind::DomainRecord) => "/domains/{domain}/records",
             _ => panic!("{}: the sandbox has no {kind:?} on {provider}", self.who()),
         };
         (path, item)
