@@ -6,7 +6,8 @@
 //! `weight port target` beside `priority`, CAA `data` is `flags tag "value"`. A new zone gets the
 //! apex NS records of Vultr's nameservers (its SOA is served by `/domains/{domain}/soa`, not as a
 //! record: the document's record `type` enum has no SOA), and an apex A record when created with
-//! an `ip`. A record update is a `PATCH` answered `204` without the record.
+//! an `ip`. A record update is a `PATCH` answered `204` without the record; a zone's only
+//! update is its DNSSEC switch (`PUT {dns_sec}`).
 
 use axum::Router;
 use axum::body::Bytes;
@@ -14,13 +15,13 @@ use axum::extract::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{MethodFilter, get};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{P, SALT, Store, bad, store};
 use crate::Kind;
-use crate::collection::{ListRequest, delete_one, get_one, list_route, stored};
+use crate::collection::{ListRequest, delete_one, get_one, list_route, stored, with_body};
 use crate::dns::{BULK_ZONE, bulk_record, valid_zone, value_error};
 use crate::editable::{Editable, resource};
 use crate::http::{JsonBody, Listing, Q, body_object, empty, error, json, no_content, wrap};
@@ -180,11 +181,9 @@ pub(super) fn routes() -> Router<App> {
         )
         .route(
             "/vultr/v2/domains/{domain}",
-            get_one::<Zone>(Some("domain"), zone_404).merge(delete_one::<Zone>(
-                |_| None,
-                no_content,
-                zone_404,
-            )),
+            get_one::<Zone>(Some("domain"), zone_404)
+                .merge(with_body(P, MethodFilter::PUT, update_zone))
+                .merge(delete_one::<Zone>(|_| None, no_content, zone_404)),
         )
         .route(
             "/vultr/v2/domains/{domain}/records",
@@ -222,11 +221,7 @@ async fn create_zone(State(app): State<App>, body: Bytes) -> Result<Response, Re
     if !valid_zone(&name) {
         return Err(bad("Invalid domain."));
     }
-    let dns_sec = match body.str("dns_sec")?.as_deref() {
-        None | Some("disabled") => false,
-        Some("enabled") => true,
-        Some(_) => return Err(bad("Invalid dns_sec. Must be enabled or disabled.")),
-    };
+    let dns_sec = dns_sec(body.str("dns_sec")?.as_deref())?.unwrap_or(false);
     let ip = body.str("ip")?.filter(|ip| !ip.is_empty());
     let ip_type = match &ip {
         None => None,
@@ -253,6 +248,27 @@ async fn create_zone(State(app): State<App>, body: Bytes) -> Result<Response, Re
         store.add_record(DnsRecord::new(&name, rtype, "", &ip));
     }
     Ok(json(StatusCode::OK, &wrap("domain", rendered)))
+}
+
+/// `dns_sec` (`enabled` or `disabled`) as a flag, `None` when absent.
+fn dns_sec(value: Option<&str>) -> Result<Option<bool>, Response> {
+    match value {
+        None => Ok(None),
+        Some("enabled") => Ok(Some(true)),
+        Some("disabled") => Ok(Some(false)),
+        Some(_) => Err(bad("Invalid dns_sec. Must be enabled or disabled.")),
+    }
+}
+
+/// `PUT /domains/{domain}` `{dns_sec}` ([vultr-spec] update-dns-domain, `dns_sec` required) →
+/// `204`.
+fn update_zone(app: &App, name: &str, body: &JsonBody) -> Result<Response, Response> {
+    let enabled = dns_sec(body.str("dns_sec")?.as_deref())?
+        .ok_or_else(|| bad("Missing required parameter: dns_sec"))?;
+    let mut st = app.state();
+    let zone = store(&mut st).domains.get_mut(name).ok_or_else(zone_404)?;
+    zone.dns_sec = enabled;
+    Ok(empty(StatusCode::NO_CONTENT))
 }
 
 /// `GET /domains/{domain}/records`.
@@ -488,6 +504,27 @@ mod tests {
             ttl: DEFAULT_TTL,
             priority,
         }
+    }
+
+    #[test]
+    fn a_deleted_zone_takes_its_records_with_it() {
+        let mut store = Store::default();
+        let [a, b] = ["a.example", "b.example"].map(|name| Zone {
+            name: name.to_owned(),
+            dns_sec: false,
+            created: 0,
+        });
+        let kept = DnsRecord::new(&b.name, "A", "www", "203.0.113.2");
+        let kept_key = kept.key();
+        let gone = DnsRecord::new(&a.name, "A", "www", "203.0.113.1");
+        let gone_key = gone.key();
+        store.add_record(gone);
+        store.add_record(DnsRecord::new(&a.name, "NS", "", NAMESERVERS[0]));
+        store.add_record(kept);
+        drop_records(&mut store, a);
+        assert!(store.records.get(&gone_key).is_none());
+        assert!(store.records.get(&kept_key).is_some());
+        assert_eq!(store.records.select(|_| true).len(), 1);
     }
 
     #[test]
