@@ -200,6 +200,14 @@ impl ZoneRef {
             name: zone.name.clone(),
         }
     }
+
+    /// A zone whose id is its name (DigitalOcean, Vultr).
+    pub(crate) fn named(zone: &str) -> ZoneRef {
+        ZoneRef {
+            id: zone.to_owned(),
+            name: zone.to_owned(),
+        }
+    }
 }
 
 /// How one provider lists a zone's records: the route template (`/domains/{name}/records`), the
@@ -239,6 +247,32 @@ pub(crate) async fn list_zone_records(
         .buffer_unordered(concurrency);
     let lists: Vec<Vec<Record>> = per_zone.try_collect().await?;
     Ok(lists.into_iter().flatten().collect())
+}
+
+/// The records of `zone` that are `desired` (its identity), from the zone's listing narrowed by
+/// `query` where the provider filters (name, type); none when the zone does not exist. This is
+/// how a record whose create answer was lost is found again.
+pub(crate) async fn find_in_zone(
+    client: &DockClient,
+    ctx: &DockContext,
+    how: &ZoneRecords,
+    zone: &ZoneRef,
+    desired: &DesiredRecord<'_>,
+    query: &[(&str, &str)],
+) -> Result<Vec<Record>, ProviderError> {
+    let route = format!("GET {}", how.route);
+    let options = query
+        .iter()
+        .fold(ListOptions::new().path((how.path)(zone)), |o, (k, v)| {
+            o.query(*k, *v)
+        });
+    let map = |item| {
+        (how.map)(ctx, zone, item)
+            .map_err(|m| ProviderError::new(ErrorClass::Transient, &ctx.dock, &route, m))
+    };
+    let listed = client.list_mapped(how.route, how.list_key, &options, &map);
+    let records = crate::error::found(listed.await)?.unwrap_or_default();
+    Ok(records.into_iter().filter(|r| desired.is(r)).collect())
 }
 
 /// Fills `record` (of kind `domainRecords`, its ids and `fullApiData` set) from the provider's

@@ -24,11 +24,11 @@ use super::client::{
 };
 use crate::adapter::{KindAdapter, Readiness, Update};
 use crate::dns::{
-    DesiredRecord, ZoneRecords, ZoneRef, fill_record, fill_zone, list_zone_records, record_id,
-    split_record_id, srv_data,
+    DesiredRecord, ZoneRecords, ZoneRef, fill_record, fill_zone, find_in_zone, list_zone_records,
+    record_id, split_record_id, srv_data,
 };
 use crate::error::{found, gone_ok};
-use crate::http::{Item, ListOptions};
+use crate::http::ListOptions;
 use crate::object::unwrap_envelope;
 use crate::redact::secret_keys;
 use crate::{DockContext, ErrorClass, Listed, ProviderError, Request};
@@ -317,11 +317,7 @@ impl Records {
 fn answered(dock: &Vultr, route: &str, zone: &str, answer: Value) -> Result<Record, ProviderError> {
     let ctx = &dock.account.ctx;
     let raw = unwrap_envelope(&ctx.dock, route, answer, RECORDS.one_key)?;
-    let zone = ZoneRef {
-        id: zone.to_owned(),
-        name: zone.to_owned(),
-    };
-    record_of(ctx, &zone, raw)
+    record_of(ctx, &ZoneRef::named(zone), raw)
         .map_err(|m| ProviderError::new(ErrorClass::Transient, &ctx.dock, route, m))
 }
 
@@ -376,24 +372,11 @@ impl KindAdapter<Vultr> for Records {
         spec: &ResourceSpec,
     ) -> Result<Vec<Record>, ProviderError> {
         let route = format!("GET {RECORDS_ROUTE}");
-        let ctx = &dock.account.ctx;
+        let (client, ctx) = (&dock.account.client, &dock.account.ctx);
         let desired = DesiredRecord::of(ctx, &route, spec)?;
         check_zone(ctx, &route, desired.zone)?;
-        let zone = ZoneRef {
-            id: desired.zone.to_owned(),
-            name: desired.zone.to_owned(),
-        };
-        let options = ListOptions::new().path((ZONE_RECORDS.path)(&zone));
-        let map = |item: Item| {
-            record_of(ctx, &zone, item)
-                .map_err(|m| ProviderError::new(ErrorClass::Transient, &ctx.dock, &route, m))
-        };
-        let listed =
-            dock.account
-                .client
-                .list_mapped(RECORDS_ROUTE, RECORDS.list_key, &options, &map);
-        let records = found(listed.await)?.unwrap_or_default();
-        Ok(records.into_iter().filter(|r| desired.is(r)).collect())
+        let zone = ZoneRef::named(desired.zone);
+        find_in_zone(client, ctx, &ZONE_RECORDS, &zone, &desired, &[]).await
     }
 
     async fn create(&self, dock: &Vultr, request: Request<'_>) -> Result<Record, ProviderError> {
