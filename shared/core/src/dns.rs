@@ -21,8 +21,8 @@ pub const RECORD_TYPES: [&str; 9] = ["A", "AAAA", "CNAME", "MX", "TXT", "NS", "S
 ///
 /// - DigitalOcean: `A, AAAA, CAA, CNAME, MX, NS, SOA, SRV, TXT` (§9.2; SOA is provider-managed).
 /// - Linode: `A, AAAA, NS, MX, CNAME, TXT, SRV, PTR, CAA` (§11).
-/// - Vultr: §10 lists no type set; StackDock declares the issue's common set only until the
-///   adapter's spec check confirms more.
+/// - Vultr: `A, AAAA, CNAME, NS, MX, SRV, TXT, CAA, SSHFP` ([vultr-spec] create-dns-domain-record
+///   `type`, `fixtures/specs/vultr/operations.json`); SSHFP is not a type StackDock declares.
 pub fn record_types(provider: ProviderKind) -> &'static [&'static str] {
     match provider {
         ProviderKind::DigitalOcean | ProviderKind::Vultr => {
@@ -41,7 +41,8 @@ pub fn record_types(provider: ProviderKind) -> &'static [&'static str] {
 ///   (`ttl_sec` is rounded up to the next accepted value above that).
 /// - DigitalOcean: 30 — DigitalOcean's DNS documentation (secondary; the §9.2 spec extract has
 ///   no `minimum`).
-/// - Vultr: no published floor found; any positive TTL is accepted here.
+/// - Vultr: 1 — [vultr-spec] create-dns-domain-record types `ttl` as an integer with no
+///   `minimum` (`fixtures/specs/vultr/operations.json`), so any positive TTL is accepted.
 pub fn ttl_minimum(provider: ProviderKind) -> i64 {
     match provider {
         ProviderKind::DigitalOcean | ProviderKind::Linode => 30,

@@ -161,7 +161,13 @@ impl ProviderKind {
     /// The kinds this provider's adapter can sync and provision.
     pub fn kinds(self) -> &'static [Kind] {
         match self {
-            ProviderKind::Vultr => &[Kind::Servers, Kind::Databases, Kind::BlockVolumes],
+            ProviderKind::Vultr => &[
+                Kind::Servers,
+                Kind::Databases,
+                Kind::BlockVolumes,
+                Kind::Domains,
+                Kind::DomainRecords,
+            ],
             ProviderKind::DigitalOcean => &[
                 Kind::Servers,
                 Kind::BlockVolumes,

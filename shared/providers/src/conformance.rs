@@ -148,6 +148,7 @@ impl Case {
             (Sandboxed::Linode, SandboxKind::Bucket) => "{region}/{label}",
             (Sandboxed::Digitalocean, SandboxKind::Domain) => "{name}",
             (Sandboxed::Linode, SandboxKind::DomainRecord) => "{record_id}",
+            (Sandboxed::Vultr, SandboxKind::Domain) => "{domain}",
             _ => "{id}",
         };
         let path = match (provider, kind) {
@@ -162,6 +163,8 @@ impl Case {
             (Sandboxed::Digitalocean, SandboxKind::DomainRecord) => "/domains/{name}/records",
             (Sandboxed::Linode, SandboxKind::Domain) => "/domains",
             (Sandboxed::Linode, SandboxKind::DomainRecord) => "/domains/{id}/records",
+            (Sandboxed::Vultr, SandboxKind::Domain) => "/domains",
+            (Sandboxed::Vultr, SandboxKind::DomainRecord) => "/domains/{domain}/records",
             _ => panic!("{}: the sandbox has no {kind:?} on {provider}", self.who()),
         };
         (path, item)

@@ -136,11 +136,53 @@ impl<'a> DesiredRecord<'a> {
             .join(" ")
     }
 
+    /// The value in the zone-file shape of providers that keep SRV and CAA records in one field
+    /// (Vultr's `data`): SRV `weight port target` (its priority has a field of its own), CAA
+    /// `flags tag "value"` (flags 0 when the entry sets none, RFC 8659), anything else as
+    /// [`Self::wire_value`] gives it. [`srv_data`] and [`stackdock_core::dns::normalize`] read
+    /// these shapes back.
+    ///
+    /// # Errors
+    /// An SRV record without `weight` or `port`, or a CAA record without `tag` (the config parser
+    /// requires them; this guards a spec that slipped past it).
+    pub(crate) fn zone_file_value(&self) -> Result<String, String> {
+        match self.record_type {
+            "SRV" => match (self.weight, self.port) {
+                (Some(weight), Some(port)) => Ok(format!("{weight} {port} {}", self.value)),
+                _ => Err(format!(
+                    "SRV record `{}` needs `weight` and `port`",
+                    self.fqdn
+                )),
+            },
+            "CAA" => match self.tag {
+                Some(tag) => Ok(format!(
+                    "{} {tag} \"{}\"",
+                    self.flags.unwrap_or(0),
+                    self.value
+                )),
+                None => Err(format!("CAA record `{}` needs `tag`", self.fqdn)),
+            },
+            _ => Ok(self.wire_value()),
+        }
+    }
+
     /// Whether `record` is this record: the same (fqdn, type, value), the identity the planner
     /// matches by.
     pub(crate) fn is(&self, record: &Record) -> bool {
         record.name == dns::identity(self.fqdn, self.record_type, self.value)
     }
+}
+
+/// The weight, port and target of an SRV record's zone-file `data` (`5 5060 sip.example.com`),
+/// or `None` when `data` is not of that shape (a provider that keeps them in fields of their
+/// own).
+pub(crate) fn srv_data(data: &str) -> Option<(i64, i64, &str)> {
+    let mut parts = data.split_whitespace();
+    let (weight, port, target) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((weight.parse().ok()?, port.parse().ok()?, target))
 }
 
 /// One zone whose records are listed: its id in the provider's paths and its name.
@@ -156,6 +198,14 @@ impl ZoneRef {
         ZoneRef {
             id: zone.provider_resource_id.clone(),
             name: zone.name.clone(),
+        }
+    }
+
+    /// A zone whose id is its name (DigitalOcean, Vultr).
+    pub(crate) fn named(zone: &str) -> ZoneRef {
+        ZoneRef {
+            id: zone.to_owned(),
+            name: zone.to_owned(),
         }
     }
 }
@@ -197,6 +247,32 @@ pub(crate) async fn list_zone_records(
         .buffer_unordered(concurrency);
     let lists: Vec<Vec<Record>> = per_zone.try_collect().await?;
     Ok(lists.into_iter().flatten().collect())
+}
+
+/// The records of `zone` that are `desired` (its identity), from the zone's listing narrowed by
+/// `query` where the provider filters (name, type); none when the zone does not exist. This is
+/// how a record whose create answer was lost is found again.
+pub(crate) async fn find_in_zone(
+    client: &DockClient,
+    ctx: &DockContext,
+    how: &ZoneRecords,
+    zone: &ZoneRef,
+    desired: &DesiredRecord<'_>,
+    query: &[(&str, &str)],
+) -> Result<Vec<Record>, ProviderError> {
+    let route = format!("GET {}", how.route);
+    let options = query
+        .iter()
+        .fold(ListOptions::new().path((how.path)(zone)), |o, (k, v)| {
+            o.query(*k, *v)
+        });
+    let map = |item| {
+        (how.map)(ctx, zone, item)
+            .map_err(|m| ProviderError::new(ErrorClass::Transient, &ctx.dock, &route, m))
+    };
+    let listed = client.list_mapped(how.route, how.list_key, &options, &map);
+    let records = crate::error::found(listed.await)?.unwrap_or_default();
+    Ok(records.into_iter().filter(|r| desired.is(r)).collect())
 }
 
 /// Fills `record` (of kind `domainRecords`, its ids and `fullApiData` set) from the provider's
@@ -304,6 +380,64 @@ mod tests {
         let e = DesiredRecord::of(&ctx(), "POST", &unresolved).expect_err("fails");
         assert!(e.message.contains("servers.web-1"), "{e}");
         assert!(e.is(ErrorClass::Invalid));
+    }
+
+    #[test]
+    fn srv_and_caa_values_take_the_zone_file_shape_and_read_back() {
+        let c = ctx();
+        let srv = spec(&[
+            ("zone", s("example.com")),
+            ("fqdn", s("_sip._tcp.example.com")),
+            ("type", s("SRV")),
+            ("value", s("sip.example.com")),
+            ("priority", FieldValue::Int(10)),
+            ("weight", FieldValue::Int(5)),
+            ("port", FieldValue::Int(5060)),
+        ]);
+        let d = DesiredRecord::of(&c, "POST", &srv).expect("succeeds");
+        let data = d.zone_file_value().expect("succeeds");
+        assert_eq!(data, "5 5060 sip.example.com");
+        assert_eq!(srv_data(&data), Some((5, 5060, "sip.example.com")));
+        assert_eq!(srv_data("sip.example.com"), None);
+        assert_eq!(srv_data("5 5060 sip.example.com extra"), None);
+        assert_eq!(srv_data("five 5060 sip.example.com"), None);
+        let no_port = DesiredRecord { port: None, ..d };
+        assert!(
+            no_port
+                .zone_file_value()
+                .expect_err("fails")
+                .contains("port")
+        );
+
+        let caa = spec(&[
+            ("zone", s("example.com")),
+            ("fqdn", s("example.com")),
+            ("type", s("CAA")),
+            ("value", s("letsencrypt.org")),
+            ("tag", s("issue")),
+        ]);
+        let d = DesiredRecord::of(&c, "POST", &caa).expect("succeeds");
+        let data = d.zone_file_value().expect("succeeds");
+        assert_eq!(data, "0 issue \"letsencrypt.org\"");
+        let raw = ProviderRecord {
+            zone: "example.com",
+            name: "",
+            record_type: "CAA",
+            value: &data,
+            ..ProviderRecord::default()
+        };
+        let back = dns::normalize(&raw).expect("succeeds");
+        assert_eq!(
+            (back.flags, back.tag.as_deref(), back.value.as_str()),
+            (Some(0), Some("issue"), "letsencrypt.org")
+        );
+        let untagged = DesiredRecord { tag: None, ..d };
+        assert!(
+            untagged
+                .zone_file_value()
+                .expect_err("fails")
+                .contains("tag")
+        );
     }
 
     #[test]

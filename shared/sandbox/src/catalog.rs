@@ -23,6 +23,7 @@ pub(crate) const VULTR_ACCOUNT: &str = fixture!("vultr", "account.json");
 pub(crate) const VULTR_INSTANCES: &str = fixture!("vultr", "instances.json");
 pub(crate) const VULTR_BLOCKS: &str = fixture!("vultr", "blocks.json");
 pub(crate) const VULTR_DATABASES: &str = fixture!("vultr", "databases.json");
+pub(crate) const VULTR_DOMAINS: &str = fixture!("vultr", "domains.json");
 
 pub(crate) const DO_ACCOUNT: &str = fixture!("digitalocean", "account.json");
 pub(crate) const DO_DROPLETS: &str = fixture!("digitalocean", "droplets.json");
@@ -37,6 +38,7 @@ pub(crate) const LINODE_ACCOUNT: &str = fixture!("linode", "account.json");
 pub(crate) const LINODE_INSTANCES: &str = fixture!("linode", "instances.json");
 pub(crate) const LINODE_VOLUMES: &str = fixture!("linode", "volumes.json");
 pub(crate) const LINODE_BUCKETS: &str = fixture!("linode", "buckets.json");
+pub(crate) const LINODE_DOMAINS: &str = fixture!("linode", "domains.json");
 
 /// Parse a fixture, falling back to `null` (a broken fixture shows up in tests).
 pub(crate) fn parse(text: &str) -> Value {

@@ -150,8 +150,8 @@ impl std::str::FromStr for Provider {
 /// | `Volume` | `/blocks` | `/volumes` | `/volumes` |
 /// | `Database` | `/databases` | – | – |
 /// | `Bucket` | – | – | `/object-storage/buckets` |
-/// | `Domain` | – | `/domains` | `/domains` |
-/// | `DomainRecord` | – | `/domains/{name}/records` | `/domains/{id}/records` |
+/// | `Domain` | `/domains` | `/domains` | `/domains` |
+/// | `DomainRecord` | `/domains/{domain}/records` | `/domains/{name}/records` | `/domains/{id}/records` |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {

@@ -88,6 +88,21 @@ impl<T> Table<T> {
         self.rows.values()
     }
 
+    /// Keeps only the rows matching `keep` (a deleted DNS zone's records go with it).
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
+        let rows = &self.rows;
+        let gone: std::collections::HashSet<u64> = rows
+            .iter()
+            .filter(|(_, row)| !keep(row))
+            .map(|(seq, _)| *seq)
+            .collect();
+        self.keys.retain(|_, seq| !gone.contains(seq));
+        for seq in gone {
+            self.rows.remove(&seq);
+            self.rendered.remove(&seq);
+        }
+    }
+
     pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut T> {
         self.rows.values_mut()
     }

@@ -192,8 +192,8 @@ fn dns(out: &mut String) {
     }
     out.push_str("\nA record is its name, type and value: the same three twice is an error, and a name with a CNAME holds ");
     out.push_str("no other record. The apex (`@`) takes no CNAME, and its NS records belong to the provider.\n");
-    out.push_str("\nUntil the DNS adapters land (issue 17), `stackdock validate` checks zones and records, and a plan ");
-    out.push_str("shows each declared zone as an `error` (\"DNS on <provider> arrives with the adapters\"): nothing of it is changed.\n");
+    out.push_str("\nDigitalOcean, Vultr and Linode host DNS: a plan creates a declared zone that is missing, adopts ");
+    out.push_str("the records that already exist (matched by name, type and value) and never plans the provider's own SOA and apex NS records.\n");
 }
 
 fn type_name(ty: FieldType) -> &'static str {

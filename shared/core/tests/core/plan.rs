@@ -766,23 +766,33 @@ fn dns_zones_plan_where_their_adapters_exist() {
             .all(|a| a.depends_on.contains(&"domains.example.org".to_owned())),
         "every Linode record waits for its zone"
     );
-    // Vultr DNS is not adapted yet: its zone is an error, its records unplanned.
-    let errors: Vec<(&str, &str)> = only(&p, ActionKind::Error)
-        .iter()
-        .map(|a| (a.address.as_deref().unwrap_or_default(), a.reason.as_str()))
+    // Vultr hosts DNS through its adapter: the zone and its 3 records (two AAAA for one name,
+    // an SRV) are created, each record after its zone.
+    let vultr: Vec<&Action> = only(&p, ActionKind::Create)
+        .into_iter()
+        .filter(|a| a.dock == "vultr-main")
         .collect();
+    let (zones, vultr_records): (Vec<&Action>, Vec<&Action>) = vultr
+        .into_iter()
+        .partition(|a| a.kind == Some(Kind::Domains));
     assert_eq!(
-        errors,
-        [(
-            "domains.example.net",
-            "DNS on vultr arrives with the adapters (issue 17): zone `example.net` and its 3 records are not planned; `stackdock validate` checks them meanwhile"
-        )]
-    );
-    assert!(
-        p.actions
+        zones
             .iter()
-            .filter(|a| a.kind == Some(Kind::DomainRecords))
-            .all(|a| a.dock == "do-main" || a.dock == "linode-main"),
-        "no record is planned on a dock without DNS"
+            .map(|a| a.address.as_deref().unwrap_or_default())
+            .collect::<Vec<_>>(),
+        ["domains.example.net"]
+    );
+    assert_eq!(vultr_records.len(), 3, "{vultr_records:#?}");
+    assert!(
+        vultr_records
+            .iter()
+            .all(|a| a.kind == Some(Kind::DomainRecords)
+                && a.depends_on.contains(&"domains.example.net".to_owned())),
+        "every Vultr record waits for its zone"
+    );
+    assert_eq!(
+        only(&p, ActionKind::Error).len(),
+        0,
+        "every provider hosts DNS through its adapter"
     );
 }

@@ -1,6 +1,7 @@
 //! The Vultr (API v2) adapter: one dock's Vultr account as a `Provider`, dispatching each call to
 //! the file of its kind — servers (`instances.rs`, `/instances`), block volumes (`blocks.rs`,
-//! `/blocks`) and databases (`databases.rs`, `/databases`).
+//! `/blocks`), databases (`databases.rs`, `/databases`), and DNS zones and their records
+//! (`domains.rs`, `/domains`).
 //!
 //! It translates; it decides nothing. Retries, rate limiting, pagination and error
 //! classification belong to the shared HTTP plumbing (`crate::http`); whether to create, change
@@ -10,6 +11,7 @@ mod blocks;
 mod client;
 mod databases;
 pub(crate) mod declaration;
+mod domains;
 mod instances;
 
 pub use declaration::DECLARATION;
@@ -30,10 +32,12 @@ pub struct Vultr {
 }
 
 /// The kinds Vultr has here, each with its adapter.
-pub(crate) static KINDS: [&dyn KindAdapter<Vultr>; 3] = [
+pub(crate) static KINDS: [&dyn KindAdapter<Vultr>; 5] = [
     &instances::Instances,
     &blocks::Blocks,
     &databases::Databases,
+    &domains::Zones,
+    &domains::Records,
 ];
 
 #[async_trait::async_trait]

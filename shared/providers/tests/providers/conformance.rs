@@ -330,6 +330,19 @@ mod vultr {
             ..base(ProviderKind::Vultr, SandboxKind::Database)
         }
     }
+
+    pub(super) fn domains() -> Case {
+        zones(ProviderKind::Vultr, "nothing.example")
+    }
+
+    /// Record ids are UUIDs; SRV weight and port and CAA flags and tag travel in `data`.
+    pub(super) fn domain_records(n: usize) -> Case {
+        record_case(
+            ProviderKind::Vultr,
+            n,
+            "conf.example/00000000-0000-4000-8000-000000000000",
+        )
+    }
 }
 
 mod digitalocean {
@@ -449,7 +462,15 @@ mod linode {
 /// Every case of `provider`, its server first (the other kinds attach to one).
 pub(super) fn cases(provider: ProviderKind) -> Vec<Case> {
     match provider {
-        ProviderKind::Vultr => vec![vultr::servers(), vultr::block_volumes(), vultr::databases()],
+        ProviderKind::Vultr => vec![
+            vultr::servers(),
+            vultr::block_volumes(),
+            vultr::databases(),
+            vultr::domains(),
+            vultr::domain_records(0),
+            vultr::domain_records(1),
+            vultr::domain_records(2),
+        ],
         ProviderKind::DigitalOcean => {
             vec![
                 digitalocean::servers(),
@@ -488,6 +509,10 @@ conformance_tests! {
     vultr_servers => vultr::servers(),
     vultr_block_volumes => vultr::block_volumes(),
     vultr_databases => vultr::databases(),
+    vultr_domains => vultr::domains(),
+    vultr_mx_records => vultr::domain_records(0),
+    vultr_srv_records => vultr::domain_records(1),
+    vultr_caa_records => vultr::domain_records(2),
     digitalocean_servers => digitalocean::servers(),
     digitalocean_block_volumes => digitalocean::block_volumes(),
     digitalocean_domains => digitalocean::domains(),

@@ -27,7 +27,7 @@ use crate::editable::{Editable, resource};
 use crate::http::{JsonBody, Listing, Q, body_object, json};
 use crate::pagination::PageMode;
 use crate::server::App;
-use crate::state::{self, Change, Resource, Slot, time_linode};
+use crate::state::{self, Change, Resource, Slot, fields, time_linode};
 
 /// The TTLs Linode keeps as given; any other positive `ttl_sec` is rounded to one of these (up
 /// here, as the reference says of a domain's TTLs; one above the last is kept as the last).
@@ -220,6 +220,50 @@ impl Store {
 
 // ---------------------------------------------------------------------------
 // seeding
+
+/// The fixture zones with their records (`fixtures/linode/domains.json`: each zone object as the
+/// API renders it, plus its `records`).
+pub(super) fn seed_fixtures(store: &mut Store) {
+    for z in crate::catalog::items(crate::catalog::LINODE_DOMAINS, "data") {
+        let zone = Zone {
+            id: fields::uint(&z, "id"),
+            domain: fields::string(&z, "domain"),
+            soa_email: fields::string(&z, "soa_email"),
+            ttl_sec: fields::uint(&z, "ttl_sec"),
+            status: fields::string(&z, "status"),
+            tags: fields::strings(&z, "tags"),
+        };
+        for r in z
+            .get("records")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let record = RecordFields {
+                rtype: fields::string(r, "type"),
+                name: fields::string(r, "name"),
+                target: fields::string(r, "target"),
+                priority: fields::uint(r, "priority"),
+                weight: fields::uint(r, "weight"),
+                port: fields::uint(r, "port"),
+                service: fields::opt_string(r, "service"),
+                protocol: fields::opt_string(r, "protocol"),
+                ttl_sec: fields::uint(r, "ttl_sec"),
+                tag: fields::opt_string(r, "tag"),
+            };
+            let record = DnsRecord {
+                id: fields::uint(r, "id"),
+                domain_id: zone.id,
+                label: record.name.clone(),
+                fields: record,
+                created: state::now(),
+                updated: state::now(),
+            };
+            store.records.insert(record.key(), record);
+        }
+        store.domains.insert(zone.key(), zone);
+    }
+}
 
 /// Generated zones: `bulk-<n>.example`, without records.
 fn bulk_zone(store: &mut Store, slot: Slot) -> Zone {

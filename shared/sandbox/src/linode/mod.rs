@@ -121,6 +121,7 @@ impl Emulation for Linode {
         instances::seed_fixtures(store);
         volumes::seed_fixtures(store);
         buckets::seed_fixtures(store);
+        domains::seed_fixtures(store);
     }
 
     fn collections(&self) -> &'static dyn OutOfBand {

@@ -1,5 +1,5 @@
-//! Vultr API v2 under `/vultr/v2`: account, instances, block storage and managed
-//! databases, with cursor pagination (`per_page` ≤ 500, `cursor`, `meta.links`),
+//! Vultr API v2 under `/vultr/v2`: account, instances, block storage, managed
+//! databases and DNS (zones and records), with cursor pagination (`per_page` ≤ 500, `cursor`, `meta.links`),
 //! `{"error": "...", "status": N}` errors and 202-accepted asynchronous creates.
 //!
 //! Secrets are returned exactly where Vultr returns them: instance
@@ -7,10 +7,11 @@
 //! `access_cert` — in LIST responses too.
 //!
 //! This module owns the provider's store, its [`Emulation`] and what its kinds share; each kind
-//! (`instances`, `blocks`, `databases`) lives in its own file.
+//! (`instances`, `blocks`, `databases`, `domains`) lives in its own file.
 
 mod blocks;
 mod databases;
+mod domains;
 mod instances;
 
 use axum::Router;
@@ -30,6 +31,7 @@ use crate::state::{self, State as AppState, Table};
 
 use blocks::Block;
 use databases::Database;
+use domains::{DnsRecord, Zone};
 use instances::Instance;
 
 const P: Provider = Provider::Vultr;
@@ -41,6 +43,8 @@ pub(crate) struct Store {
     instances: Table<Instance>,
     blocks: Table<Block>,
     databases: Table<Database>,
+    domains: Table<Zone>,
+    records: Table<DnsRecord>,
     bulk: u64,
 }
 
@@ -50,6 +54,8 @@ impl state::Store for Store {
         self.instances.clear();
         self.blocks.clear();
         self.databases.clear();
+        self.domains.clear();
+        self.records.clear();
     }
 
     fn bulk_counter(&mut self) -> &mut u64 {
@@ -68,6 +74,8 @@ static COLLECTIONS: Collections<Store> = Collections::new(
         &Of::<Instance>::NEW,
         &Of::<Block>::NEW,
         &Of::<Database>::NEW,
+        &Of::<Zone>::NEW,
+        &Of::<DnsRecord>::NEW,
     ],
 );
 
@@ -86,12 +94,14 @@ impl Emulation for Vultr {
             .merge(instances::routes())
             .merge(blocks::routes())
             .merge(databases::routes())
+            .merge(domains::routes())
     }
 
     fn seed_fixtures(&self, st: &mut AppState) {
         instances::seed_fixtures(st);
         blocks::seed_fixtures(st);
         databases::seed_fixtures(st);
+        domains::seed_fixtures(store(st));
     }
 
     fn collections(&self) -> &'static dyn OutOfBand {
