@@ -75,6 +75,10 @@ pub(crate) struct Editable<'a> {
     plan: Option<&'a mut String>,
     size_gb: Option<&'a mut u64>,
     tags: Option<&'a mut Vec<String>>,
+    /// A DNS record's value, which `SetData` sets.
+    data: Option<&'a mut String>,
+    /// A DNS record's TTL, which `SetTtl` sets.
+    ttl: Option<&'a mut u64>,
     /// The values power changes set when off and when on ...
     power: Option<[&'static str; 2]>,
     /// ... in this field (`None`: in the status).
@@ -114,6 +118,22 @@ impl<'a> Editable<'a> {
         }
     }
 
+    /// The DNS record value `SetData` sets.
+    pub(crate) fn data(self, field: &'a mut String) -> Self {
+        Editable {
+            data: Some(field),
+            ..self
+        }
+    }
+
+    /// The DNS record TTL `SetTtl` sets.
+    pub(crate) fn ttl(self, field: &'a mut u64) -> Self {
+        Editable {
+            ttl: Some(field),
+            ..self
+        }
+    }
+
     /// The tag list the tag changes edit.
     pub(crate) fn tags(self, field: &'a mut Vec<String>) -> Self {
         Editable {
@@ -148,6 +168,8 @@ impl<'a> Editable<'a> {
             Change::SetStatus { status } => set(self.status, status.clone()),
             Change::SetPlan { plan } => set(self.plan, plan.clone()),
             Change::SetSize { size_gb } => set(self.size_gb, *size_gb),
+            Change::SetData { data } => set(self.data, data.clone()),
+            Change::SetTtl { ttl } => set(self.ttl, *ttl),
             Change::PowerOff | Change::PowerOn => {
                 let value = self
                     .power

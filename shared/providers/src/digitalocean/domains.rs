@@ -18,11 +18,10 @@ use super::DigitalOcean;
 use super::client::{Collection, base_record, decode_wire, id_string, null_default};
 use crate::adapter::{Dock, KindAdapter, Readiness, Update};
 use crate::dns::{
-    DesiredRecord, ZoneRecords, ZoneRef, fill_record, fill_zone, list_zone_records, record_id,
-    split_record_id,
+    DesiredRecord, ZoneRecords, ZoneRef, fill_record, fill_zone, find_in_zone, list_zone_records,
+    record_id, split_record_id,
 };
 use crate::error::{found, gone_ok};
-use crate::http::{Item, ListOptions};
 use crate::object::unwrap_envelope;
 use crate::spec::{not_in_place, required_str};
 use crate::{DockContext, ErrorClass, Listed, ProviderError, Request};
@@ -278,10 +277,7 @@ impl DigitalOcean {
     ) -> Result<Record, ProviderError> {
         let ctx = &self.account.ctx;
         let raw = unwrap_envelope(&ctx.dock, route, answer, RECORDS.one_key)?;
-        let zone = ZoneRef {
-            id: zone.to_owned(),
-            name: zone.to_owned(),
-        };
+        let zone = ZoneRef::named(zone);
         record_of(ctx, &zone, raw).map_err(|m| self.err(ErrorClass::Transient, route, m))
     }
 }
@@ -337,24 +333,10 @@ impl KindAdapter<DigitalOcean> for Records {
         let route = format!("GET {RECORDS_ROUTE}");
         let desired = DesiredRecord::of(&dock.account.ctx, &route, spec)?;
         dock.check_id(Kind::Domains, &route, desired.zone)?;
-        let zone = ZoneRef {
-            id: desired.zone.to_owned(),
-            name: desired.zone.to_owned(),
-        };
-        let options = ListOptions::new()
-            .path((ZONE_RECORDS.path)(&zone))
-            .query("name", desired.fqdn)
-            .query("type", desired.record_type);
-        let ctx = &dock.account.ctx;
-        let map = |item: Item| {
-            record_of(ctx, &zone, item).map_err(|m| dock.err(ErrorClass::Transient, &route, m))
-        };
-        let listed =
-            dock.account
-                .client
-                .list_mapped(RECORDS_ROUTE, RECORDS.list_key, &options, &map);
-        let records = found(listed.await)?.unwrap_or_default();
-        Ok(records.into_iter().filter(|r| desired.is(r)).collect())
+        let zone = ZoneRef::named(desired.zone);
+        let query = [("name", desired.fqdn), ("type", desired.record_type)];
+        let (client, ctx) = (&dock.account.client, &dock.account.ctx);
+        find_in_zone(client, ctx, &ZONE_RECORDS, &zone, &desired, &query).await
     }
 
     async fn create(
@@ -422,10 +404,7 @@ mod tests {
     use crate::digitalocean::tests::ctx;
 
     fn zone() -> ZoneRef {
-        ZoneRef {
-            id: "example.com".to_owned(),
-            name: "example.com".to_owned(),
-        }
+        ZoneRef::named("example.com")
     }
 
     #[test]

@@ -433,10 +433,7 @@ mod tests {
     use crate::vultr::client::testing::ctx;
 
     fn zone() -> ZoneRef {
-        ZoneRef {
-            id: "example.com".to_owned(),
-            name: "example.com".to_owned(),
-        }
+        ZoneRef::named("example.com")
     }
 
     const ID: &str = "cb676a46-66fd-4dfb-b839-443f2e6c0b60";

@@ -21,7 +21,7 @@ use crate::editable::{Editable, resource};
 use crate::http::{JsonBody, Listing, Q, body_object, json, no_content, wrap};
 use crate::pagination::PageMode;
 use crate::server::App;
-use crate::state::{self, Change, Resource, Slot, fields};
+use crate::state::{self, Resource, Slot, fields};
 
 /// DigitalOcean's nameservers, the same for every zone ([do-spec] has no field for them).
 const NAMESERVERS: [&str; 3] = [
@@ -89,18 +89,7 @@ resource!(
     key: |r| r.id.to_string(),
     label: name,
     summary: |r| ("active", "", &r.rtype, &[] as &[String]),
-    edit: |_r| Editable::default(),
-    change: |r, change| match change {
-        Change::SetData { data } => {
-            r.data.clone_from(data);
-            true
-        }
-        Change::SetTtl { ttl } => {
-            r.ttl = *ttl;
-            true
-        }
-        _ => false,
-    },
+    edit: |r| Editable::default().data(&mut r.data).ttl(&mut r.ttl),
 );
 
 impl DnsRecord {
@@ -232,15 +221,7 @@ stored!(DnsRecord: Kind::DomainRecord, in Store.records, render: |r, _s| r.rende
 
 /// A deleted zone takes its records with it.
 fn drop_records(store: &mut Store, zone: Zone) {
-    let gone: Vec<String> = store
-        .records
-        .values()
-        .filter(|r| r.zone == zone.name)
-        .map(Resource::key)
-        .collect();
-    for key in gone {
-        store.records.remove(&key);
-    }
+    store.records.retain(|r| r.zone != zone.name);
 }
 
 // ---------------------------------------------------------------------------

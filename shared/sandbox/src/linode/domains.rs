@@ -119,12 +119,9 @@ resource!(
     key: |r| r.id.to_string(),
     label: label,
     summary: |r| ("active", "", r.fields.rtype.as_str(), &[] as &[String]),
-    edit: |_r| Editable::default(),
+    edit: |r| Editable::default().data(&mut r.fields.target),
+    // Linode keeps a TTL rounded to the values it accepts, however it was set.
     change: |r, change| match change {
-        Change::SetData { data } => {
-            r.fields.target.clone_from(data);
-            true
-        }
         Change::SetTtl { ttl } => {
             r.fields.ttl_sec = rounded_ttl(*ttl);
             true
@@ -314,15 +311,7 @@ stored!(DnsRecord: Kind::DomainRecord, in Store.records, render: |r, _s| r.rende
 
 /// A deleted zone takes its records with it.
 fn drop_records(store: &mut Store, zone: Zone) {
-    let gone: Vec<String> = store
-        .records
-        .values()
-        .filter(|r| r.domain_id == zone.id)
-        .map(Resource::key)
-        .collect();
-    for key in gone {
-        store.records.remove(&key);
-    }
+    store.records.retain(|r| r.domain_id != zone.id);
 }
 
 // ---------------------------------------------------------------------------

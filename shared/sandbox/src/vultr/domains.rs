@@ -27,7 +27,7 @@ use crate::editable::{Editable, resource};
 use crate::http::{JsonBody, Listing, Q, body_object, empty, error, json, no_content, wrap};
 use crate::pagination::{self, PageMode};
 use crate::server::App;
-use crate::state::{self, Change, Resource, Slot, fields, time_vultr};
+use crate::state::{self, Resource, Slot, fields, time_vultr};
 
 /// Vultr's nameservers, the same for every zone ([vultr-spec] has no field for them).
 const NAMESERVERS: [&str; 2] = ["ns1.vultr.com", "ns2.vultr.com"];
@@ -83,18 +83,7 @@ resource!(
     key: |r| r.id.to_string(),
     label: name,
     summary: |r| ("active", "", &r.rtype, &[] as &[String]),
-    edit: |_r| Editable::default(),
-    change: |r, change| match change {
-        Change::SetData { data } => {
-            r.data.clone_from(data);
-            true
-        }
-        Change::SetTtl { ttl } => {
-            r.ttl = *ttl;
-            true
-        }
-        _ => false,
-    },
+    edit: |r| Editable::default().data(&mut r.data).ttl(&mut r.ttl),
 );
 
 impl DnsRecord {
