@@ -73,6 +73,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Manage the DynamoDB tables of `--store dynamodb://PREFIX`.
     Tables(TablesArgs),
+    /// The audit log: recent runs newest first, or one run whole (its actions and log).
+    Runs(RunsArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -115,6 +117,10 @@ pub enum TablesCommand {
     /// Create the tables that do not exist yet (on demand billing, TTL on runs and locks) and
     /// print their names; for local use (production tables come from the SAM template).
     Create,
+    /// Bring the items of tables written by an earlier version up to this one (today: index the
+    /// runs recorded before the newest-first runs index, so `GET /v1/runs` and the sync's
+    /// stale-run sweep see them). Idempotent; run once after deploying the new template.
+    Upgrade,
 }
 
 #[derive(Debug, clap::Args)]
@@ -228,6 +234,28 @@ pub struct InventoryArgs {
     pub unmanaged: bool,
     #[arg(long, value_enum, default_value = "text")]
     pub format: ListFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunsArgs {
+    /// Show this run whole: its actions and log.
+    pub run_id: Option<String>,
+    /// Only runs of this kind.
+    #[arg(long, value_enum)]
+    pub kind: Option<RunKindArg>,
+    /// How many runs to list.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RunKindArg {
+    Sync,
+    Plan,
+    Apply,
+    Unlock,
 }
 
 #[derive(Debug, clap::Args)]

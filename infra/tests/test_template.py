@@ -46,6 +46,9 @@ def index(name):
     return "${%s.Arn}/index/orgId-index" % name
 
 
+RUNS_INDEX = "${RunsTable.Arn}/index/orgId-startedKey-index"
+
+
 def pairs(actions, resources):
     return {(a, r) for a in actions for r in resources}
 
@@ -84,8 +87,8 @@ EXPECTED = {
     | records(["dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"])
     | record_index()
     | pairs(["dynamodb:Query", "dynamodb:PutItem"], [table("DocksTable")])
-    | pairs(["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"],
-            [table("RunsTable")])
+    | pairs(["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"], [table("RunsTable")])
+    | pairs(["dynamodb:Query"], [RUNS_INDEX])
     | pairs(["lambda:InvokeFunction"], ["${ApplyFunction.Arn}"])
     | pairs(["sns:Publish"], ["${NotifyTopic}"]),
     # sync-dock: one dock's credential, its records (commit_sync) and its status. No run, no
@@ -100,7 +103,8 @@ EXPECTED = {
     | records(["dynamodb:Query", "dynamodb:BatchGetItem"])
     | record_index()
     | pairs(["dynamodb:Query"], [table("DocksTable")])
-    | pairs(["dynamodb:GetItem", "dynamodb:BatchGetItem"], [table("RunsTable")]),
+    | pairs(["dynamodb:GetItem", "dynamodb:BatchGetItem"], [table("RunsTable")])
+    | pairs(["dynamodb:Query"], [RUNS_INDEX]),
     # apply API: reads, records the Pending run, looks at the lease, starts the worker.
     "ApplyApiFunctionRole": logs("ApplyApiLogGroup")
     | records(["dynamodb:Query", "dynamodb:BatchGetItem"])

@@ -49,30 +49,18 @@ pub async fn run(cli: &Cli, args: &InventoryArgs) -> anyhow::Result<u8> {
                     ]
                 })
                 .collect();
-            let header = [
-                "KIND",
-                "DOCK",
-                "NAME",
-                "STATUS",
-                "REGION",
-                "ID",
-                "MANAGED BY",
-            ]
-            .map(str::to_owned);
-            let mut widths = header.clone().map(|h| h.chars().count());
-            for row in &rows {
-                for (w, cell) in widths.iter_mut().zip(row) {
-                    *w = (*w).max(cell.chars().count());
-                }
-            }
-            for row in std::iter::once(&header).chain(&rows) {
-                let line: Vec<String> = row
-                    .iter()
-                    .zip(widths)
-                    .map(|(c, w)| format!("{c:<w$}"))
-                    .collect();
-                println!("{}", line.join("  ").trim_end());
-            }
+            crate::output::print_table(
+                [
+                    "KIND",
+                    "DOCK",
+                    "NAME",
+                    "STATUS",
+                    "REGION",
+                    "ID",
+                    "MANAGED BY",
+                ],
+                &rows,
+            );
             println!(
                 "{} record{}",
                 rows.len(),

@@ -7,6 +7,7 @@ mod inventory;
 mod notify;
 mod plan;
 mod report;
+mod runs;
 mod sandbox;
 mod sync;
 mod tables;
@@ -43,6 +44,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Demo(args) => demo::run(&cli, args).await,
         Command::Tables(args) => tables::run(&cli, args).await,
+        Command::Runs(args) => runs::run(&cli, args).await,
     }
 }
 

@@ -45,6 +45,30 @@ async fn the_example_fleet_converges_and_detailed_exitcode_says_so() {
         text(&again.stderr)
     );
 
+    // The audit log: the apply is listed (headers only), and shown whole by its id.
+    let runs = ws
+        .run(&["runs", "--kind", "apply", "--format", "json"])
+        .await;
+    let listed: serde_json::Value = serde_json::from_slice(&runs.stdout).expect("json runs");
+    let applies = listed.as_array().expect("array");
+    assert_eq!(applies.len(), 1, "{listed}");
+    assert_eq!(applies[0]["status"], "succeeded", "{listed}");
+    assert!(
+        applies[0].get("actions").is_none(),
+        "headers only: {listed}"
+    );
+    let id = applies[0]["runId"].as_str().expect("run id");
+    let shown = ws.run(&["runs", id]).await;
+    let shown = text(&shown.stdout);
+    assert!(
+        shown.contains("kind     apply")
+            && shown.contains("create")
+            && shown.contains("servers.web-1"),
+        "{shown}"
+    );
+    let all = text(&ws.run(&["runs"]).await.stdout);
+    assert!(all.contains(id) && all.contains("sync"), "{all}");
+
     let inventory = ws
         .run(&["inventory", "--kind", "servers", "--format", "json"])
         .await;

@@ -25,7 +25,7 @@ use stackdock_core::render;
 use stackdock_engine::{SyncOptions, SyncReport, record_drift_noting};
 use tracing::Instrument as _;
 
-use stackdock_store::{Outcome, RunKind, RunStatus};
+use stackdock_store::{Outcome, RunKind, RunStatus, RunsRequest};
 
 use crate::{Deps, FunctionError, metrics, submit::REMEDIATION_PREFIX, submit_remediation};
 
@@ -222,14 +222,31 @@ pub async fn fail_stale_runs(deps: &Deps, now: Timestamp) -> Result<usize, Funct
     let limit = jiff::SignedDuration::try_from(run_deadline(deps))
         .map_err(|e| FunctionError::Config(format!("run deadline out of range: {e}")))?;
     let mut marked = 0;
-    for mut run in deps.store.list_runs(deps.org(), STALE_SCAN).await? {
-        if !matches!(run.status, RunStatus::Pending | RunStatus::Running) {
+    let recent = deps
+        .store
+        .runs_page(
+            deps.org(),
+            &RunsRequest {
+                limit: STALE_SCAN,
+                ..RunsRequest::default()
+            },
+        )
+        .await?;
+    // Headers first: only a run past its deadline is read whole (its log is rewritten).
+    for header in recent.runs {
+        if !matches!(header.status, RunStatus::Pending | RunStatus::Running) {
             continue;
         }
-        let deadline = run.started_at.checked_add(limit).unwrap_or(run.started_at);
+        let deadline = header
+            .started_at
+            .checked_add(limit)
+            .unwrap_or(header.started_at);
         if now <= deadline {
             continue;
         }
+        let Some(mut run) = deps.store.get_run(deps.org(), &header.run_id).await? else {
+            continue;
+        };
         let was = if run.status == RunStatus::Pending {
             "pending"
         } else {
@@ -262,8 +279,10 @@ fn remediate(deps: &Deps, plan: &Plan) -> bool {
 /// Consecutive failed remediation attempts after which the sync stops remediating a resource.
 pub const REMEDIATION_ATTEMPTS: usize = 3;
 
-/// How many of the most recent runs are read to count remediation attempts.
-const REMEDIATION_SCAN: usize = 100;
+/// How many of the most recent applies are read (whole) to count remediation attempts: ten
+/// times the attempts that stop remediation, so applies on other resources in between do not
+/// hide them.
+const REMEDIATION_SCAN: usize = 10 * REMEDIATION_ATTEMPTS;
 
 /// The resources of `plan` whose last [`REMEDIATION_ATTEMPTS`] remediation attempts all failed,
 /// with the count. The count is kept in the store as the apply runs themselves (their per-action
@@ -274,8 +293,22 @@ async fn exhausted_remediations(
     deps: &Deps,
     plan: &Plan,
 ) -> Result<Vec<(String, usize)>, FunctionError> {
-    let runs = deps.store.list_runs(deps.org(), REMEDIATION_SCAN).await?;
-    let applies: Vec<_> = runs.iter().filter(|r| r.kind == RunKind::Apply).collect();
+    // The applies among the most recent runs, whole (their per-action outcomes count).
+    let recent = deps
+        .store
+        .runs_page(
+            deps.org(),
+            &RunsRequest {
+                kind: Some(RunKind::Apply),
+                after: None,
+                limit: REMEDIATION_SCAN,
+            },
+        )
+        .await?;
+    let mut applies = Vec::with_capacity(recent.runs.len());
+    for header in recent.runs {
+        applies.extend(deps.store.get_run(deps.org(), &header.run_id).await?);
+    }
     let mut targets: Vec<String> = plan
         .actions
         .iter()

@@ -19,7 +19,7 @@ use stackdock_core::notify::{Occurrence, message};
 use stackdock_core::plan::{ActionKind, Plan};
 use stackdock_core::record::{DockStatus, RecordKey, dock_id};
 use stackdock_providers::Credential;
-use stackdock_store::{RunKind, Store};
+use stackdock_store::{RunKind, RunsRequest, Store};
 
 use crate::{DefaultResolver, EngineError, SyncReport};
 
@@ -235,13 +235,29 @@ pub async fn previous_failed_docks(
     run_id: &str,
     started_at: jiff::Timestamp,
 ) -> Result<BTreeSet<String>, EngineError> {
-    let mut runs = store.list_runs(org, PREVIOUS_SCAN).await?;
-    runs.retain(|r| r.kind == RunKind::Sync && r.run_id != run_id && r.started_at < started_at);
-    runs.sort_by_key(|r| std::cmp::Reverse(r.started_at));
-    Ok(runs
-        .iter()
-        .find_map(crate::failed_docks)
-        .unwrap_or_default())
+    // Sync run headers, newest first; a header has no log, so each candidate is read whole until
+    // a settled one is found (usually the first: only a sync still running is not settled).
+    let page = store
+        .runs_page(
+            org,
+            &RunsRequest {
+                kind: Some(RunKind::Sync),
+                after: None,
+                limit: PREVIOUS_SCAN,
+            },
+        )
+        .await?;
+    for header in page.runs {
+        if header.run_id == run_id || header.started_at >= started_at {
+            continue;
+        }
+        if let Some(run) = store.get_run(org, &header.run_id).await?
+            && let Some(failed) = crate::failed_docks(&run)
+        {
+            return Ok(failed);
+        }
+    }
+    Ok(BTreeSet::new())
 }
 
 /// How many appeared resources of one dock a message lists by name; the rest are counted

@@ -26,7 +26,9 @@ use crate::{
 };
 
 mod pages;
+mod runs;
 pub use pages::inventory_pages_walk_every_record_once_in_order;
+pub use runs::run_pages_walk_every_run_once_newest_first;
 
 /// The org most checks write to.
 pub const ORG: &str = "acme";
@@ -60,6 +62,7 @@ where
         region_scoped_listing_marks_only_its_regions,
         dock_status_round_trip,
         runs_put_get_list,
+        run_pages_walk_every_run_once_newest_first,
         runs_expire_90_days_after_start_for_syncs_and_a_year_for_applies,
         a_five_thousand_action_run_reads_back_whole_and_in_order,
         lease_lifecycle,

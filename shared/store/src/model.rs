@@ -30,6 +30,60 @@ pub struct InventoryPage {
     pub next: Option<RecordKey>,
 }
 
+/// Which runs one page of the audit log holds (`Store::runs_page`): newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RunsRequest {
+    /// Only runs of this kind.
+    pub kind: Option<RunKind>,
+    /// Continue after this run: the `next` of the previous page.
+    pub after: Option<RunCursor>,
+    /// At most this many runs (0 counts as 1).
+    pub limit: usize,
+}
+
+/// A run's place in the newest-first order of the audit log: its start, then its id (runs that
+/// started in the same nanosecond are ordered by id, descending).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RunCursor {
+    pub started_at: Timestamp,
+    pub run_id: String,
+}
+
+impl RunCursor {
+    pub fn of(run: &RunRecord) -> RunCursor {
+        RunCursor {
+            started_at: run.started_at,
+            run_id: run.run_id.clone(),
+        }
+    }
+
+    /// `<start, RFC 3339 with nine fractional digits>#<run id>`: fixed-width, so text order is
+    /// (start, id) order. What the DynamoDB runs index sorts on and the API's cursor carries.
+    pub fn sort_key(&self) -> String {
+        format!("{:.9}#{}", self.started_at, self.run_id)
+    }
+
+    /// The inverse of [`RunCursor::sort_key`].
+    pub fn parse_sort_key(text: &str) -> Option<RunCursor> {
+        let (at, run_id) = text.split_once('#')?;
+        Some(RunCursor {
+            started_at: at.parse().ok()?,
+            run_id: run_id.to_owned(),
+        })
+    }
+}
+
+/// One page of the audit log. The runs are headers: their `actions` and `log` are empty (read a
+/// whole run with `Store::get_run`), so a page's size does not grow with the runs' length.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunsPage {
+    pub runs: Vec<RunRecord>,
+    /// Where the next page starts when more runs may follow; `None`: this was the last page. A
+    /// page of a `kind` may hold fewer than `limit` runs (even none) and still name a `next`: a
+    /// store reads a bounded number of runs per page.
+    pub next: Option<RunCursor>,
+}
+
 /// One dock's sync, written in one transaction by `Store::commit_sync`.
 #[derive(Debug, Clone)]
 pub struct DockSync {
@@ -80,6 +134,18 @@ pub enum RunKind {
     Plan,
     Apply,
     Unlock,
+}
+
+impl RunKind {
+    /// As serialized: `sync`, `plan`, `apply`, `unlock`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RunKind::Sync => "sync",
+            RunKind::Plan => "plan",
+            RunKind::Apply => "apply",
+            RunKind::Unlock => "unlock",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

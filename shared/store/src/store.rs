@@ -8,7 +8,10 @@ use jiff::Timestamp;
 use stackdock_core::Record;
 use stackdock_core::record::{DockStatus, RecordKey};
 
-use crate::model::{DockSync, Intent, InventoryPage, Lease, PageRequest, RunRecord, SyncStats};
+use crate::model::{
+    DockSync, Intent, InventoryPage, Lease, PageRequest, RunRecord, RunsPage, RunsRequest,
+    SyncStats,
+};
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
@@ -81,8 +84,15 @@ pub trait Store: Send + Sync + Debug {
     /// A run as `put_run` last wrote it, actions and log lines in order.
     async fn get_run(&self, org: &str, run_id: &str) -> Result<Option<RunRecord>, StoreError>;
 
-    /// The most recent runs first.
+    /// The most recent `limit` runs first, whole (actions and log): what the sync's stale-run
+    /// sweep, remediation and notifications read. Reads those runs only, never the whole log.
     async fn list_runs(&self, org: &str, limit: usize) -> Result<Vec<RunRecord>, StoreError>;
+
+    /// One page of the audit log, newest first, as headers (`actions` and `log` empty): what
+    /// `GET /v1/runs` and `stackdock runs` serve. Every store orders by (`started_at`, `run_id`)
+    /// descending and continues strictly after `request.after`, so pages neither repeat nor skip
+    /// a run while others are written.
+    async fn runs_page(&self, org: &str, request: &RunsRequest) -> Result<RunsPage, StoreError>;
 
     /// Takes the lease `name` for `owner` until `now + ttl`, or fails with `LeaseHeld`. The same
     /// owner taking it again renews it.

@@ -29,7 +29,7 @@ pub const APPLY_CALLERS_VAR: &str = "STACKDOCK_APPLY_CALLERS";
 pub enum Routes {
     /// Every route, unsigned requests included: `STACKDOCK_API_ROUTES` unset (local runs only).
     All,
-    /// `plan`: GET/POST /v1/plan, GET /v1/runs/{id}, /v1/inventory, /v1/drift, /v1/health. POST
+    /// `plan`: GET/POST /v1/plan, GET /v1/runs, /v1/runs/{id}, /v1/inventory, /v1/drift, /v1/health. POST
     /// /v1/apply answers 403 `apply_not_served`.
     Plan,
     /// `apply`: POST /v1/apply, GET /v1/plan, GET /v1/runs/{id}, GET /v1/health.

@@ -5,6 +5,7 @@
 //! | `GET /v1/plan?format=json\|markdown\|text` | 200 the deployed config's plan |
 //! | `POST /v1/plan` (body: a proposed stackdock.toml) | 200 its plan; 400 `invalid_config` with diagnostics |
 //! | `POST /v1/apply` (body: `{"plan_digest": …}`) | 202 `{"run_id"}`; 409 `stale_plan`; 423 `locked` |
+//! | `GET /v1/runs?kind=&limit=&cursor=` | 200 a page of the audit log, newest first (run headers, each with its `url`), and `next_cursor` |
 //! | `GET /v1/runs/{id}` | 200 the run record; 404 `run_not_found` |
 //! | `GET /v1/inventory?kind=&dock=&limit=&cursor=&full=1` | 200 a page of the stored records and `next_cursor`; `fullApiData` only with `full=1` |
 //! | `GET /v1/drift?limit=&cursor=` | 200 a page of the records the last plan flagged, and `next_cursor` |
@@ -66,9 +67,19 @@ pub fn router_with(deps: Arc<Deps>, options: ApiOptions) -> Router {
         Routes::Plan => post(apply::not_served),
         Routes::All | Routes::Apply => post(apply::submit),
     };
-    let (inventory, drift, report): (MethodRouter<Arc<Deps>>, _, _) = match routes {
-        Routes::Apply => (get(not_served), get(not_served), get(not_served)),
-        Routes::All | Routes::Plan => (get(read::inventory), get(read::drift), get(report::page)),
+    let (inventory, drift, report, runs): (MethodRouter<Arc<Deps>>, _, _, _) = match routes {
+        Routes::Apply => (
+            get(not_served),
+            get(not_served),
+            get(not_served),
+            get(not_served),
+        ),
+        Routes::All | Routes::Plan => (
+            get(read::inventory),
+            get(read::drift),
+            get(report::page),
+            get(read::runs),
+        ),
     };
     let options = Arc::new(options);
     let identify = {
@@ -78,6 +89,7 @@ pub fn router_with(deps: Arc<Deps>, options: ApiOptions) -> Router {
     Router::new()
         .route("/v1/plan", get(plan::current).merge(plan_post))
         .route("/v1/apply", apply_post)
+        .route("/v1/runs", runs)
         .route("/v1/runs/{id}", get(read::run))
         .route("/v1/inventory", inventory)
         .route("/v1/drift", drift)
@@ -107,7 +119,7 @@ async fn not_found(method: Method, uri: Uri) -> ApiError {
     ApiError::not_found(
         "not_found",
         format!(
-            "no route for {method} {}; the API serves /v1/plan, /v1/apply, /v1/runs/{{id}}, /v1/inventory, /v1/drift, /v1/report and /v1/health",
+            "no route for {method} {}; the API serves /v1/plan, /v1/apply, /v1/runs, /v1/runs/{{id}}, /v1/inventory, /v1/drift, /v1/report and /v1/health",
             uri.path()
         ),
     )

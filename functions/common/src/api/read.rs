@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use stackdock_core::record::{DockStatus, dock_id};
 use stackdock_core::{ApiData, Kind};
-use stackdock_store::PageRequest;
+use stackdock_store::{PageRequest, RunCursor, RunKind, RunsRequest};
 
 use super::ApiError;
 use crate::Deps;
@@ -84,24 +84,10 @@ impl InventoryQuery {
                 )));
             }
         };
-        let limit = match self.limit.as_deref() {
-            None | Some("") => DEFAULT_LIMIT,
-            Some(l) => match l.parse::<usize>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-                _ => {
-                    return Err(invalid(format!(
-                        "`limit={l}` is not a number from 1 to {MAX_LIMIT}"
-                    )));
-                }
-            },
-        };
+        let limit = limit(self.limit.as_deref())?;
         let after = match self.cursor.as_deref().filter(|c| !c.is_empty()) {
             None => None,
-            Some(c) => Some(cursor::decode(c, deps.org()).ok_or_else(|| {
-                invalid(
-                    "`cursor` is not one this API gave; pass the `next_cursor` of the previous page unchanged, or leave it out to start over".to_owned(),
-                )
-            })?),
+            Some(c) => Some(cursor::decode(c, deps.org()).ok_or_else(foreign_cursor)?),
         };
         let full = match self.full.as_deref() {
             None | Some("" | "0" | "false") => false,
@@ -122,6 +108,101 @@ impl InventoryQuery {
             full,
         })
     }
+}
+
+/// A page's `limit`: [`DEFAULT_LIMIT`] when not given, else a number from 1 to [`MAX_LIMIT`].
+fn limit(raw: Option<&str>) -> Result<usize, ApiError> {
+    match raw {
+        None | Some("") => Ok(DEFAULT_LIMIT),
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            _ => Err(ApiError::bad_request(
+                "invalid_query",
+                format!("`limit={l}` is not a number from 1 to {MAX_LIMIT}"),
+            )),
+        },
+    }
+}
+
+fn foreign_cursor() -> ApiError {
+    ApiError::bad_request(
+        "invalid_query",
+        "`cursor` is not one this API gave; pass the `next_cursor` of the previous page unchanged, or leave it out to start over",
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct RunsQuery {
+    kind: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// `GET /v1/runs?kind=&limit=&cursor=`: one page of the audit log, newest first, each run as its
+/// header (no actions, no log: `GET /v1/runs/{id}` reads one whole) with its `url`;
+/// `next_cursor` when more may follow.
+pub(super) async fn runs(
+    State(deps): State<Arc<Deps>>,
+    query: Result<Query<RunsQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query
+        .map_err(|_| ApiError::bad_request("invalid_query", "expected ?kind=…&limit=…&cursor=…"))?;
+    let kinds = [
+        RunKind::Sync,
+        RunKind::Plan,
+        RunKind::Apply,
+        RunKind::Unlock,
+    ];
+    let kind = match query.kind.as_deref().filter(|k| !k.is_empty()) {
+        None => None,
+        Some(k) => Some(
+            kinds
+                .into_iter()
+                .find(|candidate| candidate.as_str() == k)
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_query",
+                        format!(
+                            "unknown run kind `{k}`; use one of {}",
+                            kinds.map(RunKind::as_str).join(", ")
+                        ),
+                    )
+                })?,
+        ),
+    };
+    let after = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(cursor::decode_run(c).ok_or_else(foreign_cursor)?),
+    };
+    let request = RunsRequest {
+        kind,
+        after,
+        limit: limit(query.limit.as_deref())?,
+    };
+    let page = deps.store.runs_page(deps.org(), &request).await?;
+    let mut body = Page::default();
+    let mut next = page.next;
+    let mut last_kept = None;
+    for run in page.runs {
+        let cursor = RunCursor::of(&run);
+        let mut value = serde_json::to_value(&run).map_err(|e| ApiError::internal(&e))?;
+        if let Some(fields) = value.as_object_mut() {
+            fields.remove("actions");
+            fields.remove("log");
+            fields.insert("url".into(), format!("/v1/runs/{}", run.run_id).into());
+        }
+        if !body.push(value) {
+            // Cut short by the byte budget: continue after the last run it holds.
+            next = last_kept;
+            break;
+        }
+        last_kept = Some(cursor);
+    }
+    Ok(Json(json!({
+        "count": body.items.len(),
+        "runs": body.items,
+        "next_cursor": next.map(|c| cursor::encode_run(&c)),
+    })))
 }
 
 /// `GET /v1/inventory?kind=&dock=&limit=&cursor=&full=`: one page of records, `next_cursor` when
@@ -245,6 +326,7 @@ mod cursor {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use stackdock_core::Kind;
     use stackdock_core::record::RecordKey;
+    use stackdock_store::RunCursor;
 
     pub(super) fn encode(key: &RecordKey) -> String {
         URL_SAFE_NO_PAD.encode(format!(
@@ -253,6 +335,18 @@ mod cursor {
             key.kind.table(),
             key.provider_resource_id
         ))
+    }
+
+    /// A runs cursor: `runs` and the last run's sort key (start and id).
+    pub(super) fn encode_run(after: &RunCursor) -> String {
+        URL_SAFE_NO_PAD.encode(format!("runs\n{}", after.sort_key()))
+    }
+
+    /// The store reads only the caller's org, so a cursor carries no org: one made for another
+    /// org's log only says where to start in this one.
+    pub(super) fn decode_run(cursor: &str) -> Option<RunCursor> {
+        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
+        RunCursor::parse_sort_key(text.strip_prefix("runs\n")?)
     }
 
     pub(super) fn decode(cursor: &str, org: &str) -> Option<RecordKey> {

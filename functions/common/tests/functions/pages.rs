@@ -4,14 +4,15 @@
 
 use std::collections::BTreeSet;
 
-use axum::http::StatusCode;
 use base64::Engine as _;
 use serde_json::Value;
 use stackdock_core::record::dock_id;
 use stackdock_core::{FieldValue, Kind};
 use stackdock_functions::api::MAX_RESPONSE_BYTES;
 
-use crate::support::{Live, ORG};
+use axum::http::{Method, StatusCode};
+
+use crate::support::{Live, ORG, deployed, signed};
 
 /// Every page of `path` (which has a `?`), following `next_cursor`: the items under `field`, and
 /// the largest body seen.
@@ -206,3 +207,73 @@ async fn the_report_page_counts_what_the_inventory_holds() {
         );
     }
 }
+
+/// `GET /v1/runs` walks the audit log newest first a page at a time: run headers (no actions, no
+/// log) each with the `url` that reads it whole; `kind` filters; a malformed cursor or an unknown
+/// kind is a 400 that says what to do; the apply function does not serve the list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_log_is_listed_newest_first_a_page_at_a_time() {
+    use stackdock_store::{RunKind, RunRecord};
+    let live = Live::new().await;
+    let start = jiff::Timestamp::from_second(1_800_000_000).expect("time");
+    let mut written = Vec::new();
+    for i in 0..7_i64 {
+        let kind = if i % 3 == 0 {
+            RunKind::Apply
+        } else {
+            RunKind::Sync
+        };
+        let mut run = RunRecord::new(
+            format!("run-{i}"),
+            ORG,
+            kind,
+            "ci@runner",
+            start + jiff::SignedDuration::from_secs(i * 60),
+        );
+        run.log(run.started_at, format!("line of run {i}"));
+        live.store.put_run(&run).await.expect("put a run");
+        written.push(run.run_id);
+    }
+    written.reverse();
+
+    let (runs, _) = walk(&live, "/v1/runs?limit=2", "runs").await;
+    let ids: Vec<&str> = runs.iter().filter_map(|r| r["runId"].as_str()).collect();
+    assert_eq!(ids, written, "every run once, newest first");
+    assert!(
+        runs.iter()
+            .all(|r| r.get("actions").is_none() && r.get("log").is_none()),
+        "headers only"
+    );
+    assert_eq!(runs[0]["url"], "/v1/runs/run-6");
+    let whole = live.get("/v1/runs/run-6").await.json();
+    assert_eq!(whole["log"][0]["message"], "line of run 6", "{whole}");
+
+    let (applies, _) = walk(&live, "/v1/runs?kind=apply&limit=1", "runs").await;
+    let ids: Vec<&str> = applies.iter().filter_map(|r| r["runId"].as_str()).collect();
+    assert_eq!(ids, ["run-6", "run-3", "run-0"], "only applies");
+
+    let bad = live
+        .get("/v1/runs?kind=deploy")
+        .await
+        .error(StatusCode::BAD_REQUEST, "invalid_query");
+    assert!(
+        bad["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("sync, plan, apply, unlock")),
+        "{bad}"
+    );
+    live.get("/v1/runs?cursor=bm90LWEtY3Vyc29y")
+        .await
+        .error(StatusCode::BAD_REQUEST, "invalid_query");
+    live.get("/v1/runs?limit=0")
+        .await
+        .error(StatusCode::BAD_REQUEST, "invalid_query");
+    live.call_with(
+        deployed("apply", ROLE),
+        signed(Method::GET, "/v1/runs", "", ROLE),
+    )
+    .await
+    .error(StatusCode::FORBIDDEN, "route_not_served");
+}
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/ci/stackdock-apply";

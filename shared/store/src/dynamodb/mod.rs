@@ -57,7 +57,8 @@ use stackdock_core::record::{DockStatus, RecordKey};
 
 pub use self::batch::{MAX_BATCH_GET, MAX_BATCH_WRITE};
 use crate::{
-    DockSync, Intent, InventoryPage, Lease, PageRequest, RunRecord, Store, StoreError, SyncStats,
+    DockSync, Intent, InventoryPage, Lease, PageRequest, RunRecord, RunsPage, RunsRequest, Store,
+    StoreError, SyncStats,
 };
 
 /// The DynamoDB store. Cloning shares the client and the counters.
@@ -149,6 +150,15 @@ impl DynamoStore {
         tables::create_all(&self.inner.client, &self.inner.prefix).await
     }
 
+    /// Adds the newest-first index key to every run of `org` recorded before the runs index
+    /// existed (an upgrade step: `stackdock tables upgrade`); returns how many it updated.
+    ///
+    /// # Errors
+    /// `Backend` with the table and the service's reason.
+    pub async fn index_runs(&self, org: &str) -> Result<usize, StoreError> {
+        runs::index_runs(self, org).await
+    }
+
     fn count_record_write(&self) {
         self.count_write();
         self.inner.record_writes.fetch_add(1, Ordering::Relaxed);
@@ -234,6 +244,10 @@ impl Store for DynamoStore {
 
     async fn list_runs(&self, org: &str, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
         runs::list(self, org, limit).await
+    }
+
+    async fn runs_page(&self, org: &str, request: &RunsRequest) -> Result<RunsPage, StoreError> {
+        runs::page(self, org, request).await
     }
 
     async fn acquire_lease(

@@ -25,12 +25,11 @@ use futures::{StreamExt, TryStreamExt};
 
 use super::DynamoStore;
 use super::codec::{Item, from_item, string_of, to_item};
-use super::error::classify;
-use super::query::query_eq;
+use super::error::{Class, classify};
 use super::sync::WRITE_CONCURRENCY;
-use super::tables::{ORG_ID, RUN_ID, RUNS, TTL};
+use super::tables::{ORG_ID, RUN_ID, RUNS, RUNS_INDEX, STARTED_KEY, TTL};
 use crate::runlog::{self, Chunk, Digests, Part};
-use crate::{RunRecord, StoreError};
+use crate::{RunCursor, RunRecord, RunsPage, RunsRequest, StoreError};
 
 /// A header's digests of its action chunks and of its log chunks (lists of strings).
 const ACTION_CHUNKS: &str = "actionChunks";
@@ -79,6 +78,10 @@ pub(crate) async fn put(store: &DynamoStore, run: &RunRecord) -> Result<(), Stor
     item.remove("log");
     item.insert(ACTION_CHUNKS.to_owned(), digest_list(&digests.actions));
     item.insert(LOG_CHUNKS.to_owned(), digest_list(&digests.log));
+    item.insert(
+        STARTED_KEY.to_owned(),
+        AttributeValue::S(RunCursor::of(&header).sort_key()),
+    );
     if let Some(ttl) = ttl {
         item.insert(TTL.to_owned(), ttl);
     }
@@ -259,40 +262,170 @@ fn chunk_bodies(items: impl IntoIterator<Item = Item>) -> HashMap<(String, Part,
 
 /// The most recent runs of an org first (ties: run id, descending). Reads the org's partition
 /// (headers and chunks), which TTL keeps bounded.
+/// How many index pages one `runs_page` reads at most: a page of one `kind` among many runs of
+/// others ends early with a `next` rather than reading the whole log.
+const MAX_INDEX_PAGES: usize = 8;
+/// Runs read at once by `list`.
+const READ_CONCURRENCY: usize = 8;
+
+/// The newest `limit` runs, whole: a page of headers from the [`RUNS_INDEX`], then each run
+/// (header and chunks) by key.
 pub(crate) async fn list(
     store: &DynamoStore,
     org: &str,
     limit: usize,
 ) -> Result<Vec<RunRecord>, StoreError> {
+    let request = RunsRequest {
+        limit,
+        ..RunsRequest::default()
+    };
+    let headers = page(store, org, &request).await?.runs;
+    let runs: Vec<Option<RunRecord>> = futures::stream::iter(headers)
+        .map(|header| async move { get(store, org, &header.run_id).await })
+        .buffered(READ_CONCURRENCY)
+        .try_collect()
+        .await?;
+    // A run gone between the two reads expired meanwhile.
+    Ok(runs.into_iter().flatten().collect())
+}
+
+/// One page of run headers, newest first, from the [`RUNS_INDEX`] (eventually consistent, as
+/// every index read). The cursor is the last run's [`STARTED_KEY`]; the next page starts strictly
+/// below it.
+pub(crate) async fn page(
+    store: &DynamoStore,
+    org: &str,
+    request: &RunsRequest,
+) -> Result<RunsPage, StoreError> {
     let table = store.table(RUNS);
-    let context = format!("{table}: list the runs of org `{org}`");
-    let (chunks, headers): (Vec<Item>, Vec<Item>) = query_eq(store, &table, None, ORG_ID, org)
-        .await?
-        .into_iter()
-        .partition(|item| item.contains_key(CHUNK_PART));
-    let mut runs = headers
-        .into_iter()
-        .map(|mut item| {
-            let digests = take_digests(&mut item, &context)?;
-            Ok((decode(item, &context)?, digests))
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    runs.sort_by(|(a, _), (b, _)| (b.started_at, &b.run_id).cmp(&(a.started_at, &a.run_id)));
-    runs.truncate(limit);
-    let mut bodies = chunk_bodies(chunks);
-    let mut listed = Vec::with_capacity(runs.len());
-    for (header, digests) in runs {
-        let run_id = header.run_id.clone();
-        let joined = runlog::join(header, &digests, |part, seq| {
-            bodies.remove(&(run_id.clone(), part, seq))
-        })?;
-        match joined {
-            Some(run) => listed.push(run),
-            // Rewritten while the partition was read: read it alone (gone: expired meanwhile).
-            None => listed.extend(get(store, org, &run_id).await?),
+    let context = format!("{table} ({RUNS_INDEX}): list a page of the runs of org `{org}`");
+    let limit = request.limit.max(1);
+    let mut runs: Vec<RunRecord> = Vec::with_capacity(limit);
+    let mut start: Option<Item> = None;
+    for _ in 0..MAX_INDEX_PAGES {
+        let mut query = store
+            .client()
+            .query()
+            .table_name(&table)
+            .index_name(RUNS_INDEX)
+            .scan_index_forward(false)
+            .expression_attribute_names("#o", ORG_ID)
+            .expression_attribute_values(":o", AttributeValue::S(org.to_owned()))
+            .set_exclusive_start_key(start.take());
+        query = match &request.after {
+            Some(after) => query
+                .key_condition_expression("#o = :o AND #s < :s")
+                .expression_attribute_names("#s", STARTED_KEY)
+                .expression_attribute_values(":s", AttributeValue::S(after.sort_key())),
+            None => query.key_condition_expression("#o = :o"),
+        };
+        query = match request.kind {
+            // The filter applies after `Limit`: read a full page of any kind and keep this one.
+            Some(kind) => query
+                .filter_expression("#kind = :kind")
+                .expression_attribute_names("#kind", "kind")
+                .expression_attribute_values(":kind", AttributeValue::S(kind.as_str().to_owned())),
+            None => query.limit(i32::try_from(limit - runs.len()).unwrap_or(i32::MAX)),
+        };
+        let output = query
+            .send()
+            .await
+            .map_err(|e| classify(context.as_str(), e))?;
+        for mut item in output.items.unwrap_or_default() {
+            item.remove(STARTED_KEY);
+            take_digests(&mut item, &context)?;
+            runs.push(decode(item, &context)?);
+        }
+        let more = output.last_evaluated_key;
+        if runs.len() >= limit {
+            let cut = runs.len() > limit;
+            runs.truncate(limit);
+            let next = (cut || more.is_some())
+                .then(|| runs.last().map(RunCursor::of))
+                .flatten();
+            return Ok(RunsPage { runs, next });
+        }
+        match more {
+            None => return Ok(RunsPage { runs, next: None }),
+            Some(key) => start = Some(key),
         }
     }
-    Ok(listed)
+    // The read budget ran out before the page filled: continue where the index stopped.
+    let next = match start.as_ref().and_then(|key| key.get(STARTED_KEY)) {
+        Some(AttributeValue::S(sort_key)) => {
+            Some(RunCursor::parse_sort_key(sort_key).ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "{context}: `{STARTED_KEY}` `{sort_key}` is not a start and a run id"
+                ))
+            })?)
+        }
+        _ => None,
+    };
+    Ok(RunsPage { runs, next })
+}
+
+/// Gives every run header of `org` written before the [`RUNS_INDEX`] existed its
+/// [`STARTED_KEY`], so the index lists it; returns how many it updated. Reads the org's whole
+/// partition once (a Query of the base table), so it is an upgrade step (`stackdock tables
+/// upgrade`), not something a sync does. Idempotent: a header that has the key is left alone, and
+/// the update is conditional on the header still lacking it.
+pub(crate) async fn index_runs(store: &DynamoStore, org: &str) -> Result<usize, StoreError> {
+    let table = store.table(RUNS);
+    let context = format!("{table}: index the runs of org `{org}`");
+    let items = super::query::query_projected(
+        store,
+        &table,
+        None,
+        ORG_ID,
+        org,
+        Some(&[RUN_ID, "startedAt", STARTED_KEY, CHUNK_PART]),
+    )
+    .await?;
+    let mut updated = 0;
+    for item in items {
+        if item.contains_key(CHUNK_PART) || item.contains_key(STARTED_KEY) {
+            continue;
+        }
+        let (Some(AttributeValue::S(run_id)), Some(AttributeValue::S(started))) =
+            (item.get(RUN_ID), item.get("startedAt"))
+        else {
+            continue;
+        };
+        let started_at = started.parse().map_err(|e| {
+            StoreError::Corrupt(format!(
+                "{context}: run `{run_id}` starts at `{started}`: {e}"
+            ))
+        })?;
+        let sort_key = RunCursor {
+            started_at,
+            run_id: run_id.clone(),
+        }
+        .sort_key();
+        store.count_write();
+        let result = store
+            .client()
+            .update_item()
+            .table_name(&table)
+            .set_key(Some(key(org, run_id.clone())))
+            .update_expression("SET #s = :s")
+            .condition_expression("attribute_exists(#r) AND attribute_not_exists(#s)")
+            .expression_attribute_names("#s", STARTED_KEY)
+            .expression_attribute_names("#r", RUN_ID)
+            .expression_attribute_values(":s", AttributeValue::S(sort_key))
+            .send()
+            .await;
+        match result {
+            Ok(_) => updated += 1,
+            Err(e) => {
+                let failure = classify(context.as_str(), e);
+                // Indexed (or expired) meanwhile: nothing to do.
+                if failure.class != Class::ConditionFailed {
+                    return Err(failure.into());
+                }
+            }
+        }
+    }
+    Ok(updated)
 }
 
 fn decode(mut item: Item, context: &str) -> Result<RunRecord, StoreError> {

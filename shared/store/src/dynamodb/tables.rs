@@ -100,8 +100,16 @@ pub const INDEX_ATTRIBUTES: [&str; 55] = [
 
 /// Per-dock sync status: partition key [`ORG_ID`], sort key [`DOCK_ID`].
 pub const DOCKS: &str = "docks";
-/// Run records (the audit log): partition key [`ORG_ID`], sort key [`RUN_ID`]; TTL [`TTL`].
+/// Run records (the audit log): partition key [`ORG_ID`], sort key [`RUN_ID`]; TTL [`TTL`];
+/// the [`RUNS_INDEX`].
 pub const RUNS: &str = "runs";
+/// The global secondary index of `runs` that lists an org's runs newest first: partition key
+/// [`ORG_ID`], sort key [`STARTED_KEY`], projection `ALL`. Only run headers carry
+/// [`STARTED_KEY`], so the index holds no chunk (it is sparse) and a page is a page of runs.
+pub const RUNS_INDEX: &str = "orgId-startedKey-index";
+/// A run header's start and id, `<RFC 3339 with nine fractional digits>#<run id>`: text order is
+/// (start, id) order.
+pub const STARTED_KEY: &str = "startedKey";
 /// Sort key of `runs`.
 pub const RUN_ID: &str = "runId";
 /// Leases: partition key [`LEASE_NAME`]; TTL [`TTL`].
@@ -126,6 +134,8 @@ pub struct TableSpec {
     pub org_index: bool,
     /// Whether TTL is enabled on [`TTL`].
     pub ttl: bool,
+    /// Whether the table has the [`RUNS_INDEX`] (only `runs`).
+    pub runs_index: bool,
 }
 
 const fn record_table(table: &'static str) -> TableSpec {
@@ -135,6 +145,7 @@ const fn record_table(table: &'static str) -> TableSpec {
         sort_key: Some(PROVIDER_RESOURCE_ID),
         org_index: true,
         ttl: false,
+        runs_index: false,
     }
 }
 
@@ -153,6 +164,7 @@ pub const TABLES: [TableSpec; 11] = [
         sort_key: Some(DOCK_ID),
         org_index: false,
         ttl: false,
+        runs_index: false,
     },
     TableSpec {
         table: RUNS,
@@ -160,6 +172,7 @@ pub const TABLES: [TableSpec; 11] = [
         sort_key: Some(RUN_ID),
         org_index: false,
         ttl: true,
+        runs_index: true,
     },
     TableSpec {
         table: LOCKS,
@@ -167,6 +180,7 @@ pub const TABLES: [TableSpec; 11] = [
         sort_key: None,
         org_index: false,
         ttl: true,
+        runs_index: false,
     },
     TableSpec {
         table: INTENTS,
@@ -174,6 +188,7 @@ pub const TABLES: [TableSpec; 11] = [
         sort_key: Some(ADDRESS),
         org_index: false,
         ttl: false,
+        runs_index: false,
     },
 ];
 
@@ -246,6 +261,22 @@ async fn create(client: &Client, name: &str, spec: &TableSpec) -> Result<(), Sto
             .map_err(|e| build_failed(&context, e))?;
         request = request
             .attribute_definitions(string(ORG_ID)?)
+            .global_secondary_indexes(index);
+    }
+    if spec.runs_index {
+        let index = GlobalSecondaryIndex::builder()
+            .index_name(RUNS_INDEX)
+            .key_schema(key(ORG_ID, KeyType::Hash)?)
+            .key_schema(key(STARTED_KEY, KeyType::Range)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()
+            .map_err(|e| build_failed(&context, e))?;
+        request = request
+            .attribute_definitions(string(STARTED_KEY)?)
             .global_secondary_indexes(index);
     }
     match request.send().await {

@@ -34,7 +34,8 @@ use self::error::sql;
 use self::schema::Layout;
 pub use self::schema::SCHEMA_VERSION;
 use crate::{
-    DockSync, Intent, InventoryPage, Lease, PageRequest, RunRecord, Store, StoreError, SyncStats,
+    DockSync, Intent, InventoryPage, Lease, PageRequest, RunRecord, RunsPage, RunsRequest, Store,
+    StoreError, SyncStats,
 };
 
 /// How long a write waits for another connection's write to finish before failing as busy.
@@ -225,6 +226,12 @@ impl Store for SqliteStore {
     async fn list_runs(&self, org: &str, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
         let org = org.to_owned();
         self.run("list_runs", move |conn, _| runs::list(conn, &org, limit))
+            .await
+    }
+
+    async fn runs_page(&self, org: &str, request: &RunsRequest) -> Result<RunsPage, StoreError> {
+        let (org, request) = (org.to_owned(), request.clone());
+        self.run("runs_page", move |conn, _| runs::page(conn, &org, &request))
             .await
     }
 

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::error::{sql, unreadable, unwritable};
 use super::timestamp::fixed;
-use crate::{RunRecord, StoreError};
+use crate::{RunCursor, RunKind, RunRecord, RunsPage, RunsRequest, StoreError};
 
 /// Inserts or replaces a run; a run id already used by another org is a `Conflict`.
 pub(crate) fn put(conn: &Connection, run: &RunRecord) -> Result<(), StoreError> {
@@ -86,6 +86,56 @@ pub(crate) fn list(
         runs.push(serde_json::from_str(&body).map_err(unreadable(&context))?);
     }
     Ok(runs)
+}
+
+/// One page of the audit log, newest first, as headers (`Store::runs_page`): keyset paging on
+/// (`startedAt`, `runId`) through the `runs_orgId_startedAt` index; one row past the page says
+/// whether more follow.
+pub(crate) fn page(
+    conn: &Connection,
+    org: &str,
+    request: &RunsRequest,
+) -> Result<RunsPage, StoreError> {
+    let context = format!("runs: list a page of the runs of org `{org}`");
+    let limit = request.limit.max(1);
+    let (after_at, after_id) = match &request.after {
+        Some(c) => (Some(fixed(c.started_at)), Some(c.run_id.clone())),
+        None => (None, None),
+    };
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT body FROM runs WHERE orgId = ?1 AND (?2 IS NULL OR kind = ?2)
+                 AND (?3 IS NULL OR startedAt < ?3 OR (startedAt = ?3 AND runId < ?4))
+             ORDER BY startedAt DESC, runId DESC LIMIT ?5",
+        )
+        .map_err(sql(&context))?;
+    let bodies = stmt
+        .query_map(
+            rusqlite::params![
+                org,
+                request.kind.map(RunKind::as_str),
+                after_at,
+                after_id,
+                i64::try_from(limit + 1).unwrap_or(i64::MAX),
+            ],
+            |row| row.get::<_, String>(0),
+        )
+        .map_err(sql(&context))?;
+    let mut runs = Vec::with_capacity(limit + 1);
+    for body in bodies {
+        let body = body.map_err(sql(&context))?;
+        let mut run: RunRecord = serde_json::from_str(&body).map_err(unreadable(&context))?;
+        run.actions = Vec::new();
+        run.log = Vec::new();
+        runs.push(run);
+    }
+    let next = if runs.len() > limit {
+        runs.truncate(limit);
+        runs.last().map(RunCursor::of)
+    } else {
+        None
+    };
+    Ok(RunsPage { runs, next })
 }
 
 /// The serialized name of a unit enum (`apply`, `succeeded`), as in the JSON body.

@@ -488,7 +488,8 @@ fn json_attribute(value: &serde_json::Value) -> AttributeValue {
 }
 
 /// A run item written before runs were split (actions and log inline, no chunk digests) reads
-/// back as it was, by id and in the list, and its next write moves it to the split layout.
+/// back as it was, by id, and in the list once the upgrade step has indexed it; its next write
+/// moves it to the split layout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_written_before_the_split_reads_as_before() {
     let moto = MotoServer::start();
@@ -529,6 +530,11 @@ async fn a_run_written_before_the_split_reads_as_before() {
         store.get_run(ORG, "apply-old").await.expect("get"),
         Some(run.clone())
     );
+    // Written before the runs index: not listed until `index_runs` (the upgrade step) gives it
+    // its key, once.
+    assert_eq!(store.list_runs(ORG, 5).await.expect("list"), vec![]);
+    assert_eq!(store.index_runs(ORG).await.expect("index the runs"), 1);
+    assert_eq!(store.index_runs(ORG).await.expect("index again"), 0);
     assert_eq!(
         store.list_runs(ORG, 5).await.expect("list"),
         vec![run.clone()]
@@ -588,6 +594,24 @@ async fn tables_have_the_documented_layout_and_creation_is_idempotent() {
             let projection = indexes[0].projection().expect("a projection");
             assert_eq!(projection.projection_type(), Some(&ProjectionType::Include));
             assert_eq!(projection.non_key_attributes(), tables::INDEX_ATTRIBUTES);
+        } else if spec.runs_index {
+            assert_eq!(indexes.len(), 1, "{name}");
+            assert_eq!(indexes[0].index_name(), Some(tables::RUNS_INDEX));
+            let keys: Vec<(&str, &KeyType)> = indexes[0]
+                .key_schema()
+                .iter()
+                .map(|k| (k.attribute_name(), k.key_type()))
+                .collect();
+            assert_eq!(
+                keys,
+                [
+                    (tables::ORG_ID, &KeyType::Hash),
+                    (tables::STARTED_KEY, &KeyType::Range)
+                ],
+                "{name}"
+            );
+            let projection = indexes[0].projection().expect("a projection");
+            assert_eq!(projection.projection_type(), Some(&ProjectionType::All));
         } else {
             assert!(indexes.is_empty(), "{name}");
         }

@@ -1,6 +1,7 @@
 //! The SAM template's tables (`infra/template.yaml`) against the store's layout: every table of
 //! [`tables::TABLES`] exists with deletion protection on, the `orgId-index` of each universal
-//! table projects exactly [`tables::INDEX_ATTRIBUTES`], and the TTL tables expire on `ttl`.
+//! table projects exactly [`tables::INDEX_ATTRIBUTES`], `runs` has the newest-first
+//! [`tables::RUNS_INDEX`], and the TTL tables expire on `ttl`.
 //!
 //! The template uses CloudFormation tags (`!Sub`, `!GetAtt`) a plain YAML reader refuses, so this
 //! reads just the lines it checks: each resource is the block under a two-space-indented name.
@@ -108,6 +109,45 @@ fn the_templates_tables_match_the_store_and_are_protected() {
                 projected,
                 tables::INDEX_ATTRIBUTES,
                 "{id}: NonKeyAttributes must equal stackdock_store::dynamodb::tables::INDEX_ATTRIBUTES"
+            );
+        }
+        let has_runs_index = lines
+            .iter()
+            .any(|l| l.trim() == format!("- IndexName: {}", tables::RUNS_INDEX));
+        assert_eq!(
+            has_runs_index,
+            spec.runs_index,
+            "{id}: the {} index",
+            tables::RUNS_INDEX
+        );
+        if spec.runs_index {
+            let at = lines
+                .iter()
+                .position(|l| l.trim() == format!("- IndexName: {}", tables::RUNS_INDEX))
+                .unwrap_or_default();
+            let index: Vec<&str> = lines[at..].iter().map(|l| l.trim()).take(6).collect();
+            for expected in [
+                format!("- {{ AttributeName: {}, KeyType: HASH }}", tables::ORG_ID),
+                format!(
+                    "- {{ AttributeName: {}, KeyType: RANGE }}",
+                    tables::STARTED_KEY
+                ),
+                "ProjectionType: ALL".to_owned(),
+            ] {
+                assert!(
+                    index.contains(&expected.as_str()),
+                    "{id}: the {} index has `{expected}`: {index:?}",
+                    tables::RUNS_INDEX
+                );
+            }
+            assert!(
+                lines.iter().any(|l| l.trim()
+                    == format!(
+                        "- {{ AttributeName: {}, AttributeType: S }}",
+                        tables::STARTED_KEY
+                    )),
+                "{id}: `{}` is declared a string attribute",
+                tables::STARTED_KEY
             );
         }
         let ttl = lines
