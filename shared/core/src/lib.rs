@@ -17,6 +17,7 @@ pub mod record;
 pub mod render;
 pub mod schema;
 pub mod value;
+pub mod web_service;
 
 pub use api_data::ApiData;
 pub use kind::{Kind, ProviderKind};

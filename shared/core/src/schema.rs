@@ -13,6 +13,9 @@ pub enum FieldType {
     Int,
     Bool,
     StrList,
+    /// A web service's `env` table: `NAME = { secret = "…", targets = […] }` per variable
+    /// (`config::web_services`).
+    Env,
 }
 
 impl FieldType {
@@ -22,6 +25,7 @@ impl FieldType {
             FieldType::Int => "an integer",
             FieldType::Bool => "a boolean (true or false)",
             FieldType::StrList => "an array of strings",
+            FieldType::Env => "a table of environment variables (`NAME = { secret = \"…\" }`)",
         }
     }
 }
@@ -179,9 +183,83 @@ pub fn kind_keys(kind: Kind) -> &'static [KeySpec] {
             ),
             key!("region", Str, true, "Provider region slug."),
         ],
+        Kind::WebServices => &[
+            key!(
+                "subtype",
+                Str,
+                true,
+                "`project` (a Vercel project) or `pages` (a Cloudflare Pages project). Cloudflare Workers are synced read-only as `worker` and cannot be declared."
+            ),
+            key!(
+                "framework",
+                Str,
+                false,
+                "Framework preset (Vercel `framework`, e.g. `nextjs`, `astro`, `vite`)."
+            ),
+            key!(
+                "repo",
+                Str,
+                false,
+                "Git repository whose pushes deploy, `owner/name` (GitLab: `group/subgroup/name`). Without it, a direct-upload project."
+            ),
+            key!(
+                "repo_provider",
+                Str,
+                false,
+                "Where `repo` lives: `github` (the default) or `gitlab`."
+            ),
+            key!(
+                "production_branch",
+                Str,
+                false,
+                "The branch that deploys to production (default: the repository's default branch)."
+            ),
+            key!(
+                "root_directory",
+                Str,
+                false,
+                "The directory of the repository the project builds from (e.g. `apps/web`)."
+            ),
+            key!(
+                "build_command",
+                Str,
+                false,
+                "Build command (e.g. `npm run build`); the framework's default when not set."
+            ),
+            key!(
+                "install_command",
+                Str,
+                false,
+                "Install command (Vercel; e.g. `npm ci`)."
+            ),
+            key!(
+                "output_directory",
+                Str,
+                false,
+                "The build's output directory (Vercel `outputDirectory`, Pages `destination_dir`)."
+            ),
+            key!(
+                "serverless_function_region",
+                Str,
+                false,
+                "Vercel region the project's functions run in (e.g. `iad1`)."
+            ),
+            key!(
+                "domains",
+                StrList,
+                false,
+                "Custom domains attached to the project (e.g. `www.example.com`); their DNS records stay with their zone's entries."
+            ),
+            key!(
+                "env",
+                FieldType::Env,
+                false,
+                "Environment variables: `NAME = { secret = \"<Secrets Manager name>\" }` (or `{ env = \"VAR\" }` locally) with optional `targets` (default: every environment of the subtype: `production`, `preview`, and on Vercel `development`); a different value per environment is an array of such tables, each with its `targets`. Values are never written in the file, stored or shown; a literal value is an error."
+            ),
+        ],
         // Zones and their records are declared by `config::keys::{ZONE_KEYS, RECORD_KEYS}`: a zone
         // is not a `[<kind>.<name>]` resource table with the common keys.
-        Kind::WebServices | Kind::Domains | Kind::DomainRecords => &[],
+        Kind::Domains | Kind::DomainRecords => &[],
     }
 }
 

@@ -9,8 +9,8 @@ use serde_json::{Map, Value, json};
 
 use super::keys::{
     CREDENTIAL_KEYS, DOCK_KEYS, DOCK_NAME_PATTERN, KeyDefault, KeyType, NOTIFY_KEYS,
-    RECORD_INT_RANGES, RECORD_KEYS, RESERVED_KINDS, SETTINGS_KEYS, TableKey, ZONE_KEYS,
-    ZONE_NAME_PATTERN, allowed_values, exactly_one_of, names, positive,
+    RECORD_INT_RANGES, RECORD_KEYS, SETTINGS_KEYS, TableKey, ZONE_KEYS, ZONE_NAME_PATTERN,
+    allowed_values, exactly_one_of, names, positive,
 };
 use crate::dock_settings::{Declarations, DockSettingSpec};
 use crate::schema::{COMMON_KEYS, FieldType, KeySpec, kind_keys};
@@ -106,17 +106,6 @@ pub(crate) fn json_schema_declared(declarations: Declarations) -> Value {
             );
             continue;
         }
-        if RESERVED_KINDS.contains(&kind) {
-            properties.insert(
-                key.into(),
-                json!({
-                    "type": "object",
-                    "description": format!("Reserved: {}s come with later providers.", kind.noun()),
-                    "maxProperties": 0,
-                }),
-            );
-            continue;
-        }
         definitions.insert(key.into(), resource_schema(kind));
         let providers: Vec<&str> = ProviderKind::ALL
             .into_iter()
@@ -127,11 +116,18 @@ pub(crate) fn json_schema_declared(declarations: Declarations) -> Value {
             key.into(),
             json!({
                 "type": "object",
-                "description": format!(
-                    "Desired {}s by name (the label at the provider). Supported by: {}.",
-                    kind.noun(),
-                    providers.join(", ")
-                ),
+                "description": if providers.is_empty() {
+                    format!(
+                        "Desired {}s by name. No provider supports them yet: entries are checked, then refused.",
+                        kind.noun()
+                    )
+                } else {
+                    format!(
+                        "Desired {}s by name (the label at the provider). Supported by: {}.",
+                        kind.noun(),
+                        providers.join(", ")
+                    )
+                },
                 "additionalProperties": { "$ref": format!("#/definitions/{key}") },
             }),
         );
@@ -218,12 +214,7 @@ fn dock_schema(declarations: Declarations) -> Value {
 
 /// The schema of one declared dock setting.
 fn setting_schema(s: &DockSettingSpec) -> Value {
-    let mut v = match s.ty {
-        FieldType::Str => json!({ "type": "string" }),
-        FieldType::Int => json!({ "type": "integer" }),
-        FieldType::Bool => json!({ "type": "boolean" }),
-        FieldType::StrList => json!({ "type": "array", "items": { "type": "string" } }),
-    };
+    let mut v = type_schema(s.ty);
     if let Some(pattern) = s.pattern {
         match s.ty {
             FieldType::StrList => v["items"]["pattern"] = pattern.into(),
@@ -297,13 +288,49 @@ fn table_key_schema(k: &TableKey) -> (&'static str, Value) {
     (k.key, v)
 }
 
-fn field_schema(ty: FieldType, key: &str, doc: &str) -> Value {
-    let mut v = match ty {
+/// A web service's `env`: variable names to one source, or to several each with its `targets`.
+fn env_schema() -> Value {
+    let source = |targets_required: bool| {
+        let mut v = json!({
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "secret": { "type": "string", "minLength": 1, "description": "Secrets Manager secret name or ARN holding the value." },
+                "env": { "type": "string", "pattern": super::keys::ENV_VAR_PATTERN, "description": "Environment variable holding the value (local runs)." },
+                "targets": { "type": "array", "minItems": 1, "items": { "type": "string", "enum": ["production", "preview", "development"] } },
+            },
+            "oneOf": [ { "required": ["secret"] }, { "required": ["env"] } ],
+        });
+        if targets_required {
+            v["required"] = json!(["targets"]);
+        }
+        v
+    };
+    json!({
+        "type": "object",
+        "propertyNames": { "pattern": super::keys::ENV_VAR_PATTERN },
+        "additionalProperties": {
+            "oneOf": [
+                source(false),
+                { "type": "array", "minItems": 1, "items": source(true) },
+            ],
+        },
+    })
+}
+
+/// The schema of a value of type `ty`.
+fn type_schema(ty: FieldType) -> Value {
+    match ty {
         FieldType::Str => json!({ "type": "string" }),
         FieldType::Int => json!({ "type": "integer" }),
         FieldType::Bool => json!({ "type": "boolean" }),
         FieldType::StrList => json!({ "type": "array", "items": { "type": "string" } }),
-    };
+        FieldType::Env => env_schema(),
+    }
+}
+
+fn field_schema(ty: FieldType, key: &str, doc: &str) -> Value {
+    let mut v = type_schema(ty);
     if positive(ty) {
         v["minimum"] = 1.into();
     }
@@ -409,7 +436,17 @@ mod tests {
             json!(["flag", "remediate"])
         );
         assert_eq!(s["additionalProperties"], false);
-        assert_eq!(s["properties"]["web_services"]["maxProperties"], 0);
+        let env = &defs["web_services"]["properties"]["env"];
+        assert_eq!(
+            env["propertyNames"]["pattern"],
+            super::super::keys::ENV_VAR_PATTERN
+        );
+        assert_eq!(
+            env["additionalProperties"]["oneOf"][0]["oneOf"],
+            json!([{ "required": ["secret"] }, { "required": ["env"] }]),
+            "a variable's value comes only by reference: {env}"
+        );
+        assert_eq!(defs["web_services"]["required"], json!(["dock", "subtype"]));
         for key in names(ZONE_KEYS) {
             assert!(
                 defs["domain"]["properties"][key]["description"].is_string(),

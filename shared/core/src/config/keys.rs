@@ -323,9 +323,6 @@ pub const RECORD_INT_RANGES: &[(&str, i64, i64)] = &[
 /// The CAA property tags (RFC 8659 §4).
 pub const CAA_TAGS: [&str; 3] = ["issue", "issuewild", "iodef"];
 
-/// Top-level tables reserved for kinds that come with later providers.
-pub const RESERVED_KINDS: [Kind; 1] = [Kind::WebServices];
-
 /// The closed set of values a string key takes, if it has one.
 pub fn allowed_values(key: &str) -> Option<Vec<&'static str>> {
     match key {

@@ -18,6 +18,7 @@ mod report;
 mod settings_tests;
 pub mod target;
 mod validate;
+mod web_services;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -14,8 +14,8 @@ use toml::de::{DeString, DeTable, DeValue};
 
 use super::credentials::{is_credential_key, looks_like_token};
 use super::keys::{
-    CREDENTIAL_KEYS, DOCK_KEYS, RESERVED_KINDS, SETTINGS_KEYS, TableKey, allowed_values,
-    exactly_one_of, names, positive,
+    CREDENTIAL_KEYS, DOCK_KEYS, SETTINGS_KEYS, TableKey, allowed_values, exactly_one_of, names,
+    positive,
 };
 use super::report::Report;
 use super::validate::{
@@ -29,15 +29,6 @@ use crate::{FieldValue, Kind, ProviderKind};
 
 pub(super) type Key<'i> = Spanned<DeString<'i>>;
 pub(super) type Item<'i> = Spanned<DeValue<'i>>;
-
-/// Kinds that can be declared today (the others are reserved).
-const DECLARABLE: [Kind; 5] = [
-    Kind::Servers,
-    Kind::BlockVolumes,
-    Kind::Buckets,
-    Kind::Databases,
-    Kind::Domains,
-];
 
 /// Parses and validates `source` (the contents of `file`, named as the user named it).
 ///
@@ -109,13 +100,13 @@ pub(super) struct DockDraft {
 pub(super) struct ResourceDraft {
     pub(super) kind: Kind,
     pub(super) name: String,
-    name_span: Range<usize>,
+    pub(super) name_span: Range<usize>,
     dock: Option<At<String>>,
     protect: bool,
     id: Option<String>,
     ignore_changes: BTreeSet<String>,
     allow_replace: bool,
-    fields: BTreeMap<String, At<FieldValue>>,
+    pub(super) fields: BTreeMap<String, At<FieldValue>>,
 }
 
 impl ResourceDraft {
@@ -183,19 +174,6 @@ impl Walker<'_, '_> {
                     }
                 }
                 _ => match Kind::parse(name) {
-                    Some(kind) if RESERVED_KINDS.contains(&kind) => self.report.error(
-                        key.span(),
-                        format!(
-                            "`[{name}]` is reserved: {}s come with later providers",
-                            kind.noun()
-                        ),
-                        format!(
-                            "remove it; the kinds supported today are {}",
-                            DECLARABLE
-                                .map(|k| format!("`{}`", k.config_key()))
-                                .join(", ")
-                        ),
-                    ),
                     Some(kind) if !kind.is_declared_at_top() && kind.config_key() == name => {
                         self.scan(item, &format!("`{name}`"));
                         self.report.error(
@@ -277,7 +255,7 @@ impl Walker<'_, '_> {
         })
     }
 
-    /// A top-level key that is neither a known table nor a reserved one.
+    /// A top-level key that is neither a known table nor a kind of the file.
     fn top_level_unknown(&mut self, key: &Key<'_>, item: &Item<'_>, top: &[&str]) {
         let name = key.get_ref().as_ref();
         if self.is_inline_credential(key, item, "the top level") {
@@ -545,6 +523,9 @@ impl Walker<'_, '_> {
             }
             (FieldType::StrList, _) => {
                 format!("write an array of strings: `{name} = [\"a\", \"b\"]`")
+            }
+            (FieldType::Env, _) => {
+                format!("write a table: `[<entry>.{name}]` with `NAME = {{ secret = \"…\" }}`")
             }
         };
         self.report.error(
@@ -934,7 +915,12 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn resource(&mut self, kind: Kind, key: &Key<'_>, item: &Item<'_>) -> Option<ResourceDraft> {
+    pub(super) fn resource(
+        &mut self,
+        kind: Kind,
+        key: &Key<'_>,
+        item: &Item<'_>,
+    ) -> Option<ResourceDraft> {
         let name = key.get_ref().as_ref();
         let address = super::address(kind, name);
         let what = format!("`{address}`");
@@ -999,6 +985,10 @@ impl Walker<'_, '_> {
             let Some((k, v)) = present.get(spec.key) else {
                 continue;
             };
+            if spec.ty == FieldType::Env {
+                // Read with the entry's subtype below.
+                continue;
+            }
             let Some(at) = self.typed(k, v, spec.ty, &what) else {
                 continue;
             };
@@ -1013,6 +1003,9 @@ impl Walker<'_, '_> {
                 );
             }
             draft.fields.insert(spec.key.to_owned(), at);
+        }
+        if kind == Kind::WebServices {
+            self.web_service(&mut draft, present.get("env").copied(), &what);
         }
         if let Some(path) = draft.str_field("user_data_file")
             && let FieldValue::Str(p) = &path.value
@@ -1098,6 +1091,20 @@ impl Walker<'_, '_> {
             let Some(provider) = dock.provider else {
                 continue;
             };
+            if !provider.supports(r.kind) && !ProviderKind::ALL.iter().any(|p| p.supports(r.kind)) {
+                self.report.error(
+                    dock_at.span.clone(),
+                    format!(
+                        "no provider supports {} yet: {what} cannot be planned",
+                        r.kind.config_key()
+                    ),
+                    format!(
+                        "remove {what} for now; {}s come with the providers that host them",
+                        r.kind.noun()
+                    ),
+                );
+                continue;
+            }
             if !provider.supports(r.kind) {
                 let hosts: Vec<String> = ProviderKind::ALL
                     .into_iter()
@@ -1298,7 +1305,7 @@ fn all_strings_match(item: &Item<'_>, spec: &DockSettingSpec) -> bool {
     }
 }
 
-fn element_span(source: &str, array: &Range<usize>, value: &str) -> Range<usize> {
+pub(super) fn element_span(source: &str, array: &Range<usize>, value: &str) -> Range<usize> {
     let text = source.get(array.clone()).unwrap_or_default();
     for quoted in [format!("\"{value}\""), format!("'{value}'")] {
         if let Some(i) = text.find(&quoted) {
@@ -1355,7 +1362,10 @@ mod tests {
                 "[buckets.assets]\ndock = \"vultr-main\"\nregion = \"ewr\"\n",
                 "vultr does not support buckets",
             ),
-            ("[web_services.x]\n", "`[web_services]` is reserved"),
+            (
+                "[web_services.x]\ndock = \"vultr-main\"\nsubtype = \"project\"\n",
+                "no provider supports web_services yet",
+            ),
             (
                 "[blockVolumes.x]\n",
                 "unknown top-level table `blockVolumes`",

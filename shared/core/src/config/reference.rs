@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::keys::{
     CREDENTIAL_KEYS, DOCK_KEYS, KeyDefault, KeyType, NOTIFY_KEYS, RECORD_KEYS, RECORD_TYPE_KEYS,
-    RESERVED_KINDS, SETTINGS_KEYS, TableKey, ZONE_KEYS, allowed_values,
+    SETTINGS_KEYS, TableKey, ZONE_KEYS, allowed_values,
 };
 use crate::dns::{RECORD_TYPES, caa_flags, record_types, srv_name_kept, ttl_minimum, ttl_values};
 use crate::dock_settings::Declarations;
@@ -46,7 +46,7 @@ pub(crate) fn markdown_declared(declarations: Declarations) -> String {
     resource_keys(&mut out, COMMON_KEYS);
     for kind in Kind::ALL {
         // DNS records are documented with their zone (`dns`).
-        if RESERVED_KINDS.contains(&kind) || !kind.is_declared_at_top() {
+        if !kind.is_declared_at_top() {
             continue;
         }
         if kind == Kind::Domains {
@@ -55,6 +55,18 @@ pub(crate) fn markdown_declared(declarations: Declarations) -> String {
         }
         let _ = write!(out, "\n### `[{}.<name>]`\n\n", kind.config_key());
         resource_keys(&mut out, kind_keys(kind));
+        if !ProviderKind::ALL.iter().any(|p| p.supports(kind)) {
+            let _ = writeln!(
+                out,
+                "\nNo provider supports {} yet: entries are checked as above, then refused until \
+                 the providers that host them (Vercel, Cloudflare Pages) land.",
+                kind.config_key()
+            );
+            if kind == Kind::WebServices {
+                web_services(&mut out);
+            }
+            continue;
+        }
         out.push_str("\nBy provider (`in place`: changed by an update; `replace`: delete and create, only with `allow_replace`; ");
         out.push_str(
             "`at creation`: used when creating, never compared; `-`: not supported):\n\n| key |",
@@ -83,17 +95,45 @@ pub(crate) fn markdown_declared(declarations: Declarations) -> String {
             out.push('\n');
         }
     }
-    let reserved: Vec<String> = RESERVED_KINDS
-        .iter()
-        .map(|k| format!("`{}`", k.config_key()))
-        .collect();
+    out
+}
+
+/// The rules of `[web_services.<name>]` beyond its keys' types.
+fn web_services(out: &mut String) {
+    use crate::web_service::{READ_ONLY_SUBTYPES, REPO_PROVIDERS, SUBTYPES};
+    out.push_str("\n| subtype | what | environments (`targets`) |\n|---|---|---|\n");
+    for s in SUBTYPES {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} (on a `{}` dock) | {} |",
+            s.name,
+            s.what,
+            s.provider,
+            s.targets
+                .iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    for (name, why) in READ_ONLY_SUBTYPES {
+        let _ = writeln!(out, "\n`{name}`: {why}.");
+    }
     let _ = writeln!(
         out,
-        "\n{} {} reserved for providers that come later.",
-        reserved.join(" and "),
-        if reserved.len() == 1 { "is" } else { "are" }
+        "\n`repo_provider` is one of {}. Names follow the provider's rules (Pages: 1 to 58 of `a-z`, \
+         `0-9`, `-`; Vercel: 1 to 100 of `a-z`, `0-9`, `.`, `_`, `-`, without `---`).\n\n\
+         ```toml\n[web_services.marketing]\ndock = \"vercel-main\"\nsubtype = \"project\"\n\
+         framework = \"nextjs\"\nrepo = \"acme/marketing\"\nproduction_branch = \"main\"\n\
+         domains = [\"www.example.com\"]\n\n[web_services.marketing.env]\n\
+         API_URL = {{ secret = \"stackdock/api-url\" }}\n\
+         DATABASE_URL = [\n  {{ secret = \"stackdock/db-prod\", targets = [\"production\"] }},\n  \
+         {{ secret = \"stackdock/db-preview\", targets = [\"preview\", \"development\"] }},\n]\n```\n\n\
+         A plan compares which variables exist in which environment (`env`: `NAME@target`) with \
+         what the provider reports; the values are read from their source when applying, never \
+         stored, logged or shown.",
+        REPO_PROVIDERS.map(|p| format!("`{p}`")).join(", ")
     );
-    out
 }
 
 /// The settings each provider's docks take beside the common keys.
@@ -202,6 +242,7 @@ fn type_name(ty: FieldType) -> &'static str {
         FieldType::Int => "integer",
         FieldType::Bool => "boolean",
         FieldType::StrList => "array of strings",
+        FieldType::Env => "table",
     }
 }
 

@@ -57,8 +57,19 @@ impl<'s> Report<'s> {
 
     /// Records an inline credential at `span` (a value or a key) and masks it everywhere.
     pub(crate) fn credential(&mut self, span: Range<usize>, message: impl Into<String>) {
+        self.secret(span, message, REFERENCE_HELP);
+    }
+
+    /// An error at a value that may be a secret (a literal where a reference belongs): masked
+    /// everywhere, like an inline credential, with its own help.
+    pub(crate) fn secret(
+        &mut self,
+        span: Range<usize>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
         self.secrets.push(span.clone());
-        self.error(span, message, REFERENCE_HELP);
+        self.error(span, message, help);
     }
 
     pub(crate) fn is_empty(&self) -> bool {
