@@ -75,6 +75,9 @@ pub enum Command {
     Tables(TablesArgs),
     /// The audit log: recent runs newest first, or one run whole (its actions and log).
     Runs(RunsArgs),
+    /// Every dock: its provider, the account its credential belongs to (name, email, balance,
+    /// limits), its last sync and resources. `docks test [DOCK]` checks the credentials.
+    Docks(DocksArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -248,6 +251,25 @@ pub struct RunsArgs {
     pub limit: usize,
     #[arg(long, value_enum, default_value = "text")]
     pub format: ListFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DocksArgs {
+    #[command(subcommand)]
+    pub command: Option<DocksCommand>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DocksCommand {
+    /// Check each dock's credential (or only DOCK's) with one authenticated request, without
+    /// syncing: "token rejected" (401/403) apart from a provider or network failure. Exit 1 if
+    /// any failed.
+    Test {
+        /// Only this dock.
+        dock: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -2,6 +2,7 @@
 
 mod apply;
 mod demo;
+mod docks;
 mod import;
 mod inventory;
 mod notify;
@@ -45,6 +46,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Demo(args) => demo::run(&cli, args).await,
         Command::Tables(args) => tables::run(&cli, args).await,
         Command::Runs(args) => runs::run(&cli, args).await,
+        Command::Docks(args) => docks::run(&cli, args).await,
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod concurrency;
 mod crash;
+mod docks;
 mod hostile;
 mod import;
 mod notify;

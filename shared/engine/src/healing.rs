@@ -235,6 +235,11 @@ impl Provider for HealingProvider {
             .await
     }
 
+    async fn account_info(&self) -> Result<stackdock_providers::AccountInfo, ProviderError> {
+        self.with(RESOLVE, |p| async move { p.account_info().await })
+            .await
+    }
+
     async fn plan_catalog(&self) -> Result<Option<String>, ProviderError> {
         self.with(RESOLVE, |p| async move { p.plan_catalog().await })
             .await

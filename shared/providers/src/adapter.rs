@@ -112,6 +112,13 @@ pub(crate) trait Dock: Sized + Send + Sync + Debug + 'static {
     /// One cheap authenticated request, to tell a bad credential from a bad listing.
     async fn check_credentials(&self) -> Result<(), ProviderError>;
 
+    /// The account the credential belongs to, as far as the provider reports it (its account
+    /// endpoint). By default only the credential is checked and nothing is reported.
+    async fn account_info(&self) -> Result<crate::AccountInfo, ProviderError> {
+        self.check_credentials().await?;
+        Ok(crate::AccountInfo::default())
+    }
+
     /// Plan-time catalog checks of a spec of `kind`; none by default.
     async fn validate_of(
         &self,
@@ -328,6 +335,10 @@ impl<D: Dock> Provider for Adapter<D> {
 
     async fn check_credentials(&self) -> Result<(), ProviderError> {
         self.dock.check_credentials().await
+    }
+
+    async fn account_info(&self) -> Result<crate::AccountInfo, ProviderError> {
+        self.dock.account_info().await
     }
 
     async fn plan_catalog(&self) -> Result<Option<String>, ProviderError> {

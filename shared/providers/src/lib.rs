@@ -5,6 +5,7 @@
 //! Adapters translate; they decide nothing. Whether to create, update or delete is the plan's
 //! decision, and whether to retry a failure is the engine's, read from the error's class.
 
+mod account;
 mod adapter;
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -22,6 +23,7 @@ mod spec;
 pub mod vultr;
 pub mod wait;
 
+pub use account::AccountInfo;
 pub use credential::Credential;
 pub use error::{ErrorClass, FieldError, ProviderError};
 pub(crate) use object::Listed;

@@ -63,6 +63,14 @@ pub trait Provider: Send + Sync + Debug {
     /// One cheap authenticated request, to tell a bad credential from a bad listing.
     async fn check_credentials(&self) -> Result<(), ProviderError>;
 
+    /// Who the credential belongs to, its balance and limits, as far as the provider reports
+    /// them (`stackdock docks`). Never stored or logged. By default only the credential is
+    /// checked.
+    async fn account_info(&self) -> Result<crate::AccountInfo, ProviderError> {
+        self.check_credentials().await?;
+        Ok(crate::AccountInfo::default())
+    }
+
     /// Every resource of `kind` on the dock.
     async fn list(&self, kind: Kind) -> Result<Vec<Record>, ProviderError>;
 

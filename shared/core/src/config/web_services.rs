@@ -340,7 +340,10 @@ DATABASE_URL = [
         let errors = parse("stackdock.toml", source).expect_err("no provider hosts it yet");
         let text = errors.to_string();
         assert_eq!(errors.len(), 1, "{text}");
-        assert!(text.contains("no provider supports web_services yet"), "{text}");
+        assert!(
+            text.contains("no provider supports web_services yet"),
+            "{text}"
+        );
 
         // The entry as the walk reads it, before the provider check.
         let root = toml::de::DeTable::parse(source).expect("toml");
@@ -349,8 +352,11 @@ DATABASE_URL = [
             report: &mut report,
             declarations: crate::ProviderKind::dock_settings,
         };
-        let toml::de::DeValue::Table(services) =
-            root.get_ref().get("web_services").expect("web_services").get_ref()
+        let toml::de::DeValue::Table(services) = root
+            .get_ref()
+            .get("web_services")
+            .expect("web_services")
+            .get_ref()
         else {
             panic!("a table");
         };
@@ -383,9 +389,6 @@ DATABASE_URL = [
             ]))
         );
         assert_eq!(field("subtype"), Some(FieldValue::from("project")));
-        assert_eq!(
-            field("domains"),
-            Some(FieldValue::set(["www.example.com"]))
-        );
+        assert_eq!(field("domains"), Some(FieldValue::set(["www.example.com"])));
     }
 }

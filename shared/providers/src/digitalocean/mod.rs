@@ -16,7 +16,6 @@ mod volumes;
 
 pub use declaration::DECLARATION;
 
-use serde_json::Value;
 use stackdock_core::plan::ResourceSpec;
 use stackdock_core::{Kind, Record};
 use tokio::sync::OnceCell;
@@ -143,11 +142,62 @@ impl Dock for DigitalOcean {
     }
 
     async fn check_credentials(&self) -> Result<(), ProviderError> {
-        self.account
+        self.account_info().await.map(|_| ())
+    }
+
+    async fn account_info(&self) -> Result<crate::AccountInfo, ProviderError> {
+        /// `GET /account`: the limits, the email, the status and the team.
+        #[derive(serde::Deserialize)]
+        struct Envelope {
+            account: Account,
+        }
+        #[derive(serde::Deserialize)]
+        struct Account {
+            #[serde(default)]
+            email: Option<String>,
+            #[serde(default)]
+            name: Option<String>,
+            #[serde(default)]
+            status: Option<String>,
+            #[serde(default)]
+            team: Option<Team>,
+            #[serde(default)]
+            droplet_limit: Option<i64>,
+            #[serde(default)]
+            volume_limit: Option<i64>,
+            #[serde(default)]
+            floating_ip_limit: Option<i64>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Team {
+            #[serde(default)]
+            name: Option<String>,
+        }
+        let Envelope { account } = self
+            .account
             .client
-            .get_json::<Value>("/account", "/account", &[])
-            .await
-            .map(|_| ())
+            .get_json("/account", "/account", &[])
+            .await?;
+        let limits = [
+            ("droplet_limit", account.droplet_limit),
+            ("volume_limit", account.volume_limit),
+            ("floating_ip_limit", account.floating_ip_limit),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_owned(), v?)))
+        .collect();
+        Ok(crate::AccountInfo {
+            // A team token speaks for the team.
+            name: account
+                .team
+                .and_then(|t| t.name)
+                .or(account.name)
+                .filter(|n| !n.is_empty()),
+            email: account.email,
+            status: account.status,
+            limits,
+            ..crate::AccountInfo::default()
+        })
     }
 }
 

@@ -19,6 +19,7 @@ use crate::{DockContext, ErrorClass, Listed, ProviderError};
 
 /// Cheapest authenticated call ([linodego] profile.go `GetProfile`).
 pub(super) const PROFILE: &str = "/profile";
+pub(super) const ACCOUNT: &str = "/account";
 
 /// Maps one provider object to a record (a pure function of each kind's file).
 pub(crate) type MapFn = fn(&DockContext, Item) -> Result<Record, String>;

@@ -104,6 +104,47 @@ impl Dock for Linode {
             .await?;
         Ok(())
     }
+
+    async fn account_info(&self) -> Result<crate::AccountInfo, ProviderError> {
+        /// `GET /account` (needs the token's `account:read_only` scope; the address, phone and
+        /// card fields are not read).
+        #[derive(serde::Deserialize)]
+        struct Account {
+            #[serde(default)]
+            company: Option<String>,
+            #[serde(default)]
+            first_name: Option<String>,
+            #[serde(default)]
+            last_name: Option<String>,
+            #[serde(default)]
+            email: Option<String>,
+            #[serde(default)]
+            balance: Option<f64>,
+            #[serde(default)]
+            balance_uninvoiced: Option<f64>,
+        }
+        let account: Account = self
+            .account
+            .client
+            .get_json(client::ACCOUNT, client::ACCOUNT, &[])
+            .await?;
+        let person = [account.first_name, account.last_name]
+            .into_iter()
+            .flatten()
+            .filter(|n| !n.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        Ok(crate::AccountInfo {
+            name: account
+                .company
+                .filter(|c| !c.is_empty())
+                .or((!person.is_empty()).then_some(person)),
+            email: account.email,
+            balance_usd: account.balance,
+            pending_usd: account.balance_uninvoiced,
+            ..crate::AccountInfo::default()
+        })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

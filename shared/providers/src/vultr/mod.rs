@@ -90,12 +90,38 @@ impl Dock for Vultr {
     }
 
     async fn check_credentials(&self) -> Result<(), ProviderError> {
-        let _: serde_json::Value = self
+        self.account_info().await.map(|_| ())
+    }
+
+    async fn account_info(&self) -> Result<crate::AccountInfo, ProviderError> {
+        /// `GET /account` (only what `stackdock docks` shows; `acls` and payments are dropped).
+        #[derive(serde::Deserialize)]
+        struct Envelope {
+            account: Account,
+        }
+        #[derive(serde::Deserialize)]
+        struct Account {
+            #[serde(default)]
+            name: Option<String>,
+            #[serde(default)]
+            email: Option<String>,
+            #[serde(default)]
+            balance: Option<f64>,
+            #[serde(default)]
+            pending_charges: Option<f64>,
+        }
+        let Envelope { account } = self
             .account
             .client
             .get_json(client::ACCOUNT, client::ACCOUNT, &[])
             .await?;
-        Ok(())
+        Ok(crate::AccountInfo {
+            name: account.name.filter(|n| !n.is_empty()),
+            email: account.email,
+            balance_usd: account.balance,
+            pending_usd: account.pending_charges,
+            ..crate::AccountInfo::default()
+        })
     }
 }
 

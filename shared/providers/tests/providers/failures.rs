@@ -221,3 +221,59 @@ async fn wait_ready_gives_up_at_its_timeout_naming_the_status() {
         sandbox.shutdown().await;
     }
 }
+
+/// `stackdock docks`: every provider reads its account with the dock's token, and a rejected
+/// token is `Unauthorized` there too (what `docks test` tells apart from a network failure). The
+/// three providers with an account endpoint report who, what is owed and their limits from the
+/// sandbox's fixtures.
+#[tokio::test]
+async fn the_account_is_read_and_a_rejected_token_is_told_apart() {
+    for row in rows() {
+        let who = row.who();
+        let sandbox = Sandbox::start(SandboxConfig::default())
+            .await
+            .expect("sandbox starts");
+        let account = (row.connect)(&sandbox, row.sandboxed.default_token())
+            .account_info()
+            .await
+            .unwrap_or_else(|e| panic!("{who}: {e}"));
+        let expected = match row.sandboxed.name() {
+            "vultr" => Some((Some("Sandbox Operations"), Some(-25.5), Some(18.42), vec![])),
+            "digitalocean" => Some((
+                Some("Sandbox Team"),
+                None,
+                None,
+                vec![
+                    ("droplet_limit", 25),
+                    ("floating_ip_limit", 5),
+                    ("volume_limit", 100),
+                ],
+            )),
+            "linode" => Some((Some("Sandbox Operations"), Some(0.0), Some(14.32), vec![])),
+            _ => None,
+        };
+        if let Some((name, balance, pending, expected_limits)) = expected {
+            assert_eq!(account.name.as_deref(), name, "{who}: {account:?}");
+            assert_eq!(
+                account.email.as_deref(),
+                Some("ops@sandbox.example"),
+                "{who}"
+            );
+            assert_eq!(account.balance_usd, balance, "{who}");
+            assert_eq!(account.pending_usd, pending, "{who}");
+            let limits: Vec<(&str, i64)> = account
+                .limits
+                .iter()
+                .map(|(k, v)| (k.as_str(), *v))
+                .collect();
+            assert_eq!(limits, expected_limits, "{who}");
+        }
+        let e = refused(
+            (row.connect)(&sandbox, "not-a-token-7c1e")
+                .account_info()
+                .await,
+        );
+        assert_eq!(e.class, ErrorClass::Unauthorized, "{who}: {e}");
+        sandbox.shutdown().await;
+    }
+}

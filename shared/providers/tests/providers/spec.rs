@@ -420,6 +420,11 @@ async fn conforms(provider: ProviderKind, sandboxed: Sandboxed) -> TestResult {
     sandbox.record_exchanges();
     let p = connect(&sandbox, provider, sandboxed);
     p.check_credentials().await?;
+    // `stackdock docks`: the account endpoint each provider reports its account on.
+    let account = p.account_info().await?;
+    if account.who().is_none() {
+        return Err(format!("{provider}: the account endpoint named no one: {account:?}").into());
+    }
     let lives = lives(provider);
     let (server_life, others) = lives.split_first().ok_or("no kinds")?;
     // The server lives first and stays up while the kinds that attach to it live.
