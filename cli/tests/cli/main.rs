@@ -5,6 +5,7 @@ mod crash;
 mod hostile;
 mod import;
 mod notify;
+mod server;
 mod support;
 mod validate;
 mod workflow;

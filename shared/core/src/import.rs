@@ -23,7 +23,7 @@ use std::fmt::Write as _;
 use crate::config::keys::exactly_one_of;
 use crate::config::{Config, address};
 use crate::record::{Attrs, Record};
-use crate::schema::{Change, field_rule, kind_keys, label_error};
+use crate::schema::{Change, field_rule, is_default, kind_keys, label_error};
 use crate::{FieldValue, Kind};
 
 #[path = "import_dns.rs"]
@@ -156,6 +156,8 @@ pub fn entries(config: &Config, records: &[(&str, &Record)]) -> Imported {
             };
             match value {
                 Some(Ok(FieldValue::Set(s))) if s.is_empty() => {}
+                // A running server is `power = "on"`, the default: written only when off.
+                Some(Ok(v)) if is_default(kind, key.key, &v) => {}
                 Some(Ok(v)) => fields.push((key.key, v)),
                 Some(Err(server)) => missing.push(format!(
                     "it is attached to server {server}, which is neither in stackdock.toml nor imported (import it too, or with `--kind block_volumes` leave it)"

@@ -25,7 +25,9 @@ use stackdock_sandbox::{
 
 use crate::{ErrorClass, Provider, ProviderError, Request};
 
+mod power;
 mod resilience;
+pub use power::power_actions_reach_their_state;
 pub use resilience::{
     CLASSIFIED, errors_are_classified, readiness_is_reached, secrets_are_stripped,
 };
@@ -343,6 +345,7 @@ pub async fn run_all(case: &Case) {
     secrets_are_stripped(case).await;
     errors_are_classified(case).await;
     readiness_is_reached(case).await;
+    power_actions_reach_their_state(case).await;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ pub mod wait;
 pub use credential::Credential;
 pub use error::{ErrorClass, FieldError, ProviderError};
 pub(crate) use object::Listed;
-pub use provider::{DockContext, Provider, Request};
+pub use provider::{DockContext, PowerAction, Provider, Request};
 
 use std::sync::Arc;
 

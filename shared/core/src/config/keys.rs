@@ -330,6 +330,7 @@ pub const RESERVED_KINDS: [Kind; 1] = [Kind::WebServices];
 pub fn allowed_values(key: &str) -> Option<Vec<&'static str>> {
     match key {
         "drift" => Some(vec!["flag", "remediate"]),
+        "power" => Some(vec!["on", "off"]),
         "on" => Some(super::NotifyOn::ALL.map(super::NotifyOn::as_str).to_vec()),
         "provider" => Some(ProviderKind::ALL.map(ProviderKind::as_str).to_vec()),
         "type" => Some(crate::dns::RECORD_TYPES.to_vec()),
