@@ -361,7 +361,7 @@ async fn database_create_wait_find_resize_delete() {
 }
 
 /// A power action on an instance still installing is refused as Vultr refuses a locked server
-/// (400, invalid), and nothing changes; once it runs, halt and start are one request each.
+/// (400, read as a conflict), and nothing changes; once it runs, halt and start are one request each.
 #[tokio::test]
 async fn a_power_action_on_an_installing_instance_is_refused() {
     use stackdock_providers::PowerAction;
@@ -372,7 +372,8 @@ async fn a_power_action_on_an_installing_instance_is_refused() {
     let s = server_spec("power-1");
     let server = Made::create(p.as_ref(), Kind::Servers, request(&s)).await;
     let e = refused(p.power(Kind::Servers, &server.id, PowerAction::Off).await);
-    assert_eq!(e.class, ErrorClass::Invalid, "{e}");
+    // A locked server is busy: the classifier reads Vultr's message as a conflict to retry later.
+    assert_eq!(e.class, ErrorClass::Conflict, "{e}");
     assert!(e.message.contains("locked"), "{e}");
     let ready = server.ready().await;
     assert_eq!(ready.status, "running");
