@@ -902,13 +902,18 @@ impl Executor<'_> {
                     Self::address(action)
                 ))
             })?;
-            provider.power(kind, &id, power).await?;
-            let mut r = provider
-                .wait_power(kind, &id, power, self.opts.ready_timeout)
-                .await?;
-            r.keep_bookkeeping_of(&stored);
-            r.updated_at = Some(Timestamp::now());
-            record = r;
+            // The other changes may have left it there already (a DigitalOcean resize powers
+            // the droplet on): a power action that changes nothing is not sent, since providers
+            // refuse it (DigitalOcean: 422 "already powered on").
+            if record.status != power.target_status() {
+                provider.power(kind, &id, power).await?;
+                let mut r = provider
+                    .wait_power(kind, &id, power, self.opts.ready_timeout)
+                    .await?;
+                r.keep_bookkeeping_of(&stored);
+                r.updated_at = Some(Timestamp::now());
+                record = r;
+            }
         }
         for c in provider_changes.iter().chain(power) {
             if let Some(after) = &c.after
