@@ -39,7 +39,9 @@ async fn server_power_actions_refuse_unknown_and_unmanaged_addresses_then_run_un
         "the servers are listed: {err}"
     );
 
-    let volume = ws.run(&["server", "reboot", "block_volumes.web-1-data"]).await;
+    let volume = ws
+        .run(&["server", "reboot", "block_volumes.web-1-data"])
+        .await;
     assert_eq!(volume.status.code(), Some(1));
     let err = text(&volume.stderr);
     assert!(err.contains("power actions apply to servers only"), "{err}");

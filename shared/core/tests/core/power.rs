@@ -33,7 +33,11 @@ fn a_stopped_server_declared_on_is_planned_off_to_on_and_the_default_is_on() {
         if let Some(power) = declared {
             entry.fields.insert("power".into(), power.into());
         }
-        let p = plan(&config(false, vec![entry]), &[rec.clone()], &fresh());
+        let p = plan(
+            &config(false, vec![entry]),
+            std::slice::from_ref(&rec),
+            &fresh(),
+        );
         assert_eq!(
             power_change(&p, ActionKind::Update),
             Some(("off".into(), "on".into())),
@@ -101,7 +105,11 @@ fn a_server_being_built_or_in_transition_is_neither_on_nor_off() {
         for declared in ["on", "off"] {
             let mut entry = server("web-1", "vultr", "vc2-1c-1gb");
             entry.fields.insert("power".into(), declared.into());
-            let p = plan(&config(false, vec![entry]), &[rec.clone()], &fresh());
+            let p = plan(
+                &config(false, vec![entry]),
+                std::slice::from_ref(&rec),
+                &fresh(),
+            );
             assert!(
                 !p.has_changes() && only(&p, ActionKind::Drift).is_empty(),
                 "{status}, power = {declared}: {:?}",

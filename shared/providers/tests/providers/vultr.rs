@@ -382,7 +382,12 @@ async fn a_power_action_on_an_installing_instance_is_refused() {
         .await
         .expect("halt");
     let off = p
-        .wait_power(Kind::Servers, &server.id, PowerAction::Off, super::support::READY)
+        .wait_power(
+            Kind::Servers,
+            &server.id,
+            PowerAction::Off,
+            super::support::READY,
+        )
         .await
         .expect("stopped");
     assert_eq!(off.full_api_data.to_value()["power_status"], "stopped");
