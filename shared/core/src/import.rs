@@ -433,6 +433,37 @@ image = "ubuntu-24-04-x64"
     }
 
     #[test]
+    fn a_stopped_server_is_written_power_off_and_a_running_or_settling_one_without_power() {
+        let config = crate::config::parse("stackdock.toml", FILE).expect("valid");
+        let mut records = Vec::new();
+        for (id, name, status) in [
+            ("11", "cold", "stopped"),
+            ("12", "warm", "running"),
+            ("13", "booting", "pending"),
+        ] {
+            let mut r = server(id, name, Some("debian-12-x64"));
+            r.status = status.to_owned();
+            records.push(r);
+        }
+        let refs: Vec<(&str, &Record)> = records.iter().map(|r| ("do-main", r)).collect();
+        let out = entries(&config, &refs);
+        assert_eq!(out.entries.len(), 3, "{:?}", out.skipped);
+        assert_eq!(out.toml.matches("power = ").count(), 1, "{}", out.toml);
+        let cold = out.toml.split("[servers.").find(|t| t.starts_with("cold]"));
+        assert!(
+            cold.is_some_and(|t| t.contains("power = \"off\"\n")),
+            "{}",
+            out.toml
+        );
+        let joined = format!("{FILE}\n{}", out.toml);
+        let parsed =
+            crate::config::parse("stackdock.toml", &joined).unwrap_or_else(|d| panic!("{d}"));
+        let power = |address: &str| parsed.resource(address).and_then(|r| r.str_field("power"));
+        assert_eq!(power("servers.cold"), Some("off"));
+        assert_eq!(power("servers.warm"), None);
+    }
+
+    #[test]
     fn a_resource_missing_a_required_field_or_attached_to_an_unknown_server_is_skipped() {
         let config = crate::config::parse("stackdock.toml", FILE).expect("valid");
         let imageless = server("7", "db-box", None);
