@@ -64,6 +64,10 @@ pub enum Command {
     Drift(DriftArgs),
     /// Print the JSON Schema of stackdock.toml (for editors: Taplo, Even Better TOML).
     Schema,
+    /// Power actions on one managed server, under the apply lease and written to the run log
+    /// like an apply: `stackdock server reboot|power-on|power-off servers.<name>`.
+    #[command(subcommand)]
+    Server(ServerCommand),
     /// Release the apply lease held by a dead apply.
     Unlock(UnlockArgs),
     /// Serve the local provider sandbox (Vultr, DigitalOcean and Linode APIs) on 127.0.0.1.
@@ -288,6 +292,29 @@ pub struct DriftArgs {
     /// Exit 2 when drift is found.
     #[arg(long)]
     pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServerCommand {
+    /// Reboot a running server and wait until it runs again.
+    Reboot(ServerArgs),
+    /// Power a stopped server on and wait until it runs (nothing is sent if it already runs).
+    PowerOn(ServerArgs),
+    /// Power a running server off and wait until it is stopped (nothing is sent if it already
+    /// is). Unless its entry says `power = "off"`, the next apply powers it on again.
+    PowerOff(ServerArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServerArgs {
+    /// The server's address in stackdock.toml (`servers.<name>`); it must be managed (created or
+    /// adopted by an apply).
+    pub address: String,
+    /// Seconds to wait for the provider to report the new state.
+    #[arg(long, default_value_t = 600)]
+    pub ready_timeout: u64,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, clap::Args)]

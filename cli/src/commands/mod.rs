@@ -10,6 +10,7 @@ mod plan;
 mod report;
 mod runs;
 mod sandbox;
+mod server;
 mod sync;
 mod tables;
 mod unlock;
@@ -41,6 +42,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Report(args) => report::run(&cli, args).await,
         Command::Notify(NotifyCommand::Test) => notify::test(&cli).await,
         Command::Drift(args) => plan::drift(&cli, args).await,
+        Command::Server(command) => server::run(&cli, command).await,
         Command::Unlock(args) => unlock::run(&cli, args).await,
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Demo(args) => demo::run(&cli, args).await,

@@ -6,6 +6,7 @@ mod docks;
 mod hostile;
 mod import;
 mod notify;
+mod server;
 mod support;
 mod validate;
 mod workflow;

@@ -23,7 +23,7 @@ use std::fmt::Write as _;
 use crate::config::keys::exactly_one_of;
 use crate::config::{Config, address};
 use crate::record::{Attrs, Record};
-use crate::schema::{Change, field_rule, kind_keys, label_error};
+use crate::schema::{Change, field_rule, is_default, kind_keys, label_error};
 use crate::{FieldValue, Kind};
 
 #[path = "import_dns.rs"]
@@ -156,6 +156,8 @@ pub fn entries(config: &Config, records: &[(&str, &Record)]) -> Imported {
             };
             match value {
                 Some(Ok(FieldValue::Set(s))) if s.is_empty() => {}
+                // A running server is `power = "on"`, the default: written only when off.
+                Some(Ok(v)) if is_default(kind, key.key, &v) => {}
                 Some(Ok(v)) => fields.push((key.key, v)),
                 Some(Err(server)) => missing.push(format!(
                     "it is attached to server {server}, which is neither in stackdock.toml nor imported (import it too, or with `--kind block_volumes` leave it)"
@@ -428,6 +430,37 @@ image = "ubuntu-24-04-x64"
                 .and_then(|r| r.id.as_deref()),
             Some("1")
         );
+    }
+
+    #[test]
+    fn a_stopped_server_is_written_power_off_and_a_running_or_settling_one_without_power() {
+        let config = crate::config::parse("stackdock.toml", FILE).expect("valid");
+        let mut records = Vec::new();
+        for (id, name, status) in [
+            ("11", "cold", "stopped"),
+            ("12", "warm", "running"),
+            ("13", "booting", "pending"),
+        ] {
+            let mut r = server(id, name, Some("debian-12-x64"));
+            r.status = status.to_owned();
+            records.push(r);
+        }
+        let refs: Vec<(&str, &Record)> = records.iter().map(|r| ("do-main", r)).collect();
+        let out = entries(&config, &refs);
+        assert_eq!(out.entries.len(), 3, "{:?}", out.skipped);
+        assert_eq!(out.toml.matches("power = ").count(), 1, "{}", out.toml);
+        let cold = out.toml.split("[servers.").find(|t| t.starts_with("cold]"));
+        assert!(
+            cold.is_some_and(|t| t.contains("power = \"off\"\n")),
+            "{}",
+            out.toml
+        );
+        let joined = format!("{FILE}\n{}", out.toml);
+        let parsed =
+            crate::config::parse("stackdock.toml", &joined).unwrap_or_else(|d| panic!("{d}"));
+        let power = |address: &str| parsed.resource(address).and_then(|r| r.str_field("power"));
+        assert_eq!(power("servers.cold"), Some("off"));
+        assert_eq!(power("servers.warm"), None);
     }
 
     #[test]

@@ -448,6 +448,13 @@ impl Record {
             ("plan", Attrs::Servers(a)) => s(&a.instance_type),
             ("image", Attrs::Servers(a)) => s(&a.image),
             ("tags", Attrs::Servers(_)) => Some(FieldValue::Set(self.user_tags())),
+            // Only a settled server is on or off: pending (built, booting, shutting down),
+            // error and unknown have no power value (`schema::settled_only`).
+            ("power", Attrs::Servers(_)) => match self.status.as_str() {
+                "running" => Some(FieldValue::Str("on".to_owned())),
+                "stopped" => Some(FieldValue::Str("off".to_owned())),
+                _ => None,
+            },
             ("size_gb", Attrs::BlockVolumes(a)) => a.size_gb.map(FieldValue::Int),
             ("attach_to", Attrs::BlockVolumes(a)) => s(&a.attached_to_instance_label),
             ("block_type", Attrs::BlockVolumes(a)) => s(&a.block_type),

@@ -126,6 +126,12 @@ pub fn kind_keys(kind: Kind) -> &'static [KeySpec] {
                 false,
                 "Cloud-init user data file, relative to the config's directory (must stay inside it)."
             ),
+            key!(
+                "power",
+                Str,
+                false,
+                "Power state: `\"on\"` (the default when the key is left out) or `\"off\"`. Changed in place with the provider's power actions (Vultr start/halt, DigitalOcean `power_on`/`power_off`, Linode boot/shutdown); a server powered off outside StackDock is drift, and a server still being built or booting is neither."
+            ),
         ],
         Kind::BlockVolumes => &[
             key!(
@@ -331,6 +337,7 @@ pub fn field_rules(provider: ProviderKind, kind: Kind) -> &'static [FieldRule] {
             rule!("tags", InPlace, fold_case),
             rule!("ssh_keys", CreateOnly),
             rule!("user_data_file", CreateOnly),
+            rule!("power", InPlace),
         ],
         (Vultr | Linode, Servers) => &[
             rule!("region", Replace),
@@ -339,6 +346,7 @@ pub fn field_rules(provider: ProviderKind, kind: Kind) -> &'static [FieldRule] {
             rule!("tags", InPlace),
             rule!("ssh_keys", CreateOnly),
             rule!("user_data_file", CreateOnly),
+            rule!("power", InPlace),
         ],
         (Vultr, BlockVolumes) => &[
             rule!("region", Replace),
@@ -388,6 +396,27 @@ pub fn field_rule(provider: ProviderKind, kind: Kind, key: &str) -> Option<Field
         .iter()
         .copied()
         .find(|r| r.key == key)
+}
+
+/// The value a managed field has when the entry leaves it out (servers are `power = "on"`), so
+/// the plan compares and apply records it like a written value.
+pub fn default_value(kind: Kind, key: &str) -> Option<FieldValue> {
+    match (kind, key) {
+        (Kind::Servers, "power") => Some(FieldValue::Str("on".to_owned())),
+        _ => None,
+    }
+}
+
+/// Whether `value` is the default of `key` (import leaves such keys out).
+pub fn is_default(kind: Kind, key: &str, value: &FieldValue) -> bool {
+    default_value(kind, key).as_ref() == Some(value)
+}
+
+/// Fields a resource reports only once it has settled: a server being built, booting or
+/// shutting down is neither on nor off, so nothing is planned for (and no drift found in) its
+/// power until the provider reports it running or stopped.
+pub fn settled_only(kind: Kind, key: &str) -> bool {
+    kind == Kind::Servers && key == "power"
 }
 
 /// Fields that may only grow (a decrease is an `error` action, not an update).

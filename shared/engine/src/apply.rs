@@ -22,9 +22,9 @@ use jiff::Timestamp;
 use stackdock_core::config::Config;
 use stackdock_core::plan::{Action, ActionKind, FieldChange, Plan, ResourceSpec, compare};
 use stackdock_core::record::{ProvisioningSource, ProvisioningState, RecordKey, dock_id};
-use stackdock_core::schema::{Change, field_rules};
+use stackdock_core::schema::{Change, default_value, field_rules};
 use stackdock_core::{FieldValue, Kind, Record};
-use stackdock_providers::{ErrorClass, Provider, Request};
+use stackdock_providers::{ErrorClass, PowerAction, Provider, Request};
 use stackdock_store::{
     ActionResult, Intent, Lease, Outcome, RunKind, RunRecord, RunStatus, Store, StoreError,
 };
@@ -754,6 +754,23 @@ impl Executor<'_> {
         let ready = provider
             .wait_ready(kind, &id, self.opts.ready_timeout)
             .await;
+        // A server declared `power = "off"` is built (providers boot what they create), then
+        // powered off and waited for.
+        let ready = match ready {
+            Ok(r) if kind == Kind::Servers && spec_power(spec) == Some("off") => {
+                let off = PowerAction::Off;
+                match provider.power(kind, &id, off).await {
+                    Ok(()) => {
+                        provider
+                            .wait_power(kind, &id, off, self.opts.ready_timeout)
+                            .await
+                    }
+                    Err(e) => Err(e),
+                }
+                .or_else(|e| if r.status == "stopped" { Ok(r) } else { Err(e) })
+            }
+            other => other,
+        };
         let mut latest = match ready {
             Ok(mut r) => {
                 r.keep_bookkeeping_of(&record);
@@ -839,10 +856,13 @@ impl Executor<'_> {
             .clone()
             .ok_or_else(|| EngineError::Invalid("an update without a provider id".into()))?;
         let stored = self.stored(action, kind, &id).await?;
+        // `power` is not a field the provider's update writes: it is one of the server's power
+        // actions, sent after the other changes and waited for like a create.
+        let power = action.changes.iter().find(|c| c.field == "power");
         let provider_changes: Vec<FieldChange> = action
             .changes
             .iter()
-            .filter(|c| c.field != "protect")
+            .filter(|c| c.field != "protect" && c.field != "power")
             .cloned()
             .collect();
         let mut record = if provider_changes.is_empty() {
@@ -874,7 +894,28 @@ impl Executor<'_> {
             r.updated_at = Some(Timestamp::now());
             r
         };
-        for c in &provider_changes {
+        if let Some(change) = power {
+            let target = change.after.as_ref().and_then(FieldValue::as_str);
+            let power = target.and_then(PowerAction::to_reach).ok_or_else(|| {
+                EngineError::Invalid(format!(
+                    "{}: `power` must be \"on\" or \"off\"",
+                    Self::address(action)
+                ))
+            })?;
+            // The other changes may have left it there already (a DigitalOcean resize powers
+            // the droplet on): a power action that changes nothing is not sent, since providers
+            // refuse it (DigitalOcean: 422 "already powered on").
+            if record.status != power.target_status() {
+                provider.power(kind, &id, power).await?;
+                let mut r = provider
+                    .wait_power(kind, &id, power, self.opts.ready_timeout)
+                    .await?;
+                r.keep_bookkeeping_of(&stored);
+                r.updated_at = Some(Timestamp::now());
+                record = r;
+            }
+        }
+        for c in provider_changes.iter().chain(power) {
             if let Some(after) = &c.after
                 && c.field != "name"
             {
@@ -923,8 +964,19 @@ fn managed_keys<'s>(
 ) -> impl Iterator<Item = &'static str> + 's {
     field_rules(record.provider, kind)
         .iter()
-        .filter(|r| r.change != Change::CreateOnly && spec.fields.contains_key(r.key))
+        .filter(move |r| {
+            r.change != Change::CreateOnly
+                && (spec.fields.contains_key(r.key) || default_value(kind, r.key).is_some())
+        })
         .map(|r| r.key)
+}
+
+/// The `power` a server's spec asks for (`on` when the entry leaves it out).
+fn spec_power(spec: &ResourceSpec) -> Option<&str> {
+    match spec.fields.get("power") {
+        Some(v) => v.as_str(),
+        None => Some("on"),
+    }
 }
 
 /// The spec's values of the managed keys: what StackDock just applied.
@@ -934,7 +986,14 @@ fn desired_values(
     spec: &ResourceSpec,
 ) -> std::collections::BTreeMap<String, FieldValue> {
     managed_keys(record, kind, spec)
-        .filter_map(|k| spec.fields.get(k).map(|v| (k.to_owned(), v.clone())))
+        .filter_map(|k| {
+            let value = spec
+                .fields
+                .get(k)
+                .cloned()
+                .or_else(|| default_value(kind, k));
+            value.map(|v| (k.to_owned(), v))
+        })
         .collect()
 }
 

@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use stackdock_core::config::DockConfig;
 use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::{Kind, Record};
-use stackdock_providers::{DockContext, ErrorClass, Provider, ProviderError, Request};
+use stackdock_providers::{DockContext, ErrorClass, PowerAction, Provider, ProviderError, Request};
 
 use crate::{CredentialResolver, EngineError, ProviderFactory};
 
@@ -318,6 +318,24 @@ impl Provider for HealingProvider {
             RESOLVE,
             |p| async move { p.wait_ready(kind, id, timeout).await },
         )
+        .await
+    }
+
+    async fn power(&self, kind: Kind, id: &str, action: PowerAction) -> Result<(), ProviderError> {
+        self.with(RESOLVE, |p| async move { p.power(kind, id, action).await })
+            .await
+    }
+
+    async fn wait_power(
+        &self,
+        kind: Kind,
+        id: &str,
+        action: PowerAction,
+        timeout: Duration,
+    ) -> Result<Record, ProviderError> {
+        self.with(RESOLVE, |p| async move {
+            p.wait_power(kind, id, action, timeout).await
+        })
         .await
     }
 }

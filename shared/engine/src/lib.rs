@@ -12,6 +12,7 @@ mod follow;
 mod healing;
 pub mod notify;
 mod planning;
+mod power;
 mod secrets;
 mod sync;
 
@@ -20,5 +21,6 @@ pub use credentials::{CredentialResolver, EnvResolver, StaticResolver};
 pub use docks::{Adapters, Docks, ProviderFactory};
 pub use error::EngineError;
 pub use planning::{PlanOptions, dock_states, plan_current, record_drift, record_drift_noting};
+pub use power::{PowerReport, power};
 pub use secrets::{CREDENTIAL_TTL, DefaultResolver, SecretsManagerResolver, secrets_retry};
 pub use sync::{DockOutcome, SyncOptions, SyncReport, failed_docks, finish_run, sync, sync_one};

@@ -17,7 +17,7 @@ use stackdock_core::{Kind, Record};
 
 use crate::http::{Declaration, DockClient, Item, ListOptions};
 use crate::wait::{Poll, PollPolicy, poll_until};
-use crate::{DockContext, ErrorClass, Provider, ProviderError, Request, Tuning};
+use crate::{DockContext, ErrorClass, PowerAction, Provider, ProviderError, Request, Tuning};
 
 /// What every provider's dock holds: who it works for, its HTTP client and its tuning.
 #[derive(Debug)]
@@ -219,6 +219,21 @@ pub(crate) trait KindAdapter<D: Dock>: Send + Sync {
         dock.delete_of(self.collection(), id).await
     }
 
+    /// Sends one power action. Only servers have them: any other kind refuses.
+    async fn power(&self, dock: &D, id: &str, action: PowerAction) -> Result<(), ProviderError> {
+        let _ = id;
+        Err(ProviderError::new(
+            ErrorClass::Invalid,
+            &dock.context().dock,
+            self.kind().config_key(),
+            format!(
+                "{} have no power actions on {}; `stackdock server {action}` takes a server's address",
+                self.kind().config_key(),
+                D::DECLARATION.display_name
+            ),
+        ))
+    }
+
     /// Whether `record` is ready to be used (and to be changed again).
     fn readiness(&self, record: &Record) -> Readiness;
 
@@ -411,6 +426,56 @@ impl<D: Dock> Provider for Adapter<D> {
     ) -> Result<Record, ProviderError> {
         wait_for(&self.dock, self.of(kind)?, id, timeout).await
     }
+
+    async fn power(&self, kind: Kind, id: &str, action: PowerAction) -> Result<(), ProviderError> {
+        self.of(kind)?.power(&self.dock, id, action).await
+    }
+
+    async fn wait_power(
+        &self,
+        kind: Kind,
+        id: &str,
+        action: PowerAction,
+        timeout: Duration,
+    ) -> Result<Record, ProviderError> {
+        wait_power(&self.dock, self.of(kind)?, id, action, timeout).await
+    }
+}
+
+/// Polls `k`'s resource `id` until its universal status is the one `action` leads to.
+///
+/// # Errors
+/// The resource is gone, a poll failed, or the timeout passed (transient, naming the last status
+/// seen).
+pub(crate) async fn wait_power<D: Dock>(
+    dock: &D,
+    k: &dyn KindAdapter<D>,
+    id: &str,
+    action: PowerAction,
+    timeout: Duration,
+) -> Result<Record, ProviderError> {
+    let name = &dock.context().dock;
+    let target = action.target_status();
+    let what = format!("{} {id} to be {target}", k.kind().noun());
+    poll_until(dock.poll(), timeout, name, &what, || async {
+        let Some(record) = k.get(dock, id).await? else {
+            return Err(ProviderError::new(
+                ErrorClass::NotFound,
+                name,
+                format!("wait for {what}"),
+                format!(
+                    "{} {id} no longer exists; run `stackdock sync` to refresh the inventory",
+                    k.kind().noun()
+                ),
+            ));
+        };
+        if record.status == target {
+            Ok(Poll::Ready(record))
+        } else {
+            Ok(Poll::Pending(record.status))
+        }
+    })
+    .await
 }
 
 /// Polls `k`'s resource `id` until its readiness says so, `timeout` passes, or it fails.

@@ -12,7 +12,7 @@ use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::record::{Attrs, is_owner_tag};
 use stackdock_core::{FieldValue, Kind, Record};
 
-use crate::{DockContext, ErrorClass, Provider, ProviderError, Request};
+use crate::{DockContext, ErrorClass, PowerAction, Provider, ProviderError, Request};
 
 /// Calls made, per operation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -24,12 +24,13 @@ pub struct Calls {
     pub create: usize,
     pub update: usize,
     pub delete: usize,
+    pub power: usize,
 }
 
 impl Calls {
     /// Calls that change something at the provider.
     pub fn mutations(&self) -> usize {
-        self.create + self.update + self.delete
+        self.create + self.update + self.delete + self.power
     }
 }
 
@@ -337,6 +338,32 @@ impl Provider for FakeProvider {
         st.calls.delete += 1;
         st.resources.remove(&(kind, id.to_owned()));
         Ok(())
+    }
+
+    /// Servers change state at once: `running` or `stopped`.
+    async fn power(&self, kind: Kind, id: &str, action: PowerAction) -> Result<(), ProviderError> {
+        let route = format!("POST /{}/{{id}}/{action}", kind.table());
+        let mut st = self.state();
+        st.calls.power += 1;
+        let Some((record, _)) = st.resources.get_mut(&(kind, id.to_owned())) else {
+            return Err(self.err(ErrorClass::NotFound, &route, format!("{id} not found")));
+        };
+        if kind != Kind::Servers {
+            return Err(self.err(ErrorClass::Invalid, &route, "only servers have power"));
+        }
+        action.target_status().clone_into(&mut record.status);
+        *record = record.clone().with_hash();
+        Ok(())
+    }
+
+    async fn wait_power(
+        &self,
+        kind: Kind,
+        id: &str,
+        _action: PowerAction,
+        timeout: Duration,
+    ) -> Result<Record, ProviderError> {
+        self.wait_ready(kind, id, timeout).await
     }
 
     async fn wait_ready(

@@ -46,6 +46,57 @@ impl<'a> Request<'a> {
     }
 }
 
+/// A power action on a server: what `power = "on" | "off"` applies and what `stackdock server
+/// power-on | power-off | reboot` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PowerAction {
+    On,
+    Off,
+    Reboot,
+}
+
+impl PowerAction {
+    /// The command's name for it (`power-on`, `power-off`, `reboot`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PowerAction::On => "power-on",
+            PowerAction::Off => "power-off",
+            PowerAction::Reboot => "reboot",
+        }
+    }
+
+    /// The action that brings a server to the config's `power` value (`on`, `off`).
+    pub fn to_reach(power: &str) -> Option<PowerAction> {
+        match power {
+            "on" => Some(PowerAction::On),
+            "off" => Some(PowerAction::Off),
+            _ => None,
+        }
+    }
+
+    /// The universal server status the provider reports once the action is done.
+    pub fn target_status(self) -> &'static str {
+        match self {
+            PowerAction::On | PowerAction::Reboot => "running",
+            PowerAction::Off => "stopped",
+        }
+    }
+
+    /// The config's `power` value once the action is done.
+    pub fn power_value(self) -> &'static str {
+        match self {
+            PowerAction::On | PowerAction::Reboot => "on",
+            PowerAction::Off => "off",
+        }
+    }
+}
+
+impl std::fmt::Display for PowerAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One provider account, as an adapter speaks to it.
 ///
 /// # Guarantees adapters give
@@ -128,6 +179,21 @@ pub trait Provider: Send + Sync + Debug {
 
     /// Deletes the resource; a resource already gone is success.
     async fn delete(&self, kind: Kind, id: &str) -> Result<(), ProviderError>;
+
+    /// Sends one power action to server `id` (Vultr start/halt/reboot, DigitalOcean droplet
+    /// actions, Linode boot/shutdown/reboot). Returns once the provider accepted it (DigitalOcean:
+    /// once its action completed); [`Provider::wait_power`] waits for the state.
+    async fn power(&self, kind: Kind, id: &str, action: PowerAction) -> Result<(), ProviderError>;
+
+    /// Polls until the provider reports the state `action` leads to (running, or stopped) or
+    /// `timeout` passes.
+    async fn wait_power(
+        &self,
+        kind: Kind,
+        id: &str,
+        action: PowerAction,
+        timeout: Duration,
+    ) -> Result<Record, ProviderError>;
 
     /// Polls until the resource is ready (servers running, actions complete) or `timeout` passes.
     async fn wait_ready(

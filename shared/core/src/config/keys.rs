@@ -327,6 +327,7 @@ pub const CAA_TAGS: [&str; 3] = ["issue", "issuewild", "iodef"];
 pub fn allowed_values(key: &str) -> Option<Vec<&'static str>> {
     match key {
         "drift" => Some(vec!["flag", "remediate"]),
+        "power" => Some(vec!["on", "off"]),
         "on" => Some(super::NotifyOn::ALL.map(super::NotifyOn::as_str).to_vec()),
         "provider" => Some(ProviderKind::ALL.map(ProviderKind::as_str).to_vec()),
         "type" => Some(crate::dns::RECORD_TYPES.to_vec()),

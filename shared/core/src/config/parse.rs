@@ -1002,6 +1002,18 @@ impl Walker<'_, '_> {
                     format!("sizes are whole GB, e.g. `{} = 40`", spec.key),
                 );
             }
+            if let FieldValue::Str(value) = &at.value
+                && allowed_values(spec.key).is_some()
+            {
+                let choice = At {
+                    value: value.clone(),
+                    key: at.key.clone(),
+                    span: at.span.clone(),
+                };
+                if !self.choice(&choice, spec.key, &what) {
+                    continue;
+                }
+            }
             draft.fields.insert(spec.key.to_owned(), at);
         }
         if kind == Kind::WebServices {

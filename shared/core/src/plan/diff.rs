@@ -17,7 +17,7 @@ use smallvec::SmallVec;
 
 use crate::config::{Config, DesiredResource};
 use crate::record::{ProvisioningSource, Record};
-use crate::schema::{Change, field_rules, grow_only};
+use crate::schema::{Change, default_value, field_rules, grow_only, settled_only};
 use crate::{FieldValue, Kind, ProviderKind};
 
 use super::{Action, ActionKind, DockState, FieldChange, Plan, ResourceSpec};
@@ -410,10 +410,18 @@ impl<'a> DockPlanner<'a> {
             if rule.change == Change::CreateOnly || resource.ignore_changes.contains(rule.key) {
                 continue;
             }
-            let Some(desired) = resource.field(rule.key) else {
+            let Some(desired) = resource
+                .field(rule.key)
+                .cloned()
+                .or_else(|| default_value(resource.kind, rule.key))
+            else {
                 continue;
             };
+            let desired = &desired;
             let actual = record.field(rule.key);
+            if actual.is_none() && settled_only(resource.kind, rule.key) {
+                continue;
+            }
             if managed
                 && let Some(applied) = record.applied.get(rule.key)
                 && !rule.same(applied, actual.as_ref())

@@ -4,6 +4,7 @@ mod config;
 mod fixtures;
 mod hostile;
 mod plan;
+mod power;
 mod properties;
 mod purity;
 mod render;

@@ -9,9 +9,9 @@ use stackdock_core::plan::{Action, ActionKind, DockState, Plan, StaleReason, com
 use stackdock_core::record::{Attrs, ProvisioningSource, ServerAttrs, VolumeAttrs, owner_tag};
 use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
 
-const ORG: &str = "acme";
+pub(crate) const ORG: &str = "acme";
 
-fn config(prune: bool, resources: Vec<DesiredResource>) -> Config {
+pub(crate) fn config(prune: bool, resources: Vec<DesiredResource>) -> Config {
     let dock = |name: &str, provider| {
         (
             name.to_owned(),
@@ -42,7 +42,7 @@ fn config(prune: bool, resources: Vec<DesiredResource>) -> Config {
     }
 }
 
-fn server(name: &str, dock: &str, plan: &str) -> DesiredResource {
+pub(crate) fn server(name: &str, dock: &str, plan: &str) -> DesiredResource {
     DesiredResource {
         kind: Kind::Servers,
         name: name.into(),
@@ -81,7 +81,7 @@ fn volume(name: &str, dock: &str, size: i64, attach_to: Option<&str>) -> Desired
 }
 
 /// An actual server as a sync would store it.
-fn actual_server(dock: &str, id: &str, name: &str, plan: &str) -> Record {
+pub(crate) fn actual_server(dock: &str, id: &str, name: &str, plan: &str) -> Record {
     let provider = if dock == "linode" {
         ProviderKind::Linode
     } else {
@@ -125,7 +125,7 @@ fn actual_volume(dock: &str, id: &str, name: &str, size: i64) -> Record {
 }
 
 /// Marks a record as created and managed by StackDock, with the applied baseline of `desired`.
-fn managed(mut r: Record, address: &str, applied: &[(&str, FieldValue)]) -> Record {
+pub(crate) fn managed(mut r: Record, address: &str, applied: &[(&str, FieldValue)]) -> Record {
     r.managed_by = Some(address.into());
     r.provisioning_source = ProvisioningSource::Api;
     r.applied = applied
@@ -135,7 +135,7 @@ fn managed(mut r: Record, address: &str, applied: &[(&str, FieldValue)]) -> Reco
     r
 }
 
-fn fresh() -> BTreeMap<String, DockState> {
+pub(crate) fn fresh() -> BTreeMap<String, DockState> {
     BTreeMap::from([
         ("vultr".into(), DockState::Fresh),
         ("linode".into(), DockState::Fresh),
@@ -157,7 +157,7 @@ fn kinds(p: &Plan) -> Vec<(ActionKind, String)> {
         .collect()
 }
 
-fn only(p: &Plan, kind: ActionKind) -> Vec<&Action> {
+pub(crate) fn only(p: &Plan, kind: ActionKind) -> Vec<&Action> {
     p.of_kind(kind).collect()
 }
 

@@ -529,3 +529,104 @@ async fn no_secret_reaches_a_record_a_log_line_a_plan_or_a_run() {
         );
     }
 }
+
+/// Issue 21 part 4: a server powered off at the provider is drift on `power` (the baseline apply
+/// recorded is `on`, the default) on every provider, and the next apply powers it on with the
+/// provider's own action; a server declared `power = "off"` is created, then powered off, and
+/// stays converged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn power_drift_is_found_and_applied_back_on_every_provider() {
+    let cold = "\n[servers.cold-1]\ndock = \"do-main\"\nregion = \"nyc3\"\nplan = \"s-1vcpu-1gb\"\nimage = \"ubuntu-24-04-x64\"\npower = \"off\"\n";
+    let live = Live::new(cold).await;
+    let first = live.converge().await;
+    assert_eq!(first.failed(), 0, "{:#?}", first.run.actions);
+    live.sync().await;
+    let settled = live.plan().await;
+    assert!(!settled.has_changes(), "{:#?}", settled.actions);
+    let stored = live.store.inventory(ORG, None).await.expect("inventory");
+    let status_of = |records: &[stackdock_core::Record], address: &str| {
+        records
+            .iter()
+            .find(|r| r.managed_by.as_deref() == Some(address))
+            .map(|r| r.status.clone())
+    };
+    assert_eq!(
+        status_of(&stored, "servers.cold-1").as_deref(),
+        Some("stopped")
+    );
+
+    let servers = [
+        (Provider::Vultr, "web-1"),
+        (Provider::Digitalocean, "worker-1"),
+        (Provider::Linode, "monitor-1"),
+    ];
+    for (provider, label) in servers {
+        live.sandbox
+            .mutate(Mutation::new(
+                provider,
+                SbKind::Instance,
+                label,
+                Change::PowerOff,
+            ))
+            .expect("powered off by hand");
+    }
+    live.sync().await;
+    let plan = live.plan().await;
+    let fields = |kind: ActionKind| -> BTreeMap<String, Vec<(String, String)>> {
+        plan.of_kind(kind)
+            .map(|a| {
+                let changes = a
+                    .changes
+                    .iter()
+                    .map(|c| {
+                        let text = |v: &Option<stackdock_core::FieldValue>| {
+                            v.as_ref()
+                                .and_then(stackdock_core::FieldValue::as_str)
+                                .unwrap_or_default()
+                                .to_owned()
+                        };
+                        (
+                            c.field.clone(),
+                            format!("{} -> {}", text(&c.before), text(&c.after)),
+                        )
+                    })
+                    .collect();
+                (a.address.clone().unwrap_or_default(), changes)
+            })
+            .collect()
+    };
+    let expected = |change: &str| -> BTreeMap<String, Vec<(String, String)>> {
+        servers
+            .iter()
+            .map(|(_, label)| {
+                (
+                    format!("servers.{label}"),
+                    vec![("power".to_owned(), change.to_owned())],
+                )
+            })
+            .collect()
+    };
+    assert_eq!(fields(ActionKind::Drift), expected("on -> off"));
+    assert_eq!(fields(ActionKind::Update), expected("off -> on"));
+
+    live.sandbox.reset_counters();
+    let report = live.apply(&plan).await;
+    assert_eq!(report.failed(), 0, "{:#?}", report.run.actions);
+    let sent = live.sandbox.counters();
+    assert_eq!(sent.route("POST /vultr/v2/instances/{id}/start"), 1);
+    assert_eq!(sent.route("POST /digitalocean/v2/droplets/{id}/actions"), 1);
+    assert_eq!(sent.route("POST /linode/v4/linode/instances/{id}/boot"), 1);
+    let stored = live.store.inventory(ORG, None).await.expect("inventory");
+    for (_, label) in servers {
+        let address = format!("servers.{label}");
+        assert_eq!(
+            status_of(&stored, &address).as_deref(),
+            Some("running"),
+            "{address}"
+        );
+    }
+    live.sync().await;
+    let after = live.plan().await;
+    assert!(!after.has_changes(), "{:#?}", after.actions);
+    assert_eq!(after.summary.drift, 0);
+}

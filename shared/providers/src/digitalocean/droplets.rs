@@ -20,7 +20,7 @@ use crate::adapter::{KindAdapter, Readiness, Update};
 use crate::http::{Item, ListOptions};
 use crate::object::Probe;
 use crate::spec::{not_in_place, required_str, spec_str};
-use crate::{DockContext, Listed, ProviderError, Request};
+use crate::{DockContext, Listed, PowerAction, ProviderError, Request};
 
 const LIST: &str = "/droplets";
 const ONE: &str = "/droplets/{id}";
@@ -242,6 +242,7 @@ enum DropletAction<'a> {
     },
     PowerOff,
     PowerOn,
+    Reboot,
     /// CPU and RAM only (`disk: false`): a disk resize cannot be undone.
     Resize {
         size: &'a str,
@@ -386,6 +387,23 @@ impl KindAdapter<DigitalOcean> for Droplets {
             user_data: request.user_data,
         };
         dock.create_in(&COLLECTION, &body).await
+    }
+
+    /// `POST /droplets/{id}/actions` with `power_on`, `power_off` or `reboot` ([do-spec]
+    /// dropletActions_post), then the action polled until `completed`.
+    async fn power(
+        &self,
+        dock: &DigitalOcean,
+        id: &str,
+        action: PowerAction,
+    ) -> Result<(), ProviderError> {
+        dock.check_id(Kind::Servers, "POST /droplets/{id}/actions", id)?;
+        let (body, what) = match action {
+            PowerAction::On => (DropletAction::PowerOn, "power on"),
+            PowerAction::Off => (DropletAction::PowerOff, "power off"),
+            PowerAction::Reboot => (DropletAction::Reboot, "reboot"),
+        };
+        dock.act(&COLLECTION, id, &body, what).await
     }
 
     /// Applies each change in order, waiting for every action, and returns the droplet after.

@@ -189,6 +189,18 @@ impl DockClient {
             .await
     }
 
+    /// `POST` without a body (an action such as Vultr's `/instances/{id}/halt`), the answer
+    /// decoded as [`post_json`](Self::post_json)'s. Sent once: retried only after a 429.
+    pub async fn post_empty<T: DeserializeOwned>(
+        &self,
+        route: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<T, ProviderError> {
+        let out = self.outgoing(Method::POST, route, path_and_query, &[], headers, None)?;
+        self.decode(&out.route, self.execute(&out).await?)
+    }
+
     /// `PUT` a JSON body; retried only after a 429.
     pub async fn put_json<B: Serialize + ?Sized, T: DeserializeOwned>(
         &self,

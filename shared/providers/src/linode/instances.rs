@@ -19,13 +19,22 @@ use super::client::{
     Collection, Relabel, de, not_in_place, required_str, seal, skeleton, spec_set, spec_str,
 };
 use crate::adapter::{KindAdapter, Readiness, Update};
-use crate::{DockContext, Listed, ProviderError, Request};
+use crate::{DockContext, Listed, PowerAction, ProviderError, Request};
 
 const LIST: &str = "/linode/instances";
 const ONE: &str = "/linode/instances/{id}";
 const CREATE: &str = "POST /linode/instances";
 const UPDATE: &str = "PUT /linode/instances/{id}";
 const RESIZE: &str = "POST /linode/instances/{id}/resize";
+const BOOT: &str = "POST /linode/instances/{id}/boot";
+const SHUTDOWN: &str = "POST /linode/instances/{id}/shutdown";
+const REBOOT: &str = "POST /linode/instances/{id}/reboot";
+
+/// The body of `boot`, `shutdown` and `reboot` ([linode-spec] post-boot-linode-instance…): every
+/// field is optional (`config_id` picks a config other than the last booted one), so an empty
+/// object.
+#[derive(Debug, Serialize)]
+struct PowerBody {}
 const COLLECTION: Collection = Collection {
     list: LIST,
     one: ONE,
@@ -276,6 +285,18 @@ impl KindAdapter<Linode> for Instances {
 
     fn kind(&self) -> Kind {
         Kind::Servers
+    }
+
+    /// `POST /linode/instances/{id}/boot`, `/shutdown` or `/reboot`; Linode then reports
+    /// `booting`, `shutting_down` or `rebooting` until it is `running` or `offline`.
+    async fn power(&self, l: &Linode, id: &str, action: PowerAction) -> Result<(), ProviderError> {
+        let (route, verb) = match action {
+            PowerAction::On => (BOOT, "boot"),
+            PowerAction::Off => (SHUTDOWN, "shutdown"),
+            PowerAction::Reboot => (REBOOT, "reboot"),
+        };
+        let (_, path) = l.object_path(&COLLECTION, route, id)?;
+        l.post_action(route, &path, verb, &PowerBody {}).await
     }
 
     fn readiness(&self, record: &Record) -> Readiness {

@@ -18,7 +18,7 @@ use super::client::{
 };
 use crate::adapter::{KindAdapter, Readiness, Update};
 use crate::wait::Poll;
-use crate::{DockContext, Listed, ProviderError, Request};
+use crate::{DockContext, Listed, PowerAction, ProviderError, Request};
 
 const ROUTE: &str = "/instances";
 const ROUTE_ID: &str = "/instances/{id}";
@@ -379,8 +379,27 @@ impl KindAdapter<Vultr> for Instances {
         }
     }
 
+    /// `POST /instances/{id}/start`, `/halt` or `/reboot` ([vultr-spec] start-instance,
+    /// halt-instance, reboot-instance): no body, 204; the power state follows.
+    async fn power(&self, v: &Vultr, id: &str, action: PowerAction) -> Result<(), ProviderError> {
+        let verb = power_verb(action);
+        let route = format!("{ROUTE_ID}/{verb}");
+        let path = format!("{ROUTE}/{id}/{verb}");
+        let _: serde_json::Value = v.account.client.post_empty(&route, &path, &[]).await?;
+        Ok(())
+    }
+
     fn readiness(&self, record: &Record) -> Readiness {
         Readiness::when(is_ready(record))
+    }
+}
+
+/// The last segment of a power action's route.
+pub(super) fn power_verb(action: PowerAction) -> &'static str {
+    match action {
+        PowerAction::On => "start",
+        PowerAction::Off => "halt",
+        PowerAction::Reboot => "reboot",
     }
 }
 

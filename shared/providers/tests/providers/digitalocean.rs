@@ -327,3 +327,33 @@ async fn validate_checks_slugs_against_catalogs_fetched_once() {
     }
     sandbox.shutdown().await;
 }
+
+/// A power action that would change nothing is DigitalOcean's 422 (invalid), sent once and never
+/// retried; power-off then power-on are one droplet action each, polled until completed.
+#[tokio::test]
+async fn a_power_action_that_changes_nothing_is_refused() {
+    use stackdock_providers::PowerAction;
+    let (sandbox, p) = start(SandboxConfig::default().with_action_polls(2)).await;
+    let s = droplet_spec("power-1", "s-1vcpu-1gb", "ubuntu-24-04-x64");
+    let droplet = Made::create(p.as_ref(), Kind::Servers, request(&s)).await;
+    droplet.ready().await;
+    sandbox.reset_counters();
+    let e = refused(p.power(Kind::Servers, &droplet.id, PowerAction::On).await);
+    assert_eq!(e.class, ErrorClass::Invalid, "{e}");
+    assert!(e.message.contains("already powered on"), "{e}");
+    assert_eq!(count(&sandbox, "POST", "/droplets/{id}/actions"), 1);
+    for action in [PowerAction::Off, PowerAction::On] {
+        p.power(Kind::Servers, &droplet.id, action)
+            .await
+            .unwrap_or_else(|e| panic!("{action}: {e}"));
+        let r = p
+            .wait_power(Kind::Servers, &droplet.id, action, super::support::READY)
+            .await
+            .unwrap_or_else(|e| panic!("wait after {action}: {e}"));
+        assert_eq!(r.status, action.target_status());
+    }
+    assert_eq!(count(&sandbox, "POST", "/droplets/{id}/actions"), 3);
+    // Each action was polled until completed: at least the two in-progress polls each.
+    assert!(count(&sandbox, "GET", "/actions/{id}") >= 2 * 3);
+    sandbox.shutdown().await;
+}

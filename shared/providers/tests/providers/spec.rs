@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 use stackdock_core::plan::FieldChange;
 use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
 use stackdock_providers::conformance::Parent;
-use stackdock_providers::{Provider, Request};
+use stackdock_providers::{PowerAction, Provider, Request};
 use stackdock_sandbox::{Exchange, Provider as Sandboxed, Sandbox, SandboxConfig};
 
 use super::conformance::{self, connect, ctx};
@@ -455,6 +455,12 @@ async fn conforms(provider: ProviderKind, sandboxed: Sandboxed) -> TestResult {
             None,
         )
         .await?;
+    }
+    // The power actions, each waited for: their requests and the answers polled in between.
+    for action in [PowerAction::Off, PowerAction::On, PowerAction::Reboot] {
+        p.power(Kind::Servers, &server_id, action).await?;
+        p.wait_power(Kind::Servers, &server_id, action, READY)
+            .await?;
     }
     assert_eq!(p.find_owned(Kind::Servers, &server_spec).await?.len(), 1);
     p.list(Kind::Servers).await?;

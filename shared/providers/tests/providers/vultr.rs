@@ -359,3 +359,38 @@ async fn database_create_wait_find_resize_delete() {
     assert!(found.is_empty());
     sb.shutdown().await;
 }
+
+/// A power action on an instance still installing is refused as Vultr refuses a locked server
+/// (400, read as a conflict), and nothing changes; once it runs, halt and start are one request each.
+#[tokio::test]
+async fn a_power_action_on_an_installing_instance_is_refused() {
+    use stackdock_providers::PowerAction;
+    let sb = Sandbox::start(SandboxConfig::default().with_pending_polls(3))
+        .await
+        .expect("sandbox starts");
+    let p = adapter(&sb);
+    let s = server_spec("power-1");
+    let server = Made::create(p.as_ref(), Kind::Servers, request(&s)).await;
+    let e = refused(p.power(Kind::Servers, &server.id, PowerAction::Off).await);
+    // A locked server is busy: the classifier reads Vultr's message as a conflict to retry later.
+    assert_eq!(e.class, ErrorClass::Conflict, "{e}");
+    assert!(e.message.contains("locked"), "{e}");
+    let ready = server.ready().await;
+    assert_eq!(ready.status, "running");
+    sb.reset_counters();
+    p.power(Kind::Servers, &server.id, PowerAction::Off)
+        .await
+        .expect("halt");
+    let off = p
+        .wait_power(
+            Kind::Servers,
+            &server.id,
+            PowerAction::Off,
+            super::support::READY,
+        )
+        .await
+        .expect("stopped");
+    assert_eq!(off.full_api_data.to_value()["power_status"], "stopped");
+    assert_sent(&sb, &[("POST /vultr/v2/instances/{id}/halt", 1)]);
+    sb.shutdown().await;
+}

@@ -474,6 +474,13 @@ fn droplet_action(app: &App, id: &str, body: &JsonBody) -> Result<Response, Resp
         return Err(unprocessable("Droplet already has a pending event."));
     }
     match kind.as_str() {
+        // DigitalOcean refuses a power action that would not change the state (422).
+        "power_off" | "shutdown" if d.status == "off" => {
+            return Err(unprocessable("Droplet is already powered off."));
+        }
+        "power_on" if d.status == "active" => {
+            return Err(unprocessable("Droplet is already powered on."));
+        }
         "power_off" | "shutdown" => d.status = "off".to_owned(),
         "power_on" => d.status = "active".to_owned(),
         "reboot" | "power_cycle" | "password_reset" => {}

@@ -3,7 +3,7 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine;
@@ -20,7 +20,7 @@ use crate::pagination::{self};
 use crate::server::App;
 use crate::state::{self, Slot, State as AppState, fields, time_vultr};
 use crate::{Kind, SECRET_MARKER};
-use axum::routing::MethodFilter;
+use axum::routing::{MethodFilter, post};
 
 #[derive(Debug, Hash)]
 pub(crate) struct Instance {
@@ -45,6 +45,9 @@ pub(crate) struct Instance {
     user_scheme: String,
     seq: u64,
     pending: u32,
+    /// Polls until a power action lands: `power_status` turns to `power_target` then.
+    power_pending: u32,
+    power_target: String,
 }
 
 resource!(
@@ -58,10 +61,15 @@ resource!(
         .plan(&mut i.plan)
         .tags(&mut i.tags)
         .power(&mut i.power_status, ["stopped", "running"]),
-    observe: |i| if state::countdown(&mut i.pending) {
-        i.status = "active".to_owned();
-        i.power_status = "running".to_owned();
-        i.server_status = "ok".to_owned();
+    observe: |i| {
+        if state::countdown(&mut i.pending) {
+            i.status = "active".to_owned();
+            i.power_status = "running".to_owned();
+            i.server_status = "ok".to_owned();
+        }
+        if state::countdown(&mut i.power_pending) {
+            i.power_status = std::mem::take(&mut i.power_target);
+        }
     },
 );
 
@@ -171,6 +179,8 @@ pub(super) fn seed_fixtures(st: &mut AppState) {
             user_scheme: fields::string(&v, "user_scheme"),
             seq,
             pending: 0,
+            power_pending: 0,
+            power_target: String::new(),
         };
         store(st).instances.insert(i.id.to_string(), i);
     }
@@ -201,6 +211,8 @@ fn bulk(_store: &mut Store, slot: Slot) -> Instance {
         user_scheme: "root".to_owned(),
         seq: slot.seq,
         pending: 0,
+        power_pending: 0,
+        power_target: String::new(),
     }
 }
 
@@ -227,6 +239,9 @@ pub(super) fn routes() -> Router<App> {
                 .merge(with_body(P, MethodFilter::PATCH, update_instance))
                 .merge(delete_one::<Instance>(|_| None, no_content, instance_404)),
         )
+        .route("/vultr/v2/instances/{id}/start", post(start_instance))
+        .route("/vultr/v2/instances/{id}/halt", post(halt_instance))
+        .route("/vultr/v2/instances/{id}/reboot", post(reboot_instance))
 }
 
 fn instance_404() -> Response {
@@ -361,6 +376,8 @@ async fn create_instance(State(app): State<App>, body: Bytes) -> Result<Response
             .unwrap_or_else(|| "root".to_owned()),
         seq,
         pending: pending.max(1),
+        power_pending: 0,
+        power_target: String::new(),
     };
     let rendered = store(&mut st)
         .instances
@@ -395,4 +412,51 @@ fn update_instance(app: &App, id: &str, body: &JsonBody) -> Result<Response, Res
         i.tags = tags;
     }
     Ok(json(StatusCode::ACCEPTED, &wrap("instance", i.render())))
+}
+
+/// A power action ([vultr-spec] start-instance, halt-instance, reboot-instance: no body, 204):
+/// `power_status` becomes `target` after the configured polls, like a build. An instance still
+/// installing, or with another power action under way, is refused with a 400 as Vultr refuses a
+/// locked server.
+fn power(app: &App, id: &str, target: &str) -> Result<Response, Response> {
+    let pending = app.lifecycle.pending_polls;
+    let mut st = app.state();
+    let i = store(&mut st)
+        .instances
+        .get_mut(id)
+        .ok_or_else(instance_404)?;
+    if i.pending > 0 || i.power_pending > 0 {
+        return Err(bad(
+            "Unable to change the power state: the server is locked while an operation is in progress.",
+        ));
+    }
+    if pending > 0 {
+        i.power_pending = pending;
+        // Vultr has no transitional power status: the old one shows until the action lands.
+        target.clone_into(&mut i.power_target);
+    } else {
+        target.clone_into(&mut i.power_status);
+    }
+    Ok(no_content())
+}
+
+async fn start_instance(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> Result<Response, Response> {
+    power(&app, &id, "running")
+}
+
+async fn halt_instance(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> Result<Response, Response> {
+    power(&app, &id, "stopped")
+}
+
+async fn reboot_instance(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> Result<Response, Response> {
+    power(&app, &id, "running")
 }
