@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Trim the official Vultr, DigitalOcean and Linode OpenAPI documents down to the
+"""Trim the official Vultr, DigitalOcean, Linode and Vercel OpenAPI documents down to the
 operations StackDock uses, and convert their request/response schemas to plain
 JSON Schema.  Writes fixtures/specs/<provider>/operations.json.
 
@@ -183,6 +183,24 @@ PROVIDERS = {
             ("GET", "/domains/{domainId}/records/{recordId}"),
             ("PUT", "/domains/{domainId}/records/{recordId}"),
             ("DELETE", "/domains/{domainId}/records/{recordId}"),
+        ],
+    },
+    "vercel": {
+        "repo": "vercel/sdk",
+        "path": "vercel-spec.json",
+        # Every path carries its own version (`/v5/domains`, `/v2/domains/{domain}/records`).
+        "base_path": "",
+        "strip_prefixes": [],
+        "operations": [
+            ("GET", "/v2/user"),
+            ("GET", "/v5/domains"),
+            ("POST", "/v7/domains"),
+            ("GET", "/v5/domains/{domain}"),
+            ("DELETE", "/v6/domains/{domain}"),
+            ("GET", "/v4/domains/{domain}/records"),
+            ("POST", "/v2/domains/{domain}/records"),
+            ("PATCH", "/v1/domains/records/{recordId}"),
+            ("DELETE", "/v2/domains/{domain}/records/{recordId}"),
         ],
     },
 }
