@@ -16,7 +16,8 @@ in which case the commit and its date must be given:
     /tmp/specvenv/bin/python scripts/trim-specs.py \\
         --vultr-git        <clone of vultr/vultr-java>          --vultr-rev        <sha> \\
         --digitalocean-git <clone of digitalocean/openapi>      --digitalocean-rev <sha> \\
-        --linode-git       <clone of linode/linode-api-docs>    --linode-rev       <sha>
+        --linode-git       <clone of linode/linode-api-docs>    --linode-rev       <sha> \\
+        --vercel-git       <clone of vercel/sdk>                --vercel-rev       <sha>
 
     # or, per provider, from files on disk (relative $refs are resolved from
     # the file's directory):

@@ -50,8 +50,11 @@ struct Row {
     /// A server spec the sandbox creates, and an id that names no server: the readiness wait
     /// that runs out. `None`: the provider has nothing that becomes ready later (Vercel domains
     /// and records are ready once created).
-    waits: Option<(fn(&str) -> ResourceSpec, &'static str)>,
+    waits: Option<Waits>,
 }
+
+/// A server spec the sandbox creates, and an id that names no server.
+type Waits = (fn(&str) -> ResourceSpec, &'static str);
 
 fn rows() -> [Row; 4] {
     let vultr_instances = Listing {
