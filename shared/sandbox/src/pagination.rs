@@ -291,4 +291,43 @@ mod tests {
         assert_eq!(page.envelope["page"], 3);
         assert!(linode(1, &q(&[("page_size", "10")]), PageMode::Normal).is_err());
     }
+
+    #[test]
+    fn vercel_pages_newest_first_until_a_timestamp() {
+        // Creation times, newest first.
+        let stamps = [50, 40, 30, 20, 10];
+        let page = vercel_until(&stamps, &q(&[("limit", "2")]), PageMode::Normal).expect("page");
+        assert_eq!(page.range, 0..2);
+        assert_eq!(
+            page.envelope["pagination"],
+            json!({"count": 2, "next": 40, "prev": 50})
+        );
+        let page = vercel_until(
+            &stamps,
+            &q(&[("limit", "2"), ("until", "40")]),
+            PageMode::Normal,
+        )
+        .expect("page");
+        assert_eq!(page.range, 2..4);
+        assert_eq!(page.envelope["pagination"]["next"], 20);
+        // The last page, exactly full, names no next.
+        let page = vercel_until(
+            &stamps,
+            &q(&[("limit", "1"), ("until", "20")]),
+            PageMode::Normal,
+        )
+        .expect("page");
+        assert_eq!(page.range, 4..5);
+        assert_eq!(page.envelope["pagination"]["next"], Value::Null);
+        // A loop names the page it was asked for again; limits outside 1..=100 are refused.
+        let page = vercel_until(
+            &stamps,
+            &q(&[("limit", "2"), ("until", "40")]),
+            PageMode::Loop,
+        )
+        .expect("page");
+        assert_eq!(page.envelope["pagination"]["next"], 40);
+        assert!(vercel_until(&stamps, &q(&[("limit", "101")]), PageMode::Normal).is_err());
+        assert!(vercel_until(&stamps, &q(&[("until", "soon")]), PageMode::Normal).is_err());
+    }
 }

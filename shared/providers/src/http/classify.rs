@@ -356,13 +356,14 @@ mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
 
-    /// The three providers' declarations, named as the cases read.
+    /// The providers' declarations, named as the cases read.
     #[allow(non_upper_case_globals)]
     mod dialect {
         use crate::http::Declaration;
         pub static Vultr: &Declaration = &crate::vultr::DECLARATION;
         pub static DigitalOcean: &Declaration = &crate::digitalocean::DECLARATION;
         pub static Linode: &Declaration = &crate::linode::DECLARATION;
+        pub static Vercel: &Declaration = &crate::vercel::DECLARATION;
     }
     type Dialect = &'static Declaration;
 
@@ -534,6 +535,22 @@ mod tests {
                 Conflict,
                 "HTTP 409: b",
                 vec![field("x", "a")],
+            ),
+            (
+                Vercel,
+                409,
+                r#"{"error":{"code":"conflict","message":"The domain already exists."}}"#,
+                Conflict,
+                "HTTP 409: The domain already exists. (conflict)",
+                vec![],
+            ),
+            (
+                Vercel,
+                400,
+                r#"{"error":{"code":"ENV_CONFLICT","message":"A variable with that key exists."}}"#,
+                Invalid,
+                "HTTP 400: A variable with that key exists. (ENV_CONFLICT)",
+                vec![],
             ),
         ];
         for (dialect, status, body, class, message, fields) in cases {
