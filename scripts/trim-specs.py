@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Trim the official Vultr, DigitalOcean and Linode OpenAPI documents down to the
+"""Trim the official Vultr, DigitalOcean, Linode and Vercel OpenAPI documents down to the
 operations StackDock uses, and convert their request/response schemas to plain
 JSON Schema.  Writes fixtures/specs/<provider>/operations.json.
 
@@ -16,7 +16,8 @@ in which case the commit and its date must be given:
     /tmp/specvenv/bin/python scripts/trim-specs.py \\
         --vultr-git        <clone of vultr/vultr-java>          --vultr-rev        <sha> \\
         --digitalocean-git <clone of digitalocean/openapi>      --digitalocean-rev <sha> \\
-        --linode-git       <clone of linode/linode-api-docs>    --linode-rev       <sha>
+        --linode-git       <clone of linode/linode-api-docs>    --linode-rev       <sha> \\
+        --vercel-git       <clone of vercel/sdk>                --vercel-rev       <sha>
 
     # or, per provider, from files on disk (relative $refs are resolved from
     # the file's directory):
@@ -186,6 +187,24 @@ PROVIDERS = {
             ("GET", "/domains/{domainId}/records/{recordId}"),
             ("PUT", "/domains/{domainId}/records/{recordId}"),
             ("DELETE", "/domains/{domainId}/records/{recordId}"),
+        ],
+    },
+    "vercel": {
+        "repo": "vercel/sdk",
+        "path": "vercel-spec.json",
+        # Every path carries its own version (`/v5/domains`, `/v2/domains/{domain}/records`).
+        "base_path": "",
+        "strip_prefixes": [],
+        "operations": [
+            ("GET", "/v2/user"),
+            ("GET", "/v5/domains"),
+            ("POST", "/v7/domains"),
+            ("GET", "/v5/domains/{domain}"),
+            ("DELETE", "/v6/domains/{domain}"),
+            ("GET", "/v4/domains/{domain}/records"),
+            ("POST", "/v2/domains/{domain}/records"),
+            ("PATCH", "/v1/domains/records/{recordId}"),
+            ("DELETE", "/v2/domains/{domain}/records/{recordId}"),
         ],
     },
 }

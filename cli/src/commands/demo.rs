@@ -160,6 +160,8 @@ async fn walk(
         ProviderKind::Vultr => "vc2-2c-4gb",
         ProviderKind::DigitalOcean => "s-2vcpu-2gb",
         ProviderKind::Linode => "g6-standard-1",
+        // A demo server is on a server provider; Vercel has none.
+        ProviderKind::Vercel => bail!("the demo's servers are not on Vercel"),
     };
     sandbox
         .mutate(Mutation::new(

@@ -109,7 +109,12 @@ async fn imported_entries_are_adopted_without_changes_and_apply_converges() {
             ));
         }
     }
-    for provider in ProviderKind::ALL {
+    // Every provider the example fleet has a dock of (it has none on Vercel yet: its fixtures'
+    // domains are unmanaged on no dock here).
+    let docked = ProviderKind::ALL
+        .into_iter()
+        .filter(|p| before.contains(&format!("provider = \"{p}\"")));
+    for provider in docked {
         for kind in provider.kinds() {
             let key = (provider.as_str().to_owned(), kind.table().to_owned());
             assert!(covered.contains(&key), "{key:?} imported: {covered:?}");

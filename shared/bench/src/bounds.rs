@@ -12,6 +12,8 @@ pub fn page_size(p: ProviderKind, kind: Kind) -> usize {
         (ProviderKind::Vultr, Kind::Databases) => usize::MAX,
         (ProviderKind::Vultr | ProviderKind::Linode, _) => 500,
         (ProviderKind::DigitalOcean, _) => 200,
+        // [vercel-tf] client/dns_record.go: 100 is the largest `limit`.
+        (ProviderKind::Vercel, _) => 100,
     }
 }
 
@@ -38,12 +40,13 @@ impl Listing {
         pages(self.items, page_size(self.provider, self.kind))
     }
 
-    /// Critical path of this listing at `latency`: a cursor must be followed page by page; with
-    /// page numbers, page 1 tells the count and every later page can go out at once.
+    /// Critical path of this listing at `latency`: a cursor (Vultr's, Vercel's `until`) must be
+    /// followed page by page; with page numbers, page 1 tells the count and every later page can
+    /// go out at once.
     pub fn critical_path(&self, latency: Duration) -> Duration {
         let pages = self.pages();
         match self.provider {
-            ProviderKind::Vultr => latency * pages as u32,
+            ProviderKind::Vultr | ProviderKind::Vercel => latency * pages as u32,
             ProviderKind::DigitalOcean | ProviderKind::Linode => {
                 latency * if pages == 1 { 1 } else { 2 }
             }
@@ -93,7 +96,7 @@ pub fn listings(spread: &[(ProviderKind, Kind, usize)]) -> Vec<Listing> {
 pub fn catalog_requests(p: ProviderKind) -> usize {
     match p {
         ProviderKind::DigitalOcean => 3,
-        ProviderKind::Vultr | ProviderKind::Linode => 0,
+        ProviderKind::Vultr | ProviderKind::Linode | ProviderKind::Vercel => 0,
     }
 }
 
@@ -131,7 +134,8 @@ pub fn read_limit(p: ProviderKind) -> Option<(usize, Duration)> {
     match p {
         ProviderKind::Vultr => Some((30, Duration::from_secs(1))),
         ProviderKind::DigitalOcean => Some((250, Duration::from_secs(60))),
-        ProviderKind::Linode => None,
+        // Vercel's read limits are per team and drive the headers, not a sandbox bucket.
+        ProviderKind::Linode | ProviderKind::Vercel => None,
     }
 }
 

@@ -5,7 +5,8 @@
 //! adapters (issue 17, step 2) both read these facts, so a record the file accepts is one the
 //! provider accepts, and a synced record compares equal to the entry that declared it.
 //!
-//! Sources of the facts: `provider-apis-2.md` §9.2 (DigitalOcean), §10 (Vultr), §11 (Linode).
+//! Sources of the facts: `provider-apis-2.md` §9.2 (DigitalOcean), §10 (Vultr), §11 (Linode), §1
+//! (Vercel).
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -23,9 +24,12 @@ pub const RECORD_TYPES: [&str; 9] = ["A", "AAAA", "CNAME", "MX", "TXT", "NS", "S
 /// - Linode: `A, AAAA, NS, MX, CNAME, TXT, SRV, PTR, CAA` (§11).
 /// - Vultr: `A, AAAA, CNAME, NS, MX, SRV, TXT, CAA, SSHFP` ([vultr-spec] create-dns-domain-record
 ///   `type`, `fixtures/specs/vultr/operations.json`); SSHFP is not a type StackDock declares.
+/// - Vercel: `A, AAAA, ALIAS, CAA, CNAME, HTTPS, MX, SRV, TXT, NS` ([vercel-sdk] createRecord
+///   `type`, `fixtures/specs/vercel/operations.json`); ALIAS and HTTPS are not types StackDock
+///   declares, and Vercel has no PTR.
 pub fn record_types(provider: ProviderKind) -> &'static [&'static str] {
     match provider {
-        ProviderKind::DigitalOcean | ProviderKind::Vultr => {
+        ProviderKind::DigitalOcean | ProviderKind::Vultr | ProviderKind::Vercel => {
             &["A", "AAAA", "CNAME", "MX", "TXT", "NS", "SRV", "CAA"]
         }
         ProviderKind::Linode => &["A", "AAAA", "CNAME", "MX", "TXT", "NS", "SRV", "CAA", "PTR"],
@@ -43,10 +47,13 @@ pub fn record_types(provider: ProviderKind) -> &'static [&'static str] {
 ///   no `minimum`).
 /// - Vultr: 1 — [vultr-spec] create-dns-domain-record types `ttl` as an integer with no
 ///   `minimum` (`fixtures/specs/vultr/operations.json`), so any positive TTL is accepted.
+/// - Vercel: 60 — [vercel-sdk] createRecord and updateRecord type `ttl` with `minimum: 60`
+///   (`fixtures/specs/vercel/operations.json`; "Default value is 60").
 pub fn ttl_minimum(provider: ProviderKind) -> i64 {
     match provider {
         ProviderKind::DigitalOcean | ProviderKind::Linode => 30,
         ProviderKind::Vultr => 1,
+        ProviderKind::Vercel => 60,
     }
 }
 
@@ -62,7 +69,7 @@ pub fn ttl_values(provider: ProviderKind) -> Option<&'static [i64]> {
             30, 120, 300, 3600, 7200, 14_400, 28_800, 57_600, 86_400, 172_800, 345_600, 604_800,
             1_209_600, 2_419_200,
         ]),
-        ProviderKind::DigitalOcean | ProviderKind::Vultr => None,
+        ProviderKind::DigitalOcean | ProviderKind::Vultr | ProviderKind::Vercel => None,
     }
 }
 

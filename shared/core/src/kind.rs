@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::dock_settings::DockSettingSpec;
+use crate::dock_settings::{DockSetting, DockSettingSpec, Text};
 
 /// A universal resource kind. Each has one table, whatever the provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -137,13 +137,26 @@ pub enum ProviderKind {
     #[serde(rename = "digitalocean")]
     DigitalOcean,
     Linode,
+    Vercel,
 }
 
+/// The Vercel team a dock's token works in: every request carries it as `teamId`
+/// ([vercel-sdk] every request type's optional `teamId` query parameter). Team ids are `team_`
+/// and letters or digits (`team_1a2b3c4d5e6f7g8h9i0j1k2l`, the document's example); the prefix
+/// keeps one from being taken for a token, which has none.
+pub const VERCEL_TEAM_ID: DockSetting<Text> = DockSetting::optional(
+    "team_id",
+    "The Vercel team the dock works in (`team_` and letters or digits, e.g. `team_1a2b3c4d5e6f7g8h9i0j1k2l`); without it, the token's personal account.",
+)
+.pattern("^team_[A-Za-z0-9]{8,64}$");
+const VERCEL_SETTINGS: &[DockSettingSpec] = &[VERCEL_TEAM_ID.spec];
+
 impl ProviderKind {
-    pub const ALL: [ProviderKind; 3] = [
+    pub const ALL: [ProviderKind; 4] = [
         ProviderKind::Vultr,
         ProviderKind::DigitalOcean,
         ProviderKind::Linode,
+        ProviderKind::Vercel,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -151,6 +164,7 @@ impl ProviderKind {
             ProviderKind::Vultr => "vultr",
             ProviderKind::DigitalOcean => "digitalocean",
             ProviderKind::Linode => "linode",
+            ProviderKind::Vercel => "vercel",
         }
     }
 
@@ -181,6 +195,7 @@ impl ProviderKind {
                 Kind::Domains,
                 Kind::DomainRecords,
             ],
+            ProviderKind::Vercel => &[Kind::Domains, Kind::DomainRecords],
         }
     }
 
@@ -193,10 +208,10 @@ impl ProviderKind {
     /// the JSON Schema read. A provider declares each as a `pub const` `DockSetting<T>` next to
     /// this enum and lists its `spec` here, e.g. a 32-hex `account_id`:
     /// `DockSetting::<Text>::required("account_id", "…").pattern("^[0-9a-f]{32}$")`.
-    /// None of today's providers takes any.
     pub fn dock_settings(self) -> &'static [DockSettingSpec] {
         match self {
             ProviderKind::Vultr | ProviderKind::DigitalOcean | ProviderKind::Linode => &[],
+            ProviderKind::Vercel => VERCEL_SETTINGS,
         }
     }
 
@@ -208,6 +223,8 @@ impl ProviderKind {
             ProviderKind::Vultr => "https://api.vultr.com/v2",
             ProviderKind::DigitalOcean => "https://api.digitalocean.com/v2",
             ProviderKind::Linode => "https://api.linode.com/v4",
+            // Each path carries its own version (`/v5/domains`), so the base has none.
+            ProviderKind::Vercel => "https://api.vercel.com",
         }
     }
 }

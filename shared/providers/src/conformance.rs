@@ -176,18 +176,47 @@ impl Case {
         (path, item)
     }
 
+    /// The list, get and create paths of a kind whose operations each have a path of their own
+    /// (Vercel versions every endpoint: `GET /v5/domains`, `GET /v5/domains/{domain}`,
+    /// `POST /v7/domains`; a record is read from its domain's listing). `None`: the collection
+    /// and one resource in it ([`Case::routes`]).
+    fn own_routes(&self) -> Option<[&'static str; 3]> {
+        match self.sandboxed {
+            (Sandboxed::Vercel, SandboxKind::Domain) => {
+                Some(["/v5/domains", "/v5/domains/{domain}", "/v7/domains"])
+            }
+            (Sandboxed::Vercel, SandboxKind::DomainRecord) => Some([
+                "/v4/domains/{domain}/records",
+                "/v4/domains/{domain}/records",
+                "/v2/domains/{domain}/records",
+            ]),
+            _ => None,
+        }
+    }
+
+    /// The sandbox route of operation `n` of [`Case::own_routes`], if the kind has them.
+    fn own_route(&self, n: usize) -> Option<String> {
+        let paths = self.own_routes()?;
+        Some(format!("{}{}", self.sandboxed.0.prefix(), paths[n]))
+    }
+
     /// `GET` of the collection, as the sandbox counts it and matches faults.
     fn list_route(&self) -> String {
-        format!("GET {}", self.collection())
+        let path = self.own_route(0).unwrap_or_else(|| self.collection());
+        format!("GET {path}")
     }
 
     /// `GET` of one resource (a Linode bucket is addressed by region and label).
     fn get_route(&self) -> String {
-        format!("GET {}/{}", self.collection(), self.routes().1)
+        let path = self
+            .own_route(1)
+            .unwrap_or_else(|| format!("{}/{}", self.collection(), self.routes().1));
+        format!("GET {path}")
     }
 
     fn create_route(&self) -> String {
-        format!("POST {}", self.collection())
+        let path = self.own_route(2).unwrap_or_else(|| self.collection());
+        format!("POST {path}")
     }
 
     /// A fresh sandbox and the case's adapter for it.

@@ -20,6 +20,7 @@ mod object;
 mod provider;
 pub mod redact;
 mod spec;
+pub mod vercel;
 pub mod vultr;
 pub mod wait;
 
@@ -85,7 +86,7 @@ pub fn check_plan_catalog(
 ) -> Result<Vec<String>, String> {
     match provider {
         ProviderKind::DigitalOcean => digitalocean::check_compact(catalog, kind, spec),
-        ProviderKind::Vultr | ProviderKind::Linode => Ok(Vec::new()),
+        ProviderKind::Vultr | ProviderKind::Linode | ProviderKind::Vercel => Ok(Vec::new()),
     }
 }
 
@@ -98,10 +99,11 @@ pub struct Registered {
 
 /// Every provider, in `ProviderKind::ALL` order. Adding a provider adds its folder and one line
 /// here; nothing else in the crate names it.
-static REGISTRY: [Registered; 3] = [
+static REGISTRY: [Registered; 4] = [
     registration::<vultr::Vultr>(),
     registration::<digitalocean::DigitalOcean>(),
     registration::<linode::Linode>(),
+    registration::<vercel::Vercel>(),
 ];
 
 /// The registration of the provider whose dock type is `D`.

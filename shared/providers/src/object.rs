@@ -479,3 +479,29 @@ mod tests {
         assert_eq!(strip_valid(r#"{"open"#, &[]), Stripped::NotJson);
     }
 }
+
+/// An epoch-milliseconds timestamp (Vercel, Convex) as RFC 3339 in UTC
+/// (`1609499532000` → `2021-01-01T11:12:12Z`); `None` for a value outside jiff's range.
+pub(crate) fn rfc3339_from_millis(ms: i64) -> Option<String> {
+    jiff::Timestamp::from_millisecond(ms)
+        .ok()
+        .map(|t| t.to_string())
+}
+
+#[cfg(test)]
+mod millis_tests {
+    use super::rfc3339_from_millis;
+
+    #[test]
+    fn epoch_milliseconds_read_as_rfc3339_utc() {
+        assert_eq!(
+            rfc3339_from_millis(1_609_499_532_000).as_deref(),
+            Some("2021-01-01T11:12:12Z")
+        );
+        assert_eq!(
+            rfc3339_from_millis(1_609_499_532_250).as_deref(),
+            Some("2021-01-01T11:12:12.25Z")
+        );
+        assert_eq!(rfc3339_from_millis(i64::MAX), None);
+    }
+}

@@ -13,11 +13,15 @@ use serde_json::Value;
 use crate::collection::OutOfBand;
 use crate::server::App;
 use crate::state::{Mutation, ResourceSummary, State};
-use crate::{Kind, Provider, SandboxError, digitalocean, http, linode, vultr};
+use crate::{Kind, Provider, SandboxError, digitalocean, http, linode, vercel, vultr};
 
 /// Every emulation the server runs, in [`Provider::ALL`] order.
-pub(crate) const EMULATIONS: [&dyn Emulation; 3] =
-    [&vultr::Vultr, &digitalocean::Digitalocean, &linode::Linode];
+pub(crate) const EMULATIONS: [&dyn Emulation; 4] = [
+    &vultr::Vultr,
+    &digitalocean::Digitalocean,
+    &linode::Linode,
+    &vercel::Vercel,
+];
 
 /// The emulation of `provider`.
 pub(crate) fn of(provider: Provider) -> &'static dyn Emulation {

@@ -1,10 +1,11 @@
 //! StackDock provider sandbox: a stateful local HTTP server that behaves like the
-//! Vultr v2, DigitalOcean v2 and Linode v4 REST APIs.
+//! Vultr v2, DigitalOcean v2, Linode v4 and Vercel REST APIs.
 //!
 //! One server on `127.0.0.1` serves every provider under its own prefix:
-//! `/vultr/v2/...`, `/digitalocean/v2/...` and `/linode/v4/...`. It checks the
+//! `/vultr/v2/...`, `/digitalocean/v2/...`, `/linode/v4/...` and `/vercel/...` (Vercel
+//! versions each path: `/vercel/v5/domains`). It checks the
 //! bearer token, paginates exactly like each service (cursor, page/per_page,
-//! page/page_size), answers errors in each provider's own body format, moves newly
+//! page/page_size, Vercel's `until` timestamps), answers errors in each provider's own body format, moves newly
 //! created resources from pending to running after a configurable number of polls,
 //! and can inject faults (latency, 429, 5xx, timeouts, malformed or truncated
 //! bodies, pagination loops, ...) per route. Every request is counted per route
@@ -43,6 +44,7 @@ mod linode;
 mod pagination;
 mod server;
 mod state;
+mod vercel;
 mod vultr;
 
 pub use faults::{Counters, Fault, FaultRule, RateLimit};
@@ -82,11 +84,18 @@ pub enum Provider {
     Digitalocean,
     /// Linode (Akamai) API v4, served under `/linode/v4`.
     Linode,
+    /// Vercel's REST API, served under `/vercel` (each path carries its own version).
+    Vercel,
 }
 
 impl Provider {
     /// All providers, in a stable order.
-    pub const ALL: [Provider; 3] = [Provider::Vultr, Provider::Digitalocean, Provider::Linode];
+    pub const ALL: [Provider; 4] = [
+        Provider::Vultr,
+        Provider::Digitalocean,
+        Provider::Linode,
+        Provider::Vercel,
+    ];
 
     /// The lower-case name used in paths and counters (`vultr`, `digitalocean`, `linode`).
     pub fn name(self) -> &'static str {
@@ -94,6 +103,7 @@ impl Provider {
             Provider::Vultr => "vultr",
             Provider::Digitalocean => "digitalocean",
             Provider::Linode => "linode",
+            Provider::Vercel => "vercel",
         }
     }
 
@@ -103,6 +113,7 @@ impl Provider {
             Provider::Vultr => "/vultr/v2",
             Provider::Digitalocean => "/digitalocean/v2",
             Provider::Linode => "/linode/v4",
+            Provider::Vercel => "/vercel",
         }
     }
 
@@ -112,6 +123,7 @@ impl Provider {
             Provider::Vultr => "sandbox-vultr-token",
             Provider::Digitalocean => "sandbox-digitalocean-token",
             Provider::Linode => "sandbox-linode-token",
+            Provider::Vercel => "sandbox-vercel-token",
         }
     }
 
@@ -137,6 +149,7 @@ impl std::str::FromStr for Provider {
             "vultr" => Ok(Provider::Vultr),
             "digitalocean" | "do" => Ok(Provider::Digitalocean),
             "linode" => Ok(Provider::Linode),
+            "vercel" => Ok(Provider::Vercel),
             other => Err(SandboxError::Invalid(format!("unknown provider {other:?}"))),
         }
     }
@@ -144,14 +157,14 @@ impl std::str::FromStr for Provider {
 
 /// A kind of resource, mapped onto each provider's own collection.
 ///
-/// | kind | Vultr | DigitalOcean | Linode |
-/// |---|---|---|---|
-/// | `Instance` | `/instances` | `/droplets` | `/linode/instances` |
-/// | `Volume` | `/blocks` | `/volumes` | `/volumes` |
-/// | `Database` | `/databases` | – | – |
-/// | `Bucket` | – | – | `/object-storage/buckets` |
-/// | `Domain` | `/domains` | `/domains` | `/domains` |
-/// | `DomainRecord` | `/domains/{domain}/records` | `/domains/{name}/records` | `/domains/{id}/records` |
+/// | kind | Vultr | DigitalOcean | Linode | Vercel |
+/// |---|---|---|---|---|
+/// | `Instance` | `/instances` | `/droplets` | `/linode/instances` | – |
+/// | `Volume` | `/blocks` | `/volumes` | `/volumes` | – |
+/// | `Database` | `/databases` | – | – | – |
+/// | `Bucket` | – | – | `/object-storage/buckets` | – |
+/// | `Domain` | `/domains` | `/domains` | `/domains` | `/v5/domains` |
+/// | `DomainRecord` | `/domains/{domain}/records` | `/domains/{name}/records` | `/domains/{id}/records` | `/v4/domains/{domain}/records` |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {

@@ -1,5 +1,6 @@
-//! The three pagination schemes: Vultr cursors, DigitalOcean page/per_page with
-//! absolute `links.pages` URLs, and Linode page/page_size with `page`/`pages`/`results`.
+//! The pagination schemes: Vultr cursors, DigitalOcean page/per_page with absolute
+//! `links.pages` URLs, Linode page/page_size with `page`/`pages`/`results`, and Vercel's
+//! `limit` with a millisecond `until` timestamp and `pagination.{count,next,prev}`.
 //!
 //! Each function takes the number of matching items and the query, validates the
 //! page size against the provider's maximum, and returns the slice to serve plus
@@ -94,6 +95,48 @@ pub(crate) fn vultr(
     envelope.insert(
         "meta".to_owned(),
         json!({"total": total, "links": {"next": next, "prev": prev}}),
+    );
+    Ok(Page { range, envelope })
+}
+
+/// Vercel ([vercel-sdk] `Pagination`): the items newest first, `limit` (default 20, at most 100)
+/// of those created before `until` (epoch milliseconds); `pagination.count` items on the page,
+/// `next` the creation time of its last item when older ones remain (else `null`), `prev` that
+/// of its first. `stamps` are the items' creation times in listing order (newest first, each
+/// different). A loop fault answers `next` equal to the `until` asked for (or the newest item's
+/// time on the first page); an empty-page fault serves no items with the links unchanged.
+pub(crate) fn vercel_until(
+    stamps: &[i64],
+    q: &HashMap<String, String>,
+    mode: PageMode,
+) -> Result<Page, String> {
+    let limit = parse_num(q, "limit")?.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err("`limit` must be between 1 and 100.".to_owned());
+    }
+    let until = match q.get("until").filter(|u| !u.is_empty()) {
+        None => None,
+        Some(u) => Some(
+            u.parse::<i64>()
+                .map_err(|_| format!("Invalid value for until: {u}"))?,
+        ),
+    };
+    let start = until.map_or(0, |u| stamps.partition_point(|s| *s >= u));
+    let end = (start + limit).min(stamps.len());
+    let mut next = (end < stamps.len() && end > start).then(|| stamps[end - 1]);
+    let prev = (start < end).then(|| stamps[start]);
+    let mut range = start..end;
+    match mode {
+        PageMode::Normal => {}
+        PageMode::Loop => {
+            next = until.or_else(|| stamps.first().map(|s| s + 1));
+        }
+        PageMode::Empty => range = start..start,
+    }
+    let mut envelope = serde_json::Map::new();
+    envelope.insert(
+        "pagination".to_owned(),
+        json!({"count": range.len(), "next": next, "prev": prev}),
     );
     Ok(Page { range, envelope })
 }
@@ -247,5 +290,44 @@ mod tests {
         assert_eq!(page.range, 100..120);
         assert_eq!(page.envelope["page"], 3);
         assert!(linode(1, &q(&[("page_size", "10")]), PageMode::Normal).is_err());
+    }
+
+    #[test]
+    fn vercel_pages_newest_first_until_a_timestamp() {
+        // Creation times, newest first.
+        let stamps = [50, 40, 30, 20, 10];
+        let page = vercel_until(&stamps, &q(&[("limit", "2")]), PageMode::Normal).expect("page");
+        assert_eq!(page.range, 0..2);
+        assert_eq!(
+            page.envelope["pagination"],
+            json!({"count": 2, "next": 40, "prev": 50})
+        );
+        let page = vercel_until(
+            &stamps,
+            &q(&[("limit", "2"), ("until", "40")]),
+            PageMode::Normal,
+        )
+        .expect("page");
+        assert_eq!(page.range, 2..4);
+        assert_eq!(page.envelope["pagination"]["next"], 20);
+        // The last page, exactly full, names no next.
+        let page = vercel_until(
+            &stamps,
+            &q(&[("limit", "1"), ("until", "20")]),
+            PageMode::Normal,
+        )
+        .expect("page");
+        assert_eq!(page.range, 4..5);
+        assert_eq!(page.envelope["pagination"]["next"], Value::Null);
+        // A loop names the page it was asked for again; limits outside 1..=100 are refused.
+        let page = vercel_until(
+            &stamps,
+            &q(&[("limit", "2"), ("until", "40")]),
+            PageMode::Loop,
+        )
+        .expect("page");
+        assert_eq!(page.envelope["pagination"]["next"], 40);
+        assert!(vercel_until(&stamps, &q(&[("limit", "101")]), PageMode::Normal).is_err());
+        assert!(vercel_until(&stamps, &q(&[("until", "soon")]), PageMode::Normal).is_err());
     }
 }

@@ -154,7 +154,8 @@ impl Api<'_> {
 
 /// The three providers' APIs on a sandbox: Vultr, DigitalOcean, Linode.
 fn apis(sb: &SandboxHandle) -> (Api<'_>, Api<'_>, Api<'_>) {
-    let [vultr, ocean, linode] = Provider::ALL.map(|p| api(sb, p));
+    let [vultr, ocean, linode] =
+        [Provider::Vultr, Provider::Digitalocean, Provider::Linode].map(|p| api(sb, p));
     (vultr, ocean, linode)
 }
 
@@ -662,7 +663,7 @@ async fn non_empty_bucket_delete_is_refused() {
 #[tokio::test]
 async fn bulk_seed_2000_pages_through_every_provider() {
     let sb = start().await;
-    for p in Provider::ALL {
+    for p in [Provider::Vultr, Provider::Digitalocean, Provider::Linode] {
         sb.seed_bulk(p, Kind::Instance, 2000).expect("bulk");
     }
     sb.seed_bulk(Provider::Linode, Kind::Bucket, 2000)

@@ -28,6 +28,7 @@ pub static DECLARATION: Declaration = Declaration {
     secret_keys: SECRET_KEYS,
     request_id_header: Some("x-request-id"),
     maintenance_header: None,
+    setting_params: &[],
 };
 
 /// DigitalOcean secret fields: cloud-init user data (database connection URIs carry their

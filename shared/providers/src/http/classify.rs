@@ -126,6 +126,7 @@ impl ErrorBody {
             ErrorBody::ErrorAndStatus => read_error_and_status(body),
             ErrorBody::IdAndMessage => read_id_and_message(body),
             ErrorBody::ErrorList => read_error_list(body),
+            ErrorBody::ErrorObject => read_error_object(body),
         }
     }
 
@@ -149,6 +150,13 @@ impl ErrorBody {
                 .get("errors")
                 .and_then(Value::as_array)
                 .is_some_and(|a| !a.is_empty()),
+            ErrorBody::ErrorObject => {
+                obj.len() == 1
+                    && obj
+                        .get("error")
+                        .and_then(Value::as_object)
+                        .is_some_and(|e| e.get("message").is_some_and(Value::is_string))
+            }
         }
     }
 }
@@ -225,6 +233,33 @@ fn read_error_list(body: &Value) -> Said {
         message,
         fields,
         status: None,
+    }
+}
+
+/// Vercel: `{"error": {"code": "<slug>", "message": "…"}}` ([vercel-tf] client/error.go
+/// `APIError`). The code is added to the message (it names the refusal: `ENV_CONFLICT`,
+/// `forbidden`); the codes with a clear status give it, for an error envelope in a 2xx.
+fn read_error_object(body: &Value) -> Said {
+    let error = body.get("error");
+    let code = text(error.and_then(|e| e.get("code")));
+    let message = match (text(error.and_then(|e| e.get("message"))), &code) {
+        (Some(m), Some(c)) => Some(format!("{m} ({c})")),
+        (m, c) => m.or_else(|| c.clone()),
+    };
+    let status = code.as_deref().and_then(|c| match c {
+        "not_found" => Some(404),
+        "forbidden" => Some(403),
+        "unauthorized" | "invalid_token" => Some(401),
+        "rate_limited" | "too_many_requests" => Some(429),
+        "bad_request" => Some(400),
+        "conflict" => Some(409),
+        "internal_server_error" => Some(500),
+        _ => None,
+    });
+    Said {
+        message,
+        fields: Vec::new(),
+        status,
     }
 }
 
@@ -321,13 +356,14 @@ mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
 
-    /// The three providers' declarations, named as the cases read.
+    /// The providers' declarations, named as the cases read.
     #[allow(non_upper_case_globals)]
     mod dialect {
         use crate::http::Declaration;
         pub static Vultr: &Declaration = &crate::vultr::DECLARATION;
         pub static DigitalOcean: &Declaration = &crate::digitalocean::DECLARATION;
         pub static Linode: &Declaration = &crate::linode::DECLARATION;
+        pub static Vercel: &Declaration = &crate::vercel::DECLARATION;
     }
     type Dialect = &'static Declaration;
 
@@ -499,6 +535,22 @@ mod tests {
                 Conflict,
                 "HTTP 409: b",
                 vec![field("x", "a")],
+            ),
+            (
+                Vercel,
+                409,
+                r#"{"error":{"code":"conflict","message":"The domain already exists."}}"#,
+                Conflict,
+                "HTTP 409: The domain already exists. (conflict)",
+                vec![],
+            ),
+            (
+                Vercel,
+                400,
+                r#"{"error":{"code":"ENV_CONFLICT","message":"A variable with that key exists."}}"#,
+                Invalid,
+                "HTTP 400: A variable with that key exists. (ENV_CONFLICT)",
+                vec![],
             ),
         ];
         for (dialect, status, body, class, message, fields) in cases {

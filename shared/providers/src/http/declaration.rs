@@ -31,6 +31,9 @@ pub struct Declaration {
     /// A 503 carrying this header is planned maintenance (Linode `x-maintenance-mode`): it lasts
     /// longer than a retry loop, so it is not retried.
     pub maintenance_header: Option<&'static str>,
+    /// Dock settings every request carries as a query parameter, as (parameter, setting key):
+    /// Vercel's `teamId` from the dock's `team_id`. A dock without the setting sends none.
+    pub setting_params: &'static [(&'static str, &'static str)],
 }
 
 impl Declaration {
@@ -49,15 +52,31 @@ pub enum Pagination {
     PageLinks { max: u32 },
     /// `page` (from 1) and `page_size`; `page`, `pages` and `results` (Linode).
     PageCount { max: u32 },
+    /// `limit` and a millisecond-timestamp cursor sent back as `until` (items created before it);
+    /// `pagination.next` is the next timestamp, `null` on the last page (Vercel domains, DNS
+    /// records).
+    Until { max: u32 },
+    /// `limit` and a continuation sent back as `from`; `pagination.next` is a number or an
+    /// opaque string token, `null` on the last page (Vercel projects).
+    Continuation { max: u32 },
 }
 
 impl Pagination {
+    /// Whether a list may come as a bare array, without its envelope: the `from` continuation's
+    /// listing (Vercel projects: [vercel-sdk] getProjects' answer is `{projects, pagination}` or a
+    /// bare array).
+    pub fn bare_list(self) -> bool {
+        matches!(self, Pagination::Continuation { .. })
+    }
+
     /// The largest page the provider serves.
     pub fn max(self) -> u32 {
         match self {
             Pagination::Cursor { max }
             | Pagination::PageLinks { max }
-            | Pagination::PageCount { max } => max,
+            | Pagination::PageCount { max }
+            | Pagination::Until { max }
+            | Pagination::Continuation { max } => max,
         }
     }
 }
@@ -71,6 +90,8 @@ pub enum ErrorBody {
     IdAndMessage,
     /// `{"errors": [{"reason": "…", "field": "<optional>"}]}` (Linode).
     ErrorList,
+    /// `{"error": {"code": "<slug>", "message": "…"}}` (Vercel).
+    ErrorObject,
 }
 
 /// Rate-limit headers: the requests left in the window and when it resets (epoch seconds).

@@ -41,6 +41,9 @@ pub struct DockSettings {
     pub retry: RetryPolicy,
     /// Pages fetched at once by the page-numbered listings.
     pub page_concurrency: usize,
+    /// Query parameters every request carries: the dock settings the declaration names in
+    /// `setting_params` (Vercel `teamId`).
+    pub query: Vec<(String, String)>,
 }
 
 impl DockSettings {
@@ -56,8 +59,21 @@ impl DockSettings {
             rate_limits: crate::declaration(ctx.provider).published_limits(),
             retry: RetryPolicy::default(),
             page_concurrency: 8,
+            query: setting_query(crate::declaration(ctx.provider), ctx),
         }
     }
+}
+
+/// The query parameters `declaration` derives from `ctx`'s dock settings (`teamId=<team_id>`).
+fn setting_query(declaration: &Declaration, ctx: &DockContext) -> Vec<(String, String)> {
+    declaration
+        .setting_params
+        .iter()
+        .filter_map(|(param, key)| {
+            let value = ctx.settings.raw(key)?.as_str()?;
+            Some(((*param).to_owned(), value.to_owned()))
+        })
+        .collect()
 }
 
 /// One dock's HTTP client. Cloning is cheap; clones share the rate limiter and the counters.
@@ -77,6 +93,8 @@ struct Inner {
     base_url: String,
     retry: RetryPolicy,
     page_concurrency: usize,
+    /// Sent with every request (see [`DockSettings::query`]).
+    query: Vec<(String, String)>,
     limiter: RateLimiter,
     stats: RequestStats,
 }
@@ -137,6 +155,7 @@ impl DockClient {
                 base_url: base.trim_end_matches('/').to_owned(),
                 retry: settings.retry,
                 page_concurrency: settings.page_concurrency.max(1),
+                query: settings.query,
                 limiter: RateLimiter::new(&settings.rate_limits),
                 stats: RequestStats::default(),
             }),
@@ -451,6 +470,9 @@ impl DockClient {
             .headers(out.headers.clone());
         if !out.query.is_empty() {
             rb = rb.query(out.query);
+        }
+        if !self.inner.query.is_empty() {
+            rb = rb.query(&self.inner.query);
         }
         if let Some(body) = &out.body {
             rb = rb

@@ -1,5 +1,6 @@
 //! Listing every page of a collection, in each provider's scheme, at the largest page size:
-//! Vultr cursors, DigitalOcean `page`/`per_page`, Linode `page`/`page_size`.
+//! Vultr cursors, DigitalOcean `page`/`per_page`, Linode `page`/`page_size`, and the
+//! `pagination.next` chains of Vercel (a millisecond `until` cursor, or a `from` continuation).
 //!
 //! A listing is complete or an error, never a partial list presented as complete (design §6.2:
 //! a partial listing would mark resources missing and plan creates). So a repeated cursor, more
@@ -41,6 +42,9 @@ pub struct ListOptions {
     /// The collection is not paginated: one response holds every item (Vultr `/databases`,
     /// whose operation declares no `per_page` or `cursor`). No paging parameter is sent.
     pub whole: bool,
+    /// A scheme other than the provider's declared one, for a collection that pages its own way
+    /// (Vercel projects: the `from` continuation where the provider's other lists use `until`).
+    pub scheme: Option<Pagination>,
 }
 
 impl ListOptions {
@@ -70,6 +74,13 @@ impl ListOptions {
     #[must_use]
     pub fn whole(mut self) -> ListOptions {
         self.whole = true;
+        self
+    }
+
+    /// Pages with `scheme` instead of the provider's declared scheme.
+    #[must_use]
+    pub fn scheme(mut self, scheme: Pagination) -> ListOptions {
+        self.scheme = Some(scheme);
         self
     }
 
@@ -103,15 +114,19 @@ struct Page {
 
 /// Parses a list page in one pass: the array under `list_key` as the text of each item (`None`
 /// when there is no such key or it is not an array), every other key as JSON.
+///
+/// With `bare`, a top-level array is the items themselves (a scheme whose provider may answer a
+/// list without its envelope: Vercel's projects); otherwise it is no list.
 fn parse_page(
     bytes: &[u8],
     list_key: &str,
+    bare: bool,
 ) -> Result<(Option<Vec<Item>>, Value), serde_json::Error> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok((None, Value::Null));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let page = PageSeed { list_key }.deserialize(&mut de)?;
+    let page = PageSeed { list_key, bare }.deserialize(&mut de)?;
     de.end()?;
     Ok(page)
 }
@@ -123,17 +138,20 @@ pub(crate) fn page_items(
     dock: &str,
     route: &str,
     list_key: &str,
+    scheme: Pagination,
     body: &[u8],
 ) -> Result<Vec<Item>, ProviderError> {
     let error = |message: String| ProviderError::new(ErrorClass::Transient, dock, route, message);
-    let (items, _) =
-        parse_page(body, list_key).map_err(|e| error(format!("the response is not JSON: {e}")))?;
+    let (items, _) = parse_page(body, list_key, scheme.bare_list())
+        .map_err(|e| error(format!("the response is not JSON: {e}")))?;
     items.ok_or_else(|| error(format!("the response has no `{list_key}` list")))
 }
 
 /// The top level of a page.
 struct PageSeed<'k> {
     list_key: &'k str,
+    /// A top-level array is the items.
+    bare: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for PageSeed<'_> {
@@ -168,6 +186,13 @@ impl<'de> Visitor<'de> for PageSeed<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        if self.bare {
+            let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+            while let Some(item) = seq.next_element::<Item>()? {
+                items.push(item);
+            }
+            return Ok((Some(items), Value::Null));
+        }
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok((None, Value::Null))
     }
@@ -316,10 +341,12 @@ impl DockClient {
         if options.whole {
             return self.list_whole(c).await;
         }
-        match self.declaration().pagination {
+        match options.scheme.unwrap_or(self.declaration().pagination) {
             Pagination::Cursor { max } => self.list_cursor(c, max).await,
             Pagination::PageLinks { max } => self.list_page_links(c, max).await,
             Pagination::PageCount { max } => self.list_page_count(c, max).await,
+            Pagination::Until { max } => self.list_next_chain(c, max, "until").await,
+            Pagination::Continuation { max } => self.list_next_chain(c, max, "from").await,
         }
     }
 
@@ -393,6 +420,65 @@ impl DockClient {
             let too_many_pages = total.map_or(MAX_PAGES, |t| t.div_ceil(u64::from(per_page)) + 1);
             if !seen.insert(next.clone()) || too_many_items || page >= too_many_pages.min(MAX_PAGES)
             {
+                return Err(self.pagination_loop(route, page + 1));
+            }
+            // The next request goes out first; this page is mapped while it is in flight.
+            let items = std::mem::take(&mut p.items);
+            let next_page = self.fetch_page(c, query(Some(&next)));
+            let (fetched, mapped) = futures::join!(next_page, async { map_page(items, map) });
+            p = fetched?;
+            out.extend(mapped?);
+        }
+        Err(self.pagination_loop(route, MAX_PAGES))
+    }
+
+    /// Vercel: `limit` + the previous page's `pagination.next` sent back as `cursor_param`
+    /// (`until`: a millisecond timestamp; `from`: a number or a string token) ([vercel-sdk]
+    /// `Pagination`, `GetProjectsRequest.from`). `next` of `null` (or no `pagination` at all: a
+    /// list answered whole, such as Vercel's `{records}`) ends the list. A cursor seen before is a
+    /// loop; an empty page that names a next one is an incomplete listing. An answer with no list
+    /// at all (getRecords' third form, a plain string) holds nothing to read: it fails the
+    /// listing, which is never taken for an empty one.
+    async fn list_next_chain<R>(
+        &self,
+        c: Collection<'_, R>,
+        max: u32,
+        cursor_param: &str,
+    ) -> Result<Vec<R>, ProviderError> {
+        let (route, map) = (c.route, c.map);
+        let limit = page_size(c.options, max);
+        let query = |cursor: Option<&str>| {
+            let mut query = vec![("limit".to_owned(), limit.to_string())];
+            if let Some(c) = cursor {
+                query.push((cursor_param.to_owned(), c.to_owned()));
+            }
+            query
+        };
+        let next_of = |body: &Value| -> Result<Option<String>, ProviderError> {
+            match body.get("pagination").and_then(|p| p.get("next")) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::Number(n)) => Ok(Some(n.to_string())),
+                Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
+                Some(other) => Err(self.incomplete(
+                    route,
+                    format!("`pagination.next` is {other}, neither a number, a token nor null"),
+                )),
+            }
+        };
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        let mut p = self.fetch_page(c, query(None)).await?;
+        for page in 1u64..MAX_PAGES {
+            let Some(next) = next_of(&p.body)? else {
+                out.extend(map_page(p.items, map)?);
+                return Ok(out);
+            };
+            if p.items.is_empty() {
+                return Err(
+                    self.incomplete(route, format!("page {page} is empty but names a next page"))
+                );
+            }
+            if !seen.insert(next.clone()) {
                 return Err(self.pagination_loop(route, page + 1));
             }
             // The next request goes out first; this page is mapped while it is in flight.
@@ -632,10 +718,14 @@ impl DockClient {
         let path = options.path.as_deref().unwrap_or(route);
         let mut out = self.outgoing(Method::GET, route, path, &query, &headers, None)?;
         out.list = true;
+        let bare = options
+            .scheme
+            .unwrap_or(self.declaration().pagination)
+            .bare_list();
         let (items, body) = self
             .execute_with(&out, &|bytes, status| {
                 let (items, body) =
-                    parse_page(bytes, list_key).map_err(|e| malformed(status, &e))?;
+                    parse_page(bytes, list_key, bare).map_err(|e| malformed(status, &e))?;
                 self.refuse_envelope(&body)?;
                 Ok((items, body))
             })

@@ -30,6 +30,7 @@ pub static DECLARATION: Declaration = Declaration {
     request_id_header: None,
     // [linodego] retries.go does not retry maintenance 503s.
     maintenance_header: Some("x-maintenance-mode"),
+    setting_params: &[],
 };
 
 /// Linode secret fields: the root password (create requests and some echoes), Object Storage

@@ -21,6 +21,7 @@ pub static DECLARATION: Declaration = Declaration {
     secret_keys: SECRET_KEYS,
     request_id_header: None,
     maintenance_header: None,
+    setting_params: &[],
 };
 
 /// Vultr secret fields ([vultr-spec], provider-apis.md §6.4): the root password, the console URL

@@ -56,6 +56,12 @@ fn base(provider: ProviderKind, kind: SandboxKind) -> Case {
             500,
             "999",
         ),
+        ProviderKind::Vercel => (
+            |sandbox| connect(sandbox, ProviderKind::Vercel, Sandboxed::Vercel),
+            Sandboxed::Vercel,
+            100,
+            "nothing.example",
+        ),
     };
     Case {
         provider,
@@ -459,6 +465,29 @@ mod linode {
     }
 }
 
+mod vercel {
+    use super::*;
+
+    /// A domain added through the API stays `pending` until its registrar names Vercel's
+    /// nameservers, which nothing here does: it is ready (to hold records) as it is.
+    pub(super) fn domains() -> Case {
+        Case {
+            ready_status: "pending",
+            ..zones(ProviderKind::Vercel, "nothing.example")
+        }
+    }
+
+    /// Record ids are `rec_…`; an MX priority is `mxPriority`, SRV data an object, CAA flags and
+    /// tag in `value`. A record is read from its domain's listing.
+    pub(super) fn domain_records(n: usize) -> Case {
+        record_case(
+            ProviderKind::Vercel,
+            n,
+            "conf.example/rec_000000000000000000000000",
+        )
+    }
+}
+
 /// Every case of `provider`, its server first (the other kinds attach to one).
 pub(super) fn cases(provider: ProviderKind) -> Vec<Case> {
     match provider {
@@ -481,6 +510,12 @@ pub(super) fn cases(provider: ProviderKind) -> Vec<Case> {
                 digitalocean::domain_records(2),
             ]
         }
+        ProviderKind::Vercel => vec![
+            vercel::domains(),
+            vercel::domain_records(0),
+            vercel::domain_records(1),
+            vercel::domain_records(2),
+        ],
         ProviderKind::Linode => vec![
             linode::servers(),
             linode::block_volumes(),
@@ -526,4 +561,8 @@ conformance_tests! {
     linode_mx_records => linode::domain_records(0),
     linode_srv_records => linode::domain_records(1),
     linode_caa_records => linode::domain_records(2),
+    vercel_domains => vercel::domains(),
+    vercel_mx_records => vercel::domain_records(0),
+    vercel_srv_records => vercel::domain_records(1),
+    vercel_caa_records => vercel::domain_records(2),
 }

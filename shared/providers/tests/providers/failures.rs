@@ -14,7 +14,7 @@ use stackdock_sandbox::{
 };
 
 use super::support::{MAX_ATTEMPTS, READY, refused, request};
-use super::{digitalocean, linode, vultr};
+use super::{digitalocean, linode, vercel, vultr};
 
 /// What the sandbox holds before a fault is put on a listing.
 #[derive(Clone, Copy)]
@@ -45,13 +45,18 @@ struct Row {
     stormed: (Listing, usize),
     /// A listing whose 429 storm outlasts the retry policy.
     exhausted: Listing,
-    /// A server spec the sandbox creates.
-    server: fn(&str) -> ResourceSpec,
-    /// An id that names no server.
-    unknown_server: &'static str,
+    /// The kind a rejected token's listing asks for.
+    rejected: Kind,
+    /// A server spec the sandbox creates, and an id that names no server: the readiness wait
+    /// that runs out. `None`: the provider has nothing that becomes ready later (Vercel domains
+    /// and records are ready once created).
+    waits: Option<Waits>,
 }
 
-fn rows() -> [Row; 3] {
+/// A server spec the sandbox creates, and an id that names no server.
+type Waits = (fn(&str) -> ResourceSpec, &'static str);
+
+fn rows() -> [Row; 4] {
     let vultr_instances = Listing {
         route: "GET /vultr/v2/instances",
         kind: Kind::Servers,
@@ -63,6 +68,10 @@ fn rows() -> [Row; 3] {
     let linode_instances = Listing {
         route: linode::LIST_INSTANCES,
         kind: Kind::Servers,
+    };
+    let vercel_domains = Listing {
+        route: "GET /vercel/v5/domains",
+        kind: Kind::Domains,
     };
     [
         Row {
@@ -76,8 +85,8 @@ fn rows() -> [Row; 3] {
                 route: "GET /vultr/v2/blocks",
                 kind: Kind::BlockVolumes,
             },
-            server: vultr::server_spec,
-            unknown_server: "00000000-0000-0000-0000-000000000000",
+            rejected: Kind::Servers,
+            waits: Some((vultr::server_spec, "00000000-0000-0000-0000-000000000000")),
         },
         Row {
             sandboxed: Sandboxed::Digitalocean,
@@ -87,8 +96,8 @@ fn rows() -> [Row; 3] {
             looping: (do_volumes, Seed::Bulk(SandboxKind::Volume, 450)),
             stormed: (do_volumes, 2),
             exhausted: do_volumes,
-            server: digitalocean::server_spec,
-            unknown_server: "999999999",
+            rejected: Kind::Servers,
+            waits: Some((digitalocean::server_spec, "999999999")),
         },
         Row {
             sandboxed: Sandboxed::Linode,
@@ -101,8 +110,19 @@ fn rows() -> [Row; 3] {
                 route: linode::LIST_VOLUMES,
                 kind: Kind::BlockVolumes,
             },
-            server: linode::web_spec,
-            unknown_server: "999",
+            rejected: Kind::Servers,
+            waits: Some((linode::web_spec, "999")),
+        },
+        Row {
+            sandboxed: Sandboxed::Vercel,
+            connect: vercel::adapter_with_token,
+            source: "environment variable VERCEL_TOKEN",
+            credentials: "GET /vercel/v2/user",
+            looping: (vercel_domains, Seed::Bulk(SandboxKind::Domain, 250)),
+            stormed: (vercel_domains, 2),
+            exhausted: vercel_domains,
+            rejected: Kind::Domains,
+            waits: None,
         },
     ]
 }
@@ -181,7 +201,7 @@ async fn a_rejected_token_names_its_source_not_its_value() {
         let adapter = (row.connect)(&sandbox, &token);
         for e in [
             refused(adapter.check_credentials().await),
-            refused(adapter.list(Kind::Servers).await),
+            refused(adapter.list(row.rejected).await),
         ] {
             assert_eq!(e.class, ErrorClass::Unauthorized, "{who}: {e}");
             let text = e.to_string();
@@ -200,9 +220,12 @@ async fn a_rejected_token_names_its_source_not_its_value() {
 async fn wait_ready_gives_up_at_its_timeout_naming_the_status() {
     for row in rows() {
         let who = row.who();
+        let Some((server, unknown_server)) = row.waits else {
+            continue;
+        };
         let pending = SandboxConfig::default().with_pending_polls(1_000_000);
         let (sandbox, adapter) = row.start(pending).await;
-        let spec = (row.server)("slow-1");
+        let spec = server("slow-1");
         let created = adapter
             .create(Kind::Servers, request(&spec))
             .await
@@ -214,7 +237,7 @@ async fn wait_ready_gives_up_at_its_timeout_naming_the_status() {
         assert!(e.message.contains("still `pending`"), "{who}: {e}");
         let e = refused(
             adapter
-                .wait_ready(Kind::Servers, row.unknown_server, READY)
+                .wait_ready(Kind::Servers, unknown_server, READY)
                 .await,
         );
         assert_eq!(e.class, ErrorClass::NotFound, "{who}: {e}");

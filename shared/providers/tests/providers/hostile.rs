@@ -93,6 +93,15 @@ const LISTINGS: &[Listing] = &[
         // A bucket is identified by its label and its region or cluster.
         identity: &["label", "region", "cluster"],
     },
+    Listing {
+        provider: ProviderKind::Vercel,
+        kind: Kind::Domains,
+        fixture: "vercel/domains.json",
+        key: "domains",
+        decode: stackdock_providers::vercel::decode_list_page,
+        // Every domain call takes the name: it is the domain's id here.
+        identity: &["name"],
+    },
 ];
 
 /// Values of every JSON type but the expected one, whatever that is.
@@ -123,6 +132,7 @@ fn ctx(provider: ProviderKind) -> DockContext {
         dock_id: "acme/hostile".into(),
         provider,
         credential_source: CredentialRef::Env("TOKEN".into()),
+        settings: Default::default(),
     }
 }
 
@@ -353,7 +363,7 @@ fn regression_a_vultr_object_without_an_id_fails_the_listing_naming_the_id() {
 /// stable even though the fuzz crate itself is not a workspace member.
 #[test]
 fn the_decode_fuzz_corpora_map_without_panicking() {
-    type Targets = [(&'static str, ProviderKind, &'static [Kind], Decode); 3];
+    type Targets = [(&'static str, ProviderKind, &'static [Kind], Decode); 4];
     let targets: Targets = [
         (
             "vultr_decode",
@@ -372,6 +382,12 @@ fn the_decode_fuzz_corpora_map_without_panicking() {
             ProviderKind::Linode,
             &[Kind::Servers, Kind::BlockVolumes, Kind::Buckets],
             stackdock_providers::linode::decode_list_page,
+        ),
+        (
+            "vercel_decode",
+            ProviderKind::Vercel,
+            &[Kind::Domains],
+            stackdock_providers::vercel::decode_list_page,
         ),
     ];
     for (name, provider, kinds, decode) in targets {

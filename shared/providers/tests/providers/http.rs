@@ -174,6 +174,7 @@ fn settings(server: &Server, declaration: &'static Declaration) -> DockSettings 
         rate_limits: RateLimits::unlimited(),
         retry: fast_retries(),
         page_concurrency: 8,
+        query: Vec::new(),
     }
 }
 
@@ -904,3 +905,5 @@ async fn list_decodes_typed_items_and_missing_key_is_an_error() {
         .expect_err("no such key");
     assert!(e.message.contains("no `blocks` list"), "{e}");
 }
+
+mod vercel;

@@ -9,4 +9,5 @@ mod linode;
 mod secrets;
 mod spec;
 mod support;
+mod vercel;
 mod vultr;

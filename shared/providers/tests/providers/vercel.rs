@@ -1,0 +1,167 @@
+//! What is particular to the Vercel adapter, against the provider sandbox: the fixtures' mapping
+//! (a hosted domain and its records, one whose DNS is elsewhere and has none here, the records
+//! Vercel keeps itself marked provider-managed), the record shapes Vercel writes (relative names,
+//! `mxPriority`, the SRV object) and a record listing answered whole. What every adapter does is
+//! the conformance suite's (`conformance.rs`); the failures every adapter meets alike are
+//! `failures.rs`'.
+
+use std::sync::Arc;
+
+use stackdock_core::record::Attrs;
+use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
+use stackdock_providers::{DockContext, Provider};
+use stackdock_sandbox::{Provider as Sandboxed, Sandbox, SandboxConfig, SandboxHandle};
+
+use super::support::{connect_as, dock, request, spec};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+const HOSTED: &str = "acme-sites.dev";
+const EXTERNAL: &str = "acme-launch.com";
+
+fn ctx() -> DockContext {
+    dock(ProviderKind::Vercel, "vercel-main", "VERCEL_TOKEN")
+}
+
+/// The adapter of dock `vercel-main` against the sandbox, with `token`.
+pub(super) fn adapter_with_token(sandbox: &SandboxHandle, token: &str) -> Arc<dyn Provider> {
+    connect_as(sandbox, ctx(), Sandboxed::Vercel, token, |_| {})
+}
+
+async fn start() -> Result<(SandboxHandle, Arc<dyn Provider>), Box<dyn std::error::Error>> {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await?;
+    sandbox.seed_fixtures();
+    let adapter = adapter_with_token(&sandbox, &sandbox.token(Sandboxed::Vercel));
+    Ok((sandbox, adapter))
+}
+
+fn named<'a>(records: &'a [Record], name: &str) -> &'a Record {
+    records
+        .iter()
+        .find(|r| r.name == name)
+        .unwrap_or_else(|| panic!("no record {name}"))
+}
+
+#[tokio::test]
+async fn fixture_domains_map_hosted_and_external() -> TestResult {
+    let (sandbox, p) = start().await?;
+    let zones = p.list(Kind::Domains).await?;
+    let names: Vec<&str> = zones.iter().map(|z| z.name.as_str()).collect();
+    // Newest first, as Vercel lists them.
+    assert_eq!(names, [EXTERNAL, HOSTED]);
+    let hosted = named(&zones, HOSTED);
+    assert_eq!(hosted.status, "active");
+    let Attrs::Domains(a) = &hosted.attrs else {
+        panic!("not a zone")
+    };
+    assert!(a.dns_hosted);
+    assert_eq!(
+        a.assigned_nameservers,
+        ["ns1.vercel-dns.com", "ns2.vercel-dns.com"]
+    );
+    assert_eq!(a.expires_at.as_deref(), Some("2024-11-14T22:13:20Z"));
+    let external = named(&zones, EXTERNAL);
+    assert_eq!(external.status, "pending");
+    let Attrs::Domains(a) = &external.attrs else {
+        panic!("not a zone")
+    };
+    assert!(!a.dns_hosted);
+    assert_eq!(
+        external
+            .full_api_data
+            .get("nameservers")
+            .map(|v| v.to_string())
+            .as_deref(),
+        Some(r#"["ns1.registrar.example","ns2.registrar.example"]"#)
+    );
+    sandbox.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn only_hosted_domains_have_records_and_system_ones_are_managed() -> TestResult {
+    let (sandbox, p) = start().await?;
+    let zones = p.list(Kind::Domains).await?;
+    sandbox.reset_counters();
+    let records = p.list_within(Kind::DomainRecords, &zones).await?;
+    // The external domain's records are never asked for.
+    let counters = sandbox.counters();
+    assert_eq!(counters.route("GET /vercel/v4/domains/{domain}/records"), 1);
+    assert_eq!(counters.total, 1);
+    assert_eq!(records.len(), 6);
+    assert!(
+        records
+            .iter()
+            .all(|r| r.provider_resource_id.starts_with("acme-sites.dev/rec_"))
+    );
+    let managed: Vec<&str> = records
+        .iter()
+        .filter(|r| r.provider_managed())
+        .map(|r| r.name.as_str())
+        .collect();
+    assert_eq!(
+        managed,
+        [
+            "acme-sites.dev CAA letsencrypt.org",
+            "acme-sites.dev ALIAS cname.vercel-dns.com.",
+        ]
+    );
+    let mx = named(&records, "acme-sites.dev MX mx1.mail.example.net");
+    assert_eq!(mx.field("priority"), Some(FieldValue::Int(10)));
+    let srv = named(&records, "_sip._tcp.acme-sites.dev SRV sip.acme-sites.dev");
+    let Attrs::DomainRecords(a) = &srv.attrs else {
+        panic!("not a record")
+    };
+    assert_eq!(
+        (a.priority, a.weight, a.port, a.ttl),
+        (Some(10), Some(5), Some(5060), Some(3600))
+    );
+    sandbox.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn records_are_written_relative_with_vercel_shapes_and_read_back() -> TestResult {
+    let (sandbox, p) = start().await?;
+    sandbox.record_exchanges();
+    let int = FieldValue::Int;
+    let fields = [
+        ("zone", HOSTED.into()),
+        ("fqdn", "_xmpp._tcp.acme-sites.dev".into()),
+        ("type", "SRV".into()),
+        ("value", "xmpp.acme-sites.dev".into()),
+        ("priority", int(5)),
+        ("weight", int(0)),
+        ("port", int(5222)),
+        ("ttl", int(120)),
+    ];
+    let name = "_xmpp._tcp.acme-sites.dev SRV xmpp.acme-sites.dev";
+    let s = spec(Kind::DomainRecords, name, &fields);
+    let made = p.create(Kind::DomainRecords, request(&s)).await?;
+    assert_eq!(made.name, name);
+    assert_eq!(made.field("port"), Some(int(5222)));
+    let sent = sandbox
+        .exchanges()
+        .into_iter()
+        .find(|e| e.method == "POST")
+        .and_then(|e| e.request)
+        .ok_or("no create sent")?;
+    assert_eq!(
+        sent,
+        serde_json::json!({"name": "_xmpp._tcp", "type": "SRV", "ttl": 120,
+            "srv": {"priority": 5, "weight": 0, "port": 5222, "target": "xmpp.acme-sites.dev"}})
+    );
+    let got = p
+        .get(Kind::DomainRecords, &made.provider_resource_id)
+        .await?;
+    assert_eq!(got.map(|r| r.name), Some(name.to_owned()));
+    p.delete(Kind::DomainRecords, &made.provider_resource_id)
+        .await?;
+    assert!(
+        p.get(Kind::DomainRecords, &made.provider_resource_id)
+            .await?
+            .is_none()
+    );
+    sandbox.shutdown().await;
+    Ok(())
+}
