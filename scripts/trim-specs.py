@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Trim the official Vultr, DigitalOcean and Linode OpenAPI documents down to the
+"""Trim the official Vultr, DigitalOcean, Linode and Cloudflare OpenAPI documents down to the
 operations StackDock uses, and convert their request/response schemas to plain
 JSON Schema.  Writes fixtures/specs/<provider>/operations.json.
 
@@ -183,6 +183,24 @@ PROVIDERS = {
             ("GET", "/domains/{domainId}/records/{recordId}"),
             ("PUT", "/domains/{domainId}/records/{recordId}"),
             ("DELETE", "/domains/{domainId}/records/{recordId}"),
+        ],
+    },
+    "cloudflare": {
+        "repo": "cloudflare/api-schemas",
+        "path": "openapi.json",
+        "base_path": "/client/v4",
+        "strip_prefixes": [],
+        "operations": [
+            ("GET", "/user/tokens/verify"),
+            ("GET", "/zones"),
+            ("POST", "/zones"),
+            ("GET", "/zones/{zone_id}"),
+            ("DELETE", "/zones/{zone_id}"),
+            ("GET", "/zones/{zone_id}/dns_records"),
+            ("POST", "/zones/{zone_id}/dns_records"),
+            ("GET", "/zones/{zone_id}/dns_records/{dns_record_id}"),
+            ("PATCH", "/zones/{zone_id}/dns_records/{dns_record_id}"),
+            ("DELETE", "/zones/{zone_id}/dns_records/{dns_record_id}"),
         ],
     },
 }

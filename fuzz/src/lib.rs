@@ -16,11 +16,12 @@ pub type Target = fn(&[u8]);
 type Decode = fn(&DockContext, Kind, &[u8]) -> Result<Vec<Record>, ProviderError>;
 
 /// The targets by name, as `scripts/fuzz.sh` and the corpus test know them.
-pub const TARGETS: [(&str, Target); 4] = [
+pub const TARGETS: [(&str, Target); 5] = [
     ("config_parse", config_parse),
     ("vultr_decode", vultr_decode),
     ("digitalocean_decode", digitalocean_decode),
     ("linode_decode", linode_decode),
+    ("cloudflare_decode", cloudflare_decode),
 ];
 
 /// Arbitrary bytes as a `stackdock.toml`: invalid UTF-8 is refused before parsing, as the CLI does.
@@ -37,6 +38,7 @@ fn ctx(provider: ProviderKind) -> DockContext {
         dock_id: "fuzz/fuzz".into(),
         provider,
         credential_source: CredentialRef::Env("FUZZ_TOKEN".into()),
+        settings: Default::default(),
     }
 }
 
@@ -76,5 +78,15 @@ pub fn linode_decode(data: &[u8]) {
         &[Kind::Servers, Kind::BlockVolumes, Kind::Buckets],
         data,
         stackdock_providers::linode::decode_list_page,
+    );
+}
+
+/// A Cloudflare list page (`result` of zones).
+pub fn cloudflare_decode(data: &[u8]) {
+    decode(
+        ProviderKind::Cloudflare,
+        &[Kind::Domains],
+        data,
+        stackdock_providers::cloudflare::decode_list_page,
     );
 }

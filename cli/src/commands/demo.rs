@@ -160,6 +160,10 @@ async fn walk(
         ProviderKind::Vultr => "vc2-2c-4gb",
         ProviderKind::DigitalOcean => "s-2vcpu-2gb",
         ProviderKind::Linode => "g6-standard-1",
+        ProviderKind::Cloudflare => bail!(
+            "server `{}` is on a Cloudflare dock, which has no servers",
+            server.name
+        ),
     };
     sandbox
         .mutate(Mutation::new(

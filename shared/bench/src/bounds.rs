@@ -6,12 +6,15 @@ use std::time::Duration;
 use stackdock_core::{Kind, ProviderKind};
 
 /// The largest page each provider serves for a kind. Vultr's `/databases` is not paginated (its
-/// operation declares no `per_page` or `cursor`): one response holds them all.
+/// operation declares no `per_page` or `cursor`): one response holds them all. Cloudflare
+/// documents a maximum per list: zones 50, DNS records 5,000,000 ([cf-spec] `per_page`).
 pub fn page_size(p: ProviderKind, kind: Kind) -> usize {
     match (p, kind) {
         (ProviderKind::Vultr, Kind::Databases) => usize::MAX,
         (ProviderKind::Vultr | ProviderKind::Linode, _) => 500,
         (ProviderKind::DigitalOcean, _) => 200,
+        (ProviderKind::Cloudflare, Kind::DomainRecords) => 5_000_000,
+        (ProviderKind::Cloudflare, _) => 50,
     }
 }
 
@@ -44,7 +47,7 @@ impl Listing {
         let pages = self.pages();
         match self.provider {
             ProviderKind::Vultr => latency * pages as u32,
-            ProviderKind::DigitalOcean | ProviderKind::Linode => {
+            ProviderKind::DigitalOcean | ProviderKind::Linode | ProviderKind::Cloudflare => {
                 latency * if pages == 1 { 1 } else { 2 }
             }
         }
@@ -93,7 +96,7 @@ pub fn listings(spread: &[(ProviderKind, Kind, usize)]) -> Vec<Listing> {
 pub fn catalog_requests(p: ProviderKind) -> usize {
     match p {
         ProviderKind::DigitalOcean => 3,
-        ProviderKind::Vultr | ProviderKind::Linode => 0,
+        ProviderKind::Vultr | ProviderKind::Linode | ProviderKind::Cloudflare => 0,
     }
 }
 
@@ -131,7 +134,7 @@ pub fn read_limit(p: ProviderKind) -> Option<(usize, Duration)> {
     match p {
         ProviderKind::Vultr => Some((30, Duration::from_secs(1))),
         ProviderKind::DigitalOcean => Some((250, Duration::from_secs(60))),
-        ProviderKind::Linode => None,
+        ProviderKind::Linode | ProviderKind::Cloudflare => None,
     }
 }
 

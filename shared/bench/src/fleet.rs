@@ -48,6 +48,7 @@ pub fn dock_name(p: ProviderKind) -> &'static str {
         ProviderKind::Vultr => "vultr-main",
         ProviderKind::DigitalOcean => "do-main",
         ProviderKind::Linode => "linode-main",
+        ProviderKind::Cloudflare => "cloudflare-main",
     }
 }
 

@@ -23,8 +23,12 @@ pub const RECORD_TYPES: [&str; 9] = ["A", "AAAA", "CNAME", "MX", "TXT", "NS", "S
 /// - Linode: `A, AAAA, NS, MX, CNAME, TXT, SRV, PTR, CAA` (§11).
 /// - Vultr: `A, AAAA, CNAME, NS, MX, SRV, TXT, CAA, SSHFP` ([vultr-spec] create-dns-domain-record
 ///   `type`, `fixtures/specs/vultr/operations.json`); SSHFP is not a type StackDock declares.
+/// - Cloudflare: every declarable type ([cf-spec] `dns-records_type`: A, AAAA, CAA, CERT, CNAME,
+///   DNSKEY, DS, HTTPS, LOC, MX, NAPTR, NS, PTR, SMIMEA, SRV, SSHFP, SVCB, TLSA, TXT, URI,
+///   `fixtures/specs/cloudflare/operations.json`); the others are synced as listed, never declared.
 pub fn record_types(provider: ProviderKind) -> &'static [&'static str] {
     match provider {
+        ProviderKind::Cloudflare => &RECORD_TYPES,
         ProviderKind::DigitalOcean | ProviderKind::Vultr => {
             &["A", "AAAA", "CNAME", "MX", "TXT", "NS", "SRV", "CAA"]
         }
@@ -43,8 +47,12 @@ pub fn record_types(provider: ProviderKind) -> &'static [&'static str] {
 ///   no `minimum`).
 /// - Vultr: 1 — [vultr-spec] create-dns-domain-record types `ttl` as an integer with no
 ///   `minimum` (`fixtures/specs/vultr/operations.json`), so any positive TTL is accepted.
+/// - Cloudflare: 60 — [cf-spec] `dns-records_ttl`: "Value must be between 60 and 86400, with
+///   the minimum reduced to 30 for Enterprise zones" (1 means automatic, see [`AUTOMATIC_TTL`]).
+///   StackDock cannot tell an Enterprise zone from the file, so it holds every zone to 60.
 pub fn ttl_minimum(provider: ProviderKind) -> i64 {
     match provider {
+        ProviderKind::Cloudflare => 60,
         ProviderKind::DigitalOcean | ProviderKind::Linode => 30,
         ProviderKind::Vultr => 1,
     }
@@ -62,8 +70,31 @@ pub fn ttl_values(provider: ProviderKind) -> Option<&'static [i64]> {
             30, 120, 300, 3600, 7200, 14_400, 28_800, 57_600, 86_400, 172_800, 345_600, 604_800,
             1_209_600, 2_419_200,
         ]),
-        ProviderKind::DigitalOcean | ProviderKind::Vultr => None,
+        ProviderKind::DigitalOcean | ProviderKind::Vultr | ProviderKind::Cloudflare => None,
     }
+}
+
+/// The TTL that means "automatic" at providers that have one (Cloudflare: `ttl = 1`, [cf-spec]
+/// `dns-records_ttl` "Setting to 1 means 'automatic'"): written `ttl = 1` in `stackdock.toml`
+/// or left out (Cloudflare's default is automatic), and stored as no TTL (`null`,
+/// provider-apis-2.md §12.3), like every provider's default.
+pub const AUTOMATIC_TTL: i64 = 1;
+
+/// Whether `provider` has an automatic TTL written [`AUTOMATIC_TTL`].
+pub fn automatic_ttl(provider: ProviderKind) -> bool {
+    provider == ProviderKind::Cloudflare
+}
+
+/// The largest TTL `provider` takes, when it has a limit below RFC 2181's (Cloudflare: 86400,
+/// [cf-spec] `dns-records_ttl` `maximum`).
+pub fn ttl_maximum(provider: ProviderKind) -> Option<i64> {
+    (provider == ProviderKind::Cloudflare).then_some(86_400)
+}
+
+/// Whether `provider` can proxy records through its network (the `proxied` record key:
+/// Cloudflare only, [cf-spec] `dns-records_proxied`), and the types it proxies.
+pub fn proxies(provider: ProviderKind) -> bool {
+    provider == ProviderKind::Cloudflare
 }
 
 /// Whether `provider` keeps a CAA record's flags; Linode has no flags field (provider-apis-2.md

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::dock_settings::DockSettingSpec;
+use crate::dock_settings::{DockSetting, DockSettingSpec, Text};
 
 /// A universal resource kind. Each has one table, whatever the provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -137,13 +137,15 @@ pub enum ProviderKind {
     #[serde(rename = "digitalocean")]
     DigitalOcean,
     Linode,
+    Cloudflare,
 }
 
 impl ProviderKind {
-    pub const ALL: [ProviderKind; 3] = [
+    pub const ALL: [ProviderKind; 4] = [
         ProviderKind::Vultr,
         ProviderKind::DigitalOcean,
         ProviderKind::Linode,
+        ProviderKind::Cloudflare,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -151,6 +153,7 @@ impl ProviderKind {
             ProviderKind::Vultr => "vultr",
             ProviderKind::DigitalOcean => "digitalocean",
             ProviderKind::Linode => "linode",
+            ProviderKind::Cloudflare => "cloudflare",
         }
     }
 
@@ -181,6 +184,7 @@ impl ProviderKind {
                 Kind::Domains,
                 Kind::DomainRecords,
             ],
+            ProviderKind::Cloudflare => &[Kind::Domains, Kind::DomainRecords],
         }
     }
 
@@ -193,10 +197,11 @@ impl ProviderKind {
     /// the JSON Schema read. A provider declares each as a `pub const` `DockSetting<T>` next to
     /// this enum and lists its `spec` here, e.g. a 32-hex `account_id`:
     /// `DockSetting::<Text>::required("account_id", "…").pattern("^[0-9a-f]{32}$")`.
-    /// None of today's providers takes any.
+    /// Cloudflare takes [`CLOUDFLARE_ACCOUNT_ID`]; the others none.
     pub fn dock_settings(self) -> &'static [DockSettingSpec] {
         match self {
             ProviderKind::Vultr | ProviderKind::DigitalOcean | ProviderKind::Linode => &[],
+            ProviderKind::Cloudflare => CLOUDFLARE_SETTINGS,
         }
     }
 
@@ -208,9 +213,22 @@ impl ProviderKind {
             ProviderKind::Vultr => "https://api.vultr.com/v2",
             ProviderKind::DigitalOcean => "https://api.digitalocean.com/v2",
             ProviderKind::Linode => "https://api.linode.com/v4",
+            ProviderKind::Cloudflare => "https://api.cloudflare.com/client/v4",
         }
     }
 }
+
+/// The Cloudflare account a dock works in ([cf-spec] `account_id` path parameter: 32 lowercase
+/// hex digits). Zones are listed in it (`account.id` filter) and created in it; R2 buckets and D1
+/// databases live under `/accounts/{account_id}`, so a dock that declares them must set it. A
+/// dock that only holds DNS may leave it out: its zones are then every zone the token can see.
+pub const CLOUDFLARE_ACCOUNT_ID: DockSetting<Text> = DockSetting::optional(
+    "account_id",
+    "The Cloudflare account the dock works in (32 lowercase hex digits, shown on the dashboard's overview). Optional for a dock that only holds DNS zones (all the token can see are listed); required when the file declares `buckets` or `databases` on the dock.",
+)
+.pattern("^[0-9a-f]{32}$");
+
+const CLOUDFLARE_SETTINGS: &[DockSettingSpec] = &[CLOUDFLARE_ACCOUNT_ID.spec];
 
 impl fmt::Display for ProviderKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

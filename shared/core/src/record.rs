@@ -462,6 +462,7 @@ impl Record {
             ("weight", Attrs::DomainRecords(a)) => a.weight.map(FieldValue::Int),
             ("port", Attrs::DomainRecords(a)) => a.port.map(FieldValue::Int),
             ("flags", Attrs::DomainRecords(a)) => a.flags.map(FieldValue::Int),
+            ("proxied", Attrs::DomainRecords(a)) => Some(FieldValue::Bool(a.proxied)),
             _ => None,
         }
     }

@@ -282,6 +282,17 @@ pub fn field_rules(provider: ProviderKind, kind: Kind) -> &'static [FieldRule] {
             rule!("port", InPlace),
             rule!("tag", InPlace),
         ],
+        // Cloudflare (`PATCH`) also proxies A, AAAA and CNAME records, in place.
+        (Cloudflare, DomainRecords) => &[
+            rule!("value", InPlace),
+            rule!("ttl", InPlace),
+            rule!("priority", InPlace),
+            rule!("weight", InPlace),
+            rule!("port", InPlace),
+            rule!("flags", InPlace),
+            rule!("tag", InPlace),
+            rule!("proxied", InPlace),
+        ],
         // Every provider updates a record in place (DigitalOcean and Linode `PUT`, Vultr `PATCH`);
         // its name and type are its identity, so a change of either is another record.
         (_, DomainRecords) => &[

@@ -106,6 +106,7 @@ fn context(config: &Config, name: &str, dock: &DockConfig) -> DockContext {
         dock_id: dock_id(&config.settings.org, name),
         provider: dock.provider,
         credential_source: dock.credentials.clone(),
+        settings: dock.settings.clone(),
     }
 }
 

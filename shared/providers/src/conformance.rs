@@ -153,6 +153,8 @@ impl Case {
             (Sandboxed::Digitalocean, SandboxKind::Domain) => "{name}",
             (Sandboxed::Linode, SandboxKind::DomainRecord) => "{record_id}",
             (Sandboxed::Vultr, SandboxKind::Domain) => "{domain}",
+            (Sandboxed::Cloudflare, SandboxKind::Domain) => "{zone_id}",
+            (Sandboxed::Cloudflare, SandboxKind::DomainRecord) => "{dns_record_id}",
             _ => "{id}",
         };
         let path = match (provider, kind) {
@@ -169,6 +171,8 @@ impl Case {
             (Sandboxed::Linode, SandboxKind::DomainRecord) => "/domains/{id}/records",
             (Sandboxed::Vultr, SandboxKind::Domain) => "/domains",
             (Sandboxed::Vultr, SandboxKind::DomainRecord) => "/domains/{domain}/records",
+            (Sandboxed::Cloudflare, SandboxKind::Domain) => "/zones",
+            (Sandboxed::Cloudflare, SandboxKind::DomainRecord) => "/zones/{zone_id}/dns_records",
             _ => panic!("{}: the sandbox has no {kind:?} on {provider}", self.who()),
         };
         (path, item)

@@ -6,6 +6,7 @@
 //! decision, and whether to retry a failure is the engine's, read from the error's class.
 
 mod adapter;
+pub mod cloudflare;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod credential;
@@ -83,7 +84,7 @@ pub fn check_plan_catalog(
 ) -> Result<Vec<String>, String> {
     match provider {
         ProviderKind::DigitalOcean => digitalocean::check_compact(catalog, kind, spec),
-        ProviderKind::Vultr | ProviderKind::Linode => Ok(Vec::new()),
+        ProviderKind::Vultr | ProviderKind::Linode | ProviderKind::Cloudflare => Ok(Vec::new()),
     }
 }
 
@@ -96,10 +97,11 @@ pub struct Registered {
 
 /// Every provider, in `ProviderKind::ALL` order. Adding a provider adds its folder and one line
 /// here; nothing else in the crate names it.
-static REGISTRY: [Registered; 3] = [
+static REGISTRY: [Registered; 4] = [
     registration::<vultr::Vultr>(),
     registration::<digitalocean::DigitalOcean>(),
     registration::<linode::Linode>(),
+    registration::<cloudflare::Cloudflare>(),
 ];
 
 /// The registration of the provider whose dock type is `D`.

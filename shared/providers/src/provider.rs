@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use stackdock_core::config::CredentialRef;
+use stackdock_core::dock_settings::DockSettings;
 use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::{Kind, ProviderKind, Record};
 
@@ -22,6 +23,9 @@ pub struct DockContext {
     pub provider: ProviderKind,
     /// Where the credential came from (named in unauthorized errors instead of the value).
     pub credential_source: CredentialRef,
+    /// The dock's provider-specific settings (Cloudflare `account_id`), read typed with
+    /// `settings.get(&SETTING)`.
+    pub settings: DockSettings,
 }
 
 /// What apply asks an adapter to create or converge to. Everything is decided: the adapter only
@@ -139,6 +143,7 @@ pub(crate) fn test_context(provider: stackdock_core::ProviderKind) -> DockContex
         ProviderKind::Vultr => ("vultr-main", "VULTR_API_KEY"),
         ProviderKind::DigitalOcean => ("do-main", "DIGITALOCEAN_TOKEN"),
         ProviderKind::Linode => ("linode-main", "LINODE_TOKEN"),
+        ProviderKind::Cloudflare => ("cloudflare-main", "CLOUDFLARE_API_TOKEN"),
     };
     DockContext {
         org: "acme".into(),
@@ -146,6 +151,7 @@ pub(crate) fn test_context(provider: stackdock_core::ProviderKind) -> DockContex
         dock_id: format!("acme/{dock}"),
         provider,
         credential_source: CredentialRef::Env(var.into()),
+        settings: DockSettings::default(),
     }
 }
 

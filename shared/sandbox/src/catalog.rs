@@ -40,6 +40,9 @@ pub(crate) const LINODE_VOLUMES: &str = fixture!("linode", "volumes.json");
 pub(crate) const LINODE_BUCKETS: &str = fixture!("linode", "buckets.json");
 pub(crate) const LINODE_DOMAINS: &str = fixture!("linode", "domains.json");
 
+pub(crate) const CLOUDFLARE_ZONES: &str = fixture!("cloudflare", "zones.json");
+pub(crate) const CLOUDFLARE_TOKEN: &str = fixture!("cloudflare", "token.json");
+
 /// Parse a fixture, falling back to `null` (a broken fixture shows up in tests).
 pub(crate) fn parse(text: &str) -> Value {
     match serde_json::from_str(text) {

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
 use crate::Provider;
-use crate::emulation::{self, Emulation, Expected};
+use crate::emulation::{self, Emulation, Expected, HeaderForm};
 use crate::faults::{BucketState, Fault};
 use crate::pagination::PageMode;
 use crate::server::{App, lock};
@@ -292,10 +292,23 @@ fn rate_headers(
             (n.limit, n.remaining, n.reset_epoch)
         }
     };
-    let names = rate.names;
-    headers.insert(names[0], HeaderValue::from(limit));
-    headers.insert(names[1], HeaderValue::from(remaining));
-    headers.insert(names[2], HeaderValue::from(reset));
+    match rate.form {
+        HeaderForm::Counters(names) => {
+            headers.insert(names[0], HeaderValue::from(limit));
+            headers.insert(names[1], HeaderValue::from(remaining));
+            headers.insert(names[2], HeaderValue::from(reset));
+        }
+        HeaderForm::Structured { name, policy } => {
+            let left = (reset - crate::state::now()).max(0);
+            let window = rate.window.as_secs();
+            if let Ok(v) = HeaderValue::from_str(&format!("\"default\";r={remaining};t={left}")) {
+                headers.insert(name, v);
+            }
+            if let Ok(v) = HeaderValue::from_str(&format!("\"default\";q={limit};w={window}")) {
+                headers.insert(policy, v);
+            }
+        }
+    }
 }
 
 /// The middleware in front of every provider route.

@@ -1,8 +1,8 @@
 //! StackDock provider sandbox: a stateful local HTTP server that behaves like the
-//! Vultr v2, DigitalOcean v2 and Linode v4 REST APIs.
+//! Vultr v2, DigitalOcean v2, Linode v4 and Cloudflare v4 REST APIs.
 //!
 //! One server on `127.0.0.1` serves every provider under its own prefix:
-//! `/vultr/v2/...`, `/digitalocean/v2/...` and `/linode/v4/...`. It checks the
+//! `/vultr/v2/...`, `/digitalocean/v2/...`, `/linode/v4/...` and `/cloudflare/client/v4/...`. It checks the
 //! bearer token, paginates exactly like each service (cursor, page/per_page,
 //! page/page_size), answers errors in each provider's own body format, moves newly
 //! created resources from pending to running after a configurable number of polls,
@@ -31,6 +31,7 @@
 )]
 
 mod catalog;
+mod cloudflare;
 mod collection;
 mod control;
 mod digitalocean;
@@ -82,11 +83,18 @@ pub enum Provider {
     Digitalocean,
     /// Linode (Akamai) API v4, served under `/linode/v4`.
     Linode,
+    /// Cloudflare API v4, served under `/cloudflare/client/v4`.
+    Cloudflare,
 }
 
 impl Provider {
     /// All providers, in a stable order.
-    pub const ALL: [Provider; 3] = [Provider::Vultr, Provider::Digitalocean, Provider::Linode];
+    pub const ALL: [Provider; 4] = [
+        Provider::Vultr,
+        Provider::Digitalocean,
+        Provider::Linode,
+        Provider::Cloudflare,
+    ];
 
     /// The lower-case name used in paths and counters (`vultr`, `digitalocean`, `linode`).
     pub fn name(self) -> &'static str {
@@ -94,6 +102,7 @@ impl Provider {
             Provider::Vultr => "vultr",
             Provider::Digitalocean => "digitalocean",
             Provider::Linode => "linode",
+            Provider::Cloudflare => "cloudflare",
         }
     }
 
@@ -103,6 +112,7 @@ impl Provider {
             Provider::Vultr => "/vultr/v2",
             Provider::Digitalocean => "/digitalocean/v2",
             Provider::Linode => "/linode/v4",
+            Provider::Cloudflare => "/cloudflare/client/v4",
         }
     }
 
@@ -112,6 +122,7 @@ impl Provider {
             Provider::Vultr => "sandbox-vultr-token",
             Provider::Digitalocean => "sandbox-digitalocean-token",
             Provider::Linode => "sandbox-linode-token",
+            Provider::Cloudflare => "sandbox-cloudflare-token",
         }
     }
 
@@ -137,6 +148,7 @@ impl std::str::FromStr for Provider {
             "vultr" => Ok(Provider::Vultr),
             "digitalocean" | "do" => Ok(Provider::Digitalocean),
             "linode" => Ok(Provider::Linode),
+            "cloudflare" => Ok(Provider::Cloudflare),
             other => Err(SandboxError::Invalid(format!("unknown provider {other:?}"))),
         }
     }
@@ -144,14 +156,14 @@ impl std::str::FromStr for Provider {
 
 /// A kind of resource, mapped onto each provider's own collection.
 ///
-/// | kind | Vultr | DigitalOcean | Linode |
-/// |---|---|---|---|
-/// | `Instance` | `/instances` | `/droplets` | `/linode/instances` |
-/// | `Volume` | `/blocks` | `/volumes` | `/volumes` |
-/// | `Database` | `/databases` | – | – |
-/// | `Bucket` | – | – | `/object-storage/buckets` |
-/// | `Domain` | `/domains` | `/domains` | `/domains` |
-/// | `DomainRecord` | `/domains/{domain}/records` | `/domains/{name}/records` | `/domains/{id}/records` |
+/// | kind | Vultr | DigitalOcean | Linode | Cloudflare |
+/// |---|---|---|---|---|
+/// | `Instance` | `/instances` | `/droplets` | `/linode/instances` | – |
+/// | `Volume` | `/blocks` | `/volumes` | `/volumes` | – |
+/// | `Database` | `/databases` | – | – | – |
+/// | `Bucket` | – | – | `/object-storage/buckets` | – |
+/// | `Domain` | `/domains` | `/domains` | `/domains` | `/zones` |
+/// | `DomainRecord` | `/domains/{domain}/records` | `/domains/{name}/records` | `/domains/{id}/records` | `/zones/{zone_id}/dns_records` |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {

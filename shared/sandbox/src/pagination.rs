@@ -1,5 +1,6 @@
-//! The three pagination schemes: Vultr cursors, DigitalOcean page/per_page with
-//! absolute `links.pages` URLs, and Linode page/page_size with `page`/`pages`/`results`.
+//! The four pagination schemes: Vultr cursors, DigitalOcean page/per_page with
+//! absolute `links.pages` URLs, Linode page/page_size with `page`/`pages`/`results`, and
+//! Cloudflare page/per_page with `result_info`.
 //!
 //! Each function takes the number of matching items and the query, validates the
 //! page size against the provider's maximum, and returns the slice to serve plus
@@ -201,6 +202,63 @@ pub(crate) fn linode(
     Ok(Page { range, envelope })
 }
 
+/// The bounds of a `page`/`per_page` listing answered with `result_info` (Cloudflare).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PerPage {
+    pub(crate) default: usize,
+    pub(crate) min: usize,
+    pub(crate) max: usize,
+}
+
+/// Cloudflare (`V4PagePaginationArray`): `page` (from 1; beyond the last → no items) and
+/// `per_page` within `bounds`; `result_info {page, per_page, count, total_count, total_pages}`.
+/// A looping page serves page 1 again, says so in `result_info.page`, and announces one page
+/// more than it is.
+pub(crate) fn result_info(
+    total: usize,
+    q: &HashMap<String, String>,
+    bounds: PerPage,
+    mode: PageMode,
+) -> Result<Page, String> {
+    let per_page = parse_num(q, "per_page")?.unwrap_or(bounds.default);
+    if !(bounds.min..=bounds.max).contains(&per_page) {
+        return Err(format!(
+            "per_page must be between {} and {}",
+            bounds.min, bounds.max
+        ));
+    }
+    let page = parse_num(q, "page")?.unwrap_or(1).max(1);
+    let pages = total.div_ceil(per_page);
+    let start = ((page - 1).saturating_mul(per_page)).min(total);
+    let end = (start + per_page).min(total);
+    let mut range = start..end;
+    let (mut reported_page, mut reported_pages) = (page, pages);
+    match mode {
+        PageMode::Normal => {}
+        PageMode::Loop => {
+            range = 0..per_page.min(total);
+            reported_page = 1;
+            reported_pages = pages.max(page + 1);
+        }
+        PageMode::Empty => range = start..start,
+    }
+    let mut envelope = serde_json::Map::new();
+    envelope.insert("success".to_owned(), json!(true));
+    envelope.insert("errors".to_owned(), json!([]));
+    envelope.insert("messages".to_owned(), json!([]));
+    envelope.insert(
+        "result_info".to_owned(),
+        json!({
+            "page": reported_page,
+            "per_page": per_page,
+            "count": range.len(),
+            "total_count": total,
+            "total_pages": reported_pages,
+        }),
+    );
+    Ok(Page { range, envelope })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,5 +305,50 @@ mod tests {
         assert_eq!(page.range, 100..120);
         assert_eq!(page.envelope["page"], 3);
         assert!(linode(1, &q(&[("page_size", "10")]), PageMode::Normal).is_err());
+    }
+
+    #[test]
+    fn result_info_counts_pages_and_refuses_sizes_out_of_bounds() {
+        let zones = PerPage {
+            default: 20,
+            min: 5,
+            max: 50,
+        };
+        let page = result_info(
+            120,
+            &q(&[("page", "3"), ("per_page", "50")]),
+            zones,
+            PageMode::Normal,
+        )
+        .expect("page");
+        assert_eq!(page.range, 100..120);
+        assert_eq!(
+            page.envelope["result_info"],
+            json!({"page": 3, "per_page": 50, "count": 20, "total_count": 120, "total_pages": 3})
+        );
+        let past = result_info(
+            120,
+            &q(&[("page", "4"), ("per_page", "50")]),
+            zones,
+            PageMode::Normal,
+        )
+        .expect("page");
+        assert!(past.range.is_empty());
+        assert!(result_info(1, &q(&[("per_page", "51")]), zones, PageMode::Normal).is_err());
+        assert!(result_info(1, &q(&[("per_page", "4")]), zones, PageMode::Normal).is_err());
+        let looped = result_info(
+            120,
+            &q(&[("page", "2"), ("per_page", "50")]),
+            zones,
+            PageMode::Loop,
+        )
+        .expect("page");
+        assert_eq!(
+            (
+                looped.range.clone(),
+                &looped.envelope["result_info"]["page"]
+            ),
+            (0..50, &json!(1))
+        );
     }
 }

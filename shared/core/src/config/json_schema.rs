@@ -402,7 +402,7 @@ mod tests {
         }
         assert_eq!(
             defs["dock"]["properties"]["provider"]["enum"],
-            json!(["vultr", "digitalocean", "linode"])
+            json!(["vultr", "digitalocean", "linode", "cloudflare"])
         );
         assert_eq!(
             defs["settings"]["properties"]["drift"]["enum"],

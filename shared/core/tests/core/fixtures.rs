@@ -39,6 +39,7 @@ pub fn dock(name: &str, provider: ProviderKind) -> DockConfig {
         ProviderKind::Vultr => "VULTR_API_KEY",
         ProviderKind::DigitalOcean => "DIGITALOCEAN_TOKEN",
         ProviderKind::Linode => "LINODE_TOKEN",
+        ProviderKind::Cloudflare => "CLOUDFLARE_API_TOKEN",
     };
     DockConfig {
         name: name.to_owned(),

@@ -32,6 +32,7 @@ pub fn fake(dock: &str, provider: ProviderKind) -> Arc<FakeProvider> {
         dock_id: dock_id(ORG, dock),
         provider,
         credential_source: CredentialRef::Env("TOKEN".into()),
+        settings: Default::default(),
     }))
 }
 

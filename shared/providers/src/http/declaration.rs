@@ -17,6 +17,9 @@ pub struct Declaration {
     pub base_url: &'static str,
     /// How its collections are paged, and the largest page.
     pub pagination: Pagination,
+    /// Routes whose largest page differs from the scheme's `max` (Cloudflare documents a
+    /// `per_page` maximum per list): `(route template, largest page)`.
+    pub page_maxima: &'static [(&'static str, u32)],
     /// How its error bodies read.
     pub errors: ErrorBody,
     /// Its rate-limit headers, if it sends any.
@@ -49,6 +52,10 @@ pub enum Pagination {
     PageLinks { max: u32 },
     /// `page` (from 1) and `page_size`; `page`, `pages` and `results` (Linode).
     PageCount { max: u32 },
+    /// `page` (from 1) and `per_page`; the items under the list key beside a `result_info` of
+    /// `page`, `per_page`, `count`, `total_count` and `total_pages` (Cloudflare's
+    /// `V4PagePaginationArray`).
+    ResultInfo { max: u32 },
 }
 
 impl Pagination {
@@ -57,8 +64,19 @@ impl Pagination {
         match self {
             Pagination::Cursor { max }
             | Pagination::PageLinks { max }
-            | Pagination::PageCount { max } => max,
+            | Pagination::PageCount { max }
+            | Pagination::ResultInfo { max } => max,
         }
+    }
+}
+
+impl Declaration {
+    /// The largest page of `route` (its own maximum, or the scheme's).
+    pub fn page_max(&self, route: &str) -> u32 {
+        self.page_maxima
+            .iter()
+            .find(|(r, _)| *r == route)
+            .map_or(self.pagination.max(), |(_, max)| *max)
     }
 }
 
@@ -71,15 +89,33 @@ pub enum ErrorBody {
     IdAndMessage,
     /// `{"errors": [{"reason": "…", "field": "<optional>"}]}` (Linode).
     ErrorList,
+    /// Every answer in one envelope, `{"success": false, "errors": [{"code": <int>, "message":
+    /// "…"}], "messages": [], "result": null}` on a failure (Cloudflare API v4).
+    SuccessEnvelope,
 }
 
-/// Rate-limit headers: the requests left in the window and when it resets (epoch seconds).
+/// Rate-limit headers: how they say what is left of the window, and what an exhausted window
+/// stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateHeaders {
-    pub remaining: &'static str,
-    pub reset: &'static str,
+    pub form: RateHeaderForm,
     /// What an exhausted window stops.
     pub scope: WindowScope,
+}
+
+/// How rate-limit headers say what is left of the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateHeaderForm {
+    /// One header with the requests left, one with the reset time in epoch seconds
+    /// (DigitalOcean `ratelimit-remaining`/`ratelimit-reset`, Linode `X-RateLimit-*`).
+    Counters {
+        remaining: &'static str,
+        reset: &'static str,
+    },
+    /// One structured field of the IETF draft `draft-ietf-httpapi-ratelimit-headers`:
+    /// `"<policy>";r=<requests left>;t=<seconds until the window resets>` (Cloudflare
+    /// `Ratelimit: "default";r=50;t=30`, beside `Ratelimit-Policy: "default";q=1200;w=300`).
+    Structured { name: &'static str },
 }
 
 /// What one rate-limit window covers.

@@ -1,5 +1,6 @@
 //! Listing every page of a collection, in each provider's scheme, at the largest page size:
-//! Vultr cursors, DigitalOcean `page`/`per_page`, Linode `page`/`page_size`.
+//! Vultr cursors, DigitalOcean `page`/`per_page`, Linode `page`/`page_size`, Cloudflare
+//! `page`/`per_page` with `result_info` (`paginate/result_info.rs`).
 //!
 //! A listing is complete or an error, never a partial list presented as complete (design §6.2:
 //! a partial listing would mark resources missing and plan creates). So a repeated cursor, more
@@ -18,6 +19,8 @@ use serde::de::{
 };
 use serde_json::Value;
 use serde_json::value::RawValue;
+
+mod result_info;
 
 use super::Pagination;
 use super::dock::{DockClient, malformed, route_key};
@@ -316,10 +319,12 @@ impl DockClient {
         if options.whole {
             return self.list_whole(c).await;
         }
+        let max = self.declaration().page_max(route);
         match self.declaration().pagination {
-            Pagination::Cursor { max } => self.list_cursor(c, max).await,
-            Pagination::PageLinks { max } => self.list_page_links(c, max).await,
-            Pagination::PageCount { max } => self.list_page_count(c, max).await,
+            Pagination::Cursor { .. } => self.list_cursor(c, max).await,
+            Pagination::PageLinks { .. } => self.list_page_links(c, max).await,
+            Pagination::PageCount { .. } => self.list_page_count(c, max).await,
+            Pagination::ResultInfo { .. } => self.list_result_info(c, max).await,
         }
     }
 

@@ -13,9 +13,18 @@ use stackdock_sandbox::{Kind as SandboxKind, Provider as Sandboxed, SandboxHandl
 
 use super::support::{connect_as, dock, set, unlimited};
 
-/// The dock `<provider>-main` of org `acme`.
+/// The sandbox's Cloudflare account (`account_id` of the Cloudflare dock).
+pub(super) const CLOUDFLARE_ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
+
+/// The dock `<provider>-main` of org `acme` (a Cloudflare dock in the sandbox's account).
 pub(super) fn ctx(provider: ProviderKind) -> DockContext {
-    dock(provider, &format!("{provider}-main"), "TOKEN")
+    let mut ctx = dock(provider, &format!("{provider}-main"), "TOKEN");
+    if provider == ProviderKind::Cloudflare {
+        ctx.settings = [("account_id".to_owned(), s(CLOUDFLARE_ACCOUNT))]
+            .into_iter()
+            .collect();
+    }
+    ctx
 }
 
 /// The adapter of `provider` against the sandbox: retries a few milliseconds apart (a fault that
@@ -55,6 +64,13 @@ fn base(provider: ProviderKind, kind: SandboxKind) -> Case {
             Sandboxed::Linode,
             500,
             "999",
+        ),
+        // Zones page 50 at most; records override the paging (see `cloudflare::domain_records`).
+        ProviderKind::Cloudflare => (
+            |sandbox| connect(sandbox, ProviderKind::Cloudflare, Sandboxed::Cloudflare),
+            Sandboxed::Cloudflare,
+            50,
+            "00000000000000000000000000000000",
         ),
     };
     Case {
@@ -459,6 +475,57 @@ mod linode {
     }
 }
 
+mod cloudflare {
+    use super::*;
+
+    /// A zone is ready while Cloudflare still waits for the registrar (`pending`): StackDock
+    /// does not wait for activation, and its records can be created at once.
+    pub(super) fn domains() -> Case {
+        Case {
+            ready_status: "pending",
+            ..zones(ProviderKind::Cloudflare, "00000000000000000000000000000000")
+        }
+    }
+
+    /// A record listing asks `per_page` up to 5,000,000 ([cf-spec]): one request per zone.
+    fn record(record: RecordCase) -> Case {
+        Case {
+            paging: Paging::Whole,
+            ..records(
+                ProviderKind::Cloudflare,
+                record,
+                "00000000000000000000000000000000/00000000000000000000000000000000",
+            )
+        }
+    }
+
+    pub(super) fn domain_records(n: usize) -> Case {
+        record(record_cases().swap_remove(n))
+    }
+
+    /// A proxied A record: its address and whether it is proxied change in place, then its
+    /// TTL once it is no longer proxied (a proxied record's TTL is automatic).
+    pub(super) fn proxied_records() -> Case {
+        record(RecordCase {
+            identity: "www.conf.example A 203.0.113.10",
+            fields: vec![
+                ("zone", s(ZONE)),
+                ("fqdn", s("www.conf.example")),
+                ("type", s("A")),
+                ("value", s("203.0.113.10")),
+                ("proxied", FieldValue::Bool(true)),
+            ],
+            in_place: vec![
+                InPlace::new("value", Some(s("203.0.113.11"))),
+                InPlace::new("proxied", Some(FieldValue::Bool(false))),
+                InPlace::new("ttl", Some(FieldValue::Int(300))),
+                InPlace::new("proxied", Some(FieldValue::Bool(true))),
+            ],
+            other_value: "203.0.113.99",
+        })
+    }
+}
+
 /// Every case of `provider`, its server first (the other kinds attach to one).
 pub(super) fn cases(provider: ProviderKind) -> Vec<Case> {
     match provider {
@@ -489,6 +556,13 @@ pub(super) fn cases(provider: ProviderKind) -> Vec<Case> {
             linode::domain_records(0),
             linode::domain_records(1),
             linode::domain_records(2),
+        ],
+        ProviderKind::Cloudflare => vec![
+            cloudflare::domains(),
+            cloudflare::domain_records(0),
+            cloudflare::domain_records(1),
+            cloudflare::domain_records(2),
+            cloudflare::proxied_records(),
         ],
     }
 }
@@ -526,4 +600,9 @@ conformance_tests! {
     linode_mx_records => linode::domain_records(0),
     linode_srv_records => linode::domain_records(1),
     linode_caa_records => linode::domain_records(2),
+    cloudflare_domains => cloudflare::domains(),
+    cloudflare_mx_records => cloudflare::domain_records(0),
+    cloudflare_srv_records => cloudflare::domain_records(1),
+    cloudflare_caa_records => cloudflare::domain_records(2),
+    cloudflare_proxied_records => cloudflare::proxied_records(),
 }

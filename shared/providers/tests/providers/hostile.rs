@@ -123,6 +123,7 @@ fn ctx(provider: ProviderKind) -> DockContext {
         dock_id: "acme/hostile".into(),
         provider,
         credential_source: CredentialRef::Env("TOKEN".into()),
+        settings: Default::default(),
     }
 }
 

@@ -121,6 +121,11 @@ fn the_engines_resolver_and_docks_print_stars() {
         .build()
         .expect("runtime");
     let docks = runtime.block_on(Docks::build(&config(), &resolver, &Adapters::default()));
-    assert_eq!(docks.providers.len(), 3, "{:?}", docks.failures);
+    assert_eq!(
+        docks.providers.len(),
+        ProviderKind::ALL.len(),
+        "{:?}",
+        docks.failures
+    );
     hidden("Docks", format!("{docks:?} {docks:#?}"), None);
 }

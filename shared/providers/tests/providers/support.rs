@@ -29,6 +29,7 @@ pub(super) fn dock(provider: ProviderKind, dock: &str, env: &str) -> DockContext
         dock_id: format!("acme/{dock}"),
         provider,
         credential_source: CredentialRef::Env(env.into()),
+        settings: Default::default(),
     }
 }
 
