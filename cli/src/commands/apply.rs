@@ -110,8 +110,39 @@ pub async fn run(cli: &Cli, args: &ApplyArgs) -> anyhow::Result<u8> {
     if let Some(error) = report.run.error.as_deref().filter(|_| !done) {
         println!("{error}");
     }
+    delegation_notices(&session, &report).await;
     // A failed action, or a lost lease that kept actions from starting: not done.
     Ok(if done { 0 } else { 1 })
+}
+
+/// For each zone the apply touched that its provider still holds pending (Cloudflare waits for
+/// the registrar to delegate the domain), the nameservers to set at the registrar.
+async fn delegation_notices(session: &Session, report: &stackdock_engine::ApplyReport) {
+    use stackdock_core::Kind;
+    use stackdock_core::record::Attrs;
+    let org = &session.config.settings.org;
+    let Ok(records) = session.store.inventory(org, None).await else {
+        return;
+    };
+    for zone in records.iter().filter(|r| r.kind() == Kind::Domains) {
+        let Attrs::Domains(a) = &zone.attrs else {
+            continue;
+        };
+        let address = stackdock_core::config::address(Kind::Domains, &zone.name);
+        let records = format!("{}.", Kind::DomainRecords.config_key());
+        let touched = report.run.actions.iter().any(|x| {
+            x.outcome == Outcome::Succeeded
+                && (x.target == address
+                    || (x.target.starts_with(&records) && x.target.contains(&zone.name)))
+        });
+        if zone.status == "pending" && touched && !a.assigned_nameservers.is_empty() {
+            println!(
+                "Zone {} is pending: set its nameservers at the registrar to {}.",
+                zone.name,
+                a.assigned_nameservers.join(", ")
+            );
+        }
+    }
 }
 
 /// Asks on the terminal; refuses when there is no terminal to ask.
