@@ -201,6 +201,10 @@ PROVIDERS = {
             ("GET", "/zones/{zone_id}/dns_records/{dns_record_id}"),
             ("PATCH", "/zones/{zone_id}/dns_records/{dns_record_id}"),
             ("DELETE", "/zones/{zone_id}/dns_records/{dns_record_id}"),
+            ("GET", "/accounts/{account_id}/r2/buckets"),
+            ("POST", "/accounts/{account_id}/r2/buckets"),
+            ("GET", "/accounts/{account_id}/r2/buckets/{bucket_name}"),
+            ("DELETE", "/accounts/{account_id}/r2/buckets/{bucket_name}"),
         ],
     },
 }

@@ -184,7 +184,7 @@ impl ProviderKind {
                 Kind::Domains,
                 Kind::DomainRecords,
             ],
-            ProviderKind::Cloudflare => &[Kind::Domains, Kind::DomainRecords],
+            ProviderKind::Cloudflare => &[Kind::Buckets, Kind::Domains, Kind::DomainRecords],
         }
     }
 
@@ -226,7 +226,8 @@ pub const CLOUDFLARE_ACCOUNT_ID: DockSetting<Text> = DockSetting::optional(
     "account_id",
     "The Cloudflare account the dock works in (32 lowercase hex digits, shown on the dashboard's overview). Optional for a dock that only holds DNS zones (all the token can see are listed); required when the file declares `buckets` or `databases` on the dock.",
 )
-.pattern("^[0-9a-f]{32}$");
+.pattern("^[0-9a-f]{32}$")
+.required_for(&[Kind::Buckets, Kind::Databases]);
 
 const CLOUDFLARE_SETTINGS: &[DockSettingSpec] = &[CLOUDFLARE_ACCOUNT_ID.spec];
 

@@ -154,13 +154,19 @@ pub fn kind_keys(kind: Kind) -> &'static [KeySpec] {
                 "region",
                 Str,
                 false,
-                "Object storage region (Linode: e.g. `us-east`); give `region` or `cluster`."
+                "Object storage region (Linode: e.g. `us-east`; Cloudflare R2: the location hint `apac`, `eeur`, `enam`, `weur`, `wnam` or `oc`); give `region` or `cluster`."
             ),
             key!(
                 "cluster",
                 Str,
                 false,
                 "Object storage cluster (Linode legacy: e.g. `us-east-1`); give `region` or `cluster`."
+            ),
+            key!(
+                "jurisdiction",
+                Str,
+                false,
+                "Cloudflare R2 jurisdiction: `default` (when not given), `eu` or `fedramp`. Part of the bucket's identity: a bucket of the same name in another jurisdiction is another bucket."
             ),
         ],
         Kind::Databases => &[
@@ -305,6 +311,9 @@ pub fn field_rules(provider: ProviderKind, kind: Kind) -> &'static [FieldRule] {
             rule!("tag", InPlace),
         ],
         (Linode, Buckets) => &[rule!("region", Replace), rule!("cluster", Replace)],
+        // R2 has no bucket update but the storage class: a location or jurisdiction is another
+        // bucket.
+        (Cloudflare, Buckets) => &[rule!("region", Replace), rule!("jurisdiction", Replace)],
         (Vultr, Databases) => &[
             rule!("engine", Replace),
             rule!("version", Replace),
@@ -461,6 +470,19 @@ pub fn label_error(provider: ProviderKind, kind: Kind, name: &str) -> Option<Str
                 None
             }
         }
+        (ProviderKind::Cloudflare, Kind::Buckets) => {
+            let alnum_end =
+                |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+            if !(3..=63).contains(&len)
+                || !only(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                || !alnum_end(name.chars().next())
+                || !alnum_end(name.chars().last())
+            {
+                Some("R2 bucket names are 3 to 63 characters among `a-z`, `0-9` and `-`, starting and ending with a letter or digit".to_owned())
+            } else {
+                None
+            }
+        }
         (ProviderKind::Linode, Kind::Buckets) => {
             let alnum_end =
                 |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
@@ -485,7 +507,7 @@ mod tests {
     #[test]
     fn labels_follow_each_provider() {
         use Kind::{BlockVolumes, Buckets, Databases, Servers};
-        use ProviderKind::{DigitalOcean, Linode, Vultr};
+        use ProviderKind::{Cloudflare, DigitalOcean, Linode, Vultr};
         let long = "a".repeat(256);
         let cases: &[(ProviderKind, Kind, &str, bool)] = &[
             (Vultr, Servers, "web 1 (prod)", true),
@@ -508,6 +530,11 @@ mod tests {
             (Linode, BlockVolumes, &"d".repeat(33), false),
             (Linode, BlockVolumes, "d", false),
             (Linode, BlockVolumes, "pg__data", false),
+            (Cloudflare, Buckets, "acme-assets", true),
+            (Cloudflare, Buckets, "r2", false),
+            (Cloudflare, Buckets, "-assets", false),
+            (Cloudflare, Buckets, "Assets", false),
+            (Cloudflare, Buckets, "a_b_c", false),
             (Linode, Buckets, "acme-assets", true),
             (Linode, Buckets, "Acme", false),
             (Linode, Buckets, "assets-", false),

@@ -48,7 +48,15 @@ pub(crate) fn list_json(
             map.serialize_entry(k, v)?;
         }
         let items: Vec<&serde_json::value::RawValue> = items.iter().map(|i| &**i).collect();
-        map.serialize_entry(key, &items)?;
+        // A dotted key is a list inside an object (Cloudflare R2's `result.buckets`).
+        match key.split_once('.') {
+            Some((outer, inner)) => {
+                let nested: std::collections::BTreeMap<&str, &Vec<&serde_json::value::RawValue>> =
+                    std::iter::once((inner, &items)).collect();
+                map.serialize_entry(outer, &nested)?;
+            }
+            None => map.serialize_entry(key, &items)?,
+        }
         map.end()
     });
     if written.is_err() {

@@ -161,7 +161,7 @@ impl std::str::FromStr for Provider {
 /// | `Instance` | `/instances` | `/droplets` | `/linode/instances` | – |
 /// | `Volume` | `/blocks` | `/volumes` | `/volumes` | – |
 /// | `Database` | `/databases` | – | – | – |
-/// | `Bucket` | – | – | `/object-storage/buckets` | – |
+/// | `Bucket` | – | – | `/object-storage/buckets` | `/accounts/{account_id}/r2/buckets` |
 /// | `Domain` | `/domains` | `/domains` | `/domains` | `/zones` |
 /// | `DomainRecord` | `/domains/{domain}/records` | `/domains/{name}/records` | `/domains/{id}/records` | `/zones/{zone_id}/dns_records` |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -181,7 +181,7 @@ pub enum Kind {
     /// Vultr managed databases.
     #[serde(alias = "databases")]
     Database,
-    /// Linode Object Storage buckets.
+    /// Linode Object Storage buckets, Cloudflare R2 buckets.
     #[serde(alias = "buckets")]
     Bucket,
     /// DNS zones: DigitalOcean, Vultr and Linode domains.

@@ -343,6 +343,8 @@ pub fn allowed_values(key: &str) -> Option<Vec<&'static str>> {
         "provider" => Some(ProviderKind::ALL.map(ProviderKind::as_str).to_vec()),
         "type" => Some(crate::dns::RECORD_TYPES.to_vec()),
         "tag" => Some(CAA_TAGS.to_vec()),
+        // Cloudflare R2 ([cf-go] r2/bucket.go `BucketNewParamsCfR2Jurisdiction`).
+        "jurisdiction" => Some(vec!["default", "eu", "fedramp"]),
         _ => None,
     }
 }

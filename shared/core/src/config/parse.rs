@@ -1012,6 +1012,16 @@ impl Walker<'_, '_> {
                     format!("sizes are whole GB, e.g. `{} = 40`", spec.key),
                 );
             }
+            if let FieldValue::Str(v) = &at.value
+                && allowed_values(spec.key).is_some()
+            {
+                let choice = At {
+                    value: v.clone(),
+                    key: at.key.clone(),
+                    span: at.span.clone(),
+                };
+                self.choice(&choice, spec.key, &what);
+            }
             draft.fields.insert(spec.key.to_owned(), at);
         }
         if let Some(path) = draft.str_field("user_data_file")
@@ -1123,6 +1133,25 @@ impl Walker<'_, '_> {
                     ),
                 );
                 continue;
+            }
+            for setting in provider.dock_settings() {
+                if setting.required_for.contains(&r.kind)
+                    && dock.settings.raw(setting.key).is_none()
+                {
+                    self.report.error(
+                        dock_at.span.clone(),
+                        format!(
+                            "dock `{}` has no `{}`, which {provider} {} need",
+                            dock.name,
+                            setting.key,
+                            r.kind.config_key()
+                        ),
+                        format!(
+                            "add `{} = …` to `[docks.{}]`: {}",
+                            setting.key, dock.name, setting.doc
+                        ),
+                    );
+                }
             }
             for (key, at) in &r.fields {
                 if schema::field_rule(provider, r.kind, key).is_none() {

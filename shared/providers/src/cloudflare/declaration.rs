@@ -16,6 +16,9 @@ use crate::http::{
 /// The DNS records of one zone ([cf-spec] dns-records-for-a-zone-list-dns-records).
 pub(super) const RECORDS_ROUTE: &str = "/zones/{zone_id}/dns_records";
 
+/// The R2 buckets of an account ([cf-spec] r2-list-buckets).
+pub(super) const BUCKETS_ROUTE: &str = "/accounts/{account_id}/r2/buckets";
+
 pub static DECLARATION: Declaration = Declaration {
     provider: ProviderKind::Cloudflare,
     display_name: "Cloudflare",
@@ -23,9 +26,14 @@ pub static DECLARATION: Declaration = Declaration {
     // [cf-spec] zones-get `per_page`: minimum 5, maximum 50 (default 20); every list answers
     // `result_info {page, per_page, count, total_count, total_pages}`.
     pagination: Pagination::ResultInfo { max: 50 },
-    // [cf-spec] dns-records-for-a-zone-list-dns-records `per_page`: maximum 5,000,000 (default
-    // 100): one request lists any zone.
-    page_maxima: &[(RECORDS_ROUTE, 5_000_000)],
+    route_pagination: &[
+        // [cf-spec] dns-records-for-a-zone-list-dns-records `per_page`: maximum 5,000,000
+        // (default 100): one request lists any zone.
+        (RECORDS_ROUTE, Pagination::ResultInfo { max: 5_000_000 }),
+        // [cf-spec] r2-list-buckets: `per_page` 1 to 1,000 (default 20) and `cursor`; the next
+        // cursor in `result_info.cursor` ([cf-go] r2/bucket.go `BucketListResponse`).
+        (BUCKETS_ROUTE, Pagination::ResultInfoCursor { max: 1_000 }),
+    ],
     // [cf-spec] `api-response-common-failure`.
     errors: ErrorBody::SuccessEnvelope,
     // [cf-docs]: `Ratelimit: "default";r=<left>;t=<seconds>`, one budget per token.

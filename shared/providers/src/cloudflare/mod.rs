@@ -1,5 +1,5 @@
-//! The Cloudflare (API v4) adapter: DNS zones as `domains` and their records as
-//! `domain_records` (`zones.rs`, `records.rs`). This file holds the dock type, its `Dock`
+//! The Cloudflare (API v4) adapter: R2 buckets as `buckets` (`buckets.rs`), DNS zones as
+//! `domains` and their records as `domain_records` (`zones.rs`, `records.rs`). This file holds the dock type, its `Dock`
 //! implementation and the wire plumbing every kind shares: the `{"success", "errors",
 //! "messages", "result"}` envelope, one object's read, the record skeleton with its redacted
 //! `fullApiData`, and the dock's `account_id`.
@@ -7,6 +7,7 @@
 //! It translates; it decides nothing (what to create, update or delete is the plan's decision,
 //! retrying is the engine's) and never reads status codes (the HTTP plumbing classifies them).
 
+mod buckets;
 pub(crate) mod declaration;
 mod records;
 mod zones;
@@ -43,6 +44,8 @@ pub(crate) struct Collection {
     pub list: &'static str,
     /// One object's route as errors and statistics name it (`/zones/{zone_id}`).
     pub one: &'static str,
+    /// Where a listing's items are: `result`, or a list inside it (`result.buckets`).
+    pub key: &'static str,
     /// The record of one object.
     pub map: MapFn,
 }
@@ -54,7 +57,8 @@ pub struct Cloudflare {
 }
 
 /// The kinds Cloudflare has here, each with its adapter.
-pub(crate) static KINDS: [&dyn KindAdapter<Cloudflare>; 2] = [&zones::Zones, &records::Records];
+pub(crate) static KINDS: [&dyn KindAdapter<Cloudflare>; 3] =
+    [&buckets::Buckets, &zones::Zones, &records::Records];
 
 impl Cloudflare {
     fn ctx(&self) -> &DockContext {
@@ -111,7 +115,7 @@ impl Cloudflare {
         let map = |item| (c.map)(self.ctx(), item).map_err(|what| self.unexpected(&route, what));
         self.account
             .client
-            .list_mapped(c.list, RESULT, options, &map)
+            .list_mapped(c.list, c.key, options, &map)
             .await
     }
 }
@@ -169,7 +173,7 @@ impl Dock for Cloudflare {
     }
 
     fn listing(c: &Collection) -> (&'static str, &'static str) {
-        (c.list, RESULT)
+        (c.list, c.key)
     }
 
     fn map_item(

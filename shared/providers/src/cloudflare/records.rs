@@ -36,6 +36,7 @@ pub(super) static RECORDS: Collection = Collection {
     kind: Kind::DomainRecords,
     list: RECORDS_ROUTE,
     one: RECORD_ROUTE,
+    key: super::RESULT,
     map: |_, _| {
         Err("a DNS record is mapped with its zone, which this listing does not give".to_owned())
     },

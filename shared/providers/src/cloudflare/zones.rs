@@ -32,6 +32,7 @@ pub(super) static ZONES: Collection = Collection {
     kind: Kind::Domains,
     list: ZONES_ROUTE,
     one: ZONE_ROUTE,
+    key: super::RESULT,
     map: |ctx, item| zone_record(ctx, item),
 };
 

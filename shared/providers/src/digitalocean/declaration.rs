@@ -17,7 +17,7 @@ pub static DECLARATION: Declaration = Declaration {
     base_url: ProviderKind::DigitalOcean.default_endpoint(),
     // [do-spec] description.yml: "maximum number of results per page is 200".
     pagination: Pagination::PageLinks { max: 200 },
-    page_maxima: &[],
+    route_pagination: &[],
     // [do-spec] error.yml.
     errors: ErrorBody::IdAndMessage,
     // [do-spec] description.yml "Rate Limit": one budget per token.

@@ -17,9 +17,10 @@ pub struct Declaration {
     pub base_url: &'static str,
     /// How its collections are paged, and the largest page.
     pub pagination: Pagination,
-    /// Routes whose largest page differs from the scheme's `max` (Cloudflare documents a
-    /// `per_page` maximum per list): `(route template, largest page)`.
-    pub page_maxima: &'static [(&'static str, u32)],
+    /// Routes paged otherwise than `pagination`, each with its own scheme and largest page
+    /// (Cloudflare documents a `per_page` maximum per list, and R2 buckets page by cursor):
+    /// `(route template, scheme)`.
+    pub route_pagination: &'static [(&'static str, Pagination)],
     /// How its error bodies read.
     pub errors: ErrorBody,
     /// Its rate-limit headers, if it sends any.
@@ -56,6 +57,9 @@ pub enum Pagination {
     /// `page`, `per_page`, `count`, `total_count` and `total_pages` (Cloudflare's
     /// `V4PagePaginationArray`).
     ResultInfo { max: u32 },
+    /// `per_page` and an opaque `cursor`; the next cursor is `result_info.cursor`, empty or
+    /// absent on the last page, and no total is announced (Cloudflare R2 buckets).
+    ResultInfoCursor { max: u32 },
 }
 
 impl Pagination {
@@ -65,18 +69,24 @@ impl Pagination {
             Pagination::Cursor { max }
             | Pagination::PageLinks { max }
             | Pagination::PageCount { max }
-            | Pagination::ResultInfo { max } => max,
+            | Pagination::ResultInfo { max }
+            | Pagination::ResultInfoCursor { max } => max,
         }
     }
 }
 
 impl Declaration {
-    /// The largest page of `route` (its own maximum, or the scheme's).
-    pub fn page_max(&self, route: &str) -> u32 {
-        self.page_maxima
+    /// How `route` is paged: its own scheme, or the provider's.
+    pub fn pagination_of(&self, route: &str) -> Pagination {
+        self.route_pagination
             .iter()
             .find(|(r, _)| *r == route)
-            .map_or(self.pagination.max(), |(_, max)| *max)
+            .map_or(self.pagination, |(_, scheme)| *scheme)
+    }
+
+    /// The largest page of `route`.
+    pub fn page_max(&self, route: &str) -> u32 {
+        self.pagination_of(route).max()
     }
 }
 

@@ -18,7 +18,7 @@ pub static DECLARATION: Declaration = Declaration {
     base_url: ProviderKind::Linode.default_endpoint(),
     // [linode-docs] pagination: `page_size` 25–500.
     pagination: Pagination::PageCount { max: 500 },
-    page_maxima: &[],
+    route_pagination: &[],
     // [linodego] errors.go.
     errors: ErrorBody::ErrorList,
     // [linode-docs] reference/rate-limits: windows per operation.

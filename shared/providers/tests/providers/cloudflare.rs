@@ -1,7 +1,7 @@
 //! What is particular to the Cloudflare adapter, against the provider sandbox: the fixture zone
 //! and its records (proxied, automatic TTLs, the assigned nameservers), a zone that is ready
 //! while Cloudflare waits for the registrar, the account filter, a zone created without an
-//! account, and the structured `Ratelimit` header. What every adapter does is the conformance
+//! account, the structured `Ratelimit` header, and R2 buckets in every jurisdiction. What every adapter does is the conformance
 //! suite's (`conformance.rs`); the failures every adapter meets alike are `failures.rs`'.
 
 use std::sync::Arc;
@@ -212,5 +212,98 @@ async fn an_answer_carries_the_structured_rate_limit_fields() -> TestResult {
     assert_eq!(body["success"], serde_json::json!(true));
     assert_eq!(body["result_info"]["total_count"], serde_json::json!(0));
     sandbox.shutdown().await;
+    Ok(())
+}
+
+pub(super) const LIST_BUCKETS: &str = "GET /cloudflare/client/v4/accounts/{account_id}/r2/buckets";
+
+#[tokio::test]
+async fn buckets_are_listed_in_every_jurisdiction_and_a_name_is_unique_within_one() -> TestResult {
+    use stackdock_sandbox::{Change, Kind as SandboxKind, Mutation};
+    let (sandbox, p) = start(SandboxConfig::default()).await?;
+    sandbox.seed_fixtures();
+    sandbox.reset_counters();
+    let buckets = p.list(Kind::Buckets).await?;
+    let listed: Vec<(&str, Option<&str>)> = buckets
+        .iter()
+        .map(|b| (b.provider_resource_id.as_str(), b.region.as_deref()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("default/acme-media", Some("wnam")),
+            ("eu/acme-eu-exports", Some("weur"))
+        ]
+    );
+    // One listing per jurisdiction: default, eu, fedramp.
+    assert_eq!(sandbox.counters().route(LIST_BUCKETS), 3);
+
+    // The same name in the EU jurisdiction is another bucket, found again by name there.
+    let eu = spec(
+        Kind::Buckets,
+        "acme-media",
+        &[
+            ("region", FieldValue::from("weur")),
+            ("jurisdiction", FieldValue::from("eu")),
+        ],
+    );
+    let created = p.create(Kind::Buckets, request(&eu)).await?;
+    assert_eq!(created.provider_resource_id, "eu/acme-media");
+    assert_eq!(created.field("jurisdiction"), Some(FieldValue::from("eu")));
+    let found = p.find_owned(Kind::Buckets, &eu).await?;
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].provider_resource_id, "eu/acme-media");
+    let default = spec(
+        Kind::Buckets,
+        "acme-media",
+        &[("region", FieldValue::from("wnam"))],
+    );
+    let found = p.find_owned(Kind::Buckets, &default).await?;
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].provider_resource_id, "default/acme-media");
+    assert_eq!(p.list(Kind::Buckets).await?.len(), 3);
+
+    // A bucket holding objects is not deleted; an empty one is, and deleting it again succeeds.
+    sandbox.mutate(Mutation::new(
+        Sandboxed::Cloudflare,
+        SandboxKind::Bucket,
+        "default/acme-media",
+        Change::SetObjects {
+            objects: 12,
+            size_bytes: 4096,
+        },
+    ))?;
+    let e = refused(p.delete(Kind::Buckets, "default/acme-media").await);
+    assert_eq!(e.class, ErrorClass::Invalid);
+    assert!(e.message.contains("not empty"), "{e}");
+    assert!(p.get(Kind::Buckets, "default/acme-media").await?.is_some());
+    p.delete(Kind::Buckets, "eu/acme-media").await?;
+    p.delete(Kind::Buckets, "eu/acme-media").await?;
+    assert!(p.get(Kind::Buckets, "eu/acme-media").await?.is_none());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_dock_without_an_account_holds_no_buckets_and_asks_nothing() -> TestResult {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await?;
+    sandbox.seed_fixtures();
+    let token = sandbox.token(Sandboxed::Cloudflare);
+    let p = connect_as(&sandbox, ctx(None), Sandboxed::Cloudflare, &token, |_| {});
+    sandbox.reset_counters();
+    assert!(p.list(Kind::Buckets).await?.is_empty());
+    assert_eq!(sandbox.counters().route(LIST_BUCKETS), 0);
+    let e = refused(
+        p.create(
+            Kind::Buckets,
+            request(&spec(
+                Kind::Buckets,
+                "acme-new",
+                &[("region", FieldValue::from("enam"))],
+            )),
+        )
+        .await,
+    );
+    assert_eq!(e.class, ErrorClass::Invalid);
+    assert!(e.message.contains("account_id"), "{e}");
     Ok(())
 }

@@ -503,6 +503,23 @@ mod cloudflare {
         record(record_cases().swap_remove(n))
     }
 
+    /// R2 buckets change nothing in place: a bucket is its location, jurisdiction and name. A
+    /// listing pages by cursor (1,000 at most) in each of the three jurisdictions, so it asks
+    /// two more requests than the default jurisdiction's pages (the EU and FedRAMP listings).
+    pub(super) fn buckets() -> Case {
+        Case {
+            kind: Kind::Buckets,
+            name: "conf-assets",
+            paging: Paging::Pages { max: 1000 },
+            extra_list_requests: 2,
+            create: vec![("region", s("weur"))],
+            replace: vec![("region", s("enam")), ("jurisdiction", s("eu"))],
+            unknown_id: "default/nothing-here",
+            ready_status: "active",
+            ..base(ProviderKind::Cloudflare, SandboxKind::Bucket)
+        }
+    }
+
     /// A proxied A record: its address and whether it is proxied change in place, then its
     /// TTL once it is no longer proxied (a proxied record's TTL is automatic).
     pub(super) fn proxied_records() -> Case {
@@ -558,6 +575,7 @@ pub(super) fn cases(provider: ProviderKind) -> Vec<Case> {
             linode::domain_records(2),
         ],
         ProviderKind::Cloudflare => vec![
+            cloudflare::buckets(),
             cloudflare::domains(),
             cloudflare::domain_records(0),
             cloudflare::domain_records(1),
@@ -600,6 +618,7 @@ conformance_tests! {
     linode_mx_records => linode::domain_records(0),
     linode_srv_records => linode::domain_records(1),
     linode_caa_records => linode::domain_records(2),
+    cloudflare_buckets => cloudflare::buckets(),
     cloudflare_domains => cloudflare::domains(),
     cloudflare_mx_records => cloudflare::domain_records(0),
     cloudflare_srv_records => cloudflare::domain_records(1),

@@ -45,6 +45,9 @@ enum Fix {
     Request(&'static str, &'static str, &'static str, &'static str),
     /// The request of `method path` does not require `fields` at its top level.
     Unrequire(&'static str, &'static str, &'static [&'static str]),
+    /// The 200 answer of `method path` lists its items under `result.<key>`: the document's
+    /// `result` (an array, or an `allOf` with one) becomes an object holding that array.
+    ListedUnder(&'static str, &'static str, &'static str),
 }
 
 fn fixes(provider: &str) -> Vec<(Fix, &'static str)> {
@@ -90,6 +93,10 @@ fn fixes(provider: &str) -> Vec<(Fix, &'static str)> {
                         READ_ONLY,
                     ),
                     why,
+                ),
+                (
+                    Fix::ListedUnder("GET", "/accounts/{account_id}/r2/buckets", "buckets"),
+                    "the bucket listing's `result` is an `allOf` of an object and an array of buckets, which nothing satisfies; cloudflare-go's BucketListResponse (2026) has the buckets under `result.buckets`, as the API answers",
                 ),
             ]
         }
@@ -177,6 +184,23 @@ impl Spec {
                         if let Some(Value::Array(r)) = op["request"].get_mut("required") {
                             r.retain(|x| x != unrequire);
                         }
+                    }
+                } else if let Fix::ListedUnder(method, path, key) = fix {
+                    if op["method"] == method && op["path"] == path {
+                        let result = &mut op["responses"]["200"]["properties"]["result"];
+                        let list = match result.get("allOf").and_then(Value::as_array) {
+                            Some(parts) => parts
+                                .iter()
+                                .find(|p| p["type"] == "array")
+                                .cloned()
+                                .unwrap_or_default(),
+                            None => result.clone(),
+                        };
+                        *result = json!({
+                            "type": "object",
+                            "properties": {key: list},
+                            "required": [key],
+                        });
                     }
                 } else if let Fix::Unrequire(method, path, fields) = fix {
                     if op["method"] == method

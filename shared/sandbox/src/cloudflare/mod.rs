@@ -1,5 +1,5 @@
-//! Cloudflare API v4 under `/cloudflare/client/v4`: the token check, zones and their DNS
-//! records ([cf-spec] cloudflare/api-schemas `openapi.json`, `fixtures/specs/cloudflare`).
+//! Cloudflare API v4 under `/cloudflare/client/v4`: the token check, R2 buckets, zones and
+//! their DNS records ([cf-spec] cloudflare/api-schemas `openapi.json`, `fixtures/specs/cloudflare`).
 //!
 //! Every answer is Cloudflare's envelope `{"success", "errors": [{"code", "message"}],
 //! "messages", "result"}`, errors included; listings are `page`/`per_page` with
@@ -10,8 +10,9 @@
 //! nameservers), then `active`.
 //!
 //! This module owns the provider's store, its [`Emulation`] and the envelope; each kind lives
-//! in its own file (`zones.rs`, `records.rs`).
+//! in its own file (`buckets.rs`, `zones.rs`, `records.rs`).
 
+mod buckets;
 mod records;
 mod zones;
 
@@ -31,6 +32,7 @@ use crate::http::json;
 use crate::server::App;
 use crate::state::{self, State as AppState, Table};
 
+use buckets::R2Bucket;
 use records::DnsRecord;
 use zones::Zone;
 
@@ -44,6 +46,7 @@ const ACCOUNT_NAME: &str = "Acme";
 /// Cloudflare state.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
+    buckets: Table<R2Bucket>,
     zones: Table<Zone>,
     records: Table<DnsRecord>,
     /// Ids handed out (zones and records), for ids that never repeat.
@@ -54,6 +57,7 @@ pub(crate) struct Store {
 impl state::Store for Store {
     /// Keeps the counters: resources after a reset get new ids and numbers.
     fn clear(&mut self) {
+        self.buckets.clear();
         self.zones.clear();
         self.records.clear();
     }
@@ -78,7 +82,11 @@ fn store(st: &mut AppState) -> &mut Store {
 static COLLECTIONS: Collections<Store> = Collections::new(
     P,
     (&["global"], 41),
-    &[&Of::<Zone>::NEW, &Of::<DnsRecord>::NEW],
+    &[
+        &Of::<R2Bucket>::NEW,
+        &Of::<Zone>::NEW,
+        &Of::<DnsRecord>::NEW,
+    ],
 );
 
 /// The Cloudflare emulation.
@@ -93,11 +101,13 @@ impl Emulation for Cloudflare {
     fn routes(&self) -> Router<App> {
         Router::new()
             .route("/cloudflare/client/v4/user/tokens/verify", get(verify))
+            .merge(buckets::routes())
             .merge(zones::routes())
             .merge(records::routes())
     }
 
     fn seed_fixtures(&self, st: &mut AppState) {
+        buckets::seed_fixtures(store(st));
         zones::seed_fixtures(store(st));
     }
 
