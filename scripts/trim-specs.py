@@ -205,6 +205,10 @@ PROVIDERS = {
             ("POST", "/accounts/{account_id}/r2/buckets"),
             ("GET", "/accounts/{account_id}/r2/buckets/{bucket_name}"),
             ("DELETE", "/accounts/{account_id}/r2/buckets/{bucket_name}"),
+            ("GET", "/accounts/{account_id}/d1/database"),
+            ("POST", "/accounts/{account_id}/d1/database"),
+            ("GET", "/accounts/{account_id}/d1/database/{database_id}"),
+            ("DELETE", "/accounts/{account_id}/d1/database/{database_id}"),
         ],
     },
 }

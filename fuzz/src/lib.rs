@@ -81,11 +81,12 @@ pub fn linode_decode(data: &[u8]) {
     );
 }
 
-/// A Cloudflare list page (`result` of zones).
+/// A Cloudflare list page (`result` of zones, `result.buckets` of R2 buckets, `result` of D1
+/// databases).
 pub fn cloudflare_decode(data: &[u8]) {
     decode(
         ProviderKind::Cloudflare,
-        &[Kind::Domains],
+        &[Kind::Domains, Kind::Buckets, Kind::Databases],
         data,
         stackdock_providers::cloudflare::decode_list_page,
     );

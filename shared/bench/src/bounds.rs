@@ -7,8 +7,9 @@ use stackdock_core::{Kind, ProviderKind};
 
 /// The largest page each provider serves for a kind. Vultr's `/databases` is not paginated (its
 /// operation declares no `per_page` or `cursor`): one response holds them all. Cloudflare
-/// documents a maximum per list: zones 50, DNS records 5,000,000, R2 buckets 1,000 ([cf-spec]
-/// `per_page`; the bench's Cloudflare dock sets no `account_id`, so it lists no buckets).
+/// documents a maximum per list: zones 50, DNS records 5,000,000, R2 buckets 1,000, D1
+/// databases 10,000 ([cf-spec] `per_page`; the bench's Cloudflare dock sets no `account_id`,
+/// so it lists no buckets or databases).
 pub fn page_size(p: ProviderKind, kind: Kind) -> usize {
     match (p, kind) {
         (ProviderKind::Vultr, Kind::Databases) => usize::MAX,
@@ -16,6 +17,7 @@ pub fn page_size(p: ProviderKind, kind: Kind) -> usize {
         (ProviderKind::DigitalOcean, _) => 200,
         (ProviderKind::Cloudflare, Kind::DomainRecords) => 5_000_000,
         (ProviderKind::Cloudflare, Kind::Buckets) => 1_000,
+        (ProviderKind::Cloudflare, Kind::Databases) => 10_000,
         (ProviderKind::Cloudflare, _) => 50,
     }
 }

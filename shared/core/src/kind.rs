@@ -184,7 +184,12 @@ impl ProviderKind {
                 Kind::Domains,
                 Kind::DomainRecords,
             ],
-            ProviderKind::Cloudflare => &[Kind::Buckets, Kind::Domains, Kind::DomainRecords],
+            ProviderKind::Cloudflare => &[
+                Kind::Databases,
+                Kind::Buckets,
+                Kind::Domains,
+                Kind::DomainRecords,
+            ],
         }
     }
 

@@ -174,16 +174,26 @@ pub fn kind_keys(kind: Kind) -> &'static [KeySpec] {
                 "engine",
                 Str,
                 true,
-                "Database engine (e.g. `pg`, `mysql`, `redis`)."
+                "Database engine: Vultr `pg`, `mysql`, `redis`, …; Cloudflare `d1`."
             ),
-            key!("version", Str, true, "Engine version (e.g. `16`)."),
+            key!(
+                "version",
+                Str,
+                false,
+                "Engine version (e.g. `16`). Required on Vultr; D1 has none."
+            ),
             key!(
                 "plan",
                 Str,
-                true,
-                "Database plan slug (e.g. `vultr-dbaas-startup-cc-1-55-2`)."
+                false,
+                "Database plan slug (e.g. `vultr-dbaas-startup-cc-1-55-2`). Required on Vultr; D1 has none."
             ),
-            key!("region", Str, true, "Provider region slug."),
+            key!(
+                "region",
+                Str,
+                false,
+                "Provider region slug. Required on Vultr; on Cloudflare D1 the primary location hint (`wnam`, `enam`, `weur`, `eeur`, `apac`, `oc`), used at creation only."
+            ),
         ],
         // Zones and their records are declared by `config::keys::{ZONE_KEYS, RECORD_KEYS}`: a zone
         // is not a `[<kind>.<name>]` resource table with the common keys.
@@ -314,6 +324,8 @@ pub fn field_rules(provider: ProviderKind, kind: Kind) -> &'static [FieldRule] {
         // R2 has no bucket update but the storage class: a location or jurisdiction is another
         // bucket.
         (Cloudflare, Buckets) => &[rule!("region", Replace), rule!("jurisdiction", Replace)],
+        // D1 (`engine = "d1"`): the location hint is sent at creation and never reported back.
+        (Cloudflare, Databases) => &[rule!("engine", Replace), rule!("region", CreateOnly)],
         (Vultr, Databases) => &[
             rule!("engine", Replace),
             rule!("version", Replace),
@@ -321,6 +333,30 @@ pub fn field_rules(provider: ProviderKind, kind: Kind) -> &'static [FieldRule] {
             rule!("region", Replace),
         ],
         _ => &[],
+    }
+}
+
+/// Keys of `kind` that `provider` requires beside the kind's own required keys (a Vultr managed
+/// database needs a version, plan and region; a D1 database none of them).
+pub fn provider_required(provider: ProviderKind, kind: Kind) -> &'static [&'static str] {
+    match (provider, kind) {
+        (ProviderKind::Vultr, Kind::Databases) => &["version", "plan", "region"],
+        _ => &[],
+    }
+}
+
+/// Why `provider` refuses `value` for the string key `key` of a `kind`, or `None`.
+pub fn value_error(provider: ProviderKind, kind: Kind, key: &str, value: &str) -> Option<String> {
+    match (provider, kind, key) {
+        (ProviderKind::Cloudflare, Kind::Databases, "engine") if value != "d1" => {
+            Some("Cloudflare's databases are D1: write `engine = \"d1\"`".to_owned())
+        }
+        (ProviderKind::Cloudflare, Kind::Databases, "region")
+            if !["wnam", "enam", "weur", "eeur", "apac", "oc"].contains(&value) =>
+        {
+            Some("D1 location hints are `wnam`, `enam`, `weur`, `eeur`, `apac` and `oc`".to_owned())
+        }
+        _ => None,
     }
 }
 
@@ -483,6 +519,18 @@ pub fn label_error(provider: ProviderKind, kind: Kind, name: &str) -> Option<Str
                 None
             }
         }
+        (ProviderKind::Cloudflare, Kind::Databases) => {
+            let first = name.chars().next();
+            if len == 0
+                || len > 64
+                || !first.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                || !only(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'))
+            {
+                Some("D1 database names are up to 64 characters: a lowercase letter or digit, then lowercase letters, digits, `-` and `_`".to_owned())
+            } else {
+                None
+            }
+        }
         (ProviderKind::Linode, Kind::Buckets) => {
             let alnum_end =
                 |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
@@ -530,6 +578,9 @@ mod tests {
             (Linode, BlockVolumes, &"d".repeat(33), false),
             (Linode, BlockVolumes, "d", false),
             (Linode, BlockVolumes, "pg__data", false),
+            (Cloudflare, Databases, "acme_sessions-2", true),
+            (Cloudflare, Databases, "-sessions", false),
+            (Cloudflare, Databases, "Sessions", false),
             (Cloudflare, Buckets, "acme-assets", true),
             (Cloudflare, Buckets, "r2", false),
             (Cloudflare, Buckets, "-assets", false),

@@ -155,6 +155,7 @@ impl Case {
             (Sandboxed::Vultr, SandboxKind::Domain) => "{domain}",
             (Sandboxed::Cloudflare, SandboxKind::Domain) => "{zone_id}",
             (Sandboxed::Cloudflare, SandboxKind::Bucket) => "{bucket_name}",
+            (Sandboxed::Cloudflare, SandboxKind::Database) => "{database_id}",
             (Sandboxed::Cloudflare, SandboxKind::DomainRecord) => "{dns_record_id}",
             _ => "{id}",
         };
@@ -174,6 +175,7 @@ impl Case {
             (Sandboxed::Vultr, SandboxKind::DomainRecord) => "/domains/{domain}/records",
             (Sandboxed::Cloudflare, SandboxKind::Domain) => "/zones",
             (Sandboxed::Cloudflare, SandboxKind::Bucket) => "/accounts/{account_id}/r2/buckets",
+            (Sandboxed::Cloudflare, SandboxKind::Database) => "/accounts/{account_id}/d1/database",
             (Sandboxed::Cloudflare, SandboxKind::DomainRecord) => "/zones/{zone_id}/dns_records",
             _ => panic!("{}: the sandbox has no {kind:?} on {provider}", self.who()),
         };

@@ -160,7 +160,7 @@ impl std::str::FromStr for Provider {
 /// |---|---|---|---|---|
 /// | `Instance` | `/instances` | `/droplets` | `/linode/instances` | – |
 /// | `Volume` | `/blocks` | `/volumes` | `/volumes` | – |
-/// | `Database` | `/databases` | – | – | – |
+/// | `Database` | `/databases` | – | – | `/accounts/{account_id}/d1/database` |
 /// | `Bucket` | – | – | `/object-storage/buckets` | `/accounts/{account_id}/r2/buckets` |
 /// | `Domain` | `/domains` | `/domains` | `/domains` | `/zones` |
 /// | `DomainRecord` | `/domains/{domain}/records` | `/domains/{name}/records` | `/domains/{id}/records` | `/zones/{zone_id}/dns_records` |
@@ -178,7 +178,7 @@ pub enum Kind {
     /// Block storage: Vultr blocks, DigitalOcean and Linode volumes.
     #[serde(alias = "volumes", alias = "block", alias = "blocks")]
     Volume,
-    /// Vultr managed databases.
+    /// Vultr managed databases, Cloudflare D1 databases.
     #[serde(alias = "databases")]
     Database,
     /// Linode Object Storage buckets, Cloudflare R2 buckets.

@@ -16,6 +16,9 @@ use crate::http::{
 /// The DNS records of one zone ([cf-spec] dns-records-for-a-zone-list-dns-records).
 pub(super) const RECORDS_ROUTE: &str = "/zones/{zone_id}/dns_records";
 
+/// The D1 databases of an account ([cf-spec] cloudflare-d1-list-databases).
+pub(super) const DATABASES_ROUTE: &str = "/accounts/{account_id}/d1/database";
+
 /// The R2 buckets of an account ([cf-spec] r2-list-buckets).
 pub(super) const BUCKETS_ROUTE: &str = "/accounts/{account_id}/r2/buckets";
 
@@ -33,6 +36,8 @@ pub static DECLARATION: Declaration = Declaration {
         // [cf-spec] r2-list-buckets: `per_page` 1 to 1,000 (default 20) and `cursor`; the next
         // cursor in `result_info.cursor` ([cf-go] r2/bucket.go `BucketListResponse`).
         (BUCKETS_ROUTE, Pagination::ResultInfoCursor { max: 1_000 }),
+        // [cf-spec] cloudflare-d1-list-databases `per_page`: 10 to 10,000 (default 1,000).
+        (DATABASES_ROUTE, Pagination::ResultInfo { max: 10_000 }),
     ],
     // [cf-spec] `api-response-common-failure`.
     errors: ErrorBody::SuccessEnvelope,

@@ -1,4 +1,5 @@
-//! The Cloudflare (API v4) adapter: R2 buckets as `buckets` (`buckets.rs`), DNS zones as
+//! The Cloudflare (API v4) adapter: D1 databases as `databases` (`databases.rs`), R2 buckets
+//! as `buckets` (`buckets.rs`), DNS zones as
 //! `domains` and their records as `domain_records` (`zones.rs`, `records.rs`). This file holds the dock type, its `Dock`
 //! implementation and the wire plumbing every kind shares: the `{"success", "errors",
 //! "messages", "result"}` envelope, one object's read, the record skeleton with its redacted
@@ -8,6 +9,7 @@
 //! retrying is the engine's) and never reads status codes (the HTTP plumbing classifies them).
 
 mod buckets;
+mod databases;
 pub(crate) mod declaration;
 mod records;
 mod zones;
@@ -57,8 +59,12 @@ pub struct Cloudflare {
 }
 
 /// The kinds Cloudflare has here, each with its adapter.
-pub(crate) static KINDS: [&dyn KindAdapter<Cloudflare>; 3] =
-    [&buckets::Buckets, &zones::Zones, &records::Records];
+pub(crate) static KINDS: [&dyn KindAdapter<Cloudflare>; 4] = [
+    &databases::Databases,
+    &buckets::Buckets,
+    &zones::Zones,
+    &records::Records,
+];
 
 impl Cloudflare {
     fn ctx(&self) -> &DockContext {

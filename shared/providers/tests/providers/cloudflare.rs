@@ -1,7 +1,8 @@
 //! What is particular to the Cloudflare adapter, against the provider sandbox: the fixture zone
 //! and its records (proxied, automatic TTLs, the assigned nameservers), a zone that is ready
 //! while Cloudflare waits for the registrar, the account filter, a zone created without an
-//! account, the structured `Ratelimit` header, and R2 buckets in every jurisdiction. What every adapter does is the conformance
+//! account, the structured `Ratelimit` header, R2 buckets in every jurisdiction and D1
+//! databases found by name. What every adapter does is the conformance
 //! suite's (`conformance.rs`); the failures every adapter meets alike are `failures.rs`'.
 
 use std::sync::Arc;
@@ -305,5 +306,49 @@ async fn a_dock_without_an_account_holds_no_buckets_and_asks_nothing() -> TestRe
     );
     assert_eq!(e.class, ErrorClass::Invalid);
     assert!(e.message.contains("account_id"), "{e}");
+    Ok(())
+}
+
+pub(super) const LIST_DATABASES: &str =
+    "GET /cloudflare/client/v4/accounts/{account_id}/d1/database";
+
+#[tokio::test]
+async fn d1_databases_are_found_again_by_name_and_listed_in_the_account_only() -> TestResult {
+    let (sandbox, p) = start(SandboxConfig::default()).await?;
+    let sessions = spec(
+        Kind::Databases,
+        "acme-sessions",
+        &[
+            ("engine", FieldValue::from("d1")),
+            ("region", FieldValue::from("weur")),
+        ],
+    );
+    let created = p.create(Kind::Databases, request(&sessions)).await?;
+    assert_eq!(created.field("engine"), Some(FieldValue::from("d1")));
+    assert_eq!(created.provider_resource_id.len(), 36, "a uuid");
+    // `acme-sessions-2` shares the prefix: the name filter is matched exactly.
+    let other = spec(
+        Kind::Databases,
+        "acme-sessions-2",
+        &[("engine", FieldValue::from("d1"))],
+    );
+    p.create(Kind::Databases, request(&other)).await?;
+    let found = p.find_owned(Kind::Databases, &sessions).await?;
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].provider_resource_id, created.provider_resource_id);
+    sandbox.reset_counters();
+    assert_eq!(p.list(Kind::Databases).await?.len(), 2);
+    assert_eq!(sandbox.counters().route(LIST_DATABASES), 1);
+    // A second create of the same name is refused by D1, not duplicated.
+    let e = refused(p.create(Kind::Databases, request(&sessions)).await);
+    assert_eq!(e.class, ErrorClass::Invalid);
+    let e = refused(p.get(Kind::Databases, "acme-sessions").await);
+    assert_eq!(e.class, ErrorClass::Invalid);
+
+    let token = sandbox.token(Sandboxed::Cloudflare);
+    let dns_only = connect_as(&sandbox, ctx(None), Sandboxed::Cloudflare, &token, |_| {});
+    sandbox.reset_counters();
+    assert!(dns_only.list(Kind::Databases).await?.is_empty());
+    assert_eq!(sandbox.counters().route(LIST_DATABASES), 0);
     Ok(())
 }

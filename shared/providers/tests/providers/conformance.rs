@@ -503,6 +503,21 @@ mod cloudflare {
         record(record_cases().swap_remove(n))
     }
 
+    /// D1 databases change nothing in place; `engine` is replace-only and the location hint is
+    /// used at creation only. A listing pages 10,000 at most.
+    pub(super) fn databases() -> Case {
+        Case {
+            kind: Kind::Databases,
+            name: "conf-sessions",
+            paging: Paging::Pages { max: 10_000 },
+            create: vec![("engine", s("d1")), ("region", s("weur"))],
+            replace: vec![("engine", s("pg"))],
+            unknown_id: "00000000-0000-0000-0000-000000000000",
+            ready_status: "active",
+            ..base(ProviderKind::Cloudflare, SandboxKind::Database)
+        }
+    }
+
     /// R2 buckets change nothing in place: a bucket is its location, jurisdiction and name. A
     /// listing pages by cursor (1,000 at most) in each of the three jurisdictions, so it asks
     /// two more requests than the default jurisdiction's pages (the EU and FedRAMP listings).
@@ -575,6 +590,7 @@ pub(super) fn cases(provider: ProviderKind) -> Vec<Case> {
             linode::domain_records(2),
         ],
         ProviderKind::Cloudflare => vec![
+            cloudflare::databases(),
             cloudflare::buckets(),
             cloudflare::domains(),
             cloudflare::domain_records(0),
@@ -618,6 +634,7 @@ conformance_tests! {
     linode_mx_records => linode::domain_records(0),
     linode_srv_records => linode::domain_records(1),
     linode_caa_records => linode::domain_records(2),
+    cloudflare_databases => cloudflare::databases(),
     cloudflare_buckets => cloudflare::buckets(),
     cloudflare_domains => cloudflare::domains(),
     cloudflare_mx_records => cloudflare::domain_records(0),

@@ -45,9 +45,21 @@ enum Fix {
     Request(&'static str, &'static str, &'static str, &'static str),
     /// The request of `method path` does not require `fields` at its top level.
     Unrequire(&'static str, &'static str, &'static [&'static str]),
-    /// The 200 answer of `method path` lists its items under `result.<key>`: the document's
-    /// `result` (an array, or an `allOf` with one) becomes an object holding that array.
-    ListedUnder(&'static str, &'static str, &'static str),
+    /// The 200 answer of `method path` has a `result` of another shape than the document's
+    /// (whose `result` is an `allOf` of the envelope's object and the operation's own schema,
+    /// which nothing satisfies when that schema is an array or `null`).
+    Result(&'static str, &'static str, Shape),
+}
+
+/// What a [`Fix::Result`] makes of the answer's `result`.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    /// The operation's array, under `result.<key>` (an object holding it).
+    ListedUnder(&'static str),
+    /// The operation's array itself.
+    List,
+    /// `null`.
+    Null,
 }
 
 fn fixes(provider: &str) -> Vec<(Fix, &'static str)> {
@@ -95,8 +107,24 @@ fn fixes(provider: &str) -> Vec<(Fix, &'static str)> {
                     why,
                 ),
                 (
-                    Fix::ListedUnder("GET", "/accounts/{account_id}/r2/buckets", "buckets"),
+                    Fix::Result(
+                        "GET",
+                        "/accounts/{account_id}/r2/buckets",
+                        Shape::ListedUnder("buckets"),
+                    ),
                     "the bucket listing's `result` is an `allOf` of an object and an array of buckets, which nothing satisfies; cloudflare-go's BucketListResponse (2026) has the buckets under `result.buckets`, as the API answers",
+                ),
+                (
+                    Fix::Result("GET", "/accounts/{account_id}/d1/database", Shape::List),
+                    "the D1 listing's `result` is an `allOf` of an object and the array of databases, which nothing satisfies; cloudflare-go's D1 list is a V4PagePaginationArray (`result` is the array)",
+                ),
+                (
+                    Fix::Result(
+                        "DELETE",
+                        "/accounts/{account_id}/d1/database/{database_id}",
+                        Shape::Null,
+                    ),
+                    "the D1 delete's `result` is an `allOf` of an object and `enum: [null]`, which nothing satisfies; the operation documents `null`",
                 ),
             ]
         }
@@ -185,7 +213,7 @@ impl Spec {
                             r.retain(|x| x != unrequire);
                         }
                     }
-                } else if let Fix::ListedUnder(method, path, key) = fix {
+                } else if let Fix::Result(method, path, shape) = fix {
                     if op["method"] == method && op["path"] == path {
                         let result = &mut op["responses"]["200"]["properties"]["result"];
                         let list = match result.get("allOf").and_then(Value::as_array) {
@@ -196,11 +224,15 @@ impl Spec {
                                 .unwrap_or_default(),
                             None => result.clone(),
                         };
-                        *result = json!({
-                            "type": "object",
-                            "properties": {key: list},
-                            "required": [key],
-                        });
+                        *result = match shape {
+                            Shape::ListedUnder(key) => json!({
+                                "type": "object",
+                                "properties": {key: list},
+                                "required": [key],
+                            }),
+                            Shape::List => list,
+                            Shape::Null => json!({"type": "null"}),
+                        };
                     }
                 } else if let Fix::Unrequire(method, path, fields) = fix {
                     if op["method"] == method

@@ -1,5 +1,5 @@
-//! Cloudflare API v4 under `/cloudflare/client/v4`: the token check, R2 buckets, zones and
-//! their DNS records ([cf-spec] cloudflare/api-schemas `openapi.json`, `fixtures/specs/cloudflare`).
+//! Cloudflare API v4 under `/cloudflare/client/v4`: the token check, D1 databases, R2
+//! buckets, zones and their DNS records ([cf-spec] cloudflare/api-schemas `openapi.json`, `fixtures/specs/cloudflare`).
 //!
 //! Every answer is Cloudflare's envelope `{"success", "errors": [{"code", "message"}],
 //! "messages", "result"}`, errors included; listings are `page`/`per_page` with
@@ -10,9 +10,10 @@
 //! nameservers), then `active`.
 //!
 //! This module owns the provider's store, its [`Emulation`] and the envelope; each kind lives
-//! in its own file (`buckets.rs`, `zones.rs`, `records.rs`).
+//! in its own file (`databases.rs`, `buckets.rs`, `zones.rs`, `records.rs`).
 
 mod buckets;
+mod databases;
 mod records;
 mod zones;
 
@@ -33,6 +34,7 @@ use crate::server::App;
 use crate::state::{self, State as AppState, Table};
 
 use buckets::R2Bucket;
+use databases::D1Database;
 use records::DnsRecord;
 use zones::Zone;
 
@@ -47,6 +49,7 @@ const ACCOUNT_NAME: &str = "Acme";
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     buckets: Table<R2Bucket>,
+    databases: Table<D1Database>,
     zones: Table<Zone>,
     records: Table<DnsRecord>,
     /// Ids handed out (zones and records), for ids that never repeat.
@@ -58,6 +61,7 @@ impl state::Store for Store {
     /// Keeps the counters: resources after a reset get new ids and numbers.
     fn clear(&mut self) {
         self.buckets.clear();
+        self.databases.clear();
         self.zones.clear();
         self.records.clear();
     }
@@ -68,6 +72,12 @@ impl state::Store for Store {
 }
 
 impl Store {
+    /// A new D1 database uuid (hyphenated).
+    fn new_uuid(&mut self) -> String {
+        self.next_id += 1;
+        state::det_uuid(SALT, self.next_id).hyphenated().to_string()
+    }
+
     /// A new 32-hex id ([cf-spec] `identifier`).
     fn new_id(&mut self) -> String {
         self.next_id += 1;
@@ -83,6 +93,7 @@ static COLLECTIONS: Collections<Store> = Collections::new(
     P,
     (&["global"], 41),
     &[
+        &Of::<D1Database>::NEW,
         &Of::<R2Bucket>::NEW,
         &Of::<Zone>::NEW,
         &Of::<DnsRecord>::NEW,
@@ -102,11 +113,13 @@ impl Emulation for Cloudflare {
         Router::new()
             .route("/cloudflare/client/v4/user/tokens/verify", get(verify))
             .merge(buckets::routes())
+            .merge(databases::routes())
             .merge(zones::routes())
             .merge(records::routes())
     }
 
     fn seed_fixtures(&self, st: &mut AppState) {
+        databases::seed_fixtures(store(st));
         buckets::seed_fixtures(store(st));
         zones::seed_fixtures(store(st));
     }
