@@ -618,6 +618,39 @@ fn a_misspelt_cloudflare_record_field_fails_the_check() -> TestResult {
     Ok(())
 }
 
+/// The R2 and D1 create bodies are closed: `location_hint` (the answer's spelling is `location`,
+/// the request's `locationHint`) and D1's `location_hint` fail the check; the documented bodies
+/// pass.
+#[test]
+fn a_misspelt_r2_or_d1_create_field_fails_the_check() -> TestResult {
+    let spec = Spec::load("cloudflare")?;
+    let ex = |path: &str, request: Value| Exchange {
+        provider: Sandboxed::Cloudflare,
+        method: "POST".into(),
+        path: path.into(),
+        request: Some(request),
+        status: 200,
+        response: None,
+    };
+    let r2 = "/accounts/023e105f4ecef8ad9ca31a8372d0c353/r2/buckets";
+    let d1 = "/accounts/023e105f4ecef8ad9ca31a8372d0c353/d1/database";
+    let good = json!({"name": "acme-static", "locationHint": "wnam"});
+    assert_eq!(
+        check(&spec, "cloudflare", &ex(r2, good)),
+        Vec::<String>::new()
+    );
+    let misspelt = json!({"name": "acme-static", "location_hint": "wnam"});
+    assert!(!check(&spec, "cloudflare", &ex(r2, misspelt)).is_empty());
+    let good = json!({"name": "acme-sessions", "primary_location_hint": "weur"});
+    assert_eq!(
+        check(&spec, "cloudflare", &ex(d1, good)),
+        Vec::<String>::new()
+    );
+    let misspelt = json!({"name": "acme-sessions", "location_hint": "weur"});
+    assert!(!check(&spec, "cloudflare", &ex(d1, misspelt)).is_empty());
+    Ok(())
+}
+
 /// A closed request schema refuses a misspelt field: the check above can fail.
 #[test]
 fn a_misspelt_request_field_fails_the_check() -> TestResult {
