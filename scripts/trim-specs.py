@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Trim the official Vultr, DigitalOcean, Linode and Vercel OpenAPI documents down to the
+"""Trim the official Vultr, DigitalOcean, Linode, Vercel and Cloudflare OpenAPI documents down to the
 operations StackDock uses, and convert their request/response schemas to plain
 JSON Schema.  Writes fixtures/specs/<provider>/operations.json.
 
@@ -205,6 +205,32 @@ PROVIDERS = {
             ("POST", "/v2/domains/{domain}/records"),
             ("PATCH", "/v1/domains/records/{recordId}"),
             ("DELETE", "/v2/domains/{domain}/records/{recordId}"),
+        ],
+    },
+    "cloudflare": {
+        "repo": "cloudflare/api-schemas",
+        "path": "openapi.json",
+        "base_path": "/client/v4",
+        "strip_prefixes": [],
+        "operations": [
+            ("GET", "/user/tokens/verify"),
+            ("GET", "/zones"),
+            ("POST", "/zones"),
+            ("GET", "/zones/{zone_id}"),
+            ("DELETE", "/zones/{zone_id}"),
+            ("GET", "/zones/{zone_id}/dns_records"),
+            ("POST", "/zones/{zone_id}/dns_records"),
+            ("GET", "/zones/{zone_id}/dns_records/{dns_record_id}"),
+            ("PATCH", "/zones/{zone_id}/dns_records/{dns_record_id}"),
+            ("DELETE", "/zones/{zone_id}/dns_records/{dns_record_id}"),
+            ("GET", "/accounts/{account_id}/r2/buckets"),
+            ("POST", "/accounts/{account_id}/r2/buckets"),
+            ("GET", "/accounts/{account_id}/r2/buckets/{bucket_name}"),
+            ("DELETE", "/accounts/{account_id}/r2/buckets/{bucket_name}"),
+            ("GET", "/accounts/{account_id}/d1/database"),
+            ("POST", "/accounts/{account_id}/d1/database"),
+            ("GET", "/accounts/{account_id}/d1/database/{database_id}"),
+            ("DELETE", "/accounts/{account_id}/d1/database/{database_id}"),
         ],
     },
 }

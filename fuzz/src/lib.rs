@@ -22,6 +22,7 @@ pub const TARGETS: [(&str, Target); 5] = [
     ("digitalocean_decode", digitalocean_decode),
     ("linode_decode", linode_decode),
     ("vercel_decode", vercel_decode),
+    ("cloudflare_decode", cloudflare_decode),
 ];
 
 /// Arbitrary bytes as a `stackdock.toml`: invalid UTF-8 is refused before parsing, as the CLI does.
@@ -88,5 +89,16 @@ pub fn vercel_decode(data: &[u8]) {
         &[Kind::Domains],
         data,
         stackdock_providers::vercel::decode_list_page,
+    );
+}
+
+/// A Cloudflare list page (`result` of zones, `result.buckets` of R2 buckets, `result` of D1
+/// databases).
+pub fn cloudflare_decode(data: &[u8]) {
+    decode(
+        ProviderKind::Cloudflare,
+        &[Kind::Domains, Kind::Buckets, Kind::Databases],
+        data,
+        stackdock_providers::cloudflare::decode_list_page,
     );
 }

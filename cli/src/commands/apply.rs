@@ -110,8 +110,59 @@ pub async fn run(cli: &Cli, args: &ApplyArgs) -> anyhow::Result<u8> {
     if let Some(error) = report.run.error.as_deref().filter(|_| !done) {
         println!("{error}");
     }
+    delegation_notices(&session, &report).await;
     // A failed action, or a lost lease that kept actions from starting: not done.
     Ok(if done { 0 } else { 1 })
+}
+
+/// For each zone the apply touched that its provider still holds pending (Cloudflare waits for
+/// the registrar to delegate the domain), the nameservers to set at the registrar.
+async fn delegation_notices(session: &Session, report: &stackdock_engine::ApplyReport) {
+    let org = &session.config.settings.org;
+    let Ok(records) = session.store.inventory(org, None).await else {
+        return;
+    };
+    let touched: Vec<&str> = report
+        .run
+        .actions
+        .iter()
+        .filter(|x| x.outcome == Outcome::Succeeded)
+        .map(|x| x.target.as_str())
+        .collect();
+    for line in pending_zone_notices(&records, &touched) {
+        println!("{line}");
+    }
+}
+
+/// The notice of each pending zone with assigned nameservers that one of `targets` (the
+/// addresses of succeeded actions) names: the zone itself, or a record in it
+/// (`domain_records.<fqdn> <TYPE> <value>`, its fqdn the zone or below it).
+fn pending_zone_notices(records: &[stackdock_core::Record], targets: &[&str]) -> Vec<String> {
+    use stackdock_core::Kind;
+    use stackdock_core::record::Attrs;
+    let record_prefix = format!("{}.", Kind::DomainRecords.config_key());
+    let mut out = Vec::new();
+    for zone in records.iter().filter(|r| r.kind() == Kind::Domains) {
+        let Attrs::Domains(a) = &zone.attrs else {
+            continue;
+        };
+        let address = stackdock_core::config::address(Kind::Domains, &zone.name);
+        let below = format!(".{}", zone.name);
+        let touched = targets.iter().any(|t| {
+            *t == address
+                || t.strip_prefix(&record_prefix)
+                    .and_then(|rest| rest.split(' ').next())
+                    .is_some_and(|fqdn| fqdn == zone.name || fqdn.ends_with(&below))
+        });
+        if zone.status == "pending" && touched && !a.assigned_nameservers.is_empty() {
+            out.push(format!(
+                "Zone {} is pending: set its nameservers at the registrar to {}.",
+                zone.name,
+                a.assigned_nameservers.join(", ")
+            ));
+        }
+    }
+    out
 }
 
 /// Asks on the terminal; refuses when there is no terminal to ask.
@@ -135,4 +186,55 @@ fn confirm(changes: usize, org: &str) -> anyhow::Result<()> {
         bail!("apply cancelled: nothing was changed");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use stackdock_core::record::Attrs;
+    use stackdock_core::{Kind, ProviderKind, Record};
+
+    use super::pending_zone_notices;
+
+    fn zone(name: &str, status: &str, nameservers: &[&str]) -> Record {
+        let mut r = Record::new(
+            "acme",
+            "acme/cf",
+            ProviderKind::Cloudflare,
+            Kind::Domains,
+            name,
+            name,
+        );
+        r.status = status.to_owned();
+        if let Attrs::Domains(a) = &mut r.attrs {
+            a.assigned_nameservers = nameservers.iter().map(|s| (*s).to_owned()).collect();
+        }
+        r
+    }
+
+    #[test]
+    fn only_pending_zones_the_apply_touched_are_named() {
+        let ns = ["ada.ns.cloudflare.com", "rex.ns.cloudflare.com"];
+        let records = [
+            zone("shop.example", "pending", &ns),
+            zone("blog.example", "active", &ns),
+            zone("other.example", "pending", &ns),
+            zone("noservers.example", "pending", &[]),
+        ];
+        let notices = |targets: &[&str]| pending_zone_notices(&records, targets);
+        assert_eq!(
+            notices(&["domains.shop.example"]),
+            [
+                "Zone shop.example is pending: set its nameservers at the registrar to ada.ns.cloudflare.com, rex.ns.cloudflare.com."
+            ]
+        );
+        assert_eq!(
+            notices(&["domain_records.www.shop.example A 203.0.113.10"]).len(),
+            1
+        );
+        // A record elsewhere whose value names the zone, or a zone whose name ends alike, is not
+        // the zone's.
+        assert!(notices(&["domain_records.www.blog.example CNAME shop.example"]).is_empty());
+        assert!(notices(&["domain_records.myother.example A 203.0.113.10"]).is_empty());
+        assert!(notices(&["domains.blog.example", "domains.noservers.example"]).is_empty());
+    }
 }

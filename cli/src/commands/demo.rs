@@ -160,8 +160,12 @@ async fn walk(
         ProviderKind::Vultr => "vc2-2c-4gb",
         ProviderKind::DigitalOcean => "s-2vcpu-2gb",
         ProviderKind::Linode => "g6-standard-1",
-        // A demo server is on a server provider; Vercel has none.
-        ProviderKind::Vercel => bail!("the demo's servers are not on Vercel"),
+        // A demo server is on a server provider; Vercel and Cloudflare have none.
+        ProviderKind::Vercel | ProviderKind::Cloudflare => bail!(
+            "server `{}` is on a {} dock, which has no servers",
+            server.name,
+            provider
+        ),
     };
     sandbox
         .mutate(Mutation::new(

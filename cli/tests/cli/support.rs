@@ -54,6 +54,7 @@ impl Workspace {
             (Provider::Vultr, "vultr"),
             (Provider::Digitalocean, "digitalocean"),
             (Provider::Linode, "linode"),
+            (Provider::Cloudflare, "cloudflare"),
         ] {
             config = config.replace(
                 &format!("provider = \"{name}\"\n"),
@@ -77,6 +78,10 @@ impl Workspace {
                 sandbox.token(Provider::Digitalocean),
             ),
             ("LINODE_TOKEN".to_owned(), sandbox.token(Provider::Linode)),
+            (
+                "CLOUDFLARE_API_TOKEN".to_owned(),
+                sandbox.token(Provider::Cloudflare),
+            ),
         ];
         Workspace { dir, sandbox, env }
     }

@@ -6,7 +6,10 @@ use std::time::Duration;
 use stackdock_core::{Kind, ProviderKind};
 
 /// The largest page each provider serves for a kind. Vultr's `/databases` is not paginated (its
-/// operation declares no `per_page` or `cursor`): one response holds them all.
+/// operation declares no `per_page` or `cursor`): one response holds them all. Cloudflare
+/// documents a maximum per list: zones 50, DNS records 5,000,000, R2 buckets 1,000, D1
+/// databases 10,000 ([cf-spec] `per_page`; the bench's Cloudflare dock sets no `account_id`,
+/// so it lists no buckets or databases).
 pub fn page_size(p: ProviderKind, kind: Kind) -> usize {
     match (p, kind) {
         (ProviderKind::Vultr, Kind::Databases) => usize::MAX,
@@ -14,6 +17,10 @@ pub fn page_size(p: ProviderKind, kind: Kind) -> usize {
         (ProviderKind::DigitalOcean, _) => 200,
         // [vercel-tf] client/dns_record.go: 100 is the largest `limit`.
         (ProviderKind::Vercel, _) => 100,
+        (ProviderKind::Cloudflare, Kind::DomainRecords) => 5_000_000,
+        (ProviderKind::Cloudflare, Kind::Buckets) => 1_000,
+        (ProviderKind::Cloudflare, Kind::Databases) => 10_000,
+        (ProviderKind::Cloudflare, _) => 50,
     }
 }
 
@@ -47,7 +54,7 @@ impl Listing {
         let pages = self.pages();
         match self.provider {
             ProviderKind::Vultr | ProviderKind::Vercel => latency * pages as u32,
-            ProviderKind::DigitalOcean | ProviderKind::Linode => {
+            ProviderKind::DigitalOcean | ProviderKind::Linode | ProviderKind::Cloudflare => {
                 latency * if pages == 1 { 1 } else { 2 }
             }
         }
@@ -96,7 +103,10 @@ pub fn listings(spread: &[(ProviderKind, Kind, usize)]) -> Vec<Listing> {
 pub fn catalog_requests(p: ProviderKind) -> usize {
     match p {
         ProviderKind::DigitalOcean => 3,
-        ProviderKind::Vultr | ProviderKind::Linode | ProviderKind::Vercel => 0,
+        ProviderKind::Vultr
+        | ProviderKind::Linode
+        | ProviderKind::Vercel
+        | ProviderKind::Cloudflare => 0,
     }
 }
 
@@ -135,7 +145,7 @@ pub fn read_limit(p: ProviderKind) -> Option<(usize, Duration)> {
         ProviderKind::Vultr => Some((30, Duration::from_secs(1))),
         ProviderKind::DigitalOcean => Some((250, Duration::from_secs(60))),
         // Vercel's read limits are per team and drive the headers, not a sandbox bucket.
-        ProviderKind::Linode | ProviderKind::Vercel => None,
+        ProviderKind::Linode | ProviderKind::Vercel | ProviderKind::Cloudflare => None,
     }
 }
 

@@ -49,6 +49,7 @@ pub fn dock_name(p: ProviderKind) -> &'static str {
         ProviderKind::DigitalOcean => "do-main",
         ProviderKind::Linode => "linode-main",
         ProviderKind::Vercel => "vercel-main",
+        ProviderKind::Cloudflare => "cloudflare-main",
     }
 }
 

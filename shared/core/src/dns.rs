@@ -27,8 +27,12 @@ pub const RECORD_TYPES: [&str; 9] = ["A", "AAAA", "CNAME", "MX", "TXT", "NS", "S
 /// - Vercel: `A, AAAA, ALIAS, CAA, CNAME, HTTPS, MX, SRV, TXT, NS` ([vercel-sdk] createRecord
 ///   `type`, `fixtures/specs/vercel/operations.json`); ALIAS and HTTPS are not types StackDock
 ///   declares, and Vercel has no PTR.
+/// - Cloudflare: every declarable type ([cf-spec] `dns-records_type`: A, AAAA, CAA, CERT, CNAME,
+///   DNSKEY, DS, HTTPS, LOC, MX, NAPTR, NS, PTR, SMIMEA, SRV, SSHFP, SVCB, TLSA, TXT, URI,
+///   `fixtures/specs/cloudflare/operations.json`); the others are synced as listed, never declared.
 pub fn record_types(provider: ProviderKind) -> &'static [&'static str] {
     match provider {
+        ProviderKind::Cloudflare => &RECORD_TYPES,
         ProviderKind::DigitalOcean | ProviderKind::Vultr | ProviderKind::Vercel => {
             &["A", "AAAA", "CNAME", "MX", "TXT", "NS", "SRV", "CAA"]
         }
@@ -49,8 +53,12 @@ pub fn record_types(provider: ProviderKind) -> &'static [&'static str] {
 ///   `minimum` (`fixtures/specs/vultr/operations.json`), so any positive TTL is accepted.
 /// - Vercel: 60 — [vercel-sdk] createRecord and updateRecord type `ttl` with `minimum: 60`
 ///   (`fixtures/specs/vercel/operations.json`; "Default value is 60").
+/// - Cloudflare: 60 — [cf-spec] `dns-records_ttl`: "Value must be between 60 and 86400, with
+///   the minimum reduced to 30 for Enterprise zones" (1 means automatic, see [`AUTOMATIC_TTL`]).
+///   StackDock cannot tell an Enterprise zone from the file, so it holds every zone to 60.
 pub fn ttl_minimum(provider: ProviderKind) -> i64 {
     match provider {
+        ProviderKind::Cloudflare => 60,
         ProviderKind::DigitalOcean | ProviderKind::Linode => 30,
         ProviderKind::Vultr => 1,
         ProviderKind::Vercel => 60,
@@ -69,8 +77,34 @@ pub fn ttl_values(provider: ProviderKind) -> Option<&'static [i64]> {
             30, 120, 300, 3600, 7200, 14_400, 28_800, 57_600, 86_400, 172_800, 345_600, 604_800,
             1_209_600, 2_419_200,
         ]),
-        ProviderKind::DigitalOcean | ProviderKind::Vultr | ProviderKind::Vercel => None,
+        ProviderKind::DigitalOcean
+        | ProviderKind::Vultr
+        | ProviderKind::Vercel
+        | ProviderKind::Cloudflare => None,
     }
+}
+
+/// The TTL that means "automatic" at providers that have one (Cloudflare: `ttl = 1`, [cf-spec]
+/// `dns-records_ttl` "Setting to 1 means 'automatic'"): written `ttl = 1` in `stackdock.toml`
+/// or left out (Cloudflare's default is automatic), and stored as no TTL (`null`,
+/// provider-apis-2.md §12.3), like every provider's default.
+pub const AUTOMATIC_TTL: i64 = 1;
+
+/// Whether `provider` has an automatic TTL written [`AUTOMATIC_TTL`].
+pub fn automatic_ttl(provider: ProviderKind) -> bool {
+    provider == ProviderKind::Cloudflare
+}
+
+/// The largest TTL `provider` takes, when it has a limit below RFC 2181's (Cloudflare: 86400,
+/// [cf-spec] `dns-records_ttl` `maximum`).
+pub fn ttl_maximum(provider: ProviderKind) -> Option<i64> {
+    (provider == ProviderKind::Cloudflare).then_some(86_400)
+}
+
+/// Whether `provider` can proxy records through its network (the `proxied` record key:
+/// Cloudflare only, [cf-spec] `dns-records_proxied`), and the types it proxies.
+pub fn proxies(provider: ProviderKind) -> bool {
+    provider == ProviderKind::Cloudflare
 }
 
 /// Whether `provider` keeps a CAA record's flags; Linode has no flags field (provider-apis-2.md

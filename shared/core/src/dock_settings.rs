@@ -26,6 +26,10 @@ pub struct DockSettingSpec {
     pub ty: FieldType,
     /// A dock of this provider without it is an error.
     pub required: bool,
+    /// Kinds a dock must give it for, when it is otherwise optional (Cloudflare's `account_id`
+    /// for buckets and databases, which live under `/accounts/{account_id}`): a resource of one
+    /// of them on a dock without it is an error at the resource's `dock`.
+    pub required_for: &'static [crate::Kind],
     /// An anchored regular expression every string value (every element of an array) must match:
     /// the JSON Schema `pattern` and the validator's check, in the common subset of both dialects.
     /// A value that matches it is never taken for an inline credential: declare a pattern only for
@@ -122,6 +126,7 @@ impl<T: SettingType> DockSetting<T> {
                 key,
                 ty: T::TYPE,
                 required,
+                required_for: &[],
                 pattern: None,
                 doc,
             },
@@ -137,6 +142,12 @@ impl<T: SettingType> DockSetting<T> {
     /// A setting a dock of the provider may give.
     pub const fn optional(key: &'static str, doc: &'static str) -> Self {
         Self::new(key, false, doc)
+    }
+
+    /// Makes an optional setting required on a dock that holds any of `kinds`.
+    pub const fn required_for(mut self, kinds: &'static [crate::Kind]) -> Self {
+        self.spec.required_for = kinds;
+        self
     }
 
     /// Adds the pattern string values must match (see [`DockSettingSpec::pattern`]).

@@ -162,7 +162,9 @@ pub fn entries(config: &Config, records: &[(&str, &Record)]) -> Imported {
                 Some(Err(server)) => missing.push(format!(
                     "it is attached to server {server}, which is neither in stackdock.toml nor imported (import it too, or with `--kind block_volumes` leave it)"
                 )),
-                None if key.required => {
+                None if key.required
+                    || crate::schema::provider_required(provider, kind).contains(&key.key) =>
+                {
                     missing.push(format!("the provider does not report its `{}`", key.key));
                 }
                 None => {}

@@ -138,6 +138,7 @@ pub enum ProviderKind {
     DigitalOcean,
     Linode,
     Vercel,
+    Cloudflare,
 }
 
 /// The Vercel team a dock's token works in: every request carries it as `teamId`
@@ -152,11 +153,12 @@ pub const VERCEL_TEAM_ID: DockSetting<Text> = DockSetting::optional(
 const VERCEL_SETTINGS: &[DockSettingSpec] = &[VERCEL_TEAM_ID.spec];
 
 impl ProviderKind {
-    pub const ALL: [ProviderKind; 4] = [
+    pub const ALL: [ProviderKind; 5] = [
         ProviderKind::Vultr,
         ProviderKind::DigitalOcean,
         ProviderKind::Linode,
         ProviderKind::Vercel,
+        ProviderKind::Cloudflare,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -165,6 +167,7 @@ impl ProviderKind {
             ProviderKind::DigitalOcean => "digitalocean",
             ProviderKind::Linode => "linode",
             ProviderKind::Vercel => "vercel",
+            ProviderKind::Cloudflare => "cloudflare",
         }
     }
 
@@ -196,6 +199,12 @@ impl ProviderKind {
                 Kind::DomainRecords,
             ],
             ProviderKind::Vercel => &[Kind::Domains, Kind::DomainRecords],
+            ProviderKind::Cloudflare => &[
+                Kind::Databases,
+                Kind::Buckets,
+                Kind::Domains,
+                Kind::DomainRecords,
+            ],
         }
     }
 
@@ -212,6 +221,7 @@ impl ProviderKind {
         match self {
             ProviderKind::Vultr | ProviderKind::DigitalOcean | ProviderKind::Linode => &[],
             ProviderKind::Vercel => VERCEL_SETTINGS,
+            ProviderKind::Cloudflare => CLOUDFLARE_SETTINGS,
         }
     }
 
@@ -225,9 +235,23 @@ impl ProviderKind {
             ProviderKind::Linode => "https://api.linode.com/v4",
             // Each path carries its own version (`/v5/domains`), so the base has none.
             ProviderKind::Vercel => "https://api.vercel.com",
+            ProviderKind::Cloudflare => "https://api.cloudflare.com/client/v4",
         }
     }
 }
+
+/// The Cloudflare account a dock works in ([cf-spec] `account_id` path parameter: 32 lowercase
+/// hex digits). Zones are listed in it (`account.id` filter) and created in it; R2 buckets and D1
+/// databases live under `/accounts/{account_id}`, so a dock that declares them must set it. A
+/// dock that only holds DNS may leave it out: its zones are then every zone the token can see.
+pub const CLOUDFLARE_ACCOUNT_ID: DockSetting<Text> = DockSetting::optional(
+    "account_id",
+    "The Cloudflare account the dock works in (32 lowercase hex digits, shown on the dashboard's overview). Optional for a dock that only holds DNS zones (all the token can see are listed); required when the file declares `buckets` or `databases` on the dock.",
+)
+.pattern("^[0-9a-f]{32}$")
+.required_for(&[Kind::Buckets, Kind::Databases]);
+
+const CLOUDFLARE_SETTINGS: &[DockSettingSpec] = &[CLOUDFLARE_ACCOUNT_ID.spec];
 
 impl fmt::Display for ProviderKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

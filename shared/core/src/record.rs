@@ -459,6 +459,9 @@ impl Record {
             ("attach_to", Attrs::BlockVolumes(a)) => s(&a.attached_to_instance_label),
             ("block_type", Attrs::BlockVolumes(a)) => s(&a.block_type),
             ("cluster", Attrs::Buckets(a)) => s(&a.cluster),
+            // An R2 bucket's jurisdiction is the storage partition it lives in: kept where a
+            // Linode bucket keeps its cluster (only Cloudflare buckets take the key).
+            ("jurisdiction", Attrs::Buckets(a)) => s(&a.cluster),
             ("engine", Attrs::Databases(a)) => s(&a.engine),
             ("version", Attrs::Databases(a)) => s(&a.version),
             ("plan", Attrs::Databases(a)) => s(&a.instance_type),
@@ -469,6 +472,7 @@ impl Record {
             ("weight", Attrs::DomainRecords(a)) => a.weight.map(FieldValue::Int),
             ("port", Attrs::DomainRecords(a)) => a.port.map(FieldValue::Int),
             ("flags", Attrs::DomainRecords(a)) => a.flags.map(FieldValue::Int),
+            ("proxied", Attrs::DomainRecords(a)) => Some(FieldValue::Bool(a.proxied)),
             _ => None,
         }
     }

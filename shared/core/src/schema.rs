@@ -164,7 +164,7 @@ pub fn kind_keys(kind: Kind) -> &'static [KeySpec] {
                 "region",
                 Str,
                 false,
-                "Object storage region (Linode: e.g. `us-east`); give `region` or `cluster`."
+                "Object storage region (Linode: e.g. `us-east`; Cloudflare R2: the location hint `apac`, `eeur`, `enam`, `weur`, `wnam` or `oc`); give `region` or `cluster`."
             ),
             key!(
                 "cluster",
@@ -172,22 +172,38 @@ pub fn kind_keys(kind: Kind) -> &'static [KeySpec] {
                 false,
                 "Object storage cluster (Linode legacy: e.g. `us-east-1`); give `region` or `cluster`."
             ),
+            key!(
+                "jurisdiction",
+                Str,
+                false,
+                "Cloudflare R2 jurisdiction: `default` (when not given), `eu` or `fedramp`. Part of the bucket's identity: a bucket of the same name in another jurisdiction is another bucket."
+            ),
         ],
         Kind::Databases => &[
             key!(
                 "engine",
                 Str,
                 true,
-                "Database engine (e.g. `pg`, `mysql`, `redis`)."
+                "Database engine: Vultr `pg`, `mysql`, `redis`, …; Cloudflare `d1`."
             ),
-            key!("version", Str, true, "Engine version (e.g. `16`)."),
+            key!(
+                "version",
+                Str,
+                false,
+                "Engine version (e.g. `16`). Required on Vultr; D1 has none."
+            ),
             key!(
                 "plan",
                 Str,
-                true,
-                "Database plan slug (e.g. `vultr-dbaas-startup-cc-1-55-2`)."
+                false,
+                "Database plan slug (e.g. `vultr-dbaas-startup-cc-1-55-2`). Required on Vultr; D1 has none."
             ),
-            key!("region", Str, true, "Provider region slug."),
+            key!(
+                "region",
+                Str,
+                false,
+                "Provider region slug. Required on Vultr; on Cloudflare D1 the primary location hint (`wnam`, `enam`, `weur`, `eeur`, `apac`, `oc`), used at creation only."
+            ),
         ],
         Kind::WebServices => &[
             key!(
@@ -368,6 +384,17 @@ pub fn field_rules(provider: ProviderKind, kind: Kind) -> &'static [FieldRule] {
             rule!("port", InPlace),
             rule!("tag", InPlace),
         ],
+        // Cloudflare (`PATCH`) also proxies A, AAAA and CNAME records, in place.
+        (Cloudflare, DomainRecords) => &[
+            rule!("value", InPlace),
+            rule!("ttl", InPlace),
+            rule!("priority", InPlace),
+            rule!("weight", InPlace),
+            rule!("port", InPlace),
+            rule!("flags", InPlace),
+            rule!("tag", InPlace),
+            rule!("proxied", InPlace),
+        ],
         // Every provider updates a record in place (DigitalOcean and Linode `PUT`, Vultr `PATCH`);
         // its name and type are its identity, so a change of either is another record.
         (_, DomainRecords) => &[
@@ -380,6 +407,11 @@ pub fn field_rules(provider: ProviderKind, kind: Kind) -> &'static [FieldRule] {
             rule!("tag", InPlace),
         ],
         (Linode, Buckets) => &[rule!("region", Replace), rule!("cluster", Replace)],
+        // R2 has no bucket update but the storage class: a location or jurisdiction is another
+        // bucket.
+        (Cloudflare, Buckets) => &[rule!("region", Replace), rule!("jurisdiction", Replace)],
+        // D1 (`engine = "d1"`): the location hint is sent at creation and never reported back.
+        (Cloudflare, Databases) => &[rule!("engine", Replace), rule!("region", CreateOnly)],
         (Vultr, Databases) => &[
             rule!("engine", Replace),
             rule!("version", Replace),
@@ -387,6 +419,30 @@ pub fn field_rules(provider: ProviderKind, kind: Kind) -> &'static [FieldRule] {
             rule!("region", Replace),
         ],
         _ => &[],
+    }
+}
+
+/// Keys of `kind` that `provider` requires beside the kind's own required keys (a Vultr managed
+/// database needs a version, plan and region; a D1 database none of them).
+pub fn provider_required(provider: ProviderKind, kind: Kind) -> &'static [&'static str] {
+    match (provider, kind) {
+        (ProviderKind::Vultr, Kind::Databases) => &["version", "plan", "region"],
+        _ => &[],
+    }
+}
+
+/// Why `provider` refuses `value` for the string key `key` of a `kind`, or `None`.
+pub fn value_error(provider: ProviderKind, kind: Kind, key: &str, value: &str) -> Option<String> {
+    match (provider, kind, key) {
+        (ProviderKind::Cloudflare, Kind::Databases, "engine") if value != "d1" => {
+            Some("Cloudflare's databases are D1: write `engine = \"d1\"`".to_owned())
+        }
+        (ProviderKind::Cloudflare, Kind::Databases, "region")
+            if !["wnam", "enam", "weur", "eeur", "apac", "oc"].contains(&value) =>
+        {
+            Some("D1 location hints are `wnam`, `enam`, `weur`, `eeur`, `apac` and `oc`".to_owned())
+        }
+        _ => None,
     }
 }
 
@@ -557,6 +613,31 @@ pub fn label_error(provider: ProviderKind, kind: Kind, name: &str) -> Option<Str
                 None
             }
         }
+        (ProviderKind::Cloudflare, Kind::Buckets) => {
+            let alnum_end =
+                |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+            if !(3..=63).contains(&len)
+                || !only(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                || !alnum_end(name.chars().next())
+                || !alnum_end(name.chars().last())
+            {
+                Some("R2 bucket names are 3 to 63 characters among `a-z`, `0-9` and `-`, starting and ending with a letter or digit".to_owned())
+            } else {
+                None
+            }
+        }
+        (ProviderKind::Cloudflare, Kind::Databases) => {
+            let first = name.chars().next();
+            if len == 0
+                || len > 64
+                || !first.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                || !only(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'))
+            {
+                Some("D1 database names are up to 64 characters: a lowercase letter or digit, then lowercase letters, digits, `-` and `_`".to_owned())
+            } else {
+                None
+            }
+        }
         (ProviderKind::Linode, Kind::Buckets) => {
             let alnum_end =
                 |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
@@ -581,7 +662,7 @@ mod tests {
     #[test]
     fn labels_follow_each_provider() {
         use Kind::{BlockVolumes, Buckets, Databases, Servers};
-        use ProviderKind::{DigitalOcean, Linode, Vultr};
+        use ProviderKind::{Cloudflare, DigitalOcean, Linode, Vultr};
         let long = "a".repeat(256);
         let cases: &[(ProviderKind, Kind, &str, bool)] = &[
             (Vultr, Servers, "web 1 (prod)", true),
@@ -604,6 +685,14 @@ mod tests {
             (Linode, BlockVolumes, &"d".repeat(33), false),
             (Linode, BlockVolumes, "d", false),
             (Linode, BlockVolumes, "pg__data", false),
+            (Cloudflare, Databases, "acme_sessions-2", true),
+            (Cloudflare, Databases, "-sessions", false),
+            (Cloudflare, Databases, "Sessions", false),
+            (Cloudflare, Buckets, "acme-assets", true),
+            (Cloudflare, Buckets, "r2", false),
+            (Cloudflare, Buckets, "-assets", false),
+            (Cloudflare, Buckets, "Assets", false),
+            (Cloudflare, Buckets, "a_b_c", false),
             (Linode, Buckets, "acme-assets", true),
             (Linode, Buckets, "Acme", false),
             (Linode, Buckets, "assets-", false),

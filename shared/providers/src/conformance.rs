@@ -155,6 +155,10 @@ impl Case {
             (Sandboxed::Digitalocean, SandboxKind::Domain) => "{name}",
             (Sandboxed::Linode, SandboxKind::DomainRecord) => "{record_id}",
             (Sandboxed::Vultr, SandboxKind::Domain) => "{domain}",
+            (Sandboxed::Cloudflare, SandboxKind::Domain) => "{zone_id}",
+            (Sandboxed::Cloudflare, SandboxKind::Bucket) => "{bucket_name}",
+            (Sandboxed::Cloudflare, SandboxKind::Database) => "{database_id}",
+            (Sandboxed::Cloudflare, SandboxKind::DomainRecord) => "{dns_record_id}",
             _ => "{id}",
         };
         let path = match (provider, kind) {
@@ -171,6 +175,10 @@ impl Case {
             (Sandboxed::Linode, SandboxKind::DomainRecord) => "/domains/{id}/records",
             (Sandboxed::Vultr, SandboxKind::Domain) => "/domains",
             (Sandboxed::Vultr, SandboxKind::DomainRecord) => "/domains/{domain}/records",
+            (Sandboxed::Cloudflare, SandboxKind::Domain) => "/zones",
+            (Sandboxed::Cloudflare, SandboxKind::Bucket) => "/accounts/{account_id}/r2/buckets",
+            (Sandboxed::Cloudflare, SandboxKind::Database) => "/accounts/{account_id}/d1/database",
+            (Sandboxed::Cloudflare, SandboxKind::DomainRecord) => "/zones/{zone_id}/dns_records",
             _ => panic!("{}: the sandbox has no {kind:?} on {provider}", self.who()),
         };
         (path, item)

@@ -7,6 +7,7 @@
 
 mod account;
 mod adapter;
+pub mod cloudflare;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod credential;
@@ -86,7 +87,10 @@ pub fn check_plan_catalog(
 ) -> Result<Vec<String>, String> {
     match provider {
         ProviderKind::DigitalOcean => digitalocean::check_compact(catalog, kind, spec),
-        ProviderKind::Vultr | ProviderKind::Linode | ProviderKind::Vercel => Ok(Vec::new()),
+        ProviderKind::Vultr
+        | ProviderKind::Linode
+        | ProviderKind::Vercel
+        | ProviderKind::Cloudflare => Ok(Vec::new()),
     }
 }
 
@@ -99,11 +103,12 @@ pub struct Registered {
 
 /// Every provider, in `ProviderKind::ALL` order. Adding a provider adds its folder and one line
 /// here; nothing else in the crate names it.
-static REGISTRY: [Registered; 4] = [
+static REGISTRY: [Registered; 5] = [
     registration::<vultr::Vultr>(),
     registration::<digitalocean::DigitalOcean>(),
     registration::<linode::Linode>(),
     registration::<vercel::Vercel>(),
+    registration::<cloudflare::Cloudflare>(),
 ];
 
 /// The registration of the provider whose dock type is `D`.

@@ -23,7 +23,8 @@ pub struct DockContext {
     pub provider: ProviderKind,
     /// Where the credential came from (named in unauthorized errors instead of the value).
     pub credential_source: CredentialRef,
-    /// The dock's provider-specific settings (Vercel `team_id`), as parsed.
+    /// The dock's provider-specific settings (Vercel `team_id`, Cloudflare `account_id`), read
+    /// typed with `settings.get(&SETTING)`.
     pub settings: DockSettings,
 }
 
@@ -217,6 +218,7 @@ pub(crate) fn test_context(provider: stackdock_core::ProviderKind) -> DockContex
         ProviderKind::DigitalOcean => ("do-main", "DIGITALOCEAN_TOKEN"),
         ProviderKind::Linode => ("linode-main", "LINODE_TOKEN"),
         ProviderKind::Vercel => ("vercel-main", "VERCEL_TOKEN"),
+        ProviderKind::Cloudflare => ("cloudflare-main", "CLOUDFLARE_API_TOKEN"),
     };
     DockContext {
         org: "acme".into(),

@@ -41,6 +41,23 @@ pub(crate) fn bulk_record(n: u64) -> (String, String) {
     (format!("bulk-{n:06}"), format!("198.51.{hi}.{lo}"))
 }
 
+/// The FQDN a provider that names records absolutely (Cloudflare) keeps for `name` in `zone`:
+/// `@` and `""` are the apex, a name already ending in the zone (or with a trailing dot) is
+/// absolute, anything else is completed with the zone; lowercase, without the trailing dot.
+pub(crate) fn fqdn_in(zone: &str, name: &str) -> String {
+    let name = name.trim().to_ascii_lowercase();
+    if name.is_empty() || name == "@" {
+        return zone.to_owned();
+    }
+    if let Some(absolute) = name.strip_suffix('.') {
+        return absolute.to_owned();
+    }
+    if name == zone || name.ends_with(&format!(".{zone}")) {
+        return name;
+    }
+    format!("{name}.{zone}")
+}
+
 /// The zone every bulk-seeded record goes in.
 pub(crate) const BULK_ZONE: &str = "bulk.example";
 
@@ -63,6 +80,14 @@ mod tests {
         ] {
             assert!(!valid_zone(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn names_are_completed_with_their_zone() {
+        assert_eq!(fqdn_in("example.com", "@"), "example.com");
+        assert_eq!(fqdn_in("example.com", "WWW"), "www.example.com");
+        assert_eq!(fqdn_in("example.com", "www.example.com"), "www.example.com");
+        assert_eq!(fqdn_in("example.com", "mail.other.net."), "mail.other.net");
     }
 
     #[test]

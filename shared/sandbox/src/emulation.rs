@@ -13,14 +13,15 @@ use serde_json::Value;
 use crate::collection::OutOfBand;
 use crate::server::App;
 use crate::state::{Mutation, ResourceSummary, State};
-use crate::{Kind, Provider, SandboxError, digitalocean, http, linode, vercel, vultr};
+use crate::{Kind, Provider, SandboxError, cloudflare, digitalocean, http, linode, vercel, vultr};
 
 /// Every emulation the server runs, in [`Provider::ALL`] order.
-pub(crate) const EMULATIONS: [&dyn Emulation; 4] = [
+pub(crate) const EMULATIONS: [&dyn Emulation; 5] = [
     &vultr::Vultr,
     &digitalocean::Digitalocean,
     &linode::Linode,
     &vercel::Vercel,
+    &cloudflare::Cloudflare,
 ];
 
 /// The emulation of `provider`.
@@ -44,12 +45,25 @@ pub(crate) enum Expected {
 /// down from while no token bucket is set.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RateHeaders {
-    /// The limit, remaining and reset header names.
-    pub(crate) names: [&'static str; 3],
+    /// How the headers say it.
+    pub(crate) form: HeaderForm,
     /// Requests per window.
     pub(crate) limit: u64,
     /// The window the limit counts over.
     pub(crate) window: Duration,
+}
+
+/// How a provider's rate-limit headers say where the window stands.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum HeaderForm {
+    /// The limit, remaining and reset (epoch seconds) header names.
+    Counters([&'static str; 3]),
+    /// Structured fields of `draft-ietf-httpapi-ratelimit-headers`: `name` carries
+    /// `"default";r=<remaining>;t=<seconds to reset>`, `policy` `"default";q=<limit>;w=<window>`.
+    Structured {
+        name: &'static str,
+        policy: &'static str,
+    },
 }
 
 /// One provider's emulation: its routes and state, and the bodies of the answers the middleware

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
 use crate::Provider;
-use crate::emulation::{self, Emulation, Expected};
+use crate::emulation::{self, Emulation, Expected, HeaderForm};
 use crate::faults::{BucketState, Fault};
 use crate::pagination::PageMode;
 use crate::server::{App, lock};
@@ -48,7 +48,15 @@ pub(crate) fn list_json(
             map.serialize_entry(k, v)?;
         }
         let items: Vec<&serde_json::value::RawValue> = items.iter().map(|i| &**i).collect();
-        map.serialize_entry(key, &items)?;
+        // A dotted key is a list inside an object (Cloudflare R2's `result.buckets`).
+        match key.split_once('.') {
+            Some((outer, inner)) => {
+                let nested: std::collections::BTreeMap<&str, &Vec<&serde_json::value::RawValue>> =
+                    std::iter::once((inner, &items)).collect();
+                map.serialize_entry(outer, &nested)?;
+            }
+            None => map.serialize_entry(key, &items)?,
+        }
         map.end()
     });
     if written.is_err() {
@@ -292,10 +300,23 @@ fn rate_headers(
             (n.limit, n.remaining, n.reset_epoch)
         }
     };
-    let names = rate.names;
-    headers.insert(names[0], HeaderValue::from(limit));
-    headers.insert(names[1], HeaderValue::from(remaining));
-    headers.insert(names[2], HeaderValue::from(reset));
+    match rate.form {
+        HeaderForm::Counters(names) => {
+            headers.insert(names[0], HeaderValue::from(limit));
+            headers.insert(names[1], HeaderValue::from(remaining));
+            headers.insert(names[2], HeaderValue::from(reset));
+        }
+        HeaderForm::Structured { name, policy } => {
+            let left = (reset - crate::state::now()).max(0);
+            let window = rate.window.as_secs();
+            if let Ok(v) = HeaderValue::from_str(&format!("\"default\";r={remaining};t={left}")) {
+                headers.insert(name, v);
+            }
+            if let Ok(v) = HeaderValue::from_str(&format!("\"default\";q={limit};w={window}")) {
+                headers.insert(policy, v);
+            }
+        }
+    }
 }
 
 /// The middleware in front of every provider route.

@@ -1,9 +1,9 @@
 //! StackDock provider sandbox: a stateful local HTTP server that behaves like the
-//! Vultr v2, DigitalOcean v2, Linode v4 and Vercel REST APIs.
+//! Vultr v2, DigitalOcean v2, Linode v4, Vercel and Cloudflare v4 REST APIs.
 //!
 //! One server on `127.0.0.1` serves every provider under its own prefix:
-//! `/vultr/v2/...`, `/digitalocean/v2/...`, `/linode/v4/...` and `/vercel/...` (Vercel
-//! versions each path: `/vercel/v5/domains`). It checks the
+//! `/vultr/v2/...`, `/digitalocean/v2/...`, `/linode/v4/...`, `/vercel/...` (Vercel versions
+//! each path: `/vercel/v5/domains`) and `/cloudflare/client/v4/...`. It checks the
 //! bearer token, paginates exactly like each service (cursor, page/per_page,
 //! page/page_size, Vercel's `until` timestamps), answers errors in each provider's own body format, moves newly
 //! created resources from pending to running after a configurable number of polls,
@@ -32,6 +32,7 @@
 )]
 
 mod catalog;
+mod cloudflare;
 mod collection;
 mod control;
 mod digitalocean;
@@ -86,15 +87,18 @@ pub enum Provider {
     Linode,
     /// Vercel's REST API, served under `/vercel` (each path carries its own version).
     Vercel,
+    /// Cloudflare API v4, served under `/cloudflare/client/v4`.
+    Cloudflare,
 }
 
 impl Provider {
     /// All providers, in a stable order.
-    pub const ALL: [Provider; 4] = [
+    pub const ALL: [Provider; 5] = [
         Provider::Vultr,
         Provider::Digitalocean,
         Provider::Linode,
         Provider::Vercel,
+        Provider::Cloudflare,
     ];
 
     /// The lower-case name used in paths and counters (`vultr`, `digitalocean`, `linode`).
@@ -104,6 +108,7 @@ impl Provider {
             Provider::Digitalocean => "digitalocean",
             Provider::Linode => "linode",
             Provider::Vercel => "vercel",
+            Provider::Cloudflare => "cloudflare",
         }
     }
 
@@ -114,6 +119,7 @@ impl Provider {
             Provider::Digitalocean => "/digitalocean/v2",
             Provider::Linode => "/linode/v4",
             Provider::Vercel => "/vercel",
+            Provider::Cloudflare => "/cloudflare/client/v4",
         }
     }
 
@@ -124,6 +130,7 @@ impl Provider {
             Provider::Digitalocean => "sandbox-digitalocean-token",
             Provider::Linode => "sandbox-linode-token",
             Provider::Vercel => "sandbox-vercel-token",
+            Provider::Cloudflare => "sandbox-cloudflare-token",
         }
     }
 
@@ -150,6 +157,7 @@ impl std::str::FromStr for Provider {
             "digitalocean" | "do" => Ok(Provider::Digitalocean),
             "linode" => Ok(Provider::Linode),
             "vercel" => Ok(Provider::Vercel),
+            "cloudflare" => Ok(Provider::Cloudflare),
             other => Err(SandboxError::Invalid(format!("unknown provider {other:?}"))),
         }
     }
@@ -157,14 +165,14 @@ impl std::str::FromStr for Provider {
 
 /// A kind of resource, mapped onto each provider's own collection.
 ///
-/// | kind | Vultr | DigitalOcean | Linode | Vercel |
-/// |---|---|---|---|---|
-/// | `Instance` | `/instances` | `/droplets` | `/linode/instances` | – |
-/// | `Volume` | `/blocks` | `/volumes` | `/volumes` | – |
-/// | `Database` | `/databases` | – | – | – |
-/// | `Bucket` | – | – | `/object-storage/buckets` | – |
-/// | `Domain` | `/domains` | `/domains` | `/domains` | `/v5/domains` |
-/// | `DomainRecord` | `/domains/{domain}/records` | `/domains/{name}/records` | `/domains/{id}/records` | `/v4/domains/{domain}/records` |
+/// | kind | Vultr | DigitalOcean | Linode | Vercel | Cloudflare |
+/// |---|---|---|---|---|---|
+/// | `Instance` | `/instances` | `/droplets` | `/linode/instances` | – | – |
+/// | `Volume` | `/blocks` | `/volumes` | `/volumes` | – | – |
+/// | `Database` | `/databases` | – | – | – | `/accounts/{account_id}/d1/database` |
+/// | `Bucket` | – | – | `/object-storage/buckets` | – | `/accounts/{account_id}/r2/buckets` |
+/// | `Domain` | `/domains` | `/domains` | `/domains` | `/v5/domains` | `/zones` |
+/// | `DomainRecord` | `/domains/{domain}/records` | `/domains/{name}/records` | `/domains/{id}/records` | `/v4/domains/{domain}/records` | `/zones/{zone_id}/dns_records` |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
@@ -179,10 +187,10 @@ pub enum Kind {
     /// Block storage: Vultr blocks, DigitalOcean and Linode volumes.
     #[serde(alias = "volumes", alias = "block", alias = "blocks")]
     Volume,
-    /// Vultr managed databases.
+    /// Vultr managed databases, Cloudflare D1 databases.
     #[serde(alias = "databases")]
     Database,
-    /// Linode Object Storage buckets.
+    /// Linode Object Storage buckets, Cloudflare R2 buckets.
     #[serde(alias = "buckets")]
     Bucket,
     /// DNS zones: DigitalOcean, Vultr and Linode domains.

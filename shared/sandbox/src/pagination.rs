@@ -1,6 +1,7 @@
 //! The pagination schemes: Vultr cursors, DigitalOcean page/per_page with absolute
-//! `links.pages` URLs, Linode page/page_size with `page`/`pages`/`results`, and Vercel's
-//! `limit` with a millisecond `until` timestamp and `pagination.{count,next,prev}`.
+//! `links.pages` URLs, Linode page/page_size with `page`/`pages`/`results`, Vercel's `limit`
+//! with a millisecond `until` timestamp and `pagination.{count,next,prev}`, Cloudflare
+//! page/per_page with `result_info`, and Cloudflare R2's cursor in `result_info`.
 //!
 //! Each function takes the number of matching items and the query, validates the
 //! page size against the provider's maximum, and returns the slice to serve plus
@@ -244,6 +245,63 @@ pub(crate) fn linode(
     Ok(Page { range, envelope })
 }
 
+/// The bounds of a `page`/`per_page` listing answered with `result_info` (Cloudflare).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PerPage {
+    pub(crate) default: usize,
+    pub(crate) min: usize,
+    pub(crate) max: usize,
+}
+
+/// Cloudflare (`V4PagePaginationArray`): `page` (from 1; beyond the last → no items) and
+/// `per_page` within `bounds`; `result_info {page, per_page, count, total_count, total_pages}`.
+/// A looping page serves page 1 again, says so in `result_info.page`, and announces one page
+/// more than it is.
+pub(crate) fn result_info(
+    total: usize,
+    q: &HashMap<String, String>,
+    bounds: PerPage,
+    mode: PageMode,
+) -> Result<Page, String> {
+    let per_page = parse_num(q, "per_page")?.unwrap_or(bounds.default);
+    if !(bounds.min..=bounds.max).contains(&per_page) {
+        return Err(format!(
+            "per_page must be between {} and {}",
+            bounds.min, bounds.max
+        ));
+    }
+    let page = parse_num(q, "page")?.unwrap_or(1).max(1);
+    let pages = total.div_ceil(per_page);
+    let start = ((page - 1).saturating_mul(per_page)).min(total);
+    let end = (start + per_page).min(total);
+    let mut range = start..end;
+    let (mut reported_page, mut reported_pages) = (page, pages);
+    match mode {
+        PageMode::Normal => {}
+        PageMode::Loop => {
+            range = 0..per_page.min(total);
+            reported_page = 1;
+            reported_pages = pages.max(page + 1);
+        }
+        PageMode::Empty => range = start..start,
+    }
+    let mut envelope = serde_json::Map::new();
+    envelope.insert("success".to_owned(), json!(true));
+    envelope.insert("errors".to_owned(), json!([]));
+    envelope.insert("messages".to_owned(), json!([]));
+    envelope.insert(
+        "result_info".to_owned(),
+        json!({
+            "page": reported_page,
+            "per_page": per_page,
+            "count": range.len(),
+            "total_count": total,
+            "total_pages": reported_pages,
+        }),
+    );
+    Ok(Page { range, envelope })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,5 +387,124 @@ mod tests {
         assert_eq!(page.envelope["pagination"]["next"], 40);
         assert!(vercel_until(&stamps, &q(&[("limit", "101")]), PageMode::Normal).is_err());
         assert!(vercel_until(&stamps, &q(&[("until", "soon")]), PageMode::Normal).is_err());
+    }
+
+    #[test]
+    fn result_info_counts_pages_and_refuses_sizes_out_of_bounds() {
+        let zones = PerPage {
+            default: 20,
+            min: 5,
+            max: 50,
+        };
+        let page = result_info(
+            120,
+            &q(&[("page", "3"), ("per_page", "50")]),
+            zones,
+            PageMode::Normal,
+        )
+        .expect("page");
+        assert_eq!(page.range, 100..120);
+        assert_eq!(
+            page.envelope["result_info"],
+            json!({"page": 3, "per_page": 50, "count": 20, "total_count": 120, "total_pages": 3})
+        );
+        let past = result_info(
+            120,
+            &q(&[("page", "4"), ("per_page", "50")]),
+            zones,
+            PageMode::Normal,
+        )
+        .expect("page");
+        assert!(past.range.is_empty());
+        assert!(result_info(1, &q(&[("per_page", "51")]), zones, PageMode::Normal).is_err());
+        assert!(result_info(1, &q(&[("per_page", "4")]), zones, PageMode::Normal).is_err());
+        let looped = result_info(
+            120,
+            &q(&[("page", "2"), ("per_page", "50")]),
+            zones,
+            PageMode::Loop,
+        )
+        .expect("page");
+        assert_eq!(
+            (
+                looped.range.clone(),
+                &looped.envelope["result_info"]["page"]
+            ),
+            (0..50, &json!(1))
+        );
+    }
+}
+
+/// Cloudflare R2 (`r2-list-buckets`): `per_page` within `bounds` and an opaque `cursor`; the
+/// next page's cursor in `result_info.cursor`, absent on the last page; no total. A looping
+/// page hands back the cursor it was given; an empty one serves no items with a cursor.
+pub(crate) fn result_info_cursor(
+    total: usize,
+    q: &HashMap<String, String>,
+    bounds: PerPage,
+    mode: PageMode,
+) -> Result<Page, String> {
+    let per_page = parse_num(q, "per_page")?.unwrap_or(bounds.default);
+    if !(bounds.min..=bounds.max).contains(&per_page) {
+        return Err(format!(
+            "per_page must be between {} and {}",
+            bounds.min, bounds.max
+        ));
+    }
+    let start = match q.get("cursor").filter(|c| !c.is_empty()) {
+        None => 0,
+        Some(c) => decode_cursor(c).ok_or_else(|| "Invalid cursor".to_owned())?,
+    };
+    let start = start.min(total);
+    let end = (start + per_page).min(total);
+    let mut range = start..end;
+    let mut next = (end < total).then(|| encode_cursor("next", end));
+    match mode {
+        PageMode::Normal => {}
+        PageMode::Loop => next = Some(encode_cursor("next", start)),
+        // No items, and the cursor a full page has: the scheme announces no total, so the
+        // cursor is the only link a full page carries.
+        PageMode::Empty => {
+            range = start..start;
+            next = Some(encode_cursor("next", end));
+        }
+    }
+    let mut info = serde_json::Map::new();
+    info.insert("per_page".to_owned(), json!(per_page));
+    if let Some(next) = next {
+        info.insert("cursor".to_owned(), json!(next));
+    }
+    let mut envelope = serde_json::Map::new();
+    envelope.insert("success".to_owned(), json!(true));
+    envelope.insert("errors".to_owned(), json!([]));
+    envelope.insert("messages".to_owned(), json!([]));
+    envelope.insert("result_info".to_owned(), Value::Object(info));
+    Ok(Page { range, envelope })
+}
+
+#[cfg(test)]
+mod result_info_cursor_tests {
+    use super::*;
+
+    #[test]
+    fn the_cursor_walks_every_item_once_and_is_absent_at_the_end() {
+        let bounds = PerPage {
+            default: 20,
+            min: 1,
+            max: 1000,
+        };
+        let mut q = HashMap::from([("per_page".to_owned(), "2".to_owned())]);
+        let mut served = Vec::new();
+        loop {
+            let page = result_info_cursor(5, &q, bounds, PageMode::Normal).expect("page");
+            served.extend(page.range.clone());
+            match page.envelope["result_info"].get("cursor") {
+                Some(c) => q.insert("cursor".to_owned(), c.as_str().expect("str").to_owned()),
+                None => break,
+            };
+        }
+        assert_eq!(served, [0, 1, 2, 3, 4]);
+        q.insert("per_page".to_owned(), "1001".to_owned());
+        assert!(result_info_cursor(5, &q, bounds, PageMode::Normal).is_err());
     }
 }

@@ -152,7 +152,7 @@ impl Api<'_> {
     }
 }
 
-/// The three providers' APIs on a sandbox: Vultr, DigitalOcean, Linode.
+/// The APIs of the three providers with servers on a sandbox: Vultr, DigitalOcean, Linode.
 fn apis(sb: &SandboxHandle) -> (Api<'_>, Api<'_>, Api<'_>) {
     let [vultr, ocean, linode] =
         [Provider::Vultr, Provider::Digitalocean, Provider::Linode].map(|p| api(sb, p));
@@ -196,6 +196,11 @@ async fn wrong_or_missing_token_is_401_in_each_providers_format() {
             "/linode/instances",
             json!({"errors": [{"reason": "Invalid Token"}]}),
         ),
+        (
+            Provider::Cloudflare,
+            "/zones",
+            json!({"success": false, "errors": [{"code": 10000, "message": "Authentication error"}], "messages": [], "result": null}),
+        ),
     ];
     for (p, path, want) in cases {
         let url = api(&sb, p).url(path);
@@ -208,7 +213,7 @@ async fn wrong_or_missing_token_is_401_in_each_providers_format() {
     let counters = sb.counters();
     assert_eq!(counters.route("GET /vultr/v2/instances"), 2);
     assert_eq!(counters.provider(Provider::Linode), 2);
-    assert_eq!(counters.total, 6);
+    assert_eq!(counters.total, 8);
     sb.shutdown().await;
 }
 

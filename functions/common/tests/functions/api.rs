@@ -32,8 +32,8 @@ async fn health_inventory_and_unknown_routes() {
     assert_eq!(body["status"], "ok");
     assert_eq!(body["org"], ORG);
     assert_eq!(body["store"], "reachable");
-    assert_eq!(body["docks"], 3);
-    assert_eq!(body["docks_synced"], 3);
+    assert_eq!(body["docks"], 4);
+    assert_eq!(body["docks_synced"], 4);
 
     let all = live.get("/v1/inventory").await;
     assert_eq!(all.status, StatusCode::OK);
@@ -720,7 +720,7 @@ async fn a_deployed_plan_function_refuses_a_proposal_the_deployment_would_refuse
         .await;
     let body = refused.error(StatusCode::BAD_REQUEST, "invalid_config");
     let diagnostics = body["diagnostics"].as_array().expect("diagnostics");
-    assert_eq!(diagnostics.len(), 3, "one per dock: {body}");
+    assert_eq!(diagnostics.len(), 4, "one per dock: {body}");
     let line = fleet
         .lines()
         .position(|l| l.contains("VULTR_API_KEY"))
@@ -765,6 +765,10 @@ fn fleet_on_secrets() -> String {
         .replace(
             "{ env = \"LINODE_TOKEN\" }",
             "{ secret = \"stackdock/linode\" }",
+        )
+        .replace(
+            "{ env = \"CLOUDFLARE_API_TOKEN\" }",
+            "{ secret = \"stackdock/cloudflare\" }",
         );
     assert!(
         !secrets.contains("env ="),
@@ -781,7 +785,11 @@ async fn health_names_the_docks_whose_last_sync_failed_without_adapters() {
     let live = Live::build(
         |s| s,
         Worker::InProcess,
-        vec![ProviderKind::Vultr, ProviderKind::DigitalOcean],
+        vec![
+            ProviderKind::Vultr,
+            ProviderKind::DigitalOcean,
+            ProviderKind::Cloudflare,
+        ],
     )
     .await;
     assert!(live.scheduled_sync().await.is_err(), "linode-main fails");
@@ -793,5 +801,5 @@ async fn health_names_the_docks_whose_last_sync_failed_without_adapters() {
         serde_json::json!(["linode-main"]),
         "{body}"
     );
-    assert_eq!(body["docks_synced"], 2, "{body}");
+    assert_eq!(body["docks_synced"], 3, "{body}");
 }

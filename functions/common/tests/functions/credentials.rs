@@ -35,6 +35,10 @@ fn from_secrets(source: String) -> String {
             "{ env = \"LINODE_TOKEN\" }",
             "{ secret = \"stackdock/linode-main\" }",
         )
+        .replace(
+            "{ env = \"CLOUDFLARE_API_TOKEN\" }",
+            "{ secret = \"stackdock/cloudflare-main\" }",
+        )
 }
 
 fn adapters() -> Arc<Adapters> {
@@ -67,6 +71,10 @@ async fn bench_with_secrets(do_token: &str) -> (Live, MotoServer, aws_sdk_secret
             live.sandbox.token(Provider::Linode),
         ),
         ("stackdock/do-main", do_token.to_owned()),
+        (
+            "stackdock/cloudflare-main",
+            live.sandbox.token(Provider::Cloudflare),
+        ),
     ] {
         client
             .create_secret()
@@ -226,6 +234,7 @@ async fn a_transient_secrets_manager_failure_is_retried_reported_retryable_and_h
             ("vultr-main", Provider::Vultr),
             ("do-main", Provider::Digitalocean),
             ("linode-main", Provider::Linode),
+            ("cloudflare-main", Provider::Cloudflare),
         ] {
             values.insert(format!("stackdock/{dock}"), live.sandbox.token(provider));
         }
@@ -241,7 +250,7 @@ async fn a_transient_secrets_manager_failure_is_retried_reported_retryable_and_h
 
     // The cold start: each dock's read is tried 4 times (bounded backoff), then given up for now.
     let docks = Docks::healing(&live.config, resolver, adapters(), CREDENTIAL_TTL).await;
-    assert_eq!(faulty.requests.load(Ordering::SeqCst), 3 * 4);
+    assert_eq!(faulty.requests.load(Ordering::SeqCst), 4 * 4);
     assert!(docks.failures.is_empty(), "nothing is kept as a failure");
     let live = live.with_docks(docks, Worker::InProcess);
 

@@ -60,7 +60,7 @@ async fn list_docks_records_one_run_per_execution_even_when_retried_and_reaps_st
             "run_id": RUN,
             "actor": "schedule:arn:aws:scheduler:us-east-1:123456789012:schedule/default/stackdock-sync",
             "max_concurrency": fanout::DEFAULT_CONCURRENCY,
-            "docks": ["do-main", "linode-main", "vultr-main"],
+            "docks": ["cloudflare-main", "do-main", "linode-main", "vultr-main"],
         })
     );
     // Step Functions retries the step (its answer was lost): the same run, not a second one.
@@ -181,10 +181,13 @@ async fn plan_records_every_outcome_and_blocks_a_dock_whose_invocation_died() {
         .expect("list-docks");
     step(&live, sync_dock("vultr-main")).await.expect("vultr");
     step(&live, sync_dock("do-main")).await.expect("do");
+    step(&live, sync_dock("cloudflare-main"))
+        .await
+        .expect("cloudflare");
     // linode-main's invocation timed out before writing anything (the fixture's Catch result).
     let outcome = step(&live, fixture("sync-plan.json")).await.expect("plan");
     assert_eq!(outcome["run_id"], RUN);
-    assert_eq!(outcome["docks"], 3);
+    assert_eq!(outcome["docks"], 4);
     assert_eq!(outcome["docks_failed"], 1);
     assert!(
         outcome["plan_digest"]
@@ -214,7 +217,7 @@ async fn plan_records_every_outcome_and_blocks_a_dock_whose_invocation_died() {
         .expect("get")
         .expect("run");
     assert_eq!(run.status, RunStatus::Partial, "{run:#?}");
-    assert_eq!(run.error.as_deref(), Some("1 of 3 docks failed to sync"));
+    assert_eq!(run.error.as_deref(), Some("1 of 4 docks failed to sync"));
     assert!(run.finished_at.is_some());
     assert_eq!(run.plan_digest.as_deref(), outcome["plan_digest"].as_str());
     let log: Vec<&str> = run.log.iter().map(|l| l.message.as_str()).collect();
@@ -259,7 +262,7 @@ async fn the_sync_function_still_syncs_everything_on_the_schedule_event() {
     let outcome = step(&live, fixture("example-eventbridge-schedule.json"))
         .await
         .expect("all-in-one sync");
-    assert_eq!(outcome["docks"], 3);
+    assert_eq!(outcome["docks"], 4);
     assert_eq!(outcome["docks_failed"], 0);
     let err = step(&live, json!({"hello": "world"}))
         .await

@@ -18,12 +18,22 @@ use crate::fleet::{self, SandboxSetup};
 use crate::report::Row;
 use crate::scenarios::sync::ms;
 
+/// The providers the servers are spread over, in `ProviderKind::ALL` order.
+fn with_servers() -> Vec<ProviderKind> {
+    ProviderKind::ALL
+        .into_iter()
+        .filter(|p| p.supports(Kind::Servers))
+        .collect()
+}
+
 fn server(i: usize, provider: ProviderKind) -> DesiredResource {
     let (region, plan, image) = match provider {
         ProviderKind::Vultr => ("ewr", "vc2-1c-1gb", "os:2284"),
         ProviderKind::DigitalOcean => ("nyc3", "s-1vcpu-1gb", "ubuntu-24-04-x64"),
         ProviderKind::Linode => ("us-east", "g6-nanode-1", "linode/ubuntu24.04"),
-        ProviderKind::Vercel => unreachable!("servers are created on the three server providers"),
+        ProviderKind::Vercel | ProviderKind::Cloudflare => {
+            unreachable!("servers are created on the server providers: see `with_servers`")
+        }
     };
     DesiredResource {
         kind: Kind::Servers,
@@ -60,7 +70,7 @@ pub fn bound(
             rate_delay(creates * requests_each, 250, Duration::from_secs(60))
         }
         // No servers: nothing to create here.
-        ProviderKind::Vercel => Duration::ZERO,
+        ProviderKind::Vercel | ProviderKind::Cloudflare => Duration::ZERO,
     };
     limited + path
 }
@@ -73,7 +83,10 @@ pub async fn run(servers: usize, latency: Duration, pending_polls: u32) -> anyho
     })
     .await?;
     let resources: Vec<DesiredResource> = (0..servers)
-        .map(|i| server(i, ProviderKind::ALL[i % 3]))
+        .map(|i| {
+            let hosts = with_servers();
+            server(i, hosts[i % hosts.len()])
+        })
         .collect();
     let config = fleet::config(&sandbox.url(), resources);
     // Poll about as often as a request takes: a client cannot learn sooner.
@@ -119,12 +132,13 @@ pub async fn run(servers: usize, latency: Duration, pending_polls: u32) -> anyho
 
     // One create, then polls until the pending status clears, then the poll that sees it ready.
     let requests_each = 1 + pending_polls as usize + 1;
-    let per_provider: Vec<(ProviderKind, usize, Duration)> = ProviderKind::ALL
-        .into_iter()
-        .filter(|p| p.supports(Kind::Servers))
+    let hosts = with_servers();
+    let per_provider: Vec<(ProviderKind, usize, Duration)> = hosts
+        .iter()
+        .copied()
         .enumerate()
         .map(|(i, p)| {
-            let n = (i..servers).step_by(3).count();
+            let n = (i..servers).step_by(hosts.len()).count();
             (p, n, bound(p, n, requests_each, latency))
         })
         .collect();

@@ -44,7 +44,9 @@ fn slugs(p: ProviderKind) -> (&'static str, &'static str, &'static str) {
         ProviderKind::Vultr => ("ewr", "vc2-1c-1gb", "os:2284"),
         ProviderKind::DigitalOcean => ("nyc3", "s-1vcpu-1gb", "ubuntu-24-04-x64"),
         ProviderKind::Linode => ("us-east", "g6-nanode-1", "linode/ubuntu24.04"),
-        ProviderKind::Vercel => unreachable!("servers are planned on the three server providers"),
+        ProviderKind::Vercel | ProviderKind::Cloudflare => {
+            unreachable!("servers are planned on the server providers only")
+        }
     }
 }
 

@@ -16,8 +16,9 @@ use super::parse::{At, DockDraft, Item, ResourceDraft, Walker, found, table_spec
 use super::validate::did_you_mean;
 use super::{DesiredResource, address};
 use crate::dns::{
-    RECORD_TYPES, TXT_STRING_MAX, caa_flags, has_target, identity, record_types, srv_name_kept,
-    target, ttl_minimum, ttl_values, txt_strings, zone_name_error,
+    AUTOMATIC_TTL, RECORD_TYPES, TXT_STRING_MAX, automatic_ttl, caa_flags, has_target, identity,
+    proxies, record_types, srv_name_kept, target, ttl_maximum, ttl_minimum, ttl_values,
+    txt_strings, zone_name_error,
 };
 use crate::schema::FieldType;
 use crate::{FieldValue, Kind, ProviderKind};
@@ -53,6 +54,7 @@ struct RecordDraft {
     /// `ttl`, `priority`, `weight`, `port`, `flags`.
     ints: BTreeMap<&'static str, At<i64>>,
     tag: Option<At<String>>,
+    proxied: Option<At<bool>>,
 }
 
 impl RecordDraft {
@@ -157,6 +159,17 @@ impl Walker<'_, '_> {
                 value,
                 ints,
                 tag: self.string(&present, "tag", &what),
+                proxied: present.get("proxied").and_then(|(k, v)| {
+                    let at = self.typed(k, v, FieldType::Bool, &what)?;
+                    match at.value {
+                        FieldValue::Bool(b) => Some(At {
+                            value: b,
+                            key: at.key,
+                            span: at.span,
+                        }),
+                        _ => None,
+                    }
+                }),
             });
         }
         out
@@ -460,8 +473,15 @@ impl Walker<'_, '_> {
         }
         ok &= self.type_keys(record, record_type, &what);
         let ttl = record.ints.get("ttl");
-        if let (Some(ttl), Some(p)) = (ttl, provider) {
+        if let (Some(ttl), Some(p)) = (ttl, provider)
+            && !(automatic_ttl(p) && ttl.value == AUTOMATIC_TTL)
+        {
             let min = ttl_minimum(p);
+            let auto = if automatic_ttl(p) {
+                format!(", `ttl = {AUTOMATIC_TTL}` for automatic")
+            } else {
+                String::new()
+            };
             if ttl.value < min {
                 self.report.error(
                     ttl.span.clone(),
@@ -469,7 +489,17 @@ impl Walker<'_, '_> {
                         "`ttl` of {what} is {}, below {p}'s minimum of {min} seconds",
                         ttl.value
                     ),
-                    format!("use `ttl = {min}` or more, or remove `ttl` for {p}'s default"),
+                    format!("use `ttl = {min}` or more{auto}, or remove `ttl` for {p}'s default"),
+                );
+                ok = false;
+            } else if let Some(max) = ttl_maximum(p).filter(|max| ttl.value > *max) {
+                self.report.error(
+                    ttl.span.clone(),
+                    format!(
+                        "`ttl` of {what} is {}, above {p}'s maximum of {max} seconds",
+                        ttl.value
+                    ),
+                    format!("use `ttl = {max}` or less{auto}"),
                 );
                 ok = false;
             }
@@ -500,7 +530,15 @@ impl Walker<'_, '_> {
         fields.insert("type".to_owned(), FieldValue::Str(record_type.to_owned()));
         fields.insert(value_field.0.to_owned(), FieldValue::Str(value_field.1));
         for (k, at) in &record.ints {
-            fields.insert((*k).to_owned(), FieldValue::Int(at.value));
+            // An automatic TTL is stored as none, as the provider's default is.
+            let automatic =
+                *k == "ttl" && at.value == AUTOMATIC_TTL && provider.is_some_and(automatic_ttl);
+            if !automatic {
+                fields.insert((*k).to_owned(), FieldValue::Int(at.value));
+            }
+        }
+        if let Some(proxied) = &record.proxied {
+            fields.insert("proxied".to_owned(), FieldValue::Bool(proxied.value));
         }
         if let Some(tag) = &record.tag {
             fields.insert("tag".to_owned(), FieldValue::Str(tag.value.clone()));
@@ -552,6 +590,37 @@ impl Walker<'_, '_> {
                 format!("remove `flags` (or set `flags = 0`): {p} CAA records always have flags 0"),
             );
             ok = false;
+        }
+        if let Some(proxied) = &record.proxied {
+            if !proxies(p) {
+                let hosts: Vec<String> = ProviderKind::ALL
+                    .into_iter()
+                    .filter(|o| proxies(*o))
+                    .map(|o| format!("`{o}`"))
+                    .collect();
+                self.report.error(
+                    proxied.key.clone(),
+                    format!("`proxied` of {what} is a Cloudflare key, but {p} proxies no records"),
+                    format!(
+                        "remove `proxied`, or put the zone on a dock of {}",
+                        hosts.join(" or ")
+                    ),
+                );
+                ok = false;
+            } else if let Some(ttl) = record.ints.get("ttl")
+                && proxied.value
+                && !(automatic_ttl(p) && ttl.value == AUTOMATIC_TTL)
+            {
+                self.report.error(
+                    ttl.span.clone(),
+                    format!(
+                        "`ttl` of {what} is {}, but the record is proxied, whose TTL {p} keeps automatic",
+                        ttl.value
+                    ),
+                    "remove `ttl` (or set `proxied = false` to keep the TTL)",
+                );
+                ok = false;
+            }
         }
         ok
     }
@@ -620,6 +689,8 @@ impl Walker<'_, '_> {
             let applies = types.contains(&record_type);
             let given = if *key == "tag" {
                 record.tag.as_ref().map(|t| t.key.clone())
+            } else if *key == "proxied" {
+                record.proxied.as_ref().map(|t| t.key.clone())
             } else {
                 record.ints.get(key).map(|t| t.key.clone())
             };

@@ -429,7 +429,7 @@ mod tests {
         }
         assert_eq!(
             defs["dock"]["properties"]["provider"]["enum"],
-            json!(["vultr", "digitalocean", "linode", "vercel"])
+            json!(["vultr", "digitalocean", "linode", "vercel", "cloudflare"])
         );
         assert_eq!(
             defs["settings"]["properties"]["drift"]["enum"],

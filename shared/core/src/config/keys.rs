@@ -255,7 +255,7 @@ pub const RECORD_KEYS: &[TableKey] = &[
         false,
         KeyDefault::None,
         None,
-        "Time to live in seconds, at least the provider's minimum (see the table below); absent: the provider's default."
+        "Time to live in seconds, at least the provider's minimum (see the table below); absent: the provider's default. Cloudflare: `ttl = 1` (or no `ttl`) is automatic, stored as no TTL; a proxied record's TTL is always automatic."
     ),
     table_key!(
         "priority",
@@ -297,6 +297,14 @@ pub const RECORD_KEYS: &[TableKey] = &[
         None,
         "CAA (required there): `issue`, `issuewild` or `iodef`."
     ),
+    table_key!(
+        "proxied",
+        KeyType::Field(FieldType::Bool),
+        false,
+        KeyDefault::Bool(false),
+        None,
+        "Cloudflare only, A, AAAA and CNAME only: answer with Cloudflare's addresses and send the traffic through its proxy (changed in place). A proxied record's TTL is automatic, so it takes no `ttl`."
+    ),
 ];
 
 /// Which record types take a record key beyond `name`, `type`, `value` and `ttl`, and whether
@@ -307,6 +315,7 @@ pub const RECORD_TYPE_KEYS: &[(&str, &[&str], bool)] = &[
     ("port", &["SRV"], true),
     ("flags", &["CAA"], false),
     ("tag", &["CAA"], true),
+    ("proxied", &["A", "AAAA", "CNAME"], false),
 ];
 
 /// The range of each integer record key: `(key, min, max)`. A TTL is 31 bits (RFC 2181 §8), and
@@ -332,6 +341,8 @@ pub fn allowed_values(key: &str) -> Option<Vec<&'static str>> {
         "provider" => Some(ProviderKind::ALL.map(ProviderKind::as_str).to_vec()),
         "type" => Some(crate::dns::RECORD_TYPES.to_vec()),
         "tag" => Some(CAA_TAGS.to_vec()),
+        // Cloudflare R2 ([cf-go] r2/bucket.go `BucketNewParamsCfR2Jurisdiction`).
+        "jurisdiction" => Some(vec!["default", "eu", "fedramp"]),
         _ => None,
     }
 }

@@ -1143,7 +1143,51 @@ impl Walker<'_, '_> {
                 );
                 continue;
             }
+            for setting in provider.dock_settings() {
+                if setting.required_for.contains(&r.kind)
+                    && dock.settings.raw(setting.key).is_none()
+                {
+                    self.report.error(
+                        dock_at.span.clone(),
+                        format!(
+                            "dock `{}` has no `{}`, which {provider} {} need",
+                            dock.name,
+                            setting.key,
+                            r.kind.config_key()
+                        ),
+                        format!(
+                            "add `{} = …` to `[docks.{}]`: {}",
+                            setting.key, dock.name, setting.doc
+                        ),
+                    );
+                }
+            }
+            for key in schema::provider_required(provider, r.kind) {
+                if !r.fields.contains_key(*key) {
+                    let doc = schema::kind_keys(r.kind)
+                        .iter()
+                        .find(|k| k.key == *key)
+                        .map_or("", |k| k.doc);
+                    self.report.error(
+                        r.name_span.clone(),
+                        format!(
+                            "{what} is missing `{key}`, which {provider} {} need",
+                            r.kind.config_key()
+                        ),
+                        format!("add `{key} = …`: {doc}"),
+                    );
+                }
+            }
             for (key, at) in &r.fields {
+                if let FieldValue::Str(value) = &at.value
+                    && let Some(e) = schema::value_error(provider, r.kind, key, value)
+                {
+                    self.report.error(
+                        at.span.clone(),
+                        format!("`{key}` of {what} is `{value}`, which {provider} refuses"),
+                        e,
+                    );
+                }
                 if schema::field_rule(provider, r.kind, key).is_none() {
                     let supported: Vec<&str> = schema::field_rules(provider, r.kind)
                         .iter()

@@ -1,10 +1,10 @@
-//! The provider dock-settings slot, end to end: a test declaration (no production provider takes a
-//! setting yet) run through the very parser, JSON Schema, config reference and plan dock changes
+//! The provider dock-settings slot, end to end: a test declaration (beside Cloudflare's
+//! production `account_id`) run through the very parser, JSON Schema, config reference and plan dock changes
 //! the real providers use, by passing it where production passes `ProviderKind::dock_settings`.
 
 use serde_json::json;
 
-use super::json_schema::json_schema_declared;
+use super::json_schema::{json_schema, json_schema_declared};
 use super::parse::parse_declared;
 use super::reference::{markdown, markdown_declared};
 use super::{Config, Diagnostics};
@@ -28,12 +28,13 @@ const VULTR: &[DockSettingSpec] = &[ACCOUNT_ID.spec];
 const DIGITALOCEAN: &[DockSettingSpec] = &[TEAM_ID.spec, STRICT.spec];
 
 /// Vultr docks take `account_id` (required), DigitalOcean docks `team_id` and `strict`, Linode
-/// docks nothing.
+/// docks nothing, Cloudflare docks their production settings.
 fn declared(p: ProviderKind) -> &'static [DockSettingSpec] {
     match p {
         ProviderKind::Vultr => VULTR,
         ProviderKind::DigitalOcean => DIGITALOCEAN,
         ProviderKind::Linode | ProviderKind::Vercel => &[],
+        ProviderKind::Cloudflare => p.dock_settings(),
     }
 }
 
@@ -236,12 +237,21 @@ fn the_schema_says_per_provider_which_settings_a_dock_takes() {
     // Without declarations the dock schema is the common keys alone.
     let plain = json_schema_declared(|_| &[]);
     assert!(plain["definitions"]["dock"].get("allOf").is_none());
+    // Production: the common keys and Cloudflare's optional `account_id`, allowed on
+    // Cloudflare docks only.
+    let production = json_schema();
+    let dock = &production["definitions"]["dock"];
+    assert_eq!(dock["properties"].as_object().map(|p| p.len()), Some(6));
+    let cases = dock["allOf"].as_array().expect("one case per provider");
+    let cloudflare = cases
+        .iter()
+        .find(|c| c["if"]["properties"]["provider"]["const"] == "cloudflare")
+        .expect("a Cloudflare case");
     assert_eq!(
-        plain["definitions"]["dock"]["properties"]
-            .as_object()
-            .map(|p| p.len()),
-        Some(4)
+        cloudflare["then"]["properties"]["account_id"]["pattern"],
+        "^[0-9a-f]{32}$"
     );
+    assert!(cloudflare["then"].get("required").is_none());
 }
 
 #[test]
@@ -255,6 +265,11 @@ fn the_reference_documents_each_providers_settings() {
     assert!(markdown_declared(|_| &[]).contains("None of today's providers declares any."));
     // Vercel's `team_id`, from the production declarations.
     assert!(markdown().contains("| `team_id` | string | no | The Vercel team"));
+    let production = markdown();
+    assert!(
+        production.contains("#### `provider = \"cloudflare\"`\n\n| key | type | required | meaning |\n|---|---|---|---|\n| `account_id` | string | no |"),
+        "{production}"
+    );
 }
 
 #[test]

@@ -133,7 +133,7 @@ fn the_lambda_target_admits_secrets_published_hosts_and_allowed_origins() {
     // The repository's example uses `env` credentials: fine on a laptop, refused in Lambda.
     let example = fs::read_to_string(repo().join("stackdock.toml")).unwrap_or_default();
     let refused = config::check_lambda("stackdock.toml", &example, &default).expect_err("env");
-    assert_eq!(refused.len(), 3, "{refused}");
+    assert_eq!(refused.len(), 4, "{refused}");
     assert!(
         refused
             .iter()
@@ -224,7 +224,7 @@ fn the_repository_example_validates() {
         .values()
         .map(|d| (d.name.as_str(), d.provider, &d.credentials))
         .collect();
-    assert_eq!(docks.len(), 3);
+    assert_eq!(docks.len(), 4);
     for (name, provider, credentials) in docks {
         assert!(
             matches!(credentials, CredentialRef::Env(_)),

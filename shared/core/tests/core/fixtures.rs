@@ -40,6 +40,7 @@ pub fn dock(name: &str, provider: ProviderKind) -> DockConfig {
         ProviderKind::DigitalOcean => "DIGITALOCEAN_TOKEN",
         ProviderKind::Linode => "LINODE_TOKEN",
         ProviderKind::Vercel => "VERCEL_TOKEN",
+        ProviderKind::Cloudflare => "CLOUDFLARE_API_TOKEN",
     };
     DockConfig {
         name: name.to_owned(),

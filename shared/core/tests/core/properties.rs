@@ -37,7 +37,9 @@ fn regions(p: ProviderKind) -> [&'static str; 2] {
         ProviderKind::Vultr => ["ewr", "ams"],
         ProviderKind::DigitalOcean => ["nyc3", "ams3"],
         ProviderKind::Linode => ["us-east", "eu-west"],
-        ProviderKind::Vercel => unreachable!("the generated docks are of providers with servers"),
+        ProviderKind::Vercel | ProviderKind::Cloudflare => {
+            unreachable!("the generated docks are of providers with servers")
+        }
     }
 }
 fn plans(p: ProviderKind) -> [&'static str; 2] {
@@ -45,7 +47,9 @@ fn plans(p: ProviderKind) -> [&'static str; 2] {
         ProviderKind::Vultr => ["vc2-1c-1gb", "vc2-2c-4gb"],
         ProviderKind::DigitalOcean => ["s-1vcpu-1gb", "s-2vcpu-2gb"],
         ProviderKind::Linode => ["g6-nanode-1", "g6-standard-2"],
-        ProviderKind::Vercel => unreachable!("the generated docks are of providers with servers"),
+        ProviderKind::Vercel | ProviderKind::Cloudflare => {
+            unreachable!("the generated docks are of providers with servers")
+        }
     }
 }
 fn images(p: ProviderKind) -> [&'static str; 2] {
@@ -53,7 +57,9 @@ fn images(p: ProviderKind) -> [&'static str; 2] {
         ProviderKind::Vultr => ["os:2284", "os:1743"],
         ProviderKind::DigitalOcean => ["ubuntu-24-04-x64", "debian-12-x64"],
         ProviderKind::Linode => ["linode/ubuntu24.04", "linode/debian12"],
-        ProviderKind::Vercel => unreachable!("the generated docks are of providers with servers"),
+        ProviderKind::Vercel | ProviderKind::Cloudflare => {
+            unreachable!("the generated docks are of providers with servers")
+        }
     }
 }
 const TAGS: [&str; 3] = ["web", "prod", "blue"];
@@ -296,6 +302,7 @@ fn config_toml(prune: bool, entries: &[String]) -> String {
             ProviderKind::DigitalOcean => "DIGITALOCEAN_TOKEN",
             ProviderKind::Linode => "LINODE_TOKEN",
             ProviderKind::Vercel => "VERCEL_TOKEN",
+            ProviderKind::Cloudflare => "CLOUDFLARE_API_TOKEN",
         };
         let _ = write!(
             s,

@@ -6,7 +6,8 @@ use std::time::Duration;
 use stackdock_core::ProviderKind;
 
 use crate::http::{
-    Bucket, Declaration, ErrorBody, Pagination, RateHeaders, RateLimits, Scope, WindowScope,
+    Bucket, Declaration, ErrorBody, Pagination, RateHeaderForm, RateHeaders, RateLimits, Scope,
+    WindowScope,
 };
 
 pub static DECLARATION: Declaration = Declaration {
@@ -16,12 +17,15 @@ pub static DECLARATION: Declaration = Declaration {
     base_url: ProviderKind::DigitalOcean.default_endpoint(),
     // [do-spec] description.yml: "maximum number of results per page is 200".
     pagination: Pagination::PageLinks { max: 200 },
+    route_pagination: &[],
     // [do-spec] error.yml.
     errors: ErrorBody::IdAndMessage,
     // [do-spec] description.yml "Rate Limit": one budget per token.
     rate_headers: Some(RateHeaders {
-        remaining: "ratelimit-remaining",
-        reset: "ratelimit-reset",
+        form: RateHeaderForm::Counters {
+            remaining: "ratelimit-remaining",
+            reset: "ratelimit-reset",
+        },
         scope: WindowScope::Token,
     }),
     rate_limits,

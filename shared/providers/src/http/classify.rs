@@ -127,6 +127,7 @@ impl ErrorBody {
             ErrorBody::IdAndMessage => read_id_and_message(body),
             ErrorBody::ErrorList => read_error_list(body),
             ErrorBody::ErrorObject => read_error_object(body),
+            ErrorBody::SuccessEnvelope => read_success_envelope(body),
         }
     }
 
@@ -157,6 +158,7 @@ impl ErrorBody {
                         .and_then(Value::as_object)
                         .is_some_and(|e| e.get("message").is_some_and(Value::is_string))
             }
+            ErrorBody::SuccessEnvelope => obj.get("success") == Some(&Value::Bool(false)),
         }
     }
 }
@@ -263,6 +265,31 @@ fn read_error_object(body: &Value) -> Said {
     }
 }
 
+/// Cloudflare: `{"success": false, "errors": [{"code": 1003, "message": "…"}], "messages": [],
+/// "result": null}` ([cf-spec] `api-response-common-failure`). Each error reads `message (code
+/// N)`; several are joined. The HTTP status says the class; the codes are Cloudflare's own.
+fn read_success_envelope(body: &Value) -> Said {
+    let said: Vec<String> = body
+        .get("errors")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| {
+            let message = text(e.get("message"))?;
+            Some(match e.get("code").and_then(Value::as_u64) {
+                Some(code) => format!("{message} (code {code})"),
+                None => message,
+            })
+        })
+        .collect();
+    Said {
+        message: (!said.is_empty()).then(|| cut(&said.join("; "))),
+        fields: Vec::new(),
+        status: None,
+    }
+}
+
 fn text(v: Option<&Value>) -> Option<String> {
     let s = v?.as_str()?.trim();
     if s.is_empty() {
@@ -364,6 +391,7 @@ mod tests {
         pub static DigitalOcean: &Declaration = &crate::digitalocean::DECLARATION;
         pub static Linode: &Declaration = &crate::linode::DECLARATION;
         pub static Vercel: &Declaration = &crate::vercel::DECLARATION;
+        pub static Cloudflare: &Declaration = &crate::cloudflare::DECLARATION;
     }
     type Dialect = &'static Declaration;
 
@@ -552,6 +580,46 @@ mod tests {
                 "HTTP 400: A variable with that key exists. (ENV_CONFLICT)",
                 vec![],
             ),
+            (
+                Cloudflare,
+                404,
+                r#"{"success":false,"errors":[{"code":81044,"message":"Record does not exist."}],"messages":[],"result":null}"#,
+                NotFound,
+                "HTTP 404: Record does not exist. (code 81044)",
+                vec![],
+            ),
+            (
+                Cloudflare,
+                400,
+                r#"{"success":false,"errors":[{"code":9005,"message":"Content for A record is invalid."},{"code":9021,"message":"Invalid TTL."}],"messages":[],"result":null}"#,
+                Invalid,
+                "HTTP 400: Content for A record is invalid. (code 9005); Invalid TTL. (code 9021)",
+                vec![],
+            ),
+            (
+                Cloudflare,
+                409,
+                r#"{"success":false,"errors":[{"code":1061,"message":"example.com already exists"}],"messages":[],"result":null}"#,
+                Conflict,
+                "HTTP 409: example.com already exists (code 1061)",
+                vec![],
+            ),
+            (
+                Cloudflare,
+                422,
+                r#"{"success":false,"errors":[],"messages":[],"result":null}"#,
+                Invalid,
+                "HTTP 422",
+                vec![],
+            ),
+            (
+                Cloudflare,
+                503,
+                r#"{"success":false,"errors":[{"code":10000,"message":"Service unavailable"}]}"#,
+                Transient,
+                "provider error (HTTP 503: Service unavailable (code 10000))",
+                vec![],
+            ),
         ];
         for (dialect, status, body, class, message, fields) in cases {
             let got = classify(dialect, status, &HeaderMap::new(), body.as_bytes(), ctx());
@@ -609,6 +677,20 @@ mod tests {
         let got = classify(dialect::DigitalOcean, 429, &h, body, ctx());
         assert_eq!(got.class, ErrorClass::RateLimited);
         assert_eq!(got.retry_after, Some(Duration::from_secs(30)));
+
+        // Cloudflare: `Retry-After` first, else the structured field's `t` once `r` is 0.
+        let mut h = HeaderMap::new();
+        h.insert(
+            "ratelimit",
+            HeaderValue::from_static("\"default\";r=0;t=42"),
+        );
+        let body = br#"{"success":false,"errors":[{"code":971,"message":"Please wait and consider throttling your request speed"}],"messages":[],"result":null}"#;
+        let got = classify(dialect::Cloudflare, 429, &h, body, ctx());
+        assert_eq!(got.class, ErrorClass::RateLimited);
+        assert_eq!(got.retry_after, Some(Duration::from_secs(42)));
+        h.insert("retry-after", HeaderValue::from_static("5"));
+        let got = classify(dialect::Cloudflare, 429, &h, body, ctx());
+        assert_eq!(got.retry_after, Some(Duration::from_secs(5)));
     }
 
     #[test]
@@ -669,6 +751,16 @@ mod tests {
                 Linode,
                 r#"{"errors":[{"reason":"something odd"}]}"#,
                 Some(ErrorClass::Transient),
+            ),
+            (
+                Cloudflare,
+                r#"{"success":false,"errors":[{"code":10000,"message":"Authentication error"}],"messages":[],"result":null}"#,
+                Some(ErrorClass::Unauthorized),
+            ),
+            (
+                Cloudflare,
+                r#"{"success":true,"errors":[],"messages":[],"result":[],"result_info":{"page":1,"per_page":50,"count":0,"total_count":0,"total_pages":0}}"#,
+                None,
             ),
         ];
         for (dialect, body, want) in cases {

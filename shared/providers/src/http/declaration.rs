@@ -17,6 +17,10 @@ pub struct Declaration {
     pub base_url: &'static str,
     /// How its collections are paged, and the largest page.
     pub pagination: Pagination,
+    /// Routes paged otherwise than `pagination`, each with its own scheme and largest page
+    /// (Cloudflare documents a `per_page` maximum per list, and R2 buckets page by cursor):
+    /// `(route template, scheme)`.
+    pub route_pagination: &'static [(&'static str, Pagination)],
     /// How its error bodies read.
     pub errors: ErrorBody,
     /// Its rate-limit headers, if it sends any.
@@ -59,6 +63,13 @@ pub enum Pagination {
     /// `limit` and a continuation sent back as `from`; `pagination.next` is a number or an
     /// opaque string token, `null` on the last page (Vercel projects).
     Continuation { max: u32 },
+    /// `page` (from 1) and `per_page`; the items under the list key beside a `result_info` of
+    /// `page`, `per_page`, `count`, `total_count` and `total_pages` (Cloudflare's
+    /// `V4PagePaginationArray`).
+    ResultInfo { max: u32 },
+    /// `per_page` and an opaque `cursor`; the next cursor is `result_info.cursor`, empty or
+    /// absent on the last page, and no total is announced (Cloudflare R2 buckets).
+    ResultInfoCursor { max: u32 },
 }
 
 impl Pagination {
@@ -76,8 +87,25 @@ impl Pagination {
             | Pagination::PageLinks { max }
             | Pagination::PageCount { max }
             | Pagination::Until { max }
-            | Pagination::Continuation { max } => max,
+            | Pagination::Continuation { max }
+            | Pagination::ResultInfo { max }
+            | Pagination::ResultInfoCursor { max } => max,
         }
+    }
+}
+
+impl Declaration {
+    /// How `route` is paged: its own scheme, or the provider's.
+    pub fn pagination_of(&self, route: &str) -> Pagination {
+        self.route_pagination
+            .iter()
+            .find(|(r, _)| *r == route)
+            .map_or(self.pagination, |(_, scheme)| *scheme)
+    }
+
+    /// The largest page of `route`.
+    pub fn page_max(&self, route: &str) -> u32 {
+        self.pagination_of(route).max()
     }
 }
 
@@ -92,15 +120,33 @@ pub enum ErrorBody {
     ErrorList,
     /// `{"error": {"code": "<slug>", "message": "…"}}` (Vercel).
     ErrorObject,
+    /// Every answer in one envelope, `{"success": false, "errors": [{"code": <int>, "message":
+    /// "…"}], "messages": [], "result": null}` on a failure (Cloudflare API v4).
+    SuccessEnvelope,
 }
 
-/// Rate-limit headers: the requests left in the window and when it resets (epoch seconds).
+/// Rate-limit headers: how they say what is left of the window, and what an exhausted window
+/// stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateHeaders {
-    pub remaining: &'static str,
-    pub reset: &'static str,
+    pub form: RateHeaderForm,
     /// What an exhausted window stops.
     pub scope: WindowScope,
+}
+
+/// How rate-limit headers say what is left of the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateHeaderForm {
+    /// One header with the requests left, one with the reset time in epoch seconds
+    /// (DigitalOcean `ratelimit-remaining`/`ratelimit-reset`, Linode `X-RateLimit-*`).
+    Counters {
+        remaining: &'static str,
+        reset: &'static str,
+    },
+    /// One structured field of the IETF draft `draft-ietf-httpapi-ratelimit-headers`:
+    /// `"<policy>";r=<requests left>;t=<seconds until the window resets>` (Cloudflare
+    /// `Ratelimit: "default";r=50;t=30`, beside `Ratelimit-Policy: "default";q=1200;w=300`).
+    Structured { name: &'static str },
 }
 
 /// What one rate-limit window covers.

@@ -15,7 +15,9 @@ mod retry;
 mod stats;
 
 pub use client::{Client, ClientBuildError, ClientConfig, MAX_BODY_BYTES, USER_AGENT};
-pub use declaration::{Declaration, ErrorBody, Pagination, RateHeaders, WindowScope};
+pub use declaration::{
+    Declaration, ErrorBody, Pagination, RateHeaderForm, RateHeaders, WindowScope,
+};
 pub use dock::{DockClient, DockSettings};
 pub use limit::{Bucket, RateLimits, Scope};
 pub(crate) use paginate::page_items;

@@ -1,6 +1,7 @@
 //! Listing every page of a collection, in each provider's scheme, at the largest page size:
-//! Vultr cursors, DigitalOcean `page`/`per_page`, Linode `page`/`page_size`, and the
-//! `pagination.next` chains of Vercel (a millisecond `until` cursor, or a `from` continuation).
+//! Vultr cursors, DigitalOcean `page`/`per_page`, Linode `page`/`page_size`, Cloudflare
+//! `page`/`per_page` with `result_info` (`paginate/result_info.rs`), and the `pagination.next`
+//! chains of Vercel (a millisecond `until` cursor, or a `from` continuation).
 //!
 //! A listing is complete or an error, never a partial list presented as complete (design §6.2:
 //! a partial listing would mark resources missing and plan creates). So a repeated cursor, more
@@ -19,6 +20,8 @@ use serde::de::{
 };
 use serde_json::Value;
 use serde_json::value::RawValue;
+
+mod result_info;
 
 use super::Pagination;
 use super::dock::{DockClient, malformed, route_key};
@@ -172,8 +175,18 @@ impl<'de> Visitor<'de> for PageSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut items = None;
         let mut rest = serde_json::Map::new();
+        // A dotted key is a list inside an object (`result.buckets`): that object is read with
+        // the rest of the key, and kept with `null` where its list was.
+        let nested = self.list_key.split_once('.');
         while let Some(key) = map.next_key::<String>()? {
-            if key == self.list_key {
+            if let Some((head, tail)) = nested.filter(|(head, _)| key == *head) {
+                let (inner, rest_of) = map.next_value_seed(PageSeed {
+                    list_key: tail,
+                    bare: false,
+                })?;
+                items = inner;
+                rest.insert(head.to_owned(), rest_of);
+            } else if key == self.list_key {
                 items = map.next_value::<ItemsOrNot>()?.0;
                 // Kept as a key, so an error-envelope check sees the page's keys as they were.
                 rest.insert(key, Value::Null);
@@ -262,6 +275,26 @@ impl<'de> Deserialize<'de> for ItemsOrNot {
     }
 }
 
+/// Where a cursor scheme's page says what comes next (JSON pointers into the page).
+struct CursorAt {
+    /// The next page's cursor; empty or absent on the last page.
+    next: &'static str,
+    /// The number of items announced, if the scheme announces one.
+    total: Option<&'static str>,
+}
+
+/// Vultr: `meta.links.next` and `meta.total`.
+const META_LINKS: CursorAt = CursorAt {
+    next: "/meta/links/next",
+    total: Some("/meta/total"),
+};
+
+/// Cloudflare R2: `result_info.cursor`, no total.
+const RESULT_INFO: CursorAt = CursorAt {
+    next: "/result_info/cursor",
+    total: None,
+};
+
 /// Turns one listed item into what the listing returns (a record, a wire struct, the item
 /// itself). Applied to each page as it arrives, while the next page is in flight.
 pub type MapItem<'m, R> = &'m (dyn Fn(Item) -> Result<R, ProviderError> + Sync);
@@ -341,12 +374,17 @@ impl DockClient {
         if options.whole {
             return self.list_whole(c).await;
         }
-        match options.scheme.unwrap_or(self.declaration().pagination) {
-            Pagination::Cursor { max } => self.list_cursor(c, max).await,
+        let scheme = options
+            .scheme
+            .unwrap_or_else(|| self.declaration().pagination_of(route));
+        match scheme {
+            Pagination::Cursor { max } => self.list_cursor(c, max, &META_LINKS).await,
             Pagination::PageLinks { max } => self.list_page_links(c, max).await,
             Pagination::PageCount { max } => self.list_page_count(c, max).await,
             Pagination::Until { max } => self.list_next_chain(c, max, "until").await,
             Pagination::Continuation { max } => self.list_next_chain(c, max, "from").await,
+            Pagination::ResultInfo { max } => self.list_result_info(c, max).await,
+            Pagination::ResultInfoCursor { max } => self.list_cursor(c, max, &RESULT_INFO).await,
         }
     }
 
@@ -366,11 +404,14 @@ impl DockClient {
         map_page(p.items, c.map)
     }
 
-    /// Vultr: `per_page` + `cursor`; `meta.links.next` is `""` on the last page ([govultr]).
+    /// `per_page` + `cursor`, the next cursor and the total where `at` says: Vultr's
+    /// `meta.links.next` is `""` on the last page ([govultr]); Cloudflare R2's
+    /// `result_info.cursor` is empty or absent there.
     async fn list_cursor<R>(
         &self,
         c: Collection<'_, R>,
         max: u32,
+        at: &CursorAt,
     ) -> Result<Vec<R>, ProviderError> {
         let (route, map) = (c.route, c.map);
         let per_page = page_size(c.options, max);
@@ -387,13 +428,15 @@ impl DockClient {
         let mut total: Option<u64> = None;
         let mut p = self.fetch_page(c, query(None)).await?;
         for page in 1u64.. {
-            let meta = p.body.get("meta");
             if page == 1 {
-                total = meta.and_then(|m| m.get("total")).and_then(Value::as_u64);
+                total = at
+                    .total
+                    .and_then(|path| p.body.pointer(path))
+                    .and_then(Value::as_u64);
             }
-            let next = meta
-                .and_then(|m| m.get("links"))
-                .and_then(|l| l.get("next"))
+            let next = p
+                .body
+                .pointer(at.next)
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned();

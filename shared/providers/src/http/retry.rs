@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 
-use super::Declaration;
+use super::{Declaration, RateHeaderForm};
 
 /// Bounds and pacing of retries. Tests set tiny delays.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,21 +110,51 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// When the provider's rate-limit headers say the current window is used up: DigitalOcean
 /// `ratelimit-remaining: 0` with `ratelimit-reset` (epoch seconds) [do-spec]; Linode
-/// `X-RateLimit-Remaining: 0` with `X-RateLimit-Reset` (epoch seconds) [linode-docs]. Vultr
-/// sends none. Returns the wait from `now`.
+/// `X-RateLimit-Remaining: 0` with `X-RateLimit-Reset` (epoch seconds) [linode-docs];
+/// Cloudflare `Ratelimit: "default";r=0;t=<seconds>` [cf-docs]. Vultr sends none. Returns the
+/// wait from `now`.
 pub fn exhausted_until(
     decl: &Declaration,
     headers: &HeaderMap,
     now: jiff::Timestamp,
 ) -> Option<Duration> {
-    let names = decl.rate_headers?;
-    let remaining: u64 = header(headers, names.remaining)?.trim().parse().ok()?;
-    if remaining > 0 {
-        return None;
+    match decl.rate_headers?.form {
+        RateHeaderForm::Counters { remaining, reset } => {
+            let remaining: u64 = header(headers, remaining)?.trim().parse().ok()?;
+            if remaining > 0 {
+                return None;
+            }
+            let reset: i64 = header(headers, reset)?.trim().parse().ok()?;
+            let at = jiff::Timestamp::from_second(reset).ok()?;
+            Some(until(at, now))
+        }
+        RateHeaderForm::Structured { name } => {
+            let (remaining, reset) = structured_rate(header(headers, name)?)?;
+            (remaining == 0).then(|| Duration::from_secs(reset))
+        }
     }
-    let reset: i64 = header(headers, names.reset)?.trim().parse().ok()?;
-    let at = jiff::Timestamp::from_second(reset).ok()?;
-    Some(until(at, now))
+}
+
+/// The requests left (`r`) and the seconds until the window resets (`t`) of a structured
+/// rate-limit field (`"default";r=50;t=30`, draft-ietf-httpapi-ratelimit-headers). With several
+/// policies (`"a";r=5;t=1, "b";r=0;t=30`), the most exhausted one: the fewest requests left,
+/// then the longest wait. `None` when no item has both numbers.
+pub fn structured_rate(value: &str) -> Option<(u64, u64)> {
+    value
+        .split(',')
+        .filter_map(|item| {
+            let mut r = None;
+            let mut t = None;
+            for param in item.split(';').skip(1) {
+                match param.trim().split_once('=') {
+                    Some(("r", v)) => r = v.trim().parse::<u64>().ok(),
+                    Some(("t", v)) => t = v.trim().parse::<u64>().ok(),
+                    _ => {}
+                }
+            }
+            Some((r?, t?))
+        })
+        .min_by_key(|(r, t)| (*r, std::cmp::Reverse(*t)))
 }
 
 /// How long the provider asked us to wait: `Retry-After` first, then an exhausted window's reset.
@@ -142,6 +172,24 @@ pub fn server_wait(
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+
+    #[test]
+    fn structured_rate_fields_read_the_most_exhausted_policy() {
+        assert_eq!(structured_rate("\"default\";r=50;t=30"), Some((50, 30)));
+        assert_eq!(structured_rate(" \"default\" ; r=0 ; t=12 "), Some((0, 12)));
+        assert_eq!(
+            structured_rate("\"burst\";r=5;t=1, \"day\";r=0;t=300"),
+            Some((0, 300))
+        );
+        for bad in [
+            "",
+            "\"default\"",
+            "\"default\";r=x;t=3",
+            "\"default\";q=100;w=60",
+        ] {
+            assert_eq!(structured_rate(bad), None, "{bad}");
+        }
+    }
 
     fn now() -> jiff::Timestamp {
         // Sun, 06 Nov 1994 08:49:30 GMT

@@ -7,7 +7,8 @@ use std::time::Duration;
 use stackdock_core::ProviderKind;
 
 use crate::http::{
-    Bucket, Declaration, ErrorBody, Pagination, RateHeaders, RateLimits, Scope, WindowScope,
+    Bucket, Declaration, ErrorBody, Pagination, RateHeaderForm, RateHeaders, RateLimits, Scope,
+    WindowScope,
 };
 
 pub static DECLARATION: Declaration = Declaration {
@@ -17,12 +18,15 @@ pub static DECLARATION: Declaration = Declaration {
     base_url: ProviderKind::Linode.default_endpoint(),
     // [linode-docs] pagination: `page_size` 25–500.
     pagination: Pagination::PageCount { max: 500 },
+    route_pagination: &[],
     // [linodego] errors.go.
     errors: ErrorBody::ErrorList,
     // [linode-docs] reference/rate-limits: windows per operation.
     rate_headers: Some(RateHeaders {
-        remaining: "x-ratelimit-remaining",
-        reset: "x-ratelimit-reset",
+        form: RateHeaderForm::Counters {
+            remaining: "x-ratelimit-remaining",
+            reset: "x-ratelimit-reset",
+        },
         scope: WindowScope::Route,
     }),
     rate_limits,

@@ -9,7 +9,8 @@ use stackdock_core::ProviderKind;
 use stackdock_core::kind::VERCEL_TEAM_ID;
 
 use crate::http::{
-    Bucket, Declaration, ErrorBody, Pagination, RateHeaders, RateLimits, Scope, WindowScope,
+    Bucket, Declaration, ErrorBody, Pagination, RateHeaderForm, RateHeaders, RateLimits, Scope,
+    WindowScope,
 };
 
 pub static DECLARATION: Declaration = Declaration {
@@ -20,13 +21,17 @@ pub static DECLARATION: Declaration = Declaration {
     // [vercel-sdk] `Pagination {count, next, prev}`: `next` is the timestamp to send as `until`;
     // [vercel-tf] client/pagination.go and dns_record.go: 100 is the largest `limit`.
     pagination: Pagination::Until { max: 100 },
+    // Projects page with the `from` continuation, through `ListOptions::scheme`.
+    route_pagination: &[],
     // [vercel-tf] client/error.go `APIError`.
     errors: ErrorBody::ErrorObject,
     // [vercel-docs] /docs/limits: `X-RateLimit-Remaining` and `X-RateLimit-Reset` (epoch
     // seconds), one window per action (so per route), `Retry-After` on a 429.
     rate_headers: Some(RateHeaders {
-        remaining: "x-ratelimit-remaining",
-        reset: "x-ratelimit-reset",
+        form: RateHeaderForm::Counters {
+            remaining: "x-ratelimit-remaining",
+            reset: "x-ratelimit-reset",
+        },
         scope: WindowScope::Route,
     }),
     rate_limits,

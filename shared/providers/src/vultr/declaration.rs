@@ -14,6 +14,7 @@ pub static DECLARATION: Declaration = Declaration {
     base_url: ProviderKind::Vultr.default_endpoint(),
     // [govultr] README "Pagination": `per_page` up to 500 and a `cursor`.
     pagination: Pagination::Cursor { max: 500 },
+    route_pagination: &[],
     // [tf-vultr] utility.go `apiError`.
     errors: ErrorBody::ErrorAndStatus,
     rate_headers: None,

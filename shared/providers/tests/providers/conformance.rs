@@ -13,9 +13,18 @@ use stackdock_sandbox::{Kind as SandboxKind, Provider as Sandboxed, SandboxHandl
 
 use super::support::{connect_as, dock, set, unlimited};
 
-/// The dock `<provider>-main` of org `acme`.
+/// The sandbox's Cloudflare account (`account_id` of the Cloudflare dock).
+pub(super) const CLOUDFLARE_ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
+
+/// The dock `<provider>-main` of org `acme` (a Cloudflare dock in the sandbox's account).
 pub(super) fn ctx(provider: ProviderKind) -> DockContext {
-    dock(provider, &format!("{provider}-main"), "TOKEN")
+    let mut ctx = dock(provider, &format!("{provider}-main"), "TOKEN");
+    if provider == ProviderKind::Cloudflare {
+        ctx.settings = [("account_id".to_owned(), s(CLOUDFLARE_ACCOUNT))]
+            .into_iter()
+            .collect();
+    }
+    ctx
 }
 
 /// The adapter of `provider` against the sandbox: retries a few milliseconds apart (a fault that
@@ -61,6 +70,13 @@ fn base(provider: ProviderKind, kind: SandboxKind) -> Case {
             Sandboxed::Vercel,
             100,
             "nothing.example",
+        ),
+        // Zones page 50 at most; records override the paging (see `cloudflare::domain_records`).
+        ProviderKind::Cloudflare => (
+            |sandbox| connect(sandbox, ProviderKind::Cloudflare, Sandboxed::Cloudflare),
+            Sandboxed::Cloudflare,
+            50,
+            "00000000000000000000000000000000",
         ),
     };
     Case {
@@ -488,6 +504,89 @@ mod vercel {
     }
 }
 
+mod cloudflare {
+    use super::*;
+
+    /// A zone is ready while Cloudflare still waits for the registrar (`pending`): StackDock
+    /// does not wait for activation, and its records can be created at once.
+    pub(super) fn domains() -> Case {
+        Case {
+            ready_status: "pending",
+            ..zones(ProviderKind::Cloudflare, "00000000000000000000000000000000")
+        }
+    }
+
+    /// A record listing asks `per_page` up to 5,000,000 ([cf-spec]): one request per zone.
+    fn record(record: RecordCase) -> Case {
+        Case {
+            paging: Paging::Whole,
+            ..records(
+                ProviderKind::Cloudflare,
+                record,
+                "00000000000000000000000000000000/00000000000000000000000000000000",
+            )
+        }
+    }
+
+    pub(super) fn domain_records(n: usize) -> Case {
+        record(record_cases().swap_remove(n))
+    }
+
+    /// D1 databases change nothing in place; `engine` is replace-only and the location hint is
+    /// used at creation only. A listing pages 10,000 at most.
+    pub(super) fn databases() -> Case {
+        Case {
+            kind: Kind::Databases,
+            name: "conf-sessions",
+            paging: Paging::Pages { max: 10_000 },
+            create: vec![("engine", s("d1")), ("region", s("weur"))],
+            replace: vec![("engine", s("pg"))],
+            unknown_id: "00000000-0000-0000-0000-000000000000",
+            ready_status: "active",
+            ..base(ProviderKind::Cloudflare, SandboxKind::Database)
+        }
+    }
+
+    /// R2 buckets change nothing in place: a bucket is its location, jurisdiction and name. A
+    /// listing pages by cursor (1,000 at most) in each of the three jurisdictions, so it asks
+    /// two more requests than the default jurisdiction's pages (the EU and FedRAMP listings).
+    pub(super) fn buckets() -> Case {
+        Case {
+            kind: Kind::Buckets,
+            name: "conf-assets",
+            paging: Paging::Pages { max: 1000 },
+            extra_list_requests: 2,
+            create: vec![("region", s("weur"))],
+            replace: vec![("region", s("enam")), ("jurisdiction", s("eu"))],
+            unknown_id: "default/nothing-here",
+            ready_status: "active",
+            ..base(ProviderKind::Cloudflare, SandboxKind::Bucket)
+        }
+    }
+
+    /// A proxied A record: its address and whether it is proxied change in place, then its
+    /// TTL once it is no longer proxied (a proxied record's TTL is automatic).
+    pub(super) fn proxied_records() -> Case {
+        record(RecordCase {
+            identity: "www.conf.example A 203.0.113.10",
+            fields: vec![
+                ("zone", s(ZONE)),
+                ("fqdn", s("www.conf.example")),
+                ("type", s("A")),
+                ("value", s("203.0.113.10")),
+                ("proxied", FieldValue::Bool(true)),
+            ],
+            in_place: vec![
+                InPlace::new("value", Some(s("203.0.113.11"))),
+                InPlace::new("proxied", Some(FieldValue::Bool(false))),
+                InPlace::new("ttl", Some(FieldValue::Int(300))),
+                InPlace::new("proxied", Some(FieldValue::Bool(true))),
+            ],
+            other_value: "203.0.113.99",
+        })
+    }
+}
+
 /// Every case of `provider`, its server first (the other kinds attach to one).
 pub(super) fn cases(provider: ProviderKind) -> Vec<Case> {
     match provider {
@@ -524,6 +623,15 @@ pub(super) fn cases(provider: ProviderKind) -> Vec<Case> {
             linode::domain_records(0),
             linode::domain_records(1),
             linode::domain_records(2),
+        ],
+        ProviderKind::Cloudflare => vec![
+            cloudflare::databases(),
+            cloudflare::buckets(),
+            cloudflare::domains(),
+            cloudflare::domain_records(0),
+            cloudflare::domain_records(1),
+            cloudflare::domain_records(2),
+            cloudflare::proxied_records(),
         ],
     }
 }
@@ -565,4 +673,11 @@ conformance_tests! {
     vercel_mx_records => vercel::domain_records(0),
     vercel_srv_records => vercel::domain_records(1),
     vercel_caa_records => vercel::domain_records(2),
+    cloudflare_databases => cloudflare::databases(),
+    cloudflare_buckets => cloudflare::buckets(),
+    cloudflare_domains => cloudflare::domains(),
+    cloudflare_mx_records => cloudflare::domain_records(0),
+    cloudflare_srv_records => cloudflare::domain_records(1),
+    cloudflare_caa_records => cloudflare::domain_records(2),
+    cloudflare_proxied_records => cloudflare::proxied_records(),
 }

@@ -14,7 +14,7 @@ use stackdock_sandbox::{
 };
 
 use super::support::{MAX_ATTEMPTS, READY, refused, request};
-use super::{digitalocean, linode, vercel, vultr};
+use super::{cloudflare, digitalocean, linode, vercel, vultr};
 
 /// What the sandbox holds before a fault is put on a listing.
 #[derive(Clone, Copy)]
@@ -45,18 +45,22 @@ struct Row {
     stormed: (Listing, usize),
     /// A listing whose 429 storm outlasts the retry policy.
     exhausted: Listing,
-    /// The kind a rejected token's listing asks for.
-    rejected: Kind,
-    /// A server spec the sandbox creates, and an id that names no server: the readiness wait
-    /// that runs out. `None`: the provider has nothing that becomes ready later (Vercel domains
-    /// and records are ready once created).
-    waits: Option<Waits>,
+    /// The kind a rejected token fails to list.
+    listed: Kind,
+    /// A server the sandbox creates pending, and an id that names no server; `None` for a
+    /// provider with nothing whose readiness waits (Cloudflare: a pending zone is ready).
+    slow: Option<Slow>,
 }
 
-/// A server spec the sandbox creates, and an id that names no server.
-type Waits = (fn(&str) -> ResourceSpec, &'static str);
+/// A resource whose readiness waits, for the readiness timeout.
+struct Slow {
+    /// A server spec the sandbox creates.
+    server: fn(&str) -> ResourceSpec,
+    /// An id that names no server.
+    unknown_server: &'static str,
+}
 
-fn rows() -> [Row; 4] {
+fn rows() -> [Row; 5] {
     let vultr_instances = Listing {
         route: "GET /vultr/v2/instances",
         kind: Kind::Servers,
@@ -64,6 +68,10 @@ fn rows() -> [Row; 4] {
     let do_volumes = Listing {
         route: "GET /digitalocean/v2/volumes",
         kind: Kind::BlockVolumes,
+    };
+    let cloudflare_zones = Listing {
+        route: cloudflare::LIST_ZONES,
+        kind: Kind::Domains,
     };
     let linode_instances = Listing {
         route: linode::LIST_INSTANCES,
@@ -85,8 +93,11 @@ fn rows() -> [Row; 4] {
                 route: "GET /vultr/v2/blocks",
                 kind: Kind::BlockVolumes,
             },
-            rejected: Kind::Servers,
-            waits: Some((vultr::server_spec, "00000000-0000-0000-0000-000000000000")),
+            listed: Kind::Servers,
+            slow: Some(Slow {
+                server: vultr::server_spec,
+                unknown_server: "00000000-0000-0000-0000-000000000000",
+            }),
         },
         Row {
             sandboxed: Sandboxed::Digitalocean,
@@ -96,8 +107,11 @@ fn rows() -> [Row; 4] {
             looping: (do_volumes, Seed::Bulk(SandboxKind::Volume, 450)),
             stormed: (do_volumes, 2),
             exhausted: do_volumes,
-            rejected: Kind::Servers,
-            waits: Some((digitalocean::server_spec, "999999999")),
+            listed: Kind::Servers,
+            slow: Some(Slow {
+                server: digitalocean::server_spec,
+                unknown_server: "999999999",
+            }),
         },
         Row {
             sandboxed: Sandboxed::Linode,
@@ -110,8 +124,11 @@ fn rows() -> [Row; 4] {
                 route: linode::LIST_VOLUMES,
                 kind: Kind::BlockVolumes,
             },
-            rejected: Kind::Servers,
-            waits: Some((linode::web_spec, "999")),
+            listed: Kind::Servers,
+            slow: Some(Slow {
+                server: linode::web_spec,
+                unknown_server: "999",
+            }),
         },
         Row {
             sandboxed: Sandboxed::Vercel,
@@ -121,8 +138,23 @@ fn rows() -> [Row; 4] {
             looping: (vercel_domains, Seed::Bulk(SandboxKind::Domain, 250)),
             stormed: (vercel_domains, 2),
             exhausted: vercel_domains,
-            rejected: Kind::Domains,
-            waits: None,
+            listed: Kind::Domains,
+            slow: None,
+        },
+        Row {
+            sandboxed: Sandboxed::Cloudflare,
+            connect: cloudflare::adapter_with_token,
+            source: "environment variable CLOUDFLARE_API_TOKEN",
+            credentials: "GET /cloudflare/client/v4/user/tokens/verify",
+            // Three pages of 50.
+            looping: (cloudflare_zones, Seed::Bulk(SandboxKind::Domain, 120)),
+            stormed: (cloudflare_zones, 1),
+            exhausted: Listing {
+                route: cloudflare::LIST_RECORDS,
+                kind: Kind::DomainRecords,
+            },
+            listed: Kind::Domains,
+            slow: None,
         },
     ]
 }
@@ -201,7 +233,7 @@ async fn a_rejected_token_names_its_source_not_its_value() {
         let adapter = (row.connect)(&sandbox, &token);
         for e in [
             refused(adapter.check_credentials().await),
-            refused(adapter.list(row.rejected).await),
+            refused(adapter.list(row.listed).await),
         ] {
             assert_eq!(e.class, ErrorClass::Unauthorized, "{who}: {e}");
             let text = e.to_string();
@@ -220,12 +252,12 @@ async fn a_rejected_token_names_its_source_not_its_value() {
 async fn wait_ready_gives_up_at_its_timeout_naming_the_status() {
     for row in rows() {
         let who = row.who();
-        let Some((server, unknown_server)) = row.waits else {
+        let Some(slow) = &row.slow else {
             continue;
         };
         let pending = SandboxConfig::default().with_pending_polls(1_000_000);
         let (sandbox, adapter) = row.start(pending).await;
-        let spec = server("slow-1");
+        let spec = (slow.server)("slow-1");
         let created = adapter
             .create(Kind::Servers, request(&spec))
             .await
@@ -237,7 +269,7 @@ async fn wait_ready_gives_up_at_its_timeout_naming_the_status() {
         assert!(e.message.contains("still `pending`"), "{who}: {e}");
         let e = refused(
             adapter
-                .wait_ready(Kind::Servers, unknown_server, READY)
+                .wait_ready(Kind::Servers, slow.unknown_server, READY)
                 .await,
         );
         assert_eq!(e.class, ErrorClass::NotFound, "{who}: {e}");

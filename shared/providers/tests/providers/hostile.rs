@@ -363,7 +363,7 @@ fn regression_a_vultr_object_without_an_id_fails_the_listing_naming_the_id() {
 /// stable even though the fuzz crate itself is not a workspace member.
 #[test]
 fn the_decode_fuzz_corpora_map_without_panicking() {
-    type Targets = [(&'static str, ProviderKind, &'static [Kind], Decode); 4];
+    type Targets = [(&'static str, ProviderKind, &'static [Kind], Decode); 5];
     let targets: Targets = [
         (
             "vultr_decode",
@@ -388,6 +388,12 @@ fn the_decode_fuzz_corpora_map_without_panicking() {
             ProviderKind::Vercel,
             &[Kind::Domains],
             stackdock_providers::vercel::decode_list_page,
+        ),
+        (
+            "cloudflare_decode",
+            ProviderKind::Cloudflare,
+            &[Kind::Domains, Kind::Buckets, Kind::Databases],
+            stackdock_providers::cloudflare::decode_list_page,
         ),
     ];
     for (name, provider, kinds, decode) in targets {

@@ -1,5 +1,6 @@
 //! Integration tests of the provider layer, one module per topic.
 
+mod cloudflare;
 mod conformance;
 mod digitalocean;
 mod failures;

@@ -26,7 +26,7 @@ use uuid::Uuid;
 
 use crate::catalog;
 use crate::collection::{Collections, Of, OutOfBand, Stored};
-use crate::emulation::{Emulation, Expected, RateHeaders};
+use crate::emulation::{Emulation, Expected, HeaderForm, RateHeaders};
 use crate::http::{error, json, not_found};
 use crate::pagination::{self, PageMode};
 use crate::server::App;
@@ -196,7 +196,11 @@ impl Emulation for Digitalocean {
     /// `ratelimit-*`, nominally 5,000 requests an hour.
     fn rate_headers(&self) -> Option<RateHeaders> {
         Some(RateHeaders {
-            names: ["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"],
+            form: HeaderForm::Counters([
+                "ratelimit-limit",
+                "ratelimit-remaining",
+                "ratelimit-reset",
+            ]),
             limit: 5000,
             window: Duration::from_secs(3600),
         })

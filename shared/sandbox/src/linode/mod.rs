@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 use crate::Provider;
 use crate::catalog::{self, LINODE_REGIONS};
 use crate::collection::{Collections, Of, OutOfBand};
-use crate::emulation::{Emulation, Expected, RateHeaders};
+use crate::emulation::{Emulation, Expected, HeaderForm, RateHeaders};
 use crate::http::{error, json, not_found};
 use crate::pagination::{self, PageMode};
 use crate::server::App;
@@ -176,11 +176,11 @@ impl Emulation for Linode {
     /// `X-RateLimit-*`, nominally 1,600 requests per 2 minutes.
     fn rate_headers(&self) -> Option<RateHeaders> {
         Some(RateHeaders {
-            names: [
+            form: HeaderForm::Counters([
                 "x-ratelimit-limit",
                 "x-ratelimit-remaining",
                 "x-ratelimit-reset",
-            ],
+            ]),
             limit: 1600,
             window: Duration::from_secs(120),
         })

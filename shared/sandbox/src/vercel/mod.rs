@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 use crate::Provider;
 use crate::collection::{Collections, Of, OutOfBand};
-use crate::emulation::{Emulation, Expected, RateHeaders};
+use crate::emulation::{Emulation, Expected, HeaderForm, RateHeaders};
 use crate::http::{error, json};
 use crate::server::App;
 use crate::state::{self, State as AppState, Table};
@@ -138,11 +138,11 @@ impl Emulation for Vercel {
     /// [vercel-docs] /docs/limits: `X-RateLimit-Limit`, `-Remaining`, `-Reset` (epoch seconds).
     fn rate_headers(&self) -> Option<RateHeaders> {
         Some(RateHeaders {
-            names: [
+            form: HeaderForm::Counters([
                 "x-ratelimit-limit",
                 "x-ratelimit-remaining",
                 "x-ratelimit-reset",
-            ],
+            ]),
             limit: 1200,
             window: Duration::from_secs(60),
         })
