@@ -36,6 +36,21 @@ fn outcome(e: &ProviderError) -> String {
     }
 }
 
+/// The adapter of dock `name`, or why there is none (its credential could not be read).
+fn adapter<'s>(
+    session: &'s Session,
+    name: &str,
+) -> Result<&'s std::sync::Arc<dyn stackdock_providers::Provider>, String> {
+    match (
+        session.docks.providers.get(name),
+        session.docks.failures.get(name),
+    ) {
+        (_, Some(failure)) => Err(format!("credential not available: {failure}")),
+        (Some(provider), None) => Ok(provider),
+        (None, None) => Err("no adapter was built for it".to_owned()),
+    }
+}
+
 async fn test(session: &Session, only: Option<&str>) -> anyhow::Result<u8> {
     let names: Vec<&String> = match only {
         Some(name) => match session.config.docks.get_key_value(name) {
@@ -56,16 +71,12 @@ async fn test(session: &Session, only: Option<&str>) -> anyhow::Result<u8> {
     };
     let mut failed = 0;
     for name in names {
-        let line = match (
-            session.docks.providers.get(name),
-            session.docks.failures.get(name),
-        ) {
-            (_, Some(failure)) => Err(format!("credential not available: {failure}")),
-            (Some(provider), None) => match provider.check_credentials().await {
+        let line = match adapter(session, name) {
+            Err(why) => Err(why),
+            Ok(provider) => match provider.check_credentials().await {
                 Ok(()) => Ok("ok: the provider accepted the token".to_owned()),
                 Err(e) => Err(outcome(&e)),
             },
-            (None, None) => Err("no adapter was built for it".to_owned()),
         };
         match line {
             Ok(text) => println!("{name}: {text}"),
@@ -90,13 +101,9 @@ async fn list(session: &Session, format: ListFormat) -> anyhow::Result<u8> {
         .collect();
     let mut docks = Vec::new();
     for (name, dock) in &session.config.docks {
-        let account: Result<AccountInfo, String> = match (
-            session.docks.providers.get(name),
-            session.docks.failures.get(name),
-        ) {
-            (_, Some(failure)) => Err(format!("credential not available: {failure}")),
-            (Some(provider), None) => provider.account_info().await.map_err(|e| outcome(&e)),
-            (None, None) => Err("no adapter was built for it".to_owned()),
+        let account: Result<AccountInfo, String> = match adapter(session, name) {
+            Err(why) => Err(why),
+            Ok(provider) => provider.account_info().await.map_err(|e| outcome(&e)),
         };
         let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
         for record in session
@@ -138,9 +145,11 @@ fn print_text(docks: &[Value]) {
         .map(|d| {
             let account: Option<AccountInfo> = serde_json::from_value(d["account"].clone()).ok();
             let who = match (&account, text(&d["accountError"])) {
-                (Some(a), _) => a
-                    .who()
-                    .unwrap_or_else(|| "(the provider reports no name)".into()),
+                // An API token that names no one (Cloudflare) still reports its status.
+                (Some(a), _) => a.who().unwrap_or_else(|| match &a.status {
+                    Some(status) => format!("(no name reported; token {status})"),
+                    None => "(the provider reports no name)".into(),
+                }),
                 (None, Some(e)) => e,
                 (None, None) => "-".into(),
             };
