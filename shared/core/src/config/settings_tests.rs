@@ -237,8 +237,8 @@ fn the_schema_says_per_provider_which_settings_a_dock_takes() {
     // Without declarations the dock schema is the common keys alone.
     let plain = json_schema_declared(|_| &[]);
     assert!(plain["definitions"]["dock"].get("allOf").is_none());
-    // Production: the common keys and Cloudflare's optional `account_id`, allowed on
-    // Cloudflare docks only.
+    // Production: the common keys, Vercel's optional `team_id` and Cloudflare's optional
+    // `account_id`, each allowed on its provider's docks only.
     let production = json_schema();
     let dock = &production["definitions"]["dock"];
     assert_eq!(dock["properties"].as_object().map(|p| p.len()), Some(6));
