@@ -1,6 +1,6 @@
 //! Listing every page of a collection, in each provider's scheme, at the largest page size:
-//! Vultr cursors, DigitalOcean `page`/`per_page`, Linode `page`/`page_size`, Cloudflare
-//! `page`/`per_page` with `result_info` (`paginate/result_info.rs`), and the `pagination.next`
+//! Vultr cursors, DigitalOcean `page`/`per_page`, the numbered pages of Linode (`page_size`) and
+//! Cloudflare (`per_page` with `result_info`) in `paginate/numbered.rs`, and the `pagination.next`
 //! chains of Vercel (a millisecond `until` cursor, or a `from` continuation).
 //!
 //! A listing is complete or an error, never a partial list presented as complete (design §6.2:
@@ -21,7 +21,9 @@ use serde::de::{
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-mod result_info;
+mod numbered;
+
+use numbered::{PAGE_COUNT, RESULT_INFO_PAGES};
 
 use super::Pagination;
 use super::dock::{DockClient, malformed, route_key};
@@ -380,10 +382,10 @@ impl DockClient {
         match scheme {
             Pagination::Cursor { max } => self.list_cursor(c, max, &META_LINKS).await,
             Pagination::PageLinks { max } => self.list_page_links(c, max).await,
-            Pagination::PageCount { max } => self.list_page_count(c, max).await,
+            Pagination::PageCount { max } => self.list_numbered(c, max, &PAGE_COUNT).await,
             Pagination::Until { max } => self.list_next_chain(c, max, "until").await,
             Pagination::Continuation { max } => self.list_next_chain(c, max, "from").await,
-            Pagination::ResultInfo { max } => self.list_result_info(c, max).await,
+            Pagination::ResultInfo { max } => self.list_numbered(c, max, &RESULT_INFO_PAGES).await,
             Pagination::ResultInfoCursor { max } => self.list_cursor(c, max, &RESULT_INFO).await,
         }
     }
@@ -594,51 +596,6 @@ impl DockClient {
             Ok(())
         };
         let rest = Rest { total, size, pages };
-        self.fetch_rest(c, first.items, rest, &query, &check).await
-    }
-
-    /// Linode: `page` + `page_size`; body `page`, `pages`, `results` ([linode-docs] pagination).
-    async fn list_page_count<R>(
-        &self,
-        c: Collection<'_, R>,
-        max: u32,
-    ) -> Result<Vec<R>, ProviderError> {
-        let route = c.route;
-        let size = page_size(c.options, max);
-        let query = |page: u64| numbered(page, "page_size", size);
-        let num = |body: &Value, key: &str| body.get(key).and_then(Value::as_u64);
-        let first = self.fetch_page(c, query(1)).await?;
-        let pages = num(&first.body, "pages").unwrap_or(1).max(1);
-        let results = num(&first.body, "results").unwrap_or(first.items.len() as u64);
-        if pages == 1 {
-            return self.single_page(c, first.items, results);
-        }
-        let size = first.items.len() as u64;
-        if size == 0 {
-            return Err(self.incomplete(route, format!("page 1 of {pages} is empty")));
-        }
-        // More pages announced than the results need: following them would fetch duplicates.
-        if pages > results.div_ceil(size) {
-            return Err(self.pagination_loop(route, results.div_ceil(size) + 1));
-        }
-        let check = |page: u64, p: &Page| -> Result<(), ProviderError> {
-            // Linode answers a page past the end with the last page: a different `page` is a loop.
-            if num(&p.body, "page") != Some(page) {
-                return Err(self.pagination_loop(route, page));
-            }
-            if num(&p.body, "pages") != Some(pages) || num(&p.body, "results") != Some(results) {
-                return Err(self.changed(
-                    route,
-                    format!("the page count or results changed on page {page}"),
-                ));
-            }
-            Ok(())
-        };
-        let rest = Rest {
-            total: results,
-            size,
-            pages,
-        };
         self.fetch_rest(c, first.items, rest, &query, &check).await
     }
 
