@@ -8,8 +8,7 @@ use stackdock_core::{Kind, ProviderKind};
 /// The largest page each provider serves for a kind. Vultr's `/databases` is not paginated (its
 /// operation declares no `per_page` or `cursor`): one response holds them all. Cloudflare
 /// documents a maximum per list: zones 50, DNS records 5,000,000, R2 buckets 1,000, D1
-/// databases 10,000 ([cf-spec] `per_page`; the bench's Cloudflare dock sets no `account_id`,
-/// so it lists no buckets or databases).
+/// databases 10,000 ([cf-spec] `per_page`).
 pub fn page_size(p: ProviderKind, kind: Kind) -> usize {
     match (p, kind) {
         (ProviderKind::Vultr, Kind::Databases) => usize::MAX,
@@ -23,6 +22,9 @@ pub fn page_size(p: ProviderKind, kind: Kind) -> usize {
         (ProviderKind::Cloudflare, _) => 50,
     }
 }
+
+/// The R2 jurisdictions a bucket listing covers: `default`, `eu`, `fedramp`.
+pub const R2_JURISDICTIONS: usize = 3;
 
 /// Pages to list `n` items: every collection costs at least one request, even when empty.
 pub fn pages(n: usize, page: usize) -> usize {
@@ -44,13 +46,24 @@ impl Listing {
         if self.kind.parent().is_some() && self.items == 0 {
             return 0;
         }
-        pages(self.items, page_size(self.provider, self.kind))
+        let pages = pages(self.items, page_size(self.provider, self.kind));
+        // R2 lists each jurisdiction on its own (the `cf-r2-jurisdiction` header): the fleet's
+        // buckets are in the default one, and `eu` and `fedramp` cost a page each.
+        if (self.provider, self.kind) == (ProviderKind::Cloudflare, Kind::Buckets) {
+            return pages + R2_JURISDICTIONS - 1;
+        }
+        pages
     }
 
     /// Critical path of this listing at `latency`: a cursor (Vultr's, Vercel's `until`) must be
-    /// followed page by page; with page numbers, page 1 tells the count and every later page can
+    /// followed page by page (R2's too, per jurisdiction); with page numbers, page 1 tells the count and every later page can
     /// go out at once.
     pub fn critical_path(&self, latency: Duration) -> Duration {
+        if (self.provider, self.kind) == (ProviderKind::Cloudflare, Kind::Buckets) {
+            // R2's cursor is followed page by page, each jurisdiction's chain beside the others.
+            let chain = pages(self.items, page_size(self.provider, self.kind));
+            return latency * chain as u32;
+        }
         let pages = self.pages();
         match self.provider {
             ProviderKind::Vultr | ProviderKind::Vercel => latency * pages as u32,

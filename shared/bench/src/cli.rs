@@ -92,6 +92,7 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
             }
             if has("sync-requests") {
                 rows.push(scenarios::sync::requests_row(&run));
+                rows.extend(scenarios::sync::provider_rows(&run));
             }
             if has("sync-wall") {
                 rows.push(scenarios::sync::wall_row(&run, latency));

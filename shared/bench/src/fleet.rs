@@ -1,5 +1,5 @@
 //! A fleet for benchmarking: the provider sandbox seeded with `total` resources spread evenly over
-//! every (dock, kind) StackDock syncs, three docks pointed at it, and a store.
+//! every (dock, kind) StackDock syncs, a dock per provider pointed at it, and a store.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,7 +9,8 @@ use anyhow::Context as _;
 use stackdock_core::config::{
     Config, CredentialRef, DesiredResource, DockConfig, DriftMode, Settings,
 };
-use stackdock_core::{Kind, ProviderKind};
+use stackdock_core::dock_settings::DockSettings;
+use stackdock_core::{FieldValue, Kind, ProviderKind};
 use stackdock_engine::{Adapters, Docks, StaticResolver};
 use stackdock_providers::wait::PollPolicy;
 use stackdock_providers::{Credential, Tuning};
@@ -22,7 +23,7 @@ use stackdock_store::sqlite::SqliteStore;
 pub const ORG: &str = "bench";
 
 /// Every (provider, kind) StackDock syncs, with the sandbox's name for the kind.
-pub const PAIRS: [(ProviderKind, Kind, SbKind); 9] = [
+pub const PAIRS: [(ProviderKind, Kind, SbKind); 13] = [
     (ProviderKind::Vultr, Kind::Servers, SbKind::Instance),
     (ProviderKind::Vultr, Kind::BlockVolumes, SbKind::Volume),
     (ProviderKind::Vultr, Kind::Databases, SbKind::Database),
@@ -38,6 +39,21 @@ pub const PAIRS: [(ProviderKind, Kind, SbKind); 9] = [
     // DNS records, all in one generated zone (the sandbox's bulk zone).
     (
         ProviderKind::DigitalOcean,
+        Kind::DomainRecords,
+        SbKind::DomainRecord,
+    ),
+    // Cloudflare: DNS records in its generated zone, R2 buckets (default jurisdiction; the
+    // other two are listed empty) and D1 databases, all under the dock's `account_id`.
+    (
+        ProviderKind::Cloudflare,
+        Kind::DomainRecords,
+        SbKind::DomainRecord,
+    ),
+    (ProviderKind::Cloudflare, Kind::Buckets, SbKind::Bucket),
+    (ProviderKind::Cloudflare, Kind::Databases, SbKind::Database),
+    // Vercel: DNS records of its generated domain, whose DNS Vercel hosts.
+    (
+        ProviderKind::Vercel,
         Kind::DomainRecords,
         SbKind::DomainRecord,
     ),
@@ -171,7 +187,7 @@ pub fn seed(
     Ok(spread)
 }
 
-/// Three docks, one per provider, at `base` (the sandbox's URL), with `resources`.
+/// One dock per provider, at `base` (the sandbox's URL), with `resources`.
 pub fn config(base: &str, resources: Vec<DesiredResource>) -> Config {
     let docks = ProviderKind::ALL
         .into_iter()
@@ -183,7 +199,7 @@ pub fn config(base: &str, resources: Vec<DesiredResource>) -> Config {
                 credentials: CredentialRef::Env(format!("{}_TOKEN", p.as_str().to_uppercase())),
                 endpoint: Some(format!("{base}{}", sandbox_provider(p).prefix())),
                 regions: None,
-                settings: Default::default(),
+                settings: settings(p),
             };
             (name, dock)
         })
@@ -199,6 +215,20 @@ pub fn config(base: &str, resources: Vec<DesiredResource>) -> Config {
         docks,
         resources,
         notify: None,
+    }
+}
+
+/// The sandbox's Cloudflare account, the bench dock's `account_id` (R2 and D1 live under it).
+pub const CLOUDFLARE_ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
+
+/// The provider settings of the bench's dock of `p`.
+fn settings(p: ProviderKind) -> DockSettings {
+    match p {
+        ProviderKind::Cloudflare => DockSettings::from_iter([(
+            "account_id".to_owned(),
+            FieldValue::from(CLOUDFLARE_ACCOUNT),
+        )]),
+        _ => DockSettings::default(),
     }
 }
 
@@ -249,7 +279,7 @@ mod tests {
             assert_eq!(databases, (total / PAIRS.len()).min(VULTR_DATABASES_MAX));
         }
         // Under the cap the pairs share evenly, as the pinned request counts assume.
-        assert!(spread(9_000).iter().all(|s| s.3 == 1_000));
+        assert!(spread(13_000).iter().all(|s| s.3 == 1_000));
     }
 
     #[test]

@@ -11,14 +11,20 @@ use stackdock_bench::scenarios::{resync, sync};
 async fn a_sync_makes_exactly_the_lower_bound_of_requests() {
     for total in [8, 2_000, 4_100] {
         let run = sync::run(total, Duration::ZERO, false).await.expect("sync");
-        // Every seeded resource, and the zone the generated DNS records live in.
-        let zones: usize = run
-            .listings
-            .iter()
-            .filter(|l| l.kind == stackdock_core::Kind::Domains)
-            .map(|l| l.items)
-            .sum();
-        assert_eq!(zones, 1);
+        // Every seeded resource, and per DNS provider the zone its generated records live in
+        // (DigitalOcean, Cloudflare, Vercel: none where the spread gave it no records).
+        let of_kind = |kind| {
+            run.listings
+                .iter()
+                .filter(move |l| l.kind == kind)
+                .map(|l| l.items)
+        };
+        let zones: usize = of_kind(stackdock_core::Kind::Domains).sum();
+        let with_records = of_kind(stackdock_core::Kind::DomainRecords)
+            .filter(|n| *n > 0)
+            .count();
+        assert_eq!(zones, with_records, "{total} resources");
+        assert_eq!(total > 100, zones == 3, "{total} resources");
         assert_eq!(run.listed, total + zones);
         assert_eq!(
             run.requests,
@@ -27,6 +33,15 @@ async fn a_sync_makes_exactly_the_lower_bound_of_requests() {
         );
         let row = sync::requests_row(&run);
         assert_eq!(row.ok, Some(true));
+        // Each dock at its own bound, Cloudflare's and Vercel's included.
+        for (p, requests) in &run.per_provider {
+            assert_eq!(
+                *requests,
+                bounds::requests_of(&run.listings, *p) as u64,
+                "{p:?} at {total} resources"
+            );
+        }
+        assert_eq!(sync::provider_rows(&run).len(), 5);
     }
 }
 

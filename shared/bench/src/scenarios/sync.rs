@@ -1,11 +1,12 @@
 //! sync-requests, sync-wall and terraform-model: one complete sync of a fleet of `total`
-//! resources over three docks, its requests and wall time beside their bounds, and what a
+//! resources over a dock per provider, its requests and wall time beside their bounds, and what a
 //! per-resource refresh would cost for the same inventory.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use stackdock_core::Kind;
+use stackdock_core::{Kind, ProviderKind};
 use stackdock_engine::{SyncOptions, sync};
 use stackdock_providers::wait::PollPolicy;
 
@@ -21,6 +22,8 @@ pub struct SyncRun {
     pub listed: usize,
     pub written: usize,
     pub requests: u64,
+    /// Requests per provider.
+    pub per_provider: BTreeMap<ProviderKind, u64>,
     pub listings: Vec<Listing>,
     pub wall: Duration,
     /// CPU time of the whole process (engine, store and the in-process sandbox) during the sync:
@@ -54,7 +57,17 @@ pub async fn run(
     let (started, cpu_before) = (Instant::now(), memory::cpu_time());
     let report = sync(&config, &docks, store.as_ref(), &SyncOptions::default()).await?;
     let (wall, cpu) = (started.elapsed(), memory::cpu_time() - cpu_before);
-    let requests = sandbox.counters().total;
+    let counters = sandbox.counters();
+    let per_provider = ProviderKind::ALL
+        .into_iter()
+        .map(|p| {
+            (
+                p,
+                counters.per_provider.get(p.as_str()).copied().unwrap_or(0),
+            )
+        })
+        .collect();
+    let requests = counters.total;
     sandbox.shutdown().await;
     if let Some(failed) = report.failed().next() {
         anyhow::bail!(
@@ -80,6 +93,7 @@ pub async fn run(
         listed,
         written: report.written(),
         requests,
+        per_provider,
         listings,
         wall,
         cpu,
@@ -92,6 +106,29 @@ pub fn requests_row(run: &SyncRun) -> Row {
         .exact()
         .note("Σ pages at the max page size + 1 credential check per dock")
         .counts(json!({ "resources": run.total, "listed": run.listed, "written": run.written, "requests": run.requests }))
+}
+
+/// One row per provider: its dock's requests against its own bound (every provider, the ones
+/// whose collections are empty at this size included).
+pub fn provider_rows(run: &SyncRun) -> Vec<Row> {
+    run.per_provider
+        .iter()
+        .map(|(p, requests)| {
+            let bound = bounds::requests_of(&run.listings, *p);
+            Row::new(
+                format!("sync-requests/{}/{}", run.total, p.as_str()),
+                *requests as f64,
+                bound as f64,
+                "requests",
+            )
+            .exact()
+            .note(format!(
+                "the {} dock's share of sync-requests/{}",
+                p.as_str(),
+                run.total
+            ))
+        })
+        .collect()
 }
 
 pub fn wall_row(run: &SyncRun, latency: Duration) -> Row {
