@@ -2,11 +2,8 @@
 //! `stackdock apply` send (the scheduled sync's and the apply worker's job, for a fleet run from a
 //! laptop's or CI's schedule).
 
-use std::collections::BTreeSet;
-
 use stackdock_core::config::Notify;
 use stackdock_core::notify::Occurrence;
-use stackdock_core::record::RecordKey;
 use stackdock_engine::DefaultResolver;
 use stackdock_engine::notify::{self, Channel};
 
@@ -52,29 +49,18 @@ async fn channels(settings: &Notify) -> (Vec<Box<dyn Channel>>, Vec<String>) {
     notify::channels(settings, &DefaultResolver::new(), sns.as_ref()).await
 }
 
-/// What a sync's occurrences are measured against, read before it.
+/// What a sync's occurrences are measured against, read before it: the docks' statuses (a
+/// failure is new when the dock did not fail before). New resources come from the sync itself
+/// (`SyncStats::appeared`), as in the scheduled sync.
 pub struct Before {
     statuses: Vec<stackdock_core::record::DockStatus>,
-    keys: BTreeSet<RecordKey>,
 }
 
 impl Before {
-    /// The statuses and, when unmanaged resources are notified, the inventory's keys.
-    pub async fn read(session: &Session, settings: &Notify) -> anyhow::Result<Before> {
+    pub async fn read(session: &Session) -> anyhow::Result<Before> {
         let org = &session.config.settings.org;
         let statuses = session.store.dock_statuses(org).await?;
-        let keys = if settings.wants(stackdock_core::config::NotifyOn::Unmanaged) {
-            session
-                .store
-                .inventory(org, None)
-                .await?
-                .iter()
-                .map(stackdock_core::Record::key)
-                .collect()
-        } else {
-            BTreeSet::new()
-        };
-        Ok(Before { statuses, keys })
+        Ok(Before { statuses })
     }
 }
 
@@ -84,6 +70,7 @@ pub async fn after_sync(
     session: &Session,
     settings: &Notify,
     before: Before,
+    report: &stackdock_engine::SyncReport,
 ) -> anyhow::Result<()> {
     let config = &session.config;
     let org = &config.settings.org;
@@ -98,17 +85,11 @@ pub async fn after_sync(
         stackdock_engine::record_drift_noting(&plan, config, session.store.as_ref()).await?;
     let after = session.store.dock_statuses(org).await?;
     occurrences.extend(notify::sync_occurrences(&before.statuses, &after));
-    let synced_before: BTreeSet<String> = before
-        .statuses
-        .iter()
-        .filter(|s| s.last_sync_at.is_some())
-        .map(|s| s.dock_id.clone())
-        .collect();
-    occurrences.extend(notify::unmanaged_occurrences(
-        config,
-        &before.keys,
-        &synced_before,
+    // Sending keeps only what `on` asks for.
+    occurrences.extend(notify::appeared_occurrences(
         &plan,
+        report,
+        &std::collections::BTreeMap::new(),
     ));
     send(session, settings, occurrences).await;
     Ok(())

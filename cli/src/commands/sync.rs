@@ -11,14 +11,14 @@ pub async fn run(cli: &Cli) -> anyhow::Result<u8> {
     let session = Session::open(&cli.config, &cli.store).await?;
     let notify = session.config.notify.clone();
     let before = match &notify {
-        Some(n) => Some(super::notify::Before::read(&session, n).await?),
+        Some(_) => Some(super::notify::Before::read(&session).await?),
         None => None,
     };
     let report = session.refresh().await?;
     // With `[notify]`, a sync also plans and flags drift, as the scheduled sync does, and sends
     // what is new.
     if let (Some(n), Some(before)) = (&notify, before) {
-        super::notify::after_sync(&session, n, before).await?;
+        super::notify::after_sync(&session, n, before, &report).await?;
     }
     for d in &report.docks {
         match &d.error {

@@ -35,7 +35,6 @@ async fn the_example_fleet_converges_and_detailed_exitcode_says_so() {
         "{}",
         text(&apply.stdout)
     );
-
     let again = ws.run(&["plan", "--detailed-exitcode"]).await;
     assert_eq!(
         again.status.code(),
@@ -283,5 +282,61 @@ async fn piped_logs_carry_no_colour_and_a_failed_dock_is_warned_about_once() {
     assert!(
         !verbose.contains('\x1b'),
         "escape codes in piped logs:\n{verbose:?}"
+    );
+}
+
+/// A Cloudflare zone still waiting for its delegation: the apply that touches it (here, a new
+/// record) ends by saying which nameservers to set at the registrar; one that leaves it alone,
+/// and every plan, say nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_touching_a_pending_zone_names_the_nameservers_to_set() {
+    let ws = Workspace::new().await;
+    let first = ws.run(&["apply", "--auto-approve"]).await;
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    // The registrar has not delegated the domain yet: Cloudflare holds the zone pending.
+    ws.sandbox
+        .mutate(Mutation::new(
+            Provider::Cloudflare,
+            stackdock_sandbox::Kind::Domain,
+            "acme-shop.example",
+            Change::SetStatus {
+                status: "pending".into(),
+            },
+        ))
+        .expect("out-of-band change");
+    let untouched = ws.run(&["apply", "--auto-approve"]).await;
+    assert_eq!(
+        untouched.status.code(),
+        Some(0),
+        "{}",
+        text(&untouched.stderr)
+    );
+    assert!(
+        !text(&untouched.stdout).contains("is pending"),
+        "nothing touched the zone: {}",
+        text(&untouched.stdout)
+    );
+
+    ws.append_config(
+        "\n[[domains.\"acme-shop.example\".records]]\nname = \"mail\"\ntype = \"A\"\nvalue = \"192.0.2.25\"\n",
+    );
+    let plan = ws.run(&["plan"]).await;
+    assert!(
+        text(&plan.stdout).contains("+ create domain_records.mail.acme-shop.example A 192.0.2.25")
+            && !text(&plan.stdout).contains("is pending"),
+        "{}",
+        text(&plan.stdout)
+    );
+    let apply = ws.run(&["apply", "--auto-approve"]).await;
+    assert_eq!(apply.status.code(), Some(0), "{}", text(&apply.stderr));
+    let out = text(&apply.stdout);
+    let notice = out
+        .lines()
+        .find(|l| l.starts_with("Zone acme-shop.example is pending"))
+        .unwrap_or_else(|| panic!("no delegation notice: {out}"));
+    assert!(
+        notice.contains("set its nameservers at the registrar to ")
+            && notice.matches(".ns.cloudflare.com").count() == 2,
+        "{notice}"
     );
 }

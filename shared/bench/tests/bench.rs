@@ -89,3 +89,19 @@ async fn a_fanout_invocation_syncs_its_one_dock_in_any_fleet() {
     }
     sandbox.shutdown().await;
 }
+
+/// The fanout wall-time fleet syncs every dock through the Map's concurrency, each listing its
+/// whole inventory (the time itself is only reported).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fanout_fleet_syncs_every_dock_at_the_maps_concurrency() {
+    use stackdock_bench::scenarios::fanout_wall;
+    let w = fanout_wall::run(7, 30, 3, Duration::ZERO)
+        .await
+        .expect("fanout fleet");
+    assert_eq!((w.docks, w.per_dock, w.concurrency), (7, 30, 3));
+    // ⌈7 / 3⌉ rounds of the slowest dock.
+    assert_eq!(w.bound(), w.slowest * 3);
+    let row = fanout_wall::row(&w);
+    assert_eq!(row.name, "fanout/wall/7docks");
+    assert_eq!(row.target.as_deref(), Some("ratio ≤ 1.3"));
+}

@@ -14,10 +14,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use stackdock_core::Kind;
-use stackdock_core::config::{Config, CredentialRef, Notify};
+use stackdock_core::config::{CredentialRef, Notify};
 use stackdock_core::notify::{Occurrence, message};
 use stackdock_core::plan::{ActionKind, Plan};
-use stackdock_core::record::{DockStatus, RecordKey, dock_id};
+use stackdock_core::record::DockStatus;
 use stackdock_providers::Credential;
 use stackdock_store::{RunKind, RunsRequest, Store};
 
@@ -161,38 +161,6 @@ pub fn sync_occurrences(before: &[DockStatus], after: &[DockStatus]) -> Vec<Occu
         }
     }
     out
-}
-
-/// The resources the plan reports unmanaged (in no entry) that were not in the inventory before
-/// the sync. A dock's first complete sync is its baseline: what it finds there is not new.
-pub fn unmanaged_occurrences(
-    config: &Config,
-    before: &BTreeSet<RecordKey>,
-    synced_before: &BTreeSet<String>,
-    plan: &Plan,
-) -> Vec<Occurrence> {
-    let org = &config.settings.org;
-    plan.of_kind(ActionKind::Unmanaged)
-        .filter(|a| a.address.is_none())
-        .filter_map(|a| {
-            let kind = a.kind?;
-            let id = a.provider_id.clone()?;
-            let dock = dock_id(org, &a.dock);
-            let key = RecordKey {
-                dock_id: dock.clone(),
-                kind,
-                provider_resource_id: id.clone(),
-            };
-            (synced_before.contains(&dock) && !before.contains(&key)).then(|| {
-                Occurrence::Unmanaged {
-                    dock: a.dock.clone(),
-                    kind,
-                    name: a.name.clone().unwrap_or_default(),
-                    provider_id: id,
-                }
-            })
-        })
-        .collect()
 }
 
 /// A dock's failure is new when the previous settled sync run (`previous_failed`: the docks it

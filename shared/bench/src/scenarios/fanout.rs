@@ -7,8 +7,7 @@
 //! in the function). Target: the 1,000-dock peak within 10% of the 10-dock one (it must not grow
 //! with the fleet).
 //!
-//! Not measured here: the fleet's wall time against ⌈docks / concurrency⌉ × the slowest dock
-//! (the Map's scheduling is Step Functions'; the test driver runs it only functionally).
+//! The fleet's wall time through the Map's concurrency is `fanout_wall.rs`.
 
 use std::collections::BTreeMap;
 
@@ -17,7 +16,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use stackdock_core::ProviderKind;
-use stackdock_core::config::{CredentialRef, DockConfig};
+use stackdock_core::config::{Config, CredentialRef, DockConfig};
 use stackdock_core::record::{DockStatus, dock_id};
 use stackdock_engine::{Adapters, Docks, StaticResolver, sync_one};
 use stackdock_providers::wait::PollPolicy;
@@ -41,12 +40,9 @@ pub struct FanoutFigures {
     pub listed: usize,
 }
 
-/// In the child: one sync-dock invocation in a fleet of `docks` Vultr docks at `base`.
-pub async fn measure(base: &str, docks: usize) -> anyhow::Result<FanoutFigures> {
-    anyhow::ensure!(docks >= 1, "a fleet has at least one dock");
-    let baseline_mib = crate::memory::peak_rss_mib().unwrap_or(f64::NAN);
-    let path = std::env::temp_dir().join(format!("stackdock-fanout-{}.db", std::process::id()));
-    let store = SqliteStore::open(&path)?;
+/// The bench fleet's config with `docks` Vultr docks (`dock-00000`, …) at `base` instead of its
+/// own docks: every dock lists the sandbox's one Vultr account.
+pub fn vultr_fleet(base: &str, docks: usize) -> anyhow::Result<Config> {
     let mut config = fleet::config(base, Vec::new());
     let template = config
         .docks
@@ -64,6 +60,16 @@ pub async fn measure(base: &str, docks: usize) -> anyhow::Result<FanoutFigures> 
             (name, dock)
         })
         .collect();
+    Ok(config)
+}
+
+/// In the child: one sync-dock invocation in a fleet of `docks` Vultr docks at `base`.
+pub async fn measure(base: &str, docks: usize) -> anyhow::Result<FanoutFigures> {
+    anyhow::ensure!(docks >= 1, "a fleet has at least one dock");
+    let baseline_mib = crate::memory::peak_rss_mib().unwrap_or(f64::NAN);
+    let path = std::env::temp_dir().join(format!("stackdock-fanout-{}.db", std::process::id()));
+    let store = SqliteStore::open(&path)?;
+    let config = vultr_fleet(base, docks)?;
     // Every other dock synced before: its status is in the store.
     let now = Timestamp::now();
     for name in config.docks.keys().filter(|n| n.as_str() != DOCK) {

@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod fanout;
+pub mod fanout_wall;
 pub mod memory;
 pub mod pages;
 pub mod plan;

@@ -164,6 +164,15 @@ pub fn wall_row(run: &SyncRun, latency: Duration) -> Row {
     }
 }
 
+/// [`wall_row`] of a run at a realistic provider latency (100 ms and up), named with it
+/// (`sync-wall/10000/100ms`): there latency, not this machine's two cores, should bound the sync,
+/// and the target is 1.15× the bound.
+pub fn slow_wall_row(run: &SyncRun, latency: Duration) -> Row {
+    let mut row = wall_row(run, latency);
+    row.name = format!("sync-wall/{}/{}ms", run.total, latency.as_millis());
+    row.ratio_at_most(1.15)
+}
+
 /// The per-resource refresh model beside our measured sync (labelled as a model).
 pub fn terraform_rows(run: &SyncRun, latency: Duration) -> Vec<Row> {
     let (requests, wall) = bounds::terraform_model(run.total, 10, latency);
