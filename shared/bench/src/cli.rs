@@ -164,17 +164,7 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
     }
     if has("fanout") {
         eprintln!("fanout: one sync-dock of 1000 resources in fleets of 10 and 1000 docks…");
-        let sandbox = crate::fleet::sandbox(crate::fleet::SandboxSetup {
-            latency,
-            published_limits: false,
-            pending_polls: 0,
-        })
-        .await?;
-        sandbox.seed_bulk(
-            stackdock_sandbox::Provider::Vultr,
-            stackdock_sandbox::Kind::Instance,
-            1000,
-        )?;
+        let sandbox = scenarios::fanout::vultr_sandbox(latency, 1000).await?;
         // The least peak of two children per fleet size, alternating.
         let url = sandbox.url();
         let measured: anyhow::Result<_> = (|| {

@@ -40,6 +40,26 @@ pub struct FanoutFigures {
     pub listed: usize,
 }
 
+/// A sandbox at `latency` whose one Vultr account holds `per_dock` instances: what every dock of
+/// a fanout fleet lists.
+pub async fn vultr_sandbox(
+    latency: std::time::Duration,
+    per_dock: usize,
+) -> anyhow::Result<stackdock_sandbox::SandboxHandle> {
+    let sandbox = fleet::sandbox(fleet::SandboxSetup {
+        latency,
+        published_limits: false,
+        pending_polls: 0,
+    })
+    .await?;
+    sandbox.seed_bulk(
+        stackdock_sandbox::Provider::Vultr,
+        stackdock_sandbox::Kind::Instance,
+        per_dock,
+    )?;
+    Ok(sandbox)
+}
+
 /// The bench fleet's config with `docks` Vultr docks (`dock-00000`, …) at `base` instead of its
 /// own docks: every dock lists the sandbox's one Vultr account.
 pub fn vultr_fleet(base: &str, docks: usize) -> anyhow::Result<Config> {

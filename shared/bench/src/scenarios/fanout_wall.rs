@@ -14,8 +14,8 @@ use futures::{StreamExt, TryStreamExt};
 use serde_json::json;
 use stackdock_engine::sync_one;
 
-use super::fanout::vultr_fleet;
-use crate::fleet::{self, SandboxSetup};
+use super::fanout::{vultr_fleet, vultr_sandbox};
+use crate::fleet;
 use crate::report::Row;
 use crate::{bounds, memory};
 
@@ -53,17 +53,7 @@ pub async fn run(
         docks >= SOLO && concurrency >= 1,
         "a fanout fleet has at least {SOLO} docks and a concurrency of 1"
     );
-    let sandbox = fleet::sandbox(SandboxSetup {
-        latency,
-        published_limits: false,
-        pending_polls: 0,
-    })
-    .await?;
-    sandbox.seed_bulk(
-        stackdock_sandbox::Provider::Vultr,
-        stackdock_sandbox::Kind::Instance,
-        per_dock,
-    )?;
+    let sandbox = vultr_sandbox(latency, per_dock).await?;
     let measured = measure(&sandbox.url(), docks, per_dock, concurrency).await;
     sandbox.shutdown().await;
     measured
