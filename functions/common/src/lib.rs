@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod apply;
+pub mod applymachine;
 mod deps;
 mod error;
 pub mod fanout;

@@ -14,6 +14,7 @@ pub mod notify;
 mod planning;
 mod power;
 mod secrets;
+pub mod steps;
 mod sync;
 
 pub use apply::{ApplyOptions, ApplyReport, Progress, apply, lease_name};
