@@ -226,7 +226,11 @@ pub(crate) fn not_runnable(run: &RunRecord) -> Option<String> {
 }
 
 /// Marks the run Failed with `reason`.
-pub(crate) async fn refuse(deps: &Deps, mut run: RunRecord, reason: &str) -> Result<(), FunctionError> {
+pub(crate) async fn refuse(
+    deps: &Deps,
+    mut run: RunRecord,
+    reason: &str,
+) -> Result<(), FunctionError> {
     tracing::warn!(reason, "apply run refused");
     let now = Timestamp::now();
     run.status = RunStatus::Failed;

@@ -229,8 +229,14 @@ pub async fn finish(deps: &Deps, run_id: &str) -> Result<Settled, FunctionError>
     let span = tracing::info_span!("apply", step = "finish", run_id = %run_id);
     async {
         let opts = options(deps, run_id);
-        let run =
-            steps::finish(&deps.config, &deps.docks, deps.store.as_ref(), &opts, run_id).await?;
+        let run = steps::finish(
+            &deps.config,
+            &deps.docks,
+            deps.store.as_ref(),
+            &opts,
+            run_id,
+        )
+        .await?;
         release(deps, run_id).await;
         let report = ApplyReport { run };
         if let Some(failed) = stackdock_engine::notify::apply_occurrence(&report) {

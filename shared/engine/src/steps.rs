@@ -43,7 +43,7 @@ use stackdock_providers::{ErrorClass, PowerAction, Provider};
 use stackdock_store::{ActionResult, Outcome, RunKind, RunRecord, RunStatus, Store};
 
 use crate::apply::{Executor, run_batch, settle, stage_key, stages, target_of};
-use crate::{ApplyOptions, Docks, EngineError, plan_current};
+use crate::{ApplyOptions, Docks, EngineError, plan_against};
 
 /// Actions started by one [`step`] when the caller does not say (one invocation's share).
 pub const DEFAULT_BATCH: usize = 25;
@@ -117,7 +117,9 @@ pub async fn step(
 ) -> Result<StepReport, EngineError> {
     let org = &config.settings.org;
     let run = running(store, org, run_id).await?;
-    let current = plan_current(config, docks, store, opts.plan).await?;
+    // One read of the inventory per step: the plan and what is still becoming ready.
+    let inventory = store.inventory(org, None).await?;
+    let current = plan_against(config, docks, store, &inventory, opts.plan).await?;
     let recorded: BTreeSet<String> = run.actions.iter().map(|a| a.target.clone()).collect();
     let failed: BTreeSet<String> = run
         .actions
@@ -129,7 +131,7 @@ pub async fn step(
         .changes()
         .filter(|a| !recorded.contains(&target_of(a)))
         .collect();
-    let in_flight = provisioning(store, org).await?;
+    let in_flight = provisioning(inventory);
     let Some(stage) = stages(&remaining).into_iter().next() else {
         let next = if in_flight.is_empty() {
             Next::Finish
@@ -163,7 +165,15 @@ pub async fn step(
     let results = run_batch(&exec, actions, &failed, &lost, &run).await;
     // Written once more: a result whose own write failed is recorded here.
     store.put_run(&run.into_inner()).await?;
-    let pending = provisioning(store, org).await?.len();
+    // What was becoming ready, and the creates this batch left `Provisioning`.
+    let created = results
+        .iter()
+        .filter(|r| {
+            r.outcome == Outcome::Succeeded
+                && matches!(r.action.as_str(), "create" | "recreate" | "replace")
+        })
+        .count();
+    let pending = in_flight.len() + created;
     let next = if more || pending == 0 {
         Next::Batch
     } else {
@@ -188,7 +198,7 @@ pub async fn poll(
 ) -> Result<StepReport, EngineError> {
     let org = &config.settings.org;
     let mut run = running(store, org, run_id).await?;
-    let in_flight = provisioning(store, org).await?;
+    let in_flight = provisioning(store.inventory(org, None).await?);
     let now = Timestamp::now();
     let checks = futures::stream::iter(in_flight)
         .map(|record| async move {
@@ -321,10 +331,7 @@ pub async fn abandon(
         return Ok(run);
     }
     settle(&mut run, 0);
-    let succeeded = run
-        .actions
-        .iter()
-        .any(|a| a.outcome == Outcome::Succeeded);
+    let succeeded = run.actions.iter().any(|a| a.outcome == Outcome::Succeeded);
     run.status = if succeeded {
         RunStatus::Partial
     } else {
@@ -436,18 +443,16 @@ async fn check(
     }
 }
 
-/// The org's managed resources still becoming ready.
-async fn provisioning(store: &dyn Store, org: &str) -> Result<Vec<Record>, EngineError> {
-    Ok(store
-        .inventory(org, None)
-        .await?
+/// The managed resources of `inventory` still becoming ready.
+fn provisioning(inventory: Vec<Record>) -> Vec<Record> {
+    inventory
         .into_iter()
         .filter(|r| {
             r.provisioning_state == Some(ProvisioningState::Provisioning)
                 && r.managed_by.is_some()
                 && r.missing_since.is_none()
         })
-        .collect())
+        .collect()
 }
 
 async fn load(store: &dyn Store, org: &str, run_id: &str) -> Result<RunRecord, EngineError> {
