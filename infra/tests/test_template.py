@@ -89,6 +89,7 @@ EXPECTED = {
     | pairs(["dynamodb:Query", "dynamodb:PutItem"], [table("DocksTable")])
     | pairs(["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"], [table("RunsTable")])
     | pairs(["dynamodb:Query"], [RUNS_INDEX])
+    | pairs(["dynamodb:GetItem"], [table("LocksTable")])
     | pairs(["states:StartExecution"], ["${ApplyStateMachine}"])
     | pairs(["sns:Publish"], ["${NotifyTopic}"]),
     # sync-dock: one dock's credential, its records (commit_sync) and its status. No run, no

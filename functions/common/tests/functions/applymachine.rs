@@ -493,3 +493,59 @@ async fn each_step_handler_answers_from_its_fixture_event() {
         json!(MAX_STEPS)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stale_run_sweep_leaves_an_apply_alone_while_its_state_machine_holds_the_lease() {
+    let live = Live::with(|s| s, Worker::Manual).await;
+    let run_id = "apply-11111111-1111-4111-8111-111111111111";
+    let hour_ago = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_secs(3600))
+        .expect("an hour ago");
+    let run = stackdock_store::RunRecord::new(
+        run_id,
+        ORG,
+        stackdock_store::RunKind::Apply,
+        "tester",
+        hour_ago,
+    );
+    live.store.put_run(&run).await.expect("put");
+    let lease = live
+        .store
+        .acquire_lease(
+            &lease_name(ORG),
+            &applymachine::lease_owner(run_id),
+            Duration::from_secs(600),
+            jiff::Timestamp::now(),
+        )
+        .await
+        .expect("lease");
+    let now = jiff::Timestamp::now();
+    let marked = stackdock_functions::sync::fail_stale_runs(&live.deps, now)
+        .await
+        .expect("sweep");
+    assert_eq!(marked, 0, "an apply an hour long is still stepping");
+    let still = live
+        .store
+        .get_run(ORG, run_id)
+        .await
+        .expect("get")
+        .expect("run");
+    assert_eq!(still.status, RunStatus::Running);
+
+    // Its execution stopped: the lease lapses (here, is released) and the sweep marks it.
+    live.store.release_lease(&lease).await.expect("release");
+    let marked = stackdock_functions::sync::fail_stale_runs(&live.deps, now)
+        .await
+        .expect("sweep");
+    assert_eq!(marked, 1);
+    let failed = live
+        .store
+        .get_run(ORG, run_id)
+        .await
+        .expect("get")
+        .expect("run");
+    assert_eq!(failed.status, RunStatus::Failed);
+    held(
+        "apply state machine: no run is left running — a stopped execution's run is marked failed by the sweep, a live one is left to finish (issue 20 item 3)",
+    );
+}
