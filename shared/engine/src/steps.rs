@@ -408,10 +408,11 @@ async fn check(
     let (kind, id) = (record.kind(), record.provider_resource_id.as_str());
     let wants_off = kind == Kind::Servers
         && record.applied.get("power").and_then(FieldValue::as_str) == Some("off");
-    if wants_off && let Ok(Some(r)) = provider.get(kind, id).await {
-        if r.status == PowerAction::Off.target_status() {
-            return Seen::Ready(r);
-        }
+    if wants_off
+        && let Ok(Some(r)) = provider.get(kind, id).await
+        && r.status == PowerAction::Off.target_status()
+    {
+        return Seen::Ready(r);
     }
     // One look, no waiting: a timeout of zero polls once.
     match provider.wait_ready(kind, id, Duration::ZERO).await {
