@@ -532,6 +532,14 @@ class Alarms(unittest.TestCase):
         self.assertEqual(found[0]["ComparisonOperator"], "GreaterThanThreshold")
         held("an alarm on failed executions of the sync state machine (issue 20 item 1)")
 
+    def test_apply_state_machine_failed_executions(self):
+        found = self.find("AWS/States", "ExecutionsFailed", "StateMachineArn", "${ApplyStateMachine}")
+        self.assertEqual(len(found), 1)
+        self.assertEqual(found[0]["Statistic"], "Sum")
+        self.assertEqual(float(found[0]["Threshold"]), 0)
+        self.assertEqual(found[0]["ComparisonOperator"], "GreaterThanThreshold")
+        held("an alarm on failed executions of the apply state machine (issue 20 item 3)")
+
     def test_sync_staleness(self):
         found = self.find("StackDock", "SecondsSinceLastSuccessfulSync", "Stack", "${AWS::StackName}")
         self.assertEqual(len(found), 1)
