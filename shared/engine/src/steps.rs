@@ -200,28 +200,43 @@ pub async fn poll(
     let mut run = running(store, org, run_id).await?;
     let in_flight = provisioning(store.inventory(org, None).await?);
     let now = Timestamp::now();
+    // Each resource's record is written as soon as it is seen settled: a poll killed half-way
+    // keeps what it learnt, and the next one looks only at the rest.
     let checks = futures::stream::iter(in_flight)
         .map(|record| async move {
-            let seen = check(config, docks, opts, &record, now).await;
-            (record, seen)
+            let settled = match check(config, docks, opts, &record, now).await {
+                Seen::Pending => Settled::Pending,
+                Seen::Ready(mut latest) => {
+                    latest.keep_bookkeeping_of(&record);
+                    latest.provisioning_state = Some(ProvisioningState::Provisioned);
+                    latest.provisioned_at = Some(Timestamp::now());
+                    latest.updated_at = Some(Timestamp::now());
+                    store.put_records(&[latest]).await?;
+                    Settled::Ready
+                }
+                Seen::Failed(message) => {
+                    let mut failed = record.clone();
+                    failed.provisioning_state = Some(ProvisioningState::Failed);
+                    failed.updated_at = Some(Timestamp::now());
+                    store.put_records(&[failed]).await?;
+                    Settled::Failed(message)
+                }
+            };
+            Ok::<_, EngineError>((record, settled))
         })
         .buffer_unordered(opts.concurrency.max(1))
         .collect::<Vec<_>>()
         .await;
     let (mut pending, mut settled) = (0, 0);
-    for (record, seen) in checks {
+    for checked in checks {
+        let (record, seen) = checked?;
         let address = record.managed_by.clone().unwrap_or_default();
         let dock = dock_name(org, &record.dock_id);
+        let id = record.provider_resource_id.clone();
         match seen {
-            Seen::Pending => pending += 1,
-            Seen::Ready(mut latest) => {
+            Settled::Pending => pending += 1,
+            Settled::Ready => {
                 settled += 1;
-                latest.keep_bookkeeping_of(&record);
-                latest.provisioning_state = Some(ProvisioningState::Provisioned);
-                latest.provisioned_at = Some(Timestamp::now());
-                latest.updated_at = Some(Timestamp::now());
-                let id = latest.provider_resource_id.clone();
-                store.put_records(&[latest]).await?;
                 say(opts, run_id, &format!("  {address}: ready"));
                 if !run.actions.iter().any(|a| a.target == address) {
                     // The invocation that created it ended before recording the result.
@@ -236,12 +251,8 @@ pub async fn poll(
                     });
                 }
             }
-            Seen::Failed(message) => {
+            Settled::Failed(message) => {
                 settled += 1;
-                let mut failed = record.clone();
-                failed.provisioning_state = Some(ProvisioningState::Failed);
-                failed.updated_at = Some(Timestamp::now());
-                store.put_records(&[failed]).await?;
                 say(opts, run_id, &format!("  {address}: FAILED: {message}"));
                 match run.actions.iter_mut().find(|a| a.target == address) {
                     Some(result) => {
@@ -253,7 +264,7 @@ pub async fn poll(
                         action: "create".to_owned(),
                         target: address.clone(),
                         dock,
-                        provider_id: Some(record.provider_resource_id.clone()),
+                        provider_id: Some(id),
                         outcome: Outcome::Failed,
                         message,
                         at: Timestamp::now(),
@@ -378,6 +389,13 @@ where
         }
         .next;
     }
+}
+
+/// What a poll did with one resource (its record already written).
+enum Settled {
+    Ready,
+    Pending,
+    Failed(String),
 }
 
 /// What one look at a `Provisioning` resource saw.
