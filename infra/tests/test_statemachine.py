@@ -3,8 +3,9 @@
 Each `AWS::Serverless::StateMachine` is read from its committed DefinitionUri file: every Task
 names a function of the stack through a DefinitionSubstitution, and the state machine's role may
 invoke exactly those; every Task has a bounded Retry and a Catch-all; the sync's Map takes its
-concurrency from the SyncConcurrency parameter; no state can loop (the transitions, Catch
-included, form no cycle, and every retry is bounded); only the states the Rust test driver
+concurrency from the SyncConcurrency parameter; no state can loop without a bound (a cycle of
+transitions, Catch included, must pass a Choice whose first rule leaves it once the step counter
+reaches its bound, and every retry is bounded); only the states the Rust test driver
 (functions/common/tests/functions/asl.rs) executes are used, so the end-to-end tests run all of
 the definition.
 """
@@ -23,9 +24,12 @@ from reliability import held
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
 FANOUT = ROOT / "functions" / "common" / "src" / "fanout.rs"
+APPLY_MACHINE = ROOT / "functions" / "common" / "src" / "applymachine.rs"
 
 # What the test driver implements (asl.rs); anything else would go untested end to end.
-DRIVER_STATES = {"Task", "Map", "Succeed", "Fail"}
+DRIVER_STATES = {"Task", "Map", "Choice", "Wait", "Pass", "Succeed", "Fail"}
+# The counter a loop carries: each Task of the loop answers it one higher.
+COUNTER = "$.steps"
 # Retry bounds: a retried invocation costs a Lambda run; these keep the worst case known.
 MAX_ATTEMPTS = 5
 MAX_DELAY_SECONDS = 300
@@ -61,10 +65,21 @@ def successors(state):
     return out
 
 
-def rust_const(name):
-    match = re.search(r"pub const %s: usize = (\d+);" % name, FANOUT.read_text())
-    assert match, f"{FANOUT}: no `pub const {name}: usize`"
+def rust_const(name, path=FANOUT, ty="usize"):
+    match = re.search(r"pub const %s: %s = (\d+);" % (name, ty), path.read_text())
+    assert match, f"{path}: no `pub const {name}: {ty}`"
     return int(match.group(1))
+
+
+def bounds(state, cycle):
+    """Whether `state` is a Choice whose first rule leaves `cycle` once the counter reaches a
+    bound (so the cycle runs at most that many times)."""
+    if state["Type"] != "Choice":
+        return False
+    first = state["Choices"][0]
+    return (first.get("Variable") == COUNTER
+            and isinstance(first.get("NumericGreaterThanEquals"), int)
+            and first["Next"] not in cycle)
 
 
 class StateMachines(unittest.TestCase):
@@ -146,22 +161,31 @@ class StateMachines(unittest.TestCase):
                         self.assertEqual(successors(state), [], state_name)
                     elif state["Type"] in ("Task", "Map"):
                         self.assertTrue(("Next" in state) != (state.get("End") is True), f"{state_name}: Next xor End")
-                # Depth-first: a transition back to a state on the current path is a cycle.
-                seen, on_path = set(), set()
+                # Depth-first: a transition back to a state on the current path is a cycle, which
+                # a Choice on it must bound with the counter, and whose Tasks carry the counter.
+                seen, path = set(), []
 
                 def visit(s):
-                    self.assertNotIn(s, on_path, f"{name}: a cycle through {s}")
+                    if s in path:
+                        cycle = path[path.index(s):]
+                        self.assertTrue(any(bounds(states[c], cycle) for c in cycle),
+                                        f"{name}: the cycle {cycle} has no Choice bounding {COUNTER}")
+                        for c in cycle:
+                            if states[c]["Type"] == "Task":
+                                self.assertEqual(states[c]["Parameters"].get("steps.$"), COUNTER,
+                                                 f"{name}: {c} in a loop is not given the counter")
+                        return
                     if s in seen:
                         return
                     seen.add(s)
-                    on_path.add(s)
+                    path.append(s)
                     for t in successors(states[s]):
                         visit(t)
-                    on_path.discard(s)
+                    path.pop()
 
                 visit(scope["StartAt"])
                 self.assertEqual(seen, set(states), f"{name}: unreachable states {set(states) - seen}")
-        held("state machines: no state can loop, every state is reachable (issue 20 item 6)")
+        held("state machines: no state can loop without a counter bounding it, every state is reachable (issue 20 item 6)")
 
     def test_the_sync_map_runs_at_most_sync_concurrency_docks(self):
         _, definition = self.definitions["SyncStateMachine"]
@@ -194,6 +218,37 @@ class StateMachines(unittest.TestCase):
         self.assertEqual(map_state["ItemSelector"]["dock.$"], "$$.Map.Item.Value")
         self.assertEqual(map_state["ItemSelector"]["step"], "sync-dock")
         held("the sync Map's concurrency is the SyncConcurrency parameter (issue 20 item 1)")
+
+    def test_the_apply_loop_is_bounded_by_max_steps_and_every_failure_settles_the_run(self):
+        self.assertIn("ApplyStateMachine", self.machines)
+        _, definition = self.definitions["ApplyStateMachine"]
+        states = definition["States"]
+        route = states["Route"]
+        self.assertEqual(route["Choices"][0]["NumericGreaterThanEquals"],
+                         rust_const("MAX_STEPS", APPLY_MACHINE, "u64"))
+        self.assertIn("Default", route, "an unknown route never fails the execution unsettled")
+        # Every Catch (and the bound, and an unknown route) leads to Abandon, which settles the
+        # run and releases the lease before the execution fails.
+        for state_name, state in states.items():
+            with self.subTest(state=state_name):
+                if state_name == "Abandon":
+                    self.assertEqual(state["Next"], "ApplyFailed")
+                    self.assertEqual(state["Catch"][-1]["Next"], "ApplyFailed")
+                    self.assertEqual(state["Parameters"]["step"], "abandon")
+                    continue
+                for catcher in state.get("Catch", []):
+                    self.assertEqual(catcher["Next"], "Abandon")
+                    self.assertEqual(catcher["ResultPath"], "$.error")
+                if state["Type"] == "Pass":
+                    self.assertEqual(state["Next"], "Abandon")
+                    self.assertEqual(state["ResultPath"], "$.error")
+        # Readiness is waited for in a Wait state, never in a function.
+        waits = [n for n, s in states.items() if s["Type"] == "Wait"]
+        self.assertEqual(waits, ["WaitForReadiness"])
+        self.assertEqual(states["WaitForReadiness"]["Next"], "PollReady")
+        self.assertEqual(states["PollReady"]["Parameters"]["step"], "poll-ready")
+        self.assertEqual(states["RunBatch"]["Parameters"]["step"], "run-batch")
+        held("the apply state machine: its loop is bounded by MAX_STEPS and every failure settles the run (issue 20 item 3)")
 
     def test_a_dock_failure_is_caught_inside_the_map(self):
         _, definition = self.definitions["SyncStateMachine"]

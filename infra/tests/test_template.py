@@ -89,7 +89,8 @@ EXPECTED = {
     | pairs(["dynamodb:Query", "dynamodb:PutItem"], [table("DocksTable")])
     | pairs(["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"], [table("RunsTable")])
     | pairs(["dynamodb:Query"], [RUNS_INDEX])
-    | pairs(["lambda:InvokeFunction"], ["${ApplyFunction.Arn}"])
+    | pairs(["dynamodb:GetItem"], [table("LocksTable")])
+    | pairs(["states:StartExecution"], ["${ApplyStateMachine}"])
     | pairs(["sns:Publish"], ["${NotifyTopic}"]),
     # sync-dock: one dock's credential, its records (commit_sync) and its status. No run, no
     # inventory read across docks, no invoke.
@@ -112,7 +113,7 @@ EXPECTED = {
     | pairs(["dynamodb:Query"], [table("DocksTable")])
     | pairs(["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"], [table("RunsTable")])
     | pairs(["dynamodb:GetItem"], [table("LocksTable")])
-    | pairs(["lambda:InvokeFunction"], ["${ApplyFunction.Arn}"]),
+    | pairs(["states:StartExecution"], ["${ApplyStateMachine}"]),
     # apply worker.
     "ApplyFunctionRole": logs("ApplyLogGroup")
     | pairs(["secretsmanager:GetSecretValue"], [SECRETS])
@@ -133,6 +134,9 @@ EXPECTED = {
     "SyncScheduleRole": pairs(["states:StartExecution"], ["${SyncStateMachine}"]),
     # the sync state machine: invoke the functions its definition names, deliver its logs.
     "SyncStateMachineRole": pairs(["lambda:InvokeFunction"], ["${SyncFunction.Arn}", "${SyncDockFunction.Arn}"])
+    | pairs(LOG_DELIVERY, ["*"]),
+    # the apply state machine: invoke the apply function, deliver its logs.
+    "ApplyStateMachineRole": pairs(["lambda:InvokeFunction"], ["${ApplyFunction.Arn}"])
     | pairs(LOG_DELIVERY, ["*"]),
 }
 
@@ -261,10 +265,13 @@ class Roles(unittest.TestCase):
                         if "*" in resource:
                             self.assertEqual(resource, SECRETS)
 
-    def test_only_the_apply_api_and_the_sync_start_the_apply_worker(self):
+    def test_only_the_apply_api_and_the_sync_start_the_apply_state_machine(self):
+        starters = {role for role in EXPECTED
+                    if ("states:StartExecution", "${ApplyStateMachine}") in role_pairs(self.t, role)}
+        self.assertEqual(starters, {"ApplyApiFunctionRole", "SyncFunctionRole"})
         invokers = {role for role in EXPECTED
                     if ("lambda:InvokeFunction", "${ApplyFunction.Arn}") in role_pairs(self.t, role)}
-        self.assertEqual(invokers, {"ApplyApiFunctionRole", "SyncFunctionRole"})
+        self.assertEqual(invokers, {"ApplyStateMachineRole"}, "only the state machine runs the apply's steps")
         self.assertFalse([p for p in role_pairs(self.t, "ApiFunctionRole") if p[0].startswith("lambda:")],
                          "the plan API's role may not invoke anything")
 
@@ -272,14 +279,14 @@ class Roles(unittest.TestCase):
         for role in EXPECTED:
             wildcards = {a for a, r in role_pairs(self.t, role) if r == "*"}
             with self.subTest(role=role):
-                if role == "SyncStateMachineRole":
+                if role in ("SyncStateMachineRole", "ApplyStateMachineRole"):
                     self.assertEqual(wildcards, set(LOG_DELIVERY))
                 else:
                     self.assertEqual(wildcards, set())
 
     def test_the_sync_is_started_only_by_its_schedule_and_its_steps_only_by_the_state_machine(self):
         starters = {role for role in EXPECTED
-                    if any(a == "states:StartExecution" for a, _ in role_pairs(self.t, role))}
+                    if ("states:StartExecution", "${SyncStateMachine}") in role_pairs(self.t, role)}
         self.assertEqual(starters, {"SyncScheduleRole"})
         for function in ("SyncFunction", "SyncDockFunction"):
             invokers = {role for role in EXPECTED
@@ -524,6 +531,14 @@ class Alarms(unittest.TestCase):
         self.assertEqual(float(found[0]["Threshold"]), 0)
         self.assertEqual(found[0]["ComparisonOperator"], "GreaterThanThreshold")
         held("an alarm on failed executions of the sync state machine (issue 20 item 1)")
+
+    def test_apply_state_machine_failed_executions(self):
+        found = self.find("AWS/States", "ExecutionsFailed", "StateMachineArn", "${ApplyStateMachine}")
+        self.assertEqual(len(found), 1)
+        self.assertEqual(found[0]["Statistic"], "Sum")
+        self.assertEqual(float(found[0]["Threshold"]), 0)
+        self.assertEqual(found[0]["ComparisonOperator"], "GreaterThanThreshold")
+        held("an alarm on failed executions of the apply state machine (issue 20 item 3)")
 
     def test_sync_staleness(self):
         found = self.find("StackDock", "SecondsSinceLastSuccessfulSync", "Stack", "${AWS::StackName}")

@@ -208,7 +208,7 @@ fn refused(run_id: &str, reason: String) -> ApplyOutcome {
 }
 
 /// Why a run is not for this worker, if it is not.
-fn not_runnable(run: &RunRecord) -> Option<String> {
+pub(crate) fn not_runnable(run: &RunRecord) -> Option<String> {
     if run.kind != RunKind::Apply {
         return Some(format!("run {} is not an apply", run.run_id));
     }
@@ -226,7 +226,11 @@ fn not_runnable(run: &RunRecord) -> Option<String> {
 }
 
 /// Marks the run Failed with `reason`.
-async fn refuse(deps: &Deps, mut run: RunRecord, reason: &str) -> Result<(), FunctionError> {
+pub(crate) async fn refuse(
+    deps: &Deps,
+    mut run: RunRecord,
+    reason: &str,
+) -> Result<(), FunctionError> {
     tracing::warn!(reason, "apply run refused");
     let now = Timestamp::now();
     run.status = RunStatus::Failed;

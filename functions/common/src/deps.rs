@@ -15,7 +15,10 @@ use stackdock_store::{DynamoStore, Store};
 
 use crate::notify::Notifier;
 use crate::plans::RecentPlans;
-use crate::{ApplySubmitter, FunctionError, InProcessSubmitter, LambdaSubmitter};
+use crate::{
+    APPLY_STATE_MACHINE_VAR, ApplySubmitter, FunctionError, InProcessSubmitter, LambdaSubmitter,
+    StateMachineSubmitter,
+};
 
 /// The config file's name beside the bootstrap (the default of `STACKDOCK_CONFIG`).
 const CONFIG_FILE: &str = "stackdock.toml";
@@ -194,7 +197,10 @@ impl Deps {
     /// - `STACKDOCK_CONFIG`: path of stackdock.toml (default: `stackdock.toml` beside the
     ///   bootstrap, else in `LAMBDA_TASK_ROOT`);
     /// - `STACKDOCK_TABLE_PREFIX`: DynamoDB table prefix (default: the config's `table_prefix`);
-    /// - `STACKDOCK_APPLY_FUNCTION`: name or ARN of the apply function; when unset, applies run
+    /// - `STACKDOCK_APPLY_STATE_MACHINE`: ARN of the apply state machine: a submitted apply starts
+    ///   an execution of it (`StateMachineSubmitter`, the deployed stack);
+    /// - `STACKDOCK_APPLY_FUNCTION`: name or ARN of the apply function, invoked asynchronously
+    ///   when no state machine is named (`LambdaSubmitter`); when neither is set, applies run
     ///   in this process (`InProcessSubmitter`: `cargo lambda watch`, where no Lambda Invoke API
     ///   is reachable);
     /// - `STACKDOCK_CREATE_TABLES=1`: create missing tables first (local runs against moto);
@@ -234,13 +240,18 @@ impl Deps {
                 "tables ensured (STACKDOCK_CREATE_TABLES=1)"
             );
         }
-        let submitter: Arc<dyn ApplySubmitter> = match std::env::var("STACKDOCK_APPLY_FUNCTION") {
-            Ok(name) if !name.trim().is_empty() => {
-                Arc::new(LambdaSubmitter::new(&sdk, name.trim()))
-            }
-            _ => {
+        let machine = std::env::var(APPLY_STATE_MACHINE_VAR)
+            .ok()
+            .filter(|arn| !arn.trim().is_empty());
+        let function = std::env::var("STACKDOCK_APPLY_FUNCTION")
+            .ok()
+            .filter(|name| !name.trim().is_empty());
+        let submitter: Arc<dyn ApplySubmitter> = match (machine, function) {
+            (Some(arn), _) => Arc::new(StateMachineSubmitter::new(&sdk, arn.trim())),
+            (None, Some(name)) => Arc::new(LambdaSubmitter::new(&sdk, name.trim())),
+            (None, None) => {
                 tracing::info!(
-                    "STACKDOCK_APPLY_FUNCTION is not set: submitted applies run in this process"
+                    "neither STACKDOCK_APPLY_STATE_MACHINE nor STACKDOCK_APPLY_FUNCTION is set: submitted applies run in this process"
                 );
                 Arc::new(InProcessSubmitter::new())
             }

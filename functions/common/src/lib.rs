@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod apply;
+pub mod applymachine;
 mod deps;
 mod error;
 pub mod fanout;
@@ -20,7 +21,7 @@ mod telemetry;
 pub use deps::{Deps, SYNC_DOCK_VAR, aws_timeouts, lambda_target, load_config};
 pub use error::{FunctionError, NON_RETRYABLE, RETRYABLE};
 pub use submit::{
-    ApplySubmitter, InProcessSubmitter, LambdaSubmitter, REMEDIATION_PREFIX, SubmitError,
-    submit_apply, submit_remediation,
+    APPLY_STATE_MACHINE_VAR, ApplySubmitter, InProcessSubmitter, LambdaSubmitter,
+    REMEDIATION_PREFIX, StateMachineSubmitter, SubmitError, submit_apply, submit_remediation,
 };
 pub use telemetry::init_tracing;

@@ -1,6 +1,7 @@
 //! Handing an apply run to the apply worker: `submit_apply` records the run as Pending, then an
-//! `ApplySubmitter` delivers its id — `LambdaSubmitter` invokes the apply function asynchronously
-//! (deployed), `InProcessSubmitter` runs the same apply handler in a task of this process (tests,
+//! `ApplySubmitter` delivers its id — `StateMachineSubmitter` starts an execution of the apply
+//! state machine named after the run (deployed, design §10), `LambdaSubmitter` invokes the apply
+//! function asynchronously (the whole apply in one invocation), `InProcessSubmitter` runs the same apply handler in a task of this process (tests,
 //! and `cargo lambda watch`, which has no Lambda Invoke API for one function to reach another).
 //!
 //! Either way the worker is at-least-once: the apply handler ignores a run that is no longer
@@ -24,6 +25,13 @@ pub enum SubmitError {
     #[error("invoking the apply function {function} for run {run_id} failed: {message}")]
     Invoke {
         function: String,
+        run_id: String,
+        message: String,
+    },
+    /// The StartExecution call failed.
+    #[error("starting the apply state machine {state_machine} for run {run_id} failed: {message}")]
+    StartExecution {
+        state_machine: String,
         run_id: String,
         message: String,
     },
@@ -83,6 +91,55 @@ impl ApplySubmitter for LambdaSubmitter {
                 message: aws_sdk_lambda::error::DisplayErrorContext(&e).to_string(),
             })?;
         tracing::info!(run_id, function = %self.function, "apply submitted");
+        Ok(())
+    }
+}
+
+/// The environment variable naming the apply state machine's ARN (the template's
+/// `ApplyStateMachine`).
+pub const APPLY_STATE_MACHINE_VAR: &str = "STACKDOCK_APPLY_STATE_MACHINE";
+
+/// Starts an execution of the apply state machine named after the run, with `{"run_id": …}`:
+/// Step Functions runs the apply in steps (`crate::applymachine`). Starting a standard workflow
+/// again with the same name and input returns the running execution, so a retried submission
+/// never starts a second apply of the run.
+#[derive(Debug, Clone)]
+pub struct StateMachineSubmitter {
+    client: aws_sdk_sfn::Client,
+    state_machine: String,
+}
+
+impl StateMachineSubmitter {
+    pub fn new(sdk: &aws_config::SdkConfig, state_machine: impl Into<String>) -> Self {
+        StateMachineSubmitter::from_client(aws_sdk_sfn::Client::new(sdk), state_machine)
+    }
+
+    pub fn from_client(client: aws_sdk_sfn::Client, state_machine: impl Into<String>) -> Self {
+        StateMachineSubmitter {
+            client,
+            state_machine: state_machine.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl ApplySubmitter for StateMachineSubmitter {
+    async fn submit(&self, run_id: &str) -> Result<(), SubmitError> {
+        let input = serde_json::json!({ "run_id": run_id }).to_string();
+        let started = self
+            .client
+            .start_execution()
+            .state_machine_arn(&self.state_machine)
+            .name(run_id)
+            .input(input)
+            .send()
+            .await
+            .map_err(|e| SubmitError::StartExecution {
+                state_machine: self.state_machine.clone(),
+                run_id: run_id.to_owned(),
+                message: aws_sdk_sfn::error::DisplayErrorContext(&e).to_string(),
+            })?;
+        tracing::info!(run_id, execution = %started.execution_arn(), "apply state machine started");
         Ok(())
     }
 }

@@ -210,12 +210,24 @@ pub fn run_deadline(deps: &Deps) -> std::time::Duration {
     deps.lease_ttl + std::time::Duration::from_secs(5 * 60)
 }
 
+/// Whether the apply state machine still holds the org's lease for run `run_id` (its steps
+/// renew it; it lapses `lease_ttl` after the last step of an execution that stopped).
+async fn stepping(deps: &Deps, run_id: &str, now: Timestamp) -> Result<bool, FunctionError> {
+    let lease = deps
+        .store
+        .current_lease(&stackdock_engine::lease_name(deps.org()))
+        .await?;
+    Ok(lease
+        .is_some_and(|l| l.owner == crate::applymachine::lease_owner(run_id) && l.expires_at > now))
+}
+
 /// How many recent runs the sync looks through for ones past their deadline.
 const STALE_SCAN: usize = 100;
 
 /// Marks `failed`, with the reason, every recent run still `pending` or `running` past its
 /// deadline: its start plus [`run_deadline`] (a function that timed out or crashed never finishes
-/// its record). A run's `expires_at` is not a deadline but how long the store keeps the record
+/// its record) — but an apply whose state machine still holds the lease for it, which may run
+/// for hours. A run's `expires_at` is not a deadline but how long the store keeps the record
 /// (90 days or a year, `stackdock_store::run_retention`), so it plays no part. Returns how many
 /// it marked.
 pub async fn fail_stale_runs(deps: &Deps, now: Timestamp) -> Result<usize, FunctionError> {
@@ -242,6 +254,11 @@ pub async fn fail_stale_runs(deps: &Deps, now: Timestamp) -> Result<usize, Funct
             .checked_add(limit)
             .unwrap_or(header.started_at);
         if now <= deadline {
+            continue;
+        }
+        if header.kind == RunKind::Apply && stepping(deps, &header.run_id, now).await? {
+            // The apply state machine is working on it: each of its steps renews the org's
+            // lease for the run, so a live lease is a live apply, however long it has run.
             continue;
         }
         let Some(mut run) = deps.store.get_run(deps.org(), &header.run_id).await? else {

@@ -176,6 +176,7 @@ async fn apply_leased(
         opts,
         run_id: run_id.clone(),
         not_started: AtomicUsize::new(0),
+        defer_ready: false,
     };
     let changes: Vec<&Action> = current.changes().collect();
     let run = tokio::sync::Mutex::new(run);
@@ -184,41 +185,7 @@ async fn apply_leased(
     let stages = async {
         let mut failed: BTreeSet<String> = BTreeSet::new();
         for stage in stages(&changes) {
-            // Docks run side by side, each with its own concurrency: one provider's rate limit
-            // (Linode: 20 creates per 15 s) never holds up another's actions.
-            let mut by_dock: BTreeMap<&str, Vec<&Action>> = BTreeMap::new();
-            for action in stage {
-                by_dock
-                    .entry(action.dock.as_str())
-                    .or_default()
-                    .push(action);
-            }
-            let failed_so_far = &failed;
-            let per_dock = by_dock.into_values().map(|actions| {
-                futures::stream::iter(actions)
-                    .map(|action| {
-                        let (exec, lost, run) = (&exec, &lost, &run);
-                        async move {
-                            let result = exec.attempt(action, failed_so_far, lost).await;
-                            // Recorded as soon as it is known: after a crash, the run tells
-                            // what happened.
-                            let mut run = run.lock().await;
-                            run.actions.push(result.clone());
-                            if let Err(e) = store.put_run(&run).await {
-                                tracing::warn!(error = %e, "recording an action result failed; it is recorded with the next one");
-                            }
-                            result
-                        }
-                    })
-                    .buffer_unordered(opts.concurrency.max(1))
-                    .collect::<Vec<ActionResult>>()
-                    // Boxed as `Send` here, where the borrows' lifetimes are concrete: unboxed,
-                    // `apply`'s future cannot be proven `Send` where it is spawned (the Lambda
-                    // worker's in-process apply; rust-lang/rust#102211).
-                    .boxed()
-            });
-            let results = futures::future::join_all(per_dock).await;
-            for r in results.into_iter().flatten() {
+            for r in run_batch(&exec, stage, &failed, &lost, &run).await {
                 if r.outcome != Outcome::Succeeded {
                     failed.insert(r.target);
                 }
@@ -288,7 +255,58 @@ async fn apply_leased(
     }
     run.actions
         .sort_by_key(|r| order.get(&r.target).copied().unwrap_or(usize::MAX));
+    settle(&mut run, exec.not_started.load(Ordering::SeqCst));
+    store.put_run(&run).await?;
+    Ok((ApplyReport { run }, lease))
+}
 
+/// Runs one batch of a stage's actions: docks side by side, each with its own concurrency (one
+/// provider's rate limit — Linode: 20 creates per 15 s — never holds up another's actions); each
+/// result is recorded on the run as soon as it is known, so after a crash the run tells what
+/// happened. `failed` holds the targets that did not succeed before this batch.
+pub(crate) async fn run_batch(
+    exec: &Executor<'_>,
+    actions: Vec<&Action>,
+    failed: &BTreeSet<String>,
+    lost: &AtomicBool,
+    run: &tokio::sync::Mutex<RunRecord>,
+) -> Vec<ActionResult> {
+    let mut by_dock: BTreeMap<&str, Vec<&Action>> = BTreeMap::new();
+    for action in actions {
+        by_dock
+            .entry(action.dock.as_str())
+            .or_default()
+            .push(action);
+    }
+    let store = exec.store;
+    let per_dock = by_dock.into_values().map(|actions| {
+        futures::stream::iter(actions)
+            .map(|action| async move {
+                let result = exec.attempt(action, failed, lost).await;
+                let mut run = run.lock().await;
+                run.actions.push(result.clone());
+                if let Err(e) = store.put_run(&run).await {
+                    tracing::warn!(error = %e, "recording an action result failed; it is recorded with the next one");
+                }
+                result
+            })
+            .buffer_unordered(exec.opts.concurrency.max(1))
+            .collect::<Vec<ActionResult>>()
+            // Boxed as `Send` here, where the borrows' lifetimes are concrete: unboxed, `apply`'s
+            // future cannot be proven `Send` where it is spawned (the Lambda worker's in-process
+            // apply; rust-lang/rust#102211).
+            .boxed()
+    });
+    futures::future::join_all(per_dock)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// Settles a run whose actions are all recorded: its status from the outcomes (`not_started`:
+/// actions a lost lease kept from starting), its error, its end and its summary line.
+pub(crate) fn settle(run: &mut RunRecord, not_started: usize) {
     let failures = run
         .actions
         .iter()
@@ -300,7 +318,6 @@ async fn apply_leased(
         .filter(|a| a.outcome == Outcome::Succeeded)
         .count();
     // Actions the lost lease kept from starting: the plan is not done, so the run did not succeed.
-    let not_started = exec.not_started.load(Ordering::SeqCst);
     run.status = match (failures, succeeded, not_started) {
         (0, _, 0) => RunStatus::Succeeded,
         (_, 0, _) => RunStatus::Failed,
@@ -328,12 +345,10 @@ async fn apply_leased(
             run.actions.len() - succeeded - failures
         ),
     );
-    store.put_run(&run).await?;
-    Ok((ApplyReport { run }, lease))
 }
 
 /// What an action is about, as recorded: its address, else the provider id.
-fn target_of(action: &Action) -> String {
+pub(crate) fn target_of(action: &Action) -> String {
     action
         .address
         .clone()
@@ -344,7 +359,7 @@ fn target_of(action: &Action) -> String {
 /// Consecutive actions of the same phase and kind: they do not depend on each other (the plan
 /// orders servers before the volumes attached to them, deletes after creates), so each stage
 /// runs concurrently and the next starts when it is done.
-fn stages<'p>(changes: &[&'p Action]) -> Vec<Vec<&'p Action>> {
+pub(crate) fn stages<'p>(changes: &[&'p Action]) -> Vec<Vec<&'p Action>> {
     let mut stages: Vec<Vec<&Action>> = Vec::new();
     for action in changes {
         let same = stages
@@ -359,7 +374,7 @@ fn stages<'p>(changes: &[&'p Action]) -> Vec<Vec<&'p Action>> {
     stages
 }
 
-fn stage_key(a: &Action) -> (u8, Option<Kind>) {
+pub(crate) fn stage_key(a: &Action) -> (u8, Option<Kind>) {
     let phase = match a.action {
         ActionKind::Adopt => 0,
         ActionKind::Delete => 2,
@@ -400,14 +415,17 @@ fn outcome_word(o: Outcome) -> &'static str {
     }
 }
 
-struct Executor<'a> {
-    config: &'a Config,
-    docks: &'a Docks,
-    store: &'a dyn Store,
-    opts: &'a ApplyOptions,
-    run_id: String,
+pub(crate) struct Executor<'a> {
+    pub(crate) config: &'a Config,
+    pub(crate) docks: &'a Docks,
+    pub(crate) store: &'a dyn Store,
+    pub(crate) opts: &'a ApplyOptions,
+    pub(crate) run_id: String,
     /// Actions skipped because the lease was lost before they started.
-    not_started: AtomicUsize,
+    pub(crate) not_started: AtomicUsize,
+    /// Leave a create `Provisioning` instead of waiting for it to be ready (the apply state
+    /// machine waits in Wait states and polls with `steps::poll`).
+    pub(crate) defer_ready: bool,
 }
 
 impl Executor<'_> {
@@ -419,7 +437,7 @@ impl Executor<'_> {
     }
 
     /// Runs one action unless it is not allowed, a dependency failed or the lease is lost.
-    async fn attempt(
+    pub(crate) async fn attempt(
         &self,
         action: &Action,
         failed: &BTreeSet<String>,
@@ -469,7 +487,7 @@ impl Executor<'_> {
         }
     }
 
-    fn provider(&self, action: &Action) -> Result<&Arc<dyn Provider>, EngineError> {
+    pub(crate) fn provider(&self, action: &Action) -> Result<&Arc<dyn Provider>, EngineError> {
         self.docks.get(&action.dock).ok_or_else(|| {
             let why = self
                 .docks
@@ -556,7 +574,7 @@ impl Executor<'_> {
     /// Clears the intents whose address is now recorded as managed: an earlier apply was killed
     /// after its create landed (its record written, or the resource adopted by name since), so
     /// the resource is known and nothing is left to look up. Returns the addresses resolved.
-    async fn resolve_intents(&self) -> Result<Vec<String>, EngineError> {
+    pub(crate) async fn resolve_intents(&self) -> Result<Vec<String>, EngineError> {
         let org = &self.config.settings.org;
         let intents = self.store.intents(org).await?;
         if intents.is_empty() {
@@ -750,6 +768,9 @@ impl Executor<'_> {
         self.store
             .clear_intent(&self.config.settings.org, &Self::address(action))
             .await?;
+        if self.defer_ready {
+            return Ok(id);
+        }
 
         let ready = provider
             .wait_ready(kind, &id, self.opts.ready_timeout)

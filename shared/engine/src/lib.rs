@@ -14,13 +14,16 @@ pub mod notify;
 mod planning;
 mod power;
 mod secrets;
+pub mod steps;
 mod sync;
 
 pub use apply::{ApplyOptions, ApplyReport, Progress, apply, lease_name};
 pub use credentials::{CredentialResolver, EnvResolver, StaticResolver};
 pub use docks::{Adapters, Docks, ProviderFactory};
 pub use error::EngineError;
-pub use planning::{PlanOptions, dock_states, plan_current, record_drift, record_drift_noting};
+pub use planning::{
+    PlanOptions, dock_states, plan_against, plan_current, record_drift, record_drift_noting,
+};
 pub use power::{PowerReport, power};
 pub use secrets::{CREDENTIAL_TTL, DefaultResolver, SecretsManagerResolver, secrets_retry};
 pub use sync::{DockOutcome, SyncOptions, SyncReport, failed_docks, finish_run, sync, sync_one};

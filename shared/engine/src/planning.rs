@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use stackdock_core::Kind;
 use stackdock_core::config::Config;
 use stackdock_core::plan::{ActionKind, DockState, Plan, plan_checked};
 use stackdock_core::record::{DockStatus, DriftEntry, dock_id};
+use stackdock_core::{Kind, Record};
 use stackdock_providers::check_plan_catalog;
 use stackdock_store::Store;
 
@@ -76,8 +76,20 @@ pub async fn plan_current(
     store: &dyn Store,
     opts: PlanOptions,
 ) -> Result<Plan, EngineError> {
+    let inventory = store.inventory(&config.settings.org, None).await?;
+    plan_against(config, docks, store, &inventory, opts).await
+}
+
+/// Like [`plan_current`], against `inventory` (the store's, read by the caller) — what the
+/// apply's steps use to read the inventory once per step.
+pub async fn plan_against(
+    config: &Config,
+    docks: &Docks,
+    store: &dyn Store,
+    inventory: &[Record],
+    opts: PlanOptions,
+) -> Result<Plan, EngineError> {
     let org = &config.settings.org;
-    let inventory = store.inventory(org, None).await?;
     let statuses = store.dock_statuses(org).await?;
     let states = dock_states(config, &statuses, Timestamp::now(), opts.max_age);
     let mut problems: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -116,7 +128,7 @@ pub async fn plan_current(
             }
         }
     }
-    Ok(plan_checked(config, &inventory, &states, &problems))
+    Ok(plan_checked(config, inventory, &states, &problems))
 }
 
 /// Writes the plan's drift onto the records (and clears drift that is gone); returns how many

@@ -5,14 +5,17 @@
 //! Only the subset of the Amazon States Language the definitions use is implemented — Task (a
 //! Lambda function ARN as `Resource`, `Parameters`, `ResultPath`, `Retry`, `Catch`), Map
 //! (`ItemsPath`, `ItemSelector`, an INLINE `ItemProcessor`, `MaxConcurrency` or
-//! `MaxConcurrencyPath`, `ResultPath`, `Catch`), Succeed and Fail, with paths `$`, `$.a.b` and
-//! the context object's `$$.Execution.Name`, `$$.Execution.Id`, `$$.Map.Item.Value` and
+//! `MaxConcurrencyPath`, `ResultPath`, `Catch`), Choice (`Choices` of `Variable` with
+//! `StringEquals` or `NumericGreaterThanEquals`, `Default`), Wait (`Seconds`), Pass (`Result`,
+//! `ResultPath`), Succeed and Fail, with paths `$`, `$.a.b` and the context object's
+//! `$$.Execution.Name`, `$$.Execution.Id`, `$$.Execution.Input.a`, `$$.Map.Item.Value` and
 //! `$$.Map.Item.Index` — and anything else panics, naming it: a definition that grows a feature
 //! the driver does not have fails its tests instead of being half-run.
 //!
 //! Retry waits are Step Functions' (`IntervalSeconds × BackoffRate^n`, capped by
 //! `MaxDelaySeconds`; with `JitterStrategy: FULL` the real wait is random below it): the driver
-//! records each declared wait and sleeps one millisecond per declared second.
+//! records each declared wait and sleeps one millisecond per declared second, as it does for a
+//! Wait state's `Seconds`.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -68,6 +71,8 @@ pub enum Event {
         error: String,
         next: String,
     },
+    /// A Wait state waited `seconds` (declared).
+    Waited { state: String, seconds: u64 },
     /// A Map ran `items` items at most `max_concurrency` at a time.
     Mapped {
         state: String,
@@ -208,6 +213,35 @@ impl Machine {
                             ],
                         );
                         self.map(&name, state, &input, &ctx).await
+                    }
+                    "Choice" => {
+                        check_keys(&name, state, &["Type", "Comment", "Choices", "Default"]);
+                        name = choose(&name, state, &input);
+                        continue;
+                    }
+                    "Wait" => {
+                        check_keys(&name, state, &["Type", "Comment", "Seconds", "Next"]);
+                        let seconds = state
+                            .get("Seconds")
+                            .and_then(Value::as_u64)
+                            .unwrap_or_else(|| panic!("state `{name}`: Seconds"));
+                        self.record(Event::Waited {
+                            state: name.clone(),
+                            seconds,
+                        });
+                        tokio::time::sleep(Duration::from_millis(seconds)).await;
+                        Ok(input.clone())
+                    }
+                    "Pass" => {
+                        check_keys(
+                            &name,
+                            state,
+                            &["Type", "Comment", "Result", "ResultPath", "Next", "End"],
+                        );
+                        Ok(state
+                            .get("Result")
+                            .cloned()
+                            .unwrap_or_else(|| input.clone()))
                     }
                     "Succeed" => {
                         check_keys(&name, state, &["Type", "Comment"]);
@@ -425,6 +459,53 @@ impl Machine {
     }
 }
 
+/// A Choice: the Next of the first rule that matches the input, else its Default (none is
+/// Step Functions' `States.NoChoiceMatched`, a panic here).
+fn choose(name: &str, state: &Value, input: &Value) -> String {
+    let rules = state
+        .get("Choices")
+        .and_then(Value::as_array)
+        .unwrap_or_else(|| panic!("state `{name}`: Choices"));
+    for rule in rules {
+        check_keys(
+            name,
+            rule,
+            &[
+                "Variable",
+                "StringEquals",
+                "NumericGreaterThanEquals",
+                "Next",
+            ],
+        );
+        let variable = str_field(rule, "Variable");
+        // A missing variable matches no rule (Step Functions: a runtime error only when
+        // no rule and no Default takes the input; the definitions here always set it).
+        let value = variable
+            .strip_prefix("$.")
+            .and_then(|field| input.get(field));
+        let matched = match (
+            value,
+            rule.get("StringEquals"),
+            rule.get("NumericGreaterThanEquals"),
+        ) {
+            (Some(v), Some(Value::String(s)), None) => v.as_str() == Some(s.as_str()),
+            (Some(v), None, Some(n)) => match (v.as_f64(), n.as_f64()) {
+                (Some(v), Some(n)) => v >= n,
+                _ => false,
+            },
+            (None, _, _) => false,
+            _ => panic!("state `{name}`: a Choice rule beyond the driver's subset: {rule}"),
+        };
+        if matched {
+            return str_field(rule, "Next").to_owned();
+        }
+    }
+    match state.get("Default") {
+        Some(Value::String(next)) => next.clone(),
+        _ => panic!("States.NoChoiceMatched in {name}: {input}"),
+    }
+}
+
 /// The Task's effective input: its Parameters applied to the state's input, or the input.
 fn effective_input(state: &Value, input: &Value, ctx: &Value) -> Value {
     match state.get("Parameters") {
@@ -626,11 +707,11 @@ mod tests {
     }
 
     #[tokio::test]
-    #[should_panic(expected = "type Choice is not implemented")]
+    #[should_panic(expected = "type Parallel is not implemented")]
     async fn an_unimplemented_state_fails_loudly() {
         let invoke: Invoke = Arc::new(|_, _| Box::pin(async { Ok(json!({})) }));
         let m = machine(
-            json!({"StartAt": "C", "States": {"C": {"Type": "Choice", "Choices": []}}}),
+            json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": [], "End": true}}}),
             invoke,
         );
         let _ = m.execute("x", json!({})).await;

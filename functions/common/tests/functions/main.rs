@@ -4,6 +4,7 @@
 
 mod api;
 mod apply;
+mod applymachine;
 mod asl;
 mod catalog;
 mod credentials;

@@ -103,9 +103,24 @@ impl Live {
         worker: Worker,
         providers: Vec<ProviderKind>,
     ) -> Live {
-        let sandbox = Sandbox::start(sandbox.with_pending_polls(1).with_action_polls(1))
-            .await
-            .expect("sandbox");
+        Live::on_exactly(
+            sandbox.with_pending_polls(1).with_action_polls(1),
+            edit,
+            worker,
+            providers,
+        )
+        .await
+    }
+
+    /// Like `on`, keeping the sandbox's readiness delays (`pending_polls`, `action_polls`) as
+    /// `sandbox` sets them.
+    pub async fn on_exactly(
+        sandbox: SandboxConfig,
+        edit: impl FnOnce(String) -> String,
+        worker: Worker,
+        providers: Vec<ProviderKind>,
+    ) -> Live {
+        let sandbox = Sandbox::start(sandbox).await.expect("sandbox");
         sandbox.seed_fixtures();
         let moto = MotoServer::start();
         let store: Arc<dyn Store> = Arc::new(moto.dynamo_store(&unique_prefix("fn")).await);

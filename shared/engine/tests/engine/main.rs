@@ -6,4 +6,5 @@ mod properties;
 mod sandbox;
 mod secrets;
 mod states;
+mod steps;
 mod support;
