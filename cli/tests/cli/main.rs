@@ -2,6 +2,7 @@
 
 mod concurrency;
 mod crash;
+mod catalog;
 mod docks;
 mod hostile;
 mod import;

@@ -5,6 +5,7 @@
 //! in `stackdock-core`) and never speaks HTTP (that is the adapters' job).
 
 mod apply;
+mod catalog;
 mod credentials;
 mod docks;
 mod error;
@@ -17,6 +18,7 @@ mod secrets;
 mod sync;
 
 pub use apply::{ApplyOptions, ApplyReport, Progress, apply, lease_name};
+pub use catalog::{DockCatalog, dock_catalog};
 pub use credentials::{CredentialResolver, EnvResolver, StaticResolver};
 pub use docks::{Adapters, Docks, ProviderFactory};
 pub use error::EngineError;
