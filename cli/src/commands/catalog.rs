@@ -105,9 +105,7 @@ fn items(catalog: &Catalog, section: Section) -> anyhow::Result<Vec<Value>> {
             for (k, v) in defaults {
                 map.entry(*k).or_insert_with(|| v.clone());
             }
-            if section == Section::Apps
-                && map.get("images") == Some(&Value::Array(Vec::new()))
-            {
+            if section == Section::Apps && map.get("images") == Some(&Value::Array(Vec::new())) {
                 map.insert("images".to_owned(), Value::Null);
             }
         }
@@ -152,14 +150,20 @@ fn text(catalog: &Catalog, section: Section) {
                         p.monthly_usd
                             .map_or_else(|| "-".to_owned(), |m| format!("{m:.2}")),
                         yes_no(p.available),
-                        p.regions
-                            .as_deref()
-                            .map_or_else(|| "all".to_owned(), short),
+                        p.regions.as_deref().map_or_else(|| "all".to_owned(), short),
                     ]
                 })
                 .collect();
             print_table(
-                ["ID", "VCPUS", "MEMORY_MB", "DISK_GB", "USD/MONTH", "AVAILABLE", "REGIONS"],
+                [
+                    "ID",
+                    "VCPUS",
+                    "MEMORY_MB",
+                    "DISK_GB",
+                    "USD/MONTH",
+                    "AVAILABLE",
+                    "REGIONS",
+                ],
                 &rows,
             );
         }

@@ -30,7 +30,15 @@ async fn catalogs_of_every_provider_are_read_once_and_kept() {
     assert_eq!(plans["section"], "plans");
     assert!(plans["fetchedAt"].is_string(), "{plans}");
     let first = &plans["items"][0];
-    for key in ["id", "vcpus", "memoryMb", "diskGb", "monthlyUsd", "available", "regions"] {
+    for key in [
+        "id",
+        "vcpus",
+        "memoryMb",
+        "diskGb",
+        "monthlyUsd",
+        "available",
+        "regions",
+    ] {
         assert!(first.get(key).is_some(), "every plan has `{key}`: {first}");
     }
     assert!(ids(&plans).contains(&"vc2-1c-1gb".to_owned()), "{plans}");
@@ -44,7 +52,10 @@ async fn catalogs_of_every_provider_are_read_once_and_kept() {
 
     // Stored: every section of the dock comes from the store for a day, without a request.
     let before = ws.sandbox.counters().total;
-    let apps = json_of(&ws.run(&["catalog", "vultr-main", "apps", "--format", "json"]).await);
+    let apps = json_of(
+        &ws.run(&["catalog", "vultr-main", "apps", "--format", "json"])
+            .await,
+    );
     assert!(ids(&apps).contains(&"app:37".to_owned()), "{apps}");
     assert!(
         ids(&apps).contains(&"image:openlitespeed-wordpress".to_owned()),
@@ -56,19 +67,39 @@ async fn catalogs_of_every_provider_are_read_once_and_kept() {
         "{images}"
     );
     assert!(images.contains("the stored copy"), "{images}");
-    assert_eq!(ws.sandbox.counters().total, before, "no request while stored");
+    assert_eq!(
+        ws.sandbox.counters().total,
+        before,
+        "no request while stored"
+    );
 
     // --refresh reads it again: the four listings.
-    let refreshed = ws.run(&["catalog", "vultr-main", "regions", "--refresh"]).await;
+    let refreshed = ws
+        .run(&["catalog", "vultr-main", "regions", "--refresh"])
+        .await;
     let out = text(&refreshed.stdout);
-    assert_eq!(refreshed.status.code(), Some(0), "{}", text(&refreshed.stderr));
-    assert!(out.contains("ewr") && out.contains("New Jersey, US"), "{out}");
+    assert_eq!(
+        refreshed.status.code(),
+        Some(0),
+        "{}",
+        text(&refreshed.stderr)
+    );
+    assert!(
+        out.contains("ewr") && out.contains("New Jersey, US"),
+        "{out}"
+    );
     assert!(out.contains("read from the provider now"), "{out}");
     assert_eq!(ws.sandbox.counters().total, before + 4);
 
-    let sizes = json_of(&ws.run(&["catalog", "do-main", "plans", "--format", "json"]).await);
+    let sizes = json_of(
+        &ws.run(&["catalog", "do-main", "plans", "--format", "json"])
+            .await,
+    );
     assert!(ids(&sizes).contains(&"s-1vcpu-1gb".to_owned()), "{sizes}");
-    let one_clicks = json_of(&ws.run(&["catalog", "do-main", "apps", "--format", "json"]).await);
+    let one_clicks = json_of(
+        &ws.run(&["catalog", "do-main", "apps", "--format", "json"])
+            .await,
+    );
     assert_eq!(
         ids(&one_clicks),
         ["wordpress-24-04", "docker-20-04", "lamp-24-04"],

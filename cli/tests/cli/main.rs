@@ -1,8 +1,8 @@
 //! The `stackdock` binary end to end: one test binary, one module per topic.
 
+mod catalog;
 mod concurrency;
 mod crash;
-mod catalog;
 mod docks;
 mod hostile;
 mod import;

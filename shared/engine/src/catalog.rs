@@ -69,7 +69,10 @@ pub async fn dock_catalog(
             "no dock `{name}` in the config; `stackdock docks` lists them"
         ))
     })?;
-    if stackdock_providers::registered(dock.provider).catalog.is_none() {
+    if stackdock_providers::registered(dock.provider)
+        .catalog
+        .is_none()
+    {
         return Err(EngineError::Invalid(format!(
             "{} docks have no catalog of regions, plans, images or apps here",
             stackdock_providers::declaration(dock.provider).display_name

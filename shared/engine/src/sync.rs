@@ -276,7 +276,8 @@ async fn sync_dock(
         // The catalog plans are checked against where no provider request is made (the API
         // functions) and `stackdock catalog` shows: read again once the stored one is older
         // than its TTL. A failed read keeps the one stored before.
-        if let Some(catalog) = crate::catalog::refresh(provider.as_ref(), &status, now, false).await {
+        if let Some(catalog) = crate::catalog::refresh(provider.as_ref(), &status, now, false).await
+        {
             status.catalog = Some(catalog);
         }
     }

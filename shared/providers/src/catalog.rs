@@ -60,7 +60,9 @@ impl std::str::FromStr for Section {
         Section::ALL
             .into_iter()
             .find(|x| x.as_str() == s)
-            .ok_or_else(|| format!("`{s}` is not a catalog section; use regions, plans, images or apps"))
+            .ok_or_else(|| {
+                format!("`{s}` is not a catalog section; use regions, plans, images or apps")
+            })
     }
 }
 
@@ -199,7 +201,10 @@ pub struct CatalogTerms {
 }
 
 /// The closest candidate to `wanted`, if it is close enough to be a typo.
-pub(crate) fn suggest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn suggest<'a>(
+    wanted: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (wanted.chars().count() / 3).max(2);
     candidates
         .map(|c| (strsim::levenshtein(wanted, c), c))
@@ -229,7 +234,12 @@ impl CatalogTerms {
 
 /// One message per problem of `spec` against `catalog` (servers: region, plan, image, app and
 /// the plan's availability in the region; other kinds with a region: the region).
-pub fn check(terms: &CatalogTerms, catalog: &Catalog, kind: Kind, spec: &ResourceSpec) -> Vec<String> {
+pub fn check(
+    terms: &CatalogTerms,
+    catalog: &Catalog,
+    kind: Kind,
+    spec: &ResourceSpec,
+) -> Vec<String> {
     let field = |k: &str| spec.fields.get(k).and_then(FieldValue::as_str);
     let provider = terms.provider;
     let mut problems = Vec::new();

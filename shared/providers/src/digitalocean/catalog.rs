@@ -106,7 +106,10 @@ fn plan(s: SizeWire, regions: &[RegionWire]) -> Plan {
 
 /// An image by its slug, or its id when it has none.
 fn image(i: ImageWire) -> Option<Image> {
-    let id = i.slug.filter(|s| !s.is_empty()).or_else(|| value_id(&i.id))?;
+    let id = i
+        .slug
+        .filter(|s| !s.is_empty())
+        .or_else(|| value_id(&i.id))?;
     let name = match (i.distribution.is_empty(), i.name.is_empty()) {
         (false, false) => format!("{} {}", i.distribution, i.name),
         (true, _) => i.name,

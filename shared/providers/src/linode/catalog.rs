@@ -174,9 +174,7 @@ mod tests {
                 vcpus: Some(1),
                 memory: Some(1024),
                 disk: Some(25600),
-                price: PriceWire {
-                    monthly: Some(5.0),
-                },
+                price: PriceWire { monthly: Some(5.0) },
             }],
             vec![ImageWire {
                 id: "linode/ubuntu24.04".into(),
@@ -224,7 +222,11 @@ mod tests {
         assert!(with(&[("image", "linode/ubuntu24.04")]).is_empty());
         assert!(with(&[("image", "private/1234")]).is_empty());
         assert_eq!(
-            server(&[("region", "us-eats"), ("plan", "g6-nanode1"), ("image", "linode/ubuntu24.4")]),
+            server(&[
+                ("region", "us-eats"),
+                ("plan", "g6-nanode1"),
+                ("image", "linode/ubuntu24.4")
+            ]),
             vec![
                 "unknown region `us-eats` for linode; did you mean `us-east`?",
                 "unknown type `g6-nanode1` for linode; did you mean `g6-nanode-1`?",
@@ -235,11 +237,15 @@ mod tests {
         assert!(with(&[("image", "linode/ubuntu24.04"), ("app", "10")]).is_empty());
         assert_eq!(
             with(&[("image", "linode/ubuntu24.04"), ("app", "401697")]),
-            vec!["app `401697` on linode does not deploy on image `linode/ubuntu24.04`; it takes: linode/ubuntu22.04"]
+            vec![
+                "app `401697` on linode does not deploy on image `linode/ubuntu24.04`; it takes: linode/ubuntu22.04"
+            ]
         );
         assert_eq!(
             with(&[("image", "linode/ubuntu24.04"), ("app", "999")]),
-            vec!["unknown app `999` for linode; list them with `stackdock catalog <dock> apps` (`GET /v4/linode/stackscripts`)"]
+            vec![
+                "unknown app `999` for linode; list them with `stackdock catalog <dock> apps` (`GET /v4/linode/stackscripts`)"
+            ]
         );
     }
 }

@@ -75,7 +75,11 @@ fn app(a: AppWire) -> App {
     App {
         id,
         name: a.name,
-        vendor: if a.vendor.is_empty() { a.kind } else { a.vendor },
+        vendor: if a.vendor.is_empty() {
+            a.kind
+        } else {
+            a.vendor
+        },
         images: Vec::new(),
     }
 }
@@ -229,14 +233,21 @@ mod tests {
         );
         assert_eq!(
             server("fra", "vhf-1c-1gb", "os:2284"),
-            vec!["plan `vhf-1c-1gb` is not available in region `fra` on vultr; it is offered in: ewr"]
+            vec![
+                "plan `vhf-1c-1gb` is not available in region `fra` on vultr; it is offered in: ewr"
+            ]
         );
         assert_eq!(
             server("fra", "vc2-24c-96gb", "os:2284"),
             vec!["plan `vc2-24c-96gb` is not available for new servers on vultr"]
         );
         assert_eq!(
-            check(&TERMS, &cat, Kind::BlockVolumes, &spec(&[("region", "ord")])),
+            check(
+                &TERMS,
+                &cat,
+                Kind::BlockVolumes,
+                &spec(&[("region", "ord")])
+            ),
             Vec::<String>::new()
         );
         assert_eq!(

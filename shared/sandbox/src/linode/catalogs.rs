@@ -100,7 +100,7 @@ fn images(_: &HashMap<String, String>, _: &HeaderMap) -> Result<Vec<Value>, Resp
         .map(|(id, label, deprecated)| {
             let vendor = label.split_whitespace().next().unwrap_or_default();
             json!({
-                "id": id, "label": label, "vendor": vendor, "description": "",
+                "id": id, "label": label, "vendor": vendor, "description": null,
                 "is_public": true, "deprecated": deprecated, "status": "available",
                 "type": "manual", "size": 2500, "total_size": 2500,
                 "created": "2024-04-25T00:00:00", "updated": "2024-04-25T00:00:00",
@@ -112,17 +112,47 @@ fn images(_: &HashMap<String, String>, _: &HeaderMap) -> Result<Vec<Value>, Resp
 }
 
 /// One StackScript: (id, label, username, images, public).
-struct StackScript(u64, &'static str, &'static str, &'static [&'static str], bool);
+struct StackScript(
+    u64,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    bool,
+);
 
 /// The profile's user (`fixtures/linode/profile.json`): its StackScripts are `mine`.
 const ME: &str = "sandbox-ops";
 
 /// Linode's own (the Marketplace's), someone else's public ones and the account's own.
 const STACKSCRIPTS: &[StackScript] = &[
-    StackScript(401_697, "WordPress One-Click", "linode", &["linode/ubuntu22.04", "linode/ubuntu24.04"], true),
-    StackScript(607_026, "Docker One-Click", "linode", &["linode/ubuntu22.04", "linode/ubuntu24.04"], true),
-    StackScript(913_277, "Grafana One-Click", "linode", &["linode/ubuntu22.04"], true),
-    StackScript(1_000_001, "someone's dotfiles", "someone", &["any/all"], true),
+    StackScript(
+        401_697,
+        "WordPress One-Click",
+        "linode",
+        &["linode/ubuntu22.04", "linode/ubuntu24.04"],
+        true,
+    ),
+    StackScript(
+        607_026,
+        "Docker One-Click",
+        "linode",
+        &["linode/ubuntu22.04", "linode/ubuntu24.04"],
+        true,
+    ),
+    StackScript(
+        913_277,
+        "Grafana One-Click",
+        "linode",
+        &["linode/ubuntu22.04"],
+        true,
+    ),
+    StackScript(
+        1_000_001,
+        "someone's dotfiles",
+        "someone",
+        &["any/all"],
+        true,
+    ),
     StackScript(1_000_002, "hardening", ME, &["any/all"], false),
 ];
 
@@ -156,4 +186,9 @@ fn stackscripts(_: &HashMap<String, String>, headers: &HeaderMap) -> Result<Vec<
         }
     }
     Ok(out)
+}
+
+/// The images StackScript `id` runs on (`any/all`: every one), if it exists.
+pub(super) fn stackscript_images(id: u64) -> Option<&'static [&'static str]> {
+    STACKSCRIPTS.iter().find(|s| s.0 == id).map(|s| s.3)
 }

@@ -145,7 +145,11 @@ fn applications(q: &HashMap<String, String>, _: &HeaderMap) -> Result<Vec<Value>
         .iter()
         .filter(|(_, _, _, kind, _)| wanted.is_none_or(|w| w == *kind))
         .map(|(id, name, short, kind, image)| {
-            let vendor = if *kind == "one-click" { "vultr" } else { "vendor" };
+            let vendor = if *kind == "one-click" {
+                "vultr"
+            } else {
+                "vendor"
+            };
             json!({
                 "id": id, "name": name, "short_name": short,
                 "deploy_name": format!("{name} on {}", catalog::vultr_os_name(2284)),
