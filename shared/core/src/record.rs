@@ -53,6 +53,10 @@ pub struct Record {
     pub provisioning_state: Option<ProvisioningState>,
     #[serde(default)]
     pub provisioned_at: Option<Timestamp>,
+    /// Why the last create failed (`provisioningState = failed`): the provider's refusal, or
+    /// the readiness wait that ran out, free of secrets. A later successful create clears it.
+    #[serde(default)]
+    pub provisioning_error: Option<String>,
     /// Deletion protection; persists after the entry leaves the file.
     #[serde(default)]
     pub protect: bool,
@@ -339,6 +343,7 @@ impl Record {
             provisioning_source: ProvisioningSource::Manual,
             provisioning_state: None,
             provisioned_at: None,
+            provisioning_error: None,
             protect: false,
             drift: Vec::new(),
             applied: BTreeMap::new(),
@@ -414,6 +419,8 @@ impl Record {
         self.provisioning_source = stored.provisioning_source;
         self.provisioning_state = stored.provisioning_state;
         self.provisioned_at = stored.provisioned_at;
+        self.provisioning_error
+            .clone_from(&stored.provisioning_error);
         self.protect = stored.protect;
         self.drift.clone_from(&stored.drift);
         self.applied.clone_from(&stored.applied);
