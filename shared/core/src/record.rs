@@ -518,6 +518,20 @@ pub struct DockStatus {
     pub catalog: Option<String>,
 }
 
+/// The `providerResourceId` of the record a refused create leaves (`failed:<address>`): the
+/// provider made nothing, so the record is keyed by the entry's address.
+pub fn failed_create_id(address: &str) -> String {
+    format!("failed:{address}")
+}
+
+impl Record {
+    /// Whether this is the record of a create the provider refused (nothing exists there).
+    pub fn is_refused_create(&self) -> bool {
+        self.provider_resource_id.starts_with("failed:")
+            && self.provisioning_state == Some(ProvisioningState::Failed)
+    }
+}
+
 /// The id of a dock: `<org>/<dock name>`.
 pub fn dock_id(org: &str, dock: &str) -> String {
     format!("{org}/{dock}")

@@ -9,6 +9,7 @@ mod catalog;
 mod credentials;
 mod docks;
 mod error;
+mod failed;
 mod follow;
 mod healing;
 pub mod notify;

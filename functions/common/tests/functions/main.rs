@@ -8,6 +8,7 @@ mod asl;
 mod catalog;
 mod credentials;
 mod events;
+mod failed;
 mod fanout;
 mod notify;
 mod observability;
