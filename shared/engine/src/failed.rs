@@ -65,7 +65,7 @@ pub(crate) fn refused_record(
         owner.dock_id,
         owner.provider,
         kind,
-        &failed_create_id(owner.address),
+        failed_create_id(owner.address),
         &spec.name,
     );
     record.status = "error".to_owned();

@@ -16,10 +16,10 @@ async fn a_failed_create_is_shown_with_its_error_by_the_inventory_and_the_report
     let error = "dock `vultr-main`: POST /instances: invalid request: HTTP 400: Invalid plan.";
     let mut failed = Record::new(
         ORG,
-        &dock_id(ORG, "vultr-main"),
+        dock_id(ORG, "vultr-main"),
         stackdock_core::ProviderKind::Vultr,
         stackdock_core::Kind::Servers,
-        &failed_create_id("servers.web-9"),
+        failed_create_id("servers.web-9"),
         "web-9",
     );
     failed.status = "error".into();
