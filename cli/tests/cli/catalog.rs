@@ -130,3 +130,42 @@ async fn catalogs_of_every_provider_are_read_once_and_kept() {
     assert_eq!(typo.status.code(), Some(1));
     assert!(text(&typo.stderr).contains("no dock `vultr-mian`"));
 }
+
+/// A create Vultr refuses shows as `failed` with Vultr's error in `stackdock inventory`; the next
+/// apply creates it and the failure is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_create_is_shown_failed_by_the_inventory_until_it_succeeds() {
+    use stackdock_sandbox::{Fault, FaultRule};
+    let ws = Workspace::new().await;
+    ws.sandbox.set_faults(vec![FaultRule::new(
+        "POST /vultr/v2/instances",
+        Fault::Status { code: 400 },
+    )]);
+    let apply = ws.run(&["apply", "--auto-approve"]).await;
+    assert_eq!(apply.status.code(), Some(1), "{}", text(&apply.stdout));
+    let inventory = ws.run(&["inventory", "--kind", "servers"]).await;
+    let out = text(&inventory.stdout);
+    assert!(
+        out.lines().any(|l| l.contains("web-1")
+            && l.contains("failed")
+            && l.contains("failed:servers.web-1")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("servers.web-1 failed: ") && l.contains("HTTP 400")),
+        "{out}"
+    );
+
+    ws.sandbox.set_faults(Vec::new());
+    let again = ws.run(&["apply", "--auto-approve"]).await;
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&again.stdout),
+        text(&again.stderr)
+    );
+    let out = text(&ws.run(&["inventory", "--kind", "servers"]).await.stdout);
+    assert!(!out.contains(" failed: "), "{out}");
+}

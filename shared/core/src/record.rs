@@ -511,9 +511,10 @@ pub struct DockStatus {
     /// The last attempt's error (already free of secrets), `None` if it succeeded.
     #[serde(default)]
     pub last_error: Option<String>,
-    /// The provider's plan-time catalog in its compact form (`Provider::plan_catalog`), as the
-    /// last sync read it: what the API functions check plans against without a provider
-    /// request. Under 40 KB for DigitalOcean; `None` for providers without one.
+    /// The provider's catalog in its stored form (`stackdock_providers::Catalog`, with when it
+    /// was read), as the last sync or `stackdock catalog` read it: what plans are checked
+    /// against without a provider request while it is fresh, and what `stackdock catalog` shows.
+    /// Under 100 KB for DigitalOcean's real one; `None` for providers without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog: Option<String>,
 }

@@ -92,6 +92,7 @@ pub(crate) const LINODE_IMAGES: &[(&str, &str, bool)] = &[
     ("linode/almalinux9", "AlmaLinux 9", false),
     ("linode/alpine3.20", "Alpine 3.20", false),
     ("linode/ubuntu20.04", "Ubuntu 20.04 LTS", true),
+    ("linode/debian11", "Debian 11", true),
 ];
 
 fn images(_: &HashMap<String, String>, _: &HeaderMap) -> Result<Vec<Value>, Response> {
