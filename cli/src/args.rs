@@ -82,6 +82,36 @@ pub enum Command {
     /// Every dock: its provider, the account its credential belongs to (name, email, balance,
     /// limits), its last sync and resources. `docks test [DOCK]` checks the credentials.
     Docks(DocksArgs),
+    /// A dock's catalog: its provider's regions, plans, images or marketplace apps, as plans
+    /// check `region`, `plan`, `image` and `app` against them. Kept in the store for a day
+    /// (`--refresh` reads it from the provider now).
+    Catalog(CatalogArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CatalogArgs {
+    /// The dock (a `[docks.<name>]` of the config).
+    pub dock: String,
+    /// Which part of the catalog.
+    #[arg(value_enum)]
+    pub section: CatalogSection,
+    /// Read it from the provider now, even if the stored copy is less than a day old.
+    #[arg(long)]
+    pub refresh: bool,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CatalogSection {
+    /// Where resources can be created (`region`).
+    Regions,
+    /// Server plans, sizes or types (`plan`), with vCPUs, memory, disk, price and regions.
+    Plans,
+    /// Public images (`image`).
+    Images,
+    /// Marketplace apps: Vultr applications, DigitalOcean 1-Clicks, Linode StackScripts (`app`).
+    Apps,
 }
 
 #[derive(Debug, clap::Args)]

@@ -1,6 +1,7 @@
 //! `stackdock inventory`: the stored universal records.
 
 use anyhow::Context as _;
+use stackdock_core::record::ProvisioningState;
 use stackdock_core::record::dock_id;
 
 use crate::args::{Cli, InventoryArgs, ListFormat};
@@ -38,7 +39,9 @@ pub async fn run(cli: &Cli, args: &InventoryArgs) -> anyhow::Result<u8> {
                             .unwrap_or(&r.dock_id)
                             .to_owned(),
                         r.name.clone(),
-                        if r.missing_since.is_some() {
+                        if r.provisioning_state == Some(ProvisioningState::Failed) {
+                            "failed".to_owned()
+                        } else if r.missing_since.is_some() {
                             "missing".to_owned()
                         } else {
                             r.status.clone()
@@ -66,6 +69,17 @@ pub async fn run(cli: &Cli, args: &InventoryArgs) -> anyhow::Result<u8> {
                 rows.len(),
                 if rows.len() == 1 { "" } else { "s" }
             );
+            // Why each failed create failed (the provider's error, free of secrets).
+            for r in &records {
+                if let (Some(ProvisioningState::Failed), Some(error)) =
+                    (r.provisioning_state, &r.provisioning_error)
+                {
+                    println!(
+                        "{} failed: {error}",
+                        r.managed_by.as_deref().unwrap_or(&r.provider_resource_id)
+                    );
+                }
+            }
             // The store keeps at most 64 KiB of a provider's object (issue 19): say which
             // records hold a cut-down copy, so nobody mistakes it for the whole.
             let truncated: Vec<String> = records

@@ -1,6 +1,7 @@
 //! One module per command; `run` dispatches and returns the exit code.
 
 mod apply;
+mod catalog;
 mod demo;
 mod docks;
 mod import;
@@ -49,6 +50,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Tables(args) => tables::run(&cli, args).await,
         Command::Runs(args) => runs::run(&cli, args).await,
         Command::Docks(args) => docks::run(&cli, args).await,
+        Command::Catalog(args) => catalog::run(&cli, args).await,
     }
 }
 

@@ -1,5 +1,6 @@
 //! The `stackdock` binary end to end: one test binary, one module per topic.
 
+mod catalog;
 mod concurrency;
 mod crash;
 mod docks;

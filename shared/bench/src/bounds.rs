@@ -110,16 +110,14 @@ pub fn listings(spread: &[(ProviderKind, Kind, usize)]) -> Vec<Listing> {
     out
 }
 
-/// Requests a dock's first complete sync adds to read the provider's plan-time catalog, which
-/// the sync stores for the API functions (issue 19): DigitalOcean's regions, sizes and images,
-/// one page each; the adapter keeps it, so later syncs add none.
+/// Requests a dock's first complete sync adds to read the provider's catalog, which the sync
+/// stores for a day (issue 21 part 5): four listings of one page each in the sandbox — Vultr
+/// regions, plans, operating systems and applications; DigitalOcean regions, sizes, images and
+/// 1-Clicks; Linode regions, types, images and StackScripts. Later syncs that day add none.
 pub fn catalog_requests(p: ProviderKind) -> usize {
     match p {
-        ProviderKind::DigitalOcean => 3,
-        ProviderKind::Vultr
-        | ProviderKind::Linode
-        | ProviderKind::Vercel
-        | ProviderKind::Cloudflare => 0,
+        ProviderKind::Vultr | ProviderKind::DigitalOcean | ProviderKind::Linode => 4,
+        ProviderKind::Vercel | ProviderKind::Cloudflare => 0,
     }
 }
 

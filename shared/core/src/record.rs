@@ -53,6 +53,10 @@ pub struct Record {
     pub provisioning_state: Option<ProvisioningState>,
     #[serde(default)]
     pub provisioned_at: Option<Timestamp>,
+    /// Why the last create failed (`provisioningState = failed`): the provider's refusal, or
+    /// the readiness wait that ran out, free of secrets. A later successful create clears it.
+    #[serde(default)]
+    pub provisioning_error: Option<String>,
     /// Deletion protection; persists after the entry leaves the file.
     #[serde(default)]
     pub protect: bool,
@@ -339,6 +343,7 @@ impl Record {
             provisioning_source: ProvisioningSource::Manual,
             provisioning_state: None,
             provisioned_at: None,
+            provisioning_error: None,
             protect: false,
             drift: Vec::new(),
             applied: BTreeMap::new(),
@@ -414,6 +419,8 @@ impl Record {
         self.provisioning_source = stored.provisioning_source;
         self.provisioning_state = stored.provisioning_state;
         self.provisioned_at = stored.provisioned_at;
+        self.provisioning_error
+            .clone_from(&stored.provisioning_error);
         self.protect = stored.protect;
         self.drift.clone_from(&stored.drift);
         self.applied.clone_from(&stored.applied);
@@ -504,11 +511,26 @@ pub struct DockStatus {
     /// The last attempt's error (already free of secrets), `None` if it succeeded.
     #[serde(default)]
     pub last_error: Option<String>,
-    /// The provider's plan-time catalog in its compact form (`Provider::plan_catalog`), as the
-    /// last sync read it: what the API functions check plans against without a provider
-    /// request. Under 40 KB for DigitalOcean; `None` for providers without one.
+    /// The provider's catalog in its stored form (`stackdock_providers::Catalog`, with when it
+    /// was read), as the last sync or `stackdock catalog` read it: what plans are checked
+    /// against without a provider request while it is fresh, and what `stackdock catalog` shows.
+    /// Under 100 KB for DigitalOcean's real one; `None` for providers without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog: Option<String>,
+}
+
+/// The `providerResourceId` of the record a refused create leaves (`failed:<address>`): the
+/// provider made nothing, so the record is keyed by the entry's address.
+pub fn failed_create_id(address: &str) -> String {
+    format!("failed:{address}")
+}
+
+impl Record {
+    /// Whether this is the record of a create the provider refused (nothing exists there).
+    pub fn is_refused_create(&self) -> bool {
+        self.provider_resource_id.starts_with("failed:")
+            && self.provisioning_state == Some(ProvisioningState::Failed)
+    }
 }
 
 /// The id of a dock: `<org>/<dock name>`.

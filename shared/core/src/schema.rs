@@ -115,6 +115,12 @@ pub fn kind_keys(kind: Kind) -> &'static [KeySpec] {
                 "Tags (a set). StackDock adds its own ownership tag."
             ),
             key!(
+                "app",
+                Str,
+                false,
+                "Linode: a StackScript id (`stackdock catalog DOCK apps` lists the account's own and Linode's Marketplace ones), run at the first boot on `image`, which it must support; set at creation only. On Vultr and DigitalOcean an app is the deploy source itself, so it goes in `image` (`app:<id>` or `image:<image_id>`, a 1-Click image slug)."
+            ),
+            key!(
                 "ssh_keys",
                 StrList,
                 false,
@@ -355,11 +361,21 @@ pub fn field_rules(provider: ProviderKind, kind: Kind) -> &'static [FieldRule] {
             rule!("user_data_file", CreateOnly),
             rule!("power", InPlace),
         ],
-        (Vultr | Linode, Servers) => &[
+        (Vultr, Servers) => &[
             rule!("region", Replace),
             rule!("plan", InPlace),
             rule!("image", Replace),
             rule!("tags", InPlace),
+            rule!("ssh_keys", CreateOnly),
+            rule!("user_data_file", CreateOnly),
+            rule!("power", InPlace),
+        ],
+        (Linode, Servers) => &[
+            rule!("region", Replace),
+            rule!("plan", InPlace),
+            rule!("image", Replace),
+            rule!("tags", InPlace),
+            rule!("app", CreateOnly),
             rule!("ssh_keys", CreateOnly),
             rule!("user_data_file", CreateOnly),
             rule!("power", InPlace),
@@ -442,6 +458,26 @@ pub fn value_error(provider: ProviderKind, kind: Kind, key: &str, value: &str) -
         {
             Some("D1 location hints are `wnam`, `enam`, `weur`, `eeur`, `apac` and `oc`".to_owned())
         }
+        // [linode-spec] CreateLinode `stackscript_id`: an integer.
+        (ProviderKind::Linode, Kind::Servers, "app")
+            if value.is_empty() || !value.chars().all(|c| c.is_ascii_digit()) =>
+        {
+            Some("a Linode app is a StackScript id, a number (`stackdock catalog DOCK apps` lists them)".to_owned())
+        }
+        _ => None,
+    }
+}
+
+/// What to write instead of a key `provider` does not take on `kind`, where the provider has
+/// another way to say it.
+pub fn unsupported_hint(provider: ProviderKind, kind: Kind, key: &str) -> Option<&'static str> {
+    match (provider, kind, key) {
+        (ProviderKind::Vultr, Kind::Servers, "app") => Some(
+            "on Vultr an application is the deploy source: write it as `image = \"app:<id>\"` (one-click) or `image = \"image:<image_id>\"` (marketplace), as `stackdock catalog DOCK apps` lists them",
+        ),
+        (ProviderKind::DigitalOcean, Kind::Servers, "app") => Some(
+            "on DigitalOcean a 1-Click app is an image: write its slug as `image` (`stackdock catalog DOCK apps` lists them)",
+        ),
         _ => None,
     }
 }

@@ -29,7 +29,7 @@ use stackdock_store::{
     ActionResult, Intent, Lease, Outcome, RunKind, RunRecord, RunStatus, Store, StoreError,
 };
 
-use crate::{Docks, EngineError, PlanOptions, plan_current};
+use crate::{Docks, EngineError, PlanOptions, failed, plan_current};
 
 /// Progress callback: one line per step, for a terminal.
 pub type Progress = Arc<dyn Fn(&str) + Send + Sync>;
@@ -708,16 +708,22 @@ impl Executor<'_> {
                     Some(found) => found,
                     None => {
                         self.store.clear_intent(org, &address).await?;
-                        return Err(EngineError::Invalid(format!(
+                        let e = EngineError::Invalid(format!(
                             "{e}; no resource with the ownership tag {} exists, so nothing was created; run apply again",
                             spec.owner_tag
-                        )));
+                        ));
+                        self.refused(action, kind, spec, &e, user_data.as_deref())
+                            .await?;
+                        return Err(e);
                     }
                 }
             }
             Err(e) => {
                 self.store.clear_intent(org, &address).await?;
-                return Err(e.into());
+                let e = EngineError::from(e);
+                self.refused(action, kind, spec, &e, user_data.as_deref())
+                    .await?;
+                return Err(e);
             }
         };
         self.finish_create(action, kind, spec, created).await
@@ -801,13 +807,55 @@ impl Executor<'_> {
             }
             Err(e) => {
                 record.provisioning_state = Some(ProvisioningState::Failed);
+                record.provisioning_error = Some(failed::scrubbed(&e.to_string(), &[]));
                 self.store.put_records(&[record]).await?;
                 return Err(e.into());
             }
         };
+        latest.provisioning_error = None;
         latest.updated_at = Some(Timestamp::now());
         self.store.put_records(&[latest]).await?;
+        // The record an earlier refused create of this entry left is done with.
+        let refused = failed::refused_key(&self.dock_id(action), kind, &Self::address(action));
+        if let Some(old) = self.store.get(&refused).await?
+            && old.is_refused_create()
+        {
+            self.store
+                .put_records(&[failed::cleared(old, Timestamp::now())])
+                .await?;
+        }
         Ok(id)
+    }
+
+    /// Records a create the provider refused (nothing was made) on the entry's own record,
+    /// `provisioningState = failed` with the error, so the inventory, the report and the API
+    /// say why; the next plan creates the entry again.
+    async fn refused(
+        &self,
+        action: &Action,
+        kind: Kind,
+        spec: &ResourceSpec,
+        error: &EngineError,
+        user_data: Option<&str>,
+    ) -> Result<(), EngineError> {
+        let provider = self
+            .config
+            .docks
+            .get(&action.dock)
+            .map(|d| d.provider)
+            .ok_or_else(|| EngineError::Invalid(format!("no dock `{}`", action.dock)))?;
+        let dock_id = self.dock_id(action);
+        let address = Self::address(action);
+        let owner = failed::Owner {
+            org: &self.config.settings.org,
+            dock_id: &dock_id,
+            provider,
+            address: &address,
+        };
+        let text = failed::scrubbed(&error.to_string(), user_data.as_slice());
+        let record = failed::refused_record(&owner, kind, spec, text, Timestamp::now());
+        self.store.put_records(&[record]).await?;
+        Ok(())
     }
 
     /// After a recreate, the gone record no longer belongs to the entry.

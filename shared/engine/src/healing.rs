@@ -240,9 +240,13 @@ impl Provider for HealingProvider {
             .await
     }
 
-    async fn plan_catalog(&self) -> Result<Option<String>, ProviderError> {
-        self.with(RESOLVE, |p| async move { p.plan_catalog().await })
+    async fn catalog(&self) -> Result<Option<stackdock_providers::Catalog>, ProviderError> {
+        self.with(RESOLVE, |p| async move { p.catalog().await })
             .await
+    }
+
+    fn catalog_terms(&self) -> Option<&'static stackdock_providers::CatalogTerms> {
+        stackdock_providers::registered(self.ctx.provider).catalog
     }
 
     async fn list(&self, kind: Kind) -> Result<Vec<Record>, ProviderError> {

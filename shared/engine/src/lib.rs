@@ -5,9 +5,11 @@
 //! in `stackdock-core`) and never speaks HTTP (that is the adapters' job).
 
 mod apply;
+mod catalog;
 mod credentials;
 mod docks;
 mod error;
+mod failed;
 mod follow;
 mod healing;
 pub mod notify;
@@ -18,6 +20,7 @@ pub mod steps;
 mod sync;
 
 pub use apply::{ApplyOptions, ApplyReport, Progress, apply, lease_name};
+pub use catalog::{DockCatalog, dock_catalog};
 pub use credentials::{CredentialResolver, EnvResolver, StaticResolver};
 pub use docks::{Adapters, Docks, ProviderFactory};
 pub use error::EngineError;

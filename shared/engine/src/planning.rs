@@ -67,9 +67,11 @@ pub fn dock_states(
 
 /// The plan of `config` against the store's current inventory, with each desired resource
 /// checked against its provider's catalogs (unknown regions, sizes, images become `error`
-/// actions): through the dock's adapter, or, for a dock without one (the API functions), the
-/// compact catalog the last sync stored on the dock's status, sending no request. A catalog that cannot be read skips that check with a warning: the provider's own
-/// validation still refuses a bad request at apply time.
+/// actions): against the catalog stored on the dock's status while it is fresh (or, for a dock
+/// without an adapter, such as in the API functions, whatever is stored), sending no request;
+/// else through the dock's adapter, which reads it. A catalog that cannot be read skips that
+/// check with a warning: the provider's own validation still refuses a bad request at apply
+/// time.
 pub async fn plan_current(
     config: &Config,
     docks: &Docks,
@@ -91,34 +93,37 @@ pub async fn plan_against(
 ) -> Result<Plan, EngineError> {
     let org = &config.settings.org;
     let statuses = store.dock_statuses(org).await?;
-    let states = dock_states(config, &statuses, Timestamp::now(), opts.max_age);
+    let now = Timestamp::now();
+    let states = dock_states(config, &statuses, now, opts.max_age);
     let mut problems: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for resource in &config.resources {
         if states.get(&resource.dock) != Some(&DockState::Fresh) {
             continue;
         }
         let spec = resource.spec(org);
-        let Some(provider) = docks.get(&resource.dock) else {
-            // No adapter (the API functions hold no provider secret): the catalog the last sync
-            // stored on the dock's status, and no request.
-            let stored = statuses
-                .iter()
-                .find(|s| s.dock_id == dock_id(org, &resource.dock))
-                .and_then(|s| s.catalog.as_deref().map(|c| (s.provider, c)));
-            if let Some((provider, catalog)) = stored {
-                match check_plan_catalog(provider, catalog, resource.kind, &spec) {
-                    Ok(found) if !found.is_empty() => {
-                        problems.insert(resource.address(), found);
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        tracing::warn!(address = %resource.address(), error = %e, "catalog check skipped")
-                    }
-                }
+        let status = statuses
+            .iter()
+            .find(|s| s.dock_id == dock_id(org, &resource.dock));
+        let provider = docks.get(&resource.dock);
+        // A fresh stored catalog is checked without a request; without an adapter (the API
+        // functions hold no provider secret) a stale one still is, as the best there is.
+        let stored = status.and_then(|s| {
+            let fresh = crate::catalog::fresh_stored(s, now).is_some();
+            (fresh || provider.is_none())
+                .then(|| s.catalog.as_deref().map(|c| (s.provider, c)))
+                .flatten()
+        });
+        let found = match (stored, provider) {
+            (Some((kind_of, catalog)), _) => {
+                check_plan_catalog(kind_of, catalog, resource.kind, &spec)
             }
-            continue;
+            (None, Some(provider)) => provider
+                .validate(resource.kind, &spec)
+                .await
+                .map_err(|e| e.to_string()),
+            (None, None) => Ok(Vec::new()),
         };
-        match provider.validate(resource.kind, &spec).await {
+        match found {
             Ok(found) if !found.is_empty() => {
                 problems.insert(resource.address(), found);
             }

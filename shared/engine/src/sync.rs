@@ -274,12 +274,11 @@ async fn sync_dock(
     if first_error.is_none() {
         status.last_sync_at = Some(now);
         // The catalog plans are checked against where no provider request is made (the API
-        // functions). A failed read keeps the one stored before.
-        match provider.plan_catalog().await {
-            Ok(catalog) => status.catalog = catalog,
-            Err(e) => {
-                tracing::warn!(dock = name, error = %e, "catalog not read; the stored one is kept");
-            }
+        // functions) and `stackdock catalog` shows: read again once the stored one is older
+        // than its TTL. A failed read keeps the one stored before.
+        if let Some(catalog) = crate::catalog::refresh(provider.as_ref(), &status, now, false).await
+        {
+            status.catalog = Some(catalog);
         }
     }
     status.last_error.clone_from(&first_error);

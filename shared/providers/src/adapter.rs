@@ -15,6 +15,9 @@ use async_trait::async_trait;
 use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::{Kind, Record};
 
+use tokio::sync::OnceCell;
+
+use crate::catalog::{Catalog, CatalogTerms};
 use crate::http::{Declaration, DockClient, Item, ListOptions};
 use crate::wait::{Poll, PollPolicy, poll_until};
 use crate::{DockContext, ErrorClass, PowerAction, Provider, ProviderError, Request, Tuning};
@@ -119,19 +122,14 @@ pub(crate) trait Dock: Sized + Send + Sync + Debug + 'static {
         Ok(crate::AccountInfo::default())
     }
 
-    /// Plan-time catalog checks of a spec of `kind`; none by default.
-    async fn validate_of(
-        &self,
-        kind: Kind,
-        spec: &ResourceSpec,
-    ) -> Result<Vec<String>, ProviderError> {
-        let _ = (kind, spec);
-        Ok(Vec::new())
-    }
+    /// The provider's words for its catalog (regions, plans, images, apps); `None`: it has
+    /// none, and plans check nothing against one.
+    const CATALOG: Option<&'static CatalogTerms> = None;
 
-    /// The plan-time catalog in its compact stored form (see `Provider::plan_catalog`).
-    async fn plan_catalog(&self) -> Result<Option<String>, ProviderError> {
-        Ok(None)
+    /// Reads the catalog from the provider (every section, every page). Called once per
+    /// adapter, and only when [`Dock::CATALOG`] is `Some`.
+    async fn read_catalog(&self) -> Result<Catalog, ProviderError> {
+        Ok(Catalog::default())
     }
 }
 
@@ -203,9 +201,10 @@ pub(crate) trait KindAdapter<D: Dock>: Send + Sync {
         dock.find_tagged(self.collection(), spec).await
     }
 
-    /// Plan-time catalog checks: the dock's, for this kind.
+    /// Plan-time checks of this kind beyond the catalog's (none by default).
     async fn validate(&self, dock: &D, spec: &ResourceSpec) -> Result<Vec<String>, ProviderError> {
-        dock.validate_of(self.kind(), spec).await
+        let _ = (dock, spec);
+        Ok(Vec::new())
     }
 
     /// Sends the create once (never retried).
@@ -248,6 +247,9 @@ pub(crate) trait KindAdapter<D: Dock>: Send + Sync {
 #[derive(Debug)]
 pub(crate) struct Adapter<D: Dock> {
     dock: D,
+    /// The catalog, read on first use and kept for the adapter's life (a plan validates many
+    /// entries against it).
+    catalog: OnceCell<Catalog>,
 }
 
 /// The `Provider` of one dock of provider `D`.
@@ -263,6 +265,7 @@ pub(crate) fn connect<D: Dock>(
     };
     Arc::new(Adapter {
         dock: D::new(account),
+        catalog: OnceCell::new(),
     })
 }
 
@@ -356,8 +359,19 @@ impl<D: Dock> Provider for Adapter<D> {
         self.dock.account_info().await
     }
 
-    async fn plan_catalog(&self) -> Result<Option<String>, ProviderError> {
-        self.dock.plan_catalog().await
+    async fn catalog(&self) -> Result<Option<Catalog>, ProviderError> {
+        if D::CATALOG.is_none() {
+            return Ok(None);
+        }
+        let read = self
+            .catalog
+            .get_or_try_init(|| self.dock.read_catalog())
+            .await?;
+        Ok(Some(read.clone()))
+    }
+
+    fn catalog_terms(&self) -> Option<&'static CatalogTerms> {
+        D::CATALOG
     }
 
     async fn list(&self, kind: Kind) -> Result<Vec<Record>, ProviderError> {
@@ -389,10 +403,19 @@ impl<D: Dock> Provider for Adapter<D> {
         kind: Kind,
         spec: &ResourceSpec,
     ) -> Result<Vec<String>, ProviderError> {
-        match self.of(kind) {
-            Ok(k) => k.validate(&self.dock, spec).await,
-            Err(e) => Ok(vec![e.message]),
+        let k = match self.of(kind) {
+            Ok(k) => k,
+            Err(e) => return Ok(vec![e.message]),
+        };
+        let mut problems = k.validate(&self.dock, spec).await?;
+        if let Some(terms) = D::CATALOG {
+            let catalog = self
+                .catalog
+                .get_or_try_init(|| self.dock.read_catalog())
+                .await?;
+            problems.extend(crate::catalog::check(terms, catalog, kind, spec));
         }
+        Ok(problems)
     }
 
     async fn create(&self, kind: Kind, request: Request<'_>) -> Result<Record, ProviderError> {

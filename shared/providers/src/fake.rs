@@ -135,6 +135,11 @@ impl FakeProvider {
         self.state().failing_creates.push(name.to_owned());
     }
 
+    /// Creates of `name` succeed again.
+    pub fn accept_create_of(&self, name: &str) {
+        self.state().failing_creates.retain(|n| n != name);
+    }
+
     fn stamp(&self, mut record: Record) -> Record {
         record.org_id.clone_from(&self.ctx.org);
         record.dock_id.clone_from(&self.ctx.dock_id);

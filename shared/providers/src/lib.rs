@@ -7,6 +7,7 @@
 
 mod account;
 mod adapter;
+pub mod catalog;
 pub mod cloudflare;
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -26,6 +27,7 @@ pub mod vultr;
 pub mod wait;
 
 pub use account::AccountInfo;
+pub use catalog::{CATALOG_TTL, Catalog, CatalogTerms, Section};
 pub use credential::Credential;
 pub use error::{ErrorClass, FieldError, ProviderError};
 pub(crate) use object::Listed;
@@ -74,23 +76,21 @@ pub fn connect_with(
     (registered(ctx.provider).connect)(ctx, client, tuning)
 }
 
-/// `Provider::validate`'s checks, against a catalog stored by the sync (`Provider::plan_catalog`)
-/// instead of the provider's API: no request is sent.
+/// `Provider::validate`'s catalog checks, against a catalog stored by the sync
+/// (`Catalog::to_stored`) instead of the provider's API: no request is sent. A provider without
+/// a catalog finds nothing.
 ///
 /// # Errors
-/// The stored text cannot be read as that provider's catalog.
+/// The stored text cannot be read as a catalog.
 pub fn check_plan_catalog(
     provider: ProviderKind,
     catalog: &str,
     kind: stackdock_core::Kind,
     spec: &stackdock_core::plan::ResourceSpec,
 ) -> Result<Vec<String>, String> {
-    match provider {
-        ProviderKind::DigitalOcean => digitalocean::check_compact(catalog, kind, spec),
-        ProviderKind::Vultr
-        | ProviderKind::Linode
-        | ProviderKind::Vercel
-        | ProviderKind::Cloudflare => Ok(Vec::new()),
+    match registered(provider).catalog {
+        Some(terms) => catalog::check_stored(terms, catalog, kind, spec),
+        None => Ok(Vec::new()),
     }
 }
 
@@ -98,6 +98,8 @@ pub fn check_plan_catalog(
 #[derive(Debug)]
 pub struct Registered {
     pub declaration: &'static http::Declaration,
+    /// The words of its catalog; `None`: it has none.
+    pub catalog: Option<&'static CatalogTerms>,
     pub connect: fn(DockContext, http::DockClient, Tuning) -> Arc<dyn Provider>,
 }
 
@@ -115,6 +117,7 @@ static REGISTRY: [Registered; 5] = [
 const fn registration<D: adapter::Dock>() -> Registered {
     Registered {
         declaration: D::DECLARATION,
+        catalog: D::CATALOG,
         connect: adapter::connect::<D>,
     }
 }

@@ -161,12 +161,18 @@ pub trait Provider: Send + Sync + Debug {
         Ok(Vec::new())
     }
 
-    /// The catalogs `validate` checks against, in a compact text form the sync stores on the
-    /// dock's status, so a plan elsewhere (the API functions, which hold no provider secret) can
-    /// run the same checks with [`crate::check_plan_catalog`] and no request. `None`: this
-    /// provider has no plan-time catalog.
-    async fn plan_catalog(&self) -> Result<Option<String>, ProviderError> {
+    /// The provider's catalog (regions, plans, images, marketplace apps) as read from it, once
+    /// per adapter; `None`: this provider has none. The sync stores it on the dock's status
+    /// (`Catalog::to_stored`), so a plan elsewhere (the API functions, which hold no provider
+    /// secret) runs the same checks with [`crate::check_plan_catalog`] and no request, and
+    /// `stackdock catalog` shows it.
+    async fn catalog(&self) -> Result<Option<crate::Catalog>, ProviderError> {
         Ok(None)
+    }
+
+    /// The words the provider's catalog check uses; `None`: it has no catalog.
+    fn catalog_terms(&self) -> Option<&'static crate::CatalogTerms> {
+        None
     }
 
     /// Creates the resource (with the ownership tag) and returns it as the provider answered.

@@ -32,6 +32,7 @@ pub(crate) const DO_DOMAINS: &str = fixture!("digitalocean", "domains.json");
 const DO_REGIONS: &str = fixture!("digitalocean", "regions.json");
 const DO_SIZES: &str = fixture!("digitalocean", "sizes.json");
 const DO_IMAGES: &str = fixture!("digitalocean", "images.json");
+pub(crate) const DO_ONE_CLICKS: &str = fixture!("digitalocean", "1-clicks.json");
 
 pub(crate) const LINODE_PROFILE: &str = fixture!("linode", "profile.json");
 pub(crate) const LINODE_ACCOUNT: &str = fixture!("linode", "account.json");
@@ -269,4 +270,42 @@ pub(crate) const LINODE_REGIONS: &[&str] = &[
 /// Linode Object Storage cluster id for a region (`us-east` → `us-east-1`).
 pub(crate) fn linode_cluster(region: &str) -> String {
     format!("{region}-1")
+}
+
+/// Picks a read-only catalog's items for a request (its query and headers), or the provider's
+/// error for a bad filter.
+pub(crate) type PickItems = fn(
+    &HashMap<String, String>,
+    &axum::http::HeaderMap,
+) -> Result<Vec<Value>, axum::response::Response>;
+
+/// Pages a catalog of `total` items the provider's way.
+pub(crate) type Pager = fn(
+    usize,
+    &HashMap<String, String>,
+    crate::pagination::PageMode,
+) -> Result<crate::pagination::Page, axum::response::Response>;
+
+/// The `GET` of a read-only catalog (regions, plans, images, apps): the page `pager` picks of
+/// what `items` picks, under `key`, with the page's envelope.
+pub(crate) fn static_list(
+    key: &'static str,
+    items: PickItems,
+    pager: Pager,
+) -> axum::routing::MethodRouter<crate::server::App> {
+    use axum::extract::{Extension, Query};
+    axum::routing::get(
+        move |Extension(mode): Extension<crate::pagination::PageMode>,
+              headers: axum::http::HeaderMap,
+              Query(q): crate::http::Q| async move {
+            let items = items(&q, &headers)?;
+            let page = pager(items.len(), &q, mode)?;
+            let mut body = page.envelope;
+            body.insert(key.to_owned(), Value::Array(items[page.range].to_vec()));
+            Ok::<_, axum::response::Response>(crate::http::json(
+                axum::http::StatusCode::OK,
+                &Value::Object(body),
+            ))
+        },
+    )
 }

@@ -25,8 +25,10 @@ use crate::{
     RunStatus, Store, StoreError, SyncStats,
 };
 
+mod failed;
 mod pages;
 mod runs;
+pub use failed::a_failed_create_keeps_its_error_until_an_apply_clears_it;
 pub use pages::inventory_pages_walk_every_record_once_in_order;
 pub use runs::run_pages_walk_every_run_once_newest_first;
 
@@ -55,6 +57,7 @@ where
         unchanged_resync_writes_nothing,
         changed_record_is_rewritten,
         bookkeeping_survives_resync,
+        a_failed_create_keeps_its_error_until_an_apply_clears_it,
         incomplete_listing_marks_nothing_missing,
         a_record_written_after_the_listing_began_is_not_missing,
         complete_listing_marks_absent_records_missing_once,
@@ -1648,6 +1651,10 @@ fn assert_bookkeeping(stored: &Record, expected: &Record, when: &str) {
     assert_eq!(
         stored.provisioned_at, expected.provisioned_at,
         "{when}: provisionedAt must survive"
+    );
+    assert_eq!(
+        stored.provisioning_error, expected.provisioning_error,
+        "{when}: provisioningError must survive"
     );
     assert_eq!(
         stored.applied, expected.applied,

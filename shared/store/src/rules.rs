@@ -36,11 +36,12 @@ impl Seen {
 /// bookkeeping half that `Record::keep_bookkeeping_of` carries over. A sync never writes them on a
 /// stored record; `put_records` writes them as given. Everything else (the observed half,
 /// `contentHash`, `updatedAt`, `missingSince`) is the sync's, and the identity is the key.
-pub const APPLY_OWNED: [&str; 7] = [
+pub const APPLY_OWNED: [&str; 8] = [
     "managedBy",
     "provisioningSource",
     "provisioningState",
     "provisionedAt",
+    "provisioningError",
     "protect",
     "drift",
     "applied",

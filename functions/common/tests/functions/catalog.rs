@@ -1,6 +1,7 @@
 //! Issue 19, item 4: the API functions hold no provider secret. Their `Deps` have no dock
 //! adapters (`Deps::from_env` resolves no credential when `STACKDOCK_API_ROUTES` is set); a plan
-//! there checks DigitalOcean's catalog as the sync stored it and sends no provider request.
+//! there checks each dock's catalog (Vultr, DigitalOcean, Linode) as the sync stored it and
+//! sends no provider request.
 
 use stackdock_engine::Docks;
 
@@ -8,9 +9,14 @@ use crate::support::{Live, ORG, Worker};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plan_in_the_api_checks_the_stored_catalog_and_sends_no_provider_request() {
-    // worker-1's size has a typo the catalog check catches.
+    // worker-1's size, the Linode server's type and a Vultr image have typos the catalog
+    // checks catch.
     let live = Live::with(
-        |s| s.replace("plan = \"s-1vcpu-1gb\"", "plan = \"s-1vcpu-1gbb\""),
+        |s| {
+            s.replace("plan = \"s-1vcpu-1gb\"", "plan = \"s-1vcpu-1gbb\"")
+                .replace("plan = \"g6-nanode-1\"", "plan = \"g6-nanode1\"")
+                .replacen("image = \"os:2284\"", "image = \"os:2285\"", 1)
+        },
         Worker::InProcess,
     )
     .await;
@@ -23,12 +29,16 @@ async fn a_plan_in_the_api_checks_the_stored_catalog_and_sends_no_provider_reque
         .expect("the sync stored do-main's catalog");
     // The sandbox's catalog; DigitalOcean's real one is measured in the unit tests.
     assert!(stored.len() < 64 * 1024, "{} bytes", stored.len());
-    assert!(
-        statuses
-            .iter()
-            .filter(|s| s.name != "do-main")
-            .all(|s| s.catalog.is_none()),
-        "only DigitalOcean has a plan-time catalog"
+    let mut with_catalog: Vec<&str> = statuses
+        .iter()
+        .filter(|s| s.catalog.is_some())
+        .map(|s| s.name.as_str())
+        .collect();
+    with_catalog.sort_unstable();
+    assert_eq!(
+        with_catalog,
+        ["do-main", "linode-main", "vultr-main"],
+        "every server provider's catalog is stored"
     );
 
     // The API function: the same store, no adapters.
@@ -42,6 +52,20 @@ async fn a_plan_in_the_api_checks_the_stored_catalog_and_sends_no_provider_reque
         reply.text
     );
     assert!(reply.text.contains("s-1vcpu-1gb`?"), "{}", reply.text);
+    assert!(
+        reply
+            .text
+            .contains("unknown type `g6-nanode1` for linode; did you mean `g6-nanode-1`?"),
+        "{}",
+        reply.text
+    );
+    assert!(
+        reply
+            .text
+            .contains("unknown image `os:2285` for vultr; did you mean `os:2284`?"),
+        "{}",
+        reply.text
+    );
     assert_eq!(
         api.sandbox.exchanges().len(),
         0,

@@ -9,6 +9,7 @@ mod asl;
 mod catalog;
 mod credentials;
 mod events;
+mod failed;
 mod fanout;
 mod notify;
 mod observability;

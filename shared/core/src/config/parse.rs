@@ -1199,15 +1199,18 @@ impl Walker<'_, '_> {
                             "`{key}` is not supported by {provider} {}",
                             r.kind.config_key()
                         ),
-                        format!(
-                            "remove it; {provider} {} take {}",
-                            r.kind.config_key(),
-                            supported
-                                .iter()
-                                .map(|k| format!("`{k}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
+                        match schema::unsupported_hint(provider, r.kind, key) {
+                            Some(hint) => format!("remove it: {hint}"),
+                            None => format!(
+                                "remove it; {provider} {} take {}",
+                                r.kind.config_key(),
+                                supported
+                                    .iter()
+                                    .map(|k| format!("`{k}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        },
                     );
                 }
             }

@@ -351,6 +351,24 @@ impl<'a> DockPlanner<'a> {
                 a.spec = Some(self.spec(resource));
                 self.actions.push(a);
             }
+            Match::Missing(at) if self.records[at].is_refused_create() => {
+                // The provider refused the last create: nothing exists to recreate.
+                self.claimed[at] = true;
+                let failed = self.records[at];
+                let mut a = self.action(ActionKind::Create, resource, None);
+                a.reason = format!(
+                    "the last create of {} `{}` failed: {}",
+                    resource.kind.noun(),
+                    resource.name,
+                    failed
+                        .provisioning_error
+                        .as_deref()
+                        .unwrap_or("no error was recorded")
+                );
+                a.changes = creation_changes(resource);
+                a.spec = Some(self.spec(resource));
+                self.actions.push(a);
+            }
             Match::Missing(at) => {
                 self.claimed[at] = true;
                 let gone = self.records[at];

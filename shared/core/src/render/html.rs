@@ -213,10 +213,21 @@ fn kind_table(
         if r.missing_since.is_some() {
             classes.push("missing");
         }
-        let status = if r.missing_since.is_some() {
+        // A failed create says so, with the provider's error, whether or not anything exists.
+        let failed = r.provisioning_state == Some(crate::record::ProvisioningState::Failed);
+        if failed {
+            classes.push("failed");
+        }
+        let status = if failed {
+            "failed".to_owned()
+        } else if r.missing_since.is_some() {
             "missing".to_owned()
         } else {
             r.status.clone()
+        };
+        let error = match (&r.provisioning_error, failed) {
+            (Some(e), true) => format!("<br><small class=\"error\">{}</small>", esc(e)),
+            _ => String::new(),
         };
         let drift = r
             .drift
@@ -226,12 +237,13 @@ fn kind_table(
             .join(", ");
         let _ = write!(
             out,
-            "<tr class=\"{}\"><td>{}</td><td>{}</td><td class=\"status {}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td class=\"status {}\">{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
             classes.join(" "),
             esc(&dock_name(&r.dock_id)),
             esc(&r.name),
             status_class(&status),
             esc(&status),
+            error,
             esc(r.region.as_deref().unwrap_or("")),
             esc(&r.provider_resource_id),
             esc(r.managed_by.as_deref().unwrap_or("unmanaged")),
@@ -288,7 +300,7 @@ table.sortable th{cursor:pointer;user-select:none}
 th.asc::after{content:' \\25B2'}th.desc::after{content:' \\25BC'}
 .ok{color:#1a7f37}.pending{color:#9a6700}.off{color:#57606a}.bad{color:#cf222e;font-weight:600}
 tr.unmanaged td:nth-child(6){font-style:italic;color:#57606a}
-tr.drift{background:#fff8c5}tr.missing{background:#ffebe9}
+tr.drift{background:#fff8c5}tr.missing{background:#ffebe9}tr.failed{background:#ffebe9}small.error{color:#82071e}
 input.filter{padding:.2rem .4rem;min-width:16rem}
 ";
 
@@ -390,5 +402,32 @@ mod tests {
         });
         assert_eq!(page.matches("<tr class=\"unmanaged\">").count(), 2);
         assert!(page.contains("The first 2 of 5 servers are listed here"));
+    }
+
+    #[test]
+    fn a_failed_create_shows_failed_with_the_providers_error() {
+        let mut failed = record(
+            ProviderKind::Vultr,
+            Kind::Servers,
+            "failed:servers.web-1",
+            "web-1",
+        );
+        failed.managed_by = Some("servers.web-1".into());
+        failed.provisioning_state = Some(crate::record::ProvisioningState::Failed);
+        failed.provisioning_error = Some("HTTP 400: Invalid plan <vc2>".into());
+        failed.missing_since = Some(jiff::Timestamp::UNIX_EPOCH);
+        let page = report(&ReportInput {
+            org: "acme",
+            generated_at: "now",
+            docks: vec![("main", ProviderKind::Vultr)],
+            statuses: &[],
+            records: &[failed],
+            max_rows: None,
+        });
+        assert!(
+            page.contains("<td class=\"status bad\">failed<br><small class=\"error\">HTTP 400: Invalid plan &lt;vc2&gt;</small></td>"),
+            "{page}"
+        );
+        assert!(page.contains("<tr class=\"missing failed\">"), "{page}");
     }
 }

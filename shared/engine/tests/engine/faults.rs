@@ -265,6 +265,9 @@ impl World {
             .expect("inventory")
             .into_iter()
             .filter(|r| r.missing_since.is_some())
+            // The record a refused create leaves (`failed:<address>`) is born missing: nothing
+            // ever existed at the provider, so no resource was marked missing.
+            .filter(|r| !r.provider_resource_id.starts_with("failed:"))
             .map(|r| format!("{} {}", r.dock_id, r.provider_resource_id))
             .collect()
     }

@@ -1,237 +1,170 @@
-//! The region, size and image catalogs (`GET /regions`, `/sizes`, `/images`) and the plan-time
-//! check of a spec against them, with "did you mean" suggestions.
-//!
-//! Fetched once per adapter (the catalogs change rarely and a plan validates many entries); the
-//! check itself is a pure function of the catalog and the spec. It never changes anything.
+//! DigitalOcean's catalogs — regions, sizes, public images and 1-Click apps (`GET /regions`,
+//! `/sizes`, `/images`, `/1-clicks?type=droplet`) — read into the shared [`Catalog`], and the
+//! words its plan-time check uses. The check itself is `crate::catalog::check`.
 
 use std::collections::BTreeSet;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
-use stackdock_core::plan::ResourceSpec;
-use stackdock_core::{FieldValue, Kind};
 
 use super::DigitalOcean;
 use super::client::{null_default, value_id};
 use crate::ProviderError;
+use crate::catalog::{App, Catalog, CatalogTerms, Image, Plan, Region};
 use crate::http::ListOptions;
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+/// DigitalOcean's words: sizes, and images that are numeric ids (snapshots, custom images) are
+/// the account's own, not in the public listing.
+pub static TERMS: CatalogTerms = CatalogTerms {
+    provider: "digitalocean",
+    plan: "size",
+    routes: [
+        "`GET /v2/regions`",
+        "`GET /v2/sizes`",
+        "`GET /v2/images`",
+        "`GET /v2/1-clicks`",
+    ],
+    unlisted_image: |image| !image.is_empty() && image.chars().all(|c| c.is_ascii_digit()),
+    // A droplet 1-Click is deployed by its slug as the droplet's image ([do-spec]
+    // oneClicks_list.yml; droplets_create.yml `image`).
+    apps_are_images: true,
+};
+
+#[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(super) struct RegionWire {
+struct RegionWire {
     #[serde(deserialize_with = "null_default")]
-    pub slug: String,
-    pub available: Option<bool>,
+    slug: String,
     #[serde(deserialize_with = "null_default")]
-    pub sizes: Vec<String>,
+    name: String,
+    available: Option<bool>,
+    #[serde(deserialize_with = "null_default")]
+    sizes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(super) struct SizeWire {
+struct SizeWire {
     #[serde(deserialize_with = "null_default")]
-    pub slug: String,
-    pub available: Option<bool>,
+    slug: String,
+    available: Option<bool>,
+    vcpus: Option<u64>,
+    memory: Option<u64>,
+    disk: Option<u64>,
+    price_monthly: Option<f64>,
     #[serde(deserialize_with = "null_default")]
-    pub regions: Vec<String>,
+    regions: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(super) struct ImageWire {
-    pub id: Value,
-    pub slug: Option<String>,
+struct ImageWire {
+    id: Value,
+    slug: Option<String>,
+    #[serde(deserialize_with = "null_default")]
+    distribution: String,
+    #[serde(deserialize_with = "null_default")]
+    name: String,
 }
 
-/// What validation checks against.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(super) struct Catalog {
-    pub regions: Vec<RegionWire>,
-    pub sizes: Vec<SizeWire>,
-    pub images: Vec<ImageWire>,
+struct OneClickWire {
+    #[serde(deserialize_with = "null_default")]
+    slug: String,
+    #[serde(rename = "type", deserialize_with = "null_default")]
+    kind: String,
 }
 
-impl Catalog {
-    /// The compact form the sync stores on the dock's status for plans that send no provider
-    /// request (the API functions): slugs and availability only — each size's regions (a region's
-    /// own size list says the same and is dropped), image slugs (ids are never checked). About
-    /// 39 KB for a catalog the size of DigitalOcean's real one (15 regions, 150 sizes each offered
-    /// everywhere, 250 image slugs), a tenth of DynamoDB's 400 KB item limit.
-    pub(super) fn compact(&self) -> String {
-        let compact = Catalog {
-            regions: self
-                .regions
-                .iter()
-                .map(|r| RegionWire {
-                    slug: r.slug.clone(),
-                    available: r.available,
-                    sizes: Vec::new(),
-                })
-                .collect(),
-            sizes: self
-                .sizes
-                .iter()
-                .map(|s| SizeWire {
-                    slug: s.slug.clone(),
-                    available: s.available,
-                    regions: s.regions.clone(),
-                })
-                .collect(),
-            images: self
-                .images
-                .iter()
-                .filter(|i| i.slug.is_some())
-                .map(|i| ImageWire {
-                    id: Value::Null,
-                    slug: i.slug.clone(),
-                })
-                .collect(),
-        };
-        serde_json::to_string(&compact).unwrap_or_default()
+fn region(r: RegionWire) -> Region {
+    Region {
+        id: r.slug,
+        name: r.name,
+        available: r.available != Some(false),
     }
 }
 
-/// The check of `spec` against a catalog in its compact form (see [`Catalog::compact`]).
-///
-/// # Errors
-/// The text is not a compact catalog (then the caller skips the check).
-pub(crate) fn check_compact(
-    text: &str,
-    kind: Kind,
-    spec: &ResourceSpec,
-) -> Result<Vec<String>, String> {
-    let catalog: Catalog = serde_json::from_str(text)
-        .map_err(|e| format!("the stored digitalocean catalog is unreadable: {e}"))?;
-    Ok(check(&catalog, kind, spec))
-}
-
-/// The closest candidate to `wanted`, if it is close enough to be a typo.
-fn suggest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (wanted.chars().count() / 3).max(2);
-    candidates
-        .map(|c| (strsim::levenshtein(wanted, c), c))
-        .filter(|(d, _)| *d <= limit)
-        .min()
-        .map(|(_, c)| c)
-}
-
-fn unknown<'a>(what: &str, wanted: &str, candidates: impl Iterator<Item = &'a str>) -> String {
-    match suggest(wanted, candidates) {
-        Some(s) => format!("unknown {what} `{wanted}` for digitalocean; did you mean `{s}`?"),
-        None => format!(
-            "unknown {what} `{wanted}` for digitalocean; check it against DigitalOcean's {what} slugs (`GET /v2/{what}s`)"
-        ),
-    }
-}
-
-/// One message per problem of `spec` against the catalog (servers: region, size, image and the
-/// size's availability in the region; volumes: region).
-pub(super) fn check(catalog: &Catalog, kind: Kind, spec: &ResourceSpec) -> Vec<String> {
-    let field = |k: &str| spec.fields.get(k).and_then(FieldValue::as_str);
-    let mut problems = Vec::new();
-    let region = field("region").and_then(|r| match catalog.regions.iter().find(|x| x.slug == r) {
-        Some(found) if found.available == Some(false) => {
-            problems.push(format!(
-                "region `{r}` is not available for new resources on digitalocean"
-            ));
-            None
-        }
-        Some(found) => Some(found),
-        None => {
-            problems.push(unknown(
-                "region",
-                r,
-                catalog.regions.iter().map(|x| x.slug.as_str()),
-            ));
-            None
-        }
-    });
-    if kind != Kind::Servers {
-        return problems;
-    }
-    if let Some(plan) = field("plan") {
-        match catalog.sizes.iter().find(|s| s.slug == plan) {
-            None => problems.push(unknown(
-                "size",
-                plan,
-                catalog.sizes.iter().map(|s| s.slug.as_str()),
-            )),
-            Some(size) if size.available == Some(false) => problems.push(format!(
-                "size `{plan}` is not available for new droplets on digitalocean"
-            )),
-            Some(size) => {
-                if let Some(region) = region {
-                    let offered = size.regions.contains(&region.slug)
-                        || region.sizes.iter().any(|s| s == plan);
-                    if !offered {
-                        let elsewhere: BTreeSet<&str> =
-                            size.regions.iter().map(String::as_str).collect();
-                        problems.push(format!(
-                            "size `{plan}` is not available in region `{}` on digitalocean{}",
-                            region.slug,
-                            if elsewhere.is_empty() {
-                                String::new()
-                            } else {
-                                format!(
-                                    "; it is offered in: {}",
-                                    elsewhere.into_iter().collect::<Vec<_>>().join(", ")
-                                )
-                            }
-                        ));
-                    }
-                }
-            }
-        }
-    }
-    if let Some(image) = field("image") {
-        let known = catalog
-            .images
+/// A size, offered where its own list says or where a region lists it.
+fn plan(s: SizeWire, regions: &[RegionWire]) -> Plan {
+    let mut offered: BTreeSet<String> = s.regions.into_iter().collect();
+    offered.extend(
+        regions
             .iter()
-            .any(|i| i.slug.as_deref() == Some(image) || value_id(&i.id).as_deref() == Some(image));
-        // A private image or snapshot id is not in the public listing: only slugs are checked.
-        let numeric = image.chars().all(|c| c.is_ascii_digit());
-        if !known && !numeric {
-            problems.push(unknown(
-                "image",
-                image,
-                catalog.images.iter().filter_map(|i| i.slug.as_deref()),
-            ));
-        }
+            .filter(|r| r.sizes.contains(&s.slug))
+            .map(|r| r.slug.clone()),
+    );
+    Plan {
+        id: s.slug,
+        vcpus: s.vcpus,
+        memory_mb: s.memory,
+        disk_gb: s.disk,
+        monthly_usd: s.price_monthly,
+        available: s.available != Some(false),
+        regions: Some(offered.into_iter().collect()),
     }
-    problems
+}
+
+/// An image by its slug, or its id when it has none.
+fn image(i: ImageWire) -> Option<Image> {
+    let id = i
+        .slug
+        .filter(|s| !s.is_empty())
+        .or_else(|| value_id(&i.id))?;
+    let name = match (i.distribution.is_empty(), i.name.is_empty()) {
+        (false, false) => format!("{} {}", i.distribution, i.name),
+        (true, _) => i.name,
+        (false, true) => i.distribution,
+    };
+    Some(Image { id, name })
+}
+
+/// The catalog from DigitalOcean's listings.
+fn assemble(
+    regions: Vec<RegionWire>,
+    sizes: Vec<SizeWire>,
+    images: Vec<ImageWire>,
+    one_clicks: Vec<OneClickWire>,
+) -> Catalog {
+    Catalog {
+        fetched_at: None,
+        plans: sizes.into_iter().map(|s| plan(s, &regions)).collect(),
+        regions: regions.into_iter().map(region).collect(),
+        images: images.into_iter().filter_map(image).collect(),
+        apps: one_clicks
+            .into_iter()
+            .map(|a| App {
+                name: a.slug.clone(),
+                id: a.slug,
+                vendor: a.kind,
+                images: Vec::new(),
+            })
+            .collect(),
+    }
 }
 
 impl DigitalOcean {
-    /// The catalogs, fetched (all three at once, every page) on first use and kept.
-    pub(super) async fn catalog(&self) -> Result<&Catalog, ProviderError> {
-        self.catalog
-            .get_or_try_init(|| async {
-                let all = ListOptions::new();
-                let (regions, sizes, images) = futures::try_join!(
-                    self.account
-                        .client
-                        .list::<RegionWire>("/regions", "regions", &all),
-                    self.account
-                        .client
-                        .list::<SizeWire>("/sizes", "sizes", &all),
-                    self.account
-                        .client
-                        .list::<ImageWire>("/images", "images", &all),
-                )?;
-                Ok(Catalog {
-                    regions,
-                    sizes,
-                    images,
-                })
-            })
-            .await
+    /// The catalogs, every page of each, read at once.
+    pub(super) async fn fetch_catalog(&self) -> Result<Catalog, ProviderError> {
+        let all = ListOptions::new();
+        let client = &self.account.client;
+        // [do-spec] oneClicks_list.yml: one response, no paging; `type` picks droplet apps.
+        let droplet_apps = ListOptions::new().query("type", "droplet").whole();
+        let (regions, sizes, images, one_clicks) = futures::try_join!(
+            client.list::<RegionWire>("/regions", "regions", &all),
+            client.list::<SizeWire>("/sizes", "sizes", &all),
+            client.list::<ImageWire>("/images", "images", &all),
+            client.list::<OneClickWire>("/1-clicks", "1_clicks", &droplet_apps),
+        )?;
+        Ok(assemble(regions, sizes, images, one_clicks))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::check;
+    use stackdock_core::plan::ResourceSpec;
+    use stackdock_core::{FieldValue, Kind};
     use std::collections::BTreeMap;
 
     fn items<T: serde::de::DeserializeOwned>(text: &str, key: &str) -> Vec<T> {
@@ -240,29 +173,36 @@ mod tests {
     }
 
     fn catalog() -> Catalog {
-        Catalog {
-            regions: items(
+        assemble(
+            items(
                 include_str!(concat!(
                     env!("CARGO_MANIFEST_DIR"),
                     "/../../fixtures/digitalocean/regions.json"
                 )),
                 "regions",
             ),
-            sizes: items(
+            items(
                 include_str!(concat!(
                     env!("CARGO_MANIFEST_DIR"),
                     "/../../fixtures/digitalocean/sizes.json"
                 )),
                 "sizes",
             ),
-            images: items(
+            items(
                 include_str!(concat!(
                     env!("CARGO_MANIFEST_DIR"),
                     "/../../fixtures/digitalocean/images.json"
                 )),
                 "images",
             ),
-        }
+            items(
+                include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../fixtures/digitalocean/1-clicks.json"
+                )),
+                "1_clicks",
+            ),
+        )
     }
 
     fn spec(fields: &[(&str, &str)]) -> ResourceSpec {
@@ -341,8 +281,27 @@ mod tests {
                     ("image", "99999999"),
                 ],
                 &[
-                    "unknown size `zzzzzz` for digitalocean; check it against DigitalOcean's size slugs (`GET /v2/sizes`)",
+                    "unknown size `zzzzzz` for digitalocean; list them with `stackdock catalog <dock> plans` (`GET /v2/sizes`)",
                 ],
+            ),
+            // A droplet 1-Click deploys by its slug, as the image or as the app.
+            (
+                Kind::Servers,
+                &[
+                    ("region", "nyc3"),
+                    ("plan", "s-1vcpu-1gb"),
+                    ("image", "wordpress-24-04"),
+                ],
+                &[],
+            ),
+            (
+                Kind::Servers,
+                &[
+                    ("region", "nyc3"),
+                    ("plan", "s-1vcpu-1gb"),
+                    ("app", "wordpres-24-04"),
+                ],
+                &["unknown app `wordpres-24-04` for digitalocean; did you mean `wordpress-24-04`?"],
             ),
             (Kind::BlockVolumes, &[("region", "fra1")], &[]),
             (
@@ -352,23 +311,15 @@ mod tests {
             ),
         ];
         for (kind, fields, want) in cases {
-            let got = check(&cat, *kind, &spec(fields));
+            let got = check(&TERMS, &cat, *kind, &spec(fields));
             assert_eq!(got, *want, "{fields:?}");
         }
     }
 
     #[test]
-    fn suggestions_are_only_for_near_misses() {
-        let c = ["nyc1", "nyc3", "sfo3"];
-        assert_eq!(suggest("nyc2", c.iter().copied()), Some("nyc1"));
-        assert_eq!(suggest("sfo2", c.iter().copied()), Some("sfo3"));
-        assert_eq!(suggest("tokyo-west", c.iter().copied()), None);
-    }
-
-    #[test]
-    fn the_compact_catalog_checks_like_the_full_one_and_stays_small() {
+    fn the_stored_catalog_checks_like_the_read_one_and_stays_small() {
         let full = catalog();
-        let text = full.compact();
+        let text = full.to_stored();
         let spec = |region: &str, plan: &str, image: &str| {
             spec(&[("region", region), ("plan", plan), ("image", image)])
         };
@@ -379,40 +330,50 @@ mod tests {
         ] {
             let s = spec(region, plan, image);
             assert_eq!(
-                check_compact(&text, Kind::Servers, &s).expect("readable"),
-                check(&full, Kind::Servers, &s),
+                crate::catalog::check_stored(&TERMS, &text, Kind::Servers, &s).expect("readable"),
+                check(&TERMS, &full, Kind::Servers, &s),
                 "{region} {plan} {image}"
             );
         }
 
         // DigitalOcean's real catalog is about 15 regions, 150 sizes each offered in most
-        // regions, and 200-odd public image slugs (distributions and 1-click apps).
-        let regions: Vec<String> = (0..15).map(|i| format!("rgn{i}")).collect();
-        let real = Catalog {
-            regions: regions
-                .iter()
-                .map(|slug| RegionWire {
-                    slug: slug.clone(),
-                    available: Some(true),
-                    sizes: (0..150).map(|i| format!("s-{i}vcpu-{i}gb-intel")).collect(),
-                })
-                .collect(),
-            sizes: (0..150)
-                .map(|i| SizeWire {
-                    slug: format!("s-{i}vcpu-{i}gb-intel"),
-                    available: Some(true),
-                    regions: regions.clone(),
-                })
-                .collect(),
-            images: (0..250)
-                .map(|i| ImageWire {
-                    id: Value::from(100_000_000 + i),
-                    slug: Some(format!("some-one-click-app-{i}-24-04")),
-                })
-                .collect(),
-        };
-        let compact = real.compact().len();
-        eprintln!("compact catalog of DigitalOcean's size: {compact} bytes");
-        assert!(compact < 40 * 1024, "{compact} bytes");
+        // regions, 250-odd public images and 100-odd droplet 1-Clicks. The stored form must
+        // stay well under DynamoDB's 400 KB item.
+        let regions: Vec<RegionWire> = (0..15)
+            .map(|i| RegionWire {
+                slug: format!("rgn{i}"),
+                name: format!("Region number {i}"),
+                available: Some(true),
+                sizes: (0..150).map(|s| format!("s-{s}vcpu-{s}gb-intel")).collect(),
+            })
+            .collect();
+        let sizes = (0..150)
+            .map(|i| SizeWire {
+                slug: format!("s-{i}vcpu-{i}gb-intel"),
+                available: Some(true),
+                vcpus: Some(i),
+                memory: Some(i * 1024),
+                disk: Some(i * 25),
+                price_monthly: Some(6.0 * i as f64),
+                regions: (0..15).map(|r| format!("rgn{r}")).collect(),
+            })
+            .collect();
+        let images = (0..250)
+            .map(|i| ImageWire {
+                id: Value::from(100_000_000 + i),
+                slug: Some(format!("some-one-click-app-{i}-24-04")),
+                distribution: "Ubuntu".into(),
+                name: format!("Some one-click application {i} on 24.04"),
+            })
+            .collect();
+        let apps = (0..120)
+            .map(|i| OneClickWire {
+                slug: format!("some-one-click-app-{i}-24-04"),
+                kind: "droplet".into(),
+            })
+            .collect();
+        let stored = assemble(regions, sizes, images, apps).to_stored().len();
+        eprintln!("stored catalog of DigitalOcean's size: {stored} bytes");
+        assert!(stored < 100 * 1024, "{stored} bytes");
     }
 }

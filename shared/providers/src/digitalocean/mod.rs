@@ -2,12 +2,11 @@
 //! zones as `domains` and their records as `domain_records`.
 //!
 //! This file holds the adapter type and dispatches each `Provider` call to the file of its kind;
-//! wire calls shared by kinds live in `client.rs`, the plan-time catalog checks in `catalog.rs`.
+//! wire calls shared by kinds live in `client.rs`, its catalog (regions, sizes, images, 1-Click apps) in `catalog.rs`.
 //! It translates and decides nothing (what to change is the plan's decision, whether to retry the
 //! engine's), and it never looks at HTTP status codes: `DockClient` classifies them.
 
 mod catalog;
-pub(crate) use catalog::check_compact;
 mod client;
 pub(crate) mod declaration;
 mod domains;
@@ -18,7 +17,6 @@ pub use declaration::DECLARATION;
 
 use stackdock_core::plan::ResourceSpec;
 use stackdock_core::{Kind, Record};
-use tokio::sync::OnceCell;
 
 use crate::adapter::{Account, Dock, KindAdapter};
 use crate::error::gone_ok;
@@ -30,8 +28,6 @@ use crate::{DockContext, ErrorClass, ProviderError};
 #[derive(Debug)]
 pub struct DigitalOcean {
     account: Account,
-    /// Regions, sizes and images, fetched on the first `validate`.
-    catalog: OnceCell<catalog::Catalog>,
 }
 
 impl DigitalOcean {
@@ -67,10 +63,7 @@ impl Dock for DigitalOcean {
     const KINDS: &'static [&'static dyn KindAdapter<DigitalOcean>] = &KINDS;
 
     fn new(account: Account) -> DigitalOcean {
-        DigitalOcean {
-            account,
-            catalog: OnceCell::new(),
-        }
+        DigitalOcean { account }
     }
 
     fn account(&self) -> &Account {
@@ -129,16 +122,10 @@ impl Dock for DigitalOcean {
         gone_ok(self.account.client.delete(c.one, &path, &[]).await)
     }
 
-    async fn validate_of(
-        &self,
-        kind: Kind,
-        spec: &ResourceSpec,
-    ) -> Result<Vec<String>, ProviderError> {
-        Ok(catalog::check(self.catalog().await?, kind, spec))
-    }
+    const CATALOG: Option<&'static crate::CatalogTerms> = Some(&catalog::TERMS);
 
-    async fn plan_catalog(&self) -> Result<Option<String>, ProviderError> {
-        Ok(Some(self.catalog().await?.compact()))
+    async fn read_catalog(&self) -> Result<crate::Catalog, ProviderError> {
+        self.fetch_catalog().await
     }
 
     async fn check_credentials(&self) -> Result<(), ProviderError> {

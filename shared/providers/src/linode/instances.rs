@@ -82,6 +82,9 @@ struct CreateBody<'a> {
     image: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     root_pass: Option<String>,
+    /// The config's `app`: a StackScript run at first boot ([linode-spec] CreateLinode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stackscript_id: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     authorized_keys: Vec<String>,
     tags: Vec<String>,
@@ -217,6 +220,8 @@ impl KindAdapter<Linode> for Instances {
         let region = need("region")?;
         let plan = need("plan")?;
         let image = spec_str(spec, "image");
+        // The parser admits digits only (`schema::value_error`).
+        let stackscript_id = spec_str(spec, "app").and_then(|a| a.parse::<u64>().ok());
         let user_tags = spec_set(spec, "tags");
         let body = CreateBody {
             label: &spec.name,
@@ -224,6 +229,7 @@ impl KindAdapter<Linode> for Instances {
             plan,
             image,
             root_pass: image.map(|_| root_password()),
+            stackscript_id,
             authorized_keys: spec_set(spec, "ssh_keys").into_iter().collect(),
             tags: merged_tags(&user_tags, &BTreeSet::new(), &spec.owner_tag),
             metadata: request.user_data.map(|data| Metadata {
@@ -513,6 +519,7 @@ mod tests {
             plan: "g6-nanode-1",
             image: None,
             root_pass: None,
+            stackscript_id: None,
             authorized_keys: Vec::new(),
             tags: vec!["stackdock-00112233aabbccdd".into()],
             metadata: None,

@@ -2,12 +2,14 @@
 //! `blockVolumes`, Object Storage buckets as `buckets`, DNS zones as `domains` and their records
 //! as `domain_records`. This file holds the adapter type and the
 //! `Provider` implementation, which only dispatches per kind; each kind's wire types, mapping and
-//! calls live in its own file, shared wire helpers in `client.rs`.
+//! calls live in its own file, shared wire helpers in `client.rs`, its catalog (regions, types,
+//! images, StackScripts) in `catalog.rs`.
 //!
 //! It translates; it decides nothing (what to create, update or delete is the plan's decision,
 //! retrying is the engine's) and never reads status codes (the HTTP plumbing classifies them).
 
 mod buckets;
+mod catalog;
 mod client;
 pub(crate) mod declaration;
 mod domains;
@@ -93,6 +95,12 @@ impl Dock for Linode {
     async fn delete_of(&self, c: &client::Collection, id: &str) -> Result<(), ProviderError> {
         let (_, path) = self.object_path(c, &format!("DELETE {}", c.one), id)?;
         self.delete_path(c.one, &path).await
+    }
+
+    const CATALOG: Option<&'static crate::CatalogTerms> = Some(&catalog::TERMS);
+
+    async fn read_catalog(&self) -> Result<crate::Catalog, ProviderError> {
+        self.fetch_catalog().await
     }
 
     async fn check_credentials(&self) -> Result<(), ProviderError> {

@@ -1,13 +1,15 @@
 //! The Vultr (API v2) adapter: one dock's Vultr account as a `Provider`, dispatching each call to
 //! the file of its kind — servers (`instances.rs`, `/instances`), block volumes (`blocks.rs`,
 //! `/blocks`), databases (`databases.rs`, `/databases`), and DNS zones and their records
-//! (`domains.rs`, `/domains`).
+//! (`domains.rs`, `/domains`); its catalog (regions, plans, operating systems, applications) in
+//! `catalog.rs`.
 //!
 //! It translates; it decides nothing. Retries, rate limiting, pagination and error
 //! classification belong to the shared HTTP plumbing (`crate::http`); whether to create, change
 //! or delete belongs to the plan. Kinds Vultr does not offer here are refused as invalid.
 
 mod blocks;
+mod catalog;
 mod client;
 mod databases;
 pub(crate) mod declaration;
@@ -87,6 +89,12 @@ impl Dock for Vultr {
 
     async fn delete_of(&self, c: &Collection, id: &str) -> Result<(), ProviderError> {
         client::delete(self, c, id).await
+    }
+
+    const CATALOG: Option<&'static crate::CatalogTerms> = Some(&catalog::TERMS);
+
+    async fn read_catalog(&self) -> Result<crate::Catalog, ProviderError> {
+        self.fetch_catalog().await
     }
 
     async fn check_credentials(&self) -> Result<(), ProviderError> {

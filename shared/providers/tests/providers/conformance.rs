@@ -418,8 +418,12 @@ mod linode {
         other_image: "linode/debian12",
     };
 
+    /// Created with an app: the account's own StackScript (sent as `stackscript_id`, which the
+    /// spec check then checks too).
     pub(super) fn servers() -> Case {
-        super::servers(ProviderKind::Linode, &WEB)
+        let mut case = super::servers(ProviderKind::Linode, &WEB);
+        case.create.push(("app", s("1000002")));
+        case
     }
 
     pub(super) fn block_volumes() -> Case {

@@ -457,3 +457,41 @@ async fn bad_ids_are_refused_before_anything_is_sent() -> TestResult {
     sandbox.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn an_app_is_a_stackscript_run_on_the_image_and_checked_before_and_at_create() -> TestResult {
+    let (sandbox, linode) = start().await?;
+    let with_app = |name: &str, image: &str, app: &str| {
+        server_spec(name, "us-east", Some(image), &[("app", app.into())])
+    };
+    // The plan-time check knows the account's own and Linode's StackScripts and their images.
+    let grafana = with_app("grafana-1", "linode/ubuntu24.04", "913277");
+    assert_eq!(
+        linode.validate(Kind::Servers, &grafana).await?,
+        [
+            "app `913277` on linode does not deploy on image `linode/ubuntu24.04`; it takes: linode/ubuntu22.04"
+        ]
+    );
+    let unknown = with_app("grafana-1", "linode/ubuntu22.04", "913278");
+    assert_eq!(
+        linode.validate(Kind::Servers, &unknown).await?,
+        ["unknown app `913278` for linode; did you mean `913277`?"]
+    );
+    // Linode refuses the same at create, as an invalid request sent once.
+    sandbox.reset_counters();
+    let e = refused(linode.create(Kind::Servers, request(&grafana)).await);
+    assert_eq!(e.class, ErrorClass::Invalid, "{e}");
+    assert!(
+        e.to_string()
+            .contains("not compatible with this StackScript"),
+        "{e}"
+    );
+    assert_eq!(sandbox.counters().route(POST_INSTANCES), 1);
+
+    let ok = with_app("grafana-1", "linode/ubuntu22.04", "913277");
+    assert!(linode.validate(Kind::Servers, &ok).await?.is_empty());
+    let server = Made::create(linode.as_ref(), Kind::Servers, request(&ok)).await;
+    assert_eq!(server.ready().await.status, "running");
+    sandbox.shutdown().await;
+    Ok(())
+}

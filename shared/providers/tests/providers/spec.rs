@@ -579,6 +579,12 @@ async fn conforms(provider: ProviderKind, sandboxed: Sandboxed) -> TestResult {
     if account.who().is_none() && account.status.is_none() {
         return Err(format!("{provider}: the account endpoint said nothing: {account:?}").into());
     }
+    // `stackdock catalog` and the plan-time checks: every catalog listing of the provider.
+    if let Some(catalog) = p.catalog().await?
+        && (catalog.regions.is_empty() || catalog.plans.is_empty() || catalog.images.is_empty())
+    {
+        return Err(format!("{provider}: a catalog section is empty: {catalog:?}").into());
+    }
     let lives = lives(provider);
     match lives.split_first() {
         Some((server, others)) if server.kind == Kind::Servers => {

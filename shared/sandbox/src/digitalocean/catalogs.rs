@@ -1,11 +1,11 @@
 //! DigitalOcean's read-only catalogs (`/regions`, `/sizes`, `/images`), paginated like every
-//! other listing.
+//! other listing, and its 1-Click apps (`/1-clicks`), served whole.
 
 use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::{Extension, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use serde_json::Value;
@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::paged;
 use crate::catalog;
 use crate::http::{Q, json};
-use crate::pagination::PageMode;
+use crate::pagination::{self, Page, PageMode};
 use crate::server::App;
 
 pub(super) fn routes() -> Router<App> {
@@ -27,6 +27,26 @@ pub(super) fn routes() -> Router<App> {
             catalog_route("sizes", |_| catalog::digitalocean().sizes.clone()),
         )
         .route("/digitalocean/v2/images", catalog_route("images", images))
+        .route(
+            "/digitalocean/v2/1-clicks",
+            catalog::static_list("1_clicks", one_clicks, whole),
+        )
+}
+
+/// [do-spec] oneClicks_list.yml: one response, no paging parameters and nothing beside the list.
+fn whole(total: usize, _: &HashMap<String, String>, mode: PageMode) -> Result<Page, Response> {
+    let mut page = pagination::whole(total, mode);
+    page.envelope.clear();
+    Ok(page)
+}
+
+/// `type=droplet` / `type=kubernetes` pick one kind of 1-Click; without it, every one.
+fn one_clicks(q: &HashMap<String, String>, _: &HeaderMap) -> Result<Vec<Value>, Response> {
+    let wanted = q.get("type");
+    Ok(catalog::items(catalog::DO_ONE_CLICKS, "1_clicks")
+        .into_iter()
+        .filter(|a| wanted.is_none_or(|w| a.get("type").and_then(Value::as_str) == Some(w)))
+        .collect())
 }
 
 /// The `GET` of the catalog `/{key}`: the page of what `items` picks for the query, under `key`.

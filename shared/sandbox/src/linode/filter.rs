@@ -19,6 +19,7 @@ pub(super) enum Field<'a> {
     Str(&'a str),
     OptStr(Option<&'a str>),
     Num(u64),
+    Bool(bool),
     Tags(&'a [String]),
 }
 
@@ -69,6 +70,7 @@ fn cmp_value(field: &Field<'_>, want: &Value) -> Option<Ordering> {
         (Field::Num(n), Value::String(w)) => w.parse::<u64>().ok().map(|w| n.cmp(&w)),
         (Field::Str(s), Value::String(w)) => Some((*s).cmp(w.as_str())),
         (Field::OptStr(Some(s)), Value::String(w)) => Some((*s).cmp(w.as_str())),
+        (Field::Bool(b), Value::Bool(w)) => Some(b.cmp(w)),
         _ => None,
     }
 }
@@ -78,7 +80,7 @@ fn contains(field: &Field<'_>, needle: &str) -> bool {
         Field::Str(s) => s.contains(needle),
         Field::OptStr(s) => s.is_some_and(|s| s.contains(needle)),
         Field::Tags(t) => t.iter().any(|t| t.contains(needle)),
-        Field::Num(_) => false,
+        Field::Num(_) | Field::Bool(_) => false,
     }
 }
 
@@ -147,6 +149,12 @@ fn eval<T: Filterable>(row: &T, conditions: &Map<String, Value>) -> Result<bool,
         }
     }
     Ok(true)
+}
+
+/// Whether `row` matches the filter's conditions (its order is the caller's), or the error
+/// Linode answers for a filter it cannot evaluate.
+pub(super) fn matches<T: Filterable>(row: &T, filter: &XFilter) -> Result<bool, Response> {
+    eval(row, &filter.conditions).map_err(|reason| error(P, StatusCode::BAD_REQUEST, &reason))
 }
 
 /// Select rows matching the filter, ordered as requested.

@@ -290,6 +290,32 @@ fn list_instances(store: &mut Store, req: &ListRequest<'_>) -> Result<Listing, R
     )
 }
 
+/// `stackscript_id`, if given: an existing StackScript that runs on the image deployed, which it
+/// needs ([linode-spec] CreateLinode: "an image is required" with a StackScript).
+fn check_stackscript(body: &JsonBody, image: Option<&str>) -> Result<(), Response> {
+    let Some(raw) = body.get("stackscript_id").filter(|v| !v.is_null()) else {
+        return Ok(());
+    };
+    let id = raw
+        .as_u64()
+        .ok_or_else(|| field_err("stackscript_id", "stackscript_id must be an integer"))?;
+    let images = super::catalogs::stackscript_images(id)
+        .ok_or_else(|| field_err("stackscript_id", "StackScript not found"))?;
+    let Some(image) = image else {
+        return Err(field_err(
+            "image",
+            "image is required when deploying from a StackScript",
+        ));
+    };
+    if !images.iter().any(|i| *i == "any/all" || *i == image) {
+        return Err(field_err(
+            "image",
+            "image is not compatible with this StackScript",
+        ));
+    }
+    Ok(())
+}
+
 /// The image a create deploys, if any: a Linode or private image, which needs a `root_pass`.
 fn image_field(body: &JsonBody) -> Result<Option<String>, Response> {
     let image = body.str("image")?;
@@ -348,6 +374,7 @@ async fn create_instance(State(app): State<App>, body: Bytes) -> Result<Response
     check_region(&region)?;
     let ltype = type_field(&body)?;
     let image = image_field(&body)?;
+    check_stackscript(&body, image.as_deref())?;
     check_boot_inputs(&body)?;
     let tags = body.strings("tags")?.unwrap_or_default();
     let label = body.str("label")?;

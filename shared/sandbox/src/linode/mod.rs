@@ -1,6 +1,7 @@
 //! Linode API v4 under `/linode/v4`: profile, account, Linode instances (+ resize,
 //! boot, shutdown, reboot), volumes (+ attach, detach, resize), Object Storage
-//! buckets and DNS zones with their records, with page/page_size pagination (25–500), `X-Filter` header filtering,
+//! buckets, DNS zones with their records and the read-only catalogs (regions, types, images,
+//! StackScripts), with page/page_size pagination (25–500), `X-Filter` header filtering,
 //! `{"errors": [{"reason": "...", "field": "..."}]}` errors and
 //! `X-RateLimit-*` headers. `root_pass` is validated and never echoed back.
 //!
@@ -9,6 +10,7 @@
 //! `filter.rs`.
 
 mod buckets;
+mod catalogs;
 mod domains;
 mod filter;
 mod instances;
@@ -114,6 +116,7 @@ impl Emulation for Linode {
             .merge(volumes::routes())
             .merge(buckets::routes())
             .merge(domains::routes())
+            .merge(catalogs::routes())
     }
 
     fn seed_fixtures(&self, st: &mut AppState) {

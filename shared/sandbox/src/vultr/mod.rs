@@ -1,5 +1,6 @@
 //! Vultr API v2 under `/vultr/v2`: account, instances, block storage, managed
-//! databases and DNS (zones and records), with cursor pagination (`per_page` ≤ 500, `cursor`, `meta.links`),
+//! databases, DNS (zones and records) and the read-only catalogs (regions, plans, operating
+//! systems, applications), with cursor pagination (`per_page` ≤ 500, `cursor`, `meta.links`),
 //! `{"error": "...", "status": N}` errors and 202-accepted asynchronous creates.
 //!
 //! Secrets are returned exactly where Vultr returns them: instance
@@ -10,6 +11,7 @@
 //! (`instances`, `blocks`, `databases`, `domains`) lives in its own file.
 
 mod blocks;
+mod catalogs;
 mod databases;
 mod domains;
 mod instances;
@@ -95,6 +97,7 @@ impl Emulation for Vultr {
             .merge(blocks::routes())
             .merge(databases::routes())
             .merge(domains::routes())
+            .merge(catalogs::routes())
     }
 
     fn seed_fixtures(&self, st: &mut AppState) {

@@ -82,7 +82,8 @@ const MIGRATIONS: &[&str] = &[
         body TEXT NOT NULL,
         PRIMARY KEY (orgId, address));
     "#,
-    // 2: the provider's compact plan-time catalog on the dock status (issue 19, item 4).
+    // 2: the provider's catalog on the dock status (issue 19, item 4; its shared form since
+    // issue 21 part 5).
     r#"
     ALTER TABLE docks ADD COLUMN catalog TEXT;
     "#,

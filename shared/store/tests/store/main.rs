@@ -263,6 +263,7 @@ mod schema {
                 "provisioningSource",
                 "provisioningState",
                 "provisionedAt",
+                "provisioningError",
                 "protect",
                 "drift",
                 "applied",
