@@ -7,6 +7,7 @@
 mod apply;
 mod credentials;
 mod docks;
+mod env_values;
 mod error;
 mod follow;
 mod healing;

@@ -29,7 +29,7 @@ pub use account::AccountInfo;
 pub use credential::Credential;
 pub use error::{ErrorClass, FieldError, ProviderError};
 pub(crate) use object::Listed;
-pub use provider::{DockContext, PowerAction, Provider, Request};
+pub use provider::{DockContext, EnvValues, PowerAction, Provider, Request};
 
 use std::sync::Arc;
 

@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 use stackdock_core::plan::FieldChange;
 use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
 use stackdock_providers::conformance::Parent;
-use stackdock_providers::{DockContext, PowerAction, Provider, ProviderError, Request};
+use stackdock_providers::{DockContext, EnvValues, PowerAction, Provider, ProviderError, Request};
 use stackdock_sandbox::{Exchange, Provider as Sandboxed, Sandbox, SandboxConfig};
 
 use super::conformance::{self, connect, ctx};
@@ -54,6 +54,8 @@ enum Fix {
     AnyOf200(&'static str, &'static str),
     /// The request of `method path` does not require `fields` at its top level.
     Unrequire(&'static str, &'static str, &'static [&'static str]),
+    /// Every empty `oneOf` is dropped (JSON Schema requires at least one form).
+    NoEmptyOneOf,
     /// The 200 answer of `method path` has a `result` of another shape than the document's
     /// (whose `result` is an `allOf` of the envelope's object and the operation's own schema,
     /// which nothing satisfies when that schema is an array or `null`).
@@ -111,6 +113,14 @@ fn fixes(provider: &str) -> Vec<(Fix, &'static str)> {
             (
                 Fix::AnyOf200("GET", "/v4/domains/{domain}/records"),
                 "getRecords answers a oneOf whose forms overlap (`{records}` also matches every `{records, pagination}`); the SDK decodes it as a union whose first matching form wins ([vercel-sdk] getrecordsop.ts)",
+            ),
+            (
+                Fix::NoEmptyOneOf,
+                "a project's `microfrontends.groupIds` renders TypeScript's empty tuple as `items: {oneOf: []}` beside `maxItems: 0`, which no JSON Schema validator compiles; with `maxItems: 0` the array holds nothing whatever its items' schema",
+            ),
+            (
+                Fix::AnyOf200("DELETE", "/v9/projects/{idOrName}/env/{id}"),
+                "removeProjectEnv answers a oneOf of the variable and a list of variables whose object forms overlap (an encrypted variable matches several); the SDK decodes it as a union whose first matching form wins ([vercel-sdk] removeprojectenvop.ts)",
             ),
         ],
         "cloudflare" => {
@@ -244,6 +254,14 @@ fn fix_schema(schema: &mut Value, fix: &Fix) {
                 && !values.iter().any(|v| v == add)
             {
                 values.push(json!(add));
+            }
+            if matches!(fix, Fix::NoEmptyOneOf)
+                && map
+                    .get("oneOf")
+                    .and_then(Value::as_array)
+                    .is_some_and(Vec::is_empty)
+            {
+                map.remove("oneOf");
             }
             if let Some(Value::Object(props)) = map.get_mut("properties") {
                 for (name, prop) in props.iter_mut() {
@@ -474,6 +492,7 @@ async fn change_one(
         spec: &spec,
         user_data: None,
         attach_to_id,
+        env: life.env.as_ref(),
     };
     p.update(life.kind, id, &[change], request).await?;
     p.wait_ready(life.kind, id, READY).await?;
@@ -490,6 +509,8 @@ struct Life {
     /// What it lives in, created before it and deleted after it (a record's zone).
     parent: Option<Parent>,
     changes: Vec<(&'static str, Option<FieldValue>)>,
+    /// A web service's variable values (the case's).
+    env: Option<EnvValues>,
 }
 
 /// Creates, reads, lists, finds, changes and deletes (twice) one resource; returns its id.
@@ -515,6 +536,7 @@ async fn live(
         spec: &spec,
         user_data: None,
         attach_to_id,
+        env: life.env.as_ref(),
     };
     let created = p.create(life.kind, request).await?;
     let id = created.provider_resource_id.clone();
@@ -562,6 +584,7 @@ fn lives(provider: ProviderKind) -> Vec<Life> {
                 .map(|change| (change.field, change.to))
                 .collect(),
             create: case.create,
+            env: case.env,
         })
         .collect()
 }
@@ -624,6 +647,7 @@ async fn live_with_server(
                 spec: &server_spec,
                 user_data: None,
                 attach_to_id: None,
+                env: None,
             },
         )
         .await?;
