@@ -165,3 +165,136 @@ async fn records_are_written_relative_with_vercel_shapes_and_read_back() -> Test
     sandbox.shutdown().await;
     Ok(())
 }
+
+/// A project's variables are sent with the values the engine resolved (one variable per value,
+/// with the environments that share it), replaced by name when their entries change, and read
+/// back as names only: no value reaches the record, whatever the listing carries.
+#[tokio::test]
+async fn project_variables_are_written_with_resolved_values_and_read_back_as_names() -> TestResult {
+    use std::collections::BTreeMap;
+
+    use stackdock_core::plan::FieldChange;
+    use stackdock_providers::{EnvValues, Request};
+
+    let (sandbox, p) = start().await?;
+    let values = EnvValues::new(BTreeMap::from([
+        (
+            "API_URL@production".to_owned(),
+            "https://SANDBOX-SECRET-api".to_owned(),
+        ),
+        (
+            "API_URL@preview".to_owned(),
+            "https://SANDBOX-SECRET-api".to_owned(),
+        ),
+        (
+            "DB_URL@production".to_owned(),
+            "postgres://SANDBOX-SECRET-db".to_owned(),
+        ),
+    ]));
+    let entries = |items: &[&str]| FieldValue::set(items.iter().copied());
+    let fields = [
+        ("subtype", FieldValue::from("project")),
+        ("repo", FieldValue::from("acme/shop")),
+        ("env", entries(&["API_URL@preview", "API_URL@production"])),
+    ];
+    let create = spec(Kind::WebServices, "shop", &fields);
+    // Without the values the adapter sends nothing.
+    assert!(p.create(Kind::WebServices, request(&create)).await.is_err());
+    assert_eq!(p.list(Kind::WebServices).await?.len(), 0);
+    let made = p
+        .create(
+            Kind::WebServices,
+            Request {
+                env: Some(&values),
+                ..request(&create)
+            },
+        )
+        .await?;
+    let id = made.provider_resource_id.clone();
+    assert_eq!(
+        made.field("env"),
+        Some(entries(&["API_URL@preview", "API_URL@production"]))
+    );
+    let after = entries(&["API_URL@production", "DB_URL@production"]);
+    let update = spec(
+        Kind::WebServices,
+        "shop",
+        &[
+            ("subtype", FieldValue::from("project")),
+            ("repo", FieldValue::from("acme/shop")),
+            ("env", after.clone()),
+        ],
+    );
+    let change = FieldChange {
+        field: "env".into(),
+        before: made.field("env"),
+        after: Some(after.clone()),
+    };
+    let updated = p
+        .update(
+            Kind::WebServices,
+            &id,
+            &[change],
+            Request {
+                env: Some(&values),
+                ..request(&update)
+            },
+        )
+        .await?;
+    assert_eq!(updated.field("env"), Some(after));
+    let listed = p.list(Kind::WebServices).await?;
+    for record in listed.iter().chain([&made, &updated]) {
+        let text = record.full_api_data.as_str();
+        assert!(
+            !text.contains("SANDBOX-SECRET"),
+            "a secret reached fullApiData: {text}"
+        );
+    }
+    // The sandbox holds the values that were sent (its rendering is what Vercel returns).
+    let peeked = sandbox
+        .resource_json(Sandboxed::Vercel, stackdock_sandbox::Kind::WebService, &id)
+        .expect("the project");
+    let raw = serde_json::to_string(&peeked)?;
+    assert!(raw.contains("postgres://SANDBOX-SECRET-db"), "{raw}");
+    assert!(
+        !raw.contains("API_URL\",\"target\":[\"preview\""),
+        "the preview variable is gone"
+    );
+    Ok(())
+}
+
+/// The fixture project listing (every secret field Vercel sends: variable values in their
+/// stored forms, a deploy-hook URL, a protection-bypass key) maps to records with none of them.
+#[test]
+fn fixture_projects_list_without_their_secrets() {
+    let body = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/vercel/projects.json"),
+    )
+    .expect("fixture");
+    let records = stackdock_providers::vercel::decode_list_page(&ctx(), Kind::WebServices, &body)
+        .expect("decodes");
+    assert_eq!(records.len(), 2);
+    let marketing = named(&records, "marketing");
+    assert_eq!(marketing.status, "running");
+    assert_eq!(
+        marketing.field("domains"),
+        Some(FieldValue::set(["www.example.com"]))
+    );
+    assert_eq!(
+        marketing.field("env"),
+        Some(FieldValue::set([
+            "API_URL@preview",
+            "API_URL@production",
+            "DEBUG@development"
+        ]))
+    );
+    let upload = named(&records, "docs-upload");
+    assert_eq!(upload.status, "pending", "never deployed");
+    assert_eq!(upload.field("repo"), None);
+    assert_eq!(upload.region.as_deref(), Some("cdg1"));
+    for r in &records {
+        let text = r.full_api_data.as_str();
+        assert!(!text.contains("SANDBOX-SECRET"), "{text}");
+    }
+}
