@@ -210,6 +210,7 @@ PROVIDERS = {
             ("GET", "/v9/projects/{idOrName}"),
             ("PATCH", "/v9/projects/{idOrName}"),
             ("DELETE", "/v9/projects/{idOrName}"),
+            ("GET", "/v9/projects/{idOrName}/domains"),
             ("POST", "/v10/projects/{idOrName}/domains"),
             ("DELETE", "/v9/projects/{idOrName}/domains/{domain}"),
             ("POST", "/v10/projects/{idOrName}/env"),

@@ -10,6 +10,7 @@
 
 pub(crate) mod declaration;
 mod domains;
+mod project_domains;
 mod projects;
 mod records;
 

@@ -3,17 +3,18 @@
 //! `GET /v9/projects/{idOrName}`, created with `POST /v11/projects`, changed with
 //! `PATCH /v9/projects/{idOrName}` and removed with `DELETE /v9/projects/{idOrName}` ([vercel-sdk]
 //! getProjects, getProject, createProject, updateProject, deleteProject; provider-apis-2.md §1.3).
-//! Custom domains are added with `POST /v10/projects/{idOrName}/domains` and removed with
-//! `DELETE /v9/projects/{idOrName}/domains/{domain}`; environment variables are created with
-//! `POST /v10/projects/{idOrName}/env` and removed with `DELETE /v9/projects/{idOrName}/env/{id}`.
+//! Custom domains are listed, added and removed in `project_domains.rs`; environment variables
+//! are created with `POST /v10/projects/{idOrName}/env` and removed with
+//! `DELETE /v9/projects/{idOrName}/env/{id}`.
 //!
 //! A project's id is Vercel's (`prj_…`); projects carry no tags, so a create whose answer was
 //! lost is found again by name (unique per team). Its status is its production deployment's
 //! (`targets.production.readyState`, research §1.4): none yet is `pending`, a paused project is
 //! `stopped`. Its custom domains are the production deployment's aliases that are not Vercel's own
-//! (`*.vercel.app`), so a project never deployed reports none. Environment variables are read by
-//! name and environment only (`NAME@target`): the values the listing carries (`env[].value` and
-//! its stored variants), deploy-hook URLs and protection-bypass keys never reach `fullApiData`.
+//! (`*.vercel.app`); a project never deployed has no aliases, so its custom domains are read from
+//! its domain listing (`project_domains.rs`, one request per such project). Environment
+//! variables are read by name and environment only (`NAME@target`): the values the listing
+//! carries (`env[].value` and its stored variants), deploy-hook URLs and protection-bypass keys never reach `fullApiData`.
 //! A variable's value is sent to Vercel only from the values the engine resolved for the request.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,7 +26,7 @@ use stackdock_core::record::{Attrs, WebServiceAttrs, WebServiceBuild, WebService
 use stackdock_core::web_service::{env_entry, split_env_entry};
 use stackdock_core::{FieldValue, Kind, Record};
 
-use super::{Collection, Vercel, fill, invalid};
+use super::{Collection, Vercel, fill, invalid, project_domains};
 use crate::adapter::{Dock, KindAdapter, Readiness, Update};
 use crate::error::gone_ok;
 use crate::object::{decode_object, rfc3339_from_millis};
@@ -36,8 +37,6 @@ use crate::{DockContext, EnvValues, ErrorClass, Listed, ProviderError, Request};
 const LIST_ROUTE: &str = "/v10/projects";
 const CREATE_ROUTE: &str = "/v11/projects";
 const ONE_ROUTE: &str = "/v9/projects/{idOrName}";
-const DOMAINS_ROUTE: &str = "/v10/projects/{idOrName}/domains";
-const DOMAIN_ROUTE: &str = "/v9/projects/{idOrName}/domains/{domain}";
 const ENV_ROUTE: &str = "/v10/projects/{idOrName}/env";
 const ENV_ONE_ROUTE: &str = "/v9/projects/{idOrName}/env/{id}";
 
@@ -162,12 +161,6 @@ struct NewEnv<'a> {
     target: Vec<&'a str>,
 }
 
-/// `POST /v10/projects/{idOrName}/domains` ([vercel-sdk] addProjectDomain).
-#[derive(Debug, Serialize)]
-struct AddDomain<'a> {
-    name: &'a str,
-}
-
 /// The build settings a `PATCH` sets, by config key: the wire name of each.
 const SETTINGS: [(&str, &str); 6] = [
     ("framework", "framework"),
@@ -222,7 +215,7 @@ fn repo_of(link: &Value) -> WebServiceRepo {
 }
 
 /// Whether a host name is one Vercel gives every deployment (not a custom domain).
-fn vercel_host(host: &str) -> bool {
+pub(super) fn vercel_host(host: &str) -> bool {
     host.ends_with(".vercel.app")
 }
 
@@ -341,14 +334,6 @@ fn check_project(ctx: &DockContext, route: &str, id: &str) -> Result<(), Provide
     ))
 }
 
-/// Refuses a custom domain that cannot be a path segment.
-fn check_domain(ctx: &DockContext, route: &str, domain: &str) -> Result<(), ProviderError> {
-    match stackdock_core::web_service::domain_error(domain) {
-        None => Ok(()),
-        Some(e) => Err(invalid(ctx, route, e)),
-    }
-}
-
 /// The desired variables grouped as Vercel holds them: one variable per name and value, with the
 /// environments that share it. Every entry of `entries` must have a resolved value.
 fn desired_vars<'a>(
@@ -398,7 +383,7 @@ pub(super) struct Projects;
 impl Projects {
     /// The project as it is now; gone is `NotFound`.
     async fn fetch(&self, dock: &Vercel, id: &str, route: &str) -> Result<Record, ProviderError> {
-        dock.get_of(&PROJECTS, id).await?.ok_or_else(|| {
+        self.get(dock, id).await?.ok_or_else(|| {
             ProviderError::new(
                 ErrorClass::NotFound,
                 &dock.account.ctx.dock,
@@ -408,31 +393,6 @@ impl Projects {
                 ),
             )
         })
-    }
-
-    /// Adds and removes custom domains so the project has `after` (it has `before`).
-    async fn converge_domains(
-        &self,
-        dock: &Vercel,
-        id: &str,
-        before: &BTreeSet<String>,
-        after: &BTreeSet<String>,
-    ) -> Result<(), ProviderError> {
-        let ctx = &dock.account.ctx;
-        let client = &dock.account.client;
-        for domain in after.difference(before) {
-            check_domain(ctx, &format!("POST {DOMAINS_ROUTE}"), domain)?;
-            let path = fill(DOMAINS_ROUTE, id);
-            let _: Value = client
-                .post_json(DOMAINS_ROUTE, &path, &AddDomain { name: domain }, &[])
-                .await?;
-        }
-        for domain in before.difference(after) {
-            check_domain(ctx, &format!("DELETE {DOMAIN_ROUTE}"), domain)?;
-            let path = format!("{}/domains/{domain}", fill(ONE_ROUTE, id));
-            gone_ok(client.delete(DOMAIN_ROUTE, &path, &[]).await)?;
-        }
-        Ok(())
     }
 
     /// Replaces the variables whose entries change: every variable of those names is removed,
@@ -510,17 +470,29 @@ impl KindAdapter<Vercel> for Projects {
         &PROJECTS
     }
 
+    /// Every project; a project never deployed costs one more request, for its domains.
+    async fn list(&self, dock: &Vercel) -> Result<Vec<Record>, ProviderError> {
+        let mut projects = Vec::new();
+        for record in dock.list_of(&PROJECTS).await? {
+            projects.push(project_domains::with_domains(dock, record).await?);
+        }
+        Ok(projects)
+    }
+
+    async fn get(&self, dock: &Vercel, id: &str) -> Result<Option<Record>, ProviderError> {
+        match dock.get_of(&PROJECTS, id).await? {
+            Some(record) => project_domains::with_domains(dock, record).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// A project is named by its entry (names are unique per team): the one of that name.
     async fn find_owned(
         &self,
         dock: &Vercel,
         spec: &ResourceSpec,
     ) -> Result<Vec<Record>, ProviderError> {
-        Ok(dock
-            .get_of(&PROJECTS, &spec.name)
-            .await?
-            .into_iter()
-            .collect())
+        Ok(self.get(dock, &spec.name).await?.into_iter().collect())
     }
 
     async fn create(&self, dock: &Vercel, request: Request<'_>) -> Result<Record, ProviderError> {
@@ -555,8 +527,7 @@ impl KindAdapter<Vercel> for Projects {
             return Ok(record);
         }
         let id = record.provider_resource_id.clone();
-        self.converge_domains(dock, &id, &BTreeSet::new(), &domains)
-            .await?;
+        project_domains::converge(dock, &id, &BTreeSet::new(), &domains).await?;
         self.fetch(dock, &id, &route).await
     }
 
@@ -599,7 +570,7 @@ impl KindAdapter<Vercel> for Projects {
             _ => BTreeSet::new(),
         };
         if let Some(change) = domains {
-            self.converge_domains(dock, update.id, &set(&change.before), &set(&change.after))
+            project_domains::converge(dock, update.id, &set(&change.before), &set(&change.after))
                 .await?;
         }
         if let Some(change) = env {

@@ -122,6 +122,10 @@ fn fixes(provider: &str) -> Vec<(Fix, &'static str)> {
                 Fix::AnyOf200("DELETE", "/v9/projects/{idOrName}/env/{id}"),
                 "removeProjectEnv answers a oneOf of the variable and a list of variables whose object forms overlap (an encrypted variable matches several); the SDK decodes it as a union whose first matching form wins ([vercel-sdk] removeprojectenvop.ts)",
             ),
+            (
+                Fix::AnyOf200("GET", "/v9/projects/{idOrName}/domains"),
+                "getProjectDomains answers a oneOf of two forms that differ only in whether `pagination` is written inline or as a `$ref` to the same `Pagination` object, so every answer matches both; the SDK decodes it as a union whose first matching form wins ([vercel-sdk] getprojectdomainsop.ts)",
+            ),
         ],
         "cloudflare" => {
             // The record schemas' read-only fields (and `content`, which SRV and CAA records
@@ -690,6 +694,52 @@ async fn linode_requests_and_answers_follow_the_published_spec() -> TestResult {
 #[tokio::test]
 async fn vercel_requests_and_answers_follow_the_published_spec() -> TestResult {
     conforms(ProviderKind::Vercel, Sandboxed::Vercel).await
+}
+
+/// A Vercel project never deployed reads its domains from getProjectDomains, and a repeated
+/// add is refused and read back: those requests and answers follow the document too.
+#[tokio::test]
+async fn vercel_project_domain_reads_follow_the_published_spec() -> TestResult {
+    let spec = Spec::load("vercel")?;
+    let sandbox = Sandbox::start(SandboxConfig::default()).await?;
+    sandbox.record_exchanges();
+    let p = connect(&sandbox, ProviderKind::Vercel, Sandboxed::Vercel);
+    let domains = FieldValue::set(["www.quiet.example"]);
+    let fields = [
+        ("subtype", FieldValue::from("project")),
+        ("domains", domains.clone()),
+    ];
+    let quiet = spec_of(Kind::WebServices, "quiet", &fields);
+    let request = Request {
+        spec: &quiet,
+        user_data: None,
+        attach_to_id: None,
+        env: None,
+    };
+    let made = p.create(Kind::WebServices, request).await?;
+    let id = made.provider_resource_id.clone();
+    let again = FieldChange {
+        field: "domains".into(),
+        before: Some(FieldValue::set(Vec::<&str>::new())),
+        after: Some(domains.clone()),
+    };
+    p.update(Kind::WebServices, &id, &[again], request).await?;
+    let listed = p.list(Kind::WebServices).await?;
+    assert_eq!(listed[0].field("domains"), Some(domains));
+    p.delete(Kind::WebServices, &id).await?;
+    let exchanges = sandbox.exchanges();
+    sandbox.shutdown().await;
+    let listings = exchanges
+        .iter()
+        .filter(|e| e.method == "GET" && e.path.ends_with("/domains"))
+        .count();
+    assert!(listings >= 2, "{listings} domain listings");
+    let problems: Vec<String> = exchanges
+        .iter()
+        .flat_map(|ex| check(&spec, "vercel", ex))
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    Ok(())
 }
 
 /// The Vercel document's record forms are closed too: a misspelt `mxPriority` fails, the

@@ -298,3 +298,139 @@ fn fixture_projects_list_without_their_secrets() {
         assert!(!text.contains("SANDBOX-SECRET"), "{text}");
     }
 }
+
+/// The `GET /v9/projects/{id}/domains` requests recorded since the last `record_exchanges`.
+fn domain_listings(sandbox: &SandboxHandle) -> usize {
+    sandbox
+        .exchanges()
+        .iter()
+        .filter(|e| e.method == "GET" && e.path.ends_with("/domains"))
+        .count()
+}
+
+/// A project never deployed (no repository) has no production aliases: its custom domains are
+/// read from its domain listing, one request for it and none for a deployed project, so the
+/// domain it was created with is what a later plan compares and nothing is left to add.
+#[tokio::test]
+async fn a_never_deployed_project_reads_its_domains_from_its_domain_listing() -> TestResult {
+    let (sandbox, p) = start().await?;
+    let domains = FieldValue::set(["www.quiet.example"]);
+    let quiet = spec(
+        Kind::WebServices,
+        "quiet",
+        &[
+            ("subtype", FieldValue::from("project")),
+            ("domains", domains.clone()),
+        ],
+    );
+    let made = p.create(Kind::WebServices, request(&quiet)).await?;
+    assert_eq!(made.status, "pending", "never deployed");
+    assert_eq!(made.field("domains"), Some(domains.clone()));
+    let deployed = spec(
+        Kind::WebServices,
+        "busy",
+        &[
+            ("subtype", FieldValue::from("project")),
+            ("repo", FieldValue::from("acme/busy")),
+        ],
+    );
+    p.create(Kind::WebServices, request(&deployed)).await?;
+    sandbox.record_exchanges();
+    let listed = p.list(Kind::WebServices).await?;
+    assert_eq!(
+        domain_listings(&sandbox),
+        1,
+        "only the never-deployed project's"
+    );
+    let read = named(&listed, "quiet");
+    assert_eq!(read.field("domains"), Some(domains.clone()));
+    let Attrs::WebServices(a) = &read.attrs else {
+        panic!("not a web service")
+    };
+    assert_eq!(a.production_url, None, "nothing is served yet");
+    assert_eq!(
+        read.content_hash, made.content_hash,
+        "create and list agree"
+    );
+    assert_eq!(
+        p.get(Kind::WebServices, "quiet")
+            .await?
+            .map(|r| r.field("domains")),
+        Some(Some(domains))
+    );
+    sandbox.shutdown().await;
+    Ok(())
+}
+
+/// Adding a domain the project already has (Vercel refuses it: a `400` by the document) is
+/// read back and is success, so an apply retried after a lost answer converges; a domain on
+/// another project stays refused.
+#[tokio::test]
+async fn adding_a_domain_the_project_has_converges_and_another_projects_does_not() -> TestResult {
+    use stackdock_core::plan::FieldChange;
+
+    let (sandbox, p) = start().await?;
+    let site = |name: &str, domains: &[&str]| {
+        spec(
+            Kind::WebServices,
+            name,
+            &[
+                ("subtype", FieldValue::from("project")),
+                ("domains", FieldValue::set(domains.iter().copied())),
+            ],
+        )
+    };
+    let made = p
+        .create(Kind::WebServices, request(&site("home", &[])))
+        .await?;
+    let id = made.provider_resource_id.clone();
+    let add = |domain: &str| FieldChange {
+        field: "domains".into(),
+        before: Some(FieldValue::set(Vec::<&str>::new())),
+        after: Some(FieldValue::set([domain])),
+    };
+    let want = site("home", &["www.home.example"]);
+    let first = p
+        .update(
+            Kind::WebServices,
+            &id,
+            &[add("www.home.example")],
+            request(&want),
+        )
+        .await?;
+    assert_eq!(first.field("domains"), want.fields.get("domains").cloned());
+    // The same change again, as a retried apply whose first answer was lost sends it.
+    sandbox.record_exchanges();
+    let again = p
+        .update(
+            Kind::WebServices,
+            &id,
+            &[add("www.home.example")],
+            request(&want),
+        )
+        .await?;
+    let refused: Vec<u16> = sandbox
+        .exchanges()
+        .iter()
+        .filter(|e| e.method == "POST")
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(refused, [400], "Vercel refused the second add");
+    assert_eq!(again.field("domains"), want.fields.get("domains").cloned());
+    // A domain another project holds is a 409 that stands.
+    let other = p
+        .create(Kind::WebServices, request(&site("other", &[])))
+        .await?;
+    let taken = p
+        .update(
+            Kind::WebServices,
+            &other.provider_resource_id,
+            &[add("www.home.example")],
+            request(&site("other", &["www.home.example"])),
+        )
+        .await
+        .expect_err("another project's domain");
+    assert!(taken.to_string().contains("conflict"), "{taken}");
+    sandbox.shutdown().await;
+    Ok(())
+}

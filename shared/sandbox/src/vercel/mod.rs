@@ -10,6 +10,7 @@
 //! their records live in `domains.rs`, projects in `projects.rs`.
 
 mod domains;
+mod project_domains;
 mod projects;
 
 use std::time::Duration;
@@ -101,6 +102,7 @@ impl Emulation for Vercel {
         Router::new()
             .route("/vercel/v2/user", get(user))
             .merge(projects::routes())
+            .merge(project_domains::routes())
             .merge(domains::routes())
     }
 

@@ -1,9 +1,7 @@
 //! Vercel projects ([vercel-sdk] getProjects `GET /v10/projects`, createProject
 //! `POST /v11/projects`, getProject / updateProject / deleteProject `/v9/projects/{idOrName}`,
-//! addProjectDomain `POST /v10/projects/{idOrName}/domains`, removeProjectDomain
-//! `DELETE /v9/projects/{idOrName}/domains/{domain}`, createProjectEnv
-//! `POST /v10/projects/{idOrName}/env`, removeProjectEnv
-//! `DELETE /v9/projects/{idOrName}/env/{id}`).
+//! createProjectEnv `POST /v10/projects/{idOrName}/env`, removeProjectEnv
+//! `DELETE /v9/projects/{idOrName}/env/{id}`; a project's domains are in `project_domains.rs`).
 //!
 //! A project is named by its id (`prj_…`) or its name (unique). The listing is newest first,
 //! paged with `limit` and the Base32 `from` continuation ([`crate::pagination::vercel_from`]).
@@ -23,6 +21,7 @@ use axum::response::Response;
 use axum::routing::{delete, get, post};
 use serde_json::{Map, Value, json};
 
+use super::project_domains::ProjectDomain;
 use super::{P, SALT, Store, bad, store};
 use crate::Kind;
 use crate::collection::{ListRequest, list_route, stored};
@@ -125,8 +124,8 @@ pub(crate) struct Deployment {
 
 #[derive(Debug, Hash)]
 pub(crate) struct Project {
-    id: String,
-    name: String,
+    pub(super) id: String,
+    pub(super) name: String,
     framework: Option<String>,
     root_directory: Option<String>,
     build_command: Option<String>,
@@ -136,9 +135,10 @@ pub(crate) struct Project {
     /// Git host and `owner/name`.
     repo: Option<(String, String)>,
     env: Vec<EnvVar>,
-    domains: Vec<String>,
+    /// Custom domains, in the order they were added.
+    pub(super) domains: Vec<ProjectDomain>,
     production: Option<Deployment>,
-    created: i64,
+    pub(super) created: i64,
     updated: i64,
 }
 
@@ -218,7 +218,7 @@ impl Project {
     /// A deployment as `targets.production` and `latestDeployments[]` carry it.
     fn target(&self, d: &Deployment) -> Value {
         let mut alias = vec![format!("{}.vercel.app", self.name)];
-        alias.extend(self.domains.iter().cloned());
+        alias.extend(self.domains.iter().map(|d| d.name.clone()));
         json!({
             "id": d.id, "createdAt": d.created, "createdIn": "iad1",
             "creator": {"uid": OWNER, "username": "acme-ops", "email": "ops@example.com"},
@@ -309,11 +309,6 @@ pub(super) fn routes() -> Router<App> {
                 .patch(update_project)
                 .delete(delete_project),
         )
-        .route("/vercel/v10/projects/{idOrName}/domains", post(add_domain))
-        .route(
-            "/vercel/v9/projects/{idOrName}/domains/{domain}",
-            delete(remove_domain),
-        )
         .route("/vercel/v10/projects/{idOrName}/env", post(create_env))
         .route(
             "/vercel/v9/projects/{idOrName}/env/{id}",
@@ -321,12 +316,12 @@ pub(super) fn routes() -> Router<App> {
         )
 }
 
-fn project_404() -> Response {
+pub(super) fn project_404() -> Response {
     error(P, StatusCode::NOT_FOUND, "Project not found.")
 }
 
 /// The key of the project `target` names (its id or its name).
-fn key_of(store: &Store, target: &str) -> Option<String> {
+pub(super) fn key_of(store: &Store, target: &str) -> Option<String> {
     store.projects.find(target).map(Resource::key)
 }
 
@@ -594,95 +589,6 @@ async fn delete_project(
     let key = key_of(store, &target).ok_or_else(project_404)?;
     store.projects.remove(&key);
     Ok(no_content())
-}
-
-/// `POST /v10/projects/{idOrName}/domains` `{name, gitBranch?, redirect?, redirectStatusCode?,
-/// customEnvironmentId?}` → `200` the project domain. A domain on another project is a `409`.
-async fn add_domain(
-    State(app): State<App>,
-    Path(target): Path<String>,
-    body: Bytes,
-) -> Result<Response, Response> {
-    let body = body_object(P, &body)?;
-    let allowed = [
-        "name",
-        "gitBranch",
-        "redirect",
-        "redirectStatusCode",
-        "customEnvironmentId",
-    ];
-    if let Some(key) = body.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(bad(&format!(
-            "Invalid request: should NOT have additional property `{key}`."
-        )));
-    }
-    let name = body
-        .str("name")?
-        .ok_or_else(|| bad("Invalid request: missing required property `name`."))?
-        .to_ascii_lowercase();
-    if !crate::dns::valid_zone(&name) || !name.contains('.') {
-        return Err(bad(&format!("The domain \"{name}\" is not valid.")));
-    }
-    let mut st = app.state();
-    let store = store(&mut st);
-    let key = key_of(store, &target).ok_or_else(project_404)?;
-    if store
-        .projects
-        .values()
-        .any(|p| p.key() != key && p.domains.contains(&name))
-    {
-        return Err(error(
-            P,
-            StatusCode::CONFLICT,
-            &format!("The domain \"{name}\" is already in use by another project."),
-        ));
-    }
-    let now = store.stamp();
-    let p = store.projects.get_mut(&key).ok_or_else(project_404)?;
-    if p.domains.contains(&name) {
-        return Err(error(
-            P,
-            StatusCode::CONFLICT,
-            &format!("The domain \"{name}\" is already assigned to this project."),
-        ));
-    }
-    p.domains.push(name.clone());
-    p.domains.sort();
-    let apex = name
-        .rsplitn(3, '.')
-        .take(2)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect::<Vec<_>>()
-        .join(".");
-    Ok(json(
-        StatusCode::OK,
-        &json!({"name": name, "apexName": apex, "projectId": p.id, "verified": true,
-            "gitBranch": null, "redirect": null, "redirectStatusCode": null,
-            "customEnvironmentId": null, "createdAt": now, "updatedAt": now}),
-    ))
-}
-
-/// `DELETE /v9/projects/{idOrName}/domains/{domain}` → `200 {}`.
-async fn remove_domain(
-    State(app): State<App>,
-    Path((target, domain)): Path<(String, String)>,
-) -> Result<Response, Response> {
-    let mut st = app.state();
-    let store = store(&mut st);
-    let key = key_of(store, &target).ok_or_else(project_404)?;
-    let p = store.projects.get_mut(&key).ok_or_else(project_404)?;
-    let before = p.domains.len();
-    p.domains.retain(|d| *d != domain);
-    if p.domains.len() == before {
-        return Err(error(
-            P,
-            StatusCode::NOT_FOUND,
-            "The project domain was not found.",
-        ));
-    }
-    Ok(json(StatusCode::OK, &json!({})))
 }
 
 /// `POST /v10/projects/{idOrName}/env` (one variable or a list) → `201 {created, failed}`.
