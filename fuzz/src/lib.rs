@@ -82,11 +82,11 @@ pub fn linode_decode(data: &[u8]) {
     );
 }
 
-/// A Vercel list page (`domains`).
+/// A Vercel list page (`domains`, `projects`).
 pub fn vercel_decode(data: &[u8]) {
     decode(
         ProviderKind::Vercel,
-        &[Kind::Domains],
+        &[Kind::Domains, Kind::WebServices],
         data,
         stackdock_providers::vercel::decode_list_page,
     );

@@ -129,7 +129,7 @@ pub fn entries(config: &Config, records: &[(&str, &Record)]) -> Imported {
             }
             _ => {}
         }
-        if !kind.is_declared_at_top() || matches!(kind, Kind::WebServices) {
+        if !kind.is_declared_at_top() {
             out.skipped.push(skip(format!(
                 "{} are not imported yet: write their entries by hand",
                 kind.config_key()
@@ -142,7 +142,9 @@ pub fn entries(config: &Config, records: &[(&str, &Record)]) -> Imported {
             let Some(rule) = field_rule(provider, kind, key.key) else {
                 continue;
             };
-            if rule.change == Change::CreateOnly {
+            // A web service's variables are written by hand: where each value comes from is
+            // not the provider's to tell (the entry keeps them as they are until it names them).
+            if rule.change == Change::CreateOnly || key.ty == crate::schema::FieldType::Env {
                 continue;
             }
             let value = if key.key == "attach_to" {
@@ -383,6 +385,59 @@ image = "ubuntu-24-04-x64"
             ..VolumeAttrs::default()
         });
         r
+    }
+
+    /// A Vercel project is written with its subtype, repository and settings, without its
+    /// variables (their values' sources are not the provider's to tell), and parses.
+    #[test]
+    fn a_vercel_project_is_written_without_its_variables() {
+        use crate::record::{WebServiceAttrs, WebServiceBuild, WebServiceRepo};
+        let file = format!(
+            "{FILE}\n[docks.vercel-main]\nprovider = \"vercel\"\ncredentials = {{ env = \"VERCEL_TOKEN\" }}\n"
+        );
+        let config = crate::config::parse("stackdock.toml", &file).expect("valid");
+        let mut r = Record::new(
+            "acme",
+            dock_id("acme", "vercel-main"),
+            ProviderKind::Vercel,
+            Kind::WebServices,
+            "prj_1",
+            "marketing",
+        );
+        r.region = Some("iad1".to_owned());
+        r.attrs = Attrs::WebServices(WebServiceAttrs {
+            subtype: Some("project".to_owned()),
+            framework: Some("nextjs".to_owned()),
+            custom_domains: ["www.example.com".to_owned()].into(),
+            repo: WebServiceRepo {
+                provider: Some("github".to_owned()),
+                full_name: Some("acme/marketing".to_owned()),
+                branch: Some("main".to_owned()),
+            },
+            env_var_names: ["API_URL@production".to_owned()].into(),
+            build: WebServiceBuild {
+                root_directory: Some("apps/web".to_owned()),
+                ..WebServiceBuild::default()
+            },
+            ..WebServiceAttrs::default()
+        });
+        let out = entries(&config, &[("vercel-main", &r)]);
+        assert_eq!(out.skipped.len(), 0, "{:?}", out.skipped);
+        for line in [
+            "[web_services.marketing]",
+            "subtype = \"project\"",
+            "repo = \"acme/marketing\"",
+            "domains = [\"www.example.com\"]",
+            "serverless_function_region = \"iad1\"",
+        ] {
+            assert!(out.toml.contains(line), "{line} in {}", out.toml);
+        }
+        assert!(!out.toml.contains("API_URL"), "{}", out.toml);
+        assert!(!out.toml.contains("production_branch"), "{}", out.toml);
+        let joined = format!("{file}\n{}", out.toml);
+        let parsed =
+            crate::config::parse("stackdock.toml", &joined).unwrap_or_else(|d| panic!("{d}"));
+        assert!(parsed.resource("web_services.marketing").is_some());
     }
 
     #[test]

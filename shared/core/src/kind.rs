@@ -198,7 +198,7 @@ impl ProviderKind {
                 Kind::Domains,
                 Kind::DomainRecords,
             ],
-            ProviderKind::Vercel => &[Kind::Domains, Kind::DomainRecords],
+            ProviderKind::Vercel => &[Kind::WebServices, Kind::Domains, Kind::DomainRecords],
             ProviderKind::Cloudflare => &[
                 Kind::Databases,
                 Kind::Buckets,

@@ -146,15 +146,79 @@ pub struct DatabaseAttrs {
     pub port: Option<i64>,
 }
 
+/// A web service (design.md §3; per provider: provider-apis-2.md §12.2): a Vercel project, a
+/// Cloudflare Pages project, a Worker. The function region (Vercel `serverlessFunctionRegion`) is
+/// the record's `region`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WebServiceAttrs {
+    /// `project` (Vercel), `pages`, `worker` (Cloudflare), … (`crate::web_service`).
+    #[serde(default)]
+    pub subtype: Option<String>,
+    /// Where production is served: the first custom domain, else the provider's own URL.
     #[serde(default)]
     pub production_url: Option<String>,
+    /// The provider's own URL of production (`https://<name>.vercel.app`, `<name>.pages.dev`).
     #[serde(default)]
-    pub environment: Option<String>,
+    pub default_url: Option<String>,
+    /// Custom domains attached to the service, lowercase.
     #[serde(default)]
-    pub git_repo: Option<String>,
+    pub custom_domains: BTreeSet<String>,
+    /// The git repository whose pushes deploy; every part `None` for a direct-upload service.
+    /// Not an `Option`: the SQLite store derives each column's codec from an empty record, where
+    /// `None` would make it a scalar column that cannot hold the object.
+    #[serde(default)]
+    pub repo: WebServiceRepo,
+    /// Framework preset (`nextjs`, `astro`, …).
+    #[serde(default)]
+    pub framework: Option<String>,
+    /// The provider's own word for the production deployment's state (Vercel `readyState`).
+    #[serde(default)]
+    pub provider_status: Option<String>,
+    /// When the production deployment was made (RFC 3339 UTC).
+    #[serde(default)]
+    pub last_deploy_at: Option<String>,
+    #[serde(default)]
+    pub last_deploy_id: Option<String>,
+    #[serde(default)]
+    pub last_commit_sha: Option<String>,
+    /// The `NAME@target` entries of the service's environment variables
+    /// (`crate::web_service::env_entry`): names only, values are never read or stored.
+    #[serde(default)]
+    pub env_var_names: BTreeSet<String>,
+    /// How the service builds: the settings a file manages beside the repository (an extension
+    /// of design.md §3, which names no build fields).
+    #[serde(default)]
+    pub build: WebServiceBuild,
+}
+
+/// A web service's repository link (`repo` of design.md §3).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebServiceRepo {
+    /// The git host: `github`, `gitlab`, `bitbucket`.
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// `owner/name` (GitLab: `group/subgroup/name`).
+    #[serde(default)]
+    pub full_name: Option<String>,
+    /// The branch that deploys to production.
+    #[serde(default)]
+    pub branch: Option<String>,
+}
+
+/// A web service's build settings, as the provider reports them (`None`: the framework's default).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebServiceBuild {
+    #[serde(default)]
+    pub root_directory: Option<String>,
+    #[serde(default)]
+    pub build_command: Option<String>,
+    #[serde(default)]
+    pub install_command: Option<String>,
+    #[serde(default)]
+    pub output_directory: Option<String>,
 }
 
 /// A DNS zone (design.md §3; per provider: provider-apis-2.md §12.3).
@@ -480,6 +544,18 @@ impl Record {
             ("port", Attrs::DomainRecords(a)) => a.port.map(FieldValue::Int),
             ("flags", Attrs::DomainRecords(a)) => a.flags.map(FieldValue::Int),
             ("proxied", Attrs::DomainRecords(a)) => Some(FieldValue::Bool(a.proxied)),
+            ("subtype", Attrs::WebServices(a)) => s(&a.subtype),
+            ("framework", Attrs::WebServices(a)) => s(&a.framework),
+            ("repo", Attrs::WebServices(a)) => s(&a.repo.full_name),
+            ("repo_provider", Attrs::WebServices(a)) => s(&a.repo.provider),
+            ("production_branch", Attrs::WebServices(a)) => s(&a.repo.branch),
+            ("root_directory", Attrs::WebServices(a)) => s(&a.build.root_directory),
+            ("build_command", Attrs::WebServices(a)) => s(&a.build.build_command),
+            ("install_command", Attrs::WebServices(a)) => s(&a.build.install_command),
+            ("output_directory", Attrs::WebServices(a)) => s(&a.build.output_directory),
+            ("serverless_function_region", Attrs::WebServices(_)) => s(&self.region),
+            ("domains", Attrs::WebServices(a)) => Some(FieldValue::Set(a.custom_domains.clone())),
+            ("env", Attrs::WebServices(a)) => Some(FieldValue::Set(a.env_var_names.clone())),
             _ => None,
         }
     }
@@ -618,6 +694,73 @@ mod tests {
         let sub_ns = DomainRecordAttrs::from(canonical("sub", "NS", "ns1.example.net."));
         let soa = DomainRecordAttrs::from(canonical("@", "SOA", "1800"));
         assert!(apex_ns.managed && soa.managed && !sub_ns.managed);
+    }
+
+    #[test]
+    fn a_web_service_reads_its_managed_fields_and_round_trips() {
+        let mut r = Record::new(
+            "acme",
+            "acme/vercel-main",
+            ProviderKind::Vercel,
+            Kind::WebServices,
+            "prj_1",
+            "marketing",
+        );
+        r.region = Some("iad1".into());
+        r.attrs = Attrs::WebServices(WebServiceAttrs {
+            subtype: Some("project".into()),
+            custom_domains: ["www.example.com".to_owned()].into(),
+            repo: WebServiceRepo {
+                provider: Some("github".into()),
+                full_name: Some("acme/marketing".into()),
+                branch: Some("main".into()),
+            },
+            framework: Some("nextjs".into()),
+            env_var_names: ["API_URL@production".to_owned()].into(),
+            build: WebServiceBuild {
+                root_directory: Some("apps/web".into()),
+                ..WebServiceBuild::default()
+            },
+            ..WebServiceAttrs::default()
+        });
+        let field = |k: &str| r.field(k);
+        assert_eq!(field("subtype"), Some(FieldValue::from("project")));
+        assert_eq!(field("repo"), Some(FieldValue::from("acme/marketing")));
+        assert_eq!(field("repo_provider"), Some(FieldValue::from("github")));
+        assert_eq!(field("production_branch"), Some(FieldValue::from("main")));
+        assert_eq!(field("root_directory"), Some(FieldValue::from("apps/web")));
+        assert_eq!(field("build_command"), None);
+        assert_eq!(
+            field("serverless_function_region"),
+            Some(FieldValue::from("iad1"))
+        );
+        assert_eq!(field("domains"), Some(FieldValue::set(["www.example.com"])));
+        assert_eq!(field("env"), Some(FieldValue::set(["API_URL@production"])));
+        assert_eq!(field("env_sources"), None, "never read back");
+
+        let json = serde_json::to_value(&r).expect("serialise");
+        assert_eq!(json["kind"], "webServices");
+        assert_eq!(json["repo"]["fullName"], "acme/marketing");
+        assert_eq!(
+            json["envVarNames"],
+            serde_json::json!(["API_URL@production"])
+        );
+        let back: Record = serde_json::from_value(json).expect("deserialise");
+        assert_eq!(back, r);
+        // Every key of a web service entry is read from the record (`env_sources`, derived from
+        // `env`, is not a key of its own and is never read back).
+        let mut full = r.clone();
+        if let Attrs::WebServices(a) = &mut full.attrs {
+            a.build = WebServiceBuild {
+                root_directory: Some("r".into()),
+                build_command: Some("b".into()),
+                install_command: Some("i".into()),
+                output_directory: Some("o".into()),
+            };
+        }
+        for spec in crate::schema::kind_keys(Kind::WebServices) {
+            assert!(full.field(spec.key).is_some(), "{}", spec.key);
+        }
     }
 
     #[test]

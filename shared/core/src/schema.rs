@@ -422,6 +422,27 @@ pub fn field_rules(provider: ProviderKind, kind: Kind) -> &'static [FieldRule] {
             rule!("flags", InPlace),
             rule!("tag", InPlace),
         ],
+        // A Vercel project (`PATCH /v9/projects/{idOrName}`) changes its settings in place;
+        // domains and environment variables are sub-resources added and removed one by one. The
+        // repository is linked at creation (`gitRepository`; [vercel-sdk] has no call that moves
+        // a project to another one), and neither call sets the production branch (the
+        // repository's default branch; the record reports `link.productionBranch`).
+        // `env_sources` (where each value is read from) is used when a value is written and never
+        // compared: the plan compares the names (`env`) and the values' hashes.
+        (Vercel, WebServices) => &[
+            rule!("subtype", Replace),
+            rule!("framework", InPlace),
+            rule!("repo", Replace),
+            rule!("repo_provider", Replace),
+            rule!("root_directory", InPlace),
+            rule!("build_command", InPlace),
+            rule!("install_command", InPlace),
+            rule!("output_directory", InPlace),
+            rule!("serverless_function_region", InPlace),
+            rule!("domains", InPlace),
+            rule!("env", InPlace),
+            rule!("env_sources", CreateOnly),
+        ],
         (Linode, Buckets) => &[rule!("region", Replace), rule!("cluster", Replace)],
         // R2 has no bucket update but the storage class: a location or jurisdiction is another
         // bucket.
@@ -450,6 +471,26 @@ pub fn provider_required(provider: ProviderKind, kind: Kind) -> &'static [&'stat
 /// Why `provider` refuses `value` for the string key `key` of a `kind`, or `None`.
 pub fn value_error(provider: ProviderKind, kind: Kind, key: &str, value: &str) -> Option<String> {
     match (provider, kind, key) {
+        // Each subtype is one provider's (an unknown subtype is the parser's error).
+        (_, Kind::WebServices, "subtype") => crate::web_service::subtype(value)
+            .filter(|s| s.provider != provider.as_str())
+            .map(|s| {
+                let own: Vec<String> = crate::web_service::SUBTYPES
+                    .iter()
+                    .filter(|o| o.provider == provider.as_str())
+                    .map(|o| format!("`subtype = \"{}\"` ({})", o.name, o.what))
+                    .collect();
+                format!(
+                    "`{value}` is {}, hosted on {} docks; {}",
+                    s.what,
+                    s.provider,
+                    if own.is_empty() {
+                        format!("{provider} hosts no declarable web service")
+                    } else {
+                        format!("a {provider} dock takes {}", own.join(" or "))
+                    }
+                )
+            }),
         (ProviderKind::Cloudflare, Kind::Databases, "engine") if value != "d1" => {
             Some("Cloudflare's databases are D1: write `engine = \"d1\"`".to_owned())
         }
@@ -833,7 +874,13 @@ mod tests {
                         provider.supports(kind),
                         "{provider} {kind}"
                     );
-                    kind_keys(kind).iter().map(|k| k.key).collect()
+                    let mut keys: Vec<&str> = kind_keys(kind).iter().map(|k| k.key).collect();
+                    if kind == Kind::WebServices {
+                        // Read from `env` with it (`config::web_services`): where each value comes
+                        // from.
+                        keys.push("env_sources");
+                    }
+                    keys
                 };
                 for r in rules {
                     assert!(

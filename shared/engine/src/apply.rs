@@ -29,7 +29,7 @@ use stackdock_store::{
     ActionResult, Intent, Lease, Outcome, RunKind, RunRecord, RunStatus, Store, StoreError,
 };
 
-use crate::{Docks, EngineError, PlanOptions, failed, plan_current};
+use crate::{DefaultResolver, Docks, EngineError, PlanOptions, failed, plan_current};
 
 /// Progress callback: one line per step, for a terminal.
 pub type Progress = Arc<dyn Fn(&str) + Send + Sync>;
@@ -52,6 +52,9 @@ pub struct ApplyOptions {
     pub run_id: Option<String>,
     pub plan: PlanOptions,
     pub progress: Option<Progress>,
+    /// Reads the secrets web services' environment variables point to (`env_sources`), at the
+    /// create or update that sends them.
+    pub secrets: Arc<DefaultResolver>,
 }
 
 impl std::fmt::Debug for ApplyOptions {
@@ -84,6 +87,7 @@ impl ApplyOptions {
             run_id: None,
             plan: PlanOptions::default(),
             progress: None,
+            secrets: Arc::new(DefaultResolver::new()),
         }
     }
 }
@@ -678,10 +682,12 @@ impl Executor<'_> {
             }
             _ => None,
         };
+        let env = crate::env_values::resolve(spec, &address, &self.opts.secrets).await?;
         let request = Request {
             spec,
             user_data: user_data.as_deref(),
             attach_to_id: attach_to_id.as_deref(),
+            env: env.as_ref(),
         };
         let created = match provider.create(kind, request).await {
             Ok(record) => record,
@@ -942,10 +948,16 @@ impl Executor<'_> {
             } else {
                 None
             };
+            let env = if provider_changes.iter().any(|c| c.field == "env") {
+                crate::env_values::resolve(spec, &Self::address(action), &self.opts.secrets).await?
+            } else {
+                None
+            };
             let request = Request {
                 spec,
                 user_data: None,
                 attach_to_id: attach_to_id.as_deref(),
+                env: env.as_ref(),
             };
             let updated = provider
                 .update(kind, &id, &provider_changes, request)

@@ -8,6 +8,7 @@ mod apply;
 mod catalog;
 mod credentials;
 mod docks;
+mod env_values;
 mod error;
 mod failed;
 mod follow;

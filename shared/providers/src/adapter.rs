@@ -72,7 +72,8 @@ pub(crate) trait Dock: Sized + Send + Sync + Debug + 'static {
     ) -> Result<Vec<Record>, ProviderError> {
         let (path, key) = Self::listing(c);
         let route = format!("GET {path}");
-        crate::http::page_items(&ctx.dock, &route, key, Self::DECLARATION.pagination, body)?
+        let scheme = Self::DECLARATION.pagination_of(path);
+        crate::http::page_items(&ctx.dock, &route, key, scheme, body)?
             .into_iter()
             .map(|item| Self::map_item(ctx, c, &route, item))
             .collect()

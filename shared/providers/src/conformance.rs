@@ -133,6 +133,9 @@ pub struct Case {
     pub unknown_id: &'static str,
     /// The status a ready resource has.
     pub ready_status: &'static str,
+    /// The values of a web service's environment variables (by `NAME@target` entry), which the
+    /// engine resolves for apply and the checks send with every create and update.
+    pub env: Option<crate::EnvValues>,
 }
 
 impl Case {
@@ -198,6 +201,9 @@ impl Case {
                 "/v4/domains/{domain}/records",
                 "/v2/domains/{domain}/records",
             ]),
+            (Sandboxed::Vercel, SandboxKind::WebService) => {
+                Some(["/v10/projects", "/v9/projects/{idOrName}", "/v11/projects"])
+            }
             _ => None,
         }
     }
@@ -351,6 +357,7 @@ async fn create_ready(case: &Case, p: &dyn Provider, user_data: Option<&str>) ->
         spec: &spec,
         user_data,
         attach_to_id: server.as_ref().map(|s| s.provider_resource_id.as_str()),
+        env: case.env.as_ref(),
     };
     let created = case.ok("create", p.create(case.kind, request).await);
     let ready = case.ok(
@@ -478,7 +485,10 @@ pub async fn lost_create_is_found_by_owner(case: &Case) {
     sandbox.add_fault(FaultRule::new(case.create_route(), Fault::CreateThen500).times(1));
     let fields = case.unattached();
     let spec = case.spec(case.kind, case.name, &fields);
-    let request = Request::of(&spec);
+    let request = Request {
+        env: case.env.as_ref(),
+        ..Request::of(&spec)
+    };
     let e = case.refused(
         "a create answered with 500",
         p.create(case.kind, request).await,
@@ -618,6 +628,7 @@ pub async fn in_place_changes_read_back(case: &Case) {
             attach_to_id: server
                 .filter(|_| attached)
                 .map(|s| s.provider_resource_id.as_str()),
+            env: case.env.as_ref(),
         };
         let field_change = FieldChange {
             field: change.field.to_owned(),
@@ -709,6 +720,7 @@ pub async fn replace_only_changes_are_refused(case: &Case) {
                 .server
                 .as_ref()
                 .map(|s| s.provider_resource_id.as_str()),
+            env: case.env.as_ref(),
         };
         let change = FieldChange {
             field: (*field).to_owned(),

@@ -31,7 +31,7 @@ pub use catalog::{CATALOG_TTL, Catalog, CatalogTerms, Section};
 pub use credential::Credential;
 pub use error::{ErrorClass, FieldError, ProviderError};
 pub(crate) use object::Listed;
-pub use provider::{DockContext, PowerAction, Provider, Request};
+pub use provider::{DockContext, EnvValues, PowerAction, Provider, Request};
 
 use std::sync::Arc;
 

@@ -1,6 +1,7 @@
 //! The `Provider` contract: per kind, list / get / create / update / delete, plus the look-up by
 //! ownership tag that makes a create safe to resume after a crash.
 
+use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::time::Duration;
 
@@ -37,16 +38,45 @@ pub struct Request<'a> {
     pub user_data: Option<&'a str>,
     /// Provider id of the server named by `attach_to`, resolved by the engine.
     pub attach_to_id: Option<&'a str>,
+    /// A web service's environment variable values, read by the engine from the references of
+    /// `env_sources` (secrets: never log).
+    pub env: Option<&'a EnvValues>,
 }
 
 impl<'a> Request<'a> {
-    /// A request for `spec` alone: no user data, nothing to attach to.
+    /// A request for `spec` alone: no user data, nothing to attach to, no variable values.
     pub fn of(spec: &'a ResourceSpec) -> Request<'a> {
         Request {
             spec,
             user_data: None,
             attach_to_id: None,
+            env: None,
         }
+    }
+}
+
+/// The values of a web service's environment variables by `NAME@target` entry
+/// (`stackdock_core::web_service::env_entry`), resolved at apply time. `Debug` prints the entries,
+/// never a value.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct EnvValues(BTreeMap<String, String>);
+
+impl EnvValues {
+    pub fn new(values: BTreeMap<String, String>) -> EnvValues {
+        EnvValues(values)
+    }
+
+    /// The value of one `NAME@target` entry.
+    pub fn get(&self, entry: &str) -> Option<&str> {
+        self.0.get(entry).map(String::as_str)
+    }
+}
+
+impl Debug for EnvValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set()
+            .entries(self.0.keys().map(|k| format!("{k}=***")))
+            .finish()
     }
 }
 

@@ -204,6 +204,14 @@ pub enum Kind {
         alias = "records"
     )]
     DomainRecord,
+    /// Web services: Vercel projects.
+    #[serde(
+        rename = "web_service",
+        alias = "web_services",
+        alias = "project",
+        alias = "projects"
+    )]
+    WebService,
 }
 
 impl std::str::FromStr for Kind {

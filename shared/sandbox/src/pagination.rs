@@ -142,6 +142,82 @@ pub(crate) fn vercel_until(
     Ok(Page { range, envelope })
 }
 
+/// Vercel projects ([vercel-sdk] getProjects): `limit` (default 20, at most 100) items from the
+/// continuation `from`; `pagination.next` is the continuation token of the next page, Base32
+/// ("Base32 encoded for safe URL transmission"), `null` on the last. A token that is not one is
+/// refused. A loop fault answers the token of the page asked for; an empty-page fault serves no
+/// items with the links unchanged.
+pub(crate) fn vercel_from(
+    total: usize,
+    q: &HashMap<String, String>,
+    mode: PageMode,
+) -> Result<Page, String> {
+    let limit = parse_num(q, "limit")?.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err("`limit` must be between 1 and 100.".to_owned());
+    }
+    let start = match q.get("from").filter(|f| !f.is_empty()) {
+        None => 0,
+        Some(token) => {
+            decode_continuation(token).ok_or_else(|| format!("Invalid value for from: {token}"))?
+        }
+    };
+    let start = start.min(total);
+    let end = (start + limit).min(total);
+    let mut next = (end < total).then(|| encode_continuation(end));
+    let mut range = start..end;
+    match mode {
+        PageMode::Normal => {}
+        PageMode::Loop => next = Some(encode_continuation(start)),
+        PageMode::Empty => range = start..start,
+    }
+    let mut envelope = serde_json::Map::new();
+    envelope.insert(
+        "pagination".to_owned(),
+        json!({"count": range.len(), "next": next}),
+    );
+    Ok(Page { range, envelope })
+}
+
+/// RFC 4648 Base32 alphabet, unpadded.
+const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+fn encode_continuation(offset: usize) -> String {
+    let bytes = format!("offset:{offset}").into_bytes();
+    let mut out = String::new();
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for b in bytes {
+        buffer = buffer << 8 | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(char::from(BASE32[(buffer >> bits & 31) as usize]));
+        }
+    }
+    if bits > 0 {
+        out.push(char::from(BASE32[(buffer << (5 - bits) & 31) as usize]));
+    }
+    out
+}
+
+fn decode_continuation(token: &str) -> Option<usize> {
+    let (mut buffer, mut bits, mut bytes) = (0u32, 0u32, Vec::new());
+    for c in token.bytes() {
+        let v = BASE32.iter().position(|b| *b == c)? as u32;
+        buffer = (buffer << 5 | v) & 0xffff;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            bytes.push((buffer >> bits & 0xff) as u8);
+        }
+    }
+    String::from_utf8(bytes)
+        .ok()?
+        .strip_prefix("offset:")?
+        .parse()
+        .ok()
+}
+
 /// A collection served whole: `meta.total` only (Vultr `/databases`). An empty-page fault serves
 /// no items, still announcing the total.
 pub(crate) fn whole(total: usize, mode: PageMode) -> Page {
@@ -506,5 +582,33 @@ mod result_info_cursor_tests {
         assert_eq!(served, [0, 1, 2, 3, 4]);
         q.insert("per_page".to_owned(), "1001".to_owned());
         assert!(result_info_cursor(5, &q, bounds, PageMode::Normal).is_err());
+    }
+
+    #[test]
+    fn vercel_continuation_tokens_page_through_and_end_with_null() {
+        let q = |from: Option<&str>| {
+            let mut q = HashMap::from([("limit".to_owned(), "2".to_owned())]);
+            if let Some(f) = from {
+                q.insert("from".to_owned(), f.to_owned());
+            }
+            q
+        };
+        let first = vercel_from(5, &q(None), PageMode::Normal).expect("page");
+        assert_eq!(first.range, 0..2);
+        let next = first.envelope["pagination"]["next"]
+            .as_str()
+            .expect("a token")
+            .to_owned();
+        assert!(next.bytes().all(|b| BASE32.contains(&b)), "{next}");
+        let second = vercel_from(5, &q(Some(&next)), PageMode::Normal).expect("page");
+        assert_eq!(second.range, 2..4);
+        let last_token = second.envelope["pagination"]["next"]
+            .as_str()
+            .expect("a token")
+            .to_owned();
+        let last = vercel_from(5, &q(Some(&last_token)), PageMode::Normal).expect("page");
+        assert_eq!(last.range, 4..5);
+        assert!(last.envelope["pagination"]["next"].is_null());
+        assert!(vercel_from(5, &q(Some("not-a-token!")), PageMode::Normal).is_err());
     }
 }

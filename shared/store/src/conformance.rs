@@ -16,7 +16,7 @@ use serde_json::json;
 use stackdock_core::record::{
     Attrs, BucketAttrs, DatabaseAttrs, DockStatus, DomainAttrs, DomainRecordAttrs, DriftEntry,
     ProvisioningSource, ProvisioningState, RecordKey, ServerAttrs, VolumeAttrs, WebServiceAttrs,
-    dock_id,
+    WebServiceBuild, WebServiceRepo, dock_id,
 };
 use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
 
@@ -1504,9 +1504,31 @@ pub fn full_record(kind: Kind, org: &str, dock: &str, id: &str) -> Record {
             port: Some(5432),
         }),
         Kind::WebServices => Attrs::WebServices(WebServiceAttrs {
-            production_url: s("https://app.example"),
-            environment: s("production"),
-            git_repo: s("github.com/acme/app"),
+            subtype: s("project"),
+            production_url: s("https://www.acme.example"),
+            default_url: s("https://app-acme.vercel.app"),
+            custom_domains: ["www.acme.example".to_owned()].into(),
+            repo: WebServiceRepo {
+                provider: s("github"),
+                full_name: s("acme/app"),
+                branch: s("main"),
+            },
+            framework: s("nextjs"),
+            provider_status: s("READY"),
+            last_deploy_at: s("2026-08-20T10:00:00Z"),
+            last_deploy_id: s("dpl_2euZBFqxYdDMDG1jTrHFnNZ2eUVa"),
+            last_commit_sha: s("9f2c4e1"),
+            env_var_names: [
+                "API_URL@production".to_owned(),
+                "API_URL@preview".to_owned(),
+            ]
+            .into(),
+            build: WebServiceBuild {
+                root_directory: s("apps/web"),
+                build_command: s("npm run build"),
+                install_command: s("npm ci"),
+                output_directory: None,
+            },
         }),
         Kind::Domains => Attrs::Domains(DomainAttrs {
             zone_name: s("acme.example"),

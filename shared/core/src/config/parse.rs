@@ -1189,9 +1189,11 @@ impl Walker<'_, '_> {
                     );
                 }
                 if schema::field_rule(provider, r.kind, key).is_none() {
+                    // `env_sources` is read from `env`, not written.
                     let supported: Vec<&str> = schema::field_rules(provider, r.kind)
                         .iter()
                         .map(|f| f.key)
+                        .filter(|k| *k != "env_sources")
                         .collect();
                     self.report.error(
                         at.key.clone(),
@@ -1423,7 +1425,7 @@ mod tests {
             ),
             (
                 "[web_services.x]\ndock = \"vultr-main\"\nsubtype = \"project\"\n",
-                "no provider supports web_services yet",
+                "vultr does not support web_services",
             ),
             (
                 "[blockVolumes.x]\n",

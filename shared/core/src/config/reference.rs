@@ -62,9 +62,6 @@ pub(crate) fn markdown_declared(declarations: Declarations) -> String {
                  the providers that host them (Vercel, Cloudflare Pages) land.",
                 kind.config_key()
             );
-            if kind == Kind::WebServices {
-                web_services(&mut out);
-            }
             continue;
         }
         out.push_str("\nBy provider (`in place`: changed by an update; `replace`: delete and create, only with `allow_replace`; ");
@@ -93,6 +90,9 @@ pub(crate) fn markdown_declared(declarations: Declarations) -> String {
                 let _ = write!(out, " {cell} |");
             }
             out.push('\n');
+        }
+        if kind == Kind::WebServices {
+            web_services(&mut out);
         }
     }
     out
@@ -124,14 +124,16 @@ fn web_services(out: &mut String) {
         "\n`repo_provider` is one of {}. Names follow the provider's rules (Pages: 1 to 58 of `a-z`, \
          `0-9`, `-`; Vercel: 1 to 100 of `a-z`, `0-9`, `.`, `_`, `-`, without `---`).\n\n\
          ```toml\n[web_services.marketing]\ndock = \"vercel-main\"\nsubtype = \"project\"\n\
-         framework = \"nextjs\"\nrepo = \"acme/marketing\"\nproduction_branch = \"main\"\n\
+         framework = \"nextjs\"\nrepo = \"acme/marketing\"\n\
          domains = [\"www.example.com\"]\n\n[web_services.marketing.env]\n\
          API_URL = {{ secret = \"stackdock/api-url\" }}\n\
          DATABASE_URL = [\n  {{ secret = \"stackdock/db-prod\", targets = [\"production\"] }},\n  \
          {{ secret = \"stackdock/db-preview\", targets = [\"preview\", \"development\"] }},\n]\n```\n\n\
          A plan compares which variables exist in which environment (`env`: `NAME@target`) with \
-         what the provider reports; the values are read from their source when applying, never \
-         stored, logged or shown.",
+         what the provider reports; the values are read from their source when applying (sent to \
+         the provider with the create or update that needs them), never stored, logged or shown. \
+         A Vercel project's custom domains are read from its production deployment's aliases: a \
+         project never deployed reports none.",
         REPO_PROVIDERS.map(|p| format!("`{p}`")).join(", ")
     );
 }

@@ -308,25 +308,23 @@ mod tests {
 
     /// A web service entry with every key and both forms of `env` reads into its fields: `env`
     /// the `NAME@target` entries (all of the subtype's environments when `targets` is left out),
-    /// `env_sources` where each value comes from. The entry is then refused only because no
-    /// provider supports web services yet.
+    /// `env_sources` where each value comes from. On a Vercel dock it is valid as it is.
     #[test]
     fn an_entry_reads_into_env_entries_and_their_sources() {
         let source = r#"
 [stackdock]
 org = "acme"
 
-[docks.vultr-main]
-provider = "vultr"
-credentials = { env = "VULTR_API_KEY" }
+[docks.vercel-main]
+provider = "vercel"
+credentials = { env = "VERCEL_TOKEN" }
 
 [web_services.marketing]
-dock = "vultr-main"
+dock = "vercel-main"
 subtype = "project"
 framework = "nextjs"
 repo = "acme/marketing"
 repo_provider = "github"
-production_branch = "main"
 root_directory = "apps/web"
 domains = ["www.example.com"]
 
@@ -337,11 +335,26 @@ DATABASE_URL = [
   { env = "PREVIEW_DB", targets = ["preview", "development"] },
 ]
 "#;
-        let errors = parse("stackdock.toml", source).expect_err("no provider hosts it yet");
-        let text = errors.to_string();
-        assert_eq!(errors.len(), 1, "{text}");
+        let config = parse("stackdock.toml", source).expect("a valid Vercel project");
+        assert_eq!(config.resources.len(), 1);
+        // A subtype another provider hosts, and a key Vercel does not take, are refused.
+        let pages = source.replace("subtype = \"project\"", "subtype = \"pages\"");
+        let text = parse("stackdock.toml", &pages)
+            .expect_err("pages on vercel")
+            .to_string();
         assert!(
-            text.contains("no provider supports web_services yet"),
+            text.contains("`pages` is a Cloudflare Pages project, hosted on cloudflare docks; a vercel dock takes `subtype = \"project\"` (a Vercel project)"),
+            "{text}"
+        );
+        let branch = source.replace(
+            "root_directory",
+            "production_branch = \"main\"\nroot_directory",
+        );
+        let text = parse("stackdock.toml", &branch)
+            .expect_err("no production branch on vercel")
+            .to_string();
+        assert!(
+            text.contains("`production_branch` is not supported by vercel web_services"),
             "{text}"
         );
 

@@ -180,11 +180,7 @@ async fn an_intent_left_by_a_crash_is_resolved_before_creating_again() {
     let created = stackdock_providers::Provider::create(
         w.vultr.as_ref(),
         Kind::Servers,
-        stackdock_providers::Request {
-            spec: &spec,
-            user_data: None,
-            attach_to_id: None,
-        },
+        stackdock_providers::Request::of(&spec),
     )
     .await
     .expect("the crashed run's create");

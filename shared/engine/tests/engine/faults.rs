@@ -98,7 +98,7 @@ fn sb_kind(k: Kind) -> SbKind {
         Kind::Buckets => SbKind::Bucket,
         Kind::Domains => SbKind::Domain,
         Kind::DomainRecords => SbKind::DomainRecord,
-        other => panic!("the sandbox has no {other:?}"),
+        Kind::WebServices => SbKind::WebService,
     }
 }
 

@@ -630,3 +630,31 @@ async fn power_drift_is_found_and_applied_back_on_every_provider() {
     assert!(!after.has_changes(), "{:#?}", after.actions);
     assert_eq!(after.summary.drift, 0);
 }
+
+/// A Vercel project never deployed (no repository, so no production aliases) created with a
+/// custom domain: after apply and a sync its domain is read from its domain listing, and the
+/// plan asks for nothing (before, it asked to add the domain again, which Vercel refuses).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_never_deployed_vercel_project_with_a_domain_plans_nothing_after_apply() {
+    let extra = r#"
+[docks.vercel-main]
+provider = "vercel"
+credentials = { env = "VERCEL_TOKEN" }
+
+[web_services.quiet]
+dock = "vercel-main"
+subtype = "project"
+framework = "vite"
+domains = ["www.quiet.example"]
+"#;
+    let live = Live::new(extra).await;
+    let report = live.converge().await;
+    assert_eq!(report.failed(), 0, "{:#?}", report.run.actions);
+    live.sync().await;
+    let plan = live.plan().await;
+    assert!(
+        !plan.has_changes(),
+        "{}",
+        render::text::render(&plan, &Default::default())
+    );
+}

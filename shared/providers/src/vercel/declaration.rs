@@ -21,8 +21,9 @@ pub static DECLARATION: Declaration = Declaration {
     // [vercel-sdk] `Pagination {count, next, prev}`: `next` is the timestamp to send as `until`;
     // [vercel-tf] client/pagination.go and dns_record.go: 100 is the largest `limit`.
     pagination: Pagination::Until { max: 100 },
-    // Projects page with the `from` continuation, through `ListOptions::scheme`.
-    route_pagination: &[],
+    // [vercel-sdk] getProjects: `from` takes `pagination.next`, a number or a continuation
+    // token; `limit` at most 100 (provider-apis-2.md §1.2).
+    route_pagination: &[("/v10/projects", Pagination::Continuation { max: 100 })],
     // [vercel-tf] client/error.go `APIError`.
     errors: ErrorBody::ErrorObject,
     // [vercel-docs] /docs/limits: `X-RateLimit-Remaining` and `X-RateLimit-Reset` (epoch

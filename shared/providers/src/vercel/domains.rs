@@ -37,6 +37,7 @@ pub(super) const ZONES: Collection = Collection {
     delete_route: "/v6/domains/{domain}",
     list_key: "domains",
     one_key: "domain",
+    check: check_zone,
     item: zone_record,
     value: zone_record,
 };

@@ -1,7 +1,7 @@
 //! The Vercel adapter: one dock's Vercel account (or team, with `team_id`) as a `Provider`,
-//! dispatching each call to the file of its kind — domains (`domains.rs`, `/v5/domains`) and the
-//! DNS records of the domains whose DNS Vercel hosts (`records.rs`,
-//! `/v4/domains/{domain}/records`).
+//! dispatching each call to the file of its kind — projects (`projects.rs`, `/v10/projects`),
+//! domains (`domains.rs`, `/v5/domains`) and the DNS records of the domains whose DNS Vercel
+//! hosts (`records.rs`, `/v4/domains/{domain}/records`).
 //!
 //! It translates; it decides nothing. Retries, rate limiting, the `until` cursor, the `teamId`
 //! every request carries and error classification belong to the shared HTTP plumbing
@@ -10,6 +10,8 @@
 
 pub(crate) mod declaration;
 mod domains;
+mod project_domains;
+mod projects;
 mod records;
 
 pub use declaration::DECLARATION;
@@ -43,8 +45,11 @@ pub(crate) struct Collection {
     pub delete_route: &'static str,
     /// The key of a listing's array (`domains`).
     pub list_key: &'static str,
-    /// The key of a single-object answer (`domain`).
+    /// The key of a single-object answer (`domain`); `""` when the answer is the object itself
+    /// (a project).
     pub one_key: &'static str,
+    /// Refuses an id that cannot be one of this collection's (it becomes a path segment).
+    pub check: fn(&DockContext, &str, &str) -> Result<(), ProviderError>,
     /// The record of a listed item.
     pub item: MapFn<Item>,
     /// The record of a single object (a get's or a create's answer).
@@ -73,7 +78,8 @@ pub struct Vercel {
 }
 
 /// The kinds Vercel has here, each with its adapter.
-pub(crate) static KINDS: [&dyn KindAdapter<Vercel>; 2] = [&domains::Zones, &records::Records];
+pub(crate) static KINDS: [&dyn KindAdapter<Vercel>; 3] =
+    [&projects::Projects, &domains::Zones, &records::Records];
 
 #[async_trait::async_trait]
 impl Dock for Vercel {
@@ -106,7 +112,7 @@ impl Dock for Vercel {
     async fn get_of(&self, c: &Collection, id: &str) -> Result<Option<Record>, ProviderError> {
         let route = format!("GET {}", c.get_route);
         let ctx = &self.account.ctx;
-        domains::check_zone(ctx, &route, id)?;
+        (c.check)(ctx, &route, id)?;
         let path = fill(c.get_route, id);
         let answer = self
             .account
@@ -115,7 +121,11 @@ impl Dock for Vercel {
         let Some(body) = found(answer.await)? else {
             return Ok(None);
         };
-        let item = unwrap_envelope(&ctx.dock, &route, body, c.one_key)?;
+        let item = if c.one_key.is_empty() {
+            body
+        } else {
+            unwrap_envelope(&ctx.dock, &route, body, c.one_key)?
+        };
         (c.value)(ctx, &route, item).map(Some)
     }
 
@@ -132,7 +142,7 @@ impl Dock for Vercel {
     /// `DELETE <delete_route>`; one already gone is success.
     async fn delete_of(&self, c: &Collection, id: &str) -> Result<(), ProviderError> {
         let route = format!("DELETE {}", c.delete_route);
-        domains::check_zone(&self.account.ctx, &route, id)?;
+        (c.check)(&self.account.ctx, &route, id)?;
         let path = fill(c.delete_route, id);
         gone_ok(self.account.client.delete(c.delete_route, &path, &[]).await)
     }

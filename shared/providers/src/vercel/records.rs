@@ -53,6 +53,7 @@ const RECORDS: Collection = Collection {
     delete_route: DELETE_ROUTE,
     list_key: "records",
     one_key: "record",
+    check: check_zone,
     item: without_zone,
     value: without_zone,
 };

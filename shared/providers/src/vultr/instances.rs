@@ -654,6 +654,7 @@ mod tests {
             spec: &s,
             user_data: Some("#cloud-config\n"),
             attach_to_id: None,
+            env: None,
         };
         let body = serde_json::to_value(create_body(&ctx(), &req).expect("valid")).expect("json");
         assert_eq!(

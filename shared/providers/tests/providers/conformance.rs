@@ -8,7 +8,7 @@ use std::sync::Arc;
 use stackdock_core::{FieldValue, Kind, ProviderKind};
 use stackdock_providers::conformance::{self, Case, Fields, InPlace, Paging, Parent, ReadBack};
 use stackdock_providers::redact::secret_keys;
-use stackdock_providers::{DockContext, Provider};
+use stackdock_providers::{DockContext, EnvValues, Provider};
 use stackdock_sandbox::{Kind as SandboxKind, Provider as Sandboxed, SandboxHandle};
 
 use super::support::{connect_as, dock, set, unlimited};
@@ -96,6 +96,7 @@ fn base(provider: ProviderKind, kind: SandboxKind) -> Case {
         secret_keys: secret_keys(provider),
         unknown_id,
         ready_status: "",
+        env: None,
     }
 }
 
@@ -506,6 +507,57 @@ mod vercel {
             "conf.example/rec_000000000000000000000000",
         )
     }
+
+    /// A project linked to a repository: its production deployment builds for a few reads and
+    /// is then `READY` (`running`). Its settings and custom domains change in place (a domain
+    /// reads back from the production deployment's aliases); the subtype and the repository
+    /// replace it. Projects page with the `from` continuation, 100 at most. Variables, whose
+    /// values come from the engine, have a test of their own (`vercel.rs`).
+    pub(super) fn web_services() -> Case {
+        Case {
+            kind: Kind::WebServices,
+            name: "conf-site",
+            create: vec![
+                ("subtype", s("project")),
+                ("framework", s("nextjs")),
+                ("repo", s("acme/conf-site")),
+                ("repo_provider", s("github")),
+                ("root_directory", s("apps/web")),
+                ("env", set(&["API_URL@production", "API_URL@preview"])),
+            ],
+            in_place: vec![
+                InPlace::new(
+                    "env",
+                    Some(set(&["API_URL@production", "DATABASE_URL@production"])),
+                ),
+                InPlace::new("framework", Some(s("astro"))),
+                InPlace::new("root_directory", Some(s("apps/site"))),
+                InPlace::new("build_command", Some(s("npm run build"))),
+                InPlace::new("install_command", Some(s("npm ci"))),
+                InPlace::new("output_directory", Some(s("dist"))),
+                InPlace::new("serverless_function_region", Some(s("cdg1"))),
+                InPlace::new("domains", Some(set(&["www.conf.example"]))),
+                InPlace::new("domains", Some(set(&["app.conf.example"]))),
+            ],
+            replace: vec![
+                ("subtype", s("pages")),
+                ("repo", s("acme/other-site")),
+                ("repo_provider", s("gitlab")),
+            ],
+            unknown_id: "prj_000000000000000000000000",
+            ready_status: "running",
+            env: Some(EnvValues::new(
+                [
+                    ("API_URL@production", "https://api.conf.example"),
+                    ("API_URL@preview", "https://preview-api.conf.example"),
+                    ("DATABASE_URL@production", "postgres://conf.example/app"),
+                ]
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .into(),
+            )),
+            ..base(ProviderKind::Vercel, SandboxKind::WebService)
+        }
+    }
 }
 
 mod cloudflare {
@@ -614,6 +666,7 @@ pub(super) fn cases(provider: ProviderKind) -> Vec<Case> {
             ]
         }
         ProviderKind::Vercel => vec![
+            vercel::web_services(),
             vercel::domains(),
             vercel::domain_records(0),
             vercel::domain_records(1),
@@ -673,6 +726,7 @@ conformance_tests! {
     linode_mx_records => linode::domain_records(0),
     linode_srv_records => linode::domain_records(1),
     linode_caa_records => linode::domain_records(2),
+    vercel_web_services => vercel::web_services(),
     vercel_domains => vercel::domains(),
     vercel_mx_records => vercel::domain_records(0),
     vercel_srv_records => vercel::domain_records(1),

@@ -135,7 +135,14 @@ fn rows() -> [Row; 5] {
             connect: vercel::adapter_with_token,
             source: "environment variable VERCEL_TOKEN",
             credentials: "GET /vercel/v2/user",
-            looping: (vercel_domains, Seed::Bulk(SandboxKind::Domain, 250)),
+            // Projects: the `from` continuation (three pages of 100) answering the token asked.
+            looping: (
+                Listing {
+                    route: "GET /vercel/v10/projects",
+                    kind: Kind::WebServices,
+                },
+                Seed::Bulk(SandboxKind::WebService, 250),
+            ),
             stormed: (vercel_domains, 2),
             exhausted: vercel_domains,
             listed: Kind::Domains,

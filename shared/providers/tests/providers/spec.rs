@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 use stackdock_core::plan::FieldChange;
 use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
 use stackdock_providers::conformance::Parent;
-use stackdock_providers::{DockContext, PowerAction, Provider, ProviderError, Request};
+use stackdock_providers::{DockContext, EnvValues, PowerAction, Provider, ProviderError, Request};
 use stackdock_sandbox::{Exchange, Provider as Sandboxed, Sandbox, SandboxConfig};
 
 use super::conformance::{self, connect, ctx};
@@ -54,6 +54,8 @@ enum Fix {
     AnyOf200(&'static str, &'static str),
     /// The request of `method path` does not require `fields` at its top level.
     Unrequire(&'static str, &'static str, &'static [&'static str]),
+    /// Every empty `oneOf` is dropped (JSON Schema requires at least one form).
+    NoEmptyOneOf,
     /// The 200 answer of `method path` has a `result` of another shape than the document's
     /// (whose `result` is an `allOf` of the envelope's object and the operation's own schema,
     /// which nothing satisfies when that schema is an array or `null`).
@@ -111,6 +113,18 @@ fn fixes(provider: &str) -> Vec<(Fix, &'static str)> {
             (
                 Fix::AnyOf200("GET", "/v4/domains/{domain}/records"),
                 "getRecords answers a oneOf whose forms overlap (`{records}` also matches every `{records, pagination}`); the SDK decodes it as a union whose first matching form wins ([vercel-sdk] getrecordsop.ts)",
+            ),
+            (
+                Fix::NoEmptyOneOf,
+                "a project's `microfrontends.groupIds` renders TypeScript's empty tuple as `items: {oneOf: []}` beside `maxItems: 0`, which no JSON Schema validator compiles; with `maxItems: 0` the array holds nothing whatever its items' schema",
+            ),
+            (
+                Fix::AnyOf200("DELETE", "/v9/projects/{idOrName}/env/{id}"),
+                "removeProjectEnv answers a oneOf of the variable and a list of variables whose object forms overlap (an encrypted variable matches several); the SDK decodes it as a union whose first matching form wins ([vercel-sdk] removeprojectenvop.ts)",
+            ),
+            (
+                Fix::AnyOf200("GET", "/v9/projects/{idOrName}/domains"),
+                "getProjectDomains answers a oneOf of two forms that differ only in whether `pagination` is written inline or as a `$ref` to the same `Pagination` object, so every answer matches both; the SDK decodes it as a union whose first matching form wins ([vercel-sdk] getprojectdomainsop.ts)",
             ),
         ],
         "cloudflare" => {
@@ -244,6 +258,14 @@ fn fix_schema(schema: &mut Value, fix: &Fix) {
                 && !values.iter().any(|v| v == add)
             {
                 values.push(json!(add));
+            }
+            if matches!(fix, Fix::NoEmptyOneOf)
+                && map
+                    .get("oneOf")
+                    .and_then(Value::as_array)
+                    .is_some_and(Vec::is_empty)
+            {
+                map.remove("oneOf");
             }
             if let Some(Value::Object(props)) = map.get_mut("properties") {
                 for (name, prop) in props.iter_mut() {
@@ -474,6 +496,7 @@ async fn change_one(
         spec: &spec,
         user_data: None,
         attach_to_id,
+        env: life.env.as_ref(),
     };
     p.update(life.kind, id, &[change], request).await?;
     p.wait_ready(life.kind, id, READY).await?;
@@ -490,6 +513,8 @@ struct Life {
     /// What it lives in, created before it and deleted after it (a record's zone).
     parent: Option<Parent>,
     changes: Vec<(&'static str, Option<FieldValue>)>,
+    /// A web service's variable values (the case's).
+    env: Option<EnvValues>,
 }
 
 /// Creates, reads, lists, finds, changes and deletes (twice) one resource; returns its id.
@@ -515,6 +540,7 @@ async fn live(
         spec: &spec,
         user_data: None,
         attach_to_id,
+        env: life.env.as_ref(),
     };
     let created = p.create(life.kind, request).await?;
     let id = created.provider_resource_id.clone();
@@ -562,6 +588,7 @@ fn lives(provider: ProviderKind) -> Vec<Life> {
                 .map(|change| (change.field, change.to))
                 .collect(),
             create: case.create,
+            env: case.env,
         })
         .collect()
 }
@@ -630,6 +657,7 @@ async fn live_with_server(
                 spec: &server_spec,
                 user_data: None,
                 attach_to_id: None,
+                env: None,
             },
         )
         .await?;
@@ -672,6 +700,52 @@ async fn linode_requests_and_answers_follow_the_published_spec() -> TestResult {
 #[tokio::test]
 async fn vercel_requests_and_answers_follow_the_published_spec() -> TestResult {
     conforms(ProviderKind::Vercel, Sandboxed::Vercel).await
+}
+
+/// A Vercel project never deployed reads its domains from getProjectDomains, and a repeated
+/// add is refused and read back: those requests and answers follow the document too.
+#[tokio::test]
+async fn vercel_project_domain_reads_follow_the_published_spec() -> TestResult {
+    let spec = Spec::load("vercel")?;
+    let sandbox = Sandbox::start(SandboxConfig::default()).await?;
+    sandbox.record_exchanges();
+    let p = connect(&sandbox, ProviderKind::Vercel, Sandboxed::Vercel);
+    let domains = FieldValue::set(["www.quiet.example"]);
+    let fields = [
+        ("subtype", FieldValue::from("project")),
+        ("domains", domains.clone()),
+    ];
+    let quiet = spec_of(Kind::WebServices, "quiet", &fields);
+    let request = Request {
+        spec: &quiet,
+        user_data: None,
+        attach_to_id: None,
+        env: None,
+    };
+    let made = p.create(Kind::WebServices, request).await?;
+    let id = made.provider_resource_id.clone();
+    let again = FieldChange {
+        field: "domains".into(),
+        before: Some(FieldValue::set(Vec::<&str>::new())),
+        after: Some(domains.clone()),
+    };
+    p.update(Kind::WebServices, &id, &[again], request).await?;
+    let listed = p.list(Kind::WebServices).await?;
+    assert_eq!(listed[0].field("domains"), Some(domains));
+    p.delete(Kind::WebServices, &id).await?;
+    let exchanges = sandbox.exchanges();
+    sandbox.shutdown().await;
+    let listings = exchanges
+        .iter()
+        .filter(|e| e.method == "GET" && e.path.ends_with("/domains"))
+        .count();
+    assert!(listings >= 2, "{listings} domain listings");
+    let problems: Vec<String> = exchanges
+        .iter()
+        .flat_map(|ex| check(&spec, "vercel", ex))
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    Ok(())
 }
 
 /// The Vercel document's record forms are closed too: a misspelt `mxPriority` fails, the

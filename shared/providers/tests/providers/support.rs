@@ -96,6 +96,7 @@ pub(super) fn request(spec: &ResourceSpec) -> Request<'_> {
         spec,
         user_data: None,
         attach_to_id: None,
+        env: None,
     }
 }
 

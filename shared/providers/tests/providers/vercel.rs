@@ -165,3 +165,272 @@ async fn records_are_written_relative_with_vercel_shapes_and_read_back() -> Test
     sandbox.shutdown().await;
     Ok(())
 }
+
+/// A project's variables are sent with the values the engine resolved (one variable per value,
+/// with the environments that share it), replaced by name when their entries change, and read
+/// back as names only: no value reaches the record, whatever the listing carries.
+#[tokio::test]
+async fn project_variables_are_written_with_resolved_values_and_read_back_as_names() -> TestResult {
+    use std::collections::BTreeMap;
+
+    use stackdock_core::plan::FieldChange;
+    use stackdock_providers::{EnvValues, Request};
+
+    let (sandbox, p) = start().await?;
+    let values = EnvValues::new(BTreeMap::from([
+        (
+            "API_URL@production".to_owned(),
+            "https://SANDBOX-SECRET-api".to_owned(),
+        ),
+        (
+            "API_URL@preview".to_owned(),
+            "https://SANDBOX-SECRET-api".to_owned(),
+        ),
+        (
+            "DB_URL@production".to_owned(),
+            "postgres://SANDBOX-SECRET-db".to_owned(),
+        ),
+    ]));
+    let entries = |items: &[&str]| FieldValue::set(items.iter().copied());
+    let fields = [
+        ("subtype", FieldValue::from("project")),
+        ("repo", FieldValue::from("acme/shop")),
+        ("env", entries(&["API_URL@preview", "API_URL@production"])),
+    ];
+    let create = spec(Kind::WebServices, "shop", &fields);
+    // Without the values the adapter sends nothing.
+    assert!(p.create(Kind::WebServices, request(&create)).await.is_err());
+    assert_eq!(p.list(Kind::WebServices).await?.len(), 0);
+    let made = p
+        .create(
+            Kind::WebServices,
+            Request {
+                env: Some(&values),
+                ..request(&create)
+            },
+        )
+        .await?;
+    let id = made.provider_resource_id.clone();
+    assert_eq!(
+        made.field("env"),
+        Some(entries(&["API_URL@preview", "API_URL@production"]))
+    );
+    let after = entries(&["API_URL@production", "DB_URL@production"]);
+    let update = spec(
+        Kind::WebServices,
+        "shop",
+        &[
+            ("subtype", FieldValue::from("project")),
+            ("repo", FieldValue::from("acme/shop")),
+            ("env", after.clone()),
+        ],
+    );
+    let change = FieldChange {
+        field: "env".into(),
+        before: made.field("env"),
+        after: Some(after.clone()),
+    };
+    let updated = p
+        .update(
+            Kind::WebServices,
+            &id,
+            &[change],
+            Request {
+                env: Some(&values),
+                ..request(&update)
+            },
+        )
+        .await?;
+    assert_eq!(updated.field("env"), Some(after));
+    let listed = p.list(Kind::WebServices).await?;
+    for record in listed.iter().chain([&made, &updated]) {
+        let text = record.full_api_data.as_str();
+        assert!(
+            !text.contains("SANDBOX-SECRET"),
+            "a secret reached fullApiData: {text}"
+        );
+    }
+    // The sandbox holds the values that were sent (its rendering is what Vercel returns).
+    let peeked = sandbox
+        .resource_json(Sandboxed::Vercel, stackdock_sandbox::Kind::WebService, &id)
+        .expect("the project");
+    let raw = serde_json::to_string(&peeked)?;
+    assert!(raw.contains("postgres://SANDBOX-SECRET-db"), "{raw}");
+    assert!(
+        !raw.contains("API_URL\",\"target\":[\"preview\""),
+        "the preview variable is gone"
+    );
+    Ok(())
+}
+
+/// The fixture project listing (every secret field Vercel sends: variable values in their
+/// stored forms, a deploy-hook URL, a protection-bypass key) maps to records with none of them.
+#[test]
+fn fixture_projects_list_without_their_secrets() {
+    let body = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/vercel/projects.json"),
+    )
+    .expect("fixture");
+    let records = stackdock_providers::vercel::decode_list_page(&ctx(), Kind::WebServices, &body)
+        .expect("decodes");
+    assert_eq!(records.len(), 2);
+    let marketing = named(&records, "marketing");
+    assert_eq!(marketing.status, "running");
+    assert_eq!(
+        marketing.field("domains"),
+        Some(FieldValue::set(["www.example.com"]))
+    );
+    assert_eq!(
+        marketing.field("env"),
+        Some(FieldValue::set([
+            "API_URL@preview",
+            "API_URL@production",
+            "DEBUG@development"
+        ]))
+    );
+    let upload = named(&records, "docs-upload");
+    assert_eq!(upload.status, "pending", "never deployed");
+    assert_eq!(upload.field("repo"), None);
+    assert_eq!(upload.region.as_deref(), Some("cdg1"));
+    for r in &records {
+        let text = r.full_api_data.as_str();
+        assert!(!text.contains("SANDBOX-SECRET"), "{text}");
+    }
+}
+
+/// The `GET /v9/projects/{id}/domains` requests recorded since the last `record_exchanges`.
+fn domain_listings(sandbox: &SandboxHandle) -> usize {
+    sandbox
+        .exchanges()
+        .iter()
+        .filter(|e| e.method == "GET" && e.path.ends_with("/domains"))
+        .count()
+}
+
+/// A project never deployed (no repository) has no production aliases: its custom domains are
+/// read from its domain listing, one request for it and none for a deployed project, so the
+/// domain it was created with is what a later plan compares and nothing is left to add.
+#[tokio::test]
+async fn a_never_deployed_project_reads_its_domains_from_its_domain_listing() -> TestResult {
+    let (sandbox, p) = start().await?;
+    let domains = FieldValue::set(["www.quiet.example"]);
+    let quiet = spec(
+        Kind::WebServices,
+        "quiet",
+        &[
+            ("subtype", FieldValue::from("project")),
+            ("domains", domains.clone()),
+        ],
+    );
+    let made = p.create(Kind::WebServices, request(&quiet)).await?;
+    assert_eq!(made.status, "pending", "never deployed");
+    assert_eq!(made.field("domains"), Some(domains.clone()));
+    let deployed = spec(
+        Kind::WebServices,
+        "busy",
+        &[
+            ("subtype", FieldValue::from("project")),
+            ("repo", FieldValue::from("acme/busy")),
+        ],
+    );
+    p.create(Kind::WebServices, request(&deployed)).await?;
+    sandbox.record_exchanges();
+    let listed = p.list(Kind::WebServices).await?;
+    assert_eq!(
+        domain_listings(&sandbox),
+        1,
+        "only the never-deployed project's"
+    );
+    let read = named(&listed, "quiet");
+    assert_eq!(read.field("domains"), Some(domains.clone()));
+    let Attrs::WebServices(a) = &read.attrs else {
+        panic!("not a web service")
+    };
+    assert_eq!(a.production_url, None, "nothing is served yet");
+    assert_eq!(
+        read.content_hash, made.content_hash,
+        "create and list agree"
+    );
+    assert_eq!(
+        p.get(Kind::WebServices, "quiet")
+            .await?
+            .map(|r| r.field("domains")),
+        Some(Some(domains))
+    );
+    sandbox.shutdown().await;
+    Ok(())
+}
+
+/// Adding a domain the project already has (Vercel refuses it: a `400` by the document) is
+/// read back and is success, so an apply retried after a lost answer converges; a domain on
+/// another project stays refused.
+#[tokio::test]
+async fn adding_a_domain_the_project_has_converges_and_another_projects_does_not() -> TestResult {
+    use stackdock_core::plan::FieldChange;
+
+    let (sandbox, p) = start().await?;
+    let site = |name: &str, domains: &[&str]| {
+        spec(
+            Kind::WebServices,
+            name,
+            &[
+                ("subtype", FieldValue::from("project")),
+                ("domains", FieldValue::set(domains.iter().copied())),
+            ],
+        )
+    };
+    let made = p
+        .create(Kind::WebServices, request(&site("home", &[])))
+        .await?;
+    let id = made.provider_resource_id.clone();
+    let add = |domain: &str| FieldChange {
+        field: "domains".into(),
+        before: Some(FieldValue::set(Vec::<&str>::new())),
+        after: Some(FieldValue::set([domain])),
+    };
+    let want = site("home", &["www.home.example"]);
+    let first = p
+        .update(
+            Kind::WebServices,
+            &id,
+            &[add("www.home.example")],
+            request(&want),
+        )
+        .await?;
+    assert_eq!(first.field("domains"), want.fields.get("domains").cloned());
+    // The same change again, as a retried apply whose first answer was lost sends it.
+    sandbox.record_exchanges();
+    let again = p
+        .update(
+            Kind::WebServices,
+            &id,
+            &[add("www.home.example")],
+            request(&want),
+        )
+        .await?;
+    let refused: Vec<u16> = sandbox
+        .exchanges()
+        .iter()
+        .filter(|e| e.method == "POST")
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(refused, [400], "Vercel refused the second add");
+    assert_eq!(again.field("domains"), want.fields.get("domains").cloned());
+    // A domain another project holds is a 409 that stands.
+    let other = p
+        .create(Kind::WebServices, request(&site("other", &[])))
+        .await?;
+    let taken = p
+        .update(
+            Kind::WebServices,
+            &other.provider_resource_id,
+            &[add("www.home.example")],
+            request(&site("other", &["www.home.example"])),
+        )
+        .await
+        .expect_err("another project's domain");
+    assert!(taken.to_string().contains("conflict"), "{taken}");
+    sandbox.shutdown().await;
+    Ok(())
+}

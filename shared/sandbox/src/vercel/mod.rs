@@ -1,14 +1,17 @@
 //! Vercel's REST API under `/vercel` (each path carries its own version, as at
-//! `https://api.vercel.com`): the authenticated user, domains and the DNS records of the domains
-//! whose DNS Vercel serves, with `limit` + `until` pagination (`pagination.{count,next,prev}`,
+//! `https://api.vercel.com`): the authenticated user, projects (with their domains, variables
+//! and production deployment), domains and the DNS records of the domains whose DNS Vercel
+//! serves, with `limit` + `until` pagination (`pagination.{count,next,prev}`,
 //! millisecond timestamps), `{"error": {"code", "message"}}` errors and `X-RateLimit-*` headers.
 //! Every route takes the optional `teamId` and `slug` query parameters the document gives every
 //! operation.
 //!
 //! This module owns the provider's store, its [`Emulation`] and what its kinds share; domains and
-//! their records live in `domains.rs`.
+//! their records live in `domains.rs`, projects in `projects.rs`.
 
 mod domains;
+mod project_domains;
+mod projects;
 
 use std::time::Duration;
 
@@ -26,6 +29,7 @@ use crate::server::App;
 use crate::state::{self, State as AppState, Table};
 
 use domains::{DnsRecord, Domain};
+use projects::Project;
 
 const P: Provider = Provider::Vercel;
 const SALT: u64 = 0x5645_5243;
@@ -36,6 +40,7 @@ const REGIONS: &[&str] = &[""];
 /// Vercel state.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
+    projects: Table<Project>,
     domains: Table<Domain>,
     records: Table<DnsRecord>,
     /// The last creation time handed out (epoch milliseconds): every object gets a later one, so
@@ -60,6 +65,7 @@ impl Store {
 impl state::Store for Store {
     /// Keeps the bulk counter and the clock: generated resources after a reset get new numbers.
     fn clear(&mut self) {
+        self.projects.clear();
         self.domains.clear();
         self.records.clear();
     }
@@ -76,7 +82,11 @@ fn store(st: &mut AppState) -> &mut Store {
 static COLLECTIONS: Collections<Store> = Collections::new(
     P,
     (REGIONS, 37),
-    &[&Of::<Domain>::NEW, &Of::<DnsRecord>::NEW],
+    &[
+        &Of::<Project>::NEW,
+        &Of::<Domain>::NEW,
+        &Of::<DnsRecord>::NEW,
+    ],
 );
 
 /// The Vercel emulation.
@@ -91,6 +101,8 @@ impl Emulation for Vercel {
     fn routes(&self) -> Router<App> {
         Router::new()
             .route("/vercel/v2/user", get(user))
+            .merge(projects::routes())
+            .merge(project_domains::routes())
             .merge(domains::routes())
     }
 

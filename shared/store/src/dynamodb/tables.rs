@@ -41,7 +41,7 @@ pub const ORG_INDEX: &str = "orgId-index";
 /// The non-key attributes [`ORG_INDEX`] projects: every record attribute of every kind but
 /// `fullApiData` and `provisioningError`, which are read by key (the SAM template's
 /// `NonKeyAttributes` must equal it; a test reads the template).
-pub const INDEX_ATTRIBUTES: [&str; 55] = [
+pub const INDEX_ATTRIBUTES: [&str; 64] = [
     "provider",
     "name",
     "status",
@@ -76,9 +76,18 @@ pub const INDEX_ATTRIBUTES: [&str; 55] = [
     "version",
     "host",
     "port",
+    "subtype",
     "productionUrl",
-    "environment",
-    "gitRepo",
+    "defaultUrl",
+    "customDomains",
+    "repo",
+    "framework",
+    "providerStatus",
+    "lastDeployAt",
+    "lastDeployId",
+    "lastCommitSha",
+    "envVarNames",
+    "build",
     "expiresAt",
     "zoneName",
     "dnsHosted",

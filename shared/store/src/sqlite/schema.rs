@@ -94,6 +94,16 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (dockId, providerResourceId));
     CREATE INDEX domainRecords_orgId ON domainRecords (orgId);
     "#,
+    // 4: the universal webServices record (issue 18) replaces the placeholder's `environment`
+    // and `gitRepo` columns. No provider ever wrote a web service before it, so the table is
+    // recreated empty (its columns are then added from the record as for every table).
+    r#"
+    DROP TABLE webServices;
+    CREATE TABLE webServices (
+        orgId TEXT NOT NULL, dockId TEXT NOT NULL, providerResourceId TEXT NOT NULL,
+        PRIMARY KEY (dockId, providerResourceId));
+    CREATE INDEX webServices_orgId ON webServices (orgId);
+    "#,
 ];
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
@@ -366,7 +376,14 @@ mod tests {
         assert_eq!(find(Kind::BlockVolumes, "sizeGb"), Some(Codec::Scalar));
         assert_eq!(find(Kind::Buckets, "s3Endpoint"), Some(Codec::Scalar));
         assert_eq!(find(Kind::Databases, "port"), Some(Codec::Scalar));
-        assert_eq!(find(Kind::WebServices, "gitRepo"), Some(Codec::Scalar));
+        assert_eq!(
+            find(Kind::WebServices, "productionUrl"),
+            Some(Codec::Scalar)
+        );
+        assert_eq!(find(Kind::WebServices, "repo"), Some(Codec::Json));
+        assert_eq!(find(Kind::WebServices, "build"), Some(Codec::Json));
+        assert_eq!(find(Kind::WebServices, "envVarNames"), Some(Codec::Json));
+        assert_eq!(find(Kind::WebServices, "gitRepo"), None);
         assert_eq!(find(Kind::Domains, "expiresAt"), Some(Codec::Scalar));
         assert_eq!(find(Kind::Domains, "tags"), None);
         assert_eq!(find(Kind::DomainRecords, "type"), Some(Codec::Scalar));

@@ -223,7 +223,20 @@ mod schema {
             ),
             (
                 "webServices",
-                &["productionUrl", "environment", "gitRepo"][..],
+                &[
+                    "subtype",
+                    "productionUrl",
+                    "defaultUrl",
+                    "customDomains",
+                    "repo",
+                    "framework",
+                    "providerStatus",
+                    "lastDeployAt",
+                    "lastDeployId",
+                    "lastCommitSha",
+                    "envVarNames",
+                    "build",
+                ][..],
             ),
             (
                 "domains",
@@ -387,7 +400,7 @@ mod schema {
     /// table, its columns and its orgId index on open, keeps its records, and stores DNS records.
     #[tokio::test]
     async fn a_file_from_before_the_domain_records_table_gains_it_on_open() {
-        assert_eq!(SCHEMA_VERSION, 3, "migration 3 adds domainRecords");
+        const { assert!(SCHEMA_VERSION >= 3, "migration 3 adds domainRecords") };
         let (_dir, path) = temp_db();
         let dock = dock_id(ORG, "vultr-main");
         let web = server(ORG, &dock, "id-1", "web-1", "ewr");
@@ -460,6 +473,54 @@ mod schema {
             Some(expected),
             "a DNS record reads back whole from the migrated file"
         );
+    }
+
+    /// A file written with the placeholder web service record (schema version 3: `environment`
+    /// and `gitRepo` columns) loses those columns on open, gains the universal record's, and
+    /// stores a web service whole.
+    #[tokio::test]
+    async fn a_file_from_before_the_web_services_record_gains_its_columns_on_open() {
+        const { assert!(SCHEMA_VERSION >= 4, "migration 4 recreates webServices") };
+        let (_dir, path) = temp_db();
+        drop(SqliteStore::open(&path).expect("open"));
+        raw(&path)
+            .execute_batch(
+                "drop table webServices;
+                 create table webServices (orgId TEXT NOT NULL, dockId TEXT NOT NULL,
+                   providerResourceId TEXT NOT NULL, productionUrl, environment, gitRepo,
+                   primary key (dockId, providerResourceId));
+                 pragma user_version = 3;",
+            )
+            .expect("take the file back to schema version 3");
+        assert!(columns(&raw(&path), "webServices").contains(&"gitRepo".to_owned()));
+
+        let store = SqliteStore::open(&path).expect("reopen migrates to the current version");
+        let table = columns(&raw(&path), "webServices");
+        for gone in ["environment", "gitRepo"] {
+            assert!(
+                !table.iter().any(|c| c == gone),
+                "{gone} is still there: {table:?}"
+            );
+        }
+        for name in ["subtype", "repo", "envVarNames", "build", "lastCommitSha"] {
+            assert!(
+                table.iter().any(|c| c == name),
+                "webServices lacks {name}: {table:?}"
+            );
+        }
+        let dock = dock_id(ORG, "vercel-main");
+        let record = full_record(Kind::WebServices, ORG, &dock, "prj_1");
+        store
+            .commit_sync(sync_of(
+                &dock,
+                60,
+                vec![complete(Kind::WebServices, vec![record.clone()])],
+            ))
+            .await
+            .expect("sync a web service into the recreated table");
+        let mut expected = record.clone();
+        expected.updated_at = Some(at(60));
+        assert_eq!(store.get(&record.key()).await.expect("get"), Some(expected));
     }
 }
 
