@@ -76,8 +76,9 @@ impl Listing {
 
 /// The collections of a fleet: each (provider, kind) with its items, plus DigitalOcean's GPU
 /// droplets, which `GET /droplets` omits and `GET /droplets?type=gpus` lists (empty here), and
-/// the DNS zones of every provider that hosts DNS: the one zone the fleet's records of that
-/// provider live in, or none (one empty page) when it has no records.
+/// every collection of a dock that the spread leaves empty (one page each): the DNS zones of
+/// every provider that hosts DNS (the one zone the fleet's records of that provider live in, or
+/// none when it has no records) and, say, Vercel's projects.
 pub fn listings(spread: &[(ProviderKind, Kind, usize)]) -> Vec<Listing> {
     let mut out: Vec<Listing> = spread
         .iter()
@@ -92,17 +93,21 @@ pub fn listings(spread: &[(ProviderKind, Kind, usize)]) -> Vec<Listing> {
         kind: Kind::Servers,
         items: 0,
     });
+    // Every other collection a dock lists is empty: one page each. The zone of a DNS provider
+    // holds the fleet's generated records when it has some.
     for p in ProviderKind::ALL {
-        let listed = spread
-            .iter()
-            .any(|(q, k, _)| *q == p && *k == Kind::Domains);
-        let records = spread
-            .iter()
-            .any(|(q, k, n)| *q == p && *k == Kind::DomainRecords && *n > 0);
-        if p.supports(Kind::Domains) && !listed {
+        for &kind in p.kinds() {
+            let listed = spread.iter().any(|(q, k, _)| *q == p && *k == kind);
+            if listed || kind.parent().is_some() {
+                continue;
+            }
+            let records = kind == Kind::Domains
+                && spread
+                    .iter()
+                    .any(|(q, k, n)| *q == p && *k == Kind::DomainRecords && *n > 0);
             out.push(Listing {
                 provider: p,
-                kind: Kind::Domains,
+                kind,
                 items: usize::from(records),
             });
         }
