@@ -70,7 +70,7 @@ pub enum Command {
     Server(ServerCommand),
     /// Release the apply lease held by a dead apply.
     Unlock(UnlockArgs),
-    /// Serve the local provider sandbox (Vultr, DigitalOcean and Linode APIs) on 127.0.0.1.
+    /// Serve the local provider sandbox (the Vultr, DigitalOcean, Linode, Vercel and Cloudflare APIs) on 127.0.0.1.
     Sandbox(SandboxArgs),
     /// The whole loop offline against the sandbox: sync, plan, apply, plan, an out-of-band
     /// change, drift.
@@ -352,4 +352,57 @@ pub struct UnlockArgs {
     /// Required: releasing someone else's lease can let two applies run at once.
     #[arg(long)]
     pub force: bool,
+}
+
+/// `docs/cli.md`, the CLI reference: every command's `--help`, rendered from the same definitions
+/// the binary parses (a test keeps the committed file current; `UPDATE_EXPECT=1` rewrites it).
+#[cfg(test)]
+mod reference {
+    use clap::CommandFactory;
+
+    /// The help of `cmd` and of every subcommand below it, under headings by full name.
+    fn render(cmd: &mut clap::Command, path: &str, out: &mut String) {
+        let name = if path.is_empty() {
+            cmd.get_name().to_owned()
+        } else {
+            format!("{path} {}", cmd.get_name())
+        };
+        out.push_str(&format!("\n## `{name}`\n\n```text\n"));
+        out.push_str(cmd.render_long_help().to_string().trim_end());
+        out.push_str("\n```\n");
+        let mut subs: Vec<clap::Command> = cmd
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+            .cloned()
+            .collect();
+        for sub in &mut subs {
+            render(sub, &name, out);
+        }
+    }
+
+    #[test]
+    fn committed_cli_reference_is_current() {
+        // A fixed width, so the file does not depend on the terminal the test ran in.
+        // Values of the environment are left out, so the file does not depend on the shell either.
+        let mut cmd = super::Cli::command()
+            .term_width(100)
+            .mut_args(|a| a.hide_env_values(true));
+        cmd.build();
+        let mut out = String::from(
+            "# CLI reference\n\nGenerated from the command definitions (`cli/src/args.rs`) by \
+             `UPDATE_EXPECT=1 cargo test -p stackdock-cli --bin stackdock reference`: each \
+             section is exactly what `--help` prints. Do not edit by hand.\n",
+        );
+        render(&mut cmd, "", &mut out);
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/cli.md");
+        if std::env::var_os("UPDATE_EXPECT").is_some() {
+            std::fs::write(&path, &out).expect("write docs/cli.md");
+            return;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == out,
+            "docs/cli.md is not the help the commands print; run `UPDATE_EXPECT=1 cargo test -p stackdock-cli --bin stackdock reference` and commit it"
+        );
+    }
 }
