@@ -630,6 +630,25 @@ fn is_public_key(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
 }
 
+/// The S3-style bucket name rule R2 and Linode share: 3 to 63 characters among `a-z`, `0-9` and
+/// `-`, starting and ending with a letter or digit; `what` names the provider's names in the
+/// message ("R2 bucket names").
+fn bucket_name_error(name: &str, what: &str) -> Option<String> {
+    let len = name.chars().count();
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    if !(3..=63).contains(&len)
+        || !name.chars().all(|c| alnum(c) || c == '-')
+        || !name.chars().next().is_some_and(alnum)
+        || !name.chars().last().is_some_and(alnum)
+    {
+        Some(format!(
+            "{what} are 3 to 63 characters among `a-z`, `0-9` and `-`, starting and ending with a letter or digit"
+        ))
+    } else {
+        None
+    }
+}
+
 /// Why `name` is not a valid label for a `kind` on `provider`, or `None` if it is. Resource names in
 /// `stackdock.toml` are the labels StackDock gives the resources, so they must be valid there.
 pub fn label_error(provider: ProviderKind, kind: Kind, name: &str) -> Option<String> {
@@ -690,19 +709,7 @@ pub fn label_error(provider: ProviderKind, kind: Kind, name: &str) -> Option<Str
                 None
             }
         }
-        (ProviderKind::Cloudflare, Kind::Buckets) => {
-            let alnum_end =
-                |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-            if !(3..=63).contains(&len)
-                || !only(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                || !alnum_end(name.chars().next())
-                || !alnum_end(name.chars().last())
-            {
-                Some("R2 bucket names are 3 to 63 characters among `a-z`, `0-9` and `-`, starting and ending with a letter or digit".to_owned())
-            } else {
-                None
-            }
-        }
+        (ProviderKind::Cloudflare, Kind::Buckets) => bucket_name_error(name, "R2 bucket names"),
         (ProviderKind::Cloudflare, Kind::Databases) => {
             let first = name.chars().next();
             if len == 0
@@ -715,19 +722,7 @@ pub fn label_error(provider: ProviderKind, kind: Kind, name: &str) -> Option<Str
                 None
             }
         }
-        (ProviderKind::Linode, Kind::Buckets) => {
-            let alnum_end =
-                |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-            if !(3..=63).contains(&len)
-                || !only(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                || !alnum_end(name.chars().next())
-                || !alnum_end(name.chars().last())
-            {
-                Some("Linode bucket labels are 3 to 63 characters among `a-z`, `0-9` and `-`, starting and ending with a letter or digit".to_owned())
-            } else {
-                None
-            }
-        }
+        (ProviderKind::Linode, Kind::Buckets) => bucket_name_error(name, "Linode bucket labels"),
         _ => None,
     }
 }
