@@ -173,15 +173,7 @@ async fn apply_leased(
     );
     store.put_run(&run).await?;
 
-    let exec = Executor {
-        config,
-        docks,
-        store,
-        opts,
-        run_id: run_id.clone(),
-        not_started: AtomicUsize::new(0),
-        defer_ready: false,
-    };
+    let exec = Executor::new(config, docks, store, opts, &run_id, false);
     let changes: Vec<&Action> = current.changes().collect();
     let run = tokio::sync::Mutex::new(run);
     let lease = tokio::sync::Mutex::new(lease);
@@ -430,6 +422,29 @@ pub(crate) struct Executor<'a> {
     /// Leave a create `Provisioning` instead of waiting for it to be ready (the apply state
     /// machine waits in Wait states and polls with `steps::poll`).
     pub(crate) defer_ready: bool,
+}
+
+impl<'a> Executor<'a> {
+    /// An executor of run `run_id`; `defer_ready` leaves creates `Provisioning` for the apply
+    /// state machine's polls instead of waiting here.
+    pub(crate) fn new(
+        config: &'a Config,
+        docks: &'a Docks,
+        store: &'a dyn Store,
+        opts: &'a ApplyOptions,
+        run_id: &str,
+        defer_ready: bool,
+    ) -> Self {
+        Executor {
+            config,
+            docks,
+            store,
+            opts,
+            run_id: run_id.to_owned(),
+            not_started: AtomicUsize::new(0),
+            defer_ready,
+        }
+    }
 }
 
 impl Executor<'_> {

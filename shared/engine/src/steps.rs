@@ -29,7 +29,7 @@
 //! from the reviewed plan only by what the run has done.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use futures::StreamExt as _;
@@ -151,15 +151,7 @@ pub async fn step(
     let take = batch.max(1).min(stage.len());
     let more = stage.len() > take;
     let actions: Vec<&Action> = stage.into_iter().take(take).collect();
-    let exec = Executor {
-        config,
-        docks,
-        store,
-        opts,
-        run_id: run_id.to_owned(),
-        not_started: AtomicUsize::new(0),
-        defer_ready: true,
-    };
+    let exec = Executor::new(config, docks, store, opts, run_id, true);
     let run = tokio::sync::Mutex::new(run);
     let lost = AtomicBool::new(false);
     let results = run_batch(&exec, actions, &failed, &lost, &run).await;
@@ -297,15 +289,7 @@ pub async fn finish(
     if run.status.is_finished() {
         return Ok(run);
     }
-    let exec = Executor {
-        config,
-        docks,
-        store,
-        opts,
-        run_id: run_id.to_owned(),
-        not_started: AtomicUsize::new(0),
-        defer_ready: true,
-    };
+    let exec = Executor::new(config, docks, store, opts, run_id, true);
     match exec.resolve_intents().await {
         Ok(resolved) => {
             for address in resolved {
