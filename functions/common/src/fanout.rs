@@ -435,6 +435,7 @@ async fn block_caught(
             last_attempt_at: None,
             last_error: None,
             catalog: None,
+            env_fingerprints: Default::default(),
         });
         status.last_attempt_at = Some(now);
         status.last_error = Some(caught_message(failure));

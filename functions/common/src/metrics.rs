@@ -99,6 +99,7 @@ mod tests {
             last_attempt_at: last_sync_at,
             last_error: None,
             catalog: None,
+            env_fingerprints: Default::default(),
         }
     }
 

@@ -9,6 +9,7 @@ pub mod api_data;
 pub mod config;
 pub mod dns;
 pub mod dock_settings;
+pub mod env_values;
 pub mod import;
 pub mod kind;
 pub mod notify;

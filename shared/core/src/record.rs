@@ -593,6 +593,11 @@ pub struct DockStatus {
     /// Under 100 KB for DigitalOcean's real one; `None` for providers without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog: Option<String>,
+    /// Fingerprints of the values the dock's web services' environment variables resolve to, as
+    /// the last sync read them (`crate::env_values`; never a value): what a plan compares with the
+    /// fingerprints of the values last sent. Empty when the dock has none or none could be read.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env_fingerprints: crate::env_values::EnvFingerprints,
 }
 
 /// The `providerResourceId` of the record a refused create leaves (`failed:<address>`): the

@@ -29,7 +29,8 @@ use stackdock_store::{
     ActionResult, Intent, Lease, Outcome, RunKind, RunRecord, RunStatus, Store, StoreError,
 };
 
-use crate::{DefaultResolver, Docks, EngineError, PlanOptions, failed, plan_current};
+use crate::{DefaultResolver, Docks, EngineError, PlanOptions, env_values, failed, plan_current};
+use stackdock_core::env_values::ENV_VALUES;
 
 /// Progress callback: one line per step, for a terminal.
 pub type Progress = Arc<dyn Fn(&str) + Send + Sync>;
@@ -704,8 +705,10 @@ impl Executor<'_> {
             attach_to_id: attach_to_id.as_deref(),
             env: env.as_ref(),
         };
-        let created = match provider.create(kind, request).await {
-            Ok(record) => record,
+        // The values' fingerprints are recorded only when the create answered: a resource found
+        // by its tag after a lost answer may hold fewer of them (the next plan sets them).
+        let (created, sent) = match provider.create(kind, request).await {
+            Ok(record) => (record, env.as_ref()),
             Err(e) if matches!(e.class, ErrorClass::Transient | ErrorClass::RateLimited) => {
                 // The request may have been performed even though the answer was lost.
                 self.say(&format!(
@@ -726,7 +729,7 @@ impl Executor<'_> {
                             kind.noun()
                         )));
                     }
-                    Some(found) => found,
+                    Some(found) => (found, None),
                     None => {
                         self.store.clear_intent(org, &address).await?;
                         let e = EngineError::Invalid(format!(
@@ -747,6 +750,14 @@ impl Executor<'_> {
                 return Err(e);
             }
         };
+        let mut created = created;
+        if let Some(values) = sent {
+            let fingerprints = values.fingerprints(&self.dock_id(action), &address);
+            created.applied.insert(
+                ENV_VALUES.to_owned(),
+                stackdock_core::env_values::applied_value(&fingerprints),
+            );
+        }
         self.finish_create(action, kind, spec, created).await
     }
 
@@ -787,7 +798,11 @@ impl Executor<'_> {
         record.provisioning_source = ProvisioningSource::Api;
         record.provisioning_state = Some(ProvisioningState::Provisioning);
         record.protect = spec.protect;
+        let sent = record.applied.remove(ENV_VALUES);
         record.applied = desired_values(&record, kind, spec);
+        record
+            .applied
+            .extend(sent.map(|v| (ENV_VALUES.to_owned(), v)));
         record.updated_at = Some(Timestamp::now());
         self.store
             .put_records(std::slice::from_ref(&record))
@@ -963,7 +978,10 @@ impl Executor<'_> {
             } else {
                 None
             };
-            let env = if provider_changes.iter().any(|c| c.field == "env") {
+            let env = if provider_changes
+                .iter()
+                .any(|c| c.field == "env" || c.field == ENV_VALUES)
+            {
                 crate::env_values::resolve(spec, &Self::address(action), &self.opts.secrets).await?
             } else {
                 None
@@ -988,6 +1006,11 @@ impl Executor<'_> {
             };
             r.keep_bookkeeping_of(&stored);
             r.updated_at = Some(Timestamp::now());
+            if let Some(values) = &env {
+                let fingerprints =
+                    values.fingerprints(&self.dock_id(action), &Self::address(action));
+                env_values::record_sent(&mut r, &provider_changes, spec, &fingerprints);
+            }
             r
         };
         if let Some(change) = power {
@@ -1014,6 +1037,7 @@ impl Executor<'_> {
         for c in provider_changes.iter().chain(power) {
             if let Some(after) = &c.after
                 && c.field != "name"
+                && c.field != ENV_VALUES
             {
                 record.applied.insert(c.field.clone(), after.clone());
             }

@@ -115,6 +115,7 @@ pub async fn dock_catalog(
         last_attempt_at: None,
         last_error: None,
         catalog: None,
+        env_fingerprints: Default::default(),
     });
     status.catalog = Some(catalog.to_stored());
     store.put_dock_status(&status).await?;

@@ -7,8 +7,11 @@
 
 use std::collections::BTreeMap;
 
-use stackdock_core::FieldValue;
-use stackdock_core::plan::ResourceSpec;
+use stackdock_core::config::Config;
+use stackdock_core::env_values::{self as core_env, ENV_VALUES, EnvFingerprints};
+use stackdock_core::plan::{FieldChange, ResourceSpec};
+use stackdock_core::record::dock_id;
+use stackdock_core::{FieldValue, Kind, Record};
 use stackdock_providers::EnvValues;
 
 use crate::{DefaultResolver, EngineError};
@@ -48,6 +51,39 @@ pub(crate) async fn resolve(
     Ok(Some(EnvValues::new(values)))
 }
 
+/// The fingerprints of what every web service entry of dock `dock` resolves to now (a sync keeps
+/// them on the dock's status; `stackdock_core::env_values`). An entry whose reference cannot be
+/// read (an `env:` variable the process lacks, a secret it may not read) leaves its service out:
+/// its plan then cannot tell whether a value changed, and says nothing about it.
+pub(crate) async fn fingerprints(
+    config: &Config,
+    dock: &str,
+    secrets: &DefaultResolver,
+) -> EnvFingerprints {
+    let org = &config.settings.org;
+    let id = dock_id(org, dock);
+    let mut out = EnvFingerprints::new();
+    for resource in config
+        .resources
+        .iter()
+        .filter(|r| r.dock == dock && r.kind == Kind::WebServices)
+    {
+        let address = resource.address();
+        match resolve(&resource.spec(org), &address, secrets).await {
+            Ok(Some(values)) => {
+                out.insert(address.clone(), values.fingerprints(&id, &address));
+            }
+            Ok(None) => {}
+            Err(e) => tracing::info!(
+                address,
+                error = %e,
+                "environment values not fingerprinted: plans cannot tell whether they changed"
+            ),
+        }
+    }
+    out
+}
+
 /// The value one reference points to.
 async fn read_reference(
     entry: &str,
@@ -70,6 +106,38 @@ async fn read_reference(
     Err(EngineError::Invalid(format!(
         "{address}: environment variable {entry} has no source; run `stackdock validate`"
     )))
+}
+
+/// Records in `record`'s baseline the fingerprints of the values an update sent: every entry of
+/// each variable it sent whole (`core_env::resent_names`) gets the fingerprint of what was
+/// sent; the other entries keep theirs; entries the file no longer has lose theirs.
+pub(crate) fn record_sent(
+    record: &mut Record,
+    changes: &[FieldChange],
+    spec: &ResourceSpec,
+    fingerprints: &BTreeMap<String, String>,
+) {
+    let resent = core_env::resent_names(changes);
+    let name_of = |entry: &str| {
+        stackdock_core::web_service::split_env_entry(entry).map(|(name, _)| name.to_owned())
+    };
+    let desired = match spec.fields.get("env") {
+        Some(FieldValue::Set(entries)) => entries.clone(),
+        _ => Default::default(),
+    };
+    let mut kept = core_env::applied_fingerprints(record.applied.get(ENV_VALUES));
+    kept.retain(|entry, _| {
+        desired.contains(entry) && !name_of(entry).is_some_and(|n| resent.contains(&n))
+    });
+    kept.extend(
+        fingerprints
+            .iter()
+            .filter(|(entry, _)| name_of(entry).is_some_and(|n| resent.contains(&n)))
+            .map(|(e, f)| (e.clone(), f.clone())),
+    );
+    record
+        .applied
+        .insert(ENV_VALUES.to_owned(), core_env::applied_value(&kept));
 }
 
 #[cfg(test)]

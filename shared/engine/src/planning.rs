@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use stackdock_core::config::Config;
+use stackdock_core::env_values::EnvFingerprints;
 use stackdock_core::plan::{ActionKind, DockState, Plan, plan_checked};
 use stackdock_core::record::{DockStatus, DriftEntry, dock_id};
 use stackdock_core::{Kind, Record};
@@ -133,7 +134,30 @@ pub async fn plan_against(
             }
         }
     }
-    Ok(plan_checked(config, inventory, &states, &problems))
+    // Each address's fingerprints come from its own dock's status: an entry moved to another
+    // dock is compared once that dock has synced it.
+    let services: BTreeMap<String, String> = config
+        .resources
+        .iter()
+        .filter(|r| r.kind == Kind::WebServices)
+        .map(|r| (r.address(), dock_id(org, &r.dock)))
+        .collect();
+    let fingerprints: EnvFingerprints = statuses
+        .iter()
+        .flat_map(|s| {
+            s.env_fingerprints
+                .iter()
+                .filter(|(address, _)| services.get(*address) == Some(&s.dock_id))
+        })
+        .map(|(address, fps)| (address.clone(), fps.clone()))
+        .collect();
+    Ok(plan_checked(
+        config,
+        inventory,
+        &states,
+        &problems,
+        &fingerprints,
+    ))
 }
 
 /// Writes the plan's drift onto the records (and clears drift that is gone); returns how many

@@ -19,7 +19,7 @@ use stackdock_core::{Kind, Record};
 use stackdock_providers::Provider;
 use stackdock_store::{DockSync, KindListing, RunKind, RunRecord, RunStatus, Store, SyncStats};
 
-use crate::{Docks, EngineError};
+use crate::{DefaultResolver, Docks, EngineError};
 
 /// How a sync runs.
 #[derive(Debug, Clone)]
@@ -30,6 +30,9 @@ pub struct SyncOptions {
     pub actor: String,
     /// Limit the sync to these docks (`None`: all).
     pub only: Option<Vec<String>>,
+    /// Reads the references of web services' environment variables, whose values a sync
+    /// fingerprints (`stackdock_core::env_values`) so a plan can tell a changed value.
+    pub secrets: Arc<DefaultResolver>,
 }
 
 impl Default for SyncOptions {
@@ -38,6 +41,7 @@ impl Default for SyncOptions {
             concurrency: 4,
             actor: "stackdock".into(),
             only: None,
+            secrets: Arc::new(DefaultResolver::new()),
         }
     }
 }
@@ -100,7 +104,7 @@ pub async fn sync(
                 .iter()
                 .find(|s| s.dock_id == dock_id(org, name))
                 .cloned();
-            sync_dock(config, name, dock, docks, store, prev)
+            sync_dock(config, name, dock, docks, store, prev, &opts.secrets)
         })
         .buffer_unordered(opts.concurrency.max(1))
         .collect()
@@ -142,7 +146,9 @@ pub async fn sync_one(
         .await?
         .into_iter()
         .find(|s| s.dock_id == id);
-    Ok(sync_dock(config, name, dock, docks, store, previous).await)
+    // Read only when a web service of the dock points at a secret (built on first use).
+    let secrets = DefaultResolver::new();
+    Ok(sync_dock(config, name, dock, docks, store, previous, &secrets).await)
 }
 
 /// Writes each dock's outcome on a sync `run` (one log line per dock, in the order given) and
@@ -199,6 +205,7 @@ async fn sync_dock(
     docks: &Docks,
     store: &dyn Store,
     previous: Option<DockStatus>,
+    secrets: &DefaultResolver,
 ) -> DockOutcome {
     let org = &config.settings.org;
     let now = Timestamp::now();
@@ -211,6 +218,7 @@ async fn sync_dock(
         last_attempt_at: None,
         last_error: None,
         catalog: None,
+        env_fingerprints: Default::default(),
     });
     // A dock's first complete sync is its baseline: what it finds there is not new (`[notify]`).
     let baseline = status.last_sync_at.is_none();
@@ -280,6 +288,7 @@ async fn sync_dock(
         {
             status.catalog = Some(catalog);
         }
+        status.env_fingerprints = crate::env_values::fingerprints(config, name, secrets).await;
     }
     status.last_error.clone_from(&first_error);
     let commit = DockSync {

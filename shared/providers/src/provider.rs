@@ -70,6 +70,18 @@ impl EnvValues {
     pub fn get(&self, entry: &str) -> Option<&str> {
         self.0.get(entry).map(String::as_str)
     }
+
+    /// Each entry's keyed fingerprint (`stackdock_core::env_values::fingerprint`) for the
+    /// resource at `address` on dock `dock_id`: what may be kept, never a value.
+    pub fn fingerprints(&self, dock_id: &str, address: &str) -> BTreeMap<String, String> {
+        self.0
+            .iter()
+            .map(|(entry, value)| {
+                let fp = stackdock_core::env_values::fingerprint(dock_id, address, entry, value);
+                (entry.clone(), fp)
+            })
+            .collect()
+    }
 }
 
 impl Debug for EnvValues {

@@ -589,6 +589,7 @@ pub async fn dock_status_round_trip(store: Arc<dyn Store>) {
         last_attempt_at: Some(at(5)),
         last_error: Some("dock `vultr-main`: 401 Unauthorized; check VULTR_API_KEY".into()),
         catalog: None,
+        env_fingerprints: Default::default(),
         ..status(ORG, &main, None)
     };
     ok(
@@ -621,8 +622,38 @@ pub async fn dock_status_round_trip(store: Arc<dyn Store>) {
     );
     assert_eq!(
         ok(store.dock_statuses(ORG).await, "dock statuses"),
-        vec![synced, recovered],
+        vec![synced.clone(), recovered.clone()],
         "a dock status is replaced, not duplicated; lastError is cleared"
+    );
+
+    // The environment values' fingerprints a sync keeps (issue 18) read back as written, and a
+    // status without any clears them.
+    let mut fingerprinted = recovered.clone();
+    fingerprinted.env_fingerprints.insert(
+        "web_services.site".into(),
+        [
+            ("API_URL@production".to_owned(), "0f".repeat(16)),
+            ("API_URL@preview".to_owned(), "a1".repeat(16)),
+        ]
+        .into(),
+    );
+    ok(
+        store.put_dock_status(&fingerprinted).await,
+        "put a status with fingerprints",
+    );
+    assert_eq!(
+        ok(store.dock_statuses(ORG).await, "dock statuses"),
+        vec![synced.clone(), fingerprinted],
+        "a dock status's environment value fingerprints read back exactly"
+    );
+    ok(
+        store.put_dock_status(&recovered).await,
+        "put a status without fingerprints",
+    );
+    assert_eq!(
+        ok(store.dock_statuses(ORG).await, "dock statuses"),
+        vec![synced, recovered],
+        "a status written without fingerprints has none"
     );
     assert_eq!(
         ok(store.dock_statuses(OTHER_ORG).await, "other org's statuses"),
@@ -1584,6 +1615,7 @@ fn status(org: &str, dock: &str, synced: Option<Timestamp>) -> DockStatus {
         last_sync_at: synced,
         last_attempt_at: synced,
         catalog: None,
+        env_fingerprints: Default::default(),
         last_error: None,
     }
 }

@@ -103,6 +103,7 @@ pub async fn measure(base: &str, docks: usize) -> anyhow::Result<FanoutFigures> 
                 last_attempt_at: Some(now),
                 last_error: None,
                 catalog: None,
+                env_fingerprints: Default::default(),
             })
             .await?;
     }

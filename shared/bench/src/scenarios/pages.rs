@@ -59,6 +59,7 @@ pub async fn run(n: usize) -> anyhow::Result<Vec<Row>> {
             last_attempt_at: Some(now),
             last_error: None,
             catalog: None,
+            env_fingerprints: Default::default(),
         };
         store
             .commit_sync(DockSync {

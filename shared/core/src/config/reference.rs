@@ -130,8 +130,15 @@ fn web_services(out: &mut String) {
          DATABASE_URL = [\n  {{ secret = \"stackdock/db-prod\", targets = [\"production\"] }},\n  \
          {{ secret = \"stackdock/db-preview\", targets = [\"preview\", \"development\"] }},\n]\n```\n\n\
          A plan compares which variables exist in which environment (`env`: `NAME@target`) with \
-         what the provider reports; the values are read from their source when applying (sent to \
-         the provider with the create or update that needs them), never stored, logged or shown. \
+         what the provider reports (`+ env API_URL@production`, `- env OLD@preview`); the values \
+         are read from their source when applying (sent to the provider with the create or update \
+         that needs them), never stored, logged or shown. Whether a value changed is known from \
+         keyed fingerprints, never the value: each sync fingerprints what every entry's source \
+         holds now (kept on the dock's status), each apply what it sent (kept on the record); a \
+         plan shows `~ env API_URL@production: value changed` when they differ, `…: set` for an \
+         entry StackDock never sent (an adopted project: the value is sent once), and nothing when \
+         the source could not be read at the last sync (deployed, only secrets under the stack's \
+         `SecretPrefix` are readable). A rotated secret is seen by the sync after the rotation. \
          A Vercel project's custom domains are read from its production deployment's aliases: a \
          project never deployed reports none.",
         REPO_PROVIDERS.map(|p| format!("`{p}`")).join(", ")

@@ -16,6 +16,7 @@ use foldhash::{HashMap, HashMapExt, HashSet};
 use smallvec::SmallVec;
 
 use crate::config::{Config, DesiredResource};
+use crate::env_values::{ENV_VALUES, EnvFingerprints};
 use crate::record::{ProvisioningSource, Record};
 use crate::schema::{Change, default_value, field_rules, grow_only, settled_only};
 use crate::{FieldValue, Kind, ProviderKind};
@@ -27,7 +28,7 @@ use super::{Action, ActionKind, DockState, FieldChange, Plan, ResourceSpec};
 ///
 /// Records of other orgs, and of docks the config no longer declares, are ignored.
 pub fn plan(config: &Config, inventory: &[Record], docks: &BTreeMap<String, DockState>) -> Plan {
-    plan_checked(config, inventory, docks, &BTreeMap::new())
+    plan_checked(config, inventory, docks, &BTreeMap::new(), &BTreeMap::new())
 }
 
 /// [`plan`], with problems found by checking desired resources against the providers' catalogs
@@ -38,8 +39,9 @@ pub fn plan_checked(
     inventory: &[Record],
     docks: &BTreeMap<String, DockState>,
     problems: &BTreeMap<String, Vec<String>>,
+    env_fingerprints: &EnvFingerprints,
 ) -> Plan {
-    super::per_dock::plan_with(config, inventory, docks, problems, |p| {
+    super::per_dock::plan_with(config, inventory, docks, problems, env_fingerprints, |p| {
         p.supports(Kind::Domains)
     })
 }
@@ -95,6 +97,7 @@ pub(super) struct DockPlanner<'a> {
     pub(super) claimed: Vec<bool>,
     pub(super) actions: Vec<Action>,
     pub(super) problems: &'a BTreeMap<String, Vec<String>>,
+    pub(super) env_fingerprints: &'a EnvFingerprints,
     /// Addresses of the entries with `protect = true`.
     pub(super) protected: &'a HashSet<String>,
 }
@@ -477,6 +480,11 @@ impl<'a> DockPlanner<'a> {
                 Change::CreateOnly => {}
             }
         }
+        if resource.kind == Kind::WebServices
+            && let Some(change) = self.env_value_change(resource, record)
+        {
+            in_place.push(change);
+        }
         if resource.protect != record.protect && (resource.protect || managed) {
             in_place.push(FieldChange {
                 field: "protect".into(),
@@ -556,15 +564,40 @@ impl<'a> DockPlanner<'a> {
                 "{} differ{} from stackdock.toml",
                 in_place
                     .iter()
-                    .map(|c| c.field.as_str())
+                    .map(|c| match c.field.as_str() {
+                        ENV_VALUES => "environment values",
+                        field => field,
+                    })
                     .collect::<Vec<_>>()
                     .join(", "),
-                if in_place.len() == 1 { "s" } else { "" }
+                if in_place.len() == 1 && in_place[0].field != ENV_VALUES {
+                    "s"
+                } else {
+                    ""
+                }
             );
             a.changes = in_place;
             a.spec = Some(self.spec(resource));
             self.actions.push(a);
         }
+    }
+
+    /// The change that (re)sends web service environment values that changed since StackDock
+    /// last sent them, or that it never sent (`crate::env_values`).
+    fn env_value_change(&self, resource: &DesiredResource, record: &Record) -> Option<FieldChange> {
+        if resource.ignore_changes.contains("env") {
+            return None;
+        }
+        let set = |v: Option<FieldValue>| match v {
+            Some(FieldValue::Set(s)) => s,
+            _ => Default::default(),
+        };
+        crate::env_values::value_change(
+            &set(resource.field("env").cloned()),
+            &set(record.field("env")),
+            self.env_fingerprints.get(&resource.address()),
+            record.applied.get(ENV_VALUES),
+        )
     }
 
     /// Records no entry matched: deleted when every safety rule allows, otherwise reported.

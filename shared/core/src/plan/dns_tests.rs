@@ -35,7 +35,14 @@ fn config(zone: &str) -> Config {
 
 fn plan_of(config: &Config, inventory: &[Record]) -> Plan {
     let docks = BTreeMap::from([("do-main".to_owned(), DockState::Fresh)]);
-    plan_with(config, inventory, &docks, &BTreeMap::new(), |_| true)
+    plan_with(
+        config,
+        inventory,
+        &docks,
+        &BTreeMap::new(),
+        &BTreeMap::new(),
+        |_| true,
+    )
 }
 
 fn record(kind: Kind, id: &str, name: &str) -> Record {
@@ -557,7 +564,14 @@ value = { server = "web-1" }
         ("do-main".to_owned(), DockState::Fresh),
         ("vultr-dns".to_owned(), DockState::Fresh),
     ]);
-    let whole = plan_with(&file, &inventory, &docks, &BTreeMap::new(), |_| true);
+    let whole = plan_with(
+        &file,
+        &inventory,
+        &docks,
+        &BTreeMap::new(),
+        &BTreeMap::new(),
+        |_| true,
+    );
     let update = find(&whole, ActionKind::Update, apex);
     assert_eq!(update.depends_on, ["servers.web-1"]);
     assert_eq!(update.dock, "vultr-dns");

@@ -15,12 +15,16 @@ use std::collections::BTreeMap;
 use foldhash::{HashMap, HashMapExt, HashSet};
 
 use crate::config::{Config, DesiredResource, address};
+use crate::env_values::EnvFingerprints;
 use crate::record::{Attrs, Record, dock_id};
 use crate::{Kind, ProviderKind};
 
 use super::diff::{DockPlanner, Index, blocked};
 use super::dns::{DnsFacts, ServerAddress};
 use super::{Action, ActionKind, DockState, FORMAT_VERSION, Plan, Summary};
+
+/// No fingerprints: no environment value is compared.
+static NO_FINGERPRINTS: EnvFingerprints = BTreeMap::new();
 
 /// What every dock's planning reads from the file, computed once per plan (or per invocation).
 pub struct PlanContext<'a> {
@@ -33,6 +37,9 @@ pub struct PlanContext<'a> {
     /// The server entries some DNS record follows (`servers.web-1`).
     followed: HashSet<String>,
     problems: &'a BTreeMap<String, Vec<String>>,
+    /// Fingerprints of the values web services' environment variables resolve to now, by
+    /// address (`crate::env_values`), as the docks' last syncs read them.
+    env_fingerprints: &'a EnvFingerprints,
     hosts_dns: Box<dyn Fn(ProviderKind) -> bool + Send + Sync + 'a>,
 }
 
@@ -76,8 +83,16 @@ impl<'a> PlanContext<'a> {
             desired_of,
             followed,
             problems,
+            env_fingerprints: &NO_FINGERPRINTS,
             hosts_dns: Box::new(hosts_dns),
         }
+    }
+
+    /// Compares web services' environment values with `fingerprints` (what the docks' last
+    /// syncs read); without them no value change is planned.
+    pub fn with_env_fingerprints(mut self, fingerprints: &'a EnvFingerprints) -> Self {
+        self.env_fingerprints = fingerprints;
+        self
     }
 
     fn desired(&self, dock: &str) -> &[&'a DesiredResource] {
@@ -126,6 +141,7 @@ fn planner<'a>(
         records,
         actions: Vec::new(),
         problems: ctx.problems,
+        env_fingerprints: ctx.env_fingerprints,
         protected: &ctx.protected,
     }
 }
@@ -309,9 +325,11 @@ pub(super) fn plan_with(
     inventory: &[Record],
     docks: &BTreeMap<String, DockState>,
     problems: &BTreeMap<String, Vec<String>>,
+    env_fingerprints: &EnvFingerprints,
     hosts_dns: impl Fn(ProviderKind) -> bool + Send + Sync,
 ) -> Plan {
-    let ctx = PlanContext::with(config, problems, hosts_dns);
+    let ctx =
+        PlanContext::with(config, problems, hosts_dns).with_env_fingerprints(env_fingerprints);
     let org = &config.settings.org;
     // The records split by dock in one pass: a pass per dock re-read every record, and at
     // 100,000 records that memory is far out of cache.

@@ -207,6 +207,12 @@ fn item(a: &Action) -> String {
     out.push('\n');
     let creating = matches!(a.action, ActionKind::Create | ActionKind::Recreate);
     for c in &a.changes {
+        if let Some(lines) = section::entry_lines(c) {
+            for line in lines {
+                let _ = writeln!(out, "  - {}", code(&line));
+            }
+            continue;
+        }
         if creating && c.before.is_none() {
             let _ = writeln!(out, "  - {} = {}", code(&c.field), value(c.after.as_ref()));
         } else {

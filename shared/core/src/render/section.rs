@@ -174,3 +174,32 @@ pub(crate) fn counts(plan: &Plan) -> [(ActionKind, usize); 10] {
         (ActionKind::Error, s.error),
     ]
 }
+
+/// A web service's environment change, one line per entry, since a set of `NAME@target` entries
+/// before and after reads badly: `+ env API_URL@production`, `- env OLD@preview`, and for the
+/// values (`crate::env_values`) `~ env API_URL@production: value changed` or `…: set`. `None`
+/// for every other field. Never a value: the entries are names.
+pub(crate) fn entry_lines(c: &crate::plan::FieldChange) -> Option<Vec<String>> {
+    let set = |v: &Option<crate::FieldValue>| match v {
+        Some(crate::FieldValue::Set(s)) => s.clone(),
+        _ => std::collections::BTreeSet::new(),
+    };
+    match c.field.as_str() {
+        "env" => {
+            let (before, after) = (set(&c.before), set(&c.after));
+            let mut lines: Vec<String> = after
+                .difference(&before)
+                .map(|e| format!("+ env {e}"))
+                .collect();
+            lines.extend(before.difference(&after).map(|e| format!("- env {e}")));
+            Some(lines)
+        }
+        crate::env_values::ENV_VALUES => Some(
+            crate::env_values::describe(c)
+                .into_iter()
+                .map(|line| format!("~ env {line}"))
+                .collect(),
+        ),
+        _ => None,
+    }
+}

@@ -241,6 +241,12 @@ fn action(out: &mut String, p: &Painter, a: &Action) {
     let creating = matches!(a.action, ActionKind::Create | ActionKind::Recreate);
     let width = a.changes.iter().map(|c| c.field.len()).max().unwrap_or(0);
     for c in &a.changes {
+        if let Some(lines) = section::entry_lines(c) {
+            for line in lines {
+                let _ = writeln!(out, "        {}", clean(&line));
+            }
+            continue;
+        }
         let line = if creating && c.before.is_none() {
             format!("{:<width$} = {}", clean(&c.field), value(c.after.as_ref()))
         } else {

@@ -692,7 +692,8 @@ fn catalog_problems_turn_a_change_into_an_error() {
         "servers.web-1".to_owned(),
         vec!["unknown plan `vc2-1c-1gbb`".to_owned()],
     )]);
-    let p = stackdock_core::plan::plan_checked(&cfg, &inv, &fresh(), &problems);
+    let p =
+        stackdock_core::plan::plan_checked(&cfg, &inv, &fresh(), &problems, &Default::default());
     assert_eq!(
         kinds(&p),
         vec![

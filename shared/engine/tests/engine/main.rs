@@ -1,6 +1,7 @@
 //! stackdock-engine's integration tests: one binary, one module per topic.
 
 mod apply;
+mod env_values;
 mod failed;
 mod faults;
 mod properties;

@@ -23,11 +23,11 @@ use stackdock_store::sqlite::SqliteStore;
 
 const ORG: &str = "acme";
 
-struct Live {
-    sandbox: SandboxHandle,
-    config: Config,
-    docks: Docks,
-    store: Arc<dyn Store>,
+pub(crate) struct Live {
+    pub(crate) sandbox: SandboxHandle,
+    pub(crate) config: Config,
+    pub(crate) docks: Docks,
+    pub(crate) store: Arc<dyn Store>,
 }
 
 fn sb(p: ProviderKind) -> Provider {
@@ -43,7 +43,7 @@ fn repo() -> std::path::PathBuf {
 
 impl Live {
     /// The repository's example fleet (plus `extra` entries) pointed at a fresh sandbox.
-    async fn new(extra: &str) -> Live {
+    pub(crate) async fn new(extra: &str) -> Live {
         let sandbox = Sandbox::start(
             SandboxConfig::default()
                 .with_pending_polls(1)

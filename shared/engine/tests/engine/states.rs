@@ -48,6 +48,7 @@ fn status(name: &str, last_sync_at: Option<Timestamp>, error: Option<&str>) -> D
         last_attempt_at: last_sync_at,
         last_error: error.map(str::to_owned),
         catalog: None,
+        env_fingerprints: Default::default(),
     }
 }
 

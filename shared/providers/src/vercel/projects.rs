@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use stackdock_core::env_values::{ENV_VALUES, resent_names};
 use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::record::{Attrs, WebServiceAttrs, WebServiceBuild, WebServiceRepo};
 use stackdock_core::web_service::{env_entry, split_env_entry};
@@ -401,33 +402,12 @@ impl Projects {
         &self,
         dock: &Vercel,
         id: &str,
-        before: &BTreeSet<String>,
+        changed: &BTreeSet<String>,
         after: &BTreeSet<String>,
         values: Option<&EnvValues>,
     ) -> Result<(), ProviderError> {
         let ctx = &dock.account.ctx;
         let client = &dock.account.client;
-        let names = |s: &BTreeSet<String>| -> BTreeMap<String, BTreeSet<String>> {
-            let mut by_name: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-            for entry in s {
-                if let Some((key, _)) = split_env_entry(entry) {
-                    by_name
-                        .entry(key.to_owned())
-                        .or_default()
-                        .insert(entry.clone());
-                }
-            }
-            by_name
-        };
-        let (had, want) = (names(before), names(after));
-        let changed: BTreeSet<&String> = had
-            .keys()
-            .chain(want.keys())
-            .filter(|k| had.get(*k) != want.get(*k))
-            .collect();
-        if changed.is_empty() {
-            return Ok(());
-        }
         let route = format!("GET {ONE_ROUTE}");
         let project: Value = client
             .get_json(ONE_ROUTE, &fill(ONE_ROUTE, id), &[])
@@ -446,10 +426,10 @@ impl Projects {
             let path = format!("{}/env/{}", fill(ONE_ROUTE, id), var.id);
             gone_ok(client.delete(ENV_ONE_ROUTE, &path, &[]).await)?;
         }
-        let entries: BTreeSet<String> = want
+        let entries: BTreeSet<String> = after
             .iter()
-            .filter(|(k, _)| changed.contains(k))
-            .flat_map(|(_, e)| e.iter().cloned())
+            .filter(|e| split_env_entry(e).is_some_and(|(k, _)| changed.contains(k)))
+            .cloned()
             .collect();
         let post = format!("POST {ENV_ROUTE}");
         for var in desired_vars(ctx, &post, &entries, values)? {
@@ -544,6 +524,7 @@ impl KindAdapter<Vercel> for Projects {
             match change.field.as_str() {
                 "domains" => domains = Some(change),
                 "env" => env = Some(change),
+                ENV_VALUES => {}
                 field => match SETTINGS.iter().find(|(key, _)| *key == field) {
                     Some((_, wire)) => {
                         let value = change
@@ -573,15 +554,17 @@ impl KindAdapter<Vercel> for Projects {
             project_domains::converge(dock, update.id, &set(&change.before), &set(&change.after))
                 .await?;
         }
-        if let Some(change) = env {
-            self.converge_env(
-                dock,
-                update.id,
-                &set(&change.before),
-                &set(&change.after),
-                update.request.env,
-            )
-            .await?;
+        let resent = resent_names(update.changes);
+        if !resent.is_empty() {
+            let want = env.map_or_else(
+                || match update.request.spec.fields.get("env") {
+                    Some(FieldValue::Set(s)) => s.clone(),
+                    _ => BTreeSet::new(),
+                },
+                |change| set(&change.after),
+            );
+            self.converge_env(dock, update.id, &resent, &want, update.request.env)
+                .await?;
         }
         self.fetch(dock, update.id, &route).await
     }

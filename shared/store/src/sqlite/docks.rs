@@ -11,14 +11,18 @@ use crate::StoreError;
 /// Inserts or replaces a dock's status.
 pub(crate) fn put(conn: &Connection, status: &DockStatus) -> Result<(), StoreError> {
     let context = format!("docks: write the status of `{}`", status.dock_id);
+    let fingerprints = (!status.env_fingerprints.is_empty())
+        .then(|| serde_json::to_string(&status.env_fingerprints))
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(format!("{context}: {e}")))?;
     conn.prepare_cached(
         "INSERT INTO docks (orgId, dockId, name, provider, lastSyncAt, lastAttemptAt, lastError,
-             catalog)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             catalog, envFingerprints)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (dockId) DO UPDATE SET orgId = excluded.orgId, name = excluded.name,
              provider = excluded.provider, lastSyncAt = excluded.lastSyncAt,
              lastAttemptAt = excluded.lastAttemptAt, lastError = excluded.lastError,
-             catalog = excluded.catalog",
+             catalog = excluded.catalog, envFingerprints = excluded.envFingerprints",
     )
     .map_err(sql(&context))?
     .execute(rusqlite::params![
@@ -30,6 +34,7 @@ pub(crate) fn put(conn: &Connection, status: &DockStatus) -> Result<(), StoreErr
         status.last_attempt_at.map(fixed),
         status.last_error,
         status.catalog,
+        fingerprints,
     ])
     .map_err(sql(&context))?;
     Ok(())
@@ -40,7 +45,8 @@ pub(crate) fn list(conn: &Connection, org: &str) -> Result<Vec<DockStatus>, Stor
     let context = format!("docks: read the statuses of org `{org}`");
     let mut stmt = conn
         .prepare_cached(
-            "SELECT orgId, dockId, name, provider, lastSyncAt, lastAttemptAt, lastError, catalog
+            "SELECT orgId, dockId, name, provider, lastSyncAt, lastAttemptAt, lastError, catalog,
+                 envFingerprints
              FROM docks WHERE orgId = ?1 ORDER BY dockId",
         )
         .map_err(sql(&context))?;
@@ -64,6 +70,7 @@ struct Raw {
     last_attempt_at: Option<String>,
     last_error: Option<String>,
     catalog: Option<String>,
+    env_fingerprints: Option<String>,
 }
 
 impl Raw {
@@ -78,6 +85,7 @@ impl Raw {
                 last_attempt_at: row.get(5)?,
                 last_error: row.get(6)?,
                 catalog: row.get(7)?,
+                env_fingerprints: row.get(8)?,
             })
         };
         get().map_err(sql("docks: read a row"))
@@ -97,6 +105,11 @@ impl Raw {
             name: self.name,
             last_error: self.last_error,
             catalog: self.catalog,
+            env_fingerprints: match self.env_fingerprints {
+                Some(text) => serde_json::from_str(&text)
+                    .map_err(|e| StoreError::Corrupt(format!("{context}: envFingerprints: {e}")))?,
+                None => Default::default(),
+            },
         })
     }
 }

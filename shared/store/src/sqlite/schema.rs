@@ -104,6 +104,11 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (dockId, providerResourceId));
     CREATE INDEX webServices_orgId ON webServices (orgId);
     "#,
+    // 5: fingerprints of the values web services' environment variables resolve to, on the dock
+    // status (issue 18; JSON, address -> entry -> fingerprint; never a value).
+    r#"
+    ALTER TABLE docks ADD COLUMN envFingerprints TEXT;
+    "#,
 ];
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).

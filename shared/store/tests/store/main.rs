@@ -42,6 +42,7 @@ fn sync_of(dock: &str, now: i64, listings: Vec<KindListing>) -> DockSync {
             last_attempt_at: Some(at(now)),
             last_error: None,
             catalog: None,
+            env_fingerprints: Default::default(),
         },
         listings,
         now: at(now),
@@ -417,7 +418,10 @@ mod schema {
         }
         // As the file was after migration 2: no table, no index, version 2.
         raw(&path)
-            .execute_batch("drop table domainRecords; pragma user_version = 2;")
+            .execute_batch(
+                "drop table domainRecords; alter table docks drop column envFingerprints;
+                 pragma user_version = 2;",
+            )
             .expect("take the file back to schema version 2");
         assert!(columns(&raw(&path), "domainRecords").is_empty());
 
@@ -489,6 +493,7 @@ mod schema {
                  create table webServices (orgId TEXT NOT NULL, dockId TEXT NOT NULL,
                    providerResourceId TEXT NOT NULL, productionUrl, environment, gitRepo,
                    primary key (dockId, providerResourceId));
+                 alter table docks drop column envFingerprints;
                  pragma user_version = 3;",
             )
             .expect("take the file back to schema version 3");
@@ -521,6 +526,43 @@ mod schema {
         let mut expected = record.clone();
         expected.updated_at = Some(at(60));
         assert_eq!(store.get(&record.key()).await.expect("get"), Some(expected));
+    }
+
+    /// A file written before migration 5 (schema version 4: no `docks.envFingerprints`) keeps its
+    /// dock statuses, which read back without fingerprints, and then stores them.
+    #[tokio::test]
+    async fn a_file_from_before_env_fingerprints_gains_the_column_on_open() {
+        const {
+            assert!(
+                SCHEMA_VERSION >= 5,
+                "migration 5 adds docks.envFingerprints"
+            )
+        };
+        let (_dir, path) = temp_db();
+        let dock = dock_id(ORG, "vercel-main");
+        {
+            let store = SqliteStore::open(&path).expect("open");
+            store
+                .commit_sync(sync_of(&dock, 0, vec![]))
+                .await
+                .expect("sync");
+        }
+        raw(&path)
+            .execute_batch(
+                "alter table docks drop column envFingerprints; pragma user_version = 4;",
+            )
+            .expect("take the file back to schema version 4");
+        let store = SqliteStore::open(&path).expect("reopen migrates to the current version");
+        assert!(columns(&raw(&path), "docks").contains(&"envFingerprints".to_owned()));
+        let mut statuses = store.dock_statuses(ORG).await.expect("statuses");
+        assert_eq!(statuses.len(), 1);
+        assert!(statuses[0].env_fingerprints.is_empty());
+        statuses[0].env_fingerprints.insert(
+            "web_services.site".into(),
+            [("API_URL@production".to_owned(), "ab".repeat(16))].into(),
+        );
+        store.put_dock_status(&statuses[0]).await.expect("put");
+        assert_eq!(store.dock_statuses(ORG).await.expect("statuses"), statuses);
     }
 }
 
