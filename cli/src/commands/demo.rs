@@ -140,7 +140,7 @@ async fn walk(
 
     step(
         5,
-        "out-of-band changes: someone resizes a server and edits a DNS record in the console",
+        "out-of-band changes: someone resizes a server, edits a DNS record and switches a site's framework in the consoles",
     );
     let Some(server) = session
         .config
@@ -179,6 +179,7 @@ async fn walk(
         .context("changing the server in the sandbox")?;
     println!("  {} ({provider}) now runs plan {bigger}", server.address());
     change_a_record(&session, sandbox).await?;
+    change_a_web_service(&session, sandbox)?;
 
     step(6, "sync, then drift: what changed outside StackDock");
     session.refresh().await?;
@@ -210,6 +211,43 @@ async fn walk(
     } else {
         0
     })
+}
+
+/// The out-of-band edit of a web service: the framework preset of the first Vercel project whose
+/// entry sets one, switched in Vercel's dashboard. Nothing to do when the file declares none.
+fn change_a_web_service(session: &Session, sandbox: &SandboxHandle) -> anyhow::Result<()> {
+    let Some((entry, framework)) = session.config.resources.iter().find_map(|r| {
+        let on_vercel = session
+            .config
+            .docks
+            .get(&r.dock)
+            .is_some_and(|d| d.provider == ProviderKind::Vercel);
+        (r.kind == Kind::WebServices && on_vercel)
+            .then(|| r.str_field("framework"))
+            .flatten()
+            .map(|f| (r, f))
+    }) else {
+        return Ok(());
+    };
+    let other = if framework == "astro" {
+        "vite"
+    } else {
+        "astro"
+    };
+    sandbox
+        .mutate(Mutation::new(
+            Provider::Vercel,
+            stackdock_sandbox::Kind::WebService,
+            entry.name.clone(),
+            // A project's "plan" in the sandbox's out-of-band API is its framework preset.
+            Change::SetPlan { plan: other.into() },
+        ))
+        .context("changing the project in the sandbox")?;
+    println!(
+        "  {} (vercel) now builds as framework {other} (was {framework})",
+        entry.address()
+    );
+    Ok(())
 }
 
 /// The out-of-band edit of a DNS record: the TTL of the first record whose entry sets one,

@@ -26,7 +26,7 @@ const POST_LATENCY_MS: u64 = 700;
 const POINT_BOUND: Duration = Duration::from_secs(120);
 
 /// The example fleet, by provider, sandbox kind and label.
-pub const FLEET: [(Provider, SbKind, &str); 9] = [
+pub const FLEET: [(Provider, SbKind, &str); 13] = [
     (Provider::Vultr, SbKind::Instance, "web-1"),
     (Provider::Vultr, SbKind::Instance, "web-2"),
     (Provider::Digitalocean, SbKind::Instance, "worker-1"),
@@ -36,6 +36,12 @@ pub const FLEET: [(Provider, SbKind, &str); 9] = [
     (Provider::Vultr, SbKind::Volume, "web-1-data"),
     (Provider::Digitalocean, SbKind::Volume, "worker-scratch"),
     (Provider::Linode, SbKind::Volume, "monitor-data"),
+    // Cloudflare R2 buckets and D1 (found again by name after a lost answer) and the Vercel
+    // project (by name, which is unique in the account).
+    (Provider::Cloudflare, SbKind::Bucket, "acme-static"),
+    (Provider::Cloudflare, SbKind::Bucket, "acme-eu-backups"),
+    (Provider::Cloudflare, SbKind::Database, "acme-sessions"),
+    (Provider::Vercel, SbKind::WebService, "acme-site"),
 ];
 
 /// Where a kill happens.

@@ -55,6 +55,7 @@ impl Workspace {
             (Provider::Digitalocean, "digitalocean"),
             (Provider::Linode, "linode"),
             (Provider::Cloudflare, "cloudflare"),
+            (Provider::Vercel, "vercel"),
         ] {
             config = config.replace(
                 &format!("provider = \"{name}\"\n"),
@@ -64,6 +65,12 @@ impl Workspace {
                 ),
             );
         }
+        // Tests reach nothing beyond 127.0.0.1: every dock of the example points at the sandbox.
+        assert_eq!(
+            config.matches("provider = \"").count(),
+            config.matches("endpoint = \"http://127.0.0.1").count(),
+            "a dock of the example fleet is not pointed at the sandbox"
+        );
         std::fs::write(dir.path().join("stackdock.toml"), config).expect("write config");
         std::fs::create_dir_all(dir.path().join("cloud-init")).expect("cloud-init dir");
         std::fs::copy(
@@ -82,6 +89,7 @@ impl Workspace {
                 "CLOUDFLARE_API_TOKEN".to_owned(),
                 sandbox.token(Provider::Cloudflare),
             ),
+            ("VERCEL_TOKEN".to_owned(), sandbox.token(Provider::Vercel)),
         ];
         Workspace { dir, sandbox, env }
     }

@@ -36,7 +36,7 @@ fn every_invalid_fixture_exits_1_with_its_expected_diagnostics() {
 fn the_example_fleet_is_valid() {
     let out = stackdock(&repo(), &[], &["validate"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("stackdock.toml is valid: org `acme`, 4 docks"));
+    assert!(text(&out.stdout).contains("stackdock.toml is valid: org `acme`, 5 docks"));
 }
 
 #[test]

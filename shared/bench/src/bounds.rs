@@ -14,7 +14,8 @@ pub fn page_size(p: ProviderKind, kind: Kind) -> usize {
         (ProviderKind::Vultr, Kind::Databases) => usize::MAX,
         (ProviderKind::Vultr | ProviderKind::Linode, _) => 500,
         (ProviderKind::DigitalOcean, _) => 200,
-        // [vercel-tf] client/dns_record.go: 100 is the largest `limit`.
+        // [vercel-tf] client/dns_record.go: 100 is the largest `limit`; projects too
+        // (provider-apis-2.md §1.2).
         (ProviderKind::Vercel, _) => 100,
         (ProviderKind::Cloudflare, Kind::DomainRecords) => 5_000_000,
         (ProviderKind::Cloudflare, Kind::Buckets) => 1_000,
@@ -78,7 +79,7 @@ impl Listing {
 /// droplets, which `GET /droplets` omits and `GET /droplets?type=gpus` lists (empty here), and
 /// every collection of a dock that the spread leaves empty (one page each): the DNS zones of
 /// every provider that hosts DNS (the one zone the fleet's records of that provider live in, or
-/// none when it has no records) and, say, Vercel's projects.
+/// none when it has no records).
 pub fn listings(spread: &[(ProviderKind, Kind, usize)]) -> Vec<Listing> {
     let mut out: Vec<Listing> = spread
         .iter()

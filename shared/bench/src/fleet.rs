@@ -23,7 +23,7 @@ use stackdock_store::sqlite::SqliteStore;
 pub const ORG: &str = "bench";
 
 /// Every (provider, kind) StackDock syncs, with the sandbox's name for the kind.
-pub const PAIRS: [(ProviderKind, Kind, SbKind); 13] = [
+pub const PAIRS: [(ProviderKind, Kind, SbKind); 14] = [
     (ProviderKind::Vultr, Kind::Servers, SbKind::Instance),
     (ProviderKind::Vultr, Kind::BlockVolumes, SbKind::Volume),
     (ProviderKind::Vultr, Kind::Databases, SbKind::Database),
@@ -51,12 +51,14 @@ pub const PAIRS: [(ProviderKind, Kind, SbKind); 13] = [
     ),
     (ProviderKind::Cloudflare, Kind::Buckets, SbKind::Bucket),
     (ProviderKind::Cloudflare, Kind::Databases, SbKind::Database),
-    // Vercel: DNS records of its generated domain, whose DNS Vercel hosts.
+    // Vercel: DNS records of its generated domain, whose DNS Vercel hosts, and projects (web
+    // services; each deployed, with a variable), paged with the `from` continuation.
     (
         ProviderKind::Vercel,
         Kind::DomainRecords,
         SbKind::DomainRecord,
     ),
+    (ProviderKind::Vercel, Kind::WebServices, SbKind::WebService),
 ];
 
 pub fn dock_name(p: ProviderKind) -> &'static str {
@@ -279,7 +281,7 @@ mod tests {
             assert_eq!(databases, (total / PAIRS.len()).min(VULTR_DATABASES_MAX));
         }
         // Under the cap the pairs share evenly, as the pinned request counts assume.
-        assert!(spread(13_000).iter().all(|s| s.3 == 1_000));
+        assert!(spread(14_000).iter().all(|s| s.3 == 1_000));
     }
 
     #[test]

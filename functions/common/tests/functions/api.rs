@@ -769,6 +769,10 @@ fn fleet_on_secrets() -> String {
         .replace(
             "{ env = \"CLOUDFLARE_API_TOKEN\" }",
             "{ secret = \"stackdock/cloudflare\" }",
+        )
+        .replace(
+            "{ env = \"VERCEL_TOKEN\" }",
+            "{ secret = \"stackdock/vercel\" }",
         );
     assert!(
         !secrets.contains("env ="),

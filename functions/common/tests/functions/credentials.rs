@@ -39,6 +39,10 @@ fn from_secrets(source: String) -> String {
             "{ env = \"CLOUDFLARE_API_TOKEN\" }",
             "{ secret = \"stackdock/cloudflare-main\" }",
         )
+        .replace(
+            "{ env = \"VERCEL_TOKEN\" }",
+            "{ secret = \"stackdock/vercel-main\" }",
+        )
 }
 
 fn adapters() -> Arc<Adapters> {
@@ -74,6 +78,10 @@ async fn bench_with_secrets(do_token: &str) -> (Live, MotoServer, aws_sdk_secret
         (
             "stackdock/cloudflare-main",
             live.sandbox.token(Provider::Cloudflare),
+        ),
+        (
+            "stackdock/vercel-main",
+            live.sandbox.token(Provider::Vercel),
         ),
     ] {
         client

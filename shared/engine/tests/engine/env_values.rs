@@ -12,21 +12,24 @@ use stackdock_engine::{
     ApplyOptions, DefaultResolver, PlanOptions, SecretsManagerResolver, SyncOptions, apply,
     plan_current, sync,
 };
-use stackdock_sandbox::{Kind as SbKind, Provider};
+use stackdock_sandbox::{Kind as SbKind, Provider, SECRET_MARKER};
 use stackdock_store::testing::MotoServer;
 
 use crate::sandbox::Live;
 use crate::support::capture_logs;
 
 const SECRET: &str = "stackdock/site-api-url";
-const FIRST: &str = "https://api-v1.internal.example/ZZfirst-value";
-const SECOND: &str = "https://api-v2.internal.example/ZZsecond-value";
+/// The two values the secret holds in turn: each carries the sandbox's secret marker, which the
+/// audit below searches every output for.
+fn first() -> String {
+    format!("https://api-v1.internal.example/{SECRET_MARKER}first-value")
+}
+
+fn second() -> String {
+    format!("https://api-v2.internal.example/{SECRET_MARKER}second-value")
+}
 
 const SITE: &str = r#"
-[docks.vercel-main]
-provider = "vercel"
-credentials = { env = "VERCEL_TOKEN" }
-
 [web_services.site]
 dock = "vercel-main"
 subtype = "project"
@@ -111,13 +114,7 @@ async fn a_rotated_secret_is_planned_as_a_changed_value_and_sent_once() {
     let moto = MotoServer::start();
     let sdk = moto.sdk_config();
     let client = aws_sdk_secretsmanager::Client::new(&sdk);
-    client
-        .create_secret()
-        .name(SECRET)
-        .secret_string(FIRST)
-        .send()
-        .await
-        .expect("create the secret in moto");
+    crate::secrets::put_secret(&client, SECRET, &first()).await;
     let live = Live::new(SITE).await;
     // No caching: the rotation below is read by the next sync, as by the next CLI process.
     let run = Run {
@@ -130,7 +127,7 @@ async fn a_rotated_secret_is_planned_as_a_changed_value_and_sent_once() {
     run.sync().await;
     let created = run.plan().await;
     run.apply(&created).await;
-    assert_eq!(run.values_at_vercel(), [FIRST]);
+    assert_eq!(run.values_at_vercel(), [first()]);
     run.sync().await;
     let settled = run.plan().await;
     assert!(!settled.has_changes(), "{}", text(&settled));
@@ -138,7 +135,7 @@ async fn a_rotated_secret_is_planned_as_a_changed_value_and_sent_once() {
     client
         .put_secret_value()
         .secret_id(SECRET)
-        .secret_string(SECOND)
+        .secret_string(second())
         .send()
         .await
         .expect("rotate the secret");
@@ -167,7 +164,7 @@ async fn a_rotated_secret_is_planned_as_a_changed_value_and_sent_once() {
     run.apply(&rotated).await;
     assert_eq!(
         run.values_at_vercel(),
-        [SECOND],
+        [second()],
         "the new value was sent, once"
     );
     run.sync().await;
@@ -191,9 +188,14 @@ async fn a_rotated_secret_is_planned_as_a_changed_value_and_sent_once() {
         markdown,
         logs.text()
     );
-    for value in [FIRST, SECOND, "ZZfirst", "ZZsecond"] {
-        assert!(!everything.contains(value), "{value} leaked");
+    for value in [first(), second(), SECRET_MARKER.to_owned()] {
+        assert!(!everything.contains(&value), "an environment value leaked");
     }
+    // Reached only when the assertions above held.
+    eprintln!(
+        "RELIABILITY secret env-values searched records, plans (JSON, text, Markdown) and logs ({} bytes) for two rotated environment values and the sandbox secret marker -> none found",
+        everything.len()
+    );
     let fingerprint = applied
         .split("API_URL@production=")
         .nth(1)

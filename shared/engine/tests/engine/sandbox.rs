@@ -507,6 +507,10 @@ async fn no_secret_reaches_a_record_a_log_line_a_plan_or_a_run() {
         "the records were searched"
     );
     assert!(
+        inventory.contains("acme-site") && inventory.contains("deployHooks"),
+        "the example's Vercel project, its deploy hooks redacted, was searched"
+    );
+    assert!(
         outputs[5].1.len() > 1000,
         "logs were captured at every level"
     );
@@ -523,8 +527,9 @@ async fn no_secret_reaches_a_record_a_log_line_a_plan_or_a_run() {
         }
         // Reached only when the assertions above held: the line reports a search that found none.
         eprintln!(
-            "RELIABILITY secret {} searched for the sandbox secret marker {SECRET_MARKER:?} and the 3 provider tokens ({} bytes) -> none found",
+            "RELIABILITY secret {} searched for the sandbox secret marker {SECRET_MARKER:?} (deploy hooks, bypass keys and variable values of the example's Vercel project among them) and the {} provider tokens ({} bytes) -> none found",
             channel.replace(' ', "-"),
+            ProviderKind::ALL.len(),
             text.len()
         );
     }
@@ -637,10 +642,6 @@ async fn power_drift_is_found_and_applied_back_on_every_provider() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_never_deployed_vercel_project_with_a_domain_plans_nothing_after_apply() {
     let extra = r#"
-[docks.vercel-main]
-provider = "vercel"
-credentials = { env = "VERCEL_TOKEN" }
-
 [web_services.quiet]
 dock = "vercel-main"
 subtype = "project"

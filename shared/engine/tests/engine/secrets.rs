@@ -29,7 +29,7 @@ fn secret(id: &str) -> CredentialRef {
     CredentialRef::Secret(id.into())
 }
 
-async fn put_secret(client: &aws_sdk_secretsmanager::Client, id: &str, value: &str) {
+pub(crate) async fn put_secret(client: &aws_sdk_secretsmanager::Client, id: &str, value: &str) {
     client
         .create_secret()
         .name(id)
