@@ -264,7 +264,7 @@ fn is_project_name(name: &str) -> bool {
 
 /// `deployment_configs` setting the variables of `added` (each with its resolved value, as
 /// `secret_text`) and removing those of `removed` (`null`, [cf-go] `ProjectService.Edit`: "To
-/// delete an environment variable, set the key to null").
+/// delete an environment variable, set the key to null"); the two sets are disjoint.
 fn env_configs(
     added: &BTreeSet<String>,
     removed: &BTreeSet<String>,
@@ -287,7 +287,7 @@ fn env_configs(
         vars.insert(name.to_owned(), value);
         Ok(())
     };
-    for entry in removed.difference(added) {
+    for entry in removed {
         put(entry, Value::Null)?;
     }
     for entry in added {
@@ -460,12 +460,13 @@ impl KindAdapter<Cloudflare> for Pages {
             match change.field.as_str() {
                 "domains" => domains = Some(change),
                 "env" => {
-                    let configs = env_configs(
-                        &set(&change.after),
-                        &set(&change.before),
-                        update.request.env,
-                    )
-                    .map_err(|e| cf.invalid(&route, e))?;
+                    // Each `NAME@environment` is a variable of its own: only the new ones need
+                    // a value, the gone ones are set to `null`, the others are left as they are.
+                    let (before, after) = (set(&change.before), set(&change.after));
+                    let added = after.difference(&before).cloned().collect();
+                    let removed = before.difference(&after).cloned().collect();
+                    let configs = env_configs(&added, &removed, update.request.env)
+                        .map_err(|e| cf.invalid(&route, e))?;
                     body.insert("deployment_configs".to_owned(), Value::Object(configs));
                 }
                 "production_branch" => {
@@ -694,9 +695,7 @@ mod tests {
         let added: BTreeSet<String> = ["API_URL@production", "API_URL@preview"]
             .map(str::to_owned)
             .into();
-        let removed: BTreeSet<String> = ["API_URL@production", "OLD@preview"]
-            .map(str::to_owned)
-            .into();
+        let removed: BTreeSet<String> = ["OLD@preview".to_owned()].into();
         let values = EnvValues::new(
             [
                 ("API_URL@production", "https://api"),

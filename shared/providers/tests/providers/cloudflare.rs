@@ -477,3 +477,102 @@ async fn an_incomplete_pages_listing_is_an_error_and_no_account_lists_nothing() 
     assert!(e.message.contains("account_id"), "{e}");
     Ok(())
 }
+
+const PATCH_PAGES: &str =
+    "PATCH /cloudflare/client/v4/accounts/{account_id}/pages/projects/{project_name}";
+const ADD_PAGES_DOMAIN: &str =
+    "POST /cloudflare/client/v4/accounts/{account_id}/pages/projects/{project_name}/domains";
+
+/// Settings and variables change in one `PATCH`; a custom domain the project already has (an
+/// apply retried after its answer was lost) is refused by Cloudflare, read back, and done.
+#[tokio::test]
+async fn settings_change_in_one_patch_and_a_domain_added_twice_converges() -> TestResult {
+    let (sandbox, p) = start(SandboxConfig::default()).await?;
+    let site = pages_spec("acme-docs", &[("repo", FieldValue::from("acme/docs"))]);
+    p.create(Kind::WebServices, request(&site)).await?;
+    let change = |field: &str, before: Option<FieldValue>, after: FieldValue| {
+        stackdock_core::plan::FieldChange {
+            field: field.to_owned(),
+            before,
+            after: Some(after),
+        }
+    };
+    let changes = [
+        change("production_branch", None, FieldValue::from("release")),
+        change("build_command", None, FieldValue::from("hugo")),
+        change("output_directory", None, FieldValue::from("public")),
+        change(
+            "env",
+            None,
+            FieldValue::set(["HUGO_ENV@production", "HUGO_ENV@preview"]),
+        ),
+        change("domains", None, FieldValue::set(["docs.acme.example"])),
+    ];
+    let values = stackdock_providers::EnvValues::new(
+        [
+            ("HUGO_ENV@production".to_owned(), "production".to_owned()),
+            ("HUGO_ENV@preview".to_owned(), "preview".to_owned()),
+        ]
+        .into(),
+    );
+    let mut req = request(&site);
+    req.env = Some(&values);
+    sandbox.reset_counters();
+    let updated = p
+        .update(Kind::WebServices, "acme-docs", &changes, req)
+        .await?;
+    assert_eq!(sandbox.counters().route(PATCH_PAGES), 1, "one PATCH");
+    assert_eq!(sandbox.counters().route(ADD_PAGES_DOMAIN), 1);
+    assert_eq!(
+        updated.field("production_branch"),
+        Some(FieldValue::from("release"))
+    );
+    assert_eq!(
+        updated.field("build_command"),
+        Some(FieldValue::from("hugo"))
+    );
+    assert_eq!(
+        updated.field("output_directory"),
+        Some(FieldValue::from("public"))
+    );
+    assert_eq!(
+        updated.field("env"),
+        Some(FieldValue::set(["HUGO_ENV@preview", "HUGO_ENV@production"]))
+    );
+    assert_eq!(
+        updated.field("domains"),
+        Some(FieldValue::set(["docs.acme.example"]))
+    );
+    // The same domain again, as a retried apply would ask: refused, read back, converged.
+    let again = [change(
+        "domains",
+        None,
+        FieldValue::set(["docs.acme.example"]),
+    )];
+    let retried = p
+        .update(Kind::WebServices, "acme-docs", &again, request(&site))
+        .await?;
+    assert_eq!(retried.field("domains"), updated.field("domains"));
+    // A domain another project holds stays refused.
+    let other = pages_spec("acme-blog", &[]);
+    p.create(Kind::WebServices, request(&other)).await?;
+    let e = refused(
+        p.update(Kind::WebServices, "acme-blog", &again, request(&other))
+            .await,
+    );
+    assert_eq!(e.class, ErrorClass::Conflict, "{e}");
+    // A variable removed from the file is removed at Cloudflare (`null`), the other kept.
+    let drop = [change(
+        "env",
+        Some(FieldValue::set(["HUGO_ENV@production", "HUGO_ENV@preview"])),
+        FieldValue::set(["HUGO_ENV@production"]),
+    )];
+    let dropped = p
+        .update(Kind::WebServices, "acme-docs", &drop, request(&site))
+        .await?;
+    assert_eq!(
+        dropped.field("env"),
+        Some(FieldValue::set(["HUGO_ENV@production"]))
+    );
+    Ok(())
+}
