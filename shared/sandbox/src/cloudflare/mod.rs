@@ -15,6 +15,7 @@
 mod buckets;
 mod databases;
 mod pages;
+mod pages_bodies;
 mod records;
 mod zones;
 
