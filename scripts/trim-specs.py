@@ -250,6 +250,13 @@ PROVIDERS = {
             ("POST", "/accounts/{account_id}/d1/database"),
             ("GET", "/accounts/{account_id}/d1/database/{database_id}"),
             ("DELETE", "/accounts/{account_id}/d1/database/{database_id}"),
+            ("GET", "/accounts/{account_id}/pages/projects"),
+            ("POST", "/accounts/{account_id}/pages/projects"),
+            ("GET", "/accounts/{account_id}/pages/projects/{project_name}"),
+            ("PATCH", "/accounts/{account_id}/pages/projects/{project_name}"),
+            ("DELETE", "/accounts/{account_id}/pages/projects/{project_name}"),
+            ("POST", "/accounts/{account_id}/pages/projects/{project_name}/domains"),
+            ("DELETE", "/accounts/{account_id}/pages/projects/{project_name}/domains/{domain_name}"),
         ],
     },
 }

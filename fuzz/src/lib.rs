@@ -93,11 +93,11 @@ pub fn vercel_decode(data: &[u8]) {
 }
 
 /// A Cloudflare list page (`result` of zones, `result.buckets` of R2 buckets, `result` of D1
-/// databases).
+/// databases, `result` of Pages projects).
 pub fn cloudflare_decode(data: &[u8]) {
     decode(
         ProviderKind::Cloudflare,
-        &[Kind::Domains, Kind::Buckets, Kind::Databases],
+        &[Kind::Domains, Kind::Buckets, Kind::Databases, Kind::WebServices],
         data,
         stackdock_providers::cloudflare::decode_list_page,
     );

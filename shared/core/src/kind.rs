@@ -200,6 +200,7 @@ impl ProviderKind {
             ],
             ProviderKind::Vercel => &[Kind::WebServices, Kind::Domains, Kind::DomainRecords],
             ProviderKind::Cloudflare => &[
+                Kind::WebServices,
                 Kind::Databases,
                 Kind::Buckets,
                 Kind::Domains,
@@ -246,10 +247,10 @@ impl ProviderKind {
 /// dock that only holds DNS may leave it out: its zones are then every zone the token can see.
 pub const CLOUDFLARE_ACCOUNT_ID: DockSetting<Text> = DockSetting::optional(
     "account_id",
-    "The Cloudflare account the dock works in (32 lowercase hex digits, shown on the dashboard's overview). Optional for a dock that only holds DNS zones (all the token can see are listed); required when the file declares `buckets` or `databases` on the dock.",
+    "The Cloudflare account the dock works in (32 lowercase hex digits, shown on the dashboard's overview). Optional for a dock that only holds DNS zones (all the token can see are listed); required when the file declares `buckets`, `databases` or `web_services` (Pages projects) on the dock.",
 )
 .pattern("^[0-9a-f]{32}$")
-.required_for(&[Kind::Buckets, Kind::Databases]);
+.required_for(&[Kind::Buckets, Kind::Databases, Kind::WebServices]);
 
 const CLOUDFLARE_SETTINGS: &[DockSettingSpec] = &[CLOUDFLARE_ACCOUNT_ID.spec];
 

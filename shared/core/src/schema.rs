@@ -240,7 +240,7 @@ pub fn kind_keys(kind: Kind) -> &'static [KeySpec] {
                 "production_branch",
                 Str,
                 false,
-                "The branch that deploys to production (default: the repository's default branch)."
+                "The branch that deploys to production (Cloudflare Pages; default `main`). Vercel deploys the repository's default branch and takes no `production_branch`."
             ),
             key!(
                 "root_directory",
@@ -439,6 +439,24 @@ pub fn field_rules(provider: ProviderKind, kind: Kind) -> &'static [FieldRule] {
             rule!("install_command", InPlace),
             rule!("output_directory", InPlace),
             rule!("serverless_function_region", InPlace),
+            rule!("domains", InPlace),
+            rule!("env", InPlace),
+            rule!("env_sources", CreateOnly),
+        ],
+        // A Cloudflare Pages project (`PATCH /accounts/{account_id}/pages/projects/{name}`, whose
+        // body is the create body's project: [cf-spec] pages-project-update-project, [cf-go]
+        // `ProjectEditParams`) changes its production branch, `build_config` and the variables of
+        // `deployment_configs` in place; custom domains are a sub-resource added and removed one
+        // by one. The git `source` is read-only in the document's project object (set when the
+        // project is created, never by a `PATCH`): another repository or host is another project.
+        (Cloudflare, WebServices) => &[
+            rule!("subtype", Replace),
+            rule!("repo", Replace),
+            rule!("repo_provider", Replace),
+            rule!("production_branch", InPlace),
+            rule!("root_directory", InPlace),
+            rule!("build_command", InPlace),
+            rule!("output_directory", InPlace),
             rule!("domains", InPlace),
             rule!("env", InPlace),
             rule!("env_sources", CreateOnly),

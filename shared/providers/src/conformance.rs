@@ -161,6 +161,7 @@ impl Case {
             (Sandboxed::Cloudflare, SandboxKind::Domain) => "{zone_id}",
             (Sandboxed::Cloudflare, SandboxKind::Bucket) => "{bucket_name}",
             (Sandboxed::Cloudflare, SandboxKind::Database) => "{database_id}",
+            (Sandboxed::Cloudflare, SandboxKind::WebService) => "{project_name}",
             (Sandboxed::Cloudflare, SandboxKind::DomainRecord) => "{dns_record_id}",
             _ => "{id}",
         };
@@ -181,6 +182,9 @@ impl Case {
             (Sandboxed::Cloudflare, SandboxKind::Domain) => "/zones",
             (Sandboxed::Cloudflare, SandboxKind::Bucket) => "/accounts/{account_id}/r2/buckets",
             (Sandboxed::Cloudflare, SandboxKind::Database) => "/accounts/{account_id}/d1/database",
+            (Sandboxed::Cloudflare, SandboxKind::WebService) => {
+                "/accounts/{account_id}/pages/projects"
+            }
             (Sandboxed::Cloudflare, SandboxKind::DomainRecord) => "/zones/{zone_id}/dns_records",
             _ => panic!("{}: the sandbox has no {kind:?} on {provider}", self.who()),
         };

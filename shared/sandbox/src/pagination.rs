@@ -231,6 +231,26 @@ pub(crate) fn whole(total: usize, mode: PageMode) -> Page {
     Page { range, envelope }
 }
 
+/// A Cloudflare collection served whole (Pages projects: the operation declares no paging
+/// parameter): the v4 envelope with `result_info {page, per_page, count, total_count}` as the
+/// document declares it. An empty-page fault serves no items, still announcing the total.
+pub(crate) fn result_info_whole(total: usize, mode: PageMode) -> Page {
+    let range = if mode == PageMode::Empty {
+        0..0
+    } else {
+        0..total
+    };
+    let mut envelope = serde_json::Map::new();
+    envelope.insert("success".to_owned(), json!(true));
+    envelope.insert("errors".to_owned(), json!([]));
+    envelope.insert("messages".to_owned(), json!([]));
+    envelope.insert(
+        "result_info".to_owned(),
+        json!({"page": 1, "per_page": total, "count": range.len(), "total_count": total}),
+    );
+    Page { range, envelope }
+}
+
 /// DigitalOcean: `page` (from 1) and `per_page` (default 20, max 200);
 /// `links.pages.{first,prev,next,last}` as absolute URLs, `meta.total`.
 /// `url_base` is the absolute collection URL; `keep` are query pairs to repeat in links.

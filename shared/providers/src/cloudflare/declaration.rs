@@ -19,6 +19,11 @@ pub(super) const RECORDS_ROUTE: &str = "/zones/{zone_id}/dns_records";
 /// The D1 databases of an account ([cf-spec] cloudflare-d1-list-databases).
 pub(super) const DATABASES_ROUTE: &str = "/accounts/{account_id}/d1/database";
 
+/// The Pages projects of an account ([cf-spec] pages-project-get-projects): the operation
+/// declares no paging parameter and [cf-go] lists it as a `SinglePage`, so it is read whole (its
+/// `result_info.total_count` is checked against the items served).
+pub(super) const PAGES_ROUTE: &str = "/accounts/{account_id}/pages/projects";
+
 /// The R2 buckets of an account ([cf-spec] r2-list-buckets).
 pub(super) const BUCKETS_ROUTE: &str = "/accounts/{account_id}/r2/buckets";
 
@@ -55,7 +60,9 @@ pub static DECLARATION: Declaration = Declaration {
 };
 
 /// Cloudflare secret fields (provider-apis-2.md §3.5): a partial zone's `verification_key`
-/// (its ownership token).
+/// (its ownership token). A Pages project's `web_analytics_token` goes by the generic rule (a
+/// key naming a token); its environment variables' values sit under the key `value`, which is
+/// data elsewhere (a DNS record's), so `pages.rs` removes those itself.
 pub const SECRET_KEYS: &[&str] = &["verification_key"];
 
 /// [cf-docs] "Rate limits": 1,200 requests per five minutes per user or account token, and 200

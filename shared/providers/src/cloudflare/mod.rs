@@ -1,5 +1,6 @@
-//! The Cloudflare (API v4) adapter: D1 databases as `databases` (`databases.rs`), R2 buckets
-//! as `buckets` (`buckets.rs`), DNS zones as
+//! The Cloudflare (API v4) adapter: Pages projects as `web_services` with `subtype = "pages"`
+//! (`pages.rs`, their custom domains in `pages_domains.rs`), D1 databases as `databases`
+//! (`databases.rs`), R2 buckets as `buckets` (`buckets.rs`), DNS zones as
 //! `domains` and their records as `domain_records` (`zones.rs`, `records.rs`). This file holds the dock type, its `Dock`
 //! implementation and the wire plumbing every kind shares: the `{"success", "errors",
 //! "messages", "result"}` envelope, one object's read, the record skeleton with its redacted
@@ -11,6 +12,8 @@
 mod buckets;
 mod databases;
 pub(crate) mod declaration;
+mod pages;
+mod pages_domains;
 mod records;
 mod zones;
 
@@ -59,7 +62,8 @@ pub struct Cloudflare {
 }
 
 /// The kinds Cloudflare has here, each with its adapter.
-pub(crate) static KINDS: [&dyn KindAdapter<Cloudflare>; 4] = [
+pub(crate) static KINDS: [&dyn KindAdapter<Cloudflare>; 5] = [
+    &pages::Pages,
     &databases::Databases,
     &buckets::Buckets,
     &zones::Zones,

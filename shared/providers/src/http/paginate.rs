@@ -390,15 +390,14 @@ impl DockClient {
         }
     }
 
-    /// A collection served whole in one response. A `meta.total` above the items served is an
-    /// incomplete listing, as for the paginated schemes.
+    /// A collection served whole in one response. A total announced above the items served
+    /// (`meta.total`, Cloudflare's `result_info.total_count`) is an incomplete listing, as for the
+    /// paginated schemes.
     async fn list_whole<R>(&self, c: Collection<'_, R>) -> Result<Vec<R>, ProviderError> {
         let p = self.fetch_page(c, Vec::new()).await?;
-        let total = p
-            .body
-            .get("meta")
-            .and_then(|m| m.get("total"))
-            .and_then(Value::as_u64);
+        let total = ["/meta/total", "/result_info/total_count"]
+            .iter()
+            .find_map(|at| p.body.pointer(at).and_then(Value::as_u64));
         let listed = p.items.len() as u64;
         if let Some(t) = total.filter(|t| listed < *t) {
             return Err(self.incomplete(c.route, format!("{listed} items listed, {t} announced")));

@@ -1,8 +1,9 @@
 //! What is particular to the Cloudflare adapter, against the provider sandbox: the fixture zone
 //! and its records (proxied, automatic TTLs, the assigned nameservers), a zone that is ready
 //! while Cloudflare waits for the registrar, the account filter, a zone created without an
-//! account, the structured `Ratelimit` header, R2 buckets in every jurisdiction and D1
-//! databases found by name. What every adapter does is the conformance
+//! account, the structured `Ratelimit` header, R2 buckets in every jurisdiction, D1
+//! databases found by name, and Pages projects (a git project's deployment, a direct upload,
+//! variable values sent and never read back, the whole listing checked against its total). What every adapter does is the conformance
 //! suite's (`conformance.rs`); the failures every adapter meets alike are `failures.rs`'.
 
 use std::sync::Arc;
@@ -350,5 +351,228 @@ async fn d1_databases_are_found_again_by_name_and_listed_in_the_account_only() -
     sandbox.reset_counters();
     assert!(dns_only.list(Kind::Databases).await?.is_empty());
     assert_eq!(sandbox.counters().route(LIST_DATABASES), 0);
+    Ok(())
+}
+
+pub(super) const LIST_PAGES: &str =
+    "GET /cloudflare/client/v4/accounts/{account_id}/pages/projects";
+
+fn pages_spec(name: &str, fields: &[(&str, FieldValue)]) -> stackdock_core::plan::ResourceSpec {
+    let mut all = vec![("subtype", FieldValue::from("pages"))];
+    all.extend(fields.iter().cloned());
+    spec(Kind::WebServices, name, &all)
+}
+
+/// A git project is `pending` while its production deployment goes through its stages and
+/// `running` once the deploy stage succeeds; a direct-upload project has no deployment and is
+/// ready at once. Variable values reach Cloudflare as `secret_text` from the resolved values
+/// only, and come back as names.
+#[tokio::test]
+async fn pages_projects_deploy_from_git_or_wait_for_an_upload_and_keep_values_out() -> TestResult {
+    let (sandbox, p) = start(SandboxConfig::default()).await?;
+    let site = pages_spec(
+        "acme-site",
+        &[
+            ("repo", FieldValue::from("acme/site")),
+            ("env", FieldValue::set(["API_URL@production"])),
+        ],
+    );
+    let values = stackdock_providers::EnvValues::new(
+        [(
+            "API_URL@production".to_owned(),
+            "https://api.acme.example".to_owned(),
+        )]
+        .into(),
+    );
+    let mut req = request(&site);
+    req.env = Some(&values);
+    let created = p.create(Kind::WebServices, req).await?;
+    assert_eq!(created.provider_resource_id, "acme-site");
+    assert_eq!(created.status, "pending");
+    let ready = p.wait_ready(Kind::WebServices, "acme-site", READY).await?;
+    assert_eq!(ready.status, "running");
+    let Attrs::WebServices(a) = &ready.attrs else {
+        panic!("not a web service")
+    };
+    assert_eq!(a.provider_status.as_deref(), Some("deploy/success"));
+    assert_eq!(
+        a.default_url.as_deref(),
+        Some("https://acme-site.pages.dev")
+    );
+    assert_eq!(a.repo.branch.as_deref(), Some("main"), "the default branch");
+    assert!(a.last_deploy_id.is_some() && a.last_commit_sha.is_some());
+    assert_eq!(a.env_var_names, ["API_URL@production".to_owned()].into());
+    let raw = sandbox
+        .resource_json(
+            Sandboxed::Cloudflare,
+            stackdock_sandbox::Kind::WebService,
+            "acme-site",
+        )
+        .ok_or("the sandbox has the project")?;
+    assert_eq!(
+        raw["deployment_configs"]["production"]["env_vars"]["API_URL"],
+        serde_json::json!({"type": "secret_text", "value": "https://api.acme.example"})
+    );
+    assert!(!ready.full_api_data.as_str().contains("api.acme.example"));
+
+    // Without the resolved value nothing is sent.
+    sandbox.reset_counters();
+    let other = pages_spec("acme-other", &[("env", FieldValue::set(["X@preview"]))]);
+    let e = refused(p.create(Kind::WebServices, request(&other)).await);
+    assert_eq!(e.class, ErrorClass::Invalid);
+    assert!(e.message.contains("X@preview"), "{e}");
+    assert_eq!(
+        sandbox.counters().route(&LIST_PAGES.replace("GET", "POST")),
+        0
+    );
+
+    let uploads = pages_spec("acme-uploads", &[]);
+    p.create(Kind::WebServices, request(&uploads)).await?;
+    let ready = p
+        .wait_ready(Kind::WebServices, "acme-uploads", READY)
+        .await?;
+    assert_eq!(ready.status, "pending", "never deployed");
+    assert_eq!(ready.field("repo"), None);
+    sandbox.reset_counters();
+    assert_eq!(p.list(Kind::WebServices).await?.len(), 2);
+    assert_eq!(
+        sandbox.counters().route(LIST_PAGES),
+        1,
+        "one request, whole"
+    );
+    Ok(())
+}
+
+/// A listing that serves fewer projects than its `result_info.total_count` is an error, never
+/// a list missing projects (a sync would take them for deleted); a dock without an account holds
+/// none and asks nothing.
+#[tokio::test]
+async fn an_incomplete_pages_listing_is_an_error_and_no_account_lists_nothing() -> TestResult {
+    let (sandbox, p) = start(SandboxConfig::default()).await?;
+    sandbox.seed_bulk(
+        Sandboxed::Cloudflare,
+        stackdock_sandbox::Kind::WebService,
+        3,
+    )?;
+    assert_eq!(p.list(Kind::WebServices).await?.len(), 3);
+    sandbox.add_fault(stackdock_sandbox::FaultRule::new(
+        LIST_PAGES,
+        stackdock_sandbox::Fault::EmptyPage,
+    ));
+    let e = refused(p.list(Kind::WebServices).await);
+    assert_eq!(e.class, ErrorClass::Transient, "{e}");
+    assert!(e.message.contains("incomplete"), "{e}");
+    sandbox.clear_faults();
+
+    let token = sandbox.token(Sandboxed::Cloudflare);
+    let dns_only = connect_as(&sandbox, ctx(None), Sandboxed::Cloudflare, &token, |_| {});
+    sandbox.reset_counters();
+    assert!(dns_only.list(Kind::WebServices).await?.is_empty());
+    assert_eq!(sandbox.counters().route(LIST_PAGES), 0);
+    let e = refused(
+        dns_only
+            .create(Kind::WebServices, request(&pages_spec("acme-x", &[])))
+            .await,
+    );
+    assert!(e.message.contains("account_id"), "{e}");
+    Ok(())
+}
+
+const PATCH_PAGES: &str =
+    "PATCH /cloudflare/client/v4/accounts/{account_id}/pages/projects/{project_name}";
+const ADD_PAGES_DOMAIN: &str =
+    "POST /cloudflare/client/v4/accounts/{account_id}/pages/projects/{project_name}/domains";
+
+/// Settings and variables change in one `PATCH`; a custom domain the project already has (an
+/// apply retried after its answer was lost) is refused by Cloudflare, read back, and done.
+#[tokio::test]
+async fn settings_change_in_one_patch_and_a_domain_added_twice_converges() -> TestResult {
+    let (sandbox, p) = start(SandboxConfig::default()).await?;
+    let site = pages_spec("acme-docs", &[("repo", FieldValue::from("acme/docs"))]);
+    p.create(Kind::WebServices, request(&site)).await?;
+    let change = |field: &str, before: Option<FieldValue>, after: FieldValue| {
+        stackdock_core::plan::FieldChange {
+            field: field.to_owned(),
+            before,
+            after: Some(after),
+        }
+    };
+    let changes = [
+        change("production_branch", None, FieldValue::from("release")),
+        change("build_command", None, FieldValue::from("hugo")),
+        change("output_directory", None, FieldValue::from("public")),
+        change(
+            "env",
+            None,
+            FieldValue::set(["HUGO_ENV@production", "HUGO_ENV@preview"]),
+        ),
+        change("domains", None, FieldValue::set(["docs.acme.example"])),
+    ];
+    let values = stackdock_providers::EnvValues::new(
+        [
+            ("HUGO_ENV@production".to_owned(), "production".to_owned()),
+            ("HUGO_ENV@preview".to_owned(), "preview".to_owned()),
+        ]
+        .into(),
+    );
+    let mut req = request(&site);
+    req.env = Some(&values);
+    sandbox.reset_counters();
+    let updated = p
+        .update(Kind::WebServices, "acme-docs", &changes, req)
+        .await?;
+    assert_eq!(sandbox.counters().route(PATCH_PAGES), 1, "one PATCH");
+    assert_eq!(sandbox.counters().route(ADD_PAGES_DOMAIN), 1);
+    assert_eq!(
+        updated.field("production_branch"),
+        Some(FieldValue::from("release"))
+    );
+    assert_eq!(
+        updated.field("build_command"),
+        Some(FieldValue::from("hugo"))
+    );
+    assert_eq!(
+        updated.field("output_directory"),
+        Some(FieldValue::from("public"))
+    );
+    assert_eq!(
+        updated.field("env"),
+        Some(FieldValue::set(["HUGO_ENV@preview", "HUGO_ENV@production"]))
+    );
+    assert_eq!(
+        updated.field("domains"),
+        Some(FieldValue::set(["docs.acme.example"]))
+    );
+    // The same domain again, as a retried apply would ask: refused, read back, converged.
+    let again = [change(
+        "domains",
+        None,
+        FieldValue::set(["docs.acme.example"]),
+    )];
+    let retried = p
+        .update(Kind::WebServices, "acme-docs", &again, request(&site))
+        .await?;
+    assert_eq!(retried.field("domains"), updated.field("domains"));
+    // A domain another project holds stays refused.
+    let other = pages_spec("acme-blog", &[]);
+    p.create(Kind::WebServices, request(&other)).await?;
+    let e = refused(
+        p.update(Kind::WebServices, "acme-blog", &again, request(&other))
+            .await,
+    );
+    assert_eq!(e.class, ErrorClass::Conflict, "{e}");
+    // A variable removed from the file is removed at Cloudflare (`null`), the other kept.
+    let drop = [change(
+        "env",
+        Some(FieldValue::set(["HUGO_ENV@production", "HUGO_ENV@preview"])),
+        FieldValue::set(["HUGO_ENV@production"]),
+    )];
+    let dropped = p
+        .update(Kind::WebServices, "acme-docs", &drop, request(&site))
+        .await?;
+    assert_eq!(
+        dropped.field("env"),
+        Some(FieldValue::set(["HUGO_ENV@production"]))
+    );
     Ok(())
 }

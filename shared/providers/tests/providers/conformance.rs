@@ -620,6 +620,55 @@ mod cloudflare {
         }
     }
 
+    /// A Pages project built from a repository: its production deployment is queued for a few
+    /// reads and then `deploy`/`success` (`running`). Its production branch, build settings,
+    /// variables (names per environment, values from the engine) and custom domains change in
+    /// place; the subtype and the repository replace it. The list is served whole.
+    pub(super) fn web_services() -> Case {
+        Case {
+            kind: Kind::WebServices,
+            name: "conf-site",
+            paging: Paging::Whole,
+            create: vec![
+                ("subtype", s("pages")),
+                ("repo", s("acme/conf-site")),
+                ("repo_provider", s("github")),
+                ("production_branch", s("main")),
+                ("build_command", s("npm run build")),
+                ("env", set(&["API_URL@production", "API_URL@preview"])),
+            ],
+            in_place: vec![
+                InPlace::new(
+                    "env",
+                    Some(set(&["API_URL@production", "DATABASE_URL@production"])),
+                ),
+                InPlace::new("production_branch", Some(s("release"))),
+                InPlace::new("root_directory", Some(s("apps/site"))),
+                InPlace::new("build_command", Some(s("npm run build:site"))),
+                InPlace::new("output_directory", Some(s("dist"))),
+                InPlace::new("domains", Some(set(&["www.conf.example"]))),
+                InPlace::new("domains", Some(set(&["app.conf.example"]))),
+            ],
+            replace: vec![
+                ("subtype", s("project")),
+                ("repo", s("acme/other-site")),
+                ("repo_provider", s("gitlab")),
+            ],
+            unknown_id: "nothing-here",
+            ready_status: "running",
+            env: Some(EnvValues::new(
+                [
+                    ("API_URL@production", "https://api.conf.example"),
+                    ("API_URL@preview", "https://preview-api.conf.example"),
+                    ("DATABASE_URL@production", "postgres://conf.example/app"),
+                ]
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .into(),
+            )),
+            ..base(ProviderKind::Cloudflare, SandboxKind::WebService)
+        }
+    }
+
     /// A proxied A record: its address and whether it is proxied change in place, then its
     /// TTL once it is no longer proxied (a proxied record's TTL is automatic).
     pub(super) fn proxied_records() -> Case {
@@ -682,6 +731,7 @@ pub(super) fn cases(provider: ProviderKind) -> Vec<Case> {
             linode::domain_records(2),
         ],
         ProviderKind::Cloudflare => vec![
+            cloudflare::web_services(),
             cloudflare::databases(),
             cloudflare::buckets(),
             cloudflare::domains(),
@@ -731,6 +781,7 @@ conformance_tests! {
     vercel_mx_records => vercel::domain_records(0),
     vercel_srv_records => vercel::domain_records(1),
     vercel_caa_records => vercel::domain_records(2),
+    cloudflare_web_services => cloudflare::web_services(),
     cloudflare_databases => cloudflare::databases(),
     cloudflare_buckets => cloudflare::buckets(),
     cloudflare_domains => cloudflare::domains(),

@@ -110,6 +110,15 @@ const LISTINGS: &[Listing] = &[
         decode: stackdock_providers::vercel::decode_list_page,
         identity: &["id", "name"],
     },
+    Listing {
+        provider: ProviderKind::Cloudflare,
+        kind: Kind::WebServices,
+        fixture: "cloudflare/pages-projects.json",
+        key: "result",
+        decode: stackdock_providers::cloudflare::decode_list_page,
+        // Every Pages call takes the project's name: it is the project's id here.
+        identity: &["name"],
+    },
 ];
 
 /// Values of every JSON type but the expected one, whatever that is.
@@ -406,7 +415,12 @@ fn the_decode_fuzz_corpora_map_without_panicking() {
         (
             "cloudflare_decode",
             ProviderKind::Cloudflare,
-            &[Kind::Domains, Kind::Buckets, Kind::Databases],
+            &[
+                Kind::Domains,
+                Kind::Buckets,
+                Kind::Databases,
+                Kind::WebServices,
+            ],
             stackdock_providers::cloudflare::decode_list_page,
         ),
     ];

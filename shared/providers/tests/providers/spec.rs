@@ -36,6 +36,9 @@ enum Fix {
     Retype(&'static str, &'static str),
     /// Every property `name` may also be `null`.
     Nullable(&'static str),
+    /// Every property `name` is a map: the document writes it as an object with one example
+    /// member, whose schema is every member's.
+    MapOf(&'static str),
     /// Every `enum` that lists `member` also lists `add`.
     EnumAlso(&'static str, &'static str),
     /// Property `name` may be the empty string (its `minLength` dropped).
@@ -154,6 +157,18 @@ fn fixes(provider: &str) -> Vec<(Fix, &'static str)> {
                         Shape::ListedUnder("buckets"),
                     ),
                     "the bucket listing's `result` is an `allOf` of an object and an array of buckets, which nothing satisfies; cloudflare-go's BucketListResponse (2026) has the buckets under `result.buckets`, as the API answers",
+                ),
+                (
+                    Fix::MapOf("env_vars"),
+                    "a Pages environment's `env_vars` is a map from the variable's name to `{type, value}`, which the document writes as an object with the one example member `ENVIRONMENT_VARIABLE`; cloudflare-go's `EnvVars` is a `map[string]…EnvVar`",
+                ),
+                (
+                    Fix::Nullable("canonical_deployment"),
+                    "a Pages project never deployed has no production deployment; cloudflare-go's `Project.CanonicalDeployment` is `nullable` (2026: \"Most recent production deployment of the project\", required and nullable)",
+                ),
+                (
+                    Fix::Nullable("latest_deployment"),
+                    "a Pages project never deployed (direct upload) has no deployment; cloudflare-go's `Project.LatestDeployment` is `nullable` (2026: required and nullable)",
                 ),
                 (
                     Fix::Result("GET", "/accounts/{account_id}/d1/database", Shape::List),
@@ -279,6 +294,17 @@ fn fix_schema(schema: &mut Value, fix: &Fix) {
                         Fix::Nullable(n) if n == name => {
                             let ty = prop["type"].clone();
                             prop["type"] = json!([ty, "null"]);
+                        }
+                        Fix::MapOf(n) if n == name => {
+                            let member = prop
+                                .get("properties")
+                                .and_then(Value::as_object)
+                                .and_then(|m| m.values().next())
+                                .cloned();
+                            if let (Some(member), Some(p)) = (member, prop.as_object_mut()) {
+                                p.remove("properties");
+                                p.insert("additionalProperties".into(), member);
+                            }
                         }
                         _ => {}
                     }
@@ -834,6 +860,39 @@ fn a_misspelt_r2_or_d1_create_field_fails_the_check() -> TestResult {
     );
     let misspelt = json!({"name": "acme-sessions", "location_hint": "weur"});
     assert!(!check(&spec, "cloudflare", &ex(d1, misspelt)).is_empty());
+    Ok(())
+}
+
+/// The Pages create body is closed down to a variable: `build_config.output_dir` (the field is
+/// `destination_dir`), a variable's `kind` (it is `type`) and a type outside `plain_text` /
+/// `secret_text` fail the check; the body the adapter sends passes.
+#[test]
+fn a_misspelt_pages_create_field_fails_the_check() -> TestResult {
+    let spec = Spec::load("cloudflare")?;
+    let ex = |request: Value| Exchange {
+        provider: Sandboxed::Cloudflare,
+        method: "POST".into(),
+        path: "/accounts/023e105f4ecef8ad9ca31a8372d0c353/pages/projects".into(),
+        request: Some(request),
+        status: 200,
+        response: None,
+    };
+    let body = |build: Value, var: Value| {
+        json!({"name": "site", "production_branch": "main",
+            "source": {"type": "github", "config": {"owner": "acme", "repo_name": "site",
+                "production_branch": "main"}},
+            "build_config": build,
+            "deployment_configs": {"production": {"env_vars": {"API_URL": var}}}})
+    };
+    let var = json!({"type": "secret_text", "value": "v"});
+    let good = body(json!({"destination_dir": "dist"}), var.clone());
+    assert_eq!(check(&spec, "cloudflare", &ex(good)), Vec::<String>::new());
+    let misspelt = body(json!({"output_dir": "dist"}), var);
+    assert!(!check(&spec, "cloudflare", &ex(misspelt)).is_empty());
+    let kind = body(json!({}), json!({"kind": "secret_text", "value": "v"}));
+    assert!(!check(&spec, "cloudflare", &ex(kind)).is_empty());
+    let unknown = body(json!({}), json!({"type": "secret", "value": "v"}));
+    assert!(!check(&spec, "cloudflare", &ex(unknown)).is_empty());
     Ok(())
 }
 

@@ -1,5 +1,5 @@
-//! Cloudflare API v4 under `/cloudflare/client/v4`: the token check, D1 databases, R2
-//! buckets, zones and their DNS records ([cf-spec] cloudflare/api-schemas `openapi.json`, `fixtures/specs/cloudflare`).
+//! Cloudflare API v4 under `/cloudflare/client/v4`: the token check, Pages projects, D1
+//! databases, R2 buckets, zones and their DNS records ([cf-spec] cloudflare/api-schemas `openapi.json`, `fixtures/specs/cloudflare`).
 //!
 //! Every answer is Cloudflare's envelope `{"success", "errors": [{"code", "message"}],
 //! "messages", "result"}`, errors included; listings are `page`/`per_page` with
@@ -10,10 +10,12 @@
 //! nameservers), then `active`.
 //!
 //! This module owns the provider's store, its [`Emulation`] and the envelope; each kind lives
-//! in its own file (`databases.rs`, `buckets.rs`, `zones.rs`, `records.rs`).
+//! in its own file (`pages.rs`, `databases.rs`, `buckets.rs`, `zones.rs`, `records.rs`).
 
 mod buckets;
 mod databases;
+mod pages;
+mod pages_bodies;
 mod records;
 mod zones;
 
@@ -35,6 +37,7 @@ use crate::state::{self, State as AppState, Table};
 
 use buckets::R2Bucket;
 use databases::D1Database;
+use pages::PagesProject;
 use records::DnsRecord;
 use zones::Zone;
 
@@ -48,6 +51,7 @@ const ACCOUNT_NAME: &str = "Acme";
 /// Cloudflare state.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
+    pages: Table<PagesProject>,
     buckets: Table<R2Bucket>,
     databases: Table<D1Database>,
     zones: Table<Zone>,
@@ -60,6 +64,7 @@ pub(crate) struct Store {
 impl state::Store for Store {
     /// Keeps the counters: resources after a reset get new ids and numbers.
     fn clear(&mut self) {
+        self.pages.clear();
         self.buckets.clear();
         self.databases.clear();
         self.zones.clear();
@@ -93,6 +98,7 @@ static COLLECTIONS: Collections<Store> = Collections::new(
     P,
     (&["global"], 41),
     &[
+        &Of::<PagesProject>::NEW,
         &Of::<D1Database>::NEW,
         &Of::<R2Bucket>::NEW,
         &Of::<Zone>::NEW,
@@ -112,6 +118,7 @@ impl Emulation for Cloudflare {
     fn routes(&self) -> Router<App> {
         Router::new()
             .route("/cloudflare/client/v4/user/tokens/verify", get(verify))
+            .merge(pages::routes())
             .merge(buckets::routes())
             .merge(databases::routes())
             .merge(zones::routes())
@@ -119,6 +126,7 @@ impl Emulation for Cloudflare {
     }
 
     fn seed_fixtures(&self, st: &mut AppState) {
+        pages::seed_fixtures(store(st));
         databases::seed_fixtures(store(st));
         buckets::seed_fixtures(store(st));
         zones::seed_fixtures(store(st));
