@@ -19,9 +19,9 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use stackdock_core::env_values::{ENV_VALUES, resent_names};
 use stackdock_core::plan::{FieldChange, ResourceSpec};
 use stackdock_core::record::{Attrs, WebServiceAttrs, WebServiceBuild, WebServiceRepo};
-use stackdock_core::env_values::{ENV_VALUES, resent_names};
 use stackdock_core::web_service::{env_entry, split_env_entry};
 use stackdock_core::{FieldValue, Kind, Record};
 

@@ -561,15 +561,17 @@ async fn settings_change_in_one_patch_and_a_domain_added_twice_converges() -> Te
             .await,
     );
     assert_eq!(e.class, ErrorClass::Conflict, "{e}");
-    // A variable removed from the file is removed at Cloudflare (`null`), the other kept.
+    // A variable removed from the file is removed at Cloudflare (`null`), the other kept: sent
+    // again whole (`env_values::resent_names`), as the engine resolves every value of a
+    // variable whose environments change.
     let drop = [change(
         "env",
         Some(FieldValue::set(["HUGO_ENV@production", "HUGO_ENV@preview"])),
         FieldValue::set(["HUGO_ENV@production"]),
     )];
-    let dropped = p
-        .update(Kind::WebServices, "acme-docs", &drop, request(&site))
-        .await?;
+    let mut req = request(&site);
+    req.env = Some(&values);
+    let dropped = p.update(Kind::WebServices, "acme-docs", &drop, req).await?;
     assert_eq!(
         dropped.field("env"),
         Some(FieldValue::set(["HUGO_ENV@production"]))
