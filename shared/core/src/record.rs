@@ -6,13 +6,13 @@
 //! half (`managedBy`, `provisioningSource`, `protect`, `drift`, `applied`, …) is StackDock's own and
 //! survives every re-sync.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{ApiData, FieldValue, Kind, ProviderKind};
+use crate::{ApiData, FieldValue, Kind, ProviderKind, VecMap, VecSet};
 
 /// One resource as StackDock last saw it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,7 +66,7 @@ pub struct Record {
     /// The managed field values StackDock last applied (or adopted): the baseline drift is measured
     /// against, so an edit of the file is an update and an edit at the provider is drift.
     #[serde(default)]
-    pub applied: BTreeMap<String, FieldValue>,
+    pub applied: VecMap<String, FieldValue>,
 }
 
 /// Kind-specific attributes, tagged by `kind` (the universal table).
@@ -94,7 +94,7 @@ pub struct ServerAttrs {
     #[serde(default)]
     pub image: Option<String>,
     #[serde(default)]
-    pub tags: BTreeSet<String>,
+    pub tags: VecSet<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -410,7 +410,7 @@ impl Record {
             provisioning_error: None,
             protect: false,
             drift: Vec::new(),
-            applied: BTreeMap::new(),
+            applied: VecMap::new(),
         }
     }
 
@@ -491,7 +491,7 @@ impl Record {
     }
 
     /// User tags (ownership tags excluded).
-    pub fn user_tags(&self) -> BTreeSet<String> {
+    pub fn user_tags(&self) -> VecSet<String> {
         match &self.attrs {
             Attrs::Servers(s) => s
                 .tags
@@ -499,7 +499,7 @@ impl Record {
                 .filter(|t| !is_owner_tag(t))
                 .cloned()
                 .collect(),
-            _ => BTreeSet::new(),
+            _ => VecSet::new(),
         }
     }
 
@@ -554,8 +554,12 @@ impl Record {
             ("install_command", Attrs::WebServices(a)) => s(&a.build.install_command),
             ("output_directory", Attrs::WebServices(a)) => s(&a.build.output_directory),
             ("serverless_function_region", Attrs::WebServices(_)) => s(&self.region),
-            ("domains", Attrs::WebServices(a)) => Some(FieldValue::Set(a.custom_domains.clone())),
-            ("env", Attrs::WebServices(a)) => Some(FieldValue::Set(a.env_var_names.clone())),
+            ("domains", Attrs::WebServices(a)) => {
+                Some(FieldValue::set(a.custom_domains.iter().cloned()))
+            }
+            ("env", Attrs::WebServices(a)) => {
+                Some(FieldValue::set(a.env_var_names.iter().cloned()))
+            }
             _ => None,
         }
     }

@@ -120,7 +120,7 @@ mod tests {
         );
         let none = resolve(
             &ResourceSpec {
-                fields: BTreeMap::new(),
+                fields: stackdock_core::VecMap::new(),
                 ..spec(&[])
             },
             "servers.web-1",

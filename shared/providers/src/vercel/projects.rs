@@ -566,7 +566,7 @@ impl KindAdapter<Vercel> for Projects {
                 .await?;
         }
         let set = |v: &Option<FieldValue>| match v {
-            Some(FieldValue::Set(s)) => s.clone(),
+            Some(FieldValue::Set(s)) => s.iter().cloned().collect(),
             _ => BTreeSet::new(),
         };
         if let Some(change) = domains {
