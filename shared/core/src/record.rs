@@ -77,7 +77,9 @@ pub enum Attrs {
     BlockVolumes(VolumeAttrs),
     Buckets(BucketAttrs),
     Databases(DatabaseAttrs),
-    WebServices(WebServiceAttrs),
+    /// Boxed: twice the size of any other kind's attributes, it made every record (most of them
+    /// servers, volumes and DNS records) 200 bytes larger — 19 MiB of a 100,000-resource plan.
+    WebServices(Box<WebServiceAttrs>),
     Domains(DomainAttrs),
     DomainRecords(DomainRecordAttrs),
 }
@@ -314,7 +316,7 @@ impl Attrs {
             Kind::BlockVolumes => Attrs::BlockVolumes(VolumeAttrs::default()),
             Kind::Buckets => Attrs::Buckets(BucketAttrs::default()),
             Kind::Databases => Attrs::Databases(DatabaseAttrs::default()),
-            Kind::WebServices => Attrs::WebServices(WebServiceAttrs::default()),
+            Kind::WebServices => Attrs::WebServices(Box::default()),
             Kind::Domains => Attrs::Domains(DomainAttrs::default()),
             Kind::DomainRecords => Attrs::DomainRecords(DomainRecordAttrs::default()),
         }
@@ -711,7 +713,7 @@ mod tests {
             "marketing",
         );
         r.region = Some("iad1".into());
-        r.attrs = Attrs::WebServices(WebServiceAttrs {
+        r.attrs = Attrs::WebServices(Box::new(WebServiceAttrs {
             subtype: Some("project".into()),
             custom_domains: ["www.example.com".to_owned()].into(),
             repo: WebServiceRepo {
@@ -726,7 +728,7 @@ mod tests {
                 ..WebServiceBuild::default()
             },
             ..WebServiceAttrs::default()
-        });
+        }));
         let field = |k: &str| r.field(k);
         assert_eq!(field("subtype"), Some(FieldValue::from("project")));
         assert_eq!(field("repo"), Some(FieldValue::from("acme/marketing")));

@@ -1503,7 +1503,7 @@ pub fn full_record(kind: Kind, org: &str, dock: &str, id: &str) -> Record {
             host: s("db.example"),
             port: Some(5432),
         }),
-        Kind::WebServices => Attrs::WebServices(WebServiceAttrs {
+        Kind::WebServices => Attrs::WebServices(Box::new(WebServiceAttrs {
             subtype: s("project"),
             production_url: s("https://www.acme.example"),
             default_url: s("https://app-acme.vercel.app"),
@@ -1529,7 +1529,7 @@ pub fn full_record(kind: Kind, org: &str, dock: &str, id: &str) -> Record {
                 install_command: s("npm ci"),
                 output_directory: None,
             },
-        }),
+        })),
         Kind::Domains => Attrs::Domains(DomainAttrs {
             zone_name: s("acme.example"),
             dns_hosted: true,

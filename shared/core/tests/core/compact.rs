@@ -226,9 +226,13 @@ fn vec_set_behaves_like_btreeset_for_any_sequence_of_operations() {
 /// order and repeats, and writes the sorted, unique array a `BTreeSet` wrote.
 #[test]
 fn a_field_value_set_reads_any_order_and_writes_the_sorted_array() {
-    let value: FieldValue = serde_json::from_str(r#"["web", "api", "web"]"#).unwrap();
+    let value: FieldValue =
+        serde_json::from_str(r#"["web", "api", "web"]"#).expect("a JSON array of strings");
     assert_eq!(value, FieldValue::set(["api", "web"]));
-    assert_eq!(serde_json::to_string(&value).unwrap(), r#"["api","web"]"#);
+    assert_eq!(
+        serde_json::to_string(&value).expect("a set serializes"),
+        r#"["api","web"]"#
+    );
     assert!(FieldValue::set(["a"]) < FieldValue::set(["b"]));
     assert!(FieldValue::set(["a"]) < FieldValue::set(["a", "b"]));
 }

@@ -285,7 +285,7 @@ pub(super) fn project_record(
         .iter()
         .flat_map(|v| v.targets.iter().map(|t| env_entry(&v.key, t)))
         .collect();
-    record.attrs = Attrs::WebServices(WebServiceAttrs {
+    record.attrs = Attrs::WebServices(Box::new(WebServiceAttrs {
         subtype: Some(SUBTYPE.to_owned()),
         production_url,
         default_url,
@@ -305,7 +305,7 @@ pub(super) fn project_record(
             install_command: text(&wire.install_command),
             output_directory: text(&wire.output_directory),
         },
-    });
+    }));
     let mut full = raw.to_value();
     if let Some(env) = full.get_mut("env").and_then(Value::as_array_mut) {
         for var in env.iter_mut().filter_map(Value::as_object_mut) {
