@@ -9,7 +9,7 @@
 //! Schema document them, and an adapter reads a value back through the same const, typed:
 //! `dock.setting(&ACCOUNT_ID)` is an `Option<&str>`. This module owns no I/O and knows no provider.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
 use serde::{Deserialize, Serialize};
@@ -96,8 +96,8 @@ impl SettingType for Number {
 
 impl SettingType for TextSet {
     const TYPE: FieldType = FieldType::StrList;
-    type Value<'a> = &'a BTreeSet<String>;
-    fn read(value: &FieldValue) -> Option<&BTreeSet<String>> {
+    type Value<'a> = &'a crate::VecSet<String>;
+    fn read(value: &FieldValue) -> Option<&crate::VecSet<String>> {
         match value {
             FieldValue::Set(s) => Some(s),
             _ => None,

@@ -17,6 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::FieldValue;
+use crate::compact::VecSet;
 use crate::plan::FieldChange;
 use crate::web_service::split_env_entry;
 
@@ -69,8 +70,8 @@ pub fn applied_fingerprints(applied: Option<&FieldValue>) -> BTreeMap<String, St
 /// value StackDock knows it changed, `after` every entry whose value will be sent: an entry in
 /// `after` only is "set". `None` when there is nothing to send.
 pub fn value_change(
-    desired: &BTreeSet<String>,
-    actual: &BTreeSet<String>,
+    desired: &VecSet<String>,
+    actual: &VecSet<String>,
     current: Option<&BTreeMap<String, String>>,
     applied: Option<&FieldValue>,
 ) -> Option<FieldChange> {
@@ -95,8 +96,8 @@ pub fn value_change(
     }
     (!send.is_empty()).then(|| FieldChange {
         field: ENV_VALUES.to_owned(),
-        before: Some(FieldValue::Set(changed)),
-        after: Some(FieldValue::Set(send)),
+        before: Some(FieldValue::Set(changed.into_iter().collect())),
+        after: Some(FieldValue::Set(send.into_iter().collect())),
     })
 }
 
@@ -107,9 +108,9 @@ pub fn value_change(
 pub fn resent_names(changes: &[FieldChange]) -> BTreeSet<String> {
     let set = |v: &Option<FieldValue>| match v {
         Some(FieldValue::Set(s)) => s.clone(),
-        _ => BTreeSet::new(),
+        _ => VecSet::new(),
     };
-    let names = |entries: &BTreeSet<String>| -> BTreeMap<String, BTreeSet<String>> {
+    let names = |entries: &VecSet<String>| -> BTreeMap<String, BTreeSet<String>> {
         let mut by_name: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for entry in entries {
             if let Some((name, _)) = split_env_entry(entry) {
@@ -145,7 +146,7 @@ pub fn resent_names(changes: &[FieldChange]) -> BTreeSet<String> {
 pub fn describe(change: &FieldChange) -> Vec<String> {
     let entries = |v: &Option<FieldValue>| match v {
         Some(FieldValue::Set(s)) => s.clone(),
-        _ => BTreeSet::new(),
+        _ => VecSet::new(),
     };
     let changed = entries(&change.before);
     entries(&change.after)
@@ -164,7 +165,7 @@ pub fn describe(change: &FieldChange) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn set(entries: &[&str]) -> BTreeSet<String> {
+    fn set(entries: &[&str]) -> VecSet<String> {
         entries.iter().map(|e| (*e).to_owned()).collect()
     }
 
@@ -257,11 +258,17 @@ mod tests {
         };
         let values = FieldChange {
             field: ENV_VALUES.into(),
-            before: Some(FieldValue::Set(BTreeSet::new())),
+            before: Some(FieldValue::Set(VecSet::new())),
             after: Some(FieldValue::Set(set(&["D@production"]))),
         };
-        assert_eq!(resent_names(&[env.clone(), values]), set(&["B", "C", "D"]));
-        assert_eq!(resent_names(&[env]), set(&["B", "C"]));
+        assert_eq!(
+            resent_names(&[env.clone(), values]),
+            BTreeSet::from(["B".to_owned(), "C".to_owned(), "D".to_owned()])
+        );
+        assert_eq!(
+            resent_names(&[env]),
+            BTreeSet::from(["B".to_owned(), "C".to_owned()])
+        );
         assert!(resent_names(&[]).is_empty());
     }
 }

@@ -405,7 +405,7 @@ image = "ubuntu-24-04-x64"
             "marketing",
         );
         r.region = Some("iad1".to_owned());
-        r.attrs = Attrs::WebServices(WebServiceAttrs {
+        r.attrs = Attrs::WebServices(Box::new(WebServiceAttrs {
             subtype: Some("project".to_owned()),
             framework: Some("nextjs".to_owned()),
             custom_domains: ["www.example.com".to_owned()].into(),
@@ -420,7 +420,7 @@ image = "ubuntu-24-04-x64"
                 ..WebServiceBuild::default()
             },
             ..WebServiceAttrs::default()
-        });
+        }));
         let out = entries(&config, &[("vercel-main", &r)]);
         assert_eq!(out.skipped.len(), 0, "{:?}", out.skipped);
         for line in [

@@ -6,6 +6,7 @@
 //! depend on tokio, reqwest or any aws-* crate (checked by `tests/purity.rs`).
 
 pub mod api_data;
+pub mod compact;
 pub mod config;
 pub mod dns;
 pub mod dock_settings;
@@ -21,6 +22,7 @@ pub mod value;
 pub mod web_service;
 
 pub use api_data::ApiData;
+pub use compact::{VecMap, VecSet};
 pub use kind::{Kind, ProviderKind};
 pub use record::Record;
 pub use value::FieldValue;

@@ -1,9 +1,10 @@
 //! `FieldValue`: the small value language shared by desired fields, actual fields and plan diffs.
 
-use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use crate::VecSet;
 
 /// A comparable field value. Lists are sets (tags, ssh keys): order never causes a diff.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -12,7 +13,7 @@ pub enum FieldValue {
     Bool(bool),
     Int(i64),
     Str(String),
-    Set(BTreeSet<String>),
+    Set(VecSet<String>),
 }
 
 impl FieldValue {
@@ -37,7 +38,7 @@ impl FieldValue {
         }
     }
 
-    pub fn as_set(&self) -> Option<&BTreeSet<String>> {
+    pub fn as_set(&self) -> Option<&VecSet<String>> {
         match self {
             FieldValue::Set(s) => Some(s),
             _ => None,

@@ -1104,7 +1104,7 @@ fn desired_values(
     record: &Record,
     kind: Kind,
     spec: &ResourceSpec,
-) -> std::collections::BTreeMap<String, FieldValue> {
+) -> stackdock_core::VecMap<String, FieldValue> {
     managed_keys(record, kind, spec)
         .filter_map(|k| {
             let value = spec

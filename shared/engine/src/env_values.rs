@@ -188,7 +188,7 @@ mod tests {
         );
         let none = resolve(
             &ResourceSpec {
-                fields: BTreeMap::new(),
+                fields: stackdock_core::VecMap::new(),
                 ..spec(&[])
             },
             "servers.web-1",

@@ -302,7 +302,6 @@ pub(crate) fn fill_zone(record: &mut Record, zone: &str, nameservers: &[&str]) {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use stackdock_core::ProviderKind;
 
@@ -315,7 +314,7 @@ mod tests {
             fields: fields
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                .collect::<BTreeMap<_, _>>(),
+                .collect(),
             protect: false,
         }
     }

@@ -155,7 +155,7 @@ impl FakeProvider {
 /// Writes the spec's fields onto a record, the way a provider would report them back.
 fn apply_fields(
     record: &mut Record,
-    fields: &BTreeMap<String, FieldValue>,
+    fields: &stackdock_core::VecMap<String, FieldValue>,
     owner_tag: Option<&str>,
     attach_to_id: Option<&str>,
 ) {
@@ -323,7 +323,7 @@ impl Provider for FakeProvider {
         let Some((record, _)) = st.resources.get_mut(&(kind, id.to_owned())) else {
             return Err(self.err(ErrorClass::NotFound, &route, format!("{id} not found")));
         };
-        let mut fields = BTreeMap::new();
+        let mut fields = stackdock_core::VecMap::new();
         for c in changes {
             match (c.field.as_str(), &c.after) {
                 ("name", Some(FieldValue::Str(name))) => record.name.clone_from(name),

@@ -53,7 +53,7 @@ pub(crate) fn spec_set(spec: &ResourceSpec, key: &str) -> BTreeSet<String> {
     spec.fields
         .get(key)
         .and_then(FieldValue::as_set)
-        .cloned()
+        .map(|s| s.iter().cloned().collect())
         .unwrap_or_default()
 }
 

@@ -6,7 +6,7 @@
 //! message naming what the store got wrong; none reads a clock (all times are fixed) or depends on
 //! another check's data.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +18,7 @@ use stackdock_core::record::{
     ProvisioningSource, ProvisioningState, RecordKey, ServerAttrs, VolumeAttrs, WebServiceAttrs,
     WebServiceBuild, WebServiceRepo, dock_id,
 };
-use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
+use stackdock_core::{FieldValue, Kind, ProviderKind, Record, VecMap, VecSet};
 
 use crate::{
     ActionResult, DockSync, Intent, KindListing, Lease, LogLine, Outcome, RunKind, RunRecord,
@@ -311,7 +311,7 @@ pub async fn bookkeeping_survives_resync(store: Arc<dyn Store>) {
     managed.provisioning_source = ProvisioningSource::Api;
     managed.provisioning_state = Some(ProvisioningState::Provisioned);
     managed.provisioned_at = Some(at(1));
-    managed.applied = BTreeMap::from([
+    managed.applied = VecMap::from([
         ("plan".to_owned(), FieldValue::Str("vc2-1c-1gb".into())),
         ("tags".to_owned(), FieldValue::set(["web"])),
     ]);
@@ -1285,7 +1285,7 @@ pub async fn a_sync_never_overwrites_ownership_an_apply_wrote_during_it(
             adopted.managed_by = Some("servers.web-1".into());
             adopted.protect = true;
             adopted.applied =
-                BTreeMap::from([("plan".to_owned(), FieldValue::Str("vc2-1c-1gb".into()))]);
+                VecMap::from([("plan".to_owned(), FieldValue::Str("vc2-1c-1gb".into()))]);
             ok(
                 apply.put_records(&[adopted.clone(), created]).await,
                 "the apply writes ownership",
@@ -1486,7 +1486,7 @@ pub fn server(org: &str, dock: &str, id: &str, name: &str, region: &str) -> Reco
         instance_type: Some("vc2-1c-1gb".into()),
         ip_address: Some("203.0.113.10".into()),
         image: Some("ubuntu-24.04".into()),
-        tags: BTreeSet::from(["web".to_owned()]),
+        tags: VecSet::from(["web".to_owned()]),
     });
     record.full_api_data = json!({ "id": id, "label": name, "region": region, "ram": 1024 }).into();
     record.with_hash()
@@ -1510,7 +1510,7 @@ pub fn full_record(kind: Kind, org: &str, dock: &str, id: &str) -> Record {
             instance_type: s("vc2-2c-4gb"),
             ip_address: s("203.0.113.7"),
             image: s("debian-12"),
-            tags: BTreeSet::from(["a".to_owned(), "stackdock-0123456789abcdef".to_owned()]),
+            tags: VecSet::from(["a".to_owned(), "stackdock-0123456789abcdef".to_owned()]),
         }),
         Kind::BlockVolumes => Attrs::BlockVolumes(VolumeAttrs {
             size_gb: Some(40),
@@ -1534,7 +1534,7 @@ pub fn full_record(kind: Kind, org: &str, dock: &str, id: &str) -> Record {
             host: s("db.example"),
             port: Some(5432),
         }),
-        Kind::WebServices => Attrs::WebServices(WebServiceAttrs {
+        Kind::WebServices => Attrs::WebServices(Box::new(WebServiceAttrs {
             subtype: s("project"),
             production_url: s("https://www.acme.example"),
             default_url: s("https://app-acme.vercel.app"),
@@ -1560,7 +1560,7 @@ pub fn full_record(kind: Kind, org: &str, dock: &str, id: &str) -> Record {
                 install_command: s("npm ci"),
                 output_directory: None,
             },
-        }),
+        })),
         Kind::Domains => Attrs::Domains(DomainAttrs {
             zone_name: s("acme.example"),
             dns_hosted: true,

@@ -9,7 +9,7 @@ use serde_json::json;
 use stackdock_core::config::DesiredResource;
 use stackdock_core::plan::{DockState, plan};
 use stackdock_core::record::{Attrs, ProvisioningSource, ServerAttrs, dock_id};
-use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
+use stackdock_core::{FieldValue, Kind, ProviderKind, Record, VecMap};
 
 use crate::fleet::{self, ORG};
 use crate::report::Row;
@@ -63,7 +63,7 @@ pub fn inputs(n: usize) -> (stackdock_core::config::Config, Vec<Record>) {
         let provider = ProviderKind::ALL[i % 3];
         let (region, plan_slug, image) = slugs(provider);
         let name = format!("srv-{i:07}");
-        let fields: BTreeMap<String, FieldValue> = [
+        let fields: VecMap<String, FieldValue> = [
             ("region", FieldValue::from(region)),
             ("plan", plan_slug.into()),
             ("image", image.into()),

@@ -31,7 +31,7 @@ pub use parse::parse;
 pub use target::{DEFAULT_SECRET_PREFIX, LambdaTarget, check_lambda};
 
 use crate::dock_settings::{DockSetting, DockSettings, SettingType};
-use crate::{FieldValue, Kind, ProviderKind};
+use crate::{FieldValue, Kind, ProviderKind, VecMap};
 
 /// The whole desired state of one `stackdock.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,7 +126,7 @@ pub struct DesiredResource {
     pub ignore_changes: BTreeSet<String>,
     pub allow_replace: bool,
     /// Kind-specific keys (`region`, `plan`, `size_gb`, …) as written.
-    pub fields: BTreeMap<String, FieldValue>,
+    pub fields: VecMap<String, FieldValue>,
 }
 
 impl DesiredResource {

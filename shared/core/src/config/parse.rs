@@ -491,7 +491,7 @@ impl Walker<'_, '_> {
                 if !ok {
                     return None;
                 }
-                Some(FieldValue::Set(set))
+                Some(FieldValue::Set(set.into()))
             }
             _ => None,
         };
@@ -579,7 +579,7 @@ impl Walker<'_, '_> {
         let at = self.typed(k, v, FieldType::StrList, what)?;
         match at.value {
             FieldValue::Set(s) => Some(At {
-                value: s,
+                value: s.into_iter().collect(),
                 key: at.key,
                 span: at.span,
             }),

@@ -166,7 +166,7 @@ impl Walker<'_, '_> {
             draft.fields.insert(
                 field.to_owned(),
                 At {
-                    value: FieldValue::Set(set),
+                    value: FieldValue::Set(set.into()),
                     key: key.span(),
                     span: item.span(),
                 },

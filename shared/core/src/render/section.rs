@@ -182,7 +182,7 @@ pub(crate) fn counts(plan: &Plan) -> [(ActionKind, usize); 10] {
 pub(crate) fn entry_lines(c: &crate::plan::FieldChange) -> Option<Vec<String>> {
     let set = |v: &Option<crate::FieldValue>| match v {
         Some(crate::FieldValue::Set(s)) => s.clone(),
-        _ => std::collections::BTreeSet::new(),
+        _ => crate::compact::VecSet::new(),
     };
     match c.field.as_str() {
         "env" => {

@@ -1,5 +1,6 @@
 //! stackdock-core's integration tests: one binary, one module per topic.
 
+mod compact;
 mod config;
 mod fixtures;
 mod hostile;

@@ -7,7 +7,7 @@ use stackdock_core::config::{
 };
 use stackdock_core::plan::{Action, ActionKind, DockState, Plan, StaleReason, compare, plan};
 use stackdock_core::record::{Attrs, ProvisioningSource, ServerAttrs, VolumeAttrs, owner_tag};
-use stackdock_core::{FieldValue, Kind, ProviderKind, Record};
+use stackdock_core::{FieldValue, Kind, ProviderKind, Record, VecMap};
 
 pub(crate) const ORG: &str = "acme";
 
@@ -51,7 +51,7 @@ pub(crate) fn server(name: &str, dock: &str, plan: &str) -> DesiredResource {
         id: None,
         ignore_changes: BTreeSet::new(),
         allow_replace: false,
-        fields: BTreeMap::from([
+        fields: VecMap::from([
             ("region".into(), FieldValue::from("ewr")),
             ("plan".into(), FieldValue::from(plan)),
             ("image".into(), FieldValue::from("os:2284")),
@@ -61,7 +61,7 @@ pub(crate) fn server(name: &str, dock: &str, plan: &str) -> DesiredResource {
 }
 
 fn volume(name: &str, dock: &str, size: i64, attach_to: Option<&str>) -> DesiredResource {
-    let mut fields = BTreeMap::from([
+    let mut fields = VecMap::from([
         ("region".into(), FieldValue::from("ewr")),
         ("size_gb".into(), FieldValue::Int(size)),
     ]);

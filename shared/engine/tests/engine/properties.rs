@@ -97,7 +97,7 @@ fn existing() -> impl Strategy<Value = Existing> {
         )
 }
 
-fn tags(flags: &[bool]) -> BTreeSet<String> {
+fn tags(flags: &[bool]) -> stackdock_core::VecSet<String> {
     TAGS.iter()
         .zip(flags)
         .filter(|(_, on)| **on)

@@ -228,7 +228,7 @@ fn project_record(ctx: &DockContext, raw: impl Listed) -> Result<Record, String>
         .map(|d| format!("https://{d}"))
         .or_else(|| default_url.clone());
     let build = |k: &str| wire.build_config.get(k).and_then(text);
-    record.attrs = Attrs::WebServices(WebServiceAttrs {
+    record.attrs = Attrs::WebServices(Box::new(WebServiceAttrs {
         subtype: Some(SUBTYPE.to_owned()),
         production_url,
         default_url,
@@ -246,7 +246,7 @@ fn project_record(ctx: &DockContext, raw: impl Listed) -> Result<Record, String>
             install_command: None,
             output_directory: build("destination_dir"),
         },
-    });
+    }));
     let mut full = raw.to_value();
     strip_env_values(&mut full);
     Ok(seal(record, full))
@@ -550,7 +550,7 @@ impl KindAdapter<Cloudflare> for Pages {
 /// A set field's value; absent is empty.
 fn set(v: &Option<FieldValue>) -> BTreeSet<String> {
     match v {
-        Some(FieldValue::Set(s)) => s.clone(),
+        Some(FieldValue::Set(s)) => s.iter().cloned().collect(),
         _ => BTreeSet::new(),
     }
 }

@@ -165,7 +165,6 @@ mod tests {
     use crate::catalog::check;
     use stackdock_core::plan::ResourceSpec;
     use stackdock_core::{FieldValue, Kind};
-    use std::collections::BTreeMap;
 
     fn items<T: serde::de::DeserializeOwned>(text: &str, key: &str) -> Vec<T> {
         let v: Value = serde_json::from_str(text).expect("fixture parses");
@@ -212,7 +211,7 @@ mod tests {
             fields: fields
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), FieldValue::from(*v)))
-                .collect::<BTreeMap<_, _>>(),
+                .collect(),
             protect: false,
         }
     }

@@ -282,7 +282,7 @@ impl DigitalOcean {
     ) -> Result<(), ProviderError> {
         let current = self.existing(&COLLECTION, id, "does not exist").await?;
         let current_tags = match &current.attrs {
-            Attrs::Servers(a) => a.tags.clone(),
+            Attrs::Servers(a) => a.tags.iter().cloned().collect(),
             _ => BTreeSet::new(),
         };
         let (mut add, remove) = tag_diff(&current_tags, desired);
@@ -419,9 +419,9 @@ impl KindAdapter<DigitalOcean> for Droplets {
                 }
                 ("plan", Some(FieldValue::Str(size))) => dock.resize_droplet(id, size).await?,
                 ("tags", after) => {
-                    let desired = after
+                    let desired: BTreeSet<String> = after
                         .and_then(FieldValue::as_set)
-                        .cloned()
+                        .map(|s| s.iter().cloned().collect())
                         .unwrap_or_default();
                     dock.retag_droplet(id, &desired, &u.request.spec.owner_tag)
                         .await?;

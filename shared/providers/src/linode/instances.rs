@@ -252,7 +252,7 @@ impl KindAdapter<Linode> for Instances {
         for c in u.changes {
             match (c.field.as_str(), &c.after) {
                 ("name", Some(FieldValue::Str(s))) => label = Some(s.clone()),
-                ("tags", Some(FieldValue::Set(s))) => tags = Some(s.clone()),
+                ("tags", Some(FieldValue::Set(s))) => tags = Some(s.iter().cloned().collect()),
                 ("tags", None) => tags = Some(BTreeSet::new()),
                 ("plan", Some(FieldValue::Str(s))) => plan = Some(s.clone()),
                 _ => return Err(not_in_place(&l.account.ctx, UPDATE, Kind::Servers, c)),
@@ -262,7 +262,7 @@ impl KindAdapter<Linode> for Instances {
         if let Some(desired) = tags {
             let current = l.require_record(ONE, &path, record).await?;
             let current = match &current.attrs {
-                Attrs::Servers(a) => a.tags.clone(),
+                Attrs::Servers(a) => a.tags.iter().cloned().collect(),
                 _ => BTreeSet::new(),
             };
             body.tags = Some(merged_tags(&desired, &current, &u.request.spec.owner_tag));

@@ -286,7 +286,7 @@ pub(super) fn project_record(
         .iter()
         .flat_map(|v| v.targets.iter().map(|t| env_entry(&v.key, t)))
         .collect();
-    record.attrs = Attrs::WebServices(WebServiceAttrs {
+    record.attrs = Attrs::WebServices(Box::new(WebServiceAttrs {
         subtype: Some(SUBTYPE.to_owned()),
         production_url,
         default_url,
@@ -306,7 +306,7 @@ pub(super) fn project_record(
             install_command: text(&wire.install_command),
             output_directory: text(&wire.output_directory),
         },
-    });
+    }));
     let mut full = raw.to_value();
     if let Some(env) = full.get_mut("env").and_then(Value::as_array_mut) {
         for var in env.iter_mut().filter_map(Value::as_object_mut) {
@@ -547,7 +547,7 @@ impl KindAdapter<Vercel> for Projects {
                 .await?;
         }
         let set = |v: &Option<FieldValue>| match v {
-            Some(FieldValue::Set(s)) => s.clone(),
+            Some(FieldValue::Set(s)) => s.iter().cloned().collect(),
             _ => BTreeSet::new(),
         };
         if let Some(change) = domains {
@@ -558,7 +558,7 @@ impl KindAdapter<Vercel> for Projects {
         if !resent.is_empty() {
             let want = env.map_or_else(
                 || match update.request.spec.fields.get("env") {
-                    Some(FieldValue::Set(s)) => s.clone(),
+                    Some(FieldValue::Set(s)) => s.iter().cloned().collect(),
                     _ => BTreeSet::new(),
                 },
                 |change| set(&change.after),

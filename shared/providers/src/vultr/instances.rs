@@ -412,7 +412,6 @@ mod tests {
     use serde_json::json;
     use stackdock_core::plan::ResourceSpec;
     use stackdock_core::record::owner_tag;
-    use std::collections::BTreeMap;
 
     const FIXTURE: &str = include_str!("../../../../fixtures/vultr/instances.json");
 
@@ -635,7 +634,7 @@ mod tests {
             fields: fields
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                .collect::<BTreeMap<_, _>>(),
+                .collect(),
             protect: false,
         }
     }

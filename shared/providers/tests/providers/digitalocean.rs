@@ -74,7 +74,7 @@ pub(super) fn server_spec(name: &str) -> ResourceSpec {
 
 fn tags(r: &Record) -> BTreeSet<String> {
     match &r.attrs {
-        Attrs::Servers(a) => a.tags.clone(),
+        Attrs::Servers(a) => a.tags.iter().cloned().collect(),
         _ => BTreeSet::new(),
     }
 }

@@ -2,7 +2,6 @@
 //! requests and changes written the way the engine hands them to an adapter, and [`Made`], one
 //! created resource with the calls a lifecycle test makes on it.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -80,7 +79,7 @@ pub(super) fn spec_at(address: &str, name: &str, fields: &[(&str, FieldValue)]) 
         fields: fields
             .iter()
             .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect::<BTreeMap<_, _>>(),
+            .collect(),
         protect: false,
     }
 }

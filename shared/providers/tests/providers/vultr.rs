@@ -68,7 +68,7 @@ pub(super) fn server_spec(name: &str) -> ResourceSpec {
 
 fn server_tags(r: &Record) -> BTreeSet<String> {
     match &r.attrs {
-        Attrs::Servers(a) => a.tags.clone(),
+        Attrs::Servers(a) => a.tags.iter().cloned().collect(),
         other => panic!("not a server: {other:?}"),
     }
 }

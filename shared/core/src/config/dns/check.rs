@@ -64,7 +64,7 @@ impl Walker<'_, '_> {
                 id: None,
                 ignore_changes: BTreeSet::new(),
                 allow_replace: false,
-                fields: BTreeMap::new(),
+                fields: crate::VecMap::new(),
             });
             // Each record checked so far: its record number by (fqdn, type, value key), and the
             // (type, number) of the records of each name. Maps, not scans: a zone may hold
@@ -280,7 +280,7 @@ impl Walker<'_, '_> {
         if !ok {
             return None;
         }
-        let mut fields = BTreeMap::new();
+        let mut fields = crate::VecMap::new();
         fields.insert("zone".to_owned(), FieldValue::Str(zone.to_owned()));
         fields.insert("fqdn".to_owned(), FieldValue::Str(fqdn.clone()));
         fields.insert("type".to_owned(), FieldValue::Str(record_type.to_owned()));
@@ -651,5 +651,5 @@ struct CheckedRecord {
     record_type: String,
     /// The value's identity: canonical value, or `servers.<name>` for a reference.
     key: String,
-    fields: BTreeMap<String, FieldValue>,
+    fields: crate::VecMap<String, FieldValue>,
 }
