@@ -224,19 +224,14 @@ fn the_repository_example_validates() {
         .values()
         .map(|d| (d.name.as_str(), d.provider, &d.credentials))
         .collect();
-    assert_eq!(docks.len(), 4);
+    assert_eq!(docks.len(), 5);
     for (name, provider, credentials) in docks {
         assert!(
             matches!(credentials, CredentialRef::Env(_)),
             "{name} uses an environment variable"
         );
-        // Every kind the dock's provider supports is exercised, but Cloudflare's web services:
-        // the example's Pages site is being added with the example fleet's own change (issue 18),
-        // and this branch leaves `stackdock.toml` to it. Remove the exception once it has one.
+        // Every kind the dock's provider supports is exercised.
         for kind in provider.kinds() {
-            if (provider, *kind) == (ProviderKind::Cloudflare, Kind::WebServices) {
-                continue;
-            }
             assert!(
                 config
                     .resources
