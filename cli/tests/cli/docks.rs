@@ -58,7 +58,7 @@ async fn docks_test_tells_a_rejected_token_apart() {
     let all = ws.run(&["docks", "test"]).await;
     let out = text(&all.stdout);
     assert_eq!(all.status.code(), Some(0), "{out}{}", text(&all.stderr));
-    assert_eq!(out.matches(": ok").count(), 4, "{out}");
+    assert_eq!(out.matches(": ok").count(), 5, "{out}");
 
     let wrong = "not-the-vultr-token-3b9d";
     let rejected = ws

@@ -729,6 +729,18 @@ impl Executor<'_> {
                             kind.noun()
                         )));
                     }
+                    Some(found) if !unfinished(&found, spec).is_empty() => {
+                        // A web service's create is several requests (the project, then its
+                        // domains and variables): one answered with an error may have left it
+                        // half-made. Keep it, report the action failed; the next plan finishes it.
+                        let id = found.provider_resource_id.clone();
+                        let fields = unfinished(&found, spec).join(", ");
+                        self.finish_create(action, kind, spec, found).await?;
+                        return Err(EngineError::Invalid(format!(
+                            "{e}; {} {id} was found by its ownership tag but its {fields} are not yet as stackdock.toml says; run apply again to finish it",
+                            kind.noun()
+                        )));
+                    }
                     Some(found) => (found, None),
                     None => {
                         self.store.clear_intent(org, &address).await?;
@@ -1135,6 +1147,28 @@ fn read_user_data(config_dir: &Path, relative: &str) -> Result<String, EngineErr
 }
 
 /// Whether a found volume is attached where the create asked (always true without an attach).
+/// The fields of a web service a create sets in requests after the first (custom domains,
+/// variables) that `record` does not have as `spec` asks.
+fn unfinished(record: &Record, spec: &ResourceSpec) -> Vec<&'static str> {
+    if record.kind() != Kind::WebServices {
+        return Vec::new();
+    }
+    ["domains", "env"]
+        .into_iter()
+        .filter(|key| {
+            let want = match spec.fields.get(*key) {
+                Some(FieldValue::Set(s)) => s.clone(),
+                _ => Default::default(),
+            };
+            let have = match record.field(key) {
+                Some(FieldValue::Set(s)) => s,
+                _ => Default::default(),
+            };
+            want != have
+        })
+        .collect()
+}
+
 fn attached_as_asked(record: &Record, attach_to_id: Option<&str>) -> bool {
     let Some(server) = attach_to_id else {
         return true;

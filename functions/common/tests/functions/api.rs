@@ -32,8 +32,8 @@ async fn health_inventory_and_unknown_routes() {
     assert_eq!(body["status"], "ok");
     assert_eq!(body["org"], ORG);
     assert_eq!(body["store"], "reachable");
-    assert_eq!(body["docks"], 4);
-    assert_eq!(body["docks_synced"], 4);
+    assert_eq!(body["docks"], 5);
+    assert_eq!(body["docks_synced"], 5);
 
     let all = live.get("/v1/inventory").await;
     assert_eq!(all.status, StatusCode::OK);
@@ -720,7 +720,7 @@ async fn a_deployed_plan_function_refuses_a_proposal_the_deployment_would_refuse
         .await;
     let body = refused.error(StatusCode::BAD_REQUEST, "invalid_config");
     let diagnostics = body["diagnostics"].as_array().expect("diagnostics");
-    assert_eq!(diagnostics.len(), 4, "one per dock: {body}");
+    assert_eq!(diagnostics.len(), 5, "one per dock: {body}");
     let line = fleet
         .lines()
         .position(|l| l.contains("VULTR_API_KEY"))
@@ -793,6 +793,7 @@ async fn health_names_the_docks_whose_last_sync_failed_without_adapters() {
             ProviderKind::Vultr,
             ProviderKind::DigitalOcean,
             ProviderKind::Cloudflare,
+            ProviderKind::Vercel,
         ],
     )
     .await;
@@ -805,5 +806,5 @@ async fn health_names_the_docks_whose_last_sync_failed_without_adapters() {
         serde_json::json!(["linode-main"]),
         "{body}"
     );
-    assert_eq!(body["docks_synced"], 3, "{body}");
+    assert_eq!(body["docks_synced"], 4, "{body}");
 }

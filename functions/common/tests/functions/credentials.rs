@@ -243,6 +243,7 @@ async fn a_transient_secrets_manager_failure_is_retried_reported_retryable_and_h
             ("do-main", Provider::Digitalocean),
             ("linode-main", Provider::Linode),
             ("cloudflare-main", Provider::Cloudflare),
+            ("vercel-main", Provider::Vercel),
         ] {
             values.insert(format!("stackdock/{dock}"), live.sandbox.token(provider));
         }
@@ -256,9 +257,9 @@ async fn a_transient_secrets_manager_failure_is_retried_reported_retryable_and_h
         .build();
     let resolver = Arc::new(SecretsManagerResolver::new(&sdk));
 
-    // The cold start: each dock's read is tried 4 times (bounded backoff), then given up for now.
+    // The cold start: each of the 5 docks' reads is tried 4 times (bounded backoff), then given up for now.
     let docks = Docks::healing(&live.config, resolver, adapters(), CREDENTIAL_TTL).await;
-    assert_eq!(faulty.requests.load(Ordering::SeqCst), 4 * 4);
+    assert_eq!(faulty.requests.load(Ordering::SeqCst), 5 * 4);
     assert!(docks.failures.is_empty(), "nothing is kept as a failure");
     let live = live.with_docks(docks, Worker::InProcess);
 

@@ -60,7 +60,7 @@ async fn list_docks_records_one_run_per_execution_even_when_retried_and_reaps_st
             "run_id": RUN,
             "actor": "schedule:arn:aws:scheduler:us-east-1:123456789012:schedule/default/stackdock-sync",
             "max_concurrency": fanout::DEFAULT_CONCURRENCY,
-            "docks": ["cloudflare-main", "do-main", "linode-main", "vultr-main"],
+            "docks": ["cloudflare-main", "do-main", "linode-main", "vercel-main", "vultr-main"],
         })
     );
     // Step Functions retries the step (its answer was lost): the same run, not a second one.
@@ -262,7 +262,7 @@ async fn the_sync_function_still_syncs_everything_on_the_schedule_event() {
     let outcome = step(&live, fixture("example-eventbridge-schedule.json"))
         .await
         .expect("all-in-one sync");
-    assert_eq!(outcome["docks"], 4);
+    assert_eq!(outcome["docks"], 5);
     assert_eq!(outcome["docks_failed"], 0);
     let err = step(&live, json!({"hello": "world"}))
         .await

@@ -141,7 +141,7 @@ async fn three_docks_one_refusing_its_token_two_synced_one_recorded_failed_and_t
         .await
         .expect("the execution succeeds: a failed dock never fails it");
     assert_eq!(output["run_id"], "sync-e2e-refused");
-    assert_eq!(output["docks"], 4);
+    assert_eq!(output["docks"], 5);
     assert_eq!(output["docks_failed"], 1, "{output}");
 
     // The refused dock was tried once (not retryable) and caught; the others synced once.
@@ -360,7 +360,7 @@ async fn the_map_runs_at_most_max_concurrency_docks_and_plans_as_the_one_process
     assert_eq!(one_at_a_time.peak_concurrency(), 1);
     assert!(one_at_a_time.events().contains(&Event::Mapped {
         state: "SyncDocks".into(),
-        items: 4,
+        items: 5,
         max_concurrency: 1
     }));
     let run = live
@@ -379,7 +379,7 @@ async fn the_map_runs_at_most_max_concurrency_docks_and_plans_as_the_one_process
         .expect("execution");
     assert!(parallel.events().contains(&Event::Mapped {
         state: "SyncDocks".into(),
-        items: 4,
+        items: 5,
         max_concurrency: fanout::DEFAULT_CONCURRENCY
     }));
     assert!(parallel.peak_concurrency() <= fanout::DEFAULT_CONCURRENCY);

@@ -12,7 +12,7 @@ use crate::support::{Live, ORG, Worker, held};
 async fn the_scheduled_sync_writes_the_inventory_and_a_run_carrying_the_plan() {
     let live = Live::new().await;
     let outcome = live.scheduled_sync().await.expect("sync");
-    assert_eq!(outcome.docks, 4);
+    assert_eq!(outcome.docks, 5);
     assert_eq!(outcome.docks_failed, 0);
     assert!(outcome.records_written > 0, "{outcome:?}");
     assert_eq!(
@@ -34,7 +34,7 @@ async fn the_scheduled_sync_writes_the_inventory_and_a_run_carrying_the_plan() {
         .count();
     assert_eq!(stored_vultr_servers, vultr_servers);
     let statuses = live.store.dock_statuses(ORG).await.expect("statuses");
-    assert_eq!(statuses.len(), 4);
+    assert_eq!(statuses.len(), 5);
     assert!(
         statuses
             .iter()

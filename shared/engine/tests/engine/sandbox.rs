@@ -507,8 +507,8 @@ async fn no_secret_reaches_a_record_a_log_line_a_plan_or_a_run() {
         "the records were searched"
     );
     assert!(
-        inventory.contains("acme-site") && inventory.contains("deployHooks"),
-        "the example's Vercel project, its deploy hooks redacted, was searched"
+        inventory.contains("acme-site"),
+        "the example's Vercel project (its deploy hooks and bypass keys dropped) was searched"
     );
     assert!(
         outputs[5].1.len() > 1000,
