@@ -184,10 +184,11 @@ async fn plan_records_every_outcome_and_blocks_a_dock_whose_invocation_died() {
     step(&live, sync_dock("cloudflare-main"))
         .await
         .expect("cloudflare");
+    step(&live, sync_dock("vercel-main")).await.expect("vercel");
     // linode-main's invocation timed out before writing anything (the fixture's Catch result).
     let outcome = step(&live, fixture("sync-plan.json")).await.expect("plan");
     assert_eq!(outcome["run_id"], RUN);
-    assert_eq!(outcome["docks"], 4);
+    assert_eq!(outcome["docks"], 5);
     assert_eq!(outcome["docks_failed"], 1);
     assert!(
         outcome["plan_digest"]
@@ -217,7 +218,7 @@ async fn plan_records_every_outcome_and_blocks_a_dock_whose_invocation_died() {
         .expect("get")
         .expect("run");
     assert_eq!(run.status, RunStatus::Partial, "{run:#?}");
-    assert_eq!(run.error.as_deref(), Some("1 of 4 docks failed to sync"));
+    assert_eq!(run.error.as_deref(), Some("1 of 5 docks failed to sync"));
     assert!(run.finished_at.is_some());
     assert_eq!(run.plan_digest.as_deref(), outcome["plan_digest"].as_str());
     let log: Vec<&str> = run.log.iter().map(|l| l.message.as_str()).collect();
