@@ -1146,7 +1146,6 @@ fn read_user_data(config_dir: &Path, relative: &str) -> Result<String, EngineErr
         .map_err(|e| EngineError::Invalid(format!("user_data_file `{}`: {e}", path.display())))
 }
 
-/// Whether a found volume is attached where the create asked (always true without an attach).
 /// The fields of a web service a create sets in requests after the first (custom domains,
 /// variables) that `record` does not have as `spec` asks.
 fn unfinished(record: &Record, spec: &ResourceSpec) -> Vec<&'static str> {
@@ -1169,6 +1168,7 @@ fn unfinished(record: &Record, spec: &ResourceSpec) -> Vec<&'static str> {
         .collect()
 }
 
+/// Whether a found volume is attached where the create asked (always true without an attach).
 fn attached_as_asked(record: &Record, attach_to_id: Option<&str>) -> bool {
     let Some(server) = attach_to_id else {
         return true;
