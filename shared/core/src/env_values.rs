@@ -106,9 +106,11 @@ pub fn value_change(
 /// replaces each such variable in every environment the file gives it; the executor records the
 /// fingerprints of exactly these.
 pub fn resent_names(changes: &[FieldChange]) -> BTreeSet<String> {
-    let set = |v: &Option<FieldValue>| match v {
-        Some(FieldValue::Set(s)) => s.clone(),
-        _ => VecSet::new(),
+    let set = |v: &Option<FieldValue>| {
+        v.as_ref()
+            .and_then(FieldValue::as_set)
+            .cloned()
+            .unwrap_or_default()
     };
     let names = |entries: &VecSet<String>| -> BTreeMap<String, BTreeSet<String>> {
         let mut by_name: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -144,9 +146,11 @@ pub fn resent_names(changes: &[FieldChange]) -> BTreeSet<String> {
 /// How an [`ENV_VALUES`] change reads, one line per entry: `API_URL@production: value changed`
 /// or `…: set` (StackDock holds no fingerprint of what the provider has).
 pub fn describe(change: &FieldChange) -> Vec<String> {
-    let entries = |v: &Option<FieldValue>| match v {
-        Some(FieldValue::Set(s)) => s.clone(),
-        _ => VecSet::new(),
+    let entries = |v: &Option<FieldValue>| {
+        v.as_ref()
+            .and_then(FieldValue::as_set)
+            .cloned()
+            .unwrap_or_default()
     };
     let changed = entries(&change.before);
     entries(&change.after)

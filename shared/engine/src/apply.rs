@@ -1155,15 +1155,14 @@ fn unfinished(record: &Record, spec: &ResourceSpec) -> Vec<&'static str> {
     ["domains", "env"]
         .into_iter()
         .filter(|key| {
-            let want = match spec.fields.get(*key) {
-                Some(FieldValue::Set(s)) => s.clone(),
-                _ => Default::default(),
-            };
-            let have = match record.field(key) {
-                Some(FieldValue::Set(s)) => s,
-                _ => Default::default(),
-            };
-            want != have
+            let want = spec.fields.get(*key).and_then(FieldValue::as_set);
+            let have = record.field(key);
+            want.cloned().unwrap_or_default()
+                != have
+                    .as_ref()
+                    .and_then(FieldValue::as_set)
+                    .cloned()
+                    .unwrap_or_default()
         })
         .collect()
 }

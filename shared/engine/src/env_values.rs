@@ -121,10 +121,12 @@ pub(crate) fn record_sent(
     let name_of = |entry: &str| {
         stackdock_core::web_service::split_env_entry(entry).map(|(name, _)| name.to_owned())
     };
-    let desired = match spec.fields.get("env") {
-        Some(FieldValue::Set(entries)) => entries.clone(),
-        _ => Default::default(),
-    };
+    let desired = spec
+        .fields
+        .get("env")
+        .and_then(FieldValue::as_set)
+        .cloned()
+        .unwrap_or_default();
     let mut kept = core_env::applied_fingerprints(record.applied.get(ENV_VALUES));
     kept.retain(|entry, _| {
         desired.contains(entry) && !name_of(entry).is_some_and(|n| resent.contains(&n))

@@ -588,13 +588,11 @@ impl<'a> DockPlanner<'a> {
         if resource.ignore_changes.contains("env") {
             return None;
         }
-        let set = |v: Option<FieldValue>| match v {
-            Some(FieldValue::Set(s)) => s,
-            _ => Default::default(),
-        };
+        let set =
+            |v: Option<&FieldValue>| v.and_then(FieldValue::as_set).cloned().unwrap_or_default();
         crate::env_values::value_change(
-            &set(resource.field("env").cloned()),
-            &set(record.field("env")),
+            &set(resource.field("env")),
+            &set(record.field("env").as_ref()),
             self.env_fingerprints.get(&resource.address()),
             record.applied.get(ENV_VALUES),
         )

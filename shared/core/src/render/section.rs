@@ -180,9 +180,11 @@ pub(crate) fn counts(plan: &Plan) -> [(ActionKind, usize); 10] {
 /// values (`crate::env_values`) `~ env API_URL@production: value changed` or `…: set`. `None`
 /// for every other field. Never a value: the entries are names.
 pub(crate) fn entry_lines(c: &crate::plan::FieldChange) -> Option<Vec<String>> {
-    let set = |v: &Option<crate::FieldValue>| match v {
-        Some(crate::FieldValue::Set(s)) => s.clone(),
-        _ => crate::compact::VecSet::new(),
+    let set = |v: &Option<crate::FieldValue>| {
+        v.as_ref()
+            .and_then(crate::FieldValue::as_set)
+            .cloned()
+            .unwrap_or_default()
     };
     match c.field.as_str() {
         "env" => {
