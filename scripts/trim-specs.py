@@ -257,6 +257,7 @@ PROVIDERS = {
             ("DELETE", "/accounts/{account_id}/pages/projects/{project_name}"),
             ("POST", "/accounts/{account_id}/pages/projects/{project_name}/domains"),
             ("DELETE", "/accounts/{account_id}/pages/projects/{project_name}/domains/{domain_name}"),
+            ("GET", "/accounts/{account_id}/workers/scripts"),
         ],
     },
 }

@@ -20,6 +20,8 @@ pub fn page_size(p: ProviderKind, kind: Kind) -> usize {
         (ProviderKind::Cloudflare, Kind::DomainRecords) => 5_000_000,
         (ProviderKind::Cloudflare, Kind::Buckets) => 1_000,
         (ProviderKind::Cloudflare, Kind::Databases) => 10_000,
+        // Pages projects (and Workers scripts): one whole answer ([cf-go] `SinglePage`).
+        (ProviderKind::Cloudflare, Kind::WebServices) => usize::MAX,
         (ProviderKind::Cloudflare, _) => 50,
     }
 }
@@ -53,6 +55,11 @@ impl Listing {
         if (self.provider, self.kind) == (ProviderKind::Cloudflare, Kind::Buckets) {
             return pages + R2_JURISDICTIONS - 1;
         }
+        // Cloudflare's web services are two collections listed side by side: the Pages
+        // projects and the read-only Workers scripts (one whole answer, empty in the fleet).
+        if (self.provider, self.kind) == (ProviderKind::Cloudflare, Kind::WebServices) {
+            return pages + 1;
+        }
         pages
     }
 
@@ -64,6 +71,10 @@ impl Listing {
             // R2's cursor is followed page by page, each jurisdiction's chain beside the others.
             let chain = pages(self.items, page_size(self.provider, self.kind));
             return latency * chain as u32;
+        }
+        if (self.provider, self.kind) == (ProviderKind::Cloudflare, Kind::WebServices) {
+            // Two whole answers, asked at once.
+            return latency;
         }
         let pages = self.pages();
         match self.provider {
@@ -236,6 +247,21 @@ mod tests {
             databases.pages(),
             1,
             "Vultr lists databases in one response"
+        );
+    }
+
+    #[test]
+    fn cloudflare_web_services_are_two_whole_listings_side_by_side() {
+        let web = Listing {
+            provider: ProviderKind::Cloudflare,
+            kind: Kind::WebServices,
+            items: 80,
+        };
+        assert_eq!(web.pages(), 2, "the Pages projects and the Workers scripts");
+        assert_eq!(
+            web.critical_path(Duration::from_millis(100)),
+            Duration::from_millis(100),
+            "asked at once"
         );
     }
 

@@ -23,7 +23,7 @@ use stackdock_store::sqlite::SqliteStore;
 pub const ORG: &str = "bench";
 
 /// Every (provider, kind) StackDock syncs, with the sandbox's name for the kind.
-pub const PAIRS: [(ProviderKind, Kind, SbKind); 14] = [
+pub const PAIRS: [(ProviderKind, Kind, SbKind); 15] = [
     (ProviderKind::Vultr, Kind::Servers, SbKind::Instance),
     (ProviderKind::Vultr, Kind::BlockVolumes, SbKind::Volume),
     (ProviderKind::Vultr, Kind::Databases, SbKind::Database),
@@ -59,6 +59,13 @@ pub const PAIRS: [(ProviderKind, Kind, SbKind); 14] = [
         SbKind::DomainRecord,
     ),
     (ProviderKind::Vercel, Kind::WebServices, SbKind::WebService),
+    // Cloudflare Pages projects (web services; each deployed from a repository, with a variable
+    // per environment), listed whole beside the account's Workers scripts (none here).
+    (
+        ProviderKind::Cloudflare,
+        Kind::WebServices,
+        SbKind::WebService,
+    ),
 ];
 
 pub fn dock_name(p: ProviderKind) -> &'static str {
@@ -79,25 +86,30 @@ pub fn sandbox_provider(p: ProviderKind) -> Provider {
 }
 
 /// `total` split over the (provider, kind) pairs, the remainder to the first ones.
+///
+/// Two collections are answered whole, in one response, and a real account holds few of their
+/// resources: Vultr's managed databases (its API has no paging there) and Cloudflare's Pages
+/// projects ([cf-go] `SinglePage`). Past a few thousand either listing would pass the client's
+/// 4 MiB response cap, so their share is capped ([`CAPS`]) and the rest goes to the other pairs.
 pub fn spread(total: usize) -> Vec<(ProviderKind, Kind, SbKind, usize)> {
-    // Vultr lists managed databases in one response (its API has no paging there); a real account
-    // holds a few of them, and past ~3,000 the listing would pass the client's 4 MiB response cap.
-    // Their share is capped, and the rest goes to the other pairs.
-    let capped = |p: ProviderKind, k: Kind| p == ProviderKind::Vultr && k == Kind::Databases;
-    let databases = (total / PAIRS.len()).min(VULTR_DATABASES_MAX);
-    let others = PAIRS.len() - 1;
-    let rest = total - databases;
+    let share = total / PAIRS.len();
+    let capped = |p: ProviderKind, k: Kind| {
+        CAPS.iter()
+            .find(|(q, j, _)| (*q, *j) == (p, k))
+            .map(|(_, _, max)| share.min(*max))
+    };
+    let fixed: usize = PAIRS.iter().filter_map(|(p, k, _)| capped(*p, *k)).sum();
+    let others = PAIRS.len() - CAPS.len();
+    let rest = total - fixed;
     let mut i = 0;
     PAIRS
         .iter()
         .map(|(p, k, s)| {
-            let n = if capped(*p, *k) {
-                databases
-            } else {
+            let n = capped(*p, *k).unwrap_or_else(|| {
                 let n = rest / others + usize::from(i < rest % others);
                 i += 1;
                 n
-            };
+            });
             (*p, *k, *s, n)
         })
         .collect()
@@ -105,6 +117,20 @@ pub fn spread(total: usize) -> Vec<(ProviderKind, Kind, SbKind, usize)> {
 
 /// The most Vultr managed databases a fleet of the benchmark holds (see [`spread`]).
 pub const VULTR_DATABASES_MAX: usize = 2_000;
+
+/// The most Cloudflare Pages projects a fleet of the benchmark holds (see [`spread`]): the
+/// sandbox renders one in about 1.5 KB, so a thousand stay well inside the 4 MiB cap.
+pub const PAGES_PROJECTS_MAX: usize = 1_000;
+
+/// The pairs whose share [`spread`] caps, with their caps.
+pub const CAPS: [(ProviderKind, Kind, usize); 2] = [
+    (ProviderKind::Vultr, Kind::Databases, VULTR_DATABASES_MAX),
+    (
+        ProviderKind::Cloudflare,
+        Kind::WebServices,
+        PAGES_PROJECTS_MAX,
+    ),
+];
 
 /// How the sandbox behaves.
 #[derive(Debug, Clone, Copy)]
@@ -270,18 +296,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_spread_holds_every_resource_and_caps_vultr_databases() {
+    fn the_spread_holds_every_resource_and_caps_the_whole_listings() {
         for total in [1_000, 10_000, 100_000, 100_003] {
             let spread = spread(total);
             assert_eq!(spread.iter().map(|s| s.3).sum::<usize>(), total);
-            let databases = spread
-                .iter()
-                .find(|s| s.0 == ProviderKind::Vultr && s.1 == Kind::Databases)
-                .map_or(0, |s| s.3);
-            assert_eq!(databases, (total / PAIRS.len()).min(VULTR_DATABASES_MAX));
+            for (p, k, max) in CAPS {
+                let n = spread
+                    .iter()
+                    .find(|s| (s.0, s.1) == (p, k))
+                    .map_or(0, |s| s.3);
+                assert_eq!(n, (total / PAIRS.len()).min(max), "{p:?} {k:?} of {total}");
+            }
         }
-        // Under the cap the pairs share evenly, as the pinned request counts assume.
-        assert!(spread(14_000).iter().all(|s| s.3 == 1_000));
+        // Under the caps the pairs share evenly, as the pinned request counts assume.
+        assert!(spread(15_000).iter().all(|s| s.3 == 1_000));
     }
 
     #[test]

@@ -109,6 +109,11 @@ pub fn entries(config: &Config, records: &[(&str, &Record)]) -> Imported {
             name: record.name.clone(),
             reason,
         };
+        if let Some(why) = record.read_only() {
+            out.skipped
+                .push(skip(format!("{why}: a file cannot declare it")));
+            continue;
+        }
         let Some(provider) = config.docks.get(dock).map(|d| d.provider) else {
             out.skipped
                 .push(skip(format!("dock `{dock}` is not in stackdock.toml")));
@@ -438,6 +443,39 @@ image = "ubuntu-24-04-x64"
         let parsed =
             crate::config::parse("stackdock.toml", &joined).unwrap_or_else(|d| panic!("{d}"));
         assert!(parsed.resource("web_services.marketing").is_some());
+    }
+
+    /// A Workers script is synced read-only: never written as an entry, always said why.
+    #[test]
+    fn a_workers_script_is_skipped_with_the_reason() {
+        use crate::record::WebServiceAttrs;
+        let file = format!(
+            "{FILE}\n[docks.cf]\nprovider = \"cloudflare\"\ncredentials = {{ env = \"CLOUDFLARE_API_TOKEN\" }}\n"
+        );
+        let config = crate::config::parse("stackdock.toml", &file).expect("valid");
+        let mut r = Record::new(
+            "acme",
+            dock_id("acme", "cf"),
+            ProviderKind::Cloudflare,
+            Kind::WebServices,
+            "worker/edge-auth",
+            "edge-auth",
+        );
+        r.attrs = Attrs::WebServices(Box::new(WebServiceAttrs {
+            subtype: Some("worker".to_owned()),
+            ..WebServiceAttrs::default()
+        }));
+        let out = entries(&config, &[("cf", &r)]);
+        assert!(out.toml.is_empty(), "{}", out.toml);
+        assert!(out.entries.is_empty());
+        assert_eq!(out.skipped.len(), 1);
+        assert!(
+            out.skipped[0]
+                .reason
+                .contains("Workers scripts are synced read-only"),
+            "{}",
+            out.skipped[0].reason
+        );
     }
 
     #[test]

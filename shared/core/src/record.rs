@@ -505,14 +505,29 @@ impl Record {
         }
     }
 
-    /// The actual value of a config field (`plan`, `size_gb`, `attach_to`, …) on this record, in
-    /// the same vocabulary as the desired side; `None` where the record has no such value.
     /// A record the provider keeps itself (a zone's SOA and apex NS): never planned, not even
     /// reported as unmanaged.
     pub fn provider_managed(&self) -> bool {
         matches!(&self.attrs, Attrs::DomainRecords(a) if a.managed)
     }
 
+    /// Why StackDock only reports this resource and never plans it (a Cloudflare Workers script,
+    /// `crate::web_service::READ_ONLY_SUBTYPES`), or `None` for a resource a file may declare.
+    /// A read-only resource is in the inventory and the plan's unmanaged list, but no entry can
+    /// adopt, pin, change or delete it, and `stackdock import` skips it.
+    pub fn read_only(&self) -> Option<&'static str> {
+        let Attrs::WebServices(a) = &self.attrs else {
+            return None;
+        };
+        let subtype = a.subtype.as_deref()?;
+        crate::web_service::READ_ONLY_SUBTYPES
+            .iter()
+            .find(|(name, _)| *name == subtype)
+            .map(|(_, why)| *why)
+    }
+
+    /// The actual value of a config field (`plan`, `size_gb`, `attach_to`, …) on this record, in
+    /// the same vocabulary as the desired side; `None` where the record has no such value.
     pub fn field(&self, key: &str) -> Option<FieldValue> {
         let s = |v: &Option<String>| v.clone().map(FieldValue::Str);
         match (key, &self.attrs) {

@@ -109,6 +109,9 @@ pub struct Case {
     /// Requests a listing sends to its route besides its pages (DigitalOcean droplets: the
     /// `type=gpus` listing, GPU droplets being absent from the default one).
     pub extra_list_requests: u64,
+    /// Routes of other collections a listing of the kind reads whole, one request each, beside
+    /// its own (Cloudflare web services: the read-only Workers scripts beside the Pages projects).
+    pub also_lists: &'static [&'static str],
     /// The resource's name (also its ownership tag's address).
     pub name: &'static str,
     /// The fields it is created with.
@@ -435,8 +438,17 @@ pub async fn listing_is_complete(case: &Case) {
             (None, _) => (pages, case.extra_list_requests),
         };
         let pages = u64::try_from(pages).unwrap_or(u64::MAX);
-        let expected = pages + case.extra_list_requests;
+        let also = u64::try_from(case.also_lists.len()).unwrap_or(u64::MAX);
+        let expected = pages + case.extra_list_requests + also;
         let counters = sandbox.counters();
+        for route in case.also_lists {
+            assert_eq!(
+                counters.route(route),
+                1,
+                "{}: {what}: requests to {route}",
+                case.who()
+            );
+        }
         assert_eq!(
             counters.route(&case.list_route()),
             pages + on_route,

@@ -47,6 +47,7 @@ pub(crate) const CLOUDFLARE_ZONES: &str = fixture!("cloudflare", "zones.json");
 pub(crate) const CLOUDFLARE_BUCKETS: &str = fixture!("cloudflare", "buckets.json");
 pub(crate) const CLOUDFLARE_DATABASES: &str = fixture!("cloudflare", "databases.json");
 pub(crate) const CLOUDFLARE_PAGES: &str = fixture!("cloudflare", "pages-projects.json");
+pub(crate) const CLOUDFLARE_WORKERS: &str = fixture!("cloudflare", "workers-scripts.json");
 pub(crate) const CLOUDFLARE_TOKEN: &str = fixture!("cloudflare", "token.json");
 
 /// Parse a fixture, falling back to `null` (a broken fixture shows up in tests).

@@ -173,6 +173,8 @@ impl std::str::FromStr for Provider {
 /// | `Bucket` | – | – | `/object-storage/buckets` | – | `/accounts/{account_id}/r2/buckets` |
 /// | `Domain` | `/domains` | `/domains` | `/domains` | `/v5/domains` | `/zones` |
 /// | `DomainRecord` | `/domains/{domain}/records` | `/domains/{name}/records` | `/domains/{id}/records` | `/v4/domains/{domain}/records` | `/zones/{zone_id}/dns_records` |
+/// | `WebService` | – | – | – | `/v10/projects` | `/accounts/{account_id}/pages/projects` |
+/// | `Worker` | – | – | – | – | `/accounts/{account_id}/workers/scripts` |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
@@ -212,6 +214,9 @@ pub enum Kind {
         alias = "projects"
     )]
     WebService,
+    /// Cloudflare Workers scripts (synced read-only).
+    #[serde(alias = "workers", alias = "script", alias = "scripts")]
+    Worker,
 }
 
 impl std::str::FromStr for Kind {

@@ -135,6 +135,10 @@ impl<'a> Index<'a> {
                     .by_id
                     .insert((kind, r.provider_resource_id.as_str()), at);
             }
+            // Never adopted by name (a Pages entry named like a Worker is not that Worker).
+            if r.read_only().is_some() {
+                continue;
+            }
             match &r.managed_by {
                 Some(owner) => index
                     .by_owner
@@ -211,6 +215,14 @@ impl<'a> DockPlanner<'a> {
                 );
             };
             let record = records[at];
+            if let Some(why) = record.read_only() {
+                return Match::Error(
+                    format!(
+                        "`id = \"{id}\"` pins {address} to a resource StackDock cannot manage: {why}; remove the entry (the inventory still reports it)"
+                    ),
+                    vec![at],
+                );
+            }
             return match (&record.managed_by, record.missing_since) {
                 (Some(owner), _) if owner != address => Match::Error(
                     format!(
@@ -605,12 +617,13 @@ impl<'a> DockPlanner<'a> {
             if *claimed || record.missing_since.is_some() || record.provider_managed() {
                 continue;
             }
-            let (action, reason) = match &record.managed_by {
-                None => (
+            let (action, reason) = match (&record.managed_by, record.read_only()) {
+                (None, Some(why)) => (ActionKind::Unmanaged, why.to_owned()),
+                (None, None) => (
                     ActionKind::Unmanaged,
                     "in no entry of stackdock.toml; reported, never touched".to_owned(),
                 ),
-                Some(owner) => {
+                (Some(owner), _) => {
                     let kept_because = if record.provisioning_source != ProvisioningSource::Api {
                         Some("StackDock did not create it")
                     } else if record.protect {

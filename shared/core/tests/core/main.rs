@@ -8,4 +8,5 @@ mod plan;
 mod power;
 mod properties;
 mod purity;
+mod read_only;
 mod render;

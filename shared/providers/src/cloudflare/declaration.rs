@@ -24,6 +24,10 @@ pub(super) const DATABASES_ROUTE: &str = "/accounts/{account_id}/d1/database";
 /// `result_info.total_count` is checked against the items served).
 pub(super) const PAGES_ROUTE: &str = "/accounts/{account_id}/pages/projects";
 
+/// The Workers scripts of an account ([cf-spec] worker-script-list-workers): the operation
+/// declares no paging parameter and [cf-go] reads it as a `SinglePage`, so it is read whole.
+pub(super) const WORKERS_ROUTE: &str = "/accounts/{account_id}/workers/scripts";
+
 /// The R2 buckets of an account ([cf-spec] r2-list-buckets).
 pub(super) const BUCKETS_ROUTE: &str = "/accounts/{account_id}/r2/buckets";
 

@@ -1,8 +1,9 @@
 //! The Cloudflare (API v4) adapter: Pages projects as `web_services` with `subtype = "pages"`
-//! (`pages.rs`, their custom domains in `pages_domains.rs`), D1 databases as `databases`
-//! (`databases.rs`), R2 buckets as `buckets` (`buckets.rs`), DNS zones as
-//! `domains` and their records as `domain_records` (`zones.rs`, `records.rs`). This file holds the dock type, its `Dock`
-//! implementation and the wire plumbing every kind shares: the `{"success", "errors",
+//! (`pages.rs`, their custom domains in `pages_domains.rs`) and, read-only, Workers scripts with
+//! `subtype = "worker"` (`workers.rs`, listed by the same kind adapter), D1 databases as
+//! `databases` (`databases.rs`), R2 buckets as `buckets` (`buckets.rs`), DNS zones as `domains`
+//! and their records as `domain_records` (`zones.rs`, `records.rs`). This file holds the dock
+//! type, its `Dock` implementation and the wire plumbing every kind shares: the `{"success", "errors",
 //! "messages", "result"}` envelope, one object's read, the record skeleton with its redacted
 //! `fullApiData`, and the dock's `account_id`.
 //!
@@ -15,6 +16,7 @@ pub(crate) mod declaration;
 mod pages;
 mod pages_domains;
 mod records;
+mod workers;
 mod zones;
 
 pub use declaration::DECLARATION;

@@ -1,4 +1,5 @@
-//! Cloudflare Pages projects (`web_services` with `subtype = "pages"`): listed with
+//! Cloudflare Pages projects (`web_services` with `subtype = "pages"`; the same listing then adds
+//! the read-only Workers scripts of `workers.rs`): listed with
 //! `GET /accounts/{account_id}/pages/projects` (whole: the operation declares no paging parameter
 //! and [cf-go] reads it as a `SinglePage`), read, changed and removed at
 //! `/accounts/{account_id}/pages/projects/{project_name}` and created with `POST …/pages/projects`
@@ -26,7 +27,7 @@ use stackdock_core::web_service::{env_entry, split_env_entry};
 use stackdock_core::{FieldValue, Kind, Record};
 
 use super::declaration::PAGES_ROUTE;
-use super::{Cloudflare, Collection, pages_domains, seal, skeleton};
+use super::{Cloudflare, Collection, pages_domains, seal, skeleton, workers};
 use crate::adapter::{KindAdapter, Readiness, Update};
 use crate::error::gone_ok;
 use crate::http::ListOptions;
@@ -364,8 +365,10 @@ impl KindAdapter<Cloudflare> for Pages {
         &PAGES
     }
 
-    /// Every project in one request; a dock without `account_id` holds none (the parser refuses
-    /// a web service declared there), so its listing is complete and empty.
+    /// Every project in one request and, beside it, every Workers script (read-only,
+    /// `workers.rs`) in another: a web-service listing is complete only with both. A dock
+    /// without `account_id` holds none (the parser refuses a web service declared there), so its
+    /// listing is complete and empty.
     async fn list(&self, cf: &Cloudflare) -> Result<Vec<Record>, ProviderError> {
         let Some(account) = cf.account_id() else {
             return Ok(Vec::new());
@@ -373,10 +376,16 @@ impl KindAdapter<Cloudflare> for Pages {
         let options = ListOptions::new()
             .whole()
             .path(format!("/accounts/{account}/pages/projects"));
-        cf.list_with(&PAGES, &options).await
+        let (mut records, workers) =
+            futures::try_join!(cf.list_with(&PAGES, &options), cf.workers())?;
+        records.extend(workers);
+        Ok(records)
     }
 
     async fn get(&self, cf: &Cloudflare, id: &str) -> Result<Option<Record>, ProviderError> {
+        if workers::is_worker(id) {
+            return cf.worker(id).await;
+        }
         let path = cf.project_path(&format!("GET {PROJECT_ROUTE}"), id)?;
         cf.read(PROJECT_ROUTE, &path, PAGES.map).await
     }
@@ -453,6 +462,9 @@ impl KindAdapter<Cloudflare> for Pages {
     /// one by one.
     async fn update(&self, cf: &Cloudflare, update: Update<'_>) -> Result<Record, ProviderError> {
         let route = format!("PATCH {PROJECT_ROUTE}");
+        if workers::is_worker(update.id) {
+            return Err(cf.read_only(&route, update.id));
+        }
         let path = cf.project_path(&route, update.id)?;
         let mut body = Map::new();
         let mut build = Map::new();
@@ -524,7 +536,11 @@ impl KindAdapter<Cloudflare> for Pages {
     }
 
     async fn delete(&self, cf: &Cloudflare, id: &str) -> Result<(), ProviderError> {
-        let path = cf.project_path(&format!("DELETE {PROJECT_ROUTE}"), id)?;
+        let route = format!("DELETE {PROJECT_ROUTE}");
+        if workers::is_worker(id) {
+            return Err(cf.read_only(&route, id));
+        }
+        let path = cf.project_path(&route, id)?;
         gone_ok(cf.account.client.delete(PROJECT_ROUTE, &path, &[]).await)
     }
 

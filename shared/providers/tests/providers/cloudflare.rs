@@ -3,7 +3,8 @@
 //! while Cloudflare waits for the registrar, the account filter, a zone created without an
 //! account, the structured `Ratelimit` header, R2 buckets in every jurisdiction, D1
 //! databases found by name, and Pages projects (a git project's deployment, a direct upload,
-//! variable values sent and never read back, the whole listing checked against its total). What every adapter does is the conformance
+//! variable values sent and never read back, the whole listing checked against its total), and
+//! the read-only Workers scripts listed beside them. What every adapter does is the conformance
 //! suite's (`conformance.rs`); the failures every adapter meets alike are `failures.rs`'.
 
 use std::sync::Arc;
@@ -575,6 +576,77 @@ async fn settings_change_in_one_patch_and_a_domain_added_twice_converges() -> Te
     assert_eq!(
         dropped.field("env"),
         Some(FieldValue::set(["HUGO_ENV@production"]))
+    );
+    Ok(())
+}
+
+pub(super) const LIST_WORKERS: &str =
+    "GET /cloudflare/client/v4/accounts/{account_id}/workers/scripts";
+
+/// Workers scripts are listed with the Pages projects, in one more whole request, as read-only
+/// web services named `worker/<name>` (a Pages project may share the name); one is read from the
+/// listing, and nothing changes or deletes one.
+#[tokio::test]
+async fn workers_are_listed_beside_pages_projects_and_never_changed() -> TestResult {
+    let (sandbox, p) = start(SandboxConfig::default()).await?;
+    sandbox.seed_fixtures();
+    sandbox.seed_bulk(Sandboxed::Cloudflare, stackdock_sandbox::Kind::Worker, 2)?;
+    sandbox.reset_counters();
+    let listed = p.list(Kind::WebServices).await?;
+    let counters = sandbox.counters();
+    assert_eq!(
+        (
+            counters.route(LIST_PAGES),
+            counters.route(LIST_WORKERS),
+            counters.total
+        ),
+        (1, 1, 2)
+    );
+    let workers: Vec<_> = listed.iter().filter(|r| r.read_only().is_some()).collect();
+    let ids: Vec<&str> = workers
+        .iter()
+        .map(|r| r.provider_resource_id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "worker/acme-edge-auth",
+            "worker/bulk-worker-000001",
+            "worker/bulk-worker-000002"
+        ]
+    );
+    assert!(
+        listed.len() > workers.len(),
+        "the fixture Pages projects too"
+    );
+    let auth = workers[0];
+    assert_eq!(
+        (auth.name.as_str(), auth.status.as_str()),
+        ("acme-edge-auth", "running")
+    );
+    let Attrs::WebServices(a) = &auth.attrs else {
+        panic!("not a web service")
+    };
+    assert_eq!(a.subtype.as_deref(), Some("worker"));
+    assert_eq!(a.last_deploy_at.as_deref(), Some("2026-10-21T16:40:02Z"));
+    assert_eq!(a.provider_status.as_deref(), Some("bundled"));
+
+    let got = p.get(Kind::WebServices, "worker/acme-edge-auth").await?;
+    assert_eq!(got.as_ref(), Some(auth));
+    assert_eq!(p.get(Kind::WebServices, "worker/nothing-here").await?, None);
+    sandbox.reset_counters();
+    let e = refused(p.delete(Kind::WebServices, "worker/acme-edge-auth").await);
+    assert_eq!(e.class, ErrorClass::Invalid);
+    assert!(e.message.contains("read-only"), "{}", e.message);
+    assert_eq!(sandbox.counters().total, 0, "refused before any request");
+    assert!(
+        sandbox
+            .resource_json(
+                Sandboxed::Cloudflare,
+                stackdock_sandbox::Kind::Worker,
+                "acme-edge-auth"
+            )
+            .is_some()
     );
     Ok(())
 }

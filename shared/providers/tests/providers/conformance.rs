@@ -86,6 +86,7 @@ fn base(provider: ProviderKind, kind: SandboxKind) -> Case {
         sandboxed: (sandboxed, kind),
         paging: Paging::Pages { max: max_page },
         extra_list_requests: 0,
+        also_lists: &[],
         name: "",
         create: Vec::new(),
         attach_to_server: None,
@@ -656,6 +657,7 @@ mod cloudflare {
             ],
             unknown_id: "nothing-here",
             ready_status: "running",
+            also_lists: &["GET /cloudflare/client/v4/accounts/{account_id}/workers/scripts"],
             env: Some(EnvValues::new(
                 [
                     ("API_URL@production", "https://api.conf.example"),

@@ -13,7 +13,7 @@ use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::{ACCOUNT_ID, P, Store, bad, error, ok, store};
+use super::{P, Store, bad, check_account, error, ok, store};
 use crate::Kind;
 use crate::catalog;
 use crate::collection::stored;
@@ -132,19 +132,6 @@ fn jurisdiction(headers: &HeaderMap) -> Result<String, Response> {
         Ok(value)
     } else {
         Err(bad(10059, &format!("Invalid jurisdiction: {value}")))
-    }
-}
-
-/// The account of the path must be the token's.
-fn check_account(account: &str) -> Result<(), Response> {
-    if account == ACCOUNT_ID {
-        Ok(())
-    } else {
-        Err(error(
-            StatusCode::FORBIDDEN,
-            10000,
-            "Authentication error: the token has no access to this account",
-        ))
     }
 }
 

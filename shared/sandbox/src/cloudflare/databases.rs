@@ -12,7 +12,7 @@ use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::{ACCOUNT_ID, P, Store, bad, error, ok, store};
+use super::{P, Store, bad, check_account, error, ok, store};
 use crate::Kind;
 use crate::collection::stored;
 use crate::editable::{Editable, resource};
@@ -100,19 +100,6 @@ pub(super) fn routes() -> Router<App> {
             "/cloudflare/client/v4/accounts/{account_id}/d1/database/{database_id}",
             get(get_database).delete(delete_database),
         )
-}
-
-/// The account of the path must be the token's.
-fn check_account(account: &str) -> Result<(), Response> {
-    if account == ACCOUNT_ID {
-        Ok(())
-    } else {
-        Err(error(
-            StatusCode::FORBIDDEN,
-            10000,
-            "Authentication error: the token has no access to this account",
-        ))
-    }
 }
 
 /// [cf-spec] `d1_database-name`: `^[a-z0-9][a-z0-9-_]*$`.

@@ -1,5 +1,5 @@
-//! Cloudflare API v4 under `/cloudflare/client/v4`: the token check, Pages projects, D1
-//! databases, R2 buckets, zones and their DNS records ([cf-spec] cloudflare/api-schemas `openapi.json`, `fixtures/specs/cloudflare`).
+//! Cloudflare API v4 under `/cloudflare/client/v4`: the token check, Pages projects, Workers
+//! scripts (listed only), D1 databases, R2 buckets, zones and their DNS records ([cf-spec] cloudflare/api-schemas `openapi.json`, `fixtures/specs/cloudflare`).
 //!
 //! Every answer is Cloudflare's envelope `{"success", "errors": [{"code", "message"}],
 //! "messages", "result"}`, errors included; listings are `page`/`per_page` with
@@ -10,13 +10,14 @@
 //! nameservers), then `active`.
 //!
 //! This module owns the provider's store, its [`Emulation`] and the envelope; each kind lives
-//! in its own file (`pages.rs`, `databases.rs`, `buckets.rs`, `zones.rs`, `records.rs`).
+//! in its own file (`pages.rs`, `workers.rs`, `databases.rs`, `buckets.rs`, `zones.rs`, `records.rs`).
 
 mod buckets;
 mod databases;
 mod pages;
 mod pages_bodies;
 mod records;
+mod workers;
 mod zones;
 
 use std::time::Duration;
@@ -39,6 +40,7 @@ use buckets::R2Bucket;
 use databases::D1Database;
 use pages::PagesProject;
 use records::DnsRecord;
+use workers::WorkersScript;
 use zones::Zone;
 
 const P: Provider = Provider::Cloudflare;
@@ -56,6 +58,7 @@ pub(crate) struct Store {
     databases: Table<D1Database>,
     zones: Table<Zone>,
     records: Table<DnsRecord>,
+    workers: Table<WorkersScript>,
     /// Ids handed out (zones and records), for ids that never repeat.
     next_id: u64,
     bulk: u64,
@@ -69,6 +72,7 @@ impl state::Store for Store {
         self.databases.clear();
         self.zones.clear();
         self.records.clear();
+        self.workers.clear();
     }
 
     fn bulk_counter(&mut self) -> &mut u64 {
@@ -103,6 +107,7 @@ static COLLECTIONS: Collections<Store> = Collections::new(
         &Of::<R2Bucket>::NEW,
         &Of::<Zone>::NEW,
         &Of::<DnsRecord>::NEW,
+        &Of::<WorkersScript>::NEW,
     ],
 );
 
@@ -123,6 +128,7 @@ impl Emulation for Cloudflare {
             .merge(databases::routes())
             .merge(zones::routes())
             .merge(records::routes())
+            .merge(workers::routes())
     }
 
     fn seed_fixtures(&self, st: &mut AppState) {
@@ -130,6 +136,7 @@ impl Emulation for Cloudflare {
         databases::seed_fixtures(store(st));
         buckets::seed_fixtures(store(st));
         zones::seed_fixtures(store(st));
+        workers::seed_fixtures(store(st));
     }
 
     fn collections(&self) -> &'static dyn OutOfBand {
@@ -240,6 +247,19 @@ fn no_route(path: &str) -> Response {
         7003,
         &format!("Could not route to {path}, perhaps your object identifier is invalid?"),
     )
+}
+
+/// The account of an `/accounts/{account_id}/…` path must be the token's.
+fn check_account(account: &str) -> Result<(), Response> {
+    if account == ACCOUNT_ID {
+        Ok(())
+    } else {
+        Err(error(
+            StatusCode::FORBIDDEN,
+            10000,
+            "Authentication error: the token has no access to this account",
+        ))
+    }
 }
 
 /// `GET /user/tokens/verify` ([cf-spec] user-api-tokens-verify-token).

@@ -26,7 +26,7 @@ use serde_json::{Map, Value, json};
 use super::pages_bodies::{
     BODY_KEYS, BUILD_KEYS, EnvChanges, build_config, deployment_configs, known_keys, source,
 };
-use super::{ACCOUNT_ID, P, Store, bad, error, ok, store};
+use super::{P, Store, bad, check_account, error, ok, store};
 use crate::Kind;
 use crate::collection::{ListRequest, list_route, poll, stored};
 use crate::editable::{Editable, resource};
@@ -361,19 +361,6 @@ pub(super) fn routes() -> Router<App> {
             &format!("{PROJECTS}/{{project_name}}/domains/{{domain_name}}"),
             delete(delete_domain),
         )
-}
-
-/// The account of the path must be the token's.
-fn check_account(account: &str) -> Result<(), Response> {
-    if account == ACCOUNT_ID {
-        Ok(())
-    } else {
-        Err(error(
-            StatusCode::FORBIDDEN,
-            10000,
-            "Authentication error: the token has no access to this account",
-        ))
-    }
 }
 
 fn project_404() -> Response {
