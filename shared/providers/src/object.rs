@@ -480,6 +480,12 @@ mod tests {
     }
 }
 
+/// A string value of a leniently read wire field; anything else (null, a number, an object) is
+/// `None`, and so is `""` (the web-service adapters read every optional field so).
+pub(crate) fn text(v: &Value) -> Option<String> {
+    v.as_str().filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
 /// An epoch-milliseconds timestamp (Vercel, Convex) as RFC 3339 in UTC
 /// (`1609499532000` → `2021-01-01T11:12:12Z`); `None` for a value outside jiff's range.
 pub(crate) fn rfc3339_from_millis(ms: i64) -> Option<String> {

@@ -31,6 +31,7 @@ use super::{Cloudflare, Collection, pages_domains, seal, skeleton, workers};
 use crate::adapter::{KindAdapter, Readiness, Update};
 use crate::error::gone_ok;
 use crate::http::ListOptions;
+use crate::object::text;
 use crate::spec::{not_in_place, spec_set, spec_str};
 use crate::{DockContext, EnvValues, ErrorClass, Listed, ProviderError, Request};
 
@@ -79,11 +80,6 @@ struct ProjectWire {
     deployment_configs: Value,
     latest_deployment: Value,
     canonical_deployment: Value,
-}
-
-/// A string value; anything else (null, a number, an object) is `None`, and so is `""`.
-fn text(v: &Value) -> Option<String> {
-    v.as_str().filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
 /// `POST /accounts/{account_id}/pages/projects` ([cf-spec] `pages_projects`; [cf-go]

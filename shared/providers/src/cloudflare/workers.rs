@@ -20,6 +20,7 @@ use stackdock_core::{Kind, Record};
 use super::declaration::WORKERS_ROUTE;
 use super::{Cloudflare, Collection, seal, skeleton};
 use crate::http::ListOptions;
+use crate::object::text;
 use crate::{DockContext, Listed, ProviderError};
 
 /// The subtype of a Workers script (`stackdock_core::web_service::READ_ONLY_SUBTYPES`).
@@ -46,10 +47,6 @@ struct ScriptWire {
     modified_on: Value,
     etag: Value,
     usage_model: Value,
-}
-
-fn text(v: &Value) -> Option<String> {
-    v.as_str().filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
 /// A script object → the universal record (id `worker/<name>`).

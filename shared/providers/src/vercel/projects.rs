@@ -30,7 +30,7 @@ use stackdock_core::{FieldValue, Kind, Record};
 use super::{Collection, Vercel, fill, invalid, project_domains};
 use crate::adapter::{Dock, KindAdapter, Readiness, Update};
 use crate::error::gone_ok;
-use crate::object::{decode_object, rfc3339_from_millis};
+use crate::object::{decode_object, rfc3339_from_millis, text};
 use crate::redact::secret_keys;
 use crate::spec::{not_in_place, spec_set, spec_str};
 use crate::{DockContext, EnvValues, ErrorClass, Listed, ProviderError, Request};
@@ -79,11 +79,6 @@ struct ProjectWire {
     targets: Value,
     env: Value,
     paused: Value,
-}
-
-/// A string value; anything else (null, a number, an object) is `None`, and so is `""`.
-fn text(v: &Value) -> Option<String> {
-    v.as_str().filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
 /// A whole number (`number` in the document, so `1.0` too).

@@ -516,48 +516,75 @@ mod vercel {
     /// values come from the engine, have a test of their own (`vercel.rs`).
     pub(super) fn web_services() -> Case {
         Case {
-            kind: Kind::WebServices,
-            name: "conf-site",
-            create: vec![
-                ("subtype", s("project")),
-                ("framework", s("nextjs")),
-                ("repo", s("acme/conf-site")),
-                ("repo_provider", s("github")),
-                ("root_directory", s("apps/web")),
-                ("env", set(&["API_URL@production", "API_URL@preview"])),
-            ],
-            in_place: vec![
-                InPlace::new(
-                    "env",
-                    Some(set(&["API_URL@production", "DATABASE_URL@production"])),
-                ),
-                InPlace::new("framework", Some(s("astro"))),
-                InPlace::new("root_directory", Some(s("apps/site"))),
-                InPlace::new("build_command", Some(s("npm run build"))),
-                InPlace::new("install_command", Some(s("npm ci"))),
-                InPlace::new("output_directory", Some(s("dist"))),
-                InPlace::new("serverless_function_region", Some(s("cdg1"))),
-                InPlace::new("domains", Some(set(&["www.conf.example"]))),
-                InPlace::new("domains", Some(set(&["app.conf.example"]))),
-            ],
-            replace: vec![
-                ("subtype", s("pages")),
-                ("repo", s("acme/other-site")),
-                ("repo_provider", s("gitlab")),
-            ],
             unknown_id: "prj_000000000000000000000000",
-            ready_status: "running",
-            env: Some(EnvValues::new(
-                [
-                    ("API_URL@production", "https://api.conf.example"),
-                    ("API_URL@preview", "https://preview-api.conf.example"),
-                    ("DATABASE_URL@production", "postgres://conf.example/app"),
-                ]
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .into(),
-            )),
-            ..base(ProviderKind::Vercel, SandboxKind::WebService)
+            ..web_service(
+                ProviderKind::Vercel,
+                ("project", "pages"),
+                vec![
+                    ("framework", s("nextjs")),
+                    ("root_directory", s("apps/web")),
+                ],
+                vec![
+                    InPlace::new("framework", Some(s("astro"))),
+                    InPlace::new("root_directory", Some(s("apps/site"))),
+                    InPlace::new("build_command", Some(s("npm run build"))),
+                    InPlace::new("install_command", Some(s("npm ci"))),
+                    InPlace::new("output_directory", Some(s("dist"))),
+                    InPlace::new("serverless_function_region", Some(s("cdg1"))),
+                ],
+            )
         }
+    }
+}
+
+/// A web service `conf-site` linked to repository `acme/conf-site` on GitHub, with a variable in
+/// two environments (values from the engine), and the provider's own settings `own` at create
+/// and `own_in_place` as changes: its variables change first, then its own settings, then its
+/// custom domains (one added, then swapped); its `(subtype, other)` subtype and its repository
+/// are replace-only. Every web-service provider's case starts here.
+fn web_service(
+    provider: ProviderKind,
+    (subtype, other): (&'static str, &'static str),
+    own: Fields,
+    own_in_place: Vec<InPlace>,
+) -> Case {
+    let mut create = vec![
+        ("subtype", s(subtype)),
+        ("repo", s("acme/conf-site")),
+        ("repo_provider", s("github")),
+        ("env", set(&["API_URL@production", "API_URL@preview"])),
+    ];
+    create.extend(own);
+    let mut in_place = vec![InPlace::new(
+        "env",
+        Some(set(&["API_URL@production", "DATABASE_URL@production"])),
+    )];
+    in_place.extend(own_in_place);
+    in_place.extend([
+        InPlace::new("domains", Some(set(&["www.conf.example"]))),
+        InPlace::new("domains", Some(set(&["app.conf.example"]))),
+    ]);
+    Case {
+        kind: Kind::WebServices,
+        name: "conf-site",
+        create,
+        in_place,
+        replace: vec![
+            ("subtype", s(other)),
+            ("repo", s("acme/other-site")),
+            ("repo_provider", s("gitlab")),
+        ],
+        ready_status: "running",
+        env: Some(EnvValues::new(
+            [
+                ("API_URL@production", "https://api.conf.example"),
+                ("API_URL@preview", "https://preview-api.conf.example"),
+                ("DATABASE_URL@production", "postgres://conf.example/app"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .into(),
+        )),
+        ..base(provider, SandboxKind::WebService)
     }
 }
 
@@ -627,47 +654,23 @@ mod cloudflare {
     /// place; the subtype and the repository replace it. The list is served whole.
     pub(super) fn web_services() -> Case {
         Case {
-            kind: Kind::WebServices,
-            name: "conf-site",
             paging: Paging::Whole,
-            create: vec![
-                ("subtype", s("pages")),
-                ("repo", s("acme/conf-site")),
-                ("repo_provider", s("github")),
-                ("production_branch", s("main")),
-                ("build_command", s("npm run build")),
-                ("env", set(&["API_URL@production", "API_URL@preview"])),
-            ],
-            in_place: vec![
-                InPlace::new(
-                    "env",
-                    Some(set(&["API_URL@production", "DATABASE_URL@production"])),
-                ),
-                InPlace::new("production_branch", Some(s("release"))),
-                InPlace::new("root_directory", Some(s("apps/site"))),
-                InPlace::new("build_command", Some(s("npm run build:site"))),
-                InPlace::new("output_directory", Some(s("dist"))),
-                InPlace::new("domains", Some(set(&["www.conf.example"]))),
-                InPlace::new("domains", Some(set(&["app.conf.example"]))),
-            ],
-            replace: vec![
-                ("subtype", s("project")),
-                ("repo", s("acme/other-site")),
-                ("repo_provider", s("gitlab")),
-            ],
             unknown_id: "nothing-here",
-            ready_status: "running",
             also_lists: &["GET /cloudflare/client/v4/accounts/{account_id}/workers/scripts"],
-            env: Some(EnvValues::new(
-                [
-                    ("API_URL@production", "https://api.conf.example"),
-                    ("API_URL@preview", "https://preview-api.conf.example"),
-                    ("DATABASE_URL@production", "postgres://conf.example/app"),
-                ]
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .into(),
-            )),
-            ..base(ProviderKind::Cloudflare, SandboxKind::WebService)
+            ..web_service(
+                ProviderKind::Cloudflare,
+                ("pages", "project"),
+                vec![
+                    ("production_branch", s("main")),
+                    ("build_command", s("npm run build")),
+                ],
+                vec![
+                    InPlace::new("production_branch", Some(s("release"))),
+                    InPlace::new("root_directory", Some(s("apps/site"))),
+                    InPlace::new("build_command", Some(s("npm run build:site"))),
+                    InPlace::new("output_directory", Some(s("dist"))),
+                ],
+            )
         }
     }
 
