@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use stackdock_core::Kind;
 use stackdock_core::record::{DockStatus, dock_id};
-use stackdock_engine::{DockOutcome, SyncReport, finish_run, sync_one};
+use stackdock_engine::{DockOutcome, DockTiming, SyncReport, finish_run, sync_one};
 use stackdock_store::{RunKind, RunRecord, SyncStats};
 use tracing::Instrument as _;
 
@@ -358,6 +358,7 @@ fn outcome_of(result: &DockResult) -> DockOutcome {
             listed: s.listed,
             error: None,
             credential_problem: false,
+            timing: DockTiming::default(),
         },
         DockResult::Caught { dock, failure } => DockOutcome {
             dock: dock.clone(),
@@ -365,6 +366,7 @@ fn outcome_of(result: &DockResult) -> DockOutcome {
             listed: 0,
             error: Some(caught_message(failure)),
             credential_problem: failure.error == NON_RETRYABLE,
+            timing: DockTiming::default(),
         },
     }
 }

@@ -42,6 +42,16 @@ async fn a_sync_makes_exactly_the_lower_bound_of_requests() {
             );
         }
         assert_eq!(sync::provider_rows(&run).len(), 5);
+        // The wall row names the dock that finished last, one of the fleet's.
+        let (last, _) = run.last.as_ref().expect("a dock finished last");
+        assert!(
+            stackdock_core::ProviderKind::ALL
+                .iter()
+                .any(|p| stackdock_bench::fleet::dock_name(*p) == last),
+            "{last}"
+        );
+        let wall = sync::wall_row(&run, Duration::ZERO);
+        assert!(wall.note.contains(&format!("`{last}`")), "{}", wall.note);
     }
 }
 

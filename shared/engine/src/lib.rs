@@ -30,4 +30,6 @@ pub use planning::{
 };
 pub use power::{PowerReport, power};
 pub use secrets::{CREDENTIAL_TTL, DefaultResolver, SecretsManagerResolver, secrets_retry};
-pub use sync::{DockOutcome, SyncOptions, SyncReport, failed_docks, finish_run, sync, sync_one};
+pub use sync::{
+    DockOutcome, DockTiming, SyncOptions, SyncReport, failed_docks, finish_run, sync, sync_one,
+};

@@ -333,6 +333,7 @@ mod tests {
             listed: 0,
             error: error.map(str::to_owned),
             credential_problem: false,
+            timing: crate::DockTiming::default(),
         }
     }
 

@@ -60,6 +60,20 @@ pub struct DockOutcome {
     /// Whether the failure needs a person (the credential was refused or could not be resolved
     /// for good) rather than another attempt.
     pub credential_problem: bool,
+    /// Where the dock's sync spent its time (zero where it did not get that far, and for an
+    /// outcome rebuilt from a state machine's result).
+    pub timing: DockTiming,
+}
+
+/// Where one dock's sync spent its time: the listings (every kind's pages, mapped, and the
+/// credential check beside them), then the one store commit of everything listed. What a
+/// sync's wall time holds beyond its network critical path is mostly the last dock's commit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DockTiming {
+    pub listing: std::time::Duration,
+    /// The catalog refresh and the environment fingerprints after a complete listing, and the
+    /// commit of the records and the status.
+    pub commit: std::time::Duration,
 }
 
 /// The result of a sync.
@@ -230,6 +244,7 @@ async fn sync_dock(
         listed: 0,
         error: None,
         credential_problem: false,
+        timing: DockTiming::default(),
     };
 
     let provider = match docks.get(name) {
@@ -254,6 +269,8 @@ async fn sync_dock(
         list_kinds(&provider, kinds, dock.regions.as_ref(), started),
     )
     .await;
+    let listed_in = started.elapsed();
+    outcome.timing.listing = listed_in;
     if let Err(e) = checked {
         outcome.credential_problem = e.is(stackdock_providers::ErrorClass::Unauthorized);
         return fail(store, status, outcome, e.to_string()).await;
@@ -298,13 +315,13 @@ async fn sync_dock(
         listings: kind_listings,
         now,
     };
-    let listed_in = started.elapsed();
     let committed = store.commit_sync(commit).await;
+    outcome.timing.commit = started.elapsed() - listed_in;
     tracing::debug!(
         dock = name,
         listed = outcome.listed,
-        listing_ms = listed_in.as_millis() as u64,
-        commit_ms = (started.elapsed() - listed_in).as_millis() as u64,
+        listing_ms = outcome.timing.listing.as_millis() as u64,
+        commit_ms = outcome.timing.commit.as_millis() as u64,
         "dock synced"
     );
     match committed {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use stackdock_core::{Kind, ProviderKind};
-use stackdock_engine::{SyncOptions, sync};
+use stackdock_engine::{DockTiming, SyncOptions, sync};
 use stackdock_providers::wait::PollPolicy;
 
 use crate::bounds::{self, Listing};
@@ -29,6 +29,9 @@ pub struct SyncRun {
     /// CPU time of the whole process (engine, store and the in-process sandbox) during the sync:
     /// near 2 × `wall` on two cores means the sync is bound by CPU, not by latency.
     pub cpu: Duration,
+    /// The dock that finished last and where its time went (its listings, then its commit):
+    /// what the wall time holds beyond the network's critical path.
+    pub last: Option<(String, DockTiming)>,
 }
 
 /// Seeds a fresh sandbox with `total` resources, lets it render them once (see [`fleet::warm`])
@@ -77,6 +80,11 @@ pub async fn run(
         );
     }
     let listed = report.docks.iter().map(|d| d.listed).sum();
+    let last = report
+        .docks
+        .iter()
+        .max_by_key(|d| d.timing.listing + d.timing.commit)
+        .map(|d| (d.dock.clone(), d.timing));
     // The seeded resources and the zone the generated DNS records live in.
     let listings = fleet::listings(&spread);
     let zones: usize = listings
@@ -97,6 +105,7 @@ pub async fn run(
         listings,
         wall,
         cpu,
+        last,
     })
 }
 
@@ -156,7 +165,22 @@ pub fn wall_row(run: &SyncRun, latency: Duration) -> Row {
         "cpu_ms": ms(run.cpu),
         "cores": cores,
         "cpu_floor_ms": ms(floor),
+        "last_dock": run.last.as_ref().map(|(d, _)| d),
+        "last_listing_ms": run.last.as_ref().map(|(_, t)| ms(t.listing)),
+        "last_commit_ms": run.last.as_ref().map(|(_, t)| ms(t.commit)),
     }));
+    let row = match &run.last {
+        Some((dock, t)) => {
+            let note = format!(
+                "{}; the last dock to finish, `{dock}`: listings {:.0} ms, then its commit {:.0} ms",
+                row.note,
+                ms(t.listing),
+                ms(t.commit)
+            );
+            row.note(note)
+        }
+        None => row,
+    };
     if run.total == 10_000 {
         row.ratio_at_most(1.3)
     } else {
