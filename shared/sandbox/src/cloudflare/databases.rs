@@ -12,7 +12,7 @@ use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::{P, Store, bad, check_account, error, ok, store};
+use super::{P, Store, bad, check_account, delete_in_account, error, get_in_account, ok, store};
 use crate::Kind;
 use crate::collection::stored;
 use crate::editable::{Editable, resource};
@@ -178,12 +178,7 @@ async fn get_database(
     State(app): State<App>,
     Path((account, id)): Path<(String, String)>,
 ) -> Result<Response, Response> {
-    check_account(&account)?;
-    let mut st = app.state();
-    match store(&mut st).databases.get(&id) {
-        Some(d) => Ok(ok(d.render())),
-        None => Err(no_such_database()),
-    }
+    get_in_account::<D1Database>(&app, &account, &id, no_such_database)
 }
 
 /// `DELETE …/d1/database/{database_id}` → `result: null`.
@@ -191,12 +186,7 @@ async fn delete_database(
     State(app): State<App>,
     Path((account, id)): Path<(String, String)>,
 ) -> Result<Response, Response> {
-    check_account(&account)?;
-    let mut st = app.state();
-    match store(&mut st).databases.remove(&id) {
-        Some(_) => Ok(ok(Value::Null)),
-        None => Err(no_such_database()),
-    }
+    delete_in_account::<D1Database>(&app, &account, &id, no_such_database)
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ use serde_json::{Value, json};
 
 use crate::Provider;
 use crate::catalog;
-use crate::collection::{Collections, Of, OutOfBand};
+use crate::collection::{Collections, Of, OutOfBand, Stored, poll};
 use crate::emulation::{Emulation, Expected, HeaderForm, RateHeaders};
 use crate::http::json;
 use crate::server::App;
@@ -260,6 +260,35 @@ fn check_account(account: &str) -> Result<(), Response> {
             "Authentication error: the token has no access to this account",
         ))
     }
+}
+
+/// `GET …/{id}` of one object of the account (`T`'s row `key`): the account checked, then the
+/// row answered and observed, as a poll; `absent` is the kind's own 404.
+fn get_in_account<T: Stored<Store = Store>>(
+    app: &App,
+    account: &str,
+    key: &str,
+    absent: fn() -> Response,
+) -> Result<Response, Response> {
+    check_account(account)?;
+    let mut st = app.state();
+    poll::<T>(store(&mut st), key).map(ok).ok_or_else(absent)
+}
+
+/// `DELETE …/{id}` of one object of the account (`T`'s row `key`) → `result: null`; `absent` is
+/// the kind's own 404.
+fn delete_in_account<T: Stored<Store = Store>>(
+    app: &App,
+    account: &str,
+    key: &str,
+    absent: fn() -> Response,
+) -> Result<Response, Response> {
+    check_account(account)?;
+    let mut st = app.state();
+    T::table_mut(store(&mut st))
+        .remove(key)
+        .map(|_| ok(Value::Null))
+        .ok_or_else(absent)
 }
 
 /// `GET /user/tokens/verify` ([cf-spec] user-api-tokens-verify-token).

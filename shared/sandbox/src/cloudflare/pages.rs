@@ -26,9 +26,9 @@ use serde_json::{Map, Value, json};
 use super::pages_bodies::{
     BODY_KEYS, BUILD_KEYS, EnvChanges, build_config, deployment_configs, known_keys, source,
 };
-use super::{P, Store, bad, check_account, error, ok, store};
+use super::{P, Store, bad, check_account, delete_in_account, error, get_in_account, ok, store};
 use crate::Kind;
-use crate::collection::{ListRequest, list_route, poll, stored};
+use crate::collection::{ListRequest, list_route, stored};
 use crate::editable::{Editable, resource};
 use crate::http::{Listing, body_object};
 use crate::pagination;
@@ -488,11 +488,7 @@ async fn get_project(
     State(app): State<App>,
     Path((account, name)): Path<(String, String)>,
 ) -> Result<Response, Response> {
-    check_account(&account)?;
-    let mut st = app.state();
-    poll::<PagesProject>(store(&mut st), &name)
-        .map(ok)
-        .ok_or_else(project_404)
+    get_in_account::<PagesProject>(&app, &account, &name, project_404)
 }
 
 /// `PATCH …/pages/projects/{project_name}`: merges the production branch, the build settings
@@ -548,12 +544,7 @@ async fn delete_project(
     State(app): State<App>,
     Path((account, name)): Path<(String, String)>,
 ) -> Result<Response, Response> {
-    check_account(&account)?;
-    let mut st = app.state();
-    match store(&mut st).pages.remove(&name) {
-        Some(_) => Ok(ok(Value::Null)),
-        None => Err(project_404()),
-    }
+    delete_in_account::<PagesProject>(&app, &account, &name, project_404)
 }
 
 /// `POST …/domains` `{name}` → the domain, `initializing` (its certificate is being issued).
