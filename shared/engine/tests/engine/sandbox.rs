@@ -188,6 +188,25 @@ async fn the_example_fleet_converges_on_all_three_providers() {
     ] {
         assert_eq!(live.count_labelled(provider, kind, label), 1, "{label}");
     }
+
+    // The account's Workers script is synced read-only: in the inventory, unmanaged, reported
+    // by the converged plan with the reason, and untouched by both applies.
+    let records = live.store.inventory(ORG, None).await.expect("inventory");
+    let worker = records
+        .iter()
+        .find(|r| r.provider_resource_id == "worker/acme-edge-auth")
+        .expect("the fixture Worker is synced");
+    assert!(worker.read_only().is_some() && worker.managed_by.is_none());
+    let reported = plan
+        .of_kind(stackdock_core::plan::ActionKind::Unmanaged)
+        .find(|a| a.provider_id.as_deref() == Some("worker/acme-edge-auth"))
+        .expect("the plan reports the Worker");
+    assert!(reported.reason.contains("read-only"), "{}", reported.reason);
+    assert!(
+        live.sandbox
+            .resource_json(Provider::Cloudflare, SbKind::Worker, "acme-edge-auth")
+            .is_some()
+    );
 }
 
 /// A dock lists exactly the kinds its provider's adapter has, and a sync stores DNS zones with
