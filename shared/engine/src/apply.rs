@@ -637,7 +637,7 @@ impl Executor<'_> {
         if intended {
             record.provisioning_source = ProvisioningSource::Api;
         }
-        record.managed_by = Some(address);
+        record.managed_by = Some(address.into());
         record.protect |= spec.protect;
         // The baseline for drift is what runs now; an update that follows moves it to the file.
         record.applied = managed_keys(&record, kind, spec)
@@ -806,7 +806,7 @@ impl Executor<'_> {
         let provider = self.provider(action)?;
         let id = created.provider_resource_id.clone();
         let mut record = created;
-        record.managed_by = Some(Self::address(action));
+        record.managed_by = Some(Self::address(action).into());
         record.provisioning_source = ProvisioningSource::Api;
         record.provisioning_state = Some(ProvisioningState::Provisioning);
         record.protect = spec.protect;
@@ -823,7 +823,7 @@ impl Executor<'_> {
             .clear_intent(&self.config.settings.org, &Self::address(action))
             .await?;
         if self.defer_ready {
-            return Ok(id);
+            return Ok(id.to_string());
         }
 
         let ready = provider
@@ -872,7 +872,7 @@ impl Executor<'_> {
                 .put_records(&[failed::cleared(old, Timestamp::now())])
                 .await?;
         }
-        Ok(id)
+        Ok(id.to_string())
     }
 
     /// Records a create the provider refused (nothing was made) on the entry's own record,
@@ -952,7 +952,7 @@ impl Executor<'_> {
             found
         };
         match found.as_slice() {
-            [one] => Ok(Some(one.provider_resource_id.clone())),
+            [one] => Ok(Some(one.provider_resource_id.to_string())),
             [] => Err(EngineError::Invalid(format!(
                 "attach_to = \"{server}\": no server of that name exists in dock `{}`",
                 action.dock

@@ -168,7 +168,7 @@ pub async fn power(
         action: action.as_str().to_owned(),
         target: address.to_owned(),
         dock: dock.clone(),
-        provider_id: Some(record.provider_resource_id.clone()),
+        provider_id: Some(record.provider_resource_id.to_string()),
         outcome,
         message: message.clone(),
         at: Timestamp::now(),

@@ -565,7 +565,7 @@ fn read_back(
                     change.field
                 );
             };
-            let server = server.map(|s| FieldValue::Str(s.provider_resource_id.clone()));
+            let server = server.map(|s| FieldValue::Str(s.provider_resource_id.to_string()));
             (
                 a.attached_to_instance.clone().map(FieldValue::Str),
                 change.to.as_ref().and(server),

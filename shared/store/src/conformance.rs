@@ -1504,7 +1504,7 @@ pub fn full_record(kind: Kind, org: &str, dock: &str, id: &str) -> Record {
         format!("{kind}-{id}"),
     );
     record.status = "active".into();
-    record.region = s("ewr");
+    record.region = Some("ewr".into());
     record.attrs = match kind {
         Kind::Servers => Attrs::Servers(ServerAttrs {
             instance_type: s("vc2-2c-4gb"),
@@ -1643,7 +1643,7 @@ async fn sync_servers(
 ) -> SyncStats {
     let org = records
         .first()
-        .map_or_else(|| ORG.to_owned(), |r| r.org_id.clone());
+        .map_or_else(|| ORG.to_owned(), |r| r.org_id.to_string());
     ok(
         store
             .commit_sync(dock_sync(

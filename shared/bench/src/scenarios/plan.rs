@@ -100,7 +100,7 @@ pub fn inputs(n: usize) -> (stackdock_core::config::Config, Vec<Record>) {
             ..ServerAttrs::default()
         });
         if i % 20 != 2 {
-            r.managed_by = Some(desired.address());
+            r.managed_by = Some(desired.address().into());
             r.provisioning_source = ProvisioningSource::Api;
             r.applied = [("plan".to_owned(), FieldValue::from(plan_slug))].into();
         }

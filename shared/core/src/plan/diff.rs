@@ -184,7 +184,7 @@ impl<'a> DockPlanner<'a> {
             provider: self.provider,
             kind: Some(resource.kind),
             name: Some(resource.name.clone()),
-            provider_id: record.map(|r| r.provider_resource_id.clone()),
+            provider_id: record.map(|r| r.provider_resource_id.to_string()),
             changes: Vec::new(),
             reason: String::new(),
             spec: None,
@@ -423,7 +423,7 @@ impl<'a> DockPlanner<'a> {
         if resource.id.is_some() && record.name != resource.name {
             in_place.push(FieldChange {
                 field: "name".into(),
-                before: Some(FieldValue::Str(record.name.clone())),
+                before: Some(FieldValue::Str(record.name.to_string())),
                 after: Some(FieldValue::Str(resource.name.clone())),
             });
         }
@@ -615,7 +615,7 @@ impl<'a> DockPlanner<'a> {
                         Some("StackDock did not create it")
                     } else if record.protect {
                         Some("it is protected")
-                    } else if self.protected.contains(owner) {
+                    } else if self.protected.contains(owner.as_str()) {
                         Some("its entry in stackdock.toml is protected")
                     } else if !prune {
                         Some("`prune` is off")
@@ -640,12 +640,12 @@ impl<'a> DockPlanner<'a> {
             };
             self.actions.push(Action {
                 action,
-                address: record.managed_by.clone(),
+                address: record.managed_by.as_deref().map(str::to_owned),
                 dock: self.dock.to_owned(),
                 provider: self.provider,
                 kind: Some(record.kind()),
-                name: Some(record.name.clone()),
-                provider_id: Some(record.provider_resource_id.clone()),
+                name: Some(record.name.to_string()),
+                provider_id: Some(record.provider_resource_id.to_string()),
                 changes: Vec::new(),
                 reason,
                 spec: None,

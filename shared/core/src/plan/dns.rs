@@ -237,7 +237,7 @@ impl DockPlanner<'_> {
             if self.claimed[at]
                 || record.missing_since.is_some()
                 || attrs.managed
-                || declared.contains(owner)
+                || declared.contains(owner.as_str())
             {
                 continue;
             }

@@ -58,7 +58,7 @@ fn record(kind: Kind, id: &str, name: &str) -> Record {
 
 /// `record` owned by `address`, created by StackDock, with its managed fields as applied.
 fn owned(mut r: Record, address: &str) -> Record {
-    r.managed_by = Some(address.to_owned());
+    r.managed_by = Some(address.into());
     r.provisioning_source = ProvisioningSource::Api;
     r.applied = field_rules(r.provider, r.kind())
         .iter()
@@ -99,7 +99,7 @@ fn dns(id: &str, name: &str, record_type: &str, value: &str, ttl: Option<i64>) -
 
 fn web_1(ip: &str) -> Record {
     let mut r = record(Kind::Servers, "101", "web-1");
-    r.region = Some("nyc3".to_owned());
+    r.region = Some("nyc3".into());
     r.attrs = Attrs::Servers(ServerAttrs {
         instance_type: Some("s-1vcpu-1gb".to_owned()),
         ip_address: Some(ip.to_owned()),
@@ -551,7 +551,7 @@ value = { server = "web-1" }
     web.allow_replace = true;
     let apex = "domain_records.example.com A servers.web-1";
     let on_vultr = |mut r: Record| {
-        r.dock_id = dock_id("acme", "vultr-dns");
+        r.dock_id = dock_id("acme", "vultr-dns").into();
         r.provider = ProviderKind::Vultr;
         r
     };

@@ -166,13 +166,13 @@ pub fn dock_facts(
     for r in &records {
         if let (Attrs::Servers(attrs), Some(owner), None) =
             (&r.attrs, &r.managed_by, r.missing_since)
-            && ctx.followed.contains(owner)
+            && ctx.followed.contains(owner.as_str())
         {
             let address = match &attrs.ip_address {
                 Some(ip) => ServerAddress::Known(ip.clone()),
                 None => ServerAddress::Unreported,
             };
-            facts.servers.push((owner.clone(), address));
+            facts.servers.push((owner.to_string(), address));
         }
     }
     if *state != DockState::Fresh {

@@ -158,8 +158,8 @@ pub(super) fn droplet_record(ctx: &DockContext, raw: impl Listed) -> Result<Reco
         return Err("a droplet has no id".to_owned());
     }
     let mut record = base_record(ctx, Kind::Servers, &wire.id, &wire.name, raw);
-    record.status = server_status(&wire.status);
-    record.region = wire.region;
+    record.status = server_status(&wire.status).into();
+    record.region = wire.region.map(Into::into);
     if let Attrs::Servers(a) = &mut record.attrs {
         a.instance_type = non_empty(&wire.size_slug);
         a.ip_address = public_ipv4(wire.networks.as_ref());

@@ -197,7 +197,7 @@ pub(super) async fn wait_active(
         if is_ready(&r) {
             Poll::Ready(r)
         } else {
-            Poll::Pending(r.status)
+            Poll::Pending(r.status.to_string())
         }
     })
     .await

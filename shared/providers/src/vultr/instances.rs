@@ -336,7 +336,7 @@ async fn wait_for_plan(v: &Vultr, id: &str, plan: &str) -> Result<Record, Provid
                 "plan {}",
                 a.instance_type.as_deref().unwrap_or("unknown")
             )),
-            _ => Poll::Pending(r.status),
+            _ => Poll::Pending(r.status.to_string()),
         },
     )
     .await

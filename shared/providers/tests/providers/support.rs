@@ -201,7 +201,7 @@ impl<'a> Made<'a> {
             adapter,
             kind,
             spec,
-            id: created.provider_resource_id.clone(),
+            id: created.provider_resource_id.to_string(),
             created,
         }
     }
