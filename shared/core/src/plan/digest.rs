@@ -25,28 +25,29 @@ pub(super) fn record_lines<'r>(
     // 32-byte arrays in one contiguous vector stays cheap at 100,000 records (sorting the records
     // or their lines chases a pointer per comparison). One buffer serves every line.
     let mut line = Vec::with_capacity(256);
-    records
-        .filter(|r| r.org_id == org)
-        .map(|r| {
-            line.clear();
-            // Writing to a Vec cannot fail; `applied` is a map of plain values that always
-            // serializes.
-            let _ = write!(
-                line,
-                "{}\t{}\t{}\t{}\t{}\t{:?}\t{}\t{}\t",
-                r.dock_id,
-                r.kind().table(),
-                r.provider_resource_id,
-                r.content_hash,
-                r.managed_by.as_deref().unwrap_or(""),
-                r.provisioning_source,
-                r.protect,
-                r.missing_since.is_some(),
-            );
-            let _ = serde_json::to_writer(&mut line, &r.applied);
-            Sha256::digest(&line).into()
-        })
-        .collect()
+    // Sized to the records given (the filter hides the count from `collect`, which then doubled
+    // its way up: 3 MiB of the 100,000-resource plan's peak held no line).
+    let mut lines = Vec::with_capacity(records.size_hint().1.unwrap_or(0));
+    lines.extend(records.filter(|r| r.org_id == org).map(|r| -> [u8; 32] {
+        line.clear();
+        // Writing to a Vec cannot fail; `applied` is a map of plain values that always
+        // serializes.
+        let _ = write!(
+            line,
+            "{}\t{}\t{}\t{}\t{}\t{:?}\t{}\t{}\t",
+            r.dock_id,
+            r.kind().table(),
+            r.provider_resource_id,
+            r.content_hash,
+            r.managed_by.as_deref().unwrap_or(""),
+            r.provisioning_source,
+            r.protect,
+            r.missing_since.is_some(),
+        );
+        let _ = serde_json::to_writer(&mut line, &r.applied);
+        Sha256::digest(&line).into()
+    }));
+    lines
 }
 
 /// The inventory digest of the records whose lines these are, in any order.
