@@ -151,7 +151,10 @@ pub fn entries(config: &Config, records: &[(&str, &Record)]) -> Imported {
                 attached_server(record).map(|id| {
                     server_entries
                         .get(&(dock.to_owned(), id.to_owned()))
-                        .map_or_else(|| Err(id.to_owned()), |n| Ok(FieldValue::Str(n.clone())))
+                        .map_or_else(
+                            || Err(id.to_owned()),
+                            |n| Ok(FieldValue::Str(n.as_str().into())),
+                        )
                 })
             } else {
                 record.field(key.key).map(Ok)
@@ -641,6 +644,6 @@ image = "ubuntu-24-04-x64"
             .iter()
             .find(|r| r.kind == Kind::DomainRecords && r.name.contains("TXT"))
             .expect("the TXT record");
-        assert_eq!(txt.field("value"), Some(&FieldValue::Str(long)));
+        assert_eq!(txt.field("value"), Some(&FieldValue::Str(long.into())));
     }
 }

@@ -518,18 +518,18 @@ impl Record {
     }
 
     pub fn field(&self, key: &str) -> Option<FieldValue> {
-        let s = |v: Option<&str>| v.map(|v| FieldValue::Str(v.to_owned()));
+        let s = |v: Option<&str>| v.map(|v| FieldValue::Str(v.into()));
         match (key, &self.attrs) {
             ("region", _) => s(self.region.as_deref()),
-            ("name", _) => Some(FieldValue::Str(self.name.to_string())),
+            ("name", _) => Some(FieldValue::Str(self.name.clone())),
             ("plan", Attrs::Servers(a)) => s(a.instance_type.as_deref()),
             ("image", Attrs::Servers(a)) => s(a.image.as_deref()),
             ("tags", Attrs::Servers(_)) => Some(FieldValue::Set(self.user_tags())),
             // Only a settled server is on or off: pending (built, booting, shutting down),
             // error and unknown have no power value (`schema::settled_only`).
             ("power", Attrs::Servers(_)) => match self.status.as_str() {
-                "running" => Some(FieldValue::Str("on".to_owned())),
-                "stopped" => Some(FieldValue::Str("off".to_owned())),
+                "running" => Some(FieldValue::Str("on".into())),
+                "stopped" => Some(FieldValue::Str("off".into())),
                 _ => None,
             },
             ("size_gb", Attrs::BlockVolumes(a)) => a.size_gb.map(FieldValue::Int),

@@ -279,7 +279,7 @@ fn keep(stored: &Record, mut latest: Record, action: PowerAction) -> Record {
     latest.keep_bookkeeping_of(stored);
     latest.applied.insert(
         "power".to_owned(),
-        FieldValue::Str(action.power_value().to_owned()),
+        FieldValue::Str(action.power_value().into()),
     );
     latest.drift.retain(|d| d.field != "power");
     latest.updated_at = if latest.content_hash == stored.content_hash {

@@ -565,9 +565,9 @@ fn read_back(
                     change.field
                 );
             };
-            let server = server.map(|s| FieldValue::Str(s.provider_resource_id.to_string()));
+            let server = server.map(|s| FieldValue::Str(s.provider_resource_id.clone()));
             (
-                a.attached_to_instance.clone().map(FieldValue::Str),
+                a.attached_to_instance.clone().map(FieldValue::from),
                 change.to.as_ref().and(server),
             )
         }
@@ -614,9 +614,9 @@ pub async fn in_place_changes_read_back(case: &Case) {
             let Some(FieldValue::Str(to)) = &change.to else {
                 panic!("{}: a rename to {:?}", case.who(), change.to);
             };
-            Some(FieldValue::Str(std::mem::replace(
+            Some(FieldValue::from(std::mem::replace(
                 &mut spec.name,
-                to.clone(),
+                to.to_string(),
             )))
         } else {
             let before = spec.fields.remove(change.field);

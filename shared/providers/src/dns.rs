@@ -320,7 +320,7 @@ mod tests {
     }
 
     fn s(v: &str) -> FieldValue {
-        FieldValue::Str(v.to_owned())
+        FieldValue::Str(v.into())
     }
 
     fn ctx() -> DockContext {

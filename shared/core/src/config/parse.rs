@@ -455,7 +455,7 @@ impl Walker<'_, '_> {
     ) -> Option<At<FieldValue>> {
         let name = key.get_ref().as_ref();
         let value = match (ty, item.get_ref()) {
-            (FieldType::Str, DeValue::String(s)) => Some(FieldValue::Str(s.to_string())),
+            (FieldType::Str, DeValue::String(s)) => Some(FieldValue::Str(s.as_ref().into())),
             (FieldType::Bool, DeValue::Boolean(b)) => Some(FieldValue::Bool(*b)),
             (FieldType::Int, DeValue::Integer(i)) => {
                 match i64::from_str_radix(i.as_str(), i.radix()) {
@@ -551,7 +551,7 @@ impl Walker<'_, '_> {
         let at = self.typed(k, v, FieldType::Str, what)?;
         match at.value {
             FieldValue::Str(s) => Some(At {
-                value: s,
+                value: s.to_string(),
                 key: at.key,
                 span: at.span,
             }),
@@ -1006,7 +1006,7 @@ impl Walker<'_, '_> {
                 && allowed_values(spec.key).is_some()
             {
                 let choice = At {
-                    value: value.clone(),
+                    value: value.to_string(),
                     key: at.key.clone(),
                     span: at.span.clone(),
                 };
@@ -1088,7 +1088,7 @@ impl Walker<'_, '_> {
             };
             if let (Some(limit), Some(region)) = (&dock.regions, r.fields.get("region"))
                 && let FieldValue::Str(region_name) = &region.value
-                && !limit.contains(region_name)
+                && !limit.contains(region_name.as_str())
             {
                 self.report.error(
                     region.span.clone(),

@@ -423,8 +423,8 @@ impl<'a> DockPlanner<'a> {
         if resource.id.is_some() && record.name != resource.name {
             in_place.push(FieldChange {
                 field: "name".into(),
-                before: Some(FieldValue::Str(record.name.to_string())),
-                after: Some(FieldValue::Str(resource.name.clone())),
+                before: Some(FieldValue::Str(record.name.clone())),
+                after: Some(FieldValue::Str(resource.name.as_str().into())),
             });
         }
         for rule in field_rules(self.provider, resource.kind) {

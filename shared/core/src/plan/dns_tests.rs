@@ -145,7 +145,7 @@ fn change<'a>(action: &'a Action, field: &str) -> (Option<&'a FieldValue>, Optio
 }
 
 fn s(v: &str) -> FieldValue {
-    FieldValue::Str(v.to_owned())
+    FieldValue::Str(v.into())
 }
 
 const WWW_CNAME: &str = r#"

@@ -251,7 +251,7 @@ impl KindAdapter<Linode> for Instances {
         // Every change is checked before anything is sent, so a refused change applies nothing.
         for c in u.changes {
             match (c.field.as_str(), &c.after) {
-                ("name", Some(FieldValue::Str(s))) => label = Some(s.clone()),
+                ("name", Some(FieldValue::Str(s))) => label = Some(s.to_string()),
                 ("tags", Some(FieldValue::Set(s))) => tags = Some(s.iter().cloned().collect()),
                 ("tags", None) => tags = Some(BTreeSet::new()),
                 ("plan", Some(FieldValue::Str(s))) => plan = Some(s.clone()),

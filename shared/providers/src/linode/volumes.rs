@@ -210,7 +210,7 @@ impl KindAdapter<Linode> for Volumes {
         // Every change is checked before anything is sent, so a refused change applies nothing.
         for c in u.changes {
             match (c.field.as_str(), &c.after) {
-                ("name", Some(FieldValue::Str(s))) => label = Some(s.clone()),
+                ("name", Some(FieldValue::Str(s))) => label = Some(s.to_string()),
                 ("size_gb", Some(FieldValue::Int(gb))) if *gb > 0 => size = Some(gb.unsigned_abs()),
                 ("attach_to", _) => attach = true,
                 _ => return Err(not_in_place(&l.account.ctx, UPDATE, Kind::BlockVolumes, c)),

@@ -229,7 +229,7 @@ pub(super) fn update_plan(
     let mut reattach = false;
     for c in changes {
         match (c.field.as_str(), &c.after) {
-            ("name", Some(FieldValue::Str(name))) => body.label = Some(name.clone()),
+            ("name", Some(FieldValue::Str(name))) => body.label = Some(name.to_string()),
             ("size_gb", Some(FieldValue::Int(size))) => body.size_gb = Some(*size),
             ("attach_to", _) => reattach = true,
             _ => return Err(not_in_place(ctx, &route, COLLECTION.kind, c)),

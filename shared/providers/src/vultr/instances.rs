@@ -305,8 +305,8 @@ pub(super) fn update_body(
     let mut body = UpdateBody::default();
     for c in changes {
         match (c.field.as_str(), &c.after) {
-            ("name", Some(FieldValue::Str(name))) => body.label = Some(name.clone()),
-            ("plan", Some(FieldValue::Str(plan))) => body.plan = Some(plan.clone()),
+            ("name", Some(FieldValue::Str(name))) => body.label = Some(name.to_string()),
+            ("plan", Some(FieldValue::Str(plan))) => body.plan = Some(plan.to_string()),
             ("tags", after) => {
                 let user = after
                     .as_ref()

@@ -281,10 +281,13 @@ impl Walker<'_, '_> {
             return None;
         }
         let mut fields = crate::VecMap::new();
-        fields.insert("zone".to_owned(), FieldValue::Str(zone.to_owned()));
-        fields.insert("fqdn".to_owned(), FieldValue::Str(fqdn.clone()));
-        fields.insert("type".to_owned(), FieldValue::Str(record_type.to_owned()));
-        fields.insert(value_field.0.to_owned(), FieldValue::Str(value_field.1));
+        fields.insert("zone".to_owned(), FieldValue::Str(zone.into()));
+        fields.insert("fqdn".to_owned(), FieldValue::Str(fqdn.as_str().into()));
+        fields.insert("type".to_owned(), FieldValue::Str(record_type.into()));
+        fields.insert(
+            value_field.0.to_owned(),
+            FieldValue::Str(value_field.1.into()),
+        );
         for (k, at) in &record.ints {
             // An automatic TTL is stored as none, as the provider's default is.
             let automatic =
@@ -297,7 +300,7 @@ impl Walker<'_, '_> {
             fields.insert("proxied".to_owned(), FieldValue::Bool(proxied.value));
         }
         if let Some(tag) = &record.tag {
-            fields.insert("tag".to_owned(), FieldValue::Str(tag.value.clone()));
+            fields.insert("tag".to_owned(), FieldValue::Str(tag.value.as_str().into()));
         }
         Some(CheckedRecord {
             fqdn,
