@@ -30,7 +30,7 @@ impl DnsImport {
             .resources
             .iter()
             .filter(|r| r.kind == Kind::Domains)
-            .map(|r| (r.name.clone(), r.dock.clone()))
+            .map(|r| (r.name.to_string(), r.dock.to_string()))
             .collect();
         DnsImport {
             zones,

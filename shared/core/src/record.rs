@@ -70,7 +70,7 @@ pub struct Record {
     /// The managed field values StackDock last applied (or adopted): the baseline drift is measured
     /// against, so an edit of the file is an update and an edit at the provider is drift.
     #[serde(default)]
-    pub applied: VecMap<String, FieldValue>,
+    pub applied: VecMap<CompactString, FieldValue>,
 }
 
 /// Kind-specific attributes, tagged by `kind` (the universal table).

@@ -98,7 +98,7 @@ pub async fn plan_against(
     let states = dock_states(config, &statuses, now, opts.max_age);
     let mut problems: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for resource in &config.resources {
-        if states.get(&resource.dock) != Some(&DockState::Fresh) {
+        if states.get(resource.dock.as_str()) != Some(&DockState::Fresh) {
             continue;
         }
         let spec = resource.spec(org);

@@ -276,7 +276,7 @@ impl Case {
             owner_tag: owner_tag(ORG, &format!("{}.{name}", kind.config_key())),
             fields: fields
                 .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .map(|(k, v)| ((*k).into(), v.clone()))
                 .collect(),
             protect: false,
         }
@@ -621,7 +621,7 @@ pub async fn in_place_changes_read_back(case: &Case) {
         } else {
             let before = spec.fields.remove(change.field);
             if let Some(to) = &change.to {
-                spec.fields.insert(change.field.to_owned(), to.clone());
+                spec.fields.insert(change.field.into(), to.clone());
             }
             before
         };

@@ -313,7 +313,7 @@ mod tests {
             owner_tag: String::new(),
             fields: fields
                 .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .map(|(k, v)| ((*k).into(), v.clone()))
                 .collect(),
             protect: false,
         }

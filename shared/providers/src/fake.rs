@@ -155,7 +155,7 @@ impl FakeProvider {
 /// Writes the spec's fields onto a record, the way a provider would report them back.
 fn apply_fields(
     record: &mut Record,
-    fields: &stackdock_core::VecMap<String, FieldValue>,
+    fields: &stackdock_core::VecMap<stackdock_core::CompactString, FieldValue>,
     owner_tag: Option<&str>,
     attach_to_id: Option<&str>,
 ) {
@@ -328,7 +328,7 @@ impl Provider for FakeProvider {
             match (c.field.as_str(), &c.after) {
                 ("name", Some(FieldValue::Str(name))) => record.name = name.as_str().into(),
                 (_, Some(v)) => {
-                    fields.insert(c.field.clone(), v.clone());
+                    fields.insert(c.field.as_str().into(), v.clone());
                 }
                 (_, None) => {}
             }

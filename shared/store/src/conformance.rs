@@ -312,8 +312,8 @@ pub async fn bookkeeping_survives_resync(store: Arc<dyn Store>) {
     managed.provisioning_state = Some(ProvisioningState::Provisioned);
     managed.provisioned_at = Some(at(1));
     managed.applied = VecMap::from([
-        ("plan".to_owned(), FieldValue::Str("vc2-1c-1gb".into())),
-        ("tags".to_owned(), FieldValue::set(["web"])),
+        ("plan".into(), FieldValue::Str("vc2-1c-1gb".into())),
+        ("tags".into(), FieldValue::set(["web"])),
     ]);
     managed.drift = vec![DriftEntry {
         field: "plan".into(),
@@ -1284,8 +1284,7 @@ pub async fn a_sync_never_overwrites_ownership_an_apply_wrote_during_it(
             let mut adopted = must_get(&apply, &key).await;
             adopted.managed_by = Some("servers.web-1".into());
             adopted.protect = true;
-            adopted.applied =
-                VecMap::from([("plan".to_owned(), FieldValue::Str("vc2-1c-1gb".into()))]);
+            adopted.applied = VecMap::from([("plan".into(), FieldValue::Str("vc2-1c-1gb".into()))]);
             ok(
                 apply.put_records(&[adopted.clone(), created]).await,
                 "the apply writes ownership",

@@ -236,13 +236,17 @@ impl Walker<'_, '_> {
         for r in resources {
             desired.push(DesiredResource {
                 kind: r.kind,
-                dock: r.dock?.value,
-                name: r.name,
+                dock: r.dock?.value.into(),
+                name: r.name.into(),
                 protect: r.protect,
                 id: r.id,
                 ignore_changes: r.ignore_changes,
                 allow_replace: r.allow_replace,
-                fields: r.fields.into_iter().map(|(k, v)| (k, v.value)).collect(),
+                fields: r
+                    .fields
+                    .into_iter()
+                    .map(|(k, v)| (k.into(), v.value))
+                    .collect(),
             });
         }
         desired.extend(dns);

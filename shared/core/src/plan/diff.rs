@@ -183,7 +183,7 @@ impl<'a> DockPlanner<'a> {
             dock: self.dock.to_owned(),
             provider: self.provider,
             kind: Some(resource.kind),
-            name: Some(resource.name.clone()),
+            name: Some(resource.name.to_string()),
             provider_id: record.map(|r| r.provider_resource_id.to_string()),
             changes: Vec::new(),
             reason: String::new(),
@@ -662,7 +662,7 @@ fn creation_changes(resource: &DesiredResource) -> Vec<FieldChange> {
         .fields
         .iter()
         .map(|(k, v)| FieldChange {
-            field: k.clone(),
+            field: k.to_string(),
             before: None,
             after: Some(v.clone()),
         })

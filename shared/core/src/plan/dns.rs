@@ -153,7 +153,7 @@ impl DockPlanner<'_> {
             Some(ServerAddress::Known(ip)) => {
                 effective
                     .fields
-                    .insert("value".to_owned(), FieldValue::Str(ip.as_str().into()));
+                    .insert("value".into(), FieldValue::Str(ip.as_str().into()));
                 Ok(Resolved {
                     entry,
                     effective,

@@ -62,7 +62,7 @@ fn owned(mut r: Record, address: &str) -> Record {
     r.provisioning_source = ProvisioningSource::Api;
     r.applied = field_rules(r.provider, r.kind())
         .iter()
-        .filter_map(|rule| Some((rule.key.to_owned(), r.field(rule.key)?)))
+        .filter_map(|rule| Some((rule.key.into(), r.field(rule.key)?)))
         .collect();
     r
 }
@@ -391,7 +391,7 @@ fn a_record_following_a_replaced_server_takes_its_new_address_after_it() {
         .iter_mut()
         .find(|r| r.kind == Kind::Servers)
         .expect("web-1");
-    web.fields.insert("region".to_owned(), s("ams3"));
+    web.fields.insert("region".into(), s("ams3"));
     web.allow_replace = true;
     let inventory = [
         web_1("203.0.113.10"),
@@ -547,7 +547,7 @@ value = { server = "web-1" }
         .iter_mut()
         .find(|r| r.kind == Kind::Servers)
         .expect("web-1");
-    web.fields.insert("region".to_owned(), s("ams3"));
+    web.fields.insert("region".into(), s("ams3"));
     web.allow_replace = true;
     let apex = "domain_records.example.com A servers.web-1";
     let on_vultr = |mut r: Record| {

@@ -61,15 +61,15 @@ pub fn desired(
 ) -> DesiredResource {
     DesiredResource {
         kind,
-        name: name.to_owned(),
-        dock: dock.to_owned(),
+        name: name.into(),
+        dock: dock.into(),
         protect: false,
         id: None,
         ignore_changes: BTreeSet::new(),
         allow_replace: false,
         fields: fields
             .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .map(|(k, v)| ((*k).into(), v.clone()))
             .collect(),
     }
 }
@@ -197,7 +197,7 @@ pub fn managed(mut record: Record, address: &str) -> Record {
     record.applied = field_rules(record.provider, record.kind())
         .iter()
         .filter(|rule| rule.change != Change::CreateOnly)
-        .filter_map(|rule| record.field(rule.key).map(|v| (rule.key.to_owned(), v)))
+        .filter_map(|rule| record.field(rule.key).map(|v| (rule.key.into(), v)))
         .collect();
     record.with_hash()
 }

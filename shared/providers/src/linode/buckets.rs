@@ -386,7 +386,7 @@ mod tests {
             owner_tag: "stackdock-00112233aabbccdd".into(),
             fields: fields
                 .iter()
-                .map(|(k, v)| (k.to_string(), FieldValue::from(*v)))
+                .map(|(k, v)| ((*k).into(), FieldValue::from(*v)))
                 .collect(),
             protect: false,
         };

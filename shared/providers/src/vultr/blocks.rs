@@ -429,7 +429,7 @@ mod tests {
             owner_tag: "stackdock-0123456789abcdef".into(),
             fields: fields
                 .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .map(|(k, v)| ((*k).into(), v.clone()))
                 .collect(),
             protect: false,
         }

@@ -366,7 +366,7 @@ mod tests {
                 ("region", "ewr"),
             ]
             .into_iter()
-            .map(|(k, v)| (k.to_owned(), FieldValue::from(v)))
+            .map(|(k, v)| (k.into(), FieldValue::from(v)))
             .collect(),
             protect: false,
         };

@@ -633,7 +633,7 @@ mod tests {
             owner_tag: owner_tag("acme", "servers.web-1"),
             fields: fields
                 .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .map(|(k, v)| ((*k).into(), v.clone()))
                 .collect(),
             protect: false,
         }
