@@ -1266,7 +1266,7 @@ impl Walker<'_, '_> {
             let Some(dock) = &r.dock else { continue };
             let what = format!("`{}`", r.address());
             let same_name: Vec<&&ResourceDraft> =
-                servers.iter().filter(|s| &s.name == target).collect();
+                servers.iter().filter(|s| s.name == target).collect();
             let Some(server) = same_name
                 .iter()
                 .find(|s| s.dock.as_ref().is_some_and(|d| d.value == dock.value))

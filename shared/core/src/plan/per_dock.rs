@@ -121,7 +121,7 @@ fn own<'r>(ctx: &PlanContext<'_>, dock: &str, records: &[&'r Record]) -> Vec<&'r
     records
         .iter()
         .copied()
-        .filter(|r| &r.org_id == org && r.dock_id == id)
+        .filter(|r| r.org_id == org && r.dock_id == id)
         .collect()
 }
 
@@ -198,7 +198,7 @@ pub fn dock_facts(
             && a.action == ActionKind::Adopt
             && let (Some(entry), Some(id)) = (&a.address, &a.provider_id)
             && let Some(ip) = records.iter().find_map(|r| match &r.attrs {
-                Attrs::Servers(s) if &r.provider_resource_id == id => s.ip_address.clone(),
+                Attrs::Servers(s) if r.provider_resource_id == id => s.ip_address.clone(),
                 _ => None,
             })
         {
@@ -341,7 +341,7 @@ pub(super) fn plan_with(
         .map(|name| (dock_id(org, name), name.as_str()))
         .collect();
     let mut records_of: HashMap<&str, Vec<&Record>> = HashMap::new();
-    for r in inventory.iter().filter(|r| &r.org_id == org) {
+    for r in inventory.iter().filter(|r| r.org_id == org) {
         if let Some(&name) = declared.get(r.dock_id.as_str()) {
             records_of.entry(name).or_default().push(r);
         }
