@@ -297,12 +297,12 @@ pub fn plan_dock(
 /// plan stale).
 pub fn combine(config: &Config, parts: Vec<DockPlan>) -> Plan {
     // Sized once: growing by doubling while appending the parts held up to twice the plan's
-    // actions and lines at its peak.
+    // actions at its peak. The docks' lines stay apart (the digest merges them).
     let mut actions = Vec::with_capacity(parts.iter().map(|p| p.actions.len()).sum());
-    let mut lines = Vec::with_capacity(parts.iter().map(|p| p.lines.len()).sum());
+    let mut lines = Vec::with_capacity(parts.len());
     for mut part in parts {
         actions.append(&mut part.actions);
-        lines.append(&mut part.lines);
+        lines.push(part.lines);
     }
     super::order::link_dependencies(&mut actions);
     super::order::sort(&mut actions);
