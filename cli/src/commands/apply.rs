@@ -204,7 +204,7 @@ mod tests {
             name,
             name,
         );
-        r.status = status.to_owned();
+        r.status = status.into();
         if let Attrs::Domains(a) = &mut r.attrs {
             a.assigned_nameservers = nameservers.iter().map(|s| (*s).to_owned()).collect();
         }

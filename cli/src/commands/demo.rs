@@ -153,7 +153,7 @@ async fn walk(
     let provider = session
         .config
         .docks
-        .get(&server.dock)
+        .get(server.dock.as_str())
         .map(|d| d.provider)
         .unwrap_or(ProviderKind::Vultr);
     let bigger = match provider {
@@ -220,7 +220,7 @@ fn change_a_web_service(session: &Session, sandbox: &SandboxHandle) -> anyhow::R
         let on_vercel = session
             .config
             .docks
-            .get(&r.dock)
+            .get(r.dock.as_str())
             .is_some_and(|d| d.provider == ProviderKind::Vercel);
         (r.kind == Kind::WebServices && on_vercel)
             .then(|| r.str_field("framework"))

@@ -38,17 +38,17 @@ pub async fn run(cli: &Cli, args: &InventoryArgs) -> anyhow::Result<u8> {
                             .next()
                             .unwrap_or(&r.dock_id)
                             .to_owned(),
-                        r.name.clone(),
+                        r.name.to_string(),
                         if r.provisioning_state == Some(ProvisioningState::Failed) {
                             "failed".to_owned()
                         } else if r.missing_since.is_some() {
                             "missing".to_owned()
                         } else {
-                            r.status.clone()
+                            r.status.to_string()
                         },
-                        r.region.clone().unwrap_or_default(),
-                        r.provider_resource_id.clone(),
-                        r.managed_by.clone().unwrap_or_else(|| "-".into()),
+                        r.region.as_deref().unwrap_or_default().to_owned(),
+                        r.provider_resource_id.to_string(),
+                        r.managed_by.as_deref().unwrap_or("-").to_owned(),
                     ]
                 })
                 .collect();

@@ -223,7 +223,7 @@ mod tests {
         const STRICT: DockSetting<Flag> = DockSetting::optional("strict", "flag");
         const PAGE: DockSetting<Number> = DockSetting::optional("page", "n");
         let s: DockSettings = [
-            ("account_id".to_owned(), FieldValue::Str("abc".to_owned())),
+            ("account_id".to_owned(), FieldValue::Str("abc".into())),
             ("strict".to_owned(), FieldValue::Bool(true)),
         ]
         .into_iter()

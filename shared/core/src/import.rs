@@ -83,7 +83,7 @@ pub fn entries(config: &Config, records: &[(&str, &Record)]) -> Imported {
             && let Some(name) = owner.strip_prefix("servers.")
         {
             server_entries.insert(
-                ((*dock).to_owned(), r.provider_resource_id.clone()),
+                ((*dock).to_owned(), r.provider_resource_id.to_string()),
                 name.to_owned(),
             );
         }
@@ -105,8 +105,8 @@ pub fn entries(config: &Config, records: &[(&str, &Record)]) -> Imported {
         let skip = |reason: String| Skipped {
             dock: dock.to_owned(),
             kind,
-            id: record.provider_resource_id.clone(),
-            name: record.name.clone(),
+            id: record.provider_resource_id.to_string(),
+            name: record.name.to_string(),
             reason,
         };
         if let Some(why) = record.read_only() {
@@ -156,7 +156,10 @@ pub fn entries(config: &Config, records: &[(&str, &Record)]) -> Imported {
                 attached_server(record).map(|id| {
                     server_entries
                         .get(&(dock.to_owned(), id.to_owned()))
-                        .map_or_else(|| Err(id.to_owned()), |n| Ok(FieldValue::Str(n.clone())))
+                        .map_or_else(
+                            || Err(id.to_owned()),
+                            |n| Ok(FieldValue::Str(n.as_str().into())),
+                        )
                 })
             } else {
                 record.field(key.key).map(Ok)
@@ -196,7 +199,7 @@ pub fn entries(config: &Config, records: &[(&str, &Record)]) -> Imported {
         taken.insert(entry_address.clone());
         if kind == Kind::Servers {
             server_entries.insert(
-                (dock.to_owned(), record.provider_resource_id.clone()),
+                (dock.to_owned(), record.provider_resource_id.to_string()),
                 name.clone(),
             );
             dns.server(&name, record);
@@ -214,8 +217,8 @@ pub fn entries(config: &Config, records: &[(&str, &Record)]) -> Imported {
         out.entries.push(Entry {
             address: entry_address,
             dock: dock.to_owned(),
-            id: record.provider_resource_id.clone(),
-            renamed_from,
+            id: record.provider_resource_id.to_string(),
+            renamed_from: renamed_from.map(String::from),
         });
     }
     out
@@ -240,7 +243,7 @@ fn entry_name(
     let valid = |n: &str| label_error(provider, kind, n).is_none();
     let free = |n: &str| !taken.contains(&address(kind, n));
     if valid(&record.name) && free(&record.name) {
-        return record.name.clone();
+        return record.name.to_string();
     }
     let mut base: String = record
         .name
@@ -365,7 +368,7 @@ image = "ubuntu-24-04-x64"
             id,
             name,
         );
-        r.region = Some("nyc3".to_owned());
+        r.region = Some("nyc3".into());
         r.attrs = Attrs::Servers(ServerAttrs {
             instance_type: Some("s-1vcpu-1gb".to_owned()),
             image: image.map(str::to_owned),
@@ -383,7 +386,7 @@ image = "ubuntu-24-04-x64"
             id,
             name,
         );
-        r.region = Some("nyc3".to_owned());
+        r.region = Some("nyc3".into());
         r.attrs = Attrs::BlockVolumes(VolumeAttrs {
             size_gb: Some(10),
             attached_to_instance: Some(attached.to_owned()),
@@ -409,7 +412,7 @@ image = "ubuntu-24-04-x64"
             "prj_1",
             "marketing",
         );
-        r.region = Some("iad1".to_owned());
+        r.region = Some("iad1".into());
         r.attrs = Attrs::WebServices(Box::new(WebServiceAttrs {
             subtype: Some("project".to_owned()),
             framework: Some("nextjs".to_owned()),
@@ -537,7 +540,7 @@ image = "ubuntu-24-04-x64"
             ("13", "booting", "pending"),
         ] {
             let mut r = server(id, name, Some("debian-12-x64"));
-            r.status = status.to_owned();
+            r.status = status.into();
             records.push(r);
         }
         let refs: Vec<(&str, &Record)> = records.iter().map(|r| ("do-main", r)).collect();
@@ -601,7 +604,7 @@ image = "ubuntu-24-04-x64"
     fn zones_and_their_records_are_written_with_records_following_servers() {
         let config = crate::config::parse("stackdock.toml", FILE).expect("valid");
         let mut web = server("1", "web", Some("ubuntu-24-04-x64"));
-        web.managed_by = Some("servers.web".to_owned());
+        web.managed_by = Some("servers.web".into());
         if let Attrs::Servers(a) = &mut web.attrs {
             a.ip_address = Some("203.0.113.10".to_owned());
         }
@@ -679,6 +682,6 @@ image = "ubuntu-24-04-x64"
             .iter()
             .find(|r| r.kind == Kind::DomainRecords && r.name.contains("TXT"))
             .expect("the TXT record");
-        assert_eq!(txt.field("value"), Some(&FieldValue::Str(long)));
+        assert_eq!(txt.field("value"), Some(&FieldValue::Str(long.into())));
     }
 }

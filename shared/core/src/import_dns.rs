@@ -30,7 +30,7 @@ impl DnsImport {
             .resources
             .iter()
             .filter(|r| r.kind == Kind::Domains)
-            .map(|r| (r.name.clone(), r.dock.clone()))
+            .map(|r| (r.name.to_string(), r.dock.to_string()))
             .collect();
         DnsImport {
             zones,
@@ -60,11 +60,11 @@ impl DnsImport {
         if record.protect {
             out.push_str("protect = true\n");
         }
-        self.zones.insert(zone.clone(), dock.to_owned());
+        self.zones.insert(zone.to_string(), dock.to_owned());
         Entry {
             address: address(Kind::Domains, &zone),
             dock: dock.to_owned(),
-            id: record.provider_resource_id.clone(),
+            id: record.provider_resource_id.to_string(),
             renamed_from: None,
         }
     }
@@ -135,7 +135,7 @@ impl DnsImport {
         Ok(Entry {
             address: address(Kind::DomainRecords, &identity(fqdn, record_type, &key)),
             dock: dock.to_owned(),
-            id: record.provider_resource_id.clone(),
+            id: record.provider_resource_id.to_string(),
             renamed_from: None,
         })
     }

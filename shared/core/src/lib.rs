@@ -23,6 +23,7 @@ pub mod web_service;
 
 pub use api_data::ApiData;
 pub use compact::{VecMap, VecSet};
+pub use compact_str::CompactString;
 pub use kind::{Kind, ProviderKind};
 pub use record::Record;
 pub use value::FieldValue;

@@ -12,23 +12,27 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{ApiData, FieldValue, Kind, ProviderKind, VecMap, VecSet};
+use crate::{ApiData, CompactString, FieldValue, Kind, ProviderKind, VecMap, VecSet};
 
 /// One resource as StackDock last saw it.
+///
+/// The short identity fields are [`CompactString`]s: up to 24 bytes they live inside the record
+/// (no heap allocation, no pointer to chase when the planner compares or hashes them), longer
+/// ones on the heap like a `String`. They serialize exactly as strings do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Record {
-    pub org_id: String,
+    pub org_id: CompactString,
     /// `<org>/<dock name>`: unique across every org that shares the tables.
-    pub dock_id: String,
+    pub dock_id: CompactString,
     pub provider: ProviderKind,
-    pub provider_resource_id: String,
+    pub provider_resource_id: CompactString,
     /// The label at the provider (the id when the resource has no label).
-    pub name: String,
+    pub name: CompactString,
     /// Normalised per kind; servers: `running`, `stopped`, `pending`, `error`, `unknown`.
-    pub status: String,
+    pub status: CompactString,
     #[serde(default)]
-    pub region: Option<String>,
+    pub region: Option<CompactString>,
     #[serde(flatten)]
     pub attrs: Attrs,
     /// The provider's whole object with every secret field removed.
@@ -46,7 +50,7 @@ pub struct Record {
     pub content_hash: String,
     /// The config address that owns this resource (`servers.web-1`), `None` if unmanaged.
     #[serde(default)]
-    pub managed_by: Option<String>,
+    pub managed_by: Option<CompactString>,
     #[serde(default)]
     pub provisioning_source: ProvisioningSource,
     #[serde(default)]
@@ -66,7 +70,7 @@ pub struct Record {
     /// The managed field values StackDock last applied (or adopted): the baseline drift is measured
     /// against, so an edit of the file is an update and an edit at the provider is drift.
     #[serde(default)]
-    pub applied: VecMap<String, FieldValue>,
+    pub applied: VecMap<CompactString, FieldValue>,
 }
 
 /// Kind-specific attributes, tagged by `kind` (the universal table).
@@ -384,12 +388,12 @@ pub fn is_owner_tag(tag: &str) -> bool {
 impl Record {
     /// A fresh, unmanaged record with empty attributes of `kind`.
     pub fn new(
-        org_id: impl Into<String>,
-        dock_id: impl Into<String>,
+        org_id: impl Into<CompactString>,
+        dock_id: impl Into<CompactString>,
         provider: ProviderKind,
         kind: Kind,
-        provider_resource_id: impl Into<String>,
-        name: impl Into<String>,
+        provider_resource_id: impl Into<CompactString>,
+        name: impl Into<CompactString>,
     ) -> Record {
         Record {
             org_id: org_id.into(),
@@ -397,7 +401,7 @@ impl Record {
             provider,
             provider_resource_id: provider_resource_id.into(),
             name: name.into(),
-            status: "unknown".to_owned(),
+            status: CompactString::const_new("unknown"),
             region: None,
             attrs: Attrs::empty(kind),
             full_api_data: ApiData::null(),
@@ -423,9 +427,9 @@ impl Record {
     /// The upsert key: `(dockId, kind, providerResourceId)`.
     pub fn key(&self) -> RecordKey {
         RecordKey {
-            dock_id: self.dock_id.clone(),
+            dock_id: self.dock_id.to_string(),
             kind: self.kind(),
-            provider_resource_id: self.provider_resource_id.clone(),
+            provider_resource_id: self.provider_resource_id.to_string(),
         }
     }
 
@@ -437,7 +441,7 @@ impl Record {
             id: &'a str,
             name: &'a str,
             status: &'a str,
-            region: &'a Option<String>,
+            region: Option<&'a str>,
             attrs: &'a Attrs,
             full: &'a ApiData,
         }
@@ -446,7 +450,7 @@ impl Record {
             id: &self.provider_resource_id,
             name: &self.name,
             status: &self.status,
-            region: &self.region,
+            region: self.region.as_deref(),
             attrs: &self.attrs,
             full: &self.full_api_data,
         };
@@ -529,48 +533,48 @@ impl Record {
     /// The actual value of a config field (`plan`, `size_gb`, `attach_to`, …) on this record, in
     /// the same vocabulary as the desired side; `None` where the record has no such value.
     pub fn field(&self, key: &str) -> Option<FieldValue> {
-        let s = |v: &Option<String>| v.clone().map(FieldValue::Str);
+        let s = |v: Option<&str>| v.map(|v| FieldValue::Str(v.into()));
         match (key, &self.attrs) {
-            ("region", _) => s(&self.region),
+            ("region", _) => s(self.region.as_deref()),
             ("name", _) => Some(FieldValue::Str(self.name.clone())),
-            ("plan", Attrs::Servers(a)) => s(&a.instance_type),
-            ("image", Attrs::Servers(a)) => s(&a.image),
+            ("plan", Attrs::Servers(a)) => s(a.instance_type.as_deref()),
+            ("image", Attrs::Servers(a)) => s(a.image.as_deref()),
             ("tags", Attrs::Servers(_)) => Some(FieldValue::Set(self.user_tags())),
             // Only a settled server is on or off: pending (built, booting, shutting down),
             // error and unknown have no power value (`schema::settled_only`).
             ("power", Attrs::Servers(_)) => match self.status.as_str() {
-                "running" => Some(FieldValue::Str("on".to_owned())),
-                "stopped" => Some(FieldValue::Str("off".to_owned())),
+                "running" => Some(FieldValue::Str("on".into())),
+                "stopped" => Some(FieldValue::Str("off".into())),
                 _ => None,
             },
             ("size_gb", Attrs::BlockVolumes(a)) => a.size_gb.map(FieldValue::Int),
-            ("attach_to", Attrs::BlockVolumes(a)) => s(&a.attached_to_instance_label),
-            ("block_type", Attrs::BlockVolumes(a)) => s(&a.block_type),
-            ("cluster", Attrs::Buckets(a)) => s(&a.cluster),
+            ("attach_to", Attrs::BlockVolumes(a)) => s(a.attached_to_instance_label.as_deref()),
+            ("block_type", Attrs::BlockVolumes(a)) => s(a.block_type.as_deref()),
+            ("cluster", Attrs::Buckets(a)) => s(a.cluster.as_deref()),
             // An R2 bucket's jurisdiction is the storage partition it lives in: kept where a
             // Linode bucket keeps its cluster (only Cloudflare buckets take the key).
-            ("jurisdiction", Attrs::Buckets(a)) => s(&a.cluster),
-            ("engine", Attrs::Databases(a)) => s(&a.engine),
-            ("version", Attrs::Databases(a)) => s(&a.version),
-            ("plan", Attrs::Databases(a)) => s(&a.instance_type),
-            ("value", Attrs::DomainRecords(a)) => s(&a.value),
-            ("tag", Attrs::DomainRecords(a)) => s(&a.tag),
+            ("jurisdiction", Attrs::Buckets(a)) => s(a.cluster.as_deref()),
+            ("engine", Attrs::Databases(a)) => s(a.engine.as_deref()),
+            ("version", Attrs::Databases(a)) => s(a.version.as_deref()),
+            ("plan", Attrs::Databases(a)) => s(a.instance_type.as_deref()),
+            ("value", Attrs::DomainRecords(a)) => s(a.value.as_deref()),
+            ("tag", Attrs::DomainRecords(a)) => s(a.tag.as_deref()),
             ("ttl", Attrs::DomainRecords(a)) => a.ttl.map(FieldValue::Int),
             ("priority", Attrs::DomainRecords(a)) => a.priority.map(FieldValue::Int),
             ("weight", Attrs::DomainRecords(a)) => a.weight.map(FieldValue::Int),
             ("port", Attrs::DomainRecords(a)) => a.port.map(FieldValue::Int),
             ("flags", Attrs::DomainRecords(a)) => a.flags.map(FieldValue::Int),
             ("proxied", Attrs::DomainRecords(a)) => Some(FieldValue::Bool(a.proxied)),
-            ("subtype", Attrs::WebServices(a)) => s(&a.subtype),
-            ("framework", Attrs::WebServices(a)) => s(&a.framework),
-            ("repo", Attrs::WebServices(a)) => s(&a.repo.full_name),
-            ("repo_provider", Attrs::WebServices(a)) => s(&a.repo.provider),
-            ("production_branch", Attrs::WebServices(a)) => s(&a.repo.branch),
-            ("root_directory", Attrs::WebServices(a)) => s(&a.build.root_directory),
-            ("build_command", Attrs::WebServices(a)) => s(&a.build.build_command),
-            ("install_command", Attrs::WebServices(a)) => s(&a.build.install_command),
-            ("output_directory", Attrs::WebServices(a)) => s(&a.build.output_directory),
-            ("serverless_function_region", Attrs::WebServices(_)) => s(&self.region),
+            ("subtype", Attrs::WebServices(a)) => s(a.subtype.as_deref()),
+            ("framework", Attrs::WebServices(a)) => s(a.framework.as_deref()),
+            ("repo", Attrs::WebServices(a)) => s(a.repo.full_name.as_deref()),
+            ("repo_provider", Attrs::WebServices(a)) => s(a.repo.provider.as_deref()),
+            ("production_branch", Attrs::WebServices(a)) => s(a.repo.branch.as_deref()),
+            ("root_directory", Attrs::WebServices(a)) => s(a.build.root_directory.as_deref()),
+            ("build_command", Attrs::WebServices(a)) => s(a.build.build_command.as_deref()),
+            ("install_command", Attrs::WebServices(a)) => s(a.build.install_command.as_deref()),
+            ("output_directory", Attrs::WebServices(a)) => s(a.build.output_directory.as_deref()),
+            ("serverless_function_region", Attrs::WebServices(_)) => s(self.region.as_deref()),
             ("domains", Attrs::WebServices(a)) => {
                 Some(FieldValue::set(a.custom_domains.iter().cloned()))
             }

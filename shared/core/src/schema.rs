@@ -553,7 +553,7 @@ pub fn field_rule(provider: ProviderKind, kind: Kind, key: &str) -> Option<Field
 /// the plan compares and apply records it like a written value.
 pub fn default_value(kind: Kind, key: &str) -> Option<FieldValue> {
     match (kind, key) {
-        (Kind::Servers, "power") => Some(FieldValue::Str("on".to_owned())),
+        (Kind::Servers, "power") => Some(FieldValue::Str("on".into())),
         _ => None,
     }
 }

@@ -637,11 +637,11 @@ impl Executor<'_> {
         if intended {
             record.provisioning_source = ProvisioningSource::Api;
         }
-        record.managed_by = Some(address);
+        record.managed_by = Some(address.into());
         record.protect |= spec.protect;
         // The baseline for drift is what runs now; an update that follows moves it to the file.
         record.applied = managed_keys(&record, kind, spec)
-            .filter_map(|k| record.field(k).map(|v| (k.to_owned(), v)))
+            .filter_map(|k| record.field(k).map(|v| (k.into(), v)))
             .collect();
         self.store.put_records(&[record]).await?;
         Ok(id)
@@ -766,7 +766,7 @@ impl Executor<'_> {
         if let Some(values) = sent {
             let fingerprints = values.fingerprints(&self.dock_id(action), &address);
             created.applied.insert(
-                ENV_VALUES.to_owned(),
+                ENV_VALUES.into(),
                 stackdock_core::env_values::applied_value(&fingerprints),
             );
         }
@@ -806,15 +806,13 @@ impl Executor<'_> {
         let provider = self.provider(action)?;
         let id = created.provider_resource_id.clone();
         let mut record = created;
-        record.managed_by = Some(Self::address(action));
+        record.managed_by = Some(Self::address(action).into());
         record.provisioning_source = ProvisioningSource::Api;
         record.provisioning_state = Some(ProvisioningState::Provisioning);
         record.protect = spec.protect;
         let sent = record.applied.remove(ENV_VALUES);
         record.applied = desired_values(&record, kind, spec);
-        record
-            .applied
-            .extend(sent.map(|v| (ENV_VALUES.to_owned(), v)));
+        record.applied.extend(sent.map(|v| (ENV_VALUES.into(), v)));
         record.updated_at = Some(Timestamp::now());
         self.store
             .put_records(std::slice::from_ref(&record))
@@ -823,7 +821,7 @@ impl Executor<'_> {
             .clear_intent(&self.config.settings.org, &Self::address(action))
             .await?;
         if self.defer_ready {
-            return Ok(id);
+            return Ok(id.to_string());
         }
 
         let ready = provider
@@ -872,7 +870,7 @@ impl Executor<'_> {
                 .put_records(&[failed::cleared(old, Timestamp::now())])
                 .await?;
         }
-        Ok(id)
+        Ok(id.to_string())
     }
 
     /// Records a create the provider refused (nothing was made) on the entry's own record,
@@ -952,7 +950,7 @@ impl Executor<'_> {
             found
         };
         match found.as_slice() {
-            [one] => Ok(Some(one.provider_resource_id.clone())),
+            [one] => Ok(Some(one.provider_resource_id.to_string())),
             [] => Err(EngineError::Invalid(format!(
                 "attach_to = \"{server}\": no server of that name exists in dock `{}`",
                 action.dock
@@ -1051,7 +1049,9 @@ impl Executor<'_> {
                 && c.field != "name"
                 && c.field != ENV_VALUES
             {
-                record.applied.insert(c.field.clone(), after.clone());
+                record
+                    .applied
+                    .insert(c.field.as_str().into(), after.clone());
             }
         }
         record.protect = spec.protect;
@@ -1116,7 +1116,7 @@ fn desired_values(
     record: &Record,
     kind: Kind,
     spec: &ResourceSpec,
-) -> stackdock_core::VecMap<String, FieldValue> {
+) -> stackdock_core::VecMap<stackdock_core::CompactString, FieldValue> {
     managed_keys(record, kind, spec)
         .filter_map(|k| {
             let value = spec
@@ -1124,7 +1124,7 @@ fn desired_values(
                 .get(k)
                 .cloned()
                 .or_else(|| default_value(kind, k));
-            value.map(|v| (k.to_owned(), v))
+            value.map(|v| (k.into(), v))
         })
         .collect()
 }

@@ -139,7 +139,7 @@ pub(crate) fn record_sent(
     );
     record
         .applied
-        .insert(ENV_VALUES.to_owned(), core_env::applied_value(&kept));
+        .insert(ENV_VALUES.into(), core_env::applied_value(&kept));
 }
 
 #[cfg(test)]
@@ -151,7 +151,7 @@ mod tests {
             name: "marketing".into(),
             owner_tag: String::new(),
             fields: [(
-                "env_sources".to_owned(),
+                "env_sources".into(),
                 FieldValue::set(sources.iter().copied()),
             )]
             .into(),

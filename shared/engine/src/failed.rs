@@ -68,13 +68,13 @@ pub(crate) fn refused_record(
         failed_create_id(owner.address),
         &spec.name,
     );
-    record.status = "error".to_owned();
+    record.status = "error".into();
     record.region = spec
         .fields
         .get("region")
         .and_then(FieldValue::as_str)
-        .map(str::to_owned);
-    record.managed_by = Some(owner.address.to_owned());
+        .map(Into::into);
+    record.managed_by = Some(owner.address.into());
     record.provisioning_source = ProvisioningSource::Api;
     record.provisioning_state = Some(ProvisioningState::Failed);
     record.provisioning_error = Some(error);

@@ -72,7 +72,8 @@ pub(crate) async fn follow_server(
     };
     let mut resolved = action.clone();
     if let Some(spec) = &mut resolved.spec {
-        spec.fields.insert("value".to_owned(), FieldValue::Str(ip));
+        spec.fields
+            .insert("value".into(), FieldValue::Str(ip.into()));
     }
     Ok(Some(resolved))
 }

@@ -98,7 +98,7 @@ pub async fn plan_against(
     let states = dock_states(config, &statuses, now, opts.max_age);
     let mut problems: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for resource in &config.resources {
-        if states.get(&resource.dock) != Some(&DockState::Fresh) {
+        if states.get(resource.dock.as_str()) != Some(&DockState::Fresh) {
             continue;
         }
         let spec = resource.spec(org);
@@ -201,14 +201,14 @@ pub async fn record_drift_noting(
     let mut changed = Vec::new();
     let mut occurrences = Vec::new();
     for mut record in store.inventory(org, None).await? {
-        if blocked.contains(&record.dock_id) {
+        if blocked.iter().any(|b| record.dock_id == *b) {
             continue;
         }
         let want = drift
             .get(&(
-                record.dock_id.clone(),
+                record.dock_id.to_string(),
                 Some(record.kind()),
-                record.provider_resource_id.clone(),
+                record.provider_resource_id.to_string(),
             ))
             .cloned()
             .unwrap_or_default();
@@ -218,10 +218,10 @@ pub async fn record_drift_noting(
                 .strip_prefix(&format!("{org}/"))
                 .unwrap_or(&record.dock_id)
                 .to_owned();
-            let address = record
-                .managed_by
-                .clone()
-                .unwrap_or_else(|| format!("{} {}", record.kind().config_key(), record.name));
+            let address = record.managed_by.as_deref().map_or_else(
+                || format!("{} {}", record.kind().config_key(), record.name),
+                str::to_owned,
+            );
             let fields = |d: &[DriftEntry]| d.iter().map(|e| e.field.clone()).collect::<Vec<_>>();
             if want.is_empty() {
                 occurrences.push(Occurrence::DriftGone { dock, address });
@@ -229,7 +229,7 @@ pub async fn record_drift_noting(
                 occurrences.push(Occurrence::Drift {
                     dock,
                     address,
-                    provider_id: record.provider_resource_id.clone(),
+                    provider_id: record.provider_resource_id.to_string(),
                     fields: fields(&want),
                 });
             }

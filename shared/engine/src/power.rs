@@ -88,7 +88,7 @@ async fn target(
         })
         .collect();
     match managed.as_slice() {
-        [one] => Ok((entry.dock.clone(), one.clone())),
+        [one] => Ok((entry.dock.to_string(), one.clone())),
         [] => Err(EngineError::Invalid(format!(
             "`{address}` is not managed by StackDock yet: no server on dock `{}` belongs to it; run `stackdock plan` and `stackdock apply` to create or adopt it, then try again",
             entry.dock
@@ -168,7 +168,7 @@ pub async fn power(
         action: action.as_str().to_owned(),
         target: address.to_owned(),
         dock: dock.clone(),
-        provider_id: Some(record.provider_resource_id.clone()),
+        provider_id: Some(record.provider_resource_id.to_string()),
         outcome,
         message: message.clone(),
         at: Timestamp::now(),
@@ -277,10 +277,9 @@ async fn run_action(
 /// StackDock applied, so the new state is not reported as drift.
 fn keep(stored: &Record, mut latest: Record, action: PowerAction) -> Record {
     latest.keep_bookkeeping_of(stored);
-    latest.applied.insert(
-        "power".to_owned(),
-        FieldValue::Str(action.power_value().to_owned()),
-    );
+    latest
+        .applied
+        .insert("power".into(), FieldValue::Str(action.power_value().into()));
     latest.drift.retain(|d| d.field != "power");
     latest.updated_at = if latest.content_hash == stored.content_hash {
         stored.updated_at

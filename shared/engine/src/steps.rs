@@ -234,9 +234,9 @@ pub async fn poll(
                     // The invocation that created it ended before recording the result.
                     run.actions.push(ActionResult {
                         action: "create".to_owned(),
-                        target: address.clone(),
+                        target: address.to_string(),
                         dock,
-                        provider_id: Some(id),
+                        provider_id: Some(id.to_string()),
                         outcome: Outcome::Succeeded,
                         message: format!("created {address} (recorded when found ready)"),
                         at: Timestamp::now(),
@@ -254,9 +254,9 @@ pub async fn poll(
                     }
                     None => run.actions.push(ActionResult {
                         action: "create".to_owned(),
-                        target: address.clone(),
+                        target: address.to_string(),
                         dock,
-                        provider_id: Some(id),
+                        provider_id: Some(id.to_string()),
                         outcome: Outcome::Failed,
                         message,
                         at: Timestamp::now(),

@@ -416,7 +416,7 @@ async fn list_kind(
         records.retain(|r| {
             r.region
                 .as_ref()
-                .is_none_or(|region| regions.contains(region))
+                .is_none_or(|region| regions.contains(region.as_str()))
         });
     }
     // `listed` counts what the dock's "listed" counts: the records kept after the region filter.
@@ -455,7 +455,7 @@ fn label_attachments(listings: &mut [KindListing]) {
         .iter()
         .filter(|l| l.kind == stackdock_core::Kind::Servers)
         .flat_map(|l| l.records.iter())
-        .map(|r| (r.provider_resource_id.clone(), r.name.clone()))
+        .map(|r| (r.provider_resource_id.to_string(), r.name.to_string()))
         .collect();
     for listing in listings
         .iter_mut()

@@ -496,7 +496,7 @@ pub(crate) async fn wait_power<D: Dock>(
         if record.status == target {
             Ok(Poll::Ready(record))
         } else {
-            Ok(Poll::Pending(record.status))
+            Ok(Poll::Pending(record.status.to_string()))
         }
     })
     .await
@@ -534,7 +534,7 @@ pub(crate) async fn wait_for<D: Dock>(
         };
         match k.readiness(&record) {
             Readiness::Ready => Ok(Poll::Ready(record)),
-            Readiness::Pending => Ok(Poll::Pending(record.status)),
+            Readiness::Pending => Ok(Poll::Pending(record.status.to_string())),
             Readiness::Failed(message) => Err(ProviderError::new(
                 ErrorClass::Invalid,
                 name,

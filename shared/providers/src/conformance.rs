@@ -279,7 +279,7 @@ impl Case {
             owner_tag: owner_tag(ORG, &format!("{}.{name}", kind.config_key())),
             fields: fields
                 .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .map(|(k, v)| ((*k).into(), v.clone()))
                 .collect(),
             protect: false,
         }
@@ -579,7 +579,7 @@ fn read_back(
             };
             let server = server.map(|s| FieldValue::Str(s.provider_resource_id.clone()));
             (
-                a.attached_to_instance.clone().map(FieldValue::Str),
+                a.attached_to_instance.clone().map(FieldValue::from),
                 change.to.as_ref().and(server),
             )
         }
@@ -626,14 +626,14 @@ pub async fn in_place_changes_read_back(case: &Case) {
             let Some(FieldValue::Str(to)) = &change.to else {
                 panic!("{}: a rename to {:?}", case.who(), change.to);
             };
-            Some(FieldValue::Str(std::mem::replace(
+            Some(FieldValue::from(std::mem::replace(
                 &mut spec.name,
-                to.clone(),
+                to.to_string(),
             )))
         } else {
             let before = spec.fields.remove(change.field);
             if let Some(to) = &change.to {
-                spec.fields.insert(change.field.to_owned(), to.clone());
+                spec.fields.insert(change.field.into(), to.clone());
             }
             before
         };

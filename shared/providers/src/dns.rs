@@ -196,8 +196,8 @@ impl ZoneRef {
     /// The zone of a `domains` record (its provider id and name).
     pub(crate) fn of(zone: &Record) -> ZoneRef {
         ZoneRef {
-            id: zone.provider_resource_id.clone(),
-            name: zone.name.clone(),
+            id: zone.provider_resource_id.to_string(),
+            name: zone.name.to_string(),
         }
     }
 
@@ -282,8 +282,8 @@ pub(crate) async fn find_in_zone(
 /// The provider sent a value its type does not allow (an A record that is not an IPv4 address).
 pub(crate) fn fill_record(record: &mut Record, raw: &ProviderRecord<'_>) -> Result<(), String> {
     let canonical = dns::normalize(raw)?;
-    record.name = dns::identity(&canonical.fqdn, &canonical.record_type, &canonical.value);
-    record.status = ACTIVE.to_owned();
+    record.name = dns::identity(&canonical.fqdn, &canonical.record_type, &canonical.value).into();
+    record.status = ACTIVE.into();
     record.attrs = Attrs::DomainRecords(DomainRecordAttrs::from(canonical));
     Ok(())
 }
@@ -291,10 +291,10 @@ pub(crate) fn fill_record(record: &mut Record, raw: &ProviderRecord<'_>) -> Resu
 /// Fills `record` (of kind `domains`, its ids and `fullApiData` set) for a zone the provider
 /// hosts, with the provider's nameservers.
 pub(crate) fn fill_zone(record: &mut Record, zone: &str, nameservers: &[&str]) {
-    record.name = zone.trim_end_matches('.').to_ascii_lowercase();
-    record.status = ACTIVE.to_owned();
+    record.name = zone.trim_end_matches('.').to_ascii_lowercase().into();
+    record.status = ACTIVE.into();
     if let Attrs::Domains(a) = &mut record.attrs {
-        a.zone_name = Some(record.name.clone());
+        a.zone_name = Some(record.name.to_string());
         a.dns_hosted = true;
         a.assigned_nameservers = nameservers.iter().map(|s| (*s).to_owned()).collect();
     }
@@ -313,14 +313,14 @@ mod tests {
             owner_tag: String::new(),
             fields: fields
                 .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .map(|(k, v)| ((*k).into(), v.clone()))
                 .collect(),
             protect: false,
         }
     }
 
     fn s(v: &str) -> FieldValue {
-        FieldValue::Str(v.to_owned())
+        FieldValue::Str(v.into())
     }
 
     fn ctx() -> DockContext {

@@ -82,7 +82,7 @@ impl FakeProvider {
     pub fn insert(&self, record: Record) {
         let record = self.stamp(record);
         self.state().resources.insert(
-            (record.kind(), record.provider_resource_id.clone()),
+            (record.kind(), record.provider_resource_id.to_string()),
             (record, Vec::new()),
         );
     }
@@ -141,8 +141,8 @@ impl FakeProvider {
     }
 
     fn stamp(&self, mut record: Record) -> Record {
-        record.org_id.clone_from(&self.ctx.org);
-        record.dock_id.clone_from(&self.ctx.dock_id);
+        record.org_id = self.ctx.org.as_str().into();
+        record.dock_id = self.ctx.dock_id.as_str().into();
         record.provider = self.ctx.provider;
         record.with_hash()
     }
@@ -155,7 +155,7 @@ impl FakeProvider {
 /// Writes the spec's fields onto a record, the way a provider would report them back.
 fn apply_fields(
     record: &mut Record,
-    fields: &stackdock_core::VecMap<String, FieldValue>,
+    fields: &stackdock_core::VecMap<stackdock_core::CompactString, FieldValue>,
     owner_tag: Option<&str>,
     attach_to_id: Option<&str>,
 ) {
@@ -166,7 +166,7 @@ fn apply_fields(
             .map(str::to_owned)
     };
     if let Some(region) = s("region") {
-        record.region = Some(region);
+        record.region = Some(region.into());
     }
     match &mut record.attrs {
         Attrs::Servers(a) => {
@@ -287,7 +287,7 @@ impl Provider for FakeProvider {
         } else {
             "active"
         }
-        .to_owned();
+        .into();
         apply_fields(
             &mut record,
             &request.spec.fields,
@@ -326,9 +326,9 @@ impl Provider for FakeProvider {
         let mut fields = stackdock_core::VecMap::new();
         for c in changes {
             match (c.field.as_str(), &c.after) {
-                ("name", Some(FieldValue::Str(name))) => record.name.clone_from(name),
+                ("name", Some(FieldValue::Str(name))) => record.name = name.as_str().into(),
                 (_, Some(v)) => {
-                    fields.insert(c.field.clone(), v.clone());
+                    fields.insert(c.field.as_str().into(), v.clone());
                 }
                 (_, None) => {}
             }
@@ -356,7 +356,7 @@ impl Provider for FakeProvider {
         if kind != Kind::Servers {
             return Err(self.err(ErrorClass::Invalid, &route, "only servers have power"));
         }
-        action.target_status().clone_into(&mut record.status);
+        record.status = action.target_status().into();
         *record = record.clone().with_hash();
         Ok(())
     }

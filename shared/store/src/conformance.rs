@@ -312,8 +312,8 @@ pub async fn bookkeeping_survives_resync(store: Arc<dyn Store>) {
     managed.provisioning_state = Some(ProvisioningState::Provisioned);
     managed.provisioned_at = Some(at(1));
     managed.applied = VecMap::from([
-        ("plan".to_owned(), FieldValue::Str("vc2-1c-1gb".into())),
-        ("tags".to_owned(), FieldValue::set(["web"])),
+        ("plan".into(), FieldValue::Str("vc2-1c-1gb".into())),
+        ("tags".into(), FieldValue::set(["web"])),
     ]);
     managed.drift = vec![DriftEntry {
         field: "plan".into(),
@@ -1284,8 +1284,7 @@ pub async fn a_sync_never_overwrites_ownership_an_apply_wrote_during_it(
             let mut adopted = must_get(&apply, &key).await;
             adopted.managed_by = Some("servers.web-1".into());
             adopted.protect = true;
-            adopted.applied =
-                VecMap::from([("plan".to_owned(), FieldValue::Str("vc2-1c-1gb".into()))]);
+            adopted.applied = VecMap::from([("plan".into(), FieldValue::Str("vc2-1c-1gb".into()))]);
             ok(
                 apply.put_records(&[adopted.clone(), created]).await,
                 "the apply writes ownership",
@@ -1504,7 +1503,7 @@ pub fn full_record(kind: Kind, org: &str, dock: &str, id: &str) -> Record {
         format!("{kind}-{id}"),
     );
     record.status = "active".into();
-    record.region = s("ewr");
+    record.region = Some("ewr".into());
     record.attrs = match kind {
         Kind::Servers => Attrs::Servers(ServerAttrs {
             instance_type: s("vc2-2c-4gb"),
@@ -1643,7 +1642,7 @@ async fn sync_servers(
 ) -> SyncStats {
     let org = records
         .first()
-        .map_or_else(|| ORG.to_owned(), |r| r.org_id.clone());
+        .map_or_else(|| ORG.to_owned(), |r| r.org_id.to_string());
     ok(
         store
             .commit_sync(dock_sync(

@@ -27,7 +27,7 @@ impl Seen {
             content_hash: record.content_hash.clone(),
             missing_since: record.missing_since,
             updated_at: record.updated_at,
-            region: record.region.clone(),
+            region: record.region.as_deref().map(str::to_owned),
         }
     }
 }
@@ -123,7 +123,7 @@ pub(crate) fn decide(
             record.content_hash = record.observed_hash();
         }
         listed.insert(record.provider_resource_id.clone());
-        let old = seen.get(&record.provider_resource_id);
+        let old = seen.get(record.provider_resource_id.as_str());
         if let Some(old) = old
             && old.content_hash == record.content_hash
             && old.missing_since.is_none()
@@ -134,13 +134,13 @@ pub(crate) fn decide(
         if old.is_none() {
             stats
                 .appeared
-                .push((record.kind(), record.provider_resource_id.clone()));
+                .push((record.kind(), record.provider_resource_id.to_string()));
         }
         record.missing_since = None;
         record.updated_at = Some(now);
         cap_full_api_data(&mut record);
         stats.written += 1;
-        seen.insert(record.provider_resource_id.clone(), Seen::of(&record));
+        seen.insert(record.provider_resource_id.to_string(), Seen::of(&record));
         writes.push(Write::Listed(record));
     }
     if !complete {
@@ -148,7 +148,7 @@ pub(crate) fn decide(
         return writes;
     }
     for (id, old) in seen.iter_mut() {
-        if listed.contains(id) || old.missing_since.is_some() {
+        if listed.contains(id.as_str()) || old.missing_since.is_some() {
             continue;
         }
         if let (Some(started), Some(updated)) = (started_at, old.updated_at)

@@ -43,7 +43,7 @@ async fn a_failed_create_is_shown_with_its_error_by_the_inventory_and_the_report
         .as_array()
         .expect("records")
         .iter()
-        .find(|r| r["providerResourceId"] == failed.provider_resource_id)
+        .find(|r| r["providerResourceId"] == failed.provider_resource_id.as_str())
         .expect("the failed create is in the inventory");
     assert_eq!(shown["provisioningState"], "failed", "{shown}");
     assert_eq!(shown["provisioningError"], error, "{shown}");

@@ -166,8 +166,8 @@ async fn drift_pages_hold_only_drifted_records() {
     for r in &mut flagged {
         r.drift = vec![stackdock_core::record::DriftEntry {
             field: "plan".to_owned(),
-            desired: Some(FieldValue::Str("a".to_owned())),
-            actual: Some(FieldValue::Str("b".to_owned())),
+            desired: Some(FieldValue::Str("a".into())),
+            actual: Some(FieldValue::Str("b".into())),
         }];
     }
     live.store.put_records(&flagged).await.expect("flag");

@@ -37,8 +37,8 @@ fn server(i: usize, provider: ProviderKind) -> DesiredResource {
     };
     DesiredResource {
         kind: Kind::Servers,
-        name: format!("app-{i:03}"),
-        dock: fleet::dock_name(provider).to_owned(),
+        name: format!("app-{i:03}").into(),
+        dock: fleet::dock_name(provider).into(),
         protect: false,
         id: None,
         ignore_changes: Default::default(),
@@ -49,7 +49,7 @@ fn server(i: usize, provider: ProviderKind) -> DesiredResource {
             ("image", image.into()),
         ]
         .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
+        .map(|(k, v)| (k.into(), v))
         .collect(),
     }
 }

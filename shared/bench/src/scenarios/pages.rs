@@ -39,7 +39,7 @@ pub async fn run(n: usize) -> anyhow::Result<Vec<Row>> {
         r.full_api_data =
             serde_json::json!({ "id": r.provider_resource_id, "blob": "x".repeat(2048) }).into();
         by_dock
-            .entry(r.dock_id.clone())
+            .entry(r.dock_id.to_string())
             .or_default()
             .push(r.with_hash());
     }

@@ -9,7 +9,7 @@ use serde_json::json;
 use stackdock_core::config::DesiredResource;
 use stackdock_core::plan::{DockState, plan};
 use stackdock_core::record::{Attrs, ProvisioningSource, ServerAttrs, dock_id};
-use stackdock_core::{FieldValue, Kind, ProviderKind, Record, VecMap};
+use stackdock_core::{CompactString, FieldValue, Kind, ProviderKind, Record, VecMap};
 
 use crate::fleet::{self, ORG};
 use crate::report::Row;
@@ -63,19 +63,19 @@ pub fn inputs(n: usize) -> (stackdock_core::config::Config, Vec<Record>) {
         let provider = ProviderKind::ALL[i % 3];
         let (region, plan_slug, image) = slugs(provider);
         let name = format!("srv-{i:07}");
-        let fields: VecMap<String, FieldValue> = [
+        let fields: VecMap<CompactString, FieldValue> = [
             ("region", FieldValue::from(region)),
             ("plan", plan_slug.into()),
             ("image", image.into()),
             ("tags", FieldValue::set(["bench"])),
         ]
         .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
+        .map(|(k, v)| (k.into(), v))
         .collect();
         let desired = DesiredResource {
             kind: Kind::Servers,
-            name: name.clone(),
-            dock: fleet::dock_name(provider).to_owned(),
+            name: name.as_str().into(),
+            dock: fleet::dock_name(provider).into(),
             protect: false,
             id: None,
             ignore_changes: BTreeSet::new(),
@@ -100,9 +100,9 @@ pub fn inputs(n: usize) -> (stackdock_core::config::Config, Vec<Record>) {
             ..ServerAttrs::default()
         });
         if i % 20 != 2 {
-            r.managed_by = Some(desired.address());
+            r.managed_by = Some(desired.address().into());
             r.provisioning_source = ProvisioningSource::Api;
-            r.applied = [("plan".to_owned(), FieldValue::from(plan_slug))].into();
+            r.applied = [("plan".into(), FieldValue::from(plan_slug))].into();
         }
         inventory.push(r.with_hash());
         resources.push(desired);

@@ -31,7 +31,7 @@ pub use parse::parse;
 pub use target::{DEFAULT_SECRET_PREFIX, LambdaTarget, check_lambda};
 
 use crate::dock_settings::{DockSetting, DockSettings, SettingType};
-use crate::{FieldValue, Kind, ProviderKind, VecMap};
+use crate::{CompactString, FieldValue, Kind, ProviderKind, VecMap};
 
 /// The whole desired state of one `stackdock.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -118,15 +118,15 @@ impl std::fmt::Display for CredentialRef {
 pub struct DesiredResource {
     pub kind: Kind,
     /// The resource's label at the provider.
-    pub name: String,
-    pub dock: String,
+    pub name: CompactString,
+    pub dock: CompactString,
     pub protect: bool,
     /// Pin to an existing provider resource.
     pub id: Option<String>,
     pub ignore_changes: BTreeSet<String>,
     pub allow_replace: bool,
     /// Kind-specific keys (`region`, `plan`, `size_gb`, …) as written.
-    pub fields: VecMap<String, FieldValue>,
+    pub fields: VecMap<CompactString, FieldValue>,
 }
 
 impl DesiredResource {
@@ -148,7 +148,7 @@ impl DesiredResource {
     /// checks both use it).
     pub fn spec(&self, org: &str) -> crate::plan::ResourceSpec {
         crate::plan::ResourceSpec {
-            name: self.name.clone(),
+            name: self.name.to_string(),
             owner_tag: crate::record::owner_tag(org, &self.address()),
             fields: self.fields.clone(),
             protect: self.protect,

@@ -236,13 +236,17 @@ impl Walker<'_, '_> {
         for r in resources {
             desired.push(DesiredResource {
                 kind: r.kind,
-                dock: r.dock?.value,
-                name: r.name,
+                dock: r.dock?.value.into(),
+                name: r.name.into(),
                 protect: r.protect,
                 id: r.id,
                 ignore_changes: r.ignore_changes,
                 allow_replace: r.allow_replace,
-                fields: r.fields.into_iter().map(|(k, v)| (k, v.value)).collect(),
+                fields: r
+                    .fields
+                    .into_iter()
+                    .map(|(k, v)| (k.into(), v.value))
+                    .collect(),
             });
         }
         desired.extend(dns);
@@ -455,7 +459,7 @@ impl Walker<'_, '_> {
     ) -> Option<At<FieldValue>> {
         let name = key.get_ref().as_ref();
         let value = match (ty, item.get_ref()) {
-            (FieldType::Str, DeValue::String(s)) => Some(FieldValue::Str(s.to_string())),
+            (FieldType::Str, DeValue::String(s)) => Some(FieldValue::Str(s.as_ref().into())),
             (FieldType::Bool, DeValue::Boolean(b)) => Some(FieldValue::Bool(*b)),
             (FieldType::Int, DeValue::Integer(i)) => {
                 match i64::from_str_radix(i.as_str(), i.radix()) {
@@ -551,7 +555,7 @@ impl Walker<'_, '_> {
         let at = self.typed(k, v, FieldType::Str, what)?;
         match at.value {
             FieldValue::Str(s) => Some(At {
-                value: s,
+                value: s.to_string(),
                 key: at.key,
                 span: at.span,
             }),
@@ -1006,7 +1010,7 @@ impl Walker<'_, '_> {
                 && allowed_values(spec.key).is_some()
             {
                 let choice = At {
-                    value: value.clone(),
+                    value: value.to_string(),
                     key: at.key.clone(),
                     span: at.span.clone(),
                 };
@@ -1088,7 +1092,7 @@ impl Walker<'_, '_> {
             };
             if let (Some(limit), Some(region)) = (&dock.regions, r.fields.get("region"))
                 && let FieldValue::Str(region_name) = &region.value
-                && !limit.contains(region_name)
+                && !limit.contains(region_name.as_str())
             {
                 self.report.error(
                     region.span.clone(),
@@ -1262,7 +1266,7 @@ impl Walker<'_, '_> {
             let Some(dock) = &r.dock else { continue };
             let what = format!("`{}`", r.address());
             let same_name: Vec<&&ResourceDraft> =
-                servers.iter().filter(|s| &s.name == target).collect();
+                servers.iter().filter(|s| s.name == target).collect();
             let Some(server) = same_name
                 .iter()
                 .find(|s| s.dock.as_ref().is_some_and(|d| d.value == dock.value))

@@ -187,8 +187,8 @@ impl<'a> DockPlanner<'a> {
             dock: self.dock.to_owned(),
             provider: self.provider,
             kind: Some(resource.kind),
-            name: Some(resource.name.clone()),
-            provider_id: record.map(|r| r.provider_resource_id.clone()),
+            name: Some(resource.name.to_string()),
+            provider_id: record.map(|r| r.provider_resource_id.to_string()),
             changes: Vec::new(),
             reason: String::new(),
             spec: None,
@@ -436,7 +436,7 @@ impl<'a> DockPlanner<'a> {
             in_place.push(FieldChange {
                 field: "name".into(),
                 before: Some(FieldValue::Str(record.name.clone())),
-                after: Some(FieldValue::Str(resource.name.clone())),
+                after: Some(FieldValue::Str(resource.name.as_str().into())),
             });
         }
         for rule in field_rules(self.provider, resource.kind) {
@@ -628,7 +628,7 @@ impl<'a> DockPlanner<'a> {
                         Some("StackDock did not create it")
                     } else if record.protect {
                         Some("it is protected")
-                    } else if self.protected.contains(owner) {
+                    } else if self.protected.contains(owner.as_str()) {
                         Some("its entry in stackdock.toml is protected")
                     } else if !prune {
                         Some("`prune` is off")
@@ -653,12 +653,12 @@ impl<'a> DockPlanner<'a> {
             };
             self.actions.push(Action {
                 action,
-                address: record.managed_by.clone(),
+                address: record.managed_by.as_deref().map(str::to_owned),
                 dock: self.dock.to_owned(),
                 provider: self.provider,
                 kind: Some(record.kind()),
-                name: Some(record.name.clone()),
-                provider_id: Some(record.provider_resource_id.clone()),
+                name: Some(record.name.to_string()),
+                provider_id: Some(record.provider_resource_id.to_string()),
                 changes: Vec::new(),
                 reason,
                 spec: None,
@@ -675,7 +675,7 @@ fn creation_changes(resource: &DesiredResource) -> Vec<FieldChange> {
         .fields
         .iter()
         .map(|(k, v)| FieldChange {
-            field: k.clone(),
+            field: k.to_string(),
             before: None,
             after: Some(v.clone()),
         })

@@ -1,7 +1,8 @@
 //! Digests: of the inventory a plan was computed against, of the plan itself, and the comparison
 //! that tells a user what changed when a saved plan no longer matches.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::fmt;
 use std::io::{BufWriter, Write as _};
 
@@ -25,36 +26,51 @@ pub(super) fn record_lines<'r>(
     // 32-byte arrays in one contiguous vector stays cheap at 100,000 records (sorting the records
     // or their lines chases a pointer per comparison). One buffer serves every line.
     let mut line = Vec::with_capacity(256);
-    records
-        .filter(|r| r.org_id == org)
-        .map(|r| {
-            line.clear();
-            // Writing to a Vec cannot fail; `applied` is a map of plain values that always
-            // serializes.
-            let _ = write!(
-                line,
-                "{}\t{}\t{}\t{}\t{}\t{:?}\t{}\t{}\t",
-                r.dock_id,
-                r.kind().table(),
-                r.provider_resource_id,
-                r.content_hash,
-                r.managed_by.as_deref().unwrap_or(""),
-                r.provisioning_source,
-                r.protect,
-                r.missing_since.is_some(),
-            );
-            let _ = serde_json::to_writer(&mut line, &r.applied);
-            Sha256::digest(&line).into()
-        })
-        .collect()
+    // Sized to the records given (the filter hides the count from `collect`, which then doubled
+    // its way up: 3 MiB of the 100,000-resource plan's peak held no line).
+    let mut lines = Vec::with_capacity(records.size_hint().1.unwrap_or(0));
+    lines.extend(records.filter(|r| r.org_id == org).map(|r| -> [u8; 32] {
+        line.clear();
+        // Writing to a Vec cannot fail; `applied` is a map of plain values that always
+        // serializes.
+        let _ = write!(
+            line,
+            "{}\t{}\t{}\t{}\t{}\t{:?}\t{}\t{}\t",
+            r.dock_id,
+            r.kind().table(),
+            r.provider_resource_id,
+            r.content_hash,
+            r.managed_by.as_deref().unwrap_or(""),
+            r.provisioning_source,
+            r.protect,
+            r.missing_since.is_some(),
+        );
+        let _ = serde_json::to_writer(&mut line, &r.applied);
+        Sha256::digest(&line).into()
+    }));
+    lines
 }
 
-/// The inventory digest of the records whose lines these are, in any order.
-pub(super) fn digest_of_lines(mut lines: Vec<[u8; 32]>) -> String {
-    lines.sort_unstable();
+/// The inventory digest of the records whose lines these are (each dock's lines apart, the docks
+/// and the lines in any order).
+pub(super) fn digest_of_lines(mut parts: Vec<Vec<[u8; 32]>>) -> String {
+    // Each dock's lines are sorted in place and merged while hashing: the same order, so the same
+    // digest, as sorting every line in one vector, without that vector (3 MiB at 100,000 records,
+    // allocated while every dock's lines were still held: the plan's peak).
+    for lines in &mut parts {
+        lines.sort_unstable();
+    }
+    let mut heads: BinaryHeap<Reverse<([u8; 32], usize, usize)>> = parts
+        .iter()
+        .enumerate()
+        .filter_map(|(part, lines)| lines.first().map(|line| Reverse((*line, part, 0))))
+        .collect();
     let mut h = Sha256::new();
-    for line_hash in &lines {
-        h.update(line_hash);
+    while let Some(Reverse((line, part, at))) = heads.pop() {
+        h.update(line);
+        if let Some(next) = parts[part].get(at + 1) {
+            heads.push(Reverse((*next, part, at + 1)));
+        }
     }
     hex::encode(h.finalize())
 }
@@ -155,4 +171,41 @@ fn label(a: &Action) -> String {
         .or_else(|| a.provider_id.clone())
         .unwrap_or_else(|| a.dock.clone());
     format!("{} {target}", a.action.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The digest as it was defined before the docks' lines were merged: every line in one
+    /// vector, sorted, hashed in order.
+    fn sorted_whole(mut lines: Vec<[u8; 32]>) -> String {
+        lines.sort_unstable();
+        let mut h = Sha256::new();
+        for line in &lines {
+            h.update(line);
+        }
+        hex::encode(h.finalize())
+    }
+
+    fn line(seed: u32) -> [u8; 32] {
+        Sha256::digest(seed.to_le_bytes()).into()
+    }
+
+    #[test]
+    fn merging_the_docks_lines_gives_the_digest_of_all_lines_sorted() {
+        let all: Vec<[u8; 32]> = (0..500).map(|i| line(i % 450)).collect();
+        let whole = sorted_whole(all.clone());
+        // One dock, three uneven docks (a repeated line in two of them), an empty dock.
+        assert_eq!(digest_of_lines(vec![all.clone()]), whole);
+        let parts = vec![
+            all[..7].to_vec(),
+            Vec::new(),
+            all[7..300].iter().rev().copied().collect(),
+            all[300..].to_vec(),
+        ];
+        assert_eq!(digest_of_lines(parts), whole);
+        assert_ne!(digest_of_lines(vec![all[1..].to_vec()]), whole);
+        assert_eq!(digest_of_lines(Vec::new()), sorted_whole(Vec::new()));
+    }
 }

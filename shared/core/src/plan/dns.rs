@@ -153,7 +153,7 @@ impl DockPlanner<'_> {
             Some(ServerAddress::Known(ip)) => {
                 effective
                     .fields
-                    .insert("value".to_owned(), FieldValue::Str(ip.clone()));
+                    .insert("value".into(), FieldValue::Str(ip.as_str().into()));
                 Ok(Resolved {
                     entry,
                     effective,
@@ -237,7 +237,7 @@ impl DockPlanner<'_> {
             if self.claimed[at]
                 || record.missing_since.is_some()
                 || attrs.managed
-                || declared.contains(owner)
+                || declared.contains(owner.as_str())
             {
                 continue;
             }
@@ -279,7 +279,7 @@ impl DockPlanner<'_> {
                 if a.action.is_change()
                     && let Some(change) = a.changes.iter_mut().find(|c| c.field == "server")
                 {
-                    change.after = Some(FieldValue::Str(known_after_apply(server)));
+                    change.after = Some(FieldValue::Str(known_after_apply(server).into()));
                     change.field = "value".to_owned();
                 }
             }
@@ -297,7 +297,7 @@ impl DockPlanner<'_> {
         let change = FieldChange {
             field: "value".to_owned(),
             before: record.field("value"),
-            after: Some(FieldValue::Str(known_after_apply(server))),
+            after: Some(FieldValue::Str(known_after_apply(server).into())),
         };
         if let Some(update) = self.actions[first..]
             .iter_mut()

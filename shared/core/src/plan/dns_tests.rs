@@ -58,11 +58,11 @@ fn record(kind: Kind, id: &str, name: &str) -> Record {
 
 /// `record` owned by `address`, created by StackDock, with its managed fields as applied.
 fn owned(mut r: Record, address: &str) -> Record {
-    r.managed_by = Some(address.to_owned());
+    r.managed_by = Some(address.into());
     r.provisioning_source = ProvisioningSource::Api;
     r.applied = field_rules(r.provider, r.kind())
         .iter()
-        .filter_map(|rule| Some((rule.key.to_owned(), r.field(rule.key)?)))
+        .filter_map(|rule| Some((rule.key.into(), r.field(rule.key)?)))
         .collect();
     r
 }
@@ -99,7 +99,7 @@ fn dns(id: &str, name: &str, record_type: &str, value: &str, ttl: Option<i64>) -
 
 fn web_1(ip: &str) -> Record {
     let mut r = record(Kind::Servers, "101", "web-1");
-    r.region = Some("nyc3".to_owned());
+    r.region = Some("nyc3".into());
     r.attrs = Attrs::Servers(ServerAttrs {
         instance_type: Some("s-1vcpu-1gb".to_owned()),
         ip_address: Some(ip.to_owned()),
@@ -145,7 +145,7 @@ fn change<'a>(action: &'a Action, field: &str) -> (Option<&'a FieldValue>, Optio
 }
 
 fn s(v: &str) -> FieldValue {
-    FieldValue::Str(v.to_owned())
+    FieldValue::Str(v.into())
 }
 
 const WWW_CNAME: &str = r#"
@@ -391,7 +391,7 @@ fn a_record_following_a_replaced_server_takes_its_new_address_after_it() {
         .iter_mut()
         .find(|r| r.kind == Kind::Servers)
         .expect("web-1");
-    web.fields.insert("region".to_owned(), s("ams3"));
+    web.fields.insert("region".into(), s("ams3"));
     web.allow_replace = true;
     let inventory = [
         web_1("203.0.113.10"),
@@ -547,11 +547,11 @@ value = { server = "web-1" }
         .iter_mut()
         .find(|r| r.kind == Kind::Servers)
         .expect("web-1");
-    web.fields.insert("region".to_owned(), s("ams3"));
+    web.fields.insert("region".into(), s("ams3"));
     web.allow_replace = true;
     let apex = "domain_records.example.com A servers.web-1";
     let on_vultr = |mut r: Record| {
-        r.dock_id = dock_id("acme", "vultr-dns");
+        r.dock_id = dock_id("acme", "vultr-dns").into();
         r.provider = ProviderKind::Vultr;
         r
     };

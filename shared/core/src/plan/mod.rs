@@ -22,7 +22,7 @@ pub use dns::{DnsFacts, ServerAddress};
 pub use docks::{DockChange, DockChangeKind, DockSettingChange, dock_changes};
 pub use per_dock::{DockFacts, DockPlan, PlanContext, combine, dock_facts, merge_facts, plan_dock};
 
-use crate::{FieldValue, Kind, ProviderKind, VecMap};
+use crate::{CompactString, FieldValue, Kind, ProviderKind, VecMap};
 
 /// Version of the plan's JSON form.
 pub const FORMAT_VERSION: u32 = 1;
@@ -117,7 +117,7 @@ pub struct ResourceSpec {
     /// The ownership tag apply writes and looks for after a crash.
     pub owner_tag: String,
     /// Desired kind-specific fields as written in the file.
-    pub fields: VecMap<String, FieldValue>,
+    pub fields: VecMap<CompactString, FieldValue>,
     pub protect: bool,
 }
 

@@ -223,7 +223,7 @@ fn kind_table(
         } else if r.missing_since.is_some() {
             "missing".to_owned()
         } else {
-            r.status.clone()
+            r.status.to_string()
         };
         let error = match (&r.provisioning_error, failed) {
             (Some(e), true) => format!("<br><small class=\"error\">{}</small>", esc(e)),

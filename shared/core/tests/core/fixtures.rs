@@ -61,15 +61,15 @@ pub fn desired(
 ) -> DesiredResource {
     DesiredResource {
         kind,
-        name: name.to_owned(),
-        dock: dock.to_owned(),
+        name: name.into(),
+        dock: dock.into(),
         protect: false,
         id: None,
         ignore_changes: BTreeSet::new(),
         allow_replace: false,
         fields: fields
             .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .map(|(k, v)| ((*k).into(), v.clone()))
             .collect(),
     }
 }
@@ -146,8 +146,8 @@ pub fn server_record(
     tags: &[&str],
 ) -> Record {
     let mut r = Record::new(ORG, dock_id(ORG, dock), provider, Kind::Servers, id, name);
-    r.status = "running".to_owned();
-    r.region = Some(region.to_owned());
+    r.status = "running".into();
+    r.region = Some(region.into());
     r.attrs = Attrs::Servers(ServerAttrs {
         instance_type: Some(plan.to_owned()),
         image: Some(image.to_owned()),
@@ -175,8 +175,8 @@ pub fn volume_record(
         id,
         name,
     );
-    r.status = "active".to_owned();
-    r.region = Some(region.to_owned());
+    r.status = "active".into();
+    r.region = Some(region.into());
     r.attrs = Attrs::BlockVolumes(VolumeAttrs {
         size_gb: Some(size_gb),
         attached_to_instance: attached_to.map(|s| format!("id-of-{s}")),
@@ -192,12 +192,12 @@ pub fn managed(mut record: Record, address: &str) -> Record {
     if let Attrs::Servers(a) = &mut record.attrs {
         a.tags.insert(owner_tag(ORG, address));
     }
-    record.managed_by = Some(address.to_owned());
+    record.managed_by = Some(address.into());
     record.provisioning_source = ProvisioningSource::Api;
     record.applied = field_rules(record.provider, record.kind())
         .iter()
         .filter(|rule| rule.change != Change::CreateOnly)
-        .filter_map(|rule| record.field(rule.key).map(|v| (rule.key.to_owned(), v)))
+        .filter_map(|rule| record.field(rule.key).map(|v| (rule.key.into(), v)))
         .collect();
     record.with_hash()
 }

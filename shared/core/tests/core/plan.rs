@@ -130,7 +130,7 @@ pub(crate) fn managed(mut r: Record, address: &str, applied: &[(&str, FieldValue
     r.provisioning_source = ProvisioningSource::Api;
     r.applied = applied
         .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .map(|(k, v)| ((*k).into(), v.clone()))
         .collect();
     r
 }

@@ -359,8 +359,8 @@ fn record_of(s: &Stored) -> Record {
             }
         }
     }
-    r.org_id = org.to_owned();
-    r.dock_id = dock_id(org, dock);
+    r.org_id = org.into();
+    r.dock_id = dock_id(org, dock).into();
     r.protect = s.protect;
     if s.missing {
         r.missing_since = Some(at("2025-01-01T00:00:00Z"));
@@ -461,7 +461,7 @@ fn find<'a>(inventory: &'a [Record], a: &Action) -> Option<&'a Record> {
         r.org_id == ORG
             && r.dock_id == did
             && Some(r.kind()) == a.kind
-            && Some(&r.provider_resource_id) == a.provider_id.as_ref()
+            && Some(r.provider_resource_id.as_str()) == a.provider_id.as_deref()
     })
 }
 

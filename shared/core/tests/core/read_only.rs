@@ -28,7 +28,7 @@ fn web_service(id: &str, name: &str, subtype: &str) -> Record {
         id,
         name,
     );
-    r.status = "running".to_owned();
+    r.status = "running".into();
     r.attrs = Attrs::WebServices(Box::new(WebServiceAttrs {
         subtype: Some(subtype.to_owned()),
         ..WebServiceAttrs::default()

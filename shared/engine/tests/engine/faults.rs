@@ -281,7 +281,7 @@ impl World {
             .iter()
             .filter(|r| r.kind != Kind::DomainRecords)
             .filter_map(|r| {
-                let provider = sb(config.docks[&r.dock].provider);
+                let provider = sb(config.docks[r.dock.as_str()].provider);
                 let n = self
                     .sandbox
                     .resources(provider, sb_kind(r.kind))

@@ -170,7 +170,7 @@ fn seed(w: &World, fleet: &[DesiredResource], existing: &[Existing]) {
             .nth(e.name % fleet.len().max(1));
         let name = match target {
             Some(t) if e.adoptable && taken.insert((kind, t.name.clone())) => t.name.clone(),
-            _ => format!("{}-manual-{i}", NAMES[e.name]),
+            _ => format!("{}-manual-{i}", NAMES[e.name]).into(),
         };
         let mut r = Record::new(
             ORG,
@@ -178,7 +178,7 @@ fn seed(w: &World, fleet: &[DesiredResource], existing: &[Existing]) {
             provider,
             kind,
             format!("pre-{i}"),
-            &name,
+            name.clone(),
         );
         r.region = Some("ewr".into());
         r.attrs = if e.volume {

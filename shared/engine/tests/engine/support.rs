@@ -77,7 +77,7 @@ pub fn resource<const N: usize>(
         id: None,
         ignore_changes: BTreeSet::new(),
         allow_replace: false,
-        fields: fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        fields: fields.into_iter().map(|(k, v)| (k.into(), v)).collect(),
     }
 }
 

@@ -85,9 +85,9 @@ fn bucket_record(
         .to_ascii_lowercase();
     let mut record = skeleton(ctx, Kind::Buckets, &format!("{jurisdiction}/{name}"), &name);
     // R2 reports no bucket status: a listed bucket exists and serves requests.
-    record.status = "active".to_owned();
+    record.status = "active".into();
     // Listed in upper case by the API (`WNAM`), documented and sent in lower case.
-    record.region = wire.location.map(|l| l.to_ascii_lowercase());
+    record.region = wire.location.map(|l| l.to_ascii_lowercase().into());
     record.attrs = Attrs::Buckets(BucketAttrs {
         cluster: Some(jurisdiction),
         ..BucketAttrs::default()

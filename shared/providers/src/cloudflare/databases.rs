@@ -68,7 +68,7 @@ fn database_record(ctx: &DockContext, raw: impl Listed) -> Result<Record, String
         .ok_or("a D1 database without a `name`")?;
     let mut record = skeleton(ctx, Kind::Databases, &id, &name);
     // D1 reports no status: a listed database exists and serves queries.
-    record.status = "active".to_owned();
+    record.status = "active".into();
     record.attrs = Attrs::Databases(DatabaseAttrs {
         engine: Some("d1".to_owned()),
         version: wire.version,

@@ -262,10 +262,8 @@ pub(crate) mod tests {
     /// The dock every mapping test stamps records with, in account [`ACCOUNT`].
     pub(crate) fn ctx() -> DockContext {
         let mut ctx = crate::provider::test_context(ProviderKind::Cloudflare);
-        ctx.settings = DockSettings::from_iter([(
-            "account_id".to_owned(),
-            FieldValue::Str(ACCOUNT.to_owned()),
-        )]);
+        ctx.settings =
+            DockSettings::from_iter([("account_id".to_owned(), FieldValue::Str(ACCOUNT.into()))]);
         ctx
     }
 

@@ -205,7 +205,7 @@ fn project_record(ctx: &DockContext, raw: impl Listed) -> Result<Record, String>
     let deployment = production(&wire);
     let at = |pointer: &str| deployment.and_then(|d| d.pointer(pointer)).and_then(text);
     let (stage, status) = (at("/latest_stage/name"), at("/latest_stage/status"));
-    record.status = status_of(stage.as_deref(), status.as_deref()).to_owned();
+    record.status = status_of(stage.as_deref(), status.as_deref()).into();
     let subdomain = text(&wire.subdomain).map(|s| s.to_ascii_lowercase());
     let custom_domains: BTreeSet<String> = wire
         .domains

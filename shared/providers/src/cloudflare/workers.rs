@@ -54,7 +54,7 @@ fn script_record(ctx: &DockContext, raw: impl Listed) -> Result<Record, String> 
     let wire: ScriptWire = raw.decode().map_err(|e| format!("a Workers script: {e}"))?;
     let name = text(&wire.id).ok_or("a Workers script without an `id`")?;
     let mut record = skeleton(ctx, Kind::WebServices, &format!("{ID_PREFIX}{name}"), &name);
-    record.status = "running".to_owned();
+    record.status = "running".into();
     record.attrs = Attrs::WebServices(Box::new(WebServiceAttrs {
         subtype: Some(SUBTYPE.to_owned()),
         provider_status: text(&wire.usage_model),

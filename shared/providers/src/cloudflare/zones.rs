@@ -95,7 +95,7 @@ fn zone_record(ctx: &DockContext, raw: impl Listed) -> Result<Record, String> {
     let nameservers = wire.name_servers.unwrap_or_default();
     let nameservers: Vec<&str> = nameservers.iter().map(String::as_str).collect();
     fill_zone(&mut record, &name, &nameservers);
-    record.status = zone_status(wire.status.as_deref(), wire.paused.unwrap_or(false)).to_owned();
+    record.status = zone_status(wire.status.as_deref(), wire.paused.unwrap_or(false)).into();
     if let Attrs::Domains(a) = &mut record.attrs {
         // provider-apis-2.md §12.3: Cloudflare serves the records of a `full` zone only.
         a.dns_hosted = wire.zone_type.as_deref().is_none_or(|t| t == "full");
@@ -313,7 +313,7 @@ mod tests {
         ))
         .expect("maps");
         assert_eq!(Zones.readiness(&r), Readiness::Ready);
-        r.status = "error".to_owned();
+        r.status = "error".into();
         assert!(matches!(Zones.readiness(&r), Readiness::Failed(_)));
     }
 }

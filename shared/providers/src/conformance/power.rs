@@ -52,7 +52,7 @@ async fn act(
         "{}: after {action}",
         case.who()
     );
-    let power = FieldValue::Str(action.power_value().to_owned());
+    let power = FieldValue::Str(action.power_value().into());
     assert_eq!(
         r.field("power"),
         Some(power),

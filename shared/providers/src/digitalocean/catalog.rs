@@ -210,7 +210,7 @@ mod tests {
             owner_tag: "stackdock-0123456789abcdef".to_owned(),
             fields: fields
                 .iter()
-                .map(|(k, v)| ((*k).to_owned(), FieldValue::from(*v)))
+                .map(|(k, v)| ((*k).into(), FieldValue::from(*v)))
                 .collect(),
             protect: false,
         }

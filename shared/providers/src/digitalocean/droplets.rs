@@ -158,8 +158,8 @@ pub(super) fn droplet_record(ctx: &DockContext, raw: impl Listed) -> Result<Reco
         return Err("a droplet has no id".to_owned());
     }
     let mut record = base_record(ctx, Kind::Servers, &wire.id, &wire.name, raw);
-    record.status = server_status(&wire.status);
-    record.region = wire.region;
+    record.status = server_status(&wire.status).into();
+    record.region = wire.region.map(Into::into);
     if let Attrs::Servers(a) = &mut record.attrs {
         a.instance_type = non_empty(&wire.size_slug);
         a.ip_address = public_ipv4(wire.networks.as_ref());
@@ -196,13 +196,13 @@ pub(super) enum SshKey {
 pub(super) fn ssh_keys(field: Option<&FieldValue>) -> Vec<SshKey> {
     let keys = match field {
         Some(FieldValue::Set(s)) => s.iter().cloned().collect(),
-        Some(FieldValue::Str(s)) => vec![s.clone()],
+        Some(FieldValue::Str(s)) => vec![s.to_string()],
         _ => Vec::new(),
     };
     keys.into_iter()
         .map(|k| match k.parse::<u64>() {
             Ok(id) if k.chars().all(|c| c.is_ascii_digit()) => SshKey::Id(id),
-            _ => SshKey::Fingerprint(k),
+            _ => SshKey::Fingerprint(k.to_string()),
         })
         .collect()
 }
@@ -516,7 +516,7 @@ mod tests {
                     .is_some_and(|ip| !ip.starts_with("10."))
             );
             assert_eq!(a.tags, tags.into_iter().map(str::to_owned).collect());
-            assert_eq!(r.field("plan"), Some(FieldValue::Str(size.to_owned())));
+            assert_eq!(r.field("plan"), Some(FieldValue::Str(size.into())));
         }
         // The public address, not the private one that comes first.
         let first = &fixture()[0];
@@ -586,10 +586,7 @@ mod tests {
     fn image_slug_or_id() {
         let raw = json!({"id": 1, "image": {"id": 160000009, "slug": null}});
         let r = droplet_record(&ctx(), raw.clone()).expect("maps");
-        assert_eq!(
-            r.field("image"),
-            Some(FieldValue::Str("160000009".to_owned()))
-        );
+        assert_eq!(r.field("image"), Some(FieldValue::Str("160000009".into())));
         assert_eq!(ImageRef::parse("160000009"), ImageRef::Id(160_000_009));
         assert_eq!(
             ImageRef::parse("ubuntu-24-04-x64"),

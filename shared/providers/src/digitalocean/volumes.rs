@@ -75,8 +75,8 @@ pub(super) fn volume_record(ctx: &DockContext, raw: impl Listed) -> Result<Recor
         return Err("a volume has no id".to_owned());
     }
     let mut record = base_record(ctx, Kind::BlockVolumes, &wire.id, &wire.name, raw);
-    record.status = "active".to_owned();
-    record.region = wire.region;
+    record.status = "active".into();
+    record.region = wire.region.map(Into::into);
     if let Attrs::BlockVolumes(a) = &mut record.attrs {
         a.size_gb = wire.size_gigabytes;
         a.attached_to_instance = wire.droplet_ids.first().and_then(value_id);

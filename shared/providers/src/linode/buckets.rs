@@ -82,10 +82,11 @@ pub(super) fn record(ctx: &DockContext, raw: impl Listed) -> Result<Record, Stri
         .ok_or("a bucket with neither `region` nor `cluster`")?;
     let mut r = skeleton(ctx, Kind::Buckets, &format!("{place}/{label}"), &label);
     // Linode reports no bucket status: a listed bucket exists and serves requests.
-    r.status = "active".to_owned();
+    r.status = "active".into();
     r.region = w
         .region
-        .or_else(|| w.cluster.as_deref().map(|c| cluster_region(c).to_owned()));
+        .or_else(|| w.cluster.as_deref().map(|c| cluster_region(c).to_owned()))
+        .map(Into::into);
     r.attrs = Attrs::Buckets(BucketAttrs {
         cluster: w.cluster,
         hostname: w.hostname,
@@ -385,7 +386,7 @@ mod tests {
             owner_tag: "stackdock-00112233aabbccdd".into(),
             fields: fields
                 .iter()
-                .map(|(k, v)| (k.to_string(), FieldValue::from(*v)))
+                .map(|(k, v)| ((*k).into(), FieldValue::from(*v)))
                 .collect(),
             protect: false,
         };

@@ -214,7 +214,7 @@ fn zone_record(ctx: &DockContext, raw: impl Listed) -> Result<Record, String> {
     let domain = wire.domain.ok_or("a domain without a `domain`")?;
     let mut record = skeleton(ctx, Kind::Domains, &id, &domain);
     fill_zone(&mut record, &domain, &NAMESERVERS);
-    record.status = zone_status(wire.status.as_deref()).to_owned();
+    record.status = zone_status(wire.status.as_deref()).into();
     Ok(seal(record, raw))
 }
 

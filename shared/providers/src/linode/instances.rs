@@ -148,8 +148,8 @@ pub(super) fn record(ctx: &DockContext, raw: impl Listed) -> Result<Record, Stri
     let id = w.id.ok_or("a Linode without an `id`")?;
     let name = w.label.clone().unwrap_or_else(|| id.clone());
     let mut r = skeleton(ctx, Kind::Servers, &id, &name);
-    r.status = status(w.status.as_deref());
-    r.region = w.region;
+    r.status = status(w.status.as_deref()).into();
+    r.region = w.region.map(Into::into);
     r.attrs = Attrs::Servers(ServerAttrs {
         instance_type: w.plan,
         ip_address: public_ipv4(&w.ipv4),
@@ -251,7 +251,7 @@ impl KindAdapter<Linode> for Instances {
         // Every change is checked before anything is sent, so a refused change applies nothing.
         for c in u.changes {
             match (c.field.as_str(), &c.after) {
-                ("name", Some(FieldValue::Str(s))) => label = Some(s.clone()),
+                ("name", Some(FieldValue::Str(s))) => label = Some(s.to_string()),
                 ("tags", Some(FieldValue::Set(s))) => tags = Some(s.iter().cloned().collect()),
                 ("tags", None) => tags = Some(BTreeSet::new()),
                 ("plan", Some(FieldValue::Str(s))) => plan = Some(s.clone()),

@@ -106,8 +106,8 @@ pub(super) fn record(ctx: &DockContext, raw: impl Listed) -> Result<Record, Stri
     let id = w.id.ok_or("a volume without an `id`")?;
     let name = w.label.clone().unwrap_or_else(|| id.clone());
     let mut r = skeleton(ctx, Kind::BlockVolumes, &id, &name);
-    r.status = status(w.status.as_deref());
-    r.region = w.region;
+    r.status = status(w.status.as_deref()).into();
+    r.region = w.region.map(Into::into);
     // The label is only meaningful while attached (Linode may keep a stale one otherwise).
     let label = w.linode_id.as_ref().and(w.linode_label);
     r.attrs = Attrs::BlockVolumes(VolumeAttrs {
@@ -210,7 +210,7 @@ impl KindAdapter<Linode> for Volumes {
         // Every change is checked before anything is sent, so a refused change applies nothing.
         for c in u.changes {
             match (c.field.as_str(), &c.after) {
-                ("name", Some(FieldValue::Str(s))) => label = Some(s.clone()),
+                ("name", Some(FieldValue::Str(s))) => label = Some(s.to_string()),
                 ("size_gb", Some(FieldValue::Int(gb))) if *gb > 0 => size = Some(gb.unsigned_abs()),
                 ("attach_to", _) => attach = true,
                 _ => return Err(not_in_place(&l.account.ctx, UPDATE, Kind::BlockVolumes, c)),

@@ -144,7 +144,7 @@ pub(super) fn zone_record(
         .map(String::as_str)
         .collect();
     fill_zone(&mut record, &name, &assigned);
-    record.status = if wire.verified { VERIFIED } else { UNVERIFIED }.to_owned();
+    record.status = if wire.verified { VERIFIED } else { UNVERIFIED }.into();
     if let Attrs::Domains(a) = &mut record.attrs {
         a.dns_hosted = wire.service_type == VERCEL_DNS;
         a.registrar = wire.bought_at.map(|_| "Vercel".to_owned());

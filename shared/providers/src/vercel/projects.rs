@@ -243,14 +243,14 @@ pub(super) fn project_record(
     let production = wire.targets.get("production").filter(|p| p.is_object());
     let target = |k: &str| production.and_then(|p| p.get(k));
     let ready_state = target("readyState").and_then(text);
-    record.status =
-        status_of(ready_state.as_deref(), wire.paused.as_bool() == Some(true)).to_owned();
+    record.status = status_of(ready_state.as_deref(), wire.paused.as_bool() == Some(true)).into();
     record.region = wire
         .resource_config
         .get("functionDefaultRegions")
         .and_then(Value::as_array)
         .and_then(|r| r.first())
-        .and_then(text);
+        .and_then(text)
+        .map(Into::into);
     let aliases: Vec<String> = target("alias")
         .and_then(Value::as_array)
         .map(|a| {

@@ -197,7 +197,7 @@ pub(super) async fn wait_active(
         if is_ready(&r) {
             Poll::Ready(r)
         } else {
-            Poll::Pending(r.status)
+            Poll::Pending(r.status.to_string())
         }
     })
     .await
@@ -229,7 +229,7 @@ pub(super) fn update_plan(
     let mut reattach = false;
     for c in changes {
         match (c.field.as_str(), &c.after) {
-            ("name", Some(FieldValue::Str(name))) => body.label = Some(name.clone()),
+            ("name", Some(FieldValue::Str(name))) => body.label = Some(name.to_string()),
             ("size_gb", Some(FieldValue::Int(size))) => body.size_gb = Some(*size),
             ("attach_to", _) => reattach = true,
             _ => return Err(not_in_place(ctx, &route, COLLECTION.kind, c)),
@@ -429,7 +429,7 @@ mod tests {
             owner_tag: "stackdock-0123456789abcdef".into(),
             fields: fields
                 .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .map(|(k, v)| ((*k).into(), v.clone()))
                 .collect(),
             protect: false,
         }

@@ -200,7 +200,7 @@ mod tests {
             owner_tag: "stackdock-0123456789abcdef".into(),
             fields: fields
                 .iter()
-                .map(|(k, v)| ((*k).to_owned(), FieldValue::from(*v)))
+                .map(|(k, v)| ((*k).into(), FieldValue::from(*v)))
                 .collect(),
             protect: false,
         }

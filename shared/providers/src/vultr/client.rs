@@ -242,8 +242,8 @@ pub(super) fn record(
     // Vultr labels may be empty; the id is then the only name a person can look up.
     let name = if label.is_empty() { id } else { label };
     let mut r = Record::new(&ctx.org, &ctx.dock_id, ctx.provider, attrs.kind(), id, name);
-    r.status = status;
-    r.region = non_empty(region);
+    r.status = status.into();
+    r.region = non_empty(region).map(Into::into);
     r.attrs = attrs;
     r.full_api_data = full.into_api_data(secret_keys(ctx.provider));
     r.with_hash()

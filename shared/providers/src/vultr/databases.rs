@@ -162,8 +162,8 @@ pub(super) fn update_body(
     let mut body = UpdateBody::default();
     for c in changes {
         match (c.field.as_str(), &c.after) {
-            ("name", Some(FieldValue::Str(name))) => body.label = Some(name.clone()),
-            ("plan", Some(FieldValue::Str(plan))) => body.plan = Some(plan.clone()),
+            ("name", Some(FieldValue::Str(name))) => body.label = Some(name.to_string()),
+            ("plan", Some(FieldValue::Str(plan))) => body.plan = Some(plan.to_string()),
             _ => return Err(not_in_place(ctx, &route, COLLECTION.kind, c)),
         }
     }
@@ -366,7 +366,7 @@ mod tests {
                 ("region", "ewr"),
             ]
             .into_iter()
-            .map(|(k, v)| (k.to_owned(), FieldValue::from(v)))
+            .map(|(k, v)| (k.into(), FieldValue::from(v)))
             .collect(),
             protect: false,
         };

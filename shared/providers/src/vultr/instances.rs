@@ -305,8 +305,8 @@ pub(super) fn update_body(
     let mut body = UpdateBody::default();
     for c in changes {
         match (c.field.as_str(), &c.after) {
-            ("name", Some(FieldValue::Str(name))) => body.label = Some(name.clone()),
-            ("plan", Some(FieldValue::Str(plan))) => body.plan = Some(plan.clone()),
+            ("name", Some(FieldValue::Str(name))) => body.label = Some(name.to_string()),
+            ("plan", Some(FieldValue::Str(plan))) => body.plan = Some(plan.to_string()),
             ("tags", after) => {
                 let user = after
                     .as_ref()
@@ -336,7 +336,7 @@ async fn wait_for_plan(v: &Vultr, id: &str, plan: &str) -> Result<Record, Provid
                 "plan {}",
                 a.instance_type.as_deref().unwrap_or("unknown")
             )),
-            _ => Poll::Pending(r.status),
+            _ => Poll::Pending(r.status.to_string()),
         },
     )
     .await
@@ -633,7 +633,7 @@ mod tests {
             owner_tag: owner_tag("acme", "servers.web-1"),
             fields: fields
                 .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .map(|(k, v)| ((*k).into(), v.clone()))
                 .collect(),
             protect: false,
         }

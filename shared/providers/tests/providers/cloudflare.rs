@@ -30,7 +30,7 @@ fn ctx(account: Option<&str>) -> stackdock_providers::DockContext {
         "CLOUDFLARE_API_TOKEN",
     );
     if let Some(account) = account {
-        ctx.settings = [("account_id".to_owned(), FieldValue::Str(account.to_owned()))]
+        ctx.settings = [("account_id".to_owned(), FieldValue::Str(account.into()))]
             .into_iter()
             .collect();
     }

@@ -39,7 +39,7 @@ pub(super) fn connect(
 }
 
 fn s(v: &str) -> FieldValue {
-    FieldValue::Str(v.to_owned())
+    FieldValue::Str(v.into())
 }
 
 /// A case of `provider`'s sandboxed `kind` with what all its kinds share (the adapter, the largest

@@ -65,9 +65,9 @@ fn droplet_spec(name: &str, plan: &str, image: &str) -> ResourceSpec {
 pub(super) fn server_spec(name: &str) -> ResourceSpec {
     let mut s = droplet_spec(name, "s-1vcpu-1gb", "ubuntu-24-04-x64");
     s.fields.extend([
-        ("tags".to_owned(), FieldValue::set(["web"])),
-        ("ssh_keys".to_owned(), FieldValue::set(["12345"])),
-        ("user_data_file".to_owned(), "cloud-init.yaml".into()),
+        ("tags".into(), FieldValue::set(["web"])),
+        ("ssh_keys".into(), FieldValue::set(["12345"])),
+        ("user_data_file".into(), "cloud-init.yaml".into()),
     ]);
     s
 }

@@ -78,7 +78,7 @@ pub(super) fn spec_at(address: &str, name: &str, fields: &[(&str, FieldValue)]) 
         owner_tag: owner_tag("acme", address),
         fields: fields
             .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .map(|(k, v)| ((*k).into(), v.clone()))
             .collect(),
         protect: false,
     }
@@ -201,7 +201,7 @@ impl<'a> Made<'a> {
             adapter,
             kind,
             spec,
-            id: created.provider_resource_id.clone(),
+            id: created.provider_resource_id.to_string(),
             created,
         }
     }

@@ -154,7 +154,7 @@ async fn records_are_written_relative_with_vercel_shapes_and_read_back() -> Test
     let got = p
         .get(Kind::DomainRecords, &made.provider_resource_id)
         .await?;
-    assert_eq!(got.map(|r| r.name), Some(name.to_owned()));
+    assert_eq!(got.map(|r| r.name), Some(name.into()));
     p.delete(Kind::DomainRecords, &made.provider_resource_id)
         .await?;
     assert!(

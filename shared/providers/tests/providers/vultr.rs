@@ -257,7 +257,7 @@ async fn block_create_attached_grow_rename_move_detach_delete() {
     assert_eq!(created.name, "data");
     assert_eq!(created.field("size_gb"), Some(FieldValue::Int(40)));
     assert_eq!(created.field("block_type"), Some("high_perf".into()));
-    let on_a = (Some(a_id.clone()), Some("app-a".into()));
+    let on_a = (Some(a_id.to_string()), Some("app-a".into()));
     assert_eq!(attachment(created), on_a);
     assert_eq!(block.ready().await.status, "active");
     block.assert_found_alone().await;
@@ -277,7 +277,7 @@ async fn block_create_attached_grow_rename_move_detach_delete() {
     assert_sent(&sb, &[(DETACH_BLOCK, 1), (ATTACH_BLOCK, 1)]);
     assert_eq!(
         attachment(&moved),
-        (Some(b_id.clone()), Some("app-b".into()))
+        (Some(b_id.to_string()), Some("app-b".into()))
     );
 
     sb.reset_counters();

@@ -205,7 +205,7 @@ pub(crate) async fn load_dock(
         .into_iter()
         .map(|item| {
             let record = from_record_item(kind, item)?;
-            Ok((record.provider_resource_id.clone(), record))
+            Ok((record.provider_resource_id.to_string(), record))
         })
         .collect()
 }
@@ -292,7 +292,7 @@ pub(crate) async fn inventory(
                 let table = store.table(kind.table());
                 for item in query_eq(store, &table, Some(ORG_INDEX), ORG_ID, org).await? {
                     let record = from_record_item(kind, item)?;
-                    if !docks.contains(&record.dock_id) {
+                    if !docks.iter().any(|d| record.dock_id == *d) {
                         from_index.push(record.key());
                     }
                 }

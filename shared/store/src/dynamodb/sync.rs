@@ -66,7 +66,7 @@ pub(crate) async fn commit_sync(
             match write {
                 Write::Listed(record) => {
                     writes.insert(
-                        (kind, record.provider_resource_id.clone()),
+                        (kind, record.provider_resource_id.to_string()),
                         Write::Listed(record),
                     );
                 }

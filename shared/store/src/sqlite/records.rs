@@ -214,7 +214,10 @@ struct Prepared {
 
 fn prepare(layout: &Layout, record: Record) -> Prepared {
     let kind = record.kind();
-    let (id, dock) = (record.provider_resource_id.clone(), record.dock_id.clone());
+    let (id, dock) = (
+        record.provider_resource_id.to_string(),
+        record.dock_id.to_string(),
+    );
     Prepared {
         kind,
         values: to_row(kind.table(), layout.columns(kind), record),

@@ -249,7 +249,7 @@ async fn every_kind_round_trips_with_json_attribute_names_and_types() {
         .map(|kind| {
             let mut record = full_record(kind, ORG, &dock, "id-1");
             record.protect = true;
-            record.managed_by = Some(format!("{kind}.x"));
+            record.managed_by = Some(format!("{kind}.x").into());
             record
         })
         .collect();

@@ -58,8 +58,8 @@ impl Walker<'_, '_> {
             let zone_name = &zone.name;
             out.push(DesiredResource {
                 kind: Kind::Domains,
-                name: zone_name.clone(),
-                dock: dock_at.value.clone(),
+                name: zone_name.as_str().into(),
+                dock: dock_at.value.as_str().into(),
                 protect: zone.protect,
                 id: None,
                 ignore_changes: BTreeSet::new(),
@@ -101,8 +101,8 @@ impl Walker<'_, '_> {
                     .push((checked.record_type.clone(), record.number));
                 out.push(DesiredResource {
                     kind: Kind::DomainRecords,
-                    name: identity(&checked.fqdn, &checked.record_type, &checked.key),
-                    dock: dock_at.value.clone(),
+                    name: identity(&checked.fqdn, &checked.record_type, &checked.key).into(),
+                    dock: dock_at.value.as_str().into(),
                     protect: zone.protect,
                     id: None,
                     ignore_changes: BTreeSet::new(),
@@ -281,23 +281,23 @@ impl Walker<'_, '_> {
             return None;
         }
         let mut fields = crate::VecMap::new();
-        fields.insert("zone".to_owned(), FieldValue::Str(zone.to_owned()));
-        fields.insert("fqdn".to_owned(), FieldValue::Str(fqdn.clone()));
-        fields.insert("type".to_owned(), FieldValue::Str(record_type.to_owned()));
-        fields.insert(value_field.0.to_owned(), FieldValue::Str(value_field.1));
+        fields.insert("zone".into(), FieldValue::Str(zone.into()));
+        fields.insert("fqdn".into(), FieldValue::Str(fqdn.as_str().into()));
+        fields.insert("type".into(), FieldValue::Str(record_type.into()));
+        fields.insert(value_field.0.into(), FieldValue::Str(value_field.1.into()));
         for (k, at) in &record.ints {
             // An automatic TTL is stored as none, as the provider's default is.
             let automatic =
                 *k == "ttl" && at.value == AUTOMATIC_TTL && provider.is_some_and(automatic_ttl);
             if !automatic {
-                fields.insert((*k).to_owned(), FieldValue::Int(at.value));
+                fields.insert((*k).into(), FieldValue::Int(at.value));
             }
         }
         if let Some(proxied) = &record.proxied {
-            fields.insert("proxied".to_owned(), FieldValue::Bool(proxied.value));
+            fields.insert("proxied".into(), FieldValue::Bool(proxied.value));
         }
         if let Some(tag) = &record.tag {
-            fields.insert("tag".to_owned(), FieldValue::Str(tag.value.clone()));
+            fields.insert("tag".into(), FieldValue::Str(tag.value.as_str().into()));
         }
         Some(CheckedRecord {
             fqdn,
@@ -651,5 +651,5 @@ struct CheckedRecord {
     record_type: String,
     /// The value's identity: canonical value, or `servers.<name>` for a reference.
     key: String,
-    fields: crate::VecMap<String, FieldValue>,
+    fields: crate::VecMap<crate::CompactString, FieldValue>,
 }
