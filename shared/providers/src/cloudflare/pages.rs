@@ -317,8 +317,12 @@ impl Cloudflare {
         })
     }
 
-    /// The path of project `name`, its name checked first.
+    /// The path of project `name`, its name checked first: a Workers script's id (the same
+    /// kind's other listing) is refused as read-only.
     pub(super) fn project_path(&self, route: &str, name: &str) -> Result<String, ProviderError> {
+        if workers::is_worker(name) {
+            return Err(self.read_only(route, name));
+        }
         let account = self.pages_account(route)?;
         if !is_project_name(name) {
             return Err(self.invalid(route, format!("`{name}` is not a Pages project name")));
@@ -458,9 +462,6 @@ impl KindAdapter<Cloudflare> for Pages {
     /// one by one.
     async fn update(&self, cf: &Cloudflare, update: Update<'_>) -> Result<Record, ProviderError> {
         let route = format!("PATCH {PROJECT_ROUTE}");
-        if workers::is_worker(update.id) {
-            return Err(cf.read_only(&route, update.id));
-        }
         let path = cf.project_path(&route, update.id)?;
         let mut body = Map::new();
         let mut build = Map::new();
@@ -532,11 +533,7 @@ impl KindAdapter<Cloudflare> for Pages {
     }
 
     async fn delete(&self, cf: &Cloudflare, id: &str) -> Result<(), ProviderError> {
-        let route = format!("DELETE {PROJECT_ROUTE}");
-        if workers::is_worker(id) {
-            return Err(cf.read_only(&route, id));
-        }
-        let path = cf.project_path(&route, id)?;
+        let path = cf.project_path(&format!("DELETE {PROJECT_ROUTE}"), id)?;
         gone_ok(cf.account.client.delete(PROJECT_ROUTE, &path, &[]).await)
     }
 

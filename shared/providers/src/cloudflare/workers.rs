@@ -27,7 +27,7 @@ use crate::{DockContext, Listed, ProviderError};
 const SUBTYPE: &str = "worker";
 
 /// What a script's record id starts with.
-pub(super) const ID_PREFIX: &str = "worker/";
+const ID_PREFIX: &str = "worker/";
 
 pub(super) static WORKERS: Collection = Collection {
     kind: Kind::WebServices,
