@@ -182,7 +182,7 @@ pub fn read_limit(p: ProviderKind) -> Option<(usize, Duration)> {
 pub fn sync_wall(listings: &[Listing], latency: Duration) -> (Duration, String) {
     let path = listings
         .iter()
-        .map(|l| l.critical_path(latency))
+        .map(|l| path_of(listings, l, latency))
         .max()
         .unwrap_or(latency)
         .max(latency);
@@ -199,6 +199,21 @@ pub fn sync_wall(listings: &[Listing], latency: Duration) -> (Duration, String) 
         }
     }
     bound
+}
+
+/// Critical path of `l` within its dock's sync: a child kind (DNS records) is listed within its
+/// parent's listing (the zones), so its path starts where the parent's ends.
+fn path_of(listings: &[Listing], l: &Listing, latency: Duration) -> Duration {
+    let own = l.critical_path(latency);
+    if l.pages() == 0 {
+        return own;
+    }
+    let parent = l.kind.parent().and_then(|parent| {
+        listings
+            .iter()
+            .find(|p| p.provider == l.provider && p.kind == parent)
+    });
+    own + parent.map_or(Duration::ZERO, |p| p.critical_path(latency))
 }
 
 /// The least wall time any schedule of a sync's measured CPU work could take on `cores` cores:
@@ -280,6 +295,26 @@ mod tests {
         };
         assert_eq!(v.critical_path(l), Duration::from_millis(60));
         assert_eq!(d.critical_path(l), Duration::from_millis(40));
+    }
+
+    #[test]
+    fn a_child_listing_starts_after_its_parent() {
+        let vercel = |kind, items| Listing {
+            provider: ProviderKind::Vercel,
+            kind,
+            items,
+        };
+        let latency = Duration::from_millis(100);
+        let fleet = [
+            vercel(Kind::Domains, 1),
+            vercel(Kind::DomainRecords, 666),
+            vercel(Kind::WebServices, 666),
+        ];
+        // One page of zones, then 7 cursor-chained pages of records: longer than the 7 pages of
+        // projects beside them.
+        assert_eq!(sync_wall(&fleet, latency).0, Duration::from_millis(800));
+        let no_records = [vercel(Kind::Domains, 0), vercel(Kind::DomainRecords, 0)];
+        assert_eq!(sync_wall(&no_records, latency).0, latency);
     }
 
     #[test]

@@ -11,7 +11,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use futures::StreamExt;
+use futures::future::{BoxFuture, Shared};
+use futures::{FutureExt as _, StreamExt};
 use jiff::Timestamp;
 use stackdock_core::config::{Config, DockConfig};
 use stackdock_core::record::{DockStatus, dock_id};
@@ -339,13 +340,17 @@ async fn sync_dock(
 
 /// Every kind's listing, in `kinds` order. Each is its own task, so decoding pages of different
 /// kinds and docks uses every core. The kinds without a parent are listed at once; a child kind
-/// (`Kind::parent`: DNS records) then within its parent's listing, so the zones are listed once.
+/// (`Kind::parent`: DNS records) starts the moment its own parent's listing ends, within it, so
+/// the zones are listed once and a slow sibling (a web-service listing of many pages) never
+/// holds the records back: waiting for every top kind put Vercel's records after its projects
+/// (1,480 ms instead of 800 at 100 ms a request).
 async fn list_kinds(
     provider: &Arc<dyn Provider>,
     kinds: &[Kind],
     regions: Option<&BTreeSet<String>>,
     started: std::time::Instant,
 ) -> Vec<Result<Vec<Record>, String>> {
+    type Listed = Result<Arc<Vec<Record>>, String>;
     let spawn = |kind: Kind, parents: Option<Arc<Vec<Record>>>| {
         let task = tokio::spawn(list_kind(
             Arc::clone(provider),
@@ -357,39 +362,43 @@ async fn list_kinds(
         async move {
             task.await
                 .unwrap_or_else(|e| Err(format!("the {kind} listing stopped unexpectedly: {e}")))
+                .map(Arc::new)
         }
     };
-    let top: Vec<Kind> = kinds
+    // Shared, so each child awaits its own parent while the caller awaits them all.
+    let top: BTreeMap<Kind, Shared<BoxFuture<'static, Listed>>> = kinds
         .iter()
-        .copied()
         .filter(|k| k.parent().is_none())
+        .map(|&k| (k, spawn(k, None).boxed().shared()))
         .collect();
-    let listed = futures::future::join_all(top.iter().map(|k| spawn(*k, None))).await;
-    let mut done: BTreeMap<Kind, Result<Arc<Vec<Record>>, String>> = top
+    let children = kinds.iter().filter_map(|&kind| {
+        let parent = kind.parent()?;
+        let listed = top.get(&parent).cloned();
+        let spawn = &spawn;
+        Some(async move {
+            let result: Listed = match listed {
+                Some(listed) => match listed.await {
+                    Ok(parents) => spawn(kind, Some(parents)).await,
+                    Err(_) => Err(format!(
+                        "the {kind} listing reads the {parent} listing, which failed"
+                    )),
+                },
+                None => spawn(kind, None).await,
+            };
+            (kind, result)
+        })
+    });
+    let children: Vec<_> = children.collect();
+    let tops = top
         .into_iter()
-        .zip(listed)
-        .map(|(k, r)| (k, r.map(Arc::new)))
-        .collect();
-    let children: Vec<(Kind, Kind)> = kinds
-        .iter()
-        .filter_map(|k| Some((*k, k.parent()?)))
-        .collect();
-    let listed = futures::future::join_all(children.iter().map(|(kind, parent)| {
-        let parents = done.get(parent).cloned();
-        async move {
-            match parents {
-                Some(Ok(parents)) => spawn(*kind, Some(parents)).await,
-                Some(Err(_)) => Err(format!(
-                    "the {kind} listing reads the {parent} listing, which failed"
-                )),
-                None => spawn(*kind, None).await,
-            }
-        }
-    }))
+        .map(|(kind, listed)| async move { (kind, listed.await) });
+    let (tops, children) = futures::future::join(
+        futures::future::join_all(tops),
+        futures::future::join_all(children),
+    )
     .await;
-    for ((kind, _), result) in children.into_iter().zip(listed) {
-        done.insert(kind, result.map(Arc::new));
-    }
+    // Every shared handle is gone by now, so a parent's records are not copied.
+    let mut done: BTreeMap<Kind, Listed> = tops.into_iter().chain(children).collect();
     kinds
         .iter()
         .map(|k| match done.remove(k) {
