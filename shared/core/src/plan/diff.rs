@@ -12,8 +12,10 @@ use std::collections::BTreeMap;
 
 // foldhash, not SipHash: the planner's maps are keyed by our own ids, looked up once or twice
 // per record, and SipHash was the largest single cost of a 100,000-resource plan (perf).
-use foldhash::{HashMap, HashMapExt, HashSet};
+use foldhash::HashSet;
+use hashbrown::HashTable;
 use smallvec::SmallVec;
+use std::hash::BuildHasher as _;
 
 use crate::config::{Config, DesiredResource};
 use crate::env_values::{ENV_VALUES, EnvFingerprints};
@@ -91,7 +93,7 @@ pub(super) struct DockPlanner<'a> {
     pub(super) provider: ProviderKind,
     pub(super) records: Vec<&'a Record>,
     /// Look-ups by id, owner and name: matching stays O(1) per entry at 100,000 resources.
-    pub(super) index: Index<'a>,
+    pub(super) index: Index,
     /// Which of `records` an entry has matched (by position: no hashing, and the leftovers are
     /// one pass in inventory order).
     pub(super) claimed: Vec<bool>,
@@ -104,64 +106,122 @@ pub(super) struct DockPlanner<'a> {
 
 /// A dock's records (as positions in [`DockPlanner::records`]) by (kind, provider id), (kind,
 /// owning address) and, for unmanaged live records, (kind, name). Positions keep inventory order;
-/// every use of them is order-independent, and the maps are only looked up, never iterated, so
+/// every use of them is order-independent, and the tables are only looked up, never iterated, so
 /// hashing keeps the plan deterministic.
-pub(super) struct Index<'a> {
+pub(super) struct Index {
     /// Built only when an entry of the dock pins an `id`.
-    by_id: HashMap<(Kind, &'a str), usize>,
-    pub(super) by_owner: HashMap<(Kind, &'a str), Positions>,
-    pub(super) unmanaged_by_name: HashMap<(Kind, &'a str), Positions>,
+    by_id: Lookup,
+    by_owner: Lookup,
+    unmanaged_by_name: Lookup,
 }
 
-/// The records under one key: nearly always one, so one is kept inline (a vector per key was an
-/// allocation and a cache miss per record at 100,000 resources).
+/// The records under one key: nearly always one, so one is kept inline.
 pub(super) type Positions = SmallVec<[usize; 1]>;
 
-impl<'a> Index<'a> {
-    pub(super) fn of(records: &[&'a Record], pins: bool) -> Index<'a> {
-        // Sized up front: rehashing while a map grows was a tenth of a large plan.
-        let mut index = Index {
-            by_id: HashMap::with_capacity(if pins { records.len() } else { 0 }),
-            by_owner: HashMap::with_capacity(records.len()),
-            unmanaged_by_name: HashMap::new(),
-        };
-        for (at, r) in records.iter().enumerate() {
-            if r.provider_managed() {
-                continue;
-            }
-            let kind = r.kind();
-            if pins {
-                index
-                    .by_id
-                    .insert((kind, r.provider_resource_id.as_str()), at);
-            }
-            // Never adopted by name (a Pages entry named like a Worker is not that Worker).
-            if r.read_only().is_some() {
-                continue;
-            }
-            match &r.managed_by {
-                Some(owner) => index
-                    .by_owner
-                    .entry((kind, owner.as_str()))
-                    .or_default()
-                    .push(at),
-                None if r.missing_since.is_none() => index
-                    .unmanaged_by_name
-                    .entry((kind, r.name.as_str()))
-                    .or_default()
-                    .push(at),
-                None => {}
-            }
+impl Index {
+    pub(super) fn of(records: &[&Record], pins: bool) -> Index {
+        let mut index = Index::sized(records.len(), pins);
+        for at in 0..records.len() {
+            index.add(records, at);
         }
         index
     }
+
+    /// Empty, with room for `records` records: rehashing while a table grew was a tenth of a
+    /// large plan.
+    pub(super) fn sized(records: usize, pins: bool) -> Index {
+        Index {
+            by_id: Lookup::new(if pins { records } else { 0 }, |r| {
+                Some(&r.provider_resource_id)
+            }),
+            by_owner: Lookup::new(records, |r| r.managed_by.as_deref()),
+            unmanaged_by_name: Lookup::new(0, |r| Some(&r.name)),
+        }
+    }
+
+    /// Files `records[at]` under its keys.
+    pub(super) fn add(&mut self, records: &[&Record], at: usize) {
+        let r = records[at];
+        if r.provider_managed() {
+            return;
+        }
+        if self.by_id.table.capacity() > 0 {
+            self.by_id.insert(records, at);
+        }
+        // Never adopted by name (a Pages entry named like a Worker is not that Worker).
+        if r.read_only().is_some() {
+            return;
+        }
+        match &r.managed_by {
+            Some(_) => self.by_owner.insert(records, at),
+            None if r.missing_since.is_none() => self.unmanaged_by_name.insert(records, at),
+            None => {}
+        }
+    }
+
+    /// The records pinned by `id`, owned by `address`, or unmanaged and named `name`.
+    pub(super) fn by_id(&self, records: &[&Record], kind: Kind, id: &str) -> Positions {
+        self.by_id.get(records, kind, id)
+    }
+
+    pub(super) fn by_owner(&self, records: &[&Record], kind: Kind, address: &str) -> Positions {
+        self.by_owner.get(records, kind, address)
+    }
+
+    pub(super) fn unmanaged_by_name(
+        &self,
+        records: &[&Record],
+        kind: Kind,
+        name: &str,
+    ) -> Positions {
+        self.unmanaged_by_name.get(records, kind, name)
+    }
 }
 
-pub(super) fn positions<'m, 'k>(
-    map: &'m HashMap<(Kind, &'k str), Positions>,
-    key: (Kind, &'k str),
-) -> &'m [usize] {
-    map.get(&key).map_or(&[], SmallVec::as_slice)
+/// Records by a key each carries itself (its provider id, owner or name), as positions in the
+/// dock's records. A slot holds a 4-byte position and the key is read back from the record on a
+/// hit: at 100,000 resources a map of (kind, key) → positions (48 bytes a slot, 1.6 MB a dock)
+/// outgrew the core's cache, and its probes were three quarters of matching's time (perf).
+struct Lookup {
+    table: HashTable<u32>,
+    state: foldhash::fast::RandomState,
+    key: fn(&Record) -> Option<&str>,
+}
+
+impl Lookup {
+    fn new(capacity: usize, key: fn(&Record) -> Option<&str>) -> Self {
+        Lookup {
+            table: HashTable::with_capacity(capacity),
+            state: foldhash::fast::RandomState::default(),
+            key,
+        }
+    }
+
+    fn insert(&mut self, records: &[&Record], at: usize) {
+        let Lookup { table, state, key } = self;
+        let hash_of = |r: &Record| state.hash_one((r.kind(), key(r)));
+        // A dock's records are in memory, far fewer than 2^32.
+        let Ok(slot) = u32::try_from(at) else { return };
+        table.insert_unique(hash_of(records[at]), slot, |&p| {
+            hash_of(records[p as usize])
+        });
+    }
+
+    /// In inventory order.
+    fn get(&self, records: &[&Record], kind: Kind, wanted: &str) -> Positions {
+        let hash = self.state.hash_one((kind, Some(wanted)));
+        let mut found: Positions = self
+            .table
+            .iter_hash(hash)
+            .map(|&p| p as usize)
+            .filter(|&p| {
+                let r = records[p];
+                r.kind() == kind && (self.key)(r) == Some(wanted)
+            })
+            .collect();
+        found.sort_unstable();
+        found
+    }
 }
 
 /// How a desired entry matched the inventory (records by position).
@@ -204,7 +264,7 @@ impl<'a> DockPlanner<'a> {
     fn find(&self, resource: &DesiredResource, address: &str) -> Match {
         let records = &self.records;
         if let Some(id) = &resource.id {
-            let Some(&at) = self.index.by_id.get(&(resource.kind, id.as_str())) else {
+            let Some(&at) = self.index.by_id(records, resource.kind, id).first() else {
                 return Match::Error(
                     format!(
                         "`id = \"{id}\"` pins {address} to a {} that dock `{}` does not have; remove the pin to create it, or correct the id",
@@ -242,7 +302,7 @@ impl<'a> DockPlanner<'a> {
                 (None, None) => Match::Adopt(at),
             };
         }
-        let managed = positions(&self.index.by_owner, (resource.kind, address));
+        let managed = self.index.by_owner(records, resource.kind, address);
         let live: Vec<usize> = managed
             .iter()
             .copied()
@@ -262,10 +322,11 @@ impl<'a> DockPlanner<'a> {
                 );
             }
         }
-        match positions(
-            &self.index.unmanaged_by_name,
-            (resource.kind, resource.name.as_str()),
-        ) {
+        match self
+            .index
+            .unmanaged_by_name(records, resource.kind, &resource.name)
+            .as_slice()
+        {
             &[one] => Match::Adopt(one),
             // Several gone records of one entry: the lowest id, so the plan does not depend on
             // inventory order.

@@ -13,42 +13,31 @@ use crate::Record;
 
 use super::{Action, Plan};
 
-/// One hash per record of `org` (its line of the inventory digest: identity, observed content and
-/// bookkeeping; `updatedAt` is left out, so an unchanged re-sync does not invalidate a saved plan).
+/// One record's line of the inventory digest, hashed: identity, observed content and
+/// bookkeeping; `updatedAt` is left out, so an unchanged re-sync does not invalidate a saved plan.
 /// Docks planned apart hash their own records, and [`digest_of_lines`] of all their lines is the
-/// digest of the inventory the plan saw.
-pub(super) fn record_lines<'r>(
-    org: &str,
-    records: impl Iterator<Item = &'r Record>,
-) -> Vec<[u8; 32]> {
+/// digest of the inventory the plan saw. `line` is a buffer for the text, reused record to record.
+pub(super) fn record_line(line: &mut Vec<u8>, r: &Record) -> [u8; 32] {
     // Each record's line is hashed on its own, and the digest is taken over those fixed-size line
     // hashes in sorted order: the result does not depend on the inventory's order, and sorting
     // 32-byte arrays in one contiguous vector stays cheap at 100,000 records (sorting the records
-    // or their lines chases a pointer per comparison). One buffer serves every line.
-    let mut line = Vec::with_capacity(256);
-    // Sized to the records given (the filter hides the count from `collect`, which then doubled
-    // its way up: 3 MiB of the 100,000-resource plan's peak held no line).
-    let mut lines = Vec::with_capacity(records.size_hint().1.unwrap_or(0));
-    lines.extend(records.filter(|r| r.org_id == org).map(|r| -> [u8; 32] {
-        line.clear();
-        // Writing to a Vec cannot fail; `applied` is a map of plain values that always
-        // serializes.
-        let _ = write!(
-            line,
-            "{}\t{}\t{}\t{}\t{}\t{:?}\t{}\t{}\t",
-            r.dock_id,
-            r.kind().table(),
-            r.provider_resource_id,
-            r.content_hash,
-            r.managed_by.as_deref().unwrap_or(""),
-            r.provisioning_source,
-            r.protect,
-            r.missing_since.is_some(),
-        );
-        let _ = serde_json::to_writer(&mut line, &r.applied);
-        Sha256::digest(&line).into()
-    }));
-    lines
+    // or their lines chases a pointer per comparison).
+    line.clear();
+    // Writing to a Vec cannot fail; `applied` is a map of plain values that always serializes.
+    let _ = write!(
+        line,
+        "{}\t{}\t{}\t{}\t{}\t{:?}\t{}\t{}\t",
+        r.dock_id,
+        r.kind().table(),
+        r.provider_resource_id,
+        r.content_hash,
+        r.managed_by.as_deref().unwrap_or(""),
+        r.provisioning_source,
+        r.protect,
+        r.missing_since.is_some(),
+    );
+    let _ = serde_json::to_writer(&mut *line, &r.applied);
+    Sha256::digest(&line).into()
 }
 
 /// The inventory digest of the records whose lines these are (each dock's lines apart, the docks

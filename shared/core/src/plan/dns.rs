@@ -27,7 +27,7 @@ use crate::config::{Config, DesiredResource, address};
 use crate::record::{Attrs, Record};
 use crate::{FieldValue, Kind};
 
-use super::diff::{DockPlanner, Match, positions};
+use super::diff::{DockPlanner, Match};
 use super::{ActionKind, FieldChange};
 
 /// What the plan knows of a server's primary IPv4, for the records that follow it.
@@ -87,11 +87,9 @@ impl DockPlanner<'_> {
                 Ok(resolved) => pending.push(resolved),
                 Err(reason) => {
                     // The records this entry applied stay its own: not deleted, not unmanaged.
-                    let owned = positions(
-                        &self.index.by_owner,
-                        (Kind::DomainRecords, entry.address().as_str()),
-                    )
-                    .to_vec();
+                    let owned =
+                        self.index
+                            .by_owner(&self.records, Kind::DomainRecords, &entry.address());
                     for at in owned {
                         self.claimed[at] = true;
                     }
@@ -184,10 +182,9 @@ impl DockPlanner<'_> {
     /// when a provider holds the same record twice; the other stays unmanaged).
     fn find_record(&self, resolved: &Resolved<'_>) -> Match {
         let address = resolved.entry.address();
-        let owned = positions(
-            &self.index.by_owner,
-            (Kind::DomainRecords, address.as_str()),
-        );
+        let owned = self
+            .index
+            .by_owner(&self.records, Kind::DomainRecords, &address);
         let lowest = |at: &&usize| &self.records[**at].provider_resource_id;
         if let Some(&at) = owned
             .iter()
@@ -197,13 +194,12 @@ impl DockPlanner<'_> {
             return Match::Managed(at);
         }
         if let Some(identity) = &resolved.identity
-            && let Some(&at) = positions(
-                &self.index.unmanaged_by_name,
-                (Kind::DomainRecords, identity.as_str()),
-            )
-            .iter()
-            .filter(|&&at| !self.claimed[at])
-            .min_by_key(lowest)
+            && let Some(&at) = self
+                .index
+                .unmanaged_by_name(&self.records, Kind::DomainRecords, identity)
+                .iter()
+                .filter(|&&at| !self.claimed[at])
+                .min_by_key(lowest)
         {
             return Match::Adopt(at);
         }

@@ -130,13 +130,13 @@ fn planner<'a>(
     dock: &'a str,
     provider: ProviderKind,
     records: Vec<&'a Record>,
-    pins: bool,
+    index: Index,
 ) -> DockPlanner<'a> {
     DockPlanner {
         config: ctx.config,
         dock,
         provider,
-        index: Index::of(&records, pins),
+        index,
         claimed: vec![false; records.len()],
         records,
         actions: Vec::new(),
@@ -188,7 +188,8 @@ pub fn dock_facts(
         return facts;
     }
     let pins = followed.iter().any(|r| r.id.is_some());
-    let mut planner = planner(ctx, dock, config.provider, records.clone(), pins);
+    let index = Index::of(&records, pins);
+    let mut planner = planner(ctx, dock, config.provider, records.clone(), index);
     for server in followed {
         planner.plan_resource(server);
     }
@@ -254,24 +255,33 @@ pub fn plan_dock(
     state: &DockState,
     facts: &DnsFacts,
 ) -> DockPlan {
-    let org = &ctx.config.settings.org;
     let records = own(ctx, dock, records);
-    let lines = super::digest::record_lines(org, records.iter().copied());
-    let Some(config) = ctx.config.docks.get(dock) else {
-        return DockPlan {
-            actions: Vec::new(),
-            lines,
-        };
-    };
+    let config = ctx.config.docks.get(dock);
     let desired = ctx.desired(dock);
-    if *state != DockState::Fresh {
-        return DockPlan {
-            actions: vec![blocked(dock, config.provider, state, desired.len())],
-            lines,
+    let planned = config.is_some() && *state == DockState::Fresh;
+    // The records' digest lines and the planner's index in one pass: a pass over a large dock's
+    // records reads them from memory again (at 100,000 they are far out of cache).
+    let mut index = planned.then(|| {
+        let pins = desired.iter().any(|r| r.id.is_some());
+        Index::sized(records.len(), pins)
+    });
+    let mut line = Vec::with_capacity(256);
+    let lines = (0..records.len())
+        .map(|at| {
+            if let Some(index) = &mut index {
+                index.add(&records, at);
+            }
+            super::digest::record_line(&mut line, records[at])
+        })
+        .collect();
+    let (Some(config), Some(index)) = (config, index) else {
+        let actions = match config {
+            Some(config) => vec![blocked(dock, config.provider, state, desired.len())],
+            None => Vec::new(),
         };
-    }
-    let pins = desired.iter().any(|r| r.id.is_some());
-    let mut planner = planner(ctx, dock, config.provider, records, pins);
+        return DockPlan { actions, lines };
+    };
+    let mut planner = planner(ctx, dock, config.provider, records, index);
     let dns = (ctx.hosts_dns)(config.provider);
     let mut dns_records = Vec::new();
     for resource in desired {
