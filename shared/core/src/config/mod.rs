@@ -6,18 +6,23 @@
 //! directory.
 
 mod credentials;
+mod cross_check;
 mod diagnostic;
 mod dns;
+mod docks;
 pub mod json_schema;
 pub(crate) mod keys;
 mod notify;
 mod parse;
+#[cfg(test)]
+mod parse_tests;
 pub mod reference;
 mod report;
 #[cfg(test)]
 mod settings_tests;
 pub mod target;
 mod validate;
+mod values;
 mod web_services;
 
 use std::collections::{BTreeMap, BTreeSet};
