@@ -237,10 +237,25 @@ async fn dynamodb_resync(latency: Duration) -> anyhow::Result<Vec<Row>> {
     Ok(scenarios::resync::dynamodb_rows(10_000, &r))
 }
 
-/// Runs this binary with `--child <args>` and reads the JSON it prints.
+/// The allocator settings (`MIMALLOC_*`) the template gives every function, as (name, value).
+pub fn allocator_env(template: &str) -> Vec<(&str, &str)> {
+    template
+        .lines()
+        .filter_map(|line| {
+            let (name, value) = line.trim().split_once(": ")?;
+            name.starts_with("MIMALLOC_")
+                .then(|| (name, value.trim().trim_matches('"')))
+        })
+        .collect()
+}
+
+/// Runs this binary with `--child <args>` and reads the JSON it prints. The child runs with the
+/// allocator settings of the deployed functions, so its memory is what an invocation's would be.
 fn child<T: DeserializeOwned>(args: &[&str]) -> anyhow::Result<T> {
+    const TEMPLATE: &str = include_str!("../../../infra/template.yaml");
     let exe = std::env::current_exe().context("locating the bench binary")?;
     let out = Command::new(exe)
+        .envs(allocator_env(TEMPLATE))
         .arg("--child")
         .args(args)
         .output()
@@ -279,4 +294,23 @@ async fn run_child(args: &[String]) -> anyhow::Result<u8> {
     };
     println!("{json}");
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allocator_env;
+
+    #[test]
+    fn children_run_with_the_templates_allocator_settings() {
+        let template = include_str!("../../../infra/template.yaml");
+        let env = allocator_env(template);
+        let names: Vec<&str> = env.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["MIMALLOC_ALLOW_THP", "MIMALLOC_PURGE_DELAY"]);
+        assert!(
+            env.iter().all(|(_, v)| v.parse::<u64>().is_ok()),
+            "every setting is a plain number: {env:?}"
+        );
+        let yaml = "      Variables:\n        RUST_LOG: info\n        MIMALLOC_X: \"7\"\n";
+        assert_eq!(allocator_env(yaml), [("MIMALLOC_X", "7")]);
+    }
 }

@@ -310,7 +310,7 @@ mod tests {
             }
         }
         // Under the caps the pairs share evenly, as the pinned request counts assume.
-        assert!(spread(15_000).iter().all(|s| s.3 == 1_000));
+        assert!(spread(7_500).iter().all(|s| s.3 == 500));
     }
 
     #[test]
