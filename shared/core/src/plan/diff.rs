@@ -109,7 +109,8 @@ pub(super) struct DockPlanner<'a> {
 /// every use of them is order-independent, and the tables are only looked up, never iterated, so
 /// hashing keeps the plan deterministic.
 pub(super) struct Index {
-    /// Built only when an entry of the dock pins an `id`.
+    /// Whether an entry of the dock pins an `id`: `by_id` is filled only then.
+    pins: bool,
     by_id: Lookup,
     by_owner: Lookup,
     unmanaged_by_name: Lookup,
@@ -131,6 +132,7 @@ impl Index {
     /// large plan.
     pub(super) fn sized(records: usize, pins: bool) -> Index {
         Index {
+            pins,
             by_id: Lookup::new(if pins { records } else { 0 }, |r| {
                 Some(&r.provider_resource_id)
             }),
@@ -145,7 +147,7 @@ impl Index {
         if r.provider_managed() {
             return;
         }
-        if self.by_id.table.capacity() > 0 {
+        if self.pins {
             self.by_id.insert(records, at);
         }
         // Never adopted by name (a Pages entry named like a Worker is not that Worker).
@@ -179,11 +181,12 @@ impl Index {
 }
 
 /// Records by a key each carries itself (its provider id, owner or name), as positions in the
-/// dock's records. A slot holds a 4-byte position and the key is read back from the record on a
-/// hit: at 100,000 resources a map of (kind, key) → positions (48 bytes a slot, 1.6 MB a dock)
-/// outgrew the core's cache, and its probes were three quarters of matching's time (perf).
+/// dock's records. A slot holds only the position, and the key is read back from the record on a
+/// hit: at 100,000 resources a map of (kind, key) → positions (40 bytes a slot, 2.7 MB for a dock
+/// of 33,000 records; 0.6 MB now) outgrew a core's cache, and its probes were three quarters of
+/// the matching pass's own time (perf).
 struct Lookup {
-    table: HashTable<u32>,
+    table: HashTable<usize>,
     state: foldhash::fast::RandomState,
     key: fn(&Record) -> Option<&str>,
 }
@@ -200,11 +203,7 @@ impl Lookup {
     fn insert(&mut self, records: &[&Record], at: usize) {
         let Lookup { table, state, key } = self;
         let hash_of = |r: &Record| state.hash_one((r.kind(), key(r)));
-        // A dock's records are in memory, far fewer than 2^32.
-        let Ok(slot) = u32::try_from(at) else { return };
-        table.insert_unique(hash_of(records[at]), slot, |&p| {
-            hash_of(records[p as usize])
-        });
+        table.insert_unique(hash_of(records[at]), at, |&p| hash_of(records[p]));
     }
 
     /// In inventory order.
@@ -213,7 +212,7 @@ impl Lookup {
         let mut found: Positions = self
             .table
             .iter_hash(hash)
-            .map(|&p| p as usize)
+            .copied()
             .filter(|&p| {
                 let r = records[p];
                 r.kind() == kind && (self.key)(r) == Some(wanted)
